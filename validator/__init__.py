@@ -1,0 +1,3 @@
+"""validator: a declarative infrastructure validator."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from validator.main import main
+
+raise SystemExit(main())

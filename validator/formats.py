@@ -1,0 +1,161 @@
+"""Read configuration files into nested data, by format, with the parser's line on failure.
+
+Formats: ``properties`` (Spark's spark-defaults.conf: ``key value`` or ``key=value``), ``ini``,
+``yaml``, ``toml``, ``json``, ``env`` (dotenv). Flat formats give a flat mapping; ``ini`` gives
+``{section: {key: value}}``.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+Format = Literal["properties", "ini", "yaml", "toml", "json", "env"]
+FORMATS: tuple[Format, ...] = ("properties", "ini", "yaml", "toml", "json", "env")
+MAX_CONFIG_BYTES = 8 * 1024 * 1024
+
+_BY_SUFFIX: dict[str, Format] = {
+    ".conf": "properties",
+    ".properties": "properties",
+    ".ini": "ini",
+    ".cfg": "ini",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".toml": "toml",
+    ".json": "json",
+    ".env": "env",
+}
+
+
+class FormatError(ValueError):
+    """The file cannot be read in its format; ``line`` is 1-based when the parser said where."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message if line is None else f"line {line}: {message}")
+        self.line = line
+
+
+def infer_format(path: str) -> Format | None:
+    """The format a file's name suggests, or None when the name says nothing."""
+    name = Path(path).name
+    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+        return "env"
+    return _BY_SUFFIX.get(Path(path).suffix.lower())
+
+
+def read_config(path: Path, fmt: Format) -> Any:
+    """Parse ``path`` as ``fmt``; raise ``FormatError`` (binary, too large, unparsable) or ``OSError``."""
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise FormatError(f"file is too large ({size / 1048576:.1f} MiB > {MAX_CONFIG_BYTES // 1048576} MiB)")
+    raw = path.read_bytes()
+    if b"\x00" in raw[:8192]:
+        raise FormatError("binary file (NUL byte), not a text configuration file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FormatError("not UTF-8 text", raw.count(b"\n", 0, exc.start) + 1) from None
+    return parse_config(text, fmt)
+
+
+def parse_config(text: str, fmt: Format) -> Any:
+    if fmt == "properties":
+        return parse_properties(text)
+    if fmt == "env":
+        return parse_env(text)
+    if fmt == "ini":
+        parser = configparser.ConfigParser(interpolation=None, strict=True)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        try:
+            parser.read_string(text)
+        except configparser.Error as exc:
+            raise FormatError(str(exc).splitlines()[0], getattr(exc, "lineno", None)) from None
+        out: dict[str, Any] = {k: dict(v) for k, v in parser.items() if k != "DEFAULT"}
+        if parser.defaults():
+            out["DEFAULT"] = dict(parser.defaults())
+        return out
+    if fmt == "toml":
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            import re
+
+            found = re.search(r"at line (\d+)", str(exc))
+            raise FormatError(str(exc), int(found.group(1)) if found else getattr(exc, "lineno", None)) from None
+    if fmt == "json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FormatError(exc.msg, exc.lineno) from None
+    if fmt == "yaml":
+        import yaml
+
+        try:
+            return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            raise FormatError(str(exc.problem), mark.line + 1 if mark else None) from None
+        except yaml.YAMLError as exc:
+            raise FormatError(str(exc)) from None
+    raise FormatError(f"unknown format {fmt!r}")
+
+
+def parse_properties(text: str) -> dict[str, str]:
+    """Java ``.properties`` as Spark reads spark-defaults.conf: ``#``/``!`` comments, separators
+    ``=``, ``:`` or whitespace, ``\\`` line continuations. Later keys win, as in Java."""
+    out: dict[str, str] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i].lstrip()
+        i += 1
+        if not line or line[0] in "#!":
+            continue
+        while _continues(line) and i < len(lines):
+            line = line[:-1] + lines[i].lstrip()
+            i += 1
+        key, value = _split_property(line)
+        out[key] = value
+    return out
+
+
+def _continues(line: str) -> bool:
+    backslashes = len(line) - len(line.rstrip("\\"))
+    return backslashes % 2 == 1
+
+
+def _split_property(line: str) -> tuple[str, str]:
+    key_chars: list[str] = []
+    j, n = 0, len(line)
+    while j < n:
+        ch = line[j]
+        if ch == "\\" and j + 1 < n:
+            key_chars.append(line[j + 1])
+            j += 2
+            continue
+        if ch in "=: \t\f":
+            break
+        key_chars.append(ch)
+        j += 1
+    while j < n and line[j] in " \t\f":
+        j += 1
+    if j < n and line[j] in "=:":
+        j += 1
+        while j < n and line[j] in " \t\f":
+            j += 1
+    return "".join(key_chars), line[j:].rstrip()
+
+
+def parse_env(text: str) -> dict[str, str | None]:
+    import io
+
+    from dotenv import dotenv_values
+
+    return dict(dotenv_values(stream=io.StringIO(text), interpolate=False))
+
+
+def read_env_file(path: Path) -> dict[str, str | None]:
+    return parse_env(path.read_text(encoding="utf-8"))

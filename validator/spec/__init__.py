@@ -1,0 +1,1 @@
+"""The spec: loading YAML with positions, interpolation, merging overlays, the pydantic model."""

@@ -1,0 +1,136 @@
+"""Merge several spec files in order, as Compose merges override files.
+
+Mappings merge key by key; in a service, ``environment`` and ``labels`` merge by key (list or map
+form), ``ports`` and ``tmpfs`` accumulate, ``volumes`` merge by target, ``depends_on`` and
+``networks`` by name; ``command``, ``entrypoint`` and every other list are replaced. ``!reset``
+removes a value, ``!override`` replaces a mapping instead of merging. An overlay may not change
+``version`` or ``project``, nor turn a mapping into a scalar: those contradict the base.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from validator.errors import SpecError
+from validator.spec.loader import Document, Override, Reset, _kind
+from validator.spec.location import Finding, Path
+
+_BY_KEY = ("environment", "labels", "extra_hosts")
+_BY_NAME = ("depends_on", "networks")
+_ACCUMULATE = ("ports", "tmpfs", "cap_add", "cap_drop", "env_file")
+
+
+def merge_documents(docs: list[Document]) -> Document:
+    if len(docs) == 1:
+        return _strip(docs[0])
+    merged = _strip(docs[0])
+    findings: list[Finding] = []
+    for overlay in docs[1:]:
+        for key in ("version", "project"):
+            if key in overlay.data and key in merged.data and overlay.data[key] != merged.data[key]:
+                findings.append(
+                    overlay.finding(
+                        (key,),
+                        f"overlay contradicts {merged.files[0]}: {key} {merged.data[key]!r} -> {overlay.data[key]!r}",
+                    )
+                )
+        merged.data = _merge(merged.data, overlay.data, (), overlay, findings)
+        merged.positions.update(overlay.positions)
+        merged.key_positions.update(overlay.key_positions)
+        merged.interpolated.update(overlay.interpolated)
+        merged.files.extend(overlay.files)
+    if findings:
+        raise SpecError(findings)
+    return merged
+
+
+def _strip(doc: Document) -> Document:
+    """Resolve ``!override`` and ``!reset`` markers in a base document (they mean nothing there)."""
+    return Document(
+        _plain(doc.data), list(doc.files), dict(doc.positions), dict(doc.key_positions), dict(doc.interpolated)
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Override):
+        return _plain(value.value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if not isinstance(v, Reset)}
+    if isinstance(value, list):
+        return [_plain(v) for v in value if not isinstance(v, Reset)]
+    return value
+
+
+def _service_field(path: Path) -> str | None:
+    return str(path[2]) if len(path) == 3 and path[0] == "services" else None
+
+
+def _merge(base: Any, over: Any, path: Path, doc: Document, findings: list[Finding]) -> Any:
+    if isinstance(over, Reset):
+        return None
+    if isinstance(over, Override):
+        return _plain(over.value)
+    field = _service_field(path)
+    if field in _BY_KEY and isinstance(base, dict | list) and isinstance(over, dict | list):
+        return {**_as_map(base), **_as_map(_plain(over))}
+    if field in _BY_NAME and isinstance(base, dict | list) and isinstance(over, dict | list):
+        return {**_names(base), **_names(_plain(over))}
+    if field in _ACCUMULATE and isinstance(base, list) and isinstance(over, list):
+        extra = [item for item in _plain(over) if item not in base]
+        return [*base, *extra]
+    if field == "volumes" and isinstance(base, list) and isinstance(over, list):
+        return _merge_volumes(base, _plain(over))
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for key, value in over.items():
+            if isinstance(value, Reset):
+                out.pop(key, None)
+            elif key in out:
+                out[key] = _merge(out[key], value, (*path, key), doc, findings)
+            else:
+                out[key] = _plain(value)
+        return out
+    if isinstance(base, dict) and over is not None and not isinstance(over, dict):
+        findings.append(
+            doc.finding(
+                path,
+                f"overlay contradicts the base: a mapping there, a {_kind(over)} here (write !override to replace it)",
+            )
+        )
+        return base
+    return _plain(over)
+
+
+def _as_map(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return dict(value)
+    out: dict[str, Any] = {}
+    for item in value:
+        key, sep, val = str(item).partition("=")
+        out[key] = val if sep else None
+    return out
+
+
+def _names(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {str(name): None for name in value}
+
+
+def _target(volume: Any) -> str | None:
+    if isinstance(volume, dict):
+        target = volume.get("target")
+        return str(target) if target is not None else None
+    parts = str(volume).split(":")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def _merge_volumes(base: list[Any], over: list[Any]) -> list[Any]:
+    out = list(base)
+    index = {_target(v): i for i, v in enumerate(out)}
+    for volume in over:
+        target = _target(volume)
+        if target in index:
+            out[index[target]] = volume
+        else:
+            index[target] = len(out)
+            out.append(volume)
+    return out

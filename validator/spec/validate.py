@@ -1,0 +1,167 @@
+"""Validate merged spec data against the model; turn every pydantic error into a located finding.
+
+Error locations name model fields, union branches and normalised keys; they are walked against the
+data actually written, so the finding points at the line the user wrote. Unknown keys get a
+"did you mean" from the keys valid at that very place in the model.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from validator.spec.loader import Document
+from validator.spec.location import Finding, Path
+
+
+def validate_document(doc: Document) -> tuple[Any, list[Finding]]:
+    from validator.spec.model import Spec
+
+    _build_once(Spec)
+    try:
+        return Spec.model_validate(doc.data), []
+    except ValidationError as exc:
+        return None, errors_to_findings(exc, doc, Spec)
+
+
+def _build_once(model: type[BaseModel]) -> None:
+    """Build the validator without scanning every installed distribution for pydantic plugins
+    (validator uses none; the scan costs more than the rest of a lint)."""
+    if model.__pydantic_complete__:
+        return
+    previous = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+    try:
+        model.model_rebuild()
+    finally:
+        if previous is None:
+            os.environ.pop("PYDANTIC_DISABLE_PLUGINS", None)
+        else:
+            os.environ["PYDANTIC_DISABLE_PLUGINS"] = previous
+
+
+def errors_to_findings(exc: ValidationError, doc: Document, root: type[BaseModel]) -> list[Finding]:
+    grouped: dict[tuple[Path, str], list[str]] = {}
+    keyed: set[tuple[Path, str]] = set()
+    for error in exc.errors(include_url=False):
+        path, leftover = _data_path(doc.data, error["loc"])
+        message = _message(error, path, leftover, doc, root)
+        if error["type"] == "extra_forbidden":
+            keyed.add((path, "extra"))
+            grouped.setdefault((path, "extra"), []).append(message)
+        else:
+            grouped.setdefault((path, "value"), []).append(message)
+    findings = []
+    for (path, kind), messages in grouped.items():
+        unique = list(dict.fromkeys(messages))
+        text = unique[0] if len(unique) == 1 else "; or ".join(unique[:3])
+        findings.append(doc.finding(path, text, key=(path, kind) in keyed or kind == "extra"))
+    return findings
+
+
+def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[Path, list[int | str]]:
+    """The part of ``loc`` that exists in the written data; the rest are union tags or normalised keys."""
+    path: list[int | str] = []
+    node = data
+    leftover: list[int | str] = []
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        else:
+            leftover.append(part)
+    return tuple(path), leftover
+
+
+def _message(error: Any, path: Path, leftover: list[int | str], doc: Document, root: type[BaseModel]) -> str:
+    kind = error["type"]
+    msg = str(error["msg"])
+    if kind == "extra_forbidden":
+        key = str(path[-1]) if path else "?"
+        valid = _valid_keys(root, path[:-1], doc.data)
+        hint = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+        return f"unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+    if kind == "missing":
+        name = leftover[-1] if leftover else (path[-1] if path else "?")
+        return f"missing required key {name!r}"
+    if kind == "union_tag_invalid":
+        tag = error.get("ctx", {}).get("tag")
+        expected = str(error.get("ctx", {}).get("expected_tags", ""))
+        tags = [t.strip(" '") for t in expected.split(",")]
+        hint = difflib.get_close_matches(str(tag), tags, n=1, cutoff=0.5)
+        return f"unknown kind {tag!r}: expected one of {expected}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+    if kind == "union_tag_not_found":
+        return "missing required key 'kind'"
+    if msg.startswith("Value error, "):
+        return msg[len("Value error, ") :]
+    if msg.startswith("Assertion failed, "):
+        return msg[len("Assertion failed, ") :]
+    value = error.get("input")
+    shown = (
+        repr(value) if not isinstance(value, dict | list) else ("a mapping" if isinstance(value, dict) else "a list")
+    )
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"expected a mapping, got {shown if value is not None else 'nothing (an empty value)'}"
+    return f"{msg[0].lower()}{msg[1:]}, got {shown}"
+
+
+def _valid_keys(root: Any, path: Path, data: Any) -> list[str]:
+    """Field names (and aliases) of the model that sits at ``path`` in the data."""
+    tp: Any = root
+    node = data
+    for part in path:
+        tp = _unwrap(tp, node)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(str(part))
+            if field is None:
+                field = next((f for f in tp.model_fields.values() if f.alias == part), None)
+            if field is None:
+                return []
+            tp = field.annotation
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        elif typing.get_origin(tp) is list:
+            tp = typing.get_args(tp)[0]
+        else:
+            return []
+    tp = _unwrap(tp, node)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [f.alias or name for name, f in tp.model_fields.items()]
+    return []
+
+
+def _unwrap(tp: Any, node: Any) -> Any:
+    """Strip Annotated/Optional; pick the union member whose ``kind`` literal matches the data."""
+    for _ in range(8):
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [m for m in typing.get_args(tp) if m is not type(None)]
+            chosen = members[0] if members else tp
+            if isinstance(node, dict) and "kind" in node:
+                for member in members:
+                    field = getattr(member, "model_fields", {}).get("kind")
+                    if field is not None and node["kind"] in typing.get_args(field.annotation):
+                        chosen = member
+            for member in members:
+                if isinstance(member, type) and issubclass(member, BaseModel):
+                    chosen = member if not (isinstance(chosen, type) and issubclass(chosen, BaseModel)) else chosen
+            tp = chosen
+        else:
+            return tp
+    return tp

@@ -1,0 +1,1 @@
+"""Success criteria: the condition language and its evaluation against metrics."""

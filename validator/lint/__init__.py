@@ -1,0 +1,1 @@
+"""Semantic lint rules over a validated spec; registered in ``registry.RULES``."""

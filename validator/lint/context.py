@@ -1,0 +1,41 @@
+"""What a lint rule sees: the validated spec, the document (for locations) and the spec's folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from validator.spec.loader import Document
+from validator.spec.location import Finding
+from validator.spec.location import Path as DocPath
+from validator.spec.model import Spec
+
+
+@dataclass
+class LintContext:
+    spec: Spec
+    doc: Document
+    base_dir: Path
+    rule: str = ""
+
+    def error(self, path: DocPath, message: str, key: bool = False) -> Finding:
+        return self.doc.finding(path, message, key=key, rule=self.rule)
+
+    def member(self, path: DocPath, name: str) -> DocPath:
+        """Path to ``name`` under ``path``, as written: the list index when the user wrote a list."""
+        node: object = self.doc.data
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, list) and name in node:
+            return (*path, node.index(name))
+        return (*path, name)
+
+    def warning(self, path: DocPath, message: str, key: bool = False) -> Finding:
+        return self.doc.finding(path, message, key=key, rule=self.rule, severity="warning")
+
+
+class Rule(Protocol):
+    @staticmethod
+    def check(ctx: LintContext) -> Iterable[Finding]: ...

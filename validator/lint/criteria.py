@@ -1,0 +1,109 @@
+"""Criteria: condition syntax (with the exact column), unknown metrics, units that do not fit."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from validator.criteria.conditions import (
+    COMPARATORS,
+    Binary,
+    Call,
+    ConditionError,
+    Metric,
+    Node,
+    Not,
+    Number,
+    is_boolean,
+    match_metric,
+    parse,
+)
+from validator.lint.context import LintContext
+from validator.metrics import FAMILIES, catalog
+from validator.spec.location import Finding, Location
+
+
+def check(ctx: LintContext) -> Iterator[Finding]:
+    known = catalog(ctx.spec)
+    for cid, criterion in ctx.spec.criteria.items():
+        path = ("criteria", cid, "condition")
+        try:
+            node = parse(criterion.condition)
+        except ConditionError as exc:
+            yield _at(ctx, path, exc.offset, f"condition: {exc}")
+            continue
+        if not is_boolean(node):
+            yield _at(ctx, path, 0, "condition must be a comparison such as 'suite.main.failed == 0'")
+        for metric in _metrics(node):
+            problem = _unknown(metric.name, known, ctx)
+            if problem:
+                yield _at(ctx, path, metric.offset, problem)
+        yield from _dimensions(ctx, path, node, known)
+
+
+def _at(ctx: LintContext, path: tuple[str, ...], offset: int, message: str) -> Finding:
+    base = ctx.doc.locate(path)
+    loc = Location(base.file, base.line, base.col + offset) if base else None
+    return Finding(loc, path, message, "error", ctx.rule, ctx.doc.files[0])
+
+
+def _metrics(node: Node) -> list[Metric]:
+    if isinstance(node, Metric):
+        return [node]
+    if isinstance(node, Call):
+        return [node.arg]
+    if isinstance(node, Binary):
+        return _metrics(node.left) + _metrics(node.right)
+    if isinstance(node, Not):
+        return _metrics(node.operand)
+    return []
+
+
+def _unknown(name: str, known: dict[str, str], ctx: LintContext) -> str | None:
+    if any(match_metric(name, k) for k in known):
+        return None
+    parts = name.split(".")
+    family, field = parts[0], parts[-1]
+    if family not in FAMILIES:
+        return f"unknown metric family {family!r} in {name!r}: use {', '.join(FAMILIES)}" + _hint(family, FAMILIES)
+    fam = FAMILIES[family]
+    if field not in fam.fields and field != "*":
+        return f"unknown {family} metric {field!r} in {name!r}: use {', '.join(fam.fields)}" + _hint(field, fam.fields)
+    members = [m for m in fam.members(ctx.spec) if m]
+    if len(parts) == 3 and parts[1] != "*" and parts[1] not in members:
+        known_members = f"; known: {', '.join(members)}" if members else f"; the spec defines no {family}"
+        return f"{name!r} names unknown {family} {parts[1]!r}" + _hint(parts[1], members) + known_members
+    if not members and len(parts) == 3:
+        return f"{name!r}: the spec defines no {family} to measure"
+    return f"unknown metric {name!r}"
+
+
+def _hint(word: str, choices: object) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1)  # type: ignore[call-overload]
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _dimension(node: Node, known: dict[str, str]) -> str | None:
+    if isinstance(node, Number):
+        return node.dimension or None
+    if isinstance(node, Metric | Call):
+        metric = node if isinstance(node, Metric) else node.arg
+        if isinstance(node, Call) and node.func == "count":
+            return None
+        dims = {d for k, d in known.items() if match_metric(metric.name, k)}
+        return dims.pop() or None if len(dims) == 1 else None
+    if isinstance(node, Binary) and node.op in "+-":
+        return _dimension(node.left, known) or _dimension(node.right, known)
+    return None
+
+
+def _dimensions(ctx: LintContext, path: tuple[str, ...], node: Node, known: dict[str, str]) -> Iterator[Finding]:
+    if isinstance(node, Binary) and node.op in COMPARATORS:
+        left, right = _dimension(node.left, known), _dimension(node.right, known)
+        if left and right and left != right:
+            yield _at(ctx, path, node.offset, f"cannot compare a {left} with a {right} (check the unit)")
+    elif isinstance(node, Binary):
+        yield from _dimensions(ctx, path, node.left, known)
+        yield from _dimensions(ctx, path, node.right, known)
+    elif isinstance(node, Not):
+        yield from _dimensions(ctx, path, node.operand, known)

@@ -1,0 +1,68 @@
+"""``depends_on``: unknown services, self-dependencies, cycles, ``service_healthy`` without a healthcheck."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from validator.lint.context import LintContext
+from validator.spec.location import Finding
+
+
+def check(ctx: LintContext) -> Iterator[Finding]:
+    services = ctx.spec.services
+    for name, service in services.items():
+        for dep, condition in service.depends_on.items():
+            path = ctx.member(("services", name, "depends_on"), dep)
+            if dep == name:
+                yield ctx.error(path, f"service {name!r} depends on itself", key=True)
+            elif dep not in services:
+                yield ctx.error(path, f"depends_on names unknown service {dep!r}" + _hint(dep, services), key=True)
+            elif condition.condition == "service_healthy":
+                target = services[dep].healthcheck
+                if target is None or target.disabled or not target.test:
+                    yield ctx.error(
+                        path, f"condition service_healthy, but service {dep!r} has no healthcheck", key=True
+                    )
+    yield from _cycles(ctx)
+
+
+def _hint(name: str, choices: object) -> str:
+    import difflib
+
+    match = difflib.get_close_matches(name, list(choices), n=1)  # type: ignore[call-overload]
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _cycles(ctx: LintContext) -> Iterator[Finding]:
+    services = ctx.spec.services
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    reported: set[frozenset[str]] = set()
+    for start in services:
+        if state.get(start):
+            continue
+        stack: list[tuple[str, list[str]]] = [(start, [d for d in services[start].depends_on if d in services])]
+        trail = [start]
+        state[start] = 1
+        while stack:
+            node, pending = stack[-1]
+            if not pending:
+                stack.pop()
+                trail.pop()
+                state[node] = 2
+                continue
+            nxt = pending.pop()
+            if nxt == node:
+                continue
+            if state.get(nxt) == 1:
+                cycle = [*trail[trail.index(nxt) :], nxt]
+                if frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
+                    yield ctx.error(
+                        ctx.member(("services", node, "depends_on"), nxt),
+                        f"dependency cycle: {' -> '.join(cycle)}",
+                        key=True,
+                    )
+            elif not state.get(nxt):
+                state[nxt] = 1
+                trail.append(nxt)
+                stack.append((nxt, [d for d in services[nxt].depends_on if d in services]))

@@ -1,0 +1,39 @@
+"""Names that must refer to something the spec declares: named volumes, networks, probe services."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+
+from validator.lint.context import LintContext
+from validator.spec.location import Finding
+
+
+def _hint(name: str, choices: Iterable[str]) -> str:
+    match = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def check(ctx: LintContext) -> Iterator[Finding]:
+    spec = ctx.spec
+    for name, service in spec.services.items():
+        for index, mount in enumerate(service.volumes):
+            if mount.type == "volume" and mount.source and mount.source not in spec.volumes:
+                yield ctx.error(
+                    ("services", name, "volumes", index),
+                    f"named volume {mount.source!r} is not declared under top-level 'volumes'"
+                    + _hint(mount.source, spec.volumes),
+                )
+        for net in service.networks:
+            if net != "default" and net not in spec.networks:
+                yield ctx.error(
+                    ctx.member(("services", name, "networks"), net),
+                    f"network {net!r} is not declared under top-level 'networks'" + _hint(net, spec.networks),
+                    key=True,
+                )
+    for name, probe in spec.probes.items():
+        if probe.service is not None and probe.service not in spec.services:
+            yield ctx.error(
+                ("probes", name, "service"),
+                f"probe names unknown service {probe.service!r}" + _hint(probe.service, spec.services),
+            )

@@ -1,0 +1,1 @@
+"""Functional probes: one module per kind, registered in ``registry.PROBES``."""

@@ -1,0 +1,64 @@
+"""``container``: the service's container is running (and healthy), restarts are bounded, and the
+memory and CPU limits Docker enforces are those the spec asks for — all read from the host."""
+
+from collections.abc import Callable
+from typing import Literal
+
+from pydantic import Field
+
+from validator.probes.base import Outcome, ProbeContext, ProbeSkip, ProbeSpec
+from validator.units import format_size
+
+
+class Spec(ProbeSpec):
+    kind: Literal["container"]
+    service: str
+    healthy: bool | None = Field(None, description="Default: true when the service has a healthcheck.")
+    max_restarts: int | None = Field(0, description="Restart count must not exceed this (null: any).")
+    limits: bool = Field(True, description="Memory, CPU and pids limits as the spec sets them.")
+
+
+def run(spec: Spec, ctx: ProbeContext) -> Outcome:
+    service = ctx.spec.services[spec.service]
+    container = ctx.running.get(spec.service)
+    if container is None:
+        raise ProbeSkip(f"service {spec.service} is not running")
+    info = ctx.engine().inspect(container)
+    state, host = info["State"], info["HostConfig"]
+    expected: list[str] = ["running"]
+    actual: list[str] = [state.get("Status", "?")]
+    problems: list[str] = []
+    if state.get("Status") != "running":
+        problems.append(f"status {state.get('Status')}")
+    want_healthy = (
+        spec.healthy
+        if spec.healthy is not None
+        else (service.healthcheck is not None and not service.healthcheck.disabled)
+    )
+    health = (state.get("Health") or {}).get("Status")
+    if want_healthy:
+        expected.append("healthy")
+        actual.append(health or "no healthcheck")
+        if health != "healthy":
+            problems.append(f"health {health or 'none'}")
+    restarts = int(info.get("RestartCount", 0))
+    if spec.max_restarts is not None:
+        expected.append(f"restarts <= {spec.max_restarts}")
+        actual.append(f"restarts {restarts}")
+        if restarts > spec.max_restarts:
+            problems.append(f"{restarts} restarts")
+    if spec.limits:
+        pairs: list[tuple[str, float | None, float | None, Callable[[float], str]]] = [
+            ("memory", service.memory_limit, host.get("Memory") or None, format_size),
+            ("cpus", service.cpu_limit, (host.get("NanoCpus") or 0) / 1e9 or None, lambda v: f"{v:g}"),
+            ("pids", service.pids, host.get("PidsLimit") or None, lambda v: f"{v:.0f}"),
+        ]
+        for name, want, have, fmt in pairs:
+            if want is None:
+                continue
+            expected.append(f"{name} {fmt(want)}")
+            actual.append(f"{name} {fmt(have) if have else 'unlimited'}")
+            if have is None or abs(float(have) - float(want)) > 1e-6 * max(1.0, float(want)):
+                problems.append(f"{name} limit {fmt(have) if have else 'unlimited'}, spec says {fmt(want)}")
+    metrics = {"restarts": float(restarts)}
+    return Outcome(not problems, ", ".join(expected), ", ".join(actual), "; ".join(problems), metrics)

@@ -1,0 +1,90 @@
+"""``http``: a request from the host; status, body regex, headers and JSON paths checked."""
+
+import re
+import time
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from validator.probes.base import Outcome, ProbeContext, ProbeSpec
+from validator.spec.files import KeyAssertion
+
+
+class Spec(ProbeSpec):
+    kind: Literal["http"]
+    url: str
+    method: Literal["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"] = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | None = Field(None, description="Request body (text).")
+    json_body: Any = Field(None, alias="json", description="Request body sent as JSON.")
+    status: int | list[int] = 200
+    body_regex: str | None = Field(None, description="Regex that must be found in the response body.")
+    response_headers: dict[str, str] = Field(default_factory=dict, description="Header -> regex.")
+    json_paths: dict[str, KeyAssertion] = Field(
+        default_factory=dict, description="JSON path in the response -> assertion."
+    )
+    verify_tls: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"invalid URL {value!r}: expected http:// or https://")
+        return value
+
+
+def run(spec: Spec, ctx: ProbeContext) -> Outcome:
+    import requests
+
+    from validator.checks.compare import assert_value
+    from validator.paths import resolve_path
+
+    started = time.monotonic()
+    timeout = max(0.1, min(spec.timeout, ctx.remaining()))
+    response = requests.request(
+        spec.method,
+        spec.url,
+        headers=spec.headers,
+        data=spec.body,
+        json=spec.json_body,
+        timeout=timeout,
+        verify=spec.verify_tls,
+        allow_redirects=True,
+    )
+    elapsed = time.monotonic() - started
+    statuses = spec.status if isinstance(spec.status, list) else [spec.status]
+    metrics = {"duration": elapsed}
+    if response.status_code not in statuses:
+        return Outcome(
+            False,
+            f"status {' or '.join(map(str, statuses))}",
+            f"status {response.status_code}",
+            f"{spec.method} {spec.url}: {response.text[:200].strip()!r}",
+            metrics,
+        )
+    problems: list[str] = []
+    if spec.body_regex and not re.search(spec.body_regex, response.text):
+        problems.append(f"body does not match /{spec.body_regex}/ (body starts {response.text[:120]!r})")
+    for header, pattern in spec.response_headers.items():
+        value = response.headers.get(header)
+        if value is None or not re.search(pattern, value):
+            problems.append(f"header {header}: {value!r} does not match /{pattern}/")
+    if spec.json_paths:
+        try:
+            document = response.json()
+        except ValueError:
+            problems.append("response is not JSON")
+        else:
+            for path, assertion in spec.json_paths.items():
+                ok, actual = assert_value(resolve_path(document, path, flat=False), assertion)
+                if not ok:
+                    problems.append(f"{path}: expected {assertion.operator} {assertion.expected!r}, got {actual}")
+    if problems:
+        return Outcome(False, "response as specified", "; ".join(problems), f"{spec.method} {spec.url}", metrics)
+    return Outcome(
+        True,
+        f"status {' or '.join(map(str, statuses))}",
+        f"status {response.status_code} in {elapsed * 1000:.0f} ms",
+        f"{spec.method} {spec.url}",
+        metrics,
+    )

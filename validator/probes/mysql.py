@@ -1,0 +1,26 @@
+"""``mysql``: connect with mysql-connector-python; server version; ``log_bin`` ON, ``binlog_format``
+ROW, a ``server_id``; the CDC user's replication privileges; a row change shows in the binary log."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from validator.probes.base import ProbeSpec
+from validator.spec.types import PortNumber, Specifier
+
+
+class Spec(ProbeSpec):
+    kind: Literal["mysql"]
+    host: str = "127.0.0.1"
+    port: PortNumber = 3306
+    user: str = "root"
+    password: str = ""
+    database: str | None = None
+    version: Specifier | None = Field(None, description="Server version (MariaDB reports e.g. 10.11.6).")
+    binlog_format: str = "ROW"
+    cdc_user: str | None = Field(
+        None, description="User whose REPLICATION SLAVE/CLIENT grants are checked (default: user)."
+    )
+    cdc_password: str | None = None
+    row_change: bool = Field(True, description="Write a row and find it in the binary log.")
+    timeout: float = 30.0

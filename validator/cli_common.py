@@ -1,0 +1,41 @@
+"""Options shared by subcommands, and small helpers commands use to talk to the user."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def add_spec_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-f",
+        "--file",
+        dest="files",
+        action="append",
+        metavar="FILE",
+        help="spec file (repeat to merge overlays in order; default: ./infra.yaml)",
+    )
+
+
+def add_engine_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host", metavar="URL", help="Docker engine address (default: DOCKER_HOST, else the local socket)"
+    )
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail (repeatable)")
+    parser.add_argument("--no-progress", action="store_true", help="plain lines instead of a live view")
+    parser.add_argument("--no-color", action="store_true", help="no colour (NO_COLOR is honoured too)")
+
+
+def use_color(args: argparse.Namespace) -> bool:
+    if getattr(args, "no_color", False) or "NO_COLOR" in os.environ:
+        return False
+    return sys.stdout.isatty()
+
+
+def eprint(*parts: object) -> None:
+    print(*parts, file=sys.stderr, flush=True)

@@ -1,0 +1,40 @@
+"""``validator schema``: the JSON Schema (draft 2020-12) generated from the model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+SCHEMA_ID = "https://validator.dev/schema/infra.schema.json"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+
+
+def generate() -> dict[str, Any]:
+    from validator.spec.model import Spec
+
+    schema = Spec.model_json_schema(mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "validator infra.yaml (version 1)",
+        **schema,
+    }
+
+
+def render() -> str:
+    return json.dumps(generate(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    text = render()
+    if args.output:
+        from validator.fileio import atomic_write_text
+
+        atomic_write_text(args.output, text)
+    else:
+        print(text, end="")
+    return 0

@@ -1,0 +1,73 @@
+"""Parse the command line, dispatch to one command, map every error to its exit code."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+
+from validator import __version__
+from validator.commands import COMMANDS
+from validator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, FatalError, Interrupted, SpecError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="validator",
+        description="Declarative infrastructure validator: infra.yaml in, a reconciled Docker and a verdict out.",
+        epilog="exit codes: 0 ok, 1 checks failed (lint: findings; plan: changes), 2 bad spec or command line, "
+        "3 infrastructure unreachable, 4 internal error, 130 interrupted, 143 terminated",
+    )
+    parser.add_argument("--version", action="version", version=f"validator {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(_module=module_name)
+    return parser
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        module = importlib.import_module(args._module)
+        return int(module.run(args))
+    except SpecError as exc:
+        for finding in exc.findings:
+            print(finding, file=sys.stderr)
+        return exc.exit_code
+    except Interrupted as exc:
+        print(f"validator: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("validator: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except FatalError as exc:
+        print(f"validator: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:
+        if args.debug or os.environ.get("VALIDATOR_DEBUG"):
+            raise
+        print(
+            f"validator: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

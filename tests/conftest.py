@@ -1,0 +1,39 @@
+"""Shared fixtures: paths into the repository and a runner for the CLI as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "tests" / "examples"
+
+
+@pytest.fixture
+def run_cli():
+    """Run ``python -m validator ARGS`` as a subprocess; return the completed process."""
+
+    def _run(
+        *args: str,
+        cwd: Path | str = ROOT,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+        input: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, **(env or {})}
+        full_env.pop("VALIDATOR_DEBUG", None)
+        return subprocess.run(
+            [sys.executable, "-m", "validator", *args],
+            cwd=cwd,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=input,
+        )
+
+    return _run

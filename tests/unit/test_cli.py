@@ -1,0 +1,70 @@
+"""The command line as a real process: help, exit codes, no tracebacks, light imports for lint."""
+
+import sys
+
+import pytest
+
+from validator.commands import COMMANDS
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_command_has_help(run_cli, command):
+    result = run_cli(command, "--help")
+    assert result.returncode == 0
+    assert "usage: validator" in result.stdout
+
+
+def test_top_level_help_lists_exit_codes(run_cli):
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert "exit codes: 0 ok, 1 checks failed" in result.stdout
+
+
+def test_bad_command_line_exits_2(run_cli):
+    assert run_cli("nonsense").returncode == 2
+    assert run_cli("lint", "--no-such-flag").returncode == 2
+
+
+def test_console_script_is_installed(tmp_path):
+    import shutil
+    import subprocess
+
+    exe = shutil.which("validator", path=str(__import__("pathlib").Path(sys.executable).parent))
+    assert exe, "the validator console script is not installed"
+    assert subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.startswith("validator ")
+
+
+def test_lint_imports_no_docker_requests_or_spark(tmp_path):
+    import subprocess
+
+    code = (
+        "import sys, runpy\n"
+        "sys.argv = ['validator', 'lint', 'infra.yaml']\n"
+        "from validator.main import main\n"
+        "rc = main(sys.argv[1:])\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in\n"
+        "    ('docker', 'requests', 'pyspark', 'delta', 'deltalake', 'mysql', 'rich', 'psutil'))\n"
+        "print(rc, heavy)\n"
+    )
+    from pathlib import Path
+
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True
+    )
+    assert out.stdout.strip() == "0 []", out.stdout + out.stderr
+
+
+def test_spec_errors_exit_2_for_other_commands(run_cli, tmp_path):
+    spec = tmp_path / "infra.yaml"
+    spec.write_text("version: 1\nproject: demo\nservices:\n  web:\n    imagee: x\n")
+    for command in ("plan", "up", "down", "check"):
+        result = run_cli(command, "-f", str(spec))
+        assert result.returncode == 2, (command, result.stderr)
+        assert f"{spec}:5:5: services.web.imagee: unknown key 'imagee'" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_no_spec_file_is_a_clear_error(run_cli, tmp_path):
+    result = run_cli("plan", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "infra.yaml: no such file"

@@ -1,0 +1,58 @@
+import pytest
+
+from validator.spec.interpolate import InterpolationError, interpolate
+
+ENV = {"A": "1", "EMPTY": "", "NAME": "spark"}
+
+
+@pytest.mark.parametrize(
+    ("text", "out"),
+    [
+        ("plain", "plain"),
+        ("$A", "1"),
+        ("${A}", "1"),
+        ("x-${NAME}-y", "x-spark-y"),
+        ("${MISSING:-def}", "def"),
+        ("${EMPTY:-def}", "def"),
+        ("${EMPTY-def}", ""),
+        ("${MISSING-def}", "def"),
+        ("${A:+alt}", "alt"),
+        ("${EMPTY:+alt}", ""),
+        ("${EMPTY+alt}", "alt"),
+        ("${MISSING:-${NAME}}", "spark"),
+        ("$$A", "$A"),
+        ("cost: 5$", "cost: 5$"),
+        ("^a(b|$)", "^a(b|$)"),
+    ],
+)
+def test_interpolation(text, out):
+    assert interpolate(text, ENV) == out
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("${MISSING}", "is not set and has no default"),
+        ("$MISSING", "is not set"),
+        ("${MISSING:?give it}", "give it"),
+        ("${EMPTY:?must not be empty}", "must not be empty"),
+        ("${A", "unterminated"),
+        ("${1A}", "bad variable name"),
+        ("${A*b}", "unknown operator"),
+    ],
+)
+def test_errors(text, message):
+    with pytest.raises(InterpolationError, match=message):
+        interpolate(text, ENV)
+
+
+def test_used_variables_are_recorded():
+    used: set[str] = set()
+    interpolate("${A}-${MISSING:-x}", ENV, used)
+    assert used == {"A", "MISSING"}
+
+
+def test_error_offset_points_at_the_dollar():
+    with pytest.raises(InterpolationError) as info:
+        interpolate("abc ${NOPE}", ENV)
+    assert info.value.offset == 4

@@ -1,0 +1,120 @@
+"""The Compose-compatible model: short and long syntaxes normalise to the same thing."""
+
+import pytest
+from pydantic import ValidationError
+
+from validator.spec.model import Spec
+from validator.spec.ports import PortBinding
+
+
+def service(**fields):
+    return Spec.model_validate({"version": 1, "project": "p", "services": {"s": {"image": "i", **fields}}}).services[
+        "s"
+    ]
+
+
+def test_ports_short_and_long():
+    svc = service(
+        ports=[
+            "127.0.0.1:8080:80",
+            9090,
+            "[::1]:53:53/udp",
+            "8000-8001:9000-9001",
+            {"target": 83, "published": 8083, "host_ip": "127.0.0.1"},
+        ]
+    )
+    bindings = [b for p in svc.ports for b in p.bindings()]
+    assert bindings == [
+        PortBinding("127.0.0.1", "8080", 80, "tcp"),
+        PortBinding(None, None, 9090, "tcp"),
+        PortBinding("::1", "53", 53, "udp"),
+        PortBinding(None, "8000", 9000, "tcp"),
+        PortBinding(None, "8001", 9001, "tcp"),
+        PortBinding("127.0.0.1", "8083", 83, "tcp"),
+    ]
+
+
+def test_host_range_to_single_port_stays_a_range():
+    (binding,) = service(ports=["8000-8010:80"]).ports[0].bindings()
+    assert binding.host_port == "8000-8010" and binding.fixed_host_port is None
+
+
+def test_volumes_short_and_long():
+    svc = service(
+        volumes=[
+            "./conf:/etc/conf:ro",
+            "data:/data",
+            "/anon",
+            {"type": "bind", "source": "./x", "target": "/x", "bind": {"create_host_path": False}},
+        ]
+    )
+    kinds = [(v.type, v.source, v.target, v.read_only) for v in svc.volumes]
+    assert kinds == [
+        ("bind", "./conf", "/etc/conf", True),
+        ("volume", "data", "/data", False),
+        ("volume", None, "/anon", False),
+        ("bind", "./x", "/x", False),
+    ]
+    assert svc.volumes[3].create_host_path is False and svc.volumes[0].create_host_path is True
+
+
+def test_environment_and_labels_forms():
+    assert service(environment=["A=1", "B=", "C"]).environment == {"A": "1", "B": "", "C": None}
+    assert service(environment={"A": 1, "B": True, "C": None}).environment == {"A": "1", "B": "true", "C": None}
+    assert service(labels=["a=b", "c"]).labels == {"a": "b", "c": ""}
+
+
+def test_healthcheck_forms():
+    assert service(healthcheck={"test": "curl -f x"}).healthcheck.test == ["CMD-SHELL", "curl -f x"]
+    assert service(healthcheck={"test": ["NONE"]}).healthcheck.disabled
+    assert service(healthcheck={"disable": True}).healthcheck.disabled
+    hc = service(healthcheck={"test": ["CMD", "true"], "interval": "1m30s", "start_interval": "500ms"}).healthcheck
+    assert (hc.interval, hc.start_interval) == (90.0, 0.5)
+
+
+def test_depends_on_forms():
+    svc = service(depends_on=["a", "b"])
+    assert {k: v.condition for k, v in svc.depends_on.items()} == {"a": "service_started", "b": "service_started"}
+    svc = service(depends_on={"a": {"condition": "service_healthy"}, "b": None})
+    assert svc.depends_on["a"].condition == "service_healthy" and svc.depends_on["b"].condition == "service_started"
+
+
+def test_limits_deploy_wins():
+    svc = service(
+        mem_limit="1g", cpus=2, deploy={"resources": {"limits": {"memory": "512m", "cpus": "0.5", "pids": 10}}}
+    )
+    assert (svc.memory_limit, svc.cpu_limit, svc.pids) == (512 * 2**20, 0.5, 10)
+    assert service(mem_limit="256m", cpus=0.5).memory_limit == 256 * 2**20
+
+
+def test_command_string_is_split_like_compose():
+    assert service(command='sh -c "echo hi"').command == ["sh", "-c", "echo hi"]
+
+
+def test_extension_keys_are_dropped():
+    spec = Spec.model_validate(
+        {"version": 1, "project": "p", "x-anything": {"a": 1}, "services": {"s": {"image": "i", "x-note": "n"}}}
+    )
+    assert spec.services["s"].image == "i"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"ports": ["99999:80"]},
+        {"ports": ["a:b"]},
+        {"volumes": ["./x:relative"]},
+        {"restart": "maybe"},
+        {"healthcheck": {"test": ["BAD"]}},
+        {"cpus": 0},
+        {"mem_limit": "2gb"},
+        {"unknown": 1},
+    ],
+)
+def test_invalid_fields(fields):
+    with pytest.raises(ValidationError):
+        service(**fields)
+
+
+def test_version_accepts_the_string_form():
+    assert Spec.model_validate({"version": "1", "project": "p"}).version == 1

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
 
 
 def add_spec_option(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +23,16 @@ def add_spec_option(parser: argparse.ArgumentParser) -> None:
 
 def add_engine_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--host", metavar="URL", help="Docker engine address (default: DOCKER_HOST, else the local socket)"
+        "--host",
+        metavar="URL",
+        help="Docker engine address: unix://, tcp:// or ssh:// (default: DOCKER_HOST, else the local socket)",
+    )
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="how long to wait for another run on the same project (default: 600)",
     )
 
 
@@ -39,3 +51,16 @@ def use_color(args: argparse.Namespace) -> bool:
 
 def eprint(*parts: object) -> None:
     print(*parts, file=sys.stderr, flush=True)
+
+
+def line_progress(quiet: bool = False, stream: TextIO | None = None) -> Callable[[str, str], None]:
+    """A progress callback printing ``[  1.23s] service: message`` lines (failures even when quiet)."""
+    started = time.monotonic()
+    out = stream or sys.stdout
+
+    def say(who: str, message: str) -> None:
+        if quiet and "FAILED" not in message:
+            return
+        print(f"[{time.monotonic() - started:7.2f}s] {who}: {message}", file=out, flush=True)
+
+    return say

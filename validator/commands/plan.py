@@ -1,17 +1,79 @@
-"""``validator plan``."""
+"""``validator plan``: what ``up`` would do and why, field by field. Changes nothing.
+
+Exit 0 when nothing would change, 1 when something would (a CI drift gate), 2 bad spec, 3 no engine.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 
-from validator.cli_common import add_engine_option, add_output_options, add_spec_option
+from validator.cli_common import add_engine_option, add_spec_option
+from validator.errors import EXIT_FAILED, EXIT_OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_spec_option(parser)
     add_engine_option(parser)
-    add_output_options(parser)
+    parser.add_argument("--remove-orphans", action="store_true", help="plan removal of containers of removed services")
+    parser.add_argument("--force-recreate", action="store_true", help="plan to recreate every container")
+    parser.add_argument("--build", action="store_true", help="plan to rebuild images of services with 'build'")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("plan")
+    from validator.engine.docker_api import Engine
+    from validator.engine.reconcile import make_plan
+    from validator.spec.load import load_spec
+
+    loaded = load_spec(args.files)
+    engine = Engine.connect(args.host)
+    planned = make_plan(
+        loaded, engine, remove_orphans=args.remove_orphans, force_recreate=args.force_recreate, build=args.build
+    )
+    plan = planned.plan
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "project": loaded.spec.project,
+                    "engine": engine.address,
+                    "changes": not plan.empty,
+                    "actions": [
+                        {"kind": a.kind, "target": a.target, "service": a.service, "reasons": list(a.reasons)}
+                        for a in plan.actions
+                    ],
+                    "conflicts": list(plan.conflicts),
+                    "notes": list(plan.notes),
+                    "unchanged": list(plan.unchanged),
+                },
+                indent=2,
+            )
+        )
+        return EXIT_FAILED if not plan.empty else EXIT_OK
+    print(f"plan for project {loaded.spec.project} (engine {engine.address}, API {engine.api_version})")
+    for conflict in plan.conflicts:
+        print(f"  CONFLICT: {conflict}")
+    for action in plan.actions:
+        label = f"{action.kind} {action.service or action.target}"
+        if action.service and action.target != action.service and action.kind not in ("pull", "build"):
+            label += f" ({action.target})"
+        if len(action.reasons) <= 1:
+            print(f"  {label}" + (f": {action.reasons[0]}" if action.reasons else ""))
+        else:
+            print(f"  {label}:")
+            for reason in action.reasons:
+                print(f"      - {reason}")
+    if plan.unchanged:
+        print(f"  unchanged: {', '.join(plan.unchanged)}")
+    for note in plan.notes:
+        print(f"  note: {note}")
+    if plan.empty:
+        print("nothing to do")
+        return EXIT_OK
+    count = len(plan.actions)
+    print(
+        f"{count} change{'s' if count != 1 else ''}"
+        + (f", {len(plan.conflicts)} conflict(s)" if plan.conflicts else "")
+    )
+    return EXIT_FAILED

@@ -94,9 +94,25 @@ class PortBinding:
         return int(self.host_port) if self.host_port and self.host_port.isdigit() else None
 
     def __str__(self) -> str:
-        ip = f"{self.host_ip}:" if self.host_ip else ""
+        ip = (f"[{self.host_ip}]:" if ":" in self.host_ip else f"{self.host_ip}:") if self.host_ip else ""
         host = f"{self.host_port}:" if self.host_port else ""
+        if ip and not host:
+            host = ":"
         return f"{ip}{host}{self.container_port}/{self.protocol}"
+
+    @classmethod
+    def parse(cls, text: str) -> "PortBinding":
+        """The inverse of ``str()``: ``[::1]:53:53/udp``, ``127.0.0.1:8080:80/tcp``, ``9090/tcp``."""
+        spec, protocol = text.rsplit("/", 1)
+        host_ip: str | None = None
+        if spec.startswith("["):
+            end = spec.index("]")
+            host_ip, spec = spec[1:end], spec[end + 2 :]
+        parts = spec.split(":")
+        if host_ip is None and len(parts) == 3:
+            host_ip, parts = parts[0], parts[1:]
+        host_port = parts[0] if len(parts) == 2 and parts[0] else None
+        return cls(host_ip or None, host_port, int(parts[-1]), protocol)
 
 
 def parse_short_port(text: str) -> dict[str, Any]:

@@ -1,0 +1,120 @@
+"""Real-engine fixtures: a connected engine, the busybox test image, one project per test.
+
+Without an engine these tests are skipped locally; with VALIDATOR_REQUIRE_DOCKER=1 (set by
+.ci/run) a missing engine is an error, so CI can never pass them by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from validator.engine import labels as L
+from validator.testing.specs import load_dict
+
+
+@pytest.fixture(scope="session")
+def engine():
+    from validator.engine.docker_api import Engine
+    from validator.errors import UnreachableError
+
+    try:
+        connected = Engine.connect(timeout=30)
+        connected.version()
+    except UnreachableError as exc:
+        if os.environ.get("VALIDATOR_REQUIRE_DOCKER") == "1":
+            pytest.fail(f"Docker engine required but unreachable: {exc}")
+        pytest.skip(f"no Docker engine: {exc}")
+    return connected
+
+
+@pytest.fixture(scope="session")
+def busybox(engine) -> str:
+    from validator.testing.images import ensure_busybox_image
+
+    return ensure_busybox_image()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def remove_project(engine: Any, project: str) -> None:
+    """Remove what carries this project's label, and nothing else."""
+    for container in engine.containers(L.project_filter(project)):
+        engine.remove_container(container["Id"], volumes=True)
+    for network in engine.networks(L.project_filter(project)):
+        engine.remove_network(network["Name"])
+    for volume in engine.volumes(L.project_filter(project)):
+        engine.remove_volume(volume["Name"])
+
+
+class Project:
+    def __init__(self, engine: Any, folder: Path, name: str, image: str) -> None:
+        self.engine = engine
+        self.folder = folder
+        self.name = name
+        self.image = image
+        self.lines: list[str] = []
+
+    def spec(self, services: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"version": 1, "project": self.name, "services": services, **extra}
+
+    def load(self, services: dict[str, Any], **extra: Any) -> Any:
+        return load_dict(self.folder, self.spec(services, **extra), environ=dict(os.environ))
+
+    def progress(self, who: str, message: str) -> None:
+        self.lines.append(f"{who}: {message}")
+
+    def up(self, services: dict[str, Any], **options: Any) -> Any:
+        from validator.engine.reconcile import up
+
+        extra = options.pop("extra", {})
+        return up(self.load(services, **extra), self.engine, progress=self.progress, **options)
+
+    def plan(self, services: dict[str, Any], **options: Any) -> Any:
+        from validator.engine.reconcile import make_plan
+
+        extra = options.pop("extra", {})
+        return make_plan(self.load(services, **extra), self.engine, **options).plan
+
+    def containers(self) -> dict[str, dict[str, Any]]:
+        return {c["Labels"][L.SERVICE]: c for c in self.engine.containers(L.project_filter(self.name))}
+
+    def http_service(self, port: int | None = None, **extra: Any) -> dict[str, Any]:
+        svc: dict[str, Any] = {
+            "image": self.image,
+            "command": ["httpd", "-f", "-p", "8080", "-h", "/www"],
+            "init": True,
+            "healthcheck": {
+                "test": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"],
+                "interval": "1s",
+                "timeout": "900ms",
+                "retries": 30,
+            },
+            "stop_grace_period": "1s",
+        }
+        if port:
+            svc["ports"] = [f"127.0.0.1:{port}:8080"]
+        svc.update(extra)
+        return svc
+
+    def sleeper(self, **extra: Any) -> dict[str, Any]:
+        return {"image": self.image, "command": ["sleep", "3600"], "init": True, "stop_grace_period": "1s", **extra}
+
+
+@pytest.fixture
+def project(engine, busybox, tmp_path, request):
+    name = f"vt-{request.node.name[:20].lower().strip('_')}-{uuid.uuid4().hex[:6]}".replace("_", "-")
+    name = "".join(ch for ch in name if ch.isalnum() or ch == "-")
+    remove_project(engine, name)
+    made = Project(engine, tmp_path, name, busybox)
+    yield made
+    remove_project(engine, name)

@@ -1,0 +1,178 @@
+"""The plan is a pure function of (desired, observed): tested without Docker."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from validator.engine.desired import desired_state
+from validator.engine.observed import ObservedContainer
+from validator.engine.planner import plan, topological_order
+from validator.testing.specs import base_spec, load_dict, observed_as_applied
+
+WEB = {
+    "image": "web:1",
+    "command": ["httpd", "-f"],
+    "environment": {"MODE": "one", "DB_PASSWORD": "s3cret-value"},
+    "ports": ["127.0.0.1:8080:80"],
+    "mem_limit": "256m",
+    "cpus": 0.5,
+    "volumes": ["./conf:/etc/web:ro", "./data:/data"],
+    "healthcheck": {"test": ["CMD", "true"], "interval": "2s", "timeout": "1s"},
+}
+DB = {"image": "db:1", "healthcheck": {"test": ["CMD", "true"], "interval": "2s", "timeout": "1s"}}
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "web.conf").write_text("a = 1\n")
+    (tmp_path / "data").mkdir()
+    return tmp_path
+
+
+def desired_for(folder, **services):
+    return desired_state(load_dict(folder, base_spec(**services)))
+
+
+def test_cold_plan_creates_everything(folder):
+    desired = desired_for(folder, web=WEB, db=DB)
+    result = plan(
+        desired,
+        dataclasses.replace(
+            observed_as_applied(desired),
+            containers={},
+            networks=set(),
+            image_ids={"web:1": "sha256:x", "db:1": "sha256:y"},
+        ),
+    )
+    assert [(a.kind, a.target) for a in result.actions] == [
+        ("create-network", "demo_default"),
+        ("create", "demo-db"),
+        ("create", "demo-web"),
+    ]
+
+
+def test_missing_image_is_pulled_and_buildable_image_is_built(folder):
+    desired = desired_for(folder, web=WEB, job={"build": "./job"})
+    observed = dataclasses.replace(observed_as_applied(desired), containers={}, image_ids={})
+    kinds = {(a.kind, a.target) for a in plan(desired, observed).actions}
+    assert ("pull", "web:1") in kinds and ("build", "demo-job") in kinds
+
+
+def test_no_change_means_no_action(folder):
+    desired = desired_for(folder, web=WEB, db=DB)
+    result = plan(desired, observed_as_applied(desired))
+    assert result.empty and result.actions == () and set(result.unchanged) == {"web", "db"}
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"environment": {"MODE": "two", "DB_PASSWORD": "s3cret-value"}}, "environment: MODE one -> two"),
+        ({"command": ["httpd", "-v"]}, "command: [httpd, -f] -> [httpd, -v]"),
+        ({"ports": ["127.0.0.1:9090:80"]}, "ports: +127.0.0.1:9090:80/tcp, -127.0.0.1:8080:80/tcp"),
+        ({"mem_limit": "512m"}, "mem_limit: 256 MiB -> 512 MiB"),
+        ({"cpus": 1}, "cpus: 0.5 -> 1.0"),
+        (
+            {"healthcheck": {"test": ["CMD", "true"], "interval": "5s", "timeout": "1s"}},
+            "healthcheck.interval: 2s -> 5s",
+        ),
+        (
+            {"environment": {"MODE": "one", "DB_PASSWORD": "other-secret"}},
+            "environment: DB_PASSWORD changed (value hidden)",
+        ),
+    ],
+)
+def test_each_drift_recreates_exactly_that_service(folder, change, reason):
+    before = desired_for(folder, web=WEB, db=DB)
+    after = desired_for(folder, web={**WEB, **change}, db=DB)
+    result = plan(after, observed_as_applied(before))
+    assert [(a.kind, a.service) for a in result.actions] == [("recreate", "web")]
+    assert result.actions[0].reasons == (reason,)
+    assert "s3cret" not in str(result) and "other-secret" not in str(result)
+
+
+def test_mounted_config_content_is_drift_but_data_is_not(folder):
+    before = desired_for(folder, web=WEB)
+    (folder / "data" / "table.parquet").write_text("rows")
+    assert plan(desired_for(folder, web=WEB), observed_as_applied(before)).empty
+    (folder / "conf" / "web.conf").write_text("a = 2\n")
+    result = plan(desired_for(folder, web=WEB), observed_as_applied(before))
+    assert result.actions[0].reasons == ("mounted file conf/web.conf changed",)
+
+
+def test_image_moved_to_a_new_id(folder):
+    desired = desired_for(folder, web=WEB)
+    observed = observed_as_applied(desired, image_id="sha256:" + "1" * 64)
+    observed = dataclasses.replace(observed, image_ids={"web:1": "sha256:" + "2" * 64})
+    (action,) = plan(desired, observed).actions
+    assert action.kind == "recreate"
+    assert action.reasons == ("image: web:1 moved to a new ID (111111111111 -> 222222222222)",)
+
+
+def test_dependants_restart_only_when_declared(folder):
+    app = {"image": "app:1", "depends_on": {"db": {"condition": "service_healthy", "restart": True}}}
+    other = {"image": "app:1", "depends_on": ["db"]}
+    before = desired_for(folder, db=DB, app=app, other=other)
+    after = desired_for(folder, db={**DB, "environment": {"X": "1"}}, app=app, other=other)
+    result = plan(after, observed_as_applied(before))
+    assert [(a.kind, a.service) for a in result.actions] == [("recreate", "db"), ("restart", "app")]
+    assert result.actions[1].reasons == ("dependency db is recreated",)
+
+
+def test_stopped_container_is_started(folder):
+    desired = desired_for(folder, web=WEB)
+    (action,) = plan(desired, observed_as_applied(desired, state="exited")).actions
+    assert (action.kind, action.reasons) == ("start", ("container is exited",))
+
+
+def test_orphans_are_noted_or_removed(folder):
+    desired = desired_for(folder, web=WEB)
+    orphan = ObservedContainer("id-old", "demo-old", "old", "h", None, None, "running")
+    observed = dataclasses.replace(observed_as_applied(desired), orphans=[orphan])
+    assert plan(desired, observed).empty
+    assert "orphan container demo-old" in plan(desired, observed).notes[0]
+    (action,) = plan(desired, observed, remove_orphans=True).actions
+    assert (action.kind, action.target) == ("remove-orphan", "demo-old")
+
+
+def test_foreign_objects_are_conflicts_never_actions(folder):
+    desired = desired_for(folder, web=WEB)
+    observed = dataclasses.replace(
+        observed_as_applied(desired),
+        containers={},
+        foreign_names={"demo-web": "container demo-web (abc)"},
+        foreign_ports={"8080/tcp": "container squatter (def)"},
+    )
+    result = plan(desired, observed)
+    assert not result.empty
+    assert result.conflicts == (
+        "the name demo-web is taken by container demo-web (abc), which this project does not own",
+        "host port 8080/tcp is published by container squatter (def), which this project does not own",
+    )
+
+
+def test_start_interval_note_on_old_engines(folder):
+    svc = {**DB, "healthcheck": {**DB["healthcheck"], "start_period": "10s", "start_interval": "1s"}}
+    desired = desired_for(folder, db=svc)
+    assert "needs engine API 1.44" in plan(desired, observed_as_applied(desired, api_version="1.41")).notes[0]
+    assert plan(desired, observed_as_applied(desired, api_version="1.44")).notes == ()
+
+
+def test_dependency_order(folder):
+    desired = desired_for(
+        folder,
+        c={"image": "x", "depends_on": ["b"]},
+        b={"image": "x", "depends_on": ["a"]},
+        a={"image": "x"},
+        d={"image": "x"},
+    )
+    assert topological_order(desired) == ["a", "b", "c", "d"]
+
+
+def test_force_recreate(folder):
+    desired = desired_for(folder, web=WEB)
+    (action,) = plan(desired, observed_as_applied(desired), force_recreate=True).actions
+    assert (action.kind, action.reasons) == ("recreate", ("--force-recreate",))

@@ -1,0 +1,330 @@
+"""Apply a plan: orphans out, images in, networks and volumes, then every service in dependency
+order with independent branches in parallel. Each service starts once its dependencies meet their
+``depends_on`` conditions and is then waited for through the event hub."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from validator import __version__
+from validator.engine import labels as L
+from validator.engine.body import create_body
+from validator.engine.desired import DesiredService, DesiredState
+from validator.engine.observed import ObservedState
+from validator.engine.planner import Action, Plan, targets
+from validator.engine.waiter import Cancelled, EventHub, Timing, Waiter, WaitFailed
+from validator.errors import EngineError, Interrupted, UnreachableError
+
+if TYPE_CHECKING:
+    from validator.engine.docker_api import Engine
+
+Progress = Callable[[str, str], None]
+Status = Literal["ready", "failed", "skipped"]
+_ORDER = ("pending", "running", "healthy", "completed")
+
+
+@dataclass
+class ServiceResult:
+    name: str
+    status: Status
+    action: str | None = None
+    timing: Timing | None = None
+    message: str = ""
+    container: str | None = None
+
+
+@dataclass
+class UpResult:
+    plan: Plan
+    services: dict[str, ServiceResult] = field(default_factory=dict)
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status == "ready" for r in self.services.values())
+
+
+class _Progress:
+    """Where a service has got to, for the services that depend on it."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.state = "pending"
+        self.failed: str | None = None
+
+    def reach(self, state: str) -> None:
+        with self.cond:
+            if _ORDER.index(state) > _ORDER.index(self.state):
+                self.state = state
+            self.cond.notify_all()
+
+    def fail(self, why: str) -> None:
+        with self.cond:
+            self.failed = why
+            self.cond.notify_all()
+
+    def wait_for(self, state: str, deadline: float, cancel: threading.Event) -> str | None:
+        """None once ``state`` is reached; otherwise why it never will be."""
+        with self.cond:
+            while True:
+                if _ORDER.index(self.state) >= _ORDER.index(state):
+                    return None
+                if self.failed is not None:
+                    return self.failed
+                if cancel.is_set():
+                    return "cancelled"
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return "timed out"
+                self.cond.wait(min(remaining, 1.0))
+
+
+def _condition_state(condition: str) -> str:
+    return {"service_started": "running", "service_healthy": "healthy", "service_completed_successfully": "completed"}[
+        condition
+    ]
+
+
+class Applier:
+    def __init__(
+        self,
+        engine: Engine,
+        desired: DesiredState,
+        observed: ObservedState,
+        plan: Plan,
+        progress: Progress,
+        timeout: float,
+    ) -> None:
+        self.engine = engine
+        self.desired = desired
+        self.observed = observed
+        self.plan = plan
+        self.say = progress
+        self.deadline = time.monotonic() + timeout
+        self.cancel = threading.Event()
+        self.port_lock = threading.Lock()
+        self.image_ids = dict(observed.image_ids)
+        self.progress = {name: _Progress() for name in desired.services}
+        self.targets = targets(desired)
+        self.hub: EventHub | None = None
+
+    def run(self) -> UpResult:
+        started = time.monotonic()
+        result = UpResult(self.plan)
+        if self.plan.conflicts:
+            raise EngineError("cannot proceed: " + "; ".join(self.plan.conflicts))
+        for action in self.plan.actions:
+            if action.kind == "remove-orphan":
+                self._remove_orphan(action)
+        self._images([a for a in self.plan.actions if a.kind in ("pull", "build")])
+        for action in self.plan.actions:
+            if action.kind == "create-network":
+                net = next(n for n in self.desired.networks.values() if n.name == action.target)
+                self.engine.create_network(
+                    net.name,
+                    {**net.labels, L.PROJECT: self.desired.project, L.NETWORK: net.key},
+                    net.driver,
+                    net.internal,
+                    net.enable_ipv6,
+                    net.options,
+                )
+                self.say("network", f"{net.name} created")
+            elif action.kind == "create-volume":
+                vol = next(v for v in self.desired.volumes.values() if v.name == action.target)
+                self.engine.create_volume(
+                    vol.name,
+                    {**vol.labels, L.PROJECT: self.desired.project, L.VOLUME: vol.key},
+                    vol.driver,
+                    vol.options,
+                )
+                self.say("volume", f"{vol.name} created")
+        self.hub = EventHub(self.engine, self.desired.project)  # subscribe before any container changes
+        try:
+            with ThreadPoolExecutor(
+                max_workers=max(1, len(self.desired.services)), thread_name_prefix="validator-up"
+            ) as pool:
+                futures = {pool.submit(self._service, name): name for name in self.plan.order}
+                try:
+                    pending = set(futures)
+                    while pending:
+                        _, pending = wait(pending, timeout=max(0.1, self.deadline - time.monotonic() + 5))
+                        if pending and time.monotonic() > self.deadline + 5:
+                            break
+                except (Interrupted, KeyboardInterrupt):
+                    self.cancel.set()
+                    self.hub.interrupt()
+                    for progress in self.progress.values():
+                        progress.fail("cancelled")
+                    raise
+                for future, name in futures.items():
+                    if future.done():
+                        exc = future.exception()
+                        if isinstance(exc, UnreachableError):
+                            raise exc
+                        if exc is not None and not isinstance(exc, Cancelled):
+                            raise exc
+                        result.services[name] = (
+                            future.result() if exc is None else ServiceResult(name, "failed", message="cancelled")
+                        )
+                    else:
+                        result.services[name] = ServiceResult(name, "failed", message="the overall time limit ran out")
+        finally:
+            self.hub.close()
+        result.duration = time.monotonic() - started
+        return result
+
+    # --- steps --------------------------------------------------------------------------------
+    def _remove_orphan(self, action: Action) -> None:
+        orphan = next(o for o in self.observed.orphans if o.name == action.target)
+        self.engine.stop(orphan.id, 10)
+        self.engine.remove_container(orphan.id)
+        self.say("orphan", f"{orphan.name} removed")
+
+    def _images(self, actions: list[Action]) -> None:
+        if not actions:
+            return
+
+        def one(action: Action) -> None:
+            svc = self.desired.services[action.service or ""]
+            began = time.monotonic()
+            if action.kind == "pull":
+                self.say(svc.name, f"pulling {svc.image}")
+                self.image_ids[svc.image] = self.engine.pull(svc.image, lambda line: self.say(svc.name, line))
+            else:
+                assert svc.build is not None
+                self.say(svc.name, f"building {svc.image}")
+                self.image_ids[svc.image] = self.engine.build(
+                    svc.build["context"],
+                    svc.image,
+                    svc.build["dockerfile"],
+                    svc.build["args"],
+                    svc.build["target"],
+                    {L.PROJECT: self.desired.project},
+                    lambda line: self.say(svc.name, line),
+                )
+            self.say(svc.name, f"image {svc.image} ready in {time.monotonic() - began:.1f}s")
+
+        with ThreadPoolExecutor(max_workers=min(4, len(actions))) as pool:
+            errors = [f.exception() for f in [pool.submit(one, a) for a in actions]]
+        failures = [e for e in errors if e is not None]
+        if failures:
+            raise failures[0]
+
+    def _service(self, name: str) -> ServiceResult:
+        svc = self.desired.services[name]
+        progress = self.progress[name]
+        try:
+            for dep, cond in sorted(svc.depends_on.items()):
+                if dep not in self.progress:
+                    continue
+                why = self.progress[dep].wait_for(_condition_state(cond.condition), self.deadline, self.cancel)
+                if why is not None and (cond.required or why == "cancelled"):
+                    message = f"not started: dependency {dep} {why}"
+                    progress.fail(message)
+                    return ServiceResult(name, "skipped", message=message)
+            if self.cancel.is_set():
+                raise Cancelled(name)
+            action = self.plan.for_service(name)
+            result = self._act(svc, action, progress)
+            progress.reach(self.targets[name])
+            return result
+        except WaitFailed as exc:
+            progress.fail(str(exc).split("\n")[0])
+            self.say(name, f"FAILED: {exc}")
+            planned = self.plan.for_service(name)
+            return ServiceResult(name, "failed", planned.kind if planned else None, exc.timing, str(exc))
+        except (EngineError, Cancelled) as exc:
+            progress.fail(str(exc))
+            if isinstance(exc, Cancelled):
+                raise
+            self.say(name, f"FAILED: {exc}")
+            return ServiceResult(name, "failed", message=str(exc))
+        except BaseException as exc:
+            progress.fail(f"{type(exc).__name__}: {exc}")
+            raise
+
+    def _act(self, svc: DesiredService, action: Action | None, progress: _Progress) -> ServiceResult:
+        assert self.hub is not None
+        current = self.observed.containers.get(svc.name)
+        requested_mono, requested_wall = time.monotonic(), time.time()
+        if action is None:
+            assert current is not None
+            container = current.id
+            queue = self.hub.register(container)
+        elif action.kind in ("create", "recreate"):
+            if action.kind == "recreate" and current is not None:
+                self.say(svc.name, "recreating: " + "; ".join(action.reasons))
+                self._check_cancel(svc.name)
+                self.engine.stop(current.id, svc.stop_timeout)
+                self.engine.remove_container(current.id)
+            requested_mono, requested_wall = time.monotonic(), time.time()
+            container = self._create(svc)
+            queue = self.hub.register(container)
+            self._start(svc, container)
+        else:  # start / restart
+            assert current is not None
+            container = current.id
+            self._check_cancel(svc.name)
+            if action.kind == "restart":
+                self.engine.stop(container, svc.stop_timeout)
+            requested_mono, requested_wall = time.monotonic(), time.time()
+            queue = self.hub.register(container)
+            self._start(svc, container)
+        waiter = Waiter(
+            engine=self.engine,
+            events=queue,
+            container=container,
+            service=svc.name,
+            target=self.targets[svc.name],
+            startup_timeout=svc.startup_timeout,
+            health_timeout=svc.health_timeout,
+            restart_grace=svc.restart_grace,
+            requested_mono=requested_mono,
+            timing=Timing(requested_wall),
+            deadline=self.deadline,
+            restartable=svc.config.get("restart") not in (None, "no"),
+            on_running=lambda: progress.reach("running"),
+        )
+        timing = waiter.wait()
+        if action is not None:
+            detail = f"running after {timing.startup:.2f}s" if timing.startup is not None else "ready"
+            if timing.healthy is not None:
+                detail += f", healthy {timing.healthy:.2f}s later"
+            done = {"create": "created", "recreate": "recreated", "start": "started", "restart": "restarted"}
+            self.say(svc.name, f"{done.get(action.kind, action.kind)}, {detail}")
+        return ServiceResult(
+            svc.name, "ready", action.kind if action else None, timing if action else None, container=container
+        )
+
+    def _check_cancel(self, name: str) -> None:
+        if self.cancel.is_set():
+            raise Cancelled(name)
+
+    def _create(self, svc: DesiredService) -> str:
+        self._check_cancel(svc.name)
+        for directory in svc.host_dirs:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+        image_id = self.image_ids.get(svc.image) or self.engine.image_id(svc.image)
+        if image_id is None:
+            raise EngineError(f"image {svc.image} is not present (pull or build it first)")
+        body, extra_networks = create_body(
+            svc, self.desired.project, image_id, self.desired.spec_files, self.engine.api_version, __version__
+        )
+        container = self.engine.create_container(svc.container, body)
+        for network, aliases in extra_networks:
+            self.engine.connect_network(container, network, aliases)
+        return container
+
+    def _start(self, svc: DesiredService, container: str) -> None:
+        self._check_cancel(svc.name)
+        if svc.config.get("ports"):
+            with self.port_lock:  # the engine's host-port allocation is racy under concurrent starts
+                self.engine.start(container)
+        else:
+            self.engine.start(container)

@@ -1,0 +1,138 @@
+"""The Docker API create body for one service, from its canonical config (a pure function)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from validator.engine import labels as L
+from validator.engine.desired import DesiredService
+from validator.spec.ports import PortBinding
+
+_NS = 1_000_000_000
+
+
+def create_body(
+    svc: DesiredService, project: str, image_id: str, spec_files: tuple[str, ...], api_version: str, version: str
+) -> tuple[dict[str, Any], list[tuple[str, list[str]]]]:
+    """(body for POST /containers/create, further networks to connect before start)."""
+    import json
+
+    cfg = svc.config
+    labels = dict(cfg.get("labels", {}))
+    labels.update(
+        {
+            L.PROJECT: project,
+            L.SERVICE: svc.name,
+            L.CONFIG_HASH: svc.config_hash,
+            L.IMAGE_ID: image_id,
+            L.SPEC: ",".join(spec_files),
+            L.VERSION: version,
+            L.CONFIG: json.dumps({"config": cfg, "mounted": svc.mounted}, sort_keys=True, separators=(",", ":")),
+        }
+    )
+    body: dict[str, Any] = {"Image": cfg["image"], "Labels": labels}
+    if "command" in cfg:
+        body["Cmd"] = cfg["command"]
+    if "entrypoint" in cfg:
+        body["Entrypoint"] = cfg["entrypoint"]
+    if cfg.get("environment"):
+        body["Env"] = [f"{k}={v}" for k, v in cfg["environment"].items()]
+    for key, api in (
+        ("working_dir", "WorkingDir"),
+        ("user", "User"),
+        ("hostname", "Hostname"),
+        ("stop_signal", "StopSignal"),
+    ):
+        if key in cfg:
+            body[api] = cfg[key]
+    if cfg.get("tty"):
+        body["Tty"] = True
+    if cfg.get("stdin_open"):
+        body["OpenStdin"] = True
+    if "stop_grace_period" in cfg:
+        body["StopTimeout"] = round(cfg["stop_grace_period"])
+    hc = cfg.get("healthcheck")
+    if hc == "disabled":
+        body["Healthcheck"] = {"Test": ["NONE"]}
+    elif isinstance(hc, dict):
+        check: dict[str, Any] = {}
+        if "test" in hc:
+            check["Test"] = hc["test"]
+        for key, api in (("interval", "Interval"), ("timeout", "Timeout"), ("start_period", "StartPeriod")):
+            if key in hc:
+                check[api] = int(hc[key] * _NS)
+        if "start_interval" in hc and _at_least(api_version, 1, 44):
+            check["StartInterval"] = int(hc["start_interval"] * _NS)
+        if "retries" in hc:
+            check["Retries"] = hc["retries"]
+        body["Healthcheck"] = check
+    host: dict[str, Any] = {}
+    exposed: dict[str, dict[str, Any]] = {}
+    bindings: dict[str, list[dict[str, str]]] = {}
+    for text in cfg.get("ports", []):
+        binding = PortBinding.parse(text)
+        key = f"{binding.container_port}/{binding.protocol}"
+        exposed[key] = {}
+        bindings.setdefault(key, []).append({"HostIp": binding.host_ip or "", "HostPort": binding.host_port or ""})
+    if exposed:
+        body["ExposedPorts"] = exposed
+        host["PortBindings"] = bindings
+    binds, mounts, tmpfs = [], [], {}
+    for mount in cfg.get("volumes", []):
+        kind, rest = mount.split(":", 1)
+        source, target, mode = rest.rsplit(":", 2)
+        if kind == "bind":
+            binds.append(f"{source}:{target}:{mode}")
+        elif kind == "volume" and source:
+            binds.append(f"{source}:{target}:{mode}")
+        elif kind == "volume":
+            mounts.append({"Type": "volume", "Target": target, "ReadOnly": mode == "ro"})
+        else:
+            tmpfs[target] = "ro" if mode == "ro" else ""
+    for path in cfg.get("tmpfs", []):
+        target, _, options = path.partition(":")
+        tmpfs[target] = options
+    if binds:
+        host["Binds"] = binds
+    if mounts:
+        host["Mounts"] = mounts
+    if tmpfs:
+        host["Tmpfs"] = tmpfs
+    for key, api in (
+        ("mem_limit", "Memory"),
+        ("mem_reservation", "MemoryReservation"),
+        ("memswap_limit", "MemorySwap"),
+        ("cpu_shares", "CpuShares"),
+        ("pids_limit", "PidsLimit"),
+        ("shm_size", "ShmSize"),
+    ):
+        if key in cfg:
+            host[api] = int(cfg[key])
+    if "cpus" in cfg:
+        host["NanoCpus"] = round(cfg["cpus"] * _NS)
+    if "init" in cfg:
+        host["Init"] = bool(cfg["init"])
+    for key, api in (("read_only", "ReadonlyRootfs"), ("privileged", "Privileged")):
+        if cfg.get(key):
+            host[api] = True
+    for key, api in (("cap_add", "CapAdd"), ("cap_drop", "CapDrop"), ("extra_hosts", "ExtraHosts")):
+        if cfg.get(key):
+            host[api] = list(cfg[key])
+    restart = cfg.get("restart")
+    if restart:
+        name, _, count = restart.partition(":")
+        host["RestartPolicy"] = {"Name": name, "MaximumRetryCount": int(count or 0)}
+    networks = list(cfg.get("networks", {}).items())
+    first, extra = networks[0], networks[1:]
+    host["NetworkMode"] = first[0]
+    body["HostConfig"] = host
+    body["NetworkingConfig"] = {"EndpointsConfig": {first[0]: {"Aliases": first[1]}}}
+    return body, [(name, aliases) for name, aliases in extra]
+
+
+def _at_least(version: str, major: int, minor: int) -> bool:
+    try:
+        got = tuple(int(p) for p in version.split(".")[:2])
+    except ValueError:
+        return True
+    return got >= (major, minor)

@@ -1,0 +1,315 @@
+"""Desired state: what each container, network and volume must be, computed from the spec.
+
+Each service becomes a canonical config with Compose's field names and resolved values (absolute
+paths, env files merged, sizes in bytes, durations in seconds). Its hash also covers the content
+of every file under a read-only bind mount (configuration the container reads): editing
+``alertmanager.yml`` changes the hash, which Compose misses. Read-write binds are data, not
+configuration, and are not hashed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from validator.errors import EngineError
+from validator.spec.load import LoadedSpec
+from validator.spec.service import Dependency, Service, ServiceNetwork
+
+MAX_HASHED_FILES = 2000
+MAX_HASHED_BYTES = 64 * 1024 * 1024
+MAX_LISTED_FILES = 200
+
+
+@dataclass(frozen=True)
+class DesiredService:
+    name: str
+    container: str
+    image: str
+    config: dict[str, Any]
+    mounted: dict[str, str]
+    config_hash: str
+    depends_on: dict[str, Dependency]
+    build: dict[str, Any] | None
+    healthcheck: bool
+    startup_timeout: float
+    health_timeout: float
+    restart_grace: float | None
+    stop_timeout: float
+    host_dirs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DesiredNetwork:
+    key: str
+    name: str
+    driver: str | None = None
+    internal: bool = False
+    enable_ipv6: bool = False
+    options: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    external: bool = False
+
+
+@dataclass(frozen=True)
+class DesiredVolume:
+    key: str
+    name: str
+    driver: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    external: bool = False
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    project: str
+    services: dict[str, DesiredService]
+    networks: dict[str, DesiredNetwork]
+    volumes: dict[str, DesiredVolume]
+    spec_files: tuple[str, ...]
+    secrets: frozenset[str] = frozenset()
+
+
+def container_name(project: str, service: str, svc: Service) -> str:
+    return svc.container_name or f"{project}-{service}"
+
+
+def desired_state(loaded: LoadedSpec, environ: dict[str, str] | None = None) -> DesiredState:
+    spec, base = loaded.spec, loaded.base_dir
+    env = dict(os.environ if environ is None else environ)
+    networks = {
+        key: DesiredNetwork(
+            key,
+            net.name or f"{spec.project}_{key}",
+            net.driver,
+            net.internal,
+            net.enable_ipv6,
+            dict(net.driver_opts),
+            dict(net.labels),
+            net.external,
+        )
+        for key, net in spec.networks.items()
+    }
+    if (
+        any(not svc.networks or "default" in svc.networks for svc in spec.services.values())
+        and "default" not in networks
+    ):
+        networks["default"] = DesiredNetwork("default", f"{spec.project}_default")
+    volumes = {
+        key: DesiredVolume(
+            key, vol.name or f"{spec.project}_{key}", vol.driver, dict(vol.driver_opts), dict(vol.labels), vol.external
+        )
+        for key, vol in spec.volumes.items()
+    }
+    services = {
+        name: _service(spec.project, name, svc, base, env, networks, volumes) for name, svc in spec.services.items()
+    }
+    return DesiredState(spec.project, services, networks, volumes, tuple(loaded.files), frozenset(loaded.secrets()))
+
+
+def _service(
+    project: str,
+    name: str,
+    svc: Service,
+    base: Path,
+    env: dict[str, str],
+    networks: dict[str, DesiredNetwork],
+    volumes: dict[str, DesiredVolume],
+) -> DesiredService:
+    image = svc.image or f"{project}-{name}"
+    config: dict[str, Any] = {"image": image}
+    if svc.command is not None:
+        config["command"] = svc.command
+    if svc.entrypoint is not None:
+        config["entrypoint"] = svc.entrypoint
+    environment = _environment(svc, base, env)
+    if environment:
+        config["environment"] = environment
+    ports = sorted({str(b) for port in svc.ports for b in port.bindings()})
+    if ports:
+        config["ports"] = ports
+    mounts, mounted, host_dirs = _mounts(svc, base, volumes)
+    if mounts:
+        config["volumes"] = mounts
+    if svc.tmpfs:
+        config["tmpfs"] = sorted(svc.tmpfs)
+    if svc.healthcheck is not None:
+        hc = svc.healthcheck
+        config["healthcheck"] = (
+            "disabled"
+            if hc.disabled
+            else {
+                k: v
+                for k, v in {
+                    "test": hc.test,
+                    "interval": hc.interval,
+                    "timeout": hc.timeout,
+                    "retries": hc.retries,
+                    "start_period": hc.start_period,
+                    "start_interval": hc.start_interval,
+                }.items()
+                if v is not None
+            }
+        )
+    for key, value in (
+        ("mem_limit", svc.memory_limit),
+        ("mem_reservation", svc.memory_reservation),
+        ("memswap_limit", svc.memswap_limit),
+        ("cpus", svc.cpu_limit),
+        ("cpu_shares", svc.cpu_shares),
+        ("pids_limit", svc.pids),
+        ("shm_size", svc.shm_size),
+        ("working_dir", svc.working_dir),
+        ("user", svc.user),
+        ("hostname", svc.hostname),
+        ("init", svc.init),
+        ("stop_signal", svc.stop_signal),
+        ("stop_grace_period", svc.stop_grace_period),
+    ):
+        if value is not None:
+            config[key] = value
+    if svc.restart != "no":
+        config["restart"] = svc.restart
+    for key, flag in (
+        ("read_only", svc.read_only),
+        ("privileged", svc.privileged),
+        ("tty", svc.tty),
+        ("stdin_open", svc.stdin_open),
+    ):
+        if flag:
+            config[key] = True
+    if svc.labels:
+        config["labels"] = dict(sorted(svc.labels.items()))
+    if svc.extra_hosts:
+        config["extra_hosts"] = sorted(f"{h}:{ip}" for h, ip in svc.extra_hosts.items())
+    if svc.cap_add:
+        config["cap_add"] = sorted(svc.cap_add)
+    if svc.cap_drop:
+        config["cap_drop"] = sorted(svc.cap_drop)
+    nets: dict[str, ServiceNetwork | None] = dict(svc.networks) or {"default": None}
+    config["networks"] = dict(
+        sorted((networks[key].name, sorted({name, *(opts.aliases if opts else [])})) for key, opts in nets.items())
+    )
+    build = None
+    if svc.build is not None:
+        build = {
+            "context": str((base / svc.build.context).resolve()),
+            "dockerfile": svc.build.dockerfile,
+            "args": {k: v or "" for k, v in svc.build.args.items()},
+            "target": svc.build.target,
+        }
+    digest = hashlib.sha256(json.dumps({"config": config, "mounted": mounted}, sort_keys=True).encode()).hexdigest()
+    return DesiredService(
+        name=name,
+        container=container_name(project, name, svc),
+        image=image,
+        config=config,
+        mounted=mounted,
+        config_hash=digest,
+        depends_on=dict(svc.depends_on),
+        build=build,
+        healthcheck=svc.healthcheck is not None and not svc.healthcheck.disabled,
+        startup_timeout=svc.startup_timeout,
+        health_timeout=svc.health_timeout,
+        restart_grace=svc.restart_grace,
+        stop_timeout=svc.stop_grace_period if svc.stop_grace_period is not None else 10.0,
+        host_dirs=tuple(host_dirs),
+    )
+
+
+def _environment(svc: Service, base: Path, env: dict[str, str]) -> dict[str, str]:
+    from validator.formats import FormatError, read_env_file
+
+    merged: dict[str, str] = {}
+    for item in svc.env_file:
+        path = (base / item.path).expanduser()
+        if not path.is_file():
+            if item.required:
+                raise EngineError(f"env_file {item.path} of a service does not exist ({path})")
+            continue
+        try:
+            values = read_env_file(path)
+        except (OSError, FormatError) as exc:
+            raise EngineError(f"cannot read env_file {item.path}: {exc}") from None
+        merged.update({k: v for k, v in values.items() if v is not None})
+    for key, value in svc.environment.items():
+        if value is None:
+            if key in env:
+                merged[key] = env[key]
+        else:
+            merged[key] = value
+    return dict(sorted(merged.items()))
+
+
+def _mounts(svc: Service, base: Path, volumes: dict[str, DesiredVolume]) -> tuple[list[str], dict[str, str], list[str]]:
+    mounts: list[str] = []
+    mounted: dict[str, str] = {}
+    host_dirs: list[str] = []
+    for mount in svc.volumes:
+        mode = "ro" if mount.read_only else "rw"
+        if mount.type == "bind":
+            assert mount.source is not None
+            source = (base / os.path.expanduser(mount.source)).resolve()
+            mounts.append(f"bind:{source}:{mount.target}:{mode}")
+            if mount.read_only:
+                mounted.update(_hash_tree(source, base))
+            if mount.create_host_path and not source.exists():
+                host_dirs.append(str(source))
+        elif mount.type == "volume":
+            name = volumes[mount.source].name if mount.source in volumes else (mount.source or "")
+            mounts.append(f"volume:{name}:{mount.target}:{mode}")
+        else:
+            mounts.append(f"tmpfs::{mount.target}:{mode}")
+    return mounts, mounted, host_dirs
+
+
+def _display(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def _hash_tree(source: Path, base: Path) -> dict[str, str]:
+    """Content hashes of the files under ``source`` (bounded); one aggregate past the bounds."""
+    if source.is_file():
+        return {_display(source, base): _file_hash(source)}
+    if not source.is_dir():
+        return {_display(source, base): "missing"}
+    files = sorted(p for p in source.rglob("*") if p.is_file())
+    out: dict[str, str] = {}
+    total = 0
+    rest = hashlib.sha256()
+    for index, path in enumerate(files):
+        size = path.stat().st_size
+        if index < MAX_HASHED_FILES and total + size <= MAX_HASHED_BYTES:
+            total += size
+            digest = _file_hash(path)
+        else:
+            stat = path.stat()
+            digest = f"stat:{stat.st_size}:{stat.st_mtime_ns}"
+        if index < MAX_LISTED_FILES:
+            out[_display(path, base)] = digest
+        else:
+            rest.update(f"{path}:{digest}".encode())
+    if len(files) > MAX_LISTED_FILES:
+        out[_display(source, base) + f"/... ({len(files) - MAX_LISTED_FILES} more files)"] = rest.hexdigest()
+    if not files:
+        out[_display(source, base) + "/"] = "empty"
+    return out
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        return f"unreadable:{exc.errno}"
+    return digest.hexdigest()[:16]

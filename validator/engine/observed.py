@@ -1,0 +1,145 @@
+"""Observed state: what Docker holds that matters to this project (read-only queries).
+
+The project's own objects are found by the exact project label; objects that are not ours are
+looked at only to report conflicts (a foreign container holding a name or a host port we need).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from validator.engine import labels as L
+from validator.engine.desired import DesiredState
+from validator.spec.ports import PortBinding
+
+if TYPE_CHECKING:
+    from validator.engine.docker_api import Engine
+
+
+@dataclass(frozen=True)
+class ObservedContainer:
+    id: str
+    name: str
+    service: str | None
+    config_hash: str | None
+    config: dict[str, Any] | None
+    image_id: str | None
+    state: str
+    health: str | None = None
+    exit_code: int | None = None
+    restart_count: int = 0
+
+
+@dataclass(frozen=True)
+class ObservedState:
+    containers: dict[str, ObservedContainer] = field(default_factory=dict)
+    orphans: list[ObservedContainer] = field(default_factory=list)
+    networks: set[str] = field(default_factory=set)
+    volumes: set[str] = field(default_factory=set)
+    image_ids: dict[str, str | None] = field(default_factory=dict)
+    foreign_names: dict[str, str] = field(default_factory=dict)  # container name -> description
+    foreign_ports: dict[str, str] = field(default_factory=dict)  # "ip:port/proto" -> container description
+    foreign_networks: set[str] = field(default_factory=set)
+    foreign_volumes: set[str] = field(default_factory=set)
+    missing_external: list[str] = field(default_factory=list)
+    api_version: str = "1.41"
+
+
+def _container(summary: dict[str, Any], detail: dict[str, Any] | None) -> ObservedContainer:
+    labels = summary.get("Labels") or {}
+    raw = labels.get(L.CONFIG)
+    try:
+        config = json.loads(raw) if raw else None
+    except ValueError:
+        config = None
+    state = (detail or {}).get("State") or {}
+    name = (summary.get("Names") or ["/?"])[0].lstrip("/")
+    return ObservedContainer(
+        id=summary["Id"],
+        name=name,
+        service=labels.get(L.SERVICE),
+        config_hash=labels.get(L.CONFIG_HASH),
+        config=config,
+        image_id=labels.get(L.IMAGE_ID),
+        state=state.get("Status") or summary.get("State", "unknown"),
+        health=(state.get("Health") or {}).get("Status"),
+        exit_code=state.get("ExitCode"),
+        restart_count=int((detail or {}).get("RestartCount") or 0),
+    )
+
+
+def observe(engine: Engine, desired: DesiredState) -> ObservedState:
+    project = desired.project
+    owned = engine.containers(L.project_filter(project))
+    containers: dict[str, ObservedContainer] = {}
+    orphans: list[ObservedContainer] = []
+    for summary in owned:
+        item = _container(summary, engine.try_inspect(summary["Id"]))
+        if item.service in desired.services and item.service not in containers:
+            containers[item.service] = item
+        else:
+            orphans.append(item)
+    owned_ids = {c["Id"] for c in owned}
+    wanted_names = {svc.container for svc in desired.services.values()}
+    wanted_ports = {port for svc in desired.services.values() for port in _host_ports(svc.config)}
+    foreign_names: dict[str, str] = {}
+    foreign_ports: dict[str, str] = {}
+    if wanted_names or wanted_ports:
+        for summary in engine.containers():
+            if summary["Id"] in owned_ids:
+                continue
+            name = (summary.get("Names") or ["/?"])[0].lstrip("/")
+            description = _describe(summary, name)
+            if name in wanted_names:
+                foreign_names[name] = description
+            for port in summary.get("Ports") or []:
+                if port.get("PublicPort"):
+                    key = f"{port.get('PublicPort')}/{port.get('Type', 'tcp')}"
+                    if key in wanted_ports:
+                        foreign_ports[key] = description
+    networks = {n["Name"] for n in engine.networks(L.project_filter(project))}
+    volumes = {v["Name"] for v in engine.volumes(L.project_filter(project))}
+    all_networks = {n["Name"] for n in engine.networks()} if desired.networks else set()
+    all_volumes = {v["Name"] for v in engine.volumes()} if desired.volumes else set()
+    missing_external = [n.name for n in desired.networks.values() if n.external and n.name not in all_networks]
+    missing_external += [v.name for v in desired.volumes.values() if v.external and v.name not in all_volumes]
+    foreign_networks = {
+        n.name
+        for n in desired.networks.values()
+        if not n.external and n.name in all_networks and n.name not in networks
+    }
+    foreign_volumes = {
+        v.name for v in desired.volumes.values() if not v.external and v.name in all_volumes and v.name not in volumes
+    }
+    images = {svc.image: engine.image_id(svc.image) for svc in desired.services.values()}
+    return ObservedState(
+        containers,
+        orphans,
+        networks,
+        volumes,
+        images,
+        foreign_names,
+        foreign_ports,
+        foreign_networks,
+        foreign_volumes,
+        missing_external,
+        engine.api_version,
+    )
+
+
+def _host_ports(config: dict[str, Any]) -> set[str]:
+    out = set()
+    for text in config.get("ports", []):
+        binding = PortBinding.parse(text)
+        if binding.fixed_host_port is not None:
+            out.add(f"{binding.fixed_host_port}/{binding.protocol}")
+    return out
+
+
+def _describe(summary: dict[str, Any], name: str) -> str:
+    labels = summary.get("Labels") or {}
+    owner = labels.get(L.PROJECT) or labels.get("com.docker.compose.project")
+    suffix = f", project {owner!r}" if owner else ""
+    return f"container {name} ({summary['Id'][:12]}, image {summary.get('Image', '?')}{suffix})"

@@ -1,0 +1,217 @@
+"""The plan: a pure function of (desired, observed). ``plan`` prints it; ``up`` applies it.
+
+Actions come in the order they are applied: orphans out, images in, networks and volumes, then
+services in dependency order. Every action carries its reasons; a container whose recorded config,
+mounted files and image are unchanged and which is running gets no action at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from validator.engine.desired import DesiredService, DesiredState
+from validator.engine.diff import config_diff, mounted_diff
+from validator.engine.observed import ObservedContainer, ObservedState
+from validator.engine.waiter import Target
+
+Kind = Literal[
+    "remove-orphan", "pull", "build", "create-network", "create-volume", "create", "recreate", "start", "restart"
+]
+START_INTERVAL_API = (1, 44)
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: Kind
+    target: str
+    reasons: tuple[str, ...] = ()
+    service: str | None = None
+
+    def describe(self) -> str:
+        head = f"{self.kind} {self.target}"
+        return head if not self.reasons else head + ": " + "; ".join(self.reasons)
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...]
+    conflicts: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    order: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = field(default=())
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions and not self.conflicts
+
+    def for_service(self, service: str) -> Action | None:
+        return next(
+            (a for a in self.actions if a.service == service and a.kind in ("create", "recreate", "start", "restart")),
+            None,
+        )
+
+
+def topological_order(desired: DesiredState) -> list[str]:
+    """Services ordered so that every dependency comes first (ties by name); lint rejects cycles."""
+    order: list[str] = []
+    done: set[str] = set()
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in done or name not in desired.services:
+            return
+        if name in visiting:
+            return
+        visiting.add(name)
+        for dep in sorted(desired.services[name].depends_on):
+            visit(dep)
+        visiting.discard(name)
+        done.add(name)
+        order.append(name)
+
+    for name in sorted(desired.services):
+        visit(name)
+    return order
+
+
+def targets(desired: DesiredState) -> dict[str, Target]:
+    """What "ready" means per service: completed (a one-shot job others wait for), healthy, or running."""
+    out: dict[str, Target] = {
+        name: "healthy" if svc.healthcheck else "running" for name, svc in desired.services.items()
+    }
+    for svc in desired.services.values():
+        for dep, cond in svc.depends_on.items():
+            if cond.condition == "service_completed_successfully" and dep in out:
+                out[dep] = "completed"
+    return out
+
+
+def _api_at_least(version: str, wanted: tuple[int, int]) -> bool:
+    try:
+        major, minor = (int(p) for p in version.split(".")[:2])
+    except ValueError:
+        return True
+    return (major, minor) >= wanted
+
+
+def plan(
+    desired: DesiredState,
+    observed: ObservedState,
+    *,
+    remove_orphans: bool = False,
+    force_recreate: bool = False,
+    build: bool = False,
+) -> Plan:
+    actions: list[Action] = []
+    conflicts: list[str] = []
+    notes: list[str] = []
+    for orphan in observed.orphans:
+        why = f"service {orphan.service!r} is no longer in the spec" if orphan.service else "not a service of the spec"
+        if remove_orphans:
+            actions.append(Action("remove-orphan", orphan.name, (why,)))
+        else:
+            notes.append(f"orphan container {orphan.name} ({why}); remove it with --remove-orphans")
+    for name, description in sorted(observed.foreign_names.items()):
+        conflicts.append(f"the name {name} is taken by {description}, which this project does not own")
+    for port, description in sorted(observed.foreign_ports.items()):
+        conflicts.append(f"host port {port} is published by {description}, which this project does not own")
+    for name in sorted(observed.foreign_networks):
+        conflicts.append(f"network {name} exists but this project does not own it (no {desired.project!r} label)")
+    for name in sorted(observed.foreign_volumes):
+        conflicts.append(f"volume {name} exists but this project does not own it (no {desired.project!r} label)")
+    for name in observed.missing_external:
+        conflicts.append(f"external network or volume {name} does not exist")
+
+    images_done: set[str] = set()
+    for svc in desired.services.values():
+        if svc.image in images_done:
+            continue
+        images_done.add(svc.image)
+        if svc.build is not None and (build or observed.image_ids.get(svc.image) is None):
+            actions.append(Action("build", svc.image, ("--build" if build else "image not built yet",), svc.name))
+        elif observed.image_ids.get(svc.image) is None:
+            actions.append(Action("pull", svc.image, ("image not present locally",), svc.name))
+    for net in desired.networks.values():
+        if not net.external and net.name not in observed.networks and net.name not in observed.foreign_networks:
+            actions.append(Action("create-network", net.name, ("does not exist",)))
+    for vol in desired.volumes.values():
+        if not vol.external and vol.name not in observed.volumes and vol.name not in observed.foreign_volumes:
+            actions.append(Action("create-volume", vol.name, ("does not exist",)))
+
+    if not _api_at_least(observed.api_version, START_INTERVAL_API):
+        for svc in desired.services.values():
+            hc = svc.config.get("healthcheck")
+            if isinstance(hc, dict) and "start_interval" in hc:
+                notes.append(
+                    f"{svc.name}: healthcheck start_interval needs engine API 1.44, this engine speaks "
+                    f"{observed.api_version}: the first probe runs one interval after start"
+                )
+
+    order = topological_order(desired)
+    recreated: set[str] = set()
+    unchanged: list[str] = []
+    rebuilt = {a.target for a in actions if a.kind in ("build", "pull")}
+    ready_when = targets(desired)
+    for name in order:
+        svc = desired.services[name]
+        current = observed.containers.get(name)
+        action = _service_action(
+            svc,
+            current,
+            observed,
+            force_recreate,
+            svc.image in rebuilt,
+            desired.secrets,
+            ready_when[name] == "completed",
+        )
+        if action is None:
+            restart_for = [d for d, dep in sorted(svc.depends_on.items()) if dep.restart and d in recreated]
+            if restart_for and current is not None:
+                action = Action(
+                    "restart", svc.container, tuple(f"dependency {d} is recreated" for d in restart_for), name
+                )
+        if action is None:
+            unchanged.append(name)
+            continue
+        if action.kind in ("create", "recreate"):
+            recreated.add(name)
+        actions.append(action)
+    return Plan(tuple(actions), tuple(conflicts), tuple(notes), tuple(order), tuple(unchanged))
+
+
+def _service_action(
+    svc: DesiredService,
+    current: ObservedContainer | None,
+    observed: ObservedState,
+    force: bool,
+    image_changes: bool,
+    secrets: frozenset[str] = frozenset(),
+    one_shot: bool = False,
+) -> Action | None:
+    if current is None:
+        return Action("create", svc.container, ("no container yet",), svc.name)
+    reasons: list[str] = []
+    if current.config_hash != svc.config_hash:
+        old = current.config or {}
+        reasons += config_diff(old.get("config", {}), svc.config, secrets)
+        reasons += mounted_diff(old.get("mounted", {}), svc.mounted)
+        if not reasons:
+            reasons.append("configuration hash changed (written by another validator version)")
+    image_id = observed.image_ids.get(svc.image)
+    if image_changes and svc.build is not None:
+        reasons.append("image is rebuilt")
+    elif image_id is not None and current.image_id and image_id != current.image_id:
+        reasons.append(f"image: {svc.image} moved to a new ID ({current.image_id[7:19]} -> {image_id[7:19]})")
+    if force and not reasons:
+        reasons.append("--force-recreate")
+    if reasons:
+        return Action("recreate", svc.container, tuple(reasons), svc.name)
+    if one_shot and current.state == "exited" and current.exit_code == 0:
+        return None  # a finished one-shot job with an unchanged config: not re-run (Compose re-runs it)
+    if current.state in ("exited", "created", "dead"):
+        detail = f" (exit code {current.exit_code})" if current.state == "exited" and current.exit_code else ""
+        return Action("start", svc.container, (f"container is {current.state}{detail}",), svc.name)
+    if current.state == "paused":
+        return Action("recreate", svc.container, ("container is paused",), svc.name)
+    return None

@@ -1,0 +1,131 @@
+"""``plan``, ``up`` and ``down`` as functions over a loaded spec (the commands and ``check`` call these)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from validator.engine import timings as T
+from validator.engine.apply import Applier, Progress, UpResult
+from validator.engine.desired import DesiredState, desired_state
+from validator.engine.docker_api import Engine
+from validator.engine.lock import ProjectLock
+from validator.engine.observed import ObservedState, observe
+from validator.engine.planner import Plan, plan
+from validator.spec.load import LoadedSpec
+
+
+@dataclass
+class Planned:
+    engine: Engine
+    desired: DesiredState
+    observed: ObservedState
+    plan: Plan
+
+
+def make_plan(
+    loaded: LoadedSpec,
+    engine: Engine,
+    *,
+    remove_orphans: bool = False,
+    force_recreate: bool = False,
+    build: bool = False,
+) -> Planned:
+    desired = desired_state(loaded)
+    observed = observe(engine, desired)
+    return Planned(
+        engine,
+        desired,
+        observed,
+        plan(desired, observed, remove_orphans=remove_orphans, force_recreate=force_recreate, build=build),
+    )
+
+
+def up(
+    loaded: LoadedSpec,
+    engine: Engine,
+    *,
+    progress: Progress,
+    remove_orphans: bool = False,
+    force_recreate: bool = False,
+    build: bool = False,
+    timeout: float | None = None,
+    lock_wait: float = 600.0,
+    say: Callable[[str], None] | None = None,
+) -> UpResult:
+    with ProjectLock(loaded.spec.project, engine.address, lock_wait, say, "up"):
+        planned = make_plan(loaded, engine, remove_orphans=remove_orphans, force_recreate=force_recreate, build=build)
+        for note in planned.plan.notes:
+            progress("note", note)
+        applier = Applier(
+            engine,
+            planned.desired,
+            planned.observed,
+            planned.plan,
+            progress,
+            timeout if timeout is not None else loaded.spec.settings.up_timeout,
+        )
+        result = applier.run()
+        measured = {
+            name: (r.container, r.timing)
+            for name, r in result.services.items()
+            if r.timing is not None and r.container and r.status == "ready"
+        }
+        if measured:
+            T.save(loaded.base_dir, loaded.spec.project, measured)
+        for name, service_result in result.services.items():
+            if service_result.timing is None and service_result.container:
+                service_result.timing = T.known(
+                    loaded.base_dir, loaded.spec.project, name, service_result.container
+                ) or T.from_inspect(engine.inspect(service_result.container))
+        return result
+
+
+@dataclass
+class DownResult:
+    containers: list[str]
+    networks: list[str]
+    volumes: list[str]
+    kept_orphans: list[str]
+
+
+def down(
+    loaded: LoadedSpec,
+    engine: Engine,
+    *,
+    volumes: bool = False,
+    remove_orphans: bool = False,
+    progress: Progress,
+    lock_wait: float = 600.0,
+    say: Callable[[str], None] | None = None,
+) -> DownResult:
+    from validator.engine import labels as L
+
+    project = loaded.spec.project
+    with ProjectLock(project, engine.address, lock_wait, say, "down"):
+        desired = desired_state(loaded)
+        removed, kept = [], []
+        for summary in engine.containers(L.project_filter(project)):
+            name = (summary.get("Names") or ["/?"])[0].lstrip("/")
+            service = (summary.get("Labels") or {}).get(L.SERVICE)
+            if service not in desired.services and not remove_orphans:
+                kept.append(name)
+                continue
+            timeout = desired.services[service].stop_timeout if service in desired.services else 10.0
+            engine.stop(summary["Id"], timeout)
+            engine.remove_container(summary["Id"])
+            removed.append(name)
+            progress(service or name, "removed")
+        networks = []
+        if not kept:
+            for net in engine.networks(L.project_filter(project)):
+                engine.remove_network(net["Name"])
+                networks.append(net["Name"])
+                progress("network", f"{net['Name']} removed")
+        removed_volumes = []
+        if volumes:
+            for vol in engine.volumes(L.project_filter(project)):
+                engine.remove_volume(vol["Name"])
+                removed_volumes.append(vol["Name"])
+                progress("volume", f"{vol['Name']} removed")
+        return DownResult(removed, networks, removed_volumes, kept)

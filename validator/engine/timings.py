@@ -1,0 +1,74 @@
+"""Per-service startup and health seconds, kept between runs.
+
+``up`` measures them when it creates, recreates or starts a container; a later run that changes
+nothing reports the figures measured for the very same container. For a container this machine
+never saw start, they are read back from the engine (Created, StartedAt, the health log).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from validator.engine.waiter import Timing
+from validator.fileio import atomic_write_text
+
+
+def state_path(base_dir: Path, project: str) -> Path:
+    return base_dir / ".validator" / "state" / f"{project}.json"
+
+
+def load(base_dir: Path, project: str) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads(state_path(base_dir, project).read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def save(base_dir: Path, project: str, timings: dict[str, tuple[str, Timing]]) -> None:
+    data = load(base_dir, project)
+    for service, (container, timing) in timings.items():
+        data[service] = {"container": container, **asdict(timing)}
+    atomic_write_text(state_path(base_dir, project), json.dumps(data, indent=2, sort_keys=True))
+
+
+def known(base_dir: Path, project: str, service: str, container: str) -> Timing | None:
+    entry = load(base_dir, project).get(service)
+    if not entry or entry.get("container") != container:
+        return None
+    fields = {k: entry.get(k) for k in Timing.__dataclass_fields__}
+    return Timing(**fields)  # type: ignore[arg-type]
+
+
+def from_inspect(detail: dict[str, Any]) -> Timing:
+    """Best effort from the engine's own record (health log holds only the last 5 checks)."""
+    state = detail.get("State") or {}
+    created = _time(detail.get("Created"))
+    started = _time(state.get("StartedAt"))
+    timing = Timing(requested_at=created or 0.0, running_at=started)
+    if created and started:
+        timing.startup = max(0.0, started - created)
+    log = (state.get("Health") or {}).get("Log") or []
+    healthy = next((_time(e.get("End")) for e in log if e.get("ExitCode") == 0), None)
+    if started and healthy and (state.get("Health") or {}).get("Status") == "healthy" and len(log) < 5:
+        timing.healthy_at = healthy
+        timing.healthy = max(0.0, healthy - started)
+    timing.restarts = int(detail.get("RestartCount") or 0)
+    return timing
+
+
+def _time(text: object) -> float | None:
+    if not isinstance(text, str) or text.startswith("0001-"):
+        return None
+    head, _, rest = text.partition(".")
+    fraction = "".join(ch for ch in rest if ch.isdigit())[:6]
+    zone = rest[len("".join(ch for ch in rest if ch.isdigit())) :] if rest else text[19:]
+    stamp = f"{head}.{fraction or '0'}{zone.replace('Z', '+00:00') or '+00:00'}"
+    try:
+        return datetime.fromisoformat(stamp).timestamp()
+    except ValueError:
+        return None

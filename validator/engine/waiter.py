@@ -1,0 +1,249 @@
+"""Readiness through the events API: subscribe first, inspect once, then react to events.
+
+One ``EventHub`` per run reads the engine's event stream for the project's containers and hands
+each event to the waiter of its container (events that arrive before a waiter registers are kept).
+A waiter ends the moment the container is running / healthy / completed, or the moment it exits,
+turns unhealthy or runs out of time — never by polling, never by sleeping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from validator.engine import labels as L
+from validator.errors import UnreachableError
+
+if TYPE_CHECKING:
+    from validator.engine.docker_api import Engine
+
+Target = Literal["running", "healthy", "completed"]
+_STREAM_ENDED = {"status": "__stream_ended__"}
+CANCELLED = {"status": "__cancelled__"}
+
+
+class Cancelled(Exception):
+    """The run was interrupted while waiting."""
+
+
+class EventHub:
+    def __init__(self, engine: Engine, project: str) -> None:
+        self.engine = engine
+        self.stream = engine.events({"type": ["container"], "label": [f"{L.PROJECT}={project}"]})
+        self.lock = threading.Lock()
+        self.queues: dict[str, queue.Queue[dict[str, Any]]] = {}
+        self.backlog: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.ended = False
+        self.thread = threading.Thread(target=self._read, name="validator-events", daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            for event in self.stream:
+                cid = event.get("id") or (event.get("Actor") or {}).get("ID")
+                if not cid:
+                    continue
+                with self.lock:
+                    target = self.queues.get(cid)
+                    if target is None:
+                        self.backlog[cid].append(event)
+                if target is not None:
+                    target.put(event)
+        except Exception:  # noqa: BLE001 - the stream ends when the daemon goes away or on close()
+            pass
+        finally:
+            with self.lock:
+                self.ended = True
+                queues = list(self.queues.values())
+            for q in queues:
+                q.put(_STREAM_ENDED)
+
+    def register(self, cid: str) -> queue.Queue[dict[str, Any]]:
+        q: queue.Queue[dict[str, Any]] = queue.Queue()
+        with self.lock:
+            for event in self.backlog.pop(cid, []):
+                q.put(event)
+            self.queues[cid] = q
+            if self.ended:
+                q.put(_STREAM_ENDED)
+        return q
+
+    def interrupt(self) -> None:
+        """Wake every waiter: the run is being cancelled."""
+        with self.lock:
+            queues = list(self.queues.values())
+        for q in queues:
+            q.put(CANCELLED)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.stream.close()
+        self.thread.join(timeout=5)
+
+
+@dataclass
+class Timing:
+    """Seconds on this machine's monotonic clock; wall-clock stamps for the timeline chart."""
+
+    requested_at: float  # wall clock, when create/start was asked
+    running_at: float | None = None
+    healthy_at: float | None = None
+    startup: float | None = None
+    healthy: float | None = None
+    restarts: int = 0
+
+
+class WaitFailed(Exception):
+    def __init__(self, message: str, timing: Timing) -> None:
+        super().__init__(message)
+        self.timing = timing
+
+
+@dataclass
+class Waiter:
+    engine: Engine
+    events: queue.Queue[dict[str, Any]]
+    container: str
+    service: str
+    target: Target
+    startup_timeout: float
+    health_timeout: float
+    restart_grace: float | None
+    requested_mono: float
+    timing: Timing
+    deadline: float  # overall, monotonic
+    restartable: bool = False
+    on_running: Callable[[], None] | None = None
+    _running_mono: float | None = field(default=None)
+
+    def wait(self) -> Timing:
+        """Block until the target state; raise ``WaitFailed`` with logs and health log otherwise."""
+        state = self.engine.inspect(self.container)["State"]
+        self._absorb_state(state)
+        grace_until: float | None = None
+        while not self._reached():
+            timeout_at = self._phase_deadline()
+            if grace_until is not None:
+                timeout_at = min(timeout_at, grace_until)
+            remaining = timeout_at - time.monotonic()
+            if remaining <= 0:
+                if grace_until is not None and time.monotonic() >= grace_until:
+                    self._fail(f"still not {self.target} {self.restart_grace:g}s after it failed (restart_grace)")
+                self._timeout()
+            try:
+                event = self.events.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            status = str(event.get("status") or event.get("Action") or "")
+            now = time.monotonic()
+            if event is CANCELLED:
+                raise Cancelled(self.service)
+            if event is _STREAM_ENDED:
+                raise UnreachableError(
+                    f"the Docker engine at {self.engine.address} stopped sending events "
+                    f"while waiting for {self.service}"
+                )
+            if status == "start":
+                self._mark_running(now)
+            elif status.startswith("health_status"):
+                if status.endswith("healthy") and not status.endswith("unhealthy"):
+                    self._mark_healthy(now)
+                elif status.endswith("unhealthy") and self.target == "healthy":
+                    if self.restart_grace:
+                        grace_until = grace_until or now + self.restart_grace
+                    else:
+                        self._fail("turned unhealthy")
+            elif status == "die":
+                code = (event.get("Actor") or {}).get("Attributes", {}).get("exitCode")
+                if self.target == "completed" and str(code) == "0":
+                    self._mark_running(now)
+                    self.timing.healthy_at = time.time()
+                    return self.timing
+                if self.restart_grace and self.restartable:
+                    self.timing.restarts += 1
+                    grace_until = grace_until or now + self.restart_grace
+                    self._running_mono = None
+                    continue
+                self._fail(f"exited with code {code}" if code is not None else "exited")
+            elif status == "oom":
+                if not self.restart_grace:
+                    self._fail("was killed: out of memory (mem_limit too low?)")
+            elif status == "destroy":
+                self._fail("was removed while waiting")
+        return self.timing
+
+    def _absorb_state(self, state: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if state.get("Running"):
+            self._mark_running(now)
+            health = (state.get("Health") or {}).get("Status")
+            if health == "healthy":
+                self._mark_healthy(now)
+            elif health == "unhealthy" and self.target == "healthy" and not self.restart_grace:
+                self._fail("is unhealthy")
+        elif state.get("Status") in ("exited", "dead"):
+            code = state.get("ExitCode")
+            if self.target == "completed" and code == 0:
+                self._mark_running(now)
+                self.timing.healthy_at = time.time()
+            elif not self.restart_grace:
+                self._fail(f"exited with code {code}")
+
+    def _reached(self) -> bool:
+        if self.target == "running":
+            return self._running_mono is not None
+        if self.target == "healthy":
+            return self.timing.healthy is not None
+        return self.timing.healthy_at is not None
+
+    def _mark_running(self, now: float) -> None:
+        if self._running_mono is None:
+            self._running_mono = now
+            if self.timing.running_at is None:
+                self.timing.running_at = time.time()
+                self.timing.startup = now - self.requested_mono
+            if self.on_running is not None:
+                self.on_running()
+
+    def _mark_healthy(self, now: float) -> None:
+        self._mark_running(now)
+        if self.timing.healthy is None:
+            self.timing.healthy_at = time.time()
+            self.timing.healthy = now - (self._running_mono or now)
+
+    def _phase_deadline(self) -> float:
+        if self._running_mono is None:
+            phase = self.requested_mono + self.startup_timeout
+        else:
+            phase = self._running_mono + self.health_timeout
+        return min(phase, self.deadline)
+
+    def _timeout(self) -> None:
+        if time.monotonic() >= self.deadline:
+            self._fail("the overall time limit ran out")
+        if self._running_mono is None:
+            self._fail(f"not running after startup_timeout {self.startup_timeout:g}s")
+        self._fail(f"not {self.target} after health_timeout {self.health_timeout:g}s")
+
+    def _fail(self, why: str) -> None:
+        raise WaitFailed(f"{self.service}: {why}{self._evidence()}", self.timing)
+
+    def _evidence(self) -> str:
+        parts = []
+        detail = self.engine.try_inspect(self.container) or {}
+        log = ((detail.get("State") or {}).get("Health") or {}).get("Log") or []
+        if log:
+            last = log[-1]
+            parts.append(
+                f"last health check (exit {last.get('ExitCode')}): {str(last.get('Output', '')).strip()[-300:]!r}"
+            )
+        tail = self.engine.logs(self.container, tail=10).strip()
+        if tail:
+            parts.append("last log lines:\n    " + "\n    ".join(tail.splitlines()[-10:]))
+        return ("\n  " + "\n  ".join(parts)) if parts else ""

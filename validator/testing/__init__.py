@@ -1,0 +1,1 @@
+"""Helpers shared by the test suite and benchmarks (importable, not part of the CLI)."""

@@ -1,17 +1,77 @@
-"""``validator report``."""
+"""``validator report``: re-render the last run (or the one ``--run`` names) in any format, or with
+``--history N`` show how each criterion and its metrics moved over the last N runs, flagging
+regressions (a criterion that passed before and fails now; a time that grew past ``--threshold``)."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from validator.cli_common import add_engine_option, add_output_options, add_spec_option
+from validator.cli_common import add_spec_option, use_color
+from validator.errors import EXIT_FAILED, EXIT_OK, UsageError
+from validator.history import Trend
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from validator.reporters.registry import REPORTERS
+
     add_spec_option(parser)
-    add_engine_option(parser)
-    add_output_options(parser)
+    parser.add_argument(
+        "--report",
+        action="append",
+        metavar="FORMAT[=PATH]",
+        default=None,
+        help=f"formats: {', '.join(REPORTERS)} (repeatable; default: console)",
+    )
+    parser.add_argument("--history", dest="count", type=int, metavar="N", help="trend over the last N runs")
+    parser.add_argument(
+        "--threshold", type=float, default=0.2, help="time growth flagged as regression (default 0.2 = 20%%)"
+    )
+    parser.add_argument("--db", metavar="PATH", help="history database (default: settings.history)")
+    parser.add_argument("--no-color", action="store_true")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("report")
+    from validator import history
+    from validator.reporters.registry import ReportContext, parse_report_option, write_reports
+    from validator.spec.load import load_spec
+
+    loaded = load_spec(args.files)
+    path = Path(args.db or loaded.spec.settings.history)
+    path = path if path.is_absolute() else loaded.base_dir / path
+    try:
+        wanted: list[tuple[str, str | None]] = (
+            [parse_report_option(v) for v in args.report] if args.report else [("console", None)]
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    runs = history.last_runs(path, loaded.spec.project, max(1, args.count or 1))
+    if not runs:
+        raise UsageError(f"no run of project {loaded.spec.project!r} in {path}: run `validator check` first")
+    ctx = ReportContext(color=use_color(args), verbose=args.verbose, history=runs[1:] if args.count else None)
+    if args.count:
+        trends = history.trends(runs, args.threshold)
+        print(render_trends(trends, len(runs)))
+        if any(wanted_format != "console" for wanted_format, _ in wanted):
+            write_reports(runs[0], [w for w in wanted if w[0] != "console"], ctx, loaded.base_dir)
+        return EXIT_FAILED if any(t.regressions for t in trends) else EXIT_OK
+    write_reports(runs[0], wanted, ctx, loaded.base_dir)
+    return runs[0].exit_code
+
+
+def render_trends(trends: list[Trend], count: int) -> str:
+    lines = [f"criteria over the last {count} run(s), oldest first:"]
+    mark = {"pass": "P", "fail": "F", "error": "E", "skip": "S", "xfail": "X", "-": "."}
+    for trend in trends:
+        lines.append(f"  {trend.criterion:6} {''.join(mark.get(v, '?') for v in trend.verdicts)}")
+        for metric, values in trend.metrics.items():
+            shown = " ".join(
+                "-" if v is None else f"{v:g}" if abs(v) >= 100 or v == int(v) else f"{v:.2f}" for v in values
+            )
+            lines.append(f"         {metric}: {shown}")
+        for regression in trend.regressions:
+            lines.append(f"         REGRESSION: {regression}")
+    flagged = sum(len(t.regressions) for t in trends)
+    lines.append(f"{flagged} regression(s)" if flagged else "no regressions")
+    return "\n".join(lines)

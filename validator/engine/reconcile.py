@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from validator.engine import timings as T
@@ -52,8 +53,10 @@ def up(
     timeout: float | None = None,
     lock_wait: float = 600.0,
     say: Callable[[str], None] | None = None,
+    lock: bool = True,
 ) -> UpResult:
-    with ProjectLock(loaded.spec.project, engine.address, lock_wait, say, "up"):
+    guard = ProjectLock(loaded.spec.project, engine.address, lock_wait, say, "up") if lock else nullcontext()
+    with guard:
         planned = make_plan(loaded, engine, remove_orphans=remove_orphans, force_recreate=force_recreate, build=build)
         for note in planned.plan.notes:
             progress("note", note)

@@ -26,6 +26,9 @@ class Package(ShortForm, Model):
 
 class Python(Model):
     pyproject: str | None = Field(None, description="pyproject.toml where declarations are checked.")
+    interpreter: str | None = Field(
+        None, description="Python whose packages are checked (default: the one running validator)."
+    )
     declared: bool = Field(False, description="Default for each package's 'declared'.")
     check_conflicts: bool = Field(
         False, description="Every installed distribution's requirements are met (like pip check)."

@@ -20,7 +20,6 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from validator.units import parse_duration, parse_size
-from validator.versions import parse_specifier
 
 
 class Model(BaseModel):
@@ -76,6 +75,8 @@ def _specifier(value: Any) -> str:
         value = str(value)
     if not isinstance(value, str):
         raise ValueError("expected a version specifier such as '>=2.0' or '^3.5.0'")
+    from validator.versions import parse_specifier  # packaging costs ~15 ms to import: only when used
+
     parse_specifier(value)
     return value
 

@@ -1,0 +1,82 @@
+"""``configs``: read each file in its format and check every key (checklist T020-T025, T110-T121).
+
+A file that is missing, binary, huge or unparsable fails once (with the parser's line); its keys
+are then skipped with that reason, not failed again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from validator.checks.compare import MISSING, assert_value, describe
+from validator.checks.result import Result, locate
+from validator.formats import FormatError, infer_format, read_config
+from validator.paths import PathError, resolve_path
+from validator.spec.load import LoadedSpec
+
+if TYPE_CHECKING:
+    from validator.checks.registry import CheckContext
+
+FLAT = ("properties", "env")
+
+
+def run(ctx: CheckContext) -> Iterator[Result]:
+    loaded = ctx.loaded
+    for name in loaded.spec.configs:
+        yield from _one(loaded, name)
+
+
+def _one(loaded: LoadedSpec, name: str) -> Iterator[Result]:
+    config = loaded.spec.configs[name]
+    path = (loaded.base_dir / config.path) if not Path(config.path).is_absolute() else Path(config.path)
+    fmt = config.format or infer_format(config.path) or "yaml"
+    began = time.monotonic()
+    where = locate(loaded, ("configs", name, "path"))
+    try:
+        document = read_config(path, fmt)
+        problem = None
+    except FileNotFoundError:
+        problem = f"{config.path} does not exist"
+    except IsADirectoryError:
+        problem = f"{config.path} is a directory"
+    except PermissionError:
+        problem = f"{config.path} cannot be read (permission denied)"
+    except FormatError as exc:
+        problem = f"{config.path} is not valid {fmt}: {exc}"
+    except OSError as exc:
+        problem = f"{config.path} cannot be read: {exc.strerror or exc}"
+    yield Result(
+        "config",
+        f"{name}: {config.path}",
+        "fail" if problem else "pass",
+        f"readable {fmt} file",
+        "unreadable" if problem else f"{len(document) if isinstance(document, dict) else 1} top-level key(s)",
+        problem or "",
+        time.monotonic() - began,
+        where,
+    )
+    for key, assertion in config.keys.items():
+        key_where = locate(loaded, ("configs", name, "keys", key))
+        if problem:
+            yield Result(
+                "config", f"{name}: {key}", "skip", describe(assertion), "", f"not checked: {problem}", 0.0, key_where
+            )
+            continue
+        try:
+            value = resolve_path(document, key, flat=fmt in FLAT)
+            missing_why = ""
+        except PathError as exc:
+            value, missing_why = MISSING, str(exc)
+        except ValueError as exc:
+            yield Result("config", f"{name}: {key}", "error", describe(assertion), "", str(exc), 0.0, key_where)
+            continue
+        ok, shown = assert_value(value, assertion)
+        message = "" if ok else (missing_why or assertion.message or "")
+        if not ok and assertion.message and missing_why:
+            message = f"{missing_why}; {assertion.message}"
+        yield Result(
+            "config", f"{name}: {key}", "pass" if ok else "fail", describe(assertion), shown, message, 0.0, key_where
+        )

@@ -1,0 +1,268 @@
+"""``check``: spec -> preflight, config keys, Python deps (concurrently) -> reconcile -> probes
+(concurrently) -> suites -> metrics -> criteria. Nothing aborts the run but a bad spec (raised
+before this) or an engine that does not answer (exit 3); every other problem is a result."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from validator.checks.registry import STATIC_STAGES, CheckContext, stage
+from validator.checks.result import Result, locate
+from validator.errors import EngineError, Interrupted, UnreachableError
+from validator.metrics import catalog
+from validator.redact import Redactor
+from validator.run import RunResult, ServiceTimeline
+from validator.spec.load import LoadedSpec
+from validator.ui import Display
+
+Mode = Literal["up", "no-up", "plan"]
+DOCKER_PROBES = ("command", "container", "log")
+
+
+@dataclass
+class CheckOptions:
+    host: str | None = None
+    mode: Mode = "up"
+    remove_orphans: bool = False
+    build: bool = False
+    timeout: float | None = None
+    lock_timeout: float = 600.0
+    suites: bool = True
+
+
+def git_commit(folder: Any) -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+class Pipeline:
+    def __init__(
+        self, loaded: LoadedSpec, options: CheckOptions, display: Display, redactor: Redactor | None = None
+    ) -> None:
+        self.loaded = loaded
+        self.spec = loaded.spec
+        self.options = options
+        self.display = display
+        self.redactor = redactor or Redactor(loaded.secrets())
+        self.cancel = threading.Event()
+        self.run = RunResult(
+            self.spec.project,
+            list(loaded.files),
+            loaded.text_hash,
+            time.time(),
+            git_commit=git_commit(loaded.base_dir),
+            mode=options.mode,
+        )
+        self.lock = threading.Lock()
+
+    def say(self, who: str, message: str) -> None:
+        self.display.progress(who, self.redactor.text(message))
+
+    def output(self, who: str, line: str) -> None:
+        self.display.output(who, self.redactor.text(line))
+
+    def add(self, results: Iterable[Result]) -> None:
+        """The one way a result enters the run: redacted, stored, shown."""
+        for raw in results:
+            result = self.redactor.result(raw)
+            with self.lock:
+                self.run.results.append(result)
+                self.run.metrics.update(result.metrics)
+            self.display.result(result)
+
+    def execute(self) -> RunResult:
+        from validator.engine.docker_api import Engine
+        from validator.engine.lock import ProjectLock
+
+        needs_engine = bool(self.spec.services) or any(
+            getattr(p, "kind", "") in DOCKER_PROBES for p in self.spec.probes.values()
+        )
+        engine = Engine.connect(self.options.host) if needs_engine else None
+        if engine is not None:
+            engine.version()
+            self.run.engine = engine.address
+        guard = (
+            ProjectLock(
+                self.spec.project, engine.address, self.options.lock_timeout, lambda m: self.say("lock", m), "check"
+            )
+            if engine is not None
+            else nullcontext()
+        )
+        try:
+            with guard:
+                self._static(engine)
+                running = self._reconcile(engine)
+                self._probes(engine, running)
+                if self.options.suites and self.spec.suites:
+                    self._suites()
+                self._metrics()
+                self._criteria()
+        except (Interrupted, KeyboardInterrupt):
+            self.cancel.set()
+            raise
+        finally:
+            self.run.finished_at = time.time()
+            self.display.close()
+        return self.run
+
+    # --- stages -------------------------------------------------------------------------------
+    def _static(self, engine: Any) -> None:
+        self.display.stage("preflight, configuration keys, Python dependencies")
+        ctx = CheckContext(self.loaded, engine)
+        with ThreadPoolExecutor(max_workers=self.spec.settings.parallel, thread_name_prefix="check") as pool:
+            futures = [pool.submit(self._collect, name, ctx) for name in STATIC_STAGES]
+            for future in futures:
+                self.add(future.result())
+
+    def _collect(self, name: str, ctx: CheckContext) -> list[Result]:
+        try:
+            return list(stage(name).run(ctx))
+        except UnreachableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one stage's bug is that stage's error, not the run's end
+            return [Result(name, f"{name} checks", "error", "", "", f"internal error: {type(exc).__name__}: {exc}")]
+
+    def _reconcile(self, engine: Any) -> dict[str, str]:
+        if engine is None or not self.spec.services:
+            return {}
+        from validator.checks import services
+        from validator.engine.reconcile import make_plan, up
+
+        mode = self.options.mode
+        if mode == "plan":
+            self.display.stage("drift (plan only, nothing changes)")
+            planned = make_plan(self.loaded, engine, remove_orphans=self.options.remove_orphans)
+            self.add(_drift_results(self.loaded, planned.plan))
+            results, running = services.observed(self.loaded, engine)
+        elif mode == "no-up":
+            self.display.stage("services as they run now (--no-up)")
+            results, running = services.observed(self.loaded, engine)
+        else:
+            self.display.stage("reconcile (up)")
+            try:
+                result = up(
+                    self.loaded,
+                    engine,
+                    progress=self.say,
+                    remove_orphans=self.options.remove_orphans,
+                    build=self.options.build,
+                    timeout=self.options.timeout,
+                    lock=False,
+                )
+            except EngineError as exc:
+                self.add(
+                    [
+                        Result(
+                            "service",
+                            "reconcile",
+                            "fail",
+                            "services up",
+                            "not reconciled",
+                            str(exc),
+                            0.0,
+                            locate(self.loaded, ("services",)),
+                        )
+                    ]
+                )
+                results, running = services.observed(self.loaded, engine)
+                self.add(results)
+                return running
+            results, running = services.from_up(self.loaded, result, engine)
+            for name in result.plan.order:
+                r = result.services.get(name)
+                if r and r.timing:
+                    self.run.timeline.append(
+                        ServiceTimeline(name, r.timing.requested_at, r.timing.running_at, r.timing.healthy_at)
+                    )
+        self.add(results)
+        return running
+
+    def _probes(self, engine: Any, running: dict[str, str]) -> None:
+        if not self.spec.probes:
+            return
+        from validator.checks.probes import run_probe
+        from validator.probes.base import ProbeContext
+
+        self.display.stage(f"probes ({len(self.spec.probes)})")
+        factory: Callable[[], Any] | None = (lambda: engine) if engine is not None else None
+        with ThreadPoolExecutor(max_workers=self.spec.settings.parallel, thread_name_prefix="probe") as pool:
+            futures = []
+            for name, probe in self.spec.probes.items():
+                ctx = ProbeContext(
+                    self.spec, self.loaded.base_dir, time.monotonic() + probe.timeout, factory, dict(running)
+                )
+                futures.append(pool.submit(run_probe, self.loaded, name, ctx, self.cancel))
+            for future in futures:
+                self.add([future.result()])
+
+    def _suites(self) -> None:
+        from validator.suites.runner import run_suite
+
+        for name in self.spec.suites:
+            self.display.stage(f"suite {name}")
+            results, tests = run_suite(self.loaded, name, self.output, self.cancel)
+            self.run.tests.extend(tests)
+            self.add(results)
+
+    def _metrics(self) -> None:
+        from validator.checks.preflight import measure
+
+        self.run.metrics.update(measure(self.loaded))
+        counted = [r for r in self.run.results if r.kind != "criterion"]
+        counts = {v: sum(1 for r in counted if r.verdict == v) for v in ("pass", "fail", "skip", "error", "xfail")}
+        self.run.metrics.update(
+            {
+                "checks.total": float(len(counted)),
+                "checks.passed": float(counts["pass"]),
+                "checks.failed": float(counts["fail"]),
+                "checks.skipped": float(counts["skip"]),
+                "checks.errors": float(counts["error"]),
+                "checks.xfailed": float(counts["xfail"]),
+                "checks.duration": time.time() - self.run.started_at,
+            }
+        )
+        self.run.dimensions = {name: dim for name, dim in catalog(self.spec).items() if name in self.run.metrics}
+
+    def _criteria(self) -> None:
+        if not self.spec.criteria:
+            return
+        from validator.criteria.evaluate import evaluate_criteria
+
+        self.display.stage(f"criteria ({len(self.spec.criteria)})")
+        self.add(evaluate_criteria(self.loaded, self.run.metrics, self.run.dimensions))
+
+
+def _drift_results(loaded: LoadedSpec, plan: Any) -> list[Result]:
+    out = []
+    for conflict in plan.conflicts:
+        out.append(Result("drift", "conflict", "fail", "no foreign object in the way", "conflict", conflict))
+    for action in plan.actions:
+        out.append(
+            Result(
+                "drift",
+                action.describe().split(":")[0],
+                "fail",
+                "matches the spec",
+                action.kind,
+                "; ".join(action.reasons),
+                0.0,
+                locate(loaded, ("services", action.service)) if action.service else None,
+            )
+        )
+    for name in plan.unchanged:
+        out.append(
+            Result(
+                "drift", f"{name}", "pass", "matches the spec", "unchanged", "", 0.0, locate(loaded, ("services", name))
+            )
+        )
+    return out

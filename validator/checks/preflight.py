@@ -1,0 +1,267 @@
+"""Preflight (checklist T003-T005 and its risk list): what the host offers before anything starts.
+
+Memory, CPUs and disk from psutil; the Docker engine's version; tool versions from their own
+output; every host port the spec needs is free, or held by this project's own container — when a
+foreign process holds it, the result names the process and its PID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from validator.checks.result import Result, locate
+from validator.spec.load import LoadedSpec
+from validator.units import format_size
+
+if TYPE_CHECKING:
+    from validator.checks.registry import CheckContext
+    from validator.engine.docker_api import Engine
+
+
+def measure(loaded: LoadedSpec) -> dict[str, float]:
+    """The host metrics, whether or not the spec states requirements."""
+    import psutil
+
+    memory = psutil.virtual_memory()
+    out = {
+        "host.memory_available": float(memory.available),
+        "host.memory_total": float(memory.total),
+        "host.cpus": float(psutil.cpu_count(logical=True) or 0),
+    }
+    with contextlib.suppress(OSError):
+        out["host.disk_free"] = float(psutil.disk_usage(str(loaded.base_dir / loaded.spec.host.disk_path)).free)
+    return out
+
+
+def run(ctx: CheckContext) -> Iterator[Result]:
+    loaded, engine = ctx.loaded, ctx.engine
+    import psutil
+
+    host = loaded.spec.host
+    memory = psutil.virtual_memory()
+    if host.memory is not None:
+        ok = memory.available >= host.memory
+        yield Result(
+            "host",
+            "memory available",
+            "pass" if ok else "fail",
+            f">= {format_size(host.memory)}",
+            format_size(memory.available),
+            "" if ok else f"of {format_size(memory.total)} in all",
+            0.0,
+            locate(loaded, ("host", "memory")),
+        )
+    cpus = psutil.cpu_count(logical=True) or 0
+    if host.cpus is not None:
+        yield Result(
+            "host",
+            "cpus",
+            "pass" if cpus >= host.cpus else "fail",
+            f">= {host.cpus:g}",
+            str(cpus),
+            "",
+            0.0,
+            locate(loaded, ("host", "cpus")),
+        )
+    if host.disk is not None:
+        folder = loaded.base_dir / host.disk_path
+        try:
+            free = float(psutil.disk_usage(str(folder)).free)
+            ok = free >= host.disk
+            yield Result(
+                "host",
+                f"disk free at {host.disk_path}",
+                "pass" if ok else "fail",
+                f">= {format_size(host.disk)}",
+                format_size(free),
+                "",
+                0.0,
+                locate(loaded, ("host", "disk")),
+            )
+        except OSError as exc:
+            yield Result(
+                "host",
+                f"disk free at {host.disk_path}",
+                "error",
+                f">= {format_size(host.disk)}",
+                "",
+                str(exc),
+                0.0,
+                locate(loaded, ("host", "disk")),
+            )
+    if host.engine is not None and engine is not None:
+        yield from _engine(loaded, engine)
+    for name, tool in host.tools.items():
+        yield _tool(loaded, name, tool)
+    yield from _ports(loaded, engine)
+
+
+def _engine(loaded: LoadedSpec, engine: Engine) -> Iterator[Result]:
+    from validator.versions import satisfies
+
+    assert loaded.spec.host.engine is not None
+    requirement = loaded.spec.host.engine
+    version = engine.version()
+    server, api = str(version.get("Version", "?")), str(version.get("ApiVersion", engine.api_version))
+    where = locate(loaded, ("host", "engine"))
+    if requirement.version:
+        ok = satisfies(server, requirement.version)
+        yield Result(
+            "host",
+            "docker engine version",
+            "pass" if ok else "fail",
+            requirement.version,
+            server,
+            f"at {engine.address}",
+            0.0,
+            where,
+        )
+    if requirement.api_version:
+        ok = satisfies(api, requirement.api_version)
+        yield Result(
+            "host", "docker engine API", "pass" if ok else "fail", requirement.api_version, api, "", 0.0, where
+        )
+
+
+def _tool(loaded: LoadedSpec, name: str, tool: Any) -> Result:
+    import re
+
+    from validator.versions import parse_version, satisfies
+
+    where = locate(loaded, ("host", "tools", name))
+    tried: list[str] = []
+    began = time.monotonic()
+    for command in [tool.command, *tool.alternatives]:
+        shown = shlex.join(command)
+        if shutil.which(command[0]) is None:
+            tried.append(f"{shown}: {command[0]} not found")
+            continue
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            tried.append(f"{shown}: {exc}")
+            continue
+        output = (proc.stdout + "\n" + proc.stderr).strip()
+        if proc.returncode != 0:
+            tried.append(f"{shown}: exit {proc.returncode}: {output.splitlines()[-1][:120] if output else ''}")
+            continue
+        if tool.pattern:
+            match = re.search(tool.pattern, output)
+            text = match.group(1) if match and match.groups() else (match.group(0) if match else "")
+        else:
+            version = parse_version(output)
+            text = str(version) if version else ""
+        if not text:
+            tried.append(f"{shown}: no version in its output {output[:80]!r}")
+            continue
+        ok = satisfies(text, tool.version)
+        return Result(
+            "host",
+            f"tool {name}",
+            "pass" if ok else "fail",
+            tool.version,
+            text,
+            f"from `{shown}`",
+            time.monotonic() - began,
+            where,
+        )
+    return Result(
+        "host", f"tool {name}", "fail", tool.version, "not found", "; ".join(tried), time.monotonic() - began, where
+    )
+
+
+def _ports(loaded: LoadedSpec, engine: Engine | None) -> Iterator[Result]:
+    wanted: dict[int, tuple[str | None, tuple[str | int, ...]]] = {}
+    for number in loaded.spec.host.ports:
+        wanted.setdefault(number, (None, ("host", "ports")))
+    for name, svc in loaded.spec.services.items():
+        for index, mapping in enumerate(svc.ports):
+            for binding in mapping.bindings():
+                if binding.fixed_host_port is not None:
+                    wanted[binding.fixed_host_port] = (name, ("services", name, "ports", index))
+    if not wanted:
+        return
+    ours = _project_ports(loaded, engine)
+    listeners = _listeners()
+    for port, (service, path) in sorted(wanted.items()):
+        where = locate(loaded, path)
+        label = f"port {port} free" + (f" (for {service})" if service else "")
+        if port in ours:
+            yield Result(
+                "host",
+                label,
+                "pass",
+                "free or held by this project",
+                f"held by this project's {ours[port]}",
+                "",
+                0.0,
+                where,
+            )
+            continue
+        holder = listeners.get(port)
+        if holder is None and _bindable(port):
+            yield Result("host", label, "pass", "free", "free", "", 0.0, where)
+        else:
+            yield Result(
+                "host",
+                label,
+                "fail",
+                "free",
+                f"held by {holder or 'another process'}",
+                "stop it or change the port in the spec",
+                0.0,
+                where,
+            )
+
+
+def _project_ports(loaded: LoadedSpec, engine: Engine | None) -> dict[int, str]:
+    if engine is None:
+        return {}
+    from validator.engine import labels as L
+
+    out: dict[int, str] = {}
+    for container in engine.containers(L.project_filter(loaded.spec.project)):
+        name = (container.get("Names") or ["/?"])[0].lstrip("/")
+        for port in container.get("Ports") or []:
+            if port.get("PublicPort"):
+                out[int(port["PublicPort"])] = f"container {name}"
+    return out
+
+
+def _listeners() -> dict[int, str]:
+    import psutil
+
+    out: dict[int, str] = {}
+    try:
+        connections = psutil.net_connections(kind="inet")
+    except (psutil.AccessDenied, OSError):
+        return out
+    for conn in connections:
+        if conn.status != psutil.CONN_LISTEN or not conn.laddr:
+            continue
+        port = conn.laddr.port
+        if port in out:
+            continue
+        try:
+            name = psutil.Process(conn.pid).name() if conn.pid else "an unknown process"
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            name = "an unknown process"
+        out[port] = f"{name} (pid {conn.pid})" if conn.pid else name
+    return out
+
+
+def _bindable(port: int) -> bool:
+    for family, address in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET, "0.0.0.0")):
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((address, port))
+            except OSError:
+                return False
+    return True

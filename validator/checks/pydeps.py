@@ -1,0 +1,231 @@
+"""``python``: installed versions, imports, declarations in pyproject.toml, conflicts (T030-T033, T200-T203).
+
+Versions and imports are read by the target interpreter in a subprocess (so a broken package
+cannot take the validator down); conflicts come from ``pip check``; declarations from PEP 621
+(``dependencies``, optional groups) or Poetry tables, with ``^`` and ``~`` understood.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from validator.checks.result import Result, locate
+from validator.spec.load import LoadedSpec
+
+if TYPE_CHECKING:
+    from validator.checks.registry import CheckContext
+
+_PROBE = r"""
+import importlib, importlib.metadata as md, json, sys
+out = {}
+for name, module in json.loads(sys.argv[1]):
+    entry = {}
+    try:
+        entry["version"] = md.version(name)
+    except md.PackageNotFoundError:
+        entry["version"] = None
+    try:
+        importlib.import_module(module)
+        entry["import"] = None
+    except BaseException as exc:
+        entry["import"] = f"{type(exc).__name__}: {exc}"[:300]
+    out[name] = entry
+print(json.dumps(out))
+"""
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def run(ctx: CheckContext) -> Iterator[Result]:
+    loaded = ctx.loaded
+    section = loaded.spec.python
+    if section is None or (not section.packages and not section.check_conflicts):
+        return
+    interpreter = section.interpreter or sys.executable
+    modules = [(name, pkg.import_name or name.replace("-", "_")) for name, pkg in section.packages.items()]
+    began = time.monotonic()
+    try:
+        proc = subprocess.run(
+            [interpreter, "-c", _PROBE, json.dumps(modules)], capture_output=True, text=True, timeout=180
+        )
+        found: dict[str, Any] = json.loads(proc.stdout) if proc.returncode == 0 else {}
+        failure = "" if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        found, failure = {}, f"{type(exc).__name__}: {exc}"
+    elapsed = time.monotonic() - began
+    declared, where_declared = _declarations(loaded)
+    from validator.versions import parse_specifier, satisfies
+
+    for name, pkg in section.packages.items():
+        path = ("python", "packages", name)
+        where = locate(loaded, path)
+        if failure:
+            yield Result(
+                "python",
+                f"{name}",
+                "error",
+                pkg.version or "installed",
+                "",
+                f"{interpreter}: {failure}",
+                elapsed,
+                where,
+            )
+            continue
+        entry = found.get(name, {})
+        version = entry.get("version")
+        if version is None:
+            yield Result(
+                "python",
+                name,
+                "fail",
+                pkg.version or "installed",
+                "not installed",
+                f"install it: pip install '{name}{_pep440(pkg.version)}'",
+                elapsed,
+                where,
+            )
+        else:
+            ok = pkg.version is None or satisfies(version, pkg.version)
+            yield Result(
+                "python",
+                name,
+                "pass" if ok else "fail",
+                pkg.version or "installed",
+                version,
+                "" if ok else f"{version} does not satisfy {pkg.version} ({parse_specifier(pkg.version or '')})",
+                elapsed,
+                where,
+            )
+        module = pkg.import_name or name.replace("-", "_")
+        error = entry.get("import")
+        yield Result(
+            "python",
+            f"{name}: import {module}",
+            "fail" if error else "pass",
+            f"import {module}",
+            error or "imported",
+            "",
+            0.0,
+            where,
+        )
+        if pkg.declared if pkg.declared is not None else section.declared:
+            yield _declared(name, declared, where_declared, version, where)
+    if section.check_conflicts:
+        yield _conflicts(interpreter, locate(loaded, ("python", "check_conflicts")))
+
+
+def _pep440(spec: str | None) -> str:
+    if not spec:
+        return ""
+    from validator.versions import parse_specifier
+
+    return str(parse_specifier(spec))
+
+
+def _declared(
+    name: str, declared: dict[str, str] | None, source: str, version: str | None, where: str | None
+) -> Result:
+    from validator.versions import satisfies
+
+    if declared is None:
+        return Result(
+            "python", f"{name}: declared", "fail", f"declared in {source}", "", f"{source} cannot be read", 0.0, where
+        )
+    spec = declared.get(canonical(name))
+    if spec is None:
+        return Result(
+            "python",
+            f"{name}: declared",
+            "fail",
+            f"declared in {source}",
+            "not declared",
+            f"add it to {source}",
+            0.0,
+            where,
+        )
+    if version is not None and spec not in ("", "*") and not satisfies(version, spec):
+        return Result(
+            "python",
+            f"{name}: declared",
+            "fail",
+            f"installed version within {spec!r}",
+            version,
+            f"{source} declares {spec!r}; the installed {version} is outside it (run poetry lock / pip install)",
+            0.0,
+            where,
+        )
+    return Result(
+        "python", f"{name}: declared", "pass", f"declared in {source}", spec or "(any version)", "", 0.0, where
+    )
+
+
+def _declarations(loaded: LoadedSpec) -> tuple[dict[str, str] | None, str]:
+    section = loaded.spec.python
+    source = section.pyproject if section and section.pyproject else "pyproject.toml"
+    path = loaded.base_dir / source
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None, source
+    out: dict[str, str] = {}
+    project = data.get("project", {})
+    requirements = list(project.get("dependencies", []))
+    for group in project.get("optional-dependencies", {}).values():
+        requirements.extend(group)
+    for group in data.get("dependency-groups", {}).values():
+        requirements.extend(r for r in group if isinstance(r, str))
+    for requirement in requirements:
+        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;]*)", requirement)
+        if match:
+            out[canonical(match.group(1))] = match.group(3).strip()
+    poetry = data.get("tool", {}).get("poetry", {})
+    tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
+    tables += [g.get("dependencies", {}) for g in poetry.get("group", {}).values()]
+    for table in tables:
+        for dep, spec in table.items():
+            if dep.lower() == "python":
+                continue
+            if isinstance(spec, dict):
+                spec = spec.get("version", "*")
+            out[canonical(dep)] = str(spec)
+    return out, source
+
+
+def _conflicts(interpreter: str, where: str | None) -> Result:
+    began = time.monotonic()
+    try:
+        proc = subprocess.run([interpreter, "-m", "pip", "check"], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Result("python", "dependency conflicts", "error", "pip check clean", "", str(exc), 0.0, where)
+    lines = [line for line in proc.stdout.strip().splitlines() if line.strip()]
+    if proc.returncode == 0:
+        return Result(
+            "python",
+            "dependency conflicts",
+            "pass",
+            "no broken requirements",
+            "none",
+            "",
+            time.monotonic() - began,
+            where,
+        )
+    shown = "; ".join(lines[:5]) + (f" (+{len(lines) - 5} more)" if len(lines) > 5 else "")
+    return Result(
+        "python",
+        "dependency conflicts",
+        "fail",
+        "no broken requirements",
+        f"{len(lines)} conflict(s)",
+        shown or proc.stderr.strip()[-300:],
+        time.monotonic() - began,
+        where,
+    )

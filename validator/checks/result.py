@@ -1,0 +1,36 @@
+"""The one record every check, probe, suite and criterion produces; every reporter reads only this."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Verdict = Literal["pass", "fail", "skip", "error", "xfail"]
+VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "error", "skip", "xfail")
+FAILING: frozenset[str] = frozenset({"fail", "error"})
+
+
+@dataclass(frozen=True)
+class Result:
+    kind: str  # host, config, python, service, probe, suite, criterion
+    name: str
+    verdict: Verdict
+    expected: str = ""
+    actual: str = ""
+    message: str = ""
+    duration: float = 0.0
+    location: str | None = None  # file:line:col in the spec
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict in FAILING
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def locate(loaded: Any, path: tuple[str | int, ...]) -> str | None:
+    """``file:line:col`` of a spec path, for results to point back at the spec."""
+    loc = loaded.doc.locate(path)
+    return str(loc) if loc else None

@@ -1,0 +1,147 @@
+"""History: every ``check`` run in an embedded SQLite database (default ``.validator/history.db``).
+
+One transaction per run (a run is stored whole or not at all); WAL mode and a busy timeout let
+concurrent runs write safely. Each row keeps the full JSON report, so ``validator report`` can
+re-render any run in any format, and ``report --history N`` can trend every criterion's metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from validator.run import RunResult
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    project TEXT NOT NULL, started_at REAL NOT NULL, finished_at REAL NOT NULL,
+    spec_hash TEXT, git_commit TEXT, mode TEXT, ok INTEGER NOT NULL, report TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS results (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    kind TEXT, name TEXT, verdict TEXT, expected TEXT, actual TEXT, message TEXT, duration REAL, location TEXT
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, name TEXT, value REAL
+);
+CREATE INDEX IF NOT EXISTS runs_by_project ON runs(project, started_at);
+CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics(run_id, name);
+"""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=30, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA busy_timeout=30000")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.executescript(SCHEMA)
+    return db
+
+
+def record(path: Path, run: RunResult) -> int:
+    from validator.reporters.json_report import render
+    from validator.reporters.registry import ReportContext
+
+    report = render(run, ReportContext())
+    db = _connect(path)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        cursor = db.execute(
+            "INSERT INTO runs (project, started_at, finished_at, spec_hash, git_commit, mode, ok, report) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run.project,
+                run.started_at,
+                run.finished_at,
+                run.spec_hash,
+                run.git_commit,
+                run.mode,
+                int(run.ok),
+                report,
+            ),
+        )
+        run_id = int(cursor.lastrowid or 0)
+        db.executemany(
+            "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (run_id, r.kind, r.name, r.verdict, r.expected, r.actual, r.message, r.duration, r.location)
+                for r in run.results
+            ],
+        )
+        db.executemany("INSERT INTO metrics VALUES (?, ?, ?)", [(run_id, k, v) for k, v in run.metrics.items()])
+        db.execute("COMMIT")
+        return run_id
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    finally:
+        db.close()
+
+
+def last_runs(path: Path, project: str, count: int) -> list[RunResult]:
+    """The newest ``count`` runs of the project, newest first."""
+    from validator.reporters.json_report import load
+
+    if not path.exists():
+        return []
+    db = _connect(path)
+    try:
+        rows = db.execute(
+            "SELECT report FROM runs WHERE project = ? ORDER BY started_at DESC, id DESC LIMIT ?", (project, count)
+        ).fetchall()
+    finally:
+        db.close()
+    return [load(row[0]) for row in rows]
+
+
+@dataclass
+class Trend:
+    criterion: str
+    verdicts: list[str]  # oldest -> newest
+    metrics: dict[str, list[float | None]]
+    regressions: list[str]
+
+
+def trends(runs: list[RunResult], threshold: float = 0.2) -> list[Trend]:
+    """Per criterion: its verdicts and metrics over ``runs`` (newest first in, oldest first out), with
+    regressions: passed before and fails now; a time metric grown more than ``threshold``."""
+    ordered = list(reversed(runs))
+    names: dict[str, set[str]] = {}
+    for run in ordered:
+        for result in run.by_kind("criterion"):
+            cid = result.name.split(":", 1)[0]
+            names.setdefault(cid, set()).update(
+                part.split("=", 1)[0] for part in result.actual.split(", ") if "=" in part
+            )
+    out = []
+    for cid, metrics in names.items():
+        verdicts = [
+            next((r.verdict for r in run.by_kind("criterion") if r.name.split(":", 1)[0] == cid), "-")
+            for run in ordered
+        ]
+        series = {m: [run.metrics.get(m) for run in ordered] for m in sorted(metrics)}
+        regressions = []
+        if len(verdicts) >= 2 and verdicts[-1] in ("fail", "error") and "pass" in verdicts[:-1]:
+            last_pass = len(verdicts) - 1 - verdicts[::-1].index("pass")
+            regressions.append(f"{cid} passed {len(verdicts) - 1 - last_pass} run(s) ago and {verdicts[-1]}s now")
+        for metric, values in series.items():
+            dimension = ordered[-1].dimensions.get(metric) if ordered else None
+            previous = [v for v in values[:-1] if v is not None]
+            if dimension == "time" and previous and values[-1] is not None:
+                baseline = sorted(previous)[len(previous) // 2]
+                if baseline > 0 and values[-1] > baseline * (1 + threshold):
+                    regressions.append(
+                        f"{metric} grew {100 * (values[-1] / baseline - 1):.0f}% "
+                        f"({baseline:.2f}s -> {values[-1]:.2f}s, median of the earlier runs)"
+                    )
+        out.append(Trend(cid, verdicts, series, regressions))
+    return out
+
+
+def as_json(trend_list: list[Trend]) -> str:
+    return json.dumps([t.__dict__ for t in trend_list], indent=2)

@@ -1,0 +1,40 @@
+"""Secrets never leave the process: every result, log line and report passes through here."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "***redacted***"
+
+
+class Redactor:
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        for secret in self.secrets:
+            if secret in value:
+                value = value.replace(secret, MASK)
+        return value
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.value(v) for k, v in value.items()}
+        return value
+
+    def result(self, result: Any) -> Any:
+        if not self.secrets:
+            return result
+        return dataclasses.replace(
+            result,
+            name=self.text(result.name),
+            expected=self.text(result.expected),
+            actual=self.text(result.actual),
+            message=self.text(result.message),
+        )

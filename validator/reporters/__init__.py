@@ -1,0 +1,1 @@
+"""Reporters: one module per format, registered in ``registry.REPORTERS``; each reads only a RunResult."""

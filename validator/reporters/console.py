@@ -1,0 +1,103 @@
+"""Console: a summary a person reads in a terminal — failures first, expected vs actual, then the
+criteria, the services' timings and the tally."""
+
+from __future__ import annotations
+
+import io
+
+from validator.checks.result import Result
+from validator.reporters.registry import ReportContext
+from validator.run import RunResult
+from validator.units import format_duration
+
+DEFAULT_PATH: str | None = None
+_STYLE = {"pass": "green", "fail": "red", "error": "red bold", "skip": "yellow", "xfail": "cyan"}
+_ORDER = {"error": 0, "fail": 1, "xfail": 2, "skip": 3, "pass": 4}
+
+
+def render(run: RunResult, ctx: ReportContext) -> str:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=140, force_terminal=ctx.color, no_color=not ctx.color, highlight=False)
+    verdict = "PASSED" if run.ok else "FAILED"
+    console.print(
+        Text.assemble(
+            ("validator check ", "bold"),
+            f"— project {run.project} — {format_duration(run.duration)} — ",
+            (f"{verdict} (exit {run.exit_code})", "green bold" if run.ok else "red bold"),
+        )
+    )
+    checks = [r for r in run.results if r.kind != "criterion"]
+    shown = checks if ctx.verbose else [r for r in checks if r.verdict != "pass"]
+    if shown:
+        table = Table(
+            title="checks" if ctx.verbose else "checks that did not pass",
+            title_justify="left",
+            show_lines=False,
+            expand=False,
+        )
+        for column in ("verdict", "kind", "name", "expected", "actual", "message"):
+            table.add_column(column, overflow="fold", max_width=48 if column in ("message", "actual") else None)
+        for result in sorted(shown, key=lambda r: (_ORDER[r.verdict], r.kind, r.name)):
+            table.add_row(
+                Text(result.verdict.upper(), style=_STYLE[result.verdict]),
+                result.kind,
+                result.name,
+                result.expected,
+                result.actual,
+                _short(result),
+            )
+        console.print(table)
+    criteria = run.by_kind("criterion")
+    if criteria:
+        table = Table(title="success criteria", title_justify="left")
+        for column in ("verdict", "criterion", "condition", "measured"):
+            table.add_column(column, overflow="fold", max_width=60 if column == "measured" else None)
+        for result in criteria:
+            measured = result.actual + (f" — {result.message}" if result.message else "")
+            table.add_row(
+                Text(result.verdict.upper(), style=_STYLE[result.verdict]), result.name, result.expected, measured
+            )
+        console.print(table)
+    services = run.by_kind("service")
+    if services:
+        table = Table(title="services", title_justify="left")
+        for column in ("service", "state", "startup", "healthy", "restarts"):
+            table.add_column(column)
+        for result in services:
+            m = result.metrics
+            name = result.name
+            table.add_row(
+                name,
+                Text(result.actual or result.verdict, style=_STYLE[result.verdict]),
+                _secs(m.get(f"service.{name}.startup")),
+                _secs(m.get(f"service.{name}.healthy")),
+                str(int(m.get(f"service.{name}.restarts", 0))),
+            )
+        console.print(table)
+    counts = run.counts()
+    tally = ", ".join(
+        f"{counts.get(v, 0)} {label}"
+        for v, label in (
+            ("pass", "passed"),
+            ("fail", "failed"),
+            ("error", "errors"),
+            ("skip", "skipped"),
+            ("xfail", "expected failures"),
+        )
+    )
+    console.print(f"{len(run.results)} results: {tally}")
+    return buffer.getvalue()
+
+
+def _secs(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}s"
+
+
+def _short(result: Result) -> str:
+    message = result.message.strip()
+    first = message.splitlines()[0] if message else ""
+    return first[:300]

@@ -1,0 +1,108 @@
+"""Markdown: a RESULTS.md in the shape the checklist asks for (T325) — the criteria table, counts per
+test group, service timings, and what did not pass. Also the GitHub step summary when run there."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from validator.reporters.registry import ReportContext
+from validator.run import RunResult
+from validator.units import format_duration, format_size
+
+DEFAULT_PATH: str | None = "reports/RESULTS.md"
+_ICON = {"pass": "✅ pass", "fail": "❌ fail", "error": "⛔ error", "skip": "⏭ skip", "xfail": "☑️ expected failure"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+def render(run: RunResult, ctx: ReportContext) -> str:
+    when = datetime.fromtimestamp(run.started_at, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    lines = [
+        f"# Test infrastructure results — {run.project}",
+        "",
+        f"Run {when} · {format_duration(run.duration)} · spec `{run.spec_hash[:12]}`"
+        + (f" · commit `{run.git_commit[:12]}`" if run.git_commit else "")
+        + f" · **{'PASSED' if run.ok else 'FAILED'}** (exit {run.exit_code})",
+        "",
+    ]
+    criteria = run.by_kind("criterion")
+    if criteria:
+        lines += [
+            "## Success criteria",
+            "",
+            "| ID | Criterion | Condition | Measured | Result |",
+            "|---|---|---|---|---|",
+        ]
+        for r in criteria:
+            cid, _, title = r.name.partition(": ")
+            measured = r.actual + (f" ({r.message})" if r.message else "")
+            lines.append(f"| {cid} | {_cell(title)} | `{_cell(r.expected)}` | {_cell(measured)} | {_ICON[r.verdict]} |")
+        lines.append("")
+    suites = [r for r in run.by_kind("suite")]
+    if suites:
+        lines += [
+            "## Test suites and groups",
+            "",
+            "| Suite / group | Total | Passed | Failed | Skipped | Errors | Duration | Result |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for r in suites:
+            prefix = f"suite.{r.name}." if "/" not in r.name else f"group.{r.name.split('/', 1)[1]}."
+            m = {k[len(prefix) :]: v for k, v in r.metrics.items() if k.startswith(prefix)}
+            lines.append(
+                f"| {r.name} | {m.get('total', 0):.0f} | {m.get('passed', 0):.0f} | {m.get('failed', 0):.0f} | "
+                f"{m.get('skipped', 0):.0f} | {m.get('errors', 0):.0f} | {m.get('duration', 0):.1f}s | "
+                f"{_ICON[r.verdict]} |"
+            )
+        lines.append("")
+    services = run.by_kind("service")
+    if services:
+        lines += [
+            "## Services",
+            "",
+            "| Service | State | Startup | Healthy | Restarts | Memory limit |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for r in services:
+            m, n = r.metrics, r.name
+            startup, healthy = m.get(f"service.{n}.startup"), m.get(f"service.{n}.healthy")
+            memory = m.get(f"service.{n}.memory_limit")
+            lines.append(
+                f"| {n} | {_cell(r.actual or r.verdict)} | {'-' if startup is None else f'{startup:.2f}s'} | "
+                f"{'-' if healthy is None else f'{healthy:.2f}s'} | {m.get(f'service.{n}.restarts', 0):.0f} | "
+                f"{'-' if memory is None else format_size(memory)} |"
+            )
+        lines.append("")
+    checks = [r for r in run.results if r.kind not in ("criterion",)]
+    kinds = sorted({r.kind for r in checks})
+    lines += [
+        "## Checks",
+        "",
+        "| Kind | Passed | Failed | Errors | Skipped | Expected failures |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for kind in kinds:
+        group = [r for r in checks if r.kind == kind]
+        lines.append(
+            f"| {kind} | "
+            + " | ".join(str(sum(r.verdict == v for r in group)) for v in ("pass", "fail", "error", "skip", "xfail"))
+            + " |"
+        )
+    lines.append("")
+    problems = [r for r in checks if r.verdict != "pass"]
+    if problems:
+        lines += [
+            "### Not passed",
+            "",
+            "| Result | Kind | Name | Expected | Actual | Message |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in problems:
+            lines.append(
+                f"| {_ICON[r.verdict]} | {r.kind} | {_cell(r.name)} | {_cell(r.expected)} | {_cell(r.actual)} | "
+                f"{_cell(r.message[:300])} |"
+            )
+        lines.append("")
+    return "\n".join(lines)

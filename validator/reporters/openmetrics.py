@@ -1,0 +1,54 @@
+"""OpenMetrics text: every metric and every verdict, for a Prometheus textfile collector or a
+Pushgateway. Names are ``validator_<family>_<field>`` with the member as a label."""
+
+from __future__ import annotations
+
+import re
+
+from validator.reporters.registry import ReportContext
+from validator.run import RunResult
+
+DEFAULT_PATH: str | None = "reports/metrics.prom"
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _name(text: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9_]", "_", text)
+
+
+def render(run: RunResult, ctx: ReportContext) -> str:
+    families: dict[str, list[str]] = {}
+    units = {"time": "seconds", "size": "bytes"}
+    for metric, value in sorted(run.metrics.items()):
+        parts = metric.split(".")
+        if len(parts) == 3:
+            family, member, field = parts
+            labels = f'{{{_name(family)}="{_label(member)}"}}'
+        elif len(parts) == 2:
+            family, field = parts
+            member, labels = "", ""
+        else:
+            continue
+        unit = units.get(run.dimensions.get(metric, ""), "")
+        name = f"validator_{_name(family)}_{_name(field)}" + (f"_{unit}" if unit and not field.endswith(unit) else "")
+        families.setdefault(name, []).append(f"{name}{labels} {value:g}")
+    lines: list[str] = []
+    for name, samples in families.items():
+        lines.append(f"# TYPE {name} gauge")
+        lines.extend(samples)
+    lines.append("# TYPE validator_check_result gauge")
+    lines.append("# HELP validator_check_result 1 for the verdict each check had in this run")
+    for result in run.results:
+        lines.append(
+            f'validator_check_result{{project="{_label(run.project)}",kind="{_label(result.kind)}",'
+            f'name="{_label(result.name)}",verdict="{result.verdict}"}} 1'
+        )
+    lines.append("# TYPE validator_run_ok gauge")
+    lines.append(f'validator_run_ok{{project="{_label(run.project)}"}} {1 if run.ok else 0}')
+    lines.append("# TYPE validator_run_timestamp_seconds gauge")
+    lines.append(f'validator_run_timestamp_seconds{{project="{_label(run.project)}"}} {run.finished_at:.3f}')
+    lines.append("# EOF")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,81 @@
+"""The one place report formats are registered; ``--report`` choices are derived from this dict.
+
+A reporter is a module with ``DEFAULT_PATH`` (None: standard output) and ``render(run, ctx) -> str``.
+Files are written atomically: a reader sees the previous report or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, cast
+
+from validator.fileio import atomic_write_text
+from validator.run import RunResult
+
+REPORTERS: dict[str, str] = {
+    "console": "validator.reporters.console",
+    "json": "validator.reporters.json_report",
+    "junit": "validator.reporters.junit",
+    "markdown": "validator.reporters.markdown",
+    "html": "validator.reporters.html",
+    "openmetrics": "validator.reporters.openmetrics",
+}
+
+
+@dataclass
+class ReportContext:
+    color: bool = False
+    verbose: int = 0
+    history: list[RunResult] | None = None  # older runs, newest first (for trends)
+
+
+class Reporter(Protocol):
+    DEFAULT_PATH: str | None
+
+    @staticmethod
+    def render(run: RunResult, ctx: ReportContext) -> str: ...
+
+
+def reporter(name: str) -> Reporter:
+    return cast(Reporter, importlib.import_module(REPORTERS[name]))
+
+
+def parse_report_option(value: str) -> tuple[str, str | None]:
+    """``html=out/report.html`` -> (``html``, ``out/report.html``); ``json`` -> (``json``, default path)."""
+    name, sep, path = value.partition("=")
+    name = name.strip().lower()
+    if name not in REPORTERS:
+        import difflib
+
+        hint = difflib.get_close_matches(name, list(REPORTERS), n=1)
+        raise ValueError(
+            f"unknown report format {name!r}: use {', '.join(REPORTERS)}"
+            + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        )
+    if sep and not path:
+        raise ValueError(f"--report {value}: give a path after '='")
+    return name, (path or None)
+
+
+def write_reports(
+    run: RunResult, wanted: list[tuple[str, str | None]], ctx: ReportContext, base: Path
+) -> list[tuple[str, str]]:
+    """Render each wanted report; return (format, where) for each. Raises OSError for a path that
+    cannot be written (the caller turns it into a result)."""
+    written = []
+    for name, path in wanted:
+        module = reporter(name)
+        text = module.render(run, ctx)
+        target = path or module.DEFAULT_PATH
+        if target is None or target == "-":
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.flush()
+            written.append((name, "stdout"))
+            continue
+        destination = Path(target) if Path(target).is_absolute() else base / target
+        atomic_write_text(destination, text)
+        written.append((name, str(destination)))
+    return written

@@ -211,6 +211,8 @@ class Pipeline:
         for name in self.spec.suites:
             self.display.stage(f"suite {name}")
             results, tests = run_suite(self.loaded, name, self.output, self.cancel)
+            for test in tests:
+                test.message = self.redactor.text(test.message)
             self.run.tests.extend(tests)
             self.add(results)
 

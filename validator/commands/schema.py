@@ -11,6 +11,7 @@ SCHEMA_ID = "https://validator.dev/schema/infra.schema.json"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    parser.add_argument("--report", action="store_true", help="the JSON report's schema instead of the spec's")
 
 
 def generate() -> dict[str, Any]:
@@ -25,12 +26,16 @@ def generate() -> dict[str, Any]:
     }
 
 
-def render() -> str:
+def render(report: bool = False) -> str:
+    if report:
+        from validator.reporters.json_report import schema
+
+        return json.dumps(schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return json.dumps(generate(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
-    text = render()
+    text = render(args.report)
     if args.output:
         from validator.fileio import atomic_write_text
 

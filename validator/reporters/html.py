@@ -23,6 +23,7 @@ _CSS = "".join(
         "table{border-collapse:collapse;width:100%;margin:.5rem 0}",
         "th,td{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}",
         "th{background:#f6f8fa}",
+        "td{overflow-wrap:anywhere}",
         "td.num{text-align:right;font-variant-numeric:tabular-nums}",
         "code{font-size:12px;background:#f6f8fa;padding:0 .2rem}",
         ".v{font-weight:600;white-space:nowrap}",

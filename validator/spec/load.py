@@ -29,6 +29,7 @@ class LoadedSpec:
     files: list[str]
     warnings: list[Finding] = field(default_factory=list)
     text_hash: str = ""
+    environment: dict[str, str] = field(default_factory=dict, repr=False)
 
     def secrets(self) -> set[str]:
         """Values never to print: interpolated into environments, or held by keys named like secrets."""
@@ -37,6 +38,9 @@ class LoadedSpec:
             if value and ("environment" in path or _secret_name(path)):
                 found.add(value)
         _secret_values(self.doc.data, (), found)
+        marked = set(self.spec.settings.secrets)
+        found.update(value for name, value in self.environment.items() if name in marked)
+        _marked_values(self.doc.data, marked, found)
         return {s for s in found if len(s) >= 4}
 
 
@@ -60,11 +64,26 @@ def _secret_values(node: object, path: tuple[object, ...], found: set[str]) -> N
         found.add(str(node))
 
 
+def _marked_values(node: object, names: set[str], found: set[str]) -> None:
+    if not names:
+        return
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in names and isinstance(value, str | int) and not isinstance(value, bool):
+                found.add(str(value))
+            _marked_values(value, names, found)
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, str) and "=" in item and item.partition("=")[0] in names:
+                found.add(item.partition("=")[2])
+            _marked_values(item, names, found)
+
+
 def resolve_files(files: list[str] | None) -> list[str]:
     return list(files) if files else [DEFAULT_FILE]
 
 
-def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document, list[Finding]]:
+def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document, dict[str, str]]:
     from validator.spec.merge import merge_documents
 
     docs: list[Document] = []
@@ -77,7 +96,7 @@ def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document
             findings.extend(exc.findings)
     if findings:
         raise SpecError(findings)
-    return merge_documents(docs), findings
+    return merge_documents(docs), env
 
 
 def lint_files(files: list[str], environ: Mapping[str, str] | None = None) -> list[Finding]:
@@ -99,7 +118,7 @@ def _validate(files: list[str], environ: Mapping[str, str] | None) -> LoadedSpec
     from validator.lint.registry import run_rules
     from validator.spec.validate import validate_document
 
-    doc, _ = _read(files, environ)
+    doc, env = _read(files, environ)
     base_dir = Path(files[0]).parent.resolve()
     spec, findings = validate_document(doc)
     if spec is None:
@@ -111,7 +130,7 @@ def _validate(files: list[str], environ: Mapping[str, str] | None) -> LoadedSpec
     digest = hashlib.sha256()
     for name in files:
         digest.update(Path(name).read_bytes() if os.path.isfile(name) else b"")
-    return LoadedSpec(spec, doc, base_dir, files, found, digest.hexdigest())
+    return LoadedSpec(spec, doc, base_dir, files, found, digest.hexdigest(), env)
 
 
 def _rules_on_rest(doc: Document, findings: list[Finding], base_dir: Path) -> list[Finding]:

@@ -46,6 +46,11 @@ class Settings(Model):
     )
     parallel: int = Field(4, ge=1, le=64, description="Concurrent checks.")
     up_timeout: Duration = Field(600.0, description="Overall bound on reconciling (up).")
+    secrets: list[str] = Field(
+        default_factory=list,
+        description="Names of variables or keys whose values are secret (besides any ${VAR} in an environment and any "
+        "key named like password/secret/token): never printed, reported or stored.",
+    )
 
 
 class Spec(ExtensibleModel):

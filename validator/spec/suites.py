@@ -45,4 +45,5 @@ class Suite(Model):
     def kind(self) -> str:
         if self.runner:
             return self.runner
-        return "pytest" if any("pytest" in part for part in self.command[:3]) else "junit"
+        names = [part.rsplit("/", 1)[-1] for part in self.command[:3]]
+        return "pytest" if any(name in ("pytest", "py.test") for name in names) else "junit"

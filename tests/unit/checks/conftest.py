@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import pytest
+
+from validator.checks.registry import CheckContext
+from validator.testing.specs import load_dict
+
+
+@pytest.fixture
+def ctx_for(tmp_path):
+    def make(**sections):
+        loaded = load_dict(tmp_path, {"version": 1, "project": "demo", **sections})
+        return CheckContext(loaded, None)
+
+    return make

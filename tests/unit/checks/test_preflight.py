@@ -1,0 +1,69 @@
+"""Preflight against the real host: psutil figures, real tools, real sockets."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+from validator.checks import preflight
+from validator.checks.registry import CheckContext
+
+
+def results(ctx: CheckContext):
+    return {r.name: r for r in preflight.run(ctx)}
+
+
+def test_memory_cpus_disk(ctx_for):
+    found = results(ctx_for(host={"memory": "1m", "cpus": 1, "disk": "1m"}))
+    assert [found[n].verdict for n in ("memory available", "cpus", "disk free at .")] == ["pass"] * 3
+    found = results(ctx_for(host={"memory": "64TiB", "cpus": 4096}))
+    assert found["memory available"].verdict == "fail" and found["memory available"].expected == ">= 64 TiB"
+    assert found["cpus"].verdict == "fail"
+
+
+def test_tools_with_alternatives(ctx_for):
+    python = sys.executable
+    found = results(
+        ctx_for(
+            host={
+                "tools": {
+                    "python": {"command": [python, "--version"], "version": ">=3.11"},
+                    "compose": {
+                        "command": ["no-such-tool-xyz", "version"],
+                        "alternatives": [[python, "--version"]],
+                        "version": ">=3",
+                    },
+                    "missing": {"command": ["no-such-tool-xyz", "--version"], "version": ">=1"},
+                    "too-old": {"command": [python, "--version"], "version": ">=99"},
+                }
+            }
+        )
+    )
+    assert found["tool python"].verdict == "pass" and found["tool python"].actual.startswith("3.")
+    assert found["tool compose"].verdict == "pass"
+    assert found["tool missing"].verdict == "fail" and "no-such-tool-xyz not found" in found["tool missing"].message
+    assert found["tool too-old"].verdict == "fail"
+
+
+def test_free_port_and_a_port_held_by_this_process(ctx_for):
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    busy = holder.getsockname()[1]
+    free_sock = socket.socket()
+    free_sock.bind(("127.0.0.1", 0))
+    free = free_sock.getsockname()[1]
+    free_sock.close()
+    try:
+        found = results(ctx_for(host={"ports": [busy, free]}))
+    finally:
+        holder.close()
+    assert found[f"port {free} free"].verdict == "pass"
+    held = found[f"port {busy} free"]
+    assert held.verdict == "fail" and f"(pid {os.getpid()})" in held.actual and "python" in held.actual.lower()
+
+
+def test_host_metrics_are_measured_without_requirements(ctx_for):
+    metrics = preflight.measure(ctx_for().loaded)
+    assert metrics["host.memory_available"] > 0 and metrics["host.cpus"] >= 1 and metrics["host.disk_free"] > 0

@@ -1,0 +1,135 @@
+"""Probes against real servers on 127.0.0.1: pass, fail, hang, retry, expected failure, skip."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+from validator.checks.probes import run_probe
+from validator.probes.base import ProbeContext
+from validator.testing.specs import load_dict
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    calls = 0
+
+    def do_GET(self):
+        Handler.calls += 1
+        if self.path == "/json":
+            body, kind, status = (
+                json.dumps({"status": "ALIVE", "workers": [{"state": "ALIVE"}]}).encode(),
+                "application/json",
+                200,
+            )
+        elif self.path == "/flaky" and Handler.calls % 3:
+            body, kind, status = b"not yet", "text/plain", 503
+        else:
+            body, kind, status = b"<h1>Spark Master</h1>", "text/html", 200 if self.path != "/missing" else 404
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def silent_port():
+    """Accepts connections and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+def probe(tmp_path, name, spec, running=None):
+    loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "probes": {name: spec}})
+    ctx = ProbeContext(loaded.spec, tmp_path, time.monotonic() + 60, None, running or {})
+    return run_probe(loaded, name, ctx)
+
+
+def test_http_pass_with_body_headers_and_json(tmp_path, server):
+    result = probe(
+        tmp_path,
+        "ui",
+        {
+            "kind": "http",
+            "url": f"{server}/json",
+            "json_paths": {"status": "ALIVE", "workers[0].state": "ALIVE"},
+            "response_headers": {"Content-Type": "json"},
+        },
+    )
+    assert result.verdict == "pass" and result.metrics["probe.ui.passed"] == 1.0
+    assert probe(tmp_path, "page", {"kind": "http", "url": server, "body_regex": "Spark Master"}).verdict == "pass"
+
+
+def test_http_failures_say_what_differs(tmp_path, server):
+    missing = probe(tmp_path, "m", {"kind": "http", "url": f"{server}/missing"})
+    assert (missing.verdict, missing.expected, missing.actual) == ("fail", "status 200", "status 404")
+    wrong = probe(tmp_path, "w", {"kind": "http", "url": f"{server}/json", "json_paths": {"status": "DEAD"}})
+    assert wrong.verdict == "fail" and "status: expected equals 'DEAD', got ALIVE" in wrong.actual
+
+
+def test_refused_connection_is_a_failure(tmp_path):
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()
+    result = probe(tmp_path, "x", {"kind": "http", "url": f"http://127.0.0.1:{port}/", "timeout": "2s"})
+    assert result.verdict == "fail" and "cannot connect" in result.message
+    assert probe(tmp_path, "t", {"kind": "tcp", "port": port}).verdict == "fail"
+
+
+def test_a_target_that_never_answers_is_cut_at_the_timeout(tmp_path, silent_port):
+    began = time.monotonic()
+    result = probe(tmp_path, "hang", {"kind": "http", "url": f"http://127.0.0.1:{silent_port}/", "timeout": "1500ms"})
+    assert result.verdict == "fail"
+    assert time.monotonic() - began < 4
+    assert probe(tmp_path, "open", {"kind": "tcp", "port": silent_port}).verdict == "pass"
+
+
+def test_retries_with_backoff(tmp_path, server):
+    Handler.calls = 0
+    result = probe(
+        tmp_path, "flaky", {"kind": "http", "url": f"{server}/flaky", "retries": 4, "retry_interval": "100ms"}
+    )
+    assert result.verdict == "pass" and "after 3 attempts" in result.message
+
+
+def test_expected_failure_and_unexpected_pass(tmp_path, server):
+    xfail = probe(tmp_path, "x", {"kind": "http", "url": f"{server}/missing", "expect": "fail", "reason": "known bug"})
+    assert xfail.verdict == "xfail" and xfail.message.startswith("expected failure: known bug")
+    surprise = probe(tmp_path, "y", {"kind": "http", "url": server, "expect": "fail", "reason": "known bug"})
+    assert surprise.verdict == "error" and "but passed" in surprise.message
+
+
+def test_probe_of_a_service_that_is_not_running_is_skipped(tmp_path, server):
+    loaded = load_dict(
+        tmp_path,
+        {
+            "version": 1,
+            "project": "demo",
+            "services": {"web": {"image": "x"}},
+            "probes": {"p": {"kind": "http", "service": "web", "url": server}},
+        },
+    )
+    ctx = ProbeContext(loaded.spec, tmp_path, time.monotonic() + 10, None, {})
+    result = run_probe(loaded, "p", ctx)
+    assert (result.verdict, result.message) == ("skip", "service web is not running")

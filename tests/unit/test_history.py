@@ -1,0 +1,76 @@
+"""The SQLite history: whole runs in, trends and regressions out, concurrent writers safe."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import time
+
+from validator import history
+from validator.checks.result import Result
+from validator.run import RunResult
+
+
+def make_run(index: int, startup: float, verdict: str = "pass", project: str = "demo") -> RunResult:
+    run = RunResult(project, ["infra.yaml"], f"hash{index}", started_at=1000.0 + index, finished_at=1001.0 + index)
+    run.metrics = {"service.spark.startup": startup, "suite.main.failed": 0.0 if verdict == "pass" else 2.0}
+    run.dimensions = {"service.spark.startup": "time", "suite.main.failed": ""}
+    run.results = [
+        Result(
+            "criterion",
+            "SC1: no failures",
+            verdict,
+            "suite.main.failed == 0",
+            f"suite.main.failed={run.metrics['suite.main.failed']:g}",
+        ),
+        Result("criterion", "SC7: startup", "pass", "service.*.startup < 60s", f"service.spark.startup={startup:.2f}s"),
+    ]
+    return run
+
+
+def test_record_and_read_back(tmp_path):
+    db = tmp_path / "h.db"
+    for i in range(5):
+        history.record(db, make_run(i, 1.0 + i * 0.01))
+    runs = history.last_runs(db, "demo", 3)
+    assert [r.spec_hash for r in runs] == ["hash4", "hash3", "hash2"]
+    assert runs[0].results[0].name == "SC1: no failures" and runs[0].metrics["service.spark.startup"] == 1.04
+    assert history.last_runs(db, "other-project", 3) == []
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT count(*) FROM results").fetchone() == (10,)
+        assert raw.execute("SELECT count(*) FROM metrics").fetchone() == (10,)
+
+
+def test_trends_flag_regressions(tmp_path):
+    runs = [make_run(0, 1.0), make_run(1, 1.1), make_run(2, 1.0), make_run(3, 2.5, verdict="fail")]
+    trends = {t.criterion: t for t in history.trends(list(reversed(runs)), threshold=0.2)}
+    assert trends["SC1"].verdicts == ["pass", "pass", "pass", "fail"]
+    assert trends["SC1"].regressions == ["SC1 passed 1 run(s) ago and fails now"]
+    assert trends["SC7"].metrics["service.spark.startup"] == [1.0, 1.1, 1.0, 2.5]
+    assert trends["SC7"].regressions == ["service.spark.startup grew 150% (1.00s -> 2.50s, median of the earlier runs)"]
+    steady = {t.criterion: t for t in history.trends([make_run(1, 1.05), make_run(0, 1.0)])}
+    assert steady["SC7"].regressions == [] and steady["SC1"].regressions == []
+
+
+def _writer(args: tuple[str, int]) -> int:
+    path, worker = args
+    from pathlib import Path
+
+    for i in range(10):
+        history.record(Path(path), make_run(worker * 100 + i, 1.0, project="concurrent"))
+    return worker
+
+
+def test_concurrent_writers_stay_consistent(tmp_path):
+    db = tmp_path / "h.db"
+    history.record(db, make_run(0, 1.0, project="seed"))
+    began = time.monotonic()
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        assert sorted(pool.map(_writer, [(str(db), w) for w in range(4)])) == [0, 1, 2, 3]
+    assert time.monotonic() - began < 60
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT count(*) FROM runs WHERE project = 'concurrent'").fetchone() == (40,)
+        assert raw.execute(
+            "SELECT count(*) FROM results r JOIN runs u ON r.run_id = u.id WHERE u.project = 'concurrent'"
+        ).fetchone() == (80,)
+        assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -1,0 +1,152 @@
+"""Every report format, from a real check run (no Docker needed: configs, deps, probes, a suite)."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import re
+import threading
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from validator.checks.pipeline import CheckOptions, Pipeline
+from validator.reporters.registry import REPORTERS, ReportContext, parse_report_option, reporter, write_reports
+from validator.run import ServiceTimeline
+from validator.testing.specs import load_dict
+from validator.ui import Display
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reporters")
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    (folder / "app.env").write_text("MODE=test\nTOKEN=planted-secret-value\n")
+    (folder / "tests").mkdir()
+    (folder / "tests" / "test_a.py").write_text(
+        "def test_ok(): pass\ndef test_ok2(): pass\n"
+        "import os\n"
+        "def test_bad(): print(os.environ['API_TOKEN']); assert os.environ['API_TOKEN'] == 'x'\n"
+    )
+    spec = {
+        "version": 1,
+        "project": "reports",
+        "configs": {"env": {"path": "app.env", "keys": {"MODE": "test", "LEVEL": {"exists": True}}}},
+        "python": {"packages": {"requests": ">=2"}},
+        "probes": {
+            "up": {"kind": "tcp", "port": httpd.server_address[1]},
+            "gone": {"kind": "tcp", "port": 1, "expect": "fail", "reason": "nothing there", "timeout": "2s"},
+        },
+        "suites": {
+            "unit": {
+                "command": "python -m pytest tests -q -p no:cacheprovider",
+                "environment": {"API_TOKEN": "${TOKEN}"},
+                "groups": {"good": {"pattern": "test_ok"}},
+            }
+        },
+        "criteria": {
+            "SC1": {"title": "no failures", "condition": "suite.unit.failed == 0"},
+            "SC3": {"title": "good ones", "condition": "group.good.passed == 2"},
+            "SC6": {"title": "fast", "condition": "suite.unit.duration < 5m"},
+            "SC9": {"title": "probes fast", "condition": "probe.up.duration < 1s"},
+        },
+    }
+    loaded = load_dict(folder, spec, environ={"TOKEN": "planted-secret-value"})
+    assert "planted-secret-value" in loaded.secrets()
+    result = Pipeline(loaded, CheckOptions(), Display(quiet=True)).execute()
+    now = time.time()
+    result.timeline = [
+        ServiceTimeline("spark", now, now + 0.4, now + 5.2),
+        ServiceTimeline("mysql", now + 0.1, now + 0.6, now + 9.5),
+    ]
+    httpd.shutdown()
+    return result
+
+
+def render(name, run):
+    return reporter(name).render(run, ReportContext())
+
+
+def test_the_run_itself(run):
+    verdicts = {(r.kind, r.name): r.verdict for r in run.results}
+    assert verdicts[("config", "env: MODE")] == "pass" and verdicts[("config", "env: LEVEL")] == "fail"
+    assert verdicts[("probe", "gone")] == "xfail" and verdicts[("suite", "unit")] == "fail"
+    assert verdicts[("criterion", "SC1: no failures")] == "fail" and verdicts[("criterion", "SC3: good ones")] == "pass"
+    assert run.exit_code == 1
+
+
+def test_secrets_never_reach_any_report(run):
+    for name in REPORTERS:
+        assert "planted-secret-value" not in render(name, run), name
+
+
+def test_junit_parses_and_counts_match(run):
+    root = ET.fromstring(render("junit", run))
+    cases = root.findall(".//testcase")
+    checks = [c for c in cases if c.get("classname", "").startswith("reports.")]
+    assert len(checks) == len(run.results)
+    assert len([c for c in checks if c.find("failure") is not None]) == sum(r.verdict == "fail" for r in run.results)
+    tests = root.find("testsuite[@name='reports.tests.unit']")
+    assert tests is not None and tests.get("tests") == "3" and tests.get("failures") == "1"
+
+
+def test_json_validates_against_the_shipped_schema(run):
+    data = json.loads(render("json", run))
+    schema = json.loads((ROOT / "schema" / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert data["schema_version"] == 1 and data["ok"] is False and data["exit_code"] == 1
+    assert data["criteria"] == {"SC1": "fail", "SC3": "pass", "SC6": "pass", "SC9": "pass"}
+    assert data["run"]["metrics"]["group.good.passed"] == 2
+    assert {t["nodeid"].split("::")[1]: t["outcome"] for t in data["run"]["tests"]} == {
+        "test_ok": "passed",
+        "test_ok2": "passed",
+        "test_bad": "failed",
+    }
+
+
+def test_markdown_has_the_results_md_shape(run):
+    text = render("markdown", run)
+    assert text.startswith("# Test infrastructure results — reports")
+    assert "| SC1 | no failures | `suite.unit.failed == 0` | suite.unit.failed=1 | ❌ fail |" in text
+    assert re.search(r"\| unit/good \| 2 \| 2 \| 0 \| 0 \| 0 \| [\d.]+s \| ✅ pass \|", text)
+    assert "### Not passed" in text
+
+
+def test_html_is_self_contained_with_the_timeline(run):
+    text = render("html", run)
+    assert "<svg" in text and "service startup timeline" in text and "<script" not in text
+    assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert text.count('fill="#0969da"><title>') == 2 and "mysql: running to healthy 8.90s" in text
+    assert "SC3" in text and "good ones" in text
+
+
+def test_openmetrics(run):
+    text = render("openmetrics", run)
+    assert text.endswith("# EOF\n")
+    assert 'validator_group_passed{group="good"} 2' in text
+    assert re.search(r'validator_suite_duration_seconds\{suite="unit"\} [\d.]+', text)
+    assert 'validator_check_result{project="reports",kind="criterion",name="SC1: no failures",verdict="fail"} 1' in text
+    for line in text.splitlines():
+        assert line.startswith("#") or re.match(r"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? -?[\d.e+-]+$", line), line
+
+
+def test_console_puts_failures_first(run):
+    text = render("console", run)
+    assert text.index("FAIL") < text.index("XFAIL") and "success criteria" in text
+
+
+def test_reports_are_written_atomically_and_options_parse(run, tmp_path):
+    assert parse_report_option("html=out/r.html") == ("html", "out/r.html")
+    assert parse_report_option("JSON") == ("json", None)
+    with pytest.raises(ValueError, match="did you mean 'junit'"):
+        parse_report_option("junti")
+    written = write_reports(run, [("json", None), ("markdown", "custom/R.md")], ReportContext(), tmp_path)
+    assert [w[0] for w in written] == ["json", "markdown"]
+    assert (tmp_path / "reports" / "result.json").is_file() and (tmp_path / "custom" / "R.md").is_file()
+    assert not list(tmp_path.rglob("*.tmp"))

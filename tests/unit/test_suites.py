@@ -1,0 +1,133 @@
+"""Suites run for real: a pytest suite with groups, crashes, time limits, a JUnit-writing command."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import threading
+
+from validator.suites.runner import run_suite
+from validator.testing.specs import load_dict
+
+TESTS = textwrap.dedent("""
+    import pytest
+
+    def test_one(): assert True
+    def test_two(): assert 1 == 1
+    @pytest.mark.slow
+    def test_three(): pass
+    def test_skipped(): pytest.skip("later")
+    @pytest.mark.xfail(reason="known")
+    def test_xfail(): assert False
+""")
+
+
+def run(tmp_path, suite, tests=TESTS):
+    (tmp_path / "tests").mkdir(exist_ok=True)
+    (tmp_path / "tests" / "test_sample.py").write_text(tests)
+    (tmp_path / "tests" / "conftest.py").write_text(
+        "def pytest_configure(config):\n    config.addinivalue_line('markers', 'slow: slow')\n"
+    )
+    loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "suites": {"main": suite}})
+    lines = []
+    results, tests = run_suite(loaded, "main", lambda who, line: lines.append(line), threading.Event())
+    return {r.name: r for r in results}, tests, lines
+
+
+def test_pytest_suite_with_groups(tmp_path):
+    results, tests, _ = run(
+        tmp_path,
+        {
+            "command": "python -m pytest tests -q -p no:cacheprovider",
+            "groups": {
+                "named": {"pattern": "test_(one|two)$"},
+                "marked": {"markers": ["slow"]},
+                "all": {"paths": ["tests/"]},
+            },
+        },
+    )
+    main = results["main"]
+    assert main.verdict == "pass"
+    m = main.metrics
+    assert (
+        m["suite.main.total"],
+        m["suite.main.passed"],
+        m["suite.main.skipped"],
+        m["suite.main.xfailed"],
+        m["suite.main.failed"],
+    ) == (5, 3, 1, 1, 0)
+    assert main.metrics["suite.main.duration"] > 0
+    assert results["main/named"].metrics["group.named.passed"] == 2
+    assert results["main/marked"].metrics["group.marked.total"] == 1
+    assert results["main/all"].metrics["group.all.total"] == 5
+    three = next(t for t in tests if t.nodeid.endswith("test_three"))
+    assert set(three.groups) == {"marked", "all"}
+
+
+def test_failures_are_named(tmp_path):
+    results, tests, _ = run(
+        tmp_path,
+        {"command": "pytest tests -q -p no:cacheprovider"},
+        "def test_ok(): pass\ndef test_bad(): assert 1 == 2\n",
+    )
+    assert results["main"].verdict == "fail" and "tests/test_sample.py::test_bad" in results["main"].message
+    assert results["main"].metrics["suite.main.failed"] == 1
+    assert next(t for t in tests if t.nodeid.endswith("test_bad")).message
+
+
+def test_a_suite_that_cannot_collect_is_an_error_with_its_output(tmp_path):
+    results, _, _ = run(tmp_path, {"command": "python -m pytest tests -q -p no:cacheprovider"}, "import nope_missing\n")
+    main = results["main"]
+    assert main.verdict == "error" and "no_missing" not in main.message
+    assert "nope_missing" in main.message
+
+
+def test_no_tests_is_an_error_not_a_pass(tmp_path):
+    results, _, _ = run(tmp_path, {"command": "python -m pytest tests -q -p no:cacheprovider -k nothing_matches"})
+    assert results["main"].verdict == "error" and "no tests were collected" in results["main"].message
+
+
+def test_a_command_that_does_not_exist(tmp_path):
+    results, _, _ = run(tmp_path, {"command": "no-such-runner-xyz", "junit": "out.xml"})
+    assert results["main"].verdict == "error" and "cannot run 'no-such-runner-xyz'" in results["main"].message
+
+
+def test_a_suite_past_its_time_limit_is_stopped(tmp_path):
+    results, _, _ = run(
+        tmp_path,
+        {"command": "python -m pytest tests -q -p no:cacheprovider", "timeout": "2s"},
+        "import time\ndef test_slow(): time.sleep(60)\n",
+    )
+    assert results["main"].verdict == "error" and "timed out after 2s" in results["main"].message
+    assert results["main"].metrics["suite.main.duration"] < 20
+
+
+def test_any_command_that_writes_junit(tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(
+        textwrap.dedent('''
+        open("out.xml", "w").write("""<testsuite><testcase classname="pkg.mod.TestX" name="test_a" time="0.5"/>
+        <testcase classname="pkg.mod.TestX" name="test_b" time="0.25"><failure message="boom">trace</failure></testcase>
+        <testcase classname="pkg.other" name="test_c"><skipped/></testcase></testsuite>""")
+        raise SystemExit(1)
+    ''')
+    )
+    results, tests, _ = run(
+        tmp_path,
+        {"command": [sys.executable, str(script)], "junit": "out.xml", "groups": {"x": {"paths": ["pkg/mod.py"]}}},
+    )
+    assert [t.nodeid for t in tests] == [
+        "pkg/mod.py::TestX::test_a",
+        "pkg/mod.py::TestX::test_b",
+        "pkg/other.py::test_c",
+    ]
+    assert results["main"].verdict == "fail"
+    assert results["main/x"].metrics == {
+        "group.x.total": 2,
+        "group.x.passed": 1,
+        "group.x.failed": 1,
+        "group.x.skipped": 0,
+        "group.x.errors": 0,
+        "group.x.xfailed": 0,
+        "group.x.duration": 0.75,
+    }

@@ -12,8 +12,8 @@ def results(ctx):
 
 
 FILES = {
-    "spark-defaults.conf": "spark.sql.extensions   io.delta.sql.DeltaSparkSessionExtension\nspark.eventLog.enabled=false\n"
-    "spark.jars.packages io.delta:delta-spark_2.12:3.3.2\n",
+    "spark-defaults.conf": "spark.sql.extensions   io.delta.sql.DeltaSparkSessionExtension\n"
+    "spark.eventLog.enabled=false\nspark.jars.packages io.delta:delta-spark_2.12:3.3.2\n",
     "alertmanager.yml": "route:\n  receiver: test-receiver\n  group_by: [alertname, severity]\n  group_wait: 10s\n"
     "receivers:\n  - name: other\n  - name: test-receiver\n    webhook_configs:\n"
     "      - url: http://host.docker.internal:5001/webhook\n",

@@ -125,3 +125,16 @@ def test_json_output(capsys, monkeypatch):
             "message": "unknown key 'imagee' (did you mean 'image'?)",
         }
     ]
+
+
+WARNINGS = sorted((EXAMPLES / "warnings").glob("*.yaml")) + sorted((EXAMPLES / "warnings").glob("*/infra.yaml"))
+
+
+@pytest.mark.parametrize("path", WARNINGS, ids=lambda p: p.parent.name if p.name == "infra.yaml" else p.stem)
+def test_warnings_print_but_pass_unless_strict(path: Path, capsys, monkeypatch):
+    monkeypatch.chdir(path.parent)
+    expected = (path.parent / "expected" if path.name == "infra.yaml" else path.with_suffix(".expected")).read_text()
+    code, out = lint(capsys, path.name)
+    assert (code, out) == (0, expected)
+    assert all(": warning: " in line or " warning: " in line for line in out.splitlines())
+    assert lint(capsys, "--strict", path.name) == (1, expected)

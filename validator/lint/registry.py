@@ -17,6 +17,11 @@ RULES: dict[str, str] = {
     "configs": "validator.lint.configs",
     "references": "validator.lint.references",
     "suites": "validator.lint.suites",
+    "delta-artifact": "validator.lint.delta",
+    "pyspark-version": "validator.lint.pyspark",
+    "alertmanager-api": "validator.lint.alertmanager_api",
+    "spark-healthcheck": "validator.lint.spark_health",
+    "localhost-url": "validator.lint.localhost",
 }
 
 

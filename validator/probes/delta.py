@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from validator.probes.base import ProbeSpec
+from validator.probes.base import Outcome, ProbeContext, ProbeSpec
 
 
 class Spec(ProbeSpec):
@@ -13,3 +13,43 @@ class Spec(ProbeSpec):
     path: str = Field(description="The Delta tables folder; the probe writes test_<uuid> under it and removes it.")
     keep: bool = Field(False, description="Leave the table behind (for debugging).")
     timeout: float = 60.0
+
+
+def run(spec: Spec, ctx: ProbeContext) -> Outcome:
+    import shutil
+    import time
+    import uuid
+
+    import pyarrow as pa
+    from deltalake import DeltaTable, write_deltalake
+
+    base = ctx.base_dir / spec.path
+    base.mkdir(parents=True, exist_ok=True)
+    path = base / f"test_{uuid.uuid4().hex[:12]}"
+    began = time.monotonic()
+    try:
+        write_deltalake(
+            str(path),
+            pa.table({"id": [1, 2], "value": ["a", "b"]}),
+            configuration={"delta.enableChangeDataFeed": "true"},
+        )
+        write_deltalake(str(path), pa.table({"id": [3], "value": ["c"]}), mode="append")
+        table = DeltaTable(str(path))
+        table.update(updates={"value": "'B'"}, predicate="id = 2")
+        rows = pa.table(table.to_pyarrow_table()).num_rows
+        changes = pa.table(table.load_cdf(starting_version=0).read_all()).to_pydict()
+        kinds = sorted(set(changes.get("_change_type", [])))
+        version = table.version()
+    finally:
+        if not spec.keep:
+            shutil.rmtree(path, ignore_errors=True)
+    elapsed = time.monotonic() - began
+    expected_kinds = ["insert", "update_postimage", "update_preimage"]
+    ok = rows == 3 and kinds == expected_kinds and version == 2
+    return Outcome(
+        ok,
+        f"3 rows, version 2, change feed {expected_kinds}",
+        f"{rows} rows, version {version}, change feed {kinds}",
+        "" if ok else f"table {path}",
+        {"duration": elapsed},
+    )

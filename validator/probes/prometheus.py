@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from validator.probes.base import ProbeSpec
+from validator.probes.base import Outcome, ProbeContext, ProbeSpec
 
 
 class Spec(ProbeSpec):
@@ -17,3 +17,46 @@ class Spec(ProbeSpec):
     min_rules: int = Field(0, ge=0, description="At least this many rules loaded.")
     rule_groups: list[str] = Field(default_factory=list, description="Rule groups that must be loaded.")
     timeout: float = 30.0
+
+
+def run(spec: Spec, ctx: ProbeContext) -> Outcome:
+    import time
+
+    import requests
+
+    base = spec.url.rstrip("/")
+    timeout = min(10.0, max(1.0, ctx.remaining()))
+    ready = requests.get(f"{base}/-/ready", timeout=timeout)
+    if ready.status_code != 200:
+        return Outcome(False, "ready", f"status {ready.status_code}", ready.text[:200])
+    steps, problems = ["ready"], []
+    if spec.alertmanager:
+        active: list[str] = []
+        deadline = time.monotonic() + max(0.0, ctx.remaining() - 2)
+        while True:  # Prometheus discovers its AlertManagers shortly after start: poll, bounded
+            data = requests.get(f"{base}/api/v1/alertmanagers", timeout=timeout).json().get("data", {})
+            active = [a.get("url", "") for a in data.get("activeAlertmanagers", [])]
+            if any(spec.alertmanager in url for url in active) or time.monotonic() >= deadline:
+                break
+            time.sleep(0.5)
+        if any(spec.alertmanager in url for url in active):
+            steps.append(f"AlertManager {spec.alertmanager} active")
+        else:
+            problems.append(f"no active AlertManager matching {spec.alertmanager!r} (active: {active})")
+    if spec.min_rules or spec.rule_groups:
+        groups = requests.get(f"{base}/api/v1/rules", timeout=timeout).json().get("data", {}).get("groups", [])
+        names = [g.get("name") for g in groups]
+        count = sum(len(g.get("rules", [])) for g in groups)
+        missing = [g for g in spec.rule_groups if g not in names]
+        if missing:
+            problems.append(f"rule group(s) {missing} not loaded (loaded: {names})")
+        if count < spec.min_rules:
+            problems.append(f"{count} rule(s) loaded, wanted at least {spec.min_rules}")
+        if not missing and count >= spec.min_rules:
+            steps.append(f"{count} rule(s) in {len(names)} group(s)")
+    expected = (
+        "ready"
+        + (f", AlertManager {spec.alertmanager} active" if spec.alertmanager else "")
+        + (", rules loaded" if spec.min_rules or spec.rule_groups else "")
+    )
+    return Outcome(not problems, expected, "; ".join(steps), "; ".join(problems))

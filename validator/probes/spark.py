@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from validator.probes.base import ProbeSpec
+from validator.probes.base import Outcome, ProbeContext, ProbeSpec
 
 
 class Spec(ProbeSpec):
@@ -28,3 +28,74 @@ class Spec(ProbeSpec):
     )
     app_name: str = "validator-spark-probe"
     timeout: float = 180.0
+
+
+def run(spec: Spec, ctx: ProbeContext) -> Outcome:
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+
+    from validator.stack.spark import explain_failure, read_defaults, session_conf
+
+    driver_host = spec.driver_host
+    if driver_host == "auto":
+        driver_host = (ctx.engine().bridge_gateway() if ctx.engine_factory else None) or "127.0.0.1"
+    config_file = ctx.base_dir / spec.config_file if spec.config_file else None
+    defaults = read_defaults(config_file)
+    with tempfile.TemporaryDirectory(prefix="validator-spark-") as scratch:
+        conf = session_conf(
+            spec.master,
+            driver_host,
+            spec.app_name,
+            defaults,
+            spec.delta,
+            [str(ctx.base_dir / jar) for jar in spec.delta_jars],
+            spec.conf,
+            scratch,
+        )
+        warehouse = spec.warehouse or defaults.get("spark.sql.warehouse.dir") if spec.delta else None
+        job = {
+            "conf": conf,
+            "ui": spec.ui if spec.min_workers else None,
+            "delta_path": str(ctx.base_dir / warehouse) if warehouse else None,
+        }
+        timeout = max(5.0, ctx.remaining())
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "validator.stack.spark_job", json.dumps(job)],
+            cwd=scratch,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            output, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            output, _ = proc.communicate()
+            return Outcome(False, "a Spark job runs", f"no result within {timeout:.0f}s", explain_failure(output, conf))
+    line = next((row for row in output.splitlines() if row.startswith("VALIDATOR-RESULT ")), None)
+    what = "session, JVM and Python jobs" + (", a Delta table written and read" if spec.delta else "")
+    if line is None:
+        return Outcome(False, what, "failed", explain_failure(output, conf))
+    result = json.loads(line[len("VALIDATOR-RESULT ") :])
+    problems = []
+    if result.get("count") != 1000 or result.get("python_sum") != 9900:
+        problems.append(f"wrong job results {result.get('count')}, {result.get('python_sum')}")
+    if spec.min_workers and result.get("alive_workers", 0) < spec.min_workers:
+        problems.append(f"{result.get('alive_workers', 0)} alive worker(s) in the master UI, wanted {spec.min_workers}")
+    if spec.min_workers and spec.app_name not in result.get("apps", []):
+        problems.append(f"the master UI does not list the application {spec.app_name!r}")
+    if spec.delta and result.get("delta_rows") != 10:
+        problems.append("the Delta table did not read back")
+    actual = (
+        f"session {result.get('session_seconds')}s, jobs {result.get('job_seconds')}s, "
+        f"{result.get('alive_workers', '?')} worker(s)"
+    )
+    metrics = {"session_seconds": float(result.get("session_seconds") or 0.0)}
+    return Outcome(not problems, what, actual, "; ".join(problems), metrics)

@@ -1,0 +1,64 @@
+"""What the stack's images and versions are, read from the spec alone (lint never asks Docker)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from validator.lint.context import LintContext
+
+_SPARK_TAG = re.compile(r"(?:^|/)spark:v?(\d+)\.(\d+)(?:\.(\d+))?(?:-scala(2\.1[23]))?")
+_AM_TAG = re.compile(r"(?:^|/)alertmanager:v?(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def spark_images(ctx: LintContext) -> dict[str, tuple[tuple[int, int], str | None]]:
+    """service -> ((major, minor), scala suffix or None) for services running a versioned Spark image."""
+    out = {}
+    for name, svc in ctx.spec.services.items():
+        match = _SPARK_TAG.search(svc.image or "")
+        if match:
+            out[name] = ((int(match.group(1)), int(match.group(2))), match.group(4))
+    return out
+
+
+def alertmanager_versions(ctx: LintContext) -> dict[str, tuple[int, int, int]]:
+    out = {}
+    for name, svc in ctx.spec.services.items():
+        match = _AM_TAG.search(svc.image or "")
+        if match:
+            out[name] = (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
+    return out
+
+
+def default_scala(spark: tuple[int, int]) -> str:
+    return "2.13" if spark >= (4, 0) else "2.12"
+
+
+def config_file_lines(ctx: LintContext, name: str) -> Iterator[tuple[int, str]]:
+    """Lines of a ``configs`` entry's file that are not comments, if it exists (lint reads local
+    files, never Docker)."""
+    path = ctx.base_dir / ctx.spec.configs[name].path
+    try:
+        if not path.is_file() or path.stat().st_size >= 1024 * 1024:
+            return
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.lstrip().startswith(("#", ";", "!", "//")):
+            yield number, line
+
+
+def mounted_into(ctx: LintContext, file: Path) -> list[str]:
+    """Services that bind-mount ``file`` (or a folder holding it)."""
+    services = []
+    target = file.resolve()
+    for name, svc in ctx.spec.services.items():
+        for mount in svc.volumes:
+            if mount.type == "bind" and mount.source:
+                source = (ctx.base_dir / mount.source).resolve()
+                if target == source or source in target.parents:
+                    services.append(name)
+                    break
+    return services

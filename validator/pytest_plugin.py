@@ -1,13 +1,21 @@
-"""pytest plugin (entry point ``pytest11``): fixtures for test suites, taken from ``infra.yaml``.
+"""pytest plugin (entry point ``pytest11``): the checklist's fixtures, taken from ``infra.yaml``.
 
-Also records every test's node id, outcome, duration and markers to a JSON file when
-``--validator-results`` is given (``validator check`` passes it to the suites it runs).
+Fixtures: ``infra`` (endpoints of every service), ``spark_session``, ``delta_table_path``,
+``alertmanager_client``, ``alert_webhook``, ``mysql_connection``. ``--infra FILE`` (repeatable for
+overlays) picks the spec, ``--infra-up`` reconciles before the session. A fixture whose service
+does not answer fails with the service's name and what was tried.
+
+Also records every test's node id, outcome, duration and markers when ``VALIDATOR_RESULTS`` (or
+``--validator-results``) names a file: ``validator check`` reads it for suites and groups.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,16 +36,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="reconcile the infrastructure (validator up) before the session",
     )
-    group.addoption("--validator-results", default=None, metavar="PATH", help=argparse_help())
+    group.addoption(
+        "--infra-spark-delta",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="build spark_session with Delta Lake (auto: unless the spec expects Spark+Delta to fail)",
+    )
+    group.addoption(
+        "--validator-results",
+        default=None,
+        metavar="PATH",
+        help="write each test's node id, outcome, duration and markers to PATH (JSON lines)",
+    )
 
 
-def argparse_help() -> str:
-    return "write each test's node id, outcome, duration and markers to PATH (JSON lines)"
+# --- recording outcomes for validator check ------------------------------------------------------
 
 
 class _Recorder:
     def __init__(self, path: str) -> None:
-        self.path = path
         self.markers: dict[str, list[str]] = {}
         self.handle = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed at session end
 
@@ -82,3 +99,153 @@ def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption("--validator-results", default=None) or os.environ.get("VALIDATOR_RESULTS")
     if path and not hasattr(config, "workerinput"):
         config.pluginmanager.register(_Recorder(path), "validator-recorder")
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+
+def _unreachable(service: str, what: str, exc: BaseException) -> None:
+    pytest.fail(
+        f"service {service!r} is not reachable: {what} failed ({type(exc).__name__}: {str(exc)[:200]}); "
+        "start it with `validator up` or run pytest with --infra-up",
+        pytrace=False,
+    )
+
+
+def _spec_files(root: Any) -> list[str]:
+    """The files ``validator check`` was given (VALIDATOR_SPEC_FILES), else the nearest infra.yaml upwards."""
+    given = os.environ.get("VALIDATOR_SPEC_FILES")
+    if given:
+        return given.split(os.pathsep)
+    for folder in (root, *root.parents):
+        if (folder / "infra.yaml").is_file():
+            return [str(folder / "infra.yaml")]
+    return [str(root / "infra.yaml")]
+
+
+@pytest.fixture(scope="session")
+def infra(request: pytest.FixtureRequest) -> Any:
+    """Endpoints of every service of the spec (``infra.alertmanager()``, ``infra.mysql()``, ...)."""
+    from validator.errors import SpecError
+    from validator.spec.load import load_spec
+    from validator.stack.endpoints import Endpoints
+
+    files = request.config.getoption("--infra") or _spec_files(request.config.rootpath)
+    try:
+        loaded = load_spec(files)
+    except SpecError as exc:
+        pytest.fail("the infrastructure spec is invalid:\n" + "\n".join(map(str, exc.findings)), pytrace=False)
+    if request.config.getoption("--infra-up"):
+        from validator.engine.docker_api import Engine
+        from validator.engine.reconcile import up
+
+        result = up(loaded, Engine.connect(), progress=lambda who, message: None)
+        if not result.ok:
+            pytest.fail(
+                "validator up failed: " + "; ".join(r.message for r in result.services.values() if r.message),
+                pytrace=False,
+            )
+    return Endpoints(loaded)
+
+
+@pytest.fixture(scope="session")
+def spark_session(
+    infra: Any, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """A SparkSession on the spec's master; Delta settings from its spark-defaults.conf when usable."""
+    from validator.stack.spark import build_session, read_defaults, session_conf
+
+    master = infra.spark_master()
+    choice = request.config.getoption("--infra-spark-delta")
+    delta = choice == "on" or (choice == "auto" and infra.spark_delta_available())
+    try:
+        from validator.engine.docker_api import Engine
+
+        driver_host = Engine.connect(timeout=10).bridge_gateway() or "127.0.0.1"
+    except Exception:  # noqa: BLE001 - without an engine, executors on this host still reach loopback
+        driver_host = "127.0.0.1"
+    conf = session_conf(
+        master,
+        driver_host,
+        "validator-tests",
+        read_defaults(infra.spark_defaults()),
+        delta,
+        [],
+        {},
+        str(tmp_path_factory.mktemp("spark")),
+    )
+    try:
+        session = build_session(conf)
+    except Exception as exc:  # noqa: BLE001 - turned into one clear failure
+        _unreachable(infra.service("spark-master"), f"a Spark session on {master}", exc)
+    session.delta_enabled = delta
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def delta_table_path(infra: Any) -> Iterator[str]:
+    """A fresh ``test_<uuid>`` folder under the spec's Delta tables folder, removed afterwards."""
+    base = infra.delta_tables()
+    base.mkdir(parents=True, exist_ok=True)
+    path = base / f"test_{uuid.uuid4().hex}"
+    yield str(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def alertmanager_client(infra: Any) -> Iterator[Any]:
+    """post_alert, get_alerts, post_silence, delete_silence; removes what the test created."""
+    from validator.stack.alertmanager import AlertManagerClient
+
+    client = AlertManagerClient(infra.alertmanager())
+    try:
+        client.status()
+    except Exception as exc:  # noqa: BLE001
+        _unreachable(infra.service("alertmanager"), f"GET {client.url}/api/v2/status", exc)
+    yield client
+    client.cleanup()
+
+
+@pytest.fixture(scope="session")
+def alert_webhook(infra: Any) -> Iterator[Any]:
+    """The receiver the AlertManager route delivers to, listening where containers reach the host."""
+    from validator.stack.alertmanager import WebhookReceiver
+
+    try:
+        from validator.engine.docker_api import Engine
+
+        host = Engine.connect(timeout=10).bridge_gateway() or "127.0.0.1"
+    except Exception:  # noqa: BLE001
+        host = "127.0.0.1"
+    port = int(os.environ.get("VALIDATOR_WEBHOOK_PORT", "5001"))
+    try:
+        receiver = WebhookReceiver(host, port)
+    except OSError as exc:
+        _unreachable("alertmanager", f"listening for webhooks on {host}:{port}", exc)
+    with receiver:
+        yield receiver
+
+
+@pytest.fixture
+def mysql_connection(infra: Any) -> Iterator[Any]:
+    """A connection as the spec's MySQL user (MYSQL_USER/MYSQL_PASSWORD) on its database."""
+    import mysql.connector
+
+    params = infra.mysql()
+    try:
+        conn = mysql.connector.connect(
+            host=params["host"],
+            port=params["port"],
+            user=params["user"],
+            password=params["password"],
+            database=params["database"],
+            connection_timeout=10,
+            autocommit=True,
+        )
+    except Exception as exc:  # noqa: BLE001
+        _unreachable(
+            infra.service("mysql"), f"connecting to {params['host']}:{params['port']} as {params['user']}", exc
+        )
+    yield conn
+    conn.close()

@@ -45,6 +45,7 @@ def run_suite(
         env = {**os.environ, **{k: v or "" for k, v in suite.environment.items()}}
         if pytest:
             env["VALIDATOR_RESULTS"] = str(records)
+        env["VALIDATOR_SPEC_FILES"] = os.pathsep.join(str((Path.cwd() / f).resolve()) for f in loaded.files)
         env.pop("PYDANTIC_DISABLE_PLUGINS", None)
         tail: deque[str] = deque(maxlen=40)
         began = time.monotonic()

@@ -107,7 +107,7 @@ class Endpoints:
                     return (self.loaded.base_dir / mount.source).resolve()
         for probe in self.loaded.spec.probes.values():
             if getattr(probe, "kind", "") == "delta":
-                return (self.loaded.base_dir / probe.path).resolve()  # type: ignore[attr-defined]
+                return (self.loaded.base_dir / str(getattr(probe, "path", ""))).resolve()
         return (self.loaded.base_dir / "data" / "delta-tables").resolve()
 
     def spark_delta_available(self) -> bool:

@@ -20,7 +20,8 @@ def orders(spark, count: int, offset: int = 0) -> pa.Table:
 def test_write_creates_the_transaction_log(spark_session, delta_table_path):
     write_deltalake(delta_table_path, orders(spark_session, 5))
     log = os.path.join(delta_table_path, "_delta_log", "00000000000000000000.json")
-    actions = [json.loads(line) for line in open(log)]
+    with open(log) as handle:
+        actions = [json.loads(line) for line in handle]
     assert any("metaData" in action for action in actions)
     assert DeltaTable(delta_table_path).to_pyarrow_table().num_rows == 5
 
@@ -42,6 +43,6 @@ def test_overwrite_replaces_the_rows(spark_session, delta_table_path):
 def test_schema_is_enforced_on_append(spark_session, delta_table_path):
     write_deltalake(delta_table_path, orders(spark_session, 3))
     wrong = pa.table({"id": pa.array(["not-a-number"]), "other": pa.array([1])})
-    with pytest.raises(Exception, match="(?i)schema"):
+    with pytest.raises(Exception, match=r"(?i)schema"):
         write_deltalake(delta_table_path, wrong, mode="append")
     assert DeltaTable(delta_table_path).version() == 0

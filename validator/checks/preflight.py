@@ -8,10 +8,12 @@ foreign process holds it, the result names the process and its PID.
 from __future__ import annotations
 
 import contextlib
+import os
 import shlex
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -138,13 +140,15 @@ def _tool(loaded: LoadedSpec, name: str, tool: Any) -> Result:
     where = locate(loaded, ("host", "tools", name))
     tried: list[str] = []
     began = time.monotonic()
+    search = os.pathsep.join([os.environ.get("PATH", ""), os.path.dirname(sys.executable)])
     for command in [tool.command, *tool.alternatives]:
         shown = shlex.join(command)
-        if shutil.which(command[0]) is None:
+        found = shutil.which(command[0], path=search)
+        if found is None:
             tried.append(f"{shown}: {command[0]} not found")
             continue
         try:
-            proc = subprocess.run(command, capture_output=True, text=True, timeout=20)
+            proc = subprocess.run([found, *command[1:]], capture_output=True, text=True, timeout=20)
         except (OSError, subprocess.TimeoutExpired) as exc:
             tried.append(f"{shown}: {exc}")
             continue

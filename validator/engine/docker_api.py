@@ -65,12 +65,30 @@ class Engine:
             return dict(self.api.info())
 
     def bridge_gateway(self) -> str | None:
-        """The default bridge's gateway: where containers reach the host (host-gateway)."""
+        """The default bridge's gateway: where containers reach the host (``host-gateway``).
+
+        Some engines leave ``Gateway`` out of the IPAM config; then it is the bridge's first
+        address, which the ``docker0`` interface on a local engine confirms."""
+        import ipaddress
+
         with self.errors("inspect the bridge network"):
             net = self.api.inspect_network("bridge")
         for cfg in (net.get("IPAM") or {}).get("Config") or []:
             if cfg.get("Gateway"):
-                return str(cfg["Gateway"])
+                return str(cfg["Gateway"]).split("/")[0]
+            if cfg.get("Subnet"):
+                subnet = ipaddress.ip_network(cfg["Subnet"], strict=False)
+                if subnet.version == 4:
+                    return str(next(subnet.hosts()))
+        bridge = ((net.get("Options") or {}).get("com.docker.network.bridge.name")) or "docker0"
+        try:
+            import psutil
+
+            for address in psutil.net_if_addrs().get(bridge, []):
+                if address.family.name == "AF_INET":
+                    return str(address.address)
+        except (ImportError, OSError):
+            pass
         return None
 
     # --- listing ------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
     client = AlertManagerClient(spec.url, timeout=min(10.0, max(1.0, ctx.remaining())))
     steps: list[str] = []
     problems: list[str] = []
-    status = client.status()
+    status = client.wait_until_ready(min(30.0, ctx.remaining() / 2))
     cluster = (status.get("cluster") or {}).get("status")
     version = (status.get("versionInfo") or {}).get("version", "?")
     steps.append(f"v2 status ok (version {version}, cluster {cluster})")

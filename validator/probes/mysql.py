@@ -71,8 +71,9 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
         cdc = spec.cdc_user or spec.user
         cur.execute("SHOW GRANTS FOR %s@'%'", (cdc,))
         grants = " ".join(str(row[0]) for row in cur.fetchall()).upper()
+        # MariaDB >= 10.5 shows REPLICATION CLIENT as BINLOG MONITOR (the same privilege, renamed)
         replication = "ALL PRIVILEGES ON *.*" in grants or (
-            "REPLICATION SLAVE" in grants and "REPLICATION CLIENT" in grants
+            "REPLICATION SLAVE" in grants and ("REPLICATION CLIENT" in grants or "BINLOG MONITOR" in grants)
         )
         if replication:
             steps.append(f"{cdc} has replication privileges")

@@ -38,6 +38,15 @@ class AlertManagerClient:
     def status(self) -> dict[str, Any]:
         return dict(self._call("GET", "/status").json())
 
+    def wait_until_ready(self, timeout: float) -> dict[str, Any]:
+        """The status once the cluster has settled (gossip needs a few seconds after start); bounded."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.status()
+            if (status.get("cluster") or {}).get("status") != "settling" or time.monotonic() >= deadline:
+                return status
+            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+
     def post_alert(
         self, labels: dict[str, str], annotations: dict[str, str] | None = None, duration: float = 300.0
     ) -> dict[str, Any]:
@@ -132,19 +141,22 @@ class WebhookReceiver:
         self.server.shutdown()
         self.server.server_close()
 
-    def received(self, alertname: str) -> list[dict[str, Any]]:
+    def received(self, alertname: str, status: str | None = None) -> list[dict[str, Any]]:
+        """Notifications carrying ``alertname`` (and, when given, with that status: firing/resolved)."""
         return [
             n
             for n in self.notifications
             if any(a.get("labels", {}).get("alertname") == alertname for a in n.get("alerts", []))
+            and (status is None or n.get("status") == status)
         ]
 
-    def wait_for(self, alertname: str, timeout: float) -> list[dict[str, Any]]:
+    def wait_for(self, alertname: str, timeout: float, status: str | None = None) -> list[dict[str, Any]]:
+        """Block (bounded by ``timeout``) until such a notification has arrived; woken by each delivery."""
         deadline = time.monotonic() + timeout
         with self.cond:
-            while not self.received(alertname):
+            while not self.received(alertname, status):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self.cond.wait(remaining)
-            return self.received(alertname)
+            return self.received(alertname, status)

@@ -15,7 +15,7 @@ def name() -> str:
 
 class TestAlertDelivery:
     def test_status_reports_a_ready_cluster(self, alertmanager_client):
-        assert alertmanager_client.status()["cluster"]["status"] == "ready"
+        assert alertmanager_client.wait_until_ready(30)["cluster"]["status"] == "ready"
 
     def test_status_carries_the_running_configuration(self, alertmanager_client):
         config = alertmanager_client.status()["config"]["original"]
@@ -82,11 +82,8 @@ class TestAlertDelivery:
         alert = name()
         labels = {"alertname": alert, "severity": "info", "environment": "test"}
         alertmanager_client.post_alert(labels)
-        alert_webhook.wait_for(alert, timeout=30)
+        assert alert_webhook.wait_for(alert, timeout=30, status="firing")
         alertmanager_client.resolve(labels)
-        deadline_notifications = []
-        for _ in range(60):
-            deadline_notifications = [n for n in alert_webhook.wait_for(alert, timeout=1) if n["status"] == "resolved"]
-            if deadline_notifications:
-                break
-        assert deadline_notifications, "no resolved notification within 60 s"
+        resolved = alert_webhook.wait_for(alert, timeout=60, status="resolved")
+        assert resolved, "no resolved notification within 60 s (send_resolved: true in the receiver)"
+        assert resolved[0]["alerts"][0]["status"] == "resolved"

@@ -13,15 +13,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ["-f", "infra.yaml", "-f", "infra.offline.yaml"]
-IMAGES = ["cdc-local/spark:local", "cdc-local/alertmanager:local", "cdc-local/prometheus:local",
-          "cdc-local/mysql:local"]
+IMAGES = [
+    "cdc-local/spark:local",
+    "cdc-local/alertmanager:local",
+    "cdc-local/prometheus:local",
+    "cdc-local/mysql:local",
+]
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack, pytest.mark.slow]
 
 
 def validator(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "validator", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "validator", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +43,14 @@ def stack(engine):
 
 
 def test_images_rebuild_from_cache():
-    result = subprocess.run([str(ROOT / "scripts" / "build-images")], cwd=ROOT, capture_output=True, text=True,
-                            env={**os.environ, "PYTHON": sys.executable}, timeout=600)
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "build-images")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHON": sys.executable},
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "0 built, 5 up to date" in result.stdout + result.stderr
 
@@ -60,7 +71,11 @@ def test_the_whole_checklist(stack):
     report = json.loads((ROOT / "reports" / "result.json").read_text())
     assert report["criteria"] == {f"SC{i}": "pass" for i in range(1, 9)}
     metrics = report["run"]["metrics"]
-    assert (metrics["group.delta.passed"], metrics["group.alertmanager.passed"], metrics["group.mysql.passed"]) == (7, 12, 9)
+    assert (metrics["group.delta.passed"], metrics["group.alertmanager.passed"], metrics["group.mysql.passed"]) == (
+        7,
+        12,
+        9,
+    )
     assert metrics["suite.main.failed"] == 0 and metrics["suite.main.total"] == 28
     results = {(r["kind"], r["name"]): r for r in report["run"]["results"]}
     delta = results[("probe", "spark-delta")]

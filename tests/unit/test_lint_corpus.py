@@ -138,3 +138,18 @@ def test_warnings_print_but_pass_unless_strict(path: Path, capsys, monkeypatch):
     assert (code, out) == (0, expected)
     assert all(": warning: " in line or " warning: " in line for line in out.splitlines())
     assert lint(capsys, "--strict", path.name) == (1, expected)
+
+
+@pytest.mark.parametrize("command", ["plan", "up", "down", "check"])
+def test_every_other_command_exits_2_on_every_bad_spec(command, capsys, monkeypatch, tmp_path):
+    """A bad spec stops every command before it touches Docker: exit 2, the same located lines."""
+    monkeypatch.chdir(EXAMPLES / "invalid")
+    for name in list(os.environ):
+        if name.startswith("VALIDATOR_TEST_"):
+            monkeypatch.delenv(name)
+    for path in INVALID:
+        code = main([command, "-f", path.name, "--host", "unix:///nonexistent-validator.sock"])
+        out, err = capsys.readouterr()
+        assert code == 2, (command, path.name, out, err)
+        assert err == path.with_suffix(".expected").read_text(), (command, path.name)
+        assert "Traceback" not in out + err

@@ -41,6 +41,7 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
     from validator.engine import timings as T
 
     by_service = {c["Labels"].get(L.SERVICE): c for c in engine.containers(L.project_filter(loaded.spec.project))}
+    saved = T.load(loaded.base_dir, loaded.spec.project)
     results, running = [], {}
     for name, svc in loaded.spec.services.items():
         where = locate(loaded, ("services", name))
@@ -53,7 +54,7 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
             )
             continue
         detail = engine.inspect(summary["Id"])
-        timing = T.known(loaded.base_dir, loaded.spec.project, name, summary["Id"]) or T.from_inspect(detail)
+        timing = T.known(saved, name, summary["Id"]) or T.from_inspect(detail)
         state = detail.get("State") or {}
         want_healthy = svc.healthcheck is not None and not svc.healthcheck.disabled
         ok = bool(state.get("Running")) and (not want_healthy or (state.get("Health") or {}).get("Status") == "healthy")

@@ -16,7 +16,7 @@ from validator import __version__
 from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.desired import DesiredService, DesiredState
-from validator.engine.observed import ObservedState
+from validator.engine.observed import ObservedContainer, ObservedState
 from validator.engine.planner import Action, Plan, targets
 from validator.engine.waiter import Cancelled, EventHub, Timing, Waiter, WaitFailed
 from validator.errors import EngineError, Interrupted, UnreachableError
@@ -256,6 +256,9 @@ class Applier:
         if action is None:
             assert current is not None
             container = current.id
+            if self._already_there(current, self.targets[svc.name]):  # nothing to wait for: no inspect, no wait
+                progress.reach("running")
+                return ServiceResult(svc.name, "ready", None, None, container=container)
             queue = self.hub.register(container)
         elif action.kind in ("create", "recreate"):
             if action.kind == "recreate" and current is not None:
@@ -301,6 +304,14 @@ class Applier:
         return ServiceResult(
             svc.name, "ready", action.kind if action else None, timing if action else None, container=container
         )
+
+    @staticmethod
+    def _already_there(current: ObservedContainer, target: str) -> bool:
+        if target == "completed":
+            return current.state == "exited" and current.exit_code == 0
+        if current.state != "running":
+            return False
+        return target == "running" or current.health == "healthy"
 
     def _check_cancel(self, name: str) -> None:
         if self.cancel.is_set():

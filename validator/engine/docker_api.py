@@ -60,6 +60,13 @@ class Engine:
     def api_version(self) -> str:
         return str(self.api.api_version)
 
+    def answers(self) -> bool:
+        """Whether the engine still answers a ping (a stopping daemon closes its API first)."""
+        try:
+            return bool(self.api.ping())
+        except Exception:  # noqa: BLE001 - any failure means it does not answer
+            return False
+
     def info(self) -> dict[str, Any]:
         with self.errors("read engine info"):
             return dict(self.api.info())

@@ -7,6 +7,7 @@ looked at only to report conflicts (a foreign container holding a name or a host
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,26 +48,32 @@ class ObservedState:
     api_version: str = "1.41"
 
 
-def _container(summary: dict[str, Any], detail: dict[str, Any] | None) -> ObservedContainer:
+_HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
+_EXIT = re.compile(r"^Exited \((-?\d+)\)")
+
+
+def _container(summary: dict[str, Any]) -> ObservedContainer:
+    """From the list summary alone (no inspect per container): its State, and health and exit code
+    as the engine words them in Status ("Up 3 minutes (healthy)", "Exited (0) 2 seconds ago")."""
     labels = summary.get("Labels") or {}
     raw = labels.get(L.CONFIG)
     try:
         config = json.loads(raw) if raw else None
     except ValueError:
         config = None
-    state = (detail or {}).get("State") or {}
-    name = (summary.get("Names") or ["/?"])[0].lstrip("/")
+    status = str(summary.get("Status") or "")
+    health = _HEALTH.search(status)
+    exited = _EXIT.match(status)
     return ObservedContainer(
         id=summary["Id"],
-        name=name,
+        name=(summary.get("Names") or ["/?"])[0].lstrip("/"),
         service=labels.get(L.SERVICE),
         config_hash=labels.get(L.CONFIG_HASH),
         config=config,
         image_id=labels.get(L.IMAGE_ID),
-        state=state.get("Status") or summary.get("State", "unknown"),
-        health=(state.get("Health") or {}).get("Status"),
-        exit_code=state.get("ExitCode"),
-        restart_count=int((detail or {}).get("RestartCount") or 0),
+        state=str(summary.get("State") or "unknown"),
+        health=("starting" if health.group(1) == "health: starting" else health.group(1)) if health else None,
+        exit_code=int(exited.group(1)) if exited else None,
     )
 
 
@@ -76,7 +83,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
     containers: dict[str, ObservedContainer] = {}
     orphans: list[ObservedContainer] = []
     for summary in owned:
-        item = _container(summary, engine.try_inspect(summary["Id"]))
+        item = _container(summary)
         if item.service in desired.services and item.service not in containers:
             containers[item.service] = item
         else:
@@ -113,7 +120,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
     foreign_volumes = {
         v.name for v in desired.volumes.values() if not v.external and v.name in all_volumes and v.name not in volumes
     }
-    images = {svc.image: engine.image_id(svc.image) for svc in desired.services.values()}
+    images = {image: engine.image_id(image) for image in {svc.image for svc in desired.services.values()}}
     return ObservedState(
         containers,
         orphans,

@@ -76,11 +76,12 @@ def up(
         }
         if measured:
             T.save(loaded.base_dir, loaded.spec.project, measured)
+        saved = T.load(loaded.base_dir, loaded.spec.project)
         for name, service_result in result.services.items():
             if service_result.timing is None and service_result.container:
-                service_result.timing = T.known(
-                    loaded.base_dir, loaded.spec.project, name, service_result.container
-                ) or T.from_inspect(engine.inspect(service_result.container))
+                service_result.timing = T.known(saved, name, service_result.container) or T.from_inspect(
+                    engine.inspect(service_result.container)
+                )
         return result
 
 

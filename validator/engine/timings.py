@@ -36,8 +36,9 @@ def save(base_dir: Path, project: str, timings: dict[str, tuple[str, Timing]]) -
     atomic_write_text(state_path(base_dir, project), json.dumps(data, indent=2, sort_keys=True))
 
 
-def known(base_dir: Path, project: str, service: str, container: str) -> Timing | None:
-    entry = load(base_dir, project).get(service)
+def known(saved: dict[str, dict[str, Any]], service: str, container: str) -> Timing | None:
+    """The timing ``up`` saved for this very container (``saved`` is what ``load`` returned)."""
+    entry = saved.get(service)
     if not entry or entry.get("container") != container:
         return None
     fields = {k: entry.get(k) for k in Timing.__dataclass_fields__}

@@ -170,6 +170,7 @@ class Waiter:
                     grace_until = grace_until or now + self.restart_grace
                     self._running_mono = None
                     continue
+                self._engine_still_there()
                 self._fail(f"exited with code {code}" if code is not None else "exited")
             elif status == "oom":
                 if not self.restart_grace:
@@ -177,6 +178,14 @@ class Waiter:
             elif status == "destroy":
                 self._fail("was removed while waiting")
         return self.timing
+
+    def _engine_still_there(self) -> None:
+        """A stopping daemon closes its API, then stops its containers: when a container dies and the
+        engine no longer answers, the engine went away; the container did not fail."""
+        if not self.engine.answers():
+            raise UnreachableError(
+                f"the Docker engine at {self.engine.address} stopped while {self.service} was starting"
+            )
 
     def _absorb_state(self, state: dict[str, Any]) -> None:
         now = time.monotonic()

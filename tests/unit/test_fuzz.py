@@ -4,6 +4,7 @@ the table in README-TESTING.md can quote them."""
 
 from __future__ import annotations
 
+import contextlib
 import tracemalloc
 
 import yaml
@@ -21,7 +22,7 @@ CONDITION_EXAMPLES = 3000
 MEMORY_BOUND = 64 * 1024 * 1024
 
 YAMLISH = st.lists(
-    st.sampled_from(list("ab:-[]{},&*!|>'\"#%@`\n\t $.?01") + ["\x00", "é", "${X}", "<<", "\n  "]), max_size=120
+    st.sampled_from([*"ab:-[]{},&*!|>'\"#%@`\n\t $.?01", "\x00", "é", "${X}", "<<", "\n  "]), max_size=120
 ).map("".join)
 scalars = st.one_of(
     st.none(),
@@ -170,14 +171,10 @@ def test_memory_stays_bounded_on_hostile_inputs():
     try:
         for _ in range(20):
             for text in (bomb, deep):
-                try:
+                with contextlib.suppress(SpecError):
                     load_text(text, "m.yaml", {})
-                except SpecError:
-                    pass
-            try:
+            with contextlib.suppress(ConditionError):
                 parse("(" * 500 + "a.b" + ")" * 500)
-            except ConditionError:
-                pass
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from validator.cli_common import add_spec_option, use_color
 from validator.errors import EXIT_FAILED, EXIT_OK, UsageError
-from validator.history import Trend
+
+if TYPE_CHECKING:
+    from validator.history import Trend
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,10 +10,10 @@ import importlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
-from validator.fileio import atomic_write_text
-from validator.run import RunResult
+if TYPE_CHECKING:
+    from validator.run import RunResult
 
 REPORTERS: dict[str, str] = {
     "console": "validator.reporters.console",
@@ -65,6 +65,8 @@ def write_reports(
 ) -> list[tuple[str, str]]:
     """Render each wanted report; return (format, where) for each. Raises OSError for a path that
     cannot be written (the caller turns it into a result)."""
+    from validator.fileio import atomic_write_text
+
     written = []
     for name, path in wanted:
         module = reporter(name)

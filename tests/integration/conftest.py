@@ -85,6 +85,27 @@ class Project:
         extra = options.pop("extra", {})
         return make_plan(self.load(services, **extra), self.engine, **options).plan
 
+    def assert_owned_only(self) -> None:
+        """Every container and network carrying this project's name carries its label too."""
+        import subprocess
+
+        for kind, owned in (
+            ("ps", self.engine.containers(L.project_filter(self.name))),
+            ("network", self.engine.networks(L.project_filter(self.name))),
+        ):
+            command = [
+                "docker",
+                kind,
+                "ls" if kind == "network" else "-a",
+                "--format",
+                "{{.Names}}" if kind == "ps" else "{{.Name}}",
+                "--filter",
+                f"name={self.name}",
+            ]
+            named = set(subprocess.run(command, capture_output=True, text=True).stdout.split())
+            labelled = {(o.get("Names") or [o.get("Name", "")])[0].lstrip("/") for o in owned}
+            assert named <= labelled, f"unlabelled {kind} objects: {named - labelled}"
+
     def containers(self) -> dict[str, dict[str, Any]]:
         return {c["Labels"][L.SERVICE]: c for c in self.engine.containers(L.project_filter(self.name))}
 

@@ -15,8 +15,6 @@ import time
 import pytest
 import yaml
 
-from validator.engine import labels as L
-
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 ROUNDS = 6
 SEED = 20261124
@@ -46,23 +44,6 @@ def write_spec(project, with_suite: bool) -> None:
     (project.folder / "infra.yaml").write_text(yaml.safe_dump(spec))
 
 
-def assert_owned_only(project) -> None:
-    names = subprocess.run(
-        ["docker", "ps", "-a", "--format", "{{.Names}}", "--filter", f"name={project.name}"],
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    owned = {c["Names"][0].lstrip("/") for c in project.engine.containers(L.project_filter(project.name))}
-    assert set(names) <= owned, f"unlabelled containers: {set(names) - owned}"
-    networks = subprocess.run(
-        ["docker", "network", "ls", "--format", "{{.Name}}", "--filter", f"name={project.name}"],
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    owned_networks = {n["Name"] for n in project.engine.networks(L.project_filter(project.name))}
-    assert set(networks) <= owned_networks, f"unlabelled networks: {set(networks) - owned_networks}"
-
-
 @pytest.mark.parametrize("command", ["up", "check"])
 def test_interrupts_at_random_points(project, command):
     rng = random.Random(SEED + len(command))
@@ -87,7 +68,7 @@ def test_interrupts_at_random_points(project, command):
         assert proc.returncode in (expected, 0, 1), (round_, delay, proc.returncode, out[-500:], err[-1000:])
         assert "Traceback" not in err, err
         outcomes.append(proc.returncode)
-        assert_owned_only(project)
+        project.assert_owned_only()
         for report in (project.folder / "reports").glob("*") if (project.folder / "reports").exists() else []:
             if report.suffix == ".json":
                 json.loads(report.read_text())

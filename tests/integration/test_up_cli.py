@@ -11,8 +11,6 @@ import time
 import pytest
 import yaml
 
-from validator.engine import labels as L
-
 pytestmark = pytest.mark.docker
 
 
@@ -52,13 +50,7 @@ def test_interrupt_mid_up_leaves_only_labelled_objects_and_converges(project, si
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == (130 if signum == signal.SIGINT else 143), (seen + out, err)
     assert "Traceback" not in err
-    names = subprocess.run(
-        ["docker", "ps", "-a", "--format", "{{.Names}}", "--filter", f"name={project.name}"],
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    owned = {c["Names"][0].lstrip("/") for c in project.engine.containers(L.project_filter(project.name))}
-    assert set(names) <= owned, "a container with the project's name lacks its label"
+    project.assert_owned_only()
     again = subprocess.run(
         [sys.executable, "-m", "validator", "up"], cwd=project.folder, capture_output=True, text=True, timeout=120
     )

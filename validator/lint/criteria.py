@@ -16,6 +16,7 @@ from validator.criteria.conditions import (
     Number,
     is_boolean,
     match_metric,
+    metrics_in,
     parse,
 )
 from validator.lint.context import LintContext
@@ -34,7 +35,7 @@ def check(ctx: LintContext) -> Iterator[Finding]:
             continue
         if not is_boolean(node):
             yield _at(ctx, path, 0, "condition must be a comparison such as 'suite.main.failed == 0'")
-        for metric in _metrics(node):
+        for metric in metrics_in(node):
             problem = _unknown(metric.name, known, ctx)
             if problem:
                 yield _at(ctx, path, metric.offset, problem)
@@ -45,18 +46,6 @@ def _at(ctx: LintContext, path: tuple[str, ...], offset: int, message: str) -> F
     base = ctx.doc.locate(path)
     loc = Location(base.file, base.line, base.col + offset) if base else None
     return Finding(loc, path, message, "error", ctx.rule, ctx.doc.files[0])
-
-
-def _metrics(node: Node) -> list[Metric]:
-    if isinstance(node, Metric):
-        return [node]
-    if isinstance(node, Call):
-        return [node.arg]
-    if isinstance(node, Binary):
-        return _metrics(node.left) + _metrics(node.right)
-    if isinstance(node, Not):
-        return _metrics(node.operand)
-    return []
 
 
 def _unknown(name: str, known: dict[str, str], ctx: LintContext) -> str | None:

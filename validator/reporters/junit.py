@@ -13,21 +13,42 @@ from validator.run import RunResult, TestCase
 DEFAULT_PATH: str | None = "reports/junit.xml"
 
 
+_KIND = {
+    "fail": "failure",
+    "error": "error",
+    "skip": "skipped",
+    "xfail": "skipped",
+    "pass": "pass",
+    "failed": "failure",
+    "skipped": "skipped",
+    "xfailed": "skipped",
+    "passed": "pass",
+    "xpassed": "pass",
+}
+
+
+def _suite(root: ET.Element, name: str, kinds: list[str], durations: list[float]) -> ET.Element:
+    """A <testsuite> with its counts (kinds: failure, error, skipped or pass per case)."""
+    return ET.SubElement(
+        root,
+        "testsuite",
+        name=name,
+        tests=str(len(kinds)),
+        failures=str(kinds.count("failure")),
+        errors=str(kinds.count("error")),
+        skipped=str(kinds.count("skipped")),
+        time=f"{sum(durations):.3f}",
+    )
+
+
 def render(run: RunResult, ctx: ReportContext) -> str:
     root = ET.Element("testsuites", name=f"validator {run.project}", time=f"{run.duration:.3f}")
     grouped: dict[str, list[Result]] = defaultdict(list)
     for result in run.results:
         grouped[result.kind].append(result)
     for kind, results in grouped.items():
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            name=f"{run.project}.{kind}",
-            tests=str(len(results)),
-            failures=str(sum(r.verdict == "fail" for r in results)),
-            errors=str(sum(r.verdict == "error" for r in results)),
-            skipped=str(sum(r.verdict in ("skip", "xfail") for r in results)),
-            time=f"{sum(r.duration for r in results):.3f}",
+        suite = _suite(
+            root, f"{run.project}.{kind}", [_KIND[r.verdict] for r in results], [r.duration for r in results]
         )
         for result in results:
             case = ET.SubElement(
@@ -55,15 +76,11 @@ def render(run: RunResult, ctx: ReportContext) -> str:
         for test in run.tests:
             by_suite[test.suite].append(test)
         for name, tests in by_suite.items():
-            suite = ET.SubElement(
+            suite = _suite(
                 root,
-                "testsuite",
-                name=f"{run.project}.tests.{name}",
-                tests=str(len(tests)),
-                failures=str(sum(t.outcome == "failed" for t in tests)),
-                errors=str(sum(t.outcome == "error" for t in tests)),
-                skipped=str(sum(t.outcome in ("skipped", "xfailed") for t in tests)),
-                time=f"{sum(t.duration for t in tests):.3f}",
+                f"{run.project}.tests.{name}",
+                [_KIND.get(t.outcome, "pass") for t in tests],
+                [t.duration for t in tests],
             )
             for test in tests:
                 case = ET.SubElement(

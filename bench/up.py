@@ -82,6 +82,25 @@ def peak_rss_mb(cmd: list[str], cwd: Path) -> float:
     return int(result.stderr.strip().splitlines()[-1]) / 1024
 
 
+def in_process_noop(folder: Path, runs: int) -> float:
+    """Median of a no-op ``up`` called as a library (spec loaded, engine connected once), as the pytest
+    plugin's --infra-up and ``check`` call it: what the engine work costs without process start-up."""
+    from validator.engine.docker_api import Engine
+    from validator.engine.reconcile import up
+    from validator.spec.load import load_spec
+
+    loaded = load_spec([str(folder / "infra.yaml")])
+    engine = Engine.connect()
+    up(loaded, engine, progress=lambda who, message: None)
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        result = up(loaded, engine, progress=lambda who, message: None)
+        times.append(time.perf_counter() - began)
+        assert result.ok
+    return statistics.median(times)
+
+
 def floor(image: str) -> float:
     name = f"bench-floor-{os.getpid()}"
     began = time.perf_counter()
@@ -135,6 +154,7 @@ def main() -> None:
         folder.mkdir()
         write(folder, 20, image, "a")
         rss = peak_rss_mb(ours(folder), folder)
+        library = in_process_noop(folder, 10)
         down_ours(folder)
     floors = [floor(image) for _ in range(args.reps)]
     engine = subprocess.run(["docker", "version", "-f", "{{.Server.Version}} (API {{.Server.APIVersion}})"],
@@ -150,6 +170,7 @@ def main() -> None:
         "",
         f"Floor: one `docker run -d` until its first health check passes: median {statistics.median(floors):.2f} s.",
         f"Peak RSS of `validator up` at N = 20 (cold): {rss:.0f} MB.",
+        f"No-op `up` at N = 20 called in-process (no interpreter start-up or imports): median {library * 1000:.0f} ms.",
     ]
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)

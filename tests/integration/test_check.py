@@ -222,3 +222,35 @@ def test_html_report_renders_its_chart_in_a_headless_browser(project, tmp_path):
         count for count, colour in image.getcolors(maxcolors=1 << 20) if colour in ((9, 105, 218), (26, 127, 55))
     )
     assert bars > 500, "the timeline bars cover too few pixels to be a chart"
+
+
+def test_log_probe_and_github_step_summary(project, tmp_path):
+    talker = {
+        "image": project.image,
+        "command": ["sh", "-c", "echo booted-and-ready; sleep 3600"],
+        "init": True,
+        "stop_grace_period": "1s",
+    }
+    spec = project.spec({"talker": talker})
+    spec["probes"] = {
+        "booted": {"kind": "log", "service": "talker", "pattern": "booted-and-ready", "within": "10s"},
+        "never": {"kind": "log", "service": "talker", "pattern": "no-such-line", "within": "1s"},
+    }
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(spec))
+    summary = tmp_path / "summary.md"
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-m", "validator", "check", "--no-progress", "--report", "json=r.json"],
+        cwd=project.folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "GITHUB_STEP_SUMMARY": str(summary)},
+    )
+    assert result.returncode == 1
+    data = json.loads((project.folder / "r.json").read_text())
+    verdicts = {r["name"]: (r["verdict"], r["actual"]) for r in data["run"]["results"] if r["kind"] == "probe"}
+    assert verdicts["booted"] == ("pass", "booted-and-ready")
+    assert verdicts["never"] == ("fail", "none within 1s")
+    assert summary.read_text().startswith(f"# Test infrastructure results — {project.name}")

@@ -150,3 +150,17 @@ def test_reports_are_written_atomically_and_options_parse(run, tmp_path):
     assert [w[0] for w in written] == ["json", "markdown"]
     assert (tmp_path / "reports" / "result.json").is_file() and (tmp_path / "custom" / "R.md").is_file()
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_html_trend_chart_with_history(run):
+    import copy
+
+    older = []
+    for index, duration in enumerate((10.0, 12.0, 11.0)):
+        past = copy.deepcopy(run)
+        past.started_at -= 3600 * (index + 1)
+        past.metrics["suite.unit.duration"] = duration
+        older.append(past)
+    text = reporter("html").render(run, ReportContext(history=older))
+    assert "<h2>Trends</h2>" in text and 'aria-label="suite.unit.duration over runs"' in text
+    assert text.count("<polyline") >= 1

@@ -3,6 +3,7 @@ PyPI) with try-repo on a temporary git repository holding a good and a bad spec.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -54,28 +55,27 @@ def test_real_pre_commit_try_repo(tmp_path):
     subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
     subprocess.run([*git, "add", "."], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-qm", "specs"], cwd=repo, check=True)
-    env_home = {"PRE_COMMIT_HOME": str(tmp_path / "cache"), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
-    import os
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+    }
 
-    result = subprocess.run(
-        [str(pre_commit), "try-repo", str(ROOT), "infra-lint", "--all-files"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**os.environ, **env_home},
-    )
+    def try_repo() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(pre_commit), "try-repo", str(ROOT), "infra-lint", "--all-files"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env=env,
+        )
+
+    result = try_repo()
     assert result.returncode == 1, result.stdout + result.stderr
     assert "bad/infra.yaml:5:5: services.web.imagee: unknown key 'imagee' (did you mean 'image'?)" in result.stdout
     assert "notes.yaml" not in result.stdout.split("infra-lint")[-1]
     (repo / "bad" / "infra.yaml").write_text("version: 1\nproject: bad\nservices:\n  web:\n    image: busybox\n")
     subprocess.run([*git, "commit", "-qam", "fixed"], cwd=repo, check=True)
-    fixed = subprocess.run(
-        [str(pre_commit), "try-repo", str(ROOT), "infra-lint", "--all-files"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**os.environ, **env_home},
-    )
+    fixed = try_repo()
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr

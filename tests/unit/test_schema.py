@@ -46,3 +46,10 @@ def test_schema_rejects_what_lint_rejects():
 def test_shipped_spec_names_the_schema_for_editors():
     first = (ROOT / "infra.yaml").read_text().splitlines()[0]
     assert first == "# yaml-language-server: $schema=schema/infra.schema.json"
+
+
+def test_committed_report_schema_is_current():
+    committed = ROOT / "schema" / "report.schema.json"
+    assert committed.read_text() == render(report=True), (
+        "run: python -m validator schema --report -o schema/report.schema.json"
+    )

@@ -57,8 +57,10 @@ def test_similar_project_label_is_someone_else(project, engine, tmp_path):
 
 def test_remove_orphans_never_reaches_unlabelled_containers(project):
     stranger = f"{project.name}-stranger"
-    docker("run", "-d", "--name", stranger, "--label", f"{L.PROJECT}-not={project.name}", project.image, "sleep", "600")
     try:
+        docker(
+            "run", "-d", "--name", stranger, "--label", f"{L.PROJECT}-not={project.name}", project.image, "sleep", "600"
+        )
         assert project.up({"a": project.sleeper()}, remove_orphans=True).ok
         from validator.engine.reconcile import down
 

@@ -65,13 +65,3 @@ def catalog(spec: Spec) -> dict[str, str]:
             for field, dimension in family.fields.items():
                 out[metric_name(family_name, member, field)] = dimension
     return out
-
-
-def dimension_of(pattern: str, known: dict[str, str]) -> str | None:
-    """The dimension of a (possibly wildcard) metric, or None when nothing in the catalog matches."""
-    from validator.criteria.conditions import match_metric
-
-    if "*" not in pattern:
-        return known.get(pattern)
-    dims = {dim for name, dim in known.items() if match_metric(pattern, name)}
-    return dims.pop() if len(dims) == 1 else (None if not dims else "")

@@ -19,15 +19,6 @@ class Redactor:
                 value = value.replace(secret, MASK)
         return value
 
-    def value(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, list):
-            return [self.value(v) for v in value]
-        if isinstance(value, dict):
-            return {k: self.value(v) for k, v in value.items()}
-        return value
-
     def result(self, result: Any) -> Any:
         if not self.secrets:
             return result

@@ -4,8 +4,7 @@ Reporters, the history and the exit code read only this."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 from validator.checks.result import FAILING, Result
 from validator.errors import EXIT_FAILED, EXIT_OK
@@ -64,11 +63,3 @@ class RunResult:
 
     def by_kind(self, kind: str) -> list[Result]:
         return [r for r in self.results if r.kind == kind]
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["schema_version"] = SCHEMA_VERSION
-        data["duration"] = self.duration
-        data["ok"] = self.ok
-        data["counts"] = dict(self.counts())
-        return data

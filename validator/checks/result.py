@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Verdict = Literal["pass", "fail", "skip", "error", "xfail"]
-VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "error", "skip", "xfail")
 FAILING: frozenset[str] = frozenset({"fail", "error"})
 
 
@@ -25,9 +24,6 @@ class Result:
     @property
     def failed(self) -> bool:
         return self.verdict in FAILING
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def locate(loaded: Any, path: tuple[str | int, ...]) -> str | None:

@@ -67,10 +67,6 @@ class Engine:
         except Exception:  # noqa: BLE001 - any failure means it does not answer
             return False
 
-    def info(self) -> dict[str, Any]:
-        with self.errors("read engine info"):
-            return dict(self.api.info())
-
     def bridge_gateway(self) -> str | None:
         """The default bridge's gateway: where containers reach the host (``host-gateway``).
 

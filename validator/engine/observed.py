@@ -30,7 +30,6 @@ class ObservedContainer:
     state: str
     health: str | None = None
     exit_code: int | None = None
-    restart_count: int = 0
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,12 @@ from collections.abc import Iterable
 from typing import Any
 
 MASK = "***redacted***"
+SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "api_key", "private_key", "credential")
+
+
+def is_secret_name(name: object) -> bool:
+    """A key or variable whose name says it holds a secret (``DB_PASSWORD``, ``api-key``, ``token``)."""
+    return isinstance(name, str) and any(word in name.lower().replace("-", "_") for word in SECRET_WORDS)
 
 
 class Redactor:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from validator.redact import is_secret_name
 from validator.units import format_size
 
 _SIZES = {"mem_limit", "mem_reservation", "memswap_limit", "shm_size"}
 _DURATIONS = {"stop_grace_period"}
 _KEYED = {"environment", "labels"}
 _LISTS = {"ports", "volumes", "extra_hosts", "tmpfs", "cap_add", "cap_drop"}
-_SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "api_key", "private_key", "credential")
 
 
 def _fmt(key: str, value: Any) -> str:
@@ -27,8 +27,7 @@ def _fmt(key: str, value: Any) -> str:
 
 
 def is_secret(key: str, value: str | None, secrets: Iterable[str]) -> bool:
-    lowered = key.lower()
-    return any(w in lowered for w in _SECRET_WORDS) or (value is not None and value in set(secrets))
+    return is_secret_name(key) or (value is not None and value in set(secrets))
 
 
 def config_diff(old: dict[str, Any], new: dict[str, Any], secrets: Iterable[str] = ()) -> list[str]:

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from validator.errors import SpecError
+from validator.redact import is_secret_name
 from validator.spec.loader import Document, load_file, read_environment
 from validator.spec.location import Finding
 from validator.spec.model import Spec
 
 DEFAULT_FILE = "infra.yaml"
-_SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "api_key", "private_key", "credential")
 
 
 @dataclass
@@ -45,7 +45,7 @@ class LoadedSpec:
 
 
 def _secret_name(path: tuple[object, ...]) -> bool:
-    return any(isinstance(p, str) and any(w in p.lower().replace("-", "_") for w in _SECRET_WORDS) for p in path[-1:])
+    return bool(path) and is_secret_name(path[-1])
 
 
 def _secret_values(node: object, path: tuple[object, ...], found: set[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from validator.checks.result import Result, locate
+from validator.engine.planner import PAST_TENSE
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
@@ -26,11 +27,8 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
         expected = "healthy" if loaded.spec.services[name].healthcheck else "running"
         actual = _state(detail) if detail else r.status
         verdict = "pass" if r.status == "ready" else ("skip" if r.status == "skipped" else "fail")
-        message = r.message if r.status != "ready" else (f"{r.action}d" if r.action else "unchanged")
-        if r.status == "ready" and r.action:
-            message = {"create": "created", "recreate": "recreated", "start": "started", "restart": "restarted"}.get(
-                r.action, r.action
-            )
+        done = PAST_TENSE.get(r.action, r.action) if r.action else "unchanged"
+        message = done if r.status == "ready" else r.message
         results.append(Result("service", name, verdict, expected, actual, message, 0.0, where, metrics))  # type: ignore[arg-type]
     return results, running
 

@@ -17,7 +17,7 @@ from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.observed import ObservedContainer, ObservedState
-from validator.engine.planner import Action, Plan, targets
+from validator.engine.planner import PAST_TENSE, Action, Plan, targets
 from validator.engine.waiter import Cancelled, EventHub, Timing, Waiter, WaitFailed
 from validator.errors import EngineError, Interrupted, UnreachableError
 
@@ -299,8 +299,7 @@ class Applier:
             detail = f"running after {timing.startup:.2f}s" if timing.startup is not None else "ready"
             if timing.healthy is not None:
                 detail += f", healthy {timing.healthy:.2f}s later"
-            done = {"create": "created", "recreate": "recreated", "start": "started", "restart": "restarted"}
-            self.say(svc.name, f"{done.get(action.kind, action.kind)}, {detail}")
+            self.say(svc.name, f"{PAST_TENSE.get(action.kind, action.kind)}, {detail}")
         return ServiceResult(
             svc.name, "ready", action.kind if action else None, timing if action else None, container=container
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService
+from validator.engine.planner import START_INTERVAL_API, api_at_least
 from validator.spec.ports import PortBinding
 
 _NS = 1_000_000_000
@@ -61,7 +62,7 @@ def create_body(
         for key, api in (("interval", "Interval"), ("timeout", "Timeout"), ("start_period", "StartPeriod")):
             if key in hc:
                 check[api] = int(hc[key] * _NS)
-        if "start_interval" in hc and _at_least(api_version, 1, 44):
+        if "start_interval" in hc and api_at_least(api_version, START_INTERVAL_API):
             check["StartInterval"] = int(hc["start_interval"] * _NS)
         if "retries" in hc:
             check["Retries"] = hc["retries"]
@@ -128,11 +129,3 @@ def create_body(
     body["HostConfig"] = host
     body["NetworkingConfig"] = {"EndpointsConfig": {first[0]: {"Aliases": first[1]}}}
     return body, [(name, aliases) for name, aliases in extra]
-
-
-def _at_least(version: str, major: int, minor: int) -> bool:
-    try:
-        got = tuple(int(p) for p in version.split(".")[:2])
-    except ValueError:
-        return True
-    return got >= (major, minor)

@@ -19,6 +19,7 @@ Kind = Literal[
     "remove-orphan", "pull", "build", "create-network", "create-volume", "create", "recreate", "start", "restart"
 ]
 START_INTERVAL_API = (1, 44)
+PAST_TENSE = {"create": "created", "recreate": "recreated", "start": "started", "restart": "restarted"}
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ def targets(desired: DesiredState) -> dict[str, Target]:
     return out
 
 
-def _api_at_least(version: str, wanted: tuple[int, int]) -> bool:
+def api_at_least(version: str, wanted: tuple[int, int]) -> bool:
+    """Whether an engine API version (``1.41``) is at least ``wanted``; unparsable counts as new."""
     try:
         major, minor = (int(p) for p in version.split(".")[:2])
     except ValueError:
@@ -139,7 +141,7 @@ def plan(
         if not vol.external and vol.name not in observed.volumes and vol.name not in observed.foreign_volumes:
             actions.append(Action("create-volume", vol.name, ("does not exist",)))
 
-    if not _api_at_least(observed.api_version, START_INTERVAL_API):
+    if not api_at_least(observed.api_version, START_INTERVAL_API):
         for svc in desired.services.values():
             hc = svc.config.get("healthcheck")
             if isinstance(hc, dict) and "start_interval" in hc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from validator.criteria.conditions import (
@@ -19,6 +18,7 @@ from validator.criteria.conditions import (
     metrics_in,
     parse,
 )
+from validator.hints import did_you_mean
 from validator.lint.context import LintContext
 from validator.metrics import FAMILIES, catalog
 from validator.spec.location import Finding, Location
@@ -54,22 +54,19 @@ def _unknown(name: str, known: dict[str, str], ctx: LintContext) -> str | None:
     parts = name.split(".")
     family, field = parts[0], parts[-1]
     if family not in FAMILIES:
-        return f"unknown metric family {family!r} in {name!r}: use {', '.join(FAMILIES)}" + _hint(family, FAMILIES)
+        hint = did_you_mean(family, FAMILIES)
+        return f"unknown metric family {family!r} in {name!r}: use {', '.join(FAMILIES)}{hint}"
     fam = FAMILIES[family]
     if field not in fam.fields and field != "*":
-        return f"unknown {family} metric {field!r} in {name!r}: use {', '.join(fam.fields)}" + _hint(field, fam.fields)
+        hint = did_you_mean(field, fam.fields)
+        return f"unknown {family} metric {field!r} in {name!r}: use {', '.join(fam.fields)}{hint}"
     members = [m for m in fam.members(ctx.spec) if m]
     if len(parts) == 3 and parts[1] != "*" and parts[1] not in members:
         known_members = f"; known: {', '.join(members)}" if members else f"; the spec defines no {family}"
-        return f"{name!r} names unknown {family} {parts[1]!r}" + _hint(parts[1], members) + known_members
+        return f"{name!r} names unknown {family} {parts[1]!r}" + did_you_mean(parts[1], members) + known_members
     if not members and len(parts) == 3:
         return f"{name!r}: the spec defines no {family} to measure"
     return f"unknown metric {name!r}"
-
-
-def _hint(word: str, choices: object) -> str:
-    match = difflib.get_close_matches(word, list(choices), n=1)  # type: ignore[call-overload]
-    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 def _dimension(node: Node, known: dict[str, str]) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from validator.hints import did_you_mean
 from validator.lint.context import LintContext
 from validator.spec.location import Finding
 
@@ -16,7 +17,8 @@ def check(ctx: LintContext) -> Iterator[Finding]:
             if dep == name:
                 yield ctx.error(path, f"service {name!r} depends on itself", key=True)
             elif dep not in services:
-                yield ctx.error(path, f"depends_on names unknown service {dep!r}" + _hint(dep, services), key=True)
+                hint = did_you_mean(dep, services)
+                yield ctx.error(path, f"depends_on names unknown service {dep!r}{hint}", key=True)
             elif condition.condition == "service_healthy":
                 target = services[dep].healthcheck
                 if target is None or target.disabled or not target.test:
@@ -24,13 +26,6 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                         path, f"condition service_healthy, but service {dep!r} has no healthcheck", key=True
                     )
     yield from _cycles(ctx)
-
-
-def _hint(name: str, choices: object) -> str:
-    import difflib
-
-    match = difflib.get_close_matches(name, list(choices), n=1)  # type: ignore[call-overload]
-    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 def _cycles(ctx: LintContext) -> Iterator[Finding]:

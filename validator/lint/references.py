@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
+from validator.hints import did_you_mean
 from validator.lint.context import LintContext
 from validator.spec.location import Finding
-
-
-def _hint(name: str, choices: Iterable[str]) -> str:
-    match = difflib.get_close_matches(name, list(choices), n=1)
-    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
@@ -22,18 +17,18 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                 yield ctx.error(
                     ("services", name, "volumes", index),
                     f"named volume {mount.source!r} is not declared under top-level 'volumes'"
-                    + _hint(mount.source, spec.volumes),
+                    + did_you_mean(mount.source, spec.volumes),
                 )
         for net in service.networks:
             if net != "default" and net not in spec.networks:
                 yield ctx.error(
                     ctx.member(("services", name, "networks"), net),
-                    f"network {net!r} is not declared under top-level 'networks'" + _hint(net, spec.networks),
+                    f"network {net!r} is not declared under top-level 'networks'" + did_you_mean(net, spec.networks),
                     key=True,
                 )
     for name, probe in spec.probes.items():
         if probe.service is not None and probe.service not in spec.services:
             yield ctx.error(
                 ("probes", name, "service"),
-                f"probe names unknown service {probe.service!r}" + _hint(probe.service, spec.services),
+                f"probe names unknown service {probe.service!r}" + did_you_mean(probe.service, spec.services),
             )

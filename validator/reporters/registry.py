@@ -48,13 +48,9 @@ def parse_report_option(value: str) -> tuple[str, str | None]:
     name, sep, path = value.partition("=")
     name = name.strip().lower()
     if name not in REPORTERS:
-        import difflib
+        from validator.hints import did_you_mean
 
-        hint = difflib.get_close_matches(name, list(REPORTERS), n=1)
-        raise ValueError(
-            f"unknown report format {name!r}: use {', '.join(REPORTERS)}"
-            + (f" (did you mean {hint[0]!r}?)" if hint else "")
-        )
+        raise ValueError(f"unknown report format {name!r}: use {', '.join(REPORTERS)}" + did_you_mean(name, REPORTERS))
     if sep and not path:
         raise ValueError(f"--report {value}: give a path after '='")
     return name, (path or None)

@@ -7,7 +7,6 @@ data actually written, so the finding points at the line the user wrote. Unknown
 
 from __future__ import annotations
 
-import difflib
 import os
 import types
 import typing
@@ -15,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from validator.hints import did_you_mean
 from validator.spec.loader import Document
 from validator.spec.location import Finding, Path
 
@@ -87,8 +87,7 @@ def _message(error: Any, path: Path, leftover: list[int | str], doc: Document, r
     if kind == "extra_forbidden":
         key = str(path[-1]) if path else "?"
         valid = _valid_keys(root, path[:-1], doc.data)
-        hint = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
-        return f"unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        return f"unknown key {key!r}" + did_you_mean(key, valid)
     if kind == "missing":
         name = leftover[-1] if leftover else (path[-1] if path else "?")
         return f"missing required key {name!r}"
@@ -96,8 +95,7 @@ def _message(error: Any, path: Path, leftover: list[int | str], doc: Document, r
         tag = error.get("ctx", {}).get("tag")
         expected = str(error.get("ctx", {}).get("expected_tags", ""))
         tags = [t.strip(" '") for t in expected.split(",")]
-        hint = difflib.get_close_matches(str(tag), tags, n=1, cutoff=0.5)
-        return f"unknown kind {tag!r}: expected one of {expected}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        return f"unknown kind {tag!r}: expected one of {expected}" + did_you_mean(tag, tags, cutoff=0.5)
     if kind == "union_tag_not_found":
         return "missing required key 'kind'"
     if msg.startswith("Value error, "):

@@ -11,6 +11,7 @@ Also records every test's node id, outcome, duration and markers when ``VALIDATO
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -104,6 +105,18 @@ def pytest_configure(config: pytest.Config) -> None:
 # --- fixtures ----------------------------------------------------------------------------------
 
 
+@functools.cache
+def _host_address() -> str:
+    """Where containers reach this host, asked of the engine once per session."""
+    from validator.engine.docker_api import Engine, host_address_for_containers
+    from validator.errors import FatalError
+
+    try:
+        return host_address_for_containers(Engine.connect(timeout=10))
+    except FatalError:  # without an engine, processes on this host still reach loopback
+        return host_address_for_containers(None)
+
+
 def _unreachable(service: str, what: str, exc: BaseException) -> None:
     pytest.fail(
         f"service {service!r} is not reachable: {what} failed ({type(exc).__name__}: {str(exc)[:200]}); "
@@ -158,12 +171,7 @@ def spark_session(
     master = infra.spark_master()
     choice = request.config.getoption("--infra-spark-delta")
     delta = choice == "on" or (choice == "auto" and infra.spark_delta_available())
-    try:
-        from validator.engine.docker_api import Engine
-
-        driver_host = Engine.connect(timeout=10).bridge_gateway() or "127.0.0.1"
-    except Exception:  # noqa: BLE001 - without an engine, executors on this host still reach loopback
-        driver_host = "127.0.0.1"
+    driver_host = _host_address()
     conf = session_conf(
         master,
         driver_host,
@@ -212,12 +220,7 @@ def alert_webhook(infra: Any) -> Iterator[Any]:
     """The receiver the AlertManager route delivers to, listening where containers reach the host."""
     from validator.stack.alertmanager import WebhookReceiver
 
-    try:
-        from validator.engine.docker_api import Engine
-
-        host = Engine.connect(timeout=10).bridge_gateway() or "127.0.0.1"
-    except Exception:  # noqa: BLE001
-        host = "127.0.0.1"
+    host = _host_address()
     port = int(os.environ.get("VALIDATOR_WEBHOOK_PORT", "5001"))
     try:
         receiver = WebhookReceiver(host, port)

@@ -19,6 +19,12 @@ from validator.errors import EngineError, UnreachableError
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 
 
+def host_address_for_containers(engine: Engine | None) -> str:
+    """Where containers reach this host: the bridge gateway (``host-gateway``), else loopback when
+    no engine is known (then only processes on this host connect back)."""
+    return (engine.bridge_gateway() if engine is not None else None) or "127.0.0.1"
+
+
 def engine_address(host: str | None = None) -> str:
     return host or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
 

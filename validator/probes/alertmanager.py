@@ -56,7 +56,7 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
     if spec.webhook is not None:
         bind = spec.webhook.bind
         if bind == "auto":
-            bind = (ctx.engine().bridge_gateway() if ctx.engine_factory else None) or "127.0.0.1"
+            bind = ctx.host_address()
         receiver = WebhookReceiver(bind, spec.webhook.port, spec.webhook.path)
     try:
         with receiver if receiver is not None else contextlib.nullcontext():

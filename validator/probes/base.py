@@ -69,6 +69,12 @@ class ProbeContext:
             self._engine = self.engine_factory()
         return self._engine
 
+    def host_address(self) -> str:
+        """Where containers reach this host (servers a container must call back listen there)."""
+        from validator.engine.docker_api import host_address_for_containers
+
+        return host_address_for_containers(self.engine() if self.engine_factory else None)
+
     def remaining(self) -> float:
         import time
 

@@ -42,7 +42,7 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
 
     driver_host = spec.driver_host
     if driver_host == "auto":
-        driver_host = (ctx.engine().bridge_gateway() if ctx.engine_factory else None) or "127.0.0.1"
+        driver_host = ctx.host_address()
     config_file = ctx.base_dir / spec.config_file if spec.config_file else None
     defaults = read_defaults(config_file)
     with tempfile.TemporaryDirectory(prefix="validator-spark-") as scratch:

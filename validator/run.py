@@ -28,6 +28,7 @@ class TestCase:
     duration: float
     groups: list[str] = field(default_factory=list)
     message: str = ""
+    markers: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -11,14 +11,14 @@ from validator.spec.suites import Group
 COUNTED = ("total", "passed", "failed", "skipped", "errors", "xfailed")
 
 
-def member(test: TestCase, group: Group, markers: list[str]) -> bool:
+def member(test: TestCase, group: Group) -> bool:
     file = test.nodeid.split("::", 1)[0]
     for path in group.paths:
         if file.startswith(path) or test.nodeid.startswith(path) or fnmatch.fnmatch(file, path):
             return True
     if group.pattern and re.search(group.pattern, test.nodeid):
         return True
-    return bool(set(group.markers) & set(markers))
+    return bool(set(group.markers) & set(test.markers))
 
 
 def counts(tests: list[TestCase]) -> dict[str, float]:

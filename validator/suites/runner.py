@@ -151,7 +151,7 @@ def _tests(records: Path, junit: Path, suite: str, pytest: bool) -> list[TestCas
             nodeid = record["nodeid"]
             case = by_id.get(nodeid)
             if case is None:
-                case = by_id[nodeid] = TestCase(suite, nodeid, "passed", 0.0, record.get("markers", []))
+                case = by_id[nodeid] = TestCase(suite, nodeid, "passed", 0.0, markers=record.get("markers", []))
             case.duration += float(record.get("duration") or 0.0)
             outcome = record["outcome"]
             if record["when"] == "call" or (outcome in ("error", "skipped", "xfailed") and case.outcome == "passed"):
@@ -179,9 +179,8 @@ def _judge(
     where: str | None,
 ) -> list[Result]:
     suite = loaded.spec.suites[name]
-    markers = {t.nodeid: t.groups for t in tests}  # the recorder stores markers in ``groups`` until assigned
     for test in tests:
-        test.groups = [g for g, group in suite.groups.items() if member(test, group, markers[test.nodeid])]
+        test.groups = [g for g, group in suite.groups.items() if member(test, group)]
     values = counts(tests)
     metrics = {f"suite.{name}.{k}": v for k, v in values.items()}
     metrics[f"suite.{name}.duration"] = duration

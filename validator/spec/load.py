@@ -147,13 +147,10 @@ def _rules_on_rest(doc: Document, findings: list[Finding], base_dir: Path) -> li
 
     data = copy.deepcopy(doc.data)
     pruned: list[tuple[object, ...]] = []
-    current = findings
+    paths: list[tuple[object, ...]] = [f.path for f in findings]
     for _ in range(4):
-        paths = []
-        for finding in current:
-            if len(finding.path) < 2:
-                return []
-            paths.append(finding.path)
+        if any(len(path) < 2 for path in paths):
+            return []
         for path in sorted(set(paths), key=_desc_key):
             _remove(data, path)
             pruned.append(path)
@@ -168,9 +165,8 @@ def _rules_on_rest(doc: Document, findings: list[Finding], base_dir: Path) -> li
                 if not any(f.path[: len(p)] == p or p[: len(f.path)] == f.path for p in pruned)
                 and not any(f"'{name}'" in f.message for name in names)
             ]
-        current = [f for f in current if f.path and f.path not in pruned] or [
-            type(f)(f.location, f.path[:2], f.message) for f in current
-        ]
+        fresh = [f.path for f in current if f.path and f.path not in pruned]
+        paths = fresh or [f.path[:2] for f in current]  # no new place to prune: widen to the entity
     return []
 
 

@@ -165,7 +165,7 @@ def _rules_on_rest(doc: Document, findings: list[Finding], base_dir: Path) -> li
                 if not any(f.path[: len(p)] == p or p[: len(f.path)] == f.path for p in pruned)
                 and not any(f"'{name}'" in f.message for name in names)
             ]
-        fresh = [f.path for f in current if f.path and f.path not in pruned]
+        fresh: list[tuple[object, ...]] = [f.path for f in current if f.path and f.path not in pruned]
         paths = fresh or [f.path[:2] for f in current]  # no new place to prune: widen to the entity
     return []
 

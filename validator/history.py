@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from validator.run import RunResult
+from validator.core.run import RunResult
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -8,7 +8,7 @@ import threading
 import time
 from typing import Any
 
-from validator.checks.result import Result
+from validator.core.result import Result
 
 _MARK = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skip": "SKIP", "xfail": "XFAIL"}
 _STYLE = {"pass": "green", "fail": "red", "error": "red", "skip": "yellow", "xfail": "cyan"}

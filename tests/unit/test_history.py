@@ -7,8 +7,8 @@ import sqlite3
 import time
 
 from validator import history
-from validator.checks.result import Result
-from validator.run import RunResult
+from validator.core.result import Result
+from validator.core.run import RunResult
 
 
 def make_run(index: int, startup: float, verdict: str = "pass", project: str = "demo") -> RunResult:

@@ -13,9 +13,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from validator.checks.pipeline import CheckOptions, Pipeline
+from validator.core.pipeline import CheckOptions, Pipeline
+from validator.core.run import ServiceTimeline
 from validator.reporters.registry import REPORTERS, ReportContext, parse_report_option, reporter, write_reports
-from validator.run import ServiceTimeline
 from validator.testing.specs import load_dict
 from validator.ui import Display
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from validator.checks.compare import MISSING, assert_value, describe
-from validator.checks.result import Result, locate
+from validator.core.result import Result, locate
 from validator.formats import FormatError, infer_format, read_config
 from validator.paths import PathError, resolve_path
 from validator.spec.load import LoadedSpec

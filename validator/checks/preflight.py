@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from validator.checks.result import Result, locate
+from validator.core.result import Result, locate
 from validator.spec.load import LoadedSpec
 from validator.units import format_size
 

@@ -8,7 +8,7 @@ import threading
 import time
 from typing import Any
 
-from validator.checks.result import Result, locate
+from validator.core.result import Result, locate
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip
 from validator.probes.registry import probe_module
 from validator.spec.load import LoadedSpec

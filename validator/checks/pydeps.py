@@ -16,7 +16,7 @@ import tomllib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from validator.checks.result import Result, locate
+from validator.core.result import Result, locate
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, cast
 
-from validator.checks.result import Result
+from validator.core.result import Result
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from validator.checks.result import Result, locate
+from validator.core.result import Result, locate
 from validator.engine.planner import PAST_TENSE
 from validator.spec.load import LoadedSpec
 

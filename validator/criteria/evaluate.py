@@ -3,7 +3,7 @@ failing wildcard members; a metric that was not measured makes the criterion an 
 
 from __future__ import annotations
 
-from validator.checks.result import Result, locate
+from validator.core.result import Result, locate
 from validator.criteria.conditions import ConditionError, NotMeasured, evaluate, parse
 from validator.spec.load import LoadedSpec
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from validator.core.metrics import FAMILIES, catalog
 from validator.criteria.conditions import (
     COMPARATORS,
     Binary,
@@ -20,7 +21,6 @@ from validator.criteria.conditions import (
 )
 from validator.hints import did_you_mean
 from validator.lint.context import LintContext
-from validator.metrics import FAMILIES, catalog
 from validator.spec.location import Finding, Location
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import io
 
-from validator.checks.result import Result
+from validator.core.result import Result
+from validator.core.run import RunResult
 from validator.reporters.registry import ReportContext
-from validator.run import RunResult
 from validator.units import format_duration
 
 DEFAULT_PATH: str | None = None

@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 
+from validator.core.run import RunResult
 from validator.reporters.registry import ReportContext
-from validator.run import RunResult
 from validator.units import format_duration
 
 DEFAULT_PATH: str | None = "reports/report.html"

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from validator import __version__
+from validator.core.run import SCHEMA_VERSION, RunResult
 from validator.reporters.registry import ReportContext
-from validator.run import SCHEMA_VERSION, RunResult
 
 DEFAULT_PATH: str | None = "reports/result.json"
 

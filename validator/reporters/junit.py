@@ -6,9 +6,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from validator.checks.result import Result
+from validator.core.result import Result
+from validator.core.run import RunResult, TestCase
 from validator.reporters.registry import ReportContext
-from validator.run import RunResult, TestCase
 
 DEFAULT_PATH: str | None = "reports/junit.xml"
 

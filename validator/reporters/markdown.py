@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from validator.core.run import RunResult
 from validator.reporters.registry import ReportContext
-from validator.run import RunResult
 from validator.units import format_duration, format_size
 
 DEFAULT_PATH: str | None = "reports/RESULTS.md"

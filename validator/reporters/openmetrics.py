@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
+from validator.core.run import RunResult
 from validator.reporters.registry import ReportContext
-from validator.run import RunResult
 
 DEFAULT_PATH: str | None = "reports/metrics.prom"
 

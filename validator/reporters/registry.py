@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 
 if TYPE_CHECKING:
-    from validator.run import RunResult
+    from validator.core.run import RunResult
 
 REPORTERS: dict[str, str] = {
     "console": "validator.reporters.console",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from validator.run import TestCase
+from validator.core.run import TestCase
 from validator.spec.suites import Group
 
 COUNTED = ("total", "passed", "failed", "skipped", "errors", "xfailed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from validator.run import TestCase
+from validator.core.run import TestCase
 
 
 def read_junit(path: Path, suite: str) -> list[TestCase]:

@@ -20,8 +20,8 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from validator.checks.result import Result, Verdict, locate
-from validator.run import TestCase
+from validator.core.result import Result, Verdict, locate
+from validator.core.run import TestCase
 from validator.spec.load import LoadedSpec
 from validator.suites.groups import counts, member, summary
 from validator.suites.junit import read_junit

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from validator.checks.result import FAILING, Result
+from validator.core.result import FAILING, Result
 from validator.errors import EXIT_FAILED, EXIT_OK
 
 SCHEMA_VERSION = 1

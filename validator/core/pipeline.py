@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from validator.checks.registry import STATIC_STAGES, CheckContext, stage
-from validator.checks.result import Result, locate
+from validator.core.metrics import catalog
+from validator.core.result import Result, locate
+from validator.core.run import RunResult, ServiceTimeline
 from validator.errors import EngineError, Interrupted, UnreachableError
-from validator.metrics import catalog
 from validator.redact import Redactor
-from validator.run import RunResult, ServiceTimeline
 from validator.spec.load import LoadedSpec
 from validator.ui import Display
 

@@ -46,7 +46,7 @@ def write_project(project, port: int, extra_probes: dict | None = None) -> None:
                 "ports": [port],
                 "tools": {"python": {"command": [sys.executable, "--version"], "version": ">=3.11"}},
             },
-            "configs": {
+            "config_keys": {
                 "app": {
                     "path": "conf/app.conf",
                     "keys": {"spark.eventLog.enabled": "false", "spark.sql.warehouse.dir": "/opt/w"},

@@ -51,7 +51,7 @@ KEYS = st.sampled_from(
         "mem_limit",
         "cpus",
         "environment",
-        "configs",
+        "config_keys",
         "path",
         "keys",
         "probes",

@@ -37,7 +37,7 @@ def run(tmp_path_factory):
     spec = {
         "version": 1,
         "project": "reports",
-        "configs": {"env": {"path": "app.env", "keys": {"MODE": "test", "LEVEL": {"exists": True}}}},
+        "config_keys": {"env": {"path": "app.env", "keys": {"MODE": "test", "LEVEL": {"exists": True}}}},
         "python": {"packages": {"requests": ">=2"}},
         "probes": {
             "up": {"kind": "tcp", "port": httpd.server_address[1]},

@@ -1,4 +1,4 @@
-"""``configs``: read each file in its format and check every key (checklist T020-T025, T110-T121).
+"""``config_keys``: read each file in its format and check every key (checklist T020-T025, T110-T121).
 
 A file that is missing, binary, huge or unparsable fails once (with the parser's line); its keys
 are then skipped with that reason, not failed again.
@@ -25,16 +25,16 @@ FLAT = ("properties", "env")
 
 def run(ctx: CheckContext) -> Iterator[Result]:
     loaded = ctx.loaded
-    for name in loaded.spec.configs:
+    for name in loaded.spec.config_keys:
         yield from _one(loaded, name)
 
 
 def _one(loaded: LoadedSpec, name: str) -> Iterator[Result]:
-    config = loaded.spec.configs[name]
+    config = loaded.spec.config_keys[name]
     path = (loaded.base_dir / config.path) if not Path(config.path).is_absolute() else Path(config.path)
     fmt = config.format or infer_format(config.path) or "yaml"
     began = time.monotonic()
-    where = locate(loaded, ("configs", name, "path"))
+    where = locate(loaded, ("config_keys", name, "path"))
     try:
         document = read_config(path, fmt)
         problem = None
@@ -59,7 +59,7 @@ def _one(loaded: LoadedSpec, name: str) -> Iterator[Result]:
         where,
     )
     for key, assertion in config.keys.items():
-        key_where = locate(loaded, ("configs", name, "keys", key))
+        key_where = locate(loaded, ("config_keys", name, "keys", key))
         if problem:
             yield Result(
                 "config", f"{name}: {key}", "skip", describe(assertion), "", f"not checked: {problem}", 0.0, key_where

@@ -13,16 +13,16 @@ _COMPATIBLE = {("properties", "env"), ("env", "properties"), ("properties", "ini
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
-    for name, config in ctx.spec.configs.items():
+    for name, config in ctx.spec.config_keys.items():
         inferred = infer_format(config.path)
         if config.format is None and inferred is None:
             yield ctx.error(
-                ("configs", name, "path"), f"cannot tell the format of {config.path!r} from its name: set 'format'"
+                ("config_keys", name, "path"), f"cannot tell the format of {config.path!r} from its name: set 'format'"
             )
         elif config.format and inferred and config.format != inferred and (inferred, config.format) not in _COMPATIBLE:
             yield ctx.error(
-                ("configs", name, "format"),
+                ("config_keys", name, "format"),
                 f"format {config.format!r} contradicts the extension of {config.path!r} (reads as {inferred!r})",
             )
         if not config.keys:
-            yield ctx.warning(("configs", name, "keys"), "no keys to check")
+            yield ctx.warning(("config_keys", name, "keys"), "no keys to check")

@@ -64,15 +64,15 @@ def problems(text: str, spark: tuple[int, int] | None, scala: str | None) -> Ite
 def check(ctx: LintContext) -> Iterator[Finding]:
     images = spark_images(ctx)
     spark, scala = next(iter(images.values())) if images else (None, None)
-    for name, config in ctx.spec.configs.items():
+    for name, config in ctx.spec.config_keys.items():
         for key, assertion in config.keys.items():
             if isinstance(assertion.expected, str):
                 for offset, message in problems(assertion.expected, spark, scala):
-                    base = ctx.doc.locate(("configs", name, "keys", key, assertion.operator)) or ctx.doc.locate(
-                        ("configs", name, "keys", key)
+                    base = ctx.doc.locate(("config_keys", name, "keys", key, assertion.operator)) or ctx.doc.locate(
+                        ("config_keys", name, "keys", key)
                     )
                     loc = Location(base.file, base.line, base.col + offset) if base else None
-                    yield Finding(loc, ("configs", name, "keys", key), message, "error", ctx.rule, ctx.doc.files[0])
+                    yield Finding(loc, ("config_keys", name, "keys", key), message, "error", ctx.rule, ctx.doc.files[0])
         for line_no, line in config_file_lines(ctx, name):
             for offset, message in problems(line, spark, scala):
                 yield Finding(Location(config.path, line_no, offset + 1), (), message, "error", ctx.rule, config.path)

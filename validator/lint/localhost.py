@@ -21,7 +21,7 @@ def check(ctx: LintContext) -> Iterator[Finding]:
         for b in p.bindings()
         if b.fixed_host_port
     }
-    for name, config in ctx.spec.configs.items():
+    for name, config in ctx.spec.config_keys.items():
         services = mounted_into(ctx, ctx.base_dir / config.path)
         if not services:
             continue
@@ -55,6 +55,6 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                 b.container_port for s in services for p in ctx.spec.services[s].ports for b in p.bindings()
             }:
                 yield ctx.warning(
-                    ("configs", name, "keys", key),
+                    ("config_keys", name, "keys", key),
                     f"expects {found.group(0)}, which inside {services[0]!r} is the container itself",
                 )

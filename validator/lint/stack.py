@@ -36,9 +36,9 @@ def default_scala(spark: tuple[int, int]) -> str:
 
 
 def config_file_lines(ctx: LintContext, name: str) -> Iterator[tuple[int, str]]:
-    """Lines of a ``configs`` entry's file that are not comments, if it exists (lint reads local
+    """Lines of a ``config_keys`` entry's file that are not comments, if it exists (lint reads local
     files, never Docker)."""
-    path = ctx.base_dir / ctx.spec.configs[name].path
+    path = ctx.base_dir / ctx.spec.config_keys[name].path
     try:
         if not path.is_file() or path.stat().st_size >= 1024 * 1024:
             return

@@ -1,4 +1,4 @@
-"""``configs``: keys that configuration files must hold (checklist T020-T025, T110-T115, T120-T121)."""
+"""``config_keys``: keys that configuration files must hold (checklist T020-T025, T110-T115, T120-T121)."""
 
 import re
 from typing import Any, ClassVar

@@ -69,7 +69,11 @@ class Spec(ExtensibleModel):
         dict[Name, NetworkSpec],
         BeforeValidator(_optional_mapping, json_schema_input_type=dict[str, NetworkSpec | None]),
     ] = Field(default_factory=dict)
-    configs: dict[Name, ConfigFile] = Field(default_factory=dict)
+    config_keys: dict[Name, ConfigFile] = Field(
+        default_factory=dict,
+        description="Keys that configuration files must hold (named config_keys because top-level `configs` is "
+        "Compose's: files given to services).",
+    )
     python: Python | None = None
     probes: dict[Name, Probe] = Field(default_factory=dict)
     suites: dict[Name, Suite] = Field(default_factory=dict)

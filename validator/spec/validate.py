@@ -21,12 +21,15 @@ from validator.spec.location import Finding, Path
 
 def validate_document(doc: Document) -> tuple[Any, list[Finding]]:
     from validator.spec.model import Spec
+    from validator.spec.renamed import old_spellings
 
     _build_once(Spec)
+    data, renamed = old_spellings(doc)
     try:
-        return Spec.model_validate(doc.data), []
+        spec = Spec.model_validate(data)
     except ValidationError as exc:
-        return None, errors_to_findings(exc, doc, Spec)
+        return None, renamed + errors_to_findings(exc, doc, Spec)
+    return (None, renamed) if renamed else (spec, [])
 
 
 def _build_once(model: type[BaseModel]) -> None:

@@ -86,7 +86,7 @@ class Endpoints:
 
     def spark_defaults(self) -> Path | None:
         """The spark-defaults.conf the cluster mounts (the configs entry with Spark keys)."""
-        for config in self.loaded.spec.configs.values():
+        for config in self.loaded.spec.config_keys.values():
             if Path(config.path).name == "spark-defaults.conf" or any(k.startswith("spark.") for k in config.keys):
                 return self.loaded.base_dir / config.path
         return None

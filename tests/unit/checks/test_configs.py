@@ -65,7 +65,7 @@ def test_every_format_and_operator_passes(folder, ctx_for):
         name: {"path": path, "keys": {k.strip(): v for k, v in keys.items()}} for name, (path, keys) in KEYS.items()
     }
     spec["am"]["keys"]["route.group_by"] = {"contains": "severity"}
-    found = results(ctx_for(configs=spec))
+    found = results(ctx_for(config_keys=spec))
     assert {n: r.verdict for n, r in found.items() if r.verdict != "pass"} == {}
     assert found["spark: spark.eventLog.enabled"].actual == "false"
     assert found["prom: alerting.alertmanagers[0].static_configs[0].targets"].actual == "['alertmanager:9093']"
@@ -74,7 +74,7 @@ def test_every_format_and_operator_passes(folder, ctx_for):
 def test_wrong_values_fail_with_expected_and_actual(folder, ctx_for):
     found = results(
         ctx_for(
-            configs={
+            config_keys={
                 "spark": {
                     "path": "spark-defaults.conf",
                     "keys": {
@@ -97,7 +97,7 @@ def test_wrong_values_fail_with_expected_and_actual(folder, ctx_for):
 
 
 def test_missing_file_fails_once_and_skips_its_keys(folder, ctx_for):
-    found = results(ctx_for(configs={"gone": {"path": "nope.yml", "keys": {"a": 1, "b": 2}}}))
+    found = results(ctx_for(config_keys={"gone": {"path": "nope.yml", "keys": {"a": 1, "b": 2}}}))
     assert found["gone: nope.yml"].verdict == "fail" and "does not exist" in found["gone: nope.yml"].message
     assert [found["gone: a"].verdict, found["gone: b"].verdict] == ["skip", "skip"]
 
@@ -112,7 +112,7 @@ def test_missing_file_fails_once_and_skips_its_keys(folder, ctx_for):
 )
 def test_unparsable_files_fail_with_the_parser_line(folder, ctx_for, content, fmt, message):
     (folder / f"bad.{fmt}").write_bytes(content)
-    found = results(ctx_for(configs={"bad": {"path": f"bad.{fmt}", "keys": {"a": 1}}}))
+    found = results(ctx_for(config_keys={"bad": {"path": f"bad.{fmt}", "keys": {"a": 1}}}))
     assert message in found[f"bad: bad.{fmt}"].message
 
 
@@ -123,7 +123,7 @@ def test_huge_file_fails_only_that_check(folder, ctx_for, monkeypatch):
     (folder / "big.yaml").write_text("a: " + "x" * 2000)
     found = results(
         ctx_for(
-            configs={"big": {"path": "big.yaml", "keys": {"a": 1}}, "ok": {"path": "data.json", "keys": {"ok": True}}}
+            config_keys={"big": {"path": "big.yaml", "keys": {"a": 1}}, "ok": {"path": "data.json", "keys": {"ok": True}}}
         )
     )
     assert "too large" in found["big: big.yaml"].message

@@ -123,7 +123,10 @@ def test_huge_file_fails_only_that_check(folder, ctx_for, monkeypatch):
     (folder / "big.yaml").write_text("a: " + "x" * 2000)
     found = results(
         ctx_for(
-            config_keys={"big": {"path": "big.yaml", "keys": {"a": 1}}, "ok": {"path": "data.json", "keys": {"ok": True}}}
+            config_keys={
+                "big": {"path": "big.yaml", "keys": {"a": 1}},
+                "ok": {"path": "data.json", "keys": {"ok": True}},
+            }
         )
     )
     assert "too large" in found["big: big.yaml"].message

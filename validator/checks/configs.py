@@ -49,20 +49,25 @@ def _one(loaded: LoadedSpec, name: str) -> Iterator[Result]:
     except OSError as exc:
         problem = f"{config.path} cannot be read: {exc.strerror or exc}"
     yield Result(
-        "config",
-        f"{name}: {config.path}",
-        "fail" if problem else "pass",
-        f"readable {fmt} file",
-        "unreadable" if problem else f"{len(document) if isinstance(document, dict) else 1} top-level key(s)",
-        problem or "",
-        time.monotonic() - began,
-        where,
+        kind="config",
+        name=f"{name}: {config.path}",
+        verdict="fail" if problem else "pass",
+        expected=f"readable {fmt} file",
+        actual="unreadable" if problem else f"{len(document) if isinstance(document, dict) else 1} top-level key(s)",
+        message=problem or "",
+        duration=time.monotonic() - began,
+        location=where,
     )
     for key, assertion in config.keys.items():
         key_where = locate(loaded, ("config_keys", name, "keys", key))
         if problem:
             yield Result(
-                "config", f"{name}: {key}", "skip", describe(assertion), "", f"not checked: {problem}", 0.0, key_where
+                kind="config",
+                name=f"{name}: {key}",
+                verdict="skip",
+                expected=describe(assertion),
+                message=f"not checked: {problem}",
+                location=key_where,
             )
             continue
         try:
@@ -71,12 +76,25 @@ def _one(loaded: LoadedSpec, name: str) -> Iterator[Result]:
         except PathError as exc:
             value, missing_why = MISSING, str(exc)
         except ValueError as exc:
-            yield Result("config", f"{name}: {key}", "error", describe(assertion), "", str(exc), 0.0, key_where)
+            yield Result(
+                kind="config",
+                name=f"{name}: {key}",
+                verdict="error",
+                expected=describe(assertion),
+                message=str(exc),
+                location=key_where,
+            )
             continue
         ok, shown = assert_value(value, assertion)
         message = "" if ok else (missing_why or assertion.message or "")
         if not ok and assertion.message and missing_why:
             message = f"{missing_why}; {assertion.message}"
         yield Result(
-            "config", f"{name}: {key}", "pass" if ok else "fail", describe(assertion), shown, message, 0.0, key_where
+            kind="config",
+            name=f"{name}: {key}",
+            verdict="pass" if ok else "fail",
+            expected=describe(assertion),
+            actual=shown,
+            message=message,
+            location=key_where,
         )

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from validator.core.metrics import Declared, Family, metric_name, single
 from validator.core.result import Result, locate
 from validator.spec.load import LoadedSpec
 from validator.units import format_size
@@ -27,18 +28,35 @@ if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
 
 
+METRICS = Family(
+    "host",
+    single,
+    (
+        Declared("memory_available", "size", "memory available now (psutil)"),
+        Declared("memory_total", "size", "the machine's memory"),
+        Declared("cpus", "", "logical CPUs"),
+        Declared("disk_free", "size", "free disk at host.disk_path"),
+    ),
+    "the machine, as preflight measured it",
+)
+
+
 def measure(loaded: LoadedSpec) -> dict[str, float]:
-    """The host metrics, whether or not the spec states requirements."""
+    """The host metrics, whether or not the spec states requirements. A count psutil cannot tell is
+    left out (unmeasured), not reported as 0."""
     import psutil
 
     memory = psutil.virtual_memory()
     out = {
-        "host.memory_available": float(memory.available),
-        "host.memory_total": float(memory.total),
-        "host.cpus": float(psutil.cpu_count(logical=True) or 0),
+        metric_name("host", "", "memory_available"): float(memory.available),
+        metric_name("host", "", "memory_total"): float(memory.total),
     }
+    cpus = psutil.cpu_count(logical=True)
+    if cpus:
+        out[metric_name("host", "", "cpus")] = float(cpus)
     with contextlib.suppress(OSError):
-        out["host.disk_free"] = float(psutil.disk_usage(str(loaded.base_dir / loaded.spec.host.disk_path)).free)
+        free = psutil.disk_usage(str(loaded.base_dir / loaded.spec.host.disk_path)).free
+        out[metric_name("host", "", "disk_free")] = float(free)
     return out
 
 
@@ -51,26 +69,23 @@ def run(ctx: CheckContext) -> Iterator[Result]:
     if host.memory is not None:
         ok = memory.available >= host.memory
         yield Result(
-            "host",
-            "memory available",
-            "pass" if ok else "fail",
-            f">= {format_size(host.memory)}",
-            format_size(memory.available),
-            "" if ok else f"of {format_size(memory.total)} in all",
-            0.0,
-            locate(loaded, ("host", "memory")),
+            kind="host",
+            name="memory available",
+            verdict="pass" if ok else "fail",
+            expected=f">= {format_size(host.memory)}",
+            actual=format_size(memory.available),
+            message="" if ok else f"of {format_size(memory.total)} in all",
+            location=locate(loaded, ("host", "memory")),
         )
     cpus = psutil.cpu_count(logical=True) or 0
     if host.cpus is not None:
         yield Result(
-            "host",
-            "cpus",
-            "pass" if cpus >= host.cpus else "fail",
-            f">= {host.cpus:g}",
-            str(cpus),
-            "",
-            0.0,
-            locate(loaded, ("host", "cpus")),
+            kind="host",
+            name="cpus",
+            verdict="pass" if cpus >= host.cpus else "fail",
+            expected=f">= {host.cpus:g}",
+            actual=str(cpus),
+            location=locate(loaded, ("host", "cpus")),
         )
     if host.disk is not None:
         folder = loaded.base_dir / host.disk_path
@@ -78,25 +93,21 @@ def run(ctx: CheckContext) -> Iterator[Result]:
             free = float(psutil.disk_usage(str(folder)).free)
             ok = free >= host.disk
             yield Result(
-                "host",
-                f"disk free at {host.disk_path}",
-                "pass" if ok else "fail",
-                f">= {format_size(host.disk)}",
-                format_size(free),
-                "",
-                0.0,
-                locate(loaded, ("host", "disk")),
+                kind="host",
+                name=f"disk free at {host.disk_path}",
+                verdict="pass" if ok else "fail",
+                expected=f">= {format_size(host.disk)}",
+                actual=format_size(free),
+                location=locate(loaded, ("host", "disk")),
             )
         except OSError as exc:
             yield Result(
-                "host",
-                f"disk free at {host.disk_path}",
-                "error",
-                f">= {format_size(host.disk)}",
-                "",
-                str(exc),
-                0.0,
-                locate(loaded, ("host", "disk")),
+                kind="host",
+                name=f"disk free at {host.disk_path}",
+                verdict="error",
+                expected=f">= {format_size(host.disk)}",
+                message=str(exc),
+                location=locate(loaded, ("host", "disk")),
             )
     if host.engine is not None and engine is not None:
         yield from _engine(loaded, engine)
@@ -116,19 +127,23 @@ def _engine(loaded: LoadedSpec, engine: Engine) -> Iterator[Result]:
     if requirement.version:
         ok = satisfies(server, requirement.version)
         yield Result(
-            "host",
-            "docker engine version",
-            "pass" if ok else "fail",
-            requirement.version,
-            server,
-            f"at {engine.address}",
-            0.0,
-            where,
+            kind="host",
+            name="docker engine version",
+            verdict="pass" if ok else "fail",
+            expected=requirement.version,
+            actual=server,
+            message=f"at {engine.address}",
+            location=where,
         )
     if requirement.api_version:
         ok = satisfies(api, requirement.api_version)
         yield Result(
-            "host", "docker engine API", "pass" if ok else "fail", requirement.api_version, api, "", 0.0, where
+            kind="host",
+            name="docker engine API",
+            verdict="pass" if ok else "fail",
+            expected=requirement.api_version,
+            actual=api,
+            location=where,
         )
 
 
@@ -167,17 +182,24 @@ def _tool(loaded: LoadedSpec, name: str, tool: Any) -> Result:
             continue
         ok = satisfies(text, tool.version)
         return Result(
-            "host",
-            f"tool {name}",
-            "pass" if ok else "fail",
-            tool.version,
-            text,
-            f"from `{shown}`",
-            time.monotonic() - began,
-            where,
+            kind="host",
+            name=f"tool {name}",
+            verdict="pass" if ok else "fail",
+            expected=tool.version,
+            actual=text,
+            message=f"from `{shown}`",
+            duration=time.monotonic() - began,
+            location=where,
         )
     return Result(
-        "host", f"tool {name}", "fail", tool.version, "not found", "; ".join(tried), time.monotonic() - began, where
+        kind="host",
+        name=f"tool {name}",
+        verdict="fail",
+        expected=tool.version,
+        actual="not found",
+        message="; ".join(tried),
+        duration=time.monotonic() - began,
+        location=where,
     )
 
 
@@ -199,29 +221,26 @@ def _ports(loaded: LoadedSpec, engine: Engine | None) -> Iterator[Result]:
         label = f"port {port} free" + (f" (for {service})" if service else "")
         if port in ours:
             yield Result(
-                "host",
-                label,
-                "pass",
-                "free or held by this project",
-                f"held by this project's {ours[port]}",
-                "",
-                0.0,
-                where,
+                kind="host",
+                name=label,
+                verdict="pass",
+                expected="free or held by this project",
+                actual=f"held by this project's {ours[port]}",
+                location=where,
             )
             continue
         holder = listeners.get(port)
         if holder is None and _bindable(port):
-            yield Result("host", label, "pass", "free", "free", "", 0.0, where)
+            yield Result(kind="host", name=label, verdict="pass", expected="free", actual="free", location=where)
         else:
             yield Result(
-                "host",
-                label,
-                "fail",
-                "free",
-                f"held by {holder or 'another process'}",
-                "stop it or change the port in the spec",
-                0.0,
-                where,
+                kind="host",
+                name=label,
+                verdict="fail",
+                expected="free",
+                actual=f"held by {holder or 'another process'}",
+                message="stop it or change the port in the spec",
+                location=where,
             )
 
 

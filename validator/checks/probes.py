@@ -1,17 +1,71 @@
 """Run one probe: skip when its service is not running, cut it at its timeout, retry with backoff,
-and turn ``expect: fail`` into an expected failure (xfail) — or an error when it passes."""
+and turn ``expect: fail`` into an expected failure (xfail) — or an error when it passes.
+
+A probe observes its target: what the target does wrong (refuses, answers badly, times out) is a
+*fail*. When the probe's own code raises (a ``TypeError``, a ``KeyError`` on an answer it did not
+expect to parse) it observed nothing: that is an *error* with the exception's type and message (the
+traceback with ``--debug``), and its metrics are unavailable.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
-from typing import Any
+import traceback
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+from validator.core.metrics import Declared, Family, metric_name
 from validator.core.result import Result, locate
+from validator.errors import FatalError
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip
-from validator.probes.registry import probe_module
+from validator.probes.registry import PROBES, probe_module
 from validator.spec.load import LoadedSpec
+
+if TYPE_CHECKING:
+    from validator.spec.model import Spec
+
+# Exceptions that report what the target did: I/O and HTTP errors (requests' are OSErrors), the
+# engine's errors, a malformed answer (ValueError, json's included), and the errors of the database
+# and data libraries probes drive, recognised by module so that none is imported here.
+_OBSERVED: tuple[type[BaseException], ...] = (OSError, FatalError, ValueError)
+_OBSERVED_MODULES = ("mysql.connector", "deltalake", "pyspark", "py4j", "requests", "urllib3")
+
+
+def _probes(spec: Spec) -> Mapping[str, Any]:
+    return spec.probes
+
+
+def _of_kind(kind: str, declared: Declared) -> Declared:
+    return dataclasses.replace(declared, applies=lambda probe: probe.kind == kind, when=f"of kind {kind}")
+
+
+def _family() -> Family:
+    """The fields every probe has, and those each kind declares as ``METRICS`` beside its code."""
+    common = (
+        Declared("duration", "time", "the probe's time, retries included"),
+        Declared("passed", "", "1 when the probe passed, else 0"),
+    )
+    by_kind = tuple(
+        _of_kind(kind, d)
+        for kind in PROBES
+        for d in getattr(probe_module(kind), "METRICS", ())
+        if d.field != "duration"
+    )
+    return Family(
+        "probe", _probes, (*common, *by_kind), "each probe's time and verdict (1/0), and what its kind measures"
+    )
+
+
+METRICS = _family()
+
+
+def _crashed(exc: BaseException) -> bool:
+    if isinstance(exc, _OBSERVED):
+        return False
+    return not any(type(exc).__module__.startswith(m) for m in _OBSERVED_MODULES)
 
 
 def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threading.Event | None = None) -> Result:
@@ -19,26 +73,39 @@ def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threadin
     where = locate(loaded, ("probes", name))
     kind = spec.kind
     if spec.service is not None and spec.service not in ctx.running:
-        return Result("probe", name, "skip", "", "", f"service {spec.service} is not running", 0.0, where)
+        why = f"service {spec.service} is not running"
+        return Result(
+            kind="probe", name=name, verdict="skip", message=why, location=where, unavailable=_unavailable(name, why)
+        )
     began = time.monotonic()
     deadline = began + spec.timeout
     delay = spec.retry_interval
     attempts = 0
     outcome: Outcome | None = None
     problem = ""
+    crash: BaseException | None = None
     while True:
         attempts += 1
         remaining = deadline - time.monotonic()
         sub = dataclasses.replace(ctx, deadline=deadline)
         try:
             outcome = _attempt(kind, spec, sub, remaining)
-            problem = ""
+            problem, crash = "", None
         except ProbeSkip as exc:
-            return Result("probe", name, "skip", "", "", str(exc), time.monotonic() - began, where)
-        except TimeoutError:
-            outcome, problem = None, f"no answer within {spec.timeout:g}s"
-        except Exception as exc:  # noqa: BLE001 - a probe's failure is a verdict, not a crash
+            return Result(
+                kind="probe",
+                name=name,
+                verdict="skip",
+                message=str(exc),
+                duration=time.monotonic() - began,
+                location=where,
+                unavailable=_unavailable(name, str(exc)),
+            )
+        except (_Abandoned, TimeoutError):
+            outcome, problem, crash = None, f"no answer within {spec.timeout:g}s", None
+        except Exception as exc:  # noqa: BLE001 - a probe's failure is a verdict; its own crash an error
             outcome, problem = None, _explain(exc)
+            crash = exc if _crashed(exc) else None
         if (outcome is not None and outcome.passed) or attempts > spec.retries:
             break
         if cancel is not None and cancel.is_set():
@@ -49,10 +116,12 @@ def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threadin
         (cancel or threading.Event()).wait(pause)
         delay *= 2
     elapsed = time.monotonic() - began
+    if crash is not None:
+        return _crash_result(name, crash, problem, elapsed, where, attempts)
     passed = outcome is not None and outcome.passed
-    metrics = {f"probe.{name}.duration": elapsed, f"probe.{name}.passed": 1.0 if passed else 0.0}
+    metrics = {metric_name("probe", name, "duration"): elapsed, metric_name("probe", name, "passed"): float(passed)}
     if outcome is not None:
-        metrics.update({f"probe.{name}.{k}": v for k, v in outcome.metrics.items() if k != "duration"})
+        metrics.update({metric_name("probe", name, k): v for k, v in outcome.metrics.items() if k != "duration"})
     expected = outcome.expected if outcome else ""
     actual = outcome.actual if outcome else "error"
     message = (outcome.message if outcome else problem) or ""
@@ -61,32 +130,66 @@ def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threadin
     if spec.expect == "fail":
         if passed:
             return Result(
-                "probe",
-                name,
-                "error",
-                "fail (expected)",
-                actual,
-                f"expected to fail ({spec.reason}) but passed: remove expect: fail",
-                elapsed,
-                where,
-                metrics,
+                kind="probe",
+                name=name,
+                verdict="error",
+                expected="fail (expected)",
+                actual=actual,
+                message=f"expected to fail ({spec.reason}) but passed: remove expect: fail",
+                duration=elapsed,
+                location=where,
+                metrics=metrics,
             )
         observed = f" ({message})" if message else ""
         return Result(
-            "probe",
-            name,
-            "xfail",
-            expected,
-            actual,
-            f"expected failure: {spec.reason}{observed}",
-            elapsed,
-            where,
-            metrics,
+            kind="probe",
+            name=name,
+            verdict="xfail",
+            expected=expected,
+            actual=actual,
+            message=f"expected failure: {spec.reason}{observed}",
+            duration=elapsed,
+            location=where,
+            metrics=metrics,
         )
-    verdict = "pass" if passed else "fail"
-    if outcome is None and problem.startswith("internal"):
-        verdict = "error"
-    return Result("probe", name, verdict, expected, actual, message, elapsed, where, metrics)  # type: ignore[arg-type]
+    return Result(
+        kind="probe",
+        name=name,
+        verdict="pass" if passed else "fail",
+        expected=expected,
+        actual=actual,
+        message=message,
+        duration=elapsed,
+        location=where,
+        metrics=metrics,
+    )
+
+
+def _unavailable(name: str, why: str) -> dict[str, str]:
+    reason = f"probe {name} did not run: {why}"
+    return {metric_name("probe", name, f): reason for f in ("duration", "passed")}
+
+
+def _crash_result(
+    name: str, exc: BaseException, problem: str, elapsed: float, where: str | None, attempts: int
+) -> Result:
+    message = f"the probe itself crashed: {problem}" + (f" (after {attempts} attempts)" if attempts > 1 else "")
+    if os.environ.get("VALIDATOR_DEBUG"):
+        message += "\n" + "".join(traceback.format_exception(exc)).rstrip()
+    return Result(
+        kind="probe",
+        name=name,
+        verdict="error",
+        actual="crashed",
+        message=message,
+        duration=elapsed,
+        location=where,
+        unavailable={metric_name("probe", name, f): f"probe {name} crashed: {problem}" for f in ("duration", "passed")},
+    )
+
+
+class _Abandoned(Exception):
+    """The attempt outlived its time and was left running in its thread."""
 
 
 def _attempt(kind: str, spec: Any, ctx: ProbeContext, timeout: float) -> Outcome:
@@ -103,7 +206,7 @@ def _attempt(kind: str, spec: Any, ctx: ProbeContext, timeout: float) -> Outcome
     worker.start()
     worker.join(max(0.0, timeout))
     if worker.is_alive():
-        raise TimeoutError
+        raise _Abandoned
     if "error" in box:
         raise box["error"]
     outcome: Outcome = box["outcome"]

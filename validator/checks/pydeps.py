@@ -70,52 +70,51 @@ def run(ctx: CheckContext) -> Iterator[Result]:
         where = locate(loaded, path)
         if failure:
             yield Result(
-                "python",
-                f"{name}",
-                "error",
-                pkg.version or "installed",
-                "",
-                f"{interpreter}: {failure}",
-                elapsed,
-                where,
+                kind="python",
+                name=f"{name}",
+                verdict="error",
+                expected=pkg.version or "installed",
+                message=f"{interpreter}: {failure}",
+                duration=elapsed,
+                location=where,
             )
             continue
         entry = found.get(name, {})
         version = entry.get("version")
         if version is None:
             yield Result(
-                "python",
-                name,
-                "fail",
-                pkg.version or "installed",
-                "not installed",
-                f"install it: pip install '{name}{_pep440(pkg.version)}'",
-                elapsed,
-                where,
+                kind="python",
+                name=name,
+                verdict="fail",
+                expected=pkg.version or "installed",
+                actual="not installed",
+                message=f"install it: pip install '{name}{_pep440(pkg.version)}'",
+                duration=elapsed,
+                location=where,
             )
         else:
             ok = pkg.version is None or satisfies(version, pkg.version)
             yield Result(
-                "python",
-                name,
-                "pass" if ok else "fail",
-                pkg.version or "installed",
-                version,
-                "" if ok else f"{version} does not satisfy {pkg.version} ({parse_specifier(pkg.version or '')})",
-                elapsed,
-                where,
+                kind="python",
+                name=name,
+                verdict="pass" if ok else "fail",
+                expected=pkg.version or "installed",
+                actual=version,
+                message=""
+                if ok
+                else f"{version} does not satisfy {pkg.version} ({parse_specifier(pkg.version or '')})",
+                duration=elapsed,
+                location=where,
             )
         module = pkg.import_name or name.replace("-", "_")
         error = entry.get("import")
         yield Result(
-            "python",
-            f"{name}: import {module}",
-            "fail" if error else "pass",
-            f"import {module}",
-            error or "imported",
-            "",
-            0.0,
-            where,
+            kind="python",
+            name=f"{name}: import {module}",
+            verdict="fail" if error else "pass",
+            expected=f"import {module}",
+            actual=error or "imported",
+            location=where,
         )
         if pkg.declared if pkg.declared is not None else section.declared:
             yield _declared(name, declared, where_declared, version, where)
@@ -138,33 +137,42 @@ def _declared(
 
     if declared is None:
         return Result(
-            "python", f"{name}: declared", "fail", f"declared in {source}", "", f"{source} cannot be read", 0.0, where
+            kind="python",
+            name=f"{name}: declared",
+            verdict="fail",
+            expected=f"declared in {source}",
+            message=f"{source} cannot be read",
+            location=where,
         )
     spec = declared.get(canonical(name))
     if spec is None:
         return Result(
-            "python",
-            f"{name}: declared",
-            "fail",
-            f"declared in {source}",
-            "not declared",
-            f"add it to {source}",
-            0.0,
-            where,
+            kind="python",
+            name=f"{name}: declared",
+            verdict="fail",
+            expected=f"declared in {source}",
+            actual="not declared",
+            message=f"add it to {source}",
+            location=where,
         )
     if version is not None and spec not in ("", "*") and not satisfies(version, spec):
         return Result(
-            "python",
-            f"{name}: declared",
-            "fail",
-            f"installed version within {spec!r}",
-            version,
-            f"{source} declares {spec!r}; the installed {version} is outside it (run poetry lock / pip install)",
-            0.0,
-            where,
+            kind="python",
+            name=f"{name}: declared",
+            verdict="fail",
+            expected=f"installed version within {spec!r}",
+            actual=version,
+            message=f"{source} declares {spec!r}; the installed {version} is outside it "
+            "(run poetry lock / pip install)",
+            location=where,
         )
     return Result(
-        "python", f"{name}: declared", "pass", f"declared in {source}", spec or "(any version)", "", 0.0, where
+        kind="python",
+        name=f"{name}: declared",
+        verdict="pass",
+        expected=f"declared in {source}",
+        actual=spec or "(any version)",
+        location=where,
     )
 
 
@@ -205,27 +213,33 @@ def _conflicts(interpreter: str, where: str | None) -> Result:
     try:
         proc = subprocess.run([interpreter, "-m", "pip", "check"], capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return Result("python", "dependency conflicts", "error", "pip check clean", "", str(exc), 0.0, where)
+        return Result(
+            kind="python",
+            name="dependency conflicts",
+            verdict="error",
+            expected="pip check clean",
+            message=str(exc),
+            location=where,
+        )
     lines = [line for line in proc.stdout.strip().splitlines() if line.strip()]
     if proc.returncode == 0:
         return Result(
-            "python",
-            "dependency conflicts",
-            "pass",
-            "no broken requirements",
-            "none",
-            "",
-            time.monotonic() - began,
-            where,
+            kind="python",
+            name="dependency conflicts",
+            verdict="pass",
+            expected="no broken requirements",
+            actual="none",
+            duration=time.monotonic() - began,
+            location=where,
         )
     shown = "; ".join(lines[:5]) + (f" (+{len(lines) - 5} more)" if len(lines) > 5 else "")
     return Result(
-        "python",
-        "dependency conflicts",
-        "fail",
-        "no broken requirements",
-        f"{len(lines)} conflict(s)",
-        shown or proc.stderr.strip()[-300:],
-        time.monotonic() - began,
-        where,
+        kind="python",
+        name="dependency conflicts",
+        verdict="fail",
+        expected="no broken requirements",
+        actual=f"{len(lines)} conflict(s)",
+        message=shown or proc.stderr.strip()[-300:],
+        duration=time.monotonic() - began,
+        location=where,
     )

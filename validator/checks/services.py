@@ -1,9 +1,15 @@
-"""Service results and metrics: from this run's ``up`` or, with ``--no-up``, from what is running."""
+"""Service results and metrics: from this run's ``up`` or, with ``--no-up``, from what is running.
+
+A service that did not become ready has no ``healthy`` time (nor ``startup`` when it never ran):
+those are unavailable with the reason, so ``service.*.healthy < 30s`` is an error, not a pass over
+the services that did."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from validator.core.metrics import Declared, Family, metric_name
 from validator.core.result import Result, locate
 from validator.engine.planner import PAST_TENSE
 from validator.spec.load import LoadedSpec
@@ -11,6 +17,37 @@ from validator.spec.load import LoadedSpec
 if TYPE_CHECKING:
     from validator.engine.apply import UpResult
     from validator.engine.docker_api import Engine
+    from validator.spec.model import Spec
+
+
+def _services(spec: Spec) -> Mapping[str, Any]:
+    return spec.services
+
+
+def _health_checked(svc: Any) -> bool:
+    return svc.healthcheck is not None and not svc.healthcheck.disabled
+
+
+METRICS = Family(
+    "service",
+    _services,
+    (
+        Declared("startup", "time", "seconds from create (or start) to running"),
+        Declared("healthy", "time", "seconds from running to healthy", _health_checked, "with a health check"),
+        Declared("restarts", "", "times Docker restarted the container"),
+        Declared(
+            "memory_limit",
+            "size",
+            "the memory limit Docker enforces",
+            lambda svc: svc.memory_limit is not None,
+            "with a memory limit",
+        ),
+        Declared(
+            "cpus", "", "the CPU limit Docker enforces", lambda svc: svc.cpu_limit is not None, "with a CPU limit"
+        ),
+    ),
+    "seconds from create to running, from running to healthy; restarts; limits Docker enforces",
+)
 
 
 def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Result], dict[str, str]]:
@@ -24,13 +61,45 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
         metrics = _metrics(name, r.timing, detail)
         if detail and (detail.get("State") or {}).get("Running"):
             running[name] = r.container or ""
-        expected = "healthy" if loaded.spec.services[name].healthcheck else "running"
+        svc = loaded.spec.services[name]
+        expected = "healthy" if svc.healthcheck else "running"
         actual = _state(detail) if detail else r.status
         verdict = "pass" if r.status == "ready" else ("skip" if r.status == "skipped" else "fail")
         done = PAST_TENSE.get(r.action, r.action) if r.action else "unchanged"
         message = done if r.status == "ready" else r.message
-        results.append(Result("service", name, verdict, expected, actual, message, 0.0, where, metrics))  # type: ignore[arg-type]
+        unavailable = (
+            {} if r.status == "ready" else _missing(name, svc, metrics, f"did not become {expected}: {message}")
+        )
+        results.append(
+            Result(
+                kind="service",
+                name=name,
+                verdict=verdict,  # type: ignore[arg-type]
+                expected=expected,
+                actual=actual,
+                message=message,
+                location=where,
+                metrics=metrics,
+                unavailable=unavailable,
+            )
+        )
     return results, running
+
+
+def _missing(name: str, svc: Any, metrics: dict[str, float], why: str) -> dict[str, str]:
+    """What a service that is not ready cannot vouch for, each with the reason naming the service: its
+    health time always (a time saved from an earlier healthy spell is not this run's evidence; it is
+    taken out of ``metrics``), its startup time when it never ran."""
+    reason = f"service {name} {why}".rstrip(": ")
+    out = {}
+    healthy = metric_name("service", name, "healthy")
+    if _health_checked(svc):
+        metrics.pop(healthy, None)
+        out[healthy] = reason
+    startup = metric_name("service", name, "startup")
+    if startup not in metrics:
+        out[startup] = reason
+    return out
 
 
 def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str, str]]:
@@ -47,7 +116,14 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
         if summary is None:
             results.append(
                 Result(
-                    "service", name, "fail", "running", "no container", "run without --no-up to create it", 0.0, where
+                    kind="service",
+                    name=name,
+                    verdict="fail",
+                    expected="running",
+                    actual="no container",
+                    message="run without --no-up to create it",
+                    location=where,
+                    unavailable=_missing(name, svc, {}, "has no container"),
                 )
             )
             continue
@@ -58,17 +134,19 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
         ok = bool(state.get("Running")) and (not want_healthy or (state.get("Health") or {}).get("Status") == "healthy")
         if state.get("Running"):
             running[name] = summary["Id"]
+        metrics = _metrics(name, timing, detail)
+        unavailable = {} if ok else _missing(name, svc, metrics, f"is not ready ({_state(detail)})")
         results.append(
             Result(
-                "service",
-                name,
-                "pass" if ok else "fail",
-                "healthy" if want_healthy else "running",
-                _state(detail),
-                "" if ok else "not ready",
-                0.0,
-                where,
-                _metrics(name, timing, detail),
+                kind="service",
+                name=name,
+                verdict="pass" if ok else "fail",
+                expected="healthy" if want_healthy else "running",
+                actual=_state(detail),
+                message="" if ok else "not ready",
+                location=where,
+                metrics=metrics,
+                unavailable=unavailable,
             )
         )
     return results, running
@@ -84,14 +162,14 @@ def _metrics(name: str, timing: Any, detail: dict[str, Any] | None) -> dict[str,
     out: dict[str, float] = {}
     if timing is not None:
         if timing.startup is not None:
-            out[f"service.{name}.startup"] = float(timing.startup)
+            out[metric_name("service", name, "startup")] = float(timing.startup)
         if timing.healthy is not None:
-            out[f"service.{name}.healthy"] = float(timing.healthy)
+            out[metric_name("service", name, "healthy")] = float(timing.healthy)
     if detail:
         host = detail.get("HostConfig") or {}
-        out[f"service.{name}.restarts"] = float(detail.get("RestartCount") or 0)
+        out[metric_name("service", name, "restarts")] = float(detail.get("RestartCount") or 0)
         if host.get("Memory"):
-            out[f"service.{name}.memory_limit"] = float(host["Memory"])
+            out[metric_name("service", name, "memory_limit")] = float(host["Memory"])
         if host.get("NanoCpus"):
-            out[f"service.{name}.cpus"] = host["NanoCpus"] / 1e9
+            out[metric_name("service", name, "cpus")] = host["NanoCpus"] / 1e9
     return out

@@ -79,12 +79,12 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         result.results.append(
             Result(
-                "report",
-                "write reports",
-                "error",
-                "reports written",
-                "not written",
-                f"{exc.strerror or exc}: {exc.filename or ''}".strip(),
+                kind="report",
+                name="write reports",
+                verdict="error",
+                expected="reports written",
+                actual="not written",
+                message=f"{exc.strerror or exc}: {exc.filename or ''}".strip(),
             )
         )
         eprint(f"validator: cannot write a report: {exc.strerror or exc} ({exc.filename})")

@@ -4,6 +4,7 @@ before this) or an engine that does not answer (exit 3); every other problem is 
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import threading
 import time
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from validator.checks.registry import STATIC_STAGES, CheckContext, stage
-from validator.core.metrics import catalog
+from validator.core.metrics import Evidence, catalog
 from validator.core.result import Result, locate
 from validator.core.run import RunResult, ServiceTimeline
 from validator.errors import EngineError, Interrupted, UnreachableError
@@ -56,10 +57,10 @@ class Pipeline:
         self.redactor = redactor or Redactor(loaded.secrets())
         self.cancel = threading.Event()
         self.run = RunResult(
-            self.spec.project,
-            list(loaded.files),
-            loaded.text_hash,
-            time.time(),
+            project=self.spec.project,
+            spec_files=list(loaded.files),
+            spec_hash=loaded.text_hash,
+            started_at=time.time(),
             git_commit=git_commit(loaded.base_dir),
             mode=options.mode,
         )
@@ -72,13 +73,28 @@ class Pipeline:
         self.display.output(who, self.redactor.text(line))
 
     def add(self, results: Iterable[Result]) -> None:
-        """The one way a result enters the run: redacted, stored, shown."""
+        """The one way a result enters the run: redacted, stored, shown; each of its metrics recorded
+        with its producer as evidence, and those it could not vouch for as unavailable, with why."""
         for raw in results:
             result = self.redactor.result(raw)
+            if result.unavailable:
+                reasons = {k: self.redactor.text(v) for k, v in result.unavailable.items()}
+                result = dataclasses.replace(result, unavailable=reasons)
+            producer = f"{result.kind} {result.name}"
             with self.lock:
                 self.run.results.append(result)
-                self.run.metrics.update(result.metrics)
+                self._measured(result.metrics, producer)
+                for name, reason in result.unavailable.items():
+                    self.run.metrics.pop(name, None)
+                    self.run.evidence[name] = Evidence(producer, finished=False, reason=reason)
             self.display.result(result)
+
+    def _measured(self, metrics: dict[str, float], producer: str) -> None:
+        for name, value in metrics.items():
+            if name in self.run.evidence and not self.run.evidence[name].finished:
+                continue  # an unavailable metric stays so: no later value may paper over it
+            self.run.metrics[name] = value
+            self.run.evidence[name] = Evidence(producer)
 
     def execute(self) -> RunResult:
         from validator.engine.docker_api import Engine
@@ -130,7 +146,14 @@ class Pipeline:
         except UnreachableError:
             raise
         except Exception as exc:  # noqa: BLE001 - one stage's bug is that stage's error, not the run's end
-            return [Result(name, f"{name} checks", "error", "", "", f"internal error: {type(exc).__name__}: {exc}")]
+            return [
+                Result(
+                    kind=name,
+                    name=f"{name} checks",
+                    verdict="error",
+                    message=f"internal error: {type(exc).__name__}: {exc}",
+                )
+            ]
 
     def _reconcile(self, engine: Any) -> dict[str, str]:
         if engine is None or not self.spec.services:
@@ -163,14 +186,13 @@ class Pipeline:
                 self.add(
                     [
                         Result(
-                            "service",
-                            "reconcile",
-                            "fail",
-                            "services up",
-                            "not reconciled",
-                            str(exc),
-                            0.0,
-                            locate(self.loaded, ("services",)),
+                            kind="service",
+                            name="reconcile",
+                            verdict="fail",
+                            expected="services up",
+                            actual="not reconciled",
+                            message=str(exc),
+                            location=locate(self.loaded, ("services",)),
                         )
                     ]
                 )
@@ -218,21 +240,11 @@ class Pipeline:
 
     def _metrics(self) -> None:
         from validator.checks.preflight import measure
+        from validator.core.tally import tally
 
-        self.run.metrics.update(measure(self.loaded))
-        counted = [r for r in self.run.results if r.kind != "criterion"]
-        counts = {v: sum(1 for r in counted if r.verdict == v) for v in ("pass", "fail", "skip", "error", "xfail")}
-        self.run.metrics.update(
-            {
-                "checks.total": float(len(counted)),
-                "checks.passed": float(counts["pass"]),
-                "checks.failed": float(counts["fail"]),
-                "checks.skipped": float(counts["skip"]),
-                "checks.errors": float(counts["error"]),
-                "checks.xfailed": float(counts["xfail"]),
-                "checks.duration": time.time() - self.run.started_at,
-            }
-        )
+        with self.lock:
+            self._measured(measure(self.loaded), "preflight")
+            self._measured(tally(self.run.results, time.time() - self.run.started_at), "checks tally")
         self.run.dimensions = {name: dim for name, dim in catalog(self.spec).items() if name in self.run.metrics}
 
     def _criteria(self) -> None:
@@ -241,30 +253,43 @@ class Pipeline:
         from validator.criteria.evaluate import evaluate_criteria
 
         self.display.stage(f"criteria ({len(self.spec.criteria)})")
-        self.add(evaluate_criteria(self.loaded, self.run.metrics, self.run.dimensions))
+        self.add(evaluate_criteria(self.loaded, self.run.metrics, self.run.dimensions, self.run.unavailable()))
 
 
 def _drift_results(loaded: LoadedSpec, plan: Any) -> list[Result]:
     out = []
     for conflict in plan.conflicts:
-        out.append(Result("drift", "conflict", "fail", "no foreign object in the way", "conflict", conflict))
+        out.append(
+            Result(
+                kind="drift",
+                name="conflict",
+                verdict="fail",
+                expected="no foreign object in the way",
+                actual="conflict",
+                message=conflict,
+            )
+        )
     for action in plan.actions:
         out.append(
             Result(
-                "drift",
-                action.describe().split(":")[0],
-                "fail",
-                "matches the spec",
-                action.kind,
-                "; ".join(action.reasons),
-                0.0,
-                locate(loaded, ("services", action.service)) if action.service else None,
+                kind="drift",
+                name=action.describe().split(":")[0],
+                verdict="fail",
+                expected="matches the spec",
+                actual=action.kind,
+                message="; ".join(action.reasons),
+                location=locate(loaded, ("services", action.service)) if action.service else None,
             )
         )
     for name in plan.unchanged:
         out.append(
             Result(
-                "drift", f"{name}", "pass", "matches the spec", "unchanged", "", 0.0, locate(loaded, ("services", name))
+                kind="drift",
+                name=name,
+                verdict="pass",
+                expected="matches the spec",
+                actual="unchanged",
+                location=locate(loaded, ("services", name)),
             )
         )
     return out

@@ -19,7 +19,10 @@ class Result:
     message: str = ""
     duration: float = 0.0
     location: str | None = None  # file:line:col in the spec
-    metrics: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)  # measured by this check, with evidence
+    # metrics this check should have measured but cannot vouch for -> why, naming the producer
+    # ("suite main was killed by SIGKILL after 2 of 4 tests"); a criterion reading one is an error
+    unavailable: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:

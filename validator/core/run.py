@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from validator.core.metrics import Evidence
 from validator.core.result import FAILING, Result
 from validator.errors import EXIT_FAILED, EXIT_OK
 
@@ -39,7 +40,8 @@ class RunResult:
     started_at: float
     finished_at: float = 0.0
     results: list[Result] = field(default_factory=list)
-    metrics: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)  # measured values only (each has evidence)
+    evidence: dict[str, Evidence] = field(default_factory=dict)  # every metric: its producer; unavailable ones why
     dimensions: dict[str, str] = field(default_factory=dict)
     timeline: list[ServiceTimeline] = field(default_factory=list)
     tests: list[TestCase] = field(default_factory=list)
@@ -61,6 +63,10 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         return EXIT_OK if self.ok else EXIT_FAILED
+
+    def unavailable(self) -> dict[str, str]:
+        """Metrics whose producer did not finish normally -> the reason naming it."""
+        return {name: e.reason for name, e in self.evidence.items() if not e.finished}
 
     def by_kind(self, kind: str) -> list[Result]:
         return [r for r in self.results if r.kind == kind]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 TIME_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
@@ -304,7 +304,8 @@ def match_metric(pattern: str, name: str) -> bool:
 
 
 class NotMeasured(Exception):
-    """A metric the condition needs has no value in this run."""
+    """A metric the condition needs has no trustworthy value in this run: not measured, unavailable
+    (its producer did not finish), or not a finite number. The message names the metric and why."""
 
 
 @dataclass
@@ -317,13 +318,32 @@ class Evaluation:
 _Value = float | dict[str, float]
 
 
-def evaluate(node: Node, metrics: Mapping[str, float], units: Mapping[str, str] | None = None) -> Evaluation:
-    """Evaluate a parsed condition; raise ``NotMeasured`` naming the missing metric."""
+@dataclass
+class _Env:
+    metrics: Mapping[str, float]
+    unavailable: Mapping[str, str]
+    declared: Collection[str]
+    observed: dict[str, float] = field(default_factory=dict)
+
+
+def evaluate(
+    node: Node,
+    metrics: Mapping[str, float],
+    units: Mapping[str, str] | None = None,
+    unavailable: Mapping[str, str] | None = None,
+    declared: Collection[str] = (),
+) -> Evaluation:
+    """Evaluate a parsed condition; raise ``NotMeasured`` naming the metric that has no value.
+
+    ``unavailable`` maps metrics whose producer did not finish to the reason; ``declared`` lists every
+    metric the spec's members measure, so that a wildcard ranges over all of them and not only over
+    those that happen to have a value (a service that never turned healthy has no ``healthy``).
+    """
     units = units or {}
-    observed: dict[str, float] = {}
+    env = _Env(metrics, unavailable or {}, declared)
     failing: list[str] = []
-    passed = _truth(node, metrics, observed, failing, units)
-    actual = ", ".join(f"{name}={_fmt(value, units.get(name, ''))}" for name, value in observed.items())
+    passed = _truth(node, env, failing)
+    actual = ", ".join(f"{name}={_fmt(value, units.get(name, ''))}" for name, value in env.observed.items())
     return Evaluation(passed, actual, failing)
 
 
@@ -337,25 +357,25 @@ def _fmt(value: float, dimension: str) -> str:
     return f"{value:g}"
 
 
-def _truth(
-    node: Node, metrics: Mapping[str, float], observed: dict[str, float], failing: list[str], units: Mapping[str, str]
-) -> bool:
+def _truth(node: Node, env: _Env, failing: list[str]) -> bool:
     if isinstance(node, Bool):
         return node.value
     if isinstance(node, Not):
-        return not _truth(node.operand, metrics, observed, [], units)
+        return not _truth(node.operand, env, [])
     if isinstance(node, Binary) and node.op in ("and", "or"):
-        left = _truth(node.left, metrics, observed, failing, units)
+        # both sides are always evaluated: a side that cannot be judged makes the whole criterion an
+        # error even when the other side alone would decide it (a verdict never rests on a gap)
+        left = _truth(node.left, env, failing)
         if node.op == "and":
-            right = _truth(node.right, metrics, observed, failing, units)
+            right = _truth(node.right, env, failing)
             return left and right
-        right = _truth(node.right, metrics, observed, [], units)
+        right = _truth(node.right, env, [])
         if left or right:
             failing.clear()
         return left or right
     if isinstance(node, Binary) and node.op in COMPARATORS:
-        left_v = _value(node.left, metrics, observed)
-        right_v = _value(node.right, metrics, observed)
+        left_v = _value(node.left, env)
+        right_v = _value(node.right, env)
         ok = True
         for member, a, b in _pairs(left_v, right_v):
             if not _compare(node.op, a, b):
@@ -363,7 +383,7 @@ def _truth(
                 if member:
                     failing.append(member)
         return ok
-    value = _value(node, metrics, observed)
+    value = _value(node, env)
     if isinstance(value, dict):
         bad = [name for name, v in value.items() if not v]
         failing.extend(bad)
@@ -382,6 +402,10 @@ def _pairs(left: _Value, right: _Value) -> list[tuple[str, float, float]]:
 
 
 def _compare(op: str, a: float, b: float) -> bool:
+    # NaN compares false with everything, so `!=` and `not (...)` would hold for it: refuse instead
+    # (values read are checked in _lookup; this catches arithmetic such as inf - inf)
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise NotMeasured(f"the comparison {a:g} {op} {b:g} involves a value that is not a finite number")
     if op == "==":
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
     if op == "!=":
@@ -389,28 +413,39 @@ def _compare(op: str, a: float, b: float) -> bool:
     return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
-def _lookup(metric: Metric, metrics: Mapping[str, float], observed: dict[str, float]) -> _Value:
+def _read(name: str, env: _Env) -> float:
+    if name in env.unavailable:
+        raise NotMeasured(f"{name} is unavailable: {env.unavailable[name]}")
+    if name not in env.metrics:
+        raise NotMeasured(f"{name} was not measured")
+    value = float(env.metrics[name])
+    if not math.isfinite(value):
+        raise NotMeasured(f"{name} is {value} (not a finite number)")
+    env.observed[name] = value
+    return value
+
+
+def _lookup(metric: Metric, env: _Env) -> _Value:
     if metric.wildcard:
-        members = {name: value for name, value in metrics.items() if match_metric(metric.name, name)}
-        if not members:
+        # every declared member, plus any measured one the declarations do not know (a spec built in
+        # code): a member without a value is an error naming it, never left out of "every member"
+        names = [n for n in env.declared if match_metric(metric.name, n)]
+        names += [n for n in (*env.metrics, *env.unavailable) if match_metric(metric.name, n) and n not in names]
+        if not names:
             raise NotMeasured(f"no measured metric matches {metric.name}")
-        observed.update(members)
-        return members
-    if metric.name not in metrics:
-        raise NotMeasured(f"{metric.name} was not measured")
-    observed[metric.name] = metrics[metric.name]
-    return metrics[metric.name]
+        return {name: _read(name, env) for name in names}
+    return _read(metric.name, env)
 
 
-def _value(node: Node, metrics: Mapping[str, float], observed: dict[str, float]) -> _Value:
+def _value(node: Node, env: _Env) -> _Value:
     if isinstance(node, Number):
         return node.value
     if isinstance(node, Bool):
         return 1.0 if node.value else 0.0
     if isinstance(node, Metric):
-        return _lookup(node, metrics, observed)
+        return _lookup(node, env)
     if isinstance(node, Call):
-        members = _lookup(node.arg, metrics, observed)
+        members = _lookup(node.arg, env)
         values = list(members.values()) if isinstance(members, dict) else [members]
         if node.func == "count":
             return float(len(values))
@@ -420,10 +455,10 @@ def _value(node: Node, metrics: Mapping[str, float], observed: dict[str, float])
             return float(sum(values) / len(values))
         return float(max(values) if node.func == "max" else min(values))
     if isinstance(node, Binary) and node.op in "+-*/":
-        left, right = _value(node.left, metrics, observed), _value(node.right, metrics, observed)
+        left, right = _value(node.left, env), _value(node.right, env)
         if isinstance(left, dict) or isinstance(right, dict):
             raise NotMeasured("arithmetic on a wildcard needs an aggregate such as max(...)")
         if node.op == "/" and right == 0:
             raise NotMeasured("division by zero")
         return {"+": left + right, "-": left - right, "*": left * right, "/": left / right if right else 0.0}[node.op]
-    return 1.0 if _truth(node, metrics, observed, [], {}) else 0.0
+    return 1.0 if _truth(node, env, []) else 0.0

@@ -1,10 +1,13 @@
-"""Criteria: condition syntax (with the exact column), unknown metrics, units that do not fit."""
+"""Criteria: condition syntax (with the exact column), unknown metrics, units that do not fit.
+
+Metric names are checked against what each producer declares it measures (``core/metrics.py``), for
+the members the spec gives it: ``probe.X.restarts`` is known when probe X is a ``container`` probe."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from validator.core.metrics import FAMILIES, catalog
+from validator.core.metrics import catalog, families
 from validator.criteria.conditions import (
     COMPARATORS,
     Binary,
@@ -53,10 +56,11 @@ def _unknown(name: str, known: dict[str, str], ctx: LintContext) -> str | None:
         return None
     parts = name.split(".")
     family, field = parts[0], parts[-1]
-    if family not in FAMILIES:
-        hint = did_you_mean(family, FAMILIES)
-        return f"unknown metric family {family!r} in {name!r}: use {', '.join(FAMILIES)}{hint}"
-    fam = FAMILIES[family]
+    every = families()
+    if family not in every:
+        hint = did_you_mean(family, every)
+        return f"unknown metric family {family!r} in {name!r}: use {', '.join(every)}{hint}"
+    fam = every[family]
     if field not in fam.fields and field != "*":
         hint = did_you_mean(field, fam.fields)
         return f"unknown {family} metric {field!r} in {name!r}: use {', '.join(fam.fields)}{hint}"
@@ -66,6 +70,9 @@ def _unknown(name: str, known: dict[str, str], ctx: LintContext) -> str | None:
         return f"{name!r} names unknown {family} {parts[1]!r}" + did_you_mean(parts[1], members) + known_members
     if not members and len(parts) == 3:
         return f"{name!r}: the spec defines no {family} to measure"
+    declared = fam.declared(field)
+    if declared is not None and declared.when:
+        return f"{name!r} is not measured: {field} is measured only for {family}s {declared.when}"
     return f"unknown metric {name!r}"
 
 

@@ -6,8 +6,11 @@ from typing import Literal
 
 from pydantic import Field
 
+from validator.core.metrics import Declared
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip, ProbeSpec
 from validator.units import format_size
+
+METRICS = (Declared("restarts", "", "times Docker restarted the service's container"),)
 
 
 class Spec(ProbeSpec):

@@ -6,7 +6,10 @@ from typing import Literal
 
 from pydantic import Field
 
+from validator.core.metrics import Declared
 from validator.probes.base import Outcome, ProbeContext, ProbeSpec
+
+METRICS = (Declared("session_seconds", "time", "seconds to get a SparkSession from the master"),)
 
 
 class Spec(ProbeSpec):
@@ -97,5 +100,7 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
         f"session {result.get('session_seconds')}s, jobs {result.get('job_seconds')}s, "
         f"{result.get('alive_workers', '?')} worker(s)"
     )
-    metrics = {"session_seconds": float(result.get("session_seconds") or 0.0)}
+    # a session that was never built has no time (0 would read as an instant session)
+    seconds = result.get("session_seconds")
+    metrics = {"session_seconds": float(seconds)} if isinstance(seconds, int | float) else {}
     return Outcome(not problems, what, actual, "; ".join(problems), metrics)

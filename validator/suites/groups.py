@@ -1,14 +1,46 @@
-"""Which groups a test belongs to, and the counts of a set of tests."""
+"""Which groups a test belongs to, the counts of a set of tests, and the metrics a group emits."""
 
 from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+from validator.core.metrics import Declared, Family
 from validator.core.run import TestCase
 from validator.spec.suites import Group
 
+if TYPE_CHECKING:
+    from validator.spec.model import Spec
+
 COUNTED = ("total", "passed", "failed", "skipped", "errors", "xfailed")
+_MEANING = {
+    "total": "tests with an outcome",
+    "passed": "tests passed (xpassed included)",
+    "failed": "tests failed",
+    "skipped": "tests skipped",
+    "errors": "tests in error (setup, teardown, collection)",
+    "xfailed": "expected failures",
+}
+
+
+def count_metrics(duration: str) -> tuple[Declared, ...]:
+    """The fields a suite and a group share: its test counts and a duration."""
+    return (*(Declared(f, "", _MEANING[f]) for f in COUNTED), Declared("duration", "time", duration))
+
+
+def _groups(spec: Spec) -> Mapping[str, Any]:
+    return {name: group for suite in spec.suites.values() for name, group in suite.groups.items()}
+
+
+METRICS = Family(
+    "group",
+    _groups,
+    count_metrics("the summed time of its tests"),
+    "test counts and summed test time of each group; unavailable when its suite did not finish or "
+    "no test matched the group",
+)
 
 
 def member(test: TestCase, group: Group) -> bool:

@@ -90,3 +90,45 @@ def test_bounds_on_length_and_depth():
         parse("(" * 50 + "a.b" + ")" * 50)
     with pytest.raises(ConditionError, match="nested deeper"):
         parse("not " * 50 + "a.b == 1")
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "suite.main.duration != 1s",
+        "not (suite.main.duration > 1h)",
+        "suite.main.duration < 1h or suite.main.failed == 0",
+        "max(service.*.startup) < 1h",
+    ],
+)
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_values_never_satisfy_a_condition(condition, bad):
+    metrics = {**METRICS, "suite.main.duration": bad, "service.am.startup": bad}
+    with pytest.raises(NotMeasured, match=r"(suite\.main\.duration|service\.am\.startup) is -?(nan|inf)"):
+        evaluate(parse(condition), metrics)
+
+
+def test_arithmetic_that_overflows_to_infinity_is_an_error():
+    with pytest.raises(NotMeasured, match="not a finite number"):
+        evaluate(parse("suite.main.duration + 1e308 + 1e308 > 0"), METRICS)
+
+
+def test_an_unavailable_metric_is_an_error_with_its_reason():
+    reason = "suite main was killed by SIGKILL after 2 of 4 tests"
+    with pytest.raises(NotMeasured, match=f"suite.main.failed is unavailable: {reason}"):
+        evaluate(parse("suite.main.failed == 0"), {}, unavailable={"suite.main.failed": reason})
+
+
+def test_a_wildcard_ranges_over_every_declared_member():
+    declared = ["service.spark.healthy", "service.am.healthy", "service.mysql.healthy"]
+    with pytest.raises(NotMeasured, match=r"service\.mysql\.healthy was not measured"):
+        evaluate(parse("service.*.healthy < 1h"), METRICS, declared=declared)
+    with pytest.raises(NotMeasured, match="service mysql did not become healthy"):
+        evaluate(
+            parse("max(service.*.healthy) < 1h"),
+            METRICS,
+            unavailable={"service.mysql.healthy": "service mysql did not become healthy"},
+            declared=declared,
+        )
+    ok = evaluate(parse("service.*.healthy < 1h"), METRICS, declared=declared[:2])
+    assert ok.passed

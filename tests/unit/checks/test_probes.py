@@ -133,3 +133,31 @@ def test_probe_of_a_service_that_is_not_running_is_skipped(tmp_path, server):
     ctx = ProbeContext(loaded.spec, tmp_path, time.monotonic() + 10, None, {})
     result = run_probe(loaded, "p", ctx)
     assert (result.verdict, result.message) == ("skip", "service web is not running")
+    assert result.unavailable["probe.p.passed"] == "probe p did not run: service web is not running"
+
+
+def test_a_probe_whose_own_code_raises_is_an_error_not_a_fail(tmp_path, server, monkeypatch):
+    from validator.probes import http
+
+    def broken(spec, ctx):
+        return {"status": 200}["body"]  # the probe's own bug, not the target's answer
+
+    monkeypatch.setattr(http, "run", broken)
+    monkeypatch.delenv("VALIDATOR_DEBUG", raising=False)
+    result = probe(tmp_path, "ui", {"kind": "http", "url": server + "/"})
+    assert result.verdict == "error" and result.actual == "crashed"
+    assert result.message == "the probe itself crashed: KeyError: 'body'"
+    assert result.metrics == {}
+    assert result.unavailable["probe.ui.passed"] == "probe ui crashed: KeyError: 'body'"
+    monkeypatch.setenv("VALIDATOR_DEBUG", "1")
+    debug = probe(tmp_path, "ui", {"kind": "http", "url": server + "/"})
+    assert "Traceback (most recent call last)" in debug.message and "in broken" in debug.message
+
+
+def test_a_refused_connection_stays_a_failure_with_metrics(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = probe(tmp_path, "down", {"kind": "http", "url": f"http://127.0.0.1:{port}/", "timeout": "2s"})
+    assert result.verdict == "fail" and result.metrics["probe.down.passed"] == 0.0 and not result.unavailable
+

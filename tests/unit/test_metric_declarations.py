@@ -1,0 +1,70 @@
+"""Each producer declares the metrics it emits; lint checks criteria against those declarations, and
+a run's metrics are all declared ones, named by the one helper."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from validator.core.metrics import PRODUCERS, catalog, families, metric_name
+from validator.spec.load import lint_files
+from validator.testing.specs import write_spec
+
+SPEC = {
+    "version": 1,
+    "project": "decl",
+    "services": {
+        "web": {"image": "x", "healthcheck": {"test": ["CMD", "true"]}, "mem_limit": "64m"},
+        "job": {"image": "x"},
+    },
+    "probes": {
+        "box": {"kind": "container", "service": "web"},
+        "page": {"kind": "http", "url": "http://127.0.0.1:1/"},
+    },
+}
+
+
+def findings(tmp_path, condition):
+    spec = {**SPEC, "criteria": {"C": {"title": "c", "condition": condition}}}
+    return [f.message for f in lint_files([str(write_spec(tmp_path, spec))], environ={})]
+
+
+def test_what_a_probe_kind_measures_is_known_to_lint(tmp_path):
+    # the container probe measures restarts (it did before lint knew: lint rejected this condition)
+    assert findings(tmp_path, "probe.box.restarts == 0") == []
+    assert findings(tmp_path, "probe.page.restarts == 0") == [
+        "'probe.page.restarts' is not measured: restarts is measured only for probes of kind container"
+    ]
+
+
+def test_a_service_without_a_health_check_has_no_health_time(tmp_path):
+    assert findings(tmp_path, "service.web.healthy < 30s") == []
+    assert findings(tmp_path, "service.*.healthy < 30s") == []
+    assert findings(tmp_path, "service.job.healthy < 30s") == [
+        "'service.job.healthy' is not measured: healthy is measured only for services with a health check"
+    ]
+
+
+def test_the_catalog_follows_the_declarations(tmp_path):
+    from validator.testing.specs import load_dict
+
+    known = catalog(load_dict(tmp_path, SPEC).spec)
+    assert known["service.web.healthy"] == "time" and "service.job.healthy" not in known
+    assert known["service.web.memory_limit"] == "size" and "service.job.memory_limit" not in known
+    assert known["probe.box.restarts"] == "" and "probe.page.restarts" not in known
+    assert known[metric_name("host", "", "cpus")] == "" and known["checks.errors"] == ""
+    assert set(families()) == set(PRODUCERS)
+    for name, family in families().items():
+        assert family.name == name and family.metrics and family.doc
+
+
+def test_lint_does_not_import_docker_or_pyspark(tmp_path):
+    path = write_spec(tmp_path, {**SPEC, "criteria": {"C": {"title": "c", "condition": "probe.box.restarts == 0"}}})
+    code = (
+        "import sys; from validator.spec.load import lint_files; "
+        f"assert lint_files([{str(path)!r}], environ={{}}) == []; "
+        "print(sorted(m for m in ('docker', 'pyspark', 'requests') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,246 @@
+"""A suite's counts are evidence only when its run is complete: real pytest processes killed by a real
+signal, ending through ``os._exit``, failing to collect, nested sessions, a stale JUnit file, a hidden
+failure status. Each case runs ``validator check`` for real (no services: no engine needed) and reads
+its JSON report and exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from validator.suites.runner import run_suite
+from validator.testing.specs import load_dict
+
+CRITERIA = {
+    "SC1": {"title": "no failures", "condition": "suite.main.failed == 0 and suite.main.errors == 0"},
+    "SC2": {"title": "few skipped", "condition": "suite.main.skipped < 20"},
+    "SC6": {"title": "fast", "condition": "suite.main.duration < 5m"},
+}
+
+
+def write(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def check(folder: Path, suite: dict[str, Any], criteria: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    spec = {"version": 1, "project": "evidence", "suites": {"main": suite}, "criteria": criteria or CRITERIA}
+    (folder / "infra.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    env = {k: v for k, v in os.environ.items() if k != "VALIDATOR_RESULTS"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "validator", "check", "--no-progress", "-q", "--report", "json=r.json"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
+    assert proc.returncode in (0, 1), proc.stdout[-2000:] + proc.stderr[-2000:]
+    return proc.returncode, json.loads((folder / "r.json").read_text())
+
+
+def by_name(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["name"].split(":", 1)[0]: r for r in report["run"]["results"]}
+
+
+def assert_criteria_error(report: dict[str, Any], reason: str, ids: tuple[str, ...] = ("SC1", "SC2", "SC6")) -> None:
+    results = by_name(report)
+    for cid in ids:
+        assert results[cid]["verdict"] == "error", results[cid]
+        assert reason in results[cid]["message"], results[cid]["message"]
+    assert not any(name.startswith("suite.main.") for name in report["run"]["metrics"])
+
+
+PYTEST = "python -m pytest tests -q -p no:cacheprovider"
+
+
+def test_a_suite_killed_by_sigkill_is_an_error_and_its_counts_unavailable(tmp_path):
+    write(
+        tmp_path,
+        {
+            "tests/test_k.py": """
+                import os, signal
+                def test_a(): pass
+                def test_b(): pass
+                def test_c(): os.kill(os.getpid(), signal.SIGKILL)
+                def test_d(): assert False, "never ran"
+            """
+        },
+    )
+    code, report = check(tmp_path, {"command": PYTEST})
+    assert code == 1
+    reason = "suite main was killed by SIGKILL after 2 of 4 tests"
+    assert reason in by_name(report)["main"]["message"]
+    assert by_name(report)["main"]["verdict"] == "error"
+    assert_criteria_error(report, reason)
+    evidence = report["run"]["evidence"]["suite.main.failed"]
+    assert evidence == {"producer": "suite main", "finished": False, "reason": reason}
+
+
+def test_a_suite_ending_through_os_exit_has_no_finish_record(tmp_path):
+    write(
+        tmp_path,
+        {
+            "tests/test_x.py": """
+                import os
+                def test_a(): pass
+                def test_b(): os._exit(0)
+                def test_c(): assert False
+            """
+        },
+    )
+    code, report = check(tmp_path, {"command": PYTEST})
+    assert code == 1
+    assert_criteria_error(report, "suite main ended (exit 0) without pytest's finish record after 1 of 3 tests")
+
+
+def test_a_suite_that_cannot_start_reports_no_zeros(tmp_path):
+    code, report = check(tmp_path, {"command": "python -m pytest no/such/tests -q -p no:cacheprovider"})
+    assert code == 1
+    assert_criteria_error(report, "suite main ended with pytest exit 4 (usage error)")
+    code, report = check(tmp_path, {"command": "no-such-runner-xyz", "junit": "out.xml"})
+    assert code == 1
+    assert_criteria_error(report, "suite main did not start: cannot run 'no-such-runner-xyz'")
+
+
+def test_collection_errors_count_under_continue_on_collection_errors(tmp_path):
+    write(
+        tmp_path,
+        {
+            "tests/test_ok.py": "def test_a(): pass\ndef test_b(): pass\n",
+            "tests/test_broken.py": "import no_such_module_xyz\ndef test_c(): pass\n",
+        },
+    )
+    code, report = check(tmp_path, {"command": PYTEST + " --continue-on-collection-errors"})
+    assert code == 1
+    main = by_name(report)["main"]
+    assert main["verdict"] == "fail" and "tests/test_broken.py" in main["message"]
+    metrics = report["run"]["metrics"]
+    assert (metrics["suite.main.passed"], metrics["suite.main.errors"], metrics["suite.main.total"]) == (2, 1, 3)
+    assert by_name(report)["SC1"]["verdict"] == "fail"
+
+
+def test_nested_sessions_and_child_pytest_cannot_touch_the_outer_results(tmp_path):
+    write(
+        tmp_path,
+        {
+            "tests/conftest.py": 'pytest_plugins = ["pytester"]\n',
+            "tests/test_nested.py": """
+                import os, subprocess, sys
+
+                INNER = "def test_inner_1(): pass\\ndef test_inner_2(): pass\\ndef test_inner_3(): pass\\n"
+
+                def test_in_process_session(pytester):
+                    pytester.makepyfile(INNER)
+                    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+                def test_child_process_session(tmp_path):
+                    (tmp_path / "test_child.py").write_text(INNER)
+                    child = subprocess.run(
+                        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+                        capture_output=True, text=True,
+                    )
+                    assert child.returncode == 0, child.stdout
+
+                def test_the_variable_is_gone():
+                    assert "VALIDATOR_RESULTS" not in os.environ
+
+                def test_outer_failure():
+                    assert False, "the outer run's failure"
+            """,
+        },
+    )
+    code, report = check(tmp_path, {"command": PYTEST})
+    assert code == 1
+    metrics = report["run"]["metrics"]
+    assert (metrics["suite.main.total"], metrics["suite.main.passed"], metrics["suite.main.failed"]) == (4, 3, 1)
+    assert by_name(report)["SC1"]["verdict"] == "fail"
+    nodeids = {t["nodeid"] for t in report["run"]["tests"]}
+    assert not any("inner" in n for n in nodeids), nodeids
+
+
+def test_a_stale_junit_file_is_not_evidence(tmp_path):
+    stale = '<testsuite><testcase classname="t" name="test_old" time="0.1"/></testsuite>'
+    (tmp_path / "out.xml").write_text(stale)
+    os.utime(tmp_path / "out.xml", (1_000_000_000, 1_000_000_000))
+    code, report = check(tmp_path, {"command": [sys.executable, "-c", "pass"], "junit": "out.xml"})
+    assert code == 1
+    assert_criteria_error(report, "suite main wrote no JUnit XML during this run: out.xml is from an earlier run")
+    # the same command writing the file during the run is read
+    write(tmp_path, {"w.py": f"open('out.xml', 'w').write({stale!r})\n"})
+    code, report = check(tmp_path, {"command": [sys.executable, "w.py"], "junit": "out.xml"})
+    assert code == 0 and report["run"]["metrics"]["suite.main.passed"] == 1
+
+
+def test_an_exit_status_that_hides_failures_is_an_error(tmp_path):
+    write(
+        tmp_path,
+        {
+            "tests/conftest.py": """
+                import pytest
+                @pytest.hookimpl(trylast=True)
+                def pytest_sessionfinish(session):
+                    session.exitstatus = 0   # a plugin that swallows failures
+            """,
+            "tests/test_f.py": "def test_a(): pass\ndef test_b(): assert False\n",
+        },
+    )
+    code, report = check(tmp_path, {"command": PYTEST})
+    assert code == 1
+    assert_criteria_error(report, "suite main exited 0 though pytest's session ended with status 1")
+
+
+def test_a_group_with_no_test_is_an_error_for_its_criteria(tmp_path):
+    write(tmp_path, {"tests/test_a.py": "def test_a(): pass\n"})
+    code, report = check(
+        tmp_path,
+        {"command": PYTEST, "groups": {"empty": {"paths": ["tests/nothing/"]}, "all": {"paths": ["tests/"]}}},
+        {
+            "G": {"title": "empty group", "condition": "group.empty.failed == 0"},
+            "W": {"title": "every group", "condition": "group.*.failed == 0"},
+            "A": {"title": "all", "condition": "group.all.passed == 1"},
+        },
+    )
+    assert code == 1
+    results = by_name(report)
+    for cid in ("G", "W"):
+        assert results[cid]["verdict"] == "error"
+        assert "group empty matched no test of suite main" in results[cid]["message"]
+    assert results["A"]["verdict"] == "pass"
+
+
+def test_nan_from_junit_never_satisfies_a_condition(tmp_path):
+    junit = '<testsuite><testcase classname="pkg.mod" name="test_a" time="nan"/></testsuite>'
+    write(tmp_path, {"w.py": f"open('out.xml', 'w').write({junit!r})\n"})
+    code, report = check(
+        tmp_path,
+        {"command": [sys.executable, "w.py"], "junit": "out.xml", "groups": {"x": {"paths": ["pkg/"]}}},
+        {
+            "NE": {"title": "not equal", "condition": "group.x.duration != 1s"},
+            "NOT": {"title": "negated", "condition": "not (group.x.duration > 1h)"},
+        },
+    )
+    assert code == 1
+    for cid in ("NE", "NOT"):
+        assert by_name(report)[cid]["verdict"] == "error"
+        assert "group.x.duration is nan (not a finite number)" in by_name(report)[cid]["message"]
+
+
+def test_stopping_early_with_x_leaves_counts_unavailable(tmp_path):
+    write(tmp_path, {"tests/test_x.py": "def test_a(): assert False\ndef test_b(): pass\ndef test_c(): pass\n"})
+    loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "suites": {"main": {"command": PYTEST + " -x"}}})
+    results, _ = run_suite(loaded, "main", lambda who, line: None, threading.Event())
+    main = results[0]
+    assert main.verdict == "error" and main.metrics == {}
+    assert "suite main recorded outcomes for 1 of 3 collected tests" in main.message
+    assert "stopping after 1 failures" in main.unavailable["suite.main.passed"]

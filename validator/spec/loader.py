@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from validator.errors import SpecError
+from validator.redact import register
 from validator.spec.interpolate import InterpolationError, interpolate
 from validator.spec.location import Finding, Location, Path
 
@@ -343,6 +344,9 @@ class _Builder:
                 self.error(Location(self.name, loc.line, col), path, str(exc))
             if used:
                 self.interpolated[path] = value
+                # every value a variable brought in is a possible secret: registered now, before any
+                # message about the field it landed in (``mem_limit: ${TOKEN}``) can print it
+                register(self.env[n] for n in used if n in self.env)
         self.count(1, loc)
         if event.anchor:
             self.anchors[event.anchor] = (value, 1)

@@ -204,9 +204,9 @@ def _service(
             "args": {k: v or "" for k, v in svc.build.args.items()},
             "target": svc.build.target,
         }
-    key = L.state_key()
+    seal_key = L.state_key()
     state = {"config": config, "mounted": mounted}
-    digest = L.digest(state, key)
+    digest = L.digest(state, seal_key)
     return DesiredService(
         name=name,
         container=container_name(project, name, svc),
@@ -222,7 +222,7 @@ def _service(
         restart_grace=svc.restart_grace,
         stop_timeout=svc.stop_grace_period if svc.stop_grace_period is not None else 10.0,
         host_dirs=tuple(host_dirs),
-        sealed={"config": L.seal(config, key), "mounted": L.seal(mounted, key)},
+        sealed={"config": L.seal(config, seal_key), "mounted": L.seal(mounted, seal_key)},
     )
 
 

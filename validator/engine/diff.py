@@ -118,7 +118,7 @@ def _keyed(
         if name in before and before[name] == after_sealed.get(name):
             continue
         old = _was(before.get(name), reported.get(name, _UNKNOWN), seal) if name in before else _UNKNOWN
-        hidden = is_secret(name, new, secrets) or (old is not _UNKNOWN and is_secret(name, old, secrets))
+        hidden = is_secret(name, new, secrets) or (old is not _UNKNOWN and is_secret(name, str(old), secrets))
         if name not in before:
             out.append(f"{field}: +{name}" + ("" if hidden else f"={new}"))
         elif name not in after:

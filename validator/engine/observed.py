@@ -87,10 +87,11 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
     orphans: list[ObservedContainer] = []
     for summary in owned:
         item = _container(summary)
-        if item.service in desired.services and item.service not in containers:
-            if item.config_hash != desired.services[item.service].config_hash:
+        service = item.service
+        if service is not None and service in desired.services and service not in containers:
+            if item.config_hash != desired.services[service].config_hash:
                 item = dataclasses.replace(item, inspected=_inspected(engine, item.id))
-            containers[item.service] = item
+            containers[service] = item
         else:
             orphans.append(item)
     owned_ids = {c["Id"] for c in owned}

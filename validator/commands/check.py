@@ -109,6 +109,9 @@ def run(args: argparse.Namespace) -> int:
         path = path if path.is_absolute() else loaded.base_dir / path
         try:
             history.record(path, result)
+        except history.HistoryError as exc:
+            eprint(f"validator: run not recorded: {exc}")  # the reports above are written all the same
+            return exc.exit_code
         except (OSError, sqlite3.Error) as exc:
             eprint(f"validator: run not recorded in the history ({path}): {exc}")
             return EXIT_FAILED

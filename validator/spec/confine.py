@@ -22,7 +22,12 @@ DEFAULT_LIMIT = 8 * 1024 * 1024
 
 
 class ConfinementError(ValueError):
-    """The path is outside the project, not a regular file, or too large: it was not read."""
+    """The path is outside the project, not a regular file, too large or not UTF-8: it was not read
+    (or not decoded). ``reason`` is the message without the path; ``line``/``col`` locate a bad byte."""
+
+    def __init__(self, path: object, reason: str, line: int | None = None, col: int | None = None) -> None:
+        self.path, self.reason, self.line, self.col = str(path), reason, line, col
+        super().__init__(f"{path}:{line}:{col}: {reason}" if line else f"{path}: {reason}")
 
 
 def host_path(spelled: str) -> str | None:
@@ -38,26 +43,37 @@ def inside(path: Path, root: Path) -> Path:
     try:
         real = path.resolve()
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on older Pythons
-        raise ConfinementError(f"cannot resolve {path}: {exc}") from None
+        raise ConfinementError(path, f"cannot be resolved: {exc}") from None
     if real != real_root and real_root not in real.parents:
-        shown = f"{path} (-> {real})" if real != path.absolute() else str(path)
-        raise ConfinementError(f"{shown} is outside the project folder {real_root}: not read")
+        target = f" (a link to {real})" if real != path.absolute() else ""
+        raise ConfinementError(path, f"is outside the project folder {real_root}{target}: not read")
     return real
 
 
 def read_bytes(path: Path, root: Path, limit: int = DEFAULT_LIMIT) -> bytes:
     """The content of a regular file inside ``root``, at most ``limit`` bytes; ConfinementError or
     OSError (missing, permission) otherwise."""
-    real = inside(path, root)
-    info = os.stat(real)  # stat first: a FIFO or a device must not even be opened
+    # the path is resolved: a symlink swapped in for its last part afterwards is not followed
+    return read_regular(inside(path, root), limit, shown=path, follow=False)
+
+
+def read_regular(path: Path, limit: int, shown: Path | None = None, follow: bool = True) -> bytes:
+    """The content of a regular file (wherever it is), at most ``limit`` bytes: a FIFO, a device or a
+    folder is refused without being opened (``/dev/zero`` has size 0 and never ends)."""
+    shown = shown or path
+    info = os.stat(path)  # stat first: a FIFO or a device must not even be opened
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfinementError(shown, "is a directory: not read")
     if not stat.S_ISREG(info.st_mode):
-        raise ConfinementError(f"{path} is not a regular file: not read")
+        raise ConfinementError(shown, "is not a regular file (a FIFO, socket or device): not read")
     if info.st_size > limit:
-        raise ConfinementError(f"{path} is too large ({info.st_size} bytes; at most {limit}): not read")
-    fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        raise ConfinementError(shown, f"is too large ({info.st_size} bytes; at most {limit}): not read")
+    # O_NONBLOCK: a FIFO swapped in after the stat does not block the open; fstat then refuses it
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (0 if follow else os.O_NOFOLLOW)
+    fd = os.open(path, flags)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped between stat and open
-            raise ConfinementError(f"{path} is not a regular file: not read")
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfinementError(shown, "is not a regular file: not read")
         chunks: list[bytes] = []
         size = 0
         while size <= limit:
@@ -69,7 +85,7 @@ def read_bytes(path: Path, root: Path, limit: int = DEFAULT_LIMIT) -> bytes:
     finally:
         os.close(fd)
     if size > limit:
-        raise ConfinementError(f"{path} grew past {limit} bytes while read: not read")
+        raise ConfinementError(shown, f"grew past {limit} bytes while read: not read")
     return b"".join(chunks)
 
 
@@ -81,5 +97,5 @@ def read_text(path: Path, root: Path, limit: int = DEFAULT_LIMIT) -> str:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        byte = raw[exc.start]
-        raise ConfinementError(f"{path}:{line}:{col}: not UTF-8: byte 0x{byte:02x} cannot be decoded") from None
+        reason = f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded"
+        raise ConfinementError(path, reason, line, col) from None

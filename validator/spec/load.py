@@ -43,6 +43,7 @@ def resolve_files(files: list[str] | None) -> list[str]:
 
 def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document, dict[str, str]]:
     from validator.redact import register
+    from validator.spec.bound import bound
     from validator.spec.merge import merge_documents
     from validator.spec.secrets import collect
 
@@ -55,7 +56,7 @@ def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document
         except SpecError as exc:
             findings.extend(exc.findings)
     if findings:
-        raise SpecError(findings)
+        raise SpecError(bound(findings))
     merged = merge_documents(docs)
     # registered before validation: a finding about a secret's field must not print the secret
     register(collect(merged.data, merged.interpolated, env, Path(files[0]).parent.resolve()))
@@ -64,11 +65,13 @@ def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document
 
 def lint_files(files: list[str], environ: Mapping[str, str] | None = None) -> list[Finding]:
     """Every finding (errors and warnings) for the merged files, sorted by place."""
+    from validator.spec.bound import bound
+
     try:
         loaded = _validate(files, environ)
     except SpecError as exc:
-        return sorted(exc.findings, key=lambda f: f.sort_key())
-    return sorted(loaded.warnings, key=lambda f: f.sort_key())
+        return bound(sorted(exc.findings, key=lambda f: f.sort_key()))
+    return bound(sorted(loaded.warnings, key=lambda f: f.sort_key()))
 
 
 def load_spec(files: list[str] | None = None, environ: Mapping[str, str] | None = None) -> LoadedSpec:
@@ -79,17 +82,18 @@ def load_spec(files: list[str] | None = None, environ: Mapping[str, str] | None 
 def _validate(files: list[str], environ: Mapping[str, str] | None) -> LoadedSpec:
     from validator.lint.context import LintContext
     from validator.lint.registry import run_rules
+    from validator.spec.bound import bound
     from validator.spec.validate import validate_document
 
     doc, env = _read(files, environ)
     base_dir = Path(files[0]).parent.resolve()
     spec, findings = validate_document(doc)
     if spec is None:
-        raise SpecError(sorted(findings + _rules_on_rest(doc, findings, base_dir), key=lambda f: f.sort_key()))
+        raise SpecError(bound(sorted(findings + _rules_on_rest(doc, findings, base_dir), key=lambda f: f.sort_key())))
     found = run_rules(LintContext(spec, doc, base_dir))
     errors = [f for f in found if f.severity == "error"]
     if errors:
-        raise SpecError(sorted(found, key=lambda f: f.sort_key()))
+        raise SpecError(bound(sorted(found, key=lambda f: f.sort_key())))
     digest = hashlib.sha256()
     for name in files:
         digest.update(Path(name).read_bytes() if os.path.isfile(name) else b"")

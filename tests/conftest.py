@@ -13,6 +13,16 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "tests" / "examples"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_redactor():
+    """The redactor's registry is process-wide: a value one test registers must not mask another's."""
+    from validator import redact
+
+    redact.reset()
+    yield
+    redact.reset()
+
+
 @pytest.fixture
 def run_cli():
     """Run ``python -m validator ARGS`` as a subprocess; return the completed process."""

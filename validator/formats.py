@@ -51,7 +51,13 @@ def read_config(path: Path, fmt: Format) -> Any:
     size = path.stat().st_size
     if size > MAX_CONFIG_BYTES:
         raise FormatError(f"file is too large ({size / 1048576:.1f} MiB > {MAX_CONFIG_BYTES // 1048576} MiB)")
-    raw = path.read_bytes()
+    return parse_config_bytes(path.read_bytes(), fmt)
+
+
+def parse_config_bytes(raw: bytes, fmt: Format) -> Any:
+    """Parse file content as ``fmt``; raise ``FormatError`` (binary, not UTF-8, unparsable)."""
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise FormatError(f"file is too large ({len(raw) / 1048576:.1f} MiB > {MAX_CONFIG_BYTES // 1048576} MiB)")
     if b"\x00" in raw[:8192]:
         raise FormatError("binary file (NUL byte), not a text configuration file")
     try:

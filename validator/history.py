@@ -13,6 +13,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from validator.core.run import RunResult
+from validator.errors import EXIT_UNREACHABLE, FatalError
+
+
+class HistoryError(FatalError):
+    """The history database cannot be used (corrupt, not a database, read-only): one line naming the
+    file and how to set it aside. Exit 3: like an engine that does not answer, it is the machine's
+    state, not the spec, that is wrong."""
+
+    exit_code = EXIT_UNREACHABLE
+
+    def __init__(self, path: Path, exc: BaseException) -> None:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        super().__init__(
+            f"cannot use the history database {path}: {detail}; set it aside "
+            f"(mv {path} {path}.broken) and the next check starts a new one"
+        )
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -35,18 +52,31 @@ CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics(run_id, name);
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=30, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA busy_timeout=30000")
-    db.execute("PRAGMA foreign_keys=ON")
-    db.executescript(SCHEMA)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.executescript(SCHEMA)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise HistoryError(path, exc) from None
     return db
 
 
 def record(path: Path, run: RunResult) -> int:
+    """Store ``run`` whole (one transaction); ``HistoryError`` when the database cannot be used."""
+    try:
+        return _record(path, run)
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(path, exc) from None
+
+
+def _record(path: Path, run: RunResult) -> int:
+    from validator.redact import text as mask
     from validator.reporters.json_report import render
     from validator.reporters.registry import ReportContext
 
-    report = render(run, ReportContext())
+    report = mask(render(run, ReportContext()))
     db = _connect(path)
     try:
         db.execute("BEGIN IMMEDIATE")
@@ -68,7 +98,17 @@ def record(path: Path, run: RunResult) -> int:
         db.executemany(
             "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (run_id, r.kind, r.name, r.verdict, r.expected, r.actual, r.message, r.duration, r.location)
+                (
+                    run_id,
+                    r.kind,
+                    mask(r.name),
+                    r.verdict,
+                    mask(r.expected),
+                    mask(r.actual),
+                    mask(r.message),
+                    r.duration,
+                    r.location,
+                )
                 for r in run.results
             ],
         )
@@ -85,6 +125,8 @@ def record(path: Path, run: RunResult) -> int:
 
 def last_runs(path: Path, project: str, count: int) -> list[RunResult]:
     """The newest ``count`` runs of the project, newest first."""
+    from pydantic import ValidationError
+
     from validator.reporters.json_report import load
 
     if not path.exists():
@@ -94,9 +136,11 @@ def last_runs(path: Path, project: str, count: int) -> list[RunResult]:
         rows = db.execute(
             "SELECT report FROM runs WHERE project = ? ORDER BY started_at DESC, id DESC LIMIT ?", (project, count)
         ).fetchall()
+        return [load(row[0]) for row in rows]
+    except (sqlite3.DatabaseError, ValidationError) as exc:
+        raise HistoryError(path, exc) from None
     finally:
         db.close()
-    return [load(row[0]) for row in rows]
 
 
 @dataclass

@@ -38,9 +38,15 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from validator import redact
+
     parser = build_parser()
     args = parser.parse_args(argv)
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # the choke point: from here on every line this process prints passes the redactor, whose
+    # registry the spec loader fills (error lines, progress, reports on stdout, engine errors)
+    redact.reset()
+    streams = redact.install_streams()
     try:
         module = importlib.import_module(args._module)
         return int(module.run(args))
@@ -69,5 +75,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     finally:
+        redact.restore_streams(streams)
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -1,13 +1,36 @@
-"""Secrets never leave the process: every result, log line and report passes through here."""
+"""Secrets never leave the process: the one redactor every printed, reported, logged or stored byte passes.
+
+A process-wide registry (``register``) is filled while the spec loads (see ``validator.spec.secrets``);
+``redactor()`` hands out the instance that holds it, and ``install_streams`` wraps standard output and
+standard error so that every line the process prints passes it too, whoever prints it.
+
+Each secret is masked in its usual encodings as well: as written, Python ``repr`` / JSON string escaping,
+HTML/XML escaping, URL encoding (``quote`` and ``quote_plus``) and base64 of the value on its own.
+Text cut before it reached us is covered at the cut: a fragment of at least ``FRAGMENT`` characters of a
+secret that touches the edge of the text, a line edge, or an ellipsis is masked too (over-masking an edge
+is harmless; leaking half a token is not). Whoever cuts text should still mask first: ``clip`` does both.
+"""
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import dataclasses
+import html
+import io
+import json
+import re
+import sys
+import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TextIO
+from urllib.parse import quote, quote_plus
 
 MASK = "***redacted***"
 SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "api_key", "private_key", "credential")
+MIN_LENGTH = 4  # shorter values ('on', '1', 'abc') would mask half of every line and protect nothing
+FRAGMENT = 4  # the shortest cut piece of a secret masked at an edge
+_EDGES = re.compile(r"\n|\.\.\.|…")
 
 
 def is_secret_name(name: object) -> bool:
@@ -15,23 +38,192 @@ def is_secret_name(name: object) -> bool:
     return isinstance(name, str) and any(word in name.lower().replace("-", "_") for word in SECRET_WORDS)
 
 
+def encodings(secret: str) -> set[str]:
+    """The forms a secret takes once printed, escaped or put in a URL or a header."""
+    forms = {
+        secret,
+        repr(secret)[1:-1],
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        html.escape(secret),
+        html.escape(secret, quote=False),
+        quote(secret),
+        quote(secret, safe=""),
+        quote_plus(secret),
+    }
+    raw = secret.encode("utf-8", "surrogatepass")
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        forms.add(encoded.decode("ascii").rstrip("="))
+    return {form for form in forms if len(form) >= MIN_LENGTH}
+
+
 class Redactor:
-    def __init__(self, secrets: Iterable[str]) -> None:
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+    """Masks every registered secret (and its encodings) in text and in results. Thread-safe."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self.secrets: list[str] = []
+        self._pattern: re.Pattern[str] | None = None
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        fresh = {s for s in secrets if isinstance(s, str) and len(s) >= MIN_LENGTH and s != MASK}
+        with self._lock:
+            if not fresh - set(self.secrets):
+                return
+            self.secrets = sorted(set(self.secrets) | fresh, key=len, reverse=True)
+            forms = sorted({form for s in self.secrets for form in encodings(s)}, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, forms)))
 
     def text(self, value: str) -> str:
-        for secret in self.secrets:
-            if secret in value:
-                value = value.replace(secret, MASK)
+        pattern = self._pattern
+        if pattern is None or not value:
+            return value
+        value = pattern.sub(MASK, value)
+        return self._edges(value)
+
+    def _edges(self, value: str) -> str:
+        """Mask the cut-off piece of a secret at the start or end of the text, a line, or an ellipsis."""
+        cuts = [(0, 0), (len(value), len(value)), *[(m.start(), m.end()) for m in _EDGES.finditer(value)][:1000]]
+        spans: list[tuple[int, int]] = []
+        for before, after in cuts:
+            tail, head = value[max(0, before - FRAGMENT) : before], value[after : after + FRAGMENT]
+            for secret in self.secrets:
+                if len(tail) == FRAGMENT and tail in secret:
+                    size = next(
+                        (
+                            n
+                            for n in range(len(secret) - 1, FRAGMENT - 1, -1)
+                            if before >= n and value[before - n : before] == secret[:n]
+                        ),
+                        0,
+                    )
+                    if size:
+                        spans.append((before - size, before))
+                if len(head) == FRAGMENT and head in secret:
+                    size = next(
+                        (
+                            n
+                            for n in range(len(secret) - 1, FRAGMENT - 1, -1)
+                            if value[after : after + n] == secret[-n:]
+                        ),
+                        0,
+                    )
+                    if size:
+                        spans.append((after, after + size))
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        for start, end in reversed(merged):
+            value = value[:start] + MASK + value[end:]
         return value
 
     def result(self, result: Any) -> Any:
-        if not self.secrets:
+        """A ``Result`` (or any dataclass with these text fields) with every text field masked."""
+        if self._pattern is None:
             return result
-        return dataclasses.replace(
-            result,
-            name=self.text(result.name),
-            expected=self.text(result.expected),
-            actual=self.text(result.actual),
-            message=self.text(result.message),
-        )
+        changes = {
+            name: self.text(getattr(result, name))
+            for name in ("name", "expected", "actual", "message", "nodeid", "location")
+            if isinstance(getattr(result, name, None), str)
+        }
+        return dataclasses.replace(result, **changes)
+
+    def clip(self, value: str, limit: int) -> str:
+        """Mask, then cut to ``limit`` characters (never the other way round)."""
+        return clip(self.text(value), limit)
+
+
+def clip(value: str, limit: int) -> str:
+    """Cut already masked text to ``limit`` characters, saying how much was left out."""
+    if len(value) <= limit:
+        return value
+    return value[: max(0, limit - 24)] + f"... ({len(value) - limit + 24} more chars)"
+
+
+_REDACTOR = Redactor()
+
+
+def redactor() -> Redactor:
+    """The process-wide redactor: what every command prints, reports and stores passes it."""
+    return _REDACTOR
+
+
+def register(secrets: Iterable[str]) -> None:
+    _REDACTOR.add(secrets)
+
+
+def text(value: str) -> str:
+    return _REDACTOR.text(value)
+
+
+def reset() -> None:
+    """Forget every registered secret (a new command in the same process, or a test)."""
+    fresh = Redactor()
+    _REDACTOR.__dict__.update(fresh.__dict__)
+
+
+class RedactingStream(io.TextIOBase):
+    """A text stream that masks whole lines before they reach the stream it wraps.
+
+    Lines are held until their newline (or a flush) so that a secret written in two pieces is still
+    masked; everything else (``isatty``, ``fileno``, ``encoding``) is the wrapped stream's.
+    """
+
+    def __init__(self, stream: TextIO, redact: Redactor) -> None:
+        super().__init__()
+        self.stream = stream
+        self.redact = redact
+        self._pending = ""
+        self._lock = threading.Lock()
+
+    def write(self, data: str) -> int:
+        with self._lock:
+            self._pending += data
+            if "\n" in self._pending:
+                head, _, self._pending = self._pending.rpartition("\n")
+                self.stream.write(self.redact.text(head + "\n"))
+        return len(data)
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._pending:
+                self.stream.write(self.redact.text(self._pending))
+                self._pending = ""
+        self.stream.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.stream, "encoding", "utf-8")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def install_streams() -> tuple[TextIO, TextIO]:
+    """Wrap ``sys.stdout`` and ``sys.stderr``; returns the originals for ``restore_streams``."""
+    original = (sys.stdout, sys.stderr)
+    if not isinstance(sys.stdout, RedactingStream):
+        sys.stdout = RedactingStream(sys.stdout, _REDACTOR)
+    if not isinstance(sys.stderr, RedactingStream):
+        sys.stderr = RedactingStream(sys.stderr, _REDACTOR)
+    return original
+
+
+def restore_streams(original: tuple[TextIO, TextIO]) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    sys.stdout, sys.stderr = original

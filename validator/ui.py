@@ -62,7 +62,7 @@ class LiveDisplay(Display):
         from rich.console import Console
         from rich.live import Live
 
-        self.console = Console(no_color=not color, highlight=False)
+        self.console = Console(no_color=not color, highlight=False, emoji=False)
         self.current = "starting"
         self.recent: list[str] = []
         self.tally: dict[str, int] = {}
@@ -70,12 +70,13 @@ class LiveDisplay(Display):
         self.live.start()
 
     def _render(self) -> Any:
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table.grid(padding=(0, 1))
         elapsed = time.monotonic() - self.started
         counts = "  ".join(f"[{_STYLE[k]}]{k} {v}[/]" for k, v in sorted(self.tally.items()))
-        table.add_row(f"[bold]{elapsed:6.1f}s[/]", f"{self.current}", counts)
+        table.add_row(f"[bold]{elapsed:6.1f}s[/]", escape(self.current), counts)
         for line in self.recent[-6:]:
             table.add_row("", line, "")
         return table
@@ -85,9 +86,11 @@ class LiveDisplay(Display):
             self.live.update(self._render())
 
     def stage(self, name: str) -> None:
+        from rich.markup import escape
+
         self.current = name
         if not self.quiet:
-            self.console.print(f"[bold]== {name}[/]")
+            self.console.print(f"[bold]== {escape(name)}[/]")
         self._update()
 
     def progress(self, who: str, message: str) -> None:

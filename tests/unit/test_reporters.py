@@ -113,7 +113,7 @@ def test_json_validates_against_the_shipped_schema(run):
 def test_markdown_has_the_results_md_shape(run):
     text = render("markdown", run)
     assert text.startswith("# Test infrastructure results — reports")
-    assert "| SC1 | no failures | `suite.unit.failed == 0` | suite.unit.failed=1 | ❌ fail |" in text
+    assert "| SC1 | no failures | <code>suite.unit.failed == 0</code> | suite.unit.failed=1 | ❌ fail |" in text
     assert re.search(r"\| unit/good \| 2 \| 2 \| 0 \| 0 \| 0 \| [\d.]+s \| ✅ pass \|", text)
     assert "### Not passed" in text
 

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from validator.checks.compare import MISSING, assert_value, describe
 from validator.core.result import Result, locate
-from validator.formats import FormatError, infer_format, read_config
+from validator.formats import MAX_CONFIG_BYTES, FormatError, infer_format, parse_config_bytes
 from validator.paths import PathError, resolve_path
+from validator.spec.confine import ConfinementError, host_path, read_bytes, read_regular
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
@@ -31,13 +32,19 @@ def run(ctx: CheckContext) -> Iterator[Result]:
 
 def _one(loaded: LoadedSpec, name: str) -> Iterator[Result]:
     config = loaded.spec.config_keys[name]
-    path = (loaded.base_dir / config.path) if not Path(config.path).is_absolute() else Path(config.path)
+    host = host_path(config.path)
+    path = Path(host) if host is not None else loaded.base_dir / config.path
     fmt = config.format or infer_format(config.path) or "yaml"
     began = time.monotonic()
     where = locate(loaded, ("config_keys", name, "path"))
     try:
-        document = read_config(path, fmt)
+        # a project file is read confined to the project; only a path spelled host:/... leaves it
+        limit = MAX_CONFIG_BYTES
+        raw = read_regular(path, limit) if host is not None else read_bytes(path, loaded.base_dir, limit)
+        document = parse_config_bytes(raw, fmt)
         problem = None
+    except ConfinementError as exc:
+        problem = f"{config.path} {exc.reason}"
     except FileNotFoundError:
         problem = f"{config.path} does not exist"
     except IsADirectoryError:

@@ -45,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from validator.core.pipeline import CheckOptions, Mode, Pipeline
     from validator.core.result import Result
-    from validator.redact import Redactor
+    from validator.redact import redactor as process_redactor
+    from validator.redact import register
     from validator.reporters.registry import ReportContext, parse_report_option, write_reports
     from validator.spec.load import load_spec
     from validator.ui import make_display
@@ -57,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_spec(args.files)
     for warning in loaded.warnings:
         eprint(warning)
-    redactor = Redactor(loaded.secrets())
+    register(loaded.secrets())
+    redactor = process_redactor()
     if wanted_reports is None:
         wanted_reports = [("console", None)] + [parse_report_option(v) for v in loaded.spec.settings.reports]
     mode: Mode = "no-up" if args.no_up else ("plan" if args.plan else "up")
@@ -107,6 +109,9 @@ def run(args: argparse.Namespace) -> int:
         path = path if path.is_absolute() else loaded.base_dir / path
         try:
             history.record(path, result)
+        except history.HistoryError as exc:
+            eprint(f"validator: run not recorded: {exc}")  # the reports above are written all the same
+            return exc.exit_code
         except (OSError, sqlite3.Error) as exc:
             eprint(f"validator: run not recorded in the history ({path}): {exc}")
             return EXIT_FAILED

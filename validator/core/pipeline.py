@@ -235,6 +235,7 @@ class Pipeline:
             results, tests = run_suite(self.loaded, name, self.output, self.cancel)
             for test in tests:
                 test.message = self.redactor.text(test.message)
+                test.nodeid = self.redactor.text(test.nodeid)  # parametrized ids carry values too
             self.run.tests.extend(tests)
             self.add(results)
 

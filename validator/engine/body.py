@@ -28,7 +28,7 @@ def create_body(
             L.IMAGE_ID: image_id,
             L.SPEC: ",".join(spec_files),
             L.VERSION: version,
-            L.CONFIG: json.dumps({"config": cfg, "mounted": svc.mounted}, sort_keys=True, separators=(",", ":")),
+            L.CONFIG: json.dumps(svc.sealed, sort_keys=True, separators=(",", ":")),
         }
     )
     body: dict[str, Any] = {"Image": cfg["image"], "Labels": labels}

@@ -10,12 +10,12 @@ configuration, and are not hashed.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from validator.engine import labels as L
 from validator.errors import EngineError
 from validator.spec.load import LoadedSpec
 from validator.spec.service import Dependency, Service, ServiceNetwork
@@ -41,6 +41,7 @@ class DesiredService:
     restart_grace: float | None
     stop_timeout: float
     host_dirs: tuple[str, ...] = ()
+    sealed: dict[str, Any] = field(default_factory=dict)  # config and mounted as keyed hashes (the label)
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,9 @@ def _service(
             "args": {k: v or "" for k, v in svc.build.args.items()},
             "target": svc.build.target,
         }
-    digest = hashlib.sha256(json.dumps({"config": config, "mounted": mounted}, sort_keys=True).encode()).hexdigest()
+    seal_key = L.state_key()
+    state = {"config": config, "mounted": mounted}
+    digest = L.digest(state, seal_key)
     return DesiredService(
         name=name,
         container=container_name(project, name, svc),
@@ -219,6 +222,7 @@ def _service(
         restart_grace=svc.restart_grace,
         stop_timeout=svc.stop_grace_period if svc.stop_grace_period is not None else 10.0,
         host_dirs=tuple(host_dirs),
+        sealed={"config": L.seal(config, seal_key), "mounted": L.seal(mounted, seal_key)},
     )
 
 

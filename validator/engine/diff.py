@@ -1,4 +1,11 @@
-"""Why a service must be recreated, field by field, in Compose's words (secrets never shown)."""
+"""Why a service must be recreated, field by field, in Compose's words (secrets never shown).
+
+The container's label holds the desired state it was created from as keyed hashes (``labels.seal``),
+so a field, an environment variable or a list item that changed is found by comparing hashes. What
+a field *was* is known only where Docker itself reports it (environment, command, entrypoint, read
+by inspect) and its hash confirms it; everywhere else the reason says "changed" and shows only the
+new value. Values of secret-named variables and registered secrets are never shown.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ _SIZES = {"mem_limit", "mem_reservation", "memswap_limit", "shm_size"}
 _DURATIONS = {"stop_grace_period"}
 _KEYED = {"environment", "labels"}
 _LISTS = {"ports", "volumes", "extra_hosts", "tmpfs", "cap_add", "cap_drop"}
+_UNKNOWN = object()
 
 
 def _fmt(key: str, value: Any) -> str:
@@ -30,42 +38,95 @@ def is_secret(key: str, value: str | None, secrets: Iterable[str]) -> bool:
     return is_secret_name(key) or (value is not None and value in set(secrets))
 
 
-def config_diff(old: dict[str, Any], new: dict[str, Any], secrets: Iterable[str] = ()) -> list[str]:
+def _was(before_sealed: Any, inspected: Any, sealed_of: Any) -> Any:
+    """The old value when Docker reports one whose hash is the one the label recorded."""
+    if inspected is None or inspected is _UNKNOWN:
+        return _UNKNOWN
+    return inspected if sealed_of(inspected) == before_sealed else _UNKNOWN
+
+
+def config_diff(
+    old: dict[str, Any],
+    new: dict[str, Any],
+    secrets: Iterable[str] = (),
+    sealed: dict[str, Any] | None = None,
+    inspected: dict[str, Any] | None = None,
+    seal: Any = None,
+) -> list[str]:
+    """Reasons ``old`` (the sealed label) differs from ``new`` (whose sealed form is ``sealed``).
+
+    ``seal`` seals one value the way the label did (to confirm an inspected value); without
+    ``sealed`` the two are compared as plain values (tests, and labels of older versions).
+    """
+    sealed = new if sealed is None else sealed
+    seal = seal or (lambda value: value)
+    inspected = inspected or {}
     reasons: list[str] = []
     secret_set = set(secrets)
-    for key in sorted(set(old) | set(new)):
-        before, after = old.get(key), new.get(key)
-        if before == after:
+    for key in sorted(set(old) | set(sealed)):
+        before, after, after_sealed = old.get(key), new.get(key), sealed.get(key)
+        if before == after_sealed:
             continue
         if key in _KEYED and isinstance(before or {}, dict) and isinstance(after or {}, dict):
-            reasons.extend(_keyed(key, before or {}, after or {}, secret_set))
+            reasons.extend(
+                _keyed(key, before or {}, after or {}, after_sealed or {}, inspected.get(key), seal, secret_set)
+            )
         elif key in _LISTS:
-            gone = [str(v) for v in before or [] if v not in (after or [])]
-            added = [str(v) for v in after or [] if v not in (before or [])]
-            parts = [f"+{v}" for v in added] + [f"-{v}" for v in gone]
+            old_items = list(before or [])
+            new_sealed = list(after_sealed or [])
+            added = [str(v) for v, s in zip(after or [], new_sealed, strict=False) if s not in old_items]
+            gone = [v for v in old_items if v not in new_sealed]
+            parts = [f"+{v}" for v in added]
+            if gone:
+                parts.append(f"-{len(gone)} earlier item{'s' if len(gone) != 1 else ''}")
             reasons.append(f"{key}: {', '.join(parts) if parts else 'order changed'}")
         elif key == "healthcheck" and isinstance(before, dict) and isinstance(after, dict):
             for sub in sorted(set(before) | set(after)):
-                if before.get(sub) != after.get(sub):
-                    reasons.append(f"healthcheck.{sub}: {_fmt(sub, before.get(sub))} -> {_fmt(sub, after.get(sub))}")
+                if before.get(sub) != (after_sealed or {}).get(sub):
+                    reasons.append(_change(f"healthcheck.{sub}", sub, before.get(sub), after.get(sub), _UNKNOWN))
         else:
-            reasons.append(f"{key}: {_fmt(key, before)} -> {_fmt(key, after)}")
+            was = _was(before, inspected.get(key, _UNKNOWN), seal)
+            if any(is_secret(key, str(v), secret_set) for v in (was, after) if v is not _UNKNOWN and v is not None):
+                reasons.append(f"{key}: changed (value hidden)")
+            else:
+                reasons.append(_change(key, key, before, after, was))
     return reasons
 
 
-def _keyed(field: str, before: dict[str, Any], after: dict[str, Any], secrets: set[str]) -> list[str]:
+def _change(label: str, key: str, before: Any, after: Any, was: Any) -> str:
+    """``label: old -> new``; the old value from the label only when it is a plain number or flag."""
+    if was is _UNKNOWN:
+        was = before if isinstance(before, int | float | bool) or before is None else _UNKNOWN
+    if was is _UNKNOWN:
+        return f"{label}: changed -> {_fmt(key, after)}"
+    return f"{label}: {_fmt(key, was)} -> {_fmt(key, after)}"
+
+
+def _keyed(
+    field: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    after_sealed: dict[str, Any],
+    inspected: Any,
+    seal: Any,
+    secrets: set[str],
+) -> list[str]:
     out = []
+    reported = inspected if isinstance(inspected, dict) else {}
     for name in sorted(set(before) | set(after)):
-        old, new = before.get(name), after.get(name)
-        if old == new:
+        new = after.get(name)
+        if name in before and before[name] == after_sealed.get(name):
             continue
-        hidden = is_secret(name, old, secrets) or is_secret(name, new, secrets)
+        old = _was(before.get(name), reported.get(name, _UNKNOWN), seal) if name in before else _UNKNOWN
+        hidden = is_secret(name, new, secrets) or (old is not _UNKNOWN and is_secret(name, str(old), secrets))
         if name not in before:
             out.append(f"{field}: +{name}" + ("" if hidden else f"={new}"))
         elif name not in after:
             out.append(f"{field}: -{name}")
         elif hidden:
             out.append(f"{field}: {name} changed (value hidden)")
+        elif old is _UNKNOWN:
+            out.append(f"{field}: {name} changed -> {new}")
         else:
             out.append(f"{field}: {name} {old} -> {new}")
     return out

@@ -6,6 +6,7 @@ looked at only to report conflicts (a foreign container holding a name or a host
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ class ObservedContainer:
     state: str
     health: str | None = None
     exit_code: int | None = None
+    # what Docker itself reports of a drifted container (environment, command, entrypoint), read
+    # only to say what a field was: the label holds keyed hashes, never values
+    inspected: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,11 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
     orphans: list[ObservedContainer] = []
     for summary in owned:
         item = _container(summary)
-        if item.service in desired.services and item.service not in containers:
-            containers[item.service] = item
+        service = item.service
+        if service is not None and service in desired.services and service not in containers:
+            if item.config_hash != desired.services[service].config_hash:
+                item = dataclasses.replace(item, inspected=_inspected(engine, item.id))
+            containers[service] = item
         else:
             orphans.append(item)
     owned_ids = {c["Id"] for c in owned}
@@ -133,6 +140,16 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         missing_external,
         engine.api_version,
     )
+
+
+def _inspected(engine: Engine, container: str) -> dict[str, Any] | None:
+    """The container's environment, command and entrypoint as Docker reports them."""
+    info = engine.try_inspect(container)
+    config = (info or {}).get("Config") or {}
+    if not config:
+        return None
+    env = dict(item.partition("=")[::2] for item in config.get("Env") or [])
+    return {"environment": env, "command": config.get("Cmd"), "entrypoint": config.get("Entrypoint")}
 
 
 def _host_ports(config: dict[str, Any]) -> set[str]:

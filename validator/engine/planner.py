@@ -7,6 +7,7 @@ mounted files and image are unchanged and which is running gets no action at all
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -182,6 +183,14 @@ def plan(
     return Plan(tuple(actions), tuple(conflicts), tuple(notes), tuple(order), tuple(unchanged))
 
 
+def _sealer() -> Callable[[object], object]:
+    """Seals one value as the desired-state label does (to confirm what Docker reports)."""
+    from validator.engine import labels as L
+
+    key = L.state_key()
+    return lambda value: L.seal(value, key)
+
+
 def _service_action(
     svc: DesiredService,
     current: ObservedContainer | None,
@@ -196,8 +205,16 @@ def _service_action(
     reasons: list[str] = []
     if current.config_hash != svc.config_hash:
         old = current.config or {}
-        reasons += config_diff(old.get("config", {}), svc.config, secrets)
-        reasons += mounted_diff(old.get("mounted", {}), svc.mounted)
+        sealed = svc.sealed or {"config": svc.config, "mounted": svc.mounted}
+        reasons += config_diff(
+            old.get("config", {}),
+            svc.config,
+            secrets,
+            sealed=sealed["config"],
+            inspected=current.inspected,
+            seal=_sealer() if svc.sealed else None,
+        )
+        reasons += mounted_diff(old.get("mounted", {}), sealed["mounted"])
         if not reasons:
             reasons.append("configuration hash changed (written by another validator version)")
     image_id = observed.image_ids.get(svc.image)

@@ -26,3 +26,28 @@ def check(ctx: LintContext) -> Iterator[Finding]:
             )
         if not config.keys:
             yield ctx.warning(("config_keys", name, "keys"), "no keys to check")
+        yield from _outside(ctx, name, config.path)
+
+
+def _outside(ctx: LintContext, name: str, spelled: str) -> Iterator[Finding]:
+    """A path that leaves the project is a finding, never opened: lint runs on any branch, so a spec
+    must not make it read (or report lines of) files elsewhere. ``host:/path`` says it on purpose."""
+    import os
+    from pathlib import Path
+
+    from validator.spec.confine import ConfinementError, host_path, inside
+
+    host = host_path(spelled)
+    if host is not None:
+        if not Path(host).is_absolute():
+            yield ctx.error(("config_keys", name, "path"), f"a host path must be absolute: host:{host}")
+        return
+    path = ctx.base_dir / Path(spelled).expanduser()
+    try:
+        inside(path, ctx.base_dir)
+    except ConfinementError:
+        yield ctx.error(
+            ("config_keys", name, "path"),
+            f"{spelled} lies outside the project folder (the first spec file's): lint does not read it; "
+            f"write host:{os.path.abspath(path)} to check a file of this machine",
+        )

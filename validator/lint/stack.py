@@ -38,12 +38,15 @@ def default_scala(spark: tuple[int, int]) -> str:
 def config_file_lines(ctx: LintContext, name: str) -> Iterator[tuple[int, str]]:
     """Lines of a ``config_keys`` entry's file that are not comments, if it exists (lint reads local
     files, never Docker)."""
-    path = ctx.base_dir / ctx.spec.config_keys[name].path
+    from validator.spec.confine import ConfinementError, host_path, read_bytes
+
+    spelled = ctx.spec.config_keys[name].path
+    if host_path(spelled) is not None:
+        return  # a host file: check reads it, lint never does
     try:
-        if not path.is_file() or path.stat().st_size >= 1024 * 1024:
-            return
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        # confined to the project and bounded: lint runs as a pre-commit hook on any branch
+        text = read_bytes(ctx.base_dir / spelled, ctx.base_dir, 1024 * 1024).decode("utf-8", errors="replace")
+    except (OSError, ConfinementError):
         return
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.lstrip().startswith(("#", ";", "!", "//")):

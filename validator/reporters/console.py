@@ -21,7 +21,17 @@ def render(run: RunResult, ctx: ReportContext) -> str:
     from rich.text import Text
 
     buffer = io.StringIO()
-    console = Console(file=buffer, width=140, force_terminal=ctx.color, no_color=not ctx.color, highlight=False)
+    # results carry text from probes, logs and tests: never read as rich markup or emoji codes
+    # ('[/x]' would crash the run, '[link=...]' would render), every cell is a plain Text
+    console = Console(
+        file=buffer,
+        width=140,
+        force_terminal=ctx.color,
+        no_color=not ctx.color,
+        highlight=False,
+        markup=False,
+        emoji=False,
+    )
     verdict = "PASSED" if run.ok else "FAILED"
     console.print(
         Text.assemble(
@@ -44,11 +54,11 @@ def render(run: RunResult, ctx: ReportContext) -> str:
         for result in sorted(shown, key=lambda r: (_ORDER[r.verdict], r.kind, r.name)):
             table.add_row(
                 Text(result.verdict.upper(), style=_STYLE[result.verdict]),
-                result.kind,
-                result.name,
-                result.expected,
-                result.actual,
-                _short(result),
+                Text(result.kind),
+                Text(result.name),
+                Text(result.expected),
+                Text(result.actual),
+                Text(_short(result)),
             )
         console.print(table)
     criteria = run.by_kind("criterion")
@@ -59,7 +69,10 @@ def render(run: RunResult, ctx: ReportContext) -> str:
         for result in criteria:
             measured = result.actual + (f" — {result.message}" if result.message else "")
             table.add_row(
-                Text(result.verdict.upper(), style=_STYLE[result.verdict]), result.name, result.expected, measured
+                Text(result.verdict.upper(), style=_STYLE[result.verdict]),
+                Text(result.name),
+                Text(result.expected),
+                Text(measured),
             )
         console.print(table)
     services = run.by_kind("service")
@@ -71,7 +84,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             m = result.metrics
             name = result.name
             table.add_row(
-                name,
+                Text(name),
                 Text(result.actual or result.verdict, style=_STYLE[result.verdict]),
                 _secs(m.get(f"service.{name}.startup")),
                 _secs(m.get(f"service.{name}.healthy")),
@@ -89,7 +102,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             ("xfail", "expected failures"),
         )
     )
-    console.print(f"{len(run.results)} results: {tally}")
+    console.print(Text(f"{len(run.results)} results: {tally}"))
     return buffer.getvalue()
 
 

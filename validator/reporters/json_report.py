@@ -38,7 +38,57 @@ def build(run: RunResult) -> JsonReport:
 def render(run: RunResult, ctx: ReportContext) -> str:
     from dataclasses import asdict
 
-    return json.dumps(asdict(build(run)), indent=2, sort_keys=True, default=str) + "\n"
+    data = asdict(build(finite(run)))
+    return json.dumps(_nulls(data), indent=2, sort_keys=True, default=str, allow_nan=False) + "\n"
+
+
+def finite(run: RunResult) -> RunResult:
+    """``run`` without NaN or infinite numbers, which JSON cannot hold: a metric that is not a number
+    is dropped (so a criterion reading it is an error, never a pass), a duration becomes 0, and the
+    run gains an error result naming them (a green verdict must not rest on a value that is no number)."""
+    import dataclasses
+    import math
+
+    from validator.core.result import Result
+
+    bad: list[str] = []
+
+    def clean(metrics: dict[str, float], where: str) -> dict[str, float]:
+        kept = {k: v for k, v in metrics.items() if math.isfinite(v)}
+        bad.extend(f"{where}{k}" for k in metrics if k not in kept)
+        return kept
+
+    results = []
+    for result in run.results:
+        metrics = clean(result.metrics, "")
+        duration = result.duration if math.isfinite(result.duration) else 0.0
+        if duration != result.duration:
+            bad.append(f"duration of {result.kind} {result.name}")
+        if metrics != result.metrics or duration != result.duration:
+            result = dataclasses.replace(result, metrics=metrics, duration=duration)
+        results.append(result)
+    metrics = clean(run.metrics, "")
+    if not bad:
+        return run
+    names = ", ".join(sorted(set(bad))[:10])
+    results.append(Result("report", "values are numbers", "error", "finite numbers", "NaN or infinite", names))
+    return dataclasses.replace(run, results=results, metrics=metrics)
+
+
+def _nulls(node: Any) -> Any:
+    """Any other NaN or infinity (a timeline instant) as null; a lone surrogate (undecodable output a
+    test printed) as U+FFFD, since strict JSON parsers reject it."""
+    import math
+
+    if isinstance(node, float) and not math.isfinite(node):
+        return None
+    if isinstance(node, str):
+        return node.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(node, dict):
+        return {k: _nulls(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_nulls(v) for v in node]
+    return node
 
 
 def schema() -> dict[str, Any]:

@@ -3,6 +3,7 @@ systems show them natively."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
@@ -11,6 +12,7 @@ from validator.core.run import RunResult, TestCase
 from validator.reporters.registry import ReportContext
 
 DEFAULT_PATH: str | None = "reports/junit.xml"
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 _KIND = {
@@ -97,4 +99,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
                 elif test.outcome in ("skipped", "xfailed"):
                     ET.SubElement(case, "skipped", message=test.message[:500])
     ET.indent(root)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    text = ET.tostring(root, encoding="unicode")
+    # ElementTree escapes &, < and quotes but passes characters XML 1.0 forbids (control characters
+    # a test printed, lone surrogates): every consumer rejects such a file, so they become U+FFFD
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + _NOT_XML.sub("\ufffd", text) + "\n"

@@ -3,6 +3,8 @@ test group, service timings, and what did not pass. Also the GitHub step summary
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime
 
 from validator.core.run import RunResult
@@ -13,8 +15,15 @@ DEFAULT_PATH: str | None = "reports/RESULTS.md"
 _ICON = {"pass": "✅ pass", "fail": "❌ fail", "error": "⛔ error", "skip": "⏭ skip", "xfail": "☑️ expected failure"}
 
 
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")  # inside a cell: no block syntax can start, only inline
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", "<br>")
+    """Text as inert table-cell content: HTML escaped (GitHub renders raw HTML in RESULTS.md and in
+    the step summary), Markdown punctuation backslash-escaped (no links, code spans or emphasis),
+    line breaks as <br>."""
+    escaped = html.escape(text, quote=False)
+    return _MARKDOWN.sub(r"\\\1", escaped).replace("\r", "").replace("\n", "<br>")
 
 
 def render(run: RunResult, ctx: ReportContext) -> str:
@@ -38,7 +47,10 @@ def render(run: RunResult, ctx: ReportContext) -> str:
         for r in criteria:
             cid, _, title = r.name.partition(": ")
             measured = r.actual + (f" ({r.message})" if r.message else "")
-            lines.append(f"| {cid} | {_cell(title)} | `{_cell(r.expected)}` | {_cell(measured)} | {_ICON[r.verdict]} |")
+            lines.append(
+                f"| {_cell(cid)} | {_cell(title)} | <code>{_cell(r.expected)}</code> | {_cell(measured)} "
+                f"| {_ICON[r.verdict]} |"
+            )
         lines.append("")
     suites = [r for r in run.by_kind("suite")]
     if suites:
@@ -52,7 +64,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             prefix = f"suite.{r.name}." if "/" not in r.name else f"group.{r.name.split('/', 1)[1]}."
             m = {k[len(prefix) :]: v for k, v in r.metrics.items() if k.startswith(prefix)}
             lines.append(
-                f"| {r.name} | {m.get('total', 0):.0f} | {m.get('passed', 0):.0f} | {m.get('failed', 0):.0f} | "
+                f"| {_cell(r.name)} | {m.get('total', 0):.0f} | {m.get('passed', 0):.0f} | {m.get('failed', 0):.0f} | "
                 f"{m.get('skipped', 0):.0f} | {m.get('errors', 0):.0f} | {m.get('duration', 0):.1f}s | "
                 f"{_ICON[r.verdict]} |"
             )
@@ -70,7 +82,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             startup, healthy = m.get(f"service.{n}.startup"), m.get(f"service.{n}.healthy")
             memory = m.get(f"service.{n}.memory_limit")
             lines.append(
-                f"| {n} | {_cell(r.actual or r.verdict)} | {'-' if startup is None else f'{startup:.2f}s'} | "
+                f"| {_cell(n)} | {_cell(r.actual or r.verdict)} | {'-' if startup is None else f'{startup:.2f}s'} | "
                 f"{'-' if healthy is None else f'{healthy:.2f}s'} | {m.get(f'service.{n}.restarts', 0):.0f} | "
                 f"{'-' if memory is None else format_size(memory)} |"
             )
@@ -86,7 +98,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
     for kind in kinds:
         group = [r for r in checks if r.kind == kind]
         lines.append(
-            f"| {kind} | "
+            f"| {_cell(kind)} | "
             + " | ".join(str(sum(r.verdict == v for r in group)) for v in ("pass", "fail", "error", "skip", "xfail"))
             + " |"
         )
@@ -101,7 +113,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
         ]
         for r in problems:
             lines.append(
-                f"| {_ICON[r.verdict]} | {r.kind} | {_cell(r.name)} | {_cell(r.expected)} | {_cell(r.actual)} | "
+                f"| {_ICON[r.verdict]} | {_cell(r.kind)} | {_cell(r.name)} | {_cell(r.expected)} | {_cell(r.actual)} | "
                 f"{_cell(r.message[:300])} |"
             )
         lines.append("")

@@ -11,8 +11,23 @@ from validator.reporters.registry import ReportContext
 DEFAULT_PATH: str | None = "reports/metrics.prom"
 
 
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
 def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """A label value: the three escapes OpenMetrics knows, and no other control character (a line
+    separator would split the sample for line-based readers)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return _CONTROL.sub("\ufffd", escaped)
+
+
+def _number(value: float) -> str:
+    """OpenMetrics spells the non-finite values NaN, +Inf and -Inf (Python's 'nan' is not valid)."""
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "+Inf" if value > 0 else "-Inf"
+    return f"{value:g}"
 
 
 def _name(text: str) -> str:
@@ -34,7 +49,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             continue
         unit = units.get(run.dimensions.get(metric, ""), "")
         name = f"validator_{_name(family)}_{_name(field)}" + (f"_{unit}" if unit and not field.endswith(unit) else "")
-        families.setdefault(name, []).append(f"{name}{labels} {value:g}")
+        families.setdefault(name, []).append(f"{name}{labels} {_number(value)}")
     lines: list[str] = []
     for name, samples in families.items():
         lines.append(f"# TYPE {name} gauge")

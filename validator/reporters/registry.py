@@ -61,12 +61,15 @@ def write_reports(
 ) -> list[tuple[str, str]]:
     """Render each wanted report; return (format, where) for each. Raises OSError for a path that
     cannot be written (the caller turns it into a result)."""
+    from validator import redact
     from validator.fileio import atomic_write_text
 
     written = []
     for name, path in wanted:
         module = reporter(name)
-        text = module.render(run, ctx)
+        # the last gate before a report leaves: masked (whatever a reporter put together), and
+        # encodable (a lone surrogate from a test's output would fail the write half way)
+        text = redact.text(module.render(run, ctx)).encode("utf-8", "replace").decode("utf-8")
         target = path or module.DEFAULT_PATH
         if target is None or target == "-":
             sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -12,6 +12,9 @@ import re
 from collections.abc import Mapping
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# ${A:-${B:-...}} recurses once per level: a bound well under Python's recursion limit, far above
+# any default a person writes (Compose has none and dies on a few thousand levels)
+MAX_NESTING = 32
 
 
 class InterpolationError(ValueError):
@@ -20,10 +23,12 @@ class InterpolationError(ValueError):
         self.offset = offset
 
 
-def interpolate(text: str, env: Mapping[str, str], used: set[str] | None = None) -> str:
+def interpolate(text: str, env: Mapping[str, str], used: set[str] | None = None, _depth: int = 0) -> str:
     """Return ``text`` with every variable replaced; names read are added to ``used``."""
     if "$" not in text:
         return text
+    if _depth > MAX_NESTING:
+        raise InterpolationError(f"interpolation nested deeper than {MAX_NESTING} levels", 0)
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -40,7 +45,7 @@ def interpolate(text: str, env: Mapping[str, str], used: set[str] | None = None)
             end = _closing_brace(text, i + 2)
             if end < 0:
                 raise InterpolationError(f"invalid interpolation: unterminated '${{' in {text!r}", i)
-            out.append(_expand(text[i + 2 : end], env, used, i))
+            out.append(_expand(text[i + 2 : end], env, used, i, _depth))
             i = end + 1
         else:
             match = _NAME.match(text, i + 1)
@@ -75,7 +80,7 @@ def _lookup(name: str, env: Mapping[str, str], used: set[str] | None, offset: in
     return env[name]
 
 
-def _expand(body: str, env: Mapping[str, str], used: set[str] | None, offset: int) -> str:
+def _expand(body: str, env: Mapping[str, str], used: set[str] | None, offset: int, depth: int = 0) -> str:
     match = _NAME.match(body)
     if not match:
         raise InterpolationError(f"invalid interpolation: bad variable name in '${{{body}}}'", offset)
@@ -91,9 +96,9 @@ def _expand(body: str, env: Mapping[str, str], used: set[str] | None, offset: in
             empty_counts = op.startswith(":")
             present = value is not None and (value != "" or not empty_counts)
             if op.endswith("-"):
-                return value if present and value is not None else interpolate(arg, env, used)
+                return value if present and value is not None else interpolate(arg, env, used, depth + 1)
             if op.endswith("+"):
-                return interpolate(arg, env, used) if present else ""
+                return interpolate(arg, env, used, depth + 1) if present else ""
             if not present or value is None:
                 raise InterpolationError(f"variable ${{{name}}}: {arg or 'required but not set'}", offset)
             return value

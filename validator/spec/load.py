@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from validator.errors import SpecError
-from validator.redact import is_secret_name
 from validator.spec.loader import Document, load_file, read_environment
 from validator.spec.location import Finding
 from validator.spec.model import Spec
@@ -32,51 +31,10 @@ class LoadedSpec:
     environment: dict[str, str] = field(default_factory=dict, repr=False)
 
     def secrets(self) -> set[str]:
-        """Values never to print: interpolated into environments, or held by keys named like secrets."""
-        found: set[str] = set()
-        for path, value in self.doc.interpolated.items():
-            if value and ("environment" in path or _secret_name(path)):
-                found.add(value)
-        _secret_values(self.doc.data, (), found)
-        marked = set(self.spec.settings.secrets)
-        found.update(value for name, value in self.environment.items() if name in marked)
-        _marked_values(self.doc.data, marked, found)
-        return {s for s in found if len(s) >= 4}
+        """Values never to print (``validator.spec.secrets`` says where they come from)."""
+        from validator.spec.secrets import collect
 
-
-def _secret_name(path: tuple[object, ...]) -> bool:
-    return bool(path) and is_secret_name(path[-1])
-
-
-def _secret_values(node: object, path: tuple[object, ...], found: set[str]) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            _secret_values(value, (*path, key), found)
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            if isinstance(value, str) and "=" in value and path and path[-1] == "environment":
-                name, _, secret = value.partition("=")
-                if _secret_name((name,)):
-                    found.add(secret)
-            else:
-                _secret_values(value, (*path, index), found)
-    elif isinstance(node, str | int) and not isinstance(node, bool) and _secret_name(path):
-        found.add(str(node))
-
-
-def _marked_values(node: object, names: set[str], found: set[str]) -> None:
-    if not names:
-        return
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in names and isinstance(value, str | int) and not isinstance(value, bool):
-                found.add(str(value))
-            _marked_values(value, names, found)
-    elif isinstance(node, list):
-        for item in node:
-            if isinstance(item, str) and "=" in item and item.partition("=")[0] in names:
-                found.add(item.partition("=")[2])
-            _marked_values(item, names, found)
+        return collect(self.doc.data, self.doc.interpolated, self.environment, self.base_dir)
 
 
 def resolve_files(files: list[str] | None) -> list[str]:
@@ -84,7 +42,10 @@ def resolve_files(files: list[str] | None) -> list[str]:
 
 
 def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document, dict[str, str]]:
+    from validator.redact import register
+    from validator.spec.bound import bound
     from validator.spec.merge import merge_documents
+    from validator.spec.secrets import collect
 
     docs: list[Document] = []
     findings: list[Finding] = []
@@ -95,17 +56,22 @@ def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document
         except SpecError as exc:
             findings.extend(exc.findings)
     if findings:
-        raise SpecError(findings)
-    return merge_documents(docs), env
+        raise SpecError(bound(findings))
+    merged = merge_documents(docs)
+    # registered before validation: a finding about a secret's field must not print the secret
+    register(collect(merged.data, merged.interpolated, env, Path(files[0]).parent.resolve()))
+    return merged, env
 
 
 def lint_files(files: list[str], environ: Mapping[str, str] | None = None) -> list[Finding]:
     """Every finding (errors and warnings) for the merged files, sorted by place."""
+    from validator.spec.bound import bound
+
     try:
         loaded = _validate(files, environ)
     except SpecError as exc:
-        return sorted(exc.findings, key=lambda f: f.sort_key())
-    return sorted(loaded.warnings, key=lambda f: f.sort_key())
+        return bound(sorted(exc.findings, key=lambda f: f.sort_key()))
+    return bound(sorted(loaded.warnings, key=lambda f: f.sort_key()))
 
 
 def load_spec(files: list[str] | None = None, environ: Mapping[str, str] | None = None) -> LoadedSpec:
@@ -116,17 +82,18 @@ def load_spec(files: list[str] | None = None, environ: Mapping[str, str] | None 
 def _validate(files: list[str], environ: Mapping[str, str] | None) -> LoadedSpec:
     from validator.lint.context import LintContext
     from validator.lint.registry import run_rules
+    from validator.spec.bound import bound
     from validator.spec.validate import validate_document
 
     doc, env = _read(files, environ)
     base_dir = Path(files[0]).parent.resolve()
     spec, findings = validate_document(doc)
     if spec is None:
-        raise SpecError(sorted(findings + _rules_on_rest(doc, findings, base_dir), key=lambda f: f.sort_key()))
+        raise SpecError(bound(sorted(findings + _rules_on_rest(doc, findings, base_dir), key=lambda f: f.sort_key())))
     found = run_rules(LintContext(spec, doc, base_dir))
     errors = [f for f in found if f.severity == "error"]
     if errors:
-        raise SpecError(sorted(found, key=lambda f: f.sort_key()))
+        raise SpecError(bound(sorted(found, key=lambda f: f.sort_key())))
     digest = hashlib.sha256()
     for name in files:
         digest.update(Path(name).read_bytes() if os.path.isfile(name) else b"")

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from validator.errors import SpecError
+from validator.redact import register
 from validator.spec.interpolate import InterpolationError, interpolate
 from validator.spec.location import Finding, Location, Path
 
@@ -84,13 +85,24 @@ class Document:
 
 
 def read_environment(spec_dir: FsPath, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Variables for interpolation: a ``.env`` beside the spec, overridden by the process environment."""
+    """Variables for interpolation: a ``.env`` beside the spec, overridden by the process environment.
+
+    The ``.env`` is read confined to the spec's folder (a symlink out of it is refused, not followed)
+    and bounded; a bad byte or a refusal is a located error, exit 2."""
     env: dict[str, str] = {}
     dotenv = spec_dir / ".env"
-    if dotenv.is_file():
-        from validator.formats import read_env_file
+    if os.path.lexists(dotenv):
+        from validator.formats import parse_env
+        from validator.spec.confine import ConfinementError, read_text
 
-        env.update({k: v for k, v in read_env_file(dotenv).items() if v is not None})
+        try:
+            env.update({k: v for k, v in parse_env(read_text(dotenv, spec_dir, MAX_BYTES)).items() if v is not None})
+        except ConfinementError as exc:
+            raise _fail(str(dotenv), exc.reason, exc.line or 1, exc.col or 1) from None
+        except FileNotFoundError:
+            pass  # a dangling symlink: as if there were no .env
+        except OSError as exc:
+            raise _fail(str(dotenv), f"cannot be read: {exc.strerror or exc}") from None
     env.update(os.environ if environ is None else environ)
     return env
 
@@ -112,21 +124,25 @@ def _fail(name: str, message: str, line: int = 1, col: int = 1) -> SpecError:
 
 
 def _read_text(path: FsPath, name: str) -> str:
+    from validator.spec.confine import ConfinementError, read_regular
+
     try:
-        if path.is_dir():
-            raise _fail(name, "is a directory, not a spec file")
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise _fail(
-                name, f"file is too large ({size / 1048576:.1f} MiB; a spec may be at most {MAX_BYTES // 1048576} MiB)"
-            )
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_BYTES, shown=FsPath(name))
     except FileNotFoundError:
         raise SpecError([Finding(None, (), "no such file", "error", "load", name)]) from None
     except PermissionError:
         raise SpecError([Finding(None, (), "permission denied", "error", "load", name)]) from None
-    except IsADirectoryError:
-        raise _fail(name, "is a directory, not a spec file") from None
+    except ConfinementError as exc:
+        if "directory" in exc.reason:
+            raise _fail(name, "is a directory, not a spec file") from None
+        if "too large" in exc.reason:
+            size = path.stat().st_size
+            raise _fail(
+                name, f"file is too large ({size / 1048576:.1f} MiB; a spec may be at most {MAX_BYTES // 1048576} MiB)"
+            ) from None
+        raise _fail(name, "is not a regular file (a FIFO, socket or device): not read") from None
+    except OSError as exc:
+        raise _fail(name, f"cannot be read: {exc.strerror or exc}") from None
     if b"\x00" in raw[:8192]:
         return _raise_binary(raw, name)
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -343,6 +359,9 @@ class _Builder:
                 self.error(Location(self.name, loc.line, col), path, str(exc))
             if used:
                 self.interpolated[path] = value
+                # every value a variable brought in is a possible secret: registered now, before any
+                # message about the field it landed in (``mem_limit: ${TOKEN}``) can print it
+                register(self.env[n] for n in used if n in self.env)
         self.count(1, loc)
         if event.anchor:
             self.anchors[event.anchor] = (value, 1)

@@ -34,10 +34,11 @@ def observed_as_applied(
             name=svc.container,
             service=name,
             config_hash=svc.config_hash,
-            config=json.loads(json.dumps({"config": svc.config, "mounted": svc.mounted})),
+            config=json.loads(json.dumps(svc.sealed or {"config": svc.config, "mounted": svc.mounted})),
             image_id=image_id,
             state=state,
             health="healthy" if svc.healthcheck else None,
+            inspected={key: svc.config.get(key) for key in ("environment", "command", "entrypoint")},
         )
         for name, svc in desired.services.items()
     }

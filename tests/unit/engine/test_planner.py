@@ -72,7 +72,7 @@ def test_no_change_means_no_action(folder):
     [
         ({"environment": {"MODE": "two", "DB_PASSWORD": "s3cret-value"}}, "environment: MODE one -> two"),
         ({"command": ["httpd", "-v"]}, "command: [httpd, -f] -> [httpd, -v]"),
-        ({"ports": ["127.0.0.1:9090:80"]}, "ports: +127.0.0.1:9090:80/tcp, -127.0.0.1:8080:80/tcp"),
+        ({"ports": ["127.0.0.1:9090:80"]}, "ports: +127.0.0.1:9090:80/tcp, -1 earlier item"),
         ({"mem_limit": "512m"}, "mem_limit: 256 MiB -> 512 MiB"),
         ({"cpus": 1}, "cpus: 0.5 -> 1.0"),
         (
@@ -92,6 +92,15 @@ def test_each_drift_recreates_exactly_that_service(folder, change, reason):
     assert [(a.kind, a.service) for a in result.actions] == [("recreate", "web")]
     assert result.actions[0].reasons == (reason,)
     assert "s3cret" not in str(result) and "other-secret" not in str(result)
+
+
+def test_without_what_docker_reports_the_old_value_is_never_guessed(folder):
+    before = desired_for(folder, web=WEB, db=DB)
+    after = desired_for(folder, web={**WEB, "environment": {"MODE": "two", "DB_PASSWORD": "s3cret-value"}}, db=DB)
+    observed = observed_as_applied(before)
+    blind = {n: dataclasses.replace(c, inspected=None) for n, c in observed.containers.items()}
+    result = plan(after, dataclasses.replace(observed, containers=blind))
+    assert result.actions[0].reasons == ("environment: MODE changed -> two",)
 
 
 def test_mounted_config_content_is_drift_but_data_is_not(folder):

@@ -1,0 +1,111 @@
+"""lint never leaves the project: paths outside are findings and are not opened (their content never
+shows), FIFOs and devices are never opened, nothing is run; ``check`` reads a ``host:`` path."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+
+import pytest
+import yaml
+
+
+@pytest.fixture
+def layout(tmp_path):
+    """A project folder and, beside it, an outside folder holding a file with unique content and a FIFO."""
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    project.mkdir()
+    outside.mkdir()
+    marker = f"outside-content-{uuid.uuid4().hex}"
+    (outside / "app.properties").write_text(f"key = {marker}\n{marker} = 1\n")
+    os.mkfifo(outside / "pipe.properties")
+    return project, outside, marker
+
+
+def write(project, config_path: str, **extra):
+    spec = {
+        "version": 1,
+        "project": "confined",
+        "config_keys": {"app": {"path": config_path, "format": "properties", "keys": {"key": {"exists": True}}}},
+        **extra,
+    }
+    (project / "infra.yaml").write_text(yaml.safe_dump(spec))
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "symlink", "fifo-outside", "fifo-inside"])
+def test_lint_reports_a_path_outside_and_never_opens_it(layout, run_cli, how):
+    project, outside, marker = layout
+    if how == "absolute":
+        spelled = str(outside / "app.properties")
+    elif how == "dotdot":
+        spelled = "../outside/app.properties"
+    elif how == "symlink":
+        (project / "link.properties").symlink_to(outside / "app.properties")
+        spelled = "link.properties"
+    elif how == "fifo-outside":
+        spelled = str(outside / "pipe.properties")
+    else:
+        os.mkfifo(project / "pipe.properties")
+        spelled = "pipe.properties"
+    write(project, spelled)
+    done = run_cli("lint", "infra.yaml", "--format", "json", cwd=project, timeout=30)  # a FIFO opened would hang
+    assert marker not in done.stdout + done.stderr and "Traceback" not in done.stderr
+    if how == "fifo-inside":
+        assert done.returncode == 0, done.stdout  # inside the project: allowed, and still not opened
+    else:
+        assert done.returncode == 1
+        (finding,) = json.loads(done.stdout)
+        assert (
+            finding["path"] == "config_keys.app.path"
+            and finding["line"]
+            and "outside the project" in finding["message"]
+        )
+
+
+def test_check_still_reads_a_host_file_named_as_one(layout, run_cli):
+    project, outside, _ = layout
+    write(project, f"host:{outside / 'app.properties'}")
+    assert run_cli("lint", "infra.yaml", cwd=project).returncode == 0
+    done = run_cli("check", "--no-progress", "--no-history", "--report", "json=r.json", cwd=project, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((project / "r.json").read_text())
+    assert {r["verdict"] for r in report["run"]["results"] if r["kind"] == "config"} == {"pass"}
+
+
+@pytest.mark.parametrize("target", ["outside-file", "fifo", "device"])
+def test_a_dotenv_leading_out_is_a_located_error_and_not_read(layout, run_cli, target):
+    project, outside, marker = layout
+    (project / ".env").symlink_to(
+        {"outside-file": outside / "app.properties", "fifo": outside / "pipe.properties", "device": "/dev/zero"}[target]
+    )
+    write(project, "app.properties")
+    (project / "app.properties").write_text("key = 1\n")
+    for command in (["lint", "infra.yaml"], ["plan"]):
+        done = run_cli(*command, cwd=project, timeout=30)
+        assert done.returncode in (1, 2) and marker not in done.stdout + done.stderr
+        assert ".env:1:1: " in done.stdout + done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_spec_that_is_a_device_or_a_non_utf8_dotenv(tmp_path, run_cli):
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    done = run_cli("lint", "zero.yaml", cwd=tmp_path, timeout=30)
+    assert done.returncode == 1 and "not a regular file" in done.stdout and "MemoryError" not in done.stderr
+    write(tmp_path, "app.properties")
+    (tmp_path / "app.properties").write_text("key = 1\n")
+    (tmp_path / ".env").write_bytes(b"A=1\nB=caf\xe9\n")
+    done = run_cli("plan", cwd=tmp_path, timeout=30)
+    assert done.returncode == 2 and ".env:2:6: not UTF-8: byte 0xe9" in done.stderr, done.stderr
+
+
+def test_lint_never_runs_anything(tmp_path, run_cli):
+    marker = tmp_path / "ran"
+    write(
+        tmp_path,
+        "app.properties",
+        host={"tools": {"evil": {"command": f"touch {marker}", "version": ">=0"}}},
+        suites={"main": {"command": f"touch {marker}"}},
+    )
+    (tmp_path / "app.properties").write_text("key = 1\n")
+    done = run_cli("lint", "infra.yaml", cwd=tmp_path, timeout=30)
+    assert "Traceback" not in done.stderr and not marker.exists()

@@ -1,0 +1,116 @@
+"""The redactor and the secret registry: every source registers, every encoding and cut is masked."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import sys
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import pytest
+import yaml
+
+from validator import redact
+from validator.redact import MASK, RedactingStream, Redactor
+
+SECRET = "pl4nted/s3cret token+4711"
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        SECRET,
+        repr(SECRET)[1:-1],
+        json.dumps(SECRET)[1:-1],
+        quote(SECRET),
+        quote(SECRET, safe=""),
+        quote_plus(SECRET),
+        base64.b64encode(SECRET.encode()).decode(),
+        "pl4nted/s3cret tok",  # cut at the end of the text
+        "s3cret token+4711",  # cut at the start (a tail)
+    ],
+)
+def test_every_encoding_and_every_cut_is_masked(form):
+    masked = Redactor([SECRET]).text(form)
+    assert "s3cret" not in masked and MASK in masked
+
+
+def test_a_cut_before_an_ellipsis_or_a_line_end_is_masked():
+    r = Redactor([SECRET])
+    assert "s3cret" not in r.text("value pl4nted/s3cret... (12 more)")
+    assert "s3cret" not in r.text("first pl4nted/s3cret\nsecond")
+
+
+def test_clip_masks_before_it_cuts():
+    clipped = Redactor([SECRET]).clip("x" * 10 + SECRET + "y" * 100, 40)
+    assert "pl4n" not in clipped and len(clipped) <= 40 + 24
+
+
+def test_short_values_and_plain_text_are_left_alone():
+    r = Redactor(["abc", SECRET])
+    assert r.text("abc and nothing else") == "abc and nothing else"
+
+
+def test_the_stream_masks_a_secret_written_in_pieces():
+    out = io.StringIO()
+    stream = RedactingStream(out, Redactor([SECRET]))
+    stream.write("token: pl4nted/s3")
+    stream.write("cret token+4711 end\n")
+    stream.write("tail " + SECRET)
+    stream.flush()
+    assert "s3cret" not in out.getvalue() and out.getvalue().count(MASK) == 2
+
+
+def _spec(tmp_path: Path, spec: dict, env_file: str | None = None) -> Path:
+    path = tmp_path / "infra.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    if env_file is not None:
+        (tmp_path / "app.env").write_text(env_file)
+    return path
+
+
+def test_every_source_registers_its_secret(tmp_path, monkeypatch):
+    from validator.spec.load import load_spec
+
+    planted = {name: f"planted-{name.lower()}-9d1f2a" for name in ("INTERP", "LISTED", "PASS", "FILE", "MARKED")}
+    monkeypatch.setenv("INTERP_VAR", planted["INTERP"])
+    monkeypatch.setenv("PASS_TOKEN_NAME_FREE", planted["PASS"])
+    monkeypatch.setenv("MARKED_VAR", planted["MARKED"])
+    monkeypatch.setenv("LISTED_PW", planted["LISTED"])
+    spec = {
+        "version": 1,
+        "project": "p",
+        "services": {
+            "web": {
+                "image": "busybox",
+                "command": ["run", "--key=${INTERP_VAR}"],
+                "environment": ["DB_URL=postgres://u:${LISTED_PW}@h/x", "PASS_TOKEN_NAME_FREE"],
+                "env_file": "app.env",
+            }
+        },
+        "settings": {"secrets": ["MARKED_VAR", "SESSION"]},
+    }
+    path = _spec(tmp_path, spec, env_file=f"SESSION={planted['FILE']}\nPLAIN=visible-value\n")
+    loaded = load_spec([str(path)])
+    secrets = loaded.secrets()
+    for value in (planted["PASS"], planted["FILE"], planted["MARKED"]):
+        assert value in secrets
+    assert "visible-value" not in secrets
+    shown = redact.text(" ".join(planted.values()))
+    assert all(value not in shown for value in planted.values()), shown
+
+
+def test_lint_masks_an_interpolated_value_in_a_finding(tmp_path, monkeypatch, capsys):
+    from validator.main import main
+
+    token = "tok-4f8e1b27c9"
+    monkeypatch.setenv("TOKEN", token)
+    path = _spec(tmp_path, {"version": 1, "project": "p", "services": {"web": {"image": "b", "mem_limit": "${TOKEN}"}}})
+    for fmt in ("text", "json"):
+        code = main(["lint", "--format", fmt, str(path)])
+        out = capsys.readouterr()
+        assert code == 1 and MASK in out.out + out.err
+        assert token not in out.out + out.err
+    assert sys.stdout is not None and not isinstance(sys.stdout, RedactingStream)

@@ -1,0 +1,81 @@
+"""Reports and the history whatever the content and the state of the disk: a corrupt history is one
+line and an exit code (the reports are still written), report files honour the umask, and results
+with markup do not crash the console."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from tests.unit.test_history import make_run
+from validator import history
+from validator.testing.specs import write_spec
+
+
+@pytest.fixture
+def corrupt_db(tmp_path):
+    path = tmp_path / ".validator" / "history.db"
+    path.parent.mkdir()
+    path.write_bytes(b"this is not a database, it is " + os.urandom(4096))
+    return path
+
+
+def test_a_corrupt_history_is_one_error_naming_the_file_and_the_way_out(corrupt_db):
+    for call in (lambda: history.record(corrupt_db, make_run(1, 1.0)), lambda: history.last_runs(corrupt_db, "d", 2)):
+        with pytest.raises(history.HistoryError) as caught:
+            call()
+        message = str(caught.value)
+        assert str(corrupt_db) in message and f"mv {corrupt_db} {corrupt_db}.broken" in message
+        assert "\n" not in message and caught.value.exit_code == 3
+
+
+def _spec(folder):
+    (folder / "app.env").write_text("MODE=test\n")
+    write_spec(
+        folder,
+        {
+            "version": 1,
+            "project": "hist",
+            "config_keys": {
+                "env": {"path": "app.env", "keys": {"MODE": {"equals": "other", "message": "[/x] [link=https://x]y"}}}
+            },
+        },
+    )
+
+
+def test_check_and_report_with_a_corrupt_history(tmp_path, corrupt_db, run_cli):
+    _spec(tmp_path)
+    done = run_cli("check", "--no-progress", "--report", "json=r.json", "--report", "console", cwd=tmp_path)
+    assert done.returncode == 3, done.stderr
+    assert (tmp_path / "r.json").is_file()  # the reports are written all the same
+    assert "Traceback" not in done.stderr and f"mv {corrupt_db}" in done.stderr
+    assert "[/x] [link=https://x]y" in done.stdout  # markup in a result is shown as text, not obeyed
+    shown = run_cli("report", cwd=tmp_path)
+    assert shown.returncode == 3 and "Traceback" not in shown.stderr
+    assert len(shown.stderr.strip().splitlines()) == 1 and str(corrupt_db) in shown.stderr
+
+
+def test_report_files_honour_the_umask(tmp_path, run_cli):
+    _spec(tmp_path)
+    done = run_cli("check", "--no-progress", "--no-history", "--report", "json=r.json", cwd=tmp_path)
+    assert done.returncode in (0, 1), done.stderr
+    mode = stat.S_IMODE((tmp_path / "r.json").stat().st_mode)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert mode == 0o666 & ~mask
+
+
+def test_history_rows_are_masked(tmp_path):
+    from validator import redact
+
+    redact.register(["planted-history-secret"])
+    run = make_run(1, 1.0)
+    run.results[0] = run.results[0].__class__("probe", "echo", "fail", message="saw planted-history-secret")
+    db = tmp_path / "h.db"
+    history.record(db, run)
+    with sqlite3.connect(db) as conn:
+        dump = "\n".join(conn.iterdump())
+    assert "planted-history-secret" not in dump and redact.MASK in dump

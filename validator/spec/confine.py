@@ -1,0 +1,101 @@
+"""Confined, size-bounded reads of the files a spec names: the project folder is the fence.
+
+``lint`` runs as a pre-commit hook on any branch, so a spec must not make it read ``/etc/shadow``,
+follow a ``.env`` symlink out of the checkout, or block on a FIFO. Every read here:
+- resolves the path (symlinks included) and refuses it unless it lies inside the project root
+  (the folder of the first spec file);
+- stats before opening and opens only regular files, with ``O_NOFOLLOW | O_NONBLOCK`` (a FIFO or a
+  device is never opened, and a symlink swapped in after the check is not followed);
+- reads at most ``limit`` bytes and refuses a larger file rather than reading part of it.
+``check`` may still read a host file the spec names explicitly as one (``host:/etc/...``): that is
+``host_path``'s business, never lint's.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+HOST_PREFIX = "host:"
+DEFAULT_LIMIT = 8 * 1024 * 1024
+
+
+class ConfinementError(ValueError):
+    """The path is outside the project, not a regular file, too large or not UTF-8: it was not read
+    (or not decoded). ``reason`` is the message without the path; ``line``/``col`` locate a bad byte."""
+
+    def __init__(self, path: object, reason: str, line: int | None = None, col: int | None = None) -> None:
+        self.path, self.reason, self.line, self.col = str(path), reason, line, col
+        super().__init__(f"{path}:{line}:{col}: {reason}" if line else f"{path}: {reason}")
+
+
+def host_path(spelled: str) -> str | None:
+    """``host:/etc/app.conf`` -> ``/etc/app.conf`` (a host file ``check`` may read); else None."""
+    if spelled.startswith(HOST_PREFIX):
+        return spelled[len(HOST_PREFIX) :]
+    return None
+
+
+def inside(path: Path, root: Path) -> Path:
+    """The resolved ``path`` when it lies inside ``root`` (symlinks resolved); ConfinementError else."""
+    real_root = root.resolve()
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on older Pythons
+        raise ConfinementError(path, f"cannot be resolved: {exc}") from None
+    if real != real_root and real_root not in real.parents:
+        target = f" (a link to {real})" if real != path.absolute() else ""
+        raise ConfinementError(path, f"is outside the project folder {real_root}{target}: not read")
+    return real
+
+
+def read_bytes(path: Path, root: Path, limit: int = DEFAULT_LIMIT) -> bytes:
+    """The content of a regular file inside ``root``, at most ``limit`` bytes; ConfinementError or
+    OSError (missing, permission) otherwise."""
+    # the path is resolved: a symlink swapped in for its last part afterwards is not followed
+    return read_regular(inside(path, root), limit, shown=path, follow=False)
+
+
+def read_regular(path: Path, limit: int, shown: Path | None = None, follow: bool = True) -> bytes:
+    """The content of a regular file (wherever it is), at most ``limit`` bytes: a FIFO, a device or a
+    folder is refused without being opened (``/dev/zero`` has size 0 and never ends)."""
+    shown = shown or path
+    info = os.stat(path)  # stat first: a FIFO or a device must not even be opened
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfinementError(shown, "is a directory: not read")
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfinementError(shown, "is not a regular file (a FIFO, socket or device): not read")
+    if info.st_size > limit:
+        raise ConfinementError(shown, f"is too large ({info.st_size} bytes; at most {limit}): not read")
+    # O_NONBLOCK: a FIFO swapped in after the stat does not block the open; fstat then refuses it
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (0 if follow else os.O_NOFOLLOW)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfinementError(shown, "is not a regular file: not read")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise ConfinementError(shown, f"grew past {limit} bytes while read: not read")
+    return b"".join(chunks)
+
+
+def read_text(path: Path, root: Path, limit: int = DEFAULT_LIMIT) -> str:
+    """``read_bytes`` decoded as UTF-8; a bad byte is a ConfinementError naming its line and column."""
+    raw = read_bytes(path, root, limit)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        reason = f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded"
+        raise ConfinementError(path, reason, line, col) from None

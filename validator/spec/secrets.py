@@ -1,0 +1,112 @@
+"""Every value of a spec that is a secret, from every source a secret enters by.
+
+- every value a ``${VAR}`` brought in, anywhere (registered by the loader the moment it is read,
+  so even an error message about the field it landed in is masked), and the whole interpolated
+  text of an ``environment`` entry or a secret-named key;
+- ``environment`` in both forms (map, and ``- KEY=value`` whose *value part* is what is registered);
+- pass-through variables (``- TOKEN`` / ``TOKEN:`` with no value take the host's value: that value
+  came from outside the spec exactly as an interpolated one does, so it is always registered);
+- ``env_file`` contents: values of secret-named keys and of keys named in ``settings.secrets``
+  (read confined to the project and size-bounded; a file that cannot be read contributes nothing
+  here, lint and ``up`` report it);
+- keys whose name says password/secret/token/credential (``is_secret_name``), anywhere;
+- names in ``settings.secrets``: values of those variables (environment and ``.env``) and of keys
+  or ``KEY=value`` items of that name anywhere in the spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from validator.redact import MIN_LENGTH, is_secret_name
+
+MAX_ENV_FILE = 1024 * 1024
+
+
+def marked_names(data: Mapping[str, Any]) -> set[str]:
+    """The names listed in ``settings.secrets`` (read from plain data: the spec may not validate)."""
+    settings = data.get("settings")
+    names = settings.get("secrets") if isinstance(settings, dict) else None
+    return {str(n) for n in names if isinstance(n, str | int)} if isinstance(names, list) else set()
+
+
+def collect(
+    data: Mapping[str, Any],
+    interpolated: Mapping[tuple[Any, ...], str],
+    env: Mapping[str, str],
+    base_dir: Path | None = None,
+) -> set[str]:
+    """Every secret value of the spec ``data`` (see the module docstring for the sources)."""
+    marked = marked_names(data)
+    found: set[str] = set()
+    for path, value in interpolated.items():
+        if not value:
+            continue
+        if "environment" in path or _secret_path(path):
+            found.add(value)
+            if "=" in value and isinstance(path[-1], int):
+                found.add(value.partition("=")[2])
+    _walk(data, (), marked, found)
+    found.update(value for name, value in env.items() if name in marked)
+    services = data.get("services")
+    if isinstance(services, dict):
+        for service in services.values():
+            if isinstance(service, dict):
+                found.update(_pass_through(service.get("environment"), env))
+                if base_dir is not None:
+                    found.update(_env_file_values(service.get("env_file"), base_dir, marked))
+    return {s for s in found if len(s) >= MIN_LENGTH}
+
+
+def _secret_path(path: tuple[Any, ...]) -> bool:
+    return bool(path) and is_secret_name(path[-1])
+
+
+def _scalar(value: object) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _walk(node: object, path: tuple[Any, ...], marked: set[str], found: set[str]) -> None:
+    """Values of secret-named or marked keys, and of ``KEY=value`` items of such a key."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if _scalar(value) and (is_secret_name(key) or key in marked):
+                found.add(str(value))
+            _walk(value, (*path, key), marked, found)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            if isinstance(item, str) and "=" in item:
+                name, _, value = item.partition("=")
+                if is_secret_name(name) or name in marked:
+                    found.add(value)
+            _walk(item, (*path, index), marked, found)
+
+
+def _pass_through(environment: object, env: Mapping[str, str]) -> Iterable[str]:
+    if isinstance(environment, dict):
+        names = [str(k) for k, v in environment.items() if v is None]
+    elif isinstance(environment, list):
+        names = [item for item in environment if isinstance(item, str) and "=" not in item]
+    else:
+        return []
+    return [env[name] for name in names if name in env]
+
+
+def _env_file_values(spec: object, base_dir: Path, marked: set[str]) -> Iterable[str]:
+    from validator.formats import parse_env
+    from validator.spec.confine import ConfinementError, read_text
+
+    items = spec if isinstance(spec, list) else [spec]
+    out: list[str] = []
+    for item in items:
+        name = item.get("path") if isinstance(item, dict) else item
+        if not isinstance(name, str):
+            continue
+        try:
+            values = parse_env(read_text(base_dir / Path(name).expanduser(), base_dir, MAX_ENV_FILE))
+        except (OSError, ConfinementError, ValueError):
+            continue
+        out.extend(v for k, v in values.items() if v and (is_secret_name(k) or k in marked))
+    return out

@@ -86,8 +86,13 @@ def test_interpolation_with_location():
     doc = load("a: ${X:-d}\nb: '${Y}'\n", {"Y": "why"})
     assert doc.data == {"a": "d", "b": "why"}
     assert doc.interpolated == {("a",): "d", ("b",): "why"}
-    out = messages("a: 1\nb: x ${NOPE}\n")
-    assert out[0].startswith("t.yaml:2:6: b: variable ${NOPE} is not set")
+    doc = load("a: 1\nb: x ${NOPE}\nc: $NOPE\nd: ${BAD:?say why}\n", {})
+    assert doc.data == {"a": 1, "b": "x ", "c": "", "d": "${BAD:?say why}"}
+    assert [str(f) for f in doc.findings] == [
+        "t.yaml:2:4: b: warning: variable ${NOPE} is not set: it reads as an empty string",
+        "t.yaml:4:4: d: variable ${BAD}: say why",
+    ]
+    assert doc.unresolved() == [("d",)]
 
 
 def test_reset_and_override_tags():

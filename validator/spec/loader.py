@@ -4,6 +4,8 @@ Built from libyaml's event stream with an explicit stack (no recursion), so that
 is ours: file size, nesting depth, alias expansion, duplicate keys, tabs, non-UTF-8 bytes.
 Plain scalars follow YAML 1.2's core schema (``on``/``no`` stay strings, ``22:22`` is not a number).
 String values are interpolated (``${VAR}``) as Compose does; every finding is collected.
+Interpolation problems do not stop the load: they travel in ``Document.findings`` beside the data,
+so that lint still reports the schema and rule findings of the same file in the same pass.
 """
 
 from __future__ import annotations
@@ -56,6 +58,13 @@ class Document:
     positions: dict[Path, Location] = field(default_factory=dict)
     key_positions: dict[Path, Location] = field(default_factory=dict)
     interpolated: dict[Path, str] = field(default_factory=dict)
+    # Findings that did not stop the load (interpolation errors, unset-variable warnings); a value whose
+    # interpolation failed is kept as written, and findings at or under its path are not reported again.
+    findings: list[Finding] = field(default_factory=list)
+
+    def unresolved(self) -> list[Path]:
+        """Paths whose interpolation failed."""
+        return [f.path for f in self.findings if f.rule == "interpolation" and f.severity == "error"]
 
     def locate(self, path: Path, key: bool = False) -> Location | None:
         """The location of ``path`` (its key when ``key``), else of its nearest located ancestor."""
@@ -173,7 +182,7 @@ def load_text(text: str, name: str, env: Mapping[str, str]) -> Document:
         raise _fail(name, "empty spec: expected a mapping with at least 'version' and 'project'")
     if not isinstance(data, dict):
         raise _fail(name, f"the top level must be a mapping of sections, not a {_kind(data)}")
-    return Document(data, [name], builder.positions, builder.key_positions, builder.interpolated)
+    return Document(data, [name], builder.positions, builder.key_positions, builder.interpolated, builder.deferred)
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
@@ -220,6 +229,8 @@ class _Builder:
         self.positions: dict[Path, Location] = {}
         self.key_positions: dict[Path, Location] = {}
         self.interpolated: dict[Path, str] = {}
+        self.deferred: list[Finding] = []
+        self.warned: set[str] = set()
         self.anchors: dict[str, tuple[Any, int] | None] = {}
         self.stack: list[_Frame] = []
         self.nodes = 0
@@ -336,11 +347,27 @@ class _Builder:
         value = self.resolve(event, loc, path)
         if not is_key and isinstance(value, str) and "$" in value:
             used: set[str] = set()
+            unset: set[str] = set()
             try:
-                value = interpolate(value, self.env, used)
+                value = interpolate(value, self.env, used, unset)
             except InterpolationError as exc:
                 col = loc.col + exc.offset if "\n" not in event.value else loc.col
-                self.error(Location(self.name, loc.line, col), path, str(exc))
+                self.deferred.append(
+                    Finding(Location(self.name, loc.line, col), path, str(exc), "error", "interpolation", self.name)
+                )
+            for name in sorted(unset - self.warned):
+                # Once per variable and file, as Compose warns once: the first place shows where.
+                self.warned.add(name)
+                self.deferred.append(
+                    Finding(
+                        loc,
+                        path,
+                        f"variable ${{{name}}} is not set: it reads as an empty string",
+                        "warning",
+                        "interpolation",
+                        self.name,
+                    )
+                )
             if used:
                 self.interpolated[path] = value
         self.count(1, loc)

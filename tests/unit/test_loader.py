@@ -141,3 +141,21 @@ def test_bom_is_accepted(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_bytes(b"\xef\xbb\xbfa: 1\n")
     assert load_file(path, {}).data == {"a": 1}
+
+
+def test_dotenv_beside_the_spec_is_read_as_compose_reads_it(tmp_path):
+    from validator.spec.loader import load_file
+
+    (tmp_path / ".env").write_text('export IMAGE=busybox # the image\nTAG="1.36"\nREF="${IMAGE}:${TAG}"\n')
+    (tmp_path / "infra.yaml").write_text("a: ${REF}\nb: ${TAG}\n")
+    doc = load_file(tmp_path / "infra.yaml", None, "infra.yaml")
+    assert doc.data == {"a": "busybox:1.36", "b": "1.36"}
+
+
+def test_a_bad_dotenv_line_is_located(tmp_path):
+    from validator.spec.load import lint_files
+
+    (tmp_path / ".env").write_text("A=1\nB C=2\n")
+    (tmp_path / "infra.yaml").write_text("version: 1\nproject: p\n")
+    found = lint_files([str(tmp_path / "infra.yaml")], {})
+    assert [str(f) for f in found] == [f"{tmp_path / '.env'}:2:1: key 'B C' cannot contain a space"]

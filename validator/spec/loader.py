@@ -93,15 +93,21 @@ class Document:
 
 
 def read_environment(spec_dir: FsPath, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Variables for interpolation: a ``.env`` beside the spec, overridden by the process environment."""
-    env: dict[str, str] = {}
-    dotenv = spec_dir / ".env"
-    if dotenv.is_file():
-        from validator.formats import read_env_file
+    """Variables for interpolation: a ``.env`` beside the spec (read as Compose reads it), overridden
+    by the process environment; ``SpecError`` at the ``.env`` line Compose would refuse."""
+    from validator.spec.dotenv import DotenvError, parse_dotenv
 
-        env.update({k: v for k, v in read_env_file(dotenv).items() if v is not None})
-    env.update(os.environ if environ is None else environ)
-    return env
+    process = dict(os.environ if environ is None else environ)
+    dotenv = spec_dir / ".env"
+    if not dotenv.is_file():
+        return process
+    try:
+        values = parse_dotenv(dotenv.read_text(encoding="utf-8"), process)
+    except DotenvError as exc:
+        raise _fail(str(dotenv), str(exc), exc.line) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(str(dotenv), f"cannot read: {exc}") from None
+    return {**values, **process}
 
 
 def load_file(

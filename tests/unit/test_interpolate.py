@@ -23,6 +23,9 @@ ENV = {"A": "1", "EMPTY": "", "NAME": "spark"}
         ("$$A", "$A"),
         ("cost: 5$", "cost: 5$"),
         ("^a(b|$)", "^a(b|$)"),
+        ("${MISSING}", ""),
+        ("<$MISSING>", "<>"),
+        ("${MISSING:+alt}", ""),
     ],
 )
 def test_interpolation(text, out):
@@ -32,8 +35,6 @@ def test_interpolation(text, out):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("${MISSING}", "is not set and has no default"),
-        ("$MISSING", "is not set"),
         ("${MISSING:?give it}", "give it"),
         ("${EMPTY:?must not be empty}", "must not be empty"),
         ("${A", "unterminated"),
@@ -52,7 +53,19 @@ def test_used_variables_are_recorded():
     assert used == {"A", "MISSING"}
 
 
+def test_unset_variables_read_as_empty_and_are_reported():
+    unset: set[str] = set()
+    assert interpolate("a${NOPE}b$ALSO_NOT${A}${DEFAULTED:-d}${EMPTY}", ENV, None, unset) == "ab1d"
+    assert unset == {"NOPE", "ALSO_NOT"}
+
+
 def test_error_offset_points_at_the_dollar():
     with pytest.raises(InterpolationError) as info:
-        interpolate("abc ${NOPE}", ENV)
+        interpolate("abc ${NOPE:?needed}", ENV)
     assert info.value.offset == 4
+
+
+@pytest.mark.parametrize("text", ["${MISSING?}", "${MISSING:?}"])
+def test_required_forms_are_errors_even_without_message(text):
+    with pytest.raises(InterpolationError, match=r"\$\{MISSING\}"):
+        interpolate(text, ENV)

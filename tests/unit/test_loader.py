@@ -86,8 +86,13 @@ def test_interpolation_with_location():
     doc = load("a: ${X:-d}\nb: '${Y}'\n", {"Y": "why"})
     assert doc.data == {"a": "d", "b": "why"}
     assert doc.interpolated == {("a",): "d", ("b",): "why"}
-    out = messages("a: 1\nb: x ${NOPE}\n")
-    assert out[0].startswith("t.yaml:2:6: b: variable ${NOPE} is not set")
+    doc = load("a: 1\nb: x ${NOPE}\nc: $NOPE\nd: ${BAD:?say why}\n", {})
+    assert doc.data == {"a": 1, "b": "x ", "c": "", "d": "${BAD:?say why}"}
+    assert [str(f) for f in doc.findings] == [
+        "t.yaml:2:4: b: warning: variable ${NOPE} is not set: it reads as an empty string",
+        "t.yaml:4:4: d: variable ${BAD}: say why",
+    ]
+    assert doc.unresolved() == [("d",)]
 
 
 def test_reset_and_override_tags():
@@ -136,3 +141,21 @@ def test_bom_is_accepted(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_bytes(b"\xef\xbb\xbfa: 1\n")
     assert load_file(path, {}).data == {"a": 1}
+
+
+def test_dotenv_beside_the_spec_is_read_as_compose_reads_it(tmp_path):
+    from validator.spec.loader import load_file
+
+    (tmp_path / ".env").write_text('export IMAGE=busybox # the image\nTAG="1.36"\nREF="${IMAGE}:${TAG}"\n')
+    (tmp_path / "infra.yaml").write_text("a: ${REF}\nb: ${TAG}\n")
+    doc = load_file(tmp_path / "infra.yaml", None, "infra.yaml")
+    assert doc.data == {"a": "busybox:1.36", "b": "1.36"}
+
+
+def test_a_bad_dotenv_line_is_located(tmp_path):
+    from validator.spec.load import lint_files
+
+    (tmp_path / ".env").write_text("A=1\nB C=2\n")
+    (tmp_path / "infra.yaml").write_text("version: 1\nproject: p\n")
+    found = lint_files([str(tmp_path / "infra.yaml")], {})
+    assert [str(f) for f in found] == [f"{tmp_path / '.env'}:2:1: key 'B C' cannot contain a space"]

@@ -1,4 +1,9 @@
-"""``depends_on``: unknown services, self-dependencies, cycles, ``service_healthy`` without a healthcheck."""
+"""``depends_on``: unknown services, self-dependencies, cycles, ``service_healthy`` on a service that cannot be healthy.
+
+A dependency with ``required: false`` may name a service that is absent (Compose skips it). A
+service whose spec has no ``test`` may still turn healthy from its image's HEALTHCHECK, so that is
+a warning; only a disabled health check makes ``service_healthy`` impossible.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +21,21 @@ def check(ctx: LintContext) -> Iterator[Finding]:
             path = ctx.member(("services", name, "depends_on"), dep)
             if dep == name:
                 yield ctx.error(path, f"service {name!r} depends on itself", key=True)
-            elif dep not in services:
+            elif dep not in services and condition.required:
                 hint = did_you_mean(dep, services)
                 yield ctx.error(path, f"depends_on names unknown service {dep!r}{hint}", key=True)
-            elif condition.condition == "service_healthy":
+            elif dep in services and condition.condition == "service_healthy":
                 target = services[dep].healthcheck
-                if target is None or target.disabled or not target.test:
+                if target is not None and target.disabled:
                     yield ctx.error(
-                        path, f"condition service_healthy, but service {dep!r} has no healthcheck", key=True
+                        path, f"condition service_healthy, but service {dep!r} disables its healthcheck", key=True
+                    )
+                elif target is None or not target.test:
+                    yield ctx.warning(
+                        path,
+                        f"condition service_healthy, but service {dep!r} has no healthcheck test here: "
+                        "its image must define a HEALTHCHECK",
+                        key=True,
                     )
     yield from _cycles(ctx)
 

@@ -1,9 +1,10 @@
 """Compose-style variable interpolation: ``$VAR``, ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``,
 ``${VAR:?message}``, ``${VAR?message}``, ``${VAR:+alt}``, ``${VAR+alt}`` and ``$$`` for a literal ``$``.
-A ``$`` that cannot start a name (``$)`` at the end of a regex) stays as written, where Compose errs.
+A ``$`` that cannot start a name (``$)`` at the end of a regex) stays as written, as Compose keeps it.
 
-Unlike Compose, a variable that is not set and has no default is an error, not an empty string:
-a spec that silently checks against '' is a spec that lies.
+As in Compose, a variable that is not set reads as an empty string; its name is reported through
+``unset`` so that the loader can warn (a spec that silently checks against '' must at least say so).
+Only the ``?`` forms are errors.
 """
 
 from __future__ import annotations
@@ -23,8 +24,15 @@ class InterpolationError(ValueError):
         self.offset = offset
 
 
-def interpolate(text: str, env: Mapping[str, str], used: set[str] | None = None, _depth: int = 0) -> str:
-    """Return ``text`` with every variable replaced; names read are added to ``used``."""
+def interpolate(
+    text: str,
+    env: Mapping[str, str],
+    used: set[str] | None = None,
+    unset: set[str] | None = None,
+    _depth: int = 0,
+) -> str:
+    """Return ``text`` with every variable replaced; names read are added to ``used``, names read
+    while not set (replaced by an empty string) to ``unset``."""
     if "$" not in text:
         return text
     if _depth > MAX_NESTING:
@@ -45,7 +53,7 @@ def interpolate(text: str, env: Mapping[str, str], used: set[str] | None = None,
             end = _closing_brace(text, i + 2)
             if end < 0:
                 raise InterpolationError(f"invalid interpolation: unterminated '${{' in {text!r}", i)
-            out.append(_expand(text[i + 2 : end], env, used, i, _depth))
+            out.append(_expand(text[i + 2 : end], env, used, unset, i, _depth))
             i = end + 1
         else:
             match = _NAME.match(text, i + 1)
@@ -53,7 +61,7 @@ def interpolate(text: str, env: Mapping[str, str], used: set[str] | None = None,
                 out.append("$")
                 i += 1
                 continue
-            out.append(_lookup(match.group(0), env, used, i))
+            out.append(_lookup(match.group(0), env, used, unset))
             i = match.end()
     return "".join(out)
 
@@ -70,17 +78,19 @@ def _closing_brace(text: str, start: int) -> int:
     return -1
 
 
-def _lookup(name: str, env: Mapping[str, str], used: set[str] | None, offset: int) -> str:
+def _lookup(name: str, env: Mapping[str, str], used: set[str] | None, unset: set[str] | None) -> str:
     if used is not None:
         used.add(name)
     if name not in env:
-        raise InterpolationError(
-            f"variable ${{{name}}} is not set and has no default: set it or write ${{{name}:-default}}", offset
-        )
+        if unset is not None:
+            unset.add(name)
+        return ""
     return env[name]
 
 
-def _expand(body: str, env: Mapping[str, str], used: set[str] | None, offset: int, depth: int = 0) -> str:
+def _expand(
+    body: str, env: Mapping[str, str], used: set[str] | None, unset: set[str] | None, offset: int, depth: int = 0
+) -> str:
     match = _NAME.match(body)
     if not match:
         raise InterpolationError(f"invalid interpolation: bad variable name in '${{{body}}}'", offset)
@@ -88,7 +98,7 @@ def _expand(body: str, env: Mapping[str, str], used: set[str] | None, offset: in
     if used is not None:
         used.add(name)
     if not rest:
-        return _lookup(name, env, None, offset)
+        return _lookup(name, env, None, unset)
     value = env.get(name)
     for op in (":-", ":?", ":+", "-", "?", "+"):
         if rest.startswith(op):
@@ -96,9 +106,9 @@ def _expand(body: str, env: Mapping[str, str], used: set[str] | None, offset: in
             empty_counts = op.startswith(":")
             present = value is not None and (value != "" or not empty_counts)
             if op.endswith("-"):
-                return value if present and value is not None else interpolate(arg, env, used, depth + 1)
+                return value if present and value is not None else interpolate(arg, env, used, unset, depth + 1)
             if op.endswith("+"):
-                return interpolate(arg, env, used, depth + 1) if present else ""
+                return interpolate(arg, env, used, unset, depth + 1) if present else ""
             if not present or value is None:
                 raise InterpolationError(f"variable ${{{name}}}: {arg or 'required but not set'}", offset)
             return value

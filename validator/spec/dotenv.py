@@ -1,0 +1,137 @@
+"""Read a ``.env`` file as Compose reads it (compose-go's dotenv grammar), for interpolation.
+
+- One statement per ``KEY=VALUE`` (or ``KEY: VALUE``); ``export`` before the key is ignored; blank
+  lines and lines starting with ``#`` are skipped; a key alone on its line takes its value from the
+  process environment when set there.
+- Unquoted values end at the line's end, lose a trailing ``# comment`` and surrounding blanks, and
+  are interpolated (``${VAR}``, ``${VAR:-default}``...).
+- Single-quoted values are taken as written: no escapes, no interpolation.
+- Double-quoted values may span lines; the escapes ``\\a \\b \\f \\n \\r \\t \\v`` become their control
+  characters, ``\\\\`` and ``\\"`` their character, ``\\$`` a literal ``$``; any other backslash stays as
+  written (compose-go v2.40, checked by tests/unit/test_dotenv.py). Then they are interpolated.
+- Interpolation reads the variables defined earlier in the file, then the process environment; a
+  variable set in the process environment wins over the file's value, as in Compose.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from validator.spec.interpolate import InterpolationError, interpolate
+
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_ESCAPED = {
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    '"': '"',
+    "$": "$$",
+}
+_COMMENT = re.compile(" #")
+# Blanks compose-go treats as spaces inside a statement (not the line break).
+_BLANKS = "\t\v\f\r \x85\xa0"
+
+
+class DotenvError(ValueError):
+    """A statement compose would refuse; ``line`` is 1-based."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def parse_dotenv(text: str, environ: Mapping[str, str], unset: set[str] | None = None) -> dict[str, str]:
+    """The variables ``text`` defines; ``environ`` is the process environment (it wins, and fills gaps)."""
+    text = text.replace("\r\n", "\n")
+    out: dict[str, str] = {}
+    pos, n = 0, len(text)
+    while True:
+        pos = _statement_start(text, pos)
+        if pos >= n:
+            return out
+        line = text.count("\n", 0, pos) + 1
+        if text.startswith("export", pos):
+            pos = _skip_blanks(text, pos + len("export"))
+        key, pos, inherited = _key(text, pos, line)
+        if inherited:
+            if key in environ:
+                out[key] = environ[key]
+            continue
+        value, pos = _value(text, _skip_blanks(text, pos), line, {**environ, **out}, unset)
+        out[key] = environ.get(key, value)
+
+
+def _statement_start(text: str, pos: int) -> int:
+    while pos < len(text):
+        if text[pos].isspace():
+            pos += 1
+        elif text[pos] == "#":
+            end = text.find("\n", pos)
+            pos = len(text) if end < 0 else end
+        else:
+            break
+    return pos
+
+
+def _skip_blanks(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in _BLANKS:
+        pos += 1
+    return pos
+
+
+def _key(text: str, pos: int, line: int) -> tuple[str, int, bool]:
+    start = pos
+    while pos < len(text):
+        char = text[pos]
+        if char in "=:\n":
+            key = text[start:pos].rstrip()
+            if " " in key or "\t" in key:
+                raise DotenvError(f"key {key!r} cannot contain a space", line)
+            if not key:
+                raise DotenvError("a statement without a key", line)
+            return key, pos + 1, char == "\n"
+        if not (char.isalnum() or char in "_." or char in _BLANKS):
+            raise DotenvError(f"unexpected character {char!r} in variable name", line)
+        pos += 1
+    key = text[start:pos].rstrip()
+    return key, pos, True
+
+
+def _value(text: str, pos: int, line: int, env: Mapping[str, str], unset: set[str] | None) -> tuple[str, int]:
+    quote = text[pos] if pos < len(text) and text[pos] in "'\"" else ""
+    if not quote:
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        # A comment needs a space before its '#': 'A=x#y' is 'x#y', 'A=x #y' is 'x'.
+        raw = _COMMENT.split(text[pos:end], maxsplit=1)[0].rstrip()
+        return _interpolate(raw, env, line, unset), end
+    i = pos + 1
+    while i < len(text):
+        if quote == '"' and text[i] == "\\":
+            i += 2  # an escaped character never closes the value
+            continue
+        if text[i] == quote:
+            inner = text[pos + 1 : i]
+            if quote == '"':
+                inner = _interpolate(_unescape(inner), env, line, unset)
+            return inner, i + 1
+        i += 1
+    raise DotenvError(f"unterminated quoted value {text[pos:].partition(chr(10))[0]}", line)
+
+
+def _unescape(value: str) -> str:
+    # '$$' is how interpolation keeps a literal '$': what \$ means here.
+    return _ESCAPE.sub(lambda match: _ESCAPED.get(match.group(1), match.group(0)), value)
+
+
+def _interpolate(value: str, env: Mapping[str, str], line: int, unset: set[str] | None) -> str:
+    try:
+        return interpolate(value, env, None, unset)
+    except InterpolationError as exc:
+        raise DotenvError(str(exc), line) from None

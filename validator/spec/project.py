@@ -1,0 +1,96 @@
+"""The top level as Compose reads it: the project's name, and Compose's obsolete ``version``.
+
+The name, highest first: the spec's own ``project:``; ``COMPOSE_PROJECT_NAME`` (process environment,
+then ``.env``); Compose's top-level ``name:``; the name of the folder that holds the first spec
+file. This is Compose's order (``-p`` aside) with ``project:`` above it, so that a spec that says
+its project keeps it, and a compose file finds the very containers ``docker compose up`` labelled.
+Compose normalises ``name:`` and the folder name (lowercase, only ``[a-z0-9_-]``, no leading ``_``
+or ``-``) but refuses an invalid ``COMPOSE_PROJECT_NAME``; so do we.
+
+``version: 1`` (or ``"1"``) is the spec's version. Any other string is Compose's ``version``, which
+Compose ignores with a warning ("the attribute `version` is obsolete"); so do we, as a warning that
+does not fail lint. A number other than 1 is neither (Compose requires a string): an error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path as FsPath
+
+from validator.spec.loader import Document
+from validator.spec.location import Finding
+
+ENV_NAME = "COMPOSE_PROJECT_NAME"
+_VALID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def normalise(name: str) -> str:
+    """Compose's normalisation of a project name taken from ``name:`` or a folder."""
+    kept = "".join(c for c in name.lower() if c in "abcdefghijklmnopqrstuvwxyz0123456789_-")
+    return kept.lstrip("_-")
+
+
+def compose_top_level(doc: Document, env: Mapping[str, str], project_dir: FsPath) -> tuple[Document, list[Finding]]:
+    """A document whose data holds the resolved ``project`` and no Compose ``version``; its findings."""
+    data = dict(doc.data)
+    findings: list[Finding] = []
+    version = data.get("version")
+    if isinstance(version, str) and version.strip() != "1":
+        findings.append(
+            doc.finding(
+                ("version",),
+                "the attribute `version` is obsolete in Compose and ignored (this spec's own version is 1)",
+                key=True,
+                rule="compose",
+                severity="warning",
+            )
+        )
+        del data["version"]
+    if "project" not in data:
+        project, problem = _derived_name(data.get("name"), env, project_dir)
+        if problem:
+            findings.append(doc.finding(("name",) if "name" in data else (), problem, rule="compose"))
+            # The error already fails the load; a stand-in name lets every other section be checked in this pass.
+            project = "unnamed"
+        if project:
+            data["project"] = project
+    elif (
+        isinstance(data.get("name"), str)
+        and isinstance(data["project"], str)
+        and normalise(data["name"]) != data["project"]
+    ):
+        findings.append(
+            doc.finding(
+                ("name",),
+                f"name {data['name']!r} contradicts project {data['project']!r}: keep one of them",
+                rule="compose",
+            )
+        )
+    if data == doc.data:
+        return doc, findings
+    return (
+        Document(data, doc.files, doc.positions, doc.key_positions, doc.interpolated, doc.findings),
+        findings,
+    )
+
+
+def _derived_name(name: object, env: Mapping[str, str], project_dir: FsPath) -> tuple[str, str]:
+    """(project, "") or ("", why none could be derived)."""
+    from_env = env.get(ENV_NAME, "")
+    if from_env:
+        if not _VALID.match(from_env):
+            return "", (
+                f"{ENV_NAME} {from_env!r} is not a valid project name: use lowercase letters, digits, '-' and '_', "
+                "starting with a letter or digit"
+            )
+        return from_env, ""
+    if isinstance(name, str) and name:
+        found = normalise(name)
+        return (found, "") if found else ("", f"name {name!r} holds no letter or digit to name the project")
+    if name is not None:
+        return "", ""  # not a string: the schema says so
+    found = normalise(project_dir.name)
+    if not found:
+        return "", f"cannot name the project after folder {project_dir.name!r}: set name: or project:"
+    return found, ""

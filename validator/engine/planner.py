@@ -130,9 +130,15 @@ def plan(
         if svc.image in images_done:
             continue
         images_done.add(svc.image)
-        if svc.build is not None and (build or observed.image_ids.get(svc.image) is None):
-            actions.append(Action("build", svc.image, ("--build" if build else "image not built yet",), svc.name))
-        elif observed.image_ids.get(svc.image) is None:
+        present = observed.image_ids.get(svc.image) is not None
+        if svc.build is not None and (build or not present or svc.pull_policy == "build"):
+            why = "--build" if build else ("pull_policy: build" if present else "image not built yet")
+            actions.append(Action("build", svc.image, (why,), svc.name))
+        elif svc.pull_policy == "always":
+            actions.append(Action("pull", svc.image, ("pull_policy: always",), svc.name))
+        elif not present and svc.pull_policy == "never":
+            conflicts.append(f"{svc.name}: image {svc.image} is not present and its pull_policy is never")
+        elif not present:
             actions.append(Action("pull", svc.image, ("image not present locally",), svc.name))
     for net in desired.networks.values():
         if not net.external and net.name not in observed.networks and net.name not in observed.foreign_networks:

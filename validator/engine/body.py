@@ -122,7 +122,7 @@ def create_body(
     for key, api in (("read_only", "ReadonlyRootfs"), ("privileged", "Privileged")):
         if cfg.get(key):
             host[api] = True
-    for key, api in (("cap_add", "CapAdd"), ("cap_drop", "CapDrop"), ("extra_hosts", "ExtraHosts")):
+    for key, api in (("extra_hosts", "ExtraHosts"),):
         if cfg.get(key):
             host[api] = list(cfg[key])
     restart = cfg.get("restart")

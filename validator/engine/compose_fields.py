@@ -84,7 +84,7 @@ def container_fields(svc: Service, container_of: Callable[[str], str]) -> dict[s
         if getattr(svc, key):
             out[key] = dict(sorted(getattr(svc, key).items()))
     if svc.expose:
-        out["expose"] = sorted({port for entry in svc.expose for port in _expand(str(entry))})
+        out["expose"] = sorted({port for entry in svc.expose for port in expand_ports(str(entry))})
     if svc.ulimits:
         out["ulimits"] = {name: [u.soft, u.hard] for name, u in sorted(svc.ulimits.items())}
     if svc.logging is not None:
@@ -100,7 +100,8 @@ def service_references(svc: Service) -> list[str]:
     return [ref[8:] for ref in refs if ref.startswith("service:")]
 
 
-def _expand(entry: str) -> list[str]:
+def expand_ports(entry: str) -> list[str]:
+    """``3000`` -> ``["3000/tcp"]``, ``5000-5001/udp`` -> one key per port, as ``docker run --expose`` writes them."""
     ports, _, protocol = entry.partition("/")
     low, _, high = ports.partition("-")
     return [f"{port}/{protocol or 'tcp'}" for port in range(int(low), int(high or low) + 1)]
@@ -140,6 +141,9 @@ def apply_fields(cfg: dict[str, Any], body: dict[str, Any], host: dict[str, Any]
         host["Ulimits"] = [{"Name": n, "Soft": soft, "Hard": hard} for n, (soft, hard) in cfg["ulimits"].items()]
     if "logging" in cfg:
         host["LogConfig"] = {"Type": cfg["logging"]["driver"], "Config": cfg["logging"]["options"]}
+    for key, api in (("cap_add", "CapAdd"), ("cap_drop", "CapDrop")):
+        if key in cfg:  # Compose writes capabilities with their CAP_ prefix, as the engine reports them
+            host[api] = [c if c == "ALL" or c.startswith("CAP_") else f"CAP_{c}" for c in cfg[key]]
     if "devices" in cfg:
         host["Devices"] = [
             {"PathOnHost": src, "PathInContainer": dst, "CgroupPermissions": perm}

@@ -164,6 +164,13 @@ def plan(
     for name in order:
         svc = desired.services[name]
         current = observed.containers.get(name)
+        if current is not None and current.owner == "compose":
+            problem = _compose_problem(svc, current, ready_when[name] == "completed")
+            if problem:
+                conflicts.append(problem)
+            else:
+                unchanged.append(name)
+            continue
         action = _service_action(
             svc,
             current,
@@ -186,6 +193,16 @@ def plan(
             recreated.add(name)
         actions.append(action)
     return Plan(tuple(actions), tuple(conflicts), tuple(notes), tuple(order), tuple(unchanged))
+
+
+def _compose_problem(svc: DesiredService, current: ObservedContainer, one_shot: bool) -> str | None:
+    """Why a container Compose started cannot stand for the service (validator never changes it)."""
+    where = f"{svc.name}: container {current.name} (started by docker compose)"
+    if current.drift:
+        return f"{where} differs from the spec: {'; '.join(current.drift)}; run docker compose up, or down it"
+    if current.state != "running" and not (one_shot and current.state == "exited" and current.exit_code == 0):
+        return f"{where} is {current.state}; start it with docker compose"
+    return None
 
 
 def _service_action(

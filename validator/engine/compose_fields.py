@@ -95,9 +95,11 @@ def container_fields(svc: Service, container_of: Callable[[str], str]) -> dict[s
 
 
 def service_references(svc: Service) -> list[str]:
-    """Services this one must start after: ``network_mode``/``pid``/``ipc`` of ``service:NAME``."""
+    """Services this one must start after, as Compose orders them: ``network_mode``/``pid``/``ipc`` of
+    ``service:NAME``, and ``volumes_from`` services (``NAME[:ro]``; ``container:NAME`` is not a service)."""
     refs = [getattr(svc, key) or "" for key in ("network_mode", "pid", "ipc")]
-    return [ref[8:] for ref in refs if ref.startswith("service:")]
+    shared = [entry.split(":")[0] for entry in svc.volumes_from if not entry.startswith("container:")]
+    return [ref[8:] for ref in refs if ref.startswith("service:")] + shared
 
 
 def expand_ports(entry: str) -> list[str]:

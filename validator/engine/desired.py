@@ -277,7 +277,8 @@ def _service(
         config=config,
         mounted=mounted,
         config_hash=digest,
-        depends_on={**{ref: Dependency() for ref in service_references(svc)}, **svc.depends_on},
+        # Compose adds these implicitly, restarting the sharer when the owner is recreated
+        depends_on={**{ref: Dependency(restart=True) for ref in service_references(svc)}, **svc.depends_on},
         build=build,
         # Without its own test a healthcheck block only tunes the image's check, which may not exist:
         # waiting for "healthy" is right only when the file names the test.

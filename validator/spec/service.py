@@ -333,8 +333,8 @@ class Service(ExtensibleModel):
     cpu_shares: int | None = None
     cpu_period: int | None = None
     cpu_quota: int | None = None
-    cpu_rt_period: Duration | None = None
-    cpu_rt_runtime: Duration | None = None
+    cpu_rt_period: int | str | None = None  # microseconds (Compose casts to an integer)
+    cpu_rt_runtime: int | str | None = None
     cpu_count: int | None = None
     cpu_percent: Annotated[int, Field(ge=0, le=100)] | None = None
     cpuset: str | None = None

@@ -96,17 +96,7 @@ def desired_state(
     """
     spec, base = loaded.spec, loaded.base_dir
     env = dict(os.environ if environ is None else environ)
-    active = profiles.active(spec.services, {**loaded.environment, **env})
-    problems = _references(spec, active)
-    if refuse_unsupported:
-        problems += [(path, f"not supported yet: {what}") for path, what in refusals(spec, active)]
-    if problems:
-        raise SpecError(
-            sorted(
-                (loaded.doc.finding(path, message, key=True, rule="engine") for path, message in problems),
-                key=lambda f: f.sort_key(),
-            )
-        )
+    active = require_applicable(loaded, env, refuse_unsupported=refuse_unsupported)
     networks = {
         key: DesiredNetwork(
             key,
@@ -135,6 +125,27 @@ def desired_state(
     }
     services = {name: _service(spec, name, svc, base, env, networks, volumes) for name, svc in active.items()}
     return DesiredState(spec.project, services, networks, volumes, tuple(loaded.files), frozenset(loaded.secrets()))
+
+
+def require_applicable(
+    loaded: LoadedSpec, environ: dict[str, str] | None = None, *, refuse_unsupported: bool = True
+) -> dict[str, Service]:
+    """The active services, or a ``SpecError`` with every located reason the engine cannot apply the
+    spec: undefined references, dependencies left out by profiles and (for plan and up) fields it
+    does not apply yet. Commands call it before contacting Docker: a spec problem is exit 2, never 3."""
+    env = dict(os.environ if environ is None else environ)
+    active = profiles.active(loaded.spec.services, {**loaded.environment, **env})
+    problems = _references(loaded.spec, active)
+    if refuse_unsupported:
+        problems += [(path, f"not supported yet: {what}") for path, what in refusals(loaded.spec, active)]
+    if problems:
+        raise SpecError(
+            sorted(
+                (loaded.doc.finding(path, message, key=True, rule="engine") for path, message in problems),
+                key=lambda f: f.sort_key(),
+            )
+        )
+    return active
 
 
 def _references(spec: Spec, active: dict[str, Service]) -> list[tuple[tuple[Any, ...], str]]:

@@ -299,3 +299,16 @@ def test_pull_policy_drives_the_image_actions(tmp_path):
     images = {(a.kind, a.target, a.reasons) for a in result.actions if a.kind in ("pull", "build")}
     assert images == {("pull", "a:1", ("pull_policy: always",)), ("build", "c:1", ("pull_policy: build",))}
     assert result.conflicts == ("b: image b:1 is not present and its pull_policy is never",)
+
+
+def test_plan_up_and_check_refuse_before_contacting_docker(tmp_path, capsys):
+    """A field without engine work is exit 2 with its place, even with no engine to talk to."""
+    from validator.main import main
+    from validator.testing.specs import write_spec
+
+    path = write_spec(tmp_path, base_spec(web={"image": "web:1", "links": ["db"]}, db={"image": "d:1"}))
+    for command in (["plan"], ["up"], ["check", "--no-suites"]):
+        code = main([*command, "-f", str(path), "--host", "unix:///nonexistent-validator.sock"])
+        err = capsys.readouterr().err
+        assert code == 2, (command, err)
+        assert err == f"{path}:6:5: services.web.links: not supported yet: links\n", command

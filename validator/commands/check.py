@@ -45,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from validator.core.pipeline import CheckOptions, Mode, Pipeline
     from validator.core.result import Result
+    from validator.engine.desired import require_applicable
     from validator.redact import redactor as process_redactor
     from validator.redact import register
     from validator.reporters.registry import ReportContext, parse_report_option, write_reports
@@ -63,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     if wanted_reports is None:
         wanted_reports = [("console", None)] + [parse_report_option(v) for v in loaded.spec.settings.reports]
     mode: Mode = "no-up" if args.no_up else ("plan" if args.plan else "up")
+    # Its up (and --plan) refuse what plan/up refuse, located, before anything runs; --no-up only judges.
+    require_applicable(loaded, refuse_unsupported=mode != "no-up")
     options = CheckOptions(
         host=args.host,
         mode=mode,

@@ -22,11 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from validator.engine.desired import require_applicable
     from validator.engine.docker_api import Engine
     from validator.engine.reconcile import make_plan
     from validator.spec.load import load_spec
 
     loaded = load_spec(args.files)
+    require_applicable(loaded)  # fields plan/up do not apply yet are located errors before Docker is asked
     engine = Engine.connect(args.host)
     planned = make_plan(
         loaded, engine, remove_orphans=args.remove_orphans, force_recreate=args.force_recreate, build=args.build

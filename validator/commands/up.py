@@ -24,11 +24,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from validator.engine.desired import require_applicable
     from validator.engine.docker_api import Engine
     from validator.engine.reconcile import up
     from validator.spec.load import load_spec
 
     loaded = load_spec(args.files)
+    require_applicable(loaded)  # fields plan/up do not apply yet are located errors before Docker is asked
     for warning in loaded.warnings:
         eprint(warning)
     engine = Engine.connect(args.host)

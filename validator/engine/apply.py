@@ -133,6 +133,8 @@ class Applier:
                     net.internal,
                     net.enable_ipv6,
                     net.options,
+                    ipam=net.ipam,
+                    attachable=net.attachable,
                 )
                 self.say("network", f"{net.name} created")
             elif action.kind == "create-volume":
@@ -326,7 +328,7 @@ class Applier:
         body, extra_networks = create_body(
             svc, self.desired.project, image_id, self.desired.spec_files, self.engine.api_version, __version__
         )
-        container = self.engine.create_container(svc.container, body)
+        container = self.engine.create_container(svc.container, body, svc.config.get("platform"))
         for network, aliases in extra_networks:
             self.engine.connect_network(container, network, aliases)
         return container

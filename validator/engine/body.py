@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from validator.engine import labels as L
+from validator.engine.compose_fields import apply_fields
 from validator.engine.desired import DesiredService
 from validator.engine.planner import START_INTERVAL_API, api_at_least
 from validator.spec.ports import PortBinding
@@ -78,6 +79,7 @@ def create_body(
     if exposed:
         body["ExposedPorts"] = exposed
         host["PortBindings"] = bindings
+    apply_fields(cfg, body, host)
     binds, mounts, tmpfs = [], [], {}
     for mount in cfg.get("volumes", []):
         kind, rest = mount.split(":", 1)
@@ -87,9 +89,13 @@ def create_body(
         elif kind == "volume" and source:
             binds.append(f"{source}:{target}:{mode}")
         elif kind == "volume":
-            mounts.append({"Type": "volume", "Target": target, "ReadOnly": mode == "ro"})
+            options = mode.split(",")
+            anonymous: dict[str, Any] = {"Type": "volume", "Target": target, "ReadOnly": "ro" in options}
+            if "nocopy" in options:
+                anonymous["VolumeOptions"] = {"NoCopy": True}
+            mounts.append(anonymous)
         else:
-            tmpfs[target] = "ro" if mode == "ro" else ""
+            tmpfs[target] = ",".join(option for option in mode.split(",") if option != "rw")
     for path in cfg.get("tmpfs", []):
         target, _, options = path.partition(":")
         tmpfs[target] = options
@@ -116,16 +122,26 @@ def create_body(
     for key, api in (("read_only", "ReadonlyRootfs"), ("privileged", "Privileged")):
         if cfg.get(key):
             host[api] = True
-    for key, api in (("cap_add", "CapAdd"), ("cap_drop", "CapDrop"), ("extra_hosts", "ExtraHosts")):
+    for key, api in (("extra_hosts", "ExtraHosts"),):
         if cfg.get(key):
             host[api] = list(cfg[key])
     restart = cfg.get("restart")
     if restart:
         name, _, count = restart.partition(":")
         host["RestartPolicy"] = {"Name": name, "MaximumRetryCount": int(count or 0)}
+    body["HostConfig"] = host
+    if "network_mode" in cfg:  # host, none, bridge or container:NAME: no networks of the project
+        return body, []
     networks = list(cfg.get("networks", {}).items())
     first, extra = networks[0], networks[1:]
     host["NetworkMode"] = first[0]
-    body["HostConfig"] = host
-    body["NetworkingConfig"] = {"EndpointsConfig": {first[0]: {"Aliases": first[1]}}}
+    endpoint: dict[str, Any] = {"Aliases": first[1]}
+    addresses = cfg.get("network_addresses", {})
+    if first[0] in addresses:
+        endpoint["IPAMConfig"] = _ipam(addresses[first[0]])
+    body["NetworkingConfig"] = {"EndpointsConfig": {first[0]: endpoint}}
     return body, [(name, aliases) for name, aliases in extra]
+
+
+def _ipam(address: dict[str, str]) -> dict[str, str]:
+    return {api: address[key] for key, api in (("ipv4", "IPv4Address"), ("ipv6", "IPv6Address")) if key in address}

@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from validator.engine import labels as L
-from validator.errors import EngineError
+from validator.engine.compose_fields import ipam_body
+from validator.engine.unsupported import refusals
+from validator.errors import EngineError, SpecError
+from validator.spec import profiles
 from validator.spec.load import LoadedSpec
+from validator.spec.model import Spec
 from validator.spec.service import Dependency, Service, ServiceNetwork
 
 MAX_HASHED_FILES = 2000
@@ -42,6 +46,7 @@ class DesiredService:
     stop_timeout: float
     host_dirs: tuple[str, ...] = ()
     sealed: dict[str, Any] = field(default_factory=dict)  # config and mounted as keyed hashes (the label)
+    pull_policy: str = "missing"
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class DesiredNetwork:
     options: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     external: bool = False
+    attachable: bool = False
+    ipam: dict[str, Any] | None = None  # the engine's IPAM body (Driver, Config, Options)
 
 
 @dataclass(frozen=True)
@@ -80,9 +87,17 @@ def container_name(project: str, service: str, svc: Service) -> str:
     return svc.container_name or f"{project}-{service}"
 
 
-def desired_state(loaded: LoadedSpec, environ: dict[str, str] | None = None) -> DesiredState:
+def desired_state(
+    loaded: LoadedSpec, environ: dict[str, str] | None = None, *, refuse_unsupported: bool = True
+) -> DesiredState:
+    """The desired state of the services active under the enabled profiles.
+
+    ``refuse_unsupported``: raise a located ``SpecError`` for every Compose field the engine would not
+    apply (plan and up); ``down`` passes False, since removing what runs needs none of them.
+    """
     spec, base = loaded.spec, loaded.base_dir
     env = dict(os.environ if environ is None else environ)
+    active = require_applicable(loaded, env, refuse_unsupported=refuse_unsupported)
     networks = {
         key: DesiredNetwork(
             key,
@@ -93,11 +108,13 @@ def desired_state(loaded: LoadedSpec, environ: dict[str, str] | None = None) -> 
             dict(net.driver_opts),
             dict(net.labels),
             net.external,
+            net.attachable,
+            ipam_body(net.ipam) if net.ipam else None,
         )
         for key, net in spec.networks.items()
     }
     if (
-        any(not svc.networks or "default" in svc.networks for svc in spec.services.values())
+        any(svc.network_mode is None and (not svc.networks or "default" in svc.networks) for svc in active.values())
         and "default" not in networks
     ):
         networks["default"] = DesiredNetwork("default", f"{spec.project}_default")
@@ -107,14 +124,58 @@ def desired_state(loaded: LoadedSpec, environ: dict[str, str] | None = None) -> 
         )
         for key, vol in spec.volumes.items()
     }
-    services = {
-        name: _service(spec.project, name, svc, base, env, networks, volumes) for name, svc in spec.services.items()
-    }
+    services = {name: _service(spec, name, svc, base, env, networks, volumes) for name, svc in active.items()}
     return DesiredState(spec.project, services, networks, volumes, tuple(loaded.files), frozenset(loaded.secrets()))
 
 
+def require_applicable(
+    loaded: LoadedSpec, environ: dict[str, str] | None = None, *, refuse_unsupported: bool = True
+) -> dict[str, Service]:
+    """The active services, or a ``SpecError`` with every located reason the engine cannot apply the
+    spec: undefined references, dependencies left out by profiles and (for plan and up) fields it
+    does not apply yet. Commands call it before contacting Docker: a spec problem is exit 2, never 3."""
+    env = dict(os.environ if environ is None else environ)
+    active = profiles.active(loaded.spec.services, {**loaded.environment, **env})
+    problems = _references(loaded.spec, active)
+    if refuse_unsupported:
+        problems += [(path, f"not supported yet: {what}") for path, what in refusals(loaded.spec, active)]
+    if problems:
+        raise SpecError(
+            sorted(
+                (loaded.doc.finding(path, message, key=True, rule="engine") for path, message in problems),
+                key=lambda f: f.sort_key(),
+            )
+        )
+    return active
+
+
+def _references(spec: Spec, active: dict[str, Service]) -> list[tuple[tuple[Any, ...], str]]:
+    """Located problems Compose reports when it loads the project: undefined secrets and configs,
+    and active services that need a service its profiles leave out."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    for name, svc in active.items():
+        at = ("services", name)
+        for kind, declared in (("secrets", spec.secrets), ("configs", spec.configs)):
+            for index, ref in enumerate(getattr(svc, kind)):
+                if ref.source not in declared:
+                    out.append(((*at, kind, index), f"{kind} {ref.source!r} is not declared under top-level {kind}"))
+        needed: list[tuple[tuple[str, ...], str]] = [
+            (("depends_on", dep), dep) for dep, cond in svc.depends_on.items() if cond.required
+        ]
+        for key in ("network_mode", "pid", "ipc"):
+            value = getattr(svc, key) or ""
+            if value.startswith("service:"):
+                needed.append(((key,), value.partition(":")[2]))
+        for path, dep in needed:
+            if dep in spec.services and dep not in active:
+                out.append(((*at, *path), f"needs service {dep!r}, which no enabled profile includes (--profile)"))
+            elif dep not in spec.services and path[0] != "depends_on":
+                out.append(((*at, *path), f"service {dep!r} is not defined"))
+    return out
+
+
 def _service(
-    project: str,
+    spec: Spec,
     name: str,
     svc: Service,
     base: Path,
@@ -122,6 +183,9 @@ def _service(
     networks: dict[str, DesiredNetwork],
     volumes: dict[str, DesiredVolume],
 ) -> DesiredService:
+    from validator.engine.compose_fields import container_fields, file_mounts, service_references
+
+    project = spec.project
     image = svc.image or f"{project}-{name}"
     config: dict[str, Any] = {"image": image}
     if svc.command is not None:
@@ -135,6 +199,10 @@ def _service(
     if ports:
         config["ports"] = ports
     mounts, mounted, host_dirs = _mounts(svc, base, volumes)
+    files = file_mounts(spec, svc, base)
+    for source, target in files:
+        mounts.append(f"bind:{source}:{target}:ro")
+        mounted.update(_hash_tree(Path(source), base))
     if mounts:
         config["volumes"] = mounts
     if svc.tmpfs:
@@ -192,10 +260,19 @@ def _service(
         config["cap_add"] = sorted(svc.cap_add)
     if svc.cap_drop:
         config["cap_drop"] = sorted(svc.cap_drop)
-    nets: dict[str, ServiceNetwork | None] = dict(svc.networks) or {"default": None}
-    config["networks"] = dict(
-        sorted((networks[key].name, sorted({name, *(opts.aliases if opts else [])})) for key, opts in nets.items())
-    )
+    config.update(container_fields(svc, lambda other: container_name(project, other, spec.services[other])))
+    if svc.network_mode is None:
+        nets: dict[str, ServiceNetwork | None] = dict(svc.networks) or {"default": None}
+        config["networks"] = dict(
+            sorted((networks[key].name, sorted({name, *(opts.aliases if opts else [])})) for key, opts in nets.items())
+        )
+        addresses = {
+            networks[key].name: {k: v for k, v in (("ipv4", o.ipv4_address), ("ipv6", o.ipv6_address)) if v}
+            for key, o in svc.networks.items()
+            if o.ipv4_address or o.ipv6_address
+        }
+        if addresses:
+            config["network_addresses"] = dict(sorted(addresses.items()))
     build = None
     if svc.build is not None:
         build = {
@@ -214,15 +291,19 @@ def _service(
         config=config,
         mounted=mounted,
         config_hash=digest,
-        depends_on=dict(svc.depends_on),
+        # Compose adds these implicitly, restarting the sharer when the owner is recreated
+        depends_on={**{ref: Dependency(restart=True) for ref in service_references(svc)}, **svc.depends_on},
         build=build,
-        healthcheck=svc.healthcheck is not None and not svc.healthcheck.disabled,
+        # Without its own test a healthcheck block only tunes the image's check, which may not exist:
+        # waiting for "healthy" is right only when the file names the test.
+        healthcheck=svc.healthcheck is not None and not svc.healthcheck.disabled and svc.healthcheck.test is not None,
         startup_timeout=svc.startup_timeout,
         health_timeout=svc.health_timeout,
         restart_grace=svc.restart_grace,
         stop_timeout=svc.stop_grace_period if svc.stop_grace_period is not None else 10.0,
         host_dirs=tuple(host_dirs),
         sealed={"config": L.seal(config, seal_key), "mounted": L.seal(mounted, seal_key)},
+        pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
     )
 
 
@@ -255,7 +336,7 @@ def _mounts(svc: Service, base: Path, volumes: dict[str, DesiredVolume]) -> tupl
     mounted: dict[str, str] = {}
     host_dirs: list[str] = []
     for mount in svc.volumes:
-        mode = "ro" if mount.read_only else "rw"
+        mode = ",".join(mount.modes())
         if mount.type == "bind":
             assert mount.source is not None
             source = (base / os.path.expanduser(mount.source)).resolve()
@@ -268,7 +349,10 @@ def _mounts(svc: Service, base: Path, volumes: dict[str, DesiredVolume]) -> tupl
             name = volumes[mount.source].name if mount.source in volumes else (mount.source or "")
             mounts.append(f"volume:{name}:{mount.target}:{mode}")
         else:
-            mounts.append(f"tmpfs::{mount.target}:{mode}")
+            options = [mode]
+            if mount.tmpfs and mount.tmpfs.size is not None:
+                options.append(f"size={mount.tmpfs.size}")
+            mounts.append(f"tmpfs::{mount.target}:{','.join(options)}")
     return mounts, mounted, host_dirs
 
 

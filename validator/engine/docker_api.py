@@ -203,6 +203,8 @@ class Engine:
         internal: bool,
         enable_ipv6: bool,
         options: dict[str, str],
+        ipam: dict[str, Any] | None = None,
+        attachable: bool = False,
     ) -> None:
         with self.errors(f"create network {name}"):
             self.api.create_network(
@@ -213,6 +215,8 @@ class Engine:
                 labels=labels,
                 options=options or None,
                 check_duplicate=True,
+                ipam=ipam,
+                attachable=attachable or None,
             )
 
     def remove_network(self, name: str) -> None:
@@ -228,9 +232,9 @@ class Engine:
             self.api.remove_volume(name)
 
     # --- containers ---------------------------------------------------------------------------
-    def create_container(self, name: str, body: dict[str, Any]) -> str:
+    def create_container(self, name: str, body: dict[str, Any], platform: str | None = None) -> str:
         with self.errors(f"create container {name}"):
-            return str(self.api.create_container_from_config(body, name)["Id"])
+            return str(self.api.create_container_from_config(body, name, platform)["Id"])
 
     def connect_network(self, container: str, network: str, aliases: list[str]) -> None:
         with self.errors(f"connect container {container[:12]} to network {network}"):

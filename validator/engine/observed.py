@@ -2,6 +2,8 @@
 
 The project's own objects are found by the exact project label; objects that are not ours are
 looked at only to report conflicts (a foreign container holding a name or a host port we need).
+Containers, networks and volumes that ``docker compose up`` made for the same project name (found
+by Compose's own labels) are observed too, to be judged but never changed (engine/compose_observe.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from validator.engine import compose_observe as C
 from validator.engine import labels as L
 from validator.engine.desired import DesiredState
 from validator.spec.ports import PortBinding
@@ -34,6 +37,8 @@ class ObservedContainer:
     # what Docker itself reports of a drifted container (environment, command, entrypoint), read
     # only to say what a field was: the label holds keyed hashes, never values
     inspected: dict[str, Any] | None = None
+    owner: str = "validator"  # or "compose": started by docker compose, judged but never changed
+    drift: tuple[str, ...] = ()  # for a Compose container: how it differs from the spec
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,9 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         else:
             orphans.append(item)
     owned_ids = {c["Id"] for c in owned}
+    for service, item in _compose_containers(engine, desired, set(containers)).items():
+        containers[service] = item
+        owned_ids.add(item.id)
     wanted_names = {svc.container for svc in desired.services.values()}
     wanted_ports = {port for svc in desired.services.values() for port in _host_ports(svc.config)}
     foreign_names: dict[str, str] = {}
@@ -114,6 +122,10 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
                         foreign_ports[key] = description
     networks = {n["Name"] for n in engine.networks(L.project_filter(project))}
     volumes = {v["Name"] for v in engine.volumes(L.project_filter(project))}
+    if any(c.owner == "compose" for c in containers.values()):
+        # the stack Compose made for this project: its network and volumes are there, not in the way
+        networks |= {n["Name"] for n in engine.networks(C.compose_filter(project))}
+        volumes |= {v["Name"] for v in engine.volumes(C.compose_filter(project))}
     all_networks = {n["Name"] for n in engine.networks()} if desired.networks else set()
     all_volumes = {v["Name"] for v in engine.volumes()} if desired.volumes else set()
     missing_external = [n.name for n in desired.networks.values() if n.external and n.name not in all_networks]
@@ -150,6 +162,37 @@ def _inspected(engine: Engine, container: str) -> dict[str, Any] | None:
         return None
     env = dict(item.partition("=")[::2] for item in config.get("Env") or [])
     return {"environment": env, "command": config.get("Cmd"), "entrypoint": config.get("Entrypoint")}
+
+
+def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -> dict[str, ObservedContainer]:
+    """Containers Compose started for services of this project that validator has no container for."""
+    from validator import __version__
+    from validator.engine.body import create_body
+
+    out: dict[str, ObservedContainer] = {}
+    for summary in engine.containers(C.compose_filter(desired.project)):
+        service = (summary.get("Labels") or {}).get(C.SERVICE)
+        if service not in desired.services or service in ours or service in out:
+            continue  # one container per service: a scaled Compose service is judged by its first
+        svc = desired.services[service]
+        image_id = engine.image_id(svc.image)
+        body, _ = create_body(svc, desired.project, image_id or "", desired.spec_files, engine.api_version, __version__)
+        detail = engine.inspect(summary["Id"])
+        item = _container(summary)
+        out[service] = ObservedContainer(
+            id=item.id,
+            name=item.name,
+            service=service,
+            config_hash=None,
+            config=None,
+            image_id=detail.get("Image"),
+            state=item.state,
+            health=item.health,
+            exit_code=item.exit_code,
+            owner="compose",
+            drift=tuple(C.drift(body, detail, image_id)),
+        )
+    return out
 
 
 def _host_ports(config: dict[str, Any]) -> set[str]:

@@ -131,9 +131,15 @@ def plan(
         if svc.image in images_done:
             continue
         images_done.add(svc.image)
-        if svc.build is not None and (build or observed.image_ids.get(svc.image) is None):
-            actions.append(Action("build", svc.image, ("--build" if build else "image not built yet",), svc.name))
-        elif observed.image_ids.get(svc.image) is None:
+        present = observed.image_ids.get(svc.image) is not None
+        if svc.build is not None and (build or not present or svc.pull_policy == "build"):
+            why = "--build" if build else ("pull_policy: build" if present else "image not built yet")
+            actions.append(Action("build", svc.image, (why,), svc.name))
+        elif svc.pull_policy == "always":
+            actions.append(Action("pull", svc.image, ("pull_policy: always",), svc.name))
+        elif not present and svc.pull_policy == "never":
+            conflicts.append(f"{svc.name}: image {svc.image} is not present and its pull_policy is never")
+        elif not present:
             actions.append(Action("pull", svc.image, ("image not present locally",), svc.name))
     for net in desired.networks.values():
         if not net.external and net.name not in observed.networks and net.name not in observed.foreign_networks:
@@ -159,6 +165,13 @@ def plan(
     for name in order:
         svc = desired.services[name]
         current = observed.containers.get(name)
+        if current is not None and current.owner == "compose":
+            problem = _compose_problem(svc, current, ready_when[name] == "completed")
+            if problem:
+                conflicts.append(problem)
+            else:
+                unchanged.append(name)
+            continue
         action = _service_action(
             svc,
             current,
@@ -189,6 +202,16 @@ def _sealer() -> Callable[[object], object]:
 
     key = L.state_key()
     return lambda value: L.seal(value, key)
+
+
+def _compose_problem(svc: DesiredService, current: ObservedContainer, one_shot: bool) -> str | None:
+    """Why a container Compose started cannot stand for the service (validator never changes it)."""
+    where = f"{svc.name}: container {current.name} (started by docker compose)"
+    if current.drift:
+        return f"{where} differs from the spec: {'; '.join(current.drift)}; run docker compose up, or down it"
+    if current.state != "running" and not (one_shot and current.state == "exited" and current.exit_code == 0):
+        return f"{where} is {current.state}; start it with docker compose"
+    return None
 
 
 def _service_action(

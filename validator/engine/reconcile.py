@@ -107,7 +107,7 @@ def down(
 
     project = loaded.spec.project
     with ProjectLock(project, engine.address, lock_wait, say, "down"):
-        desired = desired_state(loaded)
+        desired = desired_state(loaded, refuse_unsupported=False)
         removed, kept = [], []
         for summary in engine.containers(L.project_filter(project)):
             name = (summary.get("Names") or ["/?"])[0].lstrip("/")

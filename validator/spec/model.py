@@ -13,7 +13,8 @@ from validator.spec.criteria import Criterion
 from validator.spec.files import ConfigFile
 from validator.spec.host import Host
 from validator.spec.pydeps import Python
-from validator.spec.service import NetworkSpec, Service, VolumeSpec
+from validator.spec.resources import ConfigSpec, NetworkSpec, SecretSpec, VolumeSpec
+from validator.spec.service import Service
 from validator.spec.suites import Suite
 from validator.spec.types import Duration, ExtensibleModel, Model, Name, ProjectName
 
@@ -97,6 +98,12 @@ class Spec(ExtensibleModel):
     networks: Annotated[
         dict[Name, NetworkSpec],
         BeforeValidator(_optional_mapping, json_schema_input_type=dict[str, NetworkSpec | None]),
+    ] = Field(default_factory=dict)
+    secrets: Annotated[
+        dict[Name, SecretSpec], BeforeValidator(_optional_mapping, json_schema_input_type=dict[str, SecretSpec | None])
+    ] = Field(default_factory=dict)
+    configs: Annotated[
+        dict[Name, ConfigSpec], BeforeValidator(_optional_mapping, json_schema_input_type=dict[str, ConfigSpec | None])
     ] = Field(default_factory=dict)
     config_keys: dict[Name, ConfigFile] = Field(
         default_factory=dict,

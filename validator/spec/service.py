@@ -1,50 +1,139 @@
-"""Service blocks: Compose Specification field names and meaning, plus validator's own timeouts."""
+"""Service blocks: Compose Specification field names, shapes and meaning, plus validator's own timeouts.
+
+Every field of the Compose service reference is accepted here (a valid compose file lints); which
+of them ``plan``/``up`` apply and which they refuse as "not supported yet" is decided in
+``validator/engine/unsupported.py``.
+"""
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
+from validator.spec.mounts import VolumeMount
 from validator.spec.ports import Port
 from validator.spec.types import (
+    KV_SCHEMA,
     ByteSize,
     Command,
     Cpus,
     Duration,
     ExtensibleModel,
+    Labels,
     Model,
     ShortForm,
+    SwapLimit,
+    TextMap,
     key_value_list,
 )
-
-_KV_SCHEMA = {
-    "anyOf": [
-        {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean", "null"]}},
-        {"type": "array", "items": {"type": "string"}},
-    ]
-}
 
 
 def _environment(value: Any) -> Any:
     return key_value_list(value, "environment")
 
 
-def _labels(value: Any) -> Any:
-    out = key_value_list(value, "label")
-    if isinstance(out, dict):
-        return {k: "" if v is None else v for k, v in out.items()}
-    return out
+Environment = Annotated[dict[str, str | None], BeforeValidator(_environment), WithJsonSchema(KV_SCHEMA)]
 
 
-Environment = Annotated[dict[str, str | None], BeforeValidator(_environment), WithJsonSchema(_KV_SCHEMA)]
-Labels = Annotated[dict[str, str], BeforeValidator(_labels), WithJsonSchema(_KV_SCHEMA)]
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
 
 
-class Build(ShortForm, Model):
+StrList = Annotated[
+    list[str],
+    BeforeValidator(_one_or_many),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+]
+
+
+class Ulimit(ShortForm, Model):
+    """``nofile: 1024`` (soft and hard alike) or ``nofile: {soft: 1024, hard: 2048}``."""
+
+    short_forms: ClassVar[list[dict[str, Any]]] = [{"type": "integer"}]
+
+    soft: int
+    hard: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return {"soft": value, "hard": value}
+        return value
+
+
+class ServiceFile(ShortForm, Model):
+    """A service's ``secrets`` or ``configs`` entry: a name, or ``{source, target, uid, gid, mode}``."""
+
+    source: str
+    target: str | None = None
+    uid: str | None = None
+    gid: str | None = None
+    mode: int | str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short(cls, value: Any) -> Any:
+        return {"source": value} if isinstance(value, str) else value
+
+
+class Device(ShortForm, Model):
+    """``/dev/x[:/dev/y[:rwm]]`` or ``{source, target, permissions}``."""
+
+    source: str
+    target: str | None = None
+    permissions: str = "rwm"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        parts = value.split(":")
+        if len(parts) > 3 or not parts[0]:
+            raise ValueError(f"invalid device {value!r}: expected HOST_PATH[:CONTAINER_PATH[:PERMISSIONS]]")
+        if len(parts) == 2 and re.fullmatch(r"[rwm]+", parts[1]):
+            return {"source": parts[0], "permissions": parts[1]}
+        return dict(zip(("source", "target", "permissions"), parts, strict=False))
+
+    @model_validator(mode="after")
+    def _check(self) -> "Device":
+        if not re.fullmatch(r"[rwm]{1,3}", self.permissions):
+            raise ValueError(f"invalid device permissions {self.permissions!r}: use letters of rwm")
+        return self
+
+
+class Logging(Model):
+    driver: str | None = None
+    options: TextMap = Field(default_factory=dict)
+
+
+class Build(ShortForm, ExtensibleModel):
     context: str = "."
     dockerfile: str | None = None
     args: Environment = Field(default_factory=dict)
     target: str | None = None
+    # Accepted as Compose defines them; plan/up refuse them until the builder passes them on.
+    dockerfile_inline: str | None = None
+    additional_contexts: Environment = Field(default_factory=dict)
+    cache_from: list[str] = Field(default_factory=list)
+    cache_to: list[str] = Field(default_factory=list)
+    extra_hosts: Environment = Field(default_factory=dict)
+    isolation: str | None = None
+    labels: Labels = Field(default_factory=dict)
+    network: str | None = None
+    no_cache: bool = False
+    platforms: list[str] = Field(default_factory=list)
+    privileged: bool = False
+    pull: bool = False
+    secrets: list[ServiceFile] = Field(default_factory=list)
+    shm_size: ByteSize | None = None
+    ssh: Environment = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    ulimits: dict[str, Ulimit] = Field(default_factory=dict)
+    entitlements: list[str] = Field(default_factory=list)
+    provenance: str | bool | None = None
+    sbom: str | bool | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -111,77 +200,16 @@ DependsOn = Annotated[
 ]
 
 
-class BindOptions(Model):
-    create_host_path: bool = True
-    selinux: Literal["z", "Z"] | None = None
-    propagation: str | None = None
-
-
-class VolumeOptions(Model):
-    nocopy: bool = False
-
-
-class TmpfsOptions(Model):
-    size: ByteSize | None = None
-
-
-class VolumeMount(ShortForm, Model):
-    """One mount (the long syntax; the short ``SRC:DST[:MODE]`` is parsed into it)."""
-
-    type: Literal["bind", "volume", "tmpfs"] = "volume"
-    source: str | None = None
-    target: str
-    read_only: bool = False
-    bind: BindOptions | None = None
-    volume: VolumeOptions | None = None
-    tmpfs: TmpfsOptions | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _short_syntax(cls, value: Any) -> Any:
-        return parse_short_volume(value) if isinstance(value, str) else value
-
-    @model_validator(mode="after")
-    def _check(self) -> "VolumeMount":
-        if not self.target.startswith("/"):
-            raise ValueError(f"mount target {self.target!r} must be an absolute path in the container")
-        if self.type == "bind" and not self.source:
-            raise ValueError("a bind mount needs a source path")
-        return self
-
-    @property
-    def create_host_path(self) -> bool:
-        return self.bind.create_host_path if self.bind else True
-
-
-def is_host_path(source: str) -> bool:
-    return source.startswith((".", "/", "~"))
-
-
-def parse_short_volume(text: str) -> dict[str, Any]:
-    parts = text.split(":")
-    if len(parts) == 1:
-        return {"type": "volume", "target": parts[0]}
-    if len(parts) > 3 or not parts[0] or not parts[1]:
-        raise ValueError(f"invalid volume {text!r}: expected SOURCE:TARGET[:MODE]")
-    source, target = parts[0], parts[1]
-    out: dict[str, Any] = {"type": "bind" if is_host_path(source) else "volume", "source": source, "target": target}
-    if len(parts) == 3:
-        for mode in parts[2].split(","):
-            if mode == "ro":
-                out["read_only"] = True
-            elif mode in ("z", "Z"):
-                out["bind"] = {"selinux": mode}
-            elif mode not in ("rw", "cached", "delegated", "consistent", "nocopy"):
-                raise ValueError(f"invalid volume mode {mode!r} in {text!r}: use ro or rw")
-    if out["type"] == "volume" and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", source):
-        raise ValueError(f"invalid volume source {source!r}: a host path starts with '.', '/' or '~'")
-    return out
-
-
-class ServiceNetwork(Model):
+class ServiceNetwork(ExtensibleModel):
     aliases: list[str] = Field(default_factory=list)
     ipv4_address: str | None = None
+    ipv6_address: str | None = None
+    link_local_ips: list[str] = Field(default_factory=list)
+    mac_address: str | None = None
+    driver_opts: TextMap = Field(default_factory=dict)
+    priority: int | None = None
+    gw_priority: int | None = None
+    interface_name: str | None = None
 
 
 def _networks(value: Any) -> Any:
@@ -205,9 +233,19 @@ class ResourceLimits(Model):
     pids: int | None = None
 
 
+class DeviceRequest(Model):
+    capabilities: list[str] = Field(default_factory=list)
+    driver: str | None = None
+    count: int | Literal["all"] | None = None
+    device_ids: list[str] = Field(default_factory=list)
+    options: TextMap = Field(default_factory=dict)
+
+
 class ResourceReservations(Model):
     cpus: Cpus | None = None
     memory: ByteSize | None = None
+    generic_resources: list[dict[str, Any]] = Field(default_factory=list)
+    devices: list[DeviceRequest] = Field(default_factory=list)
 
 
 class Resources(Model):
@@ -218,6 +256,7 @@ class Resources(Model):
 class Deploy(Model):
     resources: Resources | None = None
     restart_policy: dict[str, Any] | None = None
+    replicas: Annotated[int, Field(ge=0)] | None = None
 
 
 class EnvFile(ShortForm, Model):
@@ -252,6 +291,18 @@ def _restart(value: Any) -> Any:
 Restart = Annotated[str, BeforeValidator(_restart), WithJsonSchema({"type": "string", "pattern": _RESTART.pattern})]
 
 
+_PULL_POLICY = re.compile(r"^(always|never|missing|if_not_present|build|daily|weekly|every_[0-9a-z]+|refresh)$")
+
+
+def _sysctls(value: Any) -> Any:
+    out = key_value_list(value, "sysctl")
+    if isinstance(out, dict):
+        for key, val in out.items():
+            if val is None:
+                raise ValueError(f"sysctl {key!r} needs a value: write '{key}=VALUE'")
+    return out
+
+
 class Service(ExtensibleModel):
     """A Compose-compatible service; see docs/spec.md for each field's meaning."""
 
@@ -264,23 +315,51 @@ class Service(ExtensibleModel):
         default_factory=list
     )
     ports: list[Port] = Field(default_factory=list)
+    expose: list[int | str] = Field(default_factory=list)
     volumes: list[VolumeMount] = Field(default_factory=list)
-    tmpfs: list[str] = Field(default_factory=list)
+    volumes_from: list[str] = Field(default_factory=list)
+    tmpfs: StrList = Field(default_factory=list)
+    secrets: list[ServiceFile] = Field(default_factory=list)
+    configs: list[ServiceFile] = Field(default_factory=list)
     healthcheck: Healthcheck | None = None
     depends_on: DependsOn = Field(default_factory=dict)
     mem_limit: ByteSize | None = None
     mem_reservation: ByteSize | None = None
-    memswap_limit: ByteSize | None = None
+    memswap_limit: SwapLimit | None = None
+    mem_swappiness: Annotated[int, Field(ge=0, le=100)] | None = None
+    oom_kill_disable: bool | None = None
+    oom_score_adj: Annotated[int, Field(ge=-1000, le=1000)] | None = None
     cpus: Cpus | None = None
     cpu_shares: int | None = None
+    cpu_period: int | None = None
+    cpu_quota: int | None = None
+    cpu_rt_period: int | str | None = None  # microseconds (Compose casts to an integer)
+    cpu_rt_runtime: int | str | None = None
+    cpu_count: int | None = None
+    cpu_percent: Annotated[int, Field(ge=0, le=100)] | None = None
+    cpuset: str | None = None
     pids_limit: int | None = None
     shm_size: ByteSize | None = None
+    blkio_config: dict[str, Any] | None = None
+    ulimits: dict[str, Ulimit] = Field(default_factory=dict)
     deploy: Deploy | None = None
+    scale: Annotated[int, Field(ge=0)] | None = None
     restart: Restart = "no"
     labels: Labels = Field(default_factory=dict)
+    label_file: StrList = Field(default_factory=list)
+    annotations: Labels = Field(default_factory=dict)
     networks: ServiceNetworks = Field(default_factory=dict)
+    network_mode: str | None = None
+    links: list[str] = Field(default_factory=list)
+    external_links: list[str] = Field(default_factory=list)
+    dns: StrList = Field(default_factory=list)
+    dns_opt: list[str] = Field(default_factory=list)
+    dns_search: StrList = Field(default_factory=list)
+    domainname: str | None = None
+    mac_address: str | None = None
     working_dir: str | None = None
     user: str | None = None
+    group_add: list[str | int] = Field(default_factory=list)
     hostname: str | None = None
     container_name: str | None = None
     extra_hosts: Annotated[
@@ -295,6 +374,36 @@ class Service(ExtensibleModel):
     stdin_open: bool = False
     cap_add: list[str] = Field(default_factory=list)
     cap_drop: list[str] = Field(default_factory=list)
+    security_opt: list[str] = Field(default_factory=list)
+    sysctls: Annotated[dict[str, str], BeforeValidator(_sysctls), WithJsonSchema(KV_SCHEMA)] = Field(
+        default_factory=dict
+    )
+    devices: list[Device] = Field(default_factory=list)
+    device_cgroup_rules: list[str] = Field(default_factory=list)
+    gpus: list[DeviceRequest] | Literal["all"] | None = None
+    logging: Logging | None = None
+    platform: str | None = None
+    pull_policy: str | None = None
+    pull_refresh_after: str | None = None
+    profiles: list[str] = Field(default_factory=list)
+    pid: str | None = None
+    ipc: str | None = None
+    uts: str | None = None
+    userns_mode: str | None = None
+    cgroup: Literal["host", "private"] | None = None
+    cgroup_parent: str | None = None
+    isolation: str | None = None
+    runtime: str | None = None
+    storage_opt: TextMap = Field(default_factory=dict)
+    credential_spec: dict[str, Any] | None = None
+    post_start: list[dict[str, Any]] = Field(default_factory=list)
+    pre_stop: list[dict[str, Any]] = Field(default_factory=list)
+    models: dict[str, Any] | list[str] | None = None
+    provider: dict[str, Any] | None = None
+    use_api_socket: bool | None = None
+    # Affect only Compose's own client (log attachment, `compose watch`), never the container.
+    attach: bool = True
+    develop: dict[str, Any] | None = None
     # validator's own fields
     startup_timeout: Duration = Field(60.0, description="Seconds from create to running before the wait fails.")
     health_timeout: Duration = Field(120.0, description="Seconds from running to healthy before the wait fails.")
@@ -305,9 +414,29 @@ class Service(ExtensibleModel):
 
     @model_validator(mode="after")
     def _check(self) -> "Service":
-        if not self.image and not self.build:
+        if not self.image and not self.build and not self.provider:
             raise ValueError("a service needs 'image' or 'build'")
+        if self.network_mode is not None and self.networks:
+            raise ValueError("network_mode and networks cannot be used together (Compose refuses it)")
+        if self.pull_policy is not None and not _PULL_POLICY.match(self.pull_policy):
+            raise ValueError(
+                f"invalid pull_policy {self.pull_policy!r}: use always, never, missing, build, daily, weekly "
+                "or every_<duration>"
+            )
+        replicas = self.deploy.replicas if self.deploy else None
+        if self.scale is not None and replicas is not None and self.scale != replicas:
+            raise ValueError(f"scale ({self.scale}) and deploy.replicas ({replicas}) differ (Compose refuses it)")
+        for port in self.expose:
+            if not re.fullmatch(r"\d+(-\d+)?(/(tcp|udp|sctp))?", str(port)):
+                raise ValueError(f"invalid expose entry {port!r}: expected PORT[-PORT][/PROTOCOL]")
         return self
+
+    @property
+    def replicas(self) -> int:
+        """Compose's container count: ``scale``, else ``deploy.replicas``, else 1."""
+        if self.scale is not None:
+            return self.scale
+        return self.deploy.replicas if self.deploy and self.deploy.replicas is not None else 1
 
     @property
     def memory_limit(self) -> int | None:
@@ -341,21 +470,3 @@ def _extra_hosts(value: Any) -> Any:
             out[host] = addr
         return out
     return value
-
-
-class VolumeSpec(Model):
-    driver: str | None = None
-    driver_opts: dict[str, str] = Field(default_factory=dict)
-    labels: Labels = Field(default_factory=dict)
-    external: bool = False
-    name: str | None = None
-
-
-class NetworkSpec(Model):
-    driver: str | None = None
-    driver_opts: dict[str, str] = Field(default_factory=dict)
-    labels: Labels = Field(default_factory=dict)
-    external: bool = False
-    internal: bool = False
-    enable_ipv6: bool = False
-    name: str | None = None

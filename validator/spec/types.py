@@ -93,14 +93,28 @@ _DURATION_SCHEMA = {
 }
 _SIZE_SCHEMA = {
     "anyOf": [
-        {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([bBkKmMgGtT]|[kKmMgGtT][iI][bB])?\s*$"},
+        {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([bBkKmMgGtT]|[kKmMgGtT][iI]?[bB])?\s*$"},
         {"type": "integer", "minimum": 0},
     ],
-    "description": "A size: '512m', '2g' (binary, as Docker reads them), '256MiB', '8GiB', or bytes.",
+    "description": "A size: '512m', '256mb', '2g' (binary, as Compose and Docker read them), '256MiB', or bytes.",
 }
 
 Duration = Annotated[float, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA)]
 ByteSize = Annotated[int, BeforeValidator(_size), WithJsonSchema(_SIZE_SCHEMA)]
+
+
+def _swap(value: Any) -> int:
+    # Compose and Docker read -1 as "unlimited swap"; every other negative size is an error.
+    if value in (-1, "-1"):
+        return -1
+    return parse_size(value)
+
+
+SwapLimit = Annotated[
+    int,
+    BeforeValidator(_swap),
+    WithJsonSchema({"anyOf": [_SIZE_SCHEMA, {"enum": [-1, "-1"]}], "description": "A size, or -1 for unlimited."}),
+]
 Command = Annotated[
     list[str],
     BeforeValidator(_command),
@@ -152,6 +166,34 @@ def scalar_text(value: Any) -> Any:
     if isinstance(value, int | float):
         return str(value)
     return value
+
+
+def _labels(value: Any) -> Any:
+    out = key_value_list(value, "label")
+    if isinstance(out, dict):
+        return {k: "" if v is None else v for k, v in out.items()}
+    return out
+
+
+def _text_values(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: scalar_text(v) for k, v in value.items()}
+    return value
+
+
+KV_SCHEMA = {
+    "anyOf": [
+        {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean", "null"]}},
+        {"type": "array", "items": {"type": "string"}},
+    ]
+}
+Labels = Annotated[dict[str, str], BeforeValidator(_labels), WithJsonSchema(KV_SCHEMA)]
+# driver_opts, logging options, storage_opt: Compose accepts numbers and passes them on as text.
+TextMap = Annotated[
+    dict[str, str],
+    BeforeValidator(_text_values),
+    WithJsonSchema({"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}),
+]
 
 
 def key_value_list(value: Any, what: str) -> Any:

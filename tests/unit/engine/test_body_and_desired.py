@@ -107,3 +107,221 @@ def test_env_file_and_host_passthrough(tmp_path):
     (tmp_path / "web.env").write_text("FROM_FILE=1\nA=overridden-by-environment\n")
     svc = load(tmp_path, env_file="web.env").services["web"]
     assert svc.config["environment"] == {"A": "1", "FROM_FILE": "1", "FROM_HOST": "h"}
+
+
+# --- Compose fields beyond the core set (validator/engine/compose_fields.py) ------------------------
+
+
+def compose_body(tmp_path, services, **top):
+    spec = {**base_spec(**services), **top}
+    desired = desired_state(load_dict(tmp_path, spec), {})
+    bodies = {
+        name: create_body(svc, "demo", "sha256:img", ("infra.yaml",), "1.41", "0.1.0")
+        for name, svc in desired.services.items()
+    }
+    return desired, bodies
+
+
+def test_container_level_compose_fields_reach_the_body(tmp_path):
+    _, bodies = compose_body(
+        tmp_path,
+        {
+            "web": {
+                "image": "web:1",
+                "expose": ["3000", 4000, "5000-5001/udp"],
+                "ulimits": {"nofile": {"soft": 1024, "hard": 2048}, "nproc": 100},
+                "logging": {"driver": "json-file", "options": {"max-size": "10m", "max-file": 3}},
+                "devices": ["/dev/null:/dev/xnull:rw", "/dev/zero"],
+                "security_opt": ["no-new-privileges:true"],
+                "sysctls": ["net.core.somaxconn=1024"],
+                "dns": "9.9.9.9",
+                "dns_search": ["example.internal"],
+                "dns_opt": ["ndots:2"],
+                "pid": "host",
+                "ipc": "shareable",
+                "stop_signal": "SIGINT",
+                "stop_grace_period": "1m30s",
+                "domainname": "example.internal",
+                "group_add": ["audio", 1000],
+                "oom_score_adj": 100,
+                "memswap_limit": -1,
+                "shm_size": "64mb",
+            }
+        },
+    )
+    body, _ = bodies["web"]
+    host = body["HostConfig"]
+    assert body["ExposedPorts"] == {"3000/tcp": {}, "4000/tcp": {}, "5000/udp": {}, "5001/udp": {}}
+    assert host["Ulimits"] == [
+        {"Name": "nofile", "Soft": 1024, "Hard": 2048},
+        {"Name": "nproc", "Soft": 100, "Hard": 100},
+    ]
+    assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-file": "3", "max-size": "10m"}}
+    assert host["Devices"] == [
+        {"PathOnHost": "/dev/null", "PathInContainer": "/dev/xnull", "CgroupPermissions": "rw"},
+        {"PathOnHost": "/dev/zero", "PathInContainer": "/dev/zero", "CgroupPermissions": "rwm"},
+    ]
+    assert host["SecurityOpt"] == ["no-new-privileges:true"]
+    assert host["Sysctls"] == {"net.core.somaxconn": "1024"}
+    assert (host["Dns"], host["DnsSearch"], host["DnsOptions"]) == (["9.9.9.9"], ["example.internal"], ["ndots:2"])
+    assert (host["PidMode"], host["IpcMode"]) == ("host", "shareable")
+    assert (body["StopSignal"], body["StopTimeout"]) == ("SIGINT", 90)
+    assert body["Domainname"] == "example.internal" and host["GroupAdd"] == ["audio", "1000"]
+    assert host["OomScoreAdj"] == 100 and host["MemorySwap"] == -1 and host["ShmSize"] == 64 * 2**20
+
+
+def test_network_mode_of_a_service_points_at_its_container_and_orders_it_first(tmp_path):
+    desired, bodies = compose_body(
+        tmp_path,
+        {"db": {"image": "db:1"}, "sidecar": {"image": "s:1", "network_mode": "service:db", "ipc": "service:db"}},
+    )
+    body, extra = bodies["sidecar"]
+    assert body["HostConfig"]["NetworkMode"] == "container:demo-db"
+    assert body["HostConfig"]["IpcMode"] == "container:demo-db"
+    assert "NetworkingConfig" not in body and extra == []
+    assert "db" in desired.services["sidecar"].depends_on
+
+
+def test_file_secrets_and_configs_are_read_only_binds_at_composes_places(tmp_path):
+    (tmp_path / "pw.txt").write_text("s3cret")
+    (tmp_path / "app.conf").write_text("a=1")
+    desired, bodies = compose_body(
+        tmp_path,
+        {"web": {"image": "web:1", "secrets": ["pw", {"source": "pw", "target": "other"}], "configs": ["app"]}},
+        secrets={"pw": {"file": "./pw.txt"}},
+        configs={"app": {"file": "./app.conf"}},
+    )
+    binds = bodies["web"][0]["HostConfig"]["Binds"]
+    assert binds == [
+        f"{tmp_path / 'pw.txt'}:/run/secrets/pw:ro",
+        f"{tmp_path / 'pw.txt'}:/run/secrets/other:ro",
+        f"{tmp_path / 'app.conf'}:/app:ro",
+    ]
+    before = desired.services["web"].config_hash
+    (tmp_path / "app.conf").write_text("a=2")
+    again, _ = compose_body(
+        tmp_path,
+        {"web": {"image": "web:1", "secrets": ["pw", {"source": "pw", "target": "other"}], "configs": ["app"]}},
+        secrets={"pw": {"file": "./pw.txt"}},
+        configs={"app": {"file": "./app.conf"}},
+    )
+    assert "app.conf" in again.services["web"].mounted and again.services["web"].config_hash != before
+
+
+def test_volume_modes_travel_to_the_bind(tmp_path):
+    (tmp_path / "x").mkdir()
+    _, bodies = compose_body(
+        tmp_path,
+        {"web": {"image": "web:1", "volumes": ["./x:/x:ro,rslave", "./x:/y:z", "data:/d:nocopy"]}},
+        volumes={"data": None},
+    )
+    assert bodies["web"][0]["HostConfig"]["Binds"] == [
+        f"{tmp_path / 'x'}:/x:ro,rslave",
+        f"{tmp_path / 'x'}:/y:rw,z",
+        "demo_data:/d:rw,nocopy",
+    ]
+
+
+def test_ipam_and_static_address(tmp_path):
+    desired, bodies = compose_body(
+        tmp_path,
+        {"web": {"image": "web:1", "networks": {"n": {"ipv4_address": "172.28.0.5"}}}},
+        networks={"n": {"ipam": {"config": [{"subnet": "172.28.0.0/16", "gateway": "172.28.0.1"}]}, "x-note": 1}},
+    )
+    assert desired.networks["n"].ipam == {
+        "Driver": "default",
+        "Config": [{"Subnet": "172.28.0.0/16", "Gateway": "172.28.0.1"}],
+        "Options": None,
+    }
+    endpoint = bodies["web"][0]["NetworkingConfig"]["EndpointsConfig"]["demo_n"]
+    assert endpoint["IPAMConfig"] == {"IPv4Address": "172.28.0.5"}
+
+
+def test_profiles_pick_the_active_services(tmp_path):
+    spec = base_spec(web={"image": "web:1"}, debug={"image": "d:1", "profiles": ["debug"]})
+    loaded = load_dict(tmp_path, spec)
+    assert set(desired_state(loaded, {}).services) == {"web"}
+    assert set(desired_state(loaded, {"COMPOSE_PROFILES": "debug"}).services) == {"web", "debug"}
+    assert set(desired_state(loaded, {"COMPOSE_PROFILES": "*"}).services) == {"web", "debug"}
+
+
+def test_a_dependency_left_out_by_profiles_is_a_located_error(tmp_path):
+    import pytest
+
+    from validator.errors import SpecError
+
+    spec = base_spec(web={"image": "web:1", "depends_on": ["db"]}, db={"image": "d:1", "profiles": ["db"]})
+    with pytest.raises(SpecError) as info:
+        desired_state(load_dict(tmp_path, spec), {})
+    (finding,) = info.value.findings
+    assert finding.path == ("services", "web", "depends_on", "db") and "no enabled profile" in finding.message
+    assert finding.location.line > 0
+
+
+def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path):
+    import pytest
+
+    from validator.errors import SpecError
+
+    spec = base_spec(
+        web={
+            "image": "web:1",
+            "links": ["db"],
+            "scale": 3,
+            "build": {"context": ".", "cache_from": ["x"]},
+            "pull_policy": "daily",
+        },
+        db={"image": "d:1"},
+    )
+    loaded = load_dict(tmp_path, spec)
+    with pytest.raises(SpecError) as info:
+        desired_state(loaded, {})
+    messages = sorted(f"{'.'.join(map(str, f.path))}: {f.message}" for f in info.value.findings)
+    assert messages == [
+        "services.web.build.cache_from: not supported yet: build.cache_from",
+        "services.web.links: not supported yet: links",
+        "services.web.pull_policy: not supported yet: pull_policy daily",
+        "services.web.scale: not supported yet: scale 3 (one container per service)",
+    ]
+    assert all(f.location.line > 0 for f in info.value.findings)
+    # down needs none of them: it removes what runs
+    assert set(desired_state(loaded, {}, refuse_unsupported=False).services) == {"web", "db"}
+
+
+def test_profile_option_is_composes_compose_profiles(monkeypatch):
+    from validator.main import build_parser
+
+    monkeypatch.setenv("COMPOSE_PROFILES", "from-env")
+    build_parser().parse_args(["plan", "--profile", "debug", "--profile", "db"])
+    import os
+
+    assert os.environ["COMPOSE_PROFILES"] == "debug,db"
+
+
+def test_pull_policy_drives_the_image_actions(tmp_path):
+    from validator.engine.observed import ObservedState
+    from validator.engine.planner import plan
+
+    spec = base_spec(
+        a={"image": "a:1", "pull_policy": "always"},
+        b={"image": "b:1", "pull_policy": "never"},
+        c={"image": "c:1", "build": ".", "pull_policy": "build"},
+    )
+    desired = desired_state(load_dict(tmp_path, spec), {})
+    result = plan(desired, ObservedState(image_ids={"a:1": "sha256:a", "c:1": "sha256:c"}))
+    images = {(a.kind, a.target, a.reasons) for a in result.actions if a.kind in ("pull", "build")}
+    assert images == {("pull", "a:1", ("pull_policy: always",)), ("build", "c:1", ("pull_policy: build",))}
+    assert result.conflicts == ("b: image b:1 is not present and its pull_policy is never",)
+
+
+def test_plan_up_and_check_refuse_before_contacting_docker(tmp_path, capsys):
+    """A field without engine work is exit 2 with its place, even with no engine to talk to."""
+    from validator.main import main
+    from validator.testing.specs import write_spec
+
+    path = write_spec(tmp_path, base_spec(web={"image": "web:1", "links": ["db"]}, db={"image": "d:1"}))
+    for command in (["plan"], ["up"], ["check", "--no-suites"]):
+        code = main([*command, "-f", str(path), "--host", "unix:///nonexistent-validator.sock"])
+        err = capsys.readouterr().err
+        assert code == 2, (command, err)
+        assert err == f"{path}:6:5: services.web.links: not supported yet: links\n", command

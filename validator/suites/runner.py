@@ -294,7 +294,9 @@ def _incomplete(recorded: Recorded, code: int | None, timed_out: bool, timeout: 
         if status == 0 and failing:
             return f"exited 0 though {failing} failed or errored tests were recorded"
         if status == 1 and not failing:
-            return "exited 1 (tests failed) though no failed test was recorded"
+            # a plugin failed the session (a coverage threshold, warnings as errors at session end):
+            # the tests' counts do not explain the status, so they are not the suite's result
+            return "exited 1 (tests failed) though no failed test was recorded (did a plugin fail the session?)"
     return ""
 
 

@@ -9,7 +9,7 @@ Verdict = Literal["pass", "fail", "skip", "error", "xfail"]
 FAILING: frozenset[str] = frozenset({"fail", "error"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)  # nine fields: a positional call is a reorder bug waiting to happen
 class Result:
     kind: str  # host, config, python, service, probe, suite, criterion
     name: str

@@ -244,3 +244,18 @@ def test_stopping_early_with_x_leaves_counts_unavailable(tmp_path):
     assert main.verdict == "error" and main.metrics == {}
     assert "suite main recorded outcomes for 1 of 3 collected tests" in main.message
     assert "stopping after 1 failures" in main.unavailable["suite.main.passed"]
+
+
+def test_the_recorder_never_overwrites_an_existing_file(tmp_path):
+    write(tmp_path, {"tests/test_a.py": "def test_a(): pass\n"})
+    existing = tmp_path / "records.jsonl"
+    existing.write_text("someone else's\n")
+    env = {k: v for k, v in os.environ.items() if k != "VALIDATOR_RESULTS"}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+    proc = subprocess.run([*command, f"--validator-results={existing}"], cwd=tmp_path, env=env, timeout=120)
+    assert proc.returncode == 0 and existing.read_text() == "someone else's\n"
+    fresh = tmp_path / "fresh.jsonl"
+    proc = subprocess.run([*command, f"--validator-results={fresh}"], cwd=tmp_path, env=env, timeout=120)
+    kinds = [json.loads(line)["type"] for line in fresh.read_text().splitlines()]
+    assert proc.returncode == 0 and kinds == ["collected", "test", "finish"]
+    assert oct(fresh.stat().st_mode & 0o777) == "0o600"

@@ -259,3 +259,23 @@ def test_the_recorder_never_overwrites_an_existing_file(tmp_path):
     kinds = [json.loads(line)["type"] for line in fresh.read_text().splitlines()]
     assert proc.returncode == 0 and kinds == ["collected", "test", "finish"]
     assert oct(fresh.stat().st_mode & 0o777) == "0o600"
+
+
+def test_without_the_plugin_pytest_junit_from_this_run_is_read(tmp_path):
+    write(
+        tmp_path,
+        {
+            "tests/conftest.py": "def pytest_configure(config):\n    config.addinivalue_line('markers', 'slow: s')\n",
+            "tests/test_a.py": "import pytest\ndef test_a(): pass\n@pytest.mark.slow\ndef test_b(): assert False\n",
+        },
+    )
+    suite = {"command": PYTEST + " -p no:validator", "groups": {"slow": {"markers": ["slow"]}}}
+    loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "suites": {"main": suite}})
+    results, tests = run_suite(loaded, "main", lambda who, line: None, threading.Event())
+    main = results[0]
+    assert main.verdict == "fail" and main.metrics["suite.main.failed"] == 1 and len(tests) == 2
+    assert "markers unknown" in main.message
+    # killed without the plugin: no JUnit either, so an error, never a pass on nothing
+    write(tmp_path, {"tests/test_a.py": "import os, signal\ndef test_a(): os.kill(os.getpid(), signal.SIGKILL)\n"})
+    results, _ = run_suite(loaded, "main", lambda who, line: None, threading.Event())
+    assert results[0].verdict == "error" and "suite main was killed by SIGKILL after 0 tests" in results[0].message

@@ -33,12 +33,14 @@ def write(folder: Path, files: dict[str, str]) -> None:
         path.write_text(textwrap.dedent(text))
 
 
-def check(folder: Path, suite: dict[str, Any], criteria: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+def check(
+    folder: Path, suite: dict[str, Any], criteria: dict[str, Any] | None = None, *args: str
+) -> tuple[int, dict[str, Any]]:
     spec = {"version": 1, "project": "evidence", "suites": {"main": suite}, "criteria": criteria or CRITERIA}
     (folder / "infra.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     env = {k: v for k, v in os.environ.items() if k != "VALIDATOR_RESULTS"}
     proc = subprocess.run(
-        [sys.executable, "-m", "validator", "check", "--no-progress", "-q", "--report", "json=r.json"],
+        [sys.executable, "-m", "validator", "check", "--no-progress", "-q", "--report", "json=r.json", *args],
         cwd=folder,
         capture_output=True,
         text=True,
@@ -279,3 +281,10 @@ def test_without_the_plugin_pytest_junit_from_this_run_is_read(tmp_path):
     write(tmp_path, {"tests/test_a.py": "import os, signal\ndef test_a(): os.kill(os.getpid(), signal.SIGKILL)\n"})
     results, _ = run_suite(loaded, "main", lambda who, line: None, threading.Event())
     assert results[0].verdict == "error" and "suite main was killed by SIGKILL after 0 tests" in results[0].message
+
+
+def test_criteria_over_suites_left_out_by_no_suites_say_so(tmp_path):
+    write(tmp_path, {"tests/test_a.py": "def test_a(): pass\n"})
+    code, report = check(tmp_path, {"command": PYTEST, "groups": {"g": {"paths": ["tests/"]}}}, None, "--no-suites")
+    assert code == 1
+    assert_criteria_error(report, "suite main did not run (--no-suites)")

@@ -206,7 +206,12 @@ class Pipeline:
                 r = result.services.get(name)
                 if r and r.timing:
                     self.run.timeline.append(
-                        ServiceTimeline(name, r.timing.requested_at, r.timing.running_at, r.timing.healthy_at)
+                        ServiceTimeline(
+                            service=name,
+                            requested_at=r.timing.requested_at,
+                            running_at=r.timing.running_at,
+                            healthy_at=r.timing.healthy_at,
+                        )
                     )
         self.add(results)
         return running

@@ -288,3 +288,10 @@ def test_criteria_over_suites_left_out_by_no_suites_say_so(tmp_path):
     code, report = check(tmp_path, {"command": PYTEST, "groups": {"g": {"paths": ["tests/"]}}}, None, "--no-suites")
     assert code == 1
     assert_criteria_error(report, "suite main did not run (--no-suites)")
+
+
+def test_junit_that_is_not_xml_is_an_error(tmp_path):
+    write(tmp_path, {"w.py": "open('out.xml', 'w').write('<testsuite><testcase')\n"})
+    code, report = check(tmp_path, {"command": [sys.executable, "w.py"], "junit": "out.xml"})
+    assert code == 1
+    assert_criteria_error(report, "suite main wrote JUnit XML that cannot be read")

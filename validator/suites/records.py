@@ -74,7 +74,7 @@ def read_pytest_junit(path: Path, suite: str) -> Recorded:
         return Recorded(problem="wrote no results")
     try:
         return Recorded(tests=read_junit(path, suite))
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:  # not XML; or gone or unreadable since it was found
         return Recorded(problem=f"wrote JUnit XML that cannot be read ({exc})")
 
 

@@ -42,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.debug:  # read where tracebacks are shown below the top level (a crashing probe's result)
+        os.environ["VALIDATOR_DEBUG"] = "1"
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     # the choke point: from here on every line this process prints passes the redactor, whose
     # registry the spec loader fills (error lines, progress, reports on stdout, engine errors)

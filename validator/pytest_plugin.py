@@ -48,7 +48,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--validator-results",
         default=None,
         metavar="PATH",
-        help="write each test's node id, outcome, duration and markers to PATH (JSON lines)",
+        help="record the collected count, collection errors, each test's outcome and the exit status to PATH "
+        "(JSON lines; PATH must not exist: an existing file is never overwritten)",
     )
 
 

@@ -17,13 +17,19 @@ def make_run(index: int, startup: float, verdict: str = "pass", project: str = "
     run.dimensions = {"service.spark.startup": "time", "suite.main.failed": ""}
     run.results = [
         Result(
-            "criterion",
-            "SC1: no failures",
-            verdict,
-            "suite.main.failed == 0",
-            f"suite.main.failed={run.metrics['suite.main.failed']:g}",
+            kind="criterion",
+            name="SC1: no failures",
+            verdict=verdict,
+            expected="suite.main.failed == 0",
+            actual=f"suite.main.failed={run.metrics['suite.main.failed']:g}",
         ),
-        Result("criterion", "SC7: startup", "pass", "service.*.startup < 60s", f"service.spark.startup={startup:.2f}s"),
+        Result(
+            kind="criterion",
+            name="SC7: startup",
+            verdict="pass",
+            expected="service.*.startup < 60s",
+            actual=f"service.spark.startup={startup:.2f}s",
+        ),
     ]
     return run
 

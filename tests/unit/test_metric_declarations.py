@@ -68,3 +68,16 @@ def test_lint_does_not_import_docker_or_pyspark(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_the_spec_reference_lists_every_declared_metric():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "spec.md").read_text()
+    table = text[text.index("| family | members | fields |") : text.index("Each producer declares its fields")]
+    lines = [line for line in table.splitlines()[2:] if line.startswith("|")]
+    rows = {line.split("|")[1].strip().strip("`").split(".")[0]: line for line in lines}
+    assert set(rows) == set(families())
+    for name, family in families().items():
+        for declared in family.metrics:
+            assert declared.field in rows[name], f"docs/spec.md does not list {name} {declared.field}"

@@ -33,12 +33,14 @@ def write(folder: Path, files: dict[str, str]) -> None:
         path.write_text(textwrap.dedent(text))
 
 
-def check(folder: Path, suite: dict[str, Any], criteria: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+def check(
+    folder: Path, suite: dict[str, Any], criteria: dict[str, Any] | None = None, *args: str
+) -> tuple[int, dict[str, Any]]:
     spec = {"version": 1, "project": "evidence", "suites": {"main": suite}, "criteria": criteria or CRITERIA}
     (folder / "infra.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     env = {k: v for k, v in os.environ.items() if k != "VALIDATOR_RESULTS"}
     proc = subprocess.run(
-        [sys.executable, "-m", "validator", "check", "--no-progress", "-q", "--report", "json=r.json"],
+        [sys.executable, "-m", "validator", "check", "--no-progress", "-q", "--report", "json=r.json", *args],
         cwd=folder,
         capture_output=True,
         text=True,
@@ -244,3 +246,52 @@ def test_stopping_early_with_x_leaves_counts_unavailable(tmp_path):
     assert main.verdict == "error" and main.metrics == {}
     assert "suite main recorded outcomes for 1 of 3 collected tests" in main.message
     assert "stopping after 1 failures" in main.unavailable["suite.main.passed"]
+
+
+def test_the_recorder_never_overwrites_an_existing_file(tmp_path):
+    write(tmp_path, {"tests/test_a.py": "def test_a(): pass\n"})
+    existing = tmp_path / "records.jsonl"
+    existing.write_text("someone else's\n")
+    env = {k: v for k, v in os.environ.items() if k != "VALIDATOR_RESULTS"}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+    proc = subprocess.run([*command, f"--validator-results={existing}"], cwd=tmp_path, env=env, timeout=120)
+    assert proc.returncode == 0 and existing.read_text() == "someone else's\n"
+    fresh = tmp_path / "fresh.jsonl"
+    proc = subprocess.run([*command, f"--validator-results={fresh}"], cwd=tmp_path, env=env, timeout=120)
+    kinds = [json.loads(line)["type"] for line in fresh.read_text().splitlines()]
+    assert proc.returncode == 0 and kinds == ["collected", "test", "finish"]
+    assert oct(fresh.stat().st_mode & 0o777) == "0o600"
+
+
+def test_without_the_plugin_pytest_junit_from_this_run_is_read(tmp_path):
+    write(
+        tmp_path,
+        {
+            "tests/conftest.py": "def pytest_configure(config):\n    config.addinivalue_line('markers', 'slow: s')\n",
+            "tests/test_a.py": "import pytest\ndef test_a(): pass\n@pytest.mark.slow\ndef test_b(): assert False\n",
+        },
+    )
+    suite = {"command": PYTEST + " -p no:validator", "groups": {"slow": {"markers": ["slow"]}}}
+    loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "suites": {"main": suite}})
+    results, tests = run_suite(loaded, "main", lambda who, line: None, threading.Event())
+    main = results[0]
+    assert main.verdict == "fail" and main.metrics["suite.main.failed"] == 1 and len(tests) == 2
+    assert "markers unknown" in main.message
+    # killed without the plugin: no JUnit either, so an error, never a pass on nothing
+    write(tmp_path, {"tests/test_a.py": "import os, signal\ndef test_a(): os.kill(os.getpid(), signal.SIGKILL)\n"})
+    results, _ = run_suite(loaded, "main", lambda who, line: None, threading.Event())
+    assert results[0].verdict == "error" and "suite main was killed by SIGKILL after 0 tests" in results[0].message
+
+
+def test_criteria_over_suites_left_out_by_no_suites_say_so(tmp_path):
+    write(tmp_path, {"tests/test_a.py": "def test_a(): pass\n"})
+    code, report = check(tmp_path, {"command": PYTEST, "groups": {"g": {"paths": ["tests/"]}}}, None, "--no-suites")
+    assert code == 1
+    assert_criteria_error(report, "suite main did not run (--no-suites)")
+
+
+def test_junit_that_is_not_xml_is_an_error(tmp_path):
+    write(tmp_path, {"w.py": "open('out.xml', 'w').write('<testsuite><testcase')\n"})
+    code, report = check(tmp_path, {"command": [sys.executable, "w.py"], "junit": "out.xml"})
+    assert code == 1
+    assert_criteria_error(report, "suite main wrote JUnit XML that cannot be read")

@@ -68,7 +68,9 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
         done = PAST_TENSE.get(r.action, r.action) if r.action else "unchanged"
         message = done if r.status == "ready" else r.message
         unavailable = (
-            {} if r.status == "ready" else _missing(name, svc, metrics, f"did not become {expected}: {message}")
+            _unknown_times(name, svc, metrics)
+            if r.status == "ready"
+            else _missing(name, svc, metrics, f"did not become {expected}: {message}")
         )
         results.append(
             Result(
@@ -84,6 +86,20 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
             )
         )
     return results, running
+
+
+def _unknown_times(name: str, svc: Any, metrics: dict[str, float]) -> dict[str, str]:
+    """A ready service whose times neither this run nor an earlier one measured (a container created
+    before timings were kept, whose health log no longer reaches back to its start): unknown, said
+    so, rather than left out of ``service.*.healthy``."""
+    fields = ["startup", *(["healthy"] if _health_checked(svc) else [])]
+    reason = (
+        f"service {name} is ready but its %s time is unknown: its container was started outside a "
+        "measured run (recreate it with `validator up --force-recreate` to measure it)"
+    )
+    return {
+        metric_name("service", name, f): reason % f for f in fields if metric_name("service", name, f) not in metrics
+    }
 
 
 def _missing(name: str, svc: Any, metrics: dict[str, float], why: str) -> dict[str, str]:
@@ -141,7 +157,11 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
         if state.get("Running"):
             running[name] = summary["Id"]
         metrics = _metrics(name, timing, detail)
-        unavailable = {} if ok else _missing(name, svc, metrics, f"is not ready ({_state(detail)})")
+        unavailable = (
+            _unknown_times(name, svc, metrics)
+            if ok
+            else _missing(name, svc, metrics, f"is not ready ({_state(detail)})")
+        )
         results.append(
             Result(
                 kind="service",

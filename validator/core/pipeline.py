@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from validator.checks.registry import STATIC_STAGES, CheckContext, stage
-from validator.core.metrics import Evidence, catalog
+from validator.core.metrics import Evidence, catalog, metric_name
 from validator.core.result import Result, locate
 from validator.core.run import RunResult, ServiceTimeline
 from validator.errors import EngineError, Interrupted, UnreachableError
@@ -121,6 +121,8 @@ class Pipeline:
                 self._probes(engine, running)
                 if self.options.suites and self.spec.suites:
                     self._suites()
+                else:
+                    self._suites_not_run()
                 self._metrics()
                 self._criteria()
         except (Interrupted, KeyboardInterrupt):
@@ -204,7 +206,12 @@ class Pipeline:
                 r = result.services.get(name)
                 if r and r.timing:
                     self.run.timeline.append(
-                        ServiceTimeline(name, r.timing.requested_at, r.timing.running_at, r.timing.healthy_at)
+                        ServiceTimeline(
+                            service=name,
+                            requested_at=r.timing.requested_at,
+                            running_at=r.timing.running_at,
+                            healthy_at=r.timing.healthy_at,
+                        )
                     )
         self.add(results)
         return running
@@ -238,6 +245,17 @@ class Pipeline:
                 test.nodeid = self.redactor.text(test.nodeid)  # parametrized ids carry values too
             self.run.tests.extend(tests)
             self.add(results)
+
+    def _suites_not_run(self) -> None:
+        """``--no-suites``: a criterion reading a suite's counts says why it has none."""
+        from validator.suites.verdict import FIELDS
+
+        for name, suite in self.spec.suites.items():
+            why = f"suite {name} did not run (--no-suites)"
+            for member, family in ((name, "suite"), *((group, "group") for group in suite.groups)):
+                for field in FIELDS:
+                    metric = metric_name(family, member, field)
+                    self.run.evidence[metric] = Evidence(f"suite {name}", finished=False, reason=why)
 
     def _metrics(self) -> None:
         from validator.checks.preflight import measure

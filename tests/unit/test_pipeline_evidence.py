@@ -1,0 +1,43 @@
+"""How results enter the run: each metric with its producer as evidence, unavailable ones with their
+(redacted) reason, never overwritten by a later value; the evidence survives the JSON report."""
+
+from __future__ import annotations
+
+import io
+
+from validator.core.pipeline import CheckOptions, Pipeline
+from validator.core.result import Result
+from validator.reporters.json_report import load, render
+from validator.reporters.registry import ReportContext
+from validator.testing.specs import load_dict
+from validator.ui import Display
+
+
+def test_evidence_is_recorded_sticky_and_redacted(tmp_path, monkeypatch):
+    monkeypatch.setenv("DB_TOKEN", "s3cr3t-value")
+    loaded = load_dict(
+        tmp_path,
+        {"version": 1, "project": "ev", "settings": {"secrets": ["DB_TOKEN"]}},
+        environ={"DB_TOKEN": "s3cr3t-value"},
+    )
+    pipeline = Pipeline(loaded, CheckOptions(), Display(quiet=True, stream=io.StringIO()))
+    pipeline.add(
+        [
+            Result(
+                kind="suite",
+                name="main",
+                verdict="error",
+                unavailable={"suite.main.failed": "suite main was killed by SIGKILL after s3cr3t-value"},
+            ),
+            Result(kind="suite", name="late", verdict="pass", metrics={"suite.main.failed": 0.0, "x.y": 1.0}),
+        ]
+    )
+    run = pipeline.run
+    assert "suite.main.failed" not in run.metrics and run.metrics["x.y"] == 1.0
+    evidence = run.evidence["suite.main.failed"]
+    assert evidence.producer == "suite main" and not evidence.finished
+    assert "s3cr3t-value" not in evidence.reason and "killed by SIGKILL" in evidence.reason
+    assert run.evidence["x.y"].producer == "suite late" and run.evidence["x.y"].finished
+    assert run.unavailable() == {"suite.main.failed": evidence.reason}
+    again = load(render(run, ReportContext(history=[])))
+    assert again.evidence == run.evidence

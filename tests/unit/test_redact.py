@@ -114,3 +114,18 @@ def test_lint_masks_an_interpolated_value_in_a_finding(tmp_path, monkeypatch, ca
         assert code == 1 and MASK in out.out + out.err
         assert token not in out.out + out.err
     assert sys.stdout is not None and not isinstance(sys.stdout, RedactingStream)
+
+
+def test_a_secret_named_key_of_a_config_file_is_masked_in_check(tmp_path, run_cli):
+    value = "hunter2-config-file-secret"
+    (tmp_path / "app.properties").write_text(f"db.password = {value}\nmode = x\n")
+    spec = {
+        "version": 1,
+        "project": "p",
+        "config_keys": {"app": {"path": "app.properties", "keys": {"db.password": "something-else"}}},
+    }
+    (tmp_path / "infra.yaml").write_text(yaml.safe_dump(spec))
+    done = run_cli("check", "--no-progress", "--no-history", "-v", "--report", "json=r.json", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert value not in done.stdout + done.stderr + (tmp_path / "r.json").read_text()
+    assert MASK in (tmp_path / "r.json").read_text()

@@ -191,9 +191,15 @@ class RedactingStream(io.TextIOBase):
     def flush(self) -> None:
         with self._lock:
             if self._pending:
-                self.stream.write(self.redact.text(self._pending))
-                self._pending = ""
-        self.stream.flush()
+                pending, self._pending = self._pending, ""
+                self.stream.write(self.redact.text(pending))
+        with contextlib.suppress(ValueError):  # the wrapped stream was closed (a test's capture)
+            self.stream.flush()
+
+    def close(self) -> None:
+        """Flush what is pending; the wrapped stream stays open (it is not ours)."""
+        with contextlib.suppress(OSError, ValueError):
+            self.flush()
 
     def writable(self) -> bool:
         return True

@@ -51,6 +51,8 @@ def encodings(secret: str) -> set[str]:
         quote(secret, safe=""),
         quote_plus(secret),
     }
+    if "\n" in secret:  # a key spanning lines may be printed line by line: each line is masked too
+        forms.update(line.strip() for line in secret.splitlines())
     raw = secret.encode("utf-8", "surrogatepass")
     for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
         forms.add(encoded.decode("ascii").rstrip("="))
@@ -63,6 +65,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self.secrets: list[str] = []
+        self.multiline: list[str] = []
         self._pattern: re.Pattern[str] | None = None
         self.add(secrets)
 
@@ -73,7 +76,28 @@ class Redactor:
                 return
             self.secrets = sorted(set(self.secrets) | fresh, key=len, reverse=True)
             forms = sorted({form for s in self.secrets for form in encodings(s)}, key=len, reverse=True)
+            self.multiline = [form for form in forms if "\n" in form]
             self._pattern = re.compile("|".join(map(re.escape, forms)))
+
+    def safe_cut(self, text: str, cut: int) -> int:
+        """The largest position <= ``cut`` where ``text`` may be split without splitting a secret that
+        spans lines (a PEM key), whether it is whole in ``text`` or only begins at its end."""
+        for _ in range(len(self.multiline) + 2):
+            moved = cut
+            for form in self.multiline:
+                for size in range(min(len(form) - 1, len(text)), 0, -1):
+                    if text.endswith(form[:size]):  # may continue in the next write
+                        moved = min(moved, len(text) - size)
+                        break
+                start = text.find(form, max(0, cut - len(form) + 1))
+                while start != -1 and start < cut:
+                    if start + len(form) > cut:
+                        moved = min(moved, start)
+                    start = text.find(form, start + 1)
+            if moved == cut:
+                return cut
+            cut = moved
+        return cut
 
     def text(self, value: str) -> str:
         pattern = self._pattern
@@ -170,7 +194,8 @@ class RedactingStream(io.TextIOBase):
     """A text stream that masks whole lines before they reach the stream it wraps.
 
     Lines are held until their newline (or a flush) so that a secret written in two pieces is still
-    masked; everything else (``isatty``, ``fileno``, ``encoding``) is the wrapped stream's.
+    masked, and a secret spanning lines is never split between two writes; everything else
+    (``isatty``, ``fileno``, ``encoding``) is the wrapped stream's.
     """
 
     def __init__(self, stream: TextIO, redact: Redactor) -> None:
@@ -183,17 +208,26 @@ class RedactingStream(io.TextIOBase):
     def write(self, data: str) -> int:
         with self._lock:
             self._pending += data
-            if "\n" in self._pending:
-                head, _, self._pending = self._pending.rpartition("\n")
-                self.stream.write(self.redact.text(head + "\n"))
+            cut = self._pending.rfind("\n") + 1
+            if cut and self.redact.multiline:
+                cut = self.redact.safe_cut(self._pending, cut)
+            if cut:
+                head, self._pending = self._pending[:cut], self._pending[cut:]
+                self.stream.write(self.redact.text(head))
         return len(data)
 
     def flush(self) -> None:
         with self._lock:
             if self._pending:
-                self.stream.write(self.redact.text(self._pending))
-                self._pending = ""
-        self.stream.flush()
+                pending, self._pending = self._pending, ""
+                self.stream.write(self.redact.text(pending))
+        with contextlib.suppress(ValueError):  # the wrapped stream was closed (a test's capture)
+            self.stream.flush()
+
+    def close(self) -> None:
+        """Flush what is pending; the wrapped stream stays open (it is not ours)."""
+        with contextlib.suppress(OSError, ValueError):
+            self.flush()
 
     def writable(self) -> bool:
         return True

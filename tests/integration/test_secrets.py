@@ -10,6 +10,8 @@ import sys
 import pytest
 import yaml
 
+from tests.integration.conftest import remove_project
+
 pytestmark = pytest.mark.docker
 
 TOKEN = "planted-s3cret-token-4711"
@@ -87,3 +89,125 @@ def test_secrets_are_redacted_everywhere(project):
     report = json.loads((project.folder / "reports" / "r.json").read_text())
     echo = next(r for r in report["run"]["results"] if r["name"] == "echo")
     assert "***redacted***" in echo["message"]
+
+
+def test_every_source_every_command_every_output(project):
+    """Unique random secrets planted in every source a secret enters by, through lint, plan, up (a
+    crashing service prints them in its last log lines), check in every report format, report, down;
+    then every output, report file, the history database and ``docker inspect`` are searched."""
+    import os
+    import secrets as random
+    import sqlite3
+
+    planted = {
+        source: f"{source}-{random.token_hex(8)}"
+        for source in ("interp", "listform", "envfile", "passthrough", "keyname", "marked", "url", "cmd")
+    }
+    folder = project.folder
+    (folder / "app.env").write_text(f"SESSION={planted['envfile']}\nPLAIN=visible\n")
+    (folder / "tests").mkdir()
+    (folder / "tests" / "test_ids.py").write_text(
+        "import os, pytest\n"
+        "@pytest.mark.parametrize('value', [os.environ['APP_TOKEN'], os.environ['PASS_VAR']])\n"
+        "def test_login(value):\n"
+        "    print('got', value, os.environ['DB_URL'])\n"
+        "    assert value == 'something else'\n"
+    )
+    environment = [
+        "APP_TOKEN=${LEAK_TOKEN}",
+        "DB_URL=postgres://u:${DB_PW}@h/x",
+        "PASS_VAR",
+        f"API_TOKEN={planted['keyname']}",
+        f"EXTRA={planted['marked']}",
+    ]
+    echo = "echo token=$$APP_TOKEN url=$$DB_URL pass=$$PASS_VAR key=$$API_TOKEN extra=$$EXTRA session=$$SESSION"
+    web = project.http_service(environment=environment, env_file="app.env")
+    crasher = {
+        "image": project.image,
+        "command": ["sh", "-c", f"{echo} arg=${{CMD_SECRET}}; exit 3"],
+        "environment": environment,
+        "env_file": "app.env",
+        "stop_grace_period": "1s",
+    }
+    spec = project.spec({"web": web, "crasher": crasher})
+    spec["probes"] = {
+        "echo": {"kind": "command", "service": "web", "command": ["sh", "-c", f"{echo}; exit 3"]},
+        "url": {"kind": "http", "url": "http://127.0.0.1:9/?t=${URL_SECRET}", "timeout": "2s"},
+    }
+    spec["suites"] = {
+        "main": {
+            "command": "python -m pytest tests -q -p no:cacheprovider",
+            "environment": {"APP_TOKEN": "${LEAK_TOKEN}", "PASS_VAR": "${PASS_VAR}", "DB_URL": "u:${DB_PW}@h"},
+        }
+    }
+    formats = ["json", "junit", "markdown", "html", "openmetrics"]
+    spec["settings"] = {"secrets": ["EXTRA", "SESSION"], "reports": [f"{f}=reports/r.{f}" for f in formats]}
+    (folder / "infra.yaml").write_text(yaml.safe_dump(spec))
+    bad = project.spec({"web": {**web, "mem_limit": "${LEAK_TOKEN}"}})
+    (folder / "bad.yaml").write_text(yaml.safe_dump(bad))
+    env = {
+        **os.environ,
+        "LEAK_TOKEN": planted["interp"],
+        "DB_PW": planted["listform"],
+        "PASS_VAR": planted["passthrough"],
+        "URL_SECRET": planted["url"],
+        "CMD_SECRET": planted["cmd"],
+        "GITHUB_STEP_SUMMARY": str(folder / "summary.md"),
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "validator", *args],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
+
+    try:
+        outputs = {
+            "lint bad": run("lint", "bad.yaml"),
+            "lint bad json": run("lint", "--format", "json", "bad.yaml"),
+            "plan": run("plan"),
+            "up": run("up", "-v", "--timeout", "60"),
+            "check": run("check", "-vv", "--no-progress"),
+            "plan json": run("plan", "--format", "json"),
+            "report": run("report", "--report", "json"),
+            "report history": run("report", "--history", "2"),
+        }
+        assert outputs["lint bad"].returncode == 1 and outputs["up"].returncode == 1
+        assert outputs["check"].returncode == 1
+        inspect = subprocess.run(
+            ["docker", "inspect", *[c["Id"] for c in project.containers().values()]],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        outputs["down"] = run("down", "--volumes")
+    finally:
+        remove_project(project.engine, project.name)
+    text = "\n".join(f"== {name}\n{o.stdout}{o.stderr}" for name, o in outputs.items())
+    assert "***redacted***" in text and "test_login[***redacted***]" in text  # a parametrized id
+    up_text = outputs["up"].stdout + outputs["up"].stderr
+    assert "token=***redacted*** url=***redacted*** pass=***redacted***" in up_text  # the crash's last log lines
+    # docker inspect: the values reach the containers where they need them (Env, Cmd/Args); no other place
+    containers = json.loads(inspect)
+    assert containers
+    for container in containers:
+        container["Config"].pop("Env")
+        container["Config"].pop("Cmd")
+        container.pop("Args")
+    inspected = json.dumps(containers)
+    sources = ("app.env", "infra.yaml", "bad.yaml")
+    files = [p for p in folder.rglob("*") if p.is_file() and p.parent.name != "tests" and p.name not in sources]
+    assert {p.name for p in files} >= {"history.db", "r.json", "r.junit", "r.markdown", "summary.md"}
+    for source, secret in planted.items():
+        for name, output in outputs.items():
+            assert secret not in output.stdout + output.stderr, f"{source} secret in the output of {name}"
+        assert secret not in inspected, f"{source} secret in docker inspect"
+        for path in files:
+            assert secret.encode() not in path.read_bytes(), f"{source} secret in {path}"
+    with sqlite3.connect(folder / ".validator" / "history.db") as db:
+        dump = "\n".join(db.iterdump())
+    assert dump and not [s for s in planted.values() if s in dump]

@@ -65,7 +65,7 @@ def test_second_run_waits_for_the_lock_then_refuses(project):
     from validator.engine.lock import ProjectLock
 
     write(project, {"a": project.sleeper()})
-    with ProjectLock(project.name, project.engine.address, what="test"):
+    with ProjectLock(project.name, project.engine, what="test"):
         result = subprocess.run(
             [sys.executable, "-m", "validator", "up", "--lock-timeout", "1"],
             cwd=project.folder,

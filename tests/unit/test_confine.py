@@ -109,3 +109,20 @@ def test_lint_never_runs_anything(tmp_path, run_cli):
     (tmp_path / "app.properties").write_text("key = 1\n")
     done = run_cli("lint", "infra.yaml", cwd=tmp_path, timeout=30)
     assert "Traceback" not in done.stderr and not marker.exists()
+
+
+@pytest.mark.parametrize("kind", ["non-utf8", "fifo"])
+def test_a_bad_env_file_is_one_located_error_for_up(tmp_path, kind):
+    from validator.engine.desired import desired_state
+    from validator.errors import EngineError
+    from validator.testing.specs import load_dict
+
+    if kind == "fifo":
+        os.mkfifo(tmp_path / "app.env")
+    else:
+        (tmp_path / "app.env").write_bytes(b"A=1\nB=caf\xe9\n")
+    loaded = load_dict(
+        tmp_path, {"version": 1, "project": "p", "services": {"web": {"image": "i", "env_file": "app.env"}}}
+    )
+    with pytest.raises(EngineError, match=r"app\.env:2:6: not UTF-8" if kind == "non-utf8" else "not a regular file"):
+        desired_state(loaded)

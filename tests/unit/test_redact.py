@@ -11,6 +11,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 import yaml
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from validator import redact
 from validator.redact import MASK, RedactingStream, Redactor
@@ -114,3 +116,62 @@ def test_lint_masks_an_interpolated_value_in_a_finding(tmp_path, monkeypatch, ca
         assert code == 1 and MASK in out.out + out.err
         assert token not in out.out + out.err
     assert sys.stdout is not None and not isinstance(sys.stdout, RedactingStream)
+
+
+def test_a_secret_named_key_of_a_config_file_is_masked_in_check(tmp_path, run_cli):
+    value = "hunter2-config-file-secret"
+    (tmp_path / "app.properties").write_text(f"db.password = {value}\nmode = x\n")
+    spec = {
+        "version": 1,
+        "project": "p",
+        "config_keys": {"app": {"path": "app.properties", "keys": {"db.password": "something-else"}}},
+    }
+    (tmp_path / "infra.yaml").write_text(yaml.safe_dump(spec))
+    done = run_cli("check", "--no-progress", "--no-history", "-v", "--report", "json=r.json", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert value not in done.stdout + done.stderr + (tmp_path / "r.json").read_text()
+    assert MASK in (tmp_path / "r.json").read_text()
+
+
+_ALPHABET = "abcXYZ019-_.:/@%+= &<>\"'\\é€\n"
+_ENCODERS = {
+    "plain": lambda s: s,
+    "repr": lambda s: repr(s)[1:-1],
+    "json": lambda s: json.dumps(s)[1:-1],
+    "quote": lambda s: quote(s, safe=""),
+    "quote_plus": quote_plus,
+    "base64": lambda s: base64.b64encode(s.encode()).decode().rstrip("="),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    secret=st.text(_ALPHABET, min_size=4, max_size=24),
+    before=st.text(_ALPHABET, max_size=30),
+    after=st.text(_ALPHABET, max_size=30),
+    encoder=st.sampled_from(sorted(_ENCODERS)),
+    cuts=st.lists(st.integers(min_value=0, max_value=120), max_size=4),
+)
+def test_no_encoding_of_a_secret_survives_in_any_context_or_chunking(secret, before, after, encoder, cuts):
+    assume(secret.strip() == secret and secret not in MASK and MASK not in before + after)
+    form = _ENCODERS[encoder](secret)
+    text = before + form + after
+    out = io.StringIO()
+    stream = RedactingStream(out, Redactor([secret]))
+    edges = sorted({min(c, len(text)) for c in cuts})
+    for start, end in zip([0, *edges], [*edges, len(text)], strict=True):
+        stream.write(text[start:end])
+    stream.flush()
+    assert form not in out.getvalue() and secret not in out.getvalue()
+
+
+def test_a_secret_spanning_lines_is_masked_whole_and_line_by_line():
+    key = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n-----END KEY-----"
+    out = io.StringIO()
+    stream = RedactingStream(out, Redactor([key]))
+    stream.write("dump: " + key[:30])
+    stream.write(key[30:] + "\n")
+    for line in key.splitlines():
+        stream.write(f"log| {line}\n")
+    stream.flush()
+    assert "MIIEvQ" not in out.getvalue() and "BKcwgg" not in out.getvalue()

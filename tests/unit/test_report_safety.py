@@ -10,9 +10,17 @@ import stat
 
 import pytest
 
-from tests.unit.test_history import make_run
 from validator import history
+from validator.core.result import Result
+from validator.core.run import RunResult
 from validator.testing.specs import write_spec
+
+
+def make_run(index: int, startup: float) -> RunResult:
+    run = RunResult("demo", ["infra.yaml"], f"hash{index}", started_at=1000.0 + index, finished_at=1001.0 + index)
+    run.metrics = {"service.web.startup": startup}
+    run.results = [Result("criterion", "SC1: fast", "pass", "service.*.startup < 60s", f"{startup:.2f}s")]
+    return run
 
 
 @pytest.fixture
@@ -73,7 +81,7 @@ def test_history_rows_are_masked(tmp_path):
 
     redact.register(["planted-history-secret"])
     run = make_run(1, 1.0)
-    run.results[0] = run.results[0].__class__("probe", "echo", "fail", message="saw planted-history-secret")
+    run.results[0] = Result("probe", "echo", "fail", message="saw planted-history-secret")
     db = tmp_path / "h.db"
     history.record(db, run)
     with sqlite3.connect(db) as conn:

@@ -15,6 +15,7 @@ from validator.checks.compare import MISSING, assert_value, describe
 from validator.core.result import Result, locate
 from validator.formats import MAX_CONFIG_BYTES, FormatError, infer_format, parse_config_bytes
 from validator.paths import PathError, resolve_path
+from validator.redact import is_secret_name, register
 from validator.spec.confine import ConfinementError, host_path, read_bytes, read_regular
 from validator.spec.load import LoadedSpec
 
@@ -92,6 +93,8 @@ def _one(loaded: LoadedSpec, name: str) -> Iterator[Result]:
                 location=key_where,
             )
             continue
+        if is_secret_name(key.rsplit(".", 1)[-1]) and isinstance(value, str | int) and not isinstance(value, bool):
+            register([str(value)])  # a password a config file holds is a secret like one in the spec
         ok, shown = assert_value(value, assertion)
         message = "" if ok else (missing_why or assertion.message or "")
         if not ok and assertion.message and missing_why:

@@ -108,9 +108,7 @@ class Pipeline:
             engine.version()
             self.run.engine = engine.address
         guard = (
-            ProjectLock(
-                self.spec.project, engine.address, self.options.lock_timeout, lambda m: self.say("lock", m), "check"
-            )
+            ProjectLock(self.spec.project, engine, self.options.lock_timeout, lambda m: self.say("lock", m), "check")
             if engine is not None
             else nullcontext()
         )

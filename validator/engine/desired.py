@@ -308,17 +308,21 @@ def _service(
 
 
 def _environment(svc: Service, base: Path, env: dict[str, str]) -> dict[str, str]:
-    from validator.formats import FormatError, read_env_file
+    from validator.formats import FormatError, parse_env
+    from validator.spec.confine import ConfinementError, read_host_text
 
     merged: dict[str, str] = {}
     for item in svc.env_file:
         path = (base / item.path).expanduser()
-        if not path.is_file():
+        if not path.exists():
             if item.required:
                 raise EngineError(f"env_file {item.path} of a service does not exist ({path})")
             continue
         try:
-            values = read_env_file(path)
+            # bounded, regular files only (a FIFO would hang up), bad bytes located: never exit 4
+            values = parse_env(read_host_text(path, 1024 * 1024))
+        except ConfinementError as exc:
+            raise EngineError(f"cannot read env_file {exc}") from None
         except (OSError, FormatError) as exc:
             raise EngineError(f"cannot read env_file {item.path}: {exc}") from None
         merged.update({k: v for k, v in values.items() if v is not None})

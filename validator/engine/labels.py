@@ -89,3 +89,14 @@ def digest(value: object, key: bytes) -> str:
     import json
 
     return hmac.new(key, json.dumps(value, sort_keys=True).encode(), hashlib.sha256).hexdigest()
+
+
+def is_sealed(value: object) -> bool:
+    """Every string in ``value`` is a keyed hash (a label this version wrote)."""
+    if isinstance(value, str):
+        return value.startswith(SEAL_PREFIX)
+    if isinstance(value, dict):
+        return all(is_sealed(v) for v in value.values())
+    if isinstance(value, list):
+        return all(is_sealed(v) for v in value)
+    return True

@@ -1,29 +1,81 @@
-"""One run at a time per project and engine: an advisory file lock, waited for with a bound."""
+"""One run at a time per project and engine: an advisory file lock, waited for with a bound.
+
+The lock files live in a private folder (0700, owned by the user, never a symlink): under a shared
+``/tmp`` anyone could otherwise plant a symlink named like our lock file and have us truncate its
+target, or read who runs what. The lock file itself is opened without following symlinks. The
+key is the engine's own ID (``docker info``), not how its address is spelled: ``unix:///var/run/docker.sock``
+and ``/var/run/docker.sock`` are one engine and must exclude each other. The folder is per user, so
+two users on one engine do not exclude each other (a shared folder is what this avoids).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import hashlib
 import os
+import stat
+import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
 
-from validator.errors import LockedError
+from validator.errors import FatalError, LockedError
+
+
+class LockDirError(FatalError):
+    """The lock folder is not private (a symlink, a file, or another user's): refused, not used."""
 
 
 def lock_dir() -> Path:
-    base = os.environ.get("VALIDATOR_LOCK_DIR") or os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
-    return Path(base) / "validator-locks"
+    """``$VALIDATOR_LOCK_DIR``, else ``$XDG_RUNTIME_DIR/validator-locks``, else
+    ``<tmp>/validator-locks-<uid>``: made private (0700) if it is ours, refused otherwise."""
+    given = os.environ.get("VALIDATOR_LOCK_DIR")
+    if given:
+        return Path(given) / "validator-locks"
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        return Path(runtime) / "validator-locks"
+    return Path(tempfile.gettempdir()) / f"validator-locks-{os.getuid()}"
+
+
+def private_dir(folder: Path) -> Path:
+    """Create ``folder`` 0700, or check that the existing one is a real folder of ours and make it 0700."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder, 0o700)
+    info = os.lstat(folder)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise LockDirError(f"the lock folder {folder} is not a folder (a symlink or a file?): remove it")
+    if info.st_uid != os.getuid():
+        raise LockDirError(f"the lock folder {folder} belongs to uid {info.st_uid}, not to us: remove it")
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        os.chmod(folder, 0o700)
+    return folder
+
+
+def engine_identity(engine: object) -> str:
+    """The engine's own ID (``docker info``); the address as given when the engine does not say."""
+    if isinstance(engine, str):
+        return engine
+    api = getattr(engine, "api", None)
+    try:
+        ident = api.info().get("ID") if api is not None else None
+    except (OSError, ValueError, AttributeError):  # no answer to info (SDK errors are OSErrors): key by address
+        ident = None
+    return f"engine-id:{ident}" if ident else str(getattr(engine, "address", engine))
 
 
 class ProjectLock:
-    """``with ProjectLock(project, engine, wait=60, say=print):`` — waits (bounded) with a message."""
+    """``with ProjectLock(project, engine, wait=60, say=print):`` — waits (bounded) with a message.
+
+    ``engine`` is an ``Engine`` (keyed by its ID) or an address string."""
 
     def __init__(
-        self, project: str, engine_address: str, wait: float = 600.0, say: object = None, what: str = "run"
+        self, project: str, engine: object, wait: float = 600.0, say: object = None, what: str = "run"
     ) -> None:
-        key = hashlib.sha256(f"{engine_address}\0{project}".encode()).hexdigest()[:16]
+        key = hashlib.sha256(f"{engine_identity(engine)}\0{project}".encode()).hexdigest()[:16]
         self.path = lock_dir() / f"{project}-{key}.lock"
         self.project = project
         self.wait = wait
@@ -33,13 +85,31 @@ class ProjectLock:
 
     def holder(self) -> str:
         try:
-            return self.path.read_text().strip() or "another process"
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             return "another process"
+        try:
+            return os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
+        except OSError:
+            return "another process"
+        finally:
+            os.close(fd)
+
+    def _open(self) -> int:
+        private_dir(self.path.parent)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise LockDirError(f"the lock file {self.path} is a symlink: refused (remove it)") from None
+            raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise LockDirError(f"the lock file {self.path} is not a regular file: refused (remove it)")
+        return fd
 
     def __enter__(self) -> ProjectLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._open()
         deadline = time.monotonic() + self.wait
         announced = False
         delay = 0.05

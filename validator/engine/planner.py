@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.diff import config_diff, mounted_diff
 from validator.engine.observed import ObservedContainer, ObservedState
@@ -198,8 +199,6 @@ def plan(
 
 def _sealer() -> Callable[[object], object]:
     """Seals one value as the desired-state label does (to confirm what Docker reports)."""
-    from validator.engine import labels as L
-
     key = L.state_key()
     return lambda value: L.seal(value, key)
 
@@ -229,15 +228,20 @@ def _service_action(
     if current.config_hash != svc.config_hash:
         old = current.config or {}
         sealed = svc.sealed or {"config": svc.config, "mounted": svc.mounted}
-        reasons += config_diff(
-            old.get("config", {}),
-            svc.config,
-            secrets,
-            sealed=sealed["config"],
-            inspected=current.inspected,
-            seal=_sealer() if svc.sealed else None,
-        )
-        reasons += mounted_diff(old.get("mounted", {}), sealed["mounted"])
+        if svc.sealed and old and not L.is_sealed(old):
+            # a label of an older validator holds values in plain text: comparing hashes with it would
+            # list every field, and the label itself is what must go
+            reasons.append("its labels hold plain values (an older validator wrote them): recreated to hold hashes")
+        else:
+            reasons += config_diff(
+                old.get("config", {}),
+                svc.config,
+                secrets,
+                sealed=sealed["config"],
+                inspected=current.inspected,
+                seal=_sealer() if svc.sealed else None,
+            )
+            reasons += mounted_diff(old.get("mounted", {}), sealed["mounted"])
         if not reasons:
             reasons.append("configuration hash changed (written by another validator version)")
     image_id = observed.image_ids.get(svc.image)

@@ -55,7 +55,7 @@ def up(
     say: Callable[[str], None] | None = None,
     lock: bool = True,
 ) -> UpResult:
-    guard = ProjectLock(loaded.spec.project, engine.address, lock_wait, say, "up") if lock else nullcontext()
+    guard = ProjectLock(loaded.spec.project, engine, lock_wait, say, "up") if lock else nullcontext()
     with guard:
         planned = make_plan(loaded, engine, remove_orphans=remove_orphans, force_recreate=force_recreate, build=build)
         for note in planned.plan.notes:
@@ -106,7 +106,7 @@ def down(
     from validator.engine import labels as L
 
     project = loaded.spec.project
-    with ProjectLock(project, engine.address, lock_wait, say, "down"):
+    with ProjectLock(project, engine, lock_wait, say, "down"):
         desired = desired_state(loaded, refuse_unsupported=False)
         removed, kept = [], []
         for summary in engine.containers(L.project_filter(project)):

@@ -91,7 +91,15 @@ def read_regular(path: Path, limit: int, shown: Path | None = None, follow: bool
 
 def read_text(path: Path, root: Path, limit: int = DEFAULT_LIMIT) -> str:
     """``read_bytes`` decoded as UTF-8; a bad byte is a ConfinementError naming its line and column."""
-    raw = read_bytes(path, root, limit)
+    return decode(read_bytes(path, root, limit), path)
+
+
+def read_host_text(path: Path, limit: int = DEFAULT_LIMIT) -> str:
+    """A regular file anywhere (one the spec names for ``up`` or as ``host:``), bounded and decoded."""
+    return decode(read_regular(path, limit), path)
+
+
+def decode(raw: bytes, path: Path) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

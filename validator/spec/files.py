@@ -57,7 +57,10 @@ class KeyAssertion(ShortForm, Model):
 
 
 class ConfigFile(Model):
-    path: str = Field(description="Relative to the spec file's directory.")
+    path: str = Field(
+        description="Relative to the spec file's directory, inside the project; host:/absolute/path for a file of "
+        "the machine (read by check, never by lint)."
+    )
     format: Format | None = Field(None, description="Inferred from the extension when omitted.")
     description: str | None = None
     keys: dict[str, KeyAssertion] = Field(

@@ -103,6 +103,22 @@ def test_without_what_docker_reports_the_old_value_is_never_guessed(folder):
     assert result.actions[0].reasons == ("environment: MODE changed -> two",)
 
 
+def test_a_label_with_plain_values_is_replaced_once(folder):
+    desired = desired_for(folder, web=WEB, db=DB)
+    observed = observed_as_applied(desired)
+    web = observed.containers["web"]
+    legacy = dataclasses.replace(
+        web,
+        config_hash="sha256-of-old",
+        config={"config": desired.services["web"].config, "mounted": desired.services["web"].mounted},
+    )
+    result = plan(desired, dataclasses.replace(observed, containers={**observed.containers, "web": legacy}))
+    assert [(a.kind, a.service) for a in result.actions] == [("recreate", "web")]
+    assert result.actions[0].reasons == (
+        "its labels hold plain values (an older validator wrote them): recreated to hold hashes",
+    )
+
+
 def test_mounted_config_content_is_drift_but_data_is_not(folder):
     before = desired_for(folder, web=WEB)
     (folder / "data" / "table.parquet").write_text("rows")

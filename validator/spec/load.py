@@ -84,6 +84,7 @@ def resolve_files(files: list[str] | None) -> list[str]:
 
 
 def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document, dict[str, str]]:
+    from validator.spec.include import apply_includes
     from validator.spec.merge import merge_documents
 
     docs: list[Document] = []
@@ -91,7 +92,7 @@ def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document
     env = read_environment(Path(files[0]).parent, environ)
     for name in files:
         try:
-            docs.append(load_file(name, env, display=name))
+            docs.append(apply_includes(load_file(name, env, display=name), Path(name), env))
         except SpecError as exc:
             findings.extend(exc.findings)
     if findings:
@@ -136,7 +137,7 @@ def _validate(files: list[str], environ: Mapping[str, str] | None) -> LoadedSpec
     if errors:
         raise SpecError(sorted(found, key=lambda f: f.sort_key()))
     digest = hashlib.sha256()
-    for name in files:
+    for name in dict.fromkeys([*files, *doc.files]):  # included files count too
         digest.update(Path(name).read_bytes() if os.path.isfile(name) else b"")
     return LoadedSpec(spec, doc, base_dir, files, found, digest.hexdigest(), env)
 

@@ -119,9 +119,11 @@ def _load(
     inc_env = _env_for(project_dir, env_files, here, env)
     docs: list[Document] = []
     findings: list[Finding] = []
+    from validator.spec.extends import resolve_extends
+
     for file, name in zip(files, names, strict=True):
         try:
-            docs.append(load_file(file, inc_env, display=os.path.normpath(name)))
+            docs.append(resolve_extends(load_file(file, inc_env, display=os.path.normpath(name)), file, inc_env))
         except SpecError as exc:
             findings.extend(exc.findings)
     if findings:

@@ -84,6 +84,7 @@ def resolve_files(files: list[str] | None) -> list[str]:
 
 
 def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document, dict[str, str]]:
+    from validator.spec.extends import resolve_extends
     from validator.spec.include import apply_includes
     from validator.spec.merge import merge_documents
 
@@ -92,7 +93,8 @@ def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document
     env = read_environment(Path(files[0]).parent, environ)
     for name in files:
         try:
-            docs.append(apply_includes(load_file(name, env, display=name), Path(name), env))
+            doc = resolve_extends(load_file(name, env, display=name), Path(name), env)
+            docs.append(apply_includes(doc, Path(name), env))
         except SpecError as exc:
             findings.extend(exc.findings)
     if findings:

@@ -45,7 +45,10 @@ def test_invalid_spec(path: Path, capsys, monkeypatch):
         assert int(line_no) >= 1 and int(col) >= 1 and rest.strip()
 
 
-@pytest.mark.parametrize("path", [*VALID, ROOT / "infra.yaml"], ids=lambda p: p.name)
+ADOPT = [ROOT / "examples" / "adopt" / "infra.yaml", ROOT / "examples" / "adopt" / "docker-compose.yml"]
+
+
+@pytest.mark.parametrize("path", [*VALID, ROOT / "infra.yaml", *ADOPT], ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_valid_spec(path: Path, capsys, monkeypatch):
     monkeypatch.chdir(path.parent)
     assert lint(capsys, path.name) == (0, "")

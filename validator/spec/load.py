@@ -79,8 +79,25 @@ def _marked_values(node: object, names: set[str], found: set[str]) -> None:
             _marked_values(item, names, found)
 
 
+# Without -f: infra.yaml, else the first compose file Compose itself would read (with its override file,
+# merged as Compose merges it), so that `validator check` works in a folder that has only a compose file.
+COMPOSE_FILES = (
+    ("compose.yaml", "compose.override.yaml"),
+    ("compose.yml", "compose.override.yml"),
+    ("docker-compose.yaml", "docker-compose.override.yaml"),
+    ("docker-compose.yml", "docker-compose.override.yml"),
+)
+
+
 def resolve_files(files: list[str] | None) -> list[str]:
-    return list(files) if files else [DEFAULT_FILE]
+    if files:
+        return list(files)
+    if os.path.exists(DEFAULT_FILE):
+        return [DEFAULT_FILE]
+    for name, override in COMPOSE_FILES:
+        if os.path.exists(name):
+            return [name, override] if os.path.exists(override) else [name]
+    return [DEFAULT_FILE]
 
 
 def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document, dict[str, str]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from validator.errors import SpecError
 from validator.spec.loader import Document, Override, Reset, _kind
 from validator.spec.location import Finding, Path
 
@@ -44,8 +43,9 @@ def merge_documents(docs: list[Document]) -> Document:
         merged.interpolated.update(overlay.interpolated)
         merged.findings.extend(overlay.findings)
         merged.files.extend(overlay.files)
-    if findings:
-        raise SpecError(findings)
+    # Contradictions keep the base's value and travel with the document, so that lint still reports
+    # the schema and rule findings of the merged files in the same pass.
+    merged.findings.extend(findings)
     return merged
 
 

@@ -123,3 +123,19 @@ def test_interpolated_values_agree_with_compose(path):
         # Compose folds env_file into environment; reading env files is the engine's part, not the loader's.
         assert ours == {k: v for k, v in env.items() if k in ours}, name
         assert set(ours) <= set(env), name
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in FILES if p.name not in PENDING and "${" not in p.read_text()]
+    + [REAL.parents[2] / "examples" / "adopt" / "infra.yaml"],
+    ids=lambda p: p.name,
+)
+def test_the_json_schema_accepts_it(path):
+    """Editors that read schema/infra.schema.json accept a compose file as it is."""
+    import jsonschema
+    import yaml
+
+    schema = json.loads((REAL.parents[2] / "schema" / "infra.schema.json").read_text())
+    errors = jsonschema.Draft202012Validator(schema).iter_errors(yaml.safe_load(path.read_text()))
+    assert [f"{list(e.absolute_path)}: {e.message}" for e in errors] == []

@@ -104,9 +104,11 @@ def resolve_extends(doc: Document, path: FsPath, env: Mapping[str, str]) -> Docu
             result = resolver.resolve(me, name, ((me, ""),), ("services", name, "extends"))
             # After a finding the service stays as written, minus extends, so the rest is still checked.
             resolved[name] = result if result is not None else {k: v for k, v in service.items() if k != "extends"}
+    # Files a base came from count among the spec's files (the spec's hash covers what it read).
+    extra = [str(f) for f in resolver.files if f != me]
     out = Document(
         {**doc.data, "services": resolved},
-        doc.files,
+        [*doc.files, *extra],
         doc.positions,
         doc.key_positions,
         doc.interpolated,

@@ -60,8 +60,9 @@ def test_overlays(case: Path, capsys, monkeypatch):
     code, out = lint(capsys, "infra.ci.yaml")
     expected = case / "expected"
     if expected.exists():
-        assert code == 1
-        assert out == expected.read_text()
+        text = expected.read_text()
+        assert out == text
+        assert code == (0 if all(": warning: " in line for line in text.splitlines()) else 1)
     else:
         assert (code, out) == (0, "")
     assert lint(capsys, "-f", "infra.yaml", "-f", "infra.ci.yaml") == (code, out)

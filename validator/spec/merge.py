@@ -15,6 +15,7 @@ from typing import Any
 
 from validator.spec.loader import Document, Override, Reset, _kind
 from validator.spec.location import Finding, Path
+from validator.spec.project import is_compose_version, obsolete_version
 
 _BY_KEY = ("environment", "labels", "extra_hosts")
 _BY_NAME = ("depends_on", "networks")
@@ -29,6 +30,17 @@ def merge_documents(docs: list[Document]) -> Document:
     merged = _strip(docs[0])
     findings: list[Finding] = []
     for overlay in docs[1:]:
+        if is_compose_version(overlay.data.get("version")):
+            # A compose override file's obsolete version is no contradiction of the spec's: noted, not merged.
+            findings.append(obsolete_version(overlay))
+            overlay = Document(
+                {k: v for k, v in overlay.data.items() if k != "version"},
+                overlay.files,
+                overlay.positions,
+                overlay.key_positions,
+                overlay.interpolated,
+                overlay.findings,
+            )
         for key in ("version", "project"):
             if key in overlay.data and key in merged.data and overlay.data[key] != merged.data[key]:
                 findings.append(

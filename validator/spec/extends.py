@@ -15,6 +15,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from validator.errors import SpecError
+from validator.hints import did_you_mean
 from validator.spec.loader import Document, load_file
 from validator.spec.location import Finding, Path
 
@@ -27,10 +28,17 @@ class _Resolver:
         self.done: dict[tuple[FsPath, str], Any] = {}
         self.findings: list[Finding] = []
 
+    def error(self, where: Path, message: str) -> Finding:
+        # rule "extends": the loader leaves out what the schema says about a service whose base is missing
+        return self.doc.finding(where, message, key=True, rule="extends")
+
     def services_of(self, file: FsPath, where: Path) -> dict[str, Any] | None:
         if file not in self.files:
             from validator.spec.include import rebase_paths
 
+            if not file.is_file():
+                self.findings.append(self.error(where, f"extends names file {file.name!r}, which does not exist"))
+                return None
             try:
                 data = load_file(file, self.env, display=str(file)).data
             except SpecError as exc:
@@ -38,7 +46,7 @@ class _Resolver:
                 return None
             services = data.get("services")
             if not isinstance(services, dict):
-                self.findings.append(self.doc.finding(where, f"{file} has no services to extend"))
+                self.findings.append(self.error(where, f"{file.name} has no services to extend"))
                 return None
             self.files[file] = rebase_paths({"services": services}, file.parent)["services"]
         return self.files[file]
@@ -50,13 +58,16 @@ class _Resolver:
             return self.done[key]
         if key in chain:
             cycle = " -> ".join(n for _, n in (*chain, key) if n)
-            self.findings.append(self.doc.finding(where, f"extends cycle: {cycle}"))
+            # Reported at the extends of the service being resolved, whose name starts the cycle.
+            top: Path = ("services", chain[1][1], "extends") if len(chain) > 1 else where
+            self.findings.append(self.error(top, f"extends cycle: {cycle}"))
             return None
         services = self.services_of(file, where)
         if services is None:
             return None
         if name not in services:
-            self.findings.append(self.doc.finding(where, f"extends names unknown service {name!r} in {file.name}"))
+            hint = did_you_mean(name, services)
+            self.findings.append(self.error(where, f"extends names unknown service {name!r} in {file.name}{hint}"))
             return None
         service = services[name]
         if not isinstance(service, dict) or "extends" not in service:
@@ -67,7 +78,7 @@ class _Resolver:
         base_name, base_file = _target(spec)
         if base_name is None:
             self.findings.append(
-                self.doc.finding(own_where, "extends is a service name or a mapping with service and optional file")
+                self.error(own_where, "extends is a service name or a mapping with service and optional file")
             )
             return None
         target_file = (file.parent / base_file).resolve() if base_file else file
@@ -102,7 +113,8 @@ def resolve_extends(doc: Document, path: FsPath, env: Mapping[str, str]) -> Docu
     for name, service in services.items():
         if isinstance(service, dict) and "extends" in service:
             result = resolver.resolve(me, name, ((me, ""),), ("services", name, "extends"))
-            # After a finding the service stays as written, minus extends, so the rest is still checked.
+            # After a finding the service stays as written, minus extends, so the rest is still checked
+            # (Document.unresolved() keeps the schema from adding "needs image" to a service without its base).
             resolved[name] = result if result is not None else {k: v for k, v in service.items() if k != "extends"}
     # Files a base came from count among the spec's files (the spec's hash covers what it read).
     extra = [str(f) for f in resolver.files if f != me]

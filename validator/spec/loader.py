@@ -63,8 +63,10 @@ class Document:
     findings: list[Finding] = field(default_factory=list)
 
     def unresolved(self) -> list[Path]:
-        """Paths whose interpolation failed."""
-        return [f.path for f in self.findings if f.rule == "interpolation" and f.severity == "error"]
+        """Paths whose value is not what the author meant: a failed interpolation, or a service whose
+        ``extends`` could not be resolved (nothing more is to be said about them)."""
+        paths = [f.path for f in self.findings if f.rule == "interpolation" and f.severity == "error"]
+        return paths + [f.path[:2] for f in self.findings if f.rule == "extends" and f.severity == "error"]
 
     def locate(self, path: Path, key: bool = False) -> Location | None:
         """The location of ``path`` (its key when ``key``), else of its nearest located ancestor."""

@@ -126,12 +126,12 @@ def test_cycles_missing_files_and_bad_entries(tmp_path):
             "compose.yaml": "include:\n  - a.yaml\n  - missing.yaml\n  - {path: a.yaml, bogus: 1}\n  - 42\n",
         },
     )
-    messages = sorted(f.message for f in lint_files([str(tmp_path / "compose.yaml")], {}))
-    assert messages == [
-        "an include entry is a path or a mapping with path, project_directory and env_file",
-        "include cycle: a.yaml includes this file again",
-        "no such file",
-        "unknown key 'bogus' in include (use path, project_directory, env_file)",
+    found = sorted((f.location.line, f.message) for f in lint_files([str(tmp_path / "compose.yaml")], {}) if f.location)
+    assert found == [
+        (1, "include cycle: a.yaml includes this file again"),
+        (3, f"{tmp_path / 'missing.yaml'}: no such file"),
+        (4, "unknown key 'bogus' in include (use path, project_directory, env_file)"),
+        (5, "an include entry is a path or a mapping with path, project_directory and env_file"),
     ]
 
 

@@ -58,7 +58,10 @@ def apply_includes(doc: Document, path: FsPath, env: Mapping[str, str], chain: t
         try:
             included = _load(files, [os.path.join(display_dir, p) for p in paths], project_dir, env_files, here, env)
         except SpecError as exc:
-            out.findings.extend(exc.findings)
+            # A file that cannot be read at all has no line of its own: point at the entry naming it.
+            out.findings.extend(
+                f if f.location else doc.finding(where, f"{f.file}: {f.message}", rule="include") for f in exc.findings
+            )
             continue
         included = apply_includes(included, files[0], _env_for(project_dir, env_files, here, env), (*chain, *files))
         _join(out, included, where)
@@ -97,7 +100,7 @@ def _env_for(project_dir: FsPath, env_files: list[str], here: FsPath, env: Mappi
     for file in files:
         if not file.is_file():
             if env_files:
-                raise SpecError([Finding(None, (), "env_file of an include: no such file", "error", "load", str(file))])
+                raise SpecError([Finding(None, (), "no such env_file", "error", "load", str(file))])
             continue
         try:
             values.update(parse_dotenv(file.read_text(encoding="utf-8"), {**values, **env}))

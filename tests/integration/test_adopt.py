@@ -55,3 +55,33 @@ def test_check_on_an_included_compose_file(project):
     down = _run(project, "down", port=port)
     assert down.returncode == 0, down.stdout + down.stderr
     assert project.containers() == {}
+
+
+def test_a_compose_file_alone_with_its_dotenv(project):
+    """up, check and down on the compose file itself; every variable (the project's name too) from its .env."""
+    shutil.copy(EXAMPLE / "docker-compose.yml", project.folder / "docker-compose.yml")
+    port = free_port()
+    (project.folder / ".env").write_text(
+        f"# as a team keeps it\nexport WEB_IMAGE={project.image}\nWEB_PORT='{port}'\nCOMPOSE_PROJECT_NAME=\"{project.name}\"\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("WEB_IMAGE", "WEB_PORT", "COMPOSE_PROJECT_NAME")}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "validator", *args],
+            cwd=project.folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+
+    up = run("up")  # no -f: the folder's docker-compose.yml, as Compose finds it
+    assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-2000:]
+    web = project.containers()["web"]
+    assert [p.get("PublicPort") for p in web.get("Ports", [])] == [port]
+    check = run("check", "-f", "docker-compose.yml", "--no-up", "--no-suites", "--no-progress")
+    assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-2000:]
+    down = run("down", "-f", "docker-compose.yml")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert project.containers() == {}

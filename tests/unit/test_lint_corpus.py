@@ -45,7 +45,10 @@ def test_invalid_spec(path: Path, capsys, monkeypatch):
         assert int(line_no) >= 1 and int(col) >= 1 and rest.strip()
 
 
-@pytest.mark.parametrize("path", [*VALID, ROOT / "infra.yaml"], ids=lambda p: p.name)
+ADOPT = [ROOT / "examples" / "adopt" / "infra.yaml", ROOT / "examples" / "adopt" / "docker-compose.yml"]
+
+
+@pytest.mark.parametrize("path", [*VALID, ROOT / "infra.yaml", *ADOPT], ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_valid_spec(path: Path, capsys, monkeypatch):
     monkeypatch.chdir(path.parent)
     assert lint(capsys, path.name) == (0, "")
@@ -57,8 +60,9 @@ def test_overlays(case: Path, capsys, monkeypatch):
     code, out = lint(capsys, "infra.ci.yaml")
     expected = case / "expected"
     if expected.exists():
-        assert code == 1
-        assert out == expected.read_text()
+        text = expected.read_text()
+        assert out == text
+        assert code == (0 if all(": warning: " in line for line in text.splitlines()) else 1)
     else:
         assert (code, out) == (0, "")
     assert lint(capsys, "-f", "infra.yaml", "-f", "infra.ci.yaml") == (code, out)

@@ -81,3 +81,20 @@ def _compose_name(path: Path, environ: dict[str, str]) -> str:
         check=True,
     )
     return str(json.loads(done.stdout)["name"])
+
+
+def test_without_infra_yaml_commands_read_compose_files_as_compose_does(tmp_path, monkeypatch):
+    from validator.spec.load import resolve_files
+
+    monkeypatch.chdir(tmp_path)
+    assert resolve_files(None) == ["infra.yaml"]  # nothing there: the usual "no such file"
+    (tmp_path / "docker-compose.yml").write_text(SERVICES)
+    assert resolve_files(None) == ["docker-compose.yml"]
+    (tmp_path / "docker-compose.override.yml").write_text("services:\n  web:\n    environment: {A: '1'}\n")
+    assert resolve_files(None) == ["docker-compose.yml", "docker-compose.override.yml"]
+    assert load_spec(None, {}).spec.services["web"].environment == {"A": "1"}
+    (tmp_path / "compose.yaml").write_text(SERVICES)
+    assert resolve_files(None) == ["compose.yaml"]  # Compose prefers compose.yaml
+    (tmp_path / "infra.yaml").write_text("include: [compose.yaml]\n")
+    assert resolve_files(None) == ["infra.yaml"]
+    assert resolve_files(["x.yaml"]) == ["x.yaml"]

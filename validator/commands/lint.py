@@ -1,8 +1,8 @@
 """``validator lint [FILES...]``: every problem of every file, one line each, file:line:col.
 
 Positional files are linted one by one (as pre-commit passes them); ``-f`` files are merged as
-overlays. A positional file without ``version`` whose name is ``<base>.<variant>.yaml`` is an
-overlay: it is linted merged over ``<base>.yaml`` beside it.
+overlays. A positional file without the spec's ``version: 1`` whose name is ``<base>.<variant>.yaml``
+is an overlay: it is linted merged over ``<base>.yaml`` beside it.
 """
 
 from __future__ import annotations
@@ -65,7 +65,10 @@ def _has_version(path: Path) -> bool:
             head = handle.read(65536)
     except OSError:
         return True
-    return any(line.startswith(b"version:") for line in head.splitlines())
+    # Only the spec's own version marks a file that stands alone: a compose override file may carry
+    # Compose's obsolete version ("3.8") and still be an overlay.
+    spec_versions = (b"version: 1", b'version: "1"', b"version: '1'")
+    return any(line.split(b"#")[0].strip() in spec_versions for line in head.splitlines())
 
 
 def _as_json(finding: object) -> dict[str, object]:

@@ -37,13 +37,32 @@ class LoadedSpec:
         return collect(self.doc.data, self.doc.interpolated, self.environment, self.base_dir)
 
 
+# Without -f: infra.yaml, else the first compose file Compose itself would read (with its override file,
+# merged as Compose merges it), so that `validator check` works in a folder that has only a compose file.
+COMPOSE_FILES = (
+    ("compose.yaml", "compose.override.yaml"),
+    ("compose.yml", "compose.override.yml"),
+    ("docker-compose.yaml", "docker-compose.override.yaml"),
+    ("docker-compose.yml", "docker-compose.override.yml"),
+)
+
+
 def resolve_files(files: list[str] | None) -> list[str]:
-    return list(files) if files else [DEFAULT_FILE]
+    if files:
+        return list(files)
+    if os.path.exists(DEFAULT_FILE):
+        return [DEFAULT_FILE]
+    for name, override in COMPOSE_FILES:
+        if os.path.exists(name):
+            return [name, override] if os.path.exists(override) else [name]
+    return [DEFAULT_FILE]
 
 
 def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document, dict[str, str]]:
     from validator.redact import register
     from validator.spec.bound import bound
+    from validator.spec.extends import resolve_extends
+    from validator.spec.include import apply_includes
     from validator.spec.merge import merge_documents
     from validator.spec.secrets import collect
 
@@ -52,7 +71,8 @@ def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document
     env = read_environment(Path(files[0]).parent, environ)
     for name in files:
         try:
-            docs.append(load_file(name, env, display=name))
+            doc = resolve_extends(load_file(name, env, display=name), Path(name), env)
+            docs.append(apply_includes(doc, Path(name), env))
         except SpecError as exc:
             findings.extend(exc.findings)
     if findings:
@@ -103,7 +123,7 @@ def _validate(files: list[str], environ: Mapping[str, str] | None) -> LoadedSpec
     if errors:
         raise SpecError(bound(sorted(found, key=lambda f: f.sort_key())))
     digest = hashlib.sha256()
-    for name in files:
+    for name in dict.fromkeys([*files, *doc.files]):  # included files count too
         digest.update(Path(name).read_bytes() if os.path.isfile(name) else b"")
     return LoadedSpec(spec, doc, base_dir, files, found, digest.hexdigest(), env)
 

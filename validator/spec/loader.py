@@ -64,8 +64,10 @@ class Document:
     findings: list[Finding] = field(default_factory=list)
 
     def unresolved(self) -> list[Path]:
-        """Paths whose interpolation failed."""
-        return [f.path for f in self.findings if f.rule == "interpolation" and f.severity == "error"]
+        """Paths whose value is not what the author meant: a failed interpolation, or a service whose
+        ``extends`` could not be resolved (nothing more is to be said about them)."""
+        paths = [f.path for f in self.findings if f.rule == "interpolation" and f.severity == "error"]
+        return paths + [f.path[:2] for f in self.findings if f.rule == "extends" and f.severity == "error"]
 
     def locate(self, path: Path, key: bool = False) -> Location | None:
         """The location of ``path`` (its key when ``key``), else of its nearest located ancestor."""
@@ -300,15 +302,15 @@ class _Builder:
             self.error(loc, self.child_path(), f"nesting deeper than {MAX_DEPTH} levels")
             raise _Abort
         tag = event.tag
-        if tag not in (None, "!", _YAML_TAG + "map", _YAML_TAG + "seq", "!override"):
+        if tag not in (None, "!", _YAML_TAG + "map", _YAML_TAG + "seq", "!override", "!reset"):
             self.error(loc, self.child_path(), f"unsupported YAML tag {tag!r}")
         if self.stack and isinstance(self.stack[-1].value, dict) and self.stack[-1].key is None:
             self.error(loc, self.stack[-1].path, "a mapping key must be a scalar, not a mapping or list")
             raise _Abort
         self.count(1, loc)
         frame = _Frame(value, self.child_path(), event.anchor, loc)
-        if tag == "!override":
-            frame.merges.append((Override, loc))
+        if tag in ("!override", "!reset"):  # Compose writes `!reset []` and `!reset {}` too
+            frame.merges.append((Override if tag == "!override" else Reset, loc))
         if event.anchor:
             self.anchors[event.anchor] = None  # under construction
         self.stack.append(frame)
@@ -317,13 +319,16 @@ class _Builder:
         frame = self.stack.pop()
         value = frame.value
         override = False
+        if any(source is Reset for source, _ in frame.merges):
+            value = Reset()
+            frame.merges = []
         if isinstance(value, dict):
             for source, loc in frame.merges:
                 if source is Override:
                     override = True
                     continue
                 self.merge_into(value, source, frame.path, loc)
-        elif frame.merges:
+        elif frame.merges and not isinstance(value, Reset):
             override = True
         if frame.anchor:
             self.anchors[frame.anchor] = (value, frame.count)

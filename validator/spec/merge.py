@@ -1,8 +1,10 @@
 """Merge several spec files in order, as Compose merges override files.
 
-Mappings merge key by key; in a service, ``environment`` and ``labels`` merge by key (list or map
-form), ``ports`` and ``tmpfs`` accumulate, ``volumes`` merge by target, ``depends_on`` and
-``networks`` by name; ``command``, ``entrypoint`` and every other list are replaced. ``!reset``
+Mappings merge key by key; in a service, ``environment``, ``labels`` and ``extra_hosts`` merge by
+key (list or map form), ``volumes`` by target, ``secrets`` and ``configs`` by target (or source),
+``depends_on`` and ``networks`` by name; ``command`` and ``entrypoint`` are replaced; every other
+list of a service (``ports``, ``expose``, ``dns``, ``cap_add``...) is appended without repeating an
+entry, as the Compose Specification's merge rules say. Lists elsewhere are replaced. ``!reset``
 removes a value, ``!override`` replaces a mapping instead of merging. An overlay may not change
 ``version`` or ``project``, nor turn a mapping into a scalar: those contradict the base.
 """
@@ -11,13 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from validator.errors import SpecError
 from validator.spec.loader import Document, Override, Reset, _kind
 from validator.spec.location import Finding, Path
+from validator.spec.project import is_compose_version, obsolete_version
 
 _BY_KEY = ("environment", "labels", "extra_hosts")
 _BY_NAME = ("depends_on", "networks")
-_ACCUMULATE = ("ports", "tmpfs", "cap_add", "cap_drop", "env_file")
+# Compose replaces these lists instead of appending (healthcheck.test, one level deeper, is replaced too).
+_REPLACE = ("command", "entrypoint")
+_BY_TARGET = ("secrets", "configs")
 
 
 def merge_documents(docs: list[Document]) -> Document:
@@ -26,6 +30,17 @@ def merge_documents(docs: list[Document]) -> Document:
     merged = _strip(docs[0])
     findings: list[Finding] = []
     for overlay in docs[1:]:
+        if is_compose_version(overlay.data.get("version")):
+            # A compose override file's obsolete version is no contradiction of the spec's: noted, not merged.
+            findings.append(obsolete_version(overlay))
+            overlay = Document(
+                {k: v for k, v in overlay.data.items() if k != "version"},
+                overlay.files,
+                overlay.positions,
+                overlay.key_positions,
+                overlay.interpolated,
+                overlay.findings,
+            )
         for key in ("version", "project"):
             if key in overlay.data and key in merged.data and overlay.data[key] != merged.data[key]:
                 findings.append(
@@ -40,8 +55,9 @@ def merge_documents(docs: list[Document]) -> Document:
         merged.interpolated.update(overlay.interpolated)
         merged.findings.extend(overlay.findings)
         merged.files.extend(overlay.files)
-    if findings:
-        raise SpecError(findings)
+    # Contradictions keep the base's value and travel with the document, so that lint still reports
+    # the schema and rule findings of the merged files in the same pass.
+    merged.findings.extend(findings)
     return merged
 
 
@@ -81,11 +97,13 @@ def _merge(base: Any, over: Any, path: Path, doc: Document, findings: list[Findi
         return {**_as_map(base), **_as_map(_plain(over))}
     if field in _BY_NAME and isinstance(base, dict | list) and isinstance(over, dict | list):
         return {**_names(base), **_names(_plain(over))}
-    if field in _ACCUMULATE and isinstance(base, list) and isinstance(over, list):
-        extra = [item for item in _plain(over) if item not in base]
-        return [*base, *extra]
     if field == "volumes" and isinstance(base, list) and isinstance(over, list):
         return _merge_volumes(base, _plain(over))
+    if field in _BY_TARGET and isinstance(base, list) and isinstance(over, list):
+        return _merge_by(base, _plain(over), _file_target)
+    if field is not None and field not in _REPLACE and isinstance(base, list) and isinstance(over, list):
+        extra = [item for item in _plain(over) if item not in base]
+        return [*base, *extra]
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for key, value in over.items():
@@ -130,13 +148,30 @@ def _target(volume: Any) -> str | None:
 
 
 def _merge_volumes(base: list[Any], over: list[Any]) -> list[Any]:
+    return _merge_by(base, over, _target)
+
+
+def _file_target(entry: Any) -> str | None:
+    """A service's secret or config: its target, else its source (Compose's default target)."""
+    if isinstance(entry, dict):
+        found = entry.get("target") or entry.get("source")
+        return str(found) if found is not None else None
+    return str(entry)
+
+
+def _merge_by(base: list[Any], over: list[Any], key: Any) -> list[Any]:
     out = list(base)
-    index = {_target(v): i for i, v in enumerate(out)}
-    for volume in over:
-        target = _target(volume)
-        if target in index:
-            out[index[target]] = volume
+    index = {key(v): i for i, v in enumerate(out)}
+    for entry in over:
+        found = key(entry)
+        if found in index:
+            out[index[found]] = entry
         else:
-            index[target] = len(out)
-            out.append(volume)
+            index[found] = len(out)
+            out.append(entry)
     return out
+
+
+def merge_service(base: dict[str, Any], own: dict[str, Any], name: str, doc: Document, findings: list[Finding]) -> Any:
+    """``own`` merged over ``base`` with the rules of override files (what ``extends`` applies)."""
+    return _merge(_plain(base), own, ("services", name), doc, findings)

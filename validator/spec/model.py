@@ -64,6 +64,14 @@ class Settings(Model):
     )
 
 
+class IncludeEntry(Model):
+    """The long form of an ``include`` entry, as Compose defines it."""
+
+    path: str | list[str] = Field(description="A compose file, or a list of a file and its overrides.")
+    project_directory: str | None = Field(None, description="Base of the included file's relative paths.")
+    env_file: str | list[str] | None = Field(None, description="Variables for the included file (default: .env).")
+
+
 class Spec(ExtensibleModel):
     """Top level of infra.yaml, or of a compose file: every key Compose defines keeps Compose's meaning."""
 
@@ -86,8 +94,9 @@ class Spec(ExtensibleModel):
         "out: COMPOSE_PROJECT_NAME, then name, then the spec folder's name (validator/spec/project.py)."
     )
     name: str | None = Field(None, description="Compose's project name (normalised as Compose does).")
-    # Compose's top-level include: resolved by the loader (validator/spec/include.py) before validation.
-    include: list[Any] | None = Field(None, description="Compose files whose resources join this spec.")
+    # Compose's top-level include: resolved by the loader (validator/spec/include.py) before validation,
+    # so this field only describes it (JSON Schema for editors).
+    include: list[str | IncludeEntry] | None = Field(None, description="Compose files whose resources join this spec.")
     host: Host = Field(default_factory=Host)
     services: dict[Name, Service] = Field(default_factory=dict)
     # Compose's top-level secrets and configs (files given to services) belong here, beside volumes and

@@ -31,21 +31,27 @@ def normalise(name: str) -> str:
     return kept.lstrip("_-")
 
 
+def is_compose_version(value: object) -> bool:
+    """Compose's ``version`` (any string but "1"), as opposed to the spec's own ``1``."""
+    return isinstance(value, str) and value.strip() != "1"
+
+
+def obsolete_version(doc: Document) -> Finding:
+    return doc.finding(
+        ("version",),
+        "the attribute `version` is obsolete in Compose and ignored (this spec's own version is 1)",
+        key=True,
+        rule="compose",
+        severity="warning",
+    )
+
+
 def compose_top_level(doc: Document, env: Mapping[str, str], project_dir: FsPath) -> tuple[Document, list[Finding]]:
     """A document whose data holds the resolved ``project`` and no Compose ``version``; its findings."""
     data = dict(doc.data)
     findings: list[Finding] = []
-    version = data.get("version")
-    if isinstance(version, str) and version.strip() != "1":
-        findings.append(
-            doc.finding(
-                ("version",),
-                "the attribute `version` is obsolete in Compose and ignored (this spec's own version is 1)",
-                key=True,
-                rule="compose",
-                severity="warning",
-            )
-        )
+    if is_compose_version(data.get("version")):
+        findings.append(obsolete_version(doc))
         del data["version"]
     if "project" not in data:
         project, problem = _derived_name(data.get("name"), env, project_dir)

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from validator.hints import did_you_mean
+from validator.spec.compose_keys import is_compose_key, keys_at
 from validator.spec.loader import Document
 from validator.spec.location import Finding, Path
 
@@ -99,7 +100,10 @@ def _message(error: Any, path: Path, leftover: list[int | str], doc: Document, r
     msg = str(error["msg"])
     if kind == "extra_forbidden":
         key = str(path[-1]) if path else "?"
-        valid = _valid_keys(root, path[:-1], doc.data)
+        if is_compose_key(path):
+            return f"Compose key {key!r} is not supported yet"
+        # Compose's keys at this place count as valid spellings too (a misspelt 'ulimit' means 'ulimits').
+        valid = [*_valid_keys(root, path[:-1], doc.data), *sorted(keys_at(path[:-1]))]
         return f"unknown key {key!r}" + did_you_mean(key, valid)
     if kind == "union_tag_invalid":
         tag = error.get("ctx", {}).get("tag")

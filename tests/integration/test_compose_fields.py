@@ -220,3 +220,66 @@ def test_check_no_up_and_plan_judge_a_stack_compose_started(engine, project, com
     after = {c["Id"]: c["Status"] for c in engine.containers(compose_filter(project.name))}
     assert set(after) == set(before)  # the same containers, never restarted or replaced
     assert engine.containers(L.project_filter(project.name)) == []  # and nothing of validator's made
+
+
+def namespaces(engine: Any, detail: dict[str, Any]) -> dict[str, str | None]:
+    """network_mode / ipc of `container:X` as the service name X's container carries (IDs differ per run)."""
+    out: dict[str, str | None] = {}
+    for key in ("NetworkMode", "IpcMode"):
+        mode = detail["HostConfig"][key]
+        if mode.startswith("container:"):
+            labels = engine.inspect(mode.partition(":")[2])["Config"]["Labels"]
+            out[key] = "service:" + (labels.get(L.SERVICE) or labels.get(SERVICE))
+        else:
+            out[key] = mode
+    return out
+
+
+def test_networks_ipam_and_shared_namespaces_equal_composes(engine, project, compose):
+    import random
+
+    def stack(third: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        services = {
+            "app": {
+                **project.sleeper(),
+                "ipc": "shareable",
+                "networks": {"front": {"ipv4_address": f"10.213.{third}.5", "aliases": ["application"]}},
+            },
+            "side": {**project.sleeper(), "network_mode": "service:app", "ipc": "service:app"},
+        }
+        ipam = {"config": [{"subnet": f"10.213.{third}.0/24", "gateway": f"10.213.{third}.1"}]}
+        return services, {"networks": {"front": {"ipam": ipam, "x-note": "kept out of the engine"}}}
+
+    first = random.randrange(2, 250)
+    services, top = stack(first)
+    compose.up({"services": services, **top})
+    ours_services, ours_top = stack(first + 1 if first < 249 else first - 1)
+    result = project.up(ours_services, extra=ours_top)
+    assert result.ok, project.lines
+
+    for tool, filters, label, name in (
+        ("compose", compose_filter(compose.name), SERVICE, compose.name),
+        ("validator", L.project_filter(project.name), L.SERVICE, project.name),
+    ):
+        app = inspect(engine, filters, label, "app")
+        side = inspect(engine, filters, label, "side")
+        endpoint = app["NetworkSettings"]["Networks"][f"{name}_front"]
+        assert endpoint["IPAMConfig"]["IPv4Address"].endswith(".5"), tool
+        assert "application" in endpoint["Aliases"], tool
+        assert namespaces(engine, side) == {"NetworkMode": "service:app", "IpcMode": "service:app"}, tool
+        assert side["NetworkSettings"]["Networks"] == {}, tool
+        network = engine.api.inspect_network(f"{name}_front")
+        (pool,) = network["IPAM"]["Config"]
+        assert pool["Subnet"].endswith(".0/24") and pool["Gateway"].endswith(".1"), tool
+        assert "x-note" not in (network.get("Labels") or {}) and "x-note" not in (network.get("Options") or {}), tool
+
+
+def test_profiles_choose_what_up_creates(engine, project, monkeypatch):
+    services = {"web": project.sleeper(), "debug": {**project.sleeper(), "profiles": ["debug"]}}
+    monkeypatch.delenv("COMPOSE_PROFILES", raising=False)
+    assert project.up(services).ok, project.lines
+    assert set(project.containers()) == {"web"}
+    monkeypatch.setenv("COMPOSE_PROFILES", "debug")
+    planned = project.plan(services)
+    assert [(a.kind, a.service) for a in planned.actions] == [("create", "debug")]
+    assert planned.unchanged == ("web",)

@@ -109,18 +109,19 @@ def expand_ports(entry: str) -> list[str]:
     return [f"{port}/{protocol or 'tcp'}" for port in range(int(low), int(high or low) + 1)]
 
 
-def file_mounts(spec: Spec, svc: Service, base: Path) -> list[tuple[str, str]]:
-    """(host file, container path) of the service's file-based secrets and configs."""
-    out: list[tuple[str, str]] = []
+def file_mounts(spec: Spec, svc: Service, base: Path) -> list[tuple[str, str, bool]]:
+    """(host file, container path, is a secret) of the service's file-based secrets and configs."""
+    out: list[tuple[str, str, bool]] = []
     for ref in svc.secrets:
         entry = spec.secrets[ref.source]
         target = ref.target or ref.source
         # A relative secret target lives under /run/secrets, as Compose places it.
-        out.append((_host_file(base, entry.file), target if target.startswith("/") else f"/run/secrets/{target}"))
+        path = target if target.startswith("/") else f"/run/secrets/{target}"
+        out.append((_host_file(base, entry.file), path, True))
     for ref in svc.configs:
         config = spec.configs[ref.source]
         target = ref.target or f"/{ref.source}"
-        out.append((_host_file(base, config.file), target if target.startswith("/") else f"/{target}"))
+        out.append((_host_file(base, config.file), target if target.startswith("/") else f"/{target}", False))
     return out
 
 

@@ -198,10 +198,9 @@ def _service(
     if ports:
         config["ports"] = ports
     mounts, mounted, host_dirs = _mounts(svc, base, volumes)
-    files = file_mounts(spec, svc, base)
-    for source, target in files:
+    for source, target, secret in file_mounts(spec, svc, base):
         mounts.append(f"bind:{source}:{target}:ro")
-        mounted.update(_hash_tree(Path(source), base))
+        mounted.update(_secret_fingerprint(Path(source), base) if secret else _hash_tree(Path(source), base))
     if mounts:
         config["volumes"] = mounts
     if svc.tmpfs:
@@ -386,6 +385,21 @@ def _hash_tree(source: Path, base: Path) -> dict[str, str]:
     if not files:
         out[_display(source, base) + "/"] = "empty"
     return out
+
+
+SECRET_ROUNDS = 100_000
+
+
+def _secret_fingerprint(path: Path, base: Path) -> dict[str, str]:
+    """A secret's content drives recreation like any mounted file's, but its fingerprint is stored in a
+    container label: a slow salted hash (PBKDF2), so a short password cannot be guessed from it by
+    hashing a dictionary, as a plain SHA-256 prefix would allow."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        return {_display(path, base): f"unreadable:{exc.errno}"}
+    salt = b"validator-secret:" + str(path).encode()
+    return {_display(path, base): "pbkdf2:" + hashlib.pbkdf2_hmac("sha256", content, salt, SECRET_ROUNDS).hex()[:16]}
 
 
 def _file_hash(path: Path) -> str:

@@ -312,3 +312,20 @@ def test_plan_up_and_check_refuse_before_contacting_docker(tmp_path, capsys):
         err = capsys.readouterr().err
         assert code == 2, (command, err)
         assert err == f"{path}:6:5: services.web.links: not supported yet: links\n", command
+
+
+def test_a_secret_files_fingerprint_is_not_a_plain_hash_of_it(tmp_path):
+    import hashlib
+
+    (tmp_path / "pw.txt").write_text("hunter2")
+    desired, _ = compose_body(
+        tmp_path, {"web": {"image": "web:1", "secrets": ["pw"]}}, secrets={"pw": {"file": "./pw.txt"}}
+    )
+    (fingerprint,) = desired.services["web"].mounted.values()
+    assert fingerprint.startswith("pbkdf2:")
+    assert hashlib.sha256(b"hunter2").hexdigest()[:16] not in fingerprint
+    (tmp_path / "pw.txt").write_text("hunter3")
+    again, _ = compose_body(
+        tmp_path, {"web": {"image": "web:1", "secrets": ["pw"]}}, secrets={"pw": {"file": "./pw.txt"}}
+    )
+    assert again.services["web"].mounted != desired.services["web"].mounted

@@ -283,3 +283,25 @@ def test_profiles_choose_what_up_creates(engine, project, monkeypatch):
     planned = project.plan(services)
     assert [(a.kind, a.service) for a in planned.actions] == [("create", "debug")]
     assert planned.unchanged == ("web",)
+
+
+def test_links_and_volumes_from_equal_composes(engine, project, compose):
+    services = {
+        "db": {**project.sleeper(), "volumes": ["/data"]},
+        "app": {**project.sleeper(), "links": ["db:database"], "volumes_from": ["db"]},
+    }
+    compose.up({"services": services})
+    assert project.up(services).ok, project.lines
+    for tool, filters, label, name in (
+        ("compose", compose_filter(compose.name), SERVICE, compose.name),
+        ("validator", L.project_filter(project.name), L.SERVICE, project.name),
+    ):
+        db = inspect(engine, filters, label, "db")
+        app = inspect(engine, filters, label, "app")
+        (source,) = app["HostConfig"]["VolumesFrom"]
+        assert engine.inspect(source)["Id"] == db["Id"], tool
+        (shared,) = [m for m in app["Mounts"] if m["Destination"] == "/data"]
+        (own,) = [m for m in db["Mounts"] if m["Destination"] == "/data"]
+        assert shared["Name"] == own["Name"] and shared["RW"], tool
+        links = app["NetworkSettings"]["Networks"][f"{name}_default"]["Links"]
+        assert f"{db['Name'].lstrip('/')}:database" in links, (tool, links)

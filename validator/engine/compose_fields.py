@@ -42,6 +42,7 @@ _HOST_FIELDS = (
     ("group_add", "GroupAdd"),
     ("device_cgroup_rules", "DeviceCgroupRules"),
     ("storage_opt", "StorageOpt"),
+    ("volumes_from", "VolumesFrom"),
 )
 # config key -> container Config key
 _CONFIG_FIELDS = (("domainname", "Domainname"), ("mac_address", "MacAddress"))
@@ -83,6 +84,16 @@ def container_fields(svc: Service, container_of: Callable[[str], str]) -> dict[s
     for key in ("sysctls", "storage_opt"):
         if getattr(svc, key):
             out[key] = dict(sorted(getattr(svc, key).items()))
+    if svc.links:
+        # SERVICE[:ALIAS] -> the engine's CONTAINER:ALIAS, plus the container's own name (as Compose adds)
+        links = set()
+        for link in svc.links:
+            service, _, alias = link.partition(":")
+            container = container_of(service)
+            links |= {f"{container}:{alias or service}", f"{container}:{container}"}
+        out["links"] = sorted(links)
+    if svc.volumes_from:
+        out["volumes_from"] = [_volumes_from(entry, container_of) for entry in svc.volumes_from]
     if svc.expose:
         out["expose"] = sorted({port for entry in svc.expose for port in expand_ports(str(entry))})
     if svc.ulimits:
@@ -94,12 +105,25 @@ def container_fields(svc: Service, container_of: Callable[[str], str]) -> dict[s
     return out
 
 
+def _volumes_from(entry: str, container_of: Callable[[str], str]) -> str:
+    """``SERVICE[:ro|rw]`` or ``container:NAME[:ro|rw]`` -> the engine's ``CONTAINER[:ro|rw]``.
+
+    Compose drops the mode (its containers get the volumes read-write); validator keeps what the
+    file says, as ``docker run --volumes-from`` does."""
+    if entry.startswith("container:"):
+        return entry.partition(":")[2]
+    name, _, mode = entry.partition(":")
+    return container_of(name) + (f":{mode}" if mode else "")
+
+
 def service_references(svc: Service) -> list[str]:
     """Services this one must start after, as Compose orders them: ``network_mode``/``pid``/``ipc`` of
-    ``service:NAME``, and ``volumes_from`` services (``NAME[:ro]``; ``container:NAME`` is not a service)."""
+    ``service:NAME``, ``volumes_from`` services (``NAME[:ro]``; ``container:NAME`` is not a service) and
+    ``links``."""
     refs = [getattr(svc, key) or "" for key in ("network_mode", "pid", "ipc")]
     shared = [entry.split(":")[0] for entry in svc.volumes_from if not entry.startswith("container:")]
-    return [ref[8:] for ref in refs if ref.startswith("service:")] + shared
+    linked = [link.partition(":")[0] for link in svc.links]
+    return [ref[8:] for ref in refs if ref.startswith("service:")] + shared + linked
 
 
 def expand_ports(entry: str) -> list[str]:

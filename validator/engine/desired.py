@@ -158,13 +158,17 @@ def _references(spec: Spec, active: dict[str, Service]) -> list[tuple[tuple[Any,
             for index, ref in enumerate(getattr(svc, kind)):
                 if ref.source not in declared:
                     out.append(((*at, kind, index), f"{kind} {ref.source!r} is not declared under top-level {kind}"))
-        needed: list[tuple[tuple[str, ...], str]] = [
+        needed: list[tuple[tuple[str | int, ...], str]] = [
             (("depends_on", dep), dep) for dep, cond in svc.depends_on.items() if cond.required
         ]
         for key in ("network_mode", "pid", "ipc"):
             value = getattr(svc, key) or ""
             if value.startswith("service:"):
                 needed.append(((key,), value.partition(":")[2]))
+        for index, entry in enumerate(svc.volumes_from):
+            if not entry.startswith("container:"):
+                needed.append((("volumes_from", index), entry.partition(":")[0]))
+        needed += [(("links", index), link.partition(":")[0]) for index, link in enumerate(svc.links)]
         for path, dep in needed:
             if dep in spec.services and dep not in active:
                 out.append(((*at, *path), f"needs service {dep!r}, which no enabled profile includes (--profile)"))

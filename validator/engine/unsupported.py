@@ -30,14 +30,12 @@ SERVICE_FIELDS = (
     "external_links",
     "gpus",
     "label_file",
-    "links",
     "models",
     "post_start",
     "pre_stop",
     "provider",
     "pull_refresh_after",
     "use_api_socket",
-    "volumes_from",
 )
 # The builder passes context, dockerfile, args and target; the rest would change the image.
 BUILD_APPLIED = frozenset({"context", "dockerfile", "args", "target"})
@@ -73,6 +71,8 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
     for field in SERVICE_FIELDS:
         if _set(svc, field):
             yield (*at, field), field
+    if svc.links and (len(svc.networks) > 1 or svc.network_mode is not None):
+        yield (*at, "links"), "links on a service with several networks or a network_mode"
     if svc.build is not None:
         for field in sorted(svc.build.model_fields_set - BUILD_APPLIED):
             yield (*at, "build", field), f"build.{field}"

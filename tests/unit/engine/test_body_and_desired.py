@@ -253,7 +253,7 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
     spec = base_spec(
         web={
             "image": "web:1",
-            "links": ["db"],
+            "external_links": ["other:db"],
             "scale": 3,
             "build": {"context": ".", "cache_from": ["x"]},
             "pull_policy": "daily",
@@ -266,7 +266,7 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
     messages = sorted(f"{'.'.join(map(str, f.path))}: {f.message}" for f in info.value.findings)
     assert messages == [
         "services.web.build.cache_from: not supported yet: build.cache_from",
-        "services.web.links: not supported yet: links",
+        "services.web.external_links: not supported yet: external_links",
         "services.web.pull_policy: not supported yet: pull_policy daily",
         "services.web.scale: not supported yet: scale 3 (one container per service)",
     ]
@@ -306,12 +306,12 @@ def test_plan_up_and_check_refuse_before_contacting_docker(tmp_path, capsys):
     from validator.main import main
     from validator.testing.specs import write_spec
 
-    path = write_spec(tmp_path, base_spec(web={"image": "web:1", "links": ["db"]}, db={"image": "d:1"}))
+    path = write_spec(tmp_path, base_spec(web={"image": "web:1", "external_links": ["x:db"]}, db={"image": "d:1"}))
     for command in (["plan"], ["up"], ["check", "--no-suites"]):
         code = main([*command, "-f", str(path), "--host", "unix:///nonexistent-validator.sock"])
         err = capsys.readouterr().err
         assert code == 2, (command, err)
-        assert err == f"{path}:6:5: services.web.links: not supported yet: links\n", command
+        assert err == f"{path}:6:5: services.web.external_links: not supported yet: external_links\n", command
 
 
 def test_a_secret_files_fingerprint_is_not_a_plain_hash_of_it(tmp_path):
@@ -329,3 +329,20 @@ def test_a_secret_files_fingerprint_is_not_a_plain_hash_of_it(tmp_path):
         tmp_path, {"web": {"image": "web:1", "secrets": ["pw"]}}, secrets={"pw": {"file": "./pw.txt"}}
     )
     assert again.services["web"].mounted != desired.services["web"].mounted
+
+
+def test_links_and_volumes_from_name_the_containers_and_order_them_first(tmp_path):
+    desired, bodies = compose_body(
+        tmp_path,
+        {
+            "db": {"image": "d:1", "volumes": ["/data"]},
+            "app": {"image": "a:1", "links": ["db:database"], "volumes_from": ["db:ro", "container:other"]},
+        },
+    )
+    body, _ = bodies["app"]
+    assert body["HostConfig"]["VolumesFrom"] == ["demo-db:ro", "other"]
+    assert body["NetworkingConfig"]["EndpointsConfig"]["demo_default"]["Links"] == [
+        "demo-db:database",
+        "demo-db:demo-db",
+    ]
+    assert set(desired.services["app"].depends_on) == {"db"}

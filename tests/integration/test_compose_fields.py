@@ -71,6 +71,7 @@ def service_block(image: str, folder: Path) -> dict[str, Any]:
     (folder / "conf").mkdir(exist_ok=True)
     (folder / "conf" / "app.conf").write_text("a=1\n")
     (folder / "token.txt").write_text("not-a-real-token\n")
+    (folder / "labels.env").write_text("owner=ops\nteam=overridden-by-labels\n")
     return {
         "image": image,
         "command": ["sleep", "3600"],
@@ -78,6 +79,7 @@ def service_block(image: str, folder: Path) -> dict[str, Any]:
         "platform": "linux/amd64",
         "environment": {"MODE": "test", "LEVEL": 3},
         "labels": {"team": "data"},
+        "label_file": ["labels.env"],
         "expose": ["3000", "5000-5001/udp"],
         "ports": ["127.0.0.1::8080"],
         "ulimits": {"nofile": {"soft": 1024, "hard": 2048}, "nproc": 512},
@@ -156,7 +158,7 @@ def comparable(detail: dict[str, Any], project: str) -> dict[str, Any]:
         port: [b["HostIp"] for b in bindings] for port, bindings in (host.get("PortBindings") or {}).items()
     }
     out["Config.Env"] = sorted(e for e in config.get("Env") or [] if not e.startswith("PATH="))
-    out["Config.Labels.team"] = (config.get("Labels") or {}).get("team")
+    out["Config.Labels"] = {k: v for k, v in (config.get("Labels") or {}).items() if k in ("team", "owner")}
     out["Platform"] = (detail.get("Platform"), detail.get("Image"))
     out["Mounts"] = sorted(
         (m["Type"], m["Destination"], m["RW"], m.get("Source", "") if m["Type"] == "bind" else m.get("Name", ""))
@@ -184,6 +186,7 @@ def test_inspect_equals_what_compose_creates(engine, project, compose):
     ]
     assert host["Memory"] == 64 * 2**20 and host["MemorySwap"] == -1 and host["ShmSize"] == 32 * 2**20
     assert host["Sysctls"] == {"net.core.somaxconn": "1024"}
+    assert (ours["Config"]["Labels"]["owner"], ours["Config"]["Labels"]["team"]) == ("ops", "data")
     assert set(ours["Config"]["ExposedPorts"]) >= {"3000/tcp", "5000/udp", "5001/udp", "8080/tcp"}
     secrets = {m["Destination"]: m for m in ours["Mounts"] if m["Destination"].startswith("/run/secrets")}
     assert set(secrets) == {"/run/secrets/token", "/run/secrets/other"}

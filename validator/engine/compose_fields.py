@@ -16,6 +16,7 @@ from typing import Any
 from validator.spec.model import Spec
 from validator.spec.resources import Ipam
 from validator.spec.service import Service
+from validator.units import parse_duration
 
 # config key -> HostConfig key, for values passed through as they are
 _HOST_FIELDS = (
@@ -43,6 +44,8 @@ _HOST_FIELDS = (
     ("device_cgroup_rules", "DeviceCgroupRules"),
     ("storage_opt", "StorageOpt"),
     ("volumes_from", "VolumesFrom"),
+    ("cpu_rt_period", "CpuRealtimePeriod"),
+    ("cpu_rt_runtime", "CpuRealtimeRuntime"),
 )
 # config key -> container Config key
 _CONFIG_FIELDS = (("domainname", "Domainname"), ("mac_address", "MacAddress"))
@@ -92,6 +95,13 @@ def container_fields(svc: Service, container_of: Callable[[str], str]) -> dict[s
             container = container_of(service)
             links |= {f"{container}:{alias or service}", f"{container}:{container}"}
         out["links"] = sorted(links)
+    if svc.external_links:  # CONTAINER[:ALIAS] of containers outside the project
+        external = {f"{name}:{alias or name}" for name, _, alias in (e.partition(":") for e in svc.external_links)}
+        out["links"] = sorted({*out.get("links", []), *external})
+    for key in ("cpu_rt_period", "cpu_rt_runtime"):
+        value = getattr(svc, key)
+        if value is not None:  # microseconds, as Compose casts them
+            out[key] = value if isinstance(value, int) else round(parse_duration(value) * 1_000_000)
     if svc.volumes_from:
         out["volumes_from"] = [_volumes_from(entry, container_of) for entry in svc.volumes_from]
     if svc.expose:

@@ -254,8 +254,9 @@ def _service(
     ):
         if flag:
             config[key] = True
-    if svc.labels:
-        config["labels"] = dict(sorted(svc.labels.items()))
+    labels = {**_label_files(svc, base), **svc.labels}
+    if labels:
+        config["labels"] = dict(sorted(labels.items()))
     if svc.extra_hosts:
         config["extra_hosts"] = sorted(f"{h}:{ip}" for h, ip in svc.extra_hosts.items())
     if svc.cap_add:
@@ -304,6 +305,20 @@ def _service(
         host_dirs=tuple(host_dirs),
         pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
     )
+
+
+def _label_files(svc: Service, base: Path) -> dict[str, str]:
+    """Labels from ``label_file`` entries (``KEY=value`` lines, as env files), in order; ``labels`` win."""
+    from validator.formats import FormatError, read_env_file
+
+    out: dict[str, str] = {}
+    for name in svc.label_file:
+        try:
+            values = read_env_file(base / Path(name).expanduser())
+        except (OSError, FormatError) as exc:
+            raise EngineError(f"cannot read label_file {name}: {exc}") from None
+        out.update({k: v or "" for k, v in values.items()})
+    return out
 
 
 def _environment(svc: Service, base: Path, env: dict[str, str]) -> dict[str, str]:

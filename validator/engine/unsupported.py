@@ -24,12 +24,8 @@ SERVICE_FIELDS = (
     "blkio_config",
     "cpu_count",
     "cpu_percent",
-    "cpu_rt_period",
-    "cpu_rt_runtime",
     "credential_spec",
-    "external_links",
     "gpus",
-    "label_file",
     "models",
     "post_start",
     "pre_stop",
@@ -71,8 +67,9 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
     for field in SERVICE_FIELDS:
         if _set(svc, field):
             yield (*at, field), field
-    if svc.links and (len(svc.networks) > 1 or svc.network_mode is not None):
-        yield (*at, "links"), "links on a service with several networks or a network_mode"
+    for field in ("links", "external_links"):
+        if getattr(svc, field) and (len(svc.networks) > 1 or svc.network_mode is not None):
+            yield (*at, field), f"{field} on a service with several networks or a network_mode"
     if svc.build is not None:
         for field in sorted(svc.build.model_fields_set - BUILD_APPLIED):
             yield (*at, "build", field), f"build.{field}"

@@ -253,7 +253,7 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
     spec = base_spec(
         web={
             "image": "web:1",
-            "external_links": ["other:db"],
+            "post_start": [{"command": ["echo", "up"]}],
             "scale": 3,
             "build": {"context": ".", "cache_from": ["x"]},
             "pull_policy": "daily",
@@ -266,7 +266,7 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
     messages = sorted(f"{'.'.join(map(str, f.path))}: {f.message}" for f in info.value.findings)
     assert messages == [
         "services.web.build.cache_from: not supported yet: build.cache_from",
-        "services.web.external_links: not supported yet: external_links",
+        "services.web.post_start: not supported yet: post_start",
         "services.web.pull_policy: not supported yet: pull_policy daily",
         "services.web.scale: not supported yet: scale 3 (one container per service)",
     ]
@@ -306,12 +306,12 @@ def test_plan_up_and_check_refuse_before_contacting_docker(tmp_path, capsys):
     from validator.main import main
     from validator.testing.specs import write_spec
 
-    path = write_spec(tmp_path, base_spec(web={"image": "web:1", "external_links": ["x:db"]}, db={"image": "d:1"}))
+    path = write_spec(tmp_path, base_spec(web={"image": "web:1", "gpus": "all"}, db={"image": "d:1"}))
     for command in (["plan"], ["up"], ["check", "--no-suites"]):
         code = main([*command, "-f", str(path), "--host", "unix:///nonexistent-validator.sock"])
         err = capsys.readouterr().err
         assert code == 2, (command, err)
-        assert err == f"{path}:6:5: services.web.external_links: not supported yet: external_links\n", command
+        assert err == f"{path}:6:5: services.web.gpus: not supported yet: gpus\n", command
 
 
 def test_a_secret_files_fingerprint_is_not_a_plain_hash_of_it(tmp_path):
@@ -346,3 +346,24 @@ def test_links_and_volumes_from_name_the_containers_and_order_them_first(tmp_pat
         "demo-db:demo-db",
     ]
     assert set(desired.services["app"].depends_on) == {"db"}
+
+
+def test_label_files_external_links_and_realtime_cpu(tmp_path):
+    (tmp_path / "labels.env").write_text("team=data\ntier=db\n")
+    _, bodies = compose_body(
+        tmp_path,
+        {
+            "web": {
+                "image": "web:1",
+                "label_file": "labels.env",
+                "labels": {"tier": "web"},
+                "external_links": ["legacy-db:db", "cache"],
+                "cpu_rt_period": 1000,
+                "cpu_rt_runtime": "500us",
+            }
+        },
+    )
+    body, _ = bodies["web"]
+    assert (body["Labels"]["team"], body["Labels"]["tier"]) == ("data", "web")
+    assert body["NetworkingConfig"]["EndpointsConfig"]["demo_default"]["Links"] == ["cache:cache", "legacy-db:db"]
+    assert (body["HostConfig"]["CpuRealtimePeriod"], body["HostConfig"]["CpuRealtimeRuntime"]) == (1000, 500)

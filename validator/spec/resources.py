@@ -7,6 +7,7 @@ turns them into text, as the engine takes them).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema, model_validator
@@ -113,3 +114,26 @@ def _one_of(entry: SecretSpec | ConfigSpec, sources: tuple[str, ...]) -> None:
         raise ValueError(f"give one of {', '.join((*sources, 'external'))}, not {' and '.join(given)}")
     if not given:
         raise ValueError(f"needs one of {', '.join((*sources, 'external'))}")
+
+
+MAX_SECRET_FILE = 64 * 1024
+
+
+def secret_file_values(secrets: dict[str, SecretSpec], base_dir: Path) -> set[str]:
+    """The contents of file-based secrets (whole, and line by line), for the redactor: a container that
+    prints its secret must not carry it into output, reports or history. Unreadable or huge files add
+    nothing (plan/up report those when they mount them)."""
+    found: set[str] = set()
+    for entry in secrets.values():
+        if entry.file is None:
+            continue
+        path = base_dir / Path(entry.file).expanduser()
+        try:
+            if path.stat().st_size > MAX_SECRET_FILE:
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        found.add(text.strip())
+        found.update(line.strip() for line in text.splitlines() if line.strip())
+    return found

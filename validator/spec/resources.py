@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema, model_validator
 
-from validator.spec.types import ExtensibleModel, Labels, Model, TextMap
+from validator.spec.types import ExtensibleModel, Labels, TextMap
 
 
 class _External(ExtensibleModel):
@@ -41,7 +41,7 @@ class _External(ExtensibleModel):
 _EXTERNAL_SCHEMA = {"anyOf": [{"type": "boolean"}, {"type": "object", "properties": {"name": {"type": "string"}}}]}
 
 
-class IpamPool(Model):
+class IpamPool(ExtensibleModel):
     subnet: str | None = None
     ip_range: str | None = None
     gateway: str | None = None

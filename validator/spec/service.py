@@ -46,7 +46,7 @@ StrList = Annotated[
 ]
 
 
-class Ulimit(ShortForm, Model):
+class Ulimit(ShortForm, ExtensibleModel):
     """``nofile: 1024`` (soft and hard alike) or ``nofile: {soft: 1024, hard: 2048}``."""
 
     short_forms: ClassVar[list[dict[str, Any]]] = [{"type": "integer"}]
@@ -62,7 +62,7 @@ class Ulimit(ShortForm, Model):
         return value
 
 
-class ServiceFile(ShortForm, Model):
+class ServiceFile(ShortForm, ExtensibleModel):
     """A service's ``secrets`` or ``configs`` entry: a name, or ``{source, target, uid, gid, mode}``."""
 
     source: str
@@ -77,7 +77,7 @@ class ServiceFile(ShortForm, Model):
         return {"source": value} if isinstance(value, str) else value
 
 
-class Device(ShortForm, Model):
+class Device(ShortForm, ExtensibleModel):
     """``/dev/x[:/dev/y[:rwm]]`` or ``{source, target, permissions}``."""
 
     source: str
@@ -103,7 +103,7 @@ class Device(ShortForm, Model):
         return self
 
 
-class Logging(Model):
+class Logging(ExtensibleModel):
     driver: str | None = None
     options: TextMap = Field(default_factory=dict)
 
@@ -141,7 +141,7 @@ class Build(ShortForm, ExtensibleModel):
         return {"context": value} if isinstance(value, str) else value
 
 
-class Healthcheck(Model):
+class Healthcheck(ExtensibleModel):
     test: list[str] | str | None = None
     interval: Duration | None = None
     timeout: Duration | None = None
@@ -173,7 +173,7 @@ class Healthcheck(Model):
 Condition = Literal["service_started", "service_healthy", "service_completed_successfully"]
 
 
-class Dependency(Model):
+class Dependency(ExtensibleModel):
     condition: Condition = "service_started"
     restart: bool = False
     required: bool = True

@@ -146,21 +146,26 @@ def expand_ports(entry: str) -> list[str]:
 def file_mounts(spec: Spec, svc: Service, base: Path) -> list[tuple[str, str, bool]]:
     """(host file, container path, is a secret) of the service's file-based secrets and configs."""
     out: list[tuple[str, str, bool]] = []
+    # Only file-based entries are mounted; the others are refused before this runs, except for down,
+    # which has no use for them.
     for ref in svc.secrets:
         entry = spec.secrets[ref.source]
+        if entry.file is None:
+            continue
         target = ref.target or ref.source
         # A relative secret target lives under /run/secrets, as Compose places it.
         path = target if target.startswith("/") else f"/run/secrets/{target}"
         out.append((_host_file(base, entry.file), path, True))
     for ref in svc.configs:
         config = spec.configs[ref.source]
+        if config.file is None:
+            continue
         target = ref.target or f"/{ref.source}"
         out.append((_host_file(base, config.file), target if target.startswith("/") else f"/{target}", False))
     return out
 
 
-def _host_file(base: Path, file: str | None) -> str:
-    assert file is not None  # other sources are refused by engine/unsupported.py before this runs
+def _host_file(base: Path, file: str) -> str:
     return str((base / Path(file).expanduser()).resolve())
 
 

@@ -367,3 +367,15 @@ def test_label_files_external_links_and_realtime_cpu(tmp_path):
     assert (body["Labels"]["team"], body["Labels"]["tier"]) == ("data", "web")
     assert body["NetworkingConfig"]["EndpointsConfig"]["demo_default"]["Links"] == ["cache:cache", "legacy-db:db"]
     assert (body["HostConfig"]["CpuRealtimePeriod"], body["HostConfig"]["CpuRealtimeRuntime"]) == (1000, 500)
+
+
+def test_down_reads_a_spec_whose_secrets_plan_would_refuse(tmp_path):
+    import pytest
+
+    from validator.errors import SpecError
+
+    spec = {**base_spec(web={"image": "web:1", "secrets": ["token"]}), "secrets": {"token": {"environment": "TOKEN"}}}
+    loaded = load_dict(tmp_path, spec)
+    with pytest.raises(SpecError, match=r"not supported yet: secrets\.environment"):
+        desired_state(loaded, {})
+    assert "volumes" not in desired_state(loaded, {}, refuse_unsupported=False).services["web"].config

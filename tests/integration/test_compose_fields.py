@@ -211,6 +211,7 @@ def test_check_no_up_and_plan_judge_a_stack_compose_started(engine, project, com
     spec.write_text(yaml.safe_dump(project.spec(services), sort_keys=False))
     assert main(["check", "--no-up", "--no-suites", "--no-progress", "-f", str(spec)]) == 0, capsys.readouterr()
     assert main(["plan", "-f", str(spec)]) == 0, capsys.readouterr()
+    assert main(["up", "-f", str(spec)]) == 0, capsys.readouterr()  # judges, changes nothing
     capsys.readouterr()
 
     services["worker"]["environment"] = {"MODE": "stream"}

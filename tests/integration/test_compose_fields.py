@@ -309,3 +309,35 @@ def test_links_and_volumes_from_equal_composes(engine, project, compose):
         assert shared["Name"] == own["Name"] and shared["RW"], tool
         links = app["NetworkSettings"]["Networks"][f"{name}_default"]["Links"]
         assert f"{db['Name'].lstrip('/')}:database" in links, (tool, links)
+
+
+def test_build_labels_tags_and_host_entries(engine, project):
+    (project.folder / "Dockerfile").write_text(
+        f"FROM {project.image}\nRUN grep -q 10.0.0.9 /etc/hosts && echo mirror-seen > /seen\n"
+    )
+    extra_tag = f"{project.name}-extra:oracle"
+    service = {
+        **project.sleeper(),
+        "image": f"{project.name}-built:1",
+        "build": {
+            "context": ".",
+            "labels": {"built-by": "validator"},
+            "extra_hosts": ["mirror.local:10.0.0.9"],
+            "no_cache": True,
+            "tags": [extra_tag],
+        },
+    }
+    try:
+        assert project.up({"app": service}).ok, project.lines
+        image = engine.api.inspect_image(f"{project.name}-built:1")
+        assert image["Config"]["Labels"]["built-by"] == "validator"
+        assert engine.image_id(extra_tag) == image["Id"]
+        code, output = engine.exec(project.containers()["app"]["Id"], ["cat", "/seen"])
+        assert (code, output.strip()) == (0, "mirror-seen")
+    finally:
+        from tests.integration.conftest import remove_project
+
+        remove_project(engine, project.name)
+        for ref in (extra_tag, f"{project.name}-built:1"):
+            if engine.image_id(ref):
+                engine.api.remove_image(ref, force=True)

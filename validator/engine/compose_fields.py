@@ -15,7 +15,7 @@ from typing import Any
 
 from validator.spec.model import Spec
 from validator.spec.resources import Ipam
-from validator.spec.service import Service
+from validator.spec.service import Build, Service
 from validator.units import parse_duration
 
 # config key -> HostConfig key, for values passed through as they are
@@ -209,3 +209,30 @@ def ipam_body(ipam: Ipam) -> dict[str, Any]:
         for pool in ipam.config
     ]
     return {"Driver": ipam.driver or "default", "Config": pools, "Options": dict(ipam.options) or None}
+
+
+# build key -> docker-py build argument; engine/unsupported.py refuses the keys not listed here
+BUILD_OPTIONS = {
+    "cache_from": "cache_from",
+    "labels": "labels",
+    "network": "network_mode",
+    "no_cache": "nocache",
+    "pull": "pull",
+    "extra_hosts": "extra_hosts",
+    "shm_size": "shmsize",
+    "isolation": "isolation",
+    "platforms": "platform",
+    "tags": "tags",
+}
+
+
+def build_options(build: Build) -> dict[str, Any]:
+    """The build keys beyond context, dockerfile, args and target that the file sets, for the builder."""
+    out: dict[str, Any] = {}
+    for key in sorted(build.model_fields_set & set(BUILD_OPTIONS)):
+        value = getattr(build, key)
+        if key == "platforms":
+            value = value[0] if value else None  # one platform: the builder builds one image
+        if value not in (None, [], {}):
+            out[BUILD_OPTIONS[key]] = value
+    return out

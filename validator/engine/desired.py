@@ -186,7 +186,7 @@ def _service(
     networks: dict[str, DesiredNetwork],
     volumes: dict[str, DesiredVolume],
 ) -> DesiredService:
-    from validator.engine.compose_fields import container_fields, file_mounts, service_references
+    from validator.engine.compose_fields import build_options, container_fields, file_mounts, service_references
 
     project = spec.project
     image = svc.image or f"{project}-{name}"
@@ -283,6 +283,7 @@ def _service(
             "dockerfile": svc.build.dockerfile,
             "args": {k: v or "" for k, v in svc.build.args.items()},
             "target": svc.build.target,
+            "options": build_options(svc.build),
         }
     digest = hashlib.sha256(json.dumps({"config": config, "mounted": mounted}, sort_keys=True).encode()).hexdigest()
     return DesiredService(

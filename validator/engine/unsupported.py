@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from validator.engine.compose_fields import BUILD_OPTIONS
 from validator.spec.model import Spec
 from validator.spec.service import Service
 
@@ -33,8 +34,8 @@ SERVICE_FIELDS = (
     "pull_refresh_after",
     "use_api_socket",
 )
-# The builder passes context, dockerfile, args and target; the rest would change the image.
-BUILD_APPLIED = frozenset({"context", "dockerfile", "args", "target"})
+# What the builder passes (engine/compose_fields.py BUILD_OPTIONS); the rest would change the image.
+BUILD_APPLIED = frozenset({"context", "dockerfile", "args", "target", *BUILD_OPTIONS})
 NETWORK_APPLIED = frozenset({"aliases", "ipv4_address", "ipv6_address"})
 MOUNT_TYPES = ("bind", "volume", "tmpfs")
 # every_<duration>, daily, weekly and refresh need a record of when the image was last pulled.
@@ -73,6 +74,8 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
     if svc.build is not None:
         for field in sorted(svc.build.model_fields_set - BUILD_APPLIED):
             yield (*at, "build", field), f"build.{field}"
+        if len(svc.build.platforms) > 1:
+            yield (*at, "build", "platforms"), "build.platforms with several platforms (one image is built)"
     if svc.replicas != 1:
         field = "scale" if svc.scale is not None else "deploy.replicas"
         where = (*at, "scale") if svc.scale is not None else (*at, "deploy", "replicas")

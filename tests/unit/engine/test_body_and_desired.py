@@ -255,7 +255,7 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
             "image": "web:1",
             "post_start": [{"command": ["echo", "up"]}],
             "scale": 3,
-            "build": {"context": ".", "cache_from": ["x"]},
+            "build": {"context": ".", "ssh": ["default"]},
             "pull_policy": "daily",
         },
         db={"image": "d:1"},
@@ -265,7 +265,7 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
         desired_state(loaded, {})
     messages = sorted(f"{'.'.join(map(str, f.path))}: {f.message}" for f in info.value.findings)
     assert messages == [
-        "services.web.build.cache_from: not supported yet: build.cache_from",
+        "services.web.build.ssh: not supported yet: build.ssh",
         "services.web.post_start: not supported yet: post_start",
         "services.web.pull_policy: not supported yet: pull_policy daily",
         "services.web.scale: not supported yet: scale 3 (one container per service)",
@@ -379,3 +379,35 @@ def test_down_reads_a_spec_whose_secrets_plan_would_refuse(tmp_path):
     with pytest.raises(SpecError, match=r"not supported yet: secrets\.environment"):
         desired_state(loaded, {})
     assert "volumes" not in desired_state(loaded, {}, refuse_unsupported=False).services["web"].config
+
+
+def test_build_options_reach_the_builder(tmp_path):
+    desired, _ = compose_body(
+        tmp_path,
+        {
+            "web": {
+                "build": {
+                    "context": ".",
+                    "cache_from": ["web:cache"],
+                    "labels": {"built-by": "validator"},
+                    "network": "host",
+                    "no_cache": True,
+                    "extra_hosts": ["mirror.local:10.0.0.9"],
+                    "shm_size": "64mb",
+                    "platforms": ["linux/amd64"],
+                    "tags": ["web:extra"],
+                }
+            }
+        },
+    )
+    build = desired.services["web"].build
+    assert build is not None and build["options"] == {
+        "cache_from": ["web:cache"],
+        "labels": {"built-by": "validator"},
+        "network_mode": "host",
+        "nocache": True,
+        "extra_hosts": {"mirror.local": "10.0.0.9"},
+        "shmsize": 64 * 2**20,
+        "platform": "linux/amd64",
+        "tags": ["web:extra"],
+    }

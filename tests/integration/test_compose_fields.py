@@ -341,3 +341,18 @@ def test_build_labels_tags_and_host_entries(engine, project):
         for ref in (extra_tag, f"{project.name}-built:1"):
             if engine.image_id(ref):
                 engine.api.remove_image(ref, force=True)
+
+
+def test_gpu_requests_reach_the_engine(engine, project):
+    """No GPU here, so nothing starts: the created container shows the request as Compose writes it."""
+    from validator.engine.body import create_body
+    from validator.engine.desired import desired_state
+
+    loaded = project.load({"ml": {**project.sleeper(), "gpus": [{"driver": "nvidia", "count": 1}]}})
+    svc = desired_state(loaded, {}).services["ml"]
+    body, _ = create_body(svc, project.name, "", (), engine.api_version, "test")
+    body["HostConfig"].pop("NetworkMode")  # the project's network is not created here
+    body.pop("NetworkingConfig")
+    container = engine.create_container(svc.container, body)
+    requests = engine.inspect(container)["HostConfig"]["DeviceRequests"]
+    assert requests == [{"Driver": "nvidia", "Count": 1, "DeviceIDs": [], "Capabilities": [["gpu"]], "Options": {}}]

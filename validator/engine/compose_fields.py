@@ -15,7 +15,7 @@ from typing import Any
 
 from validator.spec.model import Spec
 from validator.spec.resources import Ipam
-from validator.spec.service import Build, Service
+from validator.spec.service import Build, DeviceRequest, Service
 from validator.units import parse_duration
 
 # config key -> HostConfig key, for values passed through as they are
@@ -110,6 +110,9 @@ def container_fields(svc: Service, container_of: Callable[[str], str]) -> dict[s
         out["ulimits"] = {name: [u.soft, u.hard] for name, u in sorted(svc.ulimits.items())}
     if svc.logging is not None:
         out["logging"] = {"driver": svc.logging.driver or "", "options": dict(sorted(svc.logging.options.items()))}
+    requests = device_requests(svc)
+    if requests:
+        out["device_requests"] = requests
     if svc.devices:
         out["devices"] = [f"{d.source}:{d.target or d.source}:{d.permissions}" for d in svc.devices]
     return out
@@ -124,6 +127,34 @@ def _volumes_from(entry: str, container_of: Callable[[str], str]) -> str:
         return entry.partition(":")[2]
     name, _, mode = entry.partition(":")
     return container_of(name) + (f":{mode}" if mode else "")
+
+
+def device_requests(svc: Service) -> list[dict[str, Any]]:
+    """``gpus`` and ``deploy.resources.reservations.devices`` as the engine's DeviceRequests, as Compose
+    writes them: a count of ``all`` (or no count and no device IDs) is -1, gpus add the ``gpu`` capability."""
+    reservations = svc.deploy.resources.reservations if svc.deploy and svc.deploy.resources else None
+    wanted: list[tuple[DeviceRequest, bool]] = [(d, False) for d in (reservations.devices if reservations else [])]
+    if svc.gpus == "all":
+        wanted.append((DeviceRequest(count="all"), True))
+    elif svc.gpus:
+        wanted += [(d, True) for d in svc.gpus]
+    out = []
+    for device, gpu in wanted:
+        every = device.count == "all" or (device.count is None and not device.device_ids)
+        count = -1 if every else int(device.count or 0)
+        capabilities = (
+            [*device.capabilities, "gpu"] if gpu and "gpu" not in device.capabilities else device.capabilities
+        )
+        out.append(
+            {
+                "Driver": device.driver or "",
+                "Count": count,
+                "DeviceIDs": list(device.device_ids),
+                "Capabilities": [list(capabilities)],
+                "Options": dict(device.options),
+            }
+        )
+    return out
 
 
 def service_references(svc: Service) -> list[str]:
@@ -186,6 +217,8 @@ def apply_fields(cfg: dict[str, Any], body: dict[str, Any], host: dict[str, Any]
     for key, api in (("cap_add", "CapAdd"), ("cap_drop", "CapDrop")):
         if key in cfg:  # Compose writes capabilities with their CAP_ prefix, as the engine reports them
             host[api] = [c if c == "ALL" or c.startswith("CAP_") else f"CAP_{c}" for c in cfg[key]]
+    if "device_requests" in cfg:
+        host["DeviceRequests"] = cfg["device_requests"]
     if "devices" in cfg:
         host["Devices"] = [
             {"PathOnHost": src, "PathInContainer": dst, "CgroupPermissions": perm}

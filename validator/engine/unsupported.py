@@ -26,7 +26,6 @@ SERVICE_FIELDS = (
     "cpu_count",
     "cpu_percent",
     "credential_spec",
-    "gpus",
     "models",
     "post_start",
     "pre_stop",
@@ -85,7 +84,7 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
         if _set(deploy, "restart_policy"):
             yield (*at, "deploy", "restart_policy"), "deploy.restart_policy (use restart)"
         reservations = deploy.resources.reservations if deploy.resources else None
-        for field in ("devices", "generic_resources"):
+        for field in ("generic_resources",):  # Swarm's
             if _set(reservations, field):
                 yield (*at, "deploy", "resources", "reservations", field), f"deploy.resources.reservations.{field}"
     if svc.pull_policy is not None and svc.pull_policy not in PULL_POLICIES:

@@ -306,12 +306,12 @@ def test_plan_up_and_check_refuse_before_contacting_docker(tmp_path, capsys):
     from validator.main import main
     from validator.testing.specs import write_spec
 
-    path = write_spec(tmp_path, base_spec(web={"image": "web:1", "gpus": "all"}, db={"image": "d:1"}))
+    path = write_spec(tmp_path, base_spec(web={"image": "web:1", "use_api_socket": True}, db={"image": "d:1"}))
     for command in (["plan"], ["up"], ["check", "--no-suites"]):
         code = main([*command, "-f", str(path), "--host", "unix:///nonexistent-validator.sock"])
         err = capsys.readouterr().err
         assert code == 2, (command, err)
-        assert err == f"{path}:6:5: services.web.gpus: not supported yet: gpus\n", command
+        assert err == f"{path}:6:5: services.web.use_api_socket: not supported yet: use_api_socket\n", command
 
 
 def test_a_secret_files_fingerprint_is_not_a_plain_hash_of_it(tmp_path):
@@ -411,3 +411,32 @@ def test_build_options_reach_the_builder(tmp_path):
         "platform": "linux/amd64",
         "tags": ["web:extra"],
     }
+
+
+def test_gpus_and_device_reservations_are_device_requests(tmp_path):
+    _, bodies = compose_body(
+        tmp_path,
+        {
+            "all": {"image": "a:1", "gpus": "all"},
+            "some": {
+                "image": "s:1",
+                "deploy": {
+                    "resources": {
+                        "reservations": {
+                            "devices": [
+                                {"driver": "nvidia", "device_ids": ["0", "1"], "capabilities": ["gpu", "utility"]},
+                                {"capabilities": ["tpu"], "count": 2, "options": {"mode": 1}},
+                            ]
+                        }
+                    }
+                },
+            },
+        },
+    )
+    assert bodies["all"][0]["HostConfig"]["DeviceRequests"] == [
+        {"Driver": "", "Count": -1, "DeviceIDs": [], "Capabilities": [["gpu"]], "Options": {}}
+    ]
+    assert bodies["some"][0]["HostConfig"]["DeviceRequests"] == [
+        {"Driver": "nvidia", "Count": 0, "DeviceIDs": ["0", "1"], "Capabilities": [["gpu", "utility"]], "Options": {}},
+        {"Driver": "", "Count": 2, "DeviceIDs": [], "Capabilities": [["tpu"]], "Options": {"mode": "1"}},
+    ]

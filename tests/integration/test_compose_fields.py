@@ -71,6 +71,7 @@ def service_block(image: str, folder: Path) -> dict[str, Any]:
     (folder / "conf").mkdir(exist_ok=True)
     (folder / "conf" / "app.conf").write_text("a=1\n")
     (folder / "token.txt").write_text("not-a-real-token\n")
+    (folder / "labels.env").write_text("owner=ops\nteam=overridden-by-labels\n")
     return {
         "image": image,
         "command": ["sleep", "3600"],
@@ -78,6 +79,7 @@ def service_block(image: str, folder: Path) -> dict[str, Any]:
         "platform": "linux/amd64",
         "environment": {"MODE": "test", "LEVEL": 3},
         "labels": {"team": "data"},
+        "label_file": ["labels.env"],
         "expose": ["3000", "5000-5001/udp"],
         "ports": ["127.0.0.1::8080"],
         "ulimits": {"nofile": {"soft": 1024, "hard": 2048}, "nproc": 512},
@@ -156,7 +158,7 @@ def comparable(detail: dict[str, Any], project: str) -> dict[str, Any]:
         port: [b["HostIp"] for b in bindings] for port, bindings in (host.get("PortBindings") or {}).items()
     }
     out["Config.Env"] = sorted(e for e in config.get("Env") or [] if not e.startswith("PATH="))
-    out["Config.Labels.team"] = (config.get("Labels") or {}).get("team")
+    out["Config.Labels"] = {k: v for k, v in (config.get("Labels") or {}).items() if k in ("team", "owner")}
     out["Platform"] = (detail.get("Platform"), detail.get("Image"))
     out["Mounts"] = sorted(
         (m["Type"], m["Destination"], m["RW"], m.get("Source", "") if m["Type"] == "bind" else m.get("Name", ""))
@@ -184,6 +186,7 @@ def test_inspect_equals_what_compose_creates(engine, project, compose):
     ]
     assert host["Memory"] == 64 * 2**20 and host["MemorySwap"] == -1 and host["ShmSize"] == 32 * 2**20
     assert host["Sysctls"] == {"net.core.somaxconn": "1024"}
+    assert (ours["Config"]["Labels"]["owner"], ours["Config"]["Labels"]["team"]) == ("ops", "data")
     assert set(ours["Config"]["ExposedPorts"]) >= {"3000/tcp", "5000/udp", "5001/udp", "8080/tcp"}
     secrets = {m["Destination"]: m for m in ours["Mounts"] if m["Destination"].startswith("/run/secrets")}
     assert set(secrets) == {"/run/secrets/token", "/run/secrets/other"}
@@ -208,6 +211,7 @@ def test_check_no_up_and_plan_judge_a_stack_compose_started(engine, project, com
     spec.write_text(yaml.safe_dump(project.spec(services), sort_keys=False))
     assert main(["check", "--no-up", "--no-suites", "--no-progress", "-f", str(spec)]) == 0, capsys.readouterr()
     assert main(["plan", "-f", str(spec)]) == 0, capsys.readouterr()
+    assert main(["up", "-f", str(spec)]) == 0, capsys.readouterr()  # judges, changes nothing
     capsys.readouterr()
 
     services["worker"]["environment"] = {"MODE": "stream"}
@@ -220,3 +224,135 @@ def test_check_no_up_and_plan_judge_a_stack_compose_started(engine, project, com
     after = {c["Id"]: c["Status"] for c in engine.containers(compose_filter(project.name))}
     assert set(after) == set(before)  # the same containers, never restarted or replaced
     assert engine.containers(L.project_filter(project.name)) == []  # and nothing of validator's made
+
+
+def namespaces(engine: Any, detail: dict[str, Any]) -> dict[str, str | None]:
+    """network_mode / ipc of `container:X` as the service name X's container carries (IDs differ per run)."""
+    out: dict[str, str | None] = {}
+    for key in ("NetworkMode", "IpcMode"):
+        mode = detail["HostConfig"][key]
+        if mode.startswith("container:"):
+            labels = engine.inspect(mode.partition(":")[2])["Config"]["Labels"]
+            out[key] = "service:" + (labels.get(L.SERVICE) or labels.get(SERVICE))
+        else:
+            out[key] = mode
+    return out
+
+
+def test_networks_ipam_and_shared_namespaces_equal_composes(engine, project, compose):
+    import random
+
+    def stack(third: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        services = {
+            "app": {
+                **project.sleeper(),
+                "ipc": "shareable",
+                "networks": {"front": {"ipv4_address": f"10.213.{third}.5", "aliases": ["application"]}},
+            },
+            "side": {**project.sleeper(), "network_mode": "service:app", "ipc": "service:app"},
+        }
+        ipam = {"config": [{"subnet": f"10.213.{third}.0/24", "gateway": f"10.213.{third}.1"}]}
+        return services, {"networks": {"front": {"ipam": ipam, "x-note": "kept out of the engine"}}}
+
+    first = random.randrange(2, 250)
+    services, top = stack(first)
+    compose.up({"services": services, **top})
+    ours_services, ours_top = stack(first + 1 if first < 249 else first - 1)
+    result = project.up(ours_services, extra=ours_top)
+    assert result.ok, project.lines
+
+    for tool, filters, label, name in (
+        ("compose", compose_filter(compose.name), SERVICE, compose.name),
+        ("validator", L.project_filter(project.name), L.SERVICE, project.name),
+    ):
+        app = inspect(engine, filters, label, "app")
+        side = inspect(engine, filters, label, "side")
+        endpoint = app["NetworkSettings"]["Networks"][f"{name}_front"]
+        assert endpoint["IPAMConfig"]["IPv4Address"].endswith(".5"), tool
+        assert "application" in endpoint["Aliases"], tool
+        assert namespaces(engine, side) == {"NetworkMode": "service:app", "IpcMode": "service:app"}, tool
+        assert side["NetworkSettings"]["Networks"] == {}, tool
+        network = engine.api.inspect_network(f"{name}_front")
+        (pool,) = network["IPAM"]["Config"]
+        assert pool["Subnet"].endswith(".0/24") and pool["Gateway"].endswith(".1"), tool
+        assert "x-note" not in (network.get("Labels") or {}) and "x-note" not in (network.get("Options") or {}), tool
+
+
+def test_profiles_choose_what_up_creates(engine, project, monkeypatch):
+    services = {"web": project.sleeper(), "debug": {**project.sleeper(), "profiles": ["debug"]}}
+    monkeypatch.delenv("COMPOSE_PROFILES", raising=False)
+    assert project.up(services).ok, project.lines
+    assert set(project.containers()) == {"web"}
+    monkeypatch.setenv("COMPOSE_PROFILES", "debug")
+    planned = project.plan(services)
+    assert [(a.kind, a.service) for a in planned.actions] == [("create", "debug")]
+    assert planned.unchanged == ("web",)
+
+
+def test_links_and_volumes_from_equal_composes(engine, project, compose):
+    services = {
+        "db": {**project.sleeper(), "volumes": ["/data"]},
+        "app": {**project.sleeper(), "links": ["db:database"], "volumes_from": ["db"]},
+    }
+    compose.up({"services": services})
+    assert project.up(services).ok, project.lines
+    for tool, filters, label, name in (
+        ("compose", compose_filter(compose.name), SERVICE, compose.name),
+        ("validator", L.project_filter(project.name), L.SERVICE, project.name),
+    ):
+        db = inspect(engine, filters, label, "db")
+        app = inspect(engine, filters, label, "app")
+        (source,) = app["HostConfig"]["VolumesFrom"]
+        assert engine.inspect(source)["Id"] == db["Id"], tool
+        (shared,) = [m for m in app["Mounts"] if m["Destination"] == "/data"]
+        (own,) = [m for m in db["Mounts"] if m["Destination"] == "/data"]
+        assert shared["Name"] == own["Name"] and shared["RW"], tool
+        links = app["NetworkSettings"]["Networks"][f"{name}_default"]["Links"]
+        assert f"{db['Name'].lstrip('/')}:database" in links, (tool, links)
+
+
+def test_build_labels_tags_and_host_entries(engine, project):
+    (project.folder / "Dockerfile").write_text(
+        f"FROM {project.image}\nRUN grep -q 10.0.0.9 /etc/hosts && echo mirror-seen > /seen\n"
+    )
+    extra_tag = f"{project.name}-extra:oracle"
+    service = {
+        **project.sleeper(),
+        "image": f"{project.name}-built:1",
+        "build": {
+            "context": ".",
+            "labels": {"built-by": "validator"},
+            "extra_hosts": ["mirror.local:10.0.0.9"],
+            "no_cache": True,
+            "tags": [extra_tag],
+        },
+    }
+    try:
+        assert project.up({"app": service}).ok, project.lines
+        image = engine.api.inspect_image(f"{project.name}-built:1")
+        assert image["Config"]["Labels"]["built-by"] == "validator"
+        assert engine.image_id(extra_tag) == image["Id"]
+        code, output = engine.exec(project.containers()["app"]["Id"], ["cat", "/seen"])
+        assert (code, output.strip()) == (0, "mirror-seen")
+    finally:
+        from tests.integration.conftest import remove_project
+
+        remove_project(engine, project.name)
+        for ref in (extra_tag, f"{project.name}-built:1"):
+            if engine.image_id(ref):
+                engine.api.remove_image(ref, force=True)
+
+
+def test_gpu_requests_reach_the_engine(engine, project):
+    """No GPU here, so nothing starts: the created container shows the request as Compose writes it."""
+    from validator.engine.body import create_body
+    from validator.engine.desired import desired_state
+
+    loaded = project.load({"ml": {**project.sleeper(), "gpus": [{"driver": "nvidia", "count": 1}]}})
+    svc = desired_state(loaded, {}).services["ml"]
+    body, _ = create_body(svc, project.name, "", (), engine.api_version, "test")
+    body["HostConfig"].pop("NetworkMode")  # the project's network is not created here
+    body.pop("NetworkingConfig")
+    container = engine.create_container(svc.container, body)
+    requests = engine.inspect(container)["HostConfig"]["DeviceRequests"]
+    assert requests == [{"Driver": "nvidia", "Count": 1, "DeviceIDs": [], "Capabilities": [["gpu"]], "Options": {}}]

@@ -126,3 +126,45 @@ def test_invalid_fields(fields):
 
 def test_version_accepts_the_string_form():
     assert Spec.model_validate({"version": "1", "project": "p"}).version == 1
+
+
+def test_file_secret_contents_are_redacted(tmp_path):
+    from validator.testing.specs import base_spec, load_dict
+
+    (tmp_path / "pw.txt").write_text("planted-file-secret-9\n")
+    spec = {**base_spec(web={"image": "busybox", "secrets": ["pw"]}), "secrets": {"pw": {"file": "./pw.txt"}}}
+    assert "planted-file-secret-9" in load_dict(tmp_path, spec).secrets()
+
+
+def test_compose_resource_shapes():
+    spec = Spec.model_validate(
+        {
+            "version": 1,
+            "project": "p",
+            "networks": {"n": {"external": {"name": "shared"}, "x-note": 1, "driver_opts": {"mtu": 1400}}},
+            "volumes": {"v": {"driver_opts": {"size": 10}, "x-owner": "me"}},
+            "secrets": {"s": {"environment": "TOKEN"}},
+            "configs": {"c": {"content": "a=1"}},
+        }
+    )
+    assert (spec.networks["n"].external, spec.networks["n"].name) == (True, "shared")
+    assert spec.networks["n"].driver_opts == {"mtu": "1400"} and spec.volumes["v"].driver_opts == {"size": "10"}
+    with pytest.raises(ValidationError, match="give one of"):
+        Spec.model_validate({"version": 1, "project": "p", "secrets": {"s": {"file": "a", "environment": "B"}}})
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"volumes": ["./x:/x:ro,rslave", "./y:/y:z", "v:/v:nocopy", "./c:/c:cached", "./s:/s:shared,Z"]},
+        {"healthcheck": {"disable": False}},
+        {"memswap_limit": -1, "shm_size": "256mb", "mem_limit": "1gb", "mem_reservation": "512kb"},
+        {"ulimits": {"nofile": {"soft": 1, "hard": 2}, "nproc": 3}},
+        {"network_mode": "service:db", "ipc": "service:db", "pid": "host"},
+        {"expose": [3000, "4000-4001/udp"], "scale": 1, "deploy": {"replicas": 1}},
+        {"build": {"context": ".", "ssh": ["default"], "secrets": ["s"], "x-note": 1}},
+        {"networks": {"n": {"aliases": ["a"], "ipv4_address": "10.0.0.2", "x-note": 1}}},
+    ],
+)
+def test_valid_compose_fields(fields):
+    service(**fields)

@@ -209,6 +209,7 @@ class Applier:
                     svc.build["target"],
                     {L.PROJECT: self.desired.project},
                     lambda line: self.say(svc.name, line),
+                    svc.build.get("options"),
                 )
             self.say(svc.name, f"image {svc.image} ready in {time.monotonic() - began:.1f}s")
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from validator.spec.model import Spec
 from validator.spec.resources import Ipam
-from validator.spec.service import Service
+from validator.spec.service import Build, DeviceRequest, Service
+from validator.units import parse_duration
 
 # config key -> HostConfig key, for values passed through as they are
 _HOST_FIELDS = (
@@ -42,6 +43,9 @@ _HOST_FIELDS = (
     ("group_add", "GroupAdd"),
     ("device_cgroup_rules", "DeviceCgroupRules"),
     ("storage_opt", "StorageOpt"),
+    ("volumes_from", "VolumesFrom"),
+    ("cpu_rt_period", "CpuRealtimePeriod"),
+    ("cpu_rt_runtime", "CpuRealtimeRuntime"),
 )
 # config key -> container Config key
 _CONFIG_FIELDS = (("domainname", "Domainname"), ("mac_address", "MacAddress"))
@@ -83,23 +87,84 @@ def container_fields(svc: Service, container_of: Callable[[str], str]) -> dict[s
     for key in ("sysctls", "storage_opt"):
         if getattr(svc, key):
             out[key] = dict(sorted(getattr(svc, key).items()))
+    if svc.links:
+        # SERVICE[:ALIAS] -> the engine's CONTAINER:ALIAS, plus the container's own name (as Compose adds)
+        links = set()
+        for link in svc.links:
+            service, _, alias = link.partition(":")
+            container = container_of(service)
+            links |= {f"{container}:{alias or service}", f"{container}:{container}"}
+        out["links"] = sorted(links)
+    if svc.external_links:  # CONTAINER[:ALIAS] of containers outside the project
+        external = {f"{name}:{alias or name}" for name, _, alias in (e.partition(":") for e in svc.external_links)}
+        out["links"] = sorted({*out.get("links", []), *external})
+    for key in ("cpu_rt_period", "cpu_rt_runtime"):
+        value = getattr(svc, key)
+        if value is not None:  # microseconds, as Compose casts them
+            out[key] = value if isinstance(value, int) else round(parse_duration(value) * 1_000_000)
+    if svc.volumes_from:
+        out["volumes_from"] = [_volumes_from(entry, container_of) for entry in svc.volumes_from]
     if svc.expose:
         out["expose"] = sorted({port for entry in svc.expose for port in expand_ports(str(entry))})
     if svc.ulimits:
         out["ulimits"] = {name: [u.soft, u.hard] for name, u in sorted(svc.ulimits.items())}
     if svc.logging is not None:
         out["logging"] = {"driver": svc.logging.driver or "", "options": dict(sorted(svc.logging.options.items()))}
+    requests = device_requests(svc)
+    if requests:
+        out["device_requests"] = requests
     if svc.devices:
         out["devices"] = [f"{d.source}:{d.target or d.source}:{d.permissions}" for d in svc.devices]
     return out
 
 
+def _volumes_from(entry: str, container_of: Callable[[str], str]) -> str:
+    """``SERVICE[:ro|rw]`` or ``container:NAME[:ro|rw]`` -> the engine's ``CONTAINER[:ro|rw]``.
+
+    Compose drops the mode (its containers get the volumes read-write); validator keeps what the
+    file says, as ``docker run --volumes-from`` does."""
+    if entry.startswith("container:"):
+        return entry.partition(":")[2]
+    name, _, mode = entry.partition(":")
+    return container_of(name) + (f":{mode}" if mode else "")
+
+
+def device_requests(svc: Service) -> list[dict[str, Any]]:
+    """``gpus`` and ``deploy.resources.reservations.devices`` as the engine's DeviceRequests, as Compose
+    writes them: a count of ``all`` (or no count and no device IDs) is -1, gpus add the ``gpu`` capability."""
+    reservations = svc.deploy.resources.reservations if svc.deploy and svc.deploy.resources else None
+    wanted: list[tuple[DeviceRequest, bool]] = [(d, False) for d in (reservations.devices if reservations else [])]
+    if svc.gpus == "all":
+        wanted.append((DeviceRequest(count="all"), True))
+    elif svc.gpus:
+        wanted += [(d, True) for d in svc.gpus]
+    out = []
+    for device, gpu in wanted:
+        every = device.count == "all" or (device.count is None and not device.device_ids)
+        count = -1 if every else int(device.count or 0)
+        capabilities = (
+            [*device.capabilities, "gpu"] if gpu and "gpu" not in device.capabilities else device.capabilities
+        )
+        out.append(
+            {
+                "Driver": device.driver or "",
+                "Count": count,
+                "DeviceIDs": list(device.device_ids),
+                "Capabilities": [list(capabilities)],
+                "Options": dict(device.options),
+            }
+        )
+    return out
+
+
 def service_references(svc: Service) -> list[str]:
     """Services this one must start after, as Compose orders them: ``network_mode``/``pid``/``ipc`` of
-    ``service:NAME``, and ``volumes_from`` services (``NAME[:ro]``; ``container:NAME`` is not a service)."""
+    ``service:NAME``, ``volumes_from`` services (``NAME[:ro]``; ``container:NAME`` is not a service) and
+    ``links``."""
     refs = [getattr(svc, key) or "" for key in ("network_mode", "pid", "ipc")]
     shared = [entry.split(":")[0] for entry in svc.volumes_from if not entry.startswith("container:")]
-    return [ref[8:] for ref in refs if ref.startswith("service:")] + shared
+    linked = [link.partition(":")[0] for link in svc.links]
+    return [ref[8:] for ref in refs if ref.startswith("service:")] + shared + linked
 
 
 def expand_ports(entry: str) -> list[str]:
@@ -109,23 +174,29 @@ def expand_ports(entry: str) -> list[str]:
     return [f"{port}/{protocol or 'tcp'}" for port in range(int(low), int(high or low) + 1)]
 
 
-def file_mounts(spec: Spec, svc: Service, base: Path) -> list[tuple[str, str]]:
-    """(host file, container path) of the service's file-based secrets and configs."""
-    out: list[tuple[str, str]] = []
+def file_mounts(spec: Spec, svc: Service, base: Path) -> list[tuple[str, str, bool]]:
+    """(host file, container path, is a secret) of the service's file-based secrets and configs."""
+    out: list[tuple[str, str, bool]] = []
+    # Only file-based entries are mounted; the others are refused before this runs, except for down,
+    # which has no use for them.
     for ref in svc.secrets:
         entry = spec.secrets[ref.source]
+        if entry.file is None:
+            continue
         target = ref.target or ref.source
         # A relative secret target lives under /run/secrets, as Compose places it.
-        out.append((_host_file(base, entry.file), target if target.startswith("/") else f"/run/secrets/{target}"))
+        path = target if target.startswith("/") else f"/run/secrets/{target}"
+        out.append((_host_file(base, entry.file), path, True))
     for ref in svc.configs:
         config = spec.configs[ref.source]
+        if config.file is None:
+            continue
         target = ref.target or f"/{ref.source}"
-        out.append((_host_file(base, config.file), target if target.startswith("/") else f"/{target}"))
+        out.append((_host_file(base, config.file), target if target.startswith("/") else f"/{target}", False))
     return out
 
 
-def _host_file(base: Path, file: str | None) -> str:
-    assert file is not None  # other sources are refused by engine/unsupported.py before this runs
+def _host_file(base: Path, file: str) -> str:
     return str((base / Path(file).expanduser()).resolve())
 
 
@@ -146,6 +217,8 @@ def apply_fields(cfg: dict[str, Any], body: dict[str, Any], host: dict[str, Any]
     for key, api in (("cap_add", "CapAdd"), ("cap_drop", "CapDrop")):
         if key in cfg:  # Compose writes capabilities with their CAP_ prefix, as the engine reports them
             host[api] = [c if c == "ALL" or c.startswith("CAP_") else f"CAP_{c}" for c in cfg[key]]
+    if "device_requests" in cfg:
+        host["DeviceRequests"] = cfg["device_requests"]
     if "devices" in cfg:
         host["Devices"] = [
             {"PathOnHost": src, "PathInContainer": dst, "CgroupPermissions": perm}
@@ -169,3 +242,30 @@ def ipam_body(ipam: Ipam) -> dict[str, Any]:
         for pool in ipam.config
     ]
     return {"Driver": ipam.driver or "default", "Config": pools, "Options": dict(ipam.options) or None}
+
+
+# build key -> docker-py build argument; engine/unsupported.py refuses the keys not listed here
+BUILD_OPTIONS = {
+    "cache_from": "cache_from",
+    "labels": "labels",
+    "network": "network_mode",
+    "no_cache": "nocache",
+    "pull": "pull",
+    "extra_hosts": "extra_hosts",
+    "shm_size": "shmsize",
+    "isolation": "isolation",
+    "platforms": "platform",
+    "tags": "tags",
+}
+
+
+def build_options(build: Build) -> dict[str, Any]:
+    """The build keys beyond context, dockerfile, args and target that the file sets, for the builder."""
+    out: dict[str, Any] = {}
+    for key in sorted(build.model_fields_set & set(BUILD_OPTIONS)):
+        value = getattr(build, key)
+        if key == "platforms":
+            value = value[0] if value else None  # one platform: the builder builds one image
+        if value not in (None, [], {}):
+            out[BUILD_OPTIONS[key]] = value
+    return out

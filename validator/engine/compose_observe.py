@@ -19,7 +19,8 @@ NETWORK = "com.docker.compose.network"
 VOLUME = "com.docker.compose.volume"
 
 # HostConfig keys compared by their own rule below, or set by validator only for its own bookkeeping.
-_HOST_SPECIAL = {"PortBindings", "Binds", "Mounts", "Tmpfs", "NetworkMode", "RestartPolicy", "Init"}
+# VolumesFrom names containers (Compose writes IDs): what it brings is compared as mounts.
+_HOST_SPECIAL = {"PortBindings", "Binds", "Mounts", "Tmpfs", "NetworkMode", "RestartPolicy", "Init", "VolumesFrom"}
 # Container Config keys compared as they are.
 _CONFIG_PLAIN = (
     ("Cmd", "command"),

@@ -159,13 +159,17 @@ def _references(spec: Spec, active: dict[str, Service]) -> list[tuple[tuple[Any,
             for index, ref in enumerate(getattr(svc, kind)):
                 if ref.source not in declared:
                     out.append(((*at, kind, index), f"{kind} {ref.source!r} is not declared under top-level {kind}"))
-        needed: list[tuple[tuple[str, ...], str]] = [
+        needed: list[tuple[tuple[str | int, ...], str]] = [
             (("depends_on", dep), dep) for dep, cond in svc.depends_on.items() if cond.required
         ]
         for key in ("network_mode", "pid", "ipc"):
             value = getattr(svc, key) or ""
             if value.startswith("service:"):
                 needed.append(((key,), value.partition(":")[2]))
+        for index, entry in enumerate(svc.volumes_from):
+            if not entry.startswith("container:"):
+                needed.append((("volumes_from", index), entry.partition(":")[0]))
+        needed += [(("links", index), link.partition(":")[0]) for index, link in enumerate(svc.links)]
         for path, dep in needed:
             if dep in spec.services and dep not in active:
                 out.append(((*at, *path), f"needs service {dep!r}, which no enabled profile includes (--profile)"))
@@ -183,7 +187,7 @@ def _service(
     networks: dict[str, DesiredNetwork],
     volumes: dict[str, DesiredVolume],
 ) -> DesiredService:
-    from validator.engine.compose_fields import container_fields, file_mounts, service_references
+    from validator.engine.compose_fields import build_options, container_fields, file_mounts, service_references
 
     project = spec.project
     image = svc.image or f"{project}-{name}"
@@ -199,10 +203,9 @@ def _service(
     if ports:
         config["ports"] = ports
     mounts, mounted, host_dirs = _mounts(svc, base, volumes)
-    files = file_mounts(spec, svc, base)
-    for source, target in files:
+    for source, target, secret in file_mounts(spec, svc, base):
         mounts.append(f"bind:{source}:{target}:ro")
-        mounted.update(_hash_tree(Path(source), base))
+        mounted.update(_secret_fingerprint(Path(source), base) if secret else _hash_tree(Path(source), base))
     if mounts:
         config["volumes"] = mounts
     if svc.tmpfs:
@@ -252,8 +255,9 @@ def _service(
     ):
         if flag:
             config[key] = True
-    if svc.labels:
-        config["labels"] = dict(sorted(svc.labels.items()))
+    labels = {**_label_files(svc, base), **svc.labels}
+    if labels:
+        config["labels"] = dict(sorted(labels.items()))
     if svc.extra_hosts:
         config["extra_hosts"] = sorted(f"{h}:{ip}" for h, ip in svc.extra_hosts.items())
     if svc.cap_add:
@@ -280,6 +284,7 @@ def _service(
             "dockerfile": svc.build.dockerfile,
             "args": {k: v or "" for k, v in svc.build.args.items()},
             "target": svc.build.target,
+            "options": build_options(svc.build),
         }
     seal_key = L.state_key()
     state = {"config": config, "mounted": mounted}
@@ -305,6 +310,20 @@ def _service(
         sealed={"config": L.seal(config, seal_key), "mounted": L.seal(mounted, seal_key)},
         pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
     )
+
+
+def _label_files(svc: Service, base: Path) -> dict[str, str]:
+    """Labels from ``label_file`` entries (``KEY=value`` lines, as env files), in order; ``labels`` win."""
+    from validator.formats import FormatError, read_env_file
+
+    out: dict[str, str] = {}
+    for name in svc.label_file:
+        try:
+            values = read_env_file(base / Path(name).expanduser())
+        except (OSError, FormatError) as exc:
+            raise EngineError(f"cannot read label_file {name}: {exc}") from None
+        out.update({k: v or "" for k, v in values.items()})
+    return out
 
 
 def _environment(svc: Service, base: Path, env: dict[str, str]) -> dict[str, str]:
@@ -394,6 +413,21 @@ def _hash_tree(source: Path, base: Path) -> dict[str, str]:
     if not files:
         out[_display(source, base) + "/"] = "empty"
     return out
+
+
+SECRET_ROUNDS = 100_000
+
+
+def _secret_fingerprint(path: Path, base: Path) -> dict[str, str]:
+    """A secret's content drives recreation like any mounted file's, but its fingerprint is stored in a
+    container label: a slow salted hash (PBKDF2), so a short password cannot be guessed from it by
+    hashing a dictionary, as a plain SHA-256 prefix would allow."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        return {_display(path, base): f"unreadable:{exc.errno}"}
+    salt = b"validator-secret:" + str(path).encode()
+    return {_display(path, base): "pbkdf2:" + hashlib.pbkdf2_hmac("sha256", content, salt, SECRET_ROUNDS).hex()[:16]}
 
 
 def _file_hash(path: Path) -> str:

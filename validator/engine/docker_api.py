@@ -169,7 +169,13 @@ class Engine:
         target: str | None,
         labels: dict[str, str],
         progress: Callable[[str], None] | None = None,
+        options: dict[str, Any] | None = None,
     ) -> str:
+        """``options``: further docker-py build arguments (cache_from, network_mode, nocache, pull,
+        extra_hosts, shmsize, isolation, platform), ``labels`` merged under ours, and ``tags`` to add."""
+        extra = dict(options or {})
+        tags = extra.pop("tags", [])
+        labels = {**extra.pop("labels", {}), **labels}
         try:
             for event in self.api.build(
                 path=context,
@@ -180,6 +186,7 @@ class Engine:
                 labels=labels,
                 rm=True,
                 decode=True,
+                **extra,
             ):
                 if "error" in event:
                     raise EngineError(f"build of {tag} failed: {event['error'].strip()}")
@@ -192,6 +199,10 @@ class Engine:
         image = self.image_id(tag)
         if image is None:
             raise EngineError(f"build of {tag} produced no image")
+        for other in tags:
+            repository, name = _split_ref(other)
+            with self.errors(f"tag image {tag} as {other}"):
+                self.api.tag(image, repository, name)
         return image
 
     # --- networks and volumes -----------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from validator.engine.compose_fields import BUILD_OPTIONS
 from validator.spec.model import Spec
 from validator.spec.service import Service
 
@@ -24,23 +25,16 @@ SERVICE_FIELDS = (
     "blkio_config",
     "cpu_count",
     "cpu_percent",
-    "cpu_rt_period",
-    "cpu_rt_runtime",
     "credential_spec",
-    "external_links",
-    "gpus",
-    "label_file",
-    "links",
     "models",
     "post_start",
     "pre_stop",
     "provider",
     "pull_refresh_after",
     "use_api_socket",
-    "volumes_from",
 )
-# The builder passes context, dockerfile, args and target; the rest would change the image.
-BUILD_APPLIED = frozenset({"context", "dockerfile", "args", "target"})
+# What the builder passes (engine/compose_fields.py BUILD_OPTIONS); the rest would change the image.
+BUILD_APPLIED = frozenset({"context", "dockerfile", "args", "target", *BUILD_OPTIONS})
 NETWORK_APPLIED = frozenset({"aliases", "ipv4_address", "ipv6_address"})
 MOUNT_TYPES = ("bind", "volume", "tmpfs")
 # every_<duration>, daily, weekly and refresh need a record of when the image was last pulled.
@@ -73,9 +67,14 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
     for field in SERVICE_FIELDS:
         if _set(svc, field):
             yield (*at, field), field
+    for field in ("links", "external_links"):
+        if getattr(svc, field) and (len(svc.networks) > 1 or svc.network_mode is not None):
+            yield (*at, field), f"{field} on a service with several networks or a network_mode"
     if svc.build is not None:
         for field in sorted(svc.build.model_fields_set - BUILD_APPLIED):
             yield (*at, "build", field), f"build.{field}"
+        if len(svc.build.platforms) > 1:
+            yield (*at, "build", "platforms"), "build.platforms with several platforms (one image is built)"
     if svc.replicas != 1:
         field = "scale" if svc.scale is not None else "deploy.replicas"
         where = (*at, "scale") if svc.scale is not None else (*at, "deploy", "replicas")
@@ -85,7 +84,7 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
         if _set(deploy, "restart_policy"):
             yield (*at, "deploy", "restart_policy"), "deploy.restart_policy (use restart)"
         reservations = deploy.resources.reservations if deploy.resources else None
-        for field in ("devices", "generic_resources"):
+        for field in ("generic_resources",):  # Swarm's
             if _set(reservations, field):
                 yield (*at, "deploy", "resources", "reservations", field), f"deploy.resources.reservations.{field}"
     if svc.pull_policy is not None and svc.pull_policy not in PULL_POLICIES:

@@ -31,10 +31,15 @@ class LoadedSpec:
     environment: dict[str, str] = field(default_factory=dict, repr=False)
 
     def secrets(self) -> set[str]:
-        """Values never to print (``validator.spec.secrets`` says where they come from)."""
+        """Values never to print (``validator.spec.secrets`` says where they come from), and the
+        contents of file-based secrets."""
+        from validator.redact import MIN_LENGTH
+        from validator.spec.resources import secret_file_values
         from validator.spec.secrets import collect
 
-        return collect(self.doc.data, self.doc.interpolated, self.environment, self.base_dir)
+        found = collect(self.doc.data, self.doc.interpolated, self.environment, self.base_dir)
+        found.update(s for s in secret_file_values(self.spec.secrets, self.base_dir) if len(s) >= MIN_LENGTH)
+        return found
 
 
 # Without -f: infra.yaml, else the first compose file Compose itself would read (with its override file,

@@ -13,30 +13,30 @@ from typing import Any, Literal
 
 from pydantic import model_validator
 
-from validator.spec.types import ByteSize, Model, ShortForm
+from validator.spec.types import ByteSize, ExtensibleModel, ShortForm
 
 Propagation = Literal["shared", "slave", "private", "rshared", "rslave", "rprivate"]
 _PROPAGATION = ("shared", "slave", "private", "rshared", "rslave", "rprivate")
 _CONSISTENCY = ("cached", "delegated", "consistent", "default")
 
 
-class BindOptions(Model):
+class BindOptions(ExtensibleModel):
     create_host_path: bool = True
     selinux: Literal["z", "Z"] | None = None
     propagation: Propagation | None = None
 
 
-class VolumeOptions(Model):
+class VolumeOptions(ExtensibleModel):
     nocopy: bool = False
     subpath: str | None = None
 
 
-class TmpfsOptions(Model):
+class TmpfsOptions(ExtensibleModel):
     size: ByteSize | None = None
     mode: int | None = None
 
 
-class VolumeMount(ShortForm, Model):
+class VolumeMount(ShortForm, ExtensibleModel):
     """One mount (the long syntax; the short ``SRC:DST[:MODE]`` is parsed into it)."""
 
     type: Literal["bind", "volume", "tmpfs", "npipe", "cluster", "image"] = "volume"

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import field_validator, model_validator
 
-from validator.spec.types import Model, ShortForm
+from validator.spec.types import ExtensibleModel, ShortForm
 
 Protocol = Literal["tcp", "udp", "sctp"]
 _RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
@@ -27,7 +27,7 @@ def _range(text: str, what: str) -> tuple[int, int]:
     return low, high
 
 
-class Port(ShortForm, Model):
+class Port(ShortForm, ExtensibleModel):
     """One port mapping (the long syntax; the short syntax is parsed into it)."""
 
     short_forms: ClassVar[list[dict[str, Any]]] = [{"type": "string"}, {"type": "integer"}]

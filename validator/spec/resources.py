@@ -7,11 +7,12 @@ turns them into text, as the engine takes them).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema, model_validator
 
-from validator.spec.types import ExtensibleModel, Labels, Model, TextMap
+from validator.spec.types import ExtensibleModel, Labels, TextMap
 
 
 class _External(ExtensibleModel):
@@ -40,7 +41,7 @@ class _External(ExtensibleModel):
 _EXTERNAL_SCHEMA = {"anyOf": [{"type": "boolean"}, {"type": "object", "properties": {"name": {"type": "string"}}}]}
 
 
-class IpamPool(Model):
+class IpamPool(ExtensibleModel):
     subnet: str | None = None
     ip_range: str | None = None
     gateway: str | None = None
@@ -113,3 +114,27 @@ def _one_of(entry: SecretSpec | ConfigSpec, sources: tuple[str, ...]) -> None:
         raise ValueError(f"give one of {', '.join((*sources, 'external'))}, not {' and '.join(given)}")
     if not given:
         raise ValueError(f"needs one of {', '.join((*sources, 'external'))}")
+
+
+MAX_SECRET_FILE = 64 * 1024
+
+
+def secret_file_values(secrets: dict[str, SecretSpec], base_dir: Path) -> set[str]:
+    """The contents of file-based secrets (whole, and line by line), for the redactor: a container that
+    prints its secret must not carry it into output, reports or history. Unreadable or huge files add
+    nothing (plan/up report those when they mount them)."""
+    from validator.spec.confine import ConfinementError, read_regular
+
+    found: set[str] = set()
+    for entry in secrets.values():
+        if entry.file is None:
+            continue
+        path = base_dir / Path(entry.file).expanduser()
+        try:
+            # a regular file only (a FIFO here would block the run), bounded
+            text = read_regular(path, MAX_SECRET_FILE).decode("utf-8", errors="replace")
+        except (ConfinementError, OSError):
+            continue
+        found.add(text.strip())
+        found.update(line.strip() for line in text.splitlines() if line.strip())
+    return found

@@ -46,7 +46,23 @@ StrList = Annotated[
 ]
 
 
-class Ulimit(ShortForm, Model):
+def _extra_hosts(value: Any) -> Any:
+    if isinstance(value, list):
+        out: dict[str, str] = {}
+        for item in value:
+            if not isinstance(item, str) or not re.match(r"^[^:=\s]+[:=].+$", item):
+                raise ValueError(f"invalid extra_hosts entry {item!r}: expected 'HOST:IP' or 'HOST=IP'")
+            sep = "=" if "=" in item else ":"
+            host, _, addr = item.partition(sep)
+            out[host] = addr
+        return out
+    return value
+
+
+ExtraHosts = Annotated[dict[str, str], BeforeValidator(_extra_hosts, json_schema_input_type=list[str] | dict[str, str])]
+
+
+class Ulimit(ShortForm, ExtensibleModel):
     """``nofile: 1024`` (soft and hard alike) or ``nofile: {soft: 1024, hard: 2048}``."""
 
     short_forms: ClassVar[list[dict[str, Any]]] = [{"type": "integer"}]
@@ -62,7 +78,7 @@ class Ulimit(ShortForm, Model):
         return value
 
 
-class ServiceFile(ShortForm, Model):
+class ServiceFile(ShortForm, ExtensibleModel):
     """A service's ``secrets`` or ``configs`` entry: a name, or ``{source, target, uid, gid, mode}``."""
 
     source: str
@@ -77,7 +93,7 @@ class ServiceFile(ShortForm, Model):
         return {"source": value} if isinstance(value, str) else value
 
 
-class Device(ShortForm, Model):
+class Device(ShortForm, ExtensibleModel):
     """``/dev/x[:/dev/y[:rwm]]`` or ``{source, target, permissions}``."""
 
     source: str
@@ -103,7 +119,7 @@ class Device(ShortForm, Model):
         return self
 
 
-class Logging(Model):
+class Logging(ExtensibleModel):
     driver: str | None = None
     options: TextMap = Field(default_factory=dict)
 
@@ -118,7 +134,7 @@ class Build(ShortForm, ExtensibleModel):
     additional_contexts: Environment = Field(default_factory=dict)
     cache_from: list[str] = Field(default_factory=list)
     cache_to: list[str] = Field(default_factory=list)
-    extra_hosts: Environment = Field(default_factory=dict)
+    extra_hosts: ExtraHosts = Field(default_factory=dict)
     isolation: str | None = None
     labels: Labels = Field(default_factory=dict)
     network: str | None = None
@@ -141,7 +157,7 @@ class Build(ShortForm, ExtensibleModel):
         return {"context": value} if isinstance(value, str) else value
 
 
-class Healthcheck(Model):
+class Healthcheck(ExtensibleModel):
     test: list[str] | str | None = None
     interval: Duration | None = None
     timeout: Duration | None = None
@@ -173,7 +189,7 @@ class Healthcheck(Model):
 Condition = Literal["service_started", "service_healthy", "service_completed_successfully"]
 
 
-class Dependency(Model):
+class Dependency(ExtensibleModel):
     condition: Condition = "service_started"
     restart: bool = False
     required: bool = True
@@ -269,10 +285,6 @@ class EnvFile(ShortForm, Model):
         return {"path": value} if isinstance(value, str) else value
 
 
-def _extra_hosts_before(value: Any) -> Any:
-    return _extra_hosts(value)
-
-
 def _env_files(value: Any) -> Any:
     return [value] if isinstance(value, str | dict) else value
 
@@ -362,9 +374,7 @@ class Service(ExtensibleModel):
     group_add: list[str | int] = Field(default_factory=list)
     hostname: str | None = None
     container_name: str | None = None
-    extra_hosts: Annotated[
-        dict[str, str], BeforeValidator(_extra_hosts_before, json_schema_input_type=list[str] | dict[str, str])
-    ] = Field(default_factory=dict)
+    extra_hosts: ExtraHosts = Field(default_factory=dict)
     init: bool | None = None
     stop_signal: str | None = None
     stop_grace_period: Duration | None = None
@@ -457,16 +467,3 @@ class Service(ExtensibleModel):
     def memory_reservation(self) -> int | None:
         res = self.deploy.resources.reservations if self.deploy and self.deploy.resources else None
         return res.memory if res and res.memory is not None else self.mem_reservation
-
-
-def _extra_hosts(value: Any) -> Any:
-    if isinstance(value, list):
-        out: dict[str, str] = {}
-        for item in value:
-            if not isinstance(item, str) or not re.match(r"^[^:=\s]+[:=].+$", item):
-                raise ValueError(f"invalid extra_hosts entry {item!r}: expected 'HOST:IP' or 'HOST=IP'")
-            sep = "=" if "=" in item else ":"
-            host, _, addr = item.partition(sep)
-            out[host] = addr
-        return out
-    return value

@@ -266,9 +266,9 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
     spec = base_spec(
         web={
             "image": "web:1",
-            "links": ["db"],
+            "post_start": [{"command": ["echo", "up"]}],
             "scale": 3,
-            "build": {"context": ".", "cache_from": ["x"]},
+            "build": {"context": ".", "ssh": ["default"]},
             "pull_policy": "daily",
         },
         db={"image": "d:1"},
@@ -278,8 +278,8 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
         desired_state(loaded, {})
     messages = sorted(f"{'.'.join(map(str, f.path))}: {f.message}" for f in info.value.findings)
     assert messages == [
-        "services.web.build.cache_from: not supported yet: build.cache_from",
-        "services.web.links: not supported yet: links",
+        "services.web.build.ssh: not supported yet: build.ssh",
+        "services.web.post_start: not supported yet: post_start",
         "services.web.pull_policy: not supported yet: pull_policy daily",
         "services.web.scale: not supported yet: scale 3 (one container per service)",
     ]
@@ -319,9 +319,137 @@ def test_plan_up_and_check_refuse_before_contacting_docker(tmp_path, capsys):
     from validator.main import main
     from validator.testing.specs import write_spec
 
-    path = write_spec(tmp_path, base_spec(web={"image": "web:1", "links": ["db"]}, db={"image": "d:1"}))
+    path = write_spec(tmp_path, base_spec(web={"image": "web:1", "use_api_socket": True}, db={"image": "d:1"}))
     for command in (["plan"], ["up"], ["check", "--no-suites"]):
         code = main([*command, "-f", str(path), "--host", "unix:///nonexistent-validator.sock"])
         err = capsys.readouterr().err
         assert code == 2, (command, err)
-        assert err == f"{path}:6:5: services.web.links: not supported yet: links\n", command
+        assert err == f"{path}:6:5: services.web.use_api_socket: not supported yet: use_api_socket\n", command
+
+
+def test_a_secret_files_fingerprint_is_not_a_plain_hash_of_it(tmp_path):
+    import hashlib
+
+    (tmp_path / "pw.txt").write_text("hunter2")
+    desired, _ = compose_body(
+        tmp_path, {"web": {"image": "web:1", "secrets": ["pw"]}}, secrets={"pw": {"file": "./pw.txt"}}
+    )
+    (fingerprint,) = desired.services["web"].mounted.values()
+    assert fingerprint.startswith("pbkdf2:")
+    assert hashlib.sha256(b"hunter2").hexdigest()[:16] not in fingerprint
+    (tmp_path / "pw.txt").write_text("hunter3")
+    again, _ = compose_body(
+        tmp_path, {"web": {"image": "web:1", "secrets": ["pw"]}}, secrets={"pw": {"file": "./pw.txt"}}
+    )
+    assert again.services["web"].mounted != desired.services["web"].mounted
+
+
+def test_links_and_volumes_from_name_the_containers_and_order_them_first(tmp_path):
+    desired, bodies = compose_body(
+        tmp_path,
+        {
+            "db": {"image": "d:1", "volumes": ["/data"]},
+            "app": {"image": "a:1", "links": ["db:database"], "volumes_from": ["db:ro", "container:other"]},
+        },
+    )
+    body, _ = bodies["app"]
+    assert body["HostConfig"]["VolumesFrom"] == ["demo-db:ro", "other"]
+    assert body["NetworkingConfig"]["EndpointsConfig"]["demo_default"]["Links"] == [
+        "demo-db:database",
+        "demo-db:demo-db",
+    ]
+    assert set(desired.services["app"].depends_on) == {"db"}
+
+
+def test_label_files_external_links_and_realtime_cpu(tmp_path):
+    (tmp_path / "labels.env").write_text("team=data\ntier=db\n")
+    _, bodies = compose_body(
+        tmp_path,
+        {
+            "web": {
+                "image": "web:1",
+                "label_file": "labels.env",
+                "labels": {"tier": "web"},
+                "external_links": ["legacy-db:db", "cache"],
+                "cpu_rt_period": 1000,
+                "cpu_rt_runtime": "500us",
+            }
+        },
+    )
+    body, _ = bodies["web"]
+    assert (body["Labels"]["team"], body["Labels"]["tier"]) == ("data", "web")
+    assert body["NetworkingConfig"]["EndpointsConfig"]["demo_default"]["Links"] == ["cache:cache", "legacy-db:db"]
+    assert (body["HostConfig"]["CpuRealtimePeriod"], body["HostConfig"]["CpuRealtimeRuntime"]) == (1000, 500)
+
+
+def test_down_reads_a_spec_whose_secrets_plan_would_refuse(tmp_path):
+    import pytest
+
+    from validator.errors import SpecError
+
+    spec = {**base_spec(web={"image": "web:1", "secrets": ["token"]}), "secrets": {"token": {"environment": "TOKEN"}}}
+    loaded = load_dict(tmp_path, spec)
+    with pytest.raises(SpecError, match=r"not supported yet: secrets\.environment"):
+        desired_state(loaded, {})
+    assert "volumes" not in desired_state(loaded, {}, refuse_unsupported=False).services["web"].config
+
+
+def test_build_options_reach_the_builder(tmp_path):
+    desired, _ = compose_body(
+        tmp_path,
+        {
+            "web": {
+                "build": {
+                    "context": ".",
+                    "cache_from": ["web:cache"],
+                    "labels": {"built-by": "validator"},
+                    "network": "host",
+                    "no_cache": True,
+                    "extra_hosts": ["mirror.local:10.0.0.9"],
+                    "shm_size": "64mb",
+                    "platforms": ["linux/amd64"],
+                    "tags": ["web:extra"],
+                }
+            }
+        },
+    )
+    build = desired.services["web"].build
+    assert build is not None and build["options"] == {
+        "cache_from": ["web:cache"],
+        "labels": {"built-by": "validator"},
+        "network_mode": "host",
+        "nocache": True,
+        "extra_hosts": {"mirror.local": "10.0.0.9"},
+        "shmsize": 64 * 2**20,
+        "platform": "linux/amd64",
+        "tags": ["web:extra"],
+    }
+
+
+def test_gpus_and_device_reservations_are_device_requests(tmp_path):
+    _, bodies = compose_body(
+        tmp_path,
+        {
+            "all": {"image": "a:1", "gpus": "all"},
+            "some": {
+                "image": "s:1",
+                "deploy": {
+                    "resources": {
+                        "reservations": {
+                            "devices": [
+                                {"driver": "nvidia", "device_ids": ["0", "1"], "capabilities": ["gpu", "utility"]},
+                                {"capabilities": ["tpu"], "count": 2, "options": {"mode": 1}},
+                            ]
+                        }
+                    }
+                },
+            },
+        },
+    )
+    assert bodies["all"][0]["HostConfig"]["DeviceRequests"] == [
+        {"Driver": "", "Count": -1, "DeviceIDs": [], "Capabilities": [["gpu"]], "Options": {}}
+    ]
+    assert bodies["some"][0]["HostConfig"]["DeviceRequests"] == [
+        {"Driver": "nvidia", "Count": 0, "DeviceIDs": ["0", "1"], "Capabilities": [["gpu", "utility"]], "Options": {}},
+        {"Driver": "", "Count": 2, "DeviceIDs": [], "Capabilities": [["tpu"]], "Options": {"mode": "1"}},
+    ]

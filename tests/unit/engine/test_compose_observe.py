@@ -1,0 +1,92 @@
+"""Judging a container Compose started: the create body against what `docker inspect` reports."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from validator.engine.body import create_body
+from validator.engine.compose_observe import drift
+from validator.engine.desired import desired_state
+from validator.testing.specs import base_spec, load_dict
+
+IMAGE_ID = "sha256:" + "b" * 64
+
+
+def body_and_inspect(tmp_path) -> tuple[dict[str, Any], dict[str, Any]]:
+    (tmp_path / "conf").mkdir()
+    spec = base_spec(
+        web={
+            "image": "web:1",
+            "command": ["httpd", "-f"],
+            "environment": {"PASSWORD": "s3cret-value", "MODE": "test"},
+            "ports": ["127.0.0.1:8080:80"],
+            "expose": ["3000"],
+            "volumes": ["./conf:/etc/conf:ro", "data:/data"],
+            "mem_limit": "64m",
+            "cap_drop": ["NET_RAW"],
+            "restart": "on-failure:3",
+            "init": True,
+        }
+    )
+    spec["volumes"] = {"data": None}
+    desired = desired_state(load_dict(tmp_path, spec), {})
+    body, _ = create_body(desired.services["web"], "demo", IMAGE_ID, ("infra.yaml",), "1.41", "0.1.0")
+    # What the engine reports for the container Compose made from the same block.
+    detail = {
+        "Image": IMAGE_ID,
+        "Config": {
+            "Cmd": ["httpd", "-f"],
+            "Env": ["MODE=test", "PASSWORD=s3cret-value", "PATH=/bin"],
+            "Labels": {"com.docker.compose.project": "demo", "com.docker.compose.service": "web"},
+            "ExposedPorts": {"3000": {}, "80/tcp": {}},
+        },
+        "HostConfig": {
+            "Memory": 64 * 2**20,
+            "CapDrop": ["CAP_NET_RAW"],
+            "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3},
+            "Init": True,
+            "PortBindings": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]},
+            "NetworkMode": "demo_default",
+            "Binds": None,
+        },
+        "Mounts": [
+            {"Type": "bind", "Source": str(tmp_path / "conf"), "Destination": "/etc/conf", "RW": False},
+            {"Type": "volume", "Name": "demo_data", "Destination": "/data", "RW": True},
+        ],
+        "NetworkSettings": {"Networks": {"demo_default": {}}},
+    }
+    return body, detail
+
+
+def test_a_container_as_the_spec_asks_has_no_drift(tmp_path):
+    body, detail = body_and_inspect(tmp_path)
+    assert drift(body, detail, IMAGE_ID) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda d: d["Config"].update(Env=["MODE=test", "PASSWORD=changed-pw"]), "environment: PASSWORD differs"),
+        (lambda d: d["Config"].update(Env=["PASSWORD=s3cret-value"]), "environment: MODE is missing"),
+        (lambda d: d["HostConfig"].update(Memory=128 * 2**20), "Memory differs"),
+        (lambda d: d["HostConfig"].update(Init=False), "init differs"),
+        (lambda d: d["Mounts"][0].update(RW=True), "volumes: /etc/conf differs"),
+        (lambda d: d["Mounts"].pop(1), "volumes: /data is missing"),
+        (lambda d: d["HostConfig"]["PortBindings"]["80/tcp"][0].update(HostPort="9090"), "ports differ"),
+        (lambda d: d["Config"].update(ExposedPorts={"80/tcp": {}}), "expose: 3000/tcp is not exposed"),
+        (lambda d: d["Config"].update(Cmd=["sleep"]), "command differs"),
+        (lambda d: d.update(Image="sha256:" + "c" * 64), "image: web:1 is not the image the container runs"),
+        (lambda d: d["HostConfig"].update(RestartPolicy={"Name": "always"}), "restart: on-failure:3 wanted"),
+        (lambda d: d["NetworkSettings"].update(Networks={"other": {}}), "networks differ"),
+    ],
+)
+def test_each_difference_is_named(tmp_path, change, reason):
+    body, detail = body_and_inspect(tmp_path)
+    changed = copy.deepcopy(detail)
+    change(changed)
+    reasons = drift(body, changed, IMAGE_ID)
+    assert any(r.startswith(reason) for r in reasons), reasons
+    assert "s3cret" not in str(reasons) and "changed-pw" not in str(reasons)  # names, never values

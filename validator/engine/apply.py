@@ -1,6 +1,7 @@
-"""Apply a plan: orphans out, images in, networks and volumes, then every service in dependency
-order with independent branches in parallel. Each service starts once its dependencies meet their
-``depends_on`` conditions and is then waited for through the event hub."""
+"""Apply a plan: orphans out, images in, networks and volumes, the old containers of recreated and
+restarted services stopped along the stop graph (in parallel, dependents first), then every service
+in dependency order with independent branches in parallel. Each service starts once its dependencies
+meet their ``depends_on`` conditions and is then waited for through the event hub."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.observed import ObservedContainer, ObservedState
-from validator.engine.planner import PAST_TENSE, Action, Plan, targets
+from validator.engine.planner import PAST_TENSE, Action, Plan, stop_plan, targets
+from validator.engine.stopper import raise_failures, run_stops
 from validator.engine.waiter import Cancelled, EventHub, Timing, Waiter, WaitFailed
 from validator.errors import EngineError, Interrupted, UnreachableError
 
@@ -113,6 +115,7 @@ class Applier:
         self.progress = {name: _Progress() for name in desired.services}
         self.targets = targets(desired)
         self.hub: EventHub | None = None
+        self.stopped: set[str] = set()  # services whose old container the stop phase already took down
 
     def run(self) -> UpResult:
         started = time.monotonic()
@@ -144,6 +147,7 @@ class Applier:
                     vol.options,
                 )
                 self.say("volume", f"{vol.name} created")
+        self._stop_replaced()
         self.hub = EventHub(self.engine, self.desired.project)  # subscribe before any container changes
         try:
             with ThreadPoolExecutor(
@@ -185,6 +189,21 @@ class Applier:
         self.engine.stop(orphan.id, 10)
         self.engine.remove_container(orphan.id)
         self.say("orphan", f"{orphan.name} removed")
+
+    def _stop_replaced(self) -> None:
+        """Take down the old containers of every service to recreate or restart before any service
+        starts, all at once along the stop graph (a dependent goes before what it depends on), as
+        Compose does: N changed services then wait one grace period, not N in a row."""
+        going = {a.service: a for a in self.plan.actions if a.kind in ("recreate", "restart") and a.service}
+        old = [self.observed.containers[name] for name in going if name in self.observed.containers]
+        if not old:
+            return
+        for name, action in going.items():
+            if action.kind == "recreate":
+                self.say(name, "recreating: " + "; ".join(action.reasons))
+        restart = frozenset(name for name, action in going.items() if action.kind == "restart")
+        raise_failures(run_stops(self.engine, stop_plan(self.desired, old, keep=restart), self.say, self.cancel))
+        self.stopped = {c.service for c in old if c.service}
 
     def _images(self, actions: list[Action]) -> None:
         if not actions:
@@ -261,8 +280,7 @@ class Applier:
                 return ServiceResult(svc.name, "ready", None, None, container=container)
             queue = self.hub.register(container)
         elif action.kind in ("create", "recreate"):
-            if action.kind == "recreate" and current is not None:
-                self.say(svc.name, "recreating: " + "; ".join(action.reasons))
+            if action.kind == "recreate" and current is not None and svc.name not in self.stopped:
                 self._check_cancel(svc.name)
                 self.engine.stop(current.id, svc.stop_timeout)
                 self.engine.remove_container(current.id)
@@ -274,7 +292,7 @@ class Applier:
             assert current is not None
             container = current.id
             self._check_cancel(svc.name)
-            if action.kind == "restart":
+            if action.kind == "restart" and svc.name not in self.stopped:
                 self.engine.stop(container, svc.stop_timeout)
             requested_mono, requested_wall = time.monotonic(), time.time()
             queue = self.hub.register(container)

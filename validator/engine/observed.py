@@ -51,7 +51,7 @@ _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
 _EXIT = re.compile(r"^Exited \((-?\d+)\)")
 
 
-def _container(summary: dict[str, Any]) -> ObservedContainer:
+def from_summary(summary: dict[str, Any]) -> ObservedContainer:
     """From the list summary alone (no inspect per container): its State, and health and exit code
     as the engine words them in Status ("Up 3 minutes (healthy)", "Exited (0) 2 seconds ago")."""
     labels = summary.get("Labels") or {}
@@ -82,7 +82,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
     containers: dict[str, ObservedContainer] = {}
     orphans: list[ObservedContainer] = []
     for summary in owned:
-        item = _container(summary)
+        item = from_summary(summary)
         if item.service in desired.services and item.service not in containers:
             containers[item.service] = item
         else:

@@ -7,6 +7,7 @@ mounted files and image are unchanged and which is running gets no action at all
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -51,6 +52,44 @@ class Plan:
             (a for a in self.actions if a.service == service and a.kind in ("create", "recreate", "start", "restart")),
             None,
         )
+
+
+@dataclass(frozen=True)
+class StopStep:
+    """Stop one container (and remove it unless ``remove`` is off) once every container in ``after``
+    is done: the graph ``down`` and the recreate path of ``up`` run in parallel along its edges."""
+
+    container: str  # the container's ID
+    name: str
+    service: str | None
+    timeout: float | None  # seconds of grace before SIGKILL; None: the container's own StopTimeout
+    remove: bool = True
+    after: tuple[str, ...] = ()  # IDs of the containers that must be gone first
+
+
+def stop_plan(
+    desired: DesiredState, containers: Iterable[ObservedContainer], *, keep: frozenset[str] = frozenset()
+) -> tuple[StopStep, ...]:
+    """Steps stopping ``containers`` in reverse dependency order: a service's container stops only
+    after the containers of every service that depends on it (among those being stopped) are gone,
+    as Compose orders ``down``. Containers of services no longer in the spec come first: their
+    ``depends_on`` is not recorded, so nothing proves they do not depend on a service still there.
+    Services in ``keep`` are stopped but not removed (a restart)."""
+    chosen = list(containers)
+    by_service: dict[str | None, list[str]] = {}
+    for item in chosen:
+        by_service.setdefault(item.service if item.service in desired.services else None, []).append(item.id)
+    orphans = tuple(sorted(by_service.get(None, [])))
+    steps = []
+    for item in sorted(chosen, key=lambda c: c.name):
+        svc = desired.services.get(item.service or "")
+        if svc is None:  # an orphan: its own StopTimeout, no known dependents
+            steps.append(StopStep(item.id, item.name, item.service, None))
+            continue
+        dependents = sorted(name for name, other in desired.services.items() if svc.name in other.depends_on)
+        after = orphans + tuple(cid for name in dependents for cid in sorted(by_service.get(name, [])))
+        steps.append(StopStep(item.id, item.name, svc.name, svc.stop_timeout, svc.name not in keep, after))
+    return tuple(steps)
 
 
 def topological_order(desired: DesiredState) -> list[str]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.diff import config_diff, mounted_diff
 from validator.engine.observed import ObservedContainer, ObservedState
-from validator.engine.waiter import Target
+
+if TYPE_CHECKING:
+    from validator.engine.waiter import Target
 
 Kind = Literal[
     "remove-orphan", "pull", "build", "create-network", "create-volume", "create", "recreate", "start", "restart"

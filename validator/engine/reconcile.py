@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from validator.engine import timings as T
-from validator.engine.apply import Applier, Progress, UpResult
 from validator.engine.desired import DesiredState, desired_state
 from validator.engine.docker_api import Engine
 from validator.engine.lock import ProjectLock
 from validator.engine.observed import ObservedState, observe
 from validator.engine.planner import Plan, plan
 from validator.spec.load import LoadedSpec
+
+if TYPE_CHECKING:
+    from validator.engine.apply import Progress, UpResult
 
 
 @dataclass
@@ -55,6 +57,9 @@ def up(
     say: Callable[[str], None] | None = None,
     lock: bool = True,
 ) -> UpResult:
+    from validator.engine import timings as T
+    from validator.engine.apply import Applier  # plan and down never apply: they skip the waiter too
+
     guard = ProjectLock(loaded.spec.project, engine.address, lock_wait, say, "up") if lock else nullcontext()
     with guard:
         planned = make_plan(loaded, engine, remove_orphans=remove_orphans, force_recreate=force_recreate, build=build)

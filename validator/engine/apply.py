@@ -115,6 +115,7 @@ class Applier:
         self.progress = {name: _Progress() for name in desired.services}
         self.targets = targets(desired)
         self.hub: EventHub | None = None
+        self.start_seconds: dict[str, float] = {}  # per service, how long the engine's start call took
         self.stopped: set[str] = set()  # services whose old container the stop phase already took down
 
     def run(self) -> UpResult:
@@ -272,6 +273,7 @@ class Applier:
         assert self.hub is not None
         current = self.observed.containers.get(svc.name)
         requested_mono, requested_wall = time.monotonic(), time.time()
+        create_s: float | None = None
         if action is None:
             assert current is not None
             container = current.id
@@ -286,6 +288,7 @@ class Applier:
                 self.engine.remove_container(current.id)
             requested_mono, requested_wall = time.monotonic(), time.time()
             container = self._create(svc)
+            create_s = time.monotonic() - requested_mono
             queue = self.hub.register(container)
             self._start(svc, container)
         else:  # start / restart
@@ -307,7 +310,7 @@ class Applier:
             health_timeout=svc.health_timeout,
             restart_grace=svc.restart_grace,
             requested_mono=requested_mono,
-            timing=Timing(requested_wall),
+            timing=Timing(requested_wall, create=create_s, start=self.start_seconds.get(svc.name)),
             deadline=self.deadline,
             restartable=svc.config.get("restart") not in (None, "no"),
             on_running=lambda: progress.reach("running"),
@@ -353,6 +356,9 @@ class Applier:
         self._check_cancel(svc.name)
         if svc.config.get("ports"):
             with self.port_lock:  # the engine's host-port allocation is racy under concurrent starts
+                began = time.monotonic()
                 self.engine.start(container)
         else:
+            began = time.monotonic()
             self.engine.start(container)
+        self.start_seconds[svc.name] = time.monotonic() - began  # the call alone, not the wait for the lock

@@ -97,6 +97,8 @@ class Timing:
     startup: float | None = None
     healthy: float | None = None
     restarts: int = 0
+    create: float | None = None  # seconds the engine took to answer the create call (and network connects)
+    start: float | None = None  # seconds the engine took to answer the start call
 
 
 class WaitFailed(Exception):

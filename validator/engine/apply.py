@@ -18,7 +18,8 @@ from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.observed import ObservedContainer, ObservedState
-from validator.engine.planner import PAST_TENSE, Action, Plan, stop_plan, targets
+from validator.engine.planner import PAST_TENSE, Action, Plan, exec_ready_services, stop_plan, targets
+from validator.engine.readiness import ExecReadiness, health_argv
 from validator.engine.stopper import raise_failures, run_stops
 from validator.engine.waiter import Cancelled, EventHub, Timing, Waiter, WaitFailed
 from validator.errors import EngineError, Interrupted, UnreachableError
@@ -102,6 +103,7 @@ class Applier:
         plan: Plan,
         progress: Progress,
         timeout: float,
+        ready_by_exec: bool = True,
     ) -> None:
         self.engine = engine
         self.desired = desired
@@ -115,6 +117,9 @@ class Applier:
         self.progress = {name: _Progress() for name in desired.services}
         self.targets = targets(desired)
         self.hub: EventHub | None = None
+        # services others wait on with service_healthy: those count ready once their own health test
+        # passes by exec (readiness.py); for the rest an earlier "ready" would change nothing
+        self.exec_ready = exec_ready_services(desired) if ready_by_exec else frozenset()
         self.start_seconds: dict[str, float] = {}  # per service, how long the engine's start call took
         self.stopped: set[str] = set()  # services whose old container the stop phase already took down
 
@@ -300,6 +305,18 @@ class Applier:
             requested_mono, requested_wall = time.monotonic(), time.time()
             queue = self.hub.register(container)
             self._start(svc, container)
+        checker = None
+        argv = health_argv(svc.config.get("healthcheck")) if svc.name in self.exec_ready else None
+        if argv is not None:
+            hc = svc.config["healthcheck"]
+            checker = ExecReadiness(
+                self.engine,
+                container,
+                argv,
+                float(hc.get("timeout") or 30.0),
+                min(self.deadline, time.monotonic() + svc.startup_timeout + svc.health_timeout),
+                lambda: progress.reach("healthy"),
+            )
         waiter = Waiter(
             engine=self.engine,
             events=queue,
@@ -315,9 +332,18 @@ class Applier:
             restartable=svc.config.get("restart") not in (None, "no"),
             on_running=lambda: progress.reach("running"),
         )
-        timing = waiter.wait()
+        try:
+            timing = waiter.wait()
+        finally:
+            if checker is not None:
+                checker.stop()
+        if checker is not None and checker.ready_mono is not None and timing.startup is not None:
+            timing.ready_at = checker.ready_wall
+            timing.ready = max(0.0, checker.ready_mono - (requested_mono + timing.startup))
         if action is not None:
             detail = f"running after {timing.startup:.2f}s" if timing.startup is not None else "ready"
+            if timing.ready is not None:
+                detail += f", ready by exec {timing.ready:.2f}s later"
             if timing.healthy is not None:
                 detail += f", healthy {timing.healthy:.2f}s later"
             self.say(svc.name, f"{PAST_TENSE.get(action.kind, action.kind)}, {detail}")

@@ -129,6 +129,24 @@ def targets(desired: DesiredState) -> dict[str, Target]:
     return out
 
 
+def exec_ready_services(desired: DesiredState) -> frozenset[str]:
+    """Services some other service waits on with ``service_healthy`` and whose health test validator
+    can run itself: they count ready once that test passes by exec (``readiness.py``)."""
+    from validator.engine.readiness import health_argv
+
+    waited_on = {
+        dep
+        for svc in desired.services.values()
+        for dep, cond in svc.depends_on.items()
+        if cond.condition == "service_healthy"
+    }
+    return frozenset(
+        name
+        for name in waited_on
+        if name in desired.services and health_argv(desired.services[name].config.get("healthcheck")) is not None
+    )
+
+
 def api_at_least(version: str, wanted: tuple[int, int]) -> bool:
     """Whether an engine API version (``1.41``) is at least ``wanted``; unparsable counts as new."""
     try:
@@ -145,6 +163,7 @@ def plan(
     remove_orphans: bool = False,
     force_recreate: bool = False,
     build: bool = False,
+    ready_by_exec: bool = True,
 ) -> Plan:
     actions: list[Action] = []
     conflicts: list[str] = []
@@ -220,6 +239,13 @@ def plan(
         if action.kind in ("create", "recreate"):
             recreated.add(name)
         actions.append(action)
+    if ready_by_exec:
+        starting = {a.service for a in actions if a.kind in ("create", "recreate", "start", "restart")}
+        for name in sorted(exec_ready_services(desired) & starting):
+            notes.append(
+                f"{name}: services waiting for it to be healthy start once its health test passes by exec "
+                f"(settings.ready_by_exec); its healthy time and the end of up stay the engine's health status"
+            )
     return Plan(tuple(actions), tuple(conflicts), tuple(notes), tuple(order), tuple(unchanged))
 
 

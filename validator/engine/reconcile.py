@@ -40,7 +40,14 @@ def make_plan(
         engine,
         desired,
         observed,
-        plan(desired, observed, remove_orphans=remove_orphans, force_recreate=force_recreate, build=build),
+        plan(
+            desired,
+            observed,
+            remove_orphans=remove_orphans,
+            force_recreate=force_recreate,
+            build=build,
+            ready_by_exec=loaded.spec.settings.ready_by_exec,
+        ),
     )
 
 
@@ -72,6 +79,7 @@ def up(
             planned.plan,
             progress,
             timeout if timeout is not None else loaded.spec.settings.up_timeout,
+            ready_by_exec=loaded.spec.settings.ready_by_exec,
         )
         result = applier.run()
         measured = {

@@ -106,3 +106,26 @@ def test_plan_exit_codes_for_a_drift_gate(project):
         [sys.executable, "-m", "validator", "plan"], cwd=project.folder, capture_output=True, text=True
     )
     assert second.returncode == 0 and "nothing to do" in second.stdout
+
+
+def test_verbose_up_shows_each_phase_and_down_the_same_per_service_lines(project):
+    import re
+
+    write(project, {"web": project.http_service(), "idle": project.sleeper(depends_on=["web"])})
+    up = subprocess.run(
+        [sys.executable, "-m", "validator", "up", "-v"], cwd=project.folder, capture_output=True, text=True, timeout=120
+    )
+    assert up.returncode == 0, up.stdout + up.stderr
+    web = re.search(r"web: create (\d+\.\d+), start (\d+\.\d+), event \+(-?\d+\.\d+), healthy \+(\d+\.\d+)", up.stdout)
+    assert web is not None, up.stdout
+    create, start, event, healthy = (float(x) for x in web.groups())
+    assert 0 < create < 10 and 0 < start < 10 and -0.5 < event < 10
+    assert healthy >= 0.9  # engine 20.10 runs the first health probe one interval (1 s) after start
+    assert re.search(r"idle: create \d+\.\d+, start \d+\.\d+, event \+-?\d+\.\d+$", up.stdout, re.M), up.stdout
+    down = subprocess.run(
+        [sys.executable, "-m", "validator", "down"], cwd=project.folder, capture_output=True, text=True, timeout=120
+    )
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert re.search(r"\] web: removed after \d+\.\d+s", down.stdout) and re.search(
+        r"\] idle: removed after", down.stdout
+    )

@@ -46,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
         say=eprint,
     )
     print(render_summary(result))
+    if args.verbose:
+        print(render_phases(result, loaded))
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
@@ -78,4 +80,32 @@ def render_summary(result: object) -> str:
     for r in result.services.values():
         if r.status != "ready":
             lines.append(f"{r.name}: {r.status}: {r.message}")
+    return "\n".join(lines)
+
+
+def render_phases(result: object, loaded: object) -> str:
+    """Under ``-v``: where each changed service's time went, to compare with the floor (the engine's
+    own create and start, then its first health probe one ``interval`` after start on API < 1.44).
+    The gap between the start call returning and the ``start`` event is what waiting costs us."""
+    from validator.engine.apply import UpResult
+    from validator.spec.load import LoadedSpec
+
+    assert isinstance(result, UpResult) and isinstance(loaded, LoadedSpec)
+    lines = ["phases (seconds): create call, start call, start event after the call, running -> healthy"]
+    for name in result.plan.order:
+        r = result.services.get(name)
+        timing = r.timing if r is not None and r.action else None
+        if timing is None:
+            continue
+        calls = (timing.create or 0.0) + (timing.start or 0.0)
+        parts = [
+            f"create {timing.create:.3f}" if timing.create is not None else "create -",
+            f"start {timing.start:.3f}" if timing.start is not None else "start -",
+            f"event +{timing.startup - calls:.3f}" if timing.startup is not None else "event -",
+        ]
+        if timing.healthy is not None:
+            health = loaded.spec.services[name].healthcheck
+            interval = f" (health interval {health.interval:g})" if health and health.interval else ""
+            parts.append(f"healthy +{timing.healthy:.3f}{interval}")
+        lines.append(f"  {name}: " + ", ".join(parts))
     return "\n".join(lines)

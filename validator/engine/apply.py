@@ -1,6 +1,7 @@
-"""Apply a plan: orphans out, images in, networks and volumes, then every service in dependency
-order with independent branches in parallel. Each service starts once its dependencies meet their
-``depends_on`` conditions and is then waited for through the event hub."""
+"""Apply a plan: orphans out, images in, networks and volumes, the old containers of recreated and
+restarted services stopped along the stop graph (in parallel, dependents first), then every service
+in dependency order with independent branches in parallel. Each service starts once its dependencies
+meet their ``depends_on`` conditions and is then waited for through the event hub."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.observed import ObservedContainer, ObservedState
-from validator.engine.planner import PAST_TENSE, Action, Plan, targets
+from validator.engine.planner import PAST_TENSE, Action, Plan, exec_ready_services, stop_plan, targets
+from validator.engine.readiness import ExecReadiness, health_argv
+from validator.engine.stopper import raise_failures, run_stops
 from validator.engine.waiter import Cancelled, EventHub, Timing, Waiter, WaitFailed
 from validator.errors import EngineError, Interrupted, UnreachableError
 
@@ -100,6 +103,7 @@ class Applier:
         plan: Plan,
         progress: Progress,
         timeout: float,
+        ready_by_exec: bool = True,
     ) -> None:
         self.engine = engine
         self.desired = desired
@@ -113,6 +117,11 @@ class Applier:
         self.progress = {name: _Progress() for name in desired.services}
         self.targets = targets(desired)
         self.hub: EventHub | None = None
+        # services others wait on with service_healthy: those count ready once their own health test
+        # passes by exec (readiness.py); for the rest an earlier "ready" would change nothing
+        self.exec_ready = exec_ready_services(desired) if ready_by_exec else frozenset()
+        self.start_seconds: dict[str, float] = {}  # per service, how long the engine's start call took
+        self.stopped: set[str] = set()  # services whose old container the stop phase already took down
 
     def run(self) -> UpResult:
         started = time.monotonic()
@@ -146,6 +155,7 @@ class Applier:
                     vol.options,
                 )
                 self.say("volume", f"{vol.name} created")
+        self._stop_replaced()
         self.hub = EventHub(self.engine, self.desired.project)  # subscribe before any container changes
         try:
             with ThreadPoolExecutor(
@@ -187,6 +197,21 @@ class Applier:
         self.engine.stop(orphan.id, 10)
         self.engine.remove_container(orphan.id)
         self.say("orphan", f"{orphan.name} removed")
+
+    def _stop_replaced(self) -> None:
+        """Take down the old containers of every service to recreate or restart before any service
+        starts, all at once along the stop graph (a dependent goes before what it depends on), as
+        Compose does: N changed services then wait one grace period, not N in a row."""
+        going = {a.service: a for a in self.plan.actions if a.kind in ("recreate", "restart") and a.service}
+        old = [self.observed.containers[name] for name in going if name in self.observed.containers]
+        if not old:
+            return
+        for name, action in going.items():
+            if action.kind == "recreate":
+                self.say(name, "recreating: " + "; ".join(action.reasons))
+        restart = frozenset(name for name, action in going.items() if action.kind == "restart")
+        raise_failures(run_stops(self.engine, stop_plan(self.desired, old, keep=restart), self.say, self.cancel))
+        self.stopped = {c.service for c in old if c.service}
 
     def _images(self, actions: list[Action]) -> None:
         if not actions:
@@ -256,6 +281,7 @@ class Applier:
         assert self.hub is not None
         current = self.observed.containers.get(svc.name)
         requested_mono, requested_wall = time.monotonic(), time.time()
+        create_s: float | None = None
         if action is None:
             assert current is not None
             container = current.id
@@ -264,24 +290,36 @@ class Applier:
                 return ServiceResult(svc.name, "ready", None, None, container=container)
             queue = self.hub.register(container)
         elif action.kind in ("create", "recreate"):
-            if action.kind == "recreate" and current is not None:
-                self.say(svc.name, "recreating: " + "; ".join(action.reasons))
+            if action.kind == "recreate" and current is not None and svc.name not in self.stopped:
                 self._check_cancel(svc.name)
                 self.engine.stop(current.id, svc.stop_timeout)
                 self.engine.remove_container(current.id)
             requested_mono, requested_wall = time.monotonic(), time.time()
             container = self._create(svc)
+            create_s = time.monotonic() - requested_mono
             queue = self.hub.register(container)
             self._start(svc, container)
         else:  # start / restart
             assert current is not None
             container = current.id
             self._check_cancel(svc.name)
-            if action.kind == "restart":
+            if action.kind == "restart" and svc.name not in self.stopped:
                 self.engine.stop(container, svc.stop_timeout)
             requested_mono, requested_wall = time.monotonic(), time.time()
             queue = self.hub.register(container)
             self._start(svc, container)
+        checker = None
+        argv = health_argv(svc.config.get("healthcheck")) if svc.name in self.exec_ready else None
+        if argv is not None:
+            hc = svc.config["healthcheck"]
+            checker = ExecReadiness(
+                self.engine,
+                container,
+                argv,
+                float(hc.get("timeout") or 30.0),
+                min(self.deadline, time.monotonic() + svc.startup_timeout + svc.health_timeout),
+                lambda: progress.reach("healthy"),
+            )
         waiter = Waiter(
             engine=self.engine,
             events=queue,
@@ -292,14 +330,23 @@ class Applier:
             health_timeout=svc.health_timeout,
             restart_grace=svc.restart_grace,
             requested_mono=requested_mono,
-            timing=Timing(requested_wall),
+            timing=Timing(requested_wall, create=create_s, start=self.start_seconds.get(svc.name)),
             deadline=self.deadline,
             restartable=svc.config.get("restart") not in (None, "no"),
             on_running=lambda: progress.reach("running"),
         )
-        timing = waiter.wait()
+        try:
+            timing = waiter.wait()
+        finally:
+            if checker is not None:
+                checker.stop()
+        if checker is not None and checker.ready_mono is not None and timing.startup is not None:
+            timing.ready_at = checker.ready_wall
+            timing.ready = max(0.0, checker.ready_mono - (requested_mono + timing.startup))
         if action is not None:
             detail = f"running after {timing.startup:.2f}s" if timing.startup is not None else "ready"
+            if timing.ready is not None:
+                detail += f", ready by exec {timing.ready:.2f}s later"
             if timing.healthy is not None:
                 detail += f", healthy {timing.healthy:.2f}s later"
             self.say(svc.name, f"{PAST_TENSE.get(action.kind, action.kind)}, {detail}")
@@ -338,6 +385,9 @@ class Applier:
         self._check_cancel(svc.name)
         if svc.config.get("ports"):
             with self.port_lock:  # the engine's host-port allocation is racy under concurrent starts
+                began = time.monotonic()
                 self.engine.start(container)
         else:
+            began = time.monotonic()
             self.engine.start(container)
+        self.start_seconds[svc.name] = time.monotonic() - began  # the call alone, not the wait for the lock

@@ -255,9 +255,13 @@ class Engine:
         with self.errors(f"start container {container[:12]}"):
             self.api.start(container)
 
-    def stop(self, container: str, timeout: float) -> None:
+    def stop(self, container: str, timeout: float | None) -> None:
+        """Send the container's stop signal, SIGKILL after ``timeout`` seconds (None: its own StopTimeout)."""
         with self.errors(f"stop container {container[:12]}"):
-            self.api.stop(container, timeout=int(max(0, round(timeout))))
+            if timeout is None:
+                self.api.stop(container)
+            else:
+                self.api.stop(container, timeout=int(max(0, round(timeout))))
 
     def remove_container(self, container: str, volumes: bool = False) -> None:
         from docker.errors import NotFound

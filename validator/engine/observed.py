@@ -60,7 +60,7 @@ _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
 _EXIT = re.compile(r"^Exited \((-?\d+)\)")
 
 
-def _container(summary: dict[str, Any]) -> ObservedContainer:
+def from_summary(summary: dict[str, Any]) -> ObservedContainer:
     """From the list summary alone (no inspect per container): its State, and health and exit code
     as the engine words them in Status ("Up 3 minutes (healthy)", "Exited (0) 2 seconds ago")."""
     labels = summary.get("Labels") or {}
@@ -91,7 +91,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
     containers: dict[str, ObservedContainer] = {}
     orphans: list[ObservedContainer] = []
     for summary in owned:
-        item = _container(summary)
+        item = from_summary(summary)
         service = item.service
         if service is not None and service in desired.services and service not in containers:
             if item.config_hash != desired.services[service].config_hash:
@@ -178,7 +178,7 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
         image_id = engine.image_id(svc.image)
         body, _ = create_body(svc, desired.project, image_id or "", desired.spec_files, engine.api_version, __version__)
         detail = engine.inspect(summary["Id"])
-        item = _container(summary)
+        item = from_summary(summary)
         out[service] = ObservedContainer(
             id=item.id,
             name=item.name,

@@ -7,15 +7,17 @@ mounted files and image are unchanged and which is running gets no action at all
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.diff import config_diff, mounted_diff
 from validator.engine.observed import ObservedContainer, ObservedState
-from validator.engine.waiter import Target
+
+if TYPE_CHECKING:
+    from validator.engine.waiter import Target
 
 Kind = Literal[
     "remove-orphan", "pull", "build", "create-network", "create-volume", "create", "recreate", "start", "restart"
@@ -55,6 +57,44 @@ class Plan:
         )
 
 
+@dataclass(frozen=True)
+class StopStep:
+    """Stop one container (and remove it unless ``remove`` is off) once every container in ``after``
+    is done: the graph ``down`` and the recreate path of ``up`` run in parallel along its edges."""
+
+    container: str  # the container's ID
+    name: str
+    service: str | None
+    timeout: float | None  # seconds of grace before SIGKILL; None: the container's own StopTimeout
+    remove: bool = True
+    after: tuple[str, ...] = ()  # IDs of the containers that must be gone first
+
+
+def stop_plan(
+    desired: DesiredState, containers: Iterable[ObservedContainer], *, keep: frozenset[str] = frozenset()
+) -> tuple[StopStep, ...]:
+    """Steps stopping ``containers`` in reverse dependency order: a service's container stops only
+    after the containers of every service that depends on it (among those being stopped) are gone,
+    as Compose orders ``down``. Containers of services no longer in the spec come first: their
+    ``depends_on`` is not recorded, so nothing proves they do not depend on a service still there.
+    Services in ``keep`` are stopped but not removed (a restart)."""
+    chosen = list(containers)
+    by_service: dict[str | None, list[str]] = {}
+    for item in chosen:
+        by_service.setdefault(item.service if item.service in desired.services else None, []).append(item.id)
+    orphans = tuple(sorted(by_service.get(None, [])))
+    steps = []
+    for item in sorted(chosen, key=lambda c: c.name):
+        svc = desired.services.get(item.service or "")
+        if svc is None:  # an orphan: its own StopTimeout, no known dependents
+            steps.append(StopStep(item.id, item.name, item.service, None))
+            continue
+        dependents = sorted(name for name, other in desired.services.items() if svc.name in other.depends_on)
+        after = orphans + tuple(cid for name in dependents for cid in sorted(by_service.get(name, [])))
+        steps.append(StopStep(item.id, item.name, svc.name, svc.stop_timeout, svc.name not in keep, after))
+    return tuple(steps)
+
+
 def topological_order(desired: DesiredState) -> list[str]:
     """Services ordered so that every dependency comes first (ties by name); lint rejects cycles."""
     order: list[str] = []
@@ -90,6 +130,24 @@ def targets(desired: DesiredState) -> dict[str, Target]:
     return out
 
 
+def exec_ready_services(desired: DesiredState) -> frozenset[str]:
+    """Services some other service waits on with ``service_healthy`` and whose health test validator
+    can run itself: they count ready once that test passes by exec (``readiness.py``)."""
+    from validator.engine.readiness import health_argv
+
+    waited_on = {
+        dep
+        for svc in desired.services.values()
+        for dep, cond in svc.depends_on.items()
+        if cond.condition == "service_healthy"
+    }
+    return frozenset(
+        name
+        for name in waited_on
+        if name in desired.services and health_argv(desired.services[name].config.get("healthcheck")) is not None
+    )
+
+
 def api_at_least(version: str, wanted: tuple[int, int]) -> bool:
     """Whether an engine API version (``1.41``) is at least ``wanted``; unparsable counts as new."""
     try:
@@ -106,6 +164,7 @@ def plan(
     remove_orphans: bool = False,
     force_recreate: bool = False,
     build: bool = False,
+    ready_by_exec: bool = True,
 ) -> Plan:
     actions: list[Action] = []
     conflicts: list[str] = []
@@ -194,6 +253,13 @@ def plan(
         if action.kind in ("create", "recreate"):
             recreated.add(name)
         actions.append(action)
+    if ready_by_exec:
+        starting = {a.service for a in actions if a.kind in ("create", "recreate", "start", "restart")}
+        for name in sorted(exec_ready_services(desired) & starting):
+            notes.append(
+                f"{name}: services waiting for it to be healthy start once its health test passes by exec "
+                f"(settings.ready_by_exec); its healthy time and the end of up stay the engine's health status"
+            )
     return Plan(tuple(actions), tuple(conflicts), tuple(notes), tuple(order), tuple(unchanged))
 
 

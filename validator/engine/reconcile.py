@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from validator.engine import timings as T
-from validator.engine.apply import Applier, Progress, UpResult
 from validator.engine.desired import DesiredState, desired_state
 from validator.engine.docker_api import Engine
 from validator.engine.lock import ProjectLock
 from validator.engine.observed import ObservedState, observe
 from validator.engine.planner import Plan, plan
 from validator.spec.load import LoadedSpec
+
+if TYPE_CHECKING:
+    from validator.engine.apply import Progress, UpResult
 
 
 @dataclass
@@ -38,7 +40,14 @@ def make_plan(
         engine,
         desired,
         observed,
-        plan(desired, observed, remove_orphans=remove_orphans, force_recreate=force_recreate, build=build),
+        plan(
+            desired,
+            observed,
+            remove_orphans=remove_orphans,
+            force_recreate=force_recreate,
+            build=build,
+            ready_by_exec=loaded.spec.settings.ready_by_exec,
+        ),
     )
 
 
@@ -55,6 +64,9 @@ def up(
     say: Callable[[str], None] | None = None,
     lock: bool = True,
 ) -> UpResult:
+    from validator.engine import timings as T
+    from validator.engine.apply import Applier  # plan and down never apply: they skip the waiter too
+
     guard = ProjectLock(loaded.spec.project, engine, lock_wait, say, "up") if lock else nullcontext()
     with guard:
         planned = make_plan(loaded, engine, remove_orphans=remove_orphans, force_recreate=force_recreate, build=build)
@@ -67,6 +79,7 @@ def up(
             planned.plan,
             progress,
             timeout if timeout is not None else loaded.spec.settings.up_timeout,
+            ready_by_exec=loaded.spec.settings.ready_by_exec,
         )
         result = applier.run()
         measured = {
@@ -103,23 +116,22 @@ def down(
     lock_wait: float = 600.0,
     say: Callable[[str], None] | None = None,
 ) -> DownResult:
+    """Stop and remove the project's containers in parallel along the stop graph (a service stops
+    once everything depending on it is gone), then its networks and, if asked, its volumes."""
     from validator.engine import labels as L
+    from validator.engine.observed import from_summary
+    from validator.engine.planner import stop_plan
+    from validator.engine.stopper import raise_failures, run_stops
 
     project = loaded.spec.project
     with ProjectLock(project, engine, lock_wait, say, "down"):
         desired = desired_state(loaded, refuse_unsupported=False)
-        removed, kept = [], []
-        for summary in engine.containers(L.project_filter(project)):
-            name = (summary.get("Names") or ["/?"])[0].lstrip("/")
-            service = (summary.get("Labels") or {}).get(L.SERVICE)
-            if service not in desired.services and not remove_orphans:
-                kept.append(name)
-                continue
-            timeout = desired.services[service].stop_timeout if service in desired.services else 10.0
-            engine.stop(summary["Id"], timeout)
-            engine.remove_container(summary["Id"])
-            removed.append(name)
-            progress(service or name, "removed")
+        owned = [from_summary(summary) for summary in engine.containers(L.project_filter(project))]
+        kept = [c.name for c in owned if c.service not in desired.services and not remove_orphans]
+        going = [c for c in owned if c.name not in kept]
+        outcomes = run_stops(engine, stop_plan(desired, going), progress)
+        raise_failures(outcomes)  # networks stay while a container failed to go: they are still in use
+        removed = [o.step.name for o in outcomes]
         networks = []
         if not kept:
             for net in engine.networks(L.project_filter(project)):
@@ -132,4 +144,4 @@ def down(
                 engine.remove_volume(vol["Name"])
                 removed_volumes.append(vol["Name"])
                 progress("volume", f"{vol['Name']} removed")
-        return DownResult(removed, networks, removed_volumes, kept)
+        return DownResult(removed, networks, removed_volumes, sorted(kept))

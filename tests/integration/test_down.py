@@ -1,0 +1,84 @@
+"""``down`` and the recreate path of ``up`` stop containers in parallel in reverse dependency order,
+honouring each service's stop signal and grace period: timed by the engine's own events."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from validator.engine import labels as L
+
+pytestmark = pytest.mark.docker
+
+GRACE = 2.0
+
+
+def stubborn(project: Any, **extra: Any) -> dict[str, Any]:
+    """``sleep`` as PID 1 without init ignores SIGTERM: it stops only when its grace runs out."""
+    return {"image": project.image, "command": ["sleep", "3600"], "stop_grace_period": f"{GRACE:g}s", **extra}
+
+
+def container_events(project: Any, since: float) -> dict[str, dict[str, float]]:
+    """Per service, the engine's time (seconds) of each container event since ``since``: kill, die, destroy."""
+    out: dict[str, dict[str, float]] = {}
+    stream = project.engine.api.events(
+        since=since,
+        until=time.time() + 0.5,
+        decode=True,
+        filters={"type": "container", **L.project_filter(project.name)},
+    )
+    for event in stream:
+        attrs = event.get("Actor", {}).get("Attributes", {})
+        action = event.get("Action") or event.get("status") or ""
+        if attrs.get(L.SERVICE):
+            out.setdefault(attrs[L.SERVICE], {}).setdefault(action.split(":")[0], event["timeNano"] / 1e9)
+    return out
+
+
+def test_down_stops_dependents_first_in_parallel_after_their_grace(project):
+    from validator.engine.reconcile import down
+
+    services = {
+        "db": stubborn(project),
+        "api": stubborn(project, depends_on=["db"]),
+        "worker": stubborn(project, depends_on=["db"]),
+        "lone": stubborn(project),
+        "quick": stubborn(project, stop_signal="SIGKILL"),
+    }
+    assert project.up(services).ok
+    began = time.time()
+    result = down(project.load(services), project.engine, progress=project.progress)
+    took = time.time() - began
+    assert len(result.containers) == 5 and project.containers() == {}
+    seen = container_events(project, began - 0.5)
+    stop_requested = {name: seen[name]["kill"] for name in services}  # the first kill is the stop signal
+    died = {name: seen[name]["die"] for name in services}
+    gone = {name: seen[name]["destroy"] for name in services}
+    # what depends on db is gone before db is even asked to stop
+    assert stop_requested["db"] >= max(gone["api"], gone["worker"])
+    # every SIGTERM-ignoring container waited out its grace; SIGKILL as stop_signal stops at once
+    for name in ("db", "api", "worker", "lone"):
+        assert died[name] - stop_requested[name] >= GRACE - 0.2, (name, died[name] - stop_requested[name])
+    assert died["quick"] - stop_requested["quick"] < 1.0
+    # independents ran side by side: two grace periods in a row (dependents, then db), not five
+    assert abs(stop_requested["api"] - stop_requested["lone"]) < 1.0
+    assert took < 2 * GRACE + 3.0, took
+    assert [line for line in project.lines if line.startswith("db: removed after")]
+
+
+def test_recreate_stops_every_changed_service_at_once_dependents_first(project):
+    services = {"db": stubborn(project), "api": stubborn(project, depends_on=["db"]), "lone": stubborn(project)}
+    assert project.up(services).ok
+    changed = {name: {**svc, "environment": {"GEN": "2"}} for name, svc in services.items()}
+    began = time.time()
+    result = project.up(changed)
+    took = time.time() - began
+    assert result.ok and {r.action for r in result.services.values()} == {"recreate"}
+    old = container_events(project, began - 0.5)  # first of each kind: the old container's (the new one runs)
+    # the old api is gone before the old db is asked to stop; the old lone stops alongside api
+    assert old["db"]["kill"] >= old["api"]["destroy"]
+    assert abs(old["api"]["kill"] - old["lone"]["kill"]) < 1.0
+    assert took < 2 * GRACE + 3.0, took
+    assert all(c["State"] == "running" for c in project.containers().values())

@@ -1,0 +1,52 @@
+"""The stop graph of ``down`` and of ``up``'s recreate path: pure, tested without Docker."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from validator.engine.desired import desired_state
+from validator.engine.observed import ObservedContainer
+from validator.engine.planner import stop_plan
+from validator.testing.specs import base_spec, load_dict, observed_as_applied
+
+DB = {"image": "db:1", "stop_grace_period": "3s"}
+API = {"image": "api:1", "depends_on": ["db"]}
+WORKER = {
+    "image": "w:1",
+    "depends_on": {"db": {"condition": "service_started"}, "api": {"condition": "service_started"}},
+}
+LONE = {"image": "lone:1", "stop_signal": "SIGINT"}
+
+
+def desired(tmp_path, **services):
+    return desired_state(load_dict(tmp_path, base_spec(**services)))
+
+
+def test_each_service_stops_after_its_dependents_and_independents_do_not_wait(tmp_path):
+    state = desired(tmp_path, db=DB, api=API, worker=WORKER, lone=LONE)
+    steps = {s.service: s for s in stop_plan(state, observed_as_applied(state).containers.values())}
+    assert steps["db"].after == ("id-api", "id-worker")
+    assert steps["api"].after == ("id-worker",)
+    assert steps["worker"].after == () and steps["lone"].after == ()
+    assert steps["db"].timeout == 3.0 and steps["lone"].timeout == 10.0  # Compose's default grace
+    assert all(s.remove for s in steps.values())
+
+
+def test_edges_only_to_containers_being_stopped_and_kept_services_not_removed(tmp_path):
+    state = desired(tmp_path, db=DB, api=API, worker=WORKER)
+    containers = observed_as_applied(state).containers
+    steps = {s.service: s for s in stop_plan(state, [containers["db"], containers["api"]], keep=frozenset({"api"}))}
+    assert set(steps) == {"db", "api"}
+    assert steps["db"].after == ("id-api",) and steps["api"].after == ()
+    assert steps["db"].remove and not steps["api"].remove
+
+
+def test_orphans_go_first_with_their_own_stop_timeout(tmp_path):
+    state = desired(tmp_path, db=DB)
+    orphan = dataclasses.replace(observed_as_applied(state).containers["db"], id="id-old", name="p-old", service="old")
+    stray = ObservedContainer(
+        id="id-x", name="p-x", service=None, config_hash=None, config=None, image_id=None, state="running"
+    )
+    steps = {s.name: s for s in stop_plan(state, [*observed_as_applied(state).containers.values(), orphan, stray])}
+    assert steps["p-old"].timeout is None and steps["p-old"].after == ()
+    assert steps[state.services["db"].container].after == ("id-old", "id-x")

@@ -195,7 +195,8 @@ class SwarmNodes:
         run([*ns, "addr", "add", f"{node.address}/24", "dev", "eth0"])
         run([*ns, "link", "set", "eth0", "up"])
         run([*ns, "link", "set", "lo", "up"])
-        run([*ns, "route", "add", "default", "via", self.gateway])
+        # No default route on purpose: the nodes talk only to each other on the bridge, so a
+        # registry pull or DNS lookup by a node fails at once instead of reaching any other address.
 
     def _daemon(self, node: Node) -> None:
         node.exec_root.mkdir(parents=True, exist_ok=True)

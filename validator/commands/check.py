@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, use_color
+from validator.engine.backend import add_orchestrator_option
 from validator.errors import EXIT_FAILED, UsageError
 
 
@@ -21,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add_spec_option(parser)
     add_engine_option(parser)
+    add_orchestrator_option(parser)
     add_output_options(parser)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--no-up", action="store_true", help="check what is running; change nothing in Docker")
@@ -45,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from validator.core.pipeline import CheckOptions, Mode, Pipeline
     from validator.core.result import Result
+    from validator.engine.backend import backend
     from validator.redact import Redactor
     from validator.reporters.registry import ReportContext, parse_report_option, write_reports
     from validator.spec.load import load_spec
@@ -57,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_spec(args.files)
     for warning in loaded.warnings:
         eprint(warning)
+    orchestrator, _ = backend(loaded, args.orchestrator)
     redactor = Redactor(loaded.secrets())
     if wanted_reports is None:
         wanted_reports = [("console", None)] + [parse_report_option(v) for v in loaded.spec.settings.reports]
@@ -69,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         lock_timeout=args.lock_timeout,
         suites=not args.no_suites,
+        orchestrator=orchestrator,
     )
     display = make_display(args.quiet, args.verbose, args.no_progress, use_color(args))
     pipeline = Pipeline(loaded, options, display, redactor)

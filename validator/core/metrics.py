@@ -34,8 +34,18 @@ FAMILIES: dict[str, Family] = {
     "group": Family(_groups, COUNTS, "test counts and summed test time of each group"),
     "service": Family(
         lambda s: s.services.keys(),
-        {"startup": "time", "healthy": "time", "restarts": "", "memory_limit": "size", "cpus": ""},
-        "seconds from create to running, from running to healthy; restarts; limits Docker enforces",
+        {
+            "startup": "time",
+            "healthy": "time",
+            "restarts": "",
+            "memory_limit": "size",
+            "cpus": "",
+            "replicas_desired": "",
+            "replicas_running": "",
+            "replicas_healthy": "",
+        },
+        "seconds from create to running, from running to healthy (the slowest task on Swarm); restarts; limits "
+        "Docker enforces; Swarm tasks desired, running and healthy",
     ),
     "probe": Family(
         lambda s: s.probes.keys(), {"duration": "time", "passed": ""}, "each probe's time and verdict (1/0)"

@@ -73,12 +73,14 @@ def orchestrator_of(loaded: LoadedSpec, option: str | None) -> str:
     return name
 
 
-def backend(loaded: LoadedSpec, option: str | None) -> tuple[str, Backend]:
-    """The chosen backend, after refusing (exit 2, located) any field it cannot honour."""
+def backend(loaded: LoadedSpec, option: str | None, *, refuse: bool = True) -> tuple[str, Backend]:
+    """The chosen backend, after refusing (exit 2, located) any field it cannot honour.
+
+    ``down`` passes ``refuse=False``: removing what a spec made must work whatever it asks for."""
     from validator.engine.support import refusals
 
     name = orchestrator_of(loaded, option)
-    refused = refusals(loaded, name)
+    refused = refusals(loaded, name) if refuse else []
     if refused:
         raise SpecError(refused)
     return name, cast(Backend, importlib.import_module(BACKENDS[name]))

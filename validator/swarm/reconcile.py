@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from validator import __version__
 from validator.core.result import Result, locate
@@ -21,13 +22,24 @@ from validator.engine.desired import desired_state
 from validator.engine.docker_api import Engine
 from validator.engine.lock import ProjectLock
 from validator.engine.reconcile import DownResult
+from validator.engine.timings import state_path
 from validator.engine.waiter import Timing
 from validator.errors import EngineError
 from validator.spec.load import LoadedSpec
 from validator.swarm import api
 from validator.swarm.desired import SwarmState, network_body, service_spec, swarm_state
 from validator.swarm.plan import ObservedSwarm, SwarmPlan, plan
-from validator.swarm.tasks import Seen, ServiceView, healthy_of, node_names, record, startup_of, view
+from validator.swarm.tasks import (
+    ServiceView,
+    TaskView,
+    healthy_of,
+    load_seen,
+    node_names,
+    record,
+    save_seen,
+    startup_of,
+    view,
+)
 from validator.swarm.wait import wait
 
 Progress = Callable[[str, str], None]
@@ -52,6 +64,10 @@ class SwarmUpResult:
     @property
     def ok(self) -> bool:
         return all(r.status == "ready" for r in self.services.values())
+
+
+def seen_path(loaded: LoadedSpec) -> Path:
+    return state_path(loaded.base_dir, f"{loaded.spec.project}.swarm")
 
 
 def pin_image(engine: Engine, ref: str) -> str | None:
@@ -155,9 +171,11 @@ def up(
                         body["TaskTemplate"]["ForceUpdate"] = int(old) + 1
                     api.update_service(engine, current["ID"], current["Version"]["Index"], body)
             progress(action.service or action.target, action.kind.replace("-", " "))
-        seen: dict[str, Seen] = {}
+        seen_at = seen_path(loaded)
+        seen = load_seen(seen_at)
         bound = timeout if timeout is not None else loaded.spec.settings.up_timeout
         outcomes = wait(engine, state.services, ids, seen, progress, bound)
+        save_seen(seen_at, seen, {t.id for o in outcomes.values() for t in o.view.tasks})
         result = SwarmUpResult(the_plan)
         for name in the_plan.order:
             outcome = outcomes[name]
@@ -226,6 +244,9 @@ def _remove_networks(engine: Engine, project: str, progress: Progress) -> list[s
                 engine.remove_network(net["Name"])
                 break
             except EngineError:
+                # Gone meanwhile (a manager lists a removed swarm network for a moment): done.
+                if not any(n["Name"] == net["Name"] for n in engine.networks({"name": [net["Name"]]})):
+                    break
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
@@ -245,7 +266,7 @@ def current_views(loaded: LoadedSpec, engine: Engine) -> tuple[dict[str, Service
     }
     ids = {name: s["ID"] for name, s in found.items() if name}
     tasks = api.tasks(engine, list(ids.values()))
-    seen: dict[str, Seen] = {}
+    seen = load_seen(seen_path(loaded))
     record(seen, tasks)
     names = node_names(api.nodes(engine))
     views = {}
@@ -296,7 +317,7 @@ def service_results(
         local = _local_container(engine, current, ids[name])
         if local:
             running[name] = local
-        nodes = ", ".join(f"{t.slot or '-'}@{t.node}:{t.state}" for t in current.tasks)
+        nodes = ", ".join(_task_text(t) for t in current.tasks)
         done = actions.get(name)
         message = messages.get(name) or current.describe()
         if current.ready:
@@ -314,6 +335,14 @@ def service_results(
             )
         )
     return results, running
+
+
+def _task_text(task: TaskView) -> str:
+    """``2@node-1 running (0.78s + 1.91s healthy)``: slot, node, state, startup and health seconds."""
+    text = f"{task.slot or '-'}@{task.node} {task.state}"
+    if task.startup is not None:
+        text += f" ({task.startup:.2f}s" + (f" + {task.healthy:.2f}s healthy" if task.healthy is not None else "") + ")"
+    return text
 
 
 def _timing(current: ServiceView) -> Timing | None:

@@ -10,8 +10,10 @@ is started -> ``running``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 # States of a task whose container has not started yet; "failed", "rejected", "shutdown",
@@ -76,6 +78,23 @@ def timestamp(text: str | None) -> float | None:
     fraction = "".join(c for c in rest if c.isdigit())[:6]
     stamp = datetime.fromisoformat(head + "+00:00").timestamp()
     return stamp + (int(fraction.ljust(6, "0")) / 1e6 if fraction else 0.0)
+
+
+def load_seen(path: Path) -> dict[str, Seen]:
+    """What earlier runs saw of each task, so a run that changes nothing reports the figures
+    measured when those very tasks started (the engine keeps only a task's current state)."""
+    try:
+        data = json.loads(path.read_text())
+        return {k: Seen(**v) for k, v in data.items()} if isinstance(data, dict) else {}
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def save_seen(path: Path, seen: dict[str, Seen], keep: set[str]) -> None:
+    from validator.fileio import atomic_write_text
+
+    data = {k: asdict(v) for k, v in seen.items() if k in keep}
+    atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True))
 
 
 def record(seen: dict[str, Seen], tasks: list[dict[str, Any]]) -> None:

@@ -224,3 +224,54 @@ def test_single_node_swarm(busybox, tmp_path):
         assert api.services(engine, made.project) == []
     finally:
         assert harness.stop() == []
+
+
+def test_check_runs_against_several_engines_and_fails_if_one_does(cluster, busybox, tmp_path):
+    """Two engines at once (plain containers on two of the nodes): one section and verdict per
+    target in one report, exit 1 because the second target runs nothing."""
+    import json
+
+    first, second = cluster.workers[0].url, cluster.workers[1].url
+    project = f"vsw-{uuid.uuid4().hex[:8]}"
+    spec = {
+        "version": 1,
+        "project": project,
+        "services": {"app": {"image": busybox, "command": ["sleep", "3600"], "init": True}},
+        "settings": {"targets": [first]},
+    }
+    path = write_spec(tmp_path, spec)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "validator", *args, "-f", str(path), "--no-progress"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    try:
+        assert cli("up", "--host", first).returncode == 0
+        alone = cli("check", "--no-up", "--no-history")  # settings.targets: the first engine only
+        assert alone.returncode == 0, alone.stdout + alone.stderr
+        report = tmp_path / "multi.json"
+        both = cli(
+            "check",
+            "--no-up",
+            "--no-history",
+            "--host",
+            first,
+            "--host",
+            second,
+            "--report",
+            "console",
+            "--report",
+            f"json={report}",
+        )
+        assert both.returncode == 1, both.stdout + both.stderr
+        assert f"=== target {first} ===" in both.stdout and f"=== target {second} ===" in both.stdout
+        assert f"{first}: PASSED, {second}: FAILED" in both.stdout
+        results = json.loads(report.read_text())["run"]["results"]
+        verdicts = {(r["target"], r["kind"], r["name"]): r["verdict"] for r in results if r["kind"] == "service"}
+        assert verdicts == {(first, "service", "app"): "pass", (second, "service", "app"): "fail"}
+    finally:
+        cli("down", "--host", first)

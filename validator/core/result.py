@@ -20,6 +20,7 @@ class Result:
     duration: float = 0.0
     location: str | None = None  # file:line:col in the spec
     metrics: dict[str, float] = field(default_factory=dict)
+    target: str | None = None  # the engine it was judged on, when check runs against several
 
     @property
     def failed(self) -> bool:

@@ -252,6 +252,13 @@ def _remove_networks(engine: Engine, project: str, progress: Progress) -> list[s
                 time.sleep(0.5)
         removed.append(net["Name"])
         progress("network", f"{net['Name']} removed")
+    # The manager keeps listing a removed overlay network until its node let go of it; an `up`
+    # right after `down` would take it for existing and fail to attach a service to it.
+    deadline = time.monotonic() + NETWORK_REMOVE_WAIT
+    while removed and time.monotonic() < deadline:
+        if not {n["Name"] for n in engine.networks(L.project_filter(project))} & set(removed):
+            break
+        time.sleep(0.2)
     return removed
 
 

@@ -106,10 +106,10 @@ def observe(engine: Engine, state: SwarmState) -> ObservedSwarm:
             and any(n["Name"] == net.name for n in engine.networks({"name": [net.name]}))
         ):
             observed.foreign_networks.add(net.name)
-    for svc in state.services.values():
-        pin = pin_image(engine, svc.image)
+    for image in sorted({svc.image for svc in state.services.values()}):
+        pin = pin_image(engine, image)
         if pin is not None:
-            observed.pins[svc.image] = pin
+            observed.pins[image] = pin
     return observed
 
 
@@ -177,6 +177,7 @@ def up(
         outcomes = wait(engine, state.services, ids, seen, progress, bound)
         save_seen(seen_at, seen, {t.id for o in outcomes.values() for t in o.view.tasks})
         result = SwarmUpResult(the_plan)
+        local = _local_containers(engine, ids)
         for name in the_plan.order:
             outcome = outcomes[name]
             done = the_plan.for_service(name)
@@ -186,7 +187,7 @@ def up(
                 action=done.kind if done else None,
                 timing=_timing(outcome.view),
                 message=outcome.message,
-                container=_local_container(engine, outcome.view, ids[name]),
+                container=local.get(name),
             )
             result.views[name] = outcome.view
         result.duration = time.monotonic() - started
@@ -294,6 +295,7 @@ def service_results(
     """One result per service with its replica metrics; an under-replicated service fails,
     naming the missing tasks and the engine's reasons."""
     results, running = [], {}
+    local = _local_containers(engine, ids)
     for name, svc in loaded.spec.services.items():
         where = locate(loaded, ("services", name))
         current = views.get(name)
@@ -321,9 +323,8 @@ def service_results(
             metrics[f"service.{name}.startup"] = startup
         if health is not None:
             metrics[f"service.{name}.healthy"] = health
-        local = _local_container(engine, current, ids[name])
-        if local:
-            running[name] = local
+        if name in local:
+            running[name] = local[name]
         nodes = ", ".join(_task_text(t) for t in current.tasks)
         done = actions.get(name)
         message = messages.get(name) or current.describe()
@@ -359,14 +360,16 @@ def _timing(current: ServiceView) -> Timing | None:
     return Timing(requested_at=time.time(), startup=startup, healthy=health)
 
 
-def _local_container(engine: Engine, current: ServiceView, service_id: str) -> str | None:
-    """A running task's container on this very engine (probes that exec or read logs use it)."""
-    with_ids = api.tasks(engine, [service_id])
-    local = api.local_node_id(engine)
-    for task in with_ids:
+def _local_containers(engine: Engine, ids: dict[str, str]) -> dict[str, str]:
+    """Per service, a running task's container on this very engine (probes that exec in a
+    container or read its logs use it); services with no task here are left out."""
+    here = api.local_node_id(engine)
+    by_service = {service_id: name for name, service_id in ids.items()}
+    out: dict[str, str] = {}
+    for task in api.tasks(engine, list(ids.values())):
         status = task.get("Status") or {}
-        if task.get("NodeID") == local and status.get("State") == "running":
-            container = (status.get("ContainerStatus") or {}).get("ContainerID")
-            if container:
-                return str(container)
-    return None
+        container = (status.get("ContainerStatus") or {}).get("ContainerID")
+        name = by_service.get(task.get("ServiceID") or "")
+        if name and container and task.get("NodeID") == here and status.get("State") == "running":
+            out.setdefault(name, str(container))
+    return out

@@ -275,3 +275,40 @@ def test_check_runs_against_several_engines_and_fails_if_one_does(cluster, busyb
         assert verdicts == {(first, "service", "app"): "pass", (second, "service", "app"): "fail"}
     finally:
         cli("down", "--host", first)
+
+
+def test_configs_and_secrets_reach_every_task_and_new_content_rolls_out(stack):
+    (stack.folder / "app.conf").write_text("colour = blue\n")
+    (stack.folder / "token.txt").write_text("token-one")
+
+    def services(word: str) -> dict[str, Any]:
+        app = _web(stack.image, replicas=2, placement={"preferences": [{"spread": "node.id"}]})
+        app["configs"] = [{"source": "app", "target": "/etc/app.conf"}]
+        app["secrets"] = ["token"]
+        # Healthy only when both files hold what the spec's files hold: the wait proves delivery.
+        app["healthcheck"] = {
+            "test": ["CMD-SHELL", f"grep -q blue /etc/app.conf && grep -q {word} /run/secrets/token"],
+            "interval": "1s",
+            "timeout": "900ms",
+        }
+        return app
+
+    def load(word: str) -> Any:
+        data = stack.spec({"app": services(word)})
+        data["configs"] = {"app": {"file": "./app.conf"}}
+        data["secrets"] = {"token": {"file": "./token.txt"}}
+        return load_dict(stack.folder, data)
+
+    first = R.up(load("token-one"), stack.engine, progress=lambda w, m: None)
+    assert first.ok, first.services["app"].message
+    (stack.folder / "token.txt").write_text("token-two")
+    planned = R.make_plan(load("token-two"), stack.engine).plan
+    assert [a.kind for a in planned.actions] == ["create-secret", "update-service"]
+    assert "mounted file token.txt changed" in planned.actions[1].reasons
+    second = R.up(load("token-two"), stack.engine, progress=lambda w, m: None)
+    assert second.ok, second.services["app"].message
+    secrets = api.objects(stack.engine, "secret", {"label": f"dev.validator.project={stack.project}"})
+    assert len(secrets) == 1, "the secret of the old content is pruned"
+    R.down(load("token-two"), stack.engine, progress=lambda w, m: None)
+    assert api.objects(stack.engine, "secret", {"label": f"dev.validator.project={stack.project}"}) == []
+    assert api.objects(stack.engine, "config", {"label": f"dev.validator.project={stack.project}"}) == []

@@ -18,7 +18,7 @@ from typing import Any
 
 from validator.errors import EngineError
 from validator.spec.load import LoadedSpec
-from validator.spec.service import Dependency, Service, ServiceNetwork
+from validator.spec.service import Dependency, FileObject, Service, ServiceNetwork
 
 MAX_HASHED_FILES = 2000
 MAX_HASHED_BYTES = 64 * 1024 * 1024
@@ -106,8 +106,10 @@ def desired_state(loaded: LoadedSpec, environ: dict[str, str] | None = None) -> 
         )
         for key, vol in spec.volumes.items()
     }
+    objects = {"configs": spec.configs, "secrets": spec.secrets}
     services = {
-        name: _service(spec.project, name, svc, base, env, networks, volumes) for name, svc in spec.services.items()
+        name: _service(spec.project, name, svc, base, env, networks, volumes, objects)
+        for name, svc in spec.services.items()
     }
     return DesiredState(spec.project, services, networks, volumes, tuple(loaded.files), frozenset(loaded.secrets()))
 
@@ -120,6 +122,7 @@ def _service(
     env: dict[str, str],
     networks: dict[str, DesiredNetwork],
     volumes: dict[str, DesiredVolume],
+    objects: dict[str, dict[str, FileObject]] | None = None,
 ) -> DesiredService:
     image = svc.image or f"{project}-{name}"
     config: dict[str, Any] = {"image": image}
@@ -134,6 +137,16 @@ def _service(
     if ports:
         config["ports"] = ports
     mounts, mounted, host_dirs = _mounts(svc, base, volumes)
+    for section in ("configs", "secrets"):
+        refs = file_refs(svc, section, (objects or {}).get(section, {}), base)
+        if refs:
+            # Plain containers get them as read-only bind mounts (what Compose does without Swarm);
+            # the Swarm backend turns the same entries into Swarm configs and secrets.
+            config[section] = [ref.text for ref in refs]
+            for ref in refs:
+                if ref.path is not None:
+                    mounts.append(f"bind:{ref.path}:{ref.target}:ro")
+                    mounted.update(_hash_tree(ref.path, base))
     if mounts:
         config["volumes"] = mounts
     if svc.tmpfs:
@@ -220,6 +233,42 @@ def _service(
         stop_timeout=svc.stop_grace_period if svc.stop_grace_period is not None else 10.0,
         host_dirs=tuple(host_dirs),
     )
+
+
+@dataclass(frozen=True)
+class FileRefTarget:
+    """A config or secret as one service sees it: where, whose, and the file it comes from."""
+
+    key: str
+    target: str
+    uid: str
+    gid: str
+    mode: int
+    path: Path | None  # None for an external one (Swarm only)
+
+    @property
+    def text(self) -> str:
+        return f"{self.key}:{self.target}:{self.uid}:{self.gid}:{self.mode:o}"
+
+
+def file_refs(svc: Service, section: str, declared: dict[str, FileObject], base: Path) -> list[FileRefTarget]:
+    """A service's ``configs`` or ``secrets`` with Compose's defaults: a config lands at
+    ``/<name>``, a secret at ``/run/secrets/<name>`` (a relative secret target is under it);
+    owned by root, mode 0444."""
+    out = []
+    for ref in getattr(svc, section):
+        obj = declared.get(ref.source)
+        if obj is None:
+            continue  # lint reports the undeclared name
+        target = ref.target or ref.source
+        if section == "secrets" and not target.startswith("/"):
+            target = f"/run/secrets/{target}"
+        elif not target.startswith("/"):
+            target = f"/{target}"
+        path = (base / obj.file).resolve() if obj.file else None
+        mode = ref.mode if ref.mode is not None else 0o444
+        out.append(FileRefTarget(ref.source, target, ref.uid or "0", ref.gid or "0", mode, path))
+    return sorted(out, key=lambda r: r.target)
 
 
 def _environment(svc: Service, base: Path, env: dict[str, str]) -> dict[str, str]:

@@ -90,4 +90,11 @@ def refusals(loaded: LoadedSpec, orchestrator: str) -> list[Finding]:
         for path, present, why in RULES[orchestrator]:
             if present(service):
                 out.append(loaded.doc.finding(("services", name, *path), f"{why} [{orchestrator}]", key=True))
+    if orchestrator == "containers":
+        # An external config or secret lives in a swarm; a plain container has no file to mount.
+        for section in ("configs", "secrets"):
+            for key, obj in getattr(loaded.spec, section).items():
+                if obj.external:
+                    message = f"an external {section[:-1]} exists only in a swarm: needs --orchestrator swarm"
+                    out.append(loaded.doc.finding((section, key, "external"), f"{message} [containers]", key=True))
     return out

@@ -13,7 +13,7 @@ from validator.spec.criteria import Criterion
 from validator.spec.files import ConfigFile
 from validator.spec.host import Host
 from validator.spec.pydeps import Python
-from validator.spec.service import NetworkSpec, Service, VolumeSpec
+from validator.spec.service import FileObject, NetworkSpec, Service, VolumeSpec
 from validator.spec.suites import Suite
 from validator.spec.types import Duration, ExtensibleModel, Model, Name, ProjectName
 
@@ -78,6 +78,13 @@ class Spec(ExtensibleModel):
         dict[Name, NetworkSpec],
         BeforeValidator(_optional_mapping, json_schema_input_type=dict[str, NetworkSpec | None]),
     ] = Field(default_factory=dict)
+    configs: dict[Name, FileObject] = Field(
+        default_factory=dict, description="Files given to services (Compose's top-level configs)."
+    )
+    secrets: dict[Name, FileObject] = Field(
+        default_factory=dict,
+        description="Secret files given to services (Compose's top-level secrets); their content is never shown.",
+    )
     config_keys: dict[Name, ConfigFile] = Field(
         default_factory=dict,
         description="Keys that configuration files must hold (named config_keys because top-level `configs` is "

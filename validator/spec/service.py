@@ -263,6 +263,37 @@ class Deploy(Model):
         return self
 
 
+class FileObject(Model):
+    """A top-level ``configs`` or ``secrets`` entry (Compose's shape): a file given to services."""
+
+    file: str | None = None
+    external: bool = False
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "FileObject":
+        if not self.external and not self.file:
+            raise ValueError("needs 'file' (a path beside the spec) or 'external: true'")
+        if self.external and self.file:
+            raise ValueError("an external config or secret has no 'file'")
+        return self
+
+
+class FileRef(ShortForm, Model):
+    """A service's ``configs`` or ``secrets`` item: the short ``NAME`` or the long form."""
+
+    source: str
+    target: str | None = None
+    uid: str | None = None
+    gid: str | None = None
+    mode: Annotated[int, Field(ge=0, le=0o7777)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short(cls, value: Any) -> Any:
+        return {"source": value} if isinstance(value, str) else value
+
+
 class EnvFile(ShortForm, Model):
     path: str
     required: bool = True
@@ -338,6 +369,8 @@ class Service(ExtensibleModel):
     stdin_open: bool = False
     cap_add: list[str] = Field(default_factory=list)
     cap_drop: list[str] = Field(default_factory=list)
+    configs: list[FileRef] = Field(default_factory=list)
+    secrets: list[FileRef] = Field(default_factory=list)
     # validator's own fields
     startup_timeout: Duration = Field(60.0, description="Seconds from create to running before the wait fails.")
     health_timeout: Duration = Field(120.0, description="Seconds from running to healthy before the wait fails.")

@@ -92,3 +92,26 @@ def create_network(engine: Engine, body: dict[str, Any]) -> None:
 def local_node_id(engine: Engine) -> str:
     with engine.errors("read the engine's swarm state"):
         return str(((engine.api.info().get("Swarm") or {}).get("NodeID")) or "")
+
+
+# Swarm configs and secrets share one shape: list by label, create with data, remove by ID.
+def objects(engine: Engine, kind: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
+    with engine.errors(f"list swarm {kind}s"):
+        return list(getattr(engine.api, f"{kind}s")(filters=filters))
+
+
+def create_object(engine: Engine, kind: str, name: str, data: bytes, labels: dict[str, str]) -> str:
+    with engine.errors(f"create swarm {kind} {name}"):
+        created = getattr(engine.api, f"create_{kind}")(name, data, labels=labels)
+        return str(created["ID"])
+
+
+def remove_object(engine: Engine, kind: str, object_id: str) -> bool:
+    """False when the engine refuses because a task still uses it (it goes with a later run)."""
+    try:
+        getattr(engine.api, f"remove_{kind}")(object_id)
+    except Exception as exc:  # noqa: BLE001 - in use or gone: both leave nothing to do now
+        if "in use" in str(exc) or "not found" in str(exc).lower():
+            return False
+        engine._raise(exc, f"remove swarm {kind} {object_id[:12]}")
+    return True

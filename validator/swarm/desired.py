@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from validator.engine import labels as L
 from validator.engine.desired import DesiredNetwork, DesiredService, DesiredState
+from validator.errors import EngineError
 from validator.spec.ports import PortBinding
-from validator.spec.service import Service
+from validator.spec.service import FileObject, Service
 
 STACK_LABEL = "com.docker.stack.namespace"  # what `docker stack ls/ps` groups by
 _NS = 1_000_000_000
@@ -30,10 +32,27 @@ class SwarmService:
     config: dict[str, Any]
     mounted: dict[str, str]
     config_hash: str
+    object_names: dict[str, str]  # "secret:<key>" -> the Swarm secret holding its current content
     healthcheck: bool
     replicas: int | None  # None: mode global, one task per eligible node
     startup_timeout: float
     health_timeout: float
+
+
+@dataclass(frozen=True)
+class SwarmObject:
+    """A Swarm config or secret the stack needs. A file's object is named after its content
+    (``<project>_<key>_<digest>``): Swarm objects are immutable, so new content is a new object
+    and the services move to it in a rolling update."""
+
+    kind: str  # "config" or "secret"
+    key: str
+    name: str
+    path: Path | None  # None: external, must exist already
+
+    @property
+    def external(self) -> bool:
+        return self.path is None
 
 
 @dataclass(frozen=True)
@@ -43,15 +62,56 @@ class SwarmState:
     networks: dict[str, DesiredNetwork]
     spec_files: tuple[str, ...]
     secrets: frozenset[str]
+    objects: dict[tuple[str, str], SwarmObject] = field(default_factory=dict)  # (kind, key) -> object
 
 
-def swarm_state(desired: DesiredState, services: dict[str, Service]) -> SwarmState:
-    out = {name: swarm_service(desired.project, svc, services[name]) for name, svc in desired.services.items()}
-    return SwarmState(desired.project, out, desired.networks, desired.spec_files, desired.secrets)
+def swarm_state(
+    desired: DesiredState,
+    services: dict[str, Service],
+    declared: dict[str, dict[str, FileObject]] | None = None,
+    base: Path | None = None,
+) -> SwarmState:
+    """``declared`` is the spec's top-level ``configs`` and ``secrets``; ``base`` the spec's folder."""
+    objects: dict[tuple[str, str], SwarmObject] = {}
+    for section, entries in (declared or {}).items():
+        kind = section[:-1]
+        for key, obj in entries.items():
+            if obj.external:
+                objects[(kind, key)] = SwarmObject(kind, key, obj.name or key, None)
+            else:
+                assert obj.file is not None and base is not None
+                path = (base / obj.file).resolve()
+                digest = _content_digest(path)
+                objects[(kind, key)] = SwarmObject(kind, key, f"{desired.project}_{key}_{digest}", path)
+    out = {name: swarm_service(desired.project, svc, services[name], objects) for name, svc in desired.services.items()}
+    return SwarmState(desired.project, out, desired.networks, desired.spec_files, desired.secrets, objects)
 
 
-def swarm_service(project: str, svc: DesiredService, service: Service) -> SwarmService:
+def _content_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    except OSError as exc:
+        raise EngineError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def swarm_service(
+    project: str, svc: DesiredService, service: Service, objects: dict[tuple[str, str], SwarmObject] | None = None
+) -> SwarmService:
     config = {k: v for k, v in svc.config.items() if k not in ("restart",)}
+    # Plain containers get configs and secrets as read-only bind mounts; on Swarm they are
+    # Swarm objects, so those mounts go, and the object names (content-addressed) come in.
+    targets = {item.split(":")[1] for section in ("configs", "secrets") for item in config.get(section, [])}
+    volumes = [m for m in config.get("volumes", []) if not (m.startswith("bind:") and m.split(":")[2] in targets)]
+    if volumes:
+        config["volumes"] = volumes
+    else:
+        config.pop("volumes", None)
+    # A config's entry names its content-addressed object, so `plan` shows the move; a secret's
+    # keeps its key (its digest must not be printed): its content change shows as the mounted
+    # file's, and ``object_names`` gives the object to use.
+    if "configs" in config:
+        config["configs"] = [_with_object(item, "config", objects or {}) for item in config["configs"]]
+    object_names = {f"secret:{k}": o.name for (kind, k), o in (objects or {}).items() if kind == "secret"}
     deploy_fields = deploy_config(service)
     if deploy_fields:
         config["deploy"] = deploy_fields
@@ -69,11 +129,19 @@ def swarm_service(project: str, svc: DesiredService, service: Service) -> SwarmS
         config=config,
         mounted=dict(svc.mounted),
         config_hash=digest,
+        object_names=object_names,
         healthcheck=svc.healthcheck,
         replicas=replicas,
         startup_timeout=svc.startup_timeout,
         health_timeout=svc.health_timeout,
     )
+
+
+def _with_object(item: str, kind: str, objects: dict[tuple[str, str], SwarmObject]) -> str:
+    """``key:target:uid:gid:mode`` -> ``object-name:target:uid:gid:mode``."""
+    key, rest = item.split(":", 1)
+    obj = objects.get((kind, key))
+    return f"{obj.name if obj else key}:{rest}"
 
 
 def deploy_config(service: Service) -> dict[str, Any]:
@@ -117,7 +185,12 @@ def network_body(project: str, net: DesiredNetwork) -> dict[str, Any]:
 
 
 def service_spec(
-    project: str, svc: SwarmService, image: str, spec_files: tuple[str, ...], version: str
+    project: str,
+    svc: SwarmService,
+    image: str,
+    spec_files: tuple[str, ...],
+    version: str,
+    object_ids: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The body of POST /services/create (and /update) for one service; ``image`` is pinned (see
     ``validator.swarm.reconcile.pin_image``)."""
@@ -166,6 +239,20 @@ def service_spec(
     mounts = _mounts(project, cfg)
     if mounts:
         container["Mounts"] = mounts
+    for section, api_key in (("configs", "Config"), ("secrets", "Secret")):
+        refs = []
+        for item in cfg.get(section, []):
+            name, target, uid, gid, mode = item.split(":")
+            name = svc.object_names.get(f"secret:{name}", name) if section == "secrets" else name
+            refs.append(
+                {
+                    "File": {"Name": target, "UID": uid, "GID": gid, "Mode": int(mode, 8)},
+                    f"{api_key}ID": (object_ids or {}).get(name, ""),
+                    f"{api_key}Name": name,
+                }
+            )
+        if refs:
+            container[f"{api_key}s"] = refs
     task: dict[str, Any] = {"ContainerSpec": container, "ForceUpdate": 0}
     resources = _resources(cfg, deploy)
     if resources:

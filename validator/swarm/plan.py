@@ -15,7 +15,7 @@ from validator.engine import labels as L
 from validator.engine.diff import config_diff, mounted_diff
 from validator.swarm.desired import SwarmState
 
-Kind = Literal["create-network", "create-service", "update-service", "remove-orphan"]
+Kind = Literal["create-network", "create-config", "create-secret", "create-service", "update-service", "remove-orphan"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class ObservedSwarm:
     networks: set[str] = field(default_factory=set)  # names of the project's networks
     foreign_networks: set[str] = field(default_factory=set)
     pins: dict[str, str] = field(default_factory=dict)  # image ref -> what tasks will run (see pin_image)
+    objects: dict[str, str] = field(default_factory=dict)  # name of a config/secret that exists -> its ID
 
 
 def recorded(service: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -106,6 +107,17 @@ def plan(
     for net in sorted(state.networks.values(), key=lambda n: n.name):
         if not net.external and net.name not in observed.networks and net.name not in observed.foreign_networks:
             actions.append(SwarmAction("create-network", net.name, ("missing",)))
+    for (kind, key), obj in sorted(state.objects.items()):
+        if obj.name in observed.objects:
+            continue
+        if obj.external:
+            conflicts.append(f"external {kind} {obj.name} does not exist in the swarm")
+        else:
+            # The object's name carries its content's digest: a missing one is new content.
+            # A secret's object name (its digest) is never printed; its file's path is.
+            action: Kind = "create-config" if kind == "config" else "create-secret"
+            shown = f" as {obj.name}" if kind == "config" else ""
+            actions.append(SwarmAction(action, key, (f"content of {obj.path}{shown}",)))
     unchanged: list[str] = []
     for name in sorted(state.services):
         svc = state.services[name]

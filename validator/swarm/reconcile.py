@@ -27,7 +27,7 @@ from validator.engine.waiter import Timing
 from validator.errors import EngineError
 from validator.spec.load import LoadedSpec
 from validator.swarm import api
-from validator.swarm.desired import SwarmState, network_body, service_spec, swarm_state
+from validator.swarm.desired import STACK_LABEL, SwarmState, network_body, service_spec, swarm_state
 from validator.swarm.plan import ObservedSwarm, SwarmPlan, plan
 from validator.swarm.tasks import (
     ServiceView,
@@ -64,6 +64,11 @@ class SwarmUpResult:
     @property
     def ok(self) -> bool:
         return all(r.status == "ready" for r in self.services.values())
+
+
+def _state(loaded: LoadedSpec) -> SwarmState:
+    declared = {"configs": loaded.spec.configs, "secrets": loaded.spec.secrets}
+    return swarm_state(desired_state(loaded), loaded.spec.services, declared, loaded.base_dir)
 
 
 def seen_path(loaded: LoadedSpec) -> Path:
@@ -106,6 +111,9 @@ def observe(engine: Engine, state: SwarmState) -> ObservedSwarm:
             and any(n["Name"] == net.name for n in engine.networks({"name": [net.name]}))
         ):
             observed.foreign_networks.add(net.name)
+    for kind in ("config", "secret"):
+        if any(k == kind for k, _ in state.objects):
+            observed.objects.update({o["Spec"]["Name"]: o["ID"] for o in api.objects(engine, kind, {})})
     for image in sorted({svc.image for svc in state.services.values()}):
         pin = pin_image(engine, image)
         if pin is not None:
@@ -121,7 +129,7 @@ def make_plan(
     force_recreate: bool = False,
     build: bool = False,
 ) -> Planned:
-    state = swarm_state(desired_state(loaded), loaded.spec.services)
+    state = _state(loaded)
     observed = observe(engine, state)
     the_plan = plan(state, observed, remove_orphans=remove_orphans, force_recreate=force_recreate)
     return Planned(engine, state, observed, the_plan)
@@ -157,11 +165,17 @@ def up(
             elif action.kind == "create-network":
                 net = next(n for n in state.networks.values() if n.name == action.target)
                 api.create_network(engine, network_body(state.project, net))
+            elif action.kind in ("create-config", "create-secret"):
+                kind = action.kind.split("-", 1)[1]
+                obj = state.objects[(kind, action.target)]
+                assert obj.path is not None
+                labels = {L.PROJECT: state.project, STACK_LABEL: state.project}
+                observed.objects[obj.name] = api.create_object(engine, kind, obj.name, obj.path.read_bytes(), labels)
             else:
                 assert action.service is not None
                 svc = state.services[action.service]
                 pin = observed.pins.get(svc.image, svc.image)
-                body = service_spec(state.project, svc, pin, state.spec_files, __version__)
+                body = service_spec(state.project, svc, pin, state.spec_files, __version__, observed.objects)
                 if action.kind == "create-service":
                     ids[svc.name] = api.create_service(engine, body)
                 else:
@@ -171,6 +185,7 @@ def up(
                         body["TaskTemplate"]["ForceUpdate"] = int(old) + 1
                     api.update_service(engine, current["ID"], current["Version"]["Index"], body)
             progress(action.service or action.target, action.kind.replace("-", " "))
+        _prune_objects(engine, state)
         seen_at = seen_path(loaded)
         seen = load_seen(seen_at)
         bound = timeout if timeout is not None else loaded.spec.settings.up_timeout
@@ -222,6 +237,10 @@ def down(
         networks: list[str] = []
         if not kept:
             networks = _remove_networks(engine, project, progress)
+            for kind in ("config", "secret"):
+                for obj in api.objects(engine, kind, {"label": f"{L.PROJECT}={project}"}):
+                    api.remove_object(engine, kind, obj["ID"])
+                    progress(kind, f"{obj['Spec']['Name']} removed")
         removed_volumes = []
         if volumes:
             for vol in engine.volumes(L.project_filter(project)):
@@ -229,6 +248,16 @@ def down(
                 removed_volumes.append(vol["Name"])
                 progress("volume", f"{vol['Name']} removed")
         return DownResult(removed, networks, removed_volumes, kept)
+
+
+def _prune_objects(engine: Engine, state: SwarmState) -> None:
+    """Remove the project's configs and secrets no desired service names any more (older
+    contents). One still used by a task that is being replaced stays until a later run."""
+    wanted = {obj.name for obj in state.objects.values()}
+    for kind in ("config", "secret"):
+        for obj in api.objects(engine, kind, {"label": f"{L.PROJECT}={state.project}"}):
+            if obj["Spec"]["Name"] not in wanted:
+                api.remove_object(engine, kind, obj["ID"])
 
 
 # A removed service's task containers go away asynchronously and hold their network endpoints
@@ -265,7 +294,7 @@ def _remove_networks(engine: Engine, project: str, progress: Progress) -> list[s
 
 def current_views(loaded: LoadedSpec, engine: Engine) -> tuple[dict[str, ServiceView], dict[str, str]]:
     """``--no-up``: each service's replicas as they are now (nothing changes)."""
-    state = swarm_state(desired_state(loaded), loaded.spec.services)
+    state = _state(loaded)
     api.require_manager(engine)
     found = {
         (s["Spec"].get("Labels") or {}).get(L.SERVICE): s

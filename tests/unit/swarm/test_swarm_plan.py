@@ -191,3 +191,95 @@ def test_the_same_spec_passes_where_it_is_honoured(tmp_path):
     assert name == "swarm" and module.__name__ == "validator.swarm.reconcile"
     with pytest.raises(SpecError):
         backend(loaded, None)  # settings.orchestrator defaults to containers: 3 replicas refused
+
+
+def _files_spec(tmp_path, secret: str = "s3cret-1", external: bool = False) -> dict[str, Any]:
+    (tmp_path / "app.conf").write_text("setting = 1\n")
+    (tmp_path / "db_password.txt").write_text(secret)
+    return {
+        "version": 1,
+        "project": "demo",
+        "configs": {"app": {"file": "./app.conf"}, **({"ext": {"external": True}} if external else {})},
+        "secrets": {"db_password": {"file": "./db_password.txt"}},
+        "services": {
+            "web": {
+                "image": IMAGE,
+                "configs": [{"source": "app", "target": "/etc/app.conf", "mode": 0o440}],
+                "secrets": ["db_password"],
+            }
+        },
+    }
+
+
+def _swarm(loaded):
+    declared = {"configs": loaded.spec.configs, "secrets": loaded.spec.secrets}
+    return swarm_state(desired_state(loaded, environ={}), loaded.spec.services, declared, loaded.base_dir)
+
+
+def test_plain_containers_get_configs_and_secrets_as_read_only_files(tmp_path):
+    loaded = load_dict(tmp_path, _files_spec(tmp_path))
+    web = desired_state(loaded, environ={}).services["web"]
+    assert web.config["volumes"] == [
+        f"bind:{tmp_path / 'app.conf'}:/etc/app.conf:ro",
+        f"bind:{tmp_path / 'db_password.txt'}:/run/secrets/db_password:ro",
+    ]
+    assert set(web.mounted) == {"app.conf", "db_password.txt"}
+
+
+def test_swarm_objects_are_content_addressed_and_a_secrets_digest_is_never_printed(tmp_path):
+    loaded = load_dict(tmp_path, _files_spec(tmp_path))
+    state = _swarm(loaded)
+    config = state.objects[("config", "app")]
+    secret = state.objects[("secret", "db_password")]
+    assert config.name.startswith("demo_app_") and secret.name.startswith("demo_db_password_")
+    assert "volumes" not in state.services["web"].config  # no bind mounts on Swarm
+    fresh = plan(state, ObservedSwarm(pins={IMAGE: PIN}))
+    kinds = [(a.kind, a.target) for a in fresh.actions]
+    assert kinds[1:3] == [("create-config", "app"), ("create-secret", "db_password")]
+    ids = {config.name: "cfg-id", secret.name: "sec-id"}
+    spec = service_spec("demo", state.services["web"], PIN, (), "t", ids)["TaskTemplate"]["ContainerSpec"]
+    assert spec["Configs"] == [
+        {
+            "File": {"Name": "/etc/app.conf", "UID": "0", "GID": "0", "Mode": 0o440},
+            "ConfigID": "cfg-id",
+            "ConfigName": config.name,
+        }
+    ]
+    assert spec["Secrets"][0]["SecretName"] == secret.name and spec["Secrets"][0]["SecretID"] == "sec-id"
+
+    observed = _as_applied(state)
+    observed.objects = {config.name: "cfg-id", secret.name: "sec-id"}
+    assert plan(state, observed).empty
+    changed = _swarm(load_dict(tmp_path, _files_spec(tmp_path, secret="s3cret-2")))
+    again = plan(changed, observed)
+    assert [(a.kind, a.target) for a in again.actions] == [
+        ("create-secret", "db_password"),
+        ("update-service", "demo_web"),
+    ]
+    printed = " ".join(r for a in again.actions for r in a.reasons)
+    assert "mounted file db_password.txt changed" in printed
+    assert changed.objects[("secret", "db_password")].name not in printed and secret.name not in printed
+
+
+def test_an_external_config_is_refused_for_plain_containers_and_must_exist_on_swarm(tmp_path):
+    data = _files_spec(tmp_path, external=True)
+    data["services"]["web"]["configs"].append("ext")
+    loaded = load_dict(tmp_path, data)
+    with pytest.raises(SpecError, match=r"configs\.ext\.external: an external config exists only in a swarm"):
+        backend(loaded, "containers")
+    state = _swarm(loaded)
+    assert "external config ext does not exist in the swarm" in plan(state, ObservedSwarm()).conflicts
+
+
+def test_an_undeclared_config_or_secret_is_a_located_lint_error(tmp_path):
+    from validator.spec.load import lint_files
+    from validator.testing.specs import write_spec
+
+    data = _files_spec(tmp_path)
+    data["services"]["web"]["secrets"] = ["db_pasword"]
+    findings = [str(f) for f in lint_files([str(write_spec(tmp_path, data))], environ={})]
+    assert any(
+        "services.web.secrets[0]: secret 'db_pasword' is not declared under top-level 'secrets'" in f
+        and "did you mean 'db_password'" in f
+        for f in findings
+    ), findings

@@ -40,11 +40,13 @@ class _ProfileAction(argparse.Action):
         os.environ["COMPOSE_PROFILES"] = ",".join(given)
 
 
-def add_engine_option(parser: argparse.ArgumentParser) -> None:
+def add_engine_option(parser: argparse.ArgumentParser, many: bool = False) -> None:
     parser.add_argument(
         "--host",
         metavar="URL",
-        help="Docker engine address: unix://, tcp:// or ssh:// (default: DOCKER_HOST, else the local socket)",
+        action="append" if many else "store",
+        help="Docker engine address: unix://, tcp:// or ssh:// (default: DOCKER_HOST, else the local socket)"
+        + ("; repeat to check several engines at once (default: settings.targets)" if many else ""),
     )
     parser.add_argument(
         "--lock-timeout",

@@ -45,8 +45,14 @@ METRICS = Family(
         Declared(
             "cpus", "", "the CPU limit Docker enforces", lambda svc: svc.cpu_limit is not None, "with a CPU limit"
         ),
+        # measured by the Swarm backend (validator/swarm/reconcile.py) only: on plain containers a
+        # criterion reading them has no evidence and is an error, never a pass
+        Declared("replicas_desired", "", "Swarm tasks the service wants (--orchestrator swarm)"),
+        Declared("replicas_running", "", "Swarm tasks running (--orchestrator swarm)"),
+        Declared("replicas_healthy", "", "Swarm tasks running and healthy (--orchestrator swarm)"),
     ),
-    "seconds from create to running, from running to healthy; restarts; limits Docker enforces",
+    "seconds from create to running, from running to healthy (the slowest task on Swarm); restarts; limits "
+    "Docker enforces; Swarm tasks desired, running and healthy",
 )
 
 

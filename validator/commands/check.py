@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, use_color
+from validator.engine.backend import add_orchestrator_option
 from validator.errors import EXIT_FAILED, UsageError
 
 
@@ -20,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from validator.reporters.registry import REPORTERS
 
     add_spec_option(parser)
-    add_engine_option(parser)
+    add_engine_option(parser, many=True)
+    add_orchestrator_option(parser)
     add_output_options(parser)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--no-up", action="store_true", help="check what is running; change nothing in Docker")
@@ -43,12 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validator.core.pipeline import CheckOptions, Mode, Pipeline
-    from validator.core.result import Result
+    from validator.core.pipeline import CheckOptions, Mode
+    from validator.engine.backend import backend
     from validator.engine.desired import require_applicable
     from validator.redact import redactor as process_redactor
     from validator.redact import register
-    from validator.reporters.registry import ReportContext, parse_report_option, write_reports
+    from validator.reporters.registry import ReportContext, parse_report_option
     from validator.spec.load import load_spec
     from validator.ui import make_display
 
@@ -65,22 +68,153 @@ def run(args: argparse.Namespace) -> int:
         wanted_reports = [("console", None)] + [parse_report_option(v) for v in loaded.spec.settings.reports]
     mode: Mode = "no-up" if args.no_up else ("plan" if args.plan else "up")
     # Its up (and --plan) refuse what plan/up refuse, located, before anything runs; --no-up only judges.
-    require_applicable(loaded, refuse_unsupported=mode != "no-up")
-    options = CheckOptions(
-        host=args.host,
-        mode=mode,
-        remove_orphans=args.remove_orphans,
-        build=args.build,
-        timeout=args.timeout,
-        lock_timeout=args.lock_timeout,
-        suites=not args.no_suites,
-    )
-    display = make_display(args.quiet, args.verbose, args.no_progress, use_color(args))
-    pipeline = Pipeline(loaded, options, display, redactor)
-    result = pipeline.execute()
+    orchestrator, _ = backend(loaded, args.orchestrator, refuse=mode != "no-up")
+    require_applicable(loaded, refuse_unsupported=mode != "no-up" and orchestrator == "containers")
+    targets: list[str | None] = list(dict.fromkeys(args.host or loaded.spec.settings.targets)) or [None]
+
+    def options(host: str | None) -> CheckOptions:
+        return CheckOptions(
+            host=host,
+            mode=mode,
+            remove_orphans=args.remove_orphans,
+            build=args.build,
+            timeout=args.timeout,
+            lock_timeout=args.lock_timeout,
+            suites=not args.no_suites,
+            orchestrator=orchestrator,
+        )
+
     ctx = ReportContext(color=use_color(args), verbose=args.verbose)
+    if len(targets) == 1:
+        display = make_display(args.quiet, args.verbose, args.no_progress, use_color(args))
+        result = _pipeline(loaded, options(targets[0]), display, redactor)
+        _write(result, wanted_reports, ctx, loaded, args)
+        _step_summary(result, ctx)
+        return _record(loaded, args, [result]) or result.exit_code
+    runs = _concurrently(loaded, [(t or "", options(t)) for t in targets], args, redactor)
+    combined = combine(runs)
+    files = [(name, path) for name, path in wanted_reports if name != "console"]
+    if any(name == "console" for name, _ in wanted_reports):
+        for address, one in runs.items():
+            print(f"\n=== target {address} ===")
+            _write(one, [("console", None)], ctx, loaded, args)
+        verdicts = ", ".join(f"{a}: {'PASSED' if r.ok else 'FAILED'}" for a, r in runs.items())
+        print(f"\n{len(runs)} targets — {verdicts} — exit {combined.exit_code}")
+    if files:
+        _write(combined, files, ctx, loaded, args)
+    _step_summary(combined, ctx)
+    return _record(loaded, args, list(runs.values())) or combined.exit_code
+
+
+def _pipeline(loaded: Any, options: Any, display: Any, redactor: Any) -> Any:
+    from validator.core.pipeline import Pipeline
+
+    return Pipeline(loaded, options, display, redactor).execute()
+
+
+def _guarded(loaded: Any, options: Any, display: Any, redactor: Any) -> Any:
+    """One target's run; an engine that does not answer is that target's error, not the end of
+    every other target's run."""
+    import time
+
+    from validator.core.result import Result
+    from validator.core.run import RunResult
+    from validator.errors import UnreachableError
+
+    started = time.time()
     try:
-        written = write_reports(result, wanted_reports, ctx, loaded.base_dir)
+        return _pipeline(loaded, options, display, redactor)
+    except UnreachableError as exc:
+        failed = RunResult(loaded.spec.project, list(loaded.files), loaded.text_hash, started, mode=options.mode)
+        failed.engine = options.host
+        failed.finished_at = time.time()
+        failed.results.append(
+            Result(
+                kind="engine",
+                name="engine reachable",
+                verdict="error",
+                expected="the engine answers",
+                actual="unreachable",
+                message=redactor.text(str(exc)),
+            )
+        )
+        display.result(failed.results[-1])
+        return failed
+
+
+def _concurrently(
+    loaded: Any, targets: list[tuple[str, Any]], args: argparse.Namespace, redactor: Any
+) -> dict[str, Any]:
+    """One Pipeline per engine, all at once (each takes its own project lock on its own engine);
+    progress lines carry the target's address."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from validator.ui import Display
+
+    shared = Display(args.quiet, args.verbose)
+    with ThreadPoolExecutor(max_workers=len(targets), thread_name_prefix="target") as pool:
+        futures = {
+            address: pool.submit(_guarded, loaded, options, _TargetDisplay(address, shared), redactor)
+            for address, options in targets
+        }
+        return {address: future.result() for address, future in futures.items()}
+
+
+class _TargetDisplay:
+    """Plain progress lines of one target's run, prefixed with its address (runs interleave)."""
+
+    def __init__(self, address: str, shared: Any) -> None:
+        self.address = address
+        self.shared = shared
+
+    def stage(self, name: str) -> None:
+        self.shared.stage(f"{self.address}: {name}")
+
+    def progress(self, who: str, message: str) -> None:
+        self.shared.progress(f"{self.address} {who}", message)
+
+    def output(self, who: str, line: str) -> None:
+        self.shared.output(f"{self.address} {who}", line)
+
+    def result(self, result: Any) -> None:
+        from dataclasses import replace
+
+        self.shared.result(replace(result, name=f"{result.name} @ {self.address}"))
+
+    def close(self) -> None:
+        pass
+
+
+def combine(runs: dict[str, Any]) -> Any:
+    """One run of every target's results, each carrying its target (its ``target`` field); the
+    metrics stay on each result, since the same metric name means a different engine per target."""
+    from dataclasses import replace
+
+    from validator.core.run import RunResult
+
+    first = next(iter(runs.values()))
+    combined = RunResult(
+        first.project,
+        first.spec_files,
+        first.spec_hash,
+        min(r.started_at for r in runs.values()),
+        git_commit=first.git_commit,
+        mode=first.mode,
+    )
+    combined.finished_at = max(r.finished_at for r in runs.values())
+    combined.engine = ", ".join(runs)
+    for address, one in runs.items():
+        combined.results.extend(replace(r, target=address) for r in one.results)
+        combined.tests.extend(one.tests)
+    return combined
+
+
+def _write(result: Any, wanted: list[Any], ctx: Any, loaded: Any, args: argparse.Namespace) -> list[Any]:
+    from validator.core.result import Result
+    from validator.reporters.registry import write_reports
+
+    try:
+        written = write_reports(result, wanted, ctx, loaded.base_dir)
     except OSError as exc:
         result.results.append(
             Result(
@@ -97,6 +231,10 @@ def run(args: argparse.Namespace) -> int:
     for name, where in written:
         if where != "stdout" and not args.quiet:
             print(f"report {name}: {where}")
+    return written
+
+
+def _step_summary(result: Any, ctx: Any) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         from validator.redact import text as mask
@@ -104,19 +242,25 @@ def run(args: argparse.Namespace) -> int:
 
         with open(summary, "a", encoding="utf-8", errors="replace") as handle:
             handle.write(mask(markdown(result, ctx)) + "\n")
-    if not args.no_history:
-        import sqlite3
 
-        from validator import history
 
-        path = Path(args.history or loaded.spec.settings.history)
-        path = path if path.is_absolute() else loaded.base_dir / path
+def _record(loaded: Any, args: argparse.Namespace, runs: list[Any]) -> int:
+    """Keep every target's run in the history (each with its engine); EXIT_FAILED when one cannot be."""
+    if args.no_history:
+        return 0
+    import sqlite3
+
+    from validator import history
+
+    path = Path(args.history or loaded.spec.settings.history)
+    path = path if path.is_absolute() else loaded.base_dir / path
+    for one in runs:
         try:
-            history.record(path, result)
+            history.record(path, one)
         except history.HistoryError as exc:
             eprint(f"validator: run not recorded: {exc}")  # the reports above are written all the same
             return exc.exit_code
         except (OSError, sqlite3.Error) as exc:
             eprint(f"validator: run not recorded in the history ({path}): {exc}")
             return EXIT_FAILED
-    return result.exit_code
+    return 0

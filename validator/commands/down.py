@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, line_progress
+from validator.engine.backend import add_orchestrator_option
 from validator.errors import EXIT_OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_spec_option(parser)
     add_engine_option(parser)
+    add_orchestrator_option(parser)
     add_output_options(parser)
     parser.add_argument("--volumes", action="store_true", help="also remove the project's named volumes")
     parser.add_argument(
@@ -23,13 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from validator.engine.backend import backend
     from validator.engine.docker_api import Engine
-    from validator.engine.reconcile import down
     from validator.spec.load import load_spec
 
     loaded = load_spec(args.files)
+    orchestrator, chosen = backend(loaded, args.orchestrator, refuse=False)
     engine = Engine.connect(args.host)
-    result = down(
+    result = chosen.down(
         loaded,
         engine,
         volumes=args.volumes,
@@ -38,9 +41,9 @@ def run(args: argparse.Namespace) -> int:
         lock_wait=args.lock_timeout,
         say=eprint,
     )
+    what = "service(s)" if orchestrator == "swarm" else "container(s)"
     print(
-        f"removed {len(result.containers)} container(s), {len(result.networks)} network(s), "
-        f"{len(result.volumes)} volume(s)"
+        f"removed {len(result.containers)} {what}, {len(result.networks)} network(s), {len(result.volumes)} volume(s)"
     )
     if result.kept_orphans:
         print(

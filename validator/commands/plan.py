@@ -9,12 +9,14 @@ import argparse
 import json
 
 from validator.cli_common import add_engine_option, add_spec_option
+from validator.engine.backend import add_orchestrator_option
 from validator.errors import EXIT_FAILED, EXIT_OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_spec_option(parser)
     add_engine_option(parser)
+    add_orchestrator_option(parser)
     parser.add_argument("--remove-orphans", action="store_true", help="plan removal of containers of removed services")
     parser.add_argument("--force-recreate", action="store_true", help="plan to recreate every container")
     parser.add_argument("--build", action="store_true", help="plan to rebuild images of services with 'build'")
@@ -22,15 +24,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from validator.engine.backend import backend
     from validator.engine.desired import require_applicable
     from validator.engine.docker_api import Engine
-    from validator.engine.reconcile import make_plan
     from validator.spec.load import load_spec
 
     loaded = load_spec(args.files)
-    require_applicable(loaded)  # fields plan/up do not apply yet are located errors before Docker is asked
+    orchestrator, chosen = backend(loaded, args.orchestrator)
+    # fields plain containers do not apply yet are located errors before Docker is asked (the Swarm
+    # backend's own refusals came from ``backend``)
+    require_applicable(loaded, refuse_unsupported=orchestrator == "containers")
     engine = Engine.connect(args.host)
-    planned = make_plan(
+    planned = chosen.make_plan(
         loaded, engine, remove_orphans=args.remove_orphans, force_recreate=args.force_recreate, build=args.build
     )
     plan = planned.plan
@@ -40,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
                 {
                     "project": loaded.spec.project,
                     "engine": engine.address,
+                    "orchestrator": orchestrator,
                     "changes": not plan.empty,
                     "actions": [
                         {"kind": a.kind, "target": a.target, "service": a.service, "reasons": list(a.reasons)}
@@ -53,7 +59,11 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return EXIT_FAILED if not plan.empty else EXIT_OK
-    print(f"plan for project {loaded.spec.project} (engine {engine.address}, API {engine.api_version})")
+    print(
+        f"plan for project {loaded.spec.project} (engine {engine.address}, API {engine.api_version}"
+        + (f", {orchestrator}" if orchestrator != "containers" else "")
+        + ")"
+    )
     for conflict in plan.conflicts:
         print(f"  CONFLICT: {conflict}")
     for action in plan.actions:

@@ -6,14 +6,17 @@ Exit 0 when every service is ready, 1 when one failed, 2 bad spec, 3 no engine, 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, line_progress
+from validator.engine.backend import add_orchestrator_option
 from validator.errors import EXIT_FAILED, EXIT_OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_spec_option(parser)
     add_engine_option(parser)
+    add_orchestrator_option(parser)
     add_output_options(parser)
     parser.add_argument(
         "--remove-orphans", action="store_true", help="remove containers of services no longer in the spec"
@@ -24,17 +27,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from validator.engine.backend import backend
     from validator.engine.desired import require_applicable
     from validator.engine.docker_api import Engine
-    from validator.engine.reconcile import up
     from validator.spec.load import load_spec
 
     loaded = load_spec(args.files)
-    require_applicable(loaded)  # fields plan/up do not apply yet are located errors before Docker is asked
+    orchestrator, chosen = backend(loaded, args.orchestrator)
+    # fields plain containers do not apply yet are located errors before Docker is asked (the Swarm
+    # backend's own refusals came from ``backend``)
+    require_applicable(loaded, refuse_unsupported=orchestrator == "containers")
     for warning in loaded.warnings:
         eprint(warning)
     engine = Engine.connect(args.host)
-    result = up(
+    result = chosen.up(
         loaded,
         engine,
         progress=line_progress(args.quiet),
@@ -51,10 +57,8 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
-def render_summary(result: object) -> str:
-    from validator.engine.apply import UpResult
-
-    assert isinstance(result, UpResult)
+def render_summary(result: Any) -> str:
+    """The table of services; ``result`` is either backend's up result (same attribute names)."""
     rows = [("service", "status", "action", "startup", "healthy")]
     for name in result.plan.order:
         r = result.services.get(name)

@@ -36,6 +36,7 @@ class CheckOptions:
     timeout: float | None = None
     lock_timeout: float = 600.0
     suites: bool = True
+    orchestrator: str = "containers"
 
 
 def git_commit(folder: Any) -> str | None:
@@ -162,6 +163,21 @@ class Pipeline:
         from validator.engine.reconcile import make_plan, up
 
         mode = self.options.mode
+        if self.options.orchestrator == "swarm":
+            from validator.swarm.check import service_stage
+
+            self.display.stage("swarm services" + {"up": " (up)", "plan": " (plan only)"}.get(mode, " (--no-up)"))
+            swarm_results, running = service_stage(
+                self.loaded,
+                engine,
+                mode=mode,
+                remove_orphans=self.options.remove_orphans,
+                timeout=self.options.timeout,
+                say=self.say,
+                drift=_drift_results,
+            )
+            self.add(swarm_results)
+            return running
         if mode == "plan":
             self.display.stage("drift (plan only, nothing changes)")
             planned = make_plan(self.loaded, engine, remove_orphans=self.options.remove_orphans)

@@ -25,6 +25,7 @@ class Result:
     # metrics this check should have measured but cannot vouch for -> why, naming the producer
     # ("suite main was killed by SIGKILL after 2 of 4 tests"); a criterion reading one is an error
     unavailable: dict[str, str] = field(default_factory=dict)
+    target: str | None = None  # the engine it was judged on, when check runs against several
 
     @property
     def failed(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from validator.errors import EngineError, SpecError
 from validator.spec import profiles
 from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
+from validator.spec.resources import ConfigSpec, SecretSpec
 from validator.spec.service import Dependency, Service, ServiceNetwork
 
 MAX_HASHED_FILES = 2000
@@ -206,6 +208,12 @@ def _service(
     for source, target, secret in file_mounts(spec, svc, base):
         mounts.append(f"bind:{source}:{target}:ro")
         mounted.update(_secret_fingerprint(Path(source), base) if secret else _hash_tree(Path(source), base))
+    for section in ("configs", "secrets"):
+        refs = file_refs(svc, section, getattr(spec, section), base)
+        if refs:
+            # Plain containers get them as the read-only bind mounts above (what Compose does without
+            # Swarm); the Swarm backend turns the same entries into Swarm configs and secrets.
+            config[section] = [ref.text for ref in refs]
     if mounts:
         config["volumes"] = mounts
     if svc.tmpfs:
@@ -310,6 +318,45 @@ def _service(
         sealed={"config": L.seal(config, seal_key), "mounted": L.seal(mounted, seal_key)},
         pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
     )
+
+
+@dataclass(frozen=True)
+class FileRefTarget:
+    """A config or secret as one service sees it: where, whose, and the file it comes from."""
+
+    key: str
+    target: str
+    uid: str
+    gid: str
+    mode: int
+    path: Path | None  # None for an external one (Swarm only)
+
+    @property
+    def text(self) -> str:
+        return f"{self.key}:{self.target}:{self.uid}:{self.gid}:{self.mode:o}"
+
+
+def file_refs(
+    svc: Service, section: str, declared: Mapping[str, SecretSpec | ConfigSpec], base: Path
+) -> list[FileRefTarget]:
+    """A service's ``configs`` or ``secrets`` with Compose's defaults: a config lands at
+    ``/<name>``, a secret at ``/run/secrets/<name>`` (a relative secret target is under it);
+    owned by root, mode 0444."""
+    out = []
+    for ref in getattr(svc, section):
+        obj = declared.get(ref.source)
+        if obj is None:
+            continue  # lint reports the undeclared name
+        target = ref.target or ref.source
+        if section == "secrets" and not target.startswith("/"):
+            target = f"/run/secrets/{target}"
+        elif not target.startswith("/"):
+            target = f"/{target}"
+        path = (base / obj.file).resolve() if obj.file else None
+        # Compose writes the mode as octal digits (0440) or a number; a string is read as octal
+        mode = int(ref.mode, 8) if isinstance(ref.mode, str) else ref.mode if ref.mode is not None else 0o444
+        out.append(FileRefTarget(ref.source, target, ref.uid or "0", ref.gid or "0", mode, path))
+    return sorted(out, key=lambda r: r.target)
 
 
 def _label_files(svc: Service, base: Path) -> dict[str, str]:

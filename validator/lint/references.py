@@ -1,4 +1,5 @@
-"""Names that must refer to something the spec declares: named volumes, networks, probe services."""
+"""Names that must refer to something the spec declares: named volumes, networks, configs, secrets,
+probe services."""
 
 from __future__ import annotations
 
@@ -26,6 +27,14 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                     f"network {net!r} is not declared under top-level 'networks'" + did_you_mean(net, spec.networks),
                     key=True,
                 )
+        for section, declared in (("configs", spec.configs), ("secrets", spec.secrets)):
+            for index, ref in enumerate(getattr(service, section)):
+                if ref.source not in declared:
+                    yield ctx.error(
+                        ("services", name, section, index),
+                        f"{section[:-1]} {ref.source!r} is not declared under top-level {section!r}"
+                        + did_you_mean(ref.source, declared),
+                    )
     for name, probe in spec.probes.items():
         if probe.service is not None and probe.service not in spec.services:
             yield ctx.error(

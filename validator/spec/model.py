@@ -67,6 +67,15 @@ class Settings(Model):
         description="Names of variables or keys whose values are secret (besides any ${VAR} in an environment and any "
         "key named like password/secret/token): never printed, reported or stored.",
     )
+    orchestrator: Literal["containers", "swarm"] = Field(
+        "containers",
+        description="What runs the services: plain containers on one engine, or Swarm services of a stack named "
+        "after the project (--orchestrator wins).",
+    )
+    targets: list[str] = Field(
+        default_factory=list,
+        description="Docker engines check runs against concurrently (unix://, tcp://, ssh://); --host wins.",
+    )
 
 
 class IncludeEntry(Model):

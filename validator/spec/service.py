@@ -269,10 +269,52 @@ class Resources(Model):
     reservations: ResourceReservations | None = None
 
 
+class RestartPolicy(Model):
+    """Compose's ``deploy.restart_policy`` (Swarm's task restart policy)."""
+
+    condition: Literal["none", "on-failure", "any"] = "any"
+    delay: Duration | None = None
+    max_attempts: Annotated[int, Field(ge=0)] | None = None
+    window: Duration | None = None
+
+
+class PlacementPreference(Model):
+    spread: str
+
+
+class Placement(Model):
+    constraints: list[str] = Field(default_factory=list)
+    preferences: list[PlacementPreference] = Field(default_factory=list)
+    max_replicas_per_node: Annotated[int, Field(ge=0)] | None = None
+
+
+class UpdateConfig(Model):
+    """Compose's ``deploy.update_config`` and ``deploy.rollback_config`` (the same shape)."""
+
+    parallelism: Annotated[int, Field(ge=0)] | None = None
+    delay: Duration | None = None
+    failure_action: Literal["continue", "rollback", "pause"] | None = None
+    monitor: Duration | None = None
+    max_failure_ratio: Annotated[float, Field(ge=0, le=1)] | None = None
+    order: Literal["stop-first", "start-first"] | None = None
+
+
 class Deploy(Model):
-    resources: Resources | None = None
-    restart_policy: dict[str, Any] | None = None
+    mode: Literal["replicated", "global"] = "replicated"
     replicas: Annotated[int, Field(ge=0)] | None = None
+    resources: Resources | None = None
+    restart_policy: RestartPolicy | None = None
+    placement: Placement | None = None
+    update_config: UpdateConfig | None = None
+    rollback_config: UpdateConfig | None = None
+    labels: Labels = Field(default_factory=dict)
+    endpoint_mode: Literal["vip", "dnsrr"] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "Deploy":
+        if self.mode == "global" and self.replicas is not None:
+            raise ValueError("deploy.replicas cannot be set with mode: global (one task per node)")
+        return self
 
 
 class EnvFile(ShortForm, Model):

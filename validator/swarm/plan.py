@@ -1,0 +1,153 @@
+"""Observed Swarm state, and the plan: a pure function of (desired, observed) with reasons field
+by field in the same words as the container plan (``validator.engine.diff``).
+
+A service whose recorded config, mounted files, pinned image and replica count are unchanged
+gets no action: a second ``up`` makes no mutating call.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from validator.engine import labels as L
+from validator.engine.diff import config_diff, mounted_diff
+from validator.swarm.desired import SwarmState
+
+Kind = Literal["create-network", "create-config", "create-secret", "create-service", "update-service", "remove-orphan"]
+
+
+@dataclass(frozen=True)
+class SwarmAction:
+    kind: Kind
+    target: str
+    reasons: tuple[str, ...] = ()
+    service: str | None = None
+
+    def describe(self) -> str:
+        head = f"{self.kind} {self.target}"
+        return head if not self.reasons else head + ": " + "; ".join(self.reasons)
+
+
+@dataclass(frozen=True)
+class SwarmPlan:
+    actions: tuple[SwarmAction, ...]
+    conflicts: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    order: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions and not self.conflicts
+
+    def for_service(self, service: str) -> SwarmAction | None:
+        return next((a for a in self.actions if a.service == service and a.kind.endswith("-service")), None)
+
+
+@dataclass
+class ObservedSwarm:
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)  # spec service name -> API object
+    orphans: list[dict[str, Any]] = field(default_factory=list)
+    foreign_services: list[str] = field(default_factory=list)
+    networks: set[str] = field(default_factory=set)  # names of the project's networks
+    foreign_networks: set[str] = field(default_factory=set)
+    pins: dict[str, str] = field(default_factory=dict)  # image ref -> what tasks will run (see pin_image)
+    objects: dict[str, str] = field(default_factory=dict)  # name of a config/secret that exists -> its ID
+
+
+def recorded(service: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The canonical config and mounted-file hashes ``up`` recorded on the service."""
+    try:
+        data = json.loads((service["Spec"].get("Labels") or {}).get(L.CONFIG, "{}"))
+        return dict(data.get("config") or {}), dict(data.get("mounted") or {})
+    except ValueError:
+        return {}, {}
+
+
+def flat(config: dict[str, Any]) -> dict[str, Any]:
+    """``deploy`` spread into ``deploy.replicas``, ``deploy.placement.constraints``... so a
+    reason names the field that changed, not the whole section."""
+    out = {k: v for k, v in config.items() if k != "deploy"}
+    for key, value in (config.get("deploy") or {}).items():
+        if isinstance(value, dict) and key != "labels":
+            for sub, inner in value.items():
+                out[f"deploy.{key}.{sub}"] = inner
+        else:
+            out[f"deploy.{key}"] = value
+    return out
+
+
+def replicas_of(service: dict[str, Any]) -> int | None:
+    mode = service["Spec"].get("Mode") or {}
+    return None if "Global" in mode else int((mode.get("Replicated") or {}).get("Replicas", 1))
+
+
+def plan(
+    state: SwarmState, observed: ObservedSwarm, *, remove_orphans: bool = False, force_recreate: bool = False
+) -> SwarmPlan:
+    actions: list[SwarmAction] = []
+    conflicts = [
+        f"service {name} exists but this project does not own it (no {state.project!r} label)"
+        for name in sorted(observed.foreign_services)
+    ]
+    conflicts += [
+        f"network {name} exists but this project does not own it (no {state.project!r} label)"
+        for name in sorted(observed.foreign_networks)
+    ]
+    notes: list[str] = []
+    for orphan in observed.orphans:
+        name = orphan["Spec"]["Name"]
+        why = f"service {(orphan['Spec'].get('Labels') or {}).get(L.SERVICE)!r} is no longer in the spec"
+        if remove_orphans:
+            actions.append(SwarmAction("remove-orphan", name, (why,)))
+        else:
+            notes.append(f"orphan service {name} ({why}); remove it with --remove-orphans")
+    for net in sorted(state.networks.values(), key=lambda n: n.name):
+        if not net.external and net.name not in observed.networks and net.name not in observed.foreign_networks:
+            actions.append(SwarmAction("create-network", net.name, ("missing",)))
+    for (kind, key), obj in sorted(state.objects.items()):
+        if obj.name in observed.objects:
+            continue
+        if obj.external:
+            conflicts.append(f"external {kind} {obj.name} does not exist in the swarm")
+        else:
+            # The object's name carries its content's digest: a missing one is new content.
+            # A secret's object name (its digest) is never printed; its file's path is.
+            action: Kind = "create-config" if kind == "config" else "create-secret"
+            shown = f" as {obj.name}" if kind == "config" else ""
+            actions.append(SwarmAction(action, key, (f"content of {obj.path}{shown}",)))
+    unchanged: list[str] = []
+    for name in sorted(state.services):
+        svc = state.services[name]
+        pin = observed.pins.get(svc.image, svc.image)
+        if pin == svc.image and svc.image not in observed.pins:
+            notes.append(f"image {svc.image} is not on this engine: every node pulls it itself")
+        if any(m.startswith("bind:") for m in svc.config.get("volumes", [])):
+            notes.append(f"{name}: a bind mount reads the filesystem of whichever node runs the task")
+        current = observed.services.get(name)
+        if current is None:
+            actions.append(SwarmAction("create-service", svc.service_name, ("missing",), name))
+            continue
+        old_config, old_mounted = recorded(current)
+        reasons = config_diff(flat(old_config), flat(svc.config), state.secrets)
+        reasons += mounted_diff(old_mounted, svc.mounted)
+        running_image = current["Spec"]["TaskTemplate"]["ContainerSpec"].get("Image")
+        if not reasons and running_image != pin:
+            reasons.append(f"image: {svc.image} moved to a new ID")
+        live = replicas_of(current)
+        if not reasons and live != svc.replicas:
+            reasons.append(
+                f"deploy.replicas: {'global' if live is None else live} -> "
+                f"{'global' if svc.replicas is None else svc.replicas} (changed outside validator)"
+            )
+        if not reasons and force_recreate:
+            reasons.append("--force-recreate")
+        if reasons:
+            actions.append(SwarmAction("update-service", svc.service_name, tuple(reasons), name))
+        else:
+            unchanged.append(name)
+    return SwarmPlan(
+        tuple(actions), tuple(conflicts), tuple(dict.fromkeys(notes)), tuple(sorted(state.services)), tuple(unchanged)
+    )

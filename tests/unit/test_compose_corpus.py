@@ -14,32 +14,6 @@ from validator.spec.load import lint_files, load_spec
 REAL = Path(__file__).resolve().parents[1] / "compose" / "real"
 FILES = sorted(REAL.glob("*.yml"))
 
-# Compose fields the service model does not hold yet (issue 13b adds them); until then each such file
-# must show exactly these "not supported yet" findings and nothing else (test_only_pending_fields).
-# Strict: when 13b lands, the file lints clean, the xfail turns into a failure, and its line goes.
-PENDING: dict[str, set[str]] = {
-    "airflow.yml": {"services.redis.expose: Compose key 'expose' is not supported yet"},
-    "elastic.yml": {
-        "services.es01.ulimits: Compose key 'ulimits' is not supported yet",
-        "services.kibana.logging: Compose key 'logging' is not supported yet",
-    },
-    "gitea-mysql.yml": {
-        "services.server.secrets: Compose key 'secrets' is not supported yet",
-        "services.db.secrets: Compose key 'secrets' is not supported yet",
-        "services.db.expose: Compose key 'expose' is not supported yet",
-        "secrets: Compose key 'secrets' is not supported yet",
-    },
-    "monitoring.yml": {
-        "services.node-exporter.pid: Compose key 'pid' is not supported yet",
-        "services.node-exporter.volumes[0]: invalid volume mode 'rslave' in '/:/host:ro,rslave': use ro or rw",
-    },
-    "reverse-proxy.yml": {
-        "services.worker.shm_size: ambiguous size unit in '256mb': write '256m' or '256MiB' (binary, as Docker "
-        "reads it)",
-        "services.adminer.profiles: Compose key 'profiles' is not supported yet",
-    },
-}
-
 
 def _errors(path: Path) -> list[str]:
     from validator.spec.location import format_path
@@ -82,24 +56,9 @@ def load_spec_data(path: Path) -> dict[str, object]:
     return dict(load_file(path, {}).data["services"])
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="needs 13b: " + "; ".join(sorted(PENDING[p.name]))))
-        if p.name in PENDING
-        else p
-        for p in FILES
-    ],
-    ids=lambda p: p.name,
-)
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_lints_clean(path):
     assert _errors(path) == []
-
-
-@pytest.mark.parametrize("path", [p for p in FILES if p.name in PENDING], ids=lambda p: p.name)
-def test_only_pending_fields(path):
-    """No false finding hides behind the pending ones."""
-    assert set(_errors(path)) <= PENDING[path.name]
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -109,7 +68,7 @@ def test_compose_accepts_it_and_names_it_as_we_do(path):
     assert set(theirs["services"]) == set(data)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("path", [p for p in FILES if p.name not in PENDING], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_interpolated_values_agree_with_compose(path):
     """Images, environments and the project name after interpolation, with the folder's .env."""
     spec = load_spec([str(path)], {}).spec
@@ -127,8 +86,7 @@ def test_interpolated_values_agree_with_compose(path):
 
 @pytest.mark.parametrize(
     "path",
-    [p for p in FILES if p.name not in PENDING and "${" not in p.read_text()]
-    + [REAL.parents[2] / "examples" / "adopt" / "infra.yaml"],
+    [p for p in FILES if "${" not in p.read_text()] + [REAL.parents[2] / "examples" / "adopt" / "infra.yaml"],
     ids=lambda p: p.name,
 )
 def test_the_json_schema_accepts_it(path):

@@ -207,7 +207,10 @@ def service_spec(
         L.IMAGE_ID: image,
         L.SPEC: ",".join(spec_files),
         L.VERSION: version,
-        L.CONFIG: json.dumps({"config": cfg, "mounted": svc.mounted}, sort_keys=True, separators=(",", ":")),
+        # keyed hashes, never values (as for containers): the spec's secrets must not sit in a label
+        L.CONFIG: json.dumps(
+            L.seal({"config": cfg, "mounted": svc.mounted}, L.state_key()), sort_keys=True, separators=(",", ":")
+        ),
     }
     # Task containers carry the stack label only, never the project label: the plain-container
     # backend lists containers by the project label and must not take Swarm's for its own.

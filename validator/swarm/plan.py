@@ -8,8 +8,9 @@ gets no action: a second ``up`` makes no mutating call.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from validator.engine import labels as L
 from validator.engine.diff import config_diff, mounted_diff
@@ -55,6 +56,10 @@ class ObservedSwarm:
     foreign_networks: set[str] = field(default_factory=set)
     pins: dict[str, str] = field(default_factory=dict)  # image ref -> what tasks will run (see pin_image)
     objects: dict[str, str] = field(default_factory=dict)  # name of a config/secret that exists -> its ID
+
+
+def seal_with(key: bytes) -> Callable[[object], object]:
+    return lambda value: L.seal(value, key)
 
 
 def recorded(service: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -131,8 +136,14 @@ def plan(
             actions.append(SwarmAction("create-service", svc.service_name, ("missing",), name))
             continue
         old_config, old_mounted = recorded(current)
-        reasons = config_diff(flat(old_config), flat(svc.config), state.secrets)
-        reasons += mounted_diff(old_mounted, svc.mounted)
+        # the label holds keyed hashes (validator.engine.labels.seal): compare sealed with sealed; an
+        # old value is shown only where it is a number or a flag the seal keeps as it is
+        key = L.state_key()
+        sealed = L.seal(flat(svc.config), key)
+        reasons = config_diff(
+            flat(old_config), flat(svc.config), state.secrets, sealed=cast(dict[str, Any], sealed), seal=seal_with(key)
+        )
+        reasons += mounted_diff(old_mounted, cast(dict[str, str], L.seal(svc.mounted, key)))
         running_image = current["Spec"]["TaskTemplate"]["ContainerSpec"].get("Image")
         if not reasons and running_image != pin:
             reasons.append(f"image: {svc.image} moved to a new ID")

@@ -73,7 +73,7 @@ def _state(loaded: LoadedSpec) -> SwarmState:
         "configs": loaded.spec.configs,
         "secrets": loaded.spec.secrets,
     }
-    return swarm_state(desired_state(loaded), loaded.spec.services, declared, loaded.base_dir)
+    return swarm_state(desired_state(loaded, refuse_unsupported=False), loaded.spec.services, declared, loaded.base_dir)
 
 
 def seen_path(loaded: LoadedSpec) -> Path:

@@ -138,12 +138,16 @@ def plan(
         old_config, old_mounted = recorded(current)
         # the label holds keyed hashes (validator.engine.labels.seal): compare sealed with sealed; an
         # old value is shown only where it is a number or a flag the seal keeps as it is
-        key = L.state_key()
-        sealed = L.seal(flat(svc.config), key)
+        seal_key = L.state_key()
+        sealed = L.seal(flat(svc.config), seal_key)
         reasons = config_diff(
-            flat(old_config), flat(svc.config), state.secrets, sealed=cast(dict[str, Any], sealed), seal=seal_with(key)
+            flat(old_config),
+            flat(svc.config),
+            state.secrets,
+            sealed=cast(dict[str, Any], sealed),
+            seal=seal_with(seal_key),
         )
-        reasons += mounted_diff(old_mounted, cast(dict[str, str], L.seal(svc.mounted, key)))
+        reasons += mounted_diff(old_mounted, cast(dict[str, str], L.seal(svc.mounted, seal_key)))
         running_image = current["Spec"]["TaskTemplate"]["ContainerSpec"].get("Image")
         if not reasons and running_image != pin:
             reasons.append(f"image: {svc.image} moved to a new ID")

@@ -19,7 +19,15 @@ from validator.testing.specs import write_spec
 def make_run(index: int, startup: float) -> RunResult:
     run = RunResult("demo", ["infra.yaml"], f"hash{index}", started_at=1000.0 + index, finished_at=1001.0 + index)
     run.metrics = {"service.web.startup": startup}
-    run.results = [Result("criterion", "SC1: fast", "pass", "service.*.startup < 60s", f"{startup:.2f}s")]
+    run.results = [
+        Result(
+            kind="criterion",
+            name="SC1: fast",
+            verdict="pass",
+            expected="service.*.startup < 60s",
+            actual=f"{startup:.2f}s",
+        )
+    ]
     return run
 
 
@@ -81,7 +89,7 @@ def test_history_rows_are_masked(tmp_path):
 
     redact.register(["planted-history-secret"])
     run = make_run(1, 1.0)
-    run.results[0] = Result("probe", "echo", "fail", message="saw planted-history-secret")
+    run.results[0] = Result(kind="probe", name="echo", verdict="fail", message="saw planted-history-secret")
     db = tmp_path / "h.db"
     history.record(db, run)
     with sqlite3.connect(db) as conn:

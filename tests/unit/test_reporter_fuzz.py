@@ -43,10 +43,16 @@ def make_run(name: str, message: str, value: float) -> RunResult:
     run = RunResult("fuzz", ["infra.yaml"], "0" * 64, 1_700_000_000.0, finished_at=1_700_000_001.0)
     run.results = [
         Result(
-            "probe", name, "fail", expected=message, actual=name, message=message, metrics={"probe.x.passed": value}
+            kind="probe",
+            name=name,
+            verdict="fail",
+            expected=message,
+            actual=name,
+            message=message,
+            metrics={"probe.x.passed": value},
         ),
-        Result("criterion", f"SC1: {name}", "pass", expected="probe.x.passed == 1", actual=message),
-        Result("service", "web", "pass", actual=message),
+        Result(kind="criterion", name=f"SC1: {name}", verdict="pass", expected="probe.x.passed == 1", actual=message),
+        Result(kind="service", name="web", verdict="pass", actual=message),
     ]
     run.metrics = {"probe.x.duration": value, "host.cpus": 2.0}
     run.tests = [Case("main", f"tests/test_a.py::test_x[{name}]", "failed", 0.1, message=message)]

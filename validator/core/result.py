@@ -9,9 +9,8 @@ Verdict = Literal["pass", "fail", "skip", "error", "xfail"]
 FAILING: frozenset[str] = frozenset({"fail", "error"})
 
 
-# Build it with keywords (nine fields: a positional call is a reorder bug waiting to happen). Not yet
-# kw_only=True: branches merged in parallel still hold positional calls; enforce once they are converted.
-@dataclass(frozen=True)
+# Built with keywords only (nine fields: a positional call is a reorder bug waiting to happen).
+@dataclass(frozen=True, kw_only=True)
 class Result:
     kind: str  # host, config, python, service, probe, suite, criterion
     name: str

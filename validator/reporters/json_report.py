@@ -71,7 +71,16 @@ def finite(run: RunResult) -> RunResult:
     if not bad:
         return run
     names = ", ".join(sorted(set(bad))[:10])
-    results.append(Result("report", "values are numbers", "error", "finite numbers", "NaN or infinite", names))
+    results.append(
+        Result(
+            kind="report",
+            name="values are numbers",
+            verdict="error",
+            expected="finite numbers",
+            actual="NaN or infinite",
+            message=names,
+        )
+    )
     return dataclasses.replace(run, results=results, metrics=metrics)
 
 

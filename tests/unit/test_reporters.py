@@ -164,3 +164,19 @@ def test_html_trend_chart_with_history(run):
     text = reporter("html").render(run, ReportContext(history=older))
     assert "<h2>Trends</h2>" in text and 'aria-label="suite.unit.duration over runs"' in text
     assert text.count("<polyline") >= 1
+
+
+def test_counts_a_suite_did_not_vouch_for_are_unknown_not_zero():
+    """A killed suite has no counts: Markdown and the console show '-', never a reassuring 0."""
+    from validator.core.result import Result
+    from validator.core.run import RunResult
+
+    broken = RunResult("demo", ["infra.yaml"], "0" * 64, 1_700_000_000.0, finished_at=1_700_000_001.0)
+    broken.results = [
+        Result(kind="suite", name="main", verdict="error", message="suite main was killed by SIGKILL after 2 of 4"),
+        Result(kind="service", name="web", verdict="pass", actual="healthy"),
+    ]
+    text = render("markdown", broken)
+    assert "| main | - | - | - | - | - | - | " in text
+    assert "| web | healthy | - | - | - | - |" in text
+    assert " 0 |" not in text.split("## Checks")[0]

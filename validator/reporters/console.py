@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+from validator.core.metrics import metric_name
 from validator.core.result import Result
 from validator.core.run import RunResult
 from validator.reporters.registry import ReportContext
@@ -86,9 +87,9 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             table.add_row(
                 Text(name),
                 Text(result.actual or result.verdict, style=_STYLE[result.verdict]),
-                _secs(m.get(f"service.{name}.startup")),
-                _secs(m.get(f"service.{name}.healthy")),
-                str(int(m.get(f"service.{name}.restarts", 0))),
+                _secs(m.get(metric_name("service", name, "startup"))),
+                _secs(m.get(metric_name("service", name, "healthy"))),
+                _count(m.get(metric_name("service", name, "restarts"))),
             )
         console.print(table)
     counts = run.counts()
@@ -104,6 +105,10 @@ def render(run: RunResult, ctx: ReportContext) -> str:
     )
     console.print(Text(f"{len(run.results)} results: {tally}"))
     return buffer.getvalue()
+
+
+def _count(value: float | None) -> str:
+    return "-" if value is None else str(int(value))  # not measured is not 0
 
 
 def _secs(value: float | None) -> str:

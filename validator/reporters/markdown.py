@@ -7,6 +7,7 @@ import html
 import re
 from datetime import UTC, datetime
 
+from validator.core.metrics import metric_name
 from validator.core.run import RunResult
 from validator.reporters.registry import ReportContext
 from validator.units import format_duration, format_size
@@ -16,6 +17,9 @@ _ICON = {"pass": "✅ pass", "fail": "❌ fail", "error": "⛔ error", "skip": "
 
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")  # inside a cell: no block syntax can start, only inline
+
+
+_COUNTS = ("total", "passed", "failed", "skipped", "errors")
 
 
 def _cell(text: str) -> str:
@@ -61,13 +65,13 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             "|---|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in suites:
-            prefix = f"suite.{r.name}." if "/" not in r.name else f"group.{r.name.split('/', 1)[1]}."
-            m = {k[len(prefix) :]: v for k, v in r.metrics.items() if k.startswith(prefix)}
-            lines.append(
-                f"| {_cell(r.name)} | {m.get('total', 0):.0f} | {m.get('passed', 0):.0f} | {m.get('failed', 0):.0f} | "
-                f"{m.get('skipped', 0):.0f} | {m.get('errors', 0):.0f} | {m.get('duration', 0):.1f}s | "
-                f"{_ICON[r.verdict]} |"
-            )
+            family, member = ("suite", r.name) if "/" not in r.name else ("group", r.name.split("/", 1)[1])
+            values = [r.metrics.get(metric_name(family, member, f)) for f in _COUNTS]
+            # a count the suite did not vouch for (killed, no results...) is shown as unknown, never 0
+            counts = " | ".join("-" if v is None else f"{v:.0f}" for v in values)
+            duration = r.metrics.get(metric_name(family, member, "duration"))
+            took = "-" if duration is None else f"{duration:.1f}s"
+            lines.append(f"| {_cell(r.name)} | {counts} | {took} | {_ICON[r.verdict]} |")
         lines.append("")
     services = run.by_kind("service")
     if services:
@@ -79,11 +83,14 @@ def render(run: RunResult, ctx: ReportContext) -> str:
         ]
         for r in services:
             m, n = r.metrics, r.name
-            startup, healthy = m.get(f"service.{n}.startup"), m.get(f"service.{n}.healthy")
-            memory = m.get(f"service.{n}.memory_limit")
+            startup, healthy = m.get(metric_name("service", n, "startup")), m.get(metric_name("service", n, "healthy"))
+            memory, restarts = (
+                m.get(metric_name("service", n, "memory_limit")),
+                m.get(metric_name("service", n, "restarts")),
+            )
             lines.append(
                 f"| {_cell(n)} | {_cell(r.actual or r.verdict)} | {'-' if startup is None else f'{startup:.2f}s'} | "
-                f"{'-' if healthy is None else f'{healthy:.2f}s'} | {m.get(f'service.{n}.restarts', 0):.0f} | "
+                f"{'-' if healthy is None else f'{healthy:.2f}s'} | {'-' if restarts is None else f'{restarts:.0f}'} | "
                 f"{'-' if memory is None else format_size(memory)} |"
             )
         lines.append("")

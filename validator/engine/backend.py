@@ -77,12 +77,16 @@ def backend(loaded: LoadedSpec, option: str | None, *, refuse: bool = True) -> t
     """The chosen backend, after refusing (exit 2, located) any field it cannot honour.
 
     ``down`` passes ``refuse=False``: removing what a spec made must work whatever it asks for."""
+    from validator.cli_common import eprint
     from validator.engine.support import refusals
 
     name = orchestrator_of(loaded, option)
-    refused = refusals(loaded, name) if refuse else []
+    found = refusals(loaded, name) if refuse else []
+    refused = [f for f in found if f.severity == "error"]
     if refused:
         raise SpecError(refused)
+    for warning in found:
+        eprint(str(warning))
     return name, cast(Backend, importlib.import_module(BACKENDS[name]))
 
 

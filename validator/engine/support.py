@@ -30,26 +30,6 @@ _CONTAINERS: list[Rule] = [
         lambda s: s.deploy is not None and s.deploy.mode == "global",
         "mode: global (one task per node) needs --orchestrator swarm",
     ),
-    (
-        ("deploy", "placement"),
-        lambda s: s.deploy is not None and s.deploy.placement is not None,
-        "placement chooses Swarm nodes: needs --orchestrator swarm",
-    ),
-    (
-        ("deploy", "update_config"),
-        lambda s: s.deploy is not None and s.deploy.update_config is not None,
-        "update_config drives Swarm rolling updates: needs --orchestrator swarm",
-    ),
-    (
-        ("deploy", "rollback_config"),
-        lambda s: s.deploy is not None and s.deploy.rollback_config is not None,
-        "rollback_config drives Swarm rollbacks: needs --orchestrator swarm",
-    ),
-    (
-        ("deploy", "endpoint_mode"),
-        lambda s: s.deploy is not None and s.deploy.endpoint_mode is not None,
-        "endpoint_mode is a Swarm service's: needs --orchestrator swarm",
-    ),
 ]
 
 _SWARM: list[Rule] = [
@@ -80,16 +60,47 @@ _SWARM: list[Rule] = [
     ),
 ]
 
+# Swarm's scheduling fields mean nothing to one engine: `docker compose up` ignores them, and so do
+# plain containers (a warning says so; refusing them would reject valid compose files written for both).
+_CONTAINERS_IGNORED: list[Rule] = [
+    (
+        ("deploy", "placement"),
+        lambda s: s.deploy is not None and s.deploy.placement is not None,
+        "placement chooses Swarm nodes",
+    ),
+    (
+        ("deploy", "update_config"),
+        lambda s: s.deploy is not None and s.deploy.update_config is not None,
+        "update_config drives Swarm rolling updates",
+    ),
+    (
+        ("deploy", "rollback_config"),
+        lambda s: s.deploy is not None and s.deploy.rollback_config is not None,
+        "rollback_config drives Swarm rollbacks",
+    ),
+    (
+        ("deploy", "endpoint_mode"),
+        lambda s: s.deploy is not None and s.deploy.endpoint_mode is not None,
+        "endpoint_mode is a Swarm service's",
+    ),
+]
+
 RULES: dict[str, list[Rule]] = {"containers": _CONTAINERS, "swarm": _SWARM}
+IGNORED: dict[str, list[Rule]] = {"containers": _CONTAINERS_IGNORED, "swarm": []}
 
 
 def refusals(loaded: LoadedSpec, orchestrator: str) -> list[Finding]:
-    """One located finding per field of a service this orchestrator cannot honour."""
+    """One located finding per field of a service this orchestrator cannot honour (an error), or
+    ignores as Compose does (a warning)."""
     out = []
     for name, service in loaded.spec.services.items():
         for path, present, why in RULES[orchestrator]:
             if present(service):
                 out.append(loaded.doc.finding(("services", name, *path), f"{why} [{orchestrator}]", key=True))
+        for path, present, why in IGNORED[orchestrator]:
+            if present(service):
+                message = f"{why}: ignored by plain containers, as docker compose ignores it [{orchestrator}]"
+                out.append(loaded.doc.finding(("services", name, *path), message, key=True, severity="warning"))
     if orchestrator == "containers":
         # An external config or secret lives in a swarm; a plain container has no file to mount.
         for section in ("configs", "secrets"):

@@ -170,7 +170,6 @@ def test_secret_values_never_appear_in_reasons(tmp_path):
     [
         ("containers", {"deploy": {"replicas": 3}}, "services.web.deploy.replicas"),
         ("containers", {"deploy": {"mode": "global"}}, "services.web.deploy.mode"),
-        ("containers", {"deploy": {"placement": {"constraints": ["node.role == worker"]}}}, "services.web.deploy"),
         ("swarm", {"ports": ["127.0.0.1:8080:80"]}, "services.web.ports"),
         ("swarm", {"restart": "always"}, "services.web.restart"),
         ("swarm", {"privileged": True}, "services.web.privileged"),
@@ -184,6 +183,17 @@ def test_a_field_the_orchestrator_cannot_honour_is_refused_with_its_place(tmp_pa
     (finding,) = caught.value.findings
     assert str(finding).startswith(f"{tmp_path / 'infra.yaml'}:")
     assert where in str(finding) and f"[{orchestrator}]" in str(finding)
+
+
+def test_swarm_scheduling_fields_are_ignored_by_plain_containers_as_compose_ignores_them(tmp_path, capsys):
+    deploy = {"placement": {"constraints": ["node.role == worker"]}, "endpoint_mode": "vip"}
+    service = {"image": IMAGE, "deploy": deploy}
+    loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"web": service}})
+    name, _ = backend(loaded, "containers")
+    assert name == "containers"
+    err = capsys.readouterr().err
+    assert "services.web.deploy.placement: warning: placement chooses Swarm nodes: ignored by plain containers" in err
+    assert "services.web.deploy.endpoint_mode:" in err and f"{tmp_path / 'infra.yaml'}:" in err
 
 
 def test_the_same_spec_passes_where_it_is_honoured(tmp_path):

@@ -132,6 +132,12 @@ def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threadin
     message = (outcome.message if outcome else problem) or ""
     if attempts > 1:
         message = f"{message} (after {attempts} attempts)".strip()
+    # what its kind measures but this run did not get to (the target failed first): said so
+    missing = {
+        k: f"probe {name} did not measure it: {message or actual}"
+        for k in _unavailable(spec, name, "")
+        if k not in metrics
+    }
     if spec.expect == "fail":
         if passed:
             return Result(
@@ -144,6 +150,7 @@ def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threadin
                 duration=elapsed,
                 location=where,
                 metrics=metrics,
+                unavailable=missing,
             )
         observed = f" ({message})" if message else ""
         return Result(
@@ -156,6 +163,7 @@ def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threadin
             duration=elapsed,
             location=where,
             metrics=metrics,
+            unavailable=missing,
         )
     return Result(
         kind="probe",
@@ -167,6 +175,7 @@ def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threadin
         duration=elapsed,
         location=where,
         metrics=metrics,
+        unavailable=missing,
     )
 
 

@@ -295,3 +295,21 @@ def test_junit_that_is_not_xml_is_an_error(tmp_path):
     code, report = check(tmp_path, {"command": [sys.executable, "w.py"], "junit": "out.xml"})
     assert code == 1
     assert_criteria_error(report, "suite main wrote JUnit XML that cannot be read")
+
+
+def test_a_broken_results_record_makes_the_results_untrusted(tmp_path):
+    from validator.suites.records import read_records
+
+    good = [
+        {"type": "collected", "count": 1},
+        {"type": "test", "nodeid": "t.py::a", "when": "call", "outcome": "passed", "duration": 0.1},
+        {"type": "finish", "exitstatus": 0, "stopped": ""},
+    ]
+    path = tmp_path / "records.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in good))
+    recorded = read_records(path, "main")
+    assert (recorded.collected, recorded.exitstatus, recorded.problem) == (1, 0, "")
+    assert [(t.nodeid, t.outcome) for t in recorded.tests] == [("t.py::a", "passed")]
+    for broken in ('{"type": "test", "nodeid": "t.py::b"', '{"type": "nonsense"}', "[1, 2]"):
+        path.write_text(json.dumps(good[0]) + "\n" + broken + "\n" + json.dumps(good[2]) + "\n")
+        assert read_records(path, "main").problem == "left a results record that cannot be read (line 2)"

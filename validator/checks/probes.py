@@ -75,7 +75,12 @@ def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threadin
     if spec.service is not None and spec.service not in ctx.running:
         why = f"service {spec.service} is not running"
         return Result(
-            kind="probe", name=name, verdict="skip", message=why, location=where, unavailable=_unavailable(name, why)
+            kind="probe",
+            name=name,
+            verdict="skip",
+            message=why,
+            location=where,
+            unavailable=_unavailable(spec, name, f"probe {name} did not run: {why}"),
         )
     began = time.monotonic()
     deadline = began + spec.timeout
@@ -99,7 +104,7 @@ def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threadin
                 message=str(exc),
                 duration=time.monotonic() - began,
                 location=where,
-                unavailable=_unavailable(name, str(exc)),
+                unavailable=_unavailable(spec, name, f"probe {name} did not run: {exc}"),
             )
         except (_Abandoned, TimeoutError):
             outcome, problem, crash = None, f"no answer within {spec.timeout:g}s", None
@@ -117,7 +122,7 @@ def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threadin
         delay *= 2
     elapsed = time.monotonic() - began
     if crash is not None:
-        return _crash_result(name, crash, problem, elapsed, where, attempts)
+        return _crash_result(spec, name, crash, problem, elapsed, where, attempts)
     passed = outcome is not None and outcome.passed
     metrics = {metric_name("probe", name, "duration"): elapsed, metric_name("probe", name, "passed"): float(passed)}
     if outcome is not None:
@@ -127,6 +132,12 @@ def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threadin
     message = (outcome.message if outcome else problem) or ""
     if attempts > 1:
         message = f"{message} (after {attempts} attempts)".strip()
+    # what its kind measures but this run did not get to (the target failed first): said so
+    missing = {
+        k: f"probe {name} did not measure it: {message or actual}"
+        for k in _unavailable(spec, name, "")
+        if k not in metrics
+    }
     if spec.expect == "fail":
         if passed:
             return Result(
@@ -139,6 +150,7 @@ def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threadin
                 duration=elapsed,
                 location=where,
                 metrics=metrics,
+                unavailable=missing,
             )
         observed = f" ({message})" if message else ""
         return Result(
@@ -151,6 +163,7 @@ def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threadin
             duration=elapsed,
             location=where,
             metrics=metrics,
+            unavailable=missing,
         )
     return Result(
         kind="probe",
@@ -162,16 +175,18 @@ def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threadin
         duration=elapsed,
         location=where,
         metrics=metrics,
+        unavailable=missing,
     )
 
 
-def _unavailable(name: str, why: str) -> dict[str, str]:
-    reason = f"probe {name} did not run: {why}"
-    return {metric_name("probe", name, f): reason for f in ("duration", "passed")}
+def _unavailable(spec: Any, name: str, reason: str) -> dict[str, str]:
+    """Every metric this probe declares (its kind's too), unavailable for ``reason``."""
+    fields = [d.field for d in METRICS.metrics if d.applies is None or d.applies(spec)]
+    return {metric_name("probe", name, f): reason for f in fields}
 
 
 def _crash_result(
-    name: str, exc: BaseException, problem: str, elapsed: float, where: str | None, attempts: int
+    spec: Any, name: str, exc: BaseException, problem: str, elapsed: float, where: str | None, attempts: int
 ) -> Result:
     message = f"the probe itself crashed: {problem}" + (f" (after {attempts} attempts)" if attempts > 1 else "")
     if os.environ.get("VALIDATOR_DEBUG"):
@@ -184,7 +199,7 @@ def _crash_result(
         message=message,
         duration=elapsed,
         location=where,
-        unavailable={metric_name("probe", name, f): f"probe {name} crashed: {problem}" for f in ("duration", "passed")},
+        unavailable=_unavailable(spec, name, f"probe {name} crashed: {problem}"),
     )
 
 

@@ -94,34 +94,40 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
     return results, running
 
 
+def _declared(svc: Any) -> list[str]:
+    return [d.field for d in METRICS.metrics if d.applies is None or d.applies(svc)]
+
+
 def _unknown_times(name: str, svc: Any, metrics: dict[str, float]) -> dict[str, str]:
-    """A ready service whose times neither this run nor an earlier one measured (a container created
-    before timings were kept, whose health log no longer reaches back to its start): unknown, said
-    so, rather than left out of ``service.*.healthy``."""
-    fields = ["startup", *(["healthy"] if _health_checked(svc) else [])]
-    reason = (
-        f"service {name} is ready but its %s time is unknown: its container was started outside a "
-        "measured run (recreate it with `validator up --force-recreate` to measure it)"
-    )
-    return {
-        metric_name("service", name, f): reason % f for f in fields if metric_name("service", name, f) not in metrics
-    }
+    """What a ready service declares but has no value for, said so rather than left out of a wildcard:
+    times neither this run nor an earlier one measured (a container started outside a measured run,
+    whose health log no longer reaches back to its start), a limit the spec sets that Docker does
+    not report."""
+    out = {}
+    for field in _declared(svc):
+        metric = metric_name("service", name, field)
+        if metric in metrics:
+            continue
+        if field in ("startup", "healthy"):
+            out[metric] = (
+                f"service {name} is ready but its {field} time is unknown: its container was started outside "
+                "a measured run (recreate it with `validator up --force-recreate` to measure it)"
+            )
+        else:
+            out[metric] = f"service {name} is ready but Docker reports no {field} for its container"
+    return out
 
 
 def _missing(name: str, svc: Any, metrics: dict[str, float], why: str) -> dict[str, str]:
     """What a service that is not ready cannot vouch for, each with the reason naming the service: its
     health time always (a time saved from an earlier healthy spell is not this run's evidence; it is
-    taken out of ``metrics``), its startup time when it never ran."""
+    taken out of ``metrics``), and whatever else it declares but has no value for."""
     reason = f"service {name} {why}".rstrip(": ")
-    out = {}
-    healthy = metric_name("service", name, "healthy")
     if _health_checked(svc):
-        metrics.pop(healthy, None)
-        out[healthy] = reason
-    startup = metric_name("service", name, "startup")
-    if startup not in metrics:
-        out[startup] = reason
-    return out
+        metrics.pop(metric_name("service", name, "healthy"), None)
+    return {
+        metric: reason for metric in (metric_name("service", name, f) for f in _declared(svc)) if metric not in metrics
+    }
 
 
 def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str, str]]:

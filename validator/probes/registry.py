@@ -1,7 +1,9 @@
 """The one place probe kinds are registered: kind -> module. A new kind is one file plus one line here.
 
 Modules are imported when the spec model is built, so they must keep heavy imports (requests,
-docker, pyspark, ...) inside ``run``.
+docker, pyspark, ...) inside ``run``. A kind whose ``Outcome.metrics`` carry fields of their own
+declares them as ``METRICS`` (a tuple of ``core.metrics.Declared``) beside its code: lint and the
+criteria know ``probe.<name>.<field>`` from there.
 """
 
 from __future__ import annotations

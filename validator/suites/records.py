@@ -35,25 +35,32 @@ def read_records(path: Path, suite: str) -> Recorded:
         return out
     out.plugin = True
     by_id: dict[str, TestCase] = {}
-    for line in lines:
+    for number, line in enumerate(lines, 1):
         try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # a line cut by a kill: the missing finish record says so
-        kind = record.get("type")
-        if kind == "collected":
-            out.collected = int(record["count"])
-        elif kind == "collect_error":
-            case = TestCase(suite, record["nodeid"] or "<collection>", "error", 0.0, message=record.get("message", ""))
-            by_id[f"collect:{case.nodeid}"] = case
-            out.collect_errors += 1
-        elif kind == "finish":
-            out.exitstatus = int(record["exitstatus"])
-            out.stopped = record.get("stopped") or ""
-        elif kind == "test":
-            _add_report(by_id, record, suite)
+            _add_record(out, by_id, json.loads(line), suite)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            # only a run killed mid-write leaves a broken line (the kill is reported first); any other
+            # broken record means the results cannot be trusted
+            out.problem = out.problem or f"left a results record that cannot be read (line {number})"
     out.tests = list(by_id.values())
     return out
+
+
+def _add_record(out: Recorded, by_id: dict[str, TestCase], record: dict[str, Any], suite: str) -> None:
+    kind = record["type"]
+    if kind == "collected":
+        out.collected = int(record["count"])
+    elif kind == "collect_error":
+        case = TestCase(suite, record["nodeid"] or "<collection>", "error", 0.0, message=record.get("message", ""))
+        by_id[f"collect:{case.nodeid}"] = case
+        out.collect_errors += 1
+    elif kind == "finish":
+        out.exitstatus = int(record["exitstatus"])
+        out.stopped = record.get("stopped") or ""
+    elif kind == "test":
+        _add_report(by_id, record, suite)
+    else:
+        raise ValueError(kind)
 
 
 def _add_report(by_id: dict[str, TestCase], record: dict[str, Any], suite: str) -> None:

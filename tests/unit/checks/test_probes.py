@@ -161,3 +161,44 @@ def test_a_refused_connection_stays_a_failure_with_metrics(tmp_path):
     result = probe(tmp_path, "down", {"kind": "http", "url": f"http://127.0.0.1:{port}/", "timeout": "2s"})
     assert result.verdict == "fail" and result.metrics["probe.down.passed"] == 0.0 and not result.unavailable
 
+
+
+def test_a_skipped_probe_leaves_every_metric_of_its_kind_unavailable(tmp_path):
+    loaded = load_dict(
+        tmp_path,
+        {
+            "version": 1,
+            "project": "demo",
+            "services": {"web": {"image": "x"}},
+            "probes": {"box": {"kind": "container", "service": "web"}},
+        },
+    )
+    result = run_probe(loaded, "box", ProbeContext(loaded.spec, tmp_path, time.monotonic() + 10, None, {}))
+    assert result.verdict == "skip"
+    assert set(result.unavailable) == {"probe.box.duration", "probe.box.passed", "probe.box.restarts"}
+
+
+def test_what_a_failing_probe_did_not_measure_is_unavailable_with_why(tmp_path):
+    from validator.errors import EngineError
+
+    class GoneEngine:
+        """The engine's answer when the container vanished between up and the probe."""
+
+        def inspect(self, container):
+            raise EngineError(f"no such container: {container}")
+
+    loaded = load_dict(
+        tmp_path,
+        {
+            "version": 1,
+            "project": "demo",
+            "services": {"web": {"image": "x"}},
+            "probes": {"box": {"kind": "container", "service": "web"}},
+        },
+    )
+    ctx = ProbeContext(loaded.spec, tmp_path, time.monotonic() + 10, GoneEngine, {"web": "abc123"})
+    result = run_probe(loaded, "box", ctx)
+    assert result.verdict == "fail" and result.metrics["probe.box.passed"] == 0.0
+    assert result.unavailable == {
+        "probe.box.restarts": "probe box did not measure it: EngineError: no such container: abc123"
+    }

@@ -52,10 +52,18 @@ def test_unknown_and_unready_health_times_are_unavailable_with_the_reason(tmp_pa
                 "old": {"image": "x", "healthcheck": HEALTH},
                 "sick": {"image": "x", "healthcheck": HEALTH},
                 "gone": {"image": "x", "healthcheck": HEALTH},
+                "capped": {"image": "x", "healthcheck": HEALTH, "mem_limit": "64m"},
             },
         },
     )
-    engine = Engine({"fresh": detail("healthy", 2), "old": detail("healthy", 5), "sick": detail("unhealthy", 3)})
+    engine = Engine(
+        {
+            "fresh": detail("healthy", 2),
+            "old": detail("healthy", 5),
+            "sick": detail("unhealthy", 3),
+            "capped": detail("healthy", 2),
+        }
+    )
     results = {r.name: r for r in observed(loaded, engine)[0]}
     assert results["fresh"].metrics["service.fresh.healthy"] == 1.0 and not results["fresh"].unavailable
     # healthy now, but its health log no longer reaches back to its start: its time is unknown
@@ -63,4 +71,10 @@ def test_unknown_and_unready_health_times_are_unavailable_with_the_reason(tmp_pa
     assert "service old is ready but its healthy time is unknown" in results["old"].unavailable["service.old.healthy"]
     assert results["sick"].verdict == "fail" and "service.sick.healthy" not in results["sick"].metrics
     assert results["sick"].unavailable["service.sick.healthy"] == "service sick is not ready (running, unhealthy)"
-    assert results["gone"].unavailable["service.gone.startup"] == "service gone has no container"
+    assert results["gone"].unavailable == {
+        f"service.gone.{field}": "service gone has no container" for field in ("startup", "healthy", "restarts")
+    }
+    # the spec sets a memory limit Docker does not report: no value, and why
+    assert results["capped"].unavailable == {
+        "service.capped.memory_limit": "service capped is ready but Docker reports no memory_limit for its container"
+    }

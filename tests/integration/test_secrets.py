@@ -176,8 +176,8 @@ def test_every_source_every_command_every_output(project):
             "report": run("report", "--report", "json"),
             "report history": run("report", "--history", "2"),
         }
-        assert outputs["lint bad"].returncode == 1 and outputs["up"].returncode == 1
-        assert outputs["check"].returncode == 1
+        for name, code in (("lint bad", 1), ("up", 1), ("check", 1)):
+            assert outputs[name].returncode == code, (name, outputs[name].stdout[-2000:], outputs[name].stderr[-2000:])
         inspect = subprocess.run(
             ["docker", "inspect", *[c["Id"] for c in project.containers().values()]],
             capture_output=True,

@@ -96,11 +96,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"report {name}: {where}")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        from validator.redact import text as mask
         from validator.reporters.markdown import render as markdown
 
         with open(summary, "a", encoding="utf-8", errors="replace") as handle:
-            handle.write(mask(markdown(result, ctx)) + "\n")
+            handle.write(markdown(redactor.deep(result), ctx) + "\n")
     if not args.no_history:
         import sqlite3
 

@@ -122,9 +122,10 @@ def test_every_source_every_command_every_output(project):
     ]
     echo = "echo token=$$APP_TOKEN url=$$DB_URL pass=$$PASS_VAR key=$$API_TOKEN extra=$$EXTRA session=$$SESSION"
     web = project.http_service(environment=environment, env_file="app.env")
-    crasher = {
+    crasher = {  # never healthy, so up waits for it and reports its exit with its last log lines
         "image": project.image,
-        "command": ["sh", "-c", f"{echo} arg=${{CMD_SECRET}}; exit 3"],
+        "command": ["sh", "-c", f"{echo} arg=${{CMD_SECRET}}; sleep 1; exit 3"],
+        "healthcheck": {"test": ["CMD", "false"], "interval": "5s", "timeout": "1s"},
         "environment": environment,
         "env_file": "app.env",
         "stop_grace_period": "1s",

@@ -178,16 +178,17 @@ class Redactor:
         return clip(self.text(value), limit)
 
     def deep(self, value: Any) -> Any:
-        """``value`` with every string in it masked, structure kept: dataclasses, dicts (keys too),
-        lists and tuples are copied. Structured output (JSON, XML, HTML, OpenMetrics) is masked this
-        way, field by field, never as text: a secret that happens to be ``test`` or ``name`` must
-        not turn ``<testsuite`` or a JSON key into something no parser reads."""
+        """``value`` with every string in it masked, structure kept: dataclasses, dicts, lists and
+        tuples are copied; dict keys are the structure (field and metric names), not data, and stay.
+        Structured output (JSON, XML, HTML, OpenMetrics) is masked this way, field by field, never
+        as text: a secret that happens to be ``test`` or ``name`` must not turn ``<testsuite`` or a
+        JSON key into something no parser reads."""
         if self._pattern is None:
             return value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {self.deep(k): self.deep(v) for k, v in value.items()}
+            return {k: self.deep(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return type(value)(self.deep(v) for v in value)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):

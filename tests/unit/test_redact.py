@@ -176,3 +176,12 @@ def test_a_secret_spanning_lines_is_masked_whole_and_line_by_line():
         stream.write(f"log| {line}\n")
     stream.flush()
     assert "MIIEvQ" not in out.getvalue() and "BKcwgg" not in out.getvalue()
+
+
+def test_lint_json_stays_json_when_a_secret_is_one_of_its_keys(tmp_path, run_cli):
+    spec = {"version": 1, "project": "p", "services": {"web": {"image": "${IMG}", "mem_limit": "${IMG}"}}}
+    (tmp_path / "infra.yaml").write_text(yaml.safe_dump(spec))
+    done = run_cli("lint", "--format", "json", "infra.yaml", cwd=tmp_path, env={"IMG": "message"})
+    findings = json.loads(done.stdout)  # the key "message" survives; the value is masked
+    assert done.returncode == 1 and findings and all("message" in f for f in findings)
+    assert any(MASK in f["message"] for f in findings)

@@ -54,6 +54,11 @@ def is_secret_name(name: object) -> bool:
     return isinstance(name, str) and any(word in name.lower().replace("-", "_") for word in SECRET_WORDS)
 
 
+def _escaped(value: str) -> bool:
+    """Whether every surrogate in ``value`` is one ``surrogateescape`` made (an undecodable byte)."""
+    return all("\udc80" <= ch <= "\udcff" for ch in value if "\ud800" <= ch <= "\udfff")
+
+
 def encodings(secret: str) -> set[str]:
     """The forms a secret takes once printed, escaped or put in a URL or a header."""
     forms = {
@@ -63,13 +68,13 @@ def encodings(secret: str) -> set[str]:
         json.dumps(secret, ensure_ascii=False)[1:-1],
         html.escape(secret),
         html.escape(secret, quote=False),
-        quote(secret),
-        quote(secret, safe=""),
-        quote_plus(secret),
     }
+    # URL encoding is of UTF-8 bytes: a value from the environment that is not valid UTF-8 (a lone
+    # surrogate) is encoded with the bytes it came from, never allowed to fail the registration
+    raw = secret.encode("utf-8", "surrogateescape" if _escaped(secret) else "surrogatepass")
+    forms.update({quote(raw), quote(raw, safe=""), quote_plus(raw)})
     if "\n" in secret:  # a key spanning lines may be printed line by line: each line is masked too
         forms.update(line.strip() for line in secret.splitlines())
-    raw = secret.encode("utf-8", "surrogatepass")
     for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
         forms.add(encoded.decode("ascii").rstrip("="))
     return {form for form in forms if len(form) >= MIN_LENGTH}

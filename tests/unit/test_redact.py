@@ -185,3 +185,10 @@ def test_lint_json_stays_json_when_a_secret_is_one_of_its_keys(tmp_path, run_cli
     findings = json.loads(done.stdout)  # the key "message" survives; the value is masked
     assert done.returncode == 1 and findings and all("message" in f for f in findings)
     assert any(MASK in f["message"] for f in findings)
+
+
+def test_a_secret_from_undecodable_environment_bytes_registers_and_is_masked():
+    undecodable = b"tok\xe9n-4711".decode("utf-8", "surrogateescape")  # as os.environ holds it
+    r = Redactor([undecodable, "lone\ud800surrogate"])
+    assert len(r.secrets) == 2
+    assert r.text(f"a={undecodable} b=tok%E9n-4711 c=lone\ud800surrogate") == f"a={MASK} b={MASK} c={MASK}"

@@ -72,11 +72,12 @@ def record(path: Path, run: RunResult) -> int:
 
 
 def _record(path: Path, run: RunResult) -> int:
-    from validator.redact import text as mask
+    from validator.redact import redactor
     from validator.reporters.json_report import render
     from validator.reporters.registry import ReportContext
 
-    report = mask(render(run, ReportContext()))
+    mask = redactor().text
+    report = render(redactor().deep(run), ReportContext())  # masked field by field: the JSON stays JSON
     db = _connect(path)
     try:
         db.execute("BEGIN IMMEDIATE")

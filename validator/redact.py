@@ -29,13 +29,34 @@ from urllib.parse import quote, quote_plus
 MASK = "***redacted***"
 SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "api_key", "private_key", "credential")
 MIN_LENGTH = 4  # shorter values ('on', '1', 'abc') would mask half of every line and protect nothing
-FRAGMENT = 4  # the shortest cut piece of a secret masked at an edge
+# The shortest cut piece of a secret masked at an edge: 6 characters and a quarter of the secret.
+# Shorter pieces tell little, and masking them would eat ordinary words ('pass' at the end of a
+# line is not a leak of 'passthrough-token-...').
+FRAGMENT = 6
 _EDGES = re.compile(r"\n|\.\.\.|…")
+# Values that are never registered: masking a number or a JSON/YAML literal would corrupt every
+# timestamp, count and boolean of a report while protecting nothing a person would call a secret.
+_NOT_SECRET = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|true|false|null|none|yes|no|on|off", re.IGNORECASE)
+
+
+# Fields whose values are words of our own vocabulary (a verdict, a kind, an outcome), never data
+_FIXED_WORDS = frozenset({"verdict", "kind", "outcome", "severity", "rule"})
+
+
+def maskable(value: object) -> bool:
+    """Whether ``value`` can be registered: a string of ``MIN_LENGTH`` or more that is not a number,
+    a boolean or null, and not the mask itself."""
+    return isinstance(value, str) and len(value) >= MIN_LENGTH and value != MASK and not _NOT_SECRET.fullmatch(value)
 
 
 def is_secret_name(name: object) -> bool:
     """A key or variable whose name says it holds a secret (``DB_PASSWORD``, ``api-key``, ``token``)."""
     return isinstance(name, str) and any(word in name.lower().replace("-", "_") for word in SECRET_WORDS)
+
+
+def _escaped(value: str) -> bool:
+    """Whether every surrogate in ``value`` is one ``surrogateescape`` made (an undecodable byte)."""
+    return all("\udc80" <= ch <= "\udcff" for ch in value if "\ud800" <= ch <= "\udfff")
 
 
 def encodings(secret: str) -> set[str]:
@@ -47,13 +68,13 @@ def encodings(secret: str) -> set[str]:
         json.dumps(secret, ensure_ascii=False)[1:-1],
         html.escape(secret),
         html.escape(secret, quote=False),
-        quote(secret),
-        quote(secret, safe=""),
-        quote_plus(secret),
     }
+    # URL encoding is of UTF-8 bytes: a value from the environment that is not valid UTF-8 (a lone
+    # surrogate) is encoded with the bytes it came from, never allowed to fail the registration
+    raw = secret.encode("utf-8", "surrogateescape" if _escaped(secret) else "surrogatepass")
+    forms.update({quote(raw), quote(raw, safe=""), quote_plus(raw)})
     if "\n" in secret:  # a key spanning lines may be printed line by line: each line is masked too
         forms.update(line.strip() for line in secret.splitlines())
-    raw = secret.encode("utf-8", "surrogatepass")
     for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
         forms.add(encoded.decode("ascii").rstrip("="))
     return {form for form in forms if len(form) >= MIN_LENGTH}
@@ -70,7 +91,7 @@ class Redactor:
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
-        fresh = {s for s in secrets if isinstance(s, str) and len(s) >= MIN_LENGTH and s != MASK}
+        fresh = {s for s in secrets if maskable(s)}
         with self._lock:
             if not fresh - set(self.secrets):
                 return
@@ -113,11 +134,12 @@ class Redactor:
         for before, after in cuts:
             tail, head = value[max(0, before - FRAGMENT) : before], value[after : after + FRAGMENT]
             for secret in self.secrets:
+                shortest = max(FRAGMENT, len(secret) // 4)
                 if len(tail) == FRAGMENT and tail in secret:
                     size = next(
                         (
                             n
-                            for n in range(len(secret) - 1, FRAGMENT - 1, -1)
+                            for n in range(len(secret) - 1, shortest - 1, -1)
                             if before >= n and value[before - n : before] == secret[:n]
                         ),
                         0,
@@ -128,7 +150,7 @@ class Redactor:
                     size = next(
                         (
                             n
-                            for n in range(len(secret) - 1, FRAGMENT - 1, -1)
+                            for n in range(len(secret) - 1, shortest - 1, -1)
                             if value[after : after + n] == secret[-n:]
                         ),
                         0,
@@ -160,6 +182,29 @@ class Redactor:
         """Mask, then cut to ``limit`` characters (never the other way round)."""
         return clip(self.text(value), limit)
 
+    def deep(self, value: Any) -> Any:
+        """``value`` with every string in it masked, structure kept: dataclasses, dicts, lists and
+        tuples are copied; dict keys are the structure (field and metric names), not data, and stay.
+        Structured output (JSON, XML, HTML, OpenMetrics) is masked this way, field by field, never
+        as text: a secret that happens to be ``test`` or ``name`` must not turn ``<testsuite`` or a
+        JSON key into something no parser reads."""
+        if self._pattern is None:
+            return value
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {k: self.deep(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self.deep(v) for v in value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changes = {
+                f.name: self.deep(getattr(value, f.name))
+                for f in dataclasses.fields(value)
+                if f.init and f.name not in _FIXED_WORDS
+            }
+            return dataclasses.replace(value, **changes)
+        return value
+
 
 def clip(value: str, limit: int) -> str:
     """Cut already masked text to ``limit`` characters, saying how much was left out."""
@@ -188,6 +233,17 @@ def reset() -> None:
     """Forget every registered secret (a new command in the same process, or a test)."""
     fresh = Redactor()
     _REDACTOR.__dict__.update(fresh.__dict__)
+
+
+def write_structured(text: str) -> None:
+    """Write output whose fields are masked already (``Redactor.deep``) to standard output past the
+    line masking, which could corrupt its structure; pending lines are flushed first."""
+    stream = sys.stdout
+    if isinstance(stream, RedactingStream):
+        stream.flush()
+        stream = stream.stream
+    stream.write(text)
+    stream.flush()
 
 
 class RedactingStream(io.TextIOBase):

@@ -122,9 +122,10 @@ def test_every_source_every_command_every_output(project):
     ]
     echo = "echo token=$$APP_TOKEN url=$$DB_URL pass=$$PASS_VAR key=$$API_TOKEN extra=$$EXTRA session=$$SESSION"
     web = project.http_service(environment=environment, env_file="app.env")
-    crasher = {
+    crasher = {  # never healthy, so up waits for it and reports its exit with its last log lines
         "image": project.image,
-        "command": ["sh", "-c", f"{echo} arg=${{CMD_SECRET}}; exit 3"],
+        "command": ["sh", "-c", f"{echo} arg=${{CMD_SECRET}}; sleep 1; exit 3"],
+        "healthcheck": {"test": ["CMD", "false"], "interval": "5s", "timeout": "1s"},
         "environment": environment,
         "env_file": "app.env",
         "stop_grace_period": "1s",
@@ -176,8 +177,8 @@ def test_every_source_every_command_every_output(project):
             "report": run("report", "--report", "json"),
             "report history": run("report", "--history", "2"),
         }
-        assert outputs["lint bad"].returncode == 1 and outputs["up"].returncode == 1
-        assert outputs["check"].returncode == 1
+        for name, code in (("lint bad", 1), ("up", 1), ("check", 1)):
+            assert outputs[name].returncode == code, (name, outputs[name].stdout[-2000:], outputs[name].stderr[-2000:])
         inspect = subprocess.run(
             ["docker", "inspect", *[c["Id"] for c in project.containers().values()]],
             capture_output=True,

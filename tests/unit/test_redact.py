@@ -50,9 +50,10 @@ def test_clip_masks_before_it_cuts():
     assert "pl4n" not in clipped and len(clipped) <= 40 + 24
 
 
-def test_short_values_and_plain_text_are_left_alone():
-    r = Redactor(["abc", SECRET])
-    assert r.text("abc and nothing else") == "abc and nothing else"
+def test_short_values_numbers_and_literals_are_never_registered():
+    r = Redactor(["abc", "8080", "1.5e3", "true", "None", SECRET])
+    assert r.secrets == [SECRET]
+    assert r.text("abc 8080 1.5e3 true None") == "abc 8080 1.5e3 true None"
 
 
 def test_the_stream_masks_a_secret_written_in_pieces():
@@ -153,7 +154,7 @@ _ENCODERS = {
     cuts=st.lists(st.integers(min_value=0, max_value=120), max_size=4),
 )
 def test_no_encoding_of_a_secret_survives_in_any_context_or_chunking(secret, before, after, encoder, cuts):
-    assume(secret.strip() == secret and secret not in MASK and MASK not in before + after)
+    assume(redact.maskable(secret) and secret.strip() == secret and secret not in MASK and MASK not in before + after)
     form = _ENCODERS[encoder](secret)
     text = before + form + after
     out = io.StringIO()
@@ -175,3 +176,19 @@ def test_a_secret_spanning_lines_is_masked_whole_and_line_by_line():
         stream.write(f"log| {line}\n")
     stream.flush()
     assert "MIIEvQ" not in out.getvalue() and "BKcwgg" not in out.getvalue()
+
+
+def test_lint_json_stays_json_when_a_secret_is_one_of_its_keys(tmp_path, run_cli):
+    spec = {"version": 1, "project": "p", "services": {"web": {"image": "${IMG}", "mem_limit": "${IMG}"}}}
+    (tmp_path / "infra.yaml").write_text(yaml.safe_dump(spec))
+    done = run_cli("lint", "--format", "json", "infra.yaml", cwd=tmp_path, env={"IMG": "message"})
+    findings = json.loads(done.stdout)  # the key "message" survives; the value is masked
+    assert done.returncode == 1 and findings and all("message" in f for f in findings)
+    assert any(MASK in f["message"] for f in findings)
+
+
+def test_a_secret_from_undecodable_environment_bytes_registers_and_is_masked():
+    undecodable = b"tok\xe9n-4711".decode("utf-8", "surrogateescape")  # as os.environ holds it
+    r = Redactor([undecodable, "lone\ud800surrogate"])
+    assert len(r.secrets) == 2
+    assert r.text(f"a={undecodable} b=tok%E9n-4711 c=lone\ud800surrogate") == f"a={MASK} b={MASK} c={MASK}"

@@ -95,3 +95,24 @@ def test_history_rows_are_masked(tmp_path):
     with sqlite3.connect(db) as conn:
         dump = "\n".join(conn.iterdump())
     assert "planted-history-secret" not in dump and redact.MASK in dump
+
+
+def test_a_secret_that_is_a_word_of_the_formats_syntax_does_not_corrupt_them(tmp_path):
+    """Reports are masked field by field: a secret equal to 'testsuite', 'name' or 'class' must not
+    turn the JUnit, JSON or HTML markup into something no parser reads."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    from validator import redact
+    from validator.reporters.registry import ReportContext, write_reports
+
+    redact.register(["testsuite", "name", "class", "results"])
+    run = make_run(1, 1.0)
+    run.results.append(Result("probe", "echo", "fail", message="token=testsuite name=class"))
+    wanted = [(f, f"out.{f}") for f in ("json", "junit", "html", "markdown", "openmetrics")]
+    write_reports(run, wanted, ReportContext(), tmp_path)
+    report = json.loads((tmp_path / "out.json").read_text())
+    echo = next(r for r in report["run"]["results"] if r["kind"] == "probe")
+    assert echo["message"] == f"token={redact.MASK} {redact.MASK}={redact.MASK}"
+    ET.fromstring((tmp_path / "out.junit").read_text())
+    assert "<table" in (tmp_path / "out.html").read_text()

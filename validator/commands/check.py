@@ -237,11 +237,11 @@ def _write(result: Any, wanted: list[Any], ctx: Any, loaded: Any, args: argparse
 def _step_summary(result: Any, ctx: Any) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        from validator.redact import text as mask
+        from validator.redact import redactor
         from validator.reporters.markdown import render as markdown
 
         with open(summary, "a", encoding="utf-8", errors="replace") as handle:
-            handle.write(mask(markdown(result, ctx)) + "\n")
+            handle.write(markdown(redactor().deep(result), ctx) + "\n")
 
 
 def _record(loaded: Any, args: argparse.Namespace, runs: list[Any]) -> int:

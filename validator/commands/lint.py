@@ -40,8 +40,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     findings = [finding for group in groups for finding in lint_files(group)]
     if args.format == "json":
-        json.dump([_as_json(f) for f in findings], sys.stdout, indent=2)
-        print()
+        from validator.redact import redactor, write_structured
+
+        # masked field by field (the messages are masked already), written past the line masking
+        write_structured(json.dumps(redactor().deep([_as_json(f) for f in findings]), indent=2) + "\n")
     else:
         for finding in findings:
             print(finding)

@@ -40,23 +40,28 @@ def run(args: argparse.Namespace) -> int:
     )
     plan = planned.plan
     if args.format == "json":
-        print(
+        from validator.redact import redactor, write_structured
+
+        write_structured(
             json.dumps(
-                {
-                    "project": loaded.spec.project,
-                    "engine": engine.address,
-                    "orchestrator": orchestrator,
-                    "changes": not plan.empty,
-                    "actions": [
-                        {"kind": a.kind, "target": a.target, "service": a.service, "reasons": list(a.reasons)}
-                        for a in plan.actions
-                    ],
-                    "conflicts": list(plan.conflicts),
-                    "notes": list(plan.notes),
-                    "unchanged": list(plan.unchanged),
-                },
+                redactor().deep(
+                    {
+                        "project": loaded.spec.project,
+                        "engine": engine.address,
+                        "orchestrator": orchestrator,
+                        "changes": not plan.empty,
+                        "actions": [
+                            {"kind": a.kind, "target": a.target, "service": a.service, "reasons": list(a.reasons)}
+                            for a in plan.actions
+                        ],
+                        "conflicts": list(plan.conflicts),
+                        "notes": list(plan.notes),
+                        "unchanged": list(plan.unchanged),
+                    }
+                ),
                 indent=2,
             )
+            + "\n"
         )
         return EXIT_FAILED if not plan.empty else EXIT_OK
     print(

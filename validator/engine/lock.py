@@ -21,11 +21,14 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from validator.errors import FatalError, LockedError
+from validator.errors import EXIT_UNREACHABLE, FatalError, LockedError
 
 
 class LockDirError(FatalError):
-    """The lock folder is not private (a symlink, a file, or another user's): refused, not used."""
+    """The lock folder is not private (a symlink, a file, or another user's): refused, not used.
+    Exit 3: the machine's state is wrong, not the spec (as with an engine that does not answer)."""
+
+    exit_code = EXIT_UNREACHABLE
 
 
 def lock_dir() -> Path:

@@ -65,15 +65,21 @@ def write_reports(
     from validator.fileio import atomic_write_text
 
     written = []
+    # the last gate before a report leaves: every field masked (field by field, so that a secret
+    # which happens to be a word of the format's own syntax cannot corrupt it)
+    masked_run, masked_ctx = redact.redactor().deep(run), redact.redactor().deep(ctx)
     for name, path in wanted:
         module = reporter(name)
-        # the last gate before a report leaves: masked (whatever a reporter put together), and
-        # encodable (a lone surrogate from a test's output would fail the write half way)
-        text = redact.text(module.render(run, ctx)).encode("utf-8", "replace").decode("utf-8")
+        # encodable: a lone surrogate from a test's output would fail the write half way
+        text = module.render(masked_run, masked_ctx).encode("utf-8", "replace").decode("utf-8")
+        text = text if text.endswith("\n") else text + "\n"
         target = path or module.DEFAULT_PATH
         if target is None or target == "-":
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
-            sys.stdout.flush()
+            if name == "console":
+                sys.stdout.write(text)  # plain text: the line masking of standard output applies too
+                sys.stdout.flush()
+            else:
+                redact.write_structured(text)
             written.append((name, "stdout"))
             continue
         destination = Path(target) if Path(target).is_absolute() else base / target

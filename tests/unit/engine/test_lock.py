@@ -59,9 +59,9 @@ def test_a_symlinked_folder_is_refused(locks, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     locks.symlink_to(elsewhere)
-    with pytest.raises(LockDirError, match="not a folder"), ProjectLock("p", "unix:///x"):
+    with pytest.raises(LockDirError, match="not a folder") as caught, ProjectLock("p", "unix:///x"):
         pass
-    assert not list(elsewhere.iterdir())
+    assert not list(elsewhere.iterdir()) and caught.value.exit_code == 3
 
 
 def test_two_spellings_of_one_engine_share_one_lock():

@@ -149,3 +149,29 @@ def test_sections_include_does_not_import_are_named(tmp_path):
         "(include brings services, networks, volumes, secrets and configs only)"
     ]
     assert not loaded.spec.probes
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        '"/"',
+        '"."',
+        '"/proc/self/mem"',
+        '"' + "a" * 5000 + '"',
+        "{path: []}",
+        '{path: "x", env_file: "/dev/null"}',
+        '{path: "x", project_directory: 5}',
+        '{path: ["a\\0"]}',
+        '"a\\0b"',
+    ],
+)
+def test_hostile_include_entries_are_findings_not_crashes(tmp_path, entry):
+    path = tmp_path / "compose.yaml"
+    path.write_text(
+        f"include:\n  - {entry}\nservices:\n  a:\n    image: busybox\n"
+        '  b:\n    extends: {service: a, file: "\\0"}\n'
+        f"  c:\n    extends: {{service: a, file: {'c' * 5000}}}\n"
+    )
+    found = lint_files([str(path)], {})
+    assert found and all(f.severity == "error" for f in found)
+    assert any("extends" in f.message for f in found)

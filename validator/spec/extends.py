@@ -36,7 +36,11 @@ class _Resolver:
         if file not in self.files:
             from validator.spec.include import rebase_paths
 
-            if not file.is_file():
+            try:
+                exists = file.is_file()
+            except (OSError, ValueError):  # a name the system refuses (too long...): as good as missing
+                exists = False
+            if not exists:
                 self.findings.append(self.error(where, f"extends names file {file.name!r}, which does not exist"))
                 return None
             try:
@@ -98,7 +102,9 @@ def _target(spec: Any) -> tuple[str | None, str | None]:
         return spec, None
     if isinstance(spec, dict) and isinstance(spec.get("service"), str) and set(spec) <= {"service", "file"}:
         file = spec.get("file")
-        return spec["service"], file if isinstance(file, str) else None
+        if file is not None and (not isinstance(file, str) or not file or "\x00" in file):
+            return None, None
+        return spec["service"], file
     return None, None
 
 

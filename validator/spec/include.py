@@ -71,7 +71,7 @@ def apply_includes(doc: Document, path: FsPath, env: Mapping[str, str], chain: t
 def _entry(entry: Any) -> tuple[list[str], str | None, list[str]] | str:
     """(paths, project_directory, env_files), or why the entry is malformed."""
     if isinstance(entry, str) and entry:
-        return [entry], None, []
+        return ([entry], None, []) if "\x00" not in entry else "a path cannot hold a NUL character"
     if not isinstance(entry, dict):
         return "an include entry is a path or a mapping with path, project_directory and env_file"
     unknown = sorted(set(entry) - {"path", "project_directory", "env_file"})
@@ -81,6 +81,8 @@ def _entry(entry: Any) -> tuple[list[str], str | None, list[str]] | str:
     paths = [paths] if isinstance(paths, str) else paths
     if not paths or not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
         return "include needs 'path': a file, or a list of a file and its overrides"
+    if any("\x00" in p for p in [*paths, *_strings(entry.get("env_file")), *_strings(entry.get("project_directory"))]):
+        return "a path cannot hold a NUL character"
     env_files = entry.get("env_file") or []
     env_files = [env_files] if isinstance(env_files, str) else env_files
     if not isinstance(env_files, list) or not all(isinstance(e, str) for e in env_files):
@@ -89,6 +91,12 @@ def _entry(entry: Any) -> tuple[list[str], str | None, list[str]] | str:
     if project_directory is not None and not isinstance(project_directory, str):
         return "include's project_directory is a path"
     return list(paths), project_directory, list(env_files)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _env_for(project_dir: FsPath, env_files: list[str], here: FsPath, env: Mapping[str, str]) -> dict[str, str]:
@@ -100,7 +108,9 @@ def _env_for(project_dir: FsPath, env_files: list[str], here: FsPath, env: Mappi
     for file in files:
         if not file.is_file():
             if env_files:
-                raise SpecError([Finding(None, (), "no such env_file", "error", "load", str(file))])
+                raise SpecError(
+                    [Finding(None, (), "env_file is missing or not a regular file", "error", "load", str(file))]
+                )
             continue
         try:
             values.update(parse_dotenv(file.read_text(encoding="utf-8"), {**values, **env}))

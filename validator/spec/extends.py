@@ -118,7 +118,14 @@ def resolve_extends(doc: Document, path: FsPath, env: Mapping[str, str]) -> Docu
     resolved = dict(services)
     for name, service in services.items():
         if isinstance(service, dict) and "extends" in service:
-            result = resolver.resolve(me, name, ((me, ""),), ("services", name, "extends"))
+            where: Path = ("services", name, "extends")
+            result = resolver.resolve(me, name, ((me, ""),), where)
+            if result is None and not any(f.path[:2] == where[:2] for f in resolver.findings):
+                # The fault is further down the chain (reported there): say so here too, once.
+                base, _ = _target(service["extends"])
+                resolver.findings.append(
+                    resolver.error(where, f"extends {base!r}, whose own extends cannot be resolved")
+                )
             # After a finding the service stays as written, minus extends, so the rest is still checked
             # (Document.unresolved() keeps the schema from adding "needs image" to a service without its base).
             resolved[name] = result if result is not None else {k: v for k, v in service.items() if k != "extends"}
@@ -130,6 +137,7 @@ def resolve_extends(doc: Document, path: FsPath, env: Mapping[str, str]) -> Docu
         doc.positions,
         doc.key_positions,
         doc.interpolated,
-        [*doc.findings, *resolver.findings],
+        # A broken base met on several services' chains is reported once.
+        [*doc.findings, *dict.fromkeys(resolver.findings)],
     )
     return out

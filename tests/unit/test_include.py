@@ -162,10 +162,13 @@ def test_sections_include_does_not_import_are_named(tmp_path):
         '{path: "x", env_file: "/dev/null"}',
         '{path: "x", project_directory: 5}',
         '{path: ["a\\0"]}',
+        '{path: "x", env_file: "/proc/self/mem"}',
+        '{path: "x", env_file: "bad.env"}',
         '"a\\0b"',
     ],
 )
 def test_hostile_include_entries_are_findings_not_crashes(tmp_path, entry):
+    (tmp_path / "bad.env").write_bytes(b"\xff\xfe=1\n")
     path = tmp_path / "compose.yaml"
     path.write_text(
         f"include:\n  - {entry}\nservices:\n  a:\n    image: busybox\n"

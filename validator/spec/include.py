@@ -22,7 +22,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from validator.errors import SpecError
-from validator.spec.loader import Document, load_file
+from validator.spec.loader import MAX_BYTES, Document, load_file
 from validator.spec.location import Finding, Path
 
 RESOURCES = ("services", "networks", "volumes", "secrets", "configs")
@@ -103,19 +103,28 @@ def _env_for(project_dir: FsPath, env_files: list[str], here: FsPath, env: Mappi
     """The including side's variables, completed by the included project's env files (theirs lose)."""
     from validator.spec.dotenv import DotenvError, parse_dotenv
 
+    def fail(file: FsPath, message: str) -> SpecError:
+        return SpecError([Finding(None, (), message, "error", "load", str(file))])
+
     files = [(here / e).resolve() for e in env_files] or [project_dir / ".env"]
     values: dict[str, str] = {}
     for file in files:
         if not file.is_file():
             if env_files:
-                raise SpecError(
-                    [Finding(None, (), "env_file is missing or not a regular file", "error", "load", str(file))]
-                )
+                raise fail(file, "env_file is missing or not a regular file")
             continue
         try:
-            values.update(parse_dotenv(file.read_text(encoding="utf-8"), {**values, **env}))
+            # Bounded as a spec file is: an env file is read whole, before anything else happens.
+            if file.stat().st_size > MAX_BYTES:
+                raise fail(file, f"env file is too large (at most {MAX_BYTES // 1048576} MiB)")
+            text = file.read_bytes().decode("utf-8")
+            values.update(parse_dotenv(text, {**values, **env}))
         except DotenvError as exc:
-            raise SpecError([Finding(None, (), f"line {exc.line}: {exc}", "error", "load", str(file))]) from None
+            raise fail(file, f"line {exc.line}: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise fail(file, f"not UTF-8: byte 0x{exc.object[exc.start]:02x} cannot be decoded") from None
+        except OSError as exc:
+            raise fail(file, f"cannot be read: {exc.strerror or exc}") from None
     return {**values, **env}
 
 

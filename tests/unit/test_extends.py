@@ -108,3 +108,17 @@ def test_any_extends_graph_resolves_or_is_located(tmp_path_factory):
             assert (name in flagged) == broken, (graph, name, [str(f) for f in found])
 
     run()
+
+
+def test_a_chain_beyond_the_bound_is_a_finding_not_a_recursion_error(tmp_path):
+    from validator.spec.extends import MAX_DEPTH
+
+    count = 3 * MAX_DEPTH
+    lines = ["services:"]
+    for i in range(count):
+        lines += [f"  s{i}:", f"    extends: s{i + 1}" if i < count - 1 else "    image: busybox"]
+    path = _write(tmp_path, {"compose.yaml": "\n".join(lines) + "\n"})
+    found = lint_files([str(path)], {})
+    flagged = {f.path[1] for f in found}
+    assert "s0" in flagged and f"s{count - MAX_DEPTH + 1}" not in flagged
+    assert {f.message for f in found} == {f"extends chain longer than {MAX_DEPTH} services"}

@@ -178,3 +178,13 @@ def test_hostile_include_entries_are_findings_not_crashes(tmp_path, entry):
     found = lint_files([str(path)], {})
     assert found and all(f.severity == "error" for f in found)
     assert any("extends" in f.message for f in found)
+
+
+def test_includes_nested_beyond_the_bound_are_a_finding(tmp_path):
+    from validator.spec.include import MAX_DEPTH
+
+    for i in range(2 * MAX_DEPTH):
+        _write(tmp_path, {f"i{i}.yaml": f"include: [i{i + 1}.yaml]\nservices:\n  s{i}:\n    image: busybox\n"})
+    _write(tmp_path, {f"i{2 * MAX_DEPTH}.yaml": "services:\n  last:\n    image: busybox\n"})
+    found = lint_files([str(tmp_path / "i0.yaml")], {})
+    assert [f.message for f in found] == [f"includes nested deeper than {MAX_DEPTH} files"]

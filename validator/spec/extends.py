@@ -19,6 +19,10 @@ from validator.hints import did_you_mean
 from validator.spec.loader import Document, load_file
 from validator.spec.location import Finding, Path
 
+# Resolving recurses once per link of a chain: a bound well under Python's recursion limit, far above
+# any chain a person writes (Compose sets none).
+MAX_DEPTH = 64
+
 
 class _Resolver:
     def __init__(self, doc: Document, path: FsPath, env: Mapping[str, str]) -> None:
@@ -60,10 +64,14 @@ class _Resolver:
         key = (file, name)
         if key in self.done:
             return self.done[key]
+        if len(chain) > MAX_DEPTH:
+            top: Path = ("services", chain[1][1], "extends")
+            self.findings.append(self.error(top, f"extends chain longer than {MAX_DEPTH} services"))
+            return None
         if key in chain:
             cycle = " -> ".join(n for _, n in (*chain, key) if n)
             # Reported at the extends of the service being resolved, whose name starts the cycle.
-            top: Path = ("services", chain[1][1], "extends") if len(chain) > 1 else where
+            top = ("services", chain[1][1], "extends") if len(chain) > 1 else where
             self.findings.append(self.error(top, f"extends cycle: {cycle}"))
             return None
         services = self.services_of(file, where)

@@ -25,6 +25,8 @@ from validator.errors import SpecError
 from validator.spec.loader import MAX_BYTES, Document, load_file
 from validator.spec.location import Finding, Path
 
+# Each level of nesting recurses: bounded well under Python's recursion limit (Compose sets none).
+MAX_DEPTH = 32
 RESOURCES = ("services", "networks", "volumes", "secrets", "configs")
 # Top-level keys that never carry resources: nothing to warn about when an included file has them.
 _IGNORED = ("version", "name", "include", "project")
@@ -52,6 +54,9 @@ def apply_includes(doc: Document, path: FsPath, env: Mapping[str, str], chain: t
         paths, project_directory, env_files = parsed
         files = [(here / p).resolve() for p in paths]
         project_dir = (here / project_directory).resolve() if project_directory else files[0].parent
+        if len(chain) >= MAX_DEPTH:
+            out.findings.append(doc.finding(where, f"includes nested deeper than {MAX_DEPTH} files", rule="include"))
+            continue
         if any(f in chain or f == path.resolve() for f in files):
             out.findings.append(doc.finding(where, f"include cycle: {paths[0]} includes this file again"))
             continue

@@ -174,10 +174,12 @@ def test_hostile_include_entries_are_findings_not_crashes(tmp_path, entry):
         f"include:\n  - {entry}\nservices:\n  a:\n    image: busybox\n"
         '  b:\n    extends: {service: a, file: "\\0"}\n'
         f"  c:\n    extends: {{service: a, file: {'c' * 5000}}}\n"
+        "  d:\n    extends: {service: a, file: /proc/self/mem}\n"
     )
     found = lint_files([str(path)], {})
     assert found and all(f.severity == "error" for f in found)
     assert any("extends" in f.message for f in found)
+    assert any(f.path[:2] == ("services", "d") and "cannot be read" in f.message for f in found)
 
 
 def test_includes_nested_beyond_the_bound_are_a_finding(tmp_path):

@@ -52,6 +52,9 @@ class _Resolver:
             except SpecError as exc:
                 self.findings.extend(exc.findings)
                 return None
+            except OSError as exc:  # an I/O error (a /proc file): one finding, never a traceback
+                self.findings.append(self.error(where, f"{file.name} cannot be read: {exc.strerror or exc}"))
+                return None
             services = data.get("services")
             if not isinstance(services, dict):
                 self.findings.append(self.error(where, f"{file.name} has no services to extend"))

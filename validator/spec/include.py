@@ -153,6 +153,8 @@ def _load(
             docs.append(resolve_extends(load_file(file, inc_env, display=os.path.normpath(name)), file, inc_env))
         except SpecError as exc:
             findings.extend(exc.findings)
+        except OSError as exc:  # a name too long, an I/O error (a /proc file): one finding, never a traceback
+            findings.append(Finding(None, (), f"cannot be read: {exc.strerror or exc}", "error", "load", str(file)))
     if findings:
         raise SpecError(findings)
     merged = merge_documents(docs)

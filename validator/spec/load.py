@@ -101,8 +101,6 @@ def resolve_files(files: list[str] | None) -> list[str]:
 
 
 def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document, dict[str, str]]:
-    from validator.spec.extends import resolve_extends
-    from validator.spec.include import apply_includes
     from validator.spec.merge import merge_documents
 
     docs: list[Document] = []
@@ -110,13 +108,21 @@ def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document
     env = read_environment(Path(files[0]).parent, environ)
     for name in files:
         try:
-            doc = resolve_extends(load_file(name, env, display=name), Path(name), env)
-            docs.append(apply_includes(doc, Path(name), env))
+            docs.append(_read_one(name, env))
         except SpecError as exc:
             findings.extend(exc.findings)
     if findings:
         raise SpecError(findings)
     return merge_documents(docs), env
+
+
+def _read_one(name: str, env: Mapping[str, str]) -> Document:
+    """One spec file as Compose reads it: its services' ``extends`` applied, its ``include`` merged in."""
+    from validator.spec.extends import resolve_extends
+    from validator.spec.include import apply_includes
+
+    doc = resolve_extends(load_file(name, env, display=name), Path(name), env)
+    return apply_includes(doc, Path(name), env)
 
 
 def lint_files(files: list[str], environ: Mapping[str, str] | None = None) -> list[Finding]:

@@ -144,8 +144,6 @@ def _read_text(path: FsPath, name: str) -> str:
         raise SpecError([Finding(None, (), "permission denied", "error", "load", name)]) from None
     except IsADirectoryError:
         raise _fail(name, "is a directory, not a spec file") from None
-    except OSError as exc:  # a name too long, an I/O error (a /proc file): one line, never a traceback
-        raise _fail(name, f"cannot be read: {exc.strerror or exc}") from None
     if b"\x00" in raw[:8192]:
         return _raise_binary(raw, name)
     if raw.startswith(b"\xef\xbb\xbf"):

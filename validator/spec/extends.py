@@ -50,7 +50,10 @@ class _Resolver:
             try:
                 data = load_file(file, self.env, display=str(file)).data
             except SpecError as exc:
-                self.findings.extend(exc.findings)
+                # A file that cannot be read at all has no line of its own: point at the extends naming it.
+                self.findings.extend(
+                    f if f.path else self.error(where, f"{file.name}: {f.message}") for f in exc.findings
+                )
                 return None
             except OSError as exc:  # an I/O error (a /proc file): one finding, never a traceback
                 self.findings.append(self.error(where, f"{file.name} cannot be read: {exc.strerror or exc}"))

@@ -62,7 +62,9 @@ def test_a_compose_file_alone_with_its_dotenv(project):
     shutil.copy(EXAMPLE / "docker-compose.yml", project.folder / "docker-compose.yml")
     port = free_port()
     (project.folder / ".env").write_text(
-        f"# as a team keeps it\nexport WEB_IMAGE={project.image}\nWEB_PORT='{port}'\n"
+        "# as a team keeps it\n"
+        f"export WEB_IMAGE={project.image}\n"
+        f"WEB_PORT='{port}'\n"
         f'COMPOSE_PROJECT_NAME="{project.name}"\n'
     )
     env = {k: v for k, v in os.environ.items() if k not in ("WEB_IMAGE", "WEB_PORT", "COMPOSE_PROJECT_NAME")}

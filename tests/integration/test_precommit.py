@@ -25,6 +25,11 @@ def entry(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_hook_definition():
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert (hook["id"], hook["language"], hook["entry"]) == ("infra-lint", "python", "validator lint")
+    import re
+
+    linted = ["infra.yaml", "a/infra.ci.yml", "compose.yaml", "docker-compose.yml", "x/docker-compose.override.yaml"]
+    skipped = ["notes.yaml", "mycompose.yaml", "infra.yaml.bak", "docker-compose.json"]
+    assert [name for name in linted + skipped if re.search(hook["files"], name)] == linted
 
 
 def test_entry_over_the_valid_examples():

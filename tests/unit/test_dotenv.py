@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from validator.spec.dotenv import DotenvError, parse_dotenv
 
@@ -98,3 +100,19 @@ def test_keys_may_hold_dots():
 
 def test_a_key_alone_takes_the_process_value_or_nothing():
     assert parse_dotenv("A\nB\n", {"A": "1"}) == {"A": "1"}
+
+
+_PIECES = [*"AB_x1 =:'\"\\$#{}-?+\n\t", "export ", "${A}", "${B:-d}", "\r\n"]
+_DOTENV_TEXT = st.lists(st.sampled_from(_PIECES), max_size=60).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_DOTENV_TEXT)
+def test_any_text_parses_or_is_one_located_error(text):
+    """Whatever a .env holds, the reader returns strings or raises its own error with a line in the file."""
+    try:
+        values = parse_dotenv(text, {"A": "a"})
+    except DotenvError as exc:
+        assert 1 <= exc.line <= text.count("\n") + 1
+    else:
+        assert all(isinstance(k, str) and k and isinstance(v, str) for k, v in values.items())

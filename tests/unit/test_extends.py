@@ -79,3 +79,49 @@ def test_unknown_service_missing_file_and_cycles_are_located(tmp_path):
         "10: extends names file 'missing.yaml', which does not exist",
         "13: extends is a service name or a mapping with service and optional file",
     ]
+
+
+def test_any_extends_graph_resolves_or_is_located(tmp_path_factory):
+    """Random graphs of extends (chains, cycles, unknown names): lint always answers; a service in a
+    cycle or extending an unknown name always gets its own finding at its extends."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    names = ["a", "b", "c", "d"]
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.dictionaries(st.sampled_from(names), st.one_of(st.none(), st.sampled_from([*names, "zz"]))))
+    def run(graph: dict[str, str | None]) -> None:
+        folder = tmp_path_factory.mktemp("g")
+        lines = ["services:"]
+        for name, target in graph.items():
+            lines += [f"  {name}:", "    image: busybox"] + ([f"    extends: {target}"] if target else [])
+        (folder / "compose.yaml").write_text("\n".join(lines) + "\n")
+        found = lint_files([str(folder / "compose.yaml")], {})
+        flagged = {f.path[1] for f in found if f.rule == "extends"}
+        for name in graph:
+            seen, node = [], name
+            while node is not None and node in graph and node not in seen:
+                seen.append(node)
+                node = graph[node]
+            broken = node is not None  # an unknown name, or back into the chain: a cycle
+            assert (name in flagged) == broken, (graph, name, [str(f) for f in found])
+
+    run()
+
+
+def test_a_chain_beyond_the_bound_is_a_finding_not_a_recursion_error(tmp_path):
+    from validator.spec.extends import MAX_DEPTH, resolve_extends
+    from validator.spec.loader import load_file
+
+    count = 3 * MAX_DEPTH
+    lines = ["services:"]
+    for i in range(count):
+        lines += [f"  s{i}:", f"    extends: s{i + 1}" if i < count - 1 else "    image: busybox"]
+    path = _write(tmp_path, {"compose.yaml": "\n".join(lines) + "\n"})
+    # The resolver itself: lint shows only the first few findings of one message (validator/spec/bound.py).
+    found = resolve_extends(load_file(path, {}), path, {}).findings
+    flagged = {f.path[1] for f in found}
+    assert flagged == {f"s{i}" for i in range(count - MAX_DEPTH)}
+    assert {f.message for f in found} == {f"extends chain longer than {MAX_DEPTH} services"}
+    assert lint_files([str(path)], {})  # and lint answers, without a RecursionError

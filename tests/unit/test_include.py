@@ -149,3 +149,44 @@ def test_sections_include_does_not_import_are_named(tmp_path):
         "(include brings services, networks, volumes, secrets and configs only)"
     ]
     assert not loaded.spec.probes
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        '"/"',
+        '"."',
+        '"/proc/self/mem"',
+        '"' + "a" * 5000 + '"',
+        "{path: []}",
+        '{path: "x", env_file: "/dev/null"}',
+        '{path: "x", project_directory: 5}',
+        '{path: ["a\\0"]}',
+        '{path: "x", env_file: "/proc/self/mem"}',
+        '{path: "x", env_file: "bad.env"}',
+        '"a\\0b"',
+    ],
+)
+def test_hostile_include_entries_are_findings_not_crashes(tmp_path, entry):
+    (tmp_path / "bad.env").write_bytes(b"\xff\xfe=1\n")
+    path = tmp_path / "compose.yaml"
+    path.write_text(
+        f"include:\n  - {entry}\nservices:\n  a:\n    image: busybox\n"
+        '  b:\n    extends: {service: a, file: "\\0"}\n'
+        f"  c:\n    extends: {{service: a, file: {'c' * 5000}}}\n"
+        "  d:\n    extends: {service: a, file: /proc/self/mem}\n"
+    )
+    found = lint_files([str(path)], {})
+    assert found and all(f.severity == "error" for f in found)
+    assert any("extends" in f.message for f in found)
+    assert any(f.path[:2] == ("services", "d") for f in found)  # /proc/self/mem: located at d's extends
+
+
+def test_includes_nested_beyond_the_bound_are_a_finding(tmp_path):
+    from validator.spec.include import MAX_DEPTH
+
+    for i in range(2 * MAX_DEPTH):
+        _write(tmp_path, {f"i{i}.yaml": f"include: [i{i + 1}.yaml]\nservices:\n  s{i}:\n    image: busybox\n"})
+    _write(tmp_path, {f"i{2 * MAX_DEPTH}.yaml": "services:\n  last:\n    image: busybox\n"})
+    found = lint_files([str(tmp_path / "i0.yaml")], {})
+    assert [f.message for f in found] == [f"includes nested deeper than {MAX_DEPTH} files"]

@@ -19,6 +19,10 @@ from validator.hints import did_you_mean
 from validator.spec.loader import Document, load_file
 from validator.spec.location import Finding, Path
 
+# Resolving recurses once per link of a chain: a bound well under Python's recursion limit, far above
+# any chain a person writes (Compose sets none).
+MAX_DEPTH = 64
+
 
 class _Resolver:
     def __init__(self, doc: Document, path: FsPath, env: Mapping[str, str]) -> None:
@@ -36,13 +40,23 @@ class _Resolver:
         if file not in self.files:
             from validator.spec.include import rebase_paths
 
-            if not file.is_file():
+            try:
+                exists = file.is_file()
+            except (OSError, ValueError):  # a name the system refuses (too long...): as good as missing
+                exists = False
+            if not exists:
                 self.findings.append(self.error(where, f"extends names file {file.name!r}, which does not exist"))
                 return None
             try:
                 data = load_file(file, self.env, display=str(file)).data
             except SpecError as exc:
-                self.findings.extend(exc.findings)
+                # A file that cannot be read at all has no line of its own: point at the extends naming it.
+                self.findings.extend(
+                    f if f.path else self.error(where, f"{file.name}: {f.message}") for f in exc.findings
+                )
+                return None
+            except OSError as exc:  # an I/O error (a /proc file): one finding, never a traceback
+                self.findings.append(self.error(where, f"{file.name} cannot be read: {exc.strerror or exc}"))
                 return None
             services = data.get("services")
             if not isinstance(services, dict):
@@ -56,10 +70,14 @@ class _Resolver:
         key = (file, name)
         if key in self.done:
             return self.done[key]
+        if len(chain) > MAX_DEPTH:
+            top: Path = ("services", chain[1][1], "extends")
+            self.findings.append(self.error(top, f"extends chain longer than {MAX_DEPTH} services"))
+            return None
         if key in chain:
             cycle = " -> ".join(n for _, n in (*chain, key) if n)
             # Reported at the extends of the service being resolved, whose name starts the cycle.
-            top: Path = ("services", chain[1][1], "extends") if len(chain) > 1 else where
+            top = ("services", chain[1][1], "extends") if len(chain) > 1 else where
             self.findings.append(self.error(top, f"extends cycle: {cycle}"))
             return None
         services = self.services_of(file, where)
@@ -98,7 +116,9 @@ def _target(spec: Any) -> tuple[str | None, str | None]:
         return spec, None
     if isinstance(spec, dict) and isinstance(spec.get("service"), str) and set(spec) <= {"service", "file"}:
         file = spec.get("file")
-        return spec["service"], file if isinstance(file, str) else None
+        if file is not None and (not isinstance(file, str) or not file or "\x00" in file):
+            return None, None
+        return spec["service"], file
     return None, None
 
 
@@ -112,7 +132,14 @@ def resolve_extends(doc: Document, path: FsPath, env: Mapping[str, str]) -> Docu
     resolved = dict(services)
     for name, service in services.items():
         if isinstance(service, dict) and "extends" in service:
-            result = resolver.resolve(me, name, ((me, ""),), ("services", name, "extends"))
+            where: Path = ("services", name, "extends")
+            result = resolver.resolve(me, name, ((me, ""),), where)
+            if result is None and not any(f.path[:2] == where[:2] for f in resolver.findings):
+                # The fault is further down the chain (reported there): say so here too, once.
+                base, _ = _target(service["extends"])
+                resolver.findings.append(
+                    resolver.error(where, f"extends {base!r}, whose own extends cannot be resolved")
+                )
             # After a finding the service stays as written, minus extends, so the rest is still checked
             # (Document.unresolved() keeps the schema from adding "needs image" to a service without its base).
             resolved[name] = result if result is not None else {k: v for k, v in service.items() if k != "extends"}
@@ -124,6 +151,7 @@ def resolve_extends(doc: Document, path: FsPath, env: Mapping[str, str]) -> Docu
         doc.positions,
         doc.key_positions,
         doc.interpolated,
-        [*doc.findings, *resolver.findings],
+        # A broken base met on several services' chains is reported once.
+        [*doc.findings, *dict.fromkeys(resolver.findings)],
     )
     return out

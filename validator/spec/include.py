@@ -22,9 +22,11 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from validator.errors import SpecError
-from validator.spec.loader import Document, load_file
+from validator.spec.loader import MAX_BYTES, Document, load_file
 from validator.spec.location import Finding, Path
 
+# Each level of nesting recurses: bounded well under Python's recursion limit (Compose sets none).
+MAX_DEPTH = 32
 RESOURCES = ("services", "networks", "volumes", "secrets", "configs")
 # Top-level keys that never carry resources: nothing to warn about when an included file has them.
 _IGNORED = ("version", "name", "include", "project")
@@ -52,6 +54,9 @@ def apply_includes(doc: Document, path: FsPath, env: Mapping[str, str], chain: t
         paths, project_directory, env_files = parsed
         files = [(here / p).resolve() for p in paths]
         project_dir = (here / project_directory).resolve() if project_directory else files[0].parent
+        if len(chain) >= MAX_DEPTH:
+            out.findings.append(doc.finding(where, f"includes nested deeper than {MAX_DEPTH} files", rule="include"))
+            continue
         if any(f in chain or f == path.resolve() for f in files):
             out.findings.append(doc.finding(where, f"include cycle: {paths[0]} includes this file again"))
             continue
@@ -71,7 +76,7 @@ def apply_includes(doc: Document, path: FsPath, env: Mapping[str, str], chain: t
 def _entry(entry: Any) -> tuple[list[str], str | None, list[str]] | str:
     """(paths, project_directory, env_files), or why the entry is malformed."""
     if isinstance(entry, str) and entry:
-        return [entry], None, []
+        return ([entry], None, []) if "\x00" not in entry else "a path cannot hold a NUL character"
     if not isinstance(entry, dict):
         return "an include entry is a path or a mapping with path, project_directory and env_file"
     unknown = sorted(set(entry) - {"path", "project_directory", "env_file"})
@@ -81,6 +86,8 @@ def _entry(entry: Any) -> tuple[list[str], str | None, list[str]] | str:
     paths = [paths] if isinstance(paths, str) else paths
     if not paths or not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
         return "include needs 'path': a file, or a list of a file and its overrides"
+    if any("\x00" in p for p in [*paths, *_strings(entry.get("env_file")), *_strings(entry.get("project_directory"))]):
+        return "a path cannot hold a NUL character"
     env_files = entry.get("env_file") or []
     env_files = [env_files] if isinstance(env_files, str) else env_files
     if not isinstance(env_files, list) or not all(isinstance(e, str) for e in env_files):
@@ -91,21 +98,38 @@ def _entry(entry: Any) -> tuple[list[str], str | None, list[str]] | str:
     return list(paths), project_directory, list(env_files)
 
 
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
 def _env_for(project_dir: FsPath, env_files: list[str], here: FsPath, env: Mapping[str, str]) -> dict[str, str]:
     """The including side's variables, completed by the included project's env files (theirs lose)."""
     from validator.spec.dotenv import DotenvError, parse_dotenv
+
+    def fail(file: FsPath, message: str) -> SpecError:
+        return SpecError([Finding(None, (), message, "error", "load", str(file))])
 
     files = [(here / e).resolve() for e in env_files] or [project_dir / ".env"]
     values: dict[str, str] = {}
     for file in files:
         if not file.is_file():
             if env_files:
-                raise SpecError([Finding(None, (), "no such env_file", "error", "load", str(file))])
+                raise fail(file, "env_file is missing or not a regular file")
             continue
         try:
-            values.update(parse_dotenv(file.read_text(encoding="utf-8"), {**values, **env}))
+            # Bounded as a spec file is: an env file is read whole, before anything else happens.
+            if file.stat().st_size > MAX_BYTES:
+                raise fail(file, f"env file is too large (at most {MAX_BYTES // 1048576} MiB)")
+            text = file.read_bytes().decode("utf-8")
+            values.update(parse_dotenv(text, {**values, **env}))
         except DotenvError as exc:
-            raise SpecError([Finding(None, (), f"line {exc.line}: {exc}", "error", "load", str(file))]) from None
+            raise fail(file, f"line {exc.line}: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise fail(file, f"not UTF-8: byte 0x{exc.object[exc.start]:02x} cannot be decoded") from None
+        except OSError as exc:
+            raise fail(file, f"cannot be read: {exc.strerror or exc}") from None
     return {**values, **env}
 
 
@@ -129,6 +153,8 @@ def _load(
             docs.append(resolve_extends(load_file(file, inc_env, display=os.path.normpath(name)), file, inc_env))
         except SpecError as exc:
             findings.extend(exc.findings)
+        except OSError as exc:  # a name too long, an I/O error (a /proc file): one finding, never a traceback
+            findings.append(Finding(None, (), f"cannot be read: {exc.strerror or exc}", "error", "load", str(file)))
     if findings:
         raise SpecError(findings)
     merged = merge_documents(docs)

@@ -66,8 +66,6 @@ def resolve_files(files: list[str] | None) -> list[str]:
 def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document, dict[str, str]]:
     from validator.redact import register
     from validator.spec.bound import bound
-    from validator.spec.extends import resolve_extends
-    from validator.spec.include import apply_includes
     from validator.spec.merge import merge_documents
     from validator.spec.secrets import collect
 
@@ -76,8 +74,7 @@ def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document
     env = read_environment(Path(files[0]).parent, environ)
     for name in files:
         try:
-            doc = resolve_extends(load_file(name, env, display=name), Path(name), env)
-            docs.append(apply_includes(doc, Path(name), env))
+            docs.append(_read_one(name, env))
         except SpecError as exc:
             findings.extend(exc.findings)
     if findings:
@@ -86,6 +83,15 @@ def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document
     # registered before validation: a finding about a secret's field must not print the secret
     register(collect(merged.data, merged.interpolated, env, Path(files[0]).parent.resolve()))
     return merged, env
+
+
+def _read_one(name: str, env: Mapping[str, str]) -> Document:
+    """One spec file as Compose reads it: its services' ``extends`` applied, its ``include`` merged in."""
+    from validator.spec.extends import resolve_extends
+    from validator.spec.include import apply_includes
+
+    doc = resolve_extends(load_file(name, env, display=name), Path(name), env)
+    return apply_includes(doc, Path(name), env)
 
 
 def lint_files(files: list[str], environ: Mapping[str, str] | None = None) -> list[Finding]:

@@ -110,6 +110,8 @@ def container_fields(svc: Service, container_of: Callable[[str], str]) -> dict[s
         out["ulimits"] = {name: [u.soft, u.hard] for name, u in sorted(svc.ulimits.items())}
     if svc.logging is not None:
         out["logging"] = {"driver": svc.logging.driver or "", "options": dict(sorted(svc.logging.options.items()))}
+    if svc.blkio_config is not None:
+        out["blkio_config"] = svc.blkio_config.model_dump(exclude_defaults=True)
     requests = device_requests(svc)
     if requests:
         out["device_requests"] = requests
@@ -217,6 +219,18 @@ def apply_fields(cfg: dict[str, Any], body: dict[str, Any], host: dict[str, Any]
     for key, api in (("cap_add", "CapAdd"), ("cap_drop", "CapDrop")):
         if key in cfg:  # Compose writes capabilities with their CAP_ prefix, as the engine reports them
             host[api] = [c if c == "ALL" or c.startswith("CAP_") else f"CAP_{c}" for c in cfg[key]]
+    blkio = cfg.get("blkio_config", {})
+    if "weight" in blkio:
+        host["BlkioWeight"] = blkio["weight"]
+    for key, api, value in (
+        ("weight_device", "BlkioWeightDevice", "weight"),
+        ("device_read_bps", "BlkioDeviceReadBps", "rate"),
+        ("device_write_bps", "BlkioDeviceWriteBps", "rate"),
+        ("device_read_iops", "BlkioDeviceReadIOps", "rate"),
+        ("device_write_iops", "BlkioDeviceWriteIOps", "rate"),
+    ):
+        if key in blkio:
+            host[api] = [{"Path": d["path"], value.capitalize(): d[value]} for d in blkio[key]]
     if "device_requests" in cfg:
         host["DeviceRequests"] = cfg["device_requests"]
     if "devices" in cfg:

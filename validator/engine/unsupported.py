@@ -22,7 +22,6 @@ Path = tuple[Any, ...]
 # Service fields with no engine work yet (each would change the container, or needs Swarm or a plugin).
 SERVICE_FIELDS = (
     "annotations",
-    "blkio_config",
     "cpu_count",
     "cpu_percent",
     "credential_spec",

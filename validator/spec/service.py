@@ -119,6 +119,25 @@ class Device(ShortForm, ExtensibleModel):
         return self
 
 
+class BlkioWeight(ExtensibleModel):
+    path: str
+    weight: Annotated[int, Field(ge=10, le=1000)]
+
+
+class BlkioRate(ExtensibleModel):
+    path: str
+    rate: ByteSize  # bytes per second (a size such as 12mb) or, for the iops lists, operations
+
+
+class BlkioConfig(ExtensibleModel):
+    weight: Annotated[int, Field(ge=10, le=1000)] | None = None
+    weight_device: list[BlkioWeight] = Field(default_factory=list)
+    device_read_bps: list[BlkioRate] = Field(default_factory=list)
+    device_write_bps: list[BlkioRate] = Field(default_factory=list)
+    device_read_iops: list[BlkioRate] = Field(default_factory=list)
+    device_write_iops: list[BlkioRate] = Field(default_factory=list)
+
+
 class Logging(ExtensibleModel):
     driver: str | None = None
     options: TextMap = Field(default_factory=dict)
@@ -352,7 +371,7 @@ class Service(ExtensibleModel):
     cpuset: str | None = None
     pids_limit: int | None = None
     shm_size: ByteSize | None = None
-    blkio_config: dict[str, Any] | None = None
+    blkio_config: BlkioConfig | None = None
     ulimits: dict[str, Ulimit] = Field(default_factory=dict)
     deploy: Deploy | None = None
     scale: Annotated[int, Field(ge=0)] | None = None

@@ -440,3 +440,25 @@ def test_gpus_and_device_reservations_are_device_requests(tmp_path):
         {"Driver": "nvidia", "Count": 0, "DeviceIDs": ["0", "1"], "Capabilities": [["gpu", "utility"]], "Options": {}},
         {"Driver": "", "Count": 2, "DeviceIDs": [], "Capabilities": [["tpu"]], "Options": {"mode": "1"}},
     ]
+
+
+def test_blkio_config(tmp_path):
+    _, bodies = compose_body(
+        tmp_path,
+        {
+            "web": {
+                "image": "web:1",
+                "blkio_config": {
+                    "weight": 300,
+                    "weight_device": [{"path": "/dev/sda", "weight": 400}],
+                    "device_read_bps": [{"path": "/dev/sda", "rate": "12mb"}],
+                    "device_write_iops": [{"path": "/dev/sda", "rate": 30}],
+                },
+            }
+        },
+    )
+    host = bodies["web"][0]["HostConfig"]
+    assert host["BlkioWeight"] == 300
+    assert host["BlkioWeightDevice"] == [{"Path": "/dev/sda", "Weight": 400}]
+    assert host["BlkioDeviceReadBps"] == [{"Path": "/dev/sda", "Rate": 12 * 2**20}]
+    assert host["BlkioDeviceWriteIOps"] == [{"Path": "/dev/sda", "Rate": 30}]

@@ -105,7 +105,11 @@ def service_block(image: str, folder: Path) -> dict[str, Any]:
         "pids_limit": 100,
         "restart": "unless-stopped",
         "tmpfs": ["/scratch:size=1m"],
-        "volumes": ["./conf:/etc/app:ro,rprivate", "data:/data"],
+        "volumes": [
+            "./conf:/etc/app:ro,rprivate",
+            "data:/data",
+            {"type": "tmpfs", "target": "/fast", "tmpfs": {"size": 2097152, "mode": 0o1770}},
+        ],
         "secrets": ["token", {"source": "token", "target": "other"}],
         "configs": [{"source": "app", "target": "/etc/app.conf"}],
         "healthcheck": {"test": ["CMD", "true"], "interval": "1s", "timeout": "900ms", "retries": 3},
@@ -165,6 +169,9 @@ def comparable(detail: dict[str, Any], project: str) -> dict[str, Any]:
         for m in detail["Mounts"]
     )
     out["Networks"] = sorted(detail["NetworkSettings"]["Networks"])
+    out["tmpfs options"] = sorted(
+        (m["Target"], m.get("TmpfsOptions")) for m in host.get("Mounts") or [] if m["Type"] == "tmpfs"
+    )
     return json.loads(json.dumps(out).replace(project, "PROJECT"))
 
 
@@ -187,6 +194,8 @@ def test_inspect_equals_what_compose_creates(engine, project, compose):
     assert host["Memory"] == 64 * 2**20 and host["MemorySwap"] == -1 and host["ShmSize"] == 32 * 2**20
     assert host["Sysctls"] == {"net.core.somaxconn": "1024"}
     assert (ours["Config"]["Labels"]["owner"], ours["Config"]["Labels"]["team"]) == ("ops", "data")
+    (fast,) = [m for m in host["Mounts"] if m["Target"] == "/fast"]
+    assert fast["TmpfsOptions"] == {"SizeBytes": 2 * 2**20, "Mode": 0o1770}
     assert set(ours["Config"]["ExposedPorts"]) >= {"3000/tcp", "5000/udp", "5001/udp", "8080/tcp"}
     secrets = {m["Destination"]: m for m in ours["Mounts"] if m["Destination"].startswith("/run/secrets")}
     assert set(secrets) == {"/run/secrets/token", "/run/secrets/other"}

@@ -124,7 +124,7 @@ def _wanted_mounts(host: dict[str, Any]) -> dict[str, tuple[str, bool]]:
         source, target, mode = bind.rsplit(":", 2)
         out[target] = (source, "ro" not in mode.split(","))
     for mount in host.get("Mounts") or []:
-        out[mount["Target"]] = ("", not mount.get("ReadOnly"))
+        out[mount["Target"]] = ("tmpfs" if mount["Type"] == "tmpfs" else "", not mount.get("ReadOnly"))
     for target, options in (host.get("Tmpfs") or {}).items():
         out[target] = ("tmpfs", "ro" not in str(options).split(","))
     return out

@@ -367,6 +367,9 @@ def _mounts(svc: Service, base: Path, volumes: dict[str, DesiredVolume]) -> tupl
             options = [mode]
             if mount.tmpfs and mount.tmpfs.size is not None:
                 options.append(f"size={mount.tmpfs.size}")
+            if mount.tmpfs and mount.tmpfs.mode is not None:
+                # Compose hands the number to the engine as a file mode (YAML 1777 is decimal, as there)
+                options.append(f"mode={mount.tmpfs.mode:o}")
             mounts.append(f"tmpfs::{mount.target}:{','.join(options)}")
     return mounts, mounted, host_dirs
 

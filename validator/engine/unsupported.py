@@ -98,8 +98,6 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
     for index, mount in enumerate(svc.volumes):
         if mount.type not in MOUNT_TYPES:
             yield (*at, "volumes", index, "type"), f"volumes type {mount.type}"
-        if _set(mount.tmpfs, "mode"):
-            yield (*at, "volumes", index, "tmpfs", "mode"), "volumes tmpfs.mode"
         if _set(mount.volume, "subpath"):
             yield (*at, "volumes", index, "volume", "subpath"), "volumes volume.subpath (engine API 1.45)"
     for kind in ("secrets", "configs"):

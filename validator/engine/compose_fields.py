@@ -15,7 +15,8 @@ from typing import Any
 
 from validator.spec.model import Spec
 from validator.spec.resources import Ipam
-from validator.spec.service import Build, DeviceRequest, Service
+from validator.spec.service import Build, Service
+from validator.spec.service_parts import DeviceRequest
 from validator.units import parse_duration
 
 # config key -> HostConfig key, for values passed through as they are

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from validator.engine.compose_fields import ipam_body
-from validator.engine.unsupported import refusals
-from validator.errors import EngineError, SpecError
-from validator.spec import profiles
+from validator.engine.unsupported import require_applicable
+from validator.errors import EngineError
 from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
 from validator.spec.service import Dependency, Service, ServiceNetwork
@@ -125,56 +124,6 @@ def desired_state(
     }
     services = {name: _service(spec, name, svc, base, env, networks, volumes) for name, svc in active.items()}
     return DesiredState(spec.project, services, networks, volumes, tuple(loaded.files), frozenset(loaded.secrets()))
-
-
-def require_applicable(
-    loaded: LoadedSpec, environ: dict[str, str] | None = None, *, refuse_unsupported: bool = True
-) -> dict[str, Service]:
-    """The active services, or a ``SpecError`` with every located reason the engine cannot apply the
-    spec: undefined references, dependencies left out by profiles and (for plan and up) fields it
-    does not apply yet. Commands call it before contacting Docker: a spec problem is exit 2, never 3."""
-    env = dict(os.environ if environ is None else environ)
-    active = profiles.active(loaded.spec.services, {**loaded.environment, **env})
-    problems = _references(loaded.spec, active)
-    if refuse_unsupported:
-        problems += [(path, f"not supported yet: {what}") for path, what in refusals(loaded.spec, active)]
-    if problems:
-        raise SpecError(
-            sorted(
-                (loaded.doc.finding(path, message, key=True, rule="engine") for path, message in problems),
-                key=lambda f: f.sort_key(),
-            )
-        )
-    return active
-
-
-def _references(spec: Spec, active: dict[str, Service]) -> list[tuple[tuple[Any, ...], str]]:
-    """Located problems Compose reports when it loads the project: undefined secrets and configs,
-    and active services that need a service its profiles leave out."""
-    out: list[tuple[tuple[Any, ...], str]] = []
-    for name, svc in active.items():
-        at = ("services", name)
-        for kind, declared in (("secrets", spec.secrets), ("configs", spec.configs)):
-            for index, ref in enumerate(getattr(svc, kind)):
-                if ref.source not in declared:
-                    out.append(((*at, kind, index), f"{kind} {ref.source!r} is not declared under top-level {kind}"))
-        needed: list[tuple[tuple[str | int, ...], str]] = [
-            (("depends_on", dep), dep) for dep, cond in svc.depends_on.items() if cond.required
-        ]
-        for key in ("network_mode", "pid", "ipc"):
-            value = getattr(svc, key) or ""
-            if value.startswith("service:"):
-                needed.append(((key,), value.partition(":")[2]))
-        for index, entry in enumerate(svc.volumes_from):
-            if not entry.startswith("container:"):
-                needed.append((("volumes_from", index), entry.partition(":")[0]))
-        needed += [(("links", index), link.partition(":")[0]) for index, link in enumerate(svc.links)]
-        for path, dep in needed:
-            if dep in spec.services and dep not in active:
-                out.append(((*at, *path), f"needs service {dep!r}, which no enabled profile includes (--profile)"))
-            elif dep not in spec.services and path[0] != "depends_on":
-                out.append(((*at, *path), f"service {dep!r} is not defined"))
-    return out
 
 
 def _service(

@@ -1,4 +1,5 @@
-"""The one list of Compose fields that lint accepts but ``plan``/``up`` do not apply yet.
+"""Why ``plan``/``up`` cannot apply a spec: undefined references, services that profiles leave out, and
+the one list of Compose fields that lint accepts but the engine does not apply yet.
 
 A valid compose file lints as it is; a field the engine would not apply as Compose does is refused
 here with a located "not supported yet: FIELD" error instead of being silently ignored, so a green
@@ -8,12 +9,16 @@ the file wrote (pydantic's ``model_fields_set``), so a default never trips a ref
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel
 
 from validator.engine.compose_fields import BUILD_OPTIONS
+from validator.errors import SpecError
+from validator.spec import profiles
+from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
 from validator.spec.service import Service
 
@@ -105,3 +110,53 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
             for field in ("uid", "gid", "mode"):
                 if _set(ref, field):
                     yield (*at, kind, index, field), f"{kind}.{field} (a bind mount keeps the file's owner and mode)"
+
+
+def require_applicable(
+    loaded: LoadedSpec, environ: dict[str, str] | None = None, *, refuse_unsupported: bool = True
+) -> dict[str, Service]:
+    """The active services, or a ``SpecError`` with every located reason the engine cannot apply the
+    spec: undefined references, dependencies left out by profiles and (for plan and up) fields it
+    does not apply yet. Commands call it before contacting Docker: a spec problem is exit 2, never 3."""
+    env = dict(os.environ if environ is None else environ)
+    active = profiles.active(loaded.spec.services, {**loaded.environment, **env})
+    problems = _references(loaded.spec, active)
+    if refuse_unsupported:
+        problems += [(path, f"not supported yet: {what}") for path, what in refusals(loaded.spec, active)]
+    if problems:
+        raise SpecError(
+            sorted(
+                (loaded.doc.finding(path, message, key=True, rule="engine") for path, message in problems),
+                key=lambda f: f.sort_key(),
+            )
+        )
+    return active
+
+
+def _references(spec: Spec, active: dict[str, Service]) -> list[tuple[tuple[Any, ...], str]]:
+    """Located problems Compose reports when it loads the project: undefined secrets and configs,
+    and active services that need a service its profiles leave out."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    for name, svc in active.items():
+        at = ("services", name)
+        for kind, declared in (("secrets", spec.secrets), ("configs", spec.configs)):
+            for index, ref in enumerate(getattr(svc, kind)):
+                if ref.source not in declared:
+                    out.append(((*at, kind, index), f"{kind} {ref.source!r} is not declared under top-level {kind}"))
+        needed: list[tuple[tuple[str | int, ...], str]] = [
+            (("depends_on", dep), dep) for dep, cond in svc.depends_on.items() if cond.required
+        ]
+        for key in ("network_mode", "pid", "ipc"):
+            value = getattr(svc, key) or ""
+            if value.startswith("service:"):
+                needed.append(((key,), value.partition(":")[2]))
+        for index, entry in enumerate(svc.volumes_from):
+            if not entry.startswith("container:"):
+                needed.append((("volumes_from", index), entry.partition(":")[0]))
+        needed += [(("links", index), link.partition(":")[0]) for index, link in enumerate(svc.links)]
+        for path, dep in needed:
+            if dep in spec.services and dep not in active:
+                out.append(((*at, *path), f"needs service {dep!r}, which no enabled profile includes (--profile)"))
+            elif dep not in spec.services and path[0] != "depends_on":
+                out.append(((*at, *path), f"service {dep!r} is not defined"))
+    return out

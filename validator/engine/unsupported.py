@@ -24,19 +24,20 @@ from validator.spec.service import Service
 
 Path = tuple[Any, ...]
 
-# Service fields with no engine work yet (each would change the container, or needs Swarm or a plugin).
-SERVICE_FIELDS = (
-    "annotations",
-    "cpu_count",
-    "cpu_percent",
-    "credential_spec",
-    "models",
-    "post_start",
-    "pre_stop",
-    "provider",
-    "pull_refresh_after",
-    "use_api_socket",
-)
+# Service fields with no engine work yet (each would change the container, or needs another engine or
+# a plugin), with why when it is not plain missing work.
+SERVICE_FIELDS = {
+    "annotations": "annotations (engine API 1.43)",
+    "cpu_count": "cpu_count (Windows engines)",
+    "cpu_percent": "cpu_percent (Windows engines)",
+    "credential_spec": "credential_spec (Windows engines)",
+    "models": "models (Docker Model Runner)",
+    "post_start": "post_start (lifecycle hooks)",
+    "pre_stop": "pre_stop (lifecycle hooks)",
+    "provider": "provider (Compose provider plugins)",
+    "pull_refresh_after": "pull_refresh_after",
+    "use_api_socket": "use_api_socket",
+}
 # What the builder passes (engine/compose_fields.py BUILD_OPTIONS); the rest would change the image.
 BUILD_APPLIED = frozenset({"context", "dockerfile", "args", "target", *BUILD_OPTIONS})
 NETWORK_APPLIED = frozenset({"aliases", "ipv4_address", "ipv6_address"})
@@ -68,9 +69,9 @@ def refusals(spec: Spec, services: dict[str, Service]) -> Iterator[tuple[Path, s
 
 
 def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
-    for field in SERVICE_FIELDS:
+    for field, what in SERVICE_FIELDS.items():
         if _set(svc, field):
-            yield (*at, field), field
+            yield (*at, field), what
     for field in ("links", "external_links"):
         if getattr(svc, field) and (len(svc.networks) > 1 or svc.network_mode is not None):
             yield (*at, field), f"{field} on a service with several networks or a network_mode"

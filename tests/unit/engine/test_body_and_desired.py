@@ -266,7 +266,7 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
     messages = sorted(f"{'.'.join(map(str, f.path))}: {f.message}" for f in info.value.findings)
     assert messages == [
         "services.web.build.ssh: not supported yet: build.ssh",
-        "services.web.post_start: not supported yet: post_start",
+        "services.web.post_start: not supported yet: post_start (lifecycle hooks)",
         "services.web.pull_policy: not supported yet: pull_policy daily",
         "services.web.scale: not supported yet: scale 3 (one container per service)",
     ]

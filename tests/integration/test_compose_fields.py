@@ -207,24 +207,33 @@ def test_inspect_equals_what_compose_creates(engine, project, compose):
 def test_check_no_up_and_plan_judge_a_stack_compose_started(engine, project, compose, capsys):
     from validator.main import main
 
+    (project.folder / "conf").mkdir()
+    (project.folder / "token.txt").write_text("not-a-real-token\n")
     services = {
-        "web": project.http_service(),
-        "worker": {**project.sleeper(), "environment": {"MODE": "batch"}, "expose": [9000]},
+        "web": project.http_service(ports=["127.0.0.1::8080"], restart="unless-stopped"),
+        "worker": {
+            **service_block(project.image, project.folder),
+            "environment": {"MODE": "batch"},
+            "depends_on": {"web": {"condition": "service_healthy"}},
+            "extra_hosts": ["mirror.local:10.0.0.9"],
+        },
     }
+    services["worker"].pop("label_file")  # Compose merges it into labels: judged as labels
+    services["worker"]["labels"] = {"team": "data", "owner": "ops"}
     compose.name = project.name  # Compose starts the stack under the spec's own project name
-    compose.up({"services": services})
+    compose.up({"services": services, **top_level()})
     before = {c["Id"]: c["Status"] for c in engine.containers(compose_filter(project.name))}
     assert len(before) == 2
 
     spec = project.folder / "infra.yaml"
-    spec.write_text(yaml.safe_dump(project.spec(services), sort_keys=False))
+    spec.write_text(yaml.safe_dump(project.spec(services, **top_level()), sort_keys=False))
     assert main(["check", "--no-up", "--no-suites", "--no-progress", "-f", str(spec)]) == 0, capsys.readouterr()
     assert main(["plan", "-f", str(spec)]) == 0, capsys.readouterr()
     assert main(["up", "-f", str(spec)]) == 0, capsys.readouterr()  # judges, changes nothing
     capsys.readouterr()
 
     services["worker"]["environment"] = {"MODE": "stream"}
-    spec.write_text(yaml.safe_dump(project.spec(services), sort_keys=False))
+    spec.write_text(yaml.safe_dump(project.spec(services, **top_level()), sort_keys=False))
     assert main(["plan", "-f", str(spec)]) == 1
     out = capsys.readouterr()
     assert "started by docker compose) differs from the spec: environment: MODE differs" in out.out + out.err

@@ -374,3 +374,48 @@ def test_gpu_requests_reach_the_engine(engine, project):
     container = engine.create_container(svc.container, body)
     requests = engine.inspect(container)["HostConfig"]["DeviceRequests"]
     assert requests == [{"Driver": "nvidia", "Count": 1, "DeviceIDs": [], "Capabilities": [["gpu"]], "Options": {}}]
+
+
+def test_environment_and_content_secrets_equal_composes(engine, project, compose, monkeypatch):
+    """Compose copies these in before start; so does validator: same path, content, owner and mode."""
+    monkeypatch.setenv("ORACLE_TOKEN", "planted-injected-token")
+    services = {
+        "app": {
+            **project.sleeper(),
+            "secrets": ["token"],
+            "configs": ["app", {"source": "motd", "target": "/etc/motd"}],
+        }
+    }
+    top = {
+        "secrets": {"token": {"environment": "ORACLE_TOKEN"}},
+        "configs": {"app": {"content": "a=1\nb=2\n"}, "motd": {"environment": "ORACLE_TOKEN"}},
+    }
+    compose.file.parent.mkdir(exist_ok=True)
+    compose.file.write_text(yaml.safe_dump({"services": services, **top}, sort_keys=False))
+    done = subprocess.run(
+        [str(compose.binary), "-p", compose.name, "-f", str(compose.file), "up", "-d", "--wait"],
+        cwd=compose.folder,
+        env={**os.environ},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    assert project.up(services, extra=top).ok, project.lines
+    seen = {}
+    for tool, filters, label in (
+        ("compose", compose_filter(compose.name), SERVICE),
+        ("validator", L.project_filter(project.name), L.SERVICE),
+    ):
+        app = inspect(engine, filters, label, "app")
+        listing = {}
+        for path in ("/run/secrets/token", "/app", "/etc/motd"):
+            code, text = engine.exec(app["Id"], ["cat", path])
+            assert code == 0, (tool, path, text)
+            _, mode = engine.exec(app["Id"], ["ls", "-ln", path])
+            listing[path] = (text, mode.split()[0], mode.split()[2:4])
+        seen[tool] = listing
+    assert seen["validator"] == seen["compose"], seen
+    assert seen["validator"]["/run/secrets/token"][1] == "-r--r--r--"
+    assert seen["validator"]["/run/secrets/token"][0] == "planted-injected-token"
+    assert seen["validator"]["/app"][0] == "a=1\nb=2\n"

@@ -9,7 +9,7 @@ at ``/run/secrets/<name>`` and ``/<name>`` unless a ``target`` is given.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +196,25 @@ def file_mounts(spec: Spec, svc: Service, base: Path) -> list[tuple[str, str, bo
             continue
         target = ref.target or f"/{ref.source}"
         out.append((_host_file(base, config.file), target if target.startswith("/") else f"/{target}", False))
+    return out
+
+
+def injected_files(spec: Spec, svc: Service, environment: Mapping[str, str]) -> list[tuple[str, str, bool]]:
+    """(container path, content, is a secret) of secrets and configs given by ``environment`` or
+    ``content``: Compose without Swarm copies them into the container before it starts."""
+    out: list[tuple[str, str, bool]] = []
+    for ref in svc.secrets:
+        entry = spec.secrets[ref.source]
+        if entry.environment is not None:
+            target = ref.target or ref.source
+            path = target if target.startswith("/") else f"/run/secrets/{target}"
+            out.append((path, environment.get(entry.environment, ""), True))
+    for ref in svc.configs:
+        config = spec.configs[ref.source]
+        if config.file is None and (config.content is not None or config.environment is not None):
+            target = ref.target or f"/{ref.source}"
+            content = config.content if config.content is not None else environment.get(config.environment or "", "")
+            out.append((target if target.startswith("/") else f"/{target}", content, False))
     return out
 
 

@@ -45,6 +45,9 @@ class DesiredService:
     stop_timeout: float
     host_dirs: tuple[str, ...] = ()
     pull_policy: str = "missing"
+    # (container path, content) copied in before start: secrets and configs from environment or content.
+    # Never in the config or its label; their fingerprints are in ``mounted``.
+    files: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,10 @@ def desired_state(
         )
         for key, vol in spec.volumes.items()
     }
-    services = {name: _service(spec, name, svc, base, env, networks, volumes) for name, svc in active.items()}
+    project_env = {**loaded.environment, **env}  # what Compose reads secrets' and configs' variables from
+    services = {
+        name: _service(spec, name, svc, base, env, networks, volumes, project_env) for name, svc in active.items()
+    }
     return DesiredState(spec.project, services, networks, volumes, tuple(loaded.files), frozenset(loaded.secrets()))
 
 
@@ -134,8 +140,15 @@ def _service(
     env: dict[str, str],
     networks: dict[str, DesiredNetwork],
     volumes: dict[str, DesiredVolume],
+    project_env: dict[str, str],
 ) -> DesiredService:
-    from validator.engine.compose_fields import build_options, container_fields, file_mounts, service_references
+    from validator.engine.compose_fields import (
+        build_options,
+        container_fields,
+        file_mounts,
+        injected_files,
+        service_references,
+    )
 
     project = spec.project
     image = svc.image or f"{project}-{name}"
@@ -154,6 +167,12 @@ def _service(
     for source, target, secret in file_mounts(spec, svc, base):
         mounts.append(f"bind:{source}:{target}:ro")
         mounted.update(_secret_fingerprint(Path(source), base) if secret else _hash_tree(Path(source), base))
+    files = injected_files(spec, svc, project_env)
+    for target, content, secret in files:
+        digest = _fingerprint(content.encode(), target) if secret else hashlib.sha256(content.encode()).hexdigest()[:16]
+        mounted[f"copied into {target}"] = digest
+    if files:
+        config["injected"] = sorted(target for target, _, _ in files)
     if mounts:
         config["volumes"] = mounts
     if svc.tmpfs:
@@ -254,6 +273,7 @@ def _service(
         stop_timeout=svc.stop_grace_period if svc.stop_grace_period is not None else 10.0,
         host_dirs=tuple(host_dirs),
         pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
+        files=tuple((target, content) for target, content, _ in files),
     )
 
 
@@ -370,8 +390,12 @@ def _secret_fingerprint(path: Path, base: Path) -> dict[str, str]:
         content = path.read_bytes()
     except OSError as exc:
         return {_display(path, base): f"unreadable:{exc.errno}"}
-    salt = b"validator-secret:" + str(path).encode()
-    return {_display(path, base): "pbkdf2:" + hashlib.pbkdf2_hmac("sha256", content, salt, SECRET_ROUNDS).hex()[:16]}
+    return {_display(path, base): _fingerprint(content, str(path))}
+
+
+def _fingerprint(content: bytes, where: str) -> str:
+    salt = b"validator-secret:" + where.encode()
+    return "pbkdf2:" + hashlib.pbkdf2_hmac("sha256", content, salt, SECRET_ROUNDS).hex()[:16]
 
 
 def _file_hash(path: Path) -> str:

@@ -60,9 +60,9 @@ def refusals(spec: Spec, services: dict[str, Service]) -> Iterator[tuple[Path, s
         for key, entry in entries.items():
             if key not in used:
                 continue
-            for field in ("environment", "content", "external", "driver", "template_driver"):
+            for field in ("external", "driver", "template_driver"):
                 if _set(entry, field) and getattr(entry, field):
-                    yield (kind, key, field), f"{kind}.{field} (only file-based {kind} are mounted)"
+                    yield (kind, key, field), f"{kind}.{field} (Swarm's)"
     for key, net in spec.networks.items():
         if _set(net, "enable_ipv4"):
             yield ("networks", key, "enable_ipv4"), "networks.enable_ipv4 (engine API 1.47)"
@@ -120,8 +120,9 @@ def require_applicable(
     spec: undefined references, dependencies left out by profiles and (for plan and up) fields it
     does not apply yet. Commands call it before contacting Docker: a spec problem is exit 2, never 3."""
     env = dict(os.environ if environ is None else environ)
-    active = profiles.active(loaded.spec.services, {**loaded.environment, **env})
-    problems = _references(loaded.spec, active)
+    project_env = {**loaded.environment, **env}
+    active = profiles.active(loaded.spec.services, project_env)
+    problems = _references(loaded.spec, active, project_env)
     if refuse_unsupported:
         problems += [(path, f"not supported yet: {what}") for path, what in refusals(loaded.spec, active)]
     if problems:
@@ -134,7 +135,7 @@ def require_applicable(
     return active
 
 
-def _references(spec: Spec, active: dict[str, Service]) -> list[tuple[tuple[Any, ...], str]]:
+def _references(spec: Spec, active: dict[str, Service], env: dict[str, str]) -> list[tuple[tuple[Any, ...], str]]:
     """Located problems Compose reports when it loads the project: undefined secrets and configs,
     and active services that need a service its profiles leave out."""
     out: list[tuple[tuple[Any, ...], str]] = []
@@ -144,6 +145,9 @@ def _references(spec: Spec, active: dict[str, Service]) -> list[tuple[tuple[Any,
             for index, ref in enumerate(getattr(svc, kind)):
                 if ref.source not in declared:
                     out.append(((*at, kind, index), f"{kind} {ref.source!r} is not declared under top-level {kind}"))
+                elif (variable := declared[ref.source].environment) is not None and variable not in env:
+                    where = (kind, ref.source, "environment")
+                    out.append((where, f"variable {variable} is not set (service {name} uses this {kind[:-1]})"))
         needed: list[tuple[tuple[str | int, ...], str]] = [
             (("depends_on", dep), dep) for dep, cond in svc.depends_on.items() if cond.required
         ]

@@ -374,11 +374,40 @@ def test_down_reads_a_spec_whose_secrets_plan_would_refuse(tmp_path):
 
     from validator.errors import SpecError
 
-    spec = {**base_spec(web={"image": "web:1", "secrets": ["token"]}), "secrets": {"token": {"environment": "TOKEN"}}}
+    spec = {**base_spec(web={"image": "web:1", "secrets": ["token"]}), "secrets": {"token": {"external": True}}}
     loaded = load_dict(tmp_path, spec)
-    with pytest.raises(SpecError, match=r"not supported yet: secrets\.environment"):
+    with pytest.raises(SpecError, match=r"not supported yet: secrets\.external"):
         desired_state(loaded, {})
     assert "volumes" not in desired_state(loaded, {}, refuse_unsupported=False).services["web"].config
+
+
+def test_environment_and_content_secrets_are_copied_in_never_labelled(tmp_path):
+    spec = {
+        **base_spec(
+            web={"image": "web:1", "secrets": ["token"], "configs": ["app", {"source": "motd", "target": "m"}]}
+        ),
+        "secrets": {"token": {"environment": "TOKEN"}},
+        "configs": {"app": {"content": "a=1\n"}, "motd": {"environment": "MOTD"}},
+    }
+    desired = desired_state(load_dict(tmp_path, spec), {"TOKEN": "planted-token-77", "MOTD": "hello"})
+    web = desired.services["web"]
+    assert web.files == (("/run/secrets/token", "planted-token-77"), ("/app", "a=1\n"), ("/m", "hello"))
+    assert web.config["injected"] == ["/app", "/m", "/run/secrets/token"]
+    body, _ = create_body(web, "demo", "sha256:img", ("infra.yaml",), "1.41", "0.1.0")
+    assert "planted-token-77" not in json.dumps(body)
+    assert web.mounted["copied into /run/secrets/token"].startswith("pbkdf2:")
+
+
+def test_an_unset_secret_variable_is_a_located_error(tmp_path):
+    import pytest
+
+    from validator.errors import SpecError
+
+    spec = {**base_spec(web={"image": "web:1", "secrets": ["token"]}), "secrets": {"token": {"environment": "TOKEN"}}}
+    with pytest.raises(SpecError) as info:
+        desired_state(load_dict(tmp_path, spec), {})
+    (finding,) = info.value.findings
+    assert finding.path == ("secrets", "token", "environment") and "TOKEN is not set" in finding.message
 
 
 def test_build_options_reach_the_builder(tmp_path):

@@ -4,7 +4,8 @@ the one list of Compose fields that lint accepts but the engine does not apply y
 A valid compose file lints as it is; a field the engine would not apply as Compose does is refused
 here with a located "not supported yet: FIELD" error instead of being silently ignored, so a green
 ``up`` never stands for a container that lacks what the file asked for. Presence is judged by what
-the file wrote (pydantic's ``model_fields_set``), so a default never trips a refusal.
+the file wrote (pydantic's ``model_fields_set``) with a value that asks for something, so neither a
+default nor ``privileged: false`` trips a refusal.
 """
 
 from __future__ import annotations
@@ -47,7 +48,10 @@ PULL_POLICIES = ("always", "never", "missing", "if_not_present", "build")
 
 
 def _set(model: BaseModel | None, name: str) -> bool:
-    return model is not None and name in model.model_fields_set
+    """Written in the file with a value that asks for something (``privileged: false`` asks nothing)."""
+    return (
+        model is not None and name in model.model_fields_set and getattr(model, name) not in (None, False, "", [], {})
+    )
 
 
 def refusals(spec: Spec, services: dict[str, Service]) -> Iterator[tuple[Path, str]]:
@@ -61,11 +65,11 @@ def refusals(spec: Spec, services: dict[str, Service]) -> Iterator[tuple[Path, s
             if key not in used:
                 continue
             for field in ("external", "driver", "template_driver"):
-                if _set(entry, field) and getattr(entry, field):
+                if _set(entry, field):
                     yield (kind, key, field), f"{kind}.{field} (Swarm's)"
     for key, net in spec.networks.items():
-        if _set(net, "enable_ipv4"):
-            yield ("networks", key, "enable_ipv4"), "networks.enable_ipv4 (engine API 1.47)"
+        if net.enable_ipv4 is False:  # true is what every network has; false (no IPv4) needs API 1.47
+            yield ("networks", key, "enable_ipv4"), "networks.enable_ipv4: false (engine API 1.47)"
 
 
 def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
@@ -77,7 +81,8 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
             yield (*at, field), f"{field} on a service with several networks or a network_mode"
     if svc.build is not None:
         for field in sorted(svc.build.model_fields_set - BUILD_APPLIED):
-            yield (*at, "build", field), f"build.{field}"
+            if _set(svc.build, field):
+                yield (*at, "build", field), f"build.{field}"
         if len(svc.build.platforms) > 1:
             yield (*at, "build", "platforms"), "build.platforms with several platforms (one image is built)"
     if svc.replicas != 1:
@@ -96,7 +101,8 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
         yield (*at, "pull_policy"), f"pull_policy {svc.pull_policy}"
     for key, opts in svc.networks.items():
         for field in sorted(opts.model_fields_set - NETWORK_APPLIED):
-            yield (*at, "networks", key, field), f"networks.{field}"
+            if _set(opts, field):
+                yield (*at, "networks", key, field), f"networks.{field}"
         if len(svc.networks) > 1:  # addresses are set at create time, i.e. on the first network only
             for field in ("ipv4_address", "ipv6_address"):
                 if getattr(opts, field):

@@ -491,3 +491,10 @@ def test_blkio_config(tmp_path):
     assert host["BlkioWeightDevice"] == [{"Path": "/dev/sda", "Weight": 400}]
     assert host["BlkioDeviceReadBps"] == [{"Path": "/dev/sda", "Rate": 12 * 2**20}]
     assert host["BlkioDeviceWriteIOps"] == [{"Path": "/dev/sda", "Rate": 30}]
+
+
+def test_a_field_that_asks_for_nothing_is_not_refused(tmp_path):
+    spec = base_spec(
+        web={"image": "web:1", "use_api_socket": False, "build": {"context": ".", "privileged": False, "ssh": []}}
+    )
+    assert set(desired_state(load_dict(tmp_path, spec), {}).services) == {"web"}

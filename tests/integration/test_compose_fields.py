@@ -265,12 +265,18 @@ def test_networks_ipam_and_shared_namespaces_equal_composes(engine, project, com
             "app": {
                 **project.sleeper(),
                 "ipc": "shareable",
-                "networks": {"front": {"ipv4_address": f"10.213.{third}.5", "aliases": ["application"]}},
+                "networks": {
+                    "front": {"ipv4_address": f"10.213.{third}.5", "aliases": ["application"]},
+                    "back": {"ipv4_address": f"10.214.{third}.6"},
+                },
             },
             "side": {**project.sleeper(), "network_mode": "service:app", "ipc": "service:app"},
         }
         ipam = {"config": [{"subnet": f"10.213.{third}.0/24", "gateway": f"10.213.{third}.1"}]}
-        return services, {"networks": {"front": {"ipam": ipam, "x-note": "kept out of the engine"}}}
+        back = {"config": [{"subnet": f"10.214.{third}.0/24"}]}
+        return services, {
+            "networks": {"front": {"ipam": ipam, "x-note": "kept out of the engine"}, "back": {"ipam": {**back}}}
+        }
 
     first = random.randrange(2, 250)
     services, top = stack(first)
@@ -288,6 +294,8 @@ def test_networks_ipam_and_shared_namespaces_equal_composes(engine, project, com
         endpoint = app["NetworkSettings"]["Networks"][f"{name}_front"]
         assert endpoint["IPAMConfig"]["IPv4Address"].endswith(".5"), tool
         assert "application" in endpoint["Aliases"], tool
+        second = app["NetworkSettings"]["Networks"][f"{name}_back"]  # connected after create, address kept
+        assert second["IPAMConfig"]["IPv4Address"].endswith(".6") and second["IPAddress"].endswith(".6"), tool
         assert namespaces(engine, side) == {"NetworkMode": "service:app", "IpcMode": "service:app"}, tool
         assert side["NetworkSettings"]["Networks"] == {}, tool
         network = engine.api.inspect_network(f"{name}_front")

@@ -333,7 +333,8 @@ class Applier:
         if svc.files:
             self.engine.put_files(container, svc.files)
         for network, aliases in extra_networks:
-            self.engine.connect_network(container, network, aliases)
+            address = svc.config.get("network_addresses", {}).get(network)
+            self.engine.connect_network(container, network, aliases, address)
         return container
 
     def _start(self, svc: DesiredService, container: str) -> None:

@@ -272,9 +272,18 @@ class Engine:
         with self.errors(f"copy files into container {container[:12]}"):
             self.api.put_archive(container, "/", buffer.getvalue())
 
-    def connect_network(self, container: str, network: str, aliases: list[str]) -> None:
+    def connect_network(
+        self, container: str, network: str, aliases: list[str], address: dict[str, str] | None = None
+    ) -> None:
+        """``address``: a static ``ipv4`` and/or ``ipv6`` on that network."""
         with self.errors(f"connect container {container[:12]} to network {network}"):
-            self.api.connect_container_to_network(container, network, aliases=aliases or None)
+            self.api.connect_container_to_network(
+                container,
+                network,
+                aliases=aliases or None,
+                ipv4_address=(address or {}).get("ipv4"),
+                ipv6_address=(address or {}).get("ipv6"),
+            )
 
     def start(self, container: str) -> None:
         with self.errors(f"start container {container[:12]}"):

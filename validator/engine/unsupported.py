@@ -103,10 +103,6 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
         for field in sorted(opts.model_fields_set - NETWORK_APPLIED):
             if _set(opts, field):
                 yield (*at, "networks", key, field), f"networks.{field}"
-        if len(svc.networks) > 1:  # addresses are set at create time, i.e. on the first network only
-            for field in ("ipv4_address", "ipv6_address"):
-                if getattr(opts, field):
-                    yield (*at, "networks", key, field), f"networks.{field} on a service with several networks"
     for index, mount in enumerate(svc.volumes):
         if mount.type not in MOUNT_TYPES:
             yield (*at, "volumes", index, "type"), f"volumes type {mount.type}"

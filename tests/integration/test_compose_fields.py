@@ -318,10 +318,10 @@ def test_profiles_choose_what_up_creates(engine, project, monkeypatch):
 def test_links_and_volumes_from_equal_composes(engine, project, compose):
     services = {
         "db": {**project.sleeper(), "volumes": ["/data"]},
-        "app": {**project.sleeper(), "links": ["db:database"], "volumes_from": ["db"]},
+        "app": {**project.sleeper(), "links": ["db:database"], "volumes_from": ["db"], "networks": ["default", "side"]},
     }
-    compose.up({"services": services})
-    assert project.up(services).ok, project.lines
+    compose.up({"services": services, "networks": {"side": None}})
+    assert project.up(services, extra={"networks": {"side": None}}).ok, project.lines
     for tool, filters, label, name in (
         ("compose", compose_filter(compose.name), SERVICE, compose.name),
         ("validator", L.project_filter(project.name), L.SERVICE, project.name),
@@ -333,8 +333,9 @@ def test_links_and_volumes_from_equal_composes(engine, project, compose):
         (shared,) = [m for m in app["Mounts"] if m["Destination"] == "/data"]
         (own,) = [m for m in db["Mounts"] if m["Destination"] == "/data"]
         assert shared["Name"] == own["Name"] and shared["RW"], tool
-        links = app["NetworkSettings"]["Networks"][f"{name}_default"]["Links"]
-        assert f"{db['Name'].lstrip('/')}:database" in links, (tool, links)
+        for network in ("default", "side"):  # links on every network the service joins
+            links = app["NetworkSettings"]["Networks"][f"{name}_{network}"]["Links"] or []
+            assert f"{db['Name'].lstrip('/')}:database" in links, (tool, network, links)
 
 
 def test_build_labels_tags_and_host_entries(engine, project):

@@ -136,7 +136,7 @@ def create_body(
     first, extra = networks[0], networks[1:]
     host["NetworkMode"] = first[0]
     endpoint: dict[str, Any] = {"Aliases": first[1]}
-    if "links" in cfg:  # Compose sets links on the endpoint (a service with links has one network)
+    if "links" in cfg:  # Compose sets links on the endpoint (on the others when they are connected)
         endpoint["Links"] = cfg["links"]
     addresses = cfg.get("network_addresses", {})
     if first[0] in addresses:

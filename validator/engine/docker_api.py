@@ -273,9 +273,14 @@ class Engine:
             self.api.put_archive(container, "/", buffer.getvalue())
 
     def connect_network(
-        self, container: str, network: str, aliases: list[str], address: dict[str, str] | None = None
+        self,
+        container: str,
+        network: str,
+        aliases: list[str],
+        address: dict[str, str] | None = None,
+        links: list[str] | None = None,
     ) -> None:
-        """``address``: a static ``ipv4`` and/or ``ipv6`` on that network."""
+        """``address``: a static ``ipv4`` and/or ``ipv6`` on that network; ``links``: ``CONTAINER:ALIAS``."""
         with self.errors(f"connect container {container[:12]} to network {network}"):
             self.api.connect_container_to_network(
                 container,
@@ -283,6 +288,7 @@ class Engine:
                 aliases=aliases or None,
                 ipv4_address=(address or {}).get("ipv4"),
                 ipv6_address=(address or {}).get("ipv6"),
+                links=[tuple(link.split(":", 1)) for link in links] if links else None,
             )
 
     def start(self, container: str) -> None:

@@ -77,8 +77,8 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
         if _set(svc, field):
             yield (*at, field), what
     for field in ("links", "external_links"):
-        if getattr(svc, field) and (len(svc.networks) > 1 or svc.network_mode is not None):
-            yield (*at, field), f"{field} on a service with several networks or a network_mode"
+        if getattr(svc, field) and svc.network_mode is not None:
+            yield (*at, field), f"{field} with a network_mode"
     if svc.build is not None:
         for field in sorted(svc.build.model_fields_set - BUILD_APPLIED):
             if _set(svc.build, field):

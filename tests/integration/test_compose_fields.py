@@ -105,7 +105,11 @@ def service_block(image: str, folder: Path) -> dict[str, Any]:
         "pids_limit": 100,
         "restart": "unless-stopped",
         "tmpfs": ["/scratch:size=1m"],
-        "volumes": ["./conf:/etc/app:ro,rprivate", "data:/data"],
+        "volumes": [
+            "./conf:/etc/app:ro,rprivate",
+            "data:/data",
+            {"type": "tmpfs", "target": "/fast", "tmpfs": {"size": 2097152, "mode": 0o1770}},
+        ],
         "secrets": ["token", {"source": "token", "target": "other"}],
         "configs": [{"source": "app", "target": "/etc/app.conf"}],
         "healthcheck": {"test": ["CMD", "true"], "interval": "1s", "timeout": "900ms", "retries": 3},
@@ -165,6 +169,9 @@ def comparable(detail: dict[str, Any], project: str) -> dict[str, Any]:
         for m in detail["Mounts"]
     )
     out["Networks"] = sorted(detail["NetworkSettings"]["Networks"])
+    out["tmpfs options"] = sorted(
+        (m["Target"], m.get("TmpfsOptions")) for m in host.get("Mounts") or [] if m["Type"] == "tmpfs"
+    )
     return json.loads(json.dumps(out).replace(project, "PROJECT"))
 
 
@@ -187,6 +194,8 @@ def test_inspect_equals_what_compose_creates(engine, project, compose):
     assert host["Memory"] == 64 * 2**20 and host["MemorySwap"] == -1 and host["ShmSize"] == 32 * 2**20
     assert host["Sysctls"] == {"net.core.somaxconn": "1024"}
     assert (ours["Config"]["Labels"]["owner"], ours["Config"]["Labels"]["team"]) == ("ops", "data")
+    (fast,) = [m for m in host["Mounts"] if m["Target"] == "/fast"]
+    assert fast["TmpfsOptions"] == {"SizeBytes": 2 * 2**20, "Mode": 0o1770}
     assert set(ours["Config"]["ExposedPorts"]) >= {"3000/tcp", "5000/udp", "5001/udp", "8080/tcp"}
     secrets = {m["Destination"]: m for m in ours["Mounts"] if m["Destination"].startswith("/run/secrets")}
     assert set(secrets) == {"/run/secrets/token", "/run/secrets/other"}
@@ -198,24 +207,33 @@ def test_inspect_equals_what_compose_creates(engine, project, compose):
 def test_check_no_up_and_plan_judge_a_stack_compose_started(engine, project, compose, capsys):
     from validator.main import main
 
+    (project.folder / "conf").mkdir()
+    (project.folder / "token.txt").write_text("not-a-real-token\n")
     services = {
-        "web": project.http_service(),
-        "worker": {**project.sleeper(), "environment": {"MODE": "batch"}, "expose": [9000]},
+        "web": project.http_service(ports=["127.0.0.1::8080"], restart="unless-stopped"),
+        "worker": {
+            **service_block(project.image, project.folder),
+            "environment": {"MODE": "batch"},
+            "depends_on": {"web": {"condition": "service_healthy"}},
+            "extra_hosts": ["mirror.local:10.0.0.9"],
+        },
     }
+    services["worker"].pop("label_file")  # Compose merges it into labels: judged as labels
+    services["worker"]["labels"] = {"team": "data", "owner": "ops"}
     compose.name = project.name  # Compose starts the stack under the spec's own project name
-    compose.up({"services": services})
+    compose.up({"services": services, **top_level()})
     before = {c["Id"]: c["Status"] for c in engine.containers(compose_filter(project.name))}
     assert len(before) == 2
 
     spec = project.folder / "infra.yaml"
-    spec.write_text(yaml.safe_dump(project.spec(services), sort_keys=False))
+    spec.write_text(yaml.safe_dump(project.spec(services, **top_level()), sort_keys=False))
     assert main(["check", "--no-up", "--no-suites", "--no-progress", "-f", str(spec)]) == 0, capsys.readouterr()
     assert main(["plan", "-f", str(spec)]) == 0, capsys.readouterr()
     assert main(["up", "-f", str(spec)]) == 0, capsys.readouterr()  # judges, changes nothing
     capsys.readouterr()
 
     services["worker"]["environment"] = {"MODE": "stream"}
-    spec.write_text(yaml.safe_dump(project.spec(services), sort_keys=False))
+    spec.write_text(yaml.safe_dump(project.spec(services, **top_level()), sort_keys=False))
     assert main(["plan", "-f", str(spec)]) == 1
     out = capsys.readouterr()
     assert "started by docker compose) differs from the spec: environment: MODE differs" in out.out + out.err
@@ -247,12 +265,18 @@ def test_networks_ipam_and_shared_namespaces_equal_composes(engine, project, com
             "app": {
                 **project.sleeper(),
                 "ipc": "shareable",
-                "networks": {"front": {"ipv4_address": f"10.213.{third}.5", "aliases": ["application"]}},
+                "networks": {
+                    "front": {"ipv4_address": f"10.213.{third}.5", "aliases": ["application"]},
+                    "back": {"ipv4_address": f"10.214.{third}.6"},
+                },
             },
             "side": {**project.sleeper(), "network_mode": "service:app", "ipc": "service:app"},
         }
         ipam = {"config": [{"subnet": f"10.213.{third}.0/24", "gateway": f"10.213.{third}.1"}]}
-        return services, {"networks": {"front": {"ipam": ipam, "x-note": "kept out of the engine"}}}
+        back = {"config": [{"subnet": f"10.214.{third}.0/24"}]}
+        return services, {
+            "networks": {"front": {"ipam": ipam, "x-note": "kept out of the engine"}, "back": {"ipam": {**back}}}
+        }
 
     first = random.randrange(2, 250)
     services, top = stack(first)
@@ -270,6 +294,8 @@ def test_networks_ipam_and_shared_namespaces_equal_composes(engine, project, com
         endpoint = app["NetworkSettings"]["Networks"][f"{name}_front"]
         assert endpoint["IPAMConfig"]["IPv4Address"].endswith(".5"), tool
         assert "application" in endpoint["Aliases"], tool
+        second = app["NetworkSettings"]["Networks"][f"{name}_back"]  # connected after create, address kept
+        assert second["IPAMConfig"]["IPv4Address"].endswith(".6") and second["IPAddress"].endswith(".6"), tool
         assert namespaces(engine, side) == {"NetworkMode": "service:app", "IpcMode": "service:app"}, tool
         assert side["NetworkSettings"]["Networks"] == {}, tool
         network = engine.api.inspect_network(f"{name}_front")
@@ -292,10 +318,10 @@ def test_profiles_choose_what_up_creates(engine, project, monkeypatch):
 def test_links_and_volumes_from_equal_composes(engine, project, compose):
     services = {
         "db": {**project.sleeper(), "volumes": ["/data"]},
-        "app": {**project.sleeper(), "links": ["db:database"], "volumes_from": ["db"]},
+        "app": {**project.sleeper(), "links": ["db:database"], "volumes_from": ["db"], "networks": ["default", "side"]},
     }
-    compose.up({"services": services})
-    assert project.up(services).ok, project.lines
+    compose.up({"services": services, "networks": {"side": None}})
+    assert project.up(services, extra={"networks": {"side": None}}).ok, project.lines
     for tool, filters, label, name in (
         ("compose", compose_filter(compose.name), SERVICE, compose.name),
         ("validator", L.project_filter(project.name), L.SERVICE, project.name),
@@ -307,8 +333,9 @@ def test_links_and_volumes_from_equal_composes(engine, project, compose):
         (shared,) = [m for m in app["Mounts"] if m["Destination"] == "/data"]
         (own,) = [m for m in db["Mounts"] if m["Destination"] == "/data"]
         assert shared["Name"] == own["Name"] and shared["RW"], tool
-        links = app["NetworkSettings"]["Networks"][f"{name}_default"]["Links"]
-        assert f"{db['Name'].lstrip('/')}:database" in links, (tool, links)
+        for network in ("default", "side"):  # links on every network the service joins
+            links = app["NetworkSettings"]["Networks"][f"{name}_{network}"]["Links"] or []
+            assert f"{db['Name'].lstrip('/')}:database" in links, (tool, network, links)
 
 
 def test_build_labels_tags_and_host_entries(engine, project):
@@ -356,3 +383,48 @@ def test_gpu_requests_reach_the_engine(engine, project):
     container = engine.create_container(svc.container, body)
     requests = engine.inspect(container)["HostConfig"]["DeviceRequests"]
     assert requests == [{"Driver": "nvidia", "Count": 1, "DeviceIDs": [], "Capabilities": [["gpu"]], "Options": {}}]
+
+
+def test_environment_and_content_secrets_equal_composes(engine, project, compose, monkeypatch):
+    """Compose copies these in before start; so does validator: same path, content, owner and mode."""
+    monkeypatch.setenv("ORACLE_TOKEN", "planted-injected-token")
+    services = {
+        "app": {
+            **project.sleeper(),
+            "secrets": ["token"],
+            "configs": ["app", {"source": "motd", "target": "/etc/motd"}],
+        }
+    }
+    top = {
+        "secrets": {"token": {"environment": "ORACLE_TOKEN"}},
+        "configs": {"app": {"content": "a=1\nb=2\n"}, "motd": {"environment": "ORACLE_TOKEN"}},
+    }
+    compose.file.parent.mkdir(exist_ok=True)
+    compose.file.write_text(yaml.safe_dump({"services": services, **top}, sort_keys=False))
+    done = subprocess.run(
+        [str(compose.binary), "-p", compose.name, "-f", str(compose.file), "up", "-d", "--wait"],
+        cwd=compose.folder,
+        env={**os.environ},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    assert project.up(services, extra=top).ok, project.lines
+    seen = {}
+    for tool, filters, label in (
+        ("compose", compose_filter(compose.name), SERVICE),
+        ("validator", L.project_filter(project.name), L.SERVICE),
+    ):
+        app = inspect(engine, filters, label, "app")
+        listing = {}
+        for path in ("/run/secrets/token", "/app", "/etc/motd"):
+            code, text = engine.exec(app["Id"], ["cat", path])
+            assert code == 0, (tool, path, text)
+            _, mode = engine.exec(app["Id"], ["ls", "-ln", path])
+            listing[path] = (text, mode.split()[0], mode.split()[2:4])
+        seen[tool] = listing
+    assert seen["validator"] == seen["compose"], seen
+    assert seen["validator"]["/run/secrets/token"][1] == "-r--r--r--"
+    assert seen["validator"]["/run/secrets/token"][0] == "planted-injected-token"
+    assert seen["validator"]["/app"][0] == "a=1\nb=2\n"

@@ -141,6 +141,12 @@ def theirs_service(svc: dict[str, Any]) -> dict[str, Any]:
         },
         "profiles": svc.get("profiles") or [],
         "network_mode": svc.get("network_mode"),
+        "blkio": {
+            k: v
+            if k == "weight"
+            else [{"path": d["Path"], **{f.lower(): int(x) for f, x in d.items() if f != "Path"}} for d in v]
+            for k, v in (svc.get("blkio_config") or {}).items()
+        },
         "scalars": {k: str(svc[k]) for k in SCALARS if k in svc},
         "lists": {k: [str(x) for x in svc[k]] for k in LISTS if k in svc},
     }
@@ -220,6 +226,7 @@ def ours_service(loaded: Any, desired: Any, name: str) -> dict[str, Any]:
         "depends_on": {k: (v.condition, v.restart, v.required) for k, v in want.depends_on.items()},
         "profiles": svc.profiles,
         "network_mode": svc.network_mode,
+        "blkio": svc.blkio_config.model_dump(exclude_defaults=True) if svc.blkio_config else {},
         "scalars": {k: _text(dumped[k]) for k in SCALARS if k in svc.model_fields_set},
         "lists": {k: [str(x) for x in dumped[k]] for k in LISTS if dumped[k]},
     }

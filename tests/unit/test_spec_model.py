@@ -128,12 +128,16 @@ def test_version_accepts_the_string_form():
     assert Spec.model_validate({"version": "1", "project": "p"}).version == 1
 
 
-def test_file_secret_contents_are_redacted(tmp_path):
+def test_secret_contents_are_redacted(tmp_path):
     from validator.testing.specs import base_spec, load_dict
 
     (tmp_path / "pw.txt").write_text("planted-file-secret-9\n")
-    spec = {**base_spec(web={"image": "busybox", "secrets": ["pw"]}), "secrets": {"pw": {"file": "./pw.txt"}}}
-    assert "planted-file-secret-9" in load_dict(tmp_path, spec).secrets()
+    spec = {
+        **base_spec(web={"image": "busybox", "secrets": ["pw", "token"]}),
+        "secrets": {"pw": {"file": "./pw.txt"}, "token": {"environment": "TOKEN"}},
+    }
+    found = load_dict(tmp_path, spec, environ={"TOKEN": "planted-env-secret-8"}).secrets()
+    assert {"planted-file-secret-9", "planted-env-secret-8"} <= found
 
 
 def test_compose_resource_shapes():

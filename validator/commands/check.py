@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from validator.core.pipeline import CheckOptions, Mode
     from validator.engine.backend import backend
-    from validator.engine.desired import require_applicable
+    from validator.engine.unsupported import require_applicable
     from validator.redact import redactor as process_redactor
     from validator.redact import register
     from validator.reporters.registry import ReportContext, parse_report_option

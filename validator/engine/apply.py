@@ -377,8 +377,11 @@ class Applier:
             svc, self.desired.project, image_id, self.desired.spec_files, self.engine.api_version, __version__
         )
         container = self.engine.create_container(svc.container, body, svc.config.get("platform"))
+        if svc.files:
+            self.engine.put_files(container, svc.files)
         for network, aliases in extra_networks:
-            self.engine.connect_network(container, network, aliases)
+            address = svc.config.get("network_addresses", {}).get(network)
+            self.engine.connect_network(container, network, aliases, address, svc.config.get("links"))
         return container
 
     def _start(self, svc: DesiredService, container: str) -> None:

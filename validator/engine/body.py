@@ -95,7 +95,7 @@ def create_body(
                 anonymous["VolumeOptions"] = {"NoCopy": True}
             mounts.append(anonymous)
         else:
-            tmpfs[target] = ",".join(option for option in mode.split(",") if option != "rw")
+            mounts.append(_tmpfs_mount(target, mode.split(",")))
     for path in cfg.get("tmpfs", []):
         target, _, options = path.partition(":")
         tmpfs[target] = options
@@ -136,13 +136,24 @@ def create_body(
     first, extra = networks[0], networks[1:]
     host["NetworkMode"] = first[0]
     endpoint: dict[str, Any] = {"Aliases": first[1]}
-    if "links" in cfg:  # Compose sets links on the endpoint (a service with links has one network)
+    if "links" in cfg:  # Compose sets links on the endpoint (on the others when they are connected)
         endpoint["Links"] = cfg["links"]
     addresses = cfg.get("network_addresses", {})
     if first[0] in addresses:
         endpoint["IPAMConfig"] = _ipam(addresses[first[0]])
     body["NetworkingConfig"] = {"EndpointsConfig": {first[0]: endpoint}}
     return body, [(name, aliases) for name, aliases in extra]
+
+
+def _tmpfs_mount(target: str, options: list[str]) -> dict[str, Any]:
+    """A ``volumes`` entry of type tmpfs goes through the Mounts API, as Compose sends it (the ``tmpfs``
+    field stays in HostConfig.Tmpfs, as there)."""
+    mount: dict[str, Any] = {"Type": "tmpfs", "Target": target, "ReadOnly": "ro" in options}
+    settings = dict(option.split("=", 1) for option in options if "=" in option)
+    tmpfs = {k: v for k, v in (("SizeBytes", settings.get("size")), ("Mode", settings.get("mode"))) if v is not None}
+    if tmpfs:
+        mount["TmpfsOptions"] = {k: int(v, 8) if k == "Mode" else int(v) for k, v in tmpfs.items()}
+    return mount
 
 
 def _ipam(address: dict[str, str]) -> dict[str, str]:

@@ -9,13 +9,14 @@ at ``/run/secrets/<name>`` and ``/<name>`` unless a ``target`` is given.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from validator.spec.model import Spec
 from validator.spec.resources import Ipam
-from validator.spec.service import Build, DeviceRequest, Service
+from validator.spec.service import Build, Service
+from validator.spec.service_parts import DeviceRequest
 from validator.units import parse_duration
 
 # config key -> HostConfig key, for values passed through as they are
@@ -110,6 +111,8 @@ def container_fields(svc: Service, container_of: Callable[[str], str]) -> dict[s
         out["ulimits"] = {name: [u.soft, u.hard] for name, u in sorted(svc.ulimits.items())}
     if svc.logging is not None:
         out["logging"] = {"driver": svc.logging.driver or "", "options": dict(sorted(svc.logging.options.items()))}
+    if svc.blkio_config is not None:
+        out["blkio_config"] = svc.blkio_config.model_dump(exclude_defaults=True)
     requests = device_requests(svc)
     if requests:
         out["device_requests"] = requests
@@ -196,6 +199,25 @@ def file_mounts(spec: Spec, svc: Service, base: Path) -> list[tuple[str, str, bo
     return out
 
 
+def injected_files(spec: Spec, svc: Service, environment: Mapping[str, str]) -> list[tuple[str, str, bool]]:
+    """(container path, content, is a secret) of secrets and configs given by ``environment`` or
+    ``content``: Compose without Swarm copies them into the container before it starts."""
+    out: list[tuple[str, str, bool]] = []
+    for ref in svc.secrets:
+        entry = spec.secrets[ref.source]
+        if entry.environment is not None:
+            target = ref.target or ref.source
+            path = target if target.startswith("/") else f"/run/secrets/{target}"
+            out.append((path, environment.get(entry.environment, ""), True))
+    for ref in svc.configs:
+        config = spec.configs[ref.source]
+        if config.file is None and (config.content is not None or config.environment is not None):
+            target = ref.target or f"/{ref.source}"
+            content = config.content if config.content is not None else environment.get(config.environment or "", "")
+            out.append((target if target.startswith("/") else f"/{target}", content, False))
+    return out
+
+
 def _host_file(base: Path, file: str) -> str:
     return str((base / Path(file).expanduser()).resolve())
 
@@ -217,6 +239,18 @@ def apply_fields(cfg: dict[str, Any], body: dict[str, Any], host: dict[str, Any]
     for key, api in (("cap_add", "CapAdd"), ("cap_drop", "CapDrop")):
         if key in cfg:  # Compose writes capabilities with their CAP_ prefix, as the engine reports them
             host[api] = [c if c == "ALL" or c.startswith("CAP_") else f"CAP_{c}" for c in cfg[key]]
+    blkio = cfg.get("blkio_config", {})
+    if "weight" in blkio:
+        host["BlkioWeight"] = blkio["weight"]
+    for key, api, value in (
+        ("weight_device", "BlkioWeightDevice", "weight"),
+        ("device_read_bps", "BlkioDeviceReadBps", "rate"),
+        ("device_write_bps", "BlkioDeviceWriteBps", "rate"),
+        ("device_read_iops", "BlkioDeviceReadIOps", "rate"),
+        ("device_write_iops", "BlkioDeviceWriteIOps", "rate"),
+    ):
+        if key in blkio:
+            host[api] = [{"Path": d["path"], value.capitalize(): d[value]} for d in blkio[key]]
     if "device_requests" in cfg:
         host["DeviceRequests"] = cfg["device_requests"]
     if "devices" in cfg:

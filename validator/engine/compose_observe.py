@@ -9,6 +9,7 @@ running container (``docker inspect``), field by field, naming fields and keys, 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from validator.engine.compose_fields import expand_ports
@@ -67,7 +68,7 @@ def drift(body: dict[str, Any], detail: dict[str, Any], image_id: str | None) ->
     if "Healthcheck" in body and _health(body["Healthcheck"]) != _health(config.get("Healthcheck") or {}):
         reasons.append("healthcheck differs")
     for key, value in want_host.items():
-        if key not in _HOST_SPECIAL and _norm(host.get(key)) != _norm(value):
+        if key not in _HOST_SPECIAL and _norm(host.get(key), key) != _norm(value, key):
             reasons.append(f"{key} differs")
     if _init(want_host) != _init(host):
         reasons.append("init differs")
@@ -88,10 +89,16 @@ def drift(body: dict[str, Any], detail: dict[str, Any], image_id: str | None) ->
     return reasons
 
 
-def _norm(value: Any) -> Any:
+# Lists whose order carries no meaning, which validator writes sorted and Compose as the file lists them.
+_UNORDERED = {"Ulimits", "CapAdd", "CapDrop", "ExtraHosts", "Devices", "GroupAdd", "SecurityOpt", "DeviceCgroupRules"}
+
+
+def _norm(value: Any, key: str = "") -> Any:
     """The engine reports unset lists and maps as null or empty, and numbers as it stored them."""
     if value in (None, [], {}, "", 0, False):
         return None
+    if key in _UNORDERED and isinstance(value, list):
+        return sorted(value, key=lambda item: json.dumps(item, sort_keys=True))
     return value
 
 
@@ -124,7 +131,7 @@ def _wanted_mounts(host: dict[str, Any]) -> dict[str, tuple[str, bool]]:
         source, target, mode = bind.rsplit(":", 2)
         out[target] = (source, "ro" not in mode.split(","))
     for mount in host.get("Mounts") or []:
-        out[mount["Target"]] = ("", not mount.get("ReadOnly"))
+        out[mount["Target"]] = ("tmpfs" if mount["Type"] == "tmpfs" else "", not mount.get("ReadOnly"))
     for target, options in (host.get("Tmpfs") or {}).items():
         out[target] = ("tmpfs", "ro" not in str(options).split(","))
     return out

@@ -18,9 +18,8 @@ from typing import Any
 
 from validator.engine import labels as L
 from validator.engine.compose_fields import ipam_body
-from validator.engine.unsupported import refusals
-from validator.errors import EngineError, SpecError
-from validator.spec import profiles
+from validator.engine.unsupported import require_applicable
+from validator.errors import EngineError
 from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
 from validator.spec.resources import ConfigSpec, SecretSpec
@@ -49,6 +48,9 @@ class DesiredService:
     host_dirs: tuple[str, ...] = ()
     sealed: dict[str, Any] = field(default_factory=dict)  # config and mounted as keyed hashes (the label)
     pull_policy: str = "missing"
+    # (container path, content) copied in before start: secrets and configs from environment or content.
+    # Never in the config or its label; their fingerprints are in ``mounted``.
+    files: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -126,58 +128,11 @@ def desired_state(
         )
         for key, vol in spec.volumes.items()
     }
-    services = {name: _service(spec, name, svc, base, env, networks, volumes) for name, svc in active.items()}
+    project_env = {**loaded.environment, **env}  # what Compose reads secrets' and configs' variables from
+    services = {
+        name: _service(spec, name, svc, base, env, networks, volumes, project_env) for name, svc in active.items()
+    }
     return DesiredState(spec.project, services, networks, volumes, tuple(loaded.files), frozenset(loaded.secrets()))
-
-
-def require_applicable(
-    loaded: LoadedSpec, environ: dict[str, str] | None = None, *, refuse_unsupported: bool = True
-) -> dict[str, Service]:
-    """The active services, or a ``SpecError`` with every located reason the engine cannot apply the
-    spec: undefined references, dependencies left out by profiles and (for plan and up) fields it
-    does not apply yet. Commands call it before contacting Docker: a spec problem is exit 2, never 3."""
-    env = dict(os.environ if environ is None else environ)
-    active = profiles.active(loaded.spec.services, {**loaded.environment, **env})
-    problems = _references(loaded.spec, active)
-    if refuse_unsupported:
-        problems += [(path, f"not supported yet: {what}") for path, what in refusals(loaded.spec, active)]
-    if problems:
-        raise SpecError(
-            sorted(
-                (loaded.doc.finding(path, message, key=True, rule="engine") for path, message in problems),
-                key=lambda f: f.sort_key(),
-            )
-        )
-    return active
-
-
-def _references(spec: Spec, active: dict[str, Service]) -> list[tuple[tuple[Any, ...], str]]:
-    """Located problems Compose reports when it loads the project: undefined secrets and configs,
-    and active services that need a service its profiles leave out."""
-    out: list[tuple[tuple[Any, ...], str]] = []
-    for name, svc in active.items():
-        at = ("services", name)
-        for kind, declared in (("secrets", spec.secrets), ("configs", spec.configs)):
-            for index, ref in enumerate(getattr(svc, kind)):
-                if ref.source not in declared:
-                    out.append(((*at, kind, index), f"{kind} {ref.source!r} is not declared under top-level {kind}"))
-        needed: list[tuple[tuple[str | int, ...], str]] = [
-            (("depends_on", dep), dep) for dep, cond in svc.depends_on.items() if cond.required
-        ]
-        for key in ("network_mode", "pid", "ipc"):
-            value = getattr(svc, key) or ""
-            if value.startswith("service:"):
-                needed.append(((key,), value.partition(":")[2]))
-        for index, entry in enumerate(svc.volumes_from):
-            if not entry.startswith("container:"):
-                needed.append((("volumes_from", index), entry.partition(":")[0]))
-        needed += [(("links", index), link.partition(":")[0]) for index, link in enumerate(svc.links)]
-        for path, dep in needed:
-            if dep in spec.services and dep not in active:
-                out.append(((*at, *path), f"needs service {dep!r}, which no enabled profile includes (--profile)"))
-            elif dep not in spec.services and path[0] != "depends_on":
-                out.append(((*at, *path), f"service {dep!r} is not defined"))
-    return out
 
 
 def _service(
@@ -188,8 +143,15 @@ def _service(
     env: dict[str, str],
     networks: dict[str, DesiredNetwork],
     volumes: dict[str, DesiredVolume],
+    project_env: dict[str, str],
 ) -> DesiredService:
-    from validator.engine.compose_fields import build_options, container_fields, file_mounts, service_references
+    from validator.engine.compose_fields import (
+        build_options,
+        container_fields,
+        file_mounts,
+        injected_files,
+        service_references,
+    )
 
     project = spec.project
     image = svc.image or f"{project}-{name}"
@@ -214,6 +176,12 @@ def _service(
             # Plain containers get them as the read-only bind mounts above (what Compose does without
             # Swarm); the Swarm backend turns the same entries into Swarm configs and secrets.
             config[section] = [ref.text for ref in refs]
+    files = injected_files(spec, svc, project_env)
+    for target, content, secret in files:
+        digest = _fingerprint(content.encode(), target) if secret else hashlib.sha256(content.encode()).hexdigest()[:16]
+        mounted[f"copied into {target}"] = digest
+    if files:
+        config["injected"] = sorted(target for target, _, _ in files)
     if mounts:
         config["volumes"] = mounts
     if svc.tmpfs:
@@ -317,6 +285,7 @@ def _service(
         host_dirs=tuple(host_dirs),
         sealed={"config": L.seal(config, seal_key), "mounted": L.seal(mounted, seal_key)},
         pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
+        files=tuple((target, content) for target, content, _ in files),
     )
 
 
@@ -422,6 +391,9 @@ def _mounts(svc: Service, base: Path, volumes: dict[str, DesiredVolume]) -> tupl
             options = [mode]
             if mount.tmpfs and mount.tmpfs.size is not None:
                 options.append(f"size={mount.tmpfs.size}")
+            if mount.tmpfs and mount.tmpfs.mode is not None:
+                # Compose hands the number to the engine as a file mode (YAML 1777 is decimal, as there)
+                options.append(f"mode={mount.tmpfs.mode:o}")
             mounts.append(f"tmpfs::{mount.target}:{','.join(options)}")
     return mounts, mounted, host_dirs
 
@@ -473,8 +445,12 @@ def _secret_fingerprint(path: Path, base: Path) -> dict[str, str]:
         content = path.read_bytes()
     except OSError as exc:
         return {_display(path, base): f"unreadable:{exc.errno}"}
-    salt = b"validator-secret:" + str(path).encode()
-    return {_display(path, base): "pbkdf2:" + hashlib.pbkdf2_hmac("sha256", content, salt, SECRET_ROUNDS).hex()[:16]}
+    return {_display(path, base): _fingerprint(content, str(path))}
+
+
+def _fingerprint(content: bytes, where: str) -> str:
+    salt = b"validator-secret:" + where.encode()
+    return "pbkdf2:" + hashlib.pbkdf2_hmac("sha256", content, salt, SECRET_ROUNDS).hex()[:16]
 
 
 def _file_hash(path: Path) -> str:

@@ -247,9 +247,49 @@ class Engine:
         with self.errors(f"create container {name}"):
             return str(self.api.create_container_from_config(body, name, platform)["Id"])
 
-    def connect_network(self, container: str, network: str, aliases: list[str]) -> None:
+    def put_files(self, container: str, files: tuple[tuple[str, str], ...]) -> None:
+        """Copy (absolute path, text) files into a created container, read-only for all (0444, root),
+        with their parent folders, as Compose injects secrets and configs without Swarm."""
+        import io
+        import tarfile
+
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            folders: set[str] = set()
+            for path, text in files:
+                parts = path.strip("/").split("/")
+                for depth in range(1, len(parts)):
+                    folder = "/".join(parts[:depth])
+                    if folder not in folders:
+                        folders.add(folder)
+                        info = tarfile.TarInfo(folder)
+                        info.type, info.mode = tarfile.DIRTYPE, 0o755
+                        tar.addfile(info)
+                data = text.encode()
+                info = tarfile.TarInfo("/".join(parts))
+                info.size, info.mode = len(data), 0o444
+                tar.addfile(info, io.BytesIO(data))
+        with self.errors(f"copy files into container {container[:12]}"):
+            self.api.put_archive(container, "/", buffer.getvalue())
+
+    def connect_network(
+        self,
+        container: str,
+        network: str,
+        aliases: list[str],
+        address: dict[str, str] | None = None,
+        links: list[str] | None = None,
+    ) -> None:
+        """``address``: a static ``ipv4`` and/or ``ipv6`` on that network; ``links``: ``CONTAINER:ALIAS``."""
         with self.errors(f"connect container {container[:12]} to network {network}"):
-            self.api.connect_container_to_network(container, network, aliases=aliases or None)
+            self.api.connect_container_to_network(
+                container,
+                network,
+                aliases=aliases or None,
+                ipv4_address=(address or {}).get("ipv4"),
+                ipv6_address=(address or {}).get("ipv6"),
+                links=[tuple(link.split(":", 1)) for link in links] if links else None,
+            )
 
     def start(self, container: str) -> None:
         with self.errors(f"start container {container[:12]}"):

@@ -101,6 +101,14 @@ def refusals(loaded: LoadedSpec, orchestrator: str) -> list[Finding]:
             if present(service):
                 message = f"{why}: ignored by plain containers, as docker compose ignores it [{orchestrator}]"
                 out.append(loaded.doc.finding(("services", name, *path), message, key=True, severity="warning"))
+    if orchestrator == "swarm":
+        # Swarm objects are made from files here; a value from a variable or inline content is not yet.
+        for section in ("configs", "secrets"):
+            for key, obj in getattr(loaded.spec, section).items():
+                for field in ("environment", "content"):
+                    if getattr(obj, field, None) is not None:
+                        message = f"a {section[:-1]} from '{field}' is not supported yet on Swarm (use file)"
+                        out.append(loaded.doc.finding((section, key, field), f"{message} [swarm]", key=True))
     if orchestrator == "containers":
         # An external config or secret lives in a swarm; a plain container has no file to mount.
         for section in ("configs", "secrets"):

@@ -1,38 +1,44 @@
-"""The one list of Compose fields that lint accepts but ``plan``/``up`` do not apply yet.
+"""Why ``plan``/``up`` cannot apply a spec: undefined references, services that profiles leave out, and
+the one list of Compose fields that lint accepts but the engine does not apply yet.
 
 A valid compose file lints as it is; a field the engine would not apply as Compose does is refused
 here with a located "not supported yet: FIELD" error instead of being silently ignored, so a green
 ``up`` never stands for a container that lacks what the file asked for. Presence is judged by what
-the file wrote (pydantic's ``model_fields_set``), so a default never trips a refusal.
+the file wrote (pydantic's ``model_fields_set``) with a value that asks for something, so neither a
+default nor ``privileged: false`` trips a refusal.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel
 
 from validator.engine.compose_fields import BUILD_OPTIONS
+from validator.errors import SpecError
+from validator.spec import profiles
+from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
 from validator.spec.service import Service
 
 Path = tuple[Any, ...]
 
-# Service fields with no engine work yet (each would change the container, or needs Swarm or a plugin).
-SERVICE_FIELDS = (
-    "annotations",
-    "blkio_config",
-    "cpu_count",
-    "cpu_percent",
-    "credential_spec",
-    "models",
-    "post_start",
-    "pre_stop",
-    "provider",
-    "pull_refresh_after",
-    "use_api_socket",
-)
+# Service fields with no engine work yet (each would change the container, or needs another engine or
+# a plugin), with why when it is not plain missing work.
+SERVICE_FIELDS = {
+    "annotations": "annotations (engine API 1.43)",
+    "cpu_count": "cpu_count (Windows engines)",
+    "cpu_percent": "cpu_percent (Windows engines)",
+    "credential_spec": "credential_spec (Windows engines)",
+    "models": "models (Docker Model Runner)",
+    "post_start": "post_start (lifecycle hooks)",
+    "pre_stop": "pre_stop (lifecycle hooks)",
+    "provider": "provider (Compose provider plugins)",
+    "pull_refresh_after": "pull_refresh_after",
+    "use_api_socket": "use_api_socket",
+}
 # What the builder passes (engine/compose_fields.py BUILD_OPTIONS); the rest would change the image.
 BUILD_APPLIED = frozenset({"context", "dockerfile", "args", "target", *BUILD_OPTIONS})
 NETWORK_APPLIED = frozenset({"aliases", "ipv4_address", "ipv6_address"})
@@ -42,7 +48,10 @@ PULL_POLICIES = ("always", "never", "missing", "if_not_present", "build")
 
 
 def _set(model: BaseModel | None, name: str) -> bool:
-    return model is not None and name in model.model_fields_set
+    """Written in the file with a value that asks for something (``privileged: false`` asks nothing)."""
+    return (
+        model is not None and name in model.model_fields_set and getattr(model, name) not in (None, False, "", [], {})
+    )
 
 
 def refusals(spec: Spec, services: dict[str, Service]) -> Iterator[tuple[Path, str]]:
@@ -55,24 +64,25 @@ def refusals(spec: Spec, services: dict[str, Service]) -> Iterator[tuple[Path, s
         for key, entry in entries.items():
             if key not in used:
                 continue
-            for field in ("environment", "content", "external", "driver", "template_driver"):
-                if _set(entry, field) and getattr(entry, field):
-                    yield (kind, key, field), f"{kind}.{field} (only file-based {kind} are mounted)"
+            for field in ("external", "driver", "template_driver"):
+                if _set(entry, field):
+                    yield (kind, key, field), f"{kind}.{field} (Swarm's)"
     for key, net in spec.networks.items():
-        if _set(net, "enable_ipv4"):
-            yield ("networks", key, "enable_ipv4"), "networks.enable_ipv4 (engine API 1.47)"
+        if net.enable_ipv4 is False:  # true is what every network has; false (no IPv4) needs API 1.47
+            yield ("networks", key, "enable_ipv4"), "networks.enable_ipv4: false (engine API 1.47)"
 
 
 def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
-    for field in SERVICE_FIELDS:
+    for field, what in SERVICE_FIELDS.items():
         if _set(svc, field):
-            yield (*at, field), field
+            yield (*at, field), what
     for field in ("links", "external_links"):
-        if getattr(svc, field) and (len(svc.networks) > 1 or svc.network_mode is not None):
-            yield (*at, field), f"{field} on a service with several networks or a network_mode"
+        if getattr(svc, field) and svc.network_mode is not None:
+            yield (*at, field), f"{field} with a network_mode"
     if svc.build is not None:
         for field in sorted(svc.build.model_fields_set - BUILD_APPLIED):
-            yield (*at, "build", field), f"build.{field}"
+            if _set(svc.build, field):
+                yield (*at, "build", field), f"build.{field}"
         if len(svc.build.platforms) > 1:
             yield (*at, "build", "platforms"), "build.platforms with several platforms (one image is built)"
     if svc.replicas != 1:
@@ -91,16 +101,11 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
         yield (*at, "pull_policy"), f"pull_policy {svc.pull_policy}"
     for key, opts in svc.networks.items():
         for field in sorted(opts.model_fields_set - NETWORK_APPLIED):
-            yield (*at, "networks", key, field), f"networks.{field}"
-        if len(svc.networks) > 1:  # addresses are set at create time, i.e. on the first network only
-            for field in ("ipv4_address", "ipv6_address"):
-                if getattr(opts, field):
-                    yield (*at, "networks", key, field), f"networks.{field} on a service with several networks"
+            if _set(opts, field):
+                yield (*at, "networks", key, field), f"networks.{field}"
     for index, mount in enumerate(svc.volumes):
         if mount.type not in MOUNT_TYPES:
             yield (*at, "volumes", index, "type"), f"volumes type {mount.type}"
-        if _set(mount.tmpfs, "mode"):
-            yield (*at, "volumes", index, "tmpfs", "mode"), "volumes tmpfs.mode"
         if _set(mount.volume, "subpath"):
             yield (*at, "volumes", index, "volume", "subpath"), "volumes volume.subpath (engine API 1.45)"
     for kind in ("secrets", "configs"):
@@ -108,3 +113,57 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
             for field in ("uid", "gid", "mode"):
                 if _set(ref, field):
                     yield (*at, kind, index, field), f"{kind}.{field} (a bind mount keeps the file's owner and mode)"
+
+
+def require_applicable(
+    loaded: LoadedSpec, environ: dict[str, str] | None = None, *, refuse_unsupported: bool = True
+) -> dict[str, Service]:
+    """The active services, or a ``SpecError`` with every located reason the engine cannot apply the
+    spec: undefined references, dependencies left out by profiles and (for plan and up) fields it
+    does not apply yet. Commands call it before contacting Docker: a spec problem is exit 2, never 3."""
+    env = dict(os.environ if environ is None else environ)
+    project_env = {**loaded.environment, **env}
+    active = profiles.active(loaded.spec.services, project_env)
+    problems = _references(loaded.spec, active, project_env)
+    if refuse_unsupported:
+        problems += [(path, f"not supported yet: {what}") for path, what in refusals(loaded.spec, active)]
+    if problems:
+        raise SpecError(
+            sorted(
+                (loaded.doc.finding(path, message, key=True, rule="engine") for path, message in problems),
+                key=lambda f: f.sort_key(),
+            )
+        )
+    return active
+
+
+def _references(spec: Spec, active: dict[str, Service], env: dict[str, str]) -> list[tuple[tuple[Any, ...], str]]:
+    """Located problems Compose reports when it loads the project: undefined secrets and configs,
+    and active services that need a service its profiles leave out."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    for name, svc in active.items():
+        at = ("services", name)
+        for kind, declared in (("secrets", spec.secrets), ("configs", spec.configs)):
+            for index, ref in enumerate(getattr(svc, kind)):
+                if ref.source not in declared:
+                    out.append(((*at, kind, index), f"{kind} {ref.source!r} is not declared under top-level {kind}"))
+                elif (variable := declared[ref.source].environment) is not None and variable not in env:
+                    where = (kind, ref.source, "environment")
+                    out.append((where, f"variable {variable} is not set (service {name} uses this {kind[:-1]})"))
+        needed: list[tuple[tuple[str | int, ...], str]] = [
+            (("depends_on", dep), dep) for dep, cond in svc.depends_on.items() if cond.required
+        ]
+        for key in ("network_mode", "pid", "ipc"):
+            value = getattr(svc, key) or ""
+            if value.startswith("service:"):
+                needed.append(((key,), value.partition(":")[2]))
+        for index, entry in enumerate(svc.volumes_from):
+            if not entry.startswith("container:"):
+                needed.append((("volumes_from", index), entry.partition(":")[0]))
+        needed += [(("links", index), link.partition(":")[0]) for index, link in enumerate(svc.links)]
+        for path, dep in needed:
+            if dep in spec.services and dep not in active:
+                out.append(((*at, *path), f"needs service {dep!r}, which no enabled profile includes (--profile)"))
+            elif dep not in spec.services and path[0] != "depends_on":
+                out.append(((*at, *path), f"service {dep!r} is not defined"))
+    return out

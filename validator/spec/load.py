@@ -32,13 +32,14 @@ class LoadedSpec:
 
     def secrets(self) -> set[str]:
         """Values never to print (``validator.spec.secrets`` says where they come from), and the
-        contents of file-based secrets."""
+        contents of secrets (files and environment variables)."""
         from validator.redact import MIN_LENGTH
-        from validator.spec.resources import secret_file_values
+        from validator.spec.resources import secret_values
         from validator.spec.secrets import collect
 
         found = collect(self.doc.data, self.doc.interpolated, self.environment, self.base_dir)
-        found.update(s for s in secret_file_values(self.spec.secrets, self.base_dir) if len(s) >= MIN_LENGTH)
+        held = secret_values(self.spec.secrets, self.base_dir, self.environment)
+        found.update(s for s in held if len(s) >= MIN_LENGTH)
         return found
 
 

@@ -7,6 +7,7 @@ turns them into text, as the engine takes them).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -119,14 +120,16 @@ def _one_of(entry: SecretSpec | ConfigSpec, sources: tuple[str, ...]) -> None:
 MAX_SECRET_FILE = 64 * 1024
 
 
-def secret_file_values(secrets: dict[str, SecretSpec], base_dir: Path) -> set[str]:
-    """The contents of file-based secrets (whole, and line by line), for the redactor: a container that
-    prints its secret must not carry it into output, reports or history. Unreadable or huge files add
-    nothing (plan/up report those when they mount them)."""
+def secret_values(secrets: dict[str, SecretSpec], base_dir: Path, environment: Mapping[str, str]) -> set[str]:
+    """The contents of secrets — files (whole, and line by line) and ``environment`` variables — for the
+    redactor: a container that prints its secret must not carry it into output, reports or history.
+    Unreadable or huge files add nothing (plan/up report those when they mount them)."""
     from validator.spec.confine import ConfinementError, read_regular
 
     found: set[str] = set()
     for entry in secrets.values():
+        if entry.environment is not None and environment.get(entry.environment):
+            found.add(environment[entry.environment])
         if entry.file is None:
             continue
         path = base_dir / Path(entry.file).expanduser()

@@ -6,12 +6,13 @@ of them ``plan``/``up`` apply and which they refuse as "not supported yet" is de
 """
 
 import re
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from validator.spec.mounts import VolumeMount
 from validator.spec.ports import Port
+from validator.spec.service_parts import BlkioConfig, Device, DeviceRequest, Logging, ServiceFile, Ulimit
 from validator.spec.types import (
     KV_SCHEMA,
     ByteSize,
@@ -60,68 +61,6 @@ def _extra_hosts(value: Any) -> Any:
 
 
 ExtraHosts = Annotated[dict[str, str], BeforeValidator(_extra_hosts, json_schema_input_type=list[str] | dict[str, str])]
-
-
-class Ulimit(ShortForm, ExtensibleModel):
-    """``nofile: 1024`` (soft and hard alike) or ``nofile: {soft: 1024, hard: 2048}``."""
-
-    short_forms: ClassVar[list[dict[str, Any]]] = [{"type": "integer"}]
-
-    soft: int
-    hard: int
-
-    @model_validator(mode="before")
-    @classmethod
-    def _short(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return {"soft": value, "hard": value}
-        return value
-
-
-class ServiceFile(ShortForm, ExtensibleModel):
-    """A service's ``secrets`` or ``configs`` entry: a name, or ``{source, target, uid, gid, mode}``."""
-
-    source: str
-    target: str | None = None
-    uid: str | None = None
-    gid: str | None = None
-    mode: int | str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _short(cls, value: Any) -> Any:
-        return {"source": value} if isinstance(value, str) else value
-
-
-class Device(ShortForm, ExtensibleModel):
-    """``/dev/x[:/dev/y[:rwm]]`` or ``{source, target, permissions}``."""
-
-    source: str
-    target: str | None = None
-    permissions: str = "rwm"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _short(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        parts = value.split(":")
-        if len(parts) > 3 or not parts[0]:
-            raise ValueError(f"invalid device {value!r}: expected HOST_PATH[:CONTAINER_PATH[:PERMISSIONS]]")
-        if len(parts) == 2 and re.fullmatch(r"[rwm]+", parts[1]):
-            return {"source": parts[0], "permissions": parts[1]}
-        return dict(zip(("source", "target", "permissions"), parts, strict=False))
-
-    @model_validator(mode="after")
-    def _check(self) -> "Device":
-        if not re.fullmatch(r"[rwm]{1,3}", self.permissions):
-            raise ValueError(f"invalid device permissions {self.permissions!r}: use letters of rwm")
-        return self
-
-
-class Logging(ExtensibleModel):
-    driver: str | None = None
-    options: TextMap = Field(default_factory=dict)
 
 
 class Build(ShortForm, ExtensibleModel):
@@ -247,14 +186,6 @@ class ResourceLimits(Model):
     cpus: Cpus | None = None
     memory: ByteSize | None = None
     pids: int | None = None
-
-
-class DeviceRequest(Model):
-    capabilities: list[str] = Field(default_factory=list)
-    driver: str | None = None
-    count: int | Literal["all"] | None = None
-    device_ids: list[str] = Field(default_factory=list)
-    options: TextMap = Field(default_factory=dict)
 
 
 class ResourceReservations(Model):
@@ -394,7 +325,7 @@ class Service(ExtensibleModel):
     cpuset: str | None = None
     pids_limit: int | None = None
     shm_size: ByteSize | None = None
-    blkio_config: dict[str, Any] | None = None
+    blkio_config: BlkioConfig | None = None
     ulimits: dict[str, Ulimit] = Field(default_factory=dict)
     deploy: Deploy | None = None
     scale: Annotated[int, Field(ge=0)] | None = None

@@ -279,7 +279,7 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
     messages = sorted(f"{'.'.join(map(str, f.path))}: {f.message}" for f in info.value.findings)
     assert messages == [
         "services.web.build.ssh: not supported yet: build.ssh",
-        "services.web.post_start: not supported yet: post_start",
+        "services.web.post_start: not supported yet: post_start (lifecycle hooks)",
         "services.web.pull_policy: not supported yet: pull_policy daily",
         "services.web.scale: not supported yet: scale 3 (one container per service)",
     ]
@@ -387,11 +387,40 @@ def test_down_reads_a_spec_whose_secrets_plan_would_refuse(tmp_path):
 
     from validator.errors import SpecError
 
-    spec = {**base_spec(web={"image": "web:1", "secrets": ["token"]}), "secrets": {"token": {"environment": "TOKEN"}}}
+    spec = {**base_spec(web={"image": "web:1", "secrets": ["token"]}), "secrets": {"token": {"external": True}}}
     loaded = load_dict(tmp_path, spec)
-    with pytest.raises(SpecError, match=r"not supported yet: secrets\.environment"):
+    with pytest.raises(SpecError, match=r"not supported yet: secrets\.external"):
         desired_state(loaded, {})
     assert "volumes" not in desired_state(loaded, {}, refuse_unsupported=False).services["web"].config
+
+
+def test_environment_and_content_secrets_are_copied_in_never_labelled(tmp_path):
+    spec = {
+        **base_spec(
+            web={"image": "web:1", "secrets": ["token"], "configs": ["app", {"source": "motd", "target": "m"}]}
+        ),
+        "secrets": {"token": {"environment": "TOKEN"}},
+        "configs": {"app": {"content": "a=1\n"}, "motd": {"environment": "MOTD"}},
+    }
+    desired = desired_state(load_dict(tmp_path, spec), {"TOKEN": "planted-token-77", "MOTD": "hello"})
+    web = desired.services["web"]
+    assert web.files == (("/run/secrets/token", "planted-token-77"), ("/app", "a=1\n"), ("/m", "hello"))
+    assert web.config["injected"] == ["/app", "/m", "/run/secrets/token"]
+    body, _ = create_body(web, "demo", "sha256:img", ("infra.yaml",), "1.41", "0.1.0")
+    assert "planted-token-77" not in json.dumps(body)
+    assert web.mounted["copied into /run/secrets/token"].startswith("pbkdf2:")
+
+
+def test_an_unset_secret_variable_is_a_located_error(tmp_path):
+    import pytest
+
+    from validator.errors import SpecError
+
+    spec = {**base_spec(web={"image": "web:1", "secrets": ["token"]}), "secrets": {"token": {"environment": "TOKEN"}}}
+    with pytest.raises(SpecError) as info:
+        desired_state(load_dict(tmp_path, spec), {})
+    (finding,) = info.value.findings
+    assert finding.path == ("secrets", "token", "environment") and "TOKEN is not set" in finding.message
 
 
 def test_build_options_reach_the_builder(tmp_path):
@@ -453,3 +482,32 @@ def test_gpus_and_device_reservations_are_device_requests(tmp_path):
         {"Driver": "nvidia", "Count": 0, "DeviceIDs": ["0", "1"], "Capabilities": [["gpu", "utility"]], "Options": {}},
         {"Driver": "", "Count": 2, "DeviceIDs": [], "Capabilities": [["tpu"]], "Options": {"mode": "1"}},
     ]
+
+
+def test_blkio_config(tmp_path):
+    _, bodies = compose_body(
+        tmp_path,
+        {
+            "web": {
+                "image": "web:1",
+                "blkio_config": {
+                    "weight": 300,
+                    "weight_device": [{"path": "/dev/sda", "weight": 400}],
+                    "device_read_bps": [{"path": "/dev/sda", "rate": "12mb"}],
+                    "device_write_iops": [{"path": "/dev/sda", "rate": 30}],
+                },
+            }
+        },
+    )
+    host = bodies["web"][0]["HostConfig"]
+    assert host["BlkioWeight"] == 300
+    assert host["BlkioWeightDevice"] == [{"Path": "/dev/sda", "Weight": 400}]
+    assert host["BlkioDeviceReadBps"] == [{"Path": "/dev/sda", "Rate": 12 * 2**20}]
+    assert host["BlkioDeviceWriteIOps"] == [{"Path": "/dev/sda", "Rate": 30}]
+
+
+def test_a_field_that_asks_for_nothing_is_not_refused(tmp_path):
+    spec = base_spec(
+        web={"image": "web:1", "use_api_socket": False, "build": {"context": ".", "privileged": False, "ssh": []}}
+    )
+    assert set(desired_state(load_dict(tmp_path, spec), {}).services) == {"web"}

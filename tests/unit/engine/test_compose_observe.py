@@ -90,3 +90,12 @@ def test_each_difference_is_named(tmp_path, change, reason):
     reasons = drift(body, changed, IMAGE_ID)
     assert any(r.startswith(reason) for r in reasons), reasons
     assert "s3cret" not in str(reasons) and "changed-pw" not in str(reasons)  # names, never values
+
+
+def test_order_that_carries_no_meaning_is_not_a_difference(tmp_path):
+    body, detail = body_and_inspect(tmp_path)
+    body["HostConfig"]["CapAdd"] = ["CAP_NET_ADMIN", "CAP_SYS_TIME"]
+    detail["HostConfig"]["CapAdd"] = ["CAP_SYS_TIME", "CAP_NET_ADMIN"]
+    assert drift(body, detail, IMAGE_ID) == []
+    detail["HostConfig"]["CapAdd"] = ["CAP_SYS_TIME"]
+    assert drift(body, detail, IMAGE_ID) == ["CapAdd differs"]

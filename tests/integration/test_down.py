@@ -99,3 +99,16 @@ def test_restart_of_a_dependent_stops_it_first_and_keeps_its_container(project):
     assert seen["db"]["kill"] >= seen["api"]["die"]  # the dependent is down before the old db is asked to stop
     assert "destroy" not in seen["api"] and project.containers()["api"]["Id"] == before
     assert result.services["api"].timing.requested_at >= result.services["db"].timing.running_at
+
+
+def test_down_works_when_an_env_file_and_a_mounted_config_are_gone(project):
+    from validator.engine.reconcile import down
+
+    (project.folder / "app.env").write_text("A=1\n")
+    (project.folder / "a.conf").write_text("x = 1\n")
+    services = {"a": project.sleeper(env_file="app.env", volumes=["./a.conf:/etc/a.conf:ro"])}
+    assert project.up(services).ok
+    (project.folder / "app.env").unlink()
+    (project.folder / "a.conf").unlink()
+    result = down(project.load(services), project.engine, progress=project.progress)
+    assert result.containers == [f"{project.name}-a"] and project.containers() == {}

@@ -18,7 +18,7 @@ from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.observed import ObservedContainer, ObservedState
-from validator.engine.planner import PAST_TENSE, Action, Plan, exec_ready_services, stop_plan, targets
+from validator.engine.planner import PAST_TENSE, Action, Plan, exec_ready_services, stop_needs, stop_plan, targets
 from validator.engine.readiness import ExecReadiness, health_argv
 from validator.engine.stopper import raise_failures, run_stops
 from validator.engine.waiter import Cancelled, EventHub, Timing, Waiter, WaitFailed
@@ -207,7 +207,9 @@ class Applier:
             if action.kind == "recreate":
                 self.say(name, "recreating: " + "; ".join(action.reasons))
         restart = frozenset(name for name, action in going.items() if action.kind == "restart")
-        raise_failures(run_stops(self.engine, stop_plan(self.desired, old, keep=restart), self.say, self.cancel))
+        raise_failures(
+            run_stops(self.engine, stop_plan(stop_needs(self.desired), old, keep=restart), self.say, self.cancel)
+        )
 
     def _images(self, actions: list[Action]) -> None:
         if not actions:

@@ -70,3 +70,21 @@ def test_a_refused_stop_is_recorded_the_rest_still_goes_and_then_it_raises():
 def test_a_cycle_is_an_error_not_a_hang():
     with pytest.raises(EngineError, match="cycle"):
         run_stops(FakeEngine(0.01), [step("a", "b"), step("b", "a")], lambda w, m: None)  # type: ignore[arg-type]
+
+
+def test_plan_and_down_do_not_load_the_applier_or_the_waiter():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys\n"
+        "import validator.engine.reconcile, validator.engine.stopper\n"
+        "import validator.commands.down, validator.commands.plan\n"
+        "print(sorted(m for m in sys.modules if m in ('validator.engine.apply', 'validator.engine.waiter',"
+        " 'validator.engine.body', 'validator.engine.timings', 'rich')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3], capture_output=True, text=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -51,7 +51,7 @@ _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
 _EXIT = re.compile(r"^Exited \((-?\d+)\)")
 
 
-def from_summary(summary: dict[str, Any]) -> ObservedContainer:
+def _container(summary: dict[str, Any]) -> ObservedContainer:
     """From the list summary alone (no inspect per container): its State, and health and exit code
     as the engine words them in Status ("Up 3 minutes (healthy)", "Exited (0) 2 seconds ago")."""
     labels = summary.get("Labels") or {}
@@ -76,13 +76,16 @@ def from_summary(summary: dict[str, Any]) -> ObservedContainer:
     )
 
 
+from_summary = _container  # the public name: ``down`` reads its containers from the list alone too
+
+
 def observe(engine: Engine, desired: DesiredState) -> ObservedState:
     project = desired.project
     owned = engine.containers(L.project_filter(project))
     containers: dict[str, ObservedContainer] = {}
     orphans: list[ObservedContainer] = []
     for summary in owned:
-        item = from_summary(summary)
+        item = _container(summary)
         if item.service in desired.services and item.service not in containers:
             containers[item.service] = item
         else:

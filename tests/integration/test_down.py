@@ -82,3 +82,33 @@ def test_recreate_stops_every_changed_service_at_once_dependents_first(project):
     assert abs(old["api"]["kill"] - old["lone"]["kill"]) < 1.0
     assert took < 2 * GRACE + 3.0, took
     assert all(c["State"] == "running" for c in project.containers().values())
+
+
+def test_restart_of_a_dependent_stops_it_first_and_keeps_its_container(project):
+    services = {
+        "db": stubborn(project),
+        "api": stubborn(project, depends_on={"db": {"condition": "service_started", "restart": True}}),
+    }
+    assert project.up(services).ok
+    before = project.containers()["api"]["Id"]
+    changed = {**services, "db": {**services["db"], "environment": {"GEN": "2"}}}
+    began = time.time()
+    result = project.up(changed)
+    assert result.ok and result.services["db"].action == "recreate" and result.services["api"].action == "restart"
+    seen = container_events(project, began - 0.5)
+    assert seen["db"]["kill"] >= seen["api"]["die"]  # the dependent is down before the old db is asked to stop
+    assert "destroy" not in seen["api"] and project.containers()["api"]["Id"] == before
+    assert result.services["api"].timing.requested_at >= result.services["db"].timing.running_at
+
+
+def test_down_works_when_an_env_file_and_a_mounted_config_are_gone(project):
+    from validator.engine.reconcile import down
+
+    (project.folder / "app.env").write_text("A=1\n")
+    (project.folder / "a.conf").write_text("x = 1\n")
+    services = {"a": project.sleeper(env_file="app.env", volumes=["./a.conf:/etc/a.conf:ro"])}
+    assert project.up(services).ok
+    (project.folder / "app.env").unlink()
+    (project.folder / "a.conf").unlink()
+    result = down(project.load(services), project.engine, progress=project.progress)
+    assert result.containers == [f"{project.name}-a"] and project.containers() == {}

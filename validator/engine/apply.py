@@ -18,7 +18,7 @@ from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.observed import ObservedContainer, ObservedState
-from validator.engine.planner import PAST_TENSE, Action, Plan, exec_ready_services, stop_plan, targets
+from validator.engine.planner import PAST_TENSE, Action, Plan, exec_ready_services, stop_needs, stop_plan, targets
 from validator.engine.readiness import ExecReadiness, health_argv
 from validator.engine.stopper import raise_failures, run_stops
 from validator.engine.waiter import Cancelled, EventHub, Timing, Waiter, WaitFailed
@@ -121,7 +121,6 @@ class Applier:
         # passes by exec (readiness.py); for the rest an earlier "ready" would change nothing
         self.exec_ready = exec_ready_services(desired) if ready_by_exec else frozenset()
         self.start_seconds: dict[str, float] = {}  # per service, how long the engine's start call took
-        self.stopped: set[str] = set()  # services whose old container the stop phase already took down
 
     def run(self) -> UpResult:
         started = time.monotonic()
@@ -210,8 +209,9 @@ class Applier:
             if action.kind == "recreate":
                 self.say(name, "recreating: " + "; ".join(action.reasons))
         restart = frozenset(name for name, action in going.items() if action.kind == "restart")
-        raise_failures(run_stops(self.engine, stop_plan(self.desired, old, keep=restart), self.say, self.cancel))
-        self.stopped = {c.service for c in old if c.service}
+        raise_failures(
+            run_stops(self.engine, stop_plan(stop_needs(self.desired), old, keep=restart), self.say, self.cancel)
+        )
 
     def _images(self, actions: list[Action]) -> None:
         if not actions:
@@ -290,10 +290,7 @@ class Applier:
                 return ServiceResult(svc.name, "ready", None, None, container=container)
             queue = self.hub.register(container)
         elif action.kind in ("create", "recreate"):
-            if action.kind == "recreate" and current is not None and svc.name not in self.stopped:
-                self._check_cancel(svc.name)
-                self.engine.stop(current.id, svc.stop_timeout)
-                self.engine.remove_container(current.id)
+            # a recreate's old container is already gone: _stop_replaced took it down before any start
             requested_mono, requested_wall = time.monotonic(), time.time()
             container = self._create(svc)
             create_s = time.monotonic() - requested_mono
@@ -303,8 +300,7 @@ class Applier:
             assert current is not None
             container = current.id
             self._check_cancel(svc.name)
-            if action.kind == "restart" and svc.name not in self.stopped:
-                self.engine.stop(container, svc.stop_timeout)
+            # a restart's container was stopped by _stop_replaced, with the recreates
             requested_mono, requested_wall = time.monotonic(), time.time()
             queue = self.hub.register(container)
             self._start(svc, container)

@@ -60,7 +60,7 @@ _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
 _EXIT = re.compile(r"^Exited \((-?\d+)\)")
 
 
-def from_summary(summary: dict[str, Any]) -> ObservedContainer:
+def _container(summary: dict[str, Any]) -> ObservedContainer:
     """From the list summary alone (no inspect per container): its State, and health and exit code
     as the engine words them in Status ("Up 3 minutes (healthy)", "Exited (0) 2 seconds ago")."""
     labels = summary.get("Labels") or {}
@@ -83,6 +83,9 @@ def from_summary(summary: dict[str, Any]) -> ObservedContainer:
         health=("starting" if health.group(1) == "health: starting" else health.group(1)) if health else None,
         exit_code=int(exited.group(1)) if exited else None,
     )
+
+
+from_summary = _container  # the public name: ``down`` reads its containers from the list alone too
 
 
 def observe(engine: Engine, desired: DesiredState) -> ObservedState:

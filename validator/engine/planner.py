@@ -7,7 +7,7 @@ mounted files and image are unchanged and which is running gets no action at all
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -18,11 +18,13 @@ from validator.engine.observed import ObservedContainer, ObservedState
 
 if TYPE_CHECKING:
     from validator.engine.waiter import Target
+    from validator.spec.model import Spec
 
 Kind = Literal[
     "remove-orphan", "pull", "build", "create-network", "create-volume", "create", "recreate", "start", "restart"
 ]
 START_INTERVAL_API = (1, 44)
+COMPOSE_STOP_GRACE = 10.0  # seconds; Compose's (and the engine's) default stop_grace_period, as desired.py uses
 PAST_TENSE = {"create": "created", "recreate": "recreated", "start": "started", "restart": "restarted"}
 
 
@@ -70,8 +72,32 @@ class StopStep:
     after: tuple[str, ...] = ()  # IDs of the containers that must be gone first
 
 
+@dataclass(frozen=True)
+class StopNeeds:
+    """What stopping one service needs to know: the services it depends on, and its grace."""
+
+    depends_on: frozenset[str]
+    timeout: float
+
+
+def stop_needs(desired: DesiredState) -> dict[str, StopNeeds]:
+    return {name: StopNeeds(frozenset(svc.depends_on), svc.stop_timeout) for name, svc in desired.services.items()}
+
+
+def stop_needs_of_spec(spec: Spec) -> dict[str, StopNeeds]:
+    """The same from the spec alone: ``down`` must work when an env file or a mounted config the
+    desired state would read is gone."""
+    return {
+        name: StopNeeds(
+            frozenset(svc.depends_on),
+            svc.stop_grace_period if svc.stop_grace_period is not None else COMPOSE_STOP_GRACE,
+        )
+        for name, svc in spec.services.items()
+    }
+
+
 def stop_plan(
-    desired: DesiredState, containers: Iterable[ObservedContainer], *, keep: frozenset[str] = frozenset()
+    services: Mapping[str, StopNeeds], containers: Iterable[ObservedContainer], *, keep: frozenset[str] = frozenset()
 ) -> tuple[StopStep, ...]:
     """Steps stopping ``containers`` in reverse dependency order: a service's container stops only
     after the containers of every service that depends on it (among those being stopped) are gone,
@@ -81,17 +107,17 @@ def stop_plan(
     chosen = list(containers)
     by_service: dict[str | None, list[str]] = {}
     for item in chosen:
-        by_service.setdefault(item.service if item.service in desired.services else None, []).append(item.id)
+        by_service.setdefault(item.service if item.service in services else None, []).append(item.id)
     orphans = tuple(sorted(by_service.get(None, [])))
     steps = []
     for item in sorted(chosen, key=lambda c: c.name):
-        svc = desired.services.get(item.service or "")
-        if svc is None:  # an orphan: its own StopTimeout, no known dependents
+        needs = services.get(item.service or "")
+        if item.service is None or needs is None:  # an orphan: its own StopTimeout, no known dependents
             steps.append(StopStep(item.id, item.name, item.service, None))
             continue
-        dependents = sorted(name for name, other in desired.services.items() if svc.name in other.depends_on)
+        dependents = sorted(name for name, other in services.items() if item.service in other.depends_on)
         after = orphans + tuple(cid for name in dependents for cid in sorted(by_service.get(name, [])))
-        steps.append(StopStep(item.id, item.name, svc.name, svc.stop_timeout, svc.name not in keep, after))
+        steps.append(StopStep(item.id, item.name, item.service, needs.timeout, item.service not in keep, after))
     return tuple(steps)
 
 

@@ -120,16 +120,16 @@ def down(
     once everything depending on it is gone), then its networks and, if asked, its volumes."""
     from validator.engine import labels as L
     from validator.engine.observed import from_summary
-    from validator.engine.planner import stop_plan
+    from validator.engine.planner import stop_needs_of_spec, stop_plan
     from validator.engine.stopper import raise_failures, run_stops
 
     project = loaded.spec.project
     with ProjectLock(project, engine, lock_wait, say, "down"):
-        desired = desired_state(loaded, refuse_unsupported=False)
+        needs = stop_needs_of_spec(loaded.spec)  # not the desired state: it reads files that may be gone
         owned = [from_summary(summary) for summary in engine.containers(L.project_filter(project))]
-        kept = [c.name for c in owned if c.service not in desired.services and not remove_orphans]
+        kept = [c.name for c in owned if c.service not in needs and not remove_orphans]
         going = [c for c in owned if c.name not in kept]
-        outcomes = run_stops(engine, stop_plan(desired, going), progress)
+        outcomes = run_stops(engine, stop_plan(needs, going), progress)
         raise_failures(outcomes)  # networks stay while a container failed to go: they are still in use
         removed = [o.step.name for o in outcomes]
         networks = []

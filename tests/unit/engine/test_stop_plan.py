@@ -6,7 +6,7 @@ import dataclasses
 
 from validator.engine.desired import desired_state
 from validator.engine.observed import ObservedContainer
-from validator.engine.planner import stop_plan
+from validator.engine.planner import stop_needs, stop_needs_of_spec, stop_plan
 from validator.testing.specs import base_spec, load_dict, observed_as_applied
 
 DB = {"image": "db:1", "stop_grace_period": "3s"}
@@ -24,7 +24,7 @@ def desired(tmp_path, **services):
 
 def test_each_service_stops_after_its_dependents_and_independents_do_not_wait(tmp_path):
     state = desired(tmp_path, db=DB, api=API, worker=WORKER, lone=LONE)
-    steps = {s.service: s for s in stop_plan(state, observed_as_applied(state).containers.values())}
+    steps = {s.service: s for s in stop_plan(stop_needs(state), observed_as_applied(state).containers.values())}
     assert steps["db"].after == ("id-api", "id-worker")
     assert steps["api"].after == ("id-worker",)
     assert steps["worker"].after == () and steps["lone"].after == ()
@@ -35,7 +35,10 @@ def test_each_service_stops_after_its_dependents_and_independents_do_not_wait(tm
 def test_edges_only_to_containers_being_stopped_and_kept_services_not_removed(tmp_path):
     state = desired(tmp_path, db=DB, api=API, worker=WORKER)
     containers = observed_as_applied(state).containers
-    steps = {s.service: s for s in stop_plan(state, [containers["db"], containers["api"]], keep=frozenset({"api"}))}
+    steps = {
+        s.service: s
+        for s in stop_plan(stop_needs(state), [containers["db"], containers["api"]], keep=frozenset({"api"}))
+    }
     assert set(steps) == {"db", "api"}
     assert steps["db"].after == ("id-api",) and steps["api"].after == ()
     assert steps["db"].remove and not steps["api"].remove
@@ -47,6 +50,14 @@ def test_orphans_go_first_with_their_own_stop_timeout(tmp_path):
     stray = ObservedContainer(
         id="id-x", name="p-x", service=None, config_hash=None, config=None, image_id=None, state="running"
     )
-    steps = {s.name: s for s in stop_plan(state, [*observed_as_applied(state).containers.values(), orphan, stray])}
+    steps = {
+        s.name: s
+        for s in stop_plan(stop_needs(state), [*observed_as_applied(state).containers.values(), orphan, stray])
+    }
     assert steps["p-old"].timeout is None and steps["p-old"].after == ()
     assert steps[state.services["db"].container].after == ("id-old", "id-x")
+
+
+def test_needs_from_the_spec_alone_match_the_desired_state(tmp_path):
+    loaded = load_dict(tmp_path, base_spec(db=DB, api=API, worker=WORKER, lone=LONE))
+    assert stop_needs_of_spec(loaded.spec) == stop_needs(desired_state(loaded))

@@ -139,6 +139,18 @@ def in_process(folder: Path, url: str, reps: int) -> tuple[float, float]:
     return statistics.median(cold), statistics.median(noop)
 
 
+def startup_floor(env: dict[str, str]) -> float:
+    """A process that only imports what ``up --orchestrator swarm`` imports and connects: the part
+    of every CLI figure that is interpreter start-up and imports, not engine work."""
+    code = (
+        "import validator.swarm.reconcile, validator.spec.load; from validator.engine.docker_api import Engine; "
+        "Engine.connect().version()"
+    )
+    began = time.perf_counter()
+    run([sys.executable, "-c", code], env)
+    return time.perf_counter() - began
+
+
 def anchor(image: str, env: dict[str, str], api) -> float:
     name = f"anchor{os.getpid()}"
     began = time.perf_counter()
@@ -199,9 +211,11 @@ def main() -> None:
     rows, raw = [], {}
     with SwarmNodes(count=1) as harness, tempfile.TemporaryDirectory() as tmp:
         harness.load_image(image)
-        env = {**os.environ, "DOCKER_HOST": harness.manager.url}
+        # The subprocesses must run this tree's validator, whatever is installed.
+        env = {**os.environ, "DOCKER_HOST": harness.manager.url, "PYTHONPATH": str(ROOT)}
         api = client(harness.manager)
         anchors: list[float] = []
+        floors: list[float] = []
         libraries: list[tuple[int, float, float]] = []
         for n in [int(s) for s in args.sizes.split(",")]:
             folder = Path(tmp) / f"bench{n}"
@@ -219,6 +233,7 @@ def main() -> None:
                         times["noop-stack"].append(theirs(folder, env, api, 2 * n))
                     down(tool, folder, env, api)
                 anchors.append(anchor(image, env, api))
+                floors.append(startup_floor(env))
             library = in_process(folder, harness.manager.url, args.reps)
             raw[f"{n}-in-process"] = {"cold": library[0], "noop": library[1]}
             libraries.append((n, *library))
@@ -245,11 +260,13 @@ def main() -> None:
         ],
         f"Anchor: one `docker service create` (2 replicas) until both tasks are healthy: median "
         f"{statistics.median(anchors):.2f} s over {len(anchors)} runs.",
+        f"Start-up floor: a Python process importing what `validator up` imports and connecting to the engine: "
+        f"median {statistics.median(floors):.2f} s.",
     ]
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "swarm.md").write_text("\n".join(lines) + "\n")
-    (out / "swarm.json").write_text(json.dumps({"raw": raw, "anchor": anchors}, indent=1))
+    (out / "swarm.json").write_text(json.dumps({"raw": raw, "anchor": anchors, "floor": floors}, indent=1))
     print("\n".join(lines))
 
 

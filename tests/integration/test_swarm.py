@@ -312,3 +312,22 @@ def test_configs_and_secrets_reach_every_task_and_new_content_rolls_out(stack):
     R.down(load("token-two"), stack.engine, progress=lambda w, m: None)
     assert api.objects(stack.engine, "secret", {"label": f"dev.validator.project={stack.project}"}) == []
     assert api.objects(stack.engine, "config", {"label": f"dev.validator.project={stack.project}"}) == []
+
+
+@pytest.mark.parametrize("where", ["host engine", "worker"])
+def test_swarm_commands_need_a_manager_and_say_so(where, engine, cluster, busybox, tmp_path):
+    """The host's engine is not in a swarm (and is never put in one by these tests); a worker
+    cannot manage services: one clean line, exit 1, nothing changed."""
+    path = write_spec(tmp_path, {"version": 1, "project": "vsw-none", "services": {"a": {"image": busybox}}})
+    if where == "host engine" and (engine.api.info().get("Swarm") or {}).get("LocalNodeState") == "active":
+        pytest.skip("the host's engine is in a swarm here (not by these tests)")
+    host = engine.address if where == "host engine" else cluster.workers[0].url
+    done = subprocess.run(
+        [sys.executable, "-m", "validator", "plan", "-f", str(path), "--orchestrator", "swarm", "--host", host],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    expected = "is not in a swarm" if where == "host engine" else "is a swarm worker: point --host at a manager"
+    assert expected in done.stderr and "Traceback" not in done.stderr

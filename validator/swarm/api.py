@@ -115,3 +115,11 @@ def remove_object(engine: Engine, kind: str, object_id: str) -> bool:
             return False
         engine._raise(exc, f"remove swarm {kind} {object_id[:12]}")
     return True
+
+
+def tasks_of_removed(engine: Engine, service_ids: list[str]) -> list[dict[str, Any]]:
+    """Tasks still left of services already removed (a task filter on a removed service's ID is a
+    404, so every task is listed and matched here)."""
+    wanted = set(service_ids)
+    with engine.errors("list swarm tasks"):
+        return [t for t in engine.api.tasks() if t.get("ServiceID") in wanted]

@@ -230,7 +230,7 @@ def down(
     with ProjectLock(project, engine, lock_wait, say, "down"):
         api.require_manager(engine)
         wanted = set(loaded.spec.services)
-        removed, kept = [], []
+        removed, kept, removed_ids = [], [], []
         for service in api.services(engine, project):
             name = service["Spec"]["Name"]
             if (service["Spec"].get("Labels") or {}).get(L.SERVICE) not in wanted and not remove_orphans:
@@ -238,7 +238,9 @@ def down(
                 continue
             api.remove_service(engine, service["ID"])
             removed.append(name)
+            removed_ids.append(service["ID"])
             progress(name, "removed")
+        _wait_tasks_gone(engine, removed_ids)
         networks: list[str] = []
         if not kept:
             networks = _remove_networks(engine, project, progress)
@@ -253,6 +255,15 @@ def down(
                 removed_volumes.append(vol["Name"])
                 progress("volume", f"{vol['Name']} removed")
         return DownResult(removed, networks, removed_volumes, kept)
+
+
+def _wait_tasks_gone(engine: Engine, service_ids: list[str]) -> None:
+    """Until the removed services' tasks are gone (bounded): their containers hold endpoints on
+    the stack's networks, and a network removed under them lingers on the nodes, slowing the
+    next ``up`` that creates one of the same name."""
+    deadline = time.monotonic() + NETWORK_REMOVE_WAIT
+    while service_ids and time.monotonic() < deadline and api.tasks_of_removed(engine, service_ids):
+        time.sleep(0.2)
 
 
 def _prune_objects(engine: Engine, state: SwarmState) -> None:

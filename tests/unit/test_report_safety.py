@@ -108,7 +108,7 @@ def test_a_secret_that_is_a_word_of_the_formats_syntax_does_not_corrupt_them(tmp
 
     redact.register(["testsuite", "name", "class", "results"])
     run = make_run(1, 1.0)
-    run.results.append(Result("probe", "echo", "fail", message="token=testsuite name=class"))
+    run.results.append(Result(kind="probe", name="echo", verdict="fail", message="token=testsuite name=class"))
     wanted = [(f, f"out.{f}") for f in ("json", "junit", "html", "markdown", "openmetrics")]
     write_reports(run, wanted, ReportContext(), tmp_path)
     report = json.loads((tmp_path / "out.json").read_text())

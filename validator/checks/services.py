@@ -94,8 +94,13 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
     return results, running
 
 
+# measured by the Swarm backend alone: plain containers neither measure them nor call them unavailable
+# (a criterion reading one on plain containers finds it missing, an error)
+SWARM_ONLY = frozenset({"replicas_desired", "replicas_running", "replicas_healthy"})
+
+
 def _declared(svc: Any) -> list[str]:
-    return [d.field for d in METRICS.metrics if d.applies is None or d.applies(svc)]
+    return [d.field for d in METRICS.metrics if d.field not in SWARM_ONLY and (d.applies is None or d.applies(svc))]
 
 
 def _unknown_times(name: str, svc: Any, metrics: dict[str, float]) -> dict[str, str]:

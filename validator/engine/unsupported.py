@@ -41,7 +41,7 @@ SERVICE_FIELDS = {
 }
 # What the builder passes (engine/compose_fields.py BUILD_OPTIONS); the rest would change the image.
 BUILD_APPLIED = frozenset({"context", "dockerfile", "args", "target", *BUILD_OPTIONS})
-NETWORK_APPLIED = frozenset({"aliases", "ipv4_address", "ipv6_address"})
+NETWORK_APPLIED = frozenset({"aliases", "ipv4_address", "ipv6_address", "priority"})
 MOUNT_TYPES = ("bind", "volume", "tmpfs")
 # every_<duration>, daily, weekly and refresh need a record of when the image was last pulled.
 PULL_POLICIES = ("always", "never", "missing", "if_not_present", "build")

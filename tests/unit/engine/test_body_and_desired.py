@@ -498,3 +498,14 @@ def test_a_field_that_asks_for_nothing_is_not_refused(tmp_path):
         web={"image": "web:1", "use_api_socket": False, "build": {"context": ".", "privileged": False, "ssh": []}}
     )
     assert set(desired_state(load_dict(tmp_path, spec), {}).services) == {"web"}
+
+
+def test_networks_are_joined_in_composes_priority_order(tmp_path):
+    _, bodies = compose_body(
+        tmp_path,
+        {"web": {"image": "web:1", "networks": {"a": None, "b": {"priority": 10}, "c": None}}},
+        networks={"a": {"name": "zz-external", "external": True}, "b": None, "c": None},
+    )
+    body, extra = bodies["web"]
+    assert list(body["NetworkingConfig"]["EndpointsConfig"]) == ["demo_b"]
+    assert [name for name, _ in extra] == ["zz-external", "demo_c"]

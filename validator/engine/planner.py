@@ -7,13 +7,16 @@ mounted files and image are unchanged and which is running gets no action at all
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Literal
 
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.diff import config_diff, mounted_diff
 from validator.engine.observed import ObservedContainer, ObservedState
+from validator.engine.unsupported import pull_period
 from validator.engine.waiter import Target
+from validator.units import format_duration
 
 Kind = Literal[
     "remove-orphan", "pull", "build", "create-network", "create-volume", "create", "recreate", "start", "restart"
@@ -126,6 +129,7 @@ def plan(
         conflicts.append(f"external network or volume {name} does not exist")
 
     images_done: set[str] = set()
+    now = time.time()
     for svc in desired.services.values():
         if svc.image in images_done:
             continue
@@ -136,6 +140,8 @@ def plan(
             actions.append(Action("build", svc.image, (why,), svc.name))
         elif svc.pull_policy == "always":
             actions.append(Action("pull", svc.image, ("pull_policy: always",), svc.name))
+        elif present and (stale := _stale(svc.pull_policy, observed.image_tagged.get(svc.image), now)):
+            actions.append(Action("pull", svc.image, (stale,), svc.name))
         elif not present and svc.pull_policy == "never":
             conflicts.append(f"{svc.name}: image {svc.image} is not present and its pull_policy is never")
         elif not present:
@@ -193,6 +199,18 @@ def plan(
             recreated.add(name)
         actions.append(action)
     return Plan(tuple(actions), tuple(conflicts), tuple(notes), tuple(order), tuple(unchanged))
+
+
+def _stale(policy: str, tagged: float | None, now: float) -> str | None:
+    """Why a present image is pulled again under ``daily``, ``weekly`` or ``every_<duration>``."""
+    period = pull_period(policy)
+    if period is None:
+        return None
+    if tagged is None:
+        return f"pull_policy: {policy} (when the image was pulled is unknown)"
+    if now - tagged >= period:
+        return f"pull_policy: {policy} (pulled {format_duration(now - tagged)} ago)"
+    return None
 
 
 def _compose_problem(svc: DesiredService, current: ObservedContainer, one_shot: bool) -> str | None:

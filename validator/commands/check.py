@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from validator.core.pipeline import CheckOptions, Mode, Pipeline
     from validator.core.result import Result
-    from validator.engine.unsupported import require_applicable
+    from validator.engine.desired import require_applicable
     from validator.redact import Redactor
     from validator.reporters.registry import ReportContext, parse_report_option, write_reports
     from validator.spec.load import load_spec

@@ -22,9 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from validator.engine.desired import require_applicable
     from validator.engine.docker_api import Engine
     from validator.engine.reconcile import make_plan
-    from validator.engine.unsupported import require_applicable
     from validator.spec.load import load_spec
 
     loaded = load_spec(args.files)

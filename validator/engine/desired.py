@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.engine.compose_fields import ipam_body
-from validator.engine.unsupported import require_applicable
+from validator.engine.unsupported import require_applicable as require_applicable  # commands import it here
 from validator.errors import EngineError
 from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec

@@ -41,9 +41,10 @@ class LoadedSpec:
         marked = set(self.spec.settings.secrets)
         found.update(value for name, value in self.environment.items() if name in marked)
         _marked_values(self.doc.data, marked, found)
-        from validator.spec.resources import secret_values
+        from validator.spec.resources import secret_env_values, secret_file_values
 
-        found.update(secret_values(self.spec.secrets, self.base_dir, self.environment))
+        found.update(secret_file_values(self.spec.secrets, self.base_dir))
+        found.update(secret_env_values(self.spec.secrets, self.environment))
         return {s for s in found if len(s) >= 4}
 
 

@@ -428,3 +428,11 @@ def test_environment_and_content_secrets_equal_composes(engine, project, compose
     assert seen["validator"]["/run/secrets/token"][1] == "-r--r--r--"
     assert seen["validator"]["/run/secrets/token"][0] == "planted-injected-token"
     assert seen["validator"]["/app"][0] == "a=1\nb=2\n"
+
+
+def test_periodic_pull_policy_reads_when_the_image_was_tagged(engine, project):
+    planned = project.plan({"app": {**project.sleeper(), "pull_policy": "every_1s"}})
+    (pull,) = [a for a in planned.actions if a.kind == "pull"]
+    assert pull.reasons[0].startswith("pull_policy: every_1s (pulled "), pull.reasons
+    planned = project.plan({"app": {**project.sleeper(), "pull_policy": "every_1000d"}})
+    assert [a for a in planned.actions if a.kind == "pull"] == []

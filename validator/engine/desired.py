@@ -18,7 +18,7 @@ from typing import Any
 
 from validator.engine import labels as L
 from validator.engine.compose_fields import ipam_body
-from validator.engine.unsupported import require_applicable
+from validator.engine.unsupported import require_applicable as require_applicable  # commands import it here
 from validator.errors import EngineError
 from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
@@ -243,9 +243,11 @@ def _service(
     config.update(container_fields(svc, lambda other: container_name(project, other, spec.services[other])))
     if svc.network_mode is None:
         nets: dict[str, ServiceNetwork | None] = dict(svc.networks) or {"default": None}
-        config["networks"] = dict(
-            sorted((networks[key].name, sorted({name, *(opts.aliases if opts else [])})) for key, opts in nets.items())
-        )
+        # Compose's order: highest priority first, then by the service's key; the first is joined at create
+        ordered = sorted(nets.items(), key=lambda item: (-((item[1].priority or 0) if item[1] else 0), item[0]))
+        config["networks"] = {
+            networks[key].name: sorted({name, *(opts.aliases if opts else [])}) for key, opts in ordered
+        }
         addresses = {
             networks[key].name: {k: v for k, v in (("ipv4", o.ipv4_address), ("ipv6", o.ipv6_address)) if v}
             for key, o in svc.networks.items()

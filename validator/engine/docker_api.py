@@ -140,6 +140,19 @@ class Engine:
             self._raise(exc, f"inspect image {ref}")
             raise
 
+    def image_tagged(self, ref: str) -> float | None:
+        """When ``ref`` was last tagged here (pulled, built or tagged), as epoch seconds; None if unknown."""
+        from docker.errors import ImageNotFound, NotFound
+
+        try:
+            stamp = str((self.api.inspect_image(ref).get("Metadata") or {}).get("LastTagTime") or "")
+        except (ImageNotFound, NotFound):
+            return None
+        except Exception as exc:
+            self._raise(exc, f"inspect image {ref}")
+            raise
+        return _rfc3339(stamp)
+
     def pull(self, ref: str, progress: Callable[[str], None] | None = None) -> str:
         repo, tag = _split_ref(ref)
         last = 0.0
@@ -403,6 +416,20 @@ class Engine:
         if isinstance(exc, DockerException):
             raise EngineError(f"cannot {what}: {_reason(exc)}")
         raise exc
+
+
+_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def _rfc3339(text: str) -> float | None:
+    """Epoch seconds of the engine's timestamps (nanosecond fractions, ``Z``); None for zero or junk."""
+    from datetime import datetime
+
+    match = _RFC3339.match(text)
+    if not match or text.startswith("0001-"):
+        return None
+    zone = "+00:00" if match.group(3) == "Z" else match.group(3)
+    return datetime.fromisoformat(match.group(1) + zone).timestamp() + float(match.group(2) or 0)
 
 
 def _reason(exc: BaseException) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from validator.engine import compose_observe as C
 from validator.engine import labels as L
 from validator.engine.desired import DesiredState
+from validator.engine.unsupported import pull_period
 from validator.spec.ports import PortBinding
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class ObservedState:
     foreign_volumes: set[str] = field(default_factory=set)
     missing_external: list[str] = field(default_factory=list)
     api_version: str = "1.41"
+    image_tagged: dict[str, float | None] = field(default_factory=dict)  # for pull_policy daily/weekly/every_
 
 
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
@@ -142,6 +144,8 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         v.name for v in desired.volumes.values() if not v.external and v.name in all_volumes and v.name not in volumes
     }
     images = {image: engine.image_id(image) for image in {svc.image for svc in desired.services.values()}}
+    periodic = {svc.image for svc in desired.services.values() if pull_period(svc.pull_policy) is not None}
+    tagged = {image: engine.image_tagged(image) for image in periodic if images.get(image)}
     return ObservedState(
         containers,
         orphans,
@@ -154,6 +158,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         foreign_volumes,
         missing_external,
         engine.api_version,
+        image_tagged=tagged,
     )
 
 

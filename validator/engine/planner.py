@@ -7,6 +7,7 @@ mounted files and image are unchanged and which is running gets no action at all
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -15,6 +16,8 @@ from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.diff import config_diff, mounted_diff
 from validator.engine.observed import ObservedContainer, ObservedState
+from validator.engine.unsupported import pull_period
+from validator.units import format_duration
 
 if TYPE_CHECKING:
     from validator.engine.waiter import Target
@@ -213,6 +216,7 @@ def plan(
         conflicts.append(f"external network or volume {name} does not exist")
 
     images_done: set[str] = set()
+    now = time.time()
     for svc in desired.services.values():
         if svc.image in images_done:
             continue
@@ -223,6 +227,8 @@ def plan(
             actions.append(Action("build", svc.image, (why,), svc.name))
         elif svc.pull_policy == "always":
             actions.append(Action("pull", svc.image, ("pull_policy: always",), svc.name))
+        elif present and (stale := _stale(svc.pull_policy, observed.image_tagged.get(svc.image), now)):
+            actions.append(Action("pull", svc.image, (stale,), svc.name))
         elif not present and svc.pull_policy == "never":
             conflicts.append(f"{svc.name}: image {svc.image} is not present and its pull_policy is never")
         elif not present:
@@ -293,6 +299,18 @@ def _sealer() -> Callable[[object], object]:
     """Seals one value as the desired-state label does (to confirm what Docker reports)."""
     key = L.state_key()
     return lambda value: L.seal(value, key)
+
+
+def _stale(policy: str, tagged: float | None, now: float) -> str | None:
+    """Why a present image is pulled again under ``daily``, ``weekly`` or ``every_<duration>``."""
+    period = pull_period(policy)
+    if period is None:
+        return None
+    if tagged is None:
+        return f"pull_policy: {policy} (when the image was pulled is unknown)"
+    if now - tagged >= period:
+        return f"pull_policy: {policy} (pulled {format_duration(now - tagged)} ago)"
+    return None
 
 
 def _compose_problem(svc: DesiredService, current: ObservedContainer, one_shot: bool) -> str | None:

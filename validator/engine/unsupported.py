@@ -22,6 +22,7 @@ from validator.spec import profiles
 from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
 from validator.spec.service import Service
+from validator.units import parse_duration
 
 Path = tuple[Any, ...]
 
@@ -41,10 +42,24 @@ SERVICE_FIELDS = {
 }
 # What the builder passes (engine/compose_fields.py BUILD_OPTIONS); the rest would change the image.
 BUILD_APPLIED = frozenset({"context", "dockerfile", "args", "target", *BUILD_OPTIONS})
-NETWORK_APPLIED = frozenset({"aliases", "ipv4_address", "ipv6_address"})
+NETWORK_APPLIED = frozenset({"aliases", "ipv4_address", "ipv6_address", "priority"})
 MOUNT_TYPES = ("bind", "volume", "tmpfs")
-# every_<duration>, daily, weekly and refresh need a record of when the image was last pulled.
-PULL_POLICIES = ("always", "never", "missing", "if_not_present", "build")
+# refresh compares with the registry's digest, which needs a registry.
+PULL_POLICIES = ("always", "never", "missing", "if_not_present", "build", "daily", "weekly")
+
+
+def pull_period(policy: str | None) -> float | None:
+    """Seconds after which ``daily``, ``weekly`` or ``every_<duration>`` pulls again; None for the others."""
+    if policy == "daily":
+        return 86400.0
+    if policy == "weekly":
+        return 7 * 86400.0
+    if policy and policy.startswith("every_"):
+        try:
+            return parse_duration(policy[6:])
+        except ValueError:
+            return None
+    return None
 
 
 def _set(model: BaseModel | None, name: str) -> bool:
@@ -97,7 +112,7 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
         for field in ("generic_resources",):  # Swarm's
             if _set(reservations, field):
                 yield (*at, "deploy", "resources", "reservations", field), f"deploy.resources.reservations.{field}"
-    if svc.pull_policy is not None and svc.pull_policy not in PULL_POLICIES:
+    if svc.pull_policy is not None and svc.pull_policy not in PULL_POLICIES and pull_period(svc.pull_policy) is None:
         yield (*at, "pull_policy"), f"pull_policy {svc.pull_policy}"
     for key, opts in svc.networks.items():
         for field in sorted(opts.model_fields_set - NETWORK_APPLIED):

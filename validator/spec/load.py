@@ -34,11 +34,13 @@ class LoadedSpec:
         """Values never to print (``validator.spec.secrets`` says where they come from), and the
         contents of secrets (files and environment variables)."""
         from validator.redact import MIN_LENGTH
-        from validator.spec.resources import secret_values
+        from validator.spec.resources import secret_env_values, secret_file_values
         from validator.spec.secrets import collect
 
         found = collect(self.doc.data, self.doc.interpolated, self.environment, self.base_dir)
-        held = secret_values(self.spec.secrets, self.base_dir, self.environment)
+        held = secret_file_values(self.spec.secrets, self.base_dir) | secret_env_values(
+            self.spec.secrets, self.environment
+        )
         found.update(s for s in held if len(s) >= MIN_LENGTH)
         return found
 

@@ -120,16 +120,14 @@ def _one_of(entry: SecretSpec | ConfigSpec, sources: tuple[str, ...]) -> None:
 MAX_SECRET_FILE = 64 * 1024
 
 
-def secret_values(secrets: dict[str, SecretSpec], base_dir: Path, environment: Mapping[str, str]) -> set[str]:
-    """The contents of secrets — files (whole, and line by line) and ``environment`` variables — for the
-    redactor: a container that prints its secret must not carry it into output, reports or history.
-    Unreadable or huge files add nothing (plan/up report those when they mount them)."""
+def secret_file_values(secrets: dict[str, SecretSpec], base_dir: Path) -> set[str]:
+    """The contents of file-based secrets (whole, and line by line), for the redactor: a container that
+    prints its secret must not carry it into output, reports or history. Unreadable or huge files add
+    nothing (plan/up report those when they mount them)."""
     from validator.spec.confine import ConfinementError, read_regular
 
     found: set[str] = set()
     for entry in secrets.values():
-        if entry.environment is not None and environment.get(entry.environment):
-            found.add(environment[entry.environment])
         if entry.file is None:
             continue
         path = base_dir / Path(entry.file).expanduser()
@@ -141,3 +139,8 @@ def secret_values(secrets: dict[str, SecretSpec], base_dir: Path, environment: M
         found.add(text.strip())
         found.update(line.strip() for line in text.splitlines() if line.strip())
     return found
+
+
+def secret_env_values(secrets: dict[str, SecretSpec], environment: Mapping[str, str]) -> set[str]:
+    """The values of secrets given by an ``environment`` variable, for the redactor (as file contents)."""
+    return {environment[e.environment] for e in secrets.values() if e.environment and environment.get(e.environment)}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.desired import desired_state
@@ -269,7 +271,7 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
             "post_start": [{"command": ["echo", "up"]}],
             "scale": 3,
             "build": {"context": ".", "ssh": ["default"]},
-            "pull_policy": "daily",
+            "pull_policy": "refresh",
         },
         db={"image": "d:1"},
     )
@@ -280,7 +282,7 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
     assert messages == [
         "services.web.build.ssh: not supported yet: build.ssh",
         "services.web.post_start: not supported yet: post_start (lifecycle hooks)",
-        "services.web.pull_policy: not supported yet: pull_policy daily",
+        "services.web.pull_policy: not supported yet: pull_policy refresh",
         "services.web.scale: not supported yet: scale 3 (one container per service)",
     ]
     assert all(f.location.line > 0 for f in info.value.findings)
@@ -511,3 +513,46 @@ def test_a_field_that_asks_for_nothing_is_not_refused(tmp_path):
         web={"image": "web:1", "use_api_socket": False, "build": {"context": ".", "privileged": False, "ssh": []}}
     )
     assert set(desired_state(load_dict(tmp_path, spec), {}).services) == {"web"}
+
+
+def test_networks_are_joined_in_composes_priority_order(tmp_path):
+    _, bodies = compose_body(
+        tmp_path,
+        {"web": {"image": "web:1", "networks": {"a": None, "b": {"priority": 10}, "c": None}}},
+        networks={"a": {"name": "zz-external", "external": True}, "b": None, "c": None},
+    )
+    body, extra = bodies["web"]
+    assert list(body["NetworkingConfig"]["EndpointsConfig"]) == ["demo_b"]
+    assert [name for name, _ in extra] == ["zz-external", "demo_c"]
+
+
+def test_periodic_pull_policies_pull_a_stale_image(tmp_path):
+    import time
+
+    from validator.engine.observed import ObservedState
+    from validator.engine.planner import plan
+
+    spec = base_spec(
+        day={"image": "d:1", "pull_policy": "daily"},
+        fresh={"image": "f:1", "pull_policy": "weekly"},
+        half={"image": "h:1", "pull_policy": "every_12h"},
+        unknown={"image": "u:1", "pull_policy": "daily"},
+    )
+    desired = desired_state(load_dict(tmp_path, spec), {})
+    now = time.time()
+    observed = ObservedState(
+        image_ids={image: f"sha256:{image[0]}" for image in ("d:1", "f:1", "h:1", "u:1")},
+        image_tagged={"d:1": now - 2 * 86400, "f:1": now - 3600, "h:1": now - 13 * 3600, "u:1": None},
+    )
+    pulls = {a.target: a.reasons[0] for a in plan(desired, observed).actions if a.kind == "pull"}
+    assert set(pulls) == {"d:1", "h:1", "u:1"}
+    assert pulls["d:1"].startswith("pull_policy: daily (pulled 48h0m")
+    assert pulls["u:1"] == "pull_policy: daily (when the image was pulled is unknown)"
+
+
+def test_engine_timestamps():
+    from validator.engine.docker_api import _rfc3339
+
+    assert _rfc3339("2026-11-24T15:00:00.123456789Z") == pytest.approx(1795532400.123456789)
+    assert _rfc3339("2026-11-24T16:00:00+01:00") == 1795532400.0
+    assert _rfc3339("0001-01-01T00:00:00Z") is None and _rfc3339("junk") is None

@@ -279,6 +279,25 @@ class FileObject(Model):
         return self
 
 
+def _file_mode(value: Any) -> Any:
+    # YAML 1.2 (this loader, editors) reads 0440 as decimal 440 and YAML 1.1 as octal 288; an
+    # octal string ("0440", "0o440") means the same everywhere, as does the number 0o440.
+    if isinstance(value, str):
+        digits = value.lower().removeprefix("0o")
+        if not digits or any(c not in "01234567" for c in digits):
+            raise ValueError(f"file mode {value!r} is not an octal number like '0440'")
+        return int(digits, 8)
+    return value
+
+
+FileMode = Annotated[
+    int,
+    Field(ge=0, le=0o7777),
+    BeforeValidator(_file_mode),
+    WithJsonSchema({"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^(0o)?[0-7]+$"}]}),
+]
+
+
 class FileRef(ShortForm, Model):
     """A service's ``configs`` or ``secrets`` item: the short ``NAME`` or the long form."""
 
@@ -286,7 +305,7 @@ class FileRef(ShortForm, Model):
     target: str | None = None
     uid: str | None = None
     gid: str | None = None
-    mode: Annotated[int, Field(ge=0, le=0o7777)] | None = None
+    mode: FileMode | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -324,8 +324,7 @@ def file_refs(
         elif not target.startswith("/"):
             target = f"/{target}"
         path = (base / obj.file).resolve() if obj.file else None
-        # Compose writes the mode as octal digits (0440) or a number; a string is read as octal
-        mode = int(ref.mode, 8) if isinstance(ref.mode, str) else ref.mode if ref.mode is not None else 0o444
+        mode = ref.mode if ref.mode is not None else 0o444  # an octal string was read as octal by the model
         out.append(FileRefTarget(ref.source, target, ref.uid or "0", ref.gid or "0", mode, path))
     return sorted(out, key=lambda r: r.target)
 

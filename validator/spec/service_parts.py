@@ -4,7 +4,7 @@ block-I/O limits, logging and device requests (each with Compose's short and lon
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
 from validator.spec.types import ByteSize, ExtensibleModel, Model, ShortForm, TextMap
 
@@ -25,6 +25,25 @@ class Ulimit(ShortForm, ExtensibleModel):
         return value
 
 
+def _file_mode(value: Any) -> Any:
+    # YAML 1.2 (this loader, editors) reads 0440 as decimal 440 and YAML 1.1 as octal 288; an
+    # octal string ("0440", "0o440") means the same everywhere, as does the number 0o440.
+    if isinstance(value, str):
+        digits = value.lower().removeprefix("0o")
+        if not digits or any(c not in "01234567" for c in digits):
+            raise ValueError(f"file mode {value!r} is not an octal number like '0440'")
+        return int(digits, 8)
+    return value
+
+
+FileMode = Annotated[
+    int,
+    Field(ge=0, le=0o7777),
+    BeforeValidator(_file_mode),
+    WithJsonSchema({"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^(0o)?[0-7]+$"}]}),
+]
+
+
 class ServiceFile(ShortForm, ExtensibleModel):
     """A service's ``secrets`` or ``configs`` entry: a name, or ``{source, target, uid, gid, mode}``."""
 
@@ -32,7 +51,7 @@ class ServiceFile(ShortForm, ExtensibleModel):
     target: str | None = None
     uid: str | None = None
     gid: str | None = None
-    mode: int | str | None = None
+    mode: FileMode | None = None
 
     @model_validator(mode="before")
     @classmethod

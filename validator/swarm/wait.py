@@ -22,6 +22,9 @@ from validator.swarm.desired import SwarmService
 from validator.swarm.tasks import Seen, ServiceView, node_names, record, timestamp, view
 
 POLL = 0.5
+# An event (a local container turned healthy) reaches the manager's task state a moment later:
+# look again this soon after an event rather than a whole POLL later.
+AFTER_EVENT = 0.1
 # The scheduler retries a pending task whenever nodes change, and a drain or a joining node can
 # settle within seconds; only an error that outlives this grace fails the wait early.
 UNSCHEDULABLE_GRACE = 5.0
@@ -87,7 +90,8 @@ def wait(
                     outcomes[name] = Outcome(current, False, f"not ready after {bound:g}s: {text}")
             if len(outcomes) == len(services):
                 return outcomes
-            wake.wait(POLL)
+            if wake.wait(POLL):
+                time.sleep(AFTER_EVENT)
     finally:
         with suppress(Exception):
             stream.close()

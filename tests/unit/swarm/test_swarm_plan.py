@@ -295,3 +295,12 @@ def test_an_undeclared_config_or_secret_is_a_located_lint_error(tmp_path):
         and "did you mean 'db_password'" in f
         for f in findings
     ), findings
+
+
+def test_a_file_mode_string_is_octal_and_a_bad_one_is_located(tmp_path):
+    data = _files_spec(tmp_path)
+    data["services"]["web"]["configs"][0]["mode"] = "0440"
+    assert load_dict(tmp_path, data).spec.services["web"].configs[0].mode == 0o440
+    data["services"]["web"]["configs"][0]["mode"] = "rw-r"
+    with pytest.raises(SpecError, match=r"services\.web\.configs\[0\]\.mode: .*not an octal number"):
+        load_dict(tmp_path, data)

@@ -37,6 +37,21 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
+def _on_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    """A signal that lands while a finalizer runs (garbage collection of a connection pool, say) is
+    raised there, and Python swallows exceptions of finalizers: the interrupt would be lost and a
+    traceback printed. Deliver it again instead; it is handled at the next ordinary line."""
+    if isinstance(unraisable.exc_value, Interrupted):
+        import threading
+
+        # not raise_signal: its handler would run right here, inside the hook, and be swallowed too
+        resend = threading.Timer(0.01, os.kill, (os.getpid(), unraisable.exc_value.signum))
+        resend.daemon = True
+        resend.start()
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from validator import redact
 
@@ -45,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.debug:  # read where tracebacks are shown below the top level (a crashing probe's result)
         os.environ["VALIDATOR_DEBUG"] = "1"
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous_hook, sys.unraisablehook = sys.unraisablehook, _on_unraisable
     # the choke point: from here on every line this process prints passes the redactor, whose
     # registry the spec loader fills (error lines, progress, reports on stdout, engine errors)
     redact.reset()
@@ -80,3 +96,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         redact.restore_streams(streams)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        sys.unraisablehook = previous_hook

@@ -68,3 +68,30 @@ def test_no_spec_file_is_a_clear_error(run_cli, tmp_path):
     result = run_cli("plan", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == "infra.yaml: no such file"
+
+
+def test_an_interrupt_a_finalizer_swallowed_is_delivered_again(capsys):
+    """A signal landing while a finalizer runs must not be lost (nor print a traceback): the
+    unraisable hook raises it again, so the run still ends as interrupted."""
+    import signal
+    import sys
+    import time
+
+    from validator import main as entry
+    from validator.errors import Interrupted
+
+    class Finalized:
+        def __del__(self) -> None:
+            raise Interrupted(signal.SIGTERM)  # as if SIGTERM's handler ran inside this finalizer
+
+    previous = signal.signal(signal.SIGTERM, entry._on_signal)
+    hook, sys.unraisablehook = sys.unraisablehook, entry._on_unraisable
+    try:
+        with pytest.raises(Interrupted) as caught:
+            Finalized()  # dropped at once: its __del__ raises, and Python swallows that
+            time.sleep(2)  # the signal comes again within 10 ms and interrupts this sleep
+        assert caught.value.signum == signal.SIGTERM
+    finally:
+        sys.unraisablehook = hook
+        signal.signal(signal.SIGTERM, previous)
+    assert "Traceback" not in capsys.readouterr().err

@@ -283,6 +283,9 @@ def _listeners() -> dict[int, str]:
 def _bindable(port: int) -> bool:
     for family, address in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET, "0.0.0.0")):
         with socket.socket(family, socket.SOCK_STREAM) as sock:
+            # as every server (docker-proxy included) binds: a port whose last connections linger in
+            # TIME_WAIT (a stack just taken down) is free for it, and must not read as held
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind((address, port))
             except OSError:

@@ -64,6 +64,32 @@ def test_free_port_and_a_port_held_by_this_process(ctx_for):
     assert held.verdict == "fail" and f"(pid {os.getpid()})" in held.actual and "python" in held.actual.lower()
 
 
+def test_a_port_whose_last_connections_linger_in_time_wait_is_free(ctx_for):
+    """A stack just taken down leaves its port in TIME_WAIT; servers bind it (SO_REUSEADDR), so the
+    preflight must not call it held (a false alarm seen right after `pytest -m stack`)."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port), timeout=5)
+    accepted, _ = server.accept()
+    accepted.close()  # the server side closes first: its end of the connection enters TIME_WAIT
+    client.close()
+    server.close()
+    plain = socket.socket()
+    try:
+        plain.bind(("127.0.0.1", port))
+        lingering = False
+    except OSError:
+        lingering = True
+    finally:
+        plain.close()
+    assert lingering, "the set-up did not leave the port in TIME_WAIT"
+    found = results(ctx_for(host={"ports": [port]}))
+    assert found[f"port {port} free"].verdict == "pass", found[f"port {port} free"]
+
+
 def test_host_metrics_are_measured_without_requirements(ctx_for):
     metrics = preflight.measure(ctx_for().loaded)
     assert metrics["host.memory_available"] > 0 and metrics["host.cpus"] >= 1 and metrics["host.disk_free"] > 0

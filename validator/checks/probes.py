@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from validator.core.metrics import Declared, Family, metric_name
-from validator.core.result import Result, locate
+from validator.core.result import Result, Verdict, locate
 from validator.errors import FatalError
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip
 from validator.probes.registry import PROBES, probe_module
@@ -138,37 +138,17 @@ def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threadin
         for k in _unavailable(spec, name, "")
         if k not in metrics
     }
-    if spec.expect == "fail":
-        if passed:
-            return Result(
-                kind="probe",
-                name=name,
-                verdict="error",
-                expected="fail (expected)",
-                actual=actual,
-                message=f"expected to fail ({spec.reason}) but passed: remove expect: fail",
-                duration=elapsed,
-                location=where,
-                metrics=metrics,
-                unavailable=missing,
-            )
-        observed = f" ({message})" if message else ""
-        return Result(
-            kind="probe",
-            name=name,
-            verdict="xfail",
-            expected=expected,
-            actual=actual,
-            message=f"expected failure: {spec.reason}{observed}",
-            duration=elapsed,
-            location=where,
-            metrics=metrics,
-            unavailable=missing,
-        )
+    verdict: Verdict = "pass" if passed else "fail"
+    if spec.expect == "fail" and passed:
+        verdict, expected = "error", "fail (expected)"
+        message = f"expected to fail ({spec.reason}) but passed: remove expect: fail"
+    elif spec.expect == "fail":
+        verdict = "xfail"
+        message = f"expected failure: {spec.reason}" + (f" ({message})" if message else "")
     return Result(
         kind="probe",
         name=name,
-        verdict="pass" if passed else "fail",
+        verdict=verdict,
         expected=expected,
         actual=actual,
         message=message,

@@ -344,8 +344,8 @@ def _label_files(svc: Service, base: Path) -> dict[str, str]:
 
 
 def _environment(svc: Service, base: Path, env: dict[str, str]) -> dict[str, str]:
-    from validator.formats import FormatError, parse_env
     from validator.spec.confine import ConfinementError, read_host_text
+    from validator.spec.dotenv import DotenvError, parse_dotenv
 
     merged: dict[str, str] = {}
     for item in svc.env_file:
@@ -356,12 +356,15 @@ def _environment(svc: Service, base: Path, env: dict[str, str]) -> dict[str, str
             continue
         try:
             # bounded, regular files only (a FIFO would hang up), bad bytes located: never exit 4
-            values = parse_env(read_host_text(path, 1024 * 1024))
+            # read as Compose reads an env_file: its .env grammar, ${VAR} from the environment
+            values = parse_dotenv(read_host_text(path, 1024 * 1024), env, environ_wins=False)
         except ConfinementError as exc:
             raise EngineError(f"cannot read env_file {exc}") from None
-        except (OSError, FormatError) as exc:
+        except DotenvError as exc:
+            raise EngineError(f"env_file {item.path}:{exc.line}: {exc}") from None
+        except OSError as exc:
             raise EngineError(f"cannot read env_file {item.path}: {exc}") from None
-        merged.update({k: v for k, v in values.items() if v is not None})
+        merged.update(values)
     for key, value in svc.environment.items():
         if value is None:
             if key in env:

@@ -46,8 +46,13 @@ class DotenvError(ValueError):
         self.line = line
 
 
-def parse_dotenv(text: str, environ: Mapping[str, str], unset: set[str] | None = None) -> dict[str, str]:
-    """The variables ``text`` defines; ``environ`` is the process environment (it wins, and fills gaps)."""
+def parse_dotenv(
+    text: str, environ: Mapping[str, str], unset: set[str] | None = None, *, environ_wins: bool = True
+) -> dict[str, str]:
+    """The variables ``text`` defines; ``environ`` is the process environment (it wins, and fills gaps).
+
+    ``environ_wins=False`` reads a service's ``env_file`` as Compose does: the file's values stand, the
+    environment only fills ``${VAR}`` and keys written alone."""
     text = text.replace("\r\n", "\n")
     out: dict[str, str] = {}
     pos, n = 0, len(text)
@@ -64,7 +69,7 @@ def parse_dotenv(text: str, environ: Mapping[str, str], unset: set[str] | None =
                 out[key] = environ[key]
             continue
         value, pos = _value(text, _skip_blanks(text, pos), line, {**environ, **out}, unset)
-        out[key] = environ.get(key, value)
+        out[key] = environ.get(key, value) if environ_wins else value
 
 
 def _statement_start(text: str, pos: int) -> int:

@@ -56,7 +56,7 @@ def collect(
             if isinstance(service, dict):
                 found.update(_pass_through(service.get("environment"), env))
                 if base_dir is not None:
-                    found.update(_env_file_values(service.get("env_file"), base_dir, marked))
+                    found.update(_env_file_values(service.get("env_file"), base_dir, marked, env))
     return {s for s in found if len(s) >= MIN_LENGTH}
 
 
@@ -94,9 +94,9 @@ def _pass_through(environment: object, env: Mapping[str, str]) -> Iterable[str]:
     return [env[name] for name in names if name in env]
 
 
-def _env_file_values(spec: object, base_dir: Path, marked: set[str]) -> Iterable[str]:
-    from validator.formats import parse_env
+def _env_file_values(spec: object, base_dir: Path, marked: set[str], env: Mapping[str, str]) -> Iterable[str]:
     from validator.spec.confine import ConfinementError, read_text
+    from validator.spec.dotenv import parse_dotenv
 
     items = spec if isinstance(spec, list) else [spec]
     out: list[str] = []
@@ -105,7 +105,8 @@ def _env_file_values(spec: object, base_dir: Path, marked: set[str]) -> Iterable
         if not isinstance(name, str):
             continue
         try:
-            values = parse_env(read_text(base_dir / Path(name).expanduser(), base_dir, MAX_ENV_FILE))
+            text = read_text(base_dir / Path(name).expanduser(), base_dir, MAX_ENV_FILE)
+            values = parse_dotenv(text, env, environ_wins=False)  # as up reads it (engine/desired.py)
         except (OSError, ConfinementError, ValueError):
             continue
         out.extend(v for k, v in values.items() if v and (is_secret_name(k) or k in marked))

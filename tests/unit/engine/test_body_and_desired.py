@@ -111,6 +111,27 @@ def test_env_file_and_host_passthrough(tmp_path):
     assert svc.config["environment"] == {"A": "1", "FROM_FILE": "1", "FROM_HOST": "h"}
 
 
+def test_env_file_is_read_as_compose_reads_it(tmp_path):
+    """Compose's env_file grammar: the file's values stand over the environment, ${VAR} comes from
+    earlier lines or the environment, `export` and quotes as in .env, a key alone takes the host's."""
+    (tmp_path / "web.env").write_text(
+        "export BASE=1\nDERIVED=${BASE}-x\nFROM_ENV=${HOST_ONLY}\nQUOTED='a b # c'\nFROM_HOST\nBASE_WINS=file\n"
+    )
+    environ = {"HOST_ONLY": "h1", "FROM_HOST": "h2", "BASE_WINS": "host"}
+    svc = load(tmp_path, environ=environ, env_file="web.env").services["web"]
+    env = svc.config["environment"]
+    assert env["BASE"] == "1" and env["DERIVED"] == "1-x" and env["FROM_ENV"] == "h1"
+    assert env["QUOTED"] == "a b # c" and env["FROM_HOST"] == "h2" and env["BASE_WINS"] == "file"
+
+
+def test_a_bad_env_file_line_is_an_error_naming_the_file_and_line(tmp_path):
+    from validator.errors import EngineError
+
+    (tmp_path / "web.env").write_text("GOOD=1\nBAD KEY=2\n")
+    with pytest.raises(EngineError, match=r"env_file web\.env:2: key 'BAD KEY' cannot contain a space"):
+        load(tmp_path, env_file="web.env")
+
+
 # --- Compose fields beyond the core set (validator/engine/compose_fields.py) ------------------------
 
 

@@ -1,5 +1,6 @@
-"""``check``: spec -> preflight, config keys, Python deps (concurrently) -> reconcile -> probes
-(concurrently) -> suites -> metrics -> criteria. Nothing aborts the run but a bad spec (raised
+"""``check``: spec -> preflight, config keys, Python deps (concurrently) -> reconcile, with each
+service's probes starting as soon as that service is ready -> the other probes -> suites -> metrics
+-> criteria. Nothing aborts the run but a bad spec (raised
 before this) or an engine that does not answer (exit 3); every other problem is a result."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import dataclasses
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -116,8 +117,7 @@ class Pipeline:
         try:
             with guard:
                 self._static(engine)
-                running = self._reconcile(engine)
-                self._probes(engine, running)
+                self._reconcile_and_probe(engine)
                 if self.options.suites and self.spec.suites:
                     self._suites()
                 else:
@@ -156,7 +156,25 @@ class Pipeline:
                 )
             ]
 
-    def _reconcile(self, engine: Any) -> dict[str, str]:
+    def _reconcile_and_probe(self, engine: Any) -> None:
+        """Up and the probes, overlapped: a probe that declares its service starts as soon as ``up``
+        reports that service, while the rest of ``up`` still waits (probe_schedule.py)."""
+        if not self.spec.probes:
+            self._reconcile(engine, None)
+            return
+        from validator.core.probe_schedule import ProbeSchedule
+
+        schedule = ProbeSchedule(self.loaded, engine, self.spec.settings.parallel, self.cancel, self.say)
+        try:
+            running = self._reconcile(engine, schedule)
+            self.display.stage(f"probes ({len(self.spec.probes)})")
+            self.add(schedule.finish(running))
+        finally:
+            schedule.close()
+
+    def _reconcile(self, engine: Any, schedule: Any) -> dict[str, str]:
+        """Services per ``--no-up``/``--plan``/up; returns service -> container id of those running.
+        Under up, ``schedule`` hears of each service as soon as its outcome is known."""
         if engine is None or not self.spec.services:
             return {}
         from validator.checks import services
@@ -197,6 +215,7 @@ class Pipeline:
                     build=self.options.build,
                     timeout=self.options.timeout,
                     lock=False,
+                    on_done=schedule.service_done if schedule is not None else None,
                 )
             except EngineError as exc:
                 self.add(
@@ -229,24 +248,6 @@ class Pipeline:
                     )
         self.add(results)
         return running
-
-    def _probes(self, engine: Any, running: dict[str, str]) -> None:
-        if not self.spec.probes:
-            return
-        from validator.checks.probes import run_probe
-        from validator.probes.base import ProbeContext
-
-        self.display.stage(f"probes ({len(self.spec.probes)})")
-        factory: Callable[[], Any] | None = (lambda: engine) if engine is not None else None
-        with ThreadPoolExecutor(max_workers=self.spec.settings.parallel, thread_name_prefix="probe") as pool:
-            futures = []
-            for name, probe in self.spec.probes.items():
-                ctx = ProbeContext(
-                    self.spec, self.loaded.base_dir, time.monotonic() + probe.timeout, factory, dict(running)
-                )
-                futures.append(pool.submit(run_probe, self.loaded, name, ctx, self.cancel))
-            for future in futures:
-                self.add([future.result()])
 
     def _suites(self) -> None:
         from validator.suites.runner import run_suite

@@ -1,6 +1,6 @@
 """``check``: spec -> preflight, config keys, Python deps (concurrently) -> reconcile, with each
-service's probes starting as soon as that service is ready -> the other probes -> suites -> metrics
--> criteria. Nothing aborts the run but a bad spec (raised
+service's probes starting as soon as that service is ready -> the other probes, with the suites
+beside them -> metrics -> criteria. Nothing aborts the run but a bad spec (raised
 before this) or an engine that does not answer (exit 3); every other problem is a result."""
 
 from __future__ import annotations
@@ -117,11 +117,7 @@ class Pipeline:
         try:
             with guard:
                 self._static(engine)
-                self._reconcile_and_probe(engine)
-                if self.options.suites and self.spec.suites:
-                    self._suites()
-                else:
-                    self._suites_not_run()
+                self._reconcile_probe_and_test(engine)
                 self._metrics()
                 self._criteria()
         except (Interrupted, KeyboardInterrupt):
@@ -156,21 +152,46 @@ class Pipeline:
                 )
             ]
 
-    def _reconcile_and_probe(self, engine: Any) -> None:
-        """Up and the probes, overlapped: a probe that declares its service starts as soon as ``up``
-        reports that service, while the rest of ``up`` still waits (probe_schedule.py)."""
-        if not self.spec.probes:
-            self._reconcile(engine, None)
-            return
-        from validator.core.probe_schedule import ProbeSchedule
+    def _reconcile_probe_and_test(self, engine: Any) -> None:
+        """Up, the probes and the suites, overlapped: a probe that declares its service starts as soon
+        as ``up`` reports that service, while the rest of ``up`` still waits (probe_schedule.py); the
+        suites start once ``up`` is over, beside the probes still running. Results enter the run in
+        a fixed order (services, probes, suites) whatever order they finished in.
 
-        schedule = ProbeSchedule(self.loaded, engine, self.spec.settings.parallel, self.cancel, self.say)
+        Why the suites need not wait for the probes: neither reads the other's results, and on the
+        shipped stack the Spark probe's job and the suite's Spark tests simply queue for the worker
+        (Spark schedules the second application when the first lets go); the one fixed port they
+        share, the AlertManager webhook receiver, is waited for by whoever comes second."""
+        schedule = None
+        if self.spec.probes:
+            from validator.core.probe_schedule import ProbeSchedule
+
+            schedule = ProbeSchedule(self.loaded, engine, self.spec.settings.parallel, self.cancel, self.say)
+        suites: list[Result] = []
+        crashed: list[BaseException] = []
+        tester: threading.Thread | None = None
         try:
             running = self._reconcile(engine, schedule)
-            self.display.stage(f"probes ({len(self.spec.probes)})")
-            self.add(schedule.finish(running))
+            if self.options.suites and self.spec.suites:
+                tester = threading.Thread(target=self._suites_beside, args=(suites, crashed), name="suites")
+                tester.start()
+            if schedule is not None:
+                self.display.stage(f"probes ({len(self.spec.probes)})")
+                self.add(schedule.finish(running))
+        except BaseException:
+            self.cancel.set()  # an interrupted run stops the suites too
+            raise
         finally:
-            schedule.close()
+            if schedule is not None:
+                schedule.close()
+            if tester is not None:
+                tester.join()
+        if crashed:
+            raise crashed[0]
+        if self.options.suites and self.spec.suites:
+            self.add(suites)
+        else:
+            self._suites_not_run()
 
     def _reconcile(self, engine: Any, schedule: Any) -> dict[str, str]:
         """Services per ``--no-up``/``--plan``/up; returns service -> container id of those running.
@@ -249,9 +270,16 @@ class Pipeline:
         self.add(results)
         return running
 
-    def _suites(self) -> None:
+    def _suites_beside(self, into: list[Result], crashed: list[BaseException]) -> None:
+        try:
+            into.extend(self._suites())
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, raised there
+            crashed.append(exc)
+
+    def _suites(self) -> list[Result]:
         from validator.suites.runner import run_suite
 
+        out: list[Result] = []
         for name in self.spec.suites:
             self.display.stage(f"suite {name}")
             results, tests = run_suite(self.loaded, name, self.output, self.cancel)
@@ -259,7 +287,8 @@ class Pipeline:
                 test.message = self.redactor.text(test.message)
                 test.nodeid = self.redactor.text(test.nodeid)  # parametrized ids carry values too
             self.run.tests.extend(tests)
-            self.add(results)
+            out.extend(results)
+        return out
 
     def _suites_not_run(self) -> None:
         """``--no-suites``: a criterion reading a suite's counts says why it has none."""

@@ -60,8 +60,8 @@ def one(tree: Path) -> dict:
 
 
 def verdict(sample: dict) -> str:
-    counts = sample["counts"]
-    shown = ", ".join(f"{counts[k]} {k}" for k in ("passed", "failed", "errors", "xfailed", "skipped") if counts.get(k))
+    counts = sample["counts"]  # the JSON report's verdict -> number of results
+    shown = ", ".join(f"{number} {verdict}" for verdict, number in sorted(counts.items()))
     return f"{shown}; exit {sample['exit']}"
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.server
 import threading
+import time
 
 import pytest
 
@@ -114,3 +115,39 @@ def test_without_up_every_probe_starts_at_finish_with_what_runs(tmp_path, url):
     finally:
         schedule.close()
     assert [(r.name, r.verdict) for r in results] == [("plain", "pass"), ("web-page", "pass")]
+
+
+def test_spark_probes_on_one_master_take_turns_others_do_not_wait(tmp_path, url, monkeypatch):
+    from validator.probes import spark
+    from validator.probes.base import Outcome
+
+    spans: dict[str, tuple[float, float]] = {}
+
+    def fake_run(spec, ctx):  # what matters here is when each attempt runs, not Spark itself
+        began = time.monotonic()
+        time.sleep(0.4)
+        spans[spec.app_name] = (began, time.monotonic())
+        return Outcome(True)
+
+    monkeypatch.setattr(spark, "run", fake_run)
+    loaded = load_dict(
+        tmp_path,
+        {
+            "version": 1,
+            "project": "sched",
+            "probes": {
+                "one": {"kind": "spark", "master": "spark://127.0.0.1:7077", "app_name": "one"},
+                "two": {"kind": "spark", "master": "spark://127.0.0.1:7077", "app_name": "two"},
+                "elsewhere": {"kind": "spark", "master": "spark://127.0.0.1:7078", "app_name": "elsewhere"},
+            },
+        },
+    )
+    schedule = ProbeSchedule(loaded, None, 4, threading.Event())
+    try:
+        results = schedule.finish({})
+    finally:
+        schedule.close()
+    assert [r.verdict for r in results] == ["pass", "pass", "pass"]
+    (a0, a1), (b0, b1), (c0, c1) = spans["one"], spans["two"], spans["elsewhere"]
+    assert a1 <= b0 or b1 <= a0  # one master: one after the other
+    assert c0 < max(a1, b1) and min(a0, b0) < c1  # another master's probe ran beside them

@@ -40,6 +40,7 @@ class ProbeSchedule:
         self.futures: dict[str, Future[Result]] = {}
         self.running: dict[str, str] = {}  # service -> container id, as each outcome came in
         self.unready: dict[str, str] = {}  # service -> why up could not make it ready
+        self.turns: dict[str, threading.Lock] = {}  # Spark master -> whose turn it is
 
     def service_done(self, outcome: ServiceResult) -> None:
         """``up``'s word on one service (called from that service's thread): its probes start now."""
@@ -91,4 +92,20 @@ class ProbeSchedule:
             self.loaded.spec, self.loaded.base_dir, time.monotonic() + spec.timeout, factory, dict(self.running)
         )
         unready = dict(self.unready)
-        self.futures[probe] = self.pool.submit(run_probe, self.loaded, probe, ctx, self.cancel, unready)
+        lock = self._turn(spec)
+        self.futures[probe] = self.pool.submit(_in_turn, lock, run_probe, self.loaded, probe, ctx, self.cancel, unready)
+
+    def _turn(self, spec: Any) -> threading.Lock | None:
+        """Spark probes on one master take turns: the worker runs one application's executors at a
+        time when it is full (the shipped one has one core), so a second session only queues at the
+        master while its driver JVM takes CPU from the first (two cores here)."""
+        if getattr(spec, "kind", "") != "spark":
+            return None
+        return self.turns.setdefault(str(getattr(spec, "master", "")), threading.Lock())
+
+
+def _in_turn(lock: threading.Lock | None, work: Callable[..., Result], *args: Any) -> Result:
+    if lock is None:
+        return work(*args)
+    with lock:
+        return work(*args)

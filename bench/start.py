@@ -31,7 +31,9 @@ COMMANDS = {
 def measure(tree: Path, argv: list[str]) -> tuple[float, float, set[str]]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     began = time.perf_counter()
-    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "validator", *argv], cwd=ROOT, env=env,
+    # -P: ``-m`` would otherwise put the working folder (this tree) before PYTHONPATH, so the
+    # baseline would run this tree's code
+    result = subprocess.run([sys.executable, "-P", "-X", "importtime", "-m", "validator", *argv], cwd=ROOT, env=env,
                             capture_output=True, text=True)
     wall = time.perf_counter() - began
     if result.returncode not in (0, 1):

@@ -68,12 +68,20 @@ def _crashed(exc: BaseException) -> bool:
     return not any(type(exc).__module__.startswith(m) for m in _OBSERVED_MODULES)
 
 
-def run_probe(loaded: LoadedSpec, name: str, ctx: ProbeContext, cancel: threading.Event | None = None) -> Result:
+def run_probe(
+    loaded: LoadedSpec,
+    name: str,
+    ctx: ProbeContext,
+    cancel: threading.Event | None = None,
+    unready: Mapping[str, str] | None = None,
+) -> Result:
+    """One probe's result. ``unready`` names the services ``up`` could not make ready, with why: a
+    probe of one is skipped like one whose service is not running (what it saw would be no evidence)."""
     spec: Any = loaded.spec.probes[name]
     where = locate(loaded, ("probes", name))
     kind = spec.kind
-    if spec.service is not None and spec.service not in ctx.running:
-        why = f"service {spec.service} is not running"
+    if spec.service is not None and (spec.service not in ctx.running or spec.service in (unready or {})):
+        why = (unready or {}).get(spec.service) or f"service {spec.service} is not running"
         return Result(
             kind="probe",
             name=name,

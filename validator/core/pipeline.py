@@ -1,5 +1,6 @@
-"""``check``: spec -> preflight, config keys, Python deps (concurrently) -> reconcile -> probes
-(concurrently) -> suites -> metrics -> criteria. Nothing aborts the run but a bad spec (raised
+"""``check``: spec -> preflight, config keys, Python deps (concurrently) -> reconcile, with each
+service's probes starting as soon as that service is ready -> the other probes, with the suites
+beside them -> metrics -> criteria. Nothing aborts the run but a bad spec (raised
 before this) or an engine that does not answer (exit 3); every other problem is a result."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import dataclasses
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -116,12 +117,7 @@ class Pipeline:
         try:
             with guard:
                 self._static(engine)
-                running = self._reconcile(engine)
-                self._probes(engine, running)
-                if self.options.suites and self.spec.suites:
-                    self._suites()
-                else:
-                    self._suites_not_run()
+                self._reconcile_probe_and_test(engine)
                 self._metrics()
                 self._criteria()
         except (Interrupted, KeyboardInterrupt):
@@ -156,7 +152,50 @@ class Pipeline:
                 )
             ]
 
-    def _reconcile(self, engine: Any) -> dict[str, str]:
+    def _reconcile_probe_and_test(self, engine: Any) -> None:
+        """Up, the probes and the suites, overlapped: a probe that declares its service starts as soon
+        as ``up`` reports that service, while the rest of ``up`` still waits (probe_schedule.py); the
+        suites start once ``up`` is over, beside the probes still running. Results enter the run in
+        a fixed order (services, probes, suites) whatever order they finished in.
+
+        Why the suites need not wait for the probes: neither reads the other's results, and on the
+        shipped stack the Spark probe's job and the suite's Spark tests simply queue for the worker
+        (Spark schedules the second application when the first lets go); the one fixed port they
+        share, the AlertManager webhook receiver, is waited for by whoever comes second."""
+        schedule = None
+        if self.spec.probes:
+            from validator.core.probe_schedule import ProbeSchedule
+
+            schedule = ProbeSchedule(self.loaded, engine, self.spec.settings.parallel, self.cancel, self.say)
+        suites: list[Result] = []
+        crashed: list[BaseException] = []
+        tester: threading.Thread | None = None
+        try:
+            running = self._reconcile(engine, schedule)
+            if self.options.suites and self.spec.suites:
+                tester = threading.Thread(target=self._suites_beside, args=(suites, crashed), name="suites")
+                tester.start()
+            if schedule is not None:
+                self.display.stage(f"probes ({len(self.spec.probes)})")
+                self.add(schedule.finish(running))
+        except BaseException:
+            self.cancel.set()  # an interrupted run stops the suites too
+            raise
+        finally:
+            if schedule is not None:
+                schedule.close()
+            if tester is not None:
+                tester.join()
+        if crashed:
+            raise crashed[0]
+        if self.options.suites and self.spec.suites:
+            self.add(suites)
+        else:
+            self._suites_not_run()
+
+    def _reconcile(self, engine: Any, schedule: Any) -> dict[str, str]:
+        """Services per ``--no-up``/``--plan``/up; returns service -> container id of those running.
+        Under up, ``schedule`` hears of each service as soon as its outcome is known."""
         if engine is None or not self.spec.services:
             return {}
         from validator.checks import services
@@ -197,6 +236,7 @@ class Pipeline:
                     build=self.options.build,
                     timeout=self.options.timeout,
                     lock=False,
+                    on_done=schedule.service_done if schedule is not None else None,
                 )
             except EngineError as exc:
                 self.add(
@@ -230,27 +270,16 @@ class Pipeline:
         self.add(results)
         return running
 
-    def _probes(self, engine: Any, running: dict[str, str]) -> None:
-        if not self.spec.probes:
-            return
-        from validator.checks.probes import run_probe
-        from validator.probes.base import ProbeContext
+    def _suites_beside(self, into: list[Result], crashed: list[BaseException]) -> None:
+        try:
+            into.extend(self._suites())
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, raised there
+            crashed.append(exc)
 
-        self.display.stage(f"probes ({len(self.spec.probes)})")
-        factory: Callable[[], Any] | None = (lambda: engine) if engine is not None else None
-        with ThreadPoolExecutor(max_workers=self.spec.settings.parallel, thread_name_prefix="probe") as pool:
-            futures = []
-            for name, probe in self.spec.probes.items():
-                ctx = ProbeContext(
-                    self.spec, self.loaded.base_dir, time.monotonic() + probe.timeout, factory, dict(running)
-                )
-                futures.append(pool.submit(run_probe, self.loaded, name, ctx, self.cancel))
-            for future in futures:
-                self.add([future.result()])
-
-    def _suites(self) -> None:
+    def _suites(self) -> list[Result]:
         from validator.suites.runner import run_suite
 
+        out: list[Result] = []
         for name in self.spec.suites:
             self.display.stage(f"suite {name}")
             results, tests = run_suite(self.loaded, name, self.output, self.cancel)
@@ -258,7 +287,8 @@ class Pipeline:
                 test.message = self.redactor.text(test.message)
                 test.nodeid = self.redactor.text(test.nodeid)  # parametrized ids carry values too
             self.run.tests.extend(tests)
-            self.add(results)
+            out.extend(results)
+        return out
 
     def _suites_not_run(self) -> None:
         """``--no-suites``: a criterion reading a suite's counts says why it has none."""

@@ -104,8 +104,12 @@ class Applier:
         progress: Progress,
         timeout: float,
         ready_by_exec: bool = True,
+        on_done: Callable[[ServiceResult], None] | None = None,
     ) -> None:
         self.engine = engine
+        # told each service's outcome the moment it is known, while others still start (check starts
+        # that service's probes then); called from the service's own thread
+        self.on_done = on_done
         self.desired = desired
         self.observed = observed
         self.plan = plan
@@ -160,7 +164,7 @@ class Applier:
             with ThreadPoolExecutor(
                 max_workers=max(1, len(self.desired.services)), thread_name_prefix="validator-up"
             ) as pool:
-                futures = {pool.submit(self._service, name): name for name in self.plan.order}
+                futures = {pool.submit(self._reported, name): name for name in self.plan.order}
                 try:
                     pending = set(futures)
                     while pending:
@@ -243,6 +247,12 @@ class Applier:
         failures = [e for e in errors if e is not None]
         if failures:
             raise failures[0]
+
+    def _reported(self, name: str) -> ServiceResult:
+        result = self._service(name)
+        if self.on_done is not None:
+            self.on_done(result)
+        return result
 
     def _service(self, name: str) -> ServiceResult:
         svc = self.desired.services[name]

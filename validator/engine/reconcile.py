@@ -15,7 +15,7 @@ from validator.engine.planner import Plan, plan
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
-    from validator.engine.apply import Progress, UpResult
+    from validator.engine.apply import Progress, ServiceResult, UpResult
 
 
 @dataclass
@@ -63,6 +63,7 @@ def up(
     lock_wait: float = 600.0,
     say: Callable[[str], None] | None = None,
     lock: bool = True,
+    on_done: Callable[[ServiceResult], None] | None = None,
 ) -> UpResult:
     from validator.engine import timings as T
     from validator.engine.apply import Applier  # plan and down never apply: they skip the waiter too
@@ -80,6 +81,7 @@ def up(
             progress,
             timeout if timeout is not None else loaded.spec.settings.up_timeout,
             ready_by_exec=loaded.spec.settings.ready_by_exec,
+            on_done=on_done,
         )
         result = applier.run()
         measured = {

@@ -57,7 +57,8 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
         bind = spec.webhook.bind
         if bind == "auto":
             bind = ctx.host_address()
-        receiver = WebhookReceiver(bind, spec.webhook.port, spec.webhook.path)
+        # the suite's fixture may hold the port for a while under check: wait, within this probe's time
+        receiver = WebhookReceiver(bind, spec.webhook.port, spec.webhook.path, port_wait=min(30.0, ctx.remaining() / 3))
     try:
         with receiver if receiver is not None else contextlib.nullcontext():
             client.post_alert(labels, {"summary": "validator probe"})

@@ -8,6 +8,7 @@ The receiver is a small HTTP server on the host; AlertManager in its container r
 from __future__ import annotations
 
 import contextlib
+import errno
 import http.server
 import json
 import threading
@@ -105,7 +106,7 @@ class AlertManagerClient:
 class WebhookReceiver:
     """Records every notification AlertManager posts; ``wait_for(alertname)`` blocks on an Event."""
 
-    def __init__(self, host: str, port: int, path: str = "/webhook") -> None:
+    def __init__(self, host: str, port: int, path: str = "/webhook", port_wait: float = 30.0) -> None:
         receiver = self
         self.path = path
         self.notifications: list[dict[str, Any]] = []
@@ -130,7 +131,7 @@ class WebhookReceiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = http.server.ThreadingHTTPServer((host, port), Handler)
+        self.server = _listen(host, port, Handler, port_wait)
         self.thread = threading.Thread(target=self.server.serve_forever, name="webhook", daemon=True)
 
     def __enter__(self) -> WebhookReceiver:
@@ -160,3 +161,18 @@ class WebhookReceiver:
                     break
                 self.cond.wait(remaining)
             return self.received(alertname, status)
+
+
+def _listen(host: str, port: int, handler: type[http.server.BaseHTTPRequestHandler], wait: float) -> Any:
+    """The receiver's port is fixed by AlertManager's configuration, and under ``check`` the probe
+    and the suite's fixture may overlap. Each must hear the notifications of the alerts it posts
+    itself (it posts them only once it listens), so whoever comes second waits for the port to be
+    let go, bounded by ``wait``; a holder that keeps it is still an error then."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return http.server.ThreadingHTTPServer((host, port), handler)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)

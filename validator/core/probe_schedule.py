@@ -1,0 +1,111 @@
+"""When each probe of ``check`` starts: a probe that declares ``service:`` starts the moment ``up``
+knows that service's outcome, while the rest of ``up`` still waits; every other probe (and any
+whose service ``up`` never reported) starts once ``up`` is over. At most ``settings.parallel`` run
+at once. Results come back in the spec's order, whatever order they finished in.
+
+The evidence rule stays the one ``run_probe`` applies: a probe runs only against a service whose
+container is running, and under ``up`` only against one that became ready; otherwise it is a skip
+naming the reason, with its metrics unavailable — never a pass."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from validator.core.result import Result
+
+if TYPE_CHECKING:
+    from validator.engine.apply import ServiceResult
+    from validator.spec.load import LoadedSpec
+
+
+class ProbeSchedule:
+    def __init__(
+        self,
+        loaded: LoadedSpec,
+        engine: Any,
+        parallel: int,
+        cancel: threading.Event,
+        say: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.engine = engine
+        self.cancel = cancel
+        self.say = say
+        self.pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="probe")
+        self.lock = threading.Lock()
+        self.futures: dict[str, Future[Result]] = {}
+        self.running: dict[str, str] = {}  # service -> container id, as each outcome came in
+        self.unready: dict[str, str] = {}  # service -> why up could not make it ready
+        self.turns: dict[str, threading.Lock] = {}  # Spark master -> whose turn it is
+
+    def service_done(self, outcome: ServiceResult) -> None:
+        """``up``'s word on one service (called from that service's thread): its probes start now."""
+        name = outcome.name
+        detail = self.engine.try_inspect(outcome.container) if outcome.container else None
+        with self.lock:
+            if detail and (detail.get("State") or {}).get("Running"):
+                self.running[name] = outcome.container or ""
+            if outcome.status != "ready":
+                self.unready[name] = f"service {name} did not become ready: {outcome.message or outcome.status}"
+            waiting = [
+                probe
+                for probe, spec in self.loaded.spec.probes.items()
+                if getattr(spec, "service", None) == name and probe not in self.futures
+            ]
+            if waiting and self.say is not None:
+                state = "not ready" if name in self.unready else "ready"
+                self.say("probes", f"{name} {state}: starting {', '.join(waiting)}")
+            for probe in waiting:
+                self._submit(probe)
+
+    def finish(self, running: dict[str, str], unready: dict[str, str] | None = None) -> list[Result]:
+        """``up`` is over (or there was none): start every probe not started yet with what is running
+        now, wait for all, and return their results in the spec's order."""
+        with self.lock:
+            for name, container in running.items():
+                self.running.setdefault(name, container)
+            for name, why in (unready or {}).items():
+                self.unready.setdefault(name, why)
+            for probe in self.loaded.spec.probes:
+                if probe not in self.futures:
+                    self._submit(probe)
+        try:
+            return [self.futures[probe].result() for probe in self.loaded.spec.probes]
+        finally:
+            self.pool.shutdown(wait=False)
+
+    def close(self) -> None:
+        """Drop the probes not started yet (an interrupted run); those running see ``cancel``."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _submit(self, probe: str) -> None:
+        from validator.checks.probes import run_probe
+        from validator.probes.base import ProbeContext
+
+        spec: Any = self.loaded.spec.probes[probe]
+        factory = (lambda: self.engine) if self.engine is not None else None
+        ctx = ProbeContext(
+            self.loaded.spec, self.loaded.base_dir, time.monotonic() + spec.timeout, factory, dict(self.running)
+        )
+        unready = dict(self.unready)
+        lock = self._turn(spec)
+        self.futures[probe] = self.pool.submit(_in_turn, lock, run_probe, self.loaded, probe, ctx, self.cancel, unready)
+
+    def _turn(self, spec: Any) -> threading.Lock | None:
+        """Spark probes on one master take turns: the worker runs one application's executors at a
+        time when it is full (the shipped one has one core), so a second session only queues at the
+        master while its driver JVM takes CPU from the first (two cores here)."""
+        if getattr(spec, "kind", "") != "spark":
+            return None
+        return self.turns.setdefault(str(getattr(spec, "master", "")), threading.Lock())
+
+
+def _in_turn(lock: threading.Lock | None, work: Callable[..., Result], *args: Any) -> Result:
+    if lock is None:
+        return work(*args)
+    with lock:
+        return work(*args)

@@ -56,6 +56,20 @@ METRICS = Family(
 )
 
 
+def not_reconciled(loaded: LoadedSpec, error: Exception) -> Result:
+    """The one result of an ``up`` the engine refused (either orchestrator): the services are then
+    judged as they are."""
+    return Result(
+        kind="service",
+        name="reconcile",
+        verdict="fail",
+        expected="services up",
+        actual="not reconciled",
+        message=str(error),
+        location=locate(loaded, ("services",)),
+    )
+
+
 def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Result], dict[str, str]]:
     results, running = [], {}
     for name in up.plan.order:

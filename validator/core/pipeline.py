@@ -239,19 +239,7 @@ class Pipeline:
                     on_done=schedule.service_done if schedule is not None else None,
                 )
             except EngineError as exc:
-                self.add(
-                    [
-                        Result(
-                            kind="service",
-                            name="reconcile",
-                            verdict="fail",
-                            expected="services up",
-                            actual="not reconciled",
-                            message=str(exc),
-                            location=locate(self.loaded, ("services",)),
-                        )
-                    ]
-                )
+                self.add([services.not_reconciled(self.loaded, exc)])
                 results, running = services.observed(self.loaded, engine)
                 self.add(results)
                 return running

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from validator.core.result import Result, locate
+from validator.core.result import Result
 from validator.engine.docker_api import Engine
 from validator.errors import EngineError
 from validator.spec.load import LoadedSpec
@@ -35,17 +35,9 @@ def service_stage(
         try:
             result = R.up(loaded, engine, progress=say, remove_orphans=remove_orphans, timeout=timeout, lock=False)
         except EngineError as exc:
-            extra = [
-                Result(
-                    kind="service",
-                    name="reconcile",
-                    verdict="fail",
-                    expected="services up",
-                    actual="not reconciled",
-                    message=str(exc),
-                    location=locate(loaded, ("services",)),
-                )
-            ]
+            from validator.checks.services import not_reconciled
+
+            extra = [not_reconciled(loaded, exc)]
         else:
             actions = {name: r.action for name, r in result.services.items()}
             messages = {name: r.message for name, r in result.services.items() if r.status != "ready"}

@@ -19,14 +19,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "adopt"
 
 
-def _run(project, *args: str, port: int) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "WEB_IMAGE": project.image,
-        "WEB_PORT": str(port),
-        # Compose's own variable names the project: the fixture's unique name, so cleanup finds it.
-        "COMPOSE_PROJECT_NAME": project.name,
-    }
+def _validator(project, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "validator", *args],
         cwd=project.folder,
@@ -35,6 +28,17 @@ def _run(project, *args: str, port: int) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=240,
     )
+
+
+def _run(project, *args: str, port: int) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "WEB_IMAGE": project.image,
+        "WEB_PORT": str(port),
+        # Compose's own variable names the project: the fixture's unique name, so cleanup finds it.
+        "COMPOSE_PROJECT_NAME": project.name,
+    }
+    return _validator(project, env, *args)
 
 
 def test_check_on_an_included_compose_file(project):
@@ -70,14 +74,7 @@ def test_a_compose_file_alone_with_its_dotenv(project):
     env = {k: v for k, v in os.environ.items() if k not in ("WEB_IMAGE", "WEB_PORT", "COMPOSE_PROJECT_NAME")}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "validator", *args],
-            cwd=project.folder,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
+        return _validator(project, env, *args)
 
     up = run("up")  # no -f: the folder's docker-compose.yml, as Compose finds it
     assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-2000:]

@@ -1,3 +1,3 @@
-from validator.main import main
+from validator.main import cli
 
-raise SystemExit(main())
+cli()

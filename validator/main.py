@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
+from typing import NoReturn
 
 from validator import __version__
 from validator.commands import COMMANDS
@@ -97,3 +98,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         sys.unraisablehook = previous_hook
+
+
+def cli() -> NoReturn:
+    """The command's entry point (``python -m validator`` and the ``validator`` script): run ``main``,
+    then leave without tearing the interpreter down.
+
+    Freeing every object of pydantic's models, the Docker SDK and the run's results at exit cost
+    40-80 ms per command (measured: half of a no-op ``up``'s margin over Compose), and nothing in it
+    is observable: the atexit handlers (pyspark's gateway, weakref finalizers) run here as they would,
+    and the output is flushed. A thread that is still working (not a daemon) keeps the ordinary exit,
+    which waits for it. ``main`` itself returns normally, so tests and embedders are unaffected."""
+    import atexit
+    import threading
+
+    code = main()
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.exit(code)
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe: what main() does for BrokenPipeError
+                code = code or 1
+        os._exit(code)

@@ -26,13 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from validator.core.metrics import Family
 from validator.core.result import Result, locate
-from validator.core.run import TestCase
 from validator.spec.load import LoadedSpec
 from validator.suites.groups import count_metrics
-from validator.suites.records import fresh_junit, read_pytest_junit, read_records, stamp
-from validator.suites.verdict import judge, not_finished
 
 if TYPE_CHECKING:
+    from validator.core.run import TestCase
     from validator.spec.model import Spec
 
 
@@ -51,6 +49,10 @@ METRICS = Family(
 def run_suite(
     loaded: LoadedSpec, name: str, say: Callable[[str, str], None], cancel: threading.Event | None = None
 ) -> tuple[list[Result], list[TestCase]]:
+    # here, not at the top: lint reads this module's METRICS and needs none of the running
+    from validator.suites.records import fresh_junit, read_pytest_junit, read_records, stamp
+    from validator.suites.verdict import judge, not_finished
+
     suite = loaded.spec.suites[name]
     where = locate(loaded, ("suites", name))
     cwd = (loaded.base_dir / suite.working_dir).resolve()

@@ -7,9 +7,7 @@ Formats: ``properties`` (Spark's spark-defaults.conf: ``key value`` or ``key=val
 
 from __future__ import annotations
 
-import configparser
 import json
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,6 +71,8 @@ def parse_config(text: str, fmt: Format) -> Any:
     if fmt == "env":
         return parse_env(text)
     if fmt == "ini":
+        import configparser  # here: every spec load imports this module, few read an INI file
+
         parser = configparser.ConfigParser(interpolation=None, strict=True)
         parser.optionxform = str  # type: ignore[assignment,method-assign]
         try:
@@ -84,6 +84,8 @@ def parse_config(text: str, fmt: Format) -> Any:
             out["DEFAULT"] = dict(parser.defaults())
         return out
     if fmt == "toml":
+        import tomllib
+
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

@@ -129,3 +129,19 @@ def test_verbose_up_shows_each_phase_and_down_the_same_per_service_lines(project
     assert re.search(r"\] web: removed after \d+\.\d+s", down.stdout) and re.search(
         r"\] idle: removed after", down.stdout
     )
+
+
+def test_verbose_up_shows_start_up_and_phases(project):
+    """``up -v`` says where the time went: validator's own start-up before its first engine call, then
+    each service's create and start calls and its health interval, so a reader can compare with the floor."""
+    health = {"test": ["CMD", "true"], "interval": "1s", "timeout": "1s", "retries": 3}
+    write(project, {"web": project.http_service(healthcheck=health)})
+    done = subprocess.run(
+        [sys.executable, "-m", "validator", "up", "-v"], cwd=project.folder, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    start = next(line for line in done.stdout.splitlines() if line.startswith("start-up (seconds):"))
+    spec_s, connect_s = (float(part.rsplit(" ", 1)[1]) for part in start.split(": ", 1)[1].split(", "))
+    assert 0 < spec_s < 30 and 0 <= connect_s < 30, start
+    web = next(line for line in done.stdout.splitlines() if line.startswith("  web: create "))
+    assert "(health interval 1)" in web, done.stdout

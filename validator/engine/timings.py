@@ -8,7 +8,8 @@ never saw start, they are read back from the engine (Created, StartedAt, the hea
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from collections.abc import Sequence
+from dataclasses import asdict, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,20 +30,43 @@ def load(base_dir: Path, project: str) -> dict[str, dict[str, Any]]:
         return {}
 
 
-def save(base_dir: Path, project: str, timings: dict[str, tuple[str, Timing]]) -> None:
+def save(base_dir: Path, project: str, timings: dict[str, tuple[str | Sequence[str], Timing]]) -> None:
+    """Keep each service's timing with the container it was measured on (a scaled service: every
+    replica's container, replica 1 first, with the slowest replica's figures)."""
     data = load(base_dir, project)
-    for service, (container, timing) in timings.items():
-        data[service] = {"container": container, **asdict(timing)}
+    for service, (containers, timing) in timings.items():
+        ids = [containers] if isinstance(containers, str) else list(containers)
+        entry: dict[str, Any] = {"container": ids[0] if ids else "", **asdict(timing)}
+        if len(ids) > 1:
+            entry["containers"] = ids
+        data[service] = entry
     atomic_write_text(state_path(base_dir, project), json.dumps(data, indent=2, sort_keys=True))
 
 
-def known(saved: dict[str, dict[str, Any]], service: str, container: str) -> Timing | None:
-    """The timing ``up`` saved for this very container (``saved`` is what ``load`` returned)."""
+def known(saved: dict[str, dict[str, Any]], service: str, container: str | Sequence[str]) -> Timing | None:
+    """The timing ``up`` saved for these very containers (``saved`` is what ``load`` returned): a
+    scaled service's figures stand only while the same replicas run."""
     entry = saved.get(service)
-    if not entry or entry.get("container") != container:
+    ids = [container] if isinstance(container, str) else list(container)
+    if not entry or list(entry.get("containers") or [entry.get("container")]) != ids:
         return None
     fields = {k: entry.get(k) for k in Timing.__dataclass_fields__}
     return Timing(**fields)  # type: ignore[arg-type]
+
+
+def slowest(timings: Sequence[Timing]) -> Timing:
+    """One service's timing from its replicas': each figure the slowest replica's (the latest moment,
+    the longest time), restarts summed, as the Swarm backend reports its tasks. ``timings`` is not empty."""
+    out = Timing(requested_at=min(t.requested_at for t in timings))
+    for item in fields(Timing):
+        if item.name == "requested_at":
+            continue
+        values = [getattr(t, item.name) for t in timings if getattr(t, item.name) is not None]
+        if item.name == "restarts":
+            out.restarts = sum(values)
+        elif values:
+            setattr(out, item.name, max(values))
+    return out
 
 
 def from_inspect(detail: dict[str, Any]) -> Timing:

@@ -100,10 +100,12 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
                 yield (*at, "build", field), f"build.{field}"
         if len(svc.build.platforms) > 1:
             yield (*at, "build", "platforms"), "build.platforms with several platforms (one image is built)"
-    if svc.replicas != 1:
+    if svc.replicas == 0:
+        # Compose creates nothing for it, and what "ready" means to a dependent of a service with no
+        # container is not settled here yet; N >= 1 replicas run as N containers.
         field = "scale" if svc.scale is not None else "deploy.replicas"
         where = (*at, "scale") if svc.scale is not None else (*at, "deploy", "replicas")
-        yield where, f"{field} {svc.replicas} (one container per service)"
+        yield where, f"{field} 0 (a service with no container)"
     deploy = svc.deploy
     if deploy is not None:
         if _set(deploy, "restart_policy"):

@@ -141,7 +141,10 @@ def test_one_replica_that_never_turns_healthy_fails_the_service_and_its_criteria
 def test_replicas_equal_what_compose_creates(engine, project, composed):
     compose = composed
     block = project.sleeper(
-        environment={"MODE": "test"}, labels={"team": "data"}, healthcheck={"test": ["CMD", "true"], "interval": "1s"}
+        environment={"MODE": "test"},
+        labels={"team": "data"},
+        healthcheck={"test": ["CMD", "true"], "interval": "1s"},
+        ports=["127.0.0.1::8080"],  # no host port: the engine picks one per replica
     )
     services = {"web": {**block, "deploy": {"replicas": 3}}}
     compose.up({"services": services})
@@ -158,4 +161,6 @@ def test_replicas_equal_what_compose_creates(engine, project, composed):
         assert ours[number]["Name"] == f"/{project.name}-web-{number}"  # Compose: <project>-web-<n> too
         assert theirs[number]["Name"] == f"/{compose.name}-web-{number}"
         network = f"{project.name}_default"
+        assert ours[number]["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostIp"] == "127.0.0.1"
         assert "web" in ours[number]["NetworkSettings"]["Networks"][network]["Aliases"]
+    assert len({ours[n]["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"] for n in (1, 2, 3)}) == 3

@@ -102,11 +102,6 @@ def _number(label: str | None) -> int:
         return 0
 
 
-def first(containers: tuple[ObservedContainer, ...]) -> ObservedContainer | None:
-    """The lowest-numbered replica (what a reference to the service, or a one-replica view, means)."""
-    return containers[0] if containers else None
-
-
 from_summary = _container  # the public name: ``down`` reads its containers from the list alone too
 
 

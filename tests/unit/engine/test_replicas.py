@@ -157,3 +157,41 @@ def test_only_zero_replicas_and_global_mode_are_refused_on_containers(tmp_path):
     with pytest.raises(SpecError) as caught:
         desired(tmp_path, web={**WEB, "scale": 0})
     assert "not supported yet: scale 0 (a service with no container)" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("ports", "error"),
+    [
+        (["127.0.0.1:8080:80"], "host port 8080 can be held by 1 container and the service runs 3 replicas"),
+        (["8080-8081:80"], "host port 8080-8081 can be held by 2 containers and the service runs 3 replicas"),
+        (["8080-8082:80"], None),
+        (["127.0.0.1::80", "90"], None),
+    ],
+)
+def test_a_host_port_too_few_for_the_replicas_is_a_located_error(tmp_path, ports, error):
+    loaded = load_dict(tmp_path, base_spec(web={**WEB, "ports": ports, "scale": 3}))
+    if error is None:
+        assert desired_state(loaded, {}).services["web"].replicas == 3
+        return
+    with pytest.raises(SpecError) as caught:
+        desired_state(loaded, {})
+    (finding,) = caught.value.findings
+    assert finding.path == ("services", "web", "ports", 0) and finding.location.line > 0
+    assert error in finding.message
+    assert desired_state(loaded, {}, refuse_unsupported=False).services["web"].replicas == 3  # down needs none
+
+
+def test_a_scaled_service_reaches_a_state_once_every_replica_has():
+    from validator.engine.apply import _Progress, _Tally
+
+    progress = _Progress()
+    tally = _Tally(2, progress)
+    tally.running(1)
+    tally.running(1)  # a replica that restarted (restart_grace) says so again: still one of two
+    assert progress.state == "pending"
+    tally.running(2)
+    assert progress.state == "running"
+    tally.ready(2)
+    assert progress.state == "running"
+    tally.ready(1)
+    assert progress.state == "healthy"

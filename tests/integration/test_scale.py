@@ -107,6 +107,29 @@ def test_dependents_wait_for_every_replica_to_be_healthy(project):
     assert timing is not None and timing.healthy_at is not None and timing.healthy_at >= max(healthy_at) - 0.5
 
 
+def test_ready_by_exec_waits_for_every_replica(project):
+    # the engine's first probe comes one interval (4 s) after start; the exec test passes at once in
+    # one replica and after 2 s in the other: the dependent starts between the two
+    (project.folder / "shared").mkdir()
+    web = project.sleeper(
+        command=["sh", "-c", "mkdir /shared/first 2>/dev/null || sleep 2; touch /tmp/ok; exec sleep 3600"],
+        volumes=["./shared:/shared"],
+        healthcheck={"test": ["CMD", "test", "-e", "/tmp/ok"], "interval": "4s", "timeout": "900ms"},
+        scale=2,
+    )
+    api = project.sleeper(depends_on={"web": {"condition": "service_healthy"}})
+    result = project.up({"web": web, "api": api})
+    assert result.ok, result.services
+    timing = result.services["web"].timing
+    assert timing is not None and timing.ready_at is not None and timing.healthy_at is not None
+    (api_container,) = replicas(project, "api").values()
+    started = _time(project.engine.inspect(api_container["Id"])["State"]["StartedAt"])
+    assert started is not None
+    # after the slower replica passed by exec (2 s in), before the engine's own health status came
+    assert timing.ready_at - 0.5 <= started < timing.healthy_at, (timing, started)
+    assert timing.ready is not None and timing.ready >= 1.5, timing
+
+
 def test_one_replica_that_never_turns_healthy_fails_the_service_and_its_criteria(project):
     # the one replica that wins the mkdir on the shared folder marks itself bad
     (project.folder / "shared").mkdir()

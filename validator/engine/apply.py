@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -340,13 +340,16 @@ class Applier:
         failures: dict[int, WaitFailed | EngineError] = {}
         with ThreadPoolExecutor(max_workers=svc.replicas, thread_name_prefix=f"validator-{svc.name}") as pool:
             futures = {pool.submit(self._act, svc, number, progress, tally): number for number in numbers}
-            for future in futures:
+            for future in as_completed(futures):
                 number = futures[future]
                 try:
                     outcomes[number] = future.result()
-                except (WaitFailed, EngineError) as exc:
+                except WaitFailed as exc:  # its message names the replica already
                     failures[number] = exc
-                    progress.fail(str(exc).split("\n")[0])
+                except EngineError as exc:
+                    failures[number] = EngineError(f"{svc.name} replica {number} ({svc.replica_name(number)}): {exc}")
+                if number in failures:
+                    progress.fail(str(failures[number]).split("\n")[0])
         if failures:  # (Cancelled and an unreachable engine propagate from future.result() above)
             first = failures[min(failures)]
             if len(failures) == 1:

@@ -193,7 +193,8 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
             continue
         details = [engine.inspect(summary["Id"]) for summary in summaries]
         ids = [summary["Id"] for summary in summaries]
-        timing = T.known(saved, name, ids) or T.slowest([T.from_inspect(detail) for detail in details])
+        inspected = dict(zip(ids, details, strict=True))
+        timing = T.of_service(saved, name, ids, inspected.__getitem__)
         want_healthy = svc.healthcheck is not None and not svc.healthcheck.disabled
         unready = [_name(detail) for detail in details if not _ready(detail, want_healthy)]
         problem = _replica_problem(svc.replicas, len(details), unready)

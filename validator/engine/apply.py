@@ -50,6 +50,7 @@ class ServiceResult:
     message: str = ""
     container: str | None = None  # the container (a scaled service's replica 1)
     containers: tuple[str, ...] = ()  # every replica's container, replica 1 first (empty: just ``container``)
+    measured: dict[str, Timing] = field(default_factory=dict)  # what this run measured, by container ID
 
 
 @dataclass
@@ -313,6 +314,10 @@ class Applier:
             if self.cancel.is_set():
                 raise Cancelled(name)
             result = self._replicas(svc, progress) if svc.replicas > 1 else self._act(svc, 1, progress)
+            if result.action is None and any(
+                a.service == name and a.kind in ("remove", "rename") for a in self.plan.actions
+            ):
+                result.action = "scale"  # only replicas removed or renamed: the ones that run were kept
             progress.reach(self.targets[name])
             return result
         except WaitFailed as exc:
@@ -361,14 +366,16 @@ class Applier:
         from validator.engine.timings import slowest
 
         ordered = [outcomes[number] for number in numbers]
-        timings = [r.timing for r in ordered if r.timing is not None]
+        measured = {cid: t for r in ordered for cid, t in r.measured.items()}
+        # the slowest of what was measured now; reconcile.up adds the replicas that were kept
         return ServiceResult(
             svc.name,
             "ready",
             next((r.action for r in ordered if r.action), None),
-            slowest(timings) if timings else None,
+            slowest(list(measured.values())) if measured else None,
             container=ordered[0].container,
             containers=tuple(r.container or "" for r in ordered),
+            measured=measured,
         )
 
     def _act(self, svc: DesiredService, number: int, progress: _Progress, tally: _Tally | None = None) -> ServiceResult:
@@ -451,7 +458,12 @@ class Applier:
             what = PAST_TENSE.get(action.kind, action.kind)
             self.say(svc.name, f"{what}, {detail}" if svc.replicas == 1 else f"{action.target} {what}, {detail}")
         return ServiceResult(
-            svc.name, "ready", action.kind if action else None, timing if action else None, container=container
+            svc.name,
+            "ready",
+            action.kind if action else None,
+            timing if action else None,
+            container=container,
+            measured={container: timing} if action else {},
         )
 
     @staticmethod

@@ -40,7 +40,14 @@ Kind = Literal[
 STARTING = ("create", "recreate", "start", "restart")
 START_INTERVAL_API = (1, 44)
 COMPOSE_STOP_GRACE = 10.0  # seconds; Compose's (and the engine's) default stop_grace_period, as desired.py uses
-PAST_TENSE = {"create": "created", "recreate": "recreated", "start": "started", "restart": "restarted"}
+# "scale": what up did to a service whose running replicas all stayed (only removes and renames)
+PAST_TENSE = {
+    "create": "created",
+    "recreate": "recreated",
+    "start": "started",
+    "restart": "restarted",
+    "scale": "scaled",
+}
 
 
 @dataclass(frozen=True)

@@ -195,3 +195,25 @@ def test_a_scaled_service_reaches_a_state_once_every_replica_has():
     assert progress.state == "running"
     tally.ready(1)
     assert progress.state == "healthy"
+
+
+def test_each_replica_keeps_its_own_figures_between_runs(tmp_path):
+    from validator.engine import timings as T
+
+    one = Timing(requested_at=1.0, startup=0.5, healthy=1.0)
+    two = Timing(requested_at=1.0, startup=0.9, healthy=3.0)
+    T.save(tmp_path, "demo", {"web": {"id-1": one, "id-2": two}, "db": {"id-db": one}})
+    saved = T.load(tmp_path, "demo")
+
+    def engine_record(cid: str) -> dict:
+        return {"Created": "2026-01-01T00:00:00.5Z", "State": {"StartedAt": "2026-01-01T00:00:07.5Z"}}
+
+    assert T.known(saved, "db", "id-db") == one  # one container: stored as before scale existed
+    assert T.of_service(saved, "web", ["id-1", "id-2"], engine_record) == T.slowest([one, two])
+    # scaled down to replica 1: its own figures, not the slowest of a replica that is gone
+    assert T.of_service(saved, "web", ["id-1"], engine_record) == one
+    # a replica no run measured: the engine's record (7 s from created to started) joins the others
+    grown = T.of_service(saved, "web", ["id-1", "id-2", "id-3"], engine_record)
+    assert (grown.startup, grown.healthy) == (7.0, 3.0)
+    measured = Timing(requested_at=2.0, startup=0.1)
+    assert T.of_service(saved, "web", ["id-1"], engine_record, {"id-1": measured}) == measured

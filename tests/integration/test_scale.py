@@ -187,3 +187,29 @@ def test_replicas_equal_what_compose_creates(engine, project, composed):
         assert ours[number]["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostIp"] == "127.0.0.1"
         assert "web" in ours[number]["NetworkSettings"]["Networks"][network]["Aliases"]
     assert len({ours[n]["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"] for n in (1, 2, 3)}) == 3
+
+
+def test_a_foreign_container_holding_a_replica_name_is_a_conflict_and_untouched(project):
+    import subprocess
+
+    from validator.errors import EngineError
+
+    foreign = f"{project.name}-web-2"
+    subprocess.run(
+        ["docker", "create", "--name", foreign, project.image, "sleep", "1"], check=True, capture_output=True
+    )
+    try:
+        web = {"web": project.sleeper(scale=2)}
+        assert project.up({"web": project.sleeper()}).ok  # one replica: its own name, no conflict
+        plan = project.plan(web)
+        assert any(f"the name {foreign} is taken by container {foreign}" in c for c in plan.conflicts), plan.conflicts
+        with pytest.raises(EngineError, match=f"the name {foreign} is taken"):
+            project.up(web)
+        # nothing half-applied: the one replica kept its name, the stranger is as it was
+        assert sorted(replicas(project)) == [f"{project.name}-web"]
+        state = subprocess.run(
+            ["docker", "inspect", "-f", "{{.State.Status}}", foreign], capture_output=True, text=True
+        )
+        assert state.stdout.strip() == "created"
+    finally:
+        subprocess.run(["docker", "rm", "-f", foreign], capture_output=True)

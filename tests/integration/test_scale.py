@@ -213,3 +213,27 @@ def test_a_foreign_container_holding_a_replica_name_is_a_conflict_and_untouched(
         assert state.stdout.strip() == "created"
     finally:
         subprocess.run(["docker", "rm", "-f", foreign], capture_output=True)
+
+
+def test_a_scaled_stack_compose_started_is_judged_replica_by_replica(engine, project, composed, capsys):
+    from validator.main import main
+
+    web = project.sleeper(healthcheck={"test": ["CMD", "true"], "interval": "1s"}, deploy={"replicas": 2})
+    composed.name = project.name  # Compose starts the stack under the spec's own project name
+    composed.up({"services": {"web": web}})
+    before = {c["Id"]: c["Status"] for c in engine.containers(compose_filter(project.name))}
+    assert len(before) == 2
+    spec = project.folder / "infra.yaml"
+    spec.write_text(yaml.safe_dump(project.spec({"web": web}), sort_keys=False))
+    assert main(["plan", "-f", str(spec)]) == 0, capsys.readouterr()
+    assert main(["check", "--no-up", "--no-suites", "--no-progress", "-f", str(spec)]) == 0, capsys.readouterr()
+    assert "2/2 running, healthy" in capsys.readouterr().out
+
+    spec.write_text(yaml.safe_dump(project.spec({"web": {**web, "deploy": {"replicas": 3}}}), sort_keys=False))
+    assert main(["plan", "-f", str(spec)]) == 1
+    out = capsys.readouterr()
+    assert "web: docker compose runs 2 containers of it, the spec asks for 3" in out.out + out.err
+    assert main(["check", "--no-up", "--no-suites", "--no-progress", "-f", str(spec)]) == 1
+    assert "2 containers run it, the spec asks for 3" in capsys.readouterr().out
+    assert {c["Id"] for c in engine.containers(compose_filter(project.name))} == set(before)  # never touched
+    assert engine.containers(L.project_filter(project.name)) == []

@@ -2,7 +2,11 @@
 
 A service that did not become ready has no ``healthy`` time (nor ``startup`` when it never ran):
 those are unavailable with the reason, so ``service.*.healthy < 30s`` is an error, not a pass over
-the services that did."""
+the services that did.
+
+A scaled service (``scale``/``deploy.replicas``) is one result with the same metrics: ready only when
+every replica is, its times the slowest replica's, its restarts all of theirs; a replica that is
+missing or not ready fails the service by its container's name."""
 
 from __future__ import annotations
 
@@ -78,13 +82,15 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
         if r is None:
             continue
         where = locate(loaded, ("services", name))
-        detail = engine.try_inspect(r.container) if r.container else None
-        metrics = _metrics(name, r.timing, detail)
+        ids = r.containers or ((r.container,) if r.container else ())
+        details = [d for d in (engine.try_inspect(cid) for cid in ids) if d]
+        detail = details[0] if details else None
+        metrics = _metrics(name, r.timing, details)
         if detail and (detail.get("State") or {}).get("Running"):
             running[name] = r.container or ""
         svc = loaded.spec.services[name]
         expected = "healthy" if svc.healthcheck else "running"
-        actual = _state(detail) if detail else r.status
+        actual = _states(details) if details else r.status
         verdict = "pass" if r.status == "ready" else ("skip" if r.status == "skipped" else "fail")
         done = PAST_TENSE.get(r.action, r.action) if r.action else "unchanged"
         message = done if r.status == "ready" else r.message
@@ -159,15 +165,20 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
 
     project = loaded.spec.project
     # A stack that `docker compose up` started from the same file is judged too (by Compose's labels);
-    # validator's own container wins where both exist.
-    by_service = {c["Labels"].get(C.SERVICE): c for c in reversed(engine.containers(C.compose_filter(project)))}
-    by_service.update({c["Labels"].get(L.SERVICE): c for c in engine.containers(L.project_filter(project))})
+    # validator's own containers win where both exist.
+    by_service: dict[str, list[dict[str, Any]]] = {}
+    for summary in engine.containers(C.compose_filter(project)):
+        by_service.setdefault(summary["Labels"].get(C.SERVICE), []).append(summary)
+    ours: dict[str, list[dict[str, Any]]] = {}
+    for summary in engine.containers(L.project_filter(project)):
+        ours.setdefault(summary["Labels"].get(L.SERVICE), []).append(summary)
+    by_service.update(ours)
     saved = T.load(loaded.base_dir, project)
     results, running = [], {}
     for name, svc in active(loaded.spec.services, loaded.environment).items():
         where = locate(loaded, ("services", name))
-        summary = by_service.get(name)
-        if summary is None:
+        summaries = sorted(by_service.get(name, []), key=lambda c: (_replica(c), (c.get("Names") or [""])[0]))
+        if not summaries:
             results.append(
                 Result(
                     kind="service",
@@ -181,27 +192,32 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
                 )
             )
             continue
-        detail = engine.inspect(summary["Id"])
-        timing = T.known(saved, name, summary["Id"]) or T.from_inspect(detail)
-        state = detail.get("State") or {}
+        details = [engine.inspect(summary["Id"]) for summary in summaries]
+        ids = [summary["Id"] for summary in summaries]
+        inspected = dict(zip(ids, details, strict=True))
+        timing = T.of_service(saved, name, ids, inspected.__getitem__)
         want_healthy = svc.healthcheck is not None and not svc.healthcheck.disabled
-        ok = bool(state.get("Running")) and (not want_healthy or (state.get("Health") or {}).get("Status") == "healthy")
-        if state.get("Running"):
-            running[name] = summary["Id"]
-        metrics = _metrics(name, timing, detail)
+        unready = [_name(detail) for detail in details if not _ready(detail, want_healthy)]
+        problem = _replica_problem(svc.replicas, len(details), unready)
+        up_now = [cid for cid, d in zip(ids, details, strict=True) if (d.get("State") or {}).get("Running")]
+        if up_now:
+            running[name] = up_now[0]
+        metrics = _metrics(name, timing, details)
+        state = _states(details)
+        single = svc.replicas == 1 and len(details) == 1  # said as before scale existed
         unavailable = (
             _unknown_times(name, svc, metrics)
-            if ok
-            else _missing(name, svc, metrics, f"is not ready ({_state(detail)})")
+            if not problem
+            else _missing(name, svc, metrics, f"is not ready ({state if single else problem})")
         )
         results.append(
             Result(
                 kind="service",
                 name=name,
-                verdict="pass" if ok else "fail",
+                verdict="fail" if problem else "pass",
                 expected="healthy" if want_healthy else "running",
-                actual=_state(detail),
-                message="" if ok else "not ready",
+                actual=state,
+                message=("not ready" if single else problem) if problem else "",
                 location=where,
                 metrics=metrics,
                 unavailable=unavailable,
@@ -210,22 +226,67 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
     return results, running
 
 
+def _replica(summary: dict[str, Any]) -> int:
+    """The replica number a container's labels give (validator's or Compose's); 1 without one."""
+    from validator.engine import compose_observe as C
+    from validator.engine import labels as L
+
+    labels = summary.get("Labels") or {}
+    try:
+        return int(labels.get(L.REPLICA) or labels.get(C.NUMBER) or 1)
+    except ValueError:
+        return 0
+
+
+def _ready(detail: dict[str, Any], want_healthy: bool) -> bool:
+    state = detail.get("State") or {}
+    return bool(state.get("Running")) and (not want_healthy or (state.get("Health") or {}).get("Status") == "healthy")
+
+
+def _name(detail: dict[str, Any]) -> str:
+    return str(detail.get("Name") or detail.get("Id", "?")[:12]).lstrip("/")
+
+
+def _replica_problem(wanted: int, found: int, unready: list[str]) -> str:
+    """Why a service's containers do not make it ready ("" when they do): too few or too many
+    replicas, and which containers are not ready, by name."""
+    problems = []
+    if found != wanted:
+        problems.append(f"{found} container{'s' if found != 1 else ''} run it, the spec asks for {wanted}")
+    if unready:
+        problems.append("not ready: " + ", ".join(unready))
+    return "; ".join(problems)
+
+
+def _states(details: list[dict[str, Any]]) -> str:
+    """One container's state (``running, healthy``); for several, how many are in each state."""
+    if len(details) == 1:
+        return _state(details[0])
+    counts: dict[str, int] = {}
+    for detail in details:
+        counts[_state(detail)] = counts.get(_state(detail), 0) + 1
+    return "; ".join(f"{count}/{len(details)} {state}" for state, count in sorted(counts.items()))
+
+
 def _state(detail: dict[str, Any]) -> str:
     state = detail.get("State") or {}
     health = (state.get("Health") or {}).get("Status")
     return f"{state.get('Status', '?')}" + (f", {health}" if health else "")
 
 
-def _metrics(name: str, timing: Any, detail: dict[str, Any] | None) -> dict[str, float]:
+def _metrics(name: str, timing: Any, details: list[dict[str, Any]]) -> dict[str, float]:
+    """The service's metrics: its (slowest replica's) times, every replica's restarts, the limits of
+    its first container (every replica has the same)."""
     out: dict[str, float] = {}
     if timing is not None:
         if timing.startup is not None:
             out[metric_name("service", name, "startup")] = float(timing.startup)
         if timing.healthy is not None:
             out[metric_name("service", name, "healthy")] = float(timing.healthy)
-    if detail:
+    if details:
+        detail = details[0]
         host = detail.get("HostConfig") or {}
-        out[metric_name("service", name, "restarts")] = float(detail.get("RestartCount") or 0)
+        out[metric_name("service", name, "restarts")] = float(sum(d.get("RestartCount") or 0 for d in details))
         if host.get("Memory"):
             out[metric_name("service", name, "memory_limit")] = float(host["Memory"])
         if host.get("NanoCpus"):

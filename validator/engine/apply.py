@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -18,7 +18,16 @@ from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.observed import ObservedContainer, ObservedState
-from validator.engine.planner import PAST_TENSE, Action, Plan, exec_ready_services, stop_needs, stop_plan, targets
+from validator.engine.planner import (
+    PAST_TENSE,
+    Action,
+    Plan,
+    exec_ready_services,
+    replica_slots,
+    stop_needs,
+    stop_plan,
+    targets,
+)
 from validator.engine.readiness import ExecReadiness, health_argv
 from validator.engine.stopper import raise_failures, run_stops
 from validator.engine.waiter import Cancelled, EventHub, Timing, Waiter, WaitFailed
@@ -39,7 +48,9 @@ class ServiceResult:
     action: str | None = None
     timing: Timing | None = None
     message: str = ""
-    container: str | None = None
+    container: str | None = None  # the container (a scaled service's replica 1)
+    containers: tuple[str, ...] = ()  # every replica's container, replica 1 first (empty: just ``container``)
+    measured: dict[str, Timing] = field(default_factory=dict)  # what this run measured, by container ID
 
 
 @dataclass
@@ -88,6 +99,31 @@ class _Progress:
                 self.cond.wait(min(remaining, 1.0))
 
 
+class _Tally:
+    """The replicas of a scaled service that are running, and ready by exec: the service reaches
+    each state once all of them have (dependents wait for every replica)."""
+
+    def __init__(self, replicas: int, progress: _Progress) -> None:
+        self.replicas = replicas
+        self.progress = progress
+        self.lock = threading.Lock()
+        self.seen: dict[str, set[int]] = {"running": set(), "healthy": set()}
+
+    def _count(self, state: str, number: int) -> None:
+        # by replica number: a replica that restarts (restart_grace) reports running again
+        with self.lock:
+            self.seen[state].add(number)
+            reached = len(self.seen[state]) == self.replicas
+        if reached:
+            self.progress.reach(state)
+
+    def running(self, number: int) -> None:
+        self._count("running", number)
+
+    def ready(self, number: int) -> None:
+        self._count("healthy", number)
+
+
 def _condition_state(condition: str) -> str:
     return {"service_started": "running", "service_healthy": "healthy", "service_completed_successfully": "completed"}[
         condition
@@ -124,7 +160,7 @@ class Applier:
         # services others wait on with service_healthy: those count ready once their own health test
         # passes by exec (readiness.py); for the rest an earlier "ready" would change nothing
         self.exec_ready = exec_ready_services(desired) if ready_by_exec else frozenset()
-        self.start_seconds: dict[str, float] = {}  # per service, how long the engine's start call took
+        self.start_seconds: dict[str, float] = {}  # per container, how long the engine's start call took
 
     def run(self) -> UpResult:
         started = time.monotonic()
@@ -202,20 +238,29 @@ class Applier:
         self.say("orphan", f"{orphan.name} removed")
 
     def _stop_replaced(self) -> None:
-        """Take down the old containers of every service to recreate or restart before any service
-        starts, all at once along the stop graph (a dependent goes before what it depends on), as
-        Compose does: N changed services then wait one grace period, not N in a row."""
-        going = {a.service: a for a in self.plan.actions if a.kind in ("recreate", "restart") and a.service}
-        old = [self.observed.containers[name] for name in going if name in self.observed.containers]
-        if not old:
-            return
-        for name, action in going.items():
-            if action.kind == "recreate":
-                self.say(name, "recreating: " + "; ".join(action.reasons))
-        restart = frozenset(name for name, action in going.items() if action.kind == "restart")
-        raise_failures(
-            run_stops(self.engine, stop_plan(stop_needs(self.desired), old, keep=restart), self.say, self.cancel)
-        )
+        """Take down the old containers of every replica to recreate or restart, and the replicas a
+        scale down removes, before any service starts, all at once along the stop graph (a dependent
+        goes before what it depends on), as Compose does: N changed services then wait one grace
+        period, not N in a row. Then rename the replicas whose name changes with the replica count
+        (the names the removed ones held are free by then)."""
+        by_id = {c.id: c for items in self.observed.containers.values() for c in items}
+        going = [
+            a for a in self.plan.actions if a.kind in ("recreate", "restart", "remove") and a.container_id in by_id
+        ]
+        for action in going:
+            if action.kind in ("recreate", "remove") and action.service:
+                verb = "recreating" if action.kind == "recreate" else f"removing {action.target}"
+                self.say(action.service, f"{verb}: " + "; ".join(action.reasons))
+        if going:
+            restart = frozenset(a.container_id for a in going if a.kind == "restart" and a.container_id)
+            old = [by_id[a.container_id] for a in going if a.container_id]
+            raise_failures(
+                run_stops(self.engine, stop_plan(stop_needs(self.desired), old, keep=restart), self.say, self.cancel)
+            )
+        for action in self.plan.actions:
+            if action.kind == "rename" and action.container_id and action.new_name:
+                self.engine.rename(action.container_id, action.new_name)
+                self.say(action.service or action.target, f"{action.target} renamed to {action.new_name}")
 
     def _images(self, actions: list[Action]) -> None:
         if not actions:
@@ -268,8 +313,11 @@ class Applier:
                     return ServiceResult(name, "skipped", message=message)
             if self.cancel.is_set():
                 raise Cancelled(name)
-            action = self.plan.for_service(name)
-            result = self._act(svc, action, progress)
+            result = self._replicas(svc, progress) if svc.replicas > 1 else self._act(svc, 1, progress)
+            if result.action is None and any(
+                a.service == name and a.kind in ("remove", "rename") for a in self.plan.actions
+            ):
+                result.action = "scale"  # only replicas removed or renamed: the ones that run were kept
             progress.reach(self.targets[name])
             return result
         except WaitFailed as exc:
@@ -287,22 +335,74 @@ class Applier:
             progress.fail(f"{type(exc).__name__}: {exc}")
             raise
 
-    def _act(self, svc: DesiredService, action: Action | None, progress: _Progress) -> ServiceResult:
+    def _replicas(self, svc: DesiredService, progress: _Progress) -> ServiceResult:
+        """Every replica of a scaled service at once, each created, started and waited for as a single
+        container is; the service reaches a state once every replica has. One replica that fails fails
+        the service, naming it, as soon as it does (its dependents need not wait for the others)."""
+        tally = _Tally(svc.replicas, progress)
+        numbers = range(1, svc.replicas + 1)
+        outcomes: dict[int, ServiceResult] = {}
+        failures: dict[int, WaitFailed | EngineError] = {}
+        with ThreadPoolExecutor(max_workers=svc.replicas, thread_name_prefix=f"validator-{svc.name}") as pool:
+            futures = {pool.submit(self._act, svc, number, progress, tally): number for number in numbers}
+            for future in as_completed(futures):
+                number = futures[future]
+                try:
+                    outcomes[number] = future.result()
+                except WaitFailed as exc:  # its message names the replica already
+                    failures[number] = exc
+                except EngineError as exc:
+                    failures[number] = EngineError(f"{svc.name} replica {number} ({svc.replica_name(number)}): {exc}")
+                if number in failures:
+                    progress.fail(str(failures[number]).split("\n")[0])
+        if failures:  # (Cancelled and an unreachable engine propagate from future.result() above)
+            first = failures[min(failures)]
+            if len(failures) == 1:
+                raise first
+            message = f"{first}\n  also failed: " + ", ".join(svc.replica_name(n) for n in sorted(failures)[1:])
+            if isinstance(first, WaitFailed):
+                raise WaitFailed(message, first.timing)
+            raise EngineError(message)
+        from validator.engine.timings import slowest
+
+        ordered = [outcomes[number] for number in numbers]
+        measured = {cid: t for r in ordered for cid, t in r.measured.items()}
+        # the slowest of what was measured now; reconcile.up adds the replicas that were kept
+        return ServiceResult(
+            svc.name,
+            "ready",
+            next((r.action for r in ordered if r.action), None),
+            slowest(list(measured.values())) if measured else None,
+            container=ordered[0].container,
+            containers=tuple(r.container or "" for r in ordered),
+            measured=measured,
+        )
+
+    def _act(self, svc: DesiredService, number: int, progress: _Progress, tally: _Tally | None = None) -> ServiceResult:
+        """Create, start or keep replica ``number`` of ``svc`` and wait for it (``tally``: the replicas
+        of a scaled service, which reach a state together)."""
         assert self.hub is not None
-        current = self.observed.containers.get(svc.name)
+        slots, _ = replica_slots(self.observed.containers.get(svc.name, ()), svc.replicas)
+        current = slots.get(number)
+        action = self.plan.for_replica(svc.name, number)
+        who = svc.name if svc.replicas == 1 else f"{svc.name} replica {number} ({svc.replica_name(number)})"
         requested_mono, requested_wall = time.monotonic(), time.time()
         create_s: float | None = None
         if action is None:
             assert current is not None
             container = current.id
             if self._already_there(current, self.targets[svc.name]):  # nothing to wait for: no inspect, no wait
-                progress.reach("running")
+                if tally is not None:
+                    tally.running(number)
+                    tally.ready(number)
+                else:
+                    progress.reach("running")
                 return ServiceResult(svc.name, "ready", None, None, container=container)
             queue = self.hub.register(container)
         elif action.kind in ("create", "recreate"):
             # a recreate's old container is already gone: _stop_replaced took it down before any start
             requested_mono, requested_wall = time.monotonic(), time.time()
-            container = self._create(svc)
+            container = self._create(svc, number)
             create_s = time.monotonic() - requested_mono
             queue = self.hub.register(container)
             self._start(svc, container)
@@ -324,22 +424,22 @@ class Applier:
                 argv,
                 float(hc.get("timeout") or 30.0),
                 min(self.deadline, time.monotonic() + svc.startup_timeout + svc.health_timeout),
-                lambda: progress.reach("healthy"),
+                (lambda: tally.ready(number)) if tally else lambda: progress.reach("healthy"),
             )
         waiter = Waiter(
             engine=self.engine,
             events=queue,
             container=container,
-            service=svc.name,
+            service=who,
             target=self.targets[svc.name],
             startup_timeout=svc.startup_timeout,
             health_timeout=svc.health_timeout,
             restart_grace=svc.restart_grace,
             requested_mono=requested_mono,
-            timing=Timing(requested_wall, create=create_s, start=self.start_seconds.get(svc.name)),
+            timing=Timing(requested_wall, create=create_s, start=self.start_seconds.get(container)),
             deadline=self.deadline,
             restartable=svc.config.get("restart") not in (None, "no"),
-            on_running=lambda: progress.reach("running"),
+            on_running=(lambda: tally.running(number)) if tally else lambda: progress.reach("running"),
         )
         try:
             timing = waiter.wait()
@@ -355,9 +455,15 @@ class Applier:
                 detail += f", ready by exec {timing.ready:.2f}s later"
             if timing.healthy is not None:
                 detail += f", healthy {timing.healthy:.2f}s later"
-            self.say(svc.name, f"{PAST_TENSE.get(action.kind, action.kind)}, {detail}")
+            what = PAST_TENSE.get(action.kind, action.kind)
+            self.say(svc.name, f"{what}, {detail}" if svc.replicas == 1 else f"{action.target} {what}, {detail}")
         return ServiceResult(
-            svc.name, "ready", action.kind if action else None, timing if action else None, container=container
+            svc.name,
+            "ready",
+            action.kind if action else None,
+            timing if action else None,
+            container=container,
+            measured={container: timing} if action else {},
         )
 
     @staticmethod
@@ -372,7 +478,7 @@ class Applier:
         if self.cancel.is_set():
             raise Cancelled(name)
 
-    def _create(self, svc: DesiredService) -> str:
+    def _create(self, svc: DesiredService, number: int = 1) -> str:
         self._check_cancel(svc.name)
         for directory in svc.host_dirs:
             Path(directory).mkdir(parents=True, exist_ok=True)
@@ -380,9 +486,9 @@ class Applier:
         if image_id is None:
             raise EngineError(f"image {svc.image} is not present (pull or build it first)")
         body, extra_networks = create_body(
-            svc, self.desired.project, image_id, self.desired.spec_files, self.engine.api_version, __version__
+            svc, self.desired.project, image_id, self.desired.spec_files, self.engine.api_version, __version__, number
         )
-        container = self.engine.create_container(svc.container, body, svc.config.get("platform"))
+        container = self.engine.create_container(svc.replica_name(number), body, svc.config.get("platform"))
         if svc.files:
             self.engine.put_files(container, svc.files)
         for network, aliases in extra_networks:
@@ -399,4 +505,4 @@ class Applier:
         else:
             began = time.monotonic()
             self.engine.start(container)
-        self.start_seconds[svc.name] = time.monotonic() - began  # the call alone, not the wait for the lock
+        self.start_seconds[container] = time.monotonic() - began  # the call alone, not the wait for the lock

@@ -14,9 +14,18 @@ _NS = 1_000_000_000
 
 
 def create_body(
-    svc: DesiredService, project: str, image_id: str, spec_files: tuple[str, ...], api_version: str, version: str
+    svc: DesiredService,
+    project: str,
+    image_id: str,
+    spec_files: tuple[str, ...],
+    api_version: str,
+    version: str,
+    replica: int = 1,
 ) -> tuple[dict[str, Any], list[tuple[str, list[str]]]]:
-    """(body for POST /containers/create, further networks to connect before start)."""
+    """(body for POST /containers/create of replica ``replica``, further networks to connect before start).
+
+    Every replica gets the same body but for its replica label; each joins the service's networks
+    under the service's name, so the name resolves to all of them, as with Compose."""
     import json
 
     cfg = svc.config
@@ -25,6 +34,7 @@ def create_body(
         {
             L.PROJECT: project,
             L.SERVICE: svc.name,
+            L.REPLICA: str(replica),
             L.CONFIG_HASH: svc.config_hash,
             L.IMAGE_ID: image_id,
             L.SPEC: ",".join(spec_files),

@@ -16,6 +16,7 @@ from validator.engine.compose_fields import expand_ports
 
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
+NUMBER = "com.docker.compose.container-number"  # which replica of its service (1..N)
 NETWORK = "com.docker.compose.network"
 VOLUME = "com.docker.compose.volume"
 

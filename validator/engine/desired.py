@@ -51,6 +51,18 @@ class DesiredService:
     # (container path, content) copied in before start: secrets and configs from environment or content.
     # Never in the config or its label; their fingerprints are in ``mounted``.
     files: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    # Compose's scale / deploy.replicas: the names of the containers that run this config, replica 1
+    # first (``container`` is replica 1's). Not in the config or its hash, as Compose leaves scale out
+    # of its hash: scaling adds or removes containers, never recreates the ones that stay.
+    replica_containers: tuple[str, ...] = ()
+
+    @property
+    def replicas(self) -> int:
+        return len(self.replica_containers) or 1
+
+    def replica_name(self, number: int) -> str:
+        """The container name of replica ``number`` (1..replicas)."""
+        return self.replica_containers[number - 1] if self.replica_containers else self.container
 
 
 @dataclass(frozen=True)
@@ -88,7 +100,24 @@ class DesiredState:
 
 
 def container_name(project: str, service: str, svc: Service) -> str:
-    return svc.container_name or f"{project}-{service}"
+    """The name of a service's container (its first replica when it runs several)."""
+    if svc.container_name:
+        return svc.container_name
+    return f"{project}-{service}" if svc.replicas <= 1 else f"{project}-{service}-1"
+
+
+def replica_names(project: str, service: str, svc: Service) -> tuple[str, ...]:
+    """The container names of a service's replicas, replica 1 first.
+
+    Compose names every container ``<project>-<service>-<n>``, even a service's only one. validator
+    named a service's container ``<project>-<service>`` before scale existed and keeps that name for a
+    single replica: changing it would recreate every user's containers once for a name. A scaled
+    service's replicas are ``<project>-<service>-1`` .. ``-N``, as Compose names them (a container
+    that moves between the two forms is renamed, not recreated). ``container_name`` with more than
+    one replica is refused when the spec loads, as Compose refuses it."""
+    if svc.container_name or svc.replicas <= 1:
+        return (container_name(project, service, svc),)
+    return tuple(f"{project}-{service}-{number}" for number in range(1, svc.replicas + 1))
 
 
 def desired_state(
@@ -288,6 +317,7 @@ def _service(
         sealed={"config": L.seal(config, seal_key), "mounted": L.seal(mounted, seal_key)},
         pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
         files=tuple((target, content) for target, content, _ in files),
+        replica_containers=replica_names(project, name, svc),
     )
 
 

@@ -304,6 +304,11 @@ class Engine:
                 links=[tuple(link.split(":", 1)) for link in links] if links else None,
             )
 
+    def rename(self, container: str, name: str) -> None:
+        """Give a container a new name (running or not; nothing else about it changes)."""
+        with self.errors(f"rename container {container[:12]} to {name}"):
+            self.api.rename(container, name)
+
     def start(self, container: str) -> None:
         with self.errors(f"start container {container[:12]}"):
             self.api.start(container)

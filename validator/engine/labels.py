@@ -5,6 +5,9 @@ from __future__ import annotations
 PREFIX = "dev.validator."
 PROJECT = PREFIX + "project"
 SERVICE = PREFIX + "service"
+# Which replica of its service a container is (1..N; no label: 1, what versions before scale wrote).
+# Compose's ``com.docker.compose.container-number`` is Compose's own: validator never writes its labels.
+REPLICA = PREFIX + "replica"
 CONFIG_HASH = PREFIX + "config-hash"
 CONFIG = PREFIX + "config"
 IMAGE_ID = PREFIX + "image-id"

@@ -40,11 +40,14 @@ class ObservedContainer:
     inspected: dict[str, Any] | None = None
     owner: str = "validator"  # or "compose": started by docker compose, judged but never changed
     drift: tuple[str, ...] = ()  # for a Compose container: how it differs from the spec
+    replica: int = 1  # which replica of its service (labels.REPLICA; 0 when the label is unreadable)
 
 
 @dataclass(frozen=True)
 class ObservedState:
-    containers: dict[str, ObservedContainer] = field(default_factory=dict)
+    # per service of the spec, every container found for it, by replica number then name (the planner
+    # keeps replicas 1..N and removes the rest: higher numbers after a scale down, duplicates)
+    containers: dict[str, tuple[ObservedContainer, ...]] = field(default_factory=dict)
     orphans: list[ObservedContainer] = field(default_factory=list)
     networks: set[str] = field(default_factory=set)
     volumes: set[str] = field(default_factory=set)
@@ -84,7 +87,19 @@ def _container(summary: dict[str, Any]) -> ObservedContainer:
         state=str(summary.get("State") or "unknown"),
         health=("starting" if health.group(1) == "health: starting" else health.group(1)) if health else None,
         exit_code=int(exited.group(1)) if exited else None,
+        replica=_number(labels.get(L.REPLICA)),
     )
+
+
+def _number(label: str | None) -> int:
+    """A replica number from its label; no label is replica 1 (containers made before scale existed),
+    an unreadable one 0 (no replica the spec asks for: the planner removes it)."""
+    if label is None:
+        return 1
+    try:
+        return max(0, int(label))
+    except ValueError:
+        return 0
 
 
 from_summary = _container  # the public name: ``down`` reads its containers from the list alone too
@@ -93,22 +108,23 @@ from_summary = _container  # the public name: ``down`` reads its containers from
 def observe(engine: Engine, desired: DesiredState) -> ObservedState:
     project = desired.project
     owned = engine.containers(L.project_filter(project))
-    containers: dict[str, ObservedContainer] = {}
+    found: dict[str, list[ObservedContainer]] = {}
     orphans: list[ObservedContainer] = []
     for summary in owned:
         item = from_summary(summary)
         service = item.service
-        if service is not None and service in desired.services and service not in containers:
+        if service is not None and service in desired.services:
             if item.config_hash != desired.services[service].config_hash:
                 item = dataclasses.replace(item, inspected=_inspected(engine, item.id))
-            containers[service] = item
+            found.setdefault(service, []).append(item)
         else:
             orphans.append(item)
     owned_ids = {c["Id"] for c in owned}
-    for service, item in _compose_containers(engine, desired, set(containers)).items():
-        containers[service] = item
-        owned_ids.add(item.id)
-    wanted_names = {svc.container for svc in desired.services.values()}
+    for service, items in _compose_containers(engine, desired, set(found)).items():
+        found[service] = items
+        owned_ids |= {item.id for item in items}
+    containers = {service: tuple(sorted(items, key=lambda c: (c.replica, c.name))) for service, items in found.items()}
+    wanted_names = {name for svc in desired.services.values() for name in svc.replica_containers or (svc.container,)}
     wanted_ports = {port for svc in desired.services.values() for port in _host_ports(svc.config)}
     foreign_names: dict[str, str] = {}
     foreign_ports: dict[str, str] = {}
@@ -127,7 +143,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
                         foreign_ports[key] = description
     networks = {n["Name"] for n in engine.networks(L.project_filter(project))}
     volumes = {v["Name"] for v in engine.volumes(L.project_filter(project))}
-    if any(c.owner == "compose" for c in containers.values()):
+    if any(c.owner == "compose" for items in containers.values() for c in items):
         # the stack Compose made for this project: its network and volumes are there, not in the way
         networks |= {n["Name"] for n in engine.networks(C.compose_filter(project))}
         volumes |= {v["Name"] for v in engine.volumes(C.compose_filter(project))}
@@ -172,33 +188,38 @@ def _inspected(engine: Engine, container: str) -> dict[str, Any] | None:
     return {"environment": env, "command": config.get("Cmd"), "entrypoint": config.get("Entrypoint")}
 
 
-def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -> dict[str, ObservedContainer]:
-    """Containers Compose started for services of this project that validator has no container for."""
+def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -> dict[str, list[ObservedContainer]]:
+    """Containers Compose started for services of this project that validator has no container for,
+    each with its replica number as Compose labels it."""
     from validator import __version__
     from validator.engine.body import create_body
 
-    out: dict[str, ObservedContainer] = {}
+    out: dict[str, list[ObservedContainer]] = {}
     for summary in engine.containers(C.compose_filter(desired.project)):
-        service = (summary.get("Labels") or {}).get(C.SERVICE)
-        if service not in desired.services or service in ours or service in out:
-            continue  # one container per service: a scaled Compose service is judged by its first
+        labels = summary.get("Labels") or {}
+        service = labels.get(C.SERVICE)
+        if service not in desired.services or service in ours:
+            continue
         svc = desired.services[service]
         image_id = engine.image_id(svc.image)
         body, _ = create_body(svc, desired.project, image_id or "", desired.spec_files, engine.api_version, __version__)
         detail = engine.inspect(summary["Id"])
         item = from_summary(summary)
-        out[service] = ObservedContainer(
-            id=item.id,
-            name=item.name,
-            service=service,
-            config_hash=None,
-            config=None,
-            image_id=detail.get("Image"),
-            state=item.state,
-            health=item.health,
-            exit_code=item.exit_code,
-            owner="compose",
-            drift=tuple(C.drift(body, detail, image_id)),
+        out.setdefault(service, []).append(
+            ObservedContainer(
+                id=item.id,
+                name=item.name,
+                service=service,
+                config_hash=None,
+                config=None,
+                image_id=detail.get("Image"),
+                state=item.state,
+                health=item.health,
+                exit_code=item.exit_code,
+                owner="compose",
+                drift=tuple(C.drift(body, detail, image_id)),
+                replica=_number(labels.get(C.NUMBER)),
+            )
         )
     return out
 

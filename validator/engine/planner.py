@@ -7,6 +7,7 @@ mounted files and image are unchanged and which is running gets no action at all
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,11 +25,29 @@ if TYPE_CHECKING:
     from validator.spec.model import Spec
 
 Kind = Literal[
-    "remove-orphan", "pull", "build", "create-network", "create-volume", "create", "recreate", "start", "restart"
+    "remove-orphan",
+    "pull",
+    "build",
+    "create-network",
+    "create-volume",
+    "remove",
+    "rename",
+    "create",
+    "recreate",
+    "start",
+    "restart",
 ]
+STARTING = ("create", "recreate", "start", "restart")
 START_INTERVAL_API = (1, 44)
 COMPOSE_STOP_GRACE = 10.0  # seconds; Compose's (and the engine's) default stop_grace_period, as desired.py uses
-PAST_TENSE = {"create": "created", "recreate": "recreated", "start": "started", "restart": "restarted"}
+# "scale": what up did to a service whose running replicas all stayed (only removes and renames)
+PAST_TENSE = {
+    "create": "created",
+    "recreate": "recreated",
+    "start": "started",
+    "restart": "restarted",
+    "scale": "scaled",
+}
 
 
 @dataclass(frozen=True)
@@ -37,6 +56,9 @@ class Action:
     target: str
     reasons: tuple[str, ...] = ()
     service: str | None = None
+    replica: int | None = None  # which replica of the service (container actions only)
+    container_id: str | None = None  # the existing container acted on (recreate, start, restart, remove, rename)
+    new_name: str | None = None  # rename: the name the container gets
 
     def describe(self) -> str:
         head = f"{self.kind} {self.target}"
@@ -56,9 +78,13 @@ class Plan:
         return not self.actions and not self.conflicts
 
     def for_service(self, service: str) -> Action | None:
+        """The first action that starts a container of ``service`` (its lowest replica's)."""
+        return next((a for a in self.actions if a.service == service and a.kind in STARTING), None)
+
+    def for_replica(self, service: str, replica: int) -> Action | None:
+        """The action that starts replica ``replica`` of ``service``, if any."""
         return next(
-            (a for a in self.actions if a.service == service and a.kind in ("create", "recreate", "start", "restart")),
-            None,
+            (a for a in self.actions if a.service == service and a.replica == replica and a.kind in STARTING), None
         )
 
 
@@ -106,7 +132,7 @@ def stop_plan(
     after the containers of every service that depends on it (among those being stopped) are gone,
     as Compose orders ``down``. Containers of services no longer in the spec come first: their
     ``depends_on`` is not recorded, so nothing proves they do not depend on a service still there.
-    Services in ``keep`` are stopped but not removed (a restart)."""
+    Containers whose IDs are in ``keep`` are stopped but not removed (a restart)."""
     chosen = list(containers)
     by_service: dict[str | None, list[str]] = {}
     for item in chosen:
@@ -120,7 +146,7 @@ def stop_plan(
             continue
         dependents = sorted(name for name, other in services.items() if item.service in other.depends_on)
         after = orphans + tuple(cid for name in dependents for cid in sorted(by_service.get(name, [])))
-        steps.append(StopStep(item.id, item.name, item.service, needs.timeout, item.service not in keep, after))
+        steps.append(StopStep(item.id, item.name, item.service, needs.timeout, item.id not in keep, after))
     return tuple(steps)
 
 
@@ -256,37 +282,69 @@ def plan(
     ready_when = targets(desired)
     for name in order:
         svc = desired.services[name]
-        current = observed.containers.get(name)
-        if current is not None and current.owner == "compose":
-            problem = _compose_problem(svc, current, ready_when[name] == "completed")
-            if problem:
-                conflicts.append(problem)
-            else:
+        found = observed.containers.get(name, ())
+        if any(c.owner == "compose" for c in found):
+            problems = _compose_problems(svc, found, ready_when[name] == "completed")
+            conflicts.extend(problems)
+            if not problems:
                 unchanged.append(name)
             continue
-        action = _service_action(
-            svc,
-            current,
-            observed,
-            force_recreate,
-            svc.image in rebuilt,
-            desired.secrets,
-            ready_when[name] == "completed",
-        )
-        if action is None:
-            restart_for = [d for d, dep in sorted(svc.depends_on.items()) if dep.restart and d in recreated]
-            if restart_for and current is not None:
-                action = Action(
-                    "restart", svc.container, tuple(f"dependency {d} is recreated" for d in restart_for), name
+        slots, surplus = replica_slots(found, svc.replicas)
+        service_actions = [
+            Action(
+                "remove",
+                item.name,
+                (_surplus_reason(item, svc.replicas),),
+                name,
+                replica=item.replica,
+                container_id=item.id,
+            )
+            for item in surplus
+        ]
+        restart_for = [d for d, dep in sorted(svc.depends_on.items()) if dep.restart and d in recreated]
+        for number in range(1, svc.replicas + 1):
+            current = slots.get(number)
+            wanted = svc.replica_name(number)
+            action = _service_action(
+                svc,
+                current,
+                observed,
+                force_recreate,
+                svc.image in rebuilt,
+                desired.secrets,
+                ready_when[name] == "completed",
+                target=wanted,
+            )
+            if action is None and restart_for and current is not None:
+                action = Action("restart", wanted, tuple(f"dependency {d} is recreated" for d in restart_for), name)
+            if current is not None and current.name != wanted and (action is None or action.kind != "recreate"):
+                why = f"to {wanted}: the service runs {svc.replicas} replica{'s' if svc.replicas != 1 else ''}"
+                service_actions.append(
+                    Action(
+                        "rename",
+                        current.name,
+                        (why,),
+                        name,
+                        replica=number,
+                        container_id=current.id,
+                        new_name=wanted,
+                    )
                 )
-        if action is None:
+            if action is None:
+                continue
+            # References to a service (network_mode/pid/ipc: service:, links, volumes_from) name its
+            # first replica: only a new replica 1 restarts the dependents that share it, as a recreate
+            # of any replica does (they all change together); a scale up leaves them alone.
+            if action.kind == "recreate" or (action.kind == "create" and number == 1):
+                recreated.add(name)
+            service_actions.append(
+                dataclasses.replace(action, replica=number, container_id=current.id if current else None)
+            )
+        if not service_actions:
             unchanged.append(name)
-            continue
-        if action.kind in ("create", "recreate"):
-            recreated.add(name)
-        actions.append(action)
+        actions.extend(service_actions)
     if ready_by_exec:
-        starting = {a.service for a in actions if a.kind in ("create", "recreate", "start", "restart")}
+        starting = {a.service for a in actions if a.kind in STARTING}
         for name in sorted(exec_ready_services(desired) & starting):
             notes.append(
                 f"{name}: services waiting for it to be healthy start once its health test passes by exec "
@@ -313,6 +371,42 @@ def _stale(policy: str, tagged: float | None, now: float) -> str | None:
     return None
 
 
+def replica_slots(
+    found: Iterable[ObservedContainer], replicas: int
+) -> tuple[dict[int, ObservedContainer], list[ObservedContainer]]:
+    """The container standing for each replica 1..``replicas`` (the first found with that number), and
+    the surplus to remove: replicas above the count (a scale down takes the highest numbers away, as
+    Compose does), a second container with a number already taken, one with no readable number."""
+    slots: dict[int, ObservedContainer] = {}
+    surplus: list[ObservedContainer] = []
+    for item in sorted(found, key=lambda c: (c.replica, c.name)):
+        if 1 <= item.replica <= replicas and item.replica not in slots:
+            slots[item.replica] = item
+        else:
+            surplus.append(item)
+    return slots, surplus
+
+
+def _surplus_reason(item: ObservedContainer, replicas: int) -> str:
+    if item.replica > replicas:
+        return f"scaled to {replicas} replica{'s' if replicas != 1 else ''} (this is replica {item.replica})"
+    if item.replica == 0:
+        return "its replica number label is unreadable"
+    return f"another container is replica {item.replica}"
+
+
+def _compose_problems(svc: DesiredService, found: Iterable[ObservedContainer], one_shot: bool) -> list[str]:
+    """Why the containers Compose started cannot stand for the service (validator never changes them)."""
+    items = list(found)
+    problems = [p for p in (_compose_problem(svc, c, one_shot) for c in items) if p]
+    if len(items) != svc.replicas:
+        problems.append(
+            f"{svc.name}: docker compose runs {len(items)} container{'s' if len(items) != 1 else ''} of it, "
+            f"the spec asks for {svc.replicas}; run docker compose up, or down it"
+        )
+    return problems
+
+
 def _compose_problem(svc: DesiredService, current: ObservedContainer, one_shot: bool) -> str | None:
     """Why a container Compose started cannot stand for the service (validator never changes it)."""
     where = f"{svc.name}: container {current.name} (started by docker compose)"
@@ -331,9 +425,13 @@ def _service_action(
     image_changes: bool,
     secrets: frozenset[str] = frozenset(),
     one_shot: bool = False,
+    *,
+    target: str | None = None,
 ) -> Action | None:
+    """What one replica's container needs (``target``: its name; default the service's first)."""
+    target = target or svc.container
     if current is None:
-        return Action("create", svc.container, ("no container yet",), svc.name)
+        return Action("create", target, ("no container yet",), svc.name)
     reasons: list[str] = []
     if current.config_hash != svc.config_hash:
         old = current.config or {}
@@ -362,12 +460,12 @@ def _service_action(
     if force and not reasons:
         reasons.append("--force-recreate")
     if reasons:
-        return Action("recreate", svc.container, tuple(reasons), svc.name)
+        return Action("recreate", target, tuple(reasons), svc.name)
     if one_shot and current.state == "exited" and current.exit_code == 0:
         return None  # a finished one-shot job with an unchanged config: not re-run (Compose re-runs it)
     if current.state in ("exited", "created", "dead"):
         detail = f" (exit code {current.exit_code})" if current.state == "exited" and current.exit_code else ""
-        return Action("start", svc.container, (f"container is {current.state}{detail}",), svc.name)
+        return Action("start", target, (f"container is {current.state}{detail}",), svc.name)
     if current.state == "paused":
-        return Action("recreate", svc.container, ("container is paused",), svc.name)
+        return Action("recreate", target, ("container is paused",), svc.name)
     return None

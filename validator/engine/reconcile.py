@@ -16,6 +16,7 @@ from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
     from validator.engine.apply import Progress, ServiceResult, UpResult
+    from validator.engine.waiter import Timing
 
 
 @dataclass
@@ -84,19 +85,19 @@ def up(
             on_done=on_done,
         )
         result = applier.run()
-        measured = {
-            name: (r.container, r.timing)
-            for name, r in result.services.items()
-            if r.timing is not None and r.container and r.status == "ready"
-        }
-        if measured:
-            T.save(loaded.base_dir, loaded.spec.project, measured)
+        # each container's figures as measured now, else as an earlier up saved them, else the engine's
         saved = T.load(loaded.base_dir, loaded.spec.project)
-        for name, service_result in result.services.items():
-            if service_result.timing is None and service_result.container:
-                service_result.timing = T.known(saved, name, service_result.container) or T.from_inspect(
-                    engine.inspect(service_result.container)
-                )
+        keep: dict[str, dict[str, Timing]] = {}
+        for name, r in result.services.items():
+            ids = r.containers or ((r.container,) if r.container else ())
+            if not ids or r.status != "ready":
+                continue
+            if r.measured:
+                keep[name] = {**T.known_each(saved, name, ids), **r.measured}
+            if r.timing is None or len(ids) > 1:
+                r.timing = T.of_service(saved, name, ids, engine.inspect, r.measured)
+        if keep:
+            T.save(loaded.base_dir, loaded.spec.project, keep)
         return result
 
 

@@ -1,7 +1,7 @@
 """Which service fields each orchestrator honours, and the located refusal for those it cannot.
 
 A field an orchestrator would silently drop is refused instead (exit 2, ``file:line:col``): a
-spec asking for three replicas must not pass ``check`` on one container, and a port published on
+spec asking for one task per node must not pass ``check`` on one container, and a port published on
 127.0.0.1 must not end up on every interface of every Swarm node. docs/spec.md has the same
 table in prose; ``tests/unit/test_support.py`` pins it.
 """
@@ -20,11 +20,6 @@ ORCHESTRATORS = ("containers", "swarm")
 Rule = tuple[tuple[str, ...], Callable[[Service], bool], str]
 
 _CONTAINERS: list[Rule] = [
-    (
-        ("deploy", "replicas"),
-        lambda s: s.deploy is not None and s.deploy.replicas not in (None, 1),
-        "more than one replica needs --orchestrator swarm (plain containers run one per service)",
-    ),
     (
         ("deploy", "mode"),
         lambda s: s.deploy is not None and s.deploy.mode == "global",

@@ -8,7 +8,8 @@ never saw start, they are read back from the engine (Created, StartedAt, the hea
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,20 +30,68 @@ def load(base_dir: Path, project: str) -> dict[str, dict[str, Any]]:
         return {}
 
 
-def save(base_dir: Path, project: str, timings: dict[str, tuple[str, Timing]]) -> None:
+def save(base_dir: Path, project: str, timings: Mapping[str, Mapping[str, Timing]]) -> None:
+    """Keep each service's timings with the containers they were measured on (service -> container
+    ID -> timing). One container is kept as before scale existed; a scaled service's replicas each
+    under ``replicas``, so a replica that stays keeps its own figures when others come or go."""
     data = load(base_dir, project)
-    for service, (container, timing) in timings.items():
-        data[service] = {"container": container, **asdict(timing)}
+    for service, per in timings.items():
+        ids = list(per)
+        if not ids:
+            continue
+        if len(ids) == 1:
+            data[service] = {"container": ids[0], **asdict(per[ids[0]])}
+        else:
+            data[service] = {"container": ids[0], "replicas": {cid: asdict(t) for cid, t in per.items()}}
     atomic_write_text(state_path(base_dir, project), json.dumps(data, indent=2, sort_keys=True))
 
 
+def known_each(saved: dict[str, dict[str, Any]], service: str, containers: Sequence[str]) -> dict[str, Timing]:
+    """The timings ``up`` saved for those of ``containers`` it measured (``saved`` is what ``load``
+    returned), by container ID."""
+    entry = saved.get(service) or {}
+    replicas = entry.get("replicas")
+    stored = replicas if isinstance(replicas, dict) else {entry.get("container"): entry}
+    out = {}
+    for cid in containers:
+        figures = stored.get(cid)
+        if isinstance(figures, dict):
+            out[cid] = Timing(**{k: figures.get(k) for k in Timing.__dataclass_fields__})  # type: ignore[arg-type]
+    return out
+
+
 def known(saved: dict[str, dict[str, Any]], service: str, container: str) -> Timing | None:
-    """The timing ``up`` saved for this very container (``saved`` is what ``load`` returned)."""
-    entry = saved.get(service)
-    if not entry or entry.get("container") != container:
-        return None
-    fields = {k: entry.get(k) for k in Timing.__dataclass_fields__}
-    return Timing(**fields)  # type: ignore[arg-type]
+    """The timing ``up`` saved for this very container."""
+    return known_each(saved, service, [container]).get(container)
+
+
+def of_service(
+    saved: dict[str, dict[str, Any]],
+    service: str,
+    containers: Sequence[str],
+    inspect: Callable[[str], dict[str, Any]],
+    measured: Mapping[str, Timing] | None = None,
+) -> Timing:
+    """A service's timing over its containers (``containers`` not empty): each container's as this run
+    measured it, else as an earlier run saved it, else as the engine's record gives it; the slowest."""
+    stored = known_each(saved, service, containers)
+    each = [(measured or {}).get(cid) or stored.get(cid) or from_inspect(inspect(cid)) for cid in containers]
+    return each[0] if len(each) == 1 else slowest(each)
+
+
+def slowest(timings: Sequence[Timing]) -> Timing:
+    """One service's timing from its replicas': each figure the slowest replica's (the latest moment,
+    the longest time), restarts summed, as the Swarm backend reports its tasks. ``timings`` is not empty."""
+    out = Timing(requested_at=min(t.requested_at for t in timings))
+    for item in fields(Timing):
+        if item.name == "requested_at":
+            continue
+        values = [getattr(t, item.name) for t in timings if getattr(t, item.name) is not None]
+        if item.name == "restarts":
+            out.restarts = sum(values)
+        elif values:
+            setattr(out, item.name, max(values))
+    return out
 
 
 def from_inspect(detail: dict[str, Any]) -> Timing:

@@ -100,10 +100,12 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
                 yield (*at, "build", field), f"build.{field}"
         if len(svc.build.platforms) > 1:
             yield (*at, "build", "platforms"), "build.platforms with several platforms (one image is built)"
-    if svc.replicas != 1:
+    if svc.replicas == 0:
+        # Compose creates nothing for it, and what "ready" means to a dependent of a service with no
+        # container is not settled here yet; N >= 1 replicas run as N containers.
         field = "scale" if svc.scale is not None else "deploy.replicas"
         where = (*at, "scale") if svc.scale is not None else (*at, "deploy", "replicas")
-        yield where, f"{field} {svc.replicas} (one container per service)"
+        yield where, f"{field} 0 (a service with no container)"
     deploy = svc.deploy
     if deploy is not None:
         if _set(deploy, "restart_policy"):
@@ -142,6 +144,7 @@ def require_applicable(
     problems = _references(loaded.spec, active, project_env)
     if refuse_unsupported:
         problems += [(path, f"not supported yet: {what}") for path, what in refusals(loaded.spec, active)]
+        problems += _shared_host_ports(active)
     if problems:
         raise SpecError(
             sorted(
@@ -150,6 +153,31 @@ def require_applicable(
             )
         )
     return active
+
+
+def _shared_host_ports(active: dict[str, Service]) -> list[tuple[Path, str]]:
+    """A host port is held by one container: a scaled service publishing a fixed host port (or a range
+    narrower than its replicas) would fail at the second replica's start, "port is already
+    allocated", after the first ones run. Said before anything starts instead."""
+    out: list[tuple[Path, str]] = []
+    for name, svc in active.items():
+        if svc.replicas <= 1:
+            continue
+        for index, port in enumerate(svc.ports):
+            for binding in port.bindings():
+                low, _, high = (binding.host_port or "").partition("-")
+                if not low.isdigit():
+                    continue  # no host port: the engine picks a free one per container
+                count = int(high) - int(low) + 1 if high.isdigit() else 1
+                if count < svc.replicas:
+                    holders = f"{count} container{'s' if count != 1 else ''}"
+                    why = (
+                        f"host port {binding.host_port} can be held by {holders} and the service runs "
+                        f"{svc.replicas} replicas: leave the host port out, or give a range of {svc.replicas} ports"
+                    )
+                    out.append((("services", name, "ports", index), why))
+                    break
+    return out
 
 
 def _references(spec: Spec, active: dict[str, Service], env: dict[str, str]) -> list[tuple[tuple[Any, ...], str]]:

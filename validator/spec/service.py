@@ -409,6 +409,10 @@ class Service(ExtensibleModel):
         replicas = self.deploy.replicas if self.deploy else None
         if self.scale is not None and replicas is not None and self.scale != replicas:
             raise ValueError(f"scale ({self.scale}) and deploy.replicas ({replicas}) differ (Compose refuses it)")
+        if self.container_name and self.replicas > 1:
+            # every replica is a container of its own, and a container name names one (Compose refuses it)
+            field = "scale" if self.scale is not None else "deploy.replicas"
+            raise ValueError(f"container_name cannot be set with {field} {self.replicas}: a container name is unique")
         for port in self.expose:
             if not re.fullmatch(r"\d+(-\d+)?(/(tcp|udp|sctp))?", str(port)):
                 raise ValueError(f"invalid expose entry {port!r}: expected PORT[-PORT][/PROTOCOL]")

@@ -29,16 +29,20 @@ def observed_as_applied(
 ) -> ObservedState:
     """The state Docker would be in right after a successful ``up`` of ``desired``."""
     containers = {
-        name: ObservedContainer(
-            id=f"id-{name}",
-            name=svc.container,
-            service=name,
-            config_hash=svc.config_hash,
-            config=json.loads(json.dumps(svc.sealed or {"config": svc.config, "mounted": svc.mounted})),
-            image_id=image_id,
-            state=state,
-            health="healthy" if svc.healthcheck else None,
-            inspected={key: svc.config.get(key) for key in ("environment", "command", "entrypoint")},
+        name: tuple(
+            ObservedContainer(
+                id=f"id-{name}" if number == 1 else f"id-{name}-{number}",
+                name=svc.replica_name(number),
+                service=name,
+                config_hash=svc.config_hash,
+                config=json.loads(json.dumps(svc.sealed or {"config": svc.config, "mounted": svc.mounted})),
+                image_id=image_id,
+                state=state,
+                health="healthy" if svc.healthcheck else None,
+                inspected={key: svc.config.get(key) for key in ("environment", "command", "entrypoint")},
+                replica=number,
+            )
+            for number in range(1, svc.replicas + 1)
         )
         for name, svc in desired.services.items()
     }

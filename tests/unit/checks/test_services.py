@@ -78,3 +78,49 @@ def test_unknown_and_unready_health_times_are_unavailable_with_the_reason(tmp_pa
     assert results["capped"].unavailable == {
         "service.capped.memory_limit": "service capped is ready but Docker reports no memory_limit for its container"
     }
+
+
+class ReplicaEngine:
+    """The project's containers as replicas (name, service, replica number) and their inspect answers."""
+
+    def __init__(self, replicas: dict[str, tuple[str, int, dict[str, Any]]]) -> None:
+        self.replicas = replicas
+
+    def containers(self, filters: Any) -> list[dict[str, Any]]:
+        if "dev.validator." not in str(filters):
+            return []  # nothing docker compose started
+        return [
+            {"Id": name, "Names": [f"/{name}"], "Labels": {L.SERVICE: service, L.REPLICA: str(number)}}
+            for name, (service, number, _) in self.replicas.items()
+        ]
+
+    def inspect(self, cid: str) -> dict[str, Any]:
+        return {"Name": f"/{cid}", **self.replicas[cid][2]}
+
+
+def test_a_scaled_service_is_ready_only_when_every_replica_is(tmp_path):
+    scaled = {"image": "x", "healthcheck": HEALTH, "deploy": {"replicas": 3}}
+    loaded = load_dict(tmp_path, {"version": 1, "project": "svc", "services": {"web": scaled, "api": scaled}})
+    slow = detail("healthy", 2)
+    slow["State"]["Health"]["Log"] = [{"ExitCode": 0, "End": f"2026-11-24T10:00:0{i}.000000000Z"} for i in (4, 5)]
+    slow["RestartCount"] = 2
+    engine = ReplicaEngine(
+        {
+            "svc-web-1": ("web", 1, detail("healthy", 2)),
+            "svc-web-3": ("web", 3, detail("unhealthy", 3)),  # and replica 2 is missing
+            "svc-api-1": ("api", 1, detail("healthy", 2)),
+            "svc-api-2": ("api", 2, slow),
+            "svc-api-3": ("api", 3, {**detail("healthy", 1), "RestartCount": 1}),
+        }
+    )
+    results, running = observed(loaded, engine)
+    web, api = sorted(results, key=lambda r: r.name, reverse=True)
+    assert web.verdict == "fail"
+    assert web.message == "2 containers run it, the spec asks for 3; not ready: svc-web-3"
+    assert web.actual == "1/2 running, healthy; 1/2 running, unhealthy"
+    assert "service.web.healthy" not in web.metrics
+    assert web.unavailable["service.web.healthy"] == f"service web is not ready ({web.message})"
+    assert api.verdict == "pass" and api.actual == "3/3 running, healthy" and not api.unavailable
+    # the slowest replica's times (its first check passed 3 s after start), every replica's restarts
+    assert api.metrics["service.api.healthy"] == 3.0 and api.metrics["service.api.restarts"] == 3.0
+    assert running == {"web": "svc-web-1", "api": "svc-api-1"}

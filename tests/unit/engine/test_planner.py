@@ -98,7 +98,7 @@ def test_without_what_docker_reports_the_old_value_is_never_guessed(folder):
     before = desired_for(folder, web=WEB, db=DB)
     after = desired_for(folder, web={**WEB, "environment": {"MODE": "two", "DB_PASSWORD": "s3cret-value"}}, db=DB)
     observed = observed_as_applied(before)
-    blind = {n: dataclasses.replace(c, inspected=None) for n, c in observed.containers.items()}
+    blind = {n: tuple(dataclasses.replace(c, inspected=None) for c in cs) for n, cs in observed.containers.items()}
     result = plan(after, dataclasses.replace(observed, containers=blind))
     assert result.actions[0].reasons == ("environment: MODE changed -> two",)
 
@@ -106,13 +106,13 @@ def test_without_what_docker_reports_the_old_value_is_never_guessed(folder):
 def test_a_label_with_plain_values_is_replaced_once(folder):
     desired = desired_for(folder, web=WEB, db=DB)
     observed = observed_as_applied(desired)
-    web = observed.containers["web"]
+    (web,) = observed.containers["web"]
     legacy = dataclasses.replace(
         web,
         config_hash="sha256-of-old",
         config={"config": desired.services["web"].config, "mounted": desired.services["web"].mounted},
     )
-    result = plan(desired, dataclasses.replace(observed, containers={**observed.containers, "web": legacy}))
+    result = plan(desired, dataclasses.replace(observed, containers={**observed.containers, "web": (legacy,)}))
     assert [(a.kind, a.service) for a in result.actions] == [("recreate", "web")]
     assert result.actions[0].reasons == (
         "its labels hold plain values (an older validator wrote them): recreated to hold hashes",

@@ -18,13 +18,17 @@ WORKER = {
 LONE = {"image": "lone:1", "stop_signal": "SIGINT"}
 
 
+def all_of(observed):
+    return [c for items in observed.containers.values() for c in items]
+
+
 def desired(tmp_path, **services):
     return desired_state(load_dict(tmp_path, base_spec(**services)))
 
 
 def test_each_service_stops_after_its_dependents_and_independents_do_not_wait(tmp_path):
     state = desired(tmp_path, db=DB, api=API, worker=WORKER, lone=LONE)
-    steps = {s.service: s for s in stop_plan(stop_needs(state), observed_as_applied(state).containers.values())}
+    steps = {s.service: s for s in stop_plan(stop_needs(state), all_of(observed_as_applied(state)))}
     assert steps["db"].after == ("id-api", "id-worker")
     assert steps["api"].after == ("id-worker",)
     assert steps["worker"].after == () and steps["lone"].after == ()
@@ -34,10 +38,10 @@ def test_each_service_stops_after_its_dependents_and_independents_do_not_wait(tm
 
 def test_edges_only_to_containers_being_stopped_and_kept_services_not_removed(tmp_path):
     state = desired(tmp_path, db=DB, api=API, worker=WORKER)
-    containers = observed_as_applied(state).containers
+    containers = {c.service: c for c in all_of(observed_as_applied(state))}
     steps = {
         s.service: s
-        for s in stop_plan(stop_needs(state), [containers["db"], containers["api"]], keep=frozenset({"api"}))
+        for s in stop_plan(stop_needs(state), [containers["db"], containers["api"]], keep=frozenset({"id-api"}))
     }
     assert set(steps) == {"db", "api"}
     assert steps["db"].after == ("id-api",) and steps["api"].after == ()
@@ -46,14 +50,12 @@ def test_edges_only_to_containers_being_stopped_and_kept_services_not_removed(tm
 
 def test_orphans_go_first_with_their_own_stop_timeout(tmp_path):
     state = desired(tmp_path, db=DB)
-    orphan = dataclasses.replace(observed_as_applied(state).containers["db"], id="id-old", name="p-old", service="old")
+    (db,) = observed_as_applied(state).containers["db"]
+    orphan = dataclasses.replace(db, id="id-old", name="p-old", service="old")
     stray = ObservedContainer(
         id="id-x", name="p-x", service=None, config_hash=None, config=None, image_id=None, state="running"
     )
-    steps = {
-        s.name: s
-        for s in stop_plan(stop_needs(state), [*observed_as_applied(state).containers.values(), orphan, stray])
-    }
+    steps = {s.name: s for s in stop_plan(stop_needs(state), [*all_of(observed_as_applied(state)), orphan, stray])}
     assert steps["p-old"].timeout is None and steps["p-old"].after == ()
     assert steps[state.services["db"].container].after == ("id-old", "id-x")
 

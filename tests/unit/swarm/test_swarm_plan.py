@@ -168,7 +168,6 @@ def test_secret_values_never_appear_in_reasons(tmp_path):
 @pytest.mark.parametrize(
     ("orchestrator", "service", "where"),
     [
-        ("containers", {"deploy": {"replicas": 3}}, "services.web.deploy.replicas"),
         ("containers", {"deploy": {"mode": "global"}}, "services.web.deploy.mode"),
         ("swarm", {"ports": ["127.0.0.1:8080:80"]}, "services.web.ports"),
         ("swarm", {"restart": "always"}, "services.web.restart"),
@@ -200,8 +199,13 @@ def test_the_same_spec_passes_where_it_is_honoured(tmp_path):
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"web": _web()}})
     name, module = backend(loaded, "swarm")
     assert name == "swarm" and module.__name__ == "validator.swarm.reconcile"
+    assert backend(loaded, None)[0] == "containers"  # 3 replicas run as 3 containers there (issue 13c)
+    everywhere = _web(mode="global")
+    del everywhere["deploy"]["replicas"]
+    loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"web": everywhere}})
+    assert backend(loaded, "swarm")[0] == "swarm"
     with pytest.raises(SpecError):
-        backend(loaded, None)  # settings.orchestrator defaults to containers: 3 replicas refused
+        backend(loaded, None)  # settings.orchestrator defaults to containers: one task per node refused
 
 
 def _files_spec(tmp_path, secret: str = "s3cret-1", external: bool = False) -> dict[str, Any]:

@@ -1,0 +1,239 @@
+"""``scale``/``deploy.replicas`` on the real engine: N containers per service, scaled up and down
+without recreating the replicas that stay, dependents waiting for every replica, a replica that never
+turns healthy failing its service by name, and the same count and fields as ``docker compose up``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.integration.test_check import check
+from tests.integration.test_compose_fields import Compose, comparable
+from validator.engine import labels as L
+from validator.engine.compose_observe import NUMBER, SERVICE, compose_filter
+from validator.engine.timings import _time
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def composed(compose_bin, project, tmp_path):
+    made = Compose(compose_bin, tmp_path, f"{project.name}c")
+    yield made
+    made.down()
+
+
+def replicas(project: Any, service: str = "web") -> dict[str, dict[str, Any]]:
+    """name -> summary of the project's containers of ``service``."""
+    return {
+        c["Names"][0].lstrip("/"): c
+        for c in project.engine.containers(L.project_filter(project.name))
+        if c["Labels"].get(L.SERVICE) == service
+    }
+
+
+def test_replicas_scale_up_and_down_without_recreating_the_ones_that_stay(project):
+    web = project.sleeper(healthcheck={"test": ["CMD", "true"], "interval": "1s", "timeout": "900ms"})
+    three = {"web": {**web, "deploy": {"replicas": 3}}}
+    result = project.up(three)
+    assert result.ok, result.services
+    found = replicas(project)
+    names = [f"{project.name}-web-{n}" for n in (1, 2, 3)]
+    assert sorted(found) == names
+    assert [found[name]["Labels"][L.REPLICA] for name in names] == ["1", "2", "3"]
+    assert all(c["State"] == "running" and "(healthy)" in c["Status"] for c in found.values())
+    web_result = result.services["web"]
+    assert web_result.containers == tuple(found[name]["Id"] for name in names)
+    assert project.plan(three).empty
+
+    one = project.up({"web": web})  # scale down to one: the highest go, replica 1 is renamed, not recreated
+    assert one.ok
+    assert {name: c["Id"] for name, c in replicas(project).items()} == {project.name + "-web": found[names[0]]["Id"]}
+    assert project.plan({"web": web}).empty
+
+    two = {"web": {**web, "scale": 2}}
+    plan = project.plan(two)
+    assert [(a.kind, a.target) for a in plan.actions] == [
+        ("rename", f"{project.name}-web"),
+        ("create", f"{project.name}-web-2"),
+    ]
+    assert project.up(two).ok
+    now = replicas(project)
+    assert sorted(now) == names[:2] and now[names[0]]["Id"] == found[names[0]]["Id"]
+
+    changed = {"web": {**web, "scale": 2, "environment": {"MODE": "two"}}}
+    assert [a.kind for a in project.plan(changed).actions] == ["recreate", "recreate"]
+    assert project.up(changed).ok
+    assert not {c["Id"] for c in replicas(project).values()} & {c["Id"] for c in now.values()}
+
+    # --no-up judges every replica: one stopped fails the service, by its container's name
+    project.engine.stop(replicas(project)[names[1]]["Id"], 1)
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(project.spec(changed), sort_keys=False))
+    done = check(project, "--no-up", "--no-suites", "--report", "json=r.json", timeout=120)
+    assert done.returncode == 1, done.stdout[-2000:]
+    data = json.loads((project.folder / "r.json").read_text())
+    (service,) = [r for r in data["run"]["results"] if r["kind"] == "service"]
+    assert service["verdict"] == "fail" and service["message"] == f"not ready: {names[1]}", service
+    assert service["actual"] == "1/2 exited, unhealthy; 1/2 running, healthy"  # as the engine words each
+
+    from validator.engine.reconcile import down
+
+    gone = down(project.load(changed), project.engine, progress=project.progress)
+    assert sorted(gone.containers) == names[:2] and not replicas(project)
+
+
+def test_dependents_wait_for_every_replica_to_be_healthy(project):
+    # a replica turns healthy 1 to 3 s after start (by when it started), so they are not all at once
+    web = project.sleeper(
+        command=["sh", "-c", "sleep $(( $(date +%s) % 3 + 1 )); touch /tmp/ok; exec sleep 3600"],
+        healthcheck={"test": ["CMD", "test", "-e", "/tmp/ok"], "interval": "1s", "timeout": "900ms", "retries": 30},
+        deploy={"replicas": 3},
+    )
+    api = project.sleeper(depends_on={"web": {"condition": "service_healthy"}})
+    result = project.up({"web": web, "api": api}, extra={"settings": {"ready_by_exec": False}})
+    assert result.ok, result.services
+    healthy_at = []
+    for summary in replicas(project).values():
+        log = project.engine.inspect(summary["Id"])["State"]["Health"]["Log"]
+        healthy_at.append(min(_time(e["End"]) for e in log if e["ExitCode"] == 0))
+    (api_container,) = replicas(project, "api").values()
+    started = _time(project.engine.inspect(api_container["Id"])["State"]["StartedAt"])
+    assert len(healthy_at) == 3 and started is not None
+    assert started >= max(healthy_at), (started, healthy_at)
+    timing = result.services["web"].timing
+    assert timing is not None and timing.healthy_at is not None and timing.healthy_at >= max(healthy_at) - 0.5
+
+
+def test_ready_by_exec_waits_for_every_replica(project):
+    # the engine's first probe comes one interval (4 s) after start; the exec test passes at once in
+    # one replica and after 2 s in the other: the dependent starts between the two
+    (project.folder / "shared").mkdir()
+    web = project.sleeper(
+        command=["sh", "-c", "mkdir /shared/first 2>/dev/null || sleep 2; touch /tmp/ok; exec sleep 3600"],
+        volumes=["./shared:/shared"],
+        healthcheck={"test": ["CMD", "test", "-e", "/tmp/ok"], "interval": "4s", "timeout": "900ms"},
+        scale=2,
+    )
+    api = project.sleeper(depends_on={"web": {"condition": "service_healthy"}})
+    result = project.up({"web": web, "api": api})
+    assert result.ok, result.services
+    timing = result.services["web"].timing
+    assert timing is not None and timing.ready_at is not None and timing.healthy_at is not None
+    (api_container,) = replicas(project, "api").values()
+    started = _time(project.engine.inspect(api_container["Id"])["State"]["StartedAt"])
+    assert started is not None
+    # after the slower replica passed by exec (2 s in), before the engine's own health status came
+    assert timing.ready_at - 0.5 <= started < timing.healthy_at, (timing, started)
+    assert timing.ready is not None and timing.ready >= 1.5, timing
+
+
+def test_one_replica_that_never_turns_healthy_fails_the_service_and_its_criteria(project):
+    # the one replica that wins the mkdir on the shared folder marks itself bad
+    (project.folder / "shared").mkdir()
+    web = project.sleeper(
+        command=["sh", "-c", "mkdir /shared/first 2>/dev/null && touch /tmp/bad; exec sleep 3600"],
+        volumes=["./shared:/shared"],
+        healthcheck={"test": ["CMD", "test", "!", "-e", "/tmp/bad"], "interval": "1s", "timeout": "900ms"},
+        health_timeout="8s",
+        deploy={"replicas": 3},
+    )
+    spec = project.spec(
+        {"web": web},
+        criteria={
+            "SC8": {"title": "health", "condition": "service.*.healthy < 30s"},
+            "SC7": {"title": "start", "condition": "service.web.startup < 60s"},
+        },
+    )
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    done = check(project, "--no-suites", "--report", "json=r.json", timeout=180)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
+    data = json.loads((project.folder / "r.json").read_text())
+    results = {r["name"].split(":", 1)[0]: r for r in data["run"]["results"]}
+    assert results["web"]["verdict"] == "fail"
+    bad = [n for n in replicas(project) if "(unhealthy)" in replicas(project)[n]["Status"]]
+    assert len(bad) == 1, replicas(project)
+    assert f"web replica {bad[0][-1]} ({bad[0]})" in results["web"]["message"], results["web"]["message"]
+    assert results["SC8"]["verdict"] == "error", results["SC8"]
+    assert "service.web.healthy is unavailable: service web did not become healthy" in results["SC8"]["message"]
+    assert "service.web.healthy" not in data["run"]["metrics"]
+
+
+def test_replicas_equal_what_compose_creates(engine, project, composed):
+    compose = composed
+    block = project.sleeper(
+        environment={"MODE": "test"},
+        labels={"team": "data"},
+        healthcheck={"test": ["CMD", "true"], "interval": "1s"},
+        ports=["127.0.0.1::8080"],  # no host port: the engine picks one per replica
+    )
+    services = {"web": {**block, "deploy": {"replicas": 3}}}
+    compose.up({"services": services})
+    assert project.up(services).ok
+    theirs = {
+        int(c["Labels"][NUMBER]): engine.inspect(c["Id"])
+        for c in engine.containers(compose_filter(compose.name))
+        if c["Labels"].get(SERVICE) == "web"
+    }
+    ours = {int(c["Labels"][L.REPLICA]): engine.inspect(c["Id"]) for c in replicas(project).values()}
+    assert sorted(theirs) == sorted(ours) == [1, 2, 3]
+    for number in (1, 2, 3):
+        assert comparable(ours[number], project.name) == comparable(theirs[number], compose.name)
+        assert ours[number]["Name"] == f"/{project.name}-web-{number}"  # Compose: <project>-web-<n> too
+        assert theirs[number]["Name"] == f"/{compose.name}-web-{number}"
+        network = f"{project.name}_default"
+        assert ours[number]["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostIp"] == "127.0.0.1"
+        assert "web" in ours[number]["NetworkSettings"]["Networks"][network]["Aliases"]
+    assert len({ours[n]["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"] for n in (1, 2, 3)}) == 3
+
+
+def test_a_foreign_container_holding_a_replica_name_is_a_conflict_and_untouched(project):
+    import subprocess
+
+    from validator.errors import EngineError
+
+    foreign = f"{project.name}-web-2"
+    subprocess.run(
+        ["docker", "create", "--name", foreign, project.image, "sleep", "1"], check=True, capture_output=True
+    )
+    try:
+        web = {"web": project.sleeper(scale=2)}
+        assert project.up({"web": project.sleeper()}).ok  # one replica: its own name, no conflict
+        plan = project.plan(web)
+        assert any(f"the name {foreign} is taken by container {foreign}" in c for c in plan.conflicts), plan.conflicts
+        with pytest.raises(EngineError, match=f"the name {foreign} is taken"):
+            project.up(web)
+        # nothing half-applied: the one replica kept its name, the stranger is as it was
+        assert sorted(replicas(project)) == [f"{project.name}-web"]
+        state = subprocess.run(
+            ["docker", "inspect", "-f", "{{.State.Status}}", foreign], capture_output=True, text=True
+        )
+        assert state.stdout.strip() == "created"
+    finally:
+        subprocess.run(["docker", "rm", "-f", foreign], capture_output=True)
+
+
+def test_a_scaled_stack_compose_started_is_judged_replica_by_replica(engine, project, composed, capsys):
+    from validator.main import main
+
+    web = project.sleeper(healthcheck={"test": ["CMD", "true"], "interval": "1s"}, deploy={"replicas": 2})
+    composed.name = project.name  # Compose starts the stack under the spec's own project name
+    composed.up({"services": {"web": web}})
+    before = {c["Id"]: c["Status"] for c in engine.containers(compose_filter(project.name))}
+    assert len(before) == 2
+    spec = project.folder / "infra.yaml"
+    spec.write_text(yaml.safe_dump(project.spec({"web": web}), sort_keys=False))
+    assert main(["plan", "-f", str(spec)]) == 0, capsys.readouterr()
+    assert main(["check", "--no-up", "--no-suites", "--no-progress", "-f", str(spec)]) == 0, capsys.readouterr()
+    assert "2/2 running, healthy" in capsys.readouterr().out
+
+    spec.write_text(yaml.safe_dump(project.spec({"web": {**web, "deploy": {"replicas": 3}}}), sort_keys=False))
+    assert main(["plan", "-f", str(spec)]) == 1
+    out = capsys.readouterr()
+    assert "web: docker compose runs 2 containers of it, the spec asks for 3" in out.out + out.err
+    assert main(["check", "--no-up", "--no-suites", "--no-progress", "-f", str(spec)]) == 1
+    assert "2 containers run it, the spec asks for 3" in capsys.readouterr().out
+    assert {c["Id"] for c in engine.containers(compose_filter(project.name))} == set(before)  # never touched
+    assert engine.containers(L.project_filter(project.name)) == []

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from validator.engine.transport import ApiError, TransportError, UnixTransport, quote_path
+from validator.engine.transport import ApiError, TransportError, UnixTransport, encode_query, quote_path
 from validator.errors import EngineError, UnreachableError
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
@@ -36,10 +36,11 @@ def engine_address(host: str | None = None) -> str:
 
 
 def unix_socket_path(address: str) -> str | None:
-    """The socket's path when ``address`` is a local unix socket (``unix:///path`` or ``/path``)."""
+    """The socket's path when ``address`` is a local unix socket (``unix:///path``; a bare ``unix://``
+    is the default socket, as the SDK reads it), else None."""
     if address.startswith("unix://"):
         return address[len("unix://") :] or "/var/run/docker.sock"
-    return address if address.startswith("/") else None
+    return None
 
 
 def _strip_none(body: Any) -> Any:
@@ -132,8 +133,6 @@ class Engine:
     ) -> Any:
         import requests
         from docker.errors import APIError
-
-        from validator.engine.transport import encode_query
 
         api = self.api
         # the path is quoted already; braces doubled so the SDK's str.format leaves it as it is

@@ -223,6 +223,11 @@ class UnixTransport:
             except (OSError, http.client.HTTPException) as exc:
                 self._drop(conn)
                 raise TransportError(_reason(exc)) from None
+            except BaseException:
+                # an interrupt (the CLI's signal handler raises) mid-request: this connection is
+                # half-used, so the next request on this thread must not inherit it
+                self._drop(conn)
+                raise
             if response.will_close or fresh:
                 self._drop(conn)
             if response.status >= 400:

@@ -366,3 +366,21 @@ def test_an_engine_too_old_or_absent_is_unreachable(fake_engine, tmp_path):
     assert str(missing.value) == (
         f"cannot reach the Docker engine at unix://{tmp_path}/none.sock: No such file or directory"
     )
+
+
+def test_an_interrupt_mid_request_leaves_no_half_used_connection(fake_engine, monkeypatch):
+    server = fake_engine("1.41")
+    transport = T.UnixTransport(server.server_address, timeout=5)  # type: ignore[arg-type]
+    transport.negotiate()
+    real = T._UnixConnection.endheaders
+    interrupts = [KeyboardInterrupt()]
+
+    def interrupted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if interrupts:
+            raise interrupts.pop()  # the request begun, not sent: as a signal landing in between
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(T._UnixConnection, "endheaders", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        transport.request("GET", "/_ping")
+    assert transport.request("GET", "/_ping") == "OK"

@@ -53,6 +53,19 @@ class Spy:
         return attr
 
 
+def spy_requests(engine):
+    """Records "METHOD path" of every JSON call the engine makes (over the transport or the SDK)."""
+    calls: list[str] = []
+    real = engine._request
+
+    def record(method, path, *args, **kwargs):
+        calls.append(f"{method} {path}")
+        return real(method, path, *args, **kwargs)
+
+    engine._request = record
+    return calls
+
+
 def test_cold_up_waits_in_dependency_order_then_noop(project):
     services = {
         "web": project.http_service(free_port()),
@@ -72,12 +85,15 @@ def test_cold_up_waits_in_dependency_order_then_noop(project):
 
     spy = Spy(project.engine.api)
     project.engine.api = spy
+    requests = spy_requests(project.engine)
     try:
         again = project.up(services)
     finally:
         project.engine.api = spy._api
+        del project.engine._request
     assert again.ok and all(r.action is None for r in again.services.values())
     assert not MUTATING & set(spy.calls), spy.calls
+    assert requests and all(call.startswith("GET ") for call in requests), requests
     assert again.services["web"].timing.startup == web.timing.startup  # the figure measured at creation
 
 

@@ -1,19 +1,25 @@
-"""The one module that talks to Docker (through the ``docker`` SDK's low-level API).
+"""The one module that talks to Docker: short JSON calls through ``transport`` on a local unix
+socket, everything else (and every call to a tcp:// or ssh:// engine) through the ``docker`` SDK.
 
 Connects to ``--host``, else ``DOCKER_HOST``, else the local socket (unix, tcp and ssh all work);
-maps the SDK's errors to ``UnreachableError`` (exit 3) and ``EngineError``.
+maps errors to ``UnreachableError`` (exit 3) and ``EngineError``. Each JSON call is written once,
+as a method, path and body given to ``Engine._request``, which sends it over the transport or the
+SDK's session; the SDK itself (``Engine.api``) is imported and built only when something needs it,
+so ``plan``, ``up`` and ``down`` on the local engine never pay for importing it.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from validator.engine.transport import ApiError, TransportError, UnixTransport, encode_query, quote_path
 from validator.errors import EngineError, UnreachableError
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
@@ -29,47 +35,171 @@ def engine_address(host: str | None = None) -> str:
     return host or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
 
 
-class Engine:
-    """A connected Docker engine. Thread-safe for the calls the engine makes concurrently."""
+def unix_socket_path(address: str) -> str | None:
+    """The socket's path when ``address`` is a local unix socket (``unix:///path``; a bare ``unix://``
+    is the default socket, as the SDK reads it), else None."""
+    if address.startswith("unix://"):
+        return address[len("unix://") :] or "/var/run/docker.sock"
+    return None
 
-    def __init__(self, api: Any, address: str) -> None:
-        self.api = api
+
+def _strip_none(body: Any) -> Any:
+    """The SDK leaves out a JSON body's top-level None values (old engines refused null strings):
+    both paths send the same body."""
+    if isinstance(body, dict):
+        return {key: value for key, value in body.items() if value is not None}
+    return body
+
+
+class Engine:
+    """A connected Docker engine. Thread-safe for the calls the engine makes concurrently.
+
+    ``transport`` is set for a local unix socket; ``api`` (the SDK's ``APIClient``) is built on
+    first use when not given."""
+
+    def __init__(
+        self, api: Any = None, address: str = DEFAULT_SOCKET, transport: UnixTransport | None = None,
+        timeout: float = 60.0, version: dict[str, Any] | None = None,
+    ) -> None:
+        self._api = api
         self.address = address
-        self._version: dict[str, Any] | None = None
+        self.transport = transport
+        self.timeout = timeout
+        self._version = version
+        self._api_lock = threading.Lock()
 
     @classmethod
     def connect(cls, host: str | None = None, timeout: float = 60.0) -> Engine:
+        address = engine_address(host)
+        path = unix_socket_path(address)
+        if path is not None:
+            transport = UnixTransport(path, timeout)
+            try:
+                version = transport.negotiate()
+            except (TransportError, ApiError) as exc:
+                raise UnreachableError(f"cannot reach the Docker engine at {address}: {exc}") from None
+            return cls(address=address, transport=transport, timeout=timeout, version=version)
+        return cls(cls._sdk_client(address, timeout, "auto"), address, timeout=timeout)
+
+    @staticmethod
+    def _sdk_client(address: str, timeout: float, version: str) -> Any:
         import docker
         from docker.errors import DockerException
 
-        address = engine_address(host)
         try:
-            api = docker.APIClient(
+            return docker.APIClient(
                 base_url=address,
-                version="auto",
+                version=version,
                 timeout=timeout,
                 use_ssh_client=address.startswith("ssh://"),
                 max_pool_size=32,
             )
         except DockerException as exc:
             raise UnreachableError(f"cannot reach the Docker engine at {address}: {_reason(exc)}") from None
-        return cls(api, address)
+
+    @property
+    def api(self) -> Any:
+        """The SDK's low-level client, for what the transport does not do (Swarm, pull, build, logs,
+        archives). Built on first use at the version the transport chose (no second /version)."""
+        if self._api is None:
+            with self._api_lock:
+                if self._api is None:
+                    self._api = self._sdk_client(self.address, self.timeout, self.api_version)
+        return self._api
+
+    @api.setter
+    def api(self, value: Any) -> None:
+        self._api = value
+
+    # --- requests -----------------------------------------------------------------------------
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        timeout: float | None = None,
+        versioned: bool = True,
+    ) -> Any:
+        """One JSON call: the decoded answer, ``ApiError`` or ``TransportError`` on either path."""
+        body = _strip_none(body)
+        if self.transport is not None:
+            return self.transport.request(method, path, params, body, timeout, versioned)
+        return self._sdk_request(method, path, params, body, timeout, versioned)
+
+    def _sdk_request(
+        self, method: str, path: str, params: Mapping[str, Any] | None, body: Any, timeout: float | None,
+        versioned: bool,
+    ) -> Any:
+        import requests
+        from docker.errors import APIError
+
+        api = self.api
+        # the path is quoted already; braces doubled so the SDK's str.format leaves it as it is
+        url = api._url(path.replace("{", "{{").replace("}", "}}"), versioned_api=versioned)
+        query = encode_query(params)
+        extra: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
+        try:
+            if method == "GET":
+                response = api._get(url, params=query, **extra)
+            elif method == "DELETE":
+                response = api._delete(url, params=query, **extra)
+            elif body is None:
+                response = api._post(url, params=query, **extra)
+            else:
+                response = api._post_json(url, data=body, params=query, **extra)
+            api._raise_for_status(response)
+        except APIError as exc:
+            raise ApiError(exc.status_code or 0, str(exc.explanation or exc).strip()) from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            raise TransportError(_reason(exc)) from None
+        if not response.content:
+            return None
+        if "json" in response.headers.get("Content-Type", ""):
+            return response.json()
+        return response.text
+
+    def _get(self, what: str, template: str, *args: str, **params: Any) -> Any:
+        with self.errors(what):
+            return self._request("GET", quote_path(template, *args), params)
+
+    def _get_or_none(self, what: str, template: str, *args: str) -> Any:
+        """A GET whose 404 means "there is none" (an inspect of what may be gone)."""
+        try:
+            return self._request("GET", quote_path(template, *args))
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            self._raise(exc, what)
+            raise
+        except TransportError as exc:
+            self._raise(exc, what)
+            raise
 
     # --- engine -------------------------------------------------------------------------------
     def version(self) -> dict[str, Any]:
         if self._version is None:
             with self.errors("read the engine version"):
-                self._version = dict(self.api.version())
+                self._version = dict(self._request("GET", "/version", versioned=False))
         return self._version
+
+    def info(self) -> dict[str, Any]:
+        return dict(self._get("read the engine information", "/info"))
 
     @property
     def api_version(self) -> str:
+        if self.transport is not None:
+            return self.transport.api_version
         return str(self.api.api_version)
 
     def answers(self) -> bool:
-        """Whether the engine still answers a ping (a stopping daemon closes its API first)."""
+        """Whether the engine still answers a ping (a stopping daemon closes its API first: asked on
+        a new connection, as one kept alive from before would still be answered)."""
+        timeout = min(self.timeout, 10.0)
         try:
-            return bool(self.api.ping())
+            if self.transport is not None:
+                return bool(self.transport.request("GET", "/_ping", timeout=timeout, fresh=True) == "OK")
+            return bool(self._request("GET", "/_ping", timeout=timeout) == "OK")
         except Exception:  # noqa: BLE001 - any failure means it does not answer
             return False
 
@@ -80,8 +210,7 @@ class Engine:
         address, which the ``docker0`` interface on a local engine confirms."""
         import ipaddress
 
-        with self.errors("inspect the bridge network"):
-            net = self.api.inspect_network("bridge")
+        net = self._get("inspect the bridge network", "/networks/{0}", "bridge")
         for cfg in (net.get("IPAM") or {}).get("Config") or []:
             if cfg.get("Gateway"):
                 return str(cfg["Gateway"]).split("/")[0]
@@ -100,58 +229,42 @@ class Engine:
             pass
         return None
 
+    def inspect_network(self, name: str) -> dict[str, Any]:
+        return dict(self._get(f"inspect network {name}", "/networks/{0}", name))
+
     # --- listing ------------------------------------------------------------------------------
     def containers(self, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        with self.errors("list containers"):
-            return list(self.api.containers(all=True, filters=filters or {}))
+        # the SDK's defaults spelled out (limit -1, size and trunc_cmd 0): both paths send the same query
+        answer = self._get(
+            "list containers", "/containers/json", limit=-1, all=True, size=False, trunc_cmd=False,
+            filters=filters or None,
+        )
+        return list(answer or [])
 
     def networks(self, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        with self.errors("list networks"):
-            return list(self.api.networks(filters=filters or {}))
+        return list(self._get("list networks", "/networks", filters=filters or None) or [])
 
     def volumes(self, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        with self.errors("list volumes"):
-            return list((self.api.volumes(filters=filters or {}) or {}).get("Volumes") or [])
+        return list((self._get("list volumes", "/volumes", filters=filters or None) or {}).get("Volumes") or [])
 
     def inspect(self, container: str) -> dict[str, Any]:
-        with self.errors(f"inspect container {container[:12]}"):
-            return dict(self.api.inspect_container(container))
+        return dict(self._get(f"inspect container {container[:12]}", "/containers/{0}/json", container))
 
     def try_inspect(self, container: str) -> dict[str, Any] | None:
-        from docker.errors import NotFound
-
-        try:
-            return dict(self.api.inspect_container(container))
-        except NotFound:
-            return None
-        except Exception as exc:
-            self._raise(exc, f"inspect container {container[:12]}")
-            raise
+        found = self._get_or_none(f"inspect container {container[:12]}", "/containers/{0}/json", container)
+        return dict(found) if found is not None else None
 
     # --- images -------------------------------------------------------------------------------
     def image_id(self, ref: str) -> str | None:
-        from docker.errors import ImageNotFound, NotFound
-
-        try:
-            return str(self.api.inspect_image(ref)["Id"])
-        except (ImageNotFound, NotFound):
-            return None
-        except Exception as exc:
-            self._raise(exc, f"inspect image {ref}")
-            raise
+        found = self._get_or_none(f"inspect image {ref}", "/images/{0}/json", ref)
+        return str(found["Id"]) if found is not None else None
 
     def image_tagged(self, ref: str) -> float | None:
         """When ``ref`` was last tagged here (pulled, built or tagged), as epoch seconds; None if unknown."""
-        from docker.errors import ImageNotFound, NotFound
-
-        try:
-            stamp = str((self.api.inspect_image(ref).get("Metadata") or {}).get("LastTagTime") or "")
-        except (ImageNotFound, NotFound):
+        found = self._get_or_none(f"inspect image {ref}", "/images/{0}/json", ref)
+        if found is None:
             return None
-        except Exception as exc:
-            self._raise(exc, f"inspect image {ref}")
-            raise
-        return _rfc3339(stamp)
+        return _rfc3339(str((found.get("Metadata") or {}).get("LastTagTime") or ""))
 
     def pull(self, ref: str, progress: Callable[[str], None] | None = None) -> str:
         repo, tag = _split_ref(ref)
@@ -230,35 +343,42 @@ class Engine:
         ipam: dict[str, Any] | None = None,
         attachable: bool = False,
     ) -> None:
+        # the body the SDK's create_network writes: flags only when set, None values left out
+        body: dict[str, Any] = {
+            "Name": name,
+            "Driver": driver,
+            "Options": options or None,
+            "IPAM": ipam,
+            "CheckDuplicate": True,
+            "Labels": labels,
+        }
+        if enable_ipv6:
+            body["EnableIPv6"] = True
+        if internal:
+            body["Internal"] = True
+        if attachable:
+            body["Attachable"] = True
         with self.errors(f"create network {name}"):
-            self.api.create_network(
-                name,
-                driver=driver,
-                internal=internal,
-                enable_ipv6=enable_ipv6,
-                labels=labels,
-                options=options or None,
-                check_duplicate=True,
-                ipam=ipam,
-                attachable=attachable or None,
-            )
+            self._request("POST", "/networks/create", body=body)
 
     def remove_network(self, name: str) -> None:
         with self.errors(f"remove network {name}"):
-            self.api.remove_network(name)
+            self._request("DELETE", quote_path("/networks/{0}", name))
 
     def create_volume(self, name: str, labels: dict[str, str], driver: str | None, options: dict[str, str]) -> None:
+        body = {"Name": name, "Driver": driver, "DriverOpts": options or None, "Labels": labels}
         with self.errors(f"create volume {name}"):
-            self.api.create_volume(name, driver=driver, driver_opts=options or None, labels=labels)
+            self._request("POST", "/volumes/create", body=body)
 
     def remove_volume(self, name: str) -> None:
         with self.errors(f"remove volume {name}"):
-            self.api.remove_volume(name)
+            self._request("DELETE", quote_path("/volumes/{0}", name))
 
     # --- containers ---------------------------------------------------------------------------
     def create_container(self, name: str, body: dict[str, Any], platform: str | None = None) -> str:
         with self.errors(f"create container {name}"):
-            return str(self.api.create_container_from_config(body, name, platform)["Id"])
+            created = self._request("POST", "/containers/create", {"name": name, "platform": platform or None}, body)
+        return str(created["Id"])
 
     def put_files(self, container: str, files: tuple[tuple[str, str], ...]) -> None:
         """Copy (absolute path, text) files into a created container, read-only for all (0444, root),
@@ -294,14 +414,20 @@ class Engine:
         links: list[str] | None = None,
     ) -> None:
         """``address``: a static ``ipv4`` and/or ``ipv6`` on that network; ``links``: ``CONTAINER:ALIAS``."""
+        # the body of the SDK's connect_container_to_network: empty parts left out
+        endpoint: dict[str, Any] = {}
+        if aliases:
+            endpoint["Aliases"] = aliases
+        if links:
+            endpoint["Links"] = sorted(links)
+        ipam = {key: (address or {}).get(field) for key, field in (("IPv4Address", "ipv4"), ("IPv6Address", "ipv6"))}
+        if any(ipam.values()):
+            endpoint["IPAMConfig"] = {key: value for key, value in ipam.items() if value}
         with self.errors(f"connect container {container[:12]} to network {network}"):
-            self.api.connect_container_to_network(
-                container,
-                network,
-                aliases=aliases or None,
-                ipv4_address=(address or {}).get("ipv4"),
-                ipv6_address=(address or {}).get("ipv6"),
-                links=[tuple(link.split(":", 1)) for link in links] if links else None,
+            self._request(
+                "POST",
+                quote_path("/networks/{0}/connect", network),
+                body={"Container": container, "EndpointConfig": endpoint},
             )
 
     def rename(self, container: str, name: str) -> None:
@@ -311,24 +437,29 @@ class Engine:
 
     def start(self, container: str) -> None:
         with self.errors(f"start container {container[:12]}"):
-            self.api.start(container)
+            self._request("POST", quote_path("/containers/{0}/start", container))
 
     def stop(self, container: str, timeout: float | None) -> None:
         """Send the container's stop signal, SIGKILL after ``timeout`` seconds (None: its own StopTimeout)."""
+        grace = None if timeout is None else int(max(0, round(timeout)))
+        # the answer comes after the grace (and the kill): wait for it on top of the usual bound, as
+        # the SDK does (10 s when the container's own StopTimeout applies: the SDK's figure too)
         with self.errors(f"stop container {container[:12]}"):
-            if timeout is None:
-                self.api.stop(container)
-            else:
-                self.api.stop(container, timeout=int(max(0, round(timeout))))
+            self._request(
+                "POST",
+                quote_path("/containers/{0}/stop", container),
+                {"t": grace},
+                timeout=self.timeout + (10 if grace is None else grace),
+            )
 
     def remove_container(self, container: str, volumes: bool = False) -> None:
-        from docker.errors import NotFound
-
         try:
-            self.api.remove_container(container, v=volumes, force=True)
-        except NotFound:
-            return
-        except Exception as exc:  # noqa: BLE001
+            params = {"v": volumes, "link": False, "force": True}
+            self._request("DELETE", quote_path("/containers/{0}", container), params)
+        except ApiError as exc:
+            if exc.status != 404:  # already gone: what removing wanted
+                self._raise(exc, f"remove container {container[:12]}")
+        except TransportError as exc:
             self._raise(exc, f"remove container {container[:12]}")
 
     def logs(self, container: str, tail: int = 20) -> str:
@@ -341,32 +472,55 @@ class Engine:
     def exec(
         self, container: str, command: list[str], user: str | None = None, timeout: float = 30.0
     ) -> tuple[int, str]:
-        """Run ``command`` in the container; (exit code, combined output). Bounded by ``timeout``."""
-        with self.errors(f"exec in container {container[:12]}"):
-            exec_id = self.api.exec_create(container, command, user=user or "", stdout=True, stderr=True)["Id"]
+        """Run ``command`` in the container; (exit code, combined output). Bounded by ``timeout``:
+        124 and a message when the command outlives it (it may run on in the container)."""
+        what = f"exec in container {container[:12]}"
+        body = {
+            "Container": container,
+            "User": user or "",
+            "Privileged": False,
+            "Tty": False,
+            "AttachStdin": False,
+            "AttachStdout": True,
+            "AttachStderr": True,
+            "Cmd": command,
+        }
+        with self.errors(what):
+            exec_id = str(self._request("POST", quote_path("/containers/{0}/exec", container), body=body)["Id"])
+            if self.transport is not None:
+                output = self.transport.exec_output(exec_id, timeout)
+            else:
+                output = self._sdk_exec_output(exec_id, timeout)
+            if output is None:
+                return 124, f"command did not finish within {timeout:g}s"
+            code = self._request("GET", quote_path("/exec/{0}/json", exec_id)).get("ExitCode")
+        return (int(code) if code is not None else -1), output.decode("utf-8", "replace")
+
+    def _sdk_exec_output(self, exec_id: str, timeout: float) -> bytes | None:
+        """The SDK's attached exec start (it hijacks the connection), bounded by a thread."""
         result: dict[str, Any] = {}
 
         def _run() -> None:
             try:
                 result["output"] = self.api.exec_start(exec_id)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - raised in the caller's thread below
                 result["error"] = exc
 
         worker = threading.Thread(target=_run, daemon=True)
         worker.start()
         worker.join(timeout)
         if worker.is_alive():
-            return 124, f"command did not finish within {timeout:g}s"
+            return None
         if "error" in result:
-            self._raise(result["error"], f"exec in container {container[:12]}")
-        code = self.api.exec_inspect(exec_id).get("ExitCode")
+            raise result["error"]
         output = result.get("output", b"")
-        text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
-        return (int(code) if code is not None else -1), text
+        return output if isinstance(output, bytes) else str(output).encode()
 
     def events(self, filters: dict[str, Any], since: float | None = None) -> Any:
-        """A cancellable stream of decoded events (call ``.close()`` to stop it)."""
+        """A cancellable stream of decoded events (call ``.close()``, from any thread, to stop it)."""
         with self.errors("subscribe to engine events"):
+            if self.transport is not None:
+                return self.transport.events(filters, since=since)
             return self.api.events(decode=True, filters=filters, since=since)
 
     def find_log_line(self, container: str, pattern: re.Pattern[str], within: float) -> str | None:
@@ -406,6 +560,12 @@ class Engine:
             self._raise(exc, what)
 
     def _raise(self, exc: BaseException, what: str, pull: bool = False) -> None:
+        if isinstance(exc, ApiError):
+            raise EngineError(f"cannot {what}: {exc.message}")
+        if isinstance(exc, TransportError):
+            raise UnreachableError(f"the Docker engine at {self.address} stopped answering ({what}): {exc}")
+        if "docker" not in sys.modules:  # not the SDK's: nothing to map (and no reason to import it)
+            raise exc
         import requests
         from docker.errors import APIError, DockerException
 

@@ -62,10 +62,11 @@ def engine_identity(engine: object) -> str:
     """The engine's own ID (``docker info``); the address as given when the engine does not say."""
     if isinstance(engine, str):
         return engine
-    api = getattr(engine, "api", None)
+    # Engine.info (over the light transport on a local socket), else an SDK client's info
+    info = getattr(engine, "info", None) or getattr(getattr(engine, "api", None), "info", None)
     try:
-        ident = api.info().get("ID") if api is not None else None
-    except (OSError, ValueError, AttributeError):  # no answer to info (SDK errors are OSErrors): key by address
+        ident = info().get("ID") if info is not None else None
+    except (OSError, ValueError, AttributeError, FatalError):  # no answer to info: key by address
         ident = None
     return f"engine-id:{ident}" if ident else str(getattr(engine, "address", engine))
 

@@ -217,3 +217,21 @@ def test_each_replica_keeps_its_own_figures_between_runs(tmp_path):
     assert (grown.startup, grown.healthy) == (7.0, 3.0)
     measured = Timing(requested_at=2.0, startup=0.1)
     assert T.of_service(saved, "web", ["id-1"], engine_record, {"id-1": measured}) == measured
+
+
+def test_a_fixed_address_with_several_replicas_is_a_located_error(tmp_path):
+    spec = base_spec(
+        web={**WEB, "scale": 2, "mac_address": "02:42:ac:11:00:02", "networks": {"back": {"ipv4_address": "10.5.0.5"}}}
+    )
+    spec["networks"] = {"back": {"ipam": {"config": [{"subnet": "10.5.0.0/24"}]}}}
+    with pytest.raises(SpecError) as caught:
+        desired_state(load_dict(tmp_path, spec), {})
+    assert sorted((".".join(map(str, f.path)), f.message) for f in caught.value.findings) == [
+        ("services.web.mac_address", "mac_address is one container's and the service runs 2 replicas"),
+        (
+            "services.web.networks.back.ipv4_address",
+            "networks.back.ipv4_address is one container's and the service runs 2 replicas",
+        ),
+    ]
+    spec["services"]["web"]["scale"] = 1
+    assert desired_state(load_dict(tmp_path, spec), {}).services["web"].replicas == 1

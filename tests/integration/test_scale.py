@@ -181,6 +181,7 @@ def test_replicas_equal_what_compose_creates(engine, project, composed):
     assert sorted(theirs) == sorted(ours) == [1, 2, 3]
     for number in (1, 2, 3):
         assert comparable(ours[number], project.name) == comparable(theirs[number], compose.name)
+        assert theirs[number]["Config"]["Labels"][SERVICE] == ours[number]["Config"]["Labels"][L.SERVICE] == "web"
         assert ours[number]["Name"] == f"/{project.name}-web-{number}"  # Compose: <project>-web-<n> too
         assert theirs[number]["Name"] == f"/{compose.name}-web-{number}"
         network = f"{project.name}_default"

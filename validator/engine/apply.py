@@ -1,7 +1,9 @@
 """Apply a plan: orphans out, images in, networks and volumes, the old containers of recreated and
-restarted services stopped along the stop graph (in parallel, dependents first), then every service
-in dependency order with independent branches in parallel. Each service starts once its dependencies
-meet their ``depends_on`` conditions and is then waited for through the event hub."""
+restarted services (and the replicas a scale down removes) stopped along the stop graph (in parallel,
+dependents first), renames, then every service in dependency order with independent branches in
+parallel. Each service starts once its dependencies meet their ``depends_on`` conditions and is then
+waited for through the event hub; a scaled service's replicas start and are waited for in parallel,
+and the service is ready once all of them are."""
 
 from __future__ import annotations
 

@@ -238,3 +238,42 @@ def test_a_scaled_stack_compose_started_is_judged_replica_by_replica(engine, pro
     assert "2 containers run it, the spec asks for 3" in capsys.readouterr().out
     assert {c["Id"] for c in engine.containers(compose_filter(project.name))} == set(before)  # never touched
     assert engine.containers(L.project_filter(project.name)) == []
+
+
+def test_an_interrupt_while_replicas_start_exits_130_and_the_next_up_converges(project):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    web = project.sleeper(
+        command=["sh", "-c", "sleep 3; touch /tmp/ok; exec sleep 3600"],
+        healthcheck={"test": ["CMD", "test", "-e", "/tmp/ok"], "interval": "1s", "timeout": "900ms", "retries": 30},
+        deploy={"replicas": 3},
+    )
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(project.spec({"web": web}), sort_keys=False))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "validator", "up", "--no-progress"],
+        cwd=project.folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while len(replicas(project)) < 3 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)  # until every replica exists: the interrupt lands while they are waited for
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (proc.returncode, out[-1000:], err[-2000:])
+    assert "Traceback" not in err, err
+    project.assert_owned_only()
+    final = subprocess.run(
+        [sys.executable, "-m", "validator", "up", "--no-progress"],
+        cwd=project.folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert final.returncode == 0, final.stdout[-2000:] + final.stderr[-2000:]
+    assert sorted(replicas(project)) == [f"{project.name}-web-{n}" for n in (1, 2, 3)]
+    assert project.plan({"web": web}).empty

@@ -86,9 +86,11 @@ def test_replicas_scale_up_and_down_without_recreating_the_ones_that_stay(projec
 
 
 def test_dependents_wait_for_every_replica_to_be_healthy(project):
-    # a replica turns healthy 1 to 3 s after start (by when it started), so they are not all at once
+    # the replica that wins the mkdir on the shared folder is ready at once, the others 3 s later
+    (project.folder / "shared").mkdir()
     web = project.sleeper(
-        command=["sh", "-c", "sleep $(( $(date +%s) % 3 + 1 )); touch /tmp/ok; exec sleep 3600"],
+        command=["sh", "-c", "mkdir /shared/first 2>/dev/null || sleep 3; touch /tmp/ok; exec sleep 3600"],
+        volumes=["./shared:/shared"],
         healthcheck={"test": ["CMD", "test", "-e", "/tmp/ok"], "interval": "1s", "timeout": "900ms", "retries": 30},
         deploy={"replicas": 3},
     )
@@ -102,6 +104,7 @@ def test_dependents_wait_for_every_replica_to_be_healthy(project):
     (api_container,) = replicas(project, "api").values()
     started = _time(project.engine.inspect(api_container["Id"])["State"]["StartedAt"])
     assert len(healthy_at) == 3 and started is not None
+    assert max(healthy_at) - min(healthy_at) > 1.5, healthy_at  # staggered: the first alone would be too early
     assert started >= max(healthy_at), (started, healthy_at)
     timing = result.services["web"].timing
     assert timing is not None and timing.healthy_at is not None and timing.healthy_at >= max(healthy_at) - 0.5

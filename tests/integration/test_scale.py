@@ -86,9 +86,11 @@ def test_replicas_scale_up_and_down_without_recreating_the_ones_that_stay(projec
 
 
 def test_dependents_wait_for_every_replica_to_be_healthy(project):
-    # a replica turns healthy 1 to 3 s after start (by when it started), so they are not all at once
+    # the replica that wins the mkdir on the shared folder is ready at once, the others 3 s later
+    (project.folder / "shared").mkdir()
     web = project.sleeper(
-        command=["sh", "-c", "sleep $(( $(date +%s) % 3 + 1 )); touch /tmp/ok; exec sleep 3600"],
+        command=["sh", "-c", "mkdir /shared/first 2>/dev/null || sleep 3; touch /tmp/ok; exec sleep 3600"],
+        volumes=["./shared:/shared"],
         healthcheck={"test": ["CMD", "test", "-e", "/tmp/ok"], "interval": "1s", "timeout": "900ms", "retries": 30},
         deploy={"replicas": 3},
     )
@@ -102,6 +104,7 @@ def test_dependents_wait_for_every_replica_to_be_healthy(project):
     (api_container,) = replicas(project, "api").values()
     started = _time(project.engine.inspect(api_container["Id"])["State"]["StartedAt"])
     assert len(healthy_at) == 3 and started is not None
+    assert max(healthy_at) - min(healthy_at) > 1.5, healthy_at  # staggered: the first alone would be too early
     assert started >= max(healthy_at), (started, healthy_at)
     timing = result.services["web"].timing
     assert timing is not None and timing.healthy_at is not None and timing.healthy_at >= max(healthy_at) - 0.5
@@ -159,6 +162,8 @@ def test_one_replica_that_never_turns_healthy_fails_the_service_and_its_criteria
     assert results["SC8"]["verdict"] == "error", results["SC8"]
     assert "service.web.healthy is unavailable: service web did not become healthy" in results["SC8"]["message"]
     assert "service.web.healthy" not in data["run"]["metrics"]
+    # every replica started (the slowest replica's startup stands, the sick one's included)
+    assert results["SC7"]["verdict"] == "pass", results["SC7"]
 
 
 def test_replicas_equal_what_compose_creates(engine, project, composed):
@@ -181,6 +186,7 @@ def test_replicas_equal_what_compose_creates(engine, project, composed):
     assert sorted(theirs) == sorted(ours) == [1, 2, 3]
     for number in (1, 2, 3):
         assert comparable(ours[number], project.name) == comparable(theirs[number], compose.name)
+        assert theirs[number]["Config"]["Labels"][SERVICE] == ours[number]["Config"]["Labels"][L.SERVICE] == "web"
         assert ours[number]["Name"] == f"/{project.name}-web-{number}"  # Compose: <project>-web-<n> too
         assert theirs[number]["Name"] == f"/{compose.name}-web-{number}"
         network = f"{project.name}_default"
@@ -237,3 +243,42 @@ def test_a_scaled_stack_compose_started_is_judged_replica_by_replica(engine, pro
     assert "2 containers run it, the spec asks for 3" in capsys.readouterr().out
     assert {c["Id"] for c in engine.containers(compose_filter(project.name))} == set(before)  # never touched
     assert engine.containers(L.project_filter(project.name)) == []
+
+
+def test_an_interrupt_while_replicas_start_exits_130_and_the_next_up_converges(project):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    web = project.sleeper(
+        command=["sh", "-c", "sleep 3; touch /tmp/ok; exec sleep 3600"],
+        healthcheck={"test": ["CMD", "test", "-e", "/tmp/ok"], "interval": "1s", "timeout": "900ms", "retries": 30},
+        deploy={"replicas": 3},
+    )
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(project.spec({"web": web}), sort_keys=False))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "validator", "up", "--no-progress"],
+        cwd=project.folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while len(replicas(project)) < 3 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)  # until every replica exists: the interrupt lands while they are waited for
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (proc.returncode, out[-1000:], err[-2000:])
+    assert "Traceback" not in err, err
+    project.assert_owned_only()
+    final = subprocess.run(
+        [sys.executable, "-m", "validator", "up", "--no-progress"],
+        cwd=project.folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert final.returncode == 0, final.stdout[-2000:] + final.stderr[-2000:]
+    assert sorted(replicas(project)) == [f"{project.name}-web-{n}" for n in (1, 2, 3)]
+    assert project.plan({"web": web}).empty

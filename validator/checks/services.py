@@ -227,15 +227,13 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
 
 
 def _replica(summary: dict[str, Any]) -> int:
-    """The replica number a container's labels give (validator's or Compose's); 1 without one."""
+    """The replica number a container's labels give (validator's or Compose's)."""
     from validator.engine import compose_observe as C
     from validator.engine import labels as L
+    from validator.engine.observed import replica_number
 
     labels = summary.get("Labels") or {}
-    try:
-        return int(labels.get(L.REPLICA) or labels.get(C.NUMBER) or 1)
-    except ValueError:
-        return 0
+    return replica_number(labels.get(L.REPLICA) or labels.get(C.NUMBER))
 
 
 def _ready(detail: dict[str, Any], want_healthy: bool) -> bool:

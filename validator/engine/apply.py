@@ -1,7 +1,9 @@
 """Apply a plan: orphans out, images in, networks and volumes, the old containers of recreated and
-restarted services stopped along the stop graph (in parallel, dependents first), then every service
-in dependency order with independent branches in parallel. Each service starts once its dependencies
-meet their ``depends_on`` conditions and is then waited for through the event hub."""
+restarted services (and the replicas a scale down removes) stopped along the stop graph (in parallel,
+dependents first), renames, then every service in dependency order with independent branches in
+parallel. Each service starts once its dependencies meet their ``depends_on`` conditions and is then
+waited for through the event hub; a scaled service's replicas start and are waited for in parallel,
+and the service is ready once all of them are."""
 
 from __future__ import annotations
 
@@ -355,15 +357,22 @@ class Applier:
                     failures[number] = EngineError(f"{svc.name} replica {number} ({svc.replica_name(number)}): {exc}")
                 if number in failures:
                     progress.fail(str(failures[number]).split("\n")[0])
+        from validator.engine.timings import slowest
+
         if failures:  # (Cancelled and an unreachable engine propagate from future.result() above)
             first = failures[min(failures)]
-            if len(failures) == 1:
-                raise first
-            message = f"{first}\n  also failed: " + ", ".join(svc.replica_name(n) for n in sorted(failures)[1:])
-            if isinstance(first, WaitFailed):
-                raise WaitFailed(message, first.timing)
-            raise EngineError(message)
-        from validator.engine.timings import slowest
+            message = str(first)
+            if len(failures) > 1:
+                message += "\n  also failed: " + ", ".join(svc.replica_name(n) for n in sorted(failures)[1:])
+            if not isinstance(first, WaitFailed):
+                raise EngineError(message)
+            # what every replica measured, failed or not: a figure stands only when each replica has one
+            timings = [t for r in outcomes.values() for t in r.measured.values()]
+            timings += [f.timing for f in failures.values() if isinstance(f, WaitFailed)]
+            timing = slowest(timings)
+            if len(timings) < svc.replicas:
+                timing.startup = timing.healthy = None
+            raise WaitFailed(message, timing)
 
         ordered = [outcomes[number] for number in numbers]
         measured = {cid: t for r in ordered for cid, t in r.measured.items()}

@@ -87,11 +87,11 @@ def _container(summary: dict[str, Any]) -> ObservedContainer:
         state=str(summary.get("State") or "unknown"),
         health=("starting" if health.group(1) == "health: starting" else health.group(1)) if health else None,
         exit_code=int(exited.group(1)) if exited else None,
-        replica=_number(labels.get(L.REPLICA)),
+        replica=replica_number(labels.get(L.REPLICA)),
     )
 
 
-def _number(label: str | None) -> int:
+def replica_number(label: str | None) -> int:
     """A replica number from its label; no label is replica 1 (containers made before scale existed),
     an unreadable one 0 (no replica the spec asks for: the planner removes it)."""
     if label is None:
@@ -218,7 +218,7 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
                 exit_code=item.exit_code,
                 owner="compose",
                 drift=tuple(C.drift(body, detail, image_id)),
-                replica=_number(labels.get(C.NUMBER)),
+                replica=replica_number(labels.get(C.NUMBER)),
             )
         )
     return out

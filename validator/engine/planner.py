@@ -3,6 +3,10 @@
 Actions come in the order they are applied: orphans out, images in, networks and volumes, then
 services in dependency order. Every action carries its reasons; a container whose recorded config,
 mounted files and image are unchanged and which is running gets no action at all.
+
+A service with ``scale``/``deploy.replicas`` N gets one action per replica that needs one (replicas
+1..N, by their label), ``remove`` for the containers beyond N, and ``rename`` for a kept container
+whose name changes with the count (one replica is ``<project>-<service>``, several ``-1``..``-N``).
 """
 
 from __future__ import annotations

@@ -60,11 +60,6 @@ def known_each(saved: dict[str, dict[str, Any]], service: str, containers: Seque
     return out
 
 
-def known(saved: dict[str, dict[str, Any]], service: str, container: str) -> Timing | None:
-    """The timing ``up`` saved for this very container."""
-    return known_each(saved, service, [container]).get(container)
-
-
 def of_service(
     saved: dict[str, dict[str, Any]],
     service: str,
@@ -79,9 +74,15 @@ def of_service(
     return each[0] if len(each) == 1 else slowest(each)
 
 
+# The figures criteria judge: the service's is the slowest replica's, so it is unknown while any
+# replica's is (the maximum of the others could be lower than the truth).
+_JUDGED = frozenset({"startup", "healthy", "running_at", "healthy_at"})
+
+
 def slowest(timings: Sequence[Timing]) -> Timing:
     """One service's timing from its replicas': each figure the slowest replica's (the latest moment,
-    the longest time), restarts summed, as the Swarm backend reports its tasks. ``timings`` is not empty."""
+    the longest time), restarts summed, as the Swarm backend reports its tasks; ``startup`` and
+    ``healthy`` unknown when one replica's is. ``timings`` is not empty."""
     out = Timing(requested_at=min(t.requested_at for t in timings))
     for item in fields(Timing):
         if item.name == "requested_at":
@@ -89,7 +90,7 @@ def slowest(timings: Sequence[Timing]) -> Timing:
         values = [getattr(t, item.name) for t in timings if getattr(t, item.name) is not None]
         if item.name == "restarts":
             out.restarts = sum(values)
-        elif values:
+        elif values and (item.name not in _JUDGED or len(values) == len(timings)):
             setattr(out, item.name, max(values))
     return out
 

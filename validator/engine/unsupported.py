@@ -144,7 +144,7 @@ def require_applicable(
     problems = _references(loaded.spec, active, project_env)
     if refuse_unsupported:
         problems += [(path, f"not supported yet: {what}") for path, what in refusals(loaded.spec, active)]
-        problems += _shared_host_ports(active)
+        problems += _held_by_one(active)
     if problems:
         raise SpecError(
             sorted(
@@ -155,14 +155,16 @@ def require_applicable(
     return active
 
 
-def _shared_host_ports(active: dict[str, Service]) -> list[tuple[Path, str]]:
-    """A host port is held by one container: a scaled service publishing a fixed host port (or a range
-    narrower than its replicas) would fail at the second replica's start, "port is already
-    allocated", after the first ones run. Said before anything starts instead."""
+def _held_by_one(active: dict[str, Service]) -> list[tuple[Path, str]]:
+    """What one container holds, asked of a scaled service: a fixed host port (or a range narrower
+    than its replicas), a fixed network address or MAC address. The second replica would fail at its
+    start ("port is already allocated", "Address already in use") after the first ones run, as with
+    Compose; said before anything starts instead."""
     out: list[tuple[Path, str]] = []
     for name, svc in active.items():
         if svc.replicas <= 1:
             continue
+        at = ("services", name)
         for index, port in enumerate(svc.ports):
             for binding in port.bindings():
                 low, _, high = (binding.host_port or "").partition("-")
@@ -175,8 +177,15 @@ def _shared_host_ports(active: dict[str, Service]) -> list[tuple[Path, str]]:
                         f"host port {binding.host_port} can be held by {holders} and the service runs "
                         f"{svc.replicas} replicas: leave the host port out, or give a range of {svc.replicas} ports"
                     )
-                    out.append((("services", name, "ports", index), why))
+                    out.append(((*at, "ports", index), why))
                     break
+        fixed: list[tuple[Path, str]] = [((*at, "mac_address"), "mac_address")] if svc.mac_address else []
+        for key, opts in svc.networks.items():
+            for field in ("ipv4_address", "ipv6_address"):  # (a network's mac_address is refused above)
+                if getattr(opts, field):
+                    fixed.append(((*at, "networks", key, field), f"networks.{key}.{field}"))
+        for path, what in fixed:
+            out.append((path, f"{what} is one container's and the service runs {svc.replicas} replicas"))
     return out
 
 

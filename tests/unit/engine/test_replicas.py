@@ -147,6 +147,9 @@ def test_the_service_timing_is_its_slowest_replicas():
     both = slowest([fast, slow])
     assert (both.requested_at, both.running_at, both.healthy_at) == (10.0, 13.0, 13.5)
     assert (both.startup, both.healthy, both.restarts, both.ready) == (2.5, 1.0, 3, None)
+    # one replica whose health time is unknown (its health log rolled over): the service's is unknown
+    unknown = Timing(requested_at=10.0, running_at=11.0, startup=1.0)
+    assert slowest([fast, slow, unknown]).healthy is None and slowest([fast, slow, unknown]).startup == 2.5
 
 
 def test_only_zero_replicas_and_global_mode_are_refused_on_containers(tmp_path):
@@ -208,12 +211,31 @@ def test_each_replica_keeps_its_own_figures_between_runs(tmp_path):
     def engine_record(cid: str) -> dict:
         return {"Created": "2026-01-01T00:00:00.5Z", "State": {"StartedAt": "2026-01-01T00:00:07.5Z"}}
 
-    assert T.known(saved, "db", "id-db") == one  # one container: stored as before scale existed
+    assert T.known_each(saved, "db", ["id-db"]) == {"id-db": one}  # one container: stored as before scale existed
     assert T.of_service(saved, "web", ["id-1", "id-2"], engine_record) == T.slowest([one, two])
     # scaled down to replica 1: its own figures, not the slowest of a replica that is gone
     assert T.of_service(saved, "web", ["id-1"], engine_record) == one
-    # a replica no run measured: the engine's record (7 s from created to started) joins the others
+    # a replica no run measured: the engine's record (7 s from created to started, no health log) joins
+    # the others; its health time unknown, the service's is too
     grown = T.of_service(saved, "web", ["id-1", "id-2", "id-3"], engine_record)
-    assert (grown.startup, grown.healthy) == (7.0, 3.0)
+    assert (grown.startup, grown.healthy) == (7.0, None)
     measured = Timing(requested_at=2.0, startup=0.1)
     assert T.of_service(saved, "web", ["id-1"], engine_record, {"id-1": measured}) == measured
+
+
+def test_a_fixed_address_with_several_replicas_is_a_located_error(tmp_path):
+    spec = base_spec(
+        web={**WEB, "scale": 2, "mac_address": "02:42:ac:11:00:02", "networks": {"back": {"ipv4_address": "10.5.0.5"}}}
+    )
+    spec["networks"] = {"back": {"ipam": {"config": [{"subnet": "10.5.0.0/24"}]}}}
+    with pytest.raises(SpecError) as caught:
+        desired_state(load_dict(tmp_path, spec), {})
+    assert sorted((".".join(map(str, f.path)), f.message) for f in caught.value.findings) == [
+        ("services.web.mac_address", "mac_address is one container's and the service runs 2 replicas"),
+        (
+            "services.web.networks.back.ipv4_address",
+            "networks.back.ipv4_address is one container's and the service runs 2 replicas",
+        ),
+    ]
+    spec["services"]["web"]["scale"] = 1
+    assert desired_state(load_dict(tmp_path, spec), {}).services["web"].replicas == 1

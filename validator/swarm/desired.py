@@ -119,11 +119,8 @@ def swarm_service(
         config["deploy"] = deploy_fields
     digest = hashlib.sha256(json.dumps({"config": config, "mounted": svc.mounted}, sort_keys=True).encode()).hexdigest()
     deploy = service.deploy
-    replicas: int | None = 1
-    if deploy is not None and deploy.mode == "global":
-        replicas = None
-    elif deploy is not None and deploy.replicas is not None:
-        replicas = deploy.replicas
+    # one task per eligible node for mode global; else Compose's count (``scale``, else ``deploy.replicas``)
+    replicas = None if deploy is not None and deploy.mode == "global" else service.replicas
     return SwarmService(
         name=svc.name,
         service_name=f"{project}_{svc.name}",
@@ -149,13 +146,13 @@ def _with_object(item: str, kind: str, objects: dict[tuple[str, str], SwarmObjec
 def deploy_config(service: Service) -> dict[str, Any]:
     """The ``deploy`` fields Swarm acts on, with Compose's names, unset ones left out."""
     deploy = service.deploy
-    if deploy is None:
-        return {}
     out: dict[str, Any] = {}
-    if deploy.mode == "global":
+    if deploy is not None and deploy.mode == "global":
         out["mode"] = "global"
-    elif deploy.replicas is not None:
-        out["replicas"] = deploy.replicas
+    elif service.scale is not None or (deploy is not None and deploy.replicas is not None):
+        out["replicas"] = service.replicas  # Compose's count: ``scale``, else ``deploy.replicas``
+    if deploy is None:
+        return out
     reservations = deploy.resources.reservations if deploy.resources else None
     if reservations and reservations.cpus is not None:
         out["reservations.cpus"] = reservations.cpus

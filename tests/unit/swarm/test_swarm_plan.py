@@ -308,3 +308,15 @@ def test_a_file_mode_string_is_octal_and_a_bad_one_is_located(tmp_path):
     data["services"]["web"]["configs"][0]["mode"] = "rw-r"
     with pytest.raises(SpecError, match=r"services\.web\.configs\[0\]\.mode: .*not an octal number"):
         load_dict(tmp_path, data)
+
+
+def test_scale_is_the_replica_count_as_compose_means_it(tmp_path):
+    """``scale: 3`` (no ``deploy``) is three tasks, as it is three containers on plain containers."""
+    spec = _web()
+    del spec["deploy"]
+    spec["scale"] = 3
+    spec.pop("ports")  # a fixed host port is one container's; Swarm's ingress would share it, beside the point here
+    _, state = _state(tmp_path, {"web": spec})
+    assert state.services["web"].replicas == 3
+    assert state.services["web"].config["deploy"] == {"replicas": 3}
+    assert service_spec("demo", state.services["web"], PIN, (), "t")["Mode"] == {"Replicated": {"Replicas": 3}}

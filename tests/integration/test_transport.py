@@ -11,10 +11,28 @@ from typing import Any
 import pytest
 
 from validator.engine import labels as L
-from validator.engine.docker_api import Engine
+from validator.engine.docker_api import Engine, engine_address
 from validator.errors import EngineError, UnreachableError
 
 pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(params=["transport", "sdk"])
+def via(request, project):
+    """The project's engine over the transport, or the same engine's calls over the SDK's session
+    (as for a tcp:// or ssh:// engine): each Engine method is written once, for both paths."""
+    if request.param == "transport":
+        yield project.engine
+        return
+    address = engine_address()
+    sdk = Engine(Engine._sdk_client(address, 30, "auto"), address, timeout=30)
+    assert sdk.transport is None
+    fixture_engine, project.engine = project.engine, sdk
+    try:
+        yield sdk
+    finally:
+        project.engine = fixture_engine
+        sdk.api.close()
 
 
 def sleeper(project: Any, name: str, command: list[str] | None = None) -> str:
@@ -35,8 +53,8 @@ def test_a_local_engine_speaks_over_the_transport(engine):
     assert engine.answers() and engine.info()["ID"] and engine.bridge_gateway()
 
 
-def test_a_container_from_create_to_remove(project):
-    engine = project.engine
+def test_a_container_from_create_to_remove(project, via):
+    engine = via
     cid = sleeper(project, "one")
     assert engine.inspect(cid)["State"]["Status"] == "created"
     assert [c["Id"] for c in engine.containers(L.project_filter(project.name))] == [cid]
@@ -53,8 +71,8 @@ def test_a_container_from_create_to_remove(project):
     assert engine.image_id(f"{project.name}/no-such-image:1") is None
 
 
-def test_networks_and_volumes(project):
-    engine = project.engine
+def test_networks_and_volumes(project, via):
+    engine = via
     labels = {L.PROJECT: project.name}
     engine.create_network(f"{project.name}_net", labels, None, True, False, {}, None, False)
     engine.create_volume(f"{project.name}_data", labels, None, {})
@@ -75,8 +93,8 @@ def test_networks_and_volumes(project):
     assert engine.volumes(L.project_filter(project.name)) == []
 
 
-def test_the_engines_refusals_in_its_own_words(project):
-    engine = project.engine
+def test_the_engines_refusals_in_its_own_words(project, via):
+    engine = via
     with pytest.raises(EngineError) as bad:
         engine.create_container(f"{project.name}-bad", {"Image": project.image, "Cmd": "not-a-list", "Tty": "yes"})
     assert str(bad.value).startswith(f"cannot create container {project.name}-bad: ")
@@ -89,8 +107,8 @@ def test_the_engines_refusals_in_its_own_words(project):
         engine.inspect("no-such-xyz")
 
 
-def test_eight_threads_at_once(project):
-    engine = project.engine
+def test_eight_threads_at_once(project, via):
+    engine = via
     ids = {sleeper(project, f"t{n}") for n in range(3)}
     seen: list[set[str]] = []
     failures: list[BaseException] = []
@@ -115,8 +133,8 @@ def test_eight_threads_at_once(project):
     assert len(seen) == 8 * 15 and all(listed == ids for listed in seen)
 
 
-def test_the_event_stream_sees_a_start_and_closes_from_another_thread(project):
-    engine = project.engine
+def test_the_event_stream_sees_a_start_and_closes_from_another_thread(project, via):
+    engine = via
     stream = engine.events({"type": ["container"], "label": [f"{L.PROJECT}={project.name}"]})
     events: list[dict[str, Any]] = []
     reader = threading.Thread(target=lambda: events.extend(stream), daemon=True)
@@ -134,8 +152,8 @@ def test_the_event_stream_sees_a_start_and_closes_from_another_thread(project):
     assert not reader.is_alive() and time.monotonic() - began < 1.0
 
 
-def test_events_since_replay_what_happened(project):
-    engine = project.engine
+def test_events_since_replay_what_happened(project, via):
+    engine = via
     since = time.time() - 1
     cid = sleeper(project, "past")
     stream = engine.events({"type": ["container"], "label": [f"{L.PROJECT}={project.name}"]}, since=since)
@@ -147,8 +165,8 @@ def test_events_since_replay_what_happened(project):
     assert first and first[0]["id"] == cid and first[0]["status"] == "create"
 
 
-def test_exec_exit_codes_output_and_timeout(project):
-    engine = project.engine
+def test_exec_exit_codes_output_and_timeout(project, via):
+    engine = via
     cid = sleeper(project, "exec")
     engine.start(cid)
     # stdout and stderr reach the engine through two pipes: their order between them is not kept

@@ -20,6 +20,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import compile_tree  # noqa: E402
+
 HEAVY = ("docker", "requests", "rich", "pyspark", "pydantic")
 COMMANDS = {
     "lint": ["lint", "infra.yaml"],
@@ -56,6 +60,8 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, required=True, help="folder holding the baseline validator/")
     args = parser.parse_args()
     trees = {"baseline": args.baseline.resolve(), "this": ROOT}
+    for tree in trees.values():
+        compile_tree(tree)
     data: dict[tuple[str, str], list[tuple[float, float]]] = {}
     heavy: dict[tuple[str, str], set[str]] = {}
     for _ in range(args.runs):

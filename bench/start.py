@@ -6,7 +6,8 @@ For each command: the sum of ``python -X importtime`` self times (ms) and which 
 loaded (the Docker SDK, requests, rich, pyspark), and the whole process's wall time. Medians of N.
 ``plan`` reads the engine but changes nothing; ``lint`` and ``schema`` never contact it.
 
-Usage: .venv/bin/python bench/start.py [--runs 7] [--baseline DIR]   (DIR holds a validator/ package)
+Usage: .venv/bin/python bench/start.py [--runs 7] --baseline DIR   (DIR holds a validator/ package)
+Both trees get their bytecode compiled first (``bench.common.compile_tree``), as bootstrap does.
 """
 
 from __future__ import annotations

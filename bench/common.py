@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -23,3 +24,10 @@ def timed(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = 
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return elapsed
+
+
+def compile_tree(tree: Path) -> None:
+    """Bytecode for ``tree``'s validator package, as scripts/bootstrap makes it for the checkout (this
+    machine kind sets PYTHONDONTWRITEBYTECODE): trees compared are then compared on the same footing."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "validator")], check=True,
+                   capture_output=True)

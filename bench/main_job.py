@@ -26,6 +26,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import compile_tree  # noqa: E402
+
 SPEC = ["-f", "infra.yaml", "-f", "infra.offline.yaml"]
 STAGE = re.compile(r"^\[\s*([\d.]+)s\] == (.+)$")
 
@@ -75,6 +79,8 @@ def main() -> None:
                                  check=True).stdout
         subprocess.run(["tar", "-x", "-C", scratch], input=archive, check=True)
         trees = {f"baseline {args.baseline_rev}": Path(scratch), "this tree": ROOT}
+        for tree in trees.values():
+            compile_tree(tree)
         load_before = os.getloadavg()
         one(ROOT)  # a first run warms what the stack and the page cache still lack; not counted
         samples: dict[str, list[dict]] = {label: [] for label in trees}

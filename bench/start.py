@@ -6,7 +6,8 @@ For each command: the sum of ``python -X importtime`` self times (ms) and which 
 loaded (the Docker SDK, requests, rich, pyspark), and the whole process's wall time. Medians of N.
 ``plan`` reads the engine but changes nothing; ``lint`` and ``schema`` never contact it.
 
-Usage: .venv/bin/python bench/start.py [--runs 7] [--baseline DIR]   (DIR holds a validator/ package)
+Usage: .venv/bin/python bench/start.py [--runs 7] --baseline DIR   (DIR holds a validator/ package)
+Both trees get their bytecode compiled first (``bench.common.compile_tree``), as bootstrap does.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import compile_tree  # noqa: E402
+
 HEAVY = ("docker", "requests", "rich", "pyspark", "pydantic")
 COMMANDS = {
     "lint": ["lint", "infra.yaml"],
@@ -56,6 +61,8 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, required=True, help="folder holding the baseline validator/")
     args = parser.parse_args()
     trees = {"baseline": args.baseline.resolve(), "this": ROOT}
+    for tree in trees.values():
+        compile_tree(tree)
     data: dict[tuple[str, str], list[tuple[float, float]]] = {}
     heavy: dict[tuple[str, str], set[str]] = {}
     for _ in range(args.runs):

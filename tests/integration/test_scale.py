@@ -1,10 +1,13 @@
 """``scale``/``deploy.replicas`` on the real engine: N containers per service, scaled up and down
 without recreating the replicas that stay, dependents waiting for every replica, a replica that never
-turns healthy failing its service by name, and the same count and fields as ``docker compose up``."""
+turns healthy failing its service by name, and the same count and fields as ``docker compose up``
+(``scale: 0`` no container, ``deploy.mode: global`` one)."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -282,3 +285,80 @@ def test_an_interrupt_while_replicas_start_exits_130_and_the_next_up_converges(p
     assert final.returncode == 0, final.stdout[-2000:] + final.stderr[-2000:]
     assert sorted(replicas(project)) == [f"{project.name}-web-{n}" for n in (1, 2, 3)]
     assert project.plan({"web": web}).empty
+
+
+def test_scale_zero_runs_no_container_and_dependents_do_not_wait_for_it_as_in_compose(engine, project, composed):
+    # off's health test never passes and api waits for it to be healthy: neither Compose nor validator
+    # waits for a service with no container (Compose's up --wait would time out otherwise)
+    sick = {"test": ["CMD", "false"], "interval": "1s", "timeout": "900ms", "retries": 1}
+    api = project.sleeper(depends_on={"off": {"condition": "service_healthy"}})
+    services = {"off": project.sleeper(healthcheck=sick, scale=0), "api": api}
+    composed.up({"services": services})
+    theirs = sorted(c["Labels"][SERVICE] for c in engine.containers(compose_filter(composed.name)))
+    result = project.up(services)
+    assert result.ok, result.services
+    assert result.services["off"].container is None and result.services["off"].containers == ()
+    ours = {c["Labels"][L.SERVICE]: c["Id"] for c in engine.containers(L.project_filter(project.name))}
+    assert sorted(ours) == theirs == ["api"]
+    assert project.plan(services).empty
+
+    # one replica, then none again: it is removed, and the dependent that runs is left as it is
+    well = {"test": ["CMD", "true"], "interval": "1s", "timeout": "900ms"}
+    assert project.up({"off": project.sleeper(healthcheck=well), "api": api}).ok
+    assert sorted(replicas(project, "off")) == [f"{project.name}-off"]
+    zero = {"off": project.sleeper(healthcheck=well, scale=0), "api": api}
+    assert [(a.kind, a.target) for a in project.plan(zero).actions] == [("remove", f"{project.name}-off")]
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(project.spec(zero), sort_keys=False))
+    shown = subprocess.run(
+        [sys.executable, "-m", "validator", "plan", "--format", "json"],
+        cwd=project.folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 1, shown.stderr  # changes to make
+    (action,) = json.loads(shown.stdout)["actions"]
+    assert action == {
+        "kind": "remove",
+        "target": f"{project.name}-off",
+        "service": "off",
+        "reasons": ["scaled to 0 replicas (this is replica 1)"],
+        "replica": 1,
+    }
+    again = project.up(zero)
+    assert again.ok and again.services["off"].action == "scale"
+    assert replicas(project, "off") == {}
+    assert [c["Id"] for c in replicas(project, "api").values()] == [ours["api"]]
+
+    # check: off passes as "no container" and measures nothing, so the wildcard reads api alone
+    criteria = {"START": {"title": "every service starts", "condition": "service.*.startup < 60s"}}
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(project.spec(zero, criteria=criteria), sort_keys=False))
+    done = check(project, "--no-suites", "--report", "json=r.json", timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    data = json.loads((project.folder / "r.json").read_text())
+    results = {(r["kind"], r["name"]): r for r in data["run"]["results"]}
+    assert results[("service", "off")]["verdict"] == "pass"
+    assert results[("service", "off")]["actual"] == "no container"
+    assert not [m for m in data["run"]["metrics"] if m.startswith("service.off.")]
+    assert data["criteria"] == {"START": "pass"}
+
+    # --no-up on the stack Compose started from the same services judges it the same way, untouched
+    spec = {**project.spec(services), "project": composed.name}
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    before = {c["Id"] for c in engine.containers(compose_filter(composed.name))}
+    observed = check(project, "--no-up", "--no-suites", "--report", "json=c.json", timeout=120)
+    assert observed.returncode == 0, observed.stdout[-2000:] + observed.stderr[-2000:]
+    data = json.loads((project.folder / "c.json").read_text())
+    verdicts = {r["name"]: r["verdict"] for r in data["run"]["results"] if r["kind"] == "service"}
+    assert verdicts == {"off": "pass", "api": "pass"}
+    assert {c["Id"] for c in engine.containers(compose_filter(composed.name))} == before
+
+
+def test_global_mode_is_one_container_on_one_engine_as_compose_runs_it(engine, project, composed):
+    services = {"agent": project.sleeper(deploy={"mode": "global"})}
+    composed.up({"services": services})
+    theirs = [c for c in engine.containers(compose_filter(composed.name)) if c["Labels"].get(SERVICE) == "agent"]
+    result = project.up(services)
+    assert result.ok, result.services
+    assert len(theirs) == 1 and sorted(replicas(project, "agent")) == [f"{project.name}-agent"]
+    assert project.plan(services).empty

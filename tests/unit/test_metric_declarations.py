@@ -41,7 +41,8 @@ def test_a_service_without_a_health_check_has_no_health_time(tmp_path):
     assert findings(tmp_path, "service.web.healthy < 30s") == []
     assert findings(tmp_path, "service.*.healthy < 30s") == []
     assert findings(tmp_path, "service.job.healthy < 30s") == [
-        "'service.job.healthy' is not measured: healthy is measured only for services with a health check"
+        "'service.job.healthy' is not measured: healthy is measured only for services with a health check "
+        "that run a container"
     ]
 
 

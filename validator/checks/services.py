@@ -27,6 +27,11 @@ def _services(spec: Spec) -> Mapping[str, Any]:
     return spec.services
 
 
+def _runs(svc: Any) -> bool:
+    """Whether the service has a container to measure (``scale: 0`` has none)."""
+    return bool(svc.replicas > 0)
+
+
 def _health_checked(svc: Any) -> bool:
     return svc.healthcheck is not None and not svc.healthcheck.disabled
 
@@ -35,18 +40,28 @@ METRICS = Family(
     "service",
     _services,
     (
-        Declared("startup", "time", "seconds from create (or start) to running"),
-        Declared("healthy", "time", "seconds from running to healthy", _health_checked, "with a health check"),
-        Declared("restarts", "", "times Docker restarted the container"),
+        Declared("startup", "time", "seconds from create (or start) to running", _runs, "that run a container"),
+        Declared(
+            "healthy",
+            "time",
+            "seconds from running to healthy",
+            lambda svc: _runs(svc) and _health_checked(svc),
+            "with a health check that run a container",
+        ),
+        Declared("restarts", "", "times Docker restarted the container", _runs, "that run a container"),
         Declared(
             "memory_limit",
             "size",
             "the memory limit Docker enforces",
-            lambda svc: svc.memory_limit is not None,
-            "with a memory limit",
+            lambda svc: _runs(svc) and svc.memory_limit is not None,
+            "with a memory limit that run a container",
         ),
         Declared(
-            "cpus", "", "the CPU limit Docker enforces", lambda svc: svc.cpu_limit is not None, "with a CPU limit"
+            "cpus",
+            "",
+            "the CPU limit Docker enforces",
+            lambda svc: _runs(svc) and svc.cpu_limit is not None,
+            "with a CPU limit that run a container",
         ),
         # measured by the Swarm backend (validator/swarm/reconcile.py) only: on plain containers a
         # criterion reading them has no evidence and is an error, never a pass
@@ -89,6 +104,9 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
         if detail and (detail.get("State") or {}).get("Running"):
             running[name] = r.container or ""
         svc = loaded.spec.services[name]
+        if svc.replicas == 0:
+            results.append(_no_container(name, where, r.status == "ready" and not details, r.message))
+            continue
         expected = "healthy" if svc.healthcheck else "running"
         actual = _states(details) if details else r.status
         verdict = "pass" if r.status == "ready" else ("skip" if r.status == "skipped" else "fail")
@@ -178,6 +196,10 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
     for name, svc in active(loaded.spec.services, loaded.environment).items():
         where = locate(loaded, ("services", name))
         summaries = sorted(by_service.get(name, []), key=lambda c: (_replica(c), (c.get("Names") or [""])[0]))
+        if svc.replicas == 0:
+            names = ", ".join((c.get("Names") or ["/?"])[0].lstrip("/") for c in summaries)
+            results.append(_no_container(name, where, not summaries, f"{names} still run it" if summaries else ""))
+            continue
         if not summaries:
             results.append(
                 Result(
@@ -224,6 +246,20 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
             )
         )
     return results, running
+
+
+def _no_container(name: str, where: Any, none: bool, why: str) -> Result:
+    """A service with ``scale: 0``: it passes when no container runs it (what the engine lists now),
+    and measures nothing (its metrics are not declared, so no wildcard expects them)."""
+    return Result(
+        kind="service",
+        name=name,
+        verdict="pass" if none else "fail",
+        expected="no container (scale 0)",
+        actual="no container" if none else "a container",
+        message="" if none else why or "a container still runs it",
+        location=where,
+    )
 
 
 def _replica(summary: dict[str, Any]) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from validator.cli_common import add_engine_option, add_spec_option
 from validator.engine.backend import add_orchestrator_option
@@ -50,10 +51,7 @@ def run(args: argparse.Namespace) -> int:
                         "engine": engine.address,
                         "orchestrator": orchestrator,
                         "changes": not plan.empty,
-                        "actions": [
-                            {"kind": a.kind, "target": a.target, "service": a.service, "reasons": list(a.reasons)}
-                            for a in plan.actions
-                        ],
+                        "actions": [_action(a) for a in plan.actions],
                         "conflicts": list(plan.conflicts),
                         "notes": list(plan.notes),
                         "unchanged": list(plan.unchanged),
@@ -94,3 +92,13 @@ def run(args: argparse.Namespace) -> int:
         + (f", {len(plan.conflicts)} conflict(s)" if plan.conflicts else "")
     )
     return EXIT_FAILED
+
+
+def _action(action: Any) -> dict[str, Any]:
+    """One action as JSON: which replica a container action concerns, and a rename's new name."""
+    out = {"kind": action.kind, "target": action.target, "service": action.service, "reasons": list(action.reasons)}
+    if getattr(action, "replica", None) is not None:
+        out["replica"] = action.replica
+    if getattr(action, "new_name", None):
+        out["new_name"] = action.new_name
+    return out

@@ -315,7 +315,12 @@ class Applier:
                     return ServiceResult(name, "skipped", message=message)
             if self.cancel.is_set():
                 raise Cancelled(name)
-            result = self._replicas(svc, progress) if svc.replicas > 1 else self._act(svc, 1, progress)
+            if svc.replicas == 0:  # scale 0: its containers were removed with the others (_stop_replaced)
+                result = ServiceResult(name, "ready", message="runs no container (scale 0)")
+            elif svc.replicas == 1:
+                result = self._act(svc, 1, progress)
+            else:
+                result = self._replicas(svc, progress)
             if result.action is None and any(
                 a.service == name and a.kind in ("remove", "rename") for a in self.plan.actions
             ):

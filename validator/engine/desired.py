@@ -52,13 +52,19 @@ class DesiredService:
     # Never in the config or its label; their fingerprints are in ``mounted``.
     files: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     # Compose's scale / deploy.replicas: the names of the containers that run this config, replica 1
-    # first (``container`` is replica 1's). Not in the config or its hash, as Compose leaves scale out
-    # of its hash: scaling adds or removes containers, never recreates the ones that stay.
-    replica_containers: tuple[str, ...] = ()
+    # first (``container`` is replica 1's); empty for ``scale: 0`` (no container), None for the one
+    # container ``container``. Not in the config or its hash, as Compose leaves scale out of its hash:
+    # scaling adds or removes containers, never recreates the ones that stay.
+    replica_containers: tuple[str, ...] | None = None
 
     @property
     def replicas(self) -> int:
-        return len(self.replica_containers) or 1
+        return 1 if self.replica_containers is None else len(self.replica_containers)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every replica's container name, replica 1 first (none for ``scale: 0``)."""
+        return (self.container,) if self.replica_containers is None else self.replica_containers
 
     def replica_name(self, number: int) -> str:
         """The container name of replica ``number`` (1..replicas)."""
@@ -115,7 +121,9 @@ def replica_names(project: str, service: str, svc: Service) -> tuple[str, ...]:
     service's replicas are ``<project>-<service>-1`` .. ``-N``, as Compose names them (a container
     that moves between the two forms is renamed, not recreated). ``container_name`` with more than
     one replica is refused when the spec loads, as Compose refuses it."""
-    if svc.container_name or svc.replicas <= 1:
+    if svc.replicas == 0:
+        return ()  # Compose creates none (and removes those that run)
+    if svc.container_name or svc.replicas == 1:
         return (container_name(project, service, svc),)
     return tuple(f"{project}-{service}-{number}" for number in range(1, svc.replicas + 1))
 

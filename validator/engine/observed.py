@@ -124,7 +124,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         found[service] = items
         owned_ids |= {item.id for item in items}
     containers = {service: tuple(sorted(items, key=lambda c: (c.replica, c.name))) for service, items in found.items()}
-    wanted_names = {name for svc in desired.services.values() for name in svc.replica_containers or (svc.container,)}
+    wanted_names = {name for svc in desired.services.values() for name in svc.names}
     wanted_ports = {port for svc in desired.services.values() for port in _host_ports(svc.config)}
     foreign_names: dict[str, str] = {}
     foreign_ports: dict[str, str] = {}

@@ -19,13 +19,8 @@ ORCHESTRATORS = ("containers", "swarm")
 # (path inside the service, present?, why the orchestrator refuses it)
 Rule = tuple[tuple[str, ...], Callable[[Service], bool], str]
 
-_CONTAINERS: list[Rule] = [
-    (
-        ("deploy", "mode"),
-        lambda s: s.deploy is not None and s.deploy.mode == "global",
-        "mode: global (one task per node) needs --orchestrator swarm",
-    ),
-]
+# (deploy.mode global is one container here: one engine is one node, and docker compose runs one)
+_CONTAINERS: list[Rule] = []
 
 _SWARM: list[Rule] = [
     (("build",), lambda s: s.build is not None, "Swarm does not build images: build it first and name it in 'image'"),

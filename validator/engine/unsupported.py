@@ -100,12 +100,6 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
                 yield (*at, "build", field), f"build.{field}"
         if len(svc.build.platforms) > 1:
             yield (*at, "build", "platforms"), "build.platforms with several platforms (one image is built)"
-    if svc.replicas == 0:
-        # Compose creates nothing for it, and what "ready" means to a dependent of a service with no
-        # container is not settled here yet; N >= 1 replicas run as N containers.
-        field = "scale" if svc.scale is not None else "deploy.replicas"
-        where = (*at, "scale") if svc.scale is not None else (*at, "deploy", "replicas")
-        yield where, f"{field} 0 (a service with no container)"
     deploy = svc.deploy
     if deploy is not None:
         if _set(deploy, "restart_policy"):
@@ -218,4 +212,7 @@ def _references(spec: Spec, active: dict[str, Service], env: dict[str, str]) -> 
                 out.append(((*at, *path), f"needs service {dep!r}, which no enabled profile includes (--profile)"))
             elif dep not in spec.services and path[0] != "depends_on":
                 out.append(((*at, *path), f"service {dep!r} is not defined"))
+            elif path[0] != "depends_on" and active[dep].replicas == 0:
+                # a dependent does not wait for it (as with Compose), but sharing or linking needs a container
+                out.append(((*at, *path), f"needs a container of service {dep!r}, which runs none (scale 0)"))
     return out

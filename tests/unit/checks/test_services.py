@@ -124,3 +124,42 @@ def test_a_scaled_service_is_ready_only_when_every_replica_is(tmp_path):
     # the slowest replica's times (its first check passed 3 s after start), every replica's restarts
     assert api.metrics["service.api.healthy"] == 3.0 and api.metrics["service.api.restarts"] == 3.0
     assert running == {"web": "svc-web-1", "api": "svc-api-1"}
+
+
+def test_a_scale_zero_service_passes_only_while_no_container_runs_it_and_measures_nothing(tmp_path):
+    from validator.core.metrics import catalog
+
+    off = {"image": "x", "healthcheck": HEALTH, "mem_limit": "64m", "scale": 0}
+    loaded = load_dict(tmp_path, {"version": 1, "project": "svc", "services": {"off": off, "on": {"image": "x"}}})
+    # only the Swarm counts (0 tasks wanted is measurable there), none of a container's
+    swarm = {"service.off.replicas_desired", "service.off.replicas_running", "service.off.replicas_healthy"}
+    assert {m for m in catalog(loaded.spec) if m.startswith("service.off.")} == swarm
+    assert "service.on.startup" in catalog(loaded.spec)
+    results = {r.name: r for r in observed(loaded, ReplicaEngine({}))[0]}
+    assert results["off"].verdict == "pass" and results["off"].actual == "no container"
+    assert not results["off"].metrics and not results["off"].unavailable
+    assert results["on"].verdict == "fail"  # the control: a service that should run and does not
+    still = ReplicaEngine({"svc-off-1": ("off", 1, detail("healthy", 2))})
+    left = {r.name: r for r in observed(loaded, still)[0]}["off"]
+    assert (left.verdict, left.message) == ("fail", "svc-off-1 still run it")
+    assert not left.metrics
+
+
+def test_a_criterion_naming_a_scale_zero_services_metric_is_a_lint_error(tmp_path):
+    from validator.spec.load import lint_files
+    from validator.testing.specs import write_spec
+
+    def lint(condition: str) -> list[str]:
+        spec = {
+            "version": 1,
+            "project": "svc",
+            "services": {"off": {"image": "x", "scale": 0}, "on": {"image": "x"}},
+            "criteria": {"C": {"title": "c", "condition": condition}},
+        }
+        return [f.message for f in lint_files([str(write_spec(tmp_path, spec))], environ={})]
+
+    assert lint("service.off.startup < 30s") == [
+        "'service.off.startup' is not measured: startup is measured only for services that run a container"
+    ]
+    assert lint("service.on.startup < 30s") == []
+    assert lint("service.*.startup < 30s") == []  # the wildcard ranges over the services that run

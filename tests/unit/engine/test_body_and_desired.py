@@ -290,7 +290,6 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
         web={
             "image": "web:1",
             "post_start": [{"command": ["echo", "up"]}],
-            "scale": 0,
             "build": {"context": ".", "ssh": ["default"]},
             "pull_policy": "refresh",
         },
@@ -304,7 +303,6 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
         "services.web.build.ssh: not supported yet: build.ssh",
         "services.web.post_start: not supported yet: post_start (lifecycle hooks)",
         "services.web.pull_policy: not supported yet: pull_policy refresh",
-        "services.web.scale: not supported yet: scale 0 (a service with no container)",
     ]
     assert all(f.location.line > 0 for f in info.value.findings)
     # down needs none of them: it removes what runs

@@ -152,14 +152,65 @@ def test_the_service_timing_is_its_slowest_replicas():
     assert slowest([fast, slow, unknown]).healthy is None and slowest([fast, slow, unknown]).startup == 2.5
 
 
-def test_only_zero_replicas_and_global_mode_are_refused_on_containers(tmp_path):
+def test_scale_zero_runs_no_container_and_removes_the_ones_that_run(tmp_path):
     from validator.engine.backend import backend
 
-    loaded = load_dict(tmp_path, base_spec(web={**WEB, "deploy": {"replicas": 3}}))
+    loaded = load_dict(tmp_path, base_spec(web={**WEB, "deploy": {"replicas": 0}}))
     assert backend(loaded, "containers")[0] == "containers"
-    with pytest.raises(SpecError) as caught:
-        desired(tmp_path, web={**WEB, "scale": 0})
-    assert "not supported yet: scale 0 (a service with no container)" in str(caught.value)
+    zero = desired(tmp_path, web={**WEB, "scale": 0})
+    web = zero.services["web"]
+    assert (web.replicas, web.names) == (0, ())
+    assert plan(zero, dataclasses.replace(observed_as_applied(zero), containers={})).empty
+    # from three replicas, or from one: every container goes, none is created
+    down = plan(zero, observed_as_applied(desired(tmp_path, web={**WEB, "scale": 3})))
+    assert kinds(down) == [("remove", "demo-web-1", 1), ("remove", "demo-web-2", 2), ("remove", "demo-web-3", 3)]
+    assert down.actions[0].reasons == ("scaled to 0 replicas (this is replica 1)",)
+    assert kinds(plan(zero, observed_as_applied(desired(tmp_path, web=WEB)))) == [("remove", "demo-web", 1)]
+
+
+def test_a_scale_zero_service_holds_no_name_a_foreign_container_could_clash_with(tmp_path):
+    from validator.engine.observed import observe
+
+    foreign = {"Id": "f", "Names": ["/demo-web"], "Labels": {}, "State": "running", "Ports": []}
+
+    class Engine:  # the engine's answers when the project runs nothing and a foreign demo-web exists
+        api_version = "1.41"
+
+        def containers(self, filters=None):
+            return [] if filters else [foreign]
+
+        def networks(self, filters=None):
+            return []
+
+        def volumes(self, filters=None):
+            return []
+
+        def image_id(self, image):
+            return "sha256:x"
+
+    one = observe(Engine(), desired(tmp_path, web=WEB))  # type: ignore[arg-type]
+    assert "demo-web" in one.foreign_names  # the fake does show the clash when the name is wanted
+    zero = observe(Engine(), desired(tmp_path, web={**WEB, "scale": 0}))  # type: ignore[arg-type]
+    assert zero.foreign_names == {}
+
+
+def test_sharing_or_linking_a_scale_zero_service_is_a_located_error(tmp_path):
+    cases = {
+        "network_mode": {"network_mode": "service:web"},
+        "volumes_from": {"volumes_from": ["web:ro"]},
+        "links": {"links": ["web:w"]},
+    }
+    for field, extra in cases.items():
+        with pytest.raises(SpecError) as caught:
+            desired(tmp_path, web={**WEB, "scale": 0}, api={"image": "api:1", **extra})
+        finding = caught.value.findings[0]
+        assert finding.path[:3] == ("services", "api", field), field
+        assert finding.message == "needs a container of service 'web', which runs none (scale 0)"
+        assert finding.location.line > 0
+    # depends_on is no reference to a container: Compose starts the dependent without waiting
+    waits = {"image": "api:1", "depends_on": {"web": {"condition": "service_healthy"}}}
+    state = desired(tmp_path, web={**WEB, "scale": 0}, api=waits)
+    assert state.services["api"].replicas == 1
 
 
 @pytest.mark.parametrize(

@@ -168,7 +168,6 @@ def test_secret_values_never_appear_in_reasons(tmp_path):
 @pytest.mark.parametrize(
     ("orchestrator", "service", "where"),
     [
-        ("containers", {"deploy": {"mode": "global"}}, "services.web.deploy.mode"),
         ("swarm", {"ports": ["127.0.0.1:8080:80"]}, "services.web.ports"),
         ("swarm", {"restart": "always"}, "services.web.restart"),
         ("swarm", {"privileged": True}, "services.web.privileged"),
@@ -204,8 +203,9 @@ def test_the_same_spec_passes_where_it_is_honoured(tmp_path):
     del everywhere["deploy"]["replicas"]
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"web": everywhere}})
     assert backend(loaded, "swarm")[0] == "swarm"
-    with pytest.raises(SpecError):
-        backend(loaded, None)  # settings.orchestrator defaults to containers: one task per node refused
+    # one task per node is one container on one engine, as docker compose runs it
+    assert backend(loaded, None)[0] == "containers"
+    assert desired_state(loaded, {}, refuse_unsupported=False).services["web"].replicas == 1
 
 
 def _files_spec(tmp_path, secret: str = "s3cret-1", external: bool = False) -> dict[str, Any]:

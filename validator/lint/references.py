@@ -41,3 +41,9 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                 ("probes", name, "service"),
                 f"probe names unknown service {probe.service!r}" + did_you_mean(probe.service, spec.services),
             )
+        elif probe.service is not None and spec.services[probe.service].replicas == 0:
+            yield ctx.warning(
+                ("probes", name, "service"),
+                f"service {probe.service!r} runs no container (scale 0): check skips this probe, and its metrics "
+                "are unavailable",
+            )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,16 @@ class Project:
 
     def spec(self, services: dict[str, Any], **extra: Any) -> dict[str, Any]:
         return {"version": 1, "project": self.name, "services": services, **extra}
+
+    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """``python -m validator ARGS`` in the project's folder (its ``infra.yaml``), output captured."""
+        return subprocess.run(
+            [sys.executable, "-m", "validator", *args],
+            cwd=self.folder,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def load(self, services: dict[str, Any], **extra: Any) -> Any:
         return load_dict(self.folder, self.spec(services, **extra), environ=dict(os.environ))

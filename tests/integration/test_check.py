@@ -94,13 +94,7 @@ def write_project(project, port: int, extra_probes: dict | None = None) -> None:
 
 
 def check(project, *args, timeout=300):
-    return subprocess.run(
-        [sys.executable, "-m", "validator", "check", "--no-progress", *args],
-        cwd=project.folder,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return project.cli("check", "--no-progress", *args, timeout=timeout)
 
 
 def test_full_check_passes_and_writes_every_report(project):

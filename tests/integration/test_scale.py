@@ -6,8 +6,6 @@ turns healthy failing its service by name, and the same count and fields as ``do
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -309,13 +307,7 @@ def test_scale_zero_runs_no_container_and_dependents_do_not_wait_for_it_as_in_co
     zero = {"off": project.sleeper(healthcheck=well, scale=0), "api": api}
     assert [(a.kind, a.target) for a in project.plan(zero).actions] == [("remove", f"{project.name}-off")]
     (project.folder / "infra.yaml").write_text(yaml.safe_dump(project.spec(zero), sort_keys=False))
-    shown = subprocess.run(
-        [sys.executable, "-m", "validator", "plan", "--format", "json"],
-        cwd=project.folder,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    shown = project.cli("plan", "--format", "json", timeout=60)
     assert shown.returncode == 1, shown.stderr  # changes to make
     (action,) = json.loads(shown.stdout)["actions"]
     assert action == {

@@ -66,13 +66,7 @@ def test_second_run_waits_for_the_lock_then_refuses(project):
 
     write(project, {"a": project.sleeper()})
     with ProjectLock(project.name, project.engine, what="test"):
-        result = subprocess.run(
-            [sys.executable, "-m", "validator", "up", "--lock-timeout", "1"],
-            cwd=project.folder,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = project.cli("up", "--lock-timeout", "1", timeout=60)
     assert result.returncode == 1
     assert f"waiting for project {project.name!r}: validator test (pid {os.getpid()}) holds its lock" in result.stderr
     assert f"project {project.name!r} is busy" in result.stderr

@@ -109,10 +109,11 @@ def floor(image: str) -> float:
     return elapsed
 
 
-def engine_floor(image: str, n: int) -> float:
+def engine_floor(image: str, n: int, network: bool = False) -> float:
     """The engine's own floor at N services: N containers (the benchmark's service, health interval 1 s)
     created and started in parallel from this process, with no tool start-up and no spec, until the
-    engine reports every one healthy."""
+    engine reports every one healthy. ``network``: as both tools run a project, on a bridge network
+    created first (its creation timed too), each container under its service's alias."""
     import threading
 
     import docker
@@ -123,11 +124,18 @@ def engine_floor(image: str, n: int) -> float:
               "interval": 1_000_000_000, "timeout": 900_000_000, "retries": 30}
     since = time.time()
     began = time.perf_counter()
+    if network:
+        api.create_network(tag, driver="bridge", labels={"bench.floor": tag})
 
     def one(index: int) -> None:
+        joined = {}
+        if network:
+            joined = {"networking_config": api.create_networking_config(
+                {tag: api.create_endpoint_config(aliases=[f"s{index}"])})}
         cid = api.create_container(image, ["httpd", "-f", "-p", "8080", "-h", "/www"], name=f"{tag}-{index}",
                                    labels={"bench.floor": tag}, healthcheck=health,
-                                   host_config=api.create_host_config(init=True))["Id"]
+                                   host_config=api.create_host_config(init=True, network_mode=tag if network
+                                                                      else None), **joined)["Id"]
         api.start(cid)
 
     workers = [threading.Thread(target=one, args=(i,)) for i in range(n)]
@@ -147,6 +155,8 @@ def engine_floor(image: str, n: int) -> float:
             worker.join(30)
         for found in api.containers(all=True, filters={"label": f"bench.floor={tag}"}):
             api.remove_container(found["Id"], force=True)
+        if network:
+            api.remove_network(tag)
     if len(healthy) != n:
         raise SystemExit(f"engine floor: only {len(healthy)} of {n} containers became healthy within 120 s")
     return elapsed
@@ -160,6 +170,7 @@ def main() -> None:
     image = ensure_busybox_image()
     rows = []
     floors_at: dict[int, float] = {}
+    network_floors_at: dict[int, float] = {}
     raw: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in [int(s) for s in args.sizes.split(",")]:
@@ -176,9 +187,13 @@ def main() -> None:
                     write(folder, n, image, f"b{rep}")
                     times[f"drift-{tool}"].append(timed(cmd(folder), folder))
                     down(folder)
-            times["floor"] = [engine_floor(image, n) for _ in range(args.reps)]
+            times["floor"], times["floor-network"] = [], []
+            for _ in range(args.reps):  # alternating, like the tools
+                times["floor"].append(engine_floor(image, n))
+                times["floor-network"].append(engine_floor(image, n, network=True))
             med = {k: statistics.median(v) for k, v in times.items()}
             floors_at[n] = med["floor"]
+            network_floors_at[n] = med["floor-network"]
             raw[str(n)] = times
             for scenario in ("cold", "noop", "drift"):
                 rows.append((n, scenario, med[f"{scenario}-ours"], med[f"{scenario}-compose"],
@@ -199,14 +214,19 @@ def main() -> None:
         f"busybox httpd services, health check interval 1 s; medians of {args.reps} alternating runs; "
         f"ratio = validator / Compose (lower is better).",
         "",
-        "| services | scenario | validator up (s) | compose up -d --wait (s) | ratio | validator / engine floor |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| services | scenario | validator up (s) | compose up -d --wait (s) | ratio | validator / engine floor "
+        "| validator / floor on a project network |",
+        "|---:|---|---:|---:|---:|---:|---:|",
         *[f"| {n} | {s} | {o:.2f} | {c:.2f} | {r:.2f} | "
-          + (f"{o / floors_at[n]:.2f} (floor {floors_at[n]:.2f} s)" if s == "cold" else "") + " |"
+          + (f"{o / floors_at[n]:.2f} (floor {floors_at[n]:.2f} s) | "
+             f"{o / network_floors_at[n]:.2f} (floor {network_floors_at[n]:.2f} s)" if s == "cold" else " |")
+          + " |"
           for n, s, o, c, r in rows],
         "",
         "Engine floor at N: N such containers created and started in parallel from the benchmark's own",
-        "process (no tool start-up, no spec), until the engine reports all healthy; medians.",
+        "process (no tool start-up, no spec, the default bridge), until the engine reports all healthy;",
+        "on a project network: a bridge network created first (timed too) and every container on it under",
+        "its service's alias, as both tools run a project; medians, alternating the two floors.",
         f"Floor: one `docker run -d` until its first health check passes: median {statistics.median(floors):.2f} s.",
         f"Peak RSS of `validator up` at N = 20 (cold): {rss:.0f} MB.",
         f"No-op `up` at N = 20 called in-process (no interpreter start-up or imports): median {library * 1000:.0f} ms.",
@@ -214,7 +234,7 @@ def main() -> None:
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "up.md").write_text("\n".join(lines) + "\n")
-    summary = {"raw": raw, "floor": floors, "floor_at": floors_at, "rss_mb": rss}
+    summary = {"raw": raw, "floor": floors, "floor_at": floors_at, "network_floor_at": network_floors_at, "rss_mb": rss}
     (out / "up.json").write_text(json.dumps(summary, indent=1))
     print("\n".join(lines))
 

@@ -293,6 +293,8 @@ def plan(
             if not problems:
                 unchanged.append(name)
             continue
+        if svc.replicas == 0:
+            notes.append(f"{name}: scale 0, it runs no container (services that depend on it do not wait for it)")
         slots, surplus = replica_slots(found, svc.replicas)
         service_actions = [
             Action(

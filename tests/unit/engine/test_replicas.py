@@ -160,7 +160,9 @@ def test_scale_zero_runs_no_container_and_removes_the_ones_that_run(tmp_path):
     zero = desired(tmp_path, web={**WEB, "scale": 0})
     web = zero.services["web"]
     assert (web.replicas, web.names) == (0, ())
-    assert plan(zero, dataclasses.replace(observed_as_applied(zero), containers={})).empty
+    nothing = plan(zero, dataclasses.replace(observed_as_applied(zero), containers={}))
+    assert nothing.empty and nothing.unchanged == ("web",)
+    assert nothing.notes == ("web: scale 0, it runs no container (services that depend on it do not wait for it)",)
     # from three replicas, or from one: every container goes, none is created
     down = plan(zero, observed_as_applied(desired(tmp_path, web={**WEB, "scale": 3})))
     assert kinds(down) == [("remove", "demo-web-1", 1), ("remove", "demo-web-2", 2), ("remove", "demo-web-3", 3)]

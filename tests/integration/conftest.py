@@ -79,11 +79,15 @@ class Project:
     def spec(self, services: dict[str, Any], **extra: Any) -> dict[str, Any]:
         return {"version": 1, "project": self.name, "services": services, **extra}
 
-    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        """``python -m validator ARGS`` in the project's folder (its ``infra.yaml``), output captured."""
+    def cli(
+        self, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``python -m validator ARGS`` in the project's folder (its ``infra.yaml``), output captured;
+        ``env``: the whole environment, else this process's."""
         return subprocess.run(
             [sys.executable, "-m", "validator", *args],
             cwd=self.folder,
+            env=env,
             capture_output=True,
             text=True,
             timeout=timeout,

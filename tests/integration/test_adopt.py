@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,17 +18,6 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "adopt"
 
 
-def _validator(project, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "validator", *args],
-        cwd=project.folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-
-
 def _run(project, *args: str, port: int) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
@@ -38,7 +26,7 @@ def _run(project, *args: str, port: int) -> subprocess.CompletedProcess[str]:
         # Compose's own variable names the project: the fixture's unique name, so cleanup finds it.
         "COMPOSE_PROJECT_NAME": project.name,
     }
-    return _validator(project, env, *args)
+    return project.cli(*args, env=env, timeout=240)
 
 
 def test_check_on_an_included_compose_file(project):
@@ -74,7 +62,7 @@ def test_a_compose_file_alone_with_its_dotenv(project):
     env = {k: v for k, v in os.environ.items() if k not in ("WEB_IMAGE", "WEB_PORT", "COMPOSE_PROJECT_NAME")}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return _validator(project, env, *args)
+        return project.cli(*args, env=env, timeout=240)
 
     up = run("up")  # no -f: the folder's docker-compose.yml, as Compose finds it
     assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-2000:]

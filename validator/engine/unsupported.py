@@ -212,7 +212,7 @@ def _references(spec: Spec, active: dict[str, Service], env: dict[str, str]) -> 
                 out.append(((*at, *path), f"needs service {dep!r}, which no enabled profile includes (--profile)"))
             elif dep not in spec.services and path[0] != "depends_on":
                 out.append(((*at, *path), f"service {dep!r} is not defined"))
-            elif path[0] != "depends_on" and active[dep].replicas == 0:
+            elif path[0] != "depends_on" and dep in active and active[dep].replicas == 0:
                 # a dependent does not wait for it (as with Compose), but sharing or linking needs a container
                 out.append(((*at, *path), f"needs a container of service {dep!r}, which runs none (scale 0)"))
     return out

@@ -31,6 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import timed  # noqa: E402
 from validator.testing.images import ensure_busybox_image  # noqa: E402
 from validator.testing.swarm import SwarmNodes, client  # noqa: E402
 
@@ -61,10 +62,9 @@ def write(folder: Path, n: int, image: str) -> None:
     (folder / "compose.yaml").write_text(yaml.safe_dump(compose))
 
 
-def run(cmd: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+def run(cmd: list[str], env: dict[str, str]) -> float:
+    """Wall seconds of ``cmd`` (bench/common.py's ``timed``, bounded at 300 s as every step here)."""
+    return timed(cmd, env=env, timeout=300)
 
 
 def wait_healthy(api, label: str, value: str, want: int) -> None:
@@ -81,12 +81,10 @@ def wait_healthy(api, label: str, value: str, want: int) -> None:
 
 
 def ours(folder: Path, env: dict[str, str]) -> float:
-    began = time.perf_counter()
-    run(
+    return run(
         [sys.executable, "-m", "validator", "up", "-q", "--orchestrator", "swarm", "-f", str(folder / "infra.yaml")],
         env,
     )
-    return time.perf_counter() - began
 
 
 def theirs(folder: Path, env: dict[str, str], api, want: int) -> float:
@@ -146,9 +144,7 @@ def startup_floor(env: dict[str, str]) -> float:
         "import validator.swarm.reconcile, validator.spec.load; from validator.engine.docker_api import Engine; "
         "Engine.connect().version()"
     )
-    began = time.perf_counter()
-    run([sys.executable, "-c", code], env)
-    return time.perf_counter() - began
+    return run([sys.executable, "-c", code], env)
 
 
 def anchor(image: str, env: dict[str, str], api) -> float:

@@ -163,3 +163,29 @@ def test_a_criterion_naming_a_scale_zero_services_metric_is_a_lint_error(tmp_pat
     ]
     assert lint("service.on.startup < 30s") == []
     assert lint("service.*.startup < 30s") == []  # the wildcard ranges over the services that run
+
+
+def test_a_scale_zero_service_passes_after_up_only_when_up_reached_it(tmp_path):
+    from validator.checks.services import from_up
+    from validator.engine.apply import ServiceResult, UpResult
+    from validator.engine.planner import Plan
+
+    loaded = load_dict(tmp_path, {"version": 1, "project": "svc", "services": {"off": {"image": "x", "scale": 0}}})
+
+    class Inspects:
+        def try_inspect(self, cid: str) -> None:
+            raise AssertionError(f"no container to inspect, asked for {cid}")
+
+    def judged(result: ServiceResult):
+        up = UpResult(Plan((), (), (), ("off",), ()), {"off": result})
+        ((only,), running) = from_up(loaded, up, Inspects())  # type: ignore[arg-type]
+        assert running == {} and not only.metrics
+        return only
+
+    ready = judged(ServiceResult("off", "ready", message="runs no container (scale 0)"))
+    assert (ready.verdict, ready.actual) == ("pass", "no container")
+    # up never got to it (a dependency failed, or the run was cancelled): no pass
+    skipped = judged(ServiceResult("off", "skipped", message="not started: dependency db timed out"))
+    assert (skipped.verdict, skipped.message) == ("fail", "not started: dependency db timed out")
+    cancelled = judged(ServiceResult("off", "failed", message="cancelled"))
+    assert cancelled.verdict == "fail"

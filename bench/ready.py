@@ -23,7 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import compose_binary, timed  # noqa: E402
+from bench.common import compile_tree, compose_binary, timed  # noqa: E402
 from validator.testing.images import ensure_busybox_image  # noqa: E402
 
 LINKS = 3
@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--interval", type=float, default=3.0)
     args = parser.parse_args()
+    compile_tree(ROOT)  # the bytecode scripts/bootstrap makes: a stale .pyc would be compiled again per command
     image = ensure_busybox_image()
     times: dict[str, list[float]] = {"exec": [], "engine": [], "compose": []}
     with tempfile.TemporaryDirectory() as tmp:

@@ -31,7 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import timed  # noqa: E402
+from bench.common import compile_tree, timed  # noqa: E402
 from validator.testing.images import ensure_busybox_image  # noqa: E402
 from validator.testing.swarm import SwarmNodes, client  # noqa: E402
 
@@ -201,6 +201,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--sizes", default="1,5")
     args = parser.parse_args()
+    compile_tree(ROOT)  # the bytecode scripts/bootstrap makes: a stale .pyc would be compiled again per command
     if shutil.which("docker") is None:
         raise SystemExit("the docker CLI is needed for `docker stack deploy`")
     image = ensure_busybox_image()

@@ -6,6 +6,13 @@ N busybox HTTP services that ignore SIGTERM (httpd as PID 1, no init) with ``sto
 its ``down`` is timed; the tools alternate within every repetition. Two shapes: independent
 services, and a fan (every service but s0 depends on s0, so s0 stops one grace period later).
 Floor: ``docker stop`` + ``docker rm`` of one such container, measured in the same run.
+
+Start-up, in the same run: each tool's ``down`` with nothing to stop (its start, spec and one list
+call), and what a Python process pays before it could call the engine at all (the interpreter, then
+``http.client`` + ``json`` + ``yaml``, then also ``pydantic``: the least a Python client that
+validates its spec with pydantic loads). From these: the ratio of the phases after start-up
+((validator - its start) / (Compose - its start)), and the best ratio any such Python client could
+reach ((Compose - Compose's start + the Python floor) / Compose).
 Writes bench/out/down.md and down.json and prints the table.
 
 Usage: .venv/bin/python bench/down.py [--reps 5] [--services 5]
@@ -27,7 +34,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import compose_binary, timed  # noqa: E402
+from bench.common import compile_tree, compose_binary, timed  # noqa: E402
 from validator.testing.images import ensure_busybox_image  # noqa: E402
 
 GRACE = "2s"
@@ -66,11 +73,34 @@ def floor(image: str) -> float:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True)
 
 
+# What a Python client loads before its first engine call, cheapest first.
+PYTHON_FLOORS = {
+    "interpreter": "pass",
+    "+ http.client, json, yaml": "import http.client, json, yaml",
+    "+ pydantic": "import http.client, json, yaml, pydantic",
+}
+
+
+def start_costs(folder: Path, reps: int) -> dict[str, list[float]]:
+    """Alternating, ``reps`` times: each tool's down with nothing to stop, and the Python floors."""
+    cmds = {
+        "validator down, nothing to stop": ours(folder, "down"),
+        "compose down, nothing to stop": theirs(folder, "down"),
+        **{f"python: {k}": [sys.executable, "-c", code] for k, code in PYTHON_FLOORS.items()},
+    }
+    times: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(reps):
+        for key, cmd in cmds.items():
+            times[key].append(timed(cmd))
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--services", type=int, default=5)
     args = parser.parse_args()
+    compile_tree(ROOT)  # the bytecode scripts/bootstrap makes: a stale .pyc would be compiled again per command
     image = ensure_busybox_image()
     n = args.services
     raw: dict[str, dict[str, list[float]]] = {}
@@ -87,6 +117,13 @@ def main() -> None:
                     times[tool].append(timed(cmd(folder, "down")))
                 floors.append(floor(image))
             raw[shape] = times
+        empty = Path(tmp) / "benchdown-empty"
+        empty.mkdir()
+        write(empty, n, image, False)
+        starts = start_costs(empty, max(args.reps, 7))
+    start = {k: statistics.median(v) for k, v in starts.items()}
+    v0, c0 = start["validator down, nothing to stop"], start["compose down, nothing to stop"]
+    python_floor = start["python: + pydantic"]
     med_floor = statistics.median(floors)
     engine = subprocess.run(["docker", "version", "-f", "{{.Server.Version}} (API {{.Server.APIVersion}})"],
                             capture_output=True, text=True).stdout.strip()
@@ -94,14 +131,19 @@ def main() -> None:
     rows = []
     for shape, times in raw.items():
         o, c = statistics.median(times["ours"]), statistics.median(times["compose"])
-        rows.append(f"| {n} {shape} | {o / c:.2f} | {o:.2f} | {c:.2f} | {o / med_floor:.2f} |")
+        rows.append(f"| {n} {shape} | {o / c:.2f} | {o:.2f} | {c:.2f} | {o / med_floor:.2f} | "
+                    f"{(o - v0) / (c - c0):.2f} | {(c - c0 + python_floor) / c:.3f} |")
     lines = [
         f"Engine {engine}; Compose {version}; {n} busybox httpd services ignoring SIGTERM, stop_grace_period "
         f"{GRACE}; medians of {args.reps} alternating runs; ratio = validator / Compose (lower is better).",
         "",
-        "| services | ratio | validator down (s) | compose down (s) | validator / floor |",
-        "|---|---:|---:|---:|---:|",
+        "| services | ratio | validator down (s) | compose down (s) | validator / floor "
+        "| after start-up: validator / Compose | best ratio for a Python client |",
+        "|---|---:|---:|---:|---:|---:|---:|",
         *rows,
+        "",
+        f"Start-up (medians of {max(args.reps, 7)}, alternating): "
+        + "; ".join(f"{k} {1000 * v:.0f} ms" for k, v in start.items()) + ".",
         "",
         f"Floor: `docker stop` + `docker rm` of one such container: median {med_floor:.2f} s "
         "(the fan's floor is two grace periods).",
@@ -109,7 +151,7 @@ def main() -> None:
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "down.md").write_text("\n".join(lines) + "\n")
-    (out / "down.json").write_text(json.dumps({"raw": raw, "floor": floors}, indent=1))
+    (out / "down.json").write_text(json.dumps({"raw": raw, "floor": floors, "start": starts}, indent=1))
     print("\n".join(lines))
 
 

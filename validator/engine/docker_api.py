@@ -99,7 +99,7 @@ class Engine:
 
     @property
     def api(self) -> Any:
-        """The SDK's low-level client, for what the transport does not do (Swarm, pull, build, logs,
+        """The SDK's low-level client, for what the transport does not do (pull, build, logs,
         archives). Built on first use at the version the transport chose (no second /version)."""
         if self._api is None:
             with self._api_lock:
@@ -254,14 +254,43 @@ class Engine:
         found = self._get_or_none(f"inspect container {container[:12]}", "/containers/{0}/json", container)
         return dict(found) if found is not None else None
 
+    # --- any call -----------------------------------------------------------------------------
+    def call(
+        self,
+        what: str,
+        method: str,
+        template: str,
+        *args: str,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        missing_ok: bool = False,
+    ) -> Any:
+        """One JSON call by path (``template`` with each of ``args`` quoted), for the calls of
+        another backend (Swarm): errors mapped as every call's; ``missing_ok``: a 404 is None."""
+        try:
+            return self._request(method, quote_path(template, *args), params, body)
+        except ApiError as exc:
+            if missing_ok and exc.status == 404:
+                return None
+            self._raise(exc, what)
+            raise
+        except TransportError as exc:
+            self._raise(exc, what)
+            raise
+
     # --- images -------------------------------------------------------------------------------
-    def image_id(self, ref: str) -> str | None:
+    def inspect_image(self, ref: str) -> dict[str, Any] | None:
+        """The engine's image record for ``ref``; None when it has no such image."""
         found = self._get_or_none(f"inspect image {ref}", "/images/{0}/json", ref)
+        return dict(found) if found is not None else None
+
+    def image_id(self, ref: str) -> str | None:
+        found = self.inspect_image(ref)
         return str(found["Id"]) if found is not None else None
 
     def image_tagged(self, ref: str) -> float | None:
         """When ``ref`` was last tagged here (pulled, built or tagged), as epoch seconds; None if unknown."""
-        found = self._get_or_none(f"inspect image {ref}", "/images/{0}/json", ref)
+        found = self.inspect_image(ref)
         if found is None:
             return None
         return _rfc3339(str((found.get("Metadata") or {}).get("LastTagTime") or ""))

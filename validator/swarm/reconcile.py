@@ -83,15 +83,9 @@ def seen_path(loaded: LoadedSpec) -> Path:
 def pin_image(engine: Engine, ref: str) -> str | None:
     """What the tasks run: ``repo@sha256:...`` for a registry image, the image ID for a local one,
     None when the manager does not have it (then each node pulls ``ref`` itself)."""
-    from docker.errors import ImageNotFound, NotFound
-
-    try:
-        image = engine.api.inspect_image(ref)
-    except (ImageNotFound, NotFound):
+    image = engine.inspect_image(ref)
+    if image is None:
         return None
-    except Exception as exc:
-        engine._raise(exc, f"inspect image {ref}")
-        raise
     digests = image.get("RepoDigests") or []
     return str(digests[0]) if digests else str(image["Id"])
 

@@ -17,15 +17,27 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from validator.engine import labels as L
 from validator.engine import transport as T
+from validator.engine.desired import DesiredNetwork
 from validator.engine.docker_api import Engine
 from validator.errors import EngineError, UnreachableError
+from validator.swarm import api as S
+from validator.swarm.desired import network_body
 
 CID = "0123456789abcdef" * 4
-ANSWER = {"Id": CID, "Name": "n", "ApiVersion": "1.41", "ExitCode": 0, "Volumes": []}
+ANSWER = {"Id": CID, "ID": CID, "Name": "n", "ApiVersion": "1.41", "ExitCode": 0, "Volumes": []}
 # Query parameters the engine reads as booleans (its BoolValue: "", "0", "no", "false", "none" are
 # false, anything else true): the SDK writes some as True/False, the transport as 1/0.
 BOOLEANS = {"all", "size", "trunc_cmd", "v", "link", "force"}
+# Paths answered with a list (the Swarm listings), so the callers' loops over them run.
+LISTS = ("/services", "/tasks", "/nodes", "/configs", "/secrets")
+
+
+def answer(method: str, path: str) -> Any:
+    if method == "GET" and path.split("?")[0].removeprefix("/v1.41") in LISTS:
+        return [dict(ANSWER, Spec={"Name": "p-web"}, ServiceID="sid")]
+    return dict(ANSWER)
 
 
 def engine_bool(text: str) -> bool:
@@ -66,7 +78,7 @@ class RecordingTransport(T.UnixTransport):
         self.sent.append(Request(method, self.url(path, params, versioned), json.dumps(body) if body else None))
         if self.fail is not None:
             raise self.fail
-        return "OK" if path == "/_ping" else dict(ANSWER)
+        return "OK" if path == "/_ping" else answer(method, path)
 
 
 @pytest.fixture
@@ -85,7 +97,7 @@ def sdk() -> Iterator[tuple[Any, list[Request]]]:
         if prepared.path_url.endswith("/_ping"):
             response._content = b"OK"
         else:
-            response._content = json.dumps(ANSWER).encode()
+            response._content = json.dumps(answer(prepared.method, prepared.path_url)).encode()
             response.headers["Content-Type"] = "application/json"
         return response
 
@@ -94,6 +106,10 @@ def sdk() -> Iterator[tuple[Any, list[Request]]]:
     api.close()
 
 
+SERVICE = {"Name": "p-web", "Labels": {"a": "b"}, "TaskTemplate": {"ContainerSpec": {"Image": "x", "Args": None}},
+           "Mode": {"Replicated": {"Replicas": 2}}, "EndpointSpec": None}
+OVERLAY = DesiredNetwork(key="front", name="p_front", driver=None, internal=True, options={"o": "v"}, labels={"x": "y"})
+PLAIN_OVERLAY = DesiredNetwork(key="default", name="p_default")
 LINKS = ["other-c:db"]
 NET_BODY = {"Subnet": "10.9.0.0/24"}
 BODY = {"Image": "x", "Cmd": ["a b"], "Hostname": None, "Tty": False}
@@ -171,6 +187,71 @@ CALLS: list[tuple[str, Callable[[Engine], Any], Callable[[Any], Any]]] = [
     ("stop default", lambda e: e.stop(CID, None), lambda api: api.stop(CID)),
     ("remove", lambda e: e.remove_container(CID, True), lambda api: api.remove_container(CID, v=True, force=True)),
     ("remove keep", lambda e: e.remove_container(CID), lambda api: api.remove_container(CID, v=False, force=True)),
+    ("inspect_image", lambda e: e.inspect_image("reg:5000/a/b:1"), lambda api: api.inspect_image("reg:5000/a/b:1")),
+    # the Swarm backend's calls (validator/swarm/api.py)
+    ("swarm info", lambda e: S.local_node_id(e), lambda api: api.info()),
+    (
+        "swarm services",
+        lambda e: S.services(e, "p"),
+        lambda api: api.services(filters={"label": f"{L.PROJECT}=p"}),
+    ),
+    (
+        "swarm services named",
+        lambda e: S.services_named(e, ["p-web", "p-db"]),
+        lambda api: api.services(filters={"name": ["p-web", "p-db"]}),
+    ),
+    (  # before, the body went through the SDK's own JSON post: the request pinned is that one
+        "swarm create service",
+        lambda e: S.create_service(e, SERVICE),
+        lambda api: api._result(api._post_json(api._url("/services/create"), data=SERVICE), True),
+    ),
+    (
+        "swarm update service",
+        lambda e: S.update_service(e, "sid/x", 7, SERVICE),
+        lambda api: api._post_json(api._url("/services/{0}/update", "sid/x"), data=SERVICE, params={"version": 7}),
+    ),
+    ("swarm remove service", lambda e: S.remove_service(e, "sid"), lambda api: api.remove_service("sid")),
+    ("swarm tasks", lambda e: S.tasks(e, ["a", "b"]), lambda api: api.tasks(filters={"service": ["a", "b"]})),
+    ("swarm all tasks", lambda e: S.tasks_of_removed(e, ["sid"]), lambda api: api.tasks()),
+    ("swarm nodes", lambda e: S.nodes(e), lambda api: api.nodes()),
+    (
+        "swarm create network",
+        lambda e: S.create_network(e, network_body("p", OVERLAY)),
+        lambda api: api.create_network(
+            "p_front", driver="overlay", internal=True, options={"o": "v"}, attachable=True, scope="swarm",
+            labels=network_body("p", OVERLAY)["labels"], check_duplicate=True,
+        ),
+    ),
+    (
+        "swarm create network plain",
+        lambda e: S.create_network(e, network_body("p", PLAIN_OVERLAY)),
+        lambda api: api.create_network(
+            "p_default", driver="overlay", internal=False, options=None, attachable=True, scope="swarm",
+            labels=network_body("p", PLAIN_OVERLAY)["labels"], check_duplicate=True,
+        ),
+    ),
+    (
+        "swarm configs",
+        lambda e: S.objects(e, "config", {"label": "a=b"}),
+        lambda api: api.configs(filters={"label": "a=b"}),
+    ),
+    (
+        "swarm secrets",
+        lambda e: S.objects(e, "secret", {"label": ["a"]}),
+        lambda api: api.secrets(filters={"label": ["a"]}),
+    ),
+    (
+        "swarm create config",
+        lambda e: S.create_object(e, "config", "p_c", b"data\n", {"l": "1"}),
+        lambda api: api.create_config("p_c", b"data\n", labels={"l": "1"}),
+    ),
+    (
+        "swarm create secret",
+        lambda e: S.create_object(e, "secret", "p_s", b"\x00\xff", {"l": "1"}),
+        lambda api: api.create_secret("p_s", b"\x00\xff", labels={"l": "1"}),
+    ),
+    ("swarm remove config", lambda e: S.remove_object(e, "config", "cid"), lambda api: api.remove_config("cid")),
+    ("swarm remove secret", lambda e: S.remove_object(e, "secret", "sid"), lambda api: api.remove_secret("sid")),
 ]
 
 

@@ -72,9 +72,9 @@ class Stack:
         (found,) = [s for s in api.services(self.engine, self.project) if s["Spec"]["Name"] == f"{self.project}_{name}"]
         return found
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         path = write_spec(self.folder, self.spec(self._services))
-        env = {**os.environ, "DOCKER_HOST": self.engine.address}
+        env = {**os.environ, "DOCKER_HOST": self.engine.address, **(env or {})}
         return subprocess.run(
             [sys.executable, "-m", "validator", *args, "-f", str(path), "--orchestrator", "swarm"],
             capture_output=True,
@@ -208,6 +208,29 @@ def test_cli_plan_up_check_down_exit_codes(stack):
     assert "PASS  service web" in check.stdout
     down = stack.cli("down")
     assert down.returncode == 0 and "removed 1 service(s), 1 network(s)" in down.stdout
+    assert api.services(stack.engine, stack.project) == []
+
+
+def imported(result: subprocess.CompletedProcess[str]) -> set[str]:
+    """The top-level packages a run with ``PYTHONPROFILEIMPORTTIME`` imported."""
+    return {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+
+
+def test_swarm_commands_on_a_local_socket_do_not_import_the_sdk(stack):
+    """The manager is a unix socket: every Swarm call goes through the standard library's HTTP."""
+    stack._services = {"web": _web(stack.image, replicas=2)}
+    sdk = {"docker", "requests", "urllib3"}
+    for command, code in (("plan", 1), ("up", 0), ("plan", 0), ("check", 0), ("down", 0)):
+        extra = ("--no-history", "--no-progress") if command == "check" else ()
+        result = stack.cli(command, *extra, env={"PYTHONPROFILEIMPORTTIME": "1"})
+        names = imported(result)
+        assert result.returncode == code, (command, result.stdout[-2000:], result.stderr[-3000:])
+        assert "validator" in names and "http" in names  # the measurement itself works
+        assert not names & sdk, (command, names & sdk)
     assert api.services(stack.engine, stack.project) == []
 
 

@@ -165,16 +165,7 @@ class Engine:
 
     def _get_or_none(self, what: str, template: str, *args: str) -> Any:
         """A GET whose 404 means "there is none" (an inspect of what may be gone)."""
-        try:
-            return self._request("GET", quote_path(template, *args))
-        except ApiError as exc:
-            if exc.status == 404:
-                return None
-            self._raise(exc, what)
-            raise
-        except TransportError as exc:
-            self._raise(exc, what)
-            raise
+        return self.call(what, "GET", template, *args, missing_ok=True)
 
     # --- engine -------------------------------------------------------------------------------
     def version(self) -> dict[str, Any]:

@@ -160,12 +160,7 @@ class Engine:
         return response.text
 
     def _get(self, what: str, template: str, *args: str, **params: Any) -> Any:
-        with self.errors(what):
-            return self._request("GET", quote_path(template, *args), params)
-
-    def _get_or_none(self, what: str, template: str, *args: str) -> Any:
-        """A GET whose 404 means "there is none" (an inspect of what may be gone)."""
-        return self.call(what, "GET", template, *args, missing_ok=True)
+        return self.call(what, "GET", template, *args, params=params)
 
     # --- engine -------------------------------------------------------------------------------
     def version(self) -> dict[str, Any]:
@@ -242,7 +237,8 @@ class Engine:
         return dict(self._get(f"inspect container {container[:12]}", "/containers/{0}/json", container))
 
     def try_inspect(self, container: str) -> dict[str, Any] | None:
-        found = self._get_or_none(f"inspect container {container[:12]}", "/containers/{0}/json", container)
+        what = f"inspect container {container[:12]}"
+        found = self.call(what, "GET", "/containers/{0}/json", container, missing_ok=True)
         return dict(found) if found is not None else None
 
     # --- any call -----------------------------------------------------------------------------
@@ -256,23 +252,21 @@ class Engine:
         body: Any = None,
         missing_ok: bool = False,
     ) -> Any:
-        """One JSON call by path (``template`` with each of ``args`` quoted), for the calls of
-        another backend (Swarm): errors mapped as every call's; ``missing_ok``: a 404 is None."""
-        try:
-            return self._request(method, quote_path(template, *args), params, body)
-        except ApiError as exc:
-            if missing_ok and exc.status == 404:
-                return None
-            self._raise(exc, what)
-            raise
-        except TransportError as exc:
-            self._raise(exc, what)
-            raise
+        """One JSON call by path (``template`` with each of ``args`` quoted), its errors mapped as
+        ``errors(what)`` maps them; ``missing_ok``: a 404 (an inspect or removal of what may be gone)
+        is None."""
+        with self.errors(what):
+            try:
+                return self._request(method, quote_path(template, *args), params, body)
+            except ApiError as exc:
+                if missing_ok and exc.status == 404:
+                    return None
+                raise
 
     # --- images -------------------------------------------------------------------------------
     def inspect_image(self, ref: str) -> dict[str, Any] | None:
         """The engine's image record for ``ref``; None when it has no such image."""
-        found = self._get_or_none(f"inspect image {ref}", "/images/{0}/json", ref)
+        found = self.call(f"inspect image {ref}", "GET", "/images/{0}/json", ref, missing_ok=True)
         return dict(found) if found is not None else None
 
     def image_id(self, ref: str) -> str | None:
@@ -473,14 +467,10 @@ class Engine:
             )
 
     def remove_container(self, container: str, volumes: bool = False) -> None:
-        try:
-            params = {"v": volumes, "link": False, "force": True}
-            self._request("DELETE", quote_path("/containers/{0}", container), params)
-        except ApiError as exc:
-            if exc.status != 404:  # already gone: what removing wanted
-                self._raise(exc, f"remove container {container[:12]}")
-        except TransportError as exc:
-            self._raise(exc, f"remove container {container[:12]}")
+        # already gone (404) is what removing wanted
+        params = {"v": volumes, "link": False, "force": True}
+        what = f"remove container {container[:12]}"
+        self.call(what, "DELETE", "/containers/{0}", container, params=params, missing_ok=True)
 
     def logs(self, container: str, tail: int = 20) -> str:
         try:

@@ -356,8 +356,10 @@ class Engine:
         options: dict[str, str],
         ipam: dict[str, Any] | None = None,
         attachable: bool = False,
+        scope: str | None = None,
     ) -> None:
-        # the body the SDK's create_network writes: flags only when set, None values left out
+        """``scope``: ``swarm`` for a Swarm stack's overlay network (None: the engine's default).
+        The body is the one the SDK's create_network writes: flags only when set, None values left out."""
         body: dict[str, Any] = {
             "Name": name,
             "Driver": driver,
@@ -372,6 +374,8 @@ class Engine:
             body["Internal"] = True
         if attachable:
             body["Attachable"] = True
+        if scope:
+            body["Scope"] = scope
         with self.errors(f"create network {name}"):
             self._request("POST", "/networks/create", body=body)
 

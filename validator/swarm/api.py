@@ -70,23 +70,11 @@ def nodes(engine: Engine) -> list[dict[str, Any]]:
 
 
 def create_network(engine: Engine, body: dict[str, Any]) -> None:
-    """An overlay network from the fields ``validator.swarm.desired`` gives (flags only when set, as
-    the SDK writes them)."""
-    request: dict[str, Any] = {
-        "Name": body["name"],
-        "Driver": body["driver"],
-        "Options": body["options"] or None,
-        "IPAM": None,
-        "CheckDuplicate": True,
-    }
-    if body["labels"]:
-        request["Labels"] = body["labels"]
-    for key, flag in (("internal", "Internal"), ("attachable", "Attachable")):
-        if body[key]:
-            request[flag] = True
-    if body["scope"]:
-        request["Scope"] = body["scope"]
-    engine.call(f"create network {body['name']}", "POST", "/networks/create", body=request)
+    """An overlay network from the fields ``validator.swarm.desired`` gives."""
+    engine.create_network(
+        body["name"], body["labels"], body["driver"], body["internal"], False, body["options"] or {},
+        attachable=body["attachable"], scope=body["scope"],
+    )
 
 
 def local_node_id(engine: Engine) -> str:

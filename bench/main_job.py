@@ -59,8 +59,11 @@ def one(tree: Path) -> dict:
         "counts": report["counts"],
         "stages": stages,
         "slowest_probe": (slowest["name"], slowest.get("duration") or 0.0),
-        "suite": run["metrics"].get("suite.main.duration"),
+        "suite": next((e["low"] for e in run["evidence"] if e["key"] == SUITE_DURATION), None),
     }
+
+
+SUITE_DURATION = {"family": "suite", "member": "main", "field": "duration"}
 
 
 def verdict(sample: dict) -> str:

@@ -12,7 +12,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from validator.core.run import RunResult
+from validator.core.metrics import MetricKey
+from validator.core.run import SCHEMA_VERSION, RunResult
 from validator.errors import EXIT_UNREACHABLE, FatalError
 
 
@@ -41,12 +42,19 @@ CREATE TABLE IF NOT EXISTS results (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     kind TEXT, name TEXT, verdict TEXT, expected TEXT, actual TEXT, message TEXT, duration REAL, location TEXT
 );
-CREATE TABLE IF NOT EXISTS metrics (
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, name TEXT, value REAL
+CREATE TABLE IF NOT EXISTS evidence (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    family TEXT NOT NULL, member TEXT NOT NULL, field TEXT NOT NULL,
+    low REAL, high REAL, producer TEXT, reason TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_project ON runs(project, started_at);
-CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics(run_id, name);
+CREATE INDEX IF NOT EXISTS evidence_by_run ON evidence(run_id, family, member, field);
 """
+
+# Columns added after the first release, each with what older rows hold. A database of an older validator
+# gains them on first use; its rows keep their reports, whose schema_version says how to read them (schema
+# 1 kept metrics as dotted names in a ``metrics`` table, which is left as it was).
+_ADDED_COLUMNS = {"invocation": "TEXT NOT NULL DEFAULT ''", "schema_version": "INTEGER NOT NULL DEFAULT 1"}
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -57,10 +65,18 @@ def _connect(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA busy_timeout=30000")
         db.execute("PRAGMA foreign_keys=ON")
         db.executescript(SCHEMA)
+        _migrate(db)
     except sqlite3.DatabaseError as exc:
         db.close()
         raise HistoryError(path, exc) from None
     return db
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    have = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    for column, definition in _ADDED_COLUMNS.items():
+        if column not in have:
+            db.execute(f"ALTER TABLE runs ADD COLUMN {column} {definition}")
 
 
 def record(path: Path, run: RunResult) -> int:
@@ -82,8 +98,8 @@ def _record(path: Path, run: RunResult) -> int:
     try:
         db.execute("BEGIN IMMEDIATE")
         cursor = db.execute(
-            "INSERT INTO runs (project, started_at, finished_at, spec_hash, git_commit, mode, ok, report) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO runs (project, started_at, finished_at, spec_hash, git_commit, mode, ok, report, "
+            "invocation, schema_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run.project,
                 run.started_at,
@@ -93,6 +109,8 @@ def _record(path: Path, run: RunResult) -> int:
                 run.mode,
                 int(run.ok),
                 report,
+                run.invocation,
+                SCHEMA_VERSION,
             ),
         )
         run_id = int(cursor.lastrowid or 0)
@@ -108,12 +126,18 @@ def _record(path: Path, run: RunResult) -> int:
                     mask(r.actual),
                     mask(r.message),
                     r.duration,
-                    r.location,
+                    str(r.location) if r.location else None,
                 )
                 for r in run.results
             ],
         )
-        db.executemany("INSERT INTO metrics VALUES (?, ?, ?)", [(run_id, k, v) for k, v in run.metrics.items()])
+        db.executemany(
+            "INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (run_id, k.family, k.member, k.field, e.low, e.high, e.producer, mask(e.reason))
+                for k, e in run.evidence.items()
+            ],
+        )
         db.execute("COMMIT")
         return run_id
     except BaseException:
@@ -135,10 +159,58 @@ def last_runs(path: Path, project: str, count: int) -> list[RunResult]:
     db = _connect(path)
     try:
         rows = db.execute(
-            "SELECT report FROM runs WHERE project = ? ORDER BY started_at DESC, id DESC LIMIT ?", (project, count)
+            "SELECT report FROM runs WHERE project = ? AND schema_version = ? ORDER BY started_at DESC, id DESC "
+            "LIMIT ?",
+            (project, SCHEMA_VERSION, count),
         ).fetchall()
         return [load(row[0]) for row in rows]
-    except (sqlite3.DatabaseError, ValidationError) as exc:
+    except (sqlite3.DatabaseError, ValidationError, ValueError) as exc:
+        raise HistoryError(path, exc) from None
+    finally:
+        db.close()
+
+
+def last_invocation(path: Path, project: str) -> list[RunResult]:
+    """Every run of the newest ``check`` of the project: one per target it was judged on (a run recorded
+    without an invocation stands alone), in the order they were recorded."""
+    from pydantic import ValidationError
+
+    from validator.reporters.json_report import load
+
+    if not path.exists():
+        return []
+    db = _connect(path)
+    try:
+        newest = db.execute(
+            "SELECT id, invocation FROM runs WHERE project = ? AND schema_version = ? "
+            "ORDER BY started_at DESC, id DESC LIMIT 1",
+            (project, SCHEMA_VERSION),
+        ).fetchone()
+        if newest is None:
+            return []
+        row_id, invocation = newest
+        query, args = "SELECT report FROM runs WHERE id = ?", [row_id]
+        if invocation:
+            query = "SELECT report FROM runs WHERE project = ? AND invocation = ? ORDER BY id"
+            args = [project, invocation]
+        return [load(row[0]) for row in db.execute(query, args).fetchall()]
+    except (sqlite3.DatabaseError, ValidationError, ValueError) as exc:
+        raise HistoryError(path, exc) from None
+    finally:
+        db.close()
+
+
+def older_schema_runs(path: Path, project: str) -> int:
+    """How many runs of the project an older validator stored (their reports are not read)."""
+    if not path.exists():
+        return 0
+    db = _connect(path)
+    try:
+        row = db.execute(
+            "SELECT COUNT(*) FROM runs WHERE project = ? AND schema_version != ?", (project, SCHEMA_VERSION)
+        ).fetchone()
+        return int(row[0])
+    except sqlite3.DatabaseError as exc:
         raise HistoryError(path, exc) from None
     finally:
         db.close()
@@ -148,7 +220,7 @@ def last_runs(path: Path, project: str, count: int) -> list[RunResult]:
 class Trend:
     criterion: str
     verdicts: list[str]  # oldest -> newest
-    metrics: dict[str, list[float | None]]
+    metrics: dict[MetricKey, list[float | None]]
     regressions: list[str]
 
 
@@ -156,37 +228,55 @@ def trends(runs: list[RunResult], threshold: float = 0.2) -> list[Trend]:
     """Per criterion: its verdicts and metrics over ``runs`` (newest first in, oldest first out), with
     regressions: passed before and fails now; a time metric grown more than ``threshold``."""
     ordered = list(reversed(runs))
-    names: dict[str, set[str]] = {}
+    names: dict[str, set[MetricKey]] = {}
     for run in ordered:
         for result in run.by_kind("criterion"):
-            cid = result.name.split(":", 1)[0]
-            names.setdefault(cid, set()).update(
-                part.split("=", 1)[0] for part in result.actual.split(", ") if "=" in part
-            )
+            names.setdefault(result.id, set()).update(result.reads)
     out = []
     for cid, metrics in names.items():
-        verdicts = [
-            next((r.verdict for r in run.by_kind("criterion") if r.name.split(":", 1)[0] == cid), "-")
-            for run in ordered
-        ]
+        verdicts = [next((r.verdict for r in run.by_kind("criterion") if r.id == cid), "-") for run in ordered]
         series = {m: [run.metrics.get(m) for run in ordered] for m in sorted(metrics)}
-        regressions = []
-        if len(verdicts) >= 2 and verdicts[-1] in ("fail", "error") and "pass" in verdicts[:-1]:
-            last_pass = len(verdicts) - 1 - verdicts[::-1].index("pass")
-            regressions.append(f"{cid} passed {len(verdicts) - 1 - last_pass} run(s) ago and {verdicts[-1]}s now")
-        for metric, values in series.items():
-            dimension = ordered[-1].dimensions.get(metric) if ordered else None
-            previous = [v for v in values[:-1] if v is not None]
-            if dimension == "time" and previous and values[-1] is not None:
-                baseline = sorted(previous)[len(previous) // 2]
-                if baseline > 0 and values[-1] > baseline * (1 + threshold):
-                    regressions.append(
-                        f"{metric} grew {100 * (values[-1] / baseline - 1):.0f}% "
-                        f"({baseline:.2f}s -> {values[-1]:.2f}s, median of the earlier runs)"
-                    )
-        out.append(Trend(cid, verdicts, series, regressions))
+        out.append(Trend(cid, verdicts, series, _regressions(cid, verdicts, series, ordered, threshold)))
     return out
 
 
+def _regressions(
+    cid: str,
+    verdicts: list[str],
+    series: dict[MetricKey, list[float | None]],
+    ordered: list[RunResult],
+    threshold: float,
+) -> list[str]:
+    regressions = []
+    if len(verdicts) >= 2 and verdicts[-1] in ("fail", "error") and "pass" in verdicts[:-1]:
+        last_pass = len(verdicts) - 1 - verdicts[::-1].index("pass")
+        regressions.append(f"{cid} passed {len(verdicts) - 1 - last_pass} run(s) ago and {verdicts[-1]}s now")
+    for metric, values in series.items():
+        dimension = ordered[-1].dimensions.get(metric) if ordered else None
+        previous = [v for v in values[:-1] if v is not None]
+        if dimension == "time" and previous and values[-1] is not None:
+            baseline = sorted(previous)[len(previous) // 2]
+            if baseline > 0 and values[-1] > baseline * (1 + threshold):
+                regressions.append(
+                    f"{metric} grew {100 * (values[-1] / baseline - 1):.0f}% "
+                    f"({baseline:.2f}s -> {values[-1]:.2f}s, median of the earlier runs)"
+                )
+    return regressions
+
+
 def as_json(trend_list: list[Trend]) -> str:
-    return json.dumps([t.__dict__ for t in trend_list], indent=2)
+    return json.dumps(
+        [
+            {
+                "criterion": t.criterion,
+                "verdicts": t.verdicts,
+                "metrics": [
+                    {"family": k.family, "member": k.member, "field": k.field, "values": v}
+                    for k, v in t.metrics.items()
+                ],
+                "regressions": t.regressions,
+            }
+            for t in trend_list
+        ],
+        indent=2,
+    )

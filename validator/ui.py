@@ -45,7 +45,7 @@ class Display:
         if (
             result.failed
             or (self.verbose and not self.quiet)
-            or (not self.quiet and result.kind in ("service", "probe", "suite", "criterion"))
+            or (not self.quiet and result.kind in ("service", "probe", "suite", "group", "criterion"))
         ):
             detail = f" — {result.message}" if result.message and (result.failed or self.verbose) else ""
             self._print(f"{_MARK[result.verdict]:5} {result.kind} {result.name}{detail}")
@@ -104,7 +104,7 @@ class LiveDisplay(Display):
 
     def result(self, result: Result) -> None:
         self.tally[result.verdict] = self.tally.get(result.verdict, 0) + 1
-        if result.failed or self.verbose or result.kind in ("service", "probe", "suite", "criterion"):
+        if result.failed or self.verbose or result.kind in ("service", "probe", "suite", "group", "criterion"):
             style = _STYLE[result.verdict]
             detail = f" — {result.message}" if result.message and (result.failed or self.verbose) else ""
             if not self.quiet or result.failed:

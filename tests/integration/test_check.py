@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from tests.integration.conftest import free_port
+from tests.metrics import report_metrics
 
 pytestmark = pytest.mark.docker
 
@@ -106,9 +107,9 @@ def test_full_check_passes_and_writes_every_report(project):
     verdicts = {(r["kind"], r["name"]): r["verdict"] for r in data["run"]["results"]}
     assert all(v in ("pass", "xfail") for v in verdicts.values()), verdicts
     kinds = {k for k, _ in verdicts}
-    assert kinds == {"host", "config", "python", "service", "probe", "suite", "criterion"}
+    assert kinds == {"host", "config", "python", "service", "probe", "suite", "group", "criterion"}
     assert data["criteria"] == {c: "pass" for c in ("SC1", "SC2", "SC3", "SC7", "SC8", "MEM")}
-    metrics = data["run"]["metrics"]
+    metrics = report_metrics(data)
     assert 0 < metrics["service.web.startup"] < 10 and 0 < metrics["service.web.healthy"] < 10
     assert metrics["group.web.passed"] == 2 and metrics["suite.main.skipped"] == 1
     junit = ET.parse(project.folder / "reports" / "junit.xml").getroot()

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from tests.integration.test_check import check
+from tests.metrics import report_evidence, report_metrics
 
 pytestmark = pytest.mark.docker
 
@@ -32,13 +33,14 @@ def test_a_service_that_never_turns_healthy_fails_the_wildcard_criterion(project
     result = check(project, "--no-suites", "--report", "json=r.json", timeout=180)
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-2000:]
     data = json.loads((project.folder / "r.json").read_text())
-    results = {r["name"].split(":", 1)[0]: r for r in data["run"]["results"]}
+    results = {r["id"]: r for r in data["run"]["results"]}
     assert results["bad"]["verdict"] == "fail" and results["good"]["verdict"] == "pass"
     for cid in ("SC8", "MAX"):
         assert results[cid]["verdict"] == "error", results[cid]
         assert "service.bad.healthy is unavailable: service bad did not become healthy" in results[cid]["message"]
     assert results["SC7"]["verdict"] == "pass" and results["GOOD"]["verdict"] == "pass"
-    evidence = data["run"]["evidence"]
-    assert evidence["service.bad.healthy"]["finished"] is False
-    assert evidence["service.good.healthy"] == {"producer": "service good", "finished": True, "reason": ""}
-    assert "service.bad.healthy" not in data["run"]["metrics"]
+    evidence = report_evidence(data)
+    assert (evidence["service.bad.healthy"]["low"], evidence["service.bad.healthy"]["high"]) == (None, None)
+    good = evidence["service.good.healthy"]
+    assert good["producer"] == "service good" and good["low"] == good["high"] and good["reason"] == ""
+    assert "service.bad.healthy" not in report_metrics(data)

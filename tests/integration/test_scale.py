@@ -13,6 +13,7 @@ import yaml
 
 from tests.integration.test_check import check
 from tests.integration.test_compose_fields import Compose, comparable
+from tests.metrics import report_metrics
 from validator.engine import labels as L
 from validator.engine.compose_observe import NUMBER, SERVICE, compose_filter
 from validator.engine.timings import _time
@@ -155,14 +156,14 @@ def test_one_replica_that_never_turns_healthy_fails_the_service_and_its_criteria
     done = check(project, "--no-suites", "--report", "json=r.json", timeout=180)
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
     data = json.loads((project.folder / "r.json").read_text())
-    results = {r["name"].split(":", 1)[0]: r for r in data["run"]["results"]}
+    results = {r["id"]: r for r in data["run"]["results"]}
     assert results["web"]["verdict"] == "fail"
     bad = [n for n in replicas(project) if "(unhealthy)" in replicas(project)[n]["Status"]]
     assert len(bad) == 1, replicas(project)
     assert f"web replica {bad[0][-1]} ({bad[0]})" in results["web"]["message"], results["web"]["message"]
     assert results["SC8"]["verdict"] == "error", results["SC8"]
     assert "service.web.healthy is unavailable: service web did not become healthy" in results["SC8"]["message"]
-    assert "service.web.healthy" not in data["run"]["metrics"]
+    assert "service.web.healthy" not in report_metrics(data)
     # every replica started (the slowest replica's startup stands, the sick one's included)
     assert results["SC7"]["verdict"] == "pass", results["SC7"]
 
@@ -331,7 +332,8 @@ def test_scale_zero_runs_no_container_and_dependents_do_not_wait_for_it_as_in_co
     results = {(r["kind"], r["name"]): r for r in data["run"]["results"]}
     assert results[("service", "off")]["verdict"] == "pass"
     assert results[("service", "off")]["actual"] == "no container"
-    assert not [m for m in data["run"]["metrics"] if m.startswith("service.off.")]
+    off = [e for e in data["run"]["evidence"] if e["key"]["family"] == "service" and e["key"]["member"] == "off"]
+    assert not off
     assert data["criteria"] == {"START": "pass"}
 
     # --no-up on the stack Compose started from the same services judges it the same way, untouched

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.metrics import report_metrics
+
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ["-f", "infra.yaml", "-f", "infra.offline.yaml"]
 IMAGES = [
@@ -70,7 +72,7 @@ def test_the_whole_checklist(stack):
     assert check.returncode == 0, check.stdout[-5000:] + check.stderr[-2000:]
     report = json.loads((ROOT / "reports" / "result.json").read_text())
     assert report["criteria"] == {f"SC{i}": "pass" for i in range(1, 9)}
-    metrics = report["run"]["metrics"]
+    metrics = report_metrics(report)
     assert (metrics["group.delta.passed"], metrics["group.alertmanager.passed"], metrics["group.mysql.passed"]) == (
         7,
         12,
@@ -84,7 +86,7 @@ def test_the_whole_checklist(stack):
     others = [r for r in report["run"]["results"] if r["verdict"] != "pass" and r["name"] != "spark-delta"]
     assert others == []
     kinds = {r["kind"] for r in report["run"]["results"]}
-    assert kinds == {"host", "config", "python", "service", "probe", "suite", "criterion"}
+    assert kinds == {"host", "config", "python", "service", "probe", "suite", "group", "criterion"}
     for name in ("result.json", "junit.xml", "RESULTS.md", "report.html", "metrics.prom"):
         assert (ROOT / "reports" / name).stat().st_size > 0
 

@@ -11,7 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from validator.criteria.conditions import ConditionError, NotMeasured, evaluate, parse
+from tests.metrics import exact
+from validator.criteria.conditions import ConditionError, parse
+from validator.criteria.judge import judge
 from validator.errors import SpecError
 from validator.spec.load import lint_files
 from validator.spec.loader import load_text
@@ -141,24 +143,27 @@ conditions = st.one_of(st.text(max_size=80), st.lists(identifiers, max_size=20).
 @settings(max_examples=CONDITION_EXAMPLES, deadline=1000)
 @given(conditions)
 def test_condition_language_never_raises_anything_else(text):
-    metrics = {
-        "suite.main.failed": 0.0,
-        "group.delta.passed": 7.0,
-        "service.a.startup": 1.0,
-        "service.b.startup": 2.0,
-        "service.a.healthy": 3.0,
-        "probe.x.duration": 0.1,
-    }
+    evidence = exact(
+        {
+            "suite.main.failed": 0.0,
+            "group.delta.passed": 7.0,
+            "service.a.startup": 1.0,
+            "service.b.startup": 2.0,
+            "service.a.healthy": 3.0,
+            "probe.x.duration": 0.1,
+        }
+    )
     try:
         node = parse(text)
     except ConditionError as exc:
         assert 0 <= exc.offset <= len(text)
         return
     try:
-        result = evaluate(node, metrics)
-    except NotMeasured:
+        result = judge(node, evidence, ())
+    except ConditionError as exc:
+        assert 0 <= exc.offset <= len(text)
         return
-    assert isinstance(result.passed, bool)
+    assert result.truth in ("true", "false", "unknown")
 
 
 def test_memory_stays_bounded_on_hostile_inputs():

@@ -6,29 +6,42 @@ import multiprocessing
 import sqlite3
 import time
 
+from tests.metrics import exact_keys, key
 from validator import history
 from validator.core.result import Result
 from validator.core.run import RunResult
 
 
 def make_run(index: int, startup: float, verdict: str = "pass", project: str = "demo") -> RunResult:
-    run = RunResult(project, ["infra.yaml"], f"hash{index}", started_at=1000.0 + index, finished_at=1001.0 + index)
-    run.metrics = {"service.spark.startup": startup, "suite.main.failed": 0.0 if verdict == "pass" else 2.0}
-    run.dimensions = {"service.spark.startup": "time", "suite.main.failed": ""}
+    run = RunResult(
+        project=project,
+        spec_files=["infra.yaml"],
+        spec_hash=f"hash{index}",
+        started_at=1000.0 + index,
+        finished_at=1001.0 + index,
+    )
+    run.evidence = exact_keys(
+        {key("service.spark.startup"): startup, key("suite.main.failed"): 0.0 if verdict == "pass" else 2.0}
+    )
+    run.dimensions = {key("service.spark.startup"): "time", key("suite.main.failed"): ""}
     run.results = [
         Result(
             kind="criterion",
             name="SC1: no failures",
+            id="SC1",
             verdict=verdict,
             expected="suite.main.failed == 0",
-            actual=f"suite.main.failed={run.metrics['suite.main.failed']:g}",
+            actual=f"suite.main.failed={run.metrics[key('suite.main.failed')]:g}",
+            reads=(key("suite.main.failed"),),
         ),
         Result(
             kind="criterion",
             name="SC7: startup",
+            id="SC7",
             verdict="pass",
             expected="service.*.startup < 60s",
             actual=f"service.spark.startup={startup:.2f}s",
+            reads=(key("service.spark.startup"),),
         ),
     ]
     return run
@@ -40,11 +53,14 @@ def test_record_and_read_back(tmp_path):
         history.record(db, make_run(i, 1.0 + i * 0.01))
     runs = history.last_runs(db, "demo", 3)
     assert [r.spec_hash for r in runs] == ["hash4", "hash3", "hash2"]
-    assert runs[0].results[0].name == "SC1: no failures" and runs[0].metrics["service.spark.startup"] == 1.04
+    assert runs[0].results[0].name == "SC1: no failures" and runs[0].metrics[key("service.spark.startup")] == 1.04
     assert history.last_runs(db, "other-project", 3) == []
     with sqlite3.connect(db) as raw:
         assert raw.execute("SELECT count(*) FROM results").fetchone() == (10,)
-        assert raw.execute("SELECT count(*) FROM metrics").fetchone() == (10,)
+        assert raw.execute("SELECT count(*) FROM evidence").fetchone() == (10,)
+        assert raw.execute(
+            "SELECT family, member, field, low, high FROM evidence WHERE field = 'startup' ORDER BY low DESC LIMIT 1"
+        ).fetchone() == ("service", "spark", "startup", 1.04, 1.04)
 
 
 def test_trends_flag_regressions(tmp_path):
@@ -52,7 +68,7 @@ def test_trends_flag_regressions(tmp_path):
     trends = {t.criterion: t for t in history.trends(list(reversed(runs)), threshold=0.2)}
     assert trends["SC1"].verdicts == ["pass", "pass", "pass", "fail"]
     assert trends["SC1"].regressions == ["SC1 passed 1 run(s) ago and fails now"]
-    assert trends["SC7"].metrics["service.spark.startup"] == [1.0, 1.1, 1.0, 2.5]
+    assert trends["SC7"].metrics[key("service.spark.startup")] == [1.0, 1.1, 1.0, 2.5]
     assert trends["SC7"].regressions == ["service.spark.startup grew 150% (1.00s -> 2.50s, median of the earlier runs)"]
     steady = {t.criterion: t for t in history.trends([make_run(1, 1.05), make_run(0, 1.0)])}
     assert steady["SC7"].regressions == [] and steady["SC1"].regressions == []

@@ -6,7 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from validator.core.metrics import PRODUCERS, catalog, families, metric_name
+from tests.metrics import key
+from validator.catalog import FAMILIES, catalog
+from validator.core.metrics import metric_name
 from validator.spec.load import lint_files
 from validator.testing.specs import write_spec
 
@@ -50,12 +52,11 @@ def test_the_catalog_follows_the_declarations(tmp_path):
     from validator.testing.specs import load_dict
 
     known = catalog(load_dict(tmp_path, SPEC).spec)
-    assert known["service.web.healthy"] == "time" and "service.job.healthy" not in known
-    assert known["service.web.memory_limit"] == "size" and "service.job.memory_limit" not in known
-    assert known["probe.box.restarts"] == "" and "probe.page.restarts" not in known
-    assert known[metric_name("host", "", "cpus")] == "" and known["checks.errors"] == ""
-    assert set(families()) == set(PRODUCERS)
-    for name, family in families().items():
+    assert known[key("service.web.healthy")] == "time" and key("service.job.healthy") not in known
+    assert known[key("service.web.memory_limit")] == "size" and key("service.job.memory_limit") not in known
+    assert known[key("probe.box.restarts")] == "" and key("probe.page.restarts") not in known
+    assert known[metric_name("host", "", "cpus")] == "" and known[key("checks.errors")] == ""
+    for name, family in FAMILIES.items():
         assert family.name == name and family.metrics and family.doc
 
 
@@ -78,7 +79,7 @@ def test_the_spec_reference_lists_every_declared_metric():
     table = text[text.index("| family | members | fields |") : text.index("Each producer declares its fields")]
     lines = [line for line in table.splitlines()[2:] if line.startswith("|")]
     rows = {line.split("|")[1].strip().strip("`").split(".")[0]: line for line in lines}
-    assert set(rows) == set(families())
-    for name, family in families().items():
+    assert set(rows) == set(FAMILIES)
+    for name, family in FAMILIES.items():
         for declared in family.metrics:
             assert declared.field in rows[name], f"docs/spec.md does not list {name} {declared.field}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+from tests.metrics import key
 from validator.core.pipeline import CheckOptions, Pipeline
 from validator.core.result import Result
 from validator.reporters.json_report import load, render
@@ -27,17 +28,16 @@ def test_evidence_is_recorded_sticky_and_redacted(tmp_path, monkeypatch):
                 kind="suite",
                 name="main",
                 verdict="error",
-                unavailable={"suite.main.failed": "suite main was killed by SIGKILL after s3cr3t-value"},
+                unavailable={key("suite.main.failed"): "suite main was killed by SIGKILL after s3cr3t-value"},
             ),
-            Result(kind="suite", name="late", verdict="pass", metrics={"suite.main.failed": 0.0, "x.y": 1.0}),
+            Result(kind="suite", name="late", verdict="pass", metrics={key("suite.main.failed"): 0.0, key("x.y"): 1.0}),
         ]
     )
     run = pipeline.run
-    assert "suite.main.failed" not in run.metrics and run.metrics["x.y"] == 1.0
-    evidence = run.evidence["suite.main.failed"]
-    assert evidence.producer == "suite main" and not evidence.finished
+    assert key("suite.main.failed") not in run.metrics and run.metrics[key("x.y")] == 1.0
+    evidence = run.evidence[key("suite.main.failed")]
+    assert evidence.producer == "suite main" and not evidence.is_exact and evidence.low is None
     assert "s3cr3t-value" not in evidence.reason and "killed by SIGKILL" in evidence.reason
-    assert run.evidence["x.y"].producer == "suite late" and run.evidence["x.y"].finished
-    assert run.unavailable() == {"suite.main.failed": evidence.reason}
+    assert run.evidence[key("x.y")].producer == "suite late" and run.evidence[key("x.y")].is_exact
     again = load(render(run, ReportContext(history=[])))
     assert again.evidence == run.evidence

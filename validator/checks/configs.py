@@ -20,7 +20,7 @@ from validator.spec.confine import ConfinementError, host_path, read_bytes, read
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
-    from validator.checks.registry import CheckContext
+    from validator.checks.context import CheckContext
 
 FLAT = ("properties", "env")
 

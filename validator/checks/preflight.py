@@ -18,30 +18,30 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from validator.core.metrics import Declared, Family, metric_name, single
+from validator.core.metrics import Declared, Family, MetricKey, metric_name, single
 from validator.core.result import Result, locate
 from validator.spec.load import LoadedSpec
 from validator.units import format_size
 
 if TYPE_CHECKING:
-    from validator.checks.registry import CheckContext
+    from validator.checks.context import CheckContext
     from validator.engine.docker_api import Engine
 
 
 METRICS = Family(
-    "host",
-    single,
-    (
-        Declared("memory_available", "size", "memory available now (psutil)"),
-        Declared("memory_total", "size", "the machine's memory"),
-        Declared("cpus", "", "logical CPUs"),
-        Declared("disk_free", "size", "free disk at host.disk_path"),
+    name="host",
+    members=single,
+    metrics=(
+        Declared(field="memory_available", dimension="size", meaning="memory available now (psutil)"),
+        Declared(field="memory_total", dimension="size", meaning="the machine's memory"),
+        Declared(field="cpus", dimension="", meaning="logical CPUs"),
+        Declared(field="disk_free", dimension="size", meaning="free disk at host.disk_path"),
     ),
-    "the machine, as preflight measured it",
+    doc="the machine, as preflight measured it",
 )
 
 
-def measure(loaded: LoadedSpec) -> dict[str, float]:
+def measure(loaded: LoadedSpec) -> dict[MetricKey, float]:
     """The host metrics, whether or not the spec states requirements. A count psutil cannot tell is
     left out (unmeasured), not reported as 0."""
     import psutil

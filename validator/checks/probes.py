@@ -17,7 +17,8 @@ import traceback
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from validator.core.metrics import Declared, Family, metric_name
+from validator.core.location import Location
+from validator.core.metrics import Declared, Family, MetricKey, metric_name
 from validator.core.result import Result, Verdict, locate
 from validator.errors import FatalError
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip
@@ -45,8 +46,8 @@ def _of_kind(kind: str, declared: Declared) -> Declared:
 def _family() -> Family:
     """The fields every probe has, and those each kind declares as ``METRICS`` beside its code."""
     common = (
-        Declared("duration", "time", "the probe's time, retries included"),
-        Declared("passed", "", "1 when the probe passed, else 0"),
+        Declared(field="duration", dimension="time", meaning="the probe's time, retries included"),
+        Declared(field="passed", dimension="", meaning="1 when the probe passed, else 0"),
     )
     by_kind = tuple(
         _of_kind(kind, d)
@@ -55,7 +56,10 @@ def _family() -> Family:
         if d.field != "duration"
     )
     return Family(
-        "probe", _probes, (*common, *by_kind), "each probe's time and verdict (1/0), and what its kind measures"
+        name="probe",
+        members=_probes,
+        metrics=(*common, *by_kind),
+        doc="each probe's time and verdict (1/0), and what its kind measures",
     )
 
 
@@ -167,14 +171,14 @@ def run_probe(
     )
 
 
-def _unavailable(spec: Any, name: str, reason: str) -> dict[str, str]:
+def _unavailable(spec: Any, name: str, reason: str) -> dict[MetricKey, str]:
     """Every metric this probe declares (its kind's too), unavailable for ``reason``."""
     fields = [d.field for d in METRICS.metrics if d.applies is None or d.applies(spec)]
     return {metric_name("probe", name, f): reason for f in fields}
 
 
 def _crash_result(
-    spec: Any, name: str, exc: BaseException, problem: str, elapsed: float, where: str | None, attempts: int
+    spec: Any, name: str, exc: BaseException, problem: str, elapsed: float, where: Location | None, attempts: int
 ) -> Result:
     message = f"the probe itself crashed: {problem}" + (f" (after {attempts} attempts)" if attempts > 1 else "")
     if os.environ.get("VALIDATOR_DEBUG"):

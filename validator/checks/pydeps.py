@@ -16,14 +16,16 @@ import tomllib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from validator.core.location import Location
 from validator.core.result import Result, locate
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
-    from validator.checks.registry import CheckContext
+    from validator.checks.context import CheckContext
 
 _PROBE = r"""
 import importlib, importlib.metadata as md, json, sys
+
 out = {}
 for name, module in json.loads(sys.argv[1]):
     entry = {}
@@ -131,7 +133,7 @@ def _pep440(spec: str | None) -> str:
 
 
 def _declared(
-    name: str, declared: dict[str, str] | None, source: str, version: str | None, where: str | None
+    name: str, declared: dict[str, str] | None, source: str, version: str | None, where: Location | None
 ) -> Result:
     from validator.versions import satisfies
 
@@ -208,7 +210,7 @@ def _declarations(loaded: LoadedSpec) -> tuple[dict[str, str] | None, str]:
     return out, source
 
 
-def _conflicts(interpreter: str, where: str | None) -> Result:
+def _conflicts(interpreter: str, where: Location | None) -> Result:
     began = time.monotonic()
     try:
         proc = subprocess.run([interpreter, "-m", "pip", "check"], capture_output=True, text=True, timeout=120)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from validator.core.metrics import Declared, Family, metric_name
+from validator.core.metrics import Declared, Family, MetricKey, metric_name
 from validator.core.result import Result, locate
 from validator.spec.load import LoadedSpec
 
@@ -37,39 +37,55 @@ def _health_checked(svc: Any) -> bool:
 
 
 METRICS = Family(
-    "service",
-    _services,
-    (
-        Declared("startup", "time", "seconds from create (or start) to running", _runs, "that run a container"),
+    name="service",
+    members=_services,
+    metrics=(
         Declared(
-            "healthy",
-            "time",
-            "seconds from running to healthy",
-            lambda svc: _runs(svc) and _health_checked(svc),
-            "with a health check that run a container",
-        ),
-        Declared("restarts", "", "times Docker restarted the container", _runs, "that run a container"),
-        Declared(
-            "memory_limit",
-            "size",
-            "the memory limit Docker enforces",
-            lambda svc: _runs(svc) and svc.memory_limit is not None,
-            "with a memory limit that run a container",
+            field="startup",
+            dimension="time",
+            meaning="seconds from create (or start) to running",
+            applies=_runs,
+            when="that run a container",
         ),
         Declared(
-            "cpus",
-            "",
-            "the CPU limit Docker enforces",
-            lambda svc: _runs(svc) and svc.cpu_limit is not None,
-            "with a CPU limit that run a container",
+            field="healthy",
+            dimension="time",
+            meaning="seconds from running to healthy",
+            applies=lambda svc: _runs(svc) and _health_checked(svc),
+            when="with a health check that run a container",
+        ),
+        Declared(
+            field="restarts",
+            dimension="",
+            meaning="times Docker restarted the container",
+            applies=_runs,
+            when="that run a container",
+        ),
+        Declared(
+            field="memory_limit",
+            dimension="size",
+            meaning="the memory limit Docker enforces",
+            applies=lambda svc: _runs(svc) and svc.memory_limit is not None,
+            when="with a memory limit that run a container",
+        ),
+        Declared(
+            field="cpus",
+            dimension="",
+            meaning="the CPU limit Docker enforces",
+            applies=lambda svc: _runs(svc) and svc.cpu_limit is not None,
+            when="with a CPU limit that run a container",
         ),
         # measured by the Swarm backend (validator/swarm/reconcile.py) only: on plain containers a
         # criterion reading them has no evidence and is an error, never a pass
-        Declared("replicas_desired", "", "Swarm tasks the service wants (--orchestrator swarm)"),
-        Declared("replicas_running", "", "Swarm tasks running (--orchestrator swarm)"),
-        Declared("replicas_healthy", "", "Swarm tasks running and healthy (--orchestrator swarm)"),
+        Declared(
+            field="replicas_desired", dimension="", meaning="Swarm tasks the service wants (--orchestrator swarm)"
+        ),
+        Declared(field="replicas_running", dimension="", meaning="Swarm tasks running (--orchestrator swarm)"),
+        Declared(
+            field="replicas_healthy", dimension="", meaning="Swarm tasks running and healthy (--orchestrator swarm)"
+        ),
     ),
-    "seconds from create to running, from running to healthy (the slowest task on Swarm); restarts; limits "
+    doc="seconds from create to running, from running to healthy (the slowest task on Swarm); restarts; limits "
     "Docker enforces; Swarm tasks desired, running and healthy",
 )
 
@@ -142,7 +158,7 @@ def _declared(svc: Any) -> list[str]:
     return [d.field for d in METRICS.metrics if d.field not in SWARM_ONLY and (d.applies is None or d.applies(svc))]
 
 
-def _unknown_times(name: str, svc: Any, metrics: dict[str, float]) -> dict[str, str]:
+def _unknown_times(name: str, svc: Any, metrics: dict[MetricKey, float]) -> dict[MetricKey, str]:
     """What a ready service declares but has no value for, said so rather than left out of a wildcard:
     times neither this run nor an earlier one measured (a container started outside a measured run,
     whose health log no longer reaches back to its start), a limit the spec sets that Docker does
@@ -162,7 +178,7 @@ def _unknown_times(name: str, svc: Any, metrics: dict[str, float]) -> dict[str, 
     return out
 
 
-def _missing(name: str, svc: Any, metrics: dict[str, float], why: str) -> dict[str, str]:
+def _missing(name: str, svc: Any, metrics: dict[MetricKey, float], why: str) -> dict[MetricKey, str]:
     """What a service that is not ready cannot vouch for, each with the reason naming the service: its
     health time always (a time saved from an earlier healthy spell is not this run's evidence; it is
     taken out of ``metrics``), and whatever else it declares but has no value for."""
@@ -308,10 +324,10 @@ def _state(detail: dict[str, Any]) -> str:
     return f"{state.get('Status', '?')}" + (f", {health}" if health else "")
 
 
-def _metrics(name: str, timing: Any, details: list[dict[str, Any]]) -> dict[str, float]:
+def _metrics(name: str, timing: Any, details: list[dict[str, Any]]) -> dict[MetricKey, float]:
     """The service's metrics: its (slowest replica's) times, every replica's restarts, the limits of
     its first container (every replica has the same)."""
-    out: dict[str, float] = {}
+    out: dict[MetricKey, float] = {}
     if timing is not None:
         if timing.startup is not None:
             out[metric_name("service", name, "startup")] = float(timing.startup)

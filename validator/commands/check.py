@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from validator.core.pipeline import CheckOptions, Mode
+    from validator.core.run import combine
     from validator.engine.backend import backend
     from validator.engine.unsupported import require_applicable
     from validator.redact import redactor as process_redactor
@@ -72,9 +74,12 @@ def run(args: argparse.Namespace) -> int:
     require_applicable(loaded, refuse_unsupported=mode != "no-up" and orchestrator == "containers")
     targets: list[str | None] = list(dict.fromkeys(args.host or loaded.spec.settings.targets)) or [None]
 
+    invocation = uuid.uuid4().hex
+
     def options(host: str | None) -> CheckOptions:
         return CheckOptions(
             host=host,
+            invocation=invocation,
             mode=mode,
             remove_orphans=args.remove_orphans,
             build=args.build,
@@ -125,7 +130,14 @@ def _guarded(loaded: Any, options: Any, display: Any, redactor: Any) -> Any:
     try:
         return _pipeline(loaded, options, display, redactor)
     except UnreachableError as exc:
-        failed = RunResult(loaded.spec.project, list(loaded.files), loaded.text_hash, started, mode=options.mode)
+        failed = RunResult(
+            project=loaded.spec.project,
+            spec_files=list(loaded.files),
+            spec_hash=loaded.text_hash,
+            started_at=started,
+            mode=options.mode,
+            invocation=options.invocation,
+        )
         failed.engine = options.host
         failed.finished_at = time.time()
         failed.results.append(
@@ -183,30 +195,6 @@ class _TargetDisplay:
 
     def close(self) -> None:
         pass
-
-
-def combine(runs: dict[str, Any]) -> Any:
-    """One run of every target's results, each carrying its target (its ``target`` field); the
-    metrics stay on each result, since the same metric name means a different engine per target."""
-    from dataclasses import replace
-
-    from validator.core.run import RunResult
-
-    first = next(iter(runs.values()))
-    combined = RunResult(
-        first.project,
-        first.spec_files,
-        first.spec_hash,
-        min(r.started_at for r in runs.values()),
-        git_commit=first.git_commit,
-        mode=first.mode,
-    )
-    combined.finished_at = max(r.finished_at for r in runs.values())
-    combined.engine = ", ".join(runs)
-    for address, one in runs.items():
-        combined.results.extend(replace(r, target=address) for r in one.results)
-        combined.tests.extend(one.tests)
-    return combined
 
 
 def _write(result: Any, wanted: list[Any], ctx: Any, loaded: Any, args: argparse.Namespace) -> list[Any]:

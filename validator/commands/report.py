@@ -8,10 +8,11 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from validator.cli_common import add_spec_option, use_color
+from validator.cli_common import add_spec_option, eprint, use_color
 from validator.errors import EXIT_FAILED, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
+    from validator.core.run import RunResult
     from validator.history import Trend
 
 
@@ -51,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     runs = history.last_runs(path, loaded.spec.project, max(1, args.count or 1))
     if not runs:
-        raise UsageError(f"no run of project {loaded.spec.project!r} in {path}: run `validator check` first")
+        older = history.older_schema_runs(path, loaded.spec.project)
+        hint = f" ({older} older run(s) there were stored by an earlier validator and are not read)" if older else ""
+        raise UsageError(f"no run of project {loaded.spec.project!r} in {path}{hint}: run `validator check` first")
     ctx = ReportContext(color=use_color(args), verbose=args.verbose, history=runs[1:] if args.count else None)
     if args.count:
         trends = history.trends(runs, args.threshold)
@@ -59,8 +62,38 @@ def run(args: argparse.Namespace) -> int:
         if any(wanted_format != "console" for wanted_format, _ in wanted):
             write_reports(runs[0], [w for w in wanted if w[0] != "console"], ctx, loaded.base_dir)
         return EXIT_FAILED if any(t.regressions for t in trends) else EXIT_OK
-    write_reports(runs[0], wanted, ctx, loaded.base_dir)
-    return runs[0].exit_code
+    last = _last_check(path, loaded.spec.project)
+    eprint(_heading(last))
+    changed = last.spec_hash != loaded.text_hash
+    if changed:
+        eprint(
+            "validator: the spec has changed since this run: it is not a verdict on the current spec "
+            "(run `validator check`)"
+        )
+    write_reports(last, wanted, ctx, loaded.base_dir)
+    return EXIT_FAILED if changed else last.exit_code
+
+
+def _last_check(path: Path, project: str) -> RunResult:
+    """The whole newest ``check``: every target's run, combined as ``check`` showed it."""
+    from validator import history
+    from validator.core.run import combine
+
+    runs = history.last_invocation(path, project)
+    if not runs:
+        raise UsageError(f"no run of project {project!r} in {path}: run `validator check` first")
+    if len(runs) == 1:
+        return runs[0]
+    return combine({run.engine or f"target {i + 1}": run for i, run in enumerate(runs)})
+
+
+def _heading(run: RunResult) -> str:
+    from datetime import UTC, datetime
+
+    when = datetime.fromtimestamp(run.started_at, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    where = f", {len(run.targets)} targets ({', '.join(run.targets)})" if run.targets else ""
+    verdict = "PASSED" if run.ok else "FAILED"
+    return f"last check: {when}{where}: {verdict} (exit {run.exit_code})"
 
 
 def render_trends(trends: list[Trend], count: int) -> str:

@@ -5,19 +5,19 @@ before this) or an engine that does not answer (exit 3); every other problem is 
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from validator.checks.registry import STATIC_STAGES, CheckContext, stage
-from validator.core.metrics import Evidence, catalog, metric_name
-from validator.core.result import Result, locate
+from validator.catalog import catalog
+from validator.checks.registry import STATIC_STAGES, CheckContext
+from validator.core.metrics import Evidence, MetricKey, metric_name
+from validator.core.result import Kind, Result, locate
 from validator.core.run import RunResult, ServiceTimeline
 from validator.errors import EngineError, Interrupted, UnreachableError
 from validator.redact import Redactor
@@ -28,9 +28,10 @@ Mode = Literal["up", "no-up", "plan"]
 DOCKER_PROBES = ("command", "container", "log")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CheckOptions:
     host: str | None = None
+    invocation: str = ""  # shared by the runs of one `check` over several targets
     mode: Mode = "up"
     remove_orphans: bool = False
     build: bool = False
@@ -65,6 +66,7 @@ class Pipeline:
             started_at=time.time(),
             git_commit=git_commit(loaded.base_dir),
             mode=options.mode,
+            invocation=options.invocation,
         )
         self.lock = threading.Lock()
 
@@ -76,27 +78,28 @@ class Pipeline:
 
     def add(self, results: Iterable[Result]) -> None:
         """The one way a result enters the run: redacted, stored, shown; each of its metrics recorded
-        with its producer as evidence, and those it could not vouch for as unavailable, with why."""
+        with its producer as evidence: exact, within bounds, or unavailable, with why."""
         for raw in results:
-            result = self.redactor.result(raw)
-            if result.unavailable:
-                reasons = {k: self.redactor.text(v) for k, v in result.unavailable.items()}
-                result = dataclasses.replace(result, unavailable=reasons)
-            producer = f"{result.kind} {result.name}"
+            result = self.redactor.deep(raw)  # every text field, reasons and bounds included
+            producer = f"{result.kind} {result.id}"
             with self.lock:
                 self.run.results.append(result)
                 self._measured(result.metrics, producer)
-                for name, reason in result.unavailable.items():
-                    self.run.metrics.pop(name, None)
-                    self.run.evidence[name] = Evidence(producer, finished=False, reason=reason)
+                for key, bounds in result.bounds.items():
+                    self._record(key, Evidence.bounded(producer, bounds))
+                for key, reason in result.unavailable.items():
+                    self._record(key, Evidence.unavailable(producer, reason))
             self.display.result(result)
 
-    def _measured(self, metrics: dict[str, float], producer: str) -> None:
-        for name, value in metrics.items():
-            if name in self.run.evidence and not self.run.evidence[name].finished:
-                continue  # an unavailable metric stays so: no later value may paper over it
-            self.run.metrics[name] = value
-            self.run.evidence[name] = Evidence(producer)
+    def _measured(self, metrics: Mapping[MetricKey, float], producer: str) -> None:
+        for key, value in metrics.items():
+            self._record(key, Evidence.exact(producer, value))
+
+    def _record(self, key: MetricKey, evidence: Evidence) -> None:
+        known = self.run.evidence.get(key)
+        if known is not None and not known.is_exact:
+            return  # what was found missing stays so: no later value may paper over it
+        self.run.evidence[key] = evidence
 
     def execute(self) -> RunResult:
         from validator.engine.docker_api import Engine
@@ -137,9 +140,9 @@ class Pipeline:
             for future in futures:
                 self.add(future.result())
 
-    def _collect(self, name: str, ctx: CheckContext) -> list[Result]:
+    def _collect(self, name: Kind, ctx: CheckContext) -> list[Result]:
         try:
-            return list(stage(name).run(ctx))
+            return list(STATIC_STAGES[name].run(ctx))
         except UnreachableError:
             raise
         except Exception as exc:  # noqa: BLE001 - one stage's bug is that stage's error, not the run's end
@@ -286,8 +289,7 @@ class Pipeline:
             why = f"suite {name} did not run (--no-suites)"
             for member, family in ((name, "suite"), *((group, "group") for group in suite.groups)):
                 for field in FIELDS:
-                    metric = metric_name(family, member, field)
-                    self.run.evidence[metric] = Evidence(f"suite {name}", finished=False, reason=why)
+                    self._record(metric_name(family, member, field), Evidence.unavailable(f"suite {name}", why))
 
     def _metrics(self) -> None:
         from validator.checks.preflight import measure
@@ -296,7 +298,7 @@ class Pipeline:
         with self.lock:
             self._measured(measure(self.loaded), "preflight")
             self._measured(tally(self.run.results, time.time() - self.run.started_at), "checks tally")
-        self.run.dimensions = {name: dim for name, dim in catalog(self.spec).items() if name in self.run.metrics}
+        self.run.dimensions = {key: dim for key, dim in catalog(self.spec).items() if key in self.run.evidence}
 
     def _criteria(self) -> None:
         if not self.spec.criteria:
@@ -304,7 +306,7 @@ class Pipeline:
         from validator.criteria.evaluate import evaluate_criteria
 
         self.display.stage(f"criteria ({len(self.spec.criteria)})")
-        self.add(evaluate_criteria(self.loaded, self.run.metrics, self.run.dimensions, self.run.unavailable()))
+        self.add(evaluate_criteria(self.loaded, self.run.evidence, list(catalog(self.spec)), self.run.dimensions))
 
 
 def _drift_results(loaded: LoadedSpec, plan: Any) -> list[Result]:

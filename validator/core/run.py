@@ -1,19 +1,20 @@
-"""The record of one ``check`` run: every result, every metric, the services' timeline.
+"""The record of one ``check`` run: every result, the evidence of every metric, the services' timeline.
 Reporters, the history and the exit code read only this."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 
-from validator.core.metrics import Evidence
+from validator.core.metrics import Evidence, MetricKey
 from validator.core.result import FAILING, Result
 from validator.errors import EXIT_FAILED, EXIT_OK
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ServiceTimeline:
     service: str
     requested_at: float
@@ -21,18 +22,18 @@ class ServiceTimeline:
     healthy_at: float | None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TestCase:
     suite: str
     nodeid: str
-    outcome: str  # passed, failed, skipped, error, xfailed, xpassed
+    outcome: str  # passed, failed, skipped, error, xfailed, xpassed, deselected
     duration: float
     groups: list[str] = field(default_factory=list)
     message: str = ""
     markers: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RunResult:
     project: str
     spec_files: list[str]
@@ -40,18 +41,25 @@ class RunResult:
     started_at: float
     finished_at: float = 0.0
     results: list[Result] = field(default_factory=list)
-    metrics: dict[str, float] = field(default_factory=dict)  # measured values only (each has evidence)
-    evidence: dict[str, Evidence] = field(default_factory=dict)  # every metric: its producer; unavailable ones why
-    dimensions: dict[str, str] = field(default_factory=dict)
+    # every metric the run knows of -> what its evidence allows (exact, bounded or unavailable), and its producer
+    evidence: dict[MetricKey, Evidence] = field(default_factory=dict)
+    dimensions: dict[MetricKey, str] = field(default_factory=dict)
     timeline: list[ServiceTimeline] = field(default_factory=list)
     tests: list[TestCase] = field(default_factory=list)
     git_commit: str | None = None
-    engine: str | None = None
+    engine: str | None = None  # the engine's address; several, comma-joined, for a combined run
+    targets: list[str] = field(default_factory=list)  # a combined run: every target it was judged on
     mode: str = "up"
+    invocation: str = ""  # one `check` command: the runs of its targets share it
 
     @property
     def duration(self) -> float:
         return max(0.0, self.finished_at - self.started_at)
+
+    @property
+    def metrics(self) -> dict[MetricKey, float]:
+        """The metrics known exactly (bounded and unavailable ones are in ``evidence`` only)."""
+        return {key: e.low for key, e in self.evidence.items() if e.is_exact and e.low is not None}
 
     def counts(self) -> Counter[str]:
         return Counter(r.verdict for r in self.results)
@@ -64,9 +72,27 @@ class RunResult:
     def exit_code(self) -> int:
         return EXIT_OK if self.ok else EXIT_FAILED
 
-    def unavailable(self) -> dict[str, str]:
-        """Metrics whose producer did not finish normally -> the reason naming it."""
-        return {name: e.reason for name, e in self.evidence.items() if not e.finished}
-
     def by_kind(self, kind: str) -> list[Result]:
         return [r for r in self.results if r.kind == kind]
+
+
+def combine(runs: dict[str, RunResult]) -> RunResult:
+    """One run of every target's results, each carrying its target (its ``target`` field); the metrics
+    stay on each result and each target's run, since the same metric means a different engine per target."""
+    first = next(iter(runs.values()))
+    combined = RunResult(
+        project=first.project,
+        spec_files=first.spec_files,
+        spec_hash=first.spec_hash,
+        started_at=min(r.started_at for r in runs.values()),
+        finished_at=max(r.finished_at for r in runs.values()),
+        git_commit=first.git_commit,
+        mode=first.mode,
+        engine=", ".join(runs),
+        targets=list(runs),
+        invocation=first.invocation,
+    )
+    for address, one in runs.items():
+        combined.results.extend(dataclasses.replace(r, target=address) for r in one.results)
+        combined.tests.extend(one.tests)
+    return combined

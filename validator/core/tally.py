@@ -5,24 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from validator.core.metrics import Declared, Family, metric_name, single
+from validator.core.metrics import Declared, Family, MetricKey, metric_name, single
 from validator.core.result import Result
 
 _VERDICTS = {"pass": "passed", "fail": "failed", "skip": "skipped", "error": "errors", "xfail": "xfailed"}
 
 METRICS = Family(
-    "checks",
-    single,
-    (
-        Declared("total", "", "checks of the run (criteria excluded)"),
-        *(Declared(field, "", f"checks whose verdict is {verdict}") for verdict, field in _VERDICTS.items()),
-        Declared("duration", "time", "wall time of the run up to the criteria"),
+    name="checks",
+    members=single,
+    metrics=(
+        Declared(field="total", dimension="", meaning="checks of the run (criteria excluded)"),
+        *(
+            Declared(field=field, dimension="", meaning=f"checks whose verdict is {verdict}")
+            for verdict, field in _VERDICTS.items()
+        ),
+        Declared(field="duration", dimension="time", meaning="wall time of the run up to the criteria"),
     ),
-    "counts over every check of the run",
+    doc="counts over every check of the run",
 )
 
 
-def tally(results: Iterable[Result], elapsed: float) -> dict[str, float]:
+def tally(results: Iterable[Result], elapsed: float) -> dict[MetricKey, float]:
     counted = [r for r in results if r.kind != "criterion"]
     out = {metric_name("checks", "", "total"): float(len(counted))}
     for verdict, field in _VERDICTS.items():

@@ -12,14 +12,16 @@ Grammar: ``or``/``and``/``not``; one comparison (``== != < <= > >=``) between ar
 expressions (``+ - * /``); numbers with a time unit (ms, s, m, min, h) or size unit (B, KiB, MiB,
 GiB, TiB); metric names with ``*`` wildcards; functions ``max min sum avg count``. A wildcard
 compared directly means "every member"; the failing members are reported.
+
+This module is the language only (tokens, the tree); ``judge.py`` evaluates a tree over the run's evidence.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from validator.core.metrics import MetricPattern
 
 TIME_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 SIZE_UNITS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4}
@@ -31,7 +33,8 @@ MAX_DEPTH = 32
 _TOKEN = re.compile(
     r"\s*(?:"
     r"(?P<number>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?:(?P<unit>[A-Za-z]+)|\s+(?P<spaced>ms|min|s|m|h|B|KiB|MiB|GiB|TiB)\b)?"
-    r"|(?P<name>[A-Za-z_*][A-Za-z0-9_*-]*(?:\.[A-Za-z0-9_*-]+)*)"
+    # a name starts with a letter (or is a leading wildcard segment, "*."); a lone "*" is multiplication
+    r"|(?P<name>(?:[A-Za-z_]|\*(?=\.))[A-Za-z0-9_*-]*(?:\.[A-Za-z0-9_*-]+)*)"
     r"|(?P<op>==|!=|<=|>=|<|>|\+|-|\*|/|\(|\)|,)"
     r")"
 )
@@ -64,12 +67,13 @@ class Number:
 
 @dataclass(frozen=True)
 class Metric:
-    name: str
+    pattern: MetricPattern
+    text: str  # as written, for messages
     offset: int
 
     @property
     def wildcard(self) -> bool:
-        return "*" in self.name
+        return self.pattern.wildcard
 
 
 @dataclass(frozen=True)
@@ -259,18 +263,30 @@ class _Parser:
                     raise ConditionError(f"{tok.text}() takes a metric name such as service.*.startup", arg.offset)
                 self.take()
                 self.take(")")
-                return Call(tok.text, Metric(arg.text, arg.offset), tok.offset)
+                return Call(tok.text, _metric(arg.text, arg.offset), tok.offset)
             if self.tok.text == "(" and self.tok.kind == "op":
                 raise ConditionError(f"unknown function {tok.text!r}: use {', '.join(FUNCTIONS)}", tok.offset)
             if "." not in tok.text:
                 raise ConditionError(
                     f"unknown name {tok.text!r}: metrics look like suite.<name>.failed or service.*.startup", tok.offset
                 )
-            if "*" in tok.text and any(seg != "*" and "*" in seg for seg in tok.text.split(".")):
-                raise ConditionError(f"a wildcard stands for a whole name segment: {tok.text!r}", tok.offset)
-            return Metric(tok.text, tok.offset)
+            return _metric(tok.text, tok.offset)
         got = "end of condition" if tok.kind == "end" else repr(tok.text)
         raise ConditionError(f"expected a metric, number or '(', got {got}", tok.offset)
+
+
+def _metric(text: str, offset: int) -> Metric:
+    """A metric as written -> its pattern. The family is the first segment and the field the last; the
+    member is everything between, dots included (Compose allows ``api.v2``), so ``service.api.v2.healthy``
+    is service ``api.v2``. This is the one place a written name is read into its parts."""
+    first, _, rest = text.partition(".")
+    middle, _, last = rest.rpartition(".")
+    if "*" in first or "*" in last:
+        raise ConditionError(f"a wildcard stands for a member, as in service.*.startup: {text!r}", offset)
+    if "*" in middle and middle != "*":
+        raise ConditionError(f"a wildcard stands for a whole member name: {text!r}", offset)
+    pattern = MetricPattern(family=first, member=None if middle == "*" else middle, field=last)
+    return Metric(pattern, text, offset)
 
 
 def parse(text: str) -> Node:
@@ -295,170 +311,6 @@ def is_boolean(node: Node) -> bool:
     return isinstance(node, Binary) and node.op in (*COMPARATORS, "and", "or")
 
 
-def match_metric(pattern: str, name: str) -> bool:
-    pat, got = pattern.split("."), name.split(".")
-    return len(pat) == len(got) and all(p == "*" or p == g for p, g in zip(pat, got, strict=True))
-
-
-# --- evaluation -------------------------------------------------------------------------------
-
-
-class NotMeasured(Exception):
-    """A metric the condition needs has no trustworthy value in this run: not measured, unavailable
-    (its producer did not finish), or not a finite number. The message names the metric and why."""
-
-
-@dataclass
-class Evaluation:
-    passed: bool
-    actual: str
-    failing: list[str] = field(default_factory=list)
-
-
-_Value = float | dict[str, float]
-
-
-@dataclass
-class _Env:
-    metrics: Mapping[str, float]
-    unavailable: Mapping[str, str]
-    declared: Collection[str]
-    observed: dict[str, float] = field(default_factory=dict)
-
-
-def evaluate(
-    node: Node,
-    metrics: Mapping[str, float],
-    units: Mapping[str, str] | None = None,
-    unavailable: Mapping[str, str] | None = None,
-    declared: Collection[str] = (),
-) -> Evaluation:
-    """Evaluate a parsed condition; raise ``NotMeasured`` naming the metric that has no value.
-
-    ``unavailable`` maps metrics whose producer did not finish to the reason; ``declared`` lists every
-    metric the spec's members measure, so that a wildcard ranges over all of them and not only over
-    those that happen to have a value (a service that never turned healthy has no ``healthy``).
-    """
-    units = units or {}
-    env = _Env(metrics, unavailable or {}, declared)
-    failing: list[str] = []
-    passed = _truth(node, env, failing)
-    actual = ", ".join(f"{name}={_fmt(value, units.get(name, ''))}" for name, value in env.observed.items())
-    return Evaluation(passed, actual, failing)
-
-
-def _fmt(value: float, dimension: str) -> str:
-    if dimension == "time":
-        return f"{value:.2f}s"
-    if dimension == "size":
-        from validator.units import format_size
-
-        return format_size(value)
-    return f"{value:g}"
-
-
-def _truth(node: Node, env: _Env, failing: list[str]) -> bool:
-    if isinstance(node, Bool):
-        return node.value
-    if isinstance(node, Not):
-        return not _truth(node.operand, env, [])
-    if isinstance(node, Binary) and node.op in ("and", "or"):
-        # both sides are always evaluated: a side that cannot be judged makes the whole criterion an
-        # error even when the other side alone would decide it (a verdict never rests on a gap)
-        left = _truth(node.left, env, failing)
-        if node.op == "and":
-            right = _truth(node.right, env, failing)
-            return left and right
-        right = _truth(node.right, env, [])
-        if left or right:
-            failing.clear()
-        return left or right
-    if isinstance(node, Binary) and node.op in COMPARATORS:
-        left_v = _value(node.left, env)
-        right_v = _value(node.right, env)
-        ok = True
-        for member, a, b in _pairs(left_v, right_v):
-            if not _compare(node.op, a, b):
-                ok = False
-                if member:
-                    failing.append(member)
-        return ok
-    value = _value(node, env)
-    if isinstance(value, dict):
-        bad = [name for name, v in value.items() if not v]
-        failing.extend(bad)
-        return not bad
-    return bool(value)
-
-
-def _pairs(left: _Value, right: _Value) -> list[tuple[str, float, float]]:
-    if isinstance(left, dict) and isinstance(right, dict):
-        raise NotMeasured("cannot compare two wildcards with each other")
-    if isinstance(left, dict):
-        return [(name, v, float(right)) for name, v in left.items()]  # type: ignore[arg-type]
-    if isinstance(right, dict):
-        return [(name, float(left), v) for name, v in right.items()]
-    return [("", left, right)]
-
-
-def _compare(op: str, a: float, b: float) -> bool:
-    # NaN compares false with everything, so `!=` and `not (...)` would hold for it: refuse instead
-    # (values read are checked in _lookup; this catches arithmetic such as inf - inf)
-    if not (math.isfinite(a) and math.isfinite(b)):
-        raise NotMeasured(f"the comparison {a:g} {op} {b:g} involves a value that is not a finite number")
-    if op == "==":
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    if op == "!=":
-        return not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
-
-
-def _read(name: str, env: _Env) -> float:
-    if name in env.unavailable:
-        raise NotMeasured(f"{name} is unavailable: {env.unavailable[name]}")
-    if name not in env.metrics:
-        raise NotMeasured(f"{name} was not measured")
-    value = float(env.metrics[name])
-    if not math.isfinite(value):
-        raise NotMeasured(f"{name} is {value} (not a finite number)")
-    env.observed[name] = value
-    return value
-
-
-def _lookup(metric: Metric, env: _Env) -> _Value:
-    if metric.wildcard:
-        # every declared member, plus any measured one the declarations do not know (a spec built in
-        # code): a member without a value is an error naming it, never left out of "every member"
-        names = [n for n in env.declared if match_metric(metric.name, n)]
-        names += [n for n in (*env.metrics, *env.unavailable) if match_metric(metric.name, n) and n not in names]
-        if not names:
-            raise NotMeasured(f"no measured metric matches {metric.name}")
-        return {name: _read(name, env) for name in names}
-    return _read(metric.name, env)
-
-
-def _value(node: Node, env: _Env) -> _Value:
-    if isinstance(node, Number):
-        return node.value
-    if isinstance(node, Bool):
-        return 1.0 if node.value else 0.0
-    if isinstance(node, Metric):
-        return _lookup(node, env)
-    if isinstance(node, Call):
-        members = _lookup(node.arg, env)
-        values = list(members.values()) if isinstance(members, dict) else [members]
-        if node.func == "count":
-            return float(len(values))
-        if node.func == "sum":
-            return float(sum(values))
-        if node.func == "avg":
-            return float(sum(values) / len(values))
-        return float(max(values) if node.func == "max" else min(values))
-    if isinstance(node, Binary) and node.op in "+-*/":
-        left, right = _value(node.left, env), _value(node.right, env)
-        if isinstance(left, dict) or isinstance(right, dict):
-            raise NotMeasured("arithmetic on a wildcard needs an aggregate such as max(...)")
-        if node.op == "/" and right == 0:
-            raise NotMeasured("division by zero")
-        return {"+": left + right, "-": left - right, "*": left * right, "/": left / right if right else 0.0}[node.op]
-    return 1.0 if _truth(node, env, []) else 0.0
+def reads_metric(node: Node) -> bool:
+    """Whether the condition reads any metric at all (``true`` or ``1 < 2`` reads none: it proves nothing)."""
+    return bool(metrics_in(node))

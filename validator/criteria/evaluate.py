@@ -1,69 +1,87 @@
-"""Judge each criterion against the run's metrics: pass or fail with the actual values and the
-failing wildcard members. A metric that was not measured, whose producer did not finish normally, or
-that is not a finite number makes the criterion an error naming it and why — never a pass."""
+"""Judge each criterion against the run's evidence. ``decide`` is the one function that turns an
+evaluation into a verdict: PASS only when the condition holds for every value the evidence allows, FAIL
+when it fails for every one, ERROR otherwise, naming each metric that is not known exactly and why."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
-from validator.core.metrics import catalog, metric_name
-from validator.core.result import Result, locate
-from validator.criteria.conditions import ConditionError, NotMeasured, evaluate, parse
+from validator.core.metrics import Evidence, MetricKey, metric_name
+from validator.core.result import Result, Verdict, locate
+from validator.criteria.conditions import ConditionError, parse
+from validator.criteria.judge import Evaluation, Range, judge
 from validator.spec.load import LoadedSpec
+from validator.units import format_size
+
+
+def decide(evaluation: Evaluation) -> Verdict:
+    """The one place a criterion's verdict is made."""
+    return {"true": "pass", "false": "fail", "unknown": "error"}[evaluation.truth]  # type: ignore[return-value]
 
 
 def evaluate_criteria(
     loaded: LoadedSpec,
-    metrics: Mapping[str, float],
-    dimensions: Mapping[str, str],
-    unavailable: Mapping[str, str] | None = None,
+    evidence: Mapping[MetricKey, Evidence],
+    declared: Collection[MetricKey],
+    dimensions: Mapping[MetricKey, str],
 ) -> list[Result]:
-    declared = list(catalog(loaded.spec))
-    out = []
-    for cid, criterion in loaded.spec.criteria.items():
-        where = locate(loaded, ("criteria", cid, "condition"))
-        name = f"{cid}: {criterion.title}"
-        try:
-            outcome = evaluate(parse(criterion.condition), metrics, dimensions, unavailable or {}, declared)
-        except NotMeasured as exc:
-            reason = str(exc)
-            if reason.endswith("was not measured") or reason.startswith("no measured metric"):
-                reason += ": the check that measures it did not run"
-            out.append(
-                Result(
-                    kind="criterion",
-                    name=name,
-                    verdict="error",
-                    expected=criterion.condition,
-                    actual="unavailable",
-                    message=reason,
-                    location=where,
-                )
-            )
-            continue
-        except ConditionError as exc:  # lint rejects these; kept for specs built in code
-            out.append(
-                Result(
-                    kind="criterion",
-                    name=name,
-                    verdict="error",
-                    expected=criterion.condition,
-                    message=str(exc),
-                    location=where,
-                )
-            )
-            continue
-        message = f"failing: {', '.join(outcome.failing)}" if outcome.failing and not outcome.passed else ""
-        out.append(
-            Result(
-                kind="criterion",
-                name=name,
-                verdict="pass" if outcome.passed else "fail",
-                expected=criterion.condition,
-                actual=outcome.actual,
-                message=message,
-                location=where,
-                metrics={metric_name("criterion", cid, "passed"): 1.0 if outcome.passed else 0.0},
-            )
-        )
-    return out
+    return [_criterion(loaded, cid, evidence, declared, dimensions) for cid in loaded.spec.criteria]
+
+
+def _criterion(
+    loaded: LoadedSpec,
+    cid: str,
+    evidence: Mapping[MetricKey, Evidence],
+    declared: Collection[MetricKey],
+    dimensions: Mapping[MetricKey, str],
+) -> Result:
+    criterion = loaded.spec.criteria[cid]
+    try:
+        evaluation = judge(parse(criterion.condition), evidence, declared)
+    except ConditionError as exc:  # lint rejects these; kept for specs built in code
+        evaluation, problem = Evaluation(truth="unknown"), str(exc)
+    else:
+        problem = ""
+    verdict = decide(evaluation)
+    if problem:
+        message = problem
+    elif verdict == "error":
+        message = "; ".join(evaluation.missing)
+    elif verdict == "fail" and evaluation.failing:
+        message = f"failing: {', '.join(evaluation.failing)}"
+    else:
+        message = ""
+    return Result(
+        kind="criterion",
+        name=f"{cid}: {criterion.title}",
+        id=cid,
+        title=criterion.title,
+        verdict=verdict,
+        expected=criterion.condition,
+        actual=", ".join(_shown(k, r, dimensions.get(k, "")) for k, r in evaluation.ranges.items()),
+        message=message,
+        location=locate(loaded, ("criteria", cid, "condition")),
+        # the verdict as a metric only when it is one: an error has no value to trend
+        metrics={} if verdict == "error" else {metric_name("criterion", cid, "passed"): float(verdict == "pass")},
+        reads=tuple(evaluation.reads),
+    )
+
+
+def _fmt(value: float, dimension: str) -> str:
+    if dimension == "time":
+        return f"{value:.2f}s"
+    if dimension == "size":
+        return format_size(value)
+    return f"{value:g}"
+
+
+def _shown(key: MetricKey, r: Range, dimension: str) -> str:
+    if r.exact:
+        return f"{key}={_fmt(r.low, dimension)}"
+    if r.low == -float("inf") and r.high == float("inf"):
+        return f"{key}=unavailable"
+    if r.high == float("inf"):
+        return f"{key}>={_fmt(r.low, dimension)}"
+    if r.low == -float("inf"):
+        return f"{key}<={_fmt(r.high, dimension)}"
+    return f"{key} in [{_fmt(r.low, dimension)}, {_fmt(r.high, dimension)}]"

@@ -1,13 +1,16 @@
 """Criteria: condition syntax (with the exact column), unknown metrics, units that do not fit.
 
-Metric names are checked against what each producer declares it measures (``core/metrics.py``), for
-the members the spec gives it: ``probe.X.restarts`` is known when probe X is a ``container`` probe."""
+Metric names are checked against what each producer declares it measures (``validator/catalog.py``),
+for the members the spec gives it: ``probe.X.restarts`` is known when probe X is a ``container`` probe.
+A condition that reads no metric (``true``, ``1 < 2``) proves nothing about the infrastructure and is an
+error."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from validator.core.metrics import catalog, families
+from validator.catalog import FAMILIES, catalog
+from validator.core.metrics import MetricKey, single
 from validator.criteria.conditions import (
     COMPARATORS,
     Binary,
@@ -18,7 +21,6 @@ from validator.criteria.conditions import (
     Not,
     Number,
     is_boolean,
-    match_metric,
     metrics_in,
     parse,
 )
@@ -38,8 +40,15 @@ def check(ctx: LintContext) -> Iterator[Finding]:
             continue
         if not is_boolean(node):
             yield _at(ctx, path, 0, "condition must be a comparison such as 'suite.main.failed == 0'")
+        if not metrics_in(node):
+            yield _at(
+                ctx,
+                path,
+                0,
+                "condition reads no metric, so it proves nothing: compare a metric such as suite.main.failed",
+            )
         for metric in metrics_in(node):
-            problem = _unknown(metric.name, known, ctx)
+            problem = _unknown(metric, known, ctx)
             if problem:
                 yield _at(ctx, path, metric.offset, problem)
         yield from _dimensions(ctx, path, node, known)
@@ -51,24 +60,27 @@ def _at(ctx: LintContext, path: tuple[str, ...], offset: int, message: str) -> F
     return Finding(loc, path, message, "error", ctx.rule, ctx.doc.files[0])
 
 
-def _unknown(name: str, known: dict[str, str], ctx: LintContext) -> str | None:
-    if any(match_metric(name, k) for k in known):
+def _unknown(metric: Metric, known: dict[MetricKey, str], ctx: LintContext) -> str | None:
+    pattern, name = metric.pattern, metric.text
+    if any(pattern.matches(k) for k in known):
         return None
-    parts = name.split(".")
-    family, field = parts[0], parts[-1]
-    every = families()
-    if family not in every:
-        hint = did_you_mean(family, every)
-        return f"unknown metric family {family!r} in {name!r}: use {', '.join(every)}{hint}"
-    fam = every[family]
-    if field not in fam.fields and field != "*":
+    family, field, member = pattern.family, pattern.field, pattern.member
+    if family not in FAMILIES:
+        hint = did_you_mean(family, FAMILIES)
+        return f"unknown metric family {family!r} in {name!r}: use {', '.join(FAMILIES)}{hint}"
+    fam = FAMILIES[family]
+    if field not in fam.fields:
         hint = did_you_mean(field, fam.fields)
         return f"unknown {family} metric {field!r} in {name!r}: use {', '.join(fam.fields)}{hint}"
+    if fam.members is single:
+        return f"{name!r}: {family} metrics have no member: write {family}.{field}" if member != "" else None
+    if member == "":
+        return f"{name!r} names no {family}: write {family}.NAME.{field} or {family}.*.{field}"
     members = [m for m in fam.members(ctx.spec) if m]
-    if len(parts) == 3 and parts[1] != "*" and parts[1] not in members:
+    if member and member not in members:
         known_members = f"; known: {', '.join(members)}" if members else f"; the spec defines no {family}"
-        return f"{name!r} names unknown {family} {parts[1]!r}" + did_you_mean(parts[1], members) + known_members
-    if not members and len(parts) == 3:
+        return f"{name!r} names unknown {family} {member!r}" + did_you_mean(member, members) + known_members
+    if not members and member != "":
         return f"{name!r}: the spec defines no {family} to measure"
     declared = fam.declared(field)
     if declared is not None and declared.when:
@@ -76,21 +88,21 @@ def _unknown(name: str, known: dict[str, str], ctx: LintContext) -> str | None:
     return f"unknown metric {name!r}"
 
 
-def _dimension(node: Node, known: dict[str, str]) -> str | None:
+def _dimension(node: Node, known: dict[MetricKey, str]) -> str | None:
     if isinstance(node, Number):
         return node.dimension or None
     if isinstance(node, Metric | Call):
         metric = node if isinstance(node, Metric) else node.arg
         if isinstance(node, Call) and node.func == "count":
             return None
-        dims = {d for k, d in known.items() if match_metric(metric.name, k)}
+        dims = {d for k, d in known.items() if metric.pattern.matches(k)}
         return dims.pop() or None if len(dims) == 1 else None
     if isinstance(node, Binary) and node.op in "+-":
         return _dimension(node.left, known) or _dimension(node.right, known)
     return None
 
 
-def _dimensions(ctx: LintContext, path: tuple[str, ...], node: Node, known: dict[str, str]) -> Iterator[Finding]:
+def _dimensions(ctx: LintContext, path: tuple[str, ...], node: Node, known: dict[MetricKey, str]) -> Iterator[Finding]:
     if isinstance(node, Binary) and node.op in COMPARATORS:
         left, right = _dimension(node.left, known), _dimension(node.right, known)
         if left and right and left != right:

@@ -10,7 +10,7 @@ from validator.core.metrics import Declared
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip, ProbeSpec
 from validator.units import format_size
 
-METRICS = (Declared("restarts", "", "times Docker restarted the service's container"),)
+METRICS = (Declared(field="restarts", dimension="", meaning="times Docker restarted the service's container"),)
 
 
 class Spec(ProbeSpec):

@@ -9,7 +9,9 @@ from pydantic import Field
 from validator.core.metrics import Declared
 from validator.probes.base import Outcome, ProbeContext, ProbeSpec
 
-METRICS = (Declared("session_seconds", "time", "seconds to get a SparkSession from the master"),)
+METRICS = (
+    Declared(field="session_seconds", dimension="time", meaning="seconds to get a SparkSession from the master"),
+)
 
 
 class Spec(ProbeSpec):

@@ -83,7 +83,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             table.add_column(column)
         for result in services:
             m = result.metrics
-            name = result.name
+            name = result.id
             table.add_row(
                 Text(name),
                 Text(result.actual or result.verdict, style=_STYLE[result.verdict]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 
+from validator.core.metrics import MetricKey
 from validator.core.run import RunResult
 from validator.reporters.registry import ReportContext
 from validator.units import format_duration
@@ -97,7 +98,7 @@ def _ticks(span: float) -> list[float]:
     return [0.0, span]
 
 
-def trend_svg(runs: list[RunResult], metric: str) -> str:
+def trend_svg(runs: list[RunResult], metric: MetricKey) -> str:
     points = [(r.started_at, r.metrics[metric]) for r in reversed(runs) if metric in r.metrics]
     if len(points) < 2:
         return ""
@@ -115,16 +116,16 @@ def trend_svg(runs: list[RunResult], metric: str) -> str:
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-        f'aria-label="{_e(metric)} over runs"><text x="{pad}" y="14">{_e(metric)}</text>'
+        f'aria-label="{_e(str(metric))} over runs"><text x="{pad}" y="14">{_e(str(metric))}</text>'
         f'<polyline fill="none" stroke="#0969da" stroke-width="2" points="{path}"/>{dots}'
         f'<text x="{pad}" y="{height - 8}">min {lo:g}</text><text x="{width - pad}" y="{height - 8}" '
         f'text-anchor="end">max {hi:g}</text></svg>'
     )
 
 
-def criterion_metrics(run: RunResult) -> set[str]:
-    """The metrics the criteria of this run read (their ``actual`` is ``name=value, ...``)."""
-    return {part.split("=", 1)[0] for r in run.by_kind("criterion") for part in r.actual.split(", ") if "=" in part}
+def criterion_metrics(run: RunResult) -> set[MetricKey]:
+    """The metrics the criteria of this run read."""
+    return {key for r in run.by_kind("criterion") for key in r.reads}
 
 
 def render(run: RunResult, ctx: ReportContext) -> str:
@@ -152,7 +153,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             "<th>Measured</th><th>Result</th></tr>"
         )
         for r in criteria:
-            cid, _, title = r.name.partition(": ")
+            cid, title = r.id, r.title
             parts.append(
                 f"<tr><td>{_e(cid)}</td><td>{_e(title)}</td><td><code>{_e(r.expected)}</code></td>"
                 f"<td>{_e(r.actual)}{'<br>' + _e(r.message) if r.message else ''}</td>"
@@ -161,7 +162,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
         parts.append("</table>")
     parts.append("<h2>Service startup timeline</h2>")
     parts.append(timeline_svg(run))
-    suites = run.by_kind("suite")
+    suites = [r for r in run.results if r.kind in ("suite", "group")]
     if suites:
         parts.append(
             "<h2>Test suites and groups</h2><table><tr><th>Suite / group</th><th>Measured</th><th>Result</th></tr>"

@@ -57,7 +57,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
                 suite, "testcase", classname=f"{run.project}.{kind}", name=result.name, time=f"{result.duration:.3f}"
             )
             if result.location:
-                case.set("file", result.location.split(":")[0])
+                case.set("file", result.location.file)
             detail = f"expected: {result.expected}\nactual: {result.actual}\n{result.message}".strip()
             if result.verdict == "fail":
                 ET.SubElement(

@@ -49,14 +49,14 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             "|---|---|---|---|---|",
         ]
         for r in criteria:
-            cid, _, title = r.name.partition(": ")
+            cid, title = r.id, r.title
             measured = r.actual + (f" ({r.message})" if r.message else "")
             lines.append(
                 f"| {_cell(cid)} | {_cell(title)} | <code>{_cell(r.expected)}</code> | {_cell(measured)} "
                 f"| {_ICON[r.verdict]} |"
             )
         lines.append("")
-    suites = [r for r in run.by_kind("suite")]
+    suites = [r for r in run.results if r.kind in ("suite", "group")]
     if suites:
         lines += [
             "## Test suites and groups",
@@ -65,11 +65,10 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             "|---|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in suites:
-            family, member = ("suite", r.name) if "/" not in r.name else ("group", r.name.split("/", 1)[1])
-            values = [r.metrics.get(metric_name(family, member, f)) for f in _COUNTS]
+            values = [r.metrics.get(metric_name(r.kind, r.id, f)) for f in _COUNTS]
             # a count the suite did not vouch for (killed, no results...) is shown as unknown, never 0
             counts = " | ".join("-" if v is None else f"{v:.0f}" for v in values)
-            duration = r.metrics.get(metric_name(family, member, "duration"))
+            duration = r.metrics.get(metric_name(r.kind, r.id, "duration"))
             took = "-" if duration is None else f"{duration:.1f}s"
             lines.append(f"| {_cell(r.name)} | {counts} | {took} | {_ICON[r.verdict]} |")
         lines.append("")
@@ -82,7 +81,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             "|---|---|---:|---:|---:|---:|",
         ]
         for r in services:
-            m, n = r.metrics, r.name
+            m, n = r.metrics, r.id
             startup, healthy = m.get(metric_name("service", n, "startup")), m.get(metric_name("service", n, "healthy"))
             memory, restarts = (
                 m.get(metric_name("service", n, "memory_limit")),

@@ -37,18 +37,11 @@ def _name(text: str) -> str:
 def render(run: RunResult, ctx: ReportContext) -> str:
     families: dict[str, list[str]] = {}
     units = {"time": "seconds", "size": "bytes"}
-    for metric, value in sorted(run.metrics.items()):
-        parts = metric.split(".")
-        if len(parts) == 3:
-            family, member, field = parts
-            labels = f'{{{_name(family)}="{_label(member)}"}}'
-        elif len(parts) == 2:
-            family, field = parts
-            member, labels = "", ""
-        else:
-            continue
-        unit = units.get(run.dimensions.get(metric, ""), "")
-        name = f"validator_{_name(family)}_{_name(field)}" + (f"_{unit}" if unit and not field.endswith(unit) else "")
+    for key, value in sorted(run.metrics.items()):  # exact values only: a bound is not a sample
+        labels = f'{{{_name(key.family)}="{_label(key.member)}"}}' if key.member else ""
+        unit = units.get(run.dimensions.get(key, ""), "")
+        name = f"validator_{_name(key.family)}_{_name(key.field)}"
+        name += f"_{unit}" if unit and not key.field.endswith(unit) else ""
         families.setdefault(name, []).append(f"{name}{labels} {_number(value)}")
     lines: list[str] = []
     for name, samples in families.items():

@@ -5,19 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from validator.core.location import Location
+
+__all__ = ["Finding", "Location", "Path", "PathPart", "Severity", "format_path"]
+
 PathPart = str | int
 Path = tuple[PathPart, ...]
 Severity = Literal["error", "warning"]
-
-
-@dataclass(frozen=True, order=True)
-class Location:
-    file: str
-    line: int  # 1-based
-    col: int  # 1-based
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
 
 
 def format_path(path: Path) -> str:

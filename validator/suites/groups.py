@@ -27,7 +27,10 @@ _MEANING = {
 
 def count_metrics(duration: str) -> tuple[Declared, ...]:
     """The fields a suite and a group share: its test counts and a duration."""
-    return (*(Declared(f, "", _MEANING[f]) for f in COUNTED), Declared("duration", "time", duration))
+    return (
+        *(Declared(field=f, dimension="", meaning=_MEANING[f]) for f in COUNTED),
+        Declared(field="duration", dimension="time", meaning=duration),
+    )
 
 
 def _groups(spec: Spec) -> Mapping[str, Any]:
@@ -35,10 +38,10 @@ def _groups(spec: Spec) -> Mapping[str, Any]:
 
 
 METRICS = Family(
-    "group",
-    _groups,
-    count_metrics("the summed time of its tests"),
-    "test counts and summed test time of each group; unavailable when its suite did not finish or "
+    name="group",
+    members=_groups,
+    metrics=count_metrics("the summed time of its tests"),
+    doc="test counts and summed test time of each group; unavailable when its suite did not finish or "
     "no test matched the group",
 )
 

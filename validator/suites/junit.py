@@ -36,5 +36,14 @@ def read_junit(path: Path, suite: str) -> list[TestCase]:
             elif child.tag == "skipped":
                 outcome = "xfailed" if (child.get("type") or "").endswith("xfail") else "skipped"
                 message = child.get("message") or ""
-        cases.append(TestCase(suite, nodeid, outcome, float(case.get("time") or 0.0), [], message))
+        cases.append(
+            TestCase(
+                suite=suite,
+                nodeid=nodeid,
+                outcome=outcome,
+                duration=float(case.get("time") or 0.0),
+                groups=[],
+                message=message,
+            )
+        )
     return cases

@@ -51,7 +51,13 @@ def _add_record(out: Recorded, by_id: dict[str, TestCase], record: dict[str, Any
     if kind == "collected":
         out.collected = int(record["count"])
     elif kind == "collect_error":
-        case = TestCase(suite, record["nodeid"] or "<collection>", "error", 0.0, message=record.get("message", ""))
+        case = TestCase(
+            suite=suite,
+            nodeid=record["nodeid"] or "<collection>",
+            outcome="error",
+            duration=0.0,
+            message=record.get("message", ""),
+        )
         by_id[f"collect:{case.nodeid}"] = case
         out.collect_errors += 1
     elif kind == "finish":
@@ -67,7 +73,9 @@ def _add_report(by_id: dict[str, TestCase], record: dict[str, Any], suite: str) 
     nodeid = record["nodeid"]
     case = by_id.get(nodeid)
     if case is None:
-        case = by_id[nodeid] = TestCase(suite, nodeid, "passed", 0.0, markers=record.get("markers", []))
+        case = by_id[nodeid] = TestCase(
+            suite=suite, nodeid=nodeid, outcome="passed", duration=0.0, markers=record.get("markers", [])
+        )
     case.duration += float(record.get("duration") or 0.0)
     outcome = record["outcome"]
     if record["when"] == "call" or (outcome in ("error", "skipped", "xfailed") and case.outcome == "passed"):

@@ -39,10 +39,10 @@ def _suites(spec: Spec) -> Mapping[str, Any]:
 
 
 METRICS = Family(
-    "suite",
-    _suites,
-    count_metrics("wall time of its command"),
-    "test counts and wall time of each suite; unavailable when the suite did not finish normally",
+    name="suite",
+    members=_suites,
+    metrics=count_metrics("wall time of its command"),
+    doc="test counts and wall time of each suite; unavailable when the suite did not finish normally",
 )
 
 

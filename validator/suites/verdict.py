@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 
+from validator.core.location import Location
 from validator.core.metrics import metric_name
 from validator.core.result import Result, Verdict, locate
 from validator.core.run import TestCase
@@ -61,7 +62,7 @@ def _incomplete(recorded: Recorded, code: int | None, timed_out: bool, timeout: 
 
 
 def not_finished(
-    loaded: LoadedSpec, name: str, reason: str, tail: str, where: str | None, duration: float, actual: str
+    loaded: LoadedSpec, name: str, reason: str, tail: str, where: Location | None, duration: float, actual: str
 ) -> list[Result]:
     """The suite's result and its groups' when its counts cannot be trusted: every metric unavailable."""
     suite = loaded.spec.suites[name]
@@ -82,8 +83,10 @@ def not_finished(
     for group_name in suite.groups:
         results.append(
             Result(
-                kind="suite",
+                kind="group",
                 name=f"{name}/{group_name}",
+                id=group_name,
+                parent=name,
                 verdict="skip",
                 message=f"not judged: {why}",
                 location=locate(loaded, ("suites", name, "groups", group_name)),
@@ -102,7 +105,7 @@ def judge(
     duration: float,
     tail: list[str],
     pytest: bool,
-    where: str | None,
+    where: Location | None,
 ) -> list[Result]:
     suite = loaded.spec.suites[name]
     tests = recorded.tests
@@ -147,8 +150,10 @@ def _group(loaded: LoadedSpec, suite: str, group: str, members: list[TestCase]) 
         # zeros here would let `group.x.failed == 0` pass on a group that tested nothing
         why = f"group {group} matched no test of suite {suite}"
         return Result(
-            kind="suite",
+            kind="group",
             name=f"{suite}/{group}",
+            id=group,
+            parent=suite,
             verdict="skip",
             expected="every test passes",
             actual="no tests",
@@ -162,8 +167,10 @@ def _group(loaded: LoadedSpec, suite: str, group: str, members: list[TestCase]) 
     metrics[metric_name("group", group, "duration")] = duration
     ok = not (values["failed"] or values["errors"])
     return Result(
-        kind="suite",
+        kind="group",
         name=f"{suite}/{group}",
+        id=group,
+        parent=suite,
         verdict="pass" if ok else "fail",
         expected="every test passes",
         actual=summary(values, duration),

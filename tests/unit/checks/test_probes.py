@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from tests.metrics import key
 from validator.checks.probes import run_probe
 from validator.probes.base import ProbeContext
 from validator.testing.specs import load_dict
@@ -76,7 +77,7 @@ def test_http_pass_with_body_headers_and_json(tmp_path, server):
             "response_headers": {"Content-Type": "json"},
         },
     )
-    assert result.verdict == "pass" and result.metrics["probe.ui.passed"] == 1.0
+    assert result.verdict == "pass" and result.metrics[key("probe.ui.passed")] == 1.0
     assert probe(tmp_path, "page", {"kind": "http", "url": server, "body_regex": "Spark Master"}).verdict == "pass"
 
 
@@ -133,7 +134,7 @@ def test_probe_of_a_service_that_is_not_running_is_skipped(tmp_path, server):
     ctx = ProbeContext(loaded.spec, tmp_path, time.monotonic() + 10, None, {})
     result = run_probe(loaded, "p", ctx)
     assert (result.verdict, result.message) == ("skip", "service web is not running")
-    assert result.unavailable["probe.p.passed"] == "probe p did not run: service web is not running"
+    assert result.unavailable[key("probe.p.passed")] == "probe p did not run: service web is not running"
 
 
 def test_a_probe_whose_own_code_raises_is_an_error_not_a_fail(tmp_path, server, monkeypatch):
@@ -148,7 +149,7 @@ def test_a_probe_whose_own_code_raises_is_an_error_not_a_fail(tmp_path, server, 
     assert result.verdict == "error" and result.actual == "crashed"
     assert result.message == "the probe itself crashed: KeyError: 'body'"
     assert result.metrics == {}
-    assert result.unavailable["probe.ui.passed"] == "probe ui crashed: KeyError: 'body'"
+    assert result.unavailable[key("probe.ui.passed")] == "probe ui crashed: KeyError: 'body'"
     monkeypatch.setenv("VALIDATOR_DEBUG", "1")
     debug = probe(tmp_path, "ui", {"kind": "http", "url": server + "/"})
     assert "Traceback (most recent call last)" in debug.message and "in broken" in debug.message
@@ -159,8 +160,7 @@ def test_a_refused_connection_stays_a_failure_with_metrics(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     result = probe(tmp_path, "down", {"kind": "http", "url": f"http://127.0.0.1:{port}/", "timeout": "2s"})
-    assert result.verdict == "fail" and result.metrics["probe.down.passed"] == 0.0 and not result.unavailable
-
+    assert result.verdict == "fail" and result.metrics[key("probe.down.passed")] == 0.0 and not result.unavailable
 
 
 def test_a_skipped_probe_leaves_every_metric_of_its_kind_unavailable(tmp_path):
@@ -175,7 +175,7 @@ def test_a_skipped_probe_leaves_every_metric_of_its_kind_unavailable(tmp_path):
     )
     result = run_probe(loaded, "box", ProbeContext(loaded.spec, tmp_path, time.monotonic() + 10, None, {}))
     assert result.verdict == "skip"
-    assert set(result.unavailable) == {"probe.box.duration", "probe.box.passed", "probe.box.restarts"}
+    assert set(result.unavailable) == {key("probe.box.duration"), key("probe.box.passed"), key("probe.box.restarts")}
 
 
 def test_what_a_failing_probe_did_not_measure_is_unavailable_with_why(tmp_path):
@@ -198,7 +198,7 @@ def test_what_a_failing_probe_did_not_measure_is_unavailable_with_why(tmp_path):
     )
     ctx = ProbeContext(loaded.spec, tmp_path, time.monotonic() + 10, GoneEngine, {"web": "abc123"})
     result = run_probe(loaded, "box", ctx)
-    assert result.verdict == "fail" and result.metrics["probe.box.passed"] == 0.0
+    assert result.verdict == "fail" and result.metrics[key("probe.box.passed")] == 0.0
     assert result.unavailable == {
-        "probe.box.restarts": "probe box did not measure it: EngineError: no such container: abc123"
+        key("probe.box.restarts"): "probe box did not measure it: EngineError: no such container: abc123"
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.metrics import key
 from validator.checks.services import observed
 from validator.engine import labels as L
 from validator.testing.specs import load_dict
@@ -65,18 +66,22 @@ def test_unknown_and_unready_health_times_are_unavailable_with_the_reason(tmp_pa
         }
     )
     results = {r.name: r for r in observed(loaded, engine)[0]}
-    assert results["fresh"].metrics["service.fresh.healthy"] == 1.0 and not results["fresh"].unavailable
+    assert results["fresh"].metrics[key("service.fresh.healthy")] == 1.0 and not results["fresh"].unavailable
     # healthy now, but its health log no longer reaches back to its start: its time is unknown
-    assert results["old"].verdict == "pass" and "service.old.healthy" not in results["old"].metrics
-    assert "service old is ready but its healthy time is unknown" in results["old"].unavailable["service.old.healthy"]
-    assert results["sick"].verdict == "fail" and "service.sick.healthy" not in results["sick"].metrics
-    assert results["sick"].unavailable["service.sick.healthy"] == "service sick is not ready (running, unhealthy)"
+    assert results["old"].verdict == "pass" and key("service.old.healthy") not in results["old"].metrics
+    assert (
+        "service old is ready but its healthy time is unknown" in results["old"].unavailable[key("service.old.healthy")]
+    )
+    assert results["sick"].verdict == "fail" and key("service.sick.healthy") not in results["sick"].metrics
+    assert results["sick"].unavailable[key("service.sick.healthy")] == "service sick is not ready (running, unhealthy)"
     assert results["gone"].unavailable == {
-        f"service.gone.{field}": "service gone has no container" for field in ("startup", "healthy", "restarts")
+        key(f"service.gone.{field}"): "service gone has no container" for field in ("startup", "healthy", "restarts")
     }
     # the spec sets a memory limit Docker does not report: no value, and why
     assert results["capped"].unavailable == {
-        "service.capped.memory_limit": "service capped is ready but Docker reports no memory_limit for its container"
+        key(
+            "service.capped.memory_limit"
+        ): "service capped is ready but Docker reports no memory_limit for its container"
     }
 
 
@@ -118,23 +123,27 @@ def test_a_scaled_service_is_ready_only_when_every_replica_is(tmp_path):
     assert web.verdict == "fail"
     assert web.message == "2 containers run it, the spec asks for 3; not ready: svc-web-3"
     assert web.actual == "1/2 running, healthy; 1/2 running, unhealthy"
-    assert "service.web.healthy" not in web.metrics
-    assert web.unavailable["service.web.healthy"] == f"service web is not ready ({web.message})"
+    assert key("service.web.healthy") not in web.metrics
+    assert web.unavailable[key("service.web.healthy")] == f"service web is not ready ({web.message})"
     assert api.verdict == "pass" and api.actual == "3/3 running, healthy" and not api.unavailable
     # the slowest replica's times (its first check passed 3 s after start), every replica's restarts
-    assert api.metrics["service.api.healthy"] == 3.0 and api.metrics["service.api.restarts"] == 3.0
+    assert api.metrics[key("service.api.healthy")] == 3.0 and api.metrics[key("service.api.restarts")] == 3.0
     assert running == {"web": "svc-web-1", "api": "svc-api-1"}
 
 
 def test_a_scale_zero_service_passes_only_while_no_container_runs_it_and_measures_nothing(tmp_path):
-    from validator.core.metrics import catalog
+    from validator.catalog import catalog
 
     off = {"image": "x", "healthcheck": HEALTH, "mem_limit": "64m", "scale": 0}
     loaded = load_dict(tmp_path, {"version": 1, "project": "svc", "services": {"off": off, "on": {"image": "x"}}})
     # only the Swarm counts (0 tasks wanted is measurable there), none of a container's
-    swarm = {"service.off.replicas_desired", "service.off.replicas_running", "service.off.replicas_healthy"}
-    assert {m for m in catalog(loaded.spec) if m.startswith("service.off.")} == swarm
-    assert "service.on.startup" in catalog(loaded.spec)
+    swarm = {
+        key("service.off.replicas_desired"),
+        key("service.off.replicas_running"),
+        key("service.off.replicas_healthy"),
+    }
+    assert {m for m in catalog(loaded.spec) if m.family == "service" and m.member == "off"} == swarm
+    assert key("service.on.startup") in catalog(loaded.spec)
     results = {r.name: r for r in observed(loaded, ReplicaEngine({}))[0]}
     assert results["off"].verdict == "pass" and results["off"].actual == "no container"
     assert not results["off"].metrics and not results["off"].unavailable

@@ -1,0 +1,29 @@
+"""The one registry of metric families: every producer's ``Family``, typed, in one dict. A new producer
+is its module's ``METRICS`` plus one line here.
+
+It sits above the producers (checks, suites, core's tally) and below whoever reads the families (lint,
+the run, the docs), so those read the declarations without importing each other. None of the producer
+modules imports the Docker SDK or Spark at load time: lint reads this registry and must stay light.
+"""
+
+from __future__ import annotations
+
+from validator.checks.preflight import METRICS as HOST
+from validator.checks.probes import METRICS as PROBE
+from validator.checks.services import METRICS as SERVICE
+from validator.core.metrics import Family, MetricKey
+from validator.core.tally import METRICS as CHECKS
+from validator.spec.model import Spec
+from validator.suites.groups import METRICS as GROUP
+from validator.suites.runner import METRICS as SUITE
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (SUITE, GROUP, SERVICE, PROBE, HOST, CHECKS)}
+
+
+def catalog(spec: Spec) -> dict[MetricKey, str]:
+    """Every metric the spec's members measure -> its dimension (a service without a health check has
+    no ``healthy``: it is not in the catalog, so no wildcard expects it)."""
+    out: dict[MetricKey, str] = {}
+    for family in FAMILIES.values():
+        out.update(family.catalog(spec))
+    return out

@@ -153,9 +153,9 @@ def test_through_the_run_no_criterion_passes_without_proof(loaded, condition, un
     criterion passes unless its condition holds whatever the missing values are."""
     from validator.catalog import catalog
     from validator.checks.services import _missing
-    from validator.core.pipeline import CheckOptions, Pipeline
     from validator.core.result import Result
     from validator.criteria.evaluate import evaluate_criteria
+    from validator.run.pipeline import CheckOptions, Pipeline
     from validator.spec.criteria import Criterion
     from validator.suites.verdict import FIELDS, not_finished
     from validator.ui import Display

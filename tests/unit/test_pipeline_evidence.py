@@ -6,10 +6,10 @@ from __future__ import annotations
 import io
 
 from tests.metrics import key
-from validator.core.pipeline import CheckOptions, Pipeline
 from validator.core.result import Result
 from validator.reporters.json_report import load, render
 from validator.reporters.registry import ReportContext
+from validator.run.pipeline import CheckOptions, Pipeline
 from validator.testing.specs import load_dict
 from validator.ui import Display
 

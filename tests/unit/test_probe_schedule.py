@@ -12,8 +12,8 @@ import time
 import pytest
 
 from tests.metrics import key
-from validator.core.probe_schedule import ProbeSchedule
 from validator.engine.apply import ServiceResult
+from validator.run.probe_schedule import ProbeSchedule
 from validator.testing.specs import load_dict
 
 

@@ -14,9 +14,9 @@ import jsonschema
 import pytest
 
 from tests.metrics import key, report_metrics
-from validator.core.pipeline import CheckOptions, Pipeline
 from validator.core.run import ServiceTimeline
 from validator.reporters.registry import REPORTERS, ReportContext, parse_report_option, reporter, write_reports
+from validator.run.pipeline import CheckOptions, Pipeline
 from validator.testing.specs import load_dict
 from validator.ui import Display
 

@@ -47,13 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validator.core.pipeline import CheckOptions, Mode
     from validator.core.run import combine
     from validator.engine.backend import backend
     from validator.engine.unsupported import require_applicable
     from validator.redact import redactor as process_redactor
     from validator.redact import register
     from validator.reporters.registry import ReportContext, parse_report_option
+    from validator.run.pipeline import CheckOptions, Mode
     from validator.spec.load import load_spec
     from validator.ui import make_display
 
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _pipeline(loaded: Any, options: Any, display: Any, redactor: Any) -> Any:
-    from validator.core.pipeline import Pipeline
+    from validator.run.pipeline import Pipeline
 
     return Pipeline(loaded, options, display, redactor).execute()
 

@@ -1,2 +1,2 @@
-"""The run's core, below every layer: the result record, metrics with their producers, the run record and
-the check pipeline that fills it."""
+"""The records every layer shares, below all of them: a result, a run, a metric's key and its evidence,
+where in the spec something is. Nothing here imports a higher layer."""

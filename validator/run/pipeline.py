@@ -167,7 +167,7 @@ class Pipeline:
         share, the AlertManager webhook receiver, is waited for by whoever comes second."""
         schedule = None
         if self.spec.probes:
-            from validator.core.probe_schedule import ProbeSchedule
+            from validator.run.probe_schedule import ProbeSchedule
 
             schedule = ProbeSchedule(self.loaded, engine, self.spec.settings.parallel, self.cancel, self.say)
         suites: list[Result] = []

@@ -13,7 +13,9 @@ from validator.checks.probes import METRICS as PROBE
 from validator.checks.services import METRICS as SERVICE
 from validator.core.metrics import Family, MetricKey
 from validator.core.tally import METRICS as CHECKS
+from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
+from validator.spec.profiles import active
 from validator.suites.groups import METRICS as GROUP
 from validator.suites.runner import METRICS as SUITE
 
@@ -27,3 +29,11 @@ def catalog(spec: Spec) -> dict[MetricKey, str]:
     for family in FAMILIES.values():
         out.update(family.catalog(spec))
     return out
+
+
+def run_catalog(loaded: LoadedSpec) -> dict[MetricKey, str]:
+    """The catalog of a run: only what runs by design is a member. A service whose profiles are not
+    enabled runs no container (as ``scale: 0``), so no wildcard expects it to measure anything; a
+    valid Compose file with profiles can pass ``service.*.healthy < 30s``."""
+    spec = loaded.spec
+    return catalog(spec.model_copy(update={"services": active(spec.services, loaded.environment)}))

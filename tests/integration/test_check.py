@@ -249,3 +249,21 @@ def test_log_probe_and_github_step_summary(project, tmp_path):
     assert verdicts["booted"] == ("pass", "booted-and-ready")
     assert verdicts["never"] == ("fail", "none within 1s")
     assert summary.read_text().startswith(f"# Test infrastructure results — {project.name}")
+
+
+def test_no_up_fails_on_drift_naming_the_fields(project):
+    """`check --no-up` (the checklist's verify-test-infra) judges what runs against the spec: a container
+    whose command or environment no longer matches is a FAIL naming the field, as `plan` exits 1 on it."""
+    spec = project.spec({"web": project.http_service(environment={"MODE": "one"})})
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    assert check(project, "--no-suites").returncode == 0
+    spec["services"]["web"]["environment"] = {"MODE": "two"}
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    before = {name: c["Id"] for name, c in project.containers().items()}
+    drifted = check(project, "--no-up", "--no-suites", "--report", "json=r.json")
+    data = json.loads((project.folder / "r.json").read_text())
+    assert drifted.returncode == 1, drifted.stdout[-2000:]
+    drift = [r for r in data["run"]["results"] if r["kind"] == "drift"]
+    assert [(r["verdict"], r["actual"]) for r in drift] == [("fail", "recreate")], drift
+    assert "environment: MODE one -> two" in drift[0]["message"]
+    assert {name: c["Id"] for name, c in project.containers().items()} == before  # nothing touched

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sqlite3
 import time
@@ -96,3 +97,56 @@ def test_concurrent_writers_stay_consistent(tmp_path):
             "SELECT count(*) FROM results r JOIN runs u ON r.run_id = u.id WHERE u.project = 'concurrent'"
         ).fetchone() == (80,)
         assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def _target_run(loaded, engine: str, invocation: str, verdict: str, started: float) -> RunResult:
+    run = RunResult(
+        project=loaded.spec.project,
+        spec_files=["infra.yaml"],
+        spec_hash=loaded.text_hash,
+        started_at=started,
+        finished_at=started + 1,
+        engine=engine,
+        invocation=invocation,
+    )
+    run.results = [Result(kind="service", name="web", verdict=verdict)]
+    return run
+
+
+def test_report_shows_the_whole_last_check_of_every_target(tmp_path, capsys):
+    """After `check --host A --host B`, `report` re-renders both targets with the combined verdict and
+    its date: never one target's row as the last check's verdict."""
+    from validator.main import main
+    from validator.testing.specs import load_dict
+
+    loaded = load_dict(tmp_path, {"version": 1, "project": "multi"})
+    db = tmp_path / ".validator" / "history.db"
+    history.record(db, _target_run(loaded, "tcp://a:2375", "older", "pass", 1000.0))
+    history.record(db, _target_run(loaded, "tcp://a:2375", "newest", "pass", 2000.0))
+    history.record(db, _target_run(loaded, "tcp://b:2375", "newest", "fail", 2000.5))
+    code = main(["report", "-f", str(tmp_path / "infra.yaml"), "--report", "json=-"])
+    out = capsys.readouterr()
+    assert code == 1
+    assert "2 targets (tcp://a:2375, tcp://b:2375): FAILED (exit 1)" in out.err
+    data = json.loads(out.out)
+    assert data["run"]["targets"] == ["tcp://a:2375", "tcp://b:2375"]
+    assert [(r["target"], r["verdict"]) for r in data["run"]["results"]] == [
+        ("tcp://a:2375", "pass"),
+        ("tcp://b:2375", "fail"),
+    ]
+
+
+def test_report_of_a_run_on_an_older_spec_is_no_verdict(tmp_path, capsys):
+    from validator.main import main
+    from validator.testing.specs import load_dict, write_spec
+
+    loaded = load_dict(tmp_path, {"version": 1, "project": "moved"})
+    db = tmp_path / ".validator" / "history.db"
+    history.record(db, _target_run(loaded, "local", "one", "pass", 1000.0))
+    assert main(["report", "-f", str(tmp_path / "infra.yaml")]) == 0
+    write_spec(tmp_path, {"version": 1, "project": "moved", "criteria": {}})  # the spec changed since
+    capsys.readouterr()
+    assert main(["report", "-f", str(tmp_path / "infra.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "last check: 1970-01-01 00:16:40 UTC: PASSED (exit 0)" in err
+    assert "the spec has changed since this run: it is not a verdict on the current spec" in err

@@ -83,3 +83,39 @@ def test_the_spec_reference_lists_every_declared_metric():
     for name, family in FAMILIES.items():
         for declared in family.metrics:
             assert declared.field in rows[name], f"docs/spec.md does not list {name} {declared.field}"
+
+
+def test_members_that_do_not_run_by_design_are_outside_a_runs_wildcards(tmp_path):
+    """A service in a profile that is not enabled runs no container, like scale 0: a valid Compose file
+    with profiles can pass `service.*.healthy < 30s` (no false alarm), and with the profile on it counts."""
+    from validator.catalog import run_catalog
+    from validator.testing.specs import load_dict
+
+    health = {"test": ["CMD", "true"]}
+    spec = {
+        "version": 1,
+        "project": "profiles",
+        "services": {
+            "web": {"image": "x", "healthcheck": health},
+            "debug": {"image": "x", "healthcheck": health, "profiles": ["debug"]},
+            "off": {"image": "x", "healthcheck": health, "scale": 0},
+        },
+    }
+    plain = run_catalog(load_dict(tmp_path, spec, environ={}))
+    assert key("service.web.healthy") in plain
+    assert key("service.debug.healthy") not in plain and key("service.off.healthy") not in plain
+    on = run_catalog(load_dict(tmp_path, spec, environ={"COMPOSE_PROFILES": "debug"}))
+    assert key("service.debug.healthy") in on and key("service.off.healthy") not in on
+
+
+def test_a_condition_that_reads_no_metric_is_a_lint_error(tmp_path):
+    for condition in ("true", "1 < 2", "not false", "1 == 1 and 2 > 1"):
+        assert any("reads no metric" in m for m in findings(tmp_path, condition)), condition
+    assert findings(tmp_path, "probe.box.restarts == 0 or true") == []
+
+
+def test_a_metric_name_says_what_is_wrong_with_its_member(tmp_path):
+    assert findings(tmp_path, "service.startup < 1s") == [
+        "'service.startup' names no service: write service.NAME.startup or service.*.startup"
+    ]
+    assert findings(tmp_path, "host.web.cpus > 1") == ["'host.web.cpus': host metrics have no member: write host.cpus"]

@@ -14,7 +14,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from validator.catalog import catalog
+from validator.catalog import run_catalog
 from validator.checks.registry import STATIC_STAGES, CheckContext
 from validator.core.metrics import Evidence, MetricKey, metric_name
 from validator.core.result import Kind, Result, locate
@@ -226,7 +226,11 @@ class Pipeline:
             self.add(_drift_results(self.loaded, planned.plan))
             results, running = services.observed(self.loaded, engine)
         elif mode == "no-up":
-            self.display.stage("services as they run now (--no-up)")
+            # judging what runs includes whether it is what the spec says: a container whose command,
+            # environment or ports drifted is not the infrastructure the spec describes (plan exits 1 on it)
+            self.display.stage("services as they run now, and drift from the spec (--no-up)")
+            planned = make_plan(self.loaded, engine, remove_orphans=self.options.remove_orphans)
+            self.add(_drift_results(self.loaded, planned.plan))
             results, running = services.observed(self.loaded, engine)
         else:
             self.display.stage("reconcile (up)")
@@ -298,7 +302,7 @@ class Pipeline:
         with self.lock:
             self._measured(measure(self.loaded), "preflight")
             self._measured(tally(self.run.results, time.time() - self.run.started_at), "checks tally")
-        self.run.dimensions = {key: dim for key, dim in catalog(self.spec).items() if key in self.run.evidence}
+        self.run.dimensions = {key: dim for key, dim in run_catalog(self.loaded).items() if key in self.run.evidence}
 
     def _criteria(self) -> None:
         if not self.spec.criteria:
@@ -306,7 +310,8 @@ class Pipeline:
         from validator.criteria.evaluate import evaluate_criteria
 
         self.display.stage(f"criteria ({len(self.spec.criteria)})")
-        self.add(evaluate_criteria(self.loaded, self.run.evidence, list(catalog(self.spec)), self.run.dimensions))
+        declared = list(run_catalog(self.loaded))
+        self.add(evaluate_criteria(self.loaded, self.run.evidence, declared, self.run.dimensions))
 
 
 def _drift_results(loaded: LoadedSpec, plan: Any) -> list[Result]:
@@ -326,7 +331,7 @@ def _drift_results(loaded: LoadedSpec, plan: Any) -> list[Result]:
         out.append(
             Result(
                 kind="drift",
-                name=action.describe().split(":")[0],
+                name=f"{action.kind} {action.target}",
                 verdict="fail",
                 expected="matches the spec",
                 actual=action.kind,

@@ -28,7 +28,7 @@ def service_stage(
     extra: list[Result] = []
     actions: dict[str, str | None] = {}
     messages: dict[str, str] = {}
-    if mode == "plan":
+    if mode in ("plan", "no-up"):  # --no-up judges drift too: what runs must be what the spec says
         planned = R.make_plan(loaded, engine, remove_orphans=remove_orphans)
         extra = drift(loaded, planned.plan)
     elif mode == "up":

@@ -7,7 +7,6 @@ import importlib
 import os
 import signal
 import sys
-import time
 from collections.abc import Sequence
 from types import FrameType
 from typing import NoReturn
@@ -15,10 +14,6 @@ from typing import NoReturn
 from validator import __version__
 from validator.commands import COMMANDS
 from validator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, FatalError, Interrupted, SpecError
-
-# When validator's own code began (the interpreter's start, about 10 ms before, is not counted):
-# ``up -v`` reports the start-up it spent before its first engine call against this.
-STARTED = time.perf_counter()
 
 
 def build_parser() -> argparse.ArgumentParser:

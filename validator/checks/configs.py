@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from validator.checks.compare import MISSING, assert_value, describe
+from validator.compare import MISSING, assert_value, describe
 from validator.core.result import Result, locate
 from validator.formats import MAX_CONFIG_BYTES, FormatError, infer_format, parse_config_bytes
 from validator.paths import PathError, resolve_path

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         wanted_reports = [("console", None)] + [parse_report_option(v) for v in loaded.spec.settings.reports]
     mode: Mode = "no-up" if args.no_up else ("plan" if args.plan else "up")
     # Its up (and --plan) refuse what plan/up refuse, located, before anything runs; --no-up only judges.
-    orchestrator, _ = backend(loaded, args.orchestrator, refuse=mode != "no-up")
+    orchestrator, _ = backend(loaded, args.orchestrator, refuse=mode != "no-up", warn=eprint)
     require_applicable(loaded, refuse_unsupported=mode != "no-up" and orchestrator == "containers")
     targets: list[str | None] = list(dict.fromkeys(args.host or loaded.spec.settings.targets)) or [None]
 

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from validator.spec.load import load_spec
 
     loaded = load_spec(args.files)
-    orchestrator, chosen = backend(loaded, args.orchestrator, refuse=False)
+    orchestrator, chosen = backend(loaded, args.orchestrator, refuse=False, warn=eprint)
     engine = Engine.connect(args.host)
     result = chosen.down(
         loaded,

@@ -9,7 +9,7 @@ import argparse
 import json
 from typing import Any
 
-from validator.cli_common import add_engine_option, add_spec_option
+from validator.cli_common import add_engine_option, add_spec_option, eprint
 from validator.engine.backend import add_orchestrator_option
 from validator.errors import EXIT_FAILED, EXIT_OK
 
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from validator.spec.load import load_spec
 
     loaded = load_spec(args.files)
-    orchestrator, chosen = backend(loaded, args.orchestrator)
+    orchestrator, chosen = backend(loaded, args.orchestrator, warn=eprint)
     # fields plain containers do not apply yet are located errors before Docker is asked (the Swarm
     # backend's own refusals came from ``backend``)
     require_applicable(loaded, refuse_unsupported=orchestrator == "containers")

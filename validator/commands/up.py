@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from validator.spec.load import load_spec
 
     loaded = load_spec(args.files)
-    orchestrator, chosen = backend(loaded, args.orchestrator)
+    orchestrator, chosen = backend(loaded, args.orchestrator, warn=eprint)
     # fields plain containers do not apply yet are located errors before Docker is asked (the Swarm
     # backend's own refusals came from ``backend``)
     require_applicable(loaded, refuse_unsupported=orchestrator == "containers")
@@ -93,7 +93,7 @@ def render_summary(result: Any) -> str:
 
 def render_start(spec_loaded: float, connected: float) -> str:
     """Under ``-v``: validator's own start-up before its first change, which the engine floor has not."""
-    from validator.main import STARTED
+    from validator import STARTED
 
     return (
         f"start-up (seconds): imports and the spec {spec_loaded - STARTED:.3f}, "

@@ -73,11 +73,13 @@ def orchestrator_of(loaded: LoadedSpec, option: str | None) -> str:
     return name
 
 
-def backend(loaded: LoadedSpec, option: str | None, *, refuse: bool = True) -> tuple[str, Backend]:
-    """The chosen backend, after refusing (exit 2, located) any field it cannot honour.
+def backend(
+    loaded: LoadedSpec, option: str | None, *, refuse: bool = True, warn: Callable[[str], None]
+) -> tuple[str, Backend]:
+    """The chosen backend, after refusing (exit 2, located) any field it cannot honour; each warning
+    (a field it ignores) goes to ``warn`` (the commands pass their standard-error printer).
 
     ``down`` passes ``refuse=False``: removing what a spec made must work whatever it asks for."""
-    from validator.cli_common import eprint
     from validator.engine.support import refusals
 
     name = orchestrator_of(loaded, option)
@@ -86,7 +88,7 @@ def backend(loaded: LoadedSpec, option: str | None, *, refuse: bool = True) -> t
     if refused:
         raise SpecError(refused)
     for warning in found:
-        eprint(str(warning))
+        warn(str(warning))
     return name, cast(Backend, importlib.import_module(BACKENDS[name]))
 
 

@@ -36,7 +36,7 @@ class Spec(ProbeSpec):
 def run(spec: Spec, ctx: ProbeContext) -> Outcome:
     import requests
 
-    from validator.checks.compare import assert_value
+    from validator.compare import assert_value
     from validator.paths import resolve_path
 
     started = time.monotonic()

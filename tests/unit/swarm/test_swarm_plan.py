@@ -177,7 +177,7 @@ def test_secret_values_never_appear_in_reasons(tmp_path):
 def test_a_field_the_orchestrator_cannot_honour_is_refused_with_its_place(tmp_path, orchestrator, service, where):
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"web": {"image": IMAGE, **service}}})
     with pytest.raises(SpecError) as caught:
-        backend(loaded, orchestrator)
+        backend(loaded, orchestrator, warn=print)
     (finding,) = caught.value.findings
     assert str(finding).startswith(f"{tmp_path / 'infra.yaml'}:")
     assert where in str(finding) and f"[{orchestrator}]" in str(finding)
@@ -187,24 +187,25 @@ def test_swarm_scheduling_fields_are_ignored_by_plain_containers_as_compose_igno
     deploy = {"placement": {"constraints": ["node.role == worker"]}, "endpoint_mode": "vip"}
     service = {"image": IMAGE, "deploy": deploy}
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"web": service}})
-    name, _ = backend(loaded, "containers")
+    warnings: list[str] = []
+    name, _ = backend(loaded, "containers", warn=warnings.append)
     assert name == "containers"
-    err = capsys.readouterr().err
+    err = "\n".join(warnings)
     assert "services.web.deploy.placement: warning: placement chooses Swarm nodes: ignored by plain containers" in err
     assert "services.web.deploy.endpoint_mode:" in err and f"{tmp_path / 'infra.yaml'}:" in err
 
 
 def test_the_same_spec_passes_where_it_is_honoured(tmp_path):
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"web": _web()}})
-    name, module = backend(loaded, "swarm")
+    name, module = backend(loaded, "swarm", warn=print)
     assert name == "swarm" and module.__name__ == "validator.swarm.reconcile"
-    assert backend(loaded, None)[0] == "containers"  # 3 replicas run as 3 containers there (issue 13c)
+    assert backend(loaded, None, warn=print)[0] == "containers"  # 3 replicas run as 3 containers there (issue 13c)
     everywhere = _web(mode="global")
     del everywhere["deploy"]["replicas"]
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"web": everywhere}})
-    assert backend(loaded, "swarm")[0] == "swarm"
+    assert backend(loaded, "swarm", warn=print)[0] == "swarm"
     # one task per node is one container on one engine, as docker compose runs it
-    assert backend(loaded, None)[0] == "containers"
+    assert backend(loaded, None, warn=print)[0] == "containers"
     assert desired_state(loaded, {}, refuse_unsupported=False).services["web"].replicas == 1
 
 
@@ -282,7 +283,7 @@ def test_an_external_config_is_refused_for_plain_containers_and_must_exist_on_sw
     data["services"]["web"]["configs"].append("ext")
     loaded = load_dict(tmp_path, data)
     with pytest.raises(SpecError, match=r"configs\.ext\.external: an external config exists only in a swarm"):
-        backend(loaded, "containers")
+        backend(loaded, "containers", warn=print)
     state = _swarm(loaded)
     assert "external config ext does not exist in the swarm" in plan(state, ObservedSwarm()).conflicts
 

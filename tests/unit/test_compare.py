@@ -1,6 +1,6 @@
 import pytest
 
-from validator.checks.compare import MISSING, assert_value
+from validator.compare import MISSING, assert_value
 from validator.spec.files import KeyAssertion
 
 

@@ -44,10 +44,9 @@ def _outside(ctx: LintContext, name: str, spelled: str) -> Iterator[Finding]:
         return
     path = ctx.base_dir / Path(spelled).expanduser()
     try:
-        inside(path, ctx.base_dir)
-    except ConfinementError:
+        inside(path, ctx.fence)
+    except ConfinementError as exc:
         yield ctx.error(
             ("config_keys", name, "path"),
-            f"{spelled} lies outside the project folder (the first spec file's): lint does not read it; "
-            f"write host:{os.path.abspath(path)} to check a file of this machine",
+            f"{spelled} {exc.reason}; write host:{os.path.abspath(path)} to check a file of this machine",
         )

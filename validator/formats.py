@@ -154,7 +154,9 @@ def yaml_problem(problem: str | None) -> str:
 
     if not problem:
         return "not valid YAML"
-    return re.sub(r"\s+", " ", re.sub(r"'[^']*'|\"[^\"]*\"|#x[0-9a-fA-F]+", "", problem)).strip()
+    # a quoted character (',' or '\t') says what was expected and is kept; a longer quoted word (an
+    # alias, a tag) is the file's text and goes
+    return re.sub(r"\s+", " ", re.sub(r"'[^'\s]{3,}'|\"[^\"\s]{3,}\"", "", problem)).strip()
 
 
 def parse_properties(text: str) -> dict[str, str]:

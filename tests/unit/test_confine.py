@@ -112,17 +112,16 @@ def test_lint_never_runs_anything(tmp_path, run_cli):
 
 
 @pytest.mark.parametrize("kind", ["non-utf8", "fifo"])
-def test_a_bad_env_file_is_one_located_error_for_up(tmp_path, kind):
-    from validator.engine.desired import desired_state
-    from validator.errors import EngineError
+def test_a_bad_env_file_is_one_located_error_before_up(tmp_path, kind):
+    """lint (which every command runs first) reads an env_file confined and bounded: a bad byte is
+    located in the file, a FIFO is refused without being opened."""
+    from validator.errors import SpecError
     from validator.testing.specs import load_dict
 
     if kind == "fifo":
         os.mkfifo(tmp_path / "app.env")
     else:
         (tmp_path / "app.env").write_bytes(b"A=1\nB=caf\xe9\n")
-    loaded = load_dict(
-        tmp_path, {"version": 1, "project": "p", "services": {"web": {"image": "i", "env_file": "app.env"}}}
-    )
-    with pytest.raises(EngineError, match=r"app\.env:2:6: not UTF-8" if kind == "non-utf8" else "not a regular file"):
-        desired_state(loaded)
+    spec = {"version": 1, "project": "p", "services": {"web": {"image": "i", "env_file": "app.env"}}}
+    with pytest.raises(SpecError, match=r"app\.env:2:6: not UTF-8" if kind == "non-utf8" else "not a regular file"):
+        load_dict(tmp_path, spec)

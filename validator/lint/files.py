@@ -72,6 +72,9 @@ def _env_file(ctx: LintContext, where: DocPath, spelled: str) -> Iterator[Findin
     except DotenvError as exc:
         yield Finding(Location(spelled, exc.line, exc.col), (), str(exc), "error", ctx.rule, spelled)
     except ConfinementError as exc:
-        yield ctx.error(where, f"{spelled} {exc.reason}")
+        if exc.line:  # a byte that is not UTF-8: located in the file itself
+            yield Finding(Location(spelled, exc.line, exc.col or 1), (), exc.reason, "error", ctx.rule, spelled)
+        else:
+            yield ctx.error(where, f"{spelled} {exc.reason}")
     except OSError as exc:
         yield ctx.error(where, f"{spelled} cannot be read: {exc.strerror or exc}")

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Literal
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.diff import config_diff, mounted_diff
-from validator.engine.provenance import Provenance
 from validator.engine.observed import ObservedContainer, ObservedState
+from validator.engine.provenance import Provenance
 from validator.engine.unsupported import pull_period
 from validator.units import format_duration
 

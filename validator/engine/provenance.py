@@ -51,11 +51,7 @@ class Provenance:
         """What a label recorded; ``UNKNOWN`` when it recorded nothing readable."""
         if not isinstance(record, dict) or not isinstance(record.get("fields"), list):
             return UNKNOWN
-        keys = {
-            name: frozenset(str(k) for k in record[name])
-            for name in KEYED
-            if isinstance(record.get(name), list)
-        }
+        keys = {name: frozenset(str(k) for k in record[name]) for name in KEYED if isinstance(record.get(name), list)}
         return cls(fields=frozenset(str(f) for f in record["fields"]), keys=keys)
 
 

@@ -62,9 +62,8 @@ def inside(path: Path, root: Path) -> Path:
         raise ConfinementError(path, f"cannot be resolved: {exc}") from None
     if real != real_root and real_root not in real.parents:
         target = f" (a link to {real})" if str(real) != os.path.normpath(path.absolute()) else ""
-        raise ConfinementError(
-            path, f"is outside the project {real_root} (the first spec file's git work tree, or folder){target}: not read"
-        )
+        where = f"the project {real_root} (the first spec file's git work tree, or folder)"
+        raise ConfinementError(path, f"is outside {where}{target}: not read")
     return real
 
 

@@ -106,8 +106,13 @@ def sdk() -> Iterator[tuple[Any, list[Request]]]:
     api.close()
 
 
-SERVICE = {"Name": "p-web", "Labels": {"a": "b"}, "TaskTemplate": {"ContainerSpec": {"Image": "x", "Args": None}},
-           "Mode": {"Replicated": {"Replicas": 2}}, "EndpointSpec": None}
+SERVICE = {
+    "Name": "p-web",
+    "Labels": {"a": "b"},
+    "TaskTemplate": {"ContainerSpec": {"Image": "x", "Args": None}},
+    "Mode": {"Replicated": {"Replicas": 2}},
+    "EndpointSpec": None,
+}
 OVERLAY = DesiredNetwork(key="front", name="p_front", driver=None, internal=True, options={"o": "v"}, labels={"x": "y"})
 PLAIN_OVERLAY = DesiredNetwork(key="default", name="p_default")
 LINKS = ["other-c:db"]
@@ -133,16 +138,30 @@ CALLS: list[tuple[str, Callable[[Engine], Any], Callable[[Any], Any]]] = [
         "create_network",
         lambda e: e.create_network("p_front", {"l": "1"}, "bridge", True, True, {"o": "v"}, NET_BODY, True),
         lambda api: api.create_network(
-            "p_front", driver="bridge", internal=True, enable_ipv6=True, labels={"l": "1"},
-            options={"o": "v"}, check_duplicate=True, ipam=NET_BODY, attachable=True,
+            "p_front",
+            driver="bridge",
+            internal=True,
+            enable_ipv6=True,
+            labels={"l": "1"},
+            options={"o": "v"},
+            check_duplicate=True,
+            ipam=NET_BODY,
+            attachable=True,
         ),
     ),
     (
         "create_network plain",
         lambda e: e.create_network("p_x", {"l": "1"}, None, False, False, {}),
         lambda api: api.create_network(
-            "p_x", driver=None, internal=False, enable_ipv6=False, labels={"l": "1"}, options=None,
-            check_duplicate=True, ipam=None, attachable=None,
+            "p_x",
+            driver=None,
+            internal=False,
+            enable_ipv6=False,
+            labels={"l": "1"},
+            options=None,
+            check_duplicate=True,
+            ipam=None,
+            attachable=None,
         ),
     ),
     ("remove_network", lambda e: e.remove_network("p_front"), lambda api: api.remove_network("p_front")),
@@ -171,7 +190,11 @@ CALLS: list[tuple[str, Callable[[Engine], Any], Callable[[Any], Any]]] = [
         "connect_network",
         lambda e: e.connect_network(CID, "p_front", ["web", "w"], {"ipv4": "10.9.0.5"}, LINKS),
         lambda api: api.connect_container_to_network(
-            CID, "p_front", aliases=["web", "w"], ipv4_address="10.9.0.5", ipv6_address=None,
+            CID,
+            "p_front",
+            aliases=["web", "w"],
+            ipv4_address="10.9.0.5",
+            ipv6_address=None,
             links=[tuple(link.split(":", 1)) for link in LINKS],
         ),
     ),
@@ -218,16 +241,28 @@ CALLS: list[tuple[str, Callable[[Engine], Any], Callable[[Any], Any]]] = [
         "swarm create network",
         lambda e: S.create_network(e, network_body("p", OVERLAY)),
         lambda api: api.create_network(
-            "p_front", driver="overlay", internal=True, options={"o": "v"}, attachable=True, scope="swarm",
-            labels=network_body("p", OVERLAY)["labels"], check_duplicate=True,
+            "p_front",
+            driver="overlay",
+            internal=True,
+            options={"o": "v"},
+            attachable=True,
+            scope="swarm",
+            labels=network_body("p", OVERLAY)["labels"],
+            check_duplicate=True,
         ),
     ),
     (
         "swarm create network plain",
         lambda e: S.create_network(e, network_body("p", PLAIN_OVERLAY)),
         lambda api: api.create_network(
-            "p_default", driver="overlay", internal=False, options=None, attachable=True, scope="swarm",
-            labels=network_body("p", PLAIN_OVERLAY)["labels"], check_duplicate=True,
+            "p_default",
+            driver="overlay",
+            internal=False,
+            options=None,
+            attachable=True,
+            scope="swarm",
+            labels=network_body("p", PLAIN_OVERLAY)["labels"],
+            check_duplicate=True,
         ),
     ),
     (

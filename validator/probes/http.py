@@ -35,9 +35,15 @@ class Spec(ProbeSpec):
 
 def run(spec: Spec, ctx: ProbeContext) -> Outcome:
     import requests
+    from requests.utils import requote_uri
 
     from validator.checks.compare import assert_value
     from validator.paths import resolve_path
+    from validator.redact import add_encoder
+
+    # requests sends the URL requoted ('{' -> %7B, a space -> %20, '!' kept): a server that echoes the
+    # path, and requests' own errors, show a secret of the URL in that form
+    add_encoder("requests URL requoting", requote_uri)
 
     started = time.monotonic()
     timeout = max(0.1, min(spec.timeout, ctx.remaining()))

@@ -23,6 +23,7 @@ RULES: dict[str, str] = {
     "spark-healthcheck": "validator.lint.spark_health",
     "localhost-url": "validator.lint.localhost",
     "files": "validator.lint.files",
+    "labels": "validator.lint.labels",
 }
 
 

@@ -133,7 +133,9 @@ scalars = st.one_of(
     st.sampled_from(ODD_STRINGS),
 )
 junk = st.recursive(
-    scalars, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=3)), max_leaves=8
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=3)),
+    max_leaves=8,
 )
 
 

@@ -129,6 +129,7 @@ class Redactor:
         self.secrets: list[str] = []
         self.multiline: list[str] = []
         self._pattern: re.Pattern[str] | None = None
+        self._edge_forms: list[str] = []
         self._generation = _generation
         self.add(secrets)
 
@@ -145,6 +146,8 @@ class Redactor:
         self._generation = _generation
         forms = sorted({form for s in self.secrets for form in encodings(s)}, key=len, reverse=True)
         self.multiline = [form for form in forms if "\n" in form]
+        # a cut piece is looked for in every form, not only as written: pytest cuts a repr ('...\'q')
+        self._edge_forms = [form for form in forms if len(form) > FRAGMENT]
         self._pattern = re.compile("|".join(map(re.escape, forms))) if forms else None
 
     def _current(self) -> re.Pattern[str] | None:
@@ -187,7 +190,7 @@ class Redactor:
         spans: list[tuple[int, int]] = []
         for before, after in cuts:
             tail, head = value[max(0, before - FRAGMENT) : before], value[after : after + FRAGMENT]
-            for secret in self.secrets:
+            for secret in self._edge_forms:
                 shortest = max(FRAGMENT, len(secret) // 4)
                 if len(tail) == FRAGMENT and tail in secret:
                     size = next(

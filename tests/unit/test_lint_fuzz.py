@@ -53,9 +53,25 @@ def seeds() -> tuple[dict[str, Any], ...]:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError, ValueError):
             continue
-        if isinstance(data, dict):
+        if isinstance(data, dict) and _small(data):
             out.append(data)
     return tuple(out)
+
+
+def _small(data: Any, budget: int = 5000) -> bool:
+    """Whether ``data`` has at most ``budget`` nodes once its aliases are expanded (an alias bomb of
+    tests/examples/invalid would grow exponentially when copied)."""
+    stack, seen = [data], 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > budget:
+            return False
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return True
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

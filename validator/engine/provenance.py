@@ -115,7 +115,11 @@ def old_secrets(inspected: Mapping[str, Any], config: Mapping[str, Any], new: Pr
             if value != desired.get(key) and (new.hides("environment", key) or was.hides("environment", key))
         ]
     for name in ("command", "entrypoint"):
-        value = inspected.get(name)
-        if value and value != config.get(name) and (new.hides(name) or was.hides(name)):
-            out += [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        value, now = inspected.get(name), config.get(name)
+        if not value or value == now or not (new.hides(name) or was.hides(name)):
+            continue
+        # only the items that are not in the new one: registering "python" of a rotated command line
+        # would mask every "python" of the run
+        kept = set(map(str, now)) if isinstance(now, list) else {str(now)}
+        out += [str(v) for v in (value if isinstance(value, list) else [value]) if str(v) not in kept]
     return out

@@ -29,7 +29,8 @@ class Spec(ProbeSpec):
     @classmethod
     def _url(cls, value: str) -> str:
         if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"invalid URL {value!r}: expected http:// or https://")
+            # not quoted: a URL may carry credentials (user:password@, ?token=); the place is in the finding
+            raise ValueError("invalid URL: expected http:// or https:// and a host")
         return value
 
 

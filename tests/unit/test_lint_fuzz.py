@@ -100,6 +100,7 @@ ODD_STRINGS = [
     "../../etc/passwd",
     "/dev/zero",
     "~",
+    "~nouser/x.env",
     "x=y",
     "é\u2028",
     "512mb",
@@ -281,6 +282,21 @@ def test_a_list_of_mappings_as_a_service_networks_is_a_finding(tmp_path, capsys)
     (tmp_path / "infra.yaml").write_text(yaml.safe_dump(spec))
     assert main(["lint", str(tmp_path / "infra.yaml")]) == 1
     assert "services.web.networks: a list of networks holds network names" in capsys.readouterr().out
+
+
+def test_a_home_folder_of_no_user_is_a_finding(tmp_path, capsys):
+    """``~P`` names the home of a user P that does not exist: Path.expanduser raises there (found by
+    the schema fuzz below)."""
+    spec = {
+        "version": 1,
+        "project": "p",
+        "include": ["~P"],
+        "services": {"w": {"image": "i", "env_file": "~nouser/x.env", "label_file": ["~nouser/l"]}},
+        "secrets": {"s": {"file": "~nouser/s"}},
+    }
+    (tmp_path / "infra.yaml").write_text(yaml.safe_dump(spec))
+    assert main(["lint", str(tmp_path / "infra.yaml")]) == 1
+    assert "include[0]: ~P: no such file" in capsys.readouterr().out
 
 
 @settings(FUZZ, max_examples=QUICK)

@@ -416,12 +416,12 @@ def _label_files(svc: Service, base: Path, fence: Path) -> dict[str, str]:
     """Labels from ``label_file`` entries (``KEY=value`` lines, as env files), in order; ``labels`` win.
     Read confined to the project and bounded (lint has refused a path outside already)."""
     from validator.formats import FormatError, parse_env
-    from validator.spec.confine import ConfinementError, read_text
+    from validator.spec.confine import ConfinementError, expand, read_text
 
     out: dict[str, str] = {}
     for name in svc.label_file:
         try:
-            values = parse_env(read_text(base / Path(name).expanduser(), fence, 1024 * 1024))
+            values = parse_env(read_text(base / expand(name), fence, 1024 * 1024))
         except ConfinementError as exc:
             raise EngineError(f"cannot read label_file {exc}") from None
         except (OSError, FormatError) as exc:
@@ -432,13 +432,13 @@ def _label_files(svc: Service, base: Path, fence: Path) -> dict[str, str]:
 
 def _environment(svc: Service, base: Path, env: dict[str, str], fence: Path) -> tuple[dict[str, str], set[str]]:
     """The container's environment, and the names an ``env_file`` set (its values may be secrets)."""
-    from validator.spec.confine import ConfinementError, read_text
+    from validator.spec.confine import ConfinementError, expand, read_text
     from validator.spec.dotenv import DotenvError, parse_dotenv
 
     merged: dict[str, str] = {}
     from_file: set[str] = set()
     for item in svc.env_file:
-        path = (base / item.path).expanduser()
+        path = base / expand(item.path)
         if not path.exists():
             if item.required:
                 raise EngineError(f"env_file {item.path} of a service does not exist ({path})")

@@ -35,14 +35,14 @@ def _outside(ctx: LintContext, name: str, spelled: str) -> Iterator[Finding]:
     import os
     from pathlib import Path
 
-    from validator.spec.confine import ConfinementError, host_path, inside
+    from validator.spec.confine import ConfinementError, expand, host_path, inside
 
     host = host_path(spelled)
     if host is not None:
         if not Path(host).is_absolute():
             yield ctx.error(("config_keys", name, "path"), f"a host path must be absolute: host:{host}")
         return
-    path = ctx.base_dir / Path(spelled).expanduser()
+    path = ctx.base_dir / expand(spelled)
     try:
         inside(path, ctx.fence)
     except ConfinementError as exc:

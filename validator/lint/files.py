@@ -42,7 +42,9 @@ def _member(ctx: LintContext, path: DocPath, index: int) -> DocPath:
 
 
 def _resolved(ctx: LintContext, spelled: str) -> Path:
-    return ctx.base_dir / Path(spelled).expanduser()
+    from validator.spec.confine import expand
+
+    return ctx.base_dir / expand(spelled)
 
 
 def _outside(ctx: LintContext, where: DocPath, spelled: str) -> Iterator[Finding]:

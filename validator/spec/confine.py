@@ -46,6 +46,12 @@ def project_root(first_spec: Path) -> Path:
     return start
 
 
+def expand(spelled: str | Path) -> Path:
+    """``spelled`` with a leading ``~`` or ``~user`` expanded, as Compose expands it; a ``~user`` that
+    names no user stays as written (``Path.expanduser`` raises there, and lint must not)."""
+    return Path(os.path.expanduser(spelled))
+
+
 def host_path(spelled: str) -> str | None:
     """``host:/etc/app.conf`` -> ``/etc/app.conf`` (a host file ``check`` may read); else None."""
     if spelled.startswith(HOST_PREFIX):

@@ -22,7 +22,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from validator.errors import SpecError
-from validator.spec.confine import ConfinementError, inside, project_root, read_text
+from validator.spec.confine import ConfinementError, expand, inside, project_root, read_text
 from validator.spec.loader import MAX_BYTES, Document, load_file
 from validator.spec.location import Finding, Location, Path
 
@@ -121,7 +121,7 @@ def _outside(root: FsPath, here: FsPath, spelled: list[str]) -> str | None:
     """Why the first of ``spelled`` (relative to ``here``) that leaves the project cannot be read."""
     for name in spelled:
         try:
-            inside(here / FsPath(name).expanduser(), root)
+            inside(here / expand(name), root)
         except ConfinementError as exc:
             return f"{name} {exc.reason}"
     return None

@@ -98,7 +98,7 @@ def _pass_through(environment: object, env: Mapping[str, str]) -> Iterable[str]:
 def _env_file_values(
     spec: object, base_dir: Path, root: Path, marked: set[str], env: Mapping[str, str]
 ) -> Iterable[str]:
-    from validator.spec.confine import ConfinementError, read_text
+    from validator.spec.confine import ConfinementError, expand, read_text
     from validator.spec.dotenv import parse_dotenv
 
     items = spec if isinstance(spec, list) else [spec]
@@ -108,7 +108,7 @@ def _env_file_values(
         if not isinstance(name, str):
             continue
         try:
-            text = read_text(base_dir / Path(name).expanduser(), root, MAX_ENV_FILE)
+            text = read_text(base_dir / expand(name), root, MAX_ENV_FILE)
             values = parse_dotenv(text, env, environ_wins=False)  # as up reads it (engine/desired.py)
         except (OSError, ConfinementError, ValueError):
             continue

@@ -296,7 +296,7 @@ def test_a_home_folder_of_no_user_is_a_finding(tmp_path, capsys):
     }
     (tmp_path / "infra.yaml").write_text(yaml.safe_dump(spec))
     assert main(["lint", str(tmp_path / "infra.yaml")]) == 1
-    assert "include[0]: ~P: no such file" in capsys.readouterr().out
+    assert "~P: no such file" in capsys.readouterr().out
 
 
 @settings(FUZZ, max_examples=QUICK)

@@ -29,11 +29,15 @@ _BY_SUFFIX: dict[str, Format] = {
 
 
 class FormatError(ValueError):
-    """The file cannot be read in its format; ``line`` is 1-based when the parser said where."""
+    """The file cannot be read in its format; ``line`` (and ``col``) are 1-based when the parser said where.
 
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message if line is None else f"line {line}: {message}")
-        self.line = line
+    The message never quotes the file: a configuration line that does not parse may be the one holding a
+    password, and nothing has registered it. Our own phrases, or a parser's fixed ones, and the place."""
+
+    def __init__(self, message: str, line: int | None = None, col: int | None = None) -> None:
+        where = "" if line is None else f"line {line}" + ("" if col is None else f", column {col}") + ": "
+        super().__init__(where + message)
+        self.line, self.col = line, col
 
 
 def infer_format(path: str) -> Format | None:
@@ -71,18 +75,7 @@ def parse_config(text: str, fmt: Format) -> Any:
     if fmt == "env":
         return parse_env(text)
     if fmt == "ini":
-        import configparser  # here: every spec load imports this module, few read an INI file
-
-        parser = configparser.ConfigParser(interpolation=None, strict=True)
-        parser.optionxform = str  # type: ignore[assignment,method-assign]
-        try:
-            parser.read_string(text)
-        except configparser.Error as exc:
-            raise FormatError(str(exc).splitlines()[0], getattr(exc, "lineno", None)) from None
-        out: dict[str, Any] = {k: dict(v) for k, v in parser.items() if k != "DEFAULT"}
-        if parser.defaults():
-            out["DEFAULT"] = dict(parser.defaults())
-        return out
+        return _ini(text)
     if fmt == "toml":
         import tomllib
 
@@ -91,24 +84,79 @@ def parse_config(text: str, fmt: Format) -> Any:
         except tomllib.TOMLDecodeError as exc:
             import re
 
-            found = re.search(r"at line (\d+)", str(exc))
-            raise FormatError(str(exc), int(found.group(1)) if found else getattr(exc, "lineno", None)) from None
+            # tomllib's message names keys and characters of the file: only its place is kept
+            found = re.search(r"at line (\d+), column (\d+)", str(exc))
+            line, col = (int(found.group(1)), int(found.group(2))) if found else (None, None)
+            raise FormatError("not valid TOML", line, col) from None
     if fmt == "json":
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise FormatError(exc.msg, exc.lineno) from None
+            # the json module's messages are fixed phrases ("Expecting value"): none quotes the document
+            raise FormatError(exc.msg, exc.lineno, exc.colno) from None
+        except RecursionError:
+            raise FormatError("nested too deep") from None
     if fmt == "yaml":
-        import yaml
-
-        try:
-            return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
-            raise FormatError(str(exc.problem), mark.line + 1 if mark else None) from None
-        except yaml.YAMLError as exc:
-            raise FormatError(str(exc)) from None
+        return _yaml(text)
     raise FormatError(f"unknown format {fmt!r}")
+
+
+_INI_PROBLEMS = {
+    "MissingSectionHeaderError": "expected a [section] header before the first key",
+    "DuplicateSectionError": "a section is defined twice",
+    "DuplicateOptionError": "a key is defined twice in its section",
+    "ParsingError": "expected [section], key = value or a comment",
+}
+
+
+def _ini(text: str) -> dict[str, Any]:
+    import configparser  # here: every spec load imports this module, few read an INI file
+
+    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        # configparser's messages quote the offending line: only the kind of problem and its line are kept
+        line = getattr(exc, "lineno", None) or _first_error_line(exc)
+        raise FormatError(_INI_PROBLEMS.get(type(exc).__name__, "not valid INI"), line) from None
+    out: dict[str, Any] = {k: dict(v) for k, v in parser.items() if k != "DEFAULT"}
+    if parser.defaults():
+        out["DEFAULT"] = dict(parser.defaults())
+    return out
+
+
+def _first_error_line(exc: Exception) -> int | None:
+    errors = getattr(exc, "errors", None)  # ParsingError: [(line number, line), ...]
+    return int(errors[0][0]) if errors else None
+
+
+def _yaml(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise FormatError(yaml_problem(exc.problem), line, col) from None
+    except yaml.YAMLError:
+        raise FormatError("not valid YAML") from None
+    except (ValueError, TypeError, IndexError, OverflowError, RecursionError):
+        # PyYAML's constructors fail on some scalars (!!int abc, a bad !!timestamp) with a bare Python
+        # error quoting the value: said without the value, and without a place (they give none)
+        raise FormatError("a value cannot be read as its YAML type") from None
+
+
+def yaml_problem(problem: str | None) -> str:
+    """libyaml's problem phrase without what it quotes of the file (an alias, a tag, a character)."""
+    import re
+
+    if not problem:
+        return "not valid YAML"
+    # a quoted character (',' or '\t') says what was expected and is kept; a longer quoted word (an
+    # alias, a tag) is the file's text and goes
+    return re.sub(r"\s+", " ", re.sub(r"'[^'\s]{3,}'|\"[^\"\s]{3,}\"", "", problem)).strip()
 
 
 def parse_properties(text: str) -> dict[str, str]:

@@ -4,8 +4,13 @@ A process-wide registry (``register``) is filled while the spec loads (see ``val
 ``redactor()`` hands out the instance that holds it, and ``install_streams`` wraps standard output and
 standard error so that every line the process prints passes it too, whoever prints it.
 
-Each secret is masked in its usual encodings as well: as written, Python ``repr`` / JSON string escaping,
-HTML/XML escaping, URL encoding (``quote`` and ``quote_plus``) and base64 of the value on its own.
+Each secret is masked in the forms the product's own encoders give it: the registry of encoders
+(``ENCODERS``) holds the very functions that produce output, never a hand-kept imitation of them. The
+standard library's are there from the start (``repr``, ``json.dumps`` both ways, ``html.escape``,
+``urllib.parse.quote`` / ``quote_plus``, base64); a module that brings another producer registers its
+function when it starts using it (``add_encoder``): the HTTP probe registers requests' URL requoting, the
+suite runner pytest's escaping of test ids, preflight ``shlex.quote``. Every redactor takes a new
+encoder into account at its next use.
 Text cut before it reached us is covered at the cut: a fragment of at least ``FRAGMENT`` characters of a
 secret that touches the edge of the text, a line edge, or an ellipsis is masked too (over-masking an edge
 is harmless; leaking half a token is not). Whoever cuts text should still mask first: ``clip`` does both.
@@ -22,7 +27,7 @@ import json
 import re
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 from urllib.parse import quote, quote_plus
 
@@ -59,24 +64,60 @@ def _escaped(value: str) -> bool:
     return all("\udc80" <= ch <= "\udcff" for ch in value if "\ud800" <= ch <= "\udfff")
 
 
+Encoder = Callable[[str], str]
+
+
+def _raw(secret: str) -> bytes:
+    """The UTF-8 bytes of ``secret``; a value from the environment that is not valid UTF-8 (a lone
+    surrogate) is encoded with the bytes it came from, never allowed to fail the registration."""
+    return secret.encode("utf-8", "surrogateescape" if _escaped(secret) else "surrogatepass")
+
+
+def _base64(secret: str) -> str:
+    return base64.b64encode(_raw(secret)).decode("ascii").rstrip("=")
+
+
+def _base64_url(secret: str) -> str:
+    return base64.urlsafe_b64encode(_raw(secret)).decode("ascii").rstrip("=")
+
+
+# name -> the function that produces output in that form (a framing quote it adds is cut off: the form
+# is searched for inside a longer text)
+ENCODERS: dict[str, Encoder] = {
+    "as written": str,
+    "repr": lambda s: repr(s)[1:-1],
+    "json": lambda s: json.dumps(s)[1:-1],
+    "json, UTF-8": lambda s: json.dumps(s, ensure_ascii=False)[1:-1],
+    "html": html.escape,
+    "html, text": lambda s: html.escape(s, quote=False),
+    "url path": lambda s: quote(_raw(s)),
+    "url component": lambda s: quote(_raw(s), safe=""),
+    "url form": lambda s: quote_plus(_raw(s)),
+    "base64": _base64,
+    "base64, URL-safe": _base64_url,
+}
+_generation = 0  # counts changes of ENCODERS: a redactor rebuilds its forms when it moved
+
+
+def add_encoder(name: str, encode: Encoder) -> None:
+    """Register a function that puts text into output (a library's escaping): every secret is masked in
+    the form it gives too, from the next use of any redactor on."""
+    global _generation
+    if ENCODERS.get(name) is not encode:
+        ENCODERS[name] = encode
+        _generation += 1
+
+
 def encodings(secret: str) -> set[str]:
     """The forms a secret takes once printed, escaped or put in a URL or a header."""
-    forms = {
-        secret,
-        repr(secret)[1:-1],
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        html.escape(secret),
-        html.escape(secret, quote=False),
-    }
-    # URL encoding is of UTF-8 bytes: a value from the environment that is not valid UTF-8 (a lone
-    # surrogate) is encoded with the bytes it came from, never allowed to fail the registration
-    raw = secret.encode("utf-8", "surrogateescape" if _escaped(secret) else "surrogatepass")
-    forms.update({quote(raw), quote(raw, safe=""), quote_plus(raw)})
+    forms = set()
+    for encode in list(ENCODERS.values()):
+        try:
+            forms.add(encode(secret))
+        except Exception:  # noqa: BLE001 - a library refusing one odd value must not stop the others
+            continue
     if "\n" in secret:  # a key spanning lines may be printed line by line: each line is masked too
         forms.update(line.strip() for line in secret.splitlines())
-    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
-        forms.add(encoded.decode("ascii").rstrip("="))
     return {form for form in forms if len(form) >= MIN_LENGTH}
 
 
@@ -88,6 +129,8 @@ class Redactor:
         self.secrets: list[str] = []
         self.multiline: list[str] = []
         self._pattern: re.Pattern[str] | None = None
+        self._edge_forms: list[str] = []
+        self._generation = _generation
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
@@ -96,9 +139,23 @@ class Redactor:
             if not fresh - set(self.secrets):
                 return
             self.secrets = sorted(set(self.secrets) | fresh, key=len, reverse=True)
-            forms = sorted({form for s in self.secrets for form in encodings(s)}, key=len, reverse=True)
-            self.multiline = [form for form in forms if "\n" in form]
-            self._pattern = re.compile("|".join(map(re.escape, forms)))
+            self._build()
+
+    def _build(self) -> None:
+        """The pattern of every form of every secret, from the encoders registered now (lock held)."""
+        self._generation = _generation
+        forms = sorted({form for s in self.secrets for form in encodings(s)}, key=len, reverse=True)
+        self.multiline = [form for form in forms if "\n" in form]
+        # a cut piece is looked for in every form, not only as written: pytest cuts a repr ('...\'q')
+        self._edge_forms = [form for form in forms if len(form) > FRAGMENT]
+        self._pattern = re.compile("|".join(map(re.escape, forms))) if forms else None
+
+    def _current(self) -> re.Pattern[str] | None:
+        """The pattern, rebuilt first when an encoder was registered since it was built."""
+        if self._generation != _generation and self.secrets:
+            with self._lock:
+                self._build()
+        return self._pattern
 
     def safe_cut(self, text: str, cut: int) -> int:
         """The largest position <= ``cut`` where ``text`` may be split without splitting a secret that
@@ -121,7 +178,7 @@ class Redactor:
         return cut
 
     def text(self, value: str) -> str:
-        pattern = self._pattern
+        pattern = self._current()
         if pattern is None or not value:
             return value
         value = pattern.sub(MASK, value)
@@ -133,7 +190,7 @@ class Redactor:
         spans: list[tuple[int, int]] = []
         for before, after in cuts:
             tail, head = value[max(0, before - FRAGMENT) : before], value[after : after + FRAGMENT]
-            for secret in self.secrets:
+            for secret in self._edge_forms:
                 shortest = max(FRAGMENT, len(secret) // 4)
                 if len(tail) == FRAGMENT and tail in secret:
                     size = next(
@@ -169,7 +226,7 @@ class Redactor:
 
     def result(self, result: Any) -> Any:
         """A ``Result`` (or any dataclass with these text fields) with every text field masked."""
-        if self._pattern is None:
+        if self._current() is None:
             return result
         changes = {
             name: self.text(getattr(result, name))
@@ -188,7 +245,7 @@ class Redactor:
         Structured output (JSON, XML, HTML, OpenMetrics) is masked this way, field by field, never
         as text: a secret that happens to be ``test`` or ``name`` must not turn ``<testsuite`` or a
         JSON key into something no parser reads."""
-        if self._pattern is None:
+        if self._current() is None:
             return value
         if isinstance(value, str):
             return self.text(value)

@@ -112,17 +112,105 @@ def test_lint_never_runs_anything(tmp_path, run_cli):
 
 
 @pytest.mark.parametrize("kind", ["non-utf8", "fifo"])
-def test_a_bad_env_file_is_one_located_error_for_up(tmp_path, kind):
-    from validator.engine.desired import desired_state
-    from validator.errors import EngineError
+def test_a_bad_env_file_is_one_located_error_before_up(tmp_path, kind):
+    """lint (which every command runs first) reads an env_file confined and bounded: a bad byte is
+    located in the file, a FIFO is refused without being opened."""
+    from validator.errors import SpecError
     from validator.testing.specs import load_dict
 
     if kind == "fifo":
         os.mkfifo(tmp_path / "app.env")
     else:
         (tmp_path / "app.env").write_bytes(b"A=1\nB=caf\xe9\n")
-    loaded = load_dict(
-        tmp_path, {"version": 1, "project": "p", "services": {"web": {"image": "i", "env_file": "app.env"}}}
-    )
-    with pytest.raises(EngineError, match=r"app\.env:2:6: not UTF-8" if kind == "non-utf8" else "not a regular file"):
-        desired_state(loaded)
+    spec = {"version": 1, "project": "p", "services": {"web": {"image": "i", "env_file": "app.env"}}}
+    with pytest.raises(SpecError, match=r"app\.env:2:6: not UTF-8" if kind == "non-utf8" else "not a regular file"):
+        load_dict(tmp_path, spec)
+
+
+# --- every field that names a file, and the project as the git work tree ------------------------
+
+FIELDS = {
+    # field -> (spec fragment naming {p}, the path of the finding)
+    "include": ({"include": ["{p}"]}, "include[0]"),
+    "include env_file": ({"include": [{"path": "inc.yaml", "env_file": "{p}"}]}, "include[0]"),
+    "extends file": ({"services": {"web": {"extends": {"service": "base", "file": "{p}"}}}}, "services.web.extends"),
+    "env_file": ({"services": {"web": {"image": "i", "env_file": "{p}"}}}, "services.web.env_file"),
+    "label_file": ({"services": {"web": {"image": "i", "label_file": ["{p}"]}}}, "services.web.label_file[0]"),
+    "secrets file": ({"secrets": {"s": {"file": "{p}"}}}, "secrets.s.file"),
+    "configs file": ({"configs": {"c": {"file": "{p}"}}}, "configs.c.file"),
+}
+
+
+def _fill(node, path):
+    if isinstance(node, dict):
+        return {k: _fill(v, path) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_fill(v, path) for v in node]
+    return node.replace("{p}", path) if isinstance(node, str) else node
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "symlink"])
+@pytest.mark.parametrize("field", list(FIELDS))
+def test_every_field_naming_a_file_is_confined(tmp_path, capsys, field, how):
+    from validator.main import main
+
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    project.mkdir()
+    outside.mkdir()
+    marker = f"outside-{uuid.uuid4().hex}"
+    # a file that would parse as every kind the fields name: YAML, dotenv, and it holds the marker
+    (outside / "target.yaml").write_text(f"services:\n  base: {{image: {marker}}}\nx-{marker}: 1\n")
+    (project / "inc.yaml").write_text("services:\n  inc: {image: i}\n")
+    spelled = {
+        "absolute": str(outside / "target.yaml"),
+        "dotdot": "../outside/target.yaml",
+        "symlink": "link.yaml",
+    }[how]
+    if how == "symlink":
+        (project / "link.yaml").symlink_to(outside / "target.yaml")
+    fragment, where = FIELDS[field]
+    spec = {"version": 1, "project": "confined", **_fill(fragment, spelled)}
+    (project / "infra.yaml").write_text(yaml.safe_dump(spec))
+    code = main(["lint", "--format", "json", str(project / "infra.yaml")])
+    out, err = capsys.readouterr()
+    assert code == 1 and marker not in out + err and "Traceback" not in err, out + err
+    findings = json.loads(out)
+    outside_findings = [f for f in findings if "is outside the project" in f["message"]]
+    assert outside_findings and outside_findings[0]["path"] == where and outside_findings[0]["line"], findings
+    assert spelled in outside_findings[0]["message"] or str(outside / "target.yaml") in outside_findings[0]["message"]
+
+
+def test_the_project_is_the_git_work_tree(tmp_path, capsys):
+    """A monorepo: a spec in a sub-folder reaches the checkout's shared files, not a file beside it."""
+    from validator.main import main
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "common").mkdir()
+    (repo / "svc").mkdir()
+    (repo / "common" / "app.env").write_text("A=1\n")
+    (repo / "common" / "base.yaml").write_text("services:\n  shared: {image: i}\n")
+    (tmp_path / "beside.env").write_text("B=2\n")
+    spec = {
+        "version": 1,
+        "project": "mono",
+        "include": ["../common/base.yaml"],
+        "services": {"web": {"image": "i", "env_file": ["../common/app.env"]}},
+    }
+    (repo / "svc" / "infra.yaml").write_text(yaml.safe_dump(spec))
+    assert main(["lint", str(repo / "svc" / "infra.yaml")]) == 0, capsys.readouterr()
+    spec["services"]["web"]["env_file"].append("../../beside.env")
+    (repo / "svc" / "infra.yaml").write_text(yaml.safe_dump(spec))
+    assert main(["lint", str(repo / "svc" / "infra.yaml")]) == 1
+    out = capsys.readouterr().out
+    assert f"../../beside.env is outside the project {repo.resolve()}" in out, out
+
+
+def test_a_worktree_git_file_marks_the_project_too(tmp_path):
+    from validator.spec.confine import project_root
+
+    (tmp_path / "wt").mkdir()
+    (tmp_path / "wt" / ".git").write_text("gitdir: /elsewhere\n")
+    (tmp_path / "wt" / "a" / "b").mkdir(parents=True)
+    assert project_root(tmp_path / "wt" / "a" / "b" / "infra.yaml") == tmp_path / "wt"
+    assert project_root(tmp_path / "x" / "infra.yaml") == tmp_path / "x"

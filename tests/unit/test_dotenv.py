@@ -73,18 +73,21 @@ def test_agrees_with_compose(name, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("text", "line", "message"),
+    ("text", "place", "message"),
     [
-        ("A=1\nB='never closed\n", 2, "unterminated quoted value"),
-        ("A=1\nB C=2\n", 2, "cannot contain a space"),
-        ("A=1\n\nB-C=2\n", 3, "unexpected character '-'"),
-        ("A=${NEEDED:?set it}\n", 1, "set it"),
+        ("A=1\nB='never closed\n", (2, 3), "the value of B opens a single quote that is never closed"),
+        ("A=1\nB C=2\n", (2, 1), "cannot contain a space"),
+        ("A=1\n\nB-C=2\n", (3, 2), "unexpected character in a variable name"),
+        ("A=${NEEDED:?the author words}\n", (1, 3), r"\$\{NEEDED\} is required but not set"),
+        ('A=1\nDB_PASSWORD="never closed\n', (2, 13), "the value of DB_PASSWORD opens a double quote"),
+        ("A=1\nB=x ${Y\n", (2, 5), "is never closed"),
     ],
 )
-def test_errors_name_the_line(text, line, message):
+def test_errors_name_the_line_and_column_never_the_text(text, place, message):
     with pytest.raises(DotenvError, match=message) as info:
         parse_dotenv(text, {})
-    assert info.value.line == line
+    assert (info.value.line, info.value.col) == place
+    assert "author words" not in str(info.value) and "B C" not in str(info.value)
 
 
 def test_unset_variables_are_reported():

@@ -192,3 +192,80 @@ def test_a_secret_from_undecodable_environment_bytes_registers_and_is_masked():
     r = Redactor([undecodable, "lone\ud800surrogate"])
     assert len(r.secrets) == 2
     assert r.text(f"a={undecodable} b=tok%E9n-4711 c=lone\ud800surrogate") == f"a={MASK} b={MASK} c={MASK}"
+
+
+# --- the forms come from the producers themselves (redact.ENCODERS) ------------------------------
+
+_WIDE = "abcXYZ019-_.:/@%+=&<>\"' \\é€ø漢{}[]!?#$;,()*~"
+
+
+def _producers() -> dict[str, redact.Encoder]:
+    """Every encoder the product registers, registered as the code that uses it does."""
+    from validator.probes import http
+    from validator.suites.runner import _pytest_ids
+
+    redact.add_encoder("requests URL path", http.url_path)
+    redact.add_encoder("requests URL query", http.url_query)
+    redact.add_encoder("shell quoting", __import__("shlex").quote)
+    _pytest_ids()
+    return dict(redact.ENCODERS)
+
+
+def test_the_registered_forms_are_the_producers_own():
+    import shlex
+
+    import requests
+    from _pytest.compat import ascii_escaped
+
+    encoders = _producers()
+    value = "tøk {x} !'q\"%/&=+"
+    assert encoders["pytest test ids"](value) == ascii_escaped(value) == "t\\xf8k {x} !'q\"%/&=+"
+    sent = requests.Request("GET", "http://h/p/" + value).prepare().url
+    assert sent == "http://h/p/" + encoders["requests URL path"](value) and "%7Bx%7D%20!'q%22%25/" in sent
+    assert encoders["shell quoting"](value) == shlex.quote(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    secret=st.text(_WIDE, min_size=4, max_size=20),
+    around=st.tuples(st.text(_WIDE, max_size=20), st.text(_WIDE, max_size=20)),
+    producer=st.sampled_from(["requests URL path", "requests URL query", "pytest test ids", "shell quoting"]),
+)
+def test_a_secret_of_any_alphabet_is_masked_in_every_producer_form(secret, around, producer):
+    assume(redact.maskable(secret) and secret.strip() == secret and MASK not in "".join(around))
+    form = _producers()[producer](secret)
+    assume(len(form) >= redact.MIN_LENGTH)
+    masked = Redactor([secret]).text(around[0] + form + around[1])
+    assert form not in masked
+
+
+@settings(max_examples=25, deadline=None)
+@given(secret=st.text(_WIDE, min_size=6, max_size=16))
+def test_every_report_format_and_plan_json_hold_no_form_of_a_secret(tmp_path_factory, secret):
+    """Results carry the secret in every producer's form (a server echoing a requested path, a pytest
+    id, a shell command...); every reporter, the console and ``plan --format json`` are searched."""
+    import contextlib
+
+    from validator.core.result import Result
+    from validator.core.run import RunResult
+    from validator.reporters.registry import ReportContext, write_reports
+
+    assume(redact.maskable(secret) and secret.strip() == secret and len(set(secret)) > 3)
+    redact.reset()
+    forms = sorted({f for f in (e(secret) for e in _producers().values()) if len(f) >= redact.MIN_LENGTH})
+    redact.register([secret])
+    folder = tmp_path_factory.mktemp("reports")
+    run = RunResult("demo", ["infra.yaml"], "h", started_at=1.0, finished_at=2.0)
+    run.results = [
+        Result(kind="probe", name=f"p{i}", verdict="fail", expected="x", actual=form, message=f"echo: {form}")
+        for i, form in enumerate(forms)
+    ]
+    wanted = [(f, f"out.{f}") for f in ("json", "junit", "html", "markdown", "openmetrics")]
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console):
+        write_reports(run, [*wanted, ("console", None)], ReportContext(), folder)
+    plan_json = json.dumps(redact.redactor().deep({"reasons": [f"command: {f}" for f in forms]}))
+    texts = {name: (folder / path).read_text(encoding="utf-8") for name, path in wanted}
+    texts |= {"console": redact.text(console.getvalue()), "plan json": plan_json}
+    for name, text in texts.items():
+        assert not [f for f in forms if f in text], name

@@ -41,7 +41,7 @@ def _one(loaded: LoadedSpec, name: str) -> Iterator[Result]:
     try:
         # a project file is read confined to the project; only a path spelled host:/... leaves it
         limit = MAX_CONFIG_BYTES
-        raw = read_regular(path, limit) if host is not None else read_bytes(path, loaded.base_dir, limit)
+        raw = read_regular(path, limit) if host is not None else read_bytes(path, loaded.fence, limit)
         document = parse_config_bytes(raw, fmt)
         problem = None
     except ConfinementError as exc:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from validator.core.metrics import Declared, Family, MetricKey, metric_name, single
 from validator.core.result import Result, locate
+from validator.redact import add_encoder
 from validator.spec.load import LoadedSpec
 from validator.units import format_size
 
@@ -156,6 +157,7 @@ def _tool(loaded: LoadedSpec, name: str, tool: Any) -> Result:
     tried: list[str] = []
     began = time.monotonic()
     search = os.pathsep.join([os.environ.get("PATH", ""), os.path.dirname(sys.executable)])
+    add_encoder("shell quoting", shlex.quote)  # the command is shown as shlex.join writes it
     for command in [tool.command, *tool.alternatives]:
         shown = shlex.join(command)
         found = shutil.which(command[0], path=search)

@@ -219,7 +219,9 @@ def injected_files(spec: Spec, svc: Service, environment: Mapping[str, str]) -> 
 
 
 def _host_file(base: Path, file: str) -> str:
-    return str((base / Path(file).expanduser()).resolve())
+    from validator.spec.confine import expand
+
+    return str((base / expand(file)).resolve())
 
 
 def apply_fields(cfg: dict[str, Any], body: dict[str, Any], host: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from validator.engine import labels as L
 from validator.engine.compose_fields import ipam_body
+from validator.engine.provenance import Provenance, of_service
 from validator.engine.unsupported import require_applicable as require_applicable  # commands import it here
 from validator.errors import EngineError
 from validator.spec.load import LoadedSpec
@@ -56,6 +57,9 @@ class DesiredService:
     # container ``container``. Not in the config or its hash, as Compose leaves scale out of its hash:
     # scaling adds or removes containers, never recreates the ones that stay.
     replica_containers: tuple[str, ...] | None = None
+    # which parts of ``config`` may hold a secret (by where their value came from): drift reasons never
+    # print those values; recorded (names only) in the label as ``sealed["secret"]``
+    provenance: Provenance = field(default_factory=Provenance)
 
     @property
     def replicas(self) -> int:
@@ -166,8 +170,10 @@ def desired_state(
         for key, vol in spec.volumes.items()
     }
     project_env = {**loaded.environment, **env}  # what Compose reads secrets' and configs' variables from
+    sources = _Sources.of(loaded)
     services = {
-        name: _service(spec, name, svc, base, env, networks, volumes, project_env) for name, svc in active.items()
+        name: _service(spec, name, svc, base, env, networks, volumes, project_env, sources)
+        for name, svc in active.items()
     }
     return DesiredState(spec.project, services, networks, volumes, tuple(loaded.files), frozenset(loaded.secrets()))
 
@@ -181,6 +187,7 @@ def _service(
     networks: dict[str, DesiredNetwork],
     volumes: dict[str, DesiredVolume],
     project_env: dict[str, str],
+    sources: _Sources,
 ) -> DesiredService:
     from validator.engine.compose_fields import (
         build_options,
@@ -197,7 +204,7 @@ def _service(
         config["command"] = svc.command
     if svc.entrypoint is not None:
         config["entrypoint"] = svc.entrypoint
-    environment = _environment(svc, base, env)
+    environment, from_file = _environment(svc, base, env, sources.fence)
     if environment:
         config["environment"] = environment
     ports = sorted({str(b) for port in svc.ports for b in port.bindings()})
@@ -268,7 +275,8 @@ def _service(
     ):
         if flag:
             config[key] = True
-    labels = {**_label_files(svc, base), **svc.labels}
+    label_files = _label_files(svc, base, sources.fence)
+    labels = {**label_files, **svc.labels}
     if labels:
         config["labels"] = dict(sorted(labels.items()))
     if svc.extra_hosts:
@@ -304,6 +312,15 @@ def _service(
     seal_key = L.state_key()
     state = {"config": config, "mounted": mounted}
     digest = L.digest(state, seal_key)
+    provenance = of_service(
+        name,
+        config,
+        sources.interpolated,
+        env_file_keys=from_file,
+        pass_through=[k for k, v in svc.environment.items() if v is None],
+        label_file_keys=label_files,
+        items=sources.written(name),
+    )
     return DesiredService(
         name=name,
         container=container_name(project, name, svc),
@@ -322,7 +339,13 @@ def _service(
         restart_grace=svc.restart_grace,
         stop_timeout=svc.stop_grace_period if svc.stop_grace_period is not None else 10.0,
         host_dirs=tuple(host_dirs),
-        sealed={"config": L.seal(config, seal_key), "mounted": L.seal(mounted, seal_key)},
+        # the provenance record is names only, and outside the hash: recording it changes no container
+        sealed={
+            "config": L.seal(config, seal_key),
+            "mounted": L.seal(mounted, seal_key),
+            "secret": provenance.as_label(),
+        },
+        provenance=provenance,
         pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
         files=tuple((target, content) for target, content, _ in files),
         replica_containers=replica_names(project, name, svc),
@@ -367,27 +390,55 @@ def file_refs(
     return sorted(out, key=lambda r: r.target)
 
 
-def _label_files(svc: Service, base: Path) -> dict[str, str]:
-    """Labels from ``label_file`` entries (``KEY=value`` lines, as env files), in order; ``labels`` win."""
-    from validator.formats import FormatError, read_env_file
+@dataclass(frozen=True, kw_only=True)
+class _Sources:
+    """What the spec's loading recorded about where values came from, for ``Provenance``."""
+
+    interpolated: tuple[tuple[Any, ...], ...]
+    services: Mapping[str, Any]
+    fence: Path
+
+    @classmethod
+    def of(cls, loaded: LoadedSpec) -> _Sources:
+        services = loaded.doc.data.get("services")
+        return cls(
+            interpolated=tuple(loaded.doc.interpolated),
+            services=services if isinstance(services, dict) else {},
+            fence=loaded.fence,
+        )
+
+    def written(self, name: str) -> dict[str, Any]:
+        service = self.services.get(name)
+        return service if isinstance(service, dict) else {}
+
+
+def _label_files(svc: Service, base: Path, fence: Path) -> dict[str, str]:
+    """Labels from ``label_file`` entries (``KEY=value`` lines, as env files), in order; ``labels`` win.
+    Read confined to the project and bounded (lint has refused a path outside already)."""
+    from validator.formats import FormatError, parse_env
+    from validator.spec.confine import ConfinementError, expand, read_text
 
     out: dict[str, str] = {}
     for name in svc.label_file:
         try:
-            values = read_env_file(base / Path(name).expanduser())
+            values = parse_env(read_text(base / expand(name), fence, 1024 * 1024))
+        except ConfinementError as exc:
+            raise EngineError(f"cannot read label_file {exc}") from None
         except (OSError, FormatError) as exc:
             raise EngineError(f"cannot read label_file {name}: {exc}") from None
         out.update({k: v or "" for k, v in values.items()})
     return out
 
 
-def _environment(svc: Service, base: Path, env: dict[str, str]) -> dict[str, str]:
-    from validator.spec.confine import ConfinementError, read_host_text
+def _environment(svc: Service, base: Path, env: dict[str, str], fence: Path) -> tuple[dict[str, str], set[str]]:
+    """The container's environment, and the names an ``env_file`` set (its values may be secrets)."""
+    from validator.spec.confine import ConfinementError, expand, read_text
     from validator.spec.dotenv import DotenvError, parse_dotenv
 
     merged: dict[str, str] = {}
+    from_file: set[str] = set()
     for item in svc.env_file:
-        path = (base / item.path).expanduser()
+        path = base / expand(item.path)
         if not path.exists():
             if item.required:
                 raise EngineError(f"env_file {item.path} of a service does not exist ({path})")
@@ -395,21 +446,22 @@ def _environment(svc: Service, base: Path, env: dict[str, str]) -> dict[str, str
         try:
             # bounded, regular files only (a FIFO would hang up), bad bytes located: never exit 4
             # read as Compose reads an env_file: its .env grammar, ${VAR} from the environment
-            values = parse_dotenv(read_host_text(path, 1024 * 1024), env, environ_wins=False)
+            values = parse_dotenv(read_text(path, fence, 1024 * 1024), env, environ_wins=False)
         except ConfinementError as exc:
             raise EngineError(f"cannot read env_file {exc}") from None
-        except DotenvError as exc:
-            raise EngineError(f"env_file {item.path}:{exc.line}: {exc}") from None
+        except DotenvError as exc:  # its message never quotes the file (validator.spec.problems)
+            raise EngineError(f"env_file {item.path}:{exc.line}:{exc.col}: {exc}") from None
         except OSError as exc:
             raise EngineError(f"cannot read env_file {item.path}: {exc}") from None
         merged.update(values)
+        from_file.update(values)
     for key, value in svc.environment.items():
         if value is None:
             if key in env:
                 merged[key] = env[key]
         else:
             merged[key] = value
-    return dict(sorted(merged.items()))
+    return dict(sorted(merged.items())), from_file
 
 
 def _mounts(svc: Service, base: Path, volumes: dict[str, DesiredVolume]) -> tuple[list[str], dict[str, str], list[str]]:

@@ -4,7 +4,9 @@ The container's label holds the desired state it was created from as keyed hashe
 so a field, an environment variable or a list item that changed is found by comparing hashes. What
 a field *was* is known only where Docker itself reports it (environment, command, entrypoint, read
 by inspect) and its hash confirms it; everywhere else the reason says "changed" and shows only the
-new value. Values of secret-named variables and registered secrets are never shown.
+new value. A value is printed only when it cannot be a secret: never one of a part the provenance
+hides (``engine/provenance.py``: from ``${VAR}``, an ``env_file``, the host, a secret-named key) on
+either side, nor a registered secret.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from validator.engine.provenance import Provenance
 from validator.redact import is_secret_name
 from validator.units import format_size
 
@@ -52,15 +55,20 @@ def config_diff(
     sealed: dict[str, Any] | None = None,
     inspected: dict[str, Any] | None = None,
     seal: Any = None,
+    *,
+    hidden: Provenance | None = None,
+    was_hidden: Provenance | None = None,
 ) -> list[str]:
     """Reasons ``old`` (the sealed label) differs from ``new`` (whose sealed form is ``sealed``).
 
     ``seal`` seals one value the way the label did (to confirm an inspected value); without
     ``sealed`` the two are compared as plain values (tests, and labels of older versions).
+    ``hidden`` / ``was_hidden``: the parts of the new / old config that may hold a secret.
     """
     sealed = new if sealed is None else sealed
     seal = seal or (lambda value: value)
     inspected = inspected or {}
+    sides = (hidden or Provenance(), was_hidden or Provenance())
     reasons: list[str] = []
     secret_set = set(secrets)
     for key in sorted(set(old) | set(sealed)):
@@ -69,8 +77,10 @@ def config_diff(
             continue
         if key in _KEYED and isinstance(before or {}, dict) and isinstance(after or {}, dict):
             reasons.extend(
-                _keyed(key, before or {}, after or {}, after_sealed or {}, inspected.get(key), seal, secret_set)
+                _keyed(key, before or {}, after or {}, after_sealed or {}, inspected.get(key), seal, secret_set, sides)
             )
+        elif sides[0].hides(key) or (sides[1].hides(key) and key not in new):
+            reasons.append(f"{key}: changed (value hidden)")
         elif key in _LISTS:
             old_items = list(before or [])
             new_sealed = list(after_sealed or [])
@@ -84,6 +94,9 @@ def config_diff(
             for sub in sorted(set(before) | set(after)):
                 if before.get(sub) != (after_sealed or {}).get(sub):
                     reasons.append(_change(f"healthcheck.{sub}", sub, before.get(sub), after.get(sub), _UNKNOWN))
+        elif sides[1].hides(key):
+            # the new value cannot be a secret, the old one may have been: only the new one is shown
+            reasons.append(f"{key}: changed -> {_fmt(key, after)}")
         else:
             was = _was(before, inspected.get(key, _UNKNOWN), seal)
             if any(is_secret(key, str(v), secret_set) for v in (was, after) if v is not _UNKNOWN and v is not None):
@@ -110,6 +123,7 @@ def _keyed(
     inspected: Any,
     seal: Any,
     secrets: set[str],
+    sides: tuple[Provenance, Provenance],
 ) -> list[str]:
     out = []
     reported = inspected if isinstance(inspected, dict) else {}
@@ -117,8 +131,14 @@ def _keyed(
         new = after.get(name)
         if name in before and before[name] == after_sealed.get(name):
             continue
-        old = _was(before.get(name), reported.get(name, _UNKNOWN), seal) if name in before else _UNKNOWN
-        hidden = is_secret(name, new, secrets) or (old is not _UNKNOWN and is_secret(name, str(old), secrets))
+        old = _UNKNOWN
+        if name in before and not sides[1].hides(field, name):
+            old = _was(before.get(name), reported.get(name, _UNKNOWN), seal)
+        hidden = (
+            sides[0].hides(field, name)
+            or is_secret(name, new, secrets)
+            or (old is not _UNKNOWN and is_secret(name, str(old), secrets))
+        )
         if name not in before:
             out.append(f"{field}: +{name}" + ("" if hidden else f"={new}"))
         elif name not in after:

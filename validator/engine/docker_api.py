@@ -58,8 +58,12 @@ class Engine:
     first use when not given."""
 
     def __init__(
-        self, api: Any = None, address: str = DEFAULT_SOCKET, transport: UnixTransport | None = None,
-        timeout: float = 60.0, version: dict[str, Any] | None = None,
+        self,
+        api: Any = None,
+        address: str = DEFAULT_SOCKET,
+        transport: UnixTransport | None = None,
+        timeout: float = 60.0,
+        version: dict[str, Any] | None = None,
     ) -> None:
         self._api = api
         self.address = address
@@ -128,7 +132,12 @@ class Engine:
         return self._sdk_request(method, path, params, body, timeout, versioned)
 
     def _sdk_request(
-        self, method: str, path: str, params: Mapping[str, Any] | None, body: Any, timeout: float | None,
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        timeout: float | None,
         versioned: bool,
     ) -> Any:
         import requests
@@ -222,7 +231,12 @@ class Engine:
     def containers(self, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         # the SDK's defaults spelled out (limit -1, size and trunc_cmd 0): both paths send the same query
         answer = self._get(
-            "list containers", "/containers/json", limit=-1, all=True, size=False, trunc_cmd=False,
+            "list containers",
+            "/containers/json",
+            limit=-1,
+            all=True,
+            size=False,
+            trunc_cmd=False,
             filters=filters or None,
         )
         return list(answer or [])

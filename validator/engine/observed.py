@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from validator.engine import compose_observe as C
 from validator.engine import labels as L
-from validator.engine.desired import DesiredState
+from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.unsupported import pull_period
 from validator.spec.ports import PortBinding
 
@@ -116,6 +116,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         if service is not None and service in desired.services:
             if item.config_hash != desired.services[service].config_hash:
                 item = dataclasses.replace(item, inspected=_inspected(engine, item.id))
+                _register_old(item, desired.services[service])
             found.setdefault(service, []).append(item)
         else:
             orphans.append(item)
@@ -176,6 +177,16 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         engine.api_version,
         image_tagged=tagged,
     )
+
+
+def _register_old(item: ObservedContainer, svc: DesiredService) -> None:
+    """Register the old values of a drifted container that may be secrets, before anything prints them."""
+    from validator.engine.provenance import Provenance, old_secrets
+    from validator.redact import register
+
+    if item.inspected:
+        was = Provenance.from_label((item.config or {}).get("secret"))
+        register(old_secrets(item.inspected, svc.config, svc.provenance, was))
 
 
 def _inspected(engine: Engine, container: str) -> dict[str, Any] | None:

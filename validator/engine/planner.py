@@ -21,6 +21,7 @@ from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.diff import config_diff, mounted_diff
 from validator.engine.observed import ObservedContainer, ObservedState
+from validator.engine.provenance import Provenance
 from validator.engine.unsupported import pull_period
 from validator.units import format_duration
 
@@ -442,7 +443,8 @@ def _service_action(
     if current.config_hash != svc.config_hash:
         old = current.config or {}
         sealed = svc.sealed or {"config": svc.config, "mounted": svc.mounted}
-        if svc.sealed and old and not L.is_sealed(old):
+        # the provenance record (names only, ``sealed["secret"]``) is not a value: not part of the test
+        if svc.sealed and old and not L.is_sealed({k: v for k, v in old.items() if k != "secret"}):
             # a label of an older validator holds values in plain text: comparing hashes with it would
             # list every field, and the label itself is what must go
             reasons.append("its labels hold plain values (an older validator wrote them): recreated to hold hashes")
@@ -454,6 +456,8 @@ def _service_action(
                 sealed=sealed["config"],
                 inspected=current.inspected,
                 seal=_sealer() if svc.sealed else None,
+                hidden=svc.provenance,
+                was_hidden=Provenance.from_label(old.get("secret")),
             )
             reasons += mounted_diff(old.get("mounted", {}), sealed["mounted"])
         if not reasons:

@@ -278,9 +278,7 @@ class UnixTransport:
         """``GET /events``: decoded events until ``close()`` (from any thread) or the engine ends it.
         Connecting and the answer's headers are bounded by the transport's timeout; the stream
         itself waits as long as its owner keeps it open (an idle project sends nothing)."""
-        conn, response = self._open(
-            "GET", "/events", {"since": since, "filters": dict(filters)}, None, self.timeout
-        )
+        conn, response = self._open("GET", "/events", {"since": since, "filters": dict(filters)}, None, self.timeout)
         conn.set_timeout(None)
         return EventStream(conn, response)
 

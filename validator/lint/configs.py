@@ -35,19 +35,18 @@ def _outside(ctx: LintContext, name: str, spelled: str) -> Iterator[Finding]:
     import os
     from pathlib import Path
 
-    from validator.spec.confine import ConfinementError, host_path, inside
+    from validator.spec.confine import ConfinementError, expand, host_path, inside
 
     host = host_path(spelled)
     if host is not None:
         if not Path(host).is_absolute():
             yield ctx.error(("config_keys", name, "path"), f"a host path must be absolute: host:{host}")
         return
-    path = ctx.base_dir / Path(spelled).expanduser()
+    path = ctx.base_dir / expand(spelled)
     try:
-        inside(path, ctx.base_dir)
-    except ConfinementError:
+        inside(path, ctx.fence)
+    except ConfinementError as exc:
         yield ctx.error(
             ("config_keys", name, "path"),
-            f"{spelled} lies outside the project folder (the first spec file's): lint does not read it; "
-            f"write host:{os.path.abspath(path)} to check a file of this machine",
+            f"{spelled} {exc.reason}; write host:{os.path.abspath(path)} to check a file of this machine",
         )

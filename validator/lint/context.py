@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -19,6 +19,14 @@ class LintContext:
     doc: Document
     base_dir: Path
     rule: str = ""
+    # the project (``validator.spec.confine.project_root``): no file the spec names is read outside it
+    root: Path | None = None
+    # the variables the spec was interpolated with (process environment over ``.env``)
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def fence(self) -> Path:
+        return self.root or self.base_dir
 
     def error(self, path: DocPath, message: str, key: bool = False) -> Finding:
         return self.doc.finding(path, message, key=key, rule=self.rule)

@@ -22,6 +22,8 @@ RULES: dict[str, str] = {
     "alertmanager-api": "validator.lint.alertmanager_api",
     "spark-healthcheck": "validator.lint.spark_health",
     "localhost-url": "validator.lint.localhost",
+    "files": "validator.lint.files",
+    "labels": "validator.lint.labels",
 }
 
 

@@ -45,7 +45,7 @@ def config_file_lines(ctx: LintContext, name: str) -> Iterator[tuple[int, str]]:
         return  # a host file: check reads it, lint never does
     try:
         # confined to the project and bounded: lint runs as a pre-commit hook on any branch
-        text = read_bytes(ctx.base_dir / spelled, ctx.base_dir, 1024 * 1024).decode("utf-8", errors="replace")
+        text = read_bytes(ctx.base_dir / spelled, ctx.fence, 1024 * 1024).decode("utf-8", errors="replace")
     except (OSError, ConfinementError):
         return
     for number, line in enumerate(text.splitlines(), start=1):

@@ -29,8 +29,26 @@ class Spec(ProbeSpec):
     @classmethod
     def _url(cls, value: str) -> str:
         if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"invalid URL {value!r}: expected http:// or https://")
+            # not quoted: a URL may carry credentials (user:password@, ?token=); the place is in the finding
+            raise ValueError("invalid URL: expected http:// or https:// and a host")
         return value
+
+
+_BASE = "http://h/"
+
+
+def url_path(value: str) -> str:
+    """``value`` as requests writes it in a URL's path (the very function that prepares the request)."""
+    import requests
+
+    return str(requests.Request("GET", _BASE + value).prepare().url)[len(_BASE) :]
+
+
+def url_query(value: str) -> str:
+    """``value`` as requests writes it in a URL's query."""
+    import requests
+
+    return str(requests.Request("GET", _BASE + "?q=" + value).prepare().url)[len(_BASE) + 3 :]
 
 
 def run(spec: Spec, ctx: ProbeContext) -> Outcome:
@@ -38,6 +56,13 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
 
     from validator.compare import assert_value
     from validator.paths import resolve_path
+    from validator.redact import add_encoder
+
+    # requests sends the URL as its PreparedRequest writes it (urllib3's encoding, then requote_uri: '{'
+    # -> %7B, a space -> %20, a lone '%' -> %25, '!' kept): a server that echoes the path, and requests'
+    # own errors, show a secret of the URL in that form
+    add_encoder("requests URL path", url_path)
+    add_encoder("requests URL query", url_query)
 
     started = time.monotonic()
     timeout = max(0.1, min(spec.timeout, ctx.remaining()))

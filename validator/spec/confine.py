@@ -1,9 +1,11 @@
-"""Confined, size-bounded reads of the files a spec names: the project folder is the fence.
+"""Confined, size-bounded reads of the files a spec names: the project is the fence.
 
 ``lint`` runs as a pre-commit hook on any branch, so a spec must not make it read ``/etc/shadow``,
-follow a ``.env`` symlink out of the checkout, or block on a FIFO. Every read here:
-- resolves the path (symlinks included) and refuses it unless it lies inside the project root
-  (the folder of the first spec file);
+follow a ``.env`` symlink out of the checkout, or block on a FIFO. The project (``project_root``) is
+the git work tree that holds the first spec file, or that file's folder when it is in none: a
+monorepo's shared ``../common/app.env`` is inside its work tree and is read; a home folder's
+``~/.env`` is not. Every read here:
+- resolves the path (symlinks included) and refuses it unless it lies inside the project root;
 - stats before opening and opens only regular files, with ``O_NOFOLLOW | O_NONBLOCK`` (a FIFO or a
   device is never opened, and a symlink swapped in after the check is not followed);
 - reads at most ``limit`` bytes and refuses a larger file rather than reading part of it.
@@ -30,6 +32,26 @@ class ConfinementError(ValueError):
         super().__init__(f"{path}:{line}:{col}: {reason}" if line else f"{path}: {reason}")
 
 
+# How far up a work tree is looked for: deeper than any real checkout, and the walk stays bounded.
+MAX_ROOT_DEPTH = 64
+
+
+def project_root(first_spec: Path) -> Path:
+    """The git work tree holding ``first_spec`` (the nearest folder above it with a ``.git`` entry, a
+    folder or a worktree's file), else the spec's own folder. Nothing is run: ``git`` is not asked."""
+    start = first_spec.absolute().parent
+    for folder in [start, *start.parents][:MAX_ROOT_DEPTH]:
+        if os.path.lexists(folder / ".git"):
+            return folder
+    return start
+
+
+def expand(spelled: str | Path) -> Path:
+    """``spelled`` with a leading ``~`` or ``~user`` expanded, as Compose expands it; a ``~user`` that
+    names no user stays as written (``Path.expanduser`` raises there, and lint must not)."""
+    return Path(os.path.expanduser(spelled))
+
+
 def host_path(spelled: str) -> str | None:
     """``host:/etc/app.conf`` -> ``/etc/app.conf`` (a host file ``check`` may read); else None."""
     if spelled.startswith(HOST_PREFIX):
@@ -45,8 +67,9 @@ def inside(path: Path, root: Path) -> Path:
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on older Pythons
         raise ConfinementError(path, f"cannot be resolved: {exc}") from None
     if real != real_root and real_root not in real.parents:
-        target = f" (a link to {real})" if real != path.absolute() else ""
-        raise ConfinementError(path, f"is outside the project folder {real_root}{target}: not read")
+        target = f" (a link to {real})" if str(real) != os.path.normpath(path.absolute()) else ""
+        where = f"the project {real_root} (the first spec file's git work tree, or folder)"
+        raise ConfinementError(path, f"is outside {where}{target}: not read")
     return real
 
 

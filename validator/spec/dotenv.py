@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from validator.redact import register
 from validator.spec.interpolate import InterpolationError, interpolate
+from validator.spec.problems import Expected, SourceError, position
 
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _ESCAPED = {
@@ -38,12 +40,9 @@ _COMMENT = re.compile(" #")
 _BLANKS = "\t\v\f\r \x85\xa0"
 
 
-class DotenvError(ValueError):
-    """A statement compose would refuse; ``line`` is 1-based."""
-
-    def __init__(self, message: str, line: int) -> None:
-        super().__init__(message)
-        self.line = line
+class DotenvError(SourceError):
+    """A statement Compose would refuse, located by ``line`` and ``col`` (1-based); it never holds the
+    statement's text (``validator.spec.problems``)."""
 
 
 def parse_dotenv(
@@ -60,15 +59,14 @@ def parse_dotenv(
         pos = _statement_start(text, pos)
         if pos >= n:
             return out
-        line = text.count("\n", 0, pos) + 1
         if text.startswith("export", pos):
             pos = _skip_blanks(text, pos + len("export"))
-        key, pos, inherited = _key(text, pos, line)
+        key, pos, inherited = _key(text, pos)
         if inherited:
             if key in environ:
                 out[key] = environ[key]
             continue
-        value, pos = _value(text, _skip_blanks(text, pos), line, {**environ, **out}, unset)
+        value, pos = _value(text, _skip_blanks(text, pos), key, {**environ, **out}, unset)
         out[key] = environ.get(key, value) if environ_wins else value
 
 
@@ -90,32 +88,37 @@ def _skip_blanks(text: str, pos: int) -> int:
     return pos
 
 
-def _key(text: str, pos: int, line: int) -> tuple[str, int, bool]:
+def _fail(expected: Expected, text: str, pos: int, name: str | None = None) -> DotenvError:
+    line, col = position(text, pos)
+    return DotenvError(expected, line=line, col=col, name=name)
+
+
+def _key(text: str, pos: int) -> tuple[str, int, bool]:
     start = pos
     while pos < len(text):
         char = text[pos]
         if char in "=:\n":
             key = text[start:pos].rstrip()
             if " " in key or "\t" in key:
-                raise DotenvError(f"key {key!r} cannot contain a space", line)
+                raise _fail(Expected.NAME_WITHOUT_SPACE, text, start)
             if not key:
-                raise DotenvError("a statement without a key", line)
+                raise _fail(Expected.NAME_BEFORE_EQUALS, text, start)
             return key, pos + 1, char == "\n"
         if not (char.isalnum() or char in "_." or char in _BLANKS):
-            raise DotenvError(f"unexpected character {char!r} in variable name", line)
+            raise _fail(Expected.NAME_CHARACTER, text, pos)
         pos += 1
     key = text[start:pos].rstrip()
     return key, pos, True
 
 
-def _value(text: str, pos: int, line: int, env: Mapping[str, str], unset: set[str] | None) -> tuple[str, int]:
+def _value(text: str, pos: int, key: str, env: Mapping[str, str], unset: set[str] | None) -> tuple[str, int]:
     quote = text[pos] if pos < len(text) and text[pos] in "'\"" else ""
     if not quote:
         end = text.find("\n", pos)
         end = len(text) if end < 0 else end
         # A comment needs a space before its '#': 'A=x#y' is 'x#y', 'A=x #y' is 'x'.
         raw = _COMMENT.split(text[pos:end], maxsplit=1)[0].rstrip()
-        return _interpolate(raw, env, line, unset), end
+        return _interpolate(raw, env, text, pos, unset), end
     i = pos + 1
     while i < len(text):
         if quote == '"' and text[i] == "\\":
@@ -124,10 +127,11 @@ def _value(text: str, pos: int, line: int, env: Mapping[str, str], unset: set[st
         if text[i] == quote:
             inner = text[pos + 1 : i]
             if quote == '"':
-                inner = _interpolate(_unescape(inner), env, line, unset)
+                inner = _interpolate(_unescape(inner), env, text, pos, unset)
             return inner, i + 1
         i += 1
-    raise DotenvError(f"unterminated quoted value {text[pos:].partition(chr(10))[0]}", line)
+    closing = Expected.CLOSING_DOUBLE_QUOTE if quote == '"' else Expected.CLOSING_SINGLE_QUOTE
+    raise _fail(closing, text, pos, key)
 
 
 def _unescape(value: str) -> str:
@@ -135,8 +139,17 @@ def _unescape(value: str) -> str:
     return _ESCAPE.sub(lambda match: _ESCAPED.get(match.group(1), match.group(0)), value)
 
 
-def _interpolate(value: str, env: Mapping[str, str], line: int, unset: set[str] | None) -> str:
+def _interpolate(value: str, env: Mapping[str, str], text: str, pos: int, unset: set[str] | None) -> str:
+    """``value`` (which starts at ``pos`` of ``text``) interpolated; a problem is located at its line and,
+    for an unquoted value, its column (a quoted one was unescaped: its offsets moved, the value's start
+    is shown)."""
+    used: set[str] = set()
     try:
-        return interpolate(value, env, None, unset)
+        value = interpolate(value, env, used, unset)
     except InterpolationError as exc:
-        raise DotenvError(str(exc), line) from None
+        inside = pos + exc.offset if text.startswith(value, pos) else pos
+        raise _fail(exc.expected, text, inside, exc.name) from None
+    # every value a variable brings in is a possible secret, in an env_file as in the spec: registered
+    # before anything (a drift reason, a failing check) can print the value it landed in
+    register(env[name] for name in used if name in env)
+    return value

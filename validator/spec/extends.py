@@ -16,6 +16,7 @@ from typing import Any
 
 from validator.errors import SpecError
 from validator.hints import did_you_mean
+from validator.spec.confine import ConfinementError, inside, project_root
 from validator.spec.loader import Document, load_file
 from validator.spec.location import Finding, Path
 
@@ -25,9 +26,10 @@ MAX_DEPTH = 64
 
 
 class _Resolver:
-    def __init__(self, doc: Document, path: FsPath, env: Mapping[str, str]) -> None:
+    def __init__(self, doc: Document, path: FsPath, env: Mapping[str, str], root: FsPath) -> None:
         self.doc = doc
         self.env = env
+        self.root = root
         self.files: dict[FsPath, dict[str, Any]] = {path.resolve(): doc.data.get("services") or {}}
         self.done: dict[tuple[FsPath, str], Any] = {}
         self.findings: list[Finding] = []
@@ -40,6 +42,11 @@ class _Resolver:
         if file not in self.files:
             from validator.spec.include import rebase_paths
 
+            try:
+                inside(file, self.root)
+            except ConfinementError as exc:
+                self.findings.append(self.error(where, f"extends names file {file}, which {exc.reason}"))
+                return None
             try:
                 exists = file.is_file()
             except (OSError, ValueError):  # a name the system refuses (too long...): as good as missing
@@ -122,12 +129,13 @@ def _target(spec: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
-def resolve_extends(doc: Document, path: FsPath, env: Mapping[str, str]) -> Document:
-    """``doc`` (read from ``path``) with every ``extends`` applied; problems in ``doc.findings``."""
+def resolve_extends(doc: Document, path: FsPath, env: Mapping[str, str], *, root: FsPath | None = None) -> Document:
+    """``doc`` (read from ``path``) with every ``extends`` applied; problems in ``doc.findings``. A base
+    file must lie inside ``root`` (``project_root`` of ``path`` by default), else it is not read."""
     services = doc.data.get("services")
     if not isinstance(services, dict) or not any(isinstance(s, dict) and "extends" in s for s in services.values()):
         return doc
-    resolver = _Resolver(doc, path, env)
+    resolver = _Resolver(doc, path, env, root or project_root(path))
     me = path.resolve()
     resolved = dict(services)
     for name, service in services.items():

@@ -22,8 +22,9 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from validator.errors import SpecError
+from validator.spec.confine import ConfinementError, expand, inside, project_root, read_text
 from validator.spec.loader import MAX_BYTES, Document, load_file
-from validator.spec.location import Finding, Path
+from validator.spec.location import Finding, Location, Path
 
 # Each level of nesting recurses: bounded well under Python's recursion limit (Compose sets none).
 MAX_DEPTH = 32
@@ -32,11 +33,23 @@ RESOURCES = ("services", "networks", "volumes", "secrets", "configs")
 _IGNORED = ("version", "name", "include", "project")
 
 
-def apply_includes(doc: Document, path: FsPath, env: Mapping[str, str], chain: tuple[FsPath, ...] = ()) -> Document:
-    """``doc`` (read from ``path``) with every included resource merged in; problems in ``doc.findings``."""
+def apply_includes(
+    doc: Document,
+    path: FsPath,
+    env: Mapping[str, str],
+    chain: tuple[FsPath, ...] = (),
+    *,
+    root: FsPath | None = None,
+) -> Document:
+    """``doc`` (read from ``path``) with every included resource merged in; problems in ``doc.findings``.
+
+    Every file an entry names (its paths, its env files, their ``.env``) must lie inside ``root``
+    (``validator.spec.confine.project_root`` of ``path`` by default): one outside is a finding at the
+    entry that names it, and is not read."""
     entries = doc.data.get("include")
     if entries is None:
         return doc
+    root = root or project_root(path)
     data = {k: v for k, v in doc.data.items() if k != "include"}
     out = Document(data, list(doc.files), dict(doc.positions), dict(doc.key_positions), dict(doc.interpolated))
     out.findings = list(doc.findings)
@@ -52,6 +65,10 @@ def apply_includes(doc: Document, path: FsPath, env: Mapping[str, str], chain: t
             out.findings.append(doc.finding(where, parsed))
             continue
         paths, project_directory, env_files = parsed
+        outside = _outside(root, here, [*paths, *env_files])
+        if outside:
+            out.findings.append(doc.finding(where, outside, rule="include"))
+            continue
         files = [(here / p).resolve() for p in paths]
         project_dir = (here / project_directory).resolve() if project_directory else files[0].parent
         if len(chain) >= MAX_DEPTH:
@@ -61,14 +78,16 @@ def apply_includes(doc: Document, path: FsPath, env: Mapping[str, str], chain: t
             out.findings.append(doc.finding(where, f"include cycle: {paths[0]} includes this file again"))
             continue
         try:
-            included = _load(files, [os.path.join(display_dir, p) for p in paths], project_dir, env_files, here, env)
+            names = [os.path.join(display_dir, p) for p in paths]
+            included = _load(files, names, project_dir, env_files, here, env, root)
         except SpecError as exc:
             # A file that cannot be read at all has no line of its own: point at the entry naming it.
             out.findings.extend(
                 f if f.location else doc.finding(where, f"{f.file}: {f.message}", rule="include") for f in exc.findings
             )
             continue
-        included = apply_includes(included, files[0], _env_for(project_dir, env_files, here, env), (*chain, *files))
+        inc_env = _env_for(project_dir, env_files, here, env, root)
+        included = apply_includes(included, files[0], inc_env, (*chain, *files), root=root)
         _join(out, included, where)
     return out
 
@@ -98,36 +117,47 @@ def _entry(entry: Any) -> tuple[list[str], str | None, list[str]] | str:
     return list(paths), project_directory, list(env_files)
 
 
+def _outside(root: FsPath, here: FsPath, spelled: list[str]) -> str | None:
+    """Why the first of ``spelled`` (relative to ``here``) that leaves the project cannot be read."""
+    for name in spelled:
+        try:
+            inside(here / expand(name), root)
+        except ConfinementError as exc:
+            return f"{name} {exc.reason}"
+    return None
+
+
 def _strings(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _env_for(project_dir: FsPath, env_files: list[str], here: FsPath, env: Mapping[str, str]) -> dict[str, str]:
+def _env_for(
+    project_dir: FsPath, env_files: list[str], here: FsPath, env: Mapping[str, str], root: FsPath
+) -> dict[str, str]:
     """The including side's variables, completed by the included project's env files (theirs lose)."""
     from validator.spec.dotenv import DotenvError, parse_dotenv
 
-    def fail(file: FsPath, message: str) -> SpecError:
-        return SpecError([Finding(None, (), message, "error", "load", str(file))])
+    def fail(file: FsPath, message: str, line: int | None = None, col: int = 1) -> SpecError:
+        where = Location(str(file), line, col) if line else None
+        return SpecError([Finding(where, (), message, "error", "load", str(file))])
 
-    files = [(here / e).resolve() for e in env_files] or [project_dir / ".env"]
+    files = [here / e for e in env_files] or [project_dir / ".env"]
     values: dict[str, str] = {}
     for file in files:
-        if not file.is_file():
+        if not os.path.lexists(file):
             if env_files:
-                raise fail(file, "env_file is missing or not a regular file")
+                raise fail(file, "env_file is missing")
             continue
         try:
-            # Bounded as a spec file is: an env file is read whole, before anything else happens.
-            if file.stat().st_size > MAX_BYTES:
-                raise fail(file, f"env file is too large (at most {MAX_BYTES // 1048576} MiB)")
-            text = file.read_bytes().decode("utf-8")
+            # confined and bounded as a spec file is: an env file is read whole, before anything else happens
+            text = read_text(file, root, MAX_BYTES)
             values.update(parse_dotenv(text, {**values, **env}))
         except DotenvError as exc:
-            raise fail(file, f"line {exc.line}: {exc}") from None
-        except UnicodeDecodeError as exc:
-            raise fail(file, f"not UTF-8: byte 0x{exc.object[exc.start]:02x} cannot be decoded") from None
+            raise fail(file, str(exc), exc.line, exc.col) from None
+        except ConfinementError as exc:
+            raise fail(file, exc.reason, exc.line, exc.col or 1) from None
         except OSError as exc:
             raise fail(file, f"cannot be read: {exc.strerror or exc}") from None
     return {**values, **env}
@@ -140,17 +170,19 @@ def _load(
     env_files: list[str],
     here: FsPath,
     env: Mapping[str, str],
+    root: FsPath,
 ) -> Document:
     from validator.spec.merge import merge_documents
 
-    inc_env = _env_for(project_dir, env_files, here, env)
+    inc_env = _env_for(project_dir, env_files, here, env, root)
     docs: list[Document] = []
     findings: list[Finding] = []
     from validator.spec.extends import resolve_extends
 
     for file, name in zip(files, names, strict=True):
         try:
-            docs.append(resolve_extends(load_file(file, inc_env, display=os.path.normpath(name)), file, inc_env))
+            loaded = load_file(file, inc_env, display=os.path.normpath(name))
+            docs.append(resolve_extends(loaded, file, inc_env, root=root))
         except SpecError as exc:
             findings.extend(exc.findings)
         except OSError as exc:  # a name too long, an I/O error (a /proc file): one finding, never a traceback

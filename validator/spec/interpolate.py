@@ -12,15 +12,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from validator.spec.problems import Expected, SourceError, position
+
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # ${A:-${B:-...}} recurses once per level: a bound well under Python's recursion limit, far above
 # any default a person writes (Compose has none and dies on a few thousand levels)
 MAX_NESTING = 32
 
 
-class InterpolationError(ValueError):
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(message)
+class InterpolationError(SourceError):
+    """Where and what, never the text (``validator.spec.problems``); ``offset`` is the position of the
+    ``$`` in the text interpolated, ``line``/``col`` the same place 1-based."""
+
+    def __init__(self, expected: Expected, text: str, offset: int, name: str | None = None) -> None:
+        line, col = position(text, offset)
+        super().__init__(expected, line=line, col=col, name=name)
         self.offset = offset
 
 
@@ -36,7 +42,7 @@ def interpolate(
     if "$" not in text:
         return text
     if _depth > MAX_NESTING:
-        raise InterpolationError(f"interpolation nested deeper than {MAX_NESTING} levels", 0)
+        raise InterpolationError(Expected.NESTING, text, 0)
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -52,8 +58,8 @@ def interpolate(
         elif nxt == "{":
             end = _closing_brace(text, i + 2)
             if end < 0:
-                raise InterpolationError(f"invalid interpolation: unterminated '${{' in {text!r}", i)
-            out.append(_expand(text[i + 2 : end], env, used, unset, i, _depth))
+                raise InterpolationError(Expected.CLOSING_BRACE, text, i)
+            out.append(_expand(text, i, end, env, used, unset, _depth))
             i = end + 1
         else:
             match = _NAME.match(text, i + 1)
@@ -89,11 +95,13 @@ def _lookup(name: str, env: Mapping[str, str], used: set[str] | None, unset: set
 
 
 def _expand(
-    body: str, env: Mapping[str, str], used: set[str] | None, unset: set[str] | None, offset: int, depth: int = 0
+    text: str, offset: int, end: int, env: Mapping[str, str], used: set[str] | None, unset: set[str] | None, depth: int
 ) -> str:
+    """``text[offset:end + 1]`` is one ``${...}``."""
+    body = text[offset + 2 : end]
     match = _NAME.match(body)
     if not match:
-        raise InterpolationError(f"invalid interpolation: bad variable name in '${{{body}}}'", offset)
+        raise InterpolationError(Expected.VARIABLE_NAME, text, offset)
     name, rest = match.group(0), body[match.end() :]
     if used is not None:
         used.add(name)
@@ -105,11 +113,23 @@ def _expand(
             arg = rest[len(op) :]
             empty_counts = op.startswith(":")
             present = value is not None and (value != "" or not empty_counts)
+            start = offset + 2 + match.end() + len(op)
             if op.endswith("-"):
-                return value if present and value is not None else interpolate(arg, env, used, unset, depth + 1)
+                return value if present and value is not None else _nested(text, start, arg, env, used, unset, depth)
             if op.endswith("+"):
-                return interpolate(arg, env, used, unset, depth + 1) if present else ""
+                return _nested(text, start, arg, env, used, unset, depth) if present else ""
             if not present or value is None:
-                raise InterpolationError(f"variable ${{{name}}}: {arg or 'required but not set'}", offset)
+                # the author's ':?message' is not repeated: it is text of the file, and may hold a value
+                raise InterpolationError(Expected.REQUIRED, text, offset, name)
             return value
-    raise InterpolationError(f"invalid interpolation: unknown operator in '${{{body}}}'", offset)
+    raise InterpolationError(Expected.OPERATOR, text, offset, name)
+
+
+def _nested(
+    text: str, start: int, arg: str, env: Mapping[str, str], used: set[str] | None, unset: set[str] | None, depth: int
+) -> str:
+    """``arg`` (at ``start`` in ``text``) interpolated; a problem in it is located in ``text``."""
+    try:
+        return interpolate(arg, env, used, unset, depth + 1)
+    except InterpolationError as exc:
+        raise InterpolationError(exc.expected, text, start + exc.offset, exc.name) from None

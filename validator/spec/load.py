@@ -29,6 +29,13 @@ class LoadedSpec:
     warnings: list[Finding] = field(default_factory=list)
     text_hash: str = ""
     environment: dict[str, str] = field(default_factory=dict, repr=False)
+    # the project (``confine.project_root``): the git work tree holding the first spec file, else its
+    # folder; no file the spec names is read from outside it
+    root: Path | None = None
+
+    @property
+    def fence(self) -> Path:
+        return self.root or self.base_dir
 
     def secrets(self) -> set[str]:
         """Values never to print (``validator.spec.secrets`` says where they come from), and the
@@ -37,8 +44,8 @@ class LoadedSpec:
         from validator.spec.resources import secret_env_values, secret_file_values
         from validator.spec.secrets import collect
 
-        found = collect(self.doc.data, self.doc.interpolated, self.environment, self.base_dir)
-        held = secret_file_values(self.spec.secrets, self.base_dir) | secret_env_values(
+        found = collect(self.doc.data, self.doc.interpolated, self.environment, self.base_dir, self.fence)
+        held = secret_file_values(self.spec.secrets, self.base_dir, self.fence) | secret_env_values(
             self.spec.secrets, self.environment
         )
         found.update(s for s in held if len(s) >= MIN_LENGTH)
@@ -66,7 +73,7 @@ def resolve_files(files: list[str] | None) -> list[str]:
     return [DEFAULT_FILE]
 
 
-def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document, dict[str, str]]:
+def _read(files: list[str], environ: Mapping[str, str] | None, root: Path) -> tuple[Document, dict[str, str]]:
     from validator.redact import register
     from validator.spec.bound import bound
     from validator.spec.merge import merge_documents
@@ -74,27 +81,27 @@ def _read(files: list[str], environ: Mapping[str, str] | None) -> tuple[Document
 
     docs: list[Document] = []
     findings: list[Finding] = []
-    env = read_environment(Path(files[0]).parent, environ)
+    env = read_environment(Path(files[0]).parent, environ, root=root)
     for name in files:
         try:
-            docs.append(_read_one(name, env))
+            docs.append(_read_one(name, env, root))
         except SpecError as exc:
             findings.extend(exc.findings)
     if findings:
         raise SpecError(bound(findings))
     merged = merge_documents(docs)
     # registered before validation: a finding about a secret's field must not print the secret
-    register(collect(merged.data, merged.interpolated, env, Path(files[0]).parent.resolve()))
+    register(collect(merged.data, merged.interpolated, env, Path(files[0]).parent.resolve(), root))
     return merged, env
 
 
-def _read_one(name: str, env: Mapping[str, str]) -> Document:
+def _read_one(name: str, env: Mapping[str, str], root: Path) -> Document:
     """One spec file as Compose reads it: its services' ``extends`` applied, its ``include`` merged in."""
     from validator.spec.extends import resolve_extends
     from validator.spec.include import apply_includes
 
-    doc = resolve_extends(load_file(name, env, display=name), Path(name), env)
-    return apply_includes(doc, Path(name), env)
+    doc = resolve_extends(load_file(name, env, display=name), Path(name), env, root=root)
+    return apply_includes(doc, Path(name), env, root=root)
 
 
 def lint_files(files: list[str], environ: Mapping[str, str] | None = None) -> list[Finding]:
@@ -117,10 +124,12 @@ def _validate(files: list[str], environ: Mapping[str, str] | None) -> LoadedSpec
     from validator.lint.context import LintContext
     from validator.lint.registry import run_rules
     from validator.spec.bound import bound
+    from validator.spec.confine import project_root
     from validator.spec.project import compose_top_level
     from validator.spec.validate import validate_document
 
-    doc, env = _read(files, environ)
+    root = project_root(Path(files[0]))
+    doc, env = _read(files, environ, root)
     base_dir = Path(files[0]).parent.resolve()
     doc, top = compose_top_level(doc, env, base_dir)
     doc.findings = [*doc.findings, *top]
@@ -130,16 +139,16 @@ def _validate(files: list[str], environ: Mapping[str, str] | None) -> LoadedSpec
     spec, findings = validate_document(doc)
     findings = _outside(findings, unresolved)
     if spec is None:
-        rest = _rules_on_rest(doc, findings, base_dir)
+        rest = _rules_on_rest(doc, findings, base_dir, root, env)
         raise SpecError(bound(sorted(doc.findings + findings + _outside(rest, unresolved), key=lambda f: f.sort_key())))
-    found = doc.findings + _outside(run_rules(LintContext(spec, doc, base_dir)), unresolved)
+    found = doc.findings + _outside(run_rules(LintContext(spec, doc, base_dir, root=root, environment=env)), unresolved)
     errors = [f for f in found if f.severity == "error"]
     if errors:
         raise SpecError(bound(sorted(found, key=lambda f: f.sort_key())))
     digest = hashlib.sha256()
     for name in dict.fromkeys([*files, *doc.files]):  # included files count too
         digest.update(Path(name).read_bytes() if os.path.isfile(name) else b"")
-    return LoadedSpec(spec, doc, base_dir, files, found, digest.hexdigest(), env)
+    return LoadedSpec(spec, doc, base_dir, files, found, digest.hexdigest(), env, root=root)
 
 
 def _outside(findings: list[Finding], paths: Sequence[tuple[object, ...]]) -> list[Finding]:
@@ -147,7 +156,9 @@ def _outside(findings: list[Finding], paths: Sequence[tuple[object, ...]]) -> li
     return [f for f in findings if not any(f.path[: len(p)] == p for p in paths)]
 
 
-def _rules_on_rest(doc: Document, findings: list[Finding], base_dir: Path) -> list[Finding]:
+def _rules_on_rest(
+    doc: Document, findings: list[Finding], base_dir: Path, root: Path, env: Mapping[str, str]
+) -> list[Finding]:
     """Semantic findings on the parts that did validate, so one pass reports everything.
 
     The nodes schema errors point at are pruned (a few rounds, widening to the entity when a node
@@ -172,7 +183,7 @@ def _rules_on_rest(doc: Document, findings: list[Finding], base_dir: Path) -> li
         spec, current = validate_document(partial)
         if spec is not None:
             names = {str(p[1]) for p in pruned if len(p) == 2}
-            extra = run_rules(LintContext(spec, partial, base_dir))
+            extra = run_rules(LintContext(spec, partial, base_dir, root=root, environment=env))
             return [
                 f
                 for f in extra

@@ -36,6 +36,8 @@ _OCT = re.compile(r"0o[0-7]+$")
 _HEX = re.compile(r"0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _YAML_TAG = "tag:yaml.org,2002:"
+# The tag is not repeated: a tag is written right before a value and its text is the author's, not ours.
+_UNSUPPORTED_TAG = "unsupported YAML tag (use !reset, !override or a core tag: !!str, !!int, !!float, !!bool, !!null)"
 
 
 @dataclass(frozen=True)
@@ -95,12 +97,14 @@ class Document:
         )
 
 
-def read_environment(spec_dir: FsPath, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def read_environment(
+    spec_dir: FsPath, environ: Mapping[str, str] | None = None, *, root: FsPath | None = None
+) -> dict[str, str]:
     """Variables for interpolation: a ``.env`` beside the spec (read as Compose reads it), overridden
     by the process environment; ``SpecError`` at the ``.env`` line Compose would refuse.
 
-    The ``.env`` is read confined to the spec's folder (a symlink out of it is refused, not followed)
-    and bounded; a bad byte or a refusal is a located error, exit 2."""
+    The ``.env`` is read confined to the project ``root`` (default: the spec's folder; a symlink out of
+    it is refused, not followed) and bounded; a bad byte or a refusal is a located error, exit 2."""
     from validator.spec.confine import ConfinementError, read_text
     from validator.spec.dotenv import DotenvError, parse_dotenv
 
@@ -109,11 +113,11 @@ def read_environment(spec_dir: FsPath, environ: Mapping[str, str] | None = None)
     if not os.path.lexists(dotenv):
         return process
     try:
-        values = parse_dotenv(read_text(dotenv, spec_dir, MAX_BYTES), process)
+        values = parse_dotenv(read_text(dotenv, root or spec_dir, MAX_BYTES), process)
     except ConfinementError as exc:
         raise _fail(str(dotenv), exc.reason, exc.line or 1, exc.col or 1) from None
     except DotenvError as exc:
-        raise _fail(str(dotenv), str(exc), exc.line) from None
+        raise _fail(str(dotenv), str(exc), exc.line, exc.col) from None
     except FileNotFoundError:
         return process  # a dangling symlink: as if there were no .env
     except OSError as exc:
@@ -193,7 +197,10 @@ def load_text(text: str, name: str, env: Mapping[str, str]) -> Document:
             ]
         ) from None
     except yaml.YAMLError as exc:
-        raise _fail(name, f"YAML error: {exc}") from None
+        # a reader error (a control character): its place, never the text around it
+        position = getattr(exc, "position", None)
+        line, col = _position(text, position) if isinstance(position, int) else (1, 1)
+        raise _fail(name, "YAML error: a character YAML does not allow in a document", line, col) from None
     except _Abort:
         pass
     if builder.findings:
@@ -206,13 +213,21 @@ def load_text(text: str, name: str, env: Mapping[str, str]) -> Document:
     return Document(data, [name], builder.positions, builder.key_positions, builder.interpolated, builder.deferred)
 
 
+def _position(text: str, index: int) -> tuple[int, int]:
+    from validator.spec.problems import position
+
+    return position(text, min(index, len(text)))
+
+
 def _yaml_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
-    problem = exc.problem or "invalid YAML"
+    from validator.formats import yaml_problem
+
+    problem = yaml_problem(exc.problem) if exc.problem else "invalid YAML"
     index = getattr(mark, "index", None)
     at_tab = isinstance(index, int) and 0 <= index < len(text) and text[index] == "\t"
     if at_tab or "'\\t'" in problem:
         return "tab character: YAML indentation must use spaces"
-    context = f" {exc.context}" if exc.context else ""
+    context = f" {yaml_problem(exc.context)}" if exc.context else ""
     return f"YAML syntax error: {problem}{context}".replace("\n", " ")
 
 
@@ -303,7 +318,7 @@ class _Builder:
             raise _Abort
         tag = event.tag
         if tag not in (None, "!", _YAML_TAG + "map", _YAML_TAG + "seq", "!override", "!reset"):
-            self.error(loc, self.child_path(), f"unsupported YAML tag {tag!r}")
+            self.error(loc, self.child_path(), _UNSUPPORTED_TAG)
         if self.stack and isinstance(self.stack[-1].value, dict) and self.stack[-1].key is None:
             self.error(loc, self.stack[-1].path, "a mapping key must be a scalar, not a mapping or list")
             raise _Abort
@@ -350,11 +365,11 @@ class _Builder:
     def alias(self, event: Any) -> None:
         loc = self.loc(event)
         if event.anchor not in self.anchors:
-            self.error(loc, self.child_path(), f"unknown alias *{event.anchor}")
+            self.error(loc, self.child_path(), "unknown alias: no anchor of that name comes before it")
             raise _Abort
         entry = self.anchors[event.anchor]
         if entry is None:
-            self.error(loc, self.child_path(), f"alias *{event.anchor} refers to itself")
+            self.error(loc, self.child_path(), "an alias refers to the node that holds it")
             raise _Abort
         value, size = entry
         self.count(size, loc)
@@ -420,9 +435,10 @@ class _Builder:
                 return float(resolved)
             if expected is not None and type(resolved) is expected:
                 return resolved
-            self.error(loc, path, f"value {text!r} is not a valid !!{short}")
+            # the value is not repeated: a finding never quotes the text it failed on (it may be a secret)
+            self.error(loc, path, f"the value is not a valid !!{short}")
             return text
-        self.error(loc, path, f"unsupported YAML tag {tag!r}")
+        self.error(loc, path, _UNSUPPORTED_TAG)
         return text
 
     def deliver(self, value: Any, loc: Location, path: Path, plain_merge: bool = False) -> None:

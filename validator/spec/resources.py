@@ -120,20 +120,21 @@ def _one_of(entry: SecretSpec | ConfigSpec, sources: tuple[str, ...]) -> None:
 MAX_SECRET_FILE = 64 * 1024
 
 
-def secret_file_values(secrets: dict[str, SecretSpec], base_dir: Path) -> set[str]:
+def secret_file_values(secrets: dict[str, SecretSpec], base_dir: Path, root: Path | None = None) -> set[str]:
     """The contents of file-based secrets (whole, and line by line), for the redactor: a container that
     prints its secret must not carry it into output, reports or history. Unreadable or huge files add
-    nothing (plan/up report those when they mount them)."""
-    from validator.spec.confine import ConfinementError, read_regular
+    nothing (plan/up report those when they mount them); a file outside the project ``root`` is not read
+    (lint reports it)."""
+    from validator.spec.confine import ConfinementError, expand, read_bytes
 
     found: set[str] = set()
     for entry in secrets.values():
         if entry.file is None:
             continue
-        path = base_dir / Path(entry.file).expanduser()
+        path = base_dir / expand(entry.file)
         try:
             # a regular file only (a FIFO here would block the run), bounded
-            text = read_regular(path, MAX_SECRET_FILE).decode("utf-8", errors="replace")
+            text = read_bytes(path, root or base_dir, MAX_SECRET_FILE).decode("utf-8", errors="replace")
         except (ConfinementError, OSError):
             continue
         found.add(text.strip())

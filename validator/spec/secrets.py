@@ -37,6 +37,7 @@ def collect(
     interpolated: Mapping[tuple[Any, ...], str],
     env: Mapping[str, str],
     base_dir: Path | None = None,
+    root: Path | None = None,
 ) -> set[str]:
     """Every secret value of the spec ``data`` (see the module docstring for the sources)."""
     marked = marked_names(data)
@@ -56,7 +57,7 @@ def collect(
             if isinstance(service, dict):
                 found.update(_pass_through(service.get("environment"), env))
                 if base_dir is not None:
-                    found.update(_env_file_values(service.get("env_file"), base_dir, marked, env))
+                    found.update(_env_file_values(service.get("env_file"), base_dir, root or base_dir, marked, env))
     return {s for s in found if len(s) >= MIN_LENGTH}
 
 
@@ -94,8 +95,10 @@ def _pass_through(environment: object, env: Mapping[str, str]) -> Iterable[str]:
     return [env[name] for name in names if name in env]
 
 
-def _env_file_values(spec: object, base_dir: Path, marked: set[str], env: Mapping[str, str]) -> Iterable[str]:
-    from validator.spec.confine import ConfinementError, read_text
+def _env_file_values(
+    spec: object, base_dir: Path, root: Path, marked: set[str], env: Mapping[str, str]
+) -> Iterable[str]:
+    from validator.spec.confine import ConfinementError, expand, read_text
     from validator.spec.dotenv import parse_dotenv
 
     items = spec if isinstance(spec, list) else [spec]
@@ -105,7 +108,7 @@ def _env_file_values(spec: object, base_dir: Path, marked: set[str], env: Mappin
         if not isinstance(name, str):
             continue
         try:
-            text = read_text(base_dir / Path(name).expanduser(), base_dir, MAX_ENV_FILE)
+            text = read_text(base_dir / expand(name), root, MAX_ENV_FILE)
             values = parse_dotenv(text, env, environ_wins=False)  # as up reads it (engine/desired.py)
         except (OSError, ConfinementError, ValueError):
             continue

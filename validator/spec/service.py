@@ -169,6 +169,8 @@ class ServiceNetwork(ExtensibleModel):
 
 def _networks(value: Any) -> Any:
     if isinstance(value, list):
+        if not all(isinstance(name, str) for name in value):
+            raise ValueError("a list of networks holds network names; give settings as a mapping of names")
         return {name: {} for name in value}
     if isinstance(value, dict):
         return {k: {} if v is None else v for k, v in value.items()}

@@ -66,7 +66,8 @@ def _command(value: Any) -> Any:
         try:
             return shlex.split(value)
         except ValueError as exc:
-            raise ValueError(f"cannot split command {value!r}: {exc}") from None
+            # not quoted: a command line is where a password is passed, and the place is in the finding
+            raise ValueError(f"cannot split the command as a shell would: {exc} (a quote is never closed?)") from None
     return value
 
 

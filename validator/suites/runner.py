@@ -46,6 +46,26 @@ METRICS = Family(
 )
 
 
+def _pytest_ids() -> None:
+    """pytest writes a parametrized id escaped (``tøk`` -> ``t\\xf8k``, in its output and its JUnit XML):
+    the redactor masks secrets in the form pytest's own function gives them (imported here, where
+    suites run: it costs about 30 ms that ``lint`` never pays)."""
+    from validator.redact import Encoder, add_encoder
+
+    escape: Encoder
+    try:
+        from _pytest.compat import ascii_escaped as escape
+    except ImportError:  # no pytest beside validator: the suite's own pytest escapes as this one did
+        escape = _ascii_escaped
+    add_encoder("pytest test ids", escape)
+
+
+def _ascii_escaped(value: str) -> str:
+    """pytest's ``ascii_escaped`` for a str (pytest 7-8), for a machine without pytest beside validator."""
+    escaped = value.encode("unicode_escape").decode("ascii")
+    return escaped.translate({i: f"\\x{i:02x}" for i in (*range(32), *range(127, 256))})
+
+
 def run_suite(
     loaded: LoadedSpec, name: str, say: Callable[[str, str], None], cancel: threading.Event | None = None
 ) -> tuple[list[Result], list[TestCase]]:
@@ -55,6 +75,7 @@ def run_suite(
 
     suite = loaded.spec.suites[name]
     where = locate(loaded, ("suites", name))
+    _pytest_ids()
     cwd = (loaded.base_dir / suite.working_dir).resolve()
     pytest = suite.kind == "pytest"
     # a private folder (mode 0700) per run; the results file in it is created by the plugin itself

@@ -49,8 +49,12 @@ def create_service(engine: Engine, body: dict[str, Any]) -> str:
 
 def update_service(engine: Engine, service_id: str, version: int, body: dict[str, Any]) -> None:
     engine.call(
-        f"update service {body['Name']}", "POST", "/services/{0}/update", service_id,
-        params={"version": version}, body=body,
+        f"update service {body['Name']}",
+        "POST",
+        "/services/{0}/update",
+        service_id,
+        params={"version": version},
+        body=body,
     )
 
 
@@ -72,8 +76,14 @@ def nodes(engine: Engine) -> list[dict[str, Any]]:
 def create_network(engine: Engine, body: dict[str, Any]) -> None:
     """An overlay network from the fields ``validator.swarm.desired`` gives."""
     engine.create_network(
-        body["name"], body["labels"], body["driver"], body["internal"], False, body["options"] or {},
-        attachable=body["attachable"], scope=body["scope"],
+        body["name"],
+        body["labels"],
+        body["driver"],
+        body["internal"],
+        False,
+        body["options"] or {},
+        attachable=body["attachable"],
+        scope=body["scope"],
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from validator.engine import labels as L
 from validator.engine.desired import DesiredNetwork, DesiredService, DesiredState
+from validator.engine.provenance import Provenance
 from validator.errors import EngineError
 from validator.spec.ports import PortBinding
 from validator.spec.resources import ConfigSpec, SecretSpec
@@ -39,6 +40,8 @@ class SwarmService:
     replicas: int | None  # None: mode global, one task per eligible node
     startup_timeout: float
     health_timeout: float
+    # the parts of ``config`` that may hold a secret: drift reasons never print their values
+    provenance: Provenance = field(default_factory=Provenance)
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,7 @@ def swarm_service(
         replicas=replicas,
         startup_timeout=svc.startup_timeout,
         health_timeout=svc.health_timeout,
+        provenance=svc.provenance,
     )
 
 

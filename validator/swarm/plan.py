@@ -146,6 +146,7 @@ def plan(
             state.secrets,
             sealed=cast(dict[str, Any], sealed),
             seal=seal_with(seal_key),
+            hidden=svc.provenance,
         )
         reasons += mounted_diff(old_mounted, cast(dict[str, str], L.seal(svc.mounted, seal_key)))
         running_image = current["Spec"]["TaskTemplate"]["ContainerSpec"].get("Image")

@@ -162,7 +162,6 @@ def test_a_refused_connection_stays_a_failure_with_metrics(tmp_path):
     result = probe(tmp_path, "down", {"kind": "http", "url": f"http://127.0.0.1:{port}/", "timeout": "2s"})
     assert result.verdict == "fail" and result.metrics[key("probe.down.passed")] == 0.0 and not result.unavailable
 
-
 def test_a_skipped_probe_leaves_every_metric_of_its_kind_unavailable(tmp_path):
     loaded = load_dict(
         tmp_path,

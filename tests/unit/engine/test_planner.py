@@ -201,3 +201,70 @@ def test_force_recreate(folder):
     desired = desired_for(folder, web=WEB)
     (action,) = plan(desired, observed_as_applied(desired), force_recreate=True).actions
     assert (action.kind, action.reasons) == ("recreate", ("--force-recreate",))
+
+
+# --- drift reasons print a value only when it cannot be a secret (engine/provenance.py) ----------
+
+
+def _desired_env(folder, environ, **services):
+    from validator.spec.load import load_spec
+    from validator.testing.specs import write_spec
+
+    path = write_spec(folder, base_spec(**services))
+    return desired_state(load_spec([str(path)], environ=environ), environ)
+
+
+def test_a_rotated_interpolated_command_says_changed_on_both_sides(folder):
+    svc = {"image": "web:1", "command": ["run", "--password", "${PW}"], "environment": {"FROM": "${PW}"}}
+    before = _desired_env(folder, {"PW": "old-rotated-value"}, web=svc)
+    after = _desired_env(folder, {"PW": "new-rotated-value"}, web=svc)
+    result = plan(after, observed_as_applied(before))
+    assert result.actions[0].reasons == ("command: changed (value hidden)", "environment: FROM changed (value hidden)")
+    assert "rotated-value" not in str(result)
+
+
+def test_env_file_values_and_label_files_are_hidden(folder):
+    (folder / "app.env").write_text("SESSION=old-session-value\n")
+    (folder / "labels.env").write_text("team=old-team-value\n")
+    svc = {"image": "web:1", "env_file": "app.env", "label_file": ["labels.env"]}
+    before = _desired_env(folder, {}, web=svc)
+    (folder / "app.env").write_text("SESSION=new-session-value\n")
+    (folder / "labels.env").write_text("team=new-team-value\n")
+    after = _desired_env(folder, {}, web=svc)
+    result = plan(after, observed_as_applied(before))
+    assert set(result.actions[0].reasons) == {
+        "environment: SESSION changed (value hidden)",
+        "labels: team changed (value hidden)",
+    }
+    assert "session-value" not in str(result) and "team-value" not in str(result)
+
+
+def test_a_value_no_longer_interpolated_hides_its_old_side_only(folder):
+    before = _desired_env(folder, {"PW": "old-secret-value"}, web={"image": "web:1", "environment": {"X": "${PW}"}})
+    after = _desired_env(folder, {}, web={"image": "web:1", "environment": {"X": "now-literal"}})
+    result = plan(after, observed_as_applied(before))
+    assert result.actions[0].reasons == ("environment: X changed -> now-literal",)
+    assert "old-secret-value" not in str(result)
+
+
+def test_a_label_without_the_provenance_record_shows_no_old_value(folder):
+    before = desired_for(folder, web={**WEB, "mem_limit": "256m"})
+    after = desired_for(folder, web={**WEB, "mem_limit": "512m", "environment": {"MODE": "two"}})
+    observed = observed_as_applied(before)
+    (web,) = observed.containers["web"]
+    older = dataclasses.replace(web, config={k: v for k, v in web.config.items() if k != "secret"})
+    result = plan(after, dataclasses.replace(observed, containers={"web": (older,)}))
+    assert "mem_limit: changed -> 512 MiB" in result.actions[0].reasons
+    assert "environment: MODE changed -> two" in result.actions[0].reasons
+
+
+def test_old_values_of_hidden_parts_are_registered_before_anything_prints_them(folder):
+    from validator.engine.provenance import Provenance, old_secrets
+
+    svc = {"image": "web:1", "command": ["run", "${PW}"], "environment": {"A": "${PW}", "B": "plain"}}
+    before = _desired_env(folder, {"PW": "old-secret-value"}, web=svc)
+    after = _desired_env(folder, {"PW": "new-secret-value"}, web=svc)
+    inspected = {key: before.services["web"].config.get(key) for key in ("environment", "command", "entrypoint")}
+    new = after.services["web"]
+    was = Provenance.from_label(before.services["web"].sealed["secret"])
+    assert old_secrets(inspected, new.config, new.provenance, was) == ["old-secret-value"] * 2

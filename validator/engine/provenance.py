@@ -1,0 +1,125 @@
+"""Which parts of a service's desired config may hold a secret, by where their value came from.
+
+A drift reason prints a value only when it cannot be a secret. Whether it can is not a property of
+the value (a rotated password looks like any word) but of its source: a field whose value a ``${VAR}``
+brought in, an environment variable from an ``env_file``, taken from the host (``- TOKEN``) or named
+like a secret, a label from a ``label_file`` or from ``${VAR}``. Those are *hidden*: ``plan`` says
+``changed``, for the old value as well as the new.
+
+The old side needs the same knowledge about the spec the container was created from, which this run
+no longer has: so the names of the hidden parts (names only, never values) are recorded beside the
+keyed hashes in the container's config label. A label without that record (an older validator's) is
+``UNKNOWN``: every old value read back from the engine is then treated as hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from validator.redact import is_secret_name
+
+# Config keys whose items are keyed by name: hidden per key, not as a whole.
+KEYED = ("environment", "labels")
+# A ``${VAR}`` under ``deploy:`` lands in these config keys (their names differ from the spec's).
+_DEPLOY = ("mem_limit", "mem_reservation", "cpus", "pids_limit", "restart")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Provenance:
+    """The hidden parts of one service's config: whole fields, and keys of ``environment`` / ``labels``.
+    ``unknown``: nothing is known (an older label): everything counts as hidden."""
+
+    fields: frozenset[str] = frozenset()
+    keys: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    unknown: bool = False
+
+    def hides(self, name: str, key: str | None = None) -> bool:
+        if self.unknown or name in self.fields:
+            return True
+        return key is not None and (key in self.keys.get(name, frozenset()) or is_secret_name(key))
+
+    def as_label(self) -> dict[str, list[str]]:
+        """The record kept in the container's label: names only, sorted (stable across runs)."""
+        out = {"fields": sorted(self.fields)}
+        out.update({name: sorted(keys) for name, keys in sorted(self.keys.items()) if keys})
+        return out
+
+    @classmethod
+    def from_label(cls, record: Any) -> Provenance:
+        """What a label recorded; ``UNKNOWN`` when it recorded nothing readable."""
+        if not isinstance(record, dict) or not isinstance(record.get("fields"), list):
+            return UNKNOWN
+        keys = {name: frozenset(str(k) for k in record[name]) for name in KEYED if isinstance(record.get(name), list)}
+        return cls(fields=frozenset(str(f) for f in record["fields"]), keys=keys)
+
+
+UNKNOWN = Provenance(unknown=True)
+
+
+def of_service(
+    name: str,
+    config: Mapping[str, Any],
+    interpolated: Iterable[tuple[Any, ...]],
+    env_file_keys: Iterable[str],
+    pass_through: Iterable[str],
+    label_file_keys: Iterable[str],
+    items: Mapping[str, Any],
+) -> Provenance:
+    """The hidden parts of service ``name``'s ``config``.
+
+    ``interpolated``: the document paths whose value a ``${VAR}`` brought in (the loader's record);
+    ``items``: the service's ``environment`` and ``labels`` as written (a list item ``KEY=value`` is
+    found by its index there)."""
+    fields: set[str] = set()
+    keys: dict[str, set[str]] = {k: set() for k in KEYED}
+    for path in interpolated:
+        if len(path) < 3 or path[:2] != ("services", name):
+            continue
+        top = str(path[2])
+        if top in KEYED and len(path) >= 4:
+            keys[top].add(_item_key(items.get(top), path[3]))
+        elif top == "deploy":
+            fields.update(k for k in _DEPLOY if k in config)
+        elif top == "env_file":
+            keys["environment"].update(env_file_keys)
+        else:
+            fields.add(top)
+    keys["environment"].update(env_file_keys)
+    keys["environment"].update(pass_through)
+    keys["labels"].update(label_file_keys)
+    return Provenance(fields=frozenset(fields), keys={k: frozenset(v) for k, v in keys.items() if v})
+
+
+def _item_key(written: Any, part: Any) -> str:
+    """The variable or label name at ``part`` of ``environment`` / ``labels`` as written: a mapping's
+    key, or the name before '=' of a list item (the list form's own syntax, ``KEY=value``)."""
+    if isinstance(written, list) and isinstance(part, int) and 0 <= part < len(written):
+        return str(written[part]).partition("=")[0]
+    return str(part)
+
+
+def old_secrets(inspected: Mapping[str, Any], config: Mapping[str, Any], new: Provenance, was: Provenance) -> list[str]:
+    """The values a drifted container holds (as Docker reports them: ``inspected``) that may be secrets of
+    the spec it was created from: those of hidden parts, on either side, that differ from ``config``.
+    They are registered with the redactor before any reason, log line or report can print them: a
+    rotated password is no longer in this run's spec."""
+    out: list[str] = []
+    environment = inspected.get("environment")
+    desired = config.get("environment") or {}
+    if isinstance(environment, dict):
+        out += [
+            str(value)
+            for key, value in environment.items()
+            if value != desired.get(key) and (new.hides("environment", key) or was.hides("environment", key))
+        ]
+    for name in ("command", "entrypoint"):
+        value, now = inspected.get(name), config.get(name)
+        if not value or value == now or not (new.hides(name) or was.hides(name)):
+            continue
+        # only the items that are not in the new one: registering "python" of a rotated command line
+        # would mask every "python" of the run
+        kept = set(map(str, now)) if isinstance(now, list) else {str(now)}
+        out += [str(v) for v in (value if isinstance(value, list) else [value]) if str(v) not in kept]
+    return out

@@ -255,7 +255,7 @@ def test_every_report_format_and_plan_json_hold_no_form_of_a_secret(tmp_path_fac
     forms = sorted({f for f in (e(secret) for e in _producers().values()) if len(f) >= redact.MIN_LENGTH})
     redact.register([secret])
     folder = tmp_path_factory.mktemp("reports")
-    run = RunResult("demo", ["infra.yaml"], "h", started_at=1.0, finished_at=2.0)
+    run = RunResult(project="demo", spec_files=["infra.yaml"], spec_hash="h", started_at=1.0, finished_at=2.0)
     run.results = [
         Result(kind="probe", name=f"p{i}", verdict="fail", expected="x", actual=form, message=f"echo: {form}")
         for i, form in enumerate(forms)

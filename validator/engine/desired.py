@@ -197,7 +197,7 @@ def _service(
         config["command"] = svc.command
     if svc.entrypoint is not None:
         config["entrypoint"] = svc.entrypoint
-    environment = _environment(svc, base, env)
+    environment = _environment(svc, base, project_env)
     if environment:
         config["environment"] = environment
     ports = sorted({str(b) for port in svc.ports for b in port.bindings()})
@@ -381,35 +381,15 @@ def _label_files(svc: Service, base: Path) -> dict[str, str]:
     return out
 
 
-def _environment(svc: Service, base: Path, env: dict[str, str]) -> dict[str, str]:
-    from validator.spec.confine import ConfinementError, read_host_text
-    from validator.spec.dotenv import DotenvError, parse_dotenv
+def _environment(svc: Service, base: Path, project_env: Mapping[str, str]) -> dict[str, str | None]:
+    """The container's variables as Compose computes them (``validator.spec.environment``): pass-through
+    names and ``${VAR}`` in env files read the project's variables (``.env`` too); None is a bare name."""
+    from validator.spec.environment import EnvFileError, service_environment
 
-    merged: dict[str, str] = {}
-    for item in svc.env_file:
-        path = (base / item.path).expanduser()
-        if not path.exists():
-            if item.required:
-                raise EngineError(f"env_file {item.path} of a service does not exist ({path})")
-            continue
-        try:
-            # bounded, regular files only (a FIFO would hang up), bad bytes located: never exit 4
-            # read as Compose reads an env_file: its .env grammar, ${VAR} from the environment
-            values = parse_dotenv(read_host_text(path, 1024 * 1024), env, environ_wins=False)
-        except ConfinementError as exc:
-            raise EngineError(f"cannot read env_file {exc}") from None
-        except DotenvError as exc:
-            raise EngineError(f"env_file {item.path}:{exc.line}: {exc}") from None
-        except OSError as exc:
-            raise EngineError(f"cannot read env_file {item.path}: {exc}") from None
-        merged.update(values)
-    for key, value in svc.environment.items():
-        if value is None:
-            if key in env:
-                merged[key] = env[key]
-        else:
-            merged[key] = value
-    return dict(sorted(merged.items()))
+    try:
+        return service_environment(svc, base, project_env)
+    except EnvFileError as exc:
+        raise EngineError(str(exc)) from None
 
 
 def _mounts(svc: Service, base: Path, volumes: dict[str, DesiredVolume]) -> tuple[list[str], dict[str, str], list[str]]:

@@ -184,7 +184,7 @@ def _inspected(engine: Engine, container: str) -> dict[str, Any] | None:
     config = (info or {}).get("Config") or {}
     if not config:
         return None
-    env = dict(item.partition("=")[::2] for item in config.get("Env") or [])
+    env = C.env_mapping(config.get("Env") or [])
     return {"environment": env, "command": config.get("Cmd"), "entrypoint": config.get("Entrypoint")}
 
 
@@ -238,3 +238,4 @@ def _describe(summary: dict[str, Any], name: str) -> str:
     owner = labels.get(L.PROJECT) or labels.get("com.docker.compose.project")
     suffix = f", project {owner!r}" if owner else ""
     return f"container {name} ({summary['Id'][:12]}, image {summary.get('Image', '?')}{suffix})"
+

@@ -36,6 +36,7 @@ _OCT = re.compile(r"0o[0-7]+$")
 _HEX = re.compile(r"0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _YAML_TAG = "tag:yaml.org,2002:"
+_MERGE_TAG = _YAML_TAG + "merge"
 
 
 @dataclass(frozen=True)
@@ -400,7 +401,7 @@ class _Builder:
         self.count(1, loc)
         if event.anchor:
             self.anchors[event.anchor] = (value, 1)
-        self.deliver(value, loc, path, plain_merge=event.implicit[0] and event.value == "<<")
+        self.deliver(value, loc, path, plain_merge=_is_merge_key(event))
 
     def resolve(self, event: Any, loc: Location, path: Path) -> Any:
         tag, text = event.tag, event.value
@@ -408,6 +409,8 @@ class _Builder:
             return _core_scalar(text) if event.implicit[0] and tag is None else text
         if tag == "!reset":
             return Reset()
+        if tag == _MERGE_TAG and text == "<<":
+            return text  # ``!!merge <<: *x``: the explicit form of a merge key (as Compose reads it)
         if tag == "!override":
             return Override(_core_scalar(text) if event.style is None else text)
         if tag in (_YAML_TAG + "str", _YAML_TAG + "int", _YAML_TAG + "float", _YAML_TAG + "bool", _YAML_TAG + "null"):
@@ -459,6 +462,11 @@ class _Builder:
         self.positions[(*top.path, key)] = loc
         if key_loc is not None:
             self.key_positions[(*top.path, key)] = key_loc
+
+
+def _is_merge_key(event: Any) -> bool:
+    """``<<`` as a key: plain, or tagged ``!!merge`` (a quoted ``"<<"`` is an ordinary key)."""
+    return bool(event.value == "<<" and (event.implicit[0] or event.tag == _MERGE_TAG))
 
 
 def _key_text(value: Any) -> str:

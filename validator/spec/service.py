@@ -251,6 +251,8 @@ class Deploy(Model):
 class EnvFile(ShortForm, Model):
     path: str
     required: bool = True
+    # Compose's formats: the .env grammar (unset), or raw (``docker run --env-file``: values as written)
+    format: Literal["raw"] | None = None
 
     @model_validator(mode="before")
     @classmethod

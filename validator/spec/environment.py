@@ -1,0 +1,95 @@
+"""A service's container environment, computed as Compose computes it.
+
+Checked against compose-go's ``WithServicesEnvironmentResolved`` and against ``docker compose config``
+and ``up`` (tests/unit/test_service_environment.py, tests/integration/test_compose_environment.py):
+
+- ``environment``: a pass-through ``NAME`` takes the project's variable (the process environment over
+  ``.env``). One set nowhere stays a bare ``NAME`` (value None), which the engine reads as "remove
+  NAME": the image's own value goes too, as with ``docker compose up``.
+- ``env_file`` entries are read in order, a later file over an earlier one; a missing file is an
+  error unless ``required: false``. Inside them ``${VAR}`` and a key written alone look up the
+  project's variables first, then the service's ``environment``, then the values read so far (so a
+  file's own ``A=1`` loses to the project's ``A`` when a later line says ``${A}``: Compose's order).
+- ``format: raw`` reads a file as ``docker run --env-file`` does: ``KEY=VALUE`` taken as written (no
+  quotes, escapes or interpolation), leading blanks, blank lines and ``#`` lines skipped; a key with a
+  blank in it or no key is an error.
+- ``environment`` wins over every env file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from validator.spec.service import EnvFile, Service
+
+MAX_ENV_FILE = 1024 * 1024
+_KEY_BLANKS = " \t"  # what Docker's env-file reader refuses inside a key
+
+
+class EnvFileError(ValueError):
+    """An env file Compose would refuse; the message names the file as written, never its content."""
+
+    def __init__(self, spelled: str, reason: str, line: int | None = None) -> None:
+        self.spelled, self.reason, self.line = spelled, reason, line
+        where = f"{spelled}:{line}" if line else spelled
+        super().__init__(f"env_file {where}: {reason}")
+
+
+def service_environment(svc: Service, base: Path, project_env: Mapping[str, str]) -> dict[str, str | None]:
+    """The container's variables, sorted; None marks a bare name (unset: removed in the container)."""
+    own = {key: project_env.get(key) if value is None else value for key, value in svc.environment.items()}
+    merged: dict[str, str | None] = {}
+    read: dict[str, str] = {}
+    first = {**{k: v for k, v in own.items() if v is not None}, **project_env}
+    for item in svc.env_file:
+        read.update(read_env_file(item, base, first, read))
+    merged.update(read)
+    merged.update(own)
+    return dict(sorted(merged.items()))
+
+
+def read_env_file(
+    item: EnvFile, base: Path, first: Mapping[str, str], so_far: Mapping[str, str]
+) -> dict[str, str]:
+    """One ``env_file`` entry's variables; ``{}`` for a missing optional one; ``EnvFileError`` else."""
+    from validator.spec.confine import ConfinementError, read_host_text
+    from validator.spec.dotenv import DotenvError, parse_dotenv
+
+    path = (base / item.path).expanduser()
+    if not path.exists():
+        if item.required:
+            raise EnvFileError(item.path, f"does not exist ({path})")
+        return {}
+    try:
+        # bounded, regular files only (a FIFO would hang): never exit 4
+        text = read_host_text(path, MAX_ENV_FILE)
+        if item.format == "raw":
+            return parse_raw(text, first, item.path)
+        return parse_dotenv(text, first, environ_wins=False, fallback=so_far)
+    except ConfinementError as exc:
+        raise EnvFileError(item.path, exc.reason, exc.line) from None
+    except DotenvError as exc:
+        raise EnvFileError(item.path, str(exc), exc.line) from None
+    except OSError as exc:
+        raise EnvFileError(item.path, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def parse_raw(text: str, environ: Mapping[str, str], spelled: str = "") -> dict[str, str]:
+    """``docker run --env-file``'s reading of ``text``; a key alone takes ``environ``'s value (or is left out)."""
+    out: dict[str, str] = {}
+    # lines end at "\n" only (a trailing "\r" dropped), as Go's line scanner reads them
+    for number, raw_line in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
+        line = raw_line.removesuffix("\r").lstrip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if any(blank in key for blank in _KEY_BLANKS):
+            raise EnvFileError(spelled, "a variable name cannot hold a space or a tab", number)
+        if not key:
+            raise EnvFileError(spelled, "a line without a variable name before '='", number)
+        if sep:
+            out[key] = value
+        elif key in environ:
+            out[key] = environ[key]
+    return out

@@ -118,12 +118,14 @@ def _validate(files: list[str], environ: Mapping[str, str] | None) -> LoadedSpec
     from validator.lint.registry import run_rules
     from validator.spec.bound import bound
     from validator.spec.project import compose_top_level
+    from validator.spec.unset import drop_unset
     from validator.spec.validate import validate_document
 
     doc, env = _read(files, environ)
     base_dir = Path(files[0]).parent.resolve()
     doc, top = compose_top_level(doc, env, base_dir)
     doc.findings = [*doc.findings, *top]
+    doc = drop_unset(doc)  # what Compose reads as unset (``restart: ''``, ``shm_size: 1e9``)
     # A value whose interpolation failed is kept as written: what the schema or a rule says about it
     # again would only echo the interpolation error.
     unresolved = doc.unresolved()

@@ -11,6 +11,7 @@ from validator.spec.location import Finding
 RULES: dict[str, str] = {
     "ports": "validator.lint.ports",
     "depends-on": "validator.lint.depends_on",
+    "compose": "validator.lint.compose_rules",
     "healthcheck": "validator.lint.healthcheck",
     "memory": "validator.lint.memory",
     "criteria": "validator.lint.criteria",

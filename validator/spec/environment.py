@@ -49,9 +49,7 @@ def service_environment(svc: Service, base: Path, project_env: Mapping[str, str]
     return dict(sorted(merged.items()))
 
 
-def read_env_file(
-    item: EnvFile, base: Path, first: Mapping[str, str], so_far: Mapping[str, str]
-) -> dict[str, str]:
+def read_env_file(item: EnvFile, base: Path, first: Mapping[str, str], so_far: Mapping[str, str]) -> dict[str, str]:
     """One ``env_file`` entry's variables; ``{}`` for a missing optional one; ``EnvFileError`` else."""
     from validator.spec.confine import ConfinementError, read_host_text
     from validator.spec.dotenv import DotenvError, parse_dotenv

@@ -401,24 +401,27 @@ class Service(ExtensibleModel):
     def _check(self) -> "Service":
         if not self.image and not self.build and not self.provider:
             raise ValueError("a service needs 'image' or 'build'")
-        if self.network_mode is not None and self.networks:
-            raise ValueError("network_mode and networks cannot be used together (Compose refuses it)")
-        if self.pull_policy is not None and not _PULL_POLICY.match(self.pull_policy):
+        # Checks across fields (network_mode with networks, scale against deploy.replicas, container_name
+        # with several replicas) are lint rules (validator/lint/compose_rules.py): an error here would
+        # drop the whole service from the rest of lint's pass.
+        return self
+
+    @field_validator("pull_policy")
+    @classmethod
+    def _pull_policy(cls, value: str | None) -> str | None:
+        if value is not None and not _PULL_POLICY.match(value):
             raise ValueError(
-                f"invalid pull_policy {self.pull_policy!r}: use always, never, missing, build, daily, weekly "
-                "or every_<duration>"
+                f"invalid pull_policy {value!r}: use always, never, missing, build, daily, weekly or every_<duration>"
             )
-        replicas = self.deploy.replicas if self.deploy else None
-        if self.scale is not None and replicas is not None and self.scale != replicas:
-            raise ValueError(f"scale ({self.scale}) and deploy.replicas ({replicas}) differ (Compose refuses it)")
-        if self.container_name and self.replicas > 1:
-            # every replica is a container of its own, and a container name names one (Compose refuses it)
-            field = "scale" if self.scale is not None else "deploy.replicas"
-            raise ValueError(f"container_name cannot be set with {field} {self.replicas}: a container name is unique")
-        for port in self.expose:
+        return value
+
+    @field_validator("expose")
+    @classmethod
+    def _expose(cls, value: list[int | str]) -> list[int | str]:
+        for port in value:
             if not re.fullmatch(r"\d+(-\d+)?(/(tcp|udp|sctp))?", str(port)):
                 raise ValueError(f"invalid expose entry {port!r}: expected PORT[-PORT][/PROTOCOL]")
-        return self
+        return value
 
     @property
     def replicas(self) -> int:

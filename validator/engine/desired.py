@@ -167,7 +167,8 @@ def desired_state(
     }
     project_env = {**loaded.environment, **env}  # what Compose reads secrets' and configs' variables from
     services = {
-        name: _service(spec, name, svc, base, env, networks, volumes, project_env) for name, svc in active.items()
+        name: _service(spec, name, svc, base, networks, volumes, project_env, loaded.doc.resource_env)
+        for name, svc in active.items()
     }
     return DesiredState(spec.project, services, networks, volumes, tuple(loaded.files), frozenset(loaded.secrets()))
 
@@ -177,10 +178,10 @@ def _service(
     name: str,
     svc: Service,
     base: Path,
-    env: dict[str, str],
     networks: dict[str, DesiredNetwork],
     volumes: dict[str, DesiredVolume],
     project_env: dict[str, str],
+    preset: Mapping[tuple[str, str], str],
 ) -> DesiredService:
     from validator.engine.compose_fields import (
         build_options,
@@ -213,7 +214,7 @@ def _service(
             # Plain containers get them as the read-only bind mounts above (what Compose does without
             # Swarm); the Swarm backend turns the same entries into Swarm configs and secrets.
             config[section] = [ref.text for ref in refs]
-    files = injected_files(spec, svc, project_env)
+    files = injected_files(spec, svc, project_env, preset)
     for target, content, secret in files:
         digest = _fingerprint(content.encode(), target) if secret else hashlib.sha256(content.encode()).hexdigest()[:16]
         mounted[f"copied into {target}"] = digest

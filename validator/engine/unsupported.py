@@ -11,7 +11,7 @@ default nor ``privileged: false`` trips a refusal.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -135,7 +135,7 @@ def require_applicable(
     env = dict(os.environ if environ is None else environ)
     project_env = {**loaded.environment, **env}
     active = profiles.active(loaded.spec.services, project_env)
-    problems = _references(loaded.spec, active, project_env)
+    problems = _references(loaded.spec, active, project_env, loaded.doc.resource_env)
     if refuse_unsupported:
         problems += [(path, f"not supported yet: {what}") for path, what in refusals(loaded.spec, active)]
         problems += _held_by_one(active)
@@ -183,9 +183,12 @@ def _held_by_one(active: dict[str, Service]) -> list[tuple[Path, str]]:
     return out
 
 
-def _references(spec: Spec, active: dict[str, Service], env: dict[str, str]) -> list[tuple[tuple[Any, ...], str]]:
+def _references(
+    spec: Spec, active: dict[str, Service], env: dict[str, str], preset: Mapping[tuple[str, str], str]
+) -> list[tuple[tuple[Any, ...], str]]:
     """Located problems Compose reports when it loads the project: undefined secrets and configs,
-    and active services that need a service its profiles leave out."""
+    and active services that need a service its profiles leave out. ``preset``: the values an
+    include's env file gives its secrets and configs (``Document.resource_env``)."""
     out: list[tuple[tuple[Any, ...], str]] = []
     for name, svc in active.items():
         at = ("services", name)
@@ -193,7 +196,11 @@ def _references(spec: Spec, active: dict[str, Service], env: dict[str, str]) -> 
             for index, ref in enumerate(getattr(svc, kind)):
                 if ref.source not in declared:
                     out.append(((*at, kind, index), f"{kind} {ref.source!r} is not declared under top-level {kind}"))
-                elif (variable := declared[ref.source].environment) is not None and variable not in env:
+                elif (
+                    (variable := declared[ref.source].environment) is not None
+                    and variable not in env
+                    and (kind, ref.source) not in preset
+                ):
                     where = (kind, ref.source, "environment")
                     out.append((where, f"variable {variable} is not set (service {name} uses this {kind[:-1]})"))
         needed: list[tuple[tuple[str | int, ...], str]] = [

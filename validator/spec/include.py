@@ -39,6 +39,7 @@ def apply_includes(doc: Document, path: FsPath, env: Mapping[str, str], chain: t
         return doc
     data = {k: v for k, v in doc.data.items() if k != "include"}
     out = Document(data, list(doc.files), dict(doc.positions), dict(doc.key_positions), dict(doc.interpolated))
+    out.resource_env = dict(doc.resource_env)
     out.findings = list(doc.findings)
     if not isinstance(entries, list):
         out.findings.append(doc.finding(("include",), "include must be a list of files or mappings"))
@@ -159,7 +160,24 @@ def _load(
         raise SpecError(findings)
     merged = merge_documents(docs)
     merged.data = rebase_paths(merged.data, project_dir)
+    merged.resource_env.update(_own_variables(merged.data, inc_env, env))
     return merged
+
+
+def _own_variables(
+    data: dict[str, Any], inc_env: Mapping[str, str], env: Mapping[str, str]
+) -> dict[tuple[str, str], str]:
+    """Secrets and configs given by ``environment: VAR`` where only the include's env file sets VAR:
+    Compose reads the value there (compose-go stores it as the resource's content when it loads the
+    include); the including side's own variable would win, as it does for interpolation."""
+    out: dict[tuple[str, str], str] = {}
+    for section in ("secrets", "configs"):
+        entries = data.get(section)
+        for name, entry in entries.items() if isinstance(entries, dict) else ():
+            variable = entry.get("environment") if isinstance(entry, dict) else None
+            if isinstance(variable, str) and variable not in env and variable in inc_env:
+                out[(section, str(name))] = inc_env[variable]
+    return out
 
 
 def _join(out: Document, included: Document, where: Path) -> None:
@@ -190,6 +208,8 @@ def _join(out: Document, included: Document, where: Path) -> None:
                 )
                 continue
             target[name] = definition
+            if (section, name) in included.resource_env:
+                out.resource_env[(section, name)] = included.resource_env[(section, name)]
     for path, location in included.positions.items():
         out.positions.setdefault(path, location)
     for path, location in included.key_positions.items():

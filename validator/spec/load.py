@@ -41,6 +41,8 @@ class LoadedSpec:
         held = secret_file_values(self.spec.secrets, self.base_dir) | secret_env_values(
             self.spec.secrets, self.environment
         )
+        # values an include's env file gave to secrets
+        held |= {value for (section, _), value in self.doc.resource_env.items() if section == "secrets"}
         found.update(s for s in held if len(s) >= MIN_LENGTH)
         return found
 

@@ -6,9 +6,11 @@ Each rule was checked against the Compose binary (v2.40, tests/unit/test_unset.p
   what ``restart: ${RESTART_POLICY}`` gives when the variable is not set.
 - ``build.args`` entries that are empty strings are dropped (the other key/value lists keep them, as
   Compose does, and the model refuses them there).
-- A size written as a YAML float (``shm_size: 1e9``, ``mem_limit: 1.5``): Compose's byte-size decoder
-  takes integers and strings only and drops the field, so the container gets no such setting. The
-  field is dropped here too, with a warning: the author surely meant a limit.
+- A size written as a YAML float (``shm_size: 1e9``, ``mem_limit: 1.5``, also ``mem_reservation``,
+  ``memswap_limit``, ``build.shm_size`` and a tmpfs mount's ``size``): Compose's byte-size decoder takes
+  integers and strings only and drops the field, so the container gets no such setting. The field is
+  dropped here too, with a warning: the author surely meant a limit. (``deploy.resources`` memory as a
+  float is refused by Compose's schema, and stays an error here.)
 """
 
 from __future__ import annotations
@@ -27,9 +29,7 @@ _SIZES: tuple[tuple[str, ...], ...] = (
     ("mem_reservation",),
     ("memswap_limit",),
     ("build", "shm_size"),
-    ("deploy", "resources", "limits", "memory"),
-    ("deploy", "resources", "reservations", "memory"),
-)
+)  # deploy.resources.*.memory as a float is refused by Compose's schema ("must be a string"): still an error
 FLOAT_SIZE = (
     "a size written as a floating-point number: Compose ignores it, so it is not applied; write it with a "
     "unit ('1g') or as whole bytes"

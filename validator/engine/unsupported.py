@@ -82,6 +82,8 @@ def refusals(spec: Spec, services: dict[str, Service]) -> Iterator[tuple[Path, s
             for field in ("external", "driver", "template_driver"):
                 if _set(entry, field):
                     yield (kind, key, field), f"{kind}.{field} (Swarm's)"
+    for key in spec.models:
+        yield ("models", key), "models (Docker Model Runner)"
     for key, net in spec.networks.items():
         if net.enable_ipv4 is False:  # true is what every network has; false (no IPv4) needs API 1.47
             yield ("networks", key, "enable_ipv4"), "networks.enable_ipv4: false (engine API 1.47)"

@@ -8,6 +8,7 @@ README says (validator/testing/corpora.py). The differences that remain by desig
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from validator.spec.load import lint_files
+from validator.spec.environment import service_environment
+from validator.spec.load import lint_files, load_spec
 from validator.spec.location import Finding, format_path
 from validator.testing.corpora import Case, corpora_root, e2e_cases, real_cases
 
@@ -113,3 +115,31 @@ def test_lint_agrees_with_compose(case, tmp_path):
         return
     shown = "\n".join(str(f) for f in errors[:10])
     assert agree, f"Compose: {refusal or 'accepts'}\nlint:\n{shown or 'accepts'}"
+
+
+@pytest.mark.slow  # 205 more runs of Compose: the full suite's
+@pytest.mark.parametrize("case", [*REAL, *E2E], ids=lambda c: c.id)
+def test_every_container_environment_equals_composes(case, tmp_path):
+    """Each service's environment (pass-through names, `.env`, env files and their `${VAR}`) is the
+    one `docker compose config` resolves, variable by variable (a bare name is None in both)."""
+    _require_corpora()
+    run = case.lay_out(tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(run), **case.environment(run)}
+    done = subprocess.run(
+        [str(_compose_binary()), "-f", "compose.yaml", "--profile", "*", "config", "--format", "json"],
+        cwd=run,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if done.returncode != 0:
+        pytest.skip("Compose refuses it (test_lint_agrees_with_compose checks lint does too)")
+    theirs = json.loads(done.stdout)["services"]
+    loaded = load_spec([str(run / "compose.yaml")], env)
+    for name, svc in loaded.spec.services.items():
+        # `config` writes a literal '$' as '$$' so that its output reads back the same
+        their = {
+            k: v if v is None else v.replace("$$", "$") for k, v in (theirs[name].get("environment") or {}).items()
+        }
+        assert service_environment(svc, loaded.base_dir, loaded.environment) == their, name

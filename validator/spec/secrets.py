@@ -97,6 +97,7 @@ def _pass_through(environment: object, env: Mapping[str, str]) -> Iterable[str]:
 def _env_file_values(spec: object, base_dir: Path, marked: set[str], env: Mapping[str, str]) -> Iterable[str]:
     from validator.spec.confine import ConfinementError, read_text
     from validator.spec.dotenv import parse_dotenv
+    from validator.spec.environment import parse_raw
 
     items = spec if isinstance(spec, list) else [spec]
     out: list[str] = []
@@ -106,7 +107,9 @@ def _env_file_values(spec: object, base_dir: Path, marked: set[str], env: Mappin
             continue
         try:
             text = read_text(base_dir / Path(name).expanduser(), base_dir, MAX_ENV_FILE)
-            values = parse_dotenv(text, env, environ_wins=False)  # as up reads it (engine/desired.py)
+            raw = isinstance(item, dict) and item.get("format") == "raw"
+            # as up reads it (spec/environment.py)
+            values = parse_raw(text, env) if raw else parse_dotenv(text, env, environ_wins=False)
         except (OSError, ConfinementError, ValueError):
             continue
         out.extend(v for k, v in values.items() if v and (is_secret_name(k) or k in marked))

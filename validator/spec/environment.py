@@ -30,9 +30,9 @@ _KEY_BLANKS = " \t"  # what Docker's env-file reader refuses inside a key
 class EnvFileError(ValueError):
     """An env file Compose would refuse; the message names the file as written, never its content."""
 
-    def __init__(self, spelled: str, reason: str, line: int | None = None) -> None:
-        self.spelled, self.reason, self.line = spelled, reason, line
-        where = f"{spelled}:{line}" if line else spelled
+    def __init__(self, spelled: str, reason: str, line: int | None = None, col: int | None = None) -> None:
+        self.spelled, self.reason, self.line, self.col = spelled, reason, line, col
+        where = ":".join(str(part) for part in (spelled, line, col) if part)
         super().__init__(f"env_file {where}: {reason}")
 
 
@@ -66,7 +66,7 @@ def read_env_file(item: EnvFile, base: Path, first: Mapping[str, str], so_far: M
             return parse_raw(text, first, item.path)
         return parse_dotenv(text, first, environ_wins=False, fallback=so_far)
     except ConfinementError as exc:
-        raise EnvFileError(item.path, exc.reason, exc.line) from None
+        raise EnvFileError(item.path, exc.reason, exc.line, exc.col) from None
     except DotenvError as exc:
         raise EnvFileError(item.path, str(exc), exc.line) from None
     except OSError as exc:

@@ -29,6 +29,11 @@ from validator.spec.types import (
 )
 
 
+def _or_empty(*values: str) -> Any:
+    """The JSON Schema of a choice that Compose also takes as '' (read as unset: spec/unset.py)."""
+    return WithJsonSchema({"enum": [*values, "", None]})
+
+
 def _environment(value: Any) -> Any:
     return key_value_list(value, "environment")
 
@@ -231,7 +236,7 @@ class UpdateConfig(Model):
 
 
 class Deploy(Model):
-    mode: Literal["replicated", "global"] = "replicated"
+    mode: Annotated[Literal["replicated", "global"], _or_empty("replicated", "global")] = "replicated"
     replicas: Annotated[int, Field(ge=0)] | None = None
     resources: Resources | None = None
     restart_policy: RestartPolicy | None = None
@@ -239,7 +244,7 @@ class Deploy(Model):
     update_config: UpdateConfig | None = None
     rollback_config: UpdateConfig | None = None
     labels: Labels = Field(default_factory=dict)
-    endpoint_mode: Literal["vip", "dnsrr"] | None = None
+    endpoint_mode: Annotated[Literal["vip", "dnsrr"] | None, _or_empty("vip", "dnsrr")] = None
 
     @model_validator(mode="after")
     def _check(self) -> "Deploy":
@@ -252,7 +257,7 @@ class EnvFile(ShortForm, Model):
     path: str
     required: bool = True
     # Compose's formats: the .env grammar (unset), or raw (``docker run --env-file``: values as written)
-    format: Literal["raw"] | None = None
+    format: Annotated[Literal["raw"] | None, _or_empty("raw")] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -275,7 +280,13 @@ def _restart(value: Any) -> Any:
     return value
 
 
-Restart = Annotated[str, BeforeValidator(_restart), WithJsonSchema({"type": "string", "pattern": _RESTART.pattern})]
+# '' is accepted as Compose reads it (unset: "no"); spec/unset.py drops it before validation
+Restart = Annotated[
+    str,
+    BeforeValidator(_restart),
+    WithJsonSchema({"type": "string", "pattern": f"^$|{_RESTART.pattern}"}),
+]
+
 
 
 _PULL_POLICY = re.compile(r"^(always|never|missing|if_not_present|build|daily|weekly|every_[0-9a-z]+|refresh)$")

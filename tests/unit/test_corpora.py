@@ -142,4 +142,5 @@ def test_every_container_environment_equals_composes(case, tmp_path):
         their = {
             k: v if v is None else v.replace("$$", "$") for k, v in (theirs[name].get("environment") or {}).items()
         }
-        assert service_environment(svc, loaded.base_dir, loaded.environment) == their, name
+        variables = {**loaded.doc.scopes.get(("services", name), {}), **loaded.environment}
+        assert service_environment(svc, loaded.base_dir, variables) == their, name

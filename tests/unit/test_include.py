@@ -213,15 +213,17 @@ def test_a_secret_from_a_variable_only_the_include_env_file_sets(tmp_path):
     environ = {"SECRET": "from-the-project"}
     loaded = load_spec([str(tmp_path / "compose.yaml")], environ)
     require_applicable(loaded, environ)  # nothing is "not set"
-    spec, preset = loaded.spec, loaded.doc.resource_env
-    assert injected_files(spec, spec.services["included"], environ, preset) == [
+    spec, scopes = loaded.spec, loaded.doc.scopes
+    assert injected_files(spec, spec.services["included"], environ, scopes) == [
         ("/run/secrets/my-secret", "this-is-secret", True)
     ]
-    assert injected_files(spec, spec.services["foo"], environ, preset) == [
+    assert injected_files(spec, spec.services["foo"], environ, scopes) == [
         ("/run/secrets/bar", "from-the-project", True)
     ]
     assert "this-is-secret" in loaded.secrets()
     assert "this-is-secret" not in repr(loaded.doc)
     # the including side's own variable wins, as it does for interpolation
-    loaded = load_spec([str(tmp_path / "compose.yaml")], {**environ, "MY_SECRET": "process"})
-    assert loaded.doc.resource_env == {}
+    environ = {**environ, "MY_SECRET": "process"}
+    loaded = load_spec([str(tmp_path / "compose.yaml")], environ)
+    spec, scopes = loaded.spec, loaded.doc.scopes
+    assert injected_files(spec, spec.services["included"], environ, scopes)[0][1] == "process"

@@ -117,3 +117,42 @@ def test_a_missing_required_env_file_is_an_error_naming_it(tmp_path):
     svc = Service.model_validate({"image": "busybox", "env_file": "gone.env"})
     with pytest.raises(EnvFileError, match=r"env_file gone\.env: does not exist"):
         service_environment(svc, tmp_path, {})
+
+
+def test_an_included_service_resolves_with_its_include_variables(tmp_path):
+    """Pass-through names and `${VAR}` in env files of an included service read the include's env
+    file (or the included project's own .env) too; the including project's variables win; an inner
+    include's variables stay beneath the outer one's."""
+    (tmp_path / "child" / "inner").mkdir(parents=True)
+    (tmp_path / "compose.yaml").write_text(
+        "include:\n  - path: child/compose.yaml\n    env_file: outer.env\n"
+        "services:\n  main:\n    image: busybox\n    environment: [ONLY_INCLUDE]\n"
+    )
+    (tmp_path / ".env").write_text("SHARED=project-wins\n")
+    (tmp_path / "outer.env").write_text("ONLY_INCLUDE=from-outer\nSHARED=outer-loses\nLAYERED=outer\n")
+    (tmp_path / "child" / "compose.yaml").write_text(
+        "include: [inner/compose.yaml]\n"
+        "services:\n  child:\n    image: busybox\n    environment: [ONLY_INCLUDE, SHARED, NOWHERE]\n"
+        "    env_file: c.env\n"
+    )
+    (tmp_path / "child" / "c.env").write_text("FROM_FILE=${ONLY_INCLUDE}-f\n")
+    (tmp_path / "child" / "inner" / "compose.yaml").write_text(
+        "services:\n  inner:\n    image: busybox\n    environment: [LAYERED, INNER_ONLY, ONLY_INCLUDE]\n"
+    )
+    (tmp_path / "child" / "inner" / ".env").write_text("LAYERED=inner-loses\nINNER_ONLY=inner\n")
+    done = subprocess.run(
+        [str(_compose_binary()), "config", "--format", "json"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    theirs = json.loads(done.stdout)["services"]
+    loaded = load_spec([str(tmp_path / "compose.yaml")], {"HOME": str(tmp_path)})
+    for name, svc in loaded.spec.services.items():
+        variables = {**loaded.doc.scopes.get(("services", name), {}), **loaded.environment}
+        assert service_environment(svc, tmp_path, variables) == theirs[name].get("environment"), name
+    assert theirs["main"]["environment"] == {"ONLY_INCLUDE": None}  # the include's variables are its own
+    assert theirs["inner"]["environment"]["LAYERED"] == "outer"

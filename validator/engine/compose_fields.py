@@ -200,20 +200,26 @@ def file_mounts(spec: Spec, svc: Service, base: Path) -> list[tuple[str, str, bo
 
 
 def injected_files(
-    spec: Spec, svc: Service, environment: Mapping[str, str], preset: Mapping[tuple[str, str], str] | None = None
+    spec: Spec,
+    svc: Service,
+    environment: Mapping[str, str],
+    scopes: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
 ) -> list[tuple[str, str, bool]]:
     """(container path, content, is a secret) of secrets and configs given by ``environment`` or
-    ``content``: Compose without Swarm copies them into the container before it starts. ``preset``
-    holds the values an include's env file gives (``Document.resource_env``): they come first."""
-    preset = preset or {}
+    ``content``: Compose without Swarm copies them into the container before it starts. ``scopes``:
+    the variables an include adds for what it brings (``Document.scopes``), beneath ``environment``."""
+    scopes = scopes or {}
+
+    def variable(section: str, name: str, key: str) -> str:
+        return {**scopes.get((section, name), {}), **environment}.get(key, "")
+
     out: list[tuple[str, str, bool]] = []
     for ref in svc.secrets:
         entry = spec.secrets[ref.source]
         if entry.environment is not None:
             target = ref.target or ref.source
             path = target if target.startswith("/") else f"/run/secrets/{target}"
-            value = preset.get(("secrets", ref.source), environment.get(entry.environment, ""))
-            out.append((path, value, True))
+            out.append((path, variable("secrets", ref.source, entry.environment), True))
     for ref in svc.configs:
         config = spec.configs[ref.source]
         if config.file is None and (config.content is not None or config.environment is not None):
@@ -221,7 +227,7 @@ def injected_files(
             content = (
                 config.content
                 if config.content is not None
-                else preset.get(("configs", ref.source), environment.get(config.environment or "", ""))
+                else variable("configs", ref.source, config.environment or "")
             )
             out.append((target if target.startswith("/") else f"/{target}", content, False))
     return out

@@ -167,7 +167,7 @@ def desired_state(
     }
     project_env = {**loaded.environment, **env}  # what Compose reads secrets' and configs' variables from
     services = {
-        name: _service(spec, name, svc, base, networks, volumes, project_env, loaded.doc.resource_env)
+        name: _service(spec, name, svc, base, networks, volumes, project_env, loaded.doc.scopes)
         for name, svc in active.items()
     }
     return DesiredState(spec.project, services, networks, volumes, tuple(loaded.files), frozenset(loaded.secrets()))
@@ -181,7 +181,7 @@ def _service(
     networks: dict[str, DesiredNetwork],
     volumes: dict[str, DesiredVolume],
     project_env: dict[str, str],
-    preset: Mapping[tuple[str, str], str],
+    scopes: Mapping[tuple[str, str], Mapping[str, str]],
 ) -> DesiredService:
     from validator.engine.compose_fields import (
         build_options,
@@ -198,7 +198,8 @@ def _service(
         config["command"] = svc.command
     if svc.entrypoint is not None:
         config["entrypoint"] = svc.entrypoint
-    environment = _environment(svc, base, project_env)
+    # an included service resolves its variables with its include's own too (the project's win)
+    environment = _environment(svc, base, {**scopes.get(("services", name), {}), **project_env})
     if environment:
         config["environment"] = environment
     ports = sorted({str(b) for port in svc.ports for b in port.bindings()})
@@ -214,7 +215,7 @@ def _service(
             # Plain containers get them as the read-only bind mounts above (what Compose does without
             # Swarm); the Swarm backend turns the same entries into Swarm configs and secrets.
             config[section] = [ref.text for ref in refs]
-    files = injected_files(spec, svc, project_env, preset)
+    files = injected_files(spec, svc, project_env, scopes)
     for target, content, secret in files:
         digest = _fingerprint(content.encode(), target) if secret else hashlib.sha256(content.encode()).hexdigest()[:16]
         mounted[f"copied into {target}"] = digest

@@ -137,7 +137,7 @@ def require_applicable(
     env = dict(os.environ if environ is None else environ)
     project_env = {**loaded.environment, **env}
     active = profiles.active(loaded.spec.services, project_env)
-    problems = _references(loaded.spec, active, project_env, loaded.doc.resource_env)
+    problems = _references(loaded.spec, active, project_env, loaded.doc.scopes)
     if refuse_unsupported:
         problems += [(path, f"not supported yet: {what}") for path, what in refusals(loaded.spec, active)]
         problems += _held_by_one(active)
@@ -186,11 +186,11 @@ def _held_by_one(active: dict[str, Service]) -> list[tuple[Path, str]]:
 
 
 def _references(
-    spec: Spec, active: dict[str, Service], env: dict[str, str], preset: Mapping[tuple[str, str], str]
+    spec: Spec, active: dict[str, Service], env: dict[str, str], scopes: Mapping[tuple[str, str], Mapping[str, str]]
 ) -> list[tuple[tuple[Any, ...], str]]:
     """Located problems Compose reports when it loads the project: undefined secrets and configs,
-    and active services that need a service its profiles leave out. ``preset``: the values an
-    include's env file gives its secrets and configs (``Document.resource_env``)."""
+    and active services that need a service its profiles leave out. ``scopes``: the variables an
+    include adds for what it brings (``Document.scopes``)."""
     out: list[tuple[tuple[Any, ...], str]] = []
     for name, svc in active.items():
         at = ("services", name)
@@ -201,7 +201,7 @@ def _references(
                 elif (
                     (variable := declared[ref.source].environment) is not None
                     and variable not in env
-                    and (kind, ref.source) not in preset
+                    and variable not in scopes.get((kind, ref.source), {})
                 ):
                     where = (kind, ref.source, "environment")
                     out.append((where, f"variable {variable} is not set (service {name} uses this {kind[:-1]})"))

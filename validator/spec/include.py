@@ -39,7 +39,7 @@ def apply_includes(doc: Document, path: FsPath, env: Mapping[str, str], chain: t
         return doc
     data = {k: v for k, v in doc.data.items() if k != "include"}
     out = Document(data, list(doc.files), dict(doc.positions), dict(doc.key_positions), dict(doc.interpolated))
-    out.resource_env = dict(doc.resource_env)
+    out.scopes = dict(doc.scopes)
     out.findings = list(doc.findings)
     if not isinstance(entries, list):
         out.findings.append(doc.finding(("include",), "include must be a list of files or mappings"))
@@ -69,7 +69,9 @@ def apply_includes(doc: Document, path: FsPath, env: Mapping[str, str], chain: t
                 f if f.location else doc.finding(where, f"{f.file}: {f.message}", rule="include") for f in exc.findings
             )
             continue
-        included = apply_includes(included, files[0], _env_for(project_dir, env_files, here, env), (*chain, *files))
+        inc_env = _env_for(project_dir, env_files, here, env)
+        included = apply_includes(included, files[0], inc_env, (*chain, *files))
+        _scope(included, {key: value for key, value in inc_env.items() if key not in env})
         _join(out, included, where)
     return out
 
@@ -160,25 +162,20 @@ def _load(
         raise SpecError(findings)
     merged = merge_documents(docs)
     merged.data = rebase_paths(merged.data, project_dir)
-    merged.resource_env.update(_own_variables(merged.data, inc_env, env))
     return merged
 
 
-def _own_variables(
-    data: dict[str, Any], inc_env: Mapping[str, str], env: Mapping[str, str]
-) -> dict[tuple[str, str], str]:
-    """Secrets and configs given by ``environment: VAR`` where only the include's env file sets VAR:
-    Compose reads the value there (compose-go stores it as the resource's content when it loads the
-    include); the including side's own variable would win, as it does for interpolation."""
-    out: dict[tuple[str, str], str] = {}
-    for section in ("secrets", "configs"):
-        entries = data.get(section)
-        for name, entry in entries.items() if isinstance(entries, dict) else ():
-            variable = entry.get("environment") if isinstance(entry, dict) else None
-            if isinstance(variable, str) and variable not in env and variable in inc_env:
-                out[(section, str(name))] = inc_env[variable]
-    return out
 
+def _scope(doc: Document, extra: Mapping[str, str]) -> None:
+    """Give every service, secret and config ``doc`` brings the variables its include adds (``extra``);
+    an inner include's own stay beneath (the outer side wins, as for interpolation)."""
+    if not extra:
+        return
+    for section in ("services", "secrets", "configs"):
+        entries = doc.data.get(section)
+        for name in entries if isinstance(entries, dict) else ():
+            key = (section, str(name))
+            doc.scopes[key] = {**doc.scopes.get(key, {}), **extra}
 
 def _join(out: Document, included: Document, where: Path) -> None:
     """Merge ``included``'s resources into ``out``: new ones join, different redefinitions are errors."""
@@ -208,8 +205,8 @@ def _join(out: Document, included: Document, where: Path) -> None:
                 )
                 continue
             target[name] = definition
-            if (section, name) in included.resource_env:
-                out.resource_env[(section, name)] = included.resource_env[(section, name)]
+            if (section, name) in included.scopes:
+                out.scopes[(section, name)] = included.scopes[(section, name)]
     for path, location in included.positions.items():
         out.positions.setdefault(path, location)
     for path, location in included.key_positions.items():

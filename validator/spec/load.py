@@ -30,6 +30,19 @@ class LoadedSpec:
     text_hash: str = ""
     environment: dict[str, str] = field(default_factory=dict, repr=False)
 
+    def _included_values(self) -> set[str]:
+        """Secret values an include's own variables give: its secrets' variables and its services'
+        pass-through names (the project's own are in ``found`` already)."""
+        out: set[str] = set()
+        for (section, name), scope in self.doc.scopes.items():
+            if section == "secrets" and name in self.spec.secrets:
+                variable = self.spec.secrets[name].environment
+                out.add(scope.get(variable or "", ""))
+            elif section == "services" and name in self.spec.services:
+                passed = [k for k, v in self.spec.services[name].environment.items() if v is None]
+                out.update(scope.get(k, "") for k in passed)
+        return {value for value in out if value}
+
     def secrets(self) -> set[str]:
         """Values never to print (``validator.spec.secrets`` says where they come from), and the
         contents of secrets (files and environment variables)."""
@@ -41,8 +54,7 @@ class LoadedSpec:
         held = secret_file_values(self.spec.secrets, self.base_dir) | secret_env_values(
             self.spec.secrets, self.environment
         )
-        # values an include's env file gave to secrets
-        held |= {value for (section, _), value in self.doc.resource_env.items() if section == "secrets"}
+        held |= self._included_values()
         found.update(s for s in held if len(s) >= MIN_LENGTH)
         return found
 

@@ -63,10 +63,11 @@ class Document:
     # Findings that did not stop the load (interpolation errors, unset-variable warnings); a value whose
     # interpolation failed is kept as written, and findings at or under its path are not reported again.
     findings: list[Finding] = field(default_factory=list)
-    # The value of an included file's secret or config given by ``environment: VAR`` when VAR comes from
-    # that include's own env_file, keyed (section, name): Compose reads it there, where the including
-    # project's variables do not have it. Values are secrets: never in repr.
-    resource_env: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+    # The variables an include's env file (or the included project's .env) adds for the services,
+    # secrets and configs it brings, keyed (section, name): Compose resolves their pass-through names,
+    # env files and ``environment:`` secrets there, where the including project's variables (which
+    # win) lack them. Values may be secrets: never in repr.
+    scopes: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict, repr=False)
 
     def unresolved(self) -> list[Path]:
         """Paths whose value is not what the author meant: a failed interpolation, or a service whose

@@ -47,7 +47,7 @@ def merge_documents(docs: list[Document]) -> Document:
         merged.positions.update(overlay.positions)
         merged.key_positions.update(overlay.key_positions)
         merged.interpolated.update(overlay.interpolated)
-        merged.resource_env.update(overlay.resource_env)
+        merged.scopes.update(overlay.scopes)
         merged.findings.extend(overlay.findings)
         merged.files.extend(overlay.files)
     # Contradictions keep the base's value and travel with the document, so that lint still reports
@@ -65,7 +65,7 @@ def _strip(doc: Document) -> Document:
         dict(doc.key_positions),
         dict(doc.interpolated),
         list(doc.findings),
-        dict(doc.resource_env),
+        dict(doc.scopes),
     )
 
 

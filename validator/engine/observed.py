@@ -238,4 +238,3 @@ def _describe(summary: dict[str, Any], name: str) -> str:
     owner = labels.get(L.PROJECT) or labels.get("com.docker.compose.project")
     suffix = f", project {owner!r}" if owner else ""
     return f"container {name} ({summary['Id'][:12]}, image {summary.get('Image', '?')}{suffix})"
-

@@ -144,3 +144,20 @@ def test_every_container_environment_equals_composes(case, tmp_path):
         }
         variables = {**loaded.doc.scopes.get(("services", name), {}), **loaded.environment}
         assert service_environment(svc, loaded.base_dir, variables) == their, name
+
+
+def test_compose_gos_full_example_gets_every_finding_in_one_pass(tmp_path):
+    """Compose stops at `network_mode` with `networks`; lint also names the services `depends_on` and
+    `links` need that the file never defines, and the env and label files it lacks."""
+    _require_corpora()
+    (case,) = [c for c in REAL if c.name == "composego-full-example"]
+    run = case.lay_out(tmp_path)
+    errors = {(format_path(f.path), f.message) for f in _errors(run, {"PATH": "/usr/bin:/bin"})}
+    expected = {
+        ("services.foo.network_mode", "network_mode and networks cannot be used together (Compose refuses it)"),
+        ("services.foo.depends_on[0]", "depends_on names unknown service 'db'"),
+        ("services.foo.depends_on[1]", "depends_on names unknown service 'redis'"),
+        ("services.foo.links[2]", "links names unknown service 'redis'"),
+    }
+    assert expected <= errors
+    assert {path for path, _ in errors} >= {"services.foo.env_file[0]", "services.foo.label_file[0]"}

@@ -110,7 +110,7 @@ def _container_names(ctx: LintContext) -> Iterator[Finding]:
 
 
 def _together(one: Service, two: Service) -> str | None:
-    """ "" when both run by default, a profile that enables both, None when no single profile does."""
+    """When both run: "" by default, else the one profile that enables both; None when none does."""
     if not one.profiles and not two.profiles:
         return ""
     if not one.profiles or not two.profiles:
@@ -122,11 +122,9 @@ def _together(one: Service, two: Service) -> str | None:
 def _profile_condition(svc: Service) -> str:
     if not svc.profiles:
         return ""
-    return (
-        f" (when profile {svc.profiles[0]!r} is enabled)"
-        if len(svc.profiles) == 1
-        else (f" (when one of profiles {', '.join(svc.profiles)} is enabled)")
-    )
+    if len(svc.profiles) == 1:
+        return f" (when profile {svc.profiles[0]!r} is enabled)"
+    return f" (when one of profiles {', '.join(svc.profiles)} is enabled)"
 
 
 def _entry(ctx: LintContext, path: DocPath, index: int) -> DocPath:

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from validator.engine.compose_fields import BUILD_OPTIONS
 from validator.errors import SpecError
 from validator.spec import profiles
+from validator.spec.environment import missing_files
 from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
 from validator.spec.service import Service
@@ -141,6 +142,12 @@ def require_applicable(
     if refuse_unsupported:
         problems += [(path, f"not supported yet: {what}") for path, what in refusals(loaded.spec, active)]
         problems += _held_by_one(active)
+        # what up reads to create the containers (down reads none of it, and goes ahead without)
+        problems += [
+            (("services", name, *missing.where), missing.message)
+            for name, svc in active.items()
+            for missing in missing_files(svc, loaded.base_dir)
+        ]
     if problems:
         raise SpecError(
             sorted(

@@ -7,24 +7,19 @@
 - ``links``, ``volumes_from``, ``network_mode``/``pid``/``ipc: service:NAME`` naming a service the
   spec does not define, or the service itself ("depends on undefined service", "dependency cycle").
 - Two services with one ``container_name``.
-- An ``env_file`` that does not exist (unless ``required: false``), a ``label_file`` that does not
-  exist (Compose has no optional label file).
 
-Compose checks the services its enabled profiles select; lint cannot know the profiles a run will
-enable, so a problem that exists only when a profile is enabled (a duplicate name with a service of
-profile ``p``, the missing env file of a service with profiles) is a warning naming that condition.
+(Missing env and label files: lint/compose_files.py.) Compose checks the services its enabled
+profiles select; lint cannot know the profiles a run will enable, so a duplicate name that exists
+only when a profile is enabled is a warning naming that profile.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 from validator.hints import did_you_mean
 from validator.lint.context import LintContext
 from validator.spec.location import Finding
-from validator.spec.location import Path as DocPath
 from validator.spec.references import service_refs
 from validator.spec.service import Service
 
@@ -33,7 +28,6 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     for name, svc in ctx.spec.services.items():
         yield from _fields(ctx, name, svc)
         yield from _references(ctx, name, svc)
-        yield from _files(ctx, name, svc)
     yield from _container_names(ctx)
 
 
@@ -66,30 +60,6 @@ def _references(ctx: LintContext, name: str, svc: Service) -> Iterator[Finding]:
             yield ctx.error(path, f"{ref.field} names unknown service {ref.service!r}{hint}")
 
 
-def _files(ctx: LintContext, name: str, svc: Service) -> Iterator[Finding]:
-    """Env and label files that do not exist: Compose refuses the project (only the existence is
-    checked here, nothing is read)."""
-    condition = _profile_condition(svc)
-    report = ctx.warning if condition else ctx.error
-    for index, item in enumerate(svc.env_file):
-        if item.required and not _exists(ctx.base_dir, item.path):
-            yield report(
-                _entry(ctx, ("services", name, "env_file"), index),
-                f"env_file {item.path} does not exist: Compose refuses a missing env file unless the entry says "
-                f"required: false{condition}",
-            )
-    for index, spelled in enumerate(svc.label_file):
-        if not _exists(ctx.base_dir, spelled):
-            yield report(
-                _entry(ctx, ("services", name, "label_file"), index),
-                f"label_file {spelled} does not exist: Compose refuses a missing label file{condition}",
-            )
-
-
-def _exists(base: Path, spelled: str) -> bool:
-    return os.path.exists(base / Path(spelled).expanduser())
-
-
 def _container_names(ctx: LintContext) -> Iterator[Finding]:
     first: dict[str, str] = {}
     for name, svc in ctx.spec.services.items():
@@ -117,23 +87,3 @@ def _together(one: Service, two: Service) -> str | None:
         return (two.profiles or one.profiles)[0]
     common = [p for p in one.profiles if p in two.profiles]
     return common[0] if common else None
-
-
-def _profile_condition(svc: Service) -> str:
-    if not svc.profiles:
-        return ""
-    if len(svc.profiles) == 1:
-        return f" (when profile {svc.profiles[0]!r} is enabled)"
-    return f" (when one of profiles {', '.join(svc.profiles)} is enabled)"
-
-
-def _entry(ctx: LintContext, path: DocPath, index: int) -> DocPath:
-    """``path[index]`` when the user wrote a list there (its ``path`` for a long-form entry), else ``path``."""
-    node: object = ctx.doc.data
-    for part in path:
-        node = node.get(part) if isinstance(node, dict) else None
-    if not isinstance(node, list):
-        return path
-    if index < len(node) and isinstance(node[index], dict) and "path" in node[index]:
-        return (*path, index, "path")
-    return (*path, index)

@@ -19,6 +19,9 @@ class LintContext:
     doc: Document
     base_dir: Path
     rule: str = ""
+    # `validator lint` itself, not a command loading the spec to run it: rules about conditions of the
+    # run (files that must exist) report only then; the commands check those for what they run
+    linting: bool = False
 
     def error(self, path: DocPath, message: str, key: bool = False) -> Finding:
         return self.doc.finding(path, message, key=key, rule=self.rule)

@@ -12,6 +12,7 @@ RULES: dict[str, str] = {
     "ports": "validator.lint.ports",
     "depends-on": "validator.lint.depends_on",
     "compose": "validator.lint.compose_rules",
+    "compose-files": "validator.lint.compose_files",
     "healthcheck": "validator.lint.healthcheck",
     "memory": "validator.lint.memory",
     "criteria": "validator.lint.criteria",

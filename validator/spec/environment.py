@@ -18,7 +18,9 @@ and ``up`` (tests/unit/test_service_environment.py, tests/integration/test_compo
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from validator.spec.service import EnvFile, Service
@@ -90,4 +92,26 @@ def parse_raw(text: str, environ: Mapping[str, str], spelled: str = "") -> dict[
             out[key] = value
         elif key in environ:
             out[key] = environ[key]
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissingFile:
+    """An env or label file a service names that does not exist: Compose refuses the project."""
+
+    where: tuple[str | int, ...]  # under the service: ("env_file", 0)
+    message: str
+
+
+def missing_files(svc: Service, base: Path) -> list[MissingFile]:
+    """The service's required env files and its label files that do not exist (only stat, no read)."""
+    out = []
+    for index, item in enumerate(svc.env_file):
+        if item.required and not os.path.exists(base / Path(item.path).expanduser()):
+            message = f"env_file {item.path} does not exist: Compose refuses a missing env file unless the entry says "
+            out.append(MissingFile(where=("env_file", index), message=message + "required: false"))
+    for index, spelled in enumerate(svc.label_file):
+        if not os.path.exists(base / Path(spelled).expanduser()):
+            message = f"label_file {spelled} does not exist: Compose refuses a missing label file"
+            out.append(MissingFile(where=("label_file", index), message=message))
     return out

@@ -116,7 +116,7 @@ def lint_files(files: list[str], environ: Mapping[str, str] | None = None) -> li
     from validator.spec.bound import bound
 
     try:
-        loaded = _validate(files, environ)
+        loaded = _validate(files, environ, linting=True)
     except SpecError as exc:
         return bound(sorted(exc.findings, key=lambda f: f.sort_key()))
     return bound(sorted(loaded.warnings, key=lambda f: f.sort_key()))
@@ -127,7 +127,7 @@ def load_spec(files: list[str] | None = None, environ: Mapping[str, str] | None 
     return _validate(resolve_files(files), environ)
 
 
-def _validate(files: list[str], environ: Mapping[str, str] | None) -> LoadedSpec:
+def _validate(files: list[str], environ: Mapping[str, str] | None, *, linting: bool = False) -> LoadedSpec:
     from validator.lint.context import LintContext
     from validator.lint.registry import run_rules
     from validator.spec.bound import bound
@@ -146,9 +146,9 @@ def _validate(files: list[str], environ: Mapping[str, str] | None) -> LoadedSpec
     spec, findings = validate_document(doc)
     findings = _outside(findings, unresolved)
     if spec is None:
-        rest = _rules_on_rest(doc, findings, base_dir)
+        rest = _rules_on_rest(doc, findings, base_dir, linting)
         raise SpecError(bound(sorted(doc.findings + findings + _outside(rest, unresolved), key=lambda f: f.sort_key())))
-    found = doc.findings + _outside(run_rules(LintContext(spec, doc, base_dir)), unresolved)
+    found = doc.findings + _outside(run_rules(LintContext(spec, doc, base_dir, linting=linting)), unresolved)
     errors = [f for f in found if f.severity == "error"]
     if errors:
         raise SpecError(bound(sorted(found, key=lambda f: f.sort_key())))
@@ -163,7 +163,7 @@ def _outside(findings: list[Finding], paths: Sequence[tuple[object, ...]]) -> li
     return [f for f in findings if not any(f.path[: len(p)] == p for p in paths)]
 
 
-def _rules_on_rest(doc: Document, findings: list[Finding], base_dir: Path) -> list[Finding]:
+def _rules_on_rest(doc: Document, findings: list[Finding], base_dir: Path, linting: bool) -> list[Finding]:
     """Semantic findings on the parts that did validate, so one pass reports everything.
 
     The nodes schema errors point at are pruned (a few rounds, widening to the entity when a node
@@ -188,7 +188,7 @@ def _rules_on_rest(doc: Document, findings: list[Finding], base_dir: Path) -> li
         spec, current = validate_document(partial)
         if spec is not None:
             names = {str(p[1]) for p in pruned if len(p) == 2}
-            extra = run_rules(LintContext(spec, partial, base_dir))
+            extra = run_rules(LintContext(spec, partial, base_dir, linting=linting))
             return [
                 f
                 for f in extra

@@ -190,3 +190,40 @@ def test_includes_nested_beyond_the_bound_are_a_finding(tmp_path):
     _write(tmp_path, {f"i{2 * MAX_DEPTH}.yaml": "services:\n  last:\n    image: busybox\n"})
     found = lint_files([str(tmp_path / "i0.yaml")], {})
     assert [f.message for f in found] == [f"includes nested deeper than {MAX_DEPTH} files"]
+
+
+def test_a_secret_from_a_variable_only_the_include_env_file_sets(tmp_path):
+    """Compose's e2e `env-secret`: the included file's secret reads MY_SECRET from the include's own
+    env_file (compose-go stores the value when it loads the include); the including project's variable
+    still wins when it has one, and the main file's own secret is read from the project as before."""
+    from validator.engine.compose_fields import injected_files
+    from validator.engine.unsupported import require_applicable
+
+    (tmp_path / "child").mkdir()
+    (tmp_path / "child" / "compose.yaml").write_text(
+        "services:\n  included:\n    image: busybox\n    secrets: [my-secret]\n"
+        "secrets:\n  my-secret:\n    environment: MY_SECRET\n"
+    )
+    (tmp_path / "secret.env").write_text("MY_SECRET='this-is-secret'\n")
+    (tmp_path / "compose.yaml").write_text(
+        "include:\n  - path: child/compose.yaml\n    env_file: [secret.env]\n"
+        "services:\n  foo:\n    image: busybox\n    secrets: [{source: secret, target: bar}]\n"
+        "secrets:\n  secret:\n    environment: SECRET\n"
+    )
+    environ = {"SECRET": "from-the-project"}
+    loaded = load_spec([str(tmp_path / "compose.yaml")], environ)
+    require_applicable(loaded, environ)  # nothing is "not set"
+    spec, scopes = loaded.spec, loaded.doc.scopes
+    assert injected_files(spec, spec.services["included"], environ, scopes) == [
+        ("/run/secrets/my-secret", "this-is-secret", True)
+    ]
+    assert injected_files(spec, spec.services["foo"], environ, scopes) == [
+        ("/run/secrets/bar", "from-the-project", True)
+    ]
+    assert "this-is-secret" in loaded.secrets()
+    assert "this-is-secret" not in repr(loaded.doc)
+    # the including side's own variable wins, as it does for interpolation
+    environ = {**environ, "MY_SECRET": "process"}
+    loaded = load_spec([str(tmp_path / "compose.yaml")], environ)
+    spec, scopes = loaded.spec, loaded.doc.scopes
+    assert injected_files(spec, spec.services["included"], environ, scopes)[0][1] == "process"

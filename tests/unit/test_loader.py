@@ -59,6 +59,13 @@ def test_merge_keys_and_anchors():
     assert doc.data["c"] == {"x": 1, "y": 3}
 
 
+def test_an_explicit_merge_tag_is_a_merge_key():
+    """`!!merge <<: *x` (signoz's files write it 18 times) is YAML's explicit form of `<<`, as Compose reads it."""
+    doc = load("base: &b {x: 1, y: 2}\nc:\n  !!merge <<: *b\n  y: 3\nd:\n  !!merge <<: [*b]\n")
+    assert doc.data["c"] == {"x": 1, "y": 3} and doc.data["d"] == {"x": 1, "y": 2}
+    assert messages("c:\n  !!merge other: 1\n")[0].startswith("t.yaml:2:3: c: unsupported YAML tag")
+
+
 def test_quoted_merge_key_is_an_ordinary_key():
     doc = load("c:\n  '<<': 1\n")
     assert doc.data["c"] == {"<<": 1}

@@ -48,7 +48,7 @@ def create_body(
     if "entrypoint" in cfg:
         body["Entrypoint"] = cfg["entrypoint"]
     if cfg.get("environment"):
-        body["Env"] = [f"{k}={v}" for k, v in cfg["environment"].items()]
+        body["Env"] = env_entries(cfg["environment"])
     for key, api in (
         ("working_dir", "WorkingDir"),
         ("user", "User"),
@@ -168,3 +168,9 @@ def _tmpfs_mount(target: str, options: list[str]) -> dict[str, Any]:
 
 def _ipam(address: dict[str, str]) -> dict[str, str]:
     return {api: address[key] for key, api in (("ipv4", "IPv4Address"), ("ipv6", "IPv6Address")) if key in address}
+
+
+def env_entries(environment: dict[str, str | None]) -> list[str]:
+    """The engine's ``Env``: ``KEY=value``, or a bare ``KEY`` for a pass-through variable set nowhere,
+    which the engine reads as "remove KEY" (the image's value too), as ``docker compose up`` sends it."""
+    return [key if value is None else f"{key}={value}" for key, value in environment.items()]

@@ -199,21 +199,36 @@ def file_mounts(spec: Spec, svc: Service, base: Path) -> list[tuple[str, str, bo
     return out
 
 
-def injected_files(spec: Spec, svc: Service, environment: Mapping[str, str]) -> list[tuple[str, str, bool]]:
+def injected_files(
+    spec: Spec,
+    svc: Service,
+    environment: Mapping[str, str],
+    scopes: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
+) -> list[tuple[str, str, bool]]:
     """(container path, content, is a secret) of secrets and configs given by ``environment`` or
-    ``content``: Compose without Swarm copies them into the container before it starts."""
+    ``content``: Compose without Swarm copies them into the container before it starts. ``scopes``:
+    the variables an include adds for what it brings (``Document.scopes``), beneath ``environment``."""
+    scopes = scopes or {}
+
+    def variable(section: str, name: str, key: str) -> str:
+        return {**scopes.get((section, name), {}), **environment}.get(key, "")
+
     out: list[tuple[str, str, bool]] = []
     for ref in svc.secrets:
         entry = spec.secrets[ref.source]
         if entry.environment is not None:
             target = ref.target or ref.source
             path = target if target.startswith("/") else f"/run/secrets/{target}"
-            out.append((path, environment.get(entry.environment, ""), True))
+            out.append((path, variable("secrets", ref.source, entry.environment), True))
     for ref in svc.configs:
         config = spec.configs[ref.source]
         if config.file is None and (config.content is not None or config.environment is not None):
             target = ref.target or f"/{ref.source}"
-            content = config.content if config.content is not None else environment.get(config.environment or "", "")
+            content = (
+                config.content
+                if config.content is not None
+                else variable("configs", ref.source, config.environment or "")
+            )
             out.append((target if target.startswith("/") else f"/{target}", content, False))
     return out
 

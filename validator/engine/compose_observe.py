@@ -42,6 +42,15 @@ def compose_filter(project: str) -> dict[str, list[str]]:
     return {"label": [f"{PROJECT}={project}"]}
 
 
+def env_mapping(entries: list[str]) -> dict[str, str | None]:
+    """The engine's ``Env`` as a mapping; a bare ``KEY`` (a variable removed in the container) is None."""
+    out: dict[str, str | None] = {}
+    for item in entries:
+        key, sep, value = item.partition("=")
+        out[key] = value if sep else None
+    return out
+
+
 def drift(body: dict[str, Any], detail: dict[str, Any], image_id: str | None) -> list[str]:
     """How the container ``detail`` differs from the create ``body`` (empty: it is what the spec asks)."""
     config = detail.get("Config") or {}
@@ -53,10 +62,10 @@ def drift(body: dict[str, Any], detail: dict[str, Any], image_id: str | None) ->
     for key, field in _CONFIG_PLAIN:
         if key in body and body[key] != config.get(key):
             reasons.append(f"{field} differs")
-    env = dict(item.partition("=")[::2] for item in config.get("Env") or [])
-    for item in body.get("Env") or []:
-        name, _, value = item.partition("=")
-        if env.get(name) != value:
+    env = env_mapping(config.get("Env") or [])
+    for name, value in env_mapping(body.get("Env") or []).items():
+        if name not in env or env[name] != value:
+            # a bare name (None) is one the container must not have a value for: Compose writes it bare too
             reasons.append(f"environment: {name} differs" if name in env else f"environment: {name} is missing")
     labels = config.get("Labels") or {}
     for name, value in (body.get("Labels") or {}).items():

@@ -172,7 +172,7 @@ def desired_state(
     project_env = {**loaded.environment, **env}  # what Compose reads secrets' and configs' variables from
     sources = _Sources.of(loaded)
     services = {
-        name: _service(spec, name, svc, base, env, networks, volumes, project_env, sources)
+        name: _service(spec, name, svc, base, networks, volumes, project_env, sources)
         for name, svc in active.items()
     }
     return DesiredState(spec.project, services, networks, volumes, tuple(loaded.files), frozenset(loaded.secrets()))
@@ -183,7 +183,6 @@ def _service(
     name: str,
     svc: Service,
     base: Path,
-    env: dict[str, str],
     networks: dict[str, DesiredNetwork],
     volumes: dict[str, DesiredVolume],
     project_env: dict[str, str],
@@ -204,7 +203,10 @@ def _service(
         config["command"] = svc.command
     if svc.entrypoint is not None:
         config["entrypoint"] = svc.entrypoint
-    environment, from_file = _environment(svc, base, env, sources.fence)
+    # an included service resolves its variables with its include's own too (the project's win)
+    environment, from_file = _environment(
+        svc, base, {**sources.scopes.get(("services", name), {}), **project_env}, sources.fence
+    )
     if environment:
         config["environment"] = environment
     ports = sorted({str(b) for port in svc.ports for b in port.bindings()})
@@ -220,7 +222,7 @@ def _service(
             # Plain containers get them as the read-only bind mounts above (what Compose does without
             # Swarm); the Swarm backend turns the same entries into Swarm configs and secrets.
             config[section] = [ref.text for ref in refs]
-    files = injected_files(spec, svc, project_env)
+    files = injected_files(spec, svc, project_env, sources.scopes)
     for target, content, secret in files:
         digest = _fingerprint(content.encode(), target) if secret else hashlib.sha256(content.encode()).hexdigest()[:16]
         mounted[f"copied into {target}"] = digest
@@ -397,6 +399,8 @@ class _Sources:
     interpolated: tuple[tuple[Any, ...], ...]
     services: Mapping[str, Any]
     fence: Path
+    # (section, name) -> an include's own variables, for what that include brought in
+    scopes: Mapping[tuple[str, str], Mapping[str, str]]
 
     @classmethod
     def of(cls, loaded: LoadedSpec) -> _Sources:
@@ -405,6 +409,7 @@ class _Sources:
             interpolated=tuple(loaded.doc.interpolated),
             services=services if isinstance(services, dict) else {},
             fence=loaded.fence,
+            scopes=loaded.doc.scopes,
         )
 
     def written(self, name: str) -> dict[str, Any]:
@@ -430,38 +435,18 @@ def _label_files(svc: Service, base: Path, fence: Path) -> dict[str, str]:
     return out
 
 
-def _environment(svc: Service, base: Path, env: dict[str, str], fence: Path) -> tuple[dict[str, str], set[str]]:
-    """The container's environment, and the names an ``env_file`` set (its values may be secrets)."""
-    from validator.spec.confine import ConfinementError, expand, read_text
-    from validator.spec.dotenv import DotenvError, parse_dotenv
+def _environment(
+    svc: Service, base: Path, project_env: Mapping[str, str], fence: Path
+) -> tuple[dict[str, str | None], set[str]]:
+    """The container's variables as Compose computes them (``validator.spec.environment``): pass-through
+    names and ``${VAR}`` in env files read the project's variables (``.env`` too); None is a bare name.
+    Also the names an ``env_file`` set (their values may be secrets: drift reasons hide them)."""
+    from validator.spec.environment import EnvFileError, environment_with_sources
 
-    merged: dict[str, str] = {}
-    from_file: set[str] = set()
-    for item in svc.env_file:
-        path = base / expand(item.path)
-        if not path.exists():
-            if item.required:
-                raise EngineError(f"env_file {item.path} of a service does not exist ({path})")
-            continue
-        try:
-            # bounded, regular files only (a FIFO would hang up), bad bytes located: never exit 4
-            # read as Compose reads an env_file: its .env grammar, ${VAR} from the environment
-            values = parse_dotenv(read_text(path, fence, 1024 * 1024), env, environ_wins=False)
-        except ConfinementError as exc:
-            raise EngineError(f"cannot read env_file {exc}") from None
-        except DotenvError as exc:  # its message never quotes the file (validator.spec.problems)
-            raise EngineError(f"env_file {item.path}:{exc.line}:{exc.col}: {exc}") from None
-        except OSError as exc:
-            raise EngineError(f"cannot read env_file {item.path}: {exc}") from None
-        merged.update(values)
-        from_file.update(values)
-    for key, value in svc.environment.items():
-        if value is None:
-            if key in env:
-                merged[key] = env[key]
-        else:
-            merged[key] = value
-    return dict(sorted(merged.items())), from_file
+    try:
+        return environment_with_sources(svc, base, project_env, fence)
+    except EnvFileError as exc:
+        raise EngineError(str(exc)) from None
 
 
 def _mounts(svc: Service, base: Path, volumes: dict[str, DesiredVolume]) -> tuple[list[str], dict[str, str], list[str]]:

@@ -140,15 +140,15 @@ def _keyed(
             or (old is not _UNKNOWN and is_secret(name, str(old), secrets))
         )
         if name not in before:
-            out.append(f"{field}: +{name}" + ("" if hidden else f"={new}"))
+            out.append(f"{field}: +{name}" + ("" if hidden else f"={_fmt(field, new)}"))
         elif name not in after:
             out.append(f"{field}: -{name}")
         elif hidden:
             out.append(f"{field}: {name} changed (value hidden)")
         elif old is _UNKNOWN:
-            out.append(f"{field}: {name} changed -> {new}")
+            out.append(f"{field}: {name} changed -> {_fmt(field, new)}")
         else:
-            out.append(f"{field}: {name} {old} -> {new}")
+            out.append(f"{field}: {name} {_fmt(field, old)} -> {_fmt(field, new)}")
     return out
 
 

@@ -195,7 +195,7 @@ def _inspected(engine: Engine, container: str) -> dict[str, Any] | None:
     config = (info or {}).get("Config") or {}
     if not config:
         return None
-    env = dict(item.partition("=")[::2] for item in config.get("Env") or [])
+    env = C.env_mapping(config.get("Env") or [])
     return {"environment": env, "command": config.get("Cmd"), "entrypoint": config.get("Entrypoint")}
 
 

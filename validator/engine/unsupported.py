@@ -11,7 +11,7 @@ default nor ``privileged: false`` trips a refusal.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from validator.engine.compose_fields import BUILD_OPTIONS
 from validator.errors import SpecError
 from validator.spec import profiles
+from validator.spec.environment import missing_files
 from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
 from validator.spec.service import Service
@@ -82,6 +83,8 @@ def refusals(spec: Spec, services: dict[str, Service]) -> Iterator[tuple[Path, s
             for field in ("external", "driver", "template_driver"):
                 if _set(entry, field):
                     yield (kind, key, field), f"{kind}.{field} (Swarm's)"
+    for key in spec.models:
+        yield ("models", key), "models (Docker Model Runner)"
     for key, net in spec.networks.items():
         if net.enable_ipv4 is False:  # true is what every network has; false (no IPv4) needs API 1.47
             yield ("networks", key, "enable_ipv4"), "networks.enable_ipv4: false (engine API 1.47)"
@@ -135,10 +138,16 @@ def require_applicable(
     env = dict(os.environ if environ is None else environ)
     project_env = {**loaded.environment, **env}
     active = profiles.active(loaded.spec.services, project_env)
-    problems = _references(loaded.spec, active, project_env)
+    problems = _references(loaded.spec, active, project_env, loaded.doc.scopes)
     if refuse_unsupported:
         problems += [(path, f"not supported yet: {what}") for path, what in refusals(loaded.spec, active)]
         problems += _held_by_one(active)
+        # what up reads to create the containers (down reads none of it, and goes ahead without)
+        problems += [
+            (("services", name, *missing.where), missing.message)
+            for name, svc in active.items()
+            for missing in missing_files(svc, loaded.base_dir)
+        ]
     if problems:
         raise SpecError(
             sorted(
@@ -183,9 +192,12 @@ def _held_by_one(active: dict[str, Service]) -> list[tuple[Path, str]]:
     return out
 
 
-def _references(spec: Spec, active: dict[str, Service], env: dict[str, str]) -> list[tuple[tuple[Any, ...], str]]:
+def _references(
+    spec: Spec, active: dict[str, Service], env: dict[str, str], scopes: Mapping[tuple[str, str], Mapping[str, str]]
+) -> list[tuple[tuple[Any, ...], str]]:
     """Located problems Compose reports when it loads the project: undefined secrets and configs,
-    and active services that need a service its profiles leave out."""
+    and active services that need a service its profiles leave out. ``scopes``: the variables an
+    include adds for what it brings (``Document.scopes``)."""
     out: list[tuple[tuple[Any, ...], str]] = []
     for name, svc in active.items():
         at = ("services", name)
@@ -193,7 +205,11 @@ def _references(spec: Spec, active: dict[str, Service], env: dict[str, str]) -> 
             for index, ref in enumerate(getattr(svc, kind)):
                 if ref.source not in declared:
                     out.append(((*at, kind, index), f"{kind} {ref.source!r} is not declared under top-level {kind}"))
-                elif (variable := declared[ref.source].environment) is not None and variable not in env:
+                elif (
+                    (variable := declared[ref.source].environment) is not None
+                    and variable not in env
+                    and variable not in scopes.get((kind, ref.source), {})
+                ):
                     where = (kind, ref.source, "environment")
                     out.append((where, f"variable {variable} is not set (service {name} uses this {kind[:-1]})"))
         needed: list[tuple[tuple[str | int, ...], str]] = [

@@ -23,6 +23,9 @@ class LintContext:
     root: Path | None = None
     # the variables the spec was interpolated with (process environment over ``.env``)
     environment: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # `validator lint` itself, not a command loading the spec to run it: rules about conditions of the
+    # run (files that must exist) report only then; the commands check those for what they run
+    linting: bool = False
 
     @property
     def fence(self) -> Path:

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from validator.hints import did_you_mean
 from validator.lint.context import LintContext
 from validator.spec.location import Finding
+from validator.spec.location import Path as DocPath
+from validator.spec.references import service_refs
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
@@ -40,14 +42,27 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     yield from _cycles(ctx)
 
 
+def _edges(ctx: LintContext, name: str) -> dict[str, DocPath]:
+    """The services ``name`` starts after, each with the place that says so: ``depends_on``, then the
+    implicit dependencies Compose adds (links, volumes_from, network_mode/pid/ipc ``service:``)."""
+    services = ctx.spec.services
+    svc = services[name]
+    edges = {d: ctx.member(("services", name, "depends_on"), d) for d in svc.depends_on if d in services}
+    for ref in service_refs(svc):
+        if ref.service in services and ref.service != name:
+            edges.setdefault(ref.service, ("services", name, *ref.where))
+    return edges
+
+
 def _cycles(ctx: LintContext) -> Iterator[Finding]:
     services = ctx.spec.services
+    edges = {name: _edges(ctx, name) for name in services}
     state: dict[str, int] = {}  # 1 visiting, 2 done
     reported: set[frozenset[str]] = set()
     for start in services:
         if state.get(start):
             continue
-        stack: list[tuple[str, list[str]]] = [(start, [d for d in services[start].depends_on if d in services])]
+        stack: list[tuple[str, list[str]]] = [(start, list(edges[start]))]
         trail = [start]
         state[start] = 1
         while stack:
@@ -64,12 +79,9 @@ def _cycles(ctx: LintContext) -> Iterator[Finding]:
                 cycle = [*trail[trail.index(nxt) :], nxt]
                 if frozenset(cycle) not in reported:
                     reported.add(frozenset(cycle))
-                    yield ctx.error(
-                        ctx.member(("services", node, "depends_on"), nxt),
-                        f"dependency cycle: {' -> '.join(cycle)}",
-                        key=True,
-                    )
+                    path = edges[node][nxt]
+                    yield ctx.error(path, f"dependency cycle: {' -> '.join(cycle)}", key=path[-2] == "depends_on")
             elif not state.get(nxt):
                 state[nxt] = 1
                 trail.append(nxt)
-                stack.append((nxt, [d for d in services[nxt].depends_on if d in services]))
+                stack.append((nxt, list(edges[nxt])))

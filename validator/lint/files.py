@@ -16,15 +16,14 @@ from pathlib import Path
 from validator.lint.context import LintContext
 from validator.spec.location import Finding, Location
 from validator.spec.location import Path as DocPath
-
-MAX_ENV_FILE = 1024 * 1024
+from validator.spec.service import EnvFile
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
     for name, svc in ctx.spec.services.items():
         for index, item in enumerate(svc.env_file):
             where = _member(ctx, ("services", name, "env_file"), index)
-            yield from _env_file(ctx, where, item.path)
+            yield from _env_file(ctx, where, item)
         for index, spelled in enumerate(svc.label_file):
             yield from _outside(ctx, _member(ctx, ("services", name, "label_file"), index), spelled)
     for section, entries in (("secrets", ctx.spec.secrets), ("configs", ctx.spec.configs)):
@@ -56,27 +55,23 @@ def _outside(ctx: LintContext, where: DocPath, spelled: str) -> Iterator[Finding
         yield ctx.error(where, f"{spelled} {exc.reason}")
 
 
-def _env_file(ctx: LintContext, where: DocPath, spelled: str) -> Iterator[Finding]:
+def _env_file(ctx: LintContext, where: DocPath, item: EnvFile) -> Iterator[Finding]:
+    """Outside the project: refused, not read. Inside: read as ``up`` reads it (its format, raw or
+    ``.env``), so a line Compose would refuse is a finding located in the file itself, never quoted."""
     import os
 
-    from validator.spec.confine import ConfinementError, read_text
-    from validator.spec.dotenv import DotenvError, parse_dotenv
+    from validator.spec.environment import EnvFileError, read_env_file
 
-    outside = list(_outside(ctx, where, spelled))
+    outside = list(_outside(ctx, where, item.path))
     if outside:
         yield from outside
         return
-    path = _resolved(ctx, spelled)
-    if not os.path.lexists(path):
-        return  # up says whether a missing one is required (Compose's `required: false`)
+    if not os.path.lexists(_resolved(ctx, item.path)):
+        return  # whether a missing one is an error is lint/compose_files.py's (Compose's `required: false`)
     try:
-        parse_dotenv(read_text(path, ctx.fence, MAX_ENV_FILE), ctx.environment, environ_wins=False)
-    except DotenvError as exc:
-        yield Finding(Location(spelled, exc.line, exc.col), (), str(exc), "error", ctx.rule, spelled)
-    except ConfinementError as exc:
-        if exc.line:  # a byte that is not UTF-8: located in the file itself
-            yield Finding(Location(spelled, exc.line, exc.col or 1), (), exc.reason, "error", ctx.rule, spelled)
+        read_env_file(item, ctx.base_dir, ctx.environment, {}, ctx.fence)
+    except EnvFileError as exc:
+        if exc.line:  # a statement or a byte that is wrong: located in the file itself
+            yield Finding(Location(item.path, exc.line, exc.col or 1), (), exc.reason, "error", ctx.rule, item.path)
         else:
-            yield ctx.error(where, f"{spelled} {exc.reason}")
-    except OSError as exc:
-        yield ctx.error(where, f"{spelled} cannot be read: {exc.strerror or exc}")
+            yield ctx.error(where, f"{item.path} {exc.reason}")

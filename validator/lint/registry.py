@@ -11,6 +11,8 @@ from validator.spec.location import Finding
 RULES: dict[str, str] = {
     "ports": "validator.lint.ports",
     "depends-on": "validator.lint.depends_on",
+    "compose": "validator.lint.compose_rules",
+    "compose-files": "validator.lint.compose_files",
     "healthcheck": "validator.lint.healthcheck",
     "memory": "validator.lint.memory",
     "criteria": "validator.lint.criteria",

@@ -46,12 +46,18 @@ class DotenvError(SourceError):
 
 
 def parse_dotenv(
-    text: str, environ: Mapping[str, str], unset: set[str] | None = None, *, environ_wins: bool = True
+    text: str,
+    environ: Mapping[str, str],
+    unset: set[str] | None = None,
+    *,
+    environ_wins: bool = True,
+    fallback: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The variables ``text`` defines; ``environ`` is the process environment (it wins, and fills gaps).
 
-    ``environ_wins=False`` reads a service's ``env_file`` as Compose does: the file's values stand, the
-    environment only fills ``${VAR}`` and keys written alone."""
+    ``environ_wins=False`` reads a service's ``env_file`` as Compose does: the file's values stand, and
+    ``${VAR}`` looks ``environ`` up first, then the file's earlier lines, then ``fallback`` (the files
+    read before it); a key written alone takes ``environ``'s value."""
     text = text.replace("\r\n", "\n")
     out: dict[str, str] = {}
     pos, n = 0, len(text)
@@ -66,7 +72,8 @@ def parse_dotenv(
             if key in environ:
                 out[key] = environ[key]
             continue
-        value, pos = _value(text, _skip_blanks(text, pos), key, {**environ, **out}, unset)
+        lookup = {**environ, **out} if environ_wins else {**(fallback or {}), **out, **environ}
+        value, pos = _value(text, _skip_blanks(text, pos), key, lookup, unset)
         out[key] = environ.get(key, value) if environ_wins else value
 
 

@@ -52,6 +52,7 @@ def apply_includes(
     root = root or project_root(path)
     data = {k: v for k, v in doc.data.items() if k != "include"}
     out = Document(data, list(doc.files), dict(doc.positions), dict(doc.key_positions), dict(doc.interpolated))
+    out.scopes = dict(doc.scopes)
     out.findings = list(doc.findings)
     if not isinstance(entries, list):
         out.findings.append(doc.finding(("include",), "include must be a list of files or mappings"))
@@ -88,6 +89,7 @@ def apply_includes(
             continue
         inc_env = _env_for(project_dir, env_files, here, env, root)
         included = apply_includes(included, files[0], inc_env, (*chain, *files), root=root)
+        _scope(included, {key: value for key, value in inc_env.items() if key not in env})
         _join(out, included, where)
     return out
 
@@ -194,6 +196,18 @@ def _load(
     return merged
 
 
+
+def _scope(doc: Document, extra: Mapping[str, str]) -> None:
+    """Give every service, secret and config ``doc`` brings the variables its include adds (``extra``);
+    an inner include's own stay beneath (the outer side wins, as for interpolation)."""
+    if not extra:
+        return
+    for section in ("services", "secrets", "configs"):
+        entries = doc.data.get(section)
+        for name in entries if isinstance(entries, dict) else ():
+            key = (section, str(name))
+            doc.scopes[key] = {**doc.scopes.get(key, {}), **extra}
+
 def _join(out: Document, included: Document, where: Path) -> None:
     """Merge ``included``'s resources into ``out``: new ones join, different redefinitions are errors."""
     source = included.files[0] if included.files else "an included file"
@@ -222,6 +236,8 @@ def _join(out: Document, included: Document, where: Path) -> None:
                 )
                 continue
             target[name] = definition
+            if (section, name) in included.scopes:
+                out.scopes[(section, name)] = included.scopes[(section, name)]
     for path, location in included.positions.items():
         out.positions.setdefault(path, location)
     for path, location in included.key_positions.items():

@@ -37,6 +37,19 @@ class LoadedSpec:
     def fence(self) -> Path:
         return self.root or self.base_dir
 
+    def _included_values(self) -> set[str]:
+        """Secret values an include's own variables give: its secrets' variables and its services'
+        pass-through names (the project's own are in ``found`` already)."""
+        out: set[str] = set()
+        for (section, name), scope in self.doc.scopes.items():
+            if section == "secrets" and name in self.spec.secrets:
+                variable = self.spec.secrets[name].environment
+                out.add(scope.get(variable or "", ""))
+            elif section == "services" and name in self.spec.services:
+                passed = [k for k, v in self.spec.services[name].environment.items() if v is None]
+                out.update(scope.get(k, "") for k in passed)
+        return {value for value in out if value}
+
     def secrets(self) -> set[str]:
         """Values never to print (``validator.spec.secrets`` says where they come from), and the
         contents of secrets (files and environment variables)."""
@@ -48,6 +61,7 @@ class LoadedSpec:
         held = secret_file_values(self.spec.secrets, self.base_dir, self.fence) | secret_env_values(
             self.spec.secrets, self.environment
         )
+        held |= self._included_values()
         found.update(s for s in held if len(s) >= MIN_LENGTH)
         return found
 
@@ -109,7 +123,7 @@ def lint_files(files: list[str], environ: Mapping[str, str] | None = None) -> li
     from validator.spec.bound import bound
 
     try:
-        loaded = _validate(files, environ)
+        loaded = _validate(files, environ, linting=True)
     except SpecError as exc:
         return bound(sorted(exc.findings, key=lambda f: f.sort_key()))
     return bound(sorted(loaded.warnings, key=lambda f: f.sort_key()))
@@ -120,12 +134,13 @@ def load_spec(files: list[str] | None = None, environ: Mapping[str, str] | None 
     return _validate(resolve_files(files), environ)
 
 
-def _validate(files: list[str], environ: Mapping[str, str] | None) -> LoadedSpec:
+def _validate(files: list[str], environ: Mapping[str, str] | None, *, linting: bool = False) -> LoadedSpec:
     from validator.lint.context import LintContext
     from validator.lint.registry import run_rules
     from validator.spec.bound import bound
     from validator.spec.confine import project_root
     from validator.spec.project import compose_top_level
+    from validator.spec.unset import drop_unset
     from validator.spec.validate import validate_document
 
     root = project_root(Path(files[0]))
@@ -133,15 +148,17 @@ def _validate(files: list[str], environ: Mapping[str, str] | None) -> LoadedSpec
     base_dir = Path(files[0]).parent.resolve()
     doc, top = compose_top_level(doc, env, base_dir)
     doc.findings = [*doc.findings, *top]
+    doc = drop_unset(doc)  # what Compose reads as unset (``restart: ''``, ``shm_size: 1e9``)
     # A value whose interpolation failed is kept as written: what the schema or a rule says about it
     # again would only echo the interpolation error.
     unresolved = doc.unresolved()
     spec, findings = validate_document(doc)
     findings = _outside(findings, unresolved)
     if spec is None:
-        rest = _rules_on_rest(doc, findings, base_dir, root, env)
+        rest = _rules_on_rest(doc, findings, base_dir, root, env, linting)
         raise SpecError(bound(sorted(doc.findings + findings + _outside(rest, unresolved), key=lambda f: f.sort_key())))
-    found = doc.findings + _outside(run_rules(LintContext(spec, doc, base_dir, root=root, environment=env)), unresolved)
+    context = LintContext(spec, doc, base_dir, root=root, environment=env, linting=linting)
+    found = doc.findings + _outside(run_rules(context), unresolved)
     errors = [f for f in found if f.severity == "error"]
     if errors:
         raise SpecError(bound(sorted(found, key=lambda f: f.sort_key())))
@@ -157,7 +174,7 @@ def _outside(findings: list[Finding], paths: Sequence[tuple[object, ...]]) -> li
 
 
 def _rules_on_rest(
-    doc: Document, findings: list[Finding], base_dir: Path, root: Path, env: Mapping[str, str]
+    doc: Document, findings: list[Finding], base_dir: Path, root: Path, env: Mapping[str, str], linting: bool
 ) -> list[Finding]:
     """Semantic findings on the parts that did validate, so one pass reports everything.
 
@@ -183,7 +200,7 @@ def _rules_on_rest(
         spec, current = validate_document(partial)
         if spec is not None:
             names = {str(p[1]) for p in pruned if len(p) == 2}
-            extra = run_rules(LintContext(spec, partial, base_dir, root=root, environment=env))
+            extra = run_rules(LintContext(spec, partial, base_dir, root=root, environment=env, linting=linting))
             return [
                 f
                 for f in extra

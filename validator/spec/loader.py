@@ -38,6 +38,7 @@ _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _YAML_TAG = "tag:yaml.org,2002:"
 # The tag is not repeated: a tag is written right before a value and its text is the author's, not ours.
 _UNSUPPORTED_TAG = "unsupported YAML tag (use !reset, !override or a core tag: !!str, !!int, !!float, !!bool, !!null)"
+_MERGE_TAG = _YAML_TAG + "merge"
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,11 @@ class Document:
     # Findings that did not stop the load (interpolation errors, unset-variable warnings); a value whose
     # interpolation failed is kept as written, and findings at or under its path are not reported again.
     findings: list[Finding] = field(default_factory=list)
+    # The variables an include's env file (or the included project's .env) adds for the services,
+    # secrets and configs it brings, keyed (section, name): Compose resolves their pass-through names,
+    # env files and ``environment:`` secrets there, where the including project's variables (which
+    # win) lack them. Values may be secrets: never in repr.
+    scopes: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict, repr=False)
 
     def unresolved(self) -> list[Path]:
         """Paths whose value is not what the author meant: a failed interpolation, or a service whose
@@ -415,7 +421,7 @@ class _Builder:
         self.count(1, loc)
         if event.anchor:
             self.anchors[event.anchor] = (value, 1)
-        self.deliver(value, loc, path, plain_merge=event.implicit[0] and event.value == "<<")
+        self.deliver(value, loc, path, plain_merge=_is_merge_key(event))
 
     def resolve(self, event: Any, loc: Location, path: Path) -> Any:
         tag, text = event.tag, event.value
@@ -423,6 +429,8 @@ class _Builder:
             return _core_scalar(text) if event.implicit[0] and tag is None else text
         if tag == "!reset":
             return Reset()
+        if tag == _MERGE_TAG and text == "<<":
+            return text  # ``!!merge <<: *x``: the explicit form of a merge key (as Compose reads it)
         if tag == "!override":
             return Override(_core_scalar(text) if event.style is None else text)
         if tag in (_YAML_TAG + "str", _YAML_TAG + "int", _YAML_TAG + "float", _YAML_TAG + "bool", _YAML_TAG + "null"):
@@ -475,6 +483,11 @@ class _Builder:
         self.positions[(*top.path, key)] = loc
         if key_loc is not None:
             self.key_positions[(*top.path, key)] = key_loc
+
+
+def _is_merge_key(event: Any) -> bool:
+    """``<<`` as a key: plain, or tagged ``!!merge`` (a quoted ``"<<"`` is an ordinary key)."""
+    return bool(event.value == "<<" and (event.implicit[0] or event.tag == _MERGE_TAG))
 
 
 def _key_text(value: Any) -> str:

@@ -11,6 +11,7 @@ removes a value, ``!override`` replaces a mapping instead of merging. An overlay
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from validator.spec.loader import Document, Override, Reset, _kind
@@ -33,14 +34,7 @@ def merge_documents(docs: list[Document]) -> Document:
         if is_compose_version(overlay.data.get("version")):
             # A compose override file's obsolete version is no contradiction of the spec's: noted, not merged.
             findings.append(obsolete_version(overlay))
-            overlay = Document(
-                {k: v for k, v in overlay.data.items() if k != "version"},
-                overlay.files,
-                overlay.positions,
-                overlay.key_positions,
-                overlay.interpolated,
-                overlay.findings,
-            )
+            overlay = dataclasses.replace(overlay, data={k: v for k, v in overlay.data.items() if k != "version"})
         for key in ("version", "project"):
             if key in overlay.data and key in merged.data and overlay.data[key] != merged.data[key]:
                 findings.append(
@@ -53,6 +47,7 @@ def merge_documents(docs: list[Document]) -> Document:
         merged.positions.update(overlay.positions)
         merged.key_positions.update(overlay.key_positions)
         merged.interpolated.update(overlay.interpolated)
+        merged.scopes.update(overlay.scopes)
         merged.findings.extend(overlay.findings)
         merged.files.extend(overlay.files)
     # Contradictions keep the base's value and travel with the document, so that lint still reports
@@ -70,6 +65,7 @@ def _strip(doc: Document) -> Document:
         dict(doc.key_positions),
         dict(doc.interpolated),
         list(doc.findings),
+        dict(doc.scopes),
     )
 
 

@@ -128,6 +128,11 @@ class Spec(ExtensibleModel):
     configs: Annotated[
         dict[Name, ConfigSpec], BeforeValidator(_optional_mapping, json_schema_input_type=dict[str, ConfigSpec | None])
     ] = Field(default_factory=dict)
+    # Compose's AI models (Docker Model Runner): accepted as Compose defines them, refused by plan and up
+    models: Annotated[
+        dict[Name, dict[str, Any]],
+        BeforeValidator(_optional_mapping, json_schema_input_type=dict[str, dict[str, Any] | None]),
+    ] = Field(default_factory=dict)
     config_keys: dict[Name, ConfigFile] = Field(
         default_factory=dict,
         description="Keys that configuration files must hold (named config_keys because top-level `configs` is "

@@ -14,6 +14,7 @@ does not fail lint. A number other than 1 is neither (Compose requires a string)
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from pathlib import Path as FsPath
@@ -76,7 +77,7 @@ def compose_top_level(doc: Document, env: Mapping[str, str], project_dir: FsPath
     if data == doc.data:
         return doc, findings
     return (
-        Document(data, doc.files, doc.positions, doc.key_positions, doc.interpolated, doc.findings),
+        dataclasses.replace(doc, data=data),
         findings,
     )
 

@@ -100,6 +100,7 @@ def _env_file_values(
 ) -> Iterable[str]:
     from validator.spec.confine import ConfinementError, expand, read_text
     from validator.spec.dotenv import parse_dotenv
+    from validator.spec.environment import parse_raw
 
     items = spec if isinstance(spec, list) else [spec]
     out: list[str] = []
@@ -109,7 +110,9 @@ def _env_file_values(
             continue
         try:
             text = read_text(base_dir / expand(name), root, MAX_ENV_FILE)
-            values = parse_dotenv(text, env, environ_wins=False)  # as up reads it (engine/desired.py)
+            raw = isinstance(item, dict) and item.get("format") == "raw"
+            # as up reads it (spec/environment.py)
+            values = parse_raw(text, env) if raw else parse_dotenv(text, env, environ_wins=False)
         except (OSError, ConfinementError, ValueError):
             continue
         out.extend(v for k, v in values.items() if v and (is_secret_name(k) or k in marked))

@@ -29,6 +29,11 @@ from validator.spec.types import (
 )
 
 
+def _or_empty(*values: str) -> Any:
+    """The JSON Schema of a choice that Compose also takes as '' (read as unset: spec/unset.py)."""
+    return WithJsonSchema({"enum": [*values, "", None]})
+
+
 def _environment(value: Any) -> Any:
     return key_value_list(value, "environment")
 
@@ -233,7 +238,7 @@ class UpdateConfig(Model):
 
 
 class Deploy(Model):
-    mode: Literal["replicated", "global"] = "replicated"
+    mode: Annotated[Literal["replicated", "global"], _or_empty("replicated", "global")] = "replicated"
     replicas: Annotated[int, Field(ge=0)] | None = None
     resources: Resources | None = None
     restart_policy: RestartPolicy | None = None
@@ -241,7 +246,7 @@ class Deploy(Model):
     update_config: UpdateConfig | None = None
     rollback_config: UpdateConfig | None = None
     labels: Labels = Field(default_factory=dict)
-    endpoint_mode: Literal["vip", "dnsrr"] | None = None
+    endpoint_mode: Annotated[Literal["vip", "dnsrr"] | None, _or_empty("vip", "dnsrr")] = None
 
     @model_validator(mode="after")
     def _check(self) -> "Deploy":
@@ -253,6 +258,8 @@ class Deploy(Model):
 class EnvFile(ShortForm, Model):
     path: str
     required: bool = True
+    # Compose's formats: the .env grammar (unset), or raw (``docker run --env-file``: values as written)
+    format: Annotated[Literal["raw"] | None, _or_empty("raw")] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -275,7 +282,13 @@ def _restart(value: Any) -> Any:
     return value
 
 
-Restart = Annotated[str, BeforeValidator(_restart), WithJsonSchema({"type": "string", "pattern": _RESTART.pattern})]
+# '' is accepted as Compose reads it (unset: "no"); spec/unset.py drops it before validation
+Restart = Annotated[
+    str,
+    BeforeValidator(_restart),
+    WithJsonSchema({"type": "string", "pattern": f"^$|{_RESTART.pattern}"}),
+]
+
 
 
 _PULL_POLICY = re.compile(r"^(always|never|missing|if_not_present|build|daily|weekly|every_[0-9a-z]+|refresh)$")
@@ -401,24 +414,27 @@ class Service(ExtensibleModel):
     def _check(self) -> "Service":
         if not self.image and not self.build and not self.provider:
             raise ValueError("a service needs 'image' or 'build'")
-        if self.network_mode is not None and self.networks:
-            raise ValueError("network_mode and networks cannot be used together (Compose refuses it)")
-        if self.pull_policy is not None and not _PULL_POLICY.match(self.pull_policy):
+        # Checks across fields (network_mode with networks, scale against deploy.replicas, container_name
+        # with several replicas) are lint rules (validator/lint/compose_rules.py): an error here would
+        # drop the whole service from the rest of lint's pass.
+        return self
+
+    @field_validator("pull_policy")
+    @classmethod
+    def _pull_policy(cls, value: str | None) -> str | None:
+        if value is not None and not _PULL_POLICY.match(value):
             raise ValueError(
-                f"invalid pull_policy {self.pull_policy!r}: use always, never, missing, build, daily, weekly "
-                "or every_<duration>"
+                f"invalid pull_policy {value!r}: use always, never, missing, build, daily, weekly or every_<duration>"
             )
-        replicas = self.deploy.replicas if self.deploy else None
-        if self.scale is not None and replicas is not None and self.scale != replicas:
-            raise ValueError(f"scale ({self.scale}) and deploy.replicas ({replicas}) differ (Compose refuses it)")
-        if self.container_name and self.replicas > 1:
-            # every replica is a container of its own, and a container name names one (Compose refuses it)
-            field = "scale" if self.scale is not None else "deploy.replicas"
-            raise ValueError(f"container_name cannot be set with {field} {self.replicas}: a container name is unique")
-        for port in self.expose:
+        return value
+
+    @field_validator("expose")
+    @classmethod
+    def _expose(cls, value: list[int | str]) -> list[int | str]:
+        for port in value:
             if not re.fullmatch(r"\d+(-\d+)?(/(tcp|udp|sctp))?", str(port)):
                 raise ValueError(f"invalid expose entry {port!r}: expected PORT[-PORT][/PROTOCOL]")
-        return self
+        return value
 
     @property
     def replicas(self) -> int:

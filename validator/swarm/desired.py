@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.engine import labels as L
+from validator.engine.body import env_entries
 from validator.engine.desired import DesiredNetwork, DesiredService, DesiredState
 from validator.engine.provenance import Provenance
 from validator.errors import EngineError
@@ -221,7 +222,7 @@ def service_spec(
     if "command" in cfg:
         container["Args"] = cfg["command"]
     if cfg.get("environment"):
-        container["Env"] = [f"{k}={v}" for k, v in cfg["environment"].items()]
+        container["Env"] = env_entries(cfg["environment"])
     for key, api in (("working_dir", "Dir"), ("user", "User"), ("hostname", "Hostname"), ("stop_signal", "StopSignal")):
         if key in cfg:
             container[api] = cfg[key]

@@ -124,6 +124,21 @@ def test_env_file_is_read_as_compose_reads_it(tmp_path):
     assert env["QUOTED"] == "a b # c" and env["FROM_HOST"] == "h2" and env["BASE_WINS"] == "file"
 
 
+def test_pass_through_reads_dotenv_and_a_name_set_nowhere_stays_bare(tmp_path):
+    """As `docker compose up` does (tests/integration/test_compose_environment.py shows both on the
+    engine): `.env` feeds pass-through names and `${VAR}` in env files; a name set nowhere is sent bare."""
+    (tmp_path / ".env").write_text("FROM_DOTENV=dotenv\nPASSWORD=pw-from-dotenv\n")
+    (tmp_path / "web.env").write_text("DSN=postgres://u:${PASSWORD}@db/app\n")
+    svc = load(tmp_path, environ={}, environment=["FROM_DOTENV", "NOWHERE"], env_file="web.env").services["web"]
+    assert svc.config["environment"] == {
+        "DSN": "postgres://u:pw-from-dotenv@db/app",
+        "FROM_DOTENV": "dotenv",
+        "NOWHERE": None,
+    }
+    body, _ = create_body(svc, "demo", "sha256:img", ("infra.yaml",), "1.41", "0.1.0")
+    assert body["Env"] == ["DSN=postgres://u:pw-from-dotenv@db/app", "FROM_DOTENV=dotenv", "NOWHERE"]
+
+
 def test_a_bad_env_file_line_is_an_error_naming_the_file_line_and_column_never_the_line(tmp_path):
     from validator.errors import SpecError
 

@@ -99,3 +99,16 @@ def test_order_that_carries_no_meaning_is_not_a_difference(tmp_path):
     assert drift(body, detail, IMAGE_ID) == []
     detail["HostConfig"]["CapAdd"] = ["CAP_SYS_TIME"]
     assert drift(body, detail, IMAGE_ID) == ["CapAdd differs"]
+
+
+def test_a_bare_pass_through_name_is_judged_as_compose_writes_it(tmp_path):
+    """`environment: [NOWHERE]` with NOWHERE set nowhere: both tools send a bare NOWHERE (the engine
+    removes the variable) and the engine reports it bare; a value there is a difference."""
+    spec = base_spec(web={"image": "web:1", "environment": ["NOWHERE", "MODE=test"]})
+    desired = desired_state(load_dict(tmp_path, spec), {})
+    body, _ = create_body(desired.services["web"], "demo", IMAGE_ID, ("infra.yaml",), "1.41", "0.1.0")
+    assert body["Env"] == ["MODE=test", "NOWHERE"]
+    detail = {"Image": IMAGE_ID, "Config": {"Env": ["MODE=test", "NOWHERE", "PATH=/bin"]}, "HostConfig": {}}
+    assert [r for r in drift(body, detail, IMAGE_ID) if r.startswith("environment")] == []
+    detail["Config"]["Env"] = ["MODE=test", "NOWHERE=from-image"]
+    assert "environment: NOWHERE differs" in drift(body, detail, IMAGE_ID)

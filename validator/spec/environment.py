@@ -117,13 +117,15 @@ class MissingFile:
 
 def missing_files(svc: Service, base: Path) -> list[MissingFile]:
     """The service's required env files and its label files that do not exist (only stat, no read)."""
+    from validator.spec.confine import expand
+
     out = []
     for index, item in enumerate(svc.env_file):
-        if item.required and not os.path.exists(base / Path(item.path).expanduser()):
+        if item.required and not os.path.exists(base / expand(item.path)):
             message = f"env_file {item.path} does not exist: Compose refuses a missing env file unless the entry says "
             out.append(MissingFile(where=("env_file", index), message=message + "required: false"))
     for index, spelled in enumerate(svc.label_file):
-        if not os.path.exists(base / Path(spelled).expanduser()):
+        if not os.path.exists(base / expand(spelled)):
             message = f"label_file {spelled} does not exist: Compose refuses a missing label file"
             out.append(MissingFile(where=("label_file", index), message=message))
     return out

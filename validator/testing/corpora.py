@@ -39,7 +39,10 @@ class Case:
 
     def lay_out(self, parent: Path) -> Path:
         """The run folder under ``parent`` (named after the case, as Compose names the project after
-        it): ``compose.yaml`` and its companions, writable (the corpora are read-only)."""
+        it): ``compose.yaml`` and its companions, writable (the corpora are read-only). ``parent`` is
+        made a git work tree, as the file's own repository is: the project lint and up read files in
+        is that work tree (``validator.spec.confine``), so ``../common/x.xml`` stays inside it."""
+        (parent / ".git").mkdir(parents=True, exist_ok=True)
         run = parent / self.name.lower()
         if self.folder is not None:
             shutil.copytree(self.folder, run, symlinks=True)

@@ -309,6 +309,7 @@ class Pipeline:
 
     def _suites_not_run(self) -> None:
         """``--no-suites``: a criterion reading a suite's counts says why it has none."""
+        from validator.suites.coverage import not_run
         from validator.suites.verdict import FIELDS
 
         for name, suite in self.spec.suites.items():
@@ -316,6 +317,8 @@ class Pipeline:
             for member, family in ((name, "suite"), *((group, "group") for group in suite.groups)):
                 for field in FIELDS:
                     self._record(metric_name(family, member, field), Evidence.unavailable(f"suite {name}", why))
+            for key, reason in not_run(name, suite, why).items():
+                self._record(key, Evidence.unavailable(f"suite {name}", reason))
 
     def _metrics(self) -> None:
         from validator.checks.preflight import measure

@@ -304,3 +304,30 @@ def test_past_the_bound_containers_are_named_not_followed():
     sampler = UsageSampler(engine, "p", max_streams=2).start()  # type: ignore[arg-type]
     usage = sampler.stop()
     assert len(usage.containers) == 2 and usage.skipped == ["p-db-1"]
+
+
+def test_stop_does_not_wait_on_a_stuck_engine():
+    """A stats stream that never opens (an engine stuck on a lock, as 20.10's libnetwork deadlock
+    leaves it): stop() returns at once all the same, and the stuck thread records nothing after."""
+    ids = ("c1", "c2", "c3", "c4", "c5")
+    engine = FakeEngine({cid: "web" for cid in ids})
+    release = threading.Event()
+    opening = engine.stats
+
+    def stuck(cid: str) -> Stream:
+        release.wait(timeout=30)
+        return opening(cid)
+
+    engine.stats = stuck  # type: ignore[method-assign]
+    sampler = UsageSampler(engine, "p").start()  # type: ignore[arg-type]
+    began = time.monotonic()
+    usage = sampler.stop()
+    assert time.monotonic() - began < 2.0
+    assert set(usage.containers) == {"c1", "c2", "c3"} and all(
+        u.first_answer is None for u in usage.containers.values()
+    )
+    release.set()
+    for cid in ("c1", "c2", "c3"):
+        engine.stream_of(cid).items.put(answer(MIB))
+    time.sleep(0.2)
+    assert all(u.memory_peak is None for u in sampler.containers.values())

@@ -54,6 +54,7 @@ MAX_POINTS = 240
 # again from where it stopped, this many times at most.
 REOPEN = 3
 EVENTS = ("start", "oom")
+STOP_WAIT = 0.5  # seconds stop() waits, in all, for the threads to see their streams closed
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,9 +195,13 @@ class UsageSampler:
         self._streams["events"] = stream
         self._spawn(self._follow_events, "validator-usage-events", stream)
         running: dict[str, dict[str, Any]] = {}
-        for filters in (L.project_filter(self.project), C.compose_filter(self.project)):
-            for summary in self.engine.containers({**filters, "status": ["running"]}):
-                running.setdefault(summary["Id"], summary)  # validator's own first, as services.observed does
+        try:
+            for filters in (L.project_filter(self.project), C.compose_filter(self.project)):
+                for summary in self.engine.containers({**filters, "status": ["running"]}):
+                    running.setdefault(summary["Id"], summary)  # validator's own first, as services.observed does
+        except BaseException:
+            self.stop()
+            raise
         for cid, summary in running.items():
             labels = summary.get("Labels") or {}
             name = str((summary.get("Names") or [cid[:12]])[0]).lstrip("/")
@@ -213,8 +218,11 @@ class UsageSampler:
         for stream in streams:
             with contextlib.suppress(Exception):  # a dead stream may fail to close in any way
                 stream.close()
+        # one short bound for them all (a thread blocked opening a stream on a stuck engine is not
+        # waited for: it finds ``done`` set when the engine answers, and records nothing more)
+        deadline = time.monotonic() + STOP_WAIT
         for thread in self._threads:
-            thread.join(timeout=0.5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         with self.lock:
             return Usage(
                 started_at=self.started_at,

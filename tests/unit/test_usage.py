@@ -322,12 +322,11 @@ def test_stop_does_not_wait_on_a_stuck_engine():
     sampler = UsageSampler(engine, "p").start()  # type: ignore[arg-type]
     began = time.monotonic()
     usage = sampler.stop()
-    assert time.monotonic() - began < 2.0
-    assert set(usage.containers) == {"c1", "c2", "c3"} and all(
-        u.first_answer is None for u in usage.containers.values()
-    )
+    assert time.monotonic() - began < 1.5  # one bound for all threads (not half a second each)
+    assert set(usage.containers) == set(ids)
+    assert all(u.first_answer is None for u in usage.containers.values())
     release.set()
-    for cid in ("c1", "c2", "c3"):
+    for cid in ids:
         engine.stream_of(cid).items.put(answer(MIB))
     time.sleep(0.2)
     assert all(u.memory_peak is None for u in sampler.containers.values())

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from validator.core.metrics import metric_name
 from validator.core.run import RunResult
+from validator.reporters.peaks import peak
 from validator.reporters.registry import ReportContext
 from validator.units import format_duration, format_size
 
@@ -29,20 +30,6 @@ def _cell(text: str) -> str:
     line breaks as <br>."""
     escaped = html.escape(text, quote=False)
     return _MARKDOWN.sub(r"\\\1", escaped).replace("\r", "").replace("\n", "<br>")
-
-
-def _peak(run: RunResult, service: str, field: str) -> str:
-    """A usage peak as its evidence allows: the value, ``≥`` a lower bound, or ``-``; memory with its
-    share of the limit."""
-    evidence = run.evidence.get(metric_name("service", service, field))
-    if evidence is None or evidence.low is None:
-        return "-"
-    shown = format_size(evidence.low) if field == "memory_peak" else f"{evidence.low:.2f} cores"
-    if field == "memory_peak":
-        ratio = run.evidence.get(metric_name("service", service, "memory_peak_ratio"))
-        if ratio is not None and ratio.low is not None:
-            shown += f" ({100 * ratio.low:.0f}%)"
-    return shown if evidence.is_exact else f"≥ {shown}"
 
 
 def render(run: RunResult, ctx: ReportContext) -> str:
@@ -105,8 +92,8 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             lines.append(
                 f"| {_cell(n)} | {_cell(r.actual or r.verdict)} | {'-' if startup is None else f'{startup:.2f}s'} | "
                 f"{'-' if healthy is None else f'{healthy:.2f}s'} | {'-' if restarts is None else f'{restarts:.0f}'} | "
-                f"{'-' if memory is None else format_size(memory)} | {_peak(run, n, 'memory_peak')} | "
-                f"{_peak(run, n, 'cpu_peak')} |"
+                f"{'-' if memory is None else format_size(memory)} | {peak(run, n, 'memory_peak')} | "
+                f"{peak(run, n, 'cpu_peak')} |"
             )
         lines.append("")
     checks = [r for r in run.results if r.kind not in ("criterion",)]

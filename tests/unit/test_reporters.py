@@ -223,6 +223,8 @@ def test_memory_over_the_run_is_drawn_and_the_peaks_are_in_the_services_table():
     assert "| Memory limit | Memory peak | CPU peak |" in markdown
     assert "| web | running | 1.00s | - | - | - | 40 MiB (62%) | 0.25 cores |" in markdown
     assert "| db | running | - | - | - | - | ≥ 10 MiB | - |" in markdown
+    console = render("console", run)
+    assert "memory peak" in console and "40 MiB (62%)" in console and "≥ 10 MiB" in console
     html = render("html", run)
     assert "<h2>Memory over the run</h2>" in html and "<script" not in html
     assert "web (mem-web-1): peak 40 MiB of 64 MiB (62%)" in html and "limit 64 MiB" in html

@@ -11,6 +11,8 @@
    alternating, medians of wall time; the ratio on / off.
 
 Usage: .venv/bin/python bench/usage.py [--containers 6] [--window 15] [--reps 3] [--runs 5]
+       [--engine-root DIR] (with DOCKER_HOST=unix://DIR/docker.sock: a private engine, whose
+       processes alone are counted)
 The machine is shared: the load average is printed before and after, and figures move with it.
 """
 
@@ -39,21 +41,35 @@ from validator.testing.images import ensure_busybox_image  # noqa: E402
 ENGINE_PROCESSES = ("dockerd", "containerd", "containerd-shim-runc-v2", "containerd-shim")
 
 
-def engine_cpu() -> float:
-    """CPU seconds the engine's processes have used so far."""
-    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+# With --engine-root (a private engine: its dockerd, containerd and shims name that folder on their
+# command lines), only that engine's processes count; else every engine process on the machine.
+ENGINE_ROOT = ""
+
+
+def engine_cpu() -> dict[int, float]:
+    """CPU seconds each of the engine's processes (dockerd, containerd, the shims) has used so far."""
+    out, tick = {}, os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes() if ENGINE_ROOT else b""
         except OSError:
             continue
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if ENGINE_ROOT and ENGINE_ROOT.encode() not in command:
+            continue
         if name in ENGINE_PROCESSES or name.startswith("containerd-shim"):
             fields = stat[stat.rindex(")") + 2 :].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+            out[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def used_since(before: dict[int, float]) -> float:
+    """CPU seconds the engine used since ``before``, process by process: a shim that ended in between
+    (another session's container) must not count as negative (what it used in between is lost)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in engine_cpu().items())
 
 
 def idle(engine: Engine, ids: list[str], stop: threading.Event, out: dict) -> None:
@@ -99,7 +115,7 @@ def measure(engine: Engine, ids: list[str], mode, window: float) -> dict:
     time.sleep(window)
     stop.set()
     elapsed = time.monotonic() - began
-    out["engine_cpu"] = (engine_cpu() - cpu) / elapsed  # share of one core
+    out["engine_cpu"] = used_since(cpu) / elapsed  # share of one core
     out["rate"] = out["samples"] / elapsed
     worker.join(timeout=10)
     return out
@@ -194,7 +210,10 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=15.0)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--engine-root", default="", help="a private engine's folder: count only its processes")
     args = parser.parse_args()
+    global ENGINE_ROOT
+    ENGINE_ROOT = args.engine_root
     compile_tree(ROOT)
     image = ensure_busybox_image()
     engine = Engine.connect()

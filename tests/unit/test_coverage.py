@@ -142,6 +142,14 @@ def test_reading_the_report(tmp_path):
         "/elsewhere/x.py": FileLines(statements=0, covered=0),
     }
     assert percent(files) == 70.0 and percent({"x": FileLines(statements=0, covered=0)}) is None
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    try:
+        read_report(fifo, tmp_path)
+    except Unreadable as exc:
+        assert str(exc) == "is not a regular file"
+    else:
+        raise AssertionError("a FIFO was read")
     for text, why in (
         ("[1, 2]", "no files"),
         ('{"files": {"a.py": {"summary": {"num_statements": 1, "covered_lines": 2}}}}', "without its line counts"),

@@ -27,6 +27,8 @@ from validator.suites.records import stamp
 # File timestamps come from a coarse kernel clock that can lag time.time() by a few milliseconds (as
 # for JUnit XML, records.py): a file whose stat is unchanged since before the start is stale anyway.
 CLOCK_SLACK_NS = 1_000_000_000
+# coverage.py's JSON for a large project runs to tens of MiB (a line list per file): a bound far above
+MAX_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +43,10 @@ class Unreadable(ValueError):
 
 def read_report(path: Path, root: Path) -> dict[str, FileLines]:
     """File (POSIX, relative to ``root`` when under it) -> its statements and those run."""
+    if not path.is_file():  # a FIFO or a device would block or never end: only a regular file is read
+        raise Unreadable("is not a regular file")
+    if path.stat().st_size > MAX_BYTES:
+        raise Unreadable(f"is larger than {MAX_BYTES // (1024 * 1024)} MiB")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

@@ -139,7 +139,8 @@ def _memory_chart(u: UsageSeries, origin: float, span: float) -> str:
         f'<text x="{left}" y="14">{_e(title)}</text>'
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - 12}" y2="{height - bottom}" stroke="#d0d7de"/>'
         f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end">0</text>'
-        f'<text x="{left - 6}" y="{top + 8}" text-anchor="end">{_e(format_size(top_value / 1.08))}</text>'
+        f'<text x="{left - 6}" y="{height - bottom - top_value / 1.08 * y_scale + 4:.1f}" text-anchor="end">'
+        f"{_e(format_size(top_value / 1.08))}</text>"
         f'<text x="{width - 12}" y="{height - 6}" text-anchor="end">{span:.0f}s</text>'
         f"{limit}{lines}</svg>"
     )

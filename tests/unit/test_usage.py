@@ -330,3 +330,22 @@ def test_stop_does_not_wait_on_a_stuck_engine():
         engine.stream_of(cid).items.put(answer(MIB))
     time.sleep(0.2)
     assert all(u.memory_peak is None for u in sampler.containers.values())
+
+
+def test_a_run_that_samples_nothing_says_why_for_each_usage_metric(tmp_path):
+    import io
+
+    from validator.run.pipeline import CheckOptions, Pipeline
+    from validator.ui import Display
+
+    for settings, orchestrator, why in (
+        ({"sample_usage": False}, "containers", "sampling is off (settings.sample_usage: false)"),
+        ({}, "swarm", "the sampler follows plain containers only, not Swarm tasks"),
+    ):
+        loaded = load_dict(tmp_path, {**SPEC, "settings": settings})
+        pipeline = Pipeline(loaded, CheckOptions(orchestrator=orchestrator), Display(quiet=True, stream=io.StringIO()))
+        with pipeline._sampling(engine=None):
+            pass
+        evidence = pipeline.run.evidence[key("service.web.memory_peak_ratio")]
+        assert evidence.low is None and evidence.reason == f"service web was not sampled: {why}"
+        assert not pipeline.run.results and pipeline.run.usage == []

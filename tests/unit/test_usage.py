@@ -349,3 +349,12 @@ def test_a_run_that_samples_nothing_says_why_for_each_usage_metric(tmp_path):
         evidence = pipeline.run.evidence[key("service.web.memory_peak_ratio")]
         assert evidence.low is None and evidence.reason == f"service web was not sampled: {why}"
         assert not pipeline.run.results and pipeline.run.usage == []
+
+
+def test_the_caller_may_name_the_containers_to_follow():
+    engine = FakeEngine({"c1": "web"})
+    sampler = UsageSampler(engine, "p").start({"c7": ("p-db-1", "db")})  # type: ignore[arg-type]
+    engine.stream_of("c7").items.put(answer(3 * MIB))
+    settle(lambda: sampler.containers["c7"].memory_peak == 3 * MIB)
+    usage = sampler.stop()
+    assert set(usage.containers) == {"c7"} and usage.containers["c7"].service == "db"

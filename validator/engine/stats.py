@@ -187,26 +187,33 @@ class UsageSampler:
         self._threads: list[threading.Thread] = []
 
     # --- life ---------------------------------------------------------------------------------
-    def start(self) -> UsageSampler:
+    def start(self, containers: Mapping[str, tuple[str, str]] | None = None) -> UsageSampler:
         """Subscribe to the project's container events first, then follow what runs already (a
-        container started in between is in both: followed once). Raises the engine's error."""
+        container started in between is in both: followed once): ``containers`` (id -> (name,
+        service)) when the caller knows them, else the project's running containers, listed by its
+        label (validator's or Compose's). Raises the engine's error."""
         self.started_at = time.time()
         stream = self.engine.events({"type": ["container"], "event": list(EVENTS)}, since=self.started_at)
         self._streams["events"] = stream
         self._spawn(self._follow_events, "validator-usage-events", stream)
-        running: dict[str, dict[str, Any]] = {}
         try:
-            for filters in (L.project_filter(self.project), C.compose_filter(self.project)):
-                for summary in self.engine.containers({**filters, "status": ["running"]}):
-                    running.setdefault(summary["Id"], summary)  # validator's own first, as services.observed does
+            running = dict(containers) if containers is not None else self._running()
         except BaseException:
             self.stop()
             raise
-        for cid, summary in running.items():
-            labels = summary.get("Labels") or {}
-            name = str((summary.get("Names") or [cid[:12]])[0]).lstrip("/")
-            self._follow(cid, name, _service(labels), self.started_at)
+        for cid, (name, service) in running.items():
+            self._follow(cid, name, service, self.started_at)
         return self
+
+    def _running(self) -> dict[str, tuple[str, str]]:
+        running: dict[str, tuple[str, str]] = {}
+        for filters in (L.project_filter(self.project), C.compose_filter(self.project)):
+            for summary in self.engine.containers({**filters, "status": ["running"]}):
+                cid = summary["Id"]
+                name = str((summary.get("Names") or [cid[:12]])[0]).lstrip("/")
+                # validator's own first, as services.observed does
+                running.setdefault(cid, (name, _service(summary.get("Labels") or {})))
+        return running
 
     def stop(self) -> Usage:
         """Everything closed at once (a blocked read wakes when its socket is shut down); threads

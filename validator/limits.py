@@ -11,7 +11,9 @@ raising it. Flagged first: a service OOM-killed in any run, then one whose worst
 20% of its limit (``CLOSE``).
 
 A run whose peak is only a lower bound (the service was not observed for the whole run) still
-counts: the service used at least that much.
+counts: the service used at least that much. The advice knows only what was used, not what a
+service is told it may use (a JVM's ``-Xmx``, Spark's executor memory): a limit below that is a
+kill waiting for the first run that needs it.
 """
 
 from __future__ import annotations
@@ -155,7 +157,10 @@ def _notes(a: Advice) -> list[str]:
             f"raise mem_limit to {compose_size(a.suggested)} or lower what it is told to use"
         )
     elif a.limit and a.limit >= 2 * a.suggested:
-        out.append(f"{a.service}: uses far less than its {limit} limit: {compose_size(a.suggested)} would do")
+        out.append(
+            f"{a.service}: its peaks used under half its {limit} limit: {compose_size(a.suggested)} would cover them "
+            "(mind what it is told it may use, such as a JVM's heap)"
+        )
     if a.partial:
         out.append(f"{a.service}: not observed for the whole of {a.partial} run(s): those peaks are lower bounds")
     return out

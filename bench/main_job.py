@@ -10,6 +10,9 @@ load average is printed before and after, since the machine is shared.
 
 Usage: .venv/bin/python bench/main_job.py [--runs 3] [--baseline-rev 916a14f]
 (the baseline's ``validator`` package is taken with ``git archive`` into a temporary folder).
+With ``--sampling``, the anchor is this tree with ``settings.sample_usage: false`` (an overlay)
+instead of a baseline revision: what sampling memory and CPU over the run costs the main job.
+Run it under ``flock /tmp/stack.lock`` on a shared machine.
 """
 
 from __future__ import annotations
@@ -34,13 +37,13 @@ SPEC = ["-f", "infra.yaml", "-f", "infra.offline.yaml"]
 STAGE = re.compile(r"^\[\s*([\d.]+)s\] == (.+)$")
 
 
-def one(tree: Path) -> dict:
+def one(tree: Path, overlay: list[str] | None = None) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     began = time.perf_counter()
     proc = subprocess.run(
         # -P: ``-m`` would otherwise put the working folder (this tree) before PYTHONPATH, and the
         # baseline would silently run this tree's code
-        [sys.executable, "-P", "-m", "validator", "check", *SPEC, "--no-progress"],
+        [sys.executable, "-P", "-m", "validator", "check", *SPEC, *(overlay or []), "--no-progress"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
     )
     wall = time.perf_counter() - began
@@ -76,12 +79,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--baseline-rev", default="916a14f", help="git revision whose validator/ is the baseline")
+    parser.add_argument("--sampling", action="store_true", help="anchor: this tree with sample_usage off")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-main-job-") as scratch:
-        archive = subprocess.run(["git", "archive", args.baseline_rev, "validator"], cwd=ROOT, capture_output=True,
-                                 check=True).stdout
-        subprocess.run(["tar", "-x", "-C", scratch], input=archive, check=True)
-        trees = {f"baseline {args.baseline_rev}": Path(scratch), "this tree": ROOT}
+        anchor = "sampling off" if args.sampling else f"baseline {args.baseline_rev}"
+        overlays: dict[str, list[str]] = {}
+        if args.sampling:
+            off = Path(scratch) / "sampling-off.yaml"
+            off.write_text("settings:\n  sample_usage: false\n")
+            trees = {anchor: ROOT, "this tree": ROOT}
+            overlays[anchor] = ["-f", str(off)]
+        else:
+            archive = subprocess.run(["git", "archive", args.baseline_rev, "validator"], cwd=ROOT,
+                                     capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", scratch], input=archive, check=True)
+            trees = {anchor: Path(scratch), "this tree": ROOT}
         for tree in trees.values():
             compile_tree(tree)
         load_before = os.getloadavg()
@@ -89,7 +101,7 @@ def main() -> None:
         samples: dict[str, list[dict]] = {label: [] for label in trees}
         for _ in range(args.runs):
             for label, tree in trees.items():
-                sample = one(tree)
+                sample = one(tree, overlays.get(label))
                 samples[label].append(sample)
                 print(f"{label}: {sample['wall']:.1f}s, {verdict(sample)}, stages {sample['stages']}, "
                       f"slowest probe {sample['slowest_probe'][0]} {sample['slowest_probe'][1]:.1f}s, "
@@ -115,11 +127,11 @@ def main() -> None:
         verdicts = sorted({verdict(s) for s in runs})
         lines.append(f"| {label} | {wall:.1f} | {probes_at:.1f} | {suite_at:.1f} | {suite:.1f} | {name} {probe:.1f} | "
                      f"{' / '.join(verdicts)} |")
-    base, this = medians[f"baseline {args.baseline_rev}"], medians["this tree"]
-    lines += ["", f"Ratio this / baseline: {this / base:.2f}."]
+    base, this = medians[anchor], medians["this tree"]
+    lines += ["", f"Ratio this / {anchor}: {this / base:.2f}."]
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "main_job.md").write_text("\n".join(lines) + "\n")
+    (out / ("main_job_sampling.md" if args.sampling else "main_job.md")).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

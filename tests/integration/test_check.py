@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.integration.conftest import free_port
-from tests.metrics import report_metrics
+from tests.metrics import report_evidence, report_metrics
 
 pytestmark = pytest.mark.docker
 
@@ -107,8 +107,9 @@ def test_full_check_passes_and_writes_every_report(project):
     verdicts = {(r["kind"], r["name"]): r["verdict"] for r in data["run"]["results"]}
     assert all(v in ("pass", "xfail") for v in verdicts.values()), verdicts
     kinds = {k for k, _ in verdicts}
-    assert kinds == {"host", "config", "python", "service", "probe", "suite", "group", "criterion"}
+    assert kinds == {"host", "config", "python", "service", "probe", "suite", "group", "criterion", "usage"}
     assert data["criteria"] == {c: "pass" for c in ("SC1", "SC2", "SC3", "SC7", "SC8", "MEM")}
+    assert 0 < report_evidence(data)["service.web.memory_peak_ratio"]["low"] < 1  # sampled over the run
     metrics = report_metrics(data)
     assert 0 < metrics["service.web.startup"] < 10 and 0 < metrics["service.web.healthy"] < 10
     assert metrics["group.web.passed"] == 2 and metrics["suite.main.skipped"] == 1

@@ -187,3 +187,50 @@ def test_counts_a_suite_did_not_vouch_for_are_unknown_not_zero():
     assert "| main | - | - | - | - | - | - | " in text
     assert "| web | healthy | - | - | - | - |" in text
     assert " 0 |" not in text.split("## Checks")[0]
+
+
+def test_memory_over_the_run_is_drawn_and_the_peaks_are_in_the_services_table():
+    from validator.core.metrics import Bounds, Evidence
+    from validator.core.result import Result
+    from validator.core.run import RunResult, UsageSeries
+    from validator.reporters.json_report import load
+
+    mib = 1024 * 1024
+    run = RunResult(project="mem", spec_files=["infra.yaml"], spec_hash="h" * 12, started_at=100.0, finished_at=130.0)
+    run.results = [
+        Result(kind="service", name="web", verdict="pass", actual="running", metrics={key("service.web.startup"): 1.0}),
+        Result(kind="service", name="db", verdict="pass", actual="running"),
+    ]
+    run.evidence = {
+        key("service.web.memory_peak"): Evidence.exact("usage web", 40 * mib),
+        key("service.web.memory_peak_ratio"): Evidence.exact("usage web", 0.625),
+        key("service.web.cpu_peak"): Evidence.exact("usage web", 0.25),
+        key("service.db.memory_peak"): Evidence.bounded("usage db", Bounds(low=10 * mib, why="followed late")),
+        key("service.db.cpu_peak"): Evidence.unavailable("usage db", "no CPU sample"),
+    }
+    run.usage = [
+        UsageSeries(
+            service="web",
+            container="mem-web-1",
+            memory_limit=64 * mib,
+            at=[101.0, 102.0, 103.0, 104.0],
+            memory=[10 * mib, 40 * mib, None, 20 * mib],  # stopped once: two stretches
+            cpu=[None, 0.25, None, 0.1],
+        ),
+        UsageSeries(service="db", container="mem-db-1", memory_limit=None, at=[105.0], memory=[10 * mib], cpu=[None]),
+    ]
+    markdown = render("markdown", run)
+    assert "| Memory limit | Memory peak | CPU peak |" in markdown
+    assert "| web | running | 1.00s | - | - | - | 40 MiB (62%) | 0.25 cores |" in markdown
+    assert "| db | running | - | - | - | - | ≥ 10 MiB | - |" in markdown
+    console = render("console", run)
+    assert "memory peak" in console and "40 MiB (62%)" in console and "≥ 10 MiB" in console
+    html = render("html", run)
+    assert "<h2>Memory over the run</h2>" in html and "<script" not in html
+    assert "web (mem-web-1): peak 40 MiB of 64 MiB (62%)" in html and "limit 64 MiB" in html
+    assert html.count('<polyline fill="none" stroke="#0969da"') == 3  # web's two stretches, db's one
+    assert "db (mem-db-1): peak 10 MiB</title>" in html
+    data = render("json", run)
+    schema = json.loads((ROOT / "schema" / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(json.loads(data))
+    assert load(data).usage == run.usage

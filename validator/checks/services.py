@@ -75,6 +75,36 @@ METRICS = Family(
             applies=lambda svc: _runs(svc) and svc.cpu_limit is not None,
             when="with a CPU limit that run a container",
         ),
+        # measured over the whole run by the usage sampler (engine/stats.py, judged in checks/usage.py)
+        Declared(
+            field="memory_peak",
+            dimension="size",
+            meaning="the most memory one of its containers used during the run, as `docker stats` counts it "
+            "(sampled every second)",
+            applies=_runs,
+            when="that run a container",
+        ),
+        Declared(
+            field="memory_peak_ratio",
+            dimension="",
+            meaning="memory_peak over the memory limit (the highest of its containers)",
+            applies=lambda svc: _runs(svc) and svc.memory_limit is not None,
+            when="with a memory limit that run a container",
+        ),
+        Declared(
+            field="cpu_peak",
+            dimension="",
+            meaning="the most CPU one of its containers used during the run, in cores over one second",
+            applies=_runs,
+            when="that run a container",
+        ),
+        Declared(
+            field="oom_kills",
+            dimension="",
+            meaning="times the engine killed one of its containers for lack of memory during the run",
+            applies=_runs,
+            when="that run a container",
+        ),
         # measured by the Swarm backend (validator/swarm/reconcile.py) only: on plain containers a
         # criterion reading them has no evidence and is an error, never a pass
         Declared(
@@ -86,7 +116,7 @@ METRICS = Family(
         ),
     ),
     doc="seconds from create to running, from running to healthy (the slowest task on Swarm); restarts; limits "
-    "Docker enforces; Swarm tasks desired, running and healthy",
+    "Docker enforces; memory and CPU peaks and OOM kills over the run; Swarm tasks desired, running and healthy",
 )
 
 
@@ -152,10 +182,15 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
 # measured by the Swarm backend alone: plain containers neither measure them nor call them unavailable
 # (a criterion reading one on plain containers finds it missing, an error)
 SWARM_ONLY = frozenset({"replicas_desired", "replicas_running", "replicas_healthy"})
+# measured over the whole run by the usage sampler, which says itself when it has no value (a service
+# that never became ready may still have been sampled: OOM-killed on its way up, say)
+USAGE = frozenset({"memory_peak", "memory_peak_ratio", "cpu_peak", "oom_kills"})
 
 
 def _declared(svc: Any) -> list[str]:
-    return [d.field for d in METRICS.metrics if d.field not in SWARM_ONLY and (d.applies is None or d.applies(svc))]
+    return [
+        d.field for d in METRICS.metrics if d.field not in SWARM_ONLY | USAGE and (d.applies is None or d.applies(svc))
+    ]
 
 
 def _unknown_times(name: str, svc: Any, metrics: dict[MetricKey, float]) -> dict[MetricKey, str]:

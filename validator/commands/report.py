@@ -1,6 +1,8 @@
 """``validator report``: re-render the last run (or the one ``--run`` names) in any format, or with
 ``--history N`` show how each criterion and its metrics moved over the last N runs, flagging
-regressions (a criterion that passed before and fails now; a time that grew past ``--threshold``)."""
+regressions (a criterion that passed before and fails now; a time that grew past ``--threshold``), or
+with ``--limits`` each service's memory peaks over the last ``--runs N`` against its limit, with a
+suggested limit (``validator/limits.py``)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from validator.errors import EXIT_FAILED, EXIT_OK, UsageError
 if TYPE_CHECKING:
     from validator.core.run import RunResult
     from validator.history import Trend
+    from validator.spec.load import LoadedSpec
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threshold", type=float, default=0.2, help="time growth flagged as regression (default 0.2 = 20%%)"
     )
+    parser.add_argument(
+        "--limits",
+        action="store_true",
+        help="memory peaks of each service over the last runs against its limit, and a suggested limit",
+    )
+    parser.add_argument("--runs", type=int, default=10, metavar="N", help="runs --limits reads (default 10)")
     parser.add_argument("--db", metavar="PATH", help="history database (default: settings.history)")
     parser.add_argument("--no-color", action="store_true")
     parser.add_argument("-v", "--verbose", action="count", default=0)
@@ -50,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.limits:
+        return _limits(path, loaded, max(1, args.runs))
     runs = history.last_runs(path, loaded.spec.project, max(1, args.count or 1))
     if not runs:
         older = history.older_schema_runs(path, loaded.spec.project)
@@ -72,6 +83,18 @@ def run(args: argparse.Namespace) -> int:
         )
     write_reports(last, wanted, ctx, loaded.base_dir)
     return EXIT_FAILED if changed else last.exit_code
+
+
+def _limits(path: Path, loaded: LoadedSpec, count: int) -> int:
+    """``--limits``: exit 1 when a service was OOM-killed or came close to its limit (limits.py)."""
+    from validator import history, limits
+
+    runs = history.last_runs(path, loaded.spec.project, count)
+    if not runs:
+        raise UsageError(f"no run of project {loaded.spec.project!r} in {path}: run `validator check` first")
+    advice, missing = limits.advise(runs, list(loaded.spec.services))
+    print(limits.render(advice, missing, len(runs)))
+    return EXIT_FAILED if any(a.flag for a in advice) else EXIT_OK
 
 
 def _last_check(path: Path, project: str) -> RunResult:

@@ -13,10 +13,11 @@ FAILING: frozenset[str] = frozenset({"fail", "error"})
 
 # What a result judges. "group" is a suite's group (its suite in ``parent``); "drift" is what
 # `check --plan`/`--no-up` found differing from the spec; "target" is an engine a multi-target check
-# contacted; "engine" the engine itself; "report" a report that could not be written.
+# contacted; "engine" the engine itself; "report" a report that could not be written; "usage" what a
+# service's containers used during the run (memory, CPU, OOM kills: checks/usage.py).
 Kind = Literal[
     "host", "config", "python", "service", "probe", "suite", "group", "criterion", "drift", "engine", "target",
-    "report", "lock",
+    "report", "lock", "usage",
 ]  # fmt: skip
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 

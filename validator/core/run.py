@@ -23,6 +23,19 @@ class ServiceTimeline:
 
 
 @dataclass(kw_only=True)
+class UsageSeries:
+    """One container's memory and CPU over the run, for pictures: a few hundred points at most, each
+    the highest of the samples it stands for (the peaks themselves are metrics, exact)."""
+
+    service: str
+    container: str
+    memory_limit: float | None  # bytes; None: no limit
+    at: list[float] = field(default_factory=list)  # epoch seconds
+    memory: list[float | None] = field(default_factory=list)  # bytes; None: not running then
+    cpu: list[float | None] = field(default_factory=list)  # cores; None: not running, or its first sample
+
+
+@dataclass(kw_only=True)
 class TestCase:
     suite: str
     nodeid: str
@@ -45,6 +58,7 @@ class RunResult:
     evidence: dict[MetricKey, Evidence] = field(default_factory=dict)
     dimensions: dict[MetricKey, str] = field(default_factory=dict)
     timeline: list[ServiceTimeline] = field(default_factory=list)
+    usage: list[UsageSeries] = field(default_factory=list)
     tests: list[TestCase] = field(default_factory=list)
     git_commit: str | None = None
     engine: str | None = None  # the engine's address; several, comma-joined, for a combined run

@@ -551,6 +551,20 @@ class Engine:
                 return self.transport.events(filters, since=since)
             return self.api.events(decode=True, filters=filters, since=since)
 
+    def stats(self, container: str) -> Any:
+        """A cancellable stream of the container's decoded stats, one a second (``.close()`` from any
+        thread stops it); it ends by itself when the container is removed."""
+        with self.errors(f"read the stats of container {container[:12]}"):
+            if self.transport is not None:
+                return self.transport.stats(container)
+            # as the SDK's own events() builds its stream: its stats() gives a generator that cannot be closed
+            from docker.types.daemon import CancellableStream
+
+            api = self.api
+            response = api._get(api._url("/containers/{0}/stats", container), params={"stream": True}, stream=True)
+            api._raise_for_status(response)
+            return CancellableStream(api._stream_helper(response, decode=True), response)
+
     def find_log_line(self, container: str, pattern: re.Pattern[str], within: float) -> str | None:
         """The first log line matching ``pattern``, following the log for at most ``within`` seconds."""
         for line in self.logs(container, tail=10000).splitlines():

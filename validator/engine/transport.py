@@ -9,7 +9,7 @@ the SDK, built only when used (see ``docker_api.Engine.api``).
 
 What this module owns: one keep-alive connection per thread, bounded timeouts, the API version
 chosen once, query parameters encoded as the engine reads them, the engine's error ``message``,
-the event stream (closable from another thread) and an exec's multiplexed output.
+the event and stats streams (closable from another thread) and an exec's multiplexed output.
 """
 
 from __future__ import annotations
@@ -282,6 +282,16 @@ class UnixTransport:
         conn.set_timeout(None)
         return EventStream(conn, response)
 
+    def stats(self, container: str) -> EventStream:
+        """``GET /containers/{id}/stats?stream=1``: one decoded sample per tick of the engine's stats
+        collector (every second) until ``close()``; it ends by itself when the container is removed.
+        Opening is bounded by the transport's timeout, the stream itself by its owner."""
+        conn, response = self._open(
+            "GET", quote_path("/containers/{0}/stats", container), {"stream": True}, None, self.timeout
+        )
+        conn.set_timeout(None)
+        return EventStream(conn, response)
+
     def exec_output(self, exec_id: str, timeout: float) -> bytes | None:
         """``POST /exec/{id}/start`` (attached, no TTY): the combined output once the command ends,
         None if it outlives ``timeout`` seconds (the connection is closed; the command may run on).
@@ -314,7 +324,7 @@ class UnixTransport:
 
 
 class EventStream:
-    """Decoded engine events, one JSON object per line; ``close()`` from another thread ends the
+    """Decoded engine events (or stats samples), one JSON object per line; ``close()`` from another thread ends the
     iteration at once (shutting the socket down wakes the blocked read)."""
 
     def __init__(self, conn: _UnixConnection, response: http.client.HTTPResponse) -> None:

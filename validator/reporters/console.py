@@ -8,6 +8,7 @@ import io
 from validator.core.metrics import metric_name
 from validator.core.result import Result
 from validator.core.run import RunResult
+from validator.reporters.peaks import peak
 from validator.reporters.registry import ReportContext
 from validator.units import format_duration
 
@@ -79,7 +80,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
     services = run.by_kind("service")
     if services:
         table = Table(title="services", title_justify="left")
-        for column in ("service", "state", "startup", "healthy", "restarts"):
+        for column in ("service", "state", "startup", "healthy", "restarts", "memory peak"):
             table.add_column(column)
         for result in services:
             m = result.metrics
@@ -90,6 +91,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
                 _secs(m.get(metric_name("service", name, "startup"))),
                 _secs(m.get(metric_name("service", name, "healthy"))),
                 _count(m.get(metric_name("service", name, "restarts"))),
+                Text(peak(run, name, "memory_peak")),
             )
         console.print(table)
     counts = run.counts()

@@ -1,5 +1,6 @@
 """HTML: one self-contained page — verdict, criteria, a startup timeline per service (create ->
-running -> healthy) drawn as SVG, the test groups, every check; with history, a trend chart."""
+running -> healthy) and each container's memory over the run against its limit, drawn as SVG, the
+test groups, every check; with history, a trend chart."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import html
 from datetime import UTC, datetime
 
 from validator.core.metrics import MetricKey
-from validator.core.run import RunResult
+from validator.core.run import RunResult, UsageSeries
 from validator.reporters.registry import ReportContext
-from validator.units import format_duration
+from validator.units import format_duration, format_size
 
 DEFAULT_PATH: str | None = "reports/report.html"
 _COLOR = {"pass": "#1a7f37", "fail": "#cf222e", "error": "#a40e26", "skip": "#9a6700", "xfail": "#0969da"}
@@ -91,6 +92,60 @@ def timeline_svg(run: RunResult) -> str:
     return "".join(out)
 
 
+def memory_svg(run: RunResult) -> str:
+    """Per container, its memory over the run (the highest sample of each point) against its limit."""
+    series = [u for u in run.usage if any(m is not None for m in u.memory)]
+    if not series:
+        return "<p>No memory was sampled in this run.</p>"
+    origin = min(min(u.at) for u in series)
+    span = max(max(max(u.at) for u in series) - origin, 1.0)
+    return "".join(_memory_chart(u, origin, span) for u in series)
+
+
+def _memory_chart(u: UsageSeries, origin: float, span: float) -> str:
+    width, height, left, top, bottom = 440, 130, 64, 22, 22
+    peak = max(m for m in u.memory if m is not None)
+    top_value = max(peak, u.memory_limit or 0.0) * 1.08 or 1.0
+    x_scale, y_scale = (width - left - 12) / span, (height - top - bottom) / top_value
+
+    def xy(at: float, value: float) -> str:
+        return f"{left + (at - origin) * x_scale:.1f},{height - bottom - value * y_scale:.1f}"
+
+    # a run of samples per stretch the container was running (None: not running, a gap in the line)
+    runs: list[list[str]] = [[]]
+    for at, value in zip(u.at, u.memory, strict=False):
+        if value is None:
+            runs.append([])
+        else:
+            runs[-1].append(xy(at, value))
+    lines = "".join(
+        f'<polyline fill="none" stroke="#0969da" stroke-width="1.5" points="{" ".join(points)}"/>'
+        for points in runs
+        if points
+    )
+    title = f"{u.service} ({u.container}): peak {format_size(peak)}"
+    limit = ""
+    if u.memory_limit:
+        y = height - bottom - u.memory_limit * y_scale
+        title += f" of {format_size(u.memory_limit)} ({100 * peak / u.memory_limit:.0f}%)"
+        limit = (
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - 12}" y2="{y:.1f}" stroke="#cf222e" stroke-dasharray="4 3"/>'
+            f'<text x="{width - 12}" y="{y - 3:.1f}" text-anchor="end" fill="#cf222e">limit '
+            f"{_e(format_size(u.memory_limit))}</text>"
+        )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_e(title)}" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}"><title>{_e(title)}</title>'
+        f'<text x="{left}" y="14">{_e(title)}</text>'
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - 12}" y2="{height - bottom}" stroke="#d0d7de"/>'
+        f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end">0</text>'
+        f'<text x="{left - 6}" y="{height - bottom - top_value / 1.08 * y_scale + 4:.1f}" text-anchor="end">'
+        f"{_e(format_size(top_value / 1.08))}</text>"
+        f'<text x="{width - 12}" y="{height - 6}" text-anchor="end">{span:.0f}s</text>'
+        f"{limit}{lines}</svg>"
+    )
+
+
 def _ticks(span: float) -> list[float]:
     for step in (0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300):
         if span / step <= 10:
@@ -162,6 +217,9 @@ def render(run: RunResult, ctx: ReportContext) -> str:
         parts.append("</table>")
     parts.append("<h2>Service startup timeline</h2>")
     parts.append(timeline_svg(run))
+    if run.usage:
+        parts.append("<h2>Memory over the run</h2>")
+        parts.append(memory_svg(run))
     suites = [r for r in run.results if r.kind in ("suite", "group")]
     if suites:
         parts.append(

@@ -19,7 +19,7 @@ from validator import __version__
 from validator.core.location import Location
 from validator.core.metrics import Bounds, Evidence, MetricKey
 from validator.core.result import Kind, Result, Verdict
-from validator.core.run import SCHEMA_VERSION, RunResult, ServiceTimeline, TestCase
+from validator.core.run import SCHEMA_VERSION, RunResult, ServiceTimeline, TestCase, UsageSeries
 from validator.reporters.registry import ReportContext
 
 DEFAULT_PATH: str | None = "reports/result.json"
@@ -95,6 +95,18 @@ class JsonTimeline(_Model):
     healthy_at: float | None
 
 
+class JsonUsage(_Model):
+    """One container's memory (bytes) and CPU (cores) over the run, as parallel columns; null where it
+    was not running. A few hundred points at most, each the highest of the samples it stands for."""
+
+    service: str
+    container: str
+    memory_limit: float | None
+    at: list[float] = []
+    memory: list[float | None] = []
+    cpu: list[float | None] = []
+
+
 class JsonTest(_Model):
     suite: str
     nodeid: str
@@ -119,6 +131,7 @@ class JsonRun(_Model):
     results: list[JsonResult] = []
     evidence: list[JsonEvidence] = []
     timeline: list[JsonTimeline] = []
+    usage: list[JsonUsage] = []
     tests: list[JsonTest] = []
 
 
@@ -171,6 +184,17 @@ def _result(r: Result) -> JsonResult:
     )
 
 
+def _usage(u: UsageSeries) -> JsonUsage:
+    return JsonUsage(
+        service=u.service,
+        container=u.container,
+        memory_limit=_finite(u.memory_limit),
+        at=list(u.at),
+        memory=[_finite(v) for v in u.memory],
+        cpu=[_finite(v) for v in u.cpu],
+    )
+
+
 def build(run: RunResult) -> JsonReport:
     run = finite(run)
     return JsonReport(
@@ -205,6 +229,7 @@ def build(run: RunResult) -> JsonReport:
                 for k, e in run.evidence.items()
             ],
             timeline=[JsonTimeline.model_validate(t, from_attributes=True) for t in run.timeline],
+            usage=[_usage(u) for u in run.usage],
             tests=[JsonTest.model_validate(t, from_attributes=True) for t in run.tests],
         ),
     )
@@ -318,5 +343,6 @@ def load(text: str) -> RunResult:
         },
         dimensions={_metric_key(e.key): e.dimension for e in report.evidence if e.dimension is not None},
         timeline=[ServiceTimeline(**t.model_dump()) for t in report.timeline],
+        usage=[UsageSeries(**u.model_dump()) for u in report.usage],
         tests=[TestCase(**t.model_dump()) for t in report.tests],
     )

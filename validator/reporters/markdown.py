@@ -1,5 +1,6 @@
 """Markdown: a RESULTS.md in the shape the checklist asks for (T325) — the criteria table, counts per
-test group, service timings, and what did not pass. Also the GitHub step summary when run there."""
+test group, service timings and memory and CPU peaks, and what did not pass. Also the GitHub step
+summary when run there."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 
 from validator.core.metrics import metric_name
 from validator.core.run import RunResult
+from validator.reporters.peaks import peak
 from validator.reporters.registry import ReportContext
 from validator.units import format_duration, format_size
 
@@ -77,8 +79,8 @@ def render(run: RunResult, ctx: ReportContext) -> str:
         lines += [
             "## Services",
             "",
-            "| Service | State | Startup | Healthy | Restarts | Memory limit |",
-            "|---|---|---:|---:|---:|---:|",
+            "| Service | State | Startup | Healthy | Restarts | Memory limit | Memory peak | CPU peak |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
         ]
         for r in services:
             m, n = r.metrics, r.id
@@ -90,7 +92,8 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             lines.append(
                 f"| {_cell(n)} | {_cell(r.actual or r.verdict)} | {'-' if startup is None else f'{startup:.2f}s'} | "
                 f"{'-' if healthy is None else f'{healthy:.2f}s'} | {'-' if restarts is None else f'{restarts:.0f}'} | "
-                f"{'-' if memory is None else format_size(memory)} |"
+                f"{'-' if memory is None else format_size(memory)} | {peak(run, n, 'memory_peak')} | "
+                f"{peak(run, n, 'cpu_peak')} |"
             )
         lines.append("")
     checks = [r for r in run.results if r.kind not in ("criterion",)]

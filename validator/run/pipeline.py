@@ -5,10 +5,11 @@ before this) or an engine that does not answer (exit 3); every other problem is 
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -120,7 +121,8 @@ class Pipeline:
         try:
             with guard:
                 self._static(engine)
-                self._reconcile_probe_and_test(engine)
+                with self._sampling(engine):
+                    self._reconcile_probe_and_test(engine)
                 self._metrics()
                 self._criteria()
         except (Interrupted, KeyboardInterrupt):
@@ -265,6 +267,26 @@ class Pipeline:
         self.add(results)
         return running
 
+    @contextlib.contextmanager
+    def _sampling(self, engine: Any) -> Iterator[None]:
+        """Each service's memory and CPU sampled from before ``up`` until the probes and suites are
+        over (run/usage.py); their ``usage`` results come after the suites'."""
+        from validator.run.usage import UsageStage
+
+        stage = UsageStage(self.loaded, engine, self.options.orchestrator)
+        stage.start()
+        try:
+            yield
+        except BaseException:
+            stage.stop()
+            raise
+        results, series, unavailable = stage.finish()
+        self.add(results)
+        self.run.usage = self.redactor.deep(series)
+        with self.lock:
+            for key, why in unavailable.items():
+                self._record(key, Evidence.unavailable("usage", why))
+
     def _suites_beside(self, into: list[Result], crashed: list[BaseException]) -> None:
         try:
             into.extend(self._suites())
@@ -287,6 +309,7 @@ class Pipeline:
 
     def _suites_not_run(self) -> None:
         """``--no-suites``: a criterion reading a suite's counts says why it has none."""
+        from validator.suites.coverage import not_run
         from validator.suites.verdict import FIELDS
 
         for name, suite in self.spec.suites.items():
@@ -294,6 +317,8 @@ class Pipeline:
             for member, family in ((name, "suite"), *((group, "group") for group in suite.groups)):
                 for field in FIELDS:
                     self._record(metric_name(family, member, field), Evidence.unavailable(f"suite {name}", why))
+            for key, reason in not_run(name, suite, why).items():
+                self._record(key, Evidence.unavailable(f"suite {name}", reason))
 
     def _metrics(self) -> None:
         from validator.checks.preflight import measure

@@ -76,6 +76,11 @@ class Settings(Model):
         default_factory=list,
         description="Docker engines check runs against concurrently (unix://, tcp://, ssh://); --host wins.",
     )
+    sample_usage: bool = Field(
+        True,
+        description="Sample each service's memory and CPU through the engine's stats from up to the verdict "
+        "(service.NAME.memory_peak, memory_peak_ratio, cpu_peak, oom_kills); false: those are unavailable.",
+    )
 
 
 class IncludeEntry(Model):

@@ -36,6 +36,11 @@ class Suite(Model):
         description="pytest (default when the command runs pytest) or junit (the command writes junit).",
     )
     junit: str | None = Field(None, description="JUnit XML file the command writes (runner: junit).")
+    coverage: str | None = Field(
+        None,
+        description="coverage.py JSON report the command writes (coverage json, pytest --cov-report=json:PATH), "
+        "relative to working_dir: suite.NAME.coverage and group.NAME.coverage (groups with paths) are read from it.",
+    )
     working_dir: str = "."
     environment: Environment = Field(default_factory=dict)
     timeout: Duration = 1800.0

@@ -5,11 +5,12 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from validator.core.metrics import Declared, Family
 from validator.core.run import TestCase
-from validator.spec.suites import Group
+from validator.spec.suites import Group, Suite
 
 if TYPE_CHECKING:
     from validator.spec.model import Spec
@@ -33,16 +34,37 @@ def count_metrics(duration: str) -> tuple[Declared, ...]:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class SuiteGroup:
+    """A group with the suite it belongs to (whether it measures coverage depends on both)."""
+
+    suite: Suite
+    group: Group
+
+
 def _groups(spec: Spec) -> Mapping[str, Any]:
-    return {name: group for suite in spec.suites.values() for name, group in suite.groups.items()}
+    return {
+        name: SuiteGroup(suite=suite, group=group)
+        for suite in spec.suites.values()
+        for name, group in suite.groups.items()
+    }
 
 
 METRICS = Family(
     name="group",
     members=_groups,
-    metrics=count_metrics("the summed time of its tests"),
+    metrics=(
+        *count_metrics("the summed time of its tests"),
+        Declared(
+            field="coverage",
+            dimension="",
+            meaning="percent of lines run in the files its paths select, from its suite's coverage report",
+            applies=lambda member: member.suite.coverage is not None and bool(member.group.paths),
+            when="with paths, in a suite that names a coverage report",
+        ),
+    ),
     doc="test counts and summed test time of each group; unavailable when its suite did not finish or "
-    "no test matched the group",
+    "no test matched the group; coverage of the files its paths select",
 )
 
 

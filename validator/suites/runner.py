@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from validator.core.metrics import Family
+from validator.core.metrics import Declared, Family
 from validator.core.result import Result, locate
 from validator.spec.load import LoadedSpec
 from validator.suites.groups import count_metrics
@@ -41,8 +41,18 @@ def _suites(spec: Spec) -> Mapping[str, Any]:
 METRICS = Family(
     name="suite",
     members=_suites,
-    metrics=count_metrics("wall time of its command"),
-    doc="test counts and wall time of each suite; unavailable when the suite did not finish normally",
+    metrics=(
+        *count_metrics("wall time of its command"),
+        Declared(
+            field="coverage",
+            dimension="",
+            meaning="percent of lines its coverage report (coverage: PATH) counts as run",
+            applies=lambda suite: suite.coverage is not None,
+            when="that name a coverage report",
+        ),
+    ),
+    doc="test counts and wall time of each suite; unavailable when the suite did not finish normally; "
+    "line coverage from the coverage report it names",
 )
 
 
@@ -94,6 +104,7 @@ def run_suite(
         env.pop("PYDANTIC_DISABLE_PLUGINS", None)
         tail: deque[str] = deque(maxlen=40)
         before = stamp(junit)
+        coverage_before = stamp(cwd / suite.coverage) if suite.coverage else None
         began_ns = time.time_ns()
         began = time.monotonic()
         try:
@@ -109,7 +120,8 @@ def run_suite(
             )
         except OSError as exc:
             reason = f"did not start: cannot run {command[0]!r}: {exc.strerror or exc}"
-            return not_finished(loaded, name, reason, "", where, 0.0, "did not start"), []
+            failed = not_finished(loaded, name, reason, "", where, 0.0, "did not start")
+            return _with_coverage(name, suite, failed, cwd, coverage_before, began_ns), []
         reader = threading.Thread(target=_pump, args=(proc, tail, say, name), daemon=True)
         reader.start()
         timed_out = _wait(proc, suite.timeout, cancel)
@@ -122,6 +134,7 @@ def run_suite(
         else:
             recorded = fresh_junit(junit, before, began_ns, name)
     results = judge(loaded, name, recorded, proc.returncode, timed_out, duration, list(tail), pytest, where)
+    results = _with_coverage(name, suite, results, cwd, coverage_before, began_ns)
     if recorded.tests and not recorded.plugin and pytest and any(g.markers for g in suite.groups.values()):
         results[0] = dataclasses.replace(
             results[0],
@@ -130,6 +143,15 @@ def run_suite(
             "interpreter (install validator there)",
         )
     return results, recorded.tests
+
+
+def _with_coverage(name: str, suite: Any, results: list[Result], cwd: Path, before: Any, began_ns: int) -> list[Result]:
+    """The coverage the suite names, read into its results (suites/coverage.py)."""
+    if suite.coverage is None:
+        return results
+    from validator.suites.coverage import attach
+
+    return attach(name, suite, results, cwd, before, began_ns)
 
 
 def interpreter_command(command: list[str]) -> list[str]:

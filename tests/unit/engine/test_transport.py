@@ -29,7 +29,7 @@ CID = "0123456789abcdef" * 4
 ANSWER = {"Id": CID, "ID": CID, "Name": "n", "ApiVersion": "1.41", "ExitCode": 0, "Volumes": []}
 # Query parameters the engine reads as booleans (its BoolValue: "", "0", "no", "false", "none" are
 # false, anything else true): the SDK writes some as True/False, the transport as 1/0.
-BOOLEANS = {"all", "size", "trunc_cmd", "v", "link", "force"}
+BOOLEANS = {"all", "size", "trunc_cmd", "v", "link", "force", "stream"}
 # Paths answered with a list (the Swarm listings), so the callers' loops over them run.
 LISTS = ("/services", "/tasks", "/nodes", "/configs", "/secrets")
 
@@ -323,6 +323,36 @@ def test_exec_create_and_events_are_encoded_as_the_sdk_does(sdk):
     Request("GET", transport.url("/events", {"since": 1700000000.5, "filters": filters}), None).same_as(sdk_sent[0])
 
 
+def test_the_stats_stream_is_the_request_the_sdk_sends(sdk, monkeypatch):
+    """The stats stream (engine/stats.py samples memory and CPU with it) on both of Engine's paths."""
+    api, sdk_sent = sdk
+    api.stats(CID, decode=True, stream=True)
+    (expected,) = sdk_sent
+    transport = RecordingTransport()
+    opened: list[Request] = []
+
+    class Opened:
+        sock = None
+
+        def set_timeout(self, timeout: float | None) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    def record(method: str, path: str, params: Any, body: Any, timeout: float) -> Any:
+        opened.append(Request(method, transport.url(path, params), None))
+        return Opened(), None
+
+    monkeypatch.setattr(transport, "_open", record)
+    Engine(address="unix:///nonexistent.sock", transport=transport).stats(CID).close()
+    opened[0].same_as(expected)
+    sdk_sent.clear()
+    Engine(api, "tcp://127.0.0.1:2375").stats(CID)
+    (again,) = sdk_sent
+    again.same_as(expected)
+
+
 def test_query_encoding():
     assert T.encode_query({"a": None, "b": True, "c": False, "d": 3, "e": ["x", "y"]}) == "b=1&c=0&d=3&e=x&e=y"
     assert T.encode_query({"filters": {"label": "a=b", "dangling": True}}) == (
@@ -432,6 +462,15 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, b'[{"Id": "abc"}]')
         elif self.path.endswith("/_ping"):
             self._send(200, b"OK", "text/plain")
+        elif self.path.endswith("/containers/abc/stats?stream=1"):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for sample in ({"read": "a", "memory_stats": {"usage": 1}}, {"read": "b", "memory_stats": {}}):
+                line = json.dumps(sample).encode() + b"\n"
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+            self.wfile.write(b"0\r\n\r\n")
         elif "/containers/gone/" in self.path:
             self._send(404, b'{"message":"No such container: gone"}')
         else:
@@ -471,6 +510,20 @@ def test_version_keep_alive_and_messages_on_the_wire(fake_engine):
     assert engine.containers() == [{"Id": "abc"}] and server.connections == 2
     with pytest.raises(EngineError, match=r"^cannot list networks: plain trouble$"):
         engine.networks()
+
+
+def test_a_stats_stream_on_the_wire(fake_engine):
+    """Each sample is one JSON line of a chunked answer; the stream ends when the engine ends it (it
+    does when the container is removed)."""
+    server = fake_engine("1.41")
+    transport = T.UnixTransport(server.server_address, timeout=5)  # type: ignore[arg-type]
+    transport.negotiate()
+    engine = Engine(address=f"unix://{server.server_address}", transport=transport)
+    stream = engine.stats("abc")
+    assert [sample["read"] for sample in stream] == ["a", "b"]
+    stream.close()
+    with pytest.raises(EngineError, match=r"^cannot read the stats of container gone: No such container: gone$"):
+        engine.stats("gone")
 
 
 def test_an_engine_too_old_or_absent_is_unreachable(fake_engine, tmp_path):

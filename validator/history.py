@@ -49,6 +49,14 @@ CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics(run_id, name);
 """
 
 
+# Each migration takes the database from the version before it (``PRAGMA user_version``) to its own
+# index + 1, in one transaction; a database written before a column existed gains it on first use.
+MIGRATIONS = (
+    # 1: a run that did not reach a verdict says why (NULL for a run that did)
+    "ALTER TABLE runs ADD COLUMN interrupted TEXT; ALTER TABLE runs ADD COLUMN engine_lost TEXT;",
+)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=30, isolation_level=None)
@@ -57,10 +65,30 @@ def _connect(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA busy_timeout=30000")
         db.execute("PRAGMA foreign_keys=ON")
         db.executescript(SCHEMA)
+        _migrate(db)
     except sqlite3.DatabaseError as exc:
         db.close()
         raise HistoryError(path, exc) from None
     return db
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring the schema to ``len(MIGRATIONS)``; concurrent runs serialise on the write lock and the
+    second finds the work done."""
+    if db.execute("PRAGMA user_version").fetchone()[0] >= len(MIGRATIONS):
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        for number in range(version, len(MIGRATIONS)):
+            for statement in filter(None, (part.strip() for part in MIGRATIONS[number].split(";"))):
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 def record(path: Path, run: RunResult) -> int:
@@ -82,8 +110,8 @@ def _record(path: Path, run: RunResult) -> int:
     try:
         db.execute("BEGIN IMMEDIATE")
         cursor = db.execute(
-            "INSERT INTO runs (project, started_at, finished_at, spec_hash, git_commit, mode, ok, report) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO runs (project, started_at, finished_at, spec_hash, git_commit, mode, ok, report, "
+            "interrupted, engine_lost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run.project,
                 run.started_at,
@@ -93,6 +121,8 @@ def _record(path: Path, run: RunResult) -> int:
                 run.mode,
                 int(run.ok),
                 report,
+                run.interrupted,
+                mask(run.engine_lost) if run.engine_lost else None,
             ),
         )
         run_id = int(cursor.lastrowid or 0)

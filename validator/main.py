@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from validator import __version__
 from validator.commands import COMMANDS
-from validator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, FatalError, Interrupted, SpecError
+from validator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_UNREACHABLE, FatalError, Interrupted, SpecError
 
 # When validator's own code began (the interpreter's start, about 10 ms before, is not counted):
 # ``up -v`` reports the start-up it spent before its first engine call against this.
@@ -39,7 +39,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Signals that end a run: Ctrl-C, how CI cancels a job, a closed terminal.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_interrupted: list[int] = []
+
+
 def _on_signal(signum: int, frame: FrameType | None) -> None:
+    """The first signal raises ``Interrupted`` in the main thread: the run stops its children, writes
+    what it knew and exits 130/143/129. A second one exits at once (its children killed first)."""
+    if _interrupted:
+        from validator.core import children
+
+        children.kill_now()
+        os._exit(Interrupted(signum).exit_code)
+    _interrupted.append(signum)
     raise Interrupted(signum)
 
 
@@ -60,12 +73,16 @@ def _on_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from validator import redact
+    from validator.core import abort, children
 
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.debug:  # read where tracebacks are shown below the top level (a crashing probe's result)
         os.environ["VALIDATOR_DEBUG"] = "1"
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    _interrupted.clear()
+    children.begin()
+    previous = {sig: signal.signal(sig, _on_signal) for sig in STOP_SIGNALS}
+    abort.install()
     previous_hook, sys.unraisablehook = sys.unraisablehook, _on_unraisable
     # the choke point: from here on every line this process prints passes the redactor, whose
     # registry the spec loader fills (error lines, progress, reports on stdout, engine errors)
@@ -99,10 +116,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     finally:
+        # every exit path: nothing validator started outlives it (signal, bounded grace, kill)
+        _stop_children()
+        abort.uninstall()
         redact.restore_streams(streams)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         sys.unraisablehook = previous_hook
+
+
+def _stop_children() -> None:
+    from validator.core import children
+
+    try:
+        children.stop_all()
+    except Interrupted:  # the second signal's handler exits on its own; a first one landing here
+        children.kill_now()  # finds the run over already: nothing is left to write, stop at once
 
 
 def cli() -> NoReturn:
@@ -117,8 +146,15 @@ def cli() -> NoReturn:
     import atexit
     import threading
 
+    from validator.core import children
+
+    children.own_process_tree()
     code = main()
-    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+    # a run stopped early (a signal, the engine lost) has written what it knew and stopped its
+    # children: a thread still blocked on a vanished engine is not waited for
+    stopped_early = code in (EXIT_UNREACHABLE, *(128 + s for s in STOP_SIGNALS))
+    alive = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    if alive and not stopped_early:
         sys.exit(code)
     try:
         atexit._run_exitfuncs()

@@ -231,3 +231,17 @@ def _explain(exc: BaseException) -> str:
     if isinstance(exc, OSError | ConnectionError):
         return f"{type(exc).__name__}: {text[:200]}"
     return f"{type(exc).__name__}: {text[:300]}"
+
+
+def stopped(loaded: LoadedSpec, name: str, why: str) -> Result:
+    """A probe the run stopped before it finished (interrupted, the engine lost): an error."""
+    spec: Any = loaded.spec.probes[name]
+    return Result(
+        kind="probe",
+        name=name,
+        verdict="error",
+        actual="not finished",
+        message=f"not finished: {why}",
+        location=locate(loaded, ("probes", name)),
+        unavailable=_unavailable(spec, name, f"probe {name} did not finish: {why}"),
+    )

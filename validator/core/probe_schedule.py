@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 from validator.core.result import Result
@@ -74,9 +74,22 @@ class ProbeSchedule:
                 if probe not in self.futures:
                     self._submit(probe)
         try:
-            return [self.futures[probe].result() for probe in self.loaded.spec.probes]
+            # each probe is bounded by its own timeout; a stopped run (cancel) stops waiting at once
+            # and keeps what finished (the caller makes the rest errors: core/stopped.py)
+            pending = set(self.futures.values())
+            while pending and not self.cancel.is_set():
+                _, pending = wait(pending, timeout=0.2)
+            return list(self.done().values())
         finally:
             self.pool.shutdown(wait=False)
+
+    def done(self) -> dict[str, Result]:
+        """The probes that finished, by name, in the spec's order."""
+        return {
+            probe: future.result()
+            for probe in self.loaded.spec.probes
+            if (future := self.futures.get(probe)) is not None and future.done() and not future.cancelled()
+        }
 
     def close(self) -> None:
         """Drop the probes not started yet (an interrupted run); those running see ``cancel``."""

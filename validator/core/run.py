@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 from validator.core.metrics import Evidence
 from validator.core.result import FAILING, Result
-from validator.errors import EXIT_FAILED, EXIT_OK
+from validator.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREACHABLE
 
 SCHEMA_VERSION = 1
+_SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129}
 
 
 @dataclass
@@ -48,6 +49,9 @@ class RunResult:
     git_commit: str | None = None
     engine: str | None = None
     mode: str = "up"
+    # a run that did not reach its verdict says why; its results are what it knew, the rest ERROR
+    interrupted: str | None = None  # the signal that stopped it: SIGINT, SIGTERM or SIGHUP
+    engine_lost: str | None = None  # "the engine ... stopped answering at T (...)": exit 3
 
     @property
     def duration(self) -> float:
@@ -58,11 +62,25 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return not any(r.verdict in FAILING for r in self.results)
+        finished = self.interrupted is None and self.engine_lost is None
+        return finished and not any(r.verdict in FAILING for r in self.results)
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted is not None:
+            return _SIGNAL_EXIT.get(self.interrupted, EXIT_INTERRUPTED)
+        if self.engine_lost is not None:
+            return EXIT_UNREACHABLE
         return EXIT_OK if self.ok else EXIT_FAILED
+
+    @property
+    def outcome(self) -> str:
+        """The run's one word for reports: a verdict only when it reached one."""
+        if self.interrupted is not None:
+            return f"INTERRUPTED ({self.interrupted})"
+        if self.engine_lost is not None:
+            return "ENGINE LOST"
+        return "PASSED" if self.ok else "FAILED"
 
     def unavailable(self) -> dict[str, str]:
         """Metrics whose producer did not finish normally -> the reason naming it."""

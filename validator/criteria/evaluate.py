@@ -67,3 +67,19 @@ def evaluate_criteria(
             )
         )
     return out
+
+
+def not_judged(loaded: LoadedSpec, why: str) -> list[Result]:
+    """Every criterion of a run that stopped before its verdict (interrupted): an error, never a pass."""
+    return [
+        Result(
+            kind="criterion",
+            name=f"{cid}: {criterion.title}",
+            verdict="error",
+            expected=criterion.condition,
+            actual="not judged",
+            message=f"not judged: {why}",
+            location=locate(loaded, ("criteria", cid, "condition")),
+        )
+        for cid, criterion in loaded.spec.criteria.items()
+    ]

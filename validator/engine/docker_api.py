@@ -178,10 +178,11 @@ class Engine:
             return self.transport.api_version
         return str(self.api.api_version)
 
-    def answers(self) -> bool:
-        """Whether the engine still answers a ping (a stopping daemon closes its API first: asked on
-        a new connection, as one kept alive from before would still be answered)."""
-        timeout = min(self.timeout, 10.0)
+    def answers(self, timeout: float | None = None) -> bool:
+        """Whether the engine still answers a ping within ``timeout`` (default: 10 s or less) — a
+        stopping daemon closes its API first: asked on a new connection, as one kept alive from
+        before would still be answered."""
+        timeout = min(self.timeout, 10.0) if timeout is None else timeout
         try:
             if self.transport is not None:
                 return bool(self.transport.request("GET", "/_ping", timeout=timeout, fresh=True) == "OK")

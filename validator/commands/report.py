@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
             write_reports(runs[0], [w for w in wanted if w[0] != "console"], ctx, loaded.base_dir)
         return EXIT_FAILED if any(t.regressions for t in trends) else EXIT_OK
     write_reports(runs[0], wanted, ctx, loaded.base_dir)
-    return runs[0].exit_code
+    # a run that reached no verdict (interrupted, the engine lost) is shown as such, never as a pass
+    return EXIT_FAILED if runs[0].interrupted or runs[0].engine_lost else runs[0].exit_code
 
 
 def render_trends(trends: list[Trend], count: int) -> str:

@@ -6,6 +6,10 @@ Suites, probe jobs (the Spark probe's driver process and the JVM it starts), too
 and ``pip check`` all start through ``spawn`` or ``run``. A child that finishes has the rest of its
 group stopped too: a pytest suite that started a JVM and did not stop it leaves nothing behind.
 
+Exec sessions in containers are the engine's to stop (``add_stopper``): Docker has no call to end
+one, so on a local engine its process is signalled by the pid the engine reports, once that pid is
+checked to be the session's command started after it (``Engine.exec``).
+
 The command-line process (``main.cli``) also makes itself a *child subreaper*
 (``PR_SET_CHILD_SUBREAPER``): a grandchild that leaves its group (``setsid``, a daemon's double
 fork) is re-parented to validator instead of init, so it is still validator's descendant and
@@ -23,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 # Why 5 s: pytest and a Python job end at once on SIGTERM; the Spark driver's JVM runs its shutdown
@@ -36,6 +40,31 @@ _lock = threading.Lock()
 _groups: dict[int, subprocess.Popen[Any]] = {}  # process group id (= the leader's pid) -> its leader
 _stopping = threading.Event()
 _owns_tree = False
+
+
+# What validator started elsewhere and stops with its children: exec sessions in containers (the
+# engine registers a stopper while one runs). Each is called with the grace it may take.
+_stoppers: list[Callable[[float], None]] = []
+
+
+def add_stopper(stop: Callable[[float], None]) -> None:
+    with _lock:
+        if stop not in _stoppers:
+            _stoppers.append(stop)
+
+
+def remove_stopper(stop: Callable[[float], None]) -> None:
+    with _lock:
+        if stop in _stoppers:
+            _stoppers.remove(stop)
+
+
+def _run_stoppers(grace: float) -> None:
+    with _lock:
+        stoppers = list(_stoppers)
+    for stop in stoppers:
+        with contextlib.suppress(Exception):  # one stopper's failure must not keep the others from running
+            stop(grace)
 
 
 class Stopping(OSError):
@@ -102,6 +131,7 @@ def stop_all(grace: float = STOP_GRACE) -> list[int]:
         _stopping.set()
         groups = list(_groups)
     try:
+        _run_stoppers(grace)
         strays = _descendants() if _owns_tree else []
         if not groups and not strays:
             return []  # the usual end of a command that started nothing: no process table walked
@@ -120,6 +150,7 @@ def stop_all(grace: float = STOP_GRACE) -> list[int]:
 def kill_now() -> None:
     """SIGKILL every owned child at once, without waiting (a second interrupt: exit now)."""
     _stopping.set()
+    _run_stoppers(0.0)
     for pgid in list(_groups):
         _signal_group(pgid, signal.SIGKILL)
     for pid in _descendants() if _owns_tree else []:

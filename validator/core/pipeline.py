@@ -28,6 +28,7 @@ from validator.ui import Display
 
 Mode = Literal["up", "no-up", "plan"]
 DOCKER_PROBES = ("command", "container", "log")
+REMIND_EVERY = 60.0  # a long wait says again what it waits for: CI logs show the job is not hung
 
 
 @dataclass
@@ -240,11 +241,15 @@ class Pipeline:
         run is stopped; says what it waits for and until when."""
         assert self.tester is not None
         bound = sum(suite.timeout for suite in self.spec.suites.values())
-        until = time.strftime("%H:%M:%S", time.localtime(time.time() + bound))
+        until = time.strftime("%H:%M:%S %Z", time.localtime(time.time() + bound))
         if self.tester.is_alive():
             self.say("wait", f"for the suites ({', '.join(self.spec.suites)}): at most until {until}")
+        reminder = time.monotonic() + REMIND_EVERY
         while self.tester.is_alive() and not self.cancel.is_set():
             self.tester.join(timeout=0.2)
+            if time.monotonic() >= reminder and self.tester.is_alive():
+                self.say("wait", f"still waiting for the suites, at most until {until}")
+                reminder += REMIND_EVERY
         self._checkpoint()
         self.tester.join()  # the runner stops the suite's group within its grace once cancelled
         if self.suite_crash is not None:
@@ -284,6 +289,9 @@ class Pipeline:
             results, running = services.observed(self.loaded, engine)
         else:
             self.display.stage("reconcile (up)")
+            bound = self.options.timeout if self.options.timeout is not None else self.spec.settings.up_timeout
+            until = time.strftime("%H:%M:%S %Z", time.localtime(time.time() + bound))
+            self.say("wait", f"for up (every service ready): at most {bound:g}s, until {until}")
             try:
                 result = up(
                     self.loaded,

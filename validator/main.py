@@ -63,7 +63,9 @@ def _on_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
     if isinstance(unraisable.exc_value, Interrupted):
         import threading
 
-        # not raise_signal: its handler would run right here, inside the hook, and be swallowed too
+        # not raise_signal: its handler would run right here, inside the hook, and be swallowed too;
+        # and it counts as the first signal again, not as a second one (which exits at once)
+        _interrupted.clear()
         resend = threading.Timer(0.01, os.kill, (os.getpid(), unraisable.exc_value.signum))
         resend.daemon = True
         resend.start()

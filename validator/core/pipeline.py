@@ -242,16 +242,17 @@ class Pipeline:
         assert self.tester is not None
         bound = sum(suite.timeout for suite in self.spec.suites.values())
         until = time.strftime("%H:%M:%S %Z", time.localtime(time.time() + bound))
-        if self.tester.is_alive():
+        # an Event, not Thread.join: a signal landing inside join (Python 3.11) can leave the thread
+        # reported as ended while it still runs, and the suite's results would be lost
+        if not self.suites_done.is_set():
             self.say("wait", f"for the suites ({', '.join(self.spec.suites)}): at most until {until}")
         reminder = time.monotonic() + REMIND_EVERY
-        while self.tester.is_alive() and not self.cancel.is_set():
-            self.tester.join(timeout=0.2)
-            if time.monotonic() >= reminder and self.tester.is_alive():
+        while not self.suites_done.wait(timeout=0.2) and not self.cancel.is_set():
+            if time.monotonic() >= reminder:
                 self.say("wait", f"still waiting for the suites, at most until {until}")
                 reminder += REMIND_EVERY
         self._checkpoint()
-        self.tester.join()  # the runner stops the suite's group within its grace once cancelled
+        self.suites_done.wait()  # the runner stops the suite's group within its grace once cancelled
         if self.suite_crash is not None:
             raise self.suite_crash
 
@@ -440,7 +441,7 @@ class Pipeline:
         self.say("stop", f"{why}: writing what is known")
         if self.tester is not None:
             # bounded: the runner sees the cancel within 0.2 s and stops its group within STOP_GRACE
-            self.tester.join(timeout=children.STOP_GRACE + 3.0)
+            self.suites_done.wait(timeout=children.STOP_GRACE + 3.0)
         with self.lock:
             suites, self.suite_results = list(self.suite_results), []
         done = self.schedule.done() if self.schedule is not None else {}

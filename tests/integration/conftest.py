@@ -6,6 +6,7 @@ Without an engine these tests are skipped locally; with VALIDATOR_REQUIRE_DOCKER
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -198,6 +199,10 @@ def private_engine(tmp_path_factory, busybox):
     log = (root / "dockerd.log").open("w")
 
     def start():
+        # pid files a killed daemon left behind: on a busy machine their pids are soon another
+        # process's, and the daemon would take that for itself (or its containerd) still running
+        for stale in (root / "docker.pid", root / "exec" / "containerd" / "containerd.pid"):
+            stale.unlink(missing_ok=True)
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -231,3 +236,23 @@ def private_engine(tmp_path_factory, busybox):
     except subprocess.TimeoutExpired:
         state["proc"].kill()
     log.close()
+    _kill_shims(root)
+    # a daemon killed by a test leaves its data root mounted on itself (and a restarted one stacks
+    # another): unmount what is left under this test's own folder, deepest first
+    with open("/proc/mounts") as mounts:
+        left = [line.split()[1] for line in mounts if line.split()[1].startswith(str(root))]
+    for mount in sorted(left, key=len, reverse=True):
+        subprocess.run(["umount", "-l", mount], capture_output=True)
+
+
+def _kill_shims(root: Path) -> None:
+    """The private engine's container shims (and their containers) that outlived it: a daemon
+    killed by a test and not restarted leaves them running. Only those of this engine's folder."""
+    import psutil
+
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if "containerd-shim" in cmdline and f"-address {root}/" in cmdline:
+            for member in [*proc.children(recursive=True), proc]:
+                with contextlib.suppress(psutil.Error):
+                    member.kill()

@@ -130,7 +130,8 @@ def run_probe(
         delay *= 2
     elapsed = time.monotonic() - began
     if crash is not None:
-        return _crash_result(spec, name, crash, problem, elapsed, where, attempts)
+        crashed = _crash_result(spec, name, crash, problem, elapsed, where, attempts)
+        return dataclasses.replace(crashed, ran_on=_ran_on(spec, ctx))
     passed = outcome is not None and outcome.passed
     metrics = {metric_name("probe", name, "duration"): elapsed, metric_name("probe", name, "passed"): float(passed)}
     if outcome is not None:
@@ -164,7 +165,26 @@ def run_probe(
         location=where,
         metrics=metrics,
         unavailable=missing,
+        ran_on=_ran_on(spec, ctx),
     )
+
+
+# kinds that run inside a container through the engine (the rest run in this process, on this host)
+IN_CONTAINER = ("command", "container", "log")
+
+
+def _ran_on(spec: Any, ctx: ProbeContext) -> str:
+    """Which machine the probe ran on: a container's engine (by its ID), or this host by name."""
+    import socket
+
+    host = f"this host ({socket.gethostname()})"
+    if spec.kind not in IN_CONTAINER or ctx.engine_factory is None:
+        return host
+    try:
+        engine = ctx.engine()
+        return f"{engine.identity()} at {engine.address}" + (f", service {spec.service}" if spec.service else "")
+    except FatalError:
+        return f"an engine that did not say which it is, from {host}"
 
 
 def _unavailable(spec: Any, name: str, reason: str) -> dict[str, str]:

@@ -11,13 +11,11 @@ from validator.core.result import Result
 def identify(engine: Any) -> Result:
     """The engine's identity, from ``/info`` (``UnreachableError`` when it does not answer)."""
     info = engine.info()
-    ident = str(info.get("ID") or "?")
-    name = str(info.get("Name") or "?")
     return Result(
         kind="engine",
         name="target",
         verdict="pass",
         expected="the engine answers and names itself",
-        actual=f"engine {ident} ({name}, Docker {info.get('ServerVersion', '?')})",
-        message=f"{engine.address}: engine ID {ident}",
+        actual=f"{engine.identity()}, Docker {info.get('ServerVersion', '?')}",
+        message=f"{engine.address}: engine ID {info.get('ID') or '?'}",
     )

@@ -25,6 +25,7 @@ class Result:
     # ("suite main was killed by SIGKILL after 2 of 4 tests"); a criterion reading one is an error
     unavailable: dict[str, str] = field(default_factory=dict)
     target: str | None = None  # the engine it was judged on, when check runs against several
+    ran_on: str | None = None  # the machine a probe ran on: this host, or a container on an engine
 
     @property
     def failed(self) -> bool:

@@ -68,6 +68,7 @@ class Engine:
         self.timeout = timeout
         self._version = version
         self._api_lock = threading.Lock()
+        self._identity: str | None = None
         self._execs: dict[str, tuple[float, list[str]]] = {}  # exec sessions running: id -> (began, command)
 
     @classmethod
@@ -173,6 +174,13 @@ class Engine:
 
     def info(self) -> dict[str, Any]:
         return dict(self._get("read the engine information", "/info"))
+
+    def identity(self) -> str:
+        """``engine <ID> (<name>)``: which machine this is, from ``/info`` (asked once)."""
+        if self._identity is None:
+            info = self.info()
+            self._identity = f"engine {info.get('ID') or '?'} ({info.get('Name') or '?'})"
+        return self._identity
 
     @property
     def api_version(self) -> str:

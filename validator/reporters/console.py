@@ -121,4 +121,5 @@ def _secs(value: float | None) -> str:
 def _short(result: Result) -> str:
     message = result.message.strip()
     first = message.splitlines()[0] if message else ""
-    return first[:300]
+    where = f" [ran on {result.ran_on}]" if result.ran_on else ""
+    return first[:300] + where

@@ -9,6 +9,8 @@ import time
 from validator import history
 from validator.core.result import Result
 from validator.core.run import RunResult
+from validator.reporters.json_report import render
+from validator.reporters.registry import ReportContext
 
 
 def make_run(index: int, startup: float, verdict: str = "pass", project: str = "demo") -> RunResult:
@@ -80,3 +82,32 @@ def test_concurrent_writers_stay_consistent(tmp_path):
             "SELECT count(*) FROM results r JOIN runs u ON r.run_id = u.id WHERE u.project = 'concurrent'"
         ).fetchone() == (80,)
         assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_database_from_before_the_interrupted_column_is_migrated_and_keeps_its_runs(tmp_path):
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as old:  # the schema as validator wrote it before migrations existed
+        old.executescript(history.SCHEMA)
+        old.execute(
+            "INSERT INTO runs (project, started_at, finished_at, spec_hash, git_commit, mode, ok, report) "
+            "VALUES ('demo', 1.0, 2.0, 'h', NULL, 'up', 1, ?)",
+            (render(make_run(0, 1.0), ReportContext()),),
+        )
+    interrupted = make_run(1, 1.0)
+    interrupted.interrupted = "SIGTERM"
+    history.record(db, interrupted)
+    with sqlite3.connect(db) as migrated:
+        assert migrated.execute("PRAGMA user_version").fetchone() == (len(history.MIGRATIONS),)
+        rows = migrated.execute("SELECT ok, interrupted, engine_lost FROM runs ORDER BY id").fetchall()
+    assert rows == [(1, None, None), (0, "SIGTERM", None)]
+    newest, older = history.last_runs(db, "demo", 2)
+    assert newest.interrupted == "SIGTERM" and not newest.ok and newest.exit_code == 143
+    assert older.interrupted is None
+
+
+def test_migrating_twice_at_once_is_safe(tmp_path):
+    db = tmp_path / "h.db"
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.starmap(history.record, [(db, make_run(i, 1.0)) for i in range(4)])
+    with sqlite3.connect(db) as done:
+        assert done.execute("SELECT count(*) FROM runs").fetchone() == (4,)

@@ -99,17 +99,30 @@ def spawn(argv: Sequence[str], **popen: Any) -> subprocess.Popen[Any]:
     return proc
 
 
-def run(argv: Sequence[str], timeout: float, **popen: Any) -> subprocess.CompletedProcess[Any]:
+def run(
+    argv: Sequence[str], timeout: float, text: bool = False, **popen: Any
+) -> subprocess.CompletedProcess[Any]:
     """``subprocess.run(..., capture_output=True, timeout=...)`` for an owned child: on timeout (or
-    any exception while waiting) its whole group is stopped, then ``TimeoutExpired`` is raised."""
-    proc = spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except BaseException:
-        finish(proc, grace=0.0)
-        raise
-    finish(proc)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    any exception while waiting) its whole group is stopped, then ``TimeoutExpired`` is raised.
+
+    The output goes to files, not pipes: a process the child leaves behind would hold a pipe open,
+    and reading it to its end would wait for that process rather than for the child."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = spawn(argv, stdout=out, stderr=err, **popen)
+        try:
+            proc.wait(timeout=timeout)
+        except BaseException:
+            finish(proc, grace=0.0)
+            raise
+        finish(proc)
+        captured = []
+        for handle in (out, err):
+            handle.seek(0)
+            data = handle.read()
+            captured.append(data.decode(errors="replace") if text else data)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, captured[0], captured[1])
 
 
 def finish(proc: subprocess.Popen[Any], grace: float = STOP_GRACE) -> None:

@@ -59,7 +59,7 @@ class EngineLost(UnreachableError):
 
         self.at = at
         self.reason = reason
-        when = time.strftime("%H:%M:%S", time.localtime(at))
+        when = time.strftime("%H:%M:%S UTC", time.gmtime(at))
         where = f" at {address}" if address else ""
         super().__init__(f"the engine{where} stopped answering at {when} ({reason})")
 

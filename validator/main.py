@@ -19,6 +19,7 @@ from validator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_UNREACHABLE, 
 # When validator's own code began (the interpreter's start, about 10 ms before, is not counted):
 # ``up -v`` reports the start-up it spent before its first engine call against this.
 STARTED = time.perf_counter()
+IN_FLIGHT_GRACE = 10.0  # seconds an interrupted command waits for its threads' engine calls in flight
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,6 +75,21 @@ def _on_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # the signal handlers first: an interrupt while the parser imports every command is a clean
+    # exit 130/143/129 too, not a KeyboardInterrupt traceback
+    _interrupted.clear()
+    previous = {sig: signal.signal(sig, _on_signal) for sig in STOP_SIGNALS}
+    try:
+        return _main(argv)
+    except Interrupted as exc:  # before the command began
+        print(f"validator: {exc}", file=sys.stderr)
+        return exc.exit_code
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from validator import redact
     from validator.core import abort, children
 
@@ -81,9 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.debug:  # read where tracebacks are shown below the top level (a crashing probe's result)
         os.environ["VALIDATOR_DEBUG"] = "1"
-    _interrupted.clear()
     children.begin()
-    previous = {sig: signal.signal(sig, _on_signal) for sig in STOP_SIGNALS}
     abort.install()
     previous_hook, sys.unraisablehook = sys.unraisablehook, _on_unraisable
     # the choke point: from here on every line this process prints passes the redactor, whose
@@ -122,8 +136,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         _stop_children()
         abort.uninstall()
         redact.restore_streams(streams)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         sys.unraisablehook = previous_hook
 
 
@@ -152,12 +164,15 @@ def cli() -> NoReturn:
 
     children.own_process_tree()
     code = main()
-    # a run stopped early (a signal, the engine lost) has written what it knew and stopped its
-    # children: a thread still blocked on a vanished engine is not waited for
-    stopped_early = code in (EXIT_UNREACHABLE, *(128 + s for s in STOP_SIGNALS))
     alive = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive() and not t.daemon]
-    if alive and not stopped_early:
+    if alive and code not in (EXIT_UNREACHABLE, *(128 + s for s in STOP_SIGNALS)):
         sys.exit(code)
+    # an interrupted run's threads finish the engine call they are in (cancelled, they start no
+    # other), so nothing is left half-made; bounded, and not at all for a lost engine: a thread
+    # blocked on a vanished engine would wait for its timeout
+    deadline = time.monotonic() + (IN_FLIGHT_GRACE if code != EXIT_UNREACHABLE else 0.0)
+    for thread in alive:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
     try:
         atexit._run_exitfuncs()
     finally:

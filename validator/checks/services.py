@@ -49,7 +49,9 @@ METRICS = Family(
             lambda svc: _runs(svc) and _health_checked(svc),
             "with a health check that run a container",
         ),
-        Declared("restarts", "", "times the engine restarted its containers during the run", _runs, "that run a container"),
+        Declared(
+            "restarts", "", "times the engine restarted its containers during the run", _runs, "that run a container"
+        ),
         Declared(
             "memory_limit",
             "size",

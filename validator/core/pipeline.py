@@ -332,7 +332,7 @@ class Pipeline:
         finally:
             self.suites_done.set()
 
-    def _suites(self) -> list[Result]:
+    def _suites(self) -> None:
         """Each suite in turn, its results kept as soon as it ends (an interrupted run keeps them);
         none starts once the run is stopping."""
         from validator.suites.runner import run_suite
@@ -348,7 +348,6 @@ class Pipeline:
             with self.lock:
                 self.run.tests.extend(tests)
                 self.suite_results.extend(results)
-        return []
 
     def _suites_not_run(self) -> None:
         """``--no-suites``: a criterion reading a suite's counts says why it has none."""
@@ -380,7 +379,8 @@ class Pipeline:
 
         self.watcher = RunWatcher(engine, self.spec.project, on_lost=self._lost).start()
         try:
-            with abort.armed():
+            # only a run in the main thread is woken by a signal; one of several targets sees ``cancel``
+            with abort.armed() if self.main_thread else nullcontext():
                 yield
         finally:
             self.watcher.stop()

@@ -16,6 +16,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from types import FrameType
+from typing import Any
 
 # SIGUSR1, not SIGINT: a user's Ctrl-C arriving at the same moment stays an interrupt.
 WAKE = signal.SIGUSR1
@@ -25,13 +26,17 @@ _pending: list[BaseException] = []
 _armed = threading.Event()
 
 
+_previous: list[Any] = []
+
+
 def install() -> None:
     """Called by ``main`` in the main thread: the handler that raises what ``raise_in_main`` left."""
-    signal.signal(WAKE, _on_wake)
+    _previous.append(signal.signal(WAKE, _on_wake))
 
 
 def uninstall() -> None:
-    signal.signal(WAKE, signal.SIG_DFL)
+    """The handler ``install`` replaced comes back (an embedder's own, or the default)."""
+    signal.signal(WAKE, _previous.pop() if _previous else signal.SIG_DFL)
     with _lock:
         _pending.clear()
 

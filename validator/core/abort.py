@@ -36,7 +36,8 @@ def install() -> None:
 
 def uninstall() -> None:
     """The handler ``install`` replaced comes back (an embedder's own, or the default)."""
-    signal.signal(WAKE, _previous.pop() if _previous else signal.SIG_DFL)
+    previous = _previous.pop() if _previous else None
+    signal.signal(WAKE, previous if previous is not None else signal.SIG_DFL)  # None: set outside Python
     with _lock:
         _pending.clear()
 

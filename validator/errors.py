@@ -2,7 +2,8 @@
 
 Exit codes (documented in README.md):
   0 ok · 1 checks failed / lint findings / plan has changes · 2 bad spec or command line ·
-  3 infrastructure unreachable · 4 internal error · 130 interrupted (SIGINT) · 143 terminated (SIGTERM)
+  3 infrastructure unreachable · 4 internal error · 130 interrupted (SIGINT) · 143 terminated (SIGTERM) ·
+  129 hung up (SIGHUP)
 """
 
 from __future__ import annotations
@@ -50,6 +51,19 @@ class UnreachableError(FatalError):
     exit_code = EXIT_UNREACHABLE
 
 
+class EngineLost(UnreachableError):
+    """The engine stopped answering (or its event stream closed) while a run depended on it."""
+
+    def __init__(self, at: float, reason: str, address: str = "") -> None:
+        import time
+
+        self.at = at
+        self.reason = reason
+        when = time.strftime("%H:%M:%S UTC", time.gmtime(at))
+        where = f" at {address}" if address else ""
+        super().__init__(f"the engine{where} stopped answering at {when} ({reason})")
+
+
 class EngineError(FatalError):
     """Docker refused or failed an operation the engine asked for (a foreign container in the way, ...)."""
 
@@ -63,11 +77,16 @@ class LockedError(FatalError):
 
 
 class Interrupted(FatalError):
-    """SIGINT or SIGTERM arrived; raised from the signal handler so cleanup runs in ``finally`` blocks."""
+    """SIGINT, SIGTERM or SIGHUP arrived; raised from the signal handler so cleanup runs in ``finally``
+    blocks. Exit 128 + the signal's number, as a shell reports it (130, 143, 129)."""
 
     exit_code = EXIT_INTERRUPTED
 
     def __init__(self, signum: int = 2) -> None:
         self.signum = signum
-        self.exit_code = EXIT_TERMINATED if signum == 15 else EXIT_INTERRUPTED
-        super().__init__("interrupted" if signum == 2 else "terminated")
+        self.exit_code = 128 + signum if signum in (1, 15) else EXIT_INTERRUPTED
+        super().__init__({1: "hung up", 15: "terminated"}.get(signum, "interrupted"))
+
+    @property
+    def signal_name(self) -> str:
+        return {1: "SIGHUP", 15: "SIGTERM"}.get(self.signum, "SIGINT")

@@ -51,10 +51,17 @@ CREATE INDEX IF NOT EXISTS runs_by_project ON runs(project, started_at);
 CREATE INDEX IF NOT EXISTS evidence_by_run ON evidence(run_id, family, member, field);
 """
 
-# Columns added after the first release, each with what older rows hold. A database of an older validator
-# gains them on first use; its rows keep their reports, whose schema_version says how to read them (schema
-# 1 kept metrics as dotted names in a ``metrics`` table, which is left as it was).
-_ADDED_COLUMNS = {"invocation": "TEXT NOT NULL DEFAULT ''", "schema_version": "INTEGER NOT NULL DEFAULT 1"}
+
+# Each migration takes the database from the version before it (``PRAGMA user_version``) to its own
+# index + 1, in one transaction; a database written before a column existed gains it on first use.
+MIGRATIONS = (
+    # 1: a run that did not reach a verdict says why (NULL for a run that did)
+    "ALTER TABLE runs ADD COLUMN interrupted TEXT; ALTER TABLE runs ADD COLUMN engine_lost TEXT;",
+    # 2: the runs of one multi-target `check` share an invocation; each row says which report schema it
+    # holds (1: metrics as dotted names, in a ``metrics`` table left as it was; such rows are not read)
+    "ALTER TABLE runs ADD COLUMN invocation TEXT NOT NULL DEFAULT ''; "
+    "ALTER TABLE runs ADD COLUMN schema_version INTEGER NOT NULL DEFAULT 1;",
+)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -73,10 +80,22 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    have = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
-    for column, definition in _ADDED_COLUMNS.items():
-        if column not in have:
-            db.execute(f"ALTER TABLE runs ADD COLUMN {column} {definition}")
+    """Bring the schema to ``len(MIGRATIONS)``; concurrent runs serialise on the write lock and the
+    second finds the work done."""
+    if db.execute("PRAGMA user_version").fetchone()[0] >= len(MIGRATIONS):
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        for number in range(version, len(MIGRATIONS)):
+            for statement in filter(None, (part.strip() for part in MIGRATIONS[number].split(";"))):
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 def record(path: Path, run: RunResult) -> int:
@@ -99,7 +118,7 @@ def _record(path: Path, run: RunResult) -> int:
         db.execute("BEGIN IMMEDIATE")
         cursor = db.execute(
             "INSERT INTO runs (project, started_at, finished_at, spec_hash, git_commit, mode, ok, report, "
-            "invocation, schema_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "invocation, schema_version, interrupted, engine_lost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run.project,
                 run.started_at,
@@ -111,6 +130,8 @@ def _record(path: Path, run: RunResult) -> int:
                 report,
                 run.invocation,
                 SCHEMA_VERSION,
+                run.interrupted,
+                mask(run.engine_lost) if run.engine_lost else None,
             ),
         )
         run_id = int(cursor.lastrowid or 0)

@@ -7,13 +7,16 @@ import importlib
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from types import FrameType
 from typing import NoReturn
 
 from validator import __version__
 from validator.commands import COMMANDS
-from validator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, FatalError, Interrupted, SpecError
+from validator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_UNREACHABLE, FatalError, Interrupted, SpecError
+
+IN_FLIGHT_GRACE = 10.0  # seconds an interrupted command waits for its threads' engine calls in flight
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +37,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Signals that end a run: Ctrl-C, how CI cancels a job, a closed terminal.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_interrupted: list[int] = []
+
+
 def _on_signal(signum: int, frame: FrameType | None) -> None:
+    """The first signal raises ``Interrupted`` in the main thread: the run stops its children, writes
+    what it knew and exits 130/143/129. A second one exits at once (its children killed first)."""
+    if _interrupted:
+        from validator.core import children
+
+        children.kill_now()
+        os._exit(Interrupted(signum).exit_code)
+    _interrupted.append(signum)
     raise Interrupted(signum)
 
 
@@ -45,7 +61,9 @@ def _on_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
     if isinstance(unraisable.exc_value, Interrupted):
         import threading
 
-        # not raise_signal: its handler would run right here, inside the hook, and be swallowed too
+        # not raise_signal: its handler would run right here, inside the hook, and be swallowed too;
+        # and it counts as the first signal again, not as a second one (which exits at once)
+        _interrupted.clear()
         resend = threading.Timer(0.01, os.kill, (os.getpid(), unraisable.exc_value.signum))
         resend.daemon = True
         resend.start()
@@ -54,13 +72,30 @@ def _on_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # the signal handlers first: an interrupt while the parser imports every command is a clean
+    # exit 130/143/129 too, not a KeyboardInterrupt traceback
+    _interrupted.clear()
+    previous = {sig: signal.signal(sig, _on_signal) for sig in STOP_SIGNALS}
+    try:
+        return _main(argv)
+    except Interrupted as exc:  # before the command began
+        print(f"validator: {exc}", file=sys.stderr)
+        return exc.exit_code
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from validator import redact
+    from validator.core import abort, children
 
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.debug:  # read where tracebacks are shown below the top level (a crashing probe's result)
         os.environ["VALIDATOR_DEBUG"] = "1"
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    children.begin()
+    abort.install()
     previous_hook, sys.unraisablehook = sys.unraisablehook, _on_unraisable
     # the choke point: from here on every line this process prints passes the redactor, whose
     # registry the spec loader fills (error lines, progress, reports on stdout, engine errors)
@@ -94,10 +129,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     finally:
+        # every exit path: nothing validator started outlives it (signal, bounded grace, kill)
+        _stop_children()
+        abort.uninstall()
         redact.restore_streams(streams)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         sys.unraisablehook = previous_hook
+
+
+def _stop_children() -> None:
+    from validator.core import children
+
+    try:
+        children.stop_all()
+    except Interrupted:  # the second signal's handler exits on its own; a first one landing here
+        children.kill_now()  # finds the run over already: nothing is left to write, stop at once
 
 
 def cli() -> NoReturn:
@@ -112,9 +157,19 @@ def cli() -> NoReturn:
     import atexit
     import threading
 
+    from validator.core import children
+
+    children.own_process_tree()
     code = main()
-    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+    alive = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    if alive and code not in (EXIT_UNREACHABLE, *(128 + s for s in STOP_SIGNALS)):
         sys.exit(code)
+    # an interrupted run's threads finish the engine call they are in (cancelled, they start no
+    # other), so nothing is left half-made; bounded, and not at all for a lost engine: a thread
+    # blocked on a vanished engine would wait for its timeout
+    deadline = time.monotonic() + (IN_FLIGHT_GRACE if code != EXIT_UNREACHABLE else 0.0)
+    for thread in alive:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
     try:
         atexit._run_exitfuncs()
     finally:

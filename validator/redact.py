@@ -230,7 +230,7 @@ class Redactor:
             return result
         changes = {
             name: self.text(getattr(result, name))
-            for name in ("name", "expected", "actual", "message", "nodeid", "location")
+            for name in ("name", "expected", "actual", "message", "nodeid", "location", "ran_on")
             if isinstance(getattr(result, name, None), str)
         }
         return dataclasses.replace(result, **changes)

@@ -6,10 +6,12 @@ Without an engine these tests are skipped locally; with VALIDATOR_REQUIRE_DOCKER
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -165,3 +167,92 @@ def project(engine, busybox, tmp_path, request):
     made = Project(engine, tmp_path, name, busybox)
     yield made
     remove_project(engine, name)
+
+
+@pytest.fixture
+def private_engine(tmp_path_factory, busybox):
+    import shutil
+
+    if shutil.which("dockerd") is None or shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs dockerd, unshare and root to run a private engine")
+    root = Path(tmp_path_factory.mktemp("dockerd"))
+    sock = root / "docker.sock"
+    # In a network namespace of its own, so nothing it does to bridges or iptables reaches the host's
+    # engine (a dockerd given --bridge none deletes the host's docker0, for one).
+    args = [
+        "unshare",
+        "--net",
+        "dockerd",
+        "--host",
+        f"unix://{sock}",
+        "--data-root",
+        str(root / "data"),
+        "--exec-root",
+        str(root / "exec"),
+        "--pidfile",
+        str(root / "docker.pid"),
+        "--storage-driver",
+        "vfs",
+        "--default-address-pool",
+        "base=10.213.0.0/16,size=24",
+    ]
+    log = (root / "dockerd.log").open("w")
+
+    def start():
+        # pid files a killed daemon left behind: on a busy machine their pids are soon another
+        # process's, and the daemon would take that for itself (or its containerd) still running
+        for stale in (root / "docker.pid", root / "exec" / "containerd" / "containerd.pid"):
+            stale.unlink(missing_ok=True)
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if subprocess.run(["docker", "-H", f"unix://{sock}", "info"], capture_output=True).returncode == 0:
+                return proc
+            time.sleep(0.25)
+        proc.kill()
+        pytest.fail("the private dockerd did not start: " + (root / "dockerd.log").read_text()[-2000:])
+
+    proc = start()
+    image = subprocess.run(["docker", "save", busybox], capture_output=True, check=True).stdout
+    subprocess.run(["docker", "-H", f"unix://{sock}", "load"], input=image, capture_output=True, check=True)
+    state = {"proc": proc}
+    yield f"unix://{sock}", state, start
+    subprocess.run(
+        [
+            "docker",
+            "-H",
+            f"unix://{sock}",
+            "rm",
+            "-f",
+            *subprocess.run(
+                ["docker", "-H", f"unix://{sock}", "ps", "-aq"], capture_output=True, text=True
+            ).stdout.split(),
+        ],
+        capture_output=True,
+    )
+    state["proc"].terminate()
+    try:
+        state["proc"].wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        state["proc"].kill()
+    log.close()
+    _kill_shims(root)
+    # a daemon killed by a test leaves its data root mounted on itself (and a restarted one stacks
+    # another): unmount what is left under this test's own folder, deepest first
+    with open("/proc/mounts") as mounts:
+        left = [line.split()[1] for line in mounts if line.split()[1].startswith(str(root))]
+    for mount in sorted(left, key=len, reverse=True):
+        subprocess.run(["umount", "-l", mount], capture_output=True)
+
+
+def _kill_shims(root: Path) -> None:
+    """The private engine's container shims (and their containers) that outlived it: a daemon
+    killed by a test and not restarted leaves them running. Only those of this engine's folder."""
+    import psutil
+
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if "containerd-shim" in cmdline and f"-address {root}/" in cmdline:
+            for member in [*proc.children(recursive=True), proc]:
+                with contextlib.suppress(psutil.Error):
+                    member.kill()

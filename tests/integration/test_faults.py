@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import yaml
@@ -127,72 +126,7 @@ def test_reports_on_a_read_only_disk(project, tmp_path):
         subprocess.run(["umount", str(readonly)], check=False)
 
 
-# --- the daemon stops in the middle of up: a private engine this test may stop ------------------
-
-
-@pytest.fixture
-def private_engine(tmp_path_factory, busybox):
-    import shutil
-
-    if shutil.which("dockerd") is None or shutil.which("unshare") is None or os.geteuid() != 0:
-        pytest.skip("needs dockerd, unshare and root to run a private engine")
-    root = Path(tmp_path_factory.mktemp("dockerd"))
-    sock = root / "docker.sock"
-    # In a network namespace of its own, so nothing it does to bridges or iptables reaches the host's
-    # engine (a dockerd given --bridge none deletes the host's docker0, for one).
-    args = [
-        "unshare",
-        "--net",
-        "dockerd",
-        "--host",
-        f"unix://{sock}",
-        "--data-root",
-        str(root / "data"),
-        "--exec-root",
-        str(root / "exec"),
-        "--pidfile",
-        str(root / "docker.pid"),
-        "--storage-driver",
-        "vfs",
-        "--default-address-pool",
-        "base=10.213.0.0/16,size=24",
-    ]
-    log = (root / "dockerd.log").open("w")
-
-    def start():
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if subprocess.run(["docker", "-H", f"unix://{sock}", "info"], capture_output=True).returncode == 0:
-                return proc
-            time.sleep(0.25)
-        proc.kill()
-        pytest.fail("the private dockerd did not start: " + (root / "dockerd.log").read_text()[-2000:])
-
-    proc = start()
-    image = subprocess.run(["docker", "save", busybox], capture_output=True, check=True).stdout
-    subprocess.run(["docker", "-H", f"unix://{sock}", "load"], input=image, capture_output=True, check=True)
-    state = {"proc": proc}
-    yield f"unix://{sock}", state, start
-    subprocess.run(
-        [
-            "docker",
-            "-H",
-            f"unix://{sock}",
-            "rm",
-            "-f",
-            *subprocess.run(
-                ["docker", "-H", f"unix://{sock}", "ps", "-aq"], capture_output=True, text=True
-            ).stdout.split(),
-        ],
-        capture_output=True,
-    )
-    state["proc"].terminate()
-    try:
-        state["proc"].wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        state["proc"].kill()
-    log.close()
+# --- the daemon stops in the middle of up: a private engine this test may stop (conftest) -------
 
 
 def test_the_daemon_stops_mid_up(project, private_engine):

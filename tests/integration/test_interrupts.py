@@ -22,13 +22,15 @@ SEED = 20261124
 
 def write_spec(project, with_suite: bool) -> None:
     services = {
-        "web": project.http_service(healthcheck={"test": ["CMD", "true"], "interval": "2s", "timeout": "1s"}),
+        # generous health timeouts: the services are now watched for the whole run, and on a loaded
+        # machine an exec of `true` can take over a second (a timed-out check is a real "unhealthy")
+        "web": project.http_service(healthcheck={"test": ["CMD", "true"], "interval": "2s", "timeout": "10s"}),
         "app": project.sleeper(
             depends_on={
                 "web": {"condition": "service_healthy"},
                 "job": {"condition": "service_completed_successfully"},
             },
-            healthcheck={"test": ["CMD", "true"], "interval": "1s", "timeout": "500ms"},
+            healthcheck={"test": ["CMD", "true"], "interval": "1s", "timeout": "10s"},
         ),
         "job": {"image": project.image, "command": ["sh", "-c", "sleep 1"]},
     }

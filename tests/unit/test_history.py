@@ -11,6 +11,8 @@ from tests.metrics import exact_keys, key
 from validator import history
 from validator.core.result import Result
 from validator.core.run import RunResult
+from validator.reporters.json_report import render
+from validator.reporters.registry import ReportContext
 
 
 def make_run(index: int, startup: float, verdict: str = "pass", project: str = "demo") -> RunResult:
@@ -150,3 +152,33 @@ def test_report_of_a_run_on_an_older_spec_is_no_verdict(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "last check: 1970-01-01 00:16:40 UTC: PASSED (exit 0)" in err
     assert "the spec has changed since this run: it is not a verdict on the current spec" in err
+
+
+def test_a_database_from_before_the_interrupted_column_is_migrated_and_keeps_its_runs(tmp_path):
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as old:  # the schema as validator wrote it before migrations existed
+        old.executescript(history.SCHEMA)
+        old.execute(
+            "INSERT INTO runs (project, started_at, finished_at, spec_hash, git_commit, mode, ok, report) "
+            "VALUES ('demo', 1.0, 2.0, 'h', NULL, 'up', 1, ?)",
+            (render(make_run(0, 1.0), ReportContext()),),
+        )
+    interrupted = make_run(1, 1.0)
+    interrupted.interrupted = "SIGTERM"
+    history.record(db, interrupted)
+    with sqlite3.connect(db) as migrated:
+        assert migrated.execute("PRAGMA user_version").fetchone() == (len(history.MIGRATIONS),)
+        rows = migrated.execute("SELECT ok, interrupted, engine_lost FROM runs ORDER BY id").fetchall()
+    assert rows == [(1, None, None), (0, "SIGTERM", None)]
+    # the older row's report is of the schema before metric keys were records: kept, not read
+    (newest,) = history.last_runs(db, "demo", 2)
+    assert newest.interrupted == "SIGTERM" and not newest.ok and newest.exit_code == 143
+    assert history.older_schema_runs(db, "demo") == 1
+
+
+def test_migrating_twice_at_once_is_safe(tmp_path):
+    db = tmp_path / "h.db"
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.starmap(history.record, [(db, make_run(i, 1.0)) for i in range(4)])
+    with sqlite3.connect(db) as done:
+        assert done.execute("SELECT count(*) FROM runs").fetchone() == (4,)

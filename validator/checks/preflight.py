@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from validator.core import children
 from validator.core.metrics import Declared, Family, MetricKey, metric_name, single
 from validator.core.result import Result, locate
 from validator.redact import add_encoder
@@ -165,7 +166,7 @@ def _tool(loaded: LoadedSpec, name: str, tool: Any) -> Result:
             tried.append(f"{shown}: {command[0]} not found")
             continue
         try:
-            proc = subprocess.run([found, *command[1:]], capture_output=True, text=True, timeout=20)
+            proc = children.run([found, *command[1:]], timeout=20, text=True)
         except (OSError, subprocess.TimeoutExpired) as exc:
             tried.append(f"{shown}: {exc}")
             continue

@@ -134,7 +134,8 @@ def run_probe(
         delay *= 2
     elapsed = time.monotonic() - began
     if crash is not None:
-        return _crash_result(spec, name, crash, problem, elapsed, where, attempts)
+        crashed = _crash_result(spec, name, crash, problem, elapsed, where, attempts)
+        return dataclasses.replace(crashed, ran_on=_ran_on(spec, ctx))
     passed = outcome is not None and outcome.passed
     metrics = {metric_name("probe", name, "duration"): elapsed, metric_name("probe", name, "passed"): float(passed)}
     if outcome is not None:
@@ -168,7 +169,28 @@ def run_probe(
         location=where,
         metrics=metrics,
         unavailable=missing,
+        ran_on=_ran_on(spec, ctx),
     )
+
+
+# kinds that run inside a container through the engine (the rest run in this process, on this host)
+IN_CONTAINER = ("command", "container", "log")
+
+
+def _ran_on(spec: Any, ctx: ProbeContext) -> str:
+    """Which machine the probe ran on: a container's engine (by its ID), or this host by name."""
+    import socket
+
+    host = f"this host ({socket.gethostname()})"
+    if spec.kind not in IN_CONTAINER or ctx.engine_factory is None:
+        return host
+    try:
+        engine = ctx.engine()
+        identity = getattr(engine, "identity", None)  # an engine stand-in in a test may not name itself
+        who = identity() if callable(identity) else "an engine"
+        return f"{who} at {getattr(engine, 'address', '?')}" + (f", service {spec.service}" if spec.service else "")
+    except FatalError:
+        return f"an engine that did not say which it is, from {host}"
 
 
 def _unavailable(spec: Any, name: str, reason: str) -> dict[MetricKey, str]:
@@ -235,3 +257,17 @@ def _explain(exc: BaseException) -> str:
     if isinstance(exc, OSError | ConnectionError):
         return f"{type(exc).__name__}: {text[:200]}"
     return f"{type(exc).__name__}: {text[:300]}"
+
+
+def stopped(loaded: LoadedSpec, name: str, why: str) -> Result:
+    """A probe the run stopped before it finished (interrupted, the engine lost): an error."""
+    spec: Any = loaded.spec.probes[name]
+    return Result(
+        kind="probe",
+        name=name,
+        verdict="error",
+        actual="not finished",
+        message=f"not finished: {why}",
+        location=locate(loaded, ("probes", name)),
+        unavailable=_unavailable(spec, name, f"probe {name} did not finish: {why}"),
+    )

@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from validator.core import children
 from validator.core.location import Location
 from validator.core.result import Result, locate
 from validator.spec.load import LoadedSpec
@@ -56,9 +57,7 @@ def run(ctx: CheckContext) -> Iterator[Result]:
     modules = [(name, pkg.import_name or name.replace("-", "_")) for name, pkg in section.packages.items()]
     began = time.monotonic()
     try:
-        proc = subprocess.run(
-            [interpreter, "-c", _PROBE, json.dumps(modules)], capture_output=True, text=True, timeout=180
-        )
+        proc = children.run([interpreter, "-c", _PROBE, json.dumps(modules)], timeout=180, text=True)
         found: dict[str, Any] = json.loads(proc.stdout) if proc.returncode == 0 else {}
         failure = "" if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["no output"])[-1]
     except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
@@ -213,7 +212,7 @@ def _declarations(loaded: LoadedSpec) -> tuple[dict[str, str] | None, str]:
 def _conflicts(interpreter: str, where: Location | None) -> Result:
     began = time.monotonic()
     try:
-        proc = subprocess.run([interpreter, "-m", "pip", "check"], capture_output=True, text=True, timeout=120)
+        proc = children.run([interpreter, "-m", "pip", "check"], timeout=120, text=True)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Result(
             kind="python",

@@ -11,6 +11,7 @@ missing or not ready fails the service by its container's name."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from validator.core.metrics import Declared, Family, MetricKey, metric_name
@@ -57,7 +58,7 @@ METRICS = Family(
         Declared(
             field="restarts",
             dimension="",
-            meaning="times Docker restarted the container",
+            meaning="times the engine restarted its containers during the run",
             applies=_runs,
             when="that run a container",
         ),
@@ -377,3 +378,34 @@ def _metrics(name: str, timing: Any, details: list[dict[str, Any]]) -> dict[Metr
         if host.get("NanoCpus"):
             out[metric_name("service", name, "cpus")] = host["NanoCpus"] / 1e9
     return out
+
+
+def stopped(loaded: LoadedSpec, name: str, why: str) -> Result:
+    """A service the run stopped before judging (interrupted, the engine lost): an error, and
+    everything it declares unavailable for that reason."""
+    svc = loaded.spec.services[name]
+    return Result(
+        kind="service",
+        name=name,
+        verdict="error",
+        expected="healthy" if _health_checked(svc) else "running",
+        actual="not judged",
+        message=f"not finished: {why}",
+        location=locate(loaded, ("services", name)),
+        unavailable=_missing(name, svc, {}, f"was not judged: {why}"),
+    )
+
+
+def lost(loaded: LoadedSpec, result: Result, why: str) -> Result:
+    """A service judged before the engine stopped answering: what it showed then is no evidence of
+    the run (nothing says it held until the verdict), so it is an error and its metrics unavailable."""
+    reason = f"service {result.name}: {why}"
+    earlier = f"{result.verdict.upper()} {result.actual}".strip()
+    return replace(
+        result,
+        verdict="error",
+        actual="engine lost",
+        message=f"{why} (before that: {earlier})",
+        metrics={},
+        unavailable={name: reason for name in (*result.metrics, *result.unavailable)},
+    )

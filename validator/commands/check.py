@@ -95,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
         result = _pipeline(loaded, options(targets[0]), display, redactor)
         _write(result, wanted_reports, ctx, loaded, args)
         _step_summary(result, ctx)
-        return _record(loaded, args, [result]) or result.exit_code
+        code = _record(loaded, args, [result]) or result.exit_code
+        _say_stopped(result)
+        return result.exit_code if result.interrupted or result.engine_lost else code
     runs = _concurrently(loaded, [(t or "", options(t)) for t in targets], args, redactor)
     combined = combine(runs)
     files = [(name, path) for name, path in wanted_reports if name != "console"]
@@ -103,12 +105,22 @@ def run(args: argparse.Namespace) -> int:
         for address, one in runs.items():
             print(f"\n=== target {address} ===")
             _write(one, [("console", None)], ctx, loaded, args)
-        verdicts = ", ".join(f"{a}: {'PASSED' if r.ok else 'FAILED'}" for a, r in runs.items())
+        verdicts = ", ".join(f"{a}: {r.outcome}" for a, r in runs.items())
         print(f"\n{len(runs)} targets — {verdicts} — exit {combined.exit_code}")
     if files:
         _write(combined, files, ctx, loaded, args)
     _step_summary(combined, ctx)
-    return _record(loaded, args, list(runs.values())) or combined.exit_code
+    code = _record(loaded, args, list(runs.values())) or combined.exit_code
+    _say_stopped(combined)
+    return combined.exit_code if combined.interrupted or combined.engine_lost else code
+
+
+def _say_stopped(run: Any) -> None:
+    """The one line an interrupted run, or one whose engine was lost, ends with (the exit code says it too)."""
+    if run.interrupted:
+        eprint(f"validator: interrupted by {run.interrupted}: the reports and the history hold what the run knew")
+    elif run.engine_lost:
+        eprint(f"validator: {run.engine_lost}")
 
 
 def _pipeline(loaded: Any, options: Any, display: Any, redactor: Any) -> Any:
@@ -117,28 +129,19 @@ def _pipeline(loaded: Any, options: Any, display: Any, redactor: Any) -> Any:
     return Pipeline(loaded, options, display, redactor).execute()
 
 
-def _guarded(loaded: Any, options: Any, display: Any, redactor: Any) -> Any:
+def _guarded(pipeline: Any) -> Any:
     """One target's run; an engine that does not answer is that target's error, not the end of
     every other target's run."""
     import time
 
     from validator.core.result import Result
-    from validator.core.run import RunResult
     from validator.errors import UnreachableError
 
-    started = time.time()
     try:
-        return _pipeline(loaded, options, display, redactor)
+        return pipeline.execute()
     except UnreachableError as exc:
-        failed = RunResult(
-            project=loaded.spec.project,
-            spec_files=list(loaded.files),
-            spec_hash=loaded.text_hash,
-            started_at=started,
-            mode=options.mode,
-            invocation=options.invocation,
-        )
-        failed.engine = options.host
+        failed = pipeline.run
+        failed.engine = pipeline.options.host
         failed.finished_at = time.time()
         failed.results.append(
             Result(
@@ -147,10 +150,10 @@ def _guarded(loaded: Any, options: Any, display: Any, redactor: Any) -> Any:
                 verdict="error",
                 expected="the engine answers",
                 actual="unreachable",
-                message=redactor.text(str(exc)),
+                message=pipeline.redactor.text(str(exc)),
             )
         )
-        display.result(failed.results[-1])
+        pipeline.display.result(failed.results[-1])
         return failed
 
 
@@ -158,18 +161,46 @@ def _concurrently(
     loaded: Any, targets: list[tuple[str, Any]], args: argparse.Namespace, redactor: Any
 ) -> dict[str, Any]:
     """One Pipeline per engine, all at once (each takes its own project lock on its own engine);
-    progress lines carry the target's address."""
+    progress lines carry the target's address. An interrupt (in this, the main thread) stops every
+    target's run; each writes what it knew, and one that does not finish within a bound is an
+    interrupted run with nothing judged."""
     from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import wait as wait_all
 
+    from validator.core import children
+    from validator.errors import Interrupted
+    from validator.run.pipeline import Pipeline
     from validator.ui import Display
 
     shared = Display(args.quiet, args.verbose)
-    with ThreadPoolExecutor(max_workers=len(targets), thread_name_prefix="target") as pool:
-        futures = {
-            address: pool.submit(_guarded, loaded, options, _TargetDisplay(address, shared), redactor)
-            for address, options in targets
-        }
+    displays: dict[str, Any] = {address: _TargetDisplay(address, shared) for address, _ in targets}
+    pipelines = {address: Pipeline(loaded, options, displays[address], redactor) for address, options in targets}
+    pool = ThreadPoolExecutor(max_workers=len(targets), thread_name_prefix="target")
+    futures = {address: pool.submit(_guarded, pipeline) for address, pipeline in pipelines.items()}
+    try:
         return {address: future.result() for address, future in futures.items()}
+    except Interrupted as exc:
+        children.stop_all()
+        for pipeline in pipelines.values():
+            pipeline.interrupt(exc)
+        # bounded: each run sees the stop at its next wait; one inside up may not (up waits its own bound)
+        wait_all(futures.values(), timeout=children.STOP_GRACE + 10.0)
+        return {
+            address: future.result() if future.done() else _never_finished(pipelines[address], exc.signal_name)
+            for address, future in futures.items()
+        }
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _never_finished(pipeline: Any, signal_name: str) -> Any:
+    """A target whose run did not stop within the bound: what it had judged, the run interrupted."""
+    import time
+
+    run = pipeline.run
+    run.interrupted = signal_name
+    run.finished_at = time.time()
+    return run
 
 
 class _TargetDisplay:

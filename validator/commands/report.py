@@ -82,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
             "(run `validator check`)"
         )
     write_reports(last, wanted, ctx, loaded.base_dir)
-    return EXIT_FAILED if changed else last.exit_code
+    # a run that reached no verdict (interrupted, the engine lost) is shown as such, never as a pass
+    no_verdict = last.interrupted is not None or last.engine_lost is not None
+    return EXIT_FAILED if changed or no_verdict else last.exit_code
 
 
 def _limits(path: Path, loaded: LoadedSpec, count: int) -> int:
@@ -115,8 +117,7 @@ def _heading(run: RunResult) -> str:
 
     when = datetime.fromtimestamp(run.started_at, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     where = f", {len(run.targets)} targets ({', '.join(run.targets)})" if run.targets else ""
-    verdict = "PASSED" if run.ok else "FAILED"
-    return f"last check: {when}{where}: {verdict} (exit {run.exit_code})"
+    return f"last check: {when}{where}: {run.outcome} (exit {run.exit_code})"
 
 
 def render_trends(trends: list[Trend], count: int) -> str:

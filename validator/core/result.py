@@ -45,6 +45,7 @@ class Result:
     unavailable: dict[MetricKey, str] = field(default_factory=dict)
     reads: tuple[MetricKey, ...] = ()  # a criterion: the metrics its condition read
     target: str | None = None  # the engine it was judged on, when check runs against several
+    ran_on: str | None = None  # the machine a probe ran on: this host, or a container on an engine
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 
 from validator.core.metrics import Evidence, MetricKey
 from validator.core.result import FAILING, Result
-from validator.errors import EXIT_FAILED, EXIT_OK
+from validator.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREACHABLE
 
 SCHEMA_VERSION = 2
+_SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129}
 
 
 @dataclass(kw_only=True)
@@ -65,6 +66,9 @@ class RunResult:
     targets: list[str] = field(default_factory=list)  # a combined run: every target it was judged on
     mode: str = "up"
     invocation: str = ""  # one `check` command: the runs of its targets share it
+    # a run that did not reach its verdict says why; its results are what it knew, the rest ERROR
+    interrupted: str | None = None  # the signal that stopped it: SIGINT, SIGTERM or SIGHUP
+    engine_lost: str | None = None  # "the engine ... stopped answering at T (...)": exit 3
 
     @property
     def duration(self) -> float:
@@ -80,11 +84,25 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return not any(r.verdict in FAILING for r in self.results)
+        finished = self.interrupted is None and self.engine_lost is None
+        return finished and not any(r.verdict in FAILING for r in self.results)
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted is not None:
+            return _SIGNAL_EXIT.get(self.interrupted, EXIT_INTERRUPTED)
+        if self.engine_lost is not None:
+            return EXIT_UNREACHABLE
         return EXIT_OK if self.ok else EXIT_FAILED
+
+    @property
+    def outcome(self) -> str:
+        """The run's one word for reports: a verdict only when it reached one."""
+        if self.interrupted is not None:
+            return f"INTERRUPTED ({self.interrupted})"
+        if self.engine_lost is not None:
+            return "ENGINE LOST"
+        return "PASSED" if self.ok else "FAILED"
 
     def by_kind(self, kind: str) -> list[Result]:
         return [r for r in self.results if r.kind == kind]
@@ -105,6 +123,9 @@ def combine(runs: dict[str, RunResult]) -> RunResult:
         engine=", ".join(runs),
         targets=list(runs),
         invocation=first.invocation,
+        # the combined run reached its verdict only if every target's did
+        interrupted=next((r.interrupted for r in runs.values() if r.interrupted), None),
+        engine_lost="; ".join(f"{a}: {r.engine_lost}" for a, r in runs.items() if r.engine_lost) or None,
     )
     for address, one in runs.items():
         combined.results.extend(dataclasses.replace(r, target=address) for r in one.results)

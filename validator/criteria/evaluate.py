@@ -85,3 +85,21 @@ def _shown(key: MetricKey, r: Range, dimension: str) -> str:
     if r.low == -float("inf"):
         return f"{key}<={_fmt(r.high, dimension)}"
     return f"{key} in [{_fmt(r.low, dimension)}, {_fmt(r.high, dimension)}]"
+
+
+def not_judged(loaded: LoadedSpec, why: str) -> list[Result]:
+    """Every criterion of a run that stopped before its verdict (interrupted): an error, never a pass."""
+    return [
+        Result(
+            kind="criterion",
+            name=f"{cid}: {criterion.title}",
+            id=cid,
+            title=criterion.title,
+            verdict="error",
+            expected=criterion.condition,
+            actual="not judged",
+            message=f"not judged: {why}",
+            location=locate(loaded, ("criteria", cid, "condition")),
+        )
+        for cid, criterion in loaded.spec.criteria.items()
+    ]

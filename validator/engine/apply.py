@@ -33,7 +33,7 @@ from validator.engine.planner import (
 from validator.engine.readiness import ExecReadiness, health_argv
 from validator.engine.stopper import raise_failures, run_stops
 from validator.engine.waiter import Cancelled, EventHub, Timing, Waiter, WaitFailed
-from validator.errors import EngineError, Interrupted, UnreachableError
+from validator.errors import EngineError, EngineLost, Interrupted, UnreachableError
 
 if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
@@ -209,7 +209,7 @@ class Applier:
                         _, pending = wait(pending, timeout=max(0.1, self.deadline - time.monotonic() + 5))
                         if pending and time.monotonic() > self.deadline + 5:
                             break
-                except (Interrupted, KeyboardInterrupt):
+                except (Interrupted, KeyboardInterrupt, EngineLost):  # EngineLost: the run watcher's (core/abort.py)
                     self.cancel.set()
                     self.hub.interrupt()
                     for progress in self.progress.values():

@@ -10,6 +10,7 @@ so ``plan``, ``up`` and ``down`` on the local engine never pay for importing it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -71,6 +72,8 @@ class Engine:
         self.timeout = timeout
         self._version = version
         self._api_lock = threading.Lock()
+        self._identity: str | None = None
+        self._execs: dict[str, tuple[float, list[str]]] = {}  # exec sessions running: id -> (began, command)
 
     @classmethod
     def connect(cls, host: str | None = None, timeout: float = 60.0) -> Engine:
@@ -181,16 +184,24 @@ class Engine:
     def info(self) -> dict[str, Any]:
         return dict(self._get("read the engine information", "/info"))
 
+    def identity(self) -> str:
+        """``engine <ID> (<name>)``: which machine this is, from ``/info`` (asked once)."""
+        if self._identity is None:
+            info = self.info()
+            self._identity = f"engine {info.get('ID') or '?'} ({info.get('Name') or '?'})"
+        return self._identity
+
     @property
     def api_version(self) -> str:
         if self.transport is not None:
             return self.transport.api_version
         return str(self.api.api_version)
 
-    def answers(self) -> bool:
-        """Whether the engine still answers a ping (a stopping daemon closes its API first: asked on
-        a new connection, as one kept alive from before would still be answered)."""
-        timeout = min(self.timeout, 10.0)
+    def answers(self, timeout: float | None = None) -> bool:
+        """Whether the engine still answers a ping within ``timeout`` (default: 10 s or less) — a
+        stopping daemon closes its API first: asked on a new connection, as one kept alive from
+        before would still be answered."""
+        timeout = min(self.timeout, 10.0) if timeout is None else timeout
         try:
             if self.transport is not None:
                 return bool(self.transport.request("GET", "/_ping", timeout=timeout, fresh=True) == "OK")
@@ -515,14 +526,71 @@ class Engine:
         }
         with self.errors(what):
             exec_id = str(self._request("POST", quote_path("/containers/{0}/exec", container), body=body)["Id"])
-            if self.transport is not None:
-                output = self.transport.exec_output(exec_id, timeout)
-            else:
-                output = self._sdk_exec_output(exec_id, timeout)
+            with self._exec_session(exec_id, command):
+                if self.transport is not None:
+                    output = self.transport.exec_output(exec_id, timeout)
+                else:
+                    output = self._sdk_exec_output(exec_id, timeout)
             if output is None:
                 return 124, f"command did not finish within {timeout:g}s"
             code = self._request("GET", quote_path("/exec/{0}/json", exec_id)).get("ExitCode")
         return (int(code) if code is not None else -1), output.decode("utf-8", "replace")
+
+    @contextmanager
+    def _exec_session(self, exec_id: str, command: list[str]) -> Iterator[None]:
+        """While an exec session runs, validator's stop (core/children.py) can end it."""
+        from validator.core import children
+
+        with self._api_lock:
+            self._execs[exec_id] = (time.time(), list(command))
+        children.add_stopper(self.stop_execs)
+        try:
+            yield
+        finally:
+            with self._api_lock:
+                self._execs.pop(exec_id, None)
+                idle = not self._execs
+            if idle:
+                children.remove_stopper(self.stop_execs)
+
+    def stop_execs(self, grace: float) -> None:
+        """End the exec sessions still running (an interrupted run). Docker has no call for it: on a
+        local engine the session's process is signalled by the pid the engine reports — only once
+        that pid is seen to run the session's command and to have started after it (validator may
+        not share the engine's pid namespace). A remote engine's session runs on to its end."""
+        import signal
+
+        with self._api_lock:
+            sessions = dict(self._execs)
+        if self.transport is None or not sessions:
+            return
+        found = (self._exec_pid(exec_id, began, command) for exec_id, (began, command) in sessions.items())
+        pids = [pid for pid in found if pid is not None]
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 0.0)):
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, sig)
+            deadline = time.monotonic() + wait
+            while pids and time.monotonic() < deadline:
+                time.sleep(0.05)
+                pids = [pid for pid in pids if _running(pid)]
+
+    def _exec_pid(self, exec_id: str, began: float, command: list[str]) -> int | None:
+        try:
+            state = self._request("GET", quote_path("/exec/{0}/json", exec_id), timeout=2.0)
+        except Exception:  # noqa: BLE001 - an engine that does not answer: nothing to signal by it
+            return None
+        pid = int(state.get("Pid") or 0) if state.get("Running") else 0
+        if pid <= 0:
+            return None
+        import psutil
+
+        try:
+            proc = psutil.Process(pid)
+            ours = proc.create_time() >= began - 1.0 and proc.cmdline() == command
+        except psutil.Error:
+            return None
+        return pid if ours else None
 
     def _sdk_exec_output(self, exec_id: str, timeout: float) -> bytes | None:
         """The SDK's attached exec start (it hijacks the connection), bounded by a thread."""
@@ -623,6 +691,14 @@ class Engine:
         if isinstance(exc, DockerException):
             raise EngineError(f"cannot {what}: {_reason(exc)}")
         raise exc
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
 
 
 _RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$")

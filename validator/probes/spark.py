@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from validator.core import children
 from validator.core.metrics import Declared
 from validator.probes.base import Outcome, ProbeContext, ProbeSpec
 
@@ -38,7 +39,6 @@ class Spec(ProbeSpec):
 def run(spec: Spec, ctx: ProbeContext) -> Outcome:
     import json
     import os
-    import signal
     import subprocess
     import sys
     import tempfile
@@ -68,22 +68,24 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
             "delta_path": str(ctx.base_dir / warehouse) if warehouse else None,
         }
         timeout = max(5.0, ctx.remaining())
-        proc = subprocess.Popen(
+        # an owned process group: the driver JVM it starts is stopped with it, whatever ends the run
+        proc = children.spawn(
             [sys.executable, "-m", "validator.stack.spark_job", json.dumps(job)],
             cwd=scratch,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
-            start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         try:
             output, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            children.finish(proc, grace=0.0)
             output, _ = proc.communicate()
             return Outcome(False, "a Spark job runs", f"no result within {timeout:.0f}s", explain_failure(output, conf))
+        finally:
+            children.finish(proc)
     line = next((row for row in output.splitlines() if row.startswith("VALIDATOR-RESULT ")), None)
     what = "session, JVM and Python jobs" + (", a Delta table written and read" if spec.delta else "")
     if line is None:

@@ -34,7 +34,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
         markup=False,
         emoji=False,
     )
-    verdict = "PASSED" if run.ok else "FAILED"
+    verdict = run.outcome
     console.print(
         Text.assemble(
             ("validator check ", "bold"),
@@ -42,6 +42,9 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             (f"{verdict} (exit {run.exit_code})", "green bold" if run.ok else "red bold"),
         )
     )
+    if run.interrupted or run.engine_lost:
+        why = f"the run was interrupted by {run.interrupted}" if run.interrupted else str(run.engine_lost)
+        console.print(Text(f"no verdict: {why}; below is what it knew, the rest is ERROR", "red"))
     checks = [r for r in run.results if r.kind != "criterion"]
     shown = checks if ctx.verbose else [r for r in checks if r.verdict != "pass"]
     if shown:
@@ -120,4 +123,5 @@ def _secs(value: float | None) -> str:
 def _short(result: Result) -> str:
     message = result.message.strip()
     first = message.splitlines()[0] if message else ""
-    return first[:300]
+    where = f" [ran on {result.ran_on}]" if result.ran_on else ""
+    return first[:300] + where

@@ -190,7 +190,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>validator — {_e(run.project)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_e(run.project)} <span class='badge' style='background:{_COLOR['pass' if run.ok else 'fail']}'>"
-        f"{'PASSED' if run.ok else 'FAILED'}</span></h1>",
+        f"{_e(run.outcome)}</span></h1>",
         f"<p class='meta'>{when} · {format_duration(run.duration)} · spec <code>{_e(run.spec_hash[:12])}</code>"
         + (f" · commit <code>{_e(run.git_commit[:12])}</code>" if run.git_commit else "")
         + "</p>",

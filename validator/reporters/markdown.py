@@ -39,7 +39,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
         "",
         f"Run {when} · {format_duration(run.duration)} · spec `{run.spec_hash[:12]}`"
         + (f" · commit `{run.git_commit[:12]}`" if run.git_commit else "")
-        + f" · **{'PASSED' if run.ok else 'FAILED'}** (exit {run.exit_code})",
+        + f" · **{run.outcome}** (exit {run.exit_code})",
         "",
     ]
     criteria = run.by_kind("criterion")

@@ -17,16 +17,18 @@ from typing import Any, Literal
 
 from validator.catalog import run_catalog
 from validator.checks.registry import STATIC_STAGES, CheckContext
+from validator.core import children
 from validator.core.metrics import Evidence, MetricKey, metric_name
 from validator.core.result import Kind, Result, locate
 from validator.core.run import RunResult, ServiceTimeline
-from validator.errors import EngineError, Interrupted, UnreachableError
+from validator.errors import EngineError, EngineLost, Interrupted, UnreachableError
 from validator.redact import Redactor
 from validator.spec.load import LoadedSpec
 from validator.ui import Display
 
 Mode = Literal["up", "no-up", "plan"]
 DOCKER_PROBES = ("command", "container", "log")
+REMIND_EVERY = 60.0  # a long wait says again what it waits for: CI logs show the job is not hung
 
 
 @dataclass(kw_only=True)
@@ -44,7 +46,7 @@ class CheckOptions:
 
 def git_commit(folder: Any) -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=5)
+        out = children.run(["git", "rev-parse", "HEAD"], timeout=5, cwd=folder, text=True)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
@@ -70,6 +72,15 @@ class Pipeline:
             invocation=options.invocation,
         )
         self.lock = threading.Lock()
+        self.stop_reason: BaseException | None = None  # what ends the run early, set from another thread
+        self.main_thread = False
+        self.watcher: Any = None  # the run watcher (engine/watch.py), from before up to the verdict
+        self.ready_at: dict[str, float] = {}  # service -> when up reported it (its watch counts from there)
+        self.schedule: Any = None
+        self.tester: threading.Thread | None = None
+        self.suite_results: list[Result] = []
+        self.suites_done = threading.Event()
+        self.suite_crash: BaseException | None = None
 
     def say(self, who: str, message: str) -> None:
         self.display.progress(who, self.redactor.text(message))
@@ -82,15 +93,19 @@ class Pipeline:
         with its producer as evidence: exact, within bounds, or unavailable, with why."""
         for raw in results:
             result = self.redactor.deep(raw)  # every text field, reasons and bounds included
-            producer = f"{result.kind} {result.id}"
             with self.lock:
                 self.run.results.append(result)
-                self._measured(result.metrics, producer)
-                for key, bounds in result.bounds.items():
-                    self._record(key, Evidence.bounded(producer, bounds))
-                for key, reason in result.unavailable.items():
-                    self._record(key, Evidence.unavailable(producer, reason))
+                self._evidence_of(result)
             self.display.result(result)
+
+    def _evidence_of(self, result: Result) -> None:
+        """Record what ``result`` measured, bounded or could not vouch for (the caller holds the lock)."""
+        producer = f"{result.kind} {result.id}"
+        self._measured(result.metrics, producer)
+        for key, bounds in result.bounds.items():
+            self._record(key, Evidence.bounded(producer, bounds))
+        for key, reason in result.unavailable.items():
+            self._record(key, Evidence.unavailable(producer, reason))
 
     def _measured(self, metrics: Mapping[MetricKey, float], producer: str) -> None:
         for key, value in metrics.items():
@@ -103,35 +118,68 @@ class Pipeline:
         self.run.evidence[key] = evidence
 
     def execute(self) -> RunResult:
-        from validator.engine.docker_api import Engine
+        """The run. An interrupt (SIGINT, SIGTERM, SIGHUP) or the engine's loss ends it early but still
+        returns it: what was judged is kept, what was not finished is an ERROR saying why, and
+        ``run.interrupted`` / ``run.engine_lost`` say it reached no verdict (exit 130/143/129, 3)."""
         from validator.engine.lock import ProjectLock
 
-        needs_engine = bool(self.spec.services) or any(
-            getattr(p, "kind", "") in DOCKER_PROBES for p in self.spec.probes.values()
-        )
-        engine = Engine.connect(self.options.host) if needs_engine else None
-        if engine is not None:
-            engine.version()
-            self.run.engine = engine.address
+        engine = self._connect()
         guard = (
             ProjectLock(self.spec.project, engine, self.options.lock_timeout, lambda m: self.say("lock", m), "check")
             if engine is not None
             else nullcontext()
         )
+        self.main_thread = threading.current_thread() is threading.main_thread()
         try:
             with guard:
                 self._static(engine)
-                with self._sampling(engine):
+                with self._watching(engine), self._sampling(engine):
                     self._reconcile_probe_and_test(engine)
+                    self._checkpoint()
+                    self._last_observation()
+                self._checkpoint()
                 self._metrics()
                 self._criteria()
-        except (Interrupted, KeyboardInterrupt):
-            self.cancel.set()
-            raise
+        except (Interrupted, KeyboardInterrupt) as exc:
+            self._stop_early(exc)
+        except UnreachableError as exc:
+            if engine is None:
+                raise
+            self._stop_early(self.stop_reason if isinstance(self.stop_reason, EngineLost) else exc)
         finally:
             self.run.finished_at = time.time()
             self.display.close()
         return self.run
+
+    def _connect(self) -> Any:
+        """The engine, when the spec needs one or the command named its target (``--host``: every
+        named target is contacted and identified, whatever the spec contains)."""
+        from validator.engine.docker_api import Engine
+
+        needs_engine = bool(self.spec.services) or any(
+            getattr(p, "kind", "") in DOCKER_PROBES for p in self.spec.probes.values()
+        )
+        if not needs_engine and self.options.host is None:
+            return None
+        engine = Engine.connect(self.options.host)
+        engine.version()
+        self.run.engine = engine.address
+        if self.options.host is not None:
+            from validator.checks.target import identify
+
+            self.add([identify(engine)])
+        return engine if needs_engine else None
+
+    def interrupt(self, exc: BaseException) -> None:
+        """Stop this run from another thread (a multi-target check's main thread got the signal)."""
+        self.stop_reason = exc
+        self.cancel.set()
+
+    def _checkpoint(self) -> None:
+        """Between stages: a stop asked from another thread (the watcher, a signal to the main
+        thread of a multi-target check) ends the run here."""
+        if self.stop_reason is not None:
+            raise self.stop_reason
 
     # --- stages -------------------------------------------------------------------------------
     def _static(self, engine: Any) -> None:
@@ -167,36 +215,53 @@ class Pipeline:
         shipped stack the Spark probe's job and the suite's Spark tests simply queue for the worker
         (Spark schedules the second application when the first lets go); the one fixed port they
         share, the AlertManager webhook receiver, is waited for by whoever comes second."""
-        schedule = None
         if self.spec.probes:
             from validator.run.probe_schedule import ProbeSchedule
 
-            schedule = ProbeSchedule(self.loaded, engine, self.spec.settings.parallel, self.cancel, self.say)
-        suites: list[Result] = []
-        crashed: list[BaseException] = []
-        tester: threading.Thread | None = None
+            self.schedule = ProbeSchedule(self.loaded, engine, self.spec.settings.parallel, self.cancel, self.say)
         try:
-            running = self._reconcile(engine, schedule)
+            running = self._reconcile(engine, self.schedule)
+            self._checkpoint()
             if self.options.suites and self.spec.suites:
-                tester = threading.Thread(target=self._suites_beside, args=(suites, crashed), name="suites")
-                tester.start()
-            if schedule is not None:
+                self.tester = threading.Thread(target=self._suites_beside, name="suites")
+                self.tester.start()
+            if self.schedule is not None:
                 self.display.stage(f"probes ({len(self.spec.probes)})")
-                self.add(schedule.finish(running))
+                self.add(self.schedule.finish(running))
+            self._checkpoint()
+            if self.tester is not None:
+                self._wait_for_suites()
         except BaseException:
             self.cancel.set()  # an interrupted run stops the suites too
             raise
         finally:
-            if schedule is not None:
-                schedule.close()
-            if tester is not None:
-                tester.join()
-        if crashed:
-            raise crashed[0]
+            if self.schedule is not None:
+                self.schedule.close()
         if self.options.suites and self.spec.suites:
-            self.add(suites)
+            self.add(self.suite_results)
+            self.suite_results = []
         else:
             self._suites_not_run()
+
+    def _wait_for_suites(self) -> None:
+        """Until the suites end (each bounded by its ``timeout``, which the runner enforces) or the
+        run is stopped; says what it waits for and until when."""
+        assert self.tester is not None
+        bound = sum(suite.timeout for suite in self.spec.suites.values())
+        until = time.strftime("%H:%M:%S %Z", time.localtime(time.time() + bound))
+        # an Event, not Thread.join: a signal landing inside join (Python 3.11) can leave the thread
+        # reported as ended while it still runs, and the suite's results would be lost
+        if not self.suites_done.is_set():
+            self.say("wait", f"for the suites ({', '.join(self.spec.suites)}): at most until {until}")
+        reminder = time.monotonic() + REMIND_EVERY
+        while not self.suites_done.wait(timeout=0.2) and not self.cancel.is_set():
+            if time.monotonic() >= reminder:
+                self.say("wait", f"still waiting for the suites, at most until {until}")
+                reminder += REMIND_EVERY
+        self._checkpoint()
+        self.suites_done.wait()  # the runner stops the suite's group within its grace once cancelled
+        if self.suite_crash is not None:
+            raise self.suite_crash
 
     def _reconcile(self, engine: Any, schedule: Any) -> dict[str, str]:
         """Services per ``--no-up``/``--plan``/up; returns service -> container id of those running.
@@ -236,6 +301,9 @@ class Pipeline:
             results, running = services.observed(self.loaded, engine)
         else:
             self.display.stage("reconcile (up)")
+            bound = self.options.timeout if self.options.timeout is not None else self.spec.settings.up_timeout
+            until = time.strftime("%H:%M:%S %Z", time.localtime(time.time() + bound))
+            self.say("wait", f"for up (every service ready): at most {bound:g}s, until {until}")
             try:
                 result = up(
                     self.loaded,
@@ -245,7 +313,7 @@ class Pipeline:
                     build=self.options.build,
                     timeout=self.options.timeout,
                     lock=False,
-                    on_done=schedule.service_done if schedule is not None else None,
+                    on_done=self._service_done,
                 )
             except EngineError as exc:
                 self.add([services.not_reconciled(self.loaded, exc)])
@@ -287,25 +355,30 @@ class Pipeline:
             for key, why in unavailable.items():
                 self._record(key, Evidence.unavailable("usage", why))
 
-    def _suites_beside(self, into: list[Result], crashed: list[BaseException]) -> None:
+    def _suites_beside(self) -> None:
         try:
-            into.extend(self._suites())
+            self._suites()
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread, raised there
-            crashed.append(exc)
+            self.suite_crash = exc
+        finally:
+            self.suites_done.set()
 
-    def _suites(self) -> list[Result]:
+    def _suites(self) -> None:
+        """Each suite in turn, its results kept as soon as it ends (an interrupted run keeps them);
+        none starts once the run is stopping."""
         from validator.suites.runner import run_suite
 
-        out: list[Result] = []
         for name in self.spec.suites:
+            if self.cancel.is_set():
+                break
             self.display.stage(f"suite {name}")
             results, tests = run_suite(self.loaded, name, self.output, self.cancel)
             for test in tests:
                 test.message = self.redactor.text(test.message)
                 test.nodeid = self.redactor.text(test.nodeid)  # parametrized ids carry values too
-            self.run.tests.extend(tests)
-            out.extend(results)
-        return out
+            with self.lock:
+                self.run.tests.extend(tests)
+                self.suite_results.extend(results)
 
     def _suites_not_run(self) -> None:
         """``--no-suites``: a criterion reading a suite's counts says why it has none."""
@@ -319,6 +392,102 @@ class Pipeline:
                     self._record(metric_name(family, member, field), Evidence.unavailable(f"suite {name}", why))
             for key, reason in not_run(name, suite, why).items():
                 self._record(key, Evidence.unavailable(f"suite {name}", reason))
+
+    # --- the run watched; a run stopped early ----------------------------------------------
+    def _service_done(self, outcome: Any) -> None:
+        """``up``'s word on one service: its watch counts from now; its probes start."""
+        self.ready_at[outcome.name] = time.time()
+        if self.schedule is not None:
+            self.schedule.service_done(outcome)
+
+    @contextlib.contextmanager
+    def _watching(self, engine: Any) -> Iterator[None]:
+        """The run watcher from before ``up`` to the last observation; while it runs, losing the
+        engine stops the run (in the main thread, wherever it waits: core/abort.py)."""
+        if engine is None or not self.spec.services or self.options.orchestrator == "swarm":
+            yield
+            return
+        from validator.core import abort
+        from validator.engine.watch import RunWatcher
+
+        self.watcher = RunWatcher(engine, self.spec.project, on_lost=self._lost).start()
+        try:
+            # only a run in the main thread is woken by a signal; one of several targets sees ``cancel``
+            with abort.armed() if self.main_thread else nullcontext():
+                yield
+        finally:
+            self.watcher.stop()
+
+    def _lost(self, lost: Any) -> None:
+        """The watcher's thread: the engine is gone. Stop the suites and probes and end the run."""
+        from validator.core import abort
+
+        error = EngineLost(lost.at, lost.reason, self.run.engine or "")
+        self.stop_reason = error
+        self.cancel.set()
+        self.say("engine", f"{error}: stopping the suites and probes")
+        if self.main_thread:
+            abort.raise_in_main(error)
+
+    def _last_observation(self) -> None:
+        """After the probes and suites: every service judged over the whole run (checks/watched.py)."""
+        if self.watcher is None:
+            return
+        from validator.checks.watched import rejudge
+
+        with self.lock:
+            services = [(i, r) for i, r in enumerate(self.run.results) if r.kind == "service"]
+        amended = rejudge(self.loaded, self.watcher, services, self.ready_at, self.run.started_at)
+        for index, result in amended:
+            self._amend(index, self.redactor.deep(result))
+
+    def _amend(self, index: int, result: Result) -> None:
+        """Put ``result`` in the place of the run's result at ``index`` (a service judged again after
+        the last observation): its evidence replaces the old result's."""
+        with self.lock:
+            old = self.run.results[index]
+            for key in (*old.metrics, *old.bounds, *old.unavailable):
+                self.run.evidence.pop(key, None)
+            self.run.results[index] = result
+            self._evidence_of(result)
+        if result.verdict != old.verdict:
+            self.display.result(result)
+
+    def _stop_early(self, exc: BaseException) -> None:
+        """An interrupt or the engine's loss: stop every child, keep what was judged, make everything
+        not finished an ERROR saying why, and mark the run (no verdict)."""
+        from validator.core.stopped import lost_services, unfinished
+
+        self.cancel.set()
+        if isinstance(exc, Interrupted | KeyboardInterrupt):
+            self.run.interrupted = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+            why = f"interrupted by {self.run.interrupted}"
+            children.stop_all()  # the whole process is stopping: every suite and probe job, now
+        else:
+            self.run.engine_lost = self.redactor.text(str(exc))
+            why = self.run.engine_lost
+        self.say("stop", f"{why}: writing what is known")
+        if self.tester is not None:
+            # bounded: the runner sees the cancel within 0.2 s and stops its group within STOP_GRACE
+            self.suites_done.wait(timeout=children.STOP_GRACE + 3.0)
+        with self.lock:
+            suites, self.suite_results = list(self.suite_results), []
+        done = self.schedule.done() if self.schedule is not None else {}
+        wanted = self.options.suites and bool(self.spec.suites)
+        self.add(unfinished(self.loaded, self.run, why, suites=suites, probes_done=done, suites_wanted=wanted))
+        if not wanted:
+            self._suites_not_run()
+        if self.run.engine_lost is not None:
+            for index, result in lost_services(self.run, self.loaded, why):
+                self._amend(index, self.redactor.deep(result))
+        with contextlib.suppress(Exception):
+            self._metrics()
+        if self.run.engine_lost is not None and not self.run.interrupted:
+            self._criteria()
+        else:
+            from validator.criteria.evaluate import not_judged
+
+            self.add(not_judged(self.loaded, why))
 
     def _metrics(self) -> None:
         from validator.checks.preflight import measure

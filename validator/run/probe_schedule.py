@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 from validator.core.result import Result
@@ -41,6 +41,7 @@ class ProbeSchedule:
         self.running: dict[str, str] = {}  # service -> container id, as each outcome came in
         self.unready: dict[str, str] = {}  # service -> why up could not make it ready
         self.turns: dict[str, threading.Lock] = {}  # Spark master -> whose turn it is
+        self.deadlines: dict[str, float] = {}  # probe -> when it ends at the latest (wall clock)
 
     def service_done(self, outcome: ServiceResult) -> None:
         """``up``'s word on one service (called from that service's thread): its probes start now."""
@@ -73,10 +74,27 @@ class ProbeSchedule:
             for probe in self.loaded.spec.probes:
                 if probe not in self.futures:
                     self._submit(probe)
+        pending_now = [probe for probe, future in self.futures.items() if not future.done()]
+        if pending_now and self.say is not None:
+            until = time.strftime("%H:%M:%S %Z", time.localtime(max(self.deadlines[p] for p in pending_now)))
+            self.say("wait", f"for the probes ({', '.join(pending_now)}): at most until {until}")
         try:
-            return [self.futures[probe].result() for probe in self.loaded.spec.probes]
+            # each probe is bounded by its own timeout; a stopped run (cancel) stops waiting at once
+            # and keeps what finished (the caller makes the rest errors: core/stopped.py)
+            pending = set(self.futures.values())
+            while pending and not self.cancel.is_set():
+                _, pending = wait(pending, timeout=0.2)
+            return list(self.done().values())
         finally:
             self.pool.shutdown(wait=False)
+
+    def done(self) -> dict[str, Result]:
+        """The probes that finished, by name, in the spec's order."""
+        return {
+            probe: future.result()
+            for probe in self.loaded.spec.probes
+            if (future := self.futures.get(probe)) is not None and future.done() and not future.cancelled()
+        }
 
     def close(self) -> None:
         """Drop the probes not started yet (an interrupted run); those running see ``cancel``."""
@@ -92,6 +110,7 @@ class ProbeSchedule:
             self.loaded.spec, self.loaded.base_dir, time.monotonic() + spec.timeout, factory, dict(self.running)
         )
         unready = dict(self.unready)
+        self.deadlines[probe] = time.time() + spec.timeout  # its context's deadline, on the wall clock
         lock = self._turn(spec)
         self.futures[probe] = self.pool.submit(_in_turn, lock, run_probe, self.loaded, probe, ctx, self.cancel, unready)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import signal
 import subprocess
 import tempfile
 import threading
@@ -24,6 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from validator.core import children
 from validator.core.metrics import Declared, Family
 from validator.core.result import Result, locate
 from validator.spec.load import LoadedSpec
@@ -108,7 +108,7 @@ def run_suite(
         began_ns = time.time_ns()
         began = time.monotonic()
         try:
-            proc = subprocess.Popen(
+            proc = children.spawn(
                 command,
                 cwd=cwd,
                 env=env,
@@ -116,7 +116,6 @@ def run_suite(
                 stderr=subprocess.STDOUT,
                 text=True,
                 errors="replace",
-                start_new_session=True,
             )
         except OSError as exc:
             reason = f"did not start: cannot run {command[0]!r}: {exc.strerror or exc}"
@@ -124,7 +123,10 @@ def run_suite(
             return _with_coverage(name, suite, failed, cwd, coverage_before, began_ns), []
         reader = threading.Thread(target=_pump, args=(proc, tail, say, name), daemon=True)
         reader.start()
-        timed_out = _wait(proc, suite.timeout, cancel)
+        try:
+            timed_out = _wait(proc, suite.timeout, cancel)
+        finally:
+            children.finish(proc)  # the suite's whole group: what it started and left running too
         reader.join(timeout=5)
         duration = time.monotonic() - began
         if pytest:
@@ -176,28 +178,16 @@ def _pump(proc: subprocess.Popen[str], tail: deque[str], say: Callable[[str, str
 
 
 def _wait(proc: subprocess.Popen[str], timeout: float, cancel: threading.Event | None) -> bool:
+    """Until the suite ends (False), its timeout runs out (True) or the run is cancelled (False: its
+    group is then stopped by the caller and the suite judged as killed). ``cancel`` is looked at every
+    0.2 s: an interrupted or engine-less run stops the suite within that."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            proc.wait(timeout=min(1.0, max(0.0, deadline - time.monotonic())))
+            proc.wait(timeout=min(0.2, max(0.0, deadline - time.monotonic())))
             return False
         except subprocess.TimeoutExpired:
-            if time.monotonic() >= deadline or (cancel is not None and cancel.is_set()):
-                _kill(proc)
-                return time.monotonic() >= deadline
-        except BaseException:
-            _kill(proc)
-            raise
-
-
-def _kill(proc: subprocess.Popen[str]) -> None:
-    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+            if cancel is not None and cancel.is_set():
+                return False
+            if time.monotonic() >= deadline:
+                return True

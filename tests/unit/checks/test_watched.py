@@ -1,0 +1,134 @@
+"""A service judged over the whole run, from the engine's happenings (the records the run watcher
+keeps, built here by hand) and the last observation."""
+
+from __future__ import annotations
+
+from validator.checks.watched import judge
+from validator.engine.watch import ContainerWatch, Happening
+
+T0 = 1_000_000.0  # the run began
+READY = T0 + 5  # up reported the service ready
+
+
+def watch(*happenings: tuple[float, str, int | None, str | None], last: dict | None = None) -> ContainerWatch:
+    record = ContainerWatch(id="c1", name="demo-web", service="web")
+    record.happenings = [
+        Happening(at=at, action=action, exit_code=code, health=health) for at, action, code, health in happenings
+    ]
+    if last is not None:
+        record.last, record.last_at = last, T0 + 60
+    return record
+
+
+RUNNING = {"Running": True, "Status": "running"}
+
+
+def test_a_service_that_held_passes_and_counts_no_restart():
+    judged = judge(
+        [watch((T0 + 1, "create", None, None), (T0 + 2, "start", None, None), last=RUNNING)],
+        since=READY,
+        run_started=T0,
+    )
+    assert judged.ok and judged.restarts == 0
+
+
+def test_a_crash_loop_after_up_fails_naming_each_death_and_counts_the_restarts():
+    loop = [(T0 + 2, "start", None, None)]
+    for i in range(5):
+        loop += [(T0 + 10 + 3 * i, "die", 1, None), (T0 + 11 + 3 * i, "start", None, None)]
+    judged = judge([watch(*loop, last=RUNNING)], since=READY, run_started=T0)
+    assert judged.restarts == 5
+    (problem,) = judged.problems
+    assert problem.startswith("demo-web died at ") and "(exit 1)" in problem and "and 2 more" in problem
+    assert "was restarted 5 times" in problem and "(+10.0s)" in problem
+
+
+def test_a_container_that_exits_during_the_suites_fails_even_with_exit_0():
+    judged = judge(
+        [
+            watch(
+                (T0 + 2, "start", None, None),
+                (T0 + 30, "die", 0, None),
+                last={"Running": False, "Status": "exited", "ExitCode": 0},
+            )
+        ],
+        since=READY,
+        run_started=T0,
+    )
+    assert (
+        not judged.ok
+        and "died at" in judged.problems[0]
+        and "not running at the last observation" in judged.problems[0]
+    )
+
+
+def test_a_one_shot_job_may_exit_0_but_not_1():
+    done = watch((T0 + 2, "start", None, None), (T0 + 6, "die", 0, None), last={"Running": False, "ExitCode": 0})
+    assert judge([done], since=READY, run_started=T0, completes=True).ok
+    failed = watch((T0 + 2, "start", None, None), (T0 + 6, "die", 1, None), last={"Running": False, "ExitCode": 1})
+    assert not judge([failed], since=READY, run_started=T0, completes=True).ok
+
+
+def test_turning_unhealthy_later_fails_whoever_declared_the_check():
+    judged = judge(
+        [
+            watch(
+                (T0 + 3, "health_status", None, "healthy"), (T0 + 40, "health_status", None, "unhealthy"), last=RUNNING
+            )
+        ],
+        since=READY,
+        run_started=T0,
+    )
+    assert judged.problems == ["demo-web turned unhealthy at " + judged.problems[0].split(" at ", 1)[1]]
+    unhealthy_now = {"Running": True, "Health": {"Status": "unhealthy"}}
+    assert (
+        "unhealthy at the last observation"
+        in judge([watch(last=unhealthy_now)], since=READY, run_started=T0).problems[0]
+    )
+
+
+def test_what_up_did_before_the_service_was_ready_is_ups_business():
+    """up stopping and starting the container (a restart it planned: kill, die, stop, start) is
+    neither a death after ready nor a restart."""
+    planned = watch(
+        (T0 + 1, "kill", None, None),
+        (T0 + 1.1, "die", 143, None),
+        (T0 + 1.2, "stop", None, None),
+        (T0 + 2, "start", None, None),
+        last=RUNNING,
+    )
+    judged = judge([planned], since=READY, run_started=T0)
+    assert judged.ok and judged.restarts == 0
+
+
+def test_a_docker_restart_counts_and_fails():
+    restarted = watch(
+        (T0 + 2, "start", None, None),
+        (T0 + 20, "kill", None, None),
+        (T0 + 20.1, "die", 143, None),
+        (T0 + 20.2, "stop", None, None),
+        (T0 + 20.5, "start", None, None),
+        (T0 + 20.5, "restart", None, None),
+        last=RUNNING,
+    )
+    judged = judge([restarted], since=READY, run_started=T0)
+    assert judged.restarts == 1 and not judged.ok
+
+
+def test_restart_grace_tolerates_a_spell_it_recovered_from_in_time():
+    quick = watch((T0 + 20, "die", 1, None), (T0 + 21, "start", None, None), last=RUNNING)
+    judged = judge([quick], since=READY, run_started=T0, grace=5.0)
+    assert judged.ok and judged.restarts == 1
+    slow = watch((T0 + 20, "die", 1, None), (T0 + 40, "start", None, None), last=RUNNING)
+    assert not judge([slow], since=READY, run_started=T0, grace=5.0).ok
+
+
+def test_oom_and_removal_are_named():
+    killed = watch(
+        (T0 + 20, "oom", None, None), (T0 + 20.1, "die", 137, None), last={"Running": False, "ExitCode": 137}
+    )
+    assert "lack of memory (OOM)" in judge([killed], since=READY, run_started=T0).problems[0]
+    removed = watch((T0 + 20, "destroy", None, None))
+    removed.last_at, removed.gone = T0 + 60, True
+    problem = judge([removed], since=READY, run_started=T0).problems[0]
+    assert "was removed at" in problem and "no longer exists" in problem

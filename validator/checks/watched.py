@@ -1,0 +1,232 @@
+"""A service judged over the whole run, not only when ``up`` was over: what the engine reported
+about its containers (``engine/watch.py``) from the moment it was ready — when ``up`` reported it,
+or when the run began under ``--no-up`` — until the last observation after the probes and suites.
+
+A container that died, was OOM-killed, restarted, turned unhealthy (whoever declared the health
+check, the spec or the image) or was removed in that time fails its service, naming what and when;
+so does one not running, or unhealthy, at the last observation. A one-shot job (a service another
+waits for with ``service_completed_successfully``) may exit 0. With ``restart_grace``, a death or an
+unhealthy spell the container recovered from within the grace is tolerated (still counted as a
+restart). ``restarts`` counts what the engine restarted during the run (its restart policy or the
+restart API), not what the container carried in from before.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from validator.core.metrics import MetricKey, metric_name
+from validator.core.result import Result
+from validator.engine.watch import ContainerWatch, Happening
+
+if TYPE_CHECKING:
+    from validator.engine.watch import RunWatcher
+    from validator.spec.load import LoadedSpec
+
+SHOWN = 3  # events named per kind; the rest counted
+
+
+@dataclass(frozen=True, kw_only=True)
+class Watched:
+    problems: list[str] = field(default_factory=list)  # "" when it held the whole run
+    restarts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def judge(
+    containers: Iterable[ContainerWatch],
+    *,
+    since: float,
+    run_started: float,
+    completes: bool = False,
+    grace: float | None = None,
+) -> Watched:
+    """The service over the run: its containers' happenings from ``since`` on, and their state at
+    the last observation. ``completes``: a one-shot job (exit 0 is its success)."""
+    problems: list[str] = []
+    restarts = 0
+    for watch in containers:
+        restarts += len(watch.restarts())
+        found = _during(watch, since, run_started, completes, grace) + _at_last(watch, completes)
+        if found:
+            problems.append(f"{watch.name} " + "; ".join(found))
+    return Watched(problems=problems, restarts=restarts)
+
+
+def _during(watch: ContainerWatch, since: float, started: float, completes: bool, grace: float | None) -> list[str]:
+    seen = watch.after(since)
+    later = watch.happenings
+    deaths = [h for h in seen if h.action == "die" and not (completes and h.exit_code == 0)]
+    deaths = [h for h in deaths if not _recovered(h, later, "start", grace)]
+    ooms = [h for h in seen if h.action == "oom" and not _recovered(h, later, "start", grace)]
+    unhealthy = [h for h in seen if h.action == "health_status" and h.health == "unhealthy"]
+    unhealthy = [h for h in unhealthy if not _recovered(h, later, "healthy", grace)]
+    restart_times = set(watch.restarts())
+    restarted = [h for h in seen if h.action in ("start", "restart") and h.at in restart_times]
+    removed = [h for h in seen if h.action == "destroy"]
+    out = []
+    if deaths:
+        out.append("died " + _list(deaths, started, _exit))
+    if ooms:
+        out.append("was killed for lack of memory (OOM) " + _list(ooms, started))
+    if restarted and grace is None:
+        times = f"{len(restarted)} time{'s' if len(restarted) != 1 else ''}"
+        out.append(f"was restarted {times} " + _list(restarted, started))
+    if unhealthy:
+        out.append("turned unhealthy " + _list(unhealthy, started))
+    if removed:
+        out.append("was removed " + _list(removed, started))
+    return out
+
+
+def _at_last(watch: ContainerWatch, completes: bool) -> list[str]:
+    if watch.last_at is None:
+        return []
+    if watch.gone:
+        return ["no longer exists at the last observation"]
+    state = watch.last or {}
+    if not state.get("Running"):
+        code = state.get("ExitCode")
+        if completes and code == 0:
+            return []
+        return [f"is not running at the last observation ({state.get('Status', '?')}, exit {code})"]
+    if (state.get("Health") or {}).get("Status") == "unhealthy":
+        return ["is unhealthy at the last observation"]
+    return []
+
+
+def _recovered(bad: Happening, happenings: list[Happening], back: str, grace: float | None) -> bool:
+    """Whether the container came back (``start``, or ``healthy`` for a health spell) within
+    ``grace`` seconds of ``bad``; never without a grace."""
+    if grace is None:
+        return False
+    for h in happenings:
+        if h.at <= bad.at:
+            continue
+        if h.at - bad.at > grace:
+            return False
+        if (back == "start" and h.action == "start") or (back == "healthy" and h.health == "healthy"):
+            return True
+    return False
+
+
+def _exit(h: Happening) -> str:
+    return f" (exit {h.exit_code})" if h.exit_code is not None else ""
+
+
+def _list(happenings: list[Happening], started: float, detail: Callable[[Happening], str] | None = None) -> str:
+    def one(h: Happening) -> str:
+        return f"at {when(h.at, started)}{detail(h) if detail else ''}"
+
+    shown = ", ".join(one(h) for h in happenings[:SHOWN])
+    more = len(happenings) - SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def when(at: float, started: float) -> str:
+    """``10:01:02 UTC (+12.3s)``: the moment, and how far into the run."""
+    return time.strftime("%H:%M:%S UTC", time.gmtime(at)) + f" (+{max(0.0, at - started):.1f}s)"
+
+
+def rejudge(
+    loaded: LoadedSpec,
+    watcher: RunWatcher,
+    services: list[tuple[int, Result]],
+    ready_at: dict[str, float],
+    run_started: float,
+) -> list[tuple[int, Result]]:
+    """The last observation, then each service result judged again over the run: (index, result) for
+    those that change. A service that held keeps its verdict, its ``restarts`` now the run's count."""
+    current = _current(watcher)
+    watcher.observe_last(cid for ids in current.values() for cid in ids)
+    jobs = one_shot(loaded)
+    out = []
+    for index, result in services:
+        svc = loaded.spec.services.get(result.name)
+        if svc is None or svc.replicas == 0 or result.verdict not in ("pass", "fail"):
+            continue
+        since = ready_at.get(result.name, watcher.started_at)
+        judged = _judged(watcher, result.name, current.get(result.name, []), since)
+        watched = judge(
+            judged, since=since, run_started=run_started, completes=result.name in jobs, grace=svc.restart_grace
+        )
+        problems = watched.problems or ([] if judged else ["no container at the last observation"])
+        out.append((index, _amended(result, watched.restarts, problems)))
+    return out
+
+
+def one_shot(loaded: LoadedSpec) -> set[str]:
+    """Services another waits for with ``service_completed_successfully``: their exit 0 is success
+    (the planner's rule, read from the spec)."""
+    return {
+        dep
+        for svc in loaded.spec.services.values()
+        for dep, cond in svc.depends_on.items()
+        if cond is not None and cond.condition == "service_completed_successfully"
+    }
+
+
+def _current(watcher: RunWatcher) -> dict[str, list[str]]:
+    """The project's containers now, by service (validator's label, or Compose's for ``--no-up``)."""
+    from validator.engine import labels as L
+    from validator.engine.watch import COMPOSE_PROJECT, COMPOSE_SERVICE
+    from validator.errors import FatalError
+
+    out: dict[str, list[str]] = {}
+    try:
+        listed = [
+            *watcher.engine.containers(L.project_filter(watcher.project)),
+            *watcher.engine.containers({"label": [f"{COMPOSE_PROJECT}={watcher.project}"]}),
+        ]
+    except FatalError:
+        return out  # the engine went away: the watcher says so (lost)
+    for summary in listed:
+        labels = summary.get("Labels") or {}
+        service = labels.get(L.SERVICE) or labels.get(COMPOSE_SERVICE)
+        if service and summary["Id"] not in out.get(service, []):
+            out.setdefault(service, []).append(summary["Id"])
+    return out
+
+
+def _judged(watcher: RunWatcher, service: str, ids: list[str], since: float) -> list[ContainerWatch]:
+    """The service's containers now, and those removed since it was ready (their removal is news)."""
+    now = [w for w in (watcher.watch_of(cid) for cid in ids) if w is not None]
+    removed = [
+        w
+        for w in watcher.of_service(service)
+        if w.id not in ids and any(h.action == "destroy" and h.at >= since for h in w.happenings)
+    ]
+    return now + removed
+
+
+def _amended(result: Result, restarts: int, problems: list[str]) -> Result:
+    restarts_metric = metric_name("service", result.id, "restarts")
+    metrics: dict[MetricKey, float] = dict(result.metrics)
+    unavailable: dict[MetricKey, str] = dict(result.unavailable)
+    if restarts_metric in metrics or restarts_metric in unavailable:
+        metrics[restarts_metric] = float(restarts)
+        unavailable.pop(restarts_metric, None)
+    if not problems:
+        return replace(result, metrics=metrics, unavailable=unavailable)
+    what = "during the run: " + "; ".join(problems)
+    reason = f"service {result.name} did not hold for the whole run ({'; '.join(problems)})"
+    # a service that failed its watch vouches for nothing it measured, but a restart count above 0
+    # is a fact (``restarts == 0`` fails on it); 0 from a service that died is no evidence of health
+    for name in list(metrics):
+        if name != restarts_metric or restarts == 0:
+            metrics.pop(name)
+            unavailable[name] = reason
+    return replace(
+        result,
+        verdict="fail",
+        actual="did not hold",
+        message=what if result.verdict == "pass" else f"{result.message}; {what}",
+        metrics=metrics,
+        unavailable=unavailable,
+    )

@@ -1,0 +1,274 @@
+"""The run watcher: from before ``up`` until the verdict, what the engine said about the project's
+containers, and whether the engine is still there.
+
+It subscribes to the engine's container events (``create``, ``start``, ``restart``, ``die`` with
+its exit code, ``oom``, ``health_status`` — whoever declared the health check, the spec or the
+image —, ``stop``, ``destroy``) for containers carrying the project's label (validator's, or
+Compose's for a stack ``check --no-up`` judges), and keeps one ``ContainerWatch`` per container.
+``observe_last`` inspects them all once more after the probes and suites: the last observation.
+
+The engine counts as lost (``lost``, with the time) when the event stream closes and a fresh ping
+then fails, or when no ping has been answered for ``SILENCE`` seconds (pings every ``PING_EVERY``
+seconds, each bounded by ``PING_TIMEOUT``): a killed local daemon is noticed within a fraction of
+a second, a remote engine whose connection silently drops within ``SILENCE + PING_TIMEOUT``.
+``on_lost`` is called once, from the watcher's thread.
+
+Further sources of observations plug in as ``Feed``\\ s (issue 26's memory/CPU sampling is meant to
+be one): each is started with the watcher, reads the same engine, writes into the watcher's records
+under its lock, and is stopped with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from validator.engine import labels as L
+
+if TYPE_CHECKING:
+    from validator.engine.docker_api import Engine
+
+# Why these bounds: a ping is one tiny request, answered in milliseconds even on a busy engine;
+# 5 s per ping and 10 s of silence leave room for a loaded machine (8 sessions share this one's
+# engine) while still ending a run on a vanished remote engine within 15 s, not at its suite timeout.
+PING_EVERY = 2.0
+PING_TIMEOUT = 5.0
+SILENCE = 10.0
+# An event stream may close while the engine still answers (a proxy's idle timeout, say): the
+# watcher subscribes again from where it stopped, this many times at most per run.
+RESUBSCRIBE = 10
+COMPOSE_PROJECT = "com.docker.compose.project"
+COMPOSE_SERVICE = "com.docker.compose.service"
+ACTIONS = ("create", "start", "restart", "die", "oom", "health_status", "stop", "destroy")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Happening:
+    """One thing the engine reported about a container."""
+
+    at: float  # wall clock, the engine's own timestamp
+    action: str  # one of ACTIONS
+    exit_code: int | None = None  # die
+    health: str | None = None  # health_status: healthy, unhealthy, starting
+
+
+@dataclass(kw_only=True)
+class ContainerWatch:
+    """Everything seen of one container during the run."""
+
+    id: str
+    name: str
+    service: str
+    happenings: list[Happening] = field(default_factory=list)
+    last: dict[str, Any] | None = None  # its State at the last observation (None: not looked at, or gone)
+    last_at: float | None = None
+    gone: bool = False  # the last observation found no such container
+
+    def after(self, since: float) -> list[Happening]:
+        return [h for h in self.happenings if h.at >= since]
+
+    def restarts(self) -> list[float]:
+        """When the engine restarted it: a ``restart`` (the API's), or a ``start`` after a ``die``
+        with no ``stop`` between (its restart policy; ``up`` stopping and starting it again sends
+        ``stop``)."""
+        out = []
+        died = stopped = False
+        for h in self.happenings:
+            if h.action == "restart":
+                out.append(h.at)
+                died = stopped = False
+            elif h.action == "die":
+                died, stopped = True, False
+            elif h.action == "stop":
+                stopped = True
+            elif h.action == "start":
+                if died and not stopped:
+                    out.append(h.at)
+                died = stopped = False
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineLost:
+    at: float  # wall clock, when it was last known to answer or its stream closed
+    reason: str
+
+
+class Feed(Protocol):
+    """A second source of observations for the same watcher (issue 26: memory/CPU per container at a
+    bounded rate). ``start`` is called once the event stream is open, ``stop`` before the verdict;
+    a feed reads ``watcher.engine``, records under ``watcher.lock`` and stops when ``watcher.done``
+    is set."""
+
+    def start(self, watcher: RunWatcher) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class RunWatcher:
+    def __init__(
+        self,
+        engine: Engine,
+        project: str,
+        *,
+        on_lost: Callable[[EngineLost], None] | None = None,
+        feeds: Iterable[Feed] = (),
+        ping_every: float = PING_EVERY,
+        ping_timeout: float = PING_TIMEOUT,
+        silence: float = SILENCE,
+    ) -> None:
+        self.engine = engine
+        self.project = project
+        self.on_lost = on_lost
+        self.feeds = list(feeds)
+        self.ping_every = ping_every
+        self.ping_timeout = ping_timeout
+        self.silence = silence
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.containers: dict[str, ContainerWatch] = {}
+        self.lost: EngineLost | None = None
+        self.started_at = 0.0
+        self._stream: Any = None
+        self._threads: list[threading.Thread] = []
+        self._answered = time.monotonic()
+        self._answered_wall = time.time()
+
+    # --- life ---------------------------------------------------------------------------------
+    def start(self) -> RunWatcher:
+        """Subscribe (raises ``UnreachableError`` if the engine does not answer), then follow."""
+        self.started_at = time.time()
+        self._stream = self._subscribe(None)
+        for target, name in ((self._follow, "validator-watch-events"), (self._ping, "validator-watch-ping")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        for feed in self.feeds:
+            feed.start(self)
+        return self
+
+    def stop(self) -> None:
+        self.done.set()
+        for feed in self.feeds:
+            feed.stop()
+        stream = self._stream
+        if stream is not None:
+            with contextlib.suppress(Exception):  # a dead stream may fail to close in any way: over either way
+                stream.close()
+        for thread in self._threads:
+            thread.join(timeout=self.ping_timeout + 1)
+
+    def __enter__(self) -> RunWatcher:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- what was seen ------------------------------------------------------------------------
+    def of_service(self, service: str) -> list[ContainerWatch]:
+        with self.lock:
+            return [c for c in self.containers.values() if c.service == service]
+
+    def watch_of(self, container: str) -> ContainerWatch | None:
+        with self.lock:
+            return self.containers.get(container)
+
+    def observe_last(self, ids: Iterable[str]) -> None:
+        """The last observation: each container's state now (after the probes and suites)."""
+        from validator.errors import FatalError
+
+        for cid in ids:
+            try:
+                detail = self.engine.try_inspect(cid)
+            except FatalError:
+                continue  # the engine went away: ``lost`` says so
+            with self.lock:
+                watch = self.containers.get(cid) or self._new(cid, detail)
+                watch.last_at = time.time()
+                watch.gone = detail is None
+                watch.last = (detail or {}).get("State") or None
+
+    # --- the event stream ---------------------------------------------------------------------
+    def _subscribe(self, since: float | None) -> Any:
+        return self.engine.events({"type": ["container"], "event": list(ACTIONS)}, since=since)
+
+    def _follow(self) -> None:
+        last = self.started_at
+        for _ in range(RESUBSCRIBE + 1):
+            try:
+                for event in self._stream:
+                    last = max(last, self._record(event))
+                    self._heard()
+            except Exception:  # noqa: BLE001 - a stream ends when the engine goes away or on close()
+                pass
+            if self.done.is_set():
+                return
+            if not self.engine.answers(timeout=self.ping_timeout):
+                self._lose(time.time(), "its event stream closed and it does not answer a ping")
+                return
+            try:  # still there: follow again from the last event seen, so nothing falls between
+                self._stream = self._subscribe(last)
+            except Exception:  # noqa: BLE001 - any failure to subscribe again is the engine lost
+                self._lose(time.time(), "its event stream closed and could not be opened again")
+                return
+        self._lose(time.time(), f"its event stream closed {RESUBSCRIBE + 1} times")
+
+    def _record(self, event: dict[str, Any]) -> float:
+        actor = event.get("Actor") or {}
+        attributes = actor.get("Attributes") or {}
+        if self.project not in (attributes.get(L.PROJECT), attributes.get(COMPOSE_PROJECT)):
+            return 0.0
+        cid = str(actor.get("ID") or event.get("id") or "")
+        action = str(event.get("Action") or event.get("status") or "")
+        nanos = event.get("timeNano")
+        at = nanos / 1e9 if isinstance(nanos, int) else float(event.get("time") or time.time())
+        kind, _, health = action.partition(": ")
+        code = attributes.get("exitCode")
+        happening = Happening(
+            at=at,
+            action=kind,
+            exit_code=int(str(code)) if kind == "die" and str(code).lstrip("-").isdigit() else None,
+            health=health or None,
+        )
+        with self.lock:
+            watch = self.containers.get(cid)
+            if watch is None:
+                watch = self._new(cid, {"Name": attributes.get("name", ""), "Config": {"Labels": attributes}})
+            watch.happenings.append(happening)
+        return at
+
+    def _new(self, cid: str, detail: dict[str, Any] | None) -> ContainerWatch:
+        """A record for ``cid`` (under ``lock``), its name and service from its labels."""
+        labels = ((detail or {}).get("Config") or {}).get("Labels") or {}
+        watch = ContainerWatch(
+            id=cid,
+            name=str((detail or {}).get("Name") or cid[:12]).lstrip("/"),
+            service=str(labels.get(L.SERVICE) or labels.get(COMPOSE_SERVICE) or ""),
+        )
+        self.containers[cid] = watch
+        return watch
+
+    # --- liveness -----------------------------------------------------------------------------
+    def _heard(self) -> None:
+        self._answered = time.monotonic()
+        self._answered_wall = time.time()
+
+    def _ping(self) -> None:
+        while not self.done.wait(self.ping_every):
+            if self.engine.answers(timeout=self.ping_timeout):
+                self._heard()
+            elif time.monotonic() - self._answered >= self.silence:
+                self._lose(self._answered_wall, f"it answered no ping for {self.silence:g}s")
+                return
+
+    def _lose(self, at: float, reason: str) -> None:
+        with self.lock:
+            if self.lost is not None or self.done.is_set():
+                return
+            self.lost = EngineLost(at=at, reason=reason)
+        if self.on_lost is not None:
+            self.on_lost(self.lost)

@@ -234,3 +234,17 @@ def test_memory_over_the_run_is_drawn_and_the_peaks_are_in_the_services_table():
     schema = json.loads((ROOT / "schema" / "report.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(json.loads(data))
     assert load(data).usage == run.usage
+
+
+def test_the_json_models_carry_every_field_of_the_records():
+    """A field added to Result or RunResult and forgotten in the JSON models would be dropped from every
+    report and from the history without a word: each must have its JSON twin (dimensions travel inside
+    each evidence entry)."""
+    import dataclasses
+
+    from validator.core.result import Result
+    from validator.core.run import RunResult
+    from validator.reporters.json_report import JsonResult, JsonRun
+
+    assert {f.name for f in dataclasses.fields(Result)} <= set(JsonResult.model_fields)
+    assert {f.name for f in dataclasses.fields(RunResult)} - {"dimensions"} <= set(JsonRun.model_fields)

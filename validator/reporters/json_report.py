@@ -71,6 +71,7 @@ class JsonResult(_Model):
     duration: float = 0.0
     location: JsonLocation | None = None
     target: str | None = None
+    ran_on: str | None = None  # the machine a probe ran on
     metrics: list[JsonValue] = []
     bounds: list[JsonBound] = []
     unavailable: list[JsonUnavailable] = []
@@ -132,6 +133,9 @@ class JsonRun(_Model):
     evidence: list[JsonEvidence] = []
     timeline: list[JsonTimeline] = []
     usage: list[JsonUsage] = []
+    # a run that reached no verdict says why: the signal that stopped it, or the engine's loss
+    interrupted: str | None = None
+    engine_lost: str | None = None
     tests: list[JsonTest] = []
 
 
@@ -175,6 +179,7 @@ def _result(r: Result) -> JsonResult:
         duration=r.duration if math.isfinite(r.duration) else 0.0,
         location=JsonLocation(file=loc.file, line=loc.line, col=loc.col) if loc else None,
         target=r.target,
+        ran_on=r.ran_on,
         metrics=[JsonValue(key=_key(k), value=v) for k, v in r.metrics.items() if math.isfinite(v)],
         bounds=[
             JsonBound(key=_key(k), low=_finite(b.low), high=_finite(b.high), why=b.why) for k, b in r.bounds.items()
@@ -230,6 +235,8 @@ def build(run: RunResult) -> JsonReport:
             ],
             timeline=[JsonTimeline.model_validate(t, from_attributes=True) for t in run.timeline],
             usage=[_usage(u) for u in run.usage],
+            interrupted=run.interrupted,
+            engine_lost=run.engine_lost,
             tests=[JsonTest.model_validate(t, from_attributes=True) for t in run.tests],
         ),
     )
@@ -312,6 +319,7 @@ def _back(r: JsonResult) -> Result:
         duration=r.duration,
         location=Location(loc.file, loc.line, loc.col) if loc else None,
         target=r.target,
+        ran_on=r.ran_on,
         metrics={_metric_key(m.key): m.value for m in r.metrics},
         bounds={_metric_key(b.key): Bounds(low=b.low, high=b.high, why=b.why) for b in r.bounds},
         unavailable={_metric_key(u.key): u.reason for u in r.unavailable},
@@ -344,5 +352,7 @@ def load(text: str) -> RunResult:
         dimensions={_metric_key(e.key): e.dimension for e in report.evidence if e.dimension is not None},
         timeline=[ServiceTimeline(**t.model_dump()) for t in report.timeline],
         usage=[UsageSeries(**u.model_dump()) for u in report.usage],
+        interrupted=report.interrupted,
+        engine_lost=report.engine_lost,
         tests=[TestCase(**t.model_dump()) for t in report.tests],
     )

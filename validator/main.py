@@ -46,7 +46,7 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     """The first signal raises ``Interrupted`` in the main thread: the run stops its children, writes
     what it knew and exits 130/143/129. A second one exits at once (its children killed first)."""
     if _interrupted:
-        from validator.core import children
+        from validator import children
 
         children.kill_now()
         os._exit(Interrupted(signum).exit_code)
@@ -87,8 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    from validator import redact
-    from validator.core import abort, children
+    from validator import abort, children, redact
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -137,7 +136,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _stop_children() -> None:
-    from validator.core import children
+    from validator import children
 
     try:
         children.stop_all()
@@ -157,7 +156,7 @@ def cli() -> NoReturn:
     import atexit
     import threading
 
-    from validator.core import children
+    from validator import children
 
     children.own_process_tree()
     code = main()

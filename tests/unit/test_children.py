@@ -14,7 +14,7 @@ import uuid
 import psutil
 import pytest
 
-from validator.core import abort, children
+from validator import abort, children
 
 
 def alive(mark: str) -> list[int]:

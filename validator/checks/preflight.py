@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from validator.core import children
+from validator import children
 from validator.core.metrics import Declared, Family, MetricKey, metric_name, single
 from validator.core.result import Result, locate
 from validator.redact import add_encoder

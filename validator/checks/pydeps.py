@@ -16,7 +16,7 @@ import tomllib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from validator.core import children
+from validator import children
 from validator.core.location import Location
 from validator.core.result import Result, locate
 from validator.spec.load import LoadedSpec

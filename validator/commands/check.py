@@ -167,7 +167,7 @@ def _concurrently(
     from concurrent.futures import ThreadPoolExecutor
     from concurrent.futures import wait as wait_all
 
-    from validator.core import children
+    from validator import children
     from validator.errors import Interrupted
     from validator.run.pipeline import Pipeline
     from validator.ui import Display

@@ -538,8 +538,8 @@ class Engine:
 
     @contextmanager
     def _exec_session(self, exec_id: str, command: list[str]) -> Iterator[None]:
-        """While an exec session runs, validator's stop (core/children.py) can end it."""
-        from validator.core import children
+        """While an exec session runs, validator's stop (validator/children.py) can end it."""
+        from validator import children
 
         with self._api_lock:
             self._execs[exec_id] = (time.time(), list(command))

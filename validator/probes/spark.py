@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from validator.core import children
+from validator import children
 from validator.core.metrics import Declared
 from validator.probes.base import Outcome, ProbeContext, ProbeSpec
 

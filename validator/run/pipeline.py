@@ -15,9 +15,9 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from validator import children
 from validator.catalog import run_catalog
 from validator.checks.registry import STATIC_STAGES, CheckContext
-from validator.core import children
 from validator.core.metrics import Evidence, MetricKey, metric_name
 from validator.core.result import Kind, Result, locate
 from validator.core.run import RunResult, ServiceTimeline
@@ -403,11 +403,11 @@ class Pipeline:
     @contextlib.contextmanager
     def _watching(self, engine: Any) -> Iterator[None]:
         """The run watcher from before ``up`` to the last observation; while it runs, losing the
-        engine stops the run (in the main thread, wherever it waits: core/abort.py)."""
+        engine stops the run (in the main thread, wherever it waits: validator/abort.py)."""
         if engine is None or not self.spec.services or self.options.orchestrator == "swarm":
             yield
             return
-        from validator.core import abort
+        from validator import abort
         from validator.engine.watch import RunWatcher
 
         self.watcher = RunWatcher(engine, self.spec.project, on_lost=self._lost).start()
@@ -420,7 +420,7 @@ class Pipeline:
 
     def _lost(self, lost: Any) -> None:
         """The watcher's thread: the engine is gone. Stop the suites and probes and end the run."""
-        from validator.core import abort
+        from validator import abort
 
         error = EngineLost(lost.at, lost.reason, self.run.engine or "")
         self.stop_reason = error
@@ -456,7 +456,7 @@ class Pipeline:
     def _stop_early(self, exc: BaseException) -> None:
         """An interrupt or the engine's loss: stop every child, keep what was judged, make everything
         not finished an ERROR saying why, and mark the run (no verdict)."""
-        from validator.core.stopped import lost_services, unfinished
+        from validator.run.stopped import lost_services, unfinished
 
         self.cancel.set()
         if isinstance(exc, Interrupted | KeyboardInterrupt):

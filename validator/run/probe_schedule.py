@@ -80,7 +80,7 @@ class ProbeSchedule:
             self.say("wait", f"for the probes ({', '.join(pending_now)}): at most until {until}")
         try:
             # each probe is bounded by its own timeout; a stopped run (cancel) stops waiting at once
-            # and keeps what finished (the caller makes the rest errors: core/stopped.py)
+            # and keeps what finished (the caller makes the rest errors: run/stopped.py)
             pending = set(self.futures.values())
             while pending and not self.cancel.is_set():
                 _, pending = wait(pending, timeout=0.2)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from validator.core import children
+from validator import children
 from validator.core.metrics import Declared, Family
 from validator.core.result import Result, locate
 from validator.spec.load import LoadedSpec

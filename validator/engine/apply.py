@@ -209,7 +209,8 @@ class Applier:
                         _, pending = wait(pending, timeout=max(0.1, self.deadline - time.monotonic() + 5))
                         if pending and time.monotonic() > self.deadline + 5:
                             break
-                except (Interrupted, KeyboardInterrupt, EngineLost):  # EngineLost: the run watcher's (validator/abort.py)
+                # EngineLost is raised by the run watcher (validator/abort.py)
+                except (Interrupted, KeyboardInterrupt, EngineLost):
                     self.cancel.set()
                     self.hub.interrupt()
                     for progress in self.progress.values():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 import time
@@ -31,3 +33,30 @@ def compile_tree(tree: Path) -> None:
     machine kind sets PYTHONDONTWRITEBYTECODE): trees compared are then compared on the same footing."""
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "validator")], check=True,
                    capture_output=True)
+
+
+def load_average() -> str:
+    """The 1-minute load average, printed beside figures measured on a machine that may be shared."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def free_port_block(count: int, start: int = 20000, stop: int = 32000) -> int:
+    """The first port of ``count`` consecutive ports free on 127.0.0.1 (below the kernel's ephemeral
+    range, so no outgoing connection takes one meanwhile). Both tools publish the same block, one after
+    the other; bounded by the span searched."""
+    base = start
+    while base + count <= stop:
+        taken = next((p for p in range(base, base + count) if not _bindable(p)), None)
+        if taken is None:
+            return base
+        base = taken + 1
+    raise SystemExit(f"no {count} consecutive free ports between {start} and {stop}")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

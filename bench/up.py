@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Benchmark: ``validator up`` against Docker Compose v2 (``up -d --wait``) on the same local images.
 
-For N = 1, 5, 20 busybox HTTP services with a 1 s health check, alternating the two tools in one
-run: cold (nothing -> all healthy), no-op (all up and healthy), drift (one service's environment
-changed). Also the floor (one ``docker run -d`` until its first health check passes) and the peak
-RSS of our process at N = 20. Writes a Markdown section to bench/out/up.md and prints it.
+For N = 5, 20, 50 busybox HTTP services with a 1 s health check, each publishing its own host port
+(``127.0.0.1:PORT:8080``, as real stacks publish a port on almost every service; ``--no-ports`` for
+the services without), alternating the two tools in one run and which of them goes first: cold
+(nothing -> all healthy), no-op (all up and healthy), drift (one service's environment changed).
+Also the engine floors (N containers created and started in parallel from this process until
+healthy), the floor of one ``docker run -d``, and the peak RSS of our process at the largest N. The
+load average is printed beside each size, since the machine may be shared. Writes a Markdown
+section to bench/out/up.md and prints it.
 
-Usage: .venv/bin/python bench/up.py [--reps 5] [--sizes 1,5,20]
+Usage: .venv/bin/python bench/up.py [--reps 3] [--sizes 5,20,50] [--no-ports] [--no-floors]
 """
 
 from __future__ import annotations
@@ -26,21 +30,25 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import compile_tree, compose_binary, timed  # noqa: E402
+from bench.common import compile_tree, compose_binary, free_port_block, load_average, timed  # noqa: E402
 from validator.testing.images import ensure_busybox_image  # noqa: E402
 
 
-def service(image: str, index: int, env: str) -> dict:
-    return {
+def service(image: str, index: int, env: str, port: int | None) -> dict:
+    svc = {
         "image": image, "command": ["httpd", "-f", "-p", "8080", "-h", "/www"], "init": True,
         "stop_grace_period": "1s", "environment": {"GEN": env, "INDEX": str(index)},
         "healthcheck": {"test": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"],
                         "interval": "1s", "timeout": "900ms", "retries": 30},
     }
+    if port is not None:
+        svc["ports"] = [f"127.0.0.1:{port}:8080"]
+    return svc
 
 
-def write(folder: Path, n: int, image: str, env: str) -> None:
-    services = {f"s{i}": service(image, i, env if i == 0 else "base") for i in range(n)}
+def write(folder: Path, n: int, image: str, env: str, base_port: int | None) -> None:
+    services = {f"s{i}": service(image, i, env if i == 0 else "base", None if base_port is None else base_port + i)
+                for i in range(n)}
     (folder / "infra.yaml").write_text(yaml.safe_dump({"version": 1, "project": folder.name, "services": services}))
     (folder / "compose.yaml").write_text(yaml.safe_dump({"services": services}))
 
@@ -109,11 +117,12 @@ def floor(image: str) -> float:
     return elapsed
 
 
-def engine_floor(image: str, n: int, network: bool = False) -> float:
+def engine_floor(image: str, n: int, network: bool = False, base_port: int | None = None) -> float:
     """The engine's own floor at N services: N containers (the benchmark's service, health interval 1 s)
     created and started in parallel from this process, with no tool start-up and no spec, until the
     engine reports every one healthy. ``network``: as both tools run a project, on a bridge network
-    created first (its creation timed too), each container under its service's alias."""
+    created first (its creation timed too), each container under its service's alias. ``base_port``:
+    container i publishes 127.0.0.1:base_port+i, as the tools' services do."""
     import threading
 
     import docker
@@ -132,10 +141,12 @@ def engine_floor(image: str, n: int, network: bool = False) -> float:
         if network:
             joined = {"networking_config": api.create_networking_config(
                 {tag: api.create_endpoint_config(aliases=[f"s{index}"])})}
+        published = {} if base_port is None else {"port_bindings": {8080: ("127.0.0.1", base_port + index)}}
         cid = api.create_container(image, ["httpd", "-f", "-p", "8080", "-h", "/www"], name=f"{tag}-{index}",
                                    labels={"bench.floor": tag}, healthcheck=health,
+                                   ports=[8080] if published else None,
                                    host_config=api.create_host_config(init=True, network_mode=tag if network
-                                                                      else None), **joined)["Id"]
+                                                                      else None, **published), **joined)["Id"]
         api.start(cid)
 
     workers = [threading.Thread(target=one, args=(i,)) for i in range(n)]
@@ -164,44 +175,54 @@ def engine_floor(image: str, n: int, network: bool = False) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--sizes", default="1,5,20")
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--sizes", default="5,20,50")
+    parser.add_argument("--no-ports", action="store_true", help="services publish no host port")
+    parser.add_argument("--no-floors", action="store_true", help="skip the engine floors (quicker)")
     args = parser.parse_args()
     compile_tree(ROOT)  # the bytecode scripts/bootstrap makes: a stale .pyc would be compiled again per command
     image = ensure_busybox_image()
+    sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
     floors_at: dict[int, float] = {}
     network_floors_at: dict[int, float] = {}
+    loads: dict[int, str] = {}
     raw: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for n in [int(s) for s in args.sizes.split(",")]:
+        for n in sizes:
+            base_port = None if args.no_ports else free_port_block(n)
             folder = Path(tmp) / f"bench{n}"
             folder.mkdir()
             times: dict[str, list[float]] = {k: [] for k in
                                              ("cold-ours", "cold-compose", "noop-ours", "noop-compose",
                                               "drift-ours", "drift-compose")}
+            before = load_average()
             for rep in range(args.reps):
-                for tool, cmd, down in (("ours", ours, down_ours), ("compose", theirs, down_theirs)):
-                    write(folder, n, image, "a")
+                tools = [("ours", ours, down_ours), ("compose", theirs, down_theirs)]
+                for tool, cmd, down in tools if rep % 2 == 0 else tools[::-1]:  # which goes first alternates too
+                    write(folder, n, image, "a", base_port)
                     times[f"cold-{tool}"].append(timed(cmd(folder), folder))
                     times[f"noop-{tool}"].append(timed(cmd(folder), folder))
-                    write(folder, n, image, f"b{rep}")
+                    write(folder, n, image, f"b{rep}", base_port)
                     times[f"drift-{tool}"].append(timed(cmd(folder), folder))
                     down(folder)
-            times["floor"], times["floor-network"] = [], []
-            for _ in range(args.reps):  # alternating, like the tools
-                times["floor"].append(engine_floor(image, n))
-                times["floor-network"].append(engine_floor(image, n, network=True))
+            if not args.no_floors:
+                times["floor"], times["floor-network"] = [], []
+                for _ in range(args.reps):  # alternating, like the tools
+                    times["floor"].append(engine_floor(image, n, base_port=base_port))
+                    times["floor-network"].append(engine_floor(image, n, network=True, base_port=base_port))
+            loads[n] = f"{before}-{load_average()}"
             med = {k: statistics.median(v) for k, v in times.items()}
-            floors_at[n] = med["floor"]
-            network_floors_at[n] = med["floor-network"]
+            floors_at[n] = med.get("floor", 0.0)
+            network_floors_at[n] = med.get("floor-network", 0.0)
             raw[str(n)] = times
             for scenario in ("cold", "noop", "drift"):
                 rows.append((n, scenario, med[f"{scenario}-ours"], med[f"{scenario}-compose"],
                              med[f"{scenario}-ours"] / med[f"{scenario}-compose"]))
-        folder = Path(tmp) / "bench20mem"
+        largest = max(sizes)
+        folder = Path(tmp) / "benchmem"
         folder.mkdir()
-        write(folder, 20, image, "a")
+        write(folder, largest, image, "a", None if args.no_ports else free_port_block(largest))
         rss = peak_rss_mb(ours(folder), folder)
         library = in_process_noop(folder, 10)
         down_ours(folder)
@@ -210,19 +231,25 @@ def main() -> None:
                             capture_output=True, text=True).stdout.strip()
     compose_version = subprocess.run([compose_binary(), "version", "--short"], capture_output=True,
                                      text=True).stdout.strip()
+
+    def floor_cells(n: int, scenario: str, o: float, c: float) -> str:
+        if scenario != "cold" or args.no_floors:
+            return " | |"
+        return (f"{o / floors_at[n]:.2f} (floor {floors_at[n]:.2f} s) | "
+                f"{o / network_floors_at[n]:.2f} (floor {network_floors_at[n]:.2f} s) | "
+                f"{network_floors_at[n] / c:.2f}")
+
+    published = "no published port" if args.no_ports else "each publishing its own host port (127.0.0.1:PORT:8080)"
     lines = [
         f"Engine {engine}; Compose {compose_version}; "
-        f"busybox httpd services, health check interval 1 s; medians of {args.reps} alternating runs; "
-        f"ratio = validator / Compose (lower is better).",
+        f"busybox httpd services, {published}, health check interval 1 s; medians of {args.reps} runs "
+        f"alternating the tools and which goes first; ratio = validator / Compose (lower is better).",
         "",
         "| services | scenario | validator up (s) | compose up -d --wait (s) | ratio | validator / engine floor "
-        "| validator / floor on a project network | that floor / Compose (best ratio, no start-up at all) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
-        *[f"| {n} | {s} | {o:.2f} | {c:.2f} | {r:.2f} | "
-          + (f"{o / floors_at[n]:.2f} (floor {floors_at[n]:.2f} s) | "
-             f"{o / network_floors_at[n]:.2f} (floor {network_floors_at[n]:.2f} s) | "
-             f"{network_floors_at[n] / c:.2f}" if s == "cold" else " | |")
-          + " |"
+        "| validator / floor on a project network | that floor / Compose (best ratio, no start-up at all) "
+        "| load average |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|",
+        *[f"| {n} | {s} | {o:.2f} | {c:.2f} | {r:.2f} | {floor_cells(n, s, o, c)} | {loads[n]} |"
           for n, s, o, c, r in rows],
         "",
         "Engine floor at N: N such containers created and started in parallel from the benchmark's own",
@@ -230,13 +257,15 @@ def main() -> None:
         "on a project network: a bridge network created first (timed too) and every container on it under",
         "its service's alias, as both tools run a project; medians, alternating the two floors.",
         f"Floor: one `docker run -d` until its first health check passes: median {statistics.median(floors):.2f} s.",
-        f"Peak RSS of `validator up` at N = 20 (cold): {rss:.0f} MB.",
-        f"No-op `up` at N = 20 called in-process (no interpreter start-up or imports): median {library * 1000:.0f} ms.",
+        f"Peak RSS of `validator up` at N = {largest} (cold): {rss:.0f} MB.",
+        f"No-op `up` at N = {largest} called in-process (no interpreter start-up or imports): "
+        f"median {library * 1000:.0f} ms.",
     ]
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "up.md").write_text("\n".join(lines) + "\n")
-    summary = {"raw": raw, "floor": floors, "floor_at": floors_at, "network_floor_at": network_floors_at, "rss_mb": rss}
+    summary = {"raw": raw, "floor": floors, "floor_at": floors_at, "network_floor_at": network_floors_at,
+               "rss_mb": rss, "load": loads, "ports": not args.no_ports}
     (out / "up.json").write_text(json.dumps(summary, indent=1))
     print("\n".join(lines))
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -36,7 +37,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import compile_tree, compose_binary, free_port_block, load_average, timed  # noqa: E402
+from bench.common import RunFailed, compile_tree, compose_binary, free_port_block, load_average, timed  # noqa: E402
 from validator.testing.images import ensure_busybox_image  # noqa: E402
 
 GRACE = "2s"
@@ -111,26 +112,32 @@ def main() -> None:
     raw: dict[str, dict[str, list[float]]] = {}
     measured: list[tuple[int, str, dict[str, list[float]]]] = []  # (services, shape, times)
     loads: dict[int, str] = {}
+    failures: list[str] = []
     floors: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             base_port = None if args.no_ports else free_port_block(n)
             before = load_average()
             for shape in ("independent", "fan"):
-                folder = Path(tmp) / f"benchdown{n}-{shape}"
+                folder = Path(tmp) / f"benchdown{n}-{shape}-{os.getpid()}"  # names no earlier run left
                 folder.mkdir()
                 write(folder, n, image, shape == "fan", base_port)
                 times: dict[str, list[float]] = {"ours": [], "compose": []}
                 for rep in range(args.reps):
                     tools = [("ours", ours), ("compose", theirs)]
                     for tool, cmd in tools if rep % 2 == 0 else tools[::-1]:  # which goes first alternates too
-                        timed(cmd(folder, "up"))
-                        times[tool].append(timed(cmd(folder, "down")))
+                        try:
+                            timed(cmd(folder, "up"))
+                            times[tool].append(timed(cmd(folder, "down")))
+                        except RunFailed as exc:  # counted and shown; what it left is taken down
+                            failures.append(f"{n} {shape}, run {rep + 1}, {tool}: {str(exc).strip().splitlines()[-1]}")
+                            print(failures[-1], file=sys.stderr)
+                            subprocess.run(cmd(folder, "down"), capture_output=True, timeout=600)
                     floors.append(floor(image))
                 raw[f"{n} {shape}"] = times
                 measured.append((n, shape, times))
             loads[n] = f"{before}-{load_average()}"
-        empty = Path(tmp) / "benchdown-empty"
+        empty = Path(tmp) / f"benchdown-empty-{os.getpid()}"
         empty.mkdir()
         write(empty, sizes[0], image, False)
         starts = start_costs(empty, max(args.reps, 7))
@@ -162,12 +169,14 @@ def main() -> None:
         "",
         f"Floor: `docker stop` + `docker rm` of one such container: median {med_floor:.2f} s "
         "(the fan's floor is two grace periods).",
+        *([f"Failed runs (left out of the medians): {len(failures)}"] + [f"- {f}" for f in failures]
+          if failures else []),
     ]
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "down.md").write_text("\n".join(lines) + "\n")
-    (out / "down.json").write_text(json.dumps({"raw": raw, "floor": floors, "start": starts, "load": loads},
-                                              indent=1))
+    summary = {"raw": raw, "floor": floors, "start": starts, "load": loads, "failures": failures}
+    (out / "down.json").write_text(json.dumps(summary, indent=1))
     print("\n".join(lines))
 
 

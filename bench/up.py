@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -30,7 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import compile_tree, compose_binary, free_port_block, load_average, timed  # noqa: E402
+from bench.common import RunFailed, compile_tree, compose_binary, free_port_block, load_average, timed  # noqa: E402
 from validator.testing.images import ensure_busybox_image  # noqa: E402
 
 
@@ -63,12 +64,26 @@ def theirs(folder: Path) -> list[str]:
 
 def down_ours(folder: Path) -> None:
     subprocess.run([sys.executable, "-m", "validator", "down", "-q", "-f", str(folder / "infra.yaml")],
-                   capture_output=True, check=True)
+                   capture_output=True, check=True, timeout=600)
 
 
 def down_theirs(folder: Path) -> None:
     subprocess.run([compose_binary(), "-p", folder.name + "-c", "-f", str(folder / "compose.yaml"), "down", "-t", "1"],
-                   capture_output=True, check=True)
+                   capture_output=True, check=True, timeout=600)
+
+
+def scenarios(folder: Path, n: int, image: str, base_port: int | None, rep: int,
+              cmd: Callable[[Path], list[str]], down: Callable[[Path], None]) -> dict[str, float]:
+    """One tool's cold, no-op and drift ``up`` (seconds), then its ``down`` whatever happened, so a
+    failed run leaves nothing behind for the next."""
+    try:
+        write(folder, n, image, "a", base_port)
+        out = {"cold": timed(cmd(folder), folder), "noop": timed(cmd(folder), folder)}
+        write(folder, n, image, f"b{rep}", base_port)
+        out["drift"] = timed(cmd(folder), folder)
+        return out
+    finally:
+        down(folder)
 
 
 def peak_rss_mb(cmd: list[str], cwd: Path) -> float:
@@ -187,11 +202,12 @@ def main() -> None:
     floors_at: dict[int, float] = {}
     network_floors_at: dict[int, float] = {}
     loads: dict[int, str] = {}
+    failures: list[str] = []
     raw: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             base_port = None if args.no_ports else free_port_block(n)
-            folder = Path(tmp) / f"bench{n}"
+            folder = Path(tmp) / f"bench{n}-{os.getpid()}"  # a project name no earlier run left behind
             folder.mkdir()
             times: dict[str, list[float]] = {k: [] for k in
                                              ("cold-ours", "cold-compose", "noop-ours", "noop-compose",
@@ -200,19 +216,19 @@ def main() -> None:
             for rep in range(args.reps):
                 tools = [("ours", ours, down_ours), ("compose", theirs, down_theirs)]
                 for tool, cmd, down in tools if rep % 2 == 0 else tools[::-1]:  # which goes first alternates too
-                    write(folder, n, image, "a", base_port)
-                    times[f"cold-{tool}"].append(timed(cmd(folder), folder))
-                    times[f"noop-{tool}"].append(timed(cmd(folder), folder))
-                    write(folder, n, image, f"b{rep}", base_port)
-                    times[f"drift-{tool}"].append(timed(cmd(folder), folder))
-                    down(folder)
+                    try:
+                        for scenario, seconds in scenarios(folder, n, image, base_port, rep, cmd, down).items():
+                            times[f"{scenario}-{tool}"].append(seconds)
+                    except RunFailed as exc:  # counted and shown: a median over the runs that finished
+                        failures.append(f"N = {n}, run {rep + 1}, {tool}: {str(exc).strip().splitlines()[-1]}")
+                        print(failures[-1], file=sys.stderr)
             if not args.no_floors:
                 times["floor"], times["floor-network"] = [], []
                 for _ in range(args.reps):  # alternating, like the tools
                     times["floor"].append(engine_floor(image, n, base_port=base_port))
                     times["floor-network"].append(engine_floor(image, n, network=True, base_port=base_port))
             loads[n] = f"{before}-{load_average()}"
-            med = {k: statistics.median(v) for k, v in times.items()}
+            med = {k: statistics.median(v) if v else float("nan") for k, v in times.items()}
             floors_at[n] = med.get("floor", 0.0)
             network_floors_at[n] = med.get("floor-network", 0.0)
             raw[str(n)] = times
@@ -220,7 +236,7 @@ def main() -> None:
                 rows.append((n, scenario, med[f"{scenario}-ours"], med[f"{scenario}-compose"],
                              med[f"{scenario}-ours"] / med[f"{scenario}-compose"]))
         largest = max(sizes)
-        folder = Path(tmp) / "benchmem"
+        folder = Path(tmp) / f"benchmem-{os.getpid()}"
         folder.mkdir()
         write(folder, largest, image, "a", None if args.no_ports else free_port_block(largest))
         rss = peak_rss_mb(ours(folder), folder)
@@ -260,12 +276,14 @@ def main() -> None:
         f"Peak RSS of `validator up` at N = {largest} (cold): {rss:.0f} MB.",
         f"No-op `up` at N = {largest} called in-process (no interpreter start-up or imports): "
         f"median {library * 1000:.0f} ms.",
+        *([f"Failed runs (left out of the medians): {len(failures)}"] + [f"- {f}" for f in failures]
+          if failures else []),
     ]
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "up.md").write_text("\n".join(lines) + "\n")
     summary = {"raw": raw, "floor": floors, "floor_at": floors_at, "network_floor_at": network_floors_at,
-               "rss_mb": rss, "load": loads, "ports": not args.no_ports}
+               "rss_mb": rss, "load": loads, "ports": not args.no_ports, "failures": failures}
     (out / "up.json").write_text(json.dumps(summary, indent=1))
     print("\n".join(lines))
 

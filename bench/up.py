@@ -142,7 +142,7 @@ def engine_floor(image: str, n: int, network: bool = False, base_port: int | Non
 
     import docker
 
-    api = docker.APIClient(version="auto")
+    api = docker.APIClient(version="auto", **docker.utils.kwargs_from_env())  # DOCKER_HOST, as both tools
     tag = f"bench-floor-{os.getpid()}-{time.monotonic_ns()}"
     health = {"test": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"],
               "interval": 1_000_000_000, "timeout": 900_000_000, "retries": 30}

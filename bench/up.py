@@ -63,13 +63,14 @@ def theirs(folder: Path) -> list[str]:
 
 
 def down_ours(folder: Path) -> None:
+    # not checked: it also runs after a failed run, whose failure is the one recorded
     subprocess.run([sys.executable, "-m", "validator", "down", "-q", "-f", str(folder / "infra.yaml")],
-                   capture_output=True, check=True, timeout=600)
+                   capture_output=True, timeout=600)
 
 
 def down_theirs(folder: Path) -> None:
     subprocess.run([compose_binary(), "-p", folder.name + "-c", "-f", str(folder / "compose.yaml"), "down", "-t", "1"],
-                   capture_output=True, check=True, timeout=600)
+                   capture_output=True, timeout=600)
 
 
 def scenarios(folder: Path, n: int, image: str, base_port: int | None, rep: int,
@@ -225,13 +226,19 @@ def main() -> None:
             if not args.no_floors:
                 times["floor"], times["floor-network"] = [], []
                 for _ in range(args.reps):  # alternating, like the tools
-                    times["floor"].append(engine_floor(image, n, base_port=base_port))
-                    times["floor-network"].append(engine_floor(image, n, network=True, base_port=base_port))
+                    for key, network in (("floor", False), ("floor-network", True)):
+                        try:
+                            times[key].append(engine_floor(image, n, network=network, base_port=base_port))
+                        except SystemExit as exc:
+                            failures.append(f"N = {n}, {key}: {exc}")
             loads[n] = f"{before}-{load_average()}"
+            raw[str(n)] = times
+            partial = ROOT / "bench" / "out" / "up.partial.json"  # what a later failure would lose
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps({"raw": raw, "load": loads, "failures": failures}, indent=1))
             med = {k: statistics.median(v) if v else float("nan") for k, v in times.items()}
             floors_at[n] = med.get("floor", 0.0)
             network_floors_at[n] = med.get("floor-network", 0.0)
-            raw[str(n)] = times
             for scenario in ("cold", "noop", "drift"):
                 rows.append((n, scenario, med[f"{scenario}-ours"], med[f"{scenario}-compose"],
                              med[f"{scenario}-ours"] / med[f"{scenario}-compose"]))
@@ -239,9 +246,14 @@ def main() -> None:
         folder = Path(tmp) / f"benchmem-{os.getpid()}"
         folder.mkdir()
         write(folder, largest, image, "a", None if args.no_ports else free_port_block(largest))
-        rss = peak_rss_mb(ours(folder), folder)
-        library = in_process_noop(folder, 10)
-        down_ours(folder)
+        try:
+            rss = peak_rss_mb(ours(folder), folder)
+            library = in_process_noop(folder, 10)
+        except (AssertionError, RunFailed) as exc:
+            failures.append(f"peak RSS and in-process no-op at N = {largest}: {exc!r}")
+            rss = library = float("nan")
+        finally:
+            down_ours(folder)
     floors = [floor(image) for _ in range(args.reps)]
     engine = subprocess.run(["docker", "version", "-f", "{{.Server.Version}} (API {{.Server.APIVersion}})"],
                             capture_output=True, text=True).stdout.strip()

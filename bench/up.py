@@ -31,7 +31,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import RunFailed, compile_tree, compose_binary, free_port_block, load_average, timed  # noqa: E402
+from bench.common import (  # noqa: E402
+    RunFailed,
+    compile_tree,
+    compose_binary,
+    free_port_block,
+    load_average,
+    timed_cpu,
+)
 from validator.testing.images import ensure_busybox_image  # noqa: E402
 
 # A probe answers in milliseconds on a quiet machine. Fifty services probed every second keep a
@@ -80,13 +87,14 @@ def down_theirs(folder: Path) -> None:
 
 def scenarios(folder: Path, n: int, image: str, base_port: int | None, rep: int,
               cmd: Callable[[Path], list[str]], down: Callable[[Path], None]) -> dict[str, float]:
-    """One tool's cold, no-op and drift ``up`` (seconds), then its ``down`` whatever happened, so a
-    failed run leaves nothing behind for the next."""
+    """One tool's cold, no-op and drift ``up`` (wall seconds, and CPU seconds under ``cpu-``), then its
+    ``down`` whatever happened, so a failed run leaves nothing behind for the next."""
+    out: dict[str, float] = {}
     try:
-        write(folder, n, image, "a", base_port)
-        out = {"cold": timed(cmd(folder), folder), "noop": timed(cmd(folder), folder)}
-        write(folder, n, image, f"b{rep}", base_port)
-        out["drift"] = timed(cmd(folder), folder)
+        for scenario, env in (("cold", "a"), ("noop", None), ("drift", f"b{rep}")):
+            if env is not None:  # the no-op runs the files the cold run left
+                write(folder, n, image, env, base_port)
+            out[scenario], out[f"cpu-{scenario}"] = timed_cpu(cmd(folder), folder)
         return out
     finally:
         down(folder)
@@ -215,9 +223,8 @@ def main() -> None:
             base_port = None if args.no_ports else free_port_block(n)
             folder = Path(tmp) / f"bench{n}-{os.getpid()}"  # a project name no earlier run left behind
             folder.mkdir()
-            times: dict[str, list[float]] = {k: [] for k in
-                                             ("cold-ours", "cold-compose", "noop-ours", "noop-compose",
-                                              "drift-ours", "drift-compose")}
+            times: dict[str, list[float]] = {f"{prefix}{scenario}-{tool}": [] for prefix in ("", "cpu-")
+                                             for scenario in ("cold", "noop", "drift") for tool in ("ours", "compose")}
             before = load_average()
             for rep in range(args.reps):
                 tools = [("ours", ours, down_ours), ("compose", theirs, down_theirs)]
@@ -246,7 +253,8 @@ def main() -> None:
             network_floors_at[n] = med.get("floor-network", 0.0)
             for scenario in ("cold", "noop", "drift"):
                 rows.append((n, scenario, med[f"{scenario}-ours"], med[f"{scenario}-compose"],
-                             med[f"{scenario}-ours"] / med[f"{scenario}-compose"]))
+                             med[f"{scenario}-ours"] / med[f"{scenario}-compose"],
+                             med[f"cpu-{scenario}-ours"], med[f"cpu-{scenario}-compose"]))
         largest = max(sizes)
         folder = Path(tmp) / f"benchmem-{os.getpid()}"
         folder.mkdir()
@@ -280,15 +288,17 @@ def main() -> None:
         "",
         "| services | scenario | validator up (s) | compose up -d --wait (s) | ratio | validator / engine floor "
         "| validator / floor on a project network | that floor / Compose (best ratio, no start-up at all) "
-        "| load average |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---|",
-        *[f"| {n} | {s} | {o:.2f} | {c:.2f} | {r:.2f} | {floor_cells(n, s, o, c)} | {loads[n]} |"
-          for n, s, o, c, r in rows],
+        "| CPU s: validator, Compose | load average |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
+        *[f"| {n} | {s} | {o:.2f} | {c:.2f} | {r:.2f} | {floor_cells(n, s, o, c)} | {oc:.2f}, {cc:.2f} | {loads[n]} |"
+          for n, s, o, c, r, oc, cc in rows],
         "",
         "Engine floor at N: N such containers created and started in parallel from the benchmark's own",
         "process (no tool start-up, no spec, the default bridge), until the engine reports all healthy;",
         "on a project network: a bridge network created first (timed too) and every container on it under",
         "its service's alias, as both tools run a project; medians, alternating the two floors.",
+        "CPU s: user + system seconds of the tool's process and its children (medians): steadier than",
+        "wall time on a shared machine, where a process also waits for the CPU.",
         f"Floor: one `docker run -d` until its first health check passes: median {statistics.median(floors):.2f} s.",
         f"Peak RSS of `validator up` at N = {largest} (cold): {rss:.0f} MB.",
         f"No-op `up` at N = {largest} called in-process (no interpreter start-up or imports): "

@@ -150,6 +150,9 @@ def main() -> None:
     version = subprocess.run([compose_binary(), "version", "--short"], capture_output=True, text=True).stdout.strip()
     rows = []
     for n, shape, times in measured:
+        if not times["ours"] or not times["compose"]:
+            rows.append(f"| {n} {shape} | (a tool failed every run: see below) | | | | | | {loads[n]} |")
+            continue
         o, c = statistics.median(times["ours"]), statistics.median(times["compose"])
         rows.append(f"| {n} {shape} | {o / c:.2f} | {o:.2f} | {c:.2f} | {o / med_floor:.2f} | "
                     f"{(o - v0) / (c - c0):.2f} | {(c - c0 + python_floor) / c:.3f} | {loads[n]} |")

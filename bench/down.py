@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Benchmark: ``validator down`` against Docker Compose v2 (``down``) on the same running services.
 
-N busybox HTTP services that ignore SIGTERM (httpd as PID 1, no init) with ``stop_grace_period``
-2 s, as many real services are slow to stop: each tool brings its own copy up (not timed), then
-its ``down`` is timed; the tools alternate within every repetition. Two shapes: independent
-services, and a fan (every service but s0 depends on s0, so s0 stops one grace period later).
+N busybox HTTP services (N = 5 and 50 by default) that ignore SIGTERM (httpd as PID 1, no init)
+with ``stop_grace_period`` 2 s, as many real services are slow to stop, each publishing its own
+host port (``127.0.0.1:PORT:8080``; ``--no-ports`` for none): each tool brings its own copy up (not
+timed), then its ``down`` is timed; the tools alternate within every repetition, and which goes
+first alternates too. Two shapes: independent services, and a fan (every service but s0 depends on
+s0, so s0 stops one grace period later). The load average is printed beside each size.
 Floor: ``docker stop`` + ``docker rm`` of one such container, measured in the same run.
 
 Start-up, in the same run: each tool's ``down`` with nothing to stop (its start, spec and one list
@@ -15,13 +17,14 @@ validates its spec with pydantic loads). From these: the ratio of the phases aft
 reach ((Compose - Compose's start + the Python floor) / Compose).
 Writes bench/out/down.md and down.json and prints the table.
 
-Usage: .venv/bin/python bench/down.py [--reps 5] [--services 5]
+Usage: .venv/bin/python bench/down.py [--reps 3] [--sizes 5,50] [--no-ports]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -34,22 +37,24 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import compile_tree, compose_binary, timed  # noqa: E402
+from bench.common import RunFailed, compile_tree, compose_binary, free_port_block, load_average, timed  # noqa: E402
 from validator.testing.images import ensure_busybox_image  # noqa: E402
 
 GRACE = "2s"
 
 
-def service(image: str, index: int, fan: bool) -> dict:
+def service(image: str, index: int, fan: bool, port: int | None) -> dict:
     svc: dict = {"image": image, "command": ["httpd", "-f", "-p", "8080", "-h", "/www"],
                  "stop_grace_period": GRACE, "environment": {"INDEX": str(index)}}
     if fan and index > 0:
         svc["depends_on"] = ["s0"]
+    if port is not None:
+        svc["ports"] = [f"127.0.0.1:{port}:8080"]
     return svc
 
 
-def write(folder: Path, n: int, image: str, fan: bool) -> None:
-    services = {f"s{i}": service(image, i, fan) for i in range(n)}
+def write(folder: Path, n: int, image: str, fan: bool, base_port: int | None = None) -> None:
+    services = {f"s{i}": service(image, i, fan, None if base_port is None else base_port + i) for i in range(n)}
     (folder / "infra.yaml").write_text(yaml.safe_dump({"version": 1, "project": folder.name, "services": services}))
     (folder / "compose.yaml").write_text(yaml.safe_dump({"services": services}))
 
@@ -97,29 +102,44 @@ def start_costs(folder: Path, reps: int) -> dict[str, list[float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--services", type=int, default=5)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--sizes", default="5,50")
+    parser.add_argument("--no-ports", action="store_true", help="services publish no host port")
     args = parser.parse_args()
     compile_tree(ROOT)  # the bytecode scripts/bootstrap makes: a stale .pyc would be compiled again per command
     image = ensure_busybox_image()
-    n = args.services
+    sizes = [int(n) for n in args.sizes.split(",")]
     raw: dict[str, dict[str, list[float]]] = {}
+    measured: list[tuple[int, str, dict[str, list[float]]]] = []  # (services, shape, times)
+    loads: dict[int, str] = {}
+    failures: list[str] = []
     floors: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for shape in ("independent", "fan"):
-            folder = Path(tmp) / f"benchdown-{shape}"
-            folder.mkdir()
-            write(folder, n, image, shape == "fan")
-            times: dict[str, list[float]] = {"ours": [], "compose": []}
-            for _ in range(args.reps):
-                for tool, cmd in (("ours", ours), ("compose", theirs)):
-                    timed(cmd(folder, "up"))
-                    times[tool].append(timed(cmd(folder, "down")))
-                floors.append(floor(image))
-            raw[shape] = times
-        empty = Path(tmp) / "benchdown-empty"
+        for n in sizes:
+            base_port = None if args.no_ports else free_port_block(n)
+            before = load_average()
+            for shape in ("independent", "fan"):
+                folder = Path(tmp) / f"benchdown{n}-{shape}-{os.getpid()}"  # names no earlier run left
+                folder.mkdir()
+                write(folder, n, image, shape == "fan", base_port)
+                times: dict[str, list[float]] = {"ours": [], "compose": []}
+                for rep in range(args.reps):
+                    tools = [("ours", ours), ("compose", theirs)]
+                    for tool, cmd in tools if rep % 2 == 0 else tools[::-1]:  # which goes first alternates too
+                        try:
+                            timed(cmd(folder, "up"))
+                            times[tool].append(timed(cmd(folder, "down")))
+                        except RunFailed as exc:  # counted and shown; what it left is taken down
+                            failures.append(f"{n} {shape}, run {rep + 1}, {tool}: {str(exc).strip().splitlines()[-1]}")
+                            print(failures[-1], file=sys.stderr)
+                            subprocess.run(cmd(folder, "down"), capture_output=True, timeout=600)
+                    floors.append(floor(image))
+                raw[f"{n} {shape}"] = times
+                measured.append((n, shape, times))
+            loads[n] = f"{before}-{load_average()}"
+        empty = Path(tmp) / f"benchdown-empty-{os.getpid()}"
         empty.mkdir()
-        write(empty, n, image, False)
+        write(empty, sizes[0], image, False)
         starts = start_costs(empty, max(args.reps, 7))
     start = {k: statistics.median(v) for k, v in starts.items()}
     v0, c0 = start["validator down, nothing to stop"], start["compose down, nothing to stop"]
@@ -129,17 +149,22 @@ def main() -> None:
                             capture_output=True, text=True).stdout.strip()
     version = subprocess.run([compose_binary(), "version", "--short"], capture_output=True, text=True).stdout.strip()
     rows = []
-    for shape, times in raw.items():
+    for n, shape, times in measured:
+        if not times["ours"] or not times["compose"]:
+            rows.append(f"| {n} {shape} | (a tool failed every run: see below) | | | | | | {loads[n]} |")
+            continue
         o, c = statistics.median(times["ours"]), statistics.median(times["compose"])
         rows.append(f"| {n} {shape} | {o / c:.2f} | {o:.2f} | {c:.2f} | {o / med_floor:.2f} | "
-                    f"{(o - v0) / (c - c0):.2f} | {(c - c0 + python_floor) / c:.3f} |")
+                    f"{(o - v0) / (c - c0):.2f} | {(c - c0 + python_floor) / c:.3f} | {loads[n]} |")
+    published = "no published port" if args.no_ports else "each publishing its own host port"
     lines = [
-        f"Engine {engine}; Compose {version}; {n} busybox httpd services ignoring SIGTERM, stop_grace_period "
-        f"{GRACE}; medians of {args.reps} alternating runs; ratio = validator / Compose (lower is better).",
+        f"Engine {engine}; Compose {version}; busybox httpd services ignoring SIGTERM, stop_grace_period "
+        f"{GRACE}, {published}; medians of {args.reps} runs alternating the tools and which goes first; "
+        f"ratio = validator / Compose (lower is better).",
         "",
         "| services | ratio | validator down (s) | compose down (s) | validator / floor "
-        "| after start-up: validator / Compose | best ratio for a Python client |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| after start-up: validator / Compose | best ratio for a Python client | load average |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
         *rows,
         "",
         f"Start-up (medians of {max(args.reps, 7)}, alternating): "
@@ -147,11 +172,14 @@ def main() -> None:
         "",
         f"Floor: `docker stop` + `docker rm` of one such container: median {med_floor:.2f} s "
         "(the fan's floor is two grace periods).",
+        *([f"Failed runs (left out of the medians): {len(failures)}"] + [f"- {f}" for f in failures]
+          if failures else []),
     ]
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "down.md").write_text("\n".join(lines) + "\n")
-    (out / "down.json").write_text(json.dumps({"raw": raw, "floor": floors, "start": starts}, indent=1))
+    summary = {"raw": raw, "floor": floors, "start": starts, "load": loads, "failures": failures}
+    (out / "down.json").write_text(json.dumps(summary, indent=1))
     print("\n".join(lines))
 
 

@@ -262,25 +262,9 @@ def _project_ports(loaded: LoadedSpec, engine: Engine | None) -> dict[int, str]:
 
 
 def _listeners() -> dict[int, str]:
-    import psutil
+    from validator.engine.holders import listeners
 
-    out: dict[int, str] = {}
-    try:
-        connections = psutil.net_connections(kind="inet")
-    except (psutil.AccessDenied, OSError):
-        return out
-    for conn in connections:
-        if conn.status != psutil.CONN_LISTEN or not conn.laddr:
-            continue
-        port = conn.laddr.port
-        if port in out:
-            continue
-        try:
-            name = psutil.Process(conn.pid).name() if conn.pid else "an unknown process"
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            name = "an unknown process"
-        out[port] = f"{name} (pid {conn.pid})" if conn.pid else name
-    return out
+    return listeners()
 
 
 def _bindable(port: int) -> bool:

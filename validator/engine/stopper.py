@@ -22,9 +22,6 @@ from validator.errors import EngineError, UnreachableError
 if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
 
-# More parallel stops than this only queue inside the engine; 16 covers every shipped spec.
-MAX_PARALLEL = 16
-
 
 @dataclass(frozen=True)
 class StopOutcome:
@@ -69,7 +66,9 @@ def run_stops(
         say(who, f"{'removed' if step.remove else 'stopped'} after {time.monotonic() - began:.2f}s")
         return StopOutcome(step, began_wall, time.time())
 
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(steps)), thread_name_prefix="validator-stop") as pool:
+    # one thread per container, as Compose stops them all at once: a stop mostly waits out its grace
+    # period, so a cap would queue whole grace periods (16 at a time made 50 services wait 4 of them)
+    with ThreadPoolExecutor(max_workers=len(steps), thread_name_prefix="validator-stop") as pool:
         running: dict[Future[StopOutcome], str] = {}
         try:
             while len(outcomes) < len(steps):

@@ -32,10 +32,19 @@ class Cancelled(Exception):
     """The run was interrupted while waiting."""
 
 
+# The container events a waiter acts on. The engine matches "health_status" as a prefix of
+# "health_status: healthy". Asking for these alone keeps out the exec_create / exec_start / exec_die
+# the engine sends for every health probe (three per container and interval: 150 a second for 50
+# services probed every second), which the hub would otherwise decode and keep.
+WAITED_EVENTS = ("start", "die", "health_status", "oom", "destroy")
+
+
 class EventHub:
     def __init__(self, engine: Engine, project: str) -> None:
         self.engine = engine
-        self.stream = engine.events({"type": ["container"], "label": [f"{L.PROJECT}={project}"]})
+        self.stream = engine.events(
+            {"type": ["container"], "label": [f"{L.PROJECT}={project}"], "event": list(WAITED_EVENTS)}
+        )
         self.lock = threading.Lock()
         self.queues: dict[str, queue.Queue[dict[str, Any]]] = {}
         self.backlog: dict[str, list[dict[str, Any]]] = defaultdict(list)

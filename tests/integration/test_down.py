@@ -111,4 +111,4 @@ def test_down_works_when_an_env_file_and_a_mounted_config_are_gone(project):
     (project.folder / "app.env").unlink()
     (project.folder / "a.conf").unlink()
     result = down(project.load(services), project.engine, progress=project.progress)
-    assert result.containers == [f"{project.name}-a"] and project.containers() == {}
+    assert result.containers == [f"{project.name}-a-1"] and project.containers() == {}

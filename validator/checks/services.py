@@ -186,7 +186,8 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
     # validator's own containers win where both exist.
     by_service: dict[str, list[dict[str, Any]]] = {}
     for summary in engine.containers(C.compose_filter(project)):
-        by_service.setdefault(summary["Labels"].get(C.SERVICE), []).append(summary)
+        if L.PROJECT not in summary["Labels"]:  # validator writes Compose's labels too: its own come below
+            by_service.setdefault(summary["Labels"].get(C.SERVICE), []).append(summary)
     ours: dict[str, list[dict[str, Any]]] = {}
     for summary in engine.containers(L.project_filter(project)):
         ours.setdefault(summary["Labels"].get(L.SERVICE), []).append(summary)

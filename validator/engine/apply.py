@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from validator import __version__
+from validator.engine import compose_labels as CL
 from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.desired import DesiredService, DesiredState
@@ -178,7 +179,12 @@ class Applier:
                 net = next(n for n in self.desired.networks.values() if n.name == action.target)
                 self.engine.create_network(
                     net.name,
-                    {**net.labels, L.PROJECT: self.desired.project, L.NETWORK: net.key},
+                    {
+                        **net.labels,
+                        **CL.network_labels(self.desired.project, net.key, __version__),
+                        L.PROJECT: self.desired.project,
+                        L.NETWORK: net.key,
+                    },
                     net.driver,
                     net.internal,
                     net.enable_ipv6,
@@ -191,7 +197,12 @@ class Applier:
                 vol = next(v for v in self.desired.volumes.values() if v.name == action.target)
                 self.engine.create_volume(
                     vol.name,
-                    {**vol.labels, L.PROJECT: self.desired.project, L.VOLUME: vol.key},
+                    {
+                        **vol.labels,
+                        **CL.volume_labels(self.desired.project, vol.key, __version__),
+                        L.PROJECT: self.desired.project,
+                        L.VOLUME: vol.key,
+                    },
                     vol.driver,
                     vol.options,
                 )
@@ -324,7 +335,9 @@ class Applier:
             if result.action is None and any(
                 a.service == name and a.kind in ("remove", "rename") for a in self.plan.actions
             ):
-                result.action = "scale"  # only replicas removed or renamed: the ones that run were kept
+                # only replicas removed or renamed: the ones that run were kept
+                kinds = {a.kind for a in self.plan.actions if a.service == name}
+                result.action = "rename" if kinds == {"rename"} else "scale"
             progress.reach(self.targets[name])
             return result
         except WaitFailed as exc:
@@ -500,7 +513,14 @@ class Applier:
         if image_id is None:
             raise EngineError(f"image {svc.image} is not present (pull or build it first)")
         body, extra_networks = create_body(
-            svc, self.desired.project, image_id, self.desired.spec_files, self.engine.api_version, __version__, number
+            svc,
+            self.desired.project,
+            image_id,
+            self.desired.spec_files,
+            self.engine.api_version,
+            __version__,
+            number,
+            self.desired.working_dir,
         )
         container = self.engine.create_container(svc.replica_name(number), body, svc.config.get("platform"))
         if svc.files:

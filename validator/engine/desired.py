@@ -103,28 +103,25 @@ class DesiredState:
     volumes: dict[str, DesiredVolume]
     spec_files: tuple[str, ...]
     secrets: frozenset[str] = frozenset()
+    working_dir: str = ""  # the project's folder (Compose's project.working_dir label)
 
 
 def container_name(project: str, service: str, svc: Service) -> str:
     """The name of a service's container (its first replica when it runs several)."""
-    if svc.container_name:
-        return svc.container_name
-    return f"{project}-{service}" if svc.replicas <= 1 else f"{project}-{service}-1"
+    return svc.container_name or f"{project}-{service}-1"
 
 
 def replica_names(project: str, service: str, svc: Service) -> tuple[str, ...]:
-    """The container names of a service's replicas, replica 1 first.
+    """The container names of a service's replicas, replica 1 first: ``<project>-<service>-<n>`` as
+    Compose names them, even a service's only one (or its ``container_name``; with more than one
+    replica that is refused when the spec loads, as Compose refuses it).
 
-    Compose names every container ``<project>-<service>-<n>``, even a service's only one. validator
-    named a service's container ``<project>-<service>`` before scale existed and keeps that name for a
-    single replica: changing it would recreate every user's containers once for a name. A scaled
-    service's replicas are ``<project>-<service>-1`` .. ``-N``, as Compose names them (a container
-    that moves between the two forms is renamed, not recreated). ``container_name`` with more than
-    one replica is refused when the spec loads, as Compose refuses it."""
+    Versions before this one named a single replica ``<project>-<service>``: the planner renames such
+    a container (engine/planner.py), it does not recreate it for a name."""
     if svc.replicas == 0:
         return ()  # Compose creates none (and removes those that run)
-    if svc.container_name or svc.replicas == 1:
-        return (container_name(project, service, svc),)
+    if svc.container_name:
+        return (svc.container_name,)
     return tuple(f"{project}-{service}-{number}" for number in range(1, svc.replicas + 1))
 
 
@@ -139,6 +136,9 @@ def desired_state(
     spec, base = loaded.spec, loaded.base_dir
     env = dict(os.environ if environ is None else environ)
     active = require_applicable(loaded, env, refuse_unsupported=refuse_unsupported)
+    # Compose creates only the networks and volumes an enabled service uses (compose-go's
+    # WithoutUnnecessaryResources): a profile left out, or a declaration nothing names, creates nothing.
+    used_networks, used_volumes = _used(active)
     networks = {
         key: DesiredNetwork(
             key,
@@ -153,23 +153,41 @@ def desired_state(
             ipam_body(net.ipam) if net.ipam else None,
         )
         for key, net in spec.networks.items()
+        if key in used_networks
     }
-    if (
-        any(svc.network_mode is None and (not svc.networks or "default" in svc.networks) for svc in active.values())
-        and "default" not in networks
-    ):
+    if "default" in used_networks and "default" not in networks:
         networks["default"] = DesiredNetwork("default", f"{spec.project}_default")
     volumes = {
         key: DesiredVolume(
             key, vol.name or f"{spec.project}_{key}", vol.driver, dict(vol.driver_opts), dict(vol.labels), vol.external
         )
         for key, vol in spec.volumes.items()
+        if key in used_volumes
     }
     project_env = {**loaded.environment, **env}  # what Compose reads secrets' and configs' variables from
     services = {
         name: _service(spec, name, svc, base, env, networks, volumes, project_env) for name, svc in active.items()
     }
-    return DesiredState(spec.project, services, networks, volumes, tuple(loaded.files), frozenset(loaded.secrets()))
+    return DesiredState(
+        spec.project,
+        services,
+        networks,
+        volumes,
+        tuple(loaded.files),
+        frozenset(loaded.secrets()),
+        working_dir=str(base),
+    )
+
+
+def _used(active: Mapping[str, Service]) -> tuple[set[str], set[str]]:
+    """The network and volume keys the active services use (``default`` for a service naming no network)."""
+    networks: set[str] = set()
+    volumes: set[str] = set()
+    for svc in active.values():
+        if svc.network_mode is None:
+            networks |= set(svc.networks) or {"default"}
+        volumes |= {m.source for m in svc.volumes if m.type == "volume" and m.source}
+    return networks, volumes
 
 
 def _service(

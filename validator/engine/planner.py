@@ -51,6 +51,7 @@ PAST_TENSE = {
     "start": "started",
     "restart": "restarted",
     "scale": "scaled",
+    "rename": "renamed",
 }
 
 
@@ -324,7 +325,7 @@ def plan(
             if action is None and restart_for and current is not None:
                 action = Action("restart", wanted, tuple(f"dependency {d} is recreated" for d in restart_for), name)
             if current is not None and current.name != wanted and (action is None or action.kind != "recreate"):
-                why = f"to {wanted}: the service runs {svc.replicas} replica{'s' if svc.replicas != 1 else ''}"
+                why = _rename_reason(desired.project, name, current.name, wanted)
                 service_actions.append(
                     Action(
                         "rename",
@@ -391,6 +392,19 @@ def replica_slots(
         else:
             surplus.append(item)
     return slots, surplus
+
+
+def _rename_reason(project: str, service: str, current: str, wanted: str) -> str:
+    """Why a kept container changes its name. A container named ``<project>-<service>`` was made by a
+    version that named a single replica so: renamed to Compose's name rather than recreated (a
+    database keeps running), it lacks only Compose's labels, which labels cannot gain without a
+    recreate; ``docker compose ps`` shows it from its next recreate on."""
+    if current == f"{project}-{service}":
+        return (
+            f"to {wanted}, Compose's name (docker compose ps/logs/exec see it once it is recreated with "
+            "Compose's labels: up --force-recreate)"
+        )
+    return f"to {wanted}, the name the spec gives it"
 
 
 def _surplus_reason(item: ObservedContainer, replicas: int) -> str:

@@ -136,15 +136,31 @@ def down(
         raise_failures(outcomes)  # networks stay while a container failed to go: they are still in use
         removed = [o.step.name for o in outcomes]
         networks = []
-        if not kept:
+        theirs = _compose_containers(engine, project)
+        if theirs:
+            # `docker compose up` over validator's stack recreates its containers as Compose's own, on
+            # validator's network: never touched here, and the network stays while they use it
+            progress(
+                "network", f"networks and volumes kept: docker compose's containers use them ({', '.join(theirs)})"
+            )
+        if not kept and not theirs:
             for net in engine.networks(L.project_filter(project)):
                 engine.remove_network(net["Name"])
                 networks.append(net["Name"])
                 progress("network", f"{net['Name']} removed")
         removed_volumes = []
-        if volumes:
+        if volumes and not theirs:
             for vol in engine.volumes(L.project_filter(project)):
                 engine.remove_volume(vol["Name"])
                 removed_volumes.append(vol["Name"])
                 progress("volume", f"{vol['Name']} removed")
         return DownResult(removed, networks, removed_volumes, sorted(kept))
+
+
+def _compose_containers(engine: Engine, project: str) -> list[str]:
+    """Names of the project's containers that Compose made (its labels, none of validator's)."""
+    from validator.engine import compose_observe as C
+    from validator.engine import labels as L
+
+    found = engine.containers(C.compose_filter(project))
+    return sorted((c.get("Names") or ["/?"])[0].lstrip("/") for c in found if L.PROJECT not in (c.get("Labels") or {}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -72,7 +73,8 @@ def test_body(tmp_path):
     }
     assert body["StopTimeout"] == 5
     assert host["NetworkMode"] == "demo_back"
-    assert extra == [("demo_front", ["web", "www"])]
+    assert extra == [("demo_front", ["demo-web-1", "web", "www"])]
+    assert body["NetworkingConfig"]["EndpointsConfig"]["demo_back"]["Aliases"] == ["demo-web-1", "web"]
     labels = body["Labels"]
     assert labels["team"] == "data" and labels[L.PROJECT] == "demo" and labels[L.SERVICE] == "web"
     assert labels[L.CONFIG_HASH] == desired.services["web"].config_hash and labels[L.IMAGE_ID] == "sha256:img"
@@ -139,7 +141,7 @@ def compose_body(tmp_path, services, **top):
     spec = {**base_spec(**services), **top}
     desired = desired_state(load_dict(tmp_path, spec), {})
     bodies = {
-        name: create_body(svc, "demo", "sha256:img", ("infra.yaml",), "1.41", "0.1.0")
+        name: create_body(svc, "demo", "sha256:img", desired.spec_files, "1.41", "0.1.0", 1, desired.working_dir)
         for name, svc in desired.services.items()
     }
     return desired, bodies
@@ -199,8 +201,8 @@ def test_network_mode_of_a_service_points_at_its_container_and_orders_it_first(t
         {"db": {"image": "db:1"}, "sidecar": {"image": "s:1", "network_mode": "service:db", "ipc": "service:db"}},
     )
     body, extra = bodies["sidecar"]
-    assert body["HostConfig"]["NetworkMode"] == "container:demo-db"
-    assert body["HostConfig"]["IpcMode"] == "container:demo-db"
+    assert body["HostConfig"]["NetworkMode"] == "container:demo-db-1"
+    assert body["HostConfig"]["IpcMode"] == "container:demo-db-1"
     assert "NetworkingConfig" not in body and extra == []
     assert "db" in desired.services["sidecar"].depends_on
 
@@ -374,10 +376,10 @@ def test_links_and_volumes_from_name_the_containers_and_order_them_first(tmp_pat
         },
     )
     body, _ = bodies["app"]
-    assert body["HostConfig"]["VolumesFrom"] == ["demo-db:ro", "other"]
+    assert body["HostConfig"]["VolumesFrom"] == ["demo-db-1:ro", "other"]
     assert body["NetworkingConfig"]["EndpointsConfig"]["demo_default"]["Links"] == [
-        "demo-db:database",
-        "demo-db:demo-db",
+        "demo-db-1:database",
+        "demo-db-1:demo-db-1",
     ]
     assert set(desired.services["app"].depends_on) == {"db"}
 
@@ -575,3 +577,46 @@ def test_engine_timestamps():
     assert _rfc3339("2026-11-24T15:00:00.123456789Z") == pytest.approx(1795532400.123456789)
     assert _rfc3339("2026-11-24T16:00:00+01:00") == 1795532400.0
     assert _rfc3339("0001-01-01T00:00:00Z") is None and _rfc3339("junk") is None
+
+
+def test_containers_carry_the_labels_compose_writes(tmp_path):
+    """The ``com.docker.compose.*`` labels Compose 2.40 writes (read from what it creates on this engine),
+    so ``docker compose -p demo ps|logs|exec|down`` see the stack; ownership stays with validator's."""
+    desired, bodies = compose_body(
+        tmp_path,
+        {
+            "db": {"image": "db:1"},
+            "web": {"image": "w:1", "links": ["db"], "depends_on": {"cache": {"condition": "service_healthy"}}},
+            "cache": {"image": "c:1"},
+        },
+    )
+    body, _ = bodies["web"]
+    compose = {k: v for k, v in body["Labels"].items() if k.startswith("com.docker.compose.")}
+    assert compose == {
+        "com.docker.compose.project": "demo",
+        "com.docker.compose.service": "web",
+        "com.docker.compose.container-number": "1",
+        "com.docker.compose.oneoff": "False",
+        "com.docker.compose.config-hash": desired.services["web"].config_hash,
+        "com.docker.compose.image": "sha256:img",
+        "com.docker.compose.depends_on": "cache:service_healthy:false,db:service_started:true",
+        "com.docker.compose.version": "validator-0.1.0",
+        "com.docker.compose.project.working_dir": str(tmp_path.resolve()),
+        "com.docker.compose.project.config_files": ",".join(str(Path(f).absolute()) for f in desired.spec_files),
+    }
+    assert body["Labels"][L.PROJECT] == "demo"
+
+
+def test_only_the_networks_and_volumes_enabled_services_use_are_created(tmp_path):
+    """Compose's rule (checked against its binary): a declaration no enabled service names creates nothing."""
+    spec = base_spec(
+        a={"image": "a:1", "networks": ["front"], "volumes": ["used:/u"]},
+        b={"image": "b:1", "profiles": ["extra"], "networks": ["back"], "volumes": ["other:/o"]},
+    )
+    spec["networks"] = {"front": None, "back": None, "unused": None}
+    spec["volumes"] = {"used": None, "other": None, "unused": None}
+    state = desired_state(load_dict(tmp_path, spec), {})
+    assert sorted(state.networks) == ["front"]  # no default either: no enabled service joins it
+    assert sorted(state.volumes) == ["used"]
+    enabled = desired_state(load_dict(tmp_path, spec), {"COMPOSE_PROFILES": "extra"})
+    assert sorted(enabled.networks) == ["back", "front"] and sorted(enabled.volumes) == ["other", "used"]

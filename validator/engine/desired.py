@@ -18,16 +18,13 @@ from typing import Any
 
 from validator.engine import labels as L
 from validator.engine.compose_fields import ipam_body
+from validator.engine.content_hash import MAX_BYTES, hash_tree
 from validator.engine.unsupported import require_applicable as require_applicable  # commands import it here
 from validator.errors import EngineError
 from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
 from validator.spec.resources import ConfigSpec, SecretSpec
 from validator.spec.service import Dependency, Service, ServiceNetwork
-
-MAX_HASHED_FILES = 2000
-MAX_HASHED_BYTES = 64 * 1024 * 1024
-MAX_LISTED_FILES = 200
 
 
 @dataclass(frozen=True)
@@ -56,6 +53,9 @@ class DesiredService:
     # container ``container``. Not in the config or its hash, as Compose leaves scale out of its hash:
     # scaling adds or removes containers, never recreates the ones that stay.
     replica_containers: tuple[str, ...] | None = None
+    # read-only binds whose content is not hashed (beyond the bound, a special file system): compared
+    # by path alone, (display path, why); plan says so
+    by_path: tuple[tuple[str, str], ...] = ()
 
     @property
     def replicas(self) -> int:
@@ -221,10 +221,11 @@ def _service(
     ports = sorted({str(b) for port in svc.ports for b in port.bindings()})
     if ports:
         config["ports"] = ports
-    mounts, mounted, host_dirs = _mounts(svc, base, volumes)
+    by_path: dict[str, str] = {}
+    mounts, mounted, host_dirs = _mounts(svc, base, volumes, by_path)
     for source, target, secret in file_mounts(spec, svc, base):
         mounts.append(f"bind:{source}:{target}:ro")
-        mounted.update(_secret_fingerprint(Path(source), base) if secret else _hash_tree(Path(source), base))
+        mounted.update(_secret_fingerprint(Path(source), base) if secret else _hash_tree(Path(source), base, by_path))
     for section in ("configs", "secrets"):
         refs = file_refs(svc, section, getattr(spec, section), base)
         if refs:
@@ -344,6 +345,7 @@ def _service(
         pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
         files=tuple((target, content) for target, content, _ in files),
         replica_containers=replica_names(project, name, svc),
+        by_path=tuple(sorted(by_path.items())),
     )
 
 
@@ -430,7 +432,9 @@ def _environment(svc: Service, base: Path, env: dict[str, str]) -> dict[str, str
     return dict(sorted(merged.items()))
 
 
-def _mounts(svc: Service, base: Path, volumes: dict[str, DesiredVolume]) -> tuple[list[str], dict[str, str], list[str]]:
+def _mounts(
+    svc: Service, base: Path, volumes: dict[str, DesiredVolume], by_path: dict[str, str]
+) -> tuple[list[str], dict[str, str], list[str]]:
     mounts: list[str] = []
     mounted: dict[str, str] = {}
     host_dirs: list[str] = []
@@ -441,7 +445,7 @@ def _mounts(svc: Service, base: Path, volumes: dict[str, DesiredVolume]) -> tupl
             source = (base / os.path.expanduser(mount.source)).resolve()
             mounts.append(f"bind:{source}:{mount.target}:{mode}")
             if mount.read_only:
-                mounted.update(_hash_tree(source, base))
+                mounted.update(_hash_tree(source, base, by_path))
             if mount.create_host_path and not source.exists():
                 host_dirs.append(str(source))
         elif mount.type == "volume":
@@ -465,33 +469,12 @@ def _display(path: Path, base: Path) -> str:
         return str(path)
 
 
-def _hash_tree(source: Path, base: Path) -> dict[str, str]:
-    """Content hashes of the files under ``source`` (bounded); one aggregate past the bounds."""
-    if source.is_file():
-        return {_display(source, base): _file_hash(source)}
-    if not source.is_dir():
-        return {_display(source, base): "missing"}
-    files = sorted(p for p in source.rglob("*") if p.is_file())
-    out: dict[str, str] = {}
-    total = 0
-    rest = hashlib.sha256()
-    for index, path in enumerate(files):
-        size = path.stat().st_size
-        if index < MAX_HASHED_FILES and total + size <= MAX_HASHED_BYTES:
-            total += size
-            digest = _file_hash(path)
-        else:
-            stat = path.stat()
-            digest = f"stat:{stat.st_size}:{stat.st_mtime_ns}"
-        if index < MAX_LISTED_FILES:
-            out[_display(path, base)] = digest
-        else:
-            rest.update(f"{path}:{digest}".encode())
-    if len(files) > MAX_LISTED_FILES:
-        out[_display(source, base) + f"/... ({len(files) - MAX_LISTED_FILES} more files)"] = rest.hexdigest()
-    if not files:
-        out[_display(source, base) + "/"] = "empty"
-    return out
+def _hash_tree(source: Path, base: Path, by_path: dict[str, str]) -> dict[str, str]:
+    """Content hashes of what a read-only bind holds (bounded: engine/content_hash.py); a mount
+    compared by path alone is added to ``by_path`` with why."""
+    hashed = hash_tree(source, _display(source, base))
+    by_path.update(hashed.by_path)
+    return hashed.digests
 
 
 SECRET_ROUNDS = 100_000
@@ -500,9 +483,14 @@ SECRET_ROUNDS = 100_000
 def _secret_fingerprint(path: Path, base: Path) -> dict[str, str]:
     """A secret's content drives recreation like any mounted file's, but its fingerprint is stored in a
     container label: a slow salted hash (PBKDF2), so a short password cannot be guessed from it by
-    hashing a dictionary, as a plain SHA-256 prefix would allow."""
+    hashing a dictionary, as a plain SHA-256 prefix would allow. Read only when it is a regular file
+    under the content bound (a FIFO or a device is never opened)."""
+    from validator.spec.confine import ConfinementError, read_regular
+
     try:
-        content = path.read_bytes()
+        content = read_regular(path, MAX_BYTES)
+    except ConfinementError as exc:
+        return {_display(path, base): f"not read: {exc.reason}"}
     except OSError as exc:
         return {_display(path, base): f"unreadable:{exc.errno}"}
     return {_display(path, base): _fingerprint(content, str(path))}
@@ -511,14 +499,3 @@ def _secret_fingerprint(path: Path, base: Path) -> dict[str, str]:
 def _fingerprint(content: bytes, where: str) -> str:
     salt = b"validator-secret:" + where.encode()
     return "pbkdf2:" + hashlib.pbkdf2_hmac("sha256", content, salt, SECRET_ROUNDS).hex()[:16]
-
-
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    except OSError as exc:
-        return f"unreadable:{exc.errno}"
-    return digest.hexdigest()[:16]

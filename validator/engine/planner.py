@@ -280,6 +280,12 @@ def plan(
                     f"{observed.api_version}: the first probe runs one interval after start"
                 )
 
+    for svc in desired.services.values():
+        for path, why in svc.by_path:
+            notes.append(
+                f"{svc.name}: the read-only bind {path} is compared by path, not content ({why}): "
+                "a change inside it does not recreate the container"
+            )
     order = topological_order(desired)
     recreated: set[str] = set()
     unchanged: list[str] = []

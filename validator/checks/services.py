@@ -36,6 +36,13 @@ def _health_checked(svc: Any) -> bool:
     return svc.healthcheck is not None and not svc.healthcheck.disabled
 
 
+def _completes(svc: Any) -> bool:
+    """A container of it that exits 0 stays exited (a one-shot job can complete)."""
+    from validator.engine.compose_fields import completes
+
+    return _runs(svc) and completes(svc)
+
+
 METRICS = Family(
     "service",
     _services,
@@ -49,6 +56,13 @@ METRICS = Family(
             "with a health check that run a container",
         ),
         Declared("restarts", "", "times Docker restarted the container", _runs, "that run a container"),
+        Declared(
+            "duration",
+            "time",
+            "seconds a one-shot job ran, from its start to its exit 0 (the engine's StartedAt and FinishedAt)",
+            _completes,
+            "whose restart policy leaves a container that exits 0 exited (no, on-failure)",
+        ),
         Declared(
             "memory_limit",
             "size",
@@ -112,6 +126,10 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
         verdict = "pass" if r.status == "ready" else ("skip" if r.status == "skipped" else "fail")
         done = PAST_TENSE.get(r.action, r.action) if r.action else "unchanged"
         message = done if r.status == "ready" else r.message
+        if r.status == "ready" and details and all(_completed(d) for d in details) and _completes(svc):
+            expected, actual = "running or completed", "completed"
+            took = _duration(details)
+            message = f"{done}, completed" + (f" in {took:.2f}s" if took is not None else "")
         unavailable = (
             _unknown_times(name, svc, metrics)
             if r.status == "ready"
@@ -151,6 +169,11 @@ def _unknown_times(name: str, svc: Any, metrics: dict[str, float]) -> dict[str, 
     for field in _declared(svc):
         metric = metric_name("service", name, field)
         if metric in metrics:
+            continue
+        if field == "duration":
+            # a ready service that runs on has no job duration: most services with the default restart
+            # policy are servers, and listing each as unavailable would fill every report; a criterion
+            # reading it finds it not measured (an error), as the wildcard rules want
             continue
         if field in ("startup", "healthy"):
             out[metric] = (
@@ -220,7 +243,8 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
         inspected = dict(zip(ids, details, strict=True))
         timing = T.of_service(saved, name, ids, inspected.__getitem__)
         want_healthy = svc.healthcheck is not None and not svc.healthcheck.disabled
-        unready = [_name(detail) for detail in details if not _ready(detail, want_healthy)]
+        job = _completes(svc)
+        unready = [_name(detail) for detail in details if not _ready(detail, want_healthy, job)]
         problem = _replica_problem(svc.replicas, len(details), unready)
         up_now = [cid for cid, d in zip(ids, details, strict=True) if (d.get("State") or {}).get("Running")]
         if up_now:
@@ -273,9 +297,26 @@ def _replica(summary: dict[str, Any]) -> int:
     return replica_number(labels.get(L.REPLICA) or labels.get(C.NUMBER))
 
 
-def _ready(detail: dict[str, Any], want_healthy: bool) -> bool:
+def _ready(detail: dict[str, Any], want_healthy: bool, job: bool = False) -> bool:
+    """Running (and healthy when it has a check), or a one-shot job that completed (exit 0)."""
     state = detail.get("State") or {}
+    if job and _completed(detail):
+        return True
     return bool(state.get("Running")) and (not want_healthy or (state.get("Health") or {}).get("Status") == "healthy")
+
+
+def _completed(detail: dict[str, Any]) -> bool:
+    state = detail.get("State") or {}
+    return state.get("Status") == "exited" and state.get("ExitCode") == 0
+
+
+def _duration(details: list[dict[str, Any]]) -> float | None:
+    """The longest run of the completed containers, by the engine's own clock; None if one is unknown."""
+    from validator.engine.timings import ran_for
+
+    spans = [ran_for(detail) for detail in details]
+    known = [span for span in spans if span is not None]
+    return max(known) if known and len(known) == len(spans) else None
 
 
 def _name(detail: dict[str, Any]) -> str:
@@ -322,6 +363,9 @@ def _metrics(name: str, timing: Any, details: list[dict[str, Any]]) -> dict[str,
         detail = details[0]
         host = detail.get("HostConfig") or {}
         out[metric_name("service", name, "restarts")] = float(sum(d.get("RestartCount") or 0 for d in details))
+        took = _duration(details) if all(_completed(d) for d in details) else None
+        if took is not None:
+            out[metric_name("service", name, "duration")] = took
         if host.get("Memory"):
             out[metric_name("service", name, "memory_limit")] = float(host["Memory"])
         if host.get("NanoCpus"):

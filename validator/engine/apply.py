@@ -164,6 +164,7 @@ class Applier:
         # passes by exec (readiness.py); for the rest an earlier "ready" would change nothing
         self.exec_ready = exec_ready_services(desired) if ready_by_exec else frozenset()
         self.start_seconds: dict[str, float] = {}  # per container, how long the engine's start call took
+        self.never_healthy: dict[str, str] = {}  # services that can never be healthy, with why (_health_sources)
 
     def run(self) -> UpResult:
         started = time.monotonic()
@@ -174,6 +175,7 @@ class Applier:
             if action.kind == "remove-orphan":
                 self._remove_orphan(action)
         self._images([a for a in self.plan.actions if a.kind in ("pull", "build")])
+        self.never_healthy = self._health_sources()
         for action in self.plan.actions:
             if action.kind == "create-network":
                 net = next(n for n in self.desired.networks.values() if n.name == action.target)
@@ -244,6 +246,33 @@ class Applier:
         return result
 
     # --- steps --------------------------------------------------------------------------------
+    def _health_sources(self) -> dict[str, str]:
+        """Services others wait on with ``service_healthy`` whose health check comes from their image
+        (the spec names no test): they are waited on until healthy. Those whose image has none either
+        (or whose check is disabled) can never be healthy: returned with why, so their dependents
+        fail at once instead of waiting out the whole timeout (Compose fails within a second too)."""
+        waited = {
+            dep
+            for svc in self.desired.services.values()
+            for dep, cond in svc.depends_on.items()
+            if cond.condition == "service_healthy" and dep in self.desired.services
+        }
+        never: dict[str, str] = {}
+        for name in sorted(waited):
+            svc = self.desired.services[name]
+            if svc.healthcheck or svc.replicas == 0:
+                continue
+            if svc.config.get("healthcheck") == "disabled":
+                never[name] = "has its health check disabled"
+                continue
+            image = self.engine.inspect_image(svc.image) or {}
+            test = ((image.get("Config") or {}).get("Healthcheck") or {}).get("Test") or []
+            if test and test[0] != "NONE":
+                self.targets[name] = "healthy"
+            else:
+                never[name] = f"has no health check (neither the spec nor its image {svc.image} defines one)"
+        return never
+
     def _remove_orphan(self, action: Action) -> None:
         orphan = next(o for o in self.observed.orphans if o.name == action.target)
         self.engine.stop(orphan.id, 10)
@@ -319,6 +348,12 @@ class Applier:
             for dep, cond in sorted(svc.depends_on.items()):
                 if dep not in self.progress:
                     continue
+                never = self.never_healthy.get(dep) if cond.condition == "service_healthy" else None
+                if never is not None and cond.required:
+                    message = f"not started: dependency {dep} {never}, so service_healthy can never hold"
+                    progress.fail(message)
+                    self.say(name, f"FAILED: {message}")
+                    return ServiceResult(name, "failed", message=message)
                 why = self.progress[dep].wait_for(_condition_state(cond.condition), self.deadline, self.cancel)
                 if why is not None and (cond.required or why == "cancelled"):
                     message = f"not started: dependency {dep} {why}"
@@ -418,7 +453,7 @@ class Applier:
         if action is None:
             assert current is not None
             container = current.id
-            if self._already_there(current, self.targets[svc.name]):  # nothing to wait for: no inspect, no wait
+            if self._already_there(current, self.targets[svc.name], svc.completes):  # no inspect, no wait
                 if tally is not None:
                     tally.running(number)
                     tally.ready(number)
@@ -466,6 +501,7 @@ class Applier:
             timing=Timing(requested_wall, create=create_s, start=self.start_seconds.get(container)),
             deadline=self.deadline,
             restartable=svc.config.get("restart") not in (None, "no"),
+            fresh=action is not None,
             on_running=(lambda: tally.running(number)) if tally else lambda: progress.reach("running"),
         )
         try:
@@ -494,8 +530,9 @@ class Applier:
         )
 
     @staticmethod
-    def _already_there(current: ObservedContainer, target: str) -> bool:
-        if target == "completed":
+    def _already_there(current: ObservedContainer, target: str, completes: bool) -> bool:
+        if target == "completed" or (completes and current.state == "exited"):
+            # a completed one-shot job (exit 0, a restart policy that leaves it exited) is not rerun
             return current.state == "exited" and current.exit_code == 0
         if current.state != "running":
             return False

@@ -121,6 +121,27 @@ def container_fields(svc: Service, container_of: Callable[[str], str]) -> dict[s
     return out
 
 
+def restart_policy(svc: Service) -> str:
+    """The restart policy Compose gives a plain container, as ``name[:count]``. ``deploy.restart_policy``
+    wins over ``restart``: condition ``none`` is ``no``, ``any`` is ``always``, ``on-failure`` keeps
+    ``max_attempts`` as its count; a policy that names no condition is the engine's empty policy (no
+    restart), as Compose 2.40 writes it (checked against its binary). ``delay`` and ``window`` are
+    Swarm's: the engine has no field for them (engine/support.py warns)."""
+    policy = svc.deploy.restart_policy if svc.deploy else None
+    if policy is None:
+        return svc.restart
+    if "condition" not in policy.model_fields_set:
+        return "no"
+    name = {"none": "no", "any": "always", "on-failure": "on-failure"}[policy.condition]
+    return f"{name}:{policy.max_attempts}" if name == "on-failure" and policy.max_attempts else name
+
+
+def completes(svc: Service) -> bool:
+    """Whether a container of the service that exits 0 stays exited (its restart policy does not
+    restart it on success): such a container is a completed one-shot job, not a failure."""
+    return restart_policy(svc).partition(":")[0] in ("no", "on-failure")
+
+
 def _volumes_from(entry: str, container_of: Callable[[str], str]) -> str:
     """``SERVICE[:ro|rw]`` or ``container:NAME[:ro|rw]`` -> the engine's ``CONTAINER[:ro|rw]``.
 

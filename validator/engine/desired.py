@@ -56,6 +56,9 @@ class DesiredService:
     # read-only binds whose content is not hashed (beyond the bound, a special file system): compared
     # by path alone, (display path, why); plan says so
     by_path: tuple[tuple[str, str], ...] = ()
+    # its restart policy leaves a container that exits 0 exited: such a container is a completed
+    # one-shot job (ready; never run again while its config is unchanged), not a failure
+    completes: bool = False
 
     @property
     def replicas(self) -> int:
@@ -202,9 +205,11 @@ def _service(
 ) -> DesiredService:
     from validator.engine.compose_fields import (
         build_options,
+        completes,
         container_fields,
         file_mounts,
         injected_files,
+        restart_policy,
         service_references,
     )
 
@@ -277,8 +282,9 @@ def _service(
     ):
         if value is not None:
             config[key] = value
-    if svc.restart != "no":
-        config["restart"] = svc.restart
+    restart = restart_policy(svc)  # restart, or deploy.restart_policy as Compose maps it
+    if restart != "no":
+        config["restart"] = restart
     for key, flag in (
         ("read_only", svc.read_only),
         ("privileged", svc.privileged),
@@ -346,6 +352,7 @@ def _service(
         files=tuple((target, content) for target, content, _ in files),
         replica_containers=replica_names(project, name, svc),
         by_path=tuple(sorted(by_path.items())),
+        completes=completes(svc),
     )
 
 

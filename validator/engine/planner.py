@@ -290,12 +290,11 @@ def plan(
     recreated: set[str] = set()
     unchanged: list[str] = []
     rebuilt = {a.target for a in actions if a.kind in ("build", "pull")}
-    ready_when = targets(desired)
     for name in order:
         svc = desired.services[name]
         found = observed.containers.get(name, ())
         if any(c.owner == "compose" for c in found):
-            problems = _compose_problems(svc, found, ready_when[name] == "completed")
+            problems = _compose_problems(svc, found, svc.completes)
             conflicts.extend(problems)
             if not problems:
                 unchanged.append(name)
@@ -325,9 +324,14 @@ def plan(
                 force_recreate,
                 svc.image in rebuilt,
                 desired.secrets,
-                ready_when[name] == "completed",
+                svc.completes,
                 target=wanted,
             )
+            if action is None and current is not None and _completed(svc, current):
+                notes.append(
+                    f"{name}: {current.name} exited 0, a completed job: not run again while its configuration "
+                    "is unchanged (up --force-recreate runs it again)"
+                )
             if action is None and restart_for and current is not None:
                 action = Action("restart", wanted, tuple(f"dependency {d} is recreated" for d in restart_for), name)
             if current is not None and current.name != wanted and (action is None or action.kind != "recreate"):
@@ -398,6 +402,11 @@ def replica_slots(
         else:
             surplus.append(item)
     return slots, surplus
+
+
+def _completed(svc: DesiredService, current: ObservedContainer) -> bool:
+    """A one-shot job that ran to its end: exited 0 under a restart policy that leaves it exited."""
+    return svc.completes and current.state == "exited" and current.exit_code == 0
 
 
 def _rename_reason(project: str, service: str, current: str, wanted: str) -> str:
@@ -488,7 +497,8 @@ def _service_action(
     if reasons:
         return Action("recreate", target, tuple(reasons), svc.name)
     if one_shot and current.state == "exited" and current.exit_code == 0:
-        return None  # a finished one-shot job with an unchanged config: not re-run (Compose re-runs it)
+        # a completed one-shot job with an unchanged config: not run again (Compose reruns it, #11808)
+        return None
     if current.state in ("exited", "created", "dead"):
         detail = f" (exit code {current.exit_code})" if current.state == "exited" and current.exit_code else ""
         return Action("start", target, (f"container is {current.state}{detail}",), svc.name)

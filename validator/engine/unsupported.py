@@ -102,8 +102,6 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
             yield (*at, "build", "platforms"), "build.platforms with several platforms (one image is built)"
     deploy = svc.deploy
     if deploy is not None:
-        if _set(deploy, "restart_policy"):
-            yield (*at, "deploy", "restart_policy"), "deploy.restart_policy (use restart)"
         reservations = deploy.resources.reservations if deploy.resources else None
         for field in ("generic_resources",):  # Swarm's
             if _set(reservations, field):

@@ -620,3 +620,35 @@ def test_only_the_networks_and_volumes_enabled_services_use_are_created(tmp_path
     assert sorted(state.volumes) == ["used"]
     enabled = desired_state(load_dict(tmp_path, spec), {"COMPOSE_PROFILES": "extra"})
     assert sorted(enabled.networks) == ["back", "front"] and sorted(enabled.volumes) == ["other", "used"]
+
+
+@pytest.mark.parametrize(
+    ("service", "policy"),
+    [
+        ({"restart": "always"}, {"Name": "always", "MaximumRetryCount": 0}),
+        ({"deploy": {"restart_policy": {"condition": "on-failure", "max_attempts": 3}}}, ("on-failure", 3)),
+        ({"restart": "always", "deploy": {"restart_policy": {"condition": "none"}}}, None),
+        ({"deploy": {"restart_policy": {"condition": "any", "delay": "5s"}}}, ("always", 0)),
+        # no condition: the engine's empty policy, as Compose 2.40 writes it (restart: always loses)
+        ({"restart": "always", "deploy": {"restart_policy": {"max_attempts": 2}}}, None),
+    ],
+)
+def test_deploy_restart_policy_wins_over_restart_as_compose_maps_it(tmp_path, service, policy):
+    _, bodies = compose_body(tmp_path, {"job": {"image": "j:1", **service}})
+    body, _ = bodies["job"]
+    if isinstance(policy, tuple):
+        policy = {"Name": policy[0], "MaximumRetryCount": policy[1]}
+    assert body["HostConfig"].get("RestartPolicy") == policy
+
+
+def test_a_job_completes_when_its_restart_policy_leaves_it_exited(tmp_path):
+    from validator.engine.desired import desired_state as state_of
+
+    spec = base_spec(
+        a={"image": "a:1"},
+        b={"image": "b:1", "restart": "on-failure:2"},
+        c={"image": "c:1", "restart": "unless-stopped"},
+        d={"image": "d:1", "deploy": {"restart_policy": {"condition": "any"}}},
+    )
+    services = state_of(load_dict(tmp_path, spec), {}).services
+    assert {name: svc.completes for name, svc in services.items()} == {"a": True, "b": True, "c": False, "d": False}

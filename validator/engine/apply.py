@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from validator import __version__
 from validator.engine import compose_labels as CL
+from validator.engine import hooks
 from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.desired import DesiredService, DesiredState
@@ -468,6 +469,7 @@ class Applier:
             create_s = time.monotonic() - requested_mono
             queue = self.hub.register(container)
             self._start(svc, container)
+            self._post_start(svc, container)
         else:  # start / restart
             assert current is not None
             container = current.id
@@ -476,6 +478,7 @@ class Applier:
             requested_mono, requested_wall = time.monotonic(), time.time()
             queue = self.hub.register(container)
             self._start(svc, container)
+            self._post_start(svc, container)
         checker = None
         argv = health_argv(svc.config.get("healthcheck")) if svc.name in self.exec_ready else None
         if argv is not None:
@@ -566,6 +569,17 @@ class Applier:
             address = svc.config.get("network_addresses", {}).get(network)
             self.engine.connect_network(container, network, aliases, address, svc.config.get("links"))
         return container
+
+    def _post_start(self, svc: DesiredService, container: str) -> None:
+        """Compose's ``post_start`` hooks, in order, once the container runs; a failing one fails the
+        service (engine/hooks.py). Bounded by the service's startup timeout and the run's deadline."""
+        entries = svc.config.get("post_start")
+        if not entries:
+            return
+        bound = max(1.0, min(svc.startup_timeout, self.deadline - time.monotonic()))
+        why = hooks.run(self.engine, container, "post_start", entries, bound)
+        if why is not None:
+            raise EngineError(f"{svc.name}: {why}")
 
     def _start(self, svc: DesiredService, container: str) -> None:
         self._check_cancel(svc.name)

@@ -10,13 +10,14 @@ at ``/run/secrets/<name>`` and ``/<name>`` unless a ``target`` is given.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from validator.spec.model import Spec
 from validator.spec.resources import Ipam
 from validator.spec.service import Build, Service
-from validator.spec.service_parts import DeviceRequest
+from validator.spec.service_parts import DeviceRequest, ServiceFile
 from validator.units import parse_duration
 
 # config key -> HostConfig key, for values passed through as they are
@@ -198,44 +199,89 @@ def expand_ports(entry: str) -> list[str]:
     return [f"{port}/{protocol or 'tcp'}" for port in range(int(low), int(high or low) + 1)]
 
 
+@dataclass(frozen=True, kw_only=True)
+class CopiedFile:
+    """A secret or config copied into a created container before it starts, as Compose injects one."""
+
+    path: str  # absolute, in the container
+    content: bytes = field(repr=False)
+    uid: int = 0
+    gid: int = 0
+    mode: int = 0o444
+    secret: bool = False
+
+
+# bytes read from a secret or config file that is copied in (one a container reads whole)
+MAX_COPIED = 8 * 1024 * 1024
+
+
+def _owned(ref: ServiceFile) -> bool:
+    """Whether the entry asks for an owner or a mode: then the file is copied in with them (a bind
+    mount keeps the host file's); Compose 2.40 ignores them on a file with a warning."""
+    return ref.uid is not None or ref.gid is not None or ref.mode is not None
+
+
+def _place(ref: ServiceFile, secret: bool) -> str:
+    """Where Compose puts it without Swarm: a secret under /run/secrets unless the target is absolute,
+    a config at its target or ``/<name>``."""
+    if secret:
+        target = ref.target or ref.source
+        return target if target.startswith("/") else f"/run/secrets/{target}"
+    target = ref.target or f"/{ref.source}"
+    return target if target.startswith("/") else f"/{target}"
+
+
 def file_mounts(spec: Spec, svc: Service, base: Path) -> list[tuple[str, str, bool]]:
-    """(host file, container path, is a secret) of the service's file-based secrets and configs."""
+    """(host file, container path, is a secret) of the service's file-based secrets and configs that
+    are bind-mounted (read-only): those that ask for no owner or mode."""
     out: list[tuple[str, str, bool]] = []
     # Only file-based entries are mounted; the others are refused before this runs, except for down,
     # which has no use for them.
-    for ref in svc.secrets:
-        entry = spec.secrets[ref.source]
-        if entry.file is None:
-            continue
-        target = ref.target or ref.source
-        # A relative secret target lives under /run/secrets, as Compose places it.
-        path = target if target.startswith("/") else f"/run/secrets/{target}"
-        out.append((_host_file(base, entry.file), path, True))
-    for ref in svc.configs:
-        config = spec.configs[ref.source]
-        if config.file is None:
-            continue
-        target = ref.target or f"/{ref.source}"
-        out.append((_host_file(base, config.file), target if target.startswith("/") else f"/{target}", False))
+    for secret, refs, declared in ((True, svc.secrets, spec.secrets), (False, svc.configs, spec.configs)):
+        for ref in refs:
+            entry = declared[ref.source]
+            if entry.file is not None and not _owned(ref):
+                out.append((_host_file(base, entry.file), _place(ref, secret), secret))
     return out
 
 
-def injected_files(spec: Spec, svc: Service, environment: Mapping[str, str]) -> list[tuple[str, str, bool]]:
-    """(container path, content, is a secret) of secrets and configs given by ``environment`` or
-    ``content``: Compose without Swarm copies them into the container before it starts."""
-    out: list[tuple[str, str, bool]] = []
-    for ref in svc.secrets:
-        entry = spec.secrets[ref.source]
-        if entry.environment is not None:
-            target = ref.target or ref.source
-            path = target if target.startswith("/") else f"/run/secrets/{target}"
-            out.append((path, environment.get(entry.environment, ""), True))
-    for ref in svc.configs:
-        config = spec.configs[ref.source]
-        if config.file is None and (config.content is not None or config.environment is not None):
-            target = ref.target or f"/{ref.source}"
-            content = config.content if config.content is not None else environment.get(config.environment or "", "")
-            out.append((target if target.startswith("/") else f"/{target}", content, False))
+def injected_files(spec: Spec, svc: Service, environment: Mapping[str, str], base: Path) -> list[CopiedFile]:
+    """The secrets and configs copied into the container before it starts, as Compose does without
+    Swarm: from ``environment`` or ``content``, with their ``uid``, ``gid`` and ``mode`` (default root,
+    0444); and, beyond Compose, a file-based one that asks for an owner or a mode (Compose 2.40 bind-
+    mounts it and ignores them): read here, bounded, regular files only."""
+    from validator.errors import EngineError
+    from validator.spec.confine import ConfinementError, read_regular
+
+    out: list[CopiedFile] = []
+    for secret, refs, declared in ((True, svc.secrets, spec.secrets), (False, svc.configs, spec.configs)):
+        for ref in refs:
+            entry = declared[ref.source]
+            content: bytes | None = None
+            if entry.file is not None:
+                if not _owned(ref):
+                    continue
+                try:
+                    content = read_regular(Path(_host_file(base, entry.file)), MAX_COPIED)
+                except (ConfinementError, OSError) as exc:
+                    why = exc.reason if isinstance(exc, ConfinementError) else exc.strerror
+                    raise EngineError(f"cannot read the file of {ref.source} ({entry.file}): {why}") from None
+            elif getattr(entry, "content", None) is not None:
+                content = str(entry.content).encode()
+            elif entry.environment is not None:
+                content = environment.get(entry.environment, "").encode()
+            if content is None:
+                continue
+            out.append(
+                CopiedFile(
+                    path=_place(ref, secret),
+                    content=content,
+                    uid=int(ref.uid or 0),
+                    gid=int(ref.gid or 0),
+                    mode=ref.mode if ref.mode is not None else 0o444,
+                    secret=secret,
+                )
+            )
     return out
 
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from validator.engine import hooks
 from validator.engine import labels as L
-from validator.engine.compose_fields import ipam_body
+from validator.engine.compose_fields import CopiedFile, ipam_body
 from validator.engine.content_hash import MAX_BYTES, hash_tree
 from validator.engine.unsupported import require_applicable as require_applicable  # commands import it here
 from validator.errors import EngineError
@@ -45,9 +46,9 @@ class DesiredService:
     host_dirs: tuple[str, ...] = ()
     sealed: dict[str, Any] = field(default_factory=dict)  # config and mounted as keyed hashes (the label)
     pull_policy: str = "missing"
-    # (container path, content) copied in before start: secrets and configs from environment or content.
-    # Never in the config or its label; their fingerprints are in ``mounted``.
-    files: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    # copied in before start: secrets and configs from environment or content, or files asking for an
+    # owner or a mode. Never in the config or its label; their fingerprints are in ``mounted``.
+    files: tuple[CopiedFile, ...] = field(default=(), repr=False)
     # Compose's scale / deploy.replicas: the names of the containers that run this config, replica 1
     # first (``container`` is replica 1's); empty for ``scale: 0`` (no container), None for the one
     # container ``container``. Not in the config or its hash, as Compose leaves scale out of its hash:
@@ -237,12 +238,13 @@ def _service(
             # Plain containers get them as the read-only bind mounts above (what Compose does without
             # Swarm); the Swarm backend turns the same entries into Swarm configs and secrets.
             config[section] = [ref.text for ref in refs]
-    files = injected_files(spec, svc, project_env)
-    for target, content, secret in files:
-        digest = _fingerprint(content.encode(), target) if secret else hashlib.sha256(content.encode()).hexdigest()[:16]
-        mounted[f"copied into {target}"] = digest
+    files = injected_files(spec, svc, project_env, base)
+    for item in files:
+        content = item.content
+        digest = _fingerprint(content, item.path) if item.secret else hashlib.sha256(content).hexdigest()[:16]
+        mounted[f"copied into {item.path}"] = digest
     if files:
-        config["injected"] = sorted(target for target, _, _ in files)
+        config["injected"] = sorted(item.path for item in files)
     if mounts:
         config["volumes"] = mounts
     if svc.tmpfs:
@@ -282,6 +284,9 @@ def _service(
     ):
         if value is not None:
             config[key] = value
+    for key in ("post_start", "pre_stop"):
+        if getattr(svc, key):
+            config[key] = hooks.canonical(getattr(svc, key))
     restart = restart_policy(svc)  # restart, or deploy.restart_policy as Compose maps it
     if restart != "no":
         config["restart"] = restart
@@ -349,7 +354,7 @@ def _service(
         host_dirs=tuple(host_dirs),
         sealed={"config": L.seal(config, seal_key), "mounted": L.seal(mounted, seal_key)},
         pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
-        files=tuple((target, content) for target, content, _ in files),
+        files=tuple(files),
         replica_containers=replica_names(project, name, svc),
         by_path=tuple(sorted(by_path.items())),
         completes=completes(svc),

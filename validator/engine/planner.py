@@ -15,11 +15,12 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.diff import config_diff, mounted_diff
+from validator.engine.hooks import canonical
 from validator.engine.observed import ObservedContainer, ObservedState
 from validator.engine.unsupported import pull_period
 from validator.units import format_duration
@@ -104,6 +105,7 @@ class StopStep:
     timeout: float | None  # seconds of grace before SIGKILL; None: the container's own StopTimeout
     remove: bool = True
     after: tuple[str, ...] = ()  # IDs of the containers that must be gone first
+    pre_stop: tuple[dict[str, Any], ...] = ()  # Compose's pre_stop hooks, run in it first (engine/hooks.py)
 
 
 @dataclass(frozen=True)
@@ -112,10 +114,14 @@ class StopNeeds:
 
     depends_on: frozenset[str]
     timeout: float
+    pre_stop: tuple[dict[str, Any], ...] = ()
 
 
 def stop_needs(desired: DesiredState) -> dict[str, StopNeeds]:
-    return {name: StopNeeds(frozenset(svc.depends_on), svc.stop_timeout) for name, svc in desired.services.items()}
+    return {
+        name: StopNeeds(frozenset(svc.depends_on), svc.stop_timeout, tuple(svc.config.get("pre_stop", ())))
+        for name, svc in desired.services.items()
+    }
 
 
 def stop_needs_of_spec(spec: Spec) -> dict[str, StopNeeds]:
@@ -125,6 +131,7 @@ def stop_needs_of_spec(spec: Spec) -> dict[str, StopNeeds]:
         name: StopNeeds(
             frozenset(svc.depends_on),
             svc.stop_grace_period if svc.stop_grace_period is not None else COMPOSE_STOP_GRACE,
+            tuple(canonical(svc.pre_stop)),
         )
         for name, svc in spec.services.items()
     }
@@ -151,7 +158,9 @@ def stop_plan(
             continue
         dependents = sorted(name for name, other in services.items() if item.service in other.depends_on)
         after = orphans + tuple(cid for name in dependents for cid in sorted(by_service.get(name, [])))
-        steps.append(StopStep(item.id, item.name, item.service, needs.timeout, item.id not in keep, after))
+        steps.append(
+            StopStep(item.id, item.name, item.service, needs.timeout, item.id not in keep, after, needs.pre_stop)
+        )
     return tuple(steps)
 
 

@@ -124,7 +124,7 @@ def down(
     from validator.engine import labels as L
     from validator.engine.observed import from_summary
     from validator.engine.planner import stop_needs_of_spec, stop_plan
-    from validator.engine.stopper import raise_failures, run_stops
+    from validator.engine.stopper import raise_failures, raise_hook_failures, run_stops
 
     project = loaded.spec.project
     with ProjectLock(project, engine, lock_wait, say, "down"):
@@ -154,6 +154,7 @@ def down(
                 engine.remove_volume(vol["Name"])
                 removed_volumes.append(vol["Name"])
                 progress("volume", f"{vol['Name']} removed")
+        raise_hook_failures(outcomes)  # everything asked is done: now fail naming the hooks that did not
         return DownResult(removed, networks, removed_volumes, sorted(kept))
 
 

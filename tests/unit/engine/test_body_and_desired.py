@@ -291,7 +291,6 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
     spec = base_spec(
         web={
             "image": "web:1",
-            "post_start": [{"command": ["echo", "up"]}],
             "build": {"context": ".", "ssh": ["default"]},
             "pull_policy": "refresh",
         },
@@ -303,7 +302,6 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
     messages = sorted(f"{'.'.join(map(str, f.path))}: {f.message}" for f in info.value.findings)
     assert messages == [
         "services.web.build.ssh: not supported yet: build.ssh",
-        "services.web.post_start: not supported yet: post_start (lifecycle hooks)",
         "services.web.pull_policy: not supported yet: pull_policy refresh",
     ]
     assert all(f.location.line > 0 for f in info.value.findings)
@@ -427,7 +425,11 @@ def test_environment_and_content_secrets_are_copied_in_never_labelled(tmp_path):
     }
     desired = desired_state(load_dict(tmp_path, spec), {"TOKEN": "planted-token-77", "MOTD": "hello"})
     web = desired.services["web"]
-    assert web.files == (("/run/secrets/token", "planted-token-77"), ("/app", "a=1\n"), ("/m", "hello"))
+    assert [(f.path, f.content, f.uid, f.gid, f.mode) for f in web.files] == [
+        ("/run/secrets/token", b"planted-token-77", 0, 0, 0o444),
+        ("/app", b"a=1\n", 0, 0, 0o444),
+        ("/m", b"hello", 0, 0, 0o444),
+    ]
     assert web.config["injected"] == ["/app", "/m", "/run/secrets/token"]
     body, _ = create_body(web, "demo", "sha256:img", ("infra.yaml",), "1.41", "0.1.0")
     assert "planted-token-77" not in json.dumps(body)
@@ -652,3 +654,32 @@ def test_a_job_completes_when_its_restart_policy_leaves_it_exited(tmp_path):
     )
     services = state_of(load_dict(tmp_path, spec), {}).services
     assert {name: svc.completes for name, svc in services.items()} == {"a": True, "b": True, "c": False, "d": False}
+
+
+def test_an_owner_or_a_mode_copies_a_file_in_with_them(tmp_path):
+    """Compose 2.40 bind-mounts a file-based secret and ignores uid, gid and mode (with a warning);
+    validator copies that one in with them, as Compose does for one from a variable."""
+    (tmp_path / "token.txt").write_text("t0ken-value")
+    (tmp_path / "app.conf").write_text("a=1")
+    spec = {
+        **base_spec(
+            web={
+                "image": "web:1",
+                "secrets": [
+                    {"source": "token", "uid": "1000", "gid": "2000", "mode": "0400"},
+                    {"source": "token", "target": "plain"},
+                ],
+                "configs": [{"source": "app", "mode": 0o640}],
+            }
+        ),
+        "secrets": {"token": {"file": "./token.txt"}},
+        "configs": {"app": {"file": "./app.conf"}},
+    }
+    web = desired_state(load_dict(tmp_path, spec), {}).services["web"]
+    assert [(f.path, f.content, f.uid, f.gid, f.mode, f.secret) for f in web.files] == [
+        ("/run/secrets/token", b"t0ken-value", 1000, 2000, 0o400, True),
+        ("/app", b"a=1", 0, 0, 0o640, False),
+    ]
+    body, _ = create_body(web, "demo", "sha256:img", (), "1.41", "0.1.0")
+    assert body["HostConfig"]["Binds"] == [f"{tmp_path / 'token.txt'}:/run/secrets/plain:ro"]  # the plain one
+    assert "t0ken-value" not in json.dumps(body)

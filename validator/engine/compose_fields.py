@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.spec.model import Spec
-from validator.spec.resources import Ipam
+from validator.spec.resources import ConfigSpec, Ipam
 from validator.spec.service import Build, Service
 from validator.spec.service_parts import DeviceRequest, ServiceFile
 from validator.units import parse_duration
@@ -266,8 +266,8 @@ def injected_files(spec: Spec, svc: Service, environment: Mapping[str, str], bas
                 except (ConfinementError, OSError) as exc:
                     why = exc.reason if isinstance(exc, ConfinementError) else exc.strerror
                     raise EngineError(f"cannot read the file of {ref.source} ({entry.file}): {why}") from None
-            elif getattr(entry, "content", None) is not None:
-                content = str(entry.content).encode()
+            elif isinstance(entry, ConfigSpec) and entry.content is not None:
+                content = entry.content.encode()
             elif entry.environment is not None:
                 content = environment.get(entry.environment, "").encode()
             if content is None:

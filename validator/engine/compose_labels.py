@@ -20,8 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from validator.spec.service import Dependency
+if TYPE_CHECKING:  # down reads these labels without loading the spec's model
+    from validator.spec.service import Dependency
 
 PREFIX = "com.docker.compose."
 PROJECT = PREFIX + "project"
@@ -40,6 +42,11 @@ VOLUME = PREFIX + "volume"
 
 def version_value(version: str) -> str:
     return f"validator-{version}"
+
+
+def depends_on_of(value: str) -> frozenset[str]:
+    """The services a ``depends_on`` label names (``down -p`` orders its stops by them)."""
+    return frozenset(item.split(":")[0] for item in value.split(",") if item.split(":")[0])
 
 
 def depends_on_value(depends_on: Mapping[str, Dependency]) -> str:

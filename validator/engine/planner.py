@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.diff import config_diff, mounted_diff
 from validator.engine.hooks import canonical
 from validator.engine.observed import ObservedContainer, ObservedState
+from validator.engine.stop_graph import StopNeeds as StopNeeds
+from validator.engine.stop_graph import StopStep as StopStep
+from validator.engine.stop_graph import stop_plan as stop_plan
 from validator.engine.unsupported import pull_period
 from validator.units import format_duration
 
@@ -94,29 +97,6 @@ class Plan:
         )
 
 
-@dataclass(frozen=True)
-class StopStep:
-    """Stop one container (and remove it unless ``remove`` is off) once every container in ``after``
-    is done: the graph ``down`` and the recreate path of ``up`` run in parallel along its edges."""
-
-    container: str  # the container's ID
-    name: str
-    service: str | None
-    timeout: float | None  # seconds of grace before SIGKILL; None: the container's own StopTimeout
-    remove: bool = True
-    after: tuple[str, ...] = ()  # IDs of the containers that must be gone first
-    pre_stop: tuple[dict[str, Any], ...] = ()  # Compose's pre_stop hooks, run in it first (engine/hooks.py)
-
-
-@dataclass(frozen=True)
-class StopNeeds:
-    """What stopping one service needs to know: the services it depends on, and its grace."""
-
-    depends_on: frozenset[str]
-    timeout: float
-    pre_stop: tuple[dict[str, Any], ...] = ()
-
-
 def stop_needs(desired: DesiredState) -> dict[str, StopNeeds]:
     return {
         name: StopNeeds(frozenset(svc.depends_on), svc.stop_timeout, tuple(svc.config.get("pre_stop", ())))
@@ -135,33 +115,6 @@ def stop_needs_of_spec(spec: Spec) -> dict[str, StopNeeds]:
         )
         for name, svc in spec.services.items()
     }
-
-
-def stop_plan(
-    services: Mapping[str, StopNeeds], containers: Iterable[ObservedContainer], *, keep: frozenset[str] = frozenset()
-) -> tuple[StopStep, ...]:
-    """Steps stopping ``containers`` in reverse dependency order: a service's container stops only
-    after the containers of every service that depends on it (among those being stopped) are gone,
-    as Compose orders ``down``. Containers of services no longer in the spec come first: their
-    ``depends_on`` is not recorded, so nothing proves they do not depend on a service still there.
-    Containers whose IDs are in ``keep`` are stopped but not removed (a restart)."""
-    chosen = list(containers)
-    by_service: dict[str | None, list[str]] = {}
-    for item in chosen:
-        by_service.setdefault(item.service if item.service in services else None, []).append(item.id)
-    orphans = tuple(sorted(by_service.get(None, [])))
-    steps = []
-    for item in sorted(chosen, key=lambda c: c.name):
-        needs = services.get(item.service or "")
-        if item.service is None or needs is None:  # an orphan: its own StopTimeout, no known dependents
-            steps.append(StopStep(item.id, item.name, item.service, None))
-            continue
-        dependents = sorted(name for name, other in services.items() if item.service in other.depends_on)
-        after = orphans + tuple(cid for name in dependents for cid in sorted(by_service.get(name, [])))
-        steps.append(
-            StopStep(item.id, item.name, item.service, needs.timeout, item.id not in keep, after, needs.pre_stop)
-        )
-    return tuple(steps)
 
 
 def topological_order(desired: DesiredState) -> list[str]:

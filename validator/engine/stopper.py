@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from validator.engine import hooks
-from validator.engine.planner import StopStep
+from validator.engine.stop_graph import StopStep
 from validator.errors import EngineError, UnreachableError
 
 if TYPE_CHECKING:

@@ -5,7 +5,9 @@ N busybox HTTP services that ignore SIGTERM (httpd as PID 1, no init) with ``sto
 2 s, as many real services are slow to stop: each tool brings its own copy up (not timed), then
 its ``down`` is timed; the tools alternate within every repetition. Two shapes: independent
 services, and a fan (every service but s0 depends on s0, so s0 stops one grace period later).
-Floor: ``docker stop`` + ``docker rm`` of one such container, measured in the same run.
+Floor: ``docker stop`` + ``docker rm`` of one such container, measured in the same run. Each shape is
+taken down twice per repetition and tool: from its file (``-f``), and by name alone (``-p NAME``, no
+file: validator from its labels, Compose from its own).
 
 Start-up, in the same run: each tool's ``down`` with nothing to stop (its start, spec and one list
 call), and what a Python process pays before it could call the engine at all (the interpreter, then
@@ -55,10 +57,14 @@ def write(folder: Path, n: int, image: str, fan: bool) -> None:
 
 
 def ours(folder: Path, verb: str) -> list[str]:
+    if verb == "down -p":  # no spec: the engine's labels alone
+        return [sys.executable, "-m", "validator", "down", "-q", "-p", folder.name]
     return [sys.executable, "-m", "validator", verb, "-q", "-f", str(folder / "infra.yaml")]
 
 
 def theirs(folder: Path, verb: str) -> list[str]:
+    if verb == "down -p":  # Compose without a file: its project from the containers' labels
+        return [compose_binary(), "-p", folder.name + "-c", "down"]
     tail = ["up", "-d", "--wait"] if verb == "up" else ["down"]
     return [compose_binary(), "-p", folder.name + "-c", "-f", str(folder / "compose.yaml"), *tail]
 
@@ -110,11 +116,12 @@ def main() -> None:
             folder = Path(tmp) / f"benchdown-{shape}"
             folder.mkdir()
             write(folder, n, image, shape == "fan")
-            times: dict[str, list[float]] = {"ours": [], "compose": []}
+            times: dict[str, list[float]] = {"ours": [], "compose": [], "ours -p": [], "compose -p": []}
             for _ in range(args.reps):
                 for tool, cmd in (("ours", ours), ("compose", theirs)):
-                    timed(cmd(folder, "up"))
-                    times[tool].append(timed(cmd(folder, "down")))
+                    for verb in ("down", "down -p"):
+                        timed(cmd(folder, "up"))
+                        times[tool if verb == "down" else f"{tool} -p"].append(timed(cmd(folder, verb)))
                 floors.append(floor(image))
             raw[shape] = times
         empty = Path(tmp) / "benchdown-empty"
@@ -131,8 +138,11 @@ def main() -> None:
     rows = []
     for shape, times in raw.items():
         o, c = statistics.median(times["ours"]), statistics.median(times["compose"])
-        rows.append(f"| {n} {shape} | {o / c:.2f} | {o:.2f} | {c:.2f} | {o / med_floor:.2f} | "
+        rows.append(f"| {n} {shape}, -f FILE | {o / c:.2f} | {o:.2f} | {c:.2f} | {o / med_floor:.2f} | "
                     f"{(o - v0) / (c - c0):.2f} | {(c - c0 + python_floor) / c:.3f} |")
+        o, c = statistics.median(times["ours -p"]), statistics.median(times["compose -p"])
+        rows.append(f"| {n} {shape}, -p NAME (no file) | {o / c:.2f} | {o:.2f} | {c:.2f} | {o / med_floor:.2f} "
+                    "| | |")
     lines = [
         f"Engine {engine}; Compose {version}; {n} busybox httpd services ignoring SIGTERM, stop_grace_period "
         f"{GRACE}; medians of {args.reps} alternating runs; ratio = validator / Compose (lower is better).",

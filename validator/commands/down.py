@@ -4,8 +4,8 @@ Only objects carrying this project's label are touched; containers of services t
 are kept unless ``--remove-orphans``. ``-p NAME`` takes a project down from the engine's labels alone,
 without a spec file, as ``docker compose -p NAME down`` does. With a file, on plain containers, only
 what finding the project needs is read before the first stop (engine/teardown.py); a Swarm stack's
-spec is loaded in full. The rest of the spec is validated once the containers are gone: a bad spec
-exits 2 with its located findings all the same (before any engine call when there is no engine).
+spec is loaded in full. The rest of the spec is validated while the containers stop: a bad spec exits
+2 with its located findings all the same (before any engine call when there is no engine).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, line_progress
 from validator.engine.backend import add_orchestrator_option
-from validator.errors import EXIT_OK, UnreachableError, UsageError
+from validator.errors import EXIT_OK, SpecError, UnreachableError, UsageError
 
 _PROJECT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # Compose's rule for a project name
 
@@ -52,9 +52,8 @@ def run(args: argparse.Namespace) -> int:
             )
         if args.orchestrator == "swarm":
             raise UsageError("down -p takes plain containers down; for a Swarm stack give its spec (-f)")
-        project, declared = args.project_name, None
+        project, declared, checking = args.project_name, None, None
     else:
-        from validator.errors import SpecError
         from validator.spec.load import read_project
 
         try:
@@ -65,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         if (args.orchestrator or found.orchestrator) == "swarm":
             return _full(args)
         project, declared = found.name, declared_needs(found.services)
+        checking = _Validation(args.files)  # the rest of the spec, checked while the containers stop
     try:
         engine = Engine.connect(args.host)
         result = down_project(
@@ -78,27 +78,48 @@ def run(args: argparse.Namespace) -> int:
             say=eprint,
         )
     except UnreachableError:
-        if declared is not None:
-            _validate(args.files)  # a spec error is said first (exit 2), as every command says it
+        if checking is not None:
+            checking.raise_problems()  # a spec error is said first (exit 2), as every command says it
         raise
     _report(result, "container(s)")
-    if declared is not None:
-        _validate(args.files, after=True)
+    if checking is not None:
+        checking.raise_problems(after=True)
     return EXIT_OK
 
 
-def _validate(files: list[str] | None, after: bool = False) -> None:
-    """The rest of the spec (schema, model, rules), read once nothing is left to stop: a bad spec still
-    exits 2 with every located finding, but a typo in a service does not keep a stack running."""
-    from validator.errors import SpecError
+class _Validation:
+    """The rest of the spec (schema, model, rules) checked in a thread of its own while ``down`` stops
+    containers (waits on the engine that leave the interpreter free): a bad spec still exits 2 with
+    every located finding, a typo in a service does not keep a stack running, and ``down`` does not
+    pay for the check before its first stop."""
+
+    def __init__(self, files: list[str] | None) -> None:
+        import threading
+
+        self.files = files
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="validator-down-check", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            _validate(self.files)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread by raise_problems
+            self.error = exc
+
+    def raise_problems(self, after: bool = False) -> None:
+        self.thread.join()
+        if self.error is None:
+            return
+        if after and isinstance(self.error, SpecError):
+            print("the project was taken down; its spec has errors:")
+        raise self.error
+
+
+def _validate(files: list[str] | None) -> None:
     from validator.spec.load import load_spec
 
-    try:
-        load_spec(files)
-    except SpecError:
-        if after:
-            print("the project was taken down; its spec has errors:")
-        raise
+    load_spec(files)
 
 
 def _full(args: argparse.Namespace) -> int:

@@ -567,7 +567,7 @@ class Applier:
             self.engine.put_files(container, svc.files)
         for network, aliases in extra_networks:
             address = svc.config.get("network_addresses", {}).get(network)
-            self.engine.connect_network(container, network, aliases, address, svc.config.get("links"))
+            self.engine.connect_network(container, network, aliases, address, svc.links(number))
         return container
 
     def _post_start(self, svc: DesiredService, container: str) -> None:

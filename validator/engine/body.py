@@ -165,7 +165,7 @@ def create_body(
     host["NetworkMode"] = first[0]
     endpoint: dict[str, Any] = {"Aliases": first[1]}
     if "links" in cfg:  # Compose sets links on the endpoint (on the others when they are connected)
-        endpoint["Links"] = cfg["links"]
+        endpoint["Links"] = svc.links(replica)
     addresses = cfg.get("network_addresses", {})
     if first[0] in addresses:
         endpoint["IPAMConfig"] = _ipam(addresses[first[0]])

@@ -182,6 +182,11 @@ def device_requests(svc: Service) -> list[dict[str, Any]]:
     return out
 
 
+def linked(svc: Service) -> list[str]:
+    """The services ``links`` names (``SERVICE[:ALIAS]``)."""
+    return [link.partition(":")[0] for link in svc.links]
+
+
 def service_references(svc: Service) -> list[str]:
     """Services this one must start after, as Compose orders them: ``network_mode``/``pid``/``ipc`` of
     ``service:NAME``, ``volumes_from`` services (``NAME[:ro]``; ``container:NAME`` is not a service) and

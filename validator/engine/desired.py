@@ -60,6 +60,9 @@ class DesiredService:
     # its restart policy leaves a container that exits 0 exited: such a container is a completed
     # one-shot job (ready; never run again while its config is unchanged), not a failure
     completes: bool = False
+    # (container, service) of each service ``links`` names: besides the link's own alias, Compose adds
+    # ``<service>-<n>`` with n the linking container's number, so each replica's links differ by it
+    link_targets: tuple[tuple[str, str], ...] = ()
 
     @property
     def replicas(self) -> int:
@@ -69,6 +72,13 @@ class DesiredService:
     def names(self) -> tuple[str, ...]:
         """Every replica's container name, replica 1 first (none for ``scale: 0``)."""
         return (self.container,) if self.replica_containers is None else self.replica_containers
+
+    def links(self, replica: int) -> list[str] | None:
+        """The endpoint links of replica ``replica`` (None without links), as Compose writes them."""
+        links = self.config.get("links")
+        if links is None:
+            return None
+        return sorted({*links, *(f"{container}:{service}-{replica}" for container, service in self.link_targets)})
 
     def replica_name(self, number: int) -> str:
         """The container name of replica ``number`` (1..replicas)."""
@@ -210,6 +220,7 @@ def _service(
         container_fields,
         file_mounts,
         injected_files,
+        linked,
         restart_policy,
         service_references,
     )
@@ -358,6 +369,9 @@ def _service(
         replica_containers=replica_names(project, name, svc),
         by_path=tuple(sorted(by_path.items())),
         completes=completes(svc),
+        link_targets=tuple(
+            sorted({(container_name(project, other, spec.services[other]), other) for other in linked(svc)})
+        ),
     )
 
 

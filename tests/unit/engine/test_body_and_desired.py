@@ -377,6 +377,7 @@ def test_links_and_volumes_from_name_the_containers_and_order_them_first(tmp_pat
     assert body["HostConfig"]["VolumesFrom"] == ["demo-db-1:ro", "other"]
     assert body["NetworkingConfig"]["EndpointsConfig"]["demo_default"]["Links"] == [
         "demo-db-1:database",
+        "demo-db-1:db-1",  # Compose's <service>-<n>, n the linking container's number
         "demo-db-1:demo-db-1",
     ]
     assert set(desired.services["app"].depends_on) == {"db"}

@@ -185,7 +185,11 @@ def _strip(value: Any, project: str) -> Any:
 
 
 def _labels(labels: dict[str, str] | None) -> dict[str, str]:
-    return {k: v for k, v in (labels or {}).items() if not k.startswith(VALIDATOR_LABEL)}
+    out = {k: v for k, v in (labels or {}).items() if not k.startswith(VALIDATOR_LABEL)}
+    key = COMPOSE_LABEL + "depends_on"
+    if key in out:  # Compose writes its entries in its map's order, which varies from run to run
+        out[key] = ",".join(sorted(out[key].split(",")))
+    return out
 
 
 def container(detail: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
@@ -199,6 +203,9 @@ def container(detail: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
             "ipam": endpoint.get("IPAMConfig") or None,
         }
     hostname = config.get("Hostname")
+    # the engine's default hostname is a container's short ID (its own, or the one whose network it shares)
+    owner = next((n for cid, n in names.items() if hostname and cid.startswith(hostname)), None)
+    hostname = f"the ID of {owner}" if owner else hostname
     return {
         "image": config.get("Image"),
         "env": sorted(config.get("Env") or []),
@@ -206,7 +213,7 @@ def container(detail: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
         "entrypoint": config.get("Entrypoint"),
         "working_dir": config.get("WorkingDir"),
         "user": config.get("User"),
-        "hostname": None if hostname == short else hostname,
+        "hostname": hostname,
         "domainname": config.get("Domainname"),
         "labels": _labels(config.get("Labels")),
         "exposed": sorted(_expose(config.get("ExposedPorts") or {})),
@@ -216,6 +223,7 @@ def container(detail: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
         "tty": config.get("Tty"),
         "stdin_open": config.get("OpenStdin"),
         "mounts": sorted(
+            # what the container sees (``Binds`` and the ``Mounts`` API are two spellings of it)
             (m["Type"], m["Destination"], m["RW"], m.get("Name") or m.get("Source", ""), m.get("Propagation", ""))
             for m in detail.get("Mounts") or []
             if not (m["Type"] == "volume" and _anonymous(m.get("Name", "")))
@@ -242,7 +250,7 @@ def _expose(ports: dict[str, Any]) -> Iterator[str]:
 
 
 _HOST_KEYS = (
-    "Binds", "Tmpfs", "PortBindings", "RestartPolicy", "Memory", "MemoryReservation", "MemorySwap",
+    "Tmpfs", "PortBindings", "RestartPolicy", "Memory", "MemoryReservation", "MemorySwap",
     "MemorySwappiness", "NanoCpus", "CpuShares", "CpuPeriod", "CpuQuota", "CpusetCpus", "PidsLimit", "ShmSize",
     "Ulimits", "LogConfig", "CapAdd", "CapDrop", "Sysctls", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts", "Init",
     "Privileged", "ReadonlyRootfs", "SecurityOpt", "NetworkMode", "IpcMode", "PidMode", "UTSMode", "UsernsMode",
@@ -326,6 +334,19 @@ def _diff(a: Any, b: Any, where: str = "") -> list[str]:
     return []
 
 
+def fixture_env(folder: Path) -> dict[str, str]:
+    """This process's environment plus the variables the fixture's e2e test sets (its ``dx.env``;
+    ``{DIR}`` is the folder the fixture runs in)."""
+    env = dict(os.environ)
+    dx = folder / "dx.env"
+    if dx.is_file():
+        for line in dx.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                env[key.strip()] = value.strip().replace("{DIR}", str(folder))
+    return env
+
+
 def e2e_cases(root: Path) -> Iterator[tuple[str, Path]]:
     for folder in sorted((root / "compose-e2e").iterdir()):
         if (folder / "compose.yaml").is_file():
@@ -353,13 +374,7 @@ def main(argv: list[str]) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / name
             shutil.copytree(source, folder)
-            env = dict(os.environ)
-            dx = folder / "dx.env"
-            if dx.is_file():
-                for line in dx.read_text().splitlines():
-                    key, sep, value = line.partition("=")
-                    if sep:
-                        env[key.strip()] = value.strip().replace("{DIR}", str(folder))
+            env = fixture_env(folder)
             project = f"vd{uuid.uuid4().hex[:6]}"
             outcome = run(name=name, folder=folder, files=["compose.yaml"], project=project, binary=binary, env=env)
             print(outcome.line(), flush=True)

@@ -9,6 +9,7 @@ configuration, and are not hashed.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Mapping
@@ -181,6 +182,11 @@ def desired_state(
     project_env = {**loaded.environment, **env}  # what Compose reads secrets' and configs' variables from
     services = {
         name: _service(spec, name, svc, base, env, networks, volumes, project_env) for name, svc in active.items()
+    }
+    # a dependency no enabled profile includes is dropped, as Compose drops it (its depends_on label too)
+    services = {
+        name: dataclasses.replace(svc, depends_on={d: c for d, c in svc.depends_on.items() if d in services})
+        for name, svc in services.items()
     }
     return DesiredState(
         spec.project,

@@ -130,6 +130,11 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
             expected, actual = "running or completed", "completed"
             took = _duration(details)
             message = f"{done}, completed" + (f" in {took:.2f}s" if took is not None else "")
+        elif r.status == "ready" and details and expected == "running" and not any(_running(d) for d in details):
+            # judged when it started (nothing waits for it to finish, engine/waiter.py): the verdict
+            # stays that one, whatever the timing of this inspect; what it did since is said
+            expected = "started"
+            message = f"{done}; judged at its start (nothing waits for it to finish), it has since stopped"
         unavailable = (
             _unknown_times(name, svc, metrics)
             if r.status == "ready"
@@ -303,6 +308,10 @@ def _ready(detail: dict[str, Any], want_healthy: bool, job: bool = False) -> boo
     if job and _completed(detail):
         return True
     return bool(state.get("Running")) and (not want_healthy or (state.get("Health") or {}).get("Status") == "healthy")
+
+
+def _running(detail: dict[str, Any]) -> bool:
+    return bool((detail.get("State") or {}).get("Running"))
 
 
 def _completed(detail: dict[str, Any]) -> bool:

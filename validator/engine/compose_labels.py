@@ -45,7 +45,9 @@ def version_value(version: str) -> str:
 
 
 def depends_on_of(value: str) -> frozenset[str]:
-    """The services a ``depends_on`` label names (``down -p`` orders its stops by them)."""
+    """The services a ``depends_on`` label names (``down -p`` orders its stops by them). The label is
+    Compose's own text format (``NAME:CONDITION:RESTART`` comma-joined), read here because a container
+    carries nothing else saying what it depends on; a service name holds neither ``:`` nor ``,``."""
     return frozenset(item.split(":")[0] for item in value.split(",") if item.split(":")[0])
 
 

@@ -128,6 +128,14 @@ def run(
         subprocess.run(
             [*compose_cmd, "down", "-v", "-t", "0"], cwd=folder, env=base_env, capture_output=True, timeout=300
         )
+        # a failing pre_stop hook stops Compose's down there: by name alone, no hook runs
+        subprocess.run(
+            [str(binary), "-p", theirs, "down", "-v", "-t", "0"],
+            cwd=folder,
+            env=base_env,
+            capture_output=True,
+            timeout=300,
+        )
     try:
         done = subprocess.run(
             [*ours_cmd, "up", "-q", *ours_files], cwd=folder, env=ours_env, capture_output=True, text=True, timeout=300
@@ -138,7 +146,7 @@ def run(
         outcome.differences = compare(compose_made, snapshot(ours, declared))
     finally:
         subprocess.run(
-            [*ours_cmd, "down", "-q", "--volumes", *ours_files],
+            [*ours_cmd, "down", "-q", "--volumes", "-p", ours],
             cwd=folder,
             env=ours_env,
             capture_output=True,

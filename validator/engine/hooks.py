@@ -5,9 +5,9 @@ before it is stopped, each command by exec in turn (``user``, ``privileged``, ``
 A ``post_start`` hook that exits non-zero fails the service with its exit status and its last output
 lines (Compose fails ``up`` the same way: "hook exited with status 127"). A failing ``pre_stop`` hook
 does not keep the container running: it is stopped and removed as asked, and the command then fails
-naming the hook. Compose 2.40.3 runs no ``pre_stop`` hook on this engine (neither ``stop`` nor ``down``
-make an exec: read from the engine's events); its later versions do, and fail ``down``: validator does.
-Each hook is bounded in time: one that outlives its bound counts as failed (it may run on inside).
+naming the hook (Compose 2.40's ``down`` stops at the failing hook, exit 1, and leaves that container
+running). Each hook is bounded in time: one that outlives its bound counts as failed (it may run on
+inside).
 """
 
 from __future__ import annotations

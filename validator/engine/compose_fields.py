@@ -16,7 +16,7 @@ from typing import Any
 
 from validator.spec.model import Spec
 from validator.spec.resources import ConfigSpec, Ipam
-from validator.spec.service import Build, Service
+from validator.spec.service import Build, Dependency, Service
 from validator.spec.service_parts import DeviceRequest, ServiceFile
 from validator.units import parse_duration
 
@@ -185,6 +185,23 @@ def device_requests(svc: Service) -> list[dict[str, Any]]:
 def linked(svc: Service) -> list[str]:
     """The services ``links`` names (``SERVICE[:ALIAS]``)."""
     return [link.partition(":")[0] for link in svc.links]
+
+
+def implicit_dependencies(svc: Service) -> dict[str, Dependency]:
+    """The dependencies Compose adds to a service's ``depends_on`` (compose-go, checked against the
+    binary's ``depends_on`` label): started first, and restarted with the referenced service for
+    ``links`` and ``service:`` namespaces; ``volumes_from`` without the restart."""
+    shared = {entry.split(":")[0] for entry in svc.volumes_from if not entry.startswith("container:")}
+    out: dict[str, Dependency] = {}
+    for ref in service_references(svc):  # compose-go adds links and namespaces first: they win
+        out.setdefault(ref, Dependency(restart=ref not in shared or ref in _restarting(svc)))
+    return out
+
+
+def _restarting(svc: Service) -> set[str]:
+    """Services named by ``links`` or a ``service:`` namespace (Compose restarts the dependent with them)."""
+    modes = [getattr(svc, key) or "" for key in ("network_mode", "pid", "ipc")]
+    return {m[8:] for m in modes if m.startswith("service:")} | set(linked(svc))
 
 
 def service_references(svc: Service) -> list[str]:

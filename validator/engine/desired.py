@@ -228,7 +228,7 @@ def _service(
         injected_files,
         linked,
         restart_policy,
-        service_references,
+        implicit_dependencies,
     )
 
     project = spec.project
@@ -359,7 +359,7 @@ def _service(
         mounted=mounted,
         config_hash=digest,
         # Compose adds these implicitly, restarting the sharer when the owner is recreated
-        depends_on={**{ref: Dependency(restart=True) for ref in service_references(svc)}, **svc.depends_on},
+        depends_on={**implicit_dependencies(svc), **svc.depends_on},
         build=build,
         # Without its own test a healthcheck block only tunes the image's check, which may not exist:
         # waiting for "healthy" is right only when the file names the test.

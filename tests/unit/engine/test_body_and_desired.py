@@ -684,3 +684,17 @@ def test_an_owner_or_a_mode_copies_a_file_in_with_them(tmp_path):
     body, _ = create_body(web, "demo", "sha256:img", (), "1.41", "0.1.0")
     assert body["HostConfig"]["Binds"] == [f"{tmp_path / 'token.txt'}:/run/secrets/plain:ro"]  # the plain one
     assert "t0ken-value" not in json.dumps(body)
+
+
+def test_implicit_dependencies_restart_as_composes_do(tmp_path):
+    """compose-go adds links and service: namespaces with restart, volumes_from without (its label)."""
+    desired, bodies = compose_body(
+        tmp_path,
+        {
+            "db": {"image": "d:1", "volumes": ["/data"]},
+            "cache": {"image": "c:1"},
+            "app": {"image": "a:1", "volumes_from": ["db", "cache"], "links": ["cache"]},
+        },
+    )
+    label = bodies["app"][0]["Labels"]["com.docker.compose.depends_on"]
+    assert label == "cache:service_started:true,db:service_started:false"

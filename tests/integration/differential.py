@@ -26,9 +26,10 @@ from typing import Any
 
 import yaml
 
-STANDIN = "validator-test/standin:latest"
-# stops at once on SIGTERM (busybox sleep as PID 1 would wait out the grace), runs until then
-STANDIN_CMD = '["sh", "-c", "trap \'exit 0\' TERM INT; while :; do sleep 1; done"]'
+STANDIN = "validator-test/standin:2"
+# serves HTTP on port 80 (fixtures' health checks ask nginx's port), stops at once on SIGTERM (busybox
+# sleep as PID 1 would wait out the grace), runs until then
+STANDIN_CMD = '["sh", "-c", "httpd -p 80 -h /www; trap \'exit 0\' TERM INT; while :; do sleep 1; done"]'
 COMPOSE_LABEL = "com.docker.compose."
 VALIDATOR_LABEL = "dev.validator."
 
@@ -206,7 +207,7 @@ def container(detail: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     networks = {}
     for net, endpoint in (detail["NetworkSettings"].get("Networks") or {}).items():
         networks[net] = {
-            "aliases": sorted(a for a in endpoint.get("Aliases") or [] if a != short),
+            "aliases": sorted({a for a in endpoint.get("Aliases") or [] if a != short}),  # one name, once
             "links": sorted(endpoint.get("Links") or []),
             "ipam": endpoint.get("IPAMConfig") or None,
         }

@@ -225,10 +225,10 @@ def _service(
         completes,
         container_fields,
         file_mounts,
+        implicit_dependencies,
         injected_files,
         linked,
         restart_policy,
-        implicit_dependencies,
     )
 
     project = spec.project

@@ -688,7 +688,7 @@ def test_an_owner_or_a_mode_copies_a_file_in_with_them(tmp_path):
 
 def test_implicit_dependencies_restart_as_composes_do(tmp_path):
     """compose-go adds links and service: namespaces with restart, volumes_from without (its label)."""
-    desired, bodies = compose_body(
+    _, bodies = compose_body(
         tmp_path,
         {
             "db": {"image": "d:1", "volumes": ["/data"]},

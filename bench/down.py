@@ -8,6 +8,8 @@ timed), then its ``down`` is timed; the tools alternate within every repetition,
 first alternates too. Two shapes: independent services, and a fan (every service but s0 depends on
 s0, so s0 stops one grace period later). The load average is printed beside each size.
 Floor: ``docker stop`` + ``docker rm`` of one such container, measured in the same run.
+Each shape is taken down twice per repetition and tool: from its file (``-f``), and by name alone
+(``-p NAME``, no file: validator from its labels, Compose from its own).
 
 Start-up, in the same run: each tool's ``down`` with nothing to stop (its start, spec and one list
 call), and what a Python process pays before it could call the engine at all (the interpreter, then
@@ -60,10 +62,14 @@ def write(folder: Path, n: int, image: str, fan: bool, base_port: int | None = N
 
 
 def ours(folder: Path, verb: str) -> list[str]:
+    if verb == "down -p":  # no spec: the engine's labels alone
+        return [sys.executable, "-m", "validator", "down", "-q", "-p", folder.name]
     return [sys.executable, "-m", "validator", verb, "-q", "-f", str(folder / "infra.yaml")]
 
 
 def theirs(folder: Path, verb: str) -> list[str]:
+    if verb == "down -p":  # Compose without a file: its project from the containers' labels
+        return [compose_binary(), "-p", folder.name + "-c", "down"]
     tail = ["up", "-d", "--wait"] if verb == "up" else ["down"]
     return [compose_binary(), "-p", folder.name + "-c", "-f", str(folder / "compose.yaml"), *tail]
 
@@ -122,13 +128,14 @@ def main() -> None:
                 folder = Path(tmp) / f"benchdown{n}-{shape}-{os.getpid()}"  # names no earlier run left
                 folder.mkdir()
                 write(folder, n, image, shape == "fan", base_port)
-                times: dict[str, list[float]] = {"ours": [], "compose": []}
+                times: dict[str, list[float]] = {"ours": [], "compose": [], "ours -p": [], "compose -p": []}
                 for rep in range(args.reps):
                     tools = [("ours", ours), ("compose", theirs)]
                     for tool, cmd in tools if rep % 2 == 0 else tools[::-1]:  # which goes first alternates too
                         try:
-                            timed(cmd(folder, "up"))
-                            times[tool].append(timed(cmd(folder, "down")))
+                            for verb in ("down", "down -p"):
+                                timed(cmd(folder, "up"))
+                                times[tool if verb == "down" else f"{tool} -p"].append(timed(cmd(folder, verb)))
                         except RunFailed as exc:  # counted and shown; what it left is taken down
                             failures.append(f"{n} {shape}, run {rep + 1}, {tool}: {str(exc).strip().splitlines()[-1]}")
                             print(failures[-1], file=sys.stderr)
@@ -154,9 +161,13 @@ def main() -> None:
             rows.append(f"| {n} {shape} | (a tool failed every run: see below) | | | | | | {loads[n]} |")
             continue
         o, c = statistics.median(times["ours"]), statistics.median(times["compose"])
-        rows.append(f"| {n} {shape} | {o / c:.2f} | {o:.2f} | {c:.2f} | {o / med_floor:.2f} | "
+        rows.append(f"| {n} {shape}, -f FILE | {o / c:.2f} | {o:.2f} | {c:.2f} | {o / med_floor:.2f} | "
                     f"{(o - v0) / (c - c0):.2f} | {(c - c0 + python_floor) / c:.3f} | {loads[n]} |")
     published = "no published port" if args.no_ports else "each publishing its own host port"
+        if times["ours -p"] and times["compose -p"]:
+            o, c = statistics.median(times["ours -p"]), statistics.median(times["compose -p"])
+            rows.append(f"| {n} {shape}, -p NAME (no file) | {o / c:.2f} | {o:.2f} | {c:.2f} | {o / med_floor:.2f} "
+                        f"| | | {loads[n]} |")
     lines = [
         f"Engine {engine}; Compose {version}; busybox httpd services ignoring SIGTERM, stop_grace_period "
         f"{GRACE}, {published}; medians of {args.reps} runs alternating the tools and which goes first; "

@@ -3,7 +3,9 @@ honouring each service's stop signal and grace period: timed by the engine's own
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -111,4 +113,73 @@ def test_down_works_when_an_env_file_and_a_mounted_config_are_gone(project):
     (project.folder / "app.env").unlink()
     (project.folder / "a.conf").unlink()
     result = down(project.load(services), project.engine, progress=project.progress)
-    assert result.containers == [f"{project.name}-a"] and project.containers() == {}
+    assert result.containers == [f"{project.name}-a-1"] and project.containers() == {}
+
+
+def test_down_p_takes_a_project_down_from_the_engines_labels_alone(project, tmp_path):
+    """No spec: the order comes from Compose's depends_on label, each grace from the container's own
+    StopTimeout, as ``docker compose -p NAME down`` reads them."""
+    import subprocess
+    import sys
+
+    services = {"db": stubborn(project), "api": stubborn(project, depends_on=["db"])}
+    assert project.up(services).ok
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # subscribed before down starts: on an engine other runs share, the replay of past events that
+    # container_events reads can lose the first ones (the engine keeps a short buffer)
+    with live_events(project) as seen:
+        began = time.time()
+        done = subprocess.run(
+            [sys.executable, "-m", "validator", "down", "-p", project.name],
+            cwd=elsewhere,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        took = time.time() - began
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "removed 2 container(s), 1 network(s)" in done.stdout
+    assert project.containers() == {} and project.engine.networks(L.project_filter(project.name)) == []
+    assert seen["db"]["kill"] >= seen["api"]["destroy"], seen  # what depends on db went first
+    assert seen["api"]["die"] - seen["api"]["kill"] >= GRACE - 0.3, seen  # its own StopTimeout (2 s), not 10 s
+    assert took < 4 * GRACE + 10, took
+
+
+@contextlib.contextmanager
+def live_events(project: Any) -> Iterator[dict[str, dict[str, float]]]:
+    """Per service, the time of the first event of each kind, read live from a subscription made now."""
+    import threading
+
+    seen: dict[str, dict[str, float]] = {}
+    stream = project.engine.events({"type": ["container"], **L.project_filter(project.name)})
+
+    def read() -> None:
+        for event in stream:
+            attrs = (event.get("Actor") or {}).get("Attributes") or {}
+            action = str(event.get("Action") or event.get("status") or "").split(":")[0]
+            if attrs.get(L.SERVICE):
+                seen.setdefault(attrs[L.SERVICE], {}).setdefault(action, event["timeNano"] / 1e9)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    try:
+        yield seen
+        time.sleep(0.5)  # the last events are on their way
+    finally:
+        stream.close()
+        thread.join(timeout=5)
+
+
+def test_down_with_a_spec_error_takes_the_project_down_then_says_it(project):
+    import yaml
+
+    services = {"web": stubborn(project)}
+    assert project.up(services).ok
+    spec = project.folder / "infra.yaml"
+    broken = project.spec({"web": {**services["web"], "imagee": "typo"}})
+    spec.write_text(yaml.safe_dump(broken, sort_keys=False))
+    done = project.cli("down", "-f", str(spec))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "unknown key 'imagee'" in done.stderr and "the project was taken down" in done.stdout
+    assert project.containers() == {}

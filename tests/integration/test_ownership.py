@@ -50,7 +50,7 @@ def test_similar_project_label_is_someone_else(project, engine, tmp_path):
         )
         assert project.containers() == {}
         assert set(other.containers()) == {"a"}
-        assert docker("inspect", "-f", "{{.State.Running}}", f"{other.name}-a") == "true"
+        assert docker("inspect", "-f", "{{.State.Running}}", f"{other.name}-a-1") == "true"
     finally:
         remove_project(engine, other.name)
 

@@ -220,7 +220,7 @@ def test_crash_loop_gets_its_restart_grace_then_fails(project):
 
 
 def test_foreign_container_is_a_conflict_and_left_alone(project):
-    foreign = f"{project.name}-web"
+    foreign = f"{project.name}-web-1"
     subprocess.run(
         ["docker", "run", "-d", "--name", foreign, project.image, "sleep", "3600"], check=True, capture_output=True
     )
@@ -265,7 +265,7 @@ def test_orphans_are_kept_until_asked(project):
     assert project.up({"a": project.sleeper()}).ok
     assert set(project.containers()) == {"a", "b"}
     kept = down(project.load({"a": project.sleeper()}), project.engine, progress=project.progress)
-    assert kept.kept_orphans == [f"{project.name}-b"] and set(project.containers()) == {"b"}
+    assert kept.kept_orphans == [f"{project.name}-b-1"] and set(project.containers()) == {"b"}
     assert project.up({"a": project.sleeper()}, remove_orphans=True).ok
     assert set(project.containers()) == {"a"}
 

@@ -51,17 +51,14 @@ def test_replicas_scale_up_and_down_without_recreating_the_ones_that_stay(projec
     assert web_result.containers == tuple(found[name]["Id"] for name in names)
     assert project.plan(three).empty
 
-    one = project.up({"web": web})  # scale down to one: the highest go, replica 1 is renamed, not recreated
+    one = project.up({"web": web})  # scale down to one: the highest go, replica 1 stays as it is
     assert one.ok
-    assert {name: c["Id"] for name, c in replicas(project).items()} == {project.name + "-web": found[names[0]]["Id"]}
+    assert {name: c["Id"] for name, c in replicas(project).items()} == {names[0]: found[names[0]]["Id"]}
     assert project.plan({"web": web}).empty
 
     two = {"web": {**web, "scale": 2}}
     plan = project.plan(two)
-    assert [(a.kind, a.target) for a in plan.actions] == [
-        ("rename", f"{project.name}-web"),
-        ("create", f"{project.name}-web-2"),
-    ]
+    assert [(a.kind, a.target) for a in plan.actions] == [("create", f"{project.name}-web-2")]
     assert project.up(two).ok
     now = replicas(project)
     assert sorted(now) == names[:2] and now[names[0]]["Id"] == found[names[0]]["Id"]
@@ -214,7 +211,7 @@ def test_a_foreign_container_holding_a_replica_name_is_a_conflict_and_untouched(
         with pytest.raises(EngineError, match=f"the name {foreign} is taken"):
             project.up(web)
         # nothing half-applied: the one replica kept its name, the stranger is as it was
-        assert sorted(replicas(project)) == [f"{project.name}-web"]
+        assert sorted(replicas(project)) == [f"{project.name}-web-1"]
         state = subprocess.run(
             ["docker", "inspect", "-f", "{{.State.Status}}", foreign], capture_output=True, text=True
         )
@@ -304,16 +301,16 @@ def test_scale_zero_runs_no_container_and_dependents_do_not_wait_for_it_as_in_co
     # one replica, then none again: it is removed, and the dependent that runs is left as it is
     well = {"test": ["CMD", "true"], "interval": "1s", "timeout": "900ms"}
     assert project.up({"off": project.sleeper(healthcheck=well), "api": api}).ok
-    assert sorted(replicas(project, "off")) == [f"{project.name}-off"]
+    assert sorted(replicas(project, "off")) == [f"{project.name}-off-1"]
     zero = {"off": project.sleeper(healthcheck=well, scale=0), "api": api}
-    assert [(a.kind, a.target) for a in project.plan(zero).actions] == [("remove", f"{project.name}-off")]
+    assert [(a.kind, a.target) for a in project.plan(zero).actions] == [("remove", f"{project.name}-off-1")]
     (project.folder / "infra.yaml").write_text(yaml.safe_dump(project.spec(zero), sort_keys=False))
     shown = project.cli("plan", "--format", "json", timeout=60)
     assert shown.returncode == 1, shown.stderr  # changes to make
     (action,) = json.loads(shown.stdout)["actions"]
     assert action == {
         "kind": "remove",
-        "target": f"{project.name}-off",
+        "target": f"{project.name}-off-1",
         "service": "off",
         "reasons": ["scaled to 0 replicas (this is replica 1)"],
         "replica": 1,
@@ -354,5 +351,5 @@ def test_global_mode_is_one_container_on_one_engine_as_compose_runs_it(engine, p
     theirs = [c for c in engine.containers(compose_filter(composed.name)) if c["Labels"].get(SERVICE) == "agent"]
     result = project.up(services)
     assert result.ok, result.services
-    assert len(theirs) == 1 and sorted(replicas(project, "agent")) == [f"{project.name}-agent"]
+    assert len(theirs) == 1 and sorted(replicas(project, "agent")) == [f"{project.name}-agent-1"]
     assert project.plan(services).empty

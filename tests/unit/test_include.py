@@ -214,16 +214,14 @@ def test_a_secret_from_a_variable_only_the_include_env_file_sets(tmp_path):
     loaded = load_spec([str(tmp_path / "compose.yaml")], environ)
     require_applicable(loaded, environ)  # nothing is "not set"
     spec, scopes = loaded.spec, loaded.doc.scopes
-    assert injected_files(spec, spec.services["included"], environ, scopes) == [
-        ("/run/secrets/my-secret", "this-is-secret", True)
-    ]
-    assert injected_files(spec, spec.services["foo"], environ, scopes) == [
-        ("/run/secrets/bar", "from-the-project", True)
-    ]
+    copied = injected_files(spec, spec.services["included"], environ, tmp_path, scopes)
+    assert [(f.path, f.content, f.secret) for f in copied] == [("/run/secrets/my-secret", b"this-is-secret", True)]
+    copied = injected_files(spec, spec.services["foo"], environ, tmp_path, scopes)
+    assert [(f.path, f.content, f.secret) for f in copied] == [("/run/secrets/bar", b"from-the-project", True)]
     assert "this-is-secret" in loaded.secrets()
     assert "this-is-secret" not in repr(loaded.doc)
     # the including side's own variable wins, as it does for interpolation
     environ = {**environ, "MY_SECRET": "process"}
     loaded = load_spec([str(tmp_path / "compose.yaml")], environ)
     spec, scopes = loaded.spec, loaded.doc.scopes
-    assert injected_files(spec, spec.services["included"], environ, scopes)[0][1] == "process"
+    assert injected_files(spec, spec.services["included"], environ, tmp_path, scopes)[0].content == b"process"

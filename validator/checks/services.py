@@ -37,6 +37,13 @@ def _health_checked(svc: Any) -> bool:
     return svc.healthcheck is not None and not svc.healthcheck.disabled
 
 
+def _completes(svc: Any) -> bool:
+    """A container of it that exits 0 stays exited (a one-shot job can complete)."""
+    from validator.engine.compose_fields import completes
+
+    return _runs(svc) and completes(svc)
+
+
 METRICS = Family(
     name="service",
     members=_services,
@@ -61,6 +68,13 @@ METRICS = Family(
             meaning="times the engine restarted its containers during the run",
             applies=_runs,
             when="that run a container",
+        ),
+        Declared(
+            field="duration",
+            dimension="time",
+            meaning="seconds a one-shot job ran, from its start to its exit 0 (the engine's StartedAt and FinishedAt)",
+            applies=_completes,
+            when="whose restart policy leaves a container that exits 0 exited (no, on-failure)",
         ),
         Declared(
             field="memory_limit",
@@ -159,6 +173,15 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
         verdict = "pass" if r.status == "ready" else ("skip" if r.status == "skipped" else "fail")
         done = PAST_TENSE.get(r.action, r.action) if r.action else "unchanged"
         message = done if r.status == "ready" else r.message
+        if r.status == "ready" and details and all(_completed(d) for d in details) and _completes(svc):
+            expected, actual = "running or completed", "completed"
+            took = _duration(details)
+            message = f"{done}, completed" + (f" in {took:.2f}s" if took is not None else "")
+        elif r.status == "ready" and details and expected == "running" and not any(_running(d) for d in details):
+            # judged when it started (nothing waits for it to finish, engine/waiter.py): the verdict
+            # stays that one, whatever the timing of this inspect; what it did since is said
+            expected = "started"
+            message = f"{done}; judged at its start (nothing waits for it to finish), it has since stopped"
         unavailable = (
             _unknown_times(name, svc, metrics)
             if r.status == "ready"
@@ -204,6 +227,11 @@ def _unknown_times(name: str, svc: Any, metrics: dict[MetricKey, float]) -> dict
         metric = metric_name("service", name, field)
         if metric in metrics:
             continue
+        if field == "duration":
+            # a ready service that runs on has no job duration: most services with the default restart
+            # policy are servers, and listing each as unavailable would fill every report; a criterion
+            # reading it finds it not measured (an error), as the wildcard rules want
+            continue
         if field in ("startup", "healthy"):
             out[metric] = (
                 f"service {name} is ready but its {field} time is unknown: its container was started outside "
@@ -238,7 +266,8 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
     # validator's own containers win where both exist.
     by_service: dict[str, list[dict[str, Any]]] = {}
     for summary in engine.containers(C.compose_filter(project)):
-        by_service.setdefault(summary["Labels"].get(C.SERVICE), []).append(summary)
+        if L.PROJECT not in summary["Labels"]:  # validator writes Compose's labels too: its own come below
+            by_service.setdefault(summary["Labels"].get(C.SERVICE), []).append(summary)
     ours: dict[str, list[dict[str, Any]]] = {}
     for summary in engine.containers(L.project_filter(project)):
         ours.setdefault(summary["Labels"].get(L.SERVICE), []).append(summary)
@@ -271,7 +300,8 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
         inspected = dict(zip(ids, details, strict=True))
         timing = T.of_service(saved, name, ids, inspected.__getitem__)
         want_healthy = svc.healthcheck is not None and not svc.healthcheck.disabled
-        unready = [_name(detail) for detail in details if not _ready(detail, want_healthy)]
+        job = _completes(svc)
+        unready = [_name(detail) for detail in details if not _ready(detail, want_healthy, job)]
         problem = _replica_problem(svc.replicas, len(details), unready)
         up_now = [cid for cid, d in zip(ids, details, strict=True) if (d.get("State") or {}).get("Running")]
         if up_now:
@@ -324,9 +354,30 @@ def _replica(summary: dict[str, Any]) -> int:
     return replica_number(labels.get(L.REPLICA) or labels.get(C.NUMBER))
 
 
-def _ready(detail: dict[str, Any], want_healthy: bool) -> bool:
+def _ready(detail: dict[str, Any], want_healthy: bool, job: bool = False) -> bool:
+    """Running (and healthy when it has a check), or a one-shot job that completed (exit 0)."""
     state = detail.get("State") or {}
+    if job and _completed(detail):
+        return True
     return bool(state.get("Running")) and (not want_healthy or (state.get("Health") or {}).get("Status") == "healthy")
+
+
+def _running(detail: dict[str, Any]) -> bool:
+    return bool((detail.get("State") or {}).get("Running"))
+
+
+def _completed(detail: dict[str, Any]) -> bool:
+    state = detail.get("State") or {}
+    return state.get("Status") == "exited" and state.get("ExitCode") == 0
+
+
+def _duration(details: list[dict[str, Any]]) -> float | None:
+    """The longest run of the completed containers, by the engine's own clock; None if one is unknown."""
+    from validator.engine.timings import ran_for
+
+    spans = [ran_for(detail) for detail in details]
+    known = [span for span in spans if span is not None]
+    return max(known) if known and len(known) == len(spans) else None
 
 
 def _name(detail: dict[str, Any]) -> str:
@@ -373,6 +424,9 @@ def _metrics(name: str, timing: Any, details: list[dict[str, Any]]) -> dict[Metr
         detail = details[0]
         host = detail.get("HostConfig") or {}
         out[metric_name("service", name, "restarts")] = float(sum(d.get("RestartCount") or 0 for d in details))
+        took = _duration(details) if all(_completed(d) for d in details) else None
+        if took is not None:
+            out[metric_name("service", name, "duration")] = took
         if host.get("Memory"):
             out[metric_name("service", name, "memory_limit")] = float(host["Memory"])
         if host.get("NanoCpus"):

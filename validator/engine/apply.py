@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from validator import __version__
+from validator.engine import compose_labels as CL
+from validator.engine import hooks
 from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.desired import DesiredService, DesiredState
@@ -163,6 +165,7 @@ class Applier:
         # passes by exec (readiness.py); for the rest an earlier "ready" would change nothing
         self.exec_ready = exec_ready_services(desired) if ready_by_exec else frozenset()
         self.start_seconds: dict[str, float] = {}  # per container, how long the engine's start call took
+        self.never_healthy: dict[str, str] = {}  # services that can never be healthy, with why (_health_sources)
 
     def run(self) -> UpResult:
         started = time.monotonic()
@@ -173,12 +176,18 @@ class Applier:
             if action.kind == "remove-orphan":
                 self._remove_orphan(action)
         self._images([a for a in self.plan.actions if a.kind in ("pull", "build")])
+        self.never_healthy = self._health_sources()
         for action in self.plan.actions:
             if action.kind == "create-network":
                 net = next(n for n in self.desired.networks.values() if n.name == action.target)
                 self.engine.create_network(
                     net.name,
-                    {**net.labels, L.PROJECT: self.desired.project, L.NETWORK: net.key},
+                    {
+                        **net.labels,
+                        **CL.network_labels(self.desired.project, net.key, __version__),
+                        L.PROJECT: self.desired.project,
+                        L.NETWORK: net.key,
+                    },
                     net.driver,
                     net.internal,
                     net.enable_ipv6,
@@ -191,7 +200,12 @@ class Applier:
                 vol = next(v for v in self.desired.volumes.values() if v.name == action.target)
                 self.engine.create_volume(
                     vol.name,
-                    {**vol.labels, L.PROJECT: self.desired.project, L.VOLUME: vol.key},
+                    {
+                        **vol.labels,
+                        **CL.volume_labels(self.desired.project, vol.key, __version__),
+                        L.PROJECT: self.desired.project,
+                        L.VOLUME: vol.key,
+                    },
                     vol.driver,
                     vol.options,
                 )
@@ -234,6 +248,33 @@ class Applier:
         return result
 
     # --- steps --------------------------------------------------------------------------------
+    def _health_sources(self) -> dict[str, str]:
+        """Services others wait on with ``service_healthy`` whose health check comes from their image
+        (the spec names no test): they are waited on until healthy. Those whose image has none either
+        (or whose check is disabled) can never be healthy: returned with why, so their dependents
+        fail at once instead of waiting out the whole timeout (Compose fails within a second too)."""
+        waited = {
+            dep
+            for svc in self.desired.services.values()
+            for dep, cond in svc.depends_on.items()
+            if cond.condition == "service_healthy" and dep in self.desired.services
+        }
+        never: dict[str, str] = {}
+        for name in sorted(waited):
+            svc = self.desired.services[name]
+            if svc.healthcheck or svc.replicas == 0:
+                continue
+            if svc.config.get("healthcheck") == "disabled":
+                never[name] = "has its health check disabled"
+                continue
+            image = self.engine.inspect_image(svc.image) or {}
+            test = ((image.get("Config") or {}).get("Healthcheck") or {}).get("Test") or []
+            if test and test[0] != "NONE":
+                self.targets[name] = "healthy"
+            else:
+                never[name] = f"has no health check (neither the spec nor its image {svc.image} defines one)"
+        return never
+
     def _remove_orphan(self, action: Action) -> None:
         orphan = next(o for o in self.observed.orphans if o.name == action.target)
         self.engine.stop(orphan.id, 10)
@@ -309,6 +350,12 @@ class Applier:
             for dep, cond in sorted(svc.depends_on.items()):
                 if dep not in self.progress:
                     continue
+                never = self.never_healthy.get(dep) if cond.condition == "service_healthy" else None
+                if never is not None and cond.required:
+                    message = f"not started: dependency {dep} {never}, so service_healthy can never hold"
+                    progress.fail(message)
+                    self.say(name, f"FAILED: {message}")
+                    return ServiceResult(name, "failed", message=message)
                 why = self.progress[dep].wait_for(_condition_state(cond.condition), self.deadline, self.cancel)
                 if why is not None and (cond.required or why == "cancelled"):
                     message = f"not started: dependency {dep} {why}"
@@ -325,7 +372,9 @@ class Applier:
             if result.action is None and any(
                 a.service == name and a.kind in ("remove", "rename") for a in self.plan.actions
             ):
-                result.action = "scale"  # only replicas removed or renamed: the ones that run were kept
+                # only replicas removed or renamed: the ones that run were kept
+                kinds = {a.kind for a in self.plan.actions if a.service == name}
+                result.action = "rename" if kinds == {"rename"} else "scale"
             progress.reach(self.targets[name])
             return result
         except WaitFailed as exc:
@@ -406,7 +455,7 @@ class Applier:
         if action is None:
             assert current is not None
             container = current.id
-            if self._already_there(current, self.targets[svc.name]):  # nothing to wait for: no inspect, no wait
+            if self._already_there(current, self.targets[svc.name], svc.completes):  # no inspect, no wait
                 if tally is not None:
                     tally.running(number)
                     tally.ready(number)
@@ -421,6 +470,7 @@ class Applier:
             create_s = time.monotonic() - requested_mono
             queue = self.hub.register(container)
             self._start(svc, container)
+            self._post_start(svc, container)
         else:  # start / restart
             assert current is not None
             container = current.id
@@ -429,6 +479,7 @@ class Applier:
             requested_mono, requested_wall = time.monotonic(), time.time()
             queue = self.hub.register(container)
             self._start(svc, container)
+            self._post_start(svc, container)
         checker = None
         argv = health_argv(svc.config.get("healthcheck")) if svc.name in self.exec_ready else None
         if argv is not None:
@@ -454,6 +505,7 @@ class Applier:
             timing=Timing(requested_wall, create=create_s, start=self.start_seconds.get(container)),
             deadline=self.deadline,
             restartable=svc.config.get("restart") not in (None, "no"),
+            fresh=action is not None,
             on_running=(lambda: tally.running(number)) if tally else lambda: progress.reach("running"),
         )
         try:
@@ -482,8 +534,9 @@ class Applier:
         )
 
     @staticmethod
-    def _already_there(current: ObservedContainer, target: str) -> bool:
-        if target == "completed":
+    def _already_there(current: ObservedContainer, target: str, completes: bool) -> bool:
+        if target == "completed" or (completes and current.state == "exited"):
+            # a completed one-shot job (exit 0, a restart policy that leaves it exited) is not rerun
             return current.state == "exited" and current.exit_code == 0
         if current.state != "running":
             return False
@@ -501,15 +554,33 @@ class Applier:
         if image_id is None:
             raise EngineError(f"image {svc.image} is not present (pull or build it first)")
         body, extra_networks = create_body(
-            svc, self.desired.project, image_id, self.desired.spec_files, self.engine.api_version, __version__, number
+            svc,
+            self.desired.project,
+            image_id,
+            self.desired.spec_files,
+            self.engine.api_version,
+            __version__,
+            number,
+            self.desired.working_dir,
         )
         container = self.engine.create_container(svc.replica_name(number), body, svc.config.get("platform"))
         if svc.files:
             self.engine.put_files(container, svc.files)
         for network, aliases in extra_networks:
             address = svc.config.get("network_addresses", {}).get(network)
-            self.engine.connect_network(container, network, aliases, address, svc.config.get("links"))
+            self.engine.connect_network(container, network, aliases, address, svc.links(number))
         return container
+
+    def _post_start(self, svc: DesiredService, container: str) -> None:
+        """Compose's ``post_start`` hooks, in order, once the container runs; a failing one fails the
+        service (engine/hooks.py). Bounded by the service's startup timeout and the run's deadline."""
+        entries = svc.config.get("post_start")
+        if not entries:
+            return
+        bound = max(1.0, min(svc.startup_timeout, self.deadline - time.monotonic()))
+        why = hooks.run(self.engine, container, "post_start", entries, bound)
+        if why is not None:
+            raise EngineError(f"{svc.name}: {why}")
 
     def _start(self, svc: DesiredService, container: str) -> None:
         """Start the container at once, whatever it publishes: on engine 20.10 concurrent starts with

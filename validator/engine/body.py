@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from validator.engine import compose_labels as CL
 from validator.engine import labels as L
 from validator.engine.compose_fields import apply_fields
 from validator.engine.desired import DesiredService
@@ -21,15 +22,30 @@ def create_body(
     api_version: str,
     version: str,
     replica: int = 1,
+    working_dir: str = "",
 ) -> tuple[dict[str, Any], list[tuple[str, list[str]]]]:
     """(body for POST /containers/create of replica ``replica``, further networks to connect before start).
 
-    Every replica gets the same body but for its replica label; each joins the service's networks
-    under the service's name, so the name resolves to all of them, as with Compose."""
+    Every replica gets the same body but for its replica labels and its own name among its network
+    aliases; each joins the service's networks under the service's name too, so the name resolves to
+    all of them, as with Compose. Compose's labels (engine/compose_labels.py) sit beside validator's."""
     import json
 
     cfg = svc.config
     labels = dict(cfg.get("labels", {}))
+    labels.update(
+        CL.container_labels(
+            project=project,
+            service=svc.name,
+            number=replica,
+            config_hash=svc.config_hash,
+            image_id=image_id,
+            depends_on=svc.depends_on,
+            working_dir=working_dir,
+            spec_files=spec_files,
+            version=version,
+        )
+    )
     labels.update(
         {
             L.PROJECT: project,
@@ -142,17 +158,19 @@ def create_body(
     body["HostConfig"] = host
     if "network_mode" in cfg:  # host, none, bridge or container:NAME: no networks of the project
         return body, []
-    networks = list(cfg.get("networks", {}).items())
+    # Compose's aliases on every network: the container's own name, the service's name, the file's
+    name = svc.replica_name(replica)
+    networks = [(net, [name, *(a for a in aliases if a != name)]) for net, aliases in cfg.get("networks", {}).items()]
     first, extra = networks[0], networks[1:]
     host["NetworkMode"] = first[0]
     endpoint: dict[str, Any] = {"Aliases": first[1]}
     if "links" in cfg:  # Compose sets links on the endpoint (on the others when they are connected)
-        endpoint["Links"] = cfg["links"]
+        endpoint["Links"] = svc.links(replica)
     addresses = cfg.get("network_addresses", {})
     if first[0] in addresses:
         endpoint["IPAMConfig"] = _ipam(addresses[first[0]])
     body["NetworkingConfig"] = {"EndpointsConfig": {first[0]: endpoint}}
-    return body, [(name, aliases) for name, aliases in extra]
+    return body, extra
 
 
 def _tmpfs_mount(target: str, options: list[str]) -> dict[str, Any]:

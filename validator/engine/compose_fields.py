@@ -10,13 +10,14 @@ at ``/run/secrets/<name>`` and ``/<name>`` unless a ``target`` is given.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from validator.spec.model import Spec
-from validator.spec.resources import Ipam
-from validator.spec.service import Build, Service
-from validator.spec.service_parts import DeviceRequest
+from validator.spec.resources import ConfigSpec, Ipam
+from validator.spec.service import Build, Dependency, Service
+from validator.spec.service_parts import DeviceRequest, ServiceFile
 from validator.units import parse_duration
 
 # config key -> HostConfig key, for values passed through as they are
@@ -121,6 +122,27 @@ def container_fields(svc: Service, container_of: Callable[[str], str]) -> dict[s
     return out
 
 
+def restart_policy(svc: Service) -> str:
+    """The restart policy Compose gives a plain container, as ``name[:count]``. ``deploy.restart_policy``
+    wins over ``restart``: condition ``none`` is ``no``, ``any`` is ``always``, ``on-failure`` keeps
+    ``max_attempts`` as its count; a policy that names no condition is the engine's empty policy (no
+    restart), as Compose 2.40 writes it (checked against its binary). ``delay`` and ``window`` are
+    Swarm's: the engine has no field for them (engine/support.py warns)."""
+    policy = svc.deploy.restart_policy if svc.deploy else None
+    if policy is None:
+        return svc.restart
+    if "condition" not in policy.model_fields_set:
+        return "no"
+    name = {"none": "no", "any": "always", "on-failure": "on-failure"}[policy.condition]
+    return f"{name}:{policy.max_attempts}" if name == "on-failure" and policy.max_attempts else name
+
+
+def completes(svc: Service) -> bool:
+    """Whether a container of the service that exits 0 stays exited (its restart policy does not
+    restart it on success): such a container is a completed one-shot job, not a failure."""
+    return restart_policy(svc).partition(":")[0] in ("no", "on-failure")
+
+
 def _volumes_from(entry: str, container_of: Callable[[str], str]) -> str:
     """``SERVICE[:ro|rw]`` or ``container:NAME[:ro|rw]`` -> the engine's ``CONTAINER[:ro|rw]``.
 
@@ -160,6 +182,28 @@ def device_requests(svc: Service) -> list[dict[str, Any]]:
     return out
 
 
+def linked(svc: Service) -> list[str]:
+    """The services ``links`` names (``SERVICE[:ALIAS]``)."""
+    return [link.partition(":")[0] for link in svc.links]
+
+
+def implicit_dependencies(svc: Service) -> dict[str, Dependency]:
+    """The dependencies Compose adds to a service's ``depends_on`` (compose-go, checked against the
+    binary's ``depends_on`` label): started first, and restarted with the referenced service for
+    ``links`` and ``service:`` namespaces; ``volumes_from`` without the restart."""
+    shared = {entry.split(":")[0] for entry in svc.volumes_from if not entry.startswith("container:")}
+    out: dict[str, Dependency] = {}
+    for ref in service_references(svc):  # compose-go adds links and namespaces first: they win
+        out.setdefault(ref, Dependency(restart=ref not in shared or ref in _restarting(svc)))
+    return out
+
+
+def _restarting(svc: Service) -> set[str]:
+    """Services named by ``links`` or a ``service:`` namespace (Compose restarts the dependent with them)."""
+    modes = [getattr(svc, key) or "" for key in ("network_mode", "pid", "ipc")]
+    return {m[8:] for m in modes if m.startswith("service:")} | set(linked(svc))
+
+
 def service_references(svc: Service) -> list[str]:
     """Services this one must start after, as Compose orders them: ``network_mode``/``pid``/``ipc`` of
     ``service:NAME``, ``volumes_from`` services (``NAME[:ro]``; ``container:NAME`` is not a service) and
@@ -177,25 +221,49 @@ def expand_ports(entry: str) -> list[str]:
     return [f"{port}/{protocol or 'tcp'}" for port in range(int(low), int(high or low) + 1)]
 
 
+@dataclass(frozen=True, kw_only=True)
+class CopiedFile:
+    """A secret or config copied into a created container before it starts, as Compose injects one."""
+
+    path: str  # absolute, in the container
+    content: bytes = field(repr=False)
+    uid: int = 0
+    gid: int = 0
+    mode: int = 0o444
+    secret: bool = False
+
+
+# bytes read from a secret or config file that is copied in (one a container reads whole)
+MAX_COPIED = 8 * 1024 * 1024
+
+
+def _owned(ref: ServiceFile) -> bool:
+    """Whether the entry asks for an owner or a mode: then the file is copied in with them (a bind
+    mount keeps the host file's); Compose 2.40 ignores them on a file with a warning."""
+    return ref.uid is not None or ref.gid is not None or ref.mode is not None
+
+
+def _place(ref: ServiceFile, secret: bool) -> str:
+    """Where Compose puts it without Swarm: a secret under /run/secrets unless the target is absolute,
+    a config at its target or ``/<name>``."""
+    if secret:
+        target = ref.target or ref.source
+        return target if target.startswith("/") else f"/run/secrets/{target}"
+    target = ref.target or f"/{ref.source}"
+    return target if target.startswith("/") else f"/{target}"
+
+
 def file_mounts(spec: Spec, svc: Service, base: Path) -> list[tuple[str, str, bool]]:
-    """(host file, container path, is a secret) of the service's file-based secrets and configs."""
+    """(host file, container path, is a secret) of the service's file-based secrets and configs that
+    are bind-mounted (read-only): those that ask for no owner or mode."""
     out: list[tuple[str, str, bool]] = []
     # Only file-based entries are mounted; the others are refused before this runs, except for down,
     # which has no use for them.
-    for ref in svc.secrets:
-        entry = spec.secrets[ref.source]
-        if entry.file is None:
-            continue
-        target = ref.target or ref.source
-        # A relative secret target lives under /run/secrets, as Compose places it.
-        path = target if target.startswith("/") else f"/run/secrets/{target}"
-        out.append((_host_file(base, entry.file), path, True))
-    for ref in svc.configs:
-        config = spec.configs[ref.source]
-        if config.file is None:
-            continue
-        target = ref.target or f"/{ref.source}"
-        out.append((_host_file(base, config.file), target if target.startswith("/") else f"/{target}", False))
+    for secret, refs, declared in ((True, svc.secrets, spec.secrets), (False, svc.configs, spec.configs)):
+        for ref in refs:
+            entry = declared[ref.source]
+            if entry.file is not None and not _owned(ref):
+                out.append((_host_file(base, entry.file), _place(ref, secret), secret))
     return out
 
 
@@ -203,33 +271,49 @@ def injected_files(
     spec: Spec,
     svc: Service,
     environment: Mapping[str, str],
+    base: Path,
     scopes: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
-) -> list[tuple[str, str, bool]]:
-    """(container path, content, is a secret) of secrets and configs given by ``environment`` or
-    ``content``: Compose without Swarm copies them into the container before it starts. ``scopes``:
-    the variables an include adds for what it brings (``Document.scopes``), beneath ``environment``."""
+) -> list[CopiedFile]:
+    """The secrets and configs copied into the container before it starts, as Compose does without
+    Swarm: from ``environment`` or ``content``, with their ``uid``, ``gid`` and ``mode`` (default root,
+    0444); and, beyond Compose, a file-based one that asks for an owner or a mode (Compose 2.40 bind-
+    mounts it and ignores them): read here, bounded, regular files only. ``scopes``: the variables an
+    include adds for what it brings (``Document.scopes``), beneath ``environment``."""
+    from validator.errors import EngineError
+    from validator.spec.confine import ConfinementError, read_regular
+
     scopes = scopes or {}
-
-    def variable(section: str, name: str, key: str) -> str:
-        return {**scopes.get((section, name), {}), **environment}.get(key, "")
-
-    out: list[tuple[str, str, bool]] = []
-    for ref in svc.secrets:
-        entry = spec.secrets[ref.source]
-        if entry.environment is not None:
-            target = ref.target or ref.source
-            path = target if target.startswith("/") else f"/run/secrets/{target}"
-            out.append((path, variable("secrets", ref.source, entry.environment), True))
-    for ref in svc.configs:
-        config = spec.configs[ref.source]
-        if config.file is None and (config.content is not None or config.environment is not None):
-            target = ref.target or f"/{ref.source}"
-            content = (
-                config.content
-                if config.content is not None
-                else variable("configs", ref.source, config.environment or "")
+    out: list[CopiedFile] = []
+    for secret, refs, declared in ((True, svc.secrets, spec.secrets), (False, svc.configs, spec.configs)):
+        for ref in refs:
+            entry = declared[ref.source]
+            content: bytes | None = None
+            if entry.file is not None:
+                if not _owned(ref):
+                    continue
+                try:
+                    content = read_regular(Path(_host_file(base, entry.file)), MAX_COPIED)
+                except (ConfinementError, OSError) as exc:
+                    why = exc.reason if isinstance(exc, ConfinementError) else exc.strerror
+                    raise EngineError(f"cannot read the file of {ref.source} ({entry.file}): {why}") from None
+            elif isinstance(entry, ConfigSpec) and entry.content is not None:
+                content = entry.content.encode()
+            elif entry.environment is not None:
+                section = "secrets" if secret else "configs"
+                variables = {**scopes.get((section, ref.source), {}), **environment}
+                content = variables.get(entry.environment, "").encode()
+            if content is None:
+                continue
+            out.append(
+                CopiedFile(
+                    path=_place(ref, secret),
+                    content=content,
+                    uid=int(ref.uid or 0),
+                    gid=int(ref.gid or 0),
+                    mode=ref.mode if ref.mode is not None else 0o444,
+                    secret=secret,
+                )
             )
-            out.append((target if target.startswith("/") else f"/{target}", content, False))
     return out
 
 

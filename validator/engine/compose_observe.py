@@ -1,7 +1,8 @@
 """Judge containers that ``docker compose up`` started from the same file, without touching them.
 
-Compose marks its containers with ``com.docker.compose.project`` and ``.service``; they carry none
-of validator's labels, so validator never changes them. To say whether one is what the spec asks
+Compose marks its containers with ``com.docker.compose.project`` and ``.service``; validator writes
+those labels too (engine/compose_labels.py), so a container of Compose's is one that carries them and
+none of validator's own; validator never changes it. To say whether one is what the spec asks
 for, the body validator would send to create it is compared with what the engine reports for the
 running container (``docker inspect``), field by field, naming fields and keys, never values
 (environment values may be secrets).
@@ -13,12 +14,11 @@ import json
 from typing import Any
 
 from validator.engine.compose_fields import expand_ports
-
-PROJECT = "com.docker.compose.project"
-SERVICE = "com.docker.compose.service"
-NUMBER = "com.docker.compose.container-number"  # which replica of its service (1..N)
-NETWORK = "com.docker.compose.network"
-VOLUME = "com.docker.compose.volume"
+from validator.engine.compose_labels import NETWORK as NETWORK
+from validator.engine.compose_labels import NUMBER as NUMBER
+from validator.engine.compose_labels import PROJECT as PROJECT
+from validator.engine.compose_labels import SERVICE as SERVICE
+from validator.engine.compose_labels import VOLUME as VOLUME
 
 # HostConfig keys compared by their own rule below, or set by validator only for its own bookkeeping.
 # VolumesFrom names containers (Compose writes IDs): what it brings is compared as mounts.
@@ -69,7 +69,8 @@ def drift(body: dict[str, Any], detail: dict[str, Any], image_id: str | None) ->
             reasons.append(f"environment: {name} differs" if name in env else f"environment: {name} is missing")
     labels = config.get("Labels") or {}
     for name, value in (body.get("Labels") or {}).items():
-        if not name.startswith("dev.validator.") and labels.get(name) != value:
+        # the tools' own bookkeeping (validator's, and the Compose labels it writes) is not the spec's
+        if not name.startswith(("dev.validator.", "com.docker.compose.")) and labels.get(name) != value:
             reasons.append(f"label {name} differs")
     # Compose passes expose entries as written ("3000", "5000-5001/udp"); compare them port by port
     exposed = {port for key in config.get("ExposedPorts") or {} for port in expand_ports(key)}

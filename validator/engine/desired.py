@@ -9,6 +9,7 @@ configuration, and are not hashed.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Mapping
@@ -16,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from validator.engine import hooks
 from validator.engine import labels as L
-from validator.engine.compose_fields import ipam_body
+from validator.engine.compose_fields import CopiedFile, ipam_body
+from validator.engine.content_hash import MAX_BYTES, hash_tree
 from validator.engine.provenance import Provenance, of_service
 from validator.engine.unsupported import require_applicable as require_applicable  # commands import it here
 from validator.errors import EngineError
@@ -25,10 +28,6 @@ from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
 from validator.spec.resources import ConfigSpec, SecretSpec
 from validator.spec.service import Dependency, Service, ServiceNetwork
-
-MAX_HASHED_FILES = 2000
-MAX_HASHED_BYTES = 64 * 1024 * 1024
-MAX_LISTED_FILES = 200
 
 
 @dataclass(frozen=True)
@@ -49,9 +48,9 @@ class DesiredService:
     host_dirs: tuple[str, ...] = ()
     sealed: dict[str, Any] = field(default_factory=dict)  # config and mounted as keyed hashes (the label)
     pull_policy: str = "missing"
-    # (container path, content) copied in before start: secrets and configs from environment or content.
-    # Never in the config or its label; their fingerprints are in ``mounted``.
-    files: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    # copied in before start: secrets and configs from environment or content, or files asking for an
+    # owner or a mode. Never in the config or its label; their fingerprints are in ``mounted``.
+    files: tuple[CopiedFile, ...] = field(default=(), repr=False)
     # Compose's scale / deploy.replicas: the names of the containers that run this config, replica 1
     # first (``container`` is replica 1's); empty for ``scale: 0`` (no container), None for the one
     # container ``container``. Not in the config or its hash, as Compose leaves scale out of its hash:
@@ -60,6 +59,15 @@ class DesiredService:
     # which parts of ``config`` may hold a secret (by where their value came from): drift reasons never
     # print those values; recorded (names only) in the label as ``sealed["secret"]``
     provenance: Provenance = field(default_factory=Provenance)
+    # read-only binds whose content is not hashed (beyond the bound, a special file system): compared
+    # by path alone, (display path, why); plan says so
+    by_path: tuple[tuple[str, str], ...] = ()
+    # its restart policy leaves a container that exits 0 exited: such a container is a completed
+    # one-shot job (ready; never run again while its config is unchanged), not a failure
+    completes: bool = False
+    # (container, service) of each service ``links`` names: besides the link's own alias, Compose adds
+    # ``<service>-<n>`` with n the linking container's number, so each replica's links differ by it
+    link_targets: tuple[tuple[str, str], ...] = ()
 
     @property
     def replicas(self) -> int:
@@ -69,6 +77,13 @@ class DesiredService:
     def names(self) -> tuple[str, ...]:
         """Every replica's container name, replica 1 first (none for ``scale: 0``)."""
         return (self.container,) if self.replica_containers is None else self.replica_containers
+
+    def links(self, replica: int) -> list[str] | None:
+        """The endpoint links of replica ``replica`` (None without links), as Compose writes them."""
+        links = self.config.get("links")
+        if links is None:
+            return None
+        return sorted({*links, *(f"{container}:{service}-{replica}" for container, service in self.link_targets)})
 
     def replica_name(self, number: int) -> str:
         """The container name of replica ``number`` (1..replicas)."""
@@ -107,28 +122,25 @@ class DesiredState:
     volumes: dict[str, DesiredVolume]
     spec_files: tuple[str, ...]
     secrets: frozenset[str] = frozenset()
+    working_dir: str = ""  # the project's folder (Compose's project.working_dir label)
 
 
 def container_name(project: str, service: str, svc: Service) -> str:
     """The name of a service's container (its first replica when it runs several)."""
-    if svc.container_name:
-        return svc.container_name
-    return f"{project}-{service}" if svc.replicas <= 1 else f"{project}-{service}-1"
+    return svc.container_name or f"{project}-{service}-1"
 
 
 def replica_names(project: str, service: str, svc: Service) -> tuple[str, ...]:
-    """The container names of a service's replicas, replica 1 first.
+    """The container names of a service's replicas, replica 1 first: ``<project>-<service>-<n>`` as
+    Compose names them, even a service's only one (or its ``container_name``; with more than one
+    replica that is refused when the spec loads, as Compose refuses it).
 
-    Compose names every container ``<project>-<service>-<n>``, even a service's only one. validator
-    named a service's container ``<project>-<service>`` before scale existed and keeps that name for a
-    single replica: changing it would recreate every user's containers once for a name. A scaled
-    service's replicas are ``<project>-<service>-1`` .. ``-N``, as Compose names them (a container
-    that moves between the two forms is renamed, not recreated). ``container_name`` with more than
-    one replica is refused when the spec loads, as Compose refuses it."""
+    Versions before this one named a single replica ``<project>-<service>``: the planner renames such
+    a container (engine/planner.py), it does not recreate it for a name."""
     if svc.replicas == 0:
         return ()  # Compose creates none (and removes those that run)
-    if svc.container_name or svc.replicas == 1:
-        return (container_name(project, service, svc),)
+    if svc.container_name:
+        return (svc.container_name,)
     return tuple(f"{project}-{service}-{number}" for number in range(1, svc.replicas + 1))
 
 
@@ -143,6 +155,9 @@ def desired_state(
     spec, base = loaded.spec, loaded.base_dir
     env = dict(os.environ if environ is None else environ)
     active = require_applicable(loaded, env, refuse_unsupported=refuse_unsupported)
+    # Compose creates only the networks and volumes an enabled service uses (compose-go's
+    # WithoutUnnecessaryResources): a profile left out, or a declaration nothing names, creates nothing.
+    used_networks, used_volumes = _used(active)
     networks = {
         key: DesiredNetwork(
             key,
@@ -157,17 +172,16 @@ def desired_state(
             ipam_body(net.ipam) if net.ipam else None,
         )
         for key, net in spec.networks.items()
+        if key in used_networks
     }
-    if (
-        any(svc.network_mode is None and (not svc.networks or "default" in svc.networks) for svc in active.values())
-        and "default" not in networks
-    ):
+    if "default" in used_networks and "default" not in networks:
         networks["default"] = DesiredNetwork("default", f"{spec.project}_default")
     volumes = {
         key: DesiredVolume(
             key, vol.name or f"{spec.project}_{key}", vol.driver, dict(vol.driver_opts), dict(vol.labels), vol.external
         )
         for key, vol in spec.volumes.items()
+        if key in used_volumes
     }
     project_env = {**loaded.environment, **env}  # what Compose reads secrets' and configs' variables from
     sources = _Sources.of(loaded)
@@ -175,7 +189,31 @@ def desired_state(
         name: _service(spec, name, svc, base, networks, volumes, project_env, sources)
         for name, svc in active.items()
     }
-    return DesiredState(spec.project, services, networks, volumes, tuple(loaded.files), frozenset(loaded.secrets()))
+    # a dependency no enabled profile includes is dropped, as Compose drops it (its depends_on label too)
+    services = {
+        name: dataclasses.replace(svc, depends_on={d: c for d, c in svc.depends_on.items() if d in services})
+        for name, svc in services.items()
+    }
+    return DesiredState(
+        spec.project,
+        services,
+        networks,
+        volumes,
+        tuple(loaded.files),
+        frozenset(loaded.secrets()),
+        working_dir=str(base),
+    )
+
+
+def _used(active: Mapping[str, Service]) -> tuple[set[str], set[str]]:
+    """The network and volume keys the active services use (``default`` for a service naming no network)."""
+    networks: set[str] = set()
+    volumes: set[str] = set()
+    for svc in active.values():
+        if svc.network_mode is None:
+            networks |= set(svc.networks) or {"default"}
+        volumes |= {m.source for m in svc.volumes if m.type == "volume" and m.source}
+    return networks, volumes
 
 
 def _service(
@@ -190,10 +228,13 @@ def _service(
 ) -> DesiredService:
     from validator.engine.compose_fields import (
         build_options,
+        completes,
         container_fields,
         file_mounts,
+        implicit_dependencies,
         injected_files,
-        service_references,
+        linked,
+        restart_policy,
     )
 
     project = spec.project
@@ -212,22 +253,24 @@ def _service(
     ports = sorted({str(b) for port in svc.ports for b in port.bindings()})
     if ports:
         config["ports"] = ports
-    mounts, mounted, host_dirs = _mounts(svc, base, volumes)
+    by_path: dict[str, str] = {}
+    mounts, mounted, host_dirs = _mounts(svc, base, volumes, by_path)
     for source, target, secret in file_mounts(spec, svc, base):
         mounts.append(f"bind:{source}:{target}:ro")
-        mounted.update(_secret_fingerprint(Path(source), base) if secret else _hash_tree(Path(source), base))
+        mounted.update(_secret_fingerprint(Path(source), base) if secret else _hash_tree(Path(source), base, by_path))
     for section in ("configs", "secrets"):
         refs = file_refs(svc, section, getattr(spec, section), base)
         if refs:
             # Plain containers get them as the read-only bind mounts above (what Compose does without
             # Swarm); the Swarm backend turns the same entries into Swarm configs and secrets.
             config[section] = [ref.text for ref in refs]
-    files = injected_files(spec, svc, project_env, sources.scopes)
-    for target, content, secret in files:
-        digest = _fingerprint(content.encode(), target) if secret else hashlib.sha256(content.encode()).hexdigest()[:16]
-        mounted[f"copied into {target}"] = digest
+    files = injected_files(spec, svc, project_env, base, sources.scopes)
+    for item in files:
+        content = item.content
+        digest = _fingerprint(content, item.path) if item.secret else hashlib.sha256(content).hexdigest()[:16]
+        mounted[f"copied into {item.path}"] = digest
     if files:
-        config["injected"] = sorted(target for target, _, _ in files)
+        config["injected"] = sorted(item.path for item in files)
     if mounts:
         config["volumes"] = mounts
     if svc.tmpfs:
@@ -267,8 +310,12 @@ def _service(
     ):
         if value is not None:
             config[key] = value
-    if svc.restart != "no":
-        config["restart"] = svc.restart
+    for key in ("post_start", "pre_stop"):
+        if getattr(svc, key):
+            config[key] = hooks.canonical(getattr(svc, key))
+    restart = restart_policy(svc)  # restart, or deploy.restart_policy as Compose maps it
+    if restart != "no":
+        config["restart"] = restart
     for key, flag in (
         ("read_only", svc.read_only),
         ("privileged", svc.privileged),
@@ -331,7 +378,7 @@ def _service(
         mounted=mounted,
         config_hash=digest,
         # Compose adds these implicitly, restarting the sharer when the owner is recreated
-        depends_on={**{ref: Dependency(restart=True) for ref in service_references(svc)}, **svc.depends_on},
+        depends_on={**implicit_dependencies(svc), **svc.depends_on},
         build=build,
         # Without its own test a healthcheck block only tunes the image's check, which may not exist:
         # waiting for "healthy" is right only when the file names the test.
@@ -349,8 +396,13 @@ def _service(
         },
         provenance=provenance,
         pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
-        files=tuple((target, content) for target, content, _ in files),
+        files=tuple(files),
         replica_containers=replica_names(project, name, svc),
+        by_path=tuple(sorted(by_path.items())),
+        completes=completes(svc),
+        link_targets=tuple(
+            sorted({(container_name(project, other, spec.services[other]), other) for other in linked(svc)})
+        ),
     )
 
 
@@ -449,7 +501,9 @@ def _environment(
         raise EngineError(str(exc)) from None
 
 
-def _mounts(svc: Service, base: Path, volumes: dict[str, DesiredVolume]) -> tuple[list[str], dict[str, str], list[str]]:
+def _mounts(
+    svc: Service, base: Path, volumes: dict[str, DesiredVolume], by_path: dict[str, str]
+) -> tuple[list[str], dict[str, str], list[str]]:
     mounts: list[str] = []
     mounted: dict[str, str] = {}
     host_dirs: list[str] = []
@@ -460,7 +514,7 @@ def _mounts(svc: Service, base: Path, volumes: dict[str, DesiredVolume]) -> tupl
             source = (base / os.path.expanduser(mount.source)).resolve()
             mounts.append(f"bind:{source}:{mount.target}:{mode}")
             if mount.read_only:
-                mounted.update(_hash_tree(source, base))
+                mounted.update(_hash_tree(source, base, by_path))
             if mount.create_host_path and not source.exists():
                 host_dirs.append(str(source))
         elif mount.type == "volume":
@@ -484,33 +538,12 @@ def _display(path: Path, base: Path) -> str:
         return str(path)
 
 
-def _hash_tree(source: Path, base: Path) -> dict[str, str]:
-    """Content hashes of the files under ``source`` (bounded); one aggregate past the bounds."""
-    if source.is_file():
-        return {_display(source, base): _file_hash(source)}
-    if not source.is_dir():
-        return {_display(source, base): "missing"}
-    files = sorted(p for p in source.rglob("*") if p.is_file())
-    out: dict[str, str] = {}
-    total = 0
-    rest = hashlib.sha256()
-    for index, path in enumerate(files):
-        size = path.stat().st_size
-        if index < MAX_HASHED_FILES and total + size <= MAX_HASHED_BYTES:
-            total += size
-            digest = _file_hash(path)
-        else:
-            stat = path.stat()
-            digest = f"stat:{stat.st_size}:{stat.st_mtime_ns}"
-        if index < MAX_LISTED_FILES:
-            out[_display(path, base)] = digest
-        else:
-            rest.update(f"{path}:{digest}".encode())
-    if len(files) > MAX_LISTED_FILES:
-        out[_display(source, base) + f"/... ({len(files) - MAX_LISTED_FILES} more files)"] = rest.hexdigest()
-    if not files:
-        out[_display(source, base) + "/"] = "empty"
-    return out
+def _hash_tree(source: Path, base: Path, by_path: dict[str, str]) -> dict[str, str]:
+    """Content hashes of what a read-only bind holds (bounded: engine/content_hash.py); a mount
+    compared by path alone is added to ``by_path`` with why."""
+    hashed = hash_tree(source, _display(source, base))
+    by_path.update(hashed.by_path)
+    return hashed.digests
 
 
 SECRET_ROUNDS = 100_000
@@ -519,9 +552,14 @@ SECRET_ROUNDS = 100_000
 def _secret_fingerprint(path: Path, base: Path) -> dict[str, str]:
     """A secret's content drives recreation like any mounted file's, but its fingerprint is stored in a
     container label: a slow salted hash (PBKDF2), so a short password cannot be guessed from it by
-    hashing a dictionary, as a plain SHA-256 prefix would allow."""
+    hashing a dictionary, as a plain SHA-256 prefix would allow. Read only when it is a regular file
+    under the content bound (a FIFO or a device is never opened)."""
+    from validator.spec.confine import ConfinementError, read_regular
+
     try:
-        content = path.read_bytes()
+        content = read_regular(path, MAX_BYTES)
+    except ConfinementError as exc:
+        return {_display(path, base): f"not read: {exc.reason}"}
     except OSError as exc:
         return {_display(path, base): f"unreadable:{exc.errno}"}
     return {_display(path, base): _fingerprint(content, str(path))}
@@ -530,14 +568,3 @@ def _secret_fingerprint(path: Path, base: Path) -> dict[str, str]:
 def _fingerprint(content: bytes, where: str) -> str:
     salt = b"validator-secret:" + where.encode()
     return "pbkdf2:" + hashlib.pbkdf2_hmac("sha256", content, salt, SECRET_ROUNDS).hex()[:16]
-
-
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    except OSError as exc:
-        return f"unreadable:{exc.errno}"
-    return digest.hexdigest()[:16]

@@ -18,10 +18,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from validator.engine.transport import ApiError, TransportError, UnixTransport, encode_query, quote_path
 from validator.errors import EngineError, UnreachableError
+
+if TYPE_CHECKING:
+    from validator.engine.compose_fields import CopiedFile
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 
@@ -423,17 +426,17 @@ class Engine:
             created = self._request("POST", "/containers/create", {"name": name, "platform": platform or None}, body)
         return str(created["Id"])
 
-    def put_files(self, container: str, files: tuple[tuple[str, str], ...]) -> None:
-        """Copy (absolute path, text) files into a created container, read-only for all (0444, root),
-        with their parent folders, as Compose injects secrets and configs without Swarm."""
+    def put_files(self, container: str, files: tuple[CopiedFile, ...]) -> None:
+        """Copy files into a created container with their owner and mode (default root, 0444), and
+        their parent folders, as Compose injects secrets and configs without Swarm."""
         import io
         import tarfile
 
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
             folders: set[str] = set()
-            for path, text in files:
-                parts = path.strip("/").split("/")
+            for item in files:
+                parts = item.path.strip("/").split("/")
                 for depth in range(1, len(parts)):
                     folder = "/".join(parts[:depth])
                     if folder not in folders:
@@ -441,10 +444,9 @@ class Engine:
                         info = tarfile.TarInfo(folder)
                         info.type, info.mode = tarfile.DIRTYPE, 0o755
                         tar.addfile(info)
-                data = text.encode()
                 info = tarfile.TarInfo("/".join(parts))
-                info.size, info.mode = len(data), 0o444
-                tar.addfile(info, io.BytesIO(data))
+                info.size, info.mode, info.uid, info.gid = len(item.content), item.mode, item.uid, item.gid
+                tar.addfile(info, io.BytesIO(item.content))
         with self.errors(f"copy files into container {container[:12]}"):
             self.api.put_archive(container, "/", buffer.getvalue())
 
@@ -509,21 +511,33 @@ class Engine:
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
     def exec(
-        self, container: str, command: list[str], user: str | None = None, timeout: float = 30.0
+        self,
+        container: str,
+        command: list[str],
+        user: str | None = None,
+        timeout: float = 30.0,
+        *,
+        privileged: bool = False,
+        working_dir: str | None = None,
+        environment: Mapping[str, str] | None = None,
     ) -> tuple[int, str]:
         """Run ``command`` in the container; (exit code, combined output). Bounded by ``timeout``:
         124 and a message when the command outlives it (it may run on in the container)."""
         what = f"exec in container {container[:12]}"
-        body = {
+        body: dict[str, Any] = {
             "Container": container,
             "User": user or "",
-            "Privileged": False,
+            "Privileged": privileged,
             "Tty": False,
             "AttachStdin": False,
             "AttachStdout": True,
             "AttachStderr": True,
             "Cmd": command,
         }
+        if working_dir:
+            body["WorkingDir"] = working_dir
+        if environment:
+            body["Env"] = [f"{k}={v}" for k, v in environment.items()]
         with self.errors(what):
             exec_id = str(self._request("POST", quote_path("/containers/{0}/exec", container), body=body)["Id"])
             with self._exec_session(exec_id, command):

@@ -6,7 +6,7 @@ PREFIX = "dev.validator."
 PROJECT = PREFIX + "project"
 SERVICE = PREFIX + "service"
 # Which replica of its service a container is (1..N; no label: 1, what versions before scale wrote).
-# Compose's ``com.docker.compose.container-number`` is Compose's own: validator never writes its labels.
+# validator writes Compose's labels too (engine/compose_labels.py), for Compose's tools; it reads its own.
 REPLICA = PREFIX + "replica"
 CONFIG_HASH = PREFIX + "config-hash"
 CONFIG = PREFIX + "config"

@@ -209,11 +209,20 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
     for summary in engine.containers(C.compose_filter(desired.project)):
         labels = summary.get("Labels") or {}
         service = labels.get(C.SERVICE)
-        if service not in desired.services or service in ours:
-            continue
+        if L.PROJECT in labels or service not in desired.services or service in ours:
+            continue  # validator's own (it writes Compose's labels too), or a service it runs
         svc = desired.services[service]
         image_id = engine.image_id(svc.image)
-        body, _ = create_body(svc, desired.project, image_id or "", desired.spec_files, engine.api_version, __version__)
+        body, _ = create_body(
+            svc,
+            desired.project,
+            image_id or "",
+            desired.spec_files,
+            engine.api_version,
+            __version__,
+            1,
+            desired.working_dir,
+        )
         detail = engine.inspect(summary["Id"])
         item = from_summary(summary)
         out.setdefault(service, []).append(

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.diff import config_diff, mounted_diff
+from validator.engine.hooks import canonical
 from validator.engine.observed import ObservedContainer, ObservedState
 from validator.engine.provenance import Provenance
+from validator.engine.stop_graph import StopNeeds as StopNeeds
+from validator.engine.stop_graph import StopStep as StopStep
+from validator.engine.stop_graph import stop_plan as stop_plan
 from validator.engine.unsupported import pull_period
 from validator.units import format_duration
 
@@ -52,6 +56,7 @@ PAST_TENSE = {
     "start": "started",
     "restart": "restarted",
     "scale": "scaled",
+    "rename": "renamed",
 }
 
 
@@ -93,29 +98,11 @@ class Plan:
         )
 
 
-@dataclass(frozen=True)
-class StopStep:
-    """Stop one container (and remove it unless ``remove`` is off) once every container in ``after``
-    is done: the graph ``down`` and the recreate path of ``up`` run in parallel along its edges."""
-
-    container: str  # the container's ID
-    name: str
-    service: str | None
-    timeout: float | None  # seconds of grace before SIGKILL; None: the container's own StopTimeout
-    remove: bool = True
-    after: tuple[str, ...] = ()  # IDs of the containers that must be gone first
-
-
-@dataclass(frozen=True)
-class StopNeeds:
-    """What stopping one service needs to know: the services it depends on, and its grace."""
-
-    depends_on: frozenset[str]
-    timeout: float
-
-
 def stop_needs(desired: DesiredState) -> dict[str, StopNeeds]:
-    return {name: StopNeeds(frozenset(svc.depends_on), svc.stop_timeout) for name, svc in desired.services.items()}
+    return {
+        name: StopNeeds(frozenset(svc.depends_on), svc.stop_timeout, tuple(svc.config.get("pre_stop", ())))
+        for name, svc in desired.services.items()
+    }
 
 
 def stop_needs_of_spec(spec: Spec) -> dict[str, StopNeeds]:
@@ -125,34 +112,10 @@ def stop_needs_of_spec(spec: Spec) -> dict[str, StopNeeds]:
         name: StopNeeds(
             frozenset(svc.depends_on),
             svc.stop_grace_period if svc.stop_grace_period is not None else COMPOSE_STOP_GRACE,
+            tuple(canonical(svc.pre_stop)),
         )
         for name, svc in spec.services.items()
     }
-
-
-def stop_plan(
-    services: Mapping[str, StopNeeds], containers: Iterable[ObservedContainer], *, keep: frozenset[str] = frozenset()
-) -> tuple[StopStep, ...]:
-    """Steps stopping ``containers`` in reverse dependency order: a service's container stops only
-    after the containers of every service that depends on it (among those being stopped) are gone,
-    as Compose orders ``down``. Containers of services no longer in the spec come first: their
-    ``depends_on`` is not recorded, so nothing proves they do not depend on a service still there.
-    Containers whose IDs are in ``keep`` are stopped but not removed (a restart)."""
-    chosen = list(containers)
-    by_service: dict[str | None, list[str]] = {}
-    for item in chosen:
-        by_service.setdefault(item.service if item.service in services else None, []).append(item.id)
-    orphans = tuple(sorted(by_service.get(None, [])))
-    steps = []
-    for item in sorted(chosen, key=lambda c: c.name):
-        needs = services.get(item.service or "")
-        if item.service is None or needs is None:  # an orphan: its own StopTimeout, no known dependents
-            steps.append(StopStep(item.id, item.name, item.service, None))
-            continue
-        dependents = sorted(name for name, other in services.items() if item.service in other.depends_on)
-        after = orphans + tuple(cid for name in dependents for cid in sorted(by_service.get(name, [])))
-        steps.append(StopStep(item.id, item.name, item.service, needs.timeout, item.id not in keep, after))
-    return tuple(steps)
 
 
 def topological_order(desired: DesiredState) -> list[str]:
@@ -280,16 +243,21 @@ def plan(
                     f"{observed.api_version}: the first probe runs one interval after start"
                 )
 
+    for svc in desired.services.values():
+        for path, why in svc.by_path:
+            notes.append(
+                f"{svc.name}: the read-only bind {path} is compared by path, not content ({why}): "
+                "a change inside it does not recreate the container"
+            )
     order = topological_order(desired)
     recreated: set[str] = set()
     unchanged: list[str] = []
     rebuilt = {a.target for a in actions if a.kind in ("build", "pull")}
-    ready_when = targets(desired)
     for name in order:
         svc = desired.services[name]
         found = observed.containers.get(name, ())
         if any(c.owner == "compose" for c in found):
-            problems = _compose_problems(svc, found, ready_when[name] == "completed")
+            problems = _compose_problems(svc, found, svc.completes)
             conflicts.extend(problems)
             if not problems:
                 unchanged.append(name)
@@ -319,13 +287,18 @@ def plan(
                 force_recreate,
                 svc.image in rebuilt,
                 desired.secrets,
-                ready_when[name] == "completed",
+                svc.completes,
                 target=wanted,
             )
+            if action is None and current is not None and _completed(svc, current):
+                notes.append(
+                    f"{name}: {current.name} exited 0, a completed job: not run again while its configuration "
+                    "is unchanged (up --force-recreate runs it again)"
+                )
             if action is None and restart_for and current is not None:
                 action = Action("restart", wanted, tuple(f"dependency {d} is recreated" for d in restart_for), name)
             if current is not None and current.name != wanted and (action is None or action.kind != "recreate"):
-                why = f"to {wanted}: the service runs {svc.replicas} replica{'s' if svc.replicas != 1 else ''}"
+                why = _rename_reason(desired.project, name, current.name, wanted)
                 service_actions.append(
                     Action(
                         "rename",
@@ -392,6 +365,24 @@ def replica_slots(
         else:
             surplus.append(item)
     return slots, surplus
+
+
+def _completed(svc: DesiredService, current: ObservedContainer) -> bool:
+    """A one-shot job that ran to its end: exited 0 under a restart policy that leaves it exited."""
+    return svc.completes and current.state == "exited" and current.exit_code == 0
+
+
+def _rename_reason(project: str, service: str, current: str, wanted: str) -> str:
+    """Why a kept container changes its name. A container named ``<project>-<service>`` was made by a
+    version that named a single replica so: renamed to Compose's name rather than recreated (a
+    database keeps running), it lacks only Compose's labels, which labels cannot gain without a
+    recreate; ``docker compose ps`` shows it from its next recreate on."""
+    if current == f"{project}-{service}":
+        return (
+            f"to {wanted}, Compose's name (docker compose ps/logs/exec see it once it is recreated with "
+            "Compose's labels: up --force-recreate)"
+        )
+    return f"to {wanted}, the name the spec gives it"
 
 
 def _surplus_reason(item: ObservedContainer, replicas: int) -> str:
@@ -472,7 +463,8 @@ def _service_action(
     if reasons:
         return Action("recreate", target, tuple(reasons), svc.name)
     if one_shot and current.state == "exited" and current.exit_code == 0:
-        return None  # a finished one-shot job with an unchanged config: not re-run (Compose re-runs it)
+        # a completed one-shot job with an unchanged config: not run again (Compose reruns it, #11808)
+        return None
     if current.state in ("exited", "created", "dead"):
         detail = f" (exit code {current.exit_code})" if current.state == "exited" and current.exit_code else ""
         return Action("start", target, (f"container is {current.state}{detail}",), svc.name)

@@ -12,6 +12,7 @@ from validator.engine.docker_api import Engine
 from validator.engine.lock import ProjectLock
 from validator.engine.observed import ObservedState, observe
 from validator.engine.planner import Plan, plan
+from validator.engine.teardown import DownResult as DownResult  # the Swarm backend returns one too
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
@@ -101,14 +102,6 @@ def up(
         return result
 
 
-@dataclass
-class DownResult:
-    containers: list[str]
-    networks: list[str]
-    volumes: list[str]
-    kept_orphans: list[str]
-
-
 def down(
     loaded: LoadedSpec,
     engine: Engine,
@@ -120,31 +113,18 @@ def down(
     say: Callable[[str], None] | None = None,
 ) -> DownResult:
     """Stop and remove the project's containers in parallel along the stop graph (a service stops
-    once everything depending on it is gone), then its networks and, if asked, its volumes."""
-    from validator.engine import labels as L
-    from validator.engine.observed import from_summary
-    from validator.engine.planner import stop_needs_of_spec, stop_plan
-    from validator.engine.stopper import raise_failures, run_stops
+    once everything depending on it is gone), then its networks and, if asked, its volumes
+    (engine/teardown.py; ``down`` itself reads less of the spec than this)."""
+    from validator.engine.planner import stop_needs_of_spec
+    from validator.engine.teardown import down_project
 
-    project = loaded.spec.project
-    with ProjectLock(project, engine, lock_wait, say, "down"):
-        needs = stop_needs_of_spec(loaded.spec)  # not the desired state: it reads files that may be gone
-        owned = [from_summary(summary) for summary in engine.containers(L.project_filter(project))]
-        kept = [c.name for c in owned if c.service not in needs and not remove_orphans]
-        going = [c for c in owned if c.name not in kept]
-        outcomes = run_stops(engine, stop_plan(needs, going), progress)
-        raise_failures(outcomes)  # networks stay while a container failed to go: they are still in use
-        removed = [o.step.name for o in outcomes]
-        networks = []
-        if not kept:
-            for net in engine.networks(L.project_filter(project)):
-                engine.remove_network(net["Name"])
-                networks.append(net["Name"])
-                progress("network", f"{net['Name']} removed")
-        removed_volumes = []
-        if volumes:
-            for vol in engine.volumes(L.project_filter(project)):
-                engine.remove_volume(vol["Name"])
-                removed_volumes.append(vol["Name"])
-                progress("volume", f"{vol['Name']} removed")
-        return DownResult(removed, networks, removed_volumes, sorted(kept))
+    return down_project(
+        engine,
+        loaded.spec.project,
+        declared=stop_needs_of_spec(loaded.spec),  # not the desired state: it reads files that may be gone
+        volumes=volumes,
+        remove_orphans=remove_orphans,
+        progress=progress,
+        lock_wait=lock_wait,
+        say=say,
+    )

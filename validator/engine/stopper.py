@@ -16,7 +16,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from validator.engine.planner import StopStep
+from validator.engine import hooks
+from validator.engine.stop_graph import StopStep
 from validator.errors import EngineError, UnreachableError
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class StopOutcome:
     started: float  # wall-clock time the stop was requested
     finished: float  # wall-clock time the container was stopped (and removed)
     error: str | None = None
+    hook_error: str | None = None  # a pre_stop hook that failed (the container was stopped all the same)
 
 
 def run_stops(
@@ -55,6 +57,9 @@ def run_stops(
         try:
             if cancel is not None and cancel.is_set():
                 return StopOutcome(step, began_wall, time.time(), "cancelled")
+            hook_error = _pre_stop(engine, step)
+            if hook_error is not None:
+                say(who, f"FAILED: {hook_error}")
             engine.stop(step.container, step.timeout)
             if step.remove:
                 engine.remove_container(step.container)
@@ -64,7 +69,7 @@ def run_stops(
             say(who, f"FAILED: {exc}")
             return StopOutcome(step, began_wall, time.time(), str(exc))
         say(who, f"{'removed' if step.remove else 'stopped'} after {time.monotonic() - began:.2f}s")
-        return StopOutcome(step, began_wall, time.time())
+        return StopOutcome(step, began_wall, time.time(), hook_error=hook_error)
 
     # one thread per container, as Compose stops them all at once: a stop mostly waits out its grace
     # period, so a cap would queue whole grace periods (16 at a time made 50 services wait 4 of them)
@@ -92,7 +97,24 @@ def run_stops(
     return outcomes
 
 
+def _pre_stop(engine: Engine, step: StopStep) -> str | None:
+    """Run the step's pre_stop hooks in its container while it runs; why one failed, else None."""
+    if not step.pre_stop:
+        return None
+    state = (engine.try_inspect(step.container) or {}).get("State") or {}
+    if not state.get("Running"):
+        return None  # nothing runs in a stopped container; Compose runs them only on a running one
+    return hooks.run(engine, step.container, "pre_stop", step.pre_stop, hooks.PRE_STOP_TIMEOUT)
+
+
 def raise_failures(outcomes: Sequence[StopOutcome]) -> None:
     failed = [o for o in outcomes if o.error is not None]
     if failed:
         raise EngineError("; ".join(f"{o.step.name}: {o.error}" for o in failed))
+
+
+def raise_hook_failures(outcomes: Sequence[StopOutcome]) -> None:
+    """After everything was stopped and removed: fail naming every pre_stop hook that failed."""
+    failed = [o for o in outcomes if o.hook_error is not None]
+    if failed:
+        raise EngineError("; ".join(f"{o.step.name}: {(o.hook_error or '').splitlines()[0]}" for o in failed))

@@ -69,6 +69,18 @@ _CONTAINERS_IGNORED: list[Rule] = [
         "rollback_config drives Swarm rollbacks",
     ),
     (
+        ("deploy", "restart_policy", "delay"),
+        lambda s: s.deploy is not None and s.deploy.restart_policy is not None and s.deploy.restart_policy.delay
+        is not None,
+        "restart_policy.delay paces Swarm's restarts (the engine has no such setting)",
+    ),
+    (
+        ("deploy", "restart_policy", "window"),
+        lambda s: s.deploy is not None and s.deploy.restart_policy is not None and s.deploy.restart_policy.window
+        is not None,
+        "restart_policy.window is Swarm's (the engine has no such setting)",
+    ),
+    (
         ("deploy", "endpoint_mode"),
         lambda s: s.deploy is not None and s.deploy.endpoint_mode is not None,
         "endpoint_mode is a Swarm service's",

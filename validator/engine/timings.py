@@ -112,6 +112,13 @@ def from_inspect(detail: dict[str, Any]) -> Timing:
     return timing
 
 
+def ran_for(detail: dict[str, Any]) -> float | None:
+    """Seconds a stopped container ran, by the engine's clock (StartedAt to FinishedAt); None if unknown."""
+    state = detail.get("State") or {}
+    began, ended = _time(state.get("StartedAt")), _time(state.get("FinishedAt"))
+    return ended - began if began is not None and ended is not None and ended >= began else None
+
+
 def _time(text: object) -> float | None:
     if not isinstance(text, str) or text.startswith("0001-"):
         return None

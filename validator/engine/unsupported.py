@@ -35,8 +35,6 @@ SERVICE_FIELDS = {
     "cpu_percent": "cpu_percent (Windows engines)",
     "credential_spec": "credential_spec (Windows engines)",
     "models": "models (Docker Model Runner)",
-    "post_start": "post_start (lifecycle hooks)",
-    "pre_stop": "pre_stop (lifecycle hooks)",
     "provider": "provider (Compose provider plugins)",
     "pull_refresh_after": "pull_refresh_after",
     "use_api_socket": "use_api_socket",
@@ -105,8 +103,6 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
             yield (*at, "build", "platforms"), "build.platforms with several platforms (one image is built)"
     deploy = svc.deploy
     if deploy is not None:
-        if _set(deploy, "restart_policy"):
-            yield (*at, "deploy", "restart_policy"), "deploy.restart_policy (use restart)"
         reservations = deploy.resources.reservations if deploy.resources else None
         for field in ("generic_resources",):  # Swarm's
             if _set(reservations, field):
@@ -124,9 +120,10 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
             yield (*at, "volumes", index, "volume", "subpath"), "volumes volume.subpath (engine API 1.45)"
     for kind in ("secrets", "configs"):
         for index, ref in enumerate(getattr(svc, kind)):
-            for field in ("uid", "gid", "mode"):
-                if _set(ref, field):
-                    yield (*at, kind, index, field), f"{kind}.{field} (a bind mount keeps the file's owner and mode)"
+            for field in ("uid", "gid"):
+                value = getattr(ref, field)
+                if value is not None and not value.isdigit():  # the copied file's owner is a number
+                    yield (*at, kind, index, field), f"{kind}.{field} {value!r} (a number is needed)"
 
 
 def require_applicable(

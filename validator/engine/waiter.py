@@ -112,6 +112,12 @@ class Timing:
     start: float | None = None  # seconds the engine took to answer the start call
 
 
+def _was_healthy(state: dict[str, Any]) -> bool:
+    """Whether the container passed a health check before it stopped (the engine keeps the last five)."""
+    health = state.get("Health") or {}
+    return health.get("Status") == "healthy" or any(e.get("ExitCode") == 0 for e in health.get("Log") or [])
+
+
 class WaitFailed(Exception):
     def __init__(self, message: str, timing: Timing) -> None:
         super().__init__(message)
@@ -132,6 +138,9 @@ class Waiter:
     timing: Timing
     deadline: float  # overall, monotonic
     restartable: bool = False
+    # started by this run after its queue was registered: every event of this start reaches the queue,
+    # so the one inspect below is read as those events would be (in order), never as a verdict of its own
+    fresh: bool = False
     on_running: Callable[[], None] | None = None
     _running_mono: float | None = field(default=None)
 
@@ -214,6 +223,12 @@ class Waiter:
             if self.target == "completed" and code == 0:
                 self._mark_running(now)
                 self.timing.healthy_at = time.time()
+            elif self.fresh and self.target == "running":
+                # it started (the start event came first, whatever the timing of this inspect): the
+                # same verdict the events give; what it did after is check's to report
+                self._mark_running(now)
+            elif self.fresh and self.target == "healthy" and _was_healthy(state):
+                self._mark_healthy(now)  # a passing health check came before the exit, as its event did
             elif not self.restart_grace:
                 self._fail(f"exited with code {code}")
 

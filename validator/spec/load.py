@@ -11,11 +11,14 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from validator.errors import SpecError
 from validator.spec.loader import Document, load_file, read_environment
 from validator.spec.location import Finding
-from validator.spec.model import Spec
+
+if TYPE_CHECKING:  # the model is heavy to import: down reads a spec's project without it (read_project)
+    from validator.spec.model import Spec
 
 DEFAULT_FILE = "infra.yaml"
 
@@ -127,6 +130,44 @@ def lint_files(files: list[str], environ: Mapping[str, str] | None = None) -> li
     except SpecError as exc:
         return bound(sorted(exc.findings, key=lambda f: f.sort_key()))
     return bound(sorted(loaded.warnings, key=lambda f: f.sort_key()))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectRef:
+    """What ``down`` needs of a spec before its first stop: the project's name, the orchestrator the
+    spec names, and its services as written (after interpolation, ``extends`` and ``include``), without
+    the schema, the model or the lint rules (engine/reconcile.py reads the few keys it needs)."""
+
+    name: str
+    orchestrator: str | None
+    services: Mapping[str, Any]
+    base_dir: Path
+
+
+def read_project(files: list[str] | None = None, environ: Mapping[str, str] | None = None) -> ProjectRef:
+    """The project a spec names, read as ``load_spec`` reads it but not validated: a file that cannot be
+    read, or a project that cannot be named, is a ``SpecError`` (located) all the same."""
+    from validator.spec.project import compose_top_level
+
+    names = resolve_files(files)
+    doc, env = _read(names, environ)
+    base_dir = Path(names[0]).parent.resolve()
+    doc, top = compose_top_level(doc, env, base_dir)
+    errors = [f for f in [*doc.findings, *top] if f.severity == "error"]
+    project = doc.data.get("project")
+    if errors or not isinstance(project, str) or not project:
+        from validator.spec.bound import bound
+
+        raise SpecError(bound(errors) or [doc.finding(("project",), "the project has no name", rule="compose")])
+    settings = doc.data.get("settings")
+    orchestrator = settings.get("orchestrator") if isinstance(settings, dict) else None
+    services = doc.data.get("services")
+    return ProjectRef(
+        name=project,
+        orchestrator=orchestrator if isinstance(orchestrator, str) else None,
+        services=services if isinstance(services, dict) else {},
+        base_dir=base_dir,
+    )
 
 
 def load_spec(files: list[str] | None = None, environ: Mapping[str, str] | None = None) -> LoadedSpec:

@@ -75,7 +75,8 @@ def test_unknown_and_unready_health_times_are_unavailable_with_the_reason(tmp_pa
     assert results["sick"].verdict == "fail" and key("service.sick.healthy") not in results["sick"].metrics
     assert results["sick"].unavailable[key("service.sick.healthy")] == "service sick is not ready (running, unhealthy)"
     assert results["gone"].unavailable == {
-        key(f"service.gone.{field}"): "service gone has no container" for field in ("startup", "healthy", "restarts")
+        key(f"service.gone.{field}"): "service gone has no container"
+        for field in ("startup", "healthy", "restarts", "duration")
     }
     # the spec sets a memory limit Docker does not report: no value, and why
     assert results["capped"].unavailable == {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -72,7 +73,8 @@ def test_body(tmp_path):
     }
     assert body["StopTimeout"] == 5
     assert host["NetworkMode"] == "demo_back"
-    assert extra == [("demo_front", ["web", "www"])]
+    assert extra == [("demo_front", ["demo-web-1", "web", "www"])]
+    assert body["NetworkingConfig"]["EndpointsConfig"]["demo_back"]["Aliases"] == ["demo-web-1", "web"]
     labels = body["Labels"]
     assert labels["team"] == "data" and labels[L.PROJECT] == "demo" and labels[L.SERVICE] == "web"
     assert labels[L.CONFIG_HASH] == desired.services["web"].config_hash and labels[L.IMAGE_ID] == "sha256:img"
@@ -155,7 +157,7 @@ def compose_body(tmp_path, services, **top):
     spec = {**base_spec(**services), **top}
     desired = desired_state(load_dict(tmp_path, spec), {})
     bodies = {
-        name: create_body(svc, "demo", "sha256:img", ("infra.yaml",), "1.41", "0.1.0")
+        name: create_body(svc, "demo", "sha256:img", desired.spec_files, "1.41", "0.1.0", 1, desired.working_dir)
         for name, svc in desired.services.items()
     }
     return desired, bodies
@@ -215,8 +217,8 @@ def test_network_mode_of_a_service_points_at_its_container_and_orders_it_first(t
         {"db": {"image": "db:1"}, "sidecar": {"image": "s:1", "network_mode": "service:db", "ipc": "service:db"}},
     )
     body, extra = bodies["sidecar"]
-    assert body["HostConfig"]["NetworkMode"] == "container:demo-db"
-    assert body["HostConfig"]["IpcMode"] == "container:demo-db"
+    assert body["HostConfig"]["NetworkMode"] == "container:demo-db-1"
+    assert body["HostConfig"]["IpcMode"] == "container:demo-db-1"
     assert "NetworkingConfig" not in body and extra == []
     assert "db" in desired.services["sidecar"].depends_on
 
@@ -305,7 +307,6 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
     spec = base_spec(
         web={
             "image": "web:1",
-            "post_start": [{"command": ["echo", "up"]}],
             "build": {"context": ".", "ssh": ["default"]},
             "pull_policy": "refresh",
         },
@@ -317,7 +318,6 @@ def test_fields_without_engine_work_are_refused_where_they_are_written(tmp_path)
     messages = sorted(f"{'.'.join(map(str, f.path))}: {f.message}" for f in info.value.findings)
     assert messages == [
         "services.web.build.ssh: not supported yet: build.ssh",
-        "services.web.post_start: not supported yet: post_start (lifecycle hooks)",
         "services.web.pull_policy: not supported yet: pull_policy refresh",
     ]
     assert all(f.location.line > 0 for f in info.value.findings)
@@ -390,10 +390,11 @@ def test_links_and_volumes_from_name_the_containers_and_order_them_first(tmp_pat
         },
     )
     body, _ = bodies["app"]
-    assert body["HostConfig"]["VolumesFrom"] == ["demo-db:ro", "other"]
+    assert body["HostConfig"]["VolumesFrom"] == ["demo-db-1:ro", "other"]
     assert body["NetworkingConfig"]["EndpointsConfig"]["demo_default"]["Links"] == [
-        "demo-db:database",
-        "demo-db:demo-db",
+        "demo-db-1:database",
+        "demo-db-1:db-1",  # Compose's <service>-<n>, n the linking container's number
+        "demo-db-1:demo-db-1",
     ]
     assert set(desired.services["app"].depends_on) == {"db"}
 
@@ -441,7 +442,11 @@ def test_environment_and_content_secrets_are_copied_in_never_labelled(tmp_path):
     }
     desired = desired_state(load_dict(tmp_path, spec), {"TOKEN": "planted-token-77", "MOTD": "hello"})
     web = desired.services["web"]
-    assert web.files == (("/run/secrets/token", "planted-token-77"), ("/app", "a=1\n"), ("/m", "hello"))
+    assert [(f.path, f.content, f.uid, f.gid, f.mode) for f in web.files] == [
+        ("/run/secrets/token", b"planted-token-77", 0, 0, 0o444),
+        ("/app", b"a=1\n", 0, 0, 0o444),
+        ("/m", b"hello", 0, 0, 0o444),
+    ]
     assert web.config["injected"] == ["/app", "/m", "/run/secrets/token"]
     body, _ = create_body(web, "demo", "sha256:img", ("infra.yaml",), "1.41", "0.1.0")
     assert "planted-token-77" not in json.dumps(body)
@@ -591,3 +596,121 @@ def test_engine_timestamps():
     assert _rfc3339("2026-11-24T15:00:00.123456789Z") == pytest.approx(1795532400.123456789)
     assert _rfc3339("2026-11-24T16:00:00+01:00") == 1795532400.0
     assert _rfc3339("0001-01-01T00:00:00Z") is None and _rfc3339("junk") is None
+
+
+def test_containers_carry_the_labels_compose_writes(tmp_path):
+    """The ``com.docker.compose.*`` labels Compose 2.40 writes (read from what it creates on this engine),
+    so ``docker compose -p demo ps|logs|exec|down`` see the stack; ownership stays with validator's."""
+    desired, bodies = compose_body(
+        tmp_path,
+        {
+            "db": {"image": "db:1"},
+            "web": {"image": "w:1", "links": ["db"], "depends_on": {"cache": {"condition": "service_healthy"}}},
+            "cache": {"image": "c:1"},
+        },
+    )
+    body, _ = bodies["web"]
+    compose = {k: v for k, v in body["Labels"].items() if k.startswith("com.docker.compose.")}
+    assert compose == {
+        "com.docker.compose.project": "demo",
+        "com.docker.compose.service": "web",
+        "com.docker.compose.container-number": "1",
+        "com.docker.compose.oneoff": "False",
+        "com.docker.compose.config-hash": desired.services["web"].config_hash,
+        "com.docker.compose.image": "sha256:img",
+        "com.docker.compose.depends_on": "cache:service_healthy:false,db:service_started:true",
+        "com.docker.compose.version": "validator-0.1.0",
+        "com.docker.compose.project.working_dir": str(tmp_path.resolve()),
+        "com.docker.compose.project.config_files": ",".join(str(Path(f).absolute()) for f in desired.spec_files),
+    }
+    assert body["Labels"][L.PROJECT] == "demo"
+
+
+def test_only_the_networks_and_volumes_enabled_services_use_are_created(tmp_path):
+    """Compose's rule (checked against its binary): a declaration no enabled service names creates nothing."""
+    spec = base_spec(
+        a={"image": "a:1", "networks": ["front"], "volumes": ["used:/u"]},
+        b={"image": "b:1", "profiles": ["extra"], "networks": ["back"], "volumes": ["other:/o"]},
+    )
+    spec["networks"] = {"front": None, "back": None, "unused": None}
+    spec["volumes"] = {"used": None, "other": None, "unused": None}
+    state = desired_state(load_dict(tmp_path, spec), {})
+    assert sorted(state.networks) == ["front"]  # no default either: no enabled service joins it
+    assert sorted(state.volumes) == ["used"]
+    enabled = desired_state(load_dict(tmp_path, spec), {"COMPOSE_PROFILES": "extra"})
+    assert sorted(enabled.networks) == ["back", "front"] and sorted(enabled.volumes) == ["other", "used"]
+
+
+@pytest.mark.parametrize(
+    ("service", "policy"),
+    [
+        ({"restart": "always"}, {"Name": "always", "MaximumRetryCount": 0}),
+        ({"deploy": {"restart_policy": {"condition": "on-failure", "max_attempts": 3}}}, ("on-failure", 3)),
+        ({"restart": "always", "deploy": {"restart_policy": {"condition": "none"}}}, None),
+        ({"deploy": {"restart_policy": {"condition": "any", "delay": "5s"}}}, ("always", 0)),
+        # no condition: the engine's empty policy, as Compose 2.40 writes it (restart: always loses)
+        ({"restart": "always", "deploy": {"restart_policy": {"max_attempts": 2}}}, None),
+    ],
+)
+def test_deploy_restart_policy_wins_over_restart_as_compose_maps_it(tmp_path, service, policy):
+    _, bodies = compose_body(tmp_path, {"job": {"image": "j:1", **service}})
+    body, _ = bodies["job"]
+    if isinstance(policy, tuple):
+        policy = {"Name": policy[0], "MaximumRetryCount": policy[1]}
+    assert body["HostConfig"].get("RestartPolicy") == policy
+
+
+def test_a_job_completes_when_its_restart_policy_leaves_it_exited(tmp_path):
+    from validator.engine.desired import desired_state as state_of
+
+    spec = base_spec(
+        a={"image": "a:1"},
+        b={"image": "b:1", "restart": "on-failure:2"},
+        c={"image": "c:1", "restart": "unless-stopped"},
+        d={"image": "d:1", "deploy": {"restart_policy": {"condition": "any"}}},
+    )
+    services = state_of(load_dict(tmp_path, spec), {}).services
+    assert {name: svc.completes for name, svc in services.items()} == {"a": True, "b": True, "c": False, "d": False}
+
+
+def test_an_owner_or_a_mode_copies_a_file_in_with_them(tmp_path):
+    """Compose 2.40 bind-mounts a file-based secret and ignores uid, gid and mode (with a warning);
+    validator copies that one in with them, as Compose does for one from a variable."""
+    (tmp_path / "token.txt").write_text("t0ken-value")
+    (tmp_path / "app.conf").write_text("a=1")
+    spec = {
+        **base_spec(
+            web={
+                "image": "web:1",
+                "secrets": [
+                    {"source": "token", "uid": "1000", "gid": "2000", "mode": "0400"},
+                    {"source": "token", "target": "plain"},
+                ],
+                "configs": [{"source": "app", "mode": 0o640}],
+            }
+        ),
+        "secrets": {"token": {"file": "./token.txt"}},
+        "configs": {"app": {"file": "./app.conf"}},
+    }
+    web = desired_state(load_dict(tmp_path, spec), {}).services["web"]
+    assert [(f.path, f.content, f.uid, f.gid, f.mode, f.secret) for f in web.files] == [
+        ("/run/secrets/token", b"t0ken-value", 1000, 2000, 0o400, True),
+        ("/app", b"a=1", 0, 0, 0o640, False),
+    ]
+    body, _ = create_body(web, "demo", "sha256:img", (), "1.41", "0.1.0")
+    assert body["HostConfig"]["Binds"] == [f"{tmp_path / 'token.txt'}:/run/secrets/plain:ro"]  # the plain one
+    assert "t0ken-value" not in json.dumps(body)
+
+
+def test_implicit_dependencies_restart_as_composes_do(tmp_path):
+    """compose-go adds links and service: namespaces with restart, volumes_from without (its label)."""
+    _, bodies = compose_body(
+        tmp_path,
+        {
+            "db": {"image": "d:1", "volumes": ["/data"]},
+            "cache": {"image": "c:1"},
+            "app": {"image": "a:1", "volumes_from": ["db", "cache"], "links": ["cache"]},
+        },
+    )
+    label = bodies["app"][0]["Labels"]["com.docker.compose.depends_on"]
+    assert label == "cache:service_started:true,db:service_started:false"

@@ -49,8 +49,8 @@ def test_cold_plan_creates_everything(folder):
     )
     assert [(a.kind, a.target) for a in result.actions] == [
         ("create-network", "demo_default"),
-        ("create", "demo-db"),
-        ("create", "demo-web"),
+        ("create", "demo-db-1"),
+        ("create", "demo-web-1"),
     ]
 
 

@@ -27,9 +27,9 @@ def kinds(result) -> list[tuple[str, str, int | None]]:
     return [(a.kind, a.target, a.replica) for a in result.actions]
 
 
-def test_one_replica_keeps_its_name_and_several_are_named_as_compose_names_them(tmp_path):
+def test_every_replica_is_named_as_compose_names_it(tmp_path):
     one = desired(tmp_path, web=WEB).services["web"]
-    assert (one.replicas, one.container, one.replica_name(1)) == (1, "demo-web", "demo-web")
+    assert (one.replicas, one.container, one.replica_name(1)) == (1, "demo-web-1", "demo-web-1")
     three = desired(tmp_path, web={**WEB, "deploy": {"replicas": 3}}).services["web"]
     assert three.replica_containers == ("demo-web-1", "demo-web-2", "demo-web-3")
     assert three.container == "demo-web-1"
@@ -42,8 +42,11 @@ def test_replicas_share_one_config_hash_and_differ_by_their_replica_label(tmp_pa
     assert one.config_hash == three.config_hash  # scaling never recreates, as Compose leaves scale out of its hash
     bodies = [create_body(three, "demo", "sha256:x", (), "1.41", "0", number)[0] for number in (1, 2, 3)]
     assert [b["Labels"][L.REPLICA] for b in bodies] == ["1", "2", "3"]
+    assert [b["Labels"]["com.docker.compose.container-number"] for b in bodies] == ["1", "2", "3"]
     assert all(b["Labels"][L.SERVICE] == "web" for b in bodies)
-    rest = [{k: v for k, v in body.items() if k != "Labels"} for body in bodies]
+    aliases = [b["NetworkingConfig"]["EndpointsConfig"]["demo_default"]["Aliases"] for b in bodies]
+    assert aliases == [[f"demo-web-{n}", "web"] for n in (1, 2, 3)]  # each its own name, as Compose
+    rest = [{k: v for k, v in body.items() if k not in ("Labels", "NetworkingConfig")} for body in bodies]
     assert rest[0] == rest[1] == rest[2]
 
 
@@ -65,14 +68,26 @@ def test_cold_plan_creates_every_replica(tmp_path):
     assert plan(state, observed_as_applied(state)).empty
 
 
-def test_scale_up_renames_the_single_container_and_creates_the_rest(tmp_path):
+def test_scale_up_keeps_the_single_container_and_creates_the_rest(tmp_path):
     before = desired(tmp_path, web=WEB)
     after = desired(tmp_path, web={**WEB, "scale": 3})
     result = plan(after, observed_as_applied(before))
-    assert kinds(result) == [("rename", "demo-web", 1), ("create", "demo-web-2", 2), ("create", "demo-web-3", 3)]
+    assert kinds(result) == [("create", "demo-web-2", 2), ("create", "demo-web-3", 3)]
+
+
+def test_a_container_an_older_version_named_project_service_is_renamed_not_recreated(tmp_path):
+    state = desired(tmp_path, web=WEB)
+    observed = observed_as_applied(state)
+    (web,) = observed.containers["web"]
+    old = dataclasses.replace(web, name="demo-web")
+    result = plan(state, dataclasses.replace(observed, containers={"web": (old,)}))
+    assert kinds(result) == [("rename", "demo-web", 1)]
     rename = result.actions[0]
     assert rename.new_name == "demo-web-1" and rename.container_id == "id-web"
-    assert rename.reasons == ("to demo-web-1: the service runs 3 replicas",)
+    assert rename.reasons == (
+        "to demo-web-1, Compose's name (docker compose ps/logs/exec see it once it is recreated with "
+        "Compose's labels: up --force-recreate)",
+    )
 
 
 def test_scale_down_removes_the_highest_numbers_and_renames_the_last_one_standing(tmp_path):
@@ -82,8 +97,7 @@ def test_scale_down_removes_the_highest_numbers_and_renames_the_last_one_standin
     assert kinds(to_two) == [("remove", "demo-web-3", 3)]
     assert to_two.actions[0].reasons == ("scaled to 2 replicas (this is replica 3)",)
     to_one = plan(desired(tmp_path, web=WEB), observed)
-    assert kinds(to_one) == [("remove", "demo-web-2", 2), ("remove", "demo-web-3", 3), ("rename", "demo-web-1", 1)]
-    assert to_one.actions[2].new_name == "demo-web"
+    assert kinds(to_one) == [("remove", "demo-web-2", 2), ("remove", "demo-web-3", 3)]
 
 
 def test_a_drifted_service_recreates_every_replica(tmp_path):
@@ -167,13 +181,13 @@ def test_scale_zero_runs_no_container_and_removes_the_ones_that_run(tmp_path):
     down = plan(zero, observed_as_applied(desired(tmp_path, web={**WEB, "scale": 3})))
     assert kinds(down) == [("remove", "demo-web-1", 1), ("remove", "demo-web-2", 2), ("remove", "demo-web-3", 3)]
     assert down.actions[0].reasons == ("scaled to 0 replicas (this is replica 1)",)
-    assert kinds(plan(zero, observed_as_applied(desired(tmp_path, web=WEB)))) == [("remove", "demo-web", 1)]
+    assert kinds(plan(zero, observed_as_applied(desired(tmp_path, web=WEB)))) == [("remove", "demo-web-1", 1)]
 
 
 def test_a_scale_zero_service_holds_no_name_a_foreign_container_could_clash_with(tmp_path):
     from validator.engine.observed import observe
 
-    foreign = {"Id": "f", "Names": ["/demo-web"], "Labels": {}, "State": "running", "Ports": []}
+    foreign = {"Id": "f", "Names": ["/demo-web-1"], "Labels": {}, "State": "running", "Ports": []}
 
     class Engine:  # the engine's answers when the project runs nothing and a foreign demo-web exists
         api_version = "1.41"
@@ -191,7 +205,7 @@ def test_a_scale_zero_service_holds_no_name_a_foreign_container_could_clash_with
             return "sha256:x"
 
     one = observe(Engine(), desired(tmp_path, web=WEB))  # type: ignore[arg-type]
-    assert "demo-web" in one.foreign_names  # the fake does show the clash when the name is wanted
+    assert "demo-web-1" in one.foreign_names  # the fake does show the clash when the name is wanted
     zero = observe(Engine(), desired(tmp_path, web={**WEB, "scale": 0}))  # type: ignore[arg-type]
     assert zero.foreign_names == {}
 

@@ -63,3 +63,40 @@ def test_orphans_go_first_with_their_own_stop_timeout(tmp_path):
 def test_needs_from_the_spec_alone_match_the_desired_state(tmp_path):
     loaded = load_dict(tmp_path, base_spec(db=DB, api=API, worker=WORKER, lone=LONE))
     assert stop_needs_of_spec(loaded.spec) == stop_needs(desired_state(loaded))
+
+
+def test_down_without_a_spec_orders_by_the_depends_on_label_and_keeps_each_containers_grace():
+    from validator.engine import compose_labels as CL
+    from validator.engine.stop_graph import StopNeeds
+    from validator.engine.teardown import _running
+
+    def summary(cid: str, service: str, depends: str) -> dict[str, object]:
+        labels = {"dev.validator.service": service, CL.DEPENDS_ON: depends}
+        return {"Id": cid, "Names": [f"/p-{service}-1"], "Labels": labels}
+
+    found = [
+        _running(summary("a", "api", "db:service_healthy:false,cache:service_started:true")),
+        _running(summary("d", "db", "")),
+        _running(summary("c", "cache", "")),
+    ]
+    assert found[0].depends_on == {"db", "cache"}
+    needs = {c.service: StopNeeds(c.depends_on, None) for c in found if c.service}
+    steps = {s.service: s for s in stop_plan(needs, found)}
+    assert steps["db"].after == ("a",) and steps["cache"].after == ("a",) and steps["api"].after == ()
+    assert all(s.timeout is None for s in steps.values())  # each container's own StopTimeout
+
+
+def test_down_reads_the_few_keys_it_needs_from_a_spec_as_written():
+    from validator.engine.teardown import declared_needs
+
+    needs = declared_needs(
+        {
+            "api": {"depends_on": {"db": {"condition": "service_healthy"}}, "stop_grace_period": "3s"},
+            "worker": {"depends_on": ["db"], "pre_stop": [{"command": "echo bye"}]},
+            "db": {"stop_grace_period": "lots"},  # lint refuses it; down reads it as unset
+            "odd": "not a mapping",
+        }
+    )
+    assert needs["api"].depends_on == {"db"} and needs["api"].timeout == 3.0
+    assert needs["worker"].pre_stop == ({"command": ["echo", "bye"]},) and needs["worker"].timeout is None
+    assert needs["db"].timeout is None and needs["odd"].depends_on == frozenset()

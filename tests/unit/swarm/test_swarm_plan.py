@@ -236,11 +236,10 @@ def _swarm(loaded):
 def test_plain_containers_get_configs_and_secrets_as_read_only_files(tmp_path):
     loaded = load_dict(tmp_path, _files_spec(tmp_path))
     web = desired_state(loaded, environ={}, refuse_unsupported=False).services["web"]
-    assert sorted(web.config["volumes"]) == [
-        f"bind:{tmp_path / 'app.conf'}:/etc/app.conf:ro",
-        f"bind:{tmp_path / 'db_password.txt'}:/run/secrets/db_password:ro",
-    ]
-    assert set(web.mounted) == {"app.conf", "db_password.txt"}
+    # the config asks for a mode: copied in with it (a bind mount would keep the file's own)
+    assert sorted(web.config["volumes"]) == [f"bind:{tmp_path / 'db_password.txt'}:/run/secrets/db_password:ro"]
+    assert [(f.path, f.content, f.mode) for f in web.files] == [("/etc/app.conf", b"setting = 1\n", 0o440)]
+    assert set(web.mounted) == {"copied into /etc/app.conf", "db_password.txt"}
 
 
 def test_swarm_objects_are_content_addressed_and_a_secrets_digest_is_never_printed(tmp_path):

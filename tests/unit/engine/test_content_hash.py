@@ -1,0 +1,84 @@
+"""Bounded content hashing of read-only binds: regular files only, never into /proc, /sys or /dev,
+compared by path beyond the bound, and ``plan`` says which."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from validator.engine import content_hash as H
+from validator.engine.desired import desired_state
+from validator.engine.planner import plan
+from validator.testing.specs import base_spec, load_dict, observed_as_applied
+
+
+def test_regular_files_are_hashed_and_a_change_shows(tmp_path):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "a.yml").write_text("a: 1\n")
+    first = H.hash_tree(tmp_path / "conf", "conf")
+    assert list(first.digests) == ["conf/a.yml"] and first.by_path == {}
+    (tmp_path / "conf" / "a.yml").write_text("a: 2\n")
+    assert H.hash_tree(tmp_path / "conf", "conf").digests != first.digests
+
+
+def test_fifos_and_links_are_never_opened_or_followed(tmp_path):
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    os.mkfifo(conf / "pipe")  # opening it for reading would block forever
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "big").write_text("x" * 100)
+    (conf / "link").symlink_to(tmp_path / "outside")  # a folder link: not entered
+    began = time.monotonic()
+    hashed = H.hash_tree(conf, "conf")
+    assert time.monotonic() - began < 5
+    assert hashed.digests["conf/pipe"] == "fifo"
+    assert hashed.digests["conf/link"].startswith("symlink:")
+    assert not any("big" in name for name in hashed.digests)
+
+
+@pytest.mark.parametrize("path", ["/proc", "/sys", "/dev", "/proc/self", "/sys/fs/cgroup"])
+def test_special_file_systems_are_compared_by_path(path):
+    began = time.monotonic()
+    hashed = H.hash_tree(Path(path), path)
+    assert time.monotonic() - began < 1
+    assert hashed.digests == {path: "by-path"} and path in hashed.by_path
+
+
+def test_a_tree_beyond_the_bound_is_compared_by_path_quickly():
+    began = time.monotonic()
+    hashed = H.hash_tree(Path("/usr"), "/usr")  # tens of thousands of files (8.7 s when walked in full)
+    assert time.monotonic() - began < 5
+    assert hashed.digests == {"/usr": "by-path"}
+    assert hashed.by_path == {"/usr": f"more than {H.MAX_FILES} files"}
+
+
+def test_the_root_folder_is_bounded_too():
+    hashed = H.hash_tree(Path("/"), "/")
+    assert hashed.digests == {"/": "by-path"} and hashed.by_path
+
+
+def test_bytes_beyond_the_bound(tmp_path, monkeypatch):
+    monkeypatch.setattr(H, "MAX_BYTES", 10)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "f").write_text("0123456789abc")
+    assert H.hash_tree(tmp_path / "d", "d").by_path == {"d": "more than 0 MiB"}
+    assert H.hash_tree(tmp_path / "d" / "f", "d/f").digests == {"d/f": "by-path"}
+
+
+def test_plan_says_which_binds_are_compared_by_path(tmp_path):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "a").write_text("1")
+    spec = base_spec(
+        exporter={"image": "e:1", "volumes": ["/proc:/host/proc:ro", "/:/rootfs:ro", "./conf:/etc/x:ro"]},
+    )
+    state = desired_state(load_dict(tmp_path, spec), {})
+    assert [path for path, _ in state.services["exporter"].by_path] == ["/", "/proc"]
+    notes = plan(state, observed_as_applied(state)).notes
+    assert (
+        "exporter: the read-only bind /proc is compared by path, not content (a proc file system): "
+        "a change inside it does not recreate the container"
+    ) in notes
+    assert not any("conf" in note for note in notes)

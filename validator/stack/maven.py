@@ -104,7 +104,7 @@ def parse_coordinate(text: str) -> Artifact | None:
 
 
 def _sha1(path: Path) -> str:
-    digest = hashlib.sha1()  # noqa: S324 - Maven's own checksum files are SHA-1
+    digest = hashlib.sha1()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
@@ -138,7 +138,12 @@ def _pom_links(pom: Path) -> tuple[list[Artifact], list[Artifact]]:
     parent = root.find(_POM_NS + "parent")
     if parent is not None:
         parents.append(
-            Artifact(group=_text(parent, "groupId"), name=_text(parent, "artifactId"), version=_text(parent, "version"), ext="pom")
+            Artifact(
+                group=_text(parent, "groupId"),
+                name=_text(parent, "artifactId"),
+                version=_text(parent, "version"),
+                ext="pom",
+            )
         )
     deps: list[Artifact] = []
     for dep in root.iterfind(f"{_POM_NS}dependencies/{_POM_NS}dependency"):
@@ -192,7 +197,7 @@ def remote_problem(url: str, artifact: Artifact, timeout: float = 10.0) -> str |
     target = f"{url.rstrip('/')}/{artifact.pom().relative}"
     request = urllib.request.Request(target, method="HEAD")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - http(s) repositories only
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
             status = int(answer.status)
     except urllib.error.HTTPError as exc:
         status = int(exc.code)
@@ -211,7 +216,9 @@ def ivy_settings(local: Path, remotes: Iterable[str]) -> str:
     the remote repositories given (none: the driver never touches the network)."""
     resolvers = [f'<ibiblio name="local-m2" m2compatible="true" usepoms="true" root="{escape(local.as_uri())}/"/>']
     for index, url in enumerate(remotes):
-        resolvers.append(f'<ibiblio name="remote-{index}" m2compatible="true" usepoms="true" root="{escape(url.rstrip("/"))}/"/>')
+        resolvers.append(
+            f'<ibiblio name="remote-{index}" m2compatible="true" usepoms="true" root="{escape(url.rstrip("/"))}/"/>'
+        )
     body = "\n      ".join(resolvers)
     return (
         "<ivysettings>\n"
@@ -222,6 +229,58 @@ def ivy_settings(local: Path, remotes: Iterable[str]) -> str:
         "    </chain>\n"
         "  </resolvers>\n"
         "</ivysettings>\n"
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resolution:
+    """Where ``spark.jars.packages`` resolves from: ``source`` is "local" (the local repository has
+    everything, checksums verified), a remote repository's URL, or "" with ``problem`` saying why
+    neither works and how to fix it."""
+
+    packages: str
+    local: Path
+    source: str
+    remotes: tuple[str, ...] = ()
+    problem: str = ""
+
+    def ivy_settings(self) -> str:
+        return ivy_settings(self.local, self.remotes)
+
+
+FIX = (
+    "Fix: fetch the JARs once where Maven Central (or a mirror) is reachable: `python -m validator.stack.maven "
+    "fetch` (scripts/bootstrap runs it), or list local delta-spark and delta-storage JARs under the probe's "
+    "delta_jars (passed as spark.jars)"
+)
+
+
+def resolve_packages(packages: str, local: Path, remotes: Iterable[str], timeout: float = 10.0) -> Resolution:
+    """Can Spark's driver resolve ``packages`` (``spark.jars.packages``)? From ``local`` alone when it
+    holds every file Ivy reads, else from the first remote repository that serves them all."""
+    roots = [a for a in (parse_coordinate(part) for part in packages.split(",")) if a is not None]
+    if not roots:
+        return Resolution(packages=packages, local=local, source="", problem=f"no Maven coordinate in {packages!r}")
+    _, missing = closure(local, roots)
+    if not missing:
+        return Resolution(packages=packages, local=local, source="local")
+    urls = tuple(remotes)
+    refusals: list[str] = []
+    for url in urls:
+        problems = [p for p in (remote_problem(url, root, timeout) for root in roots) if p]
+        if not problems:
+            return Resolution(packages=packages, local=local, source=url, remotes=(url,))
+        refusals.append(problems[0])
+    where = "; ".join(refusals) if refusals else "no remote repository is configured"
+    return Resolution(
+        packages=packages,
+        local=local,
+        source="",
+        problem=(
+            f"the Delta Lake package {packages} cannot be resolved: the local repository {local} is incomplete "
+            f"({missing[0]}{f' and {len(missing) - 1} more' if len(missing) > 1 else ''}) and no Maven repository "
+            f"serves it ({where}). {FIX}"
+        ),
     )
 
 

@@ -1,4 +1,4 @@
-"""The Spark probe's job, run in a child process: ``python -m validator.stack.spark_job JSON``.
+"""The Spark probe's job, run in a child process: ``python -m validator.stack.spark_job < JSON``.
 
 Builds the session, runs a JVM-side count and a Python-side map on the executors, reads the
 master UI while the application is alive, optionally runs a Delta round on a table in a folder the
@@ -57,8 +57,8 @@ def delta_round(spark: Any, path: str) -> dict[str, object]:
     return out
 
 
-def main(argv: list[str]) -> int:
-    args = json.loads(argv[0])
+def main() -> int:
+    args = json.loads(sys.stdin.read())
     from validator.stack.spark import build_session
 
     result: dict[str, object] = {}
@@ -89,4 +89,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(main())

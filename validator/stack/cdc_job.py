@@ -24,9 +24,7 @@ from typing import Any
 COLUMNS = ("id", "name", "amount")
 # Each batch is one MySQL transaction's worth of statements; %(t)s is the table.
 BATCHES: tuple[tuple[str, ...], ...] = (
-    (
-        "INSERT INTO `%(t)s` VALUES (1, 'ada', 10), (2, 'bob', 20), (3, 'cy', 30), (4, 'di', 40), (5, 'ed', 50)",
-    ),
+    ("INSERT INTO `%(t)s` VALUES (1, 'ada', 10), (2, 'bob', 20), (3, 'cy', 30), (4, 'di', 40), (5, 'ed', 50)",),
     (
         "UPDATE `%(t)s` SET amount = amount + 100 WHERE id IN (2, 4)",
         "DELETE FROM `%(t)s` WHERE id = 3",

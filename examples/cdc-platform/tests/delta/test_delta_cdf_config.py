@@ -54,13 +54,13 @@ def test_the_cluster_aggregates_the_feed(spark_session, delta_table_path):
     from delta.tables import DeltaTable
 
     create(spark_session, delta_table_path, "id BIGINT, amount BIGINT")
-    spark_session.range(10).selectExpr("id", "5L AS amount").write.format("delta").mode("append").save(
-        delta_table_path
-    )
+    spark_session.range(10).selectExpr("id", "5L AS amount").write.format("delta").mode("append").save(delta_table_path)
     DeltaTable.forPath(spark_session, delta_table_path).delete("id >= 7")
     totals = {
         row["_change_type"]: row["total"]
-        for row in feed(spark_session, delta_table_path).groupBy("_change_type").sum("amount")
+        for row in feed(spark_session, delta_table_path)
+        .groupBy("_change_type")
+        .sum("amount")
         .withColumnRenamed("sum(amount)", "total")
         .collect()
     }

@@ -118,14 +118,31 @@ def master_position(cursor: Any) -> tuple[str, int]:
     return str(row[0]), int(row[1])
 
 
-def run_batches(spark: Any, args: dict[str, Any], table: str, path: str) -> dict[str, Any]:
+def connect(db: dict[str, Any], attempts: int = 30) -> Any:
+    """A MySQL connection, retried once a second for a while: the probe starts when its Spark worker
+    is ready, and MySQL may still be initialising then."""
     import mysql.connector
+
+    for attempt in range(attempts):
+        try:
+            return mysql.connector.connect(
+                host=db["host"],
+                port=db["port"],
+                user=db["user"],
+                password=db["password"],
+                database=db["database"],
+                connection_timeout=10,
+            )
+        except mysql.connector.Error:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1)
+    raise AssertionError("unreachable")
+
+
+def run_batches(spark: Any, conn: Any, db: dict[str, Any], table: str, path: str) -> dict[str, Any]:
     from delta.tables import DeltaTable
 
-    db = args["mysql"]
-    conn: Any = mysql.connector.connect(
-        host=db["host"], port=db["port"], user=db["user"], password=db["password"], database=db["database"]
-    )
     replication = {"host": db["host"], "port": db["port"], "user": db["cdc_user"], "passwd": db["cdc_password"]}
     batches: list[dict[str, Any]] = []
     try:
@@ -180,13 +197,14 @@ def main() -> int:
     args = json.loads(sys.stdin.read())
     from validator.stack.spark import build_session
 
+    conn = connect(args["mysql"])
     began = time.monotonic()
     spark = build_session(args["conf"])
     result: dict[str, Any] = {"session_seconds": round(time.monotonic() - began, 2)}
     suffix = uuid.uuid4().hex[:8]
     path = f"{args['delta_path'].rstrip('/')}/validator_cdc_{suffix}"
     try:
-        result.update(run_batches(spark, args, f"validator_cdc_{suffix}", path))
+        result.update(run_batches(spark, conn, args["mysql"], f"validator_cdc_{suffix}", path))
     finally:
         spark.stop()
         if not args.get("keep"):

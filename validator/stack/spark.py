@@ -94,8 +94,8 @@ def session_conf(
 
 # The driver and executors of a probe or a test session live for seconds to minutes on tiny data:
 # C1 alone compiles fast enough and C2's compile threads only take CPU from them on a 2-core
-# machine; the serial collector suits a 1 GB heap. Measured on the spark-delta probe's steps
-# (session to stop, alternating, load 5-8 on this machine): 62 s -> 45 s.
+# machine; the serial collector suits a 1 GB heap. bench/delta_round.py (the spark-delta probe's
+# job, alternating with and without them, medians of 3, load 45 -> 21): 132 s against 221 s (0.60).
 SHORT_LIVED_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 # Settings of a Delta session between this host and the containers, each for a measured reason:

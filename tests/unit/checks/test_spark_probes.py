@@ -118,3 +118,19 @@ def test_cdc_declares_its_binlog_to_delta_metric():
     assert declared is not None and declared.dimension == "time"
     assert declared.applies is not None and declared.applies(cdc.Spec(kind="cdc", database="cdc"))
     assert not declared.applies(spark.Spec(kind="spark"))
+
+
+def test_delta_table_path_lives_where_driver_and_executors_both_see_it(tmp_path):
+    from validator.stack.endpoints import Endpoints
+
+    shared = tmp_path / "shared"
+    worker = {
+        "image": "spark",
+        "command": ["/opt/spark/bin/spark-class", "org.apache.spark.deploy.worker.Worker", "spark://spark:7077"],
+        "volumes": ["./data/delta-tables:/opt/delta-tables"],
+    }
+    plain = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"spark-worker": worker}})
+    assert Endpoints(plain).delta_tables() == (tmp_path / "data" / "delta-tables").resolve()
+    worker["volumes"].append(f"{shared}:{shared}")
+    both = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"spark-worker": worker}})
+    assert Endpoints(both).delta_tables() == shared

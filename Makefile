@@ -15,7 +15,8 @@ verify-test-infra:       ## T313: every check against what runs now, changing no
 	$(PY) -m validator check $(SPEC) --no-up --no-suites
 
 clean-delta-tables:      ## T312: leftovers of interrupted Delta tests (the fixture removes its own)
-	rm -rf data/delta-tables/test_*
+	rm -rf data/delta-tables/test_* $${CDC_DELTA_SHARED:-/var/tmp/cdc-platform/delta-tables}/test_* \
+	    $${CDC_DELTA_SHARED:-/var/tmp/cdc-platform/delta-tables}/validator_*
 
 test:                    ## T320: the whole checklist, criteria and reports included
 	$(PY) -m validator check $(SPEC)

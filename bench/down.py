@@ -163,11 +163,11 @@ def main() -> None:
         o, c = statistics.median(times["ours"]), statistics.median(times["compose"])
         rows.append(f"| {n} {shape}, -f FILE | {o / c:.2f} | {o:.2f} | {c:.2f} | {o / med_floor:.2f} | "
                     f"{(o - v0) / (c - c0):.2f} | {(c - c0 + python_floor) / c:.3f} | {loads[n]} |")
-    published = "no published port" if args.no_ports else "each publishing its own host port"
         if times["ours -p"] and times["compose -p"]:
             o, c = statistics.median(times["ours -p"]), statistics.median(times["compose -p"])
             rows.append(f"| {n} {shape}, -p NAME (no file) | {o / c:.2f} | {o:.2f} | {c:.2f} | {o / med_floor:.2f} "
                         f"| | | {loads[n]} |")
+    published = "no published port" if args.no_ports else "each publishing its own host port"
     lines = [
         f"Engine {engine}; Compose {version}; busybox httpd services ignoring SIGTERM, stop_grace_period "
         f"{GRACE}, {published}; medians of {args.reps} runs alternating the tools and which goes first; "

@@ -9,7 +9,9 @@ wall time, and the verdict (counts and exit code, which must be the same for bot
 load average is printed before and after, since the machine is shared.
 
 Usage: .venv/bin/python bench/main_job.py [--runs 3] [--baseline-rev 916a14f]
-(the baseline's ``validator`` package is taken with ``git archive`` into a temporary folder).
+(the baseline's ``validator`` package is taken with ``git archive`` into a temporary folder). The
+baseline must know every probe kind of the shipped spec: from issue 23 on (kind ``cdc``) that is a
+revision with that kind, e.g. ``--baseline-rev HEAD`` for this tree's absolute figures.
 With ``--sampling``, the anchor is this tree with ``settings.sample_usage: false`` (an overlay)
 instead of a baseline revision: what sampling memory and CPU over the run costs the main job.
 Run it under ``flock /tmp/stack.lock`` on a shared machine.
@@ -47,6 +49,8 @@ def one(tree: Path, overlay: list[str] | None = None) -> dict:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
     )
     wall = time.perf_counter() - began
+    if proc.returncode not in (0, 1):  # 2: the tree cannot load the spec (e.g. a probe kind it predates)
+        raise SystemExit(f"{tree}: check exited {proc.returncode}: {(proc.stderr or proc.stdout)[-1500:]}")
     stages = {}
     for line in proc.stdout.splitlines():
         found = STAGE.match(line)

@@ -47,3 +47,42 @@ def run_cli():
         )
 
     return _run
+
+
+class MavenRepository:
+    """A Maven repository on 127.0.0.1 that answers every request with ``status`` (403: it refuses)."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        repo = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_HEAD(self) -> None:
+                repo.requests.append(self.path)
+                self.send_response(repo.status)
+                self.end_headers()
+
+            do_GET = do_HEAD
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.status = 403
+        self.requests: list[str] = []
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/maven2"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def maven_repository():
+    repo = MavenRepository()
+    yield repo
+    repo.close()

@@ -211,23 +211,27 @@ def infra(request: pytest.FixtureRequest) -> Any:
 def spark_session(
     infra: Any, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Any]:
-    """A SparkSession on the spec's master; Delta settings from its spark-defaults.conf when usable."""
-    from validator.stack.spark import build_session, read_defaults, session_conf
+    """A SparkSession on the spec's master; Delta settings from its spark-defaults.conf when usable
+    (T042). Delta's package resolves from the Maven local repository (~/.m2/repository) without the
+    network when it is there, else from a remote repository that serves it; neither: one clear
+    failure with the fix, before any JVM starts."""
+    from validator.stack.maven import default_local_repository, resolve_packages
+    from validator.stack.spark import build_session, read_defaults, remote_repositories, session_conf, with_resolution
 
     master = infra.spark_master()
     choice = request.config.getoption("--infra-spark-delta")
     delta = choice == "on" or (choice == "auto" and infra.spark_delta_available())
     driver_host = _host_address()
-    conf = session_conf(
-        master,
-        driver_host,
-        "validator-tests",
-        read_defaults(infra.spark_defaults()),
-        delta,
-        [],
-        {},
-        str(tmp_path_factory.mktemp("spark")),
-    )
+    defaults = read_defaults(infra.spark_defaults())
+    scratch = str(tmp_path_factory.mktemp("spark"))
+    conf = session_conf(master, driver_host, "validator-tests", defaults, delta, [], {}, scratch)
+    if "spark.jars.packages" in conf:
+        resolution = resolve_packages(
+            conf["spark.jars.packages"], default_local_repository(), remote_repositories(defaults)
+        )
+        if resolution.problem:
+            pytest.fail(resolution.problem, pytrace=False)
+        conf = with_resolution(conf, resolution, scratch)
     try:
         session = build_session(conf)
     except Exception as exc:  # noqa: BLE001 - turned into one clear failure
@@ -239,7 +243,9 @@ def spark_session(
 
 @pytest.fixture
 def delta_table_path(infra: Any) -> Iterator[str]:
-    """A fresh ``test_<uuid>`` folder under the spec's Delta tables folder, removed afterwards."""
+    """A fresh ``test_<uuid>`` path (T043-T045) under the spec's Delta tables folder, removed
+    afterwards: the folder the Spark containers mount at the same absolute path as on this host,
+    so the driver here and the executors there open the same table."""
     base = infra.delta_tables()
     base.mkdir(parents=True, exist_ok=True)
     path = base / f"test_{uuid.uuid4().hex}"

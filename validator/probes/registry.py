@@ -25,6 +25,7 @@ PROBES: dict[str, str] = {
     "alertmanager": "validator.probes.alertmanager",
     "prometheus": "validator.probes.prometheus",
     "mysql": "validator.probes.mysql",
+    "cdc": "validator.probes.cdc",
 }
 
 

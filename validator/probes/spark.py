@@ -1,96 +1,76 @@
 """``spark``: a pyspark session against the spec's master runs a job; the master UI lists the
-application and alive workers; with ``delta: true`` the session is built with the Delta extension
-and catalog and writes and reads back a Delta table."""
+application and alive workers. With ``delta: true``, first a resolution stage: the Delta package
+(``spark.jars.packages``) must resolve from the Maven local repository or a reachable remote one,
+else the probe fails at once with the reason and the fix, without starting Spark. Then the session
+is built with the Delta extension and catalog and runs a Delta round on the cluster: a table with
+Change Data Feed written through the executors, read back, MERGEd into, time-travelled to version 0
+and its change feed read."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
-from validator import children
 from validator.core.metrics import Declared
-from validator.probes.base import Outcome, ProbeContext, ProbeSpec
+from validator.probes.base import Outcome, ProbeContext
+from validator.probes.spark_driver import SparkDriverSpec, prepare, run_job
+from validator.spec.types import Duration
 
 METRICS = (
     Declared(field="session_seconds", dimension="time", meaning="seconds to get a SparkSession from the master"),
 )
 
+# What the Delta round must see (spark_job.delta_round writes ids 0-9 'a', then MERGEs ids 5-14 'b').
+DELTA_EXPECTED = {
+    "rows": 10,
+    "cdf_property": "true",
+    "merged": {"a": 5, "b": 10},
+    "version_0": {"a": 10},
+    "change_feed": [["insert", 0, 10], ["insert", 1, 5], ["update_postimage", 1, 5], ["update_preimage", 1, 5]],
+    "history": ["WRITE", "MERGE"],
+}
 
-class Spec(ProbeSpec):
+
+class Spec(SparkDriverSpec):
     kind: Literal["spark"]
-    master: str = "spark://127.0.0.1:7077"
     ui: str = Field("http://127.0.0.1:8080", description="Master web UI (its /json/ endpoint is read).")
     min_workers: int = Field(1, ge=0)
     delta: bool = False
-    delta_jars: list[str] = Field(
-        default_factory=list, description="Local Delta JARs (spark.jars) when no Maven repository is reachable."
-    )
-    config_file: str | None = Field(None, description="spark-defaults.conf whose settings the session uses.")
-    conf: dict[str, str] = Field(default_factory=dict, description="Further Spark settings for the session.")
-    driver_host: str = Field(
-        "auto", description="Address executors use to reach this driver ('auto': the Docker bridge gateway)."
-    )
-    warehouse: str | None = Field(
-        None, description="Host folder for the Delta table (mounted into the workers at the same path)."
-    )
     app_name: str = "validator-spark-probe"
-    timeout: float = 180.0
+    timeout: Duration = 180.0
 
 
 def run(spec: Spec, ctx: ProbeContext) -> Outcome:
-    import json
-    import os
-    import subprocess
-    import sys
     import tempfile
 
-    from validator.stack.spark import explain_failure, read_defaults, session_conf
-
-    driver_host = spec.driver_host
-    if driver_host == "auto":
-        driver_host = ctx.host_address()
-    config_file = ctx.base_dir / spec.config_file if spec.config_file else None
-    defaults = read_defaults(config_file)
     with tempfile.TemporaryDirectory(prefix="validator-spark-") as scratch:
-        conf = session_conf(
-            spec.master,
-            driver_host,
-            spec.app_name,
-            defaults,
-            spec.delta,
-            [str(ctx.base_dir / jar) for jar in spec.delta_jars],
-            spec.conf,
-            scratch,
-        )
-        warehouse = spec.warehouse or defaults.get("spark.sql.warehouse.dir") if spec.delta else None
+        driver = prepare(spec, ctx, spec.app_name, spec.delta, scratch)
+        if driver.problem:
+            return Outcome(False, driver.expected, "unresolvable" if driver.conf else "none", driver.problem)
         job = {
-            "conf": conf,
+            "conf": driver.conf,
             "ui": spec.ui if spec.min_workers else None,
-            "delta_path": str(ctx.base_dir / warehouse) if warehouse else None,
+            "delta_path": str(driver.folder) if driver.folder else None,
         }
-        timeout = max(5.0, ctx.remaining())
-        # an owned process group: the driver JVM it starts is stopped with it, whatever ends the run
-        proc = children.spawn(
-            [sys.executable, "-m", "validator.stack.spark_job", json.dumps(job)],
-            cwd=scratch,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        try:
-            output, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            children.finish(proc, grace=0.0)
-            output, _ = proc.communicate()
-            return Outcome(False, "a Spark job runs", f"no result within {timeout:.0f}s", explain_failure(output, conf))
-        finally:
-            children.finish(proc)
-    line = next((row for row in output.splitlines() if row.startswith("VALIDATOR-RESULT ")), None)
-    what = "session, JVM and Python jobs" + (", a Delta table written and read" if spec.delta else "")
-    if line is None:
-        return Outcome(False, what, "failed", explain_failure(output, conf))
-    result = json.loads(line[len("VALIDATOR-RESULT ") :])
+        result, failure = run_job("validator.stack.spark_job", job, scratch, max(5.0, ctx.remaining()))
+    what = "session, JVM and Python jobs" + (
+        ", a Delta table written, read, MERGEd, time-travelled and its change feed read" if spec.delta else ""
+    )
+    if result is None:
+        return Outcome(False, what, "failed", failure)
+    actual = (
+        f"session {result.get('session_seconds')}s, jobs {result.get('job_seconds')}s, "
+        f"{result.get('alive_workers', '?')} worker(s)"
+    )
+    if spec.delta and isinstance(result.get("delta"), dict):
+        actual += f", Delta round {result['delta'].get('delta_seconds')}s"
+    # a session that was never built has no time (0 would read as an instant session)
+    seconds = result.get("session_seconds")
+    metrics = {"session_seconds": float(seconds)} if isinstance(seconds, int | float) else {}
+    problems = _problems(spec, result)
+    return Outcome(not problems, what, actual, "; ".join(problems), metrics)
+
+
+def _problems(spec: Spec, result: dict[str, Any]) -> list[str]:
     problems = []
     if result.get("count") != 1000 or result.get("python_sum") != 9900:
         problems.append(f"wrong job results {result.get('count')}, {result.get('python_sum')}")
@@ -98,13 +78,9 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
         problems.append(f"{result.get('alive_workers', 0)} alive worker(s) in the master UI, wanted {spec.min_workers}")
     if spec.min_workers and spec.app_name not in result.get("apps", []):
         problems.append(f"the master UI does not list the application {spec.app_name!r}")
-    if spec.delta and result.get("delta_rows") != 10:
-        problems.append("the Delta table did not read back")
-    actual = (
-        f"session {result.get('session_seconds')}s, jobs {result.get('job_seconds')}s, "
-        f"{result.get('alive_workers', '?')} worker(s)"
-    )
-    # a session that was never built has no time (0 would read as an instant session)
-    seconds = result.get("session_seconds")
-    metrics = {"session_seconds": float(seconds)} if isinstance(seconds, int | float) else {}
-    return Outcome(not problems, what, actual, "; ".join(problems), metrics)
+    if spec.delta:
+        delta = result.get("delta") or {}
+        for key, wanted in DELTA_EXPECTED.items():
+            if delta.get(key) != wanted:
+                problems.append(f"Delta {key.replace('_', ' ')}: {delta.get(key)!r}, expected {wanted!r}")
+    return problems

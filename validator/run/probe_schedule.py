@@ -117,8 +117,9 @@ class ProbeSchedule:
     def _turn(self, spec: Any) -> threading.Lock | None:
         """Spark probes on one master take turns: the worker runs one application's executors at a
         time when it is full (the shipped one has one core), so a second session only queues at the
-        master while its driver JVM takes CPU from the first (two cores here)."""
-        if getattr(spec, "kind", "") != "spark":
+        master while its driver JVM takes CPU from the first (two cores here). Every kind that runs
+        an application there (``spark``, ``cdc``) has a ``spark://`` master."""
+        if not str(getattr(spec, "master", "")).startswith("spark://"):
             return None
         return self.turns.setdefault(str(getattr(spec, "master", "")), threading.Lock())
 

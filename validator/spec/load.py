@@ -147,10 +147,11 @@ class ProjectRef:
 def read_project(files: list[str] | None = None, environ: Mapping[str, str] | None = None) -> ProjectRef:
     """The project a spec names, read as ``load_spec`` reads it but not validated: a file that cannot be
     read, or a project that cannot be named, is a ``SpecError`` (located) all the same."""
+    from validator.spec.confine import project_root
     from validator.spec.project import compose_top_level
 
     names = resolve_files(files)
-    doc, env = _read(names, environ)
+    doc, env = _read(names, environ, project_root(Path(names[0])))
     base_dir = Path(names[0]).parent.resolve()
     doc, top = compose_top_level(doc, env, base_dir)
     errors = [f for f in [*doc.findings, *top] if f.severity == "error"]

@@ -92,8 +92,15 @@ class Endpoints:
         return None
 
     def delta_tables(self) -> Path:
-        """The host folder of Delta tables: mounted at spark.sql.warehouse.dir, else the delta probe's path."""
-        from validator.stack.spark import read_defaults
+        """The host folder of Delta tables: the one the Spark services mount at the same absolute path
+        (a driver on this host and executors in the containers then name the same files), else the
+        one mounted at spark.sql.warehouse.dir, else the delta probe's path."""
+        from validator.stack.spark import read_defaults, shared_folders
+
+        spark = self.services("spark-master") + self.services("spark-worker")
+        shared = shared_folders(self.loaded.spec, self.loaded.base_dir, spark) if spark else []
+        if shared:
+            return shared[0]
 
         warehouse = read_defaults(self.spark_defaults()).get("spark.sql.warehouse.dir")
         for svc in self.loaded.spec.services.values():

@@ -3,6 +3,11 @@
 Executors connect back to the driver, so the driver listens on the address containers reach the
 host by (the Docker bridge gateway, ``host-gateway``); everything else stays on 127.0.0.1. The
 settings come from the spec's spark-defaults.conf, so tests and probes use what the cluster uses.
+
+Delta tables: the driver (this host) writes a table's log, the executors (containers) its data
+files, both under the one path the driver names, so a table lives in a folder the Spark containers
+mount at the same absolute path as on the host (``shared_folders``). The driver resolves Delta's
+package from the Maven local repository through Ivy settings of our own (``validator.stack.maven``).
 """
 
 from __future__ import annotations
@@ -11,7 +16,12 @@ import glob
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from validator.stack.maven import FIX, MAVEN_CENTRAL, Resolution, delta_package, installed_delta_version
+
+if TYPE_CHECKING:
+    from validator.spec.model import Spec
 
 DELTA_KEYS = ("spark.sql.extensions", "spark.sql.catalog.spark_catalog", "spark.jars.packages")
 
@@ -60,8 +70,11 @@ def session_conf(
             "spark.jars.ivy": os.path.join(scratch, "ivy"),
             "spark.local.dir": os.path.join(scratch, "local"),
             "spark.network.timeout": "60s",
+            "spark.ui.showConsoleProgress": "false",
         }
     )
+    for key in ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"):
+        conf[key] = " ".join(filter(None, (SHORT_LIVED_JVM, defaults.get(key, ""))))
     if delta:
         for key in ("spark.sql.extensions", "spark.sql.catalog.spark_catalog"):
             if key in defaults:
@@ -71,16 +84,62 @@ def session_conf(
         if delta_jars:
             conf["spark.jars"] = ",".join(delta_jars)
         else:
-            conf["spark.jars.packages"] = defaults.get("spark.jars.packages") or delta_package()
+            conf["spark.jars.packages"] = defaults.get("spark.jars.packages") or delta_package(
+                installed_delta_version()
+            )
+        conf.update(DELTA_TUNING)
     conf.update(extra)
     return conf
 
 
-def delta_package() -> str:
-    """The Maven coordinate delta-spark's own helper would add (matches the installed delta-spark)."""
-    from importlib.metadata import version
+# The driver and executors of a probe or a test session live for seconds to minutes on tiny data:
+# C1 alone compiles fast enough and C2's compile threads only take CPU from them on a 2-core
+# machine; the serial collector suits a 1 GB heap. bench/delta_round.py (the spark-delta probe's
+# job, alternating with and without them, medians of 3, load 45 -> 21): 132 s against 221 s (0.60).
+SHORT_LIVED_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
-    return f"io.delta:delta-spark_2.12:{version('delta-spark')}"
+# Settings of a Delta session between this host and the containers, each for a measured reason:
+DELTA_TUNING = {
+    # The driver (root here) creates a table's folders, the executors (the image's user, uid 185)
+    # write data files into them: Hadoop's default umask 022 leaves them unwritable to the executors.
+    "spark.hadoop.fs.permissions.umask-mode": "000",
+    # Delta replays a table's log in 50 tasks by default; on the tests' one-core worker that costs
+    # seconds per read of a tiny table.
+    "spark.databricks.delta.snapshotPartitions": "2",
+}
+
+
+def remote_repositories(defaults: dict[str, str]) -> list[str]:
+    """Where the driver may fetch packages the local repository lacks: spark.jars.repositories of
+    the config file, else Maven Central (Spark's own default)."""
+    given = [url.strip() for url in defaults.get("spark.jars.repositories", "").split(",") if url.strip()]
+    return given or [MAVEN_CENTRAL]
+
+
+def with_resolution(conf: dict[str, str], resolution: Resolution, scratch: str) -> dict[str, str]:
+    """The session's settings with Ivy settings that resolve from where ``resolution`` found the
+    package: the local repository alone (no network at all) or it and the remote that served it."""
+    path = os.path.join(scratch, "ivysettings.xml")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(resolution.ivy_settings())
+    out = {k: v for k, v in conf.items() if k != "spark.jars.repositories"}  # in the settings, when needed
+    out["spark.jars.ivySettings"] = path
+    return out
+
+
+def shared_folders(spec: Spec, base_dir: Path, services: list[str]) -> list[Path]:
+    """Host folders that ``services`` mount at the same absolute path: a path there means the same
+    files to a driver on this host and to executors in those containers."""
+    found: list[Path] = []
+    for name in services:
+        service = spec.services.get(name)
+        for mount in service.volumes if service else []:
+            if mount.type != "bind" or not mount.source:
+                continue
+            source = (base_dir / os.path.expanduser(mount.source)).resolve()
+            if str(source) == os.path.normpath(mount.target) and source not in found:
+                found.append(source)
+    return found
 
 
 def build_session(conf: dict[str, str]) -> Any:
@@ -92,11 +151,6 @@ def build_session(conf: dict[str, str]) -> Any:
     builder = SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)
-    if "spark.jars.packages" in conf and conf["spark.jars.packages"].startswith("io.delta:"):
-        from delta import configure_spark_with_delta_pip
-
-        builder = configure_spark_with_delta_pip(builder)
-        builder = builder.config("spark.jars.packages", conf["spark.jars.packages"])
     return builder.getOrCreate()
 
 
@@ -110,11 +164,7 @@ def explain_failure(output: str, conf: dict[str, str]) -> str:
         or "UnknownHostException" in text
         or ("Connection refused" in text and "maven" in text.lower())
     ):
-        return (
-            f"the Delta Lake JAR {packages} could not be resolved: no Maven repository is reachable. Fix: point "
-            f"the probe's delta_jars (spark.jars) at local delta-spark and delta-storage JARs, or make a repository "
-            f"reachable (spark.jars.repositories)"
-        )
+        return f"the Delta Lake package {packages} could not be resolved: no Maven repository is reachable. {FIX}"
     if "Initial job has not accepted any resources" in text:
         return (
             "the cluster gave this driver no executors: check that a worker is ALIVE with enough memory and "

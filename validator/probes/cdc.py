@@ -1,0 +1,92 @@
+"""``cdc``: the CDC path end to end — row changes in MySQL (inserts, updates, a delete), read from the
+binary log with ``mysql-replication`` as a replication client with the CDC user's credentials,
+MERGEd into a Delta table on the Spark cluster; after each batch the Delta table equals the MySQL
+table and the change feed of its Delta version names the keys the binary log named. Measures the
+binlog-to-Delta time (the slowest batch). The job runs in a child process
+(``validator.stack.cdc_job``); both tables are removed."""
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from validator.core.metrics import Declared
+from validator.probes.base import Outcome, ProbeContext
+from validator.probes.spark_driver import SparkDriverSpec, prepare, run_job
+from validator.spec.types import Duration, PortNumber
+
+METRICS = (
+    Declared(
+        "binlog_to_delta_seconds",
+        "time",
+        "seconds from a batch's last MySQL commit to its MERGE's Delta commit (binlog read, rows shipped, "
+        "MERGE), the slowest batch",
+    ),
+)
+
+
+class Spec(SparkDriverSpec):
+    kind: Literal["cdc"]
+    host: str = Field("127.0.0.1", description="MySQL host (from this machine).")
+    port: PortNumber = 3306
+    user: str = Field("root", description="MySQL user that creates the probe's table and changes its rows.")
+    password: str = ""
+    database: str = Field(description="Database the probe's table is created in (and removed from).")
+    cdc_user: str | None = Field(None, description="Replication user that reads the binary log (default: user).")
+    cdc_password: str | None = None
+    app_name: str = "validator-cdc-probe"
+    timeout: Duration = 300.0
+
+
+def run(spec: Spec, ctx: ProbeContext) -> Outcome:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="validator-cdc-") as scratch:
+        driver = prepare(spec, ctx, spec.app_name, True, scratch)
+        if driver.problem:
+            return Outcome(False, driver.expected, "unresolvable" if driver.conf else "none", driver.problem)
+        job = {
+            "conf": driver.conf,
+            "delta_path": str(driver.folder),
+            "mysql": {
+                "host": spec.host,
+                "port": spec.port,
+                "user": spec.user,
+                "password": spec.password,
+                "database": spec.database,
+                "cdc_user": spec.cdc_user or spec.user,
+                "cdc_password": spec.cdc_password if spec.cdc_user else spec.password,
+            },
+        }
+        result, failure = run_job("validator.stack.cdc_job", job, scratch, max(5.0, ctx.remaining()))
+    what = "each batch's binlog rows MERGEd into Delta: table = MySQL, change feed keys = binlog keys"
+    if result is None:
+        return Outcome(False, what, "failed", failure)
+    batches: list[dict[str, Any]] = result.get("batches") or []
+    problems = judge(batches)
+    seconds = [float(b["seconds"]) for b in batches if isinstance(b.get("seconds"), int | float)]
+    metrics = {"binlog_to_delta_seconds": max(seconds)} if seconds and len(seconds) == len(batches) else {}
+    actual = ", ".join(
+        f"batch {i + 1}: {b.get('events')} row events -> {len(b.get('delta_rows') or [])} rows in {b.get('seconds')}s"
+        for i, b in enumerate(batches)
+    )
+    return Outcome(not problems, what, actual or "no batch", "; ".join(problems), metrics)
+
+
+def judge(batches: list[dict[str, Any]]) -> list[str]:
+    """What went wrong in the batches the job reported (none reported is a failure too)."""
+    if not batches:
+        return ["the job reported no batch"]
+    problems = []
+    for number, batch in enumerate(batches, start=1):
+        if not batch.get("events"):
+            problems.append(f"batch {number}: no row event read from the binary log")
+        if batch.get("delta_rows") != batch.get("mysql_rows"):
+            problems.append(
+                f"batch {number}: the Delta table has {batch.get('delta_rows')}, MySQL has {batch.get('mysql_rows')}"
+            )
+        if batch.get("feed_keys") != batch.get("binlog_keys"):
+            problems.append(
+                f"batch {number}: the change feed names keys {batch.get('feed_keys')}, "
+                f"the binary log {batch.get('binlog_keys')}"
+            )
+    return problems

@@ -112,7 +112,8 @@ def test_any_command_that_writes_junit(tmp_path):
     script = tmp_path / "run.py"
     script.write_text(
         textwrap.dedent('''
-        open("out.xml", "w").write("""<testsuite><testcase classname="pkg.mod.TestX" name="test_a" time="0.5"/>
+        open("out.xml", "w").write("""<testsuite tests="3" failures="1" errors="0" skipped="1">
+        <testcase classname="pkg.mod.TestX" name="test_a" time="0.5"/>
         <testcase classname="pkg.mod.TestX" name="test_b" time="0.25"><failure message="boom">trace</failure></testcase>
         <testcase classname="pkg.other" name="test_c"><skipped/></testcase></testsuite>""")
         raise SystemExit(1)

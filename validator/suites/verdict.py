@@ -11,7 +11,9 @@
 - A run complete but for modules that could not be collected (``--continue-on-collection-errors``)
   knows its counts only as *lower bounds*: the tests of those modules never ran, so every count (and
   the duration) is at least what was seen and unknown above, for the suite and for each group those
-  modules' tests could belong to. So is ``deselected`` when ``--lf`` left files out uncollected.
+  modules' tests could belong to. So does a non-pytest runner that exits non-zero with failing tests
+  in its file (it exits the same when it stopped part-way), and ``deselected`` under ``--lf``, which
+  leaves tests out uncounted.
 - A group no test ran in has no counts either.
 
 Tests the suite's own options deselected are counted (``deselected``) and said on the suite's result:
@@ -70,7 +72,7 @@ def _pytest_incomplete(recorded: Recorded, code: int | None, ran: int, progress:
         return f"ended (exit {code}) without pytest's finish record{progress}"
     if recorded.ran_none:
         return f"ran no test: {', '.join(recorded.ran_none)} only collects or sets up"
-    if not recorded.tests:
+    if not recorded.tests and not recorded.collected:
         return f"ended (exit {code}) with no test results recorded"
     return _pytest_contradiction(recorded, code, ran)
 
@@ -170,11 +172,24 @@ def _broken(recorded: Recorded, name: str) -> str:
     return f"suite {name}: {len(modules)} {noun} failed to import ({shown})"
 
 
-def _uncertain(recorded: Recorded, name: str, own: tuple[str, ...], broken: bool) -> dict[str, str]:
+def _partial(recorded: Recorded, name: str, code: int | None, pytest: bool) -> str:
+    """Why the suite's run, otherwise complete, holds only some of its tests ("" when it holds all).
+
+    A runner other than pytest that exits non-zero with failing tests in its JUnit XML may have
+    stopped part-way after writing a file that agrees with itself: its exit status is the same for
+    both. So its counts are lower bounds; its failures still fail the suite."""
+    if recorded.broken:
+        return _broken(recorded, name)
+    if not pytest and code:
+        return f"suite {name}: its runner exited {code}, as it does for failing tests and for a run stopped part-way"
+    return ""
+
+
+def _uncertain(recorded: Recorded, name: str, own: tuple[str, ...], partial: str) -> dict[str, str]:
     """Which of the fields are known only as lower bounds, and why."""
     out: dict[str, str] = {}
-    if broken:
-        out = dict.fromkeys(own, _broken(recorded, name))
+    if partial:
+        out = dict.fromkeys(own, partial)
     if recorded.deselected_unknown and "deselected" in own:
         out.setdefault("deselected", f"suite {name}: {recorded.deselected_unknown}")
     return out
@@ -187,11 +202,10 @@ def _notes(recorded: Recorded, name: str, ran: int) -> list[str]:
         by = f"the suite's own options ({', '.join(recorded.selection)})" if recorded.selection else "a plugin"
         left_out = len(recorded.deselected)
         if recorded.deselected_unknown:
-            notes.append(f"ran {ran} tests; at least {left_out} more left out by {by}: {recorded.deselected_unknown}")
+            tests = "test" if ran == 1 else "tests"
+            notes.append(f"ran {ran} {tests}; at least {left_out} more left out by {by}: {recorded.deselected_unknown}")
         else:
             notes.append(f"ran {ran} of {ran + left_out} tests: {left_out} deselected by {by}")
-    if recorded.broken:
-        notes.append(_broken(recorded, name) + ": its counts are lower bounds")
     return notes
 
 
@@ -217,7 +231,8 @@ def judge(
         return not_finished(loaded, name, reason, shown_tail, where, duration, summary(values, duration))
     own = fields(suite)
     values = {f: v for f, v in values.items() if f in own} | {"duration": duration}
-    metrics, bounds = _split("suite", name, values, _uncertain(recorded, name, own, bool(recorded.broken)))
+    partial = _partial(recorded, name, code, pytest)
+    metrics, bounds = _split("suite", name, values, _uncertain(recorded, name, own, partial))
     verdict: Verdict
     message = ""
     if values["failed"] or values["errors"]:
@@ -226,7 +241,8 @@ def judge(
     else:
         verdict = "pass"
     ran = len(tests) - recorded.collect_errors
-    message = "; ".join(part for part in (message, *_notes(recorded, name, ran)) if part)
+    lower = f"{partial}: its counts are lower bounds" if partial else ""
+    message = "; ".join(part for part in (message, *_notes(recorded, name, ran), lower) if part)
     results = [
         Result(
             kind="suite",
@@ -242,11 +258,13 @@ def judge(
         )
     ]
     for group_name in suite.groups:
-        results.append(_group(loaded, name, group_name, recorded, own))
+        results.append(_group(loaded, name, group_name, recorded, own, partial))
     return results
 
 
-def _group(loaded: LoadedSpec, suite: str, group: str, recorded: Recorded, own: tuple[str, ...]) -> Result:
+def _group(
+    loaded: LoadedSpec, suite: str, group: str, recorded: Recorded, own: tuple[str, ...], partial: str
+) -> Result:
     where = locate(loaded, ("suites", suite, "groups", group))
     members = [t for t in recorded.tests if group in t.groups]
     deselected = [t for t in recorded.deselected if group in t.groups]
@@ -268,11 +286,13 @@ def _group(loaded: LoadedSpec, suite: str, group: str, recorded: Recorded, own: 
             unavailable={metric_name("group", group, f): why for f in own},
         )
     spec_group = loaded.spec.suites[suite].groups[group]
-    broken = any(may_hold(module, spec_group) for module in recorded.broken)
+    # tests of a module that could not be collected may or may not be this group's
+    if recorded.broken and not any(may_hold(module, spec_group) for module in recorded.broken):
+        partial = ""
     values = {f: v for f, v in counts(members, len(deselected)).items() if f in own}
     duration = sum(t.duration for t in members)
     values["duration"] = duration
-    metrics, bounds = _split("group", group, values, _uncertain(recorded, suite, own, broken))
+    metrics, bounds = _split("group", group, values, _uncertain(recorded, suite, own, partial))
     ok = not (values["failed"] or values["errors"])
     return Result(
         kind="group",

@@ -66,7 +66,7 @@ def count_metrics(duration: str, suite_of: Any) -> tuple[Declared, ...]:
                 dimension="",
                 meaning=_MEANING[f],
                 applies=pytest_only if f in PYTEST_ONLY else None,
-                when="of pytest suites" if f in PYTEST_ONLY else "",
+                when="run by pytest" if f in PYTEST_ONLY else "",
             )
             for f in (*COUNTED, "deselected")
         ),

@@ -107,6 +107,17 @@ CORPUS = {
         runner="pytest",
         says="ended with pytest exit 4 (usage error); the validator recorder did not run",
     ),
+    "a command that runs pytest twice": Broken(
+        files={"tests/a/test_a.py": "def test_a(): pass\n", "tests/b/test_b.py": "def test_b(): pass\n"},
+        command=[
+            "sh",
+            "-c",
+            f"{sys.executable} -m pytest -q -p no:cacheprovider tests/a && exec {sys.executable} "
+            "-m pytest -q -p no:cacheprovider tests/b",
+        ],
+        runner="pytest",
+        says="suite main ran 2 pytest sessions (a command that runs pytest more than once?)",
+    ),
     # the process ends early, with a status that says all is well
     "os._exit(0) while importing a conftest": Broken(
         files={**FAILING, "tests/conftest.py": "import os\nos._exit(0)\n"},
@@ -413,6 +424,22 @@ def test_a_run_of_some_of_its_tests_says_so(tmp_path):
     code, report = check(tmp_path, {"command": with_cache + " --sw"}, criteria)
     assert code == 1 and by_id(report)["ALL"]["verdict"] == "fail"
     assert "1 deselected by the suite's own options (--sw)" in by_id(report)["main"]["message"]
+
+
+def test_a_plugin_that_drops_tests_silently_has_them_counted(tmp_path):
+    """Tests a plugin removes from the run without saying so (no ``pytest_deselected``) are deselected
+    all the same."""
+    write(
+        tmp_path,
+        {
+            "tests/conftest.py": "def pytest_collection_modifyitems(items):\n    items[:] = items[:1]\n",
+            "tests/test_a.py": "def test_1(): pass\ndef test_2(): assert False\ndef test_3(): assert False\n",
+        },
+    )
+    criteria = {"ALL": {"title": "every test ran", "condition": "suite.main.deselected == 0"}}
+    code, report = check(tmp_path, {"command": PYTEST}, criteria)
+    assert code == 1 and by_id(report)["ALL"]["verdict"] == "fail"
+    assert "ran 1 of 3 tests: 2 deselected by a plugin" in by_id(report)["main"]["message"]
 
 
 def test_whole_runs_pass_with_exact_counts(tmp_path):

@@ -28,6 +28,7 @@ controller through the worker's output.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from typing import Any
@@ -38,7 +39,11 @@ RESULTS_ENV = "VALIDATOR_RESULTS"
 _FAILING = "validator_failing"  # keys of an xdist worker's output
 _DESELECTED = "validator_deselected"
 _UNKNOWN = "validator_deselected_unknown"
+ANOTHER = ".another-"  # a results file's sibling, left by a second session the command ran
 _claimed = False  # one recorder per process, for its first session
+# Taken out of the environment as soon as pytest loads this module, before any conftest is imported:
+# so no conftest can keep it for a child process, and no test sees it.
+_path = os.environ.pop(RESULTS_ENV, None)
 
 
 def _markers(item: pytest.Item) -> list[str]:
@@ -71,6 +76,19 @@ class _Witness:
     def _failed(self, nodeid: str) -> None:
         self.failing.add(nodeid)
         self._hand_over(_FAILING, sorted(self.failing))
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> Any:
+        """A plugin may drop tests from ``items`` without saying so (``pytest_deselected``): every test
+        collected but not kept counts as deselected."""
+        before = list(items)
+        result = yield
+        kept = {id(item) for item in items}
+        said = {d["nodeid"] for d in self.deselected}
+        dropped = [item for item in before if id(item) not in kept and item.nodeid not in said]
+        if dropped:
+            self.pytest_deselected(dropped)
+        return result
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.deselected += [{"nodeid": item.nodeid, "markers": _markers(item)} for item in items]
@@ -224,14 +242,19 @@ def _outcome(report: pytest.TestReport) -> str | None:
 
 def _claim(path: str) -> int | None:
     """Open the results file for this process's first session only; None when already claimed or
-    when the file exists (someone else's: never truncated)."""
+    when the file exists (someone else's: never truncated). A file that exists because an earlier
+    session of the same command claimed it (``pytest a; pytest b``) is answered with a sibling
+    marker: the reader then knows the command ran more than one session."""
     global _claimed
     if _claimed:
         return None
     _claimed = True
-    os.environ.pop(RESULTS_ENV, None)
     try:
         return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with contextlib.suppress(OSError):
+            os.close(os.open(f"{path}{ANOTHER}{os.getpid()}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return None
     except OSError:
         return None
 
@@ -240,10 +263,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):  # an xdist worker: its controller records
         config.pluginmanager.register(_Witness(config), "validator-witness")
         return
-    path = os.environ.get(RESULTS_ENV)
-    if not path:
+    if not _path:
         return
-    fd = _claim(path)
+    fd = _claim(_path)
     if fd is None:
         return
     witness = _Witness(config)

@@ -53,6 +53,12 @@ def read_records(path: Path, suite: str) -> Recorded:
     except OSError:
         return out
     out.plugin = True
+    others = len(list(path.parent.glob(f"{path.name}.another-*")))  # see recorder._claim
+    if others:
+        out.problem = (
+            f"ran {others + 1} pytest sessions (a command that runs pytest more than once?): only the first "
+            "was recorded; give each session its own suite"
+        )
     by_id: dict[str, TestCase] = {}
     for number, line in enumerate(lines, 1):
         try:

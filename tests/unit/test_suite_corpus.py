@@ -291,6 +291,12 @@ CORPUS = {
         junit="out.xml",
         says="gives no tests= total to check its 12 test cases against",
     ),
+    "a runner whose cases lie outside any testsuite": Broken(
+        files={},
+        command=shell_junit(f"<testsuites>{PASSING_CASES}</testsuites>", 0),
+        junit="out.xml",
+        says="12 test case(s) lie outside any <testsuite> that gives a tests= total",
+    ),
     "a runner whose <testsuites> totals disagree": Broken(
         files={},
         command=shell_junit(f'<testsuites tests="40">{WHOLE}</testsuites>', 0),

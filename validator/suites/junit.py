@@ -47,26 +47,36 @@ def _where(exc: ET.ParseError) -> str:
 
 
 def _disagreement(root: ET.Element) -> str:
-    """The first total of a <testsuite> or <testsuites> that its cases do not match ("" when all do)."""
+    """The first total of a <testsuite> or <testsuites> that its cases do not match, or a case no
+    total covers ("" when every case is counted by a total that matches)."""
     elements = [root] if root.tag == "testsuite" else [root, *root.iter("testsuite")]
     for number, element in enumerate(elements):
         what = "<testsuites>" if element.tag == "testsuites" else f"<testsuite> number {number or 1}"
         name = (element.get("name") or "")[:80]
-        what += f" ({name})" if name else ""
-        cases = list(element.iter("testcase"))
-        if element.tag == "testsuite" and element.get("tests") is None:
-            return f"{what} gives no tests= total to check its {len(cases)} test cases against"
-        for attribute, child in _TOTALS:
-            said = element.get(attribute)
-            if said is None:
-                continue
-            held = len(cases) if child is None else sum(1 for c in cases if c.find(child) is not None)
-            try:
-                declared = float(said)
-            except ValueError:
-                return f"{what} gives a {attribute}= total that is not a number"
-            if not math.isfinite(declared) or declared != held:
-                return f"{what} says {attribute}={said[:20]} but holds {held}"
+        wrong = _totals_wrong(element, what + (f" ({name})" if name else ""))
+        if wrong:
+            return wrong
+    totalled = [element for element in elements if element.get("tests") is not None]
+    counted = {id(case) for element in totalled for case in element.iter("testcase")}
+    loose = sum(1 for case in root.iter("testcase") if id(case) not in counted)
+    return f"{loose} test case(s) lie outside any <testsuite> that gives a tests= total" if loose else ""
+
+
+def _totals_wrong(element: ET.Element, what: str) -> str:
+    cases = list(element.iter("testcase"))
+    if element.tag == "testsuite" and element.get("tests") is None:
+        return f"{what} gives no tests= total to check its {len(cases)} test cases against"
+    for attribute, child in _TOTALS:
+        said = element.get(attribute)
+        if said is None:
+            continue
+        held = len(cases) if child is None else sum(1 for c in cases if c.find(child) is not None)
+        try:
+            declared = float(said)
+        except ValueError:
+            return f"{what} gives a {attribute}= total that is not a number"
+        if not math.isfinite(declared) or declared != held:
+            return f"{what} says {attribute}={said[:20]} but holds {held}"
     return ""
 
 

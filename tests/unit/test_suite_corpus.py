@@ -449,8 +449,9 @@ def test_a_plugin_that_drops_tests_silently_has_them_counted(tmp_path):
 
 
 def test_whole_runs_pass_with_exact_counts(tmp_path):
-    """No false alarms: an xdist run, an xpass, skips, a deselection-free run, a subtest that passes,
-    and a JUnit runner that finished, each pass with exact counts."""
+    """No false alarms: an xdist run (its groups by marker included), an xpass, skips, a
+    deselection-free run, a subtest that passes, and a JUnit runner that finished, each pass with
+    exact counts."""
     write(
         tmp_path,
         {
@@ -472,12 +473,14 @@ def test_whole_runs_pass_with_exact_counts(tmp_path):
         },
     )
     criteria = {**CRITERIA, "ALL": {"title": "every test ran", "condition": "suite.main.deselected == 0"}}
-    code, report = check(tmp_path, {"command": PYTEST + " -n 2", "groups": GROUPS}, criteria)
+    groups = {**GROUPS, "xf": {"markers": ["xfail"]}}  # markers come from the xdist workers
+    code, report = check(tmp_path, {"command": PYTEST + " -n 2", "groups": groups}, criteria)
     assert code == 0, {r["id"]: r["message"] for r in report["run"]["results"] if r["verdict"] != "pass"}
     metrics = report_metrics(report)
     fields = ("total", "passed", "xpassed", "xfailed", "skipped", "failed", "deselected")
     assert [metrics[f"suite.main.{f}"] for f in fields] == [10, 7, 1, 1, 1, 0, 0]
     assert [metrics[f"group.all.{f}"] for f in fields] == [10, 7, 1, 1, 1, 0, 0]
+    assert [metrics[f"group.xf.{f}"] for f in fields] == [2, 0, 1, 1, 0, 0, 0]
     xml = f'<testsuites tests="12" failures="0">{WHOLE}</testsuites>'
     code, report = check(tmp_path, {"command": shell_junit(xml, 0), "junit": "out.xml", "groups": GROUPS}, CRITERIA)
     assert code == 0, {r["id"]: r["message"] for r in report["run"]["results"] if r["verdict"] != "pass"}

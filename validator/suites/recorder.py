@@ -39,6 +39,7 @@ RESULTS_ENV = "VALIDATOR_RESULTS"
 _FAILING = "validator_failing"  # keys of an xdist worker's output
 _DESELECTED = "validator_deselected"
 _UNKNOWN = "validator_deselected_unknown"
+_MARKERS = "validator_markers"
 ANOTHER = ".another-"  # a results file's sibling, left by a second session the command ran
 _claimed = False  # one recorder per process, for its first session
 # Taken out of the environment as soon as pytest loads this module, before any conftest is imported:
@@ -97,6 +98,7 @@ class _Witness:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.unknown = _unknown_deselected(self.config)
         self._hand_over(_UNKNOWN, self.unknown)
+        self._hand_over(_MARKERS, {item.nodeid: _markers(item) for item in session.items})
 
     def _hand_over(self, key: str, value: Any) -> None:
         output = getattr(self.config, "workeroutput", None)  # an xdist worker's, sent to the controller
@@ -144,6 +146,8 @@ class _Recorder:
         if not self.witness.deselected:  # every worker deselects the same tests
             self.witness.deselected = list(output.get(_DESELECTED, ()))
         self.witness.unknown = self.witness.unknown or str(output.get(_UNKNOWN, ""))
+        for nodeid, markers in output.get(_MARKERS, {}).items():  # the controller collected none
+            self.markers.setdefault(nodeid, markers)
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -175,6 +179,8 @@ class _Recorder:
         deselected = self.witness.deselected
         self._write({"type": "deselected", "tests": deselected, "unknown": self.witness.unknown})
         self._write({"type": "witness", "failing": sorted(self.witness.failing)})
+        if self.nodes_seen:  # under xdist the tests' records went out before the workers' markers came
+            self._write({"type": "markers", "tests": self.markers})
         self._write(
             {
                 "type": "finish",

@@ -94,6 +94,10 @@ def _add_record(out: Recorded, by_id: dict[str, TestCase], record: dict[str, Any
         out.deselected_unknown = str(record.get("unknown") or "")
     elif kind == "witness":
         out.witness_failing = {str(n) for n in record["failing"]}
+    elif kind == "markers":  # under xdist, known only once the workers were done
+        for nodeid, markers in record["tests"].items():
+            if nodeid in by_id and not by_id[nodeid].markers:
+                by_id[nodeid].markers = [str(m) for m in markers]
     elif kind == "finish":
         out.exitstatus = int(record["exitstatus"])
         out.stopped = record.get("stopped") or ""

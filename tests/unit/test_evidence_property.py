@@ -461,14 +461,13 @@ def suites_loaded(tmp_path_factory):
 
 
 def battery(readable: list[str]) -> list[str]:
-    """The criteria teams write, every one of them judged beside the generated condition: each metric
-    against small counts (and times), with each comparison."""
-    numbers = ("0", "1", "2", "3")
+    """The criteria teams write, every one judged beside the generated condition: each metric below
+    and above small counts (``failed < 1`` is ``failed == 0``) and times."""
     return [
         f"{m} {op} {n}"
         for m in readable
-        for op in ("==", "<", ">")
-        for n in (("30s", "5m") if m.endswith(".duration") else numbers)
+        for op in ("<", ">")
+        for n in (("30s", "5m") if m.endswith(".duration") else ("1", "2"))
     ]
 
 
@@ -498,7 +497,7 @@ def _unproven(loaded: Any, results: list[Any], conditions: list[str], wholes: di
 PYTEST_BATTERY = battery(PYTEST_READABLE)
 JUNIT_BATTERY = battery(JUNIT_READABLE)
 FAULTS = settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 
 
@@ -521,7 +520,7 @@ def test_a_pytest_suite_under_faults_never_passes_without_proof(suites_loaded, t
     assert not _unproven(suites_loaded, results, conditions, {"main": whole}), (code, lines)
 
 
-@settings(FAULTS, max_examples=800)  # cheap examples; a partial file with a swallowed status is rare
+@settings(FAULTS, max_examples=400)  # cheap examples; a partial file with a swallowed status is rare
 @given(data=st.data(), condition=suite_conditions(JUNIT_READABLE))
 def test_a_junit_suite_under_faults_never_passes_without_proof(suites_loaded, tmp_path, data, condition):
     """A generated runner's JUnit file — cut off, partial with the whole run's totals (its status

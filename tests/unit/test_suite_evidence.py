@@ -355,3 +355,50 @@ def test_a_broken_results_record_makes_the_results_untrusted(tmp_path):
     for broken in ('{"type": "test", "nodeid": "t.py::b"', '{"type": "nonsense"}', "[1, 2]"):
         path.write_text(json.dumps(good[0]) + "\n" + broken + "\n" + json.dumps(good[2]) + "\n")
         assert read_records(path, "main").problem == "left a results record that cannot be read (line 2)"
+
+
+def test_a_run_stopped_by_pytest_exit_0_is_an_error_with_autoload_disabled(tmp_path):
+    """The issue's case: PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 and a run that stops half-way through
+    ``pytest.exit(..., returncode=0)``: the recorder runs all the same, and the suite is an error."""
+    write(
+        tmp_path,
+        {
+            "tests/test_stop.py": """
+                import pytest
+                def test_a(): pass
+                def test_b(): pytest.exit("enough", returncode=0)
+                def test_c(): assert False
+            """
+        },
+    )
+    suite = {"command": PYTEST, "environment": {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}}
+    loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "suites": {"main": suite}})
+    results, _ = run_suite(loaded, "main", lambda who, line: None, threading.Event())
+    assert results[0].verdict == "error" and results[0].metrics == {}
+    assert "suite main recorded outcomes for 1 of 3 collected tests: Exit: enough" in results[0].message
+
+
+def test_a_failing_subtest_fails_its_test(tmp_path):
+    write(
+        tmp_path,
+        {
+            "tests/test_u.py": """
+                import unittest
+                class T(unittest.TestCase):
+                    def test_parts(self):
+                        for i in range(3):
+                            with self.subTest(i=i):
+                                self.assertNotEqual(i, 1)
+                    def test_whole(self):
+                        pass
+            """
+        },
+    )
+    loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "suites": {"main": {"command": PYTEST}}})
+    results, tests = run_suite(loaded, "main", lambda who, line: None, threading.Event())
+    assert results[0].verdict == "fail"
+    assert {t.nodeid: t.outcome for t in tests} == {
+        "tests/test_u.py::T::test_parts": "failed",
+        "tests/test_u.py::T::test_whole": "passed",
+    }
+    assert (results[0].metrics[key("suite.main.failed")], results[0].metrics[key("suite.main.passed")]) == (1, 1)

@@ -75,15 +75,15 @@ def count_metrics(duration: str, suite_of: Any) -> tuple[Declared, ...]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class GroupOf:
-    """A group's spec object as a member of the group family: the group and the suite it is in."""
+class SuiteGroup:
+    """A group with the suite it belongs to (what it measures depends on both)."""
 
     suite: Suite
     group: Group
 
 
 def _groups(spec: Spec) -> Mapping[str, Any]:
-    return {name: GroupOf(suite=s, group=g) for s in spec.suites.values() for name, g in s.groups.items()}
+    return {name: SuiteGroup(suite=s, group=g) for s in spec.suites.values() for name, g in s.groups.items()}
 
 
 METRICS = Family(

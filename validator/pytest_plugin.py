@@ -5,15 +5,14 @@ Fixtures: ``infra`` (endpoints of every service), ``spark_session``, ``delta_tab
 overlays) picks the spec, ``--infra-up`` reconciles before the session. A fixture whose service
 does not answer fails with the service's name and what was tried.
 
-Also records every test's node id, outcome, duration and markers, the collected count, collection
-errors and the session's exit status when ``VALIDATOR_RESULTS`` (or ``--validator-results``) names a
-file that does not exist yet: ``validator check`` reads it to judge suites and groups.
+What ``validator check`` reads to judge a suite is recorded by another plugin,
+``validator.suites.recorder``, which check loads itself into every pytest suite (whether or not
+this one is loaded or disabled).
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import os
 import shutil
 import uuid
@@ -44,108 +43,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="auto",
         help="build spark_session with Delta Lake (auto: unless the spec expects Spark+Delta to fail)",
     )
-    group.addoption(
-        "--validator-results",
-        default=None,
-        metavar="PATH",
-        help="record the collected count, collection errors, each test's outcome and the exit status to PATH "
-        "(JSON lines; PATH must not exist: an existing file is never overwritten)",
-    )
-
-
-# --- recording outcomes for validator check ------------------------------------------------------
-#
-# The file is private to one run: the runner creates a fresh private folder and names a file in it
-# that does not exist yet; the first pytest session of a process to configure claims it (created
-# with O_EXCL, so nothing can truncate what another session wrote) and removes the variable from
-# os.environ, so neither a nested in-process session (pytester) nor a child process (a pytest
-# subprocess run by a test) can write to it. The records end with a ``finish`` record: without it
-# the session did not end normally.
-
-RESULTS_ENV = "VALIDATOR_RESULTS"
-_claimed = False  # one recorder per process, for its first session
-
-
-class _Recorder:
-    def __init__(self, fd: int) -> None:
-        self.markers: dict[str, list[str]] = {}
-        self.handle = os.fdopen(fd, "w", encoding="utf-8")
-
-    def _write(self, record: dict[str, Any]) -> None:
-        self.handle.write(json.dumps(record) + "\n")
-        self.handle.flush()
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:  # a module that cannot be imported, also under --continue-on-collection-errors
-            message = str(report.longrepr)[-2000:] if report.longrepr else ""
-            self._write({"type": "collect_error", "nodeid": report.nodeid, "message": message})
-
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:
-            self.markers[item.nodeid] = sorted({m.name for m in item.iter_markers()})
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self._write({"type": "collected", "count": len(session.items)})
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        outcome = _outcome(report)
-        if outcome is None:
-            return
-        record: dict[str, Any] = {
-            "type": "test",
-            "nodeid": report.nodeid,
-            "when": report.when,
-            "outcome": outcome,
-            "duration": report.duration,
-            "markers": self.markers.get(report.nodeid, []),
-        }
-        if outcome in ("failed", "error"):
-            record["message"] = str(report.longrepr)[-2000:] if report.longrepr else ""
-        self._write(record)
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        stopped = session.shouldstop or session.shouldfail
-        self._write({"type": "finish", "exitstatus": int(exitstatus), "stopped": str(stopped) if stopped else ""})
-        self.handle.close()
-
-
-def _outcome(report: pytest.TestReport) -> str | None:
-    xfail = hasattr(report, "wasxfail")
-    if report.when == "call":
-        if xfail:
-            return "xfailed" if report.skipped else "xpassed"
-        return str(report.outcome)
-    if report.failed:
-        return "error"
-    if report.skipped:
-        return "xfailed" if xfail else "skipped"
-    return None
-
-
-def _claim(path: str) -> int | None:
-    """Open the results file for this process's first session only; None when already claimed or
-    when the file exists (someone else's: never truncated)."""
-    global _claimed
-    if _claimed:
-        return None
-    _claimed = True
-    os.environ.pop(RESULTS_ENV, None)
-    try:
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError:
-        return None
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if hasattr(config, "workerinput"):
-        return  # xdist workers: the controller receives their reports and records them
-    path = config.getoption("--validator-results", default=None) or os.environ.get(RESULTS_ENV)
-    if not path:
-        return
-    fd = _claim(path)
-    if fd is not None:
-        config.pluginmanager.register(_Recorder(fd), "validator-recorder")
 
 
 # --- fixtures ----------------------------------------------------------------------------------

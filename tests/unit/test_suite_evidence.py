@@ -133,13 +133,23 @@ def test_collection_errors_count_under_continue_on_collection_errors(tmp_path):
     assert code == 1
     main = by_name(report)["main"]
     assert main["verdict"] == "fail" and "tests/test_broken.py" in main["message"]
-    metrics = report_metrics(report)
-    assert (metrics["suite.main.passed"], metrics["suite.main.errors"], metrics["suite.main.total"]) == (
-        2,
-        1,
-        3,
-    )
-    assert by_name(report)["SC1"]["verdict"] == "fail"
+    # the broken module's tests never ran: every count is at least what was seen, unknown above
+    evidence = report_evidence(report)
+    assert {
+        f: (evidence[f"suite.main.{f}"]["low"], evidence[f"suite.main.{f}"]["high"])
+        for f in ("passed", "errors", "total")
+    } == {
+        "passed": (2, None),
+        "errors": (1, None),
+        "total": (3, None),
+    }
+    reason = "suite main: 1 module failed to import (tests/test_broken.py), so skipped is at least 0 and unknown above"
+    assert evidence["suite.main.skipped"]["reason"] == reason
+    assert not any(name.startswith("suite.main.") for name in report_metrics(report))
+    results = by_name(report)
+    assert results["SC1"]["verdict"] == "fail"  # errors is at least 1: fails whatever the rest
+    for cid in ("SC2", "SC6"):  # skipped and duration are unknown above: neither passes
+        assert results[cid]["verdict"] == "error" and "failed to import" in results[cid]["message"], results[cid]
 
 
 def test_nested_sessions_and_child_pytest_cannot_touch_the_outer_results(tmp_path):
@@ -186,7 +196,7 @@ def test_nested_sessions_and_child_pytest_cannot_touch_the_outer_results(tmp_pat
 
 
 def test_a_stale_junit_file_is_not_evidence(tmp_path):
-    stale = '<testsuite><testcase classname="t" name="test_old" time="0.1"/></testsuite>'
+    stale = '<testsuite tests="1"><testcase classname="t" name="test_old" time="0.1"/></testsuite>'
     (tmp_path / "out.xml").write_text(stale)
     os.utime(tmp_path / "out.xml", (1_000_000_000, 1_000_000_000))
     code, report = check(tmp_path, {"command": [sys.executable, "-c", "pass"], "junit": "out.xml"})
@@ -236,7 +246,7 @@ def test_a_group_with_no_test_is_an_error_for_its_criteria(tmp_path):
 
 
 def test_nan_from_junit_never_satisfies_a_condition(tmp_path):
-    junit = '<testsuite><testcase classname="pkg.mod" name="test_a" time="nan"/></testsuite>'
+    junit = '<testsuite tests="1"><testcase classname="pkg.mod" name="test_a" time="nan"/></testsuite>'
     write(tmp_path, {"w.py": f"open('out.xml', 'w').write({junit!r})\n"})
     code, report = check(
         tmp_path,
@@ -266,35 +276,53 @@ def test_the_recorder_never_overwrites_an_existing_file(tmp_path):
     write(tmp_path, {"tests/test_a.py": "def test_a(): pass\n"})
     existing = tmp_path / "records.jsonl"
     existing.write_text("someone else's\n")
-    env = {k: v for k, v in os.environ.items() if k != "VALIDATOR_RESULTS"}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
-    proc = subprocess.run([*command, f"--validator-results={existing}"], cwd=tmp_path, env=env, timeout=120)
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "validator.suites.recorder",
+        "tests",
+    ]
+    env = {**os.environ, "VALIDATOR_RESULTS": str(existing)}
+    proc = subprocess.run(command, cwd=tmp_path, env=env, timeout=120)
     assert proc.returncode == 0 and existing.read_text() == "someone else's\n"
     fresh = tmp_path / "fresh.jsonl"
-    proc = subprocess.run([*command, f"--validator-results={fresh}"], cwd=tmp_path, env=env, timeout=120)
+    proc = subprocess.run(command, cwd=tmp_path, env={**env, "VALIDATOR_RESULTS": str(fresh)}, timeout=120)
     kinds = [json.loads(line)["type"] for line in fresh.read_text().splitlines()]
-    assert proc.returncode == 0 and kinds == ["collected", "test", "finish"]
+    assert proc.returncode == 0 and kinds == ["collected", "test", "deselected", "witness", "finish"]
     assert oct(fresh.stat().st_mode & 0o777) == "0o600"
 
 
-def test_without_the_plugin_pytest_junit_from_this_run_is_read(tmp_path):
+def test_the_recorder_runs_whatever_disables_the_fixtures_plugin(tmp_path):
+    """``-p no:validator``, an ``addopts`` saying so and PYTEST_DISABLE_PLUGIN_AUTOLOAD turn off the
+    fixtures plugin, never the recorder: the outcomes and markers are known. Disabling the recorder
+    itself leaves no results, and the suite is an error: there is no fallback to JUnit."""
     write(
         tmp_path,
         {
-            "tests/conftest.py": "def pytest_configure(config):\n    config.addinivalue_line('markers', 'slow: s')\n",
+            "pytest.ini": "[pytest]\naddopts = -p no:validator\nmarkers =\n    slow: s\n",
             "tests/test_a.py": "import pytest\ndef test_a(): pass\n@pytest.mark.slow\ndef test_b(): assert False\n",
         },
     )
-    suite = {"command": PYTEST + " -p no:validator", "groups": {"slow": {"markers": ["slow"]}}}
+    suite = {
+        "command": PYTEST + " -p no:validator",
+        "environment": {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_ADDOPTS": "-p no:validator"},
+        "groups": {"slow": {"markers": ["slow"]}},
+    }
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "suites": {"main": suite}})
     results, tests = run_suite(loaded, "main", lambda who, line: None, threading.Event())
-    main = results[0]
+    main, slow = results
     assert main.verdict == "fail" and main.metrics[key("suite.main.failed")] == 1 and len(tests) == 2
-    assert "markers unknown" in main.message
-    # killed without the plugin: no JUnit either, so an error, never a pass on nothing
-    write(tmp_path, {"tests/test_a.py": "import os, signal\ndef test_a(): os.kill(os.getpid(), signal.SIGKILL)\n"})
-    results, _ = run_suite(loaded, "main", lambda who, line: None, threading.Event())
-    assert results[0].verdict == "error" and "suite main was killed by SIGKILL after 0 tests" in results[0].message
+    assert slow.metrics[key("group.slow.failed")] == 1 and slow.metrics[key("group.slow.total")] == 1
+    suite["command"] = PYTEST + " -p no:validator_recorder"
+    loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "suites": {"main": suite}})
+    results, tests = run_suite(loaded, "main", lambda who, line: None, threading.Event())
+    assert results[0].verdict == "error" and results[0].metrics == {} and tests == []
+    assert "suite main ended (exit 1) with no results from the validator recorder" in results[0].message
 
 
 def test_criteria_over_suites_left_out_by_no_suites_say_so(tmp_path):
@@ -327,3 +355,50 @@ def test_a_broken_results_record_makes_the_results_untrusted(tmp_path):
     for broken in ('{"type": "test", "nodeid": "t.py::b"', '{"type": "nonsense"}', "[1, 2]"):
         path.write_text(json.dumps(good[0]) + "\n" + broken + "\n" + json.dumps(good[2]) + "\n")
         assert read_records(path, "main").problem == "left a results record that cannot be read (line 2)"
+
+
+def test_a_run_stopped_by_pytest_exit_0_is_an_error_with_autoload_disabled(tmp_path):
+    """The issue's case: PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 and a run that stops half-way through
+    ``pytest.exit(..., returncode=0)``: the recorder runs all the same, and the suite is an error."""
+    write(
+        tmp_path,
+        {
+            "tests/test_stop.py": """
+                import pytest
+                def test_a(): pass
+                def test_b(): pytest.exit("enough", returncode=0)
+                def test_c(): assert False
+            """
+        },
+    )
+    suite = {"command": PYTEST, "environment": {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}}
+    loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "suites": {"main": suite}})
+    results, _ = run_suite(loaded, "main", lambda who, line: None, threading.Event())
+    assert results[0].verdict == "error" and results[0].metrics == {}
+    assert "suite main recorded outcomes for 1 of 3 collected tests: Exit: enough" in results[0].message
+
+
+def test_a_failing_subtest_fails_its_test(tmp_path):
+    write(
+        tmp_path,
+        {
+            "tests/test_u.py": """
+                import unittest
+                class T(unittest.TestCase):
+                    def test_parts(self):
+                        for i in range(3):
+                            with self.subTest(i=i):
+                                self.assertNotEqual(i, 1)
+                    def test_whole(self):
+                        pass
+            """
+        },
+    )
+    loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "suites": {"main": {"command": PYTEST}}})
+    results, tests = run_suite(loaded, "main", lambda who, line: None, threading.Event())
+    assert results[0].verdict == "fail"
+    assert {t.nodeid: t.outcome for t in tests} == {
+        "tests/test_u.py::T::test_parts": "failed",
+        "tests/test_u.py::T::test_whole": "passed",
+    }
+    assert (results[0].metrics[key("suite.main.failed")], results[0].metrics[key("suite.main.passed")]) == (1, 1)

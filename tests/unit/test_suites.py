@@ -101,7 +101,8 @@ def test_a_suite_past_its_time_limit_is_stopped(tmp_path):
     )
     main = results["main"]
     assert main.verdict == "error"
-    assert "suite main timed out after 2s and was stopped after 0 of 1 tests" in main.message
+    # "after 0 of 1 tests" once pytest collected within the 2 s (not always so on a loaded machine)
+    assert "suite main timed out after 2s and was stopped after 0" in main.message
     assert main.duration < 20
     # a suite stopped part-way has no counts to judge: unavailable, never zeros
     assert main.metrics == {}
@@ -112,7 +113,8 @@ def test_any_command_that_writes_junit(tmp_path):
     script = tmp_path / "run.py"
     script.write_text(
         textwrap.dedent('''
-        open("out.xml", "w").write("""<testsuite><testcase classname="pkg.mod.TestX" name="test_a" time="0.5"/>
+        open("out.xml", "w").write("""<testsuite tests="3" failures="1" errors="0" skipped="1">
+        <testcase classname="pkg.mod.TestX" name="test_a" time="0.5"/>
         <testcase classname="pkg.mod.TestX" name="test_b" time="0.25"><failure message="boom">trace</failure></testcase>
         <testcase classname="pkg.other" name="test_c"><skipped/></testcase></testsuite>""")
         raise SystemExit(1)
@@ -128,7 +130,11 @@ def test_any_command_that_writes_junit(tmp_path):
         "pkg/other.py::test_c",
     ]
     assert results["main"].verdict == "fail"
-    assert results["main/x"].metrics == {
+    # exit 1 with a failure: a runner stopped part-way after writing a file that agrees with itself
+    # exits the same, so the counts are lower bounds (the failure still fails the suite)
+    group = results["main/x"]
+    assert group.metrics == {}
+    assert {k: b.low for k, b in group.bounds.items()} == {
         key("group.x.total"): 2,
         key("group.x.passed"): 1,
         key("group.x.failed"): 1,
@@ -137,3 +143,6 @@ def test_any_command_that_writes_junit(tmp_path):
         key("group.x.xfailed"): 0,
         key("group.x.duration"): 0.75,
     }
+    assert all(b.high is None for b in group.bounds.values())
+    why = "suite main: its runner exited 1, as it does for failing tests and for a run stopped part-way"
+    assert group.bounds[key("group.x.skipped")].why == why + ", so skipped is at least 0 and unknown above"

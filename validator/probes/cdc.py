@@ -16,9 +16,9 @@ from validator.spec.types import Duration, PortNumber
 
 METRICS = (
     Declared(
-        "binlog_to_delta_seconds",
-        "time",
-        "seconds from a batch's last MySQL commit to its MERGE's Delta commit (binlog read, rows shipped, "
+        field="binlog_to_delta_seconds",
+        dimension="time",
+        meaning="seconds from a batch's last MySQL commit to its MERGE's Delta commit (binlog read, rows shipped, "
         "MERGE), the slowest batch",
     ),
 )

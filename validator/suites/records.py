@@ -1,10 +1,13 @@
-"""What a suite's run left as evidence: the validator plugin's records (collected count, collection
-errors, outcomes, the finish record), pytest's JUnit XML, or — for any other command — JUnit XML
-written during this run (a file left from an earlier run is not evidence)."""
+"""What a suite's run left as evidence: the validator recorder's records for a pytest suite (collected
+count, collection errors, outcomes, deselected tests, what the witness saw fail, the finish record),
+or — for any other command — JUnit XML written during this run (a file left from an earlier run is not
+evidence). A pytest suite is never read from JUnit: without the recorder's file it is an error."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,19 +15,35 @@ from typing import Any
 from validator.core.run import TestCase
 from validator.suites.junit import read_junit
 
+_FAILING = ("failed", "error")
 
-@dataclass
+
+@dataclass(kw_only=True)
 class Recorded:
-    """What the suite left as evidence: its tests and, from the plugin, the collected count, the
-    session's exit status and why it stopped early (``-x``, ``--maxfail``)."""
+    """What the suite left as evidence: its tests and, from the recorder, the collected count, the
+    session's exit status, why it stopped early and what its own options deselected."""
 
     tests: list[TestCase] = field(default_factory=list)
-    plugin: bool = False  # the validator plugin recorded this run
+    plugin: bool = False  # the validator recorder recorded this run
     collected: int | None = None
     exitstatus: int | None = None  # from the finish record; None: the session did not finish
-    stopped: str = ""
-    collect_errors: int = 0  # modules that could not be collected (each also a test case in error)
-    problem: str = ""  # why the results cannot be read (a non-pytest suite's JUnit)
+    stopped: str = ""  # -x, --maxfail, pytest.exit(...)
+    broken: list[str] = field(default_factory=list)  # modules that could not be collected (each also a case in error)
+    deselected: list[TestCase] = field(default_factory=list)  # outcome "deselected"; not in ``tests``
+    deselected_unknown: str = ""  # why more may have been left out than ``deselected`` holds
+    selection: list[str] = field(default_factory=list)  # the options that deselected them (-k 'x', --lf)
+    ran_none: list[str] = field(default_factory=list)  # --collect-only, --setup-only, --setup-plan
+    witness_failing: set[str] = field(default_factory=set)  # node ids the witness saw fail first
+    problem: str = ""  # why the results cannot be read
+
+    @property
+    def collect_errors(self) -> int:
+        return len(self.broken)
+
+    @property
+    def rewritten(self) -> list[str]:
+        """Tests the witness saw fail that the recorder was told did not: a plugin rewrote them."""
+        return sorted(t.nodeid for t in self.tests if t.nodeid in self.witness_failing and t.outcome not in _FAILING)
 
 
 def read_records(path: Path, suite: str) -> Recorded:
@@ -34,6 +53,12 @@ def read_records(path: Path, suite: str) -> Recorded:
     except OSError:
         return out
     out.plugin = True
+    others = len(list(path.parent.glob(f"{path.name}.another-*")))  # see recorder._claim
+    if others:
+        out.problem = (
+            f"ran {others + 1} pytest sessions (a command that runs pytest more than once?): only the first "
+            "was recorded; give each session its own suite"
+        )
     by_id: dict[str, TestCase] = {}
     for number, line in enumerate(lines, 1):
         try:
@@ -58,11 +83,26 @@ def _add_record(out: Recorded, by_id: dict[str, TestCase], record: dict[str, Any
             duration=0.0,
             message=record.get("message", ""),
         )
-        by_id[f"collect:{case.nodeid}"] = case
-        out.collect_errors += 1
+        if f"collect:{case.nodeid}" not in by_id:  # each xdist worker reports the same module
+            out.broken.append(str(record["nodeid"]))
+        by_id[f"collect:{case.nodeid}"] = case  # "": the session itself (any group may miss tests)
+    elif kind == "deselected":
+        out.deselected = [
+            TestCase(suite=suite, nodeid=str(t["nodeid"]), outcome="deselected", duration=0.0, markers=t["markers"])
+            for t in record["tests"]
+        ]
+        out.deselected_unknown = str(record.get("unknown") or "")
+    elif kind == "witness":
+        out.witness_failing = {str(n) for n in record["failing"]}
+    elif kind == "markers":  # under xdist, known only once the workers were done
+        for nodeid, markers in record["tests"].items():
+            if nodeid in by_id and not by_id[nodeid].markers:
+                by_id[nodeid].markers = [str(m) for m in markers]
     elif kind == "finish":
         out.exitstatus = int(record["exitstatus"])
         out.stopped = record.get("stopped") or ""
+        out.ran_none = [str(f) for f in record.get("ran_none", [])]
+        out.selection = [str(s) for s in record.get("selection", [])]
     elif kind == "test":
         _add_report(by_id, record, suite)
     else:
@@ -70,27 +110,37 @@ def _add_record(out: Recorded, by_id: dict[str, TestCase], record: dict[str, Any
 
 
 def _add_report(by_id: dict[str, TestCase], record: dict[str, Any], suite: str) -> None:
+    """One report of a test. A failing outcome is final: no later report (the call's pass after a
+    failing subtest, a teardown) can turn it back into a pass."""
     nodeid = record["nodeid"]
     case = by_id.get(nodeid)
     if case is None:
         case = by_id[nodeid] = TestCase(
             suite=suite, nodeid=nodeid, outcome="passed", duration=0.0, markers=record.get("markers", [])
         )
-    case.duration += float(record.get("duration") or 0.0)
     outcome = record["outcome"]
-    if record["when"] == "call" or (outcome in ("error", "skipped", "xfailed") and case.outcome == "passed"):
+    if not record.get("subtest"):  # a subtest's time is part of its test's call
+        case.duration += float(record.get("duration") or 0.0)
+    if case.outcome in _FAILING:
+        pass
+    elif record.get("subtest"):
+        if outcome == "failed":  # a subtest that passed or skipped leaves its test's outcome to the test
+            case.outcome = outcome
+    elif record["when"] == "call" or (outcome in ("error", "skipped", "xfailed") and case.outcome == "passed"):
         case.outcome = outcome
-    if record.get("message"):
+    if record.get("message") and outcome in _FAILING and not case.message:
         case.message = record["message"]
 
 
-def read_pytest_junit(path: Path, suite: str) -> Recorded:
-    if not path.is_file():
-        return Recorded(problem="wrote no results")
+def read_junit_evidence(path: Path, suite: str) -> Recorded:
     try:
-        return Recorded(tests=read_junit(path, suite))
-    except (ValueError, OSError) as exc:  # not XML; or gone or unreadable since it was found
-        return Recorded(problem=f"wrote JUnit XML that cannot be read ({exc})")
+        found = read_junit(path, suite)
+    except (ValueError, OSError) as exc:  # not JUnit XML; or gone or unreadable since it was found
+        return Recorded(problem=f"wrote JUnit XML that cannot be read: {exc}")
+    if found.disagreement:
+        problem = f"wrote JUnit XML whose totals disagree with its cases: {found.disagreement}"
+        return Recorded(tests=found.cases, problem=problem)
+    return Recorded(tests=found.cases)
 
 
 def stamp(path: Path) -> tuple[int, int, int] | None:
@@ -114,4 +164,25 @@ def fresh_junit(path: Path, before: tuple[int, int, int] | None, began_ns: int, 
         return Recorded(problem=f"wrote no JUnit XML at {path.name} during this run")
     if after == before or after[0] < began_ns - _CLOCK_SLACK_NS:
         return Recorded(problem=f"wrote no JUnit XML during this run: {path.name} is from an earlier run")
-    return read_pytest_junit(path, suite)
+    return read_junit_evidence(path, suite)
+
+
+RECORDER_MODULE = "validator_recorder"
+
+
+def recording_env(env: dict[str, str], folder: Path, records: Path) -> dict[str, str]:
+    """The variables that load the validator recorder into the suite's pytest and name its results
+    file: a copy of ``recorder.py`` (standalone: pytest and the standard library only) in the run's
+    private ``folder``, put first on ``PYTHONPATH`` and named in ``PYTEST_PLUGINS``, which pytest
+    honours under ``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` and whatever ``-p no:validator`` says; the
+    suite's own values of both are kept after ours."""
+    plugin_dir = folder / "plugin"
+    plugin_dir.mkdir(mode=0o700)
+    shutil.copyfile(Path(__file__).with_name("recorder.py"), plugin_dir / f"{RECORDER_MODULE}.py")
+    plugins = [p for p in env.get("PYTEST_PLUGINS", "").split(",") if p.strip()]
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return {
+        "VALIDATOR_RESULTS": str(records),
+        "PYTEST_PLUGINS": ",".join([*plugins, RECORDER_MODULE]),
+        "PYTHONPATH": os.pathsep.join([str(plugin_dir), *paths]),
+    }

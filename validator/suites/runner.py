@@ -1,10 +1,11 @@
 """Run one suite's command and turn its tests into results and metrics, on evidence only.
 
-pytest is first-class: the validator pytest plugin (loaded by its entry point) records the collected
-count, collection errors, every test's node id, outcome, duration and markers, and the session's exit
-status, in a file private to this run (see ``pytest_plugin``); pytest's JUnit XML, written into the
-same private folder, is read when the plugin did not run. Any other command must write JUnit XML
-during this run: a file left over from an earlier run is not evidence.
+pytest is first-class: the validator recorder (``recorder.py``), which the runner loads into the suite's
+pytest through its environment whatever the suite's own options and environment say, records the
+collected count, collection errors, every test's node id, outcome, duration and markers, what was
+deselected, and the session's exit status, in a file private to this run. Without that file a pytest
+suite is an error: there is no quiet fallback to JUnit. Any other command must write JUnit XML during
+this run (a file left over from an earlier run is not evidence) whose totals agree with its cases.
 
 A suite whose counts cannot be trusted is an error and its counts *unavailable* (``verdict.py``),
 never zeros a criterion could pass on. The suite metrics are declared here.
@@ -12,7 +13,6 @@ never zeros a criterion could pass on. The suite metrics are declared here.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 import tempfile
@@ -42,7 +42,7 @@ METRICS = Family(
     name="suite",
     members=_suites,
     metrics=(
-        *count_metrics("wall time of its command"),
+        *count_metrics("wall time of its command", lambda suite: suite),
         Declared(
             field="coverage",
             dimension="",
@@ -51,8 +51,8 @@ METRICS = Family(
             when="that name a coverage report",
         ),
     ),
-    doc="test counts and wall time of each suite; unavailable when the suite did not finish normally; "
-    "line coverage from the coverage report it names",
+    doc="test counts and wall time of each suite; unavailable when the suite did not finish normally; lower "
+    "bounds when a module could not be collected; line coverage from the coverage report it names",
 )
 
 
@@ -80,7 +80,7 @@ def run_suite(
     loaded: LoadedSpec, name: str, say: Callable[[str, str], None], cancel: threading.Event | None = None
 ) -> tuple[list[Result], list[TestCase]]:
     # here, not at the top: lint reads this module's METRICS and needs none of the running
-    from validator.suites.records import fresh_junit, read_pytest_junit, read_records, stamp
+    from validator.suites.records import fresh_junit, read_records, recording_env, stamp
     from validator.suites.verdict import judge, not_finished
 
     suite = loaded.spec.suites[name]
@@ -88,18 +88,15 @@ def run_suite(
     _pytest_ids()
     cwd = (loaded.base_dir / suite.working_dir).resolve()
     pytest = suite.kind == "pytest"
-    # a private folder (mode 0700) per run; the results file in it is created by the plugin itself
+    # a private folder (mode 0700) per run; the results file in it is created by the recorder itself
     with tempfile.TemporaryDirectory(prefix="validator-suite-") as tmp:
-        records = Path(tmp) / "records.jsonl"
-        junit = Path(tmp) / "junit.xml" if pytest else cwd / (suite.junit or "junit.xml")
+        junit = cwd / (suite.junit or "junit.xml")
         command = interpreter_command(list(suite.command))
-        if pytest:
-            command += [f"--junitxml={junit}"]
         env = {**os.environ, **{k: v or "" for k, v in suite.environment.items()}}
-        if pytest:
-            env["VALIDATOR_RESULTS"] = str(records)
-        else:
-            env.pop("VALIDATOR_RESULTS", None)
+        env.pop("VALIDATOR_RESULTS", None)
+        records = Path(tmp) / "records.jsonl"
+        if pytest:  # the recorder, whatever the environment or the command's own options say
+            env.update(recording_env(env, Path(tmp), records))
         env["VALIDATOR_SPEC_FILES"] = os.pathsep.join(str((Path.cwd() / f).resolve()) for f in loaded.files)
         env.pop("PYDANTIC_DISABLE_PLUGINS", None)
         tail: deque[str] = deque(maxlen=40)
@@ -129,21 +126,9 @@ def run_suite(
             children.finish(proc)  # the suite's whole group: what it started and left running too
         reader.join(timeout=5)
         duration = time.monotonic() - began
-        if pytest:
-            recorded = read_records(records, name)
-            if not recorded.plugin:
-                recorded = read_pytest_junit(junit, name)
-        else:
-            recorded = fresh_junit(junit, before, began_ns, name)
+        recorded = read_records(records, name) if pytest else fresh_junit(junit, before, began_ns, name)
     results = judge(loaded, name, recorded, proc.returncode, timed_out, duration, list(tail), pytest, where)
     results = _with_coverage(name, suite, results, cwd, coverage_before, began_ns)
-    if recorded.tests and not recorded.plugin and pytest and any(g.markers for g in suite.groups.values()):
-        results[0] = dataclasses.replace(
-            results[0],
-            message=(results[0].message + "; " if results[0].message else "")
-            + "markers unknown: the validator pytest plugin did not run in the suite's "
-            "interpreter (install validator there)",
-        )
     return results, recorded.tests
 
 

@@ -18,9 +18,11 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
+
+from validator.redact import clip, quoted, tail
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,7 +79,7 @@ class _Recorder:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:  # a module that cannot be imported, also under --continue-on-collection-errors
-            message = str(report.longrepr)[-2000:] if report.longrepr else ""
+            message = tail(str(report.longrepr), 2000) if report.longrepr else ""
             self._write({"type": "collect_error", "nodeid": report.nodeid, "message": message})
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -100,7 +102,7 @@ class _Recorder:
             "markers": self.markers.get(report.nodeid, []),
         }
         if outcome in ("failed", "error"):
-            record["message"] = str(report.longrepr)[-2000:] if report.longrepr else ""
+            record["message"] = tail(str(report.longrepr), 2000) if report.longrepr else ""
         self._write(record)
 
     @pytest.hookimpl(trylast=True)
@@ -163,11 +165,18 @@ def _host_address() -> str:
         return host_address_for_containers(None)
 
 
-def _unreachable(service: str, what: str, exc: BaseException) -> None:
-    pytest.fail(
-        f"service {service!r} is not reachable: {what} failed ({type(exc).__name__}: {str(exc)[:200]}); "
-        "start it with `validator up` or run pytest with --infra-up",
-        pytrace=False,
+def _fail(message: str) -> NoReturn:
+    """Fail the test with ``message`` masked: pytest prints it, and writes it into its JUnit XML, past
+    ``validator``'s own streams (the secrets were registered when the fixture loaded the spec)."""
+    from validator.redact import text
+
+    pytest.fail(text(message), pytrace=False)
+
+
+def _unreachable(service: str, what: str, exc: BaseException) -> NoReturn:
+    _fail(
+        f"service {quoted(service)} is not reachable: {what} failed ({type(exc).__name__}: {clip(str(exc), 200)}); "
+        "start it with `validator up` or run pytest with --infra-up"
     )
 
 
@@ -193,17 +202,14 @@ def infra(request: pytest.FixtureRequest) -> Any:
     try:
         loaded = load_spec(files)
     except SpecError as exc:
-        pytest.fail("the infrastructure spec is invalid:\n" + "\n".join(map(str, exc.findings)), pytrace=False)
+        _fail("the infrastructure spec is invalid:\n" + "\n".join(map(str, exc.findings)))
     if request.config.getoption("--infra-up"):
         from validator.engine.docker_api import Engine
         from validator.engine.reconcile import up
 
         result = up(loaded, Engine.connect(), progress=lambda who, message: None)
         if not result.ok:
-            pytest.fail(
-                "validator up failed: " + "; ".join(r.message for r in result.services.values() if r.message),
-                pytrace=False,
-            )
+            _fail("validator up failed: " + "; ".join(r.message for r in result.services.values() if r.message))
     return Endpoints(loaded)
 
 

@@ -172,8 +172,7 @@ def desired_state(
     project_env = {**loaded.environment, **env}  # what Compose reads secrets' and configs' variables from
     sources = _Sources.of(loaded)
     services = {
-        name: _service(spec, name, svc, base, networks, volumes, project_env, sources)
-        for name, svc in active.items()
+        name: _service(spec, name, svc, base, networks, volumes, project_env, sources) for name, svc in active.items()
     }
     return DesiredState(spec.project, services, networks, volumes, tuple(loaded.files), frozenset(loaded.secrets()))
 

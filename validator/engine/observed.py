@@ -18,6 +18,7 @@ from validator.engine import compose_observe as C
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.unsupported import pull_period
+from validator.redact import quoted
 from validator.spec.ports import PortBinding
 
 if TYPE_CHECKING:
@@ -247,5 +248,5 @@ def _host_ports(config: dict[str, Any]) -> set[str]:
 def _describe(summary: dict[str, Any], name: str) -> str:
     labels = summary.get("Labels") or {}
     owner = labels.get(L.PROJECT) or labels.get("com.docker.compose.project")
-    suffix = f", project {owner!r}" if owner else ""
+    suffix = f", project {quoted(owner)}" if owner else ""
     return f"container {name} ({summary['Id'][:12]}, image {summary.get('Image', '?')}{suffix})"

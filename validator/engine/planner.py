@@ -23,6 +23,7 @@ from validator.engine.diff import config_diff, mounted_diff
 from validator.engine.observed import ObservedContainer, ObservedState
 from validator.engine.provenance import Provenance
 from validator.engine.unsupported import pull_period
+from validator.redact import quoted
 from validator.units import format_duration
 
 if TYPE_CHECKING:
@@ -230,7 +231,11 @@ def plan(
     conflicts: list[str] = []
     notes: list[str] = []
     for orphan in observed.orphans:
-        why = f"service {orphan.service!r} is no longer in the spec" if orphan.service else "not a service of the spec"
+        why = (
+            f"service {quoted(orphan.service)} is no longer in the spec"
+            if orphan.service
+            else "not a service of the spec"
+        )
         if remove_orphans:
             actions.append(Action("remove-orphan", orphan.name, (why,)))
         else:
@@ -240,9 +245,9 @@ def plan(
     for port, description in sorted(observed.foreign_ports.items()):
         conflicts.append(f"host port {port} is published by {description}, which this project does not own")
     for name in sorted(observed.foreign_networks):
-        conflicts.append(f"network {name} exists but this project does not own it (no {desired.project!r} label)")
+        conflicts.append(f"network {name} exists but this project does not own it (no {quoted(desired.project)} label)")
     for name in sorted(observed.foreign_volumes):
-        conflicts.append(f"volume {name} exists but this project does not own it (no {desired.project!r} label)")
+        conflicts.append(f"volume {name} exists but this project does not own it (no {quoted(desired.project)} label)")
     for name in observed.missing_external:
         conflicts.append(f"external network or volume {name} does not exist")
 

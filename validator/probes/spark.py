@@ -9,6 +9,7 @@ from pydantic import Field
 from validator.core import children
 from validator.core.metrics import Declared
 from validator.probes.base import Outcome, ProbeContext, ProbeSpec
+from validator.redact import quoted
 
 METRICS = (
     Declared(field="session_seconds", dimension="time", meaning="seconds to get a SparkSession from the master"),
@@ -97,7 +98,7 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
     if spec.min_workers and result.get("alive_workers", 0) < spec.min_workers:
         problems.append(f"{result.get('alive_workers', 0)} alive worker(s) in the master UI, wanted {spec.min_workers}")
     if spec.min_workers and spec.app_name not in result.get("apps", []):
-        problems.append(f"the master UI does not list the application {spec.app_name!r}")
+        problems.append(f"the master UI does not list the application {quoted(spec.app_name)}")
     if spec.delta and result.get("delta_rows") != 10:
         problems.append("the Delta table did not read back")
     actual = (

@@ -16,6 +16,7 @@ from typing import Any
 
 from validator.errors import SpecError
 from validator.hints import did_you_mean
+from validator.redact import quoted
 from validator.spec.confine import ConfinementError, inside, project_root
 from validator.spec.loader import Document, load_file
 from validator.spec.location import Finding, Path
@@ -52,7 +53,7 @@ class _Resolver:
             except (OSError, ValueError):  # a name the system refuses (too long...): as good as missing
                 exists = False
             if not exists:
-                self.findings.append(self.error(where, f"extends names file {file.name!r}, which does not exist"))
+                self.findings.append(self.error(where, f"extends names file {quoted(file.name)}, which does not exist"))
                 return None
             try:
                 data = load_file(file, self.env, display=str(file)).data
@@ -92,7 +93,9 @@ class _Resolver:
             return None
         if name not in services:
             hint = did_you_mean(name, services)
-            self.findings.append(self.error(where, f"extends names unknown service {name!r} in {file.name}{hint}"))
+            self.findings.append(
+                self.error(where, f"extends names unknown service {quoted(name)} in {file.name}{hint}")
+            )
             return None
         service = services[name]
         if not isinstance(service, dict) or "extends" not in service:
@@ -146,7 +149,7 @@ def resolve_extends(doc: Document, path: FsPath, env: Mapping[str, str], *, root
                 # The fault is further down the chain (reported there): say so here too, once.
                 base, _ = _target(service["extends"])
                 resolver.findings.append(
-                    resolver.error(where, f"extends {base!r}, whose own extends cannot be resolved")
+                    resolver.error(where, f"extends {quoted(base)}, whose own extends cannot be resolved")
                 )
             # After a finding the service stays as written, minus extends, so the rest is still checked
             # (Document.unresolved() keeps the schema from adding "needs image" to a service without its base).

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from validator.errors import SpecError
-from validator.redact import register
+from validator.redact import quoted, register
 from validator.spec.interpolate import InterpolationError, interpolate
 from validator.spec.location import Finding, Location, Path
 
@@ -469,7 +469,7 @@ class _Builder:
             key = value if isinstance(value, str) else _key_text(value)
             if key in top.seen:
                 first = top.seen[key]
-                self.error(loc, (*top.path, key), f"duplicate key {key!r} (first defined at line {first.line})")
+                self.error(loc, (*top.path, key), f"duplicate key {quoted(key)} (first defined at line {first.line})")
             top.seen[key] = loc
             top.key, top.key_loc = key, loc
             return

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from validator.redact import quoted
 from validator.spec.loader import Document, Override, Reset, _kind
 from validator.spec.location import Finding, Path
 from validator.spec.project import is_compose_version, obsolete_version
@@ -40,7 +41,8 @@ def merge_documents(docs: list[Document]) -> Document:
                 findings.append(
                     overlay.finding(
                         (key,),
-                        f"overlay contradicts {merged.files[0]}: {key} {merged.data[key]!r} -> {overlay.data[key]!r}",
+                        f"overlay contradicts {merged.files[0]}: "
+                        f"{key} {quoted(merged.data[key])} -> {quoted(overlay.data[key])}",
                     )
                 )
         merged.data = _merge(merged.data, overlay.data, (), overlay, findings)

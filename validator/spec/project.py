@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path as FsPath
 
+from validator.redact import quoted
 from validator.spec.loader import Document
 from validator.spec.location import Finding
 
@@ -70,7 +71,7 @@ def compose_top_level(doc: Document, env: Mapping[str, str], project_dir: FsPath
         findings.append(
             doc.finding(
                 ("name",),
-                f"name {data['name']!r} contradicts project {data['project']!r}: keep one of them",
+                f"name {quoted(data['name'])} contradicts project {quoted(data['project'])}: keep one of them",
                 rule="compose",
             )
         )
@@ -88,16 +89,17 @@ def _derived_name(name: object, env: Mapping[str, str], project_dir: FsPath) -> 
     if from_env:
         if not _VALID.match(from_env):
             return "", (
-                f"{ENV_NAME} {from_env!r} is not a valid project name: use lowercase letters, digits, '-' and '_', "
+                f"{ENV_NAME} {quoted(from_env)} is not a valid project name: "
+                "use lowercase letters, digits, '-' and '_', "
                 "starting with a letter or digit"
             )
         return from_env, ""
     if isinstance(name, str) and name:
         found = normalise(name)
-        return (found, "") if found else ("", f"name {name!r} holds no letter or digit to name the project")
+        return (found, "") if found else ("", f"name {quoted(name)} holds no letter or digit to name the project")
     if name is not None:
         return "", ""  # not a string: the schema says so
     found = normalise(project_dir.name)
     if not found:
-        return "", f"cannot name the project after folder {project_dir.name!r}: set name: or project:"
+        return "", f"cannot name the project after folder {quoted(project_dir.name)}: set name: or project:"
     return found, ""

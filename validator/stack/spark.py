@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from validator.redact import clip
+
 DELTA_KEYS = ("spark.sql.extensions", "spark.sql.catalog.spark_catalog", "spark.jars.packages")
 
 
@@ -128,5 +130,5 @@ def explain_failure(output: str, conf: dict[str, str]) -> str:
 def _first_error(lines: list[str]) -> str:
     for line in lines:
         if any(word in line for word in ("Exception", "Error", "error:")) and not line.startswith("at "):
-            return line[:300]
-    return lines[-1][:300] if lines else ""
+            return clip(line, 300)
+    return clip(lines[-1], 300) if lines else ""

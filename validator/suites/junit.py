@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from validator.core.run import TestCase
+from validator.redact import clip
 
 
 def read_junit(path: Path, suite: str) -> list[TestCase]:
@@ -32,7 +33,7 @@ def read_junit(path: Path, suite: str) -> list[TestCase]:
         for child in case:
             if child.tag in ("failure", "error"):
                 outcome = "failed" if child.tag == "failure" else "error"
-                message = (child.get("message") or child.text or "")[:2000]
+                message = clip(child.get("message") or child.text or "", 2000)
             elif child.tag == "skipped":
                 outcome = "xfailed" if (child.get("type") or "").endswith("xfail") else "skipped"
                 message = child.get("message") or ""

@@ -58,7 +58,7 @@ class DesiredService:
     # scaling adds or removes containers, never recreates the ones that stay.
     replica_containers: tuple[str, ...] | None = None
     # which parts of ``config`` may hold a secret (by where their value came from): drift reasons never
-    # print those values; recorded (names only) in the label as ``sealed["secret"]``
+    # print those values; recorded (sealed names) in the label as ``sealed["secret"]``
     provenance: Provenance = field(default_factory=Provenance)
 
     @property
@@ -320,7 +320,6 @@ def _service(
         env_file_keys=from_file,
         pass_through=[k for k, v in svc.environment.items() if v is None],
         label_file_keys=label_files,
-        items=sources.written(name),
     )
     return DesiredService(
         name=name,
@@ -342,9 +341,9 @@ def _service(
         host_dirs=tuple(host_dirs),
         # the provenance record is names only, and outside the hash: recording it changes no container
         sealed={
-            "config": L.seal(config, seal_key),
-            "mounted": L.seal(mounted, seal_key),
-            "secret": provenance.as_label(),
+            "config": L.seal_label(config, seal_key),
+            "mounted": L.seal_all(mounted, seal_key),
+            "secret": provenance.as_label(lambda name: L.seal_text(name, seal_key)),
         },
         provenance=provenance,
         pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
@@ -395,25 +394,18 @@ def file_refs(
 class _Sources:
     """What the spec's loading recorded about where values came from, for ``Provenance``."""
 
-    interpolated: tuple[tuple[Any, ...], ...]
-    services: Mapping[str, Any]
+    interpolated: Mapping[tuple[Any, ...], str]
     fence: Path
     # (section, name) -> an include's own variables, for what that include brought in
     scopes: Mapping[tuple[str, str], Mapping[str, str]]
 
     @classmethod
     def of(cls, loaded: LoadedSpec) -> _Sources:
-        services = loaded.doc.data.get("services")
         return cls(
-            interpolated=tuple(loaded.doc.interpolated),
-            services=services if isinstance(services, dict) else {},
+            interpolated=dict(loaded.doc.interpolated),
             fence=loaded.fence,
             scopes=loaded.doc.scopes,
         )
-
-    def written(self, name: str) -> dict[str, Any]:
-        service = self.services.get(name)
-        return service if isinstance(service, dict) else {}
 
 
 def _label_files(svc: Service, base: Path, fence: Path) -> dict[str, str]:

@@ -186,7 +186,8 @@ def _register_old(item: ObservedContainer, svc: DesiredService) -> None:
     from validator.redact import register
 
     if item.inspected:
-        was = Provenance.from_label((item.config or {}).get("secret"))
+        key = L.state_key()
+        was = Provenance.from_label((item.config or {}).get("secret"), lambda name: L.seal_text(name, key))
         register(old_secrets(item.inspected, svc.config, svc.provenance, was))
 
 

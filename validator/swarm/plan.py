@@ -138,9 +138,12 @@ def plan(
             actions.append(SwarmAction("create-service", svc.service_name, ("missing",), name))
             continue
         old_config, old_mounted = recorded(current)
-        # the label holds keyed hashes (validator.engine.labels.seal): compare sealed with sealed; an
-        # old value is shown only where it is a number or a flag the seal keeps as it is
+        # the label holds keyed hashes (validator.engine.labels.seal_label), names too: they are opened
+        # with the spec's names, then sealed is compared with sealed; an old value is shown only where it
+        # is a number or a flag the seal keeps as it is
         seal_key = L.state_key()
+        old_config = cast(dict[str, Any], L.open_keys(old_config, svc.config, seal_key))
+        old_mounted = cast(dict[str, str], L.open_keys(old_mounted, svc.mounted, seal_key))
         sealed = L.seal(flat(svc.config), seal_key)
         reasons = config_diff(
             flat(old_config),

@@ -116,6 +116,9 @@ def open_keys(sealed: object, plain: object, key: bytes, extra: Iterable[str] = 
     """``sealed`` (a label's value) with each sealed mapping key replaced by the name it seals, found
     among the keys of ``plain`` (the spec's value at the same place) and ``extra`` (names Docker reports);
     a key of no known name stays sealed, and a label of an older version (names in clear) stays as it is."""
+    if isinstance(sealed, list):
+        items = plain if isinstance(plain, list | tuple) else []
+        return [open_keys(v, items[i] if i < len(items) else None, key) for i, v in enumerate(sealed)]
     if not isinstance(sealed, dict):
         return sealed
     known = plain if isinstance(plain, dict) else {}

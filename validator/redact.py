@@ -81,6 +81,9 @@ def _escaped(value: str) -> bool:
 Encoder = Callable[[str], str]
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _raw(secret: str) -> bytes:
     """The UTF-8 bytes of ``secret``; a value from the environment that is not valid UTF-8 (a lone
     surrogate) is encoded with the bytes it came from, never allowed to fail the registration."""
@@ -112,6 +115,11 @@ ENCODERS: dict[str, Encoder] = {
     "url form": lambda s: quote_plus(_raw(s)),
     "base64": _base64,
     "base64, URL-safe": _base64_url,
+    # The value as it comes back from the engine: validator sends it as JSON, where a byte that is not
+    # UTF-8 (held as a lone surrogate) is an escape the engine stores as U+FFFD; what validator reads
+    # back (logs, exec output, health output) is decoded with errors="replace" (docker_api).
+    "engine round trip": lambda s: _SURROGATE.sub("\ufffd", s),
+    "read back": lambda s: _raw(s).decode("utf-8", "replace"),
 }
 _generation = 0  # counts changes of ENCODERS: a redactor rebuilds its forms when it moved
 

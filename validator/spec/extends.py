@@ -33,6 +33,7 @@ class _Resolver:
         self.root = root
         self.files: dict[FsPath, dict[str, Any]] = {path.resolve(): doc.data.get("services") or {}}
         self.done: dict[tuple[FsPath, str], Any] = {}
+        self.digests: dict[str, str] = {}  # of the base files read, as they were read
         self.findings: list[Finding] = []
 
     def error(self, where: Path, message: str) -> Finding:
@@ -56,7 +57,9 @@ class _Resolver:
                 self.findings.append(self.error(where, f"extends names file {quoted(file.name)}, which does not exist"))
                 return None
             try:
-                data = load_file(file, self.env, display=str(file)).data
+                base_doc = load_file(file, self.env, display=str(file))
+                data = base_doc.data
+                self.digests.update(base_doc.digests)
             except SpecError as exc:
                 # A file that cannot be read at all has no line of its own: point at the extends naming it.
                 self.findings.extend(
@@ -165,4 +168,5 @@ def resolve_extends(doc: Document, path: FsPath, env: Mapping[str, str], *, root
         # A broken base met on several services' chains is reported once.
         [*doc.findings, *dict.fromkeys(resolver.findings)],
     )
+    out.digests = {**doc.digests, **resolver.digests}
     return out

@@ -55,6 +55,7 @@ def apply_includes(
     out = Document(data, list(doc.files), dict(doc.positions), dict(doc.key_positions), dict(doc.interpolated))
     out.scopes = dict(doc.scopes)
     out.findings = list(doc.findings)
+    out.digests = dict(doc.digests)
     if not isinstance(entries, list):
         out.findings.append(doc.finding(("include",), "include must be a list of files or mappings"))
         return out
@@ -247,6 +248,7 @@ def _join(out: Document, included: Document, where: Path) -> None:
         out.interpolated.setdefault(path, value)
     out.findings.extend(included.findings)
     out.files.extend(f for f in included.files if f not in out.files)
+    out.digests.update(included.digests)
 
 
 def rebase_paths(data: dict[str, Any], project_dir: FsPath) -> dict[str, Any]:

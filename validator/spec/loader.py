@@ -10,6 +10,7 @@ so that lint still reports the schema and rule findings of the same file in the 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -70,6 +71,9 @@ class Document:
     # env files and ``environment:`` secrets there, where the including project's variables (which
     # win) lack them. Values may be secrets: never in repr.
     scopes: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict, repr=False)
+    # file (as named in findings) -> the SHA-256 of the text read from it, taken as it was read: the spec's
+    # hash is made of these, and no file is opened a second time by another spelling of its name
+    digests: dict[str, str] = field(default_factory=dict)
 
     def unresolved(self) -> list[Path]:
         """Paths whose value is not what the author meant: a failed interpolation, or a service whose
@@ -140,7 +144,9 @@ def load_file(
     text = _read_text(fs_path, name)
     if env is None:
         env = read_environment(fs_path.parent)
-    return load_text(text, name, env)
+    doc = load_text(text, name, env)
+    doc.digests[name] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return doc
 
 
 def _fail(name: str, message: str, line: int = 1, col: int = 1) -> SpecError:

@@ -52,6 +52,7 @@ def merge_documents(docs: list[Document]) -> Document:
         merged.scopes.update(overlay.scopes)
         merged.findings.extend(overlay.findings)
         merged.files.extend(overlay.files)
+        merged.digests.update(overlay.digests)
     # Contradictions keep the base's value and travel with the document, so that lint still reports
     # the schema and rule findings of the merged files in the same pass.
     merged.findings.extend(findings)
@@ -68,6 +69,7 @@ def _strip(doc: Document) -> Document:
         dict(doc.interpolated),
         list(doc.findings),
         dict(doc.scopes),
+        dict(doc.digests),
     )
 
 

@@ -5,7 +5,9 @@ then ``.env``); Compose's top-level ``name:``; the name of the folder that holds
 file. This is Compose's order (``-p`` aside) with ``project:`` above it, so that a spec that says
 its project keeps it, and a compose file finds the very containers ``docker compose up`` labelled.
 Compose normalises ``name:`` and the folder name (lowercase, only ``[a-z0-9_-]``, no leading ``_``
-or ``-``) but refuses an invalid ``COMPOSE_PROJECT_NAME``; so do we.
+or ``-``) but refuses an invalid ``COMPOSE_PROJECT_NAME``; so do we. Unlike Compose, a ``name:`` built
+from ``${VAR}`` is refused (``_FROM_VARIABLE`` says why); ``COMPOSE_PROJECT_NAME`` names a stack per
+tenant or branch instead.
 
 ``version: 1`` (or ``"1"``) is the spec's version. Any other string is Compose's ``version``, which
 Compose ignores with a warning ("the attribute `version` is obsolete"); so do we, as a warning that
@@ -57,6 +59,8 @@ def compose_top_level(doc: Document, env: Mapping[str, str], project_dir: FsPath
         del data["version"]
     if "project" not in data:
         project, problem = _derived_name(data.get("name"), env, project_dir)
+        if project and not env.get(ENV_NAME) and ("name",) in doc.interpolated:
+            problem = _FROM_VARIABLE
         if problem:
             findings.append(doc.finding(("name",) if "name" in data else (), problem, rule="compose"))
             # The error already fails the load; a stand-in name lets every other section be checked in this pass.
@@ -81,6 +85,16 @@ def compose_top_level(doc: Document, env: Mapping[str, str], project_dir: FsPath
         dataclasses.replace(doc, data=data),
         findings,
     )
+
+
+# Every value a ``${VAR}`` brings in is a secret, masked wherever it is printed; a project's name cannot
+# be: it is written, lowercased, into the name of every container, network and volume, into their labels
+# and into the run history, where nothing can hide it. So a name is never taken from a variable.
+_FROM_VARIABLE = (
+    "name: comes from ${...}: a project name is written on every container, network and volume and into "
+    "the history, where it cannot be hidden, and every value a variable brings in is treated as a secret: "
+    f"set {ENV_NAME} (read before name:, as Compose does) or write the name"
+)
 
 
 def _derived_name(name: object, env: Mapping[str, str], project_dir: FsPath) -> tuple[str, str]:

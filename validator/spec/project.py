@@ -91,7 +91,7 @@ def compose_top_level(doc: Document, env: Mapping[str, str], project_dir: FsPath
 # be: it is written, lowercased, into the name of every container, network and volume, into their labels
 # and into the run history, where nothing can hide it. So a name is never taken from a variable.
 _FROM_VARIABLE = (
-    "name: comes from ${...}: a project name is written on every container, network and volume and into "
+    "comes from ${...}: a project name is written on every container, network and volume and into "
     "the history, where it cannot be hidden, and every value a variable brings in is treated as a secret: "
     f"set {ENV_NAME} (read before name:, as Compose does) or write the name"
 )

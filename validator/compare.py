@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from validator.redact import clip, quoted
 from validator.spec.files import KeyAssertion
 
 MISSING = object()
@@ -29,10 +30,8 @@ def _norm(value: Any) -> Any:
 def show(value: Any) -> str:
     if value is MISSING:
         return "(absent)"
-    if isinstance(value, str):
-        return value if len(value) <= 200 else value[:197] + "..."
-    text = repr(value)
-    return text if len(text) <= 200 else text[:197] + "..."
+    # masked before it is quoted or cut (``validator.redact``): a value found in a file may be a password
+    return clip(value if isinstance(value, str) else quoted(value), 200)
 
 
 def describe(assertion: KeyAssertion) -> str:

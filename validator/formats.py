@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
+from validator.redact import quoted
+
 Format = Literal["properties", "ini", "yaml", "toml", "json", "env"]
 FORMATS: tuple[Format, ...] = ("properties", "ini", "yaml", "toml", "json", "env")
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
@@ -98,7 +100,7 @@ def parse_config(text: str, fmt: Format) -> Any:
             raise FormatError("nested too deep") from None
     if fmt == "yaml":
         return _yaml(text)
-    raise FormatError(f"unknown format {fmt!r}")
+    raise FormatError(f"unknown format {quoted(fmt)}")
 
 
 _INI_PROBLEMS = {

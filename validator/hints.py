@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from validator.redact import quoted
+
 
 def edit_distance(a: str, b: str) -> int:
     """Optimal-string-alignment distance: insertions, deletions, substitutions, adjacent swaps."""
@@ -45,4 +47,4 @@ def did_you_mean(word: object, choices: Iterable[object]) -> str:
         distance = edit_distance(text.lower(), choice.lower())
         if distance <= max_typos(text) and (best is None or distance < best[0]):
             best = (distance, choice)
-    return f" (did you mean {best[1]!r}?)" if best else ""
+    return f" (did you mean {quoted(best[1])}?)" if best else ""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from validator.redact import quoted
+
 _SEGMENT = re.compile(r'"((?:[^"\\]|\\.)*)"|([^.\[\]"]+)|\[(-?\d+)\]|\[([^\]=]+)=([^\]]*)\]|(\.)')
 
 
@@ -20,10 +22,10 @@ def parse_path(path: str) -> list[str | int | tuple[str, str]]:
     while pos < len(path):
         match = _SEGMENT.match(path, pos)
         if not match or match.end() == pos:
-            raise ValueError(f"invalid path {path!r} at column {pos + 1}")
-        quoted, plain, index, sel_key, sel_value, dot = match.groups()
-        if quoted is not None:
-            parts.append(quoted.replace('\\"', '"'))
+            raise ValueError(f"invalid path {quoted(path)} at column {pos + 1}")
+        in_quotes, plain, index, sel_key, sel_value, dot = match.groups()
+        if in_quotes is not None:
+            parts.append(in_quotes.replace('\\"', '"'))
         elif plain is not None:
             parts.append(plain)
         elif index is not None:
@@ -31,7 +33,7 @@ def parse_path(path: str) -> list[str | int | tuple[str, str]]:
         elif sel_key is not None:
             parts.append((sel_key.strip(), sel_value.strip().strip("'\"")))
         elif dot and (pos == 0 or pos == len(path) - 1):
-            raise ValueError(f"invalid path {path!r}: empty segment")
+            raise ValueError(f"invalid path {quoted(path)}: empty segment")
         pos = match.end()
     return parts
 
@@ -41,7 +43,7 @@ def resolve_path(document: Any, path: str, flat: bool) -> Any:
     Raises ``PathError`` naming the first missing part."""
     if flat:
         if not isinstance(document, dict) or path not in document:
-            raise PathError(f"key {path!r} not found")
+            raise PathError(f"key {quoted(path)} not found")
         return document[path]
     node = document
     walked = ""
@@ -63,7 +65,7 @@ def resolve_path(document: Any, path: str, flat: bool) -> Any:
         else:
             if not isinstance(node, dict) or part not in node:
                 where = walked or "<root>"
-                raise PathError(f"key {part!r} not found in {where}")
+                raise PathError(f"key {quoted(part)} not found in {where}")
             node = node[part]
             walked += f".{part}" if walked else part
     return node

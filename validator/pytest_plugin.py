@@ -17,9 +17,11 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
+
+from validator.redact import clip, quoted
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -60,11 +62,18 @@ def _host_address() -> str:
         return host_address_for_containers(None)
 
 
-def _unreachable(service: str, what: str, exc: BaseException) -> None:
-    pytest.fail(
-        f"service {service!r} is not reachable: {what} failed ({type(exc).__name__}: {str(exc)[:200]}); "
-        "start it with `validator up` or run pytest with --infra-up",
-        pytrace=False,
+def _fail(message: str) -> NoReturn:
+    """Fail the test with ``message`` masked: pytest prints it, and writes it into its JUnit XML, past
+    ``validator``'s own streams (the secrets were registered when the fixture loaded the spec)."""
+    from validator.redact import text
+
+    pytest.fail(text(message), pytrace=False)
+
+
+def _unreachable(service: str, what: str, exc: BaseException) -> NoReturn:
+    _fail(
+        f"service {quoted(service)} is not reachable: {what} failed ({type(exc).__name__}: {clip(str(exc), 200)}); "
+        "start it with `validator up` or run pytest with --infra-up"
     )
 
 
@@ -90,17 +99,14 @@ def infra(request: pytest.FixtureRequest) -> Any:
     try:
         loaded = load_spec(files)
     except SpecError as exc:
-        pytest.fail("the infrastructure spec is invalid:\n" + "\n".join(map(str, exc.findings)), pytrace=False)
+        _fail("the infrastructure spec is invalid:\n" + "\n".join(map(str, exc.findings)))
     if request.config.getoption("--infra-up"):
         from validator.engine.docker_api import Engine
         from validator.engine.reconcile import up
 
         result = up(loaded, Engine.connect(), progress=lambda who, message: None)
         if not result.ok:
-            pytest.fail(
-                "validator up failed: " + "; ".join(r.message for r in result.services.values() if r.message),
-                pytrace=False,
-            )
+            _fail("validator up failed: " + "; ".join(r.message for r in result.services.values() if r.message))
     return Endpoints(loaded)
 
 

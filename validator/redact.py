@@ -13,7 +13,18 @@ suite runner pytest's escaping of test ids, preflight ``shlex.quote``. Every red
 encoder into account at its next use.
 Text cut before it reached us is covered at the cut: a fragment of at least ``FRAGMENT`` characters of a
 secret that touches the edge of the text, a line edge, or an ellipsis is masked too (over-masking an edge
-is harmless; leaking half a token is not). Whoever cuts text should still mask first: ``clip`` does both.
+is harmless; leaking half a token is not). That is a safety net, not the rule. The rule, for every text that
+may hold data (a response body, a tool's output, an exception, a value of the spec):
+
+- it is cut only through ``clip`` (keeps the head) or ``tail`` (keeps the end), which mask *before* they cut:
+  a cut piece of a secret cannot survive, wherever the text goes next and whatever is added after the cut;
+- it is quoted only through ``quoted``, which masks before it quotes: ``repr`` is context-dependent (it
+  escapes a secret's apostrophe only when the text around it also holds a double quote), so the quoted
+  form of a larger text is never one the registry could list. Both quoting styles of ``repr`` are
+  registered all the same (``pytest`` and other libraries ``repr`` text we do not control).
+
+``tests/unit/test_raw_text.py`` holds the source of ``validator`` to it: no ``repr`` / ``!r`` outside this
+module, and no slice with a constant bound but those it lists as identifiers (hashes, ids, lists).
 """
 
 from __future__ import annotations
@@ -51,7 +62,10 @@ _FIXED_WORDS = frozenset({"verdict", "kind", "outcome", "severity", "rule"})
 def maskable(value: object) -> bool:
     """Whether ``value`` can be registered: a string of ``MIN_LENGTH`` or more that is not a number,
     a boolean or null, and not the mask itself."""
-    return isinstance(value, str) and len(value) >= MIN_LENGTH and value != MASK and not _NOT_SECRET.fullmatch(value)
+    # a piece of the mask itself ('redacted') would grow the mask each time masked text is masked again
+    return (
+        isinstance(value, str) and len(value) >= MIN_LENGTH and value not in MASK and not _NOT_SECRET.fullmatch(value)
+    )
 
 
 def is_secret_name(name: object) -> bool:
@@ -65,6 +79,9 @@ def _escaped(value: str) -> bool:
 
 
 Encoder = Callable[[str], str]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _raw(secret: str) -> bytes:
@@ -86,6 +103,9 @@ def _base64_url(secret: str) -> str:
 ENCODERS: dict[str, Encoder] = {
     "as written": str,
     "repr": lambda s: repr(s)[1:-1],
+    # repr picks its quote from the whole text: within a larger text that also holds a double quote, a
+    # secret's apostrophe is escaped (\') where repr of the secret alone leaves it as it is
+    "repr, single-quoted": lambda s: repr(s + '"')[1:-2],
     "json": lambda s: json.dumps(s)[1:-1],
     "json, UTF-8": lambda s: json.dumps(s, ensure_ascii=False)[1:-1],
     "html": html.escape,
@@ -95,6 +115,11 @@ ENCODERS: dict[str, Encoder] = {
     "url form": lambda s: quote_plus(_raw(s)),
     "base64": _base64,
     "base64, URL-safe": _base64_url,
+    # The value as it comes back from the engine: validator sends it as JSON, where a byte that is not
+    # UTF-8 (held as a lone surrogate) is an escape the engine stores as U+FFFD; what validator reads
+    # back (logs, exec output, health output) is decoded with errors="replace" (docker_api).
+    "engine round trip": lambda s: _SURROGATE.sub("\ufffd", s),
+    "read back": lambda s: _raw(s).decode("utf-8", "replace"),
 }
 _generation = 0  # counts changes of ENCODERS: a redactor rebuilds its forms when it moved
 
@@ -236,8 +261,25 @@ class Redactor:
         return dataclasses.replace(result, **changes)
 
     def clip(self, value: str, limit: int) -> str:
-        """Mask, then cut to ``limit`` characters (never the other way round)."""
-        return clip(self.text(value), limit)
+        """Mask, then cut to the first ``limit`` characters (never the other way round)."""
+        return _head(self.text(value), limit)
+
+    def tail(self, value: str, limit: int) -> str:
+        """Mask, then cut to the last ``limit`` characters (never the other way round)."""
+        return _tail(self.text(value), limit)
+
+    def quoted(self, value: object) -> str:
+        """``value`` masked (every string in it, mapping keys too), then quoted as ``repr`` quotes it."""
+        return repr(self._everything(value))
+
+    def _everything(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self._everything(k): self._everything(v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return type(value)(self._everything(v) for v in value)
+        return value
 
     def deep(self, value: Any) -> Any:
         """``value`` with every string in it masked, structure kept: dataclasses, dicts, lists and
@@ -263,11 +305,18 @@ class Redactor:
         return value
 
 
-def clip(value: str, limit: int) -> str:
-    """Cut already masked text to ``limit`` characters, saying how much was left out."""
+def _head(value: str, limit: int) -> str:
+    """Masked ``value`` cut to about ``limit`` characters from its start, saying how much was left out."""
     if len(value) <= limit:
         return value
     return value[: max(0, limit - 24)] + f"... ({len(value) - limit + 24} more chars)"
+
+
+def _tail(value: str, limit: int) -> str:
+    """Masked ``value`` cut to about ``limit`` characters at its end, saying how much was left out."""
+    if len(value) <= limit:
+        return value
+    return f"({len(value) - limit + 24} earlier chars) ..." + value[len(value) - max(0, limit - 24) :]
 
 
 _REDACTOR = Redactor()
@@ -284,6 +333,22 @@ def register(secrets: Iterable[str]) -> None:
 
 def text(value: str) -> str:
     return _REDACTOR.text(value)
+
+
+def clip(value: str, limit: int) -> str:
+    """``value`` masked with every secret registered, then cut to its first ``limit`` characters: the one
+    way text that may hold data is shortened (a cut before the mask leaves a piece of a secret)."""
+    return _REDACTOR.clip(value, limit)
+
+
+def tail(value: str, limit: int) -> str:
+    """``value`` masked, then cut to its last ``limit`` characters (a log's or a tool's last words)."""
+    return _REDACTOR.tail(value, limit)
+
+
+def quoted(value: object) -> str:
+    """``value`` masked, then quoted as ``repr`` quotes it: the one way data is quoted in a message."""
+    return _REDACTOR.quoted(value)
 
 
 def reset() -> None:

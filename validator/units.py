@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from validator.redact import quoted
+
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)")
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -36,16 +38,16 @@ _SIZE_UNITS = {
 def parse_duration(value: object) -> float:
     """Seconds from ``10s``, ``1m30s``, ``500ms``, or a non-negative number of seconds."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as '30s', got {value!r}")
+        raise ValueError(f"expected a duration such as '30s', got {quoted(value)}")
     if isinstance(value, int | float):
         if value < 0:
-            raise ValueError(f"a duration cannot be negative: {value!r}")
+            raise ValueError(f"a duration cannot be negative: {quoted(value)}")
         return float(value)
     if not isinstance(value, str):
         raise ValueError(f"expected a duration such as '30s', got {type(value).__name__}")
     text = value.strip()
     if text.startswith("-"):
-        raise ValueError(f"a duration cannot be negative: {value!r}")
+        raise ValueError(f"a duration cannot be negative: {quoted(value)}")
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return float(text)
     pos, total = 0, 0.0
@@ -55,33 +57,35 @@ def parse_duration(value: object) -> float:
         total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
         pos = match.end()
     if pos != len(text) or not text:
-        raise ValueError(f"invalid duration {value!r}: use a number with ms, s, m, h or d, e.g. '30s' or '1m30s'")
+        raise ValueError(f"invalid duration {quoted(value)}: use a number with ms, s, m, h or d, e.g. '30s' or '1m30s'")
     return total
 
 
 def parse_size(value: object) -> int:
     """Bytes from ``512m``, ``2g``, ``256MiB``, ``8GiB`` or a non-negative integer of bytes."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a size such as '512m', got {value!r}")
+        raise ValueError(f"expected a size such as '512m', got {quoted(value)}")
     if isinstance(value, int):
         if value < 0:
-            raise ValueError(f"a size cannot be negative: {value!r}")
+            raise ValueError(f"a size cannot be negative: {quoted(value)}")
         return value
     if isinstance(value, float):
-        raise ValueError(f"a size needs a unit or a whole number of bytes, got {value!r}")
+        raise ValueError(f"a size needs a unit or a whole number of bytes, got {quoted(value)}")
     if not isinstance(value, str):
         raise ValueError(f"expected a size such as '512m', got {type(value).__name__}")
     text = value.strip()
     if text.startswith("-"):
-        raise ValueError(f"a size cannot be negative: {value!r}")
+        raise ValueError(f"a size cannot be negative: {quoted(value)}")
     match = _SIZE.fullmatch(text)
     if not match:
-        raise ValueError(f"invalid size {value!r}: use a number with b, k/kb, m/mb, g/gb or KiB, MiB, GiB")
+        raise ValueError(f"invalid size {quoted(value)}: use a number with b, k/kb, m/mb, g/gb or KiB, MiB, GiB")
     unit = match.group(2).lower()
     if not unit and "." in match.group(1):
-        raise ValueError(f"a size needs a unit or a whole number of bytes, got {value!r}")
+        raise ValueError(f"a size needs a unit or a whole number of bytes, got {quoted(value)}")
     if unit not in _SIZE_UNITS:
-        raise ValueError(f"unknown size unit {match.group(2)!r} in {value!r}: use b, k/kb, m/mb, g/gb or KiB, MiB, GiB")
+        raise ValueError(
+            f"unknown size unit {quoted(match.group(2))} in {quoted(value)}: use b, k/kb, m/mb, g/gb or KiB, MiB, GiB"
+        )
     return int(float(match.group(1)) * _SIZE_UNITS[unit])
 
 

@@ -11,6 +11,8 @@ import re
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from validator.redact import quoted
+
 _VERSION_IN_TEXT = re.compile(r"(\d+(?:\.\d+)+)")
 
 
@@ -54,12 +56,12 @@ def parse_specifier(text: str) -> SpecifierSet:
             else:
                 clauses.append(clause)
         except ValueError:
-            raise ValueError(f"invalid version specifier {text!r}") from None
+            raise ValueError(f"invalid version specifier {quoted(text)}") from None
     try:
         return SpecifierSet(",".join(clauses))
     except InvalidSpecifier:
         raise ValueError(
-            f"invalid version specifier {text!r}: use PEP 440 ('>=3.5,<3.6') or Poetry ('^3.5.0', '~3.5')"
+            f"invalid version specifier {quoted(text)}: use PEP 440 ('>=3.5,<3.6') or Poetry ('^3.5.0', '~3.5')"
         ) from None
 
 

@@ -15,9 +15,10 @@ from validator.compare import MISSING, assert_value, describe
 from validator.core.result import Result, locate
 from validator.formats import MAX_CONFIG_BYTES, FormatError, infer_format, parse_config_bytes
 from validator.paths import PathError, resolve_path
-from validator.redact import is_secret_name, register
+from validator.redact import register
 from validator.spec.confine import ConfinementError, host_path, read_bytes, read_regular
 from validator.spec.load import LoadedSpec
+from validator.spec.secrets import held, marked_names
 
 if TYPE_CHECKING:
     from validator.checks.context import CheckContext
@@ -43,6 +44,9 @@ def _one(loaded: LoadedSpec, name: str) -> Iterator[Result]:
         limit = MAX_CONFIG_BYTES
         raw = read_regular(path, limit) if host is not None else read_bytes(path, loaded.fence, limit)
         document = parse_config_bytes(raw, fmt)
+        # registered as the file is read, before any assertion can show a value found in it: a password
+        # a config file holds is a secret like one in the spec, and so is a list or mapping under one
+        register(held(document, frozenset(marked_names(loaded.doc.data))))
         problem = None
     except ConfinementError as exc:
         problem = f"{config.path} {exc.reason}"
@@ -93,8 +97,6 @@ def _one(loaded: LoadedSpec, name: str) -> Iterator[Result]:
                 location=key_where,
             )
             continue
-        if is_secret_name(key.rsplit(".", 1)[-1]) and isinstance(value, str | int) and not isinstance(value, bool):
-            register([str(value)])  # a password a config file holds is a secret like one in the spec
         ok, shown = assert_value(value, assertion)
         message = "" if ok else (missing_why or assertion.message or "")
         if not ok and assertion.message and missing_why:

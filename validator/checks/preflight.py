@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from validator import children
 from validator.core.metrics import Declared, Family, MetricKey, metric_name, single
 from validator.core.result import Result, locate
-from validator.redact import add_encoder
+from validator.redact import add_encoder, clip, quoted
 from validator.spec.load import LoadedSpec
 from validator.units import format_size
 
@@ -172,7 +172,7 @@ def _tool(loaded: LoadedSpec, name: str, tool: Any) -> Result:
             continue
         output = (proc.stdout + "\n" + proc.stderr).strip()
         if proc.returncode != 0:
-            tried.append(f"{shown}: exit {proc.returncode}: {output.splitlines()[-1][:120] if output else ''}")
+            tried.append(f"{shown}: exit {proc.returncode}: {clip(output.splitlines()[-1], 120) if output else ''}")
             continue
         if tool.pattern:
             match = re.search(tool.pattern, output)
@@ -181,7 +181,7 @@ def _tool(loaded: LoadedSpec, name: str, tool: Any) -> Result:
             version = parse_version(output)
             text = str(version) if version else ""
         if not text:
-            tried.append(f"{shown}: no version in its output {output[:80]!r}")
+            tried.append(f"{shown}: no version in its output {quoted(clip(output, 80))}")
             continue
         ok = satisfies(text, tool.version)
         return Result(

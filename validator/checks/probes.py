@@ -23,6 +23,7 @@ from validator.core.result import Result, Verdict, locate
 from validator.errors import FatalError
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip
 from validator.probes.registry import PROBES, probe_module
+from validator.redact import clip
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
@@ -249,14 +250,14 @@ def _explain(exc: BaseException) -> str:
 
         if isinstance(exc, requests.exceptions.ConnectionError):
             text = "connection refused or reset" if "refused" in text.lower() or "reset" in text.lower() else text
-            return f"cannot connect: {text[:200]}"
+            return f"cannot connect: {clip(text, 200)}"
         if isinstance(exc, requests.exceptions.Timeout):
-            return f"no answer in time: {text[:200]}"
+            return f"no answer in time: {clip(text, 200)}"
     except ImportError:
         pass
     if isinstance(exc, OSError | ConnectionError):
-        return f"{type(exc).__name__}: {text[:200]}"
-    return f"{type(exc).__name__}: {text[:300]}"
+        return f"{type(exc).__name__}: {clip(text, 200)}"
+    return f"{type(exc).__name__}: {clip(text, 300)}"
 
 
 def stopped(loaded: LoadedSpec, name: str, why: str) -> Result:

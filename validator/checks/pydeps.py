@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from validator import children
 from validator.core.location import Location
 from validator.core.result import Result, locate
+from validator.redact import quoted, tail
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ for name, module in json.loads(sys.argv[1]):
         importlib.import_module(module)
         entry["import"] = None
     except BaseException as exc:
-        entry["import"] = f"{type(exc).__name__}: {exc}"[:300]
+        entry["import"] = f"{type(exc).__name__}: {exc}"
     out[name] = entry
 print(json.dumps(out))
 """
@@ -161,9 +162,9 @@ def _declared(
             kind="python",
             name=f"{name}: declared",
             verdict="fail",
-            expected=f"installed version within {spec!r}",
+            expected=f"installed version within {quoted(spec)}",
             actual=version,
-            message=f"{source} declares {spec!r}; the installed {version} is outside it "
+            message=f"{source} declares {quoted(spec)}; the installed {version} is outside it "
             "(run poetry lock / pip install)",
             location=where,
         )
@@ -240,7 +241,7 @@ def _conflicts(interpreter: str, where: Location | None) -> Result:
         verdict="fail",
         expected="no broken requirements",
         actual=f"{len(lines)} conflict(s)",
-        message=shown or proc.stderr.strip()[-300:],
+        message=shown or tail(proc.stderr.strip(), 300),
         duration=time.monotonic() - began,
         location=where,
     )

@@ -51,7 +51,6 @@ def run(args: argparse.Namespace) -> int:
     from validator.engine.backend import backend
     from validator.engine.unsupported import require_applicable
     from validator.redact import redactor as process_redactor
-    from validator.redact import register
     from validator.reporters.registry import ReportContext, parse_report_option
     from validator.run.pipeline import CheckOptions, Mode
     from validator.spec.load import load_spec
@@ -64,8 +63,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_spec(args.files)
     for warning in loaded.warnings:
         eprint(warning)
-    register(loaded.secrets())
-    redactor = process_redactor()
+    redactor = process_redactor()  # the load registered every secret of the spec
     if wanted_reports is None:
         wanted_reports = [("console", None)] + [parse_report_option(v) for v in loaded.spec.settings.reports]
     mode: Mode = "no-up" if args.no_up else ("plan" if args.plan else "up")

@@ -17,6 +17,7 @@ from typing import Any
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, line_progress
 from validator.engine.backend import add_orchestrator_option
 from validator.errors import EXIT_OK, SpecError, UnreachableError, UsageError
+from validator.redact import quoted
 
 _PROJECT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # Compose's rule for a project name
 
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("give -p NAME or -f FILE, not both")
         if not _PROJECT.match(args.project_name):
             raise UsageError(
-                f"invalid project name {args.project_name!r}: use lowercase letters, digits, '-' and '_', "
+                f"invalid project name {quoted(args.project_name)}: use lowercase letters, digits, '-' and '_', "
                 "starting with a letter or digit"
             )
         if args.orchestrator == "swarm":

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from validator.cli_common import add_spec_option, eprint, use_color
 from validator.errors import EXIT_FAILED, EXIT_OK, UsageError
+from validator.redact import quoted
 
 if TYPE_CHECKING:
     from validator.core.run import RunResult
@@ -65,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
     if not runs:
         older = history.older_schema_runs(path, loaded.spec.project)
         hint = f" ({older} older run(s) there were stored by an earlier validator and are not read)" if older else ""
-        raise UsageError(f"no run of project {loaded.spec.project!r} in {path}{hint}: run `validator check` first")
+        raise UsageError(
+            f"no run of project {quoted(loaded.spec.project)} in {path}{hint}: run `validator check` first"
+        )
     ctx = ReportContext(color=use_color(args), verbose=args.verbose, history=runs[1:] if args.count else None)
     if args.count:
         trends = history.trends(runs, args.threshold)
@@ -93,7 +96,7 @@ def _limits(path: Path, loaded: LoadedSpec, count: int) -> int:
 
     runs = history.last_runs(path, loaded.spec.project, count)
     if not runs:
-        raise UsageError(f"no run of project {loaded.spec.project!r} in {path}: run `validator check` first")
+        raise UsageError(f"no run of project {quoted(loaded.spec.project)} in {path}: run `validator check` first")
     advice, missing = limits.advise(runs, list(loaded.spec.services))
     print(limits.render(advice, missing, len(runs)))
     return EXIT_FAILED if any(a.flag for a in advice) else EXIT_OK
@@ -106,7 +109,7 @@ def _last_check(path: Path, project: str) -> RunResult:
 
     runs = history.last_invocation(path, project)
     if not runs:
-        raise UsageError(f"no run of project {project!r} in {path}: run `validator check` first")
+        raise UsageError(f"no run of project {quoted(project)} in {path}: run `validator check` first")
     if len(runs) == 1:
         return runs[0]
     return combine({run.engine or f"target {i + 1}": run for i, run in enumerate(runs)})

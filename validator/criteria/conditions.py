@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from validator.core.metrics import MetricPattern
+from validator.redact import quoted
 
 TIME_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 SIZE_UNITS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4}
@@ -121,7 +122,7 @@ def tokenize(text: str) -> list[Token]:
                 raise ConditionError("'=' is not a comparison: use '=='", start)
             if text[start] == "!":
                 raise ConditionError("'!' is not an operator: use 'not' or '!='", start)
-            raise ConditionError(f"unexpected character {text[start]!r}", start)
+            raise ConditionError(f"unexpected character {quoted(text[start])}", start)
         start = match.start(match.lastgroup or 0) if match.lastgroup else pos
         if match.group("number") is not None:
             start = match.start("number")
@@ -137,7 +138,8 @@ def tokenize(text: str) -> list[Token]:
                     dimension = "size"
                 else:
                     raise ConditionError(
-                        f"unknown unit {unit!r}: use ms, s, m, min, h for time or B, KiB, MiB, GiB, TiB for sizes",
+                        f"unknown unit {quoted(unit)}: use ms, s, m, min, h for time "
+                        "or B, KiB, MiB, GiB, TiB for sizes",
                         match.start("unit"),
                     )
             tokens.append(Token("number", match.group(0).strip(), start, number, dimension))
@@ -166,8 +168,8 @@ class _Parser:
     def take(self, text: str | None = None) -> Token:
         tok = self.tok
         if text is not None and tok.text != text:
-            got = "end of condition" if tok.kind == "end" else repr(tok.text)
-            raise ConditionError(f"expected {text!r}, got {got}", tok.offset)
+            got = "end of condition" if tok.kind == "end" else quoted(tok.text)
+            raise ConditionError(f"expected {quoted(text)}, got {got}", tok.offset)
         self.i += 1
         return tok
 
@@ -181,7 +183,7 @@ class _Parser:
             raise ConditionError("empty condition", 0)
         node = self.or_()
         if self.tok.kind != "end":
-            raise ConditionError(f"unexpected {self.tok.text!r}", self.tok.offset)
+            raise ConditionError(f"unexpected {quoted(self.tok.text)}", self.tok.offset)
         return node
 
     def or_(self) -> Node:
@@ -265,13 +267,14 @@ class _Parser:
                 self.take(")")
                 return Call(tok.text, _metric(arg.text, arg.offset), tok.offset)
             if self.tok.text == "(" and self.tok.kind == "op":
-                raise ConditionError(f"unknown function {tok.text!r}: use {', '.join(FUNCTIONS)}", tok.offset)
+                raise ConditionError(f"unknown function {quoted(tok.text)}: use {', '.join(FUNCTIONS)}", tok.offset)
             if "." not in tok.text:
                 raise ConditionError(
-                    f"unknown name {tok.text!r}: metrics look like suite.<name>.failed or service.*.startup", tok.offset
+                    f"unknown name {quoted(tok.text)}: metrics look like suite.<name>.failed or service.*.startup",
+                    tok.offset,
                 )
             return _metric(tok.text, tok.offset)
-        got = "end of condition" if tok.kind == "end" else repr(tok.text)
+        got = "end of condition" if tok.kind == "end" else quoted(tok.text)
         raise ConditionError(f"expected a metric, number or '(', got {got}", tok.offset)
 
 
@@ -282,9 +285,9 @@ def _metric(text: str, offset: int) -> Metric:
     first, _, rest = text.partition(".")
     middle, _, last = rest.rpartition(".")
     if "*" in first or "*" in last:
-        raise ConditionError(f"a wildcard stands for a member, as in service.*.startup: {text!r}", offset)
+        raise ConditionError(f"a wildcard stands for a member, as in service.*.startup: {quoted(text)}", offset)
     if "*" in middle and middle != "*":
-        raise ConditionError(f"a wildcard stands for a whole member name: {text!r}", offset)
+        raise ConditionError(f"a wildcard stands for a whole member name: {quoted(text)}", offset)
     pattern = MetricPattern(family=first, member=None if middle == "*" else middle, field=last)
     return Metric(pattern, text, offset)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from validator.errors import SpecError, UsageError
+from validator.redact import quoted
 
 if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
@@ -69,7 +70,7 @@ def orchestrator_of(loaded: LoadedSpec, option: str | None) -> str:
     """The command line's ``--orchestrator``, else ``settings.orchestrator``."""
     name = option or loaded.spec.settings.orchestrator
     if name not in BACKENDS:
-        raise UsageError(f"unknown orchestrator {name!r}: use one of {', '.join(BACKENDS)}")
+        raise UsageError(f"unknown orchestrator {quoted(name)}: use one of {', '.join(BACKENDS)}")
     return name
 
 

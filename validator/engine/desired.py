@@ -57,7 +57,7 @@ class DesiredService:
     # scaling adds or removes containers, never recreates the ones that stay.
     replica_containers: tuple[str, ...] | None = None
     # which parts of ``config`` may hold a secret (by where their value came from): drift reasons never
-    # print those values; recorded (names only) in the label as ``sealed["secret"]``
+    # print those values; recorded (sealed names) in the label as ``sealed["secret"]``
     provenance: Provenance = field(default_factory=Provenance)
     # read-only binds whose content is not hashed (beyond the bound, a special file system): compared
     # by path alone, (display path, why); plan says so
@@ -186,8 +186,7 @@ def desired_state(
     project_env = {**loaded.environment, **env}  # what Compose reads secrets' and configs' variables from
     sources = _Sources.of(loaded)
     services = {
-        name: _service(spec, name, svc, base, networks, volumes, project_env, sources)
-        for name, svc in active.items()
+        name: _service(spec, name, svc, base, networks, volumes, project_env, sources) for name, svc in active.items()
     }
     # a dependency no enabled profile includes is dropped, as Compose drops it (its depends_on label too)
     services = {
@@ -368,7 +367,6 @@ def _service(
         env_file_keys=from_file,
         pass_through=[k for k, v in svc.environment.items() if v is None],
         label_file_keys=label_files,
-        items=sources.written(name),
     )
     return DesiredService(
         name=name,
@@ -390,9 +388,9 @@ def _service(
         host_dirs=tuple(host_dirs),
         # the provenance record is names only, and outside the hash: recording it changes no container
         sealed={
-            "config": L.seal(config, seal_key),
-            "mounted": L.seal(mounted, seal_key),
-            "secret": provenance.as_label(),
+            "config": L.seal_label(config, seal_key),
+            "mounted": L.seal_all(mounted, seal_key),
+            "secret": provenance.as_label(lambda name: L.seal_text(name, seal_key)),
         },
         provenance=provenance,
         pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
@@ -448,25 +446,18 @@ def file_refs(
 class _Sources:
     """What the spec's loading recorded about where values came from, for ``Provenance``."""
 
-    interpolated: tuple[tuple[Any, ...], ...]
-    services: Mapping[str, Any]
+    interpolated: Mapping[tuple[Any, ...], str]
     fence: Path
     # (section, name) -> an include's own variables, for what that include brought in
     scopes: Mapping[tuple[str, str], Mapping[str, str]]
 
     @classmethod
     def of(cls, loaded: LoadedSpec) -> _Sources:
-        services = loaded.doc.data.get("services")
         return cls(
-            interpolated=tuple(loaded.doc.interpolated),
-            services=services if isinstance(services, dict) else {},
+            interpolated=dict(loaded.doc.interpolated),
             fence=loaded.fence,
             scopes=loaded.doc.scopes,
         )
-
-    def written(self, name: str) -> dict[str, Any]:
-        service = self.services.get(name)
-        return service if isinstance(service, dict) else {}
 
 
 def _label_files(svc: Service, base: Path, fence: Path) -> dict[str, str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from validator.engine.labels import is_hash
 from validator.engine.provenance import Provenance
 from validator.redact import is_secret_name
 from validator.units import format_size
@@ -141,6 +142,9 @@ def _keyed(
         )
         if name not in before:
             out.append(f"{field}: +{name}" + ("" if hidden else f"={_fmt(field, new)}"))
+        elif name not in after and is_hash(name):
+            # a name the label holds sealed that neither the spec nor Docker names any more
+            out.append(f"{field}: an earlier {'variable' if field == 'environment' else 'label'} removed")
         elif name not in after:
             out.append(f"{field}: -{name}")
         elif hidden:
@@ -158,7 +162,7 @@ def mounted_diff(old: dict[str, str], new: dict[str, str]) -> list[str]:
         if path not in old:
             out.append(f"mounted file {path} added")
         elif path not in new:
-            out.append(f"mounted file {path} removed")
+            out.append("an earlier mounted file removed" if is_hash(path) else f"mounted file {path} removed")
         elif old[path] != new[path]:
             out.append(f"mounted file {path} changed")
     return out

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from validator.engine.transport import ApiError, TransportError, UnixTransport, encode_query, quote_path
 from validator.errors import EngineError, UnreachableError
+from validator.redact import clip
 
 if TYPE_CHECKING:
     from validator.engine.compose_fields import CopiedFile
@@ -359,7 +360,7 @@ class Engine:
                 if "error" in event:
                     raise EngineError(f"build of {tag} failed: {event['error'].strip()}")
                 if progress and event.get("stream", "").strip():
-                    progress(f"{tag}: {event['stream'].strip()[:120]}")
+                    progress(f"{tag}: {clip(event['stream'].strip(), 120)}")
         except EngineError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -734,7 +735,7 @@ def _reason(exc: BaseException) -> str:
     match = re.search(r"\(Caused by [A-Za-z]+\('?(.*?)'?\)\)", text)
     if match:
         text = match.group(1)
-    return text[:300]
+    return clip(text, 300)
 
 
 def _split_ref(ref: str) -> tuple[str, str]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from validator.engine import compose_observe as C
 from validator.engine import labels as L
+from validator.redact import quoted
 from validator.spec.ports import PortBinding
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ def _container(summary: dict[str, Any]) -> str:
     name = (summary.get("Names") or ["/?"])[0].lstrip("/")
     labels = summary.get("Labels") or {}
     project = labels.get(L.PROJECT) or labels.get(C.PROJECT)
-    return f"container {name} ({str(summary.get('Id', ''))[:12]}" + (f", project {project!r})" if project else ")")
+    owner = f", project {quoted(project)})" if project else ")"
+    return f"container {name} ({str(summary.get('Id', ''))[:12]}" + owner
 
 
 def listeners() -> dict[int, str]:

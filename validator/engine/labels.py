@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 PREFIX = "dev.validator."
 PROJECT = PREFIX + "project"
 SERVICE = PREFIX + "service"
@@ -71,18 +73,65 @@ def state_key() -> bytes:
     return _KEY
 
 
-def seal(value: object, key: bytes) -> object:
-    """``value`` with every string replaced by its keyed hash, structure kept."""
+def seal_text(text: str, key: bytes) -> str:
+    """The keyed hash of one string, as the label holds it."""
     import hashlib
     import hmac
 
+    return SEAL_PREFIX + hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:24]
+
+
+def seal(value: object, key: bytes) -> object:
+    """``value`` with every string replaced by its keyed hash, mapping keys kept (the form compared)."""
     if isinstance(value, str):
-        return SEAL_PREFIX + hmac.new(key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:24]
+        return seal_text(value, key)
     if isinstance(value, dict):
         return {str(k): seal(v, key) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [seal(v, key) for v in value]
     return value
+
+
+# What the config label may hold: the names of our own fields (``environment``, ``command``...), numbers,
+# flags and keyed hashes. Every other string is sealed, mapping keys included: a variable's *name* can
+# come from ``${VAR}`` (``- "${NAME}=on"``), a network's name, a mounted file's path, a label's key.
+# ``open_keys`` gives the planner the names back, from the spec and from what Docker reports.
+def seal_label(state: dict[str, object], key: bytes) -> dict[str, object]:
+    """The label's form of a desired config (``{field: value}``): field names kept, all else sealed."""
+    return {str(k): seal_all(v, key) for k, v in state.items()}
+
+
+def seal_all(value: object, key: bytes) -> object:
+    """``value`` with every string, mapping keys included, replaced by its keyed hash."""
+    if isinstance(value, str):
+        return seal_text(value, key)
+    if isinstance(value, dict):
+        return {seal_text(str(k), key): seal_all(v, key) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [seal_all(v, key) for v in value]
+    return value
+
+
+def open_keys(sealed: object, plain: object, key: bytes, extra: Iterable[str] = ()) -> object:
+    """``sealed`` (a label's value) with each sealed mapping key replaced by the name it seals, found
+    among the keys of ``plain`` (the spec's value at the same place) and ``extra`` (names Docker reports);
+    a key of no known name stays sealed, and a label of an older version (names in clear) stays as it is."""
+    if isinstance(sealed, list):
+        items = plain if isinstance(plain, list | tuple) else []
+        return [open_keys(v, items[i] if i < len(items) else None, key) for i, v in enumerate(sealed)]
+    if not isinstance(sealed, dict):
+        return sealed
+    known = plain if isinstance(plain, dict) else {}
+    names = {seal_text(str(n), key): str(n) for n in [*known, *extra]}
+    out: dict[str, object] = {}
+    for k, v in sealed.items():
+        name = names.get(str(k), str(k))
+        out[name] = open_keys(v, known.get(name), key)
+    return out
+
+
+def is_hash(text: object) -> bool:
+    return isinstance(text, str) and text.startswith(SEAL_PREFIX)
 
 
 def digest(value: object, key: bytes) -> str:

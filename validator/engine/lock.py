@@ -22,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 
 from validator.errors import EXIT_UNREACHABLE, FatalError, LockedError
+from validator.redact import quoted
 
 
 class LockDirError(FatalError):
@@ -126,11 +127,11 @@ class ProjectLock:
                     holder = self.holder()
                     os.close(fd)
                     raise LockedError(
-                        f"project {self.project!r} is busy: {holder} holds its lock ({self.path}); "
+                        f"project {quoted(self.project)} is busy: {holder} holds its lock ({self.path}); "
                         f"gave up after {self.wait:g}s"
                     ) from None
                 if not announced and callable(self.say):
-                    self.say(f"waiting for project {self.project!r}: {self.holder()} holds its lock")
+                    self.say(f"waiting for project {quoted(self.project)}: {self.holder()} holds its lock")
                     announced = True
                 time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
                 delay = min(delay * 2, 1.0)

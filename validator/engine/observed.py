@@ -18,6 +18,7 @@ from validator.engine import compose_observe as C
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.unsupported import pull_period
+from validator.redact import quoted
 from validator.spec.ports import PortBinding
 
 if TYPE_CHECKING:
@@ -185,7 +186,8 @@ def _register_old(item: ObservedContainer, svc: DesiredService) -> None:
     from validator.redact import register
 
     if item.inspected:
-        was = Provenance.from_label((item.config or {}).get("secret"))
+        key = L.state_key()
+        was = Provenance.from_label((item.config or {}).get("secret"), lambda name: L.seal_text(name, key))
         register(old_secrets(item.inspected, svc.config, svc.provenance, was))
 
 
@@ -256,5 +258,5 @@ def _host_ports(config: dict[str, Any]) -> set[str]:
 def _describe(summary: dict[str, Any], name: str) -> str:
     labels = summary.get("Labels") or {}
     owner = labels.get(L.PROJECT) or labels.get("com.docker.compose.project")
-    suffix = f", project {owner!r}" if owner else ""
+    suffix = f", project {quoted(owner)}" if owner else ""
     return f"container {name} ({summary['Id'][:12]}, image {summary.get('Image', '?')}{suffix})"

@@ -15,7 +15,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
@@ -27,6 +27,7 @@ from validator.engine.stop_graph import StopNeeds as StopNeeds
 from validator.engine.stop_graph import StopStep as StopStep
 from validator.engine.stop_graph import stop_plan as stop_plan
 from validator.engine.unsupported import pull_period
+from validator.redact import quoted
 from validator.units import format_duration
 
 if TYPE_CHECKING:
@@ -193,7 +194,11 @@ def plan(
     conflicts: list[str] = []
     notes: list[str] = []
     for orphan in observed.orphans:
-        why = f"service {orphan.service!r} is no longer in the spec" if orphan.service else "not a service of the spec"
+        why = (
+            f"service {quoted(orphan.service)} is no longer in the spec"
+            if orphan.service
+            else "not a service of the spec"
+        )
         if remove_orphans:
             actions.append(Action("remove-orphan", orphan.name, (why,)))
         else:
@@ -203,9 +208,9 @@ def plan(
     for port, description in sorted(observed.foreign_ports.items()):
         conflicts.append(f"host port {port} is published by {description}, which this project does not own")
     for name in sorted(observed.foreign_networks):
-        conflicts.append(f"network {name} exists but this project does not own it (no {desired.project!r} label)")
+        conflicts.append(f"network {name} exists but this project does not own it (no {quoted(desired.project)} label)")
     for name in sorted(observed.foreign_volumes):
-        conflicts.append(f"volume {name} exists but this project does not own it (no {desired.project!r} label)")
+        conflicts.append(f"volume {name} exists but this project does not own it (no {quoted(desired.project)} label)")
     for name in observed.missing_external:
         conflicts.append(f"external network or volume {name} does not exist")
 
@@ -333,6 +338,37 @@ def plan(
     return Plan(tuple(actions), tuple(conflicts), tuple(notes), tuple(order), tuple(unchanged))
 
 
+def _label_diff(
+    svc: DesiredService, old: dict[str, Any], inspected: dict[str, Any] | None, secrets: frozenset[str]
+) -> list[str]:
+    """Why the container's label (``old``) differs from ``svc``: the label's sealed names are opened with
+    the names of the spec and those Docker reports (``labels.open_keys``), then hashes are compared."""
+    if not svc.sealed:  # tests build services without a key: plain values on both sides
+        was = Provenance.from_label(old.get("secret"))
+        reasons = config_diff(
+            old.get("config", {}), svc.config, secrets, inspected=inspected, hidden=svc.provenance, was_hidden=was
+        )
+        return reasons + mounted_diff(old.get("mounted", {}), svc.mounted)
+    key = L.state_key()
+    reported = (inspected or {}).get("environment")
+    config = L.open_keys(old.get("config", {}), svc.config, key)
+    if isinstance(config, dict) and isinstance(config.get("environment"), dict) and isinstance(reported, dict):
+        config["environment"] = L.open_keys(
+            old["config"]["environment"], svc.config.get("environment"), key, extra=list(reported)
+        )
+    mounted = L.open_keys(old.get("mounted", {}), svc.mounted, key)
+    return config_diff(
+        config if isinstance(config, dict) else {},
+        svc.config,
+        secrets,
+        sealed=cast(dict[str, Any], L.seal(svc.config, key)),
+        inspected=inspected,
+        seal=_sealer(),
+        hidden=svc.provenance,
+        was_hidden=Provenance.from_label(old.get("secret"), lambda name: L.seal_text(name, key)),
+    ) + mounted_diff(mounted if isinstance(mounted, dict) else {}, cast(dict[str, str], L.seal(svc.mounted, key)))
+
+
 def _sealer() -> Callable[[object], object]:
     """Seals one value as the desired-state label does (to confirm what Docker reports)."""
     key = L.state_key()
@@ -433,24 +469,13 @@ def _service_action(
     reasons: list[str] = []
     if current.config_hash != svc.config_hash:
         old = current.config or {}
-        sealed = svc.sealed or {"config": svc.config, "mounted": svc.mounted}
-        # the provenance record (names only, ``sealed["secret"]``) is not a value: not part of the test
+        # the provenance record (sealed names, ``sealed["secret"]``) is not a value: not part of the test
         if svc.sealed and old and not L.is_sealed({k: v for k, v in old.items() if k != "secret"}):
             # a label of an older validator holds values in plain text: comparing hashes with it would
             # list every field, and the label itself is what must go
             reasons.append("its labels hold plain values (an older validator wrote them): recreated to hold hashes")
         else:
-            reasons += config_diff(
-                old.get("config", {}),
-                svc.config,
-                secrets,
-                sealed=sealed["config"],
-                inspected=current.inspected,
-                seal=_sealer() if svc.sealed else None,
-                hidden=svc.provenance,
-                was_hidden=Provenance.from_label(old.get("secret")),
-            )
-            reasons += mounted_diff(old.get("mounted", {}), sealed["mounted"])
+            reasons += _label_diff(svc, old, current.inspected, secrets)
         if not reasons:
             reasons.append("configuration hash changed (written by another validator version)")
     image_id = observed.image_ids.get(svc.image)

@@ -14,11 +14,11 @@ keyed hashes in the container's config label. A label without that record (an ol
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from validator.redact import is_secret_name
+from validator.redact import is_secret_name, redactor
 
 # Config keys whose items are keyed by name: hidden per key, not as a whole.
 KEYED = ("environment", "labels")
@@ -29,62 +29,88 @@ _DEPLOY = ("mem_limit", "mem_reservation", "cpus", "pids_limit", "restart")
 @dataclass(frozen=True, kw_only=True)
 class Provenance:
     """The hidden parts of one service's config: whole fields, and keys of ``environment`` / ``labels``.
-    ``unknown``: nothing is known (an older label): everything counts as hidden."""
+    ``unknown``: nothing is known (a label of an older version): everything counts as hidden.
+    ``seal``: set when the names in ``keys`` are keyed hashes (read from a label), to look a name up."""
 
     fields: frozenset[str] = frozenset()
     keys: Mapping[str, frozenset[str]] = field(default_factory=dict)
     unknown: bool = False
+    seal: Callable[[str], str] | None = field(default=None, compare=False)
 
     def hides(self, name: str, key: str | None = None) -> bool:
         if self.unknown or name in self.fields:
             return True
-        return key is not None and (key in self.keys.get(name, frozenset()) or is_secret_name(key))
+        if key is None:
+            return False
+        names = self.keys.get(name, frozenset())
+        return is_secret_name(key) or key in names or (self.seal is not None and self.seal(key) in names)
 
-    def as_label(self) -> dict[str, list[str]]:
-        """The record kept in the container's label: names only, sorted (stable across runs)."""
-        out = {"fields": sorted(self.fields)}
-        out.update({name: sorted(keys) for name, keys in sorted(self.keys.items()) if keys})
+    def as_label(self, seal: Callable[[str], str]) -> dict[str, object]:
+        """The record kept in the container's label: our field names, and the hidden variable and label
+        names as keyed hashes (a name may itself come from ``${VAR}``); sorted, stable across runs."""
+        out: dict[str, object] = {"fields": sorted(self.fields), "sealed": True}
+        out.update({name: sorted(seal(k) for k in keys) for name, keys in sorted(self.keys.items()) if keys})
         return out
 
     @classmethod
-    def from_label(cls, record: Any) -> Provenance:
-        """What a label recorded; ``UNKNOWN`` when it recorded nothing readable."""
-        if not isinstance(record, dict) or not isinstance(record.get("fields"), list):
+    def from_label(cls, record: Any, seal: Callable[[str], str] | None = None) -> Provenance:
+        """What a label recorded; ``UNKNOWN`` when it recorded nothing readable, or names in clear (an
+        older version's record, which named a list item by its index after an overlay: not to be trusted)."""
+        if not isinstance(record, dict) or record.get("sealed") is not True:
+            return UNKNOWN
+        if not isinstance(record.get("fields"), list):
             return UNKNOWN
         keys = {name: frozenset(str(k) for k in record[name]) for name in KEYED if isinstance(record.get(name), list)}
-        return cls(fields=frozenset(str(f) for f in record["fields"]), keys=keys)
+        return cls(fields=frozenset(str(f) for f in record["fields"]), keys=keys, seal=seal)
 
 
 UNKNOWN = Provenance(unknown=True)
 
 
+def holds_secret(value: object) -> bool:
+    """Whether ``value`` holds a registered secret anywhere (a string in it, a mapping key included): the
+    registry (``validator.redact``) is the one definition of what may be a secret."""
+    mask = redactor()
+    if isinstance(value, str):
+        return mask.text(value) != value
+    if isinstance(value, dict):
+        return any(holds_secret(k) or holds_secret(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(holds_secret(v) for v in value)
+    return False
+
+
 def of_service(
     name: str,
     config: Mapping[str, Any],
-    interpolated: Iterable[tuple[Any, ...]],
+    interpolated: Mapping[tuple[Any, ...], str],
     env_file_keys: Iterable[str],
     pass_through: Iterable[str],
     label_file_keys: Iterable[str],
-    items: Mapping[str, Any],
 ) -> Provenance:
     """The hidden parts of service ``name``'s ``config``.
 
-    ``interpolated``: the document paths whose value a ``${VAR}`` brought in (the loader's record);
-    ``items``: the service's ``environment`` and ``labels`` as written (a list item ``KEY=value`` is
-    found by its index there)."""
+    ``interpolated``: the document paths whose value a ``${VAR}`` brought in, with that value (the
+    loader's record). A path is the place *before* merging (an overlay's list item is its index, an
+    ``extends`` base its own service): an ``environment`` / ``labels`` item is named from its own text
+    (``KEY=value``), and every part of the final config that holds a registered secret is hidden too,
+    whatever path brought it (``holds_secret``)."""
     fields: set[str] = set()
     keys: dict[str, set[str]] = {k: set() for k in KEYED}
-    for path in interpolated:
+    for path, value in interpolated.items():
         if len(path) < 3 or path[:2] != ("services", name):
             continue
         top = str(path[2])
         if top in KEYED and len(path) >= 4:
-            keys[top].add(_item_key(items.get(top), path[3]))
+            keys[top].add(_item_key(path[3], value))
         elif top == "deploy":
             fields.update(k for k in _DEPLOY if k in config)
-        elif top == "env_file":
-            keys["environment"].update(env_file_keys)
-        else:
+        elif top != "env_file":
+            fields.add(top)
+    for top, value in config.items():
+        if top in KEYED and isinstance(value, dict):
+            keys[top].update(str(k) for k, v in value.items() if holds_secret(k) or holds_secret(v))
+        elif holds_secret(value):
             fields.add(top)
     keys["environment"].update(env_file_keys)
     keys["environment"].update(pass_through)
@@ -92,11 +118,11 @@ def of_service(
     return Provenance(fields=frozenset(fields), keys={k: frozenset(v) for k, v in keys.items() if v})
 
 
-def _item_key(written: Any, part: Any) -> str:
-    """The variable or label name at ``part`` of ``environment`` / ``labels`` as written: a mapping's
-    key, or the name before '=' of a list item (the list form's own syntax, ``KEY=value``)."""
-    if isinstance(written, list) and isinstance(part, int) and 0 <= part < len(written):
-        return str(written[part]).partition("=")[0]
+def _item_key(part: Any, value: str) -> str:
+    """The variable or label name of an interpolated ``environment`` / ``labels`` entry: a mapping's key,
+    or, for a list item, the name before '=' of its own interpolated text (``KEY=value``)."""
+    if isinstance(part, int):
+        return value.partition("=")[0]
     return str(part)
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from validator.engine.compose_fields import BUILD_OPTIONS
 from validator.errors import SpecError
+from validator.redact import quoted
 from validator.spec import profiles
 from validator.spec.environment import missing_files
 from validator.spec.load import LoadedSpec
@@ -123,7 +124,7 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
             for field in ("uid", "gid"):
                 value = getattr(ref, field)
                 if value is not None and not value.isdigit():  # the copied file's owner is a number
-                    yield (*at, kind, index, field), f"{kind}.{field} {value!r} (a number is needed)"
+                    yield (*at, kind, index, field), f"{kind}.{field} {quoted(value)} (a number is needed)"
 
 
 def require_applicable(
@@ -201,7 +202,9 @@ def _references(
         for kind, declared in (("secrets", spec.secrets), ("configs", spec.configs)):
             for index, ref in enumerate(getattr(svc, kind)):
                 if ref.source not in declared:
-                    out.append(((*at, kind, index), f"{kind} {ref.source!r} is not declared under top-level {kind}"))
+                    out.append(
+                        ((*at, kind, index), f"{kind} {quoted(ref.source)} is not declared under top-level {kind}")
+                    )
                 elif (
                     (variable := declared[ref.source].environment) is not None
                     and variable not in env
@@ -222,10 +225,12 @@ def _references(
         needed += [(("links", index), link.partition(":")[0]) for index, link in enumerate(svc.links)]
         for path, dep in needed:
             if dep in spec.services and dep not in active:
-                out.append(((*at, *path), f"needs service {dep!r}, which no enabled profile includes (--profile)"))
+                out.append(
+                    ((*at, *path), f"needs service {quoted(dep)}, which no enabled profile includes (--profile)")
+                )
             elif dep not in spec.services and path[0] != "depends_on":
-                out.append(((*at, *path), f"service {dep!r} is not defined"))
+                out.append(((*at, *path), f"service {quoted(dep)} is not defined"))
             elif path[0] != "depends_on" and dep in active and active[dep].replicas == 0:
                 # a dependent does not wait for it (as with Compose), but sharing or linking needs a container
-                out.append(((*at, *path), f"needs a container of service {dep!r}, which runs none (scale 0)"))
+                out.append(((*at, *path), f"needs a container of service {quoted(dep)}, which runs none (scale 0)"))
     return out

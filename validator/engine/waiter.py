@@ -17,8 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from validator import redact
 from validator.engine import labels as L
 from validator.errors import UnreachableError
+from validator.redact import quoted
 
 if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
@@ -277,10 +279,10 @@ class Waiter:
         log = ((detail.get("State") or {}).get("Health") or {}).get("Log") or []
         if log:
             last = log[-1]
-            parts.append(
-                f"last health check (exit {last.get('ExitCode')}): {str(last.get('Output', '')).strip()[-300:]!r}"
-            )
-        tail = self.engine.logs(self.container, tail=10).strip()
-        if tail:
-            parts.append("last log lines:\n    " + "\n    ".join(tail.splitlines()[-10:]))
+            # masked, then cut, then quoted (``validator.redact``): a health check may print the token it sent
+            output = quoted(redact.tail(str(last.get("Output", "")).strip(), 300))
+            parts.append(f"last health check (exit {last.get('ExitCode')}): {output}")
+        lines = self.engine.logs(self.container, tail=10).strip()
+        if lines:
+            parts.append("last log lines:\n    " + "\n    ".join(lines.splitlines()[-10:]))
         return ("\n  " + "\n  ".join(parts)) if parts else ""

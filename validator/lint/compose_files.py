@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from validator.lint.context import LintContext
+from validator.redact import quoted
 from validator.spec.environment import missing_files
 from validator.spec.location import Finding
 from validator.spec.location import Path as DocPath
@@ -32,7 +33,7 @@ def _profile_condition(profiles: list[str]) -> str:
     if not profiles:
         return ""
     if len(profiles) == 1:
-        return f" (when profile {profiles[0]!r} is enabled)"
+        return f" (when profile {quoted(profiles[0])} is enabled)"
     return f" (when one of profiles {', '.join(profiles)} is enabled)"
 
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 from validator.hints import did_you_mean
 from validator.lint.context import LintContext
+from validator.redact import quoted
 from validator.spec.location import Finding
 from validator.spec.references import service_refs
 from validator.spec.service import Service
@@ -54,10 +55,10 @@ def _references(ctx: LintContext, name: str, svc: Service) -> Iterator[Finding]:
     for ref in service_refs(svc):
         path = ("services", name, *ref.where)
         if ref.service == name:
-            yield ctx.error(path, f"{ref.field} names service {name!r} itself (Compose: a dependency cycle)")
+            yield ctx.error(path, f"{ref.field} names service {quoted(name)} itself (Compose: a dependency cycle)")
         elif ref.service not in services:
             hint = did_you_mean(ref.service, services)
-            yield ctx.error(path, f"{ref.field} names unknown service {ref.service!r}{hint}")
+            yield ctx.error(path, f"{ref.field} names unknown service {quoted(ref.service)}{hint}")
 
 
 def _container_names(ctx: LintContext) -> Iterator[Finding]:
@@ -71,10 +72,12 @@ def _container_names(ctx: LintContext) -> Iterator[Finding]:
         shared = _together(ctx.spec.services[other], svc)
         if shared is None:
             continue  # only two different profiles enabled at once bring both: too far-fetched to report
-        message = f"service {other!r} has container_name {svc.container_name!r} too: a container name is unique"
+        message = (
+            f"service {quoted(other)} has container_name {quoted(svc.container_name)} too: a container name is unique"
+        )
         path = ("services", name, "container_name")
         if shared:
-            yield ctx.warning(path, f"{message} (when profile {shared!r} is enabled)")
+            yield ctx.warning(path, f"{message} (when profile {quoted(shared)} is enabled)")
         else:
             yield ctx.error(path, message)
 

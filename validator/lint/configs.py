@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from validator.formats import infer_format
 from validator.lint.context import LintContext
+from validator.redact import quoted
 from validator.spec.location import Finding
 
 # Formats a name may legitimately be read as besides the one its extension suggests.
@@ -17,12 +18,14 @@ def check(ctx: LintContext) -> Iterator[Finding]:
         inferred = infer_format(config.path)
         if config.format is None and inferred is None:
             yield ctx.error(
-                ("config_keys", name, "path"), f"cannot tell the format of {config.path!r} from its name: set 'format'"
+                ("config_keys", name, "path"),
+                f"cannot tell the format of {quoted(config.path)} from its name: set 'format'",
             )
         elif config.format and inferred and config.format != inferred and (inferred, config.format) not in _COMPATIBLE:
             yield ctx.error(
                 ("config_keys", name, "format"),
-                f"format {config.format!r} contradicts the extension of {config.path!r} (reads as {inferred!r})",
+                f"format {quoted(config.format)} contradicts the extension of {quoted(config.path)} "
+                f"(reads as {quoted(inferred)})",
             )
         if not config.keys:
             yield ctx.warning(("config_keys", name, "keys"), "no keys to check")

@@ -26,6 +26,7 @@ from validator.criteria.conditions import (
 )
 from validator.hints import did_you_mean
 from validator.lint.context import LintContext
+from validator.redact import quoted
 from validator.spec.location import Finding, Location
 
 
@@ -67,25 +68,25 @@ def _unknown(metric: Metric, known: dict[MetricKey, str], ctx: LintContext) -> s
     family, field, member = pattern.family, pattern.field, pattern.member
     if family not in FAMILIES:
         hint = did_you_mean(family, FAMILIES)
-        return f"unknown metric family {family!r} in {name!r}: use {', '.join(FAMILIES)}{hint}"
+        return f"unknown metric family {quoted(family)} in {quoted(name)}: use {', '.join(FAMILIES)}{hint}"
     fam = FAMILIES[family]
     if field not in fam.fields:
         hint = did_you_mean(field, fam.fields)
-        return f"unknown {family} metric {field!r} in {name!r}: use {', '.join(fam.fields)}{hint}"
+        return f"unknown {family} metric {quoted(field)} in {quoted(name)}: use {', '.join(fam.fields)}{hint}"
     if fam.members is single:
-        return f"{name!r}: {family} metrics have no member: write {family}.{field}" if member != "" else None
+        return f"{quoted(name)}: {family} metrics have no member: write {family}.{field}" if member != "" else None
     if member == "":
-        return f"{name!r} names no {family}: write {family}.NAME.{field} or {family}.*.{field}"
+        return f"{quoted(name)} names no {family}: write {family}.NAME.{field} or {family}.*.{field}"
     members = [m for m in fam.members(ctx.spec) if m]
     if member and member not in members:
         known_members = f"; known: {', '.join(members)}" if members else f"; the spec defines no {family}"
-        return f"{name!r} names unknown {family} {member!r}" + did_you_mean(member, members) + known_members
+        return f"{quoted(name)} names unknown {family} {quoted(member)}" + did_you_mean(member, members) + known_members
     if not members and member != "":
-        return f"{name!r}: the spec defines no {family} to measure"
+        return f"{quoted(name)}: the spec defines no {family} to measure"
     declared = fam.declared(field)
     if declared is not None and declared.when:
-        return f"{name!r} is not measured: {field} is measured only for {family}s {declared.when}"
-    return f"unknown metric {name!r}"
+        return f"{quoted(name)} is not measured: {field} is measured only for {family}s {declared.when}"
+    return f"unknown metric {quoted(name)}"
 
 
 def _dimension(node: Node, known: dict[MetricKey, str]) -> str | None:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from validator.hints import did_you_mean
 from validator.lint.context import LintContext
+from validator.redact import quoted
 from validator.spec.location import Finding
 from validator.spec.location import Path as DocPath
 from validator.spec.references import service_refs
@@ -22,20 +23,20 @@ def check(ctx: LintContext) -> Iterator[Finding]:
         for dep, condition in service.depends_on.items():
             path = ctx.member(("services", name, "depends_on"), dep)
             if dep == name:
-                yield ctx.error(path, f"service {name!r} depends on itself", key=True)
+                yield ctx.error(path, f"service {quoted(name)} depends on itself", key=True)
             elif dep not in services and condition.required:
                 hint = did_you_mean(dep, services)
-                yield ctx.error(path, f"depends_on names unknown service {dep!r}{hint}", key=True)
+                yield ctx.error(path, f"depends_on names unknown service {quoted(dep)}{hint}", key=True)
             elif dep in services and condition.condition == "service_healthy":
                 target = services[dep].healthcheck
                 if target is not None and target.disabled:
                     yield ctx.error(
-                        path, f"condition service_healthy, but service {dep!r} disables its healthcheck", key=True
+                        path, f"condition service_healthy, but service {quoted(dep)} disables its healthcheck", key=True
                     )
                 elif target is None or not target.test:
                     yield ctx.warning(
                         path,
-                        f"condition service_healthy, but service {dep!r} has no healthcheck test here: "
+                        f"condition service_healthy, but service {quoted(dep)} has no healthcheck test here: "
                         "its image must define a HEALTHCHECK",
                         key=True,
                     )

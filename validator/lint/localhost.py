@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from validator.lint.context import LintContext
 from validator.lint.stack import config_file_lines, mounted_into
+from validator.redact import quoted
 from validator.spec.location import Finding, Location
 
 _URL = re.compile(r"\b(?:https?|tcp)://(localhost|127\.0\.0\.1)(?::(\d+))?")
@@ -42,7 +43,7 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                     yield Finding(
                         Location(config.path, line_no, match.start() + 1),
                         (),
-                        f"{match.group(0)} inside service {service!r} is that container itself, which does "
+                        f"{match.group(0)} inside service {quoted(service)} is that container itself, which does "
                         f"not serve port {port}: {hint}",
                         "warning",
                         ctx.rule,
@@ -56,5 +57,5 @@ def check(ctx: LintContext) -> Iterator[Finding]:
             }:
                 yield ctx.warning(
                     ("config_keys", name, "keys", key),
-                    f"expects {found.group(0)}, which inside {services[0]!r} is the container itself",
+                    f"expects {found.group(0)}, which inside {quoted(services[0])} is the container itself",
                 )

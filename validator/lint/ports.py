@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from validator.lint.context import LintContext
+from validator.redact import quoted
 from validator.spec.location import Finding
 
 _ANY = {None, "0.0.0.0", "::"}
@@ -24,7 +25,7 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                         where = f"{binding.host_ip or '*'}:{host_port}/{binding.protocol}"
                         yield ctx.error(
                             ("services", name, "ports", index),
-                            f"host port {where} is already published by service {other_service!r}",
+                            f"host port {where} is already published by service {quoted(other_service)}",
                         )
                         break
                 seen.setdefault(key, []).append((binding.host_ip, name, index))

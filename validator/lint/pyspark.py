@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from validator.lint.context import LintContext
 from validator.lint.stack import spark_images
+from validator.redact import quoted
 from validator.spec.location import Finding
 
 
@@ -22,6 +23,6 @@ def check(ctx: LintContext) -> Iterator[Finding]:
         if not any(allowed.contains(version) for version in probes):
             yield ctx.error(
                 ("python", "packages", "pyspark"),
-                f"pyspark {specifier} cannot talk to service {service!r}, which runs Spark {major}.{minor} "
+                f"pyspark {specifier} cannot talk to service {quoted(service)}, which runs Spark {major}.{minor} "
                 f"({ctx.spec.services[service].image}): client and cluster must share major.minor",
             )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from validator.hints import did_you_mean
 from validator.lint.context import LintContext
+from validator.redact import quoted
 from validator.spec.location import Finding
 
 
@@ -17,14 +18,15 @@ def check(ctx: LintContext) -> Iterator[Finding]:
             if mount.type == "volume" and mount.source and mount.source not in spec.volumes:
                 yield ctx.error(
                     ("services", name, "volumes", index),
-                    f"named volume {mount.source!r} is not declared under top-level 'volumes'"
+                    f"named volume {quoted(mount.source)} is not declared under top-level 'volumes'"
                     + did_you_mean(mount.source, spec.volumes),
                 )
         for net in service.networks:
             if net != "default" and net not in spec.networks:
                 yield ctx.error(
                     ctx.member(("services", name, "networks"), net),
-                    f"network {net!r} is not declared under top-level 'networks'" + did_you_mean(net, spec.networks),
+                    f"network {quoted(net)} is not declared under top-level 'networks'"
+                    + did_you_mean(net, spec.networks),
                     key=True,
                 )
         for section, declared in (("configs", spec.configs), ("secrets", spec.secrets)):
@@ -32,18 +34,18 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                 if ref.source not in declared:
                     yield ctx.error(
                         ("services", name, section, index),
-                        f"{section[:-1]} {ref.source!r} is not declared under top-level {section!r}"
+                        f"{section[:-1]} {quoted(ref.source)} is not declared under top-level {quoted(section)}"
                         + did_you_mean(ref.source, declared),
                     )
     for name, probe in spec.probes.items():
         if probe.service is not None and probe.service not in spec.services:
             yield ctx.error(
                 ("probes", name, "service"),
-                f"probe names unknown service {probe.service!r}" + did_you_mean(probe.service, spec.services),
+                f"probe names unknown service {quoted(probe.service)}" + did_you_mean(probe.service, spec.services),
             )
         elif probe.service is not None and spec.services[probe.service].replicas == 0:
             yield ctx.warning(
                 ("probes", name, "service"),
-                f"service {probe.service!r} runs no container (scale 0): check skips this probe, and its metrics "
+                f"service {quoted(probe.service)} runs no container (scale 0): check skips this probe, and its metrics "
                 "are unavailable",
             )

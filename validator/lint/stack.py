@@ -55,12 +55,20 @@ def config_file_lines(ctx: LintContext, name: str) -> Iterator[tuple[int, str]]:
 
 def mounted_into(ctx: LintContext, file: Path) -> list[str]:
     """Services that bind-mount ``file`` (or a folder holding it)."""
+    from validator.spec.confine import ConfinementError, resolve
+
     services = []
-    target = file.resolve()
+    try:
+        target = resolve(file)
+    except ConfinementError:
+        return []  # lint/configs.py reports the path itself
     for name, svc in ctx.spec.services.items():
         for mount in svc.volumes:
             if mount.type == "bind" and mount.source:
-                source = (ctx.base_dir / mount.source).resolve()
+                try:
+                    source = resolve(ctx.base_dir / mount.source)
+                except ConfinementError:
+                    continue  # a source no system resolves is no folder of this file
                 if target == source or source in target.parents:
                     services.append(name)
                     break

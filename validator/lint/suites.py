@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from validator.lint.context import LintContext
+from validator.redact import quoted
 from validator.spec.location import Finding
 
 
@@ -20,7 +21,9 @@ def check(ctx: LintContext) -> Iterator[Finding]:
             path = ("suites", suite_name, "groups", group_name)
             if group_name in owner:
                 yield ctx.error(
-                    path, f"group {group_name!r} is already defined in suite {owner[group_name]!r}", key=True
+                    path,
+                    f"group {quoted(group_name)} is already defined in suite {quoted(owner[group_name])}",
+                    key=True,
                 )
             owner.setdefault(group_name, suite_name)
             if not (group.paths or group.pattern or group.markers):

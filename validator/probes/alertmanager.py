@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from validator.probes.base import Outcome, ProbeContext, ProbeSpec
+from validator.redact import quoted
 from validator.spec.types import Duration, Model, PortNumber
 
 
@@ -49,7 +50,7 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
     version = (status.get("versionInfo") or {}).get("version", "?")
     steps.append(f"v2 status ok (version {version}, cluster {cluster})")
     if cluster not in ("ready", "disabled"):
-        problems.append(f"cluster status {cluster!r}, expected 'ready'")
+        problems.append(f"cluster status {quoted(cluster)}, expected 'ready'")
     alertname = f"ValidatorProbe{uuid.uuid4().hex[:8]}"
     labels = {"alertname": alertname, "severity": "info", **spec.labels}
     receiver = None
@@ -69,7 +70,7 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
                 steps.append("alert posted and listed")
                 names = [r.get("name") for r in listed[0].get("receivers", [])]
                 if spec.receiver and spec.receiver not in names:
-                    problems.append(f"routed to {names}, expected receiver {spec.receiver!r}")
+                    problems.append(f"routed to {names}, expected receiver {quoted(spec.receiver)}")
                 elif spec.receiver:
                     steps.append(f"routed to {spec.receiver}")
             if receiver is not None:

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip, ProbeSpec
+from validator.redact import quoted, tail
 from validator.spec.types import Command
 
 
@@ -25,9 +26,8 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
     code, output = ctx.engine().exec(
         container, spec.command, user=spec.user, timeout=min(spec.timeout, ctx.remaining())
     )
-    tail = output.strip()[-300:]
     if code != spec.exit_code:
-        return Outcome(False, f"exit {spec.exit_code}", f"exit {code}", tail)
+        return Outcome(False, f"exit {spec.exit_code}", f"exit {code}", tail(output.strip(), 300))
     if spec.output_regex and not re.search(spec.output_regex, output):
-        return Outcome(False, f"output matching /{spec.output_regex}/", repr(tail[-120:]))
-    return Outcome(True, f"exit {spec.exit_code}", f"exit {code}", tail[-120:])
+        return Outcome(False, f"output matching /{spec.output_regex}/", quoted(tail(output.strip(), 120)))
+    return Outcome(True, f"exit {spec.exit_code}", f"exit {code}", tail(output.strip(), 120))

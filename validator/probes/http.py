@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from validator.probes.base import Outcome, ProbeContext, ProbeSpec
+from validator.redact import clip, quoted
 from validator.spec.files import KeyAssertion
 
 
@@ -84,16 +85,16 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
             False,
             f"status {' or '.join(map(str, statuses))}",
             f"status {response.status_code}",
-            f"{spec.method} {spec.url}: {response.text[:200].strip()!r}",
+            f"{spec.method} {spec.url}: {quoted(clip(response.text.strip(), 200))}",
             metrics,
         )
     problems: list[str] = []
     if spec.body_regex and not re.search(spec.body_regex, response.text):
-        problems.append(f"body does not match /{spec.body_regex}/ (body starts {response.text[:120]!r})")
+        problems.append(f"body does not match /{spec.body_regex}/ (body starts {quoted(clip(response.text, 120))})")
     for header, pattern in spec.response_headers.items():
         value = response.headers.get(header)
         if value is None or not re.search(pattern, value):
-            problems.append(f"header {header}: {value!r} does not match /{pattern}/")
+            problems.append(f"header {header}: {quoted(value)} does not match /{pattern}/")
     if spec.json_paths:
         try:
             document = response.json()
@@ -103,7 +104,7 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
             for path, assertion in spec.json_paths.items():
                 ok, actual = assert_value(resolve_path(document, path, flat=False), assertion)
                 if not ok:
-                    problems.append(f"{path}: expected {assertion.operator} {assertion.expected!r}, got {actual}")
+                    problems.append(f"{path}: expected {assertion.operator} {quoted(assertion.expected)}, got {actual}")
     if problems:
         return Outcome(False, "response as specified", "; ".join(problems), f"{spec.method} {spec.url}", metrics)
     return Outcome(

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip, ProbeSpec
+from validator.redact import clip, quoted
 from validator.spec.types import Duration
 
 
@@ -21,7 +22,7 @@ class Spec(ProbeSpec):
         try:
             re.compile(value)
         except re.error as exc:
-            raise ValueError(f"invalid regex {value!r}: {exc}") from None
+            raise ValueError(f"invalid regex {quoted(value)}: {exc}") from None
         return value
 
 
@@ -33,4 +34,4 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
     line = ctx.engine().find_log_line(container, pattern, within=min(spec.within, ctx.remaining()))
     if line is None:
         return Outcome(False, f"a log line matching /{spec.pattern}/", f"none within {spec.within:g}s")
-    return Outcome(True, f"a log line matching /{spec.pattern}/", line.strip()[:200])
+    return Outcome(True, f"a log line matching /{spec.pattern}/", clip(line.strip(), 200))

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from validator.probes.base import Outcome, ProbeContext, ProbeSpec
+from validator.redact import clip, quoted
 
 
 class Spec(ProbeSpec):
@@ -28,7 +29,7 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
     timeout = min(10.0, max(1.0, ctx.remaining()))
     ready = requests.get(f"{base}/-/ready", timeout=timeout)
     if ready.status_code != 200:
-        return Outcome(False, "ready", f"status {ready.status_code}", ready.text[:200])
+        return Outcome(False, "ready", f"status {ready.status_code}", clip(ready.text, 200))
     steps, problems = ["ready"], []
     if spec.alertmanager:
         active: list[str] = []
@@ -42,7 +43,7 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
         if any(spec.alertmanager in url for url in active):
             steps.append(f"AlertManager {spec.alertmanager} active")
         else:
-            problems.append(f"no active AlertManager matching {spec.alertmanager!r} (active: {active})")
+            problems.append(f"no active AlertManager matching {quoted(spec.alertmanager)} (active: {active})")
     if spec.min_rules or spec.rule_groups:
         groups = requests.get(f"{base}/api/v1/rules", timeout=timeout).json().get("data", {}).get("groups", [])
         names = [g.get("name") for g in groups]

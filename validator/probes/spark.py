@@ -13,6 +13,7 @@ from pydantic import Field
 from validator.core.metrics import Declared
 from validator.probes.base import Outcome, ProbeContext
 from validator.probes.spark_driver import SparkDriverSpec, prepare, run_job
+from validator.redact import quoted
 from validator.spec.types import Duration
 
 METRICS = (
@@ -77,10 +78,10 @@ def _problems(spec: Spec, result: dict[str, Any]) -> list[str]:
     if spec.min_workers and result.get("alive_workers", 0) < spec.min_workers:
         problems.append(f"{result.get('alive_workers', 0)} alive worker(s) in the master UI, wanted {spec.min_workers}")
     if spec.min_workers and spec.app_name not in result.get("apps", []):
-        problems.append(f"the master UI does not list the application {spec.app_name!r}")
+        problems.append(f"the master UI does not list the application {quoted(spec.app_name)}")
     if spec.delta:
         delta = result.get("delta") or {}
         for key, wanted in DELTA_EXPECTED.items():
             if delta.get(key) != wanted:
-                problems.append(f"Delta {key.replace('_', ' ')}: {delta.get(key)!r}, expected {wanted!r}")
+                problems.append(f"Delta {key.replace('_', ' ')}: {quoted(delta.get(key))}, expected {quoted(wanted)}")
     return problems

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from validator.probes.base import ProbeContext, ProbeSpec
+from validator.redact import quoted
 
 
 class SparkDriverSpec(ProbeSpec):
@@ -61,7 +62,7 @@ def prepare(spec: SparkDriverSpec, ctx: ProbeContext, app_name: str, delta: bool
     folder = shared_folder(spec, ctx) if delta else None
     if delta and folder is None:
         problem = (
-            f"no folder for Delta tables: mount one in service {spec.service!r} at the same absolute path as on "
+            f"no folder for Delta tables: mount one in service {quoted(spec.service)} at the same absolute path as on "
             "this host (e.g. /var/tmp/delta:/var/tmp/delta), or set the probe's warehouse to such a folder"
         )
         return Driver(conf={}, problem=problem, expected="a folder the driver and the executors share")

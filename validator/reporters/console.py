@@ -8,6 +8,7 @@ import io
 from validator.core.metrics import metric_name
 from validator.core.result import Result
 from validator.core.run import RunResult
+from validator.redact import clip
 from validator.reporters.peaks import peak
 from validator.reporters.registry import ReportContext
 from validator.units import format_duration
@@ -124,4 +125,4 @@ def _short(result: Result) -> str:
     message = result.message.strip()
     first = message.splitlines()[0] if message else ""
     where = f" [ran on {result.ran_on}]" if result.ran_on else ""
-    return first[:300] + where
+    return clip(first, 300) + where

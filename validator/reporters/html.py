@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from validator.core.metrics import MetricKey
 from validator.core.run import RunResult, UsageSeries
+from validator.redact import clip
 from validator.reporters.registry import ReportContext
 from validator.units import format_duration, format_size
 
@@ -243,7 +244,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
     ):
         parts.append(
             f"<tr><td>{_verdict(r.verdict)}</td><td>{_e(r.kind)}</td><td>{_e(r.name)}</td>"
-            f"<td>{_e(r.expected)}</td><td>{_e(r.actual)}</td><td>{_e(r.message[:500])}</td></tr>"
+            f"<td>{_e(r.expected)}</td><td>{_e(r.actual)}</td><td>{_e(clip(r.message, 500))}</td></tr>"
         )
     parts.append("</table></body></html>")
     return "\n".join(parts) + "\n"

@@ -9,6 +9,7 @@ from collections import defaultdict
 
 from validator.core.result import Result
 from validator.core.run import RunResult, TestCase
+from validator.redact import clip
 from validator.reporters.registry import ReportContext
 
 DEFAULT_PATH: str | None = "reports/junit.xml"
@@ -61,14 +62,14 @@ def render(run: RunResult, ctx: ReportContext) -> str:
             detail = f"expected: {result.expected}\nactual: {result.actual}\n{result.message}".strip()
             if result.verdict == "fail":
                 ET.SubElement(
-                    case, "failure", message=(result.message or f"expected {result.expected}")[:500]
+                    case, "failure", message=clip(result.message or f"expected {result.expected}", 500)
                 ).text = detail
             elif result.verdict == "error":
-                ET.SubElement(case, "error", message=(result.message or "error")[:500]).text = detail
+                ET.SubElement(case, "error", message=clip(result.message or "error", 500)).text = detail
             elif result.verdict == "skip":
-                ET.SubElement(case, "skipped", message=result.message[:500])
+                ET.SubElement(case, "skipped", message=clip(result.message, 500))
             elif result.verdict == "xfail":
-                ET.SubElement(case, "skipped", type="xfail", message=result.message[:500])
+                ET.SubElement(case, "skipped", type="xfail", message=clip(result.message, 500))
             props = ET.SubElement(case, "properties")
             for key, value in (("expected", result.expected), ("actual", result.actual), ("location", result.location)):
                 if value:
@@ -93,11 +94,11 @@ def render(run: RunResult, ctx: ReportContext) -> str:
                     time=f"{test.duration:.3f}",
                 )
                 if test.outcome == "failed":
-                    ET.SubElement(case, "failure", message=test.message[:500]).text = test.message
+                    ET.SubElement(case, "failure", message=clip(test.message, 500)).text = test.message
                 elif test.outcome == "error":
-                    ET.SubElement(case, "error", message=test.message[:500]).text = test.message
+                    ET.SubElement(case, "error", message=clip(test.message, 500)).text = test.message
                 elif test.outcome in ("skipped", "xfailed"):
-                    ET.SubElement(case, "skipped", message=test.message[:500])
+                    ET.SubElement(case, "skipped", message=clip(test.message, 500))
     ET.indent(root)
     text = ET.tostring(root, encoding="unicode")
     # ElementTree escapes &, < and quotes but passes characters XML 1.0 forbids (control characters

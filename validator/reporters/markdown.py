@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from validator.core.metrics import metric_name
 from validator.core.run import RunResult
+from validator.redact import clip
 from validator.reporters.peaks import peak
 from validator.reporters.registry import ReportContext
 from validator.units import format_duration, format_size
@@ -123,7 +124,7 @@ def render(run: RunResult, ctx: ReportContext) -> str:
         for r in problems:
             lines.append(
                 f"| {_ICON[r.verdict]} | {_cell(r.kind)} | {_cell(r.name)} | {_cell(r.expected)} | {_cell(r.actual)} | "
-                f"{_cell(r.message[:300])} |"
+                f"{_cell(clip(r.message, 300))} |"
             )
         lines.append("")
     return "\n".join(lines)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 
+from validator.redact import quoted
+
 if TYPE_CHECKING:
     from validator.core.run import RunResult
 
@@ -50,7 +52,9 @@ def parse_report_option(value: str) -> tuple[str, str | None]:
     if name not in REPORTERS:
         from validator.hints import did_you_mean
 
-        raise ValueError(f"unknown report format {name!r}: use {', '.join(REPORTERS)}" + did_you_mean(name, REPORTERS))
+        raise ValueError(
+            f"unknown report format {quoted(name)}: use {', '.join(REPORTERS)}" + did_you_mean(name, REPORTERS)
+        )
     if sep and not path:
         raise ValueError(f"--report {value}: give a path after '='")
     return name, (path or None)

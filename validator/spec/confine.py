@@ -59,13 +59,26 @@ def host_path(spelled: str) -> str | None:
     return None
 
 
+def resolve(path: Path) -> Path:
+    """``path`` with every symlink resolved; any failure is a ConfinementError naming the path (a NUL in a
+    name, which YAML's ``"\\0"`` allows, a symlink loop, a name the system refuses): never a traceback."""
+    try:
+        return path.resolve()
+    except ValueError:  # "embedded null byte"
+        raise ConfinementError(_printable(path), "cannot be resolved: a path cannot hold a NUL character") from None
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on older Pythons
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfinementError(path, f"cannot be resolved: {why}") from None
+
+
+def _printable(path: Path) -> str:
+    return str(path).replace("\x00", "\\0")
+
+
 def inside(path: Path, root: Path) -> Path:
     """The resolved ``path`` when it lies inside ``root`` (symlinks resolved); ConfinementError else."""
-    real_root = root.resolve()
-    try:
-        real = path.resolve()
-    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on older Pythons
-        raise ConfinementError(path, f"cannot be resolved: {exc}") from None
+    real_root = resolve(root)
+    real = resolve(path)
     if real != real_root and real_root not in real.parents:
         target = f" (a link to {real})" if str(real) != os.path.normpath(path.absolute()) else ""
         where = f"the project {real_root} (the first spec file's git work tree, or folder)"
@@ -84,7 +97,10 @@ def read_regular(path: Path, limit: int, shown: Path | None = None, follow: bool
     """The content of a regular file (wherever it is), at most ``limit`` bytes: a FIFO, a device or a
     folder is refused without being opened (``/dev/zero`` has size 0 and never ends)."""
     shown = shown or path
-    info = os.stat(path)  # stat first: a FIFO or a device must not even be opened
+    try:
+        info = os.stat(path)  # stat first: a FIFO or a device must not even be opened
+    except ValueError:  # a NUL in the name: nothing to open
+        raise ConfinementError(_printable(shown), "cannot be read: a path cannot hold a NUL character") from None
     if stat.S_ISDIR(info.st_mode):
         raise ConfinementError(shown, "is a directory: not read")
     if not stat.S_ISREG(info.st_mode):

@@ -16,6 +16,7 @@ from typing import Any
 
 from validator.errors import SpecError
 from validator.hints import did_you_mean
+from validator.redact import quoted
 from validator.spec.confine import ConfinementError, inside, project_root
 from validator.spec.loader import Document, load_file
 from validator.spec.location import Finding, Path
@@ -32,6 +33,7 @@ class _Resolver:
         self.root = root
         self.files: dict[FsPath, dict[str, Any]] = {path.resolve(): doc.data.get("services") or {}}
         self.done: dict[tuple[FsPath, str], Any] = {}
+        self.digests: dict[str, str] = {}  # of the base files read, as they were read
         self.findings: list[Finding] = []
 
     def error(self, where: Path, message: str) -> Finding:
@@ -52,10 +54,12 @@ class _Resolver:
             except (OSError, ValueError):  # a name the system refuses (too long...): as good as missing
                 exists = False
             if not exists:
-                self.findings.append(self.error(where, f"extends names file {file.name!r}, which does not exist"))
+                self.findings.append(self.error(where, f"extends names file {quoted(file.name)}, which does not exist"))
                 return None
             try:
-                data = load_file(file, self.env, display=str(file)).data
+                base_doc = load_file(file, self.env, display=str(file))
+                data = base_doc.data
+                self.digests.update(base_doc.digests)
             except SpecError as exc:
                 # A file that cannot be read at all has no line of its own: point at the extends naming it.
                 self.findings.extend(
@@ -92,7 +96,9 @@ class _Resolver:
             return None
         if name not in services:
             hint = did_you_mean(name, services)
-            self.findings.append(self.error(where, f"extends names unknown service {name!r} in {file.name}{hint}"))
+            self.findings.append(
+                self.error(where, f"extends names unknown service {quoted(name)} in {file.name}{hint}")
+            )
             return None
         service = services[name]
         if not isinstance(service, dict) or "extends" not in service:
@@ -146,7 +152,7 @@ def resolve_extends(doc: Document, path: FsPath, env: Mapping[str, str], *, root
                 # The fault is further down the chain (reported there): say so here too, once.
                 base, _ = _target(service["extends"])
                 resolver.findings.append(
-                    resolver.error(where, f"extends {base!r}, whose own extends cannot be resolved")
+                    resolver.error(where, f"extends {quoted(base)}, whose own extends cannot be resolved")
                 )
             # After a finding the service stays as written, minus extends, so the rest is still checked
             # (Document.unresolved() keeps the schema from adding "needs image" to a service without its base).
@@ -162,4 +168,5 @@ def resolve_extends(doc: Document, path: FsPath, env: Mapping[str, str], *, root
         # A broken base met on several services' chains is reported once.
         [*doc.findings, *dict.fromkeys(resolver.findings)],
     )
+    out.digests = {**doc.digests, **resolver.digests}
     return out

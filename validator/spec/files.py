@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 from pydantic import Field, model_validator
 
 from validator.formats import Format
+from validator.redact import quoted
 from validator.spec.types import Model, ShortForm, Specifier
 
 OPERATORS = ("equals", "regex", "contains", "version", "exists", "one_of")
@@ -44,7 +45,7 @@ class KeyAssertion(ShortForm, Model):
             try:
                 re.compile(self.regex)
             except re.error as exc:
-                raise ValueError(f"invalid regex {self.regex!r}: {exc}") from None
+                raise ValueError(f"invalid regex {quoted(self.regex)}: {exc}") from None
         return self
 
     @property

@@ -22,6 +22,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from validator.errors import SpecError
+from validator.redact import quoted
 from validator.spec.confine import ConfinementError, expand, inside, project_root, read_text
 from validator.spec.loader import MAX_BYTES, Document, load_file
 from validator.spec.location import Finding, Location, Path
@@ -54,6 +55,7 @@ def apply_includes(
     out = Document(data, list(doc.files), dict(doc.positions), dict(doc.key_positions), dict(doc.interpolated))
     out.scopes = dict(doc.scopes)
     out.findings = list(doc.findings)
+    out.digests = dict(doc.digests)
     if not isinstance(entries, list):
         out.findings.append(doc.finding(("include",), "include must be a list of files or mappings"))
         return out
@@ -102,7 +104,7 @@ def _entry(entry: Any) -> tuple[list[str], str | None, list[str]] | str:
         return "an include entry is a path or a mapping with path, project_directory and env_file"
     unknown = sorted(set(entry) - {"path", "project_directory", "env_file"})
     if unknown:
-        return f"unknown key {unknown[0]!r} in include (use path, project_directory, env_file)"
+        return f"unknown key {quoted(unknown[0])} in include (use path, project_directory, env_file)"
     paths = entry.get("path")
     paths = [paths] if isinstance(paths, str) else paths
     if not paths or not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
@@ -196,7 +198,6 @@ def _load(
     return merged
 
 
-
 def _scope(doc: Document, extra: Mapping[str, str]) -> None:
     """Give every service, secret and config ``doc`` brings the variables its include adds (``extra``);
     an inner include's own stay beneath (the outer side wins, as for interpolation)."""
@@ -207,6 +208,7 @@ def _scope(doc: Document, extra: Mapping[str, str]) -> None:
         for name in entries if isinstance(entries, dict) else ():
             key = (section, str(name))
             doc.scopes[key] = {**doc.scopes.get(key, {}), **extra}
+
 
 def _join(out: Document, included: Document, where: Path) -> None:
     """Merge ``included``'s resources into ``out``: new ones join, different redefinitions are errors."""
@@ -246,6 +248,7 @@ def _join(out: Document, included: Document, where: Path) -> None:
         out.interpolated.setdefault(path, value)
     out.findings.extend(included.findings)
     out.files.extend(f for f in included.files if f not in out.files)
+    out.digests.update(included.digests)
 
 
 def rebase_paths(data: dict[str, Any], project_dir: FsPath) -> dict[str, Any]:

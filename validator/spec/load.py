@@ -35,6 +35,7 @@ class LoadedSpec:
     # the project (``confine.project_root``): the git work tree holding the first spec file, else its
     # folder; no file the spec names is read from outside it
     root: Path | None = None
+    _secrets: set[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def fence(self) -> Path:
@@ -55,7 +56,13 @@ class LoadedSpec:
 
     def secrets(self) -> set[str]:
         """Values never to print (``validator.spec.secrets`` says where they come from), and the
-        contents of secrets (files and environment variables)."""
+        contents of secrets (files and environment variables). Registered with the redactor by the load
+        itself (``load_spec``), whatever the command; computed once (it reads files)."""
+        if self._secrets is None:
+            self._secrets = self._collect()
+        return set(self._secrets)
+
+    def _collect(self) -> set[str]:
         from validator.redact import MIN_LENGTH
         from validator.spec.resources import secret_env_values, secret_file_values
         from validator.spec.secrets import collect
@@ -179,6 +186,7 @@ def load_spec(files: list[str] | None = None, environ: Mapping[str, str] | None 
 def _validate(files: list[str], environ: Mapping[str, str] | None, *, linting: bool = False) -> LoadedSpec:
     from validator.lint.context import LintContext
     from validator.lint.registry import run_rules
+    from validator.redact import register
     from validator.spec.bound import bound
     from validator.spec.confine import project_root
     from validator.spec.project import compose_top_level
@@ -205,9 +213,16 @@ def _validate(files: list[str], environ: Mapping[str, str] | None, *, linting: b
     if errors:
         raise SpecError(bound(sorted(found, key=lambda f: f.sort_key())))
     digest = hashlib.sha256()
-    for name in dict.fromkeys([*files, *doc.files]):  # included files count too
-        digest.update(Path(name).read_bytes() if os.path.isfile(name) else b"")
-    return LoadedSpec(spec, doc, base_dir, files, found, digest.hexdigest(), env, root=root)
+    # included files and extends bases count too; each as it was read (``Document.digests``): reading
+    # it again by its name could open another file (an include's name is spelled from the including
+    # file's name as given, which a symlink makes point elsewhere)
+    for name in dict.fromkeys([*files, *doc.files]):
+        digest.update(doc.digests.get(name, "").encode())
+    loaded = LoadedSpec(spec, doc, base_dir, files, found, digest.hexdigest(), env, root=root)
+    # Registration belongs to loading: every entry point that loads a spec (lint, plan, up, check, down,
+    # the pytest plugin) has every secret of it registered before it prints a word about it.
+    register(loaded.secrets())
+    return loaded
 
 
 def _outside(findings: list[Finding], paths: Sequence[tuple[object, ...]]) -> list[Finding]:

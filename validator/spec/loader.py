@@ -10,6 +10,7 @@ so that lint still reports the schema and rule findings of the same file in the 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -21,7 +22,7 @@ from typing import Any
 import yaml
 
 from validator.errors import SpecError
-from validator.redact import register
+from validator.redact import quoted, register
 from validator.spec.interpolate import InterpolationError, interpolate
 from validator.spec.location import Finding, Location, Path
 
@@ -70,6 +71,9 @@ class Document:
     # env files and ``environment:`` secrets there, where the including project's variables (which
     # win) lack them. Values may be secrets: never in repr.
     scopes: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict, repr=False)
+    # file (as named in findings) -> the SHA-256 of the text read from it, taken as it was read: the spec's
+    # hash is made of these, and no file is opened a second time by another spelling of its name
+    digests: dict[str, str] = field(default_factory=dict)
 
     def unresolved(self) -> list[Path]:
         """Paths whose value is not what the author meant: a failed interpolation, or a service whose
@@ -140,7 +144,9 @@ def load_file(
     text = _read_text(fs_path, name)
     if env is None:
         env = read_environment(fs_path.parent)
-    return load_text(text, name, env)
+    doc = load_text(text, name, env)
+    doc.digests[name] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return doc
 
 
 def _fail(name: str, message: str, line: int = 1, col: int = 1) -> SpecError:
@@ -469,7 +475,7 @@ class _Builder:
             key = value if isinstance(value, str) else _key_text(value)
             if key in top.seen:
                 first = top.seen[key]
-                self.error(loc, (*top.path, key), f"duplicate key {key!r} (first defined at line {first.line})")
+                self.error(loc, (*top.path, key), f"duplicate key {quoted(key)} (first defined at line {first.line})")
             top.seen[key] = loc
             top.key, top.key_loc = key, loc
             return

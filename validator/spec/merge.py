@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from validator.redact import quoted
 from validator.spec.loader import Document, Override, Reset, _kind
 from validator.spec.location import Finding, Path
 from validator.spec.project import is_compose_version, obsolete_version
@@ -40,7 +41,8 @@ def merge_documents(docs: list[Document]) -> Document:
                 findings.append(
                     overlay.finding(
                         (key,),
-                        f"overlay contradicts {merged.files[0]}: {key} {merged.data[key]!r} -> {overlay.data[key]!r}",
+                        f"overlay contradicts {merged.files[0]}: "
+                        f"{key} {quoted(merged.data[key])} -> {quoted(overlay.data[key])}",
                     )
                 )
         merged.data = _merge(merged.data, overlay.data, (), overlay, findings)
@@ -50,6 +52,7 @@ def merge_documents(docs: list[Document]) -> Document:
         merged.scopes.update(overlay.scopes)
         merged.findings.extend(overlay.findings)
         merged.files.extend(overlay.files)
+        merged.digests.update(overlay.digests)
     # Contradictions keep the base's value and travel with the document, so that lint still reports
     # the schema and rule findings of the merged files in the same pass.
     merged.findings.extend(findings)
@@ -66,6 +69,7 @@ def _strip(doc: Document) -> Document:
         dict(doc.interpolated),
         list(doc.findings),
         dict(doc.scopes),
+        dict(doc.digests),
     )
 
 

@@ -9,6 +9,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from validator.probes.base import ProbeSpec
 from validator.probes.registry import PROBES, probe_module
+from validator.redact import quoted
 from validator.spec.criteria import Criterion
 from validator.spec.files import ConfigFile
 from validator.spec.host import Host
@@ -26,7 +27,8 @@ def _version(value: Any) -> Any:
         value = int(value)
     if value not in SUPPORTED_VERSIONS or isinstance(value, bool):
         raise ValueError(
-            f"unknown spec version {value!r}: this validator reads version 1 (Compose's obsolete version is a string)"
+            f"unknown spec version {quoted(value)}: "
+            "this validator reads version 1 (Compose's obsolete version is a string)"
         )
     return value
 

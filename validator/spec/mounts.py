@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import model_validator
 
+from validator.redact import quoted
 from validator.spec.types import ByteSize, ExtensibleModel, ShortForm
 
 Propagation = Literal["shared", "slave", "private", "rshared", "rslave", "rprivate"]
@@ -57,7 +58,7 @@ class VolumeMount(ShortForm, ExtensibleModel):
     @model_validator(mode="after")
     def _check(self) -> VolumeMount:
         if not self.target.startswith("/"):
-            raise ValueError(f"mount target {self.target!r} must be an absolute path in the container")
+            raise ValueError(f"mount target {quoted(self.target)} must be an absolute path in the container")
         if self.type == "bind" and not self.source:
             raise ValueError("a bind mount needs a source path")
         return self
@@ -87,7 +88,7 @@ def parse_short_volume(text: str) -> dict[str, Any]:
     if len(parts) == 1:
         return {"type": "volume", "target": parts[0]}
     if len(parts) > 3 or not parts[0] or not parts[1]:
-        raise ValueError(f"invalid volume {text!r}: expected SOURCE:TARGET[:MODE]")
+        raise ValueError(f"invalid volume {quoted(text)}: expected SOURCE:TARGET[:MODE]")
     source, target = parts[0], parts[1]
     kind = "bind" if is_host_path(source) else "volume"
     out: dict[str, Any] = {"type": kind, "source": source, "target": target}
@@ -106,11 +107,11 @@ def parse_short_volume(text: str) -> dict[str, Any]:
                 out["consistency"] = mode
             elif mode != "rw":
                 raise ValueError(
-                    f"invalid volume mode {mode!r} in {text!r}: use ro, rw, z, Z, nocopy, a propagation "
+                    f"invalid volume mode {quoted(mode)} in {quoted(text)}: use ro, rw, z, Z, nocopy, a propagation "
                     f"({', '.join(_PROPAGATION)}) or a consistency ({', '.join(_CONSISTENCY[:3])})"
                 )
         if bind:
             out["bind"] = bind
     if kind == "volume" and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", source):
-        raise ValueError(f"invalid volume source {source!r}: a host path starts with '.', '/' or '~'")
+        raise ValueError(f"invalid volume source {quoted(source)}: a host path starts with '.', '/' or '~'")
     return out

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import field_validator, model_validator
 
+from validator.redact import quoted
 from validator.spec.types import ExtensibleModel, ShortForm
 
 Protocol = Literal["tcp", "udp", "sctp"]
@@ -16,14 +17,14 @@ _RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
 def _range(text: str, what: str) -> tuple[int, int]:
     match = _RANGE.match(text)
     if not match:
-        raise ValueError(f"invalid {what} {text!r}: expected a number or a range such as 8000-8010")
+        raise ValueError(f"invalid {what} {quoted(text)}: expected a number or a range such as 8000-8010")
     low = int(match.group(1))
     high = int(match.group(2)) if match.group(2) else low
     for port in (low, high):
         if not 1 <= port <= 65535:
             raise ValueError(f"{what} {port} is out of range (1-65535)")
     if high < low:
-        raise ValueError(f"invalid {what} range {text!r}: the end is below the start")
+        raise ValueError(f"invalid {what} range {quoted(text)}: the end is below the start")
     return low, high
 
 
@@ -59,7 +60,7 @@ class Port(ShortForm, ExtensibleModel):
         try:
             ipaddress.ip_address(value.strip("[]"))
         except ValueError:
-            raise ValueError(f"invalid host IP {value!r}") from None
+            raise ValueError(f"invalid host IP {quoted(value)}") from None
         return value.strip("[]")
 
     @model_validator(mode="after")
@@ -121,20 +122,20 @@ def parse_short_port(text: str) -> dict[str, Any]:
     if "/" in spec:
         spec, protocol = spec.rsplit("/", 1)
         if protocol not in ("tcp", "udp", "sctp"):
-            raise ValueError(f"invalid protocol {protocol!r} in port {text!r}: use tcp, udp or sctp")
+            raise ValueError(f"invalid protocol {quoted(protocol)} in port {quoted(text)}: use tcp, udp or sctp")
     host_ip: str | None = None
     if spec.startswith("["):
         end = spec.find("]")
         if end < 0 or end + 1 >= len(spec) or spec[end + 1] != ":":
-            raise ValueError(f"invalid port {text!r}: an IPv6 host address is written [::1]:HOST:CONTAINER")
+            raise ValueError(f"invalid port {quoted(text)}: an IPv6 host address is written [::1]:HOST:CONTAINER")
         host_ip, spec = spec[1:end], spec[end + 2 :]
     parts = spec.split(":")
     if host_ip is None and len(parts) == 3:
         host_ip, parts = parts[0], parts[1:]
     if len(parts) > 2 or not all(parts[-1:]):
-        raise ValueError(f"invalid port {text!r}: expected [HOST_IP:][HOST:]CONTAINER[/PROTOCOL]")
+        raise ValueError(f"invalid port {quoted(text)}: expected [HOST_IP:][HOST:]CONTAINER[/PROTOCOL]")
     target = parts[-1]
     published = parts[0] if len(parts) == 2 and parts[0] else None
     if not _RANGE.match(target) or (published is not None and not _RANGE.match(published)):
-        raise ValueError(f"invalid port {text!r}: ports are numbers or ranges such as 8000-8010")
+        raise ValueError(f"invalid port {quoted(text)}: ports are numbers or ranges such as 8000-8010")
     return {"target": target, "published": published, "host_ip": host_ip, "protocol": protocol}

@@ -5,7 +5,9 @@ then ``.env``); Compose's top-level ``name:``; the name of the folder that holds
 file. This is Compose's order (``-p`` aside) with ``project:`` above it, so that a spec that says
 its project keeps it, and a compose file finds the very containers ``docker compose up`` labelled.
 Compose normalises ``name:`` and the folder name (lowercase, only ``[a-z0-9_-]``, no leading ``_``
-or ``-``) but refuses an invalid ``COMPOSE_PROJECT_NAME``; so do we.
+or ``-``) but refuses an invalid ``COMPOSE_PROJECT_NAME``; so do we. Unlike Compose, a ``name:`` built
+from ``${VAR}`` is refused (``_FROM_VARIABLE`` says why); ``COMPOSE_PROJECT_NAME`` names a stack per
+tenant or branch instead.
 
 ``version: 1`` (or ``"1"``) is the spec's version. Any other string is Compose's ``version``, which
 Compose ignores with a warning ("the attribute `version` is obsolete"); so do we, as a warning that
@@ -19,6 +21,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path as FsPath
 
+from validator.redact import quoted
 from validator.spec.loader import Document
 from validator.spec.location import Finding
 
@@ -56,6 +59,8 @@ def compose_top_level(doc: Document, env: Mapping[str, str], project_dir: FsPath
         del data["version"]
     if "project" not in data:
         project, problem = _derived_name(data.get("name"), env, project_dir)
+        if project and not env.get(ENV_NAME) and ("name",) in doc.interpolated:
+            problem = _FROM_VARIABLE
         if problem:
             findings.append(doc.finding(("name",) if "name" in data else (), problem, rule="compose"))
             # The error already fails the load; a stand-in name lets every other section be checked in this pass.
@@ -70,7 +75,7 @@ def compose_top_level(doc: Document, env: Mapping[str, str], project_dir: FsPath
         findings.append(
             doc.finding(
                 ("name",),
-                f"name {data['name']!r} contradicts project {data['project']!r}: keep one of them",
+                f"name {quoted(data['name'])} contradicts project {quoted(data['project'])}: keep one of them",
                 rule="compose",
             )
         )
@@ -82,22 +87,33 @@ def compose_top_level(doc: Document, env: Mapping[str, str], project_dir: FsPath
     )
 
 
+# Every value a ``${VAR}`` brings in is a secret, masked wherever it is printed; a project's name cannot
+# be: it is written, lowercased, into the name of every container, network and volume, into their labels
+# and into the run history, where nothing can hide it. So a name is never taken from a variable.
+_FROM_VARIABLE = (
+    "comes from ${...}: a project name is written on every container, network and volume and into "
+    "the history, where it cannot be hidden, and every value a variable brings in is treated as a secret: "
+    f"set {ENV_NAME} (read before name:, as Compose does) or write the name"
+)
+
+
 def _derived_name(name: object, env: Mapping[str, str], project_dir: FsPath) -> tuple[str, str]:
     """(project, "") or ("", why none could be derived)."""
     from_env = env.get(ENV_NAME, "")
     if from_env:
         if not _VALID.match(from_env):
             return "", (
-                f"{ENV_NAME} {from_env!r} is not a valid project name: use lowercase letters, digits, '-' and '_', "
+                f"{ENV_NAME} {quoted(from_env)} is not a valid project name: "
+                "use lowercase letters, digits, '-' and '_', "
                 "starting with a letter or digit"
             )
         return from_env, ""
     if isinstance(name, str) and name:
         found = normalise(name)
-        return (found, "") if found else ("", f"name {name!r} holds no letter or digit to name the project")
+        return (found, "") if found else ("", f"name {quoted(name)} holds no letter or digit to name the project")
     if name is not None:
         return "", ""  # not a string: the schema says so
     found = normalise(project_dir.name)
     if not found:
-        return "", f"cannot name the project after folder {project_dir.name!r}: set name: or project:"
+        return "", f"cannot name the project after folder {quoted(project_dir.name)}: set name: or project:"
     return found, ""

@@ -6,10 +6,13 @@
 - ``environment`` in both forms (map, and ``- KEY=value`` whose *value part* is what is registered);
 - pass-through variables (``- TOKEN`` / ``TOKEN:`` with no value take the host's value: that value
   came from outside the spec exactly as an interpolated one does, so it is always registered);
-- ``env_file`` contents: values of secret-named keys and of keys named in ``settings.secrets``
-  (read confined to the project and size-bounded; a file that cannot be read contributes nothing
-  here, lint and ``up`` report it);
-- keys whose name says password/secret/token/credential (``is_secret_name``), anywhere;
+- ``env_file`` contents: every value (an env file is where a service's credentials are kept, under
+  any name: ``DATABASE_URL=postgres://app:pw@db/app``; ``plan`` hides every env-file variable's drift
+  for the same reason). Read confined to the project and size-bounded; a file that cannot be read
+  contributes nothing here, lint and ``up`` report it;
+- keys whose name says password/secret/token/credential (``is_secret_name``), anywhere: a scalar, or
+  every item of a list (``api_tokens: [a, b]``). The schema's own key ``secrets`` (Compose's section,
+  a service's list of secret names, ``settings.secrets``) names things, it holds no value;
 - names in ``settings.secrets``: values of those variables (environment and ``.env``) and of keys
   or ``KEY=value`` items of that name anywhere in the spec.
 """
@@ -69,12 +72,18 @@ def _scalar(value: object) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
+# The schema's own key: Compose's ``secrets`` section, a service's list of secret names, ``settings.secrets``.
+_STRUCTURE = "secrets"
+
+
 def _walk(node: object, path: tuple[Any, ...], marked: set[str], found: set[str]) -> None:
-    """Values of secret-named or marked keys, and of ``KEY=value`` items of such a key."""
+    """Values of secret-named or marked keys (a scalar, or the scalars of a list), and of ``KEY=value``
+    items of such a key. (A mapping under such a key is walked key by key: in a spec, a key there may
+    name an entity, ``services: {password-sync: ...}``, whose whole definition is no secret.)"""
     if isinstance(node, dict):
         for key, value in node.items():
-            if _scalar(value) and (is_secret_name(key) or key in marked):
-                found.add(str(value))
+            if key != _STRUCTURE and (is_secret_name(key) or key in marked):
+                found.update(str(v) for v in (value if isinstance(value, list) else [value]) if _scalar(v))
             _walk(value, (*path, key), marked, found)
     elif isinstance(node, list):
         for index, item in enumerate(node):
@@ -115,5 +124,22 @@ def _env_file_values(
             values = parse_raw(text, env) if raw else parse_dotenv(text, env, environ_wins=False)
         except (OSError, ConfinementError, ValueError):
             continue
-        out.extend(v for k, v in values.items() if v and (is_secret_name(k) or k in marked))
+        out.extend(v for v in values.values() if v)
     return out
+
+
+def held(document: object, marked: frozenset[str] = frozenset()) -> set[str]:
+    """Every value a parsed data file (a config file ``config_keys`` reads) holds under a secret-named or
+    marked key, the whole subtree: ``auth.api_tokens: [a, b]``, ``database: {password: x}``. (Unlike a
+    spec, such a file names none of our entities: a subtree under ``secret:`` is all secret.)"""
+    found: set[str] = set()
+    stack: list[tuple[object, bool]] = [(document, False)]
+    while stack:  # explicit stack: a parsed file may nest deeper than Python's recursion allows
+        node, inherited = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((v, inherited or is_secret_name(str(k)) or str(k) in marked) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, inherited) for v in node)
+        elif inherited and _scalar(node):
+            found.add(str(node))
+    return {s for s in found if len(s) >= MIN_LENGTH}

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
+from validator.redact import quoted
 from validator.spec.mounts import VolumeMount
 from validator.spec.ports import Port
 from validator.spec.service_parts import BlkioConfig, Device, DeviceRequest, Logging, ServiceFile, Ulimit
@@ -57,7 +58,7 @@ def _extra_hosts(value: Any) -> Any:
         out: dict[str, str] = {}
         for item in value:
             if not isinstance(item, str) or not re.match(r"^[^:=\s]+[:=].+$", item):
-                raise ValueError(f"invalid extra_hosts entry {item!r}: expected 'HOST:IP' or 'HOST=IP'")
+                raise ValueError(f"invalid extra_hosts entry {quoted(item)}: expected 'HOST:IP' or 'HOST=IP'")
             sep = "=" if "=" in item else ":"
             host, _, addr = item.partition(sep)
             out[host] = addr
@@ -120,7 +121,7 @@ class Healthcheck(ExtensibleModel):
         if not value:
             raise ValueError("healthcheck test is empty")
         if value[0] not in ("NONE", "CMD", "CMD-SHELL"):
-            raise ValueError(f"a healthcheck test list starts with CMD, CMD-SHELL or NONE, not {value[0]!r}")
+            raise ValueError(f"a healthcheck test list starts with CMD, CMD-SHELL or NONE, not {quoted(value[0])}")
         if value[0] != "NONE" and len(value) < 2:
             raise ValueError(f"healthcheck test {value[0]} needs a command after it")
         return value
@@ -146,7 +147,7 @@ def _depends_on(value: Any) -> Any:
             if not isinstance(item, str):
                 raise ValueError("depends_on lists service names; use a mapping for conditions")
             if item in out:
-                raise ValueError(f"depends_on names {item!r} twice")
+                raise ValueError(f"depends_on names {quoted(item)} twice")
             out[item] = {}
         return out
     if isinstance(value, dict):
@@ -278,7 +279,7 @@ def _restart(value: Any) -> Any:
     if value is False:
         return "no"
     if isinstance(value, str) and not _RESTART.match(value):
-        raise ValueError(f"invalid restart policy {value!r}: use no, always, on-failure[:N] or unless-stopped")
+        raise ValueError(f"invalid restart policy {quoted(value)}: use no, always, on-failure[:N] or unless-stopped")
     return value
 
 
@@ -290,7 +291,6 @@ Restart = Annotated[
 ]
 
 
-
 _PULL_POLICY = re.compile(r"^(always|never|missing|if_not_present|build|daily|weekly|every_[0-9a-z]+|refresh)$")
 
 
@@ -299,7 +299,7 @@ def _sysctls(value: Any) -> Any:
     if isinstance(out, dict):
         for key, val in out.items():
             if val is None:
-                raise ValueError(f"sysctl {key!r} needs a value: write '{key}=VALUE'")
+                raise ValueError(f"sysctl {quoted(key)} needs a value: write '{key}=VALUE'")
     return out
 
 
@@ -424,7 +424,8 @@ class Service(ExtensibleModel):
     def _pull_policy(cls, value: str | None) -> str | None:
         if value is not None and not _PULL_POLICY.match(value):
             raise ValueError(
-                f"invalid pull_policy {value!r}: use always, never, missing, build, daily, weekly or every_<duration>"
+                f"invalid pull_policy {quoted(value)}: "
+                "use always, never, missing, build, daily, weekly or every_<duration>"
             )
         return value
 
@@ -433,7 +434,7 @@ class Service(ExtensibleModel):
     def _expose(cls, value: list[int | str]) -> list[int | str]:
         for port in value:
             if not re.fullmatch(r"\d+(-\d+)?(/(tcp|udp|sctp))?", str(port)):
-                raise ValueError(f"invalid expose entry {port!r}: expected PORT[-PORT][/PROTOCOL]")
+                raise ValueError(f"invalid expose entry {quoted(port)}: expected PORT[-PORT][/PROTOCOL]")
         return value
 
     @property

@@ -6,6 +6,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
+from validator.redact import quoted
 from validator.spec.types import ByteSize, ExtensibleModel, Model, ShortForm, TextMap
 
 
@@ -31,7 +32,7 @@ def _file_mode(value: Any) -> Any:
     if isinstance(value, str):
         digits = value.lower().removeprefix("0o")
         if not digits or any(c not in "01234567" for c in digits):
-            raise ValueError(f"file mode {value!r} is not an octal number like '0440'")
+            raise ValueError(f"file mode {quoted(value)} is not an octal number like '0440'")
         return int(digits, 8)
     return value
 
@@ -73,7 +74,7 @@ class Device(ShortForm, ExtensibleModel):
             return value
         parts = value.split(":")
         if len(parts) > 3 or not parts[0]:
-            raise ValueError(f"invalid device {value!r}: expected HOST_PATH[:CONTAINER_PATH[:PERMISSIONS]]")
+            raise ValueError(f"invalid device {quoted(value)}: expected HOST_PATH[:CONTAINER_PATH[:PERMISSIONS]]")
         if len(parts) == 2 and re.fullmatch(r"[rwm]+", parts[1]):
             return {"source": parts[0], "permissions": parts[1]}
         return dict(zip(("source", "target", "permissions"), parts, strict=False))
@@ -81,7 +82,7 @@ class Device(ShortForm, ExtensibleModel):
     @model_validator(mode="after")
     def _check(self) -> "Device":
         if not re.fullmatch(r"[rwm]{1,3}", self.permissions):
-            raise ValueError(f"invalid device permissions {self.permissions!r}: use letters of rwm")
+            raise ValueError(f"invalid device permissions {quoted(self.permissions)}: use letters of rwm")
         return self
 
 

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from validator.redact import quoted
 from validator.spec.service import Environment
 from validator.spec.types import Command, Duration, Model, Name
 
@@ -25,7 +26,7 @@ class Group(Model):
             try:
                 re.compile(value)
             except re.error as exc:
-                raise ValueError(f"invalid regex {value!r}: {exc}") from None
+                raise ValueError(f"invalid regex {quoted(value)}: {exc}") from None
         return value
 
 

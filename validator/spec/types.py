@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from validator.redact import quoted
 from validator.units import parse_duration, parse_size
 
 
@@ -133,7 +134,7 @@ _PROJECT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 def _name(value: Any) -> Any:
     if isinstance(value, str) and not _NAME.match(value):
         raise ValueError(
-            f"invalid name {value!r}: use letters, digits, '.', '-' and '_', "
+            f"invalid name {quoted(value)}: use letters, digits, '.', '-' and '_', "
             "starting with a letter or digit (at most 63)"
         )
     return value
@@ -142,7 +143,7 @@ def _name(value: Any) -> Any:
 def _project(value: Any) -> Any:
     if isinstance(value, str) and not _PROJECT.match(value):
         raise ValueError(
-            f"invalid project name {value!r}: use lowercase letters, digits, '-' and '_', "
+            f"invalid project name {quoted(value)}: use lowercase letters, digits, '-' and '_', "
             "starting with a letter or digit"
         )
     return value
@@ -206,9 +207,9 @@ def key_value_list(value: Any, what: str) -> Any:
                 raise ValueError(f"each {what} entry must be a 'KEY=value' string")
             key, sep, val = item.partition("=")
             if not key or re.search(r"\s", key):
-                raise ValueError(f"invalid {what} entry {item!r}: expected 'KEY=value'")
+                raise ValueError(f"invalid {what} entry {quoted(item)}: expected 'KEY=value'")
             if key in out:
-                raise ValueError(f"duplicate {what} key {key!r}")
+                raise ValueError(f"duplicate {what} key {quoted(key)}")
             out[key] = val if sep else None
         return out
     if isinstance(value, dict):

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from validator.hints import did_you_mean
+from validator.redact import quoted
 from validator.spec.compose_keys import is_compose_key, keys_at
 from validator.spec.loader import Document
 from validator.spec.location import Finding, Path
@@ -58,7 +59,7 @@ def errors_to_findings(exc: ValidationError, doc: Document, root: type[BaseModel
         if error["type"] == "missing":
             # Several required keys missing at one place are all needed: one message joined with "and".
             name = leftover[-1] if leftover else (path[-1] if path else "?")
-            missing.setdefault(path, []).append(repr(str(name)))
+            missing.setdefault(path, []).append(quoted(str(name)))
             continue
         message = _message(error, path, leftover, doc, root)
         if error["type"] == "extra_forbidden":
@@ -101,15 +102,15 @@ def _message(error: Any, path: Path, leftover: list[int | str], doc: Document, r
     if kind == "extra_forbidden":
         key = str(path[-1]) if path else "?"
         if is_compose_key(path):
-            return f"Compose key {key!r} is not supported yet"
+            return f"Compose key {quoted(key)} is not supported yet"
         # Compose's keys at this place count as valid spellings too (a misspelt 'ulimit' means 'ulimits').
         valid = [*_valid_keys(root, path[:-1], doc.data), *sorted(keys_at(path[:-1]))]
-        return f"unknown key {key!r}" + did_you_mean(key, valid)
+        return f"unknown key {quoted(key)}" + did_you_mean(key, valid)
     if kind == "union_tag_invalid":
         tag = error.get("ctx", {}).get("tag")
         expected = str(error.get("ctx", {}).get("expected_tags", ""))
         tags = [t.strip(" '") for t in expected.split(",")]
-        return f"unknown kind {tag!r}: expected one of {expected}" + did_you_mean(tag, tags)
+        return f"unknown kind {quoted(tag)}: expected one of {expected}" + did_you_mean(tag, tags)
     if kind == "union_tag_not_found":
         return "missing required key 'kind'"
     if msg.startswith("Value error, "):
@@ -118,7 +119,7 @@ def _message(error: Any, path: Path, leftover: list[int | str], doc: Document, r
         return msg[len("Assertion failed, ") :]
     value = error.get("input")
     shown = (
-        repr(value) if not isinstance(value, dict | list) else ("a mapping" if isinstance(value, dict) else "a list")
+        quoted(value) if not isinstance(value, dict | list) else ("a mapping" if isinstance(value, dict) else "a list")
     )
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"expected a mapping, got {shown if value is not None else 'nothing (an empty value)'}"

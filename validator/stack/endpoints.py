@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from validator.redact import quoted
 from validator.spec.load import LoadedSpec
 
 ROLES = ("spark-master", "spark-worker", "alertmanager", "prometheus", "mysql")
@@ -55,7 +56,7 @@ class Endpoints:
             for binding in mapping.bindings():
                 if binding.container_port == container_port and binding.fixed_host_port:
                     return binding.fixed_host_port
-        raise LookupError(f"service {service!r} publishes no host port for its port {container_port}")
+        raise LookupError(f"service {quoted(service)} publishes no host port for its port {container_port}")
 
     def url(self, service: str, container_port: int, path: str = "") -> str:
         return f"http://127.0.0.1:{self.host_port(service, container_port)}{path}"

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from validator.redact import quoted
+
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
 DELTA_GROUP = "io.delta"
 # Spark 3.5 is built for Scala 2.12 (Spark 4 for 2.13): the suffix of delta-spark_<scala>.
@@ -260,7 +262,8 @@ def resolve_packages(packages: str, local: Path, remotes: Iterable[str], timeout
     holds every file Ivy reads, else from the first remote repository that serves them all."""
     roots = [a for a in (parse_coordinate(part) for part in packages.split(",")) if a is not None]
     if not roots:
-        return Resolution(packages=packages, local=local, source="", problem=f"no Maven coordinate in {packages!r}")
+        problem = f"no Maven coordinate in {quoted(packages)}"
+        return Resolution(packages=packages, local=local, source="", problem=problem)
     _, missing = closure(local, roots)
     if not missing:
         return Resolution(packages=packages, local=local, source="local")

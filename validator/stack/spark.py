@@ -23,6 +23,8 @@ from validator.stack.maven import FIX, MAVEN_CENTRAL, Resolution, delta_package,
 if TYPE_CHECKING:
     from validator.spec.model import Spec
 
+from validator.redact import clip
+
 DELTA_KEYS = ("spark.sql.extensions", "spark.sql.catalog.spark_catalog", "spark.jars.packages")
 
 
@@ -178,5 +180,5 @@ def explain_failure(output: str, conf: dict[str, str]) -> str:
 def _first_error(lines: list[str]) -> str:
     for line in lines:
         if any(word in line for word in ("Exception", "Error", "error:")) and not line.startswith("at "):
-            return line[:300]
-    return lines[-1][:300] if lines else ""
+            return clip(line, 300)
+    return clip(lines[-1], 300) if lines else ""

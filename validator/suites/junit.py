@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from validator.core.run import TestCase
+from validator.redact import clip
 
 # a total attribute -> the child of a <testcase> it counts (None: every case)
 _TOTALS: tuple[tuple[str, str | None], ...] = (
@@ -52,7 +53,7 @@ def _disagreement(root: ET.Element) -> str:
     elements = [root] if root.tag == "testsuite" else [root, *root.iter("testsuite")]
     for number, element in enumerate(elements):
         what = "<testsuites>" if element.tag == "testsuites" else f"<testsuite> number {number or 1}"
-        name = (element.get("name") or "")[:80]
+        name = clip(element.get("name") or "", 80)
         wrong = _totals_wrong(element, what + (f" ({name})" if name else ""))
         if wrong:
             return wrong
@@ -76,7 +77,7 @@ def _totals_wrong(element: ET.Element, what: str) -> str:
         except ValueError:
             return f"{what} gives a {attribute}= total that is not a number"
         if not math.isfinite(declared) or declared != held:
-            return f"{what} says {attribute}={said[:20]} but holds {held}"
+            return f"{what} says {attribute}={clip(said, 20)} but holds {held}"
     return ""
 
 
@@ -99,7 +100,7 @@ def _case(case: ET.Element, suite: str) -> TestCase:
     for child in case:
         if child.tag in ("failure", "error"):
             outcome = "failed" if child.tag == "failure" else "error"
-            message = (child.get("message") or child.text or "")[:2000]
+            message = clip(child.get("message") or child.text or "", 2000)
         elif child.tag == "skipped":
             outcome = "xfailed" if (child.get("type") or "").endswith("xfail") else "skipped"
             message = child.get("message") or ""

@@ -35,6 +35,8 @@ from typing import Any
 
 import pytest
 
+from validator.redact import clip, quoted, tail
+
 RESULTS_ENV = "VALIDATOR_RESULTS"
 _FAILING = "validator_failing"  # keys of an xdist worker's output
 _DESELECTED = "validator_deselected"
@@ -121,7 +123,7 @@ class _Recorder:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:  # a module that cannot be imported, also under --continue-on-collection-errors
-            message = str(report.longrepr)[-2000:] if report.longrepr else ""
+            message = tail(str(report.longrepr), 2000) if report.longrepr else ""
             self._write({"type": "collect_error", "nodeid": report.nodeid, "message": message})
 
     @pytest.hookimpl(trylast=True)
@@ -165,12 +167,12 @@ class _Recorder:
         if type(report).__name__ == "SubtestReport":  # pytest's own (9.0+) and pytest-subtests'
             record["subtest"] = True
         if outcome in ("failed", "error"):
-            record["message"] = str(report.longrepr)[-2000:] if report.longrepr else ""
+            record["message"] = tail(str(report.longrepr), 2000) if report.longrepr else ""
         self._write(record)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         """``pytest.exit(...)`` (any return code) and Ctrl-C end the session here."""
-        self.stopped = f"{excinfo.typename}: {str(excinfo.value)[:200]}"
+        self.stopped = f"{excinfo.typename}: {clip(str(excinfo.value), 200)}"
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -206,9 +208,9 @@ def _selection(config: pytest.Config) -> list[str]:
     option = config.option
     out = []
     if getattr(option, "keyword", ""):
-        out.append(f"-k {option.keyword!r}")
+        out.append(f"-k {quoted(option.keyword)}")
     if getattr(option, "markexpr", ""):
-        out.append(f"-m {option.markexpr!r}")
+        out.append(f"-m {quoted(option.markexpr)}")
     if getattr(option, "lf", False):
         out.append("--lf")
     if getattr(option, "stepwise", False) or getattr(option, "stepwise_skip", False):

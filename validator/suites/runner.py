@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from validator import children
 from validator.core.metrics import Declared, Family
 from validator.core.result import Result, locate
+from validator.redact import clip, quoted
 from validator.spec.load import LoadedSpec
 from validator.suites.groups import count_metrics
 
@@ -115,7 +116,7 @@ def run_suite(
                 errors="replace",
             )
         except OSError as exc:
-            reason = f"did not start: cannot run {command[0]!r}: {exc.strerror or exc}"
+            reason = f"did not start: cannot run {quoted(command[0])}: {exc.strerror or exc}"
             failed = not_finished(loaded, name, reason, "", where, 0.0, "did not start")
             return _with_coverage(name, suite, failed, cwd, coverage_before, began_ns), []
         reader = threading.Thread(target=_pump, args=(proc, tail, say, name), daemon=True)
@@ -159,7 +160,7 @@ def _pump(proc: subprocess.Popen[str], tail: deque[str], say: Callable[[str, str
         line = line.rstrip("\n")
         tail.append(line)
         if line.strip():
-            say(name, line[:200])
+            say(name, clip(line, 200))
 
 
 def _wait(proc: subprocess.Popen[str], timeout: float, cancel: threading.Event | None) -> bool:

@@ -211,7 +211,9 @@ def service_spec(
         L.VERSION: version,
         # keyed hashes, never values (as for containers): the spec's secrets must not sit in a label
         L.CONFIG: json.dumps(
-            L.seal({"config": cfg, "mounted": svc.mounted}, L.state_key()), sort_keys=True, separators=(",", ":")
+            {"config": L.seal_label(cfg, L.state_key()), "mounted": L.seal_all(svc.mounted, L.state_key())},
+            sort_keys=True,
+            separators=(",", ":"),
         ),
     }
     # Task containers carry the stack label only, never the project label: the plain-container

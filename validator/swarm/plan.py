@@ -14,6 +14,7 @@ from typing import Any, Literal, cast
 
 from validator.engine import labels as L
 from validator.engine.diff import config_diff, mounted_diff
+from validator.redact import quoted
 from validator.swarm.desired import SwarmState
 
 Kind = Literal["create-network", "create-config", "create-secret", "create-service", "update-service", "remove-orphan"]
@@ -94,17 +95,18 @@ def plan(
 ) -> SwarmPlan:
     actions: list[SwarmAction] = []
     conflicts = [
-        f"service {name} exists but this project does not own it (no {state.project!r} label)"
+        f"service {name} exists but this project does not own it (no {quoted(state.project)} label)"
         for name in sorted(observed.foreign_services)
     ]
     conflicts += [
-        f"network {name} exists but this project does not own it (no {state.project!r} label)"
+        f"network {name} exists but this project does not own it (no {quoted(state.project)} label)"
         for name in sorted(observed.foreign_networks)
     ]
     notes: list[str] = []
     for orphan in observed.orphans:
         name = orphan["Spec"]["Name"]
-        why = f"service {(orphan['Spec'].get('Labels') or {}).get(L.SERVICE)!r} is no longer in the spec"
+        service = (orphan["Spec"].get("Labels") or {}).get(L.SERVICE)
+        why = f"service {quoted(service)} is no longer in the spec"
         if remove_orphans:
             actions.append(SwarmAction("remove-orphan", name, (why,)))
         else:
@@ -136,9 +138,12 @@ def plan(
             actions.append(SwarmAction("create-service", svc.service_name, ("missing",), name))
             continue
         old_config, old_mounted = recorded(current)
-        # the label holds keyed hashes (validator.engine.labels.seal): compare sealed with sealed; an
-        # old value is shown only where it is a number or a flag the seal keeps as it is
+        # the label holds keyed hashes (validator.engine.labels.seal_label), names too: they are opened
+        # with the spec's names, then sealed is compared with sealed; an old value is shown only where it
+        # is a number or a flag the seal keeps as it is
         seal_key = L.state_key()
+        old_config = cast(dict[str, Any], L.open_keys(old_config, svc.config, seal_key))
+        old_mounted = cast(dict[str, str], L.open_keys(old_mounted, svc.mounted, seal_key))
         sealed = L.seal(flat(svc.config), seal_key)
         reasons = config_diff(
             flat(old_config),

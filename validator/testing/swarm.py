@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from validator.redact import quoted
+
 PREFIX = "vsw"
 STATE_ROOT = Path("/run/vsw")  # short: unix socket paths must stay under 108 bytes
 DATA_ROOT = Path("/var/lib/vsw")
@@ -133,7 +135,7 @@ class SwarmNodes:
 
     def start(self, swarm: bool = True) -> None:
         if len(self.tag) != 4 or any(c not in "0123456789abcdef" for c in self.tag):
-            raise SwarmHarnessError(f"harness tag must be 4 hex digits, not {self.tag!r}")
+            raise SwarmHarnessError(f"harness tag must be 4 hex digits, not {quoted(self.tag)}")
         if not 1 <= self.count <= 9:
             raise SwarmHarnessError("a harness has 1 to 9 nodes")
         self.nodes = self.make_nodes()

@@ -22,7 +22,7 @@ from validator.core.metrics import Declared, Family, MetricKey, metric_name
 from validator.core.result import Result, Verdict, locate
 from validator.errors import FatalError
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip
-from validator.probes.registry import PROBES, probe_module
+from validator.probes.registry import PROBES
 from validator.redact import clip
 from validator.spec.load import LoadedSpec
 
@@ -45,17 +45,12 @@ def _of_kind(kind: str, declared: Declared) -> Declared:
 
 
 def _family() -> Family:
-    """The fields every probe has, and those each kind declares as ``METRICS`` beside its code."""
+    """The fields every probe has, and those each kind declares in its registry entry."""
     common = (
         Declared(field="duration", dimension="time", meaning="the probe's time, retries included"),
         Declared(field="passed", dimension="", meaning="1 when the probe passed, else 0"),
     )
-    by_kind = tuple(
-        _of_kind(kind, d)
-        for kind in PROBES
-        for d in getattr(probe_module(kind), "METRICS", ())
-        if d.field != "duration"
-    )
+    by_kind = tuple(_of_kind(kind, d) for kind, entry in PROBES.items() for d in entry.metrics if d.field != "duration")
     return Family(
         name="probe",
         members=_probes,
@@ -174,16 +169,12 @@ def run_probe(
     )
 
 
-# kinds that run inside a container through the engine (the rest run in this process, on this host)
-IN_CONTAINER = ("command", "container", "log")
-
-
 def _ran_on(spec: Any, ctx: ProbeContext) -> str:
     """Which machine the probe ran on: a container's engine (by its ID), or this host by name."""
     import socket
 
     host = f"this host ({socket.gethostname()})"
-    if spec.kind not in IN_CONTAINER or ctx.engine_factory is None:
+    if not PROBES[spec.kind].in_container or ctx.engine_factory is None:
         return host
     try:
         engine = ctx.engine()
@@ -228,7 +219,7 @@ def _attempt(kind: str, spec: Any, ctx: ProbeContext, timeout: float) -> Outcome
 
     def work() -> None:
         try:
-            box["outcome"] = probe_module(kind).run(spec, ctx)
+            box["outcome"] = PROBES[kind].run(spec, ctx)
         except BaseException as exc:  # noqa: BLE001 - handed back to the caller
             box["error"] = exc
 

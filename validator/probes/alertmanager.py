@@ -2,47 +2,18 @@
 created and deleted; the configured route delivers to a webhook receiver this probe runs itself;
 everything it created is removed."""
 
-from typing import Literal
-
-from pydantic import Field
-
-from validator.probes.base import Outcome, ProbeContext, ProbeSpec
+from validator.probes.base import Outcome, ProbeContext
 from validator.redact import quoted
-from validator.spec.types import Duration, Model, PortNumber
+from validator.spec.probes.alertmanager import AlertmanagerSpec
 
 
-class Webhook(Model):
-    bind: str = Field(
-        "auto",
-        description="Host address to listen on ('auto': the Docker bridge gateway, which containers reach "
-        "as host.docker.internal).",
-    )
-    port: PortNumber = 5001
-    path: str = "/webhook"
-
-
-class Spec(ProbeSpec):
-    kind: Literal["alertmanager"]
-    url: str = "http://127.0.0.1:9093"
-    labels: dict[str, str] = Field(
-        default_factory=lambda: {"environment": "test"},
-        description="Labels on the test alert (to match the route under test).",
-    )
-    receiver: str | None = Field(None, description="The receiver the route must pick for those labels.")
-    webhook: Webhook | None = Field(
-        default_factory=Webhook, description="Check delivery to a webhook (null: skip delivery)."
-    )
-    delivery_timeout: Duration = Field(60.0, description="How long to wait for the webhook call (group_wait applies).")
-    timeout: float = 90.0
-
-
-def run(spec: Spec, ctx: ProbeContext) -> Outcome:
+def run(spec: AlertmanagerSpec, ctx: ProbeContext) -> Outcome:
     import contextlib
     import uuid
 
     from validator.stack.alertmanager import AlertManagerClient, WebhookReceiver
 
-    client = AlertManagerClient(spec.url, timeout=min(10.0, max(1.0, ctx.remaining())))
+    client = AlertManagerClient(spec.url, timeout=min(10.0, max(1.0, ctx.remaining())), session=ctx.http)
     steps: list[str] = []
     problems: list[str] = []
     status = client.wait_until_ready(min(30.0, ctx.remaining() / 2))
@@ -93,5 +64,8 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
     finally:
         client.cleanup()
     return Outcome(
-        not problems, "status, alert listed and delivered, silence lifecycle", "; ".join(steps), "; ".join(problems)
+        passed=not problems,
+        expected="status, alert listed and delivered, silence lifecycle",
+        actual="; ".join(steps),
+        message="; ".join(problems),
     )

@@ -1,6 +1,6 @@
-"""What probes that run a Spark application on the cluster share (``spark``, ``cdc``): the driver's
-fields, the resolution stage of Delta's package, the shared folder for Delta tables, and the child
-process that runs the job. Not a probe kind itself (not in the registry)."""
+"""What probes that run a Spark application on the cluster share (``spark``, ``cdc``): the resolution
+stage of Delta's package, the shared folder for Delta tables, and the child process that runs the
+job (the driver's fields are ``validator.spec.probes.spark_driver``). Not a probe kind itself."""
 
 from __future__ import annotations
 
@@ -8,37 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
-
-from validator.probes.base import ProbeContext, ProbeSpec
+from validator.probes.base import ProbeContext
 from validator.redact import quoted
-
-
-class SparkDriverSpec(ProbeSpec):
-    """The fields of a Spark driver on this host against the spec's standalone master."""
-
-    master: str = "spark://127.0.0.1:7077"
-    delta_jars: list[str] = Field(
-        default_factory=list, description="Local Delta JARs (spark.jars) when no Maven repository is reachable."
-    )
-    maven_local: str | None = Field(
-        None, description="Maven local repository the driver resolves Delta's package from (default ~/.m2/repository)."
-    )
-    repositories: list[str] | None = Field(
-        None,
-        description="Remote Maven repositories tried when the local one lacks the package "
-        "(default: spark.jars.repositories of config_file, else Maven Central).",
-    )
-    config_file: str | None = Field(None, description="spark-defaults.conf whose settings the session uses.")
-    conf: dict[str, str] = Field(default_factory=dict, description="Further Spark settings for the session.")
-    driver_host: str = Field(
-        "auto", description="Address executors use to reach this driver ('auto': the Docker bridge gateway)."
-    )
-    warehouse: str | None = Field(
-        None,
-        description="Host folder for Delta tables, mounted in the workers at the same absolute path "
-        "(default: the folder the probe's service mounts that way).",
-    )
+from validator.spec.probes.spark_driver import SparkDriverSpec
 
 
 @dataclass(frozen=True, kw_only=True)

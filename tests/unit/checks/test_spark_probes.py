@@ -10,6 +10,8 @@ from pathlib import Path
 from validator.checks.probes import run_probe
 from validator.probes import cdc, spark
 from validator.probes.base import ProbeContext
+from validator.spec.probes.cdc import CdcSpec
+from validator.spec.probes.spark import SparkSpec
 from validator.stack.spark import session_conf, shared_folders, with_resolution
 from validator.testing.specs import load_dict
 
@@ -30,7 +32,9 @@ def spark_delta(repository: str, **extra: object) -> dict[str, object]:
 
 def probe(tmp_path: Path, name: str, spec: dict[str, object]):
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "probes": {name: spec}})
-    ctx = ProbeContext(loaded.spec, tmp_path, time.monotonic() + 60, None, {})
+    ctx = ProbeContext(
+        spec=loaded.spec, base_dir=tmp_path, deadline=time.monotonic() + 60, engine_factory=None, running={}
+    )
     return run_probe(loaded, name, ctx)
 
 
@@ -90,7 +94,7 @@ def test_a_delta_session_resolves_through_its_own_ivy_settings(tmp_path):
 
 
 def test_the_delta_round_is_judged_step_by_step():
-    spec = spark.Spec(kind="spark", delta=True, min_workers=0)
+    spec = SparkSpec(kind="spark", delta=True, min_workers=0)
     good = {"count": 1000, "python_sum": 9900, "delta": dict(spark.DELTA_EXPECTED)}
     assert spark._problems(spec, good) == []
     stale = {**good, "delta": {**spark.DELTA_EXPECTED, "version_0": {"a": 5, "b": 5}}}
@@ -116,8 +120,8 @@ def test_cdc_declares_its_binlog_to_delta_metric():
 
     declared = METRICS.declared("binlog_to_delta_seconds")
     assert declared is not None and declared.dimension == "time"
-    assert declared.applies is not None and declared.applies(cdc.Spec(kind="cdc", database="cdc"))
-    assert not declared.applies(spark.Spec(kind="spark"))
+    assert declared.applies is not None and declared.applies(CdcSpec(kind="cdc", database="cdc"))
+    assert not declared.applies(SparkSpec(kind="spark"))
 
 
 def test_delta_table_path_lives_where_driver_and_executors_both_see_it(tmp_path):

@@ -5,13 +5,12 @@ everything it created is removed."""
 from validator.probes.base import Outcome, ProbeContext
 from validator.redact import quoted
 from validator.spec.probes.alertmanager import AlertmanagerSpec
+from validator.stack.alertmanager import AlertManagerClient, WebhookReceiver
 
 
 def run(spec: AlertmanagerSpec, ctx: ProbeContext) -> Outcome:
     import contextlib
     import uuid
-
-    from validator.stack.alertmanager import AlertManagerClient, WebhookReceiver
 
     client = AlertManagerClient(spec.url, timeout=min(10.0, max(1.0, ctx.remaining())), session=ctx.http)
     steps: list[str] = []

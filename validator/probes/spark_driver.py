@@ -4,13 +4,27 @@ job (the driver's fields are ``validator.spec.probes.spark_driver``). Not a prob
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from validator import children
 from validator.probes.base import ProbeContext
 from validator.redact import quoted
 from validator.spec.probes.spark_driver import SparkDriverSpec
+from validator.stack.maven import default_local_repository, resolve_packages
+from validator.stack.spark import (
+    explain_failure,
+    read_defaults,
+    remote_repositories,
+    session_conf,
+    shared_folders,
+    with_resolution,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,9 +41,6 @@ def prepare(spec: SparkDriverSpec, ctx: ProbeContext, app_name: str, delta: bool
     """The session's settings: spark-defaults, the driver's address, and with ``delta`` the folder the
     driver and executors share and the resolution of Delta's package (its Ivy settings in
     ``scratch``). A package that resolves from nowhere stops here, before any JVM starts."""
-    from validator.stack.maven import default_local_repository, resolve_packages
-    from validator.stack.spark import read_defaults, remote_repositories, session_conf, with_resolution
-
     defaults = read_defaults(ctx.base_dir / spec.config_file if spec.config_file else None)
     folder = shared_folder(spec, ctx) if delta else None
     if delta and folder is None:
@@ -54,8 +65,6 @@ def prepare(spec: SparkDriverSpec, ctx: ProbeContext, app_name: str, delta: bool
 
 
 def shared_folder(spec: SparkDriverSpec, ctx: ProbeContext) -> Path | None:
-    from validator.stack.spark import shared_folders
-
     if spec.warehouse:
         return ctx.base_dir / spec.warehouse
     found = shared_folders(ctx.spec, ctx.base_dir, [spec.service] if spec.service else list(ctx.spec.services))
@@ -66,14 +75,6 @@ def run_job(module: str, job: dict[str, Any], scratch: str, timeout: float) -> t
     """Run ``python -m module`` with ``job`` as JSON on its standard input (never on the command
     line, where any user sees it: it may carry passwords). Its result line, or None and a one-line
     reason (never a Java trace)."""
-    import json
-    import os
-    import subprocess
-    import sys
-
-    from validator import children
-    from validator.stack.spark import explain_failure
-
     # an owned process group: the driver JVM it starts is stopped with it, whatever ends the run
     proc = children.spawn(
         [sys.executable, "-m", module],

@@ -16,8 +16,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-import requests
-
 
 def _now(offset: float = 0.0) -> str:
     return (datetime.now(UTC) + timedelta(seconds=offset)).isoformat().replace("+00:00", "Z")
@@ -39,7 +37,11 @@ class AlertManagerClient:
     def __init__(self, url: str, timeout: float = 10.0, session: Session | None = None) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
-        self.session: Session = session if session is not None else requests.Session()
+        if session is None:
+            import requests  # here: the probe passes its own session; only the pytest fixture needs one
+
+            session = requests.Session()
+        self.session: Session = session
         self.created_alerts: list[dict[str, str]] = []
         self.created_silences: list[str] = []
 

@@ -21,6 +21,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from validator.stack.spark import build_session
+
 COLUMNS = ("id", "name", "amount")
 # Each batch is one MySQL transaction's worth of statements; %(t)s is the table.
 BATCHES: tuple[tuple[str, ...], ...] = (
@@ -195,8 +197,6 @@ def run_batches(spark: Any, conn: Any, db: dict[str, Any], table: str, path: str
 
 def main() -> int:
     args = json.loads(sys.stdin.read())
-    from validator.stack.spark import build_session
-
     conn = connect(args["mysql"])
     began = time.monotonic()
     spark = build_session(args["conf"])

@@ -18,12 +18,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from validator.formats import parse_properties
+from validator.redact import clip
 from validator.stack.maven import FIX, MAVEN_CENTRAL, Resolution, delta_package, installed_delta_version
 
 if TYPE_CHECKING:
     from validator.spec.model import Spec
-
-from validator.redact import clip
 
 DELTA_KEYS = ("spark.sql.extensions", "spark.sql.catalog.spark_catalog", "spark.jars.packages")
 
@@ -42,8 +42,6 @@ def java_home() -> str | None:
 def read_defaults(path: Path | None) -> dict[str, str]:
     if path is None or not path.is_file():
         return {}
-    from validator.formats import parse_properties
-
     return parse_properties(path.read_text(encoding="utf-8"))
 
 

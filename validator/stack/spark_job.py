@@ -15,6 +15,8 @@ import time
 import uuid
 from typing import Any
 
+from validator.stack.spark import build_session
+
 
 def delta_round(spark: Any, path: str) -> dict[str, object]:
     """Write a Delta table with Change Data Feed on through the executors (version 0: ids 0-9 'a'),
@@ -59,8 +61,6 @@ def delta_round(spark: Any, path: str) -> dict[str, object]:
 
 def main() -> int:
     args = json.loads(sys.stdin.read())
-    from validator.stack.spark import build_session
-
     result: dict[str, object] = {}
     began = time.monotonic()
     spark = build_session(args["conf"])

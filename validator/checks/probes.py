@@ -79,68 +79,86 @@ def run_probe(
     probe of one is skipped like one whose service is not running (what it saw would be no evidence)."""
     spec: Any = loaded.spec.probes[name]
     where = locate(loaded, ("probes", name))
-    kind = spec.kind
     if spec.service is not None and (spec.service not in ctx.running or spec.service in (unready or {})):
         why = (unready or {}).get(spec.service) or f"service {spec.service} is not running"
-        return Result(
-            kind="probe",
-            name=name,
-            verdict="skip",
-            message=why,
-            location=where,
-            unavailable=_unavailable(spec, name, f"probe {name} did not run: {why}"),
-        )
+        return _skipped(spec, name, why, where, duration=0.0)
     began = time.monotonic()
-    deadline = began + spec.timeout
-    delay = spec.retry_interval
-    attempts = 0
+    tried = _attempts(spec, ctx, began + spec.timeout, cancel)
+    elapsed = time.monotonic() - began
+    if tried.skip is not None:
+        return _skipped(spec, name, tried.skip, where, duration=elapsed)
+    if tried.crash is not None:
+        crashed = _crash_result(spec, name, tried.crash, tried.problem, elapsed, where, tried.count)
+        return dataclasses.replace(crashed, ran_on=_ran_on(spec, ctx))
+    return _judged(spec, name, tried, elapsed, where, ctx)
+
+
+@dataclasses.dataclass(kw_only=True)
+class _Tried:
+    """What the attempts came to: the last outcome, or why there is none (no answer, a crash, a skip)."""
+
+    count: int = 0
     outcome: Outcome | None = None
-    problem = ""
+    problem: str = ""
     crash: BaseException | None = None
+    skip: str | None = None
+
+
+def _attempts(spec: Any, ctx: ProbeContext, deadline: float, cancel: threading.Event | None) -> _Tried:
+    """Attempts until one passes, the retries are spent, the deadline comes or the run is stopped;
+    the pause between them doubles from ``retry_interval``."""
+    tried = _Tried()
+    delay = spec.retry_interval
     while True:
-        attempts += 1
+        tried.count += 1
         remaining = deadline - time.monotonic()
         sub = dataclasses.replace(ctx, deadline=deadline)
         try:
-            outcome = _attempt(kind, spec, sub, remaining)
-            problem, crash = "", None
+            tried.outcome = _attempt(spec.kind, spec, sub, remaining)
+            tried.problem, tried.crash = "", None
         except ProbeSkip as exc:
-            return Result(
-                kind="probe",
-                name=name,
-                verdict="skip",
-                message=str(exc),
-                duration=time.monotonic() - began,
-                location=where,
-                unavailable=_unavailable(spec, name, f"probe {name} did not run: {exc}"),
-            )
+            tried.skip = str(exc)
+            return tried
         except (_Abandoned, TimeoutError):
-            outcome, problem, crash = None, f"no answer within {spec.timeout:g}s", None
+            tried.outcome, tried.problem, tried.crash = None, f"no answer within {spec.timeout:g}s", None
         except Exception as exc:  # noqa: BLE001 - a probe's failure is a verdict; its own crash an error
-            outcome, problem = None, _explain(exc)
-            crash = exc if _crashed(exc) else None
-        if (outcome is not None and outcome.passed) or attempts > spec.retries:
-            break
+            tried.outcome, tried.problem = None, _explain(exc)
+            tried.crash = exc if _crashed(exc) else None
+        if (tried.outcome is not None and tried.outcome.passed) or tried.count > spec.retries:
+            return tried
         if cancel is not None and cancel.is_set():
-            break
+            return tried
         pause = min(delay, deadline - time.monotonic())
         if pause <= 0:
-            break
+            return tried
         (cancel or threading.Event()).wait(pause)
         delay *= 2
-    elapsed = time.monotonic() - began
-    if crash is not None:
-        crashed = _crash_result(spec, name, crash, problem, elapsed, where, attempts)
-        return dataclasses.replace(crashed, ran_on=_ran_on(spec, ctx))
+
+
+def _skipped(spec: Any, name: str, why: str, where: Location | None, *, duration: float) -> Result:
+    return Result(
+        kind="probe",
+        name=name,
+        verdict="skip",
+        message=why,
+        duration=duration,
+        location=where,
+        unavailable=_unavailable(spec, name, f"probe {name} did not run: {why}"),
+    )
+
+
+def _judged(spec: Any, name: str, tried: _Tried, elapsed: float, where: Location | None, ctx: ProbeContext) -> Result:
+    """The verdict on what the last attempt observed, ``expect: fail`` applied."""
+    outcome = tried.outcome
     passed = outcome is not None and outcome.passed
     metrics = {metric_name("probe", name, "duration"): elapsed, metric_name("probe", name, "passed"): float(passed)}
     if outcome is not None:
         metrics.update({metric_name("probe", name, k): v for k, v in outcome.metrics.items() if k != "duration"})
     expected = outcome.expected if outcome else ""
     actual = outcome.actual if outcome else "error"
-    message = (outcome.message if outcome else problem) or ""
-    if attempts > 1:
-        message = f"{message} (after {attempts} attempts)".strip()
+    message = (outcome.message if outcome else tried.problem) or ""
+    if tried.count > 1:
+        message = f"{message} (after {tried.count} attempts)".strip()
     # what its kind measures but this run did not get to (the target failed first): said so
     missing = {
         k: f"probe {name} did not measure it: {message or actual}"

@@ -24,6 +24,19 @@ class Outcome:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class Findings:
+    """What a probe of several steps saw (its actual) and found wrong (its message)."""
+
+    steps: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def outcome(self, expected: str) -> Outcome:
+        return Outcome(
+            passed=not self.problems, expected=expected, actual="; ".join(self.steps), message="; ".join(self.problems)
+        )
+
+
 class ProbeSkip(Exception):
     """The probe cannot run here (its target is absent); the message says why."""
 

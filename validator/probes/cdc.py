@@ -26,7 +26,7 @@ def run(spec: CdcSpec, ctx: ProbeContext) -> Outcome:
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="validator-cdc-") as scratch:
-        driver = prepare(spec, ctx, spec.app_name, True, scratch)
+        driver = prepare(spec=spec, ctx=ctx, app_name=spec.app_name, delta=True, scratch=scratch)
         if driver.problem:
             return Outcome(
                 passed=False,

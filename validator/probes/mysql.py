@@ -2,25 +2,16 @@
 ROW, a ``server_id``; the CDC user's replication privileges; a row change shows in the binary log."""
 
 import uuid
-from dataclasses import dataclass, field
 
-from validator.probes.base import Outcome, ProbeContext
+from validator.probes.base import Findings, Outcome, ProbeContext
 from validator.probes.seams import Cursor
 from validator.spec.probes.mysql import MysqlSpec
 from validator.versions import satisfies
 
 
-@dataclass
-class _Findings:
-    """What the steps saw (shown as the actual) and what they found wrong (the message)."""
-
-    steps: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-
 def run(spec: MysqlSpec, ctx: ProbeContext) -> Outcome:
     timeout = max(1, int(min(10.0, ctx.remaining())))
-    found = _Findings()
+    found = Findings()
     conn = ctx.mysql.connect(
         host=spec.host,
         port=spec.port,
@@ -48,15 +39,10 @@ def run(spec: MysqlSpec, ctx: ProbeContext) -> Outcome:
             _row_change(spec, cur, found)
     finally:
         conn.close()
-    return Outcome(
-        passed=not found.problems,
-        expected=f"binlog ON/{spec.binlog_format}, server_id, replication grants, row change logged",
-        actual="; ".join(found.steps),
-        message="; ".join(found.problems),
-    )
+    return found.outcome(f"binlog ON/{spec.binlog_format}, server_id, replication grants, row change logged")
 
 
-def _version(spec: MysqlSpec, cur: Cursor, found: _Findings) -> None:
+def _version(spec: MysqlSpec, cur: Cursor, found: Findings) -> None:
     cur.execute("SELECT VERSION()")
     row = cur.fetchone()
     version = str(row[0]) if row else "?"
@@ -65,7 +51,7 @@ def _version(spec: MysqlSpec, cur: Cursor, found: _Findings) -> None:
         found.problems.append(f"server version {version} does not satisfy {spec.version}")
 
 
-def _binary_log(spec: MysqlSpec, cur: Cursor, found: _Findings) -> str | None:
+def _binary_log(spec: MysqlSpec, cur: Cursor, found: Findings) -> str | None:
     """``log_bin`` ON, the binlog format, a server id; returns ``log_bin``."""
     variables: dict[str, str | None] = {}
     for name in ("log_bin", "binlog_format", "server_id"):
@@ -85,7 +71,7 @@ def _binary_log(spec: MysqlSpec, cur: Cursor, found: _Findings) -> str | None:
     return variables["log_bin"]
 
 
-def _grants(spec: MysqlSpec, cur: Cursor, found: _Findings) -> None:
+def _grants(spec: MysqlSpec, cur: Cursor, found: Findings) -> None:
     cdc = spec.cdc_user or spec.user
     cur.execute("SHOW GRANTS FOR %s@'%'", (cdc,))
     grants = " ".join(str(row[0]) for row in cur.fetchall()).upper()
@@ -99,7 +85,7 @@ def _grants(spec: MysqlSpec, cur: Cursor, found: _Findings) -> None:
         found.problems.append(f"{cdc} lacks REPLICATION SLAVE / REPLICATION CLIENT")
 
 
-def _row_change(spec: MysqlSpec, cur: Cursor, found: _Findings) -> None:
+def _row_change(spec: MysqlSpec, cur: Cursor, found: Findings) -> None:
     """A row written to a table of the probe's own shows in the binary log; the table is dropped."""
     table = f"validator_probe_{uuid.uuid4().hex[:8]}"
     database = spec.database or "mysql"

@@ -33,7 +33,7 @@ def run(spec: SparkSpec, ctx: ProbeContext) -> Outcome:
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="validator-spark-") as scratch:
-        driver = prepare(spec, ctx, spec.app_name, spec.delta, scratch)
+        driver = prepare(spec=spec, ctx=ctx, app_name=spec.app_name, delta=spec.delta, scratch=scratch)
         if driver.problem:
             return Outcome(
                 passed=False,

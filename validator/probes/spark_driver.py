@@ -37,7 +37,7 @@ class Driver:
     expected: str = ""
 
 
-def prepare(spec: SparkDriverSpec, ctx: ProbeContext, app_name: str, delta: bool, scratch: str) -> Driver:
+def prepare(spec: SparkDriverSpec, ctx: ProbeContext, *, app_name: str, delta: bool, scratch: str) -> Driver:
     """The session's settings: spark-defaults, the driver's address, and with ``delta`` the folder the
     driver and executors share and the resolution of Delta's package (its Ivy settings in
     ``scratch``). A package that resolves from nowhere stops here, before any JVM starts."""
@@ -51,7 +51,16 @@ def prepare(spec: SparkDriverSpec, ctx: ProbeContext, app_name: str, delta: bool
         return Driver(conf={}, problem=problem, expected="a folder the driver and the executors share")
     driver_host = ctx.host_address() if spec.driver_host == "auto" else spec.driver_host
     jars = [str(ctx.base_dir / jar) for jar in spec.delta_jars]
-    conf = session_conf(spec.master, driver_host, app_name, defaults, delta, jars, spec.conf, scratch)
+    conf = session_conf(
+        master=spec.master,
+        driver_host=driver_host,
+        app_name=app_name,
+        defaults=defaults,
+        delta=delta,
+        delta_jars=jars,
+        extra=spec.conf,
+        scratch=scratch,
+    )
     if "spark.jars.packages" in conf:
         local = ctx.base_dir / spec.maven_local if spec.maven_local else default_local_repository()
         remotes = spec.repositories if spec.repositories is not None else remote_repositories(defaults)

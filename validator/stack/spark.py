@@ -46,6 +46,7 @@ def read_defaults(path: Path | None) -> dict[str, str]:
 
 
 def session_conf(
+    *,
     master: str,
     driver_host: str,
     app_name: str,

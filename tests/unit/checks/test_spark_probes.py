@@ -82,14 +82,32 @@ def test_a_delta_session_resolves_through_its_own_ivy_settings(tmp_path):
     from validator.stack.maven import Resolution
 
     defaults = {"spark.jars.packages": "io.delta:delta-spark_2.12:3.3.3", "spark.jars.repositories": "https://x/"}
-    conf = session_conf("spark://127.0.0.1:7077", "172.17.0.1", "app", defaults, True, [], {}, str(tmp_path))
+    conf = session_conf(
+        master="spark://127.0.0.1:7077",
+        driver_host="172.17.0.1",
+        app_name="app",
+        defaults=defaults,
+        delta=True,
+        delta_jars=[],
+        extra={},
+        scratch=str(tmp_path),
+    )
     assert conf["spark.jars.packages"] == "io.delta:delta-spark_2.12:3.3.3"
     assert conf["spark.hadoop.fs.permissions.umask-mode"] == "000"  # executors write into the driver's folders
     local = Resolution(packages=conf["spark.jars.packages"], local=tmp_path / "m2", source="local")
     resolved = with_resolution(conf, local, str(tmp_path))
     assert "spark.jars.repositories" not in resolved  # the settings hold every repository the driver may use
     assert Path(resolved["spark.jars.ivySettings"]).read_text() == local.ivy_settings()
-    plain = session_conf("spark://127.0.0.1:7077", "172.17.0.1", "app", defaults, False, [], {}, str(tmp_path))
+    plain = session_conf(
+        master="spark://127.0.0.1:7077",
+        driver_host="172.17.0.1",
+        app_name="app",
+        defaults=defaults,
+        delta=False,
+        delta_jars=[],
+        extra={},
+        scratch=str(tmp_path),
+    )
     assert "spark.jars.packages" not in plain and "spark.hadoop.fs.permissions.umask-mode" not in plain
 
 

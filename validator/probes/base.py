@@ -7,7 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from validator.probes.seams import Http, MySql, MysqlConnector, ProbeEngine, RequestsHttp, SocketTcp, Tcp
+from validator.probes.seams import (
+    ChildSparkJobs,
+    Http,
+    MySql,
+    MysqlConnector,
+    ProbeEngine,
+    RequestsHttp,
+    SocketTcp,
+    SparkJobs,
+    Tcp,
+)
 
 if TYPE_CHECKING:
     from validator.spec.model import Spec
@@ -43,8 +53,8 @@ class ProbeSkip(Exception):
 
 @dataclass(kw_only=True)
 class ProbeContext:
-    """Everything a probe may use: what it observes, it reaches through ``http``, ``tcp``, ``mysql``
-    and ``engine`` (Docker, made on first use), which tests replace with fakes."""
+    """Everything a probe may use: what it observes, it reaches through ``http``, ``tcp``, ``mysql``,
+    ``spark_jobs`` and ``engine`` (Docker, made on first use), which tests replace with fakes."""
 
     spec: "Spec"
     base_dir: Path
@@ -54,6 +64,7 @@ class ProbeContext:
     http: Http = field(default_factory=RequestsHttp)
     tcp: Tcp = field(default_factory=SocketTcp)
     mysql: MySql = field(default_factory=MysqlConnector)
+    spark_jobs: SparkJobs = field(default_factory=ChildSparkJobs)
     _engine: ProbeEngine | None = None
 
     def engine(self) -> ProbeEngine:

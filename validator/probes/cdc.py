@@ -9,7 +9,7 @@ from typing import Any
 
 from validator.core.metrics import Declared
 from validator.probes.base import Outcome, ProbeContext
-from validator.probes.spark_driver import prepare, run_job
+from validator.probes.spark_driver import prepare
 from validator.spec.probes.cdc import CdcSpec
 
 METRICS = (
@@ -47,7 +47,7 @@ def run(spec: CdcSpec, ctx: ProbeContext) -> Outcome:
                 "cdc_password": spec.cdc_password if spec.cdc_user else spec.password,
             },
         }
-        result, failure = run_job("validator.stack.cdc_job", job, scratch, max(5.0, ctx.remaining()))
+        result, failure = ctx.spark_jobs.run("validator.stack.cdc_job", job, scratch, max(5.0, ctx.remaining()))
     what = "each batch's binlog rows MERGEd into Delta: table = MySQL, change feed keys = binlog keys"
     if result is None:
         return Outcome(passed=False, expected=what, actual="failed", message=failure)

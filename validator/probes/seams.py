@@ -1,13 +1,23 @@
-"""What probes observe through: HTTP, TCP, MySQL and the engine, each a small interface a test can
+"""What probes observe through: HTTP, TCP, MySQL, the engine and Spark drivers, each a small interface a test can
 fake (``ProbeContext`` carries one of each), and the real ones. The real ones import their library
 on first use (requests, mysql-connector): ``lint`` loads this module and never needs them."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import socket
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
+
+from validator import children
+from validator.stack.spark import explain_failure
+
+# a job's result line, or None and a one-line reason
+JobResult = tuple[dict[str, Any] | None, str]
 
 
 class HttpResponse(Protocol):
@@ -77,6 +87,20 @@ class ProbeEngine(Protocol):
     def bridge_gateway(self) -> str | None: ...
 
 
+class SparkJobs(Protocol):
+    """Run a Spark application's driver (``python -m module``, which prints ``VALIDATOR-RESULT
+    {json}``) with ``job`` on its standard input, bounded by ``timeout``."""
+
+    def run(self, module: str, job: dict[str, Any], scratch: str, timeout: float) -> JobResult: ...
+
+
+class ChildSparkJobs:
+    """The driver in a child process of ours (``run_job``)."""
+
+    def run(self, module: str, job: dict[str, Any], scratch: str, timeout: float) -> JobResult:
+        return run_job(module, job, scratch, timeout)
+
+
 class RequestsHttp:
     """HTTP with requests, one kept-alive session per probe context."""
 
@@ -139,3 +163,33 @@ class MysqlConnector:
         )
         opened: Connection = connection
         return opened
+
+
+def run_job(module: str, job: dict[str, Any], scratch: str, timeout: float) -> JobResult:
+    """Run ``python -m module`` with ``job`` as JSON on its standard input (never on the command
+    line, where any user sees it: it may carry passwords). Its result line, or None and a one-line
+    reason (never a Java trace)."""
+    # an owned process group: the driver JVM it starts is stopped with it, whatever ends the run
+    proc = children.spawn(
+        [sys.executable, "-m", module],
+        cwd=scratch,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        output, _ = proc.communicate(json.dumps(job), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        children.finish(proc, grace=0.0)
+        output, _ = proc.communicate()
+        return None, f"no result within {timeout:.0f}s: " + explain_failure(output, job["conf"])
+    finally:
+        children.finish(proc)
+    line = next((row for row in output.splitlines() if row.startswith("VALIDATOR-RESULT ")), None)
+    if line is None:
+        return None, explain_failure(output, job["conf"])
+    result: dict[str, Any] = json.loads(line[len("VALIDATOR-RESULT ") :])
+    return result, ""

@@ -10,7 +10,7 @@ from typing import Any
 
 from validator.core.metrics import Declared
 from validator.probes.base import Outcome, ProbeContext
-from validator.probes.spark_driver import prepare, run_job
+from validator.probes.spark_driver import prepare
 from validator.redact import quoted
 from validator.spec.probes.spark import SparkSpec
 
@@ -46,7 +46,7 @@ def run(spec: SparkSpec, ctx: ProbeContext) -> Outcome:
             "ui": spec.ui if spec.min_workers else None,
             "delta_path": str(driver.folder) if driver.folder else None,
         }
-        result, failure = run_job("validator.stack.spark_job", job, scratch, max(5.0, ctx.remaining()))
+        result, failure = ctx.spark_jobs.run("validator.stack.spark_job", job, scratch, max(5.0, ctx.remaining()))
     what = "session, JVM and Python jobs" + (
         ", a Delta table written, read, MERGEd, time-travelled and its change feed read" if spec.delta else ""
     )

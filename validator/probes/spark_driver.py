@@ -1,24 +1,18 @@
 """What probes that run a Spark application on the cluster share (``spark``, ``cdc``): the resolution
-stage of Delta's package, the shared folder for Delta tables, and the child process that runs the
-job (the driver's fields are ``validator.spec.probes.spark_driver``). Not a probe kind itself."""
+stage of Delta's package and the shared folder for Delta tables (the driver's fields are
+``validator.spec.probes.spark_driver``; the child process that runs the job is
+``validator.probes.seams.ChildSparkJobs``). Not a probe kind itself."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from validator import children
 from validator.probes.base import ProbeContext
 from validator.redact import quoted
 from validator.spec.probes.spark_driver import SparkDriverSpec
 from validator.stack.maven import default_local_repository, resolve_packages
 from validator.stack.spark import (
-    explain_failure,
     read_defaults,
     remote_repositories,
     session_conf,
@@ -78,33 +72,3 @@ def shared_folder(spec: SparkDriverSpec, ctx: ProbeContext) -> Path | None:
         return ctx.base_dir / spec.warehouse
     found = shared_folders(ctx.spec, ctx.base_dir, [spec.service] if spec.service else list(ctx.spec.services))
     return found[0] if found else None
-
-
-def run_job(module: str, job: dict[str, Any], scratch: str, timeout: float) -> tuple[dict[str, Any] | None, str]:
-    """Run ``python -m module`` with ``job`` as JSON on its standard input (never on the command
-    line, where any user sees it: it may carry passwords). Its result line, or None and a one-line
-    reason (never a Java trace)."""
-    # an owned process group: the driver JVM it starts is stopped with it, whatever ends the run
-    proc = children.spawn(
-        [sys.executable, "-m", module],
-        cwd=scratch,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        output, _ = proc.communicate(json.dumps(job), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        children.finish(proc, grace=0.0)
-        output, _ = proc.communicate()
-        return None, f"no result within {timeout:.0f}s: " + explain_failure(output, job["conf"])
-    finally:
-        children.finish(proc)
-    line = next((row for row in output.splitlines() if row.startswith("VALIDATOR-RESULT ")), None)
-    if line is None:
-        return None, explain_failure(output, job["conf"])
-    result: dict[str, Any] = json.loads(line[len("VALIDATOR-RESULT ") :])
-    return result, ""

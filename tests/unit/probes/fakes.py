@@ -197,3 +197,15 @@ def run(
         **seams,
     )
     return run_probe(loaded, "p", ctx)
+
+
+class FakeSparkJobs:
+    """A driver that answers ``result`` (or fails with ``failure``) and records the job it was given."""
+
+    def __init__(self, result: dict[str, Any] | None, failure: str = "") -> None:
+        self.result, self.failure = result, failure
+        self.jobs: list[tuple[str, dict[str, Any]]] = []
+
+    def run(self, module: str, job: dict[str, Any], scratch: str, timeout: float) -> tuple[dict[str, Any] | None, str]:
+        self.jobs.append((module, job))
+        return self.result, self.failure

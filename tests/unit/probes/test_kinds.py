@@ -8,7 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from tests.metrics import key
-from tests.unit.probes.fakes import Answer, FakeEngine, FakeHttp, FakeMySql, FakeTcp, MysqlServer, run
+from tests.unit.probes.fakes import (
+    Answer,
+    FakeEngine,
+    FakeHttp,
+    FakeMySql,
+    FakeSparkJobs,
+    FakeTcp,
+    MysqlServer,
+    run,
+)
 
 # --- http ---------------------------------------------------------------------------------------
 
@@ -323,3 +332,82 @@ def test_delta_writes_reads_and_reads_the_change_feed_then_removes_its_table(tmp
     assert list((tmp_path / "tables").iterdir()) == []
     kept = run(tmp_path, {"kind": "delta", "path": "tables", "keep": True})
     assert kept.verdict == "pass" and len(list((tmp_path / "tables").iterdir())) == 1
+
+
+# --- spark and cdc: the driver's job in a fake child (the resolution stage: test_spark_probes.py) --
+
+SPARK = {"kind": "spark", "master": "spark://10.0.0.5:7077", "driver_host": "10.0.0.1", "app_name": "probe-app"}
+
+
+def test_spark_hands_the_session_settings_to_its_job_and_judges_the_answer(tmp_path):
+    answer = {"count": 1000, "python_sum": 9900, "session_seconds": 4.2, "job_seconds": 1.1, "alive_workers": 2}
+    jobs = FakeSparkJobs({**answer, "apps": ["probe-app"]})
+    result = run(tmp_path, {**SPARK, "min_workers": 2}, spark_jobs=jobs)
+    assert result.verdict == "pass", result.message
+    assert result.actual == "session 4.2s, jobs 1.1s, 2 worker(s)"
+    assert result.metrics[key("probe.p.session_seconds")] == 4.2
+    ((module, job),) = jobs.jobs
+    assert module == "validator.stack.spark_job" and job["ui"] == "http://127.0.0.1:8080"
+    conf = job["conf"]
+    assert (conf["spark.master"], conf["spark.driver.host"], conf["spark.app.name"]) == (
+        "spark://10.0.0.5:7077",
+        "10.0.0.1",
+        "probe-app",
+    )
+
+
+def test_spark_without_a_session_has_no_session_time_and_says_why(tmp_path):
+    failed = run(tmp_path, SPARK, spark_jobs=FakeSparkJobs(None, "the master refused the application"))
+    assert (failed.verdict, failed.actual, failed.message) == ("fail", "failed", "the master refused the application")
+    assert failed.unavailable[key("probe.p.session_seconds")].startswith("probe p did not measure it")
+    alone = FakeSparkJobs({"count": 1000, "python_sum": 9900, "session_seconds": 3, "alive_workers": 0, "apps": []})
+    result = run(tmp_path, SPARK, spark_jobs=alone)
+    assert result.verdict == "fail"
+    assert result.message == (
+        "0 alive worker(s) in the master UI, wanted 1; the master UI does not list the application 'probe-app'"
+    )
+
+
+CDC = {
+    **SPARK,
+    "kind": "cdc",
+    "app_name": "cdc-app",
+    "database": "shop",
+    "user": "root",
+    "password": "pw",
+    "cdc_user": "repl",
+    "cdc_password": "rp",
+    "delta_jars": ["jars/delta-spark.jar"],  # local JARs: no package to resolve
+    "warehouse": "tables",
+}
+
+
+def test_cdc_gives_its_job_both_mysql_users_and_measures_the_slowest_batch(tmp_path):
+    batch = {"events": 2, "binlog_keys": [1, 2], "feed_keys": [1, 2], "mysql_rows": [[1]], "delta_rows": [[1]]}
+    jobs = FakeSparkJobs({"batches": [{**batch, "seconds": 1.5}, {**batch, "seconds": 2.5}]})
+    result = run(tmp_path, CDC, spark_jobs=jobs)
+    assert result.verdict == "pass", result.message
+    assert result.metrics[key("probe.p.binlog_to_delta_seconds")] == 2.5
+    ((module, job),) = jobs.jobs
+    assert module == "validator.stack.cdc_job"
+    assert job["mysql"] == {
+        "host": "127.0.0.1",
+        "port": 3306,
+        "user": "root",
+        "password": "pw",
+        "database": "shop",
+        "cdc_user": "repl",
+        "cdc_password": "rp",
+    }
+    assert job["delta_path"] == str(tmp_path / "tables") and (tmp_path / "tables").is_dir()
+    assert job["conf"]["spark.jars"] == str(tmp_path / "jars/delta-spark.jar")
+
+
+def test_cdc_a_batch_without_its_time_leaves_the_metric_unavailable(tmp_path):
+    batch = {"events": 1, "binlog_keys": [1], "feed_keys": [], "mysql_rows": [[1]], "delta_rows": []}
+    result = run(tmp_path, CDC, spark_jobs=FakeSparkJobs({"batches": [batch]}))
+    assert result.verdict == "fail"
+    assert result.message == (
+        "batch 1: the Delta table has [], MySQL has [[1]]; batch 1: the change feed names keys [], the binary log [1]"
+    )
+    assert key("probe.p.binlog_to_delta_seconds") in result.unavailable

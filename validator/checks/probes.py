@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 import threading
 import time
 import traceback
@@ -189,8 +190,6 @@ def _judged(spec: Any, name: str, tried: _Tried, elapsed: float, where: Location
 
 def _ran_on(spec: Any, ctx: ProbeContext) -> str:
     """Which machine the probe ran on: a container's engine (by its ID), or this host by name."""
-    import socket
-
     host = f"this host ({socket.gethostname()})"
     if not PROBES[spec.kind].in_container or ctx.engine_factory is None:
         return host
@@ -255,7 +254,7 @@ def _attempt(kind: str, spec: Any, ctx: ProbeContext, timeout: float) -> Outcome
 def _explain(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     try:
-        import requests
+        import requests  # here: requests' error classes, only once a probe has failed
 
         if isinstance(exc, requests.exceptions.ConnectionError):
             text = "connection refused or reset" if "refused" in text.lower() or "reset" in text.lower() else text

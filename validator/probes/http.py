@@ -6,6 +6,7 @@ import time
 from validator.compare import assert_value
 from validator.paths import resolve_path
 from validator.probes.base import Outcome, ProbeContext
+from validator.probes.seams import HttpResponse
 from validator.redact import add_encoder, clip, quoted
 from validator.spec.probes.http import HttpSpec
 
@@ -55,6 +56,26 @@ def run(spec: HttpSpec, ctx: ProbeContext) -> Outcome:
             message=f"{spec.method} {spec.url}: {quoted(clip(response.text.strip(), 200))}",
             metrics=metrics,
         )
+    problems = _problems(spec, response)
+    if problems:
+        return Outcome(
+            passed=False,
+            expected="response as specified",
+            actual="; ".join(problems),
+            message=f"{spec.method} {spec.url}",
+            metrics=metrics,
+        )
+    return Outcome(
+        passed=True,
+        expected=f"status {' or '.join(map(str, statuses))}",
+        actual=f"status {response.status_code} in {elapsed * 1000:.0f} ms",
+        message=f"{spec.method} {spec.url}",
+        metrics=metrics,
+    )
+
+
+def _problems(spec: HttpSpec, response: HttpResponse) -> list[str]:
+    """How the answer's body, headers and JSON differ from the spec's."""
     problems: list[str] = []
     if spec.body_regex and not re.search(spec.body_regex, response.text):
         problems.append(f"body does not match /{spec.body_regex}/ (body starts {quoted(clip(response.text, 120))})")
@@ -72,18 +93,4 @@ def run(spec: HttpSpec, ctx: ProbeContext) -> Outcome:
                 ok, actual = assert_value(resolve_path(document, path, flat=False), assertion)
                 if not ok:
                     problems.append(f"{path}: expected {assertion.operator} {quoted(assertion.expected)}, got {actual}")
-    if problems:
-        return Outcome(
-            passed=False,
-            expected="response as specified",
-            actual="; ".join(problems),
-            message=f"{spec.method} {spec.url}",
-            metrics=metrics,
-        )
-    return Outcome(
-        passed=True,
-        expected=f"status {' or '.join(map(str, statuses))}",
-        actual=f"status {response.status_code} in {elapsed * 1000:.0f} ms",
-        message=f"{spec.method} {spec.url}",
-        metrics=metrics,
-    )
+    return problems

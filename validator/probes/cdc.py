@@ -5,6 +5,7 @@ table and the change feed of its Delta version names the keys the binary log nam
 binlog-to-Delta time (the slowest batch). The job runs in a child process
 (``validator.stack.cdc_job``); both tables are removed."""
 
+import tempfile
 from typing import Any
 
 from validator.core.metrics import Declared
@@ -23,8 +24,6 @@ METRICS = (
 
 
 def run(spec: CdcSpec, ctx: ProbeContext) -> Outcome:
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="validator-cdc-") as scratch:
         driver = prepare(spec=spec, ctx=ctx, app_name=spec.app_name, delta=True, scratch=scratch)
         if driver.problem:

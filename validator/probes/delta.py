@@ -1,15 +1,16 @@
 """``delta``: write, append to and read back a Delta table with Change Data Feed enabled, read the
 change feed, clean up — with ``deltalake`` (delta-rs), which needs no JAR."""
 
+import shutil
+import time
+import uuid
+
 from validator.probes.base import Outcome, ProbeContext
 from validator.spec.probes.delta import DeltaSpec
 
 
 def run(spec: DeltaSpec, ctx: ProbeContext) -> Outcome:
-    import shutil
-    import time
-    import uuid
-
+    # here: pyarrow and delta-rs load only when a delta probe runs
     import pyarrow as pa
     from deltalake import DeltaTable, write_deltalake
 

@@ -6,6 +6,7 @@ is built with the Delta extension and catalog and runs a Delta round on the clus
 Change Data Feed written through the executors, read back, MERGEd into, time-travelled to version 0
 and its change feed read."""
 
+import tempfile
 from typing import Any
 
 from validator.core.metrics import Declared
@@ -30,8 +31,6 @@ DELTA_EXPECTED = {
 
 
 def run(spec: SparkSpec, ctx: ProbeContext) -> Outcome:
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="validator-spark-") as scratch:
         driver = prepare(spec=spec, ctx=ctx, app_name=spec.app_name, delta=spec.delta, scratch=scratch)
         if driver.problem:

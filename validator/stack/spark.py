@@ -144,7 +144,7 @@ def shared_folders(spec: Spec, base_dir: Path, services: list[str]) -> list[Path
 
 
 def build_session(conf: dict[str, str]) -> Any:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import SparkSession  # here: pyspark (and a JVM) only where a session is built
 
     home = java_home()
     if home:

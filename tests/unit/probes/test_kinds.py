@@ -5,6 +5,9 @@ tests/integration/test_stack.py (every kind against the shipped stack)."""
 
 from __future__ import annotations
 
+import json
+import socket
+import urllib.request
 from typing import Any
 
 from tests.metrics import key
@@ -18,6 +21,13 @@ from tests.unit.probes.fakes import (
     MysqlServer,
     run,
 )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
 
 # --- http ---------------------------------------------------------------------------------------
 
@@ -411,3 +421,34 @@ def test_cdc_a_batch_without_its_time_leaves_the_metric_unavailable(tmp_path):
         "batch 1: the Delta table has [], MySQL has [[1]]; batch 1: the change feed names keys [], the binary log [1]"
     )
     assert key("probe.p.binlog_to_delta_seconds") in result.unavailable
+
+
+def test_alertmanager_hears_the_delivery_on_its_own_webhook_receiver(tmp_path):
+    """The receiver is real (a server on 127.0.0.1); the fake AlertManager delivers as the real one
+    does once its route matched: a POST of the notification to the configured URL."""
+    port = free_port()
+    server = AlertManager()
+    posted = server.post_alerts
+
+    def post_and_deliver(call: dict[str, Any]) -> Answer:
+        answer = posted(call)
+        notification = {"receiver": "team", "status": "firing", "alerts": call["json"]}
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/hook", data=json.dumps(notification).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=5):
+            pass
+        return answer
+
+    server.http.routes[("POST", "/api/v2/alerts")] = post_and_deliver
+    webhook = {"bind": "127.0.0.1", "port": port, "path": "/hook"}
+    result = run(tmp_path, {"kind": "alertmanager", "webhook": webhook, "delivery_timeout": "5s"}, http=server.http)
+    assert result.verdict == "pass", result.message
+    assert "delivered to the webhook (team)" in result.actual
+    silent = AlertManager()
+    result = run(
+        tmp_path,
+        {"kind": "alertmanager", "webhook": {**webhook, "port": free_port()}, "delivery_timeout": "300ms"},
+        http=silent.http,
+    )
+    assert result.verdict == "fail" and result.message.startswith("no webhook delivery within 0.3s")

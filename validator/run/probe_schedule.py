@@ -22,7 +22,12 @@ from validator.probes.registry import PROBES
 
 if TYPE_CHECKING:
     from validator.engine.apply import ServiceResult
+    from validator.engine.docker_api import Engine
+    from validator.probes.seams import ProbeEngine
     from validator.spec.load import LoadedSpec
+
+    # mypy's proof that the engine ``check`` hands the probes meets their seam
+    _MEETS_THE_SEAM: type[ProbeEngine] = Engine
 
 
 class ProbeSchedule:

@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from validator import children
-from validator.stack.spark import explain_failure
 
 # a job's result line, or None and a one-line reason
 JobResult = tuple[dict[str, Any] | None, str]
@@ -169,6 +168,8 @@ def run_job(module: str, job: dict[str, Any], scratch: str, timeout: float) -> J
     """Run ``python -m module`` with ``job`` as JSON on its standard input (never on the command
     line, where any user sees it: it may carry passwords). Its result line, or None and a one-line
     reason (never a Java trace)."""
+    from validator.stack.spark import explain_failure  # here: stack.spark brings urllib.request and xml
+
     # an owned process group: the driver JVM it starts is stopped with it, whatever ends the run
     proc = children.spawn(
         [sys.executable, "-m", module],

@@ -11,14 +11,6 @@ from pathlib import Path
 from validator.probes.base import ProbeContext
 from validator.redact import quoted
 from validator.spec.probes.spark_driver import SparkDriverSpec
-from validator.stack.maven import default_local_repository, resolve_packages
-from validator.stack.spark import (
-    read_defaults,
-    remote_repositories,
-    session_conf,
-    shared_folders,
-    with_resolution,
-)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +27,11 @@ def prepare(spec: SparkDriverSpec, ctx: ProbeContext, *, app_name: str, delta: b
     """The session's settings: spark-defaults, the driver's address, and with ``delta`` the folder the
     driver and executors share and the resolution of Delta's package (its Ivy settings in
     ``scratch``). A package that resolves from nowhere stops here, before any JVM starts."""
+    # here: the Maven and Spark helpers bring urllib.request and xml, which lint (it loads the probe
+    # registry for the metrics kinds declare) never needs
+    from validator.stack.maven import default_local_repository, resolve_packages
+    from validator.stack.spark import read_defaults, remote_repositories, session_conf, with_resolution
+
     defaults = read_defaults(ctx.base_dir / spec.config_file if spec.config_file else None)
     folder = shared_folder(spec, ctx) if delta else None
     if delta and folder is None:
@@ -68,6 +65,8 @@ def prepare(spec: SparkDriverSpec, ctx: ProbeContext, *, app_name: str, delta: b
 
 
 def shared_folder(spec: SparkDriverSpec, ctx: ProbeContext) -> Path | None:
+    from validator.stack.spark import shared_folders  # here: as in prepare
+
     if spec.warehouse:
         return ctx.base_dir / spec.warehouse
     found = shared_folders(ctx.spec, ctx.base_dir, [spec.service] if spec.service else list(ctx.spec.services))

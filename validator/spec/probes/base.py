@@ -37,7 +37,10 @@ class ProbeSpec(Model):
         field = cls.model_fields["timeout"]
         if field.default != cls.default_timeout:
             cls.model_fields["timeout"] = FieldInfo.merge_field_infos(field, default=cls.default_timeout)
-            cls.model_rebuild(force=True)
+            # models build on first use (``defer_build``: lint's start stays light); one already
+            # built is rebuilt with the new default
+            if cls.__pydantic_complete__:
+                cls.model_rebuild(force=True)
 
     @model_validator(mode="after")
     def _reason(self) -> "ProbeSpec":

@@ -6,6 +6,7 @@ engine are in ``tests/integration/test_adversarial_verdicts.py``). Each test nam
 from __future__ import annotations
 
 from tests.unit.test_history import make_run
+from tests.unit.test_metric_declarations import findings
 from validator import history
 
 
@@ -19,3 +20,12 @@ def test_case16_report_last_check_is_the_last_recorded_not_the_latest_clock(tmp_
     history.record(db, make_run(2, 1.0, verdict="fail"))
     assert [r.spec_hash for r in history.last_invocation(db, "demo")] == ["hash2"]
     assert [r.spec_hash for r in history.last_runs(db, "demo", 2)] == ["hash2", "hash1"]
+
+
+def test_case04_a_condition_over_count_alone_reads_no_evidence(tmp_path):
+    """04: ``count(probe.*.passed) >= 1`` is the number of declared probes, true with every probe
+    failing: lint refuses it as it refuses ``true``; over the values it is a condition."""
+    assert any("reads no measured value" in m for m in findings(tmp_path, "count(probe.*.passed) >= 1"))
+    assert any("reads no measured value" in m for m in findings(tmp_path, "not count(service.*.startup) < 1"))
+    assert findings(tmp_path, "sum(probe.*.passed) >= 1") == []
+    assert findings(tmp_path, "count(probe.*.passed) == sum(probe.*.passed)") == []

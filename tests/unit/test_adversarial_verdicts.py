@@ -29,3 +29,22 @@ def test_case04_a_condition_over_count_alone_reads_no_evidence(tmp_path):
     assert any("reads no measured value" in m for m in findings(tmp_path, "not count(service.*.startup) < 1"))
     assert findings(tmp_path, "sum(probe.*.passed) >= 1") == []
     assert findings(tmp_path, "count(probe.*.passed) == sum(probe.*.passed)") == []
+
+
+def test_case08_an_expected_failure_must_be_observed(tmp_path):
+    """08: ``expect: fail`` for a known 404; the API is down (connection refused). Observing nothing
+    of the target is not the known failure: FAIL, not XFAIL."""
+    from tests.unit.checks.test_probes import probe
+
+    spec = {"kind": "http", "url": f"http://127.0.0.1:{closed_port()}/v2/status", "expect": "fail"}
+    result = probe(tmp_path, "api-v2", {**spec, "reason": "404 until 2.1", "timeout": "2s"})
+    assert result.verdict == "fail" and "observed nothing of its target" in result.message
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then closed)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,5 +1,6 @@
 """Run one probe: skip when its service is not running, cut it at its timeout, retry with backoff,
-and turn ``expect: fail`` into an expected failure (xfail) — or an error when it passes.
+and turn ``expect: fail`` into an expected failure (xfail) — or an error when it passes, and a failure
+when it got no answer from its target at all (an expected failure must be observed).
 
 A probe observes its target: what the target does wrong (refuses, answers badly, times out) is a
 *fail*. When the probe's own code raises (a ``TypeError``, a ``KeyError`` on an answer it did not
@@ -156,6 +157,11 @@ def run_probe(
     if spec.expect == "fail" and passed:
         verdict, expected = "error", "fail (expected)"
         message = f"expected to fail ({spec.reason}) but passed: remove expect: fail"
+    elif spec.expect == "fail" and outcome is None:
+        # an expected failure is a failure the probe *observed*: its target answered, wrongly. One that
+        # got no answer at all (refused, reset, silent, unresolvable) saw nothing of the known bug the
+        # reason describes — the target may simply be gone — so it stays a failure
+        message = f"expected to fail ({spec.reason}), but it observed nothing of its target: {message}"
     elif spec.expect == "fail":
         verdict = "xfail"
         message = f"expected failure: {spec.reason}" + (f" ({message})" if message else "")

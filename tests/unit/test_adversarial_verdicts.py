@@ -48,3 +48,33 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def test_case09_report_after_the_spec_s_variables_changed_is_no_verdict(tmp_path, capsys, monkeypatch):
+    """09: the last check passed with MAX_SKIPPED=5 from ``.env``; the team set it to 0. The files'
+    text is the same, their meaning is not: ``report`` says so and exits 1. Same for a profile enabled
+    since (its services were no members of that run)."""
+    from tests.unit.test_history import _target_run
+    from validator.main import main
+    from validator.testing.specs import load_dict
+
+    monkeypatch.delenv("COMPOSE_PROFILES", raising=False)
+    spec = {
+        "version": 1,
+        "project": "envchanged",
+        "services": {"web": {"image": "x"}, "debug": {"image": "x", "profiles": ["full"]}},
+        "criteria": {"SC2": {"title": "few skipped", "condition": "service.web.restarts <= ${MAX_SKIPPED}"}},
+    }
+    (tmp_path / ".env").write_text("MAX_SKIPPED=5\n")
+    loaded = load_dict(tmp_path, spec)
+    history.record(tmp_path / ".validator" / "history.db", _target_run(loaded, "local", "one", "pass", 1000.0))
+    report = ["report", "-f", str(tmp_path / "infra.yaml")]
+    assert main(report) == 0
+    monkeypatch.setenv("COMPOSE_PROFILES", "full")
+    assert main(report) == 1
+    monkeypatch.delenv("COMPOSE_PROFILES")
+    assert main(report) == 0
+    (tmp_path / ".env").write_text("MAX_SKIPPED=0\n")
+    capsys.readouterr()
+    assert main(report) == 1
+    assert "the spec has changed since this run" in capsys.readouterr().err

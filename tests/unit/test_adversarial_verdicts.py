@@ -78,3 +78,25 @@ def test_case09_report_after_the_spec_s_variables_changed_is_no_verdict(tmp_path
     capsys.readouterr()
     assert main(report) == 1
     assert "the spec has changed since this run" in capsys.readouterr().err
+
+
+def test_case13_coverage_data_of_an_earlier_run_is_not_added_to_this_run_s(tmp_path):
+    """13: yesterday's full run left ``.coverage`` in the folder; today's run (one test, half of the
+    library) with ``--cov-append`` writes a fresh report holding yesterday's lines too. The data the
+    report is computed from must be this run's: today's figure, not 100%."""
+    import subprocess
+    import sys
+
+    from tests.metrics import key
+    from tests.unit.test_coverage import COMMAND, project, run
+
+    project(tmp_path)
+    (tmp_path / "tests" / "b" / "test_b.py").write_text("from lib import unused\n\ndef test_unused():\n    unused(1)\n")
+    yesterday = [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "--cov=."]
+    subprocess.run(yesterday, cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    assert (tmp_path / ".coverage").exists()
+    (tmp_path / "tests" / "b" / "test_b.py").unlink()  # today only test_a can run
+    today = run(tmp_path, {"command": COMMAND + " --cov-append", "coverage": "out/coverage.json"})["main"]
+    assert today.verdict == "pass", today.message
+    figure = today.metrics[key("suite.main.coverage")]
+    assert figure < 100.0, "an earlier run's coverage data was counted as this run's"

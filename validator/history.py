@@ -205,8 +205,7 @@ def last_invocation(path: Path, project: str) -> list[RunResult]:
     db = _connect(path)
     try:
         newest = db.execute(
-            "SELECT id, invocation FROM runs WHERE project = ? AND schema_version = ? "
-            "ORDER BY id DESC LIMIT 1",
+            "SELECT id, invocation FROM runs WHERE project = ? AND schema_version = ? ORDER BY id DESC LIMIT 1",
             (project, SCHEMA_VERSION),
         ).fetchone()
         if newest is None:

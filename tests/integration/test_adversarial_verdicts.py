@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.metrics import report_metrics
+
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
@@ -45,3 +47,77 @@ def test_case14_a_service_named_like_a_secret_value_is_still_watched(project):
     died = next(r for r in results(report, "service") if r["verdict"] == "fail")
     assert "died at" in died["message"] and "(exit 1)" in died["message"]
     assert "mysql" not in died["name"] + died["message"]  # still masked where it is shown
+
+
+def test_case01_a_container_that_only_looks_running_is_not_up(project):
+    """01: the engine keeps ``Running`` true while it holds a crash-looping container in its restart
+    back-off (``Restarting``), and while a container is paused. Paused is the deterministic member of
+    that family on a real engine (the back-off's timing is the engine's): the suite pauses ``worker``;
+    ``check`` fails it at the last observation, and so does ``check --no-up`` after it."""
+    worker = f"{project.name}-worker-1"
+    suite = {"command": ["sh", "-c", f"docker pause {worker} && sleep 1"], "junit": "none.xml"}
+    spec = project.spec(
+        {"worker": project.sleeper()},
+        suites={"main": suite},
+        criteria={"SC7": {"title": "no restarts", "condition": "service.*.restarts == 0"}},
+    )
+    try:
+        code, report = check(project, spec)
+        assert code == 1
+        worker_result = next(r for r in results(report, "service") if r["name"] == "worker")
+        assert worker_result["verdict"] == "fail" and "is paused at the last observation" in worker_result["message"]
+        code, report = check(project, spec, "--no-up", "--no-suites")
+        assert code == 1
+        assert next(r for r in results(report, "service") if r["name"] == "worker")["verdict"] == "fail"
+    finally:
+        import subprocess
+
+        subprocess.run(["docker", "unpause", worker], capture_output=True, timeout=30)
+
+
+def test_case11_the_health_time_counts_from_the_first_start_not_the_tolerated_restart(project):
+    """11: the db initialises for 4 s, crashes once (``restart_grace`` tolerates it), then is healthy
+    at once: it took 4 s and more from its first start, not the second or so since the restart."""
+    first_time = "if [ ! -f /tried ]; then touch /tried; sleep 4; exit 1; fi; touch /ready; exec sleep 3600"
+    db = {
+        **project.sleeper(command=["sh", "-c", first_time]),
+        "restart": "on-failure",
+        "restart_grace": "30s",
+        "healthcheck": {"test": ["CMD-SHELL", "test -f /ready"], "interval": "1s", "timeout": "1s", "retries": 3},
+    }
+    criteria = {"SC8": {"title": "healthy within 4s", "condition": "service.*.healthy < 4s"}}
+    code, report = check(project, project.spec({"db": db}, criteria=criteria))
+    assert report_metrics(report)["service.db.healthy"] >= 4.0, report_metrics(report)
+    assert code == 1 and results(report, "criterion")[0]["verdict"] == "fail"
+
+
+def test_case12_an_image_health_check_not_passed_yet_is_not_health(project):
+    """12: the image declares a HEALTHCHECK (the spec does not) that can only fail, its first probe
+    after the run: at the verdict the engine says ``starting``. Not known healthy: the service fails."""
+    import subprocess
+
+    image = f"{project.name}-imagehc:1"
+    (project.folder / "img").mkdir()
+    (project.folder / "img" / "Dockerfile").write_text(
+        f"FROM {project.image}\nHEALTHCHECK --interval=60s --timeout=1s --retries=1 CMD false\n"
+    )
+    app = {**project.sleeper(), "build": {"context": "./img"}, "image": image}
+    try:
+        code, report = check(project, project.spec({"app": app}))
+    finally:
+        subprocess.run(["docker", "rmi", "-f", image], capture_output=True, timeout=60)
+    assert code == 1
+    app_result = results(report, "service")[0]
+    assert app_result["verdict"] == "fail" and "has not passed its health check" in app_result["message"]
+
+
+def test_case15_restart_grace_does_not_cover_a_crash_loop(project):
+    """15: ``worker`` dies every 2 s for the whole run, each death followed by a start well within
+    ``restart_grace``. A grace tolerates a spell now and then; a loop of them fails the service."""
+    worker = {**project.sleeper(command=["sh", "-c", "sleep 2; exit 1"]), "restart": "always", "restart_grace": "10s"}
+    probes = {"wait": {"kind": "command", "service": "worker", "command": ["true"]}}
+    suite = {"command": ["sh", "-c", "sleep 7"], "junit": "none.xml"}
+    code, report = check(project, project.spec({"worker": worker}, probes=probes, suites={"main": suite}))
+    assert code == 1
+    worker_result = next(r for r in results(report, "service") if r["name"] == "worker")
+    assert worker_result["verdict"] == "fail" and "died at" in worker_result["message"], worker_result

@@ -100,3 +100,40 @@ def test_case13_coverage_data_of_an_earlier_run_is_not_added_to_this_run_s(tmp_p
     assert today.verdict == "pass", today.message
     figure = today.metrics[key("suite.main.coverage")]
     assert figure < 100.0, "an earlier run's coverage data was counted as this run's"
+
+
+RESTARTING = {"Running": True, "Restarting": True, "Paused": False, "Status": "restarting", "ExitCode": 3, "Pid": 0}
+
+
+def test_case01_a_container_in_its_restart_back_off_is_not_running():
+    """01: during the engine's restart back-off ``State.Running`` is true (``Restarting`` too, no
+    process): the last observation, ``--no-up``'s readiness and the waiter read it as not up."""
+    from validator.checks.services import _ready
+    from validator.checks.watched import judge
+    from validator.engine.watch import ContainerWatch
+
+    looping = ContainerWatch(id="c1", name="demo-worker-1", service="worker", last=RESTARTING, last_at=1.0)
+    judged = judge([looping], since=0.0, run_started=0.0)
+    assert not judged.ok and "is restarting at the last observation" in judged.problems[0]
+    assert not _ready({"State": RESTARTING}, want_healthy=False)
+    assert _ready({"State": {**RESTARTING, "Restarting": False, "Pid": 7}}, want_healthy=False)
+
+
+def test_case17_an_engine_clock_behind_validator_s_hides_no_death(monkeypatch):
+    """17: the engine's event times are 2 minutes behind this machine's. What happened after the
+    service was ready (this machine's clock) is decided by when the event arrived, not by comparing
+    the engine's stamp with validator's clock."""
+    import time
+
+    from validator.checks.watched import judge
+    from validator.engine.watch import RunWatcher
+
+    watcher = RunWatcher(engine=None, project="skewed")  # type: ignore[arg-type]  # _record reads no engine
+    ready = time.time()
+    behind = int((time.time() - 120) * 1e9)
+    attributes = {"com.docker.compose.project": "skewed", "com.docker.compose.service": "worker", "name": "w-1"}
+    for offset, action, extra in ((0, "die", {"exitCode": "1"}), (1, "start", {})):
+        event = {"Action": action, "Actor": {"ID": "c1", "Attributes": {**attributes, **extra}}}
+        watcher._record({**event, "timeNano": behind + offset * 10**8})
+    judged = judge(watcher.of_service("worker"), since=ready, run_started=ready)
+    assert not judged.ok and "died at" in judged.problems[0], judged

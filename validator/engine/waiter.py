@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from validator import redact
 from validator.engine import labels as L
+from validator.engine.watch import is_up
 from validator.errors import UnreachableError
 from validator.redact import quoted
 
@@ -145,6 +146,10 @@ class Waiter:
     fresh: bool = False
     on_running: Callable[[], None] | None = None
     _running_mono: float | None = field(default=None)
+    # when it first ran: a death ``restart_grace`` tolerates resets ``_running_mono`` (the health
+    # timeout counts again from the restart), never the origin of ``healthy`` — the time before the
+    # restart is part of how long the service took to become healthy
+    _first_running_mono: float | None = field(default=None)
 
     def wait(self) -> Timing:
         """Block until the target state; raise ``WaitFailed`` with logs and health log otherwise."""
@@ -213,7 +218,7 @@ class Waiter:
 
     def _absorb_state(self, state: dict[str, Any]) -> None:
         now = time.monotonic()
-        if state.get("Running"):
+        if is_up(state):
             self._mark_running(now)
             health = (state.get("Health") or {}).get("Status")
             if health == "healthy":
@@ -244,6 +249,8 @@ class Waiter:
     def _mark_running(self, now: float) -> None:
         if self._running_mono is None:
             self._running_mono = now
+            if self._first_running_mono is None:
+                self._first_running_mono = now
             if self.timing.running_at is None:
                 self.timing.running_at = time.time()
                 self.timing.startup = now - self.requested_mono
@@ -254,7 +261,7 @@ class Waiter:
         self._mark_running(now)
         if self.timing.healthy is None:
             self.timing.healthy_at = time.time()
-            self.timing.healthy = now - (self._running_mono or now)
+            self.timing.healthy = now - (self._first_running_mono or now)
 
     def _phase_deadline(self) -> float:
         if self._running_mono is None:

@@ -121,3 +121,56 @@ def test_case15_restart_grace_does_not_cover_a_crash_loop(project):
     assert code == 1
     worker_result = next(r for r in results(report, "service") if r["name"] == "worker")
     assert worker_result["verdict"] == "fail" and "died at" in worker_result["message"], worker_result
+
+
+def wait_for(predicate: Any, what: str, seconds: float = 60) -> None:
+    """Poll ``predicate`` every 0.5 s, at most ``seconds``."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.5)
+
+
+def test_case07_a_log_line_an_earlier_start_wrote_is_not_this_start_s(project):
+    """07: the db said "ready" at its first start, crashed (before this run), and its restart hangs in
+    recovery. The log probe reads only what the container's current start wrote: FAIL."""
+    first_then_hang = (
+        "if [ -f /started-before ]; then echo 'crash recovery ...'; exec sleep 3600; fi; "
+        "touch /started-before; echo 'db: ready for connections'; sleep 1; exit 1"
+    )
+    db = {**project.sleeper(command=["sh", "-c", first_then_hang]), "restart": "on-failure", "restart_grace": "20s"}
+    probes = {"db-ready": {"kind": "log", "service": "db", "pattern": "ready for connections", "within": "2s"}}
+    spec = project.spec({"db": db}, probes=probes)
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(spec))
+    up = project.cli("up", timeout=120)
+    assert up.returncode == 0, up.stdout + up.stderr
+
+    def restarted() -> bool:
+        detail = project.engine.inspect(f"{project.name}-db-1")
+        return bool(detail["RestartCount"] >= 1 and detail["State"]["Running"])
+
+    wait_for(restarted, "the db's restart")
+    code, report = check(project, spec)
+    probe = results(report, "probe")[0]
+    assert probe["verdict"] == "fail", probe
+    assert code == 1
+
+
+def test_case06_a_tcp_probe_of_a_published_port_needs_a_listener_behind_it(project):
+    """06: the API binds the wrong port: nothing listens on 8080 in the container, but its published
+    port is accepted by the engine's userland proxy, which then drops the connection. No pass."""
+    from tests.integration.conftest import free_port
+
+    port = free_port()
+    api = {**project.sleeper(), "ports": [f"127.0.0.1:{port}:8080"]}
+    probes = {"api-port": {"kind": "tcp", "port": port, "service": "api"}}
+    code, report = check(project, project.spec({"api": api}, probes=probes))
+    probe = results(report, "probe")[0]
+    assert probe["verdict"] == "fail" and "accepted, then" in probe["actual"], probe
+    assert code == 1
+    # the same probe of a port a process in the container listens on passes
+    served = {**project.http_service(port)}
+    code, report = check(project, project.spec({"api": served}, probes=probes))
+    assert results(report, "probe")[0]["verdict"] == "pass", results(report, "probe")

@@ -39,6 +39,9 @@ def test_case08_an_expected_failure_must_be_observed(tmp_path):
     spec = {"kind": "http", "url": f"http://127.0.0.1:{closed_port()}/v2/status", "expect": "fail"}
     result = probe(tmp_path, "api-v2", {**spec, "reason": "404 until 2.1", "timeout": "2s"})
     assert result.verdict == "fail" and "observed nothing of its target" in result.message
+    tcp = {"kind": "tcp", "port": closed_port(), "expect": "fail", "reason": "known", "timeout": "2s"}
+    result = probe(tmp_path, "api-port", tcp)
+    assert result.verdict == "fail" and "observed nothing of its target" in result.message
 
 
 def closed_port() -> int:
@@ -137,3 +140,26 @@ def test_case17_an_engine_clock_behind_validator_s_hides_no_death(monkeypatch):
         watcher._record({**event, "timeNano": behind + offset * 10**8})
     judged = judge(watcher.of_service("worker"), since=ready, run_started=ready)
     assert not judged.ok and "died at" in judged.problems[0], judged
+
+
+def test_case03_a_time_measured_on_an_earlier_start_is_not_this_start_s(tmp_path):
+    """03: ``up`` measured the db healthy in 1.5 s; it crashed and its restart policy started it again
+    (40 s to healthy this time). The saved figure belongs to the earlier start: it is not reported
+    for the current one (the engine's record decides, and its health log no longer reaches back)."""
+    from validator.engine import timings as T
+    from validator.engine.waiter import Timing
+
+    first = "2026-01-01T00:00:01.5Z"
+    measured = Timing(requested_at=1.0, startup=0.5, healthy=1.5)
+    T.stamp_starts({"id-db": measured}, lambda cid: {"State": {"StartedAt": first}})
+    T.save(tmp_path, "demo", {"db": {"id-db": measured}})
+    saved = T.load(tmp_path, "demo")
+    health_log = [{"ExitCode": 1, "End": "2026-01-01T00:01:00Z"}] * 5  # the engine keeps the last five
+    restarted = {
+        "Created": "2026-01-01T00:00:01Z",
+        "RestartCount": 1,
+        "State": {"StartedAt": "2026-01-01T00:01:10Z", "Health": {"Status": "healthy", "Log": health_log}},
+    }
+    same = {**restarted, "State": {**restarted["State"], "StartedAt": first}}
+    assert T.of_service(saved, "db", ["id-db"], lambda cid: same).healthy == 1.5
+    assert T.of_service(saved, "db", ["id-db"], lambda cid: restarted).healthy is None

@@ -157,11 +157,11 @@ def run_probe(
     if spec.expect == "fail" and passed:
         verdict, expected = "error", "fail (expected)"
         message = f"expected to fail ({spec.reason}) but passed: remove expect: fail"
-    elif spec.expect == "fail" and outcome is None:
+    elif spec.expect == "fail" and (outcome is None or not outcome.reached):
         # an expected failure is a failure the probe *observed*: its target answered, wrongly. One that
         # got no answer at all (refused, reset, silent, unresolvable) saw nothing of the known bug the
         # reason describes — the target may simply be gone — so it stays a failure
-        message = f"expected to fail ({spec.reason}), but it observed nothing of its target: {message}"
+        message = f"expected to fail ({spec.reason}), but it observed nothing of its target: {message or actual}"
     elif spec.expect == "fail":
         verdict = "xfail"
         message = f"expected failure: {spec.reason}" + (f" ({message})" if message else "")

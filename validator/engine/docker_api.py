@@ -649,12 +649,17 @@ class Engine:
             return CancellableStream(api._stream_helper(response, decode=True), response)
 
     def find_log_line(self, container: str, pattern: re.Pattern[str], within: float) -> str | None:
-        """The first log line matching ``pattern``, following the log for at most ``within`` seconds."""
-        for line in self.logs(container, tail=10000).splitlines():
-            if pattern.search(line):
-                return line
+        """The first line matching ``pattern`` that the container's *current start* wrote, following
+        its log for at most ``within`` seconds. A container's log outlives its restarts: a line an
+        earlier start wrote ("ready for connections" before the crash) says nothing of this one. The
+        start is the engine's ``StartedAt``, on the engine's own clock, as the log's timestamps are."""
+        from validator.engine.timings import engine_time
+
+        started = engine_time(((self.inspect(container).get("State")) or {}).get("StartedAt"))
         deadline = time.monotonic() + within
-        stream = self.api.logs(container, stream=True, follow=True, since=int(time.time()))
+        # one stream: what this start wrote so far, then what it writes (no gap between the two)
+        since: dict[str, Any] = {"since": started} if started else {"tail": 0}
+        stream = self.api.logs(container, stream=True, follow=True, **since)
         box: dict[str, str] = {}
 
         def _follow() -> None:

@@ -113,6 +113,9 @@ class Timing:
     ready: float | None = None  # running -> that moment, seconds
     create: float | None = None  # seconds the engine took to answer the create call (and network connects)
     start: float | None = None  # seconds the engine took to answer the start call
+    # the engine's State.StartedAt of the start these figures were measured on (engine/timings.py):
+    # a later run reports them only while that start is still the container's current one
+    started: str | None = None
 
 
 def _was_healthy(state: dict[str, Any]) -> bool:
@@ -218,6 +221,12 @@ class Waiter:
 
     def _absorb_state(self, state: dict[str, Any]) -> None:
         now = time.monotonic()
+        if state.get("Restarting"):
+            # in the engine's restart back-off: it exited (a die without a grace fails, as below), and the
+            # start that ends the back-off proves only that it runs again for a moment
+            if not self.restart_grace:
+                self._fail(f"is restarting: the engine holds it in its restart back-off (exit {state.get('ExitCode')})")
+            return
         if is_up(state):
             self._mark_running(now)
             health = (state.get("Health") or {}).get("Status")

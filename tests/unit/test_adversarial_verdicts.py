@@ -163,3 +163,38 @@ def test_case03_a_time_measured_on_an_earlier_start_is_not_this_start_s(tmp_path
     same = {**restarted, "State": {**restarted["State"], "StartedAt": first}}
     assert T.of_service(saved, "db", ["id-db"], lambda cid: same).healthy == 1.5
     assert T.of_service(saved, "db", ["id-db"], lambda cid: restarted).healthy is None
+
+
+def test_case18_a_probe_naming_its_service_must_reach_a_port_of_the_project(tmp_path):
+    """18: ``api`` publishes container port 18933 on a random host port; an old API process still
+    serves 127.0.0.1:18933. The probe names ``api``: its answer would come from another process."""
+    import http.server
+    import threading
+
+    from tests.unit.test_probe_schedule import _Engine, _Ok
+    from validator.run.probe_schedule import ProbeSchedule
+    from validator.testing.specs import load_dict
+
+    old_api = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    threading.Thread(target=old_api.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{old_api.server_address[1]}/health"
+    spec = {
+        "version": 1,
+        "project": "foreign",
+        "services": {"api": {"image": "x", "ports": ["18933"]}},
+        "probes": {"api-health": {"kind": "http", "service": "api", "url": url}},
+    }
+    judged = {}
+    try:
+        for published in ("32772", str(old_api.server_address[1])):
+            schedule = ProbeSchedule(load_dict(tmp_path, spec), _Engine({"c-api"}, published), 1, threading.Event())
+            try:
+                judged[published] = schedule.finish({"api": "c-api"})[0]
+            finally:
+                schedule.close()
+    finally:
+        old_api.shutdown()
+        old_api.server_close()
+    foreign = judged["32772"]
+    assert foreign.verdict == "fail" and "published by no running container of project foreign" in foreign.message
+    assert judged[str(old_api.server_address[1])].verdict == "pass"  # the port api publishes: its answer

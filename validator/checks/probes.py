@@ -96,6 +96,20 @@ def run_probe(
             location=where,
             unavailable=_unavailable(spec, name, f"probe {name} did not run: {why}"),
         )
+    foreign = _foreign_target(spec, ctx)
+    if foreign:
+        reason = f"probe {name} did not reach its service: {foreign}"
+        return Result(
+            kind="probe",
+            name=name,
+            verdict="fail",
+            expected=f"an answer from service {spec.service}",
+            actual="another process",
+            message=foreign,
+            location=where,
+            unavailable=_unavailable(spec, name, reason),
+            ran_on=_ran_on(spec, ctx),
+        )
     began = time.monotonic()
     deadline = began + spec.timeout
     delay = spec.retry_interval
@@ -178,6 +192,61 @@ def run_probe(
         unavailable=missing,
         ran_on=_ran_on(spec, ctx),
     )
+
+
+def _foreign_target(spec: Any, ctx: ProbeContext) -> str:
+    """Why the probe, which names a service, would reach some other process ("" when it cannot tell
+    or need not): it runs on this host and dials a loopback port that no running container of the
+    project publishes. An old build still serving that port, a developer's server, anything: its
+    answer would be evidence about something else ("the probe's peer is the project's")."""
+    endpoint = _loopback_endpoint(spec)
+    if spec.service is None or endpoint is None or spec.kind in IN_CONTAINER or ctx.engine_factory is None:
+        return ""
+    try:
+        details = [ctx.engine().try_inspect(cid) or {} for cid in ctx.running.values()]
+    except FatalError:
+        return ""  # the engine is gone: the run says so
+    published: set[int] = set()
+    for detail in details:
+        if (detail.get("HostConfig") or {}).get("NetworkMode") == "host":
+            return ""  # it listens on this host's ports directly, unpublished: cannot tell
+        for bindings in ((detail.get("NetworkSettings") or {}).get("Ports") or {}).values():
+            published.update(int(b["HostPort"]) for b in bindings or () if str(b.get("HostPort", "")).isdigit())
+    host, port = endpoint
+    if port in published:
+        return ""
+    return (
+        f"{host}:{port} is published by no running container of project {ctx.spec.project}: whatever answers "
+        f"there is another process, not service {spec.service} (publish the port, or probe the one it publishes)"
+    )
+
+
+def _loopback_endpoint(spec: Any) -> tuple[str, int] | None:
+    """The (host, port) a probe dials on this machine's loopback, from its ``url`` or ``host`` and
+    ``port``; None for any other address (which no container's publishing can prove or disprove)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    url = getattr(spec, "url", None)
+    port: Any
+    if isinstance(url, str):
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return None
+    else:
+        host, port = getattr(spec, "host", None) or "", getattr(spec, "port", None)
+    if not isinstance(port, int) or not host:
+        return None
+    if host != "localhost":
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return None  # a name: whatever it resolves to, not this check's to prove
+        if not (address.is_loopback or address.is_unspecified):
+            return None
+    return host, port
 
 
 # kinds that run inside a container through the engine (the rest run in this process, on this host)

@@ -174,3 +174,23 @@ def test_case06_a_tcp_probe_of_a_published_port_needs_a_listener_behind_it(proje
     served = {**project.http_service(port)}
     code, report = check(project, project.spec({"api": served}, probes=probes))
     assert results(report, "probe")[0]["verdict"] == "pass", results(report, "probe")
+
+
+def test_case18_a_probe_answered_by_a_process_outside_the_project_does_not_pass(project):
+    """18: ``api`` publishes its port on a random host port; an old API process on this host still
+    serves the port the probe's URL names. The probe names ``api``: that answer is not api's."""
+    import http.server
+    import threading
+
+    old_api = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=old_api.serve_forever, daemon=True).start()
+    api = project.http_service(ports=["8080"])
+    probes = {"api-health": {"kind": "http", "service": "api", "url": f"http://127.0.0.1:{old_api.server_address[1]}/"}}
+    try:
+        code, report = check(project, project.spec({"api": api}, probes=probes))
+    finally:
+        old_api.shutdown()
+        old_api.server_close()
+    probe = results(report, "probe")[0]
+    assert probe["verdict"] == "fail" and "published by no running container" in probe["message"], probe
+    assert code == 1

@@ -1,5 +1,5 @@
 """Issue 21's outside review, on a real engine: each way it found to make ``check`` pass on broken
-infrastructure with containers (``/work/adv/verdicts-cases/NN-*``), as a small project of its own.
+infrastructure with containers (its case NN: ``test_caseNN_...``), as a small project of its own.
 Each asserts the broken service (or probe) does not pass and ``check`` exits non-zero. Crash loops
 are kept to a few restarts (a crash-looping container left behind once deadlocked a host's dockerd):
 the project fixture removes every container it made."""

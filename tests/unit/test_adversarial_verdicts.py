@@ -1,7 +1,7 @@
 """Issue 21's outside review: each way it found to make ``check`` (or ``report``) pass on broken
 infrastructure, reproduced through the seam the broken path goes through (the cases needing a real
 engine are in ``tests/integration/test_adversarial_verdicts.py``). Each test names its case
-(``/work/adv/verdicts-cases/NN-*``) and fails on the code the reviewer attacked."""
+(``test_caseNN_...``) and fails on the code the reviewer attacked."""
 
 from __future__ import annotations
 

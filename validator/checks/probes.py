@@ -210,6 +210,8 @@ def _foreign_target(spec: Any, ctx: ProbeContext) -> str:
     for detail in details:
         if (detail.get("HostConfig") or {}).get("NetworkMode") == "host":
             return ""  # it listens on this host's ports directly, unpublished: cannot tell
+        if "com.docker.swarm.task.id" in ((detail.get("Config") or {}).get("Labels") or {}):
+            return ""  # a Swarm task: its ports are published by the routing mesh, not by the container
         for bindings in ((detail.get("NetworkSettings") or {}).get("Ports") or {}).values():
             published.update(int(b["HostPort"]) for b in bindings or () if str(b.get("HostPort", "")).isdigit())
     host, port = endpoint

@@ -95,7 +95,7 @@ def test_an_interrupt_a_library_wrapped_in_its_own_error_still_exits_as_interrup
     def run(args: object) -> int:
         try:
             entry._on_signal(signal.SIGINT, None)  # what the handler does when the signal lands
-        except Exception as exc:  # what a library does with it
+        except Exception as exc:  # noqa: BLE001 - what a library does with it
             raise RuntimeError(f"Error building serializer: {exc}") from None
         return 0
 

@@ -217,13 +217,17 @@ def _selection(config: pytest.Config) -> list[str]:
         out.append("--sw")
     if getattr(option, "deselect", None):
         out.append("--deselect")
-    return out
+    return [*out, *_ignore_options(config)]
 
 
 def _unknown_deselected(config: pytest.Config) -> str:
     """Why the deselected count is only a lower bound ("" when it is exact): ``--lf`` with earlier
     failures drops the other tests while collecting, unreported, and whole files without collecting
     them. (pytest keeps these counts in private attributes: when they are gone, the count is unknown.)"""
+    return "; ".join(why for why in (_last_failed(config), _ignored(config)) if why)
+
+
+def _last_failed(config: pytest.Config) -> str:
     if not getattr(config.option, "lf", False):
         return ""
     lf = config.pluginmanager.get_plugin("lfplugin")
@@ -233,6 +237,27 @@ def _unknown_deselected(config: pytest.Config) -> str:
     files = getattr(lf, "_skipped_files", None)
     skipped = f", and {files} file(s) uncollected" if isinstance(files, int) and files else ""
     return f"--lf ran only the tests that failed last time, leaving the others out uncounted{skipped}"
+
+
+def _ignored(config: pytest.Config) -> str:
+    """``--ignore`` and ``--ignore-glob`` (on the command line, in ``addopts`` or in ``PYTEST_ADDOPTS``,
+    which a CI environment may carry unseen) leave paths out before their tests exist: nobody can count
+    them, so the deselected count is then only a lower bound, and the options are said."""
+    given = _ignore_options(config)
+    if not given:
+        return ""
+    where = " (some from PYTEST_ADDOPTS)" if "--ignore" in os.environ.get("PYTEST_ADDOPTS", "") else ""
+    return f"{', '.join(given)}{where} left paths out before collection, their tests uncounted"
+
+
+def _ignore_options(config: pytest.Config) -> list[str]:
+    option = config.option
+    root = config.invocation_params.dir
+    ignored = [p for p in (getattr(option, "ignore", None) or []) if (root / p).exists()]  # what it can drop
+    return [
+        *(f"--ignore {quoted(str(p))}" for p in ignored),
+        *(f"--ignore-glob {quoted(str(p))}" for p in (getattr(option, "ignore_glob", None) or [])),
+    ]
 
 
 def _outcome(report: pytest.TestReport) -> str | None:

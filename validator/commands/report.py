@@ -103,9 +103,14 @@ def _limits(path: Path, loaded: LoadedSpec, count: int) -> int:
     runs = history.last_runs(path, loaded.spec.project, count)
     if not runs:
         raise UsageError(f"no run of project {quoted(loaded.spec.project)} in {path}: run `validator check` first")
-    advice, missing = limits.advise(runs, list(loaded.spec.services))
+    from validator.spec.profiles import active
+
+    # the services that run by design (profiles enabled, scale above 0): the others have no sample to miss
+    running = [n for n, s in active(loaded.spec.services, loaded.environment).items() if s.replicas > 0]
+    advice, missing = limits.advise(runs, running)
     print(limits.render(advice, missing, len(runs)))
-    return EXIT_FAILED if any(a.flag for a in advice) else EXIT_OK
+    # no all-clear from no evidence: a service not measured, or measured only as a bound, is no exit 0
+    return EXIT_FAILED if any(a.flag for a in advice) or limits.unknowns(advice, missing) else EXIT_OK
 
 
 def _last_check(path: Path, project: str) -> RunResult:

@@ -509,6 +509,11 @@ def test_tests_ignored_before_collection_are_said_and_deselected_cannot_pass(tmp
     assert said in results["main"]["message"] and said in results["ALL"]["message"]
     evidence = report_evidence(report)["suite.main.deselected"]
     assert (evidence["low"], evidence["high"]) == (0, None)
+    # `-o python_files=...` narrows collection the same way
+    narrowing = {"PYTEST_ADDOPTS": "-o python_files=test_u*.py"}
+    code, report = check(tmp_path, {"command": PYTEST, "environment": narrowing}, criteria)
+    assert code == 1 and by_id(report)["ALL"]["verdict"] == "error", by_id(report)["ALL"]
+    assert "-o 'python_files=test_u*.py' (some from PYTEST_ADDOPTS)" in by_id(report)["main"]["message"]
     # an --ignore of a path that does not exist drops nothing: no false alarm
     code, report = check(tmp_path, {"command": PYTEST + " --ignore=tests/gone -k test_u"}, criteria)
     assert by_id(report)["ALL"]["verdict"] == "fail" and "--ignore" not in by_id(report)["main"]["message"]

@@ -217,7 +217,7 @@ def _selection(config: pytest.Config) -> list[str]:
         out.append("--sw")
     if getattr(option, "deselect", None):
         out.append("--deselect")
-    return [*out, *_ignore_options(config)]
+    return [*out, *_said(_narrowing(config))]
 
 
 def _unknown_deselected(config: pytest.Config) -> str:
@@ -241,23 +241,36 @@ def _last_failed(config: pytest.Config) -> str:
 
 def _ignored(config: pytest.Config) -> str:
     """``--ignore`` and ``--ignore-glob`` (on the command line, in ``addopts`` or in ``PYTEST_ADDOPTS``,
-    which a CI environment may carry unseen) leave paths out before their tests exist: nobody can count
-    them, so the deselected count is then only a lower bound, and the options are said."""
-    given = _ignore_options(config)
+    which a CI environment may carry unseen), and ``-o`` of the options that say what is collected, leave
+    tests out before they exist: nobody can count them, so the deselected count is then only a lower
+    bound, and the options are said."""
+    given = _narrowing(config)
     if not given:
         return ""
-    where = " (some from PYTEST_ADDOPTS)" if "--ignore" in os.environ.get("PYTEST_ADDOPTS", "") else ""
-    return f"{', '.join(given)}{where} left paths out before collection, their tests uncounted"
+    addopts = os.environ.get("PYTEST_ADDOPTS", "")
+    where = " (some from PYTEST_ADDOPTS)" if any(value in addopts for _, value in given) else ""
+    return f"{', '.join(_said(given))}{where} left paths out before collection, their tests uncounted"
 
 
-def _ignore_options(config: pytest.Config) -> list[str]:
+def _narrowing(config: pytest.Config) -> list[tuple[str, str]]:
+    """The options that narrow collection, as (option, value)."""
     option = config.option
     root = config.invocation_params.dir
-    ignored = [p for p in (getattr(option, "ignore", None) or []) if (root / p).exists()]  # what it can drop
+    ignored = [str(p) for p in (getattr(option, "ignore", None) or []) if (root / p).exists()]  # what it can drop
+    # `-o python_files=...` and its kin narrow what is collected the same way, unseen
+    overrides = [str(o) for o in (getattr(option, "override_ini", None) or [])]
     return [
-        *(f"--ignore {quoted(str(p))}" for p in ignored),
-        *(f"--ignore-glob {quoted(str(p))}" for p in (getattr(option, "ignore_glob", None) or [])),
+        *(("--ignore", p) for p in ignored),
+        *(("--ignore-glob", str(p)) for p in (getattr(option, "ignore_glob", None) or [])),
+        *(("-o", o) for o in overrides if o.partition("=")[0].strip() in _COLLECTING),
     ]
+
+
+def _said(given: list[tuple[str, str]]) -> list[str]:
+    return [f"{name} {quoted(value)}" for name, value in given]
+
+
+_COLLECTING = ("python_files", "python_classes", "python_functions", "norecursedirs", "testpaths", "collect_ignore")
 
 
 def _outcome(report: pytest.TestReport) -> str | None:

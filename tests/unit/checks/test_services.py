@@ -187,7 +187,7 @@ def test_a_scale_zero_service_passes_after_up_only_when_up_reached_it(tmp_path):
             raise AssertionError(f"no container to inspect, asked for {cid}")
 
     def judged(result: ServiceResult):
-        up = UpResult(Plan((), (), (), ("off",), ()), {"off": result})
+        up = UpResult(Plan(actions=(), conflicts=(), notes=(), order=("off",), unchanged=()), {"off": result})
         ((only,), running) = from_up(loaded, up, Inspects())  # type: ignore[arg-type]
         assert running == {} and not only.metrics
         return only

@@ -567,7 +567,6 @@ def test_networks_are_joined_in_composes_priority_order(tmp_path):
 
 
 def test_periodic_pull_policies_pull_a_stale_image(tmp_path):
-    import time
 
     from validator.engine.observed import ObservedState
     from validator.engine.planner import plan
@@ -579,10 +578,11 @@ def test_periodic_pull_policies_pull_a_stale_image(tmp_path):
         unknown={"image": "u:1", "pull_policy": "daily"},
     )
     desired = desired_state(load_dict(tmp_path, spec), {})
-    now = time.time()
+    now = 1_800_000_000.0  # the planner's clock is the observation's: no wall clock in the plan
     observed = ObservedState(
         image_ids={image: f"sha256:{image[0]}" for image in ("d:1", "f:1", "h:1", "u:1")},
         image_tagged={"d:1": now - 2 * 86400, "f:1": now - 3600, "h:1": now - 13 * 3600, "u:1": None},
+        at=now,
     )
     pulls = {a.target: a.reasons[0] for a in plan(desired, observed).actions if a.kind == "pull"}
     assert set(pulls) == {"d:1", "h:1", "u:1"}

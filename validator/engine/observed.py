@@ -15,11 +15,13 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from validator import __version__
 from validator.engine import compose_observe as C
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
+from validator.engine.provenance import Provenance, old_secrets
 from validator.engine.unsupported import pull_period
-from validator.redact import quoted
+from validator.redact import quoted, register
 from validator.spec.ports import PortBinding
 
 if TYPE_CHECKING:
@@ -187,9 +189,6 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
 
 def _register_old(item: ObservedContainer, svc: DesiredService, key: bytes) -> None:
     """Register the old values of a drifted container that may be secrets, before anything prints them."""
-    from validator.engine.provenance import Provenance, old_secrets
-    from validator.redact import register
-
     if item.inspected:
         was = Provenance.from_label((item.config or {}).get("secret"), lambda name: L.seal_text(name, key))
         register(old_secrets(item.inspected, svc.config, svc.provenance, was))
@@ -208,7 +207,8 @@ def _inspected(engine: Engine, container: str) -> dict[str, Any] | None:
 def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -> dict[str, list[ObservedContainer]]:
     """Containers Compose started for services of this project that validator has no container for,
     each with its replica number as Compose labels it."""
-    from validator import __version__
+    # lazy: the create body is the applier's, loaded by plan only when Compose's containers are found
+    # (tests/unit/engine/test_stopper.py pins what plan and down load)
     from validator.engine.body import create_body
 
     out: dict[str, list[ObservedContainer]] = {}
@@ -220,14 +220,14 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
         svc = desired.services[service]
         image_id = engine.image_id(svc.image)
         body, _ = create_body(
-            svc,
-            desired.project,
-            image_id or "",
-            desired.spec_files,
-            engine.api_version,
-            __version__,
-            1,
-            desired.working_dir,
+            svc=svc,
+            project=desired.project,
+            image_id=image_id or "",
+            spec_files=desired.spec_files,
+            api_version=engine.api_version,
+            version=__version__,
+            replica=1,
+            working_dir=desired.working_dir,
         )
         detail = engine.inspect(summary["Id"])
         item = from_summary(summary)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from validator.engine import labels as L
+from validator.engine.api_version import START_INTERVAL_API, api_at_least
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.diff import config_diff, mounted_diff
 from validator.engine.hooks import canonical
@@ -47,7 +48,6 @@ Kind = Literal[
     "restart",
 ]
 STARTING = ("create", "recreate", "start", "restart")
-START_INTERVAL_API = (1, 44)
 COMPOSE_STOP_GRACE = 10.0  # seconds; Compose's (and the engine's) default stop_grace_period, as desired.py uses
 # "scale": what up did to a service whose running replicas all stayed (only removes and renames)
 PAST_TENSE = {
@@ -169,15 +169,6 @@ def exec_ready_services(desired: DesiredState) -> frozenset[str]:
         for name in waited_on
         if name in desired.services and health_argv(desired.services[name].config.get("healthcheck")) is not None
     )
-
-
-def api_at_least(version: str, wanted: tuple[int, int]) -> bool:
-    """Whether an engine API version (``1.41``) is at least ``wanted``; unparsable counts as new."""
-    try:
-        major, minor = (int(p) for p in version.split(".")[:2])
-    except ValueError:
-        return True
-    return (major, minor) >= wanted
 
 
 @dataclass(kw_only=True)

@@ -174,7 +174,15 @@ def up(
                 assert action.service is not None
                 svc = state.services[action.service]
                 pin = observed.pins.get(svc.image, svc.image)
-                body = service_spec(state.project, svc, pin, state.spec_files, __version__, observed.objects)
+                body = service_spec(
+                    svc,
+                    project=state.project,
+                    image=pin,
+                    spec_files=state.spec_files,
+                    version=__version__,
+                    key=state.key,
+                    object_ids=observed.objects,
+                )
                 if action.kind == "create-service":
                     ids[svc.name] = api.create_service(engine, body)
                 else:

@@ -49,14 +49,18 @@ def _state(tmp_path, services):
 def _as_applied(state) -> ObservedSwarm:
     observed = ObservedSwarm(pins={IMAGE: PIN}, networks={"demo_default"})
     for name, svc in state.services.items():
-        body = service_spec(state.project, svc, PIN, state.spec_files, "test")
+        body = service_spec(
+            svc, project=state.project, image=PIN, spec_files=state.spec_files, version="test", key=state.key
+        )
         observed.services[name] = {"ID": f"id-{name}", "Version": {"Index": 1}, "Spec": body}
     return observed
 
 
 def test_service_spec_maps_every_deploy_field(tmp_path):
     _, state = _state(tmp_path, {"web": _web()})
-    body = service_spec("demo", state.services["web"], PIN, ("infra.yaml",), "test")
+    body = service_spec(
+        state.services["web"], project="demo", image=PIN, spec_files=("infra.yaml",), version="test", key=state.key
+    )
     task = body["TaskTemplate"]
     assert body["Name"] == "demo_web"
     assert body["Mode"] == {"Replicated": {"Replicas": 3}}
@@ -88,7 +92,9 @@ def test_global_mode_has_no_replica_count(tmp_path):
     spec["deploy"] = {"mode": "global"}
     _, state = _state(tmp_path, {"web": spec})
     assert state.services["web"].replicas is None
-    assert service_spec("demo", state.services["web"], PIN, (), "t")["Mode"] == {"Global": {}}
+    assert service_spec(state.services["web"], project="demo", image=PIN, spec_files=(), version="t", key=state.key)[
+        "Mode"
+    ] == {"Global": {}}
 
 
 def test_global_with_replicas_is_a_located_error(tmp_path):
@@ -253,7 +259,9 @@ def test_swarm_objects_are_content_addressed_and_a_secrets_digest_is_never_print
     kinds = [(a.kind, a.target) for a in fresh.actions]
     assert kinds[1:3] == [("create-config", "app"), ("create-secret", "db_password")]
     ids = {config.name: "cfg-id", secret.name: "sec-id"}
-    spec = service_spec("demo", state.services["web"], PIN, (), "t", ids)["TaskTemplate"]["ContainerSpec"]
+    spec = service_spec(
+        state.services["web"], project="demo", image=PIN, spec_files=(), version="t", key=state.key, object_ids=ids
+    )["TaskTemplate"]["ContainerSpec"]
     assert spec["Configs"] == [
         {
             "File": {"Name": "/etc/app.conf", "UID": "0", "GID": "0", "Mode": 0o440},
@@ -319,4 +327,6 @@ def test_scale_is_the_replica_count_as_compose_means_it(tmp_path):
     _, state = _state(tmp_path, {"web": spec})
     assert state.services["web"].replicas == 3
     assert state.services["web"].config["deploy"] == {"replicas": 3}
-    assert service_spec("demo", state.services["web"], PIN, (), "t")["Mode"] == {"Replicated": {"Replicas": 3}}
+    assert service_spec(state.services["web"], project="demo", image=PIN, spec_files=(), version="t", key=state.key)[
+        "Mode"
+    ] == {"Replicated": {"Replicas": 3}}

@@ -36,6 +36,7 @@ from validator.engine.planner import (
 )
 from validator.engine.readiness import ExecReadiness, health_argv
 from validator.engine.stopper import raise_failures, run_stops
+from validator.engine.timings import slowest
 from validator.engine.waiter import Cancelled, EventHub, Timing, Waiter, WaitFailed
 from validator.errors import EngineError, EngineLost, Interrupted, UnreachableError
 
@@ -189,39 +190,7 @@ class Applier:
                 self._remove_orphan(action)
         self._images([a for a in self.plan.actions if a.kind in ("pull", "build")])
         self.never_healthy = self._health_sources()
-        for action in self.plan.actions:
-            if action.kind == "create-network":
-                net = next(n for n in self.desired.networks.values() if n.name == action.target)
-                self.engine.create_network(
-                    net.name,
-                    {
-                        **net.labels,
-                        **CL.network_labels(self.desired.project, net.key, __version__),
-                        L.PROJECT: self.desired.project,
-                        L.NETWORK: net.key,
-                    },
-                    net.driver,
-                    net.internal,
-                    net.enable_ipv6,
-                    net.options,
-                    ipam=net.ipam,
-                    attachable=net.attachable,
-                )
-                self.say("network", f"{net.name} created")
-            elif action.kind == "create-volume":
-                vol = next(v for v in self.desired.volumes.values() if v.name == action.target)
-                self.engine.create_volume(
-                    vol.name,
-                    {
-                        **vol.labels,
-                        **CL.volume_labels(self.desired.project, vol.key, __version__),
-                        L.PROJECT: self.desired.project,
-                        L.VOLUME: vol.key,
-                    },
-                    vol.driver,
-                    vol.options,
-                )
-                self.say("volume", f"{vol.name} created")
+        self._networks_and_volumes()
         self._stop_replaced()
         self.hub = EventHub(self.engine, self.desired.project)  # subscribe before any container changes
         try:
@@ -264,6 +233,41 @@ class Applier:
         return result
 
     # --- steps --------------------------------------------------------------------------------
+    def _networks_and_volumes(self) -> None:
+        for action in self.plan.actions:
+            if action.kind == "create-network":
+                net = next(n for n in self.desired.networks.values() if n.name == action.target)
+                self.engine.create_network(
+                    net.name,
+                    {
+                        **net.labels,
+                        **CL.network_labels(self.desired.project, net.key, __version__),
+                        L.PROJECT: self.desired.project,
+                        L.NETWORK: net.key,
+                    },
+                    net.driver,
+                    net.internal,
+                    net.enable_ipv6,
+                    net.options,
+                    ipam=net.ipam,
+                    attachable=net.attachable,
+                )
+                self.say("network", f"{net.name} created")
+            elif action.kind == "create-volume":
+                vol = next(v for v in self.desired.volumes.values() if v.name == action.target)
+                self.engine.create_volume(
+                    vol.name,
+                    {
+                        **vol.labels,
+                        **CL.volume_labels(self.desired.project, vol.key, __version__),
+                        L.PROJECT: self.desired.project,
+                        L.VOLUME: vol.key,
+                    },
+                    vol.driver,
+                    vol.options,
+                )
+                self.say("volume", f"{vol.name} created")
+
     def _health_sources(self) -> dict[str, str]:
         """Services others wait on with ``service_healthy`` whose health check comes from their image
         (the spec names no test): they are waited on until healthy. Those whose image has none either
@@ -434,8 +438,6 @@ class Applier:
                     failures[number] = EngineError(f"{svc.name} replica {number} ({svc.replica_name(number)}): {exc}")
                 if number in failures:
                     progress.fail(str(failures[number]).split("\n")[0])
-        from validator.engine.timings import slowest
-
         if failures:  # (Cancelled and an unreachable engine propagate from future.result() above)
             first = failures[min(failures)]
             message = str(first)

@@ -14,6 +14,7 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from validator.engine.support import refusals
 from validator.errors import SpecError, UsageError
 from validator.redact import quoted
 
@@ -81,8 +82,6 @@ def backend(
     (a field it ignores) goes to ``warn`` (the commands pass their standard-error printer).
 
     ``down`` passes ``refuse=False``: removing what a spec made must work whatever it asks for."""
-    from validator.engine.support import refusals
-
     name = orchestrator_of(loaded, option)
     found = refusals(loaded, name) if refuse else []
     refused = [f for f in found if f.severity == "error"]

@@ -35,6 +35,9 @@ from validator.engine.content_hash import MAX_BYTES, hash_tree
 from validator.engine.provenance import Provenance, of_service
 from validator.engine.unsupported import require_applicable as require_applicable  # commands import it here
 from validator.errors import EngineError
+from validator.formats import FormatError, parse_env
+from validator.spec.confine import ConfinementError, expand, read_regular, read_text
+from validator.spec.environment import EnvFileError, environment_with_sources
 from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
 from validator.spec.resources import ConfigSpec, SecretSpec
@@ -506,9 +509,6 @@ class _Sources:
 def _label_files(svc: Service, base: Path, fence: Path) -> dict[str, str]:
     """Labels from ``label_file`` entries (``KEY=value`` lines, as env files), in order; ``labels`` win.
     Read confined to the project and bounded (lint has refused a path outside already)."""
-    from validator.formats import FormatError, parse_env
-    from validator.spec.confine import ConfinementError, expand, read_text
-
     out: dict[str, str] = {}
     for name in svc.label_file:
         try:
@@ -527,8 +527,6 @@ def _environment(
     """The container's variables as Compose computes them (``validator.spec.environment``): pass-through
     names and ``${VAR}`` in env files read the project's variables (``.env`` too); None is a bare name.
     Also the names an ``env_file`` set (their values may be secrets: drift reasons hide them)."""
-    from validator.spec.environment import EnvFileError, environment_with_sources
-
     try:
         return environment_with_sources(svc, base, project_env, fence)
     except EnvFileError as exc:
@@ -588,8 +586,6 @@ def _secret_fingerprint(path: Path, base: Path) -> dict[str, str]:
     container label: a slow salted hash (PBKDF2), so a short password cannot be guessed from it by
     hashing a dictionary, as a plain SHA-256 prefix would allow. Read only when it is a regular file
     under the content bound (a FIFO or a device is never opened)."""
-    from validator.spec.confine import ConfinementError, read_regular
-
     try:
         content = read_regular(path, MAX_BYTES)
     except ConfinementError as exc:

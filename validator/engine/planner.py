@@ -23,6 +23,7 @@ from validator.engine.diff import config_diff, mounted_diff
 from validator.engine.hooks import canonical
 from validator.engine.observed import ObservedContainer, ObservedState
 from validator.engine.provenance import Provenance
+from validator.engine.readiness import health_argv
 from validator.engine.stop_graph import StopNeeds as StopNeeds
 from validator.engine.stop_graph import StopStep as StopStep
 from validator.engine.stop_graph import stop_plan as stop_plan
@@ -156,8 +157,6 @@ def targets(desired: DesiredState) -> dict[str, Target]:
 def exec_ready_services(desired: DesiredState) -> frozenset[str]:
     """Services some other service waits on with ``service_healthy`` and whose health test validator
     can run itself: they count ready once that test passes by exec (``readiness.py``)."""
-    from validator.engine.readiness import health_argv
-
     waited_on = {
         dep
         for svc in desired.services.values()

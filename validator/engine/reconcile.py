@@ -11,8 +11,9 @@ from validator.engine.desired import DesiredState, desired_state
 from validator.engine.docker_api import Engine
 from validator.engine.lock import ProjectLock
 from validator.engine.observed import ObservedState, observe
-from validator.engine.planner import Plan, plan
+from validator.engine.planner import Plan, plan, stop_needs_of_spec
 from validator.engine.teardown import DownResult as DownResult  # the Swarm backend returns one too
+from validator.engine.teardown import down_project
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
@@ -67,8 +68,10 @@ def up(
     lock: bool = True,
     on_done: Callable[[ServiceResult], None] | None = None,
 ) -> UpResult:
+    # lazy: plan and down never apply, so they load neither the applier nor the waiter (timings
+    # imports it); tests/unit/engine/test_stopper.py pins it
     from validator.engine import timings as T
-    from validator.engine.apply import Applier  # plan and down never apply: they skip the waiter too
+    from validator.engine.apply import Applier
 
     guard = ProjectLock(loaded.spec.project, engine, lock_wait, say, "up") if lock else nullcontext()
     with guard:
@@ -115,9 +118,6 @@ def down(
     """Stop and remove the project's containers in parallel along the stop graph (a service stops
     once everything depending on it is gone), then its networks and, if asked, its volumes
     (engine/teardown.py; ``down`` itself reads less of the spec than this)."""
-    from validator.engine.planner import stop_needs_of_spec
-    from validator.engine.teardown import down_project
-
     return down_project(
         engine,
         loaded.spec.project,

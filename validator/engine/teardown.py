@@ -24,6 +24,7 @@ from validator.engine.hooks import canonical
 from validator.engine.lock import ProjectLock
 from validator.engine.stop_graph import StopNeeds, stop_plan
 from validator.engine.stopper import raise_failures, raise_hook_failures, run_stops
+from validator.units import parse_duration
 
 if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
@@ -114,8 +115,6 @@ def declared_needs(services: Mapping[str, Any]) -> dict[str, StopNeeds]:
     ``depends_on`` (a list or a mapping), ``stop_grace_period`` (unreadable: the container's own
     StopTimeout, which up set from it), ``pre_stop`` hooks. A value lint would refuse is read as absent:
     taking a stack down must not depend on the file being valid."""
-    from validator.units import parse_duration
-
     out: dict[str, StopNeeds] = {}
     for name, raw in services.items():
         svc = raw if isinstance(raw, dict) else {}

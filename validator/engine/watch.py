@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from validator.engine import labels as L
+from validator.errors import FatalError
 
 if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
@@ -179,8 +180,6 @@ class RunWatcher:
 
     def observe_last(self, ids: Iterable[str]) -> None:
         """The last observation: each container's state now (after the probes and suites)."""
-        from validator.errors import FatalError
-
         for cid in ids:
             try:
                 detail = self.engine.try_inspect(cid)

@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from validator.fileio import atomic_write_text
+
 # States of a task whose container has not started yet; "failed", "rejected", "shutdown",
 # "complete", "orphaned", "remove" are ends.
 BEFORE_START = ("new", "pending", "assigned", "accepted", "ready", "preparing")
@@ -91,8 +93,6 @@ def load_seen(path: Path) -> dict[str, Seen]:
 
 
 def save_seen(path: Path, seen: dict[str, Seen], keep: set[str]) -> None:
-    from validator.fileio import atomic_write_text
-
     data = {k: asdict(v) for k, v in seen.items() if k in keep}
     atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True))
 

@@ -14,10 +14,10 @@ from validator.spec.load import LoadedSpec
 
 
 class UsageStage:
-    def __init__(self, loaded: LoadedSpec, engine: Any, orchestrator: str) -> None:
+    def __init__(self, loaded: LoadedSpec, engine: Any, unfollowed: str = "") -> None:
         self.loaded = loaded
         self.engine = engine
-        self.orchestrator = orchestrator
+        self.unfollowed = unfollowed  # why the backend's services cannot be followed ("": they can)
         self.sampler: Any = None
         self.off = ""  # why nothing is sampled ("" when the sampler runs)
 
@@ -28,8 +28,8 @@ class UsageStage:
             return
         if not self.loaded.spec.settings.sample_usage:
             self.off = "sampling is off (settings.sample_usage: false)"
-        elif self.orchestrator == "swarm":
-            self.off = "the sampler follows plain containers only, not Swarm tasks"
+        elif self.unfollowed:
+            self.off = self.unfollowed
         elif self.engine is None:
             self.off = "no engine"
         if self.off:

@@ -1,5 +1,5 @@
 """``plan``, ``up``, ``down`` and the service results of ``check`` on a Swarm manager (the backend
-interface of ``validator.engine.backend``).
+interface of ``validator.backends.protocol``).
 
 Images are pinned so that every node runs the same one and no node tries a registry for an image
 that only exists locally: a registry image by its repository digest, a local-only image by its

@@ -172,10 +172,10 @@ def test_the_service_timing_is_its_slowest_replicas():
 
 
 def test_scale_zero_runs_no_container_and_removes_the_ones_that_run(tmp_path):
-    from validator.engine.backend import backend
+    from validator.backends.registry import backend
 
     loaded = load_dict(tmp_path, base_spec(web={**WEB, "deploy": {"replicas": 0}}))
-    assert backend(loaded, "containers", warn=print)[0] == "containers"
+    assert backend(loaded, "containers", warn=print).name == "containers"
     zero = desired(tmp_path, web={**WEB, "scale": 0})
     web = zero.services["web"]
     assert (web.replicas, web.names) == (0, ())

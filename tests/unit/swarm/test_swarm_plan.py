@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from validator.backends.registry import backend
 from validator.engine import labels as L
-from validator.engine.backend import backend
 from validator.engine.desired import desired_state
 from validator.errors import SpecError
 from validator.swarm.desired import STACK_LABEL, service_spec, swarm_state
@@ -194,8 +194,7 @@ def test_swarm_scheduling_fields_are_ignored_by_plain_containers_as_compose_igno
     service = {"image": IMAGE, "deploy": deploy}
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"web": service}})
     warnings: list[str] = []
-    name, _ = backend(loaded, "containers", warn=warnings.append)
-    assert name == "containers"
+    assert backend(loaded, "containers", warn=warnings.append).name == "containers"
     err = "\n".join(warnings)
     assert "services.web.deploy.placement: warning: placement chooses Swarm nodes: ignored by plain containers" in err
     assert "services.web.deploy.endpoint_mode:" in err and f"{tmp_path / 'infra.yaml'}:" in err
@@ -203,15 +202,15 @@ def test_swarm_scheduling_fields_are_ignored_by_plain_containers_as_compose_igno
 
 def test_the_same_spec_passes_where_it_is_honoured(tmp_path):
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"web": _web()}})
-    name, module = backend(loaded, "swarm", warn=print)
-    assert name == "swarm" and module.__name__ == "validator.swarm.reconcile"
-    assert backend(loaded, None, warn=print)[0] == "containers"  # 3 replicas run as 3 containers there (issue 13c)
+    chosen = backend(loaded, "swarm", warn=print)
+    assert chosen.name == "swarm" and type(chosen).__module__ == "validator.backends.swarm"
+    assert backend(loaded, None, warn=print).name == "containers"  # 3 replicas run as 3 containers there (issue 13c)
     everywhere = _web(mode="global")
     del everywhere["deploy"]["replicas"]
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"web": everywhere}})
-    assert backend(loaded, "swarm", warn=print)[0] == "swarm"
+    assert backend(loaded, "swarm", warn=print).name == "swarm"
     # one task per node is one container on one engine, as docker compose runs it
-    assert backend(loaded, None, warn=print)[0] == "containers"
+    assert backend(loaded, None, warn=print).name == "containers"
     assert desired_state(loaded, {}, refuse_unsupported=False).services["web"].replicas == 1
 
 

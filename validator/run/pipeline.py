@@ -289,7 +289,7 @@ class Pipeline:
         over (run/usage.py); their ``usage`` results come after the suites'."""
         from validator.run.usage import UsageStage
 
-        stage = UsageStage(self.loaded, engine, self.backend.unfollowed)
+        stage = UsageStage(self.loaded, engine, self.backend.unfollowed, self.watcher)
         stage.start()
         try:
             yield

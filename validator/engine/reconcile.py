@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from validator.engine.waiter import Timing
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Planned:
     engine: Engine
     desired: DesiredState
@@ -40,10 +40,10 @@ def make_plan(
     desired = desired_state(loaded)
     observed = observe(engine, desired)
     return Planned(
-        engine,
-        desired,
-        observed,
-        plan(
+        engine=engine,
+        desired=desired,
+        observed=observed,
+        plan=plan(
             desired,
             observed,
             remove_orphans=remove_orphans,
@@ -73,18 +73,22 @@ def up(
     from validator.engine import timings as T
     from validator.engine.apply import Applier
 
-    guard = ProjectLock(loaded.spec.project, engine, lock_wait, say, "up") if lock else nullcontext()
+    guard = (
+        ProjectLock(project=loaded.spec.project, engine=engine, wait=lock_wait, say=say, what="up")
+        if lock
+        else nullcontext()
+    )
     with guard:
         planned = make_plan(loaded, engine, remove_orphans=remove_orphans, force_recreate=force_recreate, build=build)
         for note in planned.plan.notes:
             progress("note", note)
         applier = Applier(
-            engine,
-            planned.desired,
-            planned.observed,
-            planned.plan,
-            progress,
-            timeout if timeout is not None else loaded.spec.settings.up_timeout,
+            engine=engine,
+            desired=planned.desired,
+            observed=planned.observed,
+            plan=planned.plan,
+            progress=progress,
+            timeout=timeout if timeout is not None else loaded.spec.settings.up_timeout,
             ready_by_exec=loaded.spec.settings.ready_by_exec,
             on_done=on_done,
         )

@@ -42,7 +42,7 @@ class Running:
     depends_on: frozenset[str]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DownResult:
     containers: list[str]
     networks: list[str]
@@ -63,7 +63,7 @@ def down_project(
 ) -> DownResult:
     """Take the project down. ``declared``: the spec's services and what stopping each needs (what
     the labels say fills the rest); None without a spec (``down -p``): every container goes."""
-    with ProjectLock(project, engine, lock_wait, say, "down"):
+    with ProjectLock(project=project, engine=engine, wait=lock_wait, say=say, what="down"):
         owned = [_running(summary) for summary in engine.containers(L.project_filter(project))]
         needs = {c.service: StopNeeds(c.depends_on, None) for c in owned if c.service is not None}
         needs.update(declared or {})
@@ -91,7 +91,12 @@ def down_project(
                 removed_volumes.append(vol["Name"])
                 progress("volume", f"{vol['Name']} removed")
         raise_hook_failures(outcomes)  # everything asked is done: now fail naming the hooks that did not
-        return DownResult([o.step.name for o in outcomes], networks, removed_volumes, sorted(kept))
+        return DownResult(
+            containers=[o.step.name for o in outcomes],
+            networks=networks,
+            volumes=removed_volumes,
+            kept_orphans=sorted(kept),
+        )
 
 
 def _running(summary: dict[str, Any]) -> Running:

@@ -48,7 +48,7 @@ Progress = Callable[[str, str], None]
 PAST = {"create-service": "created", "update-service": "updated"}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Planned:
     engine: Engine
     desired: SwarmState
@@ -56,7 +56,7 @@ class Planned:
     plan: SwarmPlan
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SwarmUpResult:
     plan: SwarmPlan
     services: dict[str, ServiceResult] = field(default_factory=dict)
@@ -131,7 +131,7 @@ def make_plan(
     state = _state(loaded)
     observed = observe(engine, state)
     the_plan = plan(state, observed, remove_orphans=remove_orphans, force_recreate=force_recreate)
-    return Planned(engine, state, observed, the_plan)
+    return Planned(engine=engine, desired=state, observed=observed, plan=the_plan)
 
 
 def up(
@@ -147,7 +147,11 @@ def up(
     say: Callable[[str], None] | None = None,
     lock: bool = True,
 ) -> SwarmUpResult:
-    guard = ProjectLock(loaded.spec.project, engine, lock_wait, say, "up") if lock else nullcontext()
+    guard = (
+        ProjectLock(project=loaded.spec.project, engine=engine, wait=lock_wait, say=say, what="up")
+        if lock
+        else nullcontext()
+    )
     with guard:
         started = time.monotonic()
         planned = make_plan(loaded, engine, remove_orphans=remove_orphans, force_recreate=force_recreate)
@@ -198,7 +202,7 @@ def up(
         bound = timeout if timeout is not None else loaded.spec.settings.up_timeout
         outcomes = wait(engine, state.services, ids, seen, progress, bound)
         save_seen(seen_at, seen, {t.id for o in outcomes.values() for t in o.view.tasks})
-        result = SwarmUpResult(the_plan)
+        result = SwarmUpResult(plan=the_plan)
         local = _local_containers(engine, ids)
         for name in the_plan.order:
             outcome = outcomes[name]
@@ -229,7 +233,7 @@ def down(
     """Remove the stack's services (and its networks once no service of the project is left).
     Named volumes live on each node; ``--volumes`` removes them on this engine only."""
     project = loaded.spec.project
-    with ProjectLock(project, engine, lock_wait, say, "down"):
+    with ProjectLock(project=project, engine=engine, wait=lock_wait, say=say, what="down"):
         api.require_manager(engine)
         wanted = set(loaded.spec.services)
         removed, kept, removed_ids = [], [], []
@@ -256,7 +260,7 @@ def down(
                 engine.remove_volume(vol["Name"])
                 removed_volumes.append(vol["Name"])
                 progress("volume", f"{vol['Name']} removed")
-        return DownResult(removed, networks, removed_volumes, kept)
+        return DownResult(containers=removed, networks=networks, volumes=removed_volumes, kept_orphans=kept)
 
 
 def _wait_tasks_gone(engine: Engine, service_ids: list[str]) -> None:

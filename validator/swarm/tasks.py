@@ -33,7 +33,7 @@ class Seen:
     running: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TaskView:
     id: str
     slot: int | None
@@ -44,7 +44,7 @@ class TaskView:
     healthy: float | None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ServiceView:
     name: str
     desired: int
@@ -160,7 +160,9 @@ def view(
             )
         )
     reasons = _reasons(current, tasks, want - healthy, healthcheck)
-    return ServiceView(name, want, running, healthy, healthcheck, views, reasons)
+    return ServiceView(
+        name=name, desired=want, running=running, healthy=healthy, healthcheck=healthcheck, tasks=views, reasons=reasons
+    )
 
 
 def _reasons(current: list[dict[str, Any]], every: list[dict[str, Any]], missing: int, healthcheck: bool) -> list[str]:

@@ -162,14 +162,25 @@ def rejudge(
 
 
 def one_shot(loaded: LoadedSpec) -> set[str]:
-    """Services another waits for with ``service_completed_successfully``: their exit 0 is success
-    (the planner's rule, read from the spec)."""
-    return {
+    """The services the spec declares one-shot jobs, whose exit 0 is success: those another waits for
+    with ``service_completed_successfully`` (the planner's rule), and those whose spec itself writes a
+    restart policy that leaves an exit 0 exited (``restart: "no"`` or ``on-failure``, or
+    ``deploy.restart_policy``). A service that merely has the default policy is not one: a server
+    that exits 0 during the run is broken, whatever its exit code says."""
+    from validator.engine.compose_fields import completes
+
+    waited = {
         dep
         for svc in loaded.spec.services.values()
         for dep, cond in svc.depends_on.items()
         if cond is not None and cond.condition == "service_completed_successfully"
     }
+    declared = {
+        name
+        for name, svc in loaded.spec.services.items()
+        if ("restart" in svc.model_fields_set or (svc.deploy and svc.deploy.restart_policy)) and completes(svc)
+    }
+    return waited | declared
 
 
 def _current(watcher: RunWatcher) -> dict[str, list[str]]:

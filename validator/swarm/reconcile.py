@@ -30,7 +30,7 @@ from validator.spec.load import LoadedSpec
 from validator.spec.resources import ConfigSpec, SecretSpec
 from validator.swarm import api
 from validator.swarm.desired import STACK_LABEL, SwarmState, network_body, service_spec, swarm_state
-from validator.swarm.plan import ObservedSwarm, SwarmPlan, plan
+from validator.swarm.plan import ObservedSwarm, SwarmAction, SwarmPlan, plan
 from validator.swarm.tasks import (
     ServiceView,
     TaskView,
@@ -162,39 +162,7 @@ def up(
             progress("note", note)
         ids = {name: s["ID"] for name, s in observed.services.items()}
         for action in the_plan.actions:
-            if action.kind == "remove-orphan":
-                orphan = next(o for o in observed.orphans if o["Spec"]["Name"] == action.target)
-                api.remove_service(engine, orphan["ID"])
-            elif action.kind == "create-network":
-                net = next(n for n in state.networks.values() if n.name == action.target)
-                api.create_network(engine, network_body(state.project, net))
-            elif action.kind in ("create-config", "create-secret"):
-                kind = action.kind.split("-", 1)[1]
-                obj = state.objects[(kind, action.target)]
-                assert obj.path is not None
-                labels = {L.PROJECT: state.project, STACK_LABEL: state.project}
-                observed.objects[obj.name] = api.create_object(engine, kind, obj.name, obj.path.read_bytes(), labels)
-            else:
-                assert action.service is not None
-                svc = state.services[action.service]
-                pin = observed.pins.get(svc.image, svc.image)
-                body = service_spec(
-                    svc,
-                    project=state.project,
-                    image=pin,
-                    spec_files=state.spec_files,
-                    version=__version__,
-                    key=state.key,
-                    object_ids=observed.objects,
-                )
-                if action.kind == "create-service":
-                    ids[svc.name] = api.create_service(engine, body)
-                else:
-                    current = observed.services[svc.name]
-                    if "--force-recreate" in action.reasons:
-                        old = current["Spec"]["TaskTemplate"].get("ForceUpdate", 0)
-                        body["TaskTemplate"]["ForceUpdate"] = int(old) + 1
-                    api.update_service(engine, current["ID"], current["Version"]["Index"], body)
+            _apply(engine, action, state, observed, ids)
             progress(action.service or action.target, action.kind.replace("-", " "))
         _prune_objects(engine, state)
         seen_at = seen_path(loaded)
@@ -218,6 +186,45 @@ def up(
             result.views[name] = outcome.view
         result.duration = time.monotonic() - started
         return result
+
+
+def _apply(
+    engine: Engine, action: SwarmAction, state: SwarmState, observed: ObservedSwarm, ids: dict[str, str]
+) -> None:
+    """One planned action on the swarm (``ids``: service name -> Swarm service ID, updated here)."""
+    if action.kind == "remove-orphan":
+        orphan = next(o for o in observed.orphans if o["Spec"]["Name"] == action.target)
+        api.remove_service(engine, orphan["ID"])
+    elif action.kind == "create-network":
+        net = next(n for n in state.networks.values() if n.name == action.target)
+        api.create_network(engine, network_body(state.project, net))
+    elif action.kind in ("create-config", "create-secret"):
+        kind = "config" if action.kind == "create-config" else "secret"
+        obj = state.objects[(kind, action.target)]
+        assert obj.path is not None
+        labels = {L.PROJECT: state.project, STACK_LABEL: state.project}
+        observed.objects[obj.name] = api.create_object(engine, kind, obj.name, obj.path.read_bytes(), labels)
+    else:
+        assert action.service is not None
+        svc = state.services[action.service]
+        pin = observed.pins.get(svc.image, svc.image)
+        body = service_spec(
+            svc,
+            project=state.project,
+            image=pin,
+            spec_files=state.spec_files,
+            version=__version__,
+            key=state.key,
+            object_ids=observed.objects,
+        )
+        if action.kind == "create-service":
+            ids[svc.name] = api.create_service(engine, body)
+        else:
+            current = observed.services[svc.name]
+            if "--force-recreate" in action.reasons:
+                old = current["Spec"]["TaskTemplate"].get("ForceUpdate", 0)
+                body["TaskTemplate"]["ForceUpdate"] = int(old) + 1
+            api.update_service(engine, current["ID"], current["Version"]["Index"], body)
 
 
 def down(

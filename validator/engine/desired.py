@@ -44,7 +44,7 @@ from validator.spec.resources import ConfigSpec, SecretSpec
 from validator.spec.service import Dependency, Healthcheck, Service, ServiceNetwork
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DesiredService:
     name: str
     container: str
@@ -104,7 +104,7 @@ class DesiredService:
         return self.replica_containers[number - 1] if self.replica_containers else self.container
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DesiredNetwork:
     key: str
     name: str
@@ -118,7 +118,7 @@ class DesiredNetwork:
     ipam: dict[str, Any] | None = None  # the engine's IPAM body (Driver, Config, Options)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DesiredVolume:
     key: str
     name: str
@@ -128,7 +128,7 @@ class DesiredVolume:
     external: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DesiredState:
     project: str
     services: dict[str, DesiredService]
@@ -182,25 +182,30 @@ def desired_state(
     used_networks, used_volumes = _used(active)
     networks = {
         key: DesiredNetwork(
-            key,
-            net.name or f"{spec.project}_{key}",
-            net.driver,
-            net.internal,
-            net.enable_ipv6,
-            dict(net.driver_opts),
-            dict(net.labels),
-            net.external,
-            net.attachable,
-            ipam_body(net.ipam) if net.ipam else None,
+            key=key,
+            name=net.name or f"{spec.project}_{key}",
+            driver=net.driver,
+            internal=net.internal,
+            enable_ipv6=net.enable_ipv6,
+            options=dict(net.driver_opts),
+            labels=dict(net.labels),
+            external=net.external,
+            attachable=net.attachable,
+            ipam=ipam_body(net.ipam) if net.ipam else None,
         )
         for key, net in spec.networks.items()
         if key in used_networks
     }
     if "default" in used_networks and "default" not in networks:
-        networks["default"] = DesiredNetwork("default", f"{spec.project}_default")
+        networks["default"] = DesiredNetwork(key="default", name=f"{spec.project}_default")
     volumes = {
         key: DesiredVolume(
-            key, vol.name or f"{spec.project}_{key}", vol.driver, dict(vol.driver_opts), dict(vol.labels), vol.external
+            key=key,
+            name=vol.name or f"{spec.project}_{key}",
+            driver=vol.driver,
+            options=dict(vol.driver_opts),
+            labels=dict(vol.labels),
+            external=vol.external,
         )
         for key, vol in spec.volumes.items()
         if key in used_volumes
@@ -450,7 +455,7 @@ def _build_config(svc: Service, base: Path) -> dict[str, Any] | None:
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FileRefTarget:
     """A config or secret as one service sees it: where, whose, and the file it comes from."""
 
@@ -484,7 +489,9 @@ def file_refs(
             target = f"/{target}"
         path = (base / obj.file).resolve() if obj.file else None
         mode = ref.mode if ref.mode is not None else 0o444  # an octal string was read as octal by the model
-        out.append(FileRefTarget(ref.source, target, ref.uid or "0", ref.gid or "0", mode, path))
+        out.append(
+            FileRefTarget(key=ref.source, target=target, uid=ref.uid or "0", gid=ref.gid or "0", mode=mode, path=path)
+        )
     return sorted(out, key=lambda r: r.target)
 
 

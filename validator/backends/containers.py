@@ -1,7 +1,7 @@
 """Plain containers on one engine (validator.engine): the default backend.
 
-Loaded at import: the reconciler and the service checks; the applier and the waiter only when ``up``
-runs (engine/reconcile.py), so ``plan`` and ``down`` never load them.
+Loaded at import: the reconciler; the applier and the waiter only when ``up`` runs (engine/reconcile.py),
+so ``plan`` and ``down`` never load them; the service checks only when ``check`` judges services.
 """
 
 from __future__ import annotations
@@ -11,10 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from validator.backends.drift import drift_results
 from validator.backends.protocol import Mode, Progress, ServiceStage
-from validator.checks import services as S
-from validator.core.run import ServiceTimeline
 from validator.engine import reconcile
 from validator.engine.docker_api import Engine
 from validator.engine.reconcile import Planned
@@ -25,6 +22,7 @@ from validator.spec.load import LoadedSpec
 from validator.spec.location import Finding
 
 if TYPE_CHECKING:
+    from validator.core.run import ServiceTimeline
     from validator.engine.apply import ServiceResult, UpResult
 
 
@@ -120,6 +118,10 @@ class ContainersBackend:
     ) -> ServiceStage:
         """Plan (drift only), look (--no-up: what runs, and its drift from the spec), or up, each
         service judged as soon as up reports it (``on_done``)."""
+        # lazy: judging services is check's alone; plan, up and down load none of it
+        from validator.backends.drift import drift_results
+        from validator.checks import services as S
+
         if mode != "up":
             # judging what runs includes whether it is what the spec says: a container whose command,
             # environment or ports drifted is not the infrastructure the spec describes (plan exits 1 on it)
@@ -154,6 +156,8 @@ class ContainersBackend:
 
 
 def _timeline(result: UpResult) -> list[ServiceTimeline]:
+    from validator.core.run import ServiceTimeline  # lazy: check's record (see services above)
+
     out = []
     for name in result.plan.order:
         r = result.services.get(name)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from validator import children
-from validator.backends.registry import get
+from validator.backends.registry import DEFAULT, get
 from validator.catalog import run_catalog
 from validator.checks.registry import STATIC_STAGES, CheckContext
 from validator.core.metrics import Evidence, MetricKey, metric_name
@@ -42,7 +42,7 @@ class CheckOptions:
     timeout: float | None = None
     lock_timeout: float = 600.0
     suites: bool = True
-    orchestrator: str = "containers"
+    orchestrator: str = DEFAULT
 
 
 def git_commit(folder: Any) -> str | None:

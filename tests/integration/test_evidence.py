@@ -1,6 +1,5 @@
-"""On a real engine: a service that never turns healthy makes every criterion over its metrics an error
-naming it (it did not hold for the run: it vouches for nothing it measured), while the healthy
-service's own metrics are still judged."""
+"""On a real engine: a service that never turns healthy makes every criterion over ``service.*.healthy``
+an error naming it, while what it did measure (its startup) is still judged."""
 
 from __future__ import annotations
 
@@ -39,10 +38,9 @@ def test_a_service_that_never_turns_healthy_fails_the_wildcard_criterion(project
     for cid in ("SC8", "MAX"):
         assert results[cid]["verdict"] == "error", results[cid]
         assert "service.bad.healthy is unavailable: service bad did not become healthy" in results[cid]["message"]
-    # the bad service did not hold for the run (the watcher saw it unhealthy): it vouches for nothing it
-    # measured, its startup included (checks/watched.py); the good one's times are still judged
-    assert results["SC7"]["verdict"] == "error", results["SC7"]
-    assert "service.bad.startup is unavailable: service bad did not hold for the whole run" in results["SC7"]["message"]
+    # the bad service did not hold for the run (the watcher saw it unhealthy), but its start time is a
+    # fact measured before (checks/watched.py FACTS_AT_START): still judged, as the good one's times are
+    assert results["SC7"]["verdict"] == "pass", results["SC7"]
     assert results["GOOD"]["verdict"] == "pass", results["GOOD"]
     evidence = report_evidence(data)
     assert (evidence["service.bad.healthy"]["low"], evidence["service.bad.healthy"]["high"]) == (None, None)

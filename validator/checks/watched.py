@@ -216,6 +216,10 @@ def _judged(watcher: RunWatcher, service: str, ids: list[str], since: float) -> 
     return now + removed
 
 
+# measured once the container ran, or read from its configuration: true whatever it did after
+FACTS_AT_START = frozenset({"startup", "memory_limit", "cpus"})
+
+
 def _amended(result: Result, restarts: int, problems: list[str]) -> Result:
     restarts_metric = metric_name("service", result.id, "restarts")
     metrics: dict[MetricKey, float] = dict(result.metrics)
@@ -227,16 +231,18 @@ def _amended(result: Result, restarts: int, problems: list[str]) -> Result:
         return replace(result, metrics=metrics, unavailable=unavailable)
     what = "during the run: " + "; ".join(problems)
     reason = f"service {result.name} did not hold for the whole run ({'; '.join(problems)})"
-    # a service that failed its watch vouches for nothing it measured, but a restart count above 0
-    # is a fact (``restarts == 0`` fails on it); 0 from a service that died is no evidence of health
+    # a service that failed its watch vouches for nothing it measured over the run, but what was fixed
+    # before it could fail stays a fact: its start time and the limits the engine enforces; so is a
+    # restart count above 0 (``restarts == 0`` fails on it); 0 from a service that died is no evidence
     for name in list(metrics):
-        if name != restarts_metric or restarts == 0:
-            metrics.pop(name)
-            unavailable[name] = reason
+        if name.field in FACTS_AT_START or (name == restarts_metric and restarts > 0):
+            continue
+        metrics.pop(name)
+        unavailable[name] = reason
     return replace(
         result,
         verdict="fail",
-        actual="did not hold",
+        actual="did not hold" if result.verdict == "pass" else result.actual,  # a failed one keeps what it saw
         message=what if result.verdict == "pass" else f"{result.message}; {what}",
         metrics=metrics,
         unavailable=unavailable,

@@ -14,8 +14,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from validator.backends.registry import add_orchestrator_option
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, use_color
-from validator.engine.backend import add_orchestrator_option
 from validator.errors import EXIT_FAILED, UsageError
 
 
@@ -76,8 +76,8 @@ def _require_distinct(targets: list[str | None]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from validator.backends.registry import backend
     from validator.core.run import combine
-    from validator.engine.backend import backend
     from validator.engine.unsupported import require_applicable
     from validator.redact import redactor as process_redactor
     from validator.reporters.registry import ReportContext, parse_report_option
@@ -97,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
         wanted_reports = [("console", None)] + [parse_report_option(v) for v in loaded.spec.settings.reports]
     mode: Mode = "no-up" if args.no_up else ("plan" if args.plan else "up")
     # Its up (and --plan) refuse what plan/up refuse, located, before anything runs; --no-up only judges.
-    orchestrator, _ = backend(loaded, args.orchestrator, refuse=mode != "no-up", warn=eprint)
-    require_applicable(loaded, refuse_unsupported=mode != "no-up" and orchestrator == "containers")
+    chosen = backend(loaded, args.orchestrator, refuse=mode != "no-up", warn=eprint)
+    require_applicable(loaded, refuse_unsupported=mode != "no-up" and chosen.refuses_compose_fields)
     targets: list[str | None] = list(dict.fromkeys(args.host or loaded.spec.settings.targets)) or [None]
     _require_distinct(targets)
 
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             lock_timeout=args.lock_timeout,
             suites=not args.no_suites,
-            orchestrator=orchestrator,
+            orchestrator=chosen.name,
         )
 
     ctx = ReportContext(color=use_color(args), verbose=args.verbose)

@@ -169,8 +169,11 @@ def _record(path: Path, run: RunResult) -> int:
         db.close()
 
 
+# Recency is the order runs were recorded in (``id``, AUTOINCREMENT: never reused, always growing),
+# never ``started_at``: a wall clock steps (NTP after a laptop slept, a VM resumed), and a run
+# stamped while it was an hour fast would otherwise stay "the last check" for that hour.
 def last_runs(path: Path, project: str, count: int) -> list[RunResult]:
-    """The newest ``count`` runs of the project, newest first."""
+    """The newest ``count`` runs of the project (by the order they were recorded), newest first."""
     from pydantic import ValidationError
 
     from validator.reporters.json_report import load
@@ -180,8 +183,7 @@ def last_runs(path: Path, project: str, count: int) -> list[RunResult]:
     db = _connect(path)
     try:
         rows = db.execute(
-            "SELECT report FROM runs WHERE project = ? AND schema_version = ? ORDER BY started_at DESC, id DESC "
-            "LIMIT ?",
+            "SELECT report FROM runs WHERE project = ? AND schema_version = ? ORDER BY id DESC LIMIT ?",
             (project, SCHEMA_VERSION, count),
         ).fetchall()
         return [load(row[0]) for row in rows]
@@ -203,8 +205,7 @@ def last_invocation(path: Path, project: str) -> list[RunResult]:
     db = _connect(path)
     try:
         newest = db.execute(
-            "SELECT id, invocation FROM runs WHERE project = ? AND schema_version = ? "
-            "ORDER BY started_at DESC, id DESC LIMIT 1",
+            "SELECT id, invocation FROM runs WHERE project = ? AND schema_version = ? ORDER BY id DESC LIMIT 1",
             (project, SCHEMA_VERSION),
         ).fetchone()
         if newest is None:
@@ -301,3 +302,46 @@ def as_json(trend_list: list[Trend]) -> str:
         ],
         indent=2,
     )
+
+
+# --- checks that were not recorded -------------------------------------------------------------
+# `report` shows the newest *stored* check; a newer check that was not stored (--no-history, a history
+# write that failed) would leave an older verdict shown as the last one. Every check notes its start
+# beside the history, in a small file of its own (one entry per project), before it runs anything:
+# `report` then knows when the newest stored run is not the newest check.
+
+
+def _checks_file(path: Path) -> Path:
+    return path.with_name(path.name + ".checks.json")
+
+
+def note_check(path: Path, project: str, invocation: str, started_at: float) -> str:
+    """Note that a check of ``project`` started; "" when noted, else why not (said, never fatal: the
+    check itself is judged all the same)."""
+    from validator.fileio import atomic_write_text
+
+    notes = _read_checks(path)
+    notes[project] = {"invocation": invocation, "started_at": started_at}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(_checks_file(path), json.dumps(notes, sort_keys=True))
+    except OSError as exc:
+        return f"cannot note this check beside the history ({_checks_file(path)}): {exc.strerror or exc}"
+    return ""
+
+
+def unrecorded_check(path: Path, project: str, shown: RunResult) -> float | None:
+    """When the newest check of ``project`` is not the stored run ``shown``: that check's start."""
+    note = _read_checks(path).get(project)
+    if not isinstance(note, dict) or note.get("invocation") in (None, shown.invocation):
+        return None
+    started = note.get("started_at")
+    return float(started) if isinstance(started, int | float) and started >= shown.started_at else None
+
+
+def _read_checks(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(_checks_file(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

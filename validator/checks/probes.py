@@ -1,5 +1,6 @@
 """Run one probe: skip when its service is not running, cut it at its timeout, retry with backoff,
-and turn ``expect: fail`` into an expected failure (xfail) — or an error when it passes.
+and turn ``expect: fail`` into an expected failure (xfail) — or an error when it passes, and a failure
+when it got no answer from its target at all (an expected failure must be observed).
 
 A probe observes its target: what the target does wrong (refuses, answers badly, times out) is a
 *fail*. When the probe's own code raises (a ``TypeError``, a ``KeyError`` on an answer it did not
@@ -10,6 +11,7 @@ traceback with ``--debug``), and its metrics are unavailable.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import socket
 import threading
@@ -17,6 +19,7 @@ import time
 import traceback
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from validator.core.location import Location
 from validator.core.metrics import Declared, Family, MetricKey, metric_name
@@ -83,6 +86,20 @@ def run_probe(
     if spec.service is not None and (spec.service not in ctx.running or spec.service in (unready or {})):
         why = (unready or {}).get(spec.service) or f"service {spec.service} is not running"
         return _skipped(spec, name, why, where, duration=0.0)
+    foreign = _foreign_target(spec, ctx)
+    if foreign:
+        reason = f"probe {name} did not reach its service: {foreign}"
+        return Result(
+            kind="probe",
+            name=name,
+            verdict="fail",
+            expected=f"an answer from service {spec.service}",
+            actual="another process",
+            message=foreign,
+            location=where,
+            unavailable=_unavailable(spec, name, reason),
+            ran_on=_ran_on(spec, ctx),
+        )
     began = time.monotonic()
     tried = _attempts(spec, ctx, began + spec.timeout, cancel)
     elapsed = time.monotonic() - began
@@ -170,6 +187,11 @@ def _judged(spec: Any, name: str, tried: _Tried, elapsed: float, where: Location
     if spec.expect == "fail" and passed:
         verdict, expected = "error", "fail (expected)"
         message = f"expected to fail ({spec.reason}) but passed: remove expect: fail"
+    elif spec.expect == "fail" and (outcome is None or not outcome.reached):
+        # an expected failure is a failure the probe *observed*: its target answered, wrongly. One that
+        # got no answer at all (refused, reset, silent, unresolvable) saw nothing of the known bug the
+        # reason describes — the target may simply be gone — so it stays a failure
+        message = f"expected to fail ({spec.reason}), but it observed nothing of its target: {message or actual}"
     elif spec.expect == "fail":
         verdict = "xfail"
         message = f"expected failure: {spec.reason}" + (f" ({message})" if message else "")
@@ -186,6 +208,60 @@ def _judged(spec: Any, name: str, tried: _Tried, elapsed: float, where: Location
         unavailable=missing,
         ran_on=_ran_on(spec, ctx),
     )
+
+
+def _foreign_target(spec: Any, ctx: ProbeContext) -> str:
+    """Why the probe, which names a service, would reach some other process ("" when it cannot tell
+    or need not): it runs on this host and dials a loopback port that no running container of the
+    project publishes. An old build still serving that port, a developer's server, anything: its
+    answer would be evidence about something else ("the probe's peer is the project's")."""
+    endpoint = _loopback_endpoint(spec)
+    if spec.service is None or endpoint is None or PROBES[spec.kind].in_container or ctx.engine_factory is None:
+        return ""
+    try:
+        details = [ctx.engine().try_inspect(cid) or {} for cid in ctx.running.values()]
+    except FatalError:
+        return ""  # the engine is gone: the run says so
+    published: set[int] = set()
+    for detail in details:
+        if (detail.get("HostConfig") or {}).get("NetworkMode") == "host":
+            return ""  # it listens on this host's ports directly, unpublished: cannot tell
+        if "com.docker.swarm.task.id" in ((detail.get("Config") or {}).get("Labels") or {}):
+            return ""  # a Swarm task: its ports are published by the routing mesh, not by the container
+        for bindings in ((detail.get("NetworkSettings") or {}).get("Ports") or {}).values():
+            published.update(int(b["HostPort"]) for b in bindings or () if str(b.get("HostPort", "")).isdigit())
+    host, port = endpoint
+    if port in published:
+        return ""
+    return (
+        f"{host}:{port} is published by no running container of project {ctx.spec.project}: whatever answers "
+        f"there is another process, not service {spec.service} (publish the port, or probe the one it publishes)"
+    )
+
+
+def _loopback_endpoint(spec: Any) -> tuple[str, int] | None:
+    """The (host, port) a probe dials on this machine's loopback, from its ``url`` or ``host`` and
+    ``port``; None for any other address (which no container's publishing can prove or disprove)."""
+    url = getattr(spec, "url", None)
+    port: Any
+    if isinstance(url, str):
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return None
+    else:
+        host, port = getattr(spec, "host", None) or "", getattr(spec, "port", None)
+    if not isinstance(port, int) or not host:
+        return None
+    if host != "localhost":
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return None  # a name: whatever it resolves to, not this check's to prove
+        if not (address.is_loopback or address.is_unspecified):
+            return None
+    return host, port
 
 
 def _ran_on(spec: Any, ctx: ProbeContext) -> str:

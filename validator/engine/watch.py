@@ -13,9 +13,9 @@ seconds, each bounded by ``PING_TIMEOUT``): a killed local daemon is noticed wit
 a second, a remote engine whose connection silently drops within ``SILENCE + PING_TIMEOUT``.
 ``on_lost`` is called once, from the watcher's thread.
 
-Further sources of observations plug in as ``Feed``\\ s (issue 26's memory/CPU sampling is meant to
-be one): each is started with the watcher, reads the same engine, writes into the watcher's records
-under its lock, and is stopped with it.
+Further sources of observations plug in as ``Feed``\\ s (the usage sampler, engine/stats.py, is one):
+each is started with the watcher, hears every event of the project's containers from the watcher's
+one event stream (no second subscription), reads the same engine, and is stopped with it.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from validator.engine import labels as L
+from validator.errors import FatalError
 
 if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
@@ -46,12 +47,26 @@ COMPOSE_SERVICE = "com.docker.compose.service"
 ACTIONS = ("create", "start", "restart", "die", "oom", "health_status", "stop", "destroy")
 
 
+def is_up(state: dict[str, Any]) -> bool:
+    """Whether a container's ``State`` says it is up. ``Running`` alone says more than that: the engine
+    keeps it true while it holds a crash-looping container in its restart back-off (``Restarting``,
+    no process) and while the container is paused."""
+    return bool(state.get("Running")) and not state.get("Restarting") and not state.get("Paused")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Happening:
     """One thing the engine reported about a container."""
 
-    at: float  # wall clock, the engine's own timestamp
+    at: float  # wall clock, the engine's own timestamp (compared only with the engine's other times)
     action: str  # one of ACTIONS
+    # this machine's wall clock when the event reached the watcher: what is compared with validator's
+    # own moments (a service's ready time). The engine's clock may be off by minutes (a Docker Desktop
+    # VM after the laptop slept, a remote engine without NTP): ``at >= since`` would then drop every
+    # death of the run. The stream delivers an event within milliseconds of it, so the time it arrived
+    # is never earlier than the event (an event replayed after a re-subscription arrives late: it may
+    # be counted as of the run, never dropped from it).
+    seen_at: float = 0.0
     exit_code: int | None = None  # die
     health: str | None = None  # health_status: healthy, unhealthy, starting
 
@@ -69,7 +84,8 @@ class ContainerWatch:
     gone: bool = False  # the last observation found no such container
 
     def after(self, since: float) -> list[Happening]:
-        return [h for h in self.happenings if h.at >= since]
+        """What happened from ``since`` (this machine's wall clock) on."""
+        return [h for h in self.happenings if h.seen_at >= since]
 
     def restarts(self) -> list[float]:
         """When the engine restarted it: a ``restart`` (the API's), or a ``start`` after a ``die``
@@ -99,14 +115,16 @@ class EngineLost:
 
 
 class Feed(Protocol):
-    """A second source of observations for the same watcher (issue 26: memory/CPU per container at a
-    bounded rate). ``start`` is called once the event stream is open, ``stop`` before the verdict;
-    a feed reads ``watcher.engine``, records under ``watcher.lock`` and stops when ``watcher.done``
-    is set."""
+    """A second source of observations for the same watcher (the usage sampler: memory/CPU per
+    container at a bounded rate). ``start`` is called once the event stream is open, ``heard`` for
+    each event of the project's containers (from the watcher's thread: it must not block), ``stop``
+    before the verdict."""
 
     def start(self, watcher: RunWatcher) -> None: ...
 
-    def stop(self) -> None: ...
+    def heard(self, cid: str, attributes: Mapping[str, Any], happening: Happening) -> None: ...
+
+    def stop(self) -> object: ...
 
 
 class RunWatcher:
@@ -151,6 +169,11 @@ class RunWatcher:
             feed.start(self)
         return self
 
+    def add_feed(self, feed: Feed) -> None:
+        """A feed joining a running watcher: started now, stopped with it."""
+        self.feeds.append(feed)
+        feed.start(self)
+
     def stop(self) -> None:
         self.done.set()
         for feed in self.feeds:
@@ -179,8 +202,6 @@ class RunWatcher:
 
     def observe_last(self, ids: Iterable[str]) -> None:
         """The last observation: each container's state now (after the probes and suites)."""
-        from validator.errors import FatalError
-
         for cid in ids:
             try:
                 detail = self.engine.try_inspect(cid)
@@ -230,6 +251,7 @@ class RunWatcher:
         code = attributes.get("exitCode")
         happening = Happening(
             at=at,
+            seen_at=time.time(),
             action=kind,
             exit_code=int(str(code)) if kind == "die" and str(code).lstrip("-").isdigit() else None,
             health=health or None,
@@ -239,6 +261,8 @@ class RunWatcher:
             if watch is None:
                 watch = self._new(cid, {"Name": attributes.get("name", ""), "Config": {"Labels": attributes}})
             watch.happenings.append(happening)
+        for feed in list(self.feeds):
+            feed.heard(cid, attributes, happening)
         return at
 
     def _new(self, cid: str, detail: dict[str, Any] | None) -> ContainerWatch:

@@ -10,7 +10,9 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from validator import children
@@ -50,10 +52,20 @@ class Http(Protocol):
     ) -> HttpResponse: ...
 
 
-class Tcp(Protocol):
-    """Open a TCP connection from this host and close it; raises ``OSError`` when it cannot."""
+@dataclass(frozen=True, kw_only=True)
+class TcpAnswer:
+    """A connection that was accepted: how long the connect took, and how the peer dropped it within
+    the hold ("reset", "closed"; "" when it kept it open or said something first)."""
 
-    def connect(self, host: str, port: int, timeout: float) -> None: ...
+    seconds: float
+    dropped: str
+
+
+class Tcp(Protocol):
+    """Open a TCP connection from this host, keep it up to ``hold`` seconds to see whether the peer
+    drops it, and close it; raises ``OSError`` when it cannot connect."""
+
+    def connect(self, host: str, port: int, timeout: float, *, hold: float) -> TcpAnswer: ...
 
 
 class Cursor(Protocol):
@@ -79,6 +91,7 @@ class ProbeEngine(Protocol):
     """What probes ask the Docker engine (``validator.engine.docker_api.Engine`` is one)."""
 
     def inspect(self, container: str) -> dict[str, Any]: ...
+    def try_inspect(self, container: str) -> dict[str, Any] | None: ...
     def exec(
         self, container: str, command: list[str], user: str | None = None, timeout: float = 30.0
     ) -> tuple[int, str]: ...
@@ -137,9 +150,24 @@ class RequestsHttp:
 
 
 class SocketTcp:
-    def connect(self, host: str, port: int, timeout: float) -> None:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
+    def connect(self, host: str, port: int, timeout: float, *, hold: float) -> TcpAnswer:
+        started = time.monotonic()
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            seconds = time.monotonic() - started
+            return TcpAnswer(seconds=seconds, dropped=_dropped(sock, hold))
+
+
+def _dropped(sock: socket.socket, hold: float) -> str:
+    """How the peer dropped the accepted connection within ``hold`` seconds ("" when it kept it open
+    or sent a first byte: a server waiting for a request, or greeting its client, as MySQL does)."""
+    sock.settimeout(hold)
+    try:
+        first = sock.recv(1)
+    except TimeoutError:
+        return ""
+    except ConnectionResetError:
+        return "reset"
+    return "" if first else "closed"
 
 
 class MysqlConnector:

@@ -29,6 +29,9 @@ class Recorded:
     exitstatus: int | None = None  # from the finish record; None: the session did not finish
     stopped: str = ""  # -x, --maxfail, pytest.exit(...)
     broken: list[str] = field(default_factory=list)  # modules that could not be collected (each also a case in error)
+    # modules skipped as a whole at collection (``importorskip``): each one skipped case, as pytest
+    # counts it, though it holds an unknown number of tests
+    skipped_modules: list[str] = field(default_factory=list)
     deselected: list[TestCase] = field(default_factory=list)  # outcome "deselected"; not in ``tests``
     deselected_unknown: str = ""  # why more may have been left out than ``deselected`` holds
     selection: list[str] = field(default_factory=list)  # the options that deselected them (-k 'x', --lf)
@@ -39,6 +42,11 @@ class Recorded:
     @property
     def collect_errors(self) -> int:
         return len(self.broken)
+
+    @property
+    def uncollected(self) -> int:
+        """Cases that stand for a whole module, not a collected test (broken or skipped at import)."""
+        return len(self.broken) + len(self.skipped_modules)
 
     @property
     def rewritten(self) -> list[str]:
@@ -86,6 +94,13 @@ def _add_record(out: Recorded, by_id: dict[str, TestCase], record: dict[str, Any
         if f"collect:{case.nodeid}" not in by_id:  # each xdist worker reports the same module
             out.broken.append(str(record["nodeid"]))
         by_id[f"collect:{case.nodeid}"] = case  # "": the session itself (any group may miss tests)
+    elif kind == "collect_skip":
+        nodeid = str(record["nodeid"])
+        if f"collect:{nodeid}" not in by_id:  # each xdist worker reports the same module
+            out.skipped_modules.append(nodeid)
+        by_id[f"collect:{nodeid}"] = TestCase(
+            suite=suite, nodeid=nodeid, outcome="skipped", duration=0.0, message=record.get("message", "")
+        )
     elif kind == "deselected":
         out.deselected = [
             TestCase(suite=suite, nodeid=str(t["nodeid"]), outcome="deselected", duration=0.0, markers=t["markers"])
@@ -132,11 +147,25 @@ def _add_report(by_id: dict[str, TestCase], record: dict[str, Any], suite: str) 
         case.message = record["message"]
 
 
+def ran_pytest(records: Path) -> bool:
+    """Whether a pytest session ran in the suite (the recorder, loaded by every suite's environment, claimed
+    its results file), whatever the command looked like."""
+    return records.exists() or any(records.parent.glob(f"{records.name}.another-*"))
+
+
 def read_junit_evidence(path: Path, suite: str) -> Recorded:
     try:
         found = read_junit(path, suite)
     except (ValueError, OSError) as exc:  # not JUnit XML; or gone or unreadable since it was found
         return Recorded(problem=f"wrote JUnit XML that cannot be read: {exc}")
+    if found.by_pytest:
+        # a pytest session ran, but the recorder every suite's environment carries did not run in it
+        problem = (
+            f"wrote JUnit XML that pytest wrote ({path.name}), yet the validator recorder did not run in that "
+            "pytest session (the command or a tool it runs, as tox does, dropped PYTHONPATH or PYTEST_PLUGINS): "
+            "a pytest suite is read only through the recorder"
+        )
+        return Recorded(tests=found.cases, problem=problem)
     if found.disagreement:
         problem = f"wrote JUnit XML whose totals disagree with its cases: {found.disagreement}"
         return Recorded(tests=found.cases, problem=problem)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from validator.checks.probes import run_probe
 from validator.core.result import Result
 from validator.probes.base import ProbeContext
+from validator.probes.seams import TcpAnswer
 from validator.testing.specs import load_dict
 
 
@@ -57,14 +58,17 @@ class FakeHttp:
 
 
 class FakeTcp:
-    def __init__(self, refuse: bool = False) -> None:
-        self.refuse = refuse
-        self.calls: list[tuple[str, int, float]] = []
+    """Refuses, or accepts and then keeps the connection or drops it (``dropped``: "reset", "closed")."""
 
-    def connect(self, host: str, port: int, timeout: float) -> None:
-        self.calls.append((host, port, timeout))
+    def __init__(self, refuse: bool = False, dropped: str = "") -> None:
+        self.refuse, self.dropped = refuse, dropped
+        self.calls: list[tuple[str, int, float, float]] = []
+
+    def connect(self, host: str, port: int, timeout: float, *, hold: float) -> TcpAnswer:
+        self.calls.append((host, port, timeout, hold))
         if self.refuse:
             raise ConnectionRefusedError(111, "Connection refused")
+        return TcpAnswer(seconds=0.002, dropped=self.dropped)
 
 
 @dataclass(kw_only=True)
@@ -162,6 +166,9 @@ class FakeEngine:
 
     def inspect(self, container: str) -> dict[str, Any]:
         return self.inspected[container]
+
+    def try_inspect(self, container: str) -> dict[str, Any] | None:
+        return self.inspected.get(container)
 
     def exec(
         self, container: str, command: list[str], user: str | None = None, timeout: float = 30.0

@@ -96,14 +96,21 @@ def test_http_without_an_answer_fails_and_retries(tmp_path):
 # --- tcp ----------------------------------------------------------------------------------------
 
 
-def test_tcp_connects_to_the_address_within_the_timeout(tmp_path):
+def test_tcp_connects_to_the_address_within_the_timeout_and_the_peer_keeps_it(tmp_path):
     tcp = FakeTcp()
     result = run(tmp_path, {"kind": "tcp", "host": "10.0.0.7", "port": 3306, "timeout": "2s"}, tcp=tcp)
-    assert (result.verdict, result.expected) == ("pass", "connect to 10.0.0.7:3306")
-    ((host, port, timeout),) = tcp.calls
-    assert (host, port) == ("10.0.0.7", 3306) and 0 < timeout <= 2.0
+    assert (result.verdict, result.expected, result.actual) == (
+        "pass",
+        "connect to 10.0.0.7:3306",
+        "connected in 2.0 ms",
+    )
+    ((host, port, timeout, hold),) = tcp.calls
+    assert (host, port) == ("10.0.0.7", 3306) and 0 < timeout <= 2.0 and 0 < hold <= 0.5
     refused = run(tmp_path, {"kind": "tcp", "port": 1}, tcp=FakeTcp(refuse=True))
     assert (refused.verdict, refused.actual) == ("fail", "ConnectionRefusedError: [Errno 111] Connection refused")
+    proxy = run(tmp_path, {"kind": "tcp", "port": 1}, tcp=FakeTcp(dropped="reset"))
+    assert (proxy.verdict, proxy.actual) == ("fail", "accepted, then reset at once")
+    assert proxy.message.startswith("nothing answers behind it")
 
 
 # --- command, container, log: through the engine -----------------------------------------------

@@ -7,14 +7,18 @@ standard error so that every line the process prints passes it too, whoever prin
 Each secret is masked in the forms the product's own encoders give it: the registry of encoders
 (``ENCODERS``) holds the very functions that produce output, never a hand-kept imitation of them. The
 standard library's are there from the start (``repr``, ``json.dumps`` both ways, ``html.escape``,
-``urllib.parse.quote`` / ``quote_plus``, base64); a module that brings another producer registers its
+``urllib.parse.quote`` / ``quote_plus``, base64 at each alignment, the forms of the UTF-8 bytes: bytes
+repr, hex, read as Latin-1 / cp1252); a module that brings another producer registers its
 function when it starts using it (``add_encoder``): the HTTP probe registers requests' URL requoting, the
 suite runner pytest's escaping of test ids, preflight ``shlex.quote``. Every redactor takes a new
 encoder into account at its next use.
-Text cut before it reached us is covered at the cut: a fragment of at least ``FRAGMENT`` characters of a
-secret that touches the edge of the text, a line edge, or an ellipsis is masked too (over-masking an edge
-is harmless; leaking half a token is not). That is a safety net, not the rule. The rule, for every text that
-may hold data (a response body, a tool's output, an exception, a value of the spec):
+A piece is matched case-insensitively, a whole secret also lower-cased (urllib3 prints a host name so). Text cut before it reached us (pytest's diff
+skip and pretty-printer, saferepr, the engine's byte limit) is covered whatever the cut: any run of ``PIECE``
+characters of any form of a secret is masked wherever it is, and a shorter one of at least ``FRAGMENT``
+that touches the edge of the text, a line edge, or an ellipsis (over-masking a few words is harmless;
+leaking half a token is not). A whole number is registered only from ``LONG_NUMBER`` digits and masked only
+as a whole number. That is a safety net, not the rule. The rule, for every text that may hold data (a
+response body, a tool's output, an exception, a value of the spec):
 
 - it is cut only through ``clip`` (keeps the head) or ``tail`` (keeps the end), which mask *before* they cut:
   a cut piece of a secret cannot survive, wherever the text goes next and whatever is added after the cut;
@@ -145,6 +149,14 @@ def _base64_at(offset: int, urlsafe: bool = False) -> Encoder:
     return encode
 
 
+def _idna(secret: str) -> str:
+    """The host name as urllib3 writes it (lower-cased, IDNA); a value IDNA refuses stays lower-cased."""
+    try:
+        return secret.lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        return secret.lower()
+
+
 def _fold(value: str) -> str:
     """Case-folded with its length kept (positions in the folded text are positions in the text): host
     names are case-insensitive, and urllib3 lower-cases a URL's host in its messages."""
@@ -188,7 +200,8 @@ ENCODERS: dict[str, Encoder] = {
     "UTF-8 read as Latin-1": lambda s: _raw(s).decode("latin-1"),
     "UTF-8 read as cp1252": lambda s: _raw(s).decode("cp1252", "replace"),
     # urllib3 lower-cases a host and writes a non-ASCII one in IDNA (punycode)
-    "host name, IDNA": lambda s: s.lower().encode("idna").decode("ascii"),
+    "host name": str.lower,
+    "host name, IDNA": _idna,
     "base64, after 1 byte": _base64_at(1),
     "base64, after 2 bytes": _base64_at(2),
     "base64 URL-safe, after 1 byte": _base64_at(1, urlsafe=True),
@@ -229,6 +242,7 @@ class Redactor:
         self._pattern: re.Pattern[str] | None = None
         self._edge_forms: list[str] = []
         self._grams: dict[str, list[tuple[str, int]]] = {}
+        self._fragments: set[str] = set()
         self._generation = _generation
         self.add(secrets)
 
@@ -247,10 +261,12 @@ class Redactor:
         self.multiline = [form for form in forms if "\n" in form]
         # a cut piece is looked for in every form, not only as written: pytest cuts a repr ('...\'q')
         self._edge_forms = [form for form in forms if len(form) > FRAGMENT]
+        self._fragments = {f[i : i + FRAGMENT] for f in self._edge_forms for i in range(len(f) - FRAGMENT + 1)}
         self._grams = _grams(forms)
-        # case-insensitive: a host name is (urllib3 prints it lower-cased); a number only as a whole number
+        # a number only as a whole number (case is handled by the lower-cased form and the pieces: a
+        # case-insensitive pattern costs seven times as much on every line)
         alternatives = [rf"(?<!\d){form}(?!\d)" if form.isdigit() else re.escape(form) for form in forms]
-        self._pattern = re.compile("|".join(alternatives), re.IGNORECASE) if forms else None
+        self._pattern = re.compile("|".join(alternatives)) if forms else None
 
     def _current(self) -> re.Pattern[str] | None:
         """The pattern, rebuilt first when an encoder was registered since it was built."""
@@ -309,6 +325,8 @@ class Redactor:
         spans: list[tuple[int, int]] = []
         for before, after in cuts:
             tail, head = value[max(0, before - FRAGMENT) : before], value[after : after + FRAGMENT]
+            if tail not in self._fragments and head not in self._fragments:
+                continue  # the common case, one lookup: no form of any secret holds either piece
             for secret in self._edge_forms:
                 shortest = max(FRAGMENT, len(secret) // 4)
                 if len(tail) == FRAGMENT and tail in secret:

@@ -12,13 +12,13 @@ repr, hex, read as Latin-1 / cp1252); a module that brings another producer regi
 function when it starts using it (``add_encoder``): the HTTP probe registers requests' URL requoting, the
 suite runner pytest's escaping of test ids, preflight ``shlex.quote``. Every redactor takes a new
 encoder into account at its next use.
-A piece is matched case-insensitively, a whole secret also lower-cased (urllib3 prints a host name so).
-Text cut before it reached us (pytest's diff skip and pretty-printer, saferepr, the engine's byte limit) is
-covered whatever the cut: any run of ``PIECE`` characters of any form of a secret is masked wherever it is, and a shorter one of at least ``FRAGMENT``
-that touches the edge of the text, a line edge, or an ellipsis (over-masking a few words is harmless;
-leaking half a token is not). A whole number is registered only from ``LONG_NUMBER`` digits and masked only
-as a whole number. That is a safety net, not the rule. The rule, for every text that may hold data (a
-response body, a tool's output, an exception, a value of the spec):
+A piece is matched case-insensitively, a whole secret also lower-cased (urllib3 prints a host name so). Text
+cut before it reached us (pytest's diff skip and pretty-printer, saferepr, the engine's byte limit) is covered
+whatever the cut: any run of ``PIECE`` characters of any form of a secret is masked wherever it is, and a
+shorter one of at least ``FRAGMENT`` that touches the edge of the text, a line edge, or an ellipsis (over-masking
+a few words is harmless; leaking half a token is not). A whole number is registered only from
+``LONG_NUMBER`` digits and masked only as a whole number. That is a safety net, not the rule. The rule, for
+every text that may hold data (a response body, a tool's output, an exception, a value of the spec):
 
 - it is cut only through ``clip`` (keeps the head) or ``tail`` (keeps the end), which mask *before* they cut:
   a cut piece of a secret cannot survive, wherever the text goes next and whatever is added after the cut;

@@ -63,6 +63,7 @@ _EDGES = re.compile(r"\n|\.\.\.|…")
 PIECE = 12
 _STRIDE = 4  # pieces are found by looking up the text's GRAM-character slices at every STRIDE-th position:
 _GRAM = PIECE - _STRIDE + 1  # a run of PIECE characters always holds one whole such slice
+_INDEXED = 8192  # characters of a form whose every piece is indexed (a JWT, a PEM key, a passphrase)
 _HITS = 8  # places of one slice in the forms followed (a repetitive secret must not make the search quadratic)
 # Values that are never registered: masking a number or a JSON/YAML literal would corrupt every
 # timestamp, count and boolean of a report while protecting nothing a person would call a secret.
@@ -261,12 +262,20 @@ class Redactor:
         self.multiline = [form for form in forms if "\n" in form]
         # a cut piece is looked for in every form, not only as written: pytest cuts a repr ('...\'q')
         self._edge_forms = [form for form in forms if len(form) > FRAGMENT]
-        self._fragments = {f[i : i + FRAGMENT] for f in self._edge_forms for i in range(len(f) - FRAGMENT + 1)}
-        self._grams = _grams(forms)
-        # a number only as a whole number (case is handled by the lower-cased form and the pieces: a
-        # case-insensitive pattern costs seven times as much on every line)
-        alternatives = [rf"(?<!\d){form}(?!\d)" if form.isdigit() else re.escape(form) for form in forms]
-        self._pattern = re.compile("|".join(alternatives)) if forms else None
+        self._fragments = {
+            f[i : i + FRAGMENT] for f in self._edge_forms if len(f) <= _INDEXED for i in range(len(f) - FRAGMENT + 1)
+        }
+        # a form whose every piece is indexed is masked whole by the pieces (any run of it of PIECE or more):
+        # the pattern holds only the others, shorter ones, numbers (whole numbers only: never a piece of
+        # a longer run of digits) and huge ones. (Case is handled by the lower-cased form and the pieces:
+        # a case-insensitive pattern costs seven times as much on every line.)
+        self._grams = _grams(form for form in forms if not form.isdigit())
+        alternatives = [
+            rf"(?<!\d){form}(?!\d)" if form.isdigit() else re.escape(form)
+            for form in forms
+            if len(form) < PIECE or len(form) > _INDEXED or form.isdigit()
+        ]
+        self._pattern = re.compile("|".join(alternatives) or "(?!)") if forms else None
 
     def _current(self) -> re.Pattern[str] | None:
         """The pattern, rebuilt first when an encoder was registered since it was built."""
@@ -413,7 +422,11 @@ def _grams(forms: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
     """Every ``_GRAM``-character slice of every (case-folded) form long enough to hold a piece -> where."""
     grams: dict[str, list[tuple[str, int]]] = {}
     for form in {_fold(f) for f in forms if len(f) >= PIECE}:
-        for offset in range(len(form) - _GRAM + 1):
+        last = len(form) - _GRAM + 1
+        # a form longer than _INDEXED (a big secret file) is indexed at both ends only: memory stays
+        # bounded (a slice costs about 150 bytes), and pieces are cut off the ends of a text
+        offsets = range(last) if last <= _INDEXED else (*range(_INDEXED // 2), *range(last - _INDEXED // 2, last))
+        for offset in offsets:
             places = grams.setdefault(form[offset : offset + _GRAM], [])
             if len(places) < _HITS:
                 places.append((form, offset))

@@ -122,7 +122,7 @@ def in_process(folder: Path, url: str, reps: int) -> tuple[float, float, float]:
     the cold ``up``'s detection latency: its return minus the last task's own "running" time (the
     manager's timestamp; both clocks are this machine's)."""
     from validator.engine.docker_api import Engine
-    from validator.spec.load import load_spec
+    from validator.load import load_spec
     from validator.swarm import api as swarm_api
     from validator.swarm import reconcile as R
     from validator.swarm.tasks import timestamp
@@ -150,7 +150,7 @@ def startup_floor(env: dict[str, str]) -> float:
     """A process that only imports what ``up --orchestrator swarm`` imports and connects: the part
     of every CLI figure that is interpreter start-up and imports, not engine work."""
     code = (
-        "import validator.swarm.reconcile, validator.spec.load; from validator.engine.docker_api import Engine; "
+        "import validator.swarm.reconcile, validator.load; from validator.engine.docker_api import Engine; "
         "Engine.connect().version()"
     )
     return run([sys.executable, "-c", code], env)

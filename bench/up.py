@@ -110,7 +110,7 @@ def in_process_noop(folder: Path, runs: int) -> float:
     plugin's --infra-up and ``check`` call it: what the engine work costs without process start-up."""
     from validator.engine.docker_api import Engine
     from validator.engine.reconcile import up
-    from validator.spec.load import load_spec
+    from validator.load import load_spec
 
     loaded = load_spec([str(folder / "infra.yaml")])
     engine = Engine.connect()

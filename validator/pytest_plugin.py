@@ -92,7 +92,7 @@ def _spec_files(root: Any) -> list[str]:
 def infra(request: pytest.FixtureRequest) -> Any:
     """Endpoints of every service of the spec (``infra.alertmanager()``, ``infra.mysql()``, ...)."""
     from validator.errors import SpecError
-    from validator.spec.load import load_spec
+    from validator.load import load_spec
     from validator.stack.endpoints import Endpoints
 
     files = request.config.getoption("--infra") or _spec_files(request.config.rootpath)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from validator.load import lint_files, load_spec
 from validator.spec.environment import service_environment
-from validator.spec.load import lint_files, load_spec
 from validator.spec.location import Finding, format_path
 from validator.testing.corpora import Case, corpora_root, e2e_cases, real_cases
 

@@ -9,7 +9,7 @@ import sys
 from tests.metrics import key
 from validator.catalog import FAMILIES, catalog
 from validator.core.metrics import metric_name
-from validator.spec.load import lint_files
+from validator.load import lint_files
 from validator.testing.specs import write_spec
 
 SPEC = {
@@ -63,7 +63,7 @@ def test_the_catalog_follows_the_declarations(tmp_path):
 def test_lint_does_not_import_docker_or_pyspark(tmp_path):
     path = write_spec(tmp_path, {**SPEC, "criteria": {"C": {"title": "c", "condition": "probe.box.restarts == 0"}}})
     code = (
-        "import sys; from validator.spec.load import lint_files; "
+        "import sys; from validator.load import lint_files; "
         f"assert lint_files([{str(path)!r}], environ={{}}) == []; "
         "print(sorted(m for m in ('docker', 'pyspark', 'requests') if m in sys.modules))"
     )

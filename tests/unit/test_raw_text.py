@@ -66,7 +66,7 @@ SLICES_ALLOWED = {
     ("reporters/markdown.py", "run.git_commit"): "a commit id",
     ("spec/extends.py", "f.path"): "a document path",
     ("spec/extends.py", "where"): "a document path",
-    ("spec/load.py", "f.path"): "a document path",
+    ("load.py", "f.path"): "a document path",
     ("spec/loader.py", "raw"): "bytes searched for NUL, never shown",
     ("spec/loader.py", "f.path"): "a document path",
     ("spec/location.py", "path"): "a document path",

@@ -314,7 +314,7 @@ def test_every_env_file_value_is_a_secret_whatever_its_key(tmp_path):
 
 def _desired(folder: Path, environ: dict[str, str], *files: dict[str, object]):
     from validator.engine.desired import desired_state
-    from validator.spec.load import load_spec
+    from validator.load import load_spec
 
     names = ["infra.yaml", *[f"overlay{i}.yaml" for i in range(1, len(files))]]
     paths = [str(_write(folder, data, name)) for data, name in zip(files, names, strict=True)]
@@ -425,7 +425,7 @@ def test_a_nul_in_any_path_is_a_located_finding_never_a_crash(tmp_path, monkeypa
 
 
 def test_an_include_through_a_symlink_never_opens_a_file_outside_the_project(tmp_path):
-    from validator.spec.load import lint_files, load_spec
+    from validator.load import lint_files, load_spec
 
     project = tmp_path / "proj"
     (project / "deploy").mkdir(parents=True)

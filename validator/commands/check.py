@@ -50,10 +50,10 @@ def run(args: argparse.Namespace) -> int:
     from validator.core.run import combine
     from validator.engine.backend import backend
     from validator.engine.unsupported import require_applicable
+    from validator.load import load_spec
     from validator.redact import redactor as process_redactor
     from validator.reporters.registry import ReportContext, parse_report_option
     from validator.run.pipeline import CheckOptions, Mode
-    from validator.spec.load import load_spec
     from validator.ui import make_display
 
     try:

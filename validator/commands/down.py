@@ -118,7 +118,7 @@ class _Validation:
 
 
 def _validate(files: list[str] | None) -> None:
-    from validator.spec.load import load_spec
+    from validator.load import load_spec
 
     load_spec(files)
 
@@ -127,7 +127,7 @@ def _full(args: argparse.Namespace) -> int:
     """A Swarm stack: the spec loaded and validated, then its backend's down."""
     from validator.engine.backend import backend
     from validator.engine.docker_api import Engine
-    from validator.spec.load import load_spec
+    from validator.load import load_spec
 
     loaded = load_spec(args.files)
     orchestrator, chosen = backend(loaded, args.orchestrator, refuse=False, warn=eprint)

@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validator.spec.load import lint_files, resolve_files
+    from validator.load import lint_files
+    from validator.spec.load import resolve_files
 
     groups: list[list[str]] = []
     if args.files:

@@ -48,8 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from validator import history
+    from validator.load import load_spec
     from validator.reporters.registry import ReportContext, parse_report_option, write_reports
-    from validator.spec.load import load_spec
 
     loaded = load_spec(args.files)
     path = Path(args.db or loaded.spec.settings.history)

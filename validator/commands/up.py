@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from validator.engine.backend import backend
     from validator.engine.docker_api import Engine
     from validator.engine.unsupported import require_applicable
-    from validator.spec.load import load_spec
+    from validator.load import load_spec
 
     loaded = load_spec(args.files)
     orchestrator, chosen = backend(loaded, args.orchestrator, warn=eprint)

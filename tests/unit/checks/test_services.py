@@ -156,7 +156,7 @@ def test_a_scale_zero_service_passes_only_while_no_container_runs_it_and_measure
 
 
 def test_a_criterion_naming_a_scale_zero_services_metric_is_a_lint_error(tmp_path):
-    from validator.spec.load import lint_files
+    from validator.load import lint_files
     from validator.testing.specs import write_spec
 
     def lint(condition: str) -> list[str]:

@@ -207,7 +207,7 @@ def test_force_recreate(folder):
 
 
 def _desired_env(folder, environ, **services):
-    from validator.spec.load import load_spec
+    from validator.load import load_spec
     from validator.testing.specs import write_spec
 
     path = write_spec(folder, base_spec(**services))

@@ -288,7 +288,7 @@ def test_an_external_config_is_refused_for_plain_containers_and_must_exist_on_sw
 
 
 def test_an_undeclared_config_or_secret_is_a_located_lint_error(tmp_path):
-    from validator.spec.load import lint_files
+    from validator.load import lint_files
     from validator.testing.specs import write_spec
 
     data = _files_spec(tmp_path)

@@ -15,6 +15,9 @@ from pathlib import Path
 from validator.core.metrics import MetricKey
 from validator.core.run import SCHEMA_VERSION, RunResult
 from validator.errors import EXIT_UNREACHABLE, FatalError
+from validator.redact import redactor
+from validator.reporters.json_report import load, render
+from validator.reporters.registry import ReportContext
 
 
 class HistoryError(FatalError):
@@ -107,10 +110,6 @@ def record(path: Path, run: RunResult) -> int:
 
 
 def _record(path: Path, run: RunResult) -> int:
-    from validator.redact import redactor
-    from validator.reporters.json_report import render
-    from validator.reporters.registry import ReportContext
-
     mask = redactor().text
     report = render(redactor().deep(run), ReportContext())  # masked field by field: the JSON stays JSON
     db = _connect(path)
@@ -173,7 +172,6 @@ def last_runs(path: Path, project: str, count: int) -> list[RunResult]:
     """The newest ``count`` runs of the project, newest first."""
     from pydantic import ValidationError
 
-    from validator.reporters.json_report import load
 
     if not path.exists():
         return []
@@ -196,7 +194,6 @@ def last_invocation(path: Path, project: str) -> list[RunResult]:
     without an invocation stands alone), in the order they were recorded."""
     from pydantic import ValidationError
 
-    from validator.reporters.json_report import load
 
     if not path.exists():
         return []

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from validator.lint.context import LintContext
 from validator.lint.stack import config_file_lines, default_scala, spark_images
 from validator.spec.location import Finding, Location, Severity
+from validator.versions import parse_specifier
 
 _COORD = re.compile(r"io\.delta:(delta-core|delta-spark)_(2\.1[123]):(\d+)\.(\d+)\.(\d+)((?:-?rc\d+)?)")
 _SPARK_FOR_DELTA = {
@@ -179,7 +180,6 @@ def _python_packages(ctx: LintContext, seen: list[tuple[Coordinate, str]]) -> It
     section = ctx.spec.python
     if section is None or not seen:
         return
-    from validator.versions import parse_specifier
 
     for package, wanted in (("delta-spark", "jar"), ("pyspark", "spark")):
         declared = section.packages.get(package)

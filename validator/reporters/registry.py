@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 
+from validator import redact
+from validator.fileio import atomic_write_text
+from validator.hints import did_you_mean
 from validator.redact import quoted
 
 if TYPE_CHECKING:
@@ -50,7 +53,6 @@ def parse_report_option(value: str) -> tuple[str, str | None]:
     name, sep, path = value.partition("=")
     name = name.strip().lower()
     if name not in REPORTERS:
-        from validator.hints import did_you_mean
 
         raise ValueError(
             f"unknown report format {quoted(name)}: use {', '.join(REPORTERS)}" + did_you_mean(name, REPORTERS)
@@ -65,8 +67,6 @@ def write_reports(
 ) -> list[tuple[str, str]]:
     """Render each wanted report; return (format, where) for each. Raises OSError for a path that
     cannot be written (the caller turns it into a result)."""
-    from validator import redact
-    from validator.fileio import atomic_write_text
 
     written = []
     # the last gate before a report leaves: every field masked (field by field, so that a secret

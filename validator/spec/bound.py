@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from validator.redact import clip
 from validator.redact import text as mask
 from validator.spec.location import Finding
 
@@ -22,7 +23,6 @@ _INDEX = re.compile(r"\[\d+\]")
 
 def bound(findings: list[Finding]) -> list[Finding]:
     """``findings`` (in their order) masked, clipped, with repeats and the total capped."""
-    from validator.redact import clip
 
     seen: dict[tuple[str, str], int] = {}
     kept: list[Finding] = []

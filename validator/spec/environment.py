@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from validator.spec.confine import ConfinementError, expand, read_host_text, read_text
+from validator.spec.dotenv import DotenvError, parse_dotenv
 from validator.spec.service import EnvFile, Service
 
 MAX_ENV_FILE = 1024 * 1024
@@ -65,8 +67,6 @@ def read_env_file(
 ) -> dict[str, str]:
     """One ``env_file`` entry's variables; ``{}`` for a missing optional one; ``EnvFileError`` else.
     With ``fence`` (the project), a file outside it is refused and not read."""
-    from validator.spec.confine import ConfinementError, expand, read_host_text, read_text
-    from validator.spec.dotenv import DotenvError, parse_dotenv
 
     path = base / expand(item.path)
     if not path.exists():
@@ -117,7 +117,6 @@ class MissingFile:
 
 def missing_files(svc: Service, base: Path) -> list[MissingFile]:
     """The service's required env files and its label files that do not exist (only stat, no read)."""
-    from validator.spec.confine import expand
 
     out = []
     for index, item in enumerate(svc.env_file):

@@ -12,8 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from validator.errors import SpecError
+from validator.redact import MIN_LENGTH, register
+from validator.spec.bound import bound
+from validator.spec.confine import project_root
+from validator.spec.extends import resolve_extends
+from validator.spec.include import apply_includes
 from validator.spec.loader import Document, load_file, read_environment
 from validator.spec.location import Finding
+from validator.spec.merge import merge_documents
+from validator.spec.project import compose_top_level
+from validator.spec.secrets import collect
 
 if TYPE_CHECKING:  # the model is heavy to import: down reads a spec's project without it (read_project)
     from validator.spec.model import Spec
@@ -61,9 +69,9 @@ class LoadedSpec:
         return set(self._secrets)
 
     def _collect(self) -> set[str]:
-        from validator.redact import MIN_LENGTH
+        # lazy: the resource models load pydantic, which ``down``'s first read (``read_project``) avoids
         from validator.spec.resources import secret_env_values, secret_file_values
-        from validator.spec.secrets import collect
+
 
         found = collect(self.doc.data, self.doc.interpolated, self.environment, self.base_dir, self.fence)
         held = secret_file_values(self.spec.secrets, self.base_dir, self.fence) | secret_env_values(
@@ -98,10 +106,6 @@ def resolve_files(files: list[str] | None) -> list[str]:
 def read_merged(files: list[str], environ: Mapping[str, str] | None, root: Path) -> tuple[Document, dict[str, str]]:
     """The files read (``extends`` and ``include`` applied) and merged in order, with the environment
     they were interpolated with; their secrets registered with the redactor."""
-    from validator.redact import register
-    from validator.spec.bound import bound
-    from validator.spec.merge import merge_documents
-    from validator.spec.secrets import collect
 
     docs: list[Document] = []
     findings: list[Finding] = []
@@ -121,8 +125,6 @@ def read_merged(files: list[str], environ: Mapping[str, str] | None, root: Path)
 
 def _read_one(name: str, env: Mapping[str, str], root: Path) -> Document:
     """One spec file as Compose reads it: its services' ``extends`` applied, its ``include`` merged in."""
-    from validator.spec.extends import resolve_extends
-    from validator.spec.include import apply_includes
 
     doc = resolve_extends(load_file(name, env, display=name), Path(name), env, root=root)
     return apply_includes(doc, Path(name), env, root=root)
@@ -143,8 +145,6 @@ class ProjectRef:
 def read_project(files: list[str] | None = None, environ: Mapping[str, str] | None = None) -> ProjectRef:
     """The project a spec names, read as ``load_spec`` reads it but not validated: a file that cannot be
     read, or a project that cannot be named, is a ``SpecError`` (located) all the same."""
-    from validator.spec.confine import project_root
-    from validator.spec.project import compose_top_level
 
     names = resolve_files(files)
     doc, env = read_merged(names, environ, project_root(Path(names[0])))
@@ -153,7 +153,6 @@ def read_project(files: list[str] | None = None, environ: Mapping[str, str] | No
     errors = [f for f in [*doc.findings, *top] if f.severity == "error"]
     project = doc.data.get("project")
     if errors or not isinstance(project, str) or not project:
-        from validator.spec.bound import bound
 
         raise SpecError(bound(errors) or [doc.finding(("project",), "the project has no name", rule="compose")])
     settings = doc.data.get("settings")

@@ -22,9 +22,13 @@ from typing import Any
 import yaml
 
 from validator.errors import SpecError
+from validator.formats import yaml_problem
 from validator.redact import quoted, register
+from validator.spec.confine import ConfinementError, read_regular, read_text
+from validator.spec.dotenv import DotenvError, parse_dotenv
 from validator.spec.interpolate import InterpolationError, interpolate
 from validator.spec.location import Finding, Location, Path
+from validator.spec.problems import position
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64
@@ -115,8 +119,6 @@ def read_environment(
 
     The ``.env`` is read confined to the project ``root`` (default: the spec's folder; a symlink out of
     it is refused, not followed) and bounded; a bad byte or a refusal is a located error, exit 2."""
-    from validator.spec.confine import ConfinementError, read_text
-    from validator.spec.dotenv import DotenvError, parse_dotenv
 
     process = dict(os.environ if environ is None else environ)
     dotenv = spec_dir / ".env"
@@ -154,8 +156,6 @@ def _fail(name: str, message: str, line: int = 1, col: int = 1) -> SpecError:
 
 
 def _read_text(path: FsPath, name: str) -> str:
-    from validator.spec.confine import ConfinementError, read_regular
-
     try:
         raw = read_regular(path, MAX_BYTES, shown=FsPath(name))
     except FileNotFoundError:
@@ -226,14 +226,10 @@ def load_text(text: str, name: str, env: Mapping[str, str]) -> Document:
 
 
 def _position(text: str, index: int) -> tuple[int, int]:
-    from validator.spec.problems import position
-
     return position(text, min(index, len(text)))
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
-    from validator.formats import yaml_problem
-
     problem = yaml_problem(exc.problem) if exc.problem else "invalid YAML"
     index = getattr(mark, "index", None)
     at_tab = isinstance(index, int) and 0 <= index < len(text) and text[index] == "\t"

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from validator.redact import MIN_LENGTH, is_secret_name
+from validator.spec.confine import ConfinementError, expand, read_text
+from validator.spec.dotenv import parse_dotenv
 
 MAX_ENV_FILE = 1024 * 1024
 
@@ -107,8 +109,7 @@ def _pass_through(environment: object, env: Mapping[str, str]) -> Iterable[str]:
 def _env_file_values(
     spec: object, base_dir: Path, root: Path, marked: set[str], env: Mapping[str, str]
 ) -> Iterable[str]:
-    from validator.spec.confine import ConfinementError, expand, read_text
-    from validator.spec.dotenv import parse_dotenv
+    # lazy: spec.environment loads the pydantic service model, which ``down``'s first read avoids
     from validator.spec.environment import parse_raw
 
     items = spec if isinstance(spec, list) else [spec]

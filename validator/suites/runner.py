@@ -26,9 +26,11 @@ from typing import TYPE_CHECKING, Any
 from validator import children
 from validator.core.metrics import Declared, Family
 from validator.core.result import Result, locate
-from validator.redact import clip, quoted
+from validator.redact import Encoder, add_encoder, clip, quoted
 from validator.spec.load import LoadedSpec
+from validator.suites.coverage import attach
 from validator.suites.groups import count_metrics
+from validator.suites.verdict import judge, not_finished
 
 if TYPE_CHECKING:
     from validator.core.run import TestCase
@@ -61,7 +63,6 @@ def _pytest_ids() -> None:
     """pytest writes a parametrized id escaped (``tøk`` -> ``t\\xf8k``, in its output and its JUnit XML):
     the redactor masks secrets in the form pytest's own function gives them (imported here, where
     suites run: it costs about 30 ms that ``lint`` never pays)."""
-    from validator.redact import Encoder, add_encoder
 
     escape: Encoder
     try:
@@ -82,7 +83,6 @@ def run_suite(
 ) -> tuple[list[Result], list[TestCase]]:
     # here, not at the top: lint reads this module's METRICS and needs none of the running
     from validator.suites.records import fresh_junit, read_records, recording_env, stamp
-    from validator.suites.verdict import judge, not_finished
 
     suite = loaded.spec.suites[name]
     where = locate(loaded, ("suites", name))
@@ -137,7 +137,6 @@ def _with_coverage(name: str, suite: Any, results: list[Result], cwd: Path, befo
     """The coverage the suite names, read into its results (suites/coverage.py)."""
     if suite.coverage is None:
         return results
-    from validator.suites.coverage import attach
 
     return attach(name, suite, results, cwd, before, began_ns)
 

@@ -21,9 +21,12 @@ from typing import TYPE_CHECKING, Any
 from validator import children
 from validator.core.metrics import Declared, Family, MetricKey, metric_name, single
 from validator.core.result import Result, locate
+from validator.engine import labels as L
+from validator.engine.holders import listeners
 from validator.redact import add_encoder, clip, quoted
 from validator.spec.load import LoadedSpec
 from validator.units import format_size
+from validator.versions import parse_version, satisfies
 
 if TYPE_CHECKING:
     from validator.checks.context import CheckContext
@@ -119,8 +122,6 @@ def run(ctx: CheckContext) -> Iterator[Result]:
 
 
 def _engine(loaded: LoadedSpec, engine: Engine) -> Iterator[Result]:
-    from validator.versions import satisfies
-
     assert loaded.spec.host.engine is not None
     requirement = loaded.spec.host.engine
     version = engine.version()
@@ -152,7 +153,6 @@ def _engine(loaded: LoadedSpec, engine: Engine) -> Iterator[Result]:
 def _tool(loaded: LoadedSpec, name: str, tool: Any) -> Result:
     import re
 
-    from validator.versions import parse_version, satisfies
 
     where = locate(loaded, ("host", "tools", name))
     tried: list[str] = []
@@ -250,7 +250,6 @@ def _ports(loaded: LoadedSpec, engine: Engine | None) -> Iterator[Result]:
 def _project_ports(loaded: LoadedSpec, engine: Engine | None) -> dict[int, str]:
     if engine is None:
         return {}
-    from validator.engine import labels as L
 
     out: dict[int, str] = {}
     for container in engine.containers(L.project_filter(loaded.spec.project)):
@@ -262,8 +261,6 @@ def _project_ports(loaded: LoadedSpec, engine: Engine | None) -> dict[int, str]:
 
 
 def _listeners() -> dict[int, str]:
-    from validator.engine.holders import listeners
-
     return listeners()
 
 

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from validator.core.metrics import Declared, Family, MetricKey, metric_name
 from validator.core.result import Result, locate
+from validator.engine import compose_observe as C
+from validator.engine import labels as L
+from validator.engine import timings as T
+from validator.engine.compose_fields import completes
+from validator.engine.observed import replica_number
+from validator.engine.timings import ran_for
 from validator.spec.load import LoadedSpec
+from validator.spec.profiles import active
 
 if TYPE_CHECKING:
     from validator.engine.apply import UpResult
@@ -39,7 +46,6 @@ def _health_checked(svc: Any) -> bool:
 
 def _completes(svc: Any) -> bool:
     """A container of it that exits 0 stays exited (a one-shot job can complete)."""
-    from validator.engine.compose_fields import completes
 
     return _runs(svc) and completes(svc)
 
@@ -256,10 +262,6 @@ def _missing(name: str, svc: Any, metrics: dict[MetricKey, float], why: str) -> 
 
 def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str, str]]:
     """``--no-up``: judge what is running now without changing it."""
-    from validator.engine import compose_observe as C
-    from validator.engine import labels as L
-    from validator.engine import timings as T
-    from validator.spec.profiles import active
 
     project = loaded.spec.project
     # A stack that `docker compose up` started from the same file is judged too (by Compose's labels);
@@ -346,9 +348,6 @@ def _no_container(name: str, where: Any, none: bool, why: str) -> Result:
 
 def _replica(summary: dict[str, Any]) -> int:
     """The replica number a container's labels give (validator's or Compose's)."""
-    from validator.engine import compose_observe as C
-    from validator.engine import labels as L
-    from validator.engine.observed import replica_number
 
     labels = summary.get("Labels") or {}
     return replica_number(labels.get(L.REPLICA) or labels.get(C.NUMBER))
@@ -373,7 +372,6 @@ def _completed(detail: dict[str, Any]) -> bool:
 
 def _duration(details: list[dict[str, Any]]) -> float | None:
     """The longest run of the completed containers, by the engine's own clock; None if one is unknown."""
-    from validator.engine.timings import ran_for
 
     spans = [ran_for(detail) for detail in details]
     known = [span for span in spans if span is not None]

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 
 from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result
-from validator.engine.watch import ContainerWatch, Happening
+from validator.engine import labels as L
+from validator.engine.watch import COMPOSE_PROJECT, COMPOSE_SERVICE, ContainerWatch, Happening
+from validator.errors import FatalError
 
 if TYPE_CHECKING:
     from validator.engine.watch import RunWatcher
@@ -174,9 +176,6 @@ def one_shot(loaded: LoadedSpec) -> set[str]:
 
 def _current(watcher: RunWatcher) -> dict[str, list[str]]:
     """The project's containers now, by service (validator's label, or Compose's for ``--no-up``)."""
-    from validator.engine import labels as L
-    from validator.engine.watch import COMPOSE_PROJECT, COMPOSE_SERVICE
-    from validator.errors import FatalError
 
     out: dict[str, list[str]] = {}
     try:

@@ -15,15 +15,32 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from validator import children
+from validator import abort, children
 from validator.catalog import run_catalog
+from validator.checks import services
+from validator.checks.preflight import measure
 from validator.checks.registry import STATIC_STAGES, CheckContext
+from validator.checks.target import identify
+from validator.checks.watched import rejudge
 from validator.core.metrics import Evidence, MetricKey, metric_name
 from validator.core.result import Kind, Result, locate
 from validator.core.run import RunResult, ServiceTimeline
+from validator.core.tally import tally
+from validator.criteria.evaluate import evaluate_criteria, not_judged
+from validator.engine.docker_api import Engine
+from validator.engine.lock import ProjectLock
+from validator.engine.reconcile import make_plan, up
+from validator.engine.watch import RunWatcher
 from validator.errors import EngineError, EngineLost, Interrupted, UnreachableError
 from validator.redact import Redactor
+from validator.run.probe_schedule import ProbeSchedule
+from validator.run.stopped import lost_services, unfinished
+from validator.run.usage import UsageStage
 from validator.spec.load import LoadedSpec
+from validator.suites.coverage import not_run
+from validator.suites.runner import run_suite
+from validator.suites.verdict import FIELDS
+from validator.swarm.check import service_stage
 from validator.ui import Display
 
 Mode = Literal["up", "no-up", "plan"]
@@ -121,7 +138,6 @@ class Pipeline:
         """The run. An interrupt (SIGINT, SIGTERM, SIGHUP) or the engine's loss ends it early but still
         returns it: what was judged is kept, what was not finished is an ERROR saying why, and
         ``run.interrupted`` / ``run.engine_lost`` say it reached no verdict (exit 130/143/129, 3)."""
-        from validator.engine.lock import ProjectLock
 
         engine = self._connect()
         guard = (
@@ -154,7 +170,6 @@ class Pipeline:
     def _connect(self) -> Any:
         """The engine, when the spec needs one or the command named its target (``--host``: every
         named target is contacted and identified, whatever the spec contains)."""
-        from validator.engine.docker_api import Engine
 
         needs_engine = bool(self.spec.services) or any(
             getattr(p, "kind", "") in DOCKER_PROBES for p in self.spec.probes.values()
@@ -165,7 +180,6 @@ class Pipeline:
         engine.version()
         self.run.engine = engine.address
         if self.options.host is not None:
-            from validator.checks.target import identify
 
             self.add([identify(engine)])
         return engine if needs_engine else None
@@ -216,7 +230,6 @@ class Pipeline:
         (Spark schedules the second application when the first lets go); the one fixed port they
         share, the AlertManager webhook receiver, is waited for by whoever comes second."""
         if self.spec.probes:
-            from validator.run.probe_schedule import ProbeSchedule
 
             self.schedule = ProbeSchedule(self.loaded, engine, self.spec.settings.parallel, self.cancel, self.say)
         try:
@@ -268,12 +281,9 @@ class Pipeline:
         Under up, ``schedule`` hears of each service as soon as its outcome is known."""
         if engine is None or not self.spec.services:
             return {}
-        from validator.checks import services
-        from validator.engine.reconcile import make_plan, up
 
         mode = self.options.mode
         if self.options.orchestrator == "swarm":
-            from validator.swarm.check import service_stage
 
             self.display.stage("swarm services" + {"up": " (up)", "plan": " (plan only)"}.get(mode, " (--no-up)"))
             swarm_results, running = service_stage(
@@ -339,7 +349,6 @@ class Pipeline:
     def _sampling(self, engine: Any) -> Iterator[None]:
         """Each service's memory and CPU sampled from before ``up`` until the probes and suites are
         over (run/usage.py); their ``usage`` results come after the suites'."""
-        from validator.run.usage import UsageStage
 
         stage = UsageStage(self.loaded, engine, self.options.orchestrator)
         stage.start()
@@ -366,7 +375,6 @@ class Pipeline:
     def _suites(self) -> None:
         """Each suite in turn, its results kept as soon as it ends (an interrupted run keeps them);
         none starts once the run is stopping."""
-        from validator.suites.runner import run_suite
 
         for name in self.spec.suites:
             if self.cancel.is_set():
@@ -382,8 +390,6 @@ class Pipeline:
 
     def _suites_not_run(self) -> None:
         """``--no-suites``: a criterion reading a suite's counts says why it has none."""
-        from validator.suites.coverage import not_run
-        from validator.suites.verdict import FIELDS
 
         for name, suite in self.spec.suites.items():
             why = f"suite {name} did not run (--no-suites)"
@@ -407,8 +413,6 @@ class Pipeline:
         if engine is None or not self.spec.services or self.options.orchestrator == "swarm":
             yield
             return
-        from validator import abort
-        from validator.engine.watch import RunWatcher
 
         self.watcher = RunWatcher(engine, self.spec.project, on_lost=self._lost).start()
         try:
@@ -420,7 +424,6 @@ class Pipeline:
 
     def _lost(self, lost: Any) -> None:
         """The watcher's thread: the engine is gone. Stop the suites and probes and end the run."""
-        from validator import abort
 
         error = EngineLost(lost.at, lost.reason, self.run.engine or "")
         self.stop_reason = error
@@ -433,7 +436,6 @@ class Pipeline:
         """After the probes and suites: every service judged over the whole run (checks/watched.py)."""
         if self.watcher is None:
             return
-        from validator.checks.watched import rejudge
 
         with self.lock:
             services = [(i, r) for i, r in enumerate(self.run.results) if r.kind == "service"]
@@ -456,7 +458,6 @@ class Pipeline:
     def _stop_early(self, exc: BaseException) -> None:
         """An interrupt or the engine's loss: stop every child, keep what was judged, make everything
         not finished an ERROR saying why, and mark the run (no verdict)."""
-        from validator.run.stopped import lost_services, unfinished
 
         self.cancel.set()
         if isinstance(exc, Interrupted | KeyboardInterrupt):
@@ -485,14 +486,10 @@ class Pipeline:
         if self.run.engine_lost is not None and not self.run.interrupted:
             self._criteria()
         else:
-            from validator.criteria.evaluate import not_judged
 
             self.add(not_judged(self.loaded, why))
 
     def _metrics(self) -> None:
-        from validator.checks.preflight import measure
-        from validator.core.tally import tally
-
         with self.lock:
             self._measured(measure(self.loaded), "preflight")
             self._measured(tally(self.run.results, time.time() - self.run.started_at), "checks tally")
@@ -501,7 +498,6 @@ class Pipeline:
     def _criteria(self) -> None:
         if not self.spec.criteria:
             return
-        from validator.criteria.evaluate import evaluate_criteria
 
         self.display.stage(f"criteria ({len(self.spec.criteria)})")
         declared = list(run_catalog(self.loaded))

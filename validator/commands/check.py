@@ -14,14 +14,23 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from validator import children, history
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, use_color
-from validator.engine.backend import add_orchestrator_option
-from validator.errors import EXIT_FAILED, UsageError
+from validator.core.result import Result
+from validator.core.run import combine
+from validator.engine.backend import add_orchestrator_option, backend
+from validator.engine.unsupported import require_applicable
+from validator.errors import EXIT_FAILED, Interrupted, UnreachableError, UsageError
+from validator.load import load_spec
+from validator.redact import redactor
+from validator.redact import redactor as process_redactor
+from validator.reporters.markdown import render as markdown
+from validator.reporters.registry import REPORTERS, ReportContext, parse_report_option, write_reports
+from validator.run.pipeline import CheckOptions, Mode, Pipeline
+from validator.ui import Display, make_display
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from validator.reporters.registry import REPORTERS
-
     add_spec_option(parser)
     add_engine_option(parser, many=True)
     add_orchestrator_option(parser)
@@ -47,15 +56,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validator.core.run import combine
-    from validator.engine.backend import backend
-    from validator.engine.unsupported import require_applicable
-    from validator.load import load_spec
-    from validator.redact import redactor as process_redactor
-    from validator.reporters.registry import ReportContext, parse_report_option
-    from validator.run.pipeline import CheckOptions, Mode
-    from validator.ui import make_display
-
     try:
         wanted_reports = [parse_report_option(v) for v in args.report] if args.report else None
     except ValueError as exc:
@@ -122,8 +122,6 @@ def _say_stopped(run: Any) -> None:
 
 
 def _pipeline(loaded: Any, options: Any, display: Any, redactor: Any) -> Any:
-    from validator.run.pipeline import Pipeline
-
     return Pipeline(loaded, options, display, redactor).execute()
 
 
@@ -132,8 +130,6 @@ def _guarded(pipeline: Any) -> Any:
     every other target's run."""
     import time
 
-    from validator.core.result import Result
-    from validator.errors import UnreachableError
 
     try:
         return pipeline.execute()
@@ -165,10 +161,6 @@ def _concurrently(
     from concurrent.futures import ThreadPoolExecutor
     from concurrent.futures import wait as wait_all
 
-    from validator import children
-    from validator.errors import Interrupted
-    from validator.run.pipeline import Pipeline
-    from validator.ui import Display
 
     shared = Display(args.quiet, args.verbose)
     displays: dict[str, Any] = {address: _TargetDisplay(address, shared) for address, _ in targets}
@@ -227,9 +219,6 @@ class _TargetDisplay:
 
 
 def _write(result: Any, wanted: list[Any], ctx: Any, loaded: Any, args: argparse.Namespace) -> list[Any]:
-    from validator.core.result import Result
-    from validator.reporters.registry import write_reports
-
     try:
         written = write_reports(result, wanted, ctx, loaded.base_dir)
     except OSError as exc:
@@ -254,8 +243,6 @@ def _write(result: Any, wanted: list[Any], ctx: Any, loaded: Any, args: argparse
 def _step_summary(result: Any, ctx: Any) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        from validator.redact import redactor
-        from validator.reporters.markdown import render as markdown
 
         with open(summary, "a", encoding="utf-8", errors="replace") as handle:
             handle.write(markdown(redactor().deep(result), ctx) + "\n")
@@ -267,7 +254,6 @@ def _record(loaded: Any, args: argparse.Namespace, runs: list[Any]) -> int:
         return 0
     import sqlite3
 
-    from validator import history
 
     path = Path(args.history or loaded.spec.settings.history)
     path = path if path.is_absolute() else loaded.base_dir / path

@@ -15,9 +15,12 @@ import re
 from typing import Any
 
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, line_progress
-from validator.engine.backend import add_orchestrator_option
+from validator.engine.backend import add_orchestrator_option, backend
+from validator.engine.docker_api import Engine
+from validator.engine.teardown import declared_needs, down_project
 from validator.errors import EXIT_OK, SpecError, UnreachableError, UsageError
 from validator.redact import quoted
+from validator.spec.load import LoadedSpec, read_project
 
 _PROJECT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # Compose's rule for a project name
 
@@ -40,9 +43,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validator.engine.docker_api import Engine
-    from validator.engine.teardown import declared_needs, down_project
-
     if args.project_name is not None:
         if args.files:
             raise UsageError("give -p NAME or -f FILE, not both")
@@ -55,8 +55,6 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("down -p takes plain containers down; for a Swarm stack give its spec (-f)")
         project, declared, checking = args.project_name, None, None
     else:
-        from validator.spec.load import read_project
-
         try:
             found = read_project(args.files)
         except SpecError:
@@ -117,19 +115,16 @@ class _Validation:
         raise self.error
 
 
-def _validate(files: list[str] | None) -> None:
+def _validate(files: list[str] | None) -> LoadedSpec:
+    # lazy: the schema, the model and the lint rules load in the checking thread, after down has begun
     from validator.load import load_spec
 
-    load_spec(files)
+    return load_spec(files)
 
 
 def _full(args: argparse.Namespace) -> int:
     """A Swarm stack: the spec loaded and validated, then its backend's down."""
-    from validator.engine.backend import backend
-    from validator.engine.docker_api import Engine
-    from validator.load import load_spec
-
-    loaded = load_spec(args.files)
+    loaded = _validate(args.files)
     orchestrator, chosen = backend(loaded, args.orchestrator, refuse=False, warn=eprint)
     engine = Engine.connect(args.host)
     result = chosen.down(

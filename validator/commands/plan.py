@@ -10,8 +10,12 @@ import json
 from typing import Any
 
 from validator.cli_common import add_engine_option, add_spec_option, eprint
-from validator.engine.backend import add_orchestrator_option
+from validator.engine.backend import add_orchestrator_option, backend
+from validator.engine.docker_api import Engine
+from validator.engine.unsupported import require_applicable
 from validator.errors import EXIT_FAILED, EXIT_OK
+from validator.load import load_spec
+from validator.redact import redactor, write_structured
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,11 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validator.engine.backend import backend
-    from validator.engine.docker_api import Engine
-    from validator.engine.unsupported import require_applicable
-    from validator.load import load_spec
-
     loaded = load_spec(args.files)
     orchestrator, chosen = backend(loaded, args.orchestrator, warn=eprint)
     # fields plain containers do not apply yet are located errors before Docker is asked (the Swarm
@@ -41,7 +40,6 @@ def run(args: argparse.Namespace) -> int:
     )
     plan = planned.plan
     if args.format == "json":
-        from validator.redact import redactor, write_structured
 
         write_structured(
             json.dumps(

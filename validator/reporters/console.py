@@ -14,8 +14,8 @@ from validator.core.metrics import metric_name
 from validator.core.result import Result
 from validator.core.run import RunResult
 from validator.redact import clip
+from validator.reporters.context import ReportContext
 from validator.reporters.peaks import peak
-from validator.reporters.registry import ReportContext
 from validator.units import format_duration
 
 DEFAULT_PATH: str | None = None

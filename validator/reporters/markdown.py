@@ -12,8 +12,8 @@ from validator.core.metrics import metric_name
 from validator.core.result import Result
 from validator.core.run import RunResult
 from validator.redact import clip
+from validator.reporters.context import ReportContext
 from validator.reporters.peaks import peak
-from validator.reporters.registry import ReportContext
 from validator.units import format_duration, format_size
 
 DEFAULT_PATH: str | None = "reports/RESULTS.md"

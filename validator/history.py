@@ -172,7 +172,6 @@ def last_runs(path: Path, project: str, count: int) -> list[RunResult]:
     """The newest ``count`` runs of the project, newest first."""
     from pydantic import ValidationError
 
-
     if not path.exists():
         return []
     db = _connect(path)
@@ -193,7 +192,6 @@ def last_invocation(path: Path, project: str) -> list[RunResult]:
     """Every run of the newest ``check`` of the project: one per target it was judged on (a run recorded
     without an invocation stands alone), in the order they were recorded."""
     from pydantic import ValidationError
-
 
     if not path.exists():
         return []
@@ -234,7 +232,7 @@ def older_schema_runs(path: Path, project: str) -> int:
         db.close()
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Trend:
     criterion: str
     verdicts: list[str]  # oldest -> newest
@@ -254,7 +252,14 @@ def trends(runs: list[RunResult], threshold: float = 0.2) -> list[Trend]:
     for cid, metrics in names.items():
         verdicts = [next((r.verdict for r in run.by_kind("criterion") if r.id == cid), "-") for run in ordered]
         series = {m: [run.metrics.get(m) for run in ordered] for m in sorted(metrics)}
-        out.append(Trend(cid, verdicts, series, _regressions(cid, verdicts, series, ordered, threshold)))
+        out.append(
+            Trend(
+                criterion=cid,
+                verdicts=verdicts,
+                metrics=series,
+                regressions=_regressions(cid, verdicts, series, ordered, threshold),
+            )
+        )
     return out
 
 

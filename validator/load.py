@@ -66,7 +66,16 @@ def _validate(files: list[str], environ: Mapping[str, str] | None, *, linting: b
     # file's name as given, which a symlink makes point elsewhere)
     for name in dict.fromkeys([*files, *doc.files]):
         digest.update(doc.digests.get(name, "").encode())
-    loaded = LoadedSpec(spec, doc, base_dir, files, found, digest.hexdigest(), env, root=root)
+    loaded = LoadedSpec(
+        spec=spec,
+        doc=doc,
+        base_dir=base_dir,
+        files=files,
+        warnings=found,
+        text_hash=digest.hexdigest(),
+        environment=env,
+        root=root,
+    )
     # Registration belongs to loading: every entry point that loads a spec (lint, plan, up, check, down,
     # the pytest plugin) has every secret of it registered before it prints a word about it.
     register(loaded.secrets())
@@ -96,7 +105,14 @@ def _rules_on_rest(
         for path in sorted(set(paths), key=_desc_key):
             _remove(data, path)
             pruned.append(path)
-        partial = Document(data, doc.files, doc.positions, doc.key_positions, doc.interpolated, doc.findings)
+        partial = Document(
+            data=data,
+            files=doc.files,
+            positions=doc.positions,
+            key_positions=doc.key_positions,
+            interpolated=doc.interpolated,
+            findings=doc.findings,
+        )
         spec, current = validate_document(partial)
         if spec is not None:
             names = {str(p[1]) for p in pruned if len(p) == 2}

@@ -55,7 +55,14 @@ def _size(value: Any) -> int | None:
 
 def _ports(ports: list[dict[str, Any]]) -> list[str]:
     return sorted(
-        str(PortBinding(p.get("host_ip") or None, p.get("published") or None, int(p["target"]), p["protocol"]))
+        str(
+            PortBinding(
+                host_ip=p.get("host_ip") or None,
+                host_port=p.get("published") or None,
+                container_port=int(p["target"]),
+                protocol=p["protocol"],
+            )
+        )
         for p in ports
     )
 

@@ -159,12 +159,21 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                     )
                     loc = Location(base.file, base.line, base.col + offset) if base else None
                     where = ("config_keys", name, "keys", key)
-                    yield Finding(loc, where, message, severity, ctx.rule, ctx.doc.files[0])
+                    yield Finding(
+                        location=loc,
+                        path=where,
+                        message=message,
+                        severity=severity,
+                        rule=ctx.rule,
+                        file=ctx.doc.files[0],
+                    )
         for line_no, line in config_file_lines(ctx, name):
             seen += [(c, config.path) for c in coordinates(line)]
             for offset, severity, message in problems(line, spark, scala):
                 loc = Location(config.path, line_no, offset + 1)
-                yield Finding(loc, (), message, severity, ctx.rule, config.path)
+                yield Finding(
+                    location=loc, path=(), message=message, severity=severity, rule=ctx.rule, file=config.path
+                )
     for name, probe in ctx.spec.probes.items():
         for key, value in (getattr(probe, "conf", None) or {}).items():
             seen += [(c, f"probes.{name}.conf") for c in coordinates(str(value))]

@@ -58,7 +58,6 @@ def _env_file(ctx: LintContext, where: DocPath, item: EnvFile) -> Iterator[Findi
     ``.env``), so a line Compose would refuse is a finding located in the file itself, never quoted."""
     import os
 
-
     outside = list(_outside(ctx, where, item.path))
     if outside:
         yield from outside
@@ -69,6 +68,13 @@ def _env_file(ctx: LintContext, where: DocPath, item: EnvFile) -> Iterator[Findi
         read_env_file(item, ctx.base_dir, ctx.environment, {}, ctx.fence)
     except EnvFileError as exc:
         if exc.line:  # a statement or a byte that is wrong: located in the file itself
-            yield Finding(Location(item.path, exc.line, exc.col or 1), (), exc.reason, "error", ctx.rule, item.path)
+            yield Finding(
+                location=Location(item.path, exc.line, exc.col or 1),
+                path=(),
+                message=exc.reason,
+                severity="error",
+                rule=ctx.rule,
+                file=item.path,
+            )
         else:
             yield ctx.error(where, f"{item.path} {exc.reason}")

@@ -44,7 +44,6 @@ class _Resolver:
 
     def services_of(self, file: FsPath, where: Path) -> dict[str, Any] | None:
         if file not in self.files:
-
             try:
                 inside(file, self.root)
             except ConfinementError as exc:
@@ -160,13 +159,13 @@ def resolve_extends(doc: Document, path: FsPath, env: Mapping[str, str], *, root
     # Files a base came from count among the spec's files (the spec's hash covers what it read).
     extra = [str(f) for f in resolver.files if f != me]
     out = Document(
-        {**doc.data, "services": resolved},
-        [*doc.files, *extra],
-        doc.positions,
-        doc.key_positions,
-        doc.interpolated,
+        data={**doc.data, "services": resolved},
+        files=[*doc.files, *extra],
+        positions=doc.positions,
+        key_positions=doc.key_positions,
+        interpolated=doc.interpolated,
         # A broken base met on several services' chains is reported once.
-        [*doc.findings, *dict.fromkeys(resolver.findings)],
+        findings=[*doc.findings, *dict.fromkeys(resolver.findings)],
     )
     out.digests = {**doc.digests, **resolver.digests}
     return out

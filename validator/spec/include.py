@@ -56,7 +56,13 @@ def apply_includes(
         return doc
     root = root or project_root(path)
     data = {k: v for k, v in doc.data.items() if k != "include"}
-    out = Document(data, list(doc.files), dict(doc.positions), dict(doc.key_positions), dict(doc.interpolated))
+    out = Document(
+        data=data,
+        files=list(doc.files),
+        positions=dict(doc.positions),
+        key_positions=dict(doc.key_positions),
+        interpolated=dict(doc.interpolated),
+    )
     out.scopes = dict(doc.scopes)
     out.findings = list(doc.findings)
     out.digests = dict(doc.digests)
@@ -148,7 +154,9 @@ def _env_for(
 
     def fail(file: FsPath, message: str, line: int | None = None, col: int = 1) -> SpecError:
         where = Location(str(file), line, col) if line else None
-        return SpecError([Finding(where, (), message, "error", "load", str(file))])
+        return SpecError(
+            [Finding(location=where, path=(), message=message, severity="error", rule="load", file=str(file))]
+        )
 
     files = [here / e for e in env_files] or [project_dir / ".env"]
     values: dict[str, str] = {}
@@ -191,7 +199,16 @@ def _load(
         except SpecError as exc:
             findings.extend(exc.findings)
         except OSError as exc:  # a name too long, an I/O error (a /proc file): one finding, never a traceback
-            findings.append(Finding(None, (), f"cannot be read: {exc.strerror or exc}", "error", "load", str(file)))
+            findings.append(
+                Finding(
+                    location=None,
+                    path=(),
+                    message=f"cannot be read: {exc.strerror or exc}",
+                    severity="error",
+                    rule="load",
+                    file=str(file),
+                )
+            )
     if findings:
         raise SpecError(findings)
     merged = merge_documents(docs)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # the model is heavy to import: down reads a spec's project w
 DEFAULT_FILE = "infra.yaml"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LoadedSpec:
     spec: Spec
     doc: Document
@@ -71,7 +71,6 @@ class LoadedSpec:
     def _collect(self) -> set[str]:
         # lazy: the resource models load pydantic, which ``down``'s first read (``read_project``) avoids
         from validator.spec.resources import secret_env_values, secret_file_values
-
 
         found = collect(self.doc.data, self.doc.interpolated, self.environment, self.base_dir, self.fence)
         held = secret_file_values(self.spec.secrets, self.base_dir, self.fence) | secret_env_values(
@@ -153,7 +152,6 @@ def read_project(files: list[str] | None = None, environ: Mapping[str, str] | No
     errors = [f for f in [*doc.findings, *top] if f.severity == "error"]
     project = doc.data.get("project")
     if errors or not isinstance(project, str) or not project:
-
         raise SpecError(bound(errors) or [doc.finding(("project",), "the project has no name", rule="compose")])
     settings = doc.data.get("settings")
     orchestrator = settings.get("orchestrator") if isinstance(settings, dict) else None

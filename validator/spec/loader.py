@@ -58,7 +58,7 @@ class Override:
     value: Any
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Document:
     """Plain data from one or more files, with the location of every value and mapping key."""
 
@@ -102,12 +102,12 @@ class Document:
         self, path: Path, message: str, *, key: bool = False, rule: str = "schema", severity: str = "error"
     ) -> Finding:
         return Finding(
-            self.locate(path, key),
-            tuple(path),
-            message,
-            severity,  # type: ignore[arg-type]
-            rule,
-            self.files[0] if self.files else "",
+            location=self.locate(path, key),
+            path=tuple(path),
+            message=message,
+            severity=severity,  # type: ignore[arg-type]
+            rule=rule,
+            file=self.files[0] if self.files else "",
         )
 
 
@@ -152,16 +152,26 @@ def load_file(
 
 
 def _fail(name: str, message: str, line: int = 1, col: int = 1) -> SpecError:
-    return SpecError([Finding(Location(name, line, col), (), message, "error", "load", name)])
+    return SpecError(
+        [
+            Finding(
+                location=Location(name, line, col), path=(), message=message, severity="error", rule="load", file=name
+            )
+        ]
+    )
 
 
 def _read_text(path: FsPath, name: str) -> str:
     try:
         raw = read_regular(path, MAX_BYTES, shown=FsPath(name))
     except FileNotFoundError:
-        raise SpecError([Finding(None, (), "no such file", "error", "load", name)]) from None
+        raise SpecError(
+            [Finding(location=None, path=(), message="no such file", severity="error", rule="load", file=name)]
+        ) from None
     except PermissionError:
-        raise SpecError([Finding(None, (), "permission denied", "error", "load", name)]) from None
+        raise SpecError(
+            [Finding(location=None, path=(), message="permission denied", severity="error", rule="load", file=name)]
+        ) from None
     except ConfinementError as exc:
         if "directory" in exc.reason:
             raise _fail(name, "is a directory, not a spec file") from None
@@ -205,7 +215,14 @@ def load_text(text: str, name: str, env: Mapping[str, str]) -> Document:
         raise SpecError(
             [
                 *builder.findings,
-                Finding(Location(name, line, col), (), _yaml_message(exc, text, mark), "error", "syntax", name),
+                Finding(
+                    location=Location(name, line, col),
+                    path=(),
+                    message=_yaml_message(exc, text, mark),
+                    severity="error",
+                    rule="syntax",
+                    file=name,
+                ),
             ]
         ) from None
     except yaml.YAMLError as exc:
@@ -222,7 +239,14 @@ def load_text(text: str, name: str, env: Mapping[str, str]) -> Document:
         raise _fail(name, "empty spec: expected a mapping with at least 'version' and 'project'")
     if not isinstance(data, dict):
         raise _fail(name, f"the top level must be a mapping of sections, not a {_kind(data)}")
-    return Document(data, [name], builder.positions, builder.key_positions, builder.interpolated, builder.deferred)
+    return Document(
+        data=data,
+        files=[name],
+        positions=builder.positions,
+        key_positions=builder.key_positions,
+        interpolated=builder.interpolated,
+        findings=builder.deferred,
+    )
 
 
 def _position(text: str, index: int) -> tuple[int, int]:
@@ -282,7 +306,9 @@ class _Builder:
         self.result: Any = None
 
     def error(self, loc: Location, path: Path, message: str) -> None:
-        self.findings.append(Finding(loc, path, message, "error", "load", self.name))
+        self.findings.append(
+            Finding(location=loc, path=path, message=message, severity="error", rule="load", file=self.name)
+        )
 
     def loc(self, event: Any) -> Location:
         mark = event.start_mark
@@ -400,19 +426,26 @@ class _Builder:
             except InterpolationError as exc:
                 col = loc.col + exc.offset if "\n" not in event.value else loc.col
                 self.deferred.append(
-                    Finding(Location(self.name, loc.line, col), path, str(exc), "error", "interpolation", self.name)
+                    Finding(
+                        location=Location(self.name, loc.line, col),
+                        path=path,
+                        message=str(exc),
+                        severity="error",
+                        rule="interpolation",
+                        file=self.name,
+                    )
                 )
             for name in sorted(unset - self.warned):
                 # Once per variable and file, as Compose warns once: the first place shows where.
                 self.warned.add(name)
                 self.deferred.append(
                     Finding(
-                        loc,
-                        path,
-                        f"variable ${{{name}}} is not set: it reads as an empty string",
-                        "warning",
-                        "interpolation",
-                        self.name,
+                        location=loc,
+                        path=path,
+                        message=f"variable ${{{name}}} is not set: it reads as an empty string",
+                        severity="warning",
+                        rule="interpolation",
+                        file=self.name,
                     )
                 )
             if used:

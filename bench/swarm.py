@@ -2,7 +2,7 @@
 """Benchmark: ``validator up --orchestrator swarm`` against ``docker stack deploy`` plus a wait until
 every task is running and healthy, on a single-node swarm.
 
-The swarm is a throw-away engine of the test harness (validator/testing/swarm.py: its own dockerd
+The swarm is a throw-away engine of the test harness (tests/harness/swarm.py: its own dockerd
 in a network namespace), so the host's engine never enters swarm mode. For N = 1 and 5 services of
 2 replicas (busybox httpd, health check interval 1 s), alternating the two tools in one run: cold
 (nothing -> all tasks healthy) and no-op (all healthy already). The anchor, measured in the same
@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import compile_tree, timed  # noqa: E402
-from validator.testing.images import ensure_busybox_image  # noqa: E402
-from validator.testing.swarm import SwarmNodes, client  # noqa: E402
+from tests.harness.images import ensure_busybox_image  # noqa: E402
+from tests.harness.swarm import SwarmNodes, client  # noqa: E402
 
 WAIT_BOUND = 120.0
 

@@ -39,7 +39,7 @@ from bench.common import (  # noqa: E402
     load_average,
     timed_cpu,
 )
-from validator.testing.images import ensure_busybox_image  # noqa: E402
+from tests.harness.images import ensure_busybox_image  # noqa: E402
 
 # A probe answers in milliseconds on a quiet machine. Fifty services probed every second keep a
 # 2-core machine busy, and there a 900 ms bound failed probes until both tools gave up on an

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.harness.specs import load_dict
 from validator.engine.compose_fields import expand_ports
 from validator.engine.desired import desired_state
 from validator.spec.ports import PortBinding
-from validator.testing.specs import load_dict
 from validator.units import parse_duration
 
 CORPUS = Path(__file__).parents[1] / "compose" / "oracle"

@@ -118,8 +118,8 @@ def _target_run(loaded, engine: str, invocation: str, verdict: str, started: flo
 def test_report_shows_the_whole_last_check_of_every_target(tmp_path, capsys):
     """After `check --host A --host B`, `report` re-renders both targets with the combined verdict and
     its date: never one target's row as the last check's verdict."""
+    from tests.harness.specs import load_dict
     from validator.main import main
-    from validator.testing.specs import load_dict
 
     loaded = load_dict(tmp_path, {"version": 1, "project": "multi"})
     db = tmp_path / ".validator" / "history.db"
@@ -139,8 +139,8 @@ def test_report_shows_the_whole_last_check_of_every_target(tmp_path, capsys):
 
 
 def test_report_of_a_run_on_an_older_spec_is_no_verdict(tmp_path, capsys):
+    from tests.harness.specs import load_dict, write_spec
     from validator.main import main
-    from validator.testing.specs import load_dict, write_spec
 
     loaded = load_dict(tmp_path, {"version": 1, "project": "moved"})
     db = tmp_path / ".validator" / "history.db"

@@ -136,7 +136,7 @@ def test_version_accepts_the_string_form():
 
 
 def test_secret_contents_are_redacted(tmp_path):
-    from validator.testing.specs import base_spec, load_dict
+    from tests.harness.specs import base_spec, load_dict
 
     (tmp_path / "pw.txt").write_text("planted-file-secret-9\n")
     spec = {

@@ -15,7 +15,7 @@ def recipes(tmp_path, monkeypatch):
     """A recipe tree of two images (``base`` and ``app`` FROM it, with the common folder) in tmp_path."""
     images = tmp_path / "images"
     (images / "common").mkdir(parents=True)
-    (images / "common" / "entry.sh").write_text("#!/bin/sh\nexec \"$@\"\n")
+    (images / "common" / "entry.sh").write_text('#!/bin/sh\nexec "$@"\n')
     (images / "base").mkdir()
     (images / "base" / "packages").write_text("# the base\nlibc6  # C library\n\nbusybox\n")
     (images / "app").mkdir()

@@ -153,7 +153,6 @@ def _engine(loaded: LoadedSpec, engine: Engine) -> Iterator[Result]:
 def _tool(loaded: LoadedSpec, name: str, tool: Any) -> Result:
     import re
 
-
     where = locate(loaded, ("host", "tools", name))
     tried: list[str] = []
     began = time.monotonic()

@@ -122,14 +122,13 @@ def _say_stopped(run: Any) -> None:
 
 
 def _pipeline(loaded: Any, options: Any, display: Any, redactor: Any) -> Any:
-    return Pipeline(loaded, options, display, redactor).execute()
+    return Pipeline(loaded=loaded, options=options, display=display, redactor=redactor).execute()
 
 
 def _guarded(pipeline: Any) -> Any:
     """One target's run; an engine that does not answer is that target's error, not the end of
     every other target's run."""
     import time
-
 
     try:
         return pipeline.execute()
@@ -161,10 +160,12 @@ def _concurrently(
     from concurrent.futures import ThreadPoolExecutor
     from concurrent.futures import wait as wait_all
 
-
     shared = Display(args.quiet, args.verbose)
     displays: dict[str, Any] = {address: _TargetDisplay(address, shared) for address, _ in targets}
-    pipelines = {address: Pipeline(loaded, options, displays[address], redactor) for address, options in targets}
+    pipelines = {
+        address: Pipeline(loaded=loaded, options=options, display=displays[address], redactor=redactor)
+        for address, options in targets
+    }
     pool = ThreadPoolExecutor(max_workers=len(targets), thread_name_prefix="target")
     futures = {address: pool.submit(_guarded, pipeline) for address, pipeline in pipelines.items()}
     try:
@@ -243,7 +244,6 @@ def _write(result: Any, wanted: list[Any], ctx: Any, loaded: Any, args: argparse
 def _step_summary(result: Any, ctx: Any) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-
         with open(summary, "a", encoding="utf-8", errors="replace") as handle:
             handle.write(markdown(redactor().deep(result), ctx) + "\n")
 
@@ -253,7 +253,6 @@ def _record(loaded: Any, args: argparse.Namespace, runs: list[Any]) -> int:
     if args.no_history:
         return 0
     import sqlite3
-
 
     path = Path(args.history or loaded.spec.settings.history)
     path = path if path.is_absolute() else loaded.base_dir / path

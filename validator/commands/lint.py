@@ -42,7 +42,6 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     findings = [finding for group in groups for finding in lint_files(group)]
     if args.format == "json":
-
         # masked field by field (the messages are masked already), written past the line masking
         write_structured(json.dumps(redactor().deep([_as_json(f) for f in findings]), indent=2) + "\n")
     else:

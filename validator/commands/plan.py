@@ -40,7 +40,6 @@ def run(args: argparse.Namespace) -> int:
     )
     plan = planned.plan
     if args.format == "json":
-
         write_structured(
             json.dumps(
                 redactor().deep(

@@ -30,7 +30,6 @@ def generate() -> dict[str, Any]:
 
 def render(report: bool = False) -> str:
     if report:
-
         return json.dumps(schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return json.dumps(generate(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -38,7 +37,6 @@ def render(report: bool = False) -> str:
 def run(args: argparse.Namespace) -> int:
     text = render(args.report)
     if args.output:
-
         atomic_write_text(args.output, text)
     else:
         print(text, end="")

@@ -39,7 +39,6 @@ def _outside(ctx: LintContext, name: str, spelled: str) -> Iterator[Finding]:
     import os
     from pathlib import Path
 
-
     host = host_path(spelled)
     if host is not None:
         if not Path(host).is_absolute():

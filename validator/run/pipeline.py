@@ -141,7 +141,13 @@ class Pipeline:
 
         engine = self._connect()
         guard = (
-            ProjectLock(self.spec.project, engine, self.options.lock_timeout, lambda m: self.say("lock", m), "check")
+            ProjectLock(
+                project=self.spec.project,
+                engine=engine,
+                wait=self.options.lock_timeout,
+                say=lambda m: self.say("lock", m),
+                what="check",
+            )
             if engine is not None
             else nullcontext()
         )
@@ -180,7 +186,6 @@ class Pipeline:
         engine.version()
         self.run.engine = engine.address
         if self.options.host is not None:
-
             self.add([identify(engine)])
         return engine if needs_engine else None
 
@@ -230,8 +235,13 @@ class Pipeline:
         (Spark schedules the second application when the first lets go); the one fixed port they
         share, the AlertManager webhook receiver, is waited for by whoever comes second."""
         if self.spec.probes:
-
-            self.schedule = ProbeSchedule(self.loaded, engine, self.spec.settings.parallel, self.cancel, self.say)
+            self.schedule = ProbeSchedule(
+                loaded=self.loaded,
+                engine=engine,
+                parallel=self.spec.settings.parallel,
+                cancel=self.cancel,
+                say=self.say,
+            )
         try:
             running = self._reconcile(engine, self.schedule)
             self._checkpoint()
@@ -284,7 +294,6 @@ class Pipeline:
 
         mode = self.options.mode
         if self.options.orchestrator == "swarm":
-
             self.display.stage("swarm services" + {"up": " (up)", "plan": " (plan only)"}.get(mode, " (--no-up)"))
             swarm_results, running = service_stage(
                 self.loaded,
@@ -486,7 +495,6 @@ class Pipeline:
         if self.run.engine_lost is not None and not self.run.interrupted:
             self._criteria()
         else:
-
             self.add(not_judged(self.loaded, why))
 
     def _metrics(self) -> None:

@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.metrics import report_metrics
+
 pytestmark = pytest.mark.docker
 
 
@@ -95,12 +97,17 @@ def test_a_completed_job_is_not_run_again_and_check_reports_its_duration(engine,
     kept = {k: v for k, v in services.items() if k not in ("broken", "after", "crash")}
     spec.write_text(yaml.safe_dump(project.spec(kept), sort_keys=False))
     done = project.cli("check", "--no-suites", "--no-progress", "--report", "json=r.json", "-f", str(spec))
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads((project.folder / "r.json").read_text())
     results = {r["name"]: r for r in report["run"]["results"] if r["kind"] == "service"}
     assert results["migrate"]["actual"] == "completed" and results["migrate"]["verdict"] == "pass"
-    assert 0.2 < report["run"]["metrics"]["service.migrate.duration"] < 10  # it sleeps 0.3 s
-    assert "service.running.duration" not in report["run"]["metrics"]  # a server has no job duration
+    assert results["policy"]["verdict"] == "pass"  # its spec declares a restart policy that leaves exit 0 exited
+    # nobody waits for lone and its spec declares no restart policy: a service that exits 0 during the run
+    # is not taken for a job (a server that stopped would pass), so check fails it
+    assert results["lone"]["verdict"] == "fail" and "exit 0" in results["lone"]["message"], results["lone"]
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    metrics = report_metrics(report)
+    assert 0.2 < metrics["service.migrate.duration"] < 10  # it sleeps 0.3 s
+    assert "service.running.duration" not in metrics  # a server has no job duration
 
 
 def test_service_healthy_on_a_service_without_any_health_check_fails_at_once(engine, project):

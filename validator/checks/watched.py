@@ -164,14 +164,25 @@ def rejudge(
 
 
 def one_shot(loaded: LoadedSpec) -> set[str]:
-    """Services another waits for with ``service_completed_successfully``: their exit 0 is success
-    (the planner's rule, read from the spec)."""
-    return {
+    """The services the spec declares one-shot jobs, whose exit 0 is success: those another waits for
+    with ``service_completed_successfully`` (the planner's rule), and those whose spec itself writes a
+    restart policy that leaves an exit 0 exited (``restart: "no"`` or ``on-failure``, or
+    ``deploy.restart_policy``). A service that merely has the default policy is not one: a server
+    that exits 0 during the run is broken, whatever its exit code says."""
+    from validator.engine.compose_fields import completes
+
+    waited = {
         dep
         for svc in loaded.spec.services.values()
         for dep, cond in svc.depends_on.items()
         if cond is not None and cond.condition == "service_completed_successfully"
     }
+    declared = {
+        name
+        for name, svc in loaded.spec.services.items()
+        if ("restart" in svc.model_fields_set or (svc.deploy and svc.deploy.restart_policy)) and completes(svc)
+    }
+    return waited | declared
 
 
 def _current(watcher: RunWatcher) -> dict[str, list[str]]:
@@ -204,6 +215,10 @@ def _judged(watcher: RunWatcher, service: str, ids: list[str], since: float) -> 
     return now + removed
 
 
+# measured once the container ran, or read from its configuration: true whatever it did after
+FACTS_AT_START = frozenset({"startup", "memory_limit", "cpus"})
+
+
 def _amended(result: Result, restarts: int, problems: list[str]) -> Result:
     restarts_metric = metric_name("service", result.id, "restarts")
     metrics: dict[MetricKey, float] = dict(result.metrics)
@@ -215,16 +230,18 @@ def _amended(result: Result, restarts: int, problems: list[str]) -> Result:
         return replace(result, metrics=metrics, unavailable=unavailable)
     what = "during the run: " + "; ".join(problems)
     reason = f"service {result.name} did not hold for the whole run ({'; '.join(problems)})"
-    # a service that failed its watch vouches for nothing it measured, but a restart count above 0
-    # is a fact (``restarts == 0`` fails on it); 0 from a service that died is no evidence of health
+    # a service that failed its watch vouches for nothing it measured over the run, but what was fixed
+    # before it could fail stays a fact: its start time and the limits the engine enforces; so is a
+    # restart count above 0 (``restarts == 0`` fails on it); 0 from a service that died is no evidence
     for name in list(metrics):
-        if name != restarts_metric or restarts == 0:
-            metrics.pop(name)
-            unavailable[name] = reason
+        if name.field in FACTS_AT_START or (name == restarts_metric and restarts > 0):
+            continue
+        metrics.pop(name)
+        unavailable[name] = reason
     return replace(
         result,
         verdict="fail",
-        actual="did not hold",
+        actual="did not hold" if result.verdict == "pass" else result.actual,  # a failed one keeps what it saw
         message=what if result.verdict == "pass" else f"{result.message}; {what}",
         metrics=metrics,
         unavailable=unavailable,

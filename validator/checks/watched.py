@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result
 from validator.engine import labels as L
+from validator.engine.compose_fields import completes
 from validator.engine.watch import COMPOSE_PROJECT, COMPOSE_SERVICE, ContainerWatch, Happening
 from validator.errors import FatalError
 
@@ -169,8 +170,6 @@ def one_shot(loaded: LoadedSpec) -> set[str]:
     restart policy that leaves an exit 0 exited (``restart: "no"`` or ``on-failure``, or
     ``deploy.restart_policy``). A service that merely has the default policy is not one: a server
     that exits 0 during the run is broken, whatever its exit code says."""
-    from validator.engine.compose_fields import completes
-
     waited = {
         dep
         for svc in loaded.spec.services.values()

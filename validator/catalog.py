@@ -8,16 +8,16 @@ modules imports the Docker SDK or Spark at load time: lint reads this registry a
 
 from __future__ import annotations
 
-from validator.checks.preflight import METRICS as HOST
+from validator.checks.host_metrics import METRICS as HOST
 from validator.checks.probes import METRICS as PROBE
-from validator.checks.services import METRICS as SERVICE
+from validator.checks.service_metrics import METRICS as SERVICE
 from validator.core.metrics import Family, MetricKey
 from validator.core.tally import METRICS as CHECKS
 from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
 from validator.spec.profiles import active
 from validator.suites.groups import METRICS as GROUP
-from validator.suites.runner import METRICS as SUITE
+from validator.suites.metrics import METRICS as SUITE
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (SUITE, GROUP, SERVICE, PROBE, HOST, CHECKS)}
 

@@ -231,3 +231,19 @@ def test_at_most_15_functions_over_complexity_20():
     found = json.loads(out.stdout)
     assert all(f["code"] == "C901" for f in found)
     assert len(found) <= MAX_COMPLEX_FUNCTIONS, [f"{f['filename']}:{f['location']['row']}" for f in found]
+
+
+def test_lint_loads_the_metric_declarations_not_the_stages_that_measure_them():
+    # lint reads every family's METRICS (validator.catalog); the stages measuring them, the engine's
+    # calls and the run stay unloaded (their modules import at load time what they run)
+    code = (
+        "import sys, io, contextlib\n"
+        "from validator.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    rc = main(['lint', 'infra.yaml'])\n"
+        "stages = ('validator.checks.services', 'validator.checks.preflight', 'validator.suites.runner',\n"
+        "    'validator.engine.waiter', 'validator.engine.timings', 'validator.engine.docker_api', 'validator.run')\n"
+        "print(rc, sorted(m for m in sys.modules if m.startswith(stages)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=PKG.parent, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "0 []", out.stdout + out.stderr

@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from validator import children
-from validator.core.metrics import Declared, Family, MetricKey, metric_name, single
+from validator.checks.host_metrics import METRICS as METRICS  # declared apart: lint reads them
+from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result, locate
 from validator.engine import labels as L
 from validator.engine.holders import listeners
@@ -31,19 +32,6 @@ from validator.versions import parse_version, satisfies
 if TYPE_CHECKING:
     from validator.checks.context import CheckContext
     from validator.engine.docker_api import Engine
-
-
-METRICS = Family(
-    name="host",
-    members=single,
-    metrics=(
-        Declared(field="memory_available", dimension="size", meaning="memory available now (psutil)"),
-        Declared(field="memory_total", dimension="size", meaning="the machine's memory"),
-        Declared(field="cpus", dimension="", meaning="logical CPUs"),
-        Declared(field="disk_free", dimension="size", meaning="free disk at host.disk_path"),
-    ),
-    doc="the machine, as preflight measured it",
-)
 
 
 def measure(loaded: LoadedSpec) -> dict[MetricKey, float]:

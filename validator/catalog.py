@@ -2,8 +2,10 @@
 is its module's ``METRICS`` plus one line here.
 
 It sits above the producers (checks, suites, core's tally) and below whoever reads the families (lint,
-the run, the docs), so those read the declarations without importing each other. None of the producer
-modules imports the Docker SDK or Spark at load time: lint reads this registry and must stay light.
+the run, the docs), so those read the declarations without importing each other. The declarations live
+apart from the stages that measure (``checks/host_metrics.py``, ``checks/service_metrics.py``,
+``suites/metrics.py``; probes' and groups' modules import nothing heavy): lint reads this registry and
+loads no stage, no engine call and neither the Docker SDK nor Spark.
 """
 
 from __future__ import annotations

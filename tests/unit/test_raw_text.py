@@ -84,7 +84,6 @@ SLICES_ALLOWED = {
     ("swarm/tasks.py", "''.join((c for c in rest if c.isdigit()))"): "digits of a timestamp",
     ("swarm/tasks.py", "failed"): "a list of tasks",
     ("swarm/tasks.py", "n['ID']"): "a node id",
-    ("testing/swarm.py", "node.log.read_text(errors='replace').splitlines()"): "a list of whole lines (a test harness)",
     ("ui.py", "self.recent"): "a list of whole lines",
     ("versions.py", "parts"): "version numbers",
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from validator.spec.confine import project_root
 from validator.spec.load import LoadedSpec, read_merged, resolve_files
 from validator.spec.loader import Document
 from validator.spec.location import Finding
+from validator.spec.model import Spec
+from validator.spec.profiles import active
 from validator.spec.project import compose_top_level
 from validator.spec.unset import drop_unset
 from validator.spec.validate import validate_document
@@ -38,6 +41,22 @@ def lint_files(files: list[str], environ: Mapping[str, str] | None = None) -> li
 def load_spec(files: list[str] | None = None, environ: Mapping[str, str] | None = None) -> LoadedSpec:
     """The validated spec; ``SpecError`` with every error finding otherwise."""
     return _validate(resolve_files(files), environ)
+
+
+def _spec_hash(files: list[str], doc: Document, spec: Spec, env: Mapping[str, str]) -> str:
+    """What a recorded run was judged against: the spec's files as read, and what they *mean* — the
+    model after interpolation (``.env``, the environment, env files) and the services the enabled
+    profiles run. A hash of the text alone would call a run judged with ``MAX_SKIPPED=5`` a verdict on
+    the same files read with ``MAX_SKIPPED=0``. (One-way: no value of the spec can be read back.)"""
+    digest = hashlib.sha256()
+    # included files and extends bases count too; each as it was read (``Document.digests``): reading
+    # it again by its name could open another file (an include's name is spelled from the including
+    # file's name as given, which a symlink makes point elsewhere)
+    for name in dict.fromkeys([*files, *doc.files]):
+        digest.update(doc.digests.get(name, "").encode())
+    meaning = {"spec": spec.model_dump(mode="json"), "active": list(active(spec.services, env))}
+    digest.update(json.dumps(meaning, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
 
 
 def _validate(files: list[str], environ: Mapping[str, str] | None, *, linting: bool = False) -> LoadedSpec:
@@ -60,19 +79,13 @@ def _validate(files: list[str], environ: Mapping[str, str] | None, *, linting: b
     errors = [f for f in found if f.severity == "error"]
     if errors:
         raise SpecError(bound(sorted(found, key=lambda f: f.sort_key())))
-    digest = hashlib.sha256()
-    # included files and extends bases count too; each as it was read (``Document.digests``): reading
-    # it again by its name could open another file (an include's name is spelled from the including
-    # file's name as given, which a symlink makes point elsewhere)
-    for name in dict.fromkeys([*files, *doc.files]):
-        digest.update(doc.digests.get(name, "").encode())
     loaded = LoadedSpec(
         spec=spec,
         doc=doc,
         base_dir=base_dir,
         files=files,
         warnings=found,
-        text_hash=digest.hexdigest(),
+        text_hash=_spec_hash(files, doc, spec, env),
         environment=env,
         root=root,
     )

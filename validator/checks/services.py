@@ -22,6 +22,7 @@ from validator.engine import timings as T
 from validator.engine.observed import replica_number
 from validator.engine.planner import PAST_TENSE
 from validator.engine.timings import ran_for
+from validator.engine.watch import is_up
 from validator.spec.load import LoadedSpec
 from validator.spec.profiles import active
 
@@ -55,7 +56,7 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
         details = [d for d in (engine.try_inspect(cid) for cid in ids) if d]
         detail = details[0] if details else None
         metrics = _metrics(name, r.timing, details)
-        if detail and (detail.get("State") or {}).get("Running"):
+        if detail and is_up(detail.get("State") or {}):
             running[name] = r.container or ""
         svc = loaded.spec.services[name]
         if svc.replicas == 0:
@@ -192,7 +193,7 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
         job = one_shot(svc)
         unready = [_name(detail) for detail in details if not _ready(detail, want_healthy, job)]
         problem = _replica_problem(svc.replicas, len(details), unready)
-        up_now = [cid for cid, d in zip(ids, details, strict=True) if (d.get("State") or {}).get("Running")]
+        up_now = [cid for cid, d in zip(ids, details, strict=True) if is_up(d.get("State") or {})]
         if up_now:
             running[name] = up_now[0]
         metrics = _metrics(name, timing, details)
@@ -245,11 +246,13 @@ def _ready(detail: dict[str, Any], want_healthy: bool, job: bool = False) -> boo
     state = detail.get("State") or {}
     if job and _completed(detail):
         return True
-    return bool(state.get("Running")) and (not want_healthy or (state.get("Health") or {}).get("Status") == "healthy")
+    health = (state.get("Health") or {}).get("Status")
+    # a health check the image declares counts too: not passed yet ("starting") is not ready
+    return is_up(state) and health != "unhealthy" and health != "starting" and (not want_healthy or health == "healthy")
 
 
 def _running(detail: dict[str, Any]) -> bool:
-    return bool((detail.get("State") or {}).get("Running"))
+    return is_up(detail.get("State") or {})
 
 
 def _completed(detail: dict[str, Any]) -> bool:

@@ -122,7 +122,9 @@ def _expand(
                 # the author's ':?message' is not repeated: it is text of the file, and may hold a value
                 raise InterpolationError(expected=Expected.REQUIRED, text=text, offset=offset, name=name)
             return value
-    raise InterpolationError(expected=Expected.OPERATOR, text=text, offset=offset, name=name)
+    # the name is not repeated: what follows ``${`` up to a character that is not a name's may be a
+    # value written where a name was meant (the position says where)
+    raise InterpolationError(expected=Expected.OPERATOR, text=text, offset=offset)
 
 
 def _nested(

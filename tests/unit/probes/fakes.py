@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.harness.specs import load_dict
 from validator.checks.probes import run_probe
 from validator.core.result import Result
 from validator.probes.base import ProbeContext
 from validator.probes.seams import TcpAnswer
-from validator.testing.specs import load_dict
 
 
 @dataclass(kw_only=True)

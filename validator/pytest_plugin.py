@@ -123,7 +123,16 @@ def spark_session(
     driver_host = _host_address()
     defaults = read_defaults(infra.spark_defaults())
     scratch = str(tmp_path_factory.mktemp("spark"))
-    conf = session_conf(master, driver_host, "validator-tests", defaults, delta, [], {}, scratch)
+    conf = session_conf(
+        master=master,
+        driver_host=driver_host,
+        app_name="validator-tests",
+        defaults=defaults,
+        delta=delta,
+        delta_jars=[],
+        extra={},
+        scratch=scratch,
+    )
     if "spark.jars.packages" in conf:
         resolution = resolve_packages(
             conf["spark.jars.packages"], default_local_repository(), remote_repositories(defaults)

@@ -126,8 +126,10 @@ def test_without_up_every_probe_starts_at_finish_with_what_runs(tmp_path, url):
 
 
 def test_spark_probes_on_one_master_take_turns_others_do_not_wait(tmp_path, url, monkeypatch):
-    from validator.probes import spark
+    import dataclasses
+
     from validator.probes.base import Outcome
+    from validator.probes.registry import PROBES
 
     spans: dict[str, tuple[float, float]] = {}
 
@@ -135,9 +137,9 @@ def test_spark_probes_on_one_master_take_turns_others_do_not_wait(tmp_path, url,
         began = time.monotonic()
         time.sleep(0.4)
         spans[spec.app_name] = (began, time.monotonic())
-        return Outcome(True)
+        return Outcome(passed=True)
 
-    monkeypatch.setattr(spark, "run", fake_run)
+    monkeypatch.setitem(PROBES, "spark", dataclasses.replace(PROBES["spark"], run=fake_run))
     loaded = load_dict(
         tmp_path,
         {

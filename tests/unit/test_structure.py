@@ -7,8 +7,6 @@
 - long functions: lines from ``def`` to the function's last line, docstring and comments included;
 - complexity: McCabe's cyclomatic complexity as ruff's C901 counts it (``max-complexity = 20``).
 
-The bounds that only the probes session's work meets are ``xfail(strict=True)``: the lead
-removes the mark when that work is merged (strict, so a bound met while still marked fails loudly).
 """
 
 from __future__ import annotations
@@ -23,13 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 PKG = Path(__file__).resolve().parents[2] / "validator"
-
-PROBE_MODELS = pytest.mark.xfail(
-    strict=True, reason="issue 25: spec/model.py imports the probe models (the probes session moves them)"
-)
 
 MAX_LOCAL_IMPORTS = 40
 MAX_LONG_FUNCTIONS = 2  # over LONG lines
@@ -185,12 +177,10 @@ def _functions_of(path: Path) -> Iterator[tuple[str, int]]:
             yield f"{path.name}:{node.lineno} {node.name}", node.end_lineno - node.lineno + 1
 
 
-@PROBE_MODELS
 def test_no_import_cycle_between_top_level_units_at_load_time():
     assert cycles(graph(with_local=False)) == []
 
 
-@PROBE_MODELS
 def test_no_import_cycle_between_top_level_units_counting_imports_inside_functions():
     assert cycles(graph(with_local=True)) == []
 

@@ -11,19 +11,22 @@ traceback with ``--debug``), and its metrics are unavailable.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
+import socket
 import threading
 import time
 import traceback
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from validator.core.location import Location
 from validator.core.metrics import Declared, Family, MetricKey, metric_name
 from validator.core.result import Result, Verdict, locate
 from validator.errors import FatalError
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip
-from validator.probes.registry import PROBES, probe_module
+from validator.probes.registry import PROBES
 from validator.redact import clip
 from validator.spec.load import LoadedSpec
 
@@ -46,17 +49,12 @@ def _of_kind(kind: str, declared: Declared) -> Declared:
 
 
 def _family() -> Family:
-    """The fields every probe has, and those each kind declares as ``METRICS`` beside its code."""
+    """The fields every probe has, and those each kind declares in its registry entry."""
     common = (
         Declared(field="duration", dimension="time", meaning="the probe's time, retries included"),
         Declared(field="passed", dimension="", meaning="1 when the probe passed, else 0"),
     )
-    by_kind = tuple(
-        _of_kind(kind, d)
-        for kind in PROBES
-        for d in getattr(probe_module(kind), "METRICS", ())
-        if d.field != "duration"
-    )
+    by_kind = tuple(_of_kind(kind, d) for kind, entry in PROBES.items() for d in entry.metrics if d.field != "duration")
     return Family(
         name="probe",
         members=_probes,
@@ -85,17 +83,9 @@ def run_probe(
     probe of one is skipped like one whose service is not running (what it saw would be no evidence)."""
     spec: Any = loaded.spec.probes[name]
     where = locate(loaded, ("probes", name))
-    kind = spec.kind
     if spec.service is not None and (spec.service not in ctx.running or spec.service in (unready or {})):
         why = (unready or {}).get(spec.service) or f"service {spec.service} is not running"
-        return Result(
-            kind="probe",
-            name=name,
-            verdict="skip",
-            message=why,
-            location=where,
-            unavailable=_unavailable(spec, name, f"probe {name} did not run: {why}"),
-        )
+        return _skipped(spec, name, why, where, duration=0.0)
     foreign = _foreign_target(spec, ctx)
     if foreign:
         reason = f"probe {name} did not reach its service: {foreign}"
@@ -111,56 +101,82 @@ def run_probe(
             ran_on=_ran_on(spec, ctx),
         )
     began = time.monotonic()
-    deadline = began + spec.timeout
-    delay = spec.retry_interval
-    attempts = 0
+    tried = _attempts(spec, ctx, began + spec.timeout, cancel)
+    elapsed = time.monotonic() - began
+    if tried.skip is not None:
+        return _skipped(spec, name, tried.skip, where, duration=elapsed)
+    if tried.crash is not None:
+        crashed = _crash_result(spec, name, tried.crash, tried.problem, elapsed, where, tried.count)
+        return dataclasses.replace(crashed, ran_on=_ran_on(spec, ctx))
+    return _judged(spec, name, tried, elapsed, where, ctx)
+
+
+@dataclasses.dataclass(kw_only=True)
+class _Tried:
+    """What the attempts came to: the last outcome, or why there is none (no answer, a crash, a skip)."""
+
+    count: int = 0
     outcome: Outcome | None = None
-    problem = ""
+    problem: str = ""
     crash: BaseException | None = None
+    skip: str | None = None
+
+
+def _attempts(spec: Any, ctx: ProbeContext, deadline: float, cancel: threading.Event | None) -> _Tried:
+    """Attempts until one passes, the retries are spent, the deadline comes or the run is stopped;
+    the pause between them doubles from ``retry_interval``."""
+    tried = _Tried()
+    delay = spec.retry_interval
     while True:
-        attempts += 1
+        tried.count += 1
         remaining = deadline - time.monotonic()
         sub = dataclasses.replace(ctx, deadline=deadline)
         try:
-            outcome = _attempt(kind, spec, sub, remaining)
-            problem, crash = "", None
+            tried.outcome = _attempt(spec.kind, spec, sub, remaining)
+            tried.problem, tried.crash = "", None
         except ProbeSkip as exc:
-            return Result(
-                kind="probe",
-                name=name,
-                verdict="skip",
-                message=str(exc),
-                duration=time.monotonic() - began,
-                location=where,
-                unavailable=_unavailable(spec, name, f"probe {name} did not run: {exc}"),
-            )
+            tried.skip = str(exc)
+            return tried
         except (_Abandoned, TimeoutError):
-            outcome, problem, crash = None, f"no answer within {spec.timeout:g}s", None
+            tried.outcome, tried.problem, tried.crash = None, f"no answer within {spec.timeout:g}s", None
         except Exception as exc:  # noqa: BLE001 - a probe's failure is a verdict; its own crash an error
-            outcome, problem = None, _explain(exc)
-            crash = exc if _crashed(exc) else None
-        if (outcome is not None and outcome.passed) or attempts > spec.retries:
-            break
+            tried.outcome, tried.problem = None, _explain(exc)
+            tried.crash = exc if _crashed(exc) else None
+        if (tried.outcome is not None and tried.outcome.passed) or tried.count > spec.retries:
+            return tried
         if cancel is not None and cancel.is_set():
-            break
+            return tried
         pause = min(delay, deadline - time.monotonic())
         if pause <= 0:
-            break
+            return tried
         (cancel or threading.Event()).wait(pause)
         delay *= 2
-    elapsed = time.monotonic() - began
-    if crash is not None:
-        crashed = _crash_result(spec, name, crash, problem, elapsed, where, attempts)
-        return dataclasses.replace(crashed, ran_on=_ran_on(spec, ctx))
+
+
+def _skipped(spec: Any, name: str, why: str, where: Location | None, *, duration: float) -> Result:
+    return Result(
+        kind="probe",
+        name=name,
+        verdict="skip",
+        message=why,
+        duration=duration,
+        location=where,
+        unavailable=_unavailable(spec, name, f"probe {name} did not run: {why}"),
+    )
+
+
+def _judged(spec: Any, name: str, tried: _Tried, elapsed: float, where: Location | None, ctx: ProbeContext) -> Result:
+    """The verdict on what the last attempt observed, ``expect: fail`` applied."""
+    outcome = tried.outcome
     passed = outcome is not None and outcome.passed
     metrics = {metric_name("probe", name, "duration"): elapsed, metric_name("probe", name, "passed"): float(passed)}
     if outcome is not None:
         metrics.update({metric_name("probe", name, k): v for k, v in outcome.metrics.items() if k != "duration"})
     expected = outcome.expected if outcome else ""
     actual = outcome.actual if outcome else "error"
-    message = (outcome.message if outcome else problem) or ""
-    if attempts > 1:
-        message = f"{message} (after {attempts} attempts)".strip()
+    message = (outcome.message if outcome else tried.problem) or ""
+    if tried.count > 1:
+        message = f"{message} (after {tried.count} attempts)".strip()
     # what its kind measures but this run did not get to (the target failed first): said so
     missing = {
         k: f"probe {name} did not measure it: {message or actual}"
@@ -200,7 +216,7 @@ def _foreign_target(spec: Any, ctx: ProbeContext) -> str:
     project publishes. An old build still serving that port, a developer's server, anything: its
     answer would be evidence about something else ("the probe's peer is the project's")."""
     endpoint = _loopback_endpoint(spec)
-    if spec.service is None or endpoint is None or spec.kind in IN_CONTAINER or ctx.engine_factory is None:
+    if spec.service is None or endpoint is None or PROBES[spec.kind].in_container or ctx.engine_factory is None:
         return ""
     try:
         details = [ctx.engine().try_inspect(cid) or {} for cid in ctx.running.values()]
@@ -226,9 +242,6 @@ def _foreign_target(spec: Any, ctx: ProbeContext) -> str:
 def _loopback_endpoint(spec: Any) -> tuple[str, int] | None:
     """The (host, port) a probe dials on this machine's loopback, from its ``url`` or ``host`` and
     ``port``; None for any other address (which no container's publishing can prove or disprove)."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
     url = getattr(spec, "url", None)
     port: Any
     if isinstance(url, str):
@@ -251,16 +264,10 @@ def _loopback_endpoint(spec: Any) -> tuple[str, int] | None:
     return host, port
 
 
-# kinds that run inside a container through the engine (the rest run in this process, on this host)
-IN_CONTAINER = ("command", "container", "log")
-
-
 def _ran_on(spec: Any, ctx: ProbeContext) -> str:
     """Which machine the probe ran on: a container's engine (by its ID), or this host by name."""
-    import socket
-
     host = f"this host ({socket.gethostname()})"
-    if spec.kind not in IN_CONTAINER or ctx.engine_factory is None:
+    if not PROBES[spec.kind].in_container or ctx.engine_factory is None:
         return host
     try:
         engine = ctx.engine()
@@ -305,7 +312,7 @@ def _attempt(kind: str, spec: Any, ctx: ProbeContext, timeout: float) -> Outcome
 
     def work() -> None:
         try:
-            box["outcome"] = probe_module(kind).run(spec, ctx)
+            box["outcome"] = PROBES[kind].run(spec, ctx)
         except BaseException as exc:  # noqa: BLE001 - handed back to the caller
             box["error"] = exc
 
@@ -323,7 +330,7 @@ def _attempt(kind: str, spec: Any, ctx: ProbeContext, timeout: float) -> Outcome
 def _explain(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     try:
-        import requests
+        import requests  # here: requests' error classes, only once a probe has failed
 
         if isinstance(exc, requests.exceptions.ConnectionError):
             text = "connection refused or reset" if "refused" in text.lower() or "reset" in text.lower() else text

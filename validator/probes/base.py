@@ -1,42 +1,29 @@
-"""What every probe kind shares: the spec fields, the outcome record and the context a probe runs in."""
+"""What every probe kind's runtime shares: the outcome record and the context a probe runs in (the
+fields every kind shares are ``validator.spec.probes.base.ProbeSpec``)."""
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING
 
-from pydantic import Field, model_validator
-
-from validator.spec.types import Duration, Model
+from validator.probes.seams import (
+    ChildSparkJobs,
+    Http,
+    MySql,
+    MysqlConnector,
+    ProbeEngine,
+    RequestsHttp,
+    SocketTcp,
+    SparkJobs,
+    Tcp,
+)
 
 if TYPE_CHECKING:
-    from validator.engine.docker_api import Engine
     from validator.spec.model import Spec
 
 
-class ProbeSpec(Model):
-    """Fields every probe has; each kind adds its own and a ``kind: Literal[...]``."""
-
-    description: str | None = None
-    service: str | None = Field(
-        None, description="The service it needs: when that service is not running, the probe is skipped."
-    )
-    timeout: Duration = Field(10.0, description="The whole probe, retries included, is cut here.")
-    retries: int = Field(0, ge=0, description="Further attempts after a failure.")
-    retry_interval: Duration = Field(1.0, description="Pause before the first retry; doubles each time.")
-    expect: Literal["pass", "fail"] = Field(
-        "pass", description="'fail': a known failure (shown as xfail); passing is then an error."
-    )
-    reason: str | None = Field(None, description="Why a probe is expected to fail (required with expect: fail).")
-
-    @model_validator(mode="after")
-    def _reason(self) -> "ProbeSpec":
-        if self.expect == "fail" and not self.reason:
-            raise ValueError("expect: fail needs a 'reason' saying why the failure is expected")
-        return self
-
-
-@dataclass
+@dataclass(kw_only=True)
 class Outcome:
     """What one attempt of a probe observed."""
 
@@ -50,22 +37,40 @@ class Outcome:
     reached: bool = True
 
 
+@dataclass
+class Findings:
+    """What a probe of several steps saw (its actual) and found wrong (its message)."""
+
+    steps: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def outcome(self, expected: str) -> Outcome:
+        return Outcome(
+            passed=not self.problems, expected=expected, actual="; ".join(self.steps), message="; ".join(self.problems)
+        )
+
+
 class ProbeSkip(Exception):
     """The probe cannot run here (its target is absent); the message says why."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ProbeContext:
-    """Everything a probe may use; Docker is reached only through ``engine``."""
+    """Everything a probe may use: what it observes, it reaches through ``http``, ``tcp``, ``mysql``,
+    ``spark_jobs`` and ``engine`` (Docker, made on first use), which tests replace with fakes."""
 
     spec: "Spec"
     base_dir: Path
     deadline: float
-    engine_factory: "Callable[[], Engine] | None" = None
+    engine_factory: Callable[[], ProbeEngine] | None = None
     running: dict[str, str] = field(default_factory=dict)  # service -> container id
-    _engine: "Engine | None" = None
+    http: Http = field(default_factory=RequestsHttp)
+    tcp: Tcp = field(default_factory=SocketTcp)
+    mysql: MySql = field(default_factory=MysqlConnector)
+    spark_jobs: SparkJobs = field(default_factory=ChildSparkJobs)
+    _engine: ProbeEngine | None = None
 
-    def engine(self) -> "Engine":
+    def engine(self) -> ProbeEngine:
         if self._engine is None:
             if self.engine_factory is None:
                 raise ProbeSkip("no Docker engine in this run")
@@ -73,19 +78,10 @@ class ProbeContext:
         return self._engine
 
     def host_address(self) -> str:
-        """Where containers reach this host (servers a container must call back listen there)."""
-        from validator.engine.docker_api import host_address_for_containers
-
-        return host_address_for_containers(self.engine() if self.engine_factory else None)
+        """Where containers reach this host (servers a container must call back listen there): the
+        bridge gateway (``host-gateway``), else loopback when no engine is known (then only
+        processes on this host connect back), as ``engine.docker_api.host_address_for_containers``."""
+        return (self.engine().bridge_gateway() if self.engine_factory else None) or "127.0.0.1"
 
     def remaining(self) -> float:
-        import time
-
         return max(0.0, self.deadline - time.monotonic())
-
-
-class ProbeModule(Protocol):
-    Spec: type[ProbeSpec]
-
-    @staticmethod
-    def run(spec: Any, ctx: ProbeContext) -> Outcome: ...

@@ -5,14 +5,13 @@ table and the change feed of its Delta version names the keys the binary log nam
 binlog-to-Delta time (the slowest batch). The job runs in a child process
 (``validator.stack.cdc_job``); both tables are removed."""
 
-from typing import Any, Literal
-
-from pydantic import Field
+import tempfile
+from typing import Any
 
 from validator.core.metrics import Declared
 from validator.probes.base import Outcome, ProbeContext
-from validator.probes.spark_driver import SparkDriverSpec, prepare, run_job
-from validator.spec.types import Duration, PortNumber
+from validator.probes.spark_driver import prepare
+from validator.spec.probes.cdc import CdcSpec
 
 METRICS = (
     Declared(
@@ -24,26 +23,16 @@ METRICS = (
 )
 
 
-class Spec(SparkDriverSpec):
-    kind: Literal["cdc"]
-    host: str = Field("127.0.0.1", description="MySQL host (from this machine).")
-    port: PortNumber = 3306
-    user: str = Field("root", description="MySQL user that creates the probe's table and changes its rows.")
-    password: str = ""
-    database: str = Field(description="Database the probe's table is created in (and removed from).")
-    cdc_user: str | None = Field(None, description="Replication user that reads the binary log (default: user).")
-    cdc_password: str | None = None
-    app_name: str = "validator-cdc-probe"
-    timeout: Duration = 300.0
-
-
-def run(spec: Spec, ctx: ProbeContext) -> Outcome:
-    import tempfile
-
+def run(spec: CdcSpec, ctx: ProbeContext) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="validator-cdc-") as scratch:
-        driver = prepare(spec, ctx, spec.app_name, True, scratch)
+        driver = prepare(spec=spec, ctx=ctx, app_name=spec.app_name, delta=True, scratch=scratch)
         if driver.problem:
-            return Outcome(False, driver.expected, "unresolvable" if driver.conf else "none", driver.problem)
+            return Outcome(
+                passed=False,
+                expected=driver.expected,
+                actual="unresolvable" if driver.conf else "none",
+                message=driver.problem,
+            )
         job = {
             "conf": driver.conf,
             "delta_path": str(driver.folder),
@@ -57,10 +46,10 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
                 "cdc_password": spec.cdc_password if spec.cdc_user else spec.password,
             },
         }
-        result, failure = run_job("validator.stack.cdc_job", job, scratch, max(5.0, ctx.remaining()))
+        result, failure = ctx.spark_jobs.run("validator.stack.cdc_job", job, scratch, max(5.0, ctx.remaining()))
     what = "each batch's binlog rows MERGEd into Delta: table = MySQL, change feed keys = binlog keys"
     if result is None:
-        return Outcome(False, what, "failed", failure)
+        return Outcome(passed=False, expected=what, actual="failed", message=failure)
     batches: list[dict[str, Any]] = result.get("batches") or []
     problems = judge(batches)
     seconds = [float(b["seconds"]) for b in batches if isinstance(b.get("seconds"), int | float)]
@@ -69,7 +58,9 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
         f"batch {i + 1}: {b.get('events')} row events -> {len(b.get('delta_rows') or [])} rows in {b.get('seconds')}s"
         for i, b in enumerate(batches)
     )
-    return Outcome(not problems, what, actual or "no batch", "; ".join(problems), metrics)
+    return Outcome(
+        passed=not problems, expected=what, actual=actual or "no batch", message="; ".join(problems), metrics=metrics
+    )
 
 
 def judge(batches: list[dict[str, Any]]) -> list[str]:

@@ -2,26 +2,16 @@
 memory and CPU limits Docker enforces are those the spec asks for — all read from the host."""
 
 from collections.abc import Callable
-from typing import Literal
-
-from pydantic import Field
 
 from validator.core.metrics import Declared
-from validator.probes.base import Outcome, ProbeContext, ProbeSkip, ProbeSpec
+from validator.probes.base import Outcome, ProbeContext, ProbeSkip
+from validator.spec.probes.container import ContainerSpec
 from validator.units import format_size
 
 METRICS = (Declared(field="restarts", dimension="", meaning="times Docker restarted the service's container"),)
 
 
-class Spec(ProbeSpec):
-    kind: Literal["container"]
-    service: str
-    healthy: bool | None = Field(None, description="Default: true when the service has a healthcheck.")
-    max_restarts: int | None = Field(0, description="Restart count must not exceed this (null: any).")
-    limits: bool = Field(True, description="Memory, CPU and pids limits as the spec sets them.")
-
-
-def run(spec: Spec, ctx: ProbeContext) -> Outcome:
+def run(spec: ContainerSpec, ctx: ProbeContext) -> Outcome:
     service = ctx.spec.services[spec.service]
     container = ctx.running.get(spec.service)
     if container is None:
@@ -64,4 +54,10 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
             if have is None or abs(float(have) - float(want)) > 1e-6 * max(1.0, float(want)):
                 problems.append(f"{name} limit {fmt(have) if have else 'unlimited'}, spec says {fmt(want)}")
     metrics = {"restarts": float(restarts)}
-    return Outcome(not problems, ", ".join(expected), ", ".join(actual), "; ".join(problems), metrics)
+    return Outcome(
+        passed=not problems,
+        expected=", ".join(expected),
+        actual=", ".join(actual),
+        message="; ".join(problems),
+        metrics=metrics,
+    )

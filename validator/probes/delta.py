@@ -1,25 +1,16 @@
 """``delta``: write, append to and read back a Delta table with Change Data Feed enabled, read the
 change feed, clean up — with ``deltalake`` (delta-rs), which needs no JAR."""
 
-from typing import Literal
+import shutil
+import time
+import uuid
 
-from pydantic import Field
-
-from validator.probes.base import Outcome, ProbeContext, ProbeSpec
-
-
-class Spec(ProbeSpec):
-    kind: Literal["delta"]
-    path: str = Field(description="The Delta tables folder; the probe writes test_<uuid> under it and removes it.")
-    keep: bool = Field(False, description="Leave the table behind (for debugging).")
-    timeout: float = 60.0
+from validator.probes.base import Outcome, ProbeContext
+from validator.spec.probes.delta import DeltaSpec
 
 
-def run(spec: Spec, ctx: ProbeContext) -> Outcome:
-    import shutil
-    import time
-    import uuid
-
+def run(spec: DeltaSpec, ctx: ProbeContext) -> Outcome:
+    # here: pyarrow and delta-rs load only when a delta probe runs
     import pyarrow as pa
     from deltalake import DeltaTable, write_deltalake
 
@@ -47,9 +38,9 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
     expected_kinds = ["insert", "update_postimage", "update_preimage"]
     ok = rows == 3 and kinds == expected_kinds and version == 2
     return Outcome(
-        ok,
-        f"3 rows, version 2, change feed {expected_kinds}",
-        f"{rows} rows, version {version}, change feed {kinds}",
-        "" if ok else f"table {path}",
-        {"duration": elapsed},
+        passed=ok,
+        expected=f"3 rows, version 2, change feed {expected_kinds}",
+        actual=f"{rows} rows, version {version}, change feed {kinds}",
+        message="" if ok else f"table {path}",
+        metrics={"duration": elapsed},
     )

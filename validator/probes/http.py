@@ -2,63 +2,32 @@
 
 import re
 import time
-from typing import Any, Literal
 
-from pydantic import Field, field_validator
-
-from validator.probes.base import Outcome, ProbeContext, ProbeSpec
-from validator.redact import clip, quoted
-from validator.spec.files import KeyAssertion
-
-
-class Spec(ProbeSpec):
-    kind: Literal["http"]
-    url: str
-    method: Literal["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"] = "GET"
-    headers: dict[str, str] = Field(default_factory=dict)
-    body: str | None = Field(None, description="Request body (text).")
-    json_body: Any = Field(None, alias="json", description="Request body sent as JSON.")
-    status: int | list[int] = 200
-    body_regex: str | None = Field(None, description="Regex that must be found in the response body.")
-    response_headers: dict[str, str] = Field(default_factory=dict, description="Header -> regex.")
-    json_paths: dict[str, KeyAssertion] = Field(
-        default_factory=dict, description="JSON path in the response -> assertion."
-    )
-    verify_tls: bool = True
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            # not quoted: a URL may carry credentials (user:password@, ?token=); the place is in the finding
-            raise ValueError("invalid URL: expected http:// or https:// and a host")
-        return value
-
+from validator.compare import assert_value
+from validator.paths import resolve_path
+from validator.probes.base import Outcome, ProbeContext
+from validator.probes.seams import HttpResponse
+from validator.redact import add_encoder, clip, quoted
+from validator.spec.probes.http import HttpSpec
 
 _BASE = "http://h/"
 
 
 def url_path(value: str) -> str:
     """``value`` as requests writes it in a URL's path (the very function that prepares the request)."""
-    import requests
+    import requests  # here: the redactor calls this only once an HTTP probe runs
 
     return str(requests.Request("GET", _BASE + value).prepare().url)[len(_BASE) :]
 
 
 def url_query(value: str) -> str:
     """``value`` as requests writes it in a URL's query."""
-    import requests
+    import requests  # here: as in url_path
 
     return str(requests.Request("GET", _BASE + "?q=" + value).prepare().url)[len(_BASE) + 3 :]
 
 
-def run(spec: Spec, ctx: ProbeContext) -> Outcome:
-    import requests
-
-    from validator.compare import assert_value
-    from validator.paths import resolve_path
-    from validator.redact import add_encoder
-
+def run(spec: HttpSpec, ctx: ProbeContext) -> Outcome:
     # requests sends the URL as its PreparedRequest writes it (urllib3's encoding, then requote_uri: '{'
     # -> %7B, a space -> %20, a lone '%' -> %25, '!' kept): a server that echoes the path, and requests'
     # own errors, show a secret of the URL in that form
@@ -67,7 +36,7 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
 
     started = time.monotonic()
     timeout = max(0.1, min(spec.timeout, ctx.remaining()))
-    response = requests.request(
+    response = ctx.http.request(
         spec.method,
         spec.url,
         headers=spec.headers,
@@ -75,19 +44,38 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
         json=spec.json_body,
         timeout=timeout,
         verify=spec.verify_tls,
-        allow_redirects=True,
     )
     elapsed = time.monotonic() - started
     statuses = spec.status if isinstance(spec.status, list) else [spec.status]
     metrics = {"duration": elapsed}
     if response.status_code not in statuses:
         return Outcome(
-            False,
-            f"status {' or '.join(map(str, statuses))}",
-            f"status {response.status_code}",
-            f"{spec.method} {spec.url}: {quoted(clip(response.text.strip(), 200))}",
-            metrics,
+            passed=False,
+            expected=f"status {' or '.join(map(str, statuses))}",
+            actual=f"status {response.status_code}",
+            message=f"{spec.method} {spec.url}: {quoted(clip(response.text.strip(), 200))}",
+            metrics=metrics,
         )
+    problems = _problems(spec, response)
+    if problems:
+        return Outcome(
+            passed=False,
+            expected="response as specified",
+            actual="; ".join(problems),
+            message=f"{spec.method} {spec.url}",
+            metrics=metrics,
+        )
+    return Outcome(
+        passed=True,
+        expected=f"status {' or '.join(map(str, statuses))}",
+        actual=f"status {response.status_code} in {elapsed * 1000:.0f} ms",
+        message=f"{spec.method} {spec.url}",
+        metrics=metrics,
+    )
+
+
+def _problems(spec: HttpSpec, response: HttpResponse) -> list[str]:
+    """How the answer's body, headers and JSON differ from the spec's."""
     problems: list[str] = []
     if spec.body_regex and not re.search(spec.body_regex, response.text):
         problems.append(f"body does not match /{spec.body_regex}/ (body starts {quoted(clip(response.text, 120))})")
@@ -105,12 +93,4 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
                 ok, actual = assert_value(resolve_path(document, path, flat=False), assertion)
                 if not ok:
                     problems.append(f"{path}: expected {assertion.operator} {quoted(assertion.expected)}, got {actual}")
-    if problems:
-        return Outcome(False, "response as specified", "; ".join(problems), f"{spec.method} {spec.url}", metrics)
-    return Outcome(
-        True,
-        f"status {' or '.join(map(str, statuses))}",
-        f"status {response.status_code} in {elapsed * 1000:.0f} ms",
-        f"{spec.method} {spec.url}",
-        metrics,
-    )
+    return problems

@@ -1,41 +1,27 @@
 """``prometheus``: ready; the AlertManager from the spec is an active target in
 ``/api/v1/alertmanagers``; configured rules are loaded."""
 
-from typing import Literal
+import time
 
-from pydantic import Field
-
-from validator.probes.base import Outcome, ProbeContext, ProbeSpec
+from validator.probes.base import Outcome, ProbeContext
 from validator.redact import clip, quoted
+from validator.spec.probes.prometheus import PrometheusSpec
 
 
-class Spec(ProbeSpec):
-    kind: Literal["prometheus"]
-    url: str = "http://127.0.0.1:9090"
-    alertmanager: str | None = Field(
-        None, description="Substring of the active AlertManager URL, e.g. 'alertmanager:9093'."
-    )
-    min_rules: int = Field(0, ge=0, description="At least this many rules loaded.")
-    rule_groups: list[str] = Field(default_factory=list, description="Rule groups that must be loaded.")
-    timeout: float = 30.0
-
-
-def run(spec: Spec, ctx: ProbeContext) -> Outcome:
-    import time
-
-    import requests
-
+def run(spec: PrometheusSpec, ctx: ProbeContext) -> Outcome:
     base = spec.url.rstrip("/")
     timeout = min(10.0, max(1.0, ctx.remaining()))
-    ready = requests.get(f"{base}/-/ready", timeout=timeout)
+    ready = ctx.http.request("GET", f"{base}/-/ready", timeout=timeout)
     if ready.status_code != 200:
-        return Outcome(False, "ready", f"status {ready.status_code}", clip(ready.text, 200))
+        return Outcome(
+            passed=False, expected="ready", actual=f"status {ready.status_code}", message=clip(ready.text, 200)
+        )
     steps, problems = ["ready"], []
     if spec.alertmanager:
         active: list[str] = []
         deadline = time.monotonic() + max(0.0, ctx.remaining() - 2)
         while True:  # Prometheus discovers its AlertManagers shortly after start: poll, bounded
-            data = requests.get(f"{base}/api/v1/alertmanagers", timeout=timeout).json().get("data", {})
+            data = ctx.http.request("GET", f"{base}/api/v1/alertmanagers", timeout=timeout).json().get("data", {})
             active = [a.get("url", "") for a in data.get("activeAlertmanagers", [])]
             if any(spec.alertmanager in url for url in active) or time.monotonic() >= deadline:
                 break
@@ -45,7 +31,9 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
         else:
             problems.append(f"no active AlertManager matching {quoted(spec.alertmanager)} (active: {active})")
     if spec.min_rules or spec.rule_groups:
-        groups = requests.get(f"{base}/api/v1/rules", timeout=timeout).json().get("data", {}).get("groups", [])
+        groups = (
+            ctx.http.request("GET", f"{base}/api/v1/rules", timeout=timeout).json().get("data", {}).get("groups", [])
+        )
         names = [g.get("name") for g in groups]
         count = sum(len(g.get("rules", [])) for g in groups)
         missing = [g for g in spec.rule_groups if g not in names]
@@ -60,4 +48,4 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
         + (f", AlertManager {spec.alertmanager} active" if spec.alertmanager else "")
         + (", rules loaded" if spec.min_rules or spec.rule_groups else "")
     )
-    return Outcome(not problems, expected, "; ".join(steps), "; ".join(problems))
+    return Outcome(passed=not problems, expected=expected, actual="; ".join(steps), message="; ".join(problems))

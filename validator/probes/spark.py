@@ -6,15 +6,14 @@ is built with the Delta extension and catalog and runs a Delta round on the clus
 Change Data Feed written through the executors, read back, MERGEd into, time-travelled to version 0
 and its change feed read."""
 
-from typing import Any, Literal
-
-from pydantic import Field
+import tempfile
+from typing import Any
 
 from validator.core.metrics import Declared
 from validator.probes.base import Outcome, ProbeContext
-from validator.probes.spark_driver import SparkDriverSpec, prepare, run_job
+from validator.probes.spark_driver import prepare
 from validator.redact import quoted
-from validator.spec.types import Duration
+from validator.spec.probes.spark import SparkSpec
 
 METRICS = (
     Declared(field="session_seconds", dimension="time", meaning="seconds to get a SparkSession from the master"),
@@ -31,33 +30,27 @@ DELTA_EXPECTED = {
 }
 
 
-class Spec(SparkDriverSpec):
-    kind: Literal["spark"]
-    ui: str = Field("http://127.0.0.1:8080", description="Master web UI (its /json/ endpoint is read).")
-    min_workers: int = Field(1, ge=0)
-    delta: bool = False
-    app_name: str = "validator-spark-probe"
-    timeout: Duration = 180.0
-
-
-def run(spec: Spec, ctx: ProbeContext) -> Outcome:
-    import tempfile
-
+def run(spec: SparkSpec, ctx: ProbeContext) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="validator-spark-") as scratch:
-        driver = prepare(spec, ctx, spec.app_name, spec.delta, scratch)
+        driver = prepare(spec=spec, ctx=ctx, app_name=spec.app_name, delta=spec.delta, scratch=scratch)
         if driver.problem:
-            return Outcome(False, driver.expected, "unresolvable" if driver.conf else "none", driver.problem)
+            return Outcome(
+                passed=False,
+                expected=driver.expected,
+                actual="unresolvable" if driver.conf else "none",
+                message=driver.problem,
+            )
         job = {
             "conf": driver.conf,
             "ui": spec.ui if spec.min_workers else None,
             "delta_path": str(driver.folder) if driver.folder else None,
         }
-        result, failure = run_job("validator.stack.spark_job", job, scratch, max(5.0, ctx.remaining()))
+        result, failure = ctx.spark_jobs.run("validator.stack.spark_job", job, scratch, max(5.0, ctx.remaining()))
     what = "session, JVM and Python jobs" + (
         ", a Delta table written, read, MERGEd, time-travelled and its change feed read" if spec.delta else ""
     )
     if result is None:
-        return Outcome(False, what, "failed", failure)
+        return Outcome(passed=False, expected=what, actual="failed", message=failure)
     actual = (
         f"session {result.get('session_seconds')}s, jobs {result.get('job_seconds')}s, "
         f"{result.get('alive_workers', '?')} worker(s)"
@@ -68,10 +61,10 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
     seconds = result.get("session_seconds")
     metrics = {"session_seconds": float(seconds)} if isinstance(seconds, int | float) else {}
     problems = _problems(spec, result)
-    return Outcome(not problems, what, actual, "; ".join(problems), metrics)
+    return Outcome(passed=not problems, expected=what, actual=actual, message="; ".join(problems), metrics=metrics)
 
 
-def _problems(spec: Spec, result: dict[str, Any]) -> list[str]:
+def _problems(spec: SparkSpec, result: dict[str, Any]) -> list[str]:
     problems = []
     if result.get("count") != 1000 or result.get("python_sum") != 9900:
         problems.append(f"wrong job results {result.get('count')}, {result.get('python_sum')}")

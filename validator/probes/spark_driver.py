@@ -1,44 +1,16 @@
-"""What probes that run a Spark application on the cluster share (``spark``, ``cdc``): the driver's
-fields, the resolution stage of Delta's package, the shared folder for Delta tables, and the child
-process that runs the job. Not a probe kind itself (not in the registry)."""
+"""What probes that run a Spark application on the cluster share (``spark``, ``cdc``): the resolution
+stage of Delta's package and the shared folder for Delta tables (the driver's fields are
+``validator.spec.probes.spark_driver``; the child process that runs the job is
+``validator.probes.seams.ChildSparkJobs``). Not a probe kind itself."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from pydantic import Field
-
-from validator.probes.base import ProbeContext, ProbeSpec
+from validator.probes.base import ProbeContext
 from validator.redact import quoted
-
-
-class SparkDriverSpec(ProbeSpec):
-    """The fields of a Spark driver on this host against the spec's standalone master."""
-
-    master: str = "spark://127.0.0.1:7077"
-    delta_jars: list[str] = Field(
-        default_factory=list, description="Local Delta JARs (spark.jars) when no Maven repository is reachable."
-    )
-    maven_local: str | None = Field(
-        None, description="Maven local repository the driver resolves Delta's package from (default ~/.m2/repository)."
-    )
-    repositories: list[str] | None = Field(
-        None,
-        description="Remote Maven repositories tried when the local one lacks the package "
-        "(default: spark.jars.repositories of config_file, else Maven Central).",
-    )
-    config_file: str | None = Field(None, description="spark-defaults.conf whose settings the session uses.")
-    conf: dict[str, str] = Field(default_factory=dict, description="Further Spark settings for the session.")
-    driver_host: str = Field(
-        "auto", description="Address executors use to reach this driver ('auto': the Docker bridge gateway)."
-    )
-    warehouse: str | None = Field(
-        None,
-        description="Host folder for Delta tables, mounted in the workers at the same absolute path "
-        "(default: the folder the probe's service mounts that way).",
-    )
+from validator.spec.probes.spark_driver import SparkDriverSpec
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,10 +23,12 @@ class Driver:
     expected: str = ""
 
 
-def prepare(spec: SparkDriverSpec, ctx: ProbeContext, app_name: str, delta: bool, scratch: str) -> Driver:
+def prepare(spec: SparkDriverSpec, ctx: ProbeContext, *, app_name: str, delta: bool, scratch: str) -> Driver:
     """The session's settings: spark-defaults, the driver's address, and with ``delta`` the folder the
     driver and executors share and the resolution of Delta's package (its Ivy settings in
     ``scratch``). A package that resolves from nowhere stops here, before any JVM starts."""
+    # here: the Maven and Spark helpers bring urllib.request and xml, which lint (it loads the probe
+    # registry for the metrics kinds declare) never needs
     from validator.stack.maven import default_local_repository, resolve_packages
     from validator.stack.spark import read_defaults, remote_repositories, session_conf, with_resolution
 
@@ -68,7 +42,16 @@ def prepare(spec: SparkDriverSpec, ctx: ProbeContext, app_name: str, delta: bool
         return Driver(conf={}, problem=problem, expected="a folder the driver and the executors share")
     driver_host = ctx.host_address() if spec.driver_host == "auto" else spec.driver_host
     jars = [str(ctx.base_dir / jar) for jar in spec.delta_jars]
-    conf = session_conf(spec.master, driver_host, app_name, defaults, delta, jars, spec.conf, scratch)
+    conf = session_conf(
+        master=spec.master,
+        driver_host=driver_host,
+        app_name=app_name,
+        defaults=defaults,
+        delta=delta,
+        delta_jars=jars,
+        extra=spec.conf,
+        scratch=scratch,
+    )
     if "spark.jars.packages" in conf:
         local = ctx.base_dir / spec.maven_local if spec.maven_local else default_local_repository()
         remotes = spec.repositories if spec.repositories is not None else remote_repositories(defaults)
@@ -82,47 +65,9 @@ def prepare(spec: SparkDriverSpec, ctx: ProbeContext, app_name: str, delta: bool
 
 
 def shared_folder(spec: SparkDriverSpec, ctx: ProbeContext) -> Path | None:
-    from validator.stack.spark import shared_folders
+    from validator.stack.spark import shared_folders  # here: as in prepare
 
     if spec.warehouse:
         return ctx.base_dir / spec.warehouse
     found = shared_folders(ctx.spec, ctx.base_dir, [spec.service] if spec.service else list(ctx.spec.services))
     return found[0] if found else None
-
-
-def run_job(module: str, job: dict[str, Any], scratch: str, timeout: float) -> tuple[dict[str, Any] | None, str]:
-    """Run ``python -m module`` with ``job`` as JSON on its standard input (never on the command
-    line, where any user sees it: it may carry passwords). Its result line, or None and a one-line
-    reason (never a Java trace)."""
-    import json
-    import os
-    import subprocess
-    import sys
-
-    from validator import children
-    from validator.stack.spark import explain_failure
-
-    # an owned process group: the driver JVM it starts is stopped with it, whatever ends the run
-    proc = children.spawn(
-        [sys.executable, "-m", module],
-        cwd=scratch,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        output, _ = proc.communicate(json.dumps(job), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        children.finish(proc, grace=0.0)
-        output, _ = proc.communicate()
-        return None, f"no result within {timeout:.0f}s: " + explain_failure(output, job["conf"])
-    finally:
-        children.finish(proc)
-    line = next((row for row in output.splitlines() if row.startswith("VALIDATOR-RESULT ")), None)
-    if line is None:
-        return None, explain_failure(output, job["conf"])
-    result: dict[str, Any] = json.loads(line[len("VALIDATOR-RESULT ") :])
-    return result, ""

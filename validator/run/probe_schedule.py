@@ -18,10 +18,16 @@ from typing import TYPE_CHECKING, Any
 from validator.checks.probes import run_probe
 from validator.core.result import Result
 from validator.probes.base import ProbeContext
+from validator.probes.registry import PROBES
 
 if TYPE_CHECKING:
     from validator.engine.apply import ServiceResult
+    from validator.engine.docker_api import Engine
+    from validator.probes.seams import ProbeEngine
     from validator.spec.load import LoadedSpec
+
+    # mypy's proof that the engine ``check`` hands the probes meets their seam
+    _MEETS_THE_SEAM: type[ProbeEngine] = Engine
 
 
 class ProbeSchedule:
@@ -42,7 +48,7 @@ class ProbeSchedule:
         self.futures: dict[str, Future[Result]] = {}
         self.running: dict[str, str] = {}  # service -> container id, as each outcome came in
         self.unready: dict[str, str] = {}  # service -> why up could not make it ready
-        self.turns: dict[str, threading.Lock] = {}  # Spark master -> whose turn it is
+        self.turns: dict[str, threading.Lock] = {}  # shared resource -> whose turn it is
         self.deadlines: dict[str, float] = {}  # probe -> when it ends at the latest (wall clock)
 
     def service_done(self, outcome: ServiceResult) -> None:
@@ -106,7 +112,11 @@ class ProbeSchedule:
         spec: Any = self.loaded.spec.probes[probe]
         factory = (lambda: self.engine) if self.engine is not None else None
         ctx = ProbeContext(
-            self.loaded.spec, self.loaded.base_dir, time.monotonic() + spec.timeout, factory, dict(self.running)
+            spec=self.loaded.spec,
+            base_dir=self.loaded.base_dir,
+            deadline=time.monotonic() + spec.timeout,
+            engine_factory=factory,
+            running=dict(self.running),
         )
         unready = dict(self.unready)
         self.deadlines[probe] = time.time() + spec.timeout  # its context's deadline, on the wall clock
@@ -114,13 +124,12 @@ class ProbeSchedule:
         self.futures[probe] = self.pool.submit(_in_turn, lock, run_probe, self.loaded, probe, ctx, self.cancel, unready)
 
     def _turn(self, spec: Any) -> threading.Lock | None:
-        """Spark probes on one master take turns: the worker runs one application's executors at a
-        time when it is full (the shipped one has one core), so a second session only queues at the
-        master while its driver JVM takes CPU from the first (two cores here). Every kind that runs
-        an application there (``spark``, ``cdc``) has a ``spark://`` master."""
-        if not str(getattr(spec, "master", "")).startswith("spark://"):
+        """Probes on one shared resource take turns, as their kind declares (``ProbeKind.shares``:
+        the ``spark`` and ``cdc`` probes on one Spark master)."""
+        resource = PROBES[spec.kind].shared_resource(spec)
+        if resource is None:
             return None
-        return self.turns.setdefault(str(getattr(spec, "master", "")), threading.Lock())
+        return self.turns.setdefault(resource, threading.Lock())
 
 
 def _in_turn(lock: threading.Lock | None, work: Callable[..., Result], *args: Any) -> Result:

@@ -1,18 +1,17 @@
 """The spec, version 1: one model for all of ``infra.yaml``.
 
-The probe union is derived from ``validator.probes.registry``: a new probe kind needs no change here.
+The probe union is derived from ``validator.spec.probes.MODELS``: a new probe kind needs no change here.
 """
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from validator.probes.base import ProbeSpec
-from validator.probes.registry import PROBES, probe_module
 from validator.redact import quoted
 from validator.spec.criteria import Criterion
 from validator.spec.files import ConfigFile
 from validator.spec.host import Host
+from validator.spec.probes import Probe
 from validator.spec.pydeps import Python
 from validator.spec.resources import ConfigSpec, NetworkSpec, SecretSpec, VolumeSpec
 from validator.spec.service import Service
@@ -43,13 +42,6 @@ def _file_schema(schema: dict[str, Any]) -> None:
 
 def _optional_mapping(value: Any) -> Any:
     return {k: {} if v is None else v for k, v in value.items()} if isinstance(value, dict) else value
-
-
-if TYPE_CHECKING:
-    Probe = ProbeSpec
-else:
-    _probe_specs = tuple(probe_module(kind).Spec for kind in PROBES)
-    Probe = Annotated[Union[_probe_specs], Field(discriminator="kind")]  # noqa: UP007
 
 
 class Settings(Model):

@@ -14,25 +14,41 @@ import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import requests
+from typing import Any, Protocol
 
 
 def _now(offset: float = 0.0) -> str:
     return (datetime.now(UTC) + timedelta(seconds=offset)).isoformat().replace("+00:00", "Z")
 
 
+class Response(Protocol):
+    def json(self) -> Any: ...
+    def raise_for_status(self) -> None: ...
+
+
+class Session(Protocol):
+    """What the client needs of HTTP (a ``requests.Session`` is one, and so is the probes' seam,
+    ``validator.probes.seams.Http``); errors are ``OSError`` (requests' are)."""
+
+    def request(self, method: str, url: str, *, timeout: float, params: Any = None, json: Any = None) -> Response: ...
+
+
 class AlertManagerClient:
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, session: Session | None = None) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
-        self.session = requests.Session()
+        if session is None:
+            import requests  # here: the probe passes its own session; only the pytest fixture needs one
+
+            session = requests.Session()
+        self.session: Session = session
         self.created_alerts: list[dict[str, str]] = []
         self.created_silences: list[str] = []
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        response = self.session.request(method, f"{self.url}/api/v2{path}", timeout=self.timeout, **kwargs)
+    def _call(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Response:
+        response = self.session.request(
+            method, f"{self.url}/api/v2{path}", timeout=self.timeout, params=params, json=json
+        )
         response.raise_for_status()
         return response
 
@@ -95,10 +111,10 @@ class AlertManagerClient:
 
     def cleanup(self) -> None:
         for silence_id in list(self.created_silences):
-            with contextlib.suppress(requests.RequestException):
+            with contextlib.suppress(OSError):  # requests' errors are OSErrors
                 self.delete_silence(silence_id)
         for labels in self.created_alerts:
-            with contextlib.suppress(requests.RequestException):
+            with contextlib.suppress(OSError):  # requests' errors are OSErrors
                 self.resolve(labels)
         self.created_alerts.clear()
 

@@ -22,6 +22,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from validator.stack.spark import build_session
+
 COLUMNS = ("id", "name", "amount")
 # Each batch is one MySQL transaction's worth of statements; %(t)s is the table.
 BATCHES: tuple[tuple[str, ...], ...] = (
@@ -47,6 +49,7 @@ class Change:
 def binlog_changes(settings: dict[str, Any], start: tuple[str, int], schema: str, table: str) -> list[Change]:
     """The row events of ``schema.table`` in the binary log from ``start`` to its end, read as a
     replication client (REPLICATION SLAVE/CLIENT); non-blocking: stops at the end of the log."""
+    # here: the replication client only in the job's own process
     from pymysqlreplication import BinLogStreamReader
     from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
 
@@ -91,7 +94,7 @@ def _in_order(values: dict[str, Any]) -> tuple[Any, ...]:
 def merge_changes(spark: Any, path: str, changes: list[Change]) -> None:
     """MERGE the changes into the Delta table: the last change of each key wins; a delete deletes,
     anything else upserts."""
-    from delta.tables import DeltaTable
+    from delta.tables import DeltaTable  # here: Spark and Delta only in the job's process
     from pyspark.sql import Window, functions
 
     rows = [(c.seq, c.op, *c.row) for c in changes]
@@ -122,7 +125,7 @@ def master_position(cursor: Any) -> tuple[str, int]:
 def connect(db: dict[str, Any], attempts: int = 30) -> Any:
     """A MySQL connection, retried once a second for a while: the probe starts when its Spark worker
     is ready, and MySQL may still be initialising then."""
-    import mysql.connector
+    import mysql.connector  # here: the driver only in the job's process
 
     for attempt in range(attempts):
         try:
@@ -142,7 +145,7 @@ def connect(db: dict[str, Any], attempts: int = 30) -> Any:
 
 
 def run_batches(spark: Any, conn: Any, db: dict[str, Any], table: str, path: str) -> dict[str, Any]:
-    from delta.tables import DeltaTable
+    from delta.tables import DeltaTable  # here: Delta only in the job's process
 
     replication = {"host": db["host"], "port": db["port"], "user": db["cdc_user"], "passwd": db["cdc_password"]}
     batches: list[dict[str, Any]] = []
@@ -200,8 +203,6 @@ def run_batches(spark: Any, conn: Any, db: dict[str, Any], table: str, path: str
 
 def main() -> int:
     args = json.loads(sys.stdin.read())
-    from validator.stack.spark import build_session
-
     conn = connect(args["mysql"])
     began = time.monotonic()
     spark = build_session(args["conf"])

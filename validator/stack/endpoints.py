@@ -12,6 +12,7 @@ from typing import Any
 
 from validator.redact import quoted
 from validator.spec.load import LoadedSpec
+from validator.stack.spark import read_defaults, shared_folders
 
 ROLES = ("spark-master", "spark-worker", "alertmanager", "prometheus", "mysql")
 
@@ -96,8 +97,6 @@ class Endpoints:
         """The host folder of Delta tables: the one the Spark services mount at the same absolute path
         (a driver on this host and executors in the containers then name the same files), else the
         one mounted at spark.sql.warehouse.dir, else the delta probe's path."""
-        from validator.stack.spark import read_defaults, shared_folders
-
         spark = self.services("spark-master") + self.services("spark-worker")
         shared = shared_folders(self.loaded.spec, self.loaded.base_dir, spark) if spark else []
         if shared:

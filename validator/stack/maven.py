@@ -31,6 +31,7 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -84,8 +85,6 @@ def delta_package(version: str, scala: str = DEFAULT_SCALA) -> str:
 
 def installed_delta_version() -> str:
     """The version of the installed delta-spark Python package: the one version of Delta everywhere."""
-    from importlib.metadata import version
-
     return version("delta-spark")
 
 

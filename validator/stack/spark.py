@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from validator.formats import parse_properties
+from validator.redact import clip
 from validator.stack.maven import FIX, MAVEN_CENTRAL, Resolution, delta_package, installed_delta_version
 
 if TYPE_CHECKING:
     from validator.spec.model import Spec
-
-from validator.redact import clip
 
 DELTA_KEYS = ("spark.sql.extensions", "spark.sql.catalog.spark_catalog", "spark.jars.packages")
 
@@ -42,12 +45,11 @@ def java_home() -> str | None:
 def read_defaults(path: Path | None) -> dict[str, str]:
     if path is None or not path.is_file():
         return {}
-    from validator.formats import parse_properties
-
     return parse_properties(path.read_text(encoding="utf-8"))
 
 
 def session_conf(
+    *,
     master: str,
     driver_host: str,
     app_name: str,
@@ -150,11 +152,7 @@ def build_session(conf: dict[str, str]) -> Any:
     command line of spark-submit and of the JVM it starts, where every local user reads it
     (``/proc/PID/cmdline``), and the settings may hold passwords (an S3 secret key). The file is
     removed once the session runs (spark-submit has read it)."""
-    import shlex
-    import shutil
-    import tempfile
-
-    from pyspark.sql import SparkSession
+    from pyspark.sql import SparkSession  # here: pyspark (and a JVM) only where a session is built
 
     home = java_home()
     if home:

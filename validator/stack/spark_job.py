@@ -15,12 +15,14 @@ import time
 import uuid
 from typing import Any
 
+from validator.stack.spark import build_session
+
 
 def delta_round(spark: Any, path: str) -> dict[str, object]:
     """Write a Delta table with Change Data Feed on through the executors (version 0: ids 0-9 'a'),
     read it back, MERGE ids 5-14 'b' into it (version 1: 5 updated, 5 inserted), time-travel to
     version 0, read the change feed from version 0; what each step saw, for the probe to judge."""
-    from delta.tables import DeltaTable
+    from delta.tables import DeltaTable  # here: Delta only when the job runs a Delta round
 
     began = time.monotonic()
     out: dict[str, object] = {}
@@ -59,8 +61,6 @@ def delta_round(spark: Any, path: str) -> dict[str, object]:
 
 def main() -> int:
     args = json.loads(sys.stdin.read())
-    from validator.stack.spark import build_session
-
     result: dict[str, object] = {}
     began = time.monotonic()
     spark = build_session(args["conf"])
@@ -70,7 +70,7 @@ def main() -> int:
         result["python_sum"] = spark.sparkContext.parallelize(range(100), 4).map(lambda x: x * 2).sum()
         result["job_seconds"] = round(time.monotonic() - began - float(result["session_seconds"]), 2)  # type: ignore[arg-type]
         if args.get("ui"):
-            import requests
+            import requests  # here: only when the master UI is read
 
             state = requests.get(args["ui"].rstrip("/") + "/json/", timeout=10).json()
             result["alive_workers"] = state.get("aliveworkers", 0)

@@ -62,7 +62,9 @@ def silent_port():
 
 def probe(tmp_path, name, spec, running=None):
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "probes": {name: spec}})
-    ctx = ProbeContext(loaded.spec, tmp_path, time.monotonic() + 60, None, running or {})
+    ctx = ProbeContext(
+        spec=loaded.spec, base_dir=tmp_path, deadline=time.monotonic() + 60, engine_factory=None, running=running or {}
+    )
     return run_probe(loaded, name, ctx)
 
 
@@ -131,19 +133,23 @@ def test_probe_of_a_service_that_is_not_running_is_skipped(tmp_path, server):
             "probes": {"p": {"kind": "http", "service": "web", "url": server}},
         },
     )
-    ctx = ProbeContext(loaded.spec, tmp_path, time.monotonic() + 10, None, {})
+    ctx = ProbeContext(
+        spec=loaded.spec, base_dir=tmp_path, deadline=time.monotonic() + 10, engine_factory=None, running={}
+    )
     result = run_probe(loaded, "p", ctx)
     assert (result.verdict, result.message) == ("skip", "service web is not running")
     assert result.unavailable[key("probe.p.passed")] == "probe p did not run: service web is not running"
 
 
 def test_a_probe_whose_own_code_raises_is_an_error_not_a_fail(tmp_path, server, monkeypatch):
-    from validator.probes import http
+    import dataclasses
+
+    from validator.probes.registry import PROBES
 
     def broken(spec, ctx):
         return {"status": 200}["body"]  # the probe's own bug, not the target's answer
 
-    monkeypatch.setattr(http, "run", broken)
+    monkeypatch.setitem(PROBES, "http", dataclasses.replace(PROBES["http"], run=broken))
     monkeypatch.delenv("VALIDATOR_DEBUG", raising=False)
     result = probe(tmp_path, "ui", {"kind": "http", "url": server + "/"})
     assert result.verdict == "error" and result.actual == "crashed"
@@ -162,6 +168,7 @@ def test_a_refused_connection_stays_a_failure_with_metrics(tmp_path):
     result = probe(tmp_path, "down", {"kind": "http", "url": f"http://127.0.0.1:{port}/", "timeout": "2s"})
     assert result.verdict == "fail" and result.metrics[key("probe.down.passed")] == 0.0 and not result.unavailable
 
+
 def test_a_skipped_probe_leaves_every_metric_of_its_kind_unavailable(tmp_path):
     loaded = load_dict(
         tmp_path,
@@ -172,7 +179,13 @@ def test_a_skipped_probe_leaves_every_metric_of_its_kind_unavailable(tmp_path):
             "probes": {"box": {"kind": "container", "service": "web"}},
         },
     )
-    result = run_probe(loaded, "box", ProbeContext(loaded.spec, tmp_path, time.monotonic() + 10, None, {}))
+    result = run_probe(
+        loaded,
+        "box",
+        ProbeContext(
+            spec=loaded.spec, base_dir=tmp_path, deadline=time.monotonic() + 10, engine_factory=None, running={}
+        ),
+    )
     assert result.verdict == "skip"
     assert set(result.unavailable) == {key("probe.box.duration"), key("probe.box.passed"), key("probe.box.restarts")}
 
@@ -195,7 +208,13 @@ def test_what_a_failing_probe_did_not_measure_is_unavailable_with_why(tmp_path):
             "probes": {"box": {"kind": "container", "service": "web"}},
         },
     )
-    ctx = ProbeContext(loaded.spec, tmp_path, time.monotonic() + 10, GoneEngine, {"web": "abc123"})
+    ctx = ProbeContext(
+        spec=loaded.spec,
+        base_dir=tmp_path,
+        deadline=time.monotonic() + 10,
+        engine_factory=GoneEngine,
+        running={"web": "abc123"},
+    )
     result = run_probe(loaded, "box", ctx)
     assert result.verdict == "fail" and result.metrics[key("probe.box.passed")] == 0.0
     assert result.unavailable == {

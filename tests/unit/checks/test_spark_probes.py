@@ -11,6 +11,8 @@ from tests.harness.specs import load_dict
 from validator.checks.probes import run_probe
 from validator.probes import cdc, spark
 from validator.probes.base import ProbeContext
+from validator.spec.probes.cdc import CdcSpec
+from validator.spec.probes.spark import SparkSpec
 from validator.stack.spark import session_conf, shared_folders, with_resolution
 
 REASON = "no Maven repository here and no Delta JARs in the local repository"
@@ -30,7 +32,9 @@ def spark_delta(repository: str, **extra: object) -> dict[str, object]:
 
 def probe(tmp_path: Path, name: str, spec: dict[str, object]):
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "probes": {name: spec}})
-    ctx = ProbeContext(loaded.spec, tmp_path, time.monotonic() + 60, None, {})
+    ctx = ProbeContext(
+        spec=loaded.spec, base_dir=tmp_path, deadline=time.monotonic() + 60, engine_factory=None, running={}
+    )
     return run_probe(loaded, name, ctx)
 
 
@@ -78,19 +82,37 @@ def test_a_delta_session_resolves_through_its_own_ivy_settings(tmp_path):
     from validator.stack.maven import Resolution
 
     defaults = {"spark.jars.packages": "io.delta:delta-spark_2.12:3.3.3", "spark.jars.repositories": "https://x/"}
-    conf = session_conf("spark://127.0.0.1:7077", "172.17.0.1", "app", defaults, True, [], {}, str(tmp_path))
+    conf = session_conf(
+        master="spark://127.0.0.1:7077",
+        driver_host="172.17.0.1",
+        app_name="app",
+        defaults=defaults,
+        delta=True,
+        delta_jars=[],
+        extra={},
+        scratch=str(tmp_path),
+    )
     assert conf["spark.jars.packages"] == "io.delta:delta-spark_2.12:3.3.3"
     assert conf["spark.hadoop.fs.permissions.umask-mode"] == "000"  # executors write into the driver's folders
     local = Resolution(packages=conf["spark.jars.packages"], local=tmp_path / "m2", source="local")
     resolved = with_resolution(conf, local, str(tmp_path))
     assert "spark.jars.repositories" not in resolved  # the settings hold every repository the driver may use
     assert Path(resolved["spark.jars.ivySettings"]).read_text() == local.ivy_settings()
-    plain = session_conf("spark://127.0.0.1:7077", "172.17.0.1", "app", defaults, False, [], {}, str(tmp_path))
+    plain = session_conf(
+        master="spark://127.0.0.1:7077",
+        driver_host="172.17.0.1",
+        app_name="app",
+        defaults=defaults,
+        delta=False,
+        delta_jars=[],
+        extra={},
+        scratch=str(tmp_path),
+    )
     assert "spark.jars.packages" not in plain and "spark.hadoop.fs.permissions.umask-mode" not in plain
 
 
 def test_the_delta_round_is_judged_step_by_step():
-    spec = spark.Spec(kind="spark", delta=True, min_workers=0)
+    spec = SparkSpec(kind="spark", delta=True, min_workers=0)
     good = {"count": 1000, "python_sum": 9900, "delta": dict(spark.DELTA_EXPECTED)}
     assert spark._problems(spec, good) == []
     stale = {**good, "delta": {**spark.DELTA_EXPECTED, "version_0": {"a": 5, "b": 5}}}
@@ -116,8 +138,8 @@ def test_cdc_declares_its_binlog_to_delta_metric():
 
     declared = METRICS.declared("binlog_to_delta_seconds")
     assert declared is not None and declared.dimension == "time"
-    assert declared.applies is not None and declared.applies(cdc.Spec(kind="cdc", database="cdc"))
-    assert not declared.applies(spark.Spec(kind="spark"))
+    assert declared.applies is not None and declared.applies(CdcSpec(kind="cdc", database="cdc"))
+    assert not declared.applies(SparkSpec(kind="spark"))
 
 
 def test_delta_table_path_lives_where_driver_and_executors_both_see_it(tmp_path):

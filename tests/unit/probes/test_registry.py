@@ -1,0 +1,84 @@
+"""The probe registry and the kinds' spec models: the fields every kind shares are declared once (a
+``timeout`` is a duration for every kind), the registry and the spec's union name the same kinds,
+and turn-taking is what each kind declares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from validator.probes.registry import PROBES
+from validator.spec.probes import MODELS, ProbeSpec, kind_of
+
+# the least each kind needs besides ``kind`` to validate
+REQUIRED: dict[str, dict[str, Any]] = {
+    "http": {"url": "http://127.0.0.1:1/"},
+    "tcp": {"port": 1},
+    "command": {"service": "web", "command": "true"},
+    "container": {"service": "web"},
+    "log": {"service": "web", "pattern": "ready"},
+    "delta": {"path": "tables"},
+    "cdc": {"database": "cdc"},
+}
+KINDS = [kind_of(model) for model in MODELS]
+
+
+def build(kind: str, **fields: Any) -> ProbeSpec:
+    model = next(m for m in MODELS if kind_of(m) == kind)
+    return model.model_validate({"kind": kind, **REQUIRED.get(kind, {}), **fields})
+
+
+def test_the_registry_and_the_spec_union_name_the_same_kinds():
+    assert list(PROBES) == KINDS
+    assert all(PROBES[kind].spec is model for kind, model in zip(KINDS, MODELS, strict=True))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_takes_the_shared_fields_as_declared_once(kind):
+    spec = build(kind, timeout="1m30s", retries=2, retry_interval="250ms", expect="fail", reason="known")
+    assert (spec.timeout, spec.retries, spec.retry_interval, spec.expect) == (90.0, 2, 0.25, "fail")
+    assert build(kind, timeout="30s").timeout == 30.0
+    model = type(spec)
+    # the field itself is the base's: a kind changes only its default (``default_timeout``)
+    assert model.model_fields["timeout"].annotation is ProbeSpec.model_fields["timeout"].annotation
+    assert model.model_fields["timeout"].description == ProbeSpec.model_fields["timeout"].description
+    assert build(kind).timeout == model.default_timeout
+    with pytest.raises(ValidationError):
+        build(kind, timeout="soon")
+    with pytest.raises(ValidationError, match="expect: fail needs a 'reason'"):
+        build(kind, expect="fail")
+
+
+def test_kinds_keep_their_own_default_timeouts():
+    defaults = {kind: build(kind).timeout for kind in KINDS}
+    assert defaults == {
+        "http": 10.0,
+        "tcp": 10.0,
+        "command": 10.0,
+        "container": 10.0,
+        "log": 10.0,
+        "spark": 180.0,
+        "delta": 60.0,
+        "alertmanager": 90.0,
+        "prometheus": 30.0,
+        "mysql": 30.0,
+        "cdc": 300.0,
+    }
+
+
+def test_kinds_on_a_spark_master_take_turns_on_it_and_no_other_kind_shares_anything():
+    master = "spark://10.0.0.5:7077"
+    shared = {kind: PROBES[kind].shared_resource(build(kind, master=master)) for kind in ("spark", "cdc")}
+    assert shared == {"spark": master, "cdc": master}
+    assert PROBES["spark"].shared_resource(build("spark", master="local[2]")) is None
+    assert all(PROBES[kind].shared_resource(build(kind)) is None for kind in KINDS if kind not in shared)
+    # an entry reads only its own kind's specs
+    assert PROBES["spark"].shared_resource(build("http")) is None
+
+
+def test_in_container_kinds_are_those_that_need_a_service():
+    inside = {kind for kind in KINDS if PROBES[kind].in_container}
+    assert inside == {"command", "container", "log"}
+    assert all(MODELS[KINDS.index(kind)].model_fields["service"].is_required() for kind in inside)

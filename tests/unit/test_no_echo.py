@@ -38,10 +38,13 @@ texts = st.lists(st.sampled_from(PIECES), min_size=1, max_size=25).map("".join)
 @settings(max_examples=400, deadline=None)
 @given(texts)
 def test_dotenv_errors_never_hold_the_text(text):
+    """A key is the file's structure, as a YAML key is: an unclosed quote names the key it follows
+    (``the value of DB_PASSWORD opens a double quote``), never the value."""
     try:
         parse_dotenv(text, {})
     except DotenvError as exc:
-        assert _clean(str(exc)), str(exc)
+        message = str(exc).replace(exc.name, "KEY") if exc.name else str(exc)
+        assert _clean(message), str(exc)
 
 
 @settings(max_examples=400, deadline=None)

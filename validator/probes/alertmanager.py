@@ -33,7 +33,7 @@ class Spec(ProbeSpec):
         default_factory=Webhook, description="Check delivery to a webhook (null: skip delivery)."
     )
     delivery_timeout: Duration = Field(60.0, description="How long to wait for the webhook call (group_wait applies).")
-    timeout: float = 90.0
+    timeout: Duration = 90.0
 
 
 def run(spec: Spec, ctx: ProbeContext) -> Outcome:

@@ -25,6 +25,11 @@ class Spec(ProbeSpec):
         default_factory=dict, description="JSON path in the response -> assertion."
     )
     verify_tls: bool = True
+    follow_redirects: bool = Field(
+        False,
+        description="Follow redirects and judge the final answer (named in the result). Off by default: a 302 to a "
+        "login page is not the URL the probe names answering.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -75,17 +80,20 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
         json=spec.json_body,
         timeout=timeout,
         verify=spec.verify_tls,
-        allow_redirects=True,
+        # a redirect is judged as the answer unless the spec asks to follow it: the login page an auth
+        # layer redirects to answering 200 is not the named endpoint answering 200
+        allow_redirects=spec.follow_redirects,
     )
     elapsed = time.monotonic() - started
     statuses = spec.status if isinstance(spec.status, list) else [spec.status]
     metrics = {"duration": elapsed}
+    target = f"{spec.method} {spec.url}{_hops(response)}"
     if response.status_code not in statuses:
         return Outcome(
             False,
             f"status {' or '.join(map(str, statuses))}",
-            f"status {response.status_code}",
-            f"{spec.method} {spec.url}: {quoted(clip(response.text.strip(), 200))}",
+            f"status {response.status_code}{_location(response)}",
+            f"{target}: {quoted(clip(response.text.strip(), 200))}",
             metrics,
         )
     problems: list[str] = []
@@ -106,11 +114,24 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
                 if not ok:
                     problems.append(f"{path}: expected {assertion.operator} {quoted(assertion.expected)}, got {actual}")
     if problems:
-        return Outcome(False, "response as specified", "; ".join(problems), f"{spec.method} {spec.url}", metrics)
+        return Outcome(False, "response as specified", "; ".join(problems), target, metrics)
     return Outcome(
         True,
         f"status {' or '.join(map(str, statuses))}",
         f"status {response.status_code} in {elapsed * 1000:.0f} ms",
-        f"{spec.method} {spec.url}",
+        target,
         metrics,
     )
+
+
+def _hops(response: Any) -> str:
+    """Where a followed redirect ended (the answer judged is that URL's)."""
+    if not response.history:
+        return ""
+    return f" (after {len(response.history)} redirect(s), answered by {clip(response.url, 200)})"
+
+
+def _location(response: Any) -> str:
+    """A redirect not followed names where it pointed, so the reader sees why the status differs."""
+    location = response.headers.get("Location") if response.is_redirect else None
+    return f" (redirect to {quoted(clip(location, 200))}; set follow_redirects to follow it)" if location else ""

@@ -1,12 +1,13 @@
 """``prometheus``: ready; the AlertManager from the spec is an active target in
 ``/api/v1/alertmanagers``; configured rules are loaded."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from validator.probes.base import Outcome, ProbeContext, ProbeSpec
 from validator.redact import clip, quoted
+from validator.spec.types import Duration
 
 
 class Spec(ProbeSpec):
@@ -16,8 +17,12 @@ class Spec(ProbeSpec):
         None, description="Substring of the active AlertManager URL, e.g. 'alertmanager:9093'."
     )
     min_rules: int = Field(0, ge=0, description="At least this many rules loaded.")
-    rule_groups: list[str] = Field(default_factory=list, description="Rule groups that must be loaded.")
-    timeout: float = 30.0
+    rule_groups: list[str] = Field(
+        default_factory=list,
+        description="Rule groups that must be loaded; every rule they hold (every rule, when none is named) "
+        "must evaluate with health ok.",
+    )
+    timeout: Duration = 30.0
 
 
 def run(spec: Spec, ctx: ProbeContext) -> Outcome:
@@ -45,7 +50,7 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
         else:
             problems.append(f"no active AlertManager matching {quoted(spec.alertmanager)} (active: {active})")
     if spec.min_rules or spec.rule_groups:
-        groups = requests.get(f"{base}/api/v1/rules", timeout=timeout).json().get("data", {}).get("groups", [])
+        groups = _evaluated_groups(spec, base, timeout, ctx)
         names = [g.get("name") for g in groups]
         count = sum(len(g.get("rules", [])) for g in groups)
         missing = [g for g in spec.rule_groups if g not in names]
@@ -53,11 +58,53 @@ def run(spec: Spec, ctx: ProbeContext) -> Outcome:
             problems.append(f"rule group(s) {missing} not loaded (loaded: {names})")
         if count < spec.min_rules:
             problems.append(f"{count} rule(s) loaded, wanted at least {spec.min_rules}")
-        if not missing and count >= spec.min_rules:
-            steps.append(f"{count} rule(s) in {len(names)} group(s)")
+        unhealthy = _unhealthy_rules(_judged(spec, groups))
+        problems.extend(unhealthy)
+        if not missing and count >= spec.min_rules and not unhealthy:
+            steps.append(f"{count} rule(s) in {len(names)} group(s), every one evaluating (health ok)")
     expected = (
         "ready"
         + (f", AlertManager {spec.alertmanager} active" if spec.alertmanager else "")
-        + (", rules loaded" if spec.min_rules or spec.rule_groups else "")
+        + (", rules loaded and evaluating" if spec.min_rules or spec.rule_groups else "")
     )
     return Outcome(not problems, expected, "; ".join(steps), "; ".join(problems))
+
+
+def _judged(spec: Spec, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The groups whose rules must be healthy: those the spec names, or every group when it names none."""
+    return [g for g in groups if not spec.rule_groups or g.get("name") in spec.rule_groups]
+
+
+def _evaluated_groups(spec: Spec, base: str, timeout: float, ctx: ProbeContext) -> list[dict[str, Any]]:
+    """``/api/v1/rules`` once every judged rule has been evaluated at least once (health no longer
+    "unknown"), or at the probe's deadline: a rule that loaded but never evaluated is not shown to work."""
+    import time
+
+    import requests
+
+    deadline = time.monotonic() + max(0.0, ctx.remaining() - 2)
+    while True:  # bounded by the probe's deadline
+        groups: list[dict[str, Any]] = (
+            requests.get(f"{base}/api/v1/rules", timeout=timeout).json().get("data", {}).get("groups", [])
+        )
+        pending = [r for g in _judged(spec, groups) for r in g.get("rules", []) if r.get("health") == "unknown"]
+        if not pending or time.monotonic() >= deadline:
+            return groups
+        time.sleep(0.5)
+
+
+def _unhealthy_rules(groups: list[dict[str, Any]]) -> list[str]:
+    """One line per rule whose health is not "ok": a rule that fails at every evaluation (health "err")
+    can never fire, and one never evaluated ("unknown") is not evidence that it works."""
+    problems = []
+    for group in groups:
+        for rule in group.get("rules", []):
+            health = rule.get("health")
+            if health == "ok":
+                continue
+            error = rule.get("lastError") or ("not evaluated yet" if health == "unknown" else "")
+            problems.append(
+                f"rule {quoted(rule.get('name'))} of group {quoted(group.get('name'))}: health {quoted(health)}"
+                + (f" ({clip(str(error), 200)})" if error else "")
+            )
+    return problems

@@ -21,6 +21,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         Handler.calls += 1
+        if self.path == "/health-behind-login":
+            self.send_response(302)
+            self.send_header("Location", "/login.html")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.path == "/json":
             body, kind, status = (
                 json.dumps({"status": "ALIVE", "workers": [{"state": "ALIVE"}]}).encode(),
@@ -86,6 +92,17 @@ def test_http_failures_say_what_differs(tmp_path, server):
     assert (missing.verdict, missing.expected, missing.actual) == ("fail", "status 200", "status 404")
     wrong = probe(tmp_path, "w", {"kind": "http", "url": f"{server}/json", "json_paths": {"status": "DEAD"}})
     assert wrong.verdict == "fail" and "status: expected equals 'DEAD', got ALIVE" in wrong.actual
+
+
+def test_a_redirect_is_the_answer_unless_the_probe_follows_it(tmp_path, server):
+    """Review 2, case 11: a 302 to a login page answering 200 is not the named endpoint answering 200."""
+    url = f"{server}/health-behind-login"
+    stopped = probe(tmp_path, "h", {"kind": "http", "url": url})
+    assert stopped.verdict == "fail"
+    assert "status 302" in stopped.actual and "/login.html" in stopped.actual
+    followed = probe(tmp_path, "f", {"kind": "http", "url": url, "follow_redirects": True})
+    assert followed.verdict == "pass"
+    assert "login.html" in followed.message and "1 redirect" in followed.message
 
 
 def test_refused_connection_is_a_failure(tmp_path):
@@ -201,3 +218,49 @@ def test_what_a_failing_probe_did_not_measure_is_unavailable_with_why(tmp_path):
     assert result.unavailable == {
         key("probe.box.restarts"): "probe box did not measure it: EngineError: no such container: abc123"
     }
+
+
+class PrometheusRules(http.server.BaseHTTPRequestHandler):
+    """Prometheus's /-/ready and /api/v1/rules, answering with the rule health the test sets."""
+
+    health = "ok"
+    last_error = ""
+
+    def do_GET(self):
+        rule = {"name": "AlertmanagerDown", "health": PrometheusRules.health, "lastError": PrometheusRules.last_error}
+        document = {"status": "success", "data": {"groups": [{"name": "availability", "rules": [rule]}]}}
+        body = b"Ready" if self.path == "/-/ready" else json.dumps(document).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def prometheus():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PrometheusRules)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    PrometheusRules.health, PrometheusRules.last_error = "ok", ""
+
+
+@pytest.mark.parametrize(
+    ("health", "error", "verdict"),
+    [
+        ("ok", "", "pass"),
+        ("err", "vector cannot contain metrics with the same labelset", "fail"),
+        ("unknown", "", "fail"),  # never evaluated within the probe's time: not shown to work
+    ],
+)
+def test_a_loaded_rule_passes_only_when_it_evaluates(tmp_path, prometheus, health, error, verdict):
+    """Review 2, case 10: a rule that loads but fails at every evaluation can never fire."""
+    PrometheusRules.health, PrometheusRules.last_error = health, error
+    spec = {"kind": "prometheus", "url": prometheus, "rule_groups": ["availability"], "min_rules": 1, "timeout": "3s"}
+    result = probe(tmp_path, "prom", spec)
+    assert result.verdict == verdict, result
+    if verdict == "fail":
+        assert f"health '{health}'" in result.message and (error or "not evaluated yet") in result.message

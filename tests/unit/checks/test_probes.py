@@ -264,3 +264,16 @@ def test_a_loaded_rule_passes_only_when_it_evaluates(tmp_path, prometheus, healt
     assert result.verdict == verdict, result
     if verdict == "fail":
         assert f"health '{health}'" in result.message and (error or "not evaluated yet") in result.message
+
+
+def test_mysql_grants_are_parsed_each_privilege_by_its_whole_name():
+    """Review 2, case 14: REPLICATION SLAVE ADMIN is not REPLICATION SLAVE."""
+    from validator.probes.mysql import missing_replication_privileges
+
+    careless = ["GRANT SELECT, BINLOG MONITOR, REPLICATION SLAVE ADMIN ON *.* TO `cdc`@`%` IDENTIFIED BY PASSWORD '*F6'"]
+    assert missing_replication_privileges(careless) == ["REPLICATION SLAVE"]
+    on_one_schema = ["GRANT REPLICATION SLAVE, REPLICATION CLIENT ON `cdc`.* TO `cdc`@`%`"]
+    assert missing_replication_privileges(on_one_schema) == ["REPLICATION SLAVE", "REPLICATION CLIENT"]
+    good = ["GRANT REPLICATION SLAVE,REPLICATION CLIENT, SELECT ON *.* TO 'cdc'@'%'"]
+    assert missing_replication_privileges(good) == []
+    assert missing_replication_privileges(["GRANT ALL PRIVILEGES ON *.* TO `root`@`%` WITH GRANT OPTION"]) == []

@@ -73,6 +73,21 @@ def _crashed(exc: BaseException) -> bool:
     return not any(type(exc).__module__.startswith(m) for m in _OBSERVED_MODULES)
 
 
+def _left_out(loaded: LoadedSpec, service: str | None) -> str:
+    """Why ``service`` runs no container in this run by design ("" when it runs or is not a service)."""
+    from validator.spec.profiles import active, enabled
+
+    svc = loaded.spec.services.get(service) if service is not None else None
+    if svc is None:
+        return ""
+    if service not in active(loaded.spec.services, loaded.environment):
+        on = ", ".join(sorted(enabled(loaded.environment))) or "none"
+        return f"runs only under profile(s) {', '.join(svc.profiles)} (enabled: {on})"
+    if svc.replicas == 0:
+        return "is scaled to 0"
+    return ""
+
+
 def run_probe(
     loaded: LoadedSpec,
     name: str,
@@ -85,6 +100,19 @@ def run_probe(
     spec: Any = loaded.spec.probes[name]
     where = locate(loaded, ("probes", name))
     kind = spec.kind
+    left_out = _left_out(loaded, spec.service)
+    if left_out:
+        # a probe the spec declares is a check the run owes: its service not running by design (a
+        # profile not enabled, scale 0) makes it unmeasured, never a quiet skip a run can pass with
+        why = f"probe {name} needs service {spec.service}, which {left_out}: it cannot run"
+        return Result(
+            kind="probe",
+            name=name,
+            verdict="error",
+            message=why,
+            location=where,
+            unavailable=_unavailable(spec, name, why),
+        )
     if spec.service is not None and (spec.service not in ctx.running or spec.service in (unready or {})):
         why = (unready or {}).get(spec.service) or f"service {spec.service} is not running"
         return Result(

@@ -277,3 +277,30 @@ def test_mysql_grants_are_parsed_each_privilege_by_its_whole_name():
     good = ["GRANT REPLICATION SLAVE,REPLICATION CLIENT, SELECT ON *.* TO 'cdc'@'%'"]
     assert missing_replication_privileges(good) == []
     assert missing_replication_privileges(["GRANT ALL PRIVILEGES ON *.* TO `root`@`%` WITH GRANT OPTION"]) == []
+
+
+@pytest.mark.parametrize(
+    ("db", "environ", "why"),
+    [
+        ({"image": "x", "profiles": ["full"]}, {}, "runs only under profile(s) full (enabled: none)"),
+        ({"image": "x", "profiles": ["full"]}, {"COMPOSE_PROFILES": "dev"}, "(enabled: dev)"),
+        ({"image": "x", "scale": 0}, {}, "is scaled to 0"),
+    ],
+)
+def test_a_probe_of_a_service_left_out_by_design_is_an_error_not_a_skip(tmp_path, server, db, environ, why):
+    """Review 2, case 17: a declared probe that cannot run because its service's profile is not enabled
+    (or it is scaled to 0) is a check the run owes, not a skip a run passes with."""
+    spec = {
+        "version": 1,
+        "project": "demo",
+        "services": {"db": db},
+        "probes": {"db-works": {"kind": "http", "service": "db", "url": server}},
+    }
+    loaded = load_dict(tmp_path, spec, environ=environ)
+    ctx = ProbeContext(loaded.spec, tmp_path, time.monotonic() + 60, None, {})
+    result = run_probe(loaded, "db-works", ctx)
+    assert result.verdict == "error" and why in result.message, result
+    assert result.unavailable[key("probe.db-works.passed")].startswith("probe db-works needs service db")
+    enabled = load_dict(tmp_path, spec, environ={"COMPOSE_PROFILES": "full"}) if "profiles" in db else None
+    if enabled is not None:  # enabled but not running: the service's own check says why; the probe skips
+        assert run_probe(enabled, "db-works", ProbeContext(enabled.spec, tmp_path, time.monotonic() + 60, None, {})).verdict == "skip"

@@ -38,7 +38,14 @@ def test_a_cdc_user_that_cannot_stream_the_binary_log_fails_the_probe(project, i
     port = free_port()
     (project.folder / "initdb").mkdir()
     (project.folder / "initdb" / "users.sql").write_text(INITDB)
-    mysql = {"kind": "mysql", "service": "mysql", "port": port, "user": "root", "password": "root-pw", "database": "cdc"}
+    mysql = {
+        "kind": "mysql",
+        "service": "mysql",
+        "port": port,
+        "user": "root",
+        "password": "root-pw",
+        "database": "cdc",
+    }
     services = {
         "mysql": {
             "image": IMAGE,

@@ -478,6 +478,10 @@ def _service_action(
             reasons += _label_diff(svc, old, current.inspected, secrets)
         if not reasons:
             reasons.append("configuration hash changed (written by another validator version)")
+    elif current.drift:
+        # the label says what was asked at create; the engine says what runs: changed in place since
+        # (docker update) or never applied (the engine discarded it), the container is not what the spec says
+        reasons += [f"{why} (live container; changed in place or not applied by the engine)" for why in current.drift]
     image_id = observed.image_ids.get(svc.image)
     if image_changes and svc.build is not None:
         reasons.append("image is rebuilt")

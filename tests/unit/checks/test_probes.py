@@ -179,6 +179,7 @@ def test_a_refused_connection_stays_a_failure_with_metrics(tmp_path):
     result = probe(tmp_path, "down", {"kind": "http", "url": f"http://127.0.0.1:{port}/", "timeout": "2s"})
     assert result.verdict == "fail" and result.metrics[key("probe.down.passed")] == 0.0 and not result.unavailable
 
+
 def test_a_skipped_probe_leaves_every_metric_of_its_kind_unavailable(tmp_path):
     loaded = load_dict(
         tmp_path,
@@ -270,7 +271,9 @@ def test_mysql_grants_are_parsed_each_privilege_by_its_whole_name():
     """Review 2, case 14: REPLICATION SLAVE ADMIN is not REPLICATION SLAVE."""
     from validator.probes.mysql import missing_replication_privileges
 
-    careless = ["GRANT SELECT, BINLOG MONITOR, REPLICATION SLAVE ADMIN ON *.* TO `cdc`@`%` IDENTIFIED BY PASSWORD '*F6'"]
+    careless = [
+        "GRANT SELECT, BINLOG MONITOR, REPLICATION SLAVE ADMIN ON *.* TO `cdc`@`%` IDENTIFIED BY PASSWORD '*F6'"
+    ]
     assert missing_replication_privileges(careless) == ["REPLICATION SLAVE"]
     on_one_schema = ["GRANT REPLICATION SLAVE, REPLICATION CLIENT ON `cdc`.* TO `cdc`@`%`"]
     assert missing_replication_privileges(on_one_schema) == ["REPLICATION SLAVE", "REPLICATION CLIENT"]
@@ -303,4 +306,9 @@ def test_a_probe_of_a_service_left_out_by_design_is_an_error_not_a_skip(tmp_path
     assert result.unavailable[key("probe.db-works.passed")].startswith("probe db-works needs service db")
     enabled = load_dict(tmp_path, spec, environ={"COMPOSE_PROFILES": "full"}) if "profiles" in db else None
     if enabled is not None:  # enabled but not running: the service's own check says why; the probe skips
-        assert run_probe(enabled, "db-works", ProbeContext(enabled.spec, tmp_path, time.monotonic() + 60, None, {})).verdict == "skip"
+        assert (
+            run_probe(
+                enabled, "db-works", ProbeContext(enabled.spec, tmp_path, time.monotonic() + 60, None, {})
+            ).verdict
+            == "skip"
+        )

@@ -83,6 +83,8 @@ class Plan:
     notes: tuple[str, ...] = ()
     order: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = field(default=())
+    # service -> why what runs cannot be compared with the spec (neither a match nor drift: unknown)
+    unverified: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def empty(self) -> bool:
@@ -257,6 +259,7 @@ def plan(
     order = topological_order(desired)
     recreated: set[str] = set()
     unchanged: list[str] = []
+    unverified: list[tuple[str, str]] = []
     rebuilt = {a.target for a in actions if a.kind in ("build", "pull")}
     for name in order:
         svc = desired.services[name]
@@ -264,7 +267,11 @@ def plan(
         if any(c.owner == "compose" for c in found):
             problems = _compose_problems(svc, found, svc.completes)
             conflicts.extend(problems)
-            if not problems:
+            unknown = _compose_unknown(svc) if not problems else ""
+            if unknown:
+                unverified.append((name, unknown))
+                notes.append(f"{name}: {unknown}")
+            elif not problems:
                 unchanged.append(name)
             continue
         if svc.replicas == 0:
@@ -335,7 +342,7 @@ def plan(
                 f"{name}: services waiting for it to be healthy start once its health test passes by exec "
                 f"(settings.ready_by_exec); its healthy time and the end of up stay the engine's health status"
             )
-    return Plan(tuple(actions), tuple(conflicts), tuple(notes), tuple(order), tuple(unchanged))
+    return Plan(tuple(actions), tuple(conflicts), tuple(notes), tuple(order), tuple(unchanged), tuple(unverified))
 
 
 def _label_diff(
@@ -439,6 +446,19 @@ def _compose_problems(svc: DesiredService, found: Iterable[ObservedContainer], o
             f"the spec asks for {svc.replicas}; run docker compose up, or down it"
         )
     return problems
+
+
+def _compose_unknown(svc: DesiredService) -> str:
+    """Why a Compose-started container cannot be shown to match: what its read-only binds held and the
+    files copied into it are fingerprinted only in validator's own label, which Compose never writes
+    (and Compose does not recreate on a bind's content), so their content at start is unknown."""
+    if not svc.mounted:
+        return ""
+    parts = ", ".join(sorted(svc.mounted)[:5]) + (", ..." if len(svc.mounted) > 5 else "")
+    return (
+        f"started by docker compose, which records nothing of the mounted content it started with ({parts}): "
+        "whether it runs the spec's content is unknown (docker compose down, then validator up, records it)"
+    )
 
 
 def _compose_problem(svc: DesiredService, current: ObservedContainer, one_shot: bool) -> str | None:

@@ -321,6 +321,8 @@ class Pipeline:
                 self.add(results)
                 return running
             results, running = services.from_up(self.loaded, result, engine)
+            # up leaves Compose's containers as they are: what it cannot verify of them stays unknown
+            self.add(_unverified_results(self.loaded, result.plan))
             for name in result.plan.order:
                 r = result.services.get(name)
                 if r and r.timing:
@@ -508,6 +510,23 @@ class Pipeline:
         self.add(evaluate_criteria(self.loaded, self.run.evidence, declared, self.run.dimensions))
 
 
+def _unverified_results(loaded: LoadedSpec, plan: Any) -> list[Result]:
+    """Services whose running containers cannot be compared with the spec (Compose started them with
+    mounted content nobody recorded): neither a match nor drift, so an error, never a pass."""
+    return [
+        Result(
+            kind="drift",
+            name=name,
+            verdict="error",
+            expected="matches the spec",
+            actual="unknown",
+            message=why,
+            location=locate(loaded, ("services", name)),
+        )
+        for name, why in plan.unverified
+    ]
+
+
 def _drift_results(loaded: LoadedSpec, plan: Any) -> list[Result]:
     out = []
     for conflict in plan.conflicts:
@@ -533,6 +552,7 @@ def _drift_results(loaded: LoadedSpec, plan: Any) -> list[Result]:
                 location=locate(loaded, ("services", action.service)) if action.service else None,
             )
         )
+    out += _unverified_results(loaded, plan)
     for name in plan.unchanged:
         out.append(
             Result(

@@ -212,6 +212,8 @@ def live_drift(engine: Engine, desired: DesiredState, svc: DesiredService, item:
     from validator import __version__
     from validator.engine.body import create_body
 
+    if not 1 <= item.replica <= svc.replicas:
+        return ()  # a replica the spec no longer asks for: the plan removes it
     detail = engine.try_inspect(item.id)
     if not detail:
         return ()
@@ -222,7 +224,7 @@ def live_drift(engine: Engine, desired: DesiredState, svc: DesiredService, item:
         desired.spec_files,
         engine.api_version,
         __version__,
-        max(1, item.replica),
+        item.replica,
         desired.working_dir,
     )
     return tuple(C.host_drift(body.get("HostConfig") or {}, detail.get("HostConfig") or {}))

@@ -191,6 +191,7 @@ def plan(
     force_recreate: bool = False,
     build: bool = False,
     ready_by_exec: bool = True,
+    rerun_jobs: bool = False,
 ) -> Plan:
     actions: list[Action] = []
     conflicts: list[str] = []
@@ -302,6 +303,10 @@ def plan(
                 svc.completes,
                 target=wanted,
             )
+            if action is None and current is not None and _completed(svc, current) and rerun_jobs:
+                # a job's completion is evidence only for the run that saw it: what it reads (a
+                # read-write bind, a database a recreate emptied) may have changed since
+                action = Action("start", wanted, (_RERUN,), name)
             if action is None and current is not None and _completed(svc, current):
                 notes.append(
                     f"{name}: {current.name} exited 0, a completed job: not run again while its configuration "
@@ -408,6 +413,9 @@ def replica_slots(
         else:
             surplus.append(item)
     return slots, surplus
+
+
+_RERUN = "a completed job, run again: check judges only what this run saw complete"
 
 
 def _completed(svc: DesiredService, current: ObservedContainer) -> bool:

@@ -35,6 +35,7 @@ def make_plan(
     remove_orphans: bool = False,
     force_recreate: bool = False,
     build: bool = False,
+    rerun_jobs: bool = False,
 ) -> Planned:
     desired = desired_state(loaded)
     observed = observe(engine, desired)
@@ -49,6 +50,7 @@ def make_plan(
             force_recreate=force_recreate,
             build=build,
             ready_by_exec=loaded.spec.settings.ready_by_exec,
+            rerun_jobs=rerun_jobs,
         ),
     )
 
@@ -66,13 +68,21 @@ def up(
     say: Callable[[str], None] | None = None,
     lock: bool = True,
     on_done: Callable[[ServiceResult], None] | None = None,
+    rerun_jobs: bool = False,
 ) -> UpResult:
     from validator.engine import timings as T
     from validator.engine.apply import Applier  # plan and down never apply: they skip the waiter too
 
     guard = ProjectLock(loaded.spec.project, engine, lock_wait, say, "up") if lock else nullcontext()
     with guard:
-        planned = make_plan(loaded, engine, remove_orphans=remove_orphans, force_recreate=force_recreate, build=build)
+        planned = make_plan(
+            loaded,
+            engine,
+            remove_orphans=remove_orphans,
+            force_recreate=force_recreate,
+            build=build,
+            rerun_jobs=rerun_jobs,
+        )
         for note in planned.plan.notes:
             progress("note", note)
         applier = Applier(

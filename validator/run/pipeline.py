@@ -314,6 +314,8 @@ class Pipeline:
                     timeout=self.options.timeout,
                     lock=False,
                     on_done=self._service_done,
+                    # a job that completed in an earlier run proves nothing about this one: run again
+                    rerun_jobs=True,
                 )
             except EngineError as exc:
                 self.add([services.not_reconciled(self.loaded, exc)])

@@ -135,7 +135,7 @@ def run_probe(
         remaining = deadline - time.monotonic()
         sub = dataclasses.replace(ctx, deadline=deadline)
         try:
-            outcome = _attempt(kind, spec, sub, remaining)
+            outcome = _attempt_replicas(kind, spec, sub, remaining)
             problem, crash = "", None
         except ProbeSkip as exc:
             return Result(
@@ -248,6 +248,65 @@ def _crash_result(
 
 class _Abandoned(Exception):
     """The attempt outlived its time and was left running in its thread."""
+
+
+def _attempt_replicas(kind: str, spec: Any, ctx: ProbeContext, timeout: float) -> Outcome:
+    """A probe that reads a container vouches for every replica of its service (a scaled service's
+    probe named after it judged only replica 1): it runs against each running replica in turn, passes
+    only when every one passes and the service runs as many as the spec asks, and names each failing
+    replica. Each metric is its largest replica's (the worst)."""
+    replicas = _replica_containers(spec, ctx) if kind in IN_CONTAINER else []
+    if not replicas or (len(replicas) == 1 and _wanted_replicas(spec, ctx) <= 1):
+        # one container, or none labelled as a replica (Swarm's tasks): the container ``running`` names
+        return _attempt(kind, spec, ctx, timeout)
+    began = time.monotonic()
+    outcomes: list[tuple[int, Outcome]] = []
+    for index, (number, container) in enumerate(replicas):
+        # each replica gets an equal share of what is left, so one that never answers (a log line that
+        # never comes) leaves time for the others and is named
+        share = max(0.0, timeout - (time.monotonic() - began)) / (len(replicas) - index)
+        sub = dataclasses.replace(
+            ctx, running={**ctx.running, spec.service: container}, deadline=time.monotonic() + share
+        )
+        try:
+            outcomes.append((number, _attempt(kind, spec, sub, share)))
+        except (_Abandoned, TimeoutError):
+            outcomes.append((number, Outcome(False, actual="no answer", message=f"no answer within {share:.1f}s")))
+    wanted = _wanted_replicas(spec, ctx)
+    problems = [f"replica {n}: {o.message or o.actual}" for n, o in outcomes if not o.passed]
+    if len(outcomes) < wanted:
+        problems.append(f"ran against {len(outcomes)} of {wanted} replicas: the others are not running")
+    metrics: dict[str, float] = {}
+    for _, outcome in outcomes:
+        for field, value in outcome.metrics.items():
+            metrics[field] = max(value, metrics.get(field, value))
+    first = outcomes[0][1]
+    actuals = {o.actual for _, o in outcomes}
+    return Outcome(
+        not problems,
+        f"{first.expected} (every replica)",
+        actuals.pop() if len(actuals) == 1 else "; ".join(f"replica {n}: {o.actual}" for n, o in outcomes),
+        "; ".join(problems) or f"every replica ({len(outcomes)}) checked",
+        metrics,
+    )
+
+
+def _wanted_replicas(spec: Any, ctx: ProbeContext) -> int:
+    svc = ctx.spec.services.get(spec.service) if spec.service is not None else None
+    return svc.replicas if svc is not None and spec.kind in IN_CONTAINER else 1
+
+
+def _replica_containers(spec: Any, ctx: ProbeContext) -> list[tuple[int, str]]:
+    """(replica number, container ID) of every running container of the probe's service, by number, as
+    the engine labels them (validator writes Compose's labels too, so a Compose-started stack counts)."""
+    from validator.engine import compose_labels as CL
+    from validator.engine.observed import replica_number
+
+    if spec.service is None or ctx.engine_factory is None:
+        return []
+    labels = [f"{CL.PROJECT}={ctx.spec.project}", f"{CL.SERVICE}={spec.service}"]
+    found = ctx.engine().containers({"label": labels, "status": ["running"]})
+    return sorted((replica_number((c.get("Labels") or {}).get(CL.NUMBER)), str(c["Id"])) for c in found)
 
 
 def _attempt(kind: str, spec: Any, ctx: ProbeContext, timeout: float) -> Outcome:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from validator.core.location import Location
 from validator.core.metrics import Declared, Family, MetricKey, metric_name
 from validator.core.result import Result, Verdict, locate
-from validator.errors import FatalError
+from validator.errors import EngineError, FatalError
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip
 from validator.probes.registry import PROBES, probe_module
 from validator.redact import clip
@@ -305,7 +305,10 @@ def _replica_containers(spec: Any, ctx: ProbeContext) -> list[tuple[int, str]]:
     if spec.service is None or ctx.engine_factory is None:
         return []
     labels = [f"{CL.PROJECT}={ctx.spec.project}", f"{CL.SERVICE}={spec.service}"]
-    found = ctx.engine().containers({"label": labels, "status": ["running"]})
+    try:
+        found = ctx.engine().containers({"label": labels, "status": ["running"]})
+    except EngineError:
+        return []  # the single attempt meets the same engine and says what is wrong
     return sorted((replica_number((c.get("Labels") or {}).get(CL.NUMBER)), str(c["Id"])) for c in found)
 
 

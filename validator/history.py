@@ -169,8 +169,11 @@ def _record(path: Path, run: RunResult) -> int:
         db.close()
 
 
+# Recency is the order runs were recorded in (``id``, AUTOINCREMENT: never reused, always growing),
+# never ``started_at``: a wall clock steps (NTP after a laptop slept, a VM resumed), and a run
+# stamped while it was an hour fast would otherwise stay "the last check" for that hour.
 def last_runs(path: Path, project: str, count: int) -> list[RunResult]:
-    """The newest ``count`` runs of the project, newest first."""
+    """The newest ``count`` runs of the project (by the order they were recorded), newest first."""
     from pydantic import ValidationError
 
     from validator.reporters.json_report import load
@@ -180,8 +183,7 @@ def last_runs(path: Path, project: str, count: int) -> list[RunResult]:
     db = _connect(path)
     try:
         rows = db.execute(
-            "SELECT report FROM runs WHERE project = ? AND schema_version = ? ORDER BY started_at DESC, id DESC "
-            "LIMIT ?",
+            "SELECT report FROM runs WHERE project = ? AND schema_version = ? ORDER BY id DESC LIMIT ?",
             (project, SCHEMA_VERSION, count),
         ).fetchall()
         return [load(row[0]) for row in rows]
@@ -203,8 +205,7 @@ def last_invocation(path: Path, project: str) -> list[RunResult]:
     db = _connect(path)
     try:
         newest = db.execute(
-            "SELECT id, invocation FROM runs WHERE project = ? AND schema_version = ? "
-            "ORDER BY started_at DESC, id DESC LIMIT 1",
+            "SELECT id, invocation FROM runs WHERE project = ? AND schema_version = ? ORDER BY id DESC LIMIT 1",
             (project, SCHEMA_VERSION),
         ).fetchone()
         if newest is None:

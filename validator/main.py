@@ -120,6 +120,12 @@ def _main(argv: Sequence[str] | None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as exc:
+        if _interrupted:
+            # the interrupt was raised inside a library that wrapped it in an error of its own (pydantic
+            # building a schema turns it into SchemaError): what ended the run is still the signal
+            interrupted = Interrupted(_interrupted[0])
+            print(f"validator: {interrupted}", file=sys.stderr)
+            return interrupted.exit_code
         if args.debug or os.environ.get("VALIDATOR_DEBUG"):
             raise
         print(

@@ -82,3 +82,32 @@ def test_a_closed_pipe_is_a_quiet_failure(tmp_path):
     reader.stdin.close()
     reader.wait(timeout=10)
     assert "Traceback" not in result.stderr
+
+
+def test_an_interrupt_a_library_wrapped_in_its_own_error_still_exits_as_interrupted(monkeypatch, capsys):
+    """A SIGINT raised inside pydantic's schema building comes out as SchemaError (seen in CI): the run
+    was interrupted, so it exits 130, never 4 (internal error)."""
+    import signal
+    import types
+
+    from validator import main as entry
+
+    def run(args: object) -> int:
+        try:
+            entry._on_signal(signal.SIGINT, None)  # what the handler does when the signal lands
+        except Exception as exc:  # noqa: BLE001 - what a library does with it
+            raise RuntimeError(f"Error building serializer: {exc}") from None
+        return 0
+
+    real_import = entry.importlib.import_module
+
+    def import_module(name: str) -> object:
+        module = real_import(name)
+        if name != "validator.commands.lint":
+            return module
+        fake = types.SimpleNamespace(add_arguments=module.add_arguments, run=run)  # type: ignore[attr-defined]
+        return fake
+
+    monkeypatch.setattr(entry.importlib, "import_module", import_module)
+    assert entry.main(["lint"]) == 130
+    assert "internal error" not in capsys.readouterr().err

@@ -39,13 +39,20 @@ def url():
 
 
 class _Engine:
-    """Answers only what the schedule asks: is this container running."""
+    """Answers only what the schedule asks: is this container running, and which host port it
+    publishes (a probe naming a service must reach a port of the project: checks/probes.py)."""
 
-    def __init__(self, running: set[str]) -> None:
+    def __init__(self, running: set[str], published: str = "") -> None:
         self.running = running
+        self.published = published
 
     def try_inspect(self, container: str):
-        return {"State": {"Running": container in self.running}}
+        ports = {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": self.published}]} if self.published else {}
+        return {"State": {"Running": container in self.running}, "NetworkSettings": {"Ports": ports}}
+
+
+def _port(url: str) -> str:
+    return url.rstrip("/").rsplit(":", 1)[1]
 
 
 def _loaded(tmp_path, url):
@@ -66,7 +73,7 @@ def _loaded(tmp_path, url):
 
 def test_a_service_probe_starts_when_its_service_is_reported_the_rest_after_up(tmp_path, url):
     loaded = _loaded(tmp_path, url)
-    schedule = ProbeSchedule(loaded, _Engine({"c-web"}), 4, threading.Event())
+    schedule = ProbeSchedule(loaded, _Engine({"c-web"}, _port(url)), 4, threading.Event())
     try:
         schedule.service_done(ServiceResult("db", "ready", container="c-db"))
         assert schedule.futures == {}  # no probe names db
@@ -110,7 +117,7 @@ def test_a_probe_whose_service_container_is_gone_is_skipped_as_not_running(tmp_p
 
 def test_without_up_every_probe_starts_at_finish_with_what_runs(tmp_path, url):
     loaded = _loaded(tmp_path, url)
-    schedule = ProbeSchedule(loaded, _Engine(set()), 1, threading.Event())
+    schedule = ProbeSchedule(loaded, _Engine(set(), _port(url)), 1, threading.Event())
     try:
         results = schedule.finish({"web": "c-web"})
     finally:

@@ -1,5 +1,6 @@
 """Run one probe: skip when its service is not running, cut it at its timeout, retry with backoff,
-and turn ``expect: fail`` into an expected failure (xfail) — or an error when it passes.
+and turn ``expect: fail`` into an expected failure (xfail) — or an error when it passes, and a failure
+when it got no answer from its target at all (an expected failure must be observed).
 
 A probe observes its target: what the target does wrong (refuses, answers badly, times out) is a
 *fail*. When the probe's own code raises (a ``TypeError``, a ``KeyError`` on an answer it did not
@@ -123,6 +124,20 @@ def run_probe(
             location=where,
             unavailable=_unavailable(spec, name, f"probe {name} did not run: {why}"),
         )
+    foreign = _foreign_target(spec, ctx)
+    if foreign:
+        reason = f"probe {name} did not reach its service: {foreign}"
+        return Result(
+            kind="probe",
+            name=name,
+            verdict="fail",
+            expected=f"an answer from service {spec.service}",
+            actual="another process",
+            message=foreign,
+            location=where,
+            unavailable=_unavailable(spec, name, reason),
+            ran_on=_ran_on(spec, ctx),
+        )
     began = time.monotonic()
     deadline = began + spec.timeout
     delay = spec.retry_interval
@@ -184,6 +199,11 @@ def run_probe(
     if spec.expect == "fail" and passed:
         verdict, expected = "error", "fail (expected)"
         message = f"expected to fail ({spec.reason}) but passed: remove expect: fail"
+    elif spec.expect == "fail" and (outcome is None or not outcome.reached):
+        # an expected failure is a failure the probe *observed*: its target answered, wrongly. One that
+        # got no answer at all (refused, reset, silent, unresolvable) saw nothing of the known bug the
+        # reason describes — the target may simply be gone — so it stays a failure
+        message = f"expected to fail ({spec.reason}), but it observed nothing of its target: {message or actual}"
     elif spec.expect == "fail":
         verdict = "xfail"
         message = f"expected failure: {spec.reason}" + (f" ({message})" if message else "")
@@ -200,6 +220,63 @@ def run_probe(
         unavailable=missing,
         ran_on=_ran_on(spec, ctx),
     )
+
+
+def _foreign_target(spec: Any, ctx: ProbeContext) -> str:
+    """Why the probe, which names a service, would reach some other process ("" when it cannot tell
+    or need not): it runs on this host and dials a loopback port that no running container of the
+    project publishes. An old build still serving that port, a developer's server, anything: its
+    answer would be evidence about something else ("the probe's peer is the project's")."""
+    endpoint = _loopback_endpoint(spec)
+    if spec.service is None or endpoint is None or spec.kind in IN_CONTAINER or ctx.engine_factory is None:
+        return ""
+    try:
+        details = [ctx.engine().try_inspect(cid) or {} for cid in ctx.running.values()]
+    except FatalError:
+        return ""  # the engine is gone: the run says so
+    published: set[int] = set()
+    for detail in details:
+        if (detail.get("HostConfig") or {}).get("NetworkMode") == "host":
+            return ""  # it listens on this host's ports directly, unpublished: cannot tell
+        if "com.docker.swarm.task.id" in ((detail.get("Config") or {}).get("Labels") or {}):
+            return ""  # a Swarm task: its ports are published by the routing mesh, not by the container
+        for bindings in ((detail.get("NetworkSettings") or {}).get("Ports") or {}).values():
+            published.update(int(b["HostPort"]) for b in bindings or () if str(b.get("HostPort", "")).isdigit())
+    host, port = endpoint
+    if port in published:
+        return ""
+    return (
+        f"{host}:{port} is published by no running container of project {ctx.spec.project}: whatever answers "
+        f"there is another process, not service {spec.service} (publish the port, or probe the one it publishes)"
+    )
+
+
+def _loopback_endpoint(spec: Any) -> tuple[str, int] | None:
+    """The (host, port) a probe dials on this machine's loopback, from its ``url`` or ``host`` and
+    ``port``; None for any other address (which no container's publishing can prove or disprove)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    url = getattr(spec, "url", None)
+    port: Any
+    if isinstance(url, str):
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return None
+    else:
+        host, port = getattr(spec, "host", None) or "", getattr(spec, "port", None)
+    if not isinstance(port, int) or not host:
+        return None
+    if host != "localhost":
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return None  # a name: whatever it resolves to, not this check's to prove
+        if not (address.is_loopback or address.is_unspecified):
+            return None
+    return host, port
 
 
 # kinds that run inside a container through the engine (the rest run in this process, on this host)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from validator.core.metrics import Declared, Family, MetricKey, metric_name
 from validator.core.result import Result, locate
+from validator.engine.watch import is_up
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
         details = [d for d in (engine.try_inspect(cid) for cid in ids) if d]
         detail = details[0] if details else None
         metrics = _metrics(name, r.timing, details)
-        if detail and (detail.get("State") or {}).get("Running"):
+        if detail and is_up(detail.get("State") or {}):
             running[name] = r.container or ""
         svc = loaded.spec.services[name]
         if svc.replicas == 0:
@@ -303,7 +304,7 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
         job = _completes(svc)
         unready = [_name(detail) for detail in details if not _ready(detail, want_healthy, job)]
         problem = _replica_problem(svc.replicas, len(details), unready)
-        up_now = [cid for cid, d in zip(ids, details, strict=True) if (d.get("State") or {}).get("Running")]
+        up_now = [cid for cid, d in zip(ids, details, strict=True) if is_up(d.get("State") or {})]
         if up_now:
             running[name] = up_now[0]
         metrics = _metrics(name, timing, details)
@@ -359,11 +360,13 @@ def _ready(detail: dict[str, Any], want_healthy: bool, job: bool = False) -> boo
     state = detail.get("State") or {}
     if job and _completed(detail):
         return True
-    return bool(state.get("Running")) and (not want_healthy or (state.get("Health") or {}).get("Status") == "healthy")
+    health = (state.get("Health") or {}).get("Status")
+    # a health check the image declares counts too: not passed yet ("starting") is not ready
+    return is_up(state) and health != "unhealthy" and health != "starting" and (not want_healthy or health == "healthy")
 
 
 def _running(detail: dict[str, Any]) -> bool:
-    return bool((detail.get("State") or {}).get("Running"))
+    return is_up(detail.get("State") or {})
 
 
 def _completed(detail: dict[str, Any]) -> bool:

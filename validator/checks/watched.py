@@ -5,10 +5,13 @@ or when the run began under ``--no-up`` — until the last observation after the
 A container that died, was OOM-killed, restarted, turned unhealthy (whoever declared the health
 check, the spec or the image) or was removed in that time fails its service, naming what and when;
 so does one not running, or unhealthy, at the last observation. A one-shot job (a service another
-waits for with ``service_completed_successfully``) may exit 0. With ``restart_grace``, a death or an
-unhealthy spell the container recovered from within the grace is tolerated (still counted as a
-restart). ``restarts`` counts what the engine restarted during the run (its restart policy or the
-restart API), not what the container carried in from before.
+waits for with ``service_completed_successfully``) may exit 0. With ``restart_grace``, one death or
+unhealthy spell per container the container recovered from within the grace is tolerated (still
+counted as a restart); a second is a crash loop. At the last observation a container is up only when
+the engine says it runs and is neither restarting (its restart back-off) nor paused, and a health
+check (the spec's or the image's) that has not passed yet ("starting") is not health. ``restarts``
+counts what the engine restarted during the run (its restart policy or the restart API), not what the
+container carried in from before.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result
-from validator.engine.watch import ContainerWatch, Happening
+from validator.engine.watch import ContainerWatch, Happening, is_up
 
 if TYPE_CHECKING:
     from validator.engine.watch import RunWatcher
@@ -65,12 +68,12 @@ def judge(
 
 def _during(watch: ContainerWatch, since: float, started: float, completes: bool, grace: float | None) -> list[str]:
     seen = watch.after(since)
-    later = watch.happenings
-    deaths = [h for h in seen if h.action == "die" and not (completes and h.exit_code == 0)]
-    deaths = [h for h in deaths if not _recovered(h, later, "start", grace)]
-    ooms = [h for h in seen if h.action == "oom" and not _recovered(h, later, "start", grace)]
-    unhealthy = [h for h in seen if h.action == "health_status" and h.health == "unhealthy"]
-    unhealthy = [h for h in unhealthy if not _recovered(h, later, "healthy", grace)]
+    spared = _Grace(later=watch.happenings, grace=grace)
+    bad = [h for h in seen if h.action in ("die", "oom") or (h.action == "health_status" and h.health == "unhealthy")]
+    kept = [h for h in bad if not (h.action == "die" and completes and h.exit_code == 0) and not spared.tolerates(h)]
+    deaths = [h for h in kept if h.action == "die"]
+    ooms = [h for h in kept if h.action == "oom"]
+    unhealthy = [h for h in kept if h.action == "health_status"]
     restart_times = set(watch.restarts())
     restarted = [h for h in seen if h.action in ("start", "restart") and h.at in restart_times]
     removed = [h for h in seen if h.action == "destroy"]
@@ -95,29 +98,60 @@ def _at_last(watch: ContainerWatch, completes: bool) -> list[str]:
     if watch.gone:
         return ["no longer exists at the last observation"]
     state = watch.last or {}
-    if not state.get("Running"):
-        code = state.get("ExitCode")
+    code = state.get("ExitCode")
+    if state.get("Restarting"):
+        return [f"is restarting at the last observation (the engine holds it in its restart back-off; exit {code})"]
+    if state.get("Paused"):
+        return ["is paused at the last observation"]
+    if not is_up(state):
         if completes and code == 0:
             return []
         return [f"is not running at the last observation ({state.get('Status', '?')}, exit {code})"]
-    if (state.get("Health") or {}).get("Status") == "unhealthy":
+    health = (state.get("Health") or {}).get("Status")
+    if health == "unhealthy":
         return ["is unhealthy at the last observation"]
+    if health == "starting":
+        # a health check (the spec's or the image's) that has not passed yet proves nothing either way
+        return ["has not passed its health check at the last observation (starting): its health is not known"]
     return []
 
 
-def _recovered(bad: Happening, happenings: list[Happening], back: str, grace: float | None) -> bool:
-    """Whether the container came back (``start``, or ``healthy`` for a health spell) within
-    ``grace`` seconds of ``bad``; never without a grace."""
-    if grace is None:
-        return False
-    for h in happenings:
-        if h.at <= bad.at:
-            continue
-        if h.at - bad.at > grace:
+# A grace is for a spell now and then (a database that restarts once while it initialises), not for a
+# crash loop whose every death is followed by a start in time: one spell per container and run.
+SPELLS = 1
+
+
+@dataclass(kw_only=True)
+class _Grace:
+    """What ``restart_grace`` tolerates of one container's run: a death, OOM kill or unhealthy spell it
+    came back from (``start``, or ``healthy``) within the grace — at most ``SPELLS`` comebacks."""
+
+    later: list[Happening]
+    grace: float | None
+    used: set[tuple[float, str]] = field(default_factory=set)
+
+    def tolerates(self, bad: Happening) -> bool:
+        back = self._comeback(bad)
+        if back is None:
             return False
-        if (back == "start" and h.action == "start") or (back == "healthy" and h.health == "healthy"):
-            return True
-    return False
+        spell = (back.at, back.action)
+        if spell not in self.used and len(self.used) >= SPELLS:
+            return False
+        self.used.add(spell)  # an OOM kill and its death, come back from by one start: one spell
+        return True
+
+    def _comeback(self, bad: Happening) -> Happening | None:
+        if self.grace is None:
+            return None
+        wanted = "healthy" if bad.action == "health_status" else "start"
+        for h in self.later:
+            if h.at <= bad.at:
+                continue
+            if h.at - bad.at > self.grace:
+                return None
+            if (wanted == "start" and h.action == "start") or (wanted == "healthy" and h.health == "healthy"):
+                return h
+        return None
 
 
 def _exit(h: Happening) -> str:
@@ -126,7 +160,7 @@ def _exit(h: Happening) -> str:
 
 def _list(happenings: list[Happening], started: float, detail: Callable[[Happening], str] | None = None) -> str:
     def one(h: Happening) -> str:
-        return f"at {when(h.at, started)}{detail(h) if detail else ''}"
+        return f"at {when(h.seen_at, started)}{detail(h) if detail else ''}"
 
     shown = ", ".join(one(h) for h in happenings[:SHOWN])
     more = len(happenings) - SHOWN
@@ -221,7 +255,7 @@ def _judged(watcher: RunWatcher, service: str, ids: list[str], since: float) -> 
     removed = [
         w
         for w in watcher.of_service(service)
-        if w.id not in ids and any(h.action == "destroy" and h.at >= since for h in w.happenings)
+        if w.id not in ids and any(h.action == "destroy" and h.seen_at >= since for h in w.happenings)
     ]
     return now + removed
 

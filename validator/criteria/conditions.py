@@ -314,6 +314,20 @@ def is_boolean(node: Node) -> bool:
     return isinstance(node, Binary) and node.op in (*COMPARATORS, "and", "or")
 
 
+def values_in(node: Node) -> list[Metric]:
+    """The metrics whose *values* the condition reads: ``count(...)`` reads only how many members the
+    spec declares, whatever was measured (``count(probe.*.passed) >= 1`` holds with every probe
+    failing), so a metric inside it is not evidence."""
+    if isinstance(node, Call) and node.func == "count":
+        return []
+    if isinstance(node, Binary):
+        return values_in(node.left) + values_in(node.right)
+    if isinstance(node, Not):
+        return values_in(node.operand)
+    return metrics_in(node)
+
+
 def reads_metric(node: Node) -> bool:
-    """Whether the condition reads any metric at all (``true`` or ``1 < 2`` reads none: it proves nothing)."""
-    return bool(metrics_in(node))
+    """Whether the condition's truth depends on any measured value (``true``, ``1 < 2`` and
+    ``count(service.*.startup) == 2`` read none: they prove nothing about the infrastructure)."""
+    return bool(values_in(node))

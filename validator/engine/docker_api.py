@@ -649,12 +649,26 @@ class Engine:
             return CancellableStream(api._stream_helper(response, decode=True), response)
 
     def find_log_line(self, container: str, pattern: re.Pattern[str], within: float) -> str | None:
-        """The first log line matching ``pattern``, following the log for at most ``within`` seconds."""
-        for line in self.logs(container, tail=10000).splitlines():
+        """The first line matching ``pattern`` that the container's *current start* wrote, following
+        its log for at most ``within`` seconds. A container's log outlives its restarts: a line an
+        earlier start wrote ("ready for connections" before the crash) says nothing of this one. This
+        start's lines are those after the earlier start ended (``FinishedAt``, on the engine's own
+        clock, as the log's timestamps are); not after ``StartedAt``, which the engine stamps once the
+        process runs, a moment after its first line may be. A first start has no earlier one."""
+        from validator.engine.timings import engine_time
+
+        state = self.inspect(container).get("State") or {}
+        started, ended = engine_time(state.get("StartedAt")), engine_time(state.get("FinishedAt"))
+        since: dict[str, Any] = {"since": ended} if started and ended and ended <= started else {}
+        with self.errors(f"read the log of container {container[:12]}"):
+            written: bytes = self.api.logs(container, stdout=True, stderr=True, tail=10000, **since)
+        for line in written.decode("utf-8", "replace").splitlines():
             if pattern.search(line):
                 return line
         deadline = time.monotonic() + within
-        stream = self.api.logs(container, stream=True, follow=True, since=int(time.time()))
+        # followed from the same start (the lines read above come again, and match no better): no gap,
+        # and no moment of validator's clock compared with the engine's
+        stream = self.api.logs(container, stream=True, follow=True, **since)
         box: dict[str, str] = {}
 
         def _follow() -> None:

@@ -104,6 +104,7 @@ def up(
             if not ids or r.status != "ready":
                 continue
             if r.measured:
+                T.stamp_starts(r.measured, engine.inspect)
                 keep[name] = {**T.known_each(saved, name, ids), **r.measured}
             if r.timing is None or len(ids) > 1:
                 r.timing = T.of_service(saved, name, ids, engine.inspect, r.measured)

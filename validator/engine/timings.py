@@ -46,9 +46,16 @@ def save(base_dir: Path, project: str, timings: Mapping[str, Mapping[str, Timing
     atomic_write_text(state_path(base_dir, project), json.dumps(data, indent=2, sort_keys=True))
 
 
-def known_each(saved: dict[str, dict[str, Any]], service: str, containers: Sequence[str]) -> dict[str, Timing]:
+def known_each(
+    saved: dict[str, dict[str, Any]],
+    service: str,
+    containers: Sequence[str],
+    inspect: Callable[[str], dict[str, Any]] | None = None,
+) -> dict[str, Timing]:
     """The timings ``up`` saved for those of ``containers`` it measured (``saved`` is what ``load``
-    returned), by container ID."""
+    returned), by container ID. With ``inspect``, only those measured on the container's current
+    start: a container restarted since (its restart policy after a crash, ``docker restart``) has a
+    new ``StartedAt``, and figures of its earlier life are no evidence about this one."""
     entry = saved.get(service) or {}
     replicas = entry.get("replicas")
     stored = replicas if isinstance(replicas, dict) else {entry.get("container"): entry}
@@ -56,8 +63,22 @@ def known_each(saved: dict[str, dict[str, Any]], service: str, containers: Seque
     for cid in containers:
         figures = stored.get(cid)
         if isinstance(figures, dict):
-            out[cid] = Timing(**{k: figures.get(k) for k in Timing.__dataclass_fields__})  # type: ignore[arg-type]
+            timing = Timing(**{k: figures.get(k) for k in Timing.__dataclass_fields__})  # type: ignore[arg-type]
+            if inspect is None or (timing.started and timing.started == current_start(inspect(cid))):
+                out[cid] = timing
     return out
+
+
+def current_start(detail: dict[str, Any]) -> str | None:
+    """The engine's stamp of the container's current start (``State.StartedAt``)."""
+    started = (detail.get("State") or {}).get("StartedAt")
+    return started if isinstance(started, str) and not started.startswith("0001-") else None
+
+
+def stamp_starts(measured: Mapping[str, Timing], inspect: Callable[[str], dict[str, Any]]) -> None:
+    """Tie each figure measured by this ``up`` to the start it was measured on (``Timing.started``)."""
+    for cid, timing in measured.items():
+        timing.started = current_start(inspect(cid))
 
 
 def of_service(
@@ -69,7 +90,7 @@ def of_service(
 ) -> Timing:
     """A service's timing over its containers (``containers`` not empty): each container's as this run
     measured it, else as an earlier run saved it, else as the engine's record gives it; the slowest."""
-    stored = known_each(saved, service, containers)
+    stored = known_each(saved, service, containers, inspect)
     each = [(measured or {}).get(cid) or stored.get(cid) or from_inspect(inspect(cid)) for cid in containers]
     return each[0] if len(each) == 1 else slowest(each)
 
@@ -130,3 +151,9 @@ def _time(text: object) -> float | None:
         return datetime.fromisoformat(stamp).timestamp()
     except ValueError:
         return None
+
+
+def engine_time(text: object) -> float | None:
+    """An engine timestamp (``2026-12-06T07:59:50.213145235Z``) as epoch seconds (microseconds kept);
+    None for none or the zero time."""
+    return _time(text)

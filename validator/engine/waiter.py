@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from validator import redact
 from validator.engine import labels as L
+from validator.engine.watch import is_up
 from validator.errors import UnreachableError
 from validator.redact import quoted
 
@@ -112,6 +113,9 @@ class Timing:
     ready: float | None = None  # running -> that moment, seconds
     create: float | None = None  # seconds the engine took to answer the create call (and network connects)
     start: float | None = None  # seconds the engine took to answer the start call
+    # the engine's State.StartedAt of the start these figures were measured on (engine/timings.py):
+    # a later run reports them only while that start is still the container's current one
+    started: str | None = None
 
 
 def _was_healthy(state: dict[str, Any]) -> bool:
@@ -145,6 +149,10 @@ class Waiter:
     fresh: bool = False
     on_running: Callable[[], None] | None = None
     _running_mono: float | None = field(default=None)
+    # when it first ran: a death ``restart_grace`` tolerates resets ``_running_mono`` (the health
+    # timeout counts again from the restart), never the origin of ``healthy`` — the time before the
+    # restart is part of how long the service took to become healthy
+    _first_running_mono: float | None = field(default=None)
 
     def wait(self) -> Timing:
         """Block until the target state; raise ``WaitFailed`` with logs and health log otherwise."""
@@ -213,7 +221,13 @@ class Waiter:
 
     def _absorb_state(self, state: dict[str, Any]) -> None:
         now = time.monotonic()
-        if state.get("Running"):
+        if state.get("Restarting"):
+            # in the engine's restart back-off: it exited (a die without a grace fails, as below), and the
+            # start that ends the back-off proves only that it runs again for a moment
+            if not self.restart_grace:
+                self._fail(f"is restarting: the engine holds it in its restart back-off (exit {state.get('ExitCode')})")
+            return
+        if is_up(state):
             self._mark_running(now)
             health = (state.get("Health") or {}).get("Status")
             if health == "healthy":
@@ -244,6 +258,8 @@ class Waiter:
     def _mark_running(self, now: float) -> None:
         if self._running_mono is None:
             self._running_mono = now
+            if self._first_running_mono is None:
+                self._first_running_mono = now
             if self.timing.running_at is None:
                 self.timing.running_at = time.time()
                 self.timing.startup = now - self.requested_mono
@@ -254,7 +270,7 @@ class Waiter:
         self._mark_running(now)
         if self.timing.healthy is None:
             self.timing.healthy_at = time.time()
-            self.timing.healthy = now - (self._running_mono or now)
+            self.timing.healthy = now - (self._first_running_mono or now)
 
     def _phase_deadline(self) -> float:
         if self._running_mono is None:

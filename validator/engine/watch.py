@@ -46,12 +46,26 @@ COMPOSE_SERVICE = "com.docker.compose.service"
 ACTIONS = ("create", "start", "restart", "die", "oom", "health_status", "stop", "destroy")
 
 
+def is_up(state: dict[str, Any]) -> bool:
+    """Whether a container's ``State`` says it is up. ``Running`` alone says more than that: the engine
+    keeps it true while it holds a crash-looping container in its restart back-off (``Restarting``,
+    no process) and while the container is paused."""
+    return bool(state.get("Running")) and not state.get("Restarting") and not state.get("Paused")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Happening:
     """One thing the engine reported about a container."""
 
-    at: float  # wall clock, the engine's own timestamp
+    at: float  # wall clock, the engine's own timestamp (compared only with the engine's other times)
     action: str  # one of ACTIONS
+    # this machine's wall clock when the event reached the watcher: what is compared with validator's
+    # own moments (a service's ready time). The engine's clock may be off by minutes (a Docker Desktop
+    # VM after the laptop slept, a remote engine without NTP): ``at >= since`` would then drop every
+    # death of the run. The stream delivers an event within milliseconds of it, so the time it arrived
+    # is never earlier than the event (an event replayed after a re-subscription arrives late: it may
+    # be counted as of the run, never dropped from it).
+    seen_at: float = 0.0
     exit_code: int | None = None  # die
     health: str | None = None  # health_status: healthy, unhealthy, starting
 
@@ -69,7 +83,8 @@ class ContainerWatch:
     gone: bool = False  # the last observation found no such container
 
     def after(self, since: float) -> list[Happening]:
-        return [h for h in self.happenings if h.at >= since]
+        """What happened from ``since`` (this machine's wall clock) on."""
+        return [h for h in self.happenings if h.seen_at >= since]
 
     def restarts(self) -> list[float]:
         """When the engine restarted it: a ``restart`` (the API's), or a ``start`` after a ``die``
@@ -230,6 +245,7 @@ class RunWatcher:
         code = attributes.get("exitCode")
         happening = Happening(
             at=at,
+            seen_at=time.time(),
             action=kind,
             exit_code=int(str(code)) if kind == "die" and str(code).lstrip("-").isdigit() else None,
             health=health or None,

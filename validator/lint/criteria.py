@@ -2,7 +2,8 @@
 
 Metric names are checked against what each producer declares it measures (``validator/catalog.py``),
 for the members the spec gives it: ``probe.X.restarts`` is known when probe X is a ``container`` probe.
-A condition that reads no metric (``true``, ``1 < 2``) proves nothing about the infrastructure and is an
+A condition that reads no metric's value (``true``, ``1 < 2``, or metrics only inside ``count(...)``,
+which counts declared members whatever they measured) proves nothing about the infrastructure and is an
 error."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from validator.criteria.conditions import (
     is_boolean,
     metrics_in,
     parse,
+    reads_metric,
 )
 from validator.hints import did_you_mean
 from validator.lint.context import LintContext
@@ -47,6 +49,14 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                 path,
                 0,
                 "condition reads no metric, so it proves nothing: compare a metric such as suite.main.failed",
+            )
+        elif not reads_metric(node):
+            yield _at(
+                ctx,
+                path,
+                0,
+                "condition reads no measured value (count(...) is the number of declared members, whatever "
+                "they measured), so it proves nothing: compare the values, e.g. sum(probe.*.passed) >= 1",
             )
         for metric in metrics_in(node):
             problem = _unknown(metric, known, ctx)

@@ -45,6 +45,9 @@ class Outcome:
     actual: str = ""
     message: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
+    # whether it got an answer from its target at all (a refused or dropped connection is no answer):
+    # an expected failure must be one observed (checks/probes.py)
+    reached: bool = True
 
 
 class ProbeSkip(Exception):

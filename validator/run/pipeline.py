@@ -80,6 +80,11 @@ class Pipeline:
         self.schedule: Any = None
         self.tester: threading.Thread | None = None
         self.suite_results: list[Result] = []
+        # each result as its producer made it, beside the redacted one the run records (same index):
+        # what is judged again later (a service after the last observation) is looked up by the name
+        # the spec gives it, never by a name redaction may have masked (a service named like a secret
+        # value — ``DB_HOST: ${DB_HOST:-mysql}`` registers "mysql" — would otherwise escape its watch)
+        self.produced: list[Result] = []
         self.suites_done = threading.Event()
         self.suite_crash: BaseException | None = None
 
@@ -96,6 +101,7 @@ class Pipeline:
             result = self.redactor.deep(raw)  # every text field, reasons and bounds included
             with self.lock:
                 self.run.results.append(result)
+                self.produced.append(raw)
                 self._evidence_of(result)
             self.display.result(result)
 
@@ -445,19 +451,21 @@ class Pipeline:
         from validator.checks.watched import rejudge
 
         with self.lock:
-            services = [(i, r) for i, r in enumerate(self.run.results) if r.kind == "service"]
+            services = [(i, r) for i, r in enumerate(self.produced) if r.kind == "service"]
         amended = rejudge(self.loaded, self.watcher, services, self.ready_at, self.run.started_at, self.ready_each)
         for index, result in amended:
-            self._amend(index, self.redactor.deep(result))
+            self._amend(index, result)
 
-    def _amend(self, index: int, result: Result) -> None:
-        """Put ``result`` in the place of the run's result at ``index`` (a service judged again after
-        the last observation): its evidence replaces the old result's."""
+    def _amend(self, index: int, raw: Result) -> None:
+        """Put ``raw`` (redacted) in the place of the run's result at ``index`` (a service judged again
+        after the last observation): its evidence replaces the old result's."""
+        result = self.redactor.deep(raw)
         with self.lock:
             old = self.run.results[index]
             for key in (*old.metrics, *old.bounds, *old.unavailable):
                 self.run.evidence.pop(key, None)
             self.run.results[index] = result
+            self.produced[index] = raw
             self._evidence_of(result)
         if result.verdict != old.verdict:
             self.display.result(result)
@@ -487,8 +495,8 @@ class Pipeline:
         if not wanted:
             self._suites_not_run()
         if self.run.engine_lost is not None:
-            for index, result in lost_services(self.run, self.loaded, why):
-                self._amend(index, self.redactor.deep(result))
+            for index, result in lost_services(self.produced, self.loaded, why):
+                self._amend(index, result)
         with contextlib.suppress(Exception):
             self._metrics()
         if self.run.engine_lost is not None and not self.run.interrupted:

@@ -48,8 +48,8 @@ def unfinished(
     return out
 
 
-def lost_services(run: RunResult, loaded: LoadedSpec, why: str) -> list[tuple[int, Result]]:
+def lost_services(results: list[Result], loaded: LoadedSpec, why: str) -> list[tuple[int, Result]]:
     """Each service result judged before the engine was lost, as an error (index, new result)."""
     from validator.checks import services
 
-    return [(i, services.lost(loaded, r, why)) for i, r in enumerate(run.results) if r.kind == "service"]
+    return [(i, services.lost(loaded, r, why)) for i, r in enumerate(results) if r.kind == "service"]

@@ -183,6 +183,26 @@ def load_spec(files: list[str] | None = None, environ: Mapping[str, str] | None 
     return _validate(resolve_files(files), environ)
 
 
+def _spec_hash(files: list[str], doc: Document, spec: Spec, env: Mapping[str, str]) -> str:
+    """What a recorded run was judged against: the spec's files as read, and what they *mean* — the
+    model after interpolation (``.env``, the environment, env files) and the services the enabled
+    profiles run. A hash of the text alone would call a run judged with ``MAX_SKIPPED=5`` a verdict on
+    the same files read with ``MAX_SKIPPED=0``. (One-way: no value of the spec can be read back.)"""
+    import json
+
+    from validator.spec.profiles import active
+
+    digest = hashlib.sha256()
+    # included files and extends bases count too; each as it was read (``Document.digests``): reading
+    # it again by its name could open another file (an include's name is spelled from the including
+    # file's name as given, which a symlink makes point elsewhere)
+    for name in dict.fromkeys([*files, *doc.files]):
+        digest.update(doc.digests.get(name, "").encode())
+    meaning = {"spec": spec.model_dump(mode="json"), "active": list(active(spec.services, env))}
+    digest.update(json.dumps(meaning, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
 def _validate(files: list[str], environ: Mapping[str, str] | None, *, linting: bool = False) -> LoadedSpec:
     from validator.lint.context import LintContext
     from validator.lint.registry import run_rules
@@ -212,13 +232,7 @@ def _validate(files: list[str], environ: Mapping[str, str] | None, *, linting: b
     errors = [f for f in found if f.severity == "error"]
     if errors:
         raise SpecError(bound(sorted(found, key=lambda f: f.sort_key())))
-    digest = hashlib.sha256()
-    # included files and extends bases count too; each as it was read (``Document.digests``): reading
-    # it again by its name could open another file (an include's name is spelled from the including
-    # file's name as given, which a symlink makes point elsewhere)
-    for name in dict.fromkeys([*files, *doc.files]):
-        digest.update(doc.digests.get(name, "").encode())
-    loaded = LoadedSpec(spec, doc, base_dir, files, found, digest.hexdigest(), env, root=root)
+    loaded = LoadedSpec(spec, doc, base_dir, files, found, _spec_hash(files, doc, spec, env), env, root=root)
     # Registration belongs to loading: every entry point that loads a spec (lint, plan, up, check, down,
     # the pytest plugin) has every secret of it registered before it prints a word about it.
     register(loaded.secrets())

@@ -125,6 +125,8 @@ class _Recorder:
         if report.failed:  # a module that cannot be imported, also under --continue-on-collection-errors
             message = tail(str(report.longrepr), 2000) if report.longrepr else ""
             self._write({"type": "collect_error", "nodeid": report.nodeid, "message": message})
+        elif report.skipped:  # a module skipped as a whole at import (importorskip, allow_module_level)
+            self._write({"type": "collect_skip", "nodeid": report.nodeid, "message": _skip_reason(report)})
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -233,6 +235,13 @@ def _unknown_deselected(config: pytest.Config) -> str:
     files = getattr(lf, "_skipped_files", None)
     skipped = f", and {files} file(s) uncollected" if isinstance(files, int) and files else ""
     return f"--lf ran only the tests that failed last time, leaving the others out uncounted{skipped}"
+
+
+def _skip_reason(report: pytest.CollectReport) -> str:
+    """A collection skip's reason (pytest keeps it as ``(path, line, "Skipped: why")``)."""
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr or "")
+    return clip(str(reason).removeprefix("Skipped: "), 200)
 
 
 def _outcome(report: pytest.TestReport) -> str | None:

@@ -29,6 +29,9 @@ class Recorded:
     exitstatus: int | None = None  # from the finish record; None: the session did not finish
     stopped: str = ""  # -x, --maxfail, pytest.exit(...)
     broken: list[str] = field(default_factory=list)  # modules that could not be collected (each also a case in error)
+    # modules skipped as a whole at collection (``importorskip``): each one skipped case, as pytest
+    # counts it, though it holds an unknown number of tests
+    skipped_modules: list[str] = field(default_factory=list)
     deselected: list[TestCase] = field(default_factory=list)  # outcome "deselected"; not in ``tests``
     deselected_unknown: str = ""  # why more may have been left out than ``deselected`` holds
     selection: list[str] = field(default_factory=list)  # the options that deselected them (-k 'x', --lf)
@@ -39,6 +42,11 @@ class Recorded:
     @property
     def collect_errors(self) -> int:
         return len(self.broken)
+
+    @property
+    def uncollected(self) -> int:
+        """Cases that stand for a whole module, not a collected test (broken or skipped at import)."""
+        return len(self.broken) + len(self.skipped_modules)
 
     @property
     def rewritten(self) -> list[str]:
@@ -86,6 +94,13 @@ def _add_record(out: Recorded, by_id: dict[str, TestCase], record: dict[str, Any
         if f"collect:{case.nodeid}" not in by_id:  # each xdist worker reports the same module
             out.broken.append(str(record["nodeid"]))
         by_id[f"collect:{case.nodeid}"] = case  # "": the session itself (any group may miss tests)
+    elif kind == "collect_skip":
+        nodeid = str(record["nodeid"])
+        if f"collect:{nodeid}" not in by_id:  # each xdist worker reports the same module
+            out.skipped_modules.append(nodeid)
+        by_id[f"collect:{nodeid}"] = TestCase(
+            suite=suite, nodeid=nodeid, outcome="skipped", duration=0.0, message=record.get("message", "")
+        )
     elif kind == "deselected":
         out.deselected = [
             TestCase(suite=suite, nodeid=str(t["nodeid"]), outcome="deselected", duration=0.0, markers=t["markers"])

@@ -99,6 +99,12 @@ def run_suite(
         if pytest:  # the recorder, whatever the environment or the command's own options say
             env.update(recording_env(env, Path(tmp), records))
         env["VALIDATOR_SPEC_FILES"] = os.pathsep.join(str((Path.cwd() / f).resolve()) for f in loaded.files)
+        if suite.coverage:
+            # coverage.py's data, not only its report, must be this run's: ``--cov-append`` (or a
+            # ``coverage combine`` of leftover ``.coverage.*`` files) writes a brand-new report holding
+            # an earlier run's lines. Its data file lives in this run's private folder (COVERAGE_FILE
+            # wins over every config file), so there is nothing earlier to add
+            env["COVERAGE_FILE"] = str(Path(tmp) / ".coverage")
         env.pop("PYDANTIC_DISABLE_PLUGINS", None)
         tail: deque[str] = deque(maxlen=40)
         before = stamp(junit)

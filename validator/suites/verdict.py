@@ -46,7 +46,7 @@ def _signal_name(code: int) -> str:
 
 def _incomplete(recorded: Recorded, code: int | None, timed_out: bool, timeout: float, pytest: bool) -> str:
     """Why the recorded outcomes are not the suite's whole result ("" when they are)."""
-    ran = len(recorded.tests) - recorded.collect_errors
+    ran = len(recorded.tests) - recorded.uncollected
     of = f" of {recorded.collected}" if recorded.collected is not None else ""
     progress = f" after {ran}{of} tests"
     if timed_out:
@@ -185,11 +185,26 @@ def _partial(recorded: Recorded, name: str, code: int | None, pytest: bool) -> s
     return ""
 
 
-def _uncertain(recorded: Recorded, name: str, own: tuple[str, ...], partial: str) -> dict[str, str]:
-    """Which of the fields are known only as lower bounds, and why."""
+def _skipped_modules(modules: list[str], name: str) -> str:
+    shown = ", ".join(modules[:3]) + (" ..." if len(modules) > 3 else "")
+    noun = "module was" if len(modules) == 1 else "modules were"
+    return f"suite {name}: {len(modules)} {noun} skipped whole at collection ({shown}; its tests are not counted)"
+
+
+def _uncertain(
+    recorded: Recorded, name: str, own: tuple[str, ...], partial: str, skipped: list[str] | None = None
+) -> dict[str, str]:
+    """Which of the fields are known only as lower bounds, and why. A module skipped whole at collection
+    counts as one skipped case (as pytest counts it), but holds any number of tests, all skipped: its
+    suite's (and each group's it may hold tests of) ``skipped`` and ``total`` are lower bounds."""
     out: dict[str, str] = {}
     if partial:
         out = dict.fromkeys(own, partial)
+    modules = recorded.skipped_modules if skipped is None else skipped
+    if modules:
+        for field in ("skipped", "total"):
+            if field in own:
+                out.setdefault(field, _skipped_modules(modules, name))
     if recorded.deselected_unknown and "deselected" in own:
         out.setdefault("deselected", f"suite {name}: {recorded.deselected_unknown}")
     return out
@@ -198,6 +213,8 @@ def _uncertain(recorded: Recorded, name: str, own: tuple[str, ...], partial: str
 def _notes(recorded: Recorded, name: str, ran: int) -> list[str]:
     """What the suite's result says besides its failures: deselected tests, modules not collected."""
     notes = []
+    if recorded.skipped_modules:
+        notes.append(_skipped_modules(recorded.skipped_modules, name).removeprefix(f"suite {name}: "))
     if recorded.deselected or recorded.deselected_unknown:
         by = f"the suite's own options ({', '.join(recorded.selection)})" if recorded.selection else "a plugin"
         left_out = len(recorded.deselected)
@@ -240,7 +257,7 @@ def judge(
         verdict, message = "fail", "failing: " + ", ".join(failing[:10]) + (" ..." if len(failing) > 10 else "")
     else:
         verdict = "pass"
-    ran = len(tests) - recorded.collect_errors
+    ran = len(tests) - recorded.uncollected
     lower = f"{partial}: its counts are lower bounds" if partial else ""
     message = "; ".join(part for part in (message, *_notes(recorded, name, ran), lower) if part)
     results = [
@@ -289,10 +306,11 @@ def _group(
     # tests of a module that could not be collected may or may not be this group's
     if recorded.broken and not any(may_hold(module, spec_group) for module in recorded.broken):
         partial = ""
+    skipped = [module for module in recorded.skipped_modules if may_hold(module, spec_group)]
     values = {f: v for f, v in counts(members, len(deselected)).items() if f in own}
     duration = sum(t.duration for t in members)
     values["duration"] = duration
-    metrics, bounds = _split("group", group, values, _uncertain(recorded, suite, own, partial))
+    metrics, bounds = _split("group", group, values, _uncertain(recorded, suite, own, partial, skipped))
     ok = not (values["failed"] or values["errors"])
     return Result(
         kind="group",

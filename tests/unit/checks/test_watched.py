@@ -13,7 +13,8 @@ READY = T0 + 5  # up reported the service ready
 def watch(*happenings: tuple[float, str, int | None, str | None], last: dict | None = None) -> ContainerWatch:
     record = ContainerWatch(id="c1", name="demo-web", service="web")
     record.happenings = [
-        Happening(at=at, action=action, exit_code=code, health=health) for at, action, code, health in happenings
+        Happening(at=at, seen_at=at, action=action, exit_code=code, health=health)
+        for at, action, code, health in happenings
     ]
     if last is not None:
         record.last, record.last_at = last, T0 + 60

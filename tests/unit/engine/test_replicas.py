@@ -270,8 +270,9 @@ def test_a_scaled_service_reaches_a_state_once_every_replica_has():
 def test_each_replica_keeps_its_own_figures_between_runs(tmp_path):
     from validator.engine import timings as T
 
-    one = Timing(requested_at=1.0, startup=0.5, healthy=1.0)
-    two = Timing(requested_at=1.0, startup=0.9, healthy=3.0)
+    # each measured on the start the engine still reports (StartedAt below)
+    one = Timing(requested_at=1.0, startup=0.5, healthy=1.0, started="2026-01-01T00:00:07.5Z")
+    two = Timing(requested_at=1.0, startup=0.9, healthy=3.0, started="2026-01-01T00:00:07.5Z")
     T.save(tmp_path, "demo", {"web": {"id-1": one, "id-2": two}, "db": {"id-db": one}})
     saved = T.load(tmp_path, "demo")
 

@@ -302,3 +302,46 @@ def as_json(trend_list: list[Trend]) -> str:
         ],
         indent=2,
     )
+
+
+# --- checks that were not recorded -------------------------------------------------------------
+# `report` shows the newest *stored* check; a newer check that was not stored (--no-history, a history
+# write that failed) would leave an older verdict shown as the last one. Every check notes its start
+# beside the history, in a small file of its own (one entry per project), before it runs anything:
+# `report` then knows when the newest stored run is not the newest check.
+
+
+def _checks_file(path: Path) -> Path:
+    return path.with_name(path.name + ".checks.json")
+
+
+def note_check(path: Path, project: str, invocation: str, started_at: float) -> str:
+    """Note that a check of ``project`` started; "" when noted, else why not (said, never fatal: the
+    check itself is judged all the same)."""
+    from validator.fileio import atomic_write_text
+
+    notes = _read_checks(path)
+    notes[project] = {"invocation": invocation, "started_at": started_at}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(_checks_file(path), json.dumps(notes, sort_keys=True))
+    except OSError as exc:
+        return f"cannot note this check beside the history ({_checks_file(path)}): {exc.strerror or exc}"
+    return ""
+
+
+def unrecorded_check(path: Path, project: str, shown: RunResult) -> float | None:
+    """When the newest check of ``project`` is not the stored run ``shown``: that check's start."""
+    note = _read_checks(path).get(project)
+    if not isinstance(note, dict) or note.get("invocation") in (None, shown.invocation):
+        return None
+    started = note.get("started_at")
+    return float(started) if isinstance(started, int | float) and started >= shown.started_at else None
+
+
+def _read_checks(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(_checks_file(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

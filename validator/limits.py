@@ -11,7 +11,11 @@ raising it. Flagged first: a service OOM-killed in any run, then one whose worst
 20% of its limit (``CLOSE``).
 
 A run whose peak is only a lower bound (the service was not observed for the whole run) still
-counts: the service used at least that much. The advice knows only what was used, not what a
+counts: the service used at least that much; but it is not the peak, so under a limit it is no
+all-clear. ``report --limits`` says "no limit was reached or came close" (exit 0) only when every
+service that runs by design was measured, exactly, in every run read; else it names what was not.
+
+The advice knows only what was used, not what a
 service is told it may use (a JVM's ``-Xmx``, Spark's executor memory): a limit below that is a
 kill waiting for the first run that needs it.
 """
@@ -40,6 +44,7 @@ class Advice:
     service: str
     runs: int  # runs with a memory peak for it
     partial: int  # of those, runs whose peak is only a lower bound
+    oom_unknown: int = 0  # of those, runs whose OOM kills were not counted exactly
     median: float  # bytes
     worst: float
     limit: float | None  # the newest run's memory limit (bytes); None: no limit
@@ -59,6 +64,13 @@ class Advice:
             return "OOM"
         ratio = self.ratio
         return "CLOSE" if ratio is not None and ratio >= CLOSE else ""
+
+    @property
+    def unsure(self) -> bool:
+        """Not flagged, yet not shown clear either: a lower-bound peak under a limit may be the real peak
+        or far below it, and an OOM kill not counted may have happened. (A lower bound at or above
+        ``CLOSE`` of the limit is a flag all the same: the real peak is at least that.)"""
+        return not self.flag and ((self.partial > 0 and self.limit is not None) or self.oom_unknown > 0)
 
 
 def round_up(size: float) -> int:
@@ -84,7 +96,7 @@ def advise(runs: list[RunResult], services: list[str]) -> tuple[list[Advice], li
     services with none."""
     out, missing = [], []
     for name in services:
-        peaks, partial, ooms, cpu = [], 0, 0, []
+        peaks, partial, ooms, oom_unknown, cpu = [], 0, 0, 0, []
         for run in runs:
             evidence = run.evidence.get(metric_name("service", name, "memory_peak"))
             if evidence is None or evidence.low is None:
@@ -93,6 +105,7 @@ def advise(runs: list[RunResult], services: list[str]) -> tuple[list[Advice], li
             partial += not evidence.is_exact
             kills = run.evidence.get(metric_name("service", name, "oom_kills"))
             ooms += bool(kills is not None and kills.low)
+            oom_unknown += kills is None or not kills.is_exact
             used = run.evidence.get(metric_name("service", name, "cpu_peak"))
             if used is not None and used.low is not None:
                 cpu.append(used.low)
@@ -110,6 +123,7 @@ def advise(runs: list[RunResult], services: list[str]) -> tuple[list[Advice], li
                 worst=max(max(peaks), limit) if ooms and limit else max(peaks),
                 limit=limit,
                 oom_runs=ooms,
+                oom_unknown=oom_unknown,
                 cpu_worst=max(cpu) if cpu else None,
                 cpus=newest.metrics.get(metric_name("service", name, "cpus")),
                 suggested=suggest(peaks, limit, bool(ooms)),
@@ -139,8 +153,20 @@ def render(advice: list[Advice], missing: list[str], count: int) -> str:
     if missing:
         lines.append(f"  no memory sample in these runs: {', '.join(missing)}")
     flagged = sum(1 for a in advice if a.flag)
-    lines.append(f"{flagged} limit(s) to look at" if flagged else "no limit was reached or came close")
+    unknown = unknowns(advice, missing)
+    if flagged:
+        lines.append(f"{flagged} limit(s) to look at")
+    elif unknown:
+        lines.append(f"no all-clear: not measured (or only lower bounds) in these runs: {', '.join(unknown)}")
+    else:
+        lines.append("no limit was reached or came close")
     return "\n".join(lines)
+
+
+def unknowns(advice: list[Advice], missing: list[str]) -> list[str]:
+    """The services the runs cannot vouch for: no sample at all, or only bounds under their limit. An
+    all-clear needs every service measured: no evidence is not evidence of room."""
+    return sorted([*missing, *(a.service for a in advice if a.unsure)])
 
 
 def _notes(a: Advice) -> list[str]:
@@ -163,6 +189,8 @@ def _notes(a: Advice) -> list[str]:
         )
     if a.partial:
         out.append(f"{a.service}: not observed for the whole of {a.partial} run(s): those peaks are lower bounds")
+    if a.oom_unknown and not a.oom_runs:
+        out.append(f"{a.service}: its OOM kills were not counted in {a.oom_unknown} run(s)")
     return out
 
 

@@ -7,14 +7,18 @@ standard error so that every line the process prints passes it too, whoever prin
 Each secret is masked in the forms the product's own encoders give it: the registry of encoders
 (``ENCODERS``) holds the very functions that produce output, never a hand-kept imitation of them. The
 standard library's are there from the start (``repr``, ``json.dumps`` both ways, ``html.escape``,
-``urllib.parse.quote`` / ``quote_plus``, base64); a module that brings another producer registers its
+``urllib.parse.quote`` / ``quote_plus``, base64 at each alignment, the forms of the UTF-8 bytes: bytes
+repr, hex, read as Latin-1 / cp1252); a module that brings another producer registers its
 function when it starts using it (``add_encoder``): the HTTP probe registers requests' URL requoting, the
 suite runner pytest's escaping of test ids, preflight ``shlex.quote``. Every redactor takes a new
 encoder into account at its next use.
-Text cut before it reached us is covered at the cut: a fragment of at least ``FRAGMENT`` characters of a
-secret that touches the edge of the text, a line edge, or an ellipsis is masked too (over-masking an edge
-is harmless; leaking half a token is not). That is a safety net, not the rule. The rule, for every text that
-may hold data (a response body, a tool's output, an exception, a value of the spec):
+A piece is matched case-insensitively, a whole secret also lower-cased (urllib3 prints a host name so). Text
+cut before it reached us (pytest's diff skip and pretty-printer, saferepr, the engine's byte limit) is covered
+whatever the cut: any run of ``PIECE`` characters of any form of a secret is masked wherever it is, and a
+shorter one of at least ``FRAGMENT`` that touches the edge of the text, a line edge, or an ellipsis (over-masking
+a few words is harmless; leaking half a token is not). A whole number is registered only from
+``LONG_NUMBER`` digits and masked only as a whole number. That is a safety net, not the rule. The rule, for
+every text that may hold data (a response body, a tool's output, an exception, a value of the spec):
 
 - it is cut only through ``clip`` (keeps the head) or ``tail`` (keeps the end), which mask *before* they cut:
   a cut piece of a secret cannot survive, wherever the text goes next and whatever is added after the cut;
@@ -43,16 +47,32 @@ from typing import Any, TextIO
 from urllib.parse import quote, quote_plus
 
 MASK = "***redacted***"
-SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "api_key", "private_key", "credential")
+SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "api_key", "private_key", "credential", "passphrase")
 MIN_LENGTH = 4  # shorter values ('on', '1', 'abc') would mask half of every line and protect nothing
 # The shortest cut piece of a secret masked at an edge: 6 characters and a quarter of the secret.
 # Shorter pieces tell little, and masking them would eat ordinary words ('pass' at the end of a
 # line is not a leak of 'passthrough-token-...').
 FRAGMENT = 6
 _EDGES = re.compile(r"\n|\.\.\.|…")
+# Any run of PIECE or more characters of a secret (of any of its forms) is masked wherever it appears,
+# whatever cut it: pytest's diff ("Skipping 62 identical leading characters"), its pretty-printer (a long
+# string split into quoted literals), saferepr's 240, Docker's 4096 bytes cut inside a character, our own
+# clip. A run that long of a random secret is a credential-grade piece by itself (12 characters of
+# base64 hold 72 bits), while ordinary text shares 12 characters with a secret only where it quotes the
+# same words, and masking that costs a few words of a message. Shorter pieces are masked at an edge (above).
+PIECE = 12
+_STRIDE = 4  # pieces are found by looking up the text's GRAM-character slices at every STRIDE-th position:
+_GRAM = PIECE - _STRIDE + 1  # a run of PIECE characters always holds one whole such slice
+_INDEXED = 8192  # characters of a form whose every piece is indexed (a JWT, a PEM key, a passphrase)
+_HITS = 8  # places of one slice in the forms followed (a repetitive secret must not make the search quadratic)
 # Values that are never registered: masking a number or a JSON/YAML literal would corrupt every
 # timestamp, count and boolean of a report while protecting nothing a person would call a secret.
 _NOT_SECRET = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|true|false|null|none|yes|no|on|off", re.IGNORECASE)
+# ... except a whole number of LONG_NUMBER digits or more (a numeric PIN, unseal code or password): ports,
+# counts, exit codes and sizes in a spec are shorter, and a registered number is masked only as a whole
+# number (never inside a longer run of digits), so timestamps and counts around it stay readable.
+LONG_NUMBER = 8
+_DIGITS = re.compile(r"\d+")
 
 
 # Fields whose values are words of our own vocabulary (a verdict, a kind, an outcome), never data
@@ -63,14 +83,31 @@ def maskable(value: object) -> bool:
     """Whether ``value`` can be registered: a string of ``MIN_LENGTH`` or more that is not a number,
     a boolean or null, and not the mask itself."""
     # a piece of the mask itself ('redacted') would grow the mask each time masked text is masked again
-    return (
-        isinstance(value, str) and len(value) >= MIN_LENGTH and value not in MASK and not _NOT_SECRET.fullmatch(value)
-    )
+    if not isinstance(value, str) or len(value) < MIN_LENGTH or value in MASK:
+        return False
+    return not _NOT_SECRET.fullmatch(value) or (_DIGITS.fullmatch(value) is not None and len(value) >= LONG_NUMBER)
+
+
+# Words that name a secret only as a whole word of the name (``DB_PASS`` but not ``PASSTHROUGH``, ``REDIS_AUTH``
+# but not ``AUTHOR``), as real tools spell them: MySQL's MYSQL_PWD, ssh's passphrase, Redis' AUTH, a
+# signing or private key (``SIGNING_KEY``, ``privateKey``, ``api.key``). ``key`` counts as the last word
+# only (``KEY_FIELD`` is not a key); ``pwd`` never as the whole name (``PWD`` is the working directory).
+SECRET_WORD_PARTS = frozenset({"pwd", "pass", "auth"})
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
 def is_secret_name(name: object) -> bool:
-    """A key or variable whose name says it holds a secret (``DB_PASSWORD``, ``api-key``, ``token``)."""
-    return isinstance(name, str) and any(word in name.lower().replace("-", "_") for word in SECRET_WORDS)
+    """A key or variable whose name says it holds a secret (``DB_PASSWORD``, ``api-key``, ``token``,
+    ``MYSQL_PWD``, ``privateKey``, ``api.key``)."""
+    if not isinstance(name, str):
+        return False
+    words = [w.lower() for w in _WORD.findall(name)]
+    joined = "_".join(words)  # camelCase and dotted names spelled as snake_case: privateKey -> private_key
+    if any(word in name.lower().replace("-", "_") or word in joined for word in SECRET_WORDS):
+        return True
+    if len(words) > 1 and words[-1] == "key":
+        return True
+    return any(w in SECRET_WORD_PARTS for w in words) and words != ["pwd"]
 
 
 def _escaped(value: str) -> bool:
@@ -98,6 +135,39 @@ def _base64_url(secret: str) -> str:
     return base64.urlsafe_b64encode(_raw(secret)).decode("ascii").rstrip("=")
 
 
+def _base64_at(offset: int, urlsafe: bool = False) -> Encoder:
+    """base64 of the secret inside a longer text whose bytes before it are ``offset`` (mod 3): HTTP basic
+    auth encodes ``user:`` + password, and every character of the encoding depends on that alignment. The
+    characters that mix the secret's bits with its neighbours' are cut off at both ends."""
+
+    def encode(secret: str) -> str:
+        encoded = (base64.urlsafe_b64encode if urlsafe else base64.b64encode)(bytes(offset) + _raw(secret))
+        text = encoded.decode("ascii").rstrip("=")
+        start = -(-8 * offset // 6)  # the first character made of the secret's bits only
+        bits = 8 * (offset + len(_raw(secret)))
+        return text[start : bits // 6]  # the last character holding bits of what follows is left out
+
+    return encode
+
+
+def _idna(secret: str) -> str:
+    """The host name as urllib3 writes it (lower-cased, IDNA); a value IDNA refuses stays lower-cased."""
+    try:
+        return secret.lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        return secret.lower()
+
+
+def _fold(value: str) -> str:
+    """Case-folded with its length kept (positions in the folded text are positions in the text): host
+    names are case-insensitive, and urllib3 lower-cases a URL's host in its messages."""
+    folded = value.lower()
+    return folded if len(folded) == len(value) else value.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = {ord(c): ord(c) + 32 for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+
+
 # name -> the function that produces output in that form (a framing quote it adds is cut off: the form
 # is searched for inside a longer text)
 ENCODERS: dict[str, Encoder] = {
@@ -120,6 +190,23 @@ ENCODERS: dict[str, Encoder] = {
     # back (logs, exec output, health output) is decoded with errors="replace" (docker_api).
     "engine round trip": lambda s: _SURROGATE.sub("\ufffd", s),
     "read back": lambda s: _raw(s).decode("utf-8", "replace"),
+    # The secret's UTF-8 bytes, as Python and pytest print bytes: repr (b'\xc3\xb8') and the escaping of
+    # a bytes test id (ascii_escaped(bytes) is the same backslash form)
+    "bytes repr": lambda s: repr(_raw(s))[2:-1],
+    "bytes repr, single-quoted": lambda s: repr(_raw(s) + b'"')[2:-2],
+    "bytes, backslash-escaped": lambda s: _raw(s).decode("ascii", "backslashreplace"),
+    "hex": lambda s: _raw(s).hex(),
+    # The UTF-8 bytes decoded with the wrong charset: requests decodes a text/* body without a charset as
+    # ISO-8859-1 (RFC 2616), and a Windows tool as cp1252 (an o-slash reads as two characters)
+    "UTF-8 read as Latin-1": lambda s: _raw(s).decode("latin-1"),
+    "UTF-8 read as cp1252": lambda s: _raw(s).decode("cp1252", "replace"),
+    # urllib3 lower-cases a host and writes a non-ASCII one in IDNA (punycode)
+    "host name": str.lower,
+    "host name, IDNA": _idna,
+    "base64, after 1 byte": _base64_at(1),
+    "base64, after 2 bytes": _base64_at(2),
+    "base64 URL-safe, after 1 byte": _base64_at(1, urlsafe=True),
+    "base64 URL-safe, after 2 bytes": _base64_at(2, urlsafe=True),
 }
 _generation = 0  # counts changes of ENCODERS: a redactor rebuilds its forms when it moved
 
@@ -155,6 +242,8 @@ class Redactor:
         self.multiline: list[str] = []
         self._pattern: re.Pattern[str] | None = None
         self._edge_forms: list[str] = []
+        self._grams: dict[str, list[tuple[str, int]]] = {}
+        self._fragments: set[str] = set()
         self._generation = _generation
         self.add(secrets)
 
@@ -173,7 +262,20 @@ class Redactor:
         self.multiline = [form for form in forms if "\n" in form]
         # a cut piece is looked for in every form, not only as written: pytest cuts a repr ('...\'q')
         self._edge_forms = [form for form in forms if len(form) > FRAGMENT]
-        self._pattern = re.compile("|".join(map(re.escape, forms))) if forms else None
+        self._fragments = {
+            f[i : i + FRAGMENT] for f in self._edge_forms if len(f) <= _INDEXED for i in range(len(f) - FRAGMENT + 1)
+        }
+        # a form whose every piece is indexed is masked whole by the pieces (any run of it of PIECE or more):
+        # the pattern holds only the others, shorter ones, numbers (whole numbers only: never a piece of
+        # a longer run of digits) and huge ones. (Case is handled by the lower-cased form and the pieces:
+        # a case-insensitive pattern costs seven times as much on every line.)
+        self._grams = _grams(form for form in forms if not form.isdigit())
+        alternatives = [
+            rf"(?<!\d){form}(?!\d)" if form.isdigit() else re.escape(form)
+            for form in forms
+            if len(form) < PIECE or len(form) > _INDEXED or form.isdigit()
+        ]
+        self._pattern = re.compile("|".join(alternatives) or "(?!)") if forms else None
 
     def _current(self) -> re.Pattern[str] | None:
         """The pattern, rebuilt first when an encoder was registered since it was built."""
@@ -207,7 +309,24 @@ class Redactor:
         if pattern is None or not value:
             return value
         value = pattern.sub(MASK, value)
-        return self._edges(value)
+        return self._edges(self._pieces(value))
+
+    def _pieces(self, value: str) -> str:
+        """Mask every run of ``PIECE`` or more characters of a form of a secret, wherever it is (case-folded)."""
+        grams = self._grams
+        if not grams or len(value) < PIECE:
+            return value
+        folded = _fold(value)
+        spans: list[tuple[int, int]] = []
+        covered = 0
+        for at in range(0, len(folded) - _GRAM + 1, _STRIDE):
+            places = grams.get(folded[at : at + _GRAM]) if at + _GRAM > covered else None
+            for form, offset in places or ():
+                start, end = _extend(folded, at, form, offset)
+                if end - start >= PIECE:
+                    spans.append((start, end))
+                    covered = max(covered, end)
+        return _masked(value, spans)
 
     def _edges(self, value: str) -> str:
         """Mask the cut-off piece of a secret at the start or end of the text, a line, or an ellipsis."""
@@ -215,6 +334,8 @@ class Redactor:
         spans: list[tuple[int, int]] = []
         for before, after in cuts:
             tail, head = value[max(0, before - FRAGMENT) : before], value[after : after + FRAGMENT]
+            if tail not in self._fragments and head not in self._fragments:
+                continue  # the common case, one lookup: no form of any secret holds either piece
             for secret in self._edge_forms:
                 shortest = max(FRAGMENT, len(secret) // 4)
                 if len(tail) == FRAGMENT and tail in secret:
@@ -239,15 +360,7 @@ class Redactor:
                     )
                     if size:
                         spans.append((after, after + size))
-        merged: list[tuple[int, int]] = []
-        for start, end in sorted(spans):
-            if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-            else:
-                merged.append((start, end))
-        for start, end in reversed(merged):
-            value = value[:start] + MASK + value[end:]
-        return value
+        return _masked(value, spans)
 
     def result(self, result: Any) -> Any:
         """A ``Result`` (or any dataclass with these text fields) with every text field masked."""
@@ -303,6 +416,45 @@ class Redactor:
             }
             return dataclasses.replace(value, **changes)
         return value
+
+
+def _grams(forms: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
+    """Every ``_GRAM``-character slice of every (case-folded) form long enough to hold a piece -> where."""
+    grams: dict[str, list[tuple[str, int]]] = {}
+    for form in {_fold(f) for f in forms if len(f) >= PIECE}:
+        last = len(form) - _GRAM + 1
+        # a form longer than _INDEXED (a big secret file) is indexed at both ends only: memory stays
+        # bounded (a slice costs about 150 bytes), and pieces are cut off the ends of a text
+        offsets = range(last) if last <= _INDEXED else (*range(_INDEXED // 2), *range(last - _INDEXED // 2, last))
+        for offset in offsets:
+            places = grams.setdefault(form[offset : offset + _GRAM], [])
+            if len(places) < _HITS:
+                places.append((form, offset))
+    return grams
+
+
+def _extend(text: str, at: int, form: str, offset: int) -> tuple[int, int]:
+    """The longest run around ``text[at:at + _GRAM]`` equal to the same run around ``form[offset:]``."""
+    before = 0
+    while before < min(at, offset) and text[at - before - 1] == form[offset - before - 1]:
+        before += 1
+    after = _GRAM
+    while offset + after < len(form) and at + after < len(text) and text[at + after] == form[offset + after]:
+        after += 1
+    return at - before, at + after
+
+
+def _masked(value: str, spans: list[tuple[int, int]]) -> str:
+    """``value`` with each span (merged where they touch) replaced by the mask."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    for start, end in reversed(merged):
+        value = value[:start] + MASK + value[end:]
+    return value
 
 
 def _head(value: str, limit: int) -> str:

@@ -382,7 +382,9 @@ def test_gpu_requests_reach_the_engine(engine, project):
 
     loaded = project.load({"ml": {**project.sleeper(), "gpus": [{"driver": "nvidia", "count": 1}]}})
     svc = desired_state(loaded, {}).services["ml"]
-    body, _ = create_body(svc, project.name, "", (), engine.api_version, "test")
+    body, _ = create_body(
+        svc, project=project.name, image_id="", spec_files=(), api_version=engine.api_version, version="test"
+    )
     body["HostConfig"].pop("NetworkMode")  # the project's network is not created here
     body.pop("NetworkingConfig")
     container = engine.create_container(svc.container, body)

@@ -99,3 +99,15 @@ def test_an_interrupt_a_finalizer_swallowed_is_delivered_again(capsys):
         sys.unraisablehook = hook
         signal.signal(signal.SIGTERM, previous)
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("hosts", [[""], ["unix:///var/run/docker.sock", ""], ["  "]])
+def test_an_empty_target_address_is_refused(tmp_path, capsys, hosts):
+    """``--host "$B"`` with B unset would mean the default engine (issue 21, second review, case 08)."""
+    from validator.main import main
+    from validator.testing.specs import write_spec
+
+    spec = write_spec(tmp_path, {"version": 1, "project": "vb-empty-host"})
+    args = [arg for host in hosts for arg in ("--host", host)]
+    assert main(["check", "-f", str(spec), "--no-progress", "--no-history", *args]) == 2
+    assert "--host: an empty address names no engine (an unset variable?)" in capsys.readouterr().err

@@ -138,6 +138,44 @@ def test_report_shows_the_whole_last_check_of_every_target(tmp_path, capsys):
     ]
 
 
+def test_report_keeps_every_target_of_a_check_whose_targets_share_an_address(tmp_path, capsys):
+    """Two runs of one check stored with the same engine address (an empty ``--host`` meant the default
+    engine; issue 21, second review, case 08): both are shown, the failing one never dropped."""
+    from validator.main import main
+    from validator.testing.specs import load_dict
+
+    loaded = load_dict(tmp_path, {"version": 1, "project": "same-address"})
+    db = tmp_path / ".validator" / "history.db"
+    for verdict, started in (("fail", 2000.0), ("pass", 2000.5)):  # whichever comes last
+        history.record(db, _target_run(loaded, "unix:///var/run/docker.sock", "newest", verdict, started))
+    code = main(["report", "-f", str(tmp_path / "infra.yaml"), "--report", "json=-"])
+    out = capsys.readouterr()
+    assert code == 1, out.err
+    assert "2 targets" in out.err and "FAILED (exit 1)" in out.err
+    data = json.loads(out.out)
+    assert sorted(r["verdict"] for r in data["run"]["results"]) == ["fail", "pass"]
+    assert len(set(data["run"]["targets"])) == 2
+
+
+def test_report_after_a_check_that_was_not_recorded_is_no_verdict(tmp_path, capsys):
+    """The newest check was not stored (--no-history; equally a history write that failed: issue 21,
+    second review, case 15): `report` says so and exits 1, never showing the older stored run as the last
+    check's verdict."""
+    from validator.main import main
+    from validator.testing.specs import write_spec
+
+    spec = str(write_spec(tmp_path, {"version": 1, "project": "unrecorded"}))
+    assert main(["check", "-f", spec, "--no-progress", "-q"]) == 0
+    assert main(["report", "-f", spec]) == 0
+    capsys.readouterr()
+    assert main(["check", "-f", spec, "--no-progress", "-q", "--no-history"]) == 0
+    capsys.readouterr()
+    assert main(["report", "-f", spec]) == 1
+    assert "was not recorded (--no-history, or its history write failed)" in capsys.readouterr().err
+    assert main(["check", "-f", spec, "--no-progress", "-q"]) == 0  # recorded again: a verdict again
+    assert main(["report", "-f", spec]) == 0
+
+
 def test_report_of_a_run_on_an_older_spec_is_no_verdict(tmp_path, capsys):
     from validator.main import main
     from validator.testing.specs import load_dict, write_spec

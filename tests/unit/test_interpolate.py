@@ -39,7 +39,7 @@ def test_interpolation(text, out):
         ("${EMPTY:?must not be empty}", r"\$\{EMPTY\} is required"),
         ("${A", "'\\$\\{' is never closed"),
         ("${1A}", "expected a variable name"),
-        ("${A*b}", r"unknown operator after \$\{A\}"),
+        ("${A*b}", r"unknown operator after a variable's name"),
     ],
 )
 def test_errors(text, message):

@@ -10,7 +10,7 @@ from tests.metrics import key
 from validator import history
 from validator.core.metrics import Bounds, Evidence
 from validator.core.run import RunResult
-from validator.limits import GIB, MIB, advise, compose_size, round_up, suggest
+from validator.limits import GIB, MIB, advise, compose_size, round_up, suggest, unknowns
 
 SERVICES = ("spark", "mysql", "prometheus", "alertmanager")
 
@@ -61,6 +61,10 @@ def test_advice_flags_oom_kills_first_then_near_misses():
     assert (mysql.oom_runs, mysql.runs, mysql.worst, mysql.suggested) == (1, 3, GIB, 1280 * MIB)
     assert spark.ratio == 0.95 and spark.median == 1.2 * GIB and spark.suggested == round_up(1.9 * GIB * 1.25)
     assert prometheus.partial == 1 and prometheus.cpu_worst == 0.5
+    # a lower-bound peak under a limit is no all-clear (issue 21, second review, case 12); without a limit
+    # there is nothing to come close to
+    assert prometheus.unsure and not alertmanager.unsure and not spark.unsure
+    assert unknowns(advice, missing) == ["never", "prometheus"]
     assert alertmanager.limit is None and alertmanager.ratio is None and alertmanager.runs == 1
 
 
@@ -78,7 +82,8 @@ def test_report_limits_over_stored_runs(tmp_path, run_cli):
         peaks = {"spark": (1.0 + index / 10) * GIB, "mysql": 300 * MIB, "prometheus": 100 * MIB}
         history.record(tmp_path / "h.db", stored_run(index, peaks, oom=("spark",) if index == 0 else ()))
     done = run_cli("report", "--limits", "--runs", "3", cwd=tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr  # the OOM kill was 4 runs ago: not read
+    # the OOM kill was 4 runs ago: not read; but alertmanager was never sampled: no all-clear from no evidence
+    assert done.returncode == 1, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("memory limits from the last 3 run(s)")
     spark = next(line for line in lines if " spark " in line)
@@ -87,7 +92,13 @@ def test_report_limits_over_stored_runs(tmp_path, run_cli):
     assert spark.split() == ["spark", "2GiB", "1.20GiB", "1.30GiB", "65%", "0/3", "0.50", "1920m", "+44%"]
     assert "mysql: its peaks used under half its 1GiB limit: 512m would cover them" in done.stdout
     assert "no memory sample in these runs: alertmanager" in done.stdout
-    assert lines[-1] == "no limit was reached or came close"
+    assert lines[-1] == "no all-clear: not measured (or only lower bounds) in these runs: alertmanager"
+    # alertmanager left out by design (a profile not enabled): every service that runs was measured
+    spec["services"]["alertmanager"]["profiles"] = ["alerts"]
+    (tmp_path / "infra.yaml").write_text(yaml.safe_dump(spec))
+    done = run_cli("report", "--limits", "--runs", "3", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == "no limit was reached or came close"
     done = run_cli("report", "--limits", "--runs", "4", cwd=tmp_path)
     assert done.returncode == 1
     assert done.stdout.splitlines()[2].split()[:2] == ["OOM", "spark"]  # flagged first

@@ -75,9 +75,9 @@ def test_a_service_probe_starts_when_its_service_is_reported_the_rest_after_up(t
     loaded = _loaded(tmp_path, url)
     schedule = ProbeSchedule(loaded, _Engine({"c-web"}, _port(url)), 4, threading.Event())
     try:
-        schedule.service_done(ServiceResult("db", "ready", container="c-db"))
+        schedule.service_done(ServiceResult(name="db", status="ready", container="c-db"))
         assert schedule.futures == {}  # no probe names db
-        schedule.service_done(ServiceResult("web", "ready", container="c-web"))
+        schedule.service_done(ServiceResult(name="web", status="ready", container="c-web"))
         assert set(schedule.futures) == {"web-page"}  # "plain" names no service: it waits for up's end
         early = schedule.futures["web-page"].result(timeout=10)
         assert early.verdict == "pass"
@@ -92,7 +92,7 @@ def test_a_probe_of_a_service_up_could_not_make_ready_is_skipped_with_the_reason
     loaded = _loaded(tmp_path, url)
     schedule = ProbeSchedule(loaded, _Engine({"c-web"}), 4, threading.Event())
     try:  # the container still runs (unhealthy): what the probe would see there is no evidence
-        schedule.service_done(ServiceResult("web", "failed", message="turned unhealthy", container="c-web"))
+        schedule.service_done(ServiceResult(name="web", status="failed", message="turned unhealthy", container="c-web"))
         results = {r.name: r for r in schedule.finish({"web": "c-web"})}
     finally:
         schedule.close()
@@ -108,7 +108,7 @@ def test_a_probe_whose_service_container_is_gone_is_skipped_as_not_running(tmp_p
     loaded = _loaded(tmp_path, url)
     schedule = ProbeSchedule(loaded, _Engine(set()), 4, threading.Event())
     try:
-        schedule.service_done(ServiceResult("web", "ready", container="c-web"))
+        schedule.service_done(ServiceResult(name="web", status="ready", container="c-web"))
         page = schedule.finish({})[1]
     finally:
         schedule.close()

@@ -119,6 +119,63 @@ CORPUS = {
         runner="pytest",
         says="suite main ran 2 pytest sessions (a command that runs pytest more than once?)",
     ),
+    # pytest run by a command whose first words are not pytest (issue 21, second review, case 04): the
+    # recorder is in every suite's environment, and a session that ran is judged by its records
+    "coverage run -m pytest, pytest.exit(0) half-way": Broken(
+        files=STOP_HALF_WAY,
+        command=[
+            "python",
+            "-m",
+            "coverage",
+            "run",
+            "-m",
+            "pytest",
+            "tests",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--junitxml=out.xml",
+        ],
+        junit="out.xml",
+        says="suite main recorded outcomes for 2 of 4 collected tests: Exit: enough for today",
+    ),
+    "sh -c running pytest, runner junit, pytest.exit(0) half-way": Broken(
+        files=STOP_HALF_WAY,
+        command=[
+            "sh",
+            "-c",
+            f"cd . && exec {sys.executable} -m pytest tests -q -p no:cacheprovider --junitxml=out.xml",
+        ],
+        junit="out.xml",
+        runner="junit",
+        says="suite main recorded outcomes for 2 of 4 collected tests",
+    ),
+    "pytest's own JUnit XML from a session the recorder did not reach": Broken(
+        files=STOP_HALF_WAY,
+        command=[
+            "sh",
+            "-c",
+            f"PYTHONPATH= PYTEST_PLUGINS= exec {sys.executable} -m pytest tests -q -p no:cacheprovider "
+            "--junitxml=out.xml",
+        ],
+        junit="out.xml",
+        says="yet the validator recorder did not run in that pytest session",
+    ),
+    # every test skipped (case 07): the suite proved nothing; its counts are exact, so only those reading
+    # its skips fail
+    "every test skipped by a session fixture": Broken(
+        files={
+            "tests/conftest.py": """
+                import pytest
+                @pytest.fixture(autouse=True, scope="session")
+                def backend():
+                    pytest.skip("backend not reachable")
+            """,
+            "tests/test_a.py": "def test_a(): assert False\ndef test_b(): assert False\n",
+        },
+        says="no test passed: all 2 tests were skipped",
+        must_not_pass=(),
+    ),
     # the process ends early, with a status that says all is well
     "os._exit(0) while importing a conftest": Broken(
         files={**FAILING, "tests/conftest.py": "import os\nos._exit(0)\n"},
@@ -442,6 +499,36 @@ def test_a_run_of_some_of_its_tests_says_so(tmp_path):
     code, report = check(tmp_path, {"command": with_cache + " --sw"}, criteria)
     assert code == 1 and by_id(report)["ALL"]["verdict"] == "fail"
     assert "1 deselected by the suite's own options (--sw)" in by_id(report)["main"]["message"]
+
+
+def test_tests_ignored_before_collection_are_said_and_deselected_cannot_pass(tmp_path):
+    """``--ignore`` inherited through ``PYTEST_ADDOPTS`` (a CI job's setting, issue 21's second review, case
+    16) leaves tests out before they exist: the suite's result names the option and where it came from, and
+    ``suite.main.deselected == 0`` is an error (a lower bound of 0), never a pass."""
+    write(
+        tmp_path,
+        {
+            "tests/unit/test_u.py": "def test_u(): pass\n",
+            "tests/integration/test_i.py": "def test_i(): assert False\ndef test_j(): assert False\n",
+        },
+    )
+    criteria = {"ALL": {"title": "every test ran", "condition": "suite.main.deselected == 0"}}
+    ignoring = {"PYTEST_ADDOPTS": "--ignore=tests/integration"}
+    code, report = check(tmp_path, {"command": PYTEST, "environment": ignoring}, criteria)
+    results = by_id(report)
+    assert code == 1 and results["ALL"]["verdict"] == "error", results["ALL"]
+    said = "--ignore 'tests/integration' (some from PYTEST_ADDOPTS) left paths out before collection"
+    assert said in results["main"]["message"] and said in results["ALL"]["message"]
+    evidence = report_evidence(report)["suite.main.deselected"]
+    assert (evidence["low"], evidence["high"]) == (0, None)
+    # `-o python_files=...` narrows collection the same way
+    narrowing = {"PYTEST_ADDOPTS": "-o python_files=test_u*.py"}
+    code, report = check(tmp_path, {"command": PYTEST, "environment": narrowing}, criteria)
+    assert code == 1 and by_id(report)["ALL"]["verdict"] == "error", by_id(report)["ALL"]
+    assert "-o 'python_files=test_u*.py' (some from PYTEST_ADDOPTS)" in by_id(report)["main"]["message"]
+    # an --ignore of a path that does not exist drops nothing: no false alarm
+    code, report = check(tmp_path, {"command": PYTEST + " --ignore=tests/gone -k test_u"}, criteria)
+    assert by_id(report)["ALL"]["verdict"] == "fail" and "--ignore" not in by_id(report)["main"]["message"]
 
 
 def test_a_plugin_that_drops_tests_silently_has_them_counted(tmp_path):

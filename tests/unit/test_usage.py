@@ -19,6 +19,7 @@ from validator.core.metrics import Evidence
 from validator.criteria.evaluate import evaluate_criteria
 from validator.engine import labels as L
 from validator.engine.stats import GRACE, MAX_POINTS, ContainerUsage, Sample, Usage, UsageSampler, read_sample
+from validator.engine.watch import ACTIONS, RunWatcher
 from validator.errors import EngineError
 from validator.testing.specs import load_dict
 
@@ -217,10 +218,15 @@ class FakeEngine:
         self.streams: dict[str, Stream] = {}
         self.opened = threading.Condition()
         self.gone: set[str] = set()
+        self.subscriptions = 0
 
     def events(self, filters: dict, since: float | None = None) -> Stream:
-        assert filters == {"type": ["container"], "event": ["start", "oom"]} and since is not None
+        assert filters == {"type": ["container"], "event": list(ACTIONS)}  # the watcher's one stream
+        self.subscriptions += 1
         return self.events_stream
+
+    def answers(self, timeout: float) -> bool:
+        return True
 
     def containers(self, filters: dict) -> list[dict]:
         if filters["label"] != [f"{L.PROJECT}=p"]:
@@ -248,6 +254,13 @@ class FakeEngine:
             return self.streams[cid]
 
 
+def watched(engine: FakeEngine, **options) -> UsageSampler:
+    """A sampler fed by a run watcher's event stream (its only one), as check runs it."""
+    sampler = UsageSampler(engine, "p", **options)  # type: ignore[arg-type]
+    RunWatcher(engine, "p", feeds=[sampler], ping_every=60).start()  # type: ignore[arg-type]
+    return sampler
+
+
 def settle(check, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -257,7 +270,7 @@ def settle(check, timeout: float = 5.0) -> None:
 
 def test_the_sampler_follows_what_runs_and_what_starts_and_counts_oom_kills():
     engine = FakeEngine({"c1": "web"})
-    sampler = UsageSampler(engine, "p").start()  # type: ignore[arg-type]
+    sampler = watched(engine)
     engine.stream_of("c1").items.put(answer(30 * MIB))
     engine.events_stream.items.put(
         {"Action": "start", "Actor": {"ID": "c2", "Attributes": {L.PROJECT: "p", L.SERVICE: "db", "name": "p-db-1"}}}
@@ -283,12 +296,15 @@ def test_the_sampler_follows_what_runs_and_what_starts_and_counts_oom_kills():
     assert web.service == "web" and web.memory_peak == 30 * MIB and web.unobserved(usage.stopped_at) == ""
     assert db.name == "p-db-1" and db.memory_peak == 5 * MIB and db.memory_limit == 64 * MIB
     assert db.oom_kills == [1e9] and usage.events_problem == ""
-    assert engine.events_stream.closed.is_set() and engine.streams["c2"].closed.is_set()
+    assert engine.streams["c2"].closed.is_set() and engine.subscriptions == 1  # the watcher's, not a second one
+    assert sampler.watcher is not None
+    sampler.watcher.stop()  # stops its feeds too: the sampler again, harmlessly
+    assert engine.events_stream.closed.is_set() and sampler.stop().containers.keys() == usage.containers.keys()
 
 
 def test_a_start_for_a_container_already_followed_does_not_follow_it_twice():
     engine = FakeEngine({"c1": "web"})
-    sampler = UsageSampler(engine, "p").start()  # type: ignore[arg-type]
+    sampler = watched(engine)
     first = engine.stream_of("c1")
     engine.events_stream.items.put(
         {"Action": "start", "Actor": {"ID": "c1", "Attributes": {L.PROJECT: "p", L.SERVICE: "web"}}}
@@ -301,7 +317,7 @@ def test_a_start_for_a_container_already_followed_does_not_follow_it_twice():
 
 def test_past_the_bound_containers_are_named_not_followed():
     engine = FakeEngine({"c1": "web", "c2": "web", "c3": "db"})
-    sampler = UsageSampler(engine, "p", max_streams=2).start()  # type: ignore[arg-type]
+    sampler = watched(engine, max_streams=2)
     usage = sampler.stop()
     assert len(usage.containers) == 2 and usage.skipped == ["p-db-1"]
 
@@ -319,7 +335,7 @@ def test_stop_does_not_wait_on_a_stuck_engine():
         return opening(cid)
 
     engine.stats = stuck  # type: ignore[method-assign]
-    sampler = UsageSampler(engine, "p").start()  # type: ignore[arg-type]
+    sampler = watched(engine)
     began = time.monotonic()
     usage = sampler.stop()
     assert time.monotonic() - began < 1.5  # one bound for all threads (not half a second each)
@@ -353,7 +369,7 @@ def test_a_run_that_samples_nothing_says_why_for_each_usage_metric(tmp_path):
 
 def test_the_caller_may_name_the_containers_to_follow():
     engine = FakeEngine({"c1": "web"})
-    sampler = UsageSampler(engine, "p").start({"c7": ("p-db-1", "db")})  # type: ignore[arg-type]
+    sampler = watched(engine, containers={"c7": ("p-db-1", "db")})
     engine.stream_of("c7").items.put(answer(3 * MIB))
     settle(lambda: sampler.containers["c7"].memory_peak == 3 * MIB)
     usage = sampler.stop()

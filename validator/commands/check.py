@@ -14,8 +14,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from validator.backends.registry import add_orchestrator_option
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, use_color
-from validator.engine.backend import add_orchestrator_option
 from validator.errors import EXIT_FAILED, UsageError
 
 
@@ -46,9 +46,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-history", action="store_true", help="do not record this run")
 
 
+def _require_distinct(targets: list[str | None]) -> None:
+    """Each target is a machine of its own. An empty address (``--host "$B"`` with B unset) would mean the
+    default engine, and two addresses of one engine (``unix:///run/docker.sock`` and
+    ``unix:///var/run/docker.sock``, tcp:// and unix:// of one daemon) would check it twice while the
+    machine meant was never contacted: both are refused before anything runs. Targets are told apart by
+    the engine's ID (``/info``); one that does not answer is left to its own run (an ERROR there)."""
+    for target in targets:
+        if target is not None and not target.strip():
+            raise UsageError("--host: an empty address names no engine (an unset variable?): give every target")
+    if len(targets) < 2:
+        return
+    from validator.engine.docker_api import Engine
+    from validator.errors import FatalError
+
+    seen: dict[str, str] = {}
+    for target in targets:
+        assert target is not None
+        try:
+            engine_id = str(Engine.connect(target, timeout=10.0).info().get("ID") or "")
+        except FatalError:  # unreachable or refused: its own run says so, as an ERROR of that target
+            continue
+        if engine_id and engine_id in seen:
+            raise UsageError(
+                f"--host {seen[engine_id]} and --host {target} are the same engine (ID {engine_id}): each target "
+                "must be a machine of its own"
+            )
+        seen[engine_id] = target
+
+
 def run(args: argparse.Namespace) -> int:
+    from validator.backends.registry import backend
     from validator.core.run import combine
-    from validator.engine.backend import backend
     from validator.engine.unsupported import require_applicable
     from validator.redact import redactor as process_redactor
     from validator.reporters.registry import ReportContext, parse_report_option
@@ -68,11 +97,13 @@ def run(args: argparse.Namespace) -> int:
         wanted_reports = [("console", None)] + [parse_report_option(v) for v in loaded.spec.settings.reports]
     mode: Mode = "no-up" if args.no_up else ("plan" if args.plan else "up")
     # Its up (and --plan) refuse what plan/up refuse, located, before anything runs; --no-up only judges.
-    orchestrator, _ = backend(loaded, args.orchestrator, refuse=mode != "no-up", warn=eprint)
-    require_applicable(loaded, refuse_unsupported=mode != "no-up" and orchestrator == "containers")
+    chosen = backend(loaded, args.orchestrator, refuse=mode != "no-up", warn=eprint)
+    require_applicable(loaded, refuse_unsupported=mode != "no-up" and chosen.refuses_compose_fields)
     targets: list[str | None] = list(dict.fromkeys(args.host or loaded.spec.settings.targets)) or [None]
+    _require_distinct(targets)
 
     invocation = uuid.uuid4().hex
+    _note_check(loaded, args, invocation)
 
     def options(host: str | None) -> CheckOptions:
         return CheckOptions(
@@ -84,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             lock_timeout=args.lock_timeout,
             suites=not args.no_suites,
-            orchestrator=orchestrator,
+            orchestrator=chosen.name,
         )
 
     ctx = ReportContext(color=use_color(args), verbose=args.verbose)
@@ -97,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         _say_stopped(result)
         return result.exit_code if result.interrupted or result.engine_lost else code
     runs = _concurrently(loaded, [(t or "", options(t)) for t in targets], args, redactor)
-    combined = combine(runs)
+    combined = combine(list(runs.items()))
     files = [(name, path) for name, path in wanted_reports if name != "console"]
     if any(name == "console" for name, _ in wanted_reports):
         for address, one in runs.items():
@@ -261,6 +292,23 @@ def _step_summary(result: Any, ctx: Any) -> None:
             handle.write(markdown(redactor().deep(result), ctx) + "\n")
 
 
+def _history_path(loaded: Any, args: argparse.Namespace) -> Path:
+    path = Path(args.history or loaded.spec.settings.history)
+    return path if path.is_absolute() else loaded.base_dir / path
+
+
+def _note_check(loaded: Any, args: argparse.Namespace, invocation: str) -> None:
+    """Note this check's start beside the history, even under --no-history (which stores no run): so
+    `report` never shows an older stored run as the last check (history.note_check)."""
+    import time
+
+    from validator import history
+
+    why_not = history.note_check(_history_path(loaded, args), loaded.spec.project, invocation, time.time())
+    if why_not:
+        eprint(f"validator: {why_not}")
+
+
 def _record(loaded: Any, args: argparse.Namespace, runs: list[Any]) -> int:
     """Keep every target's run in the history (each with its engine); EXIT_FAILED when one cannot be."""
     if args.no_history:
@@ -269,8 +317,7 @@ def _record(loaded: Any, args: argparse.Namespace, runs: list[Any]) -> int:
 
     from validator import history
 
-    path = Path(args.history or loaded.spec.settings.history)
-    path = path if path.is_absolute() else loaded.base_dir / path
+    path = _history_path(loaded, args)
     for one in runs:
         try:
             history.record(path, one)

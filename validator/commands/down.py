@@ -14,8 +14,8 @@ import argparse
 import re
 from typing import Any
 
+from validator.backends.registry import add_orchestrator_option
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, line_progress
-from validator.engine.backend import add_orchestrator_option
 from validator.errors import EXIT_OK, SpecError, UnreachableError, UsageError
 from validator.redact import quoted
 
@@ -40,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from validator.backends.registry import get, known
     from validator.engine.docker_api import Engine
     from validator.engine.teardown import declared_needs, down_project
 
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
                 f"invalid project name {quoted(args.project_name)}: use lowercase letters, digits, '-' and '_', "
                 "starting with a letter or digit"
             )
-        if args.orchestrator == "swarm":
+        if args.orchestrator is not None and not get(args.orchestrator).down_by_name:
             raise UsageError("down -p takes plain containers down; for a Swarm stack give its spec (-f)")
         project, declared, checking = args.project_name, None, None
     else:
@@ -62,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         except SpecError:
             _validate(args.files)  # every finding of every stage in one pass, as the other commands say them
             raise
-        if (args.orchestrator or found.orchestrator) == "swarm":
+        chosen = known(args.orchestrator or found.orchestrator)
+        if chosen is not None and not chosen.down_by_name:
             return _full(args)
         project, declared = found.name, declared_needs(found.services)
         checking = _Validation(args.files)  # the rest of the spec, checked while the containers stop
@@ -125,13 +127,12 @@ def _validate(files: list[str] | None) -> None:
 
 def _full(args: argparse.Namespace) -> int:
     """A Swarm stack: the spec loaded and validated, then its backend's down."""
-    from validator.engine.backend import backend
-    from validator.engine.docker_api import Engine
+    from validator.backends.registry import backend
     from validator.spec.load import load_spec
 
     loaded = load_spec(args.files)
-    orchestrator, chosen = backend(loaded, args.orchestrator, refuse=False, warn=eprint)
-    engine = Engine.connect(args.host)
+    chosen = backend(loaded, args.orchestrator, refuse=False, warn=eprint)
+    engine = chosen.connect(args.host)
     result = chosen.down(
         loaded,
         engine,
@@ -141,7 +142,7 @@ def _full(args: argparse.Namespace) -> int:
         lock_wait=args.lock_timeout,
         say=eprint,
     )
-    _report(result, "service(s)" if orchestrator == "swarm" else "container(s)")
+    _report(result, f"{chosen.unit}(s)")
     return EXIT_OK
 
 

@@ -9,8 +9,8 @@ import argparse
 import json
 from typing import Any
 
+from validator.backends.registry import add_orchestrator_option
 from validator.cli_common import add_engine_option, add_spec_option, eprint
-from validator.engine.backend import add_orchestrator_option
 from validator.errors import EXIT_FAILED, EXIT_OK
 
 
@@ -25,17 +25,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validator.engine.backend import backend
-    from validator.engine.docker_api import Engine
+    from validator.backends.registry import DEFAULT, backend
     from validator.engine.unsupported import require_applicable
     from validator.spec.load import load_spec
 
     loaded = load_spec(args.files)
-    orchestrator, chosen = backend(loaded, args.orchestrator, warn=eprint)
+    chosen = backend(loaded, args.orchestrator, warn=eprint)
     # fields plain containers do not apply yet are located errors before Docker is asked (the Swarm
     # backend's own refusals came from ``backend``)
-    require_applicable(loaded, refuse_unsupported=orchestrator == "containers")
-    engine = Engine.connect(args.host)
+    require_applicable(loaded, refuse_unsupported=chosen.refuses_compose_fields)
+    engine = chosen.connect(args.host)
     planned = chosen.make_plan(
         loaded, engine, remove_orphans=args.remove_orphans, force_recreate=args.force_recreate, build=args.build
     )
@@ -49,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
                     {
                         "project": loaded.spec.project,
                         "engine": engine.address,
-                        "orchestrator": orchestrator,
+                        "orchestrator": chosen.name,
                         "changes": not plan.empty,
                         "actions": [_action(a) for a in plan.actions],
                         "conflicts": list(plan.conflicts),
@@ -64,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED if not plan.empty else EXIT_OK
     print(
         f"plan for project {loaded.spec.project} (engine {engine.address}, API {engine.api_version}"
-        + (f", {orchestrator}" if orchestrator != "containers" else "")
+        + (f", {chosen.name}" if chosen.name != DEFAULT else "")
         + ")"
     )
     for conflict in plan.conflicts:

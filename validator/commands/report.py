@@ -84,10 +84,16 @@ def run(args: argparse.Namespace) -> int:
             "validator: the spec has changed since this run: it is not a verdict on the current spec "
             "(run `validator check`)"
         )
+    newer = history.unrecorded_check(path, loaded.spec.project, last)
+    if newer is not None:
+        eprint(
+            f"validator: a newer check, started {_when(newer)}, was not recorded (--no-history, or its history "
+            "write failed): this run is not the last check's verdict (run `validator check`)"
+        )
     write_reports(last, wanted, ctx, loaded.base_dir)
     # a run that reached no verdict (interrupted, the engine lost) is shown as such, never as a pass
     no_verdict = last.interrupted is not None or last.engine_lost is not None
-    return EXIT_FAILED if changed or no_verdict else last.exit_code
+    return EXIT_FAILED if changed or no_verdict or newer is not None else last.exit_code
 
 
 def _limits(path: Path, loaded: LoadedSpec, count: int) -> int:
@@ -97,9 +103,14 @@ def _limits(path: Path, loaded: LoadedSpec, count: int) -> int:
     runs = history.last_runs(path, loaded.spec.project, count)
     if not runs:
         raise UsageError(f"no run of project {quoted(loaded.spec.project)} in {path}: run `validator check` first")
-    advice, missing = limits.advise(runs, list(loaded.spec.services))
+    from validator.spec.profiles import active
+
+    # the services that run by design (profiles enabled, scale above 0): the others have no sample to miss
+    running = [n for n, s in active(loaded.spec.services, loaded.environment).items() if s.replicas > 0]
+    advice, missing = limits.advise(runs, running)
     print(limits.render(advice, missing, len(runs)))
-    return EXIT_FAILED if any(a.flag for a in advice) else EXIT_OK
+    # no all-clear from no evidence: a service not measured, or measured only as a bound, is no exit 0
+    return EXIT_FAILED if any(a.flag for a in advice) or limits.unknowns(advice, missing) else EXIT_OK
 
 
 def _last_check(path: Path, project: str) -> RunResult:
@@ -112,13 +123,17 @@ def _last_check(path: Path, project: str) -> RunResult:
         raise UsageError(f"no run of project {quoted(project)} in {path}: run `validator check` first")
     if len(runs) == 1:
         return runs[0]
-    return combine({run.engine or f"target {i + 1}": run for i, run in enumerate(runs)})
+    return combine([(run.engine or "", run) for run in runs])
+
+
+def _when(stamp: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(stamp, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _heading(run: RunResult) -> str:
-    from datetime import UTC, datetime
-
-    when = datetime.fromtimestamp(run.started_at, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    when = _when(run.started_at)
     where = f", {len(run.targets)} targets ({', '.join(run.targets)})" if run.targets else ""
     return f"last check: {when}{where}: {run.outcome} (exit {run.exit_code})"
 

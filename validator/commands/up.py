@@ -9,8 +9,8 @@ import argparse
 import time
 from typing import Any
 
+from validator.backends.registry import add_orchestrator_option
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, line_progress
-from validator.engine.backend import add_orchestrator_option
 from validator.errors import EXIT_FAILED, EXIT_OK
 
 
@@ -28,20 +28,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validator.engine.backend import backend
-    from validator.engine.docker_api import Engine
+    from validator.backends.registry import backend
     from validator.engine.unsupported import require_applicable
     from validator.spec.load import load_spec
 
     loaded = load_spec(args.files)
-    orchestrator, chosen = backend(loaded, args.orchestrator, warn=eprint)
+    chosen = backend(loaded, args.orchestrator, warn=eprint)
     # fields plain containers do not apply yet are located errors before Docker is asked (the Swarm
     # backend's own refusals came from ``backend``)
-    require_applicable(loaded, refuse_unsupported=orchestrator == "containers")
+    require_applicable(loaded, refuse_unsupported=chosen.refuses_compose_fields)
     for warning in loaded.warnings:
         eprint(warning)
     spec_loaded = time.perf_counter()
-    engine = Engine.connect(args.host)
+    engine = chosen.connect(args.host)
     connected = time.perf_counter()
     result = chosen.up(
         loaded,

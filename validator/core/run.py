@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from validator.core.metrics import Evidence, MetricKey
@@ -108,9 +109,12 @@ class RunResult:
         return [r for r in self.results if r.kind == kind]
 
 
-def combine(runs: dict[str, RunResult]) -> RunResult:
+def combine(targets: Sequence[tuple[str, RunResult]]) -> RunResult:
     """One run of every target's results, each carrying its target (its ``target`` field); the metrics
-    stay on each result and each target's run, since the same metric means a different engine per target."""
+    stay on each result and each target's run, since the same metric means a different engine per target.
+    Targets are given as a sequence, not keyed by address: two runs that name the same address (an older
+    history, an empty ``--host``) are both kept, told apart by their place, never one dropped."""
+    runs = _labelled(targets)
     first = next(iter(runs.values()))
     combined = RunResult(
         project=first.project,
@@ -131,3 +135,11 @@ def combine(runs: dict[str, RunResult]) -> RunResult:
         combined.results.extend(dataclasses.replace(r, target=address) for r in one.results)
         combined.tests.extend(one.tests)
     return combined
+
+
+def _labelled(targets: Sequence[tuple[str, RunResult]]) -> dict[str, RunResult]:
+    out: dict[str, RunResult] = {}
+    for number, (address, run) in enumerate(targets, 1):
+        label = address or f"target {number}"
+        out[f"{label} (target {number})" if label in out else label] = run
+    return out

@@ -7,6 +7,7 @@ and the service is ready once all of them are."""
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from validator.engine.planner import (
 )
 from validator.engine.readiness import ExecReadiness, health_argv
 from validator.engine.stopper import raise_failures, run_stops
+from validator.engine.timings import slowest
 from validator.engine.waiter import Cancelled, EventHub, Timing, Waiter, WaitFailed
 from validator.errors import EngineError, EngineLost, Interrupted, UnreachableError
 
@@ -47,7 +49,7 @@ Status = Literal["ready", "failed", "skipped"]
 _ORDER = ("pending", "running", "healthy", "completed")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ServiceResult:
     name: str
     status: Status
@@ -59,7 +61,7 @@ class ServiceResult:
     measured: dict[str, Timing] = field(default_factory=dict)  # what this run measured, by container ID
 
 
-@dataclass
+@dataclass(kw_only=True)
 class UpResult:
     plan: Plan
     services: dict[str, ServiceResult] = field(default_factory=dict)
@@ -130,6 +132,17 @@ class _Tally:
         self._count("healthy", number)
 
 
+@dataclass(kw_only=True)
+class _Launched:
+    """A replica's container once its action is carried out, and when that was asked for."""
+
+    container: str
+    queue: queue.Queue[dict[str, Any]]  # its events, registered with the hub before its start
+    requested_mono: float = field(default_factory=time.monotonic)
+    requested_wall: float = field(default_factory=time.time)
+    create_s: float | None = None  # how long the create call took (None: not created now)
+
+
 def _condition_state(condition: str) -> str:
     return {"service_started": "running", "service_healthy": "healthy", "service_completed_successfully": "completed"}[
         condition
@@ -170,7 +183,7 @@ class Applier:
 
     def run(self) -> UpResult:
         started = time.monotonic()
-        result = UpResult(self.plan)
+        result = UpResult(plan=self.plan)
         if self.plan.conflicts:
             raise EngineError("cannot proceed: " + "; ".join(self.plan.conflicts))
         for action in self.plan.actions:
@@ -178,6 +191,50 @@ class Applier:
                 self._remove_orphan(action)
         self._images([a for a in self.plan.actions if a.kind in ("pull", "build")])
         self.never_healthy = self._health_sources()
+        self._networks_and_volumes()
+        self._stop_replaced()
+        self.hub = EventHub(self.engine, self.desired.project)  # subscribe before any container changes
+        try:
+            with ThreadPoolExecutor(
+                max_workers=max(1, len(self.desired.services)), thread_name_prefix="validator-up"
+            ) as pool:
+                futures = {pool.submit(self._reported, name): name for name in self.plan.order}
+                try:
+                    pending = set(futures)
+                    while pending:
+                        _, pending = wait(pending, timeout=max(0.1, self.deadline - time.monotonic() + 5))
+                        if pending and time.monotonic() > self.deadline + 5:
+                            break
+                # EngineLost is raised by the run watcher (validator/abort.py)
+                except (Interrupted, KeyboardInterrupt, EngineLost):
+                    self.cancel.set()
+                    self.hub.interrupt()
+                    for progress in self.progress.values():
+                        progress.fail("cancelled")
+                    raise
+                for future, name in futures.items():
+                    if future.done():
+                        exc = future.exception()
+                        if isinstance(exc, UnreachableError):
+                            raise exc
+                        if exc is not None and not isinstance(exc, Cancelled):
+                            raise exc
+                        result.services[name] = (
+                            future.result()
+                            if exc is None
+                            else ServiceResult(name=name, status="failed", message="cancelled")
+                        )
+                    else:
+                        result.services[name] = ServiceResult(
+                            name=name, status="failed", message="the overall time limit ran out"
+                        )
+        finally:
+            self.hub.close()
+        result.duration = time.monotonic() - started
+        return result
+
+    # --- steps --------------------------------------------------------------------------------
+    def _networks_and_volumes(self) -> None:
         for action in self.plan.actions:
             if action.kind == "create-network":
                 net = next(n for n in self.desired.networks.values() if n.name == action.target)
@@ -211,44 +268,7 @@ class Applier:
                     vol.options,
                 )
                 self.say("volume", f"{vol.name} created")
-        self._stop_replaced()
-        self.hub = EventHub(self.engine, self.desired.project)  # subscribe before any container changes
-        try:
-            with ThreadPoolExecutor(
-                max_workers=max(1, len(self.desired.services)), thread_name_prefix="validator-up"
-            ) as pool:
-                futures = {pool.submit(self._reported, name): name for name in self.plan.order}
-                try:
-                    pending = set(futures)
-                    while pending:
-                        _, pending = wait(pending, timeout=max(0.1, self.deadline - time.monotonic() + 5))
-                        if pending and time.monotonic() > self.deadline + 5:
-                            break
-                # EngineLost is raised by the run watcher (validator/abort.py)
-                except (Interrupted, KeyboardInterrupt, EngineLost):
-                    self.cancel.set()
-                    self.hub.interrupt()
-                    for progress in self.progress.values():
-                        progress.fail("cancelled")
-                    raise
-                for future, name in futures.items():
-                    if future.done():
-                        exc = future.exception()
-                        if isinstance(exc, UnreachableError):
-                            raise exc
-                        if exc is not None and not isinstance(exc, Cancelled):
-                            raise exc
-                        result.services[name] = (
-                            future.result() if exc is None else ServiceResult(name, "failed", message="cancelled")
-                        )
-                    else:
-                        result.services[name] = ServiceResult(name, "failed", message="the overall time limit ran out")
-        finally:
-            self.hub.close()
-        result.duration = time.monotonic() - started
-        return result
 
-    # --- steps --------------------------------------------------------------------------------
     def _health_sources(self) -> dict[str, str]:
         """Services others wait on with ``service_healthy`` whose health check comes from their image
         (the spec names no test): they are waited on until healthy. Those whose image has none either
@@ -356,16 +376,16 @@ class Applier:
                     message = f"not started: dependency {dep} {never}, so service_healthy can never hold"
                     progress.fail(message)
                     self.say(name, f"FAILED: {message}")
-                    return ServiceResult(name, "failed", message=message)
+                    return ServiceResult(name=name, status="failed", message=message)
                 why = self.progress[dep].wait_for(_condition_state(cond.condition), self.deadline, self.cancel)
                 if why is not None and (cond.required or why == "cancelled"):
                     message = f"not started: dependency {dep} {why}"
                     progress.fail(message)
-                    return ServiceResult(name, "skipped", message=message)
+                    return ServiceResult(name=name, status="skipped", message=message)
             if self.cancel.is_set():
                 raise Cancelled(name)
             if svc.replicas == 0:  # scale 0: its containers were removed with the others (_stop_replaced)
-                result = ServiceResult(name, "ready", message="runs no container (scale 0)")
+                result = ServiceResult(name=name, status="ready", message="runs no container (scale 0)")
             elif svc.replicas == 1:
                 result = self._act(svc, 1, progress)
             else:
@@ -382,13 +402,19 @@ class Applier:
             progress.fail(str(exc).split("\n")[0])
             self.say(name, f"FAILED: {exc}")
             planned = self.plan.for_service(name)
-            return ServiceResult(name, "failed", planned.kind if planned else None, exc.timing, str(exc))
+            return ServiceResult(
+                name=name,
+                status="failed",
+                action=planned.kind if planned else None,
+                timing=exc.timing,
+                message=str(exc),
+            )
         except (EngineError, Cancelled) as exc:
             progress.fail(str(exc))
             if isinstance(exc, Cancelled):
                 raise
             self.say(name, f"FAILED: {exc}")
-            return ServiceResult(name, "failed", message=str(exc))
+            return ServiceResult(name=name, status="failed", message=str(exc))
         except BaseException as exc:
             progress.fail(f"{type(exc).__name__}: {exc}")
             raise
@@ -413,8 +439,6 @@ class Applier:
                     failures[number] = EngineError(f"{svc.name} replica {number} ({svc.replica_name(number)}): {exc}")
                 if number in failures:
                     progress.fail(str(failures[number]).split("\n")[0])
-        from validator.engine.timings import slowest
-
         if failures:  # (Cancelled and an unreachable engine propagate from future.result() above)
             first = failures[min(failures)]
             message = str(first)
@@ -434,10 +458,10 @@ class Applier:
         measured = {cid: t for r in ordered for cid, t in r.measured.items()}
         # the slowest of what was measured now; reconcile.up adds the replicas that were kept
         return ServiceResult(
-            svc.name,
-            "ready",
-            next((r.action for r in ordered if r.action), None),
-            slowest(list(measured.values())) if measured else None,
+            name=svc.name,
+            status="ready",
+            action=next((r.action for r in ordered if r.action), None),
+            timing=slowest(list(measured.values())) if measured else None,
             container=ordered[0].container,
             containers=tuple(r.container or "" for r in ordered),
             measured=measured,
@@ -451,59 +475,31 @@ class Applier:
         current = slots.get(number)
         action = self.plan.for_replica(svc.name, number)
         who = svc.name if svc.replicas == 1 else f"{svc.name} replica {number} ({svc.replica_name(number)})"
-        requested_mono, requested_wall = time.monotonic(), time.time()
-        create_s: float | None = None
         if action is None:
             assert current is not None
-            container = current.id
             if self._already_there(current, self.targets[svc.name], svc.completes):  # no inspect, no wait
                 if tally is not None:
                     tally.running(number)
                     tally.ready(number)
                 else:
                     progress.reach("running")
-                return ServiceResult(svc.name, "ready", None, None, container=container)
-            queue = self.hub.register(container)
-        elif action.kind in ("create", "recreate"):
-            # a recreate's old container is already gone: _stop_replaced took it down before any start
-            requested_mono, requested_wall = time.monotonic(), time.time()
-            container = self._create(svc, number)
-            create_s = time.monotonic() - requested_mono
-            queue = self.hub.register(container)
-            self._start(svc, container)
-            self._post_start(svc, container)
-        else:  # start / restart
-            assert current is not None
-            container = current.id
-            self._check_cancel(svc.name)
-            # a restart's container was stopped by _stop_replaced, with the recreates
-            requested_mono, requested_wall = time.monotonic(), time.time()
-            queue = self.hub.register(container)
-            self._start(svc, container)
-            self._post_start(svc, container)
-        checker = None
-        argv = health_argv(svc.config.get("healthcheck")) if svc.name in self.exec_ready else None
-        if argv is not None:
-            hc = svc.config["healthcheck"]
-            checker = ExecReadiness(
-                self.engine,
-                container,
-                argv,
-                float(hc.get("timeout") or 30.0),
-                min(self.deadline, time.monotonic() + svc.startup_timeout + svc.health_timeout),
-                (lambda: tally.ready(number)) if tally else lambda: progress.reach("healthy"),
-            )
+                return ServiceResult(name=svc.name, status="ready", container=current.id)
+            launched = _Launched(container=current.id, queue=self.hub.register(current.id))
+        else:
+            launched = self._launch(svc, number, action, current)
+        container = launched.container
+        checker = self._exec_checker(svc, container, (lambda: tally.ready(number)) if tally else None, progress)
         waiter = Waiter(
             engine=self.engine,
-            events=queue,
+            events=launched.queue,
             container=container,
             service=who,
             target=self.targets[svc.name],
             startup_timeout=svc.startup_timeout,
             health_timeout=svc.health_timeout,
             restart_grace=svc.restart_grace,
-            requested_mono=requested_mono,
-            timing=Timing(requested_wall, create=create_s, start=self.start_seconds.get(container)),
+            requested_mono=launched.requested_mono,
+            timing=Timing(launched.requested_wall, create=launched.create_s, start=self.start_seconds.get(container)),
             deadline=self.deadline,
             restartable=svc.config.get("restart") not in (None, "no"),
             fresh=action is not None,
@@ -516,23 +512,73 @@ class Applier:
                 checker.stop()
         if checker is not None and checker.ready_mono is not None and timing.startup is not None:
             timing.ready_at = checker.ready_wall
-            timing.ready = max(0.0, checker.ready_mono - (requested_mono + timing.startup))
-        if action is not None:
-            detail = f"running after {timing.startup:.2f}s" if timing.startup is not None else "ready"
-            if timing.ready is not None:
-                detail += f", ready by exec {timing.ready:.2f}s later"
-            if timing.healthy is not None:
-                detail += f", healthy {timing.healthy:.2f}s later"
-            what = PAST_TENSE.get(action.kind, action.kind)
-            self.say(svc.name, f"{what}, {detail}" if svc.replicas == 1 else f"{action.target} {what}, {detail}")
+            timing.ready = max(0.0, checker.ready_mono - (launched.requested_mono + timing.startup))
+        if action is None:
+            return ServiceResult(name=svc.name, status="ready", container=container)
+        self._say_done(svc, action, timing)
         return ServiceResult(
-            svc.name,
-            "ready",
-            action.kind if action else None,
-            timing if action else None,
+            name=svc.name,
+            status="ready",
+            action=action.kind,
+            timing=timing,
             container=container,
-            measured={container: timing} if action else {},
+            measured={container: timing},
         )
+
+    def _launch(self, svc: DesiredService, number: int, action: Action, current: ObservedContainer | None) -> _Launched:
+        """Carry out the replica's action: create then start (a recreate's old container is already
+        gone: _stop_replaced took it down before any start), or start again (a restart's container was
+        stopped by _stop_replaced with the recreates); its events are watched from before the start."""
+        assert self.hub is not None
+        if action.kind in ("create", "recreate"):
+            requested_mono, requested_wall = time.monotonic(), time.time()
+            container = self._create(svc, number)
+            create_s: float | None = time.monotonic() - requested_mono
+        else:  # start / restart
+            assert current is not None
+            container, create_s = current.id, None
+            self._check_cancel(svc.name)
+            requested_mono, requested_wall = time.monotonic(), time.time()
+        queue = self.hub.register(container)
+        self._start(svc, container)
+        self._post_start(svc, container)
+        return _Launched(
+            container=container,
+            queue=queue,
+            requested_mono=requested_mono,
+            requested_wall=requested_wall,
+            create_s=create_s,
+        )
+
+    def _exec_checker(
+        self,
+        svc: DesiredService,
+        container: str,
+        on_replica_ready: Callable[[], None] | None,
+        progress: _Progress,
+    ) -> ExecReadiness | None:
+        """The health test run by exec for a service others wait on healthy (readiness.py), if any."""
+        argv = health_argv(svc.config.get("healthcheck")) if svc.name in self.exec_ready else None
+        if argv is None:
+            return None
+        hc = svc.config["healthcheck"]
+        return ExecReadiness(
+            self.engine,
+            container=container,
+            argv=argv,
+            timeout=float(hc.get("timeout") or 30.0),
+            until=min(self.deadline, time.monotonic() + svc.startup_timeout + svc.health_timeout),
+            on_ready=on_replica_ready or (lambda: progress.reach("healthy")),
+        )
+
+    def _say_done(self, svc: DesiredService, action: Action, timing: Timing) -> None:
+        detail = f"running after {timing.startup:.2f}s" if timing.startup is not None else "ready"
+        if timing.ready is not None:
+            detail += f", ready by exec {timing.ready:.2f}s later"
+        if timing.healthy is not None:
+            detail += f", healthy {timing.healthy:.2f}s later"
+        what = PAST_TENSE.get(action.kind, action.kind)
+        self.say(svc.name, f"{what}, {detail}" if svc.replicas == 1 else f"{action.target} {what}, {detail}")
 
     @staticmethod
     def _already_there(current: ObservedContainer, target: str, completes: bool) -> bool:
@@ -555,14 +601,14 @@ class Applier:
         if image_id is None:
             raise EngineError(f"image {svc.image} is not present (pull or build it first)")
         body, extra_networks = create_body(
-            svc,
-            self.desired.project,
-            image_id,
-            self.desired.spec_files,
-            self.engine.api_version,
-            __version__,
-            number,
-            self.desired.working_dir,
+            svc=svc,
+            project=self.desired.project,
+            image_id=image_id,
+            spec_files=self.desired.spec_files,
+            api_version=self.engine.api_version,
+            version=__version__,
+            replica=number,
+            working_dir=self.desired.working_dir,
         )
         container = self.engine.create_container(svc.replica_name(number), body, svc.config.get("platform"))
         self._require_applied(svc, container, body)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from validator.engine import compose_labels as CL
 from validator.engine import labels as L
+from validator.engine.api_version import START_INTERVAL_API, api_at_least
 from validator.engine.compose_fields import apply_fields
 from validator.engine.desired import DesiredService
-from validator.engine.planner import START_INTERVAL_API, api_at_least
 from validator.spec.ports import PortBinding
 
 _NS = 1_000_000_000
@@ -16,6 +17,7 @@ _NS = 1_000_000_000
 
 def create_body(
     svc: DesiredService,
+    *,
     project: str,
     image_id: str,
     spec_files: tuple[str, ...],
@@ -29,10 +31,46 @@ def create_body(
     Every replica gets the same body but for its replica labels and its own name among its network
     aliases; each joins the service's networks under the service's name too, so the name resolves to
     all of them, as with Compose. Compose's labels (engine/compose_labels.py) sit beside validator's."""
-    import json
-
     cfg = svc.config
-    labels = dict(cfg.get("labels", {}))
+    labels = _labels(
+        svc,
+        project=project,
+        image_id=image_id,
+        spec_files=spec_files,
+        version=version,
+        replica=replica,
+        working_dir=working_dir,
+    )
+    body: dict[str, Any] = {"Image": cfg["image"], "Labels": labels}
+    _process(cfg, body)
+    hc = cfg.get("healthcheck")
+    if hc == "disabled":
+        body["Healthcheck"] = {"Test": ["NONE"]}
+    elif isinstance(hc, dict):
+        body["Healthcheck"] = _healthcheck(hc, api_version)
+    host: dict[str, Any] = {}
+    _ports(cfg, body, host)
+    apply_fields(cfg, body, host)
+    _storage(cfg, host)
+    _limits_and_flags(cfg, host)
+    body["HostConfig"] = host
+    if "network_mode" in cfg:  # host, none, bridge or container:NAME: no networks of the project
+        return body, []
+    return body, _networking(svc, replica, body, host)
+
+
+def _labels(
+    svc: DesiredService,
+    *,
+    project: str,
+    image_id: str,
+    spec_files: tuple[str, ...],
+    version: str,
+    replica: int,
+    working_dir: str,
+) -> dict[str, str]:
+    """The spec's labels, Compose's, then validator's (its sealed desired state among them)."""
+    labels = dict(svc.config.get("labels", {}))
     labels.update(
         CL.container_labels(
             project=project,
@@ -58,7 +96,11 @@ def create_body(
             L.CONFIG: json.dumps(svc.sealed, sort_keys=True, separators=(",", ":")),
         }
     )
-    body: dict[str, Any] = {"Image": cfg["image"], "Labels": labels}
+    return labels
+
+
+def _process(cfg: dict[str, Any], body: dict[str, Any]) -> None:
+    """What the container runs and how: command, environment, user, terminal, stop settings."""
     if "command" in cfg:
         body["Cmd"] = cfg["command"]
     if "entrypoint" in cfg:
@@ -79,22 +121,23 @@ def create_body(
         body["OpenStdin"] = True
     if "stop_grace_period" in cfg:
         body["StopTimeout"] = round(cfg["stop_grace_period"])
-    hc = cfg.get("healthcheck")
-    if hc == "disabled":
-        body["Healthcheck"] = {"Test": ["NONE"]}
-    elif isinstance(hc, dict):
-        check: dict[str, Any] = {}
-        if "test" in hc:
-            check["Test"] = hc["test"]
-        for key, api in (("interval", "Interval"), ("timeout", "Timeout"), ("start_period", "StartPeriod")):
-            if key in hc:
-                check[api] = int(hc[key] * _NS)
-        if "start_interval" in hc and api_at_least(api_version, START_INTERVAL_API):
-            check["StartInterval"] = int(hc["start_interval"] * _NS)
-        if "retries" in hc:
-            check["Retries"] = hc["retries"]
-        body["Healthcheck"] = check
-    host: dict[str, Any] = {}
+
+
+def _healthcheck(hc: dict[str, Any], api_version: str) -> dict[str, Any]:
+    check: dict[str, Any] = {}
+    if "test" in hc:
+        check["Test"] = hc["test"]
+    for key, api in (("interval", "Interval"), ("timeout", "Timeout"), ("start_period", "StartPeriod")):
+        if key in hc:
+            check[api] = int(hc[key] * _NS)
+    if "start_interval" in hc and api_at_least(api_version, START_INTERVAL_API):
+        check["StartInterval"] = int(hc["start_interval"] * _NS)
+    if "retries" in hc:
+        check["Retries"] = hc["retries"]
+    return check
+
+
+def _ports(cfg: dict[str, Any], body: dict[str, Any], host: dict[str, Any]) -> None:
     exposed: dict[str, dict[str, Any]] = {}
     bindings: dict[str, list[dict[str, str]]] = {}
     for text in cfg.get("ports", []):
@@ -105,14 +148,17 @@ def create_body(
     if exposed:
         body["ExposedPorts"] = exposed
         host["PortBindings"] = bindings
-    apply_fields(cfg, body, host)
-    binds, mounts, tmpfs = [], [], {}
+
+
+def _storage(cfg: dict[str, Any], host: dict[str, Any]) -> None:
+    """Binds, named and anonymous volumes, tmpfs mounts."""
+    binds: list[str] = []
+    mounts: list[dict[str, Any]] = []
+    tmpfs: dict[str, str] = {}
     for mount in cfg.get("volumes", []):
         kind, rest = mount.split(":", 1)
         source, target, mode = rest.rsplit(":", 2)
-        if kind == "bind":
-            binds.append(f"{source}:{target}:{mode}")
-        elif kind == "volume" and source:
+        if kind == "bind" or (kind == "volume" and source):
             binds.append(f"{source}:{target}:{mode}")
         elif kind == "volume":
             options = mode.split(",")
@@ -131,6 +177,9 @@ def create_body(
         host["Mounts"] = mounts
     if tmpfs:
         host["Tmpfs"] = tmpfs
+
+
+def _limits_and_flags(cfg: dict[str, Any], host: dict[str, Any]) -> None:
     for key, api in (
         ("mem_limit", "Memory"),
         ("mem_reservation", "MemoryReservation"),
@@ -148,16 +197,19 @@ def create_body(
     for key, api in (("read_only", "ReadonlyRootfs"), ("privileged", "Privileged")):
         if cfg.get(key):
             host[api] = True
-    for key, api in (("extra_hosts", "ExtraHosts"),):
-        if cfg.get(key):
-            host[api] = list(cfg[key])
+    if cfg.get("extra_hosts"):
+        host["ExtraHosts"] = list(cfg["extra_hosts"])
     restart = cfg.get("restart")
     if restart:
         name, _, count = restart.partition(":")
         host["RestartPolicy"] = {"Name": name, "MaximumRetryCount": int(count or 0)}
-    body["HostConfig"] = host
-    if "network_mode" in cfg:  # host, none, bridge or container:NAME: no networks of the project
-        return body, []
+
+
+def _networking(
+    svc: DesiredService, replica: int, body: dict[str, Any], host: dict[str, Any]
+) -> list[tuple[str, list[str]]]:
+    """The first network joined at create (its endpoint in the body); the others, returned, before start."""
+    cfg = svc.config
     # Compose's aliases on every network: the container's own name, the service's name, the file's
     name = svc.replica_name(replica)
     networks = [(net, [name, *(a for a in aliases if a != name)]) for net, aliases in cfg.get("networks", {}).items()]
@@ -170,7 +222,7 @@ def create_body(
     if first[0] in addresses:
         endpoint["IPAMConfig"] = _ipam(addresses[first[0]])
     body["NetworkingConfig"] = {"EndpointsConfig": {first[0]: endpoint}}
-    return body, extra
+    return extra
 
 
 def _tmpfs_mount(target: str, options: list[str]) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from validator.errors import EngineError
+from validator.spec.confine import ConfinementError, expand, read_regular
 from validator.spec.model import Spec
 from validator.spec.resources import ConfigSpec, Ipam
 from validator.spec.service import Build, Dependency, Service
@@ -61,6 +63,22 @@ def container_fields(svc: Service, container_of: Callable[[str], str]) -> dict[s
         if value is not None:
             # Compose resolves a service reference to that service's container.
             out[key] = f"container:{container_of(value[8:])}" if value.startswith("service:") else value
+    _plain_fields(svc, out)
+    links = _links(svc, container_of)
+    if links:
+        out["links"] = links
+    for key in ("cpu_rt_period", "cpu_rt_runtime"):
+        value = getattr(svc, key)
+        if value is not None:  # microseconds, as Compose casts them
+            out[key] = value if isinstance(value, int) else round(parse_duration(value) * 1_000_000)
+    if svc.volumes_from:
+        out["volumes_from"] = [_volumes_from(entry, container_of) for entry in svc.volumes_from]
+    _device_and_logging_fields(svc, out)
+    return out
+
+
+def _plain_fields(svc: Service, out: dict[str, Any]) -> None:
+    """Fields copied as they are (a value, a list, a sorted mapping), when set."""
     for key in (
         "uts",
         "userns_mode",
@@ -89,27 +107,25 @@ def container_fields(svc: Service, container_of: Callable[[str], str]) -> dict[s
     for key in ("sysctls", "storage_opt"):
         if getattr(svc, key):
             out[key] = dict(sorted(getattr(svc, key).items()))
-    if svc.links:
-        # SERVICE[:ALIAS] -> the engine's CONTAINER:ALIAS, plus the container's own name (as Compose adds)
-        links = set()
-        for link in svc.links:
-            service, _, alias = link.partition(":")
-            container = container_of(service)
-            links |= {f"{container}:{alias or service}", f"{container}:{container}"}
-        out["links"] = sorted(links)
-    if svc.external_links:  # CONTAINER[:ALIAS] of containers outside the project
-        external = {f"{name}:{alias or name}" for name, _, alias in (e.partition(":") for e in svc.external_links)}
-        out["links"] = sorted({*out.get("links", []), *external})
-    for key in ("cpu_rt_period", "cpu_rt_runtime"):
-        value = getattr(svc, key)
-        if value is not None:  # microseconds, as Compose casts them
-            out[key] = value if isinstance(value, int) else round(parse_duration(value) * 1_000_000)
-    if svc.volumes_from:
-        out["volumes_from"] = [_volumes_from(entry, container_of) for entry in svc.volumes_from]
     if svc.expose:
         out["expose"] = sorted({port for entry in svc.expose for port in expand_ports(str(entry))})
     if svc.ulimits:
         out["ulimits"] = {name: [u.soft, u.hard] for name, u in sorted(svc.ulimits.items())}
+
+
+def _links(svc: Service, container_of: Callable[[str], str]) -> list[str]:
+    """SERVICE[:ALIAS] -> the engine's CONTAINER:ALIAS, plus the container's own name (as Compose adds);
+    external links (CONTAINER[:ALIAS] of containers outside the project) as they are."""
+    links: set[str] = set()
+    for link in svc.links:
+        service, _, alias = link.partition(":")
+        container = container_of(service)
+        links |= {f"{container}:{alias or service}", f"{container}:{container}"}
+    links |= {f"{name}:{alias or name}" for name, _, alias in (e.partition(":") for e in svc.external_links)}
+    return sorted(links)
+
+
+def _device_and_logging_fields(svc: Service, out: dict[str, Any]) -> None:
     if svc.logging is not None:
         out["logging"] = {"driver": svc.logging.driver or "", "options": dict(sorted(svc.logging.options.items()))}
     if svc.blkio_config is not None:
@@ -119,7 +135,6 @@ def container_fields(svc: Service, container_of: Callable[[str], str]) -> dict[s
         out["device_requests"] = requests
     if svc.devices:
         out["devices"] = [f"{d.source}:{d.target or d.source}:{d.permissions}" for d in svc.devices]
-    return out
 
 
 def restart_policy(svc: Service) -> str:
@@ -279,9 +294,6 @@ def injected_files(
     0444); and, beyond Compose, a file-based one that asks for an owner or a mode (Compose 2.40 bind-
     mounts it and ignores them): read here, bounded, regular files only. ``scopes``: the variables an
     include adds for what it brings (``Document.scopes``), beneath ``environment``."""
-    from validator.errors import EngineError
-    from validator.spec.confine import ConfinementError, read_regular
-
     scopes = scopes or {}
     out: list[CopiedFile] = []
     for secret, refs, declared in ((True, svc.secrets, spec.secrets), (False, svc.configs, spec.configs)):
@@ -318,8 +330,6 @@ def injected_files(
 
 
 def _host_file(base: Path, file: str) -> str:
-    from validator.spec.confine import expand
-
     return str((base / expand(file)).resolve())
 
 

@@ -19,18 +19,32 @@ from typing import Any
 
 from validator.engine import hooks
 from validator.engine import labels as L
-from validator.engine.compose_fields import CopiedFile, ipam_body
+from validator.engine.compose_fields import (
+    CopiedFile,
+    build_options,
+    completes,
+    container_fields,
+    file_mounts,
+    implicit_dependencies,
+    injected_files,
+    ipam_body,
+    linked,
+    restart_policy,
+)
 from validator.engine.content_hash import MAX_BYTES, hash_tree
 from validator.engine.provenance import Provenance, of_service
 from validator.engine.unsupported import require_applicable as require_applicable  # commands import it here
 from validator.errors import EngineError
+from validator.formats import FormatError, parse_env
+from validator.spec.confine import ConfinementError, expand, read_regular, read_text
+from validator.spec.environment import EnvFileError, environment_with_sources
 from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
 from validator.spec.resources import ConfigSpec, SecretSpec
-from validator.spec.service import Dependency, Service, ServiceNetwork
+from validator.spec.service import Dependency, Healthcheck, Service, ServiceNetwork
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DesiredService:
     name: str
     container: str
@@ -90,7 +104,7 @@ class DesiredService:
         return self.replica_containers[number - 1] if self.replica_containers else self.container
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DesiredNetwork:
     key: str
     name: str
@@ -104,7 +118,7 @@ class DesiredNetwork:
     ipam: dict[str, Any] | None = None  # the engine's IPAM body (Driver, Config, Options)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DesiredVolume:
     key: str
     name: str
@@ -114,7 +128,7 @@ class DesiredVolume:
     external: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DesiredState:
     project: str
     services: dict[str, DesiredService]
@@ -123,6 +137,9 @@ class DesiredState:
     spec_files: tuple[str, ...]
     secrets: frozenset[str] = frozenset()
     working_dir: str = ""  # the project's folder (Compose's project.working_dir label)
+    # the key the services' labels are sealed with (labels.state_key): the planner opens and compares
+    # labels with it, so it is an input of the plan, never read by the planner itself
+    key: bytes = b""
 
 
 def container_name(project: str, service: str, svc: Service) -> str:
@@ -145,9 +162,14 @@ def replica_names(project: str, service: str, svc: Service) -> tuple[str, ...]:
 
 
 def desired_state(
-    loaded: LoadedSpec, environ: dict[str, str] | None = None, *, refuse_unsupported: bool = True
+    loaded: LoadedSpec,
+    environ: dict[str, str] | None = None,
+    *,
+    refuse_unsupported: bool = True,
+    key: bytes | None = None,
 ) -> DesiredState:
-    """The desired state of the services active under the enabled profiles.
+    """The desired state of the services active under the enabled profiles, its labels sealed with
+    ``key`` (default ``labels.state_key()``; the planner compares with the same key, ``DesiredState.key``).
 
     ``refuse_unsupported``: raise a located ``SpecError`` for every Compose field the engine would not
     apply (plan and up); ``down`` passes False, since removing what runs needs none of them.
@@ -160,47 +182,59 @@ def desired_state(
     used_networks, used_volumes = _used(active)
     networks = {
         key: DesiredNetwork(
-            key,
-            net.name or f"{spec.project}_{key}",
-            net.driver,
-            net.internal,
-            net.enable_ipv6,
-            dict(net.driver_opts),
-            dict(net.labels),
-            net.external,
-            net.attachable,
-            ipam_body(net.ipam) if net.ipam else None,
+            key=key,
+            name=net.name or f"{spec.project}_{key}",
+            driver=net.driver,
+            internal=net.internal,
+            enable_ipv6=net.enable_ipv6,
+            options=dict(net.driver_opts),
+            labels=dict(net.labels),
+            external=net.external,
+            attachable=net.attachable,
+            ipam=ipam_body(net.ipam) if net.ipam else None,
         )
         for key, net in spec.networks.items()
         if key in used_networks
     }
     if "default" in used_networks and "default" not in networks:
-        networks["default"] = DesiredNetwork("default", f"{spec.project}_default")
+        networks["default"] = DesiredNetwork(key="default", name=f"{spec.project}_default")
     volumes = {
         key: DesiredVolume(
-            key, vol.name or f"{spec.project}_{key}", vol.driver, dict(vol.driver_opts), dict(vol.labels), vol.external
+            key=key,
+            name=vol.name or f"{spec.project}_{key}",
+            driver=vol.driver,
+            options=dict(vol.driver_opts),
+            labels=dict(vol.labels),
+            external=vol.external,
         )
         for key, vol in spec.volumes.items()
         if key in used_volumes
     }
     project_env = {**loaded.environment, **env}  # what Compose reads secrets' and configs' variables from
-    sources = _Sources.of(loaded)
-    services = {
-        name: _service(spec, name, svc, base, networks, volumes, project_env, sources) for name, svc in active.items()
-    }
+    ctx = _Context(
+        spec=spec,
+        base=base,
+        networks=networks,
+        volumes=volumes,
+        project_env=project_env,
+        sources=_Sources.of(loaded),
+        key=L.state_key() if key is None else key,
+    )
+    services = {name: _service(name, svc, ctx) for name, svc in active.items()}
     # a dependency no enabled profile includes is dropped, as Compose drops it (its depends_on label too)
     services = {
         name: dataclasses.replace(svc, depends_on={d: c for d, c in svc.depends_on.items() if d in services})
         for name, svc in services.items()
     }
     return DesiredState(
-        spec.project,
-        services,
-        networks,
-        volumes,
-        tuple(loaded.files),
-        frozenset(loaded.secrets()),
+        project=spec.project,
+        services=services,
+        networks=networks,
+        volumes=volumes,
+        spec_files=tuple(loaded.files),
+        secrets=frozenset(loaded.secrets()),
         working_dir=str(base),
+        key=ctx.key,
     )
 
 
@@ -215,37 +249,27 @@ def _used(active: Mapping[str, Service]) -> tuple[set[str], set[str]]:
     return networks, volumes
 
 
-def _service(
-    spec: Spec,
-    name: str,
-    svc: Service,
-    base: Path,
-    networks: dict[str, DesiredNetwork],
-    volumes: dict[str, DesiredVolume],
-    project_env: dict[str, str],
-    sources: _Sources,
-) -> DesiredService:
-    from validator.engine.compose_fields import (
-        build_options,
-        completes,
-        container_fields,
-        file_mounts,
-        implicit_dependencies,
-        injected_files,
-        linked,
-        restart_policy,
-    )
+@dataclass(frozen=True, kw_only=True)
+class _Context:
+    """What every service of one desired state is built from, beside the service itself."""
 
-    project = spec.project
+    spec: Spec
+    base: Path
+    networks: dict[str, DesiredNetwork]
+    volumes: dict[str, DesiredVolume]
+    project_env: dict[str, str]
+    sources: _Sources
+    key: bytes  # labels.state_key(), read once by the caller
+
+
+def _service(name: str, svc: Service, ctx: _Context) -> DesiredService:
+    spec, base, project = ctx.spec, ctx.base, ctx.spec.project
     image = svc.image or f"{project}-{name}"
     config: dict[str, Any] = {"image": image}
-    if svc.command is not None:
-        config["command"] = svc.command
-    if svc.entrypoint is not None:
-        config["entrypoint"] = svc.entrypoint
+    _process_fields(svc, config)
     # an included service resolves its variables with its include's own too (the project's win)
     environment, from_file = _environment(
-        svc, base, {**sources.scopes.get(("services", name), {}), **project_env}, sources.fence
+        svc, base, {**ctx.sources.scopes.get(("services", name), {}), **ctx.project_env}, ctx.sources.fence
     )
     if environment:
         config["environment"] = environment
@@ -253,7 +277,74 @@ def _service(
     if ports:
         config["ports"] = ports
     by_path: dict[str, str] = {}
-    mounts, mounted, host_dirs = _mounts(svc, base, volumes, by_path)
+    mounted, host_dirs, files = _storage_fields(svc, ctx, config, by_path)
+    if svc.healthcheck is not None:
+        config["healthcheck"] = _healthcheck_config(svc.healthcheck)
+    _scalar_fields(svc, config)
+    label_files = _label_files(svc, base, ctx.sources.fence)
+    _label_fields(svc, label_files, config)
+    config.update(container_fields(svc, lambda other: container_name(project, other, spec.services[other])))
+    if svc.network_mode is None:
+        _network_fields(name, svc, ctx.networks, config)
+    digest = L.digest({"config": config, "mounted": mounted}, ctx.key)
+    provenance = of_service(
+        name,
+        config,
+        ctx.sources.interpolated,
+        env_file_keys=from_file,
+        pass_through=[k for k, v in svc.environment.items() if v is None],
+        label_file_keys=label_files,
+    )
+    return DesiredService(
+        name=name,
+        container=container_name(project, name, svc),
+        image=image,
+        config=config,
+        mounted=mounted,
+        config_hash=digest,
+        # Compose adds these implicitly, restarting the sharer when the owner is recreated
+        depends_on={**implicit_dependencies(svc), **svc.depends_on},
+        build=_build_config(svc, base),
+        # Without its own test a healthcheck block only tunes the image's check, which may not exist:
+        # waiting for "healthy" is right only when the file names the test.
+        healthcheck=svc.healthcheck is not None and not svc.healthcheck.disabled and svc.healthcheck.test is not None,
+        startup_timeout=svc.startup_timeout,
+        health_timeout=svc.health_timeout,
+        restart_grace=svc.restart_grace,
+        stop_timeout=svc.stop_grace_period if svc.stop_grace_period is not None else 10.0,
+        host_dirs=tuple(host_dirs),
+        # the provenance record is names only, and outside the hash: recording it changes no container
+        sealed={
+            "config": L.seal_label(config, ctx.key),
+            "mounted": L.seal_all(mounted, ctx.key),
+            "secret": provenance.as_label(lambda text: L.seal_text(text, ctx.key)),
+        },
+        provenance=provenance,
+        pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
+        files=tuple(files),
+        replica_containers=replica_names(project, name, svc),
+        by_path=tuple(sorted(by_path.items())),
+        completes=completes(svc),
+        link_targets=tuple(
+            sorted({(container_name(project, other, spec.services[other]), other) for other in linked(svc)})
+        ),
+    )
+
+
+def _process_fields(svc: Service, config: dict[str, Any]) -> None:
+    if svc.command is not None:
+        config["command"] = svc.command
+    if svc.entrypoint is not None:
+        config["entrypoint"] = svc.entrypoint
+
+
+def _storage_fields(
+    svc: Service, ctx: _Context, config: dict[str, Any], by_path: dict[str, str]
+) -> tuple[dict[str, str], list[str], list[CopiedFile]]:
+    """Volumes, bound configs and secrets, and copied files: their config entries, and the fingerprints
+    of what they mount (returned, with the host folders to create and the files to copy in)."""
+    spec, base = ctx.spec, ctx.base
+    mounts, mounted, host_dirs = _mounts(svc, base, ctx.volumes, by_path)
     for source, target, secret in file_mounts(spec, svc, base):
         mounts.append(f"bind:{source}:{target}:ro")
         mounted.update(_secret_fingerprint(Path(source), base) if secret else _hash_tree(Path(source), base, by_path))
@@ -263,7 +354,7 @@ def _service(
             # Plain containers get them as the read-only bind mounts above (what Compose does without
             # Swarm); the Swarm backend turns the same entries into Swarm configs and secrets.
             config[section] = [ref.text for ref in refs]
-    files = injected_files(spec, svc, project_env, base, sources.scopes)
+    files = injected_files(spec, svc, ctx.project_env, base, ctx.sources.scopes)
     for item in files:
         content = item.content
         digest = _fingerprint(content, item.path) if item.secret else hashlib.sha256(content).hexdigest()[:16]
@@ -274,24 +365,25 @@ def _service(
         config["volumes"] = mounts
     if svc.tmpfs:
         config["tmpfs"] = sorted(svc.tmpfs)
-    if svc.healthcheck is not None:
-        hc = svc.healthcheck
-        config["healthcheck"] = (
-            "disabled"
-            if hc.disabled
-            else {
-                k: v
-                for k, v in {
-                    "test": hc.test,
-                    "interval": hc.interval,
-                    "timeout": hc.timeout,
-                    "retries": hc.retries,
-                    "start_period": hc.start_period,
-                    "start_interval": hc.start_interval,
-                }.items()
-                if v is not None
-            }
-        )
+    return mounted, host_dirs, files
+
+
+def _healthcheck_config(hc: Healthcheck) -> str | dict[str, Any]:
+    if hc.disabled:
+        return "disabled"
+    fields = {
+        "test": hc.test,
+        "interval": hc.interval,
+        "timeout": hc.timeout,
+        "retries": hc.retries,
+        "start_period": hc.start_period,
+        "start_interval": hc.start_interval,
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _scalar_fields(svc: Service, config: dict[str, Any]) -> None:
+    """Limits, process settings, hooks, the restart policy and the flags: each written when set."""
     for key, value in (
         ("mem_limit", svc.memory_limit),
         ("mem_reservation", svc.memory_reservation),
@@ -323,7 +415,9 @@ def _service(
     ):
         if flag:
             config[key] = True
-    label_files = _label_files(svc, base, sources.fence)
+
+
+def _label_fields(svc: Service, label_files: dict[str, str], config: dict[str, Any]) -> None:
     labels = {**label_files, **svc.labels}
     if labels:
         config["labels"] = dict(sorted(labels.items()))
@@ -333,78 +427,35 @@ def _service(
         config["cap_add"] = sorted(svc.cap_add)
     if svc.cap_drop:
         config["cap_drop"] = sorted(svc.cap_drop)
-    config.update(container_fields(svc, lambda other: container_name(project, other, spec.services[other])))
-    if svc.network_mode is None:
-        nets: dict[str, ServiceNetwork | None] = dict(svc.networks) or {"default": None}
-        # Compose's order: highest priority first, then by the service's key; the first is joined at create
-        ordered = sorted(nets.items(), key=lambda item: (-((item[1].priority or 0) if item[1] else 0), item[0]))
-        config["networks"] = {
-            networks[key].name: sorted({name, *(opts.aliases if opts else [])}) for key, opts in ordered
-        }
-        addresses = {
-            networks[key].name: {k: v for k, v in (("ipv4", o.ipv4_address), ("ipv6", o.ipv6_address)) if v}
-            for key, o in svc.networks.items()
-            if o.ipv4_address or o.ipv6_address
-        }
-        if addresses:
-            config["network_addresses"] = dict(sorted(addresses.items()))
-    build = None
-    if svc.build is not None:
-        build = {
-            "context": str((base / svc.build.context).resolve()),
-            "dockerfile": svc.build.dockerfile,
-            "args": {k: v or "" for k, v in svc.build.args.items()},
-            "target": svc.build.target,
-            "options": build_options(svc.build),
-        }
-    seal_key = L.state_key()
-    state = {"config": config, "mounted": mounted}
-    digest = L.digest(state, seal_key)
-    provenance = of_service(
-        name,
-        config,
-        sources.interpolated,
-        env_file_keys=from_file,
-        pass_through=[k for k, v in svc.environment.items() if v is None],
-        label_file_keys=label_files,
-    )
-    return DesiredService(
-        name=name,
-        container=container_name(project, name, svc),
-        image=image,
-        config=config,
-        mounted=mounted,
-        config_hash=digest,
-        # Compose adds these implicitly, restarting the sharer when the owner is recreated
-        depends_on={**implicit_dependencies(svc), **svc.depends_on},
-        build=build,
-        # Without its own test a healthcheck block only tunes the image's check, which may not exist:
-        # waiting for "healthy" is right only when the file names the test.
-        healthcheck=svc.healthcheck is not None and not svc.healthcheck.disabled and svc.healthcheck.test is not None,
-        startup_timeout=svc.startup_timeout,
-        health_timeout=svc.health_timeout,
-        restart_grace=svc.restart_grace,
-        stop_timeout=svc.stop_grace_period if svc.stop_grace_period is not None else 10.0,
-        host_dirs=tuple(host_dirs),
-        # the provenance record is names only, and outside the hash: recording it changes no container
-        sealed={
-            "config": L.seal_label(config, seal_key),
-            "mounted": L.seal_all(mounted, seal_key),
-            "secret": provenance.as_label(lambda name: L.seal_text(name, seal_key)),
-        },
-        provenance=provenance,
-        pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
-        files=tuple(files),
-        replica_containers=replica_names(project, name, svc),
-        by_path=tuple(sorted(by_path.items())),
-        completes=completes(svc),
-        link_targets=tuple(
-            sorted({(container_name(project, other, spec.services[other]), other) for other in linked(svc)})
-        ),
-    )
 
 
-@dataclass(frozen=True)
+def _network_fields(name: str, svc: Service, networks: dict[str, DesiredNetwork], config: dict[str, Any]) -> None:
+    nets: dict[str, ServiceNetwork | None] = dict(svc.networks) or {"default": None}
+    # Compose's order: highest priority first, then by the service's key; the first is joined at create
+    ordered = sorted(nets.items(), key=lambda item: (-((item[1].priority or 0) if item[1] else 0), item[0]))
+    config["networks"] = {networks[key].name: sorted({name, *(opts.aliases if opts else [])}) for key, opts in ordered}
+    addresses = {
+        networks[key].name: {k: v for k, v in (("ipv4", o.ipv4_address), ("ipv6", o.ipv6_address)) if v}
+        for key, o in svc.networks.items()
+        if o.ipv4_address or o.ipv6_address
+    }
+    if addresses:
+        config["network_addresses"] = dict(sorted(addresses.items()))
+
+
+def _build_config(svc: Service, base: Path) -> dict[str, Any] | None:
+    if svc.build is None:
+        return None
+    return {
+        "context": str((base / svc.build.context).resolve()),
+        "dockerfile": svc.build.dockerfile,
+        "args": {k: v or "" for k, v in svc.build.args.items()},
+        "target": svc.build.target,
+        "options": build_options(svc.build),
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
 class FileRefTarget:
     """A config or secret as one service sees it: where, whose, and the file it comes from."""
 
@@ -438,7 +489,9 @@ def file_refs(
             target = f"/{target}"
         path = (base / obj.file).resolve() if obj.file else None
         mode = ref.mode if ref.mode is not None else 0o444  # an octal string was read as octal by the model
-        out.append(FileRefTarget(ref.source, target, ref.uid or "0", ref.gid or "0", mode, path))
+        out.append(
+            FileRefTarget(key=ref.source, target=target, uid=ref.uid or "0", gid=ref.gid or "0", mode=mode, path=path)
+        )
     return sorted(out, key=lambda r: r.target)
 
 
@@ -463,9 +516,6 @@ class _Sources:
 def _label_files(svc: Service, base: Path, fence: Path) -> dict[str, str]:
     """Labels from ``label_file`` entries (``KEY=value`` lines, as env files), in order; ``labels`` win.
     Read confined to the project and bounded (lint has refused a path outside already)."""
-    from validator.formats import FormatError, parse_env
-    from validator.spec.confine import ConfinementError, expand, read_text
-
     out: dict[str, str] = {}
     for name in svc.label_file:
         try:
@@ -484,8 +534,6 @@ def _environment(
     """The container's variables as Compose computes them (``validator.spec.environment``): pass-through
     names and ``${VAR}`` in env files read the project's variables (``.env`` too); None is a bare name.
     Also the names an ``env_file`` set (their values may be secrets: drift reasons hide them)."""
-    from validator.spec.environment import EnvFileError, environment_with_sources
-
     try:
         return environment_with_sources(svc, base, project_env, fence)
     except EnvFileError as exc:
@@ -545,8 +593,6 @@ def _secret_fingerprint(path: Path, base: Path) -> dict[str, str]:
     container label: a slow salted hash (PBKDF2), so a short password cannot be guessed from it by
     hashing a dictionary, as a plain SHA-256 prefix would allow. Read only when it is a regular file
     under the content bound (a FIFO or a device is never opened)."""
-    from validator.spec.confine import ConfinementError, read_regular
-
     try:
         content = read_regular(path, MAX_BYTES)
     except ConfinementError as exc:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from validator import children
 from validator.engine.transport import ApiError, TransportError, UnixTransport, encode_query, quote_path
 from validator.errors import EngineError, UnreachableError
 from validator.redact import clip
@@ -554,8 +555,6 @@ class Engine:
     @contextmanager
     def _exec_session(self, exec_id: str, command: list[str]) -> Iterator[None]:
         """While an exec session runs, validator's stop (validator/children.py) can end it."""
-        from validator import children
-
         with self._api_lock:
             self._execs[exec_id] = (time.time(), list(command))
         children.add_stopper(self.stop_execs)

@@ -66,11 +66,28 @@ def state_key() -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd) as handle:
             key = handle.read().strip().encode()
-    except OSError:
-        key = b""
-    # an unreadable state folder still seals (values never reach the label), only unkeyed
-    _KEY = key or b"validator-unkeyed"
+    except OSError as exc:
+        _KEY = _run_key(folder, exc.strerror or type(exc).__name__)
+        return _KEY
+    _KEY = key or _run_key(folder, "the key file is empty")
     return _KEY
+
+
+def _run_key(folder: object, reason: str) -> bytes:
+    """A random key for this run only, said out loud. Never a fixed fallback: a label sealed with a key
+    anyone knows is an encoding of its values (a weak password is found by hashing guesses). The cost:
+    the next run has another key, so every container it finds looks changed and is recreated once."""
+    import secrets
+    import sys
+
+    print(
+        f"validator: warning: cannot keep the label key in {folder} ({reason}): labels are sealed with a "
+        "key for this run only, so the next run sees every container as changed; set VALIDATOR_STATE_DIR "
+        "to a writable folder or VALIDATOR_LABEL_KEY",
+        file=sys.stderr,
+        flush=True,
+    )
+    return secrets.token_hex(32).encode()
 
 
 def seal_text(text: str, key: bytes) -> str:

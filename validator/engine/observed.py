@@ -11,21 +11,24 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from validator import __version__
 from validator.engine import compose_observe as C
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
+from validator.engine.provenance import Provenance, old_secrets
 from validator.engine.unsupported import pull_period
-from validator.redact import quoted
+from validator.redact import quoted, register
 from validator.spec.ports import PortBinding
 
 if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ObservedContainer:
     id: str
     name: str
@@ -47,7 +50,7 @@ class ObservedContainer:
     replica: int = 1  # which replica of its service (labels.REPLICA; 0 when the label is unreadable)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ObservedState:
     # per service of the spec, every container found for it, by replica number then name (the planner
     # keeps replicas 1..N and removes the rest: higher numbers after a scale down, duplicates)
@@ -63,6 +66,9 @@ class ObservedState:
     missing_external: list[str] = field(default_factory=list)
     api_version: str = "1.41"
     image_tagged: dict[str, float | None] = field(default_factory=dict)  # for pull_policy daily/weekly/every_
+    # when the engine was observed (epoch seconds): the planner's clock, so the plan is a function of
+    # its two inputs (an image pulled a day before this moment is stale under pull_policy daily)
+    at: float = 0.0
 
 
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
@@ -120,7 +126,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         if service is not None and service in desired.services:
             if item.config_hash != desired.services[service].config_hash:
                 item = dataclasses.replace(item, inspected=_inspected(engine, item.id))
-                _register_old(item, desired.services[service])
+                _register_old(item, desired.services[service], desired.key)
             else:
                 item = dataclasses.replace(item, drift=live_drift(engine, desired, desired.services[service], item))
             found.setdefault(service, []).append(item)
@@ -170,28 +176,25 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
     periodic = {svc.image for svc in desired.services.values() if pull_period(svc.pull_policy) is not None}
     tagged = {image: engine.image_tagged(image) for image in periodic if images.get(image)}
     return ObservedState(
-        containers,
-        orphans,
-        networks,
-        volumes,
-        images,
-        foreign_names,
-        foreign_ports,
-        foreign_networks,
-        foreign_volumes,
-        missing_external,
-        engine.api_version,
+        containers=containers,
+        orphans=orphans,
+        networks=networks,
+        volumes=volumes,
+        image_ids=images,
+        foreign_names=foreign_names,
+        foreign_ports=foreign_ports,
+        foreign_networks=foreign_networks,
+        foreign_volumes=foreign_volumes,
+        missing_external=missing_external,
+        api_version=engine.api_version,
         image_tagged=tagged,
+        at=time.time(),
     )
 
 
-def _register_old(item: ObservedContainer, svc: DesiredService) -> None:
+def _register_old(item: ObservedContainer, svc: DesiredService, key: bytes) -> None:
     """Register the old values of a drifted container that may be secrets, before anything prints them."""
-    from validator.engine.provenance import Provenance, old_secrets
-    from validator.redact import register
-
     if item.inspected:
-        key = L.state_key()
         was = Provenance.from_label((item.config or {}).get("secret"), lambda name: L.seal_text(name, key))
         register(old_secrets(item.inspected, svc.config, svc.provenance, was))
 
@@ -219,13 +222,13 @@ def live_drift(engine: Engine, desired: DesiredState, svc: DesiredService, item:
         return ()
     body, _ = create_body(
         svc,
-        desired.project,
-        item.image_id or "",
-        desired.spec_files,
-        engine.api_version,
-        __version__,
-        item.replica,
-        desired.working_dir,
+        project=desired.project,
+        image_id=item.image_id or "",
+        spec_files=desired.spec_files,
+        api_version=engine.api_version,
+        version=__version__,
+        replica=item.replica,
+        working_dir=desired.working_dir,
     )
     return tuple(C.host_drift(body.get("HostConfig") or {}, detail.get("HostConfig") or {}))
 
@@ -233,7 +236,8 @@ def live_drift(engine: Engine, desired: DesiredState, svc: DesiredService, item:
 def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -> dict[str, list[ObservedContainer]]:
     """Containers Compose started for services of this project that validator has no container for,
     each with its replica number as Compose labels it."""
-    from validator import __version__
+    # lazy: the create body is the applier's, loaded by plan only when Compose's containers are found
+    # (tests/unit/engine/test_stopper.py pins what plan and down load)
     from validator.engine.body import create_body
 
     out: dict[str, list[ObservedContainer]] = {}
@@ -245,14 +249,14 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
         svc = desired.services[service]
         image_id = engine.image_id(svc.image)
         body, _ = create_body(
-            svc,
-            desired.project,
-            image_id or "",
-            desired.spec_files,
-            engine.api_version,
-            __version__,
-            1,
-            desired.working_dir,
+            svc=svc,
+            project=desired.project,
+            image_id=image_id or "",
+            spec_files=desired.spec_files,
+            api_version=engine.api_version,
+            version=__version__,
+            replica=1,
+            working_dir=desired.working_dir,
         )
         detail = engine.inspect(summary["Id"])
         item = from_summary(summary)

@@ -12,17 +12,18 @@ whose name changes with the count (one replica is ``<project>-<service>``, sever
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from validator.engine import labels as L
+from validator.engine.api_version import START_INTERVAL_API, api_at_least
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.diff import config_diff, mounted_diff
 from validator.engine.hooks import canonical
 from validator.engine.observed import ObservedContainer, ObservedState
 from validator.engine.provenance import Provenance
+from validator.engine.readiness import health_argv
 from validator.engine.stop_graph import StopNeeds as StopNeeds
 from validator.engine.stop_graph import StopStep as StopStep
 from validator.engine.stop_graph import stop_plan as stop_plan
@@ -48,7 +49,6 @@ Kind = Literal[
     "restart",
 ]
 STARTING = ("create", "recreate", "start", "restart")
-START_INTERVAL_API = (1, 44)
 COMPOSE_STOP_GRACE = 10.0  # seconds; Compose's (and the engine's) default stop_grace_period, as desired.py uses
 # "scale": what up did to a service whose running replicas all stayed (only removes and renames)
 PAST_TENSE = {
@@ -61,7 +61,7 @@ PAST_TENSE = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Action:
     kind: Kind
     target: str
@@ -76,7 +76,7 @@ class Action:
         return head if not self.reasons else head + ": " + "; ".join(self.reasons)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Plan:
     actions: tuple[Action, ...]
     conflicts: tuple[str, ...] = ()
@@ -159,8 +159,6 @@ def targets(desired: DesiredState) -> dict[str, Target]:
 def exec_ready_services(desired: DesiredState) -> frozenset[str]:
     """Services some other service waits on with ``service_healthy`` and whose health test validator
     can run itself: they count ready once that test passes by exec (``readiness.py``)."""
-    from validator.engine.readiness import health_argv
-
     waited_on = {
         dep
         for svc in desired.services.values()
@@ -174,13 +172,16 @@ def exec_ready_services(desired: DesiredState) -> frozenset[str]:
     )
 
 
-def api_at_least(version: str, wanted: tuple[int, int]) -> bool:
-    """Whether an engine API version (``1.41``) is at least ``wanted``; unparsable counts as new."""
-    try:
-        major, minor = (int(p) for p in version.split(".")[:2])
-    except ValueError:
-        return True
-    return (major, minor) >= wanted
+@dataclass(kw_only=True)
+class _Draft:
+    """The plan as it is drawn up: actions in the order they apply, conflicts, notes."""
+
+    actions: list[Action] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    unverified: list[tuple[str, str]] = field(default_factory=list)
+    recreated: set[str] = field(default_factory=set)  # services whose first replica is new
 
 
 def plan(
@@ -193,9 +194,38 @@ def plan(
     ready_by_exec: bool = True,
     rerun_jobs: bool = False,
 ) -> Plan:
-    actions: list[Action] = []
-    conflicts: list[str] = []
-    notes: list[str] = []
+    """A pure function of its arguments: the clock is ``observed.at`` (when the engine was observed) and
+    the label key ``desired.key`` (what the desired labels were sealed with); neither is read here."""
+    draft = _Draft()
+    _orphans(observed, remove_orphans, draft)
+    _conflicts(desired, observed, draft)
+    _images(desired, observed, build, draft)
+    _resources(desired, observed, draft)
+    _engine_notes(desired, observed, draft)
+    order = topological_order(desired)
+    rebuilt = {a.target for a in draft.actions if a.kind in ("build", "pull")}
+    for name in order:
+        _service_plan(
+            desired, observed, name, force_recreate=force_recreate, rebuilt=rebuilt, draft=draft, rerun_jobs=rerun_jobs
+        )
+    if ready_by_exec:
+        starting = {a.service for a in draft.actions if a.kind in STARTING}
+        for name in sorted(exec_ready_services(desired) & starting):
+            draft.notes.append(
+                f"{name}: services waiting for it to be healthy start once its health test passes by exec "
+                f"(settings.ready_by_exec); its healthy time and the end of up stay the engine's health status"
+            )
+    return Plan(
+        actions=tuple(draft.actions),
+        conflicts=tuple(draft.conflicts),
+        notes=tuple(draft.notes),
+        order=tuple(order),
+        unchanged=tuple(draft.unchanged),
+        unverified=tuple(draft.unverified),
+    )
+
+
+def _orphans(observed: ObservedState, remove_orphans: bool, draft: _Draft) -> None:
     for orphan in observed.orphans:
         why = (
             f"service {quoted(orphan.service)} is no longer in the spec"
@@ -203,155 +233,202 @@ def plan(
             else "not a service of the spec"
         )
         if remove_orphans:
-            actions.append(Action("remove-orphan", orphan.name, (why,)))
+            draft.actions.append(Action(kind="remove-orphan", target=orphan.name, reasons=(why,)))
         else:
-            notes.append(f"orphan container {orphan.name} ({why}); remove it with --remove-orphans")
-    for name, description in sorted(observed.foreign_names.items()):
-        conflicts.append(f"the name {name} is taken by {description}, which this project does not own")
-    for port, description in sorted(observed.foreign_ports.items()):
-        conflicts.append(f"host port {port} is published by {description}, which this project does not own")
-    for name in sorted(observed.foreign_networks):
-        conflicts.append(f"network {name} exists but this project does not own it (no {quoted(desired.project)} label)")
-    for name in sorted(observed.foreign_volumes):
-        conflicts.append(f"volume {name} exists but this project does not own it (no {quoted(desired.project)} label)")
-    for name in observed.missing_external:
-        conflicts.append(f"external network or volume {name} does not exist")
+            draft.notes.append(f"orphan container {orphan.name} ({why}); remove it with --remove-orphans")
 
+
+def _conflicts(desired: DesiredState, observed: ObservedState, draft: _Draft) -> None:
+    out = draft.conflicts
+    for name, description in sorted(observed.foreign_names.items()):
+        out.append(f"the name {name} is taken by {description}, which this project does not own")
+    for port, description in sorted(observed.foreign_ports.items()):
+        out.append(f"host port {port} is published by {description}, which this project does not own")
+    for name in sorted(observed.foreign_networks):
+        out.append(f"network {name} exists but this project does not own it (no {quoted(desired.project)} label)")
+    for name in sorted(observed.foreign_volumes):
+        out.append(f"volume {name} exists but this project does not own it (no {quoted(desired.project)} label)")
+    for name in observed.missing_external:
+        out.append(f"external network or volume {name} does not exist")
+
+
+def _images(desired: DesiredState, observed: ObservedState, build: bool, draft: _Draft) -> None:
+    """One build or pull per image that needs one (its first service names it)."""
     images_done: set[str] = set()
-    now = time.time()
     for svc in desired.services.values():
         if svc.image in images_done:
             continue
         images_done.add(svc.image)
         present = observed.image_ids.get(svc.image) is not None
+        action: Action | None = None
         if svc.build is not None and (build or not present or svc.pull_policy == "build"):
             why = "--build" if build else ("pull_policy: build" if present else "image not built yet")
-            actions.append(Action("build", svc.image, (why,), svc.name))
+            action = Action(kind="build", target=svc.image, reasons=(why,), service=svc.name)
         elif svc.pull_policy == "always":
-            actions.append(Action("pull", svc.image, ("pull_policy: always",), svc.name))
-        elif present and (stale := _stale(svc.pull_policy, observed.image_tagged.get(svc.image), now)):
-            actions.append(Action("pull", svc.image, (stale,), svc.name))
+            action = Action(kind="pull", target=svc.image, reasons=("pull_policy: always",), service=svc.name)
+        elif present and (stale := _stale(svc.pull_policy, observed.image_tagged.get(svc.image), observed.at)):
+            action = Action(kind="pull", target=svc.image, reasons=(stale,), service=svc.name)
         elif not present and svc.pull_policy == "never":
-            conflicts.append(f"{svc.name}: image {svc.image} is not present and its pull_policy is never")
+            draft.conflicts.append(f"{svc.name}: image {svc.image} is not present and its pull_policy is never")
         elif not present:
-            actions.append(Action("pull", svc.image, ("image not present locally",), svc.name))
+            action = Action(kind="pull", target=svc.image, reasons=("image not present locally",), service=svc.name)
+        if action is not None:
+            draft.actions.append(action)
+
+
+def _resources(desired: DesiredState, observed: ObservedState, draft: _Draft) -> None:
     for net in desired.networks.values():
         if not net.external and net.name not in observed.networks and net.name not in observed.foreign_networks:
-            actions.append(Action("create-network", net.name, ("does not exist",)))
+            draft.actions.append(Action(kind="create-network", target=net.name, reasons=("does not exist",)))
     for vol in desired.volumes.values():
         if not vol.external and vol.name not in observed.volumes and vol.name not in observed.foreign_volumes:
-            actions.append(Action("create-volume", vol.name, ("does not exist",)))
+            draft.actions.append(Action(kind="create-volume", target=vol.name, reasons=("does not exist",)))
 
+
+def _engine_notes(desired: DesiredState, observed: ObservedState, draft: _Draft) -> None:
+    """What this engine or a mount cannot do as the spec says (the plan still goes on)."""
     if not api_at_least(observed.api_version, START_INTERVAL_API):
         for svc in desired.services.values():
             hc = svc.config.get("healthcheck")
             if isinstance(hc, dict) and "start_interval" in hc:
-                notes.append(
+                draft.notes.append(
                     f"{svc.name}: healthcheck start_interval needs engine API 1.44, this engine speaks "
                     f"{observed.api_version}: the first probe runs one interval after start"
                 )
-
     for svc in desired.services.values():
         for path, why in svc.by_path:
-            notes.append(
+            draft.notes.append(
                 f"{svc.name}: the read-only bind {path} is compared by path, not content ({why}): "
                 "a change inside it does not recreate the container"
             )
-    order = topological_order(desired)
-    recreated: set[str] = set()
-    unchanged: list[str] = []
-    unverified: list[tuple[str, str]] = []
-    rebuilt = {a.target for a in actions if a.kind in ("build", "pull")}
-    for name in order:
-        svc = desired.services[name]
-        found = observed.containers.get(name, ())
-        if any(c.owner == "compose" for c in found):
-            problems = _compose_problems(svc, found, svc.completes)
-            conflicts.extend(problems)
-            unknown = _compose_unknown(svc) if not problems else ""
-            if unknown:
-                unverified.append((name, unknown))
-                notes.append(f"{name}: {unknown}")
-            elif not problems:
-                unchanged.append(name)
-            continue
-        if svc.replicas == 0:
-            notes.append(f"{name}: scale 0, it runs no container (services that depend on it do not wait for it)")
-        slots, surplus = replica_slots(found, svc.replicas)
-        service_actions = [
+
+
+def _service_plan(
+    desired: DesiredState,
+    observed: ObservedState,
+    name: str,
+    *,
+    force_recreate: bool,
+    rebuilt: set[str],
+    draft: _Draft,
+    rerun_jobs: bool = False,
+) -> None:
+    """The actions of one service's containers: surplus removed, then per replica a start and a rename."""
+    svc = desired.services[name]
+    found = observed.containers.get(name, ())
+    if any(c.owner == "compose" for c in found):
+        problems = _compose_problems(svc, found, svc.completes)
+        draft.conflicts.extend(problems)
+        unknown = _compose_unknown(svc) if not problems else ""
+        if unknown:
+            draft.unverified.append((name, unknown))
+            draft.notes.append(f"{name}: {unknown}")
+        elif not problems:
+            draft.unchanged.append(name)
+        return
+    if svc.replicas == 0:
+        draft.notes.append(f"{name}: scale 0, it runs no container (services that depend on it do not wait for it)")
+    slots, surplus = replica_slots(found, svc.replicas)
+    service_actions = [
+        Action(
+            kind="remove",
+            target=item.name,
+            reasons=(_surplus_reason(item, svc.replicas),),
+            service=name,
+            replica=item.replica,
+            container_id=item.id,
+        )
+        for item in surplus
+    ]
+    restart_for = [d for d, dep in sorted(svc.depends_on.items()) if dep.restart and d in draft.recreated]
+    for number in range(1, svc.replicas + 1):
+        service_actions += _replica_actions(
+            desired,
+            observed,
+            svc,
+            number,
+            slots.get(number),
+            force_recreate=force_recreate,
+            image_changes=svc.image in rebuilt,
+            restart_for=restart_for,
+            draft=draft,
+            rerun_jobs=rerun_jobs,
+        )
+    if not service_actions:
+        draft.unchanged.append(name)
+    draft.actions.extend(service_actions)
+
+
+def _replica_actions(
+    desired: DesiredState,
+    observed: ObservedState,
+    svc: DesiredService,
+    number: int,
+    current: ObservedContainer | None,
+    *,
+    force_recreate: bool,
+    image_changes: bool,
+    restart_for: list[str],
+    draft: _Draft,
+    rerun_jobs: bool = False,
+) -> list[Action]:
+    """A rename (a kept container whose name changes), then what starts replica ``number``."""
+    name = svc.name
+    wanted = svc.replica_name(number)
+    action = _service_action(
+        svc,
+        current,
+        observed,
+        force_recreate,
+        image_changes,
+        desired.secrets,
+        svc.completes,
+        target=wanted,
+        key=desired.key,
+    )
+    if action is None and current is not None and _completed(svc, current) and rerun_jobs:
+        # a job's completion is evidence only for the run that saw it: what it reads (a read-write
+        # bind, a database a recreate emptied) may have changed since
+        action = Action(kind="start", target=wanted, reasons=(_RERUN,), service=name)
+    if action is None and current is not None and _completed(svc, current):
+        draft.notes.append(
+            f"{name}: {current.name} exited 0, a completed job: not run again while its configuration "
+            "is unchanged (up --force-recreate runs it again)"
+        )
+    if action is None and restart_for and current is not None:
+        reasons = tuple(f"dependency {d} is recreated" for d in restart_for)
+        action = Action(kind="restart", target=wanted, reasons=reasons, service=name)
+    out: list[Action] = []
+    if current is not None and current.name != wanted and (action is None or action.kind != "recreate"):
+        why = _rename_reason(desired.project, name, current.name, wanted)
+        out.append(
             Action(
-                "remove",
-                item.name,
-                (_surplus_reason(item, svc.replicas),),
-                name,
-                replica=item.replica,
-                container_id=item.id,
+                kind="rename",
+                target=current.name,
+                reasons=(why,),
+                service=name,
+                replica=number,
+                container_id=current.id,
+                new_name=wanted,
             )
-            for item in surplus
-        ]
-        restart_for = [d for d, dep in sorted(svc.depends_on.items()) if dep.restart and d in recreated]
-        for number in range(1, svc.replicas + 1):
-            current = slots.get(number)
-            wanted = svc.replica_name(number)
-            action = _service_action(
-                svc,
-                current,
-                observed,
-                force_recreate,
-                svc.image in rebuilt,
-                desired.secrets,
-                svc.completes,
-                target=wanted,
-            )
-            if action is None and current is not None and _completed(svc, current) and rerun_jobs:
-                # a job's completion is evidence only for the run that saw it: what it reads (a
-                # read-write bind, a database a recreate emptied) may have changed since
-                action = Action("start", wanted, (_RERUN,), name)
-            if action is None and current is not None and _completed(svc, current):
-                notes.append(
-                    f"{name}: {current.name} exited 0, a completed job: not run again while its configuration "
-                    "is unchanged (up --force-recreate runs it again)"
-                )
-            if action is None and restart_for and current is not None:
-                action = Action("restart", wanted, tuple(f"dependency {d} is recreated" for d in restart_for), name)
-            if current is not None and current.name != wanted and (action is None or action.kind != "recreate"):
-                why = _rename_reason(desired.project, name, current.name, wanted)
-                service_actions.append(
-                    Action(
-                        "rename",
-                        current.name,
-                        (why,),
-                        name,
-                        replica=number,
-                        container_id=current.id,
-                        new_name=wanted,
-                    )
-                )
-            if action is None:
-                continue
-            # References to a service (network_mode/pid/ipc: service:, links, volumes_from) name its
-            # first replica: only a new replica 1 restarts the dependents that share it, as a recreate
-            # of any replica does (they all change together); a scale up leaves them alone.
-            if action.kind == "recreate" or (action.kind == "create" and number == 1):
-                recreated.add(name)
-            service_actions.append(
-                dataclasses.replace(action, replica=number, container_id=current.id if current else None)
-            )
-        if not service_actions:
-            unchanged.append(name)
-        actions.extend(service_actions)
-    if ready_by_exec:
-        starting = {a.service for a in actions if a.kind in STARTING}
-        for name in sorted(exec_ready_services(desired) & starting):
-            notes.append(
-                f"{name}: services waiting for it to be healthy start once its health test passes by exec "
-                f"(settings.ready_by_exec); its healthy time and the end of up stay the engine's health status"
-            )
-    return Plan(tuple(actions), tuple(conflicts), tuple(notes), tuple(order), tuple(unchanged), tuple(unverified))
+        )
+    if action is None:
+        return out
+    # References to a service (network_mode/pid/ipc: service:, links, volumes_from) name its
+    # first replica: only a new replica 1 restarts the dependents that share it, as a recreate
+    # of any replica does (they all change together); a scale up leaves them alone.
+    if action.kind == "recreate" or (action.kind == "create" and number == 1):
+        draft.recreated.add(name)
+    out.append(dataclasses.replace(action, replica=number, container_id=current.id if current else None))
+    return out
 
 
 def _label_diff(
-    svc: DesiredService, old: dict[str, Any], inspected: dict[str, Any] | None, secrets: frozenset[str]
+    svc: DesiredService,
+    old: dict[str, Any],
+    inspected: dict[str, Any] | None,
+    secrets: frozenset[str],
+    key: bytes,
 ) -> list[str]:
     """Why the container's label (``old``) differs from ``svc``: the label's sealed names are opened with
     the names of the spec and those Docker reports (``labels.open_keys``), then hashes are compared."""
@@ -361,7 +438,6 @@ def _label_diff(
             old.get("config", {}), svc.config, secrets, inspected=inspected, hidden=svc.provenance, was_hidden=was
         )
         return reasons + mounted_diff(old.get("mounted", {}), svc.mounted)
-    key = L.state_key()
     reported = (inspected or {}).get("environment")
     config = L.open_keys(old.get("config", {}), svc.config, key)
     if isinstance(config, dict) and isinstance(config.get("environment"), dict) and isinstance(reported, dict):
@@ -375,16 +451,10 @@ def _label_diff(
         secrets,
         sealed=cast(dict[str, Any], L.seal(svc.config, key)),
         inspected=inspected,
-        seal=_sealer(),
+        seal=lambda value: L.seal(value, key),
         hidden=svc.provenance,
         was_hidden=Provenance.from_label(old.get("secret"), lambda name: L.seal_text(name, key)),
     ) + mounted_diff(mounted if isinstance(mounted, dict) else {}, cast(dict[str, str], L.seal(svc.mounted, key)))
-
-
-def _sealer() -> Callable[[object], object]:
-    """Seals one value as the desired-state label does (to confirm what Docker reports)."""
-    key = L.state_key()
-    return lambda value: L.seal(value, key)
 
 
 def _stale(policy: str, tagged: float | None, now: float) -> str | None:
@@ -489,11 +559,12 @@ def _service_action(
     one_shot: bool = False,
     *,
     target: str | None = None,
+    key: bytes = b"",
 ) -> Action | None:
     """What one replica's container needs (``target``: its name; default the service's first)."""
     target = target or svc.container
     if current is None:
-        return Action("create", target, ("no container yet",), svc.name)
+        return Action(kind="create", target=target, reasons=("no container yet",), service=svc.name)
     reasons: list[str] = []
     if current.config_hash != svc.config_hash:
         old = current.config or {}
@@ -503,7 +574,7 @@ def _service_action(
             # list every field, and the label itself is what must go
             reasons.append("its labels hold plain values (an older validator wrote them): recreated to hold hashes")
         else:
-            reasons += _label_diff(svc, old, current.inspected, secrets)
+            reasons += _label_diff(svc, old, current.inspected, secrets, key)
         if not reasons:
             reasons.append("configuration hash changed (written by another validator version)")
     elif current.drift:
@@ -518,13 +589,13 @@ def _service_action(
     if force and not reasons:
         reasons.append("--force-recreate")
     if reasons:
-        return Action("recreate", target, tuple(reasons), svc.name)
+        return Action(kind="recreate", target=target, reasons=tuple(reasons), service=svc.name)
     if one_shot and current.state == "exited" and current.exit_code == 0:
         # a completed one-shot job with an unchanged config: not run again (Compose reruns it, #11808)
         return None
     if current.state in ("exited", "created", "dead"):
         detail = f" (exit code {current.exit_code})" if current.state == "exited" and current.exit_code else ""
-        return Action("start", target, (f"container is {current.state}{detail}",), svc.name)
+        return Action(kind="start", target=target, reasons=(f"container is {current.state}{detail}",), service=svc.name)
     if current.state == "paused":
-        return Action("recreate", target, ("container is paused",), svc.name)
+        return Action(kind="recreate", target=target, reasons=("container is paused",), service=svc.name)
     return None

@@ -11,8 +11,9 @@ from validator.engine.desired import DesiredState, desired_state
 from validator.engine.docker_api import Engine
 from validator.engine.lock import ProjectLock
 from validator.engine.observed import ObservedState, observe
-from validator.engine.planner import Plan, plan
+from validator.engine.planner import Plan, plan, stop_needs_of_spec
 from validator.engine.teardown import DownResult as DownResult  # the Swarm backend returns one too
+from validator.engine.teardown import down_project
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from validator.engine.waiter import Timing
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Planned:
     engine: Engine
     desired: DesiredState
@@ -40,10 +41,10 @@ def make_plan(
     desired = desired_state(loaded)
     observed = observe(engine, desired)
     return Planned(
-        engine,
-        desired,
-        observed,
-        plan(
+        engine=engine,
+        desired=desired,
+        observed=observed,
+        plan=plan(
             desired,
             observed,
             remove_orphans=remove_orphans,
@@ -70,10 +71,16 @@ def up(
     on_done: Callable[[ServiceResult], None] | None = None,
     rerun_jobs: bool = False,
 ) -> UpResult:
+    # lazy: plan and down never apply, so they load neither the applier nor the waiter (timings
+    # imports it); tests/unit/engine/test_stopper.py pins it
     from validator.engine import timings as T
-    from validator.engine.apply import Applier  # plan and down never apply: they skip the waiter too
+    from validator.engine.apply import Applier
 
-    guard = ProjectLock(loaded.spec.project, engine, lock_wait, say, "up") if lock else nullcontext()
+    guard = (
+        ProjectLock(project=loaded.spec.project, engine=engine, wait=lock_wait, say=say, what="up")
+        if lock
+        else nullcontext()
+    )
     with guard:
         planned = make_plan(
             loaded,
@@ -86,12 +93,12 @@ def up(
         for note in planned.plan.notes:
             progress("note", note)
         applier = Applier(
-            engine,
-            planned.desired,
-            planned.observed,
-            planned.plan,
-            progress,
-            timeout if timeout is not None else loaded.spec.settings.up_timeout,
+            engine=engine,
+            desired=planned.desired,
+            observed=planned.observed,
+            plan=planned.plan,
+            progress=progress,
+            timeout=timeout if timeout is not None else loaded.spec.settings.up_timeout,
             ready_by_exec=loaded.spec.settings.ready_by_exec,
             on_done=on_done,
         )
@@ -126,9 +133,6 @@ def down(
     """Stop and remove the project's containers in parallel along the stop graph (a service stops
     once everything depending on it is gone), then its networks and, if asked, its volumes
     (engine/teardown.py; ``down`` itself reads less of the spec than this)."""
-    from validator.engine.planner import stop_needs_of_spec
-    from validator.engine.teardown import down_project
-
     return down_project(
         engine,
         loaded.spec.project,

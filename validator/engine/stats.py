@@ -1,11 +1,12 @@
 """Memory and CPU of the project's containers for the whole run, read from the engine's stats API,
 and the OOM kills the engine reports.
 
-``UsageSampler.start()`` (before ``up``) follows every container of the project running then, and
-each one the engine reports started afterwards (its ``start`` event); ``stop()`` (before the
-verdict) closes everything at once and hands back what each container was seen to use
-(``Usage``). It never waits on the engine in the run's own thread: each container has a thread of
-its own, and so do the events.
+``UsageSampler`` is a ``Feed`` of the run watcher (engine/watch.py): it reads the watcher's one event
+stream rather than opening its own. Started with the watcher (before ``up``), it follows every
+container of the project running then, and each one the watcher hears started afterwards (its
+``start`` event), and counts the ``oom`` events; ``stop()`` (before the verdict) closes everything at
+once and hands back what each container was seen to use (``Usage``). It never waits on the engine in
+the run's own thread: each container has a thread of its own.
 
 Why one stats stream per container rather than one-shot calls: on engine 20.10 a one-shot call
 (``stream=0&one-shot=1``) still waits for the stats collector's next tick (measured 1.0-1.2 s per
@@ -28,6 +29,7 @@ of the end (the sampler's stop, or the container's removal).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Mapping
@@ -40,6 +42,7 @@ from validator.errors import FatalError
 
 if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
+    from validator.engine.watch import Happening, RunWatcher
 
 # Why 5 s: the collector ticks every second, and on this shared machine (load 40+ on 2 cores) a
 # stats answer took up to 2.5 s; a gap longer than 5 s is the stream lost, not the engine slow.
@@ -50,10 +53,9 @@ MAX_STREAMS = 64
 # Points kept per container for the report's picture (each the highest of the samples it stands
 # for); the peaks themselves are kept apart, exactly.
 MAX_POINTS = 240
-# A stats or event stream that ends while its container (or the engine) is still there is opened
-# again from where it stopped, this many times at most.
+# A stats stream that ends while its container is still there is opened again, this many times at most
+# (the watcher reopens the event stream itself).
 REOPEN = 3
-EVENTS = ("start", "oom")
 STOP_WAIT = 0.5  # seconds stop() waits, in all, for the threads to see their streams closed
 
 
@@ -171,39 +173,46 @@ class Usage:
 
 
 class UsageSampler:
-    """Follows the project's containers from ``start()`` to ``stop()``; thread-safe."""
+    """Follows the project's containers from ``start()`` to ``stop()``, as a feed of the run watcher
+    (``RunWatcher(engine, project, feeds=[sampler])`` or ``watcher.add_feed(sampler)``); thread-safe."""
 
-    def __init__(self, engine: Engine, project: str, *, max_streams: int = MAX_STREAMS) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        project: str,
+        *,
+        max_streams: int = MAX_STREAMS,
+        containers: Mapping[str, tuple[str, str]] | None = None,
+    ) -> None:
         self.engine = engine
         self.project = project
         self.max_streams = max_streams
+        # id -> (name, service) to follow from the start when the caller knows them (else: what runs)
+        self.first = dict(containers) if containers is not None else None
         self.lock = threading.Lock()
         self.done = threading.Event()
         self.started_at = 0.0
+        self.stopped_at = 0.0
         self.containers: dict[str, ContainerUsage] = {}
         self.skipped: list[str] = []
         self.events_problem = ""
-        self._streams: dict[str, Any] = {}  # container id (or "events") -> its open stream
+        self.watcher: RunWatcher | None = None
+        self._streams: dict[str, Any] = {}  # container id -> its open stats stream
         self._threads: list[threading.Thread] = []
 
-    # --- life ---------------------------------------------------------------------------------
-    def start(self, containers: Mapping[str, tuple[str, str]] | None = None) -> UsageSampler:
-        """Subscribe to the project's container events first, then follow what runs already (a
-        container started in between is in both: followed once): ``containers`` (id -> (name,
-        service)) when the caller knows them, else the project's running containers, listed by its
-        label (validator's or Compose's). Raises the engine's error."""
+    # --- life (a Feed of the run watcher) -----------------------------------------------------
+    def start(self, watcher: RunWatcher) -> None:
+        """Called by the watcher once its event stream is open: follow what runs already (a container
+        started in between is both listed and heard: followed once). Raises the engine's error."""
+        self.watcher = watcher
         self.started_at = time.time()
-        stream = self.engine.events({"type": ["container"], "event": list(EVENTS)}, since=self.started_at)
-        self._streams["events"] = stream
-        self._spawn(self._follow_events, "validator-usage-events", stream)
         try:
-            running = dict(containers) if containers is not None else self._running()
+            running = self.first if self.first is not None else self._running()
         except BaseException:
             self.stop()
             raise
         for cid, (name, service) in running.items():
             self._follow(cid, name, service, self.started_at)
-        return self
 
     def _running(self) -> dict[str, tuple[str, str]]:
         running: dict[str, tuple[str, str]] = {}
@@ -217,11 +226,16 @@ class UsageSampler:
 
     def stop(self) -> Usage:
         """Everything closed at once (a blocked read wakes when its socket is shut down); threads
-        still inside a slow engine call are left to end by themselves (daemons, reading ``done``)."""
-        self.done.set()
-        stopped_at = time.time()
+        still inside a slow engine call are left to end by themselves (daemons, reading ``done``).
+        Called again (the watcher stops its feeds too), it hands back the same observation."""
+        if not self.done.is_set():
+            self.done.set()
+            self.stopped_at = time.time()
+            lost = self.watcher.lost if self.watcher is not None else None
+            if lost is not None and not self.events_problem:
+                self.events_problem = f"the engine's event stream ended ({lost.reason})"
         with self.lock:
-            streams = list(self._streams.values())
+            streams = [s for s in self._streams.values() if s is not None]
         for stream in streams:
             with contextlib.suppress(Exception):  # a dead stream may fail to close in any way
                 stream.close()
@@ -233,7 +247,7 @@ class UsageSampler:
         with self.lock:
             return Usage(
                 started_at=self.started_at,
-                stopped_at=stopped_at,
+                stopped_at=self.stopped_at,
                 containers={cid: _copy(u) for cid, u in self.containers.items()},
                 events_problem=self.events_problem,
                 skipped=list(self.skipped),
@@ -244,59 +258,28 @@ class UsageSampler:
         self._threads.append(thread)
         thread.start()
 
-    # --- events -------------------------------------------------------------------------------
-    def _follow_events(self, stream: Any) -> None:
-        last = self.started_at
-        for _ in range(REOPEN + 1):
-            try:
-                for event in stream:
-                    last = max(last, self._event(event))
-            except Exception:  # noqa: BLE001 - a stream ends on close() or when the engine goes away
-                pass
-            if self.done.is_set():
-                return
-            try:  # ended while the run goes on: again from the last event seen, so none falls between
-                stream = self.engine.events({"type": ["container"], "event": list(EVENTS)}, since=last)
-            except FatalError as exc:
-                self.events_problem = f"the engine's event stream ended and could not be opened again ({exc})"
-                return
-            with self.lock:
-                self._streams["events"] = stream
-            if self.done.is_set():  # stopped while reopening: close what stop() did not see
-                with contextlib.suppress(Exception):
-                    stream.close()
-                return
-        self.events_problem = f"the engine's event stream ended {REOPEN + 1} times"
-
-    def _event(self, event: Mapping[str, Any]) -> float:
-        """One event of any project's container: ours followed (start) or counted (oom)."""
-        actor = event.get("Actor") or {}
-        attributes = actor.get("Attributes") or {}
-        nanos = event.get("timeNano")
-        at = nanos / 1e9 if isinstance(nanos, int) else float(event.get("time") or time.time())
-        if self.project not in (attributes.get(L.PROJECT), attributes.get(C.PROJECT)):
-            return at
-        cid = str(actor.get("ID") or event.get("id") or "")
+    # --- events (the watcher's) ---------------------------------------------------------------
+    def heard(self, cid: str, attributes: Mapping[str, Any], happening: Happening) -> None:
+        """One event of a project's container, from the watcher's thread: followed (start) or
+        counted (oom)."""
         name = str(attributes.get("name") or cid[:12])
-        action = str(event.get("Action") or event.get("status") or "")
-        if action == "start":
+        if happening.action == "start":
             self._follow(cid, name, _service(attributes), time.time())
-        elif action == "oom":
+        elif happening.action == "oom":
             with self.lock:
                 usage = self.containers.get(cid)
                 if usage is None:  # killed before it was followed: its kill is still the run's
                     usage = self.containers[cid] = ContainerUsage(
                         id=cid, name=name, service=_service(attributes), due_from=time.time(), problem="not followed"
                     )
-                usage.oom_kills.append(at)
-        return at
+                usage.oom_kills.append(happening.at)
 
     # --- one container ------------------------------------------------------------------------
     def _follow(self, cid: str, name: str, service: str, due_from: float) -> None:
         with self.lock:
             if self.done.is_set() or cid in self._streams:
                 return  # followed already (a restart keeps its stream: the same container, stopped and started)
-            if len(self._streams) - ("events" in self._streams) >= self.max_streams:
+            if len(self._streams) >= self.max_streams:
                 self.skipped.append(name)
                 return
             usage = self.containers.get(cid)
@@ -379,6 +362,4 @@ def _service(labels: Mapping[str, Any]) -> str:
 
 
 def _copy(usage: ContainerUsage) -> ContainerUsage:
-    import dataclasses
-
     return dataclasses.replace(usage, series=list(usage.series), oom_kills=list(usage.oom_kills))

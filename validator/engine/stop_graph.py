@@ -23,7 +23,7 @@ class Stoppable(Protocol):
     def service(self) -> str | None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StopStep:
     """Stop one container (and remove it unless ``remove`` is off) once every container in ``after``
     is done: the graph ``down`` and the recreate path of ``up`` run in parallel along its edges."""
@@ -64,13 +64,19 @@ def stop_plan(
     for item in sorted(chosen, key=lambda c: c.name):
         needs = services.get(item.service or "")
         if item.service is None or needs is None:  # an orphan: its own StopTimeout, no known dependents
-            steps.append(StopStep(item.id, item.name, item.service, None))
+            steps.append(StopStep(container=item.id, name=item.name, service=item.service, timeout=None))
             continue
         dependents = sorted(name for name, other in services.items() if item.service in other.depends_on)
         after = orphans + tuple(cid for name in dependents for cid in sorted(by_service.get(name, [])))
         steps.append(
-            StopStep(item.id, item.name, item.service, needs.timeout, item.id not in keep, after, needs.pre_stop)
+            StopStep(
+                container=item.id,
+                name=item.name,
+                service=item.service,
+                timeout=needs.timeout,
+                remove=item.id not in keep,
+                after=after,
+                pre_stop=needs.pre_stop,
+            )
         )
     return tuple(steps)
-
-

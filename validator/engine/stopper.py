@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StopOutcome:
     step: StopStep
     started: float  # wall-clock time the stop was requested
@@ -56,7 +56,7 @@ def run_stops(
         began_wall, began = time.time(), time.monotonic()
         try:
             if cancel is not None and cancel.is_set():
-                return StopOutcome(step, began_wall, time.time(), "cancelled")
+                return StopOutcome(step=step, started=began_wall, finished=time.time(), error="cancelled")
             hook_error = _pre_stop(engine, step)
             if hook_error is not None:
                 say(who, f"FAILED: {hook_error}")
@@ -67,9 +67,9 @@ def run_stops(
             raise
         except EngineError as exc:
             say(who, f"FAILED: {exc}")
-            return StopOutcome(step, began_wall, time.time(), str(exc))
+            return StopOutcome(step=step, started=began_wall, finished=time.time(), error=str(exc))
         say(who, f"{'removed' if step.remove else 'stopped'} after {time.monotonic() - began:.2f}s")
-        return StopOutcome(step, began_wall, time.time(), hook_error=hook_error)
+        return StopOutcome(step=step, started=began_wall, finished=time.time(), hook_error=hook_error)
 
     # one thread per container, as Compose stops them all at once: a stop mostly waits out its grace
     # period, so a cap would queue whole grace periods (16 at a time made 50 services wait 4 of them)

@@ -24,6 +24,7 @@ from validator.engine.hooks import canonical
 from validator.engine.lock import ProjectLock
 from validator.engine.stop_graph import StopNeeds, stop_plan
 from validator.engine.stopper import raise_failures, raise_hook_failures, run_stops
+from validator.units import parse_duration
 
 if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
@@ -41,7 +42,7 @@ class Running:
     depends_on: frozenset[str]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DownResult:
     containers: list[str]
     networks: list[str]
@@ -62,7 +63,7 @@ def down_project(
 ) -> DownResult:
     """Take the project down. ``declared``: the spec's services and what stopping each needs (what
     the labels say fills the rest); None without a spec (``down -p``): every container goes."""
-    with ProjectLock(project, engine, lock_wait, say, "down"):
+    with ProjectLock(project=project, engine=engine, wait=lock_wait, say=say, what="down"):
         owned = [_running(summary) for summary in engine.containers(L.project_filter(project))]
         needs = {c.service: StopNeeds(c.depends_on, None) for c in owned if c.service is not None}
         needs.update(declared or {})
@@ -90,7 +91,12 @@ def down_project(
                 removed_volumes.append(vol["Name"])
                 progress("volume", f"{vol['Name']} removed")
         raise_hook_failures(outcomes)  # everything asked is done: now fail naming the hooks that did not
-        return DownResult([o.step.name for o in outcomes], networks, removed_volumes, sorted(kept))
+        return DownResult(
+            containers=[o.step.name for o in outcomes],
+            networks=networks,
+            volumes=removed_volumes,
+            kept_orphans=sorted(kept),
+        )
 
 
 def _running(summary: dict[str, Any]) -> Running:
@@ -114,8 +120,6 @@ def declared_needs(services: Mapping[str, Any]) -> dict[str, StopNeeds]:
     ``depends_on`` (a list or a mapping), ``stop_grace_period`` (unreadable: the container's own
     StopTimeout, which up set from it), ``pre_stop`` hooks. A value lint would refuse is read as absent:
     taking a stack down must not depend on the file being valid."""
-    from validator.units import parse_duration
-
     out: dict[str, StopNeeds] = {}
     for name, raw in services.items():
         svc = raw if isinstance(raw, dict) else {}

@@ -96,12 +96,7 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
     for field in ("links", "external_links"):
         if getattr(svc, field) and svc.network_mode is not None:
             yield (*at, field), f"{field} with a network_mode"
-    if svc.build is not None:
-        for field in sorted(svc.build.model_fields_set - BUILD_APPLIED):
-            if _set(svc.build, field):
-                yield (*at, "build", field), f"build.{field}"
-        if len(svc.build.platforms) > 1:
-            yield (*at, "build", "platforms"), "build.platforms with several platforms (one image is built)"
+    yield from _build(at, svc)
     deploy = svc.deploy
     if deploy is not None:
         reservations = deploy.resources.reservations if deploy.resources else None
@@ -114,6 +109,21 @@ def _service(at: Path, svc: Service, spec: Spec) -> Iterator[tuple[Path, str]]:
         for field in sorted(opts.model_fields_set - NETWORK_APPLIED):
             if _set(opts, field):
                 yield (*at, "networks", key, field), f"networks.{field}"
+    yield from _mounts(at, svc)
+
+
+def _build(at: Path, svc: Service) -> Iterator[tuple[Path, str]]:
+    if svc.build is None:
+        return
+    for field in sorted(svc.build.model_fields_set - BUILD_APPLIED):
+        if _set(svc.build, field):
+            yield (*at, "build", field), f"build.{field}"
+    if len(svc.build.platforms) > 1:
+        yield (*at, "build", "platforms"), "build.platforms with several platforms (one image is built)"
+
+
+def _mounts(at: Path, svc: Service) -> Iterator[tuple[Path, str]]:
+    """Volumes of a type or with a field the engine here cannot mount; file owners that are not numbers."""
     for index, mount in enumerate(svc.volumes):
         if mount.type not in MOUNT_TYPES:
             yield (*at, "volumes", index, "type"), f"volumes type {mount.type}"

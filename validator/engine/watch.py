@@ -13,9 +13,9 @@ seconds, each bounded by ``PING_TIMEOUT``): a killed local daemon is noticed wit
 a second, a remote engine whose connection silently drops within ``SILENCE + PING_TIMEOUT``.
 ``on_lost`` is called once, from the watcher's thread.
 
-Further sources of observations plug in as ``Feed``\\ s (issue 26's memory/CPU sampling is meant to
-be one): each is started with the watcher, reads the same engine, writes into the watcher's records
-under its lock, and is stopped with it.
+Further sources of observations plug in as ``Feed``\\ s (the usage sampler, engine/stats.py, is one):
+each is started with the watcher, hears every event of the project's containers from the watcher's
+one event stream (no second subscription), reads the same engine, and is stopped with it.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from validator.engine import labels as L
+from validator.errors import FatalError
 
 if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
@@ -114,14 +115,16 @@ class EngineLost:
 
 
 class Feed(Protocol):
-    """A second source of observations for the same watcher (issue 26: memory/CPU per container at a
-    bounded rate). ``start`` is called once the event stream is open, ``stop`` before the verdict;
-    a feed reads ``watcher.engine``, records under ``watcher.lock`` and stops when ``watcher.done``
-    is set."""
+    """A second source of observations for the same watcher (the usage sampler: memory/CPU per
+    container at a bounded rate). ``start`` is called once the event stream is open, ``heard`` for
+    each event of the project's containers (from the watcher's thread: it must not block), ``stop``
+    before the verdict."""
 
     def start(self, watcher: RunWatcher) -> None: ...
 
-    def stop(self) -> None: ...
+    def heard(self, cid: str, attributes: Mapping[str, Any], happening: Happening) -> None: ...
+
+    def stop(self) -> object: ...
 
 
 class RunWatcher:
@@ -166,6 +169,11 @@ class RunWatcher:
             feed.start(self)
         return self
 
+    def add_feed(self, feed: Feed) -> None:
+        """A feed joining a running watcher: started now, stopped with it."""
+        self.feeds.append(feed)
+        feed.start(self)
+
     def stop(self) -> None:
         self.done.set()
         for feed in self.feeds:
@@ -194,8 +202,6 @@ class RunWatcher:
 
     def observe_last(self, ids: Iterable[str]) -> None:
         """The last observation: each container's state now (after the probes and suites)."""
-        from validator.errors import FatalError
-
         for cid in ids:
             try:
                 detail = self.engine.try_inspect(cid)
@@ -255,6 +261,8 @@ class RunWatcher:
             if watch is None:
                 watch = self._new(cid, {"Name": attributes.get("name", ""), "Config": {"Labels": attributes}})
             watch.happenings.append(happening)
+        for feed in list(self.feeds):
+            feed.heard(cid, attributes, happening)
         return at
 
     def _new(self, cid: str, detail: dict[str, Any] | None) -> ContainerWatch:

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from validator import children
+from validator.backends.registry import DEFAULT, get
 from validator.catalog import run_catalog
 from validator.checks.registry import STATIC_STAGES, CheckContext
 from validator.core.metrics import Evidence, MetricKey, metric_name
-from validator.core.result import Kind, Result, locate
-from validator.core.run import RunResult, ServiceTimeline
-from validator.errors import EngineError, EngineLost, Interrupted, UnreachableError
+from validator.core.result import Kind, Result
+from validator.core.run import RunResult
+from validator.errors import EngineLost, Interrupted, UnreachableError
 from validator.redact import Redactor
 from validator.spec.load import LoadedSpec
 from validator.ui import Display
@@ -41,7 +42,7 @@ class CheckOptions:
     timeout: float | None = None
     lock_timeout: float = 600.0
     suites: bool = True
-    orchestrator: str = "containers"
+    orchestrator: str = DEFAULT
 
 
 def git_commit(folder: Any) -> str | None:
@@ -59,6 +60,7 @@ class Pipeline:
         self.loaded = loaded
         self.spec = loaded.spec
         self.options = options
+        self.backend = get(options.orchestrator)  # the one way to the engine's services (backends/)
         self.display = display
         self.redactor = redactor or Redactor(loaded.secrets())
         self.cancel = threading.Event()
@@ -161,14 +163,12 @@ class Pipeline:
     def _connect(self) -> Any:
         """The engine, when the spec needs one or the command named its target (``--host``: every
         named target is contacted and identified, whatever the spec contains)."""
-        from validator.engine.docker_api import Engine
-
         needs_engine = bool(self.spec.services) or any(
             getattr(p, "kind", "") in DOCKER_PROBES for p in self.spec.probes.values()
         )
         if not needs_engine and self.options.host is None:
             return None
-        engine = Engine.connect(self.options.host)
+        engine = self.backend.connect(self.options.host)
         engine.version()
         self.run.engine = engine.address
         if self.options.host is not None:
@@ -275,76 +275,20 @@ class Pipeline:
         Under up, ``schedule`` hears of each service as soon as its outcome is known."""
         if engine is None or not self.spec.services:
             return {}
-        from validator.checks import services
-        from validator.engine.reconcile import make_plan, up
-
-        mode = self.options.mode
-        if self.options.orchestrator == "swarm":
-            from validator.swarm.check import service_stage
-
-            self.display.stage("swarm services" + {"up": " (up)", "plan": " (plan only)"}.get(mode, " (--no-up)"))
-            swarm_results, running = service_stage(
-                self.loaded,
-                engine,
-                mode=mode,
-                remove_orphans=self.options.remove_orphans,
-                timeout=self.options.timeout,
-                say=self.say,
-                drift=_drift_results,
-            )
-            self.add(swarm_results)
-            return running
-        if mode == "plan":
-            self.display.stage("drift (plan only, nothing changes)")
-            planned = make_plan(self.loaded, engine, remove_orphans=self.options.remove_orphans)
-            self.add(_drift_results(self.loaded, planned.plan))
-            results, running = services.observed(self.loaded, engine)
-        elif mode == "no-up":
-            # judging what runs includes whether it is what the spec says: a container whose command,
-            # environment or ports drifted is not the infrastructure the spec describes (plan exits 1 on it)
-            self.display.stage("services as they run now, and drift from the spec (--no-up)")
-            planned = make_plan(self.loaded, engine, remove_orphans=self.options.remove_orphans)
-            self.add(_drift_results(self.loaded, planned.plan))
-            results, running = services.observed(self.loaded, engine)
-        else:
-            self.display.stage("reconcile (up)")
-            bound = self.options.timeout if self.options.timeout is not None else self.spec.settings.up_timeout
-            until = time.strftime("%H:%M:%S %Z", time.localtime(time.time() + bound))
-            self.say("wait", f"for up (every service ready): at most {bound:g}s, until {until}")
-            try:
-                result = up(
-                    self.loaded,
-                    engine,
-                    progress=self.say,
-                    remove_orphans=self.options.remove_orphans,
-                    build=self.options.build,
-                    timeout=self.options.timeout,
-                    lock=False,
-                    on_done=self._service_done,
-                    # a job that completed in an earlier run proves nothing about this one: run again
-                    rerun_jobs=True,
-                )
-            except EngineError as exc:
-                self.add([services.not_reconciled(self.loaded, exc)])
-                results, running = services.observed(self.loaded, engine)
-                self.add(results)
-                return running
-            results, running = services.from_up(self.loaded, result, engine)
-            # up leaves Compose's containers as they are: what it cannot verify of them stays unknown
-            self.add(_unverified_results(self.loaded, result.plan))
-            for name in result.plan.order:
-                r = result.services.get(name)
-                if r and r.timing:
-                    self.run.timeline.append(
-                        ServiceTimeline(
-                            service=name,
-                            requested_at=r.timing.requested_at,
-                            running_at=r.timing.running_at,
-                            healthy_at=r.timing.healthy_at,
-                        )
-                    )
-        self.add(results)
-        return running
+        stage = self.backend.services(
+            self.loaded,
+            engine,
+            mode=self.options.mode,
+            remove_orphans=self.options.remove_orphans,
+            build=self.options.build,
+            timeout=self.options.timeout,
+            say=self.say,
+            stage=self.display.stage,
+            on_done=self._service_done,
+        )
+        self.run.timeline.extend(stage.timeline)
+        self.add(stage.results)
+        return stage.running
 
     @contextlib.contextmanager
     def _sampling(self, engine: Any) -> Iterator[None]:
@@ -352,7 +296,7 @@ class Pipeline:
         over (run/usage.py); their ``usage`` results come after the suites'."""
         from validator.run.usage import UsageStage
 
-        stage = UsageStage(self.loaded, engine, self.options.orchestrator)
+        stage = UsageStage(self.loaded, engine, self.backend.unfollowed, self.watcher)
         stage.start()
         try:
             yield
@@ -419,7 +363,7 @@ class Pipeline:
     def _watching(self, engine: Any) -> Iterator[None]:
         """The run watcher from before ``up`` to the last observation; while it runs, losing the
         engine stops the run (in the main thread, wherever it waits: validator/abort.py)."""
-        if engine is None or not self.spec.services or self.options.orchestrator == "swarm":
+        if engine is None or not self.spec.services or self.backend.unfollowed:
             yield
             return
         from validator import abort
@@ -523,60 +467,3 @@ class Pipeline:
         self.display.stage(f"criteria ({len(self.spec.criteria)})")
         declared = list(run_catalog(self.loaded))
         self.add(evaluate_criteria(self.loaded, self.run.evidence, declared, self.run.dimensions))
-
-
-def _unverified_results(loaded: LoadedSpec, plan: Any) -> list[Result]:
-    """Services whose running containers cannot be compared with the spec (Compose started them with
-    mounted content nobody recorded): neither a match nor drift, so an error, never a pass."""
-    return [
-        Result(
-            kind="drift",
-            name=name,
-            verdict="error",
-            expected="matches the spec",
-            actual="unknown",
-            message=why,
-            location=locate(loaded, ("services", name)),
-        )
-        for name, why in plan.unverified
-    ]
-
-
-def _drift_results(loaded: LoadedSpec, plan: Any) -> list[Result]:
-    out = []
-    for conflict in plan.conflicts:
-        out.append(
-            Result(
-                kind="drift",
-                name="conflict",
-                verdict="fail",
-                expected="no foreign object in the way",
-                actual="conflict",
-                message=conflict,
-            )
-        )
-    for action in plan.actions:
-        out.append(
-            Result(
-                kind="drift",
-                name=f"{action.kind} {action.target}",
-                verdict="fail",
-                expected="matches the spec",
-                actual=action.kind,
-                message="; ".join(action.reasons),
-                location=locate(loaded, ("services", action.service)) if action.service else None,
-            )
-        )
-    out += _unverified_results(loaded, plan)
-    for name in plan.unchanged:
-        out.append(
-            Result(
-                kind="drift",
-                name=name,
-                verdict="pass",
-                expected="matches the spec",
-                actual="unchanged",
-                location=locate(loaded, ("services", name)),
-            )
-        )
-    return out

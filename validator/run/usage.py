@@ -14,10 +14,11 @@ from validator.spec.load import LoadedSpec
 
 
 class UsageStage:
-    def __init__(self, loaded: LoadedSpec, engine: Any, orchestrator: str) -> None:
+    def __init__(self, loaded: LoadedSpec, engine: Any, unfollowed: str = "", watcher: Any = None) -> None:
         self.loaded = loaded
         self.engine = engine
-        self.orchestrator = orchestrator
+        self.unfollowed = unfollowed  # why the backend's services cannot be followed ("": they can)
+        self.watcher = watcher  # the run watcher (engine/watch.py): the sampler is a feed of its events
         self.sampler: Any = None
         self.off = ""  # why nothing is sampled ("" when the sampler runs)
 
@@ -28,18 +29,20 @@ class UsageStage:
             return
         if not self.loaded.spec.settings.sample_usage:
             self.off = "sampling is off (settings.sample_usage: false)"
-        elif self.orchestrator == "swarm":
-            self.off = "the sampler follows plain containers only, not Swarm tasks"
-        elif self.engine is None:
+        elif self.unfollowed:
+            self.off = self.unfollowed
+        elif self.engine is None or self.watcher is None:
             self.off = "no engine"
         if self.off:
             return
         from validator.engine.stats import UsageSampler
 
         try:
-            self.sampler = UsageSampler(self.engine, self.loaded.spec.project).start()
-        except FatalError as exc:  # the engine refused the event stream: the run goes on, unsampled
-            self.off = f"the engine's events could not be followed ({exc})"
+            self.sampler = UsageSampler(self.engine, self.loaded.spec.project)
+            self.watcher.add_feed(self.sampler)
+        except FatalError as exc:  # the engine did not list what runs: the run goes on, unsampled
+            self.sampler = None
+            self.off = f"the project's running containers could not be listed ({exc})"
 
     def stop(self) -> None:
         """Stop without judging (the run ended early)."""

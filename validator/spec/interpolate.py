@@ -122,7 +122,9 @@ def _expand(
                 # the author's ':?message' is not repeated: it is text of the file, and may hold a value
                 raise InterpolationError(Expected.REQUIRED, text, offset, name)
             return value
-    raise InterpolationError(Expected.OPERATOR, text, offset, name)
+    # the name is not repeated: what follows ``${`` up to a character that is not a name's may be a
+    # value written where a name was meant (the position says where)
+    raise InterpolationError(Expected.OPERATOR, text, offset)
 
 
 def _nested(

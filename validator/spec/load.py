@@ -68,9 +68,9 @@ class LoadedSpec:
         from validator.spec.secrets import collect
 
         found = collect(self.doc.data, self.doc.interpolated, self.environment, self.base_dir, self.fence)
-        held = secret_file_values(self.spec.secrets, self.base_dir, self.fence) | secret_env_values(
-            self.spec.secrets, self.environment
-        )
+        held = secret_file_values(self.spec.secrets, self.base_dir, self.fence)
+        held |= secret_env_values(self.spec.secrets, self.environment)
+        held |= secret_env_values(self.spec.configs, self.environment)
         held |= self._included_values()
         found.update(s for s in held if len(s) >= MIN_LENGTH)
         return found

@@ -406,6 +406,7 @@ class _Builder:
                 self.deferred.append(
                     Finding(Location(self.name, loc.line, col), path, str(exc), "error", "interpolation", self.name)
                 )
+                used.clear()  # the text stays as written (a reference, no value): nothing was brought in
             for name in sorted(unset - self.warned):
                 # Once per variable and file, as Compose warns once: the first place shows where.
                 self.warned.add(name)

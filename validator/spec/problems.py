@@ -28,7 +28,7 @@ class Expected(enum.Enum):
     NAME_BEFORE_EQUALS = "a statement without a variable name (expected NAME=value)"
     CLOSING_BRACE = "invalid interpolation: '${{' is never closed (expected '}}')"
     VARIABLE_NAME = "invalid interpolation: expected a variable name after '${{'"
-    OPERATOR = "invalid interpolation: unknown operator after ${{{name}}} (expected :-, -, :?, ?, :+ or +)"
+    OPERATOR = "invalid interpolation: unknown operator after a variable's name (expected :-, -, :?, ?, :+ or +)"
     REQUIRED = "variable ${{{name}}} is required but not set (the spec says ':?' or '?'): set it"
     NESTING = "interpolation nested too deep (${{...}} inside ${{...}} more than 32 levels)"
 

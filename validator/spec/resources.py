@@ -142,6 +142,8 @@ def secret_file_values(secrets: dict[str, SecretSpec], base_dir: Path, root: Pat
     return found
 
 
-def secret_env_values(secrets: dict[str, SecretSpec], environment: Mapping[str, str]) -> set[str]:
-    """The values of secrets given by an ``environment`` variable, for the redactor (as file contents)."""
+def secret_env_values(secrets: Mapping[str, SecretSpec | ConfigSpec], environment: Mapping[str, str]) -> set[str]:
+    """The values of secrets -- and of configs -- given by an ``environment`` variable, for the redactor
+    (as file contents). A config taken from the host environment is a host variable copied into the
+    container exactly as a pass-through variable is (``APP_API_TOKEN``): it is registered the same way."""
     return {environment[e.environment] for e in secrets.values() if e.environment and environment.get(e.environment)}

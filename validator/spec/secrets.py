@@ -13,12 +13,15 @@
 - keys whose name says password/secret/token/credential (``is_secret_name``), anywhere: a scalar, or
   every item of a list (``api_tokens: [a, b]``). The schema's own key ``secrets`` (Compose's section,
   a service's list of secret names, ``settings.secrets``) names things, it holds no value;
+- Compose ``secrets``: a ``file``'s content; ``secrets.*.environment`` and ``configs.*.environment``: the
+  host variable's value (read here from plain data, so that ``down`` registers them before its first stop);
 - names in ``settings.secrets``: values of those variables (environment and ``.env``) and of keys
   or ``KEY=value`` items of that name anywhere in the spec.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -52,7 +55,11 @@ def collect(
             found.add(value)
             if "=" in value and isinstance(path[-1], int):
                 found.add(value.partition("=")[2])
-    _walk(data, (), marked, found)
+    literal: set[str] = set()
+    _walk(data, (), marked, literal)
+    # a required variable that is not set leaves its reference as written (lint reports it): that text
+    # names a variable, it holds no value, and masking its pieces would hide the name from the finding
+    found.update(value for value in literal if not _UNRESOLVED.search(value))
     found.update(value for name, value in env.items() if name in marked)
     services = data.get("services")
     if isinstance(services, dict):
@@ -61,7 +68,42 @@ def collect(
                 found.update(_pass_through(service.get("environment"), env))
                 if base_dir is not None:
                     found.update(_env_file_values(service.get("env_file"), base_dir, root or base_dir, marked, env))
+    found.update(_resource_values(data, env, base_dir, root))
     return {s for s in found if len(s) >= MIN_LENGTH}
+
+
+def _resource_values(
+    data: Mapping[str, Any], env: Mapping[str, str], base_dir: Path | None, root: Path | None
+) -> Iterable[str]:
+    """What Compose secrets and configs bring in from outside the spec, read from plain data (the spec
+    may not validate: ``down`` registers these before its first stop, whatever the rest says): a secret
+    file's content, whole and line by line, and the host variable of ``secrets.*.environment`` and
+    ``configs.*.environment`` (a config copied from the host environment is a pass-through variable)."""
+    from validator.spec.confine import ConfinementError, expand, read_bytes
+    from validator.spec.resources import MAX_SECRET_FILE
+
+    out: list[str] = []
+    for section in ("secrets", "configs"):
+        entries = data.get(section)
+        for entry in entries.values() if isinstance(entries, dict) else ():
+            if not isinstance(entry, dict):
+                continue
+            name = entry.get("environment")
+            if isinstance(name, str) and env.get(name):
+                out.append(env[name])
+            path = entry.get("file")
+            if section == "secrets" and isinstance(path, str) and base_dir is not None:
+                try:
+                    text = read_bytes(base_dir / expand(path), root or base_dir, MAX_SECRET_FILE)
+                except (OSError, ConfinementError, ValueError):
+                    continue
+                content = text.decode("utf-8", errors="replace")
+                out.append(content.strip())
+                out.extend(line.strip() for line in content.splitlines())
+    return out
+
+
+_UNRESOLVED = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?\?[^}]*\}")
 
 
 def _secret_path(path: tuple[Any, ...]) -> bool:

@@ -145,15 +145,44 @@ def shared_folders(spec: Spec, base_dir: Path, services: list[str]) -> list[Path
 
 
 def build_session(conf: dict[str, str]) -> Any:
+    """A session with ``conf``, given to ``spark-submit`` in a properties file of a private folder (0600),
+    never as its arguments: pyspark turns every setting of the builder into ``--conf key=value`` on the
+    command line of spark-submit and of the JVM it starts, where every local user reads it
+    (``/proc/PID/cmdline``), and the settings may hold passwords (an S3 secret key). The file is
+    removed once the session runs (spark-submit has read it)."""
+    import shlex
+    import shutil
+    import tempfile
+
     from pyspark.sql import SparkSession
 
     home = java_home()
     if home:
         os.environ["JAVA_HOME"] = home
-    builder = SparkSession.builder
-    for key, value in conf.items():
-        builder = builder.config(key, value)
-    return builder.getOrCreate()
+    folder = tempfile.mkdtemp(prefix="validator-spark-")  # 0700
+    path = Path(folder) / "spark.properties"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(properties(conf))
+    given = os.environ.get("PYSPARK_SUBMIT_ARGS")
+    os.environ["PYSPARK_SUBMIT_ARGS"] = f"--properties-file {shlex.quote(str(path))} {given or 'pyspark-shell'}"
+    try:
+        return SparkSession.builder.getOrCreate()
+    finally:
+        if given is None:
+            os.environ.pop("PYSPARK_SUBMIT_ARGS", None)
+        else:
+            os.environ["PYSPARK_SUBMIT_ARGS"] = given
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def properties(conf: dict[str, str]) -> str:
+    """``conf`` as a Java properties file (``Properties.load``'s escapes: every character that could end
+    a key or a value, or start a comment, behind a backslash)."""
+    special = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\f": "\\f"}
+    special.update({c: "\\" + c for c in " =:#!"})
+    table = str.maketrans(special)
+    return "".join(f"{key.translate(table)}={value.translate(table)}\n" for key, value in conf.items())
 
 
 def explain_failure(output: str, conf: dict[str, str]) -> str:

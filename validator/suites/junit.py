@@ -29,6 +29,7 @@ _TOTALS: tuple[tuple[str, str | None], ...] = (
 class JUnitFile:
     cases: list[TestCase]
     disagreement: str  # why its totals do not vouch for its cases; "" when they do
+    by_pytest: bool = False  # pytest's own --junitxml wrote it (its default suite name)
 
 
 def read_junit(path: Path, suite: str) -> JUnitFile:
@@ -39,7 +40,17 @@ def read_junit(path: Path, suite: str) -> JUnitFile:
         raise ValueError(f"{path.name} is not well-formed XML ({_where(exc)})") from None
     if root.tag not in ("testsuite", "testsuites"):
         raise ValueError(f"{path.name} is not JUnit XML: its root element is not <testsuite> or <testsuites>")
-    return JUnitFile(cases=[_case(case, suite) for case in root.iter("testcase")], disagreement=_disagreement(root))
+    return JUnitFile(
+        cases=[_case(case, suite) for case in root.iter("testcase")],
+        disagreement=_disagreement(root),
+        by_pytest=any(_by_pytest(element) for element in root.iter("testsuite")),
+    )
+
+
+def _by_pytest(element: ET.Element) -> bool:
+    """pytest's --junitxml names its <testsuite> "pytest" (its ``junit_suite_name`` default) and stamps
+    the host and time; another runner's file is not taken for pytest's unless it copies all three."""
+    return element.get("name") == "pytest" and "hostname" in element.attrib and "timestamp" in element.attrib
 
 
 def _where(exc: ET.ParseError) -> str:

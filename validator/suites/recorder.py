@@ -219,13 +219,17 @@ def _selection(config: pytest.Config) -> list[str]:
         out.append("--sw")
     if getattr(option, "deselect", None):
         out.append("--deselect")
-    return out
+    return [*out, *_said(_narrowing(config))]
 
 
 def _unknown_deselected(config: pytest.Config) -> str:
     """Why the deselected count is only a lower bound ("" when it is exact): ``--lf`` with earlier
     failures drops the other tests while collecting, unreported, and whole files without collecting
     them. (pytest keeps these counts in private attributes: when they are gone, the count is unknown.)"""
+    return "; ".join(why for why in (_last_failed(config), _ignored(config)) if why)
+
+
+def _last_failed(config: pytest.Config) -> str:
     if not getattr(config.option, "lf", False):
         return ""
     lf = config.pluginmanager.get_plugin("lfplugin")
@@ -242,6 +246,40 @@ def _skip_reason(report: pytest.CollectReport) -> str:
     longrepr = report.longrepr
     reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr or "")
     return clip(str(reason).removeprefix("Skipped: "), 200)
+
+
+def _ignored(config: pytest.Config) -> str:
+    """``--ignore`` and ``--ignore-glob`` (on the command line, in ``addopts`` or in ``PYTEST_ADDOPTS``,
+    which a CI environment may carry unseen), and ``-o`` of the options that say what is collected, leave
+    tests out before they exist: nobody can count them, so the deselected count is then only a lower
+    bound, and the options are said."""
+    given = _narrowing(config)
+    if not given:
+        return ""
+    addopts = os.environ.get("PYTEST_ADDOPTS", "")
+    where = " (some from PYTEST_ADDOPTS)" if any(value in addopts for _, value in given) else ""
+    return f"{', '.join(_said(given))}{where} left paths out before collection, their tests uncounted"
+
+
+def _narrowing(config: pytest.Config) -> list[tuple[str, str]]:
+    """The options that narrow collection, as (option, value)."""
+    option = config.option
+    root = config.invocation_params.dir
+    ignored = [str(p) for p in (getattr(option, "ignore", None) or []) if (root / p).exists()]  # what it can drop
+    # `-o python_files=...` and its kin narrow what is collected the same way, unseen
+    overrides = [str(o) for o in (getattr(option, "override_ini", None) or [])]
+    return [
+        *(("--ignore", p) for p in ignored),
+        *(("--ignore-glob", str(p)) for p in (getattr(option, "ignore_glob", None) or [])),
+        *(("-o", o) for o in overrides if o.partition("=")[0].strip() in _COLLECTING),
+    ]
+
+
+def _said(given: list[tuple[str, str]]) -> list[str]:
+    return [f"{name} {quoted(value)}" for name, value in given]
+
+
+_COLLECTING = ("python_files", "python_classes", "python_functions", "norecursedirs", "testpaths", "collect_ignore")
 
 
 def _outcome(report: pytest.TestReport) -> str | None:

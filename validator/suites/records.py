@@ -147,11 +147,25 @@ def _add_report(by_id: dict[str, TestCase], record: dict[str, Any], suite: str) 
         case.message = record["message"]
 
 
+def ran_pytest(records: Path) -> bool:
+    """Whether a pytest session ran in the suite (the recorder, loaded by every suite's environment, claimed
+    its results file), whatever the command looked like."""
+    return records.exists() or any(records.parent.glob(f"{records.name}.another-*"))
+
+
 def read_junit_evidence(path: Path, suite: str) -> Recorded:
     try:
         found = read_junit(path, suite)
     except (ValueError, OSError) as exc:  # not JUnit XML; or gone or unreadable since it was found
         return Recorded(problem=f"wrote JUnit XML that cannot be read: {exc}")
+    if found.by_pytest:
+        # a pytest session ran, but the recorder every suite's environment carries did not run in it
+        problem = (
+            f"wrote JUnit XML that pytest wrote ({path.name}), yet the validator recorder did not run in that "
+            "pytest session (the command or a tool it runs, as tox does, dropped PYTHONPATH or PYTEST_PLUGINS): "
+            "a pytest suite is read only through the recorder"
+        )
+        return Recorded(tests=found.cases, problem=problem)
     if found.disagreement:
         problem = f"wrote JUnit XML whose totals disagree with its cases: {found.disagreement}"
         return Recorded(tests=found.cases, problem=problem)

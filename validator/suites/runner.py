@@ -81,7 +81,7 @@ def run_suite(
     loaded: LoadedSpec, name: str, say: Callable[[str, str], None], cancel: threading.Event | None = None
 ) -> tuple[list[Result], list[TestCase]]:
     # here, not at the top: lint reads this module's METRICS and needs none of the running
-    from validator.suites.records import fresh_junit, read_records, recording_env, stamp
+    from validator.suites.records import fresh_junit, ran_pytest, read_records, recording_env, stamp
     from validator.suites.verdict import judge, not_finished
 
     suite = loaded.spec.suites[name]
@@ -96,8 +96,9 @@ def run_suite(
         env = {**os.environ, **{k: v or "" for k, v in suite.environment.items()}}
         env.pop("VALIDATOR_RESULTS", None)
         records = Path(tmp) / "records.jsonl"
-        if pytest:  # the recorder, whatever the environment or the command's own options say
-            env.update(recording_env(env, Path(tmp), records))
+        # the recorder in every suite's environment, whatever the command's first words, its environment
+        # or its own options say: `coverage run -m pytest`, `make test`, `tox` and `sh -c` run pytest too
+        env.update(recording_env(env, Path(tmp), records))
         env["VALIDATOR_SPEC_FILES"] = os.pathsep.join(str((Path.cwd() / f).resolve()) for f in loaded.files)
         if suite.coverage:
             # coverage.py's data, not only its report, must be this run's: ``--cov-append`` (or a
@@ -133,6 +134,9 @@ def run_suite(
             children.finish(proc)  # the suite's whole group: what it started and left running too
         reader.join(timeout=5)
         duration = time.monotonic() - began
+        # any pytest session that ran left the recorder's records: the suite is then judged by them, never
+        # by a JUnit file its command also wrote
+        pytest = pytest or ran_pytest(records)
         recorded = read_records(records, name) if pytest else fresh_junit(junit, before, began_ns, name)
     results = judge(loaded, name, recorded, proc.returncode, timed_out, duration, list(tail), pytest, where)
     results = _with_coverage(name, suite, results, cwd, coverage_before, began_ns)

@@ -27,6 +27,7 @@ import signal
 from validator.core.location import Location
 from validator.core.metrics import Bounds, MetricKey, metric_name
 from validator.core.result import Result, Verdict, locate
+from validator.core.run import TestCase
 from validator.spec.load import LoadedSpec
 from validator.suites.groups import FIELDS, counts, fields, may_hold, member, summary
 from validator.suites.records import Recorded
@@ -226,6 +227,14 @@ def _notes(recorded: Recorded, name: str, ran: int) -> list[str]:
     return notes
 
 
+_PROVING = ("passed", "xpassed")  # the outcomes in which a test's body ran to its end
+
+
+def _none_passed(tests: list[TestCase]) -> str:
+    outcomes = sorted({t.outcome for t in tests})
+    return f"all {len(tests)} tests were {' or '.join(outcomes)}" if tests else "no test ran"
+
+
 def judge(
     loaded: LoadedSpec,
     name: str,
@@ -255,6 +264,11 @@ def judge(
     if values["failed"] or values["errors"]:
         failing = [t.nodeid for t in tests if t.outcome in _FAILING]
         verdict, message = "fail", "failing: " + ", ".join(failing[:10]) + (" ..." if len(failing) > 10 else "")
+    elif not any(t.outcome in _PROVING for t in tests):
+        # every test skipped (a backend down, the usual "unreachable -> skip" fixture) or only expected to
+        # fail: the suite proved nothing, and a suite that proves nothing does not pass; its counts stay
+        # exact, so `skipped == 0` still fails and `failed == 0` still holds
+        verdict, message = "error", f"no test passed: {_none_passed(tests)}"
     else:
         verdict = "pass"
     ran = len(tests) - recorded.uncollected

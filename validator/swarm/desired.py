@@ -28,7 +28,7 @@ STACK_LABEL = "com.docker.stack.namespace"  # what `docker stack ls/ps` groups b
 _NS = 1_000_000_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SwarmService:
     name: str  # the spec's service name
     service_name: str  # <project>_<name>, as `docker stack deploy` names it
@@ -45,7 +45,7 @@ class SwarmService:
     provenance: Provenance = field(default_factory=Provenance)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SwarmObject:
     """A Swarm config or secret the stack needs. A file's object is named after its content
     (``<project>_<key>_<digest>``): Swarm objects are immutable, so new content is a new object
@@ -61,7 +61,7 @@ class SwarmObject:
         return self.path is None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SwarmState:
     project: str
     services: dict[str, SwarmService]
@@ -69,6 +69,7 @@ class SwarmState:
     spec_files: tuple[str, ...]
     secrets: frozenset[str]
     objects: dict[tuple[str, str], SwarmObject] = field(default_factory=dict)  # (kind, key) -> object
+    key: bytes = b""  # the label key (DesiredState.key): the planner compares sealed labels with it
 
 
 def swarm_state(
@@ -83,14 +84,24 @@ def swarm_state(
         kind = section[:-1]
         for key, obj in entries.items():
             if obj.external:
-                objects[(kind, key)] = SwarmObject(kind, key, obj.name or key, None)
+                objects[(kind, key)] = SwarmObject(kind=kind, key=key, name=obj.name or key, path=None)
             else:
                 assert obj.file is not None and base is not None
                 path = (base / obj.file).resolve()
                 digest = _content_digest(path)
-                objects[(kind, key)] = SwarmObject(kind, key, f"{desired.project}_{key}_{digest}", path)
+                objects[(kind, key)] = SwarmObject(
+                    kind=kind, key=key, name=f"{desired.project}_{key}_{digest}", path=path
+                )
     out = {name: swarm_service(desired.project, svc, services[name], objects) for name, svc in desired.services.items()}
-    return SwarmState(desired.project, out, desired.networks, desired.spec_files, desired.secrets, objects)
+    return SwarmState(
+        project=desired.project,
+        services=out,
+        networks=desired.networks,
+        spec_files=desired.spec_files,
+        secrets=desired.secrets,
+        objects=objects,
+        key=desired.key,
+    )
 
 
 def _content_digest(path: Path) -> str:
@@ -189,19 +200,50 @@ def network_body(project: str, net: DesiredNetwork) -> dict[str, Any]:
 
 
 def service_spec(
-    project: str,
     svc: SwarmService,
+    *,
+    project: str,
     image: str,
     spec_files: tuple[str, ...],
     version: str,
+    key: bytes,
     object_ids: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The body of POST /services/create (and /update) for one service; ``image`` is pinned (see
-    ``validator.swarm.reconcile.pin_image``)."""
+    ``validator.swarm.reconcile.pin_image``); ``key`` seals the desired state in its label."""
     cfg = svc.config
     deploy = cfg.get("deploy", {})
-    labels = {
-        **deploy.get("labels", {}),
+    task: dict[str, Any] = {"ContainerSpec": _container_spec(project, svc, image, object_ids), "ForceUpdate": 0}
+    resources = _resources(cfg, deploy)
+    if resources:
+        task["Resources"] = resources
+    if "restart_policy" in deploy:
+        task["RestartPolicy"] = _restart_policy(deploy["restart_policy"])
+    if "placement" in deploy:
+        task["Placement"] = _placement(deploy["placement"])
+    task["Networks"] = [
+        {"Target": name, "Aliases": sorted(set(aliases))} for name, aliases in cfg.get("networks", {}).items()
+    ]
+    body: dict[str, Any] = {
+        "Name": svc.service_name,
+        "Labels": _service_labels(svc, project=project, image=image, spec_files=spec_files, version=version, key=key),
+        "TaskTemplate": task,
+        "Mode": {"Global": {}} if svc.replicas is None else {"Replicated": {"Replicas": svc.replicas}},
+    }
+    for field_name, api in (("update_config", "UpdateConfig"), ("rollback_config", "RollbackConfig")):
+        if field_name in deploy:
+            body[api] = _update_config(deploy[field_name])
+    endpoint = _endpoint(cfg, deploy)
+    if endpoint:
+        body["EndpointSpec"] = endpoint
+    return body
+
+
+def _service_labels(
+    svc: SwarmService, *, project: str, image: str, spec_files: tuple[str, ...], version: str, key: bytes
+) -> dict[str, str]:
+    return {
+        **svc.config.get("deploy", {}).get("labels", {}),
         STACK_LABEL: project,
         L.PROJECT: project,
         L.SERVICE: svc.name,
@@ -211,13 +253,17 @@ def service_spec(
         L.VERSION: version,
         # keyed hashes, never values (as for containers): the spec's secrets must not sit in a label
         L.CONFIG: json.dumps(
-            {"config": L.seal_label(cfg, L.state_key()), "mounted": L.seal_all(svc.mounted, L.state_key())},
+            {"config": L.seal_label(svc.config, key), "mounted": L.seal_all(svc.mounted, key)},
             sort_keys=True,
             separators=(",", ":"),
         ),
     }
-    # Task containers carry the stack label only, never the project label: the plain-container
-    # backend lists containers by the project label and must not take Swarm's for its own.
+
+
+def _container_spec(project: str, svc: SwarmService, image: str, object_ids: dict[str, str] | None) -> dict[str, Any]:
+    """The task's ContainerSpec. Task containers carry the stack label only, never the project label:
+    the plain-container backend lists containers by the project label and must not take Swarm's."""
+    cfg = svc.config
     container: dict[str, Any] = {"Image": image, "Labels": {**cfg.get("labels", {}), STACK_LABEL: project}}
     if "entrypoint" in cfg:
         container["Command"] = cfg["entrypoint"]
@@ -249,43 +295,26 @@ def service_spec(
     if mounts:
         container["Mounts"] = mounts
     for section, api_key in (("configs", "Config"), ("secrets", "Secret")):
-        refs = []
-        for item in cfg.get(section, []):
-            name, target, uid, gid, mode = item.split(":")
-            name = svc.object_names.get(f"secret:{name}", name) if section == "secrets" else name
-            refs.append(
-                {
-                    "File": {"Name": target, "UID": uid, "GID": gid, "Mode": int(mode, 8)},
-                    f"{api_key}ID": (object_ids or {}).get(name, ""),
-                    f"{api_key}Name": name,
-                }
-            )
+        refs = _object_refs(svc, section, api_key, object_ids or {})
         if refs:
             container[f"{api_key}s"] = refs
-    task: dict[str, Any] = {"ContainerSpec": container, "ForceUpdate": 0}
-    resources = _resources(cfg, deploy)
-    if resources:
-        task["Resources"] = resources
-    if "restart_policy" in deploy:
-        task["RestartPolicy"] = _restart_policy(deploy["restart_policy"])
-    if "placement" in deploy:
-        task["Placement"] = _placement(deploy["placement"])
-    task["Networks"] = [
-        {"Target": name, "Aliases": sorted(set(aliases))} for name, aliases in cfg.get("networks", {}).items()
-    ]
-    body: dict[str, Any] = {
-        "Name": svc.service_name,
-        "Labels": labels,
-        "TaskTemplate": task,
-        "Mode": {"Global": {}} if svc.replicas is None else {"Replicated": {"Replicas": svc.replicas}},
-    }
-    for key, api in (("update_config", "UpdateConfig"), ("rollback_config", "RollbackConfig")):
-        if key in deploy:
-            body[api] = _update_config(deploy[key])
-    endpoint = _endpoint(cfg, deploy)
-    if endpoint:
-        body["EndpointSpec"] = endpoint
-    return body
+    return container
+
+
+def _object_refs(svc: SwarmService, section: str, api_key: str, object_ids: dict[str, str]) -> list[dict[str, Any]]:
+    """The task's Swarm configs or secrets (``section``), each by the object holding its content."""
+    refs = []
+    for item in svc.config.get(section, []):
+        name, target, uid, gid, mode = item.split(":")
+        name = svc.object_names.get(f"secret:{name}", name) if section == "secrets" else name
+        refs.append(
+            {
+                "File": {"Name": target, "UID": uid, "GID": gid, "Mode": int(mode, 8)},
+                f"{api_key}ID": object_ids.get(name, ""),
+                f"{api_key}Name": name,
+            }
+        )
+    return refs
 
 
 def _healthcheck(hc: Any) -> dict[str, Any] | None:

@@ -15,12 +15,12 @@ from typing import Any, Literal, cast
 from validator.engine import labels as L
 from validator.engine.diff import config_diff, mounted_diff
 from validator.redact import quoted
-from validator.swarm.desired import SwarmState
+from validator.swarm.desired import SwarmService, SwarmState
 
 Kind = Literal["create-network", "create-config", "create-secret", "create-service", "update-service", "remove-orphan"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SwarmAction:
     kind: Kind
     target: str
@@ -32,13 +32,14 @@ class SwarmAction:
         return head if not self.reasons else head + ": " + "; ".join(self.reasons)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SwarmPlan:
     actions: tuple[SwarmAction, ...]
     conflicts: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     order: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
+    unverified: tuple[tuple[str, str], ...] = ()  # (none on Swarm: the PlanView field)
 
     @property
     def empty(self) -> bool:
@@ -93,6 +94,7 @@ def replicas_of(service: dict[str, Any]) -> int | None:
 def plan(
     state: SwarmState, observed: ObservedSwarm, *, remove_orphans: bool = False, force_recreate: bool = False
 ) -> SwarmPlan:
+    """A pure function of its arguments (the label key is ``state.key``)."""
     actions: list[SwarmAction] = []
     conflicts = [
         f"service {name} exists but this project does not own it (no {quoted(state.project)} label)"
@@ -108,12 +110,31 @@ def plan(
         service = (orphan["Spec"].get("Labels") or {}).get(L.SERVICE)
         why = f"service {quoted(service)} is no longer in the spec"
         if remove_orphans:
-            actions.append(SwarmAction("remove-orphan", name, (why,)))
+            actions.append(SwarmAction(kind="remove-orphan", target=name, reasons=(why,)))
         else:
             notes.append(f"orphan service {name} ({why}); remove it with --remove-orphans")
     for net in sorted(state.networks.values(), key=lambda n: n.name):
         if not net.external and net.name not in observed.networks and net.name not in observed.foreign_networks:
-            actions.append(SwarmAction("create-network", net.name, ("missing",)))
+            actions.append(SwarmAction(kind="create-network", target=net.name, reasons=("missing",)))
+    actions += _object_actions(state, observed, conflicts)
+    unchanged: list[str] = []
+    for name in sorted(state.services):
+        action = _service_action(state, observed, name, force_recreate=force_recreate, notes=notes)
+        if action is not None:
+            actions.append(action)
+        else:
+            unchanged.append(name)
+    return SwarmPlan(
+        actions=tuple(actions),
+        conflicts=tuple(conflicts),
+        notes=tuple(dict.fromkeys(notes)),
+        order=tuple(sorted(state.services)),
+        unchanged=tuple(unchanged),
+    )
+
+
+def _object_actions(state: SwarmState, observed: ObservedSwarm, conflicts: list[str]) -> list[SwarmAction]:
+    actions = []
     for (kind, key), obj in sorted(state.objects.items()):
         if obj.name in observed.objects:
             continue
@@ -124,51 +145,55 @@ def plan(
             # A secret's object name (its digest) is never printed; its file's path is.
             action: Kind = "create-config" if kind == "config" else "create-secret"
             shown = f" as {obj.name}" if kind == "config" else ""
-            actions.append(SwarmAction(action, key, (f"content of {obj.path}{shown}",)))
-    unchanged: list[str] = []
-    for name in sorted(state.services):
-        svc = state.services[name]
-        pin = observed.pins.get(svc.image, svc.image)
-        if pin == svc.image and svc.image not in observed.pins:
-            notes.append(f"image {svc.image} is not on this engine: every node pulls it itself")
-        if any(m.startswith("bind:") for m in svc.config.get("volumes", [])):
-            notes.append(f"{name}: a bind mount reads the filesystem of whichever node runs the task")
-        current = observed.services.get(name)
-        if current is None:
-            actions.append(SwarmAction("create-service", svc.service_name, ("missing",), name))
-            continue
-        old_config, old_mounted = recorded(current)
-        # the label holds keyed hashes (validator.engine.labels.seal_label), names too: they are opened
-        # with the spec's names, then sealed is compared with sealed; an old value is shown only where it
-        # is a number or a flag the seal keeps as it is
-        seal_key = L.state_key()
-        old_config = cast(dict[str, Any], L.open_keys(old_config, svc.config, seal_key))
-        old_mounted = cast(dict[str, str], L.open_keys(old_mounted, svc.mounted, seal_key))
-        sealed = L.seal(flat(svc.config), seal_key)
-        reasons = config_diff(
-            flat(old_config),
-            flat(svc.config),
-            state.secrets,
-            sealed=cast(dict[str, Any], sealed),
-            seal=seal_with(seal_key),
-            hidden=svc.provenance,
+            actions.append(SwarmAction(kind=action, target=key, reasons=(f"content of {obj.path}{shown}",)))
+    return actions
+
+
+def _service_action(
+    state: SwarmState, observed: ObservedSwarm, name: str, *, force_recreate: bool, notes: list[str]
+) -> SwarmAction | None:
+    """Create the service, update it (with why), or nothing (unchanged)."""
+    svc = state.services[name]
+    pin = observed.pins.get(svc.image, svc.image)
+    if pin == svc.image and svc.image not in observed.pins:
+        notes.append(f"image {svc.image} is not on this engine: every node pulls it itself")
+    if any(m.startswith("bind:") for m in svc.config.get("volumes", [])):
+        notes.append(f"{name}: a bind mount reads the filesystem of whichever node runs the task")
+    current = observed.services.get(name)
+    if current is None:
+        return SwarmAction(kind="create-service", target=svc.service_name, reasons=("missing",), service=name)
+    reasons = _drift(state, svc, current)
+    running_image = current["Spec"]["TaskTemplate"]["ContainerSpec"].get("Image")
+    if not reasons and running_image != pin:
+        reasons.append(f"image: {svc.image} moved to a new ID")
+    live = replicas_of(current)
+    if not reasons and live != svc.replicas:
+        reasons.append(
+            f"deploy.replicas: {'global' if live is None else live} -> "
+            f"{'global' if svc.replicas is None else svc.replicas} (changed outside validator)"
         )
-        reasons += mounted_diff(old_mounted, cast(dict[str, str], L.seal(svc.mounted, seal_key)))
-        running_image = current["Spec"]["TaskTemplate"]["ContainerSpec"].get("Image")
-        if not reasons and running_image != pin:
-            reasons.append(f"image: {svc.image} moved to a new ID")
-        live = replicas_of(current)
-        if not reasons and live != svc.replicas:
-            reasons.append(
-                f"deploy.replicas: {'global' if live is None else live} -> "
-                f"{'global' if svc.replicas is None else svc.replicas} (changed outside validator)"
-            )
-        if not reasons and force_recreate:
-            reasons.append("--force-recreate")
-        if reasons:
-            actions.append(SwarmAction("update-service", svc.service_name, tuple(reasons), name))
-        else:
-            unchanged.append(name)
-    return SwarmPlan(
-        tuple(actions), tuple(conflicts), tuple(dict.fromkeys(notes)), tuple(sorted(state.services)), tuple(unchanged)
+    if not reasons and force_recreate:
+        reasons.append("--force-recreate")
+    if not reasons:
+        return None
+    return SwarmAction(kind="update-service", target=svc.service_name, reasons=tuple(reasons), service=name)
+
+
+def _drift(state: SwarmState, svc: SwarmService, current: dict[str, Any]) -> list[str]:
+    """How the service's recorded label differs from ``svc``. The label holds keyed hashes
+    (validator.engine.labels.seal_label), names too: they are opened with the spec's names, then sealed
+    is compared with sealed; an old value is shown only where it is a number or a flag the seal keeps."""
+    old_config, old_mounted = recorded(current)
+    key = state.key
+    old_config = cast(dict[str, Any], L.open_keys(old_config, svc.config, key))
+    old_mounted = cast(dict[str, str], L.open_keys(old_mounted, svc.mounted, key))
+    sealed = L.seal(flat(svc.config), key)
+    reasons = config_diff(
+        flat(old_config),
+        flat(svc.config),
+        state.secrets,
+        sealed=cast(dict[str, Any], sealed),
+        seal=seal_with(key),
+        hidden=svc.provenance,
     )
+    return reasons + mounted_diff(old_mounted, cast(dict[str, str], L.seal(svc.mounted, key)))

@@ -1,5 +1,5 @@
 """``plan``, ``up``, ``down`` and the service results of ``check`` on a Swarm manager (the backend
-interface of ``validator.engine.backend``).
+interface of ``validator.backends.protocol``).
 
 Images are pinned so that every node runs the same one and no node tries a registry for an image
 that only exists locally: a registry image by its repository digest, a local-only image by its
@@ -30,7 +30,7 @@ from validator.spec.load import LoadedSpec
 from validator.spec.resources import ConfigSpec, SecretSpec
 from validator.swarm import api
 from validator.swarm.desired import STACK_LABEL, SwarmState, network_body, service_spec, swarm_state
-from validator.swarm.plan import ObservedSwarm, SwarmPlan, plan
+from validator.swarm.plan import ObservedSwarm, SwarmAction, SwarmPlan, plan
 from validator.swarm.tasks import (
     ServiceView,
     TaskView,
@@ -48,7 +48,7 @@ Progress = Callable[[str, str], None]
 PAST = {"create-service": "created", "update-service": "updated"}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Planned:
     engine: Engine
     desired: SwarmState
@@ -56,7 +56,7 @@ class Planned:
     plan: SwarmPlan
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SwarmUpResult:
     plan: SwarmPlan
     services: dict[str, ServiceResult] = field(default_factory=dict)
@@ -131,7 +131,7 @@ def make_plan(
     state = _state(loaded)
     observed = observe(engine, state)
     the_plan = plan(state, observed, remove_orphans=remove_orphans, force_recreate=force_recreate)
-    return Planned(engine, state, observed, the_plan)
+    return Planned(engine=engine, desired=state, observed=observed, plan=the_plan)
 
 
 def up(
@@ -147,7 +147,11 @@ def up(
     say: Callable[[str], None] | None = None,
     lock: bool = True,
 ) -> SwarmUpResult:
-    guard = ProjectLock(loaded.spec.project, engine, lock_wait, say, "up") if lock else nullcontext()
+    guard = (
+        ProjectLock(project=loaded.spec.project, engine=engine, wait=lock_wait, say=say, what="up")
+        if lock
+        else nullcontext()
+    )
     with guard:
         started = time.monotonic()
         planned = make_plan(loaded, engine, remove_orphans=remove_orphans, force_recreate=force_recreate)
@@ -158,31 +162,7 @@ def up(
             progress("note", note)
         ids = {name: s["ID"] for name, s in observed.services.items()}
         for action in the_plan.actions:
-            if action.kind == "remove-orphan":
-                orphan = next(o for o in observed.orphans if o["Spec"]["Name"] == action.target)
-                api.remove_service(engine, orphan["ID"])
-            elif action.kind == "create-network":
-                net = next(n for n in state.networks.values() if n.name == action.target)
-                api.create_network(engine, network_body(state.project, net))
-            elif action.kind in ("create-config", "create-secret"):
-                kind = action.kind.split("-", 1)[1]
-                obj = state.objects[(kind, action.target)]
-                assert obj.path is not None
-                labels = {L.PROJECT: state.project, STACK_LABEL: state.project}
-                observed.objects[obj.name] = api.create_object(engine, kind, obj.name, obj.path.read_bytes(), labels)
-            else:
-                assert action.service is not None
-                svc = state.services[action.service]
-                pin = observed.pins.get(svc.image, svc.image)
-                body = service_spec(state.project, svc, pin, state.spec_files, __version__, observed.objects)
-                if action.kind == "create-service":
-                    ids[svc.name] = api.create_service(engine, body)
-                else:
-                    current = observed.services[svc.name]
-                    if "--force-recreate" in action.reasons:
-                        old = current["Spec"]["TaskTemplate"].get("ForceUpdate", 0)
-                        body["TaskTemplate"]["ForceUpdate"] = int(old) + 1
-                    api.update_service(engine, current["ID"], current["Version"]["Index"], body)
+            _apply(engine, action, state, observed, ids)
             progress(action.service or action.target, action.kind.replace("-", " "))
         _prune_objects(engine, state)
         seen_at = seen_path(loaded)
@@ -190,7 +170,7 @@ def up(
         bound = timeout if timeout is not None else loaded.spec.settings.up_timeout
         outcomes = wait(engine, state.services, ids, seen, progress, bound)
         save_seen(seen_at, seen, {t.id for o in outcomes.values() for t in o.view.tasks})
-        result = SwarmUpResult(the_plan)
+        result = SwarmUpResult(plan=the_plan)
         local = _local_containers(engine, ids)
         for name in the_plan.order:
             outcome = outcomes[name]
@@ -208,6 +188,45 @@ def up(
         return result
 
 
+def _apply(
+    engine: Engine, action: SwarmAction, state: SwarmState, observed: ObservedSwarm, ids: dict[str, str]
+) -> None:
+    """One planned action on the swarm (``ids``: service name -> Swarm service ID, updated here)."""
+    if action.kind == "remove-orphan":
+        orphan = next(o for o in observed.orphans if o["Spec"]["Name"] == action.target)
+        api.remove_service(engine, orphan["ID"])
+    elif action.kind == "create-network":
+        net = next(n for n in state.networks.values() if n.name == action.target)
+        api.create_network(engine, network_body(state.project, net))
+    elif action.kind in ("create-config", "create-secret"):
+        kind = "config" if action.kind == "create-config" else "secret"
+        obj = state.objects[(kind, action.target)]
+        assert obj.path is not None
+        labels = {L.PROJECT: state.project, STACK_LABEL: state.project}
+        observed.objects[obj.name] = api.create_object(engine, kind, obj.name, obj.path.read_bytes(), labels)
+    else:
+        assert action.service is not None
+        svc = state.services[action.service]
+        pin = observed.pins.get(svc.image, svc.image)
+        body = service_spec(
+            svc,
+            project=state.project,
+            image=pin,
+            spec_files=state.spec_files,
+            version=__version__,
+            key=state.key,
+            object_ids=observed.objects,
+        )
+        if action.kind == "create-service":
+            ids[svc.name] = api.create_service(engine, body)
+        else:
+            current = observed.services[svc.name]
+            if "--force-recreate" in action.reasons:
+                old = current["Spec"]["TaskTemplate"].get("ForceUpdate", 0)
+                body["TaskTemplate"]["ForceUpdate"] = int(old) + 1
+            api.update_service(engine, current["ID"], current["Version"]["Index"], body)
+
+
 def down(
     loaded: LoadedSpec,
     engine: Engine,
@@ -221,7 +240,7 @@ def down(
     """Remove the stack's services (and its networks once no service of the project is left).
     Named volumes live on each node; ``--volumes`` removes them on this engine only."""
     project = loaded.spec.project
-    with ProjectLock(project, engine, lock_wait, say, "down"):
+    with ProjectLock(project=project, engine=engine, wait=lock_wait, say=say, what="down"):
         api.require_manager(engine)
         wanted = set(loaded.spec.services)
         removed, kept, removed_ids = [], [], []
@@ -248,7 +267,7 @@ def down(
                 engine.remove_volume(vol["Name"])
                 removed_volumes.append(vol["Name"])
                 progress("volume", f"{vol['Name']} removed")
-        return DownResult(removed, networks, removed_volumes, kept)
+        return DownResult(containers=removed, networks=networks, volumes=removed_volumes, kept_orphans=kept)
 
 
 def _wait_tasks_gone(engine: Engine, service_ids: list[str]) -> None:

@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from validator.fileio import atomic_write_text
+
 # States of a task whose container has not started yet; "failed", "rejected", "shutdown",
 # "complete", "orphaned", "remove" are ends.
 BEFORE_START = ("new", "pending", "assigned", "accepted", "ready", "preparing")
@@ -31,7 +33,7 @@ class Seen:
     running: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TaskView:
     id: str
     slot: int | None
@@ -42,7 +44,7 @@ class TaskView:
     healthy: float | None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ServiceView:
     name: str
     desired: int
@@ -91,8 +93,6 @@ def load_seen(path: Path) -> dict[str, Seen]:
 
 
 def save_seen(path: Path, seen: dict[str, Seen], keep: set[str]) -> None:
-    from validator.fileio import atomic_write_text
-
     data = {k: asdict(v) for k, v in seen.items() if k in keep}
     atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True))
 
@@ -160,7 +160,9 @@ def view(
             )
         )
     reasons = _reasons(current, tasks, want - healthy, healthcheck)
-    return ServiceView(name, want, running, healthy, healthcheck, views, reasons)
+    return ServiceView(
+        name=name, desired=want, running=running, healthy=healthy, healthcheck=healthcheck, tasks=views, reasons=reasons
+    )
 
 
 def _reasons(current: list[dict[str, Any]], every: list[dict[str, Any]], missing: int, healthcheck: bool) -> list[str]:

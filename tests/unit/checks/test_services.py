@@ -187,15 +187,17 @@ def test_a_scale_zero_service_passes_after_up_only_when_up_reached_it(tmp_path):
             raise AssertionError(f"no container to inspect, asked for {cid}")
 
     def judged(result: ServiceResult):
-        up = UpResult(Plan((), (), (), ("off",), ()), {"off": result})
+        up = UpResult(
+            plan=Plan(actions=(), conflicts=(), notes=(), order=("off",), unchanged=()), services={"off": result}
+        )
         ((only,), running) = from_up(loaded, up, Inspects())  # type: ignore[arg-type]
         assert running == {} and not only.metrics
         return only
 
-    ready = judged(ServiceResult("off", "ready", message="runs no container (scale 0)"))
+    ready = judged(ServiceResult(name="off", status="ready", message="runs no container (scale 0)"))
     assert (ready.verdict, ready.actual) == ("pass", "no container")
     # up never got to it (a dependency failed, or the run was cancelled): no pass
-    skipped = judged(ServiceResult("off", "skipped", message="not started: dependency db timed out"))
+    skipped = judged(ServiceResult(name="off", status="skipped", message="not started: dependency db timed out"))
     assert (skipped.verdict, skipped.message) == ("fail", "not started: dependency db timed out")
-    cancelled = judged(ServiceResult("off", "failed", message="cancelled"))
+    cancelled = judged(ServiceResult(name="off", status="failed", message="cancelled"))
     assert cancelled.verdict == "fail"

@@ -49,7 +49,14 @@ def load(tmp_path, environ=None, **extra):
 
 def test_body(tmp_path):
     desired = load(tmp_path)
-    body, extra = create_body(desired.services["web"], "demo", "sha256:img", ("infra.yaml",), "1.41", "0.1.0")
+    body, extra = create_body(
+        desired.services["web"],
+        project="demo",
+        image_id="sha256:img",
+        spec_files=("infra.yaml",),
+        api_version="1.41",
+        version="0.1.0",
+    )
     host = body["HostConfig"]
     assert body["Cmd"] == ["httpd", "-f", "-p", "8080"]
     assert sorted(body["Env"]) == ["A=1", "FROM_HOST=h"]
@@ -95,7 +102,14 @@ def _strings(node: object) -> list[str]:
 
 
 def test_start_interval_is_sent_to_engines_that_know_it(tmp_path):
-    body, _ = create_body(load(tmp_path).services["web"], "demo", "sha256:img", (), "1.44", "0.1.0")
+    body, _ = create_body(
+        load(tmp_path).services["web"],
+        project="demo",
+        image_id="sha256:img",
+        spec_files=(),
+        api_version="1.44",
+        version="0.1.0",
+    )
     assert body["Healthcheck"]["StartInterval"] == 500_000_000
 
 
@@ -137,7 +151,9 @@ def test_pass_through_reads_dotenv_and_a_name_set_nowhere_stays_bare(tmp_path):
         "FROM_DOTENV": "dotenv",
         "NOWHERE": None,
     }
-    body, _ = create_body(svc, "demo", "sha256:img", ("infra.yaml",), "1.41", "0.1.0")
+    body, _ = create_body(
+        svc, project="demo", image_id="sha256:img", spec_files=("infra.yaml",), api_version="1.41", version="0.1.0"
+    )
     assert body["Env"] == ["DSN=postgres://u:pw-from-dotenv@db/app", "FROM_DOTENV=dotenv", "NOWHERE"]
 
 
@@ -157,7 +173,16 @@ def compose_body(tmp_path, services, **top):
     spec = {**base_spec(**services), **top}
     desired = desired_state(load_dict(tmp_path, spec), {})
     bodies = {
-        name: create_body(svc, "demo", "sha256:img", desired.spec_files, "1.41", "0.1.0", 1, desired.working_dir)
+        name: create_body(
+            svc,
+            project="demo",
+            image_id="sha256:img",
+            spec_files=desired.spec_files,
+            api_version="1.41",
+            version="0.1.0",
+            replica=1,
+            working_dir=desired.working_dir,
+        )
         for name, svc in desired.services.items()
     }
     return desired, bodies
@@ -448,7 +473,9 @@ def test_environment_and_content_secrets_are_copied_in_never_labelled(tmp_path):
         ("/m", b"hello", 0, 0, 0o444),
     ]
     assert web.config["injected"] == ["/app", "/m", "/run/secrets/token"]
-    body, _ = create_body(web, "demo", "sha256:img", ("infra.yaml",), "1.41", "0.1.0")
+    body, _ = create_body(
+        web, project="demo", image_id="sha256:img", spec_files=("infra.yaml",), api_version="1.41", version="0.1.0"
+    )
     assert "planted-token-77" not in json.dumps(body)
     assert web.mounted["copied into /run/secrets/token"].startswith("pbkdf2:")
 
@@ -567,7 +594,6 @@ def test_networks_are_joined_in_composes_priority_order(tmp_path):
 
 
 def test_periodic_pull_policies_pull_a_stale_image(tmp_path):
-    import time
 
     from validator.engine.observed import ObservedState
     from validator.engine.planner import plan
@@ -579,10 +605,11 @@ def test_periodic_pull_policies_pull_a_stale_image(tmp_path):
         unknown={"image": "u:1", "pull_policy": "daily"},
     )
     desired = desired_state(load_dict(tmp_path, spec), {})
-    now = time.time()
+    now = 1_800_000_000.0  # the planner's clock is the observation's: no wall clock in the plan
     observed = ObservedState(
         image_ids={image: f"sha256:{image[0]}" for image in ("d:1", "f:1", "h:1", "u:1")},
         image_tagged={"d:1": now - 2 * 86400, "f:1": now - 3600, "h:1": now - 13 * 3600, "u:1": None},
+        at=now,
     )
     pulls = {a.target: a.reasons[0] for a in plan(desired, observed).actions if a.kind == "pull"}
     assert set(pulls) == {"d:1", "h:1", "u:1"}
@@ -697,7 +724,9 @@ def test_an_owner_or_a_mode_copies_a_file_in_with_them(tmp_path):
         ("/run/secrets/token", b"t0ken-value", 1000, 2000, 0o400, True),
         ("/app", b"a=1", 0, 0, 0o640, False),
     ]
-    body, _ = create_body(web, "demo", "sha256:img", (), "1.41", "0.1.0")
+    body, _ = create_body(
+        web, project="demo", image_id="sha256:img", spec_files=(), api_version="1.41", version="0.1.0"
+    )
     assert body["HostConfig"]["Binds"] == [f"{tmp_path / 'token.txt'}:/run/secrets/plain:ro"]  # the plain one
     assert "t0ken-value" not in json.dumps(body)
 

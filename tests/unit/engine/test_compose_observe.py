@@ -33,7 +33,14 @@ def body_and_inspect(tmp_path) -> tuple[dict[str, Any], dict[str, Any]]:
     )
     spec["volumes"] = {"data": None}
     desired = desired_state(load_dict(tmp_path, spec), {})
-    body, _ = create_body(desired.services["web"], "demo", IMAGE_ID, ("infra.yaml",), "1.41", "0.1.0")
+    body, _ = create_body(
+        desired.services["web"],
+        project="demo",
+        image_id=IMAGE_ID,
+        spec_files=("infra.yaml",),
+        api_version="1.41",
+        version="0.1.0",
+    )
     # What the engine reports for the container Compose made from the same block.
     detail = {
         "Image": IMAGE_ID,
@@ -109,7 +116,14 @@ def test_a_bare_pass_through_name_is_judged_as_compose_writes_it(tmp_path):
     removes the variable) and the engine reports it bare; a value there is a difference."""
     spec = base_spec(web={"image": "web:1", "environment": ["NOWHERE", "MODE=test"]})
     desired = desired_state(load_dict(tmp_path, spec), {})
-    body, _ = create_body(desired.services["web"], "demo", IMAGE_ID, ("infra.yaml",), "1.41", "0.1.0")
+    body, _ = create_body(
+        desired.services["web"],
+        project="demo",
+        image_id=IMAGE_ID,
+        spec_files=("infra.yaml",),
+        api_version="1.41",
+        version="0.1.0",
+    )
     assert body["Env"] == ["MODE=test", "NOWHERE"]
     detail = {"Image": IMAGE_ID, "Config": {"Env": ["MODE=test", "NOWHERE", "PATH=/bin"]}, "HostConfig": {}}
     assert [r for r in drift(body, detail, IMAGE_ID) if r.startswith("environment")] == []

@@ -155,7 +155,9 @@ def test_stopped_container_is_started(folder):
 
 def test_orphans_are_noted_or_removed(folder):
     desired = desired_for(folder, web=WEB)
-    orphan = ObservedContainer("id-old", "demo-old", "old", "h", None, None, "running")
+    orphan = ObservedContainer(
+        id="id-old", name="demo-old", service="old", config_hash="h", config=None, image_id=None, state="running"
+    )
     observed = dataclasses.replace(observed_as_applied(desired), orphans=[orphan])
     assert plan(desired, observed).empty
     assert "orphan container demo-old" in plan(desired, observed).notes[0]
@@ -268,3 +270,31 @@ def test_old_values_of_hidden_parts_are_registered_before_anything_prints_them(f
     new = after.services["web"]
     was = Provenance.from_label(before.services["web"].sealed["secret"])
     assert old_secrets(inspected, new.config, new.provenance, was) == ["old-secret-value"] * 2
+
+
+def test_the_planner_reads_neither_the_clock_nor_the_key_file(folder, monkeypatch):
+    """Pure: the clock is the observation's (``observed.at``), the key the desired state's (``desired.key``);
+    the same inputs give the same plan whatever the wall clock or the key file says."""
+    import time
+
+    from validator.engine import labels as L
+
+    desired = desired_for(folder, web={**WEB, "pull_policy": "daily"}, db=DB)
+    changed = dataclasses.replace(desired.services["web"], config_hash="other")
+    observed = dataclasses.replace(
+        observed_as_applied(desired),
+        image_tagged={"web:1": 1_000_000.0},
+        at=1_000_000.0 + 3600,
+    )
+    desired = dataclasses.replace(desired, services={**desired.services, "web": changed})
+    before = plan(desired, observed)
+
+    def refuse(*_args: object) -> object:
+        raise AssertionError("the planner read the clock or the key file")
+
+    monkeypatch.setattr(time, "time", refuse)
+    monkeypatch.setattr(L, "state_key", refuse)
+    assert plan(desired, observed) == before
+    assert [a.kind for a in before.actions] == ["recreate"]  # the changed hash, opened with desired.key
+    stale = plan(desired, dataclasses.replace(observed, at=1_000_000.0 + 2 * 86400))
+    assert ("pull", "web:1") in [(a.kind, a.target) for a in stale.actions]

@@ -40,7 +40,12 @@ def test_replicas_share_one_config_hash_and_differ_by_their_replica_label(tmp_pa
     one = desired(tmp_path, web=WEB).services["web"]
     three = desired(tmp_path, web={**WEB, "scale": 3}).services["web"]
     assert one.config_hash == three.config_hash  # scaling never recreates, as Compose leaves scale out of its hash
-    bodies = [create_body(three, "demo", "sha256:x", (), "1.41", "0", number)[0] for number in (1, 2, 3)]
+    bodies = [
+        create_body(
+            three, project="demo", image_id="sha256:x", spec_files=(), api_version="1.41", version="0", replica=number
+        )[0]
+        for number in (1, 2, 3)
+    ]
     assert [b["Labels"][L.REPLICA] for b in bodies] == ["1", "2", "3"]
     assert [b["Labels"]["com.docker.compose.container-number"] for b in bodies] == ["1", "2", "3"]
     assert all(b["Labels"][L.SERVICE] == "web" for b in bodies)
@@ -167,10 +172,10 @@ def test_the_service_timing_is_its_slowest_replicas():
 
 
 def test_scale_zero_runs_no_container_and_removes_the_ones_that_run(tmp_path):
-    from validator.engine.backend import backend
+    from validator.backends.registry import backend
 
     loaded = load_dict(tmp_path, base_spec(web={**WEB, "deploy": {"replicas": 0}}))
-    assert backend(loaded, "containers", warn=print)[0] == "containers"
+    assert backend(loaded, "containers", warn=print).name == "containers"
     zero = desired(tmp_path, web={**WEB, "scale": 0})
     web = zero.services["web"]
     assert (web.replicas, web.names) == (0, ())

@@ -37,7 +37,7 @@ class FakeEngine:
 
 
 def step(cid: str, *after: str, remove: bool = True) -> StopStep:
-    return StopStep(cid, f"p-{cid}", cid, 1.0, remove, after)
+    return StopStep(container=cid, name=f"p-{cid}", service=cid, timeout=1.0, remove=remove, after=after)
 
 
 def test_dependents_first_independents_together():

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from validator.backends.registry import backend
 from validator.engine import labels as L
-from validator.engine.backend import backend
 from validator.engine.desired import desired_state
 from validator.errors import SpecError
 from validator.swarm.desired import STACK_LABEL, service_spec, swarm_state
@@ -49,14 +49,18 @@ def _state(tmp_path, services):
 def _as_applied(state) -> ObservedSwarm:
     observed = ObservedSwarm(pins={IMAGE: PIN}, networks={"demo_default"})
     for name, svc in state.services.items():
-        body = service_spec(state.project, svc, PIN, state.spec_files, "test")
+        body = service_spec(
+            svc, project=state.project, image=PIN, spec_files=state.spec_files, version="test", key=state.key
+        )
         observed.services[name] = {"ID": f"id-{name}", "Version": {"Index": 1}, "Spec": body}
     return observed
 
 
 def test_service_spec_maps_every_deploy_field(tmp_path):
     _, state = _state(tmp_path, {"web": _web()})
-    body = service_spec("demo", state.services["web"], PIN, ("infra.yaml",), "test")
+    body = service_spec(
+        state.services["web"], project="demo", image=PIN, spec_files=("infra.yaml",), version="test", key=state.key
+    )
     task = body["TaskTemplate"]
     assert body["Name"] == "demo_web"
     assert body["Mode"] == {"Replicated": {"Replicas": 3}}
@@ -88,7 +92,9 @@ def test_global_mode_has_no_replica_count(tmp_path):
     spec["deploy"] = {"mode": "global"}
     _, state = _state(tmp_path, {"web": spec})
     assert state.services["web"].replicas is None
-    assert service_spec("demo", state.services["web"], PIN, (), "t")["Mode"] == {"Global": {}}
+    assert service_spec(state.services["web"], project="demo", image=PIN, spec_files=(), version="t", key=state.key)[
+        "Mode"
+    ] == {"Global": {}}
 
 
 def test_global_with_replicas_is_a_located_error(tmp_path):
@@ -188,8 +194,7 @@ def test_swarm_scheduling_fields_are_ignored_by_plain_containers_as_compose_igno
     service = {"image": IMAGE, "deploy": deploy}
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"web": service}})
     warnings: list[str] = []
-    name, _ = backend(loaded, "containers", warn=warnings.append)
-    assert name == "containers"
+    assert backend(loaded, "containers", warn=warnings.append).name == "containers"
     err = "\n".join(warnings)
     assert "services.web.deploy.placement: warning: placement chooses Swarm nodes: ignored by plain containers" in err
     assert "services.web.deploy.endpoint_mode:" in err and f"{tmp_path / 'infra.yaml'}:" in err
@@ -197,15 +202,15 @@ def test_swarm_scheduling_fields_are_ignored_by_plain_containers_as_compose_igno
 
 def test_the_same_spec_passes_where_it_is_honoured(tmp_path):
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"web": _web()}})
-    name, module = backend(loaded, "swarm", warn=print)
-    assert name == "swarm" and module.__name__ == "validator.swarm.reconcile"
-    assert backend(loaded, None, warn=print)[0] == "containers"  # 3 replicas run as 3 containers there (issue 13c)
+    chosen = backend(loaded, "swarm", warn=print)
+    assert chosen.name == "swarm" and type(chosen).__module__ == "validator.backends.swarm"
+    assert backend(loaded, None, warn=print).name == "containers"  # 3 replicas run as 3 containers there (issue 13c)
     everywhere = _web(mode="global")
     del everywhere["deploy"]["replicas"]
     loaded = load_dict(tmp_path, {"version": 1, "project": "demo", "services": {"web": everywhere}})
-    assert backend(loaded, "swarm", warn=print)[0] == "swarm"
+    assert backend(loaded, "swarm", warn=print).name == "swarm"
     # one task per node is one container on one engine, as docker compose runs it
-    assert backend(loaded, None, warn=print)[0] == "containers"
+    assert backend(loaded, None, warn=print).name == "containers"
     assert desired_state(loaded, {}, refuse_unsupported=False).services["web"].replicas == 1
 
 
@@ -253,7 +258,9 @@ def test_swarm_objects_are_content_addressed_and_a_secrets_digest_is_never_print
     kinds = [(a.kind, a.target) for a in fresh.actions]
     assert kinds[1:3] == [("create-config", "app"), ("create-secret", "db_password")]
     ids = {config.name: "cfg-id", secret.name: "sec-id"}
-    spec = service_spec("demo", state.services["web"], PIN, (), "t", ids)["TaskTemplate"]["ContainerSpec"]
+    spec = service_spec(
+        state.services["web"], project="demo", image=PIN, spec_files=(), version="t", key=state.key, object_ids=ids
+    )["TaskTemplate"]["ContainerSpec"]
     assert spec["Configs"] == [
         {
             "File": {"Name": "/etc/app.conf", "UID": "0", "GID": "0", "Mode": 0o440},
@@ -319,4 +326,6 @@ def test_scale_is_the_replica_count_as_compose_means_it(tmp_path):
     _, state = _state(tmp_path, {"web": spec})
     assert state.services["web"].replicas == 3
     assert state.services["web"].config["deploy"] == {"replicas": 3}
-    assert service_spec("demo", state.services["web"], PIN, (), "t")["Mode"] == {"Replicated": {"Replicas": 3}}
+    assert service_spec(state.services["web"], project="demo", image=PIN, spec_files=(), version="t", key=state.key)[
+        "Mode"
+    ] == {"Replicated": {"Replicas": 3}}

@@ -1,0 +1,98 @@
+"""The plan as a graph of single engine calls (engine/graph.py), golden-tested through its printed
+form: tests/unit/engine/golden/<case>.txt, compared exactly (VALIDATOR_UPDATE_GOLDEN=1 writes them)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from validator.engine.desired import desired_state
+from validator.engine.graph import Graph, down_graph, up_graph
+from validator.engine.planner import plan, stop_needs
+from validator.engine.stop_graph import stop_plan
+from validator.testing.specs import base_spec, load_dict, observed_as_applied
+
+GOLDEN = Path(__file__).parent / "golden"
+HEALTHY = {"test": ["CMD", "true"], "interval": "1s"}
+DB = {"image": "db:1", "healthcheck": HEALTHY, "volumes": ["data:/var/lib/db"]}
+WEB = {
+    "image": "web:1",
+    "scale": 2,
+    "depends_on": {"db": {"condition": "service_healthy", "restart": True}},
+}
+JOB = {"image": "job:1", "restart": "no", "depends_on": {"db": {"condition": "service_started"}}}
+API = {"image": "web:1", "depends_on": {"job": {"condition": "service_completed_successfully"}}}
+
+
+def _desired(tmp_path, **services):
+    spec = {**base_spec(**services), "volumes": {"data": {}}}
+    return desired_state(load_dict(tmp_path, spec), {})
+
+
+def _golden(name: str, graph: Graph) -> None:
+    path = GOLDEN / f"{name}.txt"
+    if os.environ.get("VALIDATOR_UPDATE_GOLDEN"):
+        path.write_text(graph.render())
+    assert graph.render() == path.read_text(), f"the printed graph differs from {path}"
+
+
+def test_a_cold_up(tmp_path):
+    desired = _desired(tmp_path, db=DB, web=WEB, job=JOB, api=API)
+    observed = dataclasses.replace(
+        observed_as_applied(desired), containers={}, networks=set(), volumes=set(), image_ids={"db:1": "sha256:d"}
+    )
+    the_plan = plan(desired, observed)
+    graph = up_graph(desired, observed, the_plan)
+    _golden("up-cold", graph)
+    waves = graph.waves()
+    # both replicas of web start in the same wave, after db is healthy (not merely running)
+    assert waves["create demo-web-1"] == waves["create demo-web-2"] > waves["wait demo-db-1 healthy"]
+    # the job waits for db running only; api for the job's completion
+    assert waves["create demo-job-1"] == waves["wait demo-db-1 running"] + 1
+    (api,) = [s for s in graph.steps if s.key == "create demo-api-1"]
+    assert "wait demo-job-1 completed" in api.needs
+
+
+def test_a_recreate_restarts_the_dependents_that_ask_for_it(tmp_path):
+    desired = _desired(tmp_path, db=DB, web=WEB)
+    observed = observed_as_applied(desired)
+    changed = dataclasses.replace(desired.services["db"], config_hash="changed")
+    desired = dataclasses.replace(desired, services={**desired.services, "db": changed})
+    graph = up_graph(desired, observed, plan(desired, observed))
+    _golden("up-recreate", graph)
+    waves = graph.waves()
+    # the dependents stop first (stop graph), db is removed before its successor takes its name
+    assert waves["stop demo-web-1"] < waves["stop demo-db-1"] < waves["remove demo-db-1"] < waves["create demo-db-1"]
+    assert "remove demo-web-1" not in waves  # a restart keeps its container
+
+
+def test_a_scale_down_removes_then_renames(tmp_path):
+    desired = _desired(tmp_path, db=DB, web=WEB)
+    observed = observed_as_applied(desired)
+    one = dataclasses.replace(desired.services["web"], replica_containers=("demo-web",))
+    smaller = dataclasses.replace(desired, services={**desired.services, "web": one})
+    graph = up_graph(smaller, observed, plan(smaller, observed))
+    _golden("up-scale-down", graph)
+
+
+def test_down(tmp_path):
+    desired = _desired(tmp_path, db=DB, web=WEB, job=JOB)
+    observed = observed_as_applied(desired)
+    containers = [c for items in observed.containers.values() for c in items]
+    graph = down_graph(stop_plan(stop_needs(desired), containers), networks=["demo_default"], volumes=["demo_data"])
+    _golden("down", graph)
+    waves = graph.waves()
+    assert waves["stop demo-db-1"] > max(waves["remove demo-web-1"], waves["remove demo-web-2"])
+    assert waves["remove-network demo_default"] == max(waves.values())
+
+
+def test_a_graph_is_built_in_the_order_of_its_edges(tmp_path):
+    desired = _desired(tmp_path, db=DB, web=WEB)
+    observed = dataclasses.replace(observed_as_applied(desired), containers={})
+    graph = up_graph(desired, observed, plan(desired, observed))
+    seen: set[str] = set()
+    for step in graph.steps:
+        assert set(step.needs) <= seen, step.key
+        seen.add(step.key)
+    assert graph.render() != (GOLDEN / "down.txt").read_text()  # another graph never matches a golden file

@@ -84,13 +84,48 @@ def _evaluated_groups(spec: Spec, base: str, timeout: float, ctx: ProbeContext) 
 
     deadline = time.monotonic() + max(0.0, ctx.remaining() - 2)
     while True:  # bounded by the probe's deadline
+        scraped = _every_target_scraped(base, timeout)
         groups: list[dict[str, Any]] = (
             requests.get(f"{base}/api/v1/rules", timeout=timeout).json().get("data", {}).get("groups", [])
         )
-        pending = [r for g in _judged(spec, groups) for r in g.get("rules", []) if r.get("health") == "unknown"]
+        # a rule evaluated before every target's first scrape ran on partial data: it may fail only
+        # once all series exist (two targets' series collapsing to one labelset), so it is judged at
+        # an evaluation after that
+        pending = [
+            r
+            for g in _judged(spec, groups)
+            for r in g.get("rules", [])
+            if r.get("health") == "unknown" or scraped is None or _instant(r.get("lastEvaluation")) <= scraped
+        ]
         if not pending or time.monotonic() >= deadline:
             return groups
         time.sleep(0.5)
+
+
+def _every_target_scraped(base: str, timeout: float) -> float | None:
+    """When the last of the active scrape targets was first seen scraped (epoch seconds), 0 with no
+    target; None while one has not been scraped yet."""
+    import requests
+
+    targets = requests.get(f"{base}/api/v1/targets", timeout=timeout).json().get("data", {})
+    active = targets.get("activeTargets", []) if isinstance(targets, dict) else []
+    moments = [_instant(t.get("lastScrape")) for t in active]
+    if any(m <= 0 for m in moments):
+        return None
+    return max(moments, default=0.0)
+
+
+def _instant(stamp: object) -> float:
+    """Prometheus's RFC 3339 time (nanoseconds, ``Z``) as epoch seconds; 0 for none or the zero time."""
+    import re
+    from datetime import datetime
+
+    text = re.sub(r"(\.\d{6})\d+", r"\1", str(stamp or "")).replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return 0.0
+    return max(0.0, moment)
 
 
 def _unhealthy_rules(groups: list[dict[str, Any]]) -> list[str]:

@@ -231,8 +231,18 @@ class PrometheusRules(http.server.BaseHTTPRequestHandler):
     last_error = ""
 
     def do_GET(self):
-        rule = {"name": "AlertmanagerDown", "health": PrometheusRules.health, "lastError": PrometheusRules.last_error}
+        # every target scraped a second ago, every rule evaluated since: judged at once
+        now = time.time()
+        stamp = lambda at: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + ".123456789Z"  # noqa: E731
+        rule = {
+            "name": "AlertmanagerDown",
+            "health": PrometheusRules.health,
+            "lastError": PrometheusRules.last_error,
+            "lastEvaluation": stamp(now),
+        }
         document = {"status": "success", "data": {"groups": [{"name": "availability", "rules": [rule]}]}}
+        if self.path == "/api/v1/targets":
+            document = {"status": "success", "data": {"activeTargets": [{"lastScrape": stamp(now - 2)}]}}
         body = b"Ready" if self.path == "/-/ready" else json.dumps(document).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))

@@ -26,5 +26,5 @@ test-quick:              ## validator's own quick tests (no Docker)
 
 lint:                    ## the spec, and validator's own code
 	$(PY) -m validator lint $(SPEC)
-	.venv/bin/ruff check validator tests examples
+	.venv/bin/ruff check validator tests examples tools
 	.venv/bin/mypy

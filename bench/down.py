@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import RunFailed, compile_tree, compose_binary, free_port_block, load_average, timed  # noqa: E402
-from validator.testing.images import ensure_busybox_image  # noqa: E402
+from tests.harness.images import ensure_busybox_image  # noqa: E402
 
 GRACE = "2s"
 

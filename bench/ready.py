@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import compile_tree, compose_binary, timed  # noqa: E402
-from validator.testing.images import ensure_busybox_image  # noqa: E402
+from tests.harness.images import ensure_busybox_image  # noqa: E402
 
 LINKS = 3
 

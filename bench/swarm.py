@@ -2,7 +2,7 @@
 """Benchmark: ``validator up --orchestrator swarm`` against ``docker stack deploy`` plus a wait until
 every task is running and healthy, on a single-node swarm.
 
-The swarm is a throw-away engine of the test harness (validator/testing/swarm.py: its own dockerd
+The swarm is a throw-away engine of the test harness (tests/harness/swarm.py: its own dockerd
 in a network namespace), so the host's engine never enters swarm mode. For N = 1 and 5 services of
 2 replicas (busybox httpd, health check interval 1 s), alternating the two tools in one run: cold
 (nothing -> all tasks healthy) and no-op (all healthy already). The anchor, measured in the same
@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import compile_tree, timed  # noqa: E402
-from validator.testing.images import ensure_busybox_image  # noqa: E402
-from validator.testing.swarm import SwarmNodes, client  # noqa: E402
+from tests.harness.images import ensure_busybox_image  # noqa: E402
+from tests.harness.swarm import SwarmNodes, client  # noqa: E402
 
 WAIT_BOUND = 120.0
 
@@ -122,7 +122,7 @@ def in_process(folder: Path, url: str, reps: int) -> tuple[float, float, float]:
     the cold ``up``'s detection latency: its return minus the last task's own "running" time (the
     manager's timestamp; both clocks are this machine's)."""
     from validator.engine.docker_api import Engine
-    from validator.spec.load import load_spec
+    from validator.load import load_spec
     from validator.swarm import api as swarm_api
     from validator.swarm import reconcile as R
     from validator.swarm.tasks import timestamp
@@ -150,7 +150,7 @@ def startup_floor(env: dict[str, str]) -> float:
     """A process that only imports what ``up --orchestrator swarm`` imports and connects: the part
     of every CLI figure that is interpreter start-up and imports, not engine work."""
     code = (
-        "import validator.swarm.reconcile, validator.spec.load; from validator.engine.docker_api import Engine; "
+        "import validator.swarm.reconcile, validator.load; from validator.engine.docker_api import Engine; "
         "Engine.connect().version()"
     )
     return run([sys.executable, "-c", code], env)

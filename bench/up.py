@@ -39,7 +39,7 @@ from bench.common import (  # noqa: E402
     load_average,
     timed_cpu,
 )
-from validator.testing.images import ensure_busybox_image  # noqa: E402
+from tests.harness.images import ensure_busybox_image  # noqa: E402
 
 # A probe answers in milliseconds on a quiet machine. Fifty services probed every second keep a
 # 2-core machine busy, and there a 900 ms bound failed probes until both tools gave up on an
@@ -110,7 +110,7 @@ def in_process_noop(folder: Path, runs: int) -> float:
     plugin's --infra-up and ``check`` call it: what the engine work costs without process start-up."""
     from validator.engine.docker_api import Engine
     from validator.engine.reconcile import up
-    from validator.spec.load import load_spec
+    from validator.load import load_spec
 
     loaded = load_spec([str(folder / "infra.yaml")])
     engine = Engine.connect()

@@ -2,22 +2,24 @@
 is its module's ``METRICS`` plus one line here.
 
 It sits above the producers (checks, suites, core's tally) and below whoever reads the families (lint,
-the run, the docs), so those read the declarations without importing each other. None of the producer
-modules imports the Docker SDK or Spark at load time: lint reads this registry and must stay light.
+the run, the docs), so those read the declarations without importing each other. The declarations live
+apart from the stages that measure (``checks/host_metrics.py``, ``checks/service_metrics.py``,
+``suites/metrics.py``; probes' and groups' modules import nothing heavy): lint reads this registry and
+loads no stage, no engine call and neither the Docker SDK nor Spark.
 """
 
 from __future__ import annotations
 
-from validator.checks.preflight import METRICS as HOST
+from validator.checks.host_metrics import METRICS as HOST
 from validator.checks.probes import METRICS as PROBE
-from validator.checks.services import METRICS as SERVICE
+from validator.checks.service_metrics import METRICS as SERVICE
 from validator.core.metrics import Family, MetricKey
 from validator.core.tally import METRICS as CHECKS
 from validator.spec.load import LoadedSpec
 from validator.spec.model import Spec
 from validator.spec.profiles import active
 from validator.suites.groups import METRICS as GROUP
-from validator.suites.runner import METRICS as SUITE
+from validator.suites.metrics import METRICS as SUITE
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (SUITE, GROUP, SERVICE, PROBE, HOST, CHECKS)}
 

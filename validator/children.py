@@ -120,7 +120,9 @@ def run(argv: Sequence[str], timeout: float, text: bool = False, **popen: Any) -
             handle.seek(0)
             data = handle.read()
             captured.append(data.decode(errors="replace") if text else data)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, captured[0], captured[1])
+    return subprocess.CompletedProcess(
+        args=proc.args, returncode=proc.returncode, stdout=captured[0], stderr=captured[1]
+    )
 
 
 def finish(proc: subprocess.Popen[Any], grace: float = STOP_GRACE) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from validator.redact import clip, quoted
 from validator.spec.files import KeyAssertion
+from validator.versions import satisfies
 
 MISSING = object()
 
@@ -66,6 +67,5 @@ def assert_value(actual: Any, assertion: KeyAssertion) -> tuple[bool, str]:
         if isinstance(actual, dict):
             return str(expected) in actual, show(actual)
         return str(_norm(expected)) in str(_norm(actual)), show(actual)
-    from validator.versions import satisfies
 
     return satisfies(str(actual), str(expected)), show(actual)

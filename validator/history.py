@@ -15,6 +15,10 @@ from pathlib import Path
 from validator.core.metrics import MetricKey
 from validator.core.run import SCHEMA_VERSION, RunResult
 from validator.errors import EXIT_UNREACHABLE, FatalError
+from validator.fileio import atomic_write_text
+from validator.redact import redactor
+from validator.reporters.json_report import load, render
+from validator.reporters.registry import ReportContext
 
 
 class HistoryError(FatalError):
@@ -107,10 +111,6 @@ def record(path: Path, run: RunResult) -> int:
 
 
 def _record(path: Path, run: RunResult) -> int:
-    from validator.redact import redactor
-    from validator.reporters.json_report import render
-    from validator.reporters.registry import ReportContext
-
     mask = redactor().text
     report = render(redactor().deep(run), ReportContext())  # masked field by field: the JSON stays JSON
     db = _connect(path)
@@ -176,8 +176,6 @@ def last_runs(path: Path, project: str, count: int) -> list[RunResult]:
     """The newest ``count`` runs of the project (by the order they were recorded), newest first."""
     from pydantic import ValidationError
 
-    from validator.reporters.json_report import load
-
     if not path.exists():
         return []
     db = _connect(path)
@@ -197,8 +195,6 @@ def last_invocation(path: Path, project: str) -> list[RunResult]:
     """Every run of the newest ``check`` of the project: one per target it was judged on (a run recorded
     without an invocation stands alone), in the order they were recorded."""
     from pydantic import ValidationError
-
-    from validator.reporters.json_report import load
 
     if not path.exists():
         return []
@@ -238,7 +234,7 @@ def older_schema_runs(path: Path, project: str) -> int:
         db.close()
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Trend:
     criterion: str
     verdicts: list[str]  # oldest -> newest
@@ -258,7 +254,14 @@ def trends(runs: list[RunResult], threshold: float = 0.2) -> list[Trend]:
     for cid, metrics in names.items():
         verdicts = [next((r.verdict for r in run.by_kind("criterion") if r.id == cid), "-") for run in ordered]
         series = {m: [run.metrics.get(m) for run in ordered] for m in sorted(metrics)}
-        out.append(Trend(cid, verdicts, series, _regressions(cid, verdicts, series, ordered, threshold)))
+        out.append(
+            Trend(
+                criterion=cid,
+                verdicts=verdicts,
+                metrics=series,
+                regressions=_regressions(cid, verdicts, series, ordered, threshold),
+            )
+        )
     return out
 
 
@@ -318,7 +321,6 @@ def _checks_file(path: Path) -> Path:
 def note_check(path: Path, project: str, invocation: str, started_at: float) -> str:
     """Note that a check of ``project`` started; "" when noted, else why not (said, never fatal: the
     check itself is judged all the same)."""
-    from validator.fileio import atomic_write_text
 
     notes = _read_checks(path)
     notes[project] = {"invocation": invocation, "started_at": started_at}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import signal
 import sys
@@ -13,13 +12,15 @@ from types import FrameType
 from typing import NoReturn
 
 from validator import __version__
-from validator.commands import COMMANDS
+from validator.commands import COMMANDS, Command
 from validator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_UNREACHABLE, FatalError, Interrupted, SpecError
 
 IN_FLIGHT_GRACE = 10.0  # seconds an interrupted command waits for its threads' engine calls in flight
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. Only the command ``argv`` names gets its arguments (its module is
+    loaded for them); without ``argv``, every command does (each module loaded)."""
     parser = argparse.ArgumentParser(
         prog="validator",
         description="Declarative infrastructure validator: infra.yaml in, a reconciled Docker and a verdict out.",
@@ -29,11 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"validator {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, (module_name, help_text) in COMMANDS.items():
-        module = importlib.import_module(module_name)
-        command_parser = sub.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(command_parser)
-        command_parser.set_defaults(_module=module_name)
+    # the global options take no value: the first other word names the command
+    chosen = next((word for word in argv if not word.startswith("-")), None) if argv is not None else None
+    for name, command in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=command.help, description=command.help)
+        if argv is None or name == chosen:
+            command.load().add_arguments(command_parser)
+        command_parser.set_defaults(_command=command)
     return parser
 
 
@@ -89,8 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     from validator import abort, children, redact
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(words).parse_args(words)
     if args.debug:  # read where tracebacks are shown below the top level (a crashing probe's result)
         os.environ["VALIDATOR_DEBUG"] = "1"
     children.begin()
@@ -101,8 +104,8 @@ def _main(argv: Sequence[str] | None) -> int:
     redact.reset()
     streams = redact.install_streams()
     try:
-        module = importlib.import_module(args._module)
-        return int(module.run(args))
+        command: Command = args._command
+        return command.load().run(args)
     except SpecError as exc:
         for finding in exc.findings:
             print(finding, file=sys.stderr)

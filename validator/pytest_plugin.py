@@ -21,7 +21,12 @@ from typing import Any, NoReturn
 
 import pytest
 
-from validator.redact import clip, quoted
+from validator.engine.docker_api import Engine, host_address_for_containers
+from validator.errors import FatalError, SpecError
+from validator.redact import clip, quoted, text
+from validator.stack.endpoints import Endpoints
+from validator.stack.maven import default_local_repository, resolve_packages
+from validator.stack.spark import build_session, read_defaults, remote_repositories, session_conf, with_resolution
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,9 +58,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @functools.cache
 def _host_address() -> str:
     """Where containers reach this host, asked of the engine once per session."""
-    from validator.engine.docker_api import Engine, host_address_for_containers
-    from validator.errors import FatalError
-
     try:
         return host_address_for_containers(Engine.connect(timeout=10))
     except FatalError:  # without an engine, processes on this host still reach loopback
@@ -65,8 +67,6 @@ def _host_address() -> str:
 def _fail(message: str) -> NoReturn:
     """Fail the test with ``message`` masked: pytest prints it, and writes it into its JUnit XML, past
     ``validator``'s own streams (the secrets were registered when the fixture loaded the spec)."""
-    from validator.redact import text
-
     pytest.fail(text(message), pytrace=False)
 
 
@@ -91,9 +91,8 @@ def _spec_files(root: Any) -> list[str]:
 @pytest.fixture(scope="session")
 def infra(request: pytest.FixtureRequest) -> Any:
     """Endpoints of every service of the spec (``infra.alertmanager()``, ``infra.mysql()``, ...)."""
-    from validator.errors import SpecError
-    from validator.spec.load import load_spec
-    from validator.stack.endpoints import Endpoints
+    # lazy: every pytest session loads this plugin; the model and the lint rules only one that uses it
+    from validator.load import load_spec
 
     files = request.config.getoption("--infra") or _spec_files(request.config.rootpath)
     try:
@@ -101,7 +100,7 @@ def infra(request: pytest.FixtureRequest) -> Any:
     except SpecError as exc:
         _fail("the infrastructure spec is invalid:\n" + "\n".join(map(str, exc.findings)))
     if request.config.getoption("--infra-up"):
-        from validator.engine.docker_api import Engine
+        # lazy: the whole engine, for --infra-up only
         from validator.engine.reconcile import up
 
         result = up(loaded, Engine.connect(), progress=lambda who, message: None)
@@ -118,9 +117,6 @@ def spark_session(
     (T042). Delta's package resolves from the Maven local repository (~/.m2/repository) without the
     network when it is there, else from a remote repository that serves it; neither: one clear
     failure with the fix, before any JVM starts."""
-    from validator.stack.maven import default_local_repository, resolve_packages
-    from validator.stack.spark import build_session, read_defaults, remote_repositories, session_conf, with_resolution
-
     master = infra.spark_master()
     choice = request.config.getoption("--infra-spark-delta")
     delta = choice == "on" or (choice == "auto" and infra.spark_delta_available())
@@ -159,7 +155,7 @@ def delta_table_path(infra: Any) -> Iterator[str]:
 @pytest.fixture
 def alertmanager_client(infra: Any) -> Iterator[Any]:
     """post_alert, get_alerts, post_silence, delete_silence; removes what the test created."""
-    from validator.stack.alertmanager import AlertManagerClient
+    from validator.stack.alertmanager import AlertManagerClient  # lazy: requests, for this fixture only
 
     client = AlertManagerClient(infra.alertmanager())
     try:
@@ -173,7 +169,7 @@ def alertmanager_client(infra: Any) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def alert_webhook(infra: Any) -> Iterator[Any]:
     """The receiver the AlertManager route delivers to, listening where containers reach the host."""
-    from validator.stack.alertmanager import WebhookReceiver
+    from validator.stack.alertmanager import WebhookReceiver  # lazy: requests, for this fixture only
 
     host = _host_address()
     port = int(os.environ.get("VALIDATOR_WEBHOOK_PORT", "5001"))

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.harness.specs import load_dict
 from validator.engine import labels as L
-from validator.testing.specs import load_dict
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +49,7 @@ def compose_bin() -> Path:
 
 @pytest.fixture(scope="session")
 def busybox(engine) -> str:
-    from validator.testing.images import ensure_busybox_image
+    from tests.harness.images import ensure_busybox_image
 
     return ensure_busybox_image()
 

@@ -44,7 +44,7 @@ BY_DESIGN = (
 
 def ensure_standin() -> str:
     """The stand-in image every service of a differential run uses (built once from the test busybox)."""
-    from validator.testing.images import ensure_busybox_image
+    from tests.harness.images import ensure_busybox_image
 
     if subprocess.run(["docker", "image", "inspect", STANDIN], capture_output=True).returncode == 0:
         return STANDIN

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.harness.specs import load_dict
 from validator.engine.compose_fields import expand_ports
 from validator.engine.desired import desired_state
 from validator.spec.ports import PortBinding
-from validator.testing.specs import load_dict
 from validator.units import parse_duration
 
 CORPUS = Path(__file__).parents[1] / "compose" / "oracle"
@@ -55,7 +55,14 @@ def _size(value: Any) -> int | None:
 
 def _ports(ports: list[dict[str, Any]]) -> list[str]:
     return sorted(
-        str(PortBinding(p.get("host_ip") or None, p.get("published") or None, int(p["target"]), p["protocol"]))
+        str(
+            PortBinding(
+                host_ip=p.get("host_ip") or None,
+                host_port=p.get("published") or None,
+                container_port=int(p["target"]),
+                protocol=p["protocol"],
+            )
+        )
         for p in ports
     )
 

@@ -1,5 +1,5 @@
 """The Swarm backend on a real three-node swarm (one manager, two workers; see
-validator/testing/swarm.py) and on a single-node swarm: placement, replicas, a no-op second up,
+tests/harness/swarm.py) and on a single-node swarm: placement, replicas, a no-op second up,
 a pinned service landing on the labelled worker, a drained node detected as under-replication,
 unschedulable and unhealthy services failing with the engine's reasons, down."""
 
@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from tests.harness import swarm as S
+from tests.harness.specs import load_dict, write_spec
 from validator.engine.docker_api import Engine
 from validator.swarm import api
 from validator.swarm import reconcile as R
-from validator.testing import swarm as S
-from validator.testing.specs import load_dict, write_spec
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

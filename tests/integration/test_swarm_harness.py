@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from validator.testing import swarm as S
+from tests.harness import swarm as S
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

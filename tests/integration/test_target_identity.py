@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.specs import write_spec
 from validator.main import main
-from validator.testing.specs import write_spec
 
 pytestmark = pytest.mark.docker
 

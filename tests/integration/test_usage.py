@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from tests.harness.specs import write_spec
 from tests.metrics import report_evidence
-from validator.testing.specs import write_spec
 
 pytestmark = pytest.mark.docker
 

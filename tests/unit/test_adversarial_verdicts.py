@@ -57,9 +57,9 @@ def test_case09_report_after_the_spec_s_variables_changed_is_no_verdict(tmp_path
     """09: the last check passed with MAX_SKIPPED=5 from ``.env``; the team set it to 0. The files'
     text is the same, their meaning is not: ``report`` says so and exits 1. Same for a profile enabled
     since (its services were no members of that run)."""
+    from tests.harness.specs import load_dict
     from tests.unit.test_history import _target_run
     from validator.main import main
-    from validator.testing.specs import load_dict
 
     monkeypatch.delenv("COMPOSE_PROFILES", raising=False)
     spec = {
@@ -171,9 +171,9 @@ def test_case18_a_probe_naming_its_service_must_reach_a_port_of_the_project(tmp_
     import http.server
     import threading
 
+    from tests.harness.specs import load_dict
     from tests.unit.test_probe_schedule import _Engine, _Ok
     from validator.run.probe_schedule import ProbeSchedule
-    from validator.testing.specs import load_dict
 
     old_api = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
     threading.Thread(target=old_api.serve_forever, daemon=True).start()

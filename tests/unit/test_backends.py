@@ -12,6 +12,7 @@ from typing import Any, get_args
 
 import pytest
 
+from tests.harness.specs import load_dict
 from validator.backends import registry
 from validator.backends.containers import ContainersBackend
 from validator.backends.protocol import Backend
@@ -22,7 +23,6 @@ from validator.engine.reconcile import Planned
 from validator.engine.waiter import Timing
 from validator.run.pipeline import CheckOptions, Pipeline
 from validator.spec.model import Settings
-from validator.testing.specs import load_dict
 from validator.ui import Display
 
 Cue = str  # "ready", "unhealthy" (its health test fails), "dies" (exits 1 on its way up)

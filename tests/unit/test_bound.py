@@ -26,12 +26,12 @@ def test_bound_masks_before_it_clips():
     secret = "planted-bound-secret-1234567890"
     redact.register([secret])
     long = "x" * (MESSAGE_CHARS - 10) + secret
-    (finding,) = bound([Finding(Location("f", 1, 1), (), long)])
+    (finding,) = bound([Finding(location=Location("f", 1, 1), path=(), message=long)])
     assert "planted-b" not in finding.message and len(finding.message) <= MESSAGE_CHARS
 
 
 def test_repeats_are_capped_with_a_count():
-    findings = [Finding(Location("f", i, 1), ("a", i), f"bad item [{i}]") for i in range(50)]
+    findings = [Finding(location=Location("f", i, 1), path=("a", i), message=f"bad item [{i}]") for i in range(50)]
     kept = bound(findings)
     assert len(kept) == PER_MESSAGE + 1 and kept[-1].message.startswith("... and 40 more")
 

@@ -104,8 +104,8 @@ def test_an_interrupt_a_finalizer_swallowed_is_delivered_again(capsys):
 @pytest.mark.parametrize("hosts", [[""], ["unix:///var/run/docker.sock", ""], ["  "]])
 def test_an_empty_target_address_is_refused(tmp_path, capsys, hosts):
     """``--host "$B"`` with B unset would mean the default engine (issue 21, second review, case 08)."""
+    from tests.harness.specs import write_spec
     from validator.main import main
-    from validator.testing.specs import write_spec
 
     spec = write_spec(tmp_path, {"version": 1, "project": "vb-empty-host"})
     args = [arg for host in hosts for arg in ("--host", host)]

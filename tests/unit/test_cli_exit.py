@@ -99,15 +99,12 @@ def test_an_interrupt_a_library_wrapped_in_its_own_error_still_exits_as_interrup
             raise RuntimeError(f"Error building serializer: {exc}") from None
         return 0
 
-    real_import = entry.importlib.import_module
+    from dataclasses import replace
 
-    def import_module(name: str) -> object:
-        module = real_import(name)
-        if name != "validator.commands.lint":
-            return module
-        fake = types.SimpleNamespace(add_arguments=module.add_arguments, run=run)  # type: ignore[attr-defined]
-        return fake
+    from validator.commands import COMMANDS
 
-    monkeypatch.setattr(entry.importlib, "import_module", import_module)
+    lint = COMMANDS["lint"]
+    fake = types.SimpleNamespace(add_arguments=lint.load().add_arguments, run=run)
+    monkeypatch.setitem(COMMANDS, "lint", replace(lint, load=lambda: fake))
     assert entry.main(["lint"]) == 130
     assert "internal error" not in capsys.readouterr().err

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from validator.spec.load import lint_files, load_spec
+from validator.load import lint_files, load_spec
 
 REAL = Path(__file__).resolve().parents[1] / "compose" / "real"
 FILES = sorted(REAL.glob("*.yml"))

@@ -115,8 +115,8 @@ def test_lint_never_runs_anything(tmp_path, run_cli):
 def test_a_bad_env_file_is_one_located_error_before_up(tmp_path, kind):
     """lint (which every command runs first) reads an env_file confined and bounded: a bad byte is
     located in the file, a FIFO is refused without being opened."""
+    from tests.harness.specs import load_dict
     from validator.errors import SpecError
-    from validator.testing.specs import load_dict
 
     if kind == "fifo":
         os.mkfifo(tmp_path / "app.env")

@@ -2,7 +2,7 @@
 accepts what ``docker compose config`` accepts, and refuses what it refuses for the same reason.
 
 Each file runs in a folder of its own with its ``.env`` and companion files beside it, as the corpora's
-README says (validator/testing/corpora.py). The differences that remain by design are listed in
+README says (tests/harness/corpora.py). The differences that remain by design are listed in
 ``DIFFERENCES`` with the reason, and asserted to still be there, so the list cannot go stale.
 """
 
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.corpora import Case, corpora_root, e2e_cases, real_cases
+from validator.load import lint_files, load_spec
 from validator.spec.environment import service_environment
-from validator.spec.load import lint_files, load_spec
 from validator.spec.location import Finding, format_path
-from validator.testing.corpora import Case, corpora_root, e2e_cases, real_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPORA = corpora_root(ROOT)

@@ -16,10 +16,10 @@ import time
 import pytest
 import yaml
 
+from tests.harness.specs import load_dict
 from tests.metrics import key, report_evidence
 from validator.suites.coverage import FileLines, Unreadable, percent, read_report
 from validator.suites.runner import run_suite
-from validator.testing.specs import load_dict
 
 LIBRARY = textwrap.dedent("""
     def used(x):

@@ -141,7 +141,7 @@ RUN_READABLE = [
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
-    from validator.testing.specs import load_dict
+    from tests.harness.specs import load_dict
 
     return load_dict(tmp_path_factory.mktemp("prop"), SPEC)
 
@@ -455,7 +455,7 @@ def _whole_evidence(declared: list[MetricKey], wholes: dict[str, Whole]) -> dict
 
 @pytest.fixture(scope="module")
 def suites_loaded(tmp_path_factory):
-    from validator.testing.specs import load_dict
+    from tests.harness.specs import load_dict
 
     return load_dict(tmp_path_factory.mktemp("propsuites"), SUITE_SPEC)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from validator.spec.load import lint_files, load_spec
+from validator.load import lint_files, load_spec
 
 BASE = (
     "services:\n  base:\n    image: base\n    environment: {A: '1', B: '2'}\n    ports: ['8080:80']\n"

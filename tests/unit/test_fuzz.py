@@ -15,7 +15,7 @@ from tests.metrics import exact
 from validator.criteria.conditions import ConditionError, parse
 from validator.criteria.judge import judge
 from validator.errors import SpecError
-from validator.spec.load import lint_files
+from validator.load import lint_files
 from validator.spec.loader import load_text
 
 LOADER_EXAMPLES = 3000

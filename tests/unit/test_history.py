@@ -118,8 +118,8 @@ def _target_run(loaded, engine: str, invocation: str, verdict: str, started: flo
 def test_report_shows_the_whole_last_check_of_every_target(tmp_path, capsys):
     """After `check --host A --host B`, `report` re-renders both targets with the combined verdict and
     its date: never one target's row as the last check's verdict."""
+    from tests.harness.specs import load_dict
     from validator.main import main
-    from validator.testing.specs import load_dict
 
     loaded = load_dict(tmp_path, {"version": 1, "project": "multi"})
     db = tmp_path / ".validator" / "history.db"
@@ -141,8 +141,8 @@ def test_report_shows_the_whole_last_check_of_every_target(tmp_path, capsys):
 def test_report_keeps_every_target_of_a_check_whose_targets_share_an_address(tmp_path, capsys):
     """Two runs of one check stored with the same engine address (an empty ``--host`` meant the default
     engine; issue 21, second review, case 08): both are shown, the failing one never dropped."""
+    from tests.harness.specs import load_dict
     from validator.main import main
-    from validator.testing.specs import load_dict
 
     loaded = load_dict(tmp_path, {"version": 1, "project": "same-address"})
     db = tmp_path / ".validator" / "history.db"
@@ -161,8 +161,8 @@ def test_report_after_a_check_that_was_not_recorded_is_no_verdict(tmp_path, caps
     """The newest check was not stored (--no-history; equally a history write that failed: issue 21,
     second review, case 15): `report` says so and exits 1, never showing the older stored run as the last
     check's verdict."""
+    from tests.harness.specs import write_spec
     from validator.main import main
-    from validator.testing.specs import write_spec
 
     spec = str(write_spec(tmp_path, {"version": 1, "project": "unrecorded"}))
     assert main(["check", "-f", spec, "--no-progress", "-q"]) == 0
@@ -177,8 +177,8 @@ def test_report_after_a_check_that_was_not_recorded_is_no_verdict(tmp_path, caps
 
 
 def test_report_of_a_run_on_an_older_spec_is_no_verdict(tmp_path, capsys):
+    from tests.harness.specs import load_dict, write_spec
     from validator.main import main
-    from validator.testing.specs import load_dict, write_spec
 
     loaded = load_dict(tmp_path, {"version": 1, "project": "moved"})
     db = tmp_path / ".validator" / "history.db"

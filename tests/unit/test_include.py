@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from validator.spec.load import lint_files, load_spec
+from validator.load import lint_files, load_spec
 
 
 def _write(root: Path, files: dict[str, str]) -> None:

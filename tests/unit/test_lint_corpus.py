@@ -69,7 +69,7 @@ def test_overlays(case: Path, capsys, monkeypatch):
 
 
 def test_overlay_merge_result():
-    from validator.spec.load import load_spec
+    from validator.load import load_spec
 
     case = EXAMPLES / "overlays" / "valid-merge"
     spec = load_spec([str(case / "infra.yaml"), str(case / "infra.ci.yaml")]).spec

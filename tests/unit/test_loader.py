@@ -160,7 +160,7 @@ def test_dotenv_beside_the_spec_is_read_as_compose_reads_it(tmp_path):
 
 
 def test_a_bad_dotenv_line_is_located(tmp_path):
-    from validator.spec.load import lint_files
+    from validator.load import lint_files
 
     (tmp_path / ".env").write_text("A=1\nB C=2\n")
     (tmp_path / "infra.yaml").write_text("version: 1\nproject: p\n")

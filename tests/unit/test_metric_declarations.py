@@ -6,11 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from tests.harness.specs import write_spec
 from tests.metrics import key
 from validator.catalog import FAMILIES, catalog
 from validator.core.metrics import metric_name
-from validator.spec.load import lint_files
-from validator.testing.specs import write_spec
+from validator.load import lint_files
 
 SPEC = {
     "version": 1,
@@ -49,7 +49,7 @@ def test_a_service_without_a_health_check_has_no_health_time(tmp_path):
 
 
 def test_the_catalog_follows_the_declarations(tmp_path):
-    from validator.testing.specs import load_dict
+    from tests.harness.specs import load_dict
 
     known = catalog(load_dict(tmp_path, SPEC).spec)
     assert known[key("service.web.healthy")] == "time" and key("service.job.healthy") not in known
@@ -63,7 +63,7 @@ def test_the_catalog_follows_the_declarations(tmp_path):
 def test_lint_does_not_import_docker_or_pyspark(tmp_path):
     path = write_spec(tmp_path, {**SPEC, "criteria": {"C": {"title": "c", "condition": "probe.box.restarts == 0"}}})
     code = (
-        "import sys; from validator.spec.load import lint_files; "
+        "import sys; from validator.load import lint_files; "
         f"assert lint_files([{str(path)!r}], environ={{}}) == []; "
         "print(sorted(m for m in ('docker', 'pyspark', 'requests') if m in sys.modules))"
     )
@@ -88,8 +88,8 @@ def test_the_spec_reference_lists_every_declared_metric():
 def test_members_that_do_not_run_by_design_are_outside_a_runs_wildcards(tmp_path):
     """A service in a profile that is not enabled runs no container, like scale 0: a valid Compose file
     with profiles can pass `service.*.healthy < 30s` (no false alarm), and with the profile on it counts."""
+    from tests.harness.specs import load_dict
     from validator.catalog import run_catalog
-    from validator.testing.specs import load_dict
 
     health = {"test": ["CMD", "true"]}
     spec = {

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 
+from tests.harness.specs import load_dict
 from tests.metrics import key
 from validator.core.result import Result
 from validator.reporters.json_report import load, render
 from validator.reporters.registry import ReportContext
 from validator.run.pipeline import CheckOptions, Pipeline
-from validator.testing.specs import load_dict
 from validator.ui import Display
 
 

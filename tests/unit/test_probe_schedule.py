@@ -11,10 +11,10 @@ import time
 
 import pytest
 
+from tests.harness.specs import load_dict
 from tests.metrics import key
 from validator.engine.apply import ServiceResult
 from validator.run.probe_schedule import ProbeSchedule
-from validator.testing.specs import load_dict
 
 
 class _Ok(http.server.BaseHTTPRequestHandler):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from validator.spec.load import lint_files, load_spec
+from validator.load import lint_files, load_spec
 
 
 def _spec(folder: Path, text: str, dotenv: str | None = None) -> Path:

@@ -67,7 +67,7 @@ SLICES_ALLOWED = {
     ("reporters/markdown.py", "run.git_commit"): "a commit id",
     ("spec/extends.py", "f.path"): "a document path",
     ("spec/extends.py", "where"): "a document path",
-    ("spec/load.py", "f.path"): "a document path",
+    ("load.py", "f.path"): "a document path",
     ("spec/loader.py", "raw"): "bytes searched for NUL, never shown",
     ("spec/loader.py", "f.path"): "a document path",
     ("spec/location.py", "path"): "a document path",
@@ -85,7 +85,6 @@ SLICES_ALLOWED = {
     ("swarm/tasks.py", "''.join((c for c in rest if c.isdigit()))"): "digits of a timestamp",
     ("swarm/tasks.py", "failed"): "a list of tasks",
     ("swarm/tasks.py", "n['ID']"): "a node id",
-    ("testing/swarm.py", "node.log.read_text(errors='replace').splitlines()"): "a list of whole lines (a test harness)",
     ("ui.py", "self.recent"): "a list of whole lines",
     ("versions.py", "parts"): "version numbers",
 }

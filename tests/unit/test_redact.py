@@ -75,7 +75,7 @@ def _spec(tmp_path: Path, spec: dict, env_file: str | None = None) -> Path:
 
 
 def test_every_source_registers_its_secret(tmp_path, monkeypatch):
-    from validator.spec.load import load_spec
+    from validator.load import load_spec
 
     planted = {name: f"planted-{name.lower()}-9d1f2a" for name in ("INTERP", "LISTED", "PASS", "FILE", "MARKED")}
     monkeypatch.setenv("INTERP_VAR", planted["INTERP"])

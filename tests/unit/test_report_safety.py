@@ -10,11 +10,11 @@ import stat
 
 import pytest
 
+from tests.harness.specs import write_spec
 from tests.metrics import exact_keys, key
 from validator import history
 from validator.core.result import Result
 from validator.core.run import RunResult
-from validator.testing.specs import write_spec
 
 
 def make_run(index: int, startup: float) -> RunResult:

@@ -13,11 +13,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tests.harness.specs import load_dict
 from tests.metrics import key, report_metrics
 from validator.core.run import ServiceTimeline
 from validator.reporters.registry import REPORTERS, ReportContext, parse_report_option, reporter, write_reports
 from validator.run.pipeline import CheckOptions, Pipeline
-from validator.testing.specs import load_dict
 from validator.ui import Display
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -111,9 +111,9 @@ def echo_port():
 
 
 def _probe(tmp_path: Path, environ: dict[str, str], probe: dict[str, object]):
+    from tests.harness.specs import load_dict
     from validator.checks.probes import run_probe
     from validator.probes.base import ProbeContext
-    from validator.testing.specs import load_dict
 
     loaded = load_dict(tmp_path, {"version": 1, "project": "rev", "probes": {"p": probe}}, environ)
     ctx = ProbeContext(spec=loaded.spec, base_dir=loaded.base_dir, deadline=time.monotonic() + 30)
@@ -196,8 +196,8 @@ def test_health_output_is_masked_before_its_tail_is_kept_and_quoted():
 
 
 def test_a_tool_output_is_masked_before_it_is_cut_and_quoted(tmp_path, monkeypatch):
+    from tests.harness.specs import load_dict
     from validator.checks.preflight import _tool
-    from validator.testing.specs import load_dict
 
     token = "PLANTEDvlt8KqZxWmRnTyUiOpAs"
     bin_dir = tmp_path / "bin"
@@ -259,7 +259,7 @@ def test_a_byte_that_is_not_utf8_is_masked_as_it_comes_back_from_the_engine():
 
 
 def test_loading_registers_secret_files_and_variables_for_every_command(tmp_path):
-    from validator.testing.specs import load_dict
+    from tests.harness.specs import load_dict
 
     (tmp_path / "db_password.txt").write_text("PLANTEDdbPw-7f3Kq9zX\n")
     (tmp_path / "app.env").write_text("DATABASE_URL=postgres://app:PLANTEDenvfilePw3@db:5432/app\n")
@@ -300,7 +300,7 @@ def test_a_config_file_value_under_a_secret_named_key_is_masked_whole(tmp_path, 
 
 
 def test_every_env_file_value_is_a_secret_whatever_its_key(tmp_path):
-    from validator.testing.specs import load_dict
+    from tests.harness.specs import load_dict
 
     (tmp_path / "app.env").write_text("DATABASE_URL=postgres://app:PLANTEDenvfilePw3@db:5432/app\nLEVEL=info\n")
     spec = {"version": 1, "project": "rev-c14", "services": {"api": {"image": "busybox", "env_file": "app.env"}}}
@@ -314,7 +314,7 @@ def test_every_env_file_value_is_a_secret_whatever_its_key(tmp_path):
 
 def _desired(folder: Path, environ: dict[str, str], *files: dict[str, object]):
     from validator.engine.desired import desired_state
-    from validator.spec.load import load_spec
+    from validator.load import load_spec
 
     names = ["infra.yaml", *[f"overlay{i}.yaml" for i in range(1, len(files))]]
     paths = [str(_write(folder, data, name)) for data, name in zip(files, names, strict=True)]
@@ -322,8 +322,8 @@ def _desired(folder: Path, environ: dict[str, str], *files: dict[str, object]):
 
 
 def test_labels_seal_names_as_well_as_values(tmp_path):
+    from tests.harness.specs import observed_as_applied
     from validator.engine.planner import plan
-    from validator.testing.specs import observed_as_applied
 
     flag, net = "PLANTEDxFLAGx7Q2", "PLANTEDnetName9"
     spec = {
@@ -349,8 +349,8 @@ def test_labels_seal_names_as_well_as_values(tmp_path):
 
 
 def test_an_overlay_list_item_is_hidden_by_its_name_after_the_merge(tmp_path):
+    from tests.harness.specs import observed_as_applied
     from validator.engine.planner import plan
-    from validator.testing.specs import observed_as_applied
 
     old = "postgres://app:PLANTEDdbPass9Qz@db.internal:5432/app"
     base = {
@@ -376,9 +376,9 @@ def test_an_overlay_list_item_is_hidden_by_its_name_after_the_merge(tmp_path):
 def test_a_label_of_the_previous_format_recreates_nothing_and_shows_no_old_value(tmp_path):
     import dataclasses
 
+    from tests.harness.specs import observed_as_applied
     from validator.engine import labels as L
     from validator.engine.planner import plan
-    from validator.testing.specs import observed_as_applied
 
     spec = {"version": 1, "project": "rev-up", "services": {"web": {"image": "busybox", "environment": {"A": "x1"}}}}
     desired = _desired(tmp_path, {}, spec)
@@ -425,7 +425,7 @@ def test_a_nul_in_any_path_is_a_located_finding_never_a_crash(tmp_path, monkeypa
 
 
 def test_an_include_through_a_symlink_never_opens_a_file_outside_the_project(tmp_path):
-    from validator.spec.load import lint_files, load_spec
+    from validator.load import lint_files, load_spec
 
     project = tmp_path / "proj"
     (project / "deploy").mkdir(parents=True)

@@ -172,7 +172,7 @@ def test_06_down_registers_a_compose_secret_files_content_before_it_stops_anythi
 
 
 def test_07_a_config_taken_from_a_host_variable_is_a_secret(tmp_path):
-    from validator.spec.load import load_spec
+    from validator.load import load_spec
 
     spec = {
         "version": 1,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from validator.load import load_spec
 from validator.spec.environment import EnvFileError, parse_raw, service_environment
-from validator.spec.load import load_spec
 
 PROCESS = {"FROM_PROCESS": "process", "BOTH": "process-wins"}
 

@@ -25,12 +25,12 @@ def test_ports_short_and_long():
     )
     bindings = [b for p in svc.ports for b in p.bindings()]
     assert bindings == [
-        PortBinding("127.0.0.1", "8080", 80, "tcp"),
-        PortBinding(None, None, 9090, "tcp"),
-        PortBinding("::1", "53", 53, "udp"),
-        PortBinding(None, "8000", 9000, "tcp"),
-        PortBinding(None, "8001", 9001, "tcp"),
-        PortBinding("127.0.0.1", "8083", 83, "tcp"),
+        PortBinding(host_ip="127.0.0.1", host_port="8080", container_port=80, protocol="tcp"),
+        PortBinding(host_ip=None, host_port=None, container_port=9090, protocol="tcp"),
+        PortBinding(host_ip="::1", host_port="53", container_port=53, protocol="udp"),
+        PortBinding(host_ip=None, host_port="8000", container_port=9000, protocol="tcp"),
+        PortBinding(host_ip=None, host_port="8001", container_port=9001, protocol="tcp"),
+        PortBinding(host_ip="127.0.0.1", host_port="8083", container_port=83, protocol="tcp"),
     ]
 
 
@@ -136,7 +136,7 @@ def test_version_accepts_the_string_form():
 
 
 def test_secret_contents_are_redacted(tmp_path):
-    from validator.testing.specs import base_spec, load_dict
+    from tests.harness.specs import base_spec, load_dict
 
     (tmp_path / "pw.txt").write_text("planted-file-secret-9\n")
     spec = {

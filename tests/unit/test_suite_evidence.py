@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
+from tests.harness.specs import load_dict
 from tests.metrics import key, report_evidence, report_metrics
 from validator.suites.runner import run_suite
-from validator.testing.specs import load_dict
 
 CRITERIA = {
     "SC1": {"title": "no failures", "condition": "suite.main.failed == 0 and suite.main.errors == 0"},

@@ -6,9 +6,9 @@ import sys
 import textwrap
 import threading
 
+from tests.harness.specs import load_dict
 from tests.metrics import key
 from validator.suites.runner import run_suite
-from validator.testing.specs import load_dict
 
 TESTS = textwrap.dedent("""
     import pytest

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from validator.spec.load import lint_files, load_spec
+from validator.load import lint_files, load_spec
 from validator.spec.unset import FLOAT_SIZE
 
 # name -> (service block, the path Compose drops, how validator's model reads the service)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.harness.specs import load_dict
 from tests.metrics import key
 from validator.catalog import run_catalog
 from validator.checks.usage import judge, not_sampled
@@ -21,7 +22,6 @@ from validator.engine import labels as L
 from validator.engine.stats import GRACE, MAX_POINTS, ContainerUsage, Sample, Usage, UsageSampler, read_sample
 from validator.engine.watch import ACTIONS, RunWatcher
 from validator.errors import EngineError
-from validator.testing.specs import load_dict
 
 MIB = 1024 * 1024
 

@@ -19,28 +19,19 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from validator import children
-from validator.core.metrics import Declared, Family, MetricKey, metric_name, single
+from validator.checks.host_metrics import METRICS as METRICS  # declared apart: lint reads them
+from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result, locate
+from validator.engine import labels as L
+from validator.engine.holders import listeners
 from validator.redact import add_encoder, clip, quoted
 from validator.spec.load import LoadedSpec
 from validator.units import format_size
+from validator.versions import parse_version, satisfies
 
 if TYPE_CHECKING:
     from validator.checks.context import CheckContext
     from validator.engine.docker_api import Engine
-
-
-METRICS = Family(
-    name="host",
-    members=single,
-    metrics=(
-        Declared(field="memory_available", dimension="size", meaning="memory available now (psutil)"),
-        Declared(field="memory_total", dimension="size", meaning="the machine's memory"),
-        Declared(field="cpus", dimension="", meaning="logical CPUs"),
-        Declared(field="disk_free", dimension="size", meaning="free disk at host.disk_path"),
-    ),
-    doc="the machine, as preflight measured it",
-)
 
 
 def measure(loaded: LoadedSpec) -> dict[MetricKey, float]:
@@ -119,8 +110,6 @@ def run(ctx: CheckContext) -> Iterator[Result]:
 
 
 def _engine(loaded: LoadedSpec, engine: Engine) -> Iterator[Result]:
-    from validator.versions import satisfies
-
     assert loaded.spec.host.engine is not None
     requirement = loaded.spec.host.engine
     version = engine.version()
@@ -151,8 +140,6 @@ def _engine(loaded: LoadedSpec, engine: Engine) -> Iterator[Result]:
 
 def _tool(loaded: LoadedSpec, name: str, tool: Any) -> Result:
     import re
-
-    from validator.versions import parse_version, satisfies
 
     where = locate(loaded, ("host", "tools", name))
     tried: list[str] = []
@@ -250,7 +237,6 @@ def _ports(loaded: LoadedSpec, engine: Engine | None) -> Iterator[Result]:
 def _project_ports(loaded: LoadedSpec, engine: Engine | None) -> dict[int, str]:
     if engine is None:
         return {}
-    from validator.engine import labels as L
 
     out: dict[int, str] = {}
     for container in engine.containers(L.project_filter(loaded.spec.project)):
@@ -262,8 +248,6 @@ def _project_ports(loaded: LoadedSpec, engine: Engine | None) -> dict[int, str]:
 
 
 def _listeners() -> dict[int, str]:
-    from validator.engine.holders import listeners
-
     return listeners()
 
 

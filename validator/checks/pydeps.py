@@ -21,6 +21,7 @@ from validator.core.location import Location
 from validator.core.result import Result, locate
 from validator.redact import quoted, tail
 from validator.spec.load import LoadedSpec
+from validator.versions import parse_specifier, satisfies
 
 if TYPE_CHECKING:
     from validator.checks.context import CheckContext
@@ -65,7 +66,6 @@ def run(ctx: CheckContext) -> Iterator[Result]:
         found, failure = {}, f"{type(exc).__name__}: {exc}"
     elapsed = time.monotonic() - began
     declared, where_declared = _declarations(loaded)
-    from validator.versions import parse_specifier, satisfies
 
     for name, pkg in section.packages.items():
         path = ("python", "packages", name)
@@ -127,7 +127,6 @@ def run(ctx: CheckContext) -> Iterator[Result]:
 def _pep440(spec: str | None) -> str:
     if not spec:
         return ""
-    from validator.versions import parse_specifier
 
     return str(parse_specifier(spec))
 
@@ -135,7 +134,6 @@ def _pep440(spec: str | None) -> str:
 def _declared(
     name: str, declared: dict[str, str] | None, source: str, version: str | None, where: Location | None
 ) -> Result:
-    from validator.versions import satisfies
 
     if declared is None:
         return Result(

@@ -10,130 +10,25 @@ missing or not ready fails the service by its container's name."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from validator.core.metrics import Declared, Family, MetricKey, metric_name
+from validator.checks.service_metrics import METRICS, health_checked, one_shot
+from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result, locate
+from validator.engine import compose_observe as C
+from validator.engine import labels as L
+from validator.engine import timings as T
+from validator.engine.observed import replica_number
+from validator.engine.planner import PAST_TENSE
+from validator.engine.timings import ran_for
 from validator.engine.watch import is_up
 from validator.spec.load import LoadedSpec
+from validator.spec.profiles import active
 
 if TYPE_CHECKING:
     from validator.engine.apply import UpResult
     from validator.engine.docker_api import Engine
-    from validator.spec.model import Spec
-
-
-def _services(spec: Spec) -> Mapping[str, Any]:
-    return spec.services
-
-
-def _runs(svc: Any) -> bool:
-    """Whether the service has a container to measure (``scale: 0`` has none)."""
-    return bool(svc.replicas > 0)
-
-
-def _health_checked(svc: Any) -> bool:
-    return svc.healthcheck is not None and not svc.healthcheck.disabled
-
-
-def _completes(svc: Any) -> bool:
-    """A container of it that exits 0 stays exited (a one-shot job can complete)."""
-    from validator.engine.compose_fields import completes
-
-    return _runs(svc) and completes(svc)
-
-
-METRICS = Family(
-    name="service",
-    members=_services,
-    metrics=(
-        Declared(
-            field="startup",
-            dimension="time",
-            meaning="seconds from create (or start) to running",
-            applies=_runs,
-            when="that run a container",
-        ),
-        Declared(
-            field="healthy",
-            dimension="time",
-            meaning="seconds from running to healthy",
-            applies=lambda svc: _runs(svc) and _health_checked(svc),
-            when="with a health check that run a container",
-        ),
-        Declared(
-            field="restarts",
-            dimension="",
-            meaning="times the engine restarted its containers during the run",
-            applies=_runs,
-            when="that run a container",
-        ),
-        Declared(
-            field="duration",
-            dimension="time",
-            meaning="seconds a one-shot job ran, from its start to its exit 0 (the engine's StartedAt and FinishedAt)",
-            applies=_completes,
-            when="whose restart policy leaves a container that exits 0 exited (no, on-failure)",
-        ),
-        Declared(
-            field="memory_limit",
-            dimension="size",
-            meaning="the memory limit Docker enforces",
-            applies=lambda svc: _runs(svc) and svc.memory_limit is not None,
-            when="with a memory limit that run a container",
-        ),
-        Declared(
-            field="cpus",
-            dimension="",
-            meaning="the CPU limit Docker enforces",
-            applies=lambda svc: _runs(svc) and svc.cpu_limit is not None,
-            when="with a CPU limit that run a container",
-        ),
-        # measured over the whole run by the usage sampler (engine/stats.py, judged in checks/usage.py)
-        Declared(
-            field="memory_peak",
-            dimension="size",
-            meaning="the most memory one of its containers used during the run, as `docker stats` counts it "
-            "(sampled every second)",
-            applies=_runs,
-            when="that run a container",
-        ),
-        Declared(
-            field="memory_peak_ratio",
-            dimension="",
-            meaning="memory_peak over the memory limit (the highest of its containers)",
-            applies=lambda svc: _runs(svc) and svc.memory_limit is not None,
-            when="with a memory limit that run a container",
-        ),
-        Declared(
-            field="cpu_peak",
-            dimension="",
-            meaning="the most CPU one of its containers used during the run, in cores over one second",
-            applies=_runs,
-            when="that run a container",
-        ),
-        Declared(
-            field="oom_kills",
-            dimension="",
-            meaning="times the engine killed one of its containers for lack of memory during the run",
-            applies=_runs,
-            when="that run a container",
-        ),
-        # measured by the Swarm backend (validator/swarm/reconcile.py) only: on plain containers a
-        # criterion reading them has no evidence and is an error, never a pass
-        Declared(
-            field="replicas_desired", dimension="", meaning="Swarm tasks the service wants (--orchestrator swarm)"
-        ),
-        Declared(field="replicas_running", dimension="", meaning="Swarm tasks running (--orchestrator swarm)"),
-        Declared(
-            field="replicas_healthy", dimension="", meaning="Swarm tasks running and healthy (--orchestrator swarm)"
-        ),
-    ),
-    doc="seconds from create to running, from running to healthy (the slowest task on Swarm); restarts; limits "
-    "Docker enforces; memory and CPU peaks and OOM kills over the run; Swarm tasks desired, running and healthy",
-)
 
 
 def not_reconciled(loaded: LoadedSpec, error: Exception) -> Result:
@@ -151,8 +46,6 @@ def not_reconciled(loaded: LoadedSpec, error: Exception) -> Result:
 
 
 def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Result], dict[str, str]]:
-    from validator.engine.planner import PAST_TENSE  # here: lint reads this module's METRICS, not the planner
-
     results, running = [], {}
     for name in up.plan.order:
         r = up.services.get(name)
@@ -174,7 +67,7 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
         verdict = "pass" if r.status == "ready" else ("skip" if r.status == "skipped" else "fail")
         done = PAST_TENSE.get(r.action, r.action) if r.action else "unchanged"
         message = done if r.status == "ready" else r.message
-        if r.status == "ready" and details and all(_completed(d) for d in details) and _completes(svc):
+        if r.status == "ready" and details and all(_completed(d) for d in details) and one_shot(svc):
             expected, actual = "running or completed", "completed"
             took = _duration(details)
             message = f"{done}, completed" + (f" in {took:.2f}s" if took is not None else "")
@@ -248,7 +141,7 @@ def _missing(name: str, svc: Any, metrics: dict[MetricKey, float], why: str) -> 
     health time always (a time saved from an earlier healthy spell is not this run's evidence; it is
     taken out of ``metrics``), and whatever else it declares but has no value for."""
     reason = f"service {name} {why}".rstrip(": ")
-    if _health_checked(svc):
+    if health_checked(svc):
         metrics.pop(metric_name("service", name, "healthy"), None)
     return {
         metric: reason for metric in (metric_name("service", name, f) for f in _declared(svc)) if metric not in metrics
@@ -257,10 +150,6 @@ def _missing(name: str, svc: Any, metrics: dict[MetricKey, float], why: str) -> 
 
 def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str, str]]:
     """``--no-up``: judge what is running now without changing it."""
-    from validator.engine import compose_observe as C
-    from validator.engine import labels as L
-    from validator.engine import timings as T
-    from validator.spec.profiles import active
 
     project = loaded.spec.project
     # A stack that `docker compose up` started from the same file is judged too (by Compose's labels);
@@ -301,7 +190,7 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
         inspected = dict(zip(ids, details, strict=True))
         timing = T.of_service(saved, name, ids, inspected.__getitem__)
         want_healthy = svc.healthcheck is not None and not svc.healthcheck.disabled
-        job = _completes(svc)
+        job = one_shot(svc)
         unready = [_name(detail) for detail in details if not _ready(detail, want_healthy, job)]
         problem = _replica_problem(svc.replicas, len(details), unready)
         up_now = [cid for cid, d in zip(ids, details, strict=True) if is_up(d.get("State") or {})]
@@ -347,9 +236,6 @@ def _no_container(name: str, where: Any, none: bool, why: str) -> Result:
 
 def _replica(summary: dict[str, Any]) -> int:
     """The replica number a container's labels give (validator's or Compose's)."""
-    from validator.engine import compose_observe as C
-    from validator.engine import labels as L
-    from validator.engine.observed import replica_number
 
     labels = summary.get("Labels") or {}
     return replica_number(labels.get(L.REPLICA) or labels.get(C.NUMBER))
@@ -376,7 +262,6 @@ def _completed(detail: dict[str, Any]) -> bool:
 
 def _duration(details: list[dict[str, Any]]) -> float | None:
     """The longest run of the completed containers, by the engine's own clock; None if one is unknown."""
-    from validator.engine.timings import ran_for
 
     spans = [ran_for(detail) for detail in details]
     known = [span for span in spans if span is not None]
@@ -445,7 +330,7 @@ def stopped(loaded: LoadedSpec, name: str, why: str) -> Result:
         kind="service",
         name=name,
         verdict="error",
-        expected="healthy" if _health_checked(svc) else "running",
+        expected="healthy" if health_checked(svc) else "running",
         actual="not judged",
         message=f"not finished: {why}",
         location=locate(loaded, ("services", name)),

@@ -23,7 +23,10 @@ from typing import TYPE_CHECKING
 
 from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result
-from validator.engine.watch import ContainerWatch, Happening, is_up
+from validator.engine import compose_fields
+from validator.engine import labels as L
+from validator.engine.watch import COMPOSE_PROJECT, COMPOSE_SERVICE, ContainerWatch, Happening, is_up
+from validator.errors import FatalError
 
 if TYPE_CHECKING:
     from validator.engine.watch import RunWatcher
@@ -211,8 +214,6 @@ def one_shot(loaded: LoadedSpec) -> set[str]:
     restart policy that leaves an exit 0 exited (``restart: "no"`` or ``on-failure``, or
     ``deploy.restart_policy``). A service that merely has the default policy is not one: a server
     that exits 0 during the run is broken, whatever its exit code says."""
-    from validator.engine.compose_fields import completes
-
     waited = {
         dep
         for svc in loaded.spec.services.values()
@@ -222,17 +223,14 @@ def one_shot(loaded: LoadedSpec) -> set[str]:
     declared = {
         name
         for name, svc in loaded.spec.services.items()
-        if ("restart" in svc.model_fields_set or (svc.deploy and svc.deploy.restart_policy)) and completes(svc)
+        if ("restart" in svc.model_fields_set or (svc.deploy and svc.deploy.restart_policy))
+        and compose_fields.completes(svc)
     }
     return waited | declared
 
 
 def _current(watcher: RunWatcher) -> dict[str, list[str]]:
     """The project's containers now, by service (validator's label, or Compose's for ``--no-up``)."""
-    from validator.engine import labels as L
-    from validator.engine.watch import COMPOSE_PROJECT, COMPOSE_SERVICE
-    from validator.errors import FatalError
-
     out: dict[str, list[str]] = {}
     try:
         listed = [

@@ -14,14 +14,24 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from validator.backends.registry import add_orchestrator_option
+from validator import children, history
+from validator.backends.registry import add_orchestrator_option, backend
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, use_color
-from validator.errors import EXIT_FAILED, UsageError
+from validator.core.result import Result
+from validator.core.run import combine
+from validator.engine.docker_api import Engine
+from validator.engine.unsupported import require_applicable
+from validator.errors import EXIT_FAILED, FatalError, Interrupted, UnreachableError, UsageError
+from validator.load import load_spec
+from validator.redact import redactor
+from validator.redact import redactor as process_redactor
+from validator.reporters.markdown import render as markdown
+from validator.reporters.registry import REPORTERS, ReportContext, parse_report_option, write_reports
+from validator.run.pipeline import CheckOptions, Mode, Pipeline
+from validator.ui import Display, make_display
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from validator.reporters.registry import REPORTERS
-
     add_spec_option(parser)
     add_engine_option(parser, many=True)
     add_orchestrator_option(parser)
@@ -57,8 +67,6 @@ def _require_distinct(targets: list[str | None]) -> None:
             raise UsageError("--host: an empty address names no engine (an unset variable?): give every target")
     if len(targets) < 2:
         return
-    from validator.engine.docker_api import Engine
-    from validator.errors import FatalError
 
     seen: dict[str, str] = {}
     for target in targets:
@@ -76,15 +84,6 @@ def _require_distinct(targets: list[str | None]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validator.backends.registry import backend
-    from validator.core.run import combine
-    from validator.engine.unsupported import require_applicable
-    from validator.redact import redactor as process_redactor
-    from validator.reporters.registry import ReportContext, parse_report_option
-    from validator.run.pipeline import CheckOptions, Mode
-    from validator.spec.load import load_spec
-    from validator.ui import make_display
-
     try:
         wanted_reports = [parse_report_option(v) for v in args.report] if args.report else None
     except ValueError as exc:
@@ -153,18 +152,13 @@ def _say_stopped(run: Any) -> None:
 
 
 def _pipeline(loaded: Any, options: Any, display: Any, redactor: Any) -> Any:
-    from validator.run.pipeline import Pipeline
-
-    return Pipeline(loaded, options, display, redactor).execute()
+    return Pipeline(loaded=loaded, options=options, display=display, redactor=redactor).execute()
 
 
 def _guarded(pipeline: Any) -> Any:
     """One target's run; an engine that does not answer is that target's error, not the end of
     every other target's run."""
     import time
-
-    from validator.core.result import Result
-    from validator.errors import UnreachableError
 
     try:
         return pipeline.execute()
@@ -196,14 +190,12 @@ def _concurrently(
     from concurrent.futures import ThreadPoolExecutor
     from concurrent.futures import wait as wait_all
 
-    from validator import children
-    from validator.errors import Interrupted
-    from validator.run.pipeline import Pipeline
-    from validator.ui import Display
-
     shared = Display(args.quiet, args.verbose)
     displays: dict[str, Any] = {address: _TargetDisplay(address, shared) for address, _ in targets}
-    pipelines = {address: Pipeline(loaded, options, displays[address], redactor) for address, options in targets}
+    pipelines = {
+        address: Pipeline(loaded=loaded, options=options, display=displays[address], redactor=redactor)
+        for address, options in targets
+    }
     pool = ThreadPoolExecutor(max_workers=len(targets), thread_name_prefix="target")
     futures = {address: pool.submit(_guarded, pipeline) for address, pipeline in pipelines.items()}
     try:
@@ -258,9 +250,6 @@ class _TargetDisplay:
 
 
 def _write(result: Any, wanted: list[Any], ctx: Any, loaded: Any, args: argparse.Namespace) -> list[Any]:
-    from validator.core.result import Result
-    from validator.reporters.registry import write_reports
-
     try:
         written = write_reports(result, wanted, ctx, loaded.base_dir)
     except OSError as exc:
@@ -285,9 +274,6 @@ def _write(result: Any, wanted: list[Any], ctx: Any, loaded: Any, args: argparse
 def _step_summary(result: Any, ctx: Any) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        from validator.redact import redactor
-        from validator.reporters.markdown import render as markdown
-
         with open(summary, "a", encoding="utf-8", errors="replace") as handle:
             handle.write(markdown(redactor().deep(result), ctx) + "\n")
 
@@ -302,8 +288,6 @@ def _note_check(loaded: Any, args: argparse.Namespace, invocation: str) -> None:
     `report` never shows an older stored run as the last check (history.note_check)."""
     import time
 
-    from validator import history
-
     why_not = history.note_check(_history_path(loaded, args), loaded.spec.project, invocation, time.time())
     if why_not:
         eprint(f"validator: {why_not}")
@@ -314,8 +298,6 @@ def _record(loaded: Any, args: argparse.Namespace, runs: list[Any]) -> int:
     if args.no_history:
         return 0
     import sqlite3
-
-    from validator import history
 
     path = _history_path(loaded, args)
     for one in runs:

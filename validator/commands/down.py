@@ -14,10 +14,13 @@ import argparse
 import re
 from typing import Any
 
-from validator.backends.registry import add_orchestrator_option
+from validator.backends.registry import add_orchestrator_option, backend, get, known
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, line_progress
+from validator.engine.docker_api import Engine
+from validator.engine.teardown import declared_needs, down_project
 from validator.errors import EXIT_OK, SpecError, UnreachableError, UsageError
 from validator.redact import quoted
+from validator.spec.load import LoadedSpec, read_project
 
 _PROJECT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # Compose's rule for a project name
 
@@ -40,10 +43,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validator.backends.registry import get, known
-    from validator.engine.docker_api import Engine
-    from validator.engine.teardown import declared_needs, down_project
-
     if args.project_name is not None:
         if args.files:
             raise UsageError("give -p NAME or -f FILE, not both")
@@ -56,8 +55,6 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("down -p takes plain containers down; for a Swarm stack give its spec (-f)")
         project, declared, checking = args.project_name, None, None
     else:
-        from validator.spec.load import read_project
-
         try:
             found = read_project(args.files)
         except SpecError:
@@ -119,18 +116,16 @@ class _Validation:
         raise self.error
 
 
-def _validate(files: list[str] | None) -> None:
-    from validator.spec.load import load_spec
+def _validate(files: list[str] | None) -> LoadedSpec:
+    # lazy: the schema, the model and the lint rules load in the checking thread, after down has begun
+    from validator.load import load_spec
 
-    load_spec(files)
+    return load_spec(files)
 
 
 def _full(args: argparse.Namespace) -> int:
     """A Swarm stack: the spec loaded and validated, then its backend's down."""
-    from validator.backends.registry import backend
-    from validator.spec.load import load_spec
-
-    loaded = load_spec(args.files)
+    loaded = _validate(args.files)
     chosen = backend(loaded, args.orchestrator, refuse=False, warn=eprint)
     engine = chosen.connect(args.host)
     result = chosen.down(
@@ -153,6 +148,5 @@ def _report(result: Any, what: str) -> None:
     )
     if result.kept_orphans:
         print(
-            f"kept orphan container(s) {', '.join(result.kept_orphans)} (use --remove-orphans); "
-            "their networks stay too"
+            f"kept orphan container(s) {', '.join(result.kept_orphans)} (use --remove-orphans); their networks stay too"
         )

@@ -14,6 +14,10 @@ from pathlib import Path
 
 from validator.cli_common import add_spec_option
 from validator.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from validator.load import lint_files
+from validator.redact import redactor, write_structured
+from validator.spec.load import resolve_files
+from validator.spec.location import Finding, format_path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,8 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validator.spec.load import lint_files, resolve_files
-
     groups: list[list[str]] = []
     if args.files:
         groups.append(list(args.files))
@@ -40,8 +42,6 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     findings = [finding for group in groups for finding in lint_files(group)]
     if args.format == "json":
-        from validator.redact import redactor, write_structured
-
         # masked field by field (the messages are masked already), written past the line masking
         write_structured(json.dumps(redactor().deep([_as_json(f) for f in findings]), indent=2) + "\n")
     else:
@@ -74,8 +74,6 @@ def _has_version(path: Path) -> bool:
 
 
 def _as_json(finding: object) -> dict[str, object]:
-    from validator.spec.location import Finding, format_path
-
     assert isinstance(finding, Finding)
     loc = finding.location
     return {

@@ -9,9 +9,12 @@ import argparse
 import json
 from typing import Any
 
-from validator.backends.registry import add_orchestrator_option
+from validator.backends.registry import DEFAULT, add_orchestrator_option, backend
 from validator.cli_common import add_engine_option, add_spec_option, eprint
+from validator.engine.unsupported import require_applicable
 from validator.errors import EXIT_FAILED, EXIT_OK
+from validator.load import load_spec
+from validator.redact import redactor, write_structured
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,10 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validator.backends.registry import DEFAULT, backend
-    from validator.engine.unsupported import require_applicable
-    from validator.spec.load import load_spec
-
     loaded = load_spec(args.files)
     chosen = backend(loaded, args.orchestrator, warn=eprint)
     # fields plain containers do not apply yet are located errors before Docker is asked (the Swarm
@@ -40,8 +39,6 @@ def run(args: argparse.Namespace) -> int:
     )
     plan = planned.plan
     if args.format == "json":
-        from validator.redact import redactor, write_structured
-
         write_structured(
             json.dumps(
                 redactor().deep(

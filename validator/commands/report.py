@@ -10,9 +10,14 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from validator import history, limits
 from validator.cli_common import add_spec_option, eprint, use_color
+from validator.core.run import combine
 from validator.errors import EXIT_FAILED, EXIT_OK, UsageError
+from validator.load import load_spec
 from validator.redact import quoted
+from validator.reporters.registry import REPORTERS, ReportContext, parse_report_option, write_reports
+from validator.spec.profiles import active
 
 if TYPE_CHECKING:
     from validator.core.run import RunResult
@@ -21,8 +26,6 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from validator.reporters.registry import REPORTERS
-
     add_spec_option(parser)
     parser.add_argument(
         "--report",
@@ -47,10 +50,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validator import history
-    from validator.reporters.registry import ReportContext, parse_report_option, write_reports
-    from validator.spec.load import load_spec
-
     loaded = load_spec(args.files)
     path = Path(args.db or loaded.spec.settings.history)
     path = path if path.is_absolute() else loaded.base_dir / path
@@ -98,12 +97,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _limits(path: Path, loaded: LoadedSpec, count: int) -> int:
     """``--limits``: exit 1 when a service was OOM-killed or came close to its limit (limits.py)."""
-    from validator import history, limits
 
     runs = history.last_runs(path, loaded.spec.project, count)
     if not runs:
         raise UsageError(f"no run of project {quoted(loaded.spec.project)} in {path}: run `validator check` first")
-    from validator.spec.profiles import active
 
     # the services that run by design (profiles enabled, scale above 0): the others have no sample to miss
     running = [n for n, s in active(loaded.spec.services, loaded.environment).items() if s.replicas > 0]
@@ -115,8 +112,6 @@ def _limits(path: Path, loaded: LoadedSpec, count: int) -> int:
 
 def _last_check(path: Path, project: str) -> RunResult:
     """The whole newest ``check``: every target's run, combined as ``check`` showed it."""
-    from validator import history
-    from validator.core.run import combine
 
     runs = history.last_invocation(path, project)
     if not runs:

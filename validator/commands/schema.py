@@ -6,6 +6,10 @@ import argparse
 import json
 from typing import Any
 
+from validator.fileio import atomic_write_text
+from validator.reporters.json_report import schema
+from validator.spec.model import Spec
+
 SCHEMA_ID = "https://validator.dev/schema/infra.schema.json"
 
 
@@ -15,8 +19,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def generate() -> dict[str, Any]:
-    from validator.spec.model import Spec
-
     schema = Spec.model_json_schema(mode="validation")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -28,8 +30,6 @@ def generate() -> dict[str, Any]:
 
 def render(report: bool = False) -> str:
     if report:
-        from validator.reporters.json_report import schema
-
         return json.dumps(schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return json.dumps(generate(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -37,8 +37,6 @@ def render(report: bool = False) -> str:
 def run(args: argparse.Namespace) -> int:
     text = render(args.report)
     if args.output:
-        from validator.fileio import atomic_write_text
-
         atomic_write_text(args.output, text)
     else:
         print(text, end="")

@@ -9,9 +9,14 @@ import argparse
 import time
 from typing import Any
 
-from validator.backends.registry import add_orchestrator_option
+from validator import STARTED
+from validator.backends.registry import add_orchestrator_option, backend
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, line_progress
+from validator.engine.apply import UpResult
+from validator.engine.unsupported import require_applicable
 from validator.errors import EXIT_FAILED, EXIT_OK
+from validator.load import load_spec
+from validator.spec.load import LoadedSpec
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,10 +33,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validator.backends.registry import backend
-    from validator.engine.unsupported import require_applicable
-    from validator.spec.load import load_spec
-
     loaded = load_spec(args.files)
     chosen = backend(loaded, args.orchestrator, warn=eprint)
     # fields plain containers do not apply yet are located errors before Docker is asked (the Swarm
@@ -92,7 +93,6 @@ def render_summary(result: Any) -> str:
 
 def render_start(spec_loaded: float, connected: float) -> str:
     """Under ``-v``: validator's own start-up before its first change, which the engine floor has not."""
-    from validator import STARTED
 
     return (
         f"start-up (seconds): imports and the spec {spec_loaded - STARTED:.3f}, "
@@ -104,8 +104,6 @@ def render_phases(result: object, loaded: object) -> str:
     """Under ``-v``: where each changed service's time went, to compare with the floor (the engine's
     own create and start, then its first health probe one ``interval`` after start on API < 1.44).
     The gap between the start call returning and the ``start`` event is what waiting costs us."""
-    from validator.engine.apply import UpResult
-    from validator.spec.load import LoadedSpec
 
     assert isinstance(result, UpResult) and isinstance(loaded, LoadedSpec)
     lines = ["phases (seconds): create call, start call, start event after the call, running -> healthy"]

@@ -49,7 +49,7 @@ class ConditionError(ValueError):
         self.offset = offset
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Token:
     kind: str  # number, name, op, end
     text: str
@@ -58,7 +58,7 @@ class Token:
     dimension: str = ""  # "", "time", "size"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Number:
     value: float
     dimension: str
@@ -84,7 +84,7 @@ class Call:
     offset: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Binary:
     op: str
     left: Node
@@ -142,16 +142,18 @@ def tokenize(text: str) -> list[Token]:
                         "or B, KiB, MiB, GiB, TiB for sizes",
                         match.start("unit"),
                     )
-            tokens.append(Token("number", match.group(0).strip(), start, number, dimension))
+            tokens.append(
+                Token(kind="number", text=match.group(0).strip(), offset=start, value=number, dimension=dimension)
+            )
         elif match.group("name") is not None:
             start = match.start("name")
             word = match.group("name")
-            tokens.append(Token("op" if word in ("and", "or", "not") else "name", word, start))
+            tokens.append(Token(kind="op" if word in ("and", "or", "not") else "name", text=word, offset=start))
         else:
             start = match.start("op")
-            tokens.append(Token("op", match.group("op"), start))
+            tokens.append(Token(kind="op", text=match.group("op"), offset=start))
         pos = match.end()
-    tokens.append(Token("end", "", len(text)))
+    tokens.append(Token(kind="end", text="", offset=len(text)))
     return tokens
 
 
@@ -190,14 +192,14 @@ class _Parser:
         node = self.and_()
         while self.tok.text == "or":
             tok = self.take()
-            node = Binary("or", node, self.and_(), tok.offset)
+            node = Binary(op="or", left=node, right=self.and_(), offset=tok.offset)
         return node
 
     def and_(self) -> Node:
         node = self.not_()
         while self.tok.text == "and":
             tok = self.take()
-            node = Binary("and", node, self.not_(), tok.offset)
+            node = Binary(op="and", left=node, right=self.not_(), offset=tok.offset)
         return node
 
     def not_(self) -> Node:
@@ -216,21 +218,21 @@ class _Parser:
             right = self.sum_()
             if self.tok.text in COMPARATORS:
                 raise ConditionError("chained comparisons are not allowed: join them with 'and'", self.tok.offset)
-            return Binary(tok.text, left, right, tok.offset)
+            return Binary(op=tok.text, left=left, right=right, offset=tok.offset)
         return left
 
     def sum_(self) -> Node:
         node = self.product()
         while self.tok.text in ("+", "-"):
             tok = self.take()
-            node = Binary(tok.text, node, self.product(), tok.offset)
+            node = Binary(op=tok.text, left=node, right=self.product(), offset=tok.offset)
         return node
 
     def product(self) -> Node:
         node = self.unary()
         while self.tok.text in ("*", "/") and self.tok.kind == "op":
             tok = self.take()
-            node = Binary(tok.text, node, self.unary(), tok.offset)
+            node = Binary(op=tok.text, left=node, right=self.unary(), offset=tok.offset)
         return node
 
     def unary(self) -> Node:
@@ -239,14 +241,19 @@ class _Parser:
             self.nest()
             operand = self.unary()
             self.depth -= 1
-            return Binary("-", Number(0.0, "", "0", tok.offset), operand, tok.offset)
+            return Binary(
+                op="-",
+                left=Number(value=0.0, dimension="", text="0", offset=tok.offset),
+                right=operand,
+                offset=tok.offset,
+            )
         return self.atom()
 
     def atom(self) -> Node:
         tok = self.tok
         if tok.kind == "number":
             self.take()
-            return Number(tok.value, tok.dimension, tok.text, tok.offset)
+            return Number(value=tok.value, dimension=tok.dimension, text=tok.text, offset=tok.offset)
         if tok.text == "(" and tok.kind == "op":
             self.take()
             self.nest()

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from validator.formats import infer_format
 from validator.lint.context import LintContext
 from validator.redact import quoted
+from validator.spec.confine import ConfinementError, expand, host_path, inside
 from validator.spec.location import Finding
 
 # Formats a name may legitimately be read as besides the one its extension suggests.
@@ -37,8 +38,6 @@ def _outside(ctx: LintContext, name: str, spelled: str) -> Iterator[Finding]:
     must not make it read (or report lines of) files elsewhere. ``host:/path`` says it on purpose."""
     import os
     from pathlib import Path
-
-    from validator.spec.confine import ConfinementError, expand, host_path, inside
 
     host = host_path(spelled)
     if host is not None:

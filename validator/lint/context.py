@@ -48,5 +48,6 @@ class LintContext:
 
 
 class Rule(Protocol):
-    @staticmethod
-    def check(ctx: LintContext) -> Iterable[Finding]: ...
+    """A lint rule: a module with ``check(ctx)`` (registered in ``registry.RULES``)."""
+
+    def check(self, ctx: LintContext, /) -> Iterable[Finding]: ...

@@ -68,7 +68,7 @@ def check(ctx: LintContext) -> Iterator[Finding]:
 def _at(ctx: LintContext, path: tuple[str, ...], offset: int, message: str) -> Finding:
     base = ctx.doc.locate(path)
     loc = Location(base.file, base.line, base.col + offset) if base else None
-    return Finding(loc, path, message, "error", ctx.rule, ctx.doc.files[0])
+    return Finding(location=loc, path=path, message=message, severity="error", rule=ctx.rule, file=ctx.doc.files[0])
 
 
 def _unknown(metric: Metric, known: dict[MetricKey, str], ctx: LintContext) -> str | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from validator.lint.context import LintContext
 from validator.lint.stack import config_file_lines, default_scala, spark_images
 from validator.spec.location import Finding, Location, Severity
+from validator.versions import parse_specifier
 
 _COORD = re.compile(r"io\.delta:(delta-core|delta-spark)_(2\.1[123]):(\d+)\.(\d+)\.(\d+)((?:-?rc\d+)?)")
 _SPARK_FOR_DELTA = {
@@ -158,12 +159,21 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                     )
                     loc = Location(base.file, base.line, base.col + offset) if base else None
                     where = ("config_keys", name, "keys", key)
-                    yield Finding(loc, where, message, severity, ctx.rule, ctx.doc.files[0])
+                    yield Finding(
+                        location=loc,
+                        path=where,
+                        message=message,
+                        severity=severity,
+                        rule=ctx.rule,
+                        file=ctx.doc.files[0],
+                    )
         for line_no, line in config_file_lines(ctx, name):
             seen += [(c, config.path) for c in coordinates(line)]
             for offset, severity, message in problems(line, spark, scala):
                 loc = Location(config.path, line_no, offset + 1)
-                yield Finding(loc, (), message, severity, ctx.rule, config.path)
+                yield Finding(
+                    location=loc, path=(), message=message, severity=severity, rule=ctx.rule, file=config.path
+                )
     for name, probe in ctx.spec.probes.items():
         for key, value in (getattr(probe, "conf", None) or {}).items():
             seen += [(c, f"probes.{name}.conf") for c in coordinates(str(value))]
@@ -179,7 +189,6 @@ def _python_packages(ctx: LintContext, seen: list[tuple[Coordinate, str]]) -> It
     section = ctx.spec.python
     if section is None or not seen:
         return
-    from validator.versions import parse_specifier
 
     for package, wanted in (("delta-spark", "jar"), ("pyspark", "spark")):
         declared = section.packages.get(package)

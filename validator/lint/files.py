@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from validator.lint.context import LintContext
+from validator.spec.confine import ConfinementError, expand, inside
+from validator.spec.environment import EnvFileError, read_env_file
 from validator.spec.location import Finding, Location
 from validator.spec.location import Path as DocPath
 from validator.spec.service import EnvFile
@@ -41,14 +43,10 @@ def _member(ctx: LintContext, path: DocPath, index: int) -> DocPath:
 
 
 def _resolved(ctx: LintContext, spelled: str) -> Path:
-    from validator.spec.confine import expand
-
     return ctx.base_dir / expand(spelled)
 
 
 def _outside(ctx: LintContext, where: DocPath, spelled: str) -> Iterator[Finding]:
-    from validator.spec.confine import ConfinementError, inside
-
     try:
         inside(_resolved(ctx, spelled), ctx.fence)
     except ConfinementError as exc:
@@ -60,8 +58,6 @@ def _env_file(ctx: LintContext, where: DocPath, item: EnvFile) -> Iterator[Findi
     ``.env``), so a line Compose would refuse is a finding located in the file itself, never quoted."""
     import os
 
-    from validator.spec.environment import EnvFileError, read_env_file
-
     outside = list(_outside(ctx, where, item.path))
     if outside:
         yield from outside
@@ -72,6 +68,13 @@ def _env_file(ctx: LintContext, where: DocPath, item: EnvFile) -> Iterator[Findi
         read_env_file(item, ctx.base_dir, ctx.environment, {}, ctx.fence)
     except EnvFileError as exc:
         if exc.line:  # a statement or a byte that is wrong: located in the file itself
-            yield Finding(Location(item.path, exc.line, exc.col or 1), (), exc.reason, "error", ctx.rule, item.path)
+            yield Finding(
+                location=Location(item.path, exc.line, exc.col or 1),
+                path=(),
+                message=exc.reason,
+                severity="error",
+                rule=ctx.rule,
+                file=item.path,
+            )
         else:
             yield ctx.error(where, f"{item.path} {exc.reason}")

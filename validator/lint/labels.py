@@ -16,14 +16,13 @@ from validator.lint.context import LintContext
 from validator.redact import is_secret_name
 from validator.spec.location import Finding
 from validator.spec.location import Path as DocPath
+from validator.spec.secrets import collect
 
 _OWNERS = ("services", "networks", "volumes", "secrets", "configs")
 _WHY = "labels are readable by anyone who can list the object (docker inspect, monitoring) and are set as written"
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
-    from validator.spec.secrets import collect
-
     data = ctx.doc.data
     # this spec's own secrets (not the process-wide registry, which may hold another spec's)
     secrets = sorted(collect(data, ctx.doc.interpolated, ctx.environment, ctx.base_dir, ctx.fence))

@@ -41,13 +41,13 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                         "host.docker.internal:host-gateway)"
                     )
                     yield Finding(
-                        Location(config.path, line_no, match.start() + 1),
-                        (),
-                        f"{match.group(0)} inside service {quoted(service)} is that container itself, which does "
-                        f"not serve port {port}: {hint}",
-                        "warning",
-                        ctx.rule,
-                        config.path,
+                        location=Location(config.path, line_no, match.start() + 1),
+                        path=(),
+                        message=f"{match.group(0)} inside service {quoted(service)} is that container itself, "
+                        f"which does not serve port {port}: {hint}",
+                        severity="warning",
+                        rule=ctx.rule,
+                        file=config.path,
                     )
         for key, assertion in config.keys.items():
             value = assertion.expected if isinstance(assertion.expected, str) else ""

@@ -8,6 +8,7 @@ from validator.lint.context import LintContext
 from validator.lint.stack import spark_images
 from validator.redact import quoted
 from validator.spec.location import Finding
+from validator.versions import parse_specifier
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
@@ -15,7 +16,6 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     if section is None or "pyspark" not in section.packages or not section.packages["pyspark"].version:
         return
     specifier = section.packages["pyspark"].version
-    from validator.versions import parse_specifier
 
     allowed = parse_specifier(specifier)
     for service, ((major, minor), _) in spark_images(ctx).items():

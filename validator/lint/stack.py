@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from validator.lint.context import LintContext
+from validator.spec.confine import ConfinementError, host_path, read_bytes, resolve
 
 _SPARK_TAG = re.compile(r"(?:^|/)spark:v?(\d+)\.(\d+)(?:\.(\d+))?(?:-scala(2\.1[23]))?")
 _AM_TAG = re.compile(r"(?:^|/)alertmanager:v?(\d+)\.(\d+)(?:\.(\d+))?")
@@ -38,7 +39,6 @@ def default_scala(spark: tuple[int, int]) -> str:
 def config_file_lines(ctx: LintContext, name: str) -> Iterator[tuple[int, str]]:
     """Lines of a ``config_keys`` entry's file that are not comments, if it exists (lint reads local
     files, never Docker)."""
-    from validator.spec.confine import ConfinementError, host_path, read_bytes
 
     spelled = ctx.spec.config_keys[name].path
     if host_path(spelled) is not None:
@@ -55,7 +55,6 @@ def config_file_lines(ctx: LintContext, name: str) -> Iterator[tuple[int, str]]:
 
 def mounted_into(ctx: LintContext, file: Path) -> list[str]:
     """Services that bind-mount ``file`` (or a folder holding it)."""
-    from validator.spec.confine import ConfinementError, resolve
 
     services = []
     try:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from validator.core.metrics import MetricKey
 from validator.core.run import RunResult, UsageSeries
 from validator.redact import clip
-from validator.reporters.registry import ReportContext
+from validator.reporters.context import ReportContext
 from validator.units import format_duration, format_size
 
 DEFAULT_PATH: str | None = "reports/report.html"

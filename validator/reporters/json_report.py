@@ -20,7 +20,7 @@ from validator.core.location import Location
 from validator.core.metrics import Bounds, Evidence, MetricKey
 from validator.core.result import Kind, Result, Verdict
 from validator.core.run import SCHEMA_VERSION, RunResult, ServiceTimeline, TestCase, UsageSeries
-from validator.reporters.registry import ReportContext
+from validator.reporters.context import ReportContext
 
 DEFAULT_PATH: str | None = "reports/result.json"
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 from validator.core.result import Result
 from validator.core.run import RunResult, TestCase
 from validator.redact import clip
-from validator.reporters.registry import ReportContext
+from validator.reporters.context import ReportContext
 
 DEFAULT_PATH: str | None = "reports/junit.xml"
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

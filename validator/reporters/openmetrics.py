@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from validator.core.run import RunResult
-from validator.reporters.registry import ReportContext
+from validator.reporters.context import ReportContext
 
 DEFAULT_PATH: str | None = "reports/metrics.prom"
 

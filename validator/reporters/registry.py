@@ -1,48 +1,53 @@
 """The one place report formats are registered; ``--report`` choices are derived from this dict.
 
-A reporter is a module with ``DEFAULT_PATH`` (None: standard output) and ``render(run, ctx) -> str``.
+A reporter is a module with ``DEFAULT_PATH`` (None: standard output) and ``render(run, ctx) -> str``
+(``context.Reporter``).
 Files are written atomically: a reader sees the previous report or the new one, never half of one.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING
 
+from validator import redact
+from validator.fileio import atomic_write_text
+from validator.hints import did_you_mean
 from validator.redact import quoted
+from validator.reporters import html, json_report, junit, markdown, openmetrics
+from validator.reporters.context import ReportContext, Reporter
 
 if TYPE_CHECKING:
     from validator.core.run import RunResult
 
-REPORTERS: dict[str, str] = {
-    "console": "validator.reporters.console",
-    "json": "validator.reporters.json_report",
-    "junit": "validator.reporters.junit",
-    "markdown": "validator.reporters.markdown",
-    "html": "validator.reporters.html",
-    "openmetrics": "validator.reporters.openmetrics",
+__all__ = ["REPORTERS", "ReportContext", "Reporter", "parse_report_option", "reporter", "write_reports"]
+
+
+def _console() -> Reporter:
+    from validator.reporters import console  # lazy: rich, loaded only to render the console report
+
+    return console
+
+
+def _static(module: Reporter) -> Callable[[], Reporter]:
+    return lambda: module
+
+
+# format -> what loads its module; mypy checks each module against ``Reporter``
+REPORTERS: dict[str, Callable[[], Reporter]] = {
+    "console": _console,
+    "json": _static(json_report),
+    "junit": _static(junit),
+    "markdown": _static(markdown),
+    "html": _static(html),
+    "openmetrics": _static(openmetrics),
 }
 
 
-@dataclass
-class ReportContext:
-    color: bool = False
-    verbose: int = 0
-    history: list[RunResult] | None = None  # older runs, newest first (for trends)
-
-
-class Reporter(Protocol):
-    DEFAULT_PATH: str | None
-
-    @staticmethod
-    def render(run: RunResult, ctx: ReportContext) -> str: ...
-
-
 def reporter(name: str) -> Reporter:
-    return cast(Reporter, importlib.import_module(REPORTERS[name]))
+    return REPORTERS[name]()
 
 
 def parse_report_option(value: str) -> tuple[str, str | None]:
@@ -50,8 +55,6 @@ def parse_report_option(value: str) -> tuple[str, str | None]:
     name, sep, path = value.partition("=")
     name = name.strip().lower()
     if name not in REPORTERS:
-        from validator.hints import did_you_mean
-
         raise ValueError(
             f"unknown report format {quoted(name)}: use {', '.join(REPORTERS)}" + did_you_mean(name, REPORTERS)
         )
@@ -65,8 +68,6 @@ def write_reports(
 ) -> list[tuple[str, str]]:
     """Render each wanted report; return (format, where) for each. Raises OSError for a path that
     cannot be written (the caller turns it into a result)."""
-    from validator import redact
-    from validator.fileio import atomic_write_text
 
     written = []
     # the last gate before a report leaves: every field masked (field by field, so that a secret

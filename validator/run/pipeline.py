@@ -15,16 +15,29 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from validator import children
+from validator import abort, children
 from validator.backends.registry import DEFAULT, get
 from validator.catalog import run_catalog
+from validator.checks.preflight import measure
 from validator.checks.registry import STATIC_STAGES, CheckContext
+from validator.checks.target import identify
+from validator.checks.watched import rejudge
 from validator.core.metrics import Evidence, MetricKey, metric_name
 from validator.core.result import Kind, Result
 from validator.core.run import RunResult
+from validator.core.tally import tally
+from validator.criteria.evaluate import evaluate_criteria, not_judged
+from validator.engine.lock import ProjectLock
+from validator.engine.watch import RunWatcher
 from validator.errors import EngineLost, Interrupted, UnreachableError
 from validator.redact import Redactor
+from validator.run.probe_schedule import ProbeSchedule
+from validator.run.stopped import lost_services, unfinished
+from validator.run.usage import UsageStage
 from validator.spec.load import LoadedSpec
+from validator.suites.coverage import not_run
+from validator.suites.runner import run_suite
+from validator.suites.verdict import FIELDS
 from validator.ui import Display
 
 Mode = Literal["up", "no-up", "plan"]
@@ -130,11 +143,16 @@ class Pipeline:
         """The run. An interrupt (SIGINT, SIGTERM, SIGHUP) or the engine's loss ends it early but still
         returns it: what was judged is kept, what was not finished is an ERROR saying why, and
         ``run.interrupted`` / ``run.engine_lost`` say it reached no verdict (exit 130/143/129, 3)."""
-        from validator.engine.lock import ProjectLock
 
         engine = self._connect()
         guard = (
-            ProjectLock(self.spec.project, engine, self.options.lock_timeout, lambda m: self.say("lock", m), "check")
+            ProjectLock(
+                project=self.spec.project,
+                engine=engine,
+                wait=self.options.lock_timeout,
+                say=lambda m: self.say("lock", m),
+                what="check",
+            )
             if engine is not None
             else nullcontext()
         )
@@ -172,8 +190,6 @@ class Pipeline:
         engine.version()
         self.run.engine = engine.address
         if self.options.host is not None:
-            from validator.checks.target import identify
-
             self.add([identify(engine)])
         return engine if needs_engine else None
 
@@ -223,9 +239,13 @@ class Pipeline:
         (Spark schedules the second application when the first lets go); the one fixed port they
         share, the AlertManager webhook receiver, is waited for by whoever comes second."""
         if self.spec.probes:
-            from validator.run.probe_schedule import ProbeSchedule
-
-            self.schedule = ProbeSchedule(self.loaded, engine, self.spec.settings.parallel, self.cancel, self.say)
+            self.schedule = ProbeSchedule(
+                loaded=self.loaded,
+                engine=engine,
+                parallel=self.spec.settings.parallel,
+                cancel=self.cancel,
+                say=self.say,
+            )
         try:
             running = self._reconcile(engine, self.schedule)
             self._checkpoint()
@@ -294,7 +314,6 @@ class Pipeline:
     def _sampling(self, engine: Any) -> Iterator[None]:
         """Each service's memory and CPU sampled from before ``up`` until the probes and suites are
         over (run/usage.py); their ``usage`` results come after the suites'."""
-        from validator.run.usage import UsageStage
 
         stage = UsageStage(self.loaded, engine, self.backend.unfollowed, self.watcher)
         stage.start()
@@ -321,7 +340,6 @@ class Pipeline:
     def _suites(self) -> None:
         """Each suite in turn, its results kept as soon as it ends (an interrupted run keeps them);
         none starts once the run is stopping."""
-        from validator.suites.runner import run_suite
 
         for name in self.spec.suites:
             if self.cancel.is_set():
@@ -337,8 +355,6 @@ class Pipeline:
 
     def _suites_not_run(self) -> None:
         """``--no-suites``: a criterion reading a suite's counts says why it has none."""
-        from validator.suites.coverage import not_run
-        from validator.suites.verdict import FIELDS
 
         for name, suite in self.spec.suites.items():
             why = f"suite {name} did not run (--no-suites)"
@@ -366,8 +382,6 @@ class Pipeline:
         if engine is None or not self.spec.services or self.backend.unfollowed:
             yield
             return
-        from validator import abort
-        from validator.engine.watch import RunWatcher
 
         self.watcher = RunWatcher(engine, self.spec.project, on_lost=self._lost).start()
         try:
@@ -379,7 +393,6 @@ class Pipeline:
 
     def _lost(self, lost: Any) -> None:
         """The watcher's thread: the engine is gone. Stop the suites and probes and end the run."""
-        from validator import abort
 
         error = EngineLost(lost.at, lost.reason, self.run.engine or "")
         self.stop_reason = error
@@ -392,7 +405,6 @@ class Pipeline:
         """After the probes and suites: every service judged over the whole run (checks/watched.py)."""
         if self.watcher is None:
             return
-        from validator.checks.watched import rejudge
 
         with self.lock:
             services = [(i, r) for i, r in enumerate(self.produced) if r.kind == "service"]
@@ -417,7 +429,6 @@ class Pipeline:
     def _stop_early(self, exc: BaseException) -> None:
         """An interrupt or the engine's loss: stop every child, keep what was judged, make everything
         not finished an ERROR saying why, and mark the run (no verdict)."""
-        from validator.run.stopped import lost_services, unfinished
 
         self.cancel.set()
         if isinstance(exc, Interrupted | KeyboardInterrupt):
@@ -446,14 +457,9 @@ class Pipeline:
         if self.run.engine_lost is not None and not self.run.interrupted:
             self._criteria()
         else:
-            from validator.criteria.evaluate import not_judged
-
             self.add(not_judged(self.loaded, why))
 
     def _metrics(self) -> None:
-        from validator.checks.preflight import measure
-        from validator.core.tally import tally
-
         with self.lock:
             self._measured(measure(self.loaded), "preflight")
             self._measured(tally(self.run.results, time.time() - self.run.started_at), "checks tally")
@@ -462,7 +468,6 @@ class Pipeline:
     def _criteria(self) -> None:
         if not self.spec.criteria:
             return
-        from validator.criteria.evaluate import evaluate_criteria
 
         self.display.stage(f"criteria ({len(self.spec.criteria)})")
         declared = list(run_catalog(self.loaded))

@@ -15,7 +15,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
+from validator.checks.probes import run_probe
 from validator.core.result import Result
+from validator.probes.base import ProbeContext
 
 if TYPE_CHECKING:
     from validator.engine.apply import ServiceResult
@@ -101,9 +103,6 @@ class ProbeSchedule:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def _submit(self, probe: str) -> None:
-        from validator.checks.probes import run_probe
-        from validator.probes.base import ProbeContext
-
         spec: Any = self.loaded.spec.probes[probe]
         factory = (lambda: self.engine) if self.engine is not None else None
         ctx = ProbeContext(

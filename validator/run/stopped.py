@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from validator.checks import probes, services
 from validator.core.result import Result, locate
 from validator.core.run import RunResult
 from validator.spec.load import LoadedSpec
+from validator.spec.profiles import active
+from validator.suites.verdict import not_finished
 
 
 def unfinished(
@@ -25,9 +28,6 @@ def unfinished(
 ) -> list[Result]:
     """The results to add: the finished probes and suites not added yet, and an error for each
     service, probe and suite that has no result."""
-    from validator.checks import probes, services
-    from validator.spec.profiles import active
-    from validator.suites.verdict import not_finished
 
     have = {(r.kind, r.name) for r in run.results}
     out: list[Result] = []
@@ -50,6 +50,5 @@ def unfinished(
 
 def lost_services(results: list[Result], loaded: LoadedSpec, why: str) -> list[tuple[int, Result]]:
     """Each service result judged before the engine was lost, as an error (index, new result)."""
-    from validator.checks import services
 
     return [(i, services.lost(loaded, r, why)) for i, r in enumerate(results) if r.kind == "service"]

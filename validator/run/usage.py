@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from validator.checks.usage import judge, not_sampled
 from validator.core.metrics import MetricKey
 from validator.core.result import Result
 from validator.core.run import UsageSeries
+from validator.engine.stats import UsageSampler
+from validator.errors import FatalError
 from validator.spec.load import LoadedSpec
 
 
@@ -23,8 +26,6 @@ class UsageStage:
         self.off = ""  # why nothing is sampled ("" when the sampler runs)
 
     def start(self) -> None:
-        from validator.errors import FatalError
-
         if not self.loaded.spec.services:
             return
         if not self.loaded.spec.settings.sample_usage:
@@ -35,7 +36,6 @@ class UsageStage:
             self.off = "no engine"
         if self.off:
             return
-        from validator.engine.stats import UsageSampler
 
         try:
             self.sampler = UsageSampler(self.engine, self.loaded.spec.project)
@@ -52,7 +52,6 @@ class UsageStage:
 
     def finish(self) -> tuple[list[Result], list[UsageSeries], dict[MetricKey, str]]:
         """The ``usage`` results, the series to draw, and what is unavailable (when not sampled)."""
-        from validator.checks.usage import judge, not_sampled
 
         if self.sampler is None:
             return [], [], not_sampled(self.loaded, self.off) if self.off else {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from validator.redact import clip
 from validator.redact import text as mask
 from validator.spec.location import Finding
 
@@ -22,7 +23,6 @@ _INDEX = re.compile(r"\[\d+\]")
 
 def bound(findings: list[Finding]) -> list[Finding]:
     """``findings`` (in their order) masked, clipped, with repeats and the total capped."""
-    from validator.redact import clip
 
     seen: dict[tuple[str, str], int] = {}
     kept: list[Finding] = []
@@ -39,11 +39,15 @@ def bound(findings: list[Finding]) -> list[Finding]:
     extra = sorted((count - PER_MESSAGE, key) for key, count in seen.items() if count > PER_MESSAGE)
     for count, (severity, message) in extra:
         summary = f"... and {count} more finding(s) like this one (not listed): {clip(message, 120)}"
-        kept.append(Finding(None, (), summary, severity, "bound", findings[0].file))  # type: ignore[arg-type]
+        kept.append(
+            Finding(location=None, path=(), message=summary, severity=severity, rule="bound", file=findings[0].file)  # type: ignore[arg-type]
+        )
     if len(kept) > TOTAL:
         hidden = kept[TOTAL:]
         severity = "error" if any(f.severity == "error" for f in hidden) else "warning"
         kept = kept[:TOTAL]
         summary = f"... and {len(hidden)} more finding(s) (not listed)"
-        kept.append(Finding(None, (), summary, severity, "bound", kept[0].file))  # type: ignore[arg-type]
+        kept.append(
+            Finding(location=None, path=(), message=summary, severity=severity, rule="bound", file=kept[0].file)  # type: ignore[arg-type]
+        )
     return kept

@@ -65,10 +65,12 @@ def resolve(path: Path) -> Path:
     try:
         return path.resolve()
     except ValueError:  # "embedded null byte"
-        raise ConfinementError(_printable(path), "cannot be resolved: a path cannot hold a NUL character") from None
+        raise ConfinementError(
+            path=_printable(path), reason="cannot be resolved: a path cannot hold a NUL character"
+        ) from None
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on older Pythons
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise ConfinementError(path, f"cannot be resolved: {why}") from None
+        raise ConfinementError(path=path, reason=f"cannot be resolved: {why}") from None
 
 
 def _printable(path: Path) -> str:
@@ -82,7 +84,7 @@ def inside(path: Path, root: Path) -> Path:
     if real != real_root and real_root not in real.parents:
         target = f" (a link to {real})" if str(real) != os.path.normpath(path.absolute()) else ""
         where = f"the project {real_root} (the first spec file's git work tree, or folder)"
-        raise ConfinementError(path, f"is outside {where}{target}: not read")
+        raise ConfinementError(path=path, reason=f"is outside {where}{target}: not read")
     return real
 
 
@@ -100,19 +102,21 @@ def read_regular(path: Path, limit: int, shown: Path | None = None, follow: bool
     try:
         info = os.stat(path)  # stat first: a FIFO or a device must not even be opened
     except ValueError:  # a NUL in the name: nothing to open
-        raise ConfinementError(_printable(shown), "cannot be read: a path cannot hold a NUL character") from None
+        raise ConfinementError(
+            path=_printable(shown), reason="cannot be read: a path cannot hold a NUL character"
+        ) from None
     if stat.S_ISDIR(info.st_mode):
-        raise ConfinementError(shown, "is a directory: not read")
+        raise ConfinementError(path=shown, reason="is a directory: not read")
     if not stat.S_ISREG(info.st_mode):
-        raise ConfinementError(shown, "is not a regular file (a FIFO, socket or device): not read")
+        raise ConfinementError(path=shown, reason="is not a regular file (a FIFO, socket or device): not read")
     if info.st_size > limit:
-        raise ConfinementError(shown, f"is too large ({info.st_size} bytes; at most {limit}): not read")
+        raise ConfinementError(path=shown, reason=f"is too large ({info.st_size} bytes; at most {limit}): not read")
     # O_NONBLOCK: a FIFO swapped in after the stat does not block the open; fstat then refuses it
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (0 if follow else os.O_NOFOLLOW)
     fd = os.open(path, flags)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ConfinementError(shown, "is not a regular file: not read")
+            raise ConfinementError(path=shown, reason="is not a regular file: not read")
         chunks: list[bytes] = []
         size = 0
         while size <= limit:
@@ -124,7 +128,7 @@ def read_regular(path: Path, limit: int, shown: Path | None = None, follow: bool
     finally:
         os.close(fd)
     if size > limit:
-        raise ConfinementError(shown, f"grew past {limit} bytes while read: not read")
+        raise ConfinementError(path=shown, reason=f"grew past {limit} bytes while read: not read")
     return b"".join(chunks)
 
 
@@ -145,4 +149,4 @@ def decode(raw: bytes, path: Path) -> str:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         reason = f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded"
-        raise ConfinementError(path, reason, line, col) from None
+        raise ConfinementError(path=path, reason=reason, line=line, col=col) from None

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from validator.spec.confine import ConfinementError, expand, read_host_text, read_text
+from validator.spec.dotenv import DotenvError, parse_dotenv
 from validator.spec.service import EnvFile, Service
 
 MAX_ENV_FILE = 1024 * 1024
@@ -65,13 +67,11 @@ def read_env_file(
 ) -> dict[str, str]:
     """One ``env_file`` entry's variables; ``{}`` for a missing optional one; ``EnvFileError`` else.
     With ``fence`` (the project), a file outside it is refused and not read."""
-    from validator.spec.confine import ConfinementError, expand, read_host_text, read_text
-    from validator.spec.dotenv import DotenvError, parse_dotenv
 
     path = base / expand(item.path)
     if not path.exists():
         if item.required:
-            raise EnvFileError(item.path, f"does not exist ({path})")
+            raise EnvFileError(spelled=item.path, reason=f"does not exist ({path})")
         return {}
     try:
         # bounded, regular files only (a FIFO would hang): never exit 4
@@ -80,11 +80,11 @@ def read_env_file(
             return parse_raw(text, first, item.path)
         return parse_dotenv(text, first, environ_wins=False, fallback=so_far)
     except ConfinementError as exc:
-        raise EnvFileError(item.path, exc.reason, exc.line, exc.col) from None
+        raise EnvFileError(spelled=item.path, reason=exc.reason, line=exc.line, col=exc.col) from None
     except DotenvError as exc:  # its message never quotes the file (validator.spec.problems)
-        raise EnvFileError(item.path, str(exc), exc.line, exc.col) from None
+        raise EnvFileError(spelled=item.path, reason=str(exc), line=exc.line, col=exc.col) from None
     except OSError as exc:
-        raise EnvFileError(item.path, f"cannot be read: {exc.strerror or exc}") from None
+        raise EnvFileError(spelled=item.path, reason=f"cannot be read: {exc.strerror or exc}") from None
 
 
 def parse_raw(text: str, environ: Mapping[str, str], spelled: str = "") -> dict[str, str]:
@@ -97,9 +97,9 @@ def parse_raw(text: str, environ: Mapping[str, str], spelled: str = "") -> dict[
             continue
         key, sep, value = line.partition("=")
         if any(blank in key for blank in _KEY_BLANKS):
-            raise EnvFileError(spelled, "a variable name cannot hold a space or a tab", number)
+            raise EnvFileError(spelled=spelled, reason="a variable name cannot hold a space or a tab", line=number)
         if not key:
-            raise EnvFileError(spelled, "a line without a variable name before '='", number)
+            raise EnvFileError(spelled=spelled, reason="a line without a variable name before '='", line=number)
         if sep:
             out[key] = value
         elif key in environ:
@@ -117,7 +117,6 @@ class MissingFile:
 
 def missing_files(svc: Service, base: Path) -> list[MissingFile]:
     """The service's required env files and its label files that do not exist (only stat, no read)."""
-    from validator.spec.confine import expand
 
     out = []
     for index, item in enumerate(svc.env_file):

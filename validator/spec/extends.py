@@ -20,6 +20,8 @@ from validator.redact import quoted
 from validator.spec.confine import ConfinementError, inside, project_root
 from validator.spec.loader import Document, load_file
 from validator.spec.location import Finding, Path
+from validator.spec.merge import merge_service
+from validator.spec.rebase import rebase_paths
 
 # Resolving recurses once per link of a chain: a bound well under Python's recursion limit, far above
 # any chain a person writes (Compose sets none).
@@ -42,8 +44,6 @@ class _Resolver:
 
     def services_of(self, file: FsPath, where: Path) -> dict[str, Any] | None:
         if file not in self.files:
-            from validator.spec.include import rebase_paths
-
             try:
                 inside(file, self.root)
             except ConfinementError as exc:
@@ -116,7 +116,6 @@ class _Resolver:
         base = self.resolve(target_file, base_name, (*chain, key), own_where)
         if base is None:
             return None
-        from validator.spec.merge import merge_service
 
         own = {k: v for k, v in service.items() if k != "extends"}
         merged = merge_service(base, own, name, self.doc, self.findings) if isinstance(base, dict) else own
@@ -160,13 +159,13 @@ def resolve_extends(doc: Document, path: FsPath, env: Mapping[str, str], *, root
     # Files a base came from count among the spec's files (the spec's hash covers what it read).
     extra = [str(f) for f in resolver.files if f != me]
     out = Document(
-        {**doc.data, "services": resolved},
-        [*doc.files, *extra],
-        doc.positions,
-        doc.key_positions,
-        doc.interpolated,
+        data={**doc.data, "services": resolved},
+        files=[*doc.files, *extra],
+        positions=doc.positions,
+        key_positions=doc.key_positions,
+        interpolated=doc.interpolated,
         # A broken base met on several services' chains is reported once.
-        [*doc.findings, *dict.fromkeys(resolver.findings)],
+        findings=[*doc.findings, *dict.fromkeys(resolver.findings)],
     )
     out.digests = {**doc.digests, **resolver.digests}
     return out

@@ -24,8 +24,12 @@ from typing import Any
 from validator.errors import SpecError
 from validator.redact import quoted
 from validator.spec.confine import ConfinementError, expand, inside, project_root, read_text
+from validator.spec.dotenv import DotenvError, parse_dotenv
+from validator.spec.extends import resolve_extends
 from validator.spec.loader import MAX_BYTES, Document, load_file
 from validator.spec.location import Finding, Location, Path
+from validator.spec.merge import merge_documents
+from validator.spec.rebase import rebase_paths
 
 # Each level of nesting recurses: bounded well under Python's recursion limit (Compose sets none).
 MAX_DEPTH = 32
@@ -52,7 +56,13 @@ def apply_includes(
         return doc
     root = root or project_root(path)
     data = {k: v for k, v in doc.data.items() if k != "include"}
-    out = Document(data, list(doc.files), dict(doc.positions), dict(doc.key_positions), dict(doc.interpolated))
+    out = Document(
+        data=data,
+        files=list(doc.files),
+        positions=dict(doc.positions),
+        key_positions=dict(doc.key_positions),
+        interpolated=dict(doc.interpolated),
+    )
     out.scopes = dict(doc.scopes)
     out.findings = list(doc.findings)
     out.digests = dict(doc.digests)
@@ -141,11 +151,12 @@ def _env_for(
     project_dir: FsPath, env_files: list[str], here: FsPath, env: Mapping[str, str], root: FsPath
 ) -> dict[str, str]:
     """The including side's variables, completed by the included project's env files (theirs lose)."""
-    from validator.spec.dotenv import DotenvError, parse_dotenv
 
     def fail(file: FsPath, message: str, line: int | None = None, col: int = 1) -> SpecError:
         where = Location(str(file), line, col) if line else None
-        return SpecError([Finding(where, (), message, "error", "load", str(file))])
+        return SpecError(
+            [Finding(location=where, path=(), message=message, severity="error", rule="load", file=str(file))]
+        )
 
     files = [here / e for e in env_files] or [project_dir / ".env"]
     values: dict[str, str] = {}
@@ -176,12 +187,10 @@ def _load(
     env: Mapping[str, str],
     root: FsPath,
 ) -> Document:
-    from validator.spec.merge import merge_documents
 
     inc_env = _env_for(project_dir, env_files, here, env, root)
     docs: list[Document] = []
     findings: list[Finding] = []
-    from validator.spec.extends import resolve_extends
 
     for file, name in zip(files, names, strict=True):
         try:
@@ -190,7 +199,16 @@ def _load(
         except SpecError as exc:
             findings.extend(exc.findings)
         except OSError as exc:  # a name too long, an I/O error (a /proc file): one finding, never a traceback
-            findings.append(Finding(None, (), f"cannot be read: {exc.strerror or exc}", "error", "load", str(file)))
+            findings.append(
+                Finding(
+                    location=None,
+                    path=(),
+                    message=f"cannot be read: {exc.strerror or exc}",
+                    severity="error",
+                    rule="load",
+                    file=str(file),
+                )
+            )
     if findings:
         raise SpecError(findings)
     merged = merge_documents(docs)
@@ -249,63 +267,3 @@ def _join(out: Document, included: Document, where: Path) -> None:
     out.findings.extend(included.findings)
     out.files.extend(f for f in included.files if f not in out.files)
     out.digests.update(included.digests)
-
-
-def rebase_paths(data: dict[str, Any], project_dir: FsPath) -> dict[str, Any]:
-    """``data`` with the relative host paths Compose resolves made absolute against ``project_dir``."""
-
-    def absolute(value: Any) -> Any:
-        if isinstance(value, str) and value and not os.path.isabs(value) and not value.startswith("~"):
-            return os.path.normpath(project_dir / value)
-        return value
-
-    out = dict(data)
-    services = out.get("services")
-    if isinstance(services, dict):
-        out["services"] = {name: _rebase_service(svc, absolute) for name, svc in services.items()}
-    for section in ("secrets", "configs"):
-        entries = out.get(section)
-        if isinstance(entries, dict):
-            out[section] = {
-                name: {**entry, "file": absolute(entry["file"])}
-                if isinstance(entry, dict) and "file" in entry
-                else entry
-                for name, entry in entries.items()
-            }
-    return out
-
-
-def _rebase_service(service: Any, absolute: Any) -> Any:
-    if not isinstance(service, dict):
-        return service
-    svc = dict(service)
-    build = svc.get("build")
-    if isinstance(build, str) and "://" not in build:
-        svc["build"] = absolute(build)
-    elif isinstance(build, dict) and isinstance(build.get("context"), str) and "://" not in build["context"]:
-        svc["build"] = {**build, "context": absolute(build["context"])}
-    env_file = svc.get("env_file")
-    if isinstance(env_file, str):
-        svc["env_file"] = absolute(env_file)
-    elif isinstance(env_file, list):
-        svc["env_file"] = [
-            absolute(e)
-            if isinstance(e, str)
-            else {**e, "path": absolute(e["path"])}
-            if isinstance(e, dict) and "path" in e
-            else e
-            for e in env_file
-        ]
-    volumes = svc.get("volumes")
-    if isinstance(volumes, list):
-        svc["volumes"] = [_rebase_volume(v, absolute) for v in volumes]
-    return svc
-
-
-def _rebase_volume(volume: Any, absolute: Any) -> Any:
-    if isinstance(volume, str) and volume.startswith("."):
-        source, sep, rest = volume.partition(":")
-        return f"{absolute(source)}{sep}{rest}"
-    if isinstance(volume, dict) and volume.get("type", "volume") == "bind" and isinstance(volume.get("source"), str):
-        return {**volume, "source": absolute(volume["source"])}
-    return volume

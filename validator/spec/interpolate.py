@@ -42,7 +42,7 @@ def interpolate(
     if "$" not in text:
         return text
     if _depth > MAX_NESTING:
-        raise InterpolationError(Expected.NESTING, text, 0)
+        raise InterpolationError(expected=Expected.NESTING, text=text, offset=0)
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -58,7 +58,7 @@ def interpolate(
         elif nxt == "{":
             end = _closing_brace(text, i + 2)
             if end < 0:
-                raise InterpolationError(Expected.CLOSING_BRACE, text, i)
+                raise InterpolationError(expected=Expected.CLOSING_BRACE, text=text, offset=i)
             out.append(_expand(text, i, end, env, used, unset, _depth))
             i = end + 1
         else:
@@ -101,7 +101,7 @@ def _expand(
     body = text[offset + 2 : end]
     match = _NAME.match(body)
     if not match:
-        raise InterpolationError(Expected.VARIABLE_NAME, text, offset)
+        raise InterpolationError(expected=Expected.VARIABLE_NAME, text=text, offset=offset)
     name, rest = match.group(0), body[match.end() :]
     if used is not None:
         used.add(name)
@@ -120,11 +120,11 @@ def _expand(
                 return _nested(text, start, arg, env, used, unset, depth) if present else ""
             if not present or value is None:
                 # the author's ':?message' is not repeated: it is text of the file, and may hold a value
-                raise InterpolationError(Expected.REQUIRED, text, offset, name)
+                raise InterpolationError(expected=Expected.REQUIRED, text=text, offset=offset, name=name)
             return value
     # the name is not repeated: what follows ``${`` up to a character that is not a name's may be a
     # value written where a name was meant (the position says where)
-    raise InterpolationError(Expected.OPERATOR, text, offset)
+    raise InterpolationError(expected=Expected.OPERATOR, text=text, offset=offset)
 
 
 def _nested(
@@ -134,4 +134,4 @@ def _nested(
     try:
         return interpolate(arg, env, used, unset, depth + 1)
     except InterpolationError as exc:
-        raise InterpolationError(exc.expected, text, start + exc.offset, exc.name) from None
+        raise InterpolationError(expected=exc.expected, text=text, offset=start + exc.offset, name=exc.name) from None

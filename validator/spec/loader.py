@@ -22,9 +22,13 @@ from typing import Any
 import yaml
 
 from validator.errors import SpecError
+from validator.formats import yaml_problem
 from validator.redact import quoted, register
+from validator.spec.confine import ConfinementError, read_regular, read_text
+from validator.spec.dotenv import DotenvError, parse_dotenv
 from validator.spec.interpolate import InterpolationError, interpolate
 from validator.spec.location import Finding, Location, Path
+from validator.spec.problems import position
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64
@@ -54,7 +58,7 @@ class Override:
     value: Any
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Document:
     """Plain data from one or more files, with the location of every value and mapping key."""
 
@@ -98,12 +102,12 @@ class Document:
         self, path: Path, message: str, *, key: bool = False, rule: str = "schema", severity: str = "error"
     ) -> Finding:
         return Finding(
-            self.locate(path, key),
-            tuple(path),
-            message,
-            severity,  # type: ignore[arg-type]
-            rule,
-            self.files[0] if self.files else "",
+            location=self.locate(path, key),
+            path=tuple(path),
+            message=message,
+            severity=severity,  # type: ignore[arg-type]
+            rule=rule,
+            file=self.files[0] if self.files else "",
         )
 
 
@@ -115,8 +119,6 @@ def read_environment(
 
     The ``.env`` is read confined to the project ``root`` (default: the spec's folder; a symlink out of
     it is refused, not followed) and bounded; a bad byte or a refusal is a located error, exit 2."""
-    from validator.spec.confine import ConfinementError, read_text
-    from validator.spec.dotenv import DotenvError, parse_dotenv
 
     process = dict(os.environ if environ is None else environ)
     dotenv = spec_dir / ".env"
@@ -150,18 +152,26 @@ def load_file(
 
 
 def _fail(name: str, message: str, line: int = 1, col: int = 1) -> SpecError:
-    return SpecError([Finding(Location(name, line, col), (), message, "error", "load", name)])
+    return SpecError(
+        [
+            Finding(
+                location=Location(name, line, col), path=(), message=message, severity="error", rule="load", file=name
+            )
+        ]
+    )
 
 
 def _read_text(path: FsPath, name: str) -> str:
-    from validator.spec.confine import ConfinementError, read_regular
-
     try:
         raw = read_regular(path, MAX_BYTES, shown=FsPath(name))
     except FileNotFoundError:
-        raise SpecError([Finding(None, (), "no such file", "error", "load", name)]) from None
+        raise SpecError(
+            [Finding(location=None, path=(), message="no such file", severity="error", rule="load", file=name)]
+        ) from None
     except PermissionError:
-        raise SpecError([Finding(None, (), "permission denied", "error", "load", name)]) from None
+        raise SpecError(
+            [Finding(location=None, path=(), message="permission denied", severity="error", rule="load", file=name)]
+        ) from None
     except ConfinementError as exc:
         if "directory" in exc.reason:
             raise _fail(name, "is a directory, not a spec file") from None
@@ -205,7 +215,14 @@ def load_text(text: str, name: str, env: Mapping[str, str]) -> Document:
         raise SpecError(
             [
                 *builder.findings,
-                Finding(Location(name, line, col), (), _yaml_message(exc, text, mark), "error", "syntax", name),
+                Finding(
+                    location=Location(name, line, col),
+                    path=(),
+                    message=_yaml_message(exc, text, mark),
+                    severity="error",
+                    rule="syntax",
+                    file=name,
+                ),
             ]
         ) from None
     except yaml.YAMLError as exc:
@@ -222,18 +239,21 @@ def load_text(text: str, name: str, env: Mapping[str, str]) -> Document:
         raise _fail(name, "empty spec: expected a mapping with at least 'version' and 'project'")
     if not isinstance(data, dict):
         raise _fail(name, f"the top level must be a mapping of sections, not a {_kind(data)}")
-    return Document(data, [name], builder.positions, builder.key_positions, builder.interpolated, builder.deferred)
+    return Document(
+        data=data,
+        files=[name],
+        positions=builder.positions,
+        key_positions=builder.key_positions,
+        interpolated=builder.interpolated,
+        findings=builder.deferred,
+    )
 
 
 def _position(text: str, index: int) -> tuple[int, int]:
-    from validator.spec.problems import position
-
     return position(text, min(index, len(text)))
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
-    from validator.formats import yaml_problem
-
     problem = yaml_problem(exc.problem) if exc.problem else "invalid YAML"
     index = getattr(mark, "index", None)
     at_tab = isinstance(index, int) and 0 <= index < len(text) and text[index] == "\t"
@@ -286,7 +306,9 @@ class _Builder:
         self.result: Any = None
 
     def error(self, loc: Location, path: Path, message: str) -> None:
-        self.findings.append(Finding(loc, path, message, "error", "load", self.name))
+        self.findings.append(
+            Finding(location=loc, path=path, message=message, severity="error", rule="load", file=self.name)
+        )
 
     def loc(self, event: Any) -> Location:
         mark = event.start_mark
@@ -404,7 +426,14 @@ class _Builder:
             except InterpolationError as exc:
                 col = loc.col + exc.offset if "\n" not in event.value else loc.col
                 self.deferred.append(
-                    Finding(Location(self.name, loc.line, col), path, str(exc), "error", "interpolation", self.name)
+                    Finding(
+                        location=Location(self.name, loc.line, col),
+                        path=path,
+                        message=str(exc),
+                        severity="error",
+                        rule="interpolation",
+                        file=self.name,
+                    )
                 )
                 used.clear()  # the text stays as written (a reference, no value): nothing was brought in
             for name in sorted(unset - self.warned):
@@ -412,12 +441,12 @@ class _Builder:
                 self.warned.add(name)
                 self.deferred.append(
                     Finding(
-                        loc,
-                        path,
-                        f"variable ${{{name}}} is not set: it reads as an empty string",
-                        "warning",
-                        "interpolation",
-                        self.name,
+                        location=loc,
+                        path=path,
+                        message=f"variable ${{{name}}} is not set: it reads as an empty string",
+                        severity="warning",
+                        rule="interpolation",
+                        file=self.name,
                     )
                 )
             if used:

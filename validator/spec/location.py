@@ -34,7 +34,7 @@ def _plain(part: str) -> bool:
     return bool(part) and all(c.isalnum() or c in "_-*" for c in part)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Finding:
     """One located problem in a spec, printed as ``file:line:col: path: message``."""
 

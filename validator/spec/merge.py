@@ -62,14 +62,14 @@ def merge_documents(docs: list[Document]) -> Document:
 def _strip(doc: Document) -> Document:
     """Resolve ``!override`` and ``!reset`` markers in a base document (they mean nothing there)."""
     return Document(
-        _plain(doc.data),
-        list(doc.files),
-        dict(doc.positions),
-        dict(doc.key_positions),
-        dict(doc.interpolated),
-        list(doc.findings),
-        dict(doc.scopes),
-        dict(doc.digests),
+        data=_plain(doc.data),
+        files=list(doc.files),
+        positions=dict(doc.positions),
+        key_positions=dict(doc.key_positions),
+        interpolated=dict(doc.interpolated),
+        findings=list(doc.findings),
+        scopes=dict(doc.scopes),
+        digests=dict(doc.digests),
     )
 
 

@@ -76,14 +76,26 @@ class Port(ShortForm, ExtensibleModel):
         """Expanded one-to-one bindings; a host range mapped to one container port stays a range."""
         t_low, t_high = _range(str(self.target), "container port")
         if self.published is None or str(self.published) == "":
-            return [PortBinding(self.host_ip, None, port, self.protocol) for port in range(t_low, t_high + 1)]
+            return [
+                PortBinding(host_ip=self.host_ip, host_port=None, container_port=port, protocol=self.protocol)
+                for port in range(t_low, t_high + 1)
+            ]
         p_low, p_high = _range(str(self.published), "host port")
         if t_low == t_high and p_low != p_high:
-            return [PortBinding(self.host_ip, f"{p_low}-{p_high}", t_low, self.protocol)]
-        return [PortBinding(self.host_ip, str(p_low + i), t_low + i, self.protocol) for i in range(t_high - t_low + 1)]
+            return [
+                PortBinding(
+                    host_ip=self.host_ip, host_port=f"{p_low}-{p_high}", container_port=t_low, protocol=self.protocol
+                )
+            ]
+        return [
+            PortBinding(
+                host_ip=self.host_ip, host_port=str(p_low + i), container_port=t_low + i, protocol=self.protocol
+            )
+            for i in range(t_high - t_low + 1)
+        ]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, kw_only=True)
 class PortBinding:
     host_ip: str | None
     host_port: str | None  # a number, a range, or None for an ephemeral port
@@ -113,7 +125,7 @@ class PortBinding:
         if host_ip is None and len(parts) == 3:
             host_ip, parts = parts[0], parts[1:]
         host_port = parts[0] if len(parts) == 2 and parts[0] else None
-        return cls(host_ip or None, host_port, int(parts[-1]), protocol)
+        return cls(host_ip=host_ip or None, host_port=host_port, container_port=int(parts[-1]), protocol=protocol)
 
 
 def parse_short_port(text: str) -> dict[str, Any]:

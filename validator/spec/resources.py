@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema, model_validator
 
+from validator.spec.confine import ConfinementError, expand, read_bytes
 from validator.spec.types import ExtensibleModel, Labels, TextMap
 
 
@@ -125,7 +126,6 @@ def secret_file_values(secrets: dict[str, SecretSpec], base_dir: Path, root: Pat
     prints its secret must not carry it into output, reports or history. Unreadable or huge files add
     nothing (plan/up report those when they mount them); a file outside the project ``root`` is not read
     (lint reports it)."""
-    from validator.spec.confine import ConfinementError, expand, read_bytes
 
     found: set[str] = set()
     for entry in secrets.values():

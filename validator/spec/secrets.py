@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from validator.redact import MIN_LENGTH, is_secret_name
+from validator.spec.confine import ConfinementError, expand, read_bytes, read_text
+from validator.spec.dotenv import parse_dotenv
 
 MAX_ENV_FILE = 1024 * 1024
 
@@ -79,7 +81,7 @@ def _resource_values(
     may not validate: ``down`` registers these before its first stop, whatever the rest says): a secret
     file's content, whole and line by line, and the host variable of ``secrets.*.environment`` and
     ``configs.*.environment`` (a config copied from the host environment is a pass-through variable)."""
-    from validator.spec.confine import ConfinementError, expand, read_bytes
+    # lazy: the resource models load pydantic, which ``down``'s first read avoids
     from validator.spec.resources import MAX_SECRET_FILE
 
     out: list[str] = []
@@ -149,8 +151,7 @@ def _pass_through(environment: object, env: Mapping[str, str]) -> Iterable[str]:
 def _env_file_values(
     spec: object, base_dir: Path, root: Path, marked: set[str], env: Mapping[str, str]
 ) -> Iterable[str]:
-    from validator.spec.confine import ConfinementError, expand, read_text
-    from validator.spec.dotenv import parse_dotenv
+    # lazy: spec.environment loads the pydantic service model, which ``down``'s first read avoids
     from validator.spec.environment import parse_raw
 
     items = spec if isinstance(spec, list) else [spec]

@@ -19,12 +19,11 @@ from validator.redact import quoted
 from validator.spec.compose_keys import is_compose_key, keys_at
 from validator.spec.loader import Document
 from validator.spec.location import Finding, Path
+from validator.spec.model import Spec
+from validator.spec.renamed import old_spellings
 
 
 def validate_document(doc: Document) -> tuple[Any, list[Finding]]:
-    from validator.spec.model import Spec
-    from validator.spec.renamed import old_spellings
-
     _build_once(Spec)
     data, renamed = old_spellings(doc)
     try:

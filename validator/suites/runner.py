@@ -8,7 +8,7 @@ suite is an error: there is no quiet fallback to JUnit. Any other command must w
 this run (a file left over from an earlier run is not evidence) whose totals agree with its cases.
 
 A suite whose counts cannot be trusted is an error and its counts *unavailable* (``verdict.py``),
-never zeros a criterion could pass on. The suite metrics are declared here.
+never zeros a criterion could pass on. The suite metrics are declared in ``metrics.py``.
 """
 
 from __future__ import annotations
@@ -19,49 +19,27 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from validator import children
-from validator.core.metrics import Declared, Family
 from validator.core.result import Result, locate
-from validator.redact import clip, quoted
+from validator.redact import Encoder, add_encoder, clip, quoted
 from validator.spec.load import LoadedSpec
-from validator.suites.groups import count_metrics
+from validator.suites.coverage import attach
+from validator.suites.metrics import METRICS as METRICS  # declared apart: lint reads them
+from validator.suites.records import fresh_junit, ran_pytest, read_records, recording_env, stamp
+from validator.suites.verdict import judge, not_finished
 
 if TYPE_CHECKING:
     from validator.core.run import TestCase
-    from validator.spec.model import Spec
-
-
-def _suites(spec: Spec) -> Mapping[str, Any]:
-    return spec.suites
-
-
-METRICS = Family(
-    name="suite",
-    members=_suites,
-    metrics=(
-        *count_metrics("wall time of its command", lambda suite: suite),
-        Declared(
-            field="coverage",
-            dimension="",
-            meaning="percent of lines its coverage report (coverage: PATH) counts as run",
-            applies=lambda suite: suite.coverage is not None,
-            when="that name a coverage report",
-        ),
-    ),
-    doc="test counts and wall time of each suite; unavailable when the suite did not finish normally; lower "
-    "bounds when a module could not be collected; line coverage from the coverage report it names",
-)
 
 
 def _pytest_ids() -> None:
     """pytest writes a parametrized id escaped (``tøk`` -> ``t\\xf8k``, in its output and its JUnit XML):
     the redactor masks secrets in the form pytest's own function gives them (imported here, where
     suites run: it costs about 30 ms that ``lint`` never pays)."""
-    from validator.redact import Encoder, add_encoder
 
     escape: Encoder
     try:
@@ -80,9 +58,6 @@ def _ascii_escaped(value: str) -> str:
 def run_suite(
     loaded: LoadedSpec, name: str, say: Callable[[str, str], None], cancel: threading.Event | None = None
 ) -> tuple[list[Result], list[TestCase]]:
-    # here, not at the top: lint reads this module's METRICS and needs none of the running
-    from validator.suites.records import fresh_junit, ran_pytest, read_records, recording_env, stamp
-    from validator.suites.verdict import judge, not_finished
 
     suite = loaded.spec.suites[name]
     where = locate(loaded, ("suites", name))
@@ -147,7 +122,6 @@ def _with_coverage(name: str, suite: Any, results: list[Result], cwd: Path, befo
     """The coverage the suite names, read into its results (suites/coverage.py)."""
     if suite.coverage is None:
         return results
-    from validator.suites.coverage import attach
 
     return attach(name, suite, results, cwd, before, began_ns)
 

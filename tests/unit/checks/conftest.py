@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.harness.specs import load_dict
 from validator.checks.registry import CheckContext
-from validator.testing.specs import load_dict
 
 
 @pytest.fixture

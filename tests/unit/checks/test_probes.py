@@ -10,10 +10,10 @@ import time
 
 import pytest
 
+from tests.harness.specs import load_dict
 from tests.metrics import key
 from validator.checks.probes import run_probe
 from validator.probes.base import ProbeContext
-from validator.testing.specs import load_dict
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

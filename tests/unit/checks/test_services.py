@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.harness.specs import load_dict
 from tests.metrics import key
 from validator.checks.services import observed
 from validator.engine import labels as L
-from validator.testing.specs import load_dict
 
 HEALTH = {"test": ["CMD", "true"], "interval": "1s", "timeout": "500ms"}
 
@@ -156,8 +156,8 @@ def test_a_scale_zero_service_passes_only_while_no_container_runs_it_and_measure
 
 
 def test_a_criterion_naming_a_scale_zero_services_metric_is_a_lint_error(tmp_path):
-    from validator.spec.load import lint_files
-    from validator.testing.specs import write_spec
+    from tests.harness.specs import write_spec
+    from validator.load import lint_files
 
     def lint(condition: str) -> list[str]:
         spec = {

@@ -7,11 +7,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from tests.harness.specs import load_dict
 from validator.checks.probes import run_probe
 from validator.probes import cdc, spark
 from validator.probes.base import ProbeContext
 from validator.stack.spark import session_conf, shared_folders, with_resolution
-from validator.testing.specs import load_dict
 
 REASON = "no Maven repository here and no Delta JARs in the local repository"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.specs import base_spec, load_dict
 from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.desired import desired_state
-from validator.testing.specs import base_spec, load_dict
 
 SVC = {
     "image": "web:1",
@@ -378,8 +378,8 @@ def test_pull_policy_drives_the_image_actions(tmp_path):
 
 def test_plan_up_and_check_refuse_before_contacting_docker(tmp_path, capsys):
     """A field without engine work is exit 2 with its place, even with no engine to talk to."""
+    from tests.harness.specs import write_spec
     from validator.main import main
-    from validator.testing.specs import write_spec
 
     path = write_spec(tmp_path, base_spec(web={"image": "web:1", "use_api_socket": True}, db={"image": "d:1"}))
     for command in (["plan"], ["up"], ["check", "--no-suites"]):

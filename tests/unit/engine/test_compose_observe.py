@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from tests.harness.specs import base_spec, load_dict
 from validator.engine.body import create_body
 from validator.engine.compose_observe import drift
 from validator.engine.desired import desired_state
-from validator.testing.specs import base_spec, load_dict
 
 IMAGE_ID = "sha256:" + "b" * 64
 

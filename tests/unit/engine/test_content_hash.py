@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.specs import base_spec, load_dict, observed_as_applied
 from validator.engine import content_hash as H
 from validator.engine.desired import desired_state
 from validator.engine.planner import plan
-from validator.testing.specs import base_spec, load_dict, observed_as_applied
 
 
 def test_regular_files_are_hashed_and_a_change_shows(tmp_path):

@@ -7,11 +7,11 @@ import dataclasses
 import os
 from pathlib import Path
 
+from tests.harness.specs import base_spec, load_dict, observed_as_applied
 from validator.engine.desired import desired_state
 from validator.engine.graph import Graph, down_graph, up_graph
 from validator.engine.planner import plan, stop_needs
 from validator.engine.stop_graph import stop_plan
-from validator.testing.specs import base_spec, load_dict, observed_as_applied
 
 GOLDEN = Path(__file__).parent / "golden"
 HEALTHY = {"test": ["CMD", "true"], "interval": "1s"}

@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
+from tests.harness.specs import base_spec, load_dict, observed_as_applied
 from validator.engine.desired import desired_state
 from validator.engine.observed import ObservedContainer
 from validator.engine.planner import plan, topological_order
-from validator.testing.specs import base_spec, load_dict, observed_as_applied
 
 WEB = {
     "image": "web:1",
@@ -209,8 +209,8 @@ def test_force_recreate(folder):
 
 
 def _desired_env(folder, environ, **services):
-    from validator.spec.load import load_spec
-    from validator.testing.specs import write_spec
+    from tests.harness.specs import write_spec
+    from validator.load import load_spec
 
     path = write_spec(folder, base_spec(**services))
     return desired_state(load_spec([str(path)], environ=environ), environ)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from tests.harness.specs import base_spec, load_dict
 from validator.engine.desired import desired_state
 from validator.engine.observed import ObservedState
 from validator.engine.planner import exec_ready_services, plan
 from validator.engine.readiness import health_argv
-from validator.testing.specs import base_spec, load_dict
 
 HC = {"test": ["CMD", "true"], "interval": "5s", "timeout": "2s"}
 

@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from tests.harness.specs import base_spec, load_dict, observed_as_applied
 from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.desired import desired_state
@@ -14,7 +15,6 @@ from validator.engine.planner import plan
 from validator.engine.timings import slowest
 from validator.engine.waiter import Timing
 from validator.errors import SpecError
-from validator.testing.specs import base_spec, load_dict, observed_as_applied
 
 WEB = {"image": "web:1", "command": ["httpd", "-f"], "environment": {"MODE": "one"}}
 

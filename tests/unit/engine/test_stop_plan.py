@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from tests.harness.specs import base_spec, load_dict, observed_as_applied
 from validator.engine.desired import desired_state
 from validator.engine.observed import ObservedContainer
 from validator.engine.planner import stop_needs, stop_needs_of_spec, stop_plan
-from validator.testing.specs import base_spec, load_dict, observed_as_applied
 
 DB = {"image": "db:1", "stop_grace_period": "3s"}
 API = {"image": "api:1", "depends_on": ["db"]}

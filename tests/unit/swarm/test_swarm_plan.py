@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from tests.harness.specs import load_dict
 from validator.backends.registry import backend
 from validator.engine import labels as L
 from validator.engine.desired import desired_state
 from validator.errors import SpecError
 from validator.swarm.desired import STACK_LABEL, service_spec, swarm_state
 from validator.swarm.plan import ObservedSwarm, plan
-from validator.testing.specs import load_dict
 
 IMAGE = "validator-test/busybox:latest"
 PIN = "sha256:" + "b" * 64
@@ -295,8 +295,8 @@ def test_an_external_config_is_refused_for_plain_containers_and_must_exist_on_sw
 
 
 def test_an_undeclared_config_or_secret_is_a_located_lint_error(tmp_path):
-    from validator.spec.load import lint_files
-    from validator.testing.specs import write_spec
+    from tests.harness.specs import write_spec
+    from validator.load import lint_files
 
     data = _files_spec(tmp_path)
     data["services"]["web"]["secrets"] = ["db_pasword"]

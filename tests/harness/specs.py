@@ -10,7 +10,8 @@ import yaml
 
 from validator.engine.desired import DesiredState, desired_state
 from validator.engine.observed import ObservedContainer, ObservedState
-from validator.spec.load import LoadedSpec, load_spec
+from validator.load import load_spec
+from validator.spec.load import LoadedSpec
 
 
 def write_spec(folder: Path, data: dict[str, Any], name: str = "infra.yaml") -> Path:

@@ -149,3 +149,29 @@ def test_a_container_named_as_older_versions_named_it_is_renamed_not_recreated(e
     (after,) = engine.containers(L.project_filter(project.name))
     assert (after["Id"], after["Names"], after["State"]) == (container["Id"], [f"/{project.name}-db-1"], "running")
     assert project.plan(services).empty
+
+
+def test_what_compose_started_with_mounted_content_is_unknown_not_a_match(engine, project, compose_bin):
+    """Review 2, case 09: Compose records nothing of what a read-only bind held when it started the
+    container (and never restarts on its content): `check --no-up` cannot show it matches, so the
+    service's drift is an error, never a pass."""
+    (project.folder / "conf").mkdir()
+    (project.folder / "conf" / "route.conf").write_text("receiver=nobody\n")
+    file = project.folder / "compose.yaml"
+    spec = {"name": project.name, "services": {"router": project.sleeper(volumes=["./conf:/conf:ro"])}}
+    file.write_text(yaml.safe_dump(spec, sort_keys=False))
+    try:
+        up = run_compose(compose_bin, project.name, "up", "-d", cwd=project.folder, file=file)
+        assert up.returncode == 0, up.stderr
+        (project.folder / "conf" / "route.conf").write_text("receiver=team-pager\n")
+        check = project.cli(
+            "check", "-f", str(file), "--no-up", "--no-suites", "--no-progress", "--report", "json=r.json"
+        )
+        assert check.returncode == 1, check.stdout[-2000:] + check.stderr
+        results = json.loads((project.folder / "r.json").read_text())["run"]["results"]
+        drift = [(r["verdict"], r["actual"]) for r in results if r["kind"] == "drift"]
+        assert drift == [("error", "unknown")], results
+        plan = project.cli("plan", "-f", str(file))
+        assert "router: started by docker compose, which records nothing of the mounted content" in plan.stdout
+    finally:
+        run_compose(compose_bin, project.name, "down", "-v", "-t", "1", cwd=project.folder, file=file)

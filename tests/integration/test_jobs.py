@@ -156,3 +156,24 @@ def test_an_image_health_check_is_waited_for_when_the_spec_names_none(engine, pr
 
         remove_project(engine, project.name)
         subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
+
+
+def test_check_runs_a_completed_job_again_so_its_verdict_is_this_runs(project):
+    """Review 2, case 01: a job whose inputs changed since it completed (a script in a read-write bind,
+    which the configuration hash does not cover) is run again by `check`: its completion, startup and
+    duration are evidence only for the run that saw them. (`up` alone keeps not rerunning it.)"""
+    (project.folder / "scripts").mkdir()
+    script = project.folder / "scripts" / "seed.sh"
+    script.write_text("echo seeding; exit 0\n")
+    seed = {"image": project.image, "command": ["sh", "/scripts/seed.sh"], "volumes": ["./scripts:/scripts"]}
+    app = {**project.sleeper(), "depends_on": {"seed": {"condition": "service_completed_successfully"}}}
+    spec = project.folder / "infra.yaml"
+    spec.write_text(yaml.safe_dump(project.spec({"seed": seed, "app": app}), sort_keys=False))
+    first = project.cli("check", "--no-suites", "--no-progress")
+    assert first.returncode == 0, first.stdout[-3000:]
+    script.write_text("echo seeding is now broken >&2; exit 3\n")
+    second = project.cli("check", "--no-suites", "--no-progress", "--report", "json=r.json")
+    report = json.loads((project.folder / "r.json").read_text())
+    results = {r["name"]: r for r in report["run"]["results"] if r["kind"] == "service"}
+    assert results["seed"]["verdict"] == "fail" and "exited with code 3" in results["seed"]["message"], results
+    assert second.returncode == 1, second.stdout[-3000:]

@@ -353,3 +353,56 @@ def test_global_mode_is_one_container_on_one_engine_as_compose_runs_it(engine, p
     assert result.ok, result.services
     assert len(theirs) == 1 and sorted(replicas(project, "agent")) == [f"{project.name}-agent-1"]
     assert project.plan(services).empty
+
+
+def test_a_probe_of_a_scaled_service_vouches_for_every_replica(project):
+    """Review 2, case 05: a command probe named after a scaled service runs against each replica; the
+    replica that lost the shared lock fails it by number (before, replica 1 alone was asked)."""
+    (project.folder / "shared").mkdir()
+    web = project.sleeper(
+        command=["sh", "-c", "mkdir /shared/lock 2>/dev/null && touch /tmp/working; exec sleep 3600"],
+        volumes=["./shared:/shared"],
+        deploy={"replicas": 2},
+    )
+    probes = {"working": {"kind": "command", "service": "web", "command": ["test", "-e", "/tmp/working"]}}
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(project.spec({"web": web}, probes=probes)))
+    done = check(project, "--no-suites", "--report", "json=r.json", timeout=180)
+    results = {r["name"]: r for r in json.loads((project.folder / "r.json").read_text())["run"]["results"]}
+    probe = results["working"]
+    assert probe["verdict"] == "fail", probe
+    lost = [n for n in replicas(project) if n != _lock_holder(project)]
+    assert f"replica {lost[0][-1]}: exit 1" in probe["message"], (probe, lost)
+    assert done.returncode == 1
+
+
+def _lock_holder(project: Any) -> str:
+    import subprocess
+
+    for name in replicas(project):
+        if subprocess.run(["docker", "exec", name, "test", "-e", "/tmp/working"], timeout=60).returncode == 0:
+            return name
+    return ""
+
+
+def test_a_replica_that_dies_before_its_service_is_ready_fails_the_service(project):
+    """Review 2, case 13: the replica that wins the lock is healthy at once and crashes once 2 s later
+    (restart: always brings it back); the other turns healthy after 6 s, so up reports the service at
+    +6 s. Each replica is watched from its own ready moment: the crash at +2 s fails the service."""
+    (project.folder / "shared").mkdir()
+    script = (
+        "if mkdir /shared/lock 2>/dev/null; then touch /tmp/ok; sleep 2; echo crash >&2; exit 1; fi; "
+        "[ -e /shared/slow ] || { mkdir /shared/slow 2>/dev/null; sleep 6; }; touch /tmp/ok; exec sleep 3600"
+    )
+    web = project.sleeper(
+        command=["sh", "-c", script],
+        volumes=["./shared:/shared"],
+        restart="always",
+        healthcheck={"test": ["CMD", "test", "-e", "/tmp/ok"], "interval": "500ms", "timeout": "400ms", "retries": 40},
+        deploy={"replicas": 2},
+    )
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(project.spec({"web": web}), sort_keys=False))
+    done = check(project, "--no-suites", "--report", "json=r.json", timeout=180)
+    data = json.loads((project.folder / "r.json").read_text())
+    service = next(r for r in data["run"]["results"] if r["kind"] == "service" and r["name"] == "web")
+    assert service["verdict"] == "fail" and "died at" in service["message"], (service, done.stdout[-2000:])
+    assert done.returncode == 1

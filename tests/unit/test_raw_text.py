@@ -32,6 +32,7 @@ SLICES_ALLOWED = {
     ("engine/content_hash.py", "digest.hexdigest()"): "a hash",
     ("engine/content_hash.py", "rest.hexdigest()"): "a hash",
     ("engine/content_hash.py", "hashlib.sha256(os.fsencode(os.readlink(path))).hexdigest()"): "a hash",
+    ("engine/planner.py", "sorted(svc.mounted)"): "a list of paths (the first five named)",
     ("engine/holders.py", "str(summary.get('Id', ''))"): "a container id",
     ("lint/delta.py", "re.findall('\\\\d+', version)"): "a list of numbers",
     ("stack/cdc_job.py", "uuid.uuid4().hex"): "a random name",

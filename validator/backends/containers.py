@@ -67,6 +67,7 @@ class ContainersBackend:
         say: Callable[[str], None] | None = None,
         lock: bool = True,
         on_done: Callable[[ServiceResult], None] | None = None,
+        rerun_jobs: bool = False,
     ) -> UpResult:
         return reconcile.up(
             loaded,
@@ -80,6 +81,7 @@ class ContainersBackend:
             say=say,
             lock=lock,
             on_done=on_done,
+            rerun_jobs=rerun_jobs,
         )
 
     def down(
@@ -119,7 +121,7 @@ class ContainersBackend:
         """Plan (drift only), look (--no-up: what runs, and its drift from the spec), or up, each
         service judged as soon as up reports it (``on_done``)."""
         # lazy: judging services is check's alone; plan, up and down load none of it
-        from validator.backends.drift import drift_results
+        from validator.backends.drift import drift_results, unverified_results
         from validator.checks import services as S
 
         if mode != "up":
@@ -147,11 +149,15 @@ class ContainersBackend:
                 timeout=timeout,
                 lock=False,
                 on_done=on_done,
+                # a job that completed in an earlier run proves nothing about this one: run again
+                rerun_jobs=True,
             )
         except EngineError as exc:
             results, running = S.observed(loaded, engine)
             return ServiceStage(results=[S.not_reconciled(loaded, exc), *results], running=running)
         results, running = S.from_up(loaded, result, engine)
+        # up leaves Compose's containers as they are: what it cannot verify of them stays unknown
+        results += unverified_results(loaded, result.plan)
         return ServiceStage(results=results, running=running, timeline=_timeline(result))
 
 

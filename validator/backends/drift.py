@@ -1,11 +1,29 @@
 """A plan as ``check`` judges it: every action and conflict is drift (a failure), every unchanged
-service a pass. The same for every backend (``protocol.PlanView``)."""
+service a pass, and every service whose running containers cannot be compared with the spec an
+error (unknown). The same for every backend (``protocol.PlanView``)."""
 
 from __future__ import annotations
 
 from validator.backends.protocol import PlanView
 from validator.core.result import Result, locate
 from validator.spec.load import LoadedSpec
+
+
+def unverified_results(loaded: LoadedSpec, plan: PlanView) -> list[Result]:
+    """Services whose running containers cannot be compared with the spec (Compose started them with
+    mounted content nobody recorded): neither a match nor drift, so an error, never a pass."""
+    return [
+        Result(
+            kind="drift",
+            name=name,
+            verdict="error",
+            expected="matches the spec",
+            actual="unknown",
+            message=why,
+            location=locate(loaded, ("services", name)),
+        )
+        for name, why in plan.unverified
+    ]
 
 
 def drift_results(loaded: LoadedSpec, plan: PlanView) -> list[Result]:
@@ -33,6 +51,7 @@ def drift_results(loaded: LoadedSpec, plan: PlanView) -> list[Result]:
                 location=locate(loaded, ("services", action.service)) if action.service else None,
             )
         )
+    out += unverified_results(loaded, plan)
     for name in plan.unchanged:
         out.append(
             Result(

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from validator.core.location import Location
 from validator.core.metrics import Declared, Family, MetricKey, metric_name
 from validator.core.result import Result, Verdict, locate
-from validator.errors import FatalError
+from validator.errors import EngineError, FatalError
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip
 from validator.probes.registry import PROBES
 from validator.redact import clip
@@ -72,6 +72,21 @@ def _crashed(exc: BaseException) -> bool:
     return not any(type(exc).__module__.startswith(m) for m in _OBSERVED_MODULES)
 
 
+def _left_out(loaded: LoadedSpec, service: str | None) -> str:
+    """Why ``service`` runs no container in this run by design ("" when it runs or is not a service)."""
+    from validator.spec.profiles import active, enabled
+
+    svc = loaded.spec.services.get(service) if service is not None else None
+    if svc is None:
+        return ""
+    if service not in active(loaded.spec.services, loaded.environment):
+        on = ", ".join(sorted(enabled(loaded.environment))) or "none"
+        return f"runs only under profile(s) {', '.join(svc.profiles)} (enabled: {on})"
+    if svc.replicas == 0:
+        return "is scaled to 0"
+    return ""
+
+
 def run_probe(
     loaded: LoadedSpec,
     name: str,
@@ -83,6 +98,19 @@ def run_probe(
     probe of one is skipped like one whose service is not running (what it saw would be no evidence)."""
     spec: Any = loaded.spec.probes[name]
     where = locate(loaded, ("probes", name))
+    left_out = _left_out(loaded, spec.service)
+    if left_out:
+        # a probe the spec declares is a check the run owes: its service not running by design (a
+        # profile not enabled, scale 0) makes it unmeasured, never a quiet skip a run can pass with
+        why = f"probe {name} needs service {spec.service}, which {left_out}: it cannot run"
+        return Result(
+            kind="probe",
+            name=name,
+            verdict="error",
+            message=why,
+            location=where,
+            unavailable=_unavailable(spec, name, why),
+        )
     if spec.service is not None and (spec.service not in ctx.running or spec.service in (unready or {})):
         why = (unready or {}).get(spec.service) or f"service {spec.service} is not running"
         return _skipped(spec, name, why, where, duration=0.0)
@@ -132,7 +160,7 @@ def _attempts(spec: Any, ctx: ProbeContext, deadline: float, cancel: threading.E
         remaining = deadline - time.monotonic()
         sub = dataclasses.replace(ctx, deadline=deadline)
         try:
-            tried.outcome = _attempt(spec.kind, spec, sub, remaining)
+            tried.outcome = _attempt_replicas(spec.kind, spec, sub, remaining)
             tried.problem, tried.crash = "", None
         except ProbeSkip as exc:
             tried.skip = str(exc)
@@ -304,6 +332,70 @@ def _crash_result(
 
 class _Abandoned(Exception):
     """The attempt outlived its time and was left running in its thread."""
+
+
+def _attempt_replicas(kind: str, spec: Any, ctx: ProbeContext, timeout: float) -> Outcome:
+    """A probe that reads a container vouches for every replica of its service (a scaled service's
+    probe named after it judged only replica 1): it runs against each running replica in turn, passes
+    only when every one passes and the service runs as many as the spec asks, and names each failing
+    replica. Each metric is its largest replica's (the worst)."""
+    replicas = _replica_containers(spec, ctx) if PROBES[kind].in_container else []
+    if not replicas or (len(replicas) == 1 and _wanted_replicas(spec, ctx) <= 1):
+        # one container, or none labelled as a replica (Swarm's tasks): the container ``running`` names
+        return _attempt(kind, spec, ctx, timeout)
+    began = time.monotonic()
+    outcomes: list[tuple[int, Outcome]] = []
+    for index, (number, container) in enumerate(replicas):
+        # each replica gets an equal share of what is left, so one that never answers (a log line that
+        # never comes) leaves time for the others and is named
+        share = max(0.0, timeout - (time.monotonic() - began)) / (len(replicas) - index)
+        sub = dataclasses.replace(
+            ctx, running={**ctx.running, spec.service: container}, deadline=time.monotonic() + share
+        )
+        try:
+            outcomes.append((number, _attempt(kind, spec, sub, share)))
+        except (_Abandoned, TimeoutError):
+            outcomes.append(
+                (number, Outcome(passed=False, actual="no answer", message=f"no answer within {share:.1f}s"))
+            )
+    wanted = _wanted_replicas(spec, ctx)
+    problems = [f"replica {n}: {o.message or o.actual}" for n, o in outcomes if not o.passed]
+    if len(outcomes) < wanted:
+        problems.append(f"ran against {len(outcomes)} of {wanted} replicas: the others are not running")
+    metrics: dict[str, float] = {}
+    for _, outcome in outcomes:
+        for field, value in outcome.metrics.items():
+            metrics[field] = max(value, metrics.get(field, value))
+    first = outcomes[0][1]
+    actuals = {o.actual for _, o in outcomes}
+    return Outcome(
+        passed=not problems,
+        expected=f"{first.expected} (every replica)",
+        actual=actuals.pop() if len(actuals) == 1 else "; ".join(f"replica {n}: {o.actual}" for n, o in outcomes),
+        message="; ".join(problems) or f"every replica ({len(outcomes)}) checked",
+        metrics=metrics,
+    )
+
+
+def _wanted_replicas(spec: Any, ctx: ProbeContext) -> int:
+    svc = ctx.spec.services.get(spec.service) if spec.service is not None else None
+    return svc.replicas if svc is not None and PROBES[spec.kind].in_container else 1
+
+
+def _replica_containers(spec: Any, ctx: ProbeContext) -> list[tuple[int, str]]:
+    """(replica number, container ID) of every running container of the probe's service, by number, as
+    the engine labels them (validator writes Compose's labels too, so a Compose-started stack counts)."""
+    from validator.engine import compose_labels as CL
+    from validator.engine.observed import replica_number
+
+    if spec.service is None or ctx.engine_factory is None:
+        return []
+    labels = [f"{CL.PROJECT}={ctx.spec.project}", f"{CL.SERVICE}={spec.service}"]
+    try:
+        found = ctx.engine().containers({"label": labels, "status": ["running"]})
+    except EngineError:
+        return []  # the single attempt meets the same engine and says what is wrong
+    return sorted((replica_number((c.get("Labels") or {}).get(CL.NUMBER)), str(c["Id"])) for c in found)
 
 
 def _attempt(kind: str, spec: Any, ctx: ProbeContext, timeout: float) -> Outcome:

@@ -17,7 +17,7 @@ container carried in from before.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -52,14 +52,18 @@ def judge(
     run_started: float,
     completes: bool = False,
     grace: float | None = None,
+    ready_each: Mapping[str, float] | None = None,
 ) -> Watched:
     """The service over the run: its containers' happenings from ``since`` on, and their state at
-    the last observation. ``completes``: a one-shot job (exit 0 is its success)."""
+    the last observation. ``completes``: a one-shot job (exit 0 is its success). ``ready_each``: when
+    ``up`` found each container (by ID) ready: a replica is watched from its own ready moment, not from
+    the service's (its slowest replica's), so a replica that dies in between is seen."""
     problems: list[str] = []
     restarts = 0
     for watch in containers:
         restarts += len(watch.restarts())
-        found = _during(watch, since, run_started, completes, grace) + _at_last(watch, completes)
+        own = min(since, (ready_each or {}).get(watch.id, since))
+        found = _during(watch, own, run_started, completes, grace) + _at_last(watch, completes)
         if found:
             problems.append(f"{watch.name} " + "; ".join(found))
     return Watched(problems=problems, restarts=restarts)
@@ -177,6 +181,7 @@ def rejudge(
     services: list[tuple[int, Result]],
     ready_at: dict[str, float],
     run_started: float,
+    ready_each: Mapping[str, float] | None = None,
 ) -> list[tuple[int, Result]]:
     """The last observation, then each service result judged again over the run: (index, result) for
     those that change. A service that held keeps its verdict, its ``restarts`` now the run's count."""
@@ -191,7 +196,12 @@ def rejudge(
         since = ready_at.get(result.name, watcher.started_at)
         judged = _judged(watcher, result.name, current.get(result.name, []), since)
         watched = judge(
-            judged, since=since, run_started=run_started, completes=result.name in jobs, grace=svc.restart_grace
+            judged,
+            since=since,
+            run_started=run_started,
+            completes=result.name in jobs,
+            grace=svc.restart_grace,
+            ready_each=ready_each,
         )
         problems = watched.problems or ([] if judged else ["no container at the last observation"])
         out.append((index, _amended(result, watched.restarts, problems)))

@@ -21,6 +21,7 @@ from validator.engine import compose_labels as CL
 from validator.engine import hooks
 from validator.engine import labels as L
 from validator.engine.body import create_body
+from validator.engine.compose_observe import host_drift
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.holders import fixed_ports, port_holders
 from validator.engine.observed import ObservedContainer, ObservedState
@@ -610,12 +611,25 @@ class Applier:
             working_dir=self.desired.working_dir,
         )
         container = self.engine.create_container(svc.replica_name(number), body, svc.config.get("platform"))
+        self._require_applied(svc, container, body)
         if svc.files:
             self.engine.put_files(container, svc.files)
         for network, aliases in extra_networks:
             address = svc.config.get("network_addresses", {}).get(network)
             self.engine.connect_network(container, network, aliases, address, svc.links(number))
         return container
+
+    def _require_applied(self, svc: DesiredService, container: str, body: dict[str, Any]) -> None:
+        """A setting the engine accepted but discarded at create (``blkio_config.weight`` on a kernel
+        without the blkio controller: a warning, then 0) leaves a container that is not what the spec
+        asks: the service fails naming the setting, rather than running without it."""
+        detail = self.engine.try_inspect(container) or {}
+        discarded = host_drift(body.get("HostConfig") or {}, detail.get("HostConfig") or {})
+        if discarded:
+            raise EngineError(
+                f"{svc.name}: the engine did not apply what the spec asks ({'; '.join(discarded)}): "
+                "this engine or kernel cannot apply it; remove the setting or run on an engine that can"
+            )
 
     def _post_start(self, svc: DesiredService, container: str) -> None:
         """Compose's ``post_start`` hooks, in order, once the container runs; a failing one fails the

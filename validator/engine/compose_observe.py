@@ -78,13 +78,7 @@ def drift(body: dict[str, Any], detail: dict[str, Any], image_id: str | None) ->
     reasons += [f"expose: {port} is not exposed" for port in sorted(missing_ports)]
     if "Healthcheck" in body and _health(body["Healthcheck"]) != _health(config.get("Healthcheck") or {}):
         reasons.append("healthcheck differs")
-    for key, value in want_host.items():
-        if key not in _HOST_SPECIAL and _norm(host.get(key), key) != _norm(value, key):
-            reasons.append(f"{key} differs")
-    if _init(want_host) != _init(host):
-        reasons.append("init differs")
-    if _restart(want_host) != _restart(host):
-        reasons.append(f"restart: {_restart(want_host)} wanted, container has {_restart(host)}")
+    reasons += host_drift(want_host, host)
     if _ports(want_host) != _ports(host):
         reasons.append("ports differ")
     want_mounts, have_mounts = _wanted_mounts(want_host), _mounts(detail)
@@ -100,6 +94,26 @@ def drift(body: dict[str, Any], detail: dict[str, Any], image_id: str | None) ->
     return reasons
 
 
+def host_drift(want_host: dict[str, Any], host: dict[str, Any]) -> list[str]:
+    """How the live ``HostConfig`` differs from the create body's, for the keys the body sets (mounts,
+    ports and networks aside): what ``docker update`` changes in place (restart policy, memory, CPUs,
+    pids, blkio weight) and what the engine discarded at create (a limit this kernel cannot apply)."""
+    reasons = []
+    for key, value in want_host.items():
+        if key not in _HOST_SPECIAL and _norm(host.get(key), key) != _norm(value, key):
+            have = host.get(key)
+            # only numbers are shown: other host settings (log options, devices) may carry data
+            shown = isinstance(value, int | float) and isinstance(have, int | float | None)
+            reasons.append(f"{key}: {value} wanted, the container has {have or 0}" if shown else f"{key} differs")
+    if _init(want_host) != _init(host):
+        reasons.append("init differs")
+    if _restart(want_host) != _restart(host):
+        reasons.append(f"restart: {_restart(want_host)} wanted, container has {_restart(host)}")
+    return reasons
+
+
+# Namespaces shared with another container ("container:<name or ID>").
+_SHARED = {"IpcMode", "PidMode", "UTSMode", "CgroupnsMode"}
 # Lists whose order carries no meaning, which validator writes sorted and Compose as the file lists them.
 _UNORDERED = {"Ulimits", "CapAdd", "CapDrop", "ExtraHosts", "Devices", "GroupAdd", "SecurityOpt", "DeviceCgroupRules"}
 
@@ -108,6 +122,8 @@ def _norm(value: Any, key: str = "") -> Any:
     """The engine reports unset lists and maps as null or empty, and numbers as it stored them."""
     if value in (None, [], {}, "", 0, False):
         return None
+    if key in _SHARED and isinstance(value, str) and value.startswith("container:"):
+        return "container:"  # the engine writes the container's ID where the body names it
     if key in _UNORDERED and isinstance(value, list):
         return sorted(value, key=lambda item: json.dumps(item, sort_keys=True))
     return value

@@ -43,7 +43,10 @@ class ObservedContainer:
     # only to say what a field was: the label holds keyed hashes, never values
     inspected: dict[str, Any] | None = None
     owner: str = "validator"  # or "compose": started by docker compose, judged but never changed
-    drift: tuple[str, ...] = ()  # for a Compose container: how it differs from the spec
+    # how the live container differs from the spec: a Compose container's field by field; validator's
+    # own, its HostConfig (changed in place by ``docker update``, or discarded by the engine at create),
+    # which the config label, written at create, cannot show
+    drift: tuple[str, ...] = ()
     replica: int = 1  # which replica of its service (labels.REPLICA; 0 when the label is unreadable)
 
 
@@ -124,6 +127,8 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
             if item.config_hash != desired.services[service].config_hash:
                 item = dataclasses.replace(item, inspected=_inspected(engine, item.id))
                 _register_old(item, desired.services[service], desired.key)
+            else:
+                item = dataclasses.replace(item, drift=live_drift(engine, desired, desired.services[service], item))
             found.setdefault(service, []).append(item)
         else:
             orphans.append(item)
@@ -202,6 +207,30 @@ def _inspected(engine: Engine, container: str) -> dict[str, Any] | None:
         return None
     env = C.env_mapping(config.get("Env") or [])
     return {"environment": env, "command": config.get("Cmd"), "entrypoint": config.get("Entrypoint")}
+
+
+def live_drift(engine: Engine, desired: DesiredState, svc: DesiredService, item: ObservedContainer) -> tuple[str, ...]:
+    """How validator's own container, created from this very configuration (its hash matches), differs
+    now from the body it was created with: the label records what was asked, the engine what runs."""
+    from validator import __version__
+    from validator.engine.body import create_body
+
+    if not 1 <= item.replica <= svc.replicas:
+        return ()  # a replica the spec no longer asks for: the plan removes it
+    detail = engine.try_inspect(item.id)
+    if not detail:
+        return ()
+    body, _ = create_body(
+        svc,
+        project=desired.project,
+        image_id=item.image_id or "",
+        spec_files=desired.spec_files,
+        api_version=engine.api_version,
+        version=__version__,
+        replica=item.replica,
+        working_dir=desired.working_dir,
+    )
+    return tuple(C.host_drift(body.get("HostConfig") or {}, detail.get("HostConfig") or {}))
 
 
 def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -> dict[str, list[ObservedContainer]]:

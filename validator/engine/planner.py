@@ -83,6 +83,8 @@ class Plan:
     notes: tuple[str, ...] = ()
     order: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = field(default=())
+    # service -> why what runs cannot be compared with the spec (neither a match nor drift: unknown)
+    unverified: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def empty(self) -> bool:
@@ -178,6 +180,7 @@ class _Draft:
     conflicts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    unverified: list[tuple[str, str]] = field(default_factory=list)
     recreated: set[str] = field(default_factory=set)  # services whose first replica is new
 
 
@@ -189,6 +192,7 @@ def plan(
     force_recreate: bool = False,
     build: bool = False,
     ready_by_exec: bool = True,
+    rerun_jobs: bool = False,
 ) -> Plan:
     """A pure function of its arguments: the clock is ``observed.at`` (when the engine was observed) and
     the label key ``desired.key`` (what the desired labels were sealed with); neither is read here."""
@@ -201,7 +205,9 @@ def plan(
     order = topological_order(desired)
     rebuilt = {a.target for a in draft.actions if a.kind in ("build", "pull")}
     for name in order:
-        _service_plan(desired, observed, name, force_recreate=force_recreate, rebuilt=rebuilt, draft=draft)
+        _service_plan(
+            desired, observed, name, force_recreate=force_recreate, rebuilt=rebuilt, draft=draft, rerun_jobs=rerun_jobs
+        )
     if ready_by_exec:
         starting = {a.service for a in draft.actions if a.kind in STARTING}
         for name in sorted(exec_ready_services(desired) & starting):
@@ -215,6 +221,7 @@ def plan(
         notes=tuple(draft.notes),
         order=tuple(order),
         unchanged=tuple(draft.unchanged),
+        unverified=tuple(draft.unverified),
     )
 
 
@@ -304,6 +311,7 @@ def _service_plan(
     force_recreate: bool,
     rebuilt: set[str],
     draft: _Draft,
+    rerun_jobs: bool = False,
 ) -> None:
     """The actions of one service's containers: surplus removed, then per replica a start and a rename."""
     svc = desired.services[name]
@@ -311,7 +319,11 @@ def _service_plan(
     if any(c.owner == "compose" for c in found):
         problems = _compose_problems(svc, found, svc.completes)
         draft.conflicts.extend(problems)
-        if not problems:
+        unknown = _compose_unknown(svc) if not problems else ""
+        if unknown:
+            draft.unverified.append((name, unknown))
+            draft.notes.append(f"{name}: {unknown}")
+        elif not problems:
             draft.unchanged.append(name)
         return
     if svc.replicas == 0:
@@ -340,6 +352,7 @@ def _service_plan(
             image_changes=svc.image in rebuilt,
             restart_for=restart_for,
             draft=draft,
+            rerun_jobs=rerun_jobs,
         )
     if not service_actions:
         draft.unchanged.append(name)
@@ -357,6 +370,7 @@ def _replica_actions(
     image_changes: bool,
     restart_for: list[str],
     draft: _Draft,
+    rerun_jobs: bool = False,
 ) -> list[Action]:
     """A rename (a kept container whose name changes), then what starts replica ``number``."""
     name = svc.name
@@ -372,6 +386,10 @@ def _replica_actions(
         target=wanted,
         key=desired.key,
     )
+    if action is None and current is not None and _completed(svc, current) and rerun_jobs:
+        # a job's completion is evidence only for the run that saw it: what it reads (a read-write
+        # bind, a database a recreate emptied) may have changed since
+        action = Action(kind="start", target=wanted, reasons=(_RERUN,), service=name)
     if action is None and current is not None and _completed(svc, current):
         draft.notes.append(
             f"{name}: {current.name} exited 0, a completed job: not run again while its configuration "
@@ -467,6 +485,9 @@ def replica_slots(
     return slots, surplus
 
 
+_RERUN = "a completed job, run again: check judges only what this run saw complete"
+
+
 def _completed(svc: DesiredService, current: ObservedContainer) -> bool:
     """A one-shot job that ran to its end: exited 0 under a restart policy that leaves it exited."""
     return svc.completes and current.state == "exited" and current.exit_code == 0
@@ -503,6 +524,19 @@ def _compose_problems(svc: DesiredService, found: Iterable[ObservedContainer], o
             f"the spec asks for {svc.replicas}; run docker compose up, or down it"
         )
     return problems
+
+
+def _compose_unknown(svc: DesiredService) -> str:
+    """Why a Compose-started container cannot be shown to match: what its read-only binds held and the
+    files copied into it are fingerprinted only in validator's own label, which Compose never writes
+    (and Compose does not recreate on a bind's content), so their content at start is unknown."""
+    if not svc.mounted:
+        return ""
+    parts = ", ".join(sorted(svc.mounted)[:5]) + (", ..." if len(svc.mounted) > 5 else "")
+    return (
+        f"started by docker compose, which records nothing of the mounted content it started with ({parts}): "
+        "whether it runs the spec's content is unknown (docker compose down, then validator up, records it)"
+    )
 
 
 def _compose_problem(svc: DesiredService, current: ObservedContainer, one_shot: bool) -> str | None:
@@ -543,6 +577,10 @@ def _service_action(
             reasons += _label_diff(svc, old, current.inspected, secrets, key)
         if not reasons:
             reasons.append("configuration hash changed (written by another validator version)")
+    elif current.drift:
+        # the label says what was asked at create; the engine says what runs: changed in place since
+        # (docker update) or never applied (the engine discarded it), the container is not what the spec says
+        reasons += [f"{why} (live container; changed in place or not applied by the engine)" for why in current.drift]
     image_id = observed.image_ids.get(svc.image)
     if image_changes and svc.build is not None:
         reasons.append("image is rebuilt")

@@ -36,6 +36,7 @@ def make_plan(
     remove_orphans: bool = False,
     force_recreate: bool = False,
     build: bool = False,
+    rerun_jobs: bool = False,
 ) -> Planned:
     desired = desired_state(loaded)
     observed = observe(engine, desired)
@@ -50,6 +51,7 @@ def make_plan(
             force_recreate=force_recreate,
             build=build,
             ready_by_exec=loaded.spec.settings.ready_by_exec,
+            rerun_jobs=rerun_jobs,
         ),
     )
 
@@ -67,6 +69,7 @@ def up(
     say: Callable[[str], None] | None = None,
     lock: bool = True,
     on_done: Callable[[ServiceResult], None] | None = None,
+    rerun_jobs: bool = False,
 ) -> UpResult:
     # lazy: plan and down never apply, so they load neither the applier nor the waiter (timings
     # imports it); tests/unit/engine/test_stopper.py pins it
@@ -79,7 +82,14 @@ def up(
         else nullcontext()
     )
     with guard:
-        planned = make_plan(loaded, engine, remove_orphans=remove_orphans, force_recreate=force_recreate, build=build)
+        planned = make_plan(
+            loaded,
+            engine,
+            remove_orphans=remove_orphans,
+            force_recreate=force_recreate,
+            build=build,
+            rerun_jobs=rerun_jobs,
+        )
         for note in planned.plan.notes:
             progress("note", note)
         applier = Applier(

@@ -44,8 +44,17 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                 f"probe names unknown service {quoted(probe.service)}" + did_you_mean(probe.service, spec.services),
             )
         elif probe.service is not None and spec.services[probe.service].replicas == 0:
+            # a declared probe that can never run is a check the run can never make: refused, as a
+            # depends_on on a service that does not run is
+            yield ctx.error(
+                ("probes", name, "service"),
+                f"service {quoted(probe.service)} runs no container (scale 0): this probe can never run",
+            )
+        elif probe.service is not None and spec.services[probe.service].profiles:
+            # lint cannot know the profiles a run enables: a warning naming them
+            profiles = ", ".join(spec.services[probe.service].profiles)
             yield ctx.warning(
                 ("probes", name, "service"),
-                f"service {quoted(probe.service)} runs no container (scale 0): check skips this probe, and its metrics "
-                "are unavailable",
+                f"service {quoted(probe.service)} runs only under profile(s) {profiles}: a check without one of "
+                "them enabled reports this probe as an error",
             )

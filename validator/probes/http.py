@@ -44,16 +44,20 @@ def run(spec: HttpSpec, ctx: ProbeContext) -> Outcome:
         json=spec.json_body,
         timeout=timeout,
         verify=spec.verify_tls,
+        # a redirect is judged as the answer unless the spec asks to follow it: the login page an auth
+        # layer redirects to answering 200 is not the named endpoint answering 200
+        follow_redirects=spec.follow_redirects,
     )
     elapsed = time.monotonic() - started
     statuses = spec.status if isinstance(spec.status, list) else [spec.status]
     metrics = {"duration": elapsed}
+    target = f"{spec.method} {spec.url}{_hops(response)}"
     if response.status_code not in statuses:
         return Outcome(
             passed=False,
             expected=f"status {' or '.join(map(str, statuses))}",
-            actual=f"status {response.status_code}",
-            message=f"{spec.method} {spec.url}: {quoted(clip(response.text.strip(), 200))}",
+            actual=f"status {response.status_code}{_location(response)}",
+            message=f"{target}: {quoted(clip(response.text.strip(), 200))}",
             metrics=metrics,
         )
     problems = _problems(spec, response)
@@ -62,16 +66,29 @@ def run(spec: HttpSpec, ctx: ProbeContext) -> Outcome:
             passed=False,
             expected="response as specified",
             actual="; ".join(problems),
-            message=f"{spec.method} {spec.url}",
+            message=target,
             metrics=metrics,
         )
     return Outcome(
         passed=True,
         expected=f"status {' or '.join(map(str, statuses))}",
         actual=f"status {response.status_code} in {elapsed * 1000:.0f} ms",
-        message=f"{spec.method} {spec.url}",
+        message=target,
         metrics=metrics,
     )
+
+
+def _hops(response: HttpResponse) -> str:
+    """Where a followed redirect ended (the answer judged is that URL's)."""
+    if not response.history:
+        return ""
+    return f" (after {len(response.history)} redirect(s), answered by {clip(response.url, 200)})"
+
+
+def _location(response: HttpResponse) -> str:
+    """A redirect not followed names where it pointed, so the reader sees why the status differs."""
+    location = response.headers.get("Location") if response.is_redirect else None
+    return f" (redirect to {quoted(clip(location, 200))}; set follow_redirects to follow it)" if location else ""
 
 
 def _problems(spec: HttpSpec, response: HttpResponse) -> list[str]:

@@ -30,12 +30,18 @@ class HttpResponse(Protocol):
     def text(self) -> str: ...
     @property
     def headers(self) -> Mapping[str, str]: ...
+    @property
+    def is_redirect(self) -> bool: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def history(self) -> Sequence[Any]: ...
     def json(self) -> Any: ...
     def raise_for_status(self) -> None: ...
 
 
 class Http(Protocol):
-    """One HTTP request from this host; redirects followed; raises ``OSError`` (requests' errors are
+    """One HTTP request from this host; redirects followed only when asked; raises ``OSError`` (requests' errors are
     ones) when there is no answer."""
 
     def request(
@@ -49,6 +55,7 @@ class Http(Protocol):
         data: str | None = None,
         json: Any = None,
         verify: bool = True,
+        follow_redirects: bool = True,
     ) -> HttpResponse: ...
 
 
@@ -85,6 +92,12 @@ class MySql(Protocol):
     def connect(
         self, *, host: str, port: int, user: str, password: str, database: str | None, timeout: int
     ) -> Connection: ...
+    def binlog_inserts(
+        self, *, host: str, port: int, user: str, password: str, start: tuple[str, int], database: str, table: str
+    ) -> int:
+        """Row inserts into ``database.table`` in the binary log from ``start``, read as a replication
+        client (what a CDC pipeline does); ``OSError`` when the server refuses the client."""
+        ...
 
 
 class ProbeEngine(Protocol):
@@ -97,6 +110,7 @@ class ProbeEngine(Protocol):
     ) -> tuple[int, str]: ...
     def find_log_line(self, container: str, pattern: re.Pattern[str], within: float) -> str | None: ...
     def bridge_gateway(self) -> str | None: ...
+    def containers(self, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]: ...
 
 
 class SparkJobs(Protocol):
@@ -130,6 +144,7 @@ class RequestsHttp:
         data: str | None = None,
         json: Any = None,
         verify: bool = True,
+        follow_redirects: bool = True,
     ) -> HttpResponse:
         if self._session is None:
             import requests  # here: requests (and urllib3, ssl) load only when a probe calls HTTP
@@ -144,7 +159,7 @@ class RequestsHttp:
             json=json,
             timeout=timeout,
             verify=verify,
-            allow_redirects=True,
+            allow_redirects=follow_redirects,
         )
         return response
 
@@ -190,6 +205,20 @@ class MysqlConnector:
         )
         opened: Connection = connection
         return opened
+
+    def binlog_inserts(
+        self, *, host: str, port: int, user: str, password: str, start: tuple[str, int], database: str, table: str
+    ) -> int:
+        import pymysql  # here: the replication client's driver, only when a probe reads the binary log
+
+        from validator.stack.cdc_job import binlog_changes  # here: with pymysqlreplication
+
+        settings = {"host": host, "port": port, "user": user, "passwd": password}
+        try:
+            changes = binlog_changes(settings, start, database, table)
+        except pymysql.err.MySQLError as error:  # the server's refusal (a missing privilege) is the finding
+            raise OSError(str(error)) from None
+        return sum(1 for change in changes if change.op == "insert")
 
 
 def run_job(module: str, job: dict[str, Any], scratch: str, timeout: float) -> JobResult:

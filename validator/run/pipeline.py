@@ -91,6 +91,7 @@ class Pipeline:
         self.main_thread = False
         self.watcher: Any = None  # the run watcher (engine/watch.py), from before up to the verdict
         self.ready_at: dict[str, float] = {}  # service -> when up reported it (its watch counts from there)
+        self.ready_each: dict[str, float] = {}  # container ID -> when up found it ready (a replica's own watch)
         self.schedule: Any = None
         self.tester: threading.Thread | None = None
         self.suite_results: list[Result] = []
@@ -367,6 +368,10 @@ class Pipeline:
     def _service_done(self, outcome: Any) -> None:
         """``up``'s word on one service: its watch counts from now; its probes start."""
         self.ready_at[outcome.name] = time.time()
+        for container, timing in (outcome.measured or {}).items():
+            ready = timing.healthy_at or timing.ready_at or timing.running_at
+            if ready is not None:
+                self.ready_each[container] = ready
         if self.schedule is not None:
             self.schedule.service_done(outcome)
 
@@ -403,7 +408,7 @@ class Pipeline:
 
         with self.lock:
             services = [(i, r) for i, r in enumerate(self.produced) if r.kind == "service"]
-        amended = rejudge(self.loaded, self.watcher, services, self.ready_at, self.run.started_at)
+        amended = rejudge(self.loaded, self.watcher, services, self.ready_at, self.run.started_at, self.ready_each)
         for index, result in amended:
             self._amend(index, result)
 

@@ -39,6 +39,7 @@ class SwarmPlan:
     notes: tuple[str, ...] = ()
     order: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
+    unverified: tuple[tuple[str, str], ...] = ()  # (none on Swarm: the PlanView field)
 
     @property
     def empty(self) -> bool:

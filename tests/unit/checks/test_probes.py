@@ -21,6 +21,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         Handler.calls += 1
+        if self.path == "/health-behind-login":
+            self.send_response(302)
+            self.send_header("Location", "/login.html")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.path == "/json":
             body, kind, status = (
                 json.dumps({"status": "ALIVE", "workers": [{"state": "ALIVE"}]}).encode(),
@@ -88,6 +94,17 @@ def test_http_failures_say_what_differs(tmp_path, server):
     assert (missing.verdict, missing.expected, missing.actual) == ("fail", "status 200", "status 404")
     wrong = probe(tmp_path, "w", {"kind": "http", "url": f"{server}/json", "json_paths": {"status": "DEAD"}})
     assert wrong.verdict == "fail" and "status: expected equals 'DEAD', got ALIVE" in wrong.actual
+
+
+def test_a_redirect_is_the_answer_unless_the_probe_follows_it(tmp_path, server):
+    """Review 2, case 11: a 302 to a login page answering 200 is not the named endpoint answering 200."""
+    url = f"{server}/health-behind-login"
+    stopped = probe(tmp_path, "h", {"kind": "http", "url": url})
+    assert stopped.verdict == "fail"
+    assert "status 302" in stopped.actual and "/login.html" in stopped.actual
+    followed = probe(tmp_path, "f", {"kind": "http", "url": url, "follow_redirects": True})
+    assert followed.verdict == "pass"
+    assert "login.html" in followed.message and "1 redirect" in followed.message
 
 
 def test_refused_connection_is_a_failure(tmp_path):
@@ -196,6 +213,9 @@ def test_what_a_failing_probe_did_not_measure_is_unavailable_with_why(tmp_path):
     class GoneEngine:
         """The engine's answer when the container vanished between up and the probe."""
 
+        def containers(self, filters=None):
+            return []  # nothing labelled: the container the probe was handed is asked
+
         def inspect(self, container):
             raise EngineError(f"no such container: {container}")
 
@@ -220,3 +240,116 @@ def test_what_a_failing_probe_did_not_measure_is_unavailable_with_why(tmp_path):
     assert result.unavailable == {
         key("probe.box.restarts"): "probe box did not measure it: EngineError: no such container: abc123"
     }
+
+
+class PrometheusRules(http.server.BaseHTTPRequestHandler):
+    """Prometheus's /-/ready and /api/v1/rules, answering with the rule health the test sets."""
+
+    health = "ok"
+    last_error = ""
+
+    def do_GET(self):
+        # every target scraped a second ago, every rule evaluated since: judged at once
+        now = time.time()
+        stamp = lambda at: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + ".123456789Z"  # noqa: E731
+        rule = {
+            "name": "AlertmanagerDown",
+            "health": PrometheusRules.health,
+            "lastError": PrometheusRules.last_error,
+            "lastEvaluation": stamp(now),
+        }
+        document = {"status": "success", "data": {"groups": [{"name": "availability", "rules": [rule]}]}}
+        if self.path == "/api/v1/targets":
+            document = {"status": "success", "data": {"activeTargets": [{"lastScrape": stamp(now - 2)}]}}
+        body = b"Ready" if self.path == "/-/ready" else json.dumps(document).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def prometheus():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PrometheusRules)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    PrometheusRules.health, PrometheusRules.last_error = "ok", ""
+
+
+@pytest.mark.parametrize(
+    ("health", "error", "verdict"),
+    [
+        ("ok", "", "pass"),
+        ("err", "vector cannot contain metrics with the same labelset", "fail"),
+        ("unknown", "", "fail"),  # never evaluated within the probe's time: not shown to work
+    ],
+)
+def test_a_loaded_rule_passes_only_when_it_evaluates(tmp_path, prometheus, health, error, verdict):
+    """Review 2, case 10: a rule that loads but fails at every evaluation can never fire."""
+    PrometheusRules.health, PrometheusRules.last_error = health, error
+    spec = {"kind": "prometheus", "url": prometheus, "rule_groups": ["availability"], "min_rules": 1, "timeout": "3s"}
+    result = probe(tmp_path, "prom", spec)
+    assert result.verdict == verdict, result
+    if verdict == "fail":
+        assert f"health '{health}'" in result.message and (error or "not evaluated yet") in result.message
+
+
+def test_mysql_grants_are_parsed_each_privilege_by_its_whole_name():
+    """Review 2, case 14: REPLICATION SLAVE ADMIN is not REPLICATION SLAVE."""
+    from validator.probes.mysql import missing_replication_privileges
+
+    careless = [
+        "GRANT SELECT, BINLOG MONITOR, REPLICATION SLAVE ADMIN ON *.* TO `cdc`@`%` IDENTIFIED BY PASSWORD '*F6'"
+    ]
+    assert missing_replication_privileges(careless) == ["REPLICATION SLAVE"]
+    on_one_schema = ["GRANT REPLICATION SLAVE, REPLICATION CLIENT ON `cdc`.* TO `cdc`@`%`"]
+    assert missing_replication_privileges(on_one_schema) == ["REPLICATION SLAVE", "REPLICATION CLIENT"]
+    good = ["GRANT REPLICATION SLAVE,REPLICATION CLIENT, SELECT ON *.* TO 'cdc'@'%'"]
+    assert missing_replication_privileges(good) == []
+    assert missing_replication_privileges(["GRANT ALL PRIVILEGES ON *.* TO `root`@`%` WITH GRANT OPTION"]) == []
+
+
+@pytest.mark.parametrize(
+    ("db", "environ", "why"),
+    [
+        ({"image": "x", "profiles": ["full"]}, {}, "runs only under profile(s) full (enabled: none)"),
+        ({"image": "x", "profiles": ["full"]}, {"COMPOSE_PROFILES": "dev"}, "(enabled: dev)"),
+    ],
+)
+def test_a_probe_of_a_service_left_out_by_design_is_an_error_not_a_skip(tmp_path, server, db, environ, why):
+    """Review 2, case 17: a declared probe that cannot run because its service's profile is not enabled
+    is a check the run owes, not a skip a run passes with (scale 0: a lint error, so check never starts;
+    tests/examples/invalid/probe-of-scale-zero-service.yaml)."""
+    spec = {
+        "version": 1,
+        "project": "demo",
+        "services": {"db": db},
+        "probes": {"db-works": {"kind": "http", "service": "db", "url": server}},
+    }
+    loaded = load_dict(tmp_path, spec, environ=environ)
+    ctx = ProbeContext(
+        spec=loaded.spec, base_dir=tmp_path, deadline=time.monotonic() + 60, engine_factory=None, running={}
+    )
+    result = run_probe(loaded, "db-works", ctx)
+    assert result.verdict == "error" and why in result.message, result
+    assert result.unavailable[key("probe.db-works.passed")].startswith("probe db-works needs service db")
+    enabled = load_dict(tmp_path, spec, environ={"COMPOSE_PROFILES": "full"}) if "profiles" in db else None
+    if enabled is not None:  # enabled but not running: the service's own check says why; the probe skips
+        assert (
+            run_probe(
+                enabled,
+                "db-works",
+                ProbeContext(
+                    spec=enabled.spec,
+                    base_dir=tmp_path,
+                    deadline=time.monotonic() + 60,
+                    engine_factory=None,
+                    running={},
+                ),
+            ).verdict
+            == "skip"
+        )

@@ -133,3 +133,17 @@ def test_oom_and_removal_are_named():
     removed.last_at, removed.gone = T0 + 60, True
     problem = judge([removed], since=READY, run_started=T0).problems[0]
     assert "was removed at" in problem and "no longer exists" in problem
+
+
+def test_a_replica_is_watched_from_its_own_ready_moment_not_its_services():
+    """Review 2, case 13: replica 2 is ready at +1 s and dies at +3 s; up reports the service at +5 s,
+    after its slowest replica. Watched from the service's moment, the death falls in a hole."""
+    crash = watch(
+        (T0 + 0.5, "start", None, None), (T0 + 3, "die", 1, None), (T0 + 4, "start", None, None), last=RUNNING
+    )
+    assert judge([crash], since=READY, run_started=T0).ok  # the hole: nothing seen after +5 s
+    judged = judge([crash], since=READY, run_started=T0, ready_each={"c1": T0 + 1})
+    (problem,) = judged.problems
+    assert problem.startswith("demo-web died at ") and "(exit 1)" in problem
+    # a replica's own moment never makes the watch start later than the service's
+    assert not judge([crash], since=T0 + 2, run_started=T0, ready_each={"c1": T0 + 3.5}).ok

@@ -78,7 +78,10 @@ def test_a_container_as_the_spec_asks_has_no_drift(tmp_path):
     [
         (lambda d: d["Config"].update(Env=["MODE=test", "PASSWORD=changed-pw"]), "environment: PASSWORD differs"),
         (lambda d: d["Config"].update(Env=["PASSWORD=s3cret-value"]), "environment: MODE is missing"),
-        (lambda d: d["HostConfig"].update(Memory=128 * 2**20), "Memory differs"),
+        (
+            lambda d: d["HostConfig"].update(Memory=128 * 2**20),
+            f"Memory: {64 * 2**20} wanted, the container has {128 * 2**20}",
+        ),
         (lambda d: d["HostConfig"].update(Init=False), "init differs"),
         (lambda d: d["Mounts"][0].update(RW=True), "volumes: /etc/conf differs"),
         (lambda d: d["Mounts"].pop(1), "volumes: /data is missing"),

@@ -24,6 +24,12 @@ class Answer:
     status_code: int = 200
     text: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    url: str = ""
+    history: list[Any] = field(default_factory=list)  # the redirects followed to this answer
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.status_code in (301, 302, 303, 307, 308) and "Location" in self.headers
 
     @classmethod
     def of(cls, document: Any, status_code: int = 200) -> Answer:
@@ -148,6 +154,16 @@ class FakeMySql:
         self.server.logins.append((user, password))
         return FakeConnection(self.server)
 
+    def binlog_inserts(
+        self, *, host: str, port: int, user: str, password: str, start: tuple[str, int], database: str, table: str
+    ) -> int:
+        """The replication client: the CDC user's login, then the inserts into the probe's table."""
+        if (user, password) == ("nobody", "wrong"):
+            raise OSError(f"1045 (28000): Access denied for user '{user}'")
+        self.server.logins.append((user, password))
+        assert start == ("binlog.000002", 157), start
+        return 1 if self.server.logs_rows and table in self.server.tables else 0
+
 
 class FakeEngine:
     """Containers by id: their inspect document, what an exec answers, their log lines."""
@@ -182,6 +198,10 @@ class FakeEngine:
 
     def bridge_gateway(self) -> str | None:
         return "172.17.0.1"
+
+    def containers(self, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every container inspected, as the engine lists them (one replica each, no replica labels)."""
+        return [{"Id": cid, "Labels": {}} for cid in self.inspected]
 
 
 def run(

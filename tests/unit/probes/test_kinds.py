@@ -198,9 +198,9 @@ def test_mysql_checks_the_binary_log_grants_and_a_row_change_and_cleans_up(tmp_p
     assert result.verdict == "pass", result.message
     assert result.actual == (
         "connected as root (server 8.0.36); log_bin ON, binlog_format ROW, server_id 1; cdc has replication "
-        "privileges; cdc can log in; a row insert shows in the binary log"
+        "privileges; cdc can log in; a row insert read back from the binary log as cdc"
     )
-    assert server.logins == [("root", "pw"), ("cdc", "c")]
+    assert server.logins == [("root", "pw"), ("cdc", "c"), ("cdc", "c")]  # the last: as a replication client
     assert server.tables == server.dropped and len(server.tables) == 1  # its own table, dropped
     assert server.closed == 2
 
@@ -215,8 +215,8 @@ def test_mysql_names_every_setting_that_breaks_cdc(tmp_path):
     assert result.verdict == "fail"
     assert result.message == (
         "server version 5.7.44 does not satisfy >=8.0; log_bin is OFF, expected ON; binlog_format is STATEMENT, "
-        "expected ROW; server_id is not set (replication clients need one); cdc lacks REPLICATION SLAVE / "
-        "REPLICATION CLIENT"
+        "expected ROW; server_id is not set (replication clients need one); cdc lacks REPLICATION SLAVE and "
+        "REPLICATION CLIENT on *.*"
     )
     assert server.tables == []  # no row written where there is no binary log to find it in
 
@@ -245,12 +245,16 @@ def prometheus(active_after: int = 0, groups: list[str] | None = None) -> FakeHt
         active = [{"url": "http://alertmanager:9093/api/v2/alerts"}] if asked["alertmanagers"] > active_after else []
         return Answer.of({"data": {"activeAlertmanagers": active}})
 
-    rules = [{"name": name, "rules": [{"name": "r1"}, {"name": "r2"}]} for name in groups or []]
+    evaluated = {"health": "ok", "lastEvaluation": "2026-12-06T09:00:00.123456789Z"}
+    rules = [
+        {"name": name, "rules": [{"name": "r1", **evaluated}, {"name": "r2", **evaluated}]} for name in groups or []
+    ]
     return FakeHttp(
         {
             ("GET", "/-/ready"): Answer(text="Prometheus Server is Ready."),
             ("GET", "/api/v1/alertmanagers"): alertmanagers,
             ("GET", "/api/v1/rules"): Answer.of({"data": {"groups": rules}}),
+            ("GET", "/api/v1/targets"): Answer.of({"data": {"activeTargets": []}}),
         }
     )
 
@@ -260,7 +264,9 @@ def test_prometheus_waits_for_its_alertmanager_and_counts_rules(tmp_path):
     probe = {"kind": "prometheus", "alertmanager": "alertmanager:9093", "min_rules": 3, "rule_groups": ["cdc"]}
     result = run(tmp_path, probe, http=http)
     assert result.verdict == "pass"
-    assert result.actual == "ready; AlertManager alertmanager:9093 active; 4 rule(s) in 2 group(s)"
+    assert result.actual == (
+        "ready; AlertManager alertmanager:9093 active; 4 rule(s) in 2 group(s), every one evaluating (health ok)"
+    )
     assert [c["path"] for c in http.calls].count("/api/v1/alertmanagers") == 3  # polled until active
 
 

@@ -23,6 +23,11 @@ class HttpSpec(ProbeSpec):
         default_factory=dict, description="JSON path in the response -> assertion."
     )
     verify_tls: bool = True
+    follow_redirects: bool = Field(
+        False,
+        description="Follow redirects and judge the final answer (named in the result). Off by default: a 302 to a "
+        "login page is not the URL the probe names answering.",
+    )
 
     @field_validator("url")
     @classmethod

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from validator.spec.probes.base import ProbeSpec
 from validator.spec.types import PortNumber, Specifier
@@ -23,4 +23,14 @@ class MysqlSpec(ProbeSpec):
         None, description="User whose REPLICATION SLAVE/CLIENT grants are checked (default: user)."
     )
     cdc_password: str | None = None
-    row_change: bool = Field(True, description="Write a row and find it in the binary log.")
+    row_change: bool = Field(
+        True, description="Write a row and read it back from the binary log as the CDC user (a replication client)."
+    )
+
+    @model_validator(mode="after")
+    def _cdc_credentials(self) -> "MysqlSpec":
+        # the binary log is read as the CDC user: without its password that read cannot be exercised, and
+        # reading it as ``user`` instead proves nothing about the CDC user
+        if self.row_change and self.cdc_user is not None and self.cdc_password is None:
+            raise ValueError("cdc_user needs cdc_password when row_change is on (the binary log is read as cdc_user)")
+        return self

@@ -16,4 +16,8 @@ class PrometheusSpec(ProbeSpec):
         None, description="Substring of the active AlertManager URL, e.g. 'alertmanager:9093'."
     )
     min_rules: int = Field(0, ge=0, description="At least this many rules loaded.")
-    rule_groups: list[str] = Field(default_factory=list, description="Rule groups that must be loaded.")
+    rule_groups: list[str] = Field(
+        default_factory=list,
+        description="Rule groups that must be loaded; every rule they hold (every rule, when none is named) "
+        "must evaluate with health ok.",
+    )

@@ -61,26 +61,36 @@ def _require_distinct(targets: list[str | None]) -> None:
     default engine, and two addresses of one engine (``unix:///run/docker.sock`` and
     ``unix:///var/run/docker.sock``, tcp:// and unix:// of one daemon) would check it twice while the
     machine meant was never contacted: both are refused before anything runs. Targets are told apart by
-    the engine's ID (``/info``); one that does not answer is left to its own run (an ERROR there)."""
+    the engine's ID, name, data root and Swarm node (``/info``); one that does not answer is left to its
+    own run (an ERROR there)."""
     for target in targets:
         if target is not None and not target.strip():
             raise UsageError("--host: an empty address names no engine (an unset variable?): give every target")
     if len(targets) < 2:
         return
 
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str, ...], str] = {}
     for target in targets:
         assert target is not None
         try:
-            engine_id = str(Engine.connect(target, timeout=10.0).info().get("ID") or "")
+            info = Engine.connect(target, timeout=10.0).info()
         except FatalError:  # unreachable or refused: its own run says so, as an ERROR of that target
             continue
-        if engine_id and engine_id in seen:
+        # the ID alone is not unique: engines started from one configuration (cloned machines, several
+        # daemons on one host with their own data roots) share its key. One daemon reached twice agrees
+        # on all of these; two daemons differ in one at least (host name, data root, Swarm node)
+        identity = (
+            str(info.get("ID") or ""),
+            str(info.get("Name") or ""),
+            str(info.get("DockerRootDir") or ""),
+            str((info.get("Swarm") or {}).get("NodeID") or ""),
+        )
+        if identity[0] and identity in seen:
             raise UsageError(
-                f"--host {seen[engine_id]} and --host {target} are the same engine (ID {engine_id}): each target "
-                "must be a machine of its own"
+                f"--host {seen[identity]} and --host {target} are the same engine (ID {identity[0]}, data root "
+                f"{identity[2]}): each target must be a machine of its own"
             )
-        seen[engine_id] = target
+        seen[identity] = target
 
 
 def run(args: argparse.Namespace) -> int:

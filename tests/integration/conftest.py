@@ -68,6 +68,11 @@ def remove_project(engine: Any, project: str) -> None:
         engine.remove_network(network["Name"])
     for volume in engine.volumes(L.project_filter(project)):
         engine.remove_volume(volume["Name"])
+    # images the project built carry its label; a test that untags one (``docker rmi -f`` while a
+    # container still used it) would otherwise leave a dangling image behind on every run
+    for image in engine.api.images(all=True, filters={"label": f"{L.PROJECT}={project}"}):
+        with contextlib.suppress(Exception):
+            engine.api.remove_image(image["Id"], force=True)
 
 
 class Project:

@@ -161,3 +161,44 @@ def test_spark_probes_on_one_master_take_turns_others_do_not_wait(tmp_path, url,
     (a0, a1), (b0, b1), (c0, c1) = spans["one"], spans["two"], spans["elsewhere"]
     assert a1 <= b0 or b1 <= a0  # one master: one after the other
     assert c0 < max(a1, b1) and min(a0, b0) < c1  # another master's probe ran beside them
+
+
+def test_spark_probes_on_one_master_share_one_driver_closed_after_the_last(tmp_path, monkeypatch):
+    """Their jobs go to one ``SharedSparkJobs`` (one driver folder), which is closed — driver stopped,
+    folder removed — as soon as the last probe on that master is done; another master has its own."""
+    import dataclasses
+    import os
+
+    from validator.probes.base import Outcome
+    from validator.probes.registry import PROBES
+
+    seen: dict[str, tuple[object, str, bool]] = {}
+
+    def fake_run(spec, ctx):
+        with ctx.spark_jobs.scratch("x-") as folder:
+            seen[spec.app_name] = (ctx.spark_jobs, folder, os.path.isdir(folder))
+        return Outcome(passed=True)
+
+    monkeypatch.setitem(PROBES, "spark", dataclasses.replace(PROBES["spark"], run=fake_run))
+    master = "spark://127.0.0.1:7077"
+    loaded = load_dict(
+        tmp_path,
+        {
+            "version": 1,
+            "project": "sched",
+            "probes": {
+                "one": {"kind": "spark", "master": master, "app_name": "one"},
+                "two": {"kind": "spark", "master": master, "app_name": "two"},
+                "elsewhere": {"kind": "spark", "master": "spark://127.0.0.1:7078", "app_name": "elsewhere"},
+            },
+        },
+    )
+    schedule = ProbeSchedule(loaded, None, 4, threading.Event())
+    try:
+        assert [r.verdict for r in schedule.finish({})] == ["pass", "pass", "pass"]
+    finally:
+        schedule.close()
+    (jobs_one, folder_one, existed_one), (jobs_two, folder_two, existed_two) = seen["one"], seen["two"]
+    assert jobs_one is jobs_two and folder_one == folder_two and existed_one and existed_two
+    assert seen["elsewhere"][0] is not jobs_one and seen["elsewhere"][1] != folder_one
+    assert not os.path.exists(folder_one) and not os.path.exists(seen["elsewhere"][1])

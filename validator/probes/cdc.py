@@ -5,7 +5,6 @@ table and the change feed of its Delta version names the keys the binary log nam
 binlog-to-Delta time (the slowest batch). The job runs in a child process
 (``validator.stack.cdc_job``); both tables are removed."""
 
-import tempfile
 from typing import Any
 
 from validator.core.metrics import Declared
@@ -24,7 +23,7 @@ METRICS = (
 
 
 def run(spec: CdcSpec, ctx: ProbeContext) -> Outcome:
-    with tempfile.TemporaryDirectory(prefix="validator-cdc-") as scratch:
+    with ctx.spark_jobs.scratch("validator-cdc-") as scratch:
         driver = prepare(spec=spec, ctx=ctx, app_name=spec.app_name, delta=True, scratch=scratch)
         if driver.problem:
             return Outcome(

@@ -4,14 +4,20 @@ on first use (requests, mysql-connector): ``lint`` loads this module and never n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -114,17 +120,178 @@ class ProbeEngine(Protocol):
 
 
 class SparkJobs(Protocol):
-    """Run a Spark application's driver (``python -m module``, which prints ``VALIDATOR-RESULT
-    {json}``) with ``job`` on its standard input, bounded by ``timeout``."""
+    """Run a Spark job (a module's ``run(spark, job)``, ``validator.stack.spark_host``) in a driver on
+    this host with ``job``, bounded by ``timeout``; ``scratch`` is the folder the session's settings
+    name (its Ivy settings, local folders): it lasts as long as the driver that may use it."""
 
+    def scratch(self, prefix: str) -> AbstractContextManager[str]: ...
     def run(self, module: str, job: dict[str, Any], scratch: str, timeout: float) -> JobResult: ...
 
 
 class ChildSparkJobs:
-    """The driver in a child process of ours (``run_job``)."""
+    """Each job in a driver of its own: a child process of ours, stopped when the job is done."""
+
+    def scratch(self, prefix: str) -> AbstractContextManager[str]:
+        return tempfile.TemporaryDirectory(prefix=prefix)
 
     def run(self, module: str, job: dict[str, Any], scratch: str, timeout: float) -> JobResult:
-        return run_job(module, job, scratch, timeout)
+        host = SparkHost.start(scratch, HOST_COMMAND)
+        try:
+            return host.ask(module, job, timeout)
+        finally:
+            host.close()
+
+
+class SharedSparkJobs:
+    """The jobs of several probes on one master in one driver, one after another (the schedule gives
+    the probes that take turns on a master one of these): one driver JVM, one executor and Delta's
+    first use on it, instead of one each. A job runs in the driver the previous one left only when
+    its session's settings are the same but for the application's name (``session_key``); else, and
+    after a job that failed in any way (no result: the job raised, the driver died, the time ran
+    out), the next job gets a fresh driver, so one job's failure is never the next one's evidence.
+    Each job's verdict is judged on its own result. ``close`` stops the driver (the schedule calls
+    it when the last probe on the master is done, freeing the executor for the suites)."""
+
+    def __init__(self, command: Sequence[str] = ()) -> None:
+        self._command = tuple(command) or HOST_COMMAND  # tests: a stand-in that speaks the host's protocol
+        self._lock = threading.Lock()
+        self._host: SparkHost | None = None
+        self._key: tuple[tuple[str, str], ...] = ()
+        self._folder: str | None = None
+
+    @contextlib.contextmanager
+    def scratch(self, prefix: str) -> Iterator[str]:
+        with self._lock:
+            if self._folder is None:
+                self._folder = tempfile.mkdtemp(prefix="validator-spark-shared-")
+            folder = self._folder
+        yield folder  # the drivers' folder, removed by ``close``
+
+    def run(self, module: str, job: dict[str, Any], scratch: str, timeout: float) -> JobResult:
+        with self._lock:
+            key = session_key(job["conf"])
+            if self._host is not None and (key != self._key or not self._host.alive()):
+                self._stop()
+            if self._host is None:
+                self._host, self._key = SparkHost.start(scratch, self._command), key
+            result, failure = self._host.ask(module, job, timeout)
+            if result is None:
+                self._stop()
+            return result, failure
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+            if self._folder is not None:
+                shutil.rmtree(self._folder, ignore_errors=True)
+                self._folder = None
+
+    def _stop(self) -> None:
+        if self._host is not None:
+            self._host.close()
+            self._host = None
+
+
+def session_key(conf: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """What must be equal for two jobs to share a session: every setting but the application's name,
+    and the content of the Ivy settings file the packages resolved with (its path is the same
+    folder's for both)."""
+    key = {k: v for k, v in conf.items() if k != "spark.app.name"}
+    settings = conf.get("spark.jars.ivySettings")
+    if settings:
+        try:
+            with open(settings, encoding="utf-8") as handle:
+                key["<ivy settings>"] = handle.read()
+        except OSError:
+            key["<ivy settings>"] = "<unreadable>"
+    return tuple(sorted(key.items()))
+
+
+HOST_COMMAND = (sys.executable, "-m", "validator.stack.spark_host")
+
+
+class SparkHost:
+    """One ``validator.stack.spark_host`` child (and the driver JVM it starts, in its process group):
+    requests on its standard input (never on its command line, where any user sees them: they may
+    carry passwords), one result line each on its output."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True, name="spark-host-output").start()
+
+    @classmethod
+    def start(cls, scratch: str, command: Sequence[str]) -> SparkHost:
+        # an owned process group: the driver JVM it starts is stopped with it, whatever ends the run
+        proc = children.spawn(
+            list(command),
+            cwd=scratch,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        return cls(proc)
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)  # the end of the output: the host (and whatever held its output) is gone
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def ask(self, module: str, job: dict[str, Any], timeout: float) -> JobResult:
+        """The job's result line, or None and a one-line reason (never a Java trace)."""
+        from validator.stack.spark import explain_failure  # here: stack.spark brings urllib.request and xml
+
+        output: list[str] = []
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(json.dumps({"module": module, "job": job}) + "\n")
+            self.proc.stdin.flush()
+        except OSError:
+            return None, "the Spark driver ended before its job: " + explain_failure(self._drain(output), job["conf"])
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                children.finish(self.proc, grace=0.0)
+                return None, f"no result within {timeout:.0f}s: " + explain_failure(self._drain(output), job["conf"])
+            try:
+                line = self.lines.get(timeout=min(left, 1.0))
+            except queue.Empty:
+                continue
+            if line is None:
+                return None, explain_failure("".join(output), job["conf"])
+            if line.startswith("VALIDATOR-RESULT "):
+                result: dict[str, Any] = json.loads(line[len("VALIDATOR-RESULT ") :])
+                return result, ""
+            output.append(line)
+
+    def _drain(self, output: list[str]) -> str:
+        while True:
+            try:
+                line = self.lines.get(timeout=1.0)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            output.append(line)
+        return "".join(output)
+
+    def close(self) -> None:
+        """End of input: the host stops its session (the driver releases its executor) and exits;
+        what is still there after a bounded wait is stopped."""
+        with contextlib.suppress(OSError):
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=children.STOP_GRACE * 2)
+        children.finish(self.proc)
 
 
 class RequestsHttp:
@@ -219,35 +386,3 @@ class MysqlConnector:
         except pymysql.err.MySQLError as error:  # the server's refusal (a missing privilege) is the finding
             raise OSError(str(error)) from None
         return sum(1 for change in changes if change.op == "insert")
-
-
-def run_job(module: str, job: dict[str, Any], scratch: str, timeout: float) -> JobResult:
-    """Run ``python -m module`` with ``job`` as JSON on its standard input (never on the command
-    line, where any user sees it: it may carry passwords). Its result line, or None and a one-line
-    reason (never a Java trace)."""
-    from validator.stack.spark import explain_failure  # here: stack.spark brings urllib.request and xml
-
-    # an owned process group: the driver JVM it starts is stopped with it, whatever ends the run
-    proc = children.spawn(
-        [sys.executable, "-m", module],
-        cwd=scratch,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        output, _ = proc.communicate(json.dumps(job), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        children.finish(proc, grace=0.0)
-        output, _ = proc.communicate()
-        return None, f"no result within {timeout:.0f}s: " + explain_failure(output, job["conf"])
-    finally:
-        children.finish(proc)
-    line = next((row for row in output.splitlines() if row.startswith("VALIDATOR-RESULT ")), None)
-    if line is None:
-        return None, explain_failure(output, job["conf"])
-    result: dict[str, Any] = json.loads(line[len("VALIDATOR-RESULT ") :])
-    return result, ""

@@ -6,7 +6,6 @@ is built with the Delta extension and catalog and runs a Delta round on the clus
 Change Data Feed written through the executors, read back, MERGEd into, time-travelled to version 0
 and its change feed read."""
 
-import tempfile
 from typing import Any
 
 from validator.core.metrics import Declared
@@ -16,7 +15,12 @@ from validator.redact import quoted
 from validator.spec.probes.spark import SparkSpec
 
 METRICS = (
-    Declared(field="session_seconds", dimension="time", meaning="seconds to get a SparkSession from the master"),
+    Declared(
+        field="session_seconds",
+        dimension="time",
+        meaning="seconds to get a SparkSession from the master (none when the probe's job ran in a session another "
+        "probe's job had built)",
+    ),
 )
 
 # What the Delta round must see (spark_job.delta_round writes ids 0-9 'a', then MERGEs ids 5-14 'b').
@@ -31,7 +35,7 @@ DELTA_EXPECTED = {
 
 
 def run(spec: SparkSpec, ctx: ProbeContext) -> Outcome:
-    with tempfile.TemporaryDirectory(prefix="validator-spark-") as scratch:
+    with ctx.spark_jobs.scratch("validator-spark-") as scratch:
         driver = prepare(spec=spec, ctx=ctx, app_name=spec.app_name, delta=spec.delta, scratch=scratch)
         if driver.problem:
             return Outcome(
@@ -51,13 +55,13 @@ def run(spec: SparkSpec, ctx: ProbeContext) -> Outcome:
     )
     if result is None:
         return Outcome(passed=False, expected=what, actual="failed", message=failure)
-    actual = (
-        f"session {result.get('session_seconds')}s, jobs {result.get('job_seconds')}s, "
-        f"{result.get('alive_workers', '?')} worker(s)"
-    )
+    # a session another probe's job built (a shared driver: seams.SharedSparkJobs) was not timed by this one
+    session = "session reused" if result.get("session_reused") else f"session {result.get('session_seconds')}s"
+    actual = f"{session}, jobs {result.get('job_seconds')}s, {result.get('alive_workers', '?')} worker(s)"
     if spec.delta and isinstance(result.get("delta"), dict):
         actual += f", Delta round {result['delta'].get('delta_seconds')}s"
-    # a session that was never built has no time (0 would read as an instant session)
+    # a session that was never built, or built for another probe's job, has no time here (0 would read as
+    # an instant session)
     seconds = result.get("session_seconds")
     metrics = {"session_seconds": float(seconds)} if isinstance(seconds, int | float) else {}
     problems = _problems(spec, result)
@@ -70,8 +74,10 @@ def _problems(spec: SparkSpec, result: dict[str, Any]) -> list[str]:
         problems.append(f"wrong job results {result.get('count')}, {result.get('python_sum')}")
     if spec.min_workers and result.get("alive_workers", 0) < spec.min_workers:
         problems.append(f"{result.get('alive_workers', 0)} alive worker(s) in the master UI, wanted {spec.min_workers}")
-    if spec.min_workers and spec.app_name not in result.get("apps", []):
-        problems.append(f"the master UI does not list the application {quoted(spec.app_name)}")
+    # by the id of the application the job ran in: a same-named one of another driver is no evidence, and
+    # a driver shared with another probe carries the name of the probe that started it
+    if spec.min_workers and (not result.get("app_id") or result.get("app_id") not in result.get("app_ids", [])):
+        problems.append(f"the master UI does not list this driver's application {quoted(result.get('app_id'))}")
     if spec.delta:
         delta = result.get("delta") or {}
         for key, wanted in DELTA_EXPECTED.items():

@@ -19,6 +19,7 @@ from validator.checks.probes import run_probe
 from validator.core.result import Result
 from validator.probes.base import ProbeContext
 from validator.probes.registry import PROBES
+from validator.probes.seams import SharedSparkJobs
 
 if TYPE_CHECKING:
     from validator.engine.apply import ServiceResult
@@ -48,7 +49,7 @@ class ProbeSchedule:
         self.futures: dict[str, Future[Result]] = {}
         self.running: dict[str, str] = {}  # service -> container id, as each outcome came in
         self.unready: dict[str, str] = {}  # service -> why up could not make it ready
-        self.turns: dict[str, threading.Lock] = {}  # shared resource -> whose turn it is
+        self.turns: dict[str, _Turns] = {}  # shared resource -> whose turn it is, and the driver they share
         self.deadlines: dict[str, float] = {}  # probe -> when it ends at the latest (wall clock)
 
     def service_done(self, outcome: ServiceResult) -> None:
@@ -120,20 +121,47 @@ class ProbeSchedule:
         )
         unready = dict(self.unready)
         self.deadlines[probe] = time.time() + spec.timeout  # its context's deadline, on the wall clock
-        lock = self._turn(spec)
-        self.futures[probe] = self.pool.submit(_in_turn, lock, run_probe, self.loaded, probe, ctx, self.cancel, unready)
+        turns = self._turns(spec)
+        if turns is not None:
+            ctx.spark_jobs = turns.jobs
+        self.futures[probe] = self.pool.submit(
+            _in_turn, turns, run_probe, self.loaded, probe, ctx, self.cancel, unready
+        )
 
-    def _turn(self, spec: Any) -> threading.Lock | None:
+    def _turns(self, spec: Any) -> _Turns | None:
         """Probes on one shared resource take turns, as their kind declares (``ProbeKind.shares``:
-        the ``spark`` and ``cdc`` probes on one Spark master)."""
+        the ``spark`` and ``cdc`` probes on one Spark master), and run their jobs in one driver."""
         resource = PROBES[spec.kind].shared_resource(spec)
         if resource is None:
             return None
-        return self.turns.setdefault(resource, threading.Lock())
+        if resource not in self.turns:
+            probes: list[Any] = list(self.loaded.spec.probes.values())
+            sharing = [p for p in probes if PROBES[p.kind].shared_resource(p) == resource]
+            self.turns[resource] = _Turns(left=len(sharing))
+        return self.turns[resource]
 
 
-def _in_turn(lock: threading.Lock | None, work: Callable[..., Result], *args: Any) -> Result:
-    if lock is None:
+class _Turns:
+    """The probes on one shared resource: one runs at a time, their Spark jobs in one driver
+    (``SharedSparkJobs``), which stops when the last of them is done — at once, so that its executor
+    is free for the suites' sessions."""
+
+    def __init__(self, *, left: int) -> None:
+        self.lock = threading.Lock()
+        self.left = left
+        self.jobs = SharedSparkJobs()
+
+    def take(self, work: Callable[..., Result], *args: Any) -> Result:
+        with self.lock:
+            try:
+                return work(*args)
+            finally:
+                self.left -= 1
+                if self.left <= 0:
+                    self.jobs.close()
+
+
+def _in_turn(turns: _Turns | None, work: Callable[..., Result], *args: Any) -> Result:
+    if turns is None:
         return work(*args)
-    with lock:
-        return work(*args)
+    return turns.take(work, *args)

@@ -1,4 +1,5 @@
-"""The ``cdc`` probe's job, in a child process: ``python -m validator.stack.cdc_job < JSON``.
+"""The ``cdc`` probe's job, in a session of its driver (``validator.stack.spark_host``, possibly the
+one the ``spark`` probe's job ran in just before; ``python -m validator.stack.cdc_job < JSON`` runs it alone).
 
 The CDC path end to end: a Spark session with Delta on the cluster; a fresh MySQL table and a
 Delta table with Change Data Feed; then batches of row changes in MySQL (inserts; then updates, a
@@ -8,7 +9,8 @@ batch the Delta table must equal the MySQL table, and the change feed of that ba
 must name the keys the binary log named. The binlog-to-Delta time of a batch runs from its last
 MySQL commit to its MERGE's Delta commit (reading the binary log, shipping the rows to the
 cluster, the MERGE), with the application's executors already granted, as a running pipeline's are
-(an empty MERGE before the first batch). Prints one ``VALIDATOR-RESULT {json}`` line; removes both tables.
+(an empty MERGE before the first batch): it never includes a JVM's start, whether this job's driver
+was started for it or shared. Returns what it saw; removes both tables.
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
-
-from validator.stack.spark import build_session
 
 COLUMNS = ("id", "name", "amount")
 # Each batch is one MySQL transaction's worth of statements; %(t)s is the table.
@@ -201,22 +201,23 @@ def run_batches(spark: Any, conn: Any, db: dict[str, Any], table: str, path: str
     return {"batches": batches}
 
 
-def main() -> int:
-    args = json.loads(sys.stdin.read())
+def run(spark: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """The job in a session of its driver (``validator.stack.spark_host``): its own tables, removed after."""
     conn = connect(args["mysql"])
-    began = time.monotonic()
-    spark = build_session(args["conf"])
-    result: dict[str, Any] = {"session_seconds": round(time.monotonic() - began, 2)}
     suffix = uuid.uuid4().hex[:8]
     path = f"{args['delta_path'].rstrip('/')}/validator_cdc_{suffix}"
     try:
-        result.update(run_batches(spark, conn, args["mysql"], f"validator_cdc_{suffix}", path))
+        return run_batches(spark, conn, args["mysql"], f"validator_cdc_{suffix}", path)
     finally:
-        spark.stop()
         if not args.get("keep"):
             shutil.rmtree(path, ignore_errors=True)
-    print("VALIDATOR-RESULT " + json.dumps(result), flush=True)
-    return 0
+
+
+def main() -> int:
+    """``python -m validator.stack.cdc_job < JSON``: this job alone in a driver of its own."""
+    from validator.stack.spark_host import serve
+
+    return serve([json.dumps({"module": "validator.stack.cdc_job", "job": json.loads(sys.stdin.read())})], sys.stdout)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
-"""The Spark probe's job, run in a child process: ``python -m validator.stack.spark_job < JSON``.
+"""The Spark probe's job (``python -m validator.stack.spark_job < JSON`` runs it alone).
 
-Builds the session, runs a JVM-side count and a Python-side map on the executors, reads the
+In a session of its driver (``validator.stack.spark_host``, which may run the ``cdc`` probe's job
+in the same session next): runs a JVM-side count and a Python-side map on the executors, reads the
 master UI while the application is alive, optionally runs a Delta round on a table in a folder the
-driver and the executors share (``delta_round``), and prints one ``VALIDATOR-RESULT {json}`` line.
+driver and the executors share (``delta_round``); the host prints one ``VALIDATOR-RESULT {json}`` line.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import sys
 import time
 import uuid
 from typing import Any
-
-from validator.stack.spark import build_session
 
 
 def delta_round(spark: Any, path: str) -> dict[str, object]:
@@ -59,33 +58,35 @@ def delta_round(spark: Any, path: str) -> dict[str, object]:
     return out
 
 
-def main() -> int:
-    args = json.loads(sys.stdin.read())
+def run(spark: Any, args: dict[str, Any]) -> dict[str, object]:
+    """The job in a session of its driver (``validator.stack.spark_host``, which adds the session's time)."""
     result: dict[str, object] = {}
     began = time.monotonic()
-    spark = build_session(args["conf"])
-    result["session_seconds"] = round(time.monotonic() - began, 2)
-    try:
-        result["count"] = spark.range(1000).count()
-        result["python_sum"] = spark.sparkContext.parallelize(range(100), 4).map(lambda x: x * 2).sum()
-        result["job_seconds"] = round(time.monotonic() - began - float(result["session_seconds"]), 2)  # type: ignore[arg-type]
-        if args.get("ui"):
-            import requests  # here: only when the master UI is read
+    result["count"] = spark.range(1000).count()
+    result["python_sum"] = spark.sparkContext.parallelize(range(100), 4).map(lambda x: x * 2).sum()
+    result["job_seconds"] = round(time.monotonic() - began, 2)
+    if args.get("ui"):
+        import requests  # here: only when the master UI is read
 
-            state = requests.get(args["ui"].rstrip("/") + "/json/", timeout=10).json()
-            result["alive_workers"] = state.get("aliveworkers", 0)
-            result["apps"] = [app.get("name") for app in state.get("activeapps", [])]
-        if args.get("delta_path"):
-            path = f"{args['delta_path'].rstrip('/')}/validator_probe_{uuid.uuid4().hex[:8]}"
-            try:
-                result["delta"] = delta_round(spark, path)
-            finally:
-                if not args.get("keep"):
-                    shutil.rmtree(path, ignore_errors=True)
-    finally:
-        spark.stop()
-    print("VALIDATOR-RESULT " + json.dumps(result), flush=True)
-    return 0
+        state = requests.get(args["ui"].rstrip("/") + "/json/", timeout=10).json()
+        result["alive_workers"] = state.get("aliveworkers", 0)
+        result["apps"] = [app.get("name") for app in state.get("activeapps", [])]
+        result["app_ids"] = [app.get("id") for app in state.get("activeapps", [])]
+    if args.get("delta_path"):
+        path = f"{args['delta_path'].rstrip('/')}/validator_probe_{uuid.uuid4().hex[:8]}"
+        try:
+            result["delta"] = delta_round(spark, path)
+        finally:
+            if not args.get("keep"):
+                shutil.rmtree(path, ignore_errors=True)
+    return result
+
+
+def main() -> int:
+    """``python -m validator.stack.spark_job < JSON``: this job alone in a driver of its own."""
+    from validator.stack.spark_host import serve
+
+    return serve([json.dumps({"module": "validator.stack.spark_job", "job": json.loads(sys.stdin.read())})], sys.stdout)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -232,6 +234,9 @@ class FakeSparkJobs:
     def __init__(self, result: dict[str, Any] | None, failure: str = "") -> None:
         self.result, self.failure = result, failure
         self.jobs: list[tuple[str, dict[str, Any]]] = []
+
+    def scratch(self, prefix: str) -> AbstractContextManager[str]:
+        return tempfile.TemporaryDirectory(prefix=prefix)
 
     def run(self, module: str, job: dict[str, Any], scratch: str, timeout: float) -> tuple[dict[str, Any] | None, str]:
         self.jobs.append((module, job))

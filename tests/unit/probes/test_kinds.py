@@ -364,7 +364,7 @@ SPARK = {"kind": "spark", "master": "spark://10.0.0.5:7077", "driver_host": "10.
 
 def test_spark_hands_the_session_settings_to_its_job_and_judges_the_answer(tmp_path):
     answer = {"count": 1000, "python_sum": 9900, "session_seconds": 4.2, "job_seconds": 1.1, "alive_workers": 2}
-    jobs = FakeSparkJobs({**answer, "apps": ["probe-app"]})
+    jobs = FakeSparkJobs({**answer, "apps": ["probe-app"], "app_id": "app-2", "app_ids": ["app-1", "app-2"]})
     result = run(tmp_path, {**SPARK, "min_workers": 2}, spark_jobs=jobs)
     assert result.verdict == "pass", result.message
     assert result.actual == "session 4.2s, jobs 1.1s, 2 worker(s)"
@@ -387,8 +387,26 @@ def test_spark_without_a_session_has_no_session_time_and_says_why(tmp_path):
     result = run(tmp_path, SPARK, spark_jobs=alone)
     assert result.verdict == "fail"
     assert result.message == (
-        "0 alive worker(s) in the master UI, wanted 1; the master UI does not list the application 'probe-app'"
+        "0 alive worker(s) in the master UI, wanted 1; the master UI does not list this driver's application None"
     )
+
+
+def test_spark_the_master_must_list_the_application_the_job_ran_in_not_one_of_its_name(tmp_path):
+    answer = {"count": 1000, "python_sum": 9900, "session_seconds": 3, "alive_workers": 1}
+    other = FakeSparkJobs({**answer, "apps": ["probe-app"], "app_id": "app-7", "app_ids": ["app-6"]})
+    result = run(tmp_path, SPARK, spark_jobs=other)
+    assert (result.verdict, result.message) == ("fail", "the master UI does not list this driver's application 'app-7'")
+
+
+def test_spark_in_a_session_another_probe_built_has_no_session_time(tmp_path):
+    """A shared driver (seams.SharedSparkJobs): the session was built for the job before, so this
+    probe did not time it; it says so and its session metric is unavailable, never 0."""
+    answer = {"count": 1000, "python_sum": 9900, "job_seconds": 0.4, "alive_workers": 1}
+    shared = FakeSparkJobs({**answer, "session_reused": True, "app_id": "app-3", "app_ids": ["app-3"]})
+    result = run(tmp_path, SPARK, spark_jobs=shared)
+    assert (result.verdict, result.actual) == ("pass", "session reused, jobs 0.4s, 1 worker(s)")
+    assert key("probe.p.session_seconds") not in result.metrics
+    assert key("probe.p.session_seconds") in result.unavailable
 
 
 CDC = {

@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any, NoReturn
@@ -109,23 +111,15 @@ def infra(request: pytest.FixtureRequest) -> Any:
     return Endpoints(loaded)
 
 
-@pytest.fixture(scope="session")
-def spark_session(
-    infra: Any, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Any]:
-    """A SparkSession on the spec's master; Delta settings from its spark-defaults.conf when usable
-    (T042). Delta's package resolves from the Maven local repository (~/.m2/repository) without the
-    network when it is there, else from a remote repository that serves it; neither: one clear
-    failure with the fix, before any JVM starts."""
-    master = infra.spark_master()
-    choice = request.config.getoption("--infra-spark-delta")
+def _spark_conf(infra: Any, config: pytest.Config, scratch: str) -> tuple[dict[str, str], bool]:
+    """The suite session's settings and whether Delta is on; ``pytest.fail`` when Delta's package
+    resolves from nowhere (before any JVM starts)."""
+    choice = config.getoption("--infra-spark-delta")
     delta = choice == "on" or (choice == "auto" and infra.spark_delta_available())
-    driver_host = _host_address()
     defaults = read_defaults(infra.spark_defaults())
-    scratch = str(tmp_path_factory.mktemp("spark"))
     conf = session_conf(
-        master=master,
-        driver_host=driver_host,
+        master=infra.spark_master(),
+        driver_host=_host_address(),
         app_name="validator-tests",
         defaults=defaults,
         delta=delta,
@@ -140,10 +134,117 @@ def spark_session(
         if resolution.problem:
             pytest.fail(resolution.problem, pytrace=False)
         conf = with_resolution(conf, resolution, scratch)
+    return conf, delta
+
+
+class _EarlySession:
+    """The suite's Spark session, built in a thread from the end of collection on, so that its driver
+    JVM, its executor and Delta's first use on that executor (15-25 s on the stack's worker) overlap
+    the tests that run before the first one that needs it (the alerting tests, which mostly wait on
+    HTTP). What the thread cannot settle without a JVM (the spec, the package's resolution) it leaves
+    to the fixture, which does it again and reports as ever; a session that failed to build is the
+    fixture's failure, reported as ever."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.scratch = tempfile.mkdtemp(prefix="validator-tests-spark-")
+        self.session: Any = None
+        self.delta = False
+        self.error: BaseException | None = None
+        self.prepared = False
+        self.taken = False
+        self.thread = threading.Thread(target=self._build, daemon=True, name="validator-spark-session")
+        self.thread.start()
+
+    def _build(self) -> None:
+        from validator.load import load_spec  # lazy, as in ``infra``
+
+        try:
+            files = self.config.getoption("--infra") or _spec_files(self.config.rootpath)
+            infra = Endpoints(load_spec(files))
+            conf, self.delta = _spark_conf(infra, self.config, self.scratch)
+            folder = infra.delta_tables() if self.delta else None
+        except (Exception, pytest.fail.Exception):  # noqa: BLE001 - the fixture does it again and reports it
+            return
+        self.prepared = True
+        try:
+            self.session = build_session(conf)
+        except Exception as exc:  # noqa: BLE001 - the fixture reports it
+            self.error = exc
+            return
+        if folder is not None:
+            _warm_delta(self.session, folder)
+
+    def close(self) -> None:
+        self.thread.join(timeout=EARLY_SESSION_TIMEOUT)
+        if self.session is not None and not self.taken:
+            self.session.stop()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+# Why 5 min: the bound of a session's start and a warm-up; a JVM that takes longer is stuck, and the
+# fixture says so instead of waiting for the suite's own timeout.
+EARLY_SESSION_TIMEOUT = 300.0
+
+
+def _warm_delta(spark: Any, folder: Any) -> None:
+    """Delta's first use on the fresh executor (its classes, code generation: ~10 s of the first Delta
+    test's time) on a one-row table of its own, removed after. What goes wrong here the tests meet
+    and report themselves."""
+    path = os.path.join(str(folder), f"warmup_{uuid.uuid4().hex}")
     try:
-        session = build_session(conf)
-    except Exception as exc:  # noqa: BLE001 - turned into one clear failure
-        _unreachable(infra.service("spark-master"), f"a Spark session on {master}", exc)
+        os.makedirs(str(folder), exist_ok=True)
+        spark.range(1).write.format("delta").save(path)
+        spark.read.format("delta").load(path).count()
+    except Exception:  # noqa: BLE001 - a warm-up only: the tests report Delta's failures
+        pass
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+_early: dict[int, _EarlySession] = {}  # id(config) -> its early session
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    if config.option.collectonly or config.getoption("--infra-up"):
+        return  # nothing runs, or the stack is reconciled first (by the ``infra`` fixture)
+    if any("spark_session" in getattr(item, "fixturenames", ()) for item in session.items):
+        _early[id(config)] = _EarlySession(config)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    early = _early.pop(id(session.config), None)
+    if early is not None:
+        early.close()
+
+
+@pytest.fixture(scope="session")
+def spark_session(
+    infra: Any, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """A SparkSession on the spec's master; Delta settings from its spark-defaults.conf when usable
+    (T042). Delta's package resolves from the Maven local repository (~/.m2/repository) without the
+    network when it is there, else from a remote repository that serves it; neither: one clear
+    failure with the fix, before any JVM starts. Started when collection ends (``_EarlySession``)."""
+    master = infra.spark_master()
+    early = _early.get(id(request.config))
+    if early is not None:
+        early.thread.join(timeout=EARLY_SESSION_TIMEOUT)
+        if early.thread.is_alive():
+            _fail(f"a Spark session on {master} did not start within {EARLY_SESSION_TIMEOUT:.0f}s")
+        if early.error is not None:
+            _unreachable(infra.service("spark-master"), f"a Spark session on {master}", early.error)
+    if early is not None and early.session is not None:
+        early.taken = True
+        session, delta = early.session, early.delta
+    else:
+        conf, delta = _spark_conf(infra, request.config, str(tmp_path_factory.mktemp("spark")))
+        try:
+            session = build_session(conf)
+        except Exception as exc:  # noqa: BLE001 - turned into one clear failure
+            _unreachable(infra.service("spark-master"), f"a Spark session on {master}", exc)
     session.delta_enabled = delta
     yield session
     session.stop()

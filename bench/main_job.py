@@ -67,6 +67,12 @@ def one(tree: Path, overlay: list[str] | None = None) -> dict:
         "stages": stages,
         "slowest_probe": (slowest["name"], slowest.get("duration") or 0.0),
         "suite": next((e["low"] for e in run["evidence"] if e["key"] == SUITE_DURATION), None),
+        # the parts of the critical path: every probe over a second, the suite's groups
+        "parts": {
+            f"{r['kind']} {r['name']}": round(r.get("duration") or 0.0, 1)
+            for r in run["results"]
+            if r["kind"] in ("probe", "group") and (r.get("duration") or 0.0) > 1.0
+        },
     }
 
 
@@ -109,7 +115,7 @@ def main() -> None:
                 samples[label].append(sample)
                 print(f"{label}: {sample['wall']:.1f}s, {verdict(sample)}, stages {sample['stages']}, "
                       f"slowest probe {sample['slowest_probe'][0]} {sample['slowest_probe'][1]:.1f}s, "
-                      f"suite {sample['suite'] or 0:.1f}s", flush=True)
+                      f"suite {sample['suite'] or 0:.1f}s, parts {sample['parts']}", flush=True)
         load_after = os.getloadavg()
     lines = [
         f"Warm `check` of the shipped checklist, medians of {args.runs} alternating runs (s); load average "

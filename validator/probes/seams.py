@@ -249,6 +249,7 @@ class SparkHost:
         from validator.stack.spark import explain_failure  # here: stack.spark brings urllib.request and xml
 
         output: list[str] = []
+        self._skip_earlier_output()
         try:
             assert self.proc.stdin is not None
             self.proc.stdin.write(json.dumps({"module": module, "job": job}) + "\n")
@@ -271,6 +272,18 @@ class SparkHost:
                 result: dict[str, Any] = json.loads(line[len("VALIDATOR-RESULT ") :])
                 return result, ""
             output.append(line)
+
+    def _skip_earlier_output(self) -> None:
+        """Forget what the driver logged before this job (after the last job's result): a failure of
+        this job is explained by its own output only."""
+        while True:
+            try:
+                line = self.lines.get_nowait()
+            except queue.Empty:
+                return
+            if line is None:  # the end of the output stays known: the driver is gone
+                self.lines.put(None)
+                return
 
     def _drain(self, output: list[str]) -> str:
         while True:

@@ -35,6 +35,8 @@ STAND_IN = textwrap.dedent(
             time.sleep(60)
         print("some log line", flush=True)
         print("VALIDATOR-RESULT " + json.dumps({"pid": os.getpid(), "n": n}), flush=True)
+        if job["do"] == "ok-then-noise":
+            print("java.lang.IllegalArgumentException: logged after the result", flush=True)
     open("stopped-" + str(os.getpid()), "w").close()  # the end of input: the session stops
     """
 )
@@ -87,6 +89,14 @@ def test_a_job_that_raises_fails_alone_and_the_next_gets_a_fresh_driver(jobs):
     after, _ = ask(jobs, job())
     assert failed is None and "IllegalStateException: boom" in why and "Traceback" not in why
     assert ok is not None and after is not None and after["pid"] != ok["pid"] and after["n"] == 0
+
+
+def test_a_failure_is_explained_by_its_own_jobs_output_not_the_job_before(jobs):
+    ok, _ = ask(jobs, job("ok-then-noise"))
+    time.sleep(0.3)  # the line logged after the result has arrived
+    failed, why = ask(jobs, job("raise"))
+    assert ok is not None and failed is None
+    assert "boom" in why and "logged after the result" not in why
 
 
 def test_a_driver_that_died_is_a_failure_of_its_job_and_not_reused(jobs):

@@ -2,8 +2,9 @@
 binary log with ``mysql-replication`` as a replication client with the CDC user's credentials,
 MERGEd into a Delta table on the Spark cluster; after each batch the Delta table equals the MySQL
 table and the change feed of its Delta version names the keys the binary log named. Measures the
-binlog-to-Delta time (the slowest batch). The job runs in a child process
-(``validator.stack.cdc_job``); both tables are removed."""
+binlog-to-Delta time (the slowest batch). The job (``validator.stack.cdc_job``) runs in a driver
+process on this host, the one the ``spark`` probes on its master use when they match
+(``seams.SharedSparkJobs``); both tables are removed."""
 
 from typing import Any
 

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -97,7 +98,8 @@ def test_delta_round_and_cdc_path_pass_with_the_jars_from_the_local_repository(p
     shutil.copytree(ROOT / "configs" / "spark", folder / "conf")
     shutil.copytree(ROOT / "configs" / "mysql" / "initdb", folder / "initdb")
     shared = folder / "shared"
-    (folder / "infra.yaml").write_text(yaml.safe_dump(cluster_spec(project, shared, maven_repository.url)))
+    spec = cluster_spec(project, shared, maven_repository.url)
+    (folder / "infra.yaml").write_text(yaml.safe_dump(spec))
     try:
         check = project.cli("check", "--no-suites", "--no-progress", "--report", "json=result.json", timeout=1500)
         report = json.loads((folder / "result.json").read_text())
@@ -109,6 +111,12 @@ def test_delta_round_and_cdc_path_pass_with_the_jars_from_the_local_repository(p
         assert report_metrics(report)["probe.cdc.binlog_to_delta_seconds"] > 0
         assert maven_repository.requests == []  # resolved from the local repository alone
         assert list(shared.iterdir()) == []  # both probes removed their tables
+        # both probes' jobs ran in one driver: the master saw one application, named by the first
+        ui = spec["probes"]["spark-delta"]["ui"]
+        with urllib.request.urlopen(f"{ui}/json/", timeout=10) as answer:
+            master = json.load(answer)
+        assert [app["name"] for app in master["completedapps"] + master["activeapps"]] == ["validator-spark-probe"]
+        assert results[("probe", "spark-delta")]["actual"].startswith("session ")  # the first job timed the session
     finally:
         project.cli("down", "--volumes", "-q")
 

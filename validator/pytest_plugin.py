@@ -139,11 +139,11 @@ def _spark_conf(infra: Any, config: pytest.Config, scratch: str) -> tuple[dict[s
 
 class _EarlySession:
     """The suite's Spark session, built in a thread from the end of collection on, so that its driver
-    JVM, its executor and Delta's first use on that executor (15-25 s on the stack's worker) overlap
-    the tests that run before the first one that needs it (the alerting tests, which mostly wait on
-    HTTP). What the thread cannot settle without a JVM (the spec, the package's resolution) it leaves
-    to the fixture, which does it again and reports as ever; a session that failed to build is the
-    fixture's failure, reported as ever."""
+    JVM (5-10 s) overlaps the tests that run before the first one that needs it (the alerting tests,
+    which mostly wait on HTTP). No warm-up job: on two shared cores it was more work on the critical
+    path (bench/RESULTS.md, issue 23). What the thread cannot settle without a JVM (the spec, the
+    package's resolution) it leaves to the fixture, which does it again and reports as ever; a
+    session that failed to build is the fixture's failure, reported as ever."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
@@ -151,7 +151,6 @@ class _EarlySession:
         self.session: Any = None
         self.delta = False
         self.error: BaseException | None = None
-        self.prepared = False
         self.taken = False
         self.thread = threading.Thread(target=self._build, daemon=True, name="validator-spark-session")
         self.thread.start()
@@ -163,17 +162,12 @@ class _EarlySession:
             files = self.config.getoption("--infra") or _spec_files(self.config.rootpath)
             infra = Endpoints(load_spec(files))
             conf, self.delta = _spark_conf(infra, self.config, self.scratch)
-            folder = infra.delta_tables() if self.delta else None
         except (Exception, pytest.fail.Exception):  # noqa: BLE001 - the fixture does it again and reports it
             return
-        self.prepared = True
         try:
             self.session = build_session(conf)
         except Exception as exc:  # noqa: BLE001 - the fixture reports it
             self.error = exc
-            return
-        if folder is not None:
-            _warm_delta(self.session, folder)
 
     def close(self) -> None:
         self.thread.join(timeout=EARLY_SESSION_TIMEOUT)
@@ -185,21 +179,6 @@ class _EarlySession:
 # Why 5 min: the bound of a session's start and a warm-up; a JVM that takes longer is stuck, and the
 # fixture says so instead of waiting for the suite's own timeout.
 EARLY_SESSION_TIMEOUT = 300.0
-
-
-def _warm_delta(spark: Any, folder: Any) -> None:
-    """Delta's first use on the fresh executor (its classes, code generation: ~10 s of the first Delta
-    test's time) on a one-row table of its own, removed after. What goes wrong here the tests meet
-    and report themselves."""
-    path = os.path.join(str(folder), f"warmup_{uuid.uuid4().hex}")
-    try:
-        os.makedirs(str(folder), exist_ok=True)
-        spark.range(1).write.format("delta").save(path)
-        spark.read.format("delta").load(path).count()
-    except Exception:  # noqa: BLE001 - a warm-up only: the tests report Delta's failures
-        pass
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 _early: dict[int, _EarlySession] = {}  # id(config) -> its early session

@@ -72,7 +72,6 @@ def test_kinds_on_a_spark_master_take_turns_on_it_and_no_other_kind_shares_anyth
     master = "spark://10.0.0.5:7077"
     shared = {kind: PROBES[kind].shared_resource(build(kind, master=master)) for kind in ("spark", "cdc")}
     assert shared == {"spark": master, "cdc": master}
-    assert PROBES["spark"].shared_resource(build("spark", master="local[2]")) is None
     assert all(PROBES[kind].shared_resource(build(kind)) is None for kind in KINDS if kind not in shared)
     # an entry reads only its own kind's specs
     assert PROBES["spark"].shared_resource(build("http")) is None
@@ -82,3 +81,27 @@ def test_in_container_kinds_are_those_that_need_a_service():
     inside = {kind for kind in KINDS if PROBES[kind].in_container}
     assert inside == {"command", "container", "log"}
     assert all(MODELS[KINDS.index(kind)].model_fields["service"].is_required() for kind in inside)
+
+
+def test_kinds_that_claim_the_cluster_refuse_a_local_master(tmp_path):
+    """Adversary spark3, cases 02-03: ``master: local[2]`` (or ``conf: {spark.master: ...}``) ran the
+    whole CDC path in the driver, no master, worker or executor involved, and the probe passed. The
+    ``spark`` and ``cdc`` kinds claim the cluster's work: a located lint error."""
+    import subprocess
+    import sys
+
+    (tmp_path / "infra.yaml").write_text(
+        "version: 1\nproject: demo\nprobes:\n  sp:\n    kind: spark\n    master: local[2]\n"
+        "  cd:\n    kind: cdc\n    database: shop\n    conf:\n      spark.master: local[1]\n"
+    )
+    lint = subprocess.run(
+        [sys.executable, "-m", "validator", "lint", "-f", "infra.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert lint.returncode == 1, lint.stdout + lint.stderr  # lint: 1 = errors found
+    said = lint.stdout + lint.stderr
+    assert "infra.yaml:6:13: probes.sp.master: must be a standalone master URL" in said
+    assert "infra.yaml:11:7: probes.cd.conf: spark.master is the probe's 'master' field" in said

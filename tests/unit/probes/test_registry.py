@@ -20,7 +20,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "container": {"service": "web"},
     "log": {"service": "web", "pattern": "ready"},
     "delta": {"path": "tables"},
-    "cdc": {"database": "cdc"},
+    "cdc": {"database": "cdc", "user": "cdc"},
 }
 KINDS = [kind_of(model) for model in MODELS]
 
@@ -92,7 +92,7 @@ def test_kinds_that_claim_the_cluster_refuse_a_local_master(tmp_path):
 
     (tmp_path / "infra.yaml").write_text(
         "version: 1\nproject: demo\nprobes:\n  sp:\n    kind: spark\n    master: local[2]\n"
-        "  cd:\n    kind: cdc\n    database: shop\n    conf:\n      spark.master: local[1]\n"
+        "  cd:\n    kind: cdc\n    database: shop\n    user: cdc\n    conf:\n      spark.master: local[1]\n"
     )
     lint = subprocess.run(
         [sys.executable, "-m", "validator", "lint", "-f", "infra.yaml"],
@@ -104,4 +104,14 @@ def test_kinds_that_claim_the_cluster_refuse_a_local_master(tmp_path):
     assert lint.returncode == 1, lint.stdout + lint.stderr  # lint: 1 = errors found
     said = lint.stdout + lint.stderr
     assert "infra.yaml:6:13: probes.sp.master: must be a standalone master URL" in said
-    assert "infra.yaml:11:7: probes.cd.conf: spark.master is the probe's 'master' field" in said
+    assert "infra.yaml:12:7: probes.cd.conf: spark.master is the probe's 'master' field" in said
+
+
+def test_the_cdc_probe_says_who_writes_and_reads_the_binary_log():
+    """Adversary spark3, case 07: ``user`` defaulted to root, and ``cdc_user`` to ``user``: the binary
+    log was read as root and the probe passed saying nothing of the CDC user. ``user`` is required."""
+    import pydantic
+    import pytest
+
+    with pytest.raises(pydantic.ValidationError, match="user"):
+        MODELS[KINDS.index("cdc")].model_validate({"kind": "cdc", "database": "cdc"})

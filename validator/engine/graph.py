@@ -42,7 +42,11 @@ class Step:
     state: str = ""  # wait: the state awaited (running, healthy, completed)
     service: str | None = None
     needs: tuple[str, ...] = ()  # keys of the steps that must be done first
+    # keys of the steps that must have finished first, whatever became of them (an ordering edge: a
+    # stop comes after its dependents' stops, a dependency that is not ``required`` may fail)
+    after: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    networks: tuple[str, ...] = ()  # connect: the further networks joined, in order
 
     @property
     def key(self) -> str:

@@ -57,7 +57,7 @@ def run_stops(
         try:
             if cancel is not None and cancel.is_set():
                 return StopOutcome(step=step, started=began_wall, finished=time.time(), error="cancelled")
-            hook_error = _pre_stop(engine, step)
+            hook_error = pre_stop(engine, step)
             if hook_error is not None:
                 say(who, f"FAILED: {hook_error}")
             engine.stop(step.container, step.timeout)
@@ -97,7 +97,7 @@ def run_stops(
     return outcomes
 
 
-def _pre_stop(engine: Engine, step: StopStep) -> str | None:
+def pre_stop(engine: Engine, step: StopStep) -> str | None:
     """Run the step's pre_stop hooks in its container while it runs; why one failed, else None."""
     if not step.pre_stop:
         return None

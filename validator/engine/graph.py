@@ -1,20 +1,24 @@
 """The plan as a graph of single engine calls, with explicit edges, and its printed form.
 
-Each ``Step`` is one engine call (``stop``, ``remove``, ``pull``, ``build``, ``create-network``,
-``create-volume``, ``rename``, ``create``, ``start``) or one wait for a state the engine reports
-(``wait <container> running|healthy|completed``); ``needs`` names the steps that must be done first:
-create network -> create container -> start -> wait ready -> the dependents' creates; a replaced
-container stops (after its dependents, the stop graph's order) and is removed before its successor
-is created under its name. ``up_graph`` is a pure function of (desired, observed, plan) as the
-planner is; ``down_graph`` of the stop graph and the project's networks and volumes.
+Each ``Step`` (engine/steps.py) is one engine call (``stop``, ``remove``, ``pull``, ``build``,
+``create-network``, ``create-volume``, ``rename``, ``create``, ``put-files``, ``connect``, ``start``,
+``post-start``), one read (``health-check``: the image's own test, for a service others wait on
+healthy whose spec names none) or one wait for a state (``wait <container> running``, then
+``healthy`` or ``completed`` on the same waiter, and ``ready``: its health test passing by exec).
+``needs`` names the steps that must be done first: create network -> create container -> copy files,
+connect its other networks -> start -> post_start hooks -> wait -> the dependents' creates; a
+replaced container stops (after its dependents, an ordering edge: ``after``) and is removed before
+its successor is created under its name. A dependency that is not ``required`` is an ordering edge
+too: its failure does not stop its dependents.
+
+``up_graph`` is a pure function of (desired, observed, plan) as the planner is; ``down_graph`` of the
+stop graph and the project's networks and volumes. engine/apply.py walks the up graph, and
+engine/stopper.py the stop graph of ``down`` and of ``up``'s recreates, with the one executor,
+engine/execute.py.
 
 ``render`` prints it one step a line with its wave (the earliest round it can run in: every step of
 a wave could run at once) and its edges: tests/unit/engine/golden/ holds the printed graphs the
 tests compare exactly, as Compose tests its plans.
-
-The applier (engine/apply.py) does not walk this graph yet: it applies the ``Plan`` in phases
-(orphans, images, networks and volumes, every stop and rename, then one thread per service waiting
-on its dependencies' progress), which this graph describes edge by edge.
 """
 
 from __future__ import annotations

@@ -155,3 +155,14 @@ def test_a_failed_create_names_the_replica(tmp_path):
     assert web.status == "failed"
     assert web.message == "web replica 2 (demo-web-2): cannot create demo-web-2: refused"
     assert result.services["db"].status == "ready"
+
+
+def test_up_v_prints_each_step_with_its_times(tmp_path):
+    from validator.commands.up import render_steps
+
+    engine = FakeEngine(exits={"demo-db-1": 3})
+    applier, _ = _applier(tmp_path, engine, db=DB, web=WEB)
+    lines = render_steps(applier.run()).splitlines()
+    assert lines[0].startswith("steps")
+    assert any(line.endswith("start demo-db-1") for line in lines)
+    assert any("create demo-web-1: not run (needs wait demo-db-1" in line for line in lines)

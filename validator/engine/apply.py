@@ -165,7 +165,7 @@ class Applier:
             raise EngineError("cannot proceed: " + "; ".join(self.plan.conflicts))
         self._announce()
         self.hub = EventHub(self.engine, self.desired.project)  # subscribe before any container changes
-        containers = sum(1 for step in self.graph.steps if step.call == "start" or step.state == "running")
+        containers = sum(1 for step in self.graph.steps if step.state == "running")
         workers = min(MAX_WORKERS, 2 * containers + len(self.stops) + 4)
         self.results.begin()
         try:

@@ -15,12 +15,11 @@ import secrets as random
 import sqlite3
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
 
+from tests.harness.http import answering
 from tests.integration.conftest import remove_project
 
 pytestmark = pytest.mark.docker
@@ -49,27 +48,11 @@ def _forms(value: str) -> set[str]:
     return encodings(value) | {value.split("-")[1]}
 
 
-class _Echo(BaseHTTPRequestHandler):
-    """Answers 404 with the raw request path as its body: the path as requests sent it (requoted)."""
-
-    def do_GET(self) -> None:
-        body = f"no such page: {self.path}".encode()
-        self.send_response(404)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        return
-
-
 @pytest.fixture
 def echo_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
+    """Answers 404 with the raw request path as its body: the path as requests sent it (requoted)."""
+    with answering(lambda request: (404, f"no such page: {request.path}".encode())) as port:
+        yield port
 
 
 def test_rotated_and_indirect_secrets_never_appear(project, echo_server):

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.harness.http import answering
 from validator import redact
 from validator.redact import MASK, encodings
 
@@ -87,27 +87,15 @@ def test_both_quote_styles_of_repr_are_registered():
 # --- A: cut before masked, then decorated (cases 03, 04, 05, 15) ---------------------------------
 
 
-class _Echo(BaseHTTPRequestHandler):
+def _rejected(request: BaseHTTPRequestHandler) -> tuple[int, bytes]:
     """401 with the Authorization header it rejected in the body (as echo endpoints and gateways do)."""
-
-    def do_GET(self) -> None:
-        body = json.dumps({"error": "invalid token", "received": self.headers.get("Authorization", "")}).encode()
-        self.send_response(401)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        return
+    return 401, json.dumps({"error": "invalid token", "received": request.headers.get("Authorization", "")}).encode()
 
 
 @pytest.fixture
 def echo_port():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
+    with answering(_rejected) as port:
+        yield port
 
 
 def _probe(tmp_path: Path, environ: dict[str, str], probe: dict[str, object]):

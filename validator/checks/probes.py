@@ -198,19 +198,29 @@ def _judged(spec: Any, name: str, tried: _Tried, elapsed: float, where: Location
     outcome = tried.outcome
     passed = outcome is not None and outcome.passed
     metrics = {metric_name("probe", name, "duration"): elapsed, metric_name("probe", name, "passed"): float(passed)}
-    if outcome is not None:
+    if outcome is not None and passed:
         metrics.update({metric_name("probe", name, k): v for k, v in outcome.metrics.items() if k != "duration"})
     expected = outcome.expected if outcome else ""
     actual = outcome.actual if outcome else "error"
     message = (outcome.message if outcome else tried.problem) or ""
     if tried.count > 1:
         message = f"{message} (after {tried.count} attempts)".strip()
-    # what its kind measures but this run did not get to (the target failed first): said so
+    # What its kind measures is evidence only from a probe that passed: a failed (or expected-to-fail)
+    # probe's figures describe a run that went wrong — a CDC path timed although its MERGE lost the
+    # changes is no "change in Delta within 60 s". Its own duration and ``passed`` stay (they are
+    # validator's); the rest is unavailable, so a criterion reading it is an error, never a pass.
     missing = {
-        k: f"probe {name} did not measure it: {message or actual}"
-        for k in _unavailable(spec, name, "")
-        if k not in metrics
+        metric_name("probe", name, k): f"probe {name} failed, so its measurements are no evidence: {message or actual}"
+        for k in (outcome.metrics if outcome is not None and not passed else {})
+        if k != "duration"
     }
+    missing.update(
+        {
+            k: f"probe {name} did not measure it: {message or actual}"
+            for k in _unavailable(spec, name, "")
+            if k not in metrics and k not in missing
+        }
+    )
     verdict: Verdict = "pass" if passed else "fail"
     if spec.expect == "fail" and passed:
         verdict, expected = "error", "fail (expected)"

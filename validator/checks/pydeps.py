@@ -14,12 +14,18 @@ import sys
 import time
 import tomllib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from packaging.version import InvalidVersion, Version
 
 from validator import children
 from validator.core.location import Location
 from validator.core.result import Result, locate
+from validator.formats import MAX_CONFIG_BYTES
+from validator.lint.delta import coordinates
 from validator.redact import quoted, tail
+from validator.spec.confine import ConfinementError, host_path, read_bytes, read_regular
 from validator.spec.load import LoadedSpec
 from validator.versions import parse_specifier, satisfies
 
@@ -122,6 +128,57 @@ def run(ctx: CheckContext) -> Iterator[Result]:
             yield _declared(name, declared, where_declared, version, where)
     if section.check_conflicts:
         yield _conflicts(interpreter, locate(loaded, ("python", "check_conflicts")))
+    if "delta-spark" in section.packages and not failure:
+        installed = found.get("delta-spark", {}).get("version")
+        yield from _delta_jars(loaded, installed, locate(loaded, ("python", "packages", "delta-spark")))
+
+
+def _delta_jars(loaded: LoadedSpec, installed: str | None, where: Location | None) -> Iterator[Result]:
+    """Every Delta JAR the spec's config files and probes name is the installed delta-spark's version:
+    the Python API calls the JAR's classes, and a declared range (``^3.0.0``) admits both 3.3.2 and
+    3.3.3, so lint cannot tell; only the installed package can."""
+    if installed is None:
+        return  # not installed: the package's own result fails already
+    for source, text in _delta_texts(loaded):
+        for coord in coordinates(text):
+            jar = f"{coord.major}.{coord.minor}.{coord.patch}{coord.pre}"
+            try:
+                same = Version(jar) == Version(installed)
+            except InvalidVersion:
+                same = False
+            yield Result(
+                kind="python",
+                name=f"delta-spark: the Delta JAR of {source}",
+                verdict="pass" if same else "fail",
+                expected=installed,
+                actual=jar,
+                message=""
+                if same
+                else f"{source} names {coord.text}, the installed delta-spark is {installed}: "
+                "the Python package and the Delta JAR must be the same version",
+                location=where,
+            )
+
+
+def _delta_texts(loaded: LoadedSpec) -> Iterator[tuple[str, str]]:
+    """(where, text) of what names Delta JARs: each config file (read as the config stage reads it:
+    a project file confined to the project; one it cannot read is that stage's failure) and each
+    probe's ``conf``."""
+    for config in loaded.spec.config_keys.values():
+        host = host_path(config.path)
+        try:
+            raw = (
+                read_regular(Path(host), MAX_CONFIG_BYTES)
+                if host is not None
+                else read_bytes(loaded.base_dir / config.path, loaded.fence, MAX_CONFIG_BYTES)
+            )
+        except (ConfinementError, OSError):
+            continue
+        yield config.path, raw.decode("utf-8", errors="replace")
+    for name, probe in loaded.spec.probes.items():
+        conf = getattr(probe, "conf", None) or {}
+        for key, value in conf.items():
+            yield f"probes.{name}.conf.{key}", str(value)
 
 
 def _pep440(spec: str | None) -> str:

@@ -19,6 +19,7 @@ from validator import __version__
 from validator.engine import compose_observe as C
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
+from validator.engine.inspect_each import inspect_each
 from validator.engine.provenance import Provenance, old_secrets
 from validator.engine.unsupported import pull_period
 from validator.redact import quoted, register
@@ -120,15 +121,19 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
     owned = engine.containers(L.project_filter(project))
     found: dict[str, list[ObservedContainer]] = {}
     orphans: list[ObservedContainer] = []
-    for summary in owned:
-        item = from_summary(summary)
+    items = [from_summary(summary) for summary in owned]
+    ids = [i.id for i in items if i.service in desired.services]
+    details = inspect_each(engine.try_inspect, ids) if ids else {}
+    for item in items:
         service = item.service
         if service is not None and service in desired.services:
+            detail = details.get(item.id)
             if item.config_hash != desired.services[service].config_hash:
-                item = dataclasses.replace(item, inspected=_inspected(engine, item.id))
+                item = dataclasses.replace(item, inspected=_inspected(detail))
                 _register_old(item, desired.services[service], desired.key)
             else:
-                item = dataclasses.replace(item, drift=live_drift(engine, desired, desired.services[service], item))
+                svc = desired.services[service]
+                item = dataclasses.replace(item, drift=live_drift(engine, desired, svc, item, detail))
             found.setdefault(service, []).append(item)
         else:
             orphans.append(item)
@@ -199,9 +204,9 @@ def _register_old(item: ObservedContainer, svc: DesiredService, key: bytes) -> N
         register(old_secrets(item.inspected, svc.config, svc.provenance, was))
 
 
-def _inspected(engine: Engine, container: str) -> dict[str, Any] | None:
-    """The container's environment, command and entrypoint as Docker reports them."""
-    info = engine.try_inspect(container)
+def _inspected(info: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The container's environment, command and entrypoint as Docker reports them (``info``: its
+    inspect, None when it is gone)."""
     config = (info or {}).get("Config") or {}
     if not config:
         return None
@@ -209,15 +214,21 @@ def _inspected(engine: Engine, container: str) -> dict[str, Any] | None:
     return {"environment": env, "command": config.get("Cmd"), "entrypoint": config.get("Entrypoint")}
 
 
-def live_drift(engine: Engine, desired: DesiredState, svc: DesiredService, item: ObservedContainer) -> tuple[str, ...]:
+def live_drift(
+    engine: Engine,
+    desired: DesiredState,
+    svc: DesiredService,
+    item: ObservedContainer,
+    detail: dict[str, Any] | None,
+) -> tuple[str, ...]:
     """How validator's own container, created from this very configuration (its hash matches), differs
-    now from the body it was created with: the label records what was asked, the engine what runs."""
+    now from the body it was created with: the label records what was asked, the engine what runs
+    (``detail``: its inspect, None when it is gone)."""
     from validator import __version__
     from validator.engine.body import create_body
 
     if not 1 <= item.replica <= svc.replicas:
         return ()  # a replica the spec no longer asks for: the plan removes it
-    detail = engine.try_inspect(item.id)
     if not detail:
         return ()
     body, _ = create_body(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from validator.engine.desired import DesiredState, desired_state
 from validator.engine.docker_api import Engine
+from validator.engine.inspect_each import inspect_each
 from validator.engine.lock import ProjectLock
 from validator.engine.observed import ObservedState, observe
 from validator.engine.planner import Plan, plan, stop_needs_of_spec
@@ -106,15 +107,18 @@ def up(
         # each container's figures as measured now, else as an earlier up saved them, else the engine's
         saved = T.load(loaded.base_dir, loaded.spec.project)
         keep: dict[str, dict[str, Timing]] = {}
-        for name, r in result.services.items():
-            ids = r.containers or ((r.container,) if r.container else ())
-            if not ids or r.status != "ready":
+        ready = {name: r for name, r in result.services.items() if r.status == "ready"}
+        ids_of = {name: r.containers or ((r.container,) if r.container else ()) for name, r in ready.items()}
+        inspected = inspect_each(engine.inspect, [cid for ids in ids_of.values() for cid in ids])
+        for name, r in ready.items():
+            ids = ids_of[name]
+            if not ids:
                 continue
             if r.measured:
-                T.stamp_starts(r.measured, engine.inspect)
+                T.stamp_starts(r.measured, inspected.__getitem__)
                 keep[name] = {**T.known_each(saved, name, ids), **r.measured}
             if r.timing is None or len(ids) > 1:
-                r.timing = T.of_service(saved, name, ids, engine.inspect, r.measured)
+                r.timing = T.of_service(saved, name, ids, inspected.__getitem__, r.measured)
         if keep:
             T.save(loaded.base_dir, loaded.spec.project, keep)
         return result

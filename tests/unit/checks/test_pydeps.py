@@ -81,3 +81,24 @@ def test_conflicts_come_from_pip_check(ctx_for):
 def test_a_missing_interpreter_is_an_error_not_a_crash(ctx_for):
     found = results(ctx_for(python={"interpreter": "/nonexistent/python", "packages": {"requests": ">=1"}}))
     assert found["requests"].verdict == "error" and "/nonexistent/python" in found["requests"].message
+
+
+def test_the_delta_jar_must_be_the_installed_delta_spark_version(tmp_path, ctx_for):
+    """Adversary spark3, case 05: spark-defaults names the Delta JAR 3.3.2, the installed delta-spark
+    (whose API calls the JAR's classes) is another version, and the declared range admits both: lint
+    cannot tell, the check compares the JAR with what is installed."""
+    installed = importlib.metadata.version("delta-spark")
+    major, minor, patch = (int(p) for p in installed.split(".")[:3])
+    other = f"{major}.{minor}.{patch + 1}"
+    (tmp_path / "spark-defaults.conf").write_text(
+        f"spark.jars.packages io.delta:delta-spark_2.12:{other},org.example:other:1.0\n"
+    )
+    python = {"packages": {"delta-spark": {"version": f"^{major}.0.0", "import": "delta"}}}
+    config = {"spark": {"path": "spark-defaults.conf", "format": "properties", "keys": {}}}
+    found = results(ctx_for(python=python, config_keys=config))
+    jar = found["delta-spark: the Delta JAR of spark-defaults.conf"]
+    assert (jar.verdict, jar.expected, jar.actual) == ("fail", installed, other)
+    assert "must be the same version" in jar.message
+    (tmp_path / "spark-defaults.conf").write_text(f"spark.jars.packages io.delta:delta-spark_2.12:{installed}\n")
+    same = results(ctx_for(python=python, config_keys=config))["delta-spark: the Delta JAR of spark-defaults.conf"]
+    assert (same.verdict, same.actual) == ("pass", installed)

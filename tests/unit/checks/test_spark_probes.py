@@ -138,7 +138,7 @@ def test_cdc_declares_its_binlog_to_delta_metric():
 
     declared = METRICS.declared("binlog_to_delta_seconds")
     assert declared is not None and declared.dimension == "time"
-    assert declared.applies is not None and declared.applies(CdcSpec(kind="cdc", database="cdc"))
+    assert declared.applies is not None and declared.applies(CdcSpec(kind="cdc", database="cdc", user="cdc"))
     assert not declared.applies(SparkSpec(kind="spark"))
 
 

@@ -170,7 +170,9 @@ def test_container_says_each_way_it_differs(tmp_path):
     assert result.message == (
         "status restarting; health unhealthy; 3 restarts; memory limit unlimited, spec says 256 MiB"
     )
-    assert result.metrics[key("probe.p.restarts")] == 3.0
+    # a failed probe's figures are no evidence (adversary spark3 case 01): a criterion reading them errs
+    assert key("probe.p.restarts") not in result.metrics
+    assert result.unavailable[key("probe.p.restarts")].startswith("probe p failed, so its measurements are no evidence")
     lenient = {"kind": "container", "service": "web", "max_restarts": None, "healthy": False, "limits": False}
     calm = FakeEngine({"c1": {**inspected(health="unhealthy"), "RestartCount": 3}})
     assert run(tmp_path, lenient, services=WEB, running={"web": "c1"}, engine=calm).verdict == "pass"
@@ -434,6 +436,22 @@ def test_cdc_a_batch_without_its_time_leaves_the_metric_unavailable(tmp_path):
         "batch 1: the Delta table has [], MySQL has [[1]]; batch 1: the change feed names keys [], the binary log [1]"
     )
     assert key("probe.p.binlog_to_delta_seconds") in result.unavailable
+
+
+def test_cdc_timed_although_its_merge_lost_the_changes_gives_no_evidence(tmp_path):
+    """Adversary spark3, case 01: batch 2's MERGE wrote nothing (Delta still holds batch 1's rows), yet
+    the job timed it. The probe fails, and its time is no "change in Delta within 60 s": unavailable,
+    so CDC1 errs instead of passing; with ``expect: fail`` too (XFAIL is no licence for its figures)."""
+    rows = [[1, "ada", 10]]
+    good = {"events": 1, "binlog_keys": [1], "feed_keys": [1], "mysql_rows": rows, "delta_rows": rows, "seconds": 1.2}
+    lost = {**good, "binlog_keys": [2], "feed_keys": [], "mysql_rows": [*rows, [2, "bob", 20]], "seconds": 0.9}
+    for spec in (CDC, {**CDC, "expect": "fail", "reason": "MERGE drops updates until 3.4"}):
+        result = run(tmp_path, spec, spark_jobs=FakeSparkJobs({"batches": [good, lost]}))
+        assert result.verdict == ("xfail" if "expect" in spec else "fail"), result.message
+        assert key("probe.p.binlog_to_delta_seconds") not in result.metrics
+        why = result.unavailable[key("probe.p.binlog_to_delta_seconds")]
+        assert why.startswith("probe p failed, so its measurements are no evidence"), why
+        assert result.metrics[key("probe.p.passed")] == 0.0
 
 
 def test_alertmanager_hears_the_delivery_on_its_own_webhook_receiver(tmp_path):

@@ -20,7 +20,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "container": {"service": "web"},
     "log": {"service": "web", "pattern": "ready"},
     "delta": {"path": "tables"},
-    "cdc": {"database": "cdc"},
+    "cdc": {"database": "cdc", "user": "cdc"},
 }
 KINDS = [kind_of(model) for model in MODELS]
 
@@ -72,7 +72,6 @@ def test_kinds_on_a_spark_master_take_turns_on_it_and_no_other_kind_shares_anyth
     master = "spark://10.0.0.5:7077"
     shared = {kind: PROBES[kind].shared_resource(build(kind, master=master)) for kind in ("spark", "cdc")}
     assert shared == {"spark": master, "cdc": master}
-    assert PROBES["spark"].shared_resource(build("spark", master="local[2]")) is None
     assert all(PROBES[kind].shared_resource(build(kind)) is None for kind in KINDS if kind not in shared)
     # an entry reads only its own kind's specs
     assert PROBES["spark"].shared_resource(build("http")) is None
@@ -82,3 +81,37 @@ def test_in_container_kinds_are_those_that_need_a_service():
     inside = {kind for kind in KINDS if PROBES[kind].in_container}
     assert inside == {"command", "container", "log"}
     assert all(MODELS[KINDS.index(kind)].model_fields["service"].is_required() for kind in inside)
+
+
+def test_kinds_that_claim_the_cluster_refuse_a_local_master(tmp_path):
+    """Adversary spark3, cases 02-03: ``master: local[2]`` (or ``conf: {spark.master: ...}``) ran the
+    whole CDC path in the driver, no master, worker or executor involved, and the probe passed. The
+    ``spark`` and ``cdc`` kinds claim the cluster's work: a located lint error."""
+    import subprocess
+    import sys
+
+    (tmp_path / "infra.yaml").write_text(
+        "version: 1\nproject: demo\nprobes:\n  sp:\n    kind: spark\n    master: local[2]\n"
+        "  cd:\n    kind: cdc\n    database: shop\n    user: cdc\n    conf:\n      spark.master: local[1]\n"
+    )
+    lint = subprocess.run(
+        [sys.executable, "-m", "validator", "lint", "-f", "infra.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert lint.returncode == 1, lint.stdout + lint.stderr  # lint: 1 = errors found
+    said = lint.stdout + lint.stderr
+    assert "infra.yaml:6:13: probes.sp.master: must be a standalone master URL" in said
+    assert "infra.yaml:12:7: probes.cd.conf: spark.master is the probe's 'master' field" in said
+
+
+def test_the_cdc_probe_says_who_writes_and_reads_the_binary_log():
+    """Adversary spark3, case 07: ``user`` defaulted to root, and ``cdc_user`` to ``user``: the binary
+    log was read as root and the probe passed saying nothing of the CDC user. ``user`` is required."""
+    import pydantic
+    import pytest
+
+    with pytest.raises(pydantic.ValidationError, match="user"):
+        MODELS[KINDS.index("cdc")].model_validate({"kind": "cdc", "database": "cdc"})

@@ -14,7 +14,12 @@ class CdcSpec(SparkDriverSpec):
     kind: Literal["cdc"]
     host: str = Field("127.0.0.1", description="MySQL host (from this machine).")
     port: PortNumber = 3306
-    user: str = Field("root", description="MySQL user that creates the probe's table and changes its rows.")
+    # no default: with ``root`` by default (and cdc_user defaulting to user) the binary log was read as
+    # root and the probe said nothing of the CDC user's privileges (adversary spark3, case 07)
+    user: str = Field(
+        description="MySQL user that creates the probe's table and changes its rows (and reads the binary "
+        "log unless cdc_user is given)."
+    )
     password: str = ""
     database: str = Field(description="Database the probe's table is created in (and removed from).")
     cdc_user: str | None = Field(None, description="Replication user that reads the binary log (default: user).")

@@ -1,7 +1,7 @@
 """The fields of a Spark driver on this host against the spec's standalone master, shared by the kinds
 that run an application on the cluster (``spark``, ``cdc``). Not a kind itself."""
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from validator.spec.probes.base import ProbeSpec
 
@@ -31,6 +31,23 @@ class SparkDriverSpec(ProbeSpec):
         description="Host folder for Delta tables, mounted in the workers at the same absolute path "
         "(default: the folder the probe's service mounts that way).",
     )
+
+
+    @field_validator("master")
+    @classmethod
+    def _on_the_cluster(cls, value: str) -> str:
+        # these kinds claim work done by the cluster's executors: ``local[*]`` runs the whole job in the
+        # driver on this host, so a pass would say nothing of the master, the workers or their JARs
+        if not value.startswith("spark://"):
+            raise ValueError("must be a standalone master URL, spark://HOST:PORT: a local master runs no executor")
+        return value
+
+    @field_validator("conf")
+    @classmethod
+    def _master_once(cls, value: dict[str, str]) -> dict[str, str]:
+        if "spark.master" in value:
+            raise ValueError("spark.master is the probe's 'master' field, not a conf entry (one place to say it)")
+        return value
 
 
 def spark_master(spec: SparkDriverSpec) -> str | None:

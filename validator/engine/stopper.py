@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from validator.engine import hooks
 from validator.engine.execute import Node, execute
-from validator.engine.steps import Builder, Step, walk_stops
+from validator.engine.steps import Step, down_graph
 from validator.engine.stop_graph import StopStep
 from validator.errors import EngineError
 
@@ -34,28 +34,49 @@ class StopOutcome:
     hook_error: str | None = None  # a pre_stop hook that failed (the container was stopped all the same)
 
 
+@dataclass(kw_only=True)
+class DownWalk:
+    outcomes: list[StopOutcome]  # each container's, in finishing order
+    networks: list[str]  # removed
+    volumes: list[str]  # removed
+    errors: list[str]  # the networks and volumes that could not be removed, with why
+
+
 def run_stops(
     engine: Engine,
     steps: Sequence[StopStep],
     say: Callable[[str, str], None],
     cancel: threading.Event | None = None,
 ) -> list[StopOutcome]:
-    """Stop (and remove) every step's container along the graph (engine/steps.py ``walk_stops``),
-    walked by the one executor (engine/execute.py); outcomes in finishing order.
+    """Stop (and remove) every step's container along the graph; outcomes in finishing order."""
+    return walk_down(engine, steps, say, cancel).outcomes
+
+
+def walk_down(
+    engine: Engine,
+    steps: Sequence[StopStep],
+    say: Callable[[str, str], None],
+    cancel: threading.Event | None = None,
+    *,
+    networks: Sequence[str] = (),
+    volumes: Sequence[str] = (),
+) -> DownWalk:
+    """``down``'s graph (engine/steps.py ``down_graph``) walked by the one executor (engine/execute.py):
+    every container stopped and removed along the stop graph, then the networks and volumes once no
+    container is left on them (none is removed while a container failed to go: they are still in use).
 
     Each stop is bounded by its grace period (the engine kills after it) plus the client's timeout;
     the executor only waits in short slices so Ctrl-C reaches the main thread."""
-    if not steps:
-        return []
-    builder = Builder()
-    walk_stops(steps, builder)
+    if not steps and not networks and not volumes:
+        return DownWalk(outcomes=[], networks=[], volumes=[], errors=[])
+    graph = down_graph(steps, networks=networks, volumes=volumes)
     by_name = {step.name: step for step in steps}
     began: dict[str, tuple[float, float]] = {}  # name -> (wall, monotonic) the stop was asked
     hook_errors: dict[str, str] = {}
     finished: list[tuple[str, float]] = []  # name, wall clock: the finishing order
+    removed: dict[str, list[str]] = {"remove-network": [], "remove-volume": []}
 
-    def run(node: Node) -> None:
-        assert isinstance(node, Step)
+    def container(node: Step) -> None:
         step = by_name[node.target]
         who = step.service or step.name
         try:
@@ -79,21 +100,39 @@ def run_stops(
             say(who, f"{'removed' if step.remove else 'stopped'} after {time.monotonic() - began[step.name][1]:.2f}s")
             finished.append((step.name, time.time()))
 
+    def run(node: Node) -> None:
+        assert isinstance(node, Step)
+        if node.call == "remove-network":
+            engine.remove_network(node.target)
+            say("network", f"{node.target} removed")
+        elif node.call == "remove-volume":
+            engine.remove_volume(node.target)
+            say("volume", f"{node.target} removed")
+        else:
+            container(node)
+            return
+        removed[node.call].append(node.target)
+
     # one thread per container, as Compose stops them all at once: a stop mostly waits out its grace
     # period, so a cap would queue whole grace periods (16 at a time made 50 services wait 4 of them)
-    graph = builder.graph()
-    outcome = execute(graph.steps, run, workers=len(steps), failures=(EngineError,), cancel=cancel)
+    workers = max(1, len(steps), len(networks) + len(volumes))
+    outcome = execute(graph.steps, run, workers=workers, failures=(EngineError,), cancel=cancel)
     if outcome.raised is not None:  # an engine that went away, an interrupt
         raise outcome.raised
-    target = {node.key: node.target for node in graph.steps}
+    nodes = {node.key: node for node in graph.steps}
     errors = {
-        target[key]: result.error
+        nodes[key].target: result.error
         for key, result in outcome.steps.items()
-        if result.status != "done" and result.blocked_by is None
+        if result.status != "done" and result.blocked_by is None and nodes[key].call in ("stop", "remove")
     }
+    others = [
+        f"{nodes[key].target}: {result.error}"
+        for key, result in outcome.steps.items()
+        if result.status == "failed" and nodes[key].call in removed
+    ]
     order = [name for name, _ in finished] + sorted(set(by_name) - {name for name, _ in finished})
     stamps = dict(finished)
-    return [
+    outcomes = [
         StopOutcome(
             step=by_name[name],
             started=began.get(name, (time.time(), 0.0))[0],
@@ -103,6 +142,9 @@ def run_stops(
         )
         for name in dict.fromkeys(order)
     ]
+    return DownWalk(
+        outcomes=outcomes, networks=removed["remove-network"], volumes=removed["remove-volume"], errors=others
+    )
 
 
 def pre_stop(engine: Engine, step: StopStep) -> str | None:

@@ -23,6 +23,27 @@ def _fresh_redactor():
     redact.reset()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_stack_at_a_time(request):
+    """Under pytest-xdist (scripts/test runs two workers), the modules that bring up the shipped stack
+    take turns: it binds fixed host ports, so two copies cannot run at once. Without xdist there is
+    one process and nothing to wait for (and no lock a caller's own ``flock /tmp/stack.lock`` around
+    the whole run could deadlock with: this lock file is another)."""
+    import fcntl
+
+    marks = getattr(request.module, "pytestmark", [])
+    stack = any(mark.name == "stack" for mark in (marks if isinstance(marks, list) else [marks]))
+    if not stack or "PYTEST_XDIST_WORKER" not in os.environ:
+        yield
+        return
+    with open(os.environ.get("VALIDATOR_STACK_TEST_LOCK", "/tmp/validator-stack-tests.lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # bounded by the other worker's stack module (pytest-timeout)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture
 def run_cli():
     """Run ``python -m validator ARGS`` as a subprocess; return the completed process."""

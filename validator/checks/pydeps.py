@@ -23,9 +23,9 @@ from validator import children
 from validator.core.location import Location
 from validator.core.result import Result, locate
 from validator.formats import MAX_CONFIG_BYTES
-from validator.lint.delta import coordinates
 from validator.redact import quoted, tail
 from validator.spec.confine import ConfinementError, host_path, read_bytes, read_regular
+from validator.spec.delta import coordinates
 from validator.spec.load import LoadedSpec
 from validator.versions import parse_specifier, satisfies
 

@@ -9,7 +9,7 @@ import argparse
 import time
 from typing import Any
 
-from validator import STARTED
+from validator import STARTED, redact
 from validator.backends.registry import add_orchestrator_option, backend
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, line_progress
 from validator.engine.apply import UpResult
@@ -58,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     if args.verbose:
         print(render_start(spec_loaded, connected))
         print(render_phases(result, loaded))
+        if isinstance(result, UpResult) and result.steps:
+            print(render_steps(result))
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
@@ -123,4 +125,20 @@ def render_phases(result: object, loaded: object) -> str:
             interval = f" (health interval {health.interval:g})" if health and health.interval else ""
             parts.append(f"healthy +{timing.healthy:.3f}{interval}")
         lines.append(f"  {name}: " + ", ".join(parts))
+    return "\n".join(lines)
+
+
+def render_steps(result: UpResult) -> str:
+    """Under ``-v``: each step of the graph up walked (engine/graph.py), when it began and ended,
+    seconds from the first step's start; a step not run says why."""
+    began = [r.started for r in result.steps.values() if r.started is not None]
+    origin = min(began) if began else 0.0
+    lines = ["steps (seconds from the first): start, end, step"]
+    for key, r in sorted(result.steps.items(), key=lambda item: (item[1].started is None, item[1].started or 0.0)):
+        if r.started is None or r.ended is None:
+            why = redact.text(r.error.splitlines()[0]) if r.error else ""
+            lines.append(f"  {'-':>7} {'-':>7}  {key}: {r.status} ({why})")
+        else:
+            status = "" if r.status == "done" else f": {r.status}"
+            lines.append(f"  {r.started - origin:7.3f} {r.ended - origin:7.3f}  {key}{status}")
     return "\n".join(lines)

@@ -1,9 +1,9 @@
-"""Apply a plan: orphans out, images in, networks and volumes, the old containers of recreated and
-restarted services (and the replicas a scale down removes) stopped along the stop graph (in parallel,
-dependents first), renames, then every service in dependency order with independent branches in
-parallel. Each service starts once its dependencies meet their ``depends_on`` conditions and is then
-waited for through the event hub; a scaled service's replicas start and are waited for in parallel,
-and the service is ready once all of them are."""
+"""Apply a plan by walking its graph (engine/graph.py) with the one executor (engine/execute.py):
+each step is one engine call or one wait, run once the steps it needs are done, independent branches
+at once. This module says what each call does (``_Steps``) and turns the steps' outcomes back into
+each service's result (``_Results``): ready, failed naming why, or not started naming the dependency
+that failed. Waits go through the event hub; a scaled service's replicas are steps of their own, and
+a service is ready once every replica is."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,30 +22,34 @@ from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.compose_observe import host_drift
 from validator.engine.desired import DesiredService, DesiredState
+from validator.engine.execute import StepResult, execute
+from validator.engine.graph import Step, up_graph
 from validator.engine.holders import fixed_ports, port_holders
 from validator.engine.observed import ObservedContainer, ObservedState
-from validator.engine.planner import (
-    PAST_TENSE,
-    Action,
-    Plan,
-    exec_ready_services,
-    replica_slots,
-    stop_needs,
-    stop_plan,
-    targets,
-)
+from validator.engine.planner import PAST_TENSE, Action, Plan, replica_slots, stop_needs, stop_plan, targets
 from validator.engine.readiness import ExecReadiness, health_argv
-from validator.engine.stopper import raise_failures, run_stops
+from validator.engine.stop_graph import StopStep
+from validator.engine.stopper import pre_stop
 from validator.engine.timings import slowest
-from validator.engine.waiter import Cancelled, EventHub, Timing, Waiter, WaitFailed
-from validator.errors import EngineError, EngineLost, Interrupted, UnreachableError
+from validator.engine.waiter import Cancelled, EventHub, Target, Timing, Waiter, WaitFailed
+from validator.errors import EngineError
 
 if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
 
 Progress = Callable[[str, str], None]
 Status = Literal["ready", "failed", "skipped"]
-_ORDER = ("pending", "running", "healthy", "completed")
+# A failure of these ends up, as it always did: nothing may start on a missing image, network or volume,
+# or where an old container could not be taken away
+FATAL = frozenset({"pull", "build", "create-network", "create-volume", "stop", "remove", "rename"})
+# the calls that make up one replica's own outcome (its stops, removes and renames are the plan's)
+OWN = frozenset({"create", "put-files", "connect", "start", "post-start", "wait"})
+PULLS_AT_ONCE = 4  # pulls and builds at a time: each streams layers; more only share the same link
+# Threads: two per container (its wait and its readiness by exec may both be in flight), one per stop
+# (a stop mostly waits out its grace period, as Compose stops all at once), and four for images,
+# networks and the rest. Almost every step waits on the engine, so fewer would queue whole waits;
+# the cap keeps a runaway graph from starting a thread per step.
+MAX_WORKERS = 256
 
 
 @dataclass(kw_only=True)
@@ -66,87 +69,42 @@ class UpResult:
     plan: Plan
     services: dict[str, ServiceResult] = field(default_factory=dict)
     duration: float = 0.0
+    steps: dict[str, StepResult] = field(default_factory=dict)  # each step's outcome and times (up -v)
 
     @property
     def ok(self) -> bool:
         return all(r.status == "ready" for r in self.services.values())
 
 
-class _Progress:
-    """Where a service has got to, for the services that depend on it."""
-
-    def __init__(self) -> None:
-        self.cond = threading.Condition()
-        self.state = "pending"
-        self.failed: str | None = None
-
-    def reach(self, state: str) -> None:
-        with self.cond:
-            if _ORDER.index(state) > _ORDER.index(self.state):
-                self.state = state
-            self.cond.notify_all()
-
-    def fail(self, why: str) -> None:
-        with self.cond:
-            self.failed = why
-            self.cond.notify_all()
-
-    def wait_for(self, state: str, deadline: float, cancel: threading.Event) -> str | None:
-        """None once ``state`` is reached; otherwise why it never will be."""
-        with self.cond:
-            while True:
-                if _ORDER.index(self.state) >= _ORDER.index(state):
-                    return None
-                if self.failed is not None:
-                    return self.failed
-                if cancel.is_set():
-                    return "cancelled"
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return "timed out"
-                self.cond.wait(min(remaining, 1.0))
-
-
-class _Tally:
-    """The replicas of a scaled service that are running, and ready by exec: the service reaches
-    each state once all of them have (dependents wait for every replica)."""
-
-    def __init__(self, replicas: int, progress: _Progress) -> None:
-        self.replicas = replicas
-        self.progress = progress
-        self.lock = threading.Lock()
-        self.seen: dict[str, set[int]] = {"running": set(), "healthy": set()}
-
-    def _count(self, state: str, number: int) -> None:
-        # by replica number: a replica that restarts (restart_grace) reports running again
-        with self.lock:
-            self.seen[state].add(number)
-            reached = len(self.seen[state]) == self.replicas
-        if reached:
-            self.progress.reach(state)
-
-    def running(self, number: int) -> None:
-        self._count("running", number)
-
-    def ready(self, number: int) -> None:
-        self._count("healthy", number)
-
-
 @dataclass(kw_only=True)
-class _Launched:
-    """A replica's container once its action is carried out, and when that was asked for."""
+class _Box:
+    """One replica's container as its steps go: what each step leaves for the next."""
 
-    container: str
-    queue: queue.Queue[dict[str, Any]]  # its events, registered with the hub before its start
-    requested_mono: float = field(default_factory=time.monotonic)
-    requested_wall: float = field(default_factory=time.time)
-    create_s: float | None = None  # how long the create call took (None: not created now)
+    svc: DesiredService
+    number: int
+    action: Action | None
+    who: str  # how messages name it: the service, or "web replica 2 (demo-web-2)"
+    container: str | None = None  # its ID, once created (or the kept one's)
+    extra: list[tuple[str, list[str]]] = field(default_factory=list)  # networks to connect, with aliases
+    queue: queue.Queue[dict[str, Any]] | None = None  # its events, registered before its start
+    requested_mono: float = 0.0
+    requested_wall: float = 0.0
+    create_s: float | None = None  # the create call with its copies and connects
+    start_s: float | None = None
+    waiter: Waiter | None = None
+    checker: ExecReadiness | None = None
+    timing: Timing | None = None  # what the waits measured
+    settled: bool = False  # its waits ended (ready or failed): readiness by exec stops
+    failure: str | None = None  # why its waits failed
+    wake: threading.Event = field(default_factory=threading.Event)  # set when settled or ready by exec
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
-
-def _condition_state(condition: str) -> str:
-    return {"service_started": "running", "service_healthy": "healthy", "service_completed_successfully": "completed"}[
-        condition
-    ]
+    def settle(self, failure: str | None) -> None:
+        with self.lock:
+            self.settled, self.failure = True, failure
+        if self.checker is not None:
+            self.checker.stop()
+        self.wake.set()
 
 
 class Applier:
@@ -163,7 +121,7 @@ class Applier:
     ) -> None:
         self.engine = engine
         # told each service's outcome the moment it is known, while others still start (check starts
-        # that service's probes then); called from the service's own thread
+        # that service's probes then); called from the thread walking the graph
         self.on_done = on_done
         self.desired = desired
         self.observed = observed
@@ -172,169 +130,142 @@ class Applier:
         self.deadline = time.monotonic() + timeout
         self.cancel = threading.Event()
         self.image_ids = dict(observed.image_ids)
-        self.progress = {name: _Progress() for name in desired.services}
-        self.targets = targets(desired)
+        self.graph = up_graph(desired, observed, plan, ready_by_exec=ready_by_exec)
         self.hub: EventHub | None = None
-        # services others wait on with service_healthy: those count ready once their own health test
-        # passes by exec (readiness.py); for the rest an earlier "ready" would change nothing
-        self.exec_ready = exec_ready_services(desired) if ready_by_exec else frozenset()
-        self.start_seconds: dict[str, float] = {}  # per container, how long the engine's start call took
-        self.never_healthy: dict[str, str] = {}  # services that can never be healthy, with why (_health_sources)
+        self.targets = targets(desired)
+        self.boxes = self._boxes()
+        by_id = {c.id: c for items in observed.containers.values() for c in items}
+        going = [a for a in plan.actions if a.kind in ("recreate", "restart", "remove") and a.container_id in by_id]
+        restart = frozenset(a.container_id for a in going if a.kind == "restart" and a.container_id)
+        old = [by_id[a.container_id] for a in going if a.container_id]
+        self.stops = {s.name: s for s in stop_plan(stop_needs(desired), old, keep=restart)}
+        self.stop_began: dict[str, float] = {}
+        self.pulls = threading.Semaphore(PULLS_AT_ONCE)
+        self.results = _Results(self)
+
+    def _boxes(self) -> dict[str, _Box]:
+        out = {}
+        for name, svc in self.desired.services.items():
+            slots, _ = replica_slots(self.observed.containers.get(name, ()), svc.replicas)
+            for number in range(1, svc.replicas + 1):
+                who = name if svc.replicas == 1 else f"{name} replica {number} ({svc.replica_name(number)})"
+                current = slots.get(number)
+                out[svc.replica_name(number)] = _Box(
+                    svc=svc,
+                    number=number,
+                    action=self.plan.for_replica(name, number),
+                    who=who,
+                    container=current.id if current is not None else None,
+                )
+        return out
 
     def run(self) -> UpResult:
         started = time.monotonic()
-        result = UpResult(plan=self.plan)
         if self.plan.conflicts:
             raise EngineError("cannot proceed: " + "; ".join(self.plan.conflicts))
-        for action in self.plan.actions:
-            if action.kind == "remove-orphan":
-                self._remove_orphan(action)
-        self._images([a for a in self.plan.actions if a.kind in ("pull", "build")])
-        self.never_healthy = self._health_sources()
-        self._networks_and_volumes()
-        self._stop_replaced()
+        self._announce()
         self.hub = EventHub(self.engine, self.desired.project)  # subscribe before any container changes
+        containers = sum(1 for step in self.graph.steps if step.state == "running")
+        workers = min(MAX_WORKERS, 2 * containers + len(self.stops) + 4)
+        self.results.begin()
         try:
-            with ThreadPoolExecutor(
-                max_workers=max(1, len(self.desired.services)), thread_name_prefix="validator-up"
-            ) as pool:
-                futures = {pool.submit(self._reported, name): name for name in self.plan.order}
-                try:
-                    pending = set(futures)
-                    while pending:
-                        _, pending = wait(pending, timeout=max(0.1, self.deadline - time.monotonic() + 5))
-                        if pending and time.monotonic() > self.deadline + 5:
-                            break
-                # EngineLost is raised by the run watcher (validator/abort.py)
-                except (Interrupted, KeyboardInterrupt, EngineLost):
-                    self.cancel.set()
-                    self.hub.interrupt()
-                    for progress in self.progress.values():
-                        progress.fail("cancelled")
-                    raise
-                for future, name in futures.items():
-                    if future.done():
-                        exc = future.exception()
-                        if isinstance(exc, UnreachableError):
-                            raise exc
-                        if exc is not None and not isinstance(exc, Cancelled):
-                            raise exc
-                        result.services[name] = (
-                            future.result()
-                            if exc is None
-                            else ServiceResult(name=name, status="failed", message="cancelled")
-                        )
-                    else:
-                        result.services[name] = ServiceResult(
-                            name=name, status="failed", message="the overall time limit ran out"
-                        )
+            outcome = execute(
+                self.graph.steps,
+                self._step,
+                workers=workers,
+                failures=(EngineError, WaitFailed, Cancelled),
+                cancel=self.cancel,
+                on_cancel=self.hub.interrupt,
+                fatal=lambda step: isinstance(step, Step) and step.call in FATAL,
+                on_finished=self.results.finished,
+                deadline=self.deadline,
+                grace=5.0,
+            )
         finally:
             self.hub.close()
+        if outcome.raised is not None:  # an interrupt, a lost engine (EngineLost, UnreachableError)
+            raise outcome.raised
+        if outcome.fatal is not None:
+            raise EngineError(outcome.fatal.error)
+        result = UpResult(plan=self.plan, steps=outcome.steps)
+        result.services = self.results.all()
         result.duration = time.monotonic() - started
         return result
 
-    # --- steps --------------------------------------------------------------------------------
-    def _networks_and_volumes(self) -> None:
+    def _announce(self) -> None:
         for action in self.plan.actions:
-            if action.kind == "create-network":
-                net = next(n for n in self.desired.networks.values() if n.name == action.target)
-                self.engine.create_network(
-                    net.name,
-                    {
-                        **net.labels,
-                        **CL.network_labels(self.desired.project, net.key, __version__),
-                        L.PROJECT: self.desired.project,
-                        L.NETWORK: net.key,
-                    },
-                    net.driver,
-                    net.internal,
-                    net.enable_ipv6,
-                    net.options,
-                    ipam=net.ipam,
-                    attachable=net.attachable,
-                )
-                self.say("network", f"{net.name} created")
-            elif action.kind == "create-volume":
-                vol = next(v for v in self.desired.volumes.values() if v.name == action.target)
-                self.engine.create_volume(
-                    vol.name,
-                    {
-                        **vol.labels,
-                        **CL.volume_labels(self.desired.project, vol.key, __version__),
-                        L.PROJECT: self.desired.project,
-                        L.VOLUME: vol.key,
-                    },
-                    vol.driver,
-                    vol.options,
-                )
-                self.say("volume", f"{vol.name} created")
-
-    def _health_sources(self) -> dict[str, str]:
-        """Services others wait on with ``service_healthy`` whose health check comes from their image
-        (the spec names no test): they are waited on until healthy. Those whose image has none either
-        (or whose check is disabled) can never be healthy: returned with why, so their dependents
-        fail at once instead of waiting out the whole timeout (Compose fails within a second too)."""
-        waited = {
-            dep
-            for svc in self.desired.services.values()
-            for dep, cond in svc.depends_on.items()
-            if cond.condition == "service_healthy" and dep in self.desired.services
-        }
-        never: dict[str, str] = {}
-        for name in sorted(waited):
-            svc = self.desired.services[name]
-            if svc.healthcheck or svc.replicas == 0:
-                continue
-            if svc.config.get("healthcheck") == "disabled":
-                never[name] = "has its health check disabled"
-                continue
-            image = self.engine.inspect_image(svc.image) or {}
-            test = ((image.get("Config") or {}).get("Healthcheck") or {}).get("Test") or []
-            if test and test[0] != "NONE":
-                self.targets[name] = "healthy"
-            else:
-                never[name] = f"has no health check (neither the spec nor its image {svc.image} defines one)"
-        return never
-
-    def _remove_orphan(self, action: Action) -> None:
-        orphan = next(o for o in self.observed.orphans if o.name == action.target)
-        self.engine.stop(orphan.id, 10)
-        self.engine.remove_container(orphan.id)
-        self.say("orphan", f"{orphan.name} removed")
-
-    def _stop_replaced(self) -> None:
-        """Take down the old containers of every replica to recreate or restart, and the replicas a
-        scale down removes, before any service starts, all at once along the stop graph (a dependent
-        goes before what it depends on), as Compose does: N changed services then wait one grace
-        period, not N in a row. Then rename the replicas whose name changes with the replica count
-        (the names the removed ones held are free by then)."""
-        by_id = {c.id: c for items in self.observed.containers.values() for c in items}
-        going = [
-            a for a in self.plan.actions if a.kind in ("recreate", "restart", "remove") and a.container_id in by_id
-        ]
-        for action in going:
-            if action.kind in ("recreate", "remove") and action.service:
+            if action.kind in ("recreate", "remove") and action.service and action.container_id:
                 verb = "recreating" if action.kind == "recreate" else f"removing {action.target}"
                 self.say(action.service, f"{verb}: " + "; ".join(action.reasons))
-        if going:
-            restart = frozenset(a.container_id for a in going if a.kind == "restart" and a.container_id)
-            old = [by_id[a.container_id] for a in going if a.container_id]
-            raise_failures(
-                run_stops(self.engine, stop_plan(stop_needs(self.desired), old, keep=restart), self.say, self.cancel)
-            )
-        for action in self.plan.actions:
-            if action.kind == "rename" and action.container_id and action.new_name:
-                self.engine.rename(action.container_id, action.new_name)
-                self.say(action.service or action.target, f"{action.target} renamed to {action.new_name}")
 
-    def _images(self, actions: list[Action]) -> None:
-        if not actions:
+    # --- the steps ----------------------------------------------------------------------------------
+    def _step(self, step: Any) -> None:
+        assert isinstance(step, Step)
+        {
+            "stop": self._stop,
+            "remove": self._remove,
+            "pull": self._image,
+            "build": self._image,
+            "create-network": self._network,
+            "create-volume": self._volume,
+            "rename": self._rename,
+            "health-check": self._health_check,
+            "create": self._create_step,
+            "put-files": self._put_files,
+            "connect": self._connect,
+            "start": self._start_step,
+            "post-start": self._post_start_step,
+            "wait": self._wait,
+        }[step.call](step)
+
+    def _orphan(self, name: str) -> ObservedContainer | None:
+        return next((o for o in self.observed.orphans if o.name == name), None)
+
+    def _stop(self, step: Step) -> None:
+        orphan = self._orphan(step.target)
+        if orphan is not None:
+            self.engine.stop(orphan.id, 10)
             return
+        stop = self.stops[step.target]
+        who = stop.service or stop.name
+        self.stop_began[stop.name] = time.monotonic()
+        hook_error = pre_stop(self.engine, stop)
+        if hook_error is not None:
+            self.say(who, f"FAILED: {hook_error}")
+        self._engine_call(who, stop.name, lambda: self.engine.stop(stop.container, stop.timeout))
+        if not stop.remove:
+            self.say(who, f"stopped after {time.monotonic() - self.stop_began[stop.name]:.2f}s")
 
-        def one(action: Action) -> None:
-            svc = self.desired.services[action.service or ""]
+    def _remove(self, step: Step) -> None:
+        orphan = self._orphan(step.target)
+        if orphan is not None:
+            self.engine.remove_container(orphan.id)
+            self.say("orphan", f"{orphan.name} removed")
+            return
+        stop: StopStep = self.stops[step.target]
+        who = stop.service or stop.name
+        self._engine_call(who, stop.name, lambda: self.engine.remove_container(stop.container))
+        self.say(who, f"removed after {time.monotonic() - self.stop_began.get(stop.name, time.monotonic()):.2f}s")
+
+    def _engine_call(self, who: str, name: str, call: Callable[[], None]) -> None:
+        """A stop or remove: its failure said at once and named by the container (the run then ends)."""
+        try:
+            call()
+        except EngineError as exc:
+            self.say(who, f"FAILED: {exc}")
+            raise EngineError(f"{name}: {exc}") from exc
+
+    def _rename(self, step: Step) -> None:
+        action = next(a for a in self.plan.actions if a.kind == "rename" and a.target == step.target)
+        assert action.container_id and action.new_name
+        self.engine.rename(action.container_id, action.new_name)
+        self.say(action.service or action.target, f"{action.target} renamed to {action.new_name}")
+
+    def _image(self, step: Step) -> None:
+        svc = self.desired.services[step.service or ""]
+        with self.pulls:
             began = time.monotonic()
-            if action.kind == "pull":
+            if step.call == "pull":
                 self.say(svc.name, f"pulling {svc.image}")
                 self.image_ids[svc.image] = self.engine.pull(svc.image, lambda line: self.say(svc.name, line))
             else:
@@ -352,224 +283,186 @@ class Applier:
                 )
             self.say(svc.name, f"image {svc.image} ready in {time.monotonic() - began:.1f}s")
 
-        with ThreadPoolExecutor(max_workers=min(4, len(actions))) as pool:
-            errors = [f.exception() for f in [pool.submit(one, a) for a in actions]]
-        failures = [e for e in errors if e is not None]
-        if failures:
-            raise failures[0]
-
-    def _reported(self, name: str) -> ServiceResult:
-        result = self._service(name)
-        if self.on_done is not None:
-            self.on_done(result)
-        return result
-
-    def _service(self, name: str) -> ServiceResult:
-        svc = self.desired.services[name]
-        progress = self.progress[name]
-        try:
-            for dep, cond in sorted(svc.depends_on.items()):
-                if dep not in self.progress:
-                    continue
-                never = self.never_healthy.get(dep) if cond.condition == "service_healthy" else None
-                if never is not None and cond.required:
-                    message = f"not started: dependency {dep} {never}, so service_healthy can never hold"
-                    progress.fail(message)
-                    self.say(name, f"FAILED: {message}")
-                    return ServiceResult(name=name, status="failed", message=message)
-                why = self.progress[dep].wait_for(_condition_state(cond.condition), self.deadline, self.cancel)
-                if why is not None and (cond.required or why == "cancelled"):
-                    message = f"not started: dependency {dep} {why}"
-                    progress.fail(message)
-                    return ServiceResult(name=name, status="skipped", message=message)
-            if self.cancel.is_set():
-                raise Cancelled(name)
-            if svc.replicas == 0:  # scale 0: its containers were removed with the others (_stop_replaced)
-                result = ServiceResult(name=name, status="ready", message="runs no container (scale 0)")
-            elif svc.replicas == 1:
-                result = self._act(svc, 1, progress)
-            else:
-                result = self._replicas(svc, progress)
-            if result.action is None and any(
-                a.service == name and a.kind in ("remove", "rename") for a in self.plan.actions
-            ):
-                # only replicas removed or renamed: the ones that run were kept
-                kinds = {a.kind for a in self.plan.actions if a.service == name}
-                result.action = "rename" if kinds == {"rename"} else "scale"
-            progress.reach(self.targets[name])
-            return result
-        except WaitFailed as exc:
-            progress.fail(str(exc).split("\n")[0])
-            self.say(name, f"FAILED: {exc}")
-            planned = self.plan.for_service(name)
-            return ServiceResult(
-                name=name,
-                status="failed",
-                action=planned.kind if planned else None,
-                timing=exc.timing,
-                message=str(exc),
-            )
-        except (EngineError, Cancelled) as exc:
-            progress.fail(str(exc))
-            if isinstance(exc, Cancelled):
-                raise
-            self.say(name, f"FAILED: {exc}")
-            return ServiceResult(name=name, status="failed", message=str(exc))
-        except BaseException as exc:
-            progress.fail(f"{type(exc).__name__}: {exc}")
-            raise
-
-    def _replicas(self, svc: DesiredService, progress: _Progress) -> ServiceResult:
-        """Every replica of a scaled service at once, each created, started and waited for as a single
-        container is; the service reaches a state once every replica has. One replica that fails fails
-        the service, naming it, as soon as it does (its dependents need not wait for the others)."""
-        tally = _Tally(svc.replicas, progress)
-        numbers = range(1, svc.replicas + 1)
-        outcomes: dict[int, ServiceResult] = {}
-        failures: dict[int, WaitFailed | EngineError] = {}
-        with ThreadPoolExecutor(max_workers=svc.replicas, thread_name_prefix=f"validator-{svc.name}") as pool:
-            futures = {pool.submit(self._act, svc, number, progress, tally): number for number in numbers}
-            for future in as_completed(futures):
-                number = futures[future]
-                try:
-                    outcomes[number] = future.result()
-                except WaitFailed as exc:  # its message names the replica already
-                    failures[number] = exc
-                except EngineError as exc:
-                    failures[number] = EngineError(f"{svc.name} replica {number} ({svc.replica_name(number)}): {exc}")
-                if number in failures:
-                    progress.fail(str(failures[number]).split("\n")[0])
-        if failures:  # (Cancelled and an unreachable engine propagate from future.result() above)
-            first = failures[min(failures)]
-            message = str(first)
-            if len(failures) > 1:
-                message += "\n  also failed: " + ", ".join(svc.replica_name(n) for n in sorted(failures)[1:])
-            if not isinstance(first, WaitFailed):
-                raise EngineError(message)
-            # what every replica measured, failed or not: a figure stands only when each replica has one
-            timings = [t for r in outcomes.values() for t in r.measured.values()]
-            timings += [f.timing for f in failures.values() if isinstance(f, WaitFailed)]
-            timing = slowest(timings)
-            if len(timings) < svc.replicas:
-                timing.startup = timing.healthy = None
-            raise WaitFailed(message, timing)
-
-        ordered = [outcomes[number] for number in numbers]
-        measured = {cid: t for r in ordered for cid, t in r.measured.items()}
-        # the slowest of what was measured now; reconcile.up adds the replicas that were kept
-        return ServiceResult(
-            name=svc.name,
-            status="ready",
-            action=next((r.action for r in ordered if r.action), None),
-            timing=slowest(list(measured.values())) if measured else None,
-            container=ordered[0].container,
-            containers=tuple(r.container or "" for r in ordered),
-            measured=measured,
+    def _network(self, step: Step) -> None:
+        net = next(n for n in self.desired.networks.values() if n.name == step.target)
+        self.engine.create_network(
+            net.name,
+            {
+                **net.labels,
+                **CL.network_labels(self.desired.project, net.key, __version__),
+                L.PROJECT: self.desired.project,
+                L.NETWORK: net.key,
+            },
+            net.driver,
+            net.internal,
+            net.enable_ipv6,
+            net.options,
+            ipam=net.ipam,
+            attachable=net.attachable,
         )
+        self.say("network", f"{net.name} created")
 
-    def _act(self, svc: DesiredService, number: int, progress: _Progress, tally: _Tally | None = None) -> ServiceResult:
-        """Create, start or keep replica ``number`` of ``svc`` and wait for it (``tally``: the replicas
-        of a scaled service, which reach a state together)."""
+    def _volume(self, step: Step) -> None:
+        vol = next(v for v in self.desired.volumes.values() if v.name == step.target)
+        self.engine.create_volume(
+            vol.name,
+            {
+                **vol.labels,
+                **CL.volume_labels(self.desired.project, vol.key, __version__),
+                L.PROJECT: self.desired.project,
+                L.VOLUME: vol.key,
+            },
+            vol.driver,
+            vol.options,
+        )
+        self.say("volume", f"{vol.name} created")
+
+    def _health_check(self, step: Step) -> None:
+        """A service others wait on healthy with no test in the spec: its image's test, else it can never
+        be healthy and its dependents fail at once instead of waiting out the whole timeout (Compose
+        fails within a second too)."""
+        svc = self.desired.services[step.target]
+        if svc.config.get("healthcheck") == "disabled":
+            raise EngineError("has its health check disabled")
+        image = self.engine.inspect_image(svc.image) or {}
+        test = ((image.get("Config") or {}).get("Healthcheck") or {}).get("Test") or []
+        if not test or test[0] == "NONE":
+            raise EngineError(f"has no health check (neither the spec nor its image {svc.image} defines one)")
+
+    def _create_step(self, step: Step) -> None:
+        box = self.boxes[step.target]
+        box.requested_mono, box.requested_wall = time.monotonic(), time.time()
+        box.container = self._create(box)
+        box.create_s = time.monotonic() - box.requested_mono
+
+    def _put_files(self, step: Step) -> None:
+        box = self.boxes[step.target]
+        assert box.container is not None
+        self._timed(box, lambda: self.engine.put_files(box.container or "", box.svc.files))
+
+    def _connect(self, step: Step) -> None:
+        box = self.boxes[step.target]
+        svc = box.svc
+
+        def connect() -> None:
+            for network, aliases in box.extra:
+                address = svc.config.get("network_addresses", {}).get(network)
+                self.engine.connect_network(box.container or "", network, aliases, address, svc.links(box.number))
+
+        self._timed(box, connect)
+
+    @staticmethod
+    def _timed(box: _Box, call: Callable[[], None]) -> None:
+        """A call that counts with the create (the copies and connects made before the start)."""
+        began = time.monotonic()
+        call()
+        with box.lock:
+            box.create_s = (box.create_s or 0.0) + time.monotonic() - began
+
+    def _start_step(self, step: Step) -> None:
+        """Start the container (a restart's was stopped with the replaced ones); its events are watched
+        from before the start."""
         assert self.hub is not None
-        slots, _ = replica_slots(self.observed.containers.get(svc.name, ()), svc.replicas)
-        current = slots.get(number)
-        action = self.plan.for_replica(svc.name, number)
-        who = svc.name if svc.replicas == 1 else f"{svc.name} replica {number} ({svc.replica_name(number)})"
-        if action is None:
-            assert current is not None
-            if self._already_there(current, self.targets[svc.name], svc.completes):  # no inspect, no wait
-                if tally is not None:
-                    tally.running(number)
-                    tally.ready(number)
-                else:
-                    progress.reach("running")
-                return ServiceResult(name=svc.name, status="ready", container=current.id)
-            launched = _Launched(container=current.id, queue=self.hub.register(current.id))
-        else:
-            launched = self._launch(svc, number, action, current)
-        container = launched.container
-        checker = self._exec_checker(svc, container, (lambda: tally.ready(number)) if tally else None, progress)
-        waiter = Waiter(
+        box = self.boxes[step.target]
+        assert box.container is not None and box.action is not None
+        self._check_cancel(box.svc.name)
+        if box.action.kind not in ("create", "recreate"):
+            box.requested_mono, box.requested_wall = time.monotonic(), time.time()
+        box.queue = self.hub.register(box.container)
+        self._start(box.svc, box.container, box)
+
+    def _post_start_step(self, step: Step) -> None:
+        box = self.boxes[step.target]
+        assert box.container is not None
+        self._post_start(box.svc, box.container)
+
+    def _wait(self, step: Step) -> None:
+        """One phase of the container's wait, on one waiter: running, then healthy or completed when
+        the graph waits for that too (its last wait is its outcome)."""
+        box = self.boxes[step.target]
+        if step.state == "ready":
+            self._ready(box)
+            return
+        later = [s for s in ("healthy", "completed") if f"wait {step.target} {s}" in self.results.step_keys]
+        goal: Target = "healthy" if "healthy" in later else "completed" if later else "running"
+        waiter = box.waiter or self._waiter(box, goal)
+        try:
+            timing = waiter.wait(until="running" if step.state == "running" else None)
+        except (WaitFailed, Cancelled) as exc:
+            box.timing = exc.timing if isinstance(exc, WaitFailed) else box.timing
+            box.settle(str(exc).split("\n")[0])
+            raise
+        if step.state == goal:
+            self._finish(box, timing)
+
+    def _waiter(self, box: _Box, goal: Target) -> Waiter:
+        assert self.hub is not None and box.container is not None
+        if box.queue is None:  # kept, started by an earlier run: watched from now
+            box.requested_mono, box.requested_wall = time.monotonic(), time.time()
+            box.queue = self.hub.register(box.container)
+        svc = box.svc
+        box.timing = Timing(box.requested_wall, create=box.create_s, start=box.start_s)
+        box.waiter = Waiter(
             engine=self.engine,
-            events=launched.queue,
-            container=container,
-            service=who,
-            target=self.targets[svc.name],
+            events=box.queue,
+            container=box.container,
+            service=box.who,
+            target=goal,
             startup_timeout=svc.startup_timeout,
             health_timeout=svc.health_timeout,
             restart_grace=svc.restart_grace,
-            requested_mono=launched.requested_mono,
-            timing=Timing(launched.requested_wall, create=launched.create_s, start=self.start_seconds.get(container)),
+            requested_mono=box.requested_mono,
+            timing=box.timing,
             deadline=self.deadline,
             restartable=svc.config.get("restart") not in (None, "no"),
-            fresh=action is not None,
-            on_running=(lambda: tally.running(number)) if tally else lambda: progress.reach("running"),
+            fresh=box.action is not None,
         )
-        try:
-            timing = waiter.wait()
-        finally:
-            if checker is not None:
-                checker.stop()
+        return box.waiter
+
+    def _finish(self, box: _Box, timing: Timing) -> None:
+        checker = box.checker
         if checker is not None and checker.ready_mono is not None and timing.startup is not None:
             timing.ready_at = checker.ready_wall
-            timing.ready = max(0.0, checker.ready_mono - (launched.requested_mono + timing.startup))
-        if action is None:
-            return ServiceResult(name=svc.name, status="ready", container=container)
-        self._say_done(svc, action, timing)
-        return ServiceResult(
-            name=svc.name,
-            status="ready",
-            action=action.kind,
-            timing=timing,
-            container=container,
-            measured={container: timing},
-        )
+            timing.ready = max(0.0, checker.ready_mono - (box.requested_mono + timing.startup))
+        box.timing = timing
+        box.settle(None)
+        if box.action is not None:
+            self._say_done(box.svc, box.action, timing)
 
-    def _launch(self, svc: DesiredService, number: int, action: Action, current: ObservedContainer | None) -> _Launched:
-        """Carry out the replica's action: create then start (a recreate's old container is already
-        gone: _stop_replaced took it down before any start), or start again (a restart's container was
-        stopped by _stop_replaced with the recreates); its events are watched from before the start."""
-        assert self.hub is not None
-        if action.kind in ("create", "recreate"):
-            requested_mono, requested_wall = time.monotonic(), time.time()
-            container = self._create(svc, number)
-            create_s: float | None = time.monotonic() - requested_mono
-        else:  # start / restart
-            assert current is not None
-            container, create_s = current.id, None
-            self._check_cancel(svc.name)
-            requested_mono, requested_wall = time.monotonic(), time.time()
-        queue = self.hub.register(container)
-        self._start(svc, container)
-        self._post_start(svc, container)
-        return _Launched(
-            container=container,
-            queue=queue,
-            requested_mono=requested_mono,
-            requested_wall=requested_wall,
-            create_s=create_s,
-        )
-
-    def _exec_checker(
-        self,
-        svc: DesiredService,
-        container: str,
-        on_replica_ready: Callable[[], None] | None,
-        progress: _Progress,
-    ) -> ExecReadiness | None:
-        """The health test run by exec for a service others wait on healthy (readiness.py), if any."""
-        argv = health_argv(svc.config.get("healthcheck")) if svc.name in self.exec_ready else None
-        if argv is None:
-            return None
+    def _ready(self, box: _Box) -> None:
+        """Readiness by exec (readiness.py): the service's own health test run in the container until
+        it passes; done then, or once its waits end well. Its waits failing fail it, as they fail the
+        service."""
+        svc = box.svc
+        argv = health_argv(svc.config.get("healthcheck"))
+        assert argv is not None and box.container is not None
         hc = svc.config["healthcheck"]
-        return ExecReadiness(
+        checker = ExecReadiness(
             self.engine,
-            container=container,
+            container=box.container,
             argv=argv,
             timeout=float(hc.get("timeout") or 30.0),
             until=min(self.deadline, time.monotonic() + svc.startup_timeout + svc.health_timeout),
-            on_ready=on_replica_ready or (lambda: progress.reach("healthy")),
+            on_ready=box.wake.set,
         )
+        with box.lock:
+            box.checker = checker
+            settled = box.settled
+        if settled:
+            checker.stop()
+        while time.monotonic() < self.deadline + 5:  # the waits end by the deadline at the latest
+            box.wake.wait(min(1.0, max(0.05, self.deadline + 5 - time.monotonic())))
+            if checker.ready_mono is not None:
+                return
+            with box.lock:
+                settled, failure = box.settled, box.failure
+            if settled and failure is None:
+                return
+            if settled:
+                raise EngineError(failure or "failed")
+            if self.cancel.is_set():
+                raise Cancelled(box.who)
+        raise EngineError(f"{box.who}: the overall time limit ran out")
 
     def _say_done(self, svc: DesiredService, action: Action, timing: Timing) -> None:
         detail = f"running after {timing.startup:.2f}s" if timing.startup is not None else "ready"
@@ -580,27 +473,19 @@ class Applier:
         what = PAST_TENSE.get(action.kind, action.kind)
         self.say(svc.name, f"{what}, {detail}" if svc.replicas == 1 else f"{action.target} {what}, {detail}")
 
-    @staticmethod
-    def _already_there(current: ObservedContainer, target: str, completes: bool) -> bool:
-        if target == "completed" or (completes and current.state == "exited"):
-            # a completed one-shot job (exit 0, a restart policy that leaves it exited) is not rerun
-            return current.state == "exited" and current.exit_code == 0
-        if current.state != "running":
-            return False
-        return target == "running" or current.health == "healthy"
-
     def _check_cancel(self, name: str) -> None:
         if self.cancel.is_set():
             raise Cancelled(name)
 
-    def _create(self, svc: DesiredService, number: int = 1) -> str:
+    def _create(self, box: _Box) -> str:
+        svc, number = box.svc, box.number
         self._check_cancel(svc.name)
         for directory in svc.host_dirs:
             Path(directory).mkdir(parents=True, exist_ok=True)
         image_id = self.image_ids.get(svc.image) or self.engine.image_id(svc.image)
         if image_id is None:
             raise EngineError(f"image {svc.image} is not present (pull or build it first)")
-        body, extra_networks = create_body(
+        body, box.extra = create_body(
             svc=svc,
             project=self.desired.project,
             image_id=image_id,
@@ -612,11 +497,6 @@ class Applier:
         )
         container = self.engine.create_container(svc.replica_name(number), body, svc.config.get("platform"))
         self._require_applied(svc, container, body)
-        if svc.files:
-            self.engine.put_files(container, svc.files)
-        for network, aliases in extra_networks:
-            address = svc.config.get("network_addresses", {}).get(network)
-            self.engine.connect_network(container, network, aliases, address, svc.links(number))
         return container
 
     def _require_applied(self, svc: DesiredService, container: str, body: dict[str, Any]) -> None:
@@ -642,12 +522,11 @@ class Applier:
         if why is not None:
             raise EngineError(f"{svc.name}: {why}")
 
-    def _start(self, svc: DesiredService, container: str) -> None:
+    def _start(self, svc: DesiredService, container: str, box: _Box) -> None:
         """Start the container at once, whatever it publishes: on engine 20.10 concurrent starts with
         fixed, ephemeral or ranged host ports never failed (tests/integration/test_port_races.py); the
         one port failure found (a host range on one IP overlapping the same range on every interface)
         happens just the same when the containers start one by one, so no lock would avoid it."""
-        self._check_cancel(svc.name)
         began = time.monotonic()
         try:
             self.engine.start(container)
@@ -657,4 +536,228 @@ class Applier:
             if held:
                 raise EngineError(f"{exc} ({'; '.join(held)})") from exc
             raise
-        self.start_seconds[container] = time.monotonic() - began
+        box.start_s = time.monotonic() - began
+
+
+class _Results:
+    """Each service's result from its steps' outcomes, told (``on_done``) once all its steps ended."""
+
+    def __init__(self, applier: Applier) -> None:
+        self.a = applier
+        self.steps = {step.key: step for step in applier.graph.steps}
+        self.step_keys = frozenset(self.steps)
+        self.outcomes: dict[str, StepResult] = {}
+        self.lock = threading.Lock()
+        self.own: dict[str, list[str]] = {name: [] for name in applier.desired.services}
+        for step in applier.graph.steps:
+            if step.call in OWN and step.service in self.own:
+                self.own[step.service].append(step.key)
+        self.reported: dict[str, ServiceResult] = {}
+        # the steps a failure of which ends up: the services no step of which starts or waits are told
+        # once all of these are done (a scale down's removes and renames among them)
+        self.fatal_left = {step.key for step in applier.graph.steps if step.call in FATAL}
+
+    def done(self, key: str) -> bool:
+        with self.lock:
+            outcome = self.outcomes.get(key)
+        return outcome is not None and outcome.status == "done"
+
+    def begin(self) -> None:
+        if not self.fatal_left:
+            self._quiet()
+
+    def _quiet(self) -> None:
+        """Services no step of which starts or waits (kept as they are, scaled down, scale 0)."""
+        for name in self.a.plan.order:
+            if not self.own[name] and name not in self.reported:
+                self._report(name)
+
+    def finished(self, outcome: StepResult) -> None:
+        with self.lock:
+            self.outcomes[outcome.key] = outcome
+        if outcome.key in self.fatal_left and outcome.status == "done":
+            self.fatal_left.discard(outcome.key)
+            if not self.fatal_left:
+                self._quiet()
+        step = self.steps[outcome.key]
+        name = step.service
+        if step.call not in OWN or name is None or name in self.reported:
+            return
+        if all(key in self.outcomes for key in self.own[name]):
+            self._report(name)
+
+    def all(self) -> dict[str, ServiceResult]:
+        for name in self.a.plan.order:
+            if name not in self.reported:
+                self._report(name)
+        return {name: self.reported[name] for name in self.a.plan.order}
+
+    def _report(self, name: str) -> None:
+        result = self._service(name)
+        if result.action is None and any(
+            a.service == name and a.kind in ("remove", "rename") for a in self.a.plan.actions
+        ):
+            # only replicas removed or renamed: the ones that run were kept
+            kinds = {a.kind for a in self.a.plan.actions if a.service == name}
+            result.action = "rename" if kinds == {"rename"} else "scale"
+        if result.status == "failed":
+            self.a.say(name, f"FAILED: {result.message}")
+        self.reported[name] = result
+        if self.a.on_done is not None:
+            self.a.on_done(result)
+
+    def _service(self, name: str) -> ServiceResult:
+        svc = self.a.desired.services[name]
+        if svc.replicas == 0:  # scale 0: its containers were removed with the others
+            return ServiceResult(name=name, status="ready", message="runs no container (scale 0)")
+        blocked = self._blocked(name)
+        if blocked is not None:
+            return blocked
+        numbers = range(1, svc.replicas + 1)
+        outcomes: dict[int, ServiceResult] = {}
+        failures: dict[int, tuple[str, bool]] = {}  # number -> (message, a wait's)
+        for number in numbers:
+            failed = self._replica_failure(svc, number)
+            if failed is None:
+                outcomes[number] = self._replica_ready(svc, number)
+            else:
+                failures[number] = failed
+        if failures:
+            return self._failed(svc, outcomes, failures)
+        if svc.replicas == 1:
+            return outcomes[1]
+        ordered = [outcomes[number] for number in numbers]
+        measured = {cid: t for r in ordered for cid, t in r.measured.items()}
+        # the slowest of what was measured now; reconcile.up adds the replicas that were kept
+        return ServiceResult(
+            name=name,
+            status="ready",
+            action=next((r.action for r in ordered if r.action), None),
+            timing=slowest(list(measured.values())) if measured else None,
+            container=ordered[0].container,
+            containers=tuple(r.container or "" for r in ordered),
+            measured=measured,
+        )
+
+    def _own_of(self, svc: DesiredService, number: int) -> list[StepResult]:
+        target = svc.replica_name(number)
+        with self.lock:
+            return [
+                self.outcomes[key]
+                for key in self.own[svc.name]
+                if self.steps[key].target == target and key in self.outcomes
+            ]
+
+    def _ignored(self, result: StepResult, name: str) -> bool:
+        """A wait for healthy its own image's health check ruled out: its dependents fail on it, the
+        service itself is judged by its target (running)."""
+        return result.status == "not run" and result.blocked_by == f"health-check {name}"
+
+    def _replica_failure(self, svc: DesiredService, number: int) -> tuple[str, bool] | None:
+        for result in self._own_of(svc, number):
+            if self._ignored(result, svc.name) or result.status == "done":
+                continue
+            step = self.steps[result.key]
+            box = self.a.boxes[svc.replica_name(number)]
+            if step.call == "wait" and step.state != "ready" and result.status == "failed":
+                return result.error, True
+            if result.status == "failed" and step.call == "wait":
+                continue  # readiness by exec failed with the waits: their failure says why
+            if result.status == "failed":
+                message = result.error if svc.replicas == 1 else f"{box.who}: {result.error}"
+                return message, False
+            if result.blocked_by is None:  # cancelled, or out of time
+                return result.error, False
+        return None
+
+    def _replica_ready(self, svc: DesiredService, number: int) -> ServiceResult:
+        box = self.a.boxes[svc.replica_name(number)]
+        if box.action is None or box.timing is None:
+            return ServiceResult(name=svc.name, status="ready", container=box.container)
+        cid = box.container or ""
+        return ServiceResult(
+            name=svc.name,
+            status="ready",
+            action=box.action.kind,
+            timing=box.timing,
+            container=cid,
+            measured={cid: box.timing},
+        )
+
+    def _failed(
+        self, svc: DesiredService, outcomes: dict[int, ServiceResult], failures: dict[int, tuple[str, bool]]
+    ) -> ServiceResult:
+        first, waited = failures[min(failures)]
+        message = first
+        if len(failures) > 1:
+            message += "\n  also failed: " + ", ".join(svc.replica_name(n) for n in sorted(failures)[1:])
+        if not waited:
+            return ServiceResult(name=svc.name, status="failed", message=message)
+        planned = self.a.plan.for_service(svc.name)
+        boxes = [self.a.boxes[svc.replica_name(n)] for n in failures]
+        # what every replica measured, failed or not: a figure stands only when each replica has one
+        timings = [t for r in outcomes.values() for t in r.measured.values()]
+        timings += [b.timing for b in boxes if b.timing is not None]
+        if svc.replicas == 1:
+            timing = boxes[0].timing
+        else:
+            timing = slowest(timings) if timings else None
+            if timing is not None and len(timings) < svc.replicas:
+                timing.startup = timing.healthy = None
+        return ServiceResult(
+            name=svc.name,
+            status="failed",
+            action=planned.kind if planned else None,
+            timing=timing,
+            message=message,
+        )
+
+    def _blocked(self, name: str) -> ServiceResult | None:
+        """Not started: a step of this service waited on a dependency's step that failed (or was not
+        run because one of its own dependencies failed)."""
+        for key in self.own[name]:
+            with self.lock:
+                result = self.outcomes.get(key)
+            if result is None or result.status != "not run" or result.blocked_by is None:
+                continue
+            root = self.steps[result.blocked_by]
+            if root.service == name or root.call in FATAL:
+                continue
+            dep = self._dependency(key, name)
+            if root.call == "health-check":
+                why = self.outcomes[root.key].error
+                message = f"not started: dependency {dep} {why}, so service_healthy can never hold"
+                return ServiceResult(name=name, status="failed", message=message)
+            return ServiceResult(name=name, status="skipped", message=f"not started: dependency {dep} {self._why(dep)}")
+        return None
+
+    def _dependency(self, key: str, name: str) -> str:
+        """The dependency of ``name`` whose step stopped ``key`` (its first step needing another's
+        that was not done)."""
+        step = self.steps[key]
+        while True:
+            for need in step.needs:
+                other = self.steps[need]
+                if other.service not in (None, name) and not self.done(need):
+                    return other.service or ""
+            own_needs = [n for n in step.needs if self.steps[n].service == name]
+            if not own_needs:
+                return self.steps[step.needs[0]].target if step.needs else "?"
+            step = self.steps[own_needs[0]]
+
+    def _why(self, dep: str) -> str:
+        """Why a dependency will not reach its state: its result's first line when known, else its
+        first failed step's."""
+        reported = self.reported.get(dep)
+        if reported is not None and reported.status != "ready":
+            return reported.message.split("\n")[0]
+        with self.lock:
+            failed = [r for key, r in self.outcomes.items() if self.steps[key].service == dep and r.status == "failed"]
+        if failed:
+            box = self.a.boxes.get(self.steps[failed[0].key].target)
+            first = failed[0].error.split("\n")[0]
+            if box is not None and box.svc.replicas > 1 and not first.startswith(box.who):
+                return f"{box.who}: {first}"
+            return first
+        blocked = self._blocked(dep)
+        return blocked.message.split("\n")[0] if blocked is not None else "failed"

@@ -60,6 +60,7 @@ class DesiredService:
     restart_grace: float | None
     stop_timeout: float
     host_dirs: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()  # the engine names of the named volumes it mounts (created before it)
     sealed: dict[str, Any] = field(default_factory=dict)  # config and mounted as keyed hashes (the label)
     pull_policy: str = "missing"
     # copied in before start: secrets and configs from environment or content, or files asking for an
@@ -313,6 +314,11 @@ def _service(name: str, svc: Service, ctx: _Context) -> DesiredService:
         restart_grace=svc.restart_grace,
         stop_timeout=svc.stop_grace_period if svc.stop_grace_period is not None else 10.0,
         host_dirs=tuple(host_dirs),
+        volumes=tuple(
+            ctx.volumes[m.source].name if m.source in ctx.volumes else m.source
+            for m in svc.volumes
+            if m.type == "volume" and m.source
+        ),
         # the provenance record is names only, and outside the hash: recording it changes no container
         sealed={
             "config": L.seal_label(config, ctx.key),

@@ -1,31 +1,39 @@
 """The plan as a graph of single engine calls, with explicit edges, and its printed form.
 
-Each ``Step`` is one engine call (``stop``, ``remove``, ``pull``, ``build``, ``create-network``,
-``create-volume``, ``rename``, ``create``, ``start``) or one wait for a state the engine reports
-(``wait <container> running|healthy|completed``); ``needs`` names the steps that must be done first:
-create network -> create container -> start -> wait ready -> the dependents' creates; a replaced
-container stops (after its dependents, the stop graph's order) and is removed before its successor
-is created under its name. ``up_graph`` is a pure function of (desired, observed, plan) as the
-planner is; ``down_graph`` of the stop graph and the project's networks and volumes.
+Each ``Step`` (engine/steps.py) is one engine call (``stop``, ``remove``, ``pull``, ``build``,
+``create-network``, ``create-volume``, ``rename``, ``create``, ``put-files``, ``connect``, ``start``,
+``post-start``), one read (``health-check``: the image's own test, for a service others wait on
+healthy whose spec names none) or one wait for a state (``wait <container> running``, then
+``healthy`` or ``completed`` on the same waiter, and ``ready``: its health test passing by exec).
+``needs`` names the steps that must be done first: create network -> create container -> copy files,
+connect its other networks -> start -> post_start hooks -> wait -> the dependents' creates; a
+replaced container stops (after its dependents, an ordering edge: ``after``) and is removed before
+its successor is created under its name. A dependency that is not ``required`` is an ordering edge
+too: its failure does not stop its dependents.
+
+``up_graph`` is a pure function of (desired, observed, plan) as the planner is; ``down_graph`` of the
+stop graph and the project's networks and volumes. engine/apply.py walks the up graph, and
+engine/stopper.py the stop graph of ``down`` and of ``up``'s recreates, with the one executor,
+engine/execute.py.
 
 ``render`` prints it one step a line with its wave (the earliest round it can run in: every step of
 a wave could run at once) and its edges: tests/unit/engine/golden/ holds the printed graphs the
 tests compare exactly, as Compose tests its plans.
-
-The applier (engine/apply.py) does not walk this graph yet: it applies the ``Plan`` in phases
-(orphans, images, networks and volumes, every stop and rename, then one thread per service waiting
-on its dependencies' progress), which this graph describes edge by edge.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from validator.engine.desired import DesiredState
-from validator.engine.observed import ObservedState
-from validator.engine.planner import STARTING, Plan, stop_needs, targets
-from validator.engine.stop_graph import StopStep, stop_plan
+from validator.engine.desired import DesiredService, DesiredState
+from validator.engine.observed import ObservedContainer, ObservedState
+from validator.engine.planner import Action, Plan, exec_ready_services, replica_slots, stop_needs, targets
+from validator.engine.steps import Builder, Graph, Step, down_graph, walk_stops
+from validator.engine.stop_graph import stop_plan
+
+__all__ = ["Graph", "Step", "down_graph", "up_graph"]
 
 # depends_on's condition -> the state of the dependency's containers its dependents wait for
 CONDITION_STATE = {
@@ -35,65 +43,18 @@ CONDITION_STATE = {
 }
 
 
-@dataclass(frozen=True, kw_only=True)
-class Step:
-    call: str  # the engine call, or "wait"
-    target: str  # a container's, image's, network's or volume's name
-    state: str = ""  # wait: the state awaited (running, healthy, completed)
-    service: str | None = None
-    needs: tuple[str, ...] = ()  # keys of the steps that must be done first
-    reasons: tuple[str, ...] = ()
-
-    @property
-    def key(self) -> str:
-        return f"{self.call} {self.target}" + (f" {self.state}" if self.state else "")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Graph:
-    steps: tuple[Step, ...]  # every step after those it needs
-
-    def waves(self) -> dict[str, int]:
-        """Each step's wave: 1 for a step that needs nothing, else one more than its latest need."""
-        out: dict[str, int] = {}
-        for step in self.steps:
-            out[step.key] = 1 + max((out[need] for need in step.needs), default=0)
-        return out
-
-    def render(self) -> str:
-        waves = self.waves()
-        lines = []
-        for step in sorted(self.steps, key=lambda s: waves[s.key]):  # stable: the build order within a wave
-            line = f"{waves[step.key]:>2}  {step.key}"
-            if step.call == "rename":
-                line += f" ({'; '.join(step.reasons)})"
-            if step.needs:
-                line += "  <- " + ", ".join(step.needs)
-            lines.append(line)
-        return "\n".join(lines) + "\n"
-
-
-@dataclass(kw_only=True)
-class _Builder:
-    steps: dict[str, Step] = field(default_factory=dict)
-
-    def add(self, step: Step) -> str:
-        missing = [need for need in step.needs if need not in self.steps]
-        assert not missing, f"{step.key} needs steps not built before it: {missing}"
-        self.steps.setdefault(step.key, step)
-        return step.key
-
-    def graph(self) -> Graph:
-        return Graph(steps=tuple(self.steps.values()))
-
-
-def up_graph(desired: DesiredState, observed: ObservedState, plan: Plan) -> Graph:
+def up_graph(desired: DesiredState, observed: ObservedState, plan: Plan, *, ready_by_exec: bool = True) -> Graph:
     """The engine calls ``up`` makes for ``plan`` and the order they need."""
-    b = _Builder()
+    b = Builder()
     for action in plan.actions:
         if action.kind == "remove-orphan":
             b.add(
-                Step(call="remove", target=action.target, reasons=action.reasons, needs=(b.add(_stop(action.target)),))
+                Step(
+                    call="remove",
+                    target=action.target,
+                    reasons=action.reasons,
+                    needs=(b.add(Step(call="stop", target=action.target)),),
+                )
             )
     images = {
         a.target: b.add(Step(call=a.kind, target=a.target, service=a.service, reasons=a.reasons))
@@ -106,105 +67,195 @@ def up_graph(desired: DesiredState, observed: ObservedState, plan: Plan) -> Grap
         if a.kind in ("create-network", "create-volume")
     }
     gone = _stops(desired, observed, plan, b)
-    ready = targets(desired)
-    renames = {
-        a.service or "": b.add(
-            Step(
-                call="rename",
-                target=a.target,
-                service=a.service,
-                reasons=(f"to {a.new_name}",),
-                needs=tuple(gone.values()),
-            )
-        )
-        for a in plan.actions
-        if a.kind == "rename"
-    }
+    renames: dict[str, list[str]] = {}
+    for a in plan.actions:
+        if a.kind == "rename":
+            step = Step(call="rename", target=a.target, service=a.service, reasons=(f"to {a.new_name}",))
+            renames.setdefault(a.service or "", []).append(b.add(dataclasses.replace(step, needs=tuple(gone.values()))))
+    ctx = _UpContext(
+        desired=desired,
+        observed=observed,
+        plan=plan,
+        b=b,
+        images=images,
+        created=created,
+        gone=gone,
+        renames=renames,
+        exec_ready=exec_ready_services(desired) if ready_by_exec else frozenset(),
+    )
     for name in plan.order:
-        svc = desired.services[name]
-        waits = _dependency_waits(desired, plan, name, b)
-        for action in (a for a in plan.actions if a.service == name and a.kind in STARTING):
-            needs = [*waits, *([renames[name]] if name in renames else [])]
-            if action.kind in ("create", "recreate"):
-                uses = [*svc.config.get("networks", {}), *_volumes(svc.config.get("volumes", []))]
-                needs += [images[svc.image]] if svc.image in images else []
-                needs += [created[n] for n in uses if n in created]
-                needs += [gone[action.container_id]] if action.container_id in gone else []
-                needs = [
-                    b.add(
-                        Step(
-                            call="create",
-                            target=action.target,
-                            service=name,
-                            reasons=action.reasons,
-                            needs=tuple(needs),
-                        )
-                    )
-                ]
-            elif action.container_id in gone:  # a restart: stopped with the replaced containers
-                needs.append(gone[action.container_id])
-            start = b.add(Step(call="start", target=action.target, service=name, needs=tuple(needs)))
-            # ready as up judges it: running, healthy (its health check), or completed (a one-shot job)
-            b.add(Step(call="wait", target=action.target, state=ready[name], service=name, needs=(start,)))
+        ctx.service(name)
     return b.graph()
 
 
-def _stop(name: str, needs: Iterable[str] = ()) -> Step:
-    return Step(call="stop", target=name, needs=tuple(needs))
+@dataclass(kw_only=True)
+class _UpContext:
+    desired: DesiredState
+    observed: ObservedState
+    plan: Plan
+    b: Builder
+    images: dict[str, str]
+    created: dict[str, str]
+    gone: dict[str, str]
+    renames: dict[str, list[str]]
+    exec_ready: frozenset[str]
+    # service -> the keys of the steps its dependents wait for, by the state they ask for
+    reached: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def service(self, name: str) -> None:
+        svc = self.desired.services[name]
+        needs, after = self._dependency_waits(name)
+        needs += self.renames.get(name, [])
+        reached: dict[str, list[str]] = {}
+        checked = self._health_check(name)
+        slots, _ = replica_slots(self.observed.containers.get(name, ()), svc.replicas)
+        for number in range(1, svc.replicas + 1):
+            waits = self._replica(svc, number, slots.get(number), needs, after, checked)
+            for state, key in waits.items():
+                reached.setdefault(state, []).append(key)
+        self.reached[name] = reached
+
+    def _replica(
+        self,
+        svc: DesiredService,
+        number: int,
+        current: ObservedContainer | None,
+        needs: list[str],
+        after: list[str],
+        checked: str | None,
+    ) -> dict[str, str]:
+        """One replica's steps: its action (create, start), then the waits for its states: the keys
+        of those waits by state (none when it is there already)."""
+        b, name = self.b, svc.replica_name(number)
+        goal = waited_goal(svc, targets(self.desired)[svc.name], checked is not None)
+        action = self.plan.for_replica(svc.name, number)
+        if action is None:
+            assert current is not None
+            if already_there(current, goal, svc.completes):
+                return {}
+            last: str | None = None
+        else:
+            last = self._launch(svc, number, action, needs, after)
+        out: dict[str, str] = {}
+        running = b.add(Step(call="wait", target=name, state="running", service=svc.name, needs=tuple(_keys(last))))
+        out["running"] = running
+        if goal != "running":
+            health = (checked,) if goal == "healthy" and checked is not None else ()
+            out[goal] = b.add(Step(call="wait", target=name, state=goal, service=svc.name, needs=(running, *health)))
+        if svc.name in self.exec_ready:
+            # readiness by exec (readiness.py): dependents waiting healthy start once the test passes
+            out["ready"] = b.add(
+                Step(call="wait", target=name, state="ready", service=svc.name, needs=tuple(_keys(last)))
+            )
+        return out
+
+    def _launch(self, svc: DesiredService, number: int, action: Action, needs: list[str], after: list[str]) -> str:
+        """create (its image, networks, volumes, the old container gone), put-files, connect, start,
+        post-start, or start again a kept or restarted container: the key of the last."""
+        b, name = self.b, svc.replica_name(number)
+        before = list(needs)
+        if action.kind in ("create", "recreate"):
+            uses = [*svc.config.get("networks", {}), *svc.volumes]
+            create_needs = [*needs, *_keys(self.images.get(svc.image))]
+            create_needs += [self.created[n] for n in uses if n in self.created]
+            create_needs += _keys(self.gone.get(action.container_id or ""))
+            create = b.add(
+                Step(
+                    call="create",
+                    target=name,
+                    service=svc.name,
+                    reasons=action.reasons,
+                    needs=_unique(create_needs),
+                    after=tuple(after),
+                )
+            )
+            before = [create]
+            if svc.files:
+                before.append(b.add(Step(call="put-files", target=name, service=svc.name, needs=(create,))))
+            extra = list(svc.config.get("networks", {}))[1:] if "network_mode" not in svc.config else []
+            if extra:
+                connect = Step(call="connect", target=name, service=svc.name, networks=tuple(extra), needs=(create,))
+                before.append(b.add(connect))
+            after = []
+        else:  # start / restart: a restart's container was stopped with the replaced ones
+            before += _keys(self.gone.get(action.container_id or ""))
+        last = b.add(Step(call="start", target=name, service=svc.name, needs=_unique(before), after=tuple(after)))
+        if svc.config.get("post_start"):
+            last = b.add(Step(call="post-start", target=name, service=svc.name, needs=(last,)))
+        return last
+
+    def _health_check(self, name: str) -> str | None:
+        """A service others wait on healthy whose spec names no health test: its image's is read once
+        the image is there, and its dependents fail at once if there is none (nor one may come)."""
+        svc = self.desired.services[name]
+        if svc.healthcheck or svc.replicas == 0 or name not in healthy_waited(self.desired):
+            return None
+        return self.b.add(
+            Step(call="health-check", target=name, service=name, needs=tuple(_keys(self.images.get(svc.image))))
+        )
+
+    def _dependency_waits(self, name: str) -> tuple[list[str], list[str]]:
+        """The waits a service's containers are created after: each dependency's replicas in the
+        state its condition asks (``needs``; ``after`` for a dependency that is not ``required``, whose
+        failure does not stop it). A replica there already is waited for by no step."""
+        needs: list[str] = []
+        after: list[str] = []
+        for dep, cond in sorted(self.desired.services[name].depends_on.items()):
+            reached = self.reached.get(dep, {})
+            state = CONDITION_STATE[cond.condition]
+            if state == "healthy" and "ready" in reached:
+                state = "ready"
+            keys = reached.get(state, [])
+            if state == "healthy" and not keys and dep in self.desired.services:
+                # there already, yet its health check may be none at all: the check says
+                keys = _keys(self._checked(dep))
+            (needs if cond.required else after).extend(keys)
+        return needs, after
+
+    def _checked(self, dep: str) -> str | None:
+        key = f"health-check {dep}"
+        return key if key in self.b.steps else None
 
 
-def _stops(desired: DesiredState, observed: ObservedState, plan: Plan, b: _Builder) -> dict[str, str]:
+def waited_goal(svc: DesiredService, target: str, image_checked: bool) -> str:
+    """The state ``up`` waits for a service's containers to reach: its target, or healthy when others
+    wait on it healthy and the health check is its image's."""
+    return "healthy" if image_checked and target == "running" else target
+
+
+def healthy_waited(desired: DesiredState) -> frozenset[str]:
+    """The services some other service waits on with ``service_healthy``."""
+    return frozenset(
+        dep
+        for svc in desired.services.values()
+        for dep, cond in svc.depends_on.items()
+        if cond.condition == "service_healthy" and dep in desired.services
+    )
+
+
+def already_there(current: ObservedContainer, target: str, completes: bool) -> bool:
+    """A kept container in the state up waits for: nothing to start, nothing to wait for."""
+    if target == "completed" or (completes and current.state == "exited"):
+        # a completed one-shot job (exit 0, a restart policy that leaves it exited) is not rerun
+        return current.state == "exited" and current.exit_code == 0
+    if current.state != "running":
+        return False
+    return target == "running" or current.health == "healthy"
+
+
+def _keys(key: str | None) -> list[str]:
+    return [key] if key is not None else []
+
+
+def _unique(keys: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(keys))
+
+
+def _stops(desired: DesiredState, observed: ObservedState, plan: Plan, b: Builder) -> dict[str, str]:
     """The replaced containers (recreate, restart, remove) stopped along the stop graph, and removed
     unless restarted: container ID -> the key of its last step."""
     by_id = {c.id: c for items in observed.containers.values() for c in items}
     going = [a for a in plan.actions if a.kind in ("recreate", "restart", "remove") and a.container_id in by_id]
     restart = frozenset(a.container_id for a in going if a.kind == "restart" and a.container_id)
     steps = stop_plan(stop_needs(desired), [by_id[a.container_id] for a in going if a.container_id], keep=restart)
-    return _walk_stops(steps, b)
-
-
-def _walk_stops(steps: Iterable[StopStep], b: _Builder) -> dict[str, str]:
-    pending = {s.container: s for s in steps}
-    done: dict[str, str] = {}
-    for _ in range(len(pending) + 1):  # the stop graph has no cycle: each round places at least one
-        ready = [s for s in pending.values() if all(a in done for a in s.after)]
-        for s in sorted(ready, key=lambda s: s.name):
-            stop = b.add(_stop(s.name, (done[a] for a in s.after)))
-            done[s.container] = b.add(Step(call="remove", target=s.name, needs=(stop,))) if s.remove else stop
-            del pending[s.container]
-    return done
-
-
-def _dependency_waits(desired: DesiredState, plan: Plan, name: str, b: _Builder) -> list[str]:
-    """The waits a service's containers are created after: each dependency's started replicas in the
-    state its condition asks (a dependency nothing starts is there already: nothing to wait for)."""
-    out = []
-    for dep, cond in sorted(desired.services[name].depends_on.items()):
-        state = CONDITION_STATE[cond.condition]
-        for action in (a for a in plan.actions if a.service == dep and a.kind in STARTING):
-            start = f"start {action.target}"
-            out.append(b.add(Step(call="wait", target=action.target, state=state, service=dep, needs=(start,))))
-    return out
-
-
-def _volumes(mounts: Iterable[str]) -> list[str]:
-    """The named volumes among a config's mounts (``volume:<name>:<target>:<mode>``)."""
-    out = []
-    for mount in mounts:
-        kind, _, rest = mount.partition(":")
-        source = rest.split(":", 1)[0]
-        if kind == "volume" and source:
-            out.append(source)
-    return out
-
-
-def down_graph(steps: Iterable[StopStep], *, networks: Iterable[str] = (), volumes: Iterable[str] = ()) -> Graph:
-    """``down``: the containers stopped and removed along the stop graph, then the networks and the
-    volumes once no container is left on them."""
-    b = _Builder()
-    gone = tuple(_walk_stops(steps, b).values())
-    for net in sorted(networks):
-        b.add(Step(call="remove-network", target=net, needs=gone))
-    for vol in sorted(volumes):
-        b.add(Step(call="remove-volume", target=vol, needs=gone))
-    return b.graph()
+    return walk_stops(steps, b)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from validator.engine import hooks
+from validator.engine.execute import Node, execute
+from validator.engine.steps import Step, down_graph
 from validator.engine.stop_graph import StopStep
-from validator.errors import EngineError, UnreachableError
+from validator.errors import EngineError
 
 if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
@@ -33,71 +34,120 @@ class StopOutcome:
     hook_error: str | None = None  # a pre_stop hook that failed (the container was stopped all the same)
 
 
+@dataclass(kw_only=True)
+class DownWalk:
+    outcomes: list[StopOutcome]  # each container's, in finishing order
+    networks: list[str]  # removed
+    volumes: list[str]  # removed
+    errors: list[str]  # the networks and volumes that could not be removed, with why
+
+
 def run_stops(
     engine: Engine,
     steps: Sequence[StopStep],
     say: Callable[[str, str], None],
     cancel: threading.Event | None = None,
 ) -> list[StopOutcome]:
-    """Stop (and remove) every step's container along the graph; outcomes in finishing order.
+    """Stop (and remove) every step's container along the graph; outcomes in finishing order."""
+    return walk_down(engine, steps, say, cancel).outcomes
+
+
+def walk_down(
+    engine: Engine,
+    steps: Sequence[StopStep],
+    say: Callable[[str, str], None],
+    cancel: threading.Event | None = None,
+    *,
+    networks: Sequence[str] = (),
+    volumes: Sequence[str] = (),
+) -> DownWalk:
+    """``down``'s graph (engine/steps.py ``down_graph``) walked by the one executor (engine/execute.py):
+    every container stopped and removed along the stop graph, then the networks and volumes once no
+    container is left on them (none is removed while a container failed to go: they are still in use).
 
     Each stop is bounded by its grace period (the engine kills after it) plus the client's timeout;
-    the loop below only waits in short slices so Ctrl-C reaches the main thread."""
-    if not steps:
-        return []
-    known = {step.container for step in steps}
-    waiting_on = {step.container: {c for c in step.after if c in known and c != step.container} for step in steps}
-    by_id = {step.container: step for step in steps}
-    outcomes: list[StopOutcome] = []
-    submitted: set[str] = set()
+    the executor only waits in short slices so Ctrl-C reaches the main thread."""
+    if not steps and not networks and not volumes:
+        return DownWalk(outcomes=[], networks=[], volumes=[], errors=[])
+    graph = down_graph(steps, networks=networks, volumes=volumes)
+    by_name = {step.name: step for step in steps}
+    began: dict[str, tuple[float, float]] = {}  # name -> (wall, monotonic) the stop was asked
+    hook_errors: dict[str, str] = {}
+    finished: list[tuple[str, float]] = []  # name, wall clock: the finishing order
+    removed: dict[str, list[str]] = {"remove-network": [], "remove-volume": []}
 
-    def one(step: StopStep) -> StopOutcome:
+    def container(node: Step) -> None:
+        step = by_name[node.target]
         who = step.service or step.name
-        began_wall, began = time.time(), time.monotonic()
         try:
-            if cancel is not None and cancel.is_set():
-                return StopOutcome(step=step, started=began_wall, finished=time.time(), error="cancelled")
-            hook_error = _pre_stop(engine, step)
-            if hook_error is not None:
-                say(who, f"FAILED: {hook_error}")
-            engine.stop(step.container, step.timeout)
-            if step.remove:
+            if node.call == "stop":
+                began[step.name] = (time.time(), time.monotonic())
+                if cancel is not None and cancel.is_set():
+                    raise EngineError("cancelled")
+                hook_error = pre_stop(engine, step)
+                if hook_error is not None:
+                    hook_errors[step.name] = hook_error
+                    say(who, f"FAILED: {hook_error}")
+                engine.stop(step.container, step.timeout)
+            else:
                 engine.remove_container(step.container)
-        except UnreachableError:
-            raise
         except EngineError as exc:
-            say(who, f"FAILED: {exc}")
-            return StopOutcome(step=step, started=began_wall, finished=time.time(), error=str(exc))
-        say(who, f"{'removed' if step.remove else 'stopped'} after {time.monotonic() - began:.2f}s")
-        return StopOutcome(step=step, started=began_wall, finished=time.time(), hook_error=hook_error)
+            if str(exc) != "cancelled":
+                say(who, f"FAILED: {exc}")
+            finished.append((step.name, time.time()))
+            raise
+        if node.call == "remove" or not step.remove:
+            say(who, f"{'removed' if step.remove else 'stopped'} after {time.monotonic() - began[step.name][1]:.2f}s")
+            finished.append((step.name, time.time()))
+
+    def run(node: Node) -> None:
+        assert isinstance(node, Step)
+        if node.call == "remove-network":
+            engine.remove_network(node.target)
+            say("network", f"{node.target} removed")
+        elif node.call == "remove-volume":
+            engine.remove_volume(node.target)
+            say("volume", f"{node.target} removed")
+        else:
+            container(node)
+            return
+        removed[node.call].append(node.target)
 
     # one thread per container, as Compose stops them all at once: a stop mostly waits out its grace
     # period, so a cap would queue whole grace periods (16 at a time made 50 services wait 4 of them)
-    with ThreadPoolExecutor(max_workers=len(steps), thread_name_prefix="validator-stop") as pool:
-        running: dict[Future[StopOutcome], str] = {}
-        try:
-            while len(outcomes) < len(steps):
-                for cid, blockers in waiting_on.items():
-                    if not blockers and cid not in submitted:
-                        submitted.add(cid)
-                        running[pool.submit(one, by_id[cid])] = cid
-                if not running:  # only a cycle could leave steps unsubmitted; lint rejects cycles
-                    raise EngineError("stop order has a cycle: " + ", ".join(sorted(set(by_id) - submitted)))
-                done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
-                for future in done:
-                    cid = running.pop(future)
-                    outcomes.append(future.result())
-                    for blockers in waiting_on.values():
-                        blockers.discard(cid)
-        except BaseException:
-            if cancel is not None:
-                cancel.set()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-    return outcomes
+    workers = max(1, len(steps), len(networks) + len(volumes))
+    outcome = execute(graph.steps, run, workers=workers, failures=(EngineError,), cancel=cancel)
+    if outcome.raised is not None:  # an engine that went away, an interrupt
+        raise outcome.raised
+    nodes = {node.key: node for node in graph.steps}
+    errors = {
+        nodes[key].target: result.error
+        for key, result in outcome.steps.items()
+        if result.status != "done" and result.blocked_by is None and nodes[key].call in ("stop", "remove")
+    }
+    others = [
+        f"{nodes[key].target}: {result.error}"
+        for key, result in outcome.steps.items()
+        if result.status == "failed" and nodes[key].call in removed
+    ]
+    order = [name for name, _ in finished] + sorted(set(by_name) - {name for name, _ in finished})
+    stamps = dict(finished)
+    outcomes = [
+        StopOutcome(
+            step=by_name[name],
+            started=began.get(name, (time.time(), 0.0))[0],
+            finished=stamps.get(name, time.time()),
+            error=errors.get(name),
+            hook_error=hook_errors.get(name),
+        )
+        for name in dict.fromkeys(order)
+    ]
+    return DownWalk(
+        outcomes=outcomes, networks=removed["remove-network"], volumes=removed["remove-volume"], errors=others
+    )
 
 
-def _pre_stop(engine: Engine, step: StopStep) -> str | None:
+def pre_stop(engine: Engine, step: StopStep) -> str | None:
     """Run the step's pre_stop hooks in its container while it runs; why one failed, else None."""
     if not step.pre_stop:
         return None

@@ -41,14 +41,16 @@ _CONTAINERS_IGNORED: list[Rule] = [
     ),
     (
         ("deploy", "restart_policy", "delay"),
-        lambda s: s.deploy is not None and s.deploy.restart_policy is not None and s.deploy.restart_policy.delay
-        is not None,
+        lambda s: (
+            s.deploy is not None and s.deploy.restart_policy is not None and s.deploy.restart_policy.delay is not None
+        ),
         "restart_policy.delay paces Swarm's restarts (the engine has no such setting)",
     ),
     (
         ("deploy", "restart_policy", "window"),
-        lambda s: s.deploy is not None and s.deploy.restart_policy is not None and s.deploy.restart_policy.window
-        is not None,
+        lambda s: (
+            s.deploy is not None and s.deploy.restart_policy is not None and s.deploy.restart_policy.window is not None
+        ),
         "restart_policy.window is Swarm's (the engine has no such setting)",
     ),
     (

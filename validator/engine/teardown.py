@@ -1,5 +1,6 @@
 """``down``: stop and remove a project's containers along the stop graph, then its networks and (if
-asked) its volumes, reading no more of the spec than it needs before its first stop.
+asked) its volumes, reading no more of the spec than it needs before its first stop. All of it is one
+graph (engine/steps.py ``down_graph``) walked by the executor ``up`` uses (engine/stopper.py).
 
 The engine's labels hold what a stop needs: the project and service of each container (validator's
 own labels, which alone say what it owns), what each service depends on (Compose's ``depends_on``
@@ -23,7 +24,8 @@ from validator.engine import labels as L
 from validator.engine.hooks import canonical
 from validator.engine.lock import ProjectLock
 from validator.engine.stop_graph import StopNeeds, stop_plan
-from validator.engine.stopper import raise_failures, raise_hook_failures, run_stops
+from validator.engine.stopper import raise_failures, raise_hook_failures, walk_down
+from validator.errors import EngineError
 from validator.units import parse_duration
 
 if TYPE_CHECKING:
@@ -70,31 +72,28 @@ def down_project(
         known = needs if declared is None else declared
         kept = [c.name for c in owned if c.service not in known and not remove_orphans]
         going = [c for c in owned if c.name not in kept]
-        outcomes = run_stops(engine, stop_plan(needs, going), progress)
-        raise_failures(outcomes)  # networks stay while a container failed to go: they are still in use
+        # Compose's containers of the project (its labels, none of validator's) are never touched here,
+        # so they are known before the first stop: while they use the networks and volumes, those stay
         theirs = _compose_containers(engine, project)
         if theirs:
             # `docker compose up` over validator's stack recreates its containers as Compose's own, on
             # validator's network: never touched here, and the network stays while they use it
             users = ", ".join(theirs)
             progress("network", f"networks and volumes kept: docker compose's containers use them ({users})")
-        networks: list[str] = []
-        if not kept and not theirs:
-            for net in engine.networks(L.project_filter(project)):
-                engine.remove_network(net["Name"])
-                networks.append(net["Name"])
-                progress("network", f"{net['Name']} removed")
-        removed_volumes: list[str] = []
-        if volumes and not theirs:
-            for vol in engine.volumes(L.project_filter(project)):
-                engine.remove_volume(vol["Name"])
-                removed_volumes.append(vol["Name"])
-                progress("volume", f"{vol['Name']} removed")
+        networks = [] if kept or theirs else [net["Name"] for net in engine.networks(L.project_filter(project))]
+        vols = [vol["Name"] for vol in engine.volumes(L.project_filter(project))] if volumes and not theirs else []
+        # one graph: the containers along the stop graph, then the networks and volumes once every
+        # container is gone (none while a container failed to go: they are still in use)
+        walked = walk_down(engine, stop_plan(needs, going), progress, networks=networks, volumes=vols)
+        outcomes = walked.outcomes
+        raise_failures(outcomes)
+        if walked.errors:
+            raise EngineError("; ".join(walked.errors))
         raise_hook_failures(outcomes)  # everything asked is done: now fail naming the hooks that did not
         return DownResult(
             containers=[o.step.name for o in outcomes],
-            networks=networks,
-            volumes=removed_volumes,
+            networks=walked.networks,
+            volumes=walked.volumes,
             kept_orphans=sorted(kept),
         )
 

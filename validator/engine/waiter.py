@@ -153,13 +153,19 @@ class Waiter:
     # timeout counts again from the restart), never the origin of ``healthy`` — the time before the
     # restart is part of how long the service took to become healthy
     _first_running_mono: float | None = field(default=None)
+    _inspected: bool = field(default=False)  # the one inspect, before the first event
+    _grace_until: float | None = field(default=None)  # monotonic: the end of a restart_grace running
 
-    def wait(self) -> Timing:
-        """Block until the target state; raise ``WaitFailed`` with logs and health log otherwise."""
-        state = self.engine.inspect(self.container)["State"]
-        self._absorb_state(state)
-        grace_until: float | None = None
-        while not self._reached():
+    def wait(self, until: Target | None = None) -> Timing:
+        """Block until the target state (or ``until``, an earlier one: the graph waits for a container
+        running, then healthy, one phase per step, on the same waiter); raise ``WaitFailed`` with logs
+        and health log otherwise."""
+        if not self._inspected:
+            self._inspected = True
+            self._absorb_state(self.engine.inspect(self.container)["State"])
+        goal = until or self.target
+        while not self._reached(goal):
+            grace_until = self._grace_until
             timeout_at = self._phase_deadline()
             if grace_until is not None:
                 timeout_at = min(timeout_at, grace_until)
@@ -188,7 +194,7 @@ class Waiter:
                     self._mark_healthy(now)
                 elif status.endswith("unhealthy") and self.target == "healthy":
                     if self.restart_grace:
-                        grace_until = grace_until or now + self.restart_grace
+                        self._grace_until = self._grace_until or now + self.restart_grace
                     else:
                         self._fail("turned unhealthy")
             elif status == "die":
@@ -199,7 +205,7 @@ class Waiter:
                     return self.timing
                 if self.restart_grace and self.restartable:
                     self.timing.restarts += 1
-                    grace_until = grace_until or now + self.restart_grace
+                    self._grace_until = self._grace_until or now + self.restart_grace
                     self._running_mono = None
                     continue
                 self._engine_still_there()
@@ -248,10 +254,10 @@ class Waiter:
             elif not self.restart_grace:
                 self._fail(f"exited with code {code}")
 
-    def _reached(self) -> bool:
-        if self.target == "running":
+    def _reached(self, goal: Target) -> bool:
+        if goal == "running":
             return self._running_mono is not None
-        if self.target == "healthy":
+        if goal == "healthy":
             return self.timing.healthy is not None
         return self.timing.healthy_at is not None
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from validator.lint.context import LintContext
 from validator.lint.stack import config_file_lines, default_scala, spark_images
+from validator.spec.delta import Coordinate, coordinates
 from validator.spec.location import Finding, Location, Severity
 from validator.versions import parse_specifier
 
-_COORD = re.compile(r"io\.delta:(delta-core|delta-spark)_(2\.1[123]):(\d+)\.(\d+)\.(\d+)((?:-?rc\d+)?)")
 _SPARK_FOR_DELTA = {
     (4,): (4, 0),
     (3, 3): (3, 5),
@@ -47,40 +46,6 @@ KNOWN: dict[str, tuple[str, ...]] = {
         "4.2.0 4.3.0-rc1 4.3.0 4.3.1 4.4.0",
     }.items()
 }
-
-
-@dataclass(frozen=True, kw_only=True)
-class Coordinate:
-    artifact: str  # delta-core / delta-spark
-    scala: str
-    major: int
-    minor: int
-    patch: int
-    pre: str  # "", "rc1", "-rc1"
-    offset: int
-    text: str
-
-    @property
-    def name(self) -> str:
-        return f"{self.artifact}_{self.scala}"
-
-    @property
-    def version(self) -> str:
-        return f"{self.major}.{self.minor}.{self.patch}{self.pre}"
-
-
-def coordinates(text: str) -> Iterator[Coordinate]:
-    for m in _COORD.finditer(text):
-        yield Coordinate(
-            artifact=m.group(1),
-            scala=m.group(2),
-            major=int(m.group(3)),
-            minor=int(m.group(4)),
-            patch=int(m.group(5)),
-            pre=m.group(6),
-            offset=m.start(),
-            text=m.group(0),
-        )
 
 
 def _spark_for(major: int, minor: int) -> tuple[int, int] | None:

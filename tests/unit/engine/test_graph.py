@@ -46,8 +46,14 @@ def test_a_cold_up(tmp_path):
     graph = up_graph(desired, observed, the_plan)
     _golden("up-cold", graph)
     waves = graph.waves()
-    # both replicas of web start in the same wave, after db is healthy (not merely running)
-    assert waves["create demo-web-1"] == waves["create demo-web-2"] > waves["wait demo-db-1 healthy"]
+    # both replicas of web start in the same wave, after db is ready by exec (its own health test)
+    assert waves["create demo-web-1"] == waves["create demo-web-2"] > waves["wait demo-db-1 ready"]
+    (web,) = [s for s in graph.steps if s.key == "create demo-web-1"]
+    assert "wait demo-db-1 healthy" not in web.needs
+    # without readiness by exec they wait for the engine's healthy status
+    plain = up_graph(desired, observed, the_plan, ready_by_exec=False)
+    (web,) = [s for s in plain.steps if s.key == "create demo-web-1"]
+    assert "wait demo-db-1 healthy" in web.needs and "wait demo-db-1 ready" not in plain.waves()
     # the job waits for db running only; api for the job's completion
     assert waves["create demo-job-1"] == waves["wait demo-db-1 running"] + 1
     (api,) = [s for s in graph.steps if s.key == "create demo-api-1"]
@@ -96,3 +102,42 @@ def test_a_graph_is_built_in_the_order_of_its_edges(tmp_path):
         assert set(step.needs) <= seen, step.key
         seen.add(step.key)
     assert graph.render() != (GOLDEN / "down.txt").read_text()  # another graph never matches a golden file
+
+
+def test_every_call_up_makes_is_a_step(tmp_path):
+    # an image's own health check (read, then waited for), files copied in, a second network, a
+    # post_start hook, a dependency that is not required (an ordering edge), readiness by exec off
+    cache = {"image": "cache:1"}
+    app = {
+        "image": "app:1",
+        "depends_on": {"cache": {"condition": "service_healthy"}},
+        "networks": ["front", "back"],
+        "configs": ["conf"],
+        "post_start": [{"command": ["true"]}],
+    }
+    side = {"image": "side:1", "depends_on": {"app": {"condition": "service_started", "required": False}}}
+    spec = {
+        **base_spec(cache=cache, app=app, side=side),
+        "networks": {"front": {}, "back": {}},
+        "configs": {"conf": {"content": "a: 1\n"}},
+    }
+    desired = desired_state(load_dict(tmp_path, spec), {})
+    observed = dataclasses.replace(
+        observed_as_applied(desired), containers={}, networks=set(), volumes=set(), image_ids={}
+    )
+    graph = up_graph(desired, observed, plan(desired, observed), ready_by_exec=False)
+    _golden("up-extras", graph)
+    steps = {s.key: s for s in graph.steps}
+    assert "health-check cache" in steps["wait demo-cache-1 healthy"].needs
+    assert steps["create demo-app-1"].needs[0] == "wait demo-cache-1 healthy"
+    assert steps["start demo-app-1"].needs == ("create demo-app-1", "put-files demo-app-1", "connect demo-app-1")
+    assert steps["connect demo-app-1"].networks == ("demo_front",)  # demo_back is joined at create
+    assert steps["wait demo-app-1 running"].needs == ("post-start demo-app-1",)
+    assert steps["create demo-side-1"].after == ("wait demo-app-1 running",)
+    assert "wait demo-app-1 running" not in steps["create demo-side-1"].needs
+
+
+def test_a_kept_container_in_its_state_has_no_step(tmp_path):
+    desired = _desired(tmp_path, db=DB, web=WEB)
+    graph = up_graph(desired, observed_as_applied(desired), plan(desired, observed_as_applied(desired)))
+    assert graph.steps == ()

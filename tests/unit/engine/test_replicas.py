@@ -11,6 +11,7 @@ from tests.harness.specs import base_spec, load_dict, observed_as_applied
 from validator.engine import labels as L
 from validator.engine.body import create_body
 from validator.engine.desired import desired_state
+from validator.engine.graph import up_graph
 from validator.engine.planner import plan
 from validator.engine.timings import slowest
 from validator.engine.waiter import Timing
@@ -256,20 +257,17 @@ def test_a_host_port_too_few_for_the_replicas_is_a_located_error(tmp_path, ports
     assert desired_state(loaded, {}, refuse_unsupported=False).services["web"].replicas == 3  # down needs none
 
 
-def test_a_scaled_service_reaches_a_state_once_every_replica_has():
-    from validator.engine.apply import _Progress, _Tally
-
-    progress = _Progress()
-    tally = _Tally(2, progress)
-    tally.running(1)
-    tally.running(1)  # a replica that restarted (restart_grace) says so again: still one of two
-    assert progress.state == "pending"
-    tally.running(2)
-    assert progress.state == "running"
-    tally.ready(2)
-    assert progress.state == "running"
-    tally.ready(1)
-    assert progress.state == "healthy"
+def test_a_scaled_service_reaches_a_state_once_every_replica_has(tmp_path):
+    spec = base_spec(
+        web={**WEB, "scale": 2},
+        api={"image": "api:1", "depends_on": {"web": {"condition": "service_started"}}},
+    )
+    desired = desired_state(load_dict(tmp_path, spec), {})
+    observed = dataclasses.replace(observed_as_applied(desired), containers={})
+    graph = up_graph(desired, observed, plan(desired, observed))
+    (create,) = [s for s in graph.steps if s.key == "create demo-api-1"]
+    # its dependents wait for every replica
+    assert {"wait demo-web-1 running", "wait demo-web-2 running"} <= set(create.needs)
 
 
 def test_each_replica_keeps_its_own_figures_between_runs(tmp_path):

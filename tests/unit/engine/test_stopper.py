@@ -88,3 +88,42 @@ def test_plan_and_down_do_not_load_the_applier_or_the_waiter():
         [sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3], capture_output=True, text=True
     )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+class DownEngine(FakeEngine):
+    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
+        super().__init__(0.05, refuse)
+        self.networks_removed: list[tuple[str, float]] = []
+
+    def remove_network(self, name: str) -> None:
+        with self.lock:
+            self.networks_removed.append((name, time.monotonic()))
+
+    def remove_volume(self, name: str) -> None:
+        self.remove_network(name)
+
+
+def test_down_removes_the_networks_and_volumes_once_every_container_is_gone():
+    from validator.engine.stopper import walk_down
+
+    engine = DownEngine()
+    lines: list[str] = []
+    walked = walk_down(
+        engine,  # type: ignore[arg-type]
+        [step("db", "api"), step("api")],
+        lambda w, m: lines.append(f"{w}: {m}"),
+        networks=["p_default"],
+        volumes=["p_data"],
+    )
+    assert walked.networks == ["p_default"] and walked.volumes == ["p_data"] and not walked.errors
+    assert min(at for _, at in engine.networks_removed) >= max(engine.ended.values())
+    assert "network: p_default removed" in lines
+
+
+def test_down_keeps_the_networks_while_a_container_failed_to_go():
+    from validator.engine.stopper import walk_down
+
+    engine = DownEngine(refuse=frozenset({"api"}))
+    walked = walk_down(engine, [step("db", "api"), step("api")], lambda w, m: None, networks=["p_default"])  # type: ignore[arg-type]
+    assert walked.networks == [] and engine.networks_removed == []
+    assert [o.step.container for o in walked.outcomes if o.error] == ["api"] and "db" in engine.removed

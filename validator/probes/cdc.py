@@ -12,6 +12,7 @@ from validator.core.metrics import Declared
 from validator.probes.base import Outcome, ProbeContext
 from validator.probes.spark_driver import prepare
 from validator.spec.probes.cdc import CdcSpec
+from validator.stack.cdc_job import BATCHES, FEED_KINDS
 
 METRICS = (
     Declared(
@@ -49,7 +50,9 @@ def run(spec: CdcSpec, ctx: ProbeContext) -> Outcome:
         result, failure = ctx.spark_jobs.run("validator.stack.cdc_job", job, scratch, max(5.0, ctx.remaining()))
     what = "each batch's binlog rows MERGEd into Delta: table = MySQL, change feed keys = binlog keys"
     if result is None:
-        return Outcome(passed=False, expected=what, actual="failed", message=failure)
+        # no result at all (the job raised, its driver died, time ran out): nothing of MySQL, the binary
+        # log or Delta was observed, so ``expect: fail`` cannot take it for the known failure
+        return Outcome(passed=False, expected=what, actual="failed", message=failure, reached=False)
     batches: list[dict[str, Any]] = result.get("batches") or []
     problems = judge(batches)
     seconds = [float(b["seconds"]) for b in batches if isinstance(b.get("seconds"), int | float)]
@@ -64,10 +67,20 @@ def run(spec: CdcSpec, ctx: ProbeContext) -> Outcome:
 
 
 def judge(batches: list[dict[str, Any]]) -> list[str]:
-    """What went wrong in the batches the job reported (none reported is a failure too)."""
+    """What went wrong in the batches the job reported, against what the job plans: every batch of
+    ``cdc_job.BATCHES`` reported (a half-run job — the inserts alone — is no CDC path: the updates and
+    the delete are what MERGE's matched clauses and the feed's images exist for), each with the change
+    kinds its statements make."""
     if not batches:
         return ["the job reported no batch"]
     problems = []
+    if len(batches) != len(BATCHES):
+        problems.append(f"the job reported {len(batches)} batch(es), it runs {len(BATCHES)}")
+    for number, (batch, kinds) in enumerate(zip(batches, FEED_KINDS, strict=False), start=1):
+        if tuple(batch.get("feed_kinds") or ()) != kinds:
+            problems.append(
+                f"batch {number}: the change feed has change kinds {batch.get('feed_kinds')}, expected {list(kinds)}"
+            )
     for number, batch in enumerate(batches, start=1):
         if not batch.get("events"):
             problems.append(f"batch {number}: no row event read from the binary log")

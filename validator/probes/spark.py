@@ -46,7 +46,9 @@ def run(spec: SparkSpec, ctx: ProbeContext) -> Outcome:
             )
         job = {
             "conf": driver.conf,
-            "ui": spec.ui if spec.min_workers else None,
+            # always: the master must list the application the job ran in, whatever min_workers says
+            # (with min_workers 0 a driver on no cluster at all passed the Delta round)
+            "ui": spec.ui,
             "delta_path": str(driver.folder) if driver.folder else None,
         }
         result, failure = ctx.spark_jobs.run("validator.stack.spark_job", job, scratch, max(5.0, ctx.remaining()))
@@ -54,7 +56,9 @@ def run(spec: SparkSpec, ctx: ProbeContext) -> Outcome:
         ", a Delta table written, read, MERGEd, time-travelled and its change feed read" if spec.delta else ""
     )
     if result is None:
-        return Outcome(passed=False, expected=what, actual="failed", message=failure)
+        # no result at all (the job raised, its driver died, time ran out): nothing of the cluster was
+        # observed, so ``expect: fail`` cannot take it for the known failure
+        return Outcome(passed=False, expected=what, actual="failed", message=failure, reached=False)
     # a session another probe's job built (a shared driver: seams.SharedSparkJobs) was not timed by this one
     session = "session reused" if result.get("session_reused") else f"session {result.get('session_seconds')}s"
     actual = f"{session}, jobs {result.get('job_seconds')}s, {result.get('alive_workers', '?')} worker(s)"
@@ -76,7 +80,7 @@ def _problems(spec: SparkSpec, result: dict[str, Any]) -> list[str]:
         problems.append(f"{result.get('alive_workers', 0)} alive worker(s) in the master UI, wanted {spec.min_workers}")
     # by the id of the application the job ran in: a same-named one of another driver is no evidence, and
     # a driver shared with another probe carries the name of the probe that started it
-    if spec.min_workers and (not result.get("app_id") or result.get("app_id") not in result.get("app_ids", [])):
+    if not result.get("app_id") or result.get("app_id") not in result.get("app_ids", []):
         problems.append(f"the master UI does not list this driver's application {quoted(result.get('app_id'))}")
     if spec.delta:
         delta = result.get("delta") or {}

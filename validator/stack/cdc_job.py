@@ -36,6 +36,13 @@ BATCHES: tuple[tuple[str, ...], ...] = (
     ),
 )
 
+# The change kinds each batch's Delta version must show in its change feed (Change Data Feed's
+# _change_type): the first only inserts; the second updates (pre- and post-images), deletes, inserts.
+FEED_KINDS: tuple[tuple[str, ...], ...] = (
+    ("insert",),
+    ("delete", "insert", "update_postimage", "update_preimage"),
+)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Change:

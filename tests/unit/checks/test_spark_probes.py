@@ -13,6 +13,7 @@ from validator.probes import cdc, spark
 from validator.probes.base import ProbeContext
 from validator.spec.probes.cdc import CdcSpec
 from validator.spec.probes.spark import SparkSpec
+from validator.stack import cdc_job
 from validator.stack.spark import session_conf, shared_folders, with_resolution
 
 REASON = "no Maven repository here and no Delta JARs in the local repository"
@@ -113,24 +114,52 @@ def test_a_delta_session_resolves_through_its_own_ivy_settings(tmp_path):
 
 def test_the_delta_round_is_judged_step_by_step():
     spec = SparkSpec(kind="spark", delta=True, min_workers=0)
-    good = {"count": 1000, "python_sum": 9900, "delta": dict(spark.DELTA_EXPECTED)}
+    on_cluster = {"app_id": "app-1", "app_ids": ["app-1"]}
+    good = {"count": 1000, "python_sum": 9900, "delta": dict(spark.DELTA_EXPECTED), **on_cluster}
     assert spark._problems(spec, good) == []
     stale = {**good, "delta": {**spark.DELTA_EXPECTED, "version_0": {"a": 5, "b": 5}}}
     assert spark._problems(spec, stale) == ["Delta version 0: {'a': 5, 'b': 5}, expected {'a': 10}"]
-    assert len(spark._problems(spec, {"count": 1000, "python_sum": 9900})) == len(spark.DELTA_EXPECTED)
+    bare = {"count": 1000, "python_sum": 9900, **on_cluster}
+    assert len(spark._problems(spec, bare)) == len(spark.DELTA_EXPECTED)
+
+
+def test_a_delta_round_the_master_never_listed_fails_whatever_min_workers_says():
+    """Adversary spark3, case 03: with ``min_workers: 0`` the master UI was not read, and a driver on no
+    cluster at all passed the Delta round. The master must list the job's application, always."""
+    spec = SparkSpec(kind="spark", delta=True, min_workers=0)
+    delta = dict(spark.DELTA_EXPECTED)
+    nowhere = {"count": 1000, "python_sum": 9900, "delta": delta, "app_id": "local-1", "app_ids": []}
+    assert spark._problems(spec, nowhere) == ["the master UI does not list this driver's application 'local-1'"]
+
+
+def cdc_batches(**second: object) -> list[dict[str, object]]:
+    """A run of both batches as the job reports it when everything agrees (``second`` changes batch 2)."""
+    rows = [[1, "ada", 10]]
+    first = {"events": 1, "binlog_keys": [1], "feed_keys": [1], "mysql_rows": rows, "delta_rows": rows, "seconds": 1.5}
+    kinds = [list(k) for k in cdc_job.FEED_KINDS]
+    return [{**first, "feed_kinds": kinds[0]}, {**first, "feed_kinds": kinds[1], **second}]
 
 
 def test_cdc_batches_agree_or_say_which_side_differs():
-    rows = [[1, "ada", 10]]
-    good = {"events": 1, "binlog_keys": [1], "feed_keys": [1], "mysql_rows": rows, "delta_rows": rows, "seconds": 1.5}
-    assert cdc.judge([good]) == []
+    assert cdc.judge(cdc_batches()) == []
     assert cdc.judge([]) == ["the job reported no batch"]
-    lagging = {**good, "delta_rows": [], "feed_keys": []}
-    assert cdc.judge([good, lagging]) == [
+    assert cdc.judge(cdc_batches(delta_rows=[], feed_keys=[])) == [
         "batch 2: the Delta table has [], MySQL has [[1, 'ada', 10]]",
         "batch 2: the change feed names keys [], the binary log [1]",
     ]
-    assert cdc.judge([{**good, "events": 0}]) == ["batch 1: no row event read from the binary log"]
+    assert cdc.judge(cdc_batches(events=0)) == ["batch 2: no row event read from the binary log"]
+
+
+def test_a_half_run_cdc_job_fails_against_its_plan():
+    """Adversary spark3, case 06: a result with the inserts batch alone (the updates and the delete never
+    ran) passed, and CDC1 read the inserts-only time; a feed without the update images passed too."""
+    inserts_only = cdc_batches()[:1]
+    assert cdc.judge(inserts_only) == ["the job reported 1 batch(es), it runs 2"]
+    no_images = cdc_batches(feed_kinds=["delete", "insert"])
+    assert cdc.judge(no_images) == [
+        "batch 2: the change feed has change kinds ['delete', 'insert'], expected "
+        "['delete', 'insert', 'update_postimage', 'update_preimage']"
+    ]
 
 
 def test_cdc_declares_its_binlog_to_delta_metric():

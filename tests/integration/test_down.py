@@ -76,13 +76,14 @@ def test_recreate_stops_every_changed_service_at_once_dependents_first(project):
     changed = {name: {**svc, "environment": {"GEN": "2"}} for name, svc in services.items()}
     began = time.time()
     result = project.up(changed)
-    took = time.time() - began
     assert result.ok and {r.action for r in result.services.values()} == {"recreate"}
     old = container_events(project, began - 0.5)  # first of each kind: the old container's (the new one runs)
     # the old api is gone before the old db is asked to stop; the old lone stops alongside api
     assert old["db"]["kill"] >= old["api"]["destroy"]
+    # at once, shown by the engine's own event times (a wall-clock bound on the whole recreate failed
+    # under load: 7.3 s against 7 s): lone is asked to stop with api, not after it or after db
     assert abs(old["api"]["kill"] - old["lone"]["kill"]) < 1.0
-    assert took < 2 * GRACE + 3.0, took
+    assert old["lone"]["kill"] < old["db"]["kill"]
     assert all(c["State"] == "running" for c in project.containers().values())
 
 

@@ -52,7 +52,6 @@ def test_down_stops_dependents_first_in_parallel_after_their_grace(project):
     assert project.up(services).ok
     began = time.time()
     result = down(project.load(services), project.engine, progress=project.progress)
-    took = time.time() - began
     assert len(result.containers) == 5 and project.containers() == {}
     seen = container_events(project, began - 0.5)
     stop_requested = {name: seen[name]["kill"] for name in services}  # the first kill is the stop signal
@@ -65,8 +64,9 @@ def test_down_stops_dependents_first_in_parallel_after_their_grace(project):
         assert died[name] - stop_requested[name] >= GRACE - 0.2, (name, died[name] - stop_requested[name])
     assert died["quick"] - stop_requested["quick"] < 1.0
     # independents ran side by side: two grace periods in a row (dependents, then db), not five
+    # (shown by the engine's event times; a wall-clock bound on the whole down is load-sensitive)
     assert abs(stop_requested["api"] - stop_requested["lone"]) < 1.0
-    assert took < 2 * GRACE + 3.0, took
+    assert abs(stop_requested["api"] - stop_requested["worker"]) < 1.0
     assert [line for line in project.lines if line.startswith("db: removed after")]
 
 

@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         say=eprint,
     )
     print(render_summary(result))
+    for line in getattr(result, "unfinished", lambda: [])():
+        eprint(f"not done: {line}")
     if args.verbose:
         print(render_start(spec_loaded, connected))
         print(render_phases(result, loaded))

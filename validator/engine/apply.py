@@ -70,10 +70,19 @@ class UpResult:
     services: dict[str, ServiceResult] = field(default_factory=dict)
     duration: float = 0.0
     steps: dict[str, StepResult] = field(default_factory=dict)  # each step's outcome and times (up -v)
+    hook_failures: list[str] = field(default_factory=list)  # pre_stop hooks that failed (stopped all the same)
 
     @property
     def ok(self) -> bool:
-        return all(r.status == "ready" for r in self.services.values())
+        # every step of the graph done, not only every service ready: a step no service owns (the stop of
+        # a surplus replica or an orphan, an old container's pre_stop hook) that failed or ran out of time
+        # leaves the project other than the spec says, whatever each service's own result is
+        return all(r.status == "ready" for r in self.services.values()) and not self.unfinished()
+
+    def unfinished(self) -> list[str]:
+        """Each step that is not done, with why (empty when every step is)."""
+        undone = [f"{key}: {s.status}, {s.error}" for key, s in self.steps.items() if s.status != "done"]
+        return undone + self.hook_failures
 
 
 @dataclass(kw_only=True)
@@ -140,6 +149,7 @@ class Applier:
         old = [by_id[a.container_id] for a in going if a.container_id]
         self.stops = {s.name: s for s in stop_plan(stop_needs(desired), old, keep=restart)}
         self.stop_began: dict[str, float] = {}
+        self.hook_failures: list[str] = []  # pre_stop hooks that failed, in the order they ran
         self.pulls = threading.Semaphore(PULLS_AT_ONCE)
         self.results = _Results(self)
 
@@ -187,7 +197,7 @@ class Applier:
             raise outcome.raised
         if outcome.fatal is not None:
             raise EngineError(outcome.fatal.error)
-        result = UpResult(plan=self.plan, steps=outcome.steps)
+        result = UpResult(plan=self.plan, steps=outcome.steps, hook_failures=list(self.hook_failures))
         result.services = self.results.all()
         result.duration = time.monotonic() - started
         return result
@@ -231,6 +241,8 @@ class Applier:
         self.stop_began[stop.name] = time.monotonic()
         hook_error = pre_stop(self.engine, stop)
         if hook_error is not None:
+            # stopped all the same (as down does), but up is not ok: down fails on the same hook
+            self.hook_failures.append(f"pre_stop of {stop.name}: {hook_error}")
             self.say(who, f"FAILED: {hook_error}")
         self._engine_call(who, stop.name, lambda: self.engine.stop(stop.container, stop.timeout))
         if not stop.remove:

@@ -32,17 +32,22 @@ def run(ctx: CheckContext) -> Iterator[Result]:
         yield from _one(loaded, name)
 
 
+def read_config(loaded: LoadedSpec, spelled: str) -> bytes:
+    """A ``config_keys`` file's bytes, bounded: a project file confined to the project; only a path
+    spelled ``host:/...`` leaves it. Raises ConfinementError or OSError."""
+    host = host_path(spelled)
+    if host is not None:
+        return read_regular(Path(host), MAX_CONFIG_BYTES)
+    return read_bytes(loaded.base_dir / spelled, loaded.fence, MAX_CONFIG_BYTES)
+
+
 def _one(loaded: LoadedSpec, name: str) -> Iterator[Result]:
     config = loaded.spec.config_keys[name]
-    host = host_path(config.path)
-    path = Path(host) if host is not None else loaded.base_dir / config.path
     fmt = config.format or infer_format(config.path) or "yaml"
     began = time.monotonic()
     where = locate(loaded, ("config_keys", name, "path"))
     try:
-        # a project file is read confined to the project; only a path spelled host:/... leaves it
-        limit = MAX_CONFIG_BYTES
-        raw = read_regular(path, limit) if host is not None else read_bytes(path, loaded.fence, limit)
+        raw = read_config(loaded, config.path)
         document = parse_config_bytes(raw, fmt)
         # registered as the file is read, before any assertion can show a value found in it: a password
         # a config file holds is a secret like one in the spec, and so is a list or mapping under one

@@ -14,17 +14,16 @@ import sys
 import time
 import tomllib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
 
 from validator import children
+from validator.checks.configs import read_config
 from validator.core.location import Location
 from validator.core.result import Result, locate
-from validator.formats import MAX_CONFIG_BYTES
 from validator.redact import quoted, tail
-from validator.spec.confine import ConfinementError, host_path, read_bytes, read_regular
+from validator.spec.confine import ConfinementError
 from validator.spec.delta import coordinates
 from validator.spec.load import LoadedSpec
 from validator.versions import parse_specifier, satisfies
@@ -165,13 +164,8 @@ def _delta_texts(loaded: LoadedSpec) -> Iterator[tuple[str, str]]:
     a project file confined to the project; one it cannot read is that stage's failure) and each
     probe's ``conf``."""
     for config in loaded.spec.config_keys.values():
-        host = host_path(config.path)
         try:
-            raw = (
-                read_regular(Path(host), MAX_CONFIG_BYTES)
-                if host is not None
-                else read_bytes(loaded.base_dir / config.path, loaded.fence, MAX_CONFIG_BYTES)
-            )
+            raw = read_config(loaded, config.path)
         except (ConfinementError, OSError):
             continue
         yield config.path, raw.decode("utf-8", errors="replace")

@@ -94,7 +94,8 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
                 unavailable=unavailable,
             )
         )
-    if all(r.status == "ready" for r in up.services.values()) and up.unfinished():
+    undone = "; ".join(up.unfinished())
+    if undone and all(r.status == "ready" for r in up.services.values()):
         # every service ready, yet a step of up's graph no service owns did not finish (a surplus
         # replica's or an orphan's stop past the time limit, an old container's failed pre_stop hook):
         # what runs is not what the spec says, and nothing else here would say so
@@ -104,8 +105,8 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
                 name="up: every step done",
                 verdict="fail",
                 expected="every engine call of up done",
-                actual="; ".join(up.unfinished()),
-                message="up left steps undone: " + "; ".join(up.unfinished()),
+                actual=undone,
+                message=f"up left steps undone: {undone}",
             )
         )
     return results, running

@@ -55,8 +55,9 @@ def run(args: argparse.Namespace) -> int:
         say=eprint,
     )
     print(render_summary(result))
-    for line in getattr(result, "unfinished", lambda: [])():
-        eprint(f"not done: {line}")
+    if isinstance(result, UpResult):  # the Swarm backend's result has no graph of steps
+        for line in result.unfinished():
+            eprint(f"not done: {line}")
     if args.verbose:
         print(render_start(spec_loaded, connected))
         print(render_phases(result, loaded))

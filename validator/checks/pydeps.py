@@ -140,7 +140,7 @@ def _delta_jars(loaded: LoadedSpec, installed: str | None, where: Location | Non
         return  # not installed: the package's own result fails already
     for source, text in _delta_texts(loaded):
         for coord in coordinates(text):
-            jar = f"{coord.major}.{coord.minor}.{coord.patch}{coord.pre}"
+            jar = coord.version
             try:
                 same = Version(jar) == Version(installed)
             except InvalidVersion:

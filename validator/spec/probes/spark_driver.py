@@ -50,9 +50,9 @@ class SparkDriverSpec(ProbeSpec):
         return value
 
 
-def spark_master(spec: SparkDriverSpec) -> str | None:
-    """The standalone master a driver's application runs on: probes with the same one take turns
-    (the worker runs one application's executors at a time when it is full — the shipped one has one
-    core — so a second session only queues at the master while its driver JVM takes CPU from the
-    first, on two cores here)."""
-    return spec.master if spec.master.startswith("spark://") else None
+def spark_master(spec: SparkDriverSpec) -> str:
+    """The standalone master a driver's application runs on (always ``spark://``: the model refuses
+    any other): probes with the same one take turns (the worker runs one application's executors at a
+    time when it is full, so a second session only queues at the master while its driver JVM takes CPU
+    from the first, on two cores here)."""
+    return spec.master

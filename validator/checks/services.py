@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from validator.checks.service_metrics import METRICS, health_checked, one_shot
+from validator.checks.settle import settled, unsettled
 from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result, locate
 from validator.engine import compose_observe as C
@@ -178,8 +179,11 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
         ours.setdefault(summary["Labels"].get(L.SERVICE), []).append(summary)
     by_service.update(ours)
     saved = T.load(loaded.base_dir, project)
+    services = active(loaded.spec.services, loaded.environment)
+    ids = [c["Id"] for name, svc in services.items() if svc.replicas for c in by_service.get(name, [])]
+    looked = settled({cid: engine.inspect(cid) for cid in ids}, engine.inspect)
     results, running = [], {}
-    for name, svc in active(loaded.spec.services, loaded.environment).items():
+    for name, svc in services.items():
         where = locate(loaded, ("services", name))
         summaries = sorted(by_service.get(name, []), key=lambda c: (_replica(c), (c.get("Names") or [""])[0]))
         if svc.replicas == 0:
@@ -200,8 +204,8 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
                 )
             )
             continue
-        details = [engine.inspect(summary["Id"]) for summary in summaries]
         ids = [summary["Id"] for summary in summaries]
+        details = [looked[cid] for cid in ids]
         inspected = dict(zip(ids, details, strict=True))
         timing = T.of_service(saved, name, ids, inspected.__getitem__)
         want_healthy = svc.healthcheck is not None and not svc.healthcheck.disabled
@@ -261,6 +265,8 @@ def _ready(detail: dict[str, Any], want_healthy: bool, job: bool = False) -> boo
     state = detail.get("State") or {}
     if job and _completed(detail):
         return True
+    if unsettled(detail):
+        return False
     health = (state.get("Health") or {}).get("Status")
     # a health check the image declares counts too: not passed yet ("starting") is not ready
     return is_up(state) and health != "unhealthy" and health != "starting" and (not want_healthy or health == "healthy")
@@ -309,6 +315,12 @@ def _states(details: list[dict[str, Any]]) -> str:
 
 
 def _state(detail: dict[str, Any]) -> str:
+    if why := unsettled(detail):
+        return f"{_bare_state(detail)}, but {why}"
+    return _bare_state(detail)
+
+
+def _bare_state(detail: dict[str, Any]) -> str:
     state = detail.get("State") or {}
     health = (state.get("Health") or {}).get("Status")
     return f"{state.get('Status', '?')}" + (f", {health}" if health else "")

@@ -198,3 +198,34 @@ def test_case18_a_probe_naming_its_service_must_reach_a_port_of_the_project(tmp_
     foreign = judged["32772"]
     assert foreign.verdict == "fail" and "published by no running container of project foreign" in foreign.message
     assert judged[str(old_api.server_address[1])].verdict == "pass"  # the port api publishes: its answer
+
+
+def test_a_loopback_probe_of_a_service_on_a_remote_engine_is_not_evidence(tmp_path):
+    """With ``--host`` on another machine, 127.0.0.1 here is this machine: even a port the service
+    publishes there answers here from some other process, so the probe fails saying so."""
+    import http.server
+    import threading
+
+    from tests.harness.specs import load_dict
+    from tests.unit.test_probe_schedule import _Engine, _Ok
+    from validator.run.probe_schedule import ProbeSchedule
+
+    here = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    threading.Thread(target=here.serve_forever, daemon=True).start()
+    port = str(here.server_address[1])
+    spec = {
+        "version": 1,
+        "project": "remote",
+        "services": {"api": {"image": "x", "ports": [f"{port}:80"]}},
+        "probes": {"api-health": {"kind": "http", "service": "api", "url": f"http://127.0.0.1:{port}/health"}},
+    }
+    engine = _Engine({"c-api"}, port)
+    engine.address = "tcp://10.9.8.7:2375"  # type: ignore[attr-defined]
+    schedule = ProbeSchedule(load_dict(tmp_path, spec), engine, 1, threading.Event())
+    try:
+        judged = schedule.finish({"api": "c-api"})[0]
+    finally:
+        schedule.close()
+        here.shutdown()
+        here.server_close()
+    assert judged.verdict == "fail" and "runs on another machine" in judged.message, judged

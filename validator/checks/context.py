@@ -13,10 +13,13 @@ if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class CheckContext:
     loaded: LoadedSpec
     engine: Engine | None
+    # where the engine is (``--host``, ``DOCKER_HOST`` or the default socket), connected or not: a
+    # stage measuring "the host" must know whether this machine is that host
+    engine_at: str
 
 
 class Stage(Protocol):

@@ -23,6 +23,7 @@ from validator.checks.host_metrics import METRICS as METRICS  # declared apart: 
 from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result, locate
 from validator.engine import labels as L
+from validator.engine.docker_api import on_this_machine
 from validator.engine.holders import listeners
 from validator.redact import add_encoder, clip, quoted
 from validator.spec.load import LoadedSpec
@@ -34,10 +35,14 @@ if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
 
 
-def measure(loaded: LoadedSpec) -> dict[MetricKey, float]:
+def measure(loaded: LoadedSpec, engine_at: str) -> dict[MetricKey, float]:
     """The host metrics, whether or not the spec states requirements. A count psutil cannot tell is
-    left out (unmeasured), not reported as 0."""
+    left out (unmeasured), not reported as 0; so is every one when the engine at ``engine_at`` runs on
+    another machine (this machine's figures would be taken for that one's)."""
     import psutil
+
+    if not on_this_machine(engine_at):
+        return {}
 
     memory = psutil.virtual_memory()
     out = {
@@ -55,6 +60,20 @@ def measure(loaded: LoadedSpec) -> dict[MetricKey, float]:
 
 def run(ctx: CheckContext) -> Iterator[Result]:
     loaded, engine = ctx.loaded, ctx.engine
+    if not on_this_machine(ctx.engine_at):
+        # the containers run on the engine's machine: this one's memory, disk and ports are no evidence
+        yield from _elsewhere(loaded, engine, ctx.engine_at)
+    else:
+        yield from _resources(loaded)
+        yield from _ports(loaded, engine)
+    if loaded.spec.host.engine is not None and engine is not None:
+        yield from _engine(loaded, engine)
+    # tools run here whatever the engine: the suites, the Spark driver and Maven run on this machine
+    for name, tool in loaded.spec.host.tools.items():
+        yield _tool(loaded, name, tool)
+
+
+def _resources(loaded: LoadedSpec) -> Iterator[Result]:
     import psutil
 
     host = loaded.spec.host
@@ -72,41 +91,88 @@ def run(ctx: CheckContext) -> Iterator[Result]:
         )
     cpus = psutil.cpu_count(logical=True) or 0
     if host.cpus is not None:
-        yield Result(
-            kind="host",
-            name="cpus",
-            verdict="pass" if cpus >= host.cpus else "fail",
-            expected=f">= {host.cpus:g}",
-            actual=str(cpus),
-            location=locate(loaded, ("host", "cpus")),
-        )
+        yield _cpus(loaded, cpus, "")
     if host.disk is not None:
-        folder = loaded.base_dir / host.disk_path
-        try:
-            free = float(psutil.disk_usage(str(folder)).free)
-            ok = free >= host.disk
-            yield Result(
-                kind="host",
-                name=f"disk free at {host.disk_path}",
-                verdict="pass" if ok else "fail",
-                expected=f">= {format_size(host.disk)}",
-                actual=format_size(free),
-                location=locate(loaded, ("host", "disk")),
-            )
-        except OSError as exc:
-            yield Result(
-                kind="host",
-                name=f"disk free at {host.disk_path}",
-                verdict="error",
-                expected=f">= {format_size(host.disk)}",
-                message=str(exc),
-                location=locate(loaded, ("host", "disk")),
-            )
-    if host.engine is not None and engine is not None:
-        yield from _engine(loaded, engine)
-    for name, tool in host.tools.items():
-        yield _tool(loaded, name, tool)
-    yield from _ports(loaded, engine)
+        yield _disk(loaded)
+
+
+def _cpus(loaded: LoadedSpec, cpus: int, where: str) -> Result:
+    assert loaded.spec.host.cpus is not None
+    return Result(
+        kind="host",
+        name="cpus",
+        verdict="pass" if cpus >= loaded.spec.host.cpus else "fail",
+        expected=f">= {loaded.spec.host.cpus:g}",
+        actual=str(cpus),
+        message=where,
+        location=locate(loaded, ("host", "cpus")),
+    )
+
+
+def _disk(loaded: LoadedSpec) -> Result:
+    import psutil
+
+    host = loaded.spec.host
+    assert host.disk is not None
+    name, expected, where = f"disk free at {host.disk_path}", f">= {format_size(host.disk)}", ("host", "disk")
+    try:
+        free = float(psutil.disk_usage(str(loaded.base_dir / host.disk_path)).free)
+    except OSError as exc:
+        return Result(
+            kind="host", name=name, verdict="error", expected=expected, message=str(exc), location=locate(loaded, where)
+        )
+    ok = free >= host.disk
+    return Result(
+        kind="host",
+        name=name,
+        verdict="pass" if ok else "fail",
+        expected=expected,
+        actual=format_size(free),
+        location=locate(loaded, where),
+    )
+
+
+def _elsewhere(loaded: LoadedSpec, engine: Engine | None, address: str) -> Iterator[Result]:
+    """Host requirements when the engine runs on another machine: CPUs as that engine reports them;
+    memory available, disk free and free ports are not measured there, so each is an error saying so
+    (never this machine's figure, which would pass or fail the wrong host)."""
+    host = loaded.spec.host
+    why = f"not measured: the engine at {address} runs on another machine, and this machine's figure says nothing of it"
+    if host.memory is not None:
+        yield _unmeasured(loaded, "memory available", f">= {format_size(host.memory)}", ("host", "memory"), why)
+    if host.cpus is not None:
+        cpus = _engine_cpus(engine)
+        if cpus is None:
+            yield _unmeasured(loaded, "cpus", f">= {host.cpus:g}", ("host", "cpus"), why)
+        else:
+            yield _cpus(loaded, cpus, f"as the engine at {address} reports them")
+    if host.disk is not None:
+        yield _unmeasured(
+            loaded, f"disk free at {host.disk_path}", f">= {format_size(host.disk)}", ("host", "disk"), why
+        )
+    ours = _project_ports(loaded, engine)
+    for port, (service, path) in sorted(_wanted_ports(loaded).items()):
+        label = f"port {port} free" + (f" (for {service})" if service else "")
+        if port in ours:
+            yield _held_by_us(loaded, label, ours[port], path)
+        else:
+            yield _unmeasured(loaded, label, "free", path, why)
+
+
+def _engine_cpus(engine: Engine | None) -> int | None:
+    if engine is None:
+        return None
+    try:
+        count = engine.info().get("NCPU")
+    except Exception:  # noqa: BLE001 - an engine that cannot say leaves the count unmeasured
+        return None
+    return count if isinstance(count, int) and count > 0 else None
+
+
+def _unmeasured(loaded: LoadedSpec, name: str, expected: str, path: tuple[str | int, ...], why: str) -> Result:
+    return Result(
+        kind="host", name=name, verdict="error", expected=expected, message=why, location=locate(loaded, path)
+    )
 
 
 def _engine(loaded: LoadedSpec, engine: Engine) -> Iterator[Result]:
@@ -193,7 +259,8 @@ def _tool(loaded: LoadedSpec, name: str, tool: Any) -> Result:
     )
 
 
-def _ports(loaded: LoadedSpec, engine: Engine | None) -> Iterator[Result]:
+def _wanted_ports(loaded: LoadedSpec) -> dict[int, tuple[str | None, tuple[str | int, ...]]]:
+    """Every fixed host port the spec needs: port -> (the service publishing it or None, its path)."""
     wanted: dict[int, tuple[str | None, tuple[str | int, ...]]] = {}
     for number in loaded.spec.host.ports:
         wanted.setdefault(number, (None, ("host", "ports")))
@@ -202,6 +269,22 @@ def _ports(loaded: LoadedSpec, engine: Engine | None) -> Iterator[Result]:
             for binding in mapping.bindings():
                 if binding.fixed_host_port is not None:
                     wanted[binding.fixed_host_port] = (name, ("services", name, "ports", index))
+    return wanted
+
+
+def _held_by_us(loaded: LoadedSpec, label: str, holder: str, path: tuple[str | int, ...]) -> Result:
+    return Result(
+        kind="host",
+        name=label,
+        verdict="pass",
+        expected="free or held by this project",
+        actual=f"held by this project's {holder}",
+        location=locate(loaded, path),
+    )
+
+
+def _ports(loaded: LoadedSpec, engine: Engine | None) -> Iterator[Result]:
+    wanted = _wanted_ports(loaded)
     if not wanted:
         return
     ours = _project_ports(loaded, engine)
@@ -210,14 +293,7 @@ def _ports(loaded: LoadedSpec, engine: Engine | None) -> Iterator[Result]:
         where = locate(loaded, path)
         label = f"port {port} free" + (f" (for {service})" if service else "")
         if port in ours:
-            yield Result(
-                kind="host",
-                name=label,
-                verdict="pass",
-                expected="free or held by this project",
-                actual=f"held by this project's {ours[port]}",
-                location=where,
-            )
+            yield _held_by_us(loaded, label, ours[port], path)
             continue
         holder = listeners.get(port)
         if holder is None and _bindable(port):

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from validator.core.location import Location
 from validator.core.metrics import Declared, Family, MetricKey, metric_name
 from validator.core.result import Result, Verdict, locate
+from validator.engine.docker_api import on_this_machine
 from validator.errors import EngineError, FatalError
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip
 from validator.probes.registry import PROBES
@@ -257,9 +258,17 @@ def _foreign_target(spec: Any, ctx: ProbeContext) -> str:
     if spec.service is None or endpoint is None or PROBES[spec.kind].in_container or ctx.engine_factory is None:
         return ""
     try:
-        details = [ctx.engine().try_inspect(cid) or {} for cid in ctx.running.values()]
+        engine = ctx.engine()
+        details = [engine.try_inspect(cid) or {} for cid in ctx.running.values()]
     except FatalError:
         return ""  # the engine is gone: the run says so
+    address = getattr(engine, "address", None)  # an engine stand-in in a test may not say where it is
+    if isinstance(address, str) and not on_this_machine(address):
+        host, port = endpoint
+        return (
+            f"{host}:{port} is this machine's loopback, but the engine at {address} runs on another machine: "
+            f"whatever answers here is not service {spec.service} (probe the engine's host, or run it in a container)"
+        )
     published: set[int] = set()
     for detail in details:
         if (detail.get("HostConfig") or {}).get("NetworkMode") == "host":

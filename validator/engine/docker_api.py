@@ -11,6 +11,7 @@ so ``plan``, ``up`` and ``down`` on the local engine never pay for importing it.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import re
 import sys
@@ -19,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from validator import children
 from validator.engine.transport import ApiError, TransportError, UnixTransport, encode_query, quote_path
@@ -39,6 +41,27 @@ def host_address_for_containers(engine: Engine | None) -> str:
 
 def engine_address(host: str | None = None) -> str:
     return host or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+
+
+def on_this_machine(address: str) -> bool:
+    """Whether the engine at ``address`` runs on this machine: a unix socket, or TCP to loopback.
+    Anything else (another host, SSH, an engine in another network namespace) is another machine as
+    far as measurements go: this machine's memory, disk and ports say nothing about it."""
+    if unix_socket_path(address) is not None:
+        return True
+    try:
+        parts = urlsplit(address)
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    if parts.scheme not in ("tcp", "http", "https") or not host:
+        return False  # ssh:// and anything unknown: reached through another machine
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: whatever it resolves to, it is not proven to be this machine
 
 
 def unix_socket_path(address: str) -> str | None:
@@ -219,7 +242,6 @@ class Engine:
 
         Some engines leave ``Gateway`` out of the IPAM config; then it is the bridge's first
         address, which the ``docker0`` interface on a local engine confirms."""
-        import ipaddress
 
         net = self._get("inspect the bridge network", "/networks/{0}", "bridge")
         for cfg in (net.get("IPAM") or {}).get("Config") or []:

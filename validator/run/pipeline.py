@@ -27,6 +27,7 @@ from validator.core.result import Kind, Result
 from validator.core.run import RunResult
 from validator.core.tally import tally
 from validator.criteria.evaluate import evaluate_criteria, not_judged
+from validator.engine.docker_api import engine_address
 from validator.engine.lock import ProjectLock
 from validator.engine.watch import RunWatcher
 from validator.errors import EngineLost, Interrupted, UnreachableError
@@ -207,7 +208,7 @@ class Pipeline:
     # --- stages -------------------------------------------------------------------------------
     def _static(self, engine: Any) -> None:
         self.display.stage("preflight, configuration keys, Python dependencies")
-        ctx = CheckContext(self.loaded, engine)
+        ctx = CheckContext(loaded=self.loaded, engine=engine, engine_at=engine_address(self.options.host))
         with ThreadPoolExecutor(max_workers=self.spec.settings.parallel, thread_name_prefix="check") as pool:
             futures = [pool.submit(self._collect, name, ctx) for name in STATIC_STAGES]
             for future in futures:
@@ -461,7 +462,7 @@ class Pipeline:
 
     def _metrics(self) -> None:
         with self.lock:
-            self._measured(measure(self.loaded), "preflight")
+            self._measured(measure(self.loaded, engine_address(self.options.host)), "preflight")
             self._measured(tally(self.run.results, time.time() - self.run.started_at), "checks tally")
         self.run.dimensions = {key: dim for key, dim in run_catalog(self.loaded).items() if key in self.run.evidence}
 

@@ -10,6 +10,6 @@ from validator.checks.registry import CheckContext
 def ctx_for(tmp_path):
     def make(**sections):
         loaded = load_dict(tmp_path, {"version": 1, "project": "demo", **sections})
-        return CheckContext(loaded, None)
+        return CheckContext(loaded=loaded, engine=None, engine_at="unix:///var/run/docker.sock")
 
     return make

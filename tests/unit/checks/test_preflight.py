@@ -92,9 +92,46 @@ def test_a_port_whose_last_connections_linger_in_time_wait_is_free(ctx_for):
 
 
 def test_host_metrics_are_measured_without_requirements(ctx_for):
-    metrics = preflight.measure(ctx_for().loaded)
+    metrics = preflight.measure(ctx_for().loaded, "unix:///var/run/docker.sock")
     assert (
         metrics[key("host.memory_available")] > 0
         and metrics[key("host.cpus")] >= 1
         and metrics[key("host.disk_free")] > 0
     )
+
+
+class _RemoteEngine:
+    """An engine on another machine, as preflight reads it: its CPU count, and one container of the
+    project publishing port 8080."""
+
+    address = "tcp://10.9.8.7:2375"
+
+    def info(self):
+        return {"NCPU": 64}
+
+    def containers(self, filters):
+        return [{"Names": ["/demo-web-1"], "Ports": [{"PublicPort": 8080}]}]
+
+
+def test_a_remote_engine_is_not_measured_by_this_machine(ctx_for):
+    """The containers run on the engine's machine: this machine's memory, disk and free ports are no
+    evidence there (each an error saying so), CPUs are the engine's own count, and a port the project's
+    own container holds there is known through the engine."""
+    import dataclasses
+
+    local = ctx_for(host={"memory": "1m", "cpus": 2, "disk": "1m", "ports": [8080, 8081]})
+    ctx = dataclasses.replace(local, engine=_RemoteEngine(), engine_at=_RemoteEngine.address)
+    found = results(ctx)
+    for name in ("memory available", "disk free at .", "port 8081 free"):
+        assert found[name].verdict == "error" and "runs on another machine" in found[name].message, found[name]
+    assert found["cpus"].verdict == "pass" and found["cpus"].actual == "64", found["cpus"]
+    assert found["port 8080 free"].verdict == "pass" and "demo-web-1" in found["port 8080 free"].actual
+    assert preflight.measure(ctx.loaded, ctx.engine_at) == {}
+
+
+def test_which_engine_addresses_are_this_machine():
+    from validator.engine.docker_api import on_this_machine
+
+    here = ["unix:///var/run/docker.sock", "unix://", "tcp://127.0.0.1:2375", "tcp://localhost:2376", "tcp://[::1]:2375"]
+    elsewhere = ["tcp://10.0.0.5:2375", "ssh://me@box", "tcp://docker.example:2376", "npipe:////./pipe/x", "tcp://"]
+    assert all(on_this_machine(a) for a in here) and not any(on_this_machine(a) for a in elsewhere)

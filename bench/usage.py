@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import compile_tree  # noqa: E402
+from tests.harness.images import ensure_busybox_image  # noqa: E402
 from validator.engine import labels as L  # noqa: E402
 from validator.engine.docker_api import Engine  # noqa: E402
-from tests.harness.images import ensure_busybox_image  # noqa: E402
 
 ENGINE_PROCESSES = ("dockerd", "containerd", "containerd-shim-runc-v2", "containerd-shim")
 

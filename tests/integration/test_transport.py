@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from validator.engine import labels as L
-from validator.engine.docker_api import Engine, engine_address
+from validator.engine.address import engine_address
+from validator.engine.docker_api import Engine
 from validator.errors import EngineError, UnreachableError
 
 pytestmark = pytest.mark.docker

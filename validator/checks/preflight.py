@@ -23,7 +23,7 @@ from validator.checks.host_metrics import METRICS as METRICS  # declared apart: 
 from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result, locate
 from validator.engine import labels as L
-from validator.engine.docker_api import on_this_machine
+from validator.engine.address import on_this_machine
 from validator.engine.holders import listeners
 from validator.redact import add_encoder, clip, quoted
 from validator.spec.load import LoadedSpec

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from validator.core.location import Location
 from validator.core.metrics import Declared, Family, MetricKey, metric_name
 from validator.core.result import Result, Verdict, locate
-from validator.engine.docker_api import on_this_machine
+from validator.engine.address import on_this_machine
 from validator.errors import EngineError, FatalError
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip
 from validator.probes.registry import PROBES

@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from validator import children
+from validator.engine.address import DEFAULT_SOCKET, engine_address, unix_socket_path
 from validator.engine.transport import ApiError, TransportError, UnixTransport, encode_query, quote_path
 from validator.errors import EngineError, UnreachableError
 from validator.redact import clip
@@ -30,46 +30,10 @@ from validator.redact import clip
 if TYPE_CHECKING:
     from validator.engine.compose_fields import CopiedFile
 
-DEFAULT_SOCKET = "unix:///var/run/docker.sock"
-
-
 def host_address_for_containers(engine: Engine | None) -> str:
     """Where containers reach this host: the bridge gateway (``host-gateway``), else loopback when
     no engine is known (then only processes on this host connect back)."""
     return (engine.bridge_gateway() if engine is not None else None) or "127.0.0.1"
-
-
-def engine_address(host: str | None = None) -> str:
-    return host or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
-
-
-def on_this_machine(address: str) -> bool:
-    """Whether the engine at ``address`` runs on this machine: a unix socket, or TCP to loopback.
-    Anything else (another host, SSH, an engine in another network namespace) is another machine as
-    far as measurements go: this machine's memory, disk and ports say nothing about it."""
-    if unix_socket_path(address) is not None:
-        return True
-    try:
-        parts = urlsplit(address)
-        host = parts.hostname or ""
-    except ValueError:
-        return False
-    if parts.scheme not in ("tcp", "http", "https") or not host:
-        return False  # ssh:// and anything unknown: reached through another machine
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a name: whatever it resolves to, it is not proven to be this machine
-
-
-def unix_socket_path(address: str) -> str | None:
-    """The socket's path when ``address`` is a local unix socket (``unix:///path``; a bare ``unix://``
-    is the default socket, as the SDK reads it), else None."""
-    if address.startswith("unix://"):
-        return address[len("unix://") :] or "/var/run/docker.sock"
-    return None
 
 
 def _strip_none(body: Any) -> Any:

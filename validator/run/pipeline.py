@@ -27,7 +27,7 @@ from validator.core.result import Kind, Result
 from validator.core.run import RunResult
 from validator.core.tally import tally
 from validator.criteria.evaluate import evaluate_criteria, not_judged
-from validator.engine.docker_api import engine_address
+from validator.engine.address import engine_address
 from validator.engine.lock import ProjectLock
 from validator.engine.watch import RunWatcher
 from validator.errors import EngineLost, Interrupted, UnreachableError

@@ -130,7 +130,7 @@ def test_a_remote_engine_is_not_measured_by_this_machine(ctx_for):
 
 
 def test_which_engine_addresses_are_this_machine():
-    from validator.engine.docker_api import on_this_machine
+    from validator.engine.address import on_this_machine
 
     here = ["unix:///var/run/docker.sock", "unix://", "tcp://127.0.0.1:2375", "tcp://localhost:2376", "tcp://[::1]:2375"]
     elsewhere = ["tcp://10.0.0.5:2375", "ssh://me@box", "tcp://docker.example:2376", "npipe:////./pipe/x", "tcp://"]

@@ -195,4 +195,5 @@ def test_a_kept_container_is_waited_for_the_states_it_is_not_in(tmp_path):
         assert up_graph(desired, observed, plan(desired, observed)).steps == ()
     desired = _desired(tmp_path, web={**web, "healthcheck": {"disable": True}})
     observed = dataclasses.replace(observed_as_applied(desired), containers={})
-    assert "wait demo-web-1 image-healthy" not in {s.key for s in up_graph(desired, observed, plan(desired, observed)).steps}
+    keys = {s.key for s in up_graph(desired, observed, plan(desired, observed)).steps}
+    assert "wait demo-web-1 image-healthy" not in keys

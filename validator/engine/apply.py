@@ -463,10 +463,11 @@ class Applier:
     def _new_waiter(
         self, box: _Box, goal: Target, timing: Timing, events: queue.Queue[dict[str, Any]] | None = None
     ) -> Waiter:
-        """A waiter for ``goal`` on the container's events (a queue of its own unless given)."""
+        """A waiter for ``goal`` on the container's events (a queue of its own unless given), counting
+        from when the container's first waiter saw it running."""
         assert self.hub is not None and box.container is not None
         svc = box.svc
-        return Waiter(
+        waiter = Waiter(
             engine=self.engine,
             events=events or self.hub.register(box.container),
             container=box.container,
@@ -481,6 +482,9 @@ class Applier:
             restartable=svc.config.get("restart") not in (None, "no"),
             fresh=box.action is not None,
         )
+        if box.waiter is not None:
+            waiter.follow(box.waiter)
+        return waiter
 
     def _finish(self, box: _Box, timing: Timing) -> None:
         checker = box.checker

@@ -218,6 +218,12 @@ class Waiter:
                 self._fail("was removed while waiting")
         return self.timing
 
+    def follow(self, other: Waiter) -> None:
+        """A further waiter on the same container (one per state it is waited in) counts from when
+        ``other`` first saw it running: its ``healthy`` figure is the container's, not this wait's."""
+        if other._first_running_mono is not None:
+            self._mark_running(other._first_running_mono)
+
     def _engine_still_there(self) -> None:
         """A stopping daemon closes its API, then stops its containers: when a container dies and the
         engine no longer answers, the engine went away; the container did not fail."""

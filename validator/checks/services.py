@@ -22,6 +22,7 @@ from validator.engine import labels as L
 from validator.engine import timings as T
 from validator.engine.observed import replica_number
 from validator.engine.planner import PAST_TENSE
+from validator.engine.readiness import runs_health_check
 from validator.engine.timings import ran_for
 from validator.engine.watch import is_up
 from validator.spec.load import LoadedSpec
@@ -267,9 +268,10 @@ def _ready(detail: dict[str, Any], want_healthy: bool, job: bool = False) -> boo
         return True
     if unsettled(detail):
         return False
-    health = (state.get("Health") or {}).get("Status")
-    # a health check the image declares counts too: not passed yet ("starting") is not ready
-    return is_up(state) and health != "unhealthy" and health != "starting" and (not want_healthy or health == "healthy")
+    if want_healthy or runs_health_check(detail):
+        # a health check the image declares counts too (as on up's path): not passed yet is not ready
+        return is_up(state) and (state.get("Health") or {}).get("Status") == "healthy"
+    return is_up(state)
 
 
 def _running(detail: dict[str, Any]) -> bool:

@@ -23,11 +23,11 @@ from validator.engine.body import create_body
 from validator.engine.compose_observe import host_drift
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.execute import StepResult, execute
-from validator.engine.graph import Step, up_graph
+from validator.engine.graph import IMAGE_HEALTHY, Step, up_graph
 from validator.engine.holders import fixed_ports, port_holders
 from validator.engine.observed import ObservedContainer, ObservedState
 from validator.engine.planner import PAST_TENSE, Action, Plan, replica_slots, stop_needs, stop_plan, targets
-from validator.engine.readiness import ExecReadiness, health_argv
+from validator.engine.readiness import ExecReadiness, health_argv, runs_health_check
 from validator.engine.stop_graph import StopStep
 from validator.engine.stopper import pre_stop
 from validator.engine.timings import slowest
@@ -45,8 +45,9 @@ FATAL = frozenset({"pull", "build", "create-network", "create-volume", "stop", "
 # the calls that make up one replica's own outcome (its stops, removes and renames are the plan's)
 OWN = frozenset({"create", "put-files", "connect", "start", "post-start", "wait"})
 PULLS_AT_ONCE = 4  # pulls and builds at a time: each streams layers; more only share the same link
-# Threads: two per container (its wait and its readiness by exec may both be in flight), one per stop
-# (a stop mostly waits out its grace period, as Compose stops all at once), and four for images,
+# Threads: one per container and one per wait step (a container's waits for its states and its
+# readiness by exec may all be in flight at once), one per stop (a stop mostly waits out its grace
+# period, as Compose stops all at once), and four for images,
 # networks and the rest. Almost every step waits on the engine, so fewer would queue whole waits;
 # the cap keeps a runaway graph from starting a thread per step.
 MAX_WORKERS = 256
@@ -103,14 +104,22 @@ class _Box:
     waiter: Waiter | None = None
     checker: ExecReadiness | None = None
     timing: Timing | None = None  # what the waits measured
-    settled: bool = False  # its waits ended (ready or failed): readiness by exec stops
-    failure: str | None = None  # why its waits failed
+    settled: bool = False  # its outcome's wait ended or one of its waits failed: readiness by exec stops
+    failure: str | None = None  # why its first wait to fail failed
+    healthy: bool = False  # a wait for healthy ended well: its health test passed (in the engine)
     wake: threading.Event = field(default_factory=threading.Event)  # set when settled or ready by exec
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def settle(self, failure: str | None) -> None:
         with self.lock:
-            self.settled, self.failure = True, failure
+            self.settled, self.failure = True, self.failure or failure
+        if self.checker is not None:
+            self.checker.stop()
+        self.wake.set()
+
+    def mark_healthy(self) -> None:
+        with self.lock:
+            self.healthy = True
         if self.checker is not None:
             self.checker.stop()
         self.wake.set()
@@ -176,7 +185,8 @@ class Applier:
         self._announce()
         self.hub = EventHub(self.engine, self.desired.project)  # subscribe before any container changes
         containers = sum(1 for step in self.graph.steps if step.state == "running")
-        workers = min(MAX_WORKERS, 2 * containers + len(self.stops) + 4)
+        waits = sum(1 for step in self.graph.steps if step.call == "wait")
+        workers = min(MAX_WORKERS, containers + waits + len(self.stops) + 4)
         self.results.begin()
         try:
             outcome = execute(
@@ -389,34 +399,77 @@ class Applier:
         self._post_start(box.svc, box.container)
 
     def _wait(self, step: Step) -> None:
-        """One phase of the container's wait, on one waiter: running, then healthy or completed when
-        the graph waits for that too (its last wait is its outcome)."""
+        """One wait of the container: running, then each further state the graph waits for. The
+        running phase and the container's outcome (its last wait: completed, healthy, else running)
+        share one waiter; any other state (healthy of a job whose outcome is completed, its image's
+        health check) has a waiter of its own on the same events, so each wait ends on exactly its
+        state. The outcome's wait ending well finishes the container."""
         box = self.boxes[step.target]
         if step.state == "ready":
             self._ready(box)
             return
-        later = [s for s in ("healthy", "completed") if f"wait {step.target} {s}" in self.results.step_keys]
-        goal: Target = "healthy" if "healthy" in later else "completed" if later else "running"
-        waiter = box.waiter or self._waiter(box, goal)
-        try:
-            timing = waiter.wait(until="running" if step.state == "running" else None)
-        except (WaitFailed, Cancelled) as exc:
-            box.timing = exc.timing if isinstance(exc, WaitFailed) else box.timing
-            box.settle(str(exc).split("\n")[0])
-            raise
-        if step.state == goal:
+        outcome = self._outcome(step.target)
+        if step.state == IMAGE_HEALTHY:
+            timing = self._image_healthy(box)
+        elif step.state in ("running", outcome):
+            goal: Target = "completed" if outcome == "completed" else "healthy" if outcome == "healthy" else "running"
+            primary = box.waiter or self._primary(box, goal)
+            timing = self._waited(box, primary, until="running" if step.state == "running" else None)
+        else:
+            target: Target = "completed" if step.state == "completed" else "healthy"
+            waiter = self._new_waiter(box, target, Timing(box.requested_wall, create=box.create_s, start=box.start_s))
+            self._waited(box, waiter)
+            timing = box.timing or waiter.timing
+        if step.state == "healthy":
+            box.mark_healthy()
+        if step.state == outcome:
             self._finish(box, timing)
 
-    def _waiter(self, box: _Box, goal: Target) -> Waiter:
+    def _outcome(self, target: str) -> str:
+        """The state a container's last wait is for: what its service's result says it reached."""
+        keys = self.results.step_keys
+        return next((s for s in ("completed", "healthy", IMAGE_HEALTHY) if f"wait {target} {s}" in keys), "running")
+
+    @staticmethod
+    def _waited(box: _Box, waiter: Waiter, until: Target | None = None) -> Timing:
+        try:
+            return waiter.wait(until=until)
+        except (WaitFailed, Cancelled) as exc:
+            if waiter is box.waiter and isinstance(exc, WaitFailed):
+                box.timing = exc.timing
+            box.settle(str(exc).split("\n")[0])
+            raise
+
+    def _image_healthy(self, box: _Box) -> Timing:
+        """A container whose spec names no health test: ready only once its image's health check, if
+        the container has one, says healthy (``check`` judges it by the same ``runs_health_check``)."""
+        assert box.container is not None and box.timing is not None
+        if not runs_health_check(self.engine.inspect(box.container)):
+            return box.timing
+        waiter = self._new_waiter(box, "healthy", Timing(box.requested_wall, create=box.create_s, start=box.start_s))
+        measured = self._waited(box, waiter)
+        box.timing.healthy_at, box.timing.healthy = measured.healthy_at, measured.healthy
+        return box.timing
+
+    def _primary(self, box: _Box, goal: Target) -> Waiter:
         assert self.hub is not None and box.container is not None
         if box.queue is None:  # kept, started by an earlier run: watched from now
             box.requested_mono, box.requested_wall = time.monotonic(), time.time()
             box.queue = self.hub.register(box.container)
-        svc = box.svc
         box.timing = Timing(box.requested_wall, create=box.create_s, start=box.start_s)
-        box.waiter = Waiter(
+        box.waiter = self._new_waiter(box, goal, box.timing, box.queue)
+        return box.waiter
+
+    def _new_waiter(
+        self, box: _Box, goal: Target, timing: Timing, events: queue.Queue[dict[str, Any]] | None = None
+    ) -> Waiter:
+        """A waiter for ``goal`` on the container's events (a queue of its own unless given), counting
+        from when the container's first waiter saw it running."""
+        assert self.hub is not None and box.container is not None
+        svc = box.svc
+        waiter = Waiter(
             engine=self.engine,
-            events=box.queue,
+            events=events or self.hub.register(box.container),
             container=box.container,
             service=box.who,
             target=goal,
@@ -424,12 +477,14 @@ class Applier:
             health_timeout=svc.health_timeout,
             restart_grace=svc.restart_grace,
             requested_mono=box.requested_mono,
-            timing=box.timing,
+            timing=timing,
             deadline=self.deadline,
             restartable=svc.config.get("restart") not in (None, "no"),
             fresh=box.action is not None,
         )
-        return box.waiter
+        if box.waiter is not None:
+            waiter.follow(box.waiter)
+        return waiter
 
     def _finish(self, box: _Box, timing: Timing) -> None:
         checker = box.checker
@@ -443,8 +498,9 @@ class Applier:
 
     def _ready(self, box: _Box) -> None:
         """Readiness by exec (readiness.py): the service's own health test run in the container until
-        it passes; done then, or once its waits end well. Its waits failing fail it, as they fail the
-        service."""
+        it passes; done then, or once the engine says healthy (the same test passed there), never
+        because another wait ended well (a job that completed without passing it is not ready). Any
+        wait of the container failing fails it, as it fails the service."""
         svc = box.svc
         argv = health_argv(svc.config.get("healthcheck"))
         assert argv is not None and box.container is not None
@@ -464,14 +520,13 @@ class Applier:
             checker.stop()
         while time.monotonic() < self.deadline + 5:  # the waits end by the deadline at the latest
             box.wake.wait(min(1.0, max(0.05, self.deadline + 5 - time.monotonic())))
-            if checker.ready_mono is not None:
-                return
+            box.wake.clear()  # set again by whatever comes next (each sets its flag first, then wakes)
             with box.lock:
-                settled, failure = box.settled, box.failure
-            if settled and failure is None:
+                healthy, failure = box.healthy, box.failure
+            if checker.ready_mono is not None or healthy:
                 return
-            if settled:
-                raise EngineError(failure or "failed")
+            if failure is not None:
+                raise EngineError(failure)
             if self.cancel.is_set():
                 raise Cancelled(box.who)
         raise EngineError(f"{box.who}: the overall time limit ran out")

@@ -3,8 +3,11 @@
 Each ``Step`` (engine/steps.py) is one engine call (``stop``, ``remove``, ``pull``, ``build``,
 ``create-network``, ``create-volume``, ``rename``, ``create``, ``put-files``, ``connect``, ``start``,
 ``post-start``), one read (``health-check``: the image's own test, for a service others wait on
-healthy whose spec names none) or one wait for a state (``wait <container> running``, then
-``healthy`` or ``completed`` on the same waiter, and ``ready``: its health test passing by exec).
+healthy whose spec names none) or one wait for a state (``wait <container> running``, then one wait
+per further state it is waited in: its own goal, ``healthy`` or ``completed``, each state a
+dependent's condition asks, ``image-healthy`` (its image's health check passing, when it has one) and
+``ready``: its health test passing by exec). Each depends_on edge needs exactly the wait for its
+condition on every replica of its dependency.
 ``needs`` names the steps that must be done first: create network -> create container -> copy files,
 connect its other networks -> start -> post_start hooks -> wait -> the dependents' creates; a
 replaced container stops (after its dependents, an ordering edge: ``after``) and is removed before
@@ -41,6 +44,9 @@ CONDITION_STATE = {
     "service_healthy": "healthy",
     "service_completed_successfully": "completed",
 }
+# the wait of a service with no health test of its own for its image's verdict (done at once when the
+# image declares no health check): up calls it ready only then
+IMAGE_HEALTHY = "image-healthy"
 
 
 def up_graph(desired: DesiredState, observed: ObservedState, plan: Plan, *, ready_by_exec: bool = True) -> Graph:
@@ -124,14 +130,17 @@ class _UpContext:
         after: list[str],
         checked: str | None,
     ) -> dict[str, str]:
-        """One replica's steps: its action (create, start), then the waits for its states: the keys
-        of those waits by state (none when it is there already)."""
+        """One replica's steps: its action (create, start), then one wait per state it is waited in
+        (``running``, its own goal, each state a dependent's condition asks): the keys of those waits
+        by state (none for a kept container in every one of them already)."""
         b, name = self.b, svc.replica_name(number)
         goal = waited_goal(svc, targets(self.desired)[svc.name], checked is not None)
+        states = self._states(svc, goal)
         action = self.plan.for_replica(svc.name, number)
         if action is None:
             assert current is not None
-            if already_there(current, goal, svc.completes):
+            states = [s for s in states if not _there(current, s, goal, svc.completes)]
+            if not states:
                 return {}
             last: str | None = None
         else:
@@ -139,15 +148,28 @@ class _UpContext:
         out: dict[str, str] = {}
         running = b.add(Step(call="wait", target=name, state="running", service=svc.name, needs=tuple(_keys(last))))
         out["running"] = running
-        if goal != "running":
-            health = (checked,) if goal == "healthy" and checked is not None else ()
-            out[goal] = b.add(Step(call="wait", target=name, state=goal, service=svc.name, needs=(running, *health)))
-        if svc.name in self.exec_ready:
+        for state in states:
+            health = (checked,) if state == "healthy" and checked is not None else ()
+            out[state] = b.add(Step(call="wait", target=name, state=state, service=svc.name, needs=(running, *health)))
+        if svc.name in self.exec_ready and "healthy" in out:
             # readiness by exec (readiness.py): dependents waiting healthy start once the test passes
             out["ready"] = b.add(
                 Step(call="wait", target=name, state="ready", service=svc.name, needs=tuple(_keys(last)))
             )
         return out
+
+    def _states(self, svc: DesiredService, goal: str) -> list[str]:
+        """The states beyond ``running`` a replica is waited in: its goal (what ``up`` calls ready), and
+        healthy when a dependent asks for it of a service whose goal is completed (a job another waits
+        on healthy too: each edge waits for exactly its condition). A service with no test of its own
+        whose goal is running is ready only once its image's health check, if the image has one, says
+        healthy (``image-healthy``: done at once for an image without one), as ``check`` judges it."""
+        states = [goal] if goal != "running" else []
+        if goal == "completed" and svc.name in healthy_waited(self.desired):
+            states.append("healthy")
+        if goal == "running" and svc.config.get("healthcheck") != "disabled":
+            states.append(IMAGE_HEALTHY)
+        return states
 
     def _launch(self, svc: DesiredService, number: int, action: Action, needs: list[str], after: list[str]) -> str:
         """create (its image, networks, volumes, the old container gone), put-files, connect, start,
@@ -231,6 +253,17 @@ def healthy_waited(desired: DesiredState) -> frozenset[str]:
         for dep, cond in svc.depends_on.items()
         if cond.condition == "service_healthy" and dep in desired.services
     )
+
+
+def _there(current: ObservedContainer, state: str, goal: str, completes: bool) -> bool:
+    """A kept container already in ``state``: its goal as ``already_there`` judges it; healthy (another
+    state than its goal) only when the engine says so; image-healthy when running with no health
+    check or a passing one."""
+    if state == goal:
+        return already_there(current, goal, completes)
+    if state == IMAGE_HEALTHY:
+        return current.state == "running" and current.health in (None, "healthy")
+    return current.state == "running" and current.health == "healthy"
 
 
 def already_there(current: ObservedContainer, target: str, completes: bool) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from validator.errors import EngineError
@@ -36,6 +36,14 @@ def health_argv(healthcheck: Any) -> list[str] | None:
     if test[0] == "CMD-SHELL" and len(test) > 1:
         return ["/bin/sh", "-c", test[1]]
     return None
+
+
+def runs_health_check(detail: Mapping[str, Any]) -> bool:
+    """Whether a container (its engine inspect) runs a health check, its spec's or its image's: the
+    engine merges both into its ``Config.Healthcheck``. Such a container is ready only when healthy,
+    on ``up``'s path (engine/apply.py) as on ``check``'s (checks/services.py): one judgement."""
+    test = ((detail.get("Config") or {}).get("Healthcheck") or {}).get("Test") or []
+    return bool(test) and test[0] != "NONE"
 
 
 class ExecReadiness:

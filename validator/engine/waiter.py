@@ -49,8 +49,11 @@ class EventHub:
             {"type": ["container"], "label": [f"{L.PROJECT}={project}"], "event": list(WAITED_EVENTS)}
         )
         self.lock = threading.Lock()
-        self.queues: dict[str, queue.Queue[dict[str, Any]]] = {}
-        self.backlog: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        # several waiters may watch one container (one per state it is waited in): each gets every event
+        self.queues: dict[str, list[queue.Queue[dict[str, Any]]]] = defaultdict(list)
+        # every event heard per container, handed to each waiter that registers (events that arrive
+        # before a waiter registers are kept): a waiter registered late reads what an early one did
+        self.history: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.ended = False
         self.thread = threading.Thread(target=self._read, name="validator-events", daemon=True)
         self.thread.start()
@@ -62,26 +65,24 @@ class EventHub:
                 if not cid:
                     continue
                 with self.lock:
-                    target = self.queues.get(cid)
-                    if target is None:
-                        self.backlog[cid].append(event)
-                if target is not None:
-                    target.put(event)
+                    self.history[cid].append(event)
+                    for target in self.queues.get(cid, ()):
+                        target.put(event)
         except Exception:  # noqa: BLE001 - the stream ends when the daemon goes away or on close()
             pass
         finally:
             with self.lock:
                 self.ended = True
-                queues = list(self.queues.values())
+                queues = [q for items in self.queues.values() for q in items]
             for q in queues:
                 q.put(_STREAM_ENDED)
 
     def register(self, cid: str) -> queue.Queue[dict[str, Any]]:
         q: queue.Queue[dict[str, Any]] = queue.Queue()
         with self.lock:
-            for event in self.backlog.pop(cid, []):
+            for event in self.history.get(cid, ()):
                 q.put(event)
-            self.queues[cid] = q
+            self.queues[cid].append(q)
             if self.ended:
                 q.put(_STREAM_ENDED)
         return q
@@ -89,7 +90,7 @@ class EventHub:
     def interrupt(self) -> None:
         """Wake every waiter: the run is being cancelled."""
         with self.lock:
-            queues = list(self.queues.values())
+            queues = [q for items in self.queues.values() for q in items]
         for q in queues:
             q.put(CANCELLED)
 
@@ -216,6 +217,12 @@ class Waiter:
             elif status == "destroy":
                 self._fail("was removed while waiting")
         return self.timing
+
+    def follow(self, other: Waiter) -> None:
+        """A further waiter on the same container (one per state it is waited in) counts from when
+        ``other`` first saw it running: its ``healthy`` figure is the container's, not this wait's."""
+        if other._first_running_mono is not None:
+            self._mark_running(other._first_running_mono)
 
     def _engine_still_there(self) -> None:
         """A stopping daemon closes its API, then stops its containers: when a container dies and the

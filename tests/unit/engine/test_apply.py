@@ -168,3 +168,19 @@ def test_up_v_prints_each_step_with_its_times(tmp_path):
     assert lines[0].startswith("steps")
     assert any(line.endswith("start demo-db-1") for line in lines)
     assert any("create demo-web-1: not run (needs wait demo-db-1" in line for line in lines)
+
+
+def test_a_job_that_completed_without_passing_its_health_test_is_not_healthy(tmp_path):
+    # adversary graph4 01: seed exits 0 and its health test never passes (by exec, nor in the engine):
+    # report (completed) starts, app (healthy) does not, though seed's waits "ended well" for its goal
+    seed = {"image": "seed:1", "restart": "no", "healthcheck": {"test": ["CMD", "false"], "interval": "1s"}}
+    app = {"image": "web:1", "depends_on": {"seed": {"condition": "service_healthy"}}}
+    report = {"image": "web:1", "depends_on": {"seed": {"condition": "service_completed_successfully"}}}
+    engine = FakeEngine(exits={"demo-seed-1": 0})
+    applier, _ = _applier(tmp_path, engine, seed=seed, app=app, report=report)
+    result = applier.run()
+    assert not result.ok
+    assert result.services["seed"].message.startswith("seed: exited with code 0")  # never healthy
+    assert result.services["app"].status == "skipped"
+    assert result.services["report"].status == "ready"
+    assert "start demo-report-1" in engine.calls and "create demo-app-1" not in engine.calls

@@ -141,3 +141,59 @@ def test_a_kept_container_in_its_state_has_no_step(tmp_path):
     desired = _desired(tmp_path, db=DB, web=WEB)
     graph = up_graph(desired, observed_as_applied(desired), plan(desired, observed_as_applied(desired)))
     assert graph.steps == ()
+
+
+SEED = {"image": "seed:1", "restart": "no", "healthcheck": {"test": ["CMD", "false"], "interval": "1s"}}
+APP = {"image": "web:1", "depends_on": {"seed": {"condition": "service_healthy"}}}
+REPORT = {"image": "web:1", "depends_on": {"seed": {"condition": "service_completed_successfully"}}}
+
+
+def test_each_edge_waits_for_exactly_its_condition(tmp_path):
+    # adversary graph4 01: a job waited on healthy by app and completed by report has a wait for each
+    # state; app needs the healthy one (its readiness by exec), report the completed one
+    desired = _desired(tmp_path, seed=SEED, app=APP, report=REPORT)
+    observed = dataclasses.replace(observed_as_applied(desired), containers={})
+    graph = up_graph(desired, observed, plan(desired, observed))
+    _golden("up-conditions", graph)
+    steps = {s.key: s for s in graph.steps}
+    assert steps["create demo-app-1"].needs[0] == "wait demo-seed-1 ready"
+    assert steps["create demo-report-1"].needs[0] == "wait demo-seed-1 completed"
+    plain = {s.key: s for s in up_graph(desired, observed, plan(desired, observed), ready_by_exec=False).steps}
+    assert plain["create demo-app-1"].needs[0] == "wait demo-seed-1 healthy"
+    # 01b: the health check the image's: the healthy wait needs the image read, as a running goal's
+    image_seed = {"image": "seed:1", "restart": "no"}
+    desired = _desired(tmp_path, seed=image_seed, app=APP, report=REPORT)
+    steps = {s.key: s for s in up_graph(desired, observed, plan(desired, observed)).steps}
+    assert steps["wait demo-seed-1 healthy"].needs == ("wait demo-seed-1 running", "health-check seed")
+    assert steps["create demo-app-1"].needs[0] == "wait demo-seed-1 healthy"
+    assert "wait demo-seed-1 ready" not in steps  # nothing of the spec's to run by exec
+
+
+def test_a_kept_container_is_waited_for_the_states_it_is_not_in(tmp_path):
+    desired = _desired(tmp_path, seed=SEED, app=APP, report=REPORT)
+    applied = observed_as_applied(desired)
+    seed = dataclasses.replace(applied.containers["seed"][0], state="exited", exit_code=0, health="unhealthy")
+    observed = dataclasses.replace(applied, containers={**applied.containers, "seed": (seed,)})
+    the_plan = plan(desired, observed)
+    assert the_plan.for_service("seed") is None  # a completed job is kept, not rerun
+    keys = {s.key for s in up_graph(desired, observed, the_plan).steps}
+    # completed already; never healthy: app's edge waits (and fails on the exited container, as
+    # Compose's "container ... exited (0)"), report's needs nothing
+    assert "wait demo-seed-1 completed" not in keys and "wait demo-seed-1 healthy" in keys
+    # adversary graph4 03: a kept container whose image's check says unhealthy is waited for again
+    web = {"image": "web:1"}
+    desired = _desired(tmp_path, web=web)
+    applied = observed_as_applied(desired)
+    sick = dataclasses.replace(applied.containers["web"][0], health="unhealthy")
+    observed = dataclasses.replace(applied, containers={"web": (sick,)})
+    steps = up_graph(desired, observed, plan(desired, observed)).steps
+    assert [s.key for s in steps] == ["wait demo-web-1 running", "wait demo-web-1 image-healthy"]
+    # with no check, or a passing one, it has no step; with its check disabled, it is never waited healthy
+    for health in (None, "healthy"):
+        fine = dataclasses.replace(sick, health=health)
+        observed = dataclasses.replace(applied, containers={"web": (fine,)})
+        assert up_graph(desired, observed, plan(desired, observed)).steps == ()
+    desired = _desired(tmp_path, web={**web, "healthcheck": {"disable": True}})
+    observed = dataclasses.replace(observed_as_applied(desired), containers={})
+    keys = {s.key for s in up_graph(desired, observed, plan(desired, observed)).steps}
+    assert "wait demo-web-1 image-healthy" not in keys

@@ -71,8 +71,9 @@ class ObservedState:
     # its two inputs (an image pulled a day before this moment is stale under pull_policy daily)
     at: float = 0.0
     # the observation's inspect of each of validator's containers of a spec service, by ID: ``up``
-    # reads it again after the run instead of a second inspect where engine/witness.py proves it current
-    details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # reads it again after the run instead of a second inspect where engine/witness.py proves it current.
+    # Out of repr: an inspect holds the container's Env, secrets included
+    details: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
 
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")

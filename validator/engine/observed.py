@@ -70,6 +70,10 @@ class ObservedState:
     # when the engine was observed (epoch seconds): the planner's clock, so the plan is a function of
     # its two inputs (an image pulled a day before this moment is stale under pull_policy daily)
     at: float = 0.0
+    # the observation's inspect of each of validator's containers of a spec service, by ID: ``up``
+    # reads it again after the run instead of a second inspect where engine/witness.py proves it current.
+    # Out of repr: an inspect holds the container's Env, secrets included
+    details: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
 
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
@@ -194,6 +198,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         api_version=engine.api_version,
         image_tagged=tagged,
         at=time.time(),
+        details={cid: detail for cid, detail in details.items() if detail},
     )
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.observed import ObservedContainer, ObservedState
-from validator.engine.planner import Action, Plan, exec_ready_services, replica_slots, stop_needs, targets
+from validator.engine.planner import Action, Plan, exec_ready_services, is_job, replica_slots, stop_needs, targets
 from validator.engine.steps import Builder, Graph, Step, down_graph, walk_stops
 from validator.engine.stop_graph import stop_plan
 
@@ -127,11 +127,12 @@ class _UpContext:
         """One replica's steps: its action (create, start), then the waits for its states: the keys
         of those waits by state (none when it is there already)."""
         b, name = self.b, svc.replica_name(number)
-        goal = waited_goal(svc, targets(self.desired)[svc.name], checked is not None)
+        target = targets(self.desired)[svc.name]
+        goal = waited_goal(svc, target, checked is not None)
         action = self.plan.for_replica(svc.name, number)
         if action is None:
             assert current is not None
-            if already_there(current, goal, svc.completes):
+            if already_there(current, goal, is_job(svc, target)):
                 return {}
             last: str | None = None
         else:
@@ -233,10 +234,14 @@ def healthy_waited(desired: DesiredState) -> frozenset[str]:
     )
 
 
-def already_there(current: ObservedContainer, target: str, completes: bool) -> bool:
-    """A kept container in the state up waits for: nothing to start, nothing to wait for."""
-    if target == "completed" or (completes and current.state == "exited"):
-        # a completed one-shot job (exit 0, a restart policy that leaves it exited) is not rerun
+def already_there(current: ObservedContainer, target: str, job: bool) -> bool:
+    """A kept container in the state up waits for: nothing to start, nothing to wait for. Only one
+    whose launch completed (its record: the planner recreates the others) and, for an exited one, a
+    completed job (``planner.is_job``: a server that exited 0 was stopped, not completed)."""
+    if not current.launched and current.owner == "validator":
+        return False
+    if target == "completed" or (job and current.state == "exited"):
+        # a completed one-shot job (exit 0, and its exit 0 is its completion) is not rerun
         return current.state == "exited" and current.exit_code == 0
     if current.state != "running":
         return False

@@ -185,3 +185,32 @@ def test_the_graph_relaunches_what_is_not_launched_and_starts_a_stopped_server(t
     assert "start demo-db-1" in keys and "wait demo-db-1 healthy" in keys
     assert {"remove demo-side-1", "create demo-side-1", "post-start demo-side-1"} <= keys
     assert not any(k.endswith("demo-job-1") or " demo-job-1 " in k for k in keys)
+
+
+# --- the applier: written after the last launch step, never after a failed one --------------------
+
+
+def test_up_records_the_containers_it_launched_and_none_whose_copy_failed(tmp_path):
+    from tests.unit.engine.test_apply import FakeEngine
+    from validator.engine.apply import Applier
+
+    class CopyFails(FakeEngine):
+        def put_files(self, cid: str, files: object) -> None:
+            raise EngineError(f"cannot copy files into container {cid}: read-only")
+
+    files = {"image": "f:1", "configs": [{"source": "conf", "target": "/etc/app.conf"}]}
+    spec = {**base_spec(plain={"image": "p:1"}, files=files), "configs": {"conf": {"content": "x=1\n"}}}
+    desired = desired_state(load_dict(tmp_path, spec), {})
+    observed = dataclasses.replace(observed_as_applied(desired), containers={})
+    records = LaunchRecords(folder=tmp_path / "launched")
+    result = Applier(
+        engine=CopyFails(),  # type: ignore[arg-type]
+        desired=desired,
+        observed=observed,
+        plan=plan(desired, observed),
+        progress=lambda who, what: None,
+        timeout=30,
+        launches=records,
+    ).run()
+    assert result.services["plain"].status == "ready" and result.services["files"].status == "failed"
+    assert records.launched(["id-new-demo-plain-1", "id-new-demo-files-1"]) == {"id-new-demo-plain-1"}

@@ -35,6 +35,9 @@ from validator.errors import EngineError
 if TYPE_CHECKING:
     from validator.engine.docker_api import Engine
 
+# a record of a container the engine no longer lists is dropped once it is this old (seconds): a day is far
+# beyond any up, so a record written by a concurrent up after this one listed the containers stays
+STALE_AFTER = 86400.0
 # what may name a file: an engine ID ("ABCD:EFGH:..." from /info) and a container ID (hex) are
 # written with these characters only; anything else is replaced, never used as a path
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -93,6 +96,24 @@ class LaunchRecords:
                 where = self.folder / _part(container)
                 raise EngineError(f"cannot drop the launch record {where}: {exc.strerror}") from exc
             self._warn(exc.strerror or type(exc).__name__)
+
+    def prune(self, existing: Iterable[str], *, now: float, older_than: float = STALE_AFTER) -> int:
+        """Drop the records of containers the engine no longer has (removed outside validator: ``docker
+        rm``, another tool) that are older than ``older_than`` seconds; how many went. The age keeps a
+        record another ``up`` has just written for a container it has just made (and this run's list
+        did not show) from going."""
+        keep = {_part(cid) for cid in existing}
+        gone = 0
+        try:
+            entries = list(self.folder.iterdir()) if self.folder.is_dir() else []
+            for path in entries:
+                if path.name in keep or now - path.stat().st_mtime < older_than:
+                    continue
+                path.unlink(missing_ok=True)
+                gone += 1
+        except OSError as exc:
+            self._warn(exc.strerror or type(exc).__name__)
+        return gone
 
     def _warn(self, reason: str) -> None:
         with self.lock:

@@ -214,3 +214,15 @@ def test_up_records_the_containers_it_launched_and_none_whose_copy_failed(tmp_pa
     ).run()
     assert result.services["plain"].status == "ready" and result.services["files"].status == "failed"
     assert records.launched(["id-new-demo-plain-1", "id-new-demo-files-1"]) == {"id-new-demo-plain-1"}
+
+
+def test_prune_drops_only_old_records_of_containers_the_engine_no_longer_has(tmp_path):
+    records = LaunchRecords(folder=tmp_path / "r")
+    for cid in ("gone-old", "gone-new", "kept-old"):
+        records.record(cid, service="web", config_hash=None)
+    old = (tmp_path / "r" / "gone-old").stat().st_mtime - 2 * 86400
+    os.utime(tmp_path / "r" / "gone-old", (old, old))
+    os.utime(tmp_path / "r" / "kept-old", (old, old))
+    now = (tmp_path / "r" / "gone-new").stat().st_mtime
+    assert records.prune(["kept-old"], now=now) == 1
+    assert records.launched(["gone-old", "gone-new", "kept-old"]) == {"gone-new", "kept-old"}

@@ -226,3 +226,14 @@ def test_prune_drops_only_old_records_of_containers_the_engine_no_longer_has(tmp
     now = (tmp_path / "r" / "gone-new").stat().st_mtime
     assert records.prune(["kept-old"], now=now) == 1
     assert records.launched(["gone-old", "gone-new", "kept-old"]) == {"gone-new", "kept-old"}
+
+
+def test_down_drops_the_record_of_every_container_it_stops(tmp_path):
+    from tests.unit.engine.test_stopper import DownEngine, step
+    from validator.engine.stopper import walk_down
+
+    records = LaunchRecords(folder=tmp_path / "r")
+    for cid in ("db", "api", "other"):
+        records.record(cid, service=cid, config_hash=None)
+    walk_down(DownEngine(), [step("db", "api"), step("api")], lambda w, m: None, forget=records.forget)  # type: ignore[arg-type]
+    assert records.launched(["db", "api", "other"]) == {"other"}

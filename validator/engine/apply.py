@@ -240,7 +240,6 @@ class Applier:
     def _stop(self, step: Step) -> None:
         orphan = self._orphan(step.target)
         if orphan is not None:
-            self.launches.forget(orphan.id, required=True)
             self.engine.stop(orphan.id, 10)
             return
         stop = self.stops[step.target]

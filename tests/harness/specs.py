@@ -42,6 +42,7 @@ def observed_as_applied(
                 health="healthy" if svc.healthcheck else None,
                 inspected={key: svc.config.get(key) for key in ("environment", "command", "entrypoint")},
                 replica=number,
+                launched=True,  # right after a successful up: its launch record is there
             )
             for number in range(1, svc.replicas + 1)
         )

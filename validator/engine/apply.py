@@ -25,6 +25,7 @@ from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.execute import StepResult, execute
 from validator.engine.graph import IMAGE_HEALTHY, Step, up_graph
 from validator.engine.holders import fixed_ports, port_holders
+from validator.engine.launches import LaunchRecords
 from validator.engine.observed import ObservedContainer, ObservedState
 from validator.engine.planner import PAST_TENSE, Action, Plan, replica_slots, stop_needs, stop_plan, targets
 from validator.engine.readiness import ExecReadiness, health_argv, runs_health_check
@@ -136,8 +137,13 @@ class Applier:
         timeout: float,
         ready_by_exec: bool = True,
         on_done: Callable[[ServiceResult], None] | None = None,
+        *,
+        launches: LaunchRecords,
     ) -> None:
         self.engine = engine
+        # each container's launch record (engine/launches.py): written once its last launch step is done,
+        # dropped before up stops or starts it again and when it is removed
+        self.launches = launches
         # told each service's outcome the moment it is known, while others still start (check starts
         # that service's probes then); called from the thread walking the graph
         self.on_done = on_done
@@ -249,6 +255,8 @@ class Applier:
         stop = self.stops[step.target]
         who = stop.service or stop.name
         self.stop_began[stop.name] = time.monotonic()
+        # stopped, it is no longer launched: a restart that does not get to its post_start leaves no record
+        self.launches.forget(stop.container, required=True)
         hook_error = pre_stop(self.engine, stop)
         if hook_error is not None:
             # stopped all the same (as down does), but up is not ok: down fails on the same hook
@@ -262,11 +270,13 @@ class Applier:
         orphan = self._orphan(step.target)
         if orphan is not None:
             self.engine.remove_container(orphan.id)
+            self.launches.forget(orphan.id)
             self.say("orphan", f"{orphan.name} removed")
             return
         stop: StopStep = self.stops[step.target]
         who = stop.service or stop.name
         self._engine_call(who, stop.name, lambda: self.engine.remove_container(stop.container))
+        self.launches.forget(stop.container)
         self.say(who, f"removed after {time.monotonic() - self.stop_began.get(stop.name, time.monotonic()):.2f}s")
 
     def _engine_call(self, who: str, name: str, call: Callable[[], None]) -> None:
@@ -390,13 +400,24 @@ class Applier:
         self._check_cancel(box.svc.name)
         if box.action.kind not in ("create", "recreate"):
             box.requested_mono, box.requested_wall = time.monotonic(), time.time()
+            # started again: launched once its post_start hooks are done again
+            self.launches.forget(box.container, required=True)
         box.queue = self.hub.register(box.container)
         self._start(box.svc, box.container, box)
+        if not box.svc.config.get("post_start"):
+            self._launched(box)
 
     def _post_start_step(self, step: Step) -> None:
         box = self.boxes[step.target]
         assert box.container is not None
         self._post_start(box.svc, box.container)
+        self._launched(box)
+
+    def _launched(self, box: _Box) -> None:
+        """Its last launch step is done (create, copies, connects and start before it): recorded, so the
+        next up keeps it. A failure of any of them leaves no record, and the next up recreates it."""
+        assert box.container is not None
+        self.launches.record(box.container, service=box.svc.name, config_hash=box.svc.config_hash)
 
     def _wait(self, step: Step) -> None:
         """One wait of the container: running, then each further state the graph waits for. The

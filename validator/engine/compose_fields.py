@@ -158,6 +158,14 @@ def completes(svc: Service) -> bool:
     return restart_policy(svc).partition(":")[0] in ("no", "on-failure")
 
 
+def declares_job(svc: Service) -> bool:
+    """Whether the service's own spec writes a restart policy that leaves an exit 0 exited (``restart:
+    "no"``/``on-failure``, or ``deploy.restart_policy``): a one-shot job by its spec. The default policy
+    alone does not make one: a server that stops cleanly exits 0 too."""
+    written = "restart" in svc.model_fields_set or bool(svc.deploy and svc.deploy.restart_policy)
+    return written and completes(svc)
+
+
 def _volumes_from(entry: str, container_of: Callable[[str], str]) -> str:
     """``SERVICE[:ro|rw]`` or ``container:NAME[:ro|rw]`` -> the engine's ``CONTAINER[:ro|rw]``.
 

@@ -24,6 +24,7 @@ from validator.engine.compose_fields import (
     build_options,
     completes,
     container_fields,
+    declares_job,
     file_mounts,
     implicit_dependencies,
     injected_files,
@@ -77,9 +78,12 @@ class DesiredService:
     # read-only binds whose content is not hashed (beyond the bound, a special file system): compared
     # by path alone, (display path, why); plan says so
     by_path: tuple[tuple[str, str], ...] = ()
-    # its restart policy leaves a container that exits 0 exited: such a container is a completed
-    # one-shot job (ready; never run again while its config is unchanged), not a failure
+    # its restart policy leaves a container that exits 0 exited (Compose's containers are judged so)
     completes: bool = False
+    # its own spec writes a restart policy that leaves a container that exits 0 exited
+    # (compose_fields.declares_job): with no health check, such a container that exited 0 is a completed
+    # one-shot job (ready; never run again while its config is unchanged), not a stopped server
+    declared_job: bool = False
     # (container, service) of each service ``links`` names: besides the link's own alias, Compose adds
     # ``<service>-<n>`` with n the linking container's number, so each replica's links differ by it
     link_targets: tuple[tuple[str, str], ...] = ()
@@ -331,6 +335,7 @@ def _service(name: str, svc: Service, ctx: _Context) -> DesiredService:
         replica_containers=replica_names(project, name, svc),
         by_path=tuple(sorted(by_path.items())),
         completes=completes(svc),
+        declared_job=declares_job(svc),
         link_targets=tuple(
             sorted({(container_name(project, other, spec.services[other]), other) for other in linked(svc)})
         ),

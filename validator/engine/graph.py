@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.observed import ObservedContainer, ObservedState
-from validator.engine.planner import Action, Plan, exec_ready_services, replica_slots, stop_needs, targets
+from validator.engine.planner import Action, Plan, exec_ready_services, is_job, replica_slots, stop_needs, targets
 from validator.engine.steps import Builder, Graph, Step, down_graph, walk_stops
 from validator.engine.stop_graph import stop_plan
 
@@ -134,12 +134,13 @@ class _UpContext:
         (``running``, its own goal, each state a dependent's condition asks): the keys of those waits
         by state (none for a kept container in every one of them already)."""
         b, name = self.b, svc.replica_name(number)
-        goal = waited_goal(svc, targets(self.desired)[svc.name], checked is not None)
+        target = targets(self.desired)[svc.name]
+        goal = waited_goal(svc, target, checked is not None)
         states = self._states(svc, goal)
         action = self.plan.for_replica(svc.name, number)
         if action is None:
             assert current is not None
-            states = [s for s in states if not _there(current, s, goal, svc.completes)]
+            states = [s for s in states if not _there(current, s, goal, is_job(svc, target))]
             if not states:
                 return {}
             last: str | None = None
@@ -255,21 +256,27 @@ def healthy_waited(desired: DesiredState) -> frozenset[str]:
     )
 
 
-def _there(current: ObservedContainer, state: str, goal: str, completes: bool) -> bool:
+def _there(current: ObservedContainer, state: str, goal: str, job: bool) -> bool:
     """A kept container already in ``state``: its goal as ``already_there`` judges it; healthy (another
     state than its goal) only when the engine says so; image-healthy when running with no health
-    check or a passing one."""
+    check or a passing one. Never one of validator's whose launch is not recorded as complete."""
     if state == goal:
-        return already_there(current, goal, completes)
+        return already_there(current, goal, job)
+    if not current.launched and current.owner == "validator":
+        return False
     if state == IMAGE_HEALTHY:
         return current.state == "running" and current.health in (None, "healthy")
     return current.state == "running" and current.health == "healthy"
 
 
-def already_there(current: ObservedContainer, target: str, completes: bool) -> bool:
-    """A kept container in the state up waits for: nothing to start, nothing to wait for."""
-    if target == "completed" or (completes and current.state == "exited"):
-        # a completed one-shot job (exit 0, a restart policy that leaves it exited) is not rerun
+def already_there(current: ObservedContainer, target: str, job: bool) -> bool:
+    """A kept container in the state up waits for: nothing to start, nothing to wait for. Only one
+    whose launch completed (its record: the planner recreates the others) and, for an exited one, a
+    completed job (``planner.is_job``: a server that exited 0 was stopped, not completed)."""
+    if not current.launched and current.owner == "validator":
+        return False
+    if target == "completed" or (job and current.state == "exited"):
+        # a completed one-shot job (exit 0, and its exit 0 is its completion) is not rerun
         return current.state == "exited" and current.exit_code == 0
     if current.state != "running":
         return False

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PREFIX = "dev.validator."
 PROJECT = PREFIX + "project"
@@ -41,7 +45,6 @@ def state_key() -> bytes:
     ``$VALIDATOR_STATE_DIR`` or ``$XDG_STATE_HOME/validator`` (default ``~/.local/state/validator``)."""
     import os
     import secrets
-    from pathlib import Path
 
     global _KEY
     given = os.environ.get("VALIDATOR_LABEL_KEY")
@@ -49,10 +52,7 @@ def state_key() -> bytes:
         return given.encode()
     if _KEY is not None:
         return _KEY
-    folder = Path(
-        os.environ.get("VALIDATOR_STATE_DIR")
-        or Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "validator"
-    )
+    folder = state_folder()
     path = folder / "label.key"
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -71,6 +71,18 @@ def state_key() -> bytes:
         return _KEY
     _KEY = key or _run_key(folder, "the key file is empty")
     return _KEY
+
+
+def state_folder() -> Path:
+    """The user's state folder: ``$VALIDATOR_STATE_DIR``, else ``$XDG_STATE_HOME/validator`` (default
+    ``~/.local/state/validator``). It holds the label key and the launch records (engine/launches.py)."""
+    import os
+    from pathlib import Path
+
+    return Path(
+        os.environ.get("VALIDATOR_STATE_DIR")
+        or Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "validator"
+    )
 
 
 def _run_key(folder: object, reason: str) -> bytes:

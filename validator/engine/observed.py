@@ -49,6 +49,9 @@ class ObservedContainer:
     # which the config label, written at create, cannot show
     drift: tuple[str, ...] = ()
     replica: int = 1  # which replica of its service (labels.REPLICA; 0 when the label is unreadable)
+    # a launch record (engine/launches.py) says every launch step of it succeeded: create, copy files,
+    # connect, start, post_start. Labels, written at create, cannot say it; without one up recreates it
+    launched: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -200,6 +203,18 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         at=time.time(),
         details={cid: detail for cid, detail in details.items() if detail},
     )
+
+
+def with_launches(observed: ObservedState, launched: frozenset[str]) -> ObservedState:
+    """``observed`` with each of validator's containers marked launched when its ID is in ``launched``
+    (the IDs with a launch record, read by the caller: the planner reads no file)."""
+    containers = {
+        service: tuple(
+            dataclasses.replace(c, launched=c.id in launched) if c.owner == "validator" else c for c in items
+        )
+        for service, items in observed.containers.items()
+    }
+    return dataclasses.replace(observed, containers=containers)
 
 
 def _register_old(item: ObservedContainer, svc: DesiredService, key: bytes) -> None:

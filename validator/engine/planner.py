@@ -317,6 +317,8 @@ def _service_plan(
     svc = desired.services[name]
     found = observed.containers.get(name, ())
     if any(c.owner == "compose" for c in found):
+        # a container Compose started is judged as Compose judges it: an exit 0 under a policy that
+        # leaves it exited is a completed job (validator never starts nor stops it)
         problems = _compose_problems(svc, found, svc.completes)
         draft.conflicts.extend(problems)
         unknown = _compose_unknown(svc) if not problems else ""
@@ -375,6 +377,7 @@ def _replica_actions(
     """A rename (a kept container whose name changes), then what starts replica ``number``."""
     name = svc.name
     wanted = svc.replica_name(number)
+    job = is_job(svc, targets(desired)[name])
     action = _service_action(
         svc,
         current,
@@ -382,15 +385,15 @@ def _replica_actions(
         force_recreate,
         image_changes,
         desired.secrets,
-        svc.completes,
+        job,
         target=wanted,
         key=desired.key,
     )
-    if action is None and current is not None and _completed(svc, current) and rerun_jobs:
+    if action is None and current is not None and _completed(job, current) and rerun_jobs:
         # a job's completion is evidence only for the run that saw it: what it reads (a read-write
         # bind, a database a recreate emptied) may have changed since
         action = Action(kind="start", target=wanted, reasons=(_RERUN,), service=name)
-    if action is None and current is not None and _completed(svc, current):
+    if action is None and current is not None and _completed(job, current):
         draft.notes.append(
             f"{name}: {current.name} exited 0, a completed job: not run again while its configuration "
             "is unchanged (up --force-recreate runs it again)"
@@ -485,12 +488,25 @@ def replica_slots(
     return slots, surplus
 
 
+NOT_LAUNCHED = (
+    "no record that its launch completed (a file copy, network connect, start or post_start hook failed "
+    "or was cut short; or another machine, an older version or an emptied state folder made it)"
+)
 _RERUN = "a completed job, run again: check judges only what this run saw complete"
 
 
-def _completed(svc: DesiredService, current: ObservedContainer) -> bool:
-    """A one-shot job that ran to its end: exited 0 under a restart policy that leaves it exited."""
-    return svc.completes and current.state == "exited" and current.exit_code == 0
+def is_job(svc: DesiredService, target: str) -> bool:
+    """Whether an exit 0 of the service's container is its completion (a one-shot job that ran to its
+    end) rather than a stopped server: only when its target is ``completed`` (another service waits for
+    it with ``service_completed_successfully``), or it has no health check (target ``running``) and
+    its own spec writes a restart policy that leaves an exit 0 exited. A server with a health check,
+    or with only the default policy, that exited 0 was stopped: it is started again."""
+    return target == "completed" or (target == "running" and svc.declared_job)
+
+
+def _completed(job: bool, current: ObservedContainer) -> bool:
+    """A one-shot job that ran to its end: exited 0, and its exit 0 is its completion (``is_job``)."""
+    return job and current.state == "exited" and current.exit_code == 0
 
 
 def _rename_reason(project: str, service: str, current: str, wanted: str) -> str:
@@ -586,6 +602,10 @@ def _service_action(
         reasons.append("image is rebuilt")
     elif image_id is not None and current.image_id and image_id != current.image_id:
         reasons.append(f"image: {svc.image} moved to a new ID ({current.image_id[7:19]} -> {image_id[7:19]})")
+    if not reasons and current.owner == "validator" and not current.launched:
+        # labels are written at create: only the launch record says the steps after it all succeeded
+        # (engine/launches.py). Compose's own containers are judged by their state alone
+        reasons.append(NOT_LAUNCHED)
     if force and not reasons:
         reasons.append("--force-recreate")
     if reasons:

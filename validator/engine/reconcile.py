@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -10,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from validator.engine.desired import DesiredState, desired_state
 from validator.engine.docker_api import Engine
 from validator.engine.inspect_each import inspect_each
+from validator.engine.launches import LaunchRecords
 from validator.engine.lock import ProjectLock
-from validator.engine.observed import ObservedState, observe
+from validator.engine.observed import ObservedState, observe, with_launches
 from validator.engine.planner import Plan, plan, stop_needs_of_spec
 from validator.engine.teardown import DownResult as DownResult  # the Swarm backend returns one too
 from validator.engine.teardown import down_project
@@ -29,6 +31,9 @@ class Planned:
     desired: DesiredState
     observed: ObservedState
     plan: Plan
+    # read into ``observed`` (each container's ``launched``), kept by up; None on Swarm (its tasks are
+    # the orchestrator's, judged by their state)
+    launches: LaunchRecords | None = None
 
 
 def make_plan(
@@ -42,10 +47,15 @@ def make_plan(
 ) -> Planned:
     desired = desired_state(loaded)
     observed = observe(engine, desired)
+    # the launch records are part of the observation: the planner reads no file (engine/launches.py)
+    launches = LaunchRecords.of(engine)
+    ids = [c.id for items in observed.containers.values() for c in items]
+    observed = with_launches(observed, launches.launched(ids))
     return Planned(
         engine=engine,
         desired=desired,
         observed=observed,
+        launches=launches,
         plan=plan(
             desired,
             observed,
@@ -104,8 +114,12 @@ def up(
             timeout=timeout if timeout is not None else loaded.spec.settings.up_timeout,
             ready_by_exec=loaded.spec.settings.ready_by_exec,
             on_done=on_done,
+            launches=planned.launches or LaunchRecords.of(engine),
         )
         result = applier.run()
+        if planned.launches is not None:
+            # records of containers removed outside validator would pile up, one per container ever made
+            planned.launches.prune([c["Id"] for c in engine.containers()], now=time.time())
         # each container's figures as measured now, else as an earlier up saved them, else the engine's
         saved = T.load(loaded.base_dir, loaded.spec.project)
         keep: dict[str, dict[str, Timing]] = {}

@@ -60,13 +60,15 @@ def walk_down(
     *,
     networks: Sequence[str] = (),
     volumes: Sequence[str] = (),
+    forget: Callable[[str], None] | None = None,
 ) -> DownWalk:
     """``down``'s graph (engine/steps.py ``down_graph``) walked by the one executor (engine/execute.py):
     every container stopped and removed along the stop graph, then the networks and volumes once no
     container is left on them (none is removed while a container failed to go: they are still in use).
 
     Each stop is bounded by its grace period (the engine kills after it) plus the client's timeout;
-    the executor only waits in short slices so Ctrl-C reaches the main thread."""
+    the executor only waits in short slices so Ctrl-C reaches the main thread. ``forget``: told each
+    container ID as it is stopped (its launch record goes: engine/launches.py)."""
     if not steps and not networks and not volumes:
         return DownWalk(outcomes=[], networks=[], volumes=[], errors=[])
     graph = down_graph(steps, networks=networks, volumes=volumes)
@@ -84,6 +86,8 @@ def walk_down(
                 began[step.name] = (time.time(), time.monotonic())
                 if cancel is not None and cancel.is_set():
                     raise EngineError("cancelled")
+                if forget is not None:
+                    forget(step.container)  # stopped, it is no longer launched (removed, it has no record)
                 hook_error = pre_stop(engine, step)
                 if hook_error is not None:
                     hook_errors[step.name] = hook_error

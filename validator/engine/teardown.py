@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from validator.engine import compose_labels as CL
 from validator.engine import labels as L
 from validator.engine.hooks import canonical
+from validator.engine.launches import LaunchRecords
 from validator.engine.lock import ProjectLock
 from validator.engine.stop_graph import StopNeeds, stop_plan
 from validator.engine.stopper import raise_failures, raise_hook_failures, walk_down
@@ -84,7 +85,10 @@ def down_project(
         vols = [vol["Name"] for vol in engine.volumes(L.project_filter(project))] if volumes and not theirs else []
         # one graph: the containers along the stop graph, then the networks and volumes once every
         # container is gone (none while a container failed to go: they are still in use)
-        walked = walk_down(engine, stop_plan(needs, going), progress, networks=networks, volumes=vols)
+        records = LaunchRecords.of(engine)
+        walked = walk_down(
+            engine, stop_plan(needs, going), progress, networks=networks, volumes=vols, forget=records.forget
+        )
         outcomes = walked.outcomes
         raise_failures(outcomes)
         if walked.errors:

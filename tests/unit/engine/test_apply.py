@@ -12,6 +12,7 @@ from typing import Any
 from tests.harness.specs import base_spec, load_dict, observed_as_applied
 from validator.engine.apply import Applier
 from validator.engine.desired import desired_state
+from validator.engine.launches import LaunchRecords
 from validator.engine.planner import plan
 from validator.errors import EngineError
 
@@ -110,6 +111,7 @@ def _applier(tmp_path, engine, **services):
         progress=lambda who, what: None,
         timeout=30,
         on_done=lambda r: told.append(r.name),
+        launches=LaunchRecords(folder=tmp_path / "launched"),
     ), told
 
 

@@ -1,0 +1,239 @@
+"""Launch records (engine/launches.py) and the kept-container judgement built on them (adversary graph4
+class B): a container counts as launched only with a record that every launch step succeeded, and an
+exited-0 container counts as completed only when its exit 0 is its completion (planner.is_job)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.harness.specs import base_spec, load_dict, observed_as_applied
+from validator.engine.desired import desired_state
+from validator.engine.graph import already_there, up_graph
+from validator.engine.launches import LaunchRecords
+from validator.engine.observed import ObservedContainer, ObservedState, with_launches
+from validator.engine.planner import NOT_LAUNCHED, is_job, plan
+from validator.errors import EngineError
+
+GOLDEN = Path(__file__).parent / "golden"
+HEALTHY = {"test": ["CMD", "true"], "interval": "1s"}
+
+
+def _desired(tmp_path, **services):
+    return desired_state(load_dict(tmp_path, base_spec(**services)), {})
+
+
+def _with(observed: ObservedState, service: str, **changes) -> ObservedState:
+    items = tuple(dataclasses.replace(c, **changes) for c in observed.containers[service])
+    return dataclasses.replace(observed, containers={**observed.containers, service: items})
+
+
+# --- the records -----------------------------------------------------------------------------------
+
+
+def test_a_record_is_written_whole_read_back_and_dropped(tmp_path):
+    records = LaunchRecords(folder=tmp_path / "launched" / "engine-1")
+    assert records.launched(["abc", "def"]) == frozenset()  # no folder yet: nothing launched
+    records.record("abc", service="web", config_hash="h")
+    assert records.launched(["abc", "def"]) == {"abc"}
+    assert [p.name for p in records.folder.iterdir()] == ["abc"]  # no temporary file left behind
+    records.forget("abc")
+    records.forget("abc")  # gone already: nothing to do
+    assert records.launched(["abc"]) == frozenset()
+
+
+def test_a_record_names_no_path_outside_its_folder(tmp_path):
+    records = LaunchRecords(folder=tmp_path / "r")
+    records.record("../../escape", service="web", config_hash=None)
+    assert not (tmp_path / "escape").exists()
+    assert [p.parent for p in (tmp_path / "r").iterdir()] == [tmp_path / "r"]
+    assert records.launched(["../../escape"]) == {"../../escape"}
+
+
+def test_a_record_that_cannot_be_dropped_fails_a_relaunch_and_is_only_said_after_a_remove(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    records = LaunchRecords(folder=blocker / "launched")  # a folder under a file: every call fails
+    with pytest.raises(EngineError, match="cannot drop the launch record"):
+        records.forget("abc", required=True)
+    records.forget("abc")
+    records.record("abc", service="web", config_hash=None)  # not written: said once, the next up recreates
+    assert capsys.readouterr().err.count("cannot keep launch records") == 1
+
+
+def test_the_records_folder_is_the_state_folder_per_engine(tmp_path, monkeypatch):
+    monkeypatch.setenv("VALIDATOR_STATE_DIR", str(tmp_path))
+
+    class Engine:
+        address = "unix:///x"
+
+        def info(self):
+            return {"ID": "AB:CD"}
+
+    assert LaunchRecords.of(Engine()).folder == tmp_path / "launched" / "engine-id_AB_CD"  # type: ignore[arg-type]
+
+
+def test_with_launches_marks_validators_own_containers_only():
+    ours = ObservedContainer(
+        id="a", name="p-web-1", service="web", config_hash="h", config={}, image_id=None, state="running"
+    )
+    theirs = dataclasses.replace(ours, id="b", owner="compose")
+    observed = with_launches(ObservedState(containers={"web": (ours,), "db": (theirs,)}), frozenset({"a", "b"}))
+    assert observed.containers["web"][0].launched
+    assert not observed.containers["db"][0].launched  # Compose's: judged by its state alone
+
+
+# --- the planner: launched or recreated ------------------------------------------------------------
+
+
+def test_a_container_without_a_launch_record_is_recreated(tmp_path):
+    desired = _desired(tmp_path, web={"image": "web:1"})
+    observed = observed_as_applied(desired)
+    assert plan(desired, observed).empty  # launched: kept as it is
+    unrecorded = _with(observed, "web", launched=False)
+    (action,) = plan(desired, unrecorded).actions
+    assert (action.kind, action.target, action.reasons) == ("recreate", "demo-web-1", (NOT_LAUNCHED,))
+    # whatever its state: a created container (its copy failed) is not only started
+    created = _with(unrecorded, "web", state="created")
+    assert [a.kind for a in plan(desired, created).actions] == ["recreate"]
+
+
+def test_a_changed_config_is_named_before_the_missing_record(tmp_path):
+    desired = _desired(tmp_path, web={"image": "web:1"})
+    observed = _with(observed_as_applied(desired), "web", launched=False, config_hash="old")
+    (action,) = plan(desired, observed).actions
+    assert action.kind == "recreate" and NOT_LAUNCHED not in action.reasons
+
+
+def test_a_container_compose_started_is_judged_by_its_state_alone(tmp_path):
+    desired = _desired(tmp_path, web={"image": "web:1"})
+    observed = _with(observed_as_applied(desired), "web", owner="compose", launched=False, config_hash=None)
+    the_plan = plan(desired, observed)
+    assert the_plan.actions == () and the_plan.conflicts == () and the_plan.unchanged == ("web",)
+
+
+# --- exit 0: completed, or a stopped server ---------------------------------------------------------
+
+
+def test_exit_0_is_completion_only_for_a_job(tmp_path):
+    desired = _desired(
+        tmp_path,
+        server={"image": "s:1", "healthcheck": HEALTHY},  # a health check: a server
+        plain={"image": "p:1"},  # the default policy only: a server that stopped cleanly exits 0 too
+        declared={"image": "j:1", "restart": "no"},  # its spec says it is a job
+        waited={"image": "j:1"},  # another waits for it to complete
+        api={"image": "a:1", "depends_on": {"waited": {"condition": "service_completed_successfully"}}},
+    )
+    svcs = desired.services
+    assert not is_job(svcs["server"], "healthy") and not is_job(svcs["plain"], "running")
+    assert is_job(svcs["declared"], "running") and is_job(svcs["waited"], "completed")
+    observed = observed_as_applied(desired)
+    for name in ("server", "plain", "declared", "waited"):
+        observed = _with(observed, name, state="exited", exit_code=0, health=None)
+    the_plan = plan(desired, observed)
+    started = {a.service: a.kind for a in the_plan.actions}
+    assert started == {"server": "start", "plain": "start"}
+    assert {n.split(":")[0] for n in the_plan.notes if "a completed job" in n} == {"declared", "waited"}
+
+
+def test_a_declared_job_with_a_health_check_that_exited_0_is_started_again(tmp_path):
+    desired = _desired(tmp_path, db={"image": "d:1", "restart": "no", "healthcheck": HEALTHY})
+    observed = _with(observed_as_applied(desired), "db", state="exited", exit_code=0, health=None)
+    assert [a.kind for a in plan(desired, observed).actions] == ["start"]
+
+
+def test_already_there_needs_the_record_and_a_completion(tmp_path):
+    base = ObservedContainer(
+        id="a", name="p-x-1", service="x", config_hash="h", config={}, image_id=None, state="running", launched=True
+    )
+    assert already_there(base, "running", job=False)
+    assert not already_there(dataclasses.replace(base, launched=False), "running", job=False)
+    assert already_there(dataclasses.replace(base, launched=False, owner="compose"), "running", job=False)
+    done = dataclasses.replace(base, state="exited", exit_code=0)
+    assert already_there(done, "completed", job=True) and already_there(done, "running", job=True)
+    assert not already_there(done, "running", job=False) and not already_there(done, "healthy", job=False)
+
+
+# --- the printed graph ---------------------------------------------------------------------------
+
+
+def test_the_graph_relaunches_what_is_not_launched_and_starts_a_stopped_server(tmp_path):
+    """db: a server with a health check that exited 0 (stopped by hand) is started and waited for healthy,
+    web after it; side: running but unrecorded (its post_start hook failed) is recreated, hook and all;
+    job: a declared job that exited 0 is kept and waited for by no step."""
+    desired = _desired(
+        tmp_path,
+        db={"image": "db:1", "healthcheck": HEALTHY},
+        web={"image": "web:1", "depends_on": {"db": {"condition": "service_healthy"}}},
+        side={"image": "side:1", "post_start": [{"command": ["true"]}]},
+        job={"image": "job:1", "restart": "no"},
+    )
+    observed = observed_as_applied(desired)
+    observed = _with(observed, "db", state="exited", exit_code=0, health=None)
+    observed = _with(observed, "web", state="exited", exit_code=137)
+    observed = _with(observed, "side", launched=False)
+    observed = _with(observed, "job", state="exited", exit_code=0)
+    graph = up_graph(desired, observed, plan(desired, observed))
+    path = GOLDEN / "up-relaunch.txt"
+    if os.environ.get("VALIDATOR_UPDATE_GOLDEN"):
+        path.write_text(graph.render())
+    assert graph.render() == path.read_text(), f"the printed graph differs from {path}"
+    keys = {s.key for s in graph.steps}
+    assert "start demo-db-1" in keys and "wait demo-db-1 healthy" in keys
+    assert {"remove demo-side-1", "create demo-side-1", "post-start demo-side-1"} <= keys
+    assert not any(k.endswith("demo-job-1") or " demo-job-1 " in k for k in keys)
+
+
+# --- the applier: written after the last launch step, never after a failed one --------------------
+
+
+def test_up_records_the_containers_it_launched_and_none_whose_copy_failed(tmp_path):
+    from tests.unit.engine.test_apply import FakeEngine
+    from validator.engine.apply import Applier
+
+    class CopyFails(FakeEngine):
+        def put_files(self, cid: str, files: object) -> None:
+            raise EngineError(f"cannot copy files into container {cid}: read-only")
+
+    files = {"image": "f:1", "configs": [{"source": "conf", "target": "/etc/app.conf"}]}
+    spec = {**base_spec(plain={"image": "p:1"}, files=files), "configs": {"conf": {"content": "x=1\n"}}}
+    desired = desired_state(load_dict(tmp_path, spec), {})
+    observed = dataclasses.replace(observed_as_applied(desired), containers={})
+    records = LaunchRecords(folder=tmp_path / "launched")
+    result = Applier(
+        engine=CopyFails(),  # type: ignore[arg-type]
+        desired=desired,
+        observed=observed,
+        plan=plan(desired, observed),
+        progress=lambda who, what: None,
+        timeout=30,
+        launches=records,
+    ).run()
+    assert result.services["plain"].status == "ready" and result.services["files"].status == "failed"
+    assert records.launched(["id-new-demo-plain-1", "id-new-demo-files-1"]) == {"id-new-demo-plain-1"}
+
+
+def test_prune_drops_only_old_records_of_containers_the_engine_no_longer_has(tmp_path):
+    records = LaunchRecords(folder=tmp_path / "r")
+    for cid in ("gone-old", "gone-new", "kept-old"):
+        records.record(cid, service="web", config_hash=None)
+    old = (tmp_path / "r" / "gone-old").stat().st_mtime - 2 * 86400
+    os.utime(tmp_path / "r" / "gone-old", (old, old))
+    os.utime(tmp_path / "r" / "kept-old", (old, old))
+    now = (tmp_path / "r" / "gone-new").stat().st_mtime
+    assert records.prune(["kept-old"], now=now) == 1
+    assert records.launched(["gone-old", "gone-new", "kept-old"]) == {"gone-new", "kept-old"}
+
+
+def test_down_drops_the_record_of_every_container_it_stops(tmp_path):
+    from tests.unit.engine.test_stopper import DownEngine, step
+    from validator.engine.stopper import walk_down
+
+    records = LaunchRecords(folder=tmp_path / "r")
+    for cid in ("db", "api", "other"):
+        records.record(cid, service=cid, config_hash=None)
+    walk_down(DownEngine(), [step("db", "api"), step("api")], lambda w, m: None, forget=records.forget)  # type: ignore[arg-type]
+    assert records.launched(["db", "api", "other"]) == {"other"}

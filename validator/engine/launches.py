@@ -1,0 +1,128 @@
+"""Launch records: which containers ``up`` launched in full (create, copy files, connect, start and
+``post_start`` hooks, every one done).
+
+A container's labels are written at create and cannot change after, so they cannot say whether the
+steps after the create succeeded. The record says it: one small file per container, named by its ID,
+in ``<state folder>/launched/<engine ID>/`` (the state folder of labels.state_folder, which holds the
+label key). It is written atomically only once the container's last launch step succeeded, dropped
+before ``up`` stops or starts the container again and when the container is removed. The planner
+keeps a container only with a record (``ObservedContainer.launched``); without one, ``up`` recreates
+it. A record that is missing for another reason (the container was made on another machine, by an
+older version, or the state folder was emptied) costs one recreate: the safe direction.
+
+The records are read by the caller of the planner (engine/reconcile.py) into the observation; the
+planner reads no file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from validator.engine.labels import state_folder
+from validator.engine.lock import engine_identity
+from validator.errors import EngineError
+
+if TYPE_CHECKING:
+    from validator.engine.docker_api import Engine
+
+# a record of a container the engine no longer lists is dropped once it is this old (seconds): a day is far
+# beyond any up, so a record written by a concurrent up after this one listed the containers stays
+STALE_AFTER = 86400.0
+# what may name a file: an engine ID ("ABCD:EFGH:..." from /info) and a container ID (hex) are
+# written with these characters only; anything else is replaced, never used as a path
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _part(text: str) -> str:
+    cleaned = _SAFE.sub("_", text).strip(".")
+    return cleaned or "_"
+
+
+@dataclass(kw_only=True)
+class LaunchRecords:
+    """The launch records of one engine's containers (``folder``: that engine's own folder)."""
+
+    folder: Path
+    warned: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def of(cls, engine: Engine) -> LaunchRecords:
+        """The records of ``engine``'s containers: each engine (its ID from ``/info``, else its address)
+        has its own folder, as its containers' IDs are its own."""
+        return cls(folder=state_folder() / "launched" / _part(engine_identity(engine)))
+
+    def launched(self, ids: Iterable[str]) -> frozenset[str]:
+        """Those of ``ids`` that have a record."""
+        return frozenset(cid for cid in ids if (self.folder / _part(cid)).is_file())
+
+    def record(self, container: str, *, service: str, config_hash: str | None) -> None:
+        """Every launch step of ``container`` succeeded: say so, atomically (a partial file is never
+        read as a record). A record that cannot be written costs the container a recreate at the next
+        ``up``, said once on stderr."""
+        body = json.dumps({"service": service, "config_hash": config_hash, "at": time.time()})
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(body)
+                os.replace(tmp, self.folder / _part(container))
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            self._warn(exc.strerror or type(exc).__name__)
+
+    def forget(self, container: str, *, required: bool = False) -> None:
+        """The container is removed, or about to be stopped or started again: no longer launched.
+        ``required``: it stays (a stop or start follows), so a record that cannot be dropped fails the
+        step (it would vouch for a launch that may not complete); after a remove, a stale record names
+        an ID no container has again and is only said."""
+        try:
+            (self.folder / _part(container)).unlink(missing_ok=True)
+        except OSError as exc:
+            if required:
+                where = self.folder / _part(container)
+                raise EngineError(f"cannot drop the launch record {where}: {exc.strerror}") from exc
+            self._warn(exc.strerror or type(exc).__name__)
+
+    def prune(self, existing: Iterable[str], *, now: float, older_than: float = STALE_AFTER) -> int:
+        """Drop the records of containers the engine no longer has (removed outside validator: ``docker
+        rm``, another tool) that are older than ``older_than`` seconds; how many went. The age keeps a
+        record another ``up`` has just written for a container it has just made (and this run's list
+        did not show) from going."""
+        keep = {_part(cid) for cid in existing}
+        gone = 0
+        try:
+            entries = list(self.folder.iterdir()) if self.folder.is_dir() else []
+            for path in entries:
+                if path.name in keep or now - path.stat().st_mtime < older_than:
+                    continue
+                path.unlink(missing_ok=True)
+                gone += 1
+        except OSError as exc:
+            self._warn(exc.strerror or type(exc).__name__)
+        return gone
+
+    def _warn(self, reason: str) -> None:
+        with self.lock:
+            if self.warned:
+                return
+            self.warned = True
+        print(
+            f"validator: warning: cannot keep launch records in {self.folder} ({reason}): the next up "
+            "recreates the containers it cannot find a record for; set VALIDATOR_STATE_DIR to a writable folder",
+            file=sys.stderr,
+            flush=True,
+        )

@@ -149,3 +149,31 @@ def test_case10_a_restarted_kept_container_is_not_healthy_in_zero_seconds(projec
     run = _report(project)
     assert "healthy" not in {m["key"]["field"] for m in _result(run, "service", "web")["metrics"]}
     assert _criterion(project, "fast-healthy") == "error"
+
+
+def test_a_started_container_that_exits_is_not_healthy_by_its_earlier_starts_probe(project):
+    """The same class in up's waiter (found while fixing 10): db was healthy on its first start, then
+    stopped; on its next start it exits 3 at once. up starts it and, finding it exited, asked its health
+    log whether it had passed a check: the earlier start's pass said yes, up said db ready (healthy
+    0.00 s) and started app on it. Only a probe of this start counts."""
+    db = {
+        "image": project.image,
+        "command": ["sh", "-c", "test -f /tmp/die && exit 3; exec sleep 3600"],
+        "init": True,
+        "stop_grace_period": "1s",
+        "healthcheck": {"test": ["CMD", "true"], "interval": "1s", "timeout": "900ms", "retries": 3},
+    }
+    services = {"db": db, "app": {**project.sleeper(), "depends_on": {"db": {"condition": "service_healthy"}}}}
+    _write(project, services)
+    assert project.cli("up", "-q", timeout=120).returncode == 0
+    db_id, app_id = _container(project, "db"), _container(project, "app")
+    _wait_health(project, db_id)
+    for cid in (app_id, db_id):
+        project.engine.api.stop(cid, timeout=1)
+    marker = project.folder / "die"
+    marker.write_text("x")
+    subprocess.run(["docker", "cp", str(marker), f"{db_id}:/tmp/die"], check=True, capture_output=True, timeout=60)
+    up = project.cli("up", timeout=120)
+    assert up.returncode == 1, up.stdout + up.stderr
+    assert "db: exited with code 3" in up.stdout + up.stderr
+    assert project.engine.inspect(app_id)["State"]["Running"] is False  # nothing started on a dead db

@@ -2,7 +2,8 @@
 
 ``up`` measures them when it creates, recreates or starts a container; a later run that changes
 nothing reports the figures measured for the very same container. For a container this machine
-never saw start, they are read back from the engine (Created, StartedAt, the health log).
+never saw start, they are read back from the engine (Created, StartedAt, the health log), of the
+container's current start only (engine/stamps.py): what the record cannot tell is unknown, never 0.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, fields
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from validator.engine.stamps import HEALTH_LOG, elapsed, engine_time, probes_of_start
 from validator.engine.waiter import Timing
 from validator.fileio import atomic_write_text
 
@@ -116,18 +117,14 @@ def slowest(timings: Sequence[Timing]) -> Timing:
     return out
 
 
-# The engine keeps a container's last five health probes (Docker's maxLogEntries), across restarts.
-HEALTH_LOG = 5
-
-
 def from_inspect(detail: dict[str, Any]) -> Timing:
     """Best effort from the engine's own record, of the container's current start only: ``startup``
     (Created -> StartedAt) when that start is its first, ``healthy`` (StartedAt -> the end of its
     first passing probe) when the health log reaches back to it. Anything else is unknown (None),
     never 0: a figure from an earlier life of the container is no evidence about this one."""
     state = detail.get("State") or {}
-    created = _time(detail.get("Created"))
-    started = _time(state.get("StartedAt"))
+    created = engine_time(detail.get("Created"))
+    started = engine_time(state.get("StartedAt"))
     first = first_start(detail)
     timing = Timing(requested_at=(created if first else started) or created or 0.0, running_at=started)
     if first:
@@ -140,21 +137,12 @@ def from_inspect(detail: dict[str, Any]) -> Timing:
     return timing
 
 
-def elapsed(begin: float | None, end: float | None) -> float | None:
-    """Seconds from ``begin`` to ``end`` (one clock); None when either is unknown or ``end`` comes
-    first. A negative span means the two stamps belong to different moments (a probe of an earlier
-    start against this start's stamp): no evidence, which a criterion must see as unknown, not 0."""
-    if begin is None or end is None or end < begin:
-        return None
-    return end - begin
-
-
 def first_start(detail: dict[str, Any]) -> bool:
     """Whether the container's current start is its first since it was created: the engine stamps
     ``FinishedAt`` when a start ends (a crash, a stop, ``docker restart``) and counts its restart
     policy's restarts; with neither, Created -> StartedAt is this start's startup."""
     state = detail.get("State") or {}
-    return _time(state.get("FinishedAt")) is None and not detail.get("RestartCount")
+    return engine_time(state.get("FinishedAt")) is None and not detail.get("RestartCount")
 
 
 def first_pass(state: dict[str, Any], started: float | None) -> float | None:
@@ -162,37 +150,17 @@ def first_pass(state: dict[str, Any], started: float | None) -> float | None:
     The health log outlives restarts, so only probes begun at or after ``StartedAt`` count; and the log
     holds the last ``HEALTH_LOG`` probes, so the first pass is known only while the log still reaches
     back to this start (fewer probes than that, or one from before it), and only while healthy."""
-    health = state.get("Health") or {}
-    log = health.get("Log") or []
-    begun = [_time(entry.get("Start")) for entry in log]
-    if started is None or health.get("Status") != "healthy" or any(t is None for t in begun):
+    log = (state.get("Health") or {}).get("Log") or []
+    current = probes_of_start(state)
+    if started is None or current is None or (state.get("Health") or {}).get("Status") != "healthy":
         return None
-    current = [entry for entry, at in zip(log, begun, strict=True) if at is not None and at >= started]
     if len(current) == len(log) and len(log) >= HEALTH_LOG:
         return None  # the first probes of this start may have been dropped from the log
-    return next((_time(entry.get("End")) for entry in current if entry.get("ExitCode") == 0), None)
+    return next((engine_time(entry.get("End")) for entry in current if entry.get("ExitCode") == 0), None)
 
 
 def ran_for(detail: dict[str, Any]) -> float | None:
     """Seconds a stopped container ran, by the engine's clock (StartedAt to FinishedAt); None if unknown."""
     state = detail.get("State") or {}
     # a running container's FinishedAt is its previous start's end, before StartedAt: unknown
-    return elapsed(_time(state.get("StartedAt")), _time(state.get("FinishedAt")))
-
-
-def _time(text: object) -> float | None:
-    # Python 3.11's parser reads the engine's RFC 3339 stamps whole: nanoseconds (cut to micro), a
-    # whole second without a fraction ("...:45Z", which the hand-written parser before it refused), "Z"
-    if not isinstance(text, str) or text.startswith("0001-"):
-        return None
-    try:
-        stamp = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
-
-
-def engine_time(text: object) -> float | None:
-    """An engine timestamp (``2026-12-06T07:59:50.213145235Z``) as epoch seconds (microseconds kept);
-    None for none or the zero time."""
-    return _time(text)
+    return elapsed(engine_time(state.get("StartedAt")), engine_time(state.get("FinishedAt")))

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from validator.engine.timings import elapsed, engine_time
+from validator.engine.stamps import elapsed, engine_time
 from validator.fileio import atomic_write_text
 
 # States of a task whose container has not started yet; "failed", "rejected", "shutdown",

@@ -28,7 +28,16 @@ class Engine:
 
 
 def detail(health: str, checks: int) -> dict[str, Any]:
-    log = [{"ExitCode": 0, "End": f"2026-11-24T10:00:0{i + 2}.000000000Z"} for i in range(checks)]
+    # as the engine writes them: each probe's start and end (a probe begun before StartedAt is of an
+    # earlier start and no evidence of this one)
+    log = [
+        {
+            "ExitCode": 0,
+            "Start": f"2026-11-24T10:00:0{i + 1}.900000000Z",
+            "End": f"2026-11-24T10:00:0{i + 2}.000000000Z",
+        }
+        for i in range(checks)
+    ]
     return {
         "Created": "2026-11-24T10:00:00.000000000Z",
         "State": {

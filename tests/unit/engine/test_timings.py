@@ -120,3 +120,16 @@ def test_a_saved_figure_of_an_earlier_start_gives_way_to_the_engines_record_of_t
     assert T.of_service(saved, "web", ["id-web"], lambda cid: first).healthy == 2.3
     again = T.of_service(saved, "web", ["id-web"], lambda cid: restarted)
     assert again.healthy == T.from_inspect(restarted).healthy and again.startup is None
+
+
+def test_a_pass_of_an_earlier_start_is_not_a_pass_of_this_one():
+    """The waiter's judgement of a container found exited (engine/stamps.passed_since_start): only a
+    probe of its current start counts. Restarted, not probed yet: the earlier start's passes are no
+    evidence; probed since: they are."""
+    from validator.engine.stamps import passed_since_start, probes_of_start
+
+    starting = RECORDED["restarted-starting"]["State"]
+    assert probes_of_start(starting) == [] and not passed_since_start(starting)
+    assert passed_since_start(RECORDED["restarted"]["State"])
+    assert passed_since_start(RECORDED["first"]["State"])
+    assert probes_of_start({"Health": {"Log": []}}) is None  # no StartedAt: cannot be told

@@ -96,7 +96,7 @@ def test_case05_a_kept_service_that_dies_while_up_stops_another_fails(project):
 def _wait_health(project: Any, cid: str, probes_since_start: int = 0) -> dict[str, Any]:
     """The container's record once healthy with at least ``probes_since_start`` probes begun since its
     current start (bounded: 60 s)."""
-    from validator.engine.timings import engine_time
+    from validator.engine.stamps import engine_time
 
     detail: dict[str, Any] = {}
     for _ in range(300):

@@ -16,7 +16,7 @@ from tests.integration.test_compose_fields import Compose, comparable
 from tests.metrics import report_metrics
 from validator.engine import labels as L
 from validator.engine.compose_observe import NUMBER, SERVICE, compose_filter
-from validator.engine.timings import _time
+from validator.engine.stamps import engine_time
 
 pytestmark = pytest.mark.docker
 
@@ -99,9 +99,9 @@ def test_dependents_wait_for_every_replica_to_be_healthy(project):
     healthy_at = []
     for summary in replicas(project).values():
         log = project.engine.inspect(summary["Id"])["State"]["Health"]["Log"]
-        healthy_at.append(min(_time(e["End"]) for e in log if e["ExitCode"] == 0))
+        healthy_at.append(min(engine_time(e["End"]) for e in log if e["ExitCode"] == 0))
     (api_container,) = replicas(project, "api").values()
-    started = _time(project.engine.inspect(api_container["Id"])["State"]["StartedAt"])
+    started = engine_time(project.engine.inspect(api_container["Id"])["State"]["StartedAt"])
     assert len(healthy_at) == 3 and started is not None
     assert max(healthy_at) - min(healthy_at) > 1.5, healthy_at  # staggered: the first alone would be too early
     assert started >= max(healthy_at), (started, healthy_at)
@@ -125,7 +125,7 @@ def test_ready_by_exec_waits_for_every_replica(project):
     timing = result.services["web"].timing
     assert timing is not None and timing.ready_at is not None and timing.healthy_at is not None
     (api_container,) = replicas(project, "api").values()
-    started = _time(project.engine.inspect(api_container["Id"])["State"]["StartedAt"])
+    started = engine_time(project.engine.inspect(api_container["Id"])["State"]["StartedAt"])
     assert started is not None
     # after the slower replica passed by exec (2 s in), before the engine's own health status came
     assert timing.ready_at - 0.5 <= started < timing.healthy_at, (timing, started)

@@ -130,9 +130,9 @@ def _declared(svc: Any) -> list[str]:
 
 def _unknown_times(name: str, svc: Any, metrics: dict[MetricKey, float]) -> dict[MetricKey, str]:
     """What a ready service declares but has no value for, said so rather than left out of a wildcard:
-    times neither this run nor an earlier one measured (a container started outside a measured run,
-    whose health log no longer reaches back to its start), a limit the spec sets that Docker does
-    not report."""
+    times neither this run nor an earlier one measured on the container's current start (one started or
+    restarted outside a measured run, whose engine record no longer reaches back to that start), a limit
+    the spec sets that Docker does not report."""
     out = {}
     for field in _declared(svc):
         metric = metric_name("service", name, field)
@@ -145,8 +145,9 @@ def _unknown_times(name: str, svc: Any, metrics: dict[MetricKey, float]) -> dict
             continue
         if field in ("startup", "healthy"):
             out[metric] = (
-                f"service {name} is ready but its {field} time is unknown: its container was started outside "
-                "a measured run (recreate it with `validator up --force-recreate` to measure it)"
+                f"service {name} is ready but its {field} time is unknown: its container's current start was "
+                "not measured (started or restarted outside a measured run, and the engine's record does not "
+                "reach back to that start; recreate it with `validator up --force-recreate` to measure it)"
             )
         else:
             out[metric] = f"service {name} is ready but Docker reports no {field} for its container"

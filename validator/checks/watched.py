@@ -1,6 +1,8 @@
 """A service judged over the whole run, not only when ``up`` was over: what the engine reported
-about its containers (``engine/watch.py``) from the moment it was ready — when ``up`` reported it,
-or when the run began under ``--no-up`` — until the last observation after the probes and suites.
+about its containers (``engine/watch.py``) from the moment it was ready — when ``up`` reported it
+(for a container ``up`` kept as it found it: the watcher's start, before the observation the plan
+relied on; run/pipeline.py), or when the run began under ``--no-up`` — until the last observation
+after the probes and suites.
 
 A container that died, was OOM-killed, restarted, turned unhealthy (whoever declared the health
 check, the spec or the image) or was removed in that time fails its service, naming what and when;

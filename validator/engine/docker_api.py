@@ -640,7 +640,7 @@ class Engine:
         start's lines are those after the earlier start ended (``FinishedAt``, on the engine's own
         clock, as the log's timestamps are); not after ``StartedAt``, which the engine stamps once the
         process runs, a moment after its first line may be. A first start has no earlier one."""
-        from validator.engine.timings import engine_time
+        from validator.engine.stamps import engine_time
 
         state = self.inspect(container).get("State") or {}
         started, ended = engine_time(state.get("StartedAt")), engine_time(state.get("FinishedAt"))

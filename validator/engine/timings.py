@@ -2,7 +2,8 @@
 
 ``up`` measures them when it creates, recreates or starts a container; a later run that changes
 nothing reports the figures measured for the very same container. For a container this machine
-never saw start, they are read back from the engine (Created, StartedAt, the health log).
+never saw start, they are read back from the engine (Created, StartedAt, the health log), of the
+container's current start only (engine/stamps.py): what the record cannot tell is unknown, never 0.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, fields
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from validator.engine.stamps import HEALTH_LOG, elapsed, engine_time, probes_of_start
 from validator.engine.waiter import Timing
 from validator.fileio import atomic_write_text
 
@@ -117,43 +118,49 @@ def slowest(timings: Sequence[Timing]) -> Timing:
 
 
 def from_inspect(detail: dict[str, Any]) -> Timing:
-    """Best effort from the engine's own record (health log holds only the last 5 checks)."""
+    """Best effort from the engine's own record, of the container's current start only: ``startup``
+    (Created -> StartedAt) when that start is its first, ``healthy`` (StartedAt -> the end of its
+    first passing probe) when the health log reaches back to it. Anything else is unknown (None),
+    never 0: a figure from an earlier life of the container is no evidence about this one."""
     state = detail.get("State") or {}
-    created = _time(detail.get("Created"))
-    started = _time(state.get("StartedAt"))
-    timing = Timing(requested_at=created or 0.0, running_at=started)
-    if created and started:
-        timing.startup = max(0.0, started - created)
-    log = (state.get("Health") or {}).get("Log") or []
-    healthy = next((_time(e.get("End")) for e in log if e.get("ExitCode") == 0), None)
-    if started and healthy and (state.get("Health") or {}).get("Status") == "healthy" and len(log) < 5:
+    created = engine_time(detail.get("Created"))
+    started = engine_time(state.get("StartedAt"))
+    first = first_start(detail)
+    timing = Timing(requested_at=(created if first else started) or created or 0.0, running_at=started)
+    if first:
+        timing.startup = elapsed(created, started)
+    healthy = first_pass(state, started)
+    timing.healthy = elapsed(started, healthy)
+    if timing.healthy is not None:
         timing.healthy_at = healthy
-        timing.healthy = max(0.0, healthy - started)
     timing.restarts = int(detail.get("RestartCount") or 0)
     return timing
+
+
+def first_start(detail: dict[str, Any]) -> bool:
+    """Whether the container's current start is its first since it was created: the engine stamps
+    ``FinishedAt`` when a start ends (a crash, a stop, ``docker restart``) and counts its restart
+    policy's restarts; with neither, Created -> StartedAt is this start's startup."""
+    state = detail.get("State") or {}
+    return engine_time(state.get("FinishedAt")) is None and not detail.get("RestartCount")
+
+
+def first_pass(state: dict[str, Any], started: float | None) -> float | None:
+    """When the current start first passed its health check, by the engine's clock; None if unknown.
+    The health log outlives restarts, so only probes begun at or after ``StartedAt`` count; and the log
+    holds the last ``HEALTH_LOG`` probes, so the first pass is known only while the log still reaches
+    back to this start (fewer probes than that, or one from before it), and only while healthy."""
+    log = (state.get("Health") or {}).get("Log") or []
+    current = probes_of_start(state)
+    if started is None or current is None or (state.get("Health") or {}).get("Status") != "healthy":
+        return None
+    if len(current) == len(log) and len(log) >= HEALTH_LOG:
+        return None  # the first probes of this start may have been dropped from the log
+    return next((engine_time(entry.get("End")) for entry in current if entry.get("ExitCode") == 0), None)
 
 
 def ran_for(detail: dict[str, Any]) -> float | None:
     """Seconds a stopped container ran, by the engine's clock (StartedAt to FinishedAt); None if unknown."""
     state = detail.get("State") or {}
-    began, ended = _time(state.get("StartedAt")), _time(state.get("FinishedAt"))
-    return ended - began if began is not None and ended is not None and ended >= began else None
-
-
-def _time(text: object) -> float | None:
-    if not isinstance(text, str) or text.startswith("0001-"):
-        return None
-    head, _, rest = text.partition(".")
-    fraction = "".join(ch for ch in rest if ch.isdigit())[:6]
-    zone = rest[len("".join(ch for ch in rest if ch.isdigit())) :] if rest else text[19:]
-    stamp = f"{head}.{fraction or '0'}{zone.replace('Z', '+00:00') or '+00:00'}"
-    try:
-        return datetime.fromisoformat(stamp).timestamp()
-    except ValueError:
-        return None
-
-
-def engine_time(text: object) -> float | None:
-    """An engine timestamp (``2026-12-06T07:59:50.213145235Z``) as epoch seconds (microseconds kept);
-    None for none or the zero time."""
-    return _time(text)
+    # a running container's FinishedAt is its previous start's end, before StartedAt: unknown
+    return elapsed(engine_time(state.get("StartedAt")), engine_time(state.get("FinishedAt")))

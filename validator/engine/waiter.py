@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from validator import redact
 from validator.engine import labels as L
+from validator.engine.stamps import passed_since_start
 from validator.engine.watch import is_up
 from validator.errors import UnreachableError
 from validator.redact import quoted
@@ -120,9 +121,10 @@ class Timing:
 
 
 def _was_healthy(state: dict[str, Any]) -> bool:
-    """Whether the container passed a health check before it stopped (the engine keeps the last five)."""
+    """Whether the container passed a health check before it stopped, on this start: the engine keeps
+    the last five probes across restarts, and a pass of an earlier start is no evidence (engine/stamps.py)."""
     health = state.get("Health") or {}
-    return health.get("Status") == "healthy" or any(e.get("ExitCode") == 0 for e in health.get("Log") or [])
+    return health.get("Status") == "healthy" or passed_since_start(state)
 
 
 class WaitFailed(Exception):

@@ -367,12 +367,21 @@ class Pipeline:
 
     # --- the run watched; a run stopped early ----------------------------------------------
     def _service_done(self, outcome: Any) -> None:
-        """``up``'s word on one service: its watch counts from now; its probes start."""
+        """``up``'s word on one service: its watch counts from now; its probes start. A container ``up``
+        started or waited for is watched from when it found it ready; one it kept as it was (nothing
+        measured) from the watcher's start, before the observation the plan relied on: up tells of a
+        kept service only once the plan's stops, pulls and builds are done, and a death in between
+        was judged by nobody (adversary graph4 case 05). The window is the one ``restarts`` counts."""
         self.ready_at[outcome.name] = time.time()
-        for container, timing in (outcome.measured or {}).items():
+        measured = outcome.measured or {}
+        for container, timing in measured.items():
             ready = timing.healthy_at or timing.ready_at or timing.running_at
             if ready is not None:
                 self.ready_each[container] = ready
+        if self.watcher is not None:
+            for container in outcome.containers or ((outcome.container,) if outcome.container else ()):
+                if container not in measured:
+                    self.ready_each[container] = self.watcher.started_at
         if self.schedule is not None:
             self.schedule.service_done(outcome)
 

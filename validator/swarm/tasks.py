@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from validator.engine.stamps import elapsed, engine_time
 from validator.fileio import atomic_write_text
 
 # States of a task whose container has not started yet; "failed", "rejected", "shutdown",
@@ -73,13 +73,9 @@ class ServiceView:
 
 
 def timestamp(text: str | None) -> float | None:
-    """Engine RFC 3339 time with nanoseconds -> epoch seconds (the engine's clock)."""
-    if not text or text.startswith("0001-"):
-        return None
-    head, _, rest = text.rstrip("Z").partition(".")
-    fraction = "".join(c for c in rest if c.isdigit())[:6]
-    stamp = datetime.fromisoformat(head + "+00:00").timestamp()
-    return stamp + (int(fraction.ljust(6, "0")) / 1e6 if fraction else 0.0)
+    """Engine RFC 3339 time with nanoseconds -> epoch seconds (the engine's clock); the containers
+    backend's parser (a time zone other than Z, a whole second, a stamp it cannot read: None)."""
+    return engine_time(text)
 
 
 def load_seen(path: Path) -> dict[str, Seen]:
@@ -141,13 +137,15 @@ def view(
         entry = seen.get(task["ID"])
         startup = health = None
         if entry is not None:
+            # a span that runs backwards (or from an unknown creation, 0) is unknown, never 0 (timings)
+            created = entry.created or None
             if entry.starting is not None:
-                startup = max(0.0, entry.starting - entry.created)
-                if entry.running is not None and healthcheck:
-                    health = max(0.0, entry.running - entry.starting)
+                startup = elapsed(created, entry.starting)
+                if healthcheck:
+                    health = elapsed(entry.starting, entry.running)
             elif entry.running is not None:
                 # Started and turned running between two looks: no split between the two.
-                startup = max(0.0, entry.running - entry.created)
+                startup = elapsed(created, entry.running)
         views.append(
             TaskView(
                 id=task["ID"],

@@ -28,7 +28,16 @@ class Engine:
 
 
 def detail(health: str, checks: int) -> dict[str, Any]:
-    log = [{"ExitCode": 0, "End": f"2026-11-24T10:00:0{i + 2}.000000000Z"} for i in range(checks)]
+    # as the engine writes them: each probe's start and end (a probe begun before StartedAt is of an
+    # earlier start and no evidence of this one)
+    log = [
+        {
+            "ExitCode": 0,
+            "Start": f"2026-11-24T10:00:0{i + 1}.900000000Z",
+            "End": f"2026-11-24T10:00:0{i + 2}.000000000Z",
+        }
+        for i in range(checks)
+    ]
     return {
         "Created": "2026-11-24T10:00:00.000000000Z",
         "State": {
@@ -108,7 +117,10 @@ def test_a_scaled_service_is_ready_only_when_every_replica_is(tmp_path):
     scaled = {"image": "x", "healthcheck": HEALTH, "deploy": {"replicas": 3}}
     loaded = load_dict(tmp_path, {"version": 1, "project": "svc", "services": {"web": scaled, "api": scaled}})
     slow = detail("healthy", 2)
-    slow["State"]["Health"]["Log"] = [{"ExitCode": 0, "End": f"2026-11-24T10:00:0{i}.000000000Z"} for i in (4, 5)]
+    slow["State"]["Health"]["Log"] = [
+        {"ExitCode": 0, "Start": f"2026-11-24T10:00:0{i - 1}.900000000Z", "End": f"2026-11-24T10:00:0{i}.000000000Z"}
+        for i in (4, 5)
+    ]
     slow["RestartCount"] = 2
     engine = ReplicaEngine(
         {
@@ -126,7 +138,10 @@ def test_a_scaled_service_is_ready_only_when_every_replica_is(tmp_path):
     assert web.actual == "1/2 running, healthy; 1/2 running, unhealthy"
     assert key("service.web.healthy") not in web.metrics
     assert web.unavailable[key("service.web.healthy")] == f"service web is not ready ({web.message})"
-    assert api.verdict == "pass" and api.actual == "3/3 running, healthy" and not api.unavailable
+    assert api.verdict == "pass" and api.actual == "3/3 running, healthy"
+    # two replicas were restarted by their policy: Created -> StartedAt spans more than one start, so
+    # it is no startup, and the service's (its slowest replica's) is unknown
+    assert set(api.unavailable) == {key("service.api.startup")}
     # the slowest replica's times (its first check passed 3 s after start), every replica's restarts
     assert api.metrics[key("service.api.healthy")] == 3.0 and api.metrics[key("service.api.restarts")] == 3.0
     assert running == {"web": "svc-web-1", "api": "svc-api-1"}

@@ -87,9 +87,18 @@ def test_a_container_this_run_did_not_start_is_judged_by_its_state():
 
 
 def test_healthy_before_it_died_counts_as_healthy():
-    died_healthy = {**EXITED, "Health": {"Status": "unhealthy", "Log": [{"ExitCode": 0}, {"ExitCode": 1}]}}
+    passed, failed = (
+        {"ExitCode": code, "Start": f"2026-12-06T00:00:0{n}Z", "End": f"2026-12-06T00:00:0{n}.1Z"}
+        for code, n in ((0, 1), (1, 2))
+    )
+    died_healthy = {**EXITED, "Health": {"Status": "unhealthy", "Log": [passed, failed]}}
     timing = wait(died_healthy, [], "healthy", fresh=True)
     assert timing.healthy is not None
-    never = {**EXITED, "Health": {"Status": "unhealthy", "Log": [{"ExitCode": 1}]}}
+    never = {**EXITED, "Health": {"Status": "unhealthy", "Log": [failed]}}
     with pytest.raises(WaitFailed, match="exited with code 111"):
         wait(never, [], "healthy", fresh=True)
+    # the health log outlives restarts: a pass begun before this start's StartedAt is an earlier start's
+    earlier = {**passed, "Start": "2026-12-05T23:59:58Z", "End": "2026-12-05T23:59:58.1Z"}
+    restarted = {**EXITED, "Health": {"Status": "starting", "Log": [earlier]}}
+    with pytest.raises(WaitFailed, match="exited with code 111"):
+        wait(restarted, [], "healthy", fresh=True)

@@ -48,6 +48,18 @@ def test_counts_nodes_and_per_task_timings():
     assert round(current.tasks[1].startup or 0, 3) == 1.5 and current.tasks[1].healthy is None
 
 
+def test_a_span_that_runs_backwards_or_from_no_creation_is_unknown_never_zero():
+    """A manager's clock stepped back between two states, or a task without its creation stamp: the
+    difference is no evidence (engine/timings.elapsed), where it used to read as 0 s or as the epoch."""
+    seen = {"a": Seen(1000.0, starting=1002.0, running=1001.0), "b": Seen(0.0, starting=5.0, running=6.0)}
+    tasks = [_task("a", "running"), _task("b", "running", slot=2)]
+    backwards, undated = view("web", 2, True, tasks, NODES, seen).tasks
+    assert (backwards.startup, backwards.healthy) == (2.0, None)
+    assert (undated.startup, undated.healthy) == (None, 1.0)
+    assert timestamp("2026-11-24T10:00:02Z") == timestamp("2026-11-24T11:00:02+01:00") is not None
+    assert timestamp("yesterday") is None  # a stamp it cannot read is unknown, not a crash
+
+
 def test_under_replication_names_missing_tasks_and_the_engines_reason():
     tasks = [
         _task("a", "running"),

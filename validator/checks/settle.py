@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from validator.engine.timings import engine_time
+from validator.engine.stamps import engine_time
 from validator.engine.watch import is_up
 
 SETTLE = 10.0  # seconds: the engine's own "started successfully" (its restart back-off resets after 10 s)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from validator.formats import parse_properties
 from validator.redact import clip
+from validator.stack.jvm_archive import driver_options
 from validator.stack.maven import FIX, MAVEN_CENTRAL, Resolution, delta_package, installed_delta_version
 
 if TYPE_CHECKING:
@@ -79,6 +80,9 @@ def session_conf(
     )
     for key in ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"):
         conf[key] = " ".join(filter(None, (SHORT_LIVED_JVM, defaults.get(key, ""))))
+    archive = driver_options(java_home(), SHORT_LIVED_JVM)  # the driver's classes, when bootstrap built it
+    if archive:
+        conf["spark.driver.extraJavaOptions"] += " " + archive
     if delta:
         for key in ("spark.sql.extensions", "spark.sql.catalog.spark_catalog"):
             if key in defaults:

@@ -18,6 +18,8 @@ the archive against 64.8 and 69.5 s without (bench/RESULTS.md, issue 23).
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -43,16 +45,16 @@ def archive_path(home: str | None, flags: str) -> Path | None:
     Java home or pyspark (no driver starts then anyway)."""
     if not home:
         return None
-    try:
-        import pyspark  # here: only where a driver could start
-    except ImportError:
+    # found, not imported: the probes' process only names the settings, the driver's process imports pyspark
+    found = importlib.util.find_spec("pyspark")
+    if found is None or found.origin is None:
         return None
-    jars = Path(pyspark.__file__).parent / "jars"
+    jars = Path(found.origin).parent / "jars"
     digest = hashlib.sha256()
     digest.update(os.path.realpath(home).encode())
     release = Path(home) / "release"
     digest.update(release.read_bytes() if release.is_file() else b"")
-    digest.update(pyspark.__version__.encode())
+    digest.update(importlib.metadata.version("pyspark").encode())
     digest.update("\n".join(sorted(p.name for p in jars.glob("*.jar"))).encode())
     digest.update(flags.encode())
     return cache_folder() / f"driver-{digest.hexdigest()[:16]}.jsa"

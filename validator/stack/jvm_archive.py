@@ -11,8 +11,9 @@ them means a new file, and the JVM itself checks the archive against its class p
 not match is ignored (``-Xshare:auto``, the default) and the driver loads its classes as before.
 Nothing the drivers compute changes, only where their classes come from.
 
-bench: the suite's driver start and first Delta write, alternating, load 12-15: 51.2 and 42.5 s with
-the archive against 64.8 and 69.5 s without (bench/RESULTS.md, issue 23).
+Measured with bench/driver_archive.py (the suite's driver start and first Delta write, alternating;
+figures and load in bench/RESULTS.md, issue 23): 51.2 and 42.5 s with the archive against 64.8 and
+69.5 s without, at a load average of 12-15.
 """
 
 from __future__ import annotations

@@ -51,14 +51,14 @@ def archive_path(home: str | None, flags: str) -> Path | None:
     if found is None or found.origin is None:
         return None
     jars = Path(found.origin).parent / "jars"
-    digest = hashlib.sha256()
+    digest = hashlib.blake2b(digest_size=8)  # 16 hex digits name the file
     digest.update(os.path.realpath(home).encode())
     release = Path(home) / "release"
     digest.update(release.read_bytes() if release.is_file() else b"")
     digest.update(importlib.metadata.version("pyspark").encode())
     digest.update("\n".join(sorted(p.name for p in jars.glob("*.jar"))).encode())
     digest.update(flags.encode())
-    return cache_folder() / f"driver-{digest.hexdigest()[:16]}.jsa"
+    return cache_folder() / f"driver-{digest.hexdigest()}.jsa"
 
 
 def driver_options(home: str | None, flags: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from validator.stack import jvm_archive
-from validator.stack.spark import SHORT_LIVED_JVM, session_conf
+from validator.stack.spark import QUIET, SHORT_LIVED_JVM, archive_path, session_conf
 
 
 @pytest.fixture
@@ -29,23 +29,23 @@ def conf() -> dict[str, str]:
 
 
 def test_the_archive_is_keyed_by_the_runtime_and_the_flags(java: Path, tmp_path: Path) -> None:
-    path = jvm_archive.archive_path(str(java), SHORT_LIVED_JVM)
+    path = archive_path(str(java), SHORT_LIVED_JVM)
     assert path is not None and path.parent == tmp_path / "cache" / "validator" / "jvm"
-    assert jvm_archive.archive_path(str(java), "-XX:+UseG1GC") != path
+    assert archive_path(str(java), "-XX:+UseG1GC") != path
     (java / "release").write_text('JAVA_VERSION="17.0.16"\n')
-    assert jvm_archive.archive_path(str(java), SHORT_LIVED_JVM) != path
-    assert jvm_archive.archive_path(None, SHORT_LIVED_JVM) is None
+    assert archive_path(str(java), SHORT_LIVED_JVM) != path
+    assert archive_path(None, SHORT_LIVED_JVM) is None
 
 
 def test_a_driver_maps_the_archive_only_when_it_exists_and_executors_never(java: Path) -> None:
     assert "SharedArchiveFile" not in conf()["spark.driver.extraJavaOptions"]
-    path = jvm_archive.archive_path(str(java), SHORT_LIVED_JVM)
+    path = archive_path(str(java), SHORT_LIVED_JVM)
     assert path is not None
     path.parent.mkdir(parents=True)
     path.write_bytes(b"archive")
     settings = conf()
     assert settings["spark.driver.extraJavaOptions"].split() == [
-        *SHORT_LIVED_JVM.split(), f"-XX:SharedArchiveFile={path}", *jvm_archive.QUIET.split()
+        *SHORT_LIVED_JVM.split(), f"-XX:SharedArchiveFile={path}", *QUIET.split()
     ]
     assert settings["spark.executor.extraJavaOptions"] == SHORT_LIVED_JVM
 

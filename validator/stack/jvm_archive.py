@@ -19,9 +19,6 @@ figures and load in bench/RESULTS.md, issue 23): 51.2 and 42.5 s with the archiv
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -32,58 +29,23 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-# Quiet: a missing or mismatched archive is not an error (the JVM runs without it), and the JVM
-# would otherwise print CDS warnings into the driver's output.
-QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
-
-
-def cache_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "validator" / "jvm"
-
-
-def archive_path(home: str | None, flags: str) -> Path | None:
-    """Where the archive for this Java runtime, pyspark's JARs and ``flags`` lives; None without a
-    Java home or pyspark (no driver starts then anyway)."""
-    if not home:
-        return None
-    # found, not imported: the probes' process only names the settings, the driver's process imports pyspark
-    found = importlib.util.find_spec("pyspark")
-    if found is None or found.origin is None:
-        return None
-    jars = Path(found.origin).parent / "jars"
-    digest = hashlib.blake2b(digest_size=8)  # 16 hex digits name the file
-    digest.update(os.path.realpath(home).encode())
-    release = Path(home) / "release"
-    digest.update(release.read_bytes() if release.is_file() else b"")
-    digest.update(importlib.metadata.version("pyspark").encode())
-    digest.update("\n".join(sorted(p.name for p in jars.glob("*.jar"))).encode())
-    digest.update(flags.encode())
-    return cache_folder() / f"driver-{digest.hexdigest()}.jsa"
-
-
-def driver_options(home: str | None, flags: str) -> str:
-    """JVM options that map the archive, when it exists; else none."""
-    path = archive_path(home, flags)
-    if path is None or not path.is_file():
-        return ""
-    return f"-XX:SharedArchiveFile={path} {QUIET}"
+from validator.stack import spark as spark_settings
+from validator.stack.maven import default_local_repository, resolve_packages
+from validator.stack.spark import (
+    QUIET,
+    SHORT_LIVED_JVM,
+    archive_path,
+    build_session,
+    read_defaults,
+    remote_repositories,
+    session_conf,
+    with_resolution,
+)
 
 
 def build(defaults_file: Path | None) -> str:
     """Build the archive unless it exists; a one-line account of what happened."""
-    from validator.stack.maven import default_local_repository, resolve_packages
-    from validator.stack.spark import (
-        SHORT_LIVED_JVM,
-        build_session,
-        java_home,
-        read_defaults,
-        remote_repositories,
-        session_conf,
-        with_resolution,
-    )
-
-    home = java_home()
+    home = spark_settings.java_home()  # through the module: tests replace it
     target = archive_path(home, SHORT_LIVED_JVM)
     if target is None:
         return "no Java runtime or no pyspark: no class archive"

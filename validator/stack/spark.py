@@ -13,6 +13,9 @@ package from the Maven local repository through Ivy settings of our own (``valid
 from __future__ import annotations
 
 import glob
+import hashlib
+import importlib.metadata
+import importlib.util
 import os
 import shlex
 import shutil
@@ -79,6 +82,9 @@ def session_conf(
     )
     for key in ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"):
         conf[key] = " ".join(filter(None, (SHORT_LIVED_JVM, defaults.get(key, ""))))
+    archive = driver_archive_options(java_home(), SHORT_LIVED_JVM)  # the driver's classes, when bootstrap built it
+    if archive:
+        conf["spark.driver.extraJavaOptions"] += " " + archive
     if delta:
         for key in ("spark.sql.extensions", "spark.sql.catalog.spark_catalog"):
             if key in defaults:
@@ -111,6 +117,45 @@ DELTA_TUNING = {
     # seconds per read of a tiny table.
     "spark.databricks.delta.snapshotPartitions": "2",
 }
+
+
+# The drivers' class-data archive (built by validator.stack.jvm_archive, which says why).
+# Quiet: a missing or mismatched archive is not an error (the JVM runs without it), and the JVM
+# would otherwise print CDS warnings into the driver's output.
+QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
+
+
+def cache_folder() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "validator" / "jvm"
+
+
+def archive_path(home: str | None, flags: str) -> Path | None:
+    """Where the archive for this Java runtime, pyspark's JARs and ``flags`` lives; None without a
+    Java home or pyspark (no driver starts then anyway)."""
+    if not home:
+        return None
+    # found, not imported: the probes' process only names the settings, the driver's process imports pyspark
+    found = importlib.util.find_spec("pyspark")
+    if found is None or found.origin is None:
+        return None
+    jars = Path(found.origin).parent / "jars"
+    digest = hashlib.blake2b(digest_size=8)  # 16 hex digits name the file
+    digest.update(os.path.realpath(home).encode())
+    release = Path(home) / "release"
+    digest.update(release.read_bytes() if release.is_file() else b"")
+    digest.update(importlib.metadata.version("pyspark").encode())
+    digest.update("\n".join(sorted(p.name for p in jars.glob("*.jar"))).encode())
+    digest.update(flags.encode())
+    return cache_folder() / f"driver-{digest.hexdigest()}.jsa"
+
+
+def driver_archive_options(home: str | None, flags: str) -> str:
+    """JVM options that map the archive, when it exists; else none."""
+    path = archive_path(home, flags)
+    if path is None or not path.is_file():
+        return ""
+    return f"-XX:SharedArchiveFile={path} {QUIET}"
 
 
 def remote_repositories(defaults: dict[str, str]) -> list[str]:

@@ -260,7 +260,8 @@ def _there(current: ObservedContainer, state: str, goal: str, job: bool) -> bool
     """A kept container already in ``state``: its goal as ``already_there`` judges it; healthy (another
     state than its goal) only when the engine says so; image-healthy when running with no health
     check or a passing one. Never one of validator's whose launch is not recorded as complete."""
-    if state == goal:
+    if state == goal or (state == IMAGE_HEALTHY and job and current.state == "exited"):
+        # a completed job has no image check left to pass: it is there when its goal is
         return already_there(current, goal, job)
     if not current.launched and current.owner == "validator":
         return False

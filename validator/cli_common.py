@@ -57,9 +57,12 @@ def add_engine_option(parser: argparse.ArgumentParser, many: bool = False) -> No
     )
 
 
-def add_output_options(parser: argparse.ArgumentParser) -> None:
+def add_output_options(parser: argparse.ArgumentParser, *, short_verbose: bool = True) -> None:
+    """``short_verbose=False``: ``--verbose`` only, for a command where Compose gives ``-v`` another
+    meaning (``down -v`` removes volumes there: the same letter must not keep them here)."""
     parser.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail (repeatable)")
+    verbose = ("-v", "--verbose") if short_verbose else ("--verbose",)
+    parser.add_argument(*verbose, action="count", default=0, help="more detail (repeatable)")
     parser.add_argument("--no-progress", action="store_true", help="plain lines instead of a live view")
     parser.add_argument("--no-color", action="store_true", help="no colour (NO_COLOR is honoured too)")
 

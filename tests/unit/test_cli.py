@@ -111,3 +111,20 @@ def test_an_empty_target_address_is_refused(tmp_path, capsys, hosts):
     args = [arg for host in hosts for arg in ("--host", host)]
     assert main(["check", "-f", str(spec), "--no-progress", "--no-history", *args]) == 2
     assert "--host: an empty address names no engine (an unset variable?)" in capsys.readouterr().err
+
+
+def test_down_v_removes_volumes_as_composes_does():
+    """``docker compose down -v`` removes volumes: the same letter must not mean --verbose (keeping them)
+    here. ``--verbose`` stays, and ``-v`` keeps meaning --verbose for up and check."""
+    import argparse
+
+    from validator.commands import down, up
+
+    parser = argparse.ArgumentParser()
+    down.add_arguments(parser)
+    args = parser.parse_args(["-v"])
+    assert args.volumes is True and args.verbose == 0
+    assert parser.parse_args(["--verbose"]).verbose == 1
+    parser = argparse.ArgumentParser()
+    up.add_arguments(parser)
+    assert parser.parse_args(["-v"]).verbose == 1

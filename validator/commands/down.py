@@ -29,14 +29,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_spec_option(parser)
     add_engine_option(parser)
     add_orchestrator_option(parser)
-    add_output_options(parser)
+    add_output_options(parser, short_verbose=False)
     parser.add_argument(
         "-p",
         "--project-name",
         metavar="NAME",
         help="take this project down from the engine's labels alone, without reading a spec file",
     )
-    parser.add_argument("--volumes", action="store_true", help="also remove the project's named volumes")
+    parser.add_argument(
+        "-v", "--volumes", action="store_true", help="also remove the project's named volumes (as Compose's down -v)"
+    )
     parser.add_argument(
         "--remove-orphans", action="store_true", help="also remove containers of services not in the spec"
     )

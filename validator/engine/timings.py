@@ -76,10 +76,21 @@ def current_start(detail: dict[str, Any]) -> str | None:
     return started if isinstance(started, str) and not started.startswith("0001-") else None
 
 
+# seconds: the engine stamps StartedAt before it sends the start event this run's waiter saw, so the
+# current start began before ``running_at``; a later one (beyond rounding) is another start
+_SAME_START_SLACK = 0.5
+
+
 def stamp_starts(measured: Mapping[str, Timing], inspect: Callable[[str], dict[str, Any]]) -> None:
-    """Tie each figure measured by this ``up`` to the start it was measured on (``Timing.started``)."""
+    """Tie each figure measured by this ``up`` to the start it was measured on (``Timing.started``).
+    ``inspect`` is read after the walk: a container whose current start began after this run saw it
+    running restarted since (its figures are of an earlier life), so they are tied to no start and no
+    later run takes them as evidence of this one."""
     for cid, timing in measured.items():
-        timing.started = current_start(inspect(cid))
+        started = current_start(inspect(cid))
+        began = engine_time(started)
+        later = began is not None and timing.running_at is not None and began > timing.running_at + _SAME_START_SLACK
+        timing.started = None if later else started
 
 
 def of_service(

@@ -133,3 +133,22 @@ def test_a_pass_of_an_earlier_start_is_not_a_pass_of_this_one():
     assert passed_since_start(RECORDED["restarted"]["State"])
     assert passed_since_start(RECORDED["first"]["State"])
     assert probes_of_start({"Health": {"Log": []}}) is None  # no StartedAt: cannot be told
+
+
+def test_a_figure_is_not_tied_to_a_start_that_began_after_it_was_measured():
+    """graph5 case 10: the waiter saw api healthy on its first start; api crashed and its policy started
+    it again while up waited for another service. The inspect after the walk shows the second start:
+    the figures are of the first, so they are tied to no start and a later run does not report them."""
+    from validator.engine import timings as T
+    from validator.engine.stamps import engine_time
+    from validator.engine.waiter import Timing
+
+    first, second = "2026-12-06T15:25:00.250000000Z", "2026-12-06T15:25:06.000000000Z"
+    seen_running = engine_time(first) + 0.3
+    measured = {"c1": Timing(requested_at=seen_running - 1, running_at=seen_running, startup=0.3, healthy=1.05)}
+    T.stamp_starts(measured, lambda cid: {"State": {"StartedAt": second}})
+    assert measured["c1"].started is None
+    saved = {"api": {"container": "c1", **{k: v for k, v in vars(measured["c1"]).items()}}}
+    assert T.known_each(saved, "api", ["c1"], lambda cid: {"State": {"StartedAt": second}}) == {}
+    T.stamp_starts(measured, lambda cid: {"State": {"StartedAt": first}})
+    assert measured["c1"].started == first

@@ -1,0 +1,50 @@
+"""The second review of the graph executor (graph5), on a real engine: each case that made ``up`` say
+ready or ``check`` pass on broken infrastructure, as a small project of its own."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import yaml
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def test_case10_a_healthy_time_of_an_earlier_start_is_not_this_starts(project, engine):
+    """10: up saw api healthy on its first start (about 1 s); api crashed and its policy started it
+    again, 8 s to healthy, while up still waited for ``slow``. A later check keeps api: its healthy
+    time is not the first start's 1 s (the criterion passed on it), it is unknown (an error)."""
+    api = {
+        **project.sleeper(
+            command=[
+                "sh",
+                "-c",
+                "if [ -f /tmp/born ]; then rm -f /tmp/up; sleep 8; touch /tmp/up; exec sleep 3600; fi; "
+                "touch /tmp/born /tmp/up; sleep 2; exit 1",
+            ]
+        ),
+        "restart": "always",
+        "healthcheck": {"test": ["CMD", "test", "-f", "/tmp/up"], "interval": "1s", "timeout": "1s", "retries": 30},
+    }
+    slow = {
+        **project.sleeper(command=["sh", "-c", "sleep 6; touch /tmp/up; exec sleep 3600"]),
+        "healthcheck": {"test": ["CMD", "test", "-f", "/tmp/up"], "interval": "1s", "timeout": "1s", "retries": 30},
+    }
+    criteria = {"fast": {"title": "api healthy within 3 s", "condition": "service.api.healthy < 3s"}}
+    spec = project.spec(
+        {"api": api, "slow": slow}, criteria=criteria, settings={"reports": ["json=reports/result.json"]}
+    )
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(spec))
+    project.cli("up", "--timeout", "60", timeout=180)
+    name = f"{project.name}-api-1"
+    for _ in range(60):  # bounded: its second start is healthy about 8 s after it
+        state = engine.inspect(name)["State"]
+        if (state.get("Health") or {}).get("Status") == "healthy" and engine.inspect(name)["RestartCount"] >= 1:
+            break
+        time.sleep(0.5)
+    result = project.cli("check", "--no-progress", "--no-history", "--no-suites", "--timeout", "60", timeout=180)
+    report = json.loads((project.folder / "reports" / "result.json").read_text())
+    criterion = next(r for r in report["run"]["results"] if r["kind"] == "criterion")
+    assert result.returncode == 1 and criterion["verdict"] == "error", criterion

@@ -48,3 +48,21 @@ def test_case10_a_healthy_time_of_an_earlier_start_is_not_this_starts(project, e
     report = json.loads((project.folder / "reports" / "result.json").read_text())
     criterion = next(r for r in report["run"]["results"] if r["kind"] == "criterion")
     assert result.returncode == 1 and criterion["verdict"] == "error", criterion
+
+
+def test_case05_an_orphan_left_running_fails_check(project):
+    """05: the spec replaced ``legacy`` (alias ``db``) by a service ``db``; legacy's container still runs
+    on the project network and answers for ``db``. check passed on a note; a running orphan now fails
+    it, and ``--remove-orphans`` removes it (then the check passes)."""
+    legacy = {**project.sleeper(), "networks": {"default": {"aliases": ["db"]}}}
+    spec = project.spec({"legacy": legacy}, settings={"reports": ["json=reports/result.json"]})
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(spec))
+    assert project.cli("up", "--timeout", "60", timeout=180).returncode == 0
+    spec = project.spec({"db": project.sleeper()}, settings={"reports": ["json=reports/result.json"]})
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(spec))
+    result = project.cli("check", "--no-progress", "--no-history", "--no-suites", "--timeout", "60", timeout=180)
+    report = json.loads((project.folder / "reports" / "result.json").read_text())
+    orphan = [r for r in report["run"]["results"] if r["name"].startswith("orphan ")]
+    assert result.returncode == 1 and [r["verdict"] for r in orphan] == ["fail"], orphan
+    args = ("check", "--no-progress", "--no-history", "--no-suites", "--remove-orphans", "--timeout", "60")
+    assert project.cli(*args, timeout=180).returncode == 0

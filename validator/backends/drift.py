@@ -26,6 +26,23 @@ def unverified_results(loaded: LoadedSpec, plan: PlanView) -> list[Result]:
     ]
 
 
+def orphan_results(plan: PlanView) -> list[Result]:
+    """Each orphan container that runs: the project runs something its spec does not describe (it may
+    answer for a service's name on the project's networks), so the run is not the spec's: a failure.
+    ``--remove-orphans`` removes them (then none is listed)."""
+    return [
+        Result(
+            kind="drift",
+            name=f"orphan {name}",
+            verdict="fail",
+            expected="only the spec's services run in the project",
+            actual="an orphan container runs",
+            message=f"{why}; remove it with --remove-orphans",
+        )
+        for name, why in plan.orphans_running
+    ]
+
+
 def drift_results(loaded: LoadedSpec, plan: PlanView) -> list[Result]:
     out = []
     for conflict in plan.conflicts:
@@ -51,7 +68,7 @@ def drift_results(loaded: LoadedSpec, plan: PlanView) -> list[Result]:
                 location=locate(loaded, ("services", action.service)) if action.service else None,
             )
         )
-    out += unverified_results(loaded, plan)
+    out += unverified_results(loaded, plan) + orphan_results(plan)
     for name in plan.unchanged:
         out.append(
             Result(

@@ -85,6 +85,9 @@ class Plan:
     unchanged: tuple[str, ...] = field(default=())
     # service -> why what runs cannot be compared with the spec (neither a match nor drift: unknown)
     unverified: tuple[tuple[str, str], ...] = field(default=())
+    # orphan containers that run (name, why): a project running what its spec does not describe is not
+    # the spec's infrastructure (one may answer for a service's name): ``check`` fails each
+    orphans_running: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def empty(self) -> bool:
@@ -222,16 +225,24 @@ def plan(
         order=tuple(order),
         unchanged=tuple(draft.unchanged),
         unverified=tuple(draft.unverified),
+        orphans_running=tuple(
+            (o.name, _orphan_why(o)) for o in observed.orphans if o.state in _RUNS and not remove_orphans
+        ),
     )
+
+
+_RUNS = frozenset({"running", "restarting", "paused"})  # the engine's states of a container that is not over
+
+
+def _orphan_why(orphan: ObservedContainer) -> str:
+    if orphan.service:
+        return f"service {quoted(orphan.service)} is no longer in the spec"
+    return "not a service of the spec"
 
 
 def _orphans(observed: ObservedState, remove_orphans: bool, draft: _Draft) -> None:
     for orphan in observed.orphans:
-        why = (
-            f"service {quoted(orphan.service)} is no longer in the spec"
-            if orphan.service
-            else "not a service of the spec"
-        )
+        why = _orphan_why(orphan)
         if remove_orphans:
             draft.actions.append(Action(kind="remove-orphan", target=orphan.name, reasons=(why,)))
         else:

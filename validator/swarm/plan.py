@@ -40,6 +40,7 @@ class SwarmPlan:
     order: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
     unverified: tuple[tuple[str, str], ...] = ()  # (none on Swarm: the PlanView field)
+    orphans_running: tuple[tuple[str, str], ...] = ()  # (a stack's orphan services are removed: the PlanView field)
 
     @property
     def empty(self) -> bool:

@@ -165,6 +165,25 @@ def test_orphans_are_noted_or_removed(folder):
     assert (action.kind, action.target) == ("remove-orphan", "demo-old")
 
 
+def test_a_running_orphan_is_drift_check_fails_and_a_stopped_one_is_not(folder):
+    """graph5 05: an orphan left running answered for a service's name on the project's network while
+    check passed on a note. A running orphan is a failing drift result (``--remove-orphans``: none)."""
+    from validator.backends.drift import drift_results
+
+    desired = desired_for(folder, web=WEB)
+    running = ObservedContainer(
+        id="id-old", name="demo-legacy-1", service="legacy", config_hash="h", config=None, image_id=None,
+        state="running",
+    )
+    stopped = dataclasses.replace(running, id="id-gone", name="demo-gone-1", service="gone", state="exited")
+    observed = dataclasses.replace(observed_as_applied(desired), orphans=[running, stopped])
+    planned = plan(desired, observed)
+    assert planned.orphans_running == (("demo-legacy-1", "service 'legacy' is no longer in the spec"),)
+    failing = [r for r in drift_results(load_dict(folder, base_spec(web=WEB)), planned) if r.verdict == "fail"]
+    assert [r.name for r in failing] == ["orphan demo-legacy-1"]
+    assert plan(desired, observed, remove_orphans=True).orphans_running == ()
+
+
 def test_foreign_objects_are_conflicts_never_actions(folder):
     desired = desired_for(folder, web=WEB)
     observed = dataclasses.replace(

@@ -66,3 +66,27 @@ def test_case05_an_orphan_left_running_fails_check(project):
     assert result.returncode == 1 and [r["verdict"] for r in orphan] == ["fail"], orphan
     args = ("check", "--no-progress", "--no-history", "--no-suites", "--remove-orphans", "--timeout", "60")
     assert project.cli(*args, timeout=180).returncode == 0
+
+
+@pytest.mark.parametrize("changed", ["network", "volume"])
+def test_case03_a_changed_network_or_volume_definition_is_not_kept_silently(project, changed):
+    """03/03b: the spec now makes ``back`` internal (or ``data`` a tmpfs volume); the engine still holds
+    the plain one. plan said "nothing to do" and check passed; now it is a conflict naming the fields:
+    plan exits 1, check fails and up changes nothing."""
+    service = {**project.sleeper(), "networks": ["back"], "volumes": ["data:/data"]}
+
+    def write(network: dict[str, object], volume: dict[str, object]) -> None:
+        spec = project.spec({"db": service}, networks={"back": network}, volumes={"data": volume})
+        spec["settings"] = {"reports": ["json=reports/result.json"]}
+        (project.folder / "infra.yaml").write_text(yaml.safe_dump(spec))
+
+    write({}, {})
+    assert project.cli("up", "--timeout", "60", timeout=180).returncode == 0
+    if changed == "network":
+        write({"internal": True}, {})
+    else:
+        write({}, {"driver_opts": {"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}})
+    plan = project.cli("plan", timeout=120)
+    assert plan.returncode == 1 and "differs from the spec" in plan.stdout + plan.stderr, plan.stdout
+    result = project.cli("check", "--no-progress", "--no-history", "--no-suites", "--timeout", "60", timeout=180)
+    assert result.returncode == 1 and "differs from the spec" in result.stdout, result.stdout[-2000:]

@@ -62,6 +62,10 @@ class ObservedState:
     orphans: list[ObservedContainer] = field(default_factory=list)
     networks: set[str] = field(default_factory=set)
     volumes: set[str] = field(default_factory=set)
+    # name -> the engine's record of each network / volume of the project (as its list call gives it):
+    # what their definitions are now (engine/object_drift.py); out of repr, as options may hold credentials
+    network_records: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    volume_records: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     image_ids: dict[str, str | None] = field(default_factory=dict)
     foreign_names: dict[str, str] = field(default_factory=dict)  # container name -> description
     foreign_ports: dict[str, str] = field(default_factory=dict)  # "ip:port/proto" -> container description
@@ -166,12 +170,13 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
                     key = f"{port.get('PublicPort')}/{port.get('Type', 'tcp')}"
                     if key in wanted_ports:
                         foreign_ports[key] = description
-    networks = {n["Name"] for n in engine.networks(L.project_filter(project))}
-    volumes = {v["Name"] for v in engine.volumes(L.project_filter(project))}
+    network_records = {n["Name"]: n for n in engine.networks(L.project_filter(project))}
+    volume_records = {v["Name"]: v for v in engine.volumes(L.project_filter(project))}
     if any(c.owner == "compose" for items in containers.values() for c in items):
         # the stack Compose made for this project: its network and volumes are there, not in the way
-        networks |= {n["Name"] for n in engine.networks(C.compose_filter(project))}
-        volumes |= {v["Name"] for v in engine.volumes(C.compose_filter(project))}
+        network_records |= {n["Name"]: n for n in engine.networks(C.compose_filter(project))}
+        volume_records |= {v["Name"]: v for v in engine.volumes(C.compose_filter(project))}
+    networks, volumes = set(network_records), set(volume_records)
     all_networks = {n["Name"] for n in engine.networks()} if desired.networks else set()
     all_volumes = {v["Name"] for v in engine.volumes()} if desired.volumes else set()
     missing_external = [n.name for n in desired.networks.values() if n.external and n.name not in all_networks]
@@ -192,6 +197,8 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         orphans=orphans,
         networks=networks,
         volumes=volumes,
+        network_records=network_records,
+        volume_records=volume_records,
         image_ids=images,
         foreign_names=foreign_names,
         foreign_ports=foreign_ports,

@@ -21,6 +21,7 @@ from validator.engine.api_version import START_INTERVAL_API, api_at_least
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.diff import config_diff, mounted_diff
 from validator.engine.hooks import canonical
+from validator.engine.object_drift import network_drift, volume_drift
 from validator.engine.observed import ObservedContainer, ObservedState
 from validator.engine.provenance import Provenance
 from validator.engine.readiness import health_argv
@@ -291,9 +292,24 @@ def _resources(desired: DesiredState, observed: ObservedState, draft: _Draft) ->
     for net in desired.networks.values():
         if not net.external and net.name not in observed.networks and net.name not in observed.foreign_networks:
             draft.actions.append(Action(kind="create-network", target=net.name, reasons=("does not exist",)))
+        elif not net.external and net.name in observed.network_records:
+            _differs(draft, f"network {net.name}", network_drift(net, observed.network_records[net.name]))
     for vol in desired.volumes.values():
         if not vol.external and vol.name not in observed.volumes and vol.name not in observed.foreign_volumes:
             draft.actions.append(Action(kind="create-volume", target=vol.name, reasons=("does not exist",)))
+        elif not vol.external and vol.name in observed.volume_records:
+            _differs(draft, f"volume {vol.name}", volume_drift(vol, observed.volume_records[vol.name]))
+
+
+def _differs(draft: _Draft, what: str, reasons: list[str]) -> None:
+    """A network or volume whose definition changed since it was created: a conflict (``up`` changes
+    nothing, ``check`` fails it), not a recreate — removing it would cut every container on it off, and a
+    volume's data with it; the user decides (``down`` then ``up``; ``down -v`` for a volume)."""
+    if reasons:
+        draft.conflicts.append(
+            f"{what} differs from the spec ({'; '.join(reasons)}): it is kept as created; "
+            "`validator down` then `up` makes it anew (`down -v` for a volume, which drops its data)"
+        )
 
 
 def _engine_notes(desired: DesiredState, observed: ObservedState, draft: _Draft) -> None:

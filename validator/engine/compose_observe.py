@@ -11,6 +11,7 @@ running container (``docker inspect``), field by field, naming fields and keys, 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from validator.engine.compose_fields import expand_ports
@@ -51,8 +52,11 @@ def env_mapping(entries: list[str]) -> dict[str, str | None]:
     return out
 
 
-def drift(body: dict[str, Any], detail: dict[str, Any], image_id: str | None) -> list[str]:
-    """How the container ``detail`` differs from the create ``body`` (empty: it is what the spec asks)."""
+def drift(
+    body: dict[str, Any], detail: dict[str, Any], image_id: str | None, extra_networks: Collection[str] = ()
+) -> list[str]:
+    """How the container ``detail`` differs from the create ``body`` (empty: it is what the spec asks);
+    ``extra_networks``: the networks the body does not name that it joins before its start."""
     config = detail.get("Config") or {}
     host = detail.get("HostConfig") or {}
     want_host = body.get("HostConfig") or {}
@@ -85,13 +89,38 @@ def drift(body: dict[str, Any], detail: dict[str, Any], image_id: str | None) ->
     for target in sorted(set(want_mounts) | set(have_mounts)):
         if want_mounts.get(target) != have_mounts.get(target):
             reasons.append(f"volumes: {target} differs" if target in have_mounts else f"volumes: {target} is missing")
-    want_networks = set((body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {})
-    if "NetworkingConfig" not in body:
-        if want_host.get("NetworkMode") != host.get("NetworkMode"):
-            reasons.append("network_mode differs")
-    elif want_networks - set((detail.get("NetworkSettings") or {}).get("Networks") or {}):
-        reasons.append("networks differ")
+    if "NetworkingConfig" not in body and want_host.get("NetworkMode") != host.get("NetworkMode"):
+        reasons.append("network_mode differs")
+    reasons += network_drift(body, extra_networks, detail)
     return reasons
+
+
+def network_drift(body: dict[str, Any], extra_networks: Collection[str], detail: dict[str, Any]) -> list[str]:
+    """Rule: a container is attached to exactly the networks the spec gives it, no fewer (taken off one,
+    it cannot reach what the spec says it reaches) and no more (put on another, its isolation is gone),
+    whoever attached or detached it since the create (``docker network connect``/``disconnect``).
+    ``body``: the create body, ``extra_networks``: the others it joins before its start, ``detail``: its
+    inspect. A container sharing another's network stack (``container:``) has none of its own: skipped."""
+    want = wanted_networks(body, extra_networks)
+    if want is None:
+        return []
+    have = set((detail.get("NetworkSettings") or {}).get("Networks") or {})
+    # network names come from the spec or the engine's list, never from a value: safe to say
+    return [f"networks: not attached to {name}" for name in sorted(want - have)] + [
+        f"networks: attached to {name}, which the spec does not give it" for name in sorted(have - want)
+    ]
+
+
+def wanted_networks(body: dict[str, Any], extra_networks: Collection[str]) -> set[str] | None:
+    """The engine's names of the networks the container must be on; None when it has none of its own."""
+    endpoints = (body.get("NetworkingConfig") or {}).get("EndpointsConfig")
+    if endpoints is not None:
+        return set(endpoints) | set(extra_networks)
+    mode = str((body.get("HostConfig") or {}).get("NetworkMode") or "default")
+    if ":" in mode:
+        return None  # container:ID (network_mode: service:/container:) lives in another's namespace
+    # bridge, host, none or a network named by network_mode: the engine lists that one ("default" is bridge)
+    return {"bridge" if mode == "default" else mode}
 
 
 def host_drift(want_host: dict[str, Any], host: dict[str, Any]) -> list[str]:

@@ -258,7 +258,7 @@ def live_drift(
         return ()  # a replica the spec no longer asks for: the plan removes it
     if not detail:
         return ()
-    body, _ = create_body(
+    body, extra = create_body(
         svc,
         project=desired.project,
         image_id=item.image_id or "",
@@ -268,7 +268,9 @@ def live_drift(
         replica=item.replica,
         working_dir=desired.working_dir,
     )
-    return tuple(C.host_drift(body.get("HostConfig") or {}, detail.get("HostConfig") or {}))
+    # the label records the networks asked at create; the engine, the ones it is on now (case 01)
+    networks = C.network_drift(body, [net for net, _ in extra], detail)
+    return (*C.host_drift(body.get("HostConfig") or {}, detail.get("HostConfig") or {}), *networks)
 
 
 def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -> dict[str, list[ObservedContainer]]:
@@ -286,7 +288,7 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
             continue  # validator's own (it writes Compose's labels too), or a service it runs
         svc = desired.services[service]
         image_id = engine.image_id(svc.image)
-        body, _ = create_body(
+        body, extra = create_body(
             svc=svc,
             project=desired.project,
             image_id=image_id or "",
@@ -310,7 +312,7 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
                 health=item.health,
                 exit_code=item.exit_code,
                 owner="compose",
-                drift=tuple(C.drift(body, detail, image_id)),
+                drift=tuple(C.drift(body, detail, image_id, [net for net, _ in extra])),
                 replica=replica_number(labels.get(C.NUMBER)),
             )
         )

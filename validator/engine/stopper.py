@@ -61,6 +61,7 @@ def walk_down(
     networks: Sequence[str] = (),
     volumes: Sequence[str] = (),
     forget: Callable[[str], None] | None = None,
+    anonymous_volumes: bool = False,
 ) -> DownWalk:
     """``down``'s graph (engine/steps.py ``down_graph``) walked by the one executor (engine/execute.py):
     every container stopped and removed along the stop graph, then the networks and volumes once no
@@ -68,7 +69,9 @@ def walk_down(
 
     Each stop is bounded by its grace period (the engine kills after it) plus the client's timeout;
     the executor only waits in short slices so Ctrl-C reaches the main thread. ``forget``: told each
-    container ID as it is stopped (its launch record goes: engine/launches.py)."""
+    container ID as it is stopped (its launch record goes: engine/launches.py). ``anonymous_volumes``
+    (``down -v``): each container is removed with its anonymous volumes (``v=True``), as Compose's
+    ``down -v`` removes them; the engine never drops a named volume that way."""
     if not steps and not networks and not volumes:
         return DownWalk(outcomes=[], networks=[], volumes=[], errors=[])
     graph = down_graph(steps, networks=networks, volumes=volumes)
@@ -94,7 +97,7 @@ def walk_down(
                     say(who, f"FAILED: {hook_error}")
                 engine.stop(step.container, step.timeout)
             else:
-                engine.remove_container(step.container)
+                engine.remove_container(step.container, volumes=anonymous_volumes)
         except EngineError as exc:
             if str(exc) != "cancelled":
                 say(who, f"FAILED: {exc}")

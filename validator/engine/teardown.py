@@ -43,6 +43,7 @@ class Running:
     name: str
     service: str | None
     depends_on: frozenset[str]
+    volumes: frozenset[str]  # the names of the volumes mounted in it (named and anonymous)
 
 
 @dataclass(kw_only=True)
@@ -86,8 +87,19 @@ def down_project(
         # one graph: the containers along the stop graph, then the networks and volumes once every
         # container is gone (none while a container failed to go: they are still in use)
         records = LaunchRecords.of(engine)
+        # rule (down -v): every project object goes, the containers' anonymous volumes too, as Compose's
+        # `down -v` removes them (each container removed with v=True: the engine drops its anonymous
+        # volumes, never a named one); without -v they stay, as in Compose
+        anonymous = volumes and not theirs
+        mounted = set().union(*(c.volumes for c in going)) - set(vols) if anonymous else set()
         walked = walk_down(
-            engine, stop_plan(needs, going), progress, networks=networks, volumes=vols, forget=records.forget
+            engine,
+            stop_plan(needs, going),
+            progress,
+            networks=networks,
+            volumes=vols,
+            forget=records.forget,
+            anonymous_volumes=anonymous,
         )
         outcomes = walked.outcomes
         raise_failures(outcomes)
@@ -97,7 +109,7 @@ def down_project(
         return DownResult(
             containers=[o.step.name for o in outcomes],
             networks=walked.networks,
-            volumes=walked.volumes,
+            volumes=walked.volumes + _gone(engine, mounted),
             kept_orphans=sorted(kept),
         )
 
@@ -109,7 +121,16 @@ def _running(summary: dict[str, Any]) -> Running:
         name=(summary.get("Names") or ["/?"])[0].lstrip("/"),
         service=labels.get(L.SERVICE),
         depends_on=CL.depends_on_of(labels.get(CL.DEPENDS_ON, "")),
+        volumes=frozenset(m["Name"] for m in summary.get("Mounts") or [] if m.get("Type") == "volume" and "Name" in m),
     )
+
+
+def _gone(engine: Engine, mounted: set[str]) -> list[str]:
+    """The volumes of ``mounted`` the engine no longer has (removed with their containers), sorted."""
+    if not mounted:
+        return []
+    left = {vol["Name"] for vol in engine.volumes()}
+    return sorted(mounted - left)
 
 
 def _compose_containers(engine: Engine, project: str) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.harness.specs import base_spec, load_dict
 from validator.engine.body import create_body
-from validator.engine.compose_observe import drift
+from validator.engine.compose_observe import drift, network_drift
 from validator.engine.desired import desired_state
 
 IMAGE_ID = "sha256:" + "b" * 64
@@ -90,7 +90,11 @@ def test_a_container_as_the_spec_asks_has_no_drift(tmp_path):
         (lambda d: d["Config"].update(Cmd=["sleep"]), "command differs"),
         (lambda d: d.update(Image="sha256:" + "c" * 64), "image: web:1 is not the image the container runs"),
         (lambda d: d["HostConfig"].update(RestartPolicy={"Name": "always"}), "restart: on-failure:3 wanted"),
-        (lambda d: d["NetworkSettings"].update(Networks={"other": {}}), "networks differ"),
+        (lambda d: d["NetworkSettings"].update(Networks={"other": {}}), "networks: not attached to demo_default"),
+        (
+            lambda d: d["NetworkSettings"]["Networks"].update(other={}),
+            "networks: attached to other, which the spec does not give it",
+        ),
     ],
 )
 def test_each_difference_is_named(tmp_path, change, reason):
@@ -129,3 +133,27 @@ def test_a_bare_pass_through_name_is_judged_as_compose_writes_it(tmp_path):
     assert [r for r in drift(body, detail, IMAGE_ID) if r.startswith("environment")] == []
     detail["Config"]["Env"] = ["MODE=test", "NOWHERE=from-image"]
     assert "environment: NOWHERE differs" in drift(body, detail, IMAGE_ID)
+
+
+@pytest.mark.parametrize(
+    ("body", "extra", "attached", "reasons"),
+    [
+        # the networks of the spec: the one in the create body and the ones connected before the start
+        ({"NetworkingConfig": {"EndpointsConfig": {"p_back": {}}}}, ["p_front"], {"p_back", "p_front"}, []),
+        (
+            {"NetworkingConfig": {"EndpointsConfig": {"p_back": {}}}},
+            ["p_front"],
+            {"p_front", "elsewhere"},
+            ["networks: not attached to p_back", "networks: attached to elsewhere, which the spec does not give it"],
+        ),
+        # network_mode: the engine lists the mode's own network ("default" is bridge)
+        ({"HostConfig": {"NetworkMode": "bridge"}}, [], {"bridge"}, []),
+        ({"HostConfig": {}}, [], {"bridge", "p_x"}, ["networks: attached to p_x, which the spec does not give it"]),
+        ({"HostConfig": {"NetworkMode": "host"}}, [], {"host"}, []),
+        # another container's network stack: nothing of its own to compare
+        ({"HostConfig": {"NetworkMode": "container:abc"}}, [], set(), []),
+    ],
+)
+def test_a_container_is_on_exactly_the_networks_of_the_spec(body, extra, attached, reasons):
+    detail = {"NetworkSettings": {"Networks": {name: {} for name in attached}}}
+    assert network_drift(body, extra, detail) == reasons

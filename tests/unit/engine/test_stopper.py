@@ -21,6 +21,7 @@ class FakeEngine:
         self.began: dict[str, float] = {}
         self.ended: dict[str, float] = {}
         self.removed: list[str] = []
+        self.with_volumes: list[str] = []  # removed with their anonymous volumes (v=True)
 
     def stop(self, container: str, timeout: float | None) -> None:
         with self.lock:
@@ -31,9 +32,11 @@ class FakeEngine:
         with self.lock:
             self.ended[container] = time.monotonic()
 
-    def remove_container(self, container: str) -> None:
+    def remove_container(self, container: str, volumes: bool = False) -> None:
         with self.lock:
             self.removed.append(container)
+            if volumes:
+                self.with_volumes.append(container)
 
 
 def step(cid: str, *after: str, remove: bool = True) -> StopStep:
@@ -127,3 +130,15 @@ def test_down_keeps_the_networks_while_a_container_failed_to_go():
     walked = walk_down(engine, [step("db", "api"), step("api")], lambda w, m: None, networks=["p_default"])  # type: ignore[arg-type]
     assert walked.networks == [] and engine.networks_removed == []
     assert [o.step.container for o in walked.outcomes if o.error] == ["api"] and "db" in engine.removed
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_down_volumes_removes_each_container_with_its_anonymous_volumes(anonymous):
+    """``down -v`` removes every container with v=True (the engine drops its anonymous volumes, as
+    Compose's ``down -v`` does); without -v, never."""
+    from validator.engine.stopper import walk_down
+
+    engine = DownEngine()
+    walk_down(engine, [step("db", "api"), step("api")], lambda w, m: None, anonymous_volumes=anonymous)  # type: ignore[arg-type]
+    assert sorted(engine.removed) == ["api", "db"]
+    assert sorted(engine.with_volumes) == (["api", "db"] if anonymous else [])

@@ -27,8 +27,9 @@ def health_checked(svc: Any) -> bool:
     return svc.healthcheck is not None and not svc.healthcheck.disabled
 
 
-def one_shot(svc: Any) -> bool:
-    """A container of it that exits 0 stays exited (a one-shot job can complete)."""
+def may_complete(svc: Any) -> bool:
+    """A container of it that exits 0 stays exited, so a duration may be measured. Which services are
+    jobs (whose exit 0 is success) is ``compose_fields.jobs``' rule, not this one."""
     return _runs(svc) and completes(svc)
 
 
@@ -61,7 +62,7 @@ METRICS = Family(
             field="duration",
             dimension="time",
             meaning="seconds a one-shot job ran, from its start to its exit 0 (the engine's StartedAt and FinishedAt)",
-            applies=one_shot,
+            applies=may_complete,
             when="whose restart policy leaves a container that exits 0 exited (no, on-failure)",
         ),
         Declared(

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from validator.checks.service_metrics import METRICS, health_checked, one_shot
+from validator.checks.service_metrics import METRICS, health_checked
 from validator.checks.settle import settled, unsettled
+from validator.checks.watched import one_shot
 from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result, locate
 from validator.engine import compose_observe as C
@@ -49,6 +50,7 @@ def not_reconciled(loaded: LoadedSpec, error: Exception) -> Result:
 
 def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Result], dict[str, str]]:
     results, running = [], {}
+    jobs = one_shot(loaded)
     for name in up.plan.order:
         r = up.services.get(name)
         if r is None:
@@ -69,7 +71,7 @@ def from_up(loaded: LoadedSpec, up: UpResult, engine: Engine) -> tuple[list[Resu
         verdict = "pass" if r.status == "ready" else ("skip" if r.status == "skipped" else "fail")
         done = PAST_TENSE.get(r.action, r.action) if r.action else "unchanged"
         message = done if r.status == "ready" else r.message
-        if r.status == "ready" and details and all(_completed(d) for d in details) and one_shot(svc):
+        if r.status == "ready" and details and all(_completed(d) for d in details) and name in jobs:
             expected, actual = "running or completed", "completed"
             took = _duration(details)
             message = f"{done}, completed" + (f" in {took:.2f}s" if took is not None else "")
@@ -185,6 +187,7 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
     ids = [c["Id"] for name, svc in services.items() if svc.replicas for c in by_service.get(name, [])]
     looked = settled({cid: engine.inspect(cid) for cid in ids}, engine.inspect)
     results, running = [], {}
+    jobs = one_shot(loaded)
     for name, svc in services.items():
         where = locate(loaded, ("services", name))
         summaries = sorted(by_service.get(name, []), key=lambda c: (_replica(c), (c.get("Names") or [""])[0]))
@@ -211,7 +214,7 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
         inspected = dict(zip(ids, details, strict=True))
         timing = T.of_service(saved, name, ids, inspected.__getitem__)
         want_healthy = svc.healthcheck is not None and not svc.healthcheck.disabled
-        job = one_shot(svc)
+        job = name in jobs
         unready = [_name(detail) for detail in details if not _ready(detail, want_healthy, job)]
         problem = _replica_problem(svc.replicas, len(details), unready)
         up_now = [cid for cid, d in zip(ids, details, strict=True) if is_up(d.get("State") or {})]

@@ -29,6 +29,7 @@ from validator.engine import compose_fields
 from validator.engine import labels as L
 from validator.engine.watch import COMPOSE_PROJECT, COMPOSE_SERVICE, ContainerWatch, Happening, is_up
 from validator.errors import FatalError
+from validator.spec.profiles import active
 
 if TYPE_CHECKING:
     from validator.engine.watch import RunWatcher
@@ -210,25 +211,13 @@ def rejudge(
     return out
 
 
-def one_shot(loaded: LoadedSpec) -> set[str]:
-    """The services the spec declares one-shot jobs, whose exit 0 is success: those another waits for
-    with ``service_completed_successfully`` (the planner's rule), and those whose spec itself writes a
-    restart policy that leaves an exit 0 exited (``restart: "no"`` or ``on-failure``, or
-    ``deploy.restart_policy``). A service that merely has the default policy is not one: a server
-    that exits 0 during the run is broken, whatever its exit code says."""
-    waited = {
-        dep
-        for svc in loaded.spec.services.values()
-        for dep, cond in svc.depends_on.items()
-        if cond is not None and cond.condition == "service_completed_successfully"
-    }
-    declared = {
-        name
-        for name, svc in loaded.spec.services.items()
-        if ("restart" in svc.model_fields_set or (svc.deploy and svc.deploy.restart_policy))
-        and compose_fields.completes(svc)
-    }
-    return waited | declared
+def one_shot(loaded: LoadedSpec) -> frozenset[str]:
+    """The services whose exit 0 is success: the jobs by ``compose_fields.jobs`` (another service of the
+    enabled profiles waits for them with ``service_completed_successfully``), the planner's rule. A
+    service nobody so waits for that exits 0 during the run is broken, whatever restart policy its
+    file writes out: a server that stops cleanly exits 0 too."""
+    services = active(loaded.spec.services, loaded.environment)
+    return compose_fields.jobs(svc.depends_on for svc in services.values())
 
 
 def _current(watcher: RunWatcher) -> dict[str, list[str]]:

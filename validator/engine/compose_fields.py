@@ -9,7 +9,7 @@ at ``/run/secrets/<name>`` and ``/<name>`` unless a ``target`` is given.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,12 +158,18 @@ def completes(svc: Service) -> bool:
     return restart_policy(svc).partition(":")[0] in ("no", "on-failure")
 
 
-def declares_job(svc: Service) -> bool:
-    """Whether the service's own spec writes a restart policy that leaves an exit 0 exited (``restart:
-    "no"``/``on-failure``, or ``deploy.restart_policy``): a one-shot job by its spec. The default policy
-    alone does not make one: a server that stops cleanly exits 0 too."""
-    written = "restart" in svc.model_fields_set or bool(svc.deploy and svc.deploy.restart_policy)
-    return written and completes(svc)
+def jobs(depends_on: Iterable[Mapping[str, Dependency | None]]) -> frozenset[str]:
+    """THE definition of a one-shot job, used by plan, up and check alike: a service another service
+    waits on with ``service_completed_successfully`` (given every service's ``depends_on``). Only then
+    is an exit 0 its completion (success, not run again). A restart policy the file writes out
+    (``restart: "no"``, ``on-failure``, ``deploy.restart_policy``) does not make one: it is also the
+    default, and a server that stops cleanly exits 0 too (adversary graph5 case 06)."""
+    return frozenset(
+        dep
+        for deps in depends_on
+        for dep, cond in deps.items()
+        if cond is not None and cond.condition == "service_completed_successfully"
+    )
 
 
 def _volumes_from(entry: str, container_of: Callable[[str], str]) -> str:

@@ -24,7 +24,6 @@ from validator.engine.compose_fields import (
     build_options,
     completes,
     container_fields,
-    declares_job,
     file_mounts,
     implicit_dependencies,
     injected_files,
@@ -80,10 +79,6 @@ class DesiredService:
     by_path: tuple[tuple[str, str], ...] = ()
     # its restart policy leaves a container that exits 0 exited (Compose's containers are judged so)
     completes: bool = False
-    # its own spec writes a restart policy that leaves a container that exits 0 exited
-    # (compose_fields.declares_job): with no health check, such a container that exited 0 is a completed
-    # one-shot job (ready; never run again while its config is unchanged), not a stopped server
-    declared_job: bool = False
     # (container, service) of each service ``links`` names: besides the link's own alias, Compose adds
     # ``<service>-<n>`` with n the linking container's number, so each replica's links differ by it
     link_targets: tuple[tuple[str, str], ...] = ()
@@ -335,7 +330,6 @@ def _service(name: str, svc: Service, ctx: _Context) -> DesiredService:
         replica_containers=replica_names(project, name, svc),
         by_path=tuple(sorted(by_path.items())),
         completes=completes(svc),
-        declared_job=declares_job(svc),
         link_targets=tuple(
             sorted({(container_name(project, other, spec.services[other]), other) for other in linked(svc)})
         ),

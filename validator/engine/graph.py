@@ -140,7 +140,7 @@ class _UpContext:
         action = self.plan.for_replica(svc.name, number)
         if action is None:
             assert current is not None
-            states = [s for s in states if not _there(current, s, goal, is_job(svc, target))]
+            states = [s for s in states if not _there(current, s, goal, is_job(target))]
             if not states:
                 return {}
             last: str | None = None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from validator.engine import labels as L
 from validator.engine.api_version import START_INTERVAL_API, api_at_least
+from validator.engine.compose_fields import jobs
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.diff import config_diff, mounted_diff
 from validator.engine.hooks import canonical
@@ -153,10 +154,9 @@ def targets(desired: DesiredState) -> dict[str, Target]:
     out: dict[str, Target] = {
         name: "healthy" if svc.healthcheck else "running" for name, svc in desired.services.items()
     }
-    for svc in desired.services.values():
-        for dep, cond in svc.depends_on.items():
-            if cond.condition == "service_completed_successfully" and dep in out:
-                out[dep] = "completed"
+    for dep in jobs(svc.depends_on for svc in desired.services.values()):
+        if dep in out:
+            out[dep] = "completed"
     return out
 
 
@@ -207,10 +207,22 @@ def plan(
     _resources(desired, observed, draft)
     _engine_notes(desired, observed, draft)
     order = topological_order(desired)
-    rebuilt = {a.target for a in draft.actions if a.kind in ("build", "pull")}
+    # the plan is drawn before the build: a build moves its tag for EVERY service that names it (one
+    # that only runs the image another service builds, too), so each is recreated after the build step
+    # (graph.py: a create needs its image's step); a pull moves it for a builder (as before), while a
+    # service that only runs a pulled image is compared with the ID seen before the pull
+    rebuilt = {a.target for a in draft.actions if a.kind == "build"}
+    pulled = {a.target for a in draft.actions if a.kind == "pull"}
     for name in order:
         _service_plan(
-            desired, observed, name, force_recreate=force_recreate, rebuilt=rebuilt, draft=draft, rerun_jobs=rerun_jobs
+            desired,
+            observed,
+            name,
+            force_recreate=force_recreate,
+            rebuilt=rebuilt,
+            pulled=pulled,
+            draft=draft,
+            rerun_jobs=rerun_jobs,
         )
     if ready_by_exec:
         starting = {a.service for a in draft.actions if a.kind in STARTING}
@@ -338,6 +350,7 @@ def _service_plan(
     force_recreate: bool,
     rebuilt: set[str],
     draft: _Draft,
+    pulled: frozenset[str] | set[str] = frozenset(),
     rerun_jobs: bool = False,
 ) -> None:
     """The actions of one service's containers: surplus removed, then per replica a start and a rename."""
@@ -378,7 +391,7 @@ def _service_plan(
             number,
             slots.get(number),
             force_recreate=force_recreate,
-            image_changes=svc.image in rebuilt,
+            image_changes=svc.image in rebuilt or (svc.build is not None and svc.image in pulled),
             restart_for=restart_for,
             draft=draft,
             rerun_jobs=rerun_jobs,
@@ -404,7 +417,7 @@ def _replica_actions(
     """A rename (a kept container whose name changes), then what starts replica ``number``."""
     name = svc.name
     wanted = svc.replica_name(number)
-    job = is_job(svc, targets(desired)[name])
+    job = is_job(targets(desired)[name])
     action = _service_action(
         svc,
         current,
@@ -522,13 +535,12 @@ NOT_LAUNCHED = (
 _RERUN = "a completed job, run again: check judges only what this run saw complete"
 
 
-def is_job(svc: DesiredService, target: str) -> bool:
+def is_job(target: str) -> bool:
     """Whether an exit 0 of the service's container is its completion (a one-shot job that ran to its
-    end) rather than a stopped server: only when its target is ``completed`` (another service waits for
-    it with ``service_completed_successfully``), or it has no health check (target ``running``) and
-    its own spec writes a restart policy that leaves an exit 0 exited. A server with a health check,
-    or with only the default policy, that exited 0 was stopped: it is started again."""
-    return target == "completed" or (target == "running" and svc.declared_job)
+    end) rather than a stopped server: only when its target is ``completed``, i.e. it is a job by
+    ``compose_fields.jobs`` (another service waits for it with ``service_completed_successfully``). Any
+    other service that exited 0 was stopped: it is started again, as Compose does."""
+    return target == "completed"
 
 
 def _completed(job: bool, current: ObservedContainer) -> bool:
@@ -625,8 +637,8 @@ def _service_action(
         # (docker update) or never applied (the engine discarded it), the container is not what the spec says
         reasons += [f"{why} (live container; changed in place or not applied by the engine)" for why in current.drift]
     image_id = observed.image_ids.get(svc.image)
-    if image_changes and svc.build is not None:
-        reasons.append("image is rebuilt")
+    if image_changes:
+        reasons.append("image is rebuilt" if svc.build is not None else f"image {svc.image} is rebuilt in this run")
     elif image_id is not None and current.image_id and image_id != current.image_id:
         reasons.append(f"image: {svc.image} moved to a new ID ({current.image_id[7:19]} -> {image_id[7:19]})")
     if not reasons and current.owner == "validator" and not current.launched:

@@ -15,7 +15,7 @@ from validator.engine.desired import desired_state
 from validator.engine.graph import already_there, up_graph
 from validator.engine.launches import LaunchRecords
 from validator.engine.observed import ObservedContainer, ObservedState, with_launches
-from validator.engine.planner import NOT_LAUNCHED, is_job, plan
+from validator.engine.planner import NOT_LAUNCHED, is_job, plan, targets
 from validator.errors import EngineError
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -123,20 +123,20 @@ def test_exit_0_is_completion_only_for_a_job(tmp_path):
         tmp_path,
         server={"image": "s:1", "healthcheck": HEALTHY},  # a health check: a server
         plain={"image": "p:1"},  # the default policy only: a server that stopped cleanly exits 0 too
-        declared={"image": "j:1", "restart": "no"},  # its spec says it is a job
-        waited={"image": "j:1"},  # another waits for it to complete
+        # restart "no" written out is also the default: a server that stopped cleanly (adversary graph5 06)
+        declared={"image": "j:1", "restart": "no"},
+        waited={"image": "j:1"},  # another waits for it to complete: the one thing that makes a job
         api={"image": "a:1", "depends_on": {"waited": {"condition": "service_completed_successfully"}}},
     )
-    svcs = desired.services
-    assert not is_job(svcs["server"], "healthy") and not is_job(svcs["plain"], "running")
-    assert is_job(svcs["declared"], "running") and is_job(svcs["waited"], "completed")
+    wanted = targets(desired)
+    assert {name for name in desired.services if is_job(wanted[name])} == {"waited"}
     observed = observed_as_applied(desired)
     for name in ("server", "plain", "declared", "waited"):
         observed = _with(observed, name, state="exited", exit_code=0, health=None)
     the_plan = plan(desired, observed)
     started = {a.service: a.kind for a in the_plan.actions}
-    assert started == {"server": "start", "plain": "start"}
-    assert {n.split(":")[0] for n in the_plan.notes if "a completed job" in n} == {"declared", "waited"}
+    assert started == {"server": "start", "plain": "start", "declared": "start"}
+    assert {n.split(":")[0] for n in the_plan.notes if "a completed job" in n} == {"waited"}
 
 
 def test_a_declared_job_with_a_health_check_that_exited_0_is_started_again(tmp_path):
@@ -163,13 +163,19 @@ def test_already_there_needs_the_record_and_a_completion(tmp_path):
 def test_the_graph_relaunches_what_is_not_launched_and_starts_a_stopped_server(tmp_path):
     """db: a server with a health check that exited 0 (stopped by hand) is started and waited for healthy,
     web after it; side: running but unrecorded (its post_start hook failed) is recreated, hook and all;
-    job: a declared job that exited 0 is kept and waited for by no step."""
+    job: a job (web waits for it to complete) that exited 0 is kept and waited for by no step."""
     desired = _desired(
         tmp_path,
         db={"image": "db:1", "healthcheck": HEALTHY},
-        web={"image": "web:1", "depends_on": {"db": {"condition": "service_healthy"}}},
+        web={
+            "image": "web:1",
+            "depends_on": {
+                "db": {"condition": "service_healthy"},
+                "job": {"condition": "service_completed_successfully"},
+            },
+        },
         side={"image": "side:1", "post_start": [{"command": ["true"]}]},
-        job={"image": "job:1", "restart": "no"},
+        job={"image": "job:1"},
     )
     observed = observed_as_applied(desired)
     observed = _with(observed, "db", state="exited", exit_code=0, health=None)

@@ -170,46 +170,48 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
                     key = f"{port.get('PublicPort')}/{port.get('Type', 'tcp')}"
                     if key in wanted_ports:
                         foreign_ports[key] = description
-    network_records = {n["Name"]: n for n in engine.networks(L.project_filter(project))}
-    volume_records = {v["Name"]: v for v in engine.volumes(L.project_filter(project))}
-    if any(c.owner == "compose" for items in containers.values() for c in items):
-        # the stack Compose made for this project: its network and volumes are there, not in the way
-        network_records |= {n["Name"]: n for n in engine.networks(C.compose_filter(project))}
-        volume_records |= {v["Name"]: v for v in engine.volumes(C.compose_filter(project))}
-    networks, volumes = set(network_records), set(volume_records)
-    all_networks = {n["Name"] for n in engine.networks()} if desired.networks else set()
-    all_volumes = {v["Name"] for v in engine.volumes()} if desired.volumes else set()
-    missing_external = [n.name for n in desired.networks.values() if n.external and n.name not in all_networks]
-    missing_external += [v.name for v in desired.volumes.values() if v.external and v.name not in all_volumes]
-    foreign_networks = {
-        n.name
-        for n in desired.networks.values()
-        if not n.external and n.name in all_networks and n.name not in networks
-    }
-    foreign_volumes = {
-        v.name for v in desired.volumes.values() if not v.external and v.name in all_volumes and v.name not in volumes
-    }
+    compose = any(c.owner == "compose" for items in containers.values() for c in items)
+    held = _held_resources(engine, desired, project, compose)
     images = {image: engine.image_id(image) for image in {svc.image for svc in desired.services.values()}}
     periodic = {svc.image for svc in desired.services.values() if pull_period(svc.pull_policy) is not None}
     tagged = {image: engine.image_tagged(image) for image in periodic if images.get(image)}
     return ObservedState(
         containers=containers,
         orphans=orphans,
-        networks=networks,
-        volumes=volumes,
-        network_records=network_records,
-        volume_records=volume_records,
         image_ids=images,
         foreign_names=foreign_names,
         foreign_ports=foreign_ports,
-        foreign_networks=foreign_networks,
-        foreign_volumes=foreign_volumes,
-        missing_external=missing_external,
+        **held,
         api_version=engine.api_version,
         image_tagged=tagged,
         at=time.time(),
         details={cid: detail for cid, detail in details.items() if detail},
     )
+
+
+def _held_resources(engine: Engine, desired: DesiredState, project: str, compose: bool) -> dict[str, Any]:
+    """The project's networks and volumes (with the engine's record of each), the spec's that another
+    project holds, and the external ones missing: ``ObservedState``'s fields of that name."""
+    network_records = {n["Name"]: n for n in engine.networks(L.project_filter(project))}
+    volume_records = {v["Name"]: v for v in engine.volumes(L.project_filter(project))}
+    if compose:
+        # the stack Compose made for this project: its network and volumes are there, not in the way
+        network_records |= {n["Name"]: n for n in engine.networks(C.compose_filter(project))}
+        volume_records |= {v["Name"]: v for v in engine.volumes(C.compose_filter(project))}
+    all_networks = {n["Name"] for n in engine.networks()} if desired.networks else set()
+    all_volumes = {v["Name"] for v in engine.volumes()} if desired.volumes else set()
+    missing_external = [n.name for n in desired.networks.values() if n.external and n.name not in all_networks]
+    missing_external += [v.name for v in desired.volumes.values() if v.external and v.name not in all_volumes]
+    nets, vols = desired.networks.values(), desired.volumes.values()
+    return {
+        "networks": set(network_records),
+        "volumes": set(volume_records),
+        "network_records": network_records,
+        "volume_records": volume_records,
+        "foreign_networks": {n.name for n in nets if not n.external and n.name in all_networks - set(network_records)},
+        "foreign_volumes": {v.name for v in vols if not v.external and v.name in all_volumes - set(volume_records)},
+        "missing_external": missing_external,
+    }
 
 
 def with_launches(observed: ObservedState, launched: frozenset[str]) -> ObservedState:

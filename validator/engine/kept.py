@@ -30,4 +30,7 @@ def lost(detail: Mapping[str, Any] | None, target: str, job: bool) -> str | None
     health = (state.get("Health") or {}).get("Status")
     if target == "healthy" and health != "healthy":
         return f"is {health or 'without health'}, not healthy"
+    if health not in (None, "healthy"):
+        # a health check, the spec's or its image's, counts whatever the goal (the image-healthy wait)
+        return f"is {health}"
     return None

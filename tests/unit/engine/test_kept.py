@@ -29,7 +29,8 @@ def _d(status: str, *, code: int = 0, health: str | None = None, **more: Any) ->
         (_d("paused", Paused=True), "running", False, "is paused (exit code 0)"),
         (_d("running", health="healthy"), "healthy", False, None),
         (_d("running", health="unhealthy"), "healthy", False, "is unhealthy, not healthy"),
-        (_d("running", health="unhealthy"), "running", False, None),  # nobody asks it healthy
+        (_d("running", health="unhealthy"), "running", False, "is unhealthy"),  # its image's check counts
+        (_d("running", health="starting"), "running", False, "is starting"),  # started again meanwhile
         (None, "running", False, "no longer exists"),
         ({}, "running", False, "no longer exists"),
     ],

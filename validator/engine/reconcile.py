@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 from validator.engine.desired import DesiredState, desired_state
 from validator.engine.docker_api import Engine
 from validator.engine.inspect_each import inspect_each
+from validator.engine.kept import lost
 from validator.engine.launches import LaunchRecords
 from validator.engine.lock import ProjectLock
 from validator.engine.observed import ObservedState, observe, with_launches
-from validator.engine.planner import Plan, plan, stop_needs_of_spec
+from validator.engine.planner import Plan, is_job, plan, stop_needs_of_spec
 from validator.engine.teardown import DownResult as DownResult  # the Swarm backend returns one too
 from validator.engine.teardown import down_project
 from validator.engine.witness import Witness
@@ -150,9 +151,6 @@ def _lost_kept(
     """The ready services a kept container of which is no longer in its goal state at the end of up
     (engine/kept.py: the observation before the walk proves nothing of a container the engine
     reported a change of since), each marked failed, naming the container and its state."""
-    from validator.engine.kept import lost
-    from validator.engine.planner import is_job
-
     out = []
     for name, r in ready.items():
         target = applier.targets[name]

@@ -54,7 +54,7 @@ METRICS = Family(
         Declared(
             field="restarts",
             dimension="",
-            meaning="times the engine restarted its containers during the run",
+            meaning="times the engine restarted its containers (during the run, or by policy since started by hand)",
             applies=_runs,
             when="that run a container",
         ),

@@ -12,8 +12,9 @@ unhealthy spell per container the container recovered from within the grace is t
 counted as a restart); a second is a crash loop. At the last observation a container is up only when
 the engine says it runs and is neither restarting (its restart back-off) nor paused, and a health
 check (the spec's or the image's) that has not passed yet ("starting") is not health. ``restarts``
-counts what the engine restarted during the run (its restart policy or the restart API), not what the
-container carried in from before.
+counts, per container, what the engine restarted during the run (its restart policy or the restart
+API) or, when higher, the engine's RestartCount at the last observation: the restarts by its policy
+since it was last started by hand, so a kept container's crash loop that began before the run counts.
 """
 
 from __future__ import annotations
@@ -64,9 +65,11 @@ def judge(
     problems: list[str] = []
     restarts = 0
     for watch in containers:
-        restarts += len(watch.restarts())
+        # the restarts the evidence shows: the run's, or the engine's count when higher (a kept
+        # container's loop restarted before the run too: its earlier deaths are no less real)
+        restarts += max(len(watch.restarts()), watch.restart_count)
         own = min(since, (ready_each or {}).get(watch.id, since))
-        found = _during(watch, own, run_started, completes, grace) + _at_last(watch, completes)
+        found = _during(watch, own, run_started, completes, grace) + _before(watch, grace) + _at_last(watch, completes)
         if found:
             problems.append(f"{watch.name} " + "; ".join(found))
     return Watched(problems=problems, restarts=restarts)
@@ -96,6 +99,20 @@ def _during(watch: ContainerWatch, since: float, started: float, completes: bool
     if removed:
         out.append("was removed " + _list(removed, started))
     return out
+
+
+def _before(watch: ContainerWatch, grace: float | None) -> list[str]:
+    """Restarts by its policy the run did not see (the engine's RestartCount beyond the run's own
+    count): a crash loop that began before the run, its container up whenever it is looked at,
+    is evidence as a restart seen during the run is (graph5 case 02). With ``restart_grace`` one is
+    tolerated (one spell recovered from), a second is a crash loop."""
+    unseen = watch.restart_count - len(watch.restarts())
+    if unseen <= (1 if grace is not None else 0):
+        return []
+    return [
+        f"was restarted {unseen} time{'s' if unseen != 1 else ''} by its restart policy before the run "
+        "(the engine's RestartCount): it died and came back"
+    ]
 
 
 def _at_last(watch: ContainerWatch, completes: bool) -> list[str]:

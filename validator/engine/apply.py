@@ -218,6 +218,16 @@ class Applier:
         result.duration = time.monotonic() - started
         return result
 
+    def kept(self, name: str) -> list[str]:
+        """The containers of service ``name`` this run gave no step (kept as found, judged by the
+        observation: engine/kept.py judges them again at the end of up)."""
+        touched = {self.results.steps[key].target for key in self.results.own.get(name, [])}
+        return [
+            box.container
+            for target, box in self.boxes.items()
+            if box.svc.name == name and box.container is not None and target not in touched
+        ]
+
     def _announce(self) -> None:
         for action in self.plan.actions:
             if action.kind in ("recreate", "remove") and action.service and action.container_id:

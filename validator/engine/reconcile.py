@@ -11,17 +11,18 @@ from typing import TYPE_CHECKING, Any
 from validator.engine.desired import DesiredState, desired_state
 from validator.engine.docker_api import Engine
 from validator.engine.inspect_each import inspect_each
+from validator.engine.kept import lost
 from validator.engine.launches import LaunchRecords
 from validator.engine.lock import ProjectLock
 from validator.engine.observed import ObservedState, observe, with_launches
-from validator.engine.planner import Plan, plan, stop_needs_of_spec
+from validator.engine.planner import Plan, is_job, plan, stop_needs_of_spec
 from validator.engine.teardown import DownResult as DownResult  # the Swarm backend returns one too
 from validator.engine.teardown import down_project
 from validator.engine.witness import Witness
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
-    from validator.engine.apply import Progress, ServiceResult, UpResult
+    from validator.engine.apply import Applier, Progress, ServiceResult, UpResult
     from validator.engine.waiter import Timing
 
 
@@ -125,7 +126,11 @@ def up(
         keep: dict[str, dict[str, Timing]] = {}
         ready = {name: r for name, r in result.services.items() if r.status == "ready"}
         ids_of = {name: r.containers or ((r.container,) if r.container else ()) for name, r in ready.items()}
-        inspected = _current(engine, planned.observed, witness, [cid for ids in ids_of.values() for cid in ids])
+        kept = [cid for name in ready for cid in applier.kept(name)]
+        looked = [cid for ids in ids_of.values() for cid in ids]
+        inspected = _current(engine, planned.observed, witness, list(dict.fromkeys(looked + kept)))
+        for name in _lost_kept(applier, ready, inspected, progress):
+            del ready[name]
         for name, r in ready.items():
             ids = ids_of[name]
             if not ids:
@@ -138,6 +143,28 @@ def up(
         if keep:
             T.save(loaded.base_dir, loaded.spec.project, keep)
         return result
+
+
+def _lost_kept(
+    applier: Applier, ready: dict[str, ServiceResult], inspected: dict[str, dict[str, Any]], progress: Progress
+) -> list[str]:
+    """The ready services a kept container of which is no longer in its goal state at the end of up
+    (engine/kept.py: the observation before the walk proves nothing of a container the engine
+    reported a change of since), each marked failed, naming the container and its state."""
+    out = []
+    for name, r in ready.items():
+        target = applier.targets[name]
+        job = is_job(target)
+        for cid in applier.kept(name):
+            why = lost(inspected.get(cid), target, job)
+            if why is None:
+                continue
+            r.status = "failed"
+            r.message = f"kept as it was, but by the end of up it {why}"
+            progress(name, f"FAILED: {r.message}")
+            out.append(name)
+            break
+    return out
 
 
 def _current(

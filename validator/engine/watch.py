@@ -82,6 +82,9 @@ class ContainerWatch:
     last: dict[str, Any] | None = None  # its State at the last observation (None: not looked at, or gone)
     last_at: float | None = None
     gone: bool = False  # the last observation found no such container
+    # the engine's RestartCount at the last observation: restarts by its policy since it was last
+    # started by hand (created, ``docker start``/``restart``), before the run too (graph5 case 02)
+    restart_count: int = 0
 
     def after(self, since: float) -> list[Happening]:
         """What happened from ``since`` (this machine's wall clock) on."""
@@ -212,6 +215,7 @@ class RunWatcher:
                 watch.last_at = time.time()
                 watch.gone = detail is None
                 watch.last = (detail or {}).get("State") or None
+                watch.restart_count = int((detail or {}).get("RestartCount") or 0)
 
     # --- the event stream ---------------------------------------------------------------------
     def _subscribe(self, since: float | None) -> Any:

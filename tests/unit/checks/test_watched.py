@@ -147,3 +147,35 @@ def test_a_replica_is_watched_from_its_own_ready_moment_not_its_services():
     assert problem.startswith("demo-web died at ") and "(exit 1)" in problem
     # a replica's own moment never makes the watch start later than the service's
     assert not judge([crash], since=T0 + 2, run_started=T0, ready_each={"c1": T0 + 3.5}).ok
+
+
+def test_restarts_before_the_run_count_by_the_engines_restart_count():
+    """graph5 02: a kept container whose crash loop restarted it three times before the run, quiet
+    during it, counts 3 (the engine's RestartCount at the last observation), not 0, and fails its
+    service though it is up whenever looked at."""
+    record = watch(last=RUNNING)
+    record.restart_count = 3
+    judged = judge([record], since=READY, run_started=T0)
+    assert judged.restarts == 3
+    assert judged.problems == [
+        "demo-web was restarted 3 times by its restart policy before the run (the engine's RestartCount): "
+        "it died and came back"
+    ]
+
+
+def test_one_restart_before_the_run_is_tolerated_under_a_grace_two_are_not():
+    once = watch(last=RUNNING)
+    once.restart_count = 1
+    assert judge([once], since=READY, run_started=T0, grace=30.0).ok
+    assert not judge([once], since=READY, run_started=T0).ok
+    twice = watch(last=RUNNING)
+    twice.restart_count = 2
+    assert not judge([twice], since=READY, run_started=T0, grace=30.0).ok
+
+
+def test_restarts_count_the_runs_when_higher_than_the_engines():
+    """A ``docker restart`` during the run resets the engine's RestartCount (a start by hand): the
+    run's own count stands."""
+    record = watch((T0 + 2, "start", None, None), (T0 + 10, "restart", None, None), last=RUNNING)
+    record.restart_count = 0
+    assert judge([record], since=READY, run_started=T0).restarts == 1

@@ -1,0 +1,36 @@
+"""A kept container judged again at the end of ``up``.
+
+``up`` gives a container it keeps as it found it (no step: already in its goal state) no wait: it is
+judged by the observation made before the walk. A walk can last long (a recreate's stop waits out its
+grace period), and a kept container may die meanwhile. Rule: a kept container is ready only as a look
+taken at the end of ``up`` shows it; that look is the observation itself only while the engine
+reported no change of the container since before it was taken (engine/witness.py), else a fresh
+inspect. The goal is judged as ``graph.already_there`` judges it, from the inspect's State.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def lost(detail: Mapping[str, Any] | None, target: str, job: bool) -> str | None:
+    """Why a kept container is no longer in its goal state ``target`` (running, healthy, completed)
+    as ``detail`` (its inspect, None when gone) shows it, or None when it still is. ``job``: its
+    exit 0 is its completion (``planner.is_job``)."""
+    state = (detail or {}).get("State") or {}
+    if not state:
+        return "no longer exists"
+    status = state.get("Status") or "?"
+    code = state.get("ExitCode")
+    if target == "completed" or (job and status == "exited"):
+        return None if status == "exited" and code == 0 else f"is {status} (exit code {code}), not completed"
+    if status != "running" or state.get("Restarting") or state.get("Paused"):
+        return f"is {status} (exit code {code})"
+    health = (state.get("Health") or {}).get("Status")
+    if target == "healthy" and health != "healthy":
+        return f"is {health or 'without health'}, not healthy"
+    if health not in (None, "healthy"):
+        # a health check, the spec's or its image's, counts whatever the goal (the image-healthy wait)
+        return f"is {health}"
+    return None

@@ -129,7 +129,7 @@ def up(
         kept = [cid for name in ready for cid in applier.kept(name)]
         looked = [cid for ids in ids_of.values() for cid in ids]
         inspected = _current(engine, planned.observed, witness, list(dict.fromkeys(looked + kept)))
-        for name in _lost_kept(applier, ready, inspected, progress):
+        for name in _lost(applier, ready, ids_of, inspected, progress):
             del ready[name]
         for name, r in ready.items():
             ids = ids_of[name]
@@ -145,22 +145,28 @@ def up(
         return result
 
 
-def _lost_kept(
-    applier: Applier, ready: dict[str, ServiceResult], inspected: dict[str, dict[str, Any]], progress: Progress
+def _lost(
+    applier: Applier,
+    ready: dict[str, ServiceResult],
+    ids_of: dict[str, tuple[str, ...]],
+    inspected: dict[str, dict[str, Any]],
+    progress: Progress,
 ) -> list[str]:
-    """The ready services a kept container of which is no longer in its goal state at the end of up
-    (engine/kept.py: the observation before the walk proves nothing of a container the engine
-    reported a change of since), each marked failed, naming the container and its state."""
+    """The ready services a container of which is no longer in its goal state at the end of up, each
+    marked failed, naming the container's state (engine/kept.py). Every container is looked at: a kept
+    one was judged by the observation before the walk, and a started one may die after its wait ended
+    while up still waits for others (the observation is reused only for a container the engine
+    reported no change of since)."""
     out = []
     for name, r in ready.items():
         target = applier.targets[name]
-        job = is_job(target)
-        for cid in applier.kept(name):
-            why = lost(inspected.get(cid), target, job)
+        kept = set(applier.kept(name))
+        for cid in dict.fromkeys([*ids_of.get(name, ()), *kept]):
+            why = lost(inspected.get(cid), target, is_job(target))
             if why is None:
                 continue
             r.status = "failed"
-            r.message = f"kept as it was, but by the end of up it {why}"
+            r.message = f"{'kept as it was' if cid in kept else 'ready during up'}, but by the end of up it {why}"
             progress(name, f"FAILED: {r.message}")
             out.append(name)
             break

@@ -11,14 +11,14 @@ moment. Each on a real engine, each passing the broken service on the code revie
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from typing import Any
 
 import pytest
 import yaml
+
+from tests.harness.midrun import run_acting
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -63,29 +63,10 @@ def test_case05_a_kept_service_that_dies_while_up_stops_another_fails(project):
     assert project.cli("up", "-q", timeout=120).returncode == 0
     loop_id = _container(project, "loop")
     _write(project, {"loop": loop, "slowstop": {**slowstop, "environment": {"ROUND": "2"}}})
-    check = subprocess.Popen(
-        [sys.executable, "-m", "validator", *CHECK, "--report", "json=report.json"],
-        cwd=project.folder,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    try:
-        assert check.stdout is not None
-        for line in check.stdout:  # bounded: check ends (its --timeout), and so does its output
-            lines.append(line)
-            if "slowstop: recreating" in line:
-                break
-        # the old slowstop is stopping (8 s): loop dies now, and is running again well before that ends
-        project.engine.api.exec_start(project.engine.api.exec_create(loop_id, ["touch", "/tmp/crash"]))
-        lines.extend(check.stdout)
-        assert check.wait(timeout=180) == 1, "".join(lines)[-3000:]
-    finally:
-        if check.poll() is None:
-            check.kill()
-            check.wait(timeout=10)
+    # the old slowstop is stopping (8 s): loop dies then, and is running again well before that ends
+    crash = lambda: project.engine.api.exec_start(project.engine.api.exec_create(loop_id, ["touch", "/tmp/crash"]))  # noqa: E731
+    code, out = run_acting(project.folder, [*CHECK, "--report", "json=report.json"], "slowstop: recreating", crash)
+    assert code == 1, out[-3000:]
     assert project.engine.inspect(loop_id)["RestartCount"] == 1  # it died, and its policy started it
     result = _result(_report(project), "service", "loop")
     assert result["verdict"] == "fail", result

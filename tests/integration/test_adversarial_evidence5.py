@@ -11,14 +11,13 @@ service on the code reviewed:
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from typing import Any
 
 import pytest
 import yaml
+
+from tests.harness.midrun import run_acting
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -45,30 +44,9 @@ def test_case08_a_kept_service_that_dies_during_up_fails_up(project):
     assert project.cli("up", "-q", timeout=120).returncode == 0
     loop_id = _container(project, "loop")
     _write(project, {"loop": loop, "slowstop": {**slowstop, "environment": {"ROUND": "2"}}})
-    up = subprocess.Popen(
-        [sys.executable, "-m", "validator", "up", "--timeout", "60"],
-        cwd=project.folder,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    try:
-        assert up.stdout is not None
-        for line in up.stdout:  # bounded: up ends (its --timeout), and so does its output
-            lines.append(line)
-            if "slowstop: recreating" in line:
-                break
-        # the old slowstop is stopping (6 s): loop dies now, with no policy to bring it back
-        project.engine.api.exec_start(project.engine.api.exec_create(loop_id, ["touch", "/tmp/crash"]))
-        lines.extend(up.stdout)
-        code = up.wait(timeout=180)
-    finally:
-        if up.poll() is None:
-            up.kill()
-            up.wait(timeout=10)
-    out = "".join(lines)
+    # the old slowstop is stopping (6 s): loop dies then, with no policy to bring it back
+    crash = lambda: project.engine.api.exec_start(project.engine.api.exec_create(loop_id, ["touch", "/tmp/crash"]))  # noqa: E731
+    code, out = run_acting(project.folder, ["up", "--timeout", "60"], "slowstop: recreating", crash)
     assert project.engine.inspect(loop_id)["State"]["Status"] == "exited", out  # the premise
     assert code == 1, out[-3000:]
     assert "NOT READY" in out and "all services ready" not in out, out

@@ -64,7 +64,11 @@ PIECE = 12
 _STRIDE = 4  # pieces are found by looking up the text's GRAM-character slices at every STRIDE-th position:
 _GRAM = PIECE - _STRIDE + 1  # a run of PIECE characters always holds one whole such slice
 _INDEXED = 8192  # characters of a form whose every piece is indexed (a JWT, a PEM key, a passphrase)
-_HITS = 8  # places of one slice in the forms followed (a repetitive secret must not make the search quadratic)
+# places of one slice in ONE form followed (a repetitive secret must not make the search quadratic). The
+# bound is per form, never across forms: a secret's forms share their plain head ('0000110' in the secret,
+# its JSON, URL, HTML, bytes forms...), and a bound across forms dropped the secret's own place at random
+# (by hash order), so the secret written as it is went unmasked
+_HITS = 8
 # Values that are never registered: masking a number or a JSON/YAML literal would corrupt every
 # timestamp, count and boolean of a report while protecting nothing a person would call a secret.
 _NOT_SECRET = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|true|false|null|none|yes|no|on|off", re.IGNORECASE)
@@ -258,7 +262,8 @@ class Redactor:
     def _build(self) -> None:
         """The pattern of every form of every secret, from the encoders registered now (lock held)."""
         self._generation = _generation
-        forms = sorted({form for s in self.secrets for form in encodings(s)}, key=len, reverse=True)
+        # longest first (a form holding another is matched whole), then by text: the same pattern in every process
+        forms = sorted({form for s in self.secrets for form in encodings(s)}, key=lambda form: (-len(form), form))
         self.multiline = [form for form in forms if "\n" in form]
         # a cut piece is looked for in every form, not only as written: pytest cuts a repr ('...\'q')
         self._edge_forms = [form for form in forms if len(form) > FRAGMENT]
@@ -285,8 +290,12 @@ class Redactor:
         return self._pattern
 
     def safe_cut(self, text: str, cut: int) -> int:
-        """The largest position <= ``cut`` where ``text`` may be split without splitting a secret that
-        spans lines (a PEM key), whether it is whole in ``text`` or only begins at its end."""
+        """The largest line start <= ``cut`` (a line start itself) where ``text`` may be split without
+        splitting a secret that spans lines (a PEM key), whether it is whole in ``text`` or only begins
+        at its end. Never a position inside a line: a form of a line holds no newline, so a split at a line
+        start splits none of them, where a split before a multi-line form that begins in the middle of a
+        line may split another form there (the shell-quoted form of a secret with a newline and an
+        apostrophe begins with the apostrophe that ends its JSON form)."""
         for _ in range(len(self.multiline) + 2):
             moved = cut
             for form in self.multiline:
@@ -301,7 +310,7 @@ class Redactor:
                     start = text.find(form, start + 1)
             if moved == cut:
                 return cut
-            cut = moved
+            cut = text.rfind("\n", 0, moved) + 1
         return cut
 
     def text(self, value: str) -> str:
@@ -421,15 +430,17 @@ class Redactor:
 def _grams(forms: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
     """Every ``_GRAM``-character slice of every (case-folded) form long enough to hold a piece -> where."""
     grams: dict[str, list[tuple[str, int]]] = {}
-    for form in {_fold(f) for f in forms if len(f) >= PIECE}:
+    for form in sorted({_fold(f) for f in forms if len(f) >= PIECE}):  # sorted: the same index in every process
         last = len(form) - _GRAM + 1
         # a form longer than _INDEXED (a big secret file) is indexed at both ends only: memory stays
         # bounded (a slice costs about 150 bytes), and pieces are cut off the ends of a text
         offsets = range(last) if last <= _INDEXED else (*range(_INDEXED // 2), *range(last - _INDEXED // 2, last))
+        hits: dict[str, int] = {}
         for offset in offsets:
-            places = grams.setdefault(form[offset : offset + _GRAM], [])
-            if len(places) < _HITS:
-                places.append((form, offset))
+            gram = form[offset : offset + _GRAM]
+            hits[gram] = hits.get(gram, 0) + 1
+            if hits[gram] <= _HITS:
+                grams.setdefault(gram, []).append((form, offset))
     return grams
 
 

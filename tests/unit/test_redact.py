@@ -11,7 +11,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 import yaml
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from validator import redact
@@ -147,6 +147,11 @@ _ENCODERS = {
 
 
 @settings(max_examples=300, deadline=None)
+# the secret's plain head is shared by more than 8 of its forms: a bound on the places of a slice across
+# forms dropped the secret's own place (by hash order, so in some processes only)
+@example(secret="000011011'0é", before="000011011'0é", after="", encoder="base64", cuts=[])
+@example(secret="00000000000é", before="00000000000é", after="", encoder="base64", cuts=[])
+@example(secret="00\n'", before="", after="00\n", encoder="json", cuts=[])
 @given(
     secret=st.text(_ALPHABET, min_size=4, max_size=24),
     before=st.text(_ALPHABET, max_size=30),
@@ -165,6 +170,30 @@ def test_no_encoding_of_a_secret_survives_in_any_context_or_chunking(secret, bef
         stream.write(text[start:end])
     stream.flush()
     assert form not in out.getvalue() and secret not in out.getvalue()
+
+
+def test_the_stream_never_holds_back_half_a_line_a_form_lies_in():
+    """The shell-quoted form of ``00\\n'`` ('00 newline '"'"'') begins with the apostrophe that ends its
+    JSON form: holding back from that apostrophe on (it may begin the multi-line form) split the JSON form
+    in two writes, each masked alone. The stream holds back whole lines only."""
+    _producers()  # shell quoting registered, as preflight registers it
+    secret = "00\n'"
+    out = io.StringIO()
+    stream = RedactingStream(out, Redactor([secret]))
+    stream.write(json.dumps(secret)[1:-1] + "00\n")
+    stream.flush()
+    assert json.dumps(secret)[1:-1] not in out.getvalue() and MASK in out.getvalue()
+
+
+def test_a_secret_is_masked_whichever_of_its_forms_share_its_head():
+    """A secret's forms share its plain head (the secret, its JSON, URL, HTML, bytes forms...): the index
+    follows a slice into every form that holds it, and the secret written as it is stays masked."""
+    secret = "000011011'0é"
+    forms = [f"000011011{tail}" for tail in ("'0é", "&#x27;0é", "%270%c3%a9", "\\'0é", "'0\\u00e9", "'0ã©")]
+    forms += [f"{form}-{n}" for form in forms for n in range(2)]  # 18 forms holding the head
+    places = {form for form, _ in redact._grams(forms)["000011011"]}
+    assert places == set(forms)
+    assert Redactor([secret]).text(f"{secret}MDAw") == f"{MASK}MDAw"
 
 
 def test_a_secret_spanning_lines_is_masked_whole_and_line_by_line():

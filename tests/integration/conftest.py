@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def remove_project(engine: Any, project: str) -> None:
     for container in engine.containers(L.project_filter(project)):
         engine.remove_container(container["Id"], volumes=True)
     for network in engine.networks(L.project_filter(project)):
-        engine.remove_network(network["Name"])
+        _remove_network(engine, network["Name"])
     for volume in engine.volumes(L.project_filter(project)):
         engine.remove_volume(volume["Name"])
     # images the project built carry its label; a test that untags one (``docker rmi -f`` while a
@@ -73,6 +74,27 @@ def remove_project(engine: Any, project: str) -> None:
     for image in engine.api.images(all=True, filters={"label": f"{L.PROJECT}={project}"}):
         with contextlib.suppress(Exception):
             engine.api.remove_image(image["Id"], force=True)
+
+
+def _remove_network(engine: Any, name: str) -> None:
+    """Remove a test's network. Engine 20.10 under load sometimes keeps an endpoint of a container
+    already removed ("has active endpoints", libnetwork#2679-like): disconnect what it lists, by force,
+    and try again a few times (bounded: 5 tries, about 3 s); a network the engine still refuses is
+    reported, not raised — an engine's stale endpoint is no failure of the test that used it."""
+    from validator.errors import EngineError
+
+    for attempt in range(5):
+        try:
+            engine.remove_network(name)
+            return
+        except EngineError as exc:
+            if "active endpoints" not in str(exc):
+                raise
+            with contextlib.suppress(Exception):
+                for endpoint in (engine.api.inspect_network(name).get("Containers") or {}).values():
+                    engine.api.disconnect_container_from_network(endpoint.get("Name"), name, force=True)
+            time.sleep(0.2 * (attempt + 1))
+    warnings.warn(f"the engine kept network {name}: it still lists active endpoints", stacklevel=2)
 
 
 class Project:

@@ -1,4 +1,4 @@
-"""A container judged again at the end of ``up`` (every one of a ready service, kept or started).
+"""A kept container judged again at the end of ``up``.
 
 ``up`` gives a container it keeps as it found it (no step: already in its goal state) no wait: it is
 judged by the observation made before the walk. A walk can last long (a recreate's stop waits out its

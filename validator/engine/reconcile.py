@@ -152,21 +152,21 @@ def _lost(
     inspected: dict[str, dict[str, Any]],
     progress: Progress,
 ) -> list[str]:
-    """The ready services a container of which is no longer in its goal state at the end of up, each
-    marked failed, naming the container's state (engine/kept.py). Every container is looked at: a kept
-    one was judged by the observation before the walk, and a started one may die after its wait ended
-    while up still waits for others (the observation is reused only for a container the engine
-    reported no change of since)."""
+    """The ready services a kept container of which is no longer in its goal state at the end of up,
+    each marked failed, naming the container's state (engine/kept.py: the observation before the walk
+    proves nothing of a container the engine reported a change of since). Kept containers only: a
+    started one's wait judged it, and a service without a health check may exit once it ran (Compose's
+    own fixtures do); ``check``'s watcher judges what happens after."""
     out = []
     for name, r in ready.items():
         target = applier.targets[name]
         kept = set(applier.kept(name))
-        for cid in dict.fromkeys([*ids_of.get(name, ()), *kept]):
+        for cid in kept:
             why = lost(inspected.get(cid), target, is_job(target))
             if why is None:
                 continue
             r.status = "failed"
-            r.message = f"{'kept as it was' if cid in kept else 'ready during up'}, but by the end of up it {why}"
+            r.message = f"kept as it was, but by the end of up it {why}"
             progress(name, f"FAILED: {r.message}")
             out.append(name)
             break

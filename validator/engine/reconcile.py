@@ -129,7 +129,7 @@ def up(
         kept = [cid for name in ready for cid in applier.kept(name)]
         looked = [cid for ids in ids_of.values() for cid in ids]
         inspected = _current(engine, planned.observed, witness, list(dict.fromkeys(looked + kept)))
-        for name in _lost(applier, ready, ids_of, inspected, progress):
+        for name in _lost(applier, ready, inspected, progress):
             del ready[name]
         for name, r in ready.items():
             ids = ids_of[name]
@@ -148,7 +148,6 @@ def up(
 def _lost(
     applier: Applier,
     ready: dict[str, ServiceResult],
-    ids_of: dict[str, tuple[str, ...]],
     inspected: dict[str, dict[str, Any]],
     progress: Progress,
 ) -> list[str]:
@@ -160,8 +159,7 @@ def _lost(
     out = []
     for name, r in ready.items():
         target = applier.targets[name]
-        kept = set(applier.kept(name))
-        for cid in kept:
+        for cid in applier.kept(name):
             why = lost(inspected.get(cid), target, is_job(target))
             if why is None:
                 continue

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,17 +97,22 @@ class LaunchRecords:
                 raise EngineError(f"cannot drop the launch record {where}: {exc.strerror}") from exc
             self._warn(exc.strerror or type(exc).__name__)
 
-    def prune(self, existing: Iterable[str], *, now: float, older_than: float = STALE_AFTER) -> int:
+    def prune(self, existing: Callable[[], Iterable[str]], *, now: float, older_than: float = STALE_AFTER) -> int:
         """Drop the records of containers the engine no longer has (removed outside validator: ``docker
         rm``, another tool) that are older than ``older_than`` seconds; how many went. The age keeps a
         record another ``up`` has just written for a container it has just made (and this run's list
-        did not show) from going."""
-        keep = {_part(cid) for cid in existing}
+        did not show) from going. ``existing`` lists the engine's container IDs; it is called only when
+        some record is old enough to go (a list of every container costs a round trip on each ``up``,
+        a second on a busy engine, and in the steady state no record is a day old and unused)."""
         gone = 0
         try:
             entries = list(self.folder.iterdir()) if self.folder.is_dir() else []
-            for path in entries:
-                if path.name in keep or now - path.stat().st_mtime < older_than:
+            old = [path for path in entries if now - path.stat().st_mtime >= older_than]
+            if not old:
+                return 0
+            keep = {_part(cid) for cid in existing()}
+            for path in old:
+                if path.name in keep:
                     continue
                 path.unlink(missing_ok=True)
                 gone += 1

@@ -120,7 +120,7 @@ def up(
         result = applier.run()
         if planned.launches is not None:
             # records of containers removed outside validator would pile up, one per container ever made
-            planned.launches.prune([c["Id"] for c in engine.containers()], now=time.time())
+            planned.launches.prune(lambda: [c["Id"] for c in engine.containers()], now=time.time())
         # each container's figures as measured now, else as an earlier up saved them, else the engine's
         saved = T.load(loaded.base_dir, loaded.spec.project)
         keep: dict[str, dict[str, Timing]] = {}

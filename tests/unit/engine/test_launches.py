@@ -230,8 +230,21 @@ def test_prune_drops_only_old_records_of_containers_the_engine_no_longer_has(tmp
     os.utime(tmp_path / "r" / "gone-old", (old, old))
     os.utime(tmp_path / "r" / "kept-old", (old, old))
     now = (tmp_path / "r" / "gone-new").stat().st_mtime
-    assert records.prune(["kept-old"], now=now) == 1
+    assert records.prune(lambda: ["kept-old"], now=now) == 1
     assert records.launched(["gone-old", "gone-new", "kept-old"]) == {"gone-new", "kept-old"}
+
+
+def test_prune_lists_the_engine_s_containers_only_when_a_record_is_old_enough_to_go(tmp_path):
+    records = LaunchRecords(folder=tmp_path / "r")
+    records.record("fresh", service="web", config_hash=None)
+    now = (tmp_path / "r" / "fresh").stat().st_mtime
+
+    def listing() -> list[str]:
+        raise AssertionError("listed the engine's containers with no record old enough to prune")
+
+    assert records.prune(listing, now=now) == 0
+    assert records.launched(["fresh"]) == {"fresh"}
+    assert records.prune(lambda: [], now=now + 2 * 86400) == 1
 
 
 def test_down_drops_the_record_of_every_container_it_stops(tmp_path):

@@ -117,7 +117,7 @@ def _pull_first(planned: Planned, *, progress: Progress, deadline: float) -> tup
     assert asked is not None  # made by make_plan
     pulls = pull_all(planned.engine, planned.desired, planned.plan, progress=progress, deadline=deadline)
     if pulls.failure is not None:
-        raise EngineError(f"{pulls.failure} (up changed nothing: it pulls before it touches a container)")
+        raise EngineError(f"{pulls.failure}; up changed nothing (it pulls before it touches a container)")
     pulled = frozenset(pulls.images)
     if not pulls.moved(planned.observed.image_ids):
         return dataclasses.replace(planned, plan=_plan(planned.desired, planned.observed, asked, pulled)), pulls

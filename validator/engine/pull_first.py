@@ -42,6 +42,15 @@ class Pulls:
     seconds: float = 0.0
     failure: str | None = None  # why the first pull that failed failed (up then ends: nothing is changed)
 
+    def merged(self, later: Pulls) -> Pulls:
+        """This walk followed by ``later``'s (another round: engine/reconcile.py)."""
+        return Pulls(
+            images={**self.images, **later.images},
+            steps={**self.steps, **later.steps},  # an image pulled once is not pulled again: keys differ
+            seconds=self.seconds + later.seconds,
+            failure=self.failure or later.failure,
+        )
+
     def moved(self, before: dict[str, str | None]) -> list[str]:
         """The images whose tag names another image than ``before`` said (an observation's IDs)."""
         return [image for image, new in self.images.items() if before.get(image) != new]

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, kw_only=True)
-class _Asked:
-    """What the command asked the planner for, the same for the plan before and after the pulls."""
+class PlanOptions:
+    """What the command asked of the planner: the same for the plan before the pulls and the one after."""
 
     remove_orphans: bool
     force_recreate: bool
@@ -49,7 +49,7 @@ class Planned:
     # read into ``observed`` (each container's ``launched``), kept by up; None on Swarm (its tasks are
     # the orchestrator's, judged by their state)
     launches: LaunchRecords | None = None
-    asked: _Asked | None = None  # the planner's options, for the plan ``up`` draws again after its pulls
+    asked: PlanOptions | None = None  # the planner's options, for the plan ``up`` draws again after its pulls
 
 
 def make_plan(
@@ -63,7 +63,7 @@ def make_plan(
 ) -> Planned:
     """Observe and plan; a plan that pulls judges no container of the images it pulls (``up`` pulls
     first, then plans again: ``_pull_first``)."""
-    asked = _Asked(
+    asked = PlanOptions(
         remove_orphans=remove_orphans,
         force_recreate=force_recreate,
         build=build,
@@ -74,7 +74,7 @@ def make_plan(
 
 
 def _observe_and_plan(
-    engine: Engine, desired: DesiredState, asked: _Asked, pulled: frozenset[str] = frozenset()
+    engine: Engine, desired: DesiredState, asked: PlanOptions, pulled: frozenset[str] = frozenset()
 ) -> Planned:
     observed = observe(engine, desired)
     # the launch records are part of the observation: the planner reads no file (engine/launches.py)
@@ -91,7 +91,7 @@ def _observe_and_plan(
     )
 
 
-def _plan(desired: DesiredState, observed: ObservedState, asked: _Asked, pulled: frozenset[str]) -> Plan:
+def _plan(desired: DesiredState, observed: ObservedState, asked: PlanOptions, pulled: frozenset[str]) -> Plan:
     return plan(
         desired,
         observed,
@@ -108,20 +108,30 @@ def _pull_first(planned: Planned, *, progress: Progress, deadline: float) -> tup
     """Walk the plan's pulls, then plan again: from the same observation when no tag moved (a pull of
     the same digest changes nothing), else from a new one (every container, Compose's own too, is then
     judged against the image its tag names after the pull). A failed pull ends up here: nothing else
-    was done (engine/pull_first.py)."""
-    if not any(a.kind == "pull" for a in planned.plan.actions):
-        return planned, None
-    if planned.plan.conflicts:  # up refuses this plan, as Applier.run does: nothing is pulled for it
-        raise EngineError("cannot proceed: " + "; ".join(planned.plan.conflicts))
+    was done (engine/pull_first.py). The plan returned holds no pull."""
     asked = planned.asked
     assert asked is not None  # made by make_plan
-    pulls = pull_all(planned.engine, planned.desired, planned.plan, progress=progress, deadline=deadline)
-    if pulls.failure is not None:
-        raise EngineError(f"{pulls.failure}; up changed nothing (it pulls before it touches a container)")
-    pulled = frozenset(pulls.images)
-    if not pulls.moved(planned.observed.image_ids):
-        return dataclasses.replace(planned, plan=_plan(planned.desired, planned.observed, asked, pulled)), pulls
-    return _observe_and_plan(planned.engine, planned.desired, asked, pulled), pulls
+    done: Pulls | None = None
+    # a plan drawn again pulls only an image no round pulled yet (``pulled`` keeps those out): one
+    # present at the first look that vanished before the next (someone removed it). Each round pulls
+    # at least one more, so there are at most as many rounds as images
+    for _ in range(len({svc.image for svc in planned.desired.services.values()}) + 1):
+        if not any(a.kind == "pull" for a in planned.plan.actions):
+            return planned, done
+        if planned.plan.conflicts:  # up refuses this plan, as Applier.run does: nothing is pulled for it
+            raise EngineError("cannot proceed: " + "; ".join(planned.plan.conflicts))
+        pulls = pull_all(planned.engine, planned.desired, planned.plan, progress=progress, deadline=deadline)
+        if pulls.failure is not None:
+            raise EngineError(f"{pulls.failure}; up changed nothing (it pulls before it touches a container)")
+        moved = pulls.moved(planned.observed.image_ids)
+        done = pulls if done is None else done.merged(pulls)
+        pulled = frozenset(done.images)
+        if moved:
+            planned = _observe_and_plan(planned.engine, planned.desired, asked, pulled)
+        else:
+            planned = dataclasses.replace(planned, plan=_plan(planned.desired, planned.observed, asked, pulled))
+    images = sorted(a.target for a in planned.plan.actions if a.kind == "pull")
+    raise EngineError(f"cannot pull {', '.join(images)}: the engine reported no image after each pull")
 
 
 def up(

@@ -161,3 +161,88 @@ def test_pulls_run_at_once_up_to_the_bound(tmp_path):
     pulls, _, _ = _walk(tmp_path, engine, **services)
     assert pulls.failure is None and len(pulls.images) == 6
     assert engine.most == PULLS_AT_ONCE
+
+
+def _planned(desired, observed):
+    from validator.engine.reconcile import Planned, PlanOptions
+
+    asked = PlanOptions(remove_orphans=False, force_recreate=False, build=False, ready_by_exec=True, rerun_jobs=False)
+    return Planned(engine=None, desired=desired, observed=observed, plan=plan(desired, observed), asked=asked)  # type: ignore[arg-type]
+
+
+def _fake_pulls(monkeypatch, answers: list[dict[str, str]], failure: str | None = None) -> list[str]:
+    """``pull_all`` answering each round from ``answers``; returns the images each round pulled."""
+    from validator.engine import reconcile
+    from validator.engine.pull_first import Pulls
+
+    rounds: list[str] = []
+
+    def fake(engine, desired, the_plan, *, progress, deadline):
+        rounds.append(",".join(a.target for a in the_plan.actions if a.kind == "pull"))
+        return Pulls(images=answers[len(rounds) - 1] if failure is None else {}, failure=failure)
+
+    monkeypatch.setattr(reconcile, "pull_all", fake)
+    return rounds
+
+
+def test_up_plans_again_from_a_new_look_only_when_a_pull_moved_a_tag(tmp_path, monkeypatch):
+    from validator.engine import reconcile
+
+    desired = _desired(tmp_path, app=APP, worker=WORKER)
+    observed = observed_as_applied(desired, image_id=OLD)
+    looks: list[int] = []
+
+    def look(engine, desired, asked, pulled=frozenset()):
+        looks.append(1)
+        moved = _after_pull(observed, "app:1", NEW)
+        return dataclasses.replace(_planned(desired, moved), plan=plan(desired, moved, pulled=pulled))
+
+    monkeypatch.setattr(reconcile, "_observe_and_plan", look)
+    # the same digest: no second look, nothing to do
+    _fake_pulls(monkeypatch, [{"app:1": OLD}])
+    same, pulls = reconcile._pull_first(_planned(desired, observed), progress=lambda *_: None, deadline=1e12)
+    assert looks == [] and same.plan.empty and pulls is not None and pulls.images == {"app:1": OLD}
+    # a moved tag: looked at again, both services recreated, no pull left in the plan up walks
+    _fake_pulls(monkeypatch, [{"app:1": NEW}])
+    moved, _ = reconcile._pull_first(_planned(desired, observed), progress=lambda *_: None, deadline=1e12)
+    assert looks == [1] and {a.service for a in moved.plan.actions if a.kind == "recreate"} == {"app", "worker"}
+    assert not [a for a in moved.plan.actions if a.kind == "pull"]
+
+
+def test_a_failed_pull_ends_up_with_nothing_changed(tmp_path, monkeypatch):
+    from validator.engine import reconcile
+
+    desired = _desired(tmp_path, app=APP)
+    _fake_pulls(monkeypatch, [], failure="cannot pull image app:1: connection refused")
+    with pytest.raises(EngineError, match=r"connection refused; up changed nothing"):
+        reconcile._pull_first(_planned(desired, observed_as_applied(desired)), progress=lambda *_: None, deadline=1e12)
+
+
+def test_an_image_that_vanished_before_the_second_look_is_pulled_in_a_second_round(tmp_path, monkeypatch):
+    from validator.engine import reconcile
+
+    desired = _desired(tmp_path, app={**APP, "pull_policy": "missing"}, db=DB)
+    observed = observed_as_applied(desired, image_id=OLD)
+    first = dataclasses.replace(observed, image_ids={"app:1": OLD, "db:1": None})  # db is missing
+
+    def look(engine, desired, asked, pulled=frozenset()):
+        # someone removed app:1 after the first look: only what up pulled is there
+        seen = dataclasses.replace(observed, image_ids={"app:1": None, "db:1": None, **dict.fromkeys(pulled, OLD)})
+        return dataclasses.replace(_planned(desired, seen), plan=plan(desired, seen, pulled=pulled))
+
+    monkeypatch.setattr(reconcile, "_observe_and_plan", look)
+    rounds = _fake_pulls(monkeypatch, [{"db:1": OLD}, {"app:1": OLD}])
+    planned, pulls = reconcile._pull_first(_planned(desired, first), progress=lambda *_: None, deadline=1e12)
+    assert rounds == ["db:1", "app:1"] and pulls is not None and set(pulls.images) == {"app:1", "db:1"}
+    assert planned.plan.empty
+
+
+def test_rounds_of_pulls_are_bounded_by_the_images(tmp_path, monkeypatch):
+    from validator.engine import reconcile
+
+    desired = _desired(tmp_path, app=APP, db=DB)
+    observed = observed_as_applied(desired, image_id=OLD)
+    rounds = _fake_pulls(monkeypatch, [{}] * 10)  # pulls that report no image and no failure
+    with pytest.raises(EngineError, match="cannot pull app:1: the engine reported no image after each pull"):
+        reconcile._pull_first(_planned(desired, observed), progress=lambda *_: None, deadline=1e12)
+    assert len(rounds) == 3  # two images: at most three rounds

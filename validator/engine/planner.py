@@ -376,6 +376,8 @@ def _service_plan(
         if unknown:
             draft.unverified.append((name, unknown))
             draft.notes.append(f"{name}: {unknown}")
+        elif not problems and svc.image in to_pull:  # its image drift is known only after the pull
+            draft.unverified.append((name, until_pulled(svc.image)))
         elif not problems:
             draft.unchanged.append(name)
         return

@@ -246,3 +246,14 @@ def test_rounds_of_pulls_are_bounded_by_the_images(tmp_path, monkeypatch):
     with pytest.raises(EngineError, match="cannot pull app:1: the engine reported no image after each pull"):
         reconcile._pull_first(_planned(desired, observed), progress=lambda *_: None, deadline=1e12)
     assert len(rounds) == 3  # two images: at most three rounds
+
+
+def test_a_compose_container_of_a_pulled_image_is_judged_after_the_pull_too(tmp_path):
+    desired = _desired(tmp_path, app=APP)
+    observed = observed_as_applied(desired, image_id=OLD)
+    (mine,) = observed.containers["app"]
+    theirs = dataclasses.replace(mine, owner="compose")
+    observed = dataclasses.replace(observed, containers={"app": (theirs,)})
+    before = plan(desired, observed)
+    assert dict(before.unverified) == {"app": until_pulled("app:1")} and before.unchanged == ()
+    assert plan(desired, observed, pulled=frozenset({"app:1"})).unchanged == ("app",)

@@ -162,7 +162,6 @@ def up(
     bound = timeout if timeout is not None else loaded.spec.settings.up_timeout
     # the witness opens before the observation inspects anything: see _current below
     with guard, Witness(engine, loaded.spec.project) as witness:
-        began = time.monotonic()
         planned = make_plan(
             loaded,
             engine,
@@ -171,6 +170,7 @@ def up(
             build=build,
             rerun_jobs=rerun_jobs,
         )
+        began = time.monotonic()  # the bound counts from here, as it did when the walk pulled too
         planned, pulls = _pull_first(planned, progress=progress, deadline=began + bound)
         for note in planned.plan.notes:
             progress("note", note)

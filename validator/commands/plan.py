@@ -51,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
                         "conflicts": list(plan.conflicts),
                         "notes": list(plan.notes),
                         "unchanged": list(plan.unchanged),
+                        # neither unchanged nor an action: not comparable yet (a pulled image's, Compose's)
+                        "unverified": [{"service": name, "why": why} for name, why in plan.unverified],
                     }
                 ),
                 indent=2,

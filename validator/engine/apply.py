@@ -28,6 +28,7 @@ from validator.engine.holders import fixed_ports, port_holders
 from validator.engine.launches import LaunchRecords
 from validator.engine.observed import ObservedContainer, ObservedState
 from validator.engine.planner import PAST_TENSE, Action, Plan, replica_slots, stop_needs, stop_plan, targets
+from validator.engine.pull_first import PULLS_AT_ONCE
 from validator.engine.readiness import ExecReadiness, health_argv, runs_health_check
 from validator.engine.stop_graph import StopStep
 from validator.engine.stopper import pre_stop
@@ -41,11 +42,10 @@ if TYPE_CHECKING:
 Progress = Callable[[str, str], None]
 Status = Literal["ready", "failed", "skipped"]
 # A failure of these ends up, as it always did: nothing may start on a missing image, network or volume,
-# or where an old container could not be taken away
-FATAL = frozenset({"pull", "build", "create-network", "create-volume", "stop", "remove", "rename"})
+# or where an old container could not be taken away (a failed pull ends it before: engine/pull_first.py)
+FATAL = frozenset({"build", "create-network", "create-volume", "stop", "remove", "rename"})
 # the calls that make up one replica's own outcome (its stops, removes and renames are the plan's)
 OWN = frozenset({"create", "put-files", "connect", "start", "post-start", "wait"})
-PULLS_AT_ONCE = 4  # pulls and builds at a time: each streams layers; more only share the same link
 # Threads: one per container and one per wait step (a container's waits for its states and its
 # readiness by exec may all be in flight at once), one per stop (a stop mostly waits out its grace
 # period, as Compose stops all at once), and four for images,
@@ -165,7 +165,7 @@ class Applier:
         self.stops = {s.name: s for s in stop_plan(stop_needs(desired), old, keep=restart)}
         self.stop_began: dict[str, float] = {}
         self.hook_failures: list[str] = []  # pre_stop hooks that failed, in the order they ran
-        self.pulls = threading.Semaphore(PULLS_AT_ONCE)
+        self.builds = threading.Semaphore(PULLS_AT_ONCE)  # builds stream layers as pulls do
         self.results = _Results(self)
 
     def _boxes(self) -> dict[str, _Box]:
@@ -240,8 +240,7 @@ class Applier:
         {
             "stop": self._stop,
             "remove": self._remove,
-            "pull": self._image,
-            "build": self._image,
+            "build": self._build,
             "create-network": self._network,
             "create-volume": self._volume,
             "rename": self._rename,
@@ -303,26 +302,22 @@ class Applier:
         self.engine.rename(action.container_id, action.new_name)
         self.say(action.service or action.target, f"{action.target} renamed to {action.new_name}")
 
-    def _image(self, step: Step) -> None:
+    def _build(self, step: Step) -> None:
         svc = self.desired.services[step.service or ""]
-        with self.pulls:
+        assert svc.build is not None
+        with self.builds:
             began = time.monotonic()
-            if step.call == "pull":
-                self.say(svc.name, f"pulling {svc.image}")
-                self.image_ids[svc.image] = self.engine.pull(svc.image, lambda line: self.say(svc.name, line))
-            else:
-                assert svc.build is not None
-                self.say(svc.name, f"building {svc.image}")
-                self.image_ids[svc.image] = self.engine.build(
-                    svc.build["context"],
-                    svc.image,
-                    svc.build["dockerfile"],
-                    svc.build["args"],
-                    svc.build["target"],
-                    {L.PROJECT: self.desired.project},
-                    lambda line: self.say(svc.name, line),
-                    svc.build.get("options"),
-                )
+            self.say(svc.name, f"building {svc.image}")
+            self.image_ids[svc.image] = self.engine.build(
+                svc.build["context"],
+                svc.image,
+                svc.build["dockerfile"],
+                svc.build["args"],
+                svc.build["target"],
+                {L.PROJECT: self.desired.project},
+                lambda line: self.say(svc.name, line),
+                svc.build.get("options"),
+            )
             self.say(svc.name, f"image {svc.image} ready in {time.monotonic() - began:.1f}s")
 
     def _network(self, step: Step) -> None:

@@ -14,6 +14,10 @@ replaced container stops (after its dependents, an ordering edge: ``after``) and
 its successor is created under its name. A dependency that is not ``required`` is an ordering edge
 too: its failure does not stop its dependents.
 
+Pulls come first, as a graph of their own (``pull_graph``: one step per image, no edges): ``up``
+walks it before it plans the containers, then plans again with what the pulls left
+(engine/pull_first.py), so ``up_graph`` is drawn from a plan that holds no pull.
+
 ``up_graph`` is a pure function of (desired, observed, plan) as the planner is; ``down_graph`` of the
 stop graph and the project's networks and volumes. engine/apply.py walks the up graph, and
 engine/stopper.py the stop graph of ``down`` and of ``up``'s recreates, with the one executor,
@@ -36,7 +40,7 @@ from validator.engine.planner import Action, Plan, exec_ready_services, is_job, 
 from validator.engine.steps import Builder, Graph, Step, down_graph, walk_stops
 from validator.engine.stop_graph import stop_plan
 
-__all__ = ["Graph", "Step", "down_graph", "up_graph"]
+__all__ = ["Graph", "Step", "down_graph", "pull_graph", "up_graph"]
 
 # depends_on's condition -> the state of the dependency's containers its dependents wait for
 CONDITION_STATE = {
@@ -49,8 +53,22 @@ CONDITION_STATE = {
 IMAGE_HEALTHY = "image-healthy"
 
 
+def pull_graph(plan: Plan) -> Graph:
+    """The pulls of ``plan``, one step each, free to run at once: what ``up`` does before it plans its
+    containers (no container can be judged before the image its tag names is known)."""
+    b = Builder()
+    for a in plan.actions:
+        if a.kind == "pull":
+            b.add(Step(call="pull", target=a.target, service=a.service, reasons=a.reasons))
+    return b.graph()
+
+
 def up_graph(desired: DesiredState, observed: ObservedState, plan: Plan, *, ready_by_exec: bool = True) -> Graph:
-    """The engine calls ``up`` makes for ``plan`` and the order they need."""
+    """The engine calls ``up`` makes for ``plan`` (drawn after its pulls) and the order they need."""
+    pulls = [a.target for a in plan.actions if a.kind == "pull"]
+    if pulls:
+        # a container planned before its image's pull was judged against the ID the tag named before
+        raise ValueError(f"a plan that still pulls {', '.join(pulls)}: pull first, then plan with pulled=")
     b = Builder()
     for action in plan.actions:
         if action.kind == "remove-orphan":
@@ -65,7 +83,7 @@ def up_graph(desired: DesiredState, observed: ObservedState, plan: Plan, *, read
     images = {
         a.target: b.add(Step(call=a.kind, target=a.target, service=a.service, reasons=a.reasons))
         for a in plan.actions
-        if a.kind in ("pull", "build")
+        if a.kind == "build"
     }
     created = {
         a.target: b.add(Step(call=a.kind, target=a.target, reasons=a.reasons))

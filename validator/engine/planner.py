@@ -197,22 +197,31 @@ def plan(
     build: bool = False,
     ready_by_exec: bool = True,
     rerun_jobs: bool = False,
+    pulled: frozenset[str] = frozenset(),
 ) -> Plan:
     """A pure function of its arguments: the clock is ``observed.at`` (when the engine was observed) and
-    the label key ``desired.key`` (what the desired labels were sealed with); neither is read here."""
+    the label key ``desired.key`` (what the desired labels were sealed with); neither is read here.
+
+    ``pulled``: the images this run has pulled already. ``up`` pulls before it plans the containers
+    (engine/pull_first.py), as Compose does (``ensureImagesExists`` before it converges): it plans
+    again with the images it pulled here and an ``observed`` taken after the pulls, so no pull action
+    is planned twice and every container is compared with the image its tag names once pulled. A plan
+    drawn before the pulls (``validator plan``, a dry run) judges no container of an image it pulls:
+    those are ``unverified``, to be compared after the pull."""
     draft = _Draft()
     _orphans(observed, remove_orphans, draft)
     _conflicts(desired, observed, draft)
-    _images(desired, observed, build, draft)
+    _images(desired, observed, build, draft, pulled)
     _resources(desired, observed, draft)
     _engine_notes(desired, observed, draft)
     order = topological_order(desired)
-    # the plan is drawn before the build: a build moves its tag for EVERY service that names it (one
-    # that only runs the image another service builds, too), so each is recreated after the build step
-    # (graph.py: a create needs its image's step); a pull moves it for a builder (as before), while a
-    # service that only runs a pulled image is compared with the ID seen before the pull
+    # no container is judged against an image ID read before a step of this run that can move its tag:
+    # a build moves the tag for EVERY service that names it (one that only runs the image another
+    # service builds, too), so each is recreated after the build step (graph.py: a create needs its
+    # image's step); a pull is done before the containers are planned (``pulled``), so a plan that
+    # still holds one cannot judge the containers of its image yet
     rebuilt = {a.target for a in draft.actions if a.kind == "build"}
-    pulled = {a.target for a in draft.actions if a.kind == "pull"}
+    to_pull = {a.target: a for a in draft.actions if a.kind == "pull"}
     for name in order:
         _service_plan(
             desired,
@@ -220,10 +229,11 @@ def plan(
             name,
             force_recreate=force_recreate,
             rebuilt=rebuilt,
-            pulled=pulled,
+            to_pull=frozenset(to_pull),
             draft=draft,
             rerun_jobs=rerun_jobs,
         )
+    _pull_notes(to_pull, draft)
     if ready_by_exec:
         starting = {a.service for a in draft.actions if a.kind in STARTING}
         for name in sorted(exec_ready_services(desired) & starting):
@@ -276,9 +286,10 @@ def _conflicts(desired: DesiredState, observed: ObservedState, draft: _Draft) ->
         out.append(f"external network or volume {name} does not exist")
 
 
-def _images(desired: DesiredState, observed: ObservedState, build: bool, draft: _Draft) -> None:
-    """One build or pull per image that needs one (its first service names it)."""
-    images_done: set[str] = set()
+def _images(desired: DesiredState, observed: ObservedState, build: bool, draft: _Draft, pulled: frozenset[str]) -> None:
+    """One build or pull per image that needs one (its first service names it); none for an image
+    this run pulled already."""
+    images_done: set[str] = set(pulled)
     for svc in desired.services.values():
         if svc.image in images_done:
             continue
@@ -350,7 +361,7 @@ def _service_plan(
     force_recreate: bool,
     rebuilt: set[str],
     draft: _Draft,
-    pulled: frozenset[str] | set[str] = frozenset(),
+    to_pull: frozenset[str] = frozenset(),
     rerun_jobs: bool = False,
 ) -> None:
     """The actions of one service's containers: surplus removed, then per replica a start and a rename."""
@@ -365,6 +376,8 @@ def _service_plan(
         if unknown:
             draft.unverified.append((name, unknown))
             draft.notes.append(f"{name}: {unknown}")
+        elif not problems and svc.image in to_pull:  # its image drift is known only after the pull
+            draft.unverified.append((name, until_pulled(svc.image)))
         elif not problems:
             draft.unchanged.append(name)
         return
@@ -391,14 +404,34 @@ def _service_plan(
             number,
             slots.get(number),
             force_recreate=force_recreate,
-            image_changes=svc.image in rebuilt or (svc.build is not None and svc.image in pulled),
+            image_changes=svc.image in rebuilt,
             restart_for=restart_for,
             draft=draft,
             rerun_jobs=rerun_jobs,
         )
-    if not service_actions:
+    if not service_actions and svc.image in to_pull and found:
+        # what the pull leaves under the tag is not known before it: neither kept nor drift yet
+        draft.unverified.append((name, until_pulled(svc.image)))
+    elif not service_actions:
         draft.unchanged.append(name)
     draft.actions.extend(service_actions)
+
+
+def until_pulled(image: str) -> str:
+    """Why a plan drawn before a pull cannot judge a container of the pulled image."""
+    return f"runs {image}, which up pulls first: compared with the image the pull leaves under that tag"
+
+
+def _pull_notes(to_pull: dict[str, Action], draft: _Draft) -> None:
+    """Per image the plan pulls: the services whose containers are judged only after the pull."""
+    for image, action in to_pull.items():
+        waiting = [name for name, why in draft.unverified if why == until_pulled(image)]
+        if waiting:
+            draft.notes.append(
+                f"{', '.join(waiting)}: image {image} is pulled ({'; '.join(action.reasons)}) before any "
+                "container is planned: up plans again after its pulls and recreates each container the "
+                "pull moved the tag away from"
+            )
 
 
 def _replica_actions(

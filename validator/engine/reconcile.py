@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -16,14 +17,27 @@ from validator.engine.launches import LaunchRecords
 from validator.engine.lock import ProjectLock
 from validator.engine.observed import ObservedState, observe, with_launches
 from validator.engine.planner import Plan, is_job, plan, stop_needs_of_spec
+from validator.engine.pull_first import Pulls, pull_all
 from validator.engine.teardown import DownResult as DownResult  # the Swarm backend returns one too
 from validator.engine.teardown import down_project
 from validator.engine.witness import Witness
+from validator.errors import EngineError
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
     from validator.engine.apply import Applier, Progress, ServiceResult, UpResult
     from validator.engine.waiter import Timing
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanOptions:
+    """What the command asked of the planner: the same for the plan before the pulls and the one after."""
+
+    remove_orphans: bool
+    force_recreate: bool
+    build: bool
+    ready_by_exec: bool
+    rerun_jobs: bool
 
 
 @dataclass(kw_only=True)
@@ -35,6 +49,7 @@ class Planned:
     # read into ``observed`` (each container's ``launched``), kept by up; None on Swarm (its tasks are
     # the orchestrator's, judged by their state)
     launches: LaunchRecords | None = None
+    asked: PlanOptions | None = None  # the planner's options, for the plan ``up`` draws again after its pulls
 
 
 def make_plan(
@@ -46,7 +61,21 @@ def make_plan(
     build: bool = False,
     rerun_jobs: bool = False,
 ) -> Planned:
-    desired = desired_state(loaded)
+    """Observe and plan; a plan that pulls judges no container of the images it pulls (``up`` pulls
+    first, then plans again: ``_pull_first``)."""
+    asked = PlanOptions(
+        remove_orphans=remove_orphans,
+        force_recreate=force_recreate,
+        build=build,
+        ready_by_exec=loaded.spec.settings.ready_by_exec,
+        rerun_jobs=rerun_jobs,
+    )
+    return _observe_and_plan(engine, desired_state(loaded), asked)
+
+
+def _observe_and_plan(
+    engine: Engine, desired: DesiredState, asked: PlanOptions, pulled: frozenset[str] = frozenset()
+) -> Planned:
     observed = observe(engine, desired)
     # the launch records are part of the observation: the planner reads no file (engine/launches.py)
     launches = LaunchRecords.of(engine)
@@ -57,16 +86,52 @@ def make_plan(
         desired=desired,
         observed=observed,
         launches=launches,
-        plan=plan(
-            desired,
-            observed,
-            remove_orphans=remove_orphans,
-            force_recreate=force_recreate,
-            build=build,
-            ready_by_exec=loaded.spec.settings.ready_by_exec,
-            rerun_jobs=rerun_jobs,
-        ),
+        plan=_plan(desired, observed, asked, pulled),
+        asked=asked,
     )
+
+
+def _plan(desired: DesiredState, observed: ObservedState, asked: PlanOptions, pulled: frozenset[str]) -> Plan:
+    return plan(
+        desired,
+        observed,
+        remove_orphans=asked.remove_orphans,
+        force_recreate=asked.force_recreate,
+        build=asked.build,
+        ready_by_exec=asked.ready_by_exec,
+        rerun_jobs=asked.rerun_jobs,
+        pulled=pulled,
+    )
+
+
+def _pull_first(planned: Planned, *, progress: Progress, deadline: float) -> tuple[Planned, Pulls | None]:
+    """Walk the plan's pulls, then plan again: from the same observation when no tag moved (a pull of
+    the same digest changes nothing), else from a new one (every container, Compose's own too, is then
+    judged against the image its tag names after the pull). A failed pull ends up here: nothing else
+    was done (engine/pull_first.py). The plan returned holds no pull."""
+    asked = planned.asked
+    assert asked is not None  # made by make_plan
+    done: Pulls | None = None
+    # a plan drawn again pulls only an image no round pulled yet (``pulled`` keeps those out): one
+    # present at the first look that vanished before the next (someone removed it). Each round pulls
+    # at least one more, so there are at most as many rounds as images
+    for _ in range(len({svc.image for svc in planned.desired.services.values()}) + 1):
+        if not any(a.kind == "pull" for a in planned.plan.actions):
+            return planned, done
+        if planned.plan.conflicts:  # up refuses this plan, as Applier.run does: nothing is pulled for it
+            raise EngineError("cannot proceed: " + "; ".join(planned.plan.conflicts))
+        pulls = pull_all(planned.engine, planned.desired, planned.plan, progress=progress, deadline=deadline)
+        if pulls.failure is not None:
+            raise EngineError(f"{pulls.failure}; up changed nothing (it pulls before it touches a container)")
+        moved = pulls.moved(planned.observed.image_ids)
+        done = pulls if done is None else done.merged(pulls)
+        pulled = frozenset(done.images)
+        if moved:
+            planned = _observe_and_plan(planned.engine, planned.desired, asked, pulled)
+        else:
+            planned = dataclasses.replace(planned, plan=_plan(planned.desired, planned.observed, asked, pulled))
+    images = sorted(a.target for a in planned.plan.actions if a.kind == "pull")
+    raise EngineError(f"cannot pull {', '.join(images)}: the engine reported no image after each pull")
 
 
 def up(
@@ -94,6 +159,7 @@ def up(
         if lock
         else nullcontext()
     )
+    bound = timeout if timeout is not None else loaded.spec.settings.up_timeout
     # the witness opens before the observation inspects anything: see _current below
     with guard, Witness(engine, loaded.spec.project) as witness:
         planned = make_plan(
@@ -104,6 +170,8 @@ def up(
             build=build,
             rerun_jobs=rerun_jobs,
         )
+        began = time.monotonic()  # the bound counts from here, as it did when the walk pulled too
+        planned, pulls = _pull_first(planned, progress=progress, deadline=began + bound)
         for note in planned.plan.notes:
             progress("note", note)
         applier = Applier(
@@ -112,12 +180,15 @@ def up(
             observed=planned.observed,
             plan=planned.plan,
             progress=progress,
-            timeout=timeout if timeout is not None else loaded.spec.settings.up_timeout,
+            timeout=max(0.0, bound - (time.monotonic() - began)),  # the pulls spent part of it
             ready_by_exec=loaded.spec.settings.ready_by_exec,
             on_done=on_done,
             launches=planned.launches or LaunchRecords.of(engine),
         )
         result = applier.run()
+        if pulls is not None:  # the pulls are steps of this up too (up -v lists them; ``ok`` reads them)
+            result.steps = {**pulls.steps, **result.steps}
+            result.duration += pulls.seconds
         if planned.launches is not None:
             # records of containers removed outside validator would pile up, one per container ever made
             planned.launches.prune(lambda: [c["Id"] for c in engine.containers()], now=time.time())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.harness.specs import base_spec, load_dict, observed_as_applied
 from validator.engine.desired import desired_state
-from validator.engine.graph import Graph, down_graph, up_graph
+from validator.engine.graph import Graph, down_graph, pull_graph, up_graph
 from validator.engine.planner import plan, stop_needs
 from validator.engine.stop_graph import stop_plan
 
@@ -30,11 +30,27 @@ def _desired(tmp_path, **services):
     return desired_state(load_dict(tmp_path, spec), {})
 
 
-def _golden(name: str, graph: Graph) -> None:
+def _golden(name: str, graph: Graph, pulls: Graph | None = None) -> None:
+    """``pulls``: the graph up walks first; the golden file prints it, then the graph after it."""
     path = GOLDEN / f"{name}.txt"
+    text = graph.render() if pulls is None else pulls.render() + PULLS_DONE + graph.render()
     if os.environ.get("VALIDATOR_UPDATE_GOLDEN"):
-        path.write_text(graph.render())
-    assert graph.render() == path.read_text(), f"the printed graph differs from {path}"
+        path.write_text(text)
+    assert text == path.read_text(), f"the printed graph differs from {path}"
+
+
+PULLS_DONE = "-- the pulls done, the containers planned from what they left:\n"
+
+
+def _as_up_walks(desired, observed, **options) -> tuple[Graph, Graph]:
+    """The two graphs ``up`` walks (engine/pull_first.py): the plan's pulls, then the graph of the plan
+    drawn again after them, every pulled image on the ID the pull left (here a new one)."""
+    pulls = pull_graph(plan(desired, observed, **options))
+    pulled = frozenset(step.target for step in pulls.steps)
+    after = dataclasses.replace(
+        observed, image_ids={**observed.image_ids, **{image: f"sha256:{image}-pulled" for image in pulled}}
+    )
+    return pulls, up_graph(desired, after, plan(desired, after, pulled=pulled, **options), **options)
 
 
 def test_a_cold_up(tmp_path):
@@ -42,16 +58,17 @@ def test_a_cold_up(tmp_path):
     observed = dataclasses.replace(
         observed_as_applied(desired), containers={}, networks=set(), volumes=set(), image_ids={"db:1": "sha256:d"}
     )
-    the_plan = plan(desired, observed)
-    graph = up_graph(desired, observed, the_plan)
-    _golden("up-cold", graph)
+    pulls, graph = _as_up_walks(desired, observed)
+    _golden("up-cold", graph, pulls)
+    assert [s.key for s in pulls.steps] == ["pull web:1", "pull job:1"] and not any(s.needs for s in pulls.steps)
+    present = dataclasses.replace(observed, image_ids={"db:1": "d", "web:1": "w", "job:1": "j"})
     waves = graph.waves()
     # both replicas of web start in the same wave, after db is ready by exec (its own health test)
     assert waves["create demo-web-1"] == waves["create demo-web-2"] > waves["wait demo-db-1 ready"]
     (web,) = [s for s in graph.steps if s.key == "create demo-web-1"]
     assert "wait demo-db-1 healthy" not in web.needs
     # without readiness by exec they wait for the engine's healthy status
-    plain = up_graph(desired, observed, the_plan, ready_by_exec=False)
+    plain = up_graph(desired, present, plan(desired, present), ready_by_exec=False)
     (web,) = [s for s in plain.steps if s.key == "create demo-web-1"]
     assert "wait demo-db-1 healthy" in web.needs and "wait demo-db-1 ready" not in plain.waves()
     # the job waits for db running only; api for the job's completion
@@ -125,8 +142,8 @@ def test_every_call_up_makes_is_a_step(tmp_path):
     observed = dataclasses.replace(
         observed_as_applied(desired), containers={}, networks=set(), volumes=set(), image_ids={}
     )
-    graph = up_graph(desired, observed, plan(desired, observed), ready_by_exec=False)
-    _golden("up-extras", graph)
+    pulls, graph = _as_up_walks(desired, observed, ready_by_exec=False)
+    _golden("up-extras", graph, pulls)
     steps = {s.key: s for s in graph.steps}
     assert "health-check cache" in steps["wait demo-cache-1 healthy"].needs
     assert steps["create demo-app-1"].needs[0] == "wait demo-cache-1 healthy"

@@ -5,13 +5,23 @@ judged by the observation made before the walk. A walk can last long (a recreate
 grace period), and a kept container may die meanwhile. Rule: a kept container is ready only as a look
 taken at the end of ``up`` shows it; that look is the observation itself only while the engine
 reported no change of the container since before it was taken (engine/witness.py), else a fresh
-inspect. The goal is judged as ``graph.already_there`` judges it, from the inspect's State.
+inspect. The goal is judged as ``graph.already_there`` judges it, from the inspect's State, and a
+container re-inspected so is compared with the spec again as the observation compares it
+(``drift_now``: a network disconnect during the walk is a network event, no container's; adversary
+graph6 case 10).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from validator.engine.observed import live_drift
+
+if TYPE_CHECKING:
+    from validator.engine.desired import DesiredState
+    from validator.engine.docker_api import Engine
+    from validator.engine.observed import ObservedState
 
 
 def lost(detail: Mapping[str, Any] | None, target: str, job: bool) -> str | None:
@@ -34,3 +44,15 @@ def lost(detail: Mapping[str, Any] | None, target: str, job: bool) -> str | None
         # a health check, the spec's or its image's, counts whatever the goal (the image-healthy wait)
         return f"is {health}"
     return None
+
+
+def drift_now(
+    engine: Engine, desired: DesiredState, observed: ObservedState, container: str, detail: dict[str, Any] | None
+) -> tuple[str, ...]:
+    """How the kept container ``container`` differs from the spec as ``detail`` (a fresh inspect)
+    shows it, compared as the observation compares it (validator's own containers)."""
+    item = next((c for items in observed.containers.values() for c in items if c.id == container), None)
+    if item is None or item.service is None or item.owner != "validator":
+        return ()
+    svc = desired.services.get(item.service)
+    return live_drift(engine, desired, svc, item, detail) if svc is not None else ()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from validator.engine.desired import DesiredState, desired_state
 from validator.engine.docker_api import Engine
 from validator.engine.inspect_each import inspect_each
-from validator.engine.kept import lost
+from validator.engine.kept import drift_now, lost
 from validator.engine.launches import LaunchRecords
 from validator.engine.lock import ProjectLock
 from validator.engine.observed import ObservedState, observe, with_launches
@@ -150,8 +150,7 @@ def up(
     rerun_jobs: bool = False,
 ) -> UpResult:
     # lazy: plan and down never apply, so they load neither the applier nor the waiter (timings
-    # imports it); tests/unit/engine/test_stopper.py pins it
-    from validator.engine import timings as T
+    # imports it, loaded by _end_look); tests/unit/engine/test_stopper.py pins it
     from validator.engine.apply import Applier
 
     guard = (
@@ -192,28 +191,55 @@ def up(
         if planned.launches is not None:
             # records of containers removed outside validator would pile up, one per container ever made
             planned.launches.prune(lambda: [c["Id"] for c in engine.containers()], now=time.time())
-        # each container's figures as measured now, else as an earlier up saved them, else the engine's
-        saved = T.load(loaded.base_dir, loaded.spec.project)
-        keep: dict[str, dict[str, Timing]] = {}
-        ready = {name: r for name, r in result.services.items() if r.status == "ready"}
-        ids_of = {name: r.containers or ((r.container,) if r.container else ()) for name, r in ready.items()}
-        kept = [cid for name in ready for cid in applier.kept(name)]
-        looked = [cid for ids in ids_of.values() for cid in ids]
-        inspected = _current(engine, planned.observed, witness, list(dict.fromkeys(looked + kept)))
-        for name in _lost(applier, ready, inspected, progress):
-            del ready[name]
-        for name, r in ready.items():
-            ids = ids_of[name]
-            if not ids:
-                continue
-            if r.measured:
-                T.stamp_starts(r.measured, inspected.__getitem__)
-                keep[name] = {**T.known_each(saved, name, ids), **r.measured}
-            if r.timing is None or len(ids) > 1:
-                r.timing = T.of_service(saved, name, ids, inspected.__getitem__, r.measured)
-        if keep:
-            T.save(loaded.base_dir, loaded.spec.project, keep)
+        _end_look(loaded, engine, planned, applier, result, witness, progress)
         return result
+
+
+def _end_look(
+    loaded: LoadedSpec,
+    engine: Engine,
+    planned: Planned,
+    applier: Applier,
+    result: UpResult,
+    witness: Witness,
+    progress: Progress,
+) -> None:
+    """After the walk: every ready service's containers as they are now (``_current``), a kept one
+    that is no longer in its goal state or no longer the spec's failed (``_lost``), then each one's
+    figures, saved for the next ``up``."""
+    from validator.engine import timings as T
+
+    # each container's figures as measured now, else as an earlier up saved them, else the engine's
+    saved = T.load(loaded.base_dir, loaded.spec.project)
+    keep: dict[str, dict[str, Timing]] = {}
+    ready = {name: r for name, r in result.services.items() if r.status == "ready"}
+    ids_of = {name: r.containers or ((r.container,) if r.container else ()) for name, r in ready.items()}
+    kept = [cid for name in ready for cid in applier.kept(name)]
+    looked = [cid for ids in ids_of.values() for cid in ids]
+    inspected = _current(engine, planned.observed, witness, list(dict.fromkeys(looked + kept)))
+
+    def drift(cid: str) -> tuple[str, ...]:
+        # the observation's inspect showed no drift (else the plan had recreated it): only a
+        # container the engine reported a change of since is compared again, on its fresh inspect
+        return (
+            ()
+            if witness.unchanged(cid)
+            else drift_now(engine, planned.desired, planned.observed, cid, inspected.get(cid))
+        )
+
+    for name in _lost(applier, ready, inspected, progress, drift):
+        del ready[name]
+    for name, r in ready.items():
+        ids = ids_of[name]
+        if not ids:
+            continue
+        if r.measured:
+            T.stamp_starts(r.measured, inspected.__getitem__)
+            keep[name] = {**T.known_each(saved, name, ids), **r.measured}
+        if r.timing is None or len(ids) > 1:
+            r.timing = T.of_service(saved, name, ids, inspected.__getitem__, r.measured)
+    if keep:
+        T.save(loaded.base_dir, loaded.spec.project, keep)
 
 
 def _lost(
@@ -221,6 +247,7 @@ def _lost(
     ready: dict[str, ServiceResult],
     inspected: dict[str, dict[str, Any]],
     progress: Progress,
+    drift: Callable[[str], tuple[str, ...]] = lambda cid: (),
 ) -> list[str]:
     """The ready services a kept container of which is no longer in its goal state at the end of up,
     each marked failed, naming the container's state (engine/kept.py: the observation before the walk
@@ -232,6 +259,9 @@ def _lost(
         target = applier.targets[name]
         for cid in applier.kept(name):
             why = lost(inspected.get(cid), target, is_job(target))
+            if why is None and inspected.get(cid) is not None:
+                differs = drift(cid)
+                why = f"differs from the spec: {'; '.join(differs)}" if differs else None
             if why is None:
                 continue
             r.status = "failed"

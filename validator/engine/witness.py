@@ -7,7 +7,9 @@ inspects costs a second; ``Witness`` lets the second round skip every container 
 provably still current. It subscribes to the project's container events before the observation
 inspects anything, and a container counts as unchanged only while the stream stayed open and
 carried no event of it that could change what an inspect says of its state (start, restart, die,
-kill, stop, pause, unpause, oom, health_status, update, rename, destroy).
+kill, stop, pause, unpause, oom, health_status, update, rename, destroy), nor a network event naming
+it (connect, disconnect: a network's events, which carry no container label, so a second stream of
+every network's connects and disconnects, kept for the containers they name).
 
 The engine writes an event stream's headers *before* it subscribes (moby ``getEvents``:
 ``output.Flush()`` then ``SubscribeToEvents``), so a stream that has just answered may still miss
@@ -46,6 +48,9 @@ CHANGES = (
     "rename",
     "destroy",
 )
+# a network event names the container it connected or disconnected in its attributes, not by its ID:
+# disconnecting a kept container from its network (adversary graph6 case 10) changes its inspect
+NETWORK_CHANGES = ("connect", "disconnect")
 # seconds back the subscription asks from (see the module's docstring): the gap itself is microseconds
 # on the engine; the rest is for a clock behind ours. Not more: a no-op right after a cold ``up``
 # would count every container that turned healthy within it as changed (measured: 5 s made a no-op at
@@ -60,17 +65,28 @@ class Witness:
         self.changed: set[str] = set()
         self.lock = threading.Lock()
         self.ended = False
-        self.stream = engine.events(
-            {"type": ["container"], "label": [f"{L.PROJECT}={project}"], "event": list(CHANGES)},
-            since=time.time() - SKEW,
-        )
-        self.thread = threading.Thread(target=self._read, name="validator-witness", daemon=True)
-        self.thread.start()
+        since = time.time() - SKEW
+        self.streams = [
+            engine.events(
+                {"type": ["container"], "label": [f"{L.PROJECT}={project}"], "event": list(CHANGES)}, since=since
+            ),
+            engine.events({"type": ["network"], "event": list(NETWORK_CHANGES)}, since=since),
+        ]
+        self.threads = [
+            threading.Thread(target=self._read, args=(stream,), name="validator-witness", daemon=True)
+            for stream in self.streams
+        ]
+        for thread in self.threads:
+            thread.start()
 
-    def _read(self) -> None:
+    def _read(self, stream: Any) -> None:
         try:
-            for event in self.stream:
-                cid = event.get("id") or (event.get("Actor") or {}).get("ID")
+            for event in stream:
+                actor = event.get("Actor") or {}
+                if event.get("Type") == "network":
+                    cid = (actor.get("Attributes") or {}).get("container")
+                else:
+                    cid = event.get("id") or actor.get("ID")
                 if cid:
                     with self.lock:
                         self.changed.add(str(cid))
@@ -89,9 +105,11 @@ class Witness:
     def close(self) -> None:
         with self.lock:
             self.ended = True
-        with contextlib.suppress(Exception):
-            self.stream.close()
-        self.thread.join(timeout=5)
+        for stream in self.streams:
+            with contextlib.suppress(Exception):
+                stream.close()
+        for thread in self.threads:
+            thread.join(timeout=5)
 
     def __enter__(self) -> Witness:
         return self

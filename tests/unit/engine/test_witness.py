@@ -13,13 +13,26 @@ from validator.engine import witness as W
 
 
 class FakeEngine:
-    def __init__(self, stream: Stream) -> None:
+    """Answers the container stream with ``stream`` and the network stream with ``networks``."""
+
+    def __init__(self, stream: Stream, networks: Stream | None = None) -> None:
         self.stream = stream
+        self.networks = networks or Stream([], hold=True)
         self.asked: list[tuple[dict[str, Any], float | None]] = []
 
     def events(self, filters: dict[str, Any], since: float | None = None) -> Stream:
         self.asked.append((filters, since))
-        return self.stream
+        return self.networks if filters["type"] == ["network"] else self.stream
+
+
+def network_event(cid: str, action: str, at: float) -> dict[str, Any]:
+    """A network's event as the engine writes it: the network is the actor, the container an attribute."""
+    return {
+        "Type": "network",
+        "Action": action,
+        "Actor": {"ID": "net-id", "Attributes": {"container": cid, "name": "demo_default", "type": "bridge"}},
+        "timeNano": int(at * 1e9),
+    }
 
 
 def test_a_container_with_an_event_is_changed_the_others_unchanged():
@@ -29,7 +42,8 @@ def test_a_container_with_an_event_is_changed_the_others_unchanged():
     with W.Witness(engine, "demo") as witness:  # type: ignore[arg-type]
         wait_until(lambda: not witness.unchanged("c1"))
         assert witness.unchanged("c2")
-    ((filters, since),) = engine.asked
+    ((filters, since), (net_filters, net_since)) = engine.asked
+    assert net_filters == {"type": ["network"], "event": ["connect", "disconnect"]} and net_since == since
     assert filters["label"] == [f"{L.PROJECT}=demo"] and filters["type"] == ["container"]
     assert {"start", "restart", "die", "health_status", "destroy", "update"} <= set(filters["event"])
     assert "exec_start" not in filters["event"]  # a health probe's execs are no change of the container
@@ -44,3 +58,18 @@ def test_nothing_is_unchanged_once_the_stream_ended_or_closed():
     assert witness.unchanged("c2")
     witness.close()
     assert not witness.unchanged("c2")
+
+
+def test_a_container_a_network_connected_or_disconnected_is_changed():
+    # adversary graph6 case 10: a kept container disconnected from its network during up's walk; the
+    # network's event names the container only in its attributes
+    engine = FakeEngine(Stream([], hold=True), Stream([network_event("c1", "disconnect", time.time())], hold=True))
+    with W.Witness(engine, "demo") as witness:  # type: ignore[arg-type]
+        wait_until(lambda: not witness.unchanged("c1"))
+        assert witness.unchanged("net-id") and witness.unchanged("c2")
+
+
+def test_nothing_is_unchanged_once_the_network_stream_ended():
+    witness = W.Witness(FakeEngine(Stream([], hold=True), Stream([])), "demo")  # type: ignore[arg-type]
+    wait_until(lambda: not witness.unchanged("c2"))
+    witness.close()

@@ -65,6 +65,7 @@ class Engine:
         self._version = version
         self._api_lock = threading.Lock()
         self._identity: str | None = None
+        self._info: dict[str, Any] | None = None
         self._execs: dict[str, tuple[float, list[str]]] = {}  # exec sessions running: id -> (began, command)
 
     @classmethod
@@ -174,12 +175,21 @@ class Engine:
         return self._version
 
     def info(self) -> dict[str, Any]:
+        """``/info`` as the engine answers it now (its counts and state change: asked each time)."""
         return dict(self._get("read the engine information", "/info"))
+
+    def first_info(self) -> dict[str, Any]:
+        """``/info`` as first asked on this connection: for what cannot change while it lasts (the
+        engine's ID and name). The lock and the launch records both key by the ID; asking once saves a
+        round trip of every ``up``, a tenth of a second on an engine busy with fifty health checks."""
+        if self._info is None:
+            self._info = self.info()
+        return self._info
 
     def identity(self) -> str:
         """``engine <ID> (<name>)``: which machine this is, from ``/info`` (asked once)."""
         if self._identity is None:
-            info = self.info()
+            info = self.first_info()
             self._identity = f"engine {info.get('ID') or '?'} ({info.get('Name') or '?'})"
         return self._identity
 

@@ -63,8 +63,12 @@ def engine_identity(engine: object) -> str:
     """The engine's own ID (``docker info``); the address as given when the engine does not say."""
     if isinstance(engine, str):
         return engine
-    # Engine.info (over the light transport on a local socket), else an SDK client's info
-    info = getattr(engine, "info", None) or getattr(getattr(engine, "api", None), "info", None)
+    # Engine.first_info (its ID, asked once per connection), else an SDK client's info
+    info = (
+        getattr(engine, "first_info", None)
+        or getattr(engine, "info", None)
+        or getattr(getattr(engine, "api", None), "info", None)
+    )
     try:
         ident = info().get("ID") if info is not None else None
     except (OSError, ValueError, AttributeError, FatalError):  # no answer to info: key by address

@@ -46,6 +46,7 @@ class FileBack:
     content: bytes = field(repr=False)
     whole: bool  # ``content`` is all of it (a regular file no larger than the bound asked)
 
+
 def host_address_for_containers(engine: Engine | None) -> str:
     """Where containers reach this host: the bridge gateway (``host-gateway``), else loopback when
     no engine is known (then only processes on this host connect back)."""

@@ -37,7 +37,8 @@ from validator.engine.waiter import Cancelled, EventHub, Target, Timing, Waiter,
 from validator.errors import EngineError
 
 if TYPE_CHECKING:
-    from validator.engine.docker_api import Engine
+    from validator.engine.compose_fields import CopiedFile
+    from validator.engine.docker_api import Engine, FileBack
 
 Progress = Callable[[str, str], None]
 Status = Literal["ready", "failed", "skipped"]
@@ -409,8 +410,27 @@ class Applier:
             self.launches.forget(box.container, required=True)
         box.queue = self.hub.register(box.container)
         self._start(box.svc, box.container, box)
+        self._read_back(box)
         if not box.svc.config.get("post_start"):
             self._launched(box)
+
+    def _read_back(self, box: _Box) -> None:
+        """A copied file counts once the started container holds it: each is read back (one archive
+        call per file per start, none for a kept container) and must be what was copied, before the
+        launch record vouches for it and before any post_start hook may change it. The copy went into
+        the created container; what the start mounts over it (the engine's /etc/hosts, a volume whose
+        driver mounts it afresh) is seen here. A tmpfs is not (the archive API reads the layer under
+        it): lint refuses a target there (validator.spec.copied)."""
+        assert box.container is not None
+        for item in box.svc.files:
+            back = self.engine.read_file(box.container, item.path, len(item.content))
+            why = copy_differs(item, back)
+            if why is not None:
+                what = "secret" if item.secret else "config"
+                raise EngineError(
+                    f"{box.who}: the {what} copied to {item.path} is not in the started container ({why}): "
+                    "a mount made at the start or the container's own process replaced it"
+                )
 
     def _post_start_step(self, step: Step) -> None:
         box = self.boxes[step.target]
@@ -630,6 +650,22 @@ class Applier:
                 raise EngineError(f"{exc} ({'; '.join(held)})") from exc
             raise
         box.start_s = time.monotonic() - began
+
+
+def copy_differs(item: CopiedFile, back: FileBack | None) -> str | None:
+    """Why the file read back is not the one copied (None: it is). Never quotes either content: a
+    secret's must not leave."""
+    if back is None:
+        return "no file there"
+    if not back.regular:
+        return "not a regular file there"
+    if not back.whole or back.content != item.content:
+        return "its content differs"
+    if back.mode != item.mode:
+        return f"its mode is {back.mode:04o}, not {item.mode:04o}"
+    if (back.uid, back.gid) != (item.uid, item.gid):
+        return f"its owner is {back.uid}:{back.gid}, not {item.uid}:{item.gid}"
+    return None
 
 
 class _Results:

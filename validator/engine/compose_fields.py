@@ -16,10 +16,11 @@ from typing import Any
 
 from validator.errors import EngineError
 from validator.spec.confine import ConfinementError, expand, read_regular
+from validator.spec.copied import owned, placed  # which entries are copied, and where: shared with lint
 from validator.spec.model import Spec
 from validator.spec.resources import ConfigSpec, Ipam
 from validator.spec.service import Build, Dependency, Service
-from validator.spec.service_parts import DeviceRequest, ServiceFile
+from validator.spec.service_parts import DeviceRequest
 from validator.units import parse_duration
 
 # config key -> HostConfig key, for values passed through as they are
@@ -266,22 +267,6 @@ class CopiedFile:
 MAX_COPIED = 8 * 1024 * 1024
 
 
-def _owned(ref: ServiceFile) -> bool:
-    """Whether the entry asks for an owner or a mode: then the file is copied in with them (a bind
-    mount keeps the host file's); Compose 2.40 ignores them on a file with a warning."""
-    return ref.uid is not None or ref.gid is not None or ref.mode is not None
-
-
-def _place(ref: ServiceFile, secret: bool) -> str:
-    """Where Compose puts it without Swarm: a secret under /run/secrets unless the target is absolute,
-    a config at its target or ``/<name>``."""
-    if secret:
-        target = ref.target or ref.source
-        return target if target.startswith("/") else f"/run/secrets/{target}"
-    target = ref.target or f"/{ref.source}"
-    return target if target.startswith("/") else f"/{target}"
-
-
 def file_mounts(spec: Spec, svc: Service, base: Path) -> list[tuple[str, str, bool]]:
     """(host file, container path, is a secret) of the service's file-based secrets and configs that
     are bind-mounted (read-only): those that ask for no owner or mode."""
@@ -291,8 +276,8 @@ def file_mounts(spec: Spec, svc: Service, base: Path) -> list[tuple[str, str, bo
     for secret, refs, declared in ((True, svc.secrets, spec.secrets), (False, svc.configs, spec.configs)):
         for ref in refs:
             entry = declared[ref.source]
-            if entry.file is not None and not _owned(ref):
-                out.append((_host_file(base, entry.file), _place(ref, secret), secret))
+            if entry.file is not None and not owned(ref):
+                out.append((_host_file(base, entry.file), placed(ref, secret), secret))
     return out
 
 
@@ -315,7 +300,7 @@ def injected_files(
             entry = declared[ref.source]
             content: bytes | None = None
             if entry.file is not None:
-                if not _owned(ref):
+                if not owned(ref):
                     continue
                 try:
                     content = read_regular(Path(_host_file(base, entry.file)), MAX_COPIED)
@@ -332,7 +317,7 @@ def injected_files(
                 continue
             out.append(
                 CopiedFile(
-                    path=_place(ref, secret),
+                    path=placed(ref, secret),
                     content=content,
                     uid=int(ref.uid or 0),
                     gid=int(ref.gid or 0),

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from validator import children
@@ -29,6 +30,22 @@ from validator.redact import clip
 
 if TYPE_CHECKING:
     from validator.engine.compose_fields import CopiedFile
+
+# what a tar stream of one file holds beyond its content: its headers and the padding to 512-byte blocks
+_TAR_SLACK = 64 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileBack:
+    """A file as the engine's archive API reads it from a container (``Engine.read_file``)."""
+
+    regular: bool
+    mode: int  # permission bits
+    uid: int
+    gid: int
+    content: bytes = field(repr=False)
+    whole: bool  # ``content`` is all of it (a regular file no larger than the bound asked)
+
 
 def host_address_for_containers(engine: Engine | None) -> str:
     """Where containers reach this host: the bridge gateway (``host-gateway``), else loopback when
@@ -447,6 +464,47 @@ class Engine:
                 tar.addfile(info, io.BytesIO(item.content))
         with self.errors(f"copy files into container {container[:12]}"):
             self.api.put_archive(container, "/", buffer.getvalue())
+
+    def read_file(self, container: str, path: str, limit: int) -> FileBack | None:
+        """What the engine's archive API holds at ``path`` in the container (None: nothing there), its
+        content read only up to ``limit`` bytes of a regular file (``whole`` says whether it was all).
+        One call; the engine mounts the container's volumes and binds for it (a tmpfs it does not see:
+        validator.spec.copied)."""
+        import io
+        import tarfile
+
+        data = bytearray()
+        with self.errors(f"read {path} back from container {container[:12]}"):
+            try:
+                chunks, _ = self.api.get_archive(container, path)
+            except Exception as exc:  # a 404 is an answer; the rest is mapped by errors()
+                if getattr(getattr(exc, "response", None), "status_code", None) == 404:
+                    return None
+                raise
+            for chunk in chunks:
+                data += chunk
+                if len(data) > limit + _TAR_SLACK:
+                    break  # more than was copied: said by ``whole``, never read on
+        try:
+            with tarfile.open(fileobj=io.BytesIO(bytes(data)), mode="r|") as tar:
+                member = tar.next()
+                if member is None:
+                    return None
+                content = b""
+                if member.isfile():
+                    handle = tar.extractfile(member)
+                    content = handle.read(limit + 1) if handle is not None else b""
+        except (tarfile.TarError, OSError):
+            # a stream cut at the bound (a far larger file): the header said enough
+            return FileBack(regular=True, mode=0, uid=-1, gid=-1, content=b"", whole=False)
+        return FileBack(
+            regular=member.isfile(),
+            mode=member.mode & 0o7777,
+            uid=member.uid,
+            gid=member.gid,
+            content=content[:limit],
+            whole=member.isfile() and member.size <= limit,
+        )
 
     def connect_network(
         self,

@@ -8,6 +8,7 @@ from validator.lint import (
     compose_files,
     compose_rules,
     configs,
+    copied_files,
     criteria,
     delta,
     depends_on,
@@ -43,6 +44,7 @@ RULES: dict[str, Rule] = {
     "localhost-url": localhost,
     "files": files,
     "labels": labels,
+    "copied-files": copied_files,
 }
 
 

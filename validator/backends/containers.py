@@ -121,7 +121,7 @@ class ContainersBackend:
         """Plan (drift only), look (--no-up: what runs, and its drift from the spec), or up, each
         service judged as soon as up reports it (``on_done``)."""
         # lazy: judging services is check's alone; plan, up and down load none of it
-        from validator.backends.drift import drift_results, orphan_results, unverified_results
+        from validator.backends.drift import drift_results, orphan_results, stranger_results, unverified_results
         from validator.checks import services as S
 
         if mode != "up":
@@ -157,7 +157,7 @@ class ContainersBackend:
             return ServiceStage(results=[S.not_reconciled(loaded, exc), *results], running=running)
         results, running = S.from_up(loaded, result, engine)
         # up leaves Compose's containers as they are: what it cannot verify of them stays unknown
-        results += unverified_results(loaded, result.plan) + orphan_results(result.plan)
+        results += unverified_results(loaded, result.plan) + orphan_results(result.plan) + stranger_results(result.plan)
         return ServiceStage(results=results, running=running, timeline=_timeline(result))
 
 

@@ -43,6 +43,24 @@ def orphan_results(plan: PlanView) -> list[Result]:
     ]
 
 
+def stranger_results(plan: PlanView) -> list[Result]:
+    """Each container validator does not own that runs in the project, or on a network it made, and
+    stands for no service (a ``docker compose run`` one-off, a foreign container on the project network):
+    the run is not only the spec's (it may answer for a service's name, or share its volumes), so a
+    failure. The service's own verdict is about its own container, never this one."""
+    return [
+        Result(
+            kind="drift",
+            name=f"container {name}",
+            verdict="fail",
+            expected="only the spec's service containers in the project and on its networks",
+            actual=what,
+            message=why,
+        )
+        for name, what, why in plan.strangers_running
+    ]
+
+
 def drift_results(loaded: LoadedSpec, plan: PlanView) -> list[Result]:
     out = []
     for conflict in plan.conflicts:
@@ -68,7 +86,7 @@ def drift_results(loaded: LoadedSpec, plan: PlanView) -> list[Result]:
                 location=locate(loaded, ("services", action.service)) if action.service else None,
             )
         )
-    out += unverified_results(loaded, plan) + orphan_results(plan)
+    out += unverified_results(loaded, plan) + orphan_results(plan) + stranger_results(plan)
     for name in plan.unchanged:
         out.append(
             Result(

@@ -174,9 +174,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
     owned_ids = {c["Id"] for c in owned} | {c.id for items in compose.services.values() for c in items}
     project_ids = owned_ids | compose.ids
     containers = {service: tuple(sorted(items, key=lambda c: (c.replica, c.name))) for service, items in found.items()}
-    # any container of Compose's for the project (a one-off too): the network and volumes it made are
-    # the project's, not in the way (Compose's own up reuses them beside a one-off)
-    held = _held_resources(engine, desired, project, bool(compose.ids))
+    held = _held_resources(engine, desired, project)
     wanted_names = {name for svc in desired.services.values() for name in svc.names}
     wanted_ports = {port for svc in desired.services.values() for port in _host_ports(svc.config)}
     made = _made_networks(desired, held["network_records"])
@@ -251,17 +249,23 @@ def _foreign_stranger(summary: dict[str, Any], name: str, description: str, on: 
     )
 
 
-def _held_resources(engine: Engine, desired: DesiredState, project: str, compose: bool) -> dict[str, Any]:
+def _composes(record: dict[str, Any], project: str) -> bool:
+    return (record.get("Labels") or {}).get(C.PROJECT) == project
+
+
+def _held_resources(engine: Engine, desired: DesiredState, project: str) -> dict[str, Any]:
     """The project's networks and volumes (with the engine's record of each), the spec's that another
     project holds, and the external ones missing: ``ObservedState``'s fields of that name."""
     network_records = {n["Name"]: n for n in engine.networks(L.project_filter(project))}
     volume_records = {v["Name"]: v for v in engine.volumes(L.project_filter(project))}
-    if compose:
-        # the stack Compose made for this project: its network and volumes are there, not in the way
-        network_records |= {n["Name"]: n for n in engine.networks(C.compose_filter(project))}
-        volume_records |= {v["Name"]: v for v in engine.volumes(C.compose_filter(project))}
-    all_networks = {n["Name"] for n in engine.networks()} if desired.networks else set()
-    all_volumes = {v["Name"] for v in engine.volumes()} if desired.volumes else set()
+    listed_networks = engine.networks() if desired.networks else []
+    listed_volumes = engine.volumes() if desired.volumes else []
+    # what Compose made for this project (its project label): there, not in the way, with or without a
+    # container of Compose's left (validator's own may run on it, a one-off may have been its only one)
+    network_records = {n["Name"]: n for n in listed_networks if _composes(n, project)} | network_records
+    volume_records = {v["Name"]: v for v in listed_volumes if _composes(v, project)} | volume_records
+    all_networks = {n["Name"] for n in listed_networks}
+    all_volumes = {v["Name"] for v in listed_volumes}
     missing_external = [n.name for n in desired.networks.values() if n.external and n.name not in all_networks]
     missing_external += [v.name for v in desired.volumes.values() if v.external and v.name not in all_volumes]
     nets, vols = desired.networks.values(), desired.volumes.values()

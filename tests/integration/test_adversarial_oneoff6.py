@@ -48,6 +48,20 @@ def remove_composes(engine: Any, project: str) -> None:
             subprocess.run(["docker", "network", "rm", network["Name"]], capture_output=True, timeout=60)
 
 
+def web_stack(project: Any) -> str:
+    """Case 01's stack: web runs its image's CMD (httpd), the spec sets no command (so Compose's ``run``
+    overriding it was never compared). The image is built here, once, as the case does."""
+    tag = f"{project.name}-web:latest"
+    (project.folder / "Dockerfile").write_text(
+        f"FROM {project.image}\nRUN mkdir -p /www && echo hello > /www/index.html\n"
+        'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n'
+    )
+    subprocess.run(["docker", "build", "-q", "-t", tag, "."], cwd=project.folder, check=True, capture_output=True)
+    spec = {"name": project.name, "services": {"web": {"build": ".", "image": tag, "stop_grace_period": "1s"}}}
+    (project.folder / "compose.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    return tag
+
+
 def results(project: Any, *args: str) -> tuple[int, dict[str, dict[str, Any]]]:
     run = project.cli(
         "check", "-f", "compose.yaml", "--no-progress", "--no-history", "--no-suites", "--timeout", "60",
@@ -62,8 +76,7 @@ def test_case01_a_compose_run_one_off_never_stands_for_its_service(project, engi
     ``up`` "unchanged", ``check`` PASS while web's server ran nowhere. Now, as Compose's own ``up``
     does, ``up`` creates web's container beside it; ``check --no-up`` passes web on web's own container
     and fails the one-off while it runs; once it is gone check passes."""
-    spec = {"name": project.name, "services": {"web": project.http_service()}}
-    (project.folder / "compose.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    tag = web_stack(project)
     try:
         ran = compose(compose_bin, project, "run", "-d", "web", "sleep", "600")
         assert ran.returncode == 0, ran.stderr
@@ -89,11 +102,11 @@ def test_case01_a_compose_run_one_off_never_stands_for_its_service(project, engi
         assert code == 0, found
     finally:
         remove_composes(engine, project.name)
+        subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, timeout=60)
 
 
 def test_case01_check_with_up_creates_the_service_and_fails_the_running_one_off(project, engine, compose_bin):
-    spec = {"name": project.name, "services": {"web": project.http_service()}}
-    (project.folder / "compose.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    tag = web_stack(project)
     try:
         ran = compose(compose_bin, project, "run", "-d", "web", "sleep", "600")
         assert ran.returncode == 0, ran.stderr
@@ -105,6 +118,7 @@ def test_case01_check_with_up_creates_the_service_and_fails_the_running_one_off(
         assert found[f"drift container {name}"]["verdict"] == "fail"
     finally:
         remove_composes(engine, project.name)
+        subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, timeout=60)
 
 
 def test_case05_a_foreign_container_on_the_project_network_fails_check(project, engine):

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.integration.conftest import remove_project
 from validator.engine import compose_labels as CL
 
 pytestmark = pytest.mark.docker
@@ -38,11 +39,12 @@ def compose(binary: Path, project: Any, *args: str) -> subprocess.CompletedProce
 
 
 def remove_composes(engine: Any, project: str) -> None:
-    """What Compose made for this project (its labels only; validator's carry them too: theirs are the
-    fixture's), then its network."""
+    """What Compose made for this project (its labels only), then its network, once validator's
+    containers on it are gone too (the fixture removes validator's objects)."""
     for summary in engine.containers({"label": [f"{CL.PROJECT}={project}"]}):
         if "dev.validator.project" not in (summary.get("Labels") or {}):
             engine.remove_container(summary["Id"], volumes=True)
+    remove_project(engine, project)
     for network in engine.networks({"label": [f"{CL.PROJECT}={project}"]}):
         if "dev.validator.project" not in (network.get("Labels") or {}):
             subprocess.run(["docker", "network", "rm", network["Name"]], capture_output=True, timeout=60)

@@ -172,7 +172,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
     # the containers that stand for the project's services: any other holding a name or a host port the
     # spec needs is in the way (a one-off run with --service-ports too)
     owned_ids = {c["Id"] for c in owned} | {c.id for items in compose.services.values() for c in items}
-    project_ids = owned_ids | compose.ids
+    members = {c["Id"]: from_summary(c).name for c in owned} | compose.names  # ID -> name, the project's all
     containers = {service: tuple(sorted(items, key=lambda c: (c.replica, c.name))) for service, items in found.items()}
     held = _held_resources(engine, desired, project)
     wanted_names = {name for svc in desired.services.values() for name in svc.names}
@@ -187,7 +187,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
                 continue
             name = (summary.get("Names") or ["/?"])[0].lstrip("/")
             description = _describe(summary, name)
-            on = _attached(summary, made, project_ids) if summary["Id"] not in project_ids else ""
+            on = _attached(summary, made, members) if summary["Id"] not in members else ""
             if on:
                 strangers.append(_foreign_stranger(summary, name, description, on))
             if name in wanted_names:
@@ -222,7 +222,7 @@ def _made_networks(desired: DesiredState, records: dict[str, dict[str, Any]]) ->
     return frozenset(set(records) - external)
 
 
-def _attached(summary: dict[str, Any], made: frozenset[str], owned: set[str]) -> str:
+def _attached(summary: dict[str, Any], made: frozenset[str], members: dict[str, str]) -> str:
     """Where a container that is not the project's sits in it: a network the project made (its list
     summary names the networks it is on), or a project container's network namespace
     (``network_mode: container:ID``, which the engine stores with the full ID); "" when neither."""
@@ -230,8 +230,9 @@ def _attached(summary: dict[str, Any], made: frozenset[str], owned: set[str]) ->
     if networks:
         return f"network {networks[0]}"
     mode = str((summary.get("HostConfig") or {}).get("NetworkMode") or "")
-    if mode.startswith("container:") and mode.removeprefix("container:") in owned:
-        return f"the network namespace of container {mode.removeprefix('container:')[:12]}"
+    owner = members.get(mode.removeprefix("container:")) if mode.startswith("container:") else None
+    if owner:
+        return f"the network namespace of container {owner}"
     return ""
 
 
@@ -345,7 +346,7 @@ def live_drift(
 class _ComposeFound:
     services: dict[str, list[ObservedContainer]]  # the containers standing for spec services, by service
     strangers: tuple[Stranger, ...]  # the rest (see ``_compose_stranger``)
-    ids: frozenset[str]  # every container Compose made for the project, both kinds
+    names: dict[str, str]  # ID -> name of every container Compose made for the project, both kinds
 
 
 def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -> _ComposeFound:
@@ -358,13 +359,13 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
 
     out: dict[str, list[ObservedContainer]] = {}
     strangers: list[Stranger] = []
-    ids: set[str] = set()
+    names: dict[str, str] = {}
     for summary in engine.containers(C.compose_filter(desired.project)):
         labels = summary.get("Labels") or {}
         service = labels.get(C.SERVICE)
         if L.PROJECT in labels:
             continue  # validator's own (it writes Compose's labels too)
-        ids.add(summary["Id"])
+        names[summary["Id"]] = from_summary(summary).name
         what = _compose_stranger(labels, desired, ours)
         if what or service is None:
             strangers.append(_compose_stranger_record(summary, what, desired.project))
@@ -399,7 +400,7 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
                 replica=replica_number(labels.get(C.NUMBER)),
             )
         )
-    return _ComposeFound(services=out, strangers=tuple(strangers), ids=frozenset(ids))
+    return _ComposeFound(services=out, strangers=tuple(strangers), names=names)
 
 
 def _compose_stranger(labels: dict[str, str], desired: DesiredState, ours: set[str]) -> str:

@@ -150,7 +150,7 @@ def test_a_foreign_container_on_a_network_the_project_made_is_a_stranger(tmp_pat
     observed = observe(Engine([ours, impostor, elsewhere, sharer], [net]), state)  # type: ignore[arg-type]
     assert {s.name: s.what for s in observed.strangers} == {
         "impostor": f"a container of no service of the project, on network {NET}",
-        "sharer": "a container of no service of the project, on the network namespace of container vvvvvvvvvvvv",
+        "sharer": "a container of no service of the project, on the network namespace of container demo-web-1",
     }
     planned = plan(state, observed)
     # nothing validator may change (the fake's own web is recreated: it carries no config label)

@@ -26,10 +26,10 @@ from validator.engine import compose_labels as CL
 pytestmark = pytest.mark.docker
 
 
-def compose(binary: Path, project: Any, *args: str) -> subprocess.CompletedProcess[str]:
+def compose(binary: Path, project: Any, *args: str, file: str = "compose.yaml") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
     return subprocess.run(
-        [str(binary), "-p", project.name, "-f", "compose.yaml", *args],
+        [str(binary), "-p", project.name, "-f", file, *args],
         cwd=project.folder,
         env=env,
         capture_output=True,
@@ -151,3 +151,33 @@ def test_case05_a_foreign_container_on_the_project_network_fails_check(project, 
         assert code == 0, found
     finally:
         subprocess.run(["docker", "rm", "-f", impostor], capture_output=True, timeout=60)
+
+
+def test_case14_a_compose_container_of_a_service_the_spec_dropped_fails_check(project, engine, compose_bin):
+    """14: ``docker compose up`` from an older file started ``legacy`` (alias ``db``) beside validator's db
+    and app; validator's orphan rule read its own label only: no note, check PASS while legacy answered
+    for db about half the time. Now it is a stranger: plan notes it, check fails it; validator leaves it
+    running."""
+    new = {"name": project.name, "services": {"db": project.http_service(), "app": project.sleeper()}}
+    (project.folder / "compose.yaml").write_text(yaml.safe_dump(new, sort_keys=False))
+    old = {
+        "name": project.name,
+        "services": {"legacy": {**project.sleeper(), "networks": {"default": {"aliases": ["db"]}}}},
+    }
+    (project.folder / "old.yaml").write_text(yaml.safe_dump(old, sort_keys=False))
+    legacy = f"{project.name}-legacy-1"
+    try:
+        up = project.cli("up", "-f", "compose.yaml", "--timeout", "60", timeout=240)
+        assert up.returncode == 0, up.stdout + up.stderr
+        started = compose(compose_bin, project, "up", "-d", "legacy", file="old.yaml")
+        assert started.returncode == 0, started.stderr
+        plan = project.cli("plan", "-f", "compose.yaml", timeout=120)
+        assert legacy in plan.stdout, plan.stdout
+        code, found = results(project)
+        assert code == 1
+        assert found[f"drift container {legacy}"]["verdict"] == "fail"
+        assert "service 'legacy', which the spec does not have" in found[f"drift container {legacy}"]["actual"]
+        assert found["service db"]["verdict"] == "pass" and found["service app"]["verdict"] == "pass"
+        assert engine.inspect(legacy)["State"]["Running"]  # never removed by validator
+    finally:
+        remove_composes(engine, project.name)

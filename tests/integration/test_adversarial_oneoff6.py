@@ -130,7 +130,7 @@ def test_case05_a_foreign_container_on_the_project_network_fails_check(project, 
     db = project.http_service()
     spec = {"name": project.name, "services": {"db": db, "app": {**project.sleeper(), "depends_on": ["db"]}}}
     (project.folder / "compose.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-    impostor = f"{project.name}-impostor"
+    impostor, sharer = f"{project.name}-impostor", f"{project.name}-sharer"
     try:
         up = project.cli("up", "-f", "compose.yaml", "--timeout", "60", timeout=240)
         assert up.returncode == 0, up.stdout + up.stderr
@@ -141,16 +141,23 @@ def test_case05_a_foreign_container_on_the_project_network_fails_check(project, 
         )  # fmt: skip
         plan = project.cli("plan", "-f", "compose.yaml", timeout=120)
         assert impostor in plan.stdout and f"network {project.name}_default" in plan.stdout, plan.stdout
+        # one more in db's own network namespace (it could bind db's ports there): a stranger too
+        subprocess.run(
+            ["docker", "run", "-d", "--name", sharer, "--network", f"container:{project.name}-db-1",
+             project.image, "sleep", "600"],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
         code, found = results(project)
         assert code == 1
         assert found[f"drift container {impostor}"]["verdict"] == "fail"
+        assert f"namespace of container {project.name}-db-1" in found[f"drift container {sharer}"]["actual"]
         assert found["service db"]["verdict"] == "pass"  # db's own container is fine: the run is not
         assert engine.inspect(impostor)["State"]["Running"]  # never removed by validator
-        subprocess.run(["docker", "rm", "-f", impostor], capture_output=True, timeout=60)
+        subprocess.run(["docker", "rm", "-f", impostor, sharer], capture_output=True, timeout=60)
         code, found = results(project, "--no-up")
         assert code == 0, found
     finally:
-        subprocess.run(["docker", "rm", "-f", impostor], capture_output=True, timeout=60)
+        subprocess.run(["docker", "rm", "-f", impostor, sharer], capture_output=True, timeout=60)
 
 
 def test_case14_a_compose_container_of_a_service_the_spec_dropped_fails_check(project, engine, compose_bin):

@@ -4,6 +4,8 @@ error (unknown). The same for every backend (``protocol.PlanView``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from validator.backends.protocol import PlanView
 from validator.core.result import Result, locate
 from validator.spec.load import LoadedSpec
@@ -43,11 +45,12 @@ def orphan_results(plan: PlanView) -> list[Result]:
     ]
 
 
-def stranger_results(plan: PlanView) -> list[Result]:
+def stranger_results(plan: PlanView, now: Sequence[tuple[str, str, str]] | None = None) -> list[Result]:
     """Each container validator does not own that runs in the project, or on a network it made, and
     stands for no service (a ``docker compose run`` one-off, a foreign container on the project network):
     the run is not only the spec's (it may answer for a service's name, or share its volumes), so a
-    failure. The service's own verdict is about its own container, never this one."""
+    failure. The service's own verdict is about its own container, never this one. ``now``: (name,
+    what, why) of each as looked at after up (else the plan's, from before it)."""
     return [
         Result(
             kind="drift",
@@ -57,7 +60,7 @@ def stranger_results(plan: PlanView) -> list[Result]:
             actual=what,
             message=why,
         )
-        for name, what, why in plan.strangers_running
+        for name, what, why in (plan.strangers_running if now is None else now)
     ]
 
 

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,11 @@ class Stranger:
     state: str
     what: str  # what it is, short: "a docker compose run one-off"
     why: str  # the whole sentence: what it is, where, and what removes it
+
+    @property
+    def runs(self) -> bool:
+        """Whether it is not over (the engine's running, restarting or paused): check fails it then."""
+        return self.state in ("running", "restarting", "paused")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,6 +228,41 @@ def _made_networks(desired: DesiredState, records: dict[str, dict[str, Any]]) ->
     return frozenset(set(records) - external)
 
 
+def strangers_now(
+    engine: Engine, *, project: str, services: Collection[str], external: Collection[str]
+) -> tuple[Stranger, ...]:
+    """The project's strangers as they are now, from two list calls (every container, every network):
+    ``check`` looks again once its ``up`` is over, since one may have joined during up's walk (the plan's
+    look is from before it). ``services``: the spec's active services; ``external``: the names of the
+    networks the spec declares external."""
+    every = engine.containers()
+    of = [c for c in every if (c.get("Labels") or {}).get(L.PROJECT) == project]
+    ours = {str((c.get("Labels") or {}).get(L.SERVICE)) for c in of} & set(services)
+    members = {c["Id"]: from_summary(c).name for c in of}
+    found: list[Stranger] = []
+    for summary in every:
+        labels = summary.get("Labels") or {}
+        if labels.get(C.PROJECT) != project or L.PROJECT in labels:
+            continue
+        members[summary["Id"]] = from_summary(summary).name
+        what = _compose_stranger(labels, services, ours)
+        if what or labels.get(C.SERVICE) is None:
+            found.append(_compose_stranger_record(summary, what, project))
+    made = frozenset(
+        n["Name"]
+        for n in engine.networks()
+        if project in ((n.get("Labels") or {}).get(L.PROJECT), (n.get("Labels") or {}).get(C.PROJECT))
+    ) - frozenset(external)
+    for summary in every:
+        if summary["Id"] in members:
+            continue
+        on = _attached(summary, made, members)
+        if on:
+            name = from_summary(summary).name
+            found.append(_foreign_stranger(summary, name, _describe(summary, name), on))
+    return tuple(sorted(found, key=lambda s: s.name))
+
+
 def _attached(summary: dict[str, Any], made: frozenset[str], members: dict[str, str]) -> str:
     """Where a container that is not the project's sits in it: a network the project made (its list
     summary names the networks it is on), or a project container's network namespace
@@ -366,7 +407,7 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
         if L.PROJECT in labels:
             continue  # validator's own (it writes Compose's labels too)
         names[summary["Id"]] = from_summary(summary).name
-        what = _compose_stranger(labels, desired, ours)
+        what = _compose_stranger(labels, desired.services, ours)
         if what or service is None:
             strangers.append(_compose_stranger_record(summary, what, desired.project))
             continue
@@ -403,7 +444,7 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
     return _ComposeFound(services=out, strangers=tuple(strangers), names=names)
 
 
-def _compose_stranger(labels: dict[str, str], desired: DesiredState, ours: set[str]) -> str:
+def _compose_stranger(labels: dict[str, str], services: Collection[str], ours: Collection[str]) -> str:
     """Why a container Compose made for the project stands for no service of the spec ("" when it
     stands for one). Rule (Compose's own, checked with its binary): only a service container
     (``oneoff=False``) of a service stands for it; a ``docker compose run`` one-off never does, and
@@ -412,7 +453,7 @@ def _compose_stranger(labels: dict[str, str], desired: DesiredState, ours: set[s
     service = labels.get(C.SERVICE)
     if not CL.service_container(labels):
         return f"a docker compose run one-off of service {quoted(service or '?')}"
-    if service not in desired.services:
+    if service not in services:
         return f"a container Compose made for service {quoted(service or '?')}, which the spec does not have"
     if service in ours:
         return f"a container Compose made for service {quoted(service)}, which validator runs itself"

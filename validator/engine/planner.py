@@ -244,7 +244,7 @@ def plan(
         orphans_running=tuple(
             (o.name, _orphan_why(o)) for o in observed.orphans if o.state in _RUNS and not remove_orphans
         ),
-        strangers_running=tuple((s.name, s.what, s.why) for s in observed.strangers if s.state in _RUNS),
+        strangers_running=tuple((s.name, s.what, s.why) for s in observed.strangers if s.runs),
     )
 
 
@@ -260,7 +260,7 @@ def _orphan_why(orphan: ObservedContainer) -> str:
 def _orphans(observed: ObservedState, remove_orphans: bool, draft: _Draft) -> None:
     # a stranger (not validator's) is only said: --remove-orphans removes validator's own containers alone
     draft.notes.extend(
-        s.why if s.state in _RUNS else f"{s.why} (it is {s.state}: check fails it only while it runs)"
+        s.why if s.runs else f"{s.why} (it is {s.state}: check fails it only while it runs)"
         for s in observed.strangers
     )
     for orphan in observed.orphans:

@@ -165,3 +165,21 @@ def test_a_network_the_spec_declares_external_is_shared_on_purpose(tmp_path) -> 
     net = {"Name": "shared-net", "Labels": {L.PROJECT: "demo"}}  # labelled or not, external is shared
     other = summary("o" * 64, "other-stack-app", {}, NetworkSettings={"Networks": {"shared-net": {}}})
     assert observe(Engine([other], [net]), state).strangers == ()  # type: ignore[arg-type]
+
+
+def test_strangers_now_finds_the_same_from_two_list_calls(tmp_path) -> None:
+    """check's look after up (one may have joined during up's walk) classifies as the observation does."""
+    from validator.engine.observed import strangers_now
+
+    state = desired(tmp_path, web=WEB)
+    net = {"Name": NET, "Labels": {L.PROJECT: "demo", L.NETWORK: "default"}}
+    ours = summary("v" * 64, "demo-web-1", {L.PROJECT: "demo", L.SERVICE: "web", **compose_labels("web")})
+    one_off = summary("r" * 64, "demo-web-run-1", compose_labels("web", "True"))
+    beside = summary("c" * 64, "demo-web-2", compose_labels("web"))
+    impostor = summary("i" * 64, "impostor", {}, NetworkSettings={"Networks": {NET: {}}})
+    shared = summary("x" * 64, "shared", {}, NetworkSettings={"Networks": {"shared-net": {}}})
+    engine = Engine([ours, one_off, beside, impostor, shared], [net, {"Name": "shared-net", "Labels": {}}])
+    now = strangers_now(engine, project="demo", services=list(state.services), external=["shared-net"])  # type: ignore[arg-type]
+    assert [(s.name, s.runs) for s in now] == [("demo-web-2", True), ("demo-web-run-1", True), ("impostor", True)]
+    observed = observe(engine, state)  # type: ignore[arg-type]
+    assert [(s.name, s.what) for s in observed.strangers] == [(s.name, s.what) for s in now]

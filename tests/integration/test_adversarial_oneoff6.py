@@ -188,3 +188,41 @@ def test_case14_a_compose_container_of_a_service_the_spec_dropped_fails_check(pr
         assert engine.inspect(legacy)["State"]["Running"]  # never removed by validator
     finally:
         remove_composes(engine, project.name)
+
+
+def test_a_stranger_that_joins_during_checks_up_fails_check(project, engine):
+    """The plan's look is from before up's walk: a container attached to the project network while up
+    waits (here: for db's health, about 4 s) was never seen. check looks again once up is over."""
+    import threading
+    import time
+
+    db = {
+        **project.sleeper(command=["sh", "-c", "sleep 4; touch /tmp/up; exec sleep 3600"]),
+        "healthcheck": {"test": ["CMD", "test", "-f", "/tmp/up"], "interval": "1s", "timeout": "1s", "retries": 30},
+    }
+    spec = {"name": project.name, "services": {"db": db}}
+    (project.folder / "compose.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    late = f"{project.name}-late"
+    network = f"{project.name}_default"
+
+    def join() -> None:
+        for _ in range(200):  # bounded: about 20 s for up to make the network
+            if subprocess.run(["docker", "network", "inspect", network], capture_output=True).returncode == 0:
+                subprocess.run(
+                    ["docker", "run", "-d", "--name", late, "--network", network, "--network-alias", "db",
+                     project.image, "sleep", "600"],
+                    capture_output=True, timeout=60,
+                )  # fmt: skip
+                return
+            time.sleep(0.1)
+
+    joiner = threading.Thread(target=join, daemon=True)
+    try:
+        joiner.start()
+        code, found = results(project)
+        joiner.join(timeout=60)
+        assert engine.inspect(late)["State"]["Running"]
+        assert code == 1, found
+        assert found[f"drift container {late}"]["verdict"] == "fail"
+    finally:
+        subprocess.run(["docker", "rm", "-f", late], capture_output=True, timeout=60)

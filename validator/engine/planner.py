@@ -260,8 +260,7 @@ def _orphan_why(orphan: ObservedContainer) -> str:
 def _orphans(observed: ObservedState, remove_orphans: bool, draft: _Draft) -> None:
     # a stranger (not validator's) is only said: --remove-orphans removes validator's own containers alone
     draft.notes.extend(
-        s.why if s.runs else f"{s.why} (it is {s.state}: check fails it only while it runs)"
-        for s in observed.strangers
+        s.why if s.runs else f"{s.why} (it is {s.state}: check fails it only while it runs)" for s in observed.strangers
     )
     for orphan in observed.orphans:
         why = _orphan_why(orphan)

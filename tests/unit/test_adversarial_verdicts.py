@@ -134,7 +134,12 @@ def test_case17_an_engine_clock_behind_validator_s_hides_no_death(monkeypatch):
     watcher = RunWatcher(engine=None, project="skewed")  # type: ignore[arg-type]  # _record reads no engine
     ready = time.time()
     behind = int((time.time() - 120) * 1e9)
-    attributes = {"com.docker.compose.project": "skewed", "com.docker.compose.service": "worker", "name": "w-1"}
+    attributes = {
+        "com.docker.compose.project": "skewed",
+        "com.docker.compose.service": "worker",
+        "com.docker.compose.oneoff": "False",  # a service container, as Compose labels every one
+        "name": "w-1",
+    }
     for offset, action, extra in ((0, "die", {"exitCode": "1"}), (1, "start", {})):
         event = {"Action": action, "Actor": {"ID": "c1", "Attributes": {**attributes, **extra}}}
         watcher._record({**event, "timeNano": behind + offset * 10**8})

@@ -56,6 +56,9 @@ class MemoryEngine:
             for name in self.started
         ]
 
+    def networks(self, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+        return []  # check's look for strangers after up: no network, so none on one
+
     def _state(self, name: str) -> dict[str, Any]:
         cue = self.cues[name]
         if cue == "dies":

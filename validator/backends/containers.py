@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 from validator.backends.protocol import Mode, Progress, ServiceStage
 from validator.engine import reconcile
 from validator.engine.docker_api import Engine
+from validator.engine.observed import strangers_now
 from validator.engine.reconcile import Planned
 from validator.engine.support import container_refusals
 from validator.engine.teardown import DownResult
 from validator.errors import EngineError
 from validator.spec.load import LoadedSpec
 from validator.spec.location import Finding
+from validator.spec.profiles import active
 
 if TYPE_CHECKING:
     from validator.core.run import ServiceTimeline
@@ -121,7 +123,7 @@ class ContainersBackend:
         """Plan (drift only), look (--no-up: what runs, and its drift from the spec), or up, each
         service judged as soon as up reports it (``on_done``)."""
         # lazy: judging services is check's alone; plan, up and down load none of it
-        from validator.backends.drift import drift_results, orphan_results, unverified_results
+        from validator.backends.drift import drift_results, orphan_results, stranger_results, unverified_results
         from validator.checks import services as S
 
         if mode != "up":
@@ -158,7 +160,22 @@ class ContainersBackend:
         results, running = S.from_up(loaded, result, engine)
         # up leaves Compose's containers as they are: what it cannot verify of them stays unknown
         results += unverified_results(loaded, result.plan) + orphan_results(result.plan)
+        results += stranger_results(result.plan, _strangers_now(loaded, engine))
         return ServiceStage(results=results, running=running, timeline=_timeline(result))
+
+
+def _strangers_now(loaded: LoadedSpec, engine: Engine) -> list[tuple[str, str, str]] | None:
+    """The running strangers once up is over (one may have joined the project's network during its
+    walk); None when the engine does not answer (the plan's, from before the walk, stand then)."""
+    spec = loaded.spec
+    external = [net.name or f"{spec.project}_{key}" for key, net in spec.networks.items() if net.external]
+    try:
+        found = strangers_now(
+            engine, project=spec.project, services=list(active(spec.services, loaded.environment)), external=external
+        )
+    except EngineError:
+        return None
+    return [(s.name, s.what, s.why) for s in found if s.runs]
 
 
 def _timeline(result: UpResult) -> list[ServiceTimeline]:

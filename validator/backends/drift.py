@@ -4,6 +4,8 @@ error (unknown). The same for every backend (``protocol.PlanView``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from validator.backends.protocol import PlanView
 from validator.core.result import Result, locate
 from validator.spec.load import LoadedSpec
@@ -43,6 +45,25 @@ def orphan_results(plan: PlanView) -> list[Result]:
     ]
 
 
+def stranger_results(plan: PlanView, now: Sequence[tuple[str, str, str]] | None = None) -> list[Result]:
+    """Each container validator does not own that runs in the project, or on a network it made, and
+    stands for no service (a ``docker compose run`` one-off, a foreign container on the project network):
+    the run is not only the spec's (it may answer for a service's name, or share its volumes), so a
+    failure. The service's own verdict is about its own container, never this one. ``now``: (name,
+    what, why) of each as looked at after up (else the plan's, from before it)."""
+    return [
+        Result(
+            kind="drift",
+            name=f"container {name}",
+            verdict="fail",
+            expected="only the spec's service containers in the project and on its networks",
+            actual=what,
+            message=why,
+        )
+        for name, what, why in (plan.strangers_running if now is None else now)
+    ]
+
+
 def drift_results(loaded: LoadedSpec, plan: PlanView) -> list[Result]:
     out = []
     for conflict in plan.conflicts:
@@ -68,7 +89,7 @@ def drift_results(loaded: LoadedSpec, plan: PlanView) -> list[Result]:
                 location=locate(loaded, ("services", action.service)) if action.service else None,
             )
         )
-    out += unverified_results(loaded, plan) + orphan_results(plan)
+    out += unverified_results(loaded, plan) + orphan_results(plan) + stranger_results(plan)
     for name in plan.unchanged:
         out.append(
             Result(

@@ -21,6 +21,7 @@ from validator.core.result import Result, locate
 from validator.engine import compose_observe as C
 from validator.engine import labels as L
 from validator.engine import timings as T
+from validator.engine.compose_labels import service_container
 from validator.engine.observed import replica_number
 from validator.engine.planner import PAST_TENSE
 from validator.engine.readiness import runs_health_check
@@ -176,7 +177,9 @@ def observed(loaded: LoadedSpec, engine: Engine) -> tuple[list[Result], dict[str
     # validator's own containers win where both exist.
     by_service: dict[str, list[dict[str, Any]]] = {}
     for summary in engine.containers(C.compose_filter(project)):
-        if L.PROJECT not in summary["Labels"]:  # validator writes Compose's labels too: its own come below
+        # validator writes Compose's labels too: its own come below; a `docker compose run` one-off never
+        # stands for its service (the plan's drift fails it while it runs)
+        if L.PROJECT not in summary["Labels"] and service_container(summary["Labels"]):
             by_service.setdefault(summary["Labels"].get(C.SERVICE), []).append(summary)
     ours: dict[str, list[dict[str, Any]]] = {}
     for summary in engine.containers(L.project_filter(project)):

@@ -28,7 +28,8 @@ from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result
 from validator.engine import compose_fields
 from validator.engine import labels as L
-from validator.engine.watch import COMPOSE_PROJECT, COMPOSE_SERVICE, ContainerWatch, Happening, is_up
+from validator.engine.compose_labels import service_of
+from validator.engine.watch import COMPOSE_PROJECT, ContainerWatch, Happening, is_up
 from validator.errors import FatalError
 from validator.spec.profiles import active
 
@@ -249,7 +250,7 @@ def _current(watcher: RunWatcher) -> dict[str, list[str]]:
         return out  # the engine went away: the watcher says so (lost)
     for summary in listed:
         labels = summary.get("Labels") or {}
-        service = labels.get(L.SERVICE) or labels.get(COMPOSE_SERVICE)
+        service = service_of(labels)  # a `docker compose run` one-off is no service's
         if service and summary["Id"] not in out.get(service, []):
             out.setdefault(service, []).append(summary["Id"])
     return out

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from validator.engine.labels import SERVICE as OWN_SERVICE
+
 if TYPE_CHECKING:  # down reads these labels without loading the spec's model
     from validator.spec.service import Dependency
 
@@ -38,6 +40,24 @@ WORKING_DIR = PREFIX + "project.working_dir"
 CONFIG_FILES = PREFIX + "project.config_files"
 NETWORK = PREFIX + "network"
 VOLUME = PREFIX + "volume"
+
+
+def service_container(labels: Mapping[str, str]) -> bool:
+    """Whether a container with Compose's labels stands for its service. Compose's own ``up``, ``ps``
+    and ``down`` select a service's containers with the label filter ``oneoff=False``: a ``docker compose
+    run`` container (``oneoff=True``, its command and ports its own) or one without the label never
+    stands for the service, and ``up`` creates the service's container beside it (Compose 2.40, checked
+    with its binary). Validator's own containers write ``False``."""
+    return labels.get(ONEOFF) == "False"
+
+
+def service_of(labels: Mapping[str, str]) -> str:
+    """The service a container stands for by its labels: validator's own service label first, else
+    Compose's for a service container; "" for anything else (a one-off, a container of no service)."""
+    own = labels.get(OWN_SERVICE)
+    if own:
+        return own
+    return (labels.get(SERVICE) or "") if service_container(labels) else ""
 
 
 def version_value(version: str) -> str:

@@ -12,10 +12,12 @@ import dataclasses
 import json
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from validator import __version__
+from validator.engine import compose_labels as CL
 from validator.engine import compose_observe as C
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
@@ -55,11 +57,34 @@ class ObservedContainer:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Stranger:
+    """A container that stands for no replica of a spec service yet sits in the project: one Compose made
+    for it (a ``docker compose run`` one-off, a container of a service the spec lacks or validator runs
+    itself), or anything else attached to a network the project made (or to a project container's
+    network namespace). validator owns none of them and never changes them; one that runs may answer
+    for a service's name (an alias, ``run --use-aliases``) or share its volumes, so ``check`` fails it."""
+
+    id: str
+    name: str
+    state: str
+    what: str  # what it is, short: "a docker compose run one-off"
+    why: str  # the whole sentence: what it is, where, and what removes it
+
+    @property
+    def runs(self) -> bool:
+        """Whether it is not over (the engine's running, restarting or paused): check fails it then."""
+        return self.state in ("running", "restarting", "paused")
+
+
+@dataclass(frozen=True, kw_only=True)
 class ObservedState:
     # per service of the spec, every container found for it, by replica number then name (the planner
     # keeps replicas 1..N and removes the rest: higher numbers after a scale down, duplicates)
     containers: dict[str, tuple[ObservedContainer, ...]] = field(default_factory=dict)
     orphans: list[ObservedContainer] = field(default_factory=list)
+    # containers of the project, or on its networks, that validator does not own and that stand for no
+    # service replica (see ``Stranger``), by name
+    strangers: tuple[Stranger, ...] = ()
     networks: set[str] = field(default_factory=set)
     volumes: set[str] = field(default_factory=set)
     # name -> the engine's record of each network / volume of the project (as its list call gives it):
@@ -148,21 +173,29 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
             found.setdefault(service, []).append(item)
         else:
             orphans.append(item)
-    owned_ids = {c["Id"] for c in owned}
-    for service, items in _compose_containers(engine, desired, set(found)).items():
-        found[service] = items
-        owned_ids |= {item.id for item in items}
+    compose = _compose_containers(engine, desired, set(found))
+    found.update(compose.services)
+    # the containers that stand for the project's services: any other holding a name or a host port the
+    # spec needs is in the way (a one-off run with --service-ports too)
+    owned_ids = {c["Id"] for c in owned} | {c.id for items in compose.services.values() for c in items}
+    members = {c["Id"]: from_summary(c).name for c in owned} | compose.names  # ID -> name, the project's all
     containers = {service: tuple(sorted(items, key=lambda c: (c.replica, c.name))) for service, items in found.items()}
+    held = _held_resources(engine, desired, project)
     wanted_names = {name for svc in desired.services.values() for name in svc.names}
     wanted_ports = {port for svc in desired.services.values() for port in _host_ports(svc.config)}
+    made = _made_networks(desired, held["network_records"])
     foreign_names: dict[str, str] = {}
     foreign_ports: dict[str, str] = {}
-    if wanted_names or wanted_ports:
+    strangers = list(compose.strangers)
+    if wanted_names or wanted_ports or made:
         for summary in engine.containers():
             if summary["Id"] in owned_ids:
                 continue
             name = (summary.get("Names") or ["/?"])[0].lstrip("/")
             description = _describe(summary, name)
+            on = _attached(summary, made, members) if summary["Id"] not in members else ""
+            if on:
+                strangers.append(_foreign_stranger(summary, name, description, on))
             if name in wanted_names:
                 foreign_names[name] = description
             for port in summary.get("Ports") or []:
@@ -170,14 +203,13 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
                     key = f"{port.get('PublicPort')}/{port.get('Type', 'tcp')}"
                     if key in wanted_ports:
                         foreign_ports[key] = description
-    compose = any(c.owner == "compose" for items in containers.values() for c in items)
-    held = _held_resources(engine, desired, project, compose)
     images = {image: engine.image_id(image) for image in {svc.image for svc in desired.services.values()}}
     periodic = {svc.image for svc in desired.services.values() if pull_period(svc.pull_policy) is not None}
     tagged = {image: engine.image_tagged(image) for image in periodic if images.get(image)}
     return ObservedState(
         containers=containers,
         orphans=orphans,
+        strangers=tuple(sorted(strangers, key=lambda s: s.name)),
         image_ids=images,
         foreign_names=foreign_names,
         foreign_ports=foreign_ports,
@@ -189,17 +221,93 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
     )
 
 
-def _held_resources(engine: Engine, desired: DesiredState, project: str, compose: bool) -> dict[str, Any]:
+def _made_networks(desired: DesiredState, records: dict[str, dict[str, Any]]) -> frozenset[str]:
+    """The networks the project made (validator's or Compose's for it): the spec's external networks are
+    shared on purpose, so only these must carry nothing but the project's containers."""
+    external = {net.name for net in desired.networks.values() if net.external}
+    return frozenset(set(records) - external)
+
+
+def strangers_now(
+    engine: Engine, *, project: str, services: Collection[str], external: Collection[str]
+) -> tuple[Stranger, ...]:
+    """The project's strangers as they are now, from two list calls (every container, every network):
+    ``check`` looks again once its ``up`` is over, since one may have joined during up's walk (the plan's
+    look is from before it). ``services``: the spec's active services; ``external``: the names of the
+    networks the spec declares external."""
+    every = engine.containers()
+    of = [c for c in every if (c.get("Labels") or {}).get(L.PROJECT) == project]
+    ours = {str((c.get("Labels") or {}).get(L.SERVICE)) for c in of} & set(services)
+    members = {c["Id"]: from_summary(c).name for c in of}
+    found: list[Stranger] = []
+    for summary in every:
+        labels = summary.get("Labels") or {}
+        if labels.get(C.PROJECT) != project or L.PROJECT in labels:
+            continue
+        members[summary["Id"]] = from_summary(summary).name
+        what = _compose_stranger(labels, services, ours)
+        if what or labels.get(C.SERVICE) is None:
+            found.append(_compose_stranger_record(summary, what, project))
+    made = frozenset(
+        n["Name"]
+        for n in engine.networks()
+        if project in ((n.get("Labels") or {}).get(L.PROJECT), (n.get("Labels") or {}).get(C.PROJECT))
+    ) - frozenset(external)
+    for summary in every:
+        if summary["Id"] in members:
+            continue
+        on = _attached(summary, made, members)
+        if on:
+            name = from_summary(summary).name
+            found.append(_foreign_stranger(summary, name, _describe(summary, name), on))
+    return tuple(sorted(found, key=lambda s: s.name))
+
+
+def _attached(summary: dict[str, Any], made: frozenset[str], members: dict[str, str]) -> str:
+    """Where a container that is not the project's sits in it: a network the project made (its list
+    summary names the networks it is on), or a project container's network namespace
+    (``network_mode: container:ID``, which the engine stores with the full ID); "" when neither."""
+    networks = sorted(set((summary.get("NetworkSettings") or {}).get("Networks") or {}) & made)
+    if networks:
+        return f"network {networks[0]}"
+    mode = str((summary.get("HostConfig") or {}).get("NetworkMode") or "")
+    owner = members.get(mode.removeprefix("container:")) if mode.startswith("container:") else None
+    if owner:
+        return f"the network namespace of container {owner}"
+    return ""
+
+
+def _foreign_stranger(summary: dict[str, Any], name: str, description: str, on: str) -> Stranger:
+    return Stranger(
+        id=summary["Id"],
+        name=name,
+        state=str(summary.get("State") or "unknown"),
+        what=f"a container of no service of the project, on {on}",
+        why=(
+            f"{description} is on {on}, which the project made: it may answer for a service's name there "
+            f"(an alias, its name); validator never removes it (docker rm -f {name}, or declare the network "
+            "external to share it)"
+        ),
+    )
+
+
+def _composes(record: dict[str, Any], project: str) -> bool:
+    return (record.get("Labels") or {}).get(C.PROJECT) == project
+
+
+def _held_resources(engine: Engine, desired: DesiredState, project: str) -> dict[str, Any]:
     """The project's networks and volumes (with the engine's record of each), the spec's that another
     project holds, and the external ones missing: ``ObservedState``'s fields of that name."""
     network_records = {n["Name"]: n for n in engine.networks(L.project_filter(project))}
     volume_records = {v["Name"]: v for v in engine.volumes(L.project_filter(project))}
-    if compose:
-        # the stack Compose made for this project: its network and volumes are there, not in the way
-        network_records |= {n["Name"]: n for n in engine.networks(C.compose_filter(project))}
-        volume_records |= {v["Name"]: v for v in engine.volumes(C.compose_filter(project))}
-    all_networks = {n["Name"] for n in engine.networks()} if desired.networks else set()
-    all_volumes = {v["Name"] for v in engine.volumes()} if desired.volumes else set()
+    listed_networks = engine.networks() if desired.networks else []
+    listed_volumes = engine.volumes() if desired.volumes else []
+    # what Compose made for this project (its project label): there, not in the way, with or without a
+    # container of Compose's left (validator's own may run on it, a one-off may have been its only one)
+    network_records = {n["Name"]: n for n in listed_networks if _composes(n, project)} | network_records
+    volume_records = {v["Name"]: v for v in listed_volumes if _composes(v, project)} | volume_records
+    all_networks = {n["Name"] for n in listed_networks}
+    all_volumes = {v["Name"] for v in listed_volumes}
     missing_external = [n.name for n in desired.networks.values() if n.external and n.name not in all_networks]
     missing_external += [v.name for v in desired.volumes.values() if v.external and v.name not in all_volumes]
     nets, vols = desired.networks.values(), desired.volumes.values()
@@ -275,19 +383,34 @@ def live_drift(
     return (*C.host_drift(body.get("HostConfig") or {}, detail.get("HostConfig") or {}), *networks)
 
 
-def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -> dict[str, list[ObservedContainer]]:
+@dataclass(frozen=True, kw_only=True)
+class _ComposeFound:
+    services: dict[str, list[ObservedContainer]]  # the containers standing for spec services, by service
+    strangers: tuple[Stranger, ...]  # the rest (see ``_compose_stranger``)
+    names: dict[str, str]  # ID -> name of every container Compose made for the project, both kinds
+
+
+def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -> _ComposeFound:
     """Containers Compose started for services of this project that validator has no container for,
-    each with its replica number as Compose labels it."""
+    each with its replica number as Compose labels it; and Compose's containers of the project that
+    stand for no service (strangers)."""
     # lazy: the create body is the applier's, loaded by plan only when Compose's containers are found
     # (tests/unit/engine/test_stopper.py pins what plan and down load)
     from validator.engine.body import create_body
 
     out: dict[str, list[ObservedContainer]] = {}
+    strangers: list[Stranger] = []
+    names: dict[str, str] = {}
     for summary in engine.containers(C.compose_filter(desired.project)):
         labels = summary.get("Labels") or {}
         service = labels.get(C.SERVICE)
-        if L.PROJECT in labels or service not in desired.services or service in ours:
-            continue  # validator's own (it writes Compose's labels too), or a service it runs
+        if L.PROJECT in labels:
+            continue  # validator's own (it writes Compose's labels too)
+        names[summary["Id"]] = from_summary(summary).name
+        what = _compose_stranger(labels, desired.services, ours)
+        if what or service is None:
+            strangers.append(_compose_stranger_record(summary, what, desired.project))
+            continue
         svc = desired.services[service]
         image_id = engine.image_id(svc.image)
         body, extra = create_body(
@@ -318,7 +441,38 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
                 replica=replica_number(labels.get(C.NUMBER)),
             )
         )
-    return out
+    return _ComposeFound(services=out, strangers=tuple(strangers), names=names)
+
+
+def _compose_stranger(labels: dict[str, str], services: Collection[str], ours: Collection[str]) -> str:
+    """Why a container Compose made for the project stands for no service of the spec ("" when it
+    stands for one). Rule (Compose's own, checked with its binary): only a service container
+    (``oneoff=False``) of a service stands for it; a ``docker compose run`` one-off never does, and
+    Compose's ``up`` creates the service's container beside it. A service validator runs itself has
+    validator's containers: one Compose made beside them is one more answering for its name."""
+    service = labels.get(C.SERVICE)
+    if not CL.service_container(labels):
+        return f"a docker compose run one-off of service {quoted(service or '?')}"
+    if service not in services:
+        return f"a container Compose made for service {quoted(service or '?')}, which the spec does not have"
+    if service in ours:
+        return f"a container Compose made for service {quoted(service)}, which validator runs itself"
+    return ""
+
+
+def _compose_stranger_record(summary: dict[str, Any], what: str, project: str) -> Stranger:
+    item = from_summary(summary)
+    what = what or "a container Compose made for no service"
+    return Stranger(
+        id=item.id,
+        name=item.name,
+        state=item.state,
+        what=what,
+        why=(
+            f"container {item.name} ({what}) is in project {quoted(project)} but stands for no replica of the "
+            f"spec's services; validator never removes what Compose made (docker rm -f {item.name})"
+        ),
+    )
 
 
 def _host_ports(config: dict[str, Any]) -> set[str]:

@@ -90,6 +90,9 @@ class Plan:
     # orphan containers that run (name, why): a project running what its spec does not describe is not
     # the spec's infrastructure (one may answer for a service's name): ``check`` fails each
     orphans_running: tuple[tuple[str, str], ...] = field(default=())
+    # containers validator does not own that run in the project or on a network it made, standing for
+    # no service (name, what, why: observed.Stranger): the run is not only the spec's, ``check`` fails each
+    strangers_running: tuple[tuple[str, str, str], ...] = field(default=())
 
     @property
     def empty(self) -> bool:
@@ -251,6 +254,7 @@ def plan(
         orphans_running=tuple(
             (o.name, _orphan_why(o)) for o in observed.orphans if o.state in _RUNS and not remove_orphans
         ),
+        strangers_running=tuple((s.name, s.what, s.why) for s in observed.strangers if s.runs),
     )
 
 
@@ -264,6 +268,10 @@ def _orphan_why(orphan: ObservedContainer) -> str:
 
 
 def _orphans(observed: ObservedState, remove_orphans: bool, draft: _Draft) -> None:
+    # a stranger (not validator's) is only said: --remove-orphans removes validator's own containers alone
+    draft.notes.extend(
+        s.why if s.runs else f"{s.why} (it is {s.state}: check fails it only while it runs)" for s in observed.strangers
+    )
     for orphan in observed.orphans:
         why = _orphan_why(orphan)
         if remove_orphans:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from validator.engine import compose_observe as C
 from validator.engine import labels as L
+from validator.engine.compose_labels import service_of
 from validator.errors import FatalError
 
 if TYPE_CHECKING:
@@ -358,7 +359,8 @@ class UsageSampler:
 
 
 def _service(labels: Mapping[str, Any]) -> str:
-    return str(labels.get(L.SERVICE) or labels.get(C.SERVICE) or "")
+    # a `docker compose run` one-off is no service's: its usage is never a service's
+    return service_of(labels)
 
 
 def _copy(usage: ContainerUsage) -> ContainerUsage:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from validator.engine import labels as L
+from validator.engine.compose_labels import service_of
 from validator.errors import FatalError
 
 if TYPE_CHECKING:
@@ -275,7 +276,8 @@ class RunWatcher:
         watch = ContainerWatch(
             id=cid,
             name=str((detail or {}).get("Name") or cid[:12]).lstrip("/"),
-            service=str(labels.get(L.SERVICE) or labels.get(COMPOSE_SERVICE) or ""),
+            # a `docker compose run` one-off is no service's: what happens to it is no service's
+            service=service_of(labels),
         )
         self.containers[cid] = watch
         return watch

@@ -41,6 +41,7 @@ class SwarmPlan:
     unchanged: tuple[str, ...] = ()
     unverified: tuple[tuple[str, str], ...] = ()  # (none on Swarm: the PlanView field)
     orphans_running: tuple[tuple[str, str], ...] = ()  # (a stack's orphan services are removed: the PlanView field)
+    strangers_running: tuple[tuple[str, str, str], ...] = ()  # (containers only: the PlanView field)
 
     @property
     def empty(self) -> bool:

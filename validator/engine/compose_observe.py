@@ -212,7 +212,8 @@ def endpoint_drift(wanted: Mapping[str, Endpoint], networks: Mapping[str, Any], 
             continue  # not attached: said above
         aliases = set(endpoint.get("Aliases") or ()) - {container_id[:12]}
         # aliases and links are names the spec gives (or engine names): safe to say; extras are counted
-        reasons += [f"networks: {name}: alias {alias} is missing" for alias in sorted(want.aliases - aliases)]
+        if want.aliases - aliases:
+            reasons.append(f"networks: {name}: aliases missing: {', '.join(sorted(want.aliases - aliases))}")
         if aliases - want.aliases:
             reasons.append(f"networks: {name}: {len(aliases - want.aliases)} alias(es) the spec does not give it")
         if set(endpoint.get("Links") or ()) != want.links:
@@ -303,8 +304,9 @@ def _unset_default(key: str, host: dict[str, Any]) -> Any:
 def _host_reason(key: str, value: Any, have: Any) -> str:
     # only numbers are shown: other host settings (log options, devices) may carry data
     if isinstance(value, int | float | None) and isinstance(have, int | float | None):
-        wanted = "none (the spec sets none)" if value is None else f"{value}"
-        return f"{key}: {wanted} wanted, the container has {have or 0}"
+        if value is None:
+            return f"{key}: the spec sets none, the container has {have}"
+        return f"{key}: {value} wanted, the container has {have or 0}"
     return f"{key} differs"
 
 

@@ -274,7 +274,10 @@ def host_drift(want_host: dict[str, Any], host: dict[str, Any]) -> list[str]:
 
 # HostConfig keys whose value the engine takes from its own configuration when the create body leaves
 # them unset (its log driver, default IPC and cgroup namespace modes, /dev/shm size, runtime, the /proc
-# paths it masks), or reports as it likes (terminal size, the ID file, Windows isolation).
+# paths it masks; its ``default-ulimits``, merged in at start; ``label=disable`` it adds to SecurityOpt
+# on an SELinux host for a privileged container), or reports as it likes (terminal size, the ID file,
+# Windows isolation). The engine here sets none of those two, but one configured so would make every
+# container drift at every ``up``: not worth it for keys nothing can change after the create.
 _ENGINE_FILLED = frozenset(
     {
         "LogConfig",
@@ -287,6 +290,8 @@ _ENGINE_FILLED = frozenset(
         "ConsoleSize",
         "ContainerIDFile",
         "Isolation",
+        "Ulimits",
+        "SecurityOpt",
     }
 )
 

@@ -45,6 +45,7 @@ SLICES_ALLOWED = {
     ("engine/labels.py", "hmac.new(key, text.encode('utf-8', 'surrogatepass'), hashlib.sha256).hexdigest()"): "a hash",
     ("engine/lock.py", "hashlib.sha256(f'{engine_identity(engine)}\\x00{project}'.encode()).hexdigest()"): "a hash",
     ("engine/observed.py", "summary['Id']"): "a container id",
+    ("engine/compose_observe.py", "container_id"): "a container id",
     ("engine/api_version.py", "version.split('.')"): "an API version's numbers",
     ("engine/planner.py", "current.image_id"): "an image id",
     ("engine/planner.py", "image_id"): "an image id",

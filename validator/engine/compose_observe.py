@@ -11,7 +11,8 @@ running container (``docker inspect``), field by field, naming fields and keys, 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from validator.engine.compose_fields import expand_ports
@@ -22,8 +23,19 @@ from validator.engine.compose_labels import SERVICE as SERVICE
 from validator.engine.compose_labels import VOLUME as VOLUME
 
 # HostConfig keys compared by their own rule below, or set by validator only for its own bookkeeping.
-# VolumesFrom names containers (Compose writes IDs): what it brings is compared as mounts.
-_HOST_SPECIAL = {"PortBindings", "Binds", "Mounts", "Tmpfs", "NetworkMode", "RestartPolicy", "Init", "VolumesFrom"}
+# VolumesFrom names containers (Compose writes IDs): what it brings is compared as mounts. Links:
+# Compose writes legacy links here, validator on the network endpoint, where they are compared.
+_HOST_SPECIAL = {
+    "PortBindings",
+    "Binds",
+    "Mounts",
+    "Tmpfs",
+    "NetworkMode",
+    "RestartPolicy",
+    "Init",
+    "VolumesFrom",
+    "Links",
+}
 # Container Config keys compared as they are.
 _CONFIG_PLAIN = (
     ("Cmd", "command"),
@@ -37,6 +49,9 @@ _CONFIG_PLAIN = (
     ("Tty", "tty"),
     ("OpenStdin", "stdin_open"),
 )
+
+# The keys of those the engine takes from the image where the create body leaves them unset.
+_FROM_IMAGE = frozenset({"Cmd", "Entrypoint", "WorkingDir", "User"})
 
 
 def compose_filter(project: str) -> dict[str, list[str]]:
@@ -53,19 +68,25 @@ def env_mapping(entries: list[str]) -> dict[str, str | None]:
 
 
 def drift(
-    body: dict[str, Any], detail: dict[str, Any], image_id: str | None, extra_networks: Collection[str] = ()
+    body: dict[str, Any],
+    detail: dict[str, Any],
+    image_id: str | None,
+    extra: Sequence[tuple[str, Sequence[str]]] = (),
+    *,
+    addresses: Mapping[str, Mapping[str, str]] | None = None,
+    image_config: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """How the container ``detail`` differs from the create ``body`` (empty: it is what the spec asks);
-    ``extra_networks``: the networks the body does not name that it joins before its start."""
+    ``extra``: the networks the body does not name that it joins before its start, with their aliases;
+    ``addresses``: the spec's fixed addresses by network; ``image_config``: the image's ``Config``,
+    what the container runs where the body sets nothing (``_process_drift``)."""
     config = detail.get("Config") or {}
     host = detail.get("HostConfig") or {}
     want_host = body.get("HostConfig") or {}
     reasons: list[str] = []
     if image_id is not None and detail.get("Image") != image_id:
         reasons.append(f"image: {body['Image']} is not the image the container runs")
-    for key, field in _CONFIG_PLAIN:
-        if key in body and body[key] != config.get(key):
-            reasons.append(f"{field} differs")
+    reasons += _process_drift(body, config, image_config)
     env = env_mapping(config.get("Env") or [])
     for name, value in env_mapping(body.get("Env") or []).items():
         if name not in env or env[name] != value:
@@ -80,8 +101,6 @@ def drift(
     exposed = {port for key in config.get("ExposedPorts") or {} for port in expand_ports(key)}
     missing_ports = set(body.get("ExposedPorts") or {}) - exposed
     reasons += [f"expose: {port} is not exposed" for port in sorted(missing_ports)]
-    if "Healthcheck" in body and _health(body["Healthcheck"]) != _health(config.get("Healthcheck") or {}):
-        reasons.append("healthcheck differs")
     reasons += host_drift(want_host, host)
     if _ports(want_host) != _ports(host):
         reasons.append("ports differ")
@@ -91,24 +110,126 @@ def drift(
             reasons.append(f"volumes: {target} differs" if target in have_mounts else f"volumes: {target} is missing")
     if "NetworkingConfig" not in body and want_host.get("NetworkMode") != host.get("NetworkMode"):
         reasons.append("network_mode differs")
-    reasons += network_drift(body, extra_networks, detail)
+    reasons += network_drift(body, extra, detail, addresses)
     return reasons
 
 
-def network_drift(body: dict[str, Any], extra_networks: Collection[str], detail: dict[str, Any]) -> list[str]:
+def _process_drift(body: dict[str, Any], config: Mapping[str, Any], image: Mapping[str, Any] | None) -> list[str]:
+    """Rule (adversary graph6 case 01): what the container runs is compared in full. A key the body
+    sets must hold its value; one it leaves unset, what the engine takes from the image for it (its
+    CMD, none when the body sets an entrypoint, as the engine drops the image's CMD then; ENTRYPOINT,
+    WORKDIR, USER, HEALTHCHECK). So a container of the service made with another command (``docker
+    compose run web sh``) is not the service's. ``image``: the image's ``Config``; None (unknown):
+    only the keys the body sets."""
+    reasons = []
+    for key, field in _CONFIG_PLAIN:
+        if key in body:
+            if body[key] != config.get(key):
+                reasons.append(f"{field} differs")
+        elif image is not None and key in _FROM_IMAGE:
+            default = None if key == "Cmd" and body.get("Entrypoint") else image.get(key)
+            if _norm(config.get(key)) != _norm(default):
+                reasons.append(f"{field} differs (the spec sets none: the image's is wanted)")
+    if "Healthcheck" in body:
+        if _health(body["Healthcheck"]) != _health(config.get("Healthcheck") or {}):
+            reasons.append("healthcheck differs")
+    elif image is not None and _health(image.get("Healthcheck") or {}) != _health(config.get("Healthcheck") or {}):
+        reasons.append("healthcheck differs (the spec sets none: the image's is wanted)")
+    return reasons
+
+
+def network_drift(
+    body: dict[str, Any],
+    extra: Sequence[tuple[str, Sequence[str]]],
+    detail: dict[str, Any],
+    addresses: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[str]:
     """Rule: a container is attached to exactly the networks the spec gives it, no fewer (taken off one,
     it cannot reach what the spec says it reaches) and no more (put on another, its isolation is gone),
-    whoever attached or detached it since the create (``docker network connect``/``disconnect``).
-    ``body``: the create body, ``extra_networks``: the others it joins before its start, ``detail``: its
-    inspect. A container sharing another's network stack (``container:``) has none of its own: skipped."""
-    want = wanted_networks(body, extra_networks)
+    whoever attached or detached it since the create (``docker network connect``/``disconnect``); and
+    on each, its endpoint is the one the spec asks for (``endpoint_drift``). ``body``: the create body,
+    ``extra``: the other networks it joins before its start with their aliases, ``detail``: its
+    inspect, ``addresses``: the spec's fixed addresses by network. A container sharing another's
+    network stack (``container:``) has none of its own: skipped."""
+    want = wanted_networks(body, [net for net, _ in extra])
     if want is None:
         return []
-    have = set((detail.get("NetworkSettings") or {}).get("Networks") or {})
+    networks = (detail.get("NetworkSettings") or {}).get("Networks") or {}
+    have = set(networks)
     # network names come from the spec or the engine's list, never from a value: safe to say
-    return [f"networks: not attached to {name}" for name in sorted(want - have)] + [
-        f"networks: attached to {name}, which the spec does not give it" for name in sorted(have - want)
-    ]
+    return (
+        [f"networks: not attached to {name}" for name in sorted(want - have)]
+        + [f"networks: attached to {name}, which the spec does not give it" for name in sorted(have - want)]
+        + endpoint_drift(wanted_endpoints(body, extra, addresses or {}), networks, str(detail.get("Id") or ""))
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Endpoint:
+    """What the spec asks of a container's endpoint on one network."""
+
+    aliases: frozenset[str]
+    links: frozenset[str]
+    ipv4: str
+    ipv6: str
+
+
+def wanted_endpoints(
+    body: dict[str, Any], extra: Sequence[tuple[str, Sequence[str]]], addresses: Mapping[str, Mapping[str, str]]
+) -> dict[str, Endpoint]:
+    """Network -> the endpoint the spec asks for: the create body's first network, then the ones
+    connected before the start (the same links, the spec's address on each); none with network_mode."""
+    endpoints = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
+    out = {}
+    for name, config in endpoints.items():
+        ipam = config.get("IPAMConfig") or {}
+        out[name] = Endpoint(
+            aliases=frozenset(config.get("Aliases") or ()),
+            links=frozenset(config.get("Links") or ()),
+            ipv4=ipam.get("IPv4Address") or "",
+            ipv6=ipam.get("IPv6Address") or "",
+        )
+    links = frozenset(link for config in endpoints.values() for link in config.get("Links") or ())
+    for name, aliases in extra:
+        address = addresses.get(name) or {}
+        out[name] = Endpoint(
+            aliases=frozenset(aliases), links=links, ipv4=address.get("ipv4") or "", ipv6=address.get("ipv6") or ""
+        )
+    return out
+
+
+def endpoint_drift(wanted: Mapping[str, Endpoint], networks: Mapping[str, Any], container_id: str) -> list[str]:
+    """Rule (adversary graph6 case 03): on each network of the spec the container answers to exactly
+    the aliases the spec gives it (Compose's: its own name, its service's, the file's), holds the
+    links and the fixed address the spec gives, and no other. ``docker network disconnect`` then
+    ``connect`` keeps the network but drops all of them: its name no longer resolves. The engine adds
+    the container's short ID as an alias of its own (API < 1.45): not the spec's, not drift. Compose
+    makes the same endpoints (checked against the 2.40 binary), so both tools' containers are judged alike."""
+    reasons = []
+    for name, want in sorted(wanted.items()):
+        endpoint = networks.get(name)
+        if endpoint is None:
+            continue  # not attached: said above
+        aliases = set(endpoint.get("Aliases") or ()) - {container_id[:12]}
+        # aliases and links are names the spec gives (or engine names): safe to say; extras are counted
+        if want.aliases - aliases:
+            reasons.append(f"networks: {name}: aliases missing: {', '.join(sorted(want.aliases - aliases))}")
+        if aliases - want.aliases:
+            reasons.append(f"networks: {name}: {len(aliases - want.aliases)} alias(es) the spec does not give it")
+        if set(endpoint.get("Links") or ()) != want.links:
+            reasons.append(f"networks: {name}: links differ")
+        ipam = endpoint.get("IPAMConfig") or {}
+        for field, address, key in (
+            ("ipv4_address", want.ipv4, "IPv4Address"),
+            ("ipv6_address", want.ipv6, "IPv6Address"),
+        ):
+            if (ipam.get(key) or "") != address:
+                reasons.append(
+                    f"networks: {name}: {field} {address} wanted, the endpoint has another"
+                    if address
+                    else f"networks: {name}: a fixed {field} the spec does not give it"
+                )
+    return reasons
 
 
 def wanted_networks(body: dict[str, Any], extra_networks: Collection[str]) -> set[str] | None:
@@ -124,16 +245,26 @@ def wanted_networks(body: dict[str, Any], extra_networks: Collection[str]) -> se
 
 
 def host_drift(want_host: dict[str, Any], host: dict[str, Any]) -> list[str]:
-    """How the live ``HostConfig`` differs from the create body's, for the keys the body sets (mounts,
-    ports and networks aside): what ``docker update`` changes in place (restart policy, memory, CPUs,
-    pids, blkio weight) and what the engine discarded at create (a limit this kernel cannot apply)."""
+    """How the live ``HostConfig`` differs from the create body's (mounts, ports and networks aside).
+
+    Rule (adversary graph6 case 02): every key is compared, not only the ones the body sets. A key the
+    body leaves unset must hold what the engine reports for a container created without it: empty (no
+    limit, no flag: null, 0, false, "" or []), as measured on engine 20.10 with validator's own body
+    and Compose's; so a limit written later in place (``docker update --memory/--cpus/--pids-limit``,
+    the restart policy) is drift whether or not the spec sets one. Two kinds of keys are exceptions:
+    those the engine fills from its own configuration (``_ENGINE_FILLED``: compared only where the body
+    sets them; none of them can change after the create, ``docker update`` changes only resources and
+    the restart policy), and ``MemorySwap``, which the engine derives from ``Memory`` when unset. A key
+    the engine does not report at all (an older engine) has nothing to compare. Also catches what the
+    engine discarded at create (a limit this kernel cannot apply)."""
     reasons = []
-    for key, value in want_host.items():
-        if key not in _HOST_SPECIAL and _norm(host.get(key), key) != _norm(value, key):
-            have = host.get(key)
-            # only numbers are shown: other host settings (log options, devices) may carry data
-            shown = isinstance(value, int | float) and isinstance(have, int | float | None)
-            reasons.append(f"{key}: {value} wanted, the container has {have or 0}" if shown else f"{key} differs")
+    keys = set(want_host) | (set(host) - _ENGINE_FILLED)
+    for key in sorted(keys - _HOST_SPECIAL):
+        if key not in want_host and key not in host:
+            continue
+        value = want_host[key] if key in want_host else _unset_default(key, host)
+        if _norm(host.get(key), key) != _norm(value, key):
+            reasons.append(_host_reason(key, value if key in want_host else None, host.get(key)))
     if _init(want_host) != _init(host):
         reasons.append("init differs")
     if _restart(want_host) != _restart(host):
@@ -141,15 +272,60 @@ def host_drift(want_host: dict[str, Any], host: dict[str, Any]) -> list[str]:
     return reasons
 
 
+# HostConfig keys whose value the engine takes from its own configuration when the create body leaves
+# them unset (its log driver, default IPC and cgroup namespace modes, /dev/shm size, runtime, the /proc
+# paths it masks; its ``default-ulimits``, merged in at start; ``label=disable`` it adds to SecurityOpt
+# on an SELinux host for a privileged container), or reports as it likes (terminal size, the ID file,
+# Windows isolation). The engine here sets none of those two, but one configured so would make every
+# container drift at every ``up``: not worth it for keys nothing can change after the create.
+_ENGINE_FILLED = frozenset(
+    {
+        "LogConfig",
+        "IpcMode",
+        "CgroupnsMode",
+        "ShmSize",
+        "Runtime",
+        "MaskedPaths",
+        "ReadonlyPaths",
+        "ConsoleSize",
+        "ContainerIDFile",
+        "Isolation",
+        "Ulimits",
+        "SecurityOpt",
+    }
+)
+
+
+def _unset_default(key: str, host: dict[str, Any]) -> Any:
+    """What the engine holds for ``key`` on a container created without it."""
+    memory = host.get("Memory") or 0
+    if key == "MemorySwap" and memory > 0:
+        # the engine's rule: swap twice the memory limit (-1, unlimited, where the kernel has no swap
+        # accounting); a memory limit itself is compared as its own key
+        return host.get("MemorySwap") if host.get("MemorySwap") in (-1, 2 * memory) else 2 * memory
+    return None
+
+
+def _host_reason(key: str, value: Any, have: Any) -> str:
+    # only numbers are shown: other host settings (log options, devices) may carry data
+    if isinstance(value, int | float | None) and isinstance(have, int | float | None):
+        if value is None:
+            return f"{key}: the spec sets none, the container has {have}"
+        return f"{key}: {value} wanted, the container has {have or 0}"
+    return f"{key} differs"
+
+
 # Namespaces shared with another container ("container:<name or ID>").
 _SHARED = {"IpcMode", "PidMode", "UTSMode", "CgroupnsMode"}
+# Limits where -1 means none, as 0 (or null) does.
+_UNLIMITED = {"PidsLimit", "MemorySwap"}
 # Lists whose order carries no meaning, which validator writes sorted and Compose as the file lists them.
 _UNORDERED = {"Ulimits", "CapAdd", "CapDrop", "ExtraHosts", "Devices", "GroupAdd", "SecurityOpt", "DeviceCgroupRules"}
 
 
 def _norm(value: Any, key: str = "") -> Any:
     """The engine reports unset lists and maps as null or empty, and numbers as it stored them."""
-    if value in (None, [], {}, "", 0, False):
+    if value in (None, [], {}, "", 0, False) or (key in _UNLIMITED and value == -1):
         return None
     if key in _SHARED and isinstance(value, str) and value.startswith("container:"):
         return "container:"  # the engine writes the container's ID where the body names it

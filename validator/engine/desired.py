@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -559,6 +560,8 @@ def _mounts(
             mounts.append(f"bind:{source}:{mount.target}:{mode}")
             if mount.read_only:
                 mounted.update(_hash_tree(source, base, by_path))
+            else:
+                mounted.update(_bound_file(source, base))
             if mount.create_host_path and not source.exists():
                 host_dirs.append(str(source))
         elif mount.type == "volume":
@@ -573,6 +576,23 @@ def _mounts(
                 options.append(f"mode={mount.tmpfs.mode:o}")
             mounts.append(f"tmpfs::{mount.target}:{','.join(options)}")
     return mounts, mounted, host_dirs
+
+
+def _bound_file(source: Path, base: Path) -> dict[str, str]:
+    """Rule (adversary graph6 case 07): a read-write bind of a regular file is recorded by which file
+    it is (device and inode), not by its content, which the container may write. The engine binds the
+    inode the path names at create; an editor or ``sed -i`` writes a new file and renames it over the
+    path, so the container keeps the old one (its old content) while the path names another: then the
+    identity differs and the container is recreated. An inode is not reused while the container holds
+    it. A folder, or a path that is not there yet (the engine makes a folder of it), is not recorded:
+    the engine creating it would look like a change."""
+    try:
+        found = source.stat()
+    except OSError:
+        return {}
+    if not stat.S_ISREG(found.st_mode):
+        return {}
+    return {f"{_display(source, base)} (the file bound read-write)": f"file {found.st_dev}:{found.st_ino}"}
 
 
 def _display(path: Path, base: Path) -> str:

@@ -378,8 +378,9 @@ def live_drift(
         replica=item.replica,
         working_dir=desired.working_dir,
     )
-    # the label records the networks asked at create; the engine, the ones it is on now (case 01)
-    networks = C.network_drift(body, [net for net, _ in extra], detail)
+    # the label records the networks asked at create; the engine, the ones it is on now and the
+    # endpoints it holds there (graph cases 01 and graph6 03)
+    networks = C.network_drift(body, extra, detail, svc.config.get("network_addresses"))
     return (*C.host_drift(body.get("HostConfig") or {}, detail.get("HostConfig") or {}), *networks)
 
 
@@ -412,7 +413,9 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
             strangers.append(_compose_stranger_record(summary, what, desired.project))
             continue
         svc = desired.services[service]
-        image_id = engine.image_id(svc.image)
+        # the image's record (its Id, and its Config: what the container runs where the spec sets nothing)
+        image = engine.inspect_image(svc.image) or {}
+        image_id = str(image["Id"]) if image else None
         body, extra = create_body(
             svc=svc,
             project=desired.project,
@@ -420,7 +423,7 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
             spec_files=desired.spec_files,
             api_version=engine.api_version,
             version=__version__,
-            replica=1,
+            replica=max(1, replica_number(labels.get(C.NUMBER))),  # its own name among its aliases
             working_dir=desired.working_dir,
         )
         detail = engine.inspect(summary["Id"])
@@ -437,7 +440,16 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
                 health=item.health,
                 exit_code=item.exit_code,
                 owner="compose",
-                drift=tuple(C.drift(body, detail, image_id, [net for net, _ in extra])),
+                drift=tuple(
+                    C.drift(
+                        body,
+                        detail,
+                        image_id,
+                        extra,
+                        addresses=svc.config.get("network_addresses"),
+                        image_config=image.get("Config") or {} if image else None,
+                    )
+                ),
                 replica=replica_number(labels.get(C.NUMBER)),
             )
         )

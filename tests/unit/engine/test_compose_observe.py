@@ -9,10 +9,11 @@ import pytest
 
 from tests.harness.specs import base_spec, load_dict
 from validator.engine.body import create_body
-from validator.engine.compose_observe import drift, network_drift
+from validator.engine.compose_observe import drift, host_drift, network_drift
 from validator.engine.desired import desired_state
 
 IMAGE_ID = "sha256:" + "b" * 64
+CONTAINER_ID = "c0ffee" * 10 + "abcd"
 
 
 def body_and_inspect(tmp_path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -63,7 +64,13 @@ def body_and_inspect(tmp_path) -> tuple[dict[str, Any], dict[str, Any]]:
             {"Type": "bind", "Source": str(tmp_path / "conf"), "Destination": "/etc/conf", "RW": False},
             {"Type": "volume", "Name": "demo_data", "Destination": "/data", "RW": True},
         ],
-        "NetworkSettings": {"Networks": {"demo_default": {}}},
+        # the endpoint as the engine reports it: Compose's aliases, and the container's short ID (API < 1.45)
+        "Id": CONTAINER_ID,
+        "NetworkSettings": {
+            "Networks": {
+                "demo_default": {"Aliases": ["web", "demo-web-1", CONTAINER_ID[:12]], "IPAMConfig": {}, "Links": None}
+            }
+        },
     }
     return body, detail
 
@@ -139,10 +146,10 @@ def test_a_bare_pass_through_name_is_judged_as_compose_writes_it(tmp_path):
     ("body", "extra", "attached", "reasons"),
     [
         # the networks of the spec: the one in the create body and the ones connected before the start
-        ({"NetworkingConfig": {"EndpointsConfig": {"p_back": {}}}}, ["p_front"], {"p_back", "p_front"}, []),
+        ({"NetworkingConfig": {"EndpointsConfig": {"p_back": {}}}}, [("p_front", [])], {"p_back", "p_front"}, []),
         (
             {"NetworkingConfig": {"EndpointsConfig": {"p_back": {}}}},
-            ["p_front"],
+            [("p_front", [])],
             {"p_front", "elsewhere"},
             ["networks: not attached to p_back", "networks: attached to elsewhere, which the spec does not give it"],
         ),
@@ -157,3 +164,113 @@ def test_a_bare_pass_through_name_is_judged_as_compose_writes_it(tmp_path):
 def test_a_container_is_on_exactly_the_networks_of_the_spec(body, extra, attached, reasons):
     detail = {"NetworkSettings": {"Networks": {name: {} for name in attached}}}
     assert network_drift(body, extra, detail) == reasons
+
+
+def _endpoint(aliases=(), ipv4="", links=None):
+    return {"Aliases": list(aliases), "IPAMConfig": {"IPv4Address": ipv4} if ipv4 else None, "Links": links}
+
+
+_DB = "d" * 64
+
+
+@pytest.mark.parametrize(
+    ("back", "front", "reasons"),
+    [
+        # as made: the spec's aliases (and the engine's own short ID), the fixed address, the links
+        (
+            _endpoint(["p-db-1", "db", "database", _DB[:12]], "10.0.0.10", ["p-x-1:x"]),
+            _endpoint(["p-db-1", "db"], "", ["p-x-1:x"]),
+            [],
+        ),
+        # disconnected and connected again by hand (graph6 case 03): aliases, address and links gone
+        (
+            _endpoint([_DB[:12]]),
+            _endpoint(["p-db-1", "db"], "", ["p-x-1:x"]),
+            [
+                "networks: p_back: aliases missing: database, db, p-db-1",
+                "networks: p_back: links differ",
+                "networks: p_back: ipv4_address 10.0.0.10 wanted, the endpoint has another",
+            ],
+        ),
+        # an alias the spec does not give (it answers for another name) and a fixed address it does not ask
+        (
+            _endpoint(["p-db-1", "db", "database", "web"], "10.0.0.10", ["p-x-1:x"]),
+            _endpoint(["p-db-1", "db"], "10.1.0.9", ["p-x-1:x"]),
+            [
+                "networks: p_back: 1 alias(es) the spec does not give it",
+                "networks: p_front: a fixed ipv4_address the spec does not give it",
+            ],
+        ),
+    ],
+)
+def test_each_endpoint_is_the_one_the_spec_asks_for(back, front, reasons):
+    body = {
+        "NetworkingConfig": {
+            "EndpointsConfig": {
+                "p_back": {
+                    "Aliases": ["p-db-1", "db", "database"],
+                    "Links": ["p-x-1:x"],
+                    "IPAMConfig": {"IPv4Address": "10.0.0.10"},
+                }
+            }
+        }
+    }
+    detail = {"Id": _DB, "NetworkSettings": {"Networks": {"p_back": back, "p_front": front}}}
+    assert network_drift(body, [("p_front", ["p-db-1", "db"])], detail, {"p_back": {"ipv4": "10.0.0.10"}}) == reasons
+
+
+@pytest.mark.parametrize(
+    ("update", "reason"),
+    [
+        # graph6 case 02: limits the spec leaves unset, written later in place by `docker update`
+        (
+            {"Memory": 6 * 2**20, "MemorySwap": 6 * 2**20},
+            "Memory: the spec sets none, the container has 6291456",
+        ),
+        ({"NanoCpus": 10**7}, "NanoCpus: the spec sets none, the container has 10000000"),
+        ({"PidsLimit": 3}, "PidsLimit: the spec sets none, the container has 3"),
+        ({"CpuShares": 2}, "CpuShares: the spec sets none"),
+        ({"CpusetCpus": "0"}, "CpusetCpus differs"),
+        ({"Privileged": True}, "Privileged: the spec sets none"),
+    ],
+)
+def test_a_host_setting_the_spec_leaves_unset_must_be_the_engines_default(update, reason):
+    # what engine 20.10 reports for a container created by validator's body with no limit set
+    fresh = {
+        "Memory": 0, "MemorySwap": 0, "NanoCpus": 0, "PidsLimit": None, "CpuShares": 0, "CpusetCpus": "",
+        "Privileged": False, "OomKillDisable": False, "MemorySwappiness": None, "Ulimits": None,
+        "LogConfig": {"Type": "json-file", "Config": {}}, "IpcMode": "private", "CgroupnsMode": "host",
+        "ShmSize": 67108864, "Runtime": "runc", "ConsoleSize": [0, 0], "MaskedPaths": ["/proc/kcore"],
+        "NetworkMode": "p_default", "RestartPolicy": {"Name": "", "MaximumRetryCount": 0},
+    }  # fmt: skip
+    assert host_drift({"NetworkMode": "p_default"}, fresh) == []
+    assert any(r.startswith(reason) for r in host_drift({"NetworkMode": "p_default"}, {**fresh, **update}))
+    # -1 is no pids limit, as null is; swap twice a memory limit is the engine's own rule
+    assert host_drift({}, {**fresh, "PidsLimit": -1}) == []
+    assert host_drift({"Memory": 2**20}, {**fresh, "Memory": 2**20, "MemorySwap": 2**21}) == []
+    assert host_drift({"Memory": 2**20}, {**fresh, "Memory": 2**20, "MemorySwap": -1}) == []
+    assert host_drift({"Memory": 2**20}, {**fresh, "Memory": 2**20, "MemorySwap": 2**20}) != []
+
+
+def test_what_runs_is_the_images_where_the_spec_sets_none(tmp_path):
+    """graph6 case 01: no ``command`` in the spec is the image's CMD, not anything at all."""
+    body, detail = body_and_inspect(tmp_path)
+    del body["Cmd"]
+    image = {"Cmd": ["httpd", "-f"], "Entrypoint": None, "WorkingDir": "/www", "User": "",
+             "Healthcheck": {"Test": ["CMD", "true"]}}  # fmt: skip
+    detail["Config"].update(Cmd=["httpd", "-f"], WorkingDir="/www", Healthcheck={"Test": ["CMD", "true"]})
+    assert drift(body, detail, IMAGE_ID, image_config=image) == []
+    for key, value, reason in (
+        ("Cmd", ["sleep", "600"], "command differs"),
+        ("Entrypoint", ["sh"], "entrypoint differs"),
+        ("WorkingDir", "/", "working_dir differs"),
+        ("User", "nobody", "user differs"),
+        ("Healthcheck", None, "healthcheck differs"),
+    ):
+        changed = copy.deepcopy(detail)
+        changed["Config"][key] = value
+        assert any(r.startswith(reason) for r in drift(body, changed, IMAGE_ID, image_config=image)), key
+    # an entrypoint the spec sets: the engine drops the image's CMD
+    body["Entrypoint"] = ["sh", "-c"]
+    detail["Config"].update(Entrypoint=["sh", "-c"], Cmd=None)
+    assert drift(body, detail, IMAGE_ID, image_config=image) == []

@@ -86,7 +86,7 @@ def test_a_compose_run_one_off_is_no_service_container_up_creates_the_service_be
     taken for web (up "unchanged", check PASS); now web has no container (up creates it, as Compose's
     does), the one-off is a stranger: a note in the plan, a failing drift result while it runs."""
     state = desired(tmp_path, web=WEB)
-    compose_net = {"Name": NET, "Labels": {CL.PROJECT: "demo", CL.NETWORK: "default"}}
+    compose_net = {"Name": NET, "Driver": "bridge", "Labels": {CL.PROJECT: "demo", CL.NETWORK: "default"}}
     one_off = summary(
         "r" * 64,
         "demo-web-run-0a1b2c3d4e5f",
@@ -142,7 +142,7 @@ def test_a_foreign_container_on_a_network_the_project_made_is_a_stranger(tmp_pat
     on an external network the spec shares, or on no project network, is not; one in a project
     container's network namespace is."""
     state = desired(tmp_path, web=WEB)
-    net = {"Name": NET, "Labels": {L.PROJECT: "demo", L.NETWORK: "default"}}
+    net = {"Name": NET, "Driver": "bridge", "Labels": {L.PROJECT: "demo", L.NETWORK: "default"}}
     ours = summary("v" * 64, "demo-web-1", {L.PROJECT: "demo", L.SERVICE: "web"}, Status="Up 1 second")
     impostor = summary("i" * 64, "impostor", {}, NetworkSettings={"Networks": {NET: {}}})
     elsewhere = summary("e" * 64, "elsewhere", {}, NetworkSettings={"Networks": {"bridge": {}}})
@@ -172,7 +172,7 @@ def test_strangers_now_finds_the_same_from_two_list_calls(tmp_path) -> None:
     from validator.engine.observed import strangers_now
 
     state = desired(tmp_path, web=WEB)
-    net = {"Name": NET, "Labels": {L.PROJECT: "demo", L.NETWORK: "default"}}
+    net = {"Name": NET, "Driver": "bridge", "Labels": {L.PROJECT: "demo", L.NETWORK: "default"}}
     ours = summary("v" * 64, "demo-web-1", {L.PROJECT: "demo", L.SERVICE: "web", **compose_labels("web")})
     one_off = summary("r" * 64, "demo-web-run-1", compose_labels("web", "True"))
     beside = summary("c" * 64, "demo-web-2", compose_labels("web"))

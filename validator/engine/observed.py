@@ -21,6 +21,8 @@ from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.inspect_each import inspect_each
 from validator.engine.provenance import Provenance, old_secrets
+from validator.engine.shared_ns import NamespaceKind, Owner, joined
+from validator.engine.stamps import engine_time
 from validator.engine.unsupported import pull_period
 from validator.redact import quoted, register
 from validator.spec.ports import PortBinding
@@ -52,6 +54,11 @@ class ObservedContainer:
     # a launch record (engine/launches.py) says every launch step of it succeeded: create, copy files,
     # connect, start, post_start. Labels, written at create, cannot say it; without one up recreates it
     launched: bool = False
+    # its current start (the engine's StartedAt, epoch seconds; None when never started or unread) and
+    # the owner ID of each namespace it shares with another container (engine/shared_ns.py), from the
+    # inspect observe takes anyway: a sharer started before its owner's current start is in a dead one
+    started: float | None = None
+    joined: dict[NamespaceKind, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +88,8 @@ class ObservedState:
     # reads it again after the run instead of a second inspect where engine/witness.py proves it current.
     # Out of repr: an inspect holds the container's Env, secrets included
     details: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    # container:NAME namespace owners that are no spec service's container, by NAME (absent: no such container)
+    namespace_owners: dict[str, Owner] = field(default_factory=dict)
 
 
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
@@ -139,6 +148,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         service = item.service
         if service is not None and service in desired.services:
             detail = details.get(item.id)
+            item = dataclasses.replace(item, **_start_facts(detail))
             if item.config_hash != desired.services[service].config_hash:
                 item = dataclasses.replace(item, inspected=_inspected(detail))
                 _register_old(item, desired.services[service], desired.key)
@@ -186,7 +196,28 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         image_tagged=tagged,
         at=time.time(),
         details={cid: detail for cid, detail in details.items() if detail},
+        namespace_owners=_namespace_owners(engine, desired),
     )
+
+
+def _start_facts(detail: dict[str, Any] | None) -> dict[str, Any]:
+    """``ObservedContainer``'s ``started`` and ``joined`` from its inspect (None: it is gone)."""
+    return {"started": engine_time(((detail or {}).get("State") or {}).get("StartedAt")), "joined": joined(detail)}
+
+
+def _namespace_owners(engine: Engine, desired: DesiredState) -> dict[str, Owner]:
+    """The containers a ``container:NAME`` namespace names that are no service's (one inspect each: a
+    spec naming one is rare); a spec service's own are in ``containers``."""
+    ours = {name for svc in desired.services.values() for name in svc.names}
+    names = {s.container for svc in desired.services.values() for s in svc.shares if s.service is None}
+    out: dict[str, Owner] = {}
+    for name in sorted(names - ours):
+        detail = engine.try_inspect(name)
+        if detail:
+            state = detail.get("State") or {}
+            started = engine_time(state.get("StartedAt"))
+            out[name] = Owner(id=detail["Id"], started=started, running=bool(state.get("Running")))
+    return out
 
 
 def _held_resources(engine: Engine, desired: DesiredState, project: str, compose: bool) -> dict[str, Any]:
@@ -316,6 +347,7 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
                 owner="compose",
                 drift=tuple(C.drift(body, detail, image_id, [net for net, _ in extra])),
                 replica=replica_number(labels.get(C.NUMBER)),
+                **_start_facts(detail),
             )
         )
     return out

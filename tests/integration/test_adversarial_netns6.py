@@ -1,0 +1,87 @@
+"""Adversary graph6 cases 09 and 12 on a real engine: ``web`` shares ``net``'s network namespace
+(``network_mode: service:net``). A new start of net (by hand, or up's own start of it) leaves web in
+the namespace of net's earlier start (loopback only); a recreate of net leaves web in the removed
+container's. ``up`` must put web in net's current namespace, and ``check --no-up`` fail it until then
+(engine/shared_ns.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+import pytest
+import yaml
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+ARGS = ("--no-progress", "--no-history", "--no-suites", "--timeout", "60")
+
+
+def _write(project: Any, gen: str = "1") -> None:
+    services = {
+        "net": project.sleeper(environment={"GEN": gen}),  # holds the namespace; GEN changes recreate it
+        "web": project.sleeper(network_mode="service:net", depends_on=["net"]),
+    }
+    spec = project.spec(services, settings={"reports": ["json=reports/result.json"]})
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(spec))
+
+
+def _netns(container: str) -> str:
+    """The network namespace the container's main process is in (the kernel's ``net:[inode]``)."""
+    out = subprocess.run(
+        ["docker", "exec", container, "ls", "-l", "/proc/1/ns/net"], capture_output=True, text=True, timeout=30
+    )
+    assert out.returncode == 0 and "net:[" in out.stdout, out.stdout + out.stderr
+    return out.stdout.split()[-1]  # ... /proc/1/ns/net -> net:[4026532609]
+
+
+def _same_namespace(project: Any) -> bool:
+    return _netns(f"{project.name}-web-1") == _netns(f"{project.name}-net-1")
+
+
+def _docker(*args: str) -> None:
+    subprocess.run(["docker", *args], check=True, capture_output=True, timeout=60)
+
+
+def _drift(project: Any) -> list[tuple[str, str]]:
+    report = json.loads((project.folder / "reports" / "result.json").read_text())
+    return [(r["name"], r["verdict"]) for r in report["run"]["results"] if r["kind"] == "drift"]
+
+
+def test_case09_a_sharer_started_before_its_owners_restart_fails_no_up_and_up_restarts_it(project):
+    _write(project)
+    assert project.cli("up", "--timeout", "60", timeout=180).returncode == 0
+    assert _same_namespace(project)
+    _docker("restart", "-t", "1", f"{project.name}-net-1")  # by hand: net gets a new namespace
+    assert not _same_namespace(project)
+    result = project.cli("check", "--no-up", *ARGS, timeout=180)
+    assert result.returncode == 1, result.stdout
+    assert (f"restart {project.name}-web-1", "fail") in _drift(project), _drift(project)
+    result = project.cli("check", *ARGS, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _same_namespace(project)
+    assert project.cli("plan", timeout=120).returncode == 0  # current again: nothing to do
+
+
+def test_case09_up_that_starts_the_owner_restarts_its_sharer_after_it(project):
+    _write(project)
+    assert project.cli("up", "--timeout", "60", timeout=180).returncode == 0
+    _docker("stop", "-t", "1", f"{project.name}-net-1")
+    result = project.cli("up", "--timeout", "60", timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "web: restarted" in result.stdout, result.stdout
+    assert _same_namespace(project)
+
+
+def test_case12_a_recreated_owner_recreates_its_sharer(project):
+    _write(project)
+    assert project.cli("up", "--timeout", "60", timeout=180).returncode == 0
+    _write(project, gen="2")  # a spec change recreates net: a new container, a new ID
+    result = project.cli("up", "--timeout", "60", timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "web: recreated" in result.stdout, result.stdout
+    assert _same_namespace(project)
+    net = project.engine.inspect(f"{project.name}-net-1")
+    web = project.engine.inspect(f"{project.name}-web-1")
+    assert web["HostConfig"]["NetworkMode"] == f"container:{net['Id']}"

@@ -340,6 +340,8 @@ def _service(name: str, svc: Service, ctx: _Context) -> DesiredService:
         shares=shares_of(
             {"network": svc.network_mode, "pid": svc.pid, "ipc": svc.ipc},
             lambda other: container_name(project, other, spec.services[other]),
+            volumes_from=svc.volumes_from,
+            own_targets=[m.target for m in svc.volumes if m.target],
         ),
     )
 

@@ -21,7 +21,7 @@ from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.inspect_each import inspect_each
 from validator.engine.provenance import Provenance, old_secrets
-from validator.engine.shared_ns import NamespaceKind, Owner, joined
+from validator.engine.shared_ns import Owner, joined, mounts
 from validator.engine.stamps import engine_time
 from validator.engine.unsupported import pull_period
 from validator.redact import quoted, register
@@ -58,7 +58,8 @@ class ObservedContainer:
     # the owner ID of each namespace it shares with another container (engine/shared_ns.py), from the
     # inspect observe takes anyway: a sharer started before its owner's current start is in a dead one
     started: float | None = None
-    joined: dict[NamespaceKind, str] = field(default_factory=dict)
+    joined: dict[str, str] = field(default_factory=dict)
+    mounts: dict[str, str] | None = None  # target -> volume or bind (``shared_ns.mounts``), for volumes_from
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -202,7 +203,8 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
 
 def _start_facts(detail: dict[str, Any] | None) -> dict[str, Any]:
     """``ObservedContainer``'s ``started`` and ``joined`` from its inspect (None: it is gone)."""
-    return {"started": engine_time(((detail or {}).get("State") or {}).get("StartedAt")), "joined": joined(detail)}
+    started = engine_time(((detail or {}).get("State") or {}).get("StartedAt"))
+    return {"started": started, "joined": joined(detail), "mounts": mounts(detail)}
 
 
 def _namespace_owners(engine: Engine, desired: DesiredState) -> dict[str, Owner]:
@@ -216,7 +218,8 @@ def _namespace_owners(engine: Engine, desired: DesiredState) -> dict[str, Owner]
         if detail:
             state = detail.get("State") or {}
             started = engine_time(state.get("StartedAt"))
-            out[name] = Owner(id=detail["Id"], started=started, running=bool(state.get("Running")))
+            running = bool(state.get("Running"))
+            out[name] = Owner(id=detail["Id"], started=started, running=running, mounts=mounts(detail) or {})
     return out
 
 

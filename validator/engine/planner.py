@@ -561,6 +561,7 @@ def _namespace_need(
         running=current.state in _RUNS,
         owner=owner,
         owner_starts=starts,
+        taken=current.mounts,
     )
 
 
@@ -569,7 +570,7 @@ def _namespace_owner(observed: ObservedState, share: SharedNamespace) -> Owner |
     for items in observed.containers.values():
         for item in items:
             if item.name == share.container:
-                return Owner(id=item.id, started=item.started, running=item.state in _RUNS)
+                return Owner(id=item.id, started=item.started, running=item.state in _RUNS, mounts=item.mounts or {})
     return observed.namespace_owners.get(share.container)
 
 

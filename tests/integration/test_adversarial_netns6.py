@@ -85,3 +85,34 @@ def test_case12_a_recreated_owner_recreates_its_sharer(project):
     net = project.engine.inspect(f"{project.name}-net-1")
     web = project.engine.inspect(f"{project.name}-web-1")
     assert web["HostConfig"]["NetworkMode"] == f"container:{net['Id']}"
+
+
+def _volume_at(project: Any, service: str, target: str) -> str:
+    mounts = project.engine.inspect(f"{project.name}-{service}-1")["Mounts"]
+    return next(m["Name"] for m in mounts if m["Destination"] == target)
+
+
+def test_case13_a_recreated_volumes_from_source_recreates_its_sharer(project):
+    def write(gen: str) -> None:
+        services = {
+            "db": project.sleeper(environment={"GEN": gen}, volumes=["/data"]),
+            "reader": project.sleeper(volumes_from=["db"]),
+        }
+        (project.folder / "infra.yaml").write_text(yaml.safe_dump(project.spec(services)))
+
+    made: list[str] = []  # db's anonymous volumes: a recreate leaves the old one, removed at the end
+    try:
+        write("1")
+        assert project.cli("up", "--timeout", "60", timeout=180).returncode == 0
+        made.append(_volume_at(project, "db", "/data"))
+        assert _volume_at(project, "reader", "/data") == made[-1]
+        write("2")  # a spec change recreates db: reader must take the new db's /data
+        result = project.cli("up", "--timeout", "60", timeout=180)
+        assert result.returncode == 0, result.stdout + result.stderr
+        made.append(_volume_at(project, "db", "/data"))
+        assert "reader: recreated" in result.stdout, result.stdout
+        assert _volume_at(project, "reader", "/data") == made[-1]
+    finally:
+        project.cli("down", "-v", timeout=180)
+        for name in made:
+            subprocess.run(["docker", "volume", "rm", name], capture_output=True, timeout=60)

@@ -11,7 +11,7 @@ from tests.harness.specs import base_spec, load_dict, observed_as_applied
 from validator.engine.desired import desired_state
 from validator.engine.graph import up_graph
 from validator.engine.planner import plan
-from validator.engine.shared_ns import Owner, SharedNamespace, joined, stale
+from validator.engine.shared_ns import Owner, SharedNamespace, joined, mounts, stale
 
 SHARE = SharedNamespace(kind="network", container="demo-net-1", service="net")
 NET = {"image": "busybox:1", "command": ["sleep", "3600"]}
@@ -144,3 +144,62 @@ def test_a_compose_sharer_out_of_its_owners_namespace_is_a_conflict(tmp_path):
     result = plan(state, dataclasses.replace(observed, containers={**observed.containers, "web": (web,)}))
     assert not result.actions
     assert len(result.conflicts) == 1 and "started before its current start" in result.conflicts[0]
+
+
+DB = {"image": "busybox:1", "command": ["sleep", "3600"], "volumes": ["/data"]}
+READER = {"image": "busybox:1", "command": ["sleep", "3600"], "volumes_from": ["db:ro"], "volumes": ["/own"]}
+
+
+def test_desired_names_the_source_of_volumes_from(tmp_path):
+    state = _state(tmp_path, db=DB, reader={**READER, "volumes_from": ["db:ro", "container:outside"]})
+    assert state.services["reader"].shares == (
+        SharedNamespace(kind="volumes", container="demo-db-1", service="db", own_targets=("/own",)),
+        SharedNamespace(kind="volumes", container="outside", own_targets=("/own",)),
+    )
+
+
+def test_mounts_reads_volumes_and_binds_by_target():
+    detail = {
+        "Mounts": [
+            {"Type": "volume", "Name": "v1", "Source": "/var/lib/docker/volumes/v1/_data", "Destination": "/data"},
+            {"Type": "bind", "Source": "/srv/conf", "Destination": "/conf"},
+            {"Type": "tmpfs", "Destination": "/run"},
+        ]
+    }
+    assert mounts(detail) == {"/data": "volume v1", "/conf": "bind /srv/conf"}
+    assert mounts(None) is None
+
+
+def _volumes_observed(desired, *, db_mounts, reader_mounts):
+    observed = observed_as_applied(desired)
+    db = dataclasses.replace(observed.containers["db"][0], mounts=db_mounts)
+    reader = dataclasses.replace(observed.containers["reader"][0], mounts=reader_mounts)
+    return dataclasses.replace(observed, containers={"db": (db,), "reader": (reader,)})
+
+
+def test_case13_a_recreated_source_recreates_the_volumes_from_sharer(tmp_path):
+    before = _state(tmp_path / "a", db=DB, reader=READER)
+    after = _state(tmp_path / "b", db={**DB, "environment": {"GEN": "2"}}, reader=READER)
+    same = {"/data": "volume v1"}
+    assert plan(before, _volumes_observed(before, db_mounts=same, reader_mounts={**same, "/own": "volume o"})).empty
+    result = plan(after, _volumes_observed(before, db_mounts=same, reader_mounts=same))
+    assert _kinds(result) == [("recreate", "db"), ("recreate", "reader")]
+
+
+def test_case13_a_kept_sharer_on_another_volume_than_the_sources_is_recreated(tmp_path):
+    state = _state(tmp_path, db=DB, reader=READER)
+    observed = _volumes_observed(state, db_mounts={"/data": "volume new"}, reader_mounts={"/data": "volume old"})
+    result = plan(state, observed)
+    assert _kinds(result) == [("recreate", "reader")]
+    assert "at /data" in result.actions[0].reasons[0]
+    # its own mount at a target the source mounts too wins: not taken from the source
+    own = _volumes_observed(state, db_mounts={"/own": "volume x"}, reader_mounts={"/own": "volume mine"})
+    assert plan(state, own).empty
+
+
+def test_a_restart_of_the_source_leaves_a_volumes_from_sharer_alone(tmp_path):
+    state = _state(tmp_path, db=DB, reader=READER)
+    observed = _volumes_observed(state, db_mounts={"/data": "volume v"}, reader_mounts={"/data": "volume v"})
+    db = dataclasses.replace(observed.containers["db"][0], state="exited", exit_code=137)
+    result = plan(state, dataclasses.replace(observed, containers={**observed.containers, "db": (db,)}))
+    assert _kinds(result) == [("start", "db")]

@@ -112,6 +112,8 @@ def test_case13_a_recreated_volumes_from_source_recreates_its_sharer(project):
         made.append(_volume_at(project, "db", "/data"))
         assert "reader: recreated" in result.stdout, result.stdout
         assert _volume_at(project, "reader", "/data") == made[-1]
+        # db's anonymous /data is carried over to its successor, as Compose does: no data lost, no volume left
+        assert made[0] == made[1]
     finally:
         project.cli("down", "-v", timeout=180)
         for name in made:

@@ -203,3 +203,35 @@ def test_a_restart_of_the_source_leaves_a_volumes_from_sharer_alone(tmp_path):
     db = dataclasses.replace(observed.containers["db"][0], state="exited", exit_code=137)
     result = plan(state, dataclasses.replace(observed, containers={**observed.containers, "db": (db,)}))
     assert _kinds(result) == [("start", "db")]
+
+
+def test_a_recreate_carries_the_old_containers_anonymous_volumes_over():
+    from validator.engine.body import carry_anonymous_volumes
+
+    anon = "a" * 64
+    body = {
+        "Image": "x",
+        "HostConfig": {
+            "Mounts": [
+                {"Type": "volume", "Target": "/data", "ReadOnly": False},
+                {"Type": "volume", "Target": "/new", "ReadOnly": False},
+                {"Type": "tmpfs", "Target": "/run"},
+            ]
+        },
+    }
+    old = {
+        "Mounts": [
+            {"Type": "volume", "Name": anon, "Destination": "/data"},
+            {"Type": "volume", "Name": "demo_named", "Destination": "/new"},  # a named one: the spec's, not carried
+        ]
+    }
+    carried = carry_anonymous_volumes(body, old)
+    assert carried["HostConfig"]["Mounts"][0] == {
+        "Type": "volume",
+        "Target": "/data",
+        "ReadOnly": False,
+        "Source": anon,
+    }
+    assert carried["HostConfig"]["Mounts"][1:] == body["HostConfig"]["Mounts"][1:]
+    assert "Source" not in body["HostConfig"]["Mounts"][0]  # the body itself is left as it was
+    assert carry_anonymous_volumes(body, None) is body

@@ -114,6 +114,10 @@ def test_case13_a_recreated_volumes_from_source_recreates_its_sharer(project):
         assert _volume_at(project, "reader", "/data") == made[-1]
         # db's anonymous /data is carried over to its successor, as Compose does: no data lost, no volume left
         assert made[0] == made[1]
+        down = project.cli("down", "-v", timeout=180)
+        assert down.returncode == 0, down.stdout + down.stderr
+        gone = subprocess.run(["docker", "volume", "inspect", made[0]], capture_output=True, timeout=60)
+        assert gone.returncode != 0, f"down -v left the carried volume {made[0]}"
     finally:
         project.cli("down", "-v", timeout=180)
         for name in made:

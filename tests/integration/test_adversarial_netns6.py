@@ -18,10 +18,11 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 ARGS = ("--no-progress", "--no-history", "--no-suites", "--timeout", "60")
 
 
-def _write(project: Any, gen: str = "1") -> None:
+def _write(project: Any, gen: str = "1", *, explicit: bool = True) -> None:
+    web = project.sleeper(network_mode="service:net", **({"depends_on": ["net"]} if explicit else {}))
     services = {
         "net": project.sleeper(environment={"GEN": gen}),  # holds the namespace; GEN changes recreate it
-        "web": project.sleeper(network_mode="service:net", depends_on=["net"]),
+        "web": web,
     }
     spec = project.spec(services, settings={"reports": ["json=reports/result.json"]})
     (project.folder / "infra.yaml").write_text(yaml.safe_dump(spec))
@@ -74,10 +75,13 @@ def test_case09_up_that_starts_the_owner_restarts_its_sharer_after_it(project):
     assert _same_namespace(project)
 
 
-def test_case12_a_recreated_owner_recreates_its_sharer(project):
-    _write(project)
+@pytest.mark.parametrize("explicit", [True, False], ids=["depends_on", "implicit"])
+def test_case12_a_recreated_owner_recreates_its_sharer(project, explicit):
+    """With ``depends_on: [net]`` web was kept; without it (Compose's implicit dependency, restart:
+    true) it was restarted, which fails on the removed net's ID ("No such container") at every up."""
+    _write(project, explicit=explicit)
     assert project.cli("up", "--timeout", "60", timeout=180).returncode == 0
-    _write(project, gen="2")  # a spec change recreates net: a new container, a new ID
+    _write(project, gen="2", explicit=explicit)  # a spec change recreates net: a new container, a new ID
     result = project.cli("up", "--timeout", "60", timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "web: recreated" in result.stdout, result.stdout

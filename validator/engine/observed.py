@@ -202,7 +202,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
 
 
 def _start_facts(detail: dict[str, Any] | None) -> dict[str, Any]:
-    """``ObservedContainer``'s ``started`` and ``joined`` from its inspect (None: it is gone)."""
+    """``ObservedContainer``'s ``started``, ``joined`` and ``mounts`` from its inspect (None: it is gone)."""
     started = engine_time(((detail or {}).get("State") or {}).get("StartedAt"))
     return {"started": started, "joined": joined(detail), "mounts": mounts(detail)}
 

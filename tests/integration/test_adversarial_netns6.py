@@ -126,3 +126,27 @@ def test_case13_a_recreated_volumes_from_source_recreates_its_sharer(project):
         project.cli("down", "-v", timeout=180)
         for name in made:
             subprocess.run(["docker", "volume", "rm", name], capture_output=True, timeout=60)
+
+
+def test_a_sharer_of_a_container_outside_the_spec_follows_its_restart(project):
+    """``network_mode: container:NAME`` naming a container no service runs: its restart by hand leaves
+    web in a dead namespace too. ``check --no-up`` fails it, ``check`` restarts web into the current one
+    (the outside container is read, never touched)."""
+    outside = f"{project.name}-outside"
+    _docker("run", "-d", "--name", outside, project.image, "sleep", "3600")
+    try:
+        web = project.sleeper(network_mode=f"container:{outside}")
+        spec = project.spec({"web": web}, settings={"reports": ["json=reports/result.json"]})
+        (project.folder / "infra.yaml").write_text(yaml.safe_dump(spec))
+        assert project.cli("up", "--timeout", "60", timeout=180).returncode == 0
+        _docker("restart", "-t", "1", outside)
+        assert _netns(f"{project.name}-web-1") != _netns(outside)
+        result = project.cli("check", "--no-up", *ARGS, timeout=180)
+        assert result.returncode == 1, result.stdout
+        assert (f"restart {project.name}-web-1", "fail") in _drift(project), _drift(project)
+        result = project.cli("check", *ARGS, timeout=180)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert _netns(f"{project.name}-web-1") == _netns(outside)
+    finally:
+        project.cli("down", timeout=180)
+        subprocess.run(["docker", "rm", "-f", outside], capture_output=True, timeout=60)

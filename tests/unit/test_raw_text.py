@@ -51,6 +51,8 @@ SLICES_ALLOWED = {
     ("engine/planner.py", "image_id"): "an image id",
     ("engine/provenance.py", "path"): "a document path",
     ("engine/readiness.py", "container"): "a container id",
+    ("engine/shared_ns.py", "joined_id"): "a container id",
+    ("engine/shared_ns.py", "owner.id"): "a container id",
     ("engine/stats.py", "cid"): "a container id",
     ("engine/stats.py", "name"): "a thread's name, never shown",
     ("engine/waiter.py", "lines.splitlines()"): "a list of whole lines",

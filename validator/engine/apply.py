@@ -19,7 +19,7 @@ from validator import __version__
 from validator.engine import compose_labels as CL
 from validator.engine import hooks
 from validator.engine import labels as L
-from validator.engine.body import create_body
+from validator.engine.body import carry_anonymous_volumes, create_body
 from validator.engine.compose_observe import host_drift
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.execute import StepResult, execute
@@ -608,6 +608,8 @@ class Applier:
             replica=number,
             working_dir=self.desired.working_dir,
         )
+        if box.action is not None and box.action.kind == "recreate" and box.action.container_id:
+            body = carry_anonymous_volumes(body, self.observed.details.get(box.action.container_id))
         container = self.engine.create_container(svc.replica_name(number), body, svc.config.get("platform"))
         self._require_applied(svc, container, body)
         return container

@@ -179,6 +179,33 @@ def _storage(cfg: dict[str, Any], host: dict[str, Any]) -> None:
         host["Tmpfs"] = tmpfs
 
 
+def carry_anonymous_volumes(body: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+    """``body`` for the successor of a recreated container (``old``: its inspect, None if unknown)
+    with each anonymous volume the old one had at a target the body mounts an anonymous volume too,
+    as Compose carries them over on recreate (its ``--renew-anon-volumes`` off): the data stays, and
+    no new volume is left behind by each recreate (adversary graph6 case 13). The engine names an
+    anonymous volume by a 64-hex ID it chose; a named volume or a bind is the spec's, never carried."""
+    mounts = (body.get("HostConfig") or {}).get("Mounts")
+    if not mounts or not old:
+        return body
+    kept = {
+        str(m.get("Destination")): str(m.get("Name"))
+        for m in old.get("Mounts") or []
+        if m.get("Type") == "volume" and _engine_named(str(m.get("Name") or ""))
+    }
+    carried = [
+        {**m, "Source": kept[m["Target"]]}
+        if m.get("Type") == "volume" and not m.get("Source") and m.get("Target") in kept
+        else m
+        for m in mounts
+    ]
+    return {**body, "HostConfig": {**body["HostConfig"], "Mounts": carried}}
+
+
+def _engine_named(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+
+
 def _limits_and_flags(cfg: dict[str, Any], host: dict[str, Any]) -> None:
     for key, api in (
         ("mem_limit", "Memory"),

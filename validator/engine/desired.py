@@ -34,6 +34,7 @@ from validator.engine.compose_fields import (
 )
 from validator.engine.content_hash import MAX_BYTES, hash_tree
 from validator.engine.provenance import Provenance, of_service
+from validator.engine.shared_ns import SharedNamespace, shares_of
 from validator.engine.unsupported import require_applicable as require_applicable  # commands import it here
 from validator.errors import EngineError
 from validator.formats import FormatError, parse_env
@@ -83,6 +84,9 @@ class DesiredService:
     # (container, service) of each service ``links`` names: besides the link's own alias, Compose adds
     # ``<service>-<n>`` with n the linking container's number, so each replica's links differ by it
     link_targets: tuple[tuple[str, str], ...] = ()
+    # the namespaces its containers share with another container (network_mode/pid/ipc service:/container:):
+    # the planner keeps each sharer in its owner's current namespace (engine/shared_ns.py)
+    shares: tuple[SharedNamespace, ...] = ()
 
     @property
     def replicas(self) -> int:
@@ -333,6 +337,12 @@ def _service(name: str, svc: Service, ctx: _Context) -> DesiredService:
         completes=completes(svc),
         link_targets=tuple(
             sorted({(container_name(project, other, spec.services[other]), other) for other in linked(svc)})
+        ),
+        shares=shares_of(
+            {"network": svc.network_mode, "pid": svc.pid, "ipc": svc.ipc},
+            lambda other: container_name(project, other, spec.services[other]),
+            volumes_from=svc.volumes_from,
+            own_targets=[m.target for m in svc.volumes if m.target],
         ),
     )
 

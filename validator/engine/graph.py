@@ -220,6 +220,9 @@ class _UpContext:
             after = []
         else:  # start / restart: a restart's container was stopped with the replaced ones
             before += _keys(self.gone.get(action.container_id or ""))
+        # a namespace is joined at start: a sharer starts after each owner this run starts (shared_ns.py),
+        # whatever its depends_on says (a container:NAME owner is no dependency)
+        before += [key for share in svc.shares if (key := f"wait {share.container} running") in b.steps]
         last = b.add(Step(call="start", target=name, service=svc.name, needs=_unique(before), after=tuple(after)))
         if svc.config.get("post_start"):
             last = b.add(Step(call="post-start", target=name, service=svc.name, needs=(last,)))

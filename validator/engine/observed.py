@@ -23,6 +23,8 @@ from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.inspect_each import inspect_each
 from validator.engine.provenance import Provenance, old_secrets
+from validator.engine.shared_ns import Owner, joined, mounts
+from validator.engine.stamps import engine_time
 from validator.engine.unsupported import pull_period
 from validator.redact import quoted, register
 from validator.spec.ports import PortBinding
@@ -54,6 +56,12 @@ class ObservedContainer:
     # a launch record (engine/launches.py) says every launch step of it succeeded: create, copy files,
     # connect, start, post_start. Labels, written at create, cannot say it; without one up recreates it
     launched: bool = False
+    # its current start (the engine's StartedAt, epoch seconds; None when never started or unread) and
+    # the owner ID of each namespace it shares with another container (engine/shared_ns.py), from the
+    # inspect observe takes anyway: a sharer started before its owner's current start is in a dead one
+    started: float | None = None
+    joined: dict[str, str] = field(default_factory=dict)
+    mounts: dict[str, str] | None = None  # target -> volume or bind (``shared_ns.mounts``), for volumes_from
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,6 +114,8 @@ class ObservedState:
     # reads it again after the run instead of a second inspect where engine/witness.py proves it current.
     # Out of repr: an inspect holds the container's Env, secrets included
     details: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    # container:NAME namespace owners that are no spec service's container, by NAME (absent: no such container)
+    namespace_owners: dict[str, Owner] = field(default_factory=dict)
 
 
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
@@ -164,6 +174,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         service = item.service
         if service is not None and service in desired.services:
             detail = details.get(item.id)
+            item = dataclasses.replace(item, **_start_facts(detail))
             if item.config_hash != desired.services[service].config_hash:
                 item = dataclasses.replace(item, inspected=_inspected(detail))
                 _register_old(item, desired.services[service], desired.key)
@@ -218,6 +229,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         image_tagged=tagged,
         at=time.time(),
         details={cid: detail for cid, detail in details.items() if detail},
+        namespace_owners=_namespace_owners(engine, desired),
     )
 
 
@@ -293,6 +305,28 @@ def _foreign_stranger(summary: dict[str, Any], name: str, description: str, on: 
 
 def _composes(record: dict[str, Any], project: str) -> bool:
     return (record.get("Labels") or {}).get(C.PROJECT) == project
+
+
+def _start_facts(detail: dict[str, Any] | None) -> dict[str, Any]:
+    """``ObservedContainer``'s ``started``, ``joined`` and ``mounts`` from its inspect (None: it is gone)."""
+    started = engine_time(((detail or {}).get("State") or {}).get("StartedAt"))
+    return {"started": started, "joined": joined(detail), "mounts": mounts(detail)}
+
+
+def _namespace_owners(engine: Engine, desired: DesiredState) -> dict[str, Owner]:
+    """The containers a ``container:NAME`` namespace names that are no service's (one inspect each: a
+    spec naming one is rare); a spec service's own are in ``containers``."""
+    ours = {name for svc in desired.services.values() for name in svc.names}
+    names = {s.container for svc in desired.services.values() for s in svc.shares if s.service is None}
+    out: dict[str, Owner] = {}
+    for name in sorted(names - ours):
+        detail = engine.try_inspect(name)
+        if detail:
+            state = detail.get("State") or {}
+            started = engine_time(state.get("StartedAt"))
+            running = bool(state.get("Running"))
+            out[name] = Owner(id=detail["Id"], started=started, running=running, mounts=mounts(detail) or {})
+    return out
 
 
 def _held_resources(engine: Engine, desired: DesiredState, project: str) -> dict[str, Any]:
@@ -451,6 +485,7 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
                     )
                 ),
                 replica=replica_number(labels.get(C.NUMBER)),
+                **_start_facts(detail),
             )
         )
     return _ComposeFound(services=out, strangers=tuple(strangers), names=names)

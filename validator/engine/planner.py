@@ -26,6 +26,7 @@ from validator.engine.object_drift import network_drift, volume_drift
 from validator.engine.observed import ObservedContainer, ObservedState
 from validator.engine.provenance import Provenance
 from validator.engine.readiness import health_argv
+from validator.engine.shared_ns import Need, Owner, SharedNamespace, stale
 from validator.engine.stop_graph import StopNeeds as StopNeeds
 from validator.engine.stop_graph import StopStep as StopStep
 from validator.engine.stop_graph import stop_plan as stop_plan
@@ -378,7 +379,12 @@ def _service_plan(
     if any(c.owner == "compose" for c in found):
         # a container Compose started is judged as Compose judges it: an exit 0 under a policy that
         # leaves it exited is a completed job (validator never starts nor stops it)
-        problems = _compose_problems(svc, found, svc.completes)
+        problems = _compose_problems(svc, found, svc.completes) + [
+            f"{svc.name}: container {c.name} (started by docker compose) {need[1]}; "
+            "docker compose up --force-recreate, or down it"
+            for c in found
+            if (need := _first_need(observed, svc, c, draft))
+        ]
         draft.conflicts.extend(problems)
         unknown = _compose_unknown(svc) if not problems else ""
         if unknown:
@@ -482,6 +488,8 @@ def _replica_actions(
     if action is None and restart_for and current is not None:
         reasons = tuple(f"dependency {d} is recreated" for d in restart_for)
         action = Action(kind="restart", target=wanted, reasons=reasons, service=name)
+    if current is not None:
+        action = _in_current_namespaces(observed, svc, current, action, draft)
     out: list[Action] = []
     if current is not None and current.name != wanted and (action is None or action.kind != "recreate"):
         why = _rename_reason(desired.project, name, current.name, wanted)
@@ -505,6 +513,73 @@ def _replica_actions(
         draft.recreated.add(name)
     out.append(dataclasses.replace(action, replica=number, container_id=current.id if current else None))
     return out
+
+
+def _in_current_namespaces(
+    observed: ObservedState,
+    svc: DesiredService,
+    current: ObservedContainer,
+    action: Action | None,
+    draft: _Draft,
+) -> Action | None:
+    """``action`` made enough to put a kept replica of a sharer into its owners' current namespaces
+    (engine/shared_ns.py): a restart where it is in an earlier start's or its owner starts in this run
+    (the graph orders the sharer's start after the owner's), a recreate where its owner is new. A
+    create or recreate of it is enough already; a start is, unless the owner is a new container."""
+    if action is not None and action.kind in ("create", "recreate"):
+        return action
+    for share in svc.shares:
+        need = _namespace_need(observed, share, current, draft)
+        if need is None:
+            continue
+        kind, why = need
+        if action is None or (kind == "recreate" and action.kind != "recreate"):
+            action = Action(kind=kind, target=svc.replica_name(current.replica), reasons=(why,), service=svc.name)
+        elif why not in action.reasons and kind == action.kind:
+            action = dataclasses.replace(action, reasons=(*action.reasons, why))
+    return action
+
+
+def _first_need(
+    observed: ObservedState, svc: DesiredService, current: ObservedContainer, draft: _Draft
+) -> tuple[Need, str] | None:
+    """The first namespace ``current`` (a replica of ``svc``) is not current in, if any."""
+    needs = (_namespace_need(observed, share, current, draft) for share in svc.shares)
+    return next((need for need in needs if need is not None), None)
+
+
+def _namespace_need(
+    observed: ObservedState,
+    share: SharedNamespace,
+    current: ObservedContainer,
+    draft: _Draft,
+) -> tuple[Need, str] | None:
+    """What one kept sharer needs for one namespace it shares (``shared_ns.stale``), its owner read
+    from the observation and the owner's action from the plan drawn so far (an owner service comes
+    first: a ``service:`` reference is a dependency)."""
+    owner = _namespace_owner(observed, share)
+    starts = next(
+        (a.kind for a in draft.actions if a.kind in STARTING and a.target == share.container and a.service),
+        None,
+    )
+    return stale(
+        share,
+        joined_id=current.joined.get(share.kind),
+        started=current.started,
+        running=current.state in _RUNS,
+        owner=owner,
+        owner_starts=starts,
+        taken=current.mounts,
+    )
+
+
+def _namespace_owner(observed: ObservedState, share: SharedNamespace) -> Owner | None:
+    """The owner of a shared namespace as observed: a spec service's container, or another one."""
+    for items in observed.containers.values():
+        for item in items:
+            if item.name == share.container:
+                return Owner(id=item.id, started=item.started, running=item.state in _RUNS, mounts=item.mounts or {})
+    return observed.namespace_owners.get(share.container)
 
 
 def _label_diff(

@@ -109,7 +109,7 @@ def down_project(
         return DownResult(
             containers=[o.step.name for o in outcomes],
             networks=walked.networks,
-            volumes=walked.volumes + _gone(engine, mounted),
+            volumes=walked.volumes + _gone(engine, mounted) + _remove_carried(engine, mounted),
             kept_orphans=sorted(kept),
         )
 
@@ -123,6 +123,26 @@ def _running(summary: dict[str, Any]) -> Running:
         depends_on=CL.depends_on_of(labels.get(CL.DEPENDS_ON, "")),
         volumes=frozenset(m["Name"] for m in summary.get("Mounts") or [] if m.get("Type") == "volume" and "Name" in m),
     )
+
+
+def _remove_carried(engine: Engine, mounted: set[str]) -> list[str]:
+    """rule (down -v): an anonymous volume a recreate carried over to its successor
+    (``body.carry_anonymous_volumes``, as Compose does) is mounted by its name since, so the engine
+    keeps it when the container goes with v=True: removed here when its name is one the engine chose
+    (anonymous at birth) and no container left mounts it (never one another container uses)."""
+    left = {vol["Name"] for vol in engine.volumes()} if mounted else set()
+    candidates = {name for name in mounted & left if len(name) == 64 and all(c in "0123456789abcdef" for c in name)}
+    if not candidates:
+        return []
+    used = {m.get("Name") for c in engine.containers() for m in c.get("Mounts") or []}
+    removed = []
+    for name in sorted(candidates - used):
+        try:
+            engine.remove_volume(name)
+        except EngineError:
+            continue  # taken into use since: it stays
+        removed.append(name)
+    return removed
 
 
 def _gone(engine: Engine, mounted: set[str]) -> list[str]:

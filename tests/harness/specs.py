@@ -25,6 +25,9 @@ def load_dict(folder: Path, data: dict[str, Any], environ: dict[str, str] | None
     return load_spec([str(write_spec(folder, data))], environ=environ or {})
 
 
+APPLIED_START = "2026-01-01T00:00:00.000000000Z"  # the one start of every container observed_as_applied makes
+
+
 def observed_as_applied(
     desired: DesiredState, image_id: str = "sha256:" + "a" * 64, state: str = "running", api_version: str = "1.41"
 ) -> ObservedState:
@@ -43,6 +46,9 @@ def observed_as_applied(
                 inspected={key: svc.config.get(key) for key in ("environment", "command", "entrypoint")},
                 replica=number,
                 launched=True,  # right after a successful up: its launch record is there
+                # ... and it names the start the container is on (its post_start hooks ran on it)
+                launch_start=APPLIED_START,
+                started_at=APPLIED_START,
             )
             for number in range(1, svc.replicas + 1)
         )

@@ -435,14 +435,21 @@ class Applier:
     def _post_start_step(self, step: Step) -> None:
         box = self.boxes[step.target]
         assert box.container is not None
+        # the start the hooks run on, read before them: the record vouches for it alone, so a start after
+        # it (a crash and the restart policy while the hooks run, a restart by hand) is never taken for
+        # one the hooks ran on (engine/launches.py)
+        started = ((self.engine.try_inspect(box.container) or {}).get("State") or {}).get("StartedAt")
         self._post_start(box.svc, box.container)
-        self._launched(box)
+        self._launched(box, started_at=started if isinstance(started, str) else None)
 
-    def _launched(self, box: _Box) -> None:
+    def _launched(self, box: _Box, *, started_at: str | None = None) -> None:
         """Its last launch step is done (create, copies, connects and start before it): recorded, so the
-        next up keeps it. A failure of any of them leaves no record, and the next up recreates it."""
+        next up keeps it. A failure of any of them leaves no record, and the next up recreates it.
+        ``started_at``: the start its post_start hooks ran on (None: it has none, any start will do)."""
         assert box.container is not None
-        self.launches.record(box.container, service=box.svc.name, config_hash=box.svc.config_hash)
+        self.launches.record(
+            box.container, service=box.svc.name, config_hash=box.svc.config_hash, started_at=started_at
+        )
 
     def _wait(self, step: Step) -> None:
         """One wait of the container: running, then each further state the graph waits for. The

@@ -10,6 +10,16 @@ keeps a container only with a record (``ObservedContainer.launched``); without o
 it. A record that is missing for another reason (the container was made on another machine, by an
 older version, or the state folder was emptied) costs one recreate: the safe direction.
 
+A record also names the start it vouches for, when that start matters (adversary graph6 case 04).
+The create, the copies and the connects belong to the container and outlive any start of it; a
+``post_start`` hook acts on one start only (it writes into a tmpfs, configures a running process). So
+the record of a container whose launch ran hooks names that start (the container's ``StartedAt``, read
+after the start and before its hooks: any later start is another one), and a container started again
+outside ``up`` (``docker restart``, ``docker start``, its restart policy after a crash, a daemon
+restart) is not launched in full on its current start: the planner restarts it through ``up``'s start
+step, hooks included, and ``check --no-up`` fails it. A record of a launch with no hook names no start
+(``None``): a restart loses nothing there, and the container is kept.
+
 The records are read by the caller of the planner (engine/reconcile.py) into the observation; the
 planner reads no file.
 """
@@ -64,13 +74,32 @@ class LaunchRecords:
 
     def launched(self, ids: Iterable[str]) -> frozenset[str]:
         """Those of ``ids`` that have a record."""
-        return frozenset(cid for cid in ids if (self.folder / _part(cid)).is_file())
+        return frozenset(self.starts(ids))
 
-    def record(self, container: str, *, service: str, config_hash: str | None) -> None:
+    def starts(self, ids: Iterable[str]) -> dict[str, str | None]:
+        """Those of ``ids`` that have a record, each with the start it vouches for (``None``: it names
+        none, as the record of a launch without ``post_start`` hooks, or one an older version wrote)."""
+        out: dict[str, str | None] = {}
+        for cid in ids:
+            path = self.folder / _part(cid)
+            try:
+                body = json.loads(path.read_text())
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError):
+                # there, but unreadable: a record that names no start (a container with hooks is
+                # restarted through them, one without is kept: as a record of an older version)
+                body = {}
+            started = body.get("started_at") if isinstance(body, dict) else None
+            out[cid] = started if isinstance(started, str) else None
+        return out
+
+    def record(self, container: str, *, service: str, config_hash: str | None, started_at: str | None = None) -> None:
         """Every launch step of ``container`` succeeded: say so, atomically (a partial file is never
-        read as a record). A record that cannot be written costs the container a recreate at the next
-        ``up``, said once on stderr."""
-        body = json.dumps({"service": service, "config_hash": config_hash, "at": time.time()})
+        read as a record). ``started_at``: the start its ``post_start`` hooks ran on, when it has hooks.
+        A record that cannot be written costs the container a recreate at the next ``up``, said once on
+        stderr."""
+        body = json.dumps({"service": service, "config_hash": config_hash, "started_at": started_at, "at": time.time()})
         try:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")

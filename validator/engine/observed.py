@@ -12,7 +12,7 @@ import dataclasses
 import json
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +62,11 @@ class ObservedContainer:
     started: float | None = None
     joined: dict[str, str] = field(default_factory=dict)
     mounts: dict[str, str] | None = None  # target -> volume or bind (``shared_ns.mounts``), for volumes_from
+    # the start the launch record vouches for (its post_start hooks ran on it; None: the record names
+    # none) and the container's current start (``StartedAt``, from the observation's inspect): a
+    # container with hooks started again outside up since is not launched in full on this start
+    launch_start: str | None = None
+    started_at: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -356,13 +361,23 @@ def _held_resources(engine: Engine, desired: DesiredState, project: str) -> dict
     }
 
 
-def with_launches(observed: ObservedState, launched: frozenset[str]) -> ObservedState:
+def with_launches(observed: ObservedState, launched: Mapping[str, str | None]) -> ObservedState:
     """``observed`` with each of validator's containers marked launched when its ID is in ``launched``
-    (the IDs with a launch record, read by the caller: the planner reads no file)."""
-    containers = {
-        service: tuple(
-            dataclasses.replace(c, launched=c.id in launched) if c.owner == "validator" else c for c in items
+    (the IDs with a launch record, each with the start the record vouches for, read by the caller: the
+    planner reads no file), and its current start as the observation's inspect gave it."""
+
+    def marked(c: ObservedContainer) -> ObservedContainer:
+        state = (observed.details.get(c.id) or {}).get("State") or {}
+        started = state.get("StartedAt")
+        return dataclasses.replace(
+            c,
+            launched=c.id in launched,
+            launch_start=launched.get(c.id),
+            started_at=started if isinstance(started, str) else None,
         )
+
+    containers = {
+        service: tuple(marked(c) if c.owner == "validator" else c for c in items)
         for service, items in observed.containers.items()
     }
     return dataclasses.replace(observed, containers=containers)

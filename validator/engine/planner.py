@@ -651,6 +651,26 @@ NOT_LAUNCHED = (
 _RERUN = "a completed job, run again: check judges only what this run saw complete"
 
 
+def hooks_missed(svc: DesiredService, current: ObservedContainer) -> str | None:
+    """Why a kept container of validator's is not launched in full on its current start, or None.
+
+    The rule (adversary graph6 case 04, engine/launches.py): a launch record vouches for the start its
+    ``post_start`` hooks ran on; a container with hooks whose current start is another one was started
+    outside ``up`` (``docker restart``/``start``, its restart policy after a crash, a daemon restart)
+    and ran no hook on it, as Compose runs them only on its own start. A container without hooks loses
+    nothing on a restart (its files and networks belong to the container): never this."""
+    if current.owner != "validator" or not current.launched or not svc.config.get("post_start"):
+        return None
+    if current.launch_start is not None and current.launch_start == current.started_at:
+        return None
+    ran = f"the start at {current.launch_start}" if current.launch_start else "a start the record does not name"
+    now = f"at {current.started_at}" if current.started_at else "at an unknown time"
+    return (
+        f"started again outside up ({now}): its post_start hooks ran on {ran}, not on this one (a docker "
+        "restart or start, its restart policy or a daemon restart runs no hook), so what they set up may be gone"
+    )
+
+
 def is_job(target: str) -> bool:
     """Whether an exit 0 of the service's container is its completion (a one-shot job that ran to its
     end) rather than a stopped server: only when its target is ``completed``, i.e. it is a job by
@@ -765,6 +785,12 @@ def _service_action(
         reasons.append("--force-recreate")
     if reasons:
         return Action(kind="recreate", target=target, reasons=tuple(reasons), service=svc.name)
+    missed = hooks_missed(svc, current)
+    if missed is not None and current.state != "paused":
+        # the container outlives the start its hooks ran on; started again through up's start step, the
+        # hooks run on the new start (a stopped one is only started: its start step runs them too)
+        kind: Kind = "restart" if current.state in ("running", "restarting") else "start"
+        return Action(kind=kind, target=target, reasons=(missed,), service=svc.name)
     if one_shot and current.state == "exited" and current.exit_code == 0:
         # a completed one-shot job with an unchanged config: not run again (Compose reruns it, #11808)
         return None

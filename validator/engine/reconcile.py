@@ -80,7 +80,7 @@ def _observe_and_plan(
     # the launch records are part of the observation: the planner reads no file (engine/launches.py)
     launches = LaunchRecords.of(engine)
     ids = [c.id for items in observed.containers.values() for c in items]
-    observed = with_launches(observed, launches.launched(ids))
+    observed = with_launches(observed, launches.starts(ids))
     return Planned(
         engine=engine,
         desired=desired,

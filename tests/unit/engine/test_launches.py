@@ -81,8 +81,11 @@ def test_with_launches_marks_validators_own_containers_only():
         id="a", name="p-web-1", service="web", config_hash="h", config={}, image_id=None, state="running"
     )
     theirs = dataclasses.replace(ours, id="b", owner="compose")
-    observed = with_launches(ObservedState(containers={"web": (ours,), "db": (theirs,)}), frozenset({"a", "b"}))
-    assert observed.containers["web"][0].launched
+    details = {"a": {"State": {"StartedAt": "T2"}}}
+    base = ObservedState(containers={"web": (ours,), "db": (theirs,)}, details=details)
+    observed = with_launches(base, {"a": "T1", "b": None})
+    web = observed.containers["web"][0]
+    assert web.launched and (web.launch_start, web.started_at) == ("T1", "T2")
     assert not observed.containers["db"][0].launched  # Compose's: judged by its state alone
 
 
@@ -256,3 +259,100 @@ def test_down_drops_the_record_of_every_container_it_stops(tmp_path):
         records.record(cid, service=cid, config_hash=None)
     walk_down(DownEngine(), [step("db", "api"), step("api")], lambda w, m: None, forget=records.forget)  # type: ignore[arg-type]
     assert records.launched(["db", "api", "other"]) == {"other"}
+
+
+# --- the start a record vouches for (adversary graph6 case 04) --------------------------------------
+
+
+def test_a_record_names_the_start_its_hooks_ran_on_and_an_older_one_names_none(tmp_path):
+    records = LaunchRecords(folder=tmp_path / "r")
+    records.record("hooked", service="web", config_hash="h", started_at="2026-12-06T17:00:00.1Z")
+    records.record("plain", service="db", config_hash="h")
+    (tmp_path / "r" / "older").write_text('{"service": "x", "config_hash": null, "at": 1}')  # before started_at
+    (tmp_path / "r" / "garbled").write_text("{not json")
+    starts = records.starts(["hooked", "plain", "older", "garbled", "absent"])
+    assert starts == {"hooked": "2026-12-06T17:00:00.1Z", "plain": None, "older": None, "garbled": None}
+    assert records.launched(["hooked", "absent"]) == {"hooked"}
+
+
+def _hooked(tmp_path):
+    return _desired(
+        tmp_path,
+        web={"image": "web:1", "post_start": [{"command": ["sh", "-c", "echo hi > /srv/index.html"]}]},
+        db={"image": "db:1"},
+    )
+
+
+def test_a_container_with_hooks_started_again_outside_up_is_restarted_through_them(tmp_path):
+    desired = _hooked(tmp_path)
+    observed = observed_as_applied(desired)
+    assert plan(desired, observed).empty  # on the start its hooks ran on: kept
+    restarted = _with(observed, "web", started_at="2026-12-06T17:05:00Z")
+    (action,) = plan(desired, restarted).actions
+    assert (action.kind, action.target, action.container_id) == ("restart", "demo-web-1", "id-web")
+    assert "post_start hooks ran on the start at 2026-01-01" in action.reasons[0]
+    assert "2026-12-06T17:05:00Z" in action.reasons[0]
+    # a record that names no start (an older version's) vouches for none: restarted once, the safe way
+    (unnamed,) = plan(desired, _with(observed, "web", launch_start=None)).actions
+    assert unnamed.kind == "restart" and "a start the record does not name" in unnamed.reasons[0]
+    # stopped since (restarted, then stopped by hand; a crashed job): started through its hooks, as any start
+    stopped = _with(restarted, "web", state="exited", exit_code=0)
+    assert [a.kind for a in plan(desired, stopped).actions] == ["start"]
+
+
+def test_a_container_without_hooks_loses_nothing_on_a_restart(tmp_path):
+    desired = _hooked(tmp_path)
+    observed = _with(observed_as_applied(desired), "db", started_at="2026-12-06T17:05:00Z", launch_start=None)
+    assert plan(desired, observed).empty
+
+
+def test_a_restart_outside_up_is_named_after_a_config_change_and_never_for_compose_s_containers(tmp_path):
+    desired = _hooked(tmp_path)
+    observed = _with(observed_as_applied(desired), "web", started_at="later")
+    changed = _with(observed, "web", config_hash="old")
+    (action,) = plan(desired, changed).actions
+    assert action.kind == "recreate" and not any("outside up" in r for r in action.reasons)
+    compose = _with(observed, "web", owner="compose", launched=False, launch_start=None)
+    assert plan(desired, compose).unchanged == ("db", "web")  # Compose's: judged by its state alone
+
+
+def test_the_graph_restarts_a_container_started_outside_up_with_its_hooks(tmp_path):
+    desired = _hooked(tmp_path)
+    observed = _with(observed_as_applied(desired), "web", started_at="later")
+    keys = [s.key for s in up_graph(desired, observed, plan(desired, observed)).steps]
+    assert keys.index("stop demo-web-1") < keys.index("start demo-web-1") < keys.index("post-start demo-web-1")
+    assert not any(k.startswith("create ") or k.startswith("remove ") for k in keys)
+
+
+def test_up_records_the_start_read_before_the_hooks(tmp_path):
+    """A start after the one the hooks were aimed at (the restart policy while they ran) is never vouched for."""
+    from tests.unit.engine.test_apply import FakeEngine
+    from validator.engine.apply import Applier
+
+    class RestartsDuringHook(FakeEngine):
+        started = "S1"
+
+        def try_inspect(self, cid: str) -> dict[str, object]:
+            return {"HostConfig": {}, "State": {**self.state.get(cid, {}), "StartedAt": self.started}}
+
+        def exec(self, cid: str, argv: list[str], **_: object) -> tuple[int, str]:
+            self.started = "S2"  # the engine started it again while the hook ran
+            return 0, ""
+
+    desired = _hooked(tmp_path)
+    observed = dataclasses.replace(observed_as_applied(desired), containers={})
+    records = LaunchRecords(folder=tmp_path / "launched")
+    result = Applier(
+        engine=RestartsDuringHook(),  # type: ignore[arg-type]
+        desired=desired,
+        observed=observed,
+        plan=plan(desired, observed),
+        progress=lambda who, what: None,
+        timeout=30,
+        launches=records,
+    ).run()
+    assert result.services["web"].status == "ready"
+    assert records.starts(["id-new-demo-web-1", "id-new-demo-db-1"]) == {
+        "id-new-demo-web-1": "S1",
+        "id-new-demo-db-1": None,  # no hooks: no start named, no inspect needed
+    }

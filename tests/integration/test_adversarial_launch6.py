@@ -93,3 +93,21 @@ def test_case04_a_restart_by_its_restart_policy_is_judged_the_same(project, engi
     second = project.up(services, timeout=60)
     assert second.ok and _page(engine, web) == PAGE
     assert project.containers()["web"]["Id"] == web
+
+
+def test_case06_report_after_a_configs_file_changed_is_no_verdict(project):
+    """06: a check passed; the file a ``configs:`` entry names then changed (plan: "recreate web: mounted
+    file page.html changed"). `report` showed "last check: PASSED" and exited 0: the recorded spec hash
+    covered the spec's text and model only. Now it covers the content the spec points at."""
+    (project.folder / "page.html").write_text("GOOD\n")
+    web = project.http_service(configs=[{"source": "page", "target": "/www/index.html"}])
+    (project.folder / "infra.yaml").write_text(
+        yaml.safe_dump(project.spec({"web": web}, configs={"page": {"file": "./page.html"}}))
+    )
+    check = project.cli("check", "--no-progress", "--no-suites", "--timeout", "60", timeout=180)
+    assert check.returncode == 0, check.stdout[-3000:]
+    assert project.cli("report", timeout=60).returncode == 0
+    (project.folder / "page.html").write_text("BROKEN\n")
+    report = project.cli("report", timeout=60)
+    assert report.returncode == 1, report.stderr
+    assert "PASSED" in report.stderr and "a file it points at, has changed since this run" in report.stderr

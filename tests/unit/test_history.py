@@ -13,6 +13,7 @@ from validator.core.result import Result
 from validator.core.run import RunResult
 from validator.reporters.json_report import render
 from validator.reporters.registry import ReportContext
+from validator.run.fingerprint import recorded
 
 
 def make_run(index: int, startup: float, verdict: str = "pass", project: str = "demo") -> RunResult:
@@ -105,7 +106,7 @@ def _target_run(loaded, engine: str, invocation: str, verdict: str, started: flo
     run = RunResult(
         project=loaded.spec.project,
         spec_files=["infra.yaml"],
-        spec_hash=loaded.text_hash,
+        spec_hash=recorded(loaded),  # as check records it (run/fingerprint.py)
         started_at=started,
         finished_at=started + 1,
         engine=engine,
@@ -189,7 +190,7 @@ def test_report_of_a_run_on_an_older_spec_is_no_verdict(tmp_path, capsys):
     assert main(["report", "-f", str(tmp_path / "infra.yaml")]) == 1
     err = capsys.readouterr().err
     assert "last check: 1970-01-01 00:16:40 UTC: PASSED (exit 0)" in err
-    assert "the spec has changed since this run: it is not a verdict on the current spec" in err
+    assert "has changed since this run: it is not a verdict on the current spec" in err
 
 
 def test_a_database_from_before_the_interrupted_column_is_migrated_and_keeps_its_runs(tmp_path):

@@ -17,6 +17,7 @@ from validator.errors import EXIT_FAILED, EXIT_OK, UsageError
 from validator.load import load_spec
 from validator.redact import quoted
 from validator.reporters.registry import REPORTERS, ReportContext, parse_report_option, write_reports
+from validator.run.fingerprint import verdict_inputs
 from validator.spec.profiles import active
 
 if TYPE_CHECKING:
@@ -77,11 +78,14 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED if any(t.regressions for t in trends) else EXIT_OK
     last = _last_check(path, loaded.spec.project)
     eprint(_heading(last))
-    changed = last.spec_hash != loaded.text_hash
+    # the spec and the content of the files it points at, as check recorded them (run/fingerprint.py):
+    # a configs file edited since is a changed spec as much as an edited line of it
+    current = verdict_inputs(loaded)
+    changed = current is None or last.spec_hash != current
     if changed:
         eprint(
-            "validator: the spec has changed since this run: it is not a verdict on the current spec "
-            "(run `validator check`)"
+            "validator: the spec, or a file it points at, has changed since this run: it is not a verdict "
+            "on the current spec (run `validator check`)"
         )
     newer = history.unrecorded_check(path, loaded.spec.project, last)
     if newer is not None:

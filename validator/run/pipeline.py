@@ -32,6 +32,7 @@ from validator.engine.lock import ProjectLock
 from validator.engine.watch import RunWatcher
 from validator.errors import EngineLost, Interrupted, UnreachableError
 from validator.redact import Redactor
+from validator.run.fingerprint import recorded
 from validator.run.probe_schedule import ProbeSchedule
 from validator.run.stopped import lost_services, unfinished
 from validator.run.usage import UsageStage
@@ -81,7 +82,7 @@ class Pipeline:
         self.run = RunResult(
             project=self.spec.project,
             spec_files=list(loaded.files),
-            spec_hash=loaded.text_hash,
+            spec_hash=recorded(loaded),  # the spec and the content it points at (run/fingerprint.py)
             started_at=time.time(),
             git_commit=git_commit(loaded.base_dir),
             mode=options.mode,

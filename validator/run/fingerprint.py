@@ -1,0 +1,62 @@
+"""What a recorded verdict was judged against: the spec, and the content of the files it points at.
+
+The rule (adversary graph6 case 06): a recorded run is a verdict on the current spec only while
+everything that would make ``plan`` see a change is as it was. The spec's text and model
+(``LoadedSpec.text_hash``: its files, interpolation, the enabled profiles) are not all of it: the
+content of a ``configs``/``secrets`` file, of a read-only bind and of every file copied into a
+container is in the desired state's fingerprint of each service (its configuration hash, what
+``plan`` compares: "recreate web: mounted file page.html changed"), and so is each ``build``'s
+Dockerfile. ``check`` records this fingerprint as the run's spec hash and ``report`` computes it
+again: a run recorded under another one is not a verdict on the current spec.
+
+Left out on purpose: a build context's other files (a context is often the project folder, the
+history database included: every run would change it) and what read-write binds hold (data the
+services write, not configuration). The fingerprint is keyed (the label key, engine/labels.py), so
+no value of a secret file can be tested against it; a report read on another machine, or after the
+key changed, calls every run changed: the safe direction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from validator.engine.content_hash import hash_tree
+from validator.engine.desired import DesiredState, desired_state
+from validator.errors import FatalError
+from validator.spec.load import LoadedSpec
+
+UNKNOWN = "unknown:"  # the prefix of a spec hash recorded when the fingerprint could not be made
+
+
+def verdict_inputs(loaded: LoadedSpec) -> str | None:
+    """The fingerprint of what a run of ``loaded`` is judged against; None when it cannot be made (a
+    file the spec points at cannot be read): no recorded run then counts as a verdict on it."""
+    try:
+        desired = desired_state(loaded, refuse_unsupported=False)
+    except (FatalError, OSError, ValueError):
+        return None
+    digest = hashlib.sha256(loaded.text_hash.encode())
+    for part in _parts(desired):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\n")
+    return digest.hexdigest()
+
+
+def recorded(loaded: LoadedSpec) -> str:
+    """The spec hash ``check`` records: the fingerprint, else ``UNKNOWN`` and the text's hash (never
+    equal to a fingerprint, so ``report`` never takes that run for a verdict on any spec)."""
+    return verdict_inputs(loaded) or UNKNOWN + loaded.text_hash
+
+
+def _parts(desired: DesiredState) -> list[str]:
+    """Each service's configuration hash (its config and the content it mounts or is copied), and
+    each build's Dockerfile content, in a stable order."""
+    out = []
+    for name, svc in sorted(desired.services.items()):
+        out.append(f"service {name} {svc.config_hash}")
+        if svc.build is not None:
+            context = Path(svc.build["context"])
+            dockerfile = context / (svc.build.get("dockerfile") or "Dockerfile")
+            hashed = hash_tree(dockerfile, f"{name} Dockerfile")
+            out += [f"build {name} {shown} {value}" for shown, value in sorted(hashed.digests.items())]
+    return out

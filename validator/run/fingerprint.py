@@ -23,7 +23,6 @@ from pathlib import Path
 
 from validator.engine.content_hash import hash_tree
 from validator.engine.desired import DesiredState, desired_state
-from validator.errors import FatalError
 from validator.spec.load import LoadedSpec
 
 UNKNOWN = "unknown:"  # the prefix of a spec hash recorded when the fingerprint could not be made
@@ -34,7 +33,7 @@ def verdict_inputs(loaded: LoadedSpec) -> str | None:
     file the spec points at cannot be read): no recorded run then counts as a verdict on it."""
     try:
         desired = desired_state(loaded, refuse_unsupported=False)
-    except (FatalError, OSError, ValueError):
+    except Exception:  # noqa: BLE001 - whatever stops it, no fingerprint: no run counts as a verdict on it
         return None
     digest = hashlib.sha256(loaded.text_hash.encode())
     for part in _parts(desired):

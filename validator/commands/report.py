@@ -82,7 +82,12 @@ def run(args: argparse.Namespace) -> int:
     # a configs file edited since is a changed spec as much as an edited line of it
     current = verdict_inputs(loaded)
     changed = current is None or last.spec_hash != current
-    if changed:
+    if current is None:
+        eprint(
+            "validator: a file the spec points at cannot be read now: this run cannot be shown to be a verdict "
+            "on the current spec (run `validator check`)"
+        )
+    elif changed:
         eprint(
             "validator: the spec, or a file it points at, has changed since this run: it is not a verdict "
             "on the current spec (run `validator check`)"

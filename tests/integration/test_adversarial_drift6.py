@@ -137,3 +137,47 @@ def compose(binary: Path, name: str, file: Path, *args: str) -> None:
         [str(binary), "-p", name, "-f", str(file), *args], env=env, capture_output=True, text=True, timeout=180
     )
     assert done.returncode == 0, done.stderr
+
+
+def _volume_at(engine: Any, name: str, target: str) -> str:
+    return next(m["Name"] for m in engine.inspect(name)["Mounts"] if m["Destination"] == target)
+
+
+def test_case12_13_a_sharer_of_a_recreated_containers_namespace_or_volumes_is_recreated(project, engine):
+    """12, 13: ``web`` lives in ``net``'s network namespace, ``reader`` on ``db``'s volumes; a spec change
+    recreates the owners. Restarted or kept, the sharers stay bound to the removed containers (loopback
+    only; the old volume): they are recreated with them, and a sharer left bound to an earlier owner
+    (made so by hand here) is drift."""
+    net = {**project.sleeper(), "environment": {"GEN": "1"}}
+    web = {**project.sleeper(), "network_mode": "service:net"}
+    db = {**project.sleeper(), "environment": {"GEN": "1"}, "volumes": ["/data"]}
+    reader = {**project.sleeper(), "volumes_from": ["db"]}
+    services = {"net": net, "web": web, "db": db, "reader": reader}
+    write(project, services)
+    assert project.cli("up", "--timeout", "60", timeout=180).returncode == 0
+    changed = {**services, "net": {**net, "environment": {"GEN": "2"}}, "db": {**db, "environment": {"GEN": "2"}}}
+    plan = project.plan(changed)
+    assert sorted((a.kind, a.service) for a in plan.actions) == [
+        ("recreate", "db"),
+        ("recreate", "net"),
+        ("recreate", "reader"),
+        ("recreate", "web"),
+    ], plan.actions
+    write(project, changed)
+    assert project.cli("up", "--timeout", "60", timeout=180).returncode == 0
+    owner = engine.inspect(f"{project.name}-net-1")["Id"]
+    assert engine.inspect(f"{project.name}-web-1")["HostConfig"]["NetworkMode"] == f"container:{owner}"
+    data = _volume_at(engine, f"{project.name}-db-1", "/data")
+    assert _volume_at(engine, f"{project.name}-reader-1", "/data") == data
+    assert not project.plan(changed).actions
+    # net recreated behind validator's back (removed and made again by hand from its own config):
+    # web is left in the removed container's namespace, which the next plan sees
+    old = engine.inspect(f"{project.name}-net-1")
+    docker("rm", "-f", old["Id"])
+    image, config = old["Config"]["Image"], old["Config"]
+    labels = [f"--label={k}={v}" for k, v in (config.get("Labels") or {}).items()]
+    docker("run", "-d", "--name", f"{project.name}-net-1", *labels, "-e", "GEN=2", image, *config["Cmd"])
+    actions = project.plan(changed).actions
+    web_actions = [a for a in actions if a.service == "web"]
+    assert [a.kind for a in web_actions] == ["recreate"], actions
+    assert "network_mode: shares the namespace of an earlier container" in " ".join(web_actions[0].reasons)

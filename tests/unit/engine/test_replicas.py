@@ -312,3 +312,41 @@ def test_a_fixed_address_with_several_replicas_is_a_located_error(tmp_path):
     ]
     spec["services"]["web"]["scale"] = 1
     assert desired_state(load_dict(tmp_path, spec), {}).services["web"].replicas == 1
+
+
+def test_a_namespace_sharer_follows_its_owners_start_and_a_volume_sharer_its_recreate(tmp_path):
+    """graph6 09, 12, 13: the engine binds a sharer to its owner's ID at create, and it joins the owner's
+    namespaces at its own start: an owner started again restarts its namespace sharers, a recreated
+    one recreates every sharer (namespaces and volumes_from)."""
+    state = desired(
+        tmp_path,
+        net=WEB,
+        web={"image": "web:1", "network_mode": "service:net"},
+        db=WEB,
+        reader={"image": "web:1", "volumes_from": ["db"]},
+    )
+    observed = observed_as_applied(state)
+    stopped = {**observed.containers, "net": (dataclasses.replace(observed.containers["net"][0], state="exited"),)}
+    stopped["db"] = (dataclasses.replace(observed.containers["db"][0], state="exited"),)
+    started = plan(state, dataclasses.replace(observed, containers=stopped))
+    assert sorted((a.kind, a.service) for a in started.actions) == [
+        ("restart", "web"),
+        ("start", "db"),
+        ("start", "net"),
+    ], started.actions
+    web = next(a for a in started.actions if a.service == "web")
+    assert web.reasons == ("dependency net is started again",)
+    changed = desired(
+        tmp_path,
+        net={**WEB, "environment": {"MODE": "two"}},
+        web={"image": "web:1", "network_mode": "service:net"},
+        db={**WEB, "environment": {"MODE": "two"}},
+        reader={"image": "web:1", "volumes_from": ["db"]},
+    )
+    recreated = plan(changed, observed)
+    assert sorted((a.kind, a.service) for a in recreated.actions) == [
+        ("recreate", "db"),
+        ("recreate", "net"),
+        ("recreate", "reader"),
+        ("recreate", "web"),
+    ], recreated.actions

@@ -181,24 +181,3 @@ def test_case12_13_a_sharer_of_a_recreated_containers_namespace_or_volumes_is_re
     web_actions = [a for a in actions if a.service == "web"]
     assert [a.kind for a in web_actions] == ["recreate"], actions
     assert "network_mode: shares the namespace of an earlier container" in " ".join(web_actions[0].reasons)
-
-
-def test_case09_a_namespace_sharer_of_an_owner_started_again_is_drift_and_up_restarts_it(project, engine):
-    """09: ``docker restart net`` gives net new namespaces, web stays in the old ones (loopback only):
-    drift. And when ``up`` itself starts a stopped net, it restarts web after it."""
-    services = {"net": project.sleeper(), "web": {**project.sleeper(), "network_mode": "service:net"}}
-    write(project, services)
-    assert project.cli("up", "--timeout", "60", timeout=180).returncode == 0
-    net, web = f"{project.name}-net-1", f"{project.name}-web-1"
-    assert not project.plan(services).actions
-    docker("restart", "-t", "1", net)
-    actions = project.plan(services).actions
-    assert [(a.kind, a.service) for a in actions] == [("recreate", "web")], actions
-    assert "network_mode: shares the namespace of an earlier start of" in " ".join(actions[0].reasons)
-    assert project.cli(*CHECK, timeout=180).returncode == 0  # up recreates web into net's namespace
-    assert not project.plan(services).actions
-    docker("stop", "-t", "1", net)
-    before = engine.inspect(web)["State"]["StartedAt"]
-    assert project.cli("up", "--timeout", "60", timeout=180).returncode == 0
-    assert engine.inspect(web)["State"]["StartedAt"] != before  # restarted after net's start
-    assert not project.plan(services).actions

@@ -236,15 +236,9 @@ def _restarting(svc: Service) -> set[str]:
 def shared_services(svc: Service) -> frozenset[str]:
     """Services whose container's namespace (``network_mode``/``pid``/``ipc`` of ``service:NAME``) or
     volumes (``volumes_from``) this one shares: the engine binds it to that container's ID at create."""
-    volumes = {entry.split(":")[0] for entry in svc.volumes_from if not entry.startswith("container:")}
-    return namespace_owners(svc) | volumes
-
-
-def namespace_owners(svc: Service) -> frozenset[str]:
-    """Services whose container's namespace (``network_mode``/``pid``/``ipc`` of ``service:NAME``)
-    this one shares: it joins that container's namespaces as they are at its own start."""
     namespaces = [getattr(svc, key) or "" for key in ("network_mode", "pid", "ipc")]
-    return frozenset(ref[8:] for ref in namespaces if ref.startswith("service:"))
+    volumes = {entry.split(":")[0] for entry in svc.volumes_from if not entry.startswith("container:")}
+    return frozenset({ref[8:] for ref in namespaces if ref.startswith("service:")} | volumes)
 
 
 def service_references(svc: Service) -> list[str]:

@@ -319,38 +319,20 @@ def _host_reason(key: str, value: Any, have: Any) -> str:
 _NAMESPACES = (("NetworkMode", "network_mode"), ("PidMode", "pid"), ("IpcMode", "ipc"))
 
 
-@dataclass(frozen=True, kw_only=True)
-class Owner:
-    """A container of the project as the observation saw it, for those that share its namespaces."""
-
-    id: str
-    started: float | None = None  # its current start (State.StartedAt, epoch seconds); None: not known
-
-
-def namespace_drift(
-    want_host: Mapping[str, Any], host: Mapping[str, Any], current: Mapping[str, Owner], started: float | None
-) -> list[str]:
-    """Rule (adversary graph6 cases 12 and 09): a container sharing another's namespace (``network_mode``,
-    ``pid`` or ``ipc`` of ``service:``/``container:``, ``container:NAME`` in the body) shares the one
-    that container has now. The engine writes the owner's ID at create, and the sharer joins the
-    owner's namespaces at its own start. So it is drift when the ID is not the current container's of
-    that name (the owner was recreated since: the sharer lives in a removed container's namespace,
-    loopback only), and when the owner's current start is later than the sharer's (the owner was
-    stopped and started again: new namespaces, the sharer still in the old ones). ``current``: name ->
-    the containers the observation listed and inspected (no extra request); ``started``: the sharer's
-    current start, None when it does not run. An owner it does not list (outside the project) is
-    compared by the mode alone."""
+def namespace_drift(want_host: Mapping[str, Any], host: Mapping[str, Any], current: Mapping[str, str]) -> list[str]:
+    """Rule (adversary graph6 case 12): a container sharing another's namespace (``network_mode``,
+    ``pid`` or ``ipc`` of ``service:``/``container:``, ``container:NAME`` in the body) shares the one of
+    that container as it is now. The engine writes the owner's ID at create; once the owner is
+    recreated, the sharer still names the removed one and lives in its namespace (loopback only, where
+    the network is concerned): not "container:" whatever the ID, as it was compared before. ``current``:
+    name -> ID of the containers the observation listed (no extra request); an owner it does not list
+    (outside the project) is compared by the mode alone."""
     reasons = []
     for key, field in _NAMESPACES:
         want = str(want_host.get(key) or "")
-        name = want.removeprefix("container:") if want.startswith("container:") else ""
-        owner = current.get(name) if name else None
-        if owner is None:
-            continue
-        if host.get(key) not in (want, f"container:{owner.id}"):
-            reasons.append(f"{field}: shares the namespace of an earlier container {name} (recreated since)")
-        elif owner.started is not None and started is not None and owner.started > started:
-            reasons.append(f"{field}: shares the namespace of an earlier start of {name} (started again since)")
+        owner = want.removeprefix("container:") if want.startswith("container:") else ""
+        if owner in current and host.get(key) not in (want, f"container:{current[owner]}"):
+            reasons.append(f"{field}: shares the namespace of an earlier container {owner} (recreated since)")
     return reasons
 
 

@@ -30,7 +30,6 @@ from validator.engine.compose_fields import (
     injected_files,
     ipam_body,
     linked,
-    namespace_owners,
     restart_policy,
     shared_services,
 )
@@ -88,8 +87,6 @@ class DesiredService:
     # the services whose container's namespace (network_mode/pid/ipc ``service:``) or volumes
     # (``volumes_from``) it shares: the engine binds it to that container's ID at create
     shares: frozenset[str] = frozenset()
-    # those of them whose namespace it shares: it joins their namespaces at its own start
-    namespaces: frozenset[str] = frozenset()
 
     @property
     def replicas(self) -> int:
@@ -342,7 +339,6 @@ def _service(name: str, svc: Service, ctx: _Context) -> DesiredService:
             sorted({(container_name(project, other, spec.services[other]), other) for other in linked(svc)})
         ),
         shares=shared_services(svc),
-        namespaces=namespace_owners(svc),
     )
 
 

@@ -22,7 +22,6 @@ from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.inspect_each import inspect_each
 from validator.engine.provenance import Provenance, old_secrets
-from validator.engine.stamps import engine_time
 from validator.engine.unsupported import pull_period
 from validator.redact import quoted, register
 from validator.spec.ports import PortBinding
@@ -137,8 +136,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
     items = [from_summary(summary) for summary in owned]
     ids = [i.id for i in items if i.service in desired.services]
     details = inspect_each(engine.try_inspect, ids) if ids else {}
-    # whose namespaces a sharer must be in: each container's ID and current start
-    current = {item.name: C.Owner(id=item.id, started=_started(details.get(item.id))) for item in items}
+    current = {item.name: item.id for item in items}  # name -> ID: whose namespace a sharer must be in
     for item in items:
         service = item.service
         if service is not None and service in desired.services:
@@ -253,11 +251,11 @@ def live_drift(
     svc: DesiredService,
     item: ObservedContainer,
     detail: dict[str, Any] | None,
-    current: Mapping[str, C.Owner],
+    current: Mapping[str, str],
 ) -> tuple[str, ...]:
     """How validator's own container, created from this very configuration (its hash matches), differs
     now from the body it was created with: the label records what was asked, the engine what runs
-    (``detail``: its inspect, None when it is gone; ``current``: the project's containers by name)."""
+    (``detail``: its inspect, None when it is gone; ``current``: the project's containers, name -> ID)."""
     from validator import __version__
     from validator.engine.body import create_body
 
@@ -279,14 +277,7 @@ def live_drift(
     # endpoints it holds there (graph cases 01 and graph6 03)
     networks = C.network_drift(body, extra, detail, svc.config.get("network_addresses"))
     want_host, host = body.get("HostConfig") or {}, detail.get("HostConfig") or {}
-    # a sharer that does not run holds no namespace now: it joins the owner's current ones at its start
-    running = bool((detail.get("State") or {}).get("Running"))
-    shared = C.namespace_drift(want_host, host, current, _started(detail) if running else None)
-    return (*C.host_drift(want_host, host), *shared, *networks)
-
-
-def _started(detail: dict[str, Any] | None) -> float | None:
-    return engine_time(((detail or {}).get("State") or {}).get("StartedAt"))
+    return (*C.host_drift(want_host, host), *C.namespace_drift(want_host, host, current), *networks)
 
 
 def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -> dict[str, list[ObservedContainer]]:

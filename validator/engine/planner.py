@@ -186,7 +186,6 @@ class _Draft:
     unchanged: list[str] = field(default_factory=list)
     unverified: list[tuple[str, str]] = field(default_factory=list)
     recreated: set[str] = field(default_factory=set)  # services whose first replica is new
-    started: set[str] = field(default_factory=set)  # services whose first replica is started again
 
 
 def plan(
@@ -388,9 +387,6 @@ def _service_plan(
     # recreated with it, not restarted: the engine bound it to the removed container's ID at create
     # (a restart keeps it in that namespace, loopback only, or on its old volumes)
     recreate_for = sorted(svc.shares & draft.recreated)
-    # one sharing the namespace of a container started again (graph6 09) is restarted after it: at its
-    # start it joins the owner's namespaces as they are now
-    restart_for = sorted({*restart_for, *(svc.namespaces & draft.started)})
     for number in range(1, svc.replicas + 1):
         service_actions += _replica_actions(
             desired,
@@ -452,9 +448,7 @@ def _replica_actions(
         reasons = tuple(f"it shares the namespace or volumes of {d}, which is recreated" for d in recreate_for)
         action = Action(kind="recreate", target=wanted, reasons=reasons, service=name)
     if action is None and restart_for and current is not None:
-        reasons = tuple(
-            f"dependency {d} is {'recreated' if d in draft.recreated else 'started again'}" for d in restart_for
-        )
+        reasons = tuple(f"dependency {d} is recreated" for d in restart_for)
         action = Action(kind="restart", target=wanted, reasons=reasons, service=name)
     out: list[Action] = []
     if current is not None and current.name != wanted and (action is None or action.kind != "recreate"):
@@ -477,8 +471,6 @@ def _replica_actions(
     # of any replica does (they all change together); a scale up leaves them alone.
     if action.kind == "recreate" or (action.kind == "create" and number == 1):
         draft.recreated.add(name)
-    if action.kind in ("start", "restart") and number == 1:
-        draft.started.add(name)
     out.append(dataclasses.replace(action, replica=number, container_id=current.id if current else None))
     return out
 

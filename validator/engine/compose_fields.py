@@ -233,14 +233,6 @@ def _restarting(svc: Service) -> set[str]:
     return {m[8:] for m in modes if m.startswith("service:")} | set(linked(svc))
 
 
-def shared_services(svc: Service) -> frozenset[str]:
-    """Services whose container's namespace (``network_mode``/``pid``/``ipc`` of ``service:NAME``) or
-    volumes (``volumes_from``) this one shares: the engine binds it to that container's ID at create."""
-    namespaces = [getattr(svc, key) or "" for key in ("network_mode", "pid", "ipc")]
-    volumes = {entry.split(":")[0] for entry in svc.volumes_from if not entry.startswith("container:")}
-    return frozenset({ref[8:] for ref in namespaces if ref.startswith("service:")} | volumes)
-
-
 def service_references(svc: Service) -> list[str]:
     """Services this one must start after, as Compose orders them: ``network_mode``/``pid``/``ipc`` of
     ``service:NAME``, ``volumes_from`` services (``NAME[:ro]``; ``container:NAME`` is not a service) and

@@ -315,27 +315,6 @@ def _host_reason(key: str, value: Any, have: Any) -> str:
     return f"{key} differs"
 
 
-# The namespaces a container may share with another's: HostConfig key, the spec's field.
-_NAMESPACES = (("NetworkMode", "network_mode"), ("PidMode", "pid"), ("IpcMode", "ipc"))
-
-
-def namespace_drift(want_host: Mapping[str, Any], host: Mapping[str, Any], current: Mapping[str, str]) -> list[str]:
-    """Rule (adversary graph6 case 12): a container sharing another's namespace (``network_mode``,
-    ``pid`` or ``ipc`` of ``service:``/``container:``, ``container:NAME`` in the body) shares the one of
-    that container as it is now. The engine writes the owner's ID at create; once the owner is
-    recreated, the sharer still names the removed one and lives in its namespace (loopback only, where
-    the network is concerned): not "container:" whatever the ID, as it was compared before. ``current``:
-    name -> ID of the containers the observation listed (no extra request); an owner it does not list
-    (outside the project) is compared by the mode alone."""
-    reasons = []
-    for key, field in _NAMESPACES:
-        want = str(want_host.get(key) or "")
-        owner = want.removeprefix("container:") if want.startswith("container:") else ""
-        if owner in current and host.get(key) not in (want, f"container:{current[owner]}"):
-            reasons.append(f"{field}: shares the namespace of an earlier container {owner} (recreated since)")
-    return reasons
-
-
 # Namespaces shared with another container ("container:<name or ID>").
 _SHARED = {"IpcMode", "PidMode", "UTSMode", "CgroupnsMode"}
 # Limits where -1 means none, as 0 (or null) does.

@@ -31,7 +31,6 @@ from validator.engine.compose_fields import (
     ipam_body,
     linked,
     restart_policy,
-    shared_services,
 )
 from validator.engine.content_hash import MAX_BYTES, hash_tree
 from validator.engine.provenance import Provenance, of_service
@@ -84,9 +83,6 @@ class DesiredService:
     # (container, service) of each service ``links`` names: besides the link's own alias, Compose adds
     # ``<service>-<n>`` with n the linking container's number, so each replica's links differ by it
     link_targets: tuple[tuple[str, str], ...] = ()
-    # the services whose container's namespace (network_mode/pid/ipc ``service:``) or volumes
-    # (``volumes_from``) it shares: the engine binds it to that container's ID at create
-    shares: frozenset[str] = frozenset()
 
     @property
     def replicas(self) -> int:
@@ -338,7 +334,6 @@ def _service(name: str, svc: Service, ctx: _Context) -> DesiredService:
         link_targets=tuple(
             sorted({(container_name(project, other, spec.services[other]), other) for other in linked(svc)})
         ),
-        shares=shared_services(svc),
     )
 
 

@@ -12,7 +12,6 @@ import dataclasses
 import json
 import re
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -136,7 +135,6 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
     items = [from_summary(summary) for summary in owned]
     ids = [i.id for i in items if i.service in desired.services]
     details = inspect_each(engine.try_inspect, ids) if ids else {}
-    current = {item.name: item.id for item in items}  # name -> ID: whose namespace a sharer must be in
     for item in items:
         service = item.service
         if service is not None and service in desired.services:
@@ -146,7 +144,7 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
                 _register_old(item, desired.services[service], desired.key)
             else:
                 svc = desired.services[service]
-                item = dataclasses.replace(item, drift=live_drift(engine, desired, svc, item, detail, current))
+                item = dataclasses.replace(item, drift=live_drift(engine, desired, svc, item, detail))
             found.setdefault(service, []).append(item)
         else:
             orphans.append(item)
@@ -251,11 +249,10 @@ def live_drift(
     svc: DesiredService,
     item: ObservedContainer,
     detail: dict[str, Any] | None,
-    current: Mapping[str, str],
 ) -> tuple[str, ...]:
     """How validator's own container, created from this very configuration (its hash matches), differs
     now from the body it was created with: the label records what was asked, the engine what runs
-    (``detail``: its inspect, None when it is gone; ``current``: the project's containers, name -> ID)."""
+    (``detail``: its inspect, None when it is gone)."""
     from validator import __version__
     from validator.engine.body import create_body
 
@@ -276,8 +273,7 @@ def live_drift(
     # the label records the networks asked at create; the engine, the ones it is on now and the
     # endpoints it holds there (graph cases 01 and graph6 03)
     networks = C.network_drift(body, extra, detail, svc.config.get("network_addresses"))
-    want_host, host = body.get("HostConfig") or {}, detail.get("HostConfig") or {}
-    return (*C.host_drift(want_host, host), *C.namespace_drift(want_host, host, current), *networks)
+    return (*C.host_drift(body.get("HostConfig") or {}, detail.get("HostConfig") or {}), *networks)
 
 
 def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -> dict[str, list[ObservedContainer]]:

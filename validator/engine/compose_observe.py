@@ -87,11 +87,7 @@ def drift(
     if image_id is not None and detail.get("Image") != image_id:
         reasons.append(f"image: {body['Image']} is not the image the container runs")
     reasons += _process_drift(body, config, image_config)
-    env = env_mapping(config.get("Env") or [])
-    for name, value in env_mapping(body.get("Env") or []).items():
-        if name not in env or env[name] != value:
-            # a bare name (None) is one the container must not have a value for: Compose writes it bare too
-            reasons.append(f"environment: {name} differs" if name in env else f"environment: {name} is missing")
+    reasons += _env_drift(body, config, image_config)
     labels = config.get("Labels") or {}
     for name, value in (body.get("Labels") or {}).items():
         # the tools' own bookkeeping (validator's, and the Compose labels it writes) is not the spec's
@@ -111,6 +107,28 @@ def drift(
     if "NetworkingConfig" not in body and want_host.get("NetworkMode") != host.get("NetworkMode"):
         reasons.append("network_mode differs")
     reasons += network_drift(body, extra, detail, addresses)
+    return reasons
+
+
+def _env_drift(body: dict[str, Any], config: Mapping[str, Any], image: Mapping[str, Any] | None) -> list[str]:
+    """Every variable the body sets, with its value; and, in full (adversary graph6 01's rule), no other
+    than the image's as the image sets it: a container made from an older file whose ``environment``
+    the spec dropped (or ``docker run -e``) is not the service's. ``image``: the image's ``Config``;
+    None (unknown): only the body's variables. Names only, never values (they may be secrets)."""
+    env = env_mapping(config.get("Env") or [])
+    wanted = env_mapping(body.get("Env") or [])
+    reasons = []
+    for name, value in wanted.items():
+        if name not in env or env[name] != value:
+            # a bare name (None) is one the container must not have a value for: Compose writes it bare too
+            reasons.append(f"environment: {name} differs" if name in env else f"environment: {name} is missing")
+    if image is not None:
+        from_image = env_mapping(image.get("Env") or [])
+        for name in sorted(set(env) - set(wanted)):
+            if name not in from_image:
+                reasons.append(f"environment: {name} is set, the spec does not set it")
+            elif env[name] != from_image[name]:
+                reasons.append(f"environment: {name} differs from the image's, the spec does not set it")
     return reasons
 
 

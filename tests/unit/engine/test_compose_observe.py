@@ -257,7 +257,7 @@ def test_what_runs_is_the_images_where_the_spec_sets_none(tmp_path):
     body, detail = body_and_inspect(tmp_path)
     del body["Cmd"]
     image = {"Cmd": ["httpd", "-f"], "Entrypoint": None, "WorkingDir": "/www", "User": "",
-             "Healthcheck": {"Test": ["CMD", "true"]}}  # fmt: skip
+             "Healthcheck": {"Test": ["CMD", "true"]}, "Env": ["PATH=/bin"]}  # fmt: skip
     detail["Config"].update(Cmd=["httpd", "-f"], WorkingDir="/www", Healthcheck={"Test": ["CMD", "true"]})
     assert drift(body, detail, IMAGE_ID, image_config=image) == []
     for key, value, reason in (
@@ -274,3 +274,18 @@ def test_what_runs_is_the_images_where_the_spec_sets_none(tmp_path):
     body["Entrypoint"] = ["sh", "-c"]
     detail["Config"].update(Entrypoint=["sh", "-c"], Cmd=None)
     assert drift(body, detail, IMAGE_ID, image_config=image) == []
+
+
+def test_the_environment_is_the_specs_over_the_images_and_nothing_else(tmp_path):
+    """graph6 01's rule, for the environment: a variable neither the spec nor the image sets (an older
+    file's, ``docker run -e``) is drift, named, its value never shown."""
+    body, detail = body_and_inspect(tmp_path)
+    image = {"Env": ["PATH=/bin"]}
+    assert drift(body, detail, IMAGE_ID, image_config=image) == []
+    detail["Config"]["Env"] = [*detail["Config"]["Env"], "OLD_TOKEN=leftover-secret"]
+    reasons = drift(body, detail, IMAGE_ID, image_config=image)
+    assert reasons == ["environment: OLD_TOKEN is set, the spec does not set it"]
+    detail["Config"]["Env"] = ["MODE=test", "PASSWORD=s3cret-value", "PATH=/elsewhere"]
+    assert drift(body, detail, IMAGE_ID, image_config=image) == [
+        "environment: PATH differs from the image's, the spec does not set it"
+    ]

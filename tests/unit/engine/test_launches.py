@@ -21,6 +21,24 @@ from validator.errors import EngineError
 GOLDEN = Path(__file__).parent / "golden"
 HEALTHY = {"test": ["CMD", "true"], "interval": "1s"}
 
+def applied(engine: object, desired: object, observed: ObservedState, tmp_path: Path) -> tuple[object, LaunchRecords]:
+    """``engine`` walks the plan from ``observed`` to ``desired`` with launch records kept under
+    ``tmp_path``: the result and the records."""
+    from validator.engine.apply import Applier
+
+    records = LaunchRecords(folder=tmp_path / "launched")
+    result = Applier(
+        engine=engine,  # type: ignore[arg-type]
+        desired=desired,  # type: ignore[arg-type]
+        observed=observed,
+        plan=plan(desired, observed),  # type: ignore[arg-type]
+        progress=lambda who, what: None,
+        timeout=30,
+        launches=records,
+    ).run()
+    return result, records
+
+
 
 def _desired(tmp_path, **services):
     return desired_state(load_dict(tmp_path, base_spec(**services)), {})
@@ -201,7 +219,6 @@ def test_the_graph_relaunches_what_is_not_launched_and_starts_a_stopped_server(t
 
 def test_up_records_the_containers_it_launched_and_none_whose_copy_failed(tmp_path):
     from tests.unit.engine.test_apply import FakeEngine
-    from validator.engine.apply import Applier
 
     class CopyFails(FakeEngine):
         def put_files(self, cid: str, files: object) -> None:
@@ -211,16 +228,7 @@ def test_up_records_the_containers_it_launched_and_none_whose_copy_failed(tmp_pa
     spec = {**base_spec(plain={"image": "p:1"}, files=files), "configs": {"conf": {"content": "x=1\n"}}}
     desired = desired_state(load_dict(tmp_path, spec), {})
     observed = dataclasses.replace(observed_as_applied(desired), containers={})
-    records = LaunchRecords(folder=tmp_path / "launched")
-    result = Applier(
-        engine=CopyFails(),  # type: ignore[arg-type]
-        desired=desired,
-        observed=observed,
-        plan=plan(desired, observed),
-        progress=lambda who, what: None,
-        timeout=30,
-        launches=records,
-    ).run()
+    result, records = applied(CopyFails(), desired, observed, tmp_path)
     assert result.services["plain"].status == "ready" and result.services["files"].status == "failed"
     assert records.launched(["id-new-demo-plain-1", "id-new-demo-files-1"]) == {"id-new-demo-plain-1"}
 
@@ -327,7 +335,6 @@ def test_the_graph_restarts_a_container_started_outside_up_with_its_hooks(tmp_pa
 def test_up_records_the_start_read_before_the_hooks(tmp_path):
     """A start after the one the hooks were aimed at (the restart policy while they ran) is never vouched for."""
     from tests.unit.engine.test_apply import FakeEngine
-    from validator.engine.apply import Applier
 
     class RestartsDuringHook(FakeEngine):
         started = "S1"
@@ -341,16 +348,7 @@ def test_up_records_the_start_read_before_the_hooks(tmp_path):
 
     desired = _hooked(tmp_path)
     observed = dataclasses.replace(observed_as_applied(desired), containers={})
-    records = LaunchRecords(folder=tmp_path / "launched")
-    result = Applier(
-        engine=RestartsDuringHook(),  # type: ignore[arg-type]
-        desired=desired,
-        observed=observed,
-        plan=plan(desired, observed),
-        progress=lambda who, what: None,
-        timeout=30,
-        launches=records,
-    ).run()
+    result, records = applied(RestartsDuringHook(), desired, observed, tmp_path)
     assert result.services["web"].status == "ready"
     assert records.starts(["id-new-demo-web-1", "id-new-demo-db-1"]) == {
         "id-new-demo-web-1": "S1",

@@ -11,12 +11,12 @@ import pytest
 
 from tests.harness.specs import base_spec, load_dict, observed_as_applied
 from tests.unit.engine.test_apply import FakeEngine
-from validator.engine.apply import Applier, copy_differs
+from tests.unit.engine.test_launches import applied
+from validator.engine.apply import copy_differs
 from validator.engine.compose_fields import CopiedFile
 from validator.engine.desired import desired_state
 from validator.engine.docker_api import FileBack
 from validator.engine.launches import LaunchRecords
-from validator.engine.planner import plan
 
 SECRET = b"s3cret-VALUE"
 
@@ -64,16 +64,7 @@ def _run(tmp_path, engine: FilesEngine, spec: dict[str, Any], *, kept: bool = Fa
     observed = observed_as_applied(desired)
     if not kept:
         observed = dataclasses.replace(observed, containers={})
-    records = LaunchRecords(folder=tmp_path / "launched")
-    result = Applier(
-        engine=engine,  # type: ignore[arg-type]
-        desired=desired,
-        observed=observed,
-        plan=plan(desired, observed),
-        progress=lambda who, what: None,
-        timeout=30,
-        launches=records,
-    ).run()
+    result, records = applied(engine, desired, observed, tmp_path)
     return result, records
 
 

@@ -209,9 +209,9 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
                 continue
             name = (summary.get("Names") or ["/?"])[0].lstrip("/")
             description = _describe(summary, name)
-            on = _attached(summary, made, members) if summary["Id"] not in members else ""
-            if on:
-                strangers.append(_foreign_stranger(summary, name, description, on))
+            stranger = _foreign_stranger(summary, made, members)
+            if stranger is not None:
+                strangers.append(stranger)
             if name in wanted_names:
                 foreign_names[name] = description
             for port in summary.get("Ports") or []:
@@ -270,13 +270,7 @@ def strangers_now(
         for n in engine.networks()
         if project in ((n.get("Labels") or {}).get(L.PROJECT), (n.get("Labels") or {}).get(C.PROJECT))
     ) - frozenset(external)
-    for summary in every:
-        if summary["Id"] in members:
-            continue
-        on = _attached(summary, made, members)
-        if on:
-            name = from_summary(summary).name
-            found.append(_foreign_stranger(summary, name, _describe(summary, name), on))
+    found += [s for s in (_foreign_stranger(summary, made, members) for summary in every) if s is not None]
     return tuple(sorted(found, key=lambda s: s.name))
 
 
@@ -294,7 +288,17 @@ def _attached(summary: dict[str, Any], made: frozenset[str], members: dict[str, 
     return ""
 
 
-def _foreign_stranger(summary: dict[str, Any], name: str, description: str, on: str) -> Stranger:
+def _foreign_stranger(summary: dict[str, Any], made: frozenset[str], members: dict[str, str]) -> Stranger | None:
+    """A container of no project (not in ``members``: the project's, by ID) that sits on a network the
+    project made or in a project container's namespace, as a stranger; None for any other. The one
+    judgement of both looks: ``observe``'s and ``strangers_now``'s after ``check``'s ``up``."""
+    if summary["Id"] in members:
+        return None
+    on = _attached(summary, made, members)
+    if not on:
+        return None
+    name = from_summary(summary).name
+    description = _describe(summary, name)
     return Stranger(
         id=summary["Id"],
         name=name,

@@ -69,6 +69,10 @@ class ObservedContainer:
     started_at: str | None = None
 
 
+# the engine's states of a container that is not over: one that holds its names, ports and volumes
+RUNS = frozenset({"running", "restarting", "paused"})
+
+
 @dataclass(frozen=True, kw_only=True)
 class Stranger:
     """A container that stands for no replica of a spec service yet sits in the project: one Compose made
@@ -86,7 +90,7 @@ class Stranger:
     @property
     def runs(self) -> bool:
         """Whether it is not over (the engine's running, restarting or paused): check fails it then."""
-        return self.state in ("running", "restarting", "paused")
+        return self.state in RUNS
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,7 +23,7 @@ from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.diff import config_diff, mounted_diff
 from validator.engine.hooks import canonical
 from validator.engine.object_drift import network_drift, volume_drift
-from validator.engine.observed import ObservedContainer, ObservedState
+from validator.engine.observed import RUNS, ObservedContainer, ObservedState
 from validator.engine.provenance import Provenance
 from validator.engine.readiness import health_argv
 from validator.engine.shared_ns import Need, Owner, SharedNamespace, stale
@@ -253,13 +253,10 @@ def plan(
         unchanged=tuple(draft.unchanged),
         unverified=tuple(draft.unverified),
         orphans_running=tuple(
-            (o.name, _orphan_why(o)) for o in observed.orphans if o.state in _RUNS and not remove_orphans
+            (o.name, _orphan_why(o)) for o in observed.orphans if o.state in RUNS and not remove_orphans
         ),
         strangers_running=tuple((s.name, s.what, s.why) for s in observed.strangers if s.runs),
     )
-
-
-_RUNS = frozenset({"running", "restarting", "paused"})  # the engine's states of a container that is not over
 
 
 def _orphan_why(orphan: ObservedContainer) -> str:
@@ -566,7 +563,7 @@ def _namespace_need(
         share,
         joined_id=current.joined.get(share.kind),
         started=current.started,
-        running=current.state in _RUNS,
+        running=current.state in RUNS,
         owner=owner,
         owner_starts=starts,
         taken=current.mounts,
@@ -578,7 +575,7 @@ def _namespace_owner(observed: ObservedState, share: SharedNamespace) -> Owner |
     for items in observed.containers.values():
         for item in items:
             if item.name == share.container:
-                return Owner(id=item.id, started=item.started, running=item.state in _RUNS, mounts=item.mounts or {})
+                return Owner(id=item.id, started=item.started, running=item.state in RUNS, mounts=item.mounts or {})
     return observed.namespace_owners.get(share.container)
 
 

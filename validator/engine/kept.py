@@ -9,17 +9,24 @@ inspect. The goal is judged as ``graph.already_there`` judges it, from the inspe
 container re-inspected so is compared with the spec again as the observation compares it
 (``drift_now``: a network disconnect during the walk is a network event, no container's; adversary
 graph6 case 10).
+
+The shared-namespace rule (engine/shared_ns.py) is judged there too, for every container of a ready
+service, kept or started (``namespace_lost``): the plan applied it before the walk, and an owner
+restarted during the walk leaves its sharer in the earlier namespace, running, with nothing to see
+in the sharer's own state (adversary graph7 case 04).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from validator.engine.observed import live_drift
+from validator.engine.shared_ns import joined, mounts, owner_of, stale
+from validator.engine.stamps import engine_time
 
 if TYPE_CHECKING:
-    from validator.engine.desired import DesiredState
+    from validator.engine.desired import DesiredService, DesiredState
     from validator.engine.docker_api import Engine
     from validator.engine.observed import ObservedState
 
@@ -56,3 +63,27 @@ def drift_now(
         return ()
     svc = desired.services.get(item.service)
     return live_drift(engine, desired, svc, item, detail) if svc is not None else ()
+
+
+def namespace_lost(
+    svc: DesiredService, detail: Mapping[str, Any] | None, owner_detail: Callable[[str], dict[str, Any] | None]
+) -> str | None:
+    """Why a container of ``svc`` (``detail``: its inspect now) is no longer in a namespace it shares,
+    as ``shared_ns.stale`` judges it against its owner now (``owner_detail``: a fresh inspect of the
+    owner by name), or None when it is in every one."""
+    if not svc.shares or not detail:
+        return None
+    state = detail.get("State") or {}
+    for share in svc.shares:
+        need = stale(
+            share,
+            joined_id=joined(detail).get(share.kind),
+            started=engine_time(state.get("StartedAt")),
+            running=bool(state.get("Running")),
+            owner=owner_of(owner_detail(share.container)),
+            owner_starts=None,  # the walk is over: the owner as it is now is what the sharer must be in
+            taken=mounts(detail),
+        )
+        if need is not None:
+            return need[1]
+    return None

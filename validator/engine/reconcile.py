@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from validator.engine.desired import DesiredState, desired_state
 from validator.engine.docker_api import Engine
 from validator.engine.inspect_each import inspect_each
-from validator.engine.kept import drift_now, lost
+from validator.engine.kept import drift_now, lost, namespace_lost
 from validator.engine.launches import LaunchRecords
 from validator.engine.lock import ProjectLock
 from validator.engine.observed import ObservedState, observe, with_launches
@@ -229,6 +229,8 @@ def _end_look(
 
     for name in _lost(applier, ready, inspected, progress, drift):
         del ready[name]
+    for name in _out_of_namespace(planned.desired, ready, ids_of, inspected, engine.try_inspect, progress):
+        del ready[name]
     for name, r in ready.items():
         ids = ids_of[name]
         if not ids:
@@ -269,6 +271,31 @@ def _lost(
             progress(name, f"FAILED: {r.message}")
             out.append(name)
             break
+    return out
+
+
+def _out_of_namespace(
+    desired: DesiredState,
+    ready: dict[str, ServiceResult],
+    ids_of: Mapping[str, tuple[str, ...]],
+    inspected: Mapping[str, dict[str, Any]],
+    owner_detail: Callable[[str], dict[str, Any] | None],
+    progress: Progress,
+) -> list[str]:
+    """The ready services a container of which, kept or started, is no longer in a namespace it shares
+    with another container by the end of up (engine/kept.py ``namespace_lost``), each marked failed."""
+    out = []
+    for name, r in ready.items():
+        svc = desired.services.get(name)
+        if svc is None or not svc.shares:
+            continue
+        why = next(filter(None, (namespace_lost(svc, inspected.get(cid), owner_detail) for cid in ids_of[name])), None)
+        if why is None:
+            continue
+        r.status = "failed"
+        r.message = f"by the end of up it {why}"
+        progress(name, f"FAILED: {r.message}")
+        out.append(name)
     return out
 
 

@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from validator.engine.stamps import engine_time
+
 # what is shared: a namespace (joined at start), or the volumes ``volumes_from`` takes (bound at create)
 NamespaceKind = Literal["network", "pid", "ipc", "volumes"]
 # spec key -> the HostConfig key the engine records the shared container in
@@ -102,6 +104,19 @@ def joined(detail: Mapping[str, Any] | None) -> dict[str, str]:
         if isinstance(value, str) and value.startswith(_PREFIX):
             out[kind] = value.removeprefix(_PREFIX)
     return out
+
+
+def owner_of(detail: Mapping[str, Any] | None) -> Owner | None:
+    """The owner as its inspect shows it (None: no such container)."""
+    if not detail:
+        return None
+    state = detail.get("State") or {}
+    return Owner(
+        id=str(detail.get("Id")),
+        started=engine_time(state.get("StartedAt")),
+        running=bool(state.get("Running")),
+        mounts=mounts(detail) or {},
+    )
 
 
 def mounts(detail: Mapping[str, Any] | None) -> dict[str, str] | None:

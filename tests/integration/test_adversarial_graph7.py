@@ -1,4 +1,6 @@
-"""Adversary graph7 case 04 on a real engine: ``web`` shares ``net``'s network namespace
+"""Adversary graph7 cases 04 and 07 on a real engine.
+
+Case 04: ``web`` shares ``net``'s network namespace
 (``network_mode: service:net``) and both are kept by an ``up`` whose walk is long (it recreates
 ``slowstop``, whose stop waits out its grace period). ``net`` is restarted during that walk: web is
 left in net's earlier namespace (loopback only), running, with nothing in its own state to show it.
@@ -9,9 +11,11 @@ from __future__ import annotations
 
 import subprocess
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -73,3 +77,60 @@ def test_case04_an_owner_restarted_during_the_walk_fails_its_kept_sharer(project
     again = project.up(_services(project, "2"), timeout=60)
     assert again.ok, project.lines
     assert _netns(f"{project.name}-web-1") == _netns(f"{project.name}-net-1")
+
+
+def _compose_file(project: Any, gen: str) -> Path:
+    path = project.folder / "compose.yaml"
+    services = {
+        "web": {"image": project.image, "command": ["sleep", "3600"], "init": True},
+        "slowstop": {
+            "image": project.image,
+            "command": ["sh", "-c", "sleep 3600"],
+            "stop_grace_period": "6s",
+            "environment": {"GEN": gen},
+        },
+    }
+    path.write_text(yaml.safe_dump({"name": project.name, "services": services}))
+    return path
+
+
+def _on_slowstop_recreate(project: Any, action: Any) -> tuple[Any, threading.Event]:
+    done = threading.Event()
+
+    def act() -> None:
+        action()
+        done.set()
+
+    def progress(who: str, message: str) -> None:
+        project.progress(who, message)
+        if who == "slowstop" and message.startswith("recreating") and not done.is_set():
+            threading.Thread(target=act, daemon=True).start()
+
+    return progress, done
+
+
+def test_case07_a_compose_container_disconnected_during_the_walk_fails_up(project, compose_bin):
+    from validator.engine.reconcile import up
+    from validator.load import load_spec
+
+    path = _compose_file(project, "1")
+    compose = [str(compose_bin), "-f", str(path), "-p", project.name]
+    try:
+        subprocess.run([*compose, "up", "-d", "web"], check=True, capture_output=True, timeout=120)
+        first = up(load_spec([str(path)]), project.engine, progress=project.progress, timeout=60)
+        assert first.ok, project.lines
+        web = f"{project.name}-web-1"
+        network = f"{project.name}_default"
+
+        def disconnect() -> None:
+            subprocess.run(["docker", "network", "disconnect", network, web], check=True, timeout=60)
+
+        progress, done = _on_slowstop_recreate(project, disconnect)
+        _compose_file(project, "2")
+        result = up(load_spec([str(path)]), project.engine, progress=progress, timeout=60)
+        assert done.wait(30), project.lines
+        assert not result.ok, project.lines
+        verdict = result.services["web"]
+        assert verdict.status == "failed" and "not attached" in (verdict.message or ""), (verdict, project.lines)
+    finally:
+        subprocess.run([*compose, "down", "-t", "0"], capture_output=True, timeout=120)

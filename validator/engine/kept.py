@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from validator.engine.observed import live_drift
+from validator.engine.observed import compose_live_drift, live_drift
 from validator.engine.shared_ns import joined, mounts, owner_of, stale
 from validator.engine.stamps import engine_time
 
@@ -57,12 +57,15 @@ def drift_now(
     engine: Engine, desired: DesiredState, observed: ObservedState, container: str, detail: dict[str, Any] | None
 ) -> tuple[str, ...]:
     """How the kept container ``container`` differs from the spec as ``detail`` (a fresh inspect)
-    shows it, compared as the observation compares it (validator's own containers)."""
+    shows it, compared as the observation compares it (validator's own, or Compose's)."""
     item = next((c for items in observed.containers.values() for c in items if c.id == container), None)
-    if item is None or item.service is None or item.owner != "validator":
+    svc = desired.services.get(item.service) if item is not None and item.service is not None else None
+    if item is None or svc is None:
         return ()
-    svc = desired.services.get(item.service)
-    return live_drift(engine, desired, svc, item, detail) if svc is not None else ()
+    # Compose's as Compose would create it (adversary graph7 case 07: graph6 10's disconnect, on one of
+    # Compose's containers)
+    compare = live_drift if item.owner == "validator" else compose_live_drift
+    return compare(engine, desired, svc, item, detail)
 
 
 def namespace_lost(

@@ -408,6 +408,33 @@ def _inspected(info: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"environment": env, "command": config.get("Cmd"), "entrypoint": config.get("Entrypoint")}
 
 
+def compose_live_drift(
+    engine: Engine, desired: DesiredState, svc: DesiredService, item: ObservedContainer, detail: dict[str, Any] | None
+) -> tuple[str, ...]:
+    """How a container Compose made for ``svc`` differs now (``detail``: its inspect) from what Compose
+    would create from the spec, compared as the observation compares it (``compose_observe.drift``)."""
+    from validator import __version__
+    from validator.engine.body import create_body
+
+    if not detail:
+        return ()
+    image = engine.inspect_image(svc.image) or {}
+    image_id = str(image["Id"]) if image else None
+    body, extra = create_body(
+        svc=svc,
+        project=desired.project,
+        image_id=image_id or "",
+        spec_files=desired.spec_files,
+        api_version=engine.api_version,
+        version=__version__,
+        replica=max(1, item.replica),  # its own name among its aliases
+        working_dir=desired.working_dir,
+    )
+    addresses = svc.config.get("network_addresses")
+    image_config = image.get("Config") or {} if image else None
+    return tuple(C.drift(body, detail, image_id, extra, addresses=addresses, image_config=image_config))
+
+
 def live_drift(
     engine: Engine,
     desired: DesiredState,

@@ -408,28 +408,36 @@ def _inspected(info: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"environment": env, "command": config.get("Cmd"), "entrypoint": config.get("Entrypoint")}
 
 
+def _body(
+    engine: Engine, desired: DesiredState, svc: DesiredService, image_id: str, replica: int
+) -> tuple[dict[str, Any], list[tuple[str, list[str]]]]:
+    """The create body of ``svc``'s replica ``replica`` as ``up`` would send it now, and the networks it
+    joins before its start (``body.create_body``)."""
+    from validator import __version__
+    from validator.engine.body import create_body
+
+    return create_body(
+        svc,
+        project=desired.project,
+        image_id=image_id,
+        spec_files=desired.spec_files,
+        api_version=engine.api_version,
+        version=__version__,
+        replica=replica,
+        working_dir=desired.working_dir,
+    )
+
+
 def compose_live_drift(
     engine: Engine, desired: DesiredState, svc: DesiredService, item: ObservedContainer, detail: dict[str, Any] | None
 ) -> tuple[str, ...]:
     """How a container Compose made for ``svc`` differs now (``detail``: its inspect) from what Compose
     would create from the spec, compared as the observation compares it (``compose_observe.drift``)."""
-    from validator import __version__
-    from validator.engine.body import create_body
-
     if not detail:
         return ()
     image = engine.inspect_image(svc.image) or {}
     image_id = str(image["Id"]) if image else None
-    body, extra = create_body(
-        svc=svc,
-        project=desired.project,
-        image_id=image_id or "",
-        spec_files=desired.spec_files,
-        api_version=engine.api_version,
-        version=__version__,
-        replica=max(1, item.replica),  # its own name among its aliases
-        working_dir=desired.working_dir,
-    )
+    body, extra = _body(engine, desired, svc, image_id or "", max(1, item.replica))  # its name among its aliases
     addresses = svc.config.get("network_addresses")
     image_config = image.get("Config") or {} if image else None
     return tuple(C.drift(body, detail, image_id, extra, addresses=addresses, image_config=image_config))
@@ -445,23 +453,11 @@ def live_drift(
     """How validator's own container, created from this very configuration (its hash matches), differs
     now from the body it was created with: the label records what was asked, the engine what runs
     (``detail``: its inspect, None when it is gone)."""
-    from validator import __version__
-    from validator.engine.body import create_body
-
     if not 1 <= item.replica <= svc.replicas:
         return ()  # a replica the spec no longer asks for: the plan removes it
     if not detail:
         return ()
-    body, extra = create_body(
-        svc,
-        project=desired.project,
-        image_id=item.image_id or "",
-        spec_files=desired.spec_files,
-        api_version=engine.api_version,
-        version=__version__,
-        replica=item.replica,
-        working_dir=desired.working_dir,
-    )
+    body, extra = _body(engine, desired, svc, item.image_id or "", item.replica)
     # the label records the networks asked at create; the engine, the ones it is on now and the
     # endpoints it holds there (graph cases 01 and graph6 03)
     networks = C.network_drift(body, extra, detail, svc.config.get("network_addresses"))

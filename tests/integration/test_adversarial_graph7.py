@@ -134,3 +134,31 @@ def test_case07_a_compose_container_disconnected_during_the_walk_fails_up(projec
         assert verdict.status == "failed" and "not attached" in (verdict.message or ""), (verdict, project.lines)
     finally:
         subprocess.run([*compose, "down", "-t", "0"], capture_output=True, timeout=120)
+
+
+def test_case01_report_after_the_image_tag_moved_is_no_verdict(project):
+    """A passing check, then the tag its service names moved to another image (a pull, a build,
+    ``docker tag``): ``report`` exits 1, as ``plan`` now recreates the service (run/fingerprint.py)."""
+    tag = f"{project.name}-img:latest"
+    other = f"{project.name}-img:other"
+    subprocess.run(["docker", "tag", project.image, tag], check=True, timeout=60)
+    try:
+        subprocess.run(
+            ["docker", "build", "-q", "-t", other, "-"],
+            input=f"FROM {project.image}\nLABEL moved={project.name}\n",
+            text=True,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        spec = project.spec({"web": {**project.sleeper(), "image": tag}})
+        (project.folder / "infra.yaml").write_text(yaml.safe_dump(spec))
+        assert project.cli("check", "--no-progress", "--no-suites", timeout=180).returncode == 0
+        shown = project.cli("report", timeout=60)
+        assert shown.returncode == 0, shown.stderr
+        subprocess.run(["docker", "tag", other, tag], check=True, timeout=60)
+        shown = project.cli("report", timeout=60)
+        assert shown.returncode == 1, shown.stderr
+        assert "or an image a service names has changed since this run" in shown.stderr
+    finally:
+        subprocess.run(["docker", "rmi", "-f", tag, other], capture_output=True, timeout=60)

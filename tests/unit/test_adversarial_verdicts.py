@@ -58,9 +58,10 @@ def test_case09_report_after_the_spec_s_variables_changed_is_no_verdict(tmp_path
     text is the same, their meaning is not: ``report`` says so and exits 1. Same for a profile enabled
     since (its services were no members of that run)."""
     from tests.harness.specs import load_dict
-    from tests.unit.test_history import _target_run
+    from tests.unit.test_history import _target_run, fake_images
     from validator.main import main
 
+    monkeypatch.setattr("validator.commands.report._image_lookup", lambda address: fake_images)
     monkeypatch.delenv("COMPOSE_PROFILES", raising=False)
     spec = {
         "version": 1,

@@ -5,7 +5,7 @@ whose configs file, read-only bind or Dockerfile changed since."""
 from __future__ import annotations
 
 from tests.harness.specs import load_dict
-from tests.unit.test_history import _target_run
+from tests.unit.test_history import _target_run, fake_images
 from validator import history
 from validator.main import main
 from validator.run.fingerprint import UNKNOWN, recorded, verdict_inputs
@@ -44,7 +44,8 @@ def test_a_changed_configs_file_read_only_bind_or_dockerfile_changes_the_fingerp
         seen.add(now)
 
 
-def test_report_of_a_run_before_a_configs_file_changed_is_no_verdict(tmp_path, capsys):
+def test_report_of_a_run_before_a_configs_file_changed_is_no_verdict(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("validator.commands.report._image_lookup", lambda address: fake_images)
     (tmp_path / "page.html").write_text("GOOD\n")
     spec = _spec(configs=[{"source": "page", "target": "/www/index.html"}])
     loaded = load_dict(tmp_path, spec)
@@ -54,7 +55,9 @@ def test_report_of_a_run_before_a_configs_file_changed_is_no_verdict(tmp_path, c
     (tmp_path / "page.html").write_text("BROKEN\n")
     capsys.readouterr()
     assert main(report) == 1
-    assert "the spec, or a file it points at, has changed since this run" in capsys.readouterr().err
+    assert "the spec, a file it points at, or an image a service names has changed since this run" in (
+        capsys.readouterr().err
+    )
     (tmp_path / "page.html").write_text("GOOD\n")
     assert main(report) == 0
 
@@ -77,3 +80,40 @@ def test_report_when_the_spec_cannot_be_fingerprinted_now_is_no_verdict(tmp_path
     capsys.readouterr()
     assert main(["report", "-f", str(tmp_path / "infra.yaml")]) == 1
     assert "a file the spec points at cannot be read now" in capsys.readouterr().err
+
+
+def test_report_of_a_run_before_an_image_tag_moved_is_no_verdict(tmp_path, capsys, monkeypatch):
+    """Adversary graph7 case 01: the tag a service names was moved to another image after the check
+    (a pull, a build, ``docker tag``): ``plan`` would recreate it, so the run is no verdict on it now;
+    an engine that cannot be asked leaves no verdict either."""
+    (tmp_path / "page.html").write_text("GOOD\n")
+    loaded = load_dict(tmp_path, _spec())
+    history.record(tmp_path / ".validator" / "history.db", _target_run(loaded, "local", "one", "pass", 1000.0))
+    report = ["report", "-f", str(tmp_path / "infra.yaml")]
+    monkeypatch.setattr("validator.commands.report._image_lookup", lambda address: fake_images)
+    assert main(report) == 0
+    monkeypatch.setattr("validator.commands.report._image_lookup", lambda address: lambda ref: "sha256:moved")
+    capsys.readouterr()
+    assert main(report) == 1
+    assert "or an image a service names has changed since this run" in capsys.readouterr().err
+    monkeypatch.setattr("validator.commands.report._image_lookup", lambda address: None)
+    assert main(report) == 1
+    assert "the engine 'local' this run checked cannot be asked" in capsys.readouterr().err
+
+
+def test_the_fingerprint_holds_the_image_each_reference_names():
+    import tempfile
+    from pathlib import Path
+
+    from tests.harness.specs import load_dict as load
+
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "page.html").write_text("GOOD\n")
+        loaded = load(Path(folder), _spec())
+        assert verdict_inputs(loaded, fake_images) != verdict_inputs(loaded, lambda ref: "sha256:other")
+        assert verdict_inputs(loaded, fake_images) == verdict_inputs(loaded, fake_images)
+
+        def refuses(ref: str) -> str | None:
+            raise OSError("the engine is gone")
+
+        assert verdict_inputs(loaded, refuses) is None

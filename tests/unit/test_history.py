@@ -102,11 +102,17 @@ def test_concurrent_writers_stay_consistent(tmp_path):
         assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
+def fake_images(ref: str) -> str | None:
+    """The image each reference names on a stand-in engine (``report._image_lookup`` patched to it)."""
+    return f"sha256:{ref}"
+
+
 def _target_run(loaded, engine: str, invocation: str, verdict: str, started: float) -> RunResult:
     run = RunResult(
         project=loaded.spec.project,
         spec_files=["infra.yaml"],
-        spec_hash=recorded(loaded),  # as check records it (run/fingerprint.py)
+        # as check records it (run/fingerprint.py): with the images a spec with services names
+        spec_hash=recorded(loaded, fake_images if loaded.spec.services else None),
         started_at=started,
         finished_at=started + 1,
         engine=engine,

@@ -7,13 +7,14 @@ suggested limit (``validator/limits.py``)."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from validator import history, limits
 from validator.cli_common import add_spec_option, eprint, use_color
 from validator.core.run import combine
-from validator.errors import EXIT_FAILED, EXIT_OK, UsageError
+from validator.errors import EXIT_FAILED, EXIT_OK, EngineError, UnreachableError, UsageError
 from validator.load import load_spec
 from validator.redact import quoted
 from validator.reporters.registry import REPORTERS, ReportContext, parse_report_option, write_reports
@@ -76,22 +77,16 @@ def run(args: argparse.Namespace) -> int:
         if any(wanted_format != "console" for wanted_format, _ in wanted):
             write_reports(runs[0], [w for w in wanted if w[0] != "console"], ctx, loaded.base_dir)
         return EXIT_FAILED if any(t.regressions for t in trends) else EXIT_OK
-    last = _last_check(path, loaded.spec.project)
+    runs_of_last = _last_invocation(path, loaded.spec.project)
+    last = runs_of_last[0] if len(runs_of_last) == 1 else combine([(run.engine or "", run) for run in runs_of_last])
     eprint(_heading(last))
-    # the spec and the content of the files it points at, as check recorded them (run/fingerprint.py):
-    # a configs file edited since is a changed spec as much as an edited line of it
-    current = verdict_inputs(loaded)
-    changed = current is None or last.spec_hash != current
-    if current is None:
-        eprint(
-            "validator: a file the spec points at cannot be read now: this run cannot be shown to be a verdict "
-            "on the current spec (run `validator check`)"
-        )
-    elif changed:
-        eprint(
-            "validator: the spec, or a file it points at, has changed since this run: it is not a verdict "
-            "on the current spec (run `validator check`)"
-        )
+    # the spec, the content of the files it points at and the images its references name, as check
+    # recorded them (run/fingerprint.py): a configs file edited since, or a tag moved to another image,
+    # is a changed spec as much as an edited line of it
+    problem = _inputs_changed(loaded, runs_of_last)
+    changed = problem is not None
+    if problem is not None:
+        eprint(f"validator: {problem} (run `validator check`)")
     newer = history.unrecorded_check(path, loaded.spec.project, last)
     if newer is not None:
         eprint(
@@ -119,15 +114,49 @@ def _limits(path: Path, loaded: LoadedSpec, count: int) -> int:
     return EXIT_FAILED if any(a.flag for a in advice) or limits.unknowns(advice, missing) else EXIT_OK
 
 
-def _last_check(path: Path, project: str) -> RunResult:
-    """The whole newest ``check``: every target's run, combined as ``check`` showed it."""
+def _last_invocation(path: Path, project: str) -> list[RunResult]:
+    """The whole newest ``check``: every target's run (``combine`` shows them as ``check`` did)."""
 
     runs = history.last_invocation(path, project)
     if not runs:
         raise UsageError(f"no run of project {quoted(project)} in {path}: run `validator check` first")
-    if len(runs) == 1:
-        return runs[0]
-    return combine([(run.engine or "", run) for run in runs])
+    return runs
+
+
+def _inputs_changed(loaded: LoadedSpec, runs: list[RunResult]) -> str | None:
+    """Why the inputs of one of ``runs`` (each target's) are not as it recorded them, or None when
+    every one's are: for a spec with services, the images are asked of the engine that run used."""
+    unknown = "this run cannot be shown to be a verdict on the current spec"
+    if verdict_inputs(loaded) is None:
+        return f"a file the spec points at cannot be read now: {unknown}"
+    what = "the spec, a file it points at, or an image a service names" if loaded.spec.services else ""
+    for run in runs:
+        images = None
+        if loaded.spec.services:
+            images = _image_lookup(run.engine)
+            if images is None:
+                where = quoted(run.engine or "?")
+                return f"the engine {where} this run checked cannot be asked which images it holds now: {unknown}"
+        if verdict_inputs(loaded, images) != run.spec_hash:
+            what = what or "the spec, or a file it points at,"
+            return f"{what} has changed since this run: it is not a verdict on the current spec"
+    return None
+
+
+def _image_lookup(address: str | None) -> Callable[[str], str | None] | None:
+    """The image a reference names on the engine at ``address`` (one ask, bounded), or None when that
+    engine does not answer."""
+    # here: report reads no engine unless the spec has services (every command's parser loads this module)
+    from validator.engine.docker_api import Engine
+
+    if not address:
+        return None
+    try:
+        engine = Engine.connect(address, timeout=10)
+        engine.version()
+    except (EngineError, UnreachableError):
+        return None
+    return engine.image_id
 
 
 def _when(stamp: float) -> str:

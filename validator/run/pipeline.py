@@ -166,6 +166,7 @@ class Pipeline:
                     self._reconcile_probe_and_test(engine)
                     self._checkpoint()
                     self._last_observation()
+                    self._record_inputs(engine)
                 self._checkpoint()
                 self._metrics()
                 self._criteria()
@@ -194,6 +195,12 @@ class Pipeline:
         if self.options.host is not None:
             self.add([identify(engine)])
         return engine if needs_engine else None
+
+    def _record_inputs(self, engine: Any) -> None:
+        """What the verdict is on: the spec, the content it points at, and the image each service's
+        reference names on this engine now (run/fingerprint.py; ``report`` asks the engine again)."""
+        if engine is not None and self.spec.services:
+            self.run.spec_hash = recorded(self.loaded, engine.image_id)
 
     def interrupt(self, exc: BaseException) -> None:
         """Stop this run from another thread (a multi-target check's main thread got the signal)."""

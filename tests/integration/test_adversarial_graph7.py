@@ -162,3 +162,35 @@ def test_case01_report_after_the_image_tag_moved_is_no_verdict(project):
         assert "or an image a service names has changed since this run" in shown.stderr
     finally:
         subprocess.run(["docker", "rmi", "-f", tag, other], capture_output=True, timeout=60)
+
+
+def test_case08_a_kept_container_restarted_during_the_walk_without_its_hooks_fails_up(project):
+    from validator.engine.reconcile import up
+
+    def services(gen: str) -> dict[str, Any]:
+        slow = _services(project, gen)["slowstop"]
+        web = {
+            "image": project.image,
+            "command": ["httpd", "-f", "-p", "8080", "-h", "/srv"],
+            "tmpfs": ["/srv"],  # empty at every start: the hook writes the page
+            "post_start": [{"command": ["sh", "-c", "echo HOOKED > /srv/index.html"]}],
+        }
+        return {"web": web, "slowstop": slow}
+
+    first = project.up(services("1"), timeout=60)
+    assert first.ok, project.lines
+    web = f"{project.name}-web-1"
+
+    def restart() -> None:
+        subprocess.run(["docker", "restart", "-t", "1", web], check=True, timeout=60)
+
+    progress, done = _on_slowstop_recreate(project, restart)
+    result = up(project.load(services("2")), project.engine, progress=progress, timeout=60)
+    assert done.wait(30), project.lines
+    assert not result.ok, project.lines
+    verdict = result.services["web"]
+    assert verdict.status == "failed" and "post_start hooks ran on" in (verdict.message or ""), (verdict, project.lines)
+    again = project.up(services("2"), timeout=60)  # restarted through its hook
+    assert again.ok, project.lines
+    page = subprocess.run(["docker", "exec", web, "cat", "/srv/index.html"], capture_output=True, text=True, timeout=30)
+    assert page.stdout.strip() == "HOOKED", page

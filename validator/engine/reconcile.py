@@ -231,6 +231,9 @@ def _end_look(
         del ready[name]
     for name in _out_of_namespace(planned.desired, ready, ids_of, inspected, engine.try_inspect, progress):
         del ready[name]
+    if any(not witness.unchanged(cid) for cid in kept):
+        for name in _replanned(planned, ready, progress):
+            del ready[name]
     for name, r in ready.items():
         ids = ids_of[name]
         if not ids:
@@ -272,6 +275,35 @@ def _lost(
             out.append(name)
             break
     return out
+
+
+def _replanned(planned: Planned, ready: dict[str, ServiceResult], progress: Progress) -> list[str]:
+    """The ready services a plan drawn now, from a new observation, still has a container step for,
+    each marked failed with that step (adversary graph7 cases 04, 07, 08: the plan's rules — launch
+    records, shared namespaces, drift — were applied before the walk; a kept container the engine
+    reported a change of during it is judged by all of them again, as ``plan`` would judge it next).
+    Asked without the command's build, force-recreate or rerun (they would always plan a step), and
+    with every image taken as pulled (a pull is ``up``'s first step, never its last look)."""
+    asked = planned.asked
+    assert asked is not None  # made by make_plan
+    again = dataclasses.replace(asked, build=False, force_recreate=False, rerun_jobs=False)
+    images = frozenset(svc.image for svc in planned.desired.services.values())
+    now = _observe_and_plan(planned.engine, planned.desired, again, images).plan
+    out = []
+    for name, r in ready.items():
+        step = next((a for a in now.actions if a.service == name and a.kind in CONTAINER_STEPS), None)
+        if step is None:
+            continue
+        r.status = "failed"
+        r.message = f"by the end of up it is not as the spec asks: a plan drawn now would {step.describe()}"
+        progress(name, f"FAILED: {r.message}")
+        out.append(name)
+    return out
+
+
+# the steps of a plan that change a service's containers (a pull or a network's creation is no
+# judgement of the containers, and the containers' own steps follow from it where it matters)
+CONTAINER_STEPS = ("remove", "rename", "create", "recreate", "start", "restart")
 
 
 def _out_of_namespace(

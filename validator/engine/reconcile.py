@@ -9,6 +9,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from validator.engine.copies import copies_differ, with_copies
 from validator.engine.desired import DesiredState, desired_state
 from validator.engine.docker_api import Engine
 from validator.engine.inspect_each import inspect_each
@@ -81,6 +82,8 @@ def _observe_and_plan(
     launches = LaunchRecords.of(engine)
     ids = [c.id for items in observed.containers.values() for c in items]
     observed = with_launches(observed, launches.starts(ids))
+    # a copied file the container's own process or a hand changed since is drift (engine/copies.py)
+    observed = with_copies(engine, desired, observed)
     return Planned(
         engine=engine,
         desired=desired,
@@ -229,6 +232,8 @@ def _end_look(
 
     for name in _lost(applier, ready, inspected, progress, drift):
         del ready[name]
+    for name in _copies_lost(planned.desired, engine, ready, ids_of, applier, progress):
+        del ready[name]
     for name, r in ready.items():
         ids = ids_of[name]
         if not ids:
@@ -269,6 +274,33 @@ def _lost(
             progress(name, f"FAILED: {r.message}")
             out.append(name)
             break
+    return out
+
+
+def _copies_lost(
+    desired: DesiredState,
+    engine: Engine,
+    ready: dict[str, ServiceResult],
+    ids_of: dict[str, tuple[str, ...]],
+    applier: Applier,
+    progress: Progress,
+) -> list[str]:
+    """The ready services a container of which (started or kept) no longer holds what was copied into
+    it at the end of up, each marked failed (engine/copies.py: read back at the verdict, not only at
+    the start; the container's own process may replace a copy a second after it)."""
+    out = []
+    for name, r in ready.items():
+        svc = desired.services.get(name)
+        if svc is None or not svc.files:
+            continue
+        for cid in dict.fromkeys((*ids_of[name], *applier.kept(name))):
+            differs = copies_differ(engine, svc.files, cid)
+            if differs:
+                r.status = "failed"
+                r.message = f"by the end of up {'; '.join(differs)}"
+                progress(name, f"FAILED: {r.message}")
+                out.append(name)
+                break
     return out
 
 

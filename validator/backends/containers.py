@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from validator.backends.protocol import Mode, Progress, ServiceStage
 from validator.engine import reconcile
+from validator.engine.copies import copies_differ
 from validator.engine.docker_api import Engine
 from validator.engine.observed import strangers_now
 from validator.engine.reconcile import Planned
@@ -161,7 +162,18 @@ class ContainersBackend:
         # up leaves Compose's containers as they are: what it cannot verify of them stays unknown
         results += unverified_results(loaded, result.plan) + orphan_results(result.plan)
         results += stranger_results(result.plan, _strangers_now(loaded, engine))
-        return ServiceStage(results=results, running=running, timeline=_timeline(result))
+        return ServiceStage(
+            results=results, running=running, timeline=_timeline(result), copies_now=_copies_now(engine, result)
+        )
+
+
+def _copies_now(engine: Engine, result: UpResult) -> Callable[[str, str], list[str]] | None:
+    """How a service's container holds the files up copied into it, read when check judges it at its
+    last observation (engine/copies.py); None when up copied nothing."""
+    copied = result.copied
+    if not copied:
+        return None
+    return lambda service, container: copies_differ(engine, copied.get(service, ()), container)
 
 
 def _strangers_now(loaded: LoadedSpec, engine: Engine) -> list[tuple[str, str, str]] | None:

@@ -38,6 +38,7 @@ from validator.engine.waiter import Cancelled, EventHub, Target, Timing, Waiter,
 from validator.errors import EngineError
 
 if TYPE_CHECKING:
+    from validator.engine.compose_fields import CopiedFile
     from validator.engine.docker_api import Engine
 
 Progress = Callable[[str, str], None]
@@ -74,6 +75,8 @@ class UpResult:
     duration: float = 0.0
     steps: dict[str, StepResult] = field(default_factory=dict)  # each step's outcome and times (up -v)
     hook_failures: list[str] = field(default_factory=list)  # pre_stop hooks that failed (stopped all the same)
+    # each service's copied files (engine/copies.py), read back again when check judges it at the end
+    copied: dict[str, tuple[CopiedFile, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:

@@ -195,6 +195,7 @@ def up(
             # records of containers removed outside validator would pile up, one per container ever made
             planned.launches.prune(lambda: [c["Id"] for c in engine.containers()], now=time.time())
         _end_look(loaded, engine, planned, applier, result, witness, progress)
+        result.copied = {name: svc.files for name, svc in planned.desired.services.items() if svc.files}
         return result
 
 

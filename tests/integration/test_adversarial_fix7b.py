@@ -37,12 +37,17 @@ def _web(project, command: list[str]) -> dict:
     return project.sleeper(command=command, configs=[{"source": "page", "target": "/www/index.html"}])
 
 
-def test_case05a_a_copy_the_entrypoint_replaces_after_the_start_fails_check(project, engine):
-    """05 (a): the entrypoint writes its default page a second after the start. The read-back right
-    after the start sees the spec's page; check's last observation sees the default one: FAILED."""
-    web = _web(project, ["sh", "-c", "sleep 1; echo DEFAULT-PAGE > /www/index.html; exec sleep 3600"])
+def test_case05a_a_copy_the_entrypoint_replaces_after_the_start_fails_up(project, engine):
+    """05 (a): the entrypoint writes its default page a second after the start, then reports healthy (as
+    images that template their config at start do; the health check makes the order certain). The
+    read-back right after the start sees the spec's page; the one at the end of up the default one."""
+    script = "sleep 1; echo DEFAULT-PAGE > /www/index.html; touch /tmp/ready; exec sleep 3600"
+    web = _web(project, ["sh", "-c", script])
+    web["healthcheck"] = {"test": ["CMD", "test", "-f", "/tmp/ready"], "interval": "1s", "retries": 30}
     _write(project, {"web": web}, configs={"page": {"content": PAGE}})
-    result = project.cli(*CHECK, timeout=180)
+    up = project.cli("up", "--timeout", "60", timeout=180)
+    assert up.returncode == 1 and "by the end of up the config copied to /www/index.html" in up.stdout, up.stdout
+    result = project.cli(*CHECK, timeout=180)  # plans a recreate (drift), and fails the new one the same way
     assert result.returncode == 1, result.stdout[-3000:]
     assert "config copied to /www/index.html is not what was copied (its content differs)" in result.stdout
     assert "DEFAULT-PAGE" not in result.stdout and PAGE not in result.stdout  # contents are never quoted

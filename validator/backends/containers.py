@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from validator.backends.protocol import Mode, Progress, ServiceStage
+from validator.engine import labels as L
 from validator.engine import reconcile
 from validator.engine.copies import copies_differ
 from validator.engine.docker_api import Engine
@@ -173,7 +174,16 @@ def _copies_now(engine: Engine, result: UpResult) -> Callable[[str, str], list[s
     copied = result.copied
     if not copied:
         return None
-    return lambda service, container: copies_differ(engine, copied.get(service, ()), container)
+
+    def now(service: str, container: str) -> list[str]:
+        files = copied.get(service, ())
+        if not files:
+            return []
+        # a container docker compose started (judged beside validator's) holds no copy of validator's
+        labels = ((engine.try_inspect(container) or {}).get("Config") or {}).get("Labels") or {}
+        return copies_differ(engine, files, container) if L.PROJECT in labels else []
+
+    return now
 
 
 def _strangers_now(loaded: LoadedSpec, engine: Engine) -> list[tuple[str, str, str]] | None:

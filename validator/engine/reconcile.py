@@ -233,7 +233,8 @@ def _end_look(
 
     for name in _lost(applier, ready, inspected, progress, drift):
         del ready[name]
-    for name in _copies_lost(planned.desired, engine, ready, ids_of, applier, progress):
+    theirs = {c.id for items in planned.observed.containers.values() for c in items if c.owner != "validator"}
+    for name in _copies_lost(planned.desired, engine, ready, ids_of, applier, progress, theirs):
         del ready[name]
     for name, r in ready.items():
         ids = ids_of[name]
@@ -285,16 +286,18 @@ def _copies_lost(
     ids_of: dict[str, tuple[str, ...]],
     applier: Applier,
     progress: Progress,
+    theirs: set[str],
 ) -> list[str]:
     """The ready services a container of which (started or kept) no longer holds what was copied into
     it at the end of up, each marked failed (engine/copies.py: read back at the verdict, not only at
-    the start; the container's own process may replace a copy a second after it)."""
+    the start; the container's own process may replace a copy a second after it). Not a container
+    Compose started (``theirs``): validator copied nothing into it."""
     out = []
     for name, r in ready.items():
         svc = desired.services.get(name)
         if svc is None or not svc.files:
             continue
-        for cid in dict.fromkeys((*ids_of[name], *applier.kept(name))):
+        for cid in dict.fromkeys(c for c in (*ids_of[name], *applier.kept(name)) if c not in theirs):
             differs = copies_differ(engine, svc.files, cid)
             if differs:
                 r.status = "failed"

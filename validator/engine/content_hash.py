@@ -131,9 +131,9 @@ class _Beyond:
 
 def _one(path: Path, shown: str, info: os.stat_result) -> Hashed:
     if stat.S_ISREG(info.st_mode) and info.st_size > MAX_BYTES:
-        meta = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}".encode()
+        digest = hashlib.sha256(f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}".encode())
         return Hashed(
-            digests={shown: "metadata:" + hashlib.sha256(meta).hexdigest()[:16]},
+            digests={shown: "metadata:" + digest.hexdigest()[:16]},
             by_metadata={shown: f"more than {MAX_BYTES // 2**20} MiB"},
         )
     return Hashed(digests={shown: _digest(path, info)})

@@ -28,6 +28,7 @@ from validator.spec.profiles import active
 if TYPE_CHECKING:
     from validator.core.run import ServiceTimeline
     from validator.engine.apply import ServiceResult, UpResult
+    from validator.engine.compose_fields import CopiedFile
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,7 +139,12 @@ class ContainersBackend:
             )
             planned = self.make_plan(loaded, engine, remove_orphans=remove_orphans)
             results, running = S.observed(loaded, engine)
-            return ServiceStage(results=drift_results(loaded, planned.plan) + results, running=running)
+            copied = {name: svc.files for name, svc in planned.desired.services.items() if svc.files}
+            return ServiceStage(
+                results=drift_results(loaded, planned.plan) + results,
+                running=running,
+                copies_now=_copies_now(engine, copied) if mode == "no-up" else None,
+            )
         stage("reconcile (up)")
         bound = timeout if timeout is not None else loaded.spec.settings.up_timeout
         until = time.strftime("%H:%M:%S %Z", time.localtime(time.time() + bound))
@@ -164,14 +170,13 @@ class ContainersBackend:
         results += unverified_results(loaded, result.plan) + orphan_results(result.plan)
         results += stranger_results(result.plan, _strangers_now(loaded, engine))
         return ServiceStage(
-            results=results, running=running, timeline=_timeline(result), copies_now=_copies_now(engine, result)
+            results=results, running=running, timeline=_timeline(result), copies_now=_copies_now(engine, result.copied)
         )
 
 
-def _copies_now(engine: Engine, result: UpResult) -> Callable[[str, str], list[str]] | None:
+def _copies_now(engine: Engine, copied: dict[str, tuple[CopiedFile, ...]]) -> Callable[[str, str], list[str]] | None:
     """How a service's container holds the files up copied into it, read when check judges it at its
-    last observation (engine/copies.py); None when up copied nothing."""
-    copied = result.copied
+    last observation (engine/copies.py); None when nothing is copied."""
     if not copied:
         return None
 

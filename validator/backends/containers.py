@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from validator.backends.protocol import Mode, Progress, ServiceStage
+from validator.engine import labels as L
 from validator.engine import reconcile
+from validator.engine.copies import copies_differ
 from validator.engine.docker_api import Engine
 from validator.engine.observed import strangers_now
 from validator.engine.reconcile import Planned
@@ -26,6 +28,7 @@ from validator.spec.profiles import active
 if TYPE_CHECKING:
     from validator.core.run import ServiceTimeline
     from validator.engine.apply import ServiceResult, UpResult
+    from validator.engine.compose_fields import CopiedFile
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,7 +139,12 @@ class ContainersBackend:
             )
             planned = self.make_plan(loaded, engine, remove_orphans=remove_orphans)
             results, running = S.observed(loaded, engine)
-            return ServiceStage(results=drift_results(loaded, planned.plan) + results, running=running)
+            copied = {name: svc.files for name, svc in planned.desired.services.items() if svc.files}
+            return ServiceStage(
+                results=drift_results(loaded, planned.plan) + results,
+                running=running,
+                copies_now=_copies_now(engine, copied) if mode == "no-up" else None,
+            )
         stage("reconcile (up)")
         bound = timeout if timeout is not None else loaded.spec.settings.up_timeout
         until = time.strftime("%H:%M:%S %Z", time.localtime(time.time() + bound))
@@ -161,7 +169,26 @@ class ContainersBackend:
         # up leaves Compose's containers as they are: what it cannot verify of them stays unknown
         results += unverified_results(loaded, result.plan) + orphan_results(result.plan)
         results += stranger_results(result.plan, _strangers_now(loaded, engine))
-        return ServiceStage(results=results, running=running, timeline=_timeline(result))
+        return ServiceStage(
+            results=results, running=running, timeline=_timeline(result), copies_now=_copies_now(engine, result.copied)
+        )
+
+
+def _copies_now(engine: Engine, copied: dict[str, tuple[CopiedFile, ...]]) -> Callable[[str, str], list[str]] | None:
+    """How a service's container holds the files up copied into it, read when check judges it at its
+    last observation (engine/copies.py); None when nothing is copied."""
+    if not copied:
+        return None
+
+    def now(service: str, container: str) -> list[str]:
+        files = copied.get(service, ())
+        if not files:
+            return []
+        # a container docker compose started (judged beside validator's) holds no copy of validator's
+        labels = ((engine.try_inspect(container) or {}).get("Config") or {}).get("Labels") or {}
+        return copies_differ(engine, files, container) if L.PROJECT in labels else []
+
+    return now
 
 
 def _strangers_now(loaded: LoadedSpec, engine: Engine) -> list[tuple[str, str, str]] | None:

@@ -87,6 +87,9 @@ class ServiceStage:
     results: list[Result] = field(default_factory=list)
     running: dict[str, str] = field(default_factory=dict)
     timeline: list[ServiceTimeline] = field(default_factory=list)
+    # (service, container) -> how the files up copied into it differ now (engine/copies.py), read again
+    # at check's last observation; None: nothing copied, or a backend that copies nothing
+    copies_now: Callable[[str, str], list[str]] | None = None
 
 
 class Backend(Protocol):

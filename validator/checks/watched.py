@@ -203,9 +203,12 @@ def rejudge(
     ready_at: dict[str, float],
     run_started: float,
     ready_each: Mapping[str, float] | None = None,
+    copies_now: Callable[[str, str], list[str]] | None = None,
 ) -> list[tuple[int, Result]]:
     """The last observation, then each service result judged again over the run: (index, result) for
-    those that change. A service that held keeps its verdict, its ``restarts`` now the run's count."""
+    those that change. A service that held keeps its verdict, its ``restarts`` now the run's count.
+    ``copies_now``: how a container's copied files differ now (engine/copies.py): a copy the container's
+    own process or a hand replaced since up read it back fails its service here."""
     current = _current(watcher)
     watcher.observe_last(cid for ids in current.values() for cid in ids)
     jobs = one_shot(loaded)
@@ -225,6 +228,8 @@ def rejudge(
             ready_each=ready_each,
         )
         problems = watched.problems or ([] if judged else ["no container at the last observation"])
+        if copies_now is not None:
+            problems = problems + [why for cid in current.get(result.name, []) for why in copies_now(result.name, cid)]
         out.append((index, _amended(result, watched.restarts, problems)))
     return out
 

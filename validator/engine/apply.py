@@ -21,6 +21,7 @@ from validator.engine import hooks
 from validator.engine import labels as L
 from validator.engine.body import carry_anonymous_volumes, create_body
 from validator.engine.compose_observe import host_drift
+from validator.engine.copies import copy_differs
 from validator.engine.desired import DesiredService, DesiredState
 from validator.engine.execute import StepResult, execute
 from validator.engine.graph import IMAGE_HEALTHY, Step, up_graph
@@ -38,7 +39,7 @@ from validator.errors import EngineError
 
 if TYPE_CHECKING:
     from validator.engine.compose_fields import CopiedFile
-    from validator.engine.docker_api import Engine, FileBack
+    from validator.engine.docker_api import Engine
 
 Progress = Callable[[str, str], None]
 Status = Literal["ready", "failed", "skipped"]
@@ -74,6 +75,8 @@ class UpResult:
     duration: float = 0.0
     steps: dict[str, StepResult] = field(default_factory=dict)  # each step's outcome and times (up -v)
     hook_failures: list[str] = field(default_factory=list)  # pre_stop hooks that failed (stopped all the same)
+    # each service's copied files (engine/copies.py), read back again when check judges it at the end
+    copied: dict[str, tuple[CopiedFile, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -416,7 +419,8 @@ class Applier:
 
     def _read_back(self, box: _Box) -> None:
         """A copied file counts once the started container holds it: each is read back (one archive
-        call per file per start, none for a kept container) and must be what was copied, before the
+        call per file per start; again at the end of up and by every plan: engine/copies.py) and must
+        be what was copied, before the
         launch record vouches for it and before any post_start hook may change it. The copy went into
         the created container; what the start mounts over it (the engine's /etc/hosts, a volume whose
         driver mounts it afresh) is seen here. A tmpfs is not (the archive API reads the layer under
@@ -659,22 +663,6 @@ class Applier:
                 raise EngineError(f"{exc} ({'; '.join(held)})") from exc
             raise
         box.start_s = time.monotonic() - began
-
-
-def copy_differs(item: CopiedFile, back: FileBack | None) -> str | None:
-    """Why the file read back is not the one copied (None: it is). Never quotes either content: a
-    secret's must not leave."""
-    if back is None:
-        return "no file there"
-    if not back.regular:
-        return "not a regular file there"
-    if not back.whole or back.content != item.content:
-        return "its content differs"
-    if back.mode != item.mode:
-        return f"its mode is {back.mode:04o}, not {item.mode:04o}"
-    if (back.uid, back.gid) != (item.uid, item.gid):
-        return f"its owner is {back.uid}:{back.gid}, not {item.uid}:{item.gid}"
-    return None
 
 
 class _Results:

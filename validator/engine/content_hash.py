@@ -9,9 +9,14 @@ reading a file of ``/proc`` can block or never end. So:
   kind, never opened;
 - the walk never follows a symlink and never enters a special file system (proc, sysfs, devtmpfs,
   cgroup...: read from /proc/self/mountinfo, and /proc, /sys and /dev whatever it says);
-- a tree with more than ``MAX_FILES`` entries or ``MAX_BYTES`` of regular files, or any special file
-  system, is compared by path alone: its content is not in the hash (a fixed value stands for it) and
-  ``plan`` says so (``Hashed.by_path``).
+- a tree with more than ``MAX_FILES`` entries or ``MAX_BYTES`` of regular files is compared by the
+  metadata of every entry (path, kind, size, mtime_ns, inode: one stat each, no file opened) up to
+  ``MAX_ENTRIES`` entries: an edit, an added or removed file changes it; an edit that keeps size and
+  mtime and inode (``touch -d``) does not. ``plan`` says so (``Hashed.by_metadata``). Rule (adversary
+  graph7 case 06): past the content bound, measure what is cheap to measure, never nothing;
+- beyond ``MAX_ENTRIES``, or any special file system, is compared by path alone: its content is not in
+  the hash (a fixed value stands for it) and ``plan`` says so (``Hashed.by_path``); docs/spec.md says
+  what a verdict on such a service does not prove.
 """
 
 from __future__ import annotations
@@ -23,7 +28,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-MAX_FILES = 2000  # entries walked (files, folders, links) before the tree counts as too large
+MAX_FILES = 2000  # entries walked (files, folders, links) before the tree's content is too large to hash
+# entries stat-ed for the metadata fingerprint past MAX_FILES: an app folder with its node_modules or
+# assets (tens of thousands) fits; /usr (about 150 000) does not, and is compared by path
+MAX_ENTRIES = 50_000
 MAX_BYTES = 64 * 1024 * 1024  # bytes of regular files read
 MAX_LISTED = 200  # files named one by one in the hash (and so in plan's reasons); the rest as one digest
 SPECIAL_TYPES = frozenset(
@@ -59,6 +67,7 @@ class Hashed:
 
     digests: dict[str, str] = field(default_factory=dict)
     by_path: dict[str, str] = field(default_factory=dict)
+    by_metadata: dict[str, str] = field(default_factory=dict)  # compared by each entry's stat, with why
 
 
 def hash_tree(source: Path, shown: str) -> Hashed:
@@ -72,9 +81,11 @@ def hash_tree(source: Path, shown: str) -> Hashed:
         return Hashed(digests={shown: "missing"})
     if not stat.S_ISDIR(info.st_mode):
         return _one(source, shown, info)
-    entries, why = _walk(source)
+    entries, why = _walk(source, MAX_FILES, MAX_BYTES)
+    if why is not None and why.special:
+        return _by_path(shown, why.text)
     if why is not None:
-        return _by_path(shown, why)
+        return _by_metadata(source, shown, why.text)
     out = Hashed()
     rest = hashlib.sha256()
     for index, (path, entry) in enumerate(entries):
@@ -95,15 +106,45 @@ def _by_path(shown: str, why: str) -> Hashed:
     return Hashed(digests={shown: "by-path"}, by_path={shown: why})
 
 
+def _by_metadata(source: Path, shown: str, why: str) -> Hashed:
+    """Past the content bound: one digest of every entry's path, kind, size, mtime_ns and inode (stat
+    only), or by path alone beyond ``MAX_ENTRIES``."""
+    entries, beyond = _walk(source, MAX_ENTRIES, None)
+    if beyond is not None:
+        return _by_path(shown, beyond.text)
+    digest = hashlib.sha256()
+    for path, info in entries:
+        name = os.fsencode(str(path.relative_to(source)))
+        meta = f"{stat.S_IFMT(info.st_mode)}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}\n"
+        digest.update(name + b"\0" + meta.encode())
+    return Hashed(digests={shown: "metadata:" + digest.hexdigest()[:16]}, by_metadata={shown: why})
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Beyond:
+    """Why a walk stopped: ``special`` when a special file system is in the tree (nothing cheap to
+    measure), else a bound was passed."""
+
+    text: str
+    special: bool = False
+
+
 def _one(path: Path, shown: str, info: os.stat_result) -> Hashed:
     if stat.S_ISREG(info.st_mode) and info.st_size > MAX_BYTES:
-        return _by_path(shown, f"more than {MAX_BYTES // 2**20} MiB")
+        digest = hashlib.sha256(f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}".encode())
+        return Hashed(
+            digests={shown: "metadata:" + digest.hexdigest()[:16]},
+            by_metadata={shown: f"more than {MAX_BYTES // 2**20} MiB"},
+        )
     return Hashed(digests={shown: _digest(path, info)})
 
 
-def _walk(root: Path) -> tuple[list[tuple[Path, os.stat_result]], str | None]:
-    """Every entry under ``root`` but folders, sorted, without following links or entering a special
-    file system; or why the tree is compared by path (too many entries or bytes, a special mount)."""
+def _walk(
+    root: Path, max_entries: int, max_bytes: int | None
+) -> tuple[list[tuple[Path, os.stat_result]], _Beyond | None]:
+    """Every entry under ``root`` but folders (with them when ``max_bytes`` is None: the metadata walk,
+    where a folder's mtime tells an entry added or removed), sorted, without following links or entering
+    a special file system; or why not (too many entries or bytes, a special mount)."""
     found: list[tuple[Path, os.stat_result]] = []
     walked = 0
     total = 0
@@ -118,8 +159,8 @@ def _walk(root: Path) -> tuple[list[tuple[Path, os.stat_result]], str | None]:
             continue  # unreadable: the container may not read it either; its name is all we know
         for item in items:
             walked += 1
-            if walked > MAX_FILES:
-                return [], f"more than {MAX_FILES} files"
+            if walked > max_entries:
+                return [], _Beyond(text=f"more than {max_entries} files")
             path = Path(item.path)
             try:
                 info = item.stat(follow_symlinks=False)
@@ -127,13 +168,14 @@ def _walk(root: Path) -> tuple[list[tuple[Path, os.stat_result]], str | None]:
                 continue
             if stat.S_ISDIR(info.st_mode):
                 if info.st_dev != root_dev and (kind := special_fs(path)) is not None:
-                    return [], f"a {kind} file system mounted at {path}"
+                    return [], _Beyond(text=f"a {kind} file system mounted at {path}", special=True)
                 folders.append(path)
-                continue
-            if stat.S_ISREG(info.st_mode):
+                if max_bytes is not None:
+                    continue
+            elif stat.S_ISREG(info.st_mode) and max_bytes is not None:
                 total += info.st_size
-                if total > MAX_BYTES:
-                    return [], f"more than {MAX_BYTES // 2**20} MiB"
+                if total > max_bytes:
+                    return [], _Beyond(text=f"more than {max_bytes // 2**20} MiB")
             found.append((path, info))
     return sorted(found, key=lambda pair: str(pair[0])), None
 

@@ -32,7 +32,7 @@ from validator.engine.compose_fields import (
     linked,
     restart_policy,
 )
-from validator.engine.content_hash import MAX_BYTES, hash_tree
+from validator.engine.content_hash import MAX_BYTES, Hashed, hash_tree
 from validator.engine.provenance import Provenance, of_service
 from validator.engine.shared_ns import SharedNamespace, shares_of
 from validator.engine.unsupported import require_applicable as require_applicable  # commands import it here
@@ -79,6 +79,8 @@ class DesiredService:
     # read-only binds whose content is not hashed (beyond the bound, a special file system): compared
     # by path alone, (display path, why); plan says so
     by_path: tuple[tuple[str, str], ...] = ()
+    # read-only binds past the content bound compared by each entry's metadata (size, mtime, inode)
+    by_metadata: tuple[tuple[str, str], ...] = ()
     # its restart policy leaves a container that exits 0 exited (Compose's containers are judged so)
     completes: bool = False
     # (container, service) of each service ``links`` names: besides the link's own alias, Compose adds
@@ -281,8 +283,8 @@ def _service(name: str, svc: Service, ctx: _Context) -> DesiredService:
     ports = sorted({str(b) for port in svc.ports for b in port.bindings()})
     if ports:
         config["ports"] = ports
-    by_path: dict[str, str] = {}
-    mounted, host_dirs, files = _storage_fields(svc, ctx, config, by_path)
+    unhashed = Hashed()  # the read-only binds whose content is not hashed (digests unused)
+    mounted, host_dirs, files = _storage_fields(svc, ctx, config, unhashed)
     if svc.healthcheck is not None:
         config["healthcheck"] = _healthcheck_config(svc.healthcheck)
     _scalar_fields(svc, config)
@@ -333,7 +335,8 @@ def _service(name: str, svc: Service, ctx: _Context) -> DesiredService:
         pull_policy="missing" if svc.pull_policy in (None, "if_not_present") else svc.pull_policy,
         files=tuple(files),
         replica_containers=replica_names(project, name, svc),
-        by_path=tuple(sorted(by_path.items())),
+        by_path=tuple(sorted(unhashed.by_path.items())),
+        by_metadata=tuple(sorted(unhashed.by_metadata.items())),
         completes=completes(svc),
         link_targets=tuple(
             sorted({(container_name(project, other, spec.services[other]), other) for other in linked(svc)})
@@ -355,15 +358,15 @@ def _process_fields(svc: Service, config: dict[str, Any]) -> None:
 
 
 def _storage_fields(
-    svc: Service, ctx: _Context, config: dict[str, Any], by_path: dict[str, str]
+    svc: Service, ctx: _Context, config: dict[str, Any], unhashed: Hashed
 ) -> tuple[dict[str, str], list[str], list[CopiedFile]]:
     """Volumes, bound configs and secrets, and copied files: their config entries, and the fingerprints
     of what they mount (returned, with the host folders to create and the files to copy in)."""
     spec, base = ctx.spec, ctx.base
-    mounts, mounted, host_dirs = _mounts(svc, base, ctx.volumes, by_path)
+    mounts, mounted, host_dirs = _mounts(svc, base, ctx.volumes, unhashed)
     for source, target, secret in file_mounts(spec, svc, base):
         mounts.append(f"bind:{source}:{target}:ro")
-        mounted.update(_secret_fingerprint(Path(source), base) if secret else _hash_tree(Path(source), base, by_path))
+        mounted.update(_secret_fingerprint(Path(source), base) if secret else _hash_tree(Path(source), base, unhashed))
     for section in ("configs", "secrets"):
         refs = file_refs(svc, section, getattr(spec, section), base)
         if refs:
@@ -557,7 +560,7 @@ def _environment(
 
 
 def _mounts(
-    svc: Service, base: Path, volumes: dict[str, DesiredVolume], by_path: dict[str, str]
+    svc: Service, base: Path, volumes: dict[str, DesiredVolume], unhashed: Hashed
 ) -> tuple[list[str], dict[str, str], list[str]]:
     mounts: list[str] = []
     mounted: dict[str, str] = {}
@@ -569,7 +572,7 @@ def _mounts(
             source = (base / os.path.expanduser(mount.source)).resolve()
             mounts.append(f"bind:{source}:{mount.target}:{mode}")
             if mount.read_only:
-                mounted.update(_hash_tree(source, base, by_path))
+                mounted.update(_hash_tree(source, base, unhashed))
             else:
                 mounted.update(_bound_file(source, base))
             if mount.create_host_path and not source.exists():
@@ -612,11 +615,12 @@ def _display(path: Path, base: Path) -> str:
         return str(path)
 
 
-def _hash_tree(source: Path, base: Path, by_path: dict[str, str]) -> dict[str, str]:
+def _hash_tree(source: Path, base: Path, unhashed: Hashed) -> dict[str, str]:
     """Content hashes of what a read-only bind holds (bounded: engine/content_hash.py); a mount
-    compared by path alone is added to ``by_path`` with why."""
+    compared by metadata or by path alone is added to ``unhashed`` with why."""
     hashed = hash_tree(source, _display(source, base))
-    by_path.update(hashed.by_path)
+    unhashed.by_path.update(hashed.by_path)
+    unhashed.by_metadata.update(hashed.by_metadata)
     return hashed.digests
 
 

@@ -357,6 +357,11 @@ def _engine_notes(desired: DesiredState, observed: ObservedState, draft: _Draft)
                 f"{svc.name}: the read-only bind {path} is compared by path, not content ({why}): "
                 "a change inside it does not recreate the container"
             )
+        for path, why in svc.by_metadata:
+            draft.notes.append(
+                f"{svc.name}: the read-only bind {path} is compared by the size, time and inode of each "
+                f"entry, not content ({why}): an edit that keeps all three does not recreate the container"
+            )
 
 
 def _service_plan(

@@ -9,6 +9,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from validator.engine.copies import copies_differ, with_copies
 from validator.engine.desired import DesiredState, desired_state
 from validator.engine.docker_api import Engine
 from validator.engine.inspect_each import inspect_each
@@ -81,6 +82,8 @@ def _observe_and_plan(
     launches = LaunchRecords.of(engine)
     ids = [c.id for items in observed.containers.values() for c in items]
     observed = with_launches(observed, launches.starts(ids))
+    # a copied file the container's own process or a hand changed since is drift (engine/copies.py)
+    observed = with_copies(engine, desired, observed)
     return Planned(
         engine=engine,
         desired=desired,
@@ -192,6 +195,7 @@ def up(
             # records of containers removed outside validator would pile up, one per container ever made
             planned.launches.prune(lambda: [c["Id"] for c in engine.containers()], now=time.time())
         _end_look(loaded, engine, planned, applier, result, witness, progress)
+        result.copied = {name: svc.files for name, svc in planned.desired.services.items() if svc.files}
         return result
 
 
@@ -230,6 +234,9 @@ def _end_look(
     for name in _lost(applier, ready, inspected, progress, drift):
         del ready[name]
     for name in _out_of_namespace(planned.desired, ready, ids_of, inspected, engine.try_inspect, progress):
+        del ready[name]
+    theirs = {c.id for items in planned.observed.containers.values() for c in items if c.owner != "validator"}
+    for name in _copies_lost(planned.desired, engine, ready, ids_of, applier, progress, theirs):
         del ready[name]
     if any(not witness.unchanged(cid) for cid in kept):
         for name in _replanned(planned, ready, progress):
@@ -328,6 +335,35 @@ def _out_of_namespace(
         r.message = f"by the end of up it {why}"
         progress(name, f"FAILED: {r.message}")
         out.append(name)
+    return out
+
+
+def _copies_lost(
+    desired: DesiredState,
+    engine: Engine,
+    ready: dict[str, ServiceResult],
+    ids_of: dict[str, tuple[str, ...]],
+    applier: Applier,
+    progress: Progress,
+    theirs: set[str],
+) -> list[str]:
+    """The ready services a container of which (started or kept) no longer holds what was copied into
+    it at the end of up, each marked failed (engine/copies.py: read back at the verdict, not only at
+    the start; the container's own process may replace a copy a second after it). Not a container
+    Compose started (``theirs``): validator copied nothing into it."""
+    out = []
+    for name, r in ready.items():
+        svc = desired.services.get(name)
+        if svc is None or not svc.files:
+            continue
+        for cid in dict.fromkeys(c for c in (*ids_of[name], *applier.kept(name)) if c not in theirs):
+            differs = copies_differ(engine, svc.files, cid)
+            if differs:
+                r.status = "failed"
+                r.message = f"by the end of up {'; '.join(differs)}"
+                progress(name, f"FAILED: {r.message}")
+                out.append(name)
+                break
     return out
 
 

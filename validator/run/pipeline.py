@@ -9,7 +9,7 @@ import contextlib
 import subprocess
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -89,6 +89,8 @@ class Pipeline:
             invocation=options.invocation,
         )
         self.lock = threading.Lock()
+        # read again at the last observation: a copied file is evidence only as read at the verdict
+        self.copies_now: Callable[[str, str], list[str]] | None = None
         self.stop_reason: BaseException | None = None  # what ends the run early, set from another thread
         self.main_thread = False
         self.watcher: Any = None  # the run watcher (engine/watch.py), from before up to the verdict
@@ -317,6 +319,7 @@ class Pipeline:
         )
         self.run.timeline.extend(stage.timeline)
         self.add(stage.results)
+        self.copies_now = stage.copies_now
         return stage.running
 
     @contextlib.contextmanager
@@ -426,7 +429,15 @@ class Pipeline:
 
         with self.lock:
             services = [(i, r) for i, r in enumerate(self.produced) if r.kind == "service"]
-        amended = rejudge(self.loaded, self.watcher, services, self.ready_at, self.run.started_at, self.ready_each)
+        amended = rejudge(
+            self.loaded,
+            self.watcher,
+            services,
+            self.ready_at,
+            self.run.started_at,
+            self.ready_each,
+            copies_now=self.copies_now,
+        )
         for index, result in amended:
             self._amend(index, result)
 

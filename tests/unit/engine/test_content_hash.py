@@ -52,7 +52,7 @@ def test_a_tree_beyond_the_bound_is_compared_by_path_quickly():
     hashed = H.hash_tree(Path("/usr"), "/usr")  # tens of thousands of files (8.7 s when walked in full)
     assert time.monotonic() - began < 5
     assert hashed.digests == {"/usr": "by-path"}
-    assert hashed.by_path == {"/usr": f"more than {H.MAX_FILES} files"}
+    assert hashed.by_path == {"/usr": f"more than {H.MAX_ENTRIES} files"}
 
 
 def test_the_root_folder_is_bounded_too():
@@ -64,8 +64,8 @@ def test_bytes_beyond_the_bound(tmp_path, monkeypatch):
     monkeypatch.setattr(H, "MAX_BYTES", 10)
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "f").write_text("0123456789abc")
-    assert H.hash_tree(tmp_path / "d", "d").by_path == {"d": "more than 0 MiB"}
-    assert H.hash_tree(tmp_path / "d" / "f", "d/f").digests == {"d/f": "by-path"}
+    assert H.hash_tree(tmp_path / "d", "d").by_metadata == {"d": "more than 0 MiB"}
+    assert H.hash_tree(tmp_path / "d" / "f", "d/f").digests["d/f"].startswith("metadata:")
 
 
 def test_plan_says_which_binds_are_compared_by_path(tmp_path):
@@ -82,3 +82,33 @@ def test_plan_says_which_binds_are_compared_by_path(tmp_path):
         "a change inside it does not recreate the container"
     ) in notes
     assert not any("conf" in note for note in notes)
+
+
+def test_past_the_content_bound_each_entry_metadata_is_compared(tmp_path, monkeypatch):
+    """Adversary graph7 case 06: a folder past MAX_FILES was compared by path alone, so an edited config
+    inside it left plan "nothing to do". Now every entry's size, mtime and inode are in its digest."""
+    monkeypatch.setattr(H, "MAX_FILES", 3)
+    app = tmp_path / "app"
+    (app / "conf").mkdir(parents=True)
+    for n in range(5):
+        (app / f"asset{n}").write_text("x")
+    page = app / "conf" / "page.txt"
+    page.write_text("OLD")
+    first = H.hash_tree(app, "app")
+    assert first.by_path == {} and first.by_metadata == {"app": "more than 3 files"}
+    assert first.digests["app"].startswith("metadata:")
+    assert H.hash_tree(app, "app").digests == first.digests  # stable while nothing changes
+    page.write_text("NEW")
+    os.utime(page, ns=(1, 1))
+    assert H.hash_tree(app, "app").digests != first.digests
+    (app / "asset0").unlink()
+    assert H.hash_tree(app, "app").digests != first.digests
+
+
+def test_past_the_metadata_bound_by_path(tmp_path, monkeypatch):
+    monkeypatch.setattr(H, "MAX_FILES", 1)
+    monkeypatch.setattr(H, "MAX_ENTRIES", 2)
+    for n in range(3):
+        (tmp_path / f"f{n}").write_text("x")
+    hashed = H.hash_tree(tmp_path, "d")
+    assert hashed.digests == {"d": "by-path"} and hashed.by_path == {"d": "more than 2 files"}

@@ -1,6 +1,7 @@
 """Copied files read back from the started container (engine/apply.py ``_read_back``, adversary graph6
 case 11's class): a copy counts only once the started container holds what was copied; the launch
-record is written only after that, and a kept container costs no read."""
+record is written only after that, and a kept container costs the applier no read. Read back again by
+every plan (engine/copies.py ``with_copies``, adversary graph7 case 05): a copy that differs is drift."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import pytest
 from tests.harness.specs import base_spec, load_dict, observed_as_applied
 from tests.unit.engine.test_apply import FakeEngine
 from tests.unit.engine.test_launches import applied
-from validator.engine.apply import copy_differs
 from validator.engine.compose_fields import CopiedFile
+from validator.engine.copies import copy_differs, with_copies
 from validator.engine.desired import desired_state
 from validator.engine.docker_api import FileBack
 from validator.engine.launches import LaunchRecords
+from validator.engine.planner import plan
 
 SECRET = b"s3cret-VALUE"
 
@@ -130,3 +132,50 @@ FILE = CopiedFile(path="/etc/app.conf", content=b"x=1\n", uid=1000, gid=0, mode=
 )
 def test_copy_differs_names_what_differs_and_never_the_content(back, why):
     assert copy_differs(FILE, back) == why
+
+
+class _Held:
+    """The files each container holds now: path -> content (the mode and owner as copied)."""
+
+    def __init__(self, desired: Any, changed: dict[str, bytes]) -> None:
+        self.copied = {item.path: item for svc in desired.services.values() for item in svc.files}
+        self.changed = changed
+        self.reads: list[tuple[str, str]] = []
+
+    def read_file(self, cid: str, path: str, limit: int) -> FileBack | None:
+        self.reads.append((cid, path))
+        item = self.copied[path]
+        content = self.changed.get(path, item.content)
+        return FileBack(regular=True, mode=item.mode, uid=item.uid, gid=item.gid, content=content, whole=True)
+
+
+def _desired(tmp_path) -> Any:
+    env = {"COPY6_TOKEN": SECRET.decode()}
+    return desired_state(load_dict(tmp_path, _spec(), environ=env), env)
+
+
+def test_every_plan_reads_each_copy_of_a_launched_container_back(tmp_path):
+    desired = _desired(tmp_path)
+    engine = _Held(desired, {})
+    observed = with_copies(engine, desired, observed_as_applied(desired))  # type: ignore[arg-type]
+    assert sorted(engine.reads) == [("id-web", "/etc/app.conf"), ("id-web", "/run/secrets/token")]
+    assert not plan(desired, observed).actions  # one read per file, of the service with copies only
+
+
+def test_a_copy_changed_in_a_kept_container_is_drift_and_recreates_it(tmp_path):
+    desired = _desired(tmp_path)
+    engine = _Held(desired, {"/run/secrets/token": b"EDITED-BY-HAND"})
+    observed = with_copies(engine, desired, observed_as_applied(desired))  # type: ignore[arg-type]
+    (action,) = plan(desired, observed).actions
+    assert action.kind == "recreate" and action.service == "web"
+    assert any("/run/secrets/token" in why and "content differs" in why for why in action.reasons)
+    assert not any("EDITED" in why or SECRET.decode() in why for why in action.reasons)
+
+
+def test_a_container_without_a_launch_record_is_not_read(tmp_path):
+    desired = _desired(tmp_path)
+    engine = _Held(desired, {})
+    observed = observed_as_applied(desired)
+    unlaunched = {s: tuple(dataclasses.replace(c, launched=False) for c in cs) for s, cs in observed.containers.items()}
+    with_copies(engine, desired, dataclasses.replace(observed, containers=unlaunched))  # type: ignore[arg-type]
+    assert engine.reads == []

@@ -1,0 +1,76 @@
+"""Adversary graph7, class D: a kept container's live configuration compared in full with what the spec
+asks, on the real engine. Case 02: a Compose container's engine-filled settings (ulimits, security
+options, IPC, /dev/shm, logging) from an older file; case 03: a read-write folder bind replaced on the
+host."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.docker
+
+CHECK = ("check", "--no-progress", "--no-history", "--no-suites", "--timeout", "60")
+
+
+def docker(*args: str) -> str:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def write(project: Any, services: dict[str, Any]) -> None:
+    (project.folder / "infra.yaml").write_text(yaml.safe_dump(project.spec(services), sort_keys=False))
+
+
+def test_case03_a_read_write_folder_bind_replaced_on_the_host_is_drift(project):
+    """03: a deploy moves the bound folder away and makes a new one (``mv site site.old; mkdir site``):
+    the container keeps the old folder (the old page). Which folder is bound counts; what the container
+    writes into it does not."""
+    site = project.folder / "site"
+    site.mkdir()
+    (site / "index.html").write_text("OLD\n")
+    services = {"web": {**project.sleeper(), "volumes": ["./site:/www"]}}
+    write(project, services)
+    assert project.cli("up", "--timeout", "60", timeout=180).returncode == 0
+    web = f"{project.name}-web-1"
+    docker("exec", web, "sh", "-c", "echo written-by-web > /www/other.html")  # the same folder: no drift
+    assert not project.plan(services).actions
+    site.rename(project.folder / "site.old")
+    site.mkdir()
+    (site / "index.html").write_text("NEW\n")
+    actions = project.plan(services).actions
+    assert [a.kind for a in actions] == ["recreate"], actions
+    assert "mounted file site (the folder bound read-write) changed" in actions[0].reasons, actions
+    repaired = project.cli(*CHECK, timeout=180)
+    assert repaired.returncode == 0, repaired.stdout[-2000:]
+    assert docker("exec", web, "cat", "/www/index.html") == "NEW"
+    assert not project.plan(services).actions
+
+
+def test_case03_a_bound_folder_up_makes_is_recorded_once_made(project):
+    """03's other half: a bind whose folder is not there yet is made by ``up`` just before the create
+    and recorded as made, read-write and read-only alike: the next look finds the same folder and
+    keeps the container (recorded while missing, it was recreated once for nothing)."""
+    services = {"web": {**project.sleeper(), "volumes": ["./made-rw:/rw", "./made-ro:/ro:ro"]}}
+    write(project, services)
+    assert project.cli("up", "--timeout", "60", timeout=180).returncode == 0
+    assert (project.folder / "made-rw").is_dir() and (project.folder / "made-ro").is_dir()
+    assert not project.plan(services).actions
+    (project.folder / "made-rw").rename(project.folder / "made-rw.old")
+    (project.folder / "made-rw").mkdir()
+    actions = project.plan(services).actions
+    assert "mounted file made-rw (the folder bound read-write) changed" in actions[0].reasons, actions
+
+
+def compose(binary: Path, name: str, file: Path, *args: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
+    done = subprocess.run(
+        [str(binary), "-p", name, "-f", str(file), *args], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr

@@ -68,6 +68,42 @@ def test_case03_a_bound_folder_up_makes_is_recorded_once_made(project):
     assert "mounted file made-rw (the folder bound read-write) changed" in actions[0].reasons, actions
 
 
+def test_case02_a_compose_container_is_compared_on_what_the_engine_fills(project, compose_bin):
+    """02: a container Compose made from an older file with ulimits, security options, ``ipc: host``,
+    ``shm_size`` and ``logging`` the current file dropped is not the service's: each engine-filled key
+    the spec leaves unset is compared with what the engine fills. Made by Compose from the current file
+    itself (Compose is the oracle of what it creates), it is silent, ``ipc: host`` (the engine adds a
+    security option for it) included."""
+    entry = {"image": project.image, "command": ["sleep", "3600"], "init": True, "stop_grace_period": "1s"}
+    plain = {"name": project.name, "services": {"web": entry}}
+    host_ipc = {"name": project.name, "services": {"web": {**entry, "ipc": "host"}}}
+    older = {
+        "ulimits": {"nofile": 64},
+        "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
+        "ipc": "host",
+        "shm_size": "4k",
+        "logging": {"driver": "none"},
+    }
+    old = {"name": project.name, "services": {"web": {**entry, **older}}}
+    file = project.folder / "compose.yaml"
+    try:
+        for made, current, reasons in (
+            (plain, plain, ()),
+            (host_ipc, host_ipc, ()),
+            (old, plain, ("IpcMode", "LogConfig", "SecurityOpt", "ShmSize", "Ulimits")),
+        ):
+            file.write_text(yaml.safe_dump(made, sort_keys=False))
+            compose(compose_bin, project.name, file, "up", "-d", "--force-recreate")
+            file.write_text(yaml.safe_dump(current, sort_keys=False))
+            plan = project.cli("plan", "-f", str(file), timeout=120)
+            out = plan.stdout + plan.stderr
+            assert plan.returncode == (1 if reasons else 0), out
+            for key in reasons:
+                assert f"{key} differs from what the engine makes of a spec that sets none" in out, out
+    finally:
+        compose(compose_bin, project.name, file, "down", "-t", "1")
+
+
 def compose(binary: Path, name: str, file: Path, *args: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
     done = subprocess.run(

@@ -455,7 +455,9 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
     # lazy: the create body is the applier's, loaded by plan only when Compose's containers are found
     # (tests/unit/engine/test_stopper.py pins what plan and down load)
     from validator.engine.body import create_body
+    from validator.engine.engine_filled import EngineFilled
 
+    filled = EngineFilled(engine=engine)  # the engine's fill of unset keys, probed once if needed
     out: dict[str, list[ObservedContainer]] = {}
     strangers: list[Stranger] = []
     names: dict[str, str] = {}
@@ -505,6 +507,7 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
                         extra,
                         addresses=svc.config.get("network_addresses"),
                         image_config=image.get("Config") or {} if image else None,
+                        filled=filled.host(str(detail.get("Image") or ""), body.get("HostConfig") or {}),
                     )
                 ),
                 replica=replica_number(labels.get(C.NUMBER)),

@@ -289,3 +289,75 @@ def test_the_environment_is_the_specs_over_the_images_and_nothing_else(tmp_path)
     assert drift(body, detail, IMAGE_ID, image_config=image) == [
         "environment: PATH differs from the image's, the spec does not set it"
     ]
+
+
+_FILLED = {
+    "LogConfig": {"Type": "json-file", "Config": {}}, "IpcMode": "private", "CgroupnsMode": "host",
+    "ShmSize": 67108864, "Runtime": "runc", "ConsoleSize": [0, 0], "MaskedPaths": ["/proc/kcore"],
+    "Ulimits": None, "SecurityOpt": None,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("older", "reason"),
+    [
+        # graph7 case 02: a Compose container made from an older file; the spec sets none of these
+        ({"Ulimits": [{"Name": "nofile", "Hard": 64, "Soft": 64}]}, "Ulimits differs from what the engine makes"),
+        ({"SecurityOpt": ["seccomp=unconfined"]}, "SecurityOpt differs from what the engine makes"),
+        ({"IpcMode": "host"}, "IpcMode differs from what the engine makes"),
+        ({"ShmSize": 4096}, "ShmSize differs from what the engine makes of a spec that sets none (67108864 wanted"),
+        ({"LogConfig": {"Type": "none", "Config": {}}}, "LogConfig differs from what the engine makes"),
+        ({"MaskedPaths": []}, "MaskedPaths differs from what the engine makes"),
+    ],
+)
+def test_a_compose_containers_engine_filled_keys_are_what_the_engine_fills(older, reason):
+    host = {"NetworkMode": "p_default", **_FILLED}
+    assert host_drift({"NetworkMode": "p_default"}, host, _FILLED) == []
+    changed = {**host, **older, "ConsoleSize": [40, 120]}  # the client's terminal size is no setting
+    assert [r for r in host_drift({"NetworkMode": "p_default"}, changed, _FILLED) if r.startswith(reason)]
+    # validator's own container (no fill given: its label hash covers the body) is not compared on them
+    assert host_drift({"NetworkMode": "p_default"}, changed) == []
+    # a key the spec sets is compared with the spec's value, not the engine's fill
+    key = next(iter(older))
+    assert host_drift({"NetworkMode": "p_default", key: older[key]}, changed, _FILLED) == []
+
+
+class _ProbeEngine:
+    """The two calls a probe makes, recorded; ``fail`` makes the inspect fail."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.created: list[dict[str, Any]] = []
+        self.removed: list[str] = []
+
+    def create_container(self, name: str, body: dict[str, Any]) -> str:
+        self.created.append(body)
+        return f"id-{len(self.created)}"
+
+    def inspect(self, container: str) -> dict[str, Any]:
+        if self.fail:
+            raise RuntimeError("gone")
+        return {"HostConfig": {**_FILLED, "Privileged": bool(self.created[-1]["HostConfig"].get("Privileged"))}}
+
+    def remove_container(self, container: str) -> None:
+        self.removed.append(container)
+
+
+def test_the_engines_fill_is_probed_once_per_input_and_the_probe_removed():
+    from validator.engine.engine_filled import PROBE, EngineFilled
+
+    engine = _ProbeEngine()
+    filled = EngineFilled(engine=engine)  # type: ignore[arg-type]
+    assert filled.host(IMAGE_ID, {"Memory": 1})["ShmSize"] == 67108864
+    assert filled.host(IMAGE_ID, {"Memory": 2}) is filled.host(IMAGE_ID, {})  # the same inputs: one probe
+    assert filled.host(IMAGE_ID, {"Privileged": True})["Privileged"] is True
+    assert [b["HostConfig"] for b in engine.created] == [
+        {"NetworkMode": "none"},
+        {"NetworkMode": "none", "Privileged": True},
+    ]
+    assert all(b["Labels"] == {PROBE: "engine-defaults"} and b["Image"] == IMAGE_ID for b in engine.created)
+    assert engine.removed == ["id-1", "id-2"]
+    failing = _ProbeEngine(fail=True)
+    with pytest.raises(RuntimeError):
+        EngineFilled(engine=failing).host(IMAGE_ID, {})  # type: ignore[arg-type]
+    assert failing.removed == ["id-1"]

@@ -104,6 +104,52 @@ def test_case02_a_compose_container_is_compared_on_what_the_engine_fills(project
         compose(compose_bin, project.name, file, "down", "-t", "1")
 
 
+def test_case02_a_compose_container_is_compared_on_every_config_key_the_spec_leaves_unset(project, compose_bin):
+    """02, the container's ``Config``: an older file's labels (a proxy's routing), ``tty``,
+    ``stdin_open``, ``hostname``, ``domainname``, ``stop_signal``, ``stop_grace_period`` and ``expose``
+    the spec dropped are drift. Made by Compose from the current file (ports, expose and labels of its
+    own), silent."""
+    entry = {"image": project.image, "command": ["sleep", "3600"], "init": True}
+    current = {
+        "name": project.name,
+        "services": {"web": {**entry, "ports": ["127.0.0.1::8080"], "expose": ["3000"], "labels": {"team": "a"}}},
+    }
+    older = {
+        "labels": {"team": "a", "traefik.enable": "true"},
+        "tty": True,
+        "stdin_open": True,
+        "hostname": "old-web",
+        "domainname": "example.org",
+        "stop_signal": "SIGUSR1",
+        "stop_grace_period": "1s",
+        "expose": ["3000", "4000"],
+    }
+    old = {"name": project.name, "services": {"web": {**current["services"]["web"], **older}}}
+    reasons = (
+        "label traefik.enable is set, the spec does not set it",
+        "tty is set",
+        "stdin_open is set",
+        "hostname is set",
+        "domainname is set",
+        "stop_signal differs",
+        "stop_grace_period is set",
+        "expose: 4000/tcp is exposed, the spec does not expose it",
+    )
+    file = project.folder / "compose.yaml"
+    try:
+        for made, wanted in ((current, ()), (old, reasons)):
+            file.write_text(yaml.safe_dump(made, sort_keys=False))
+            compose(compose_bin, project.name, file, "up", "-d", "--force-recreate")
+            file.write_text(yaml.safe_dump(current, sort_keys=False))
+            plan = project.cli("plan", "-f", str(file), timeout=120)
+            out = plan.stdout + plan.stderr
+            assert plan.returncode == (1 if wanted else 0), out
+            for reason in wanted:
+                assert reason in out, out
+    finally:
+        compose(compose_bin, project.name, file, "down", "-t", "1")
+
+
 def compose(binary: Path, name: str, file: Path, *args: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
     done = subprocess.run(

@@ -99,6 +99,8 @@ def drift(
     exposed = {port for key in config.get("ExposedPorts") or {} for port in expand_ports(key)}
     missing_ports = set(body.get("ExposedPorts") or {}) - exposed
     reasons += [f"expose: {port} is not exposed" for port in sorted(missing_ports)]
+    if image_config is not None:
+        reasons += _unset_config_drift(body, detail, image_config)
     reasons += host_drift(want_host, host, filled)
     if _ports(want_host) != _ports(host):
         reasons.append("ports differ")
@@ -156,6 +158,53 @@ def _process_drift(body: dict[str, Any], config: Mapping[str, Any], image: Mappi
     elif image is not None and _health(image.get("Healthcheck") or {}) != _health(config.get("Healthcheck") or {}):
         reasons.append("healthcheck differs (the spec sets none: the image's is wanted)")
     return reasons
+
+
+def _unset_config_drift(body: dict[str, Any], detail: Mapping[str, Any], image: Mapping[str, Any]) -> list[str]:
+    """Rule (adversary graph7 case 02, the container's ``Config``): a Compose container, which carries no
+    record of the file it was made from, holds on each key the body leaves unset what the engine makes
+    of a body without it: no domain name, stop timeout, terminal or open stdin; the image's stop signal
+    (or none); its own short ID as host name (the host's, or the namespace owner's, with a shared
+    network stack: not compared); no label but the image's and Compose's own; no exposed port but the
+    spec's, its published ports' and the image's. So an older file's ``labels`` (a proxy's routing),
+    ``tty``, ``hostname`` or ``expose`` the spec dropped is drift. Names only, never values."""
+    config = detail.get("Config") or {}
+    reasons = []
+    for key, field in _CONFIG_EMPTY:
+        if key not in body and _norm(config.get(key)) is not None:
+            reasons.append(f"{field} is set, the spec sets none")
+    if "StopSignal" not in body and config.get("StopSignal") not in (None, "", image.get("StopSignal")):
+        reasons.append("stop_signal differs (the spec sets none: the image's is wanted)")
+    mode = str((detail.get("HostConfig") or {}).get("NetworkMode") or "")
+    shared_stack = mode == "host" or mode.startswith("container:")
+    if "Hostname" not in body and not shared_stack and config.get("Hostname") not in (None, "", _short(detail)):
+        reasons.append("hostname is set, the spec sets none")
+    wanted, from_image = body.get("Labels") or {}, image.get("Labels") or {}
+    for name, value in sorted((config.get("Labels") or {}).items()):
+        if name in wanted or name.startswith("com.docker.compose."):
+            continue
+        if name not in from_image:
+            reasons.append(f"label {name} is set, the spec does not set it")
+        elif value != from_image[name]:
+            reasons.append(f"label {name} differs from the image's, the spec does not set it")
+    allowed = {port for key in [*(body.get("ExposedPorts") or {}), *(image.get("ExposedPorts") or {})]
+               for port in expand_ports(key)}  # fmt: skip
+    exposed = {port for key in config.get("ExposedPorts") or {} for port in expand_ports(key)}
+    reasons += [f"expose: {port} is exposed, the spec does not expose it" for port in sorted(exposed - allowed)]
+    return reasons
+
+
+def _short(detail: Mapping[str, Any]) -> str:
+    return str(detail.get("Id") or "")[:12]
+
+
+# Container Config keys the engine leaves empty where the body sets none.
+_CONFIG_EMPTY = (
+    ("Domainname", "domainname"),
+    ("StopTimeout", "stop_grace_period"),
+    ("Tty", "tty"),
+    ("OpenStdin", "stdin_open"),
+)
 
 
 def network_drift(
@@ -264,9 +313,7 @@ def wanted_networks(body: dict[str, Any], extra_networks: Collection[str]) -> se
     return {"bridge" if mode == "default" else mode}
 
 
-def host_drift(
-    want_host: dict[str, Any], host: dict[str, Any], filled: Mapping[str, Any] | None = None
-) -> list[str]:
+def host_drift(want_host: dict[str, Any], host: dict[str, Any], filled: Mapping[str, Any] | None = None) -> list[str]:
     """How the live ``HostConfig`` differs from the create body's (mounts, ports and networks aside).
 
     Rule (adversary graph6 case 02): every key is compared, not only the ones the body sets. A key the

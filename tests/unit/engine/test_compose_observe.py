@@ -361,3 +361,37 @@ def test_the_engines_fill_is_probed_once_per_input_and_the_probe_removed():
     with pytest.raises(RuntimeError):
         EngineFilled(engine=failing).host(IMAGE_ID, {})  # type: ignore[arg-type]
     assert failing.removed == ["id-1"]
+
+
+@pytest.mark.parametrize(
+    ("config", "reason"),
+    [
+        # graph7 case 02, the Config half: an older file's keys the spec dropped
+        ({"Labels": {"traefik.enable": "true"}}, "label traefik.enable is set, the spec does not set it"),
+        ({"Labels": {"maintainer": "someone"}}, "label maintainer differs from the image's"),
+        ({"Tty": True}, "tty is set, the spec sets none"),
+        ({"OpenStdin": True}, "stdin_open is set, the spec sets none"),
+        ({"Domainname": "example.org"}, "domainname is set, the spec sets none"),
+        ({"StopTimeout": 1}, "stop_grace_period is set, the spec sets none"),
+        ({"StopSignal": "SIGUSR1"}, "stop_signal differs (the spec sets none: the image's is wanted)"),
+        ({"Hostname": "old-web"}, "hostname is set, the spec sets none"),
+        ({"ExposedPorts": {"3000": {}, "80/tcp": {}, "4000/tcp": {}}}, "expose: 4000/tcp is exposed"),
+    ],
+)
+def test_a_compose_container_holds_the_engines_empty_on_each_config_key_the_spec_leaves_unset(tmp_path, config, reason):
+    body, detail = body_and_inspect(tmp_path)
+    image = {"Cmd": ["httpd", "-f"], "Env": ["PATH=/bin"], "Labels": {"maintainer": "busybox"},
+             "StopSignal": "SIGTERM", "ExposedPorts": {"9000/tcp": {}}}  # fmt: skip
+    # what the engine makes of it: the image's labels, stop signal and exposed ports, its own short ID
+    made = {"Hostname": CONTAINER_ID[:12], "StopSignal": "SIGTERM", "Tty": False, "OpenStdin": False,
+            "Domainname": "", "StopTimeout": None}  # fmt: skip
+    labels = {**detail["Config"]["Labels"], "maintainer": "busybox"}
+    detail["Config"].update(made, Labels=labels, ExposedPorts={"3000": {}, "80/tcp": {}, "9000/tcp": {}})
+    assert drift(body, detail, IMAGE_ID, image_config=image) == []
+    changed = copy.deepcopy(detail)
+    changed["Config"].update({**config, "Labels": {**labels, **config.get("Labels", {})}})
+    assert [r for r in drift(body, changed, IMAGE_ID, image_config=image) if r.startswith(reason)]
+    assert drift(body, changed, IMAGE_ID) == []  # the image unknown: only what the body sets
+    # with a shared network stack the host name is another's
+    changed["HostConfig"]["NetworkMode"] = "host"
+    assert not [r for r in drift(body, changed, IMAGE_ID, image_config=image) if r.startswith("hostname")]

@@ -163,11 +163,12 @@ def _process_drift(body: dict[str, Any], config: Mapping[str, Any], image: Mappi
 def _unset_config_drift(body: dict[str, Any], detail: Mapping[str, Any], image: Mapping[str, Any]) -> list[str]:
     """Rule (adversary graph7 case 02, the container's ``Config``): a Compose container, which carries no
     record of the file it was made from, holds on each key the body leaves unset what the engine makes
-    of a body without it: no domain name, stop timeout, terminal or open stdin; the image's stop signal
-    (or none); its own short ID as host name (the host's, or the namespace owner's, with a shared
-    network stack: not compared); no label but the image's and Compose's own; no exposed port but the
-    spec's, its published ports' and the image's. So an older file's ``labels`` (a proxy's routing),
-    ``tty``, ``hostname`` or ``expose`` the spec dropped is drift. Names only, never values."""
+    of a body without it: no stop timeout, terminal or open stdin; the image's stop signal (or none);
+    its own short ID as host name and no domain name (with a shared network stack, the host's or the
+    namespace owner's, which the engine copies: not compared); no label but the image's and Compose's
+    own; no exposed port but the spec's, its published ports' and the image's. So an older file's
+    ``labels`` (a proxy's routing), ``tty``, ``hostname`` or ``expose`` the spec dropped is drift.
+    Names only, never values."""
     config = detail.get("Config") or {}
     reasons = []
     for key, field in _CONFIG_EMPTY:
@@ -179,6 +180,8 @@ def _unset_config_drift(body: dict[str, Any], detail: Mapping[str, Any], image: 
     shared_stack = mode == "host" or mode.startswith("container:")
     if "Hostname" not in body and not shared_stack and config.get("Hostname") not in (None, "", _short(detail)):
         reasons.append("hostname is set, the spec sets none")
+    if "Domainname" not in body and not shared_stack and config.get("Domainname"):
+        reasons.append("domainname is set, the spec sets none")
     wanted, from_image = body.get("Labels") or {}, image.get("Labels") or {}
     for name, value in sorted((config.get("Labels") or {}).items()):
         if name in wanted or name.startswith("com.docker.compose."):
@@ -200,7 +203,6 @@ def _short(detail: Mapping[str, Any]) -> str:
 
 # Container Config keys the engine leaves empty where the body sets none.
 _CONFIG_EMPTY = (
-    ("Domainname", "domainname"),
     ("StopTimeout", "stop_grace_period"),
     ("Tty", "tty"),
     ("OpenStdin", "stdin_open"),

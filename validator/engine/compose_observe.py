@@ -198,7 +198,8 @@ def _unset_config_drift(body: dict[str, Any], detail: Mapping[str, Any], image: 
 
 
 def _short(detail: Mapping[str, Any]) -> str:
-    return str(detail.get("Id") or "")[:12]
+    container_id = str(detail.get("Id") or "")
+    return container_id[:12]
 
 
 # Container Config keys the engine leaves empty where the body sets none.

@@ -21,6 +21,7 @@ from validator.engine import compose_labels as CL
 from validator.engine import compose_observe as C
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
+from validator.engine.engine_filled import EngineFilled
 from validator.engine.inspect_each import inspect_each
 from validator.engine.provenance import Provenance, old_secrets
 from validator.engine.shared_ns import Owner, joined, mounts
@@ -455,7 +456,6 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
     # lazy: the create body is the applier's, loaded by plan only when Compose's containers are found
     # (tests/unit/engine/test_stopper.py pins what plan and down load)
     from validator.engine.body import create_body
-    from validator.engine.engine_filled import EngineFilled
 
     filled = EngineFilled(engine=engine)  # the engine's fill of unset keys, probed once if needed
     out: dict[str, list[ObservedContainer]] = {}

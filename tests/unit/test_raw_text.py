@@ -36,6 +36,7 @@ SLICES_ALLOWED = {
     ("engine/holders.py", "str(summary.get('Id', ''))"): "a container id",
     ("lint/delta.py", "re.findall('\\\\d+', version)"): "a list of numbers",
     ("stack/cdc_job.py", "uuid.uuid4().hex"): "a random name",
+    ("engine/engine_filled.py", "uuid.uuid4().hex"): "a random name",
     ("stack/maven.py", "[line for line in (result.stdout + result.stderr).splitlines() if 'ERROR' in line]"): (
         "a list of whole lines"
     ),

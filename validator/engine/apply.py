@@ -22,7 +22,7 @@ from validator.engine import labels as L
 from validator.engine.body import carry_anonymous_volumes, create_body
 from validator.engine.compose_observe import host_drift
 from validator.engine.copies import copy_differs
-from validator.engine.desired import DesiredService, DesiredState
+from validator.engine.desired import DesiredService, DesiredState, record_made
 from validator.engine.execute import StepResult, execute
 from validator.engine.graph import IMAGE_HEALTHY, Step, up_graph
 from validator.engine.holders import fixed_ports, port_holders
@@ -605,7 +605,9 @@ class Applier:
         svc, number = box.svc, box.number
         self._check_cancel(svc.name)
         for directory in svc.host_dirs:
-            Path(directory).mkdir(parents=True, exist_ok=True)
+            Path(directory.path).mkdir(parents=True, exist_ok=True)
+        # what was made is recorded as it is now: the label, and the launch record, hold the next look's hash
+        box.svc = svc = record_made(svc, Path(self.desired.working_dir), self.desired.key)
         image_id = self.image_ids.get(svc.image) or self.engine.image_id(svc.image)
         if image_id is None:
             raise EngineError(f"image {svc.image} is not present (pull or build it first)")

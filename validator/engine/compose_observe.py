@@ -75,11 +75,13 @@ def drift(
     *,
     addresses: Mapping[str, Mapping[str, str]] | None = None,
     image_config: Mapping[str, Any] | None = None,
+    filled: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """How the container ``detail`` differs from the create ``body`` (empty: it is what the spec asks);
     ``extra``: the networks the body does not name that it joins before its start, with their aliases;
     ``addresses``: the spec's fixed addresses by network; ``image_config``: the image's ``Config``,
-    what the container runs where the body sets nothing (``_process_drift``)."""
+    what the container runs where the body sets nothing (``_process_drift``); ``filled``: the
+    ``HostConfig`` the engine makes of a body that sets none of the engine-filled keys (``host_drift``)."""
     config = detail.get("Config") or {}
     host = detail.get("HostConfig") or {}
     want_host = body.get("HostConfig") or {}
@@ -97,7 +99,9 @@ def drift(
     exposed = {port for key in config.get("ExposedPorts") or {} for port in expand_ports(key)}
     missing_ports = set(body.get("ExposedPorts") or {}) - exposed
     reasons += [f"expose: {port} is not exposed" for port in sorted(missing_ports)]
-    reasons += host_drift(want_host, host)
+    if image_config is not None:
+        reasons += _unset_config_drift(body, detail, image_config)
+    reasons += host_drift(want_host, host, filled)
     if _ports(want_host) != _ports(host):
         reasons.append("ports differ")
     want_mounts, have_mounts = _wanted_mounts(want_host), _mounts(detail)
@@ -154,6 +158,56 @@ def _process_drift(body: dict[str, Any], config: Mapping[str, Any], image: Mappi
     elif image is not None and _health(image.get("Healthcheck") or {}) != _health(config.get("Healthcheck") or {}):
         reasons.append("healthcheck differs (the spec sets none: the image's is wanted)")
     return reasons
+
+
+def _unset_config_drift(body: dict[str, Any], detail: Mapping[str, Any], image: Mapping[str, Any]) -> list[str]:
+    """Rule (adversary graph7 case 02, the container's ``Config``): a Compose container, which carries no
+    record of the file it was made from, holds on each key the body leaves unset what the engine makes
+    of a body without it: no stop timeout, terminal or open stdin; the image's stop signal (or none);
+    its own short ID as host name and no domain name (with a shared network stack, the host's or the
+    namespace owner's, which the engine copies: not compared); no label but the image's and Compose's
+    own; no exposed port but the spec's, its published ports' and the image's. So an older file's
+    ``labels`` (a proxy's routing), ``tty``, ``hostname`` or ``expose`` the spec dropped is drift.
+    Names only, never values."""
+    config = detail.get("Config") or {}
+    reasons = []
+    for key, field in _CONFIG_EMPTY:
+        if key not in body and _norm(config.get(key)) is not None:
+            reasons.append(f"{field} is set, the spec sets none")
+    if "StopSignal" not in body and config.get("StopSignal") not in (None, "", image.get("StopSignal")):
+        reasons.append("stop_signal differs (the spec sets none: the image's is wanted)")
+    mode = str((detail.get("HostConfig") or {}).get("NetworkMode") or "")
+    shared_stack = mode == "host" or mode.startswith("container:")
+    if "Hostname" not in body and not shared_stack and config.get("Hostname") not in (None, "", _short(detail)):
+        reasons.append("hostname is set, the spec sets none")
+    if "Domainname" not in body and not shared_stack and config.get("Domainname"):
+        reasons.append("domainname is set, the spec sets none")
+    wanted, from_image = body.get("Labels") or {}, image.get("Labels") or {}
+    for name, value in sorted((config.get("Labels") or {}).items()):
+        if name in wanted or name.startswith("com.docker.compose."):
+            continue
+        if name not in from_image:
+            reasons.append(f"label {name} is set, the spec does not set it")
+        elif value != from_image[name]:
+            reasons.append(f"label {name} differs from the image's, the spec does not set it")
+    allowed = {port for key in [*(body.get("ExposedPorts") or {}), *(image.get("ExposedPorts") or {})]
+               for port in expand_ports(key)}  # fmt: skip
+    exposed = {port for key in config.get("ExposedPorts") or {} for port in expand_ports(key)}
+    reasons += [f"expose: {port} is exposed, the spec does not expose it" for port in sorted(exposed - allowed)]
+    return reasons
+
+
+def _short(detail: Mapping[str, Any]) -> str:
+    container_id = str(detail.get("Id") or "")
+    return container_id[:12]
+
+
+# Container Config keys the engine leaves empty where the body sets none.
+_CONFIG_EMPTY = (
+    ("StopTimeout", "stop_grace_period"),
+    ("Tty", "tty"),
+    ("OpenStdin", "stdin_open"),
+)
 
 
 def network_drift(
@@ -262,7 +316,7 @@ def wanted_networks(body: dict[str, Any], extra_networks: Collection[str]) -> se
     return {"bridge" if mode == "default" else mode}
 
 
-def host_drift(want_host: dict[str, Any], host: dict[str, Any]) -> list[str]:
+def host_drift(want_host: dict[str, Any], host: dict[str, Any], filled: Mapping[str, Any] | None = None) -> list[str]:
     """How the live ``HostConfig`` differs from the create body's (mounts, ports and networks aside).
 
     Rule (adversary graph6 case 02): every key is compared, not only the ones the body sets. A key the
@@ -270,19 +324,29 @@ def host_drift(want_host: dict[str, Any], host: dict[str, Any]) -> list[str]:
     limit, no flag: null, 0, false, "" or []), as measured on engine 20.10 with validator's own body
     and Compose's; so a limit written later in place (``docker update --memory/--cpus/--pids-limit``,
     the restart policy) is drift whether or not the spec sets one. Two kinds of keys are exceptions:
-    those the engine fills from its own configuration (``_ENGINE_FILLED``: compared only where the body
+    those the engine fills from its own configuration (``ENGINE_FILLED``: compared only where the body
     sets them; none of them can change after the create, ``docker update`` changes only resources and
     the restart policy), and ``MemorySwap``, which the engine derives from ``Memory`` when unset. A key
     the engine does not report at all (an older engine) has nothing to compare. Also catches what the
-    engine discarded at create (a limit this kernel cannot apply)."""
+    engine discarded at create (a limit this kernel cannot apply).
+
+    Rule (adversary graph7 case 02): the exemption of the engine-filled keys holds only for a container
+    whose label hash covers the body it was made with (validator's own). ``filled`` given (a Compose
+    container, made from a file validator never saw): each engine-filled key the body leaves unset must
+    hold what the engine fills for a body without it (``filled``: a probe's ``HostConfig``,
+    engine/engine_filled.py), as ``docker compose up`` of the current file would make it; a container
+    made from an older file with ``ulimits``, ``ipc: host`` or ``logging`` the spec dropped is not the
+    service's. The client's own keys (``_CLIENT_SIDE``) stay exempt."""
     reasons = []
-    keys = set(want_host) | (set(host) - _ENGINE_FILLED)
+    keys = set(want_host) | (set(host) - ENGINE_FILLED)
     for key in sorted(keys - _HOST_SPECIAL):
         if key not in want_host and key not in host:
             continue
         value = want_host[key] if key in want_host else _unset_default(key, host)
         if _norm(host.get(key), key) != _norm(value, key):
             reasons.append(_host_reason(key, value if key in want_host else None, host.get(key)))
+    if filled is not None:
+        reasons += _filled_drift(want_host, host, filled)
     if _init(want_host) != _init(host):
         reasons.append("init differs")
     if _restart(want_host) != _restart(host):
@@ -295,8 +359,10 @@ def host_drift(want_host: dict[str, Any], host: dict[str, Any]) -> list[str]:
 # paths it masks; its ``default-ulimits``, merged in at start; ``label=disable`` it adds to SecurityOpt
 # on an SELinux host for a privileged container), or reports as it likes (terminal size, the ID file,
 # Windows isolation). The engine here sets none of those two, but one configured so would make every
-# container drift at every ``up``: not worth it for keys nothing can change after the create.
-_ENGINE_FILLED = frozenset(
+# container drift at every ``up``: for validator's own containers, whose label hash covers the body,
+# not worth it for keys nothing can change after the create. A Compose container is compared on them
+# with what the engine fills (``_filled_drift``).
+ENGINE_FILLED = frozenset(
     {
         "LogConfig",
         "IpcMode",
@@ -312,6 +378,25 @@ _ENGINE_FILLED = frozenset(
         "SecurityOpt",
     }
 )
+
+
+# Of those, the ones the client writes as it likes and that change nothing the container does: the
+# terminal's size at create (``docker run -t`` writes the caller's), the file the CLI wrote the ID to.
+_CLIENT_SIDE = frozenset({"ConsoleSize", "ContainerIDFile"})
+
+
+def _filled_drift(want_host: Mapping[str, Any], host: Mapping[str, Any], filled: Mapping[str, Any]) -> list[str]:
+    """The engine-filled keys the body leaves unset whose live value is not the engine's fill."""
+    reasons = []
+    for key in sorted(ENGINE_FILLED - _CLIENT_SIDE - set(want_host)):
+        have, default = host.get(key), filled.get(key)
+        if _norm(have, key) == _norm(default, key):
+            continue
+        # numbers only are shown: log options, security options may carry data
+        numbers = isinstance(have, int | None) and isinstance(default, int | None)
+        shown = f" ({default or 0} wanted, the container has {have or 0})" if numbers else ""
+        reasons.append(f"{key} differs from what the engine makes of a spec that sets none{shown}")
+    return reasons
 
 
 def _unset_default(key: str, host: dict[str, Any]) -> Any:

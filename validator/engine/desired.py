@@ -47,6 +47,14 @@ from validator.spec.service import Dependency, Healthcheck, Service, ServiceNetw
 
 
 @dataclass(frozen=True, kw_only=True)
+class HostDir:
+    """A bind's source the applier makes (a folder) before the create, as Compose does."""
+
+    path: str
+    read_only: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class DesiredService:
     name: str
     container: str
@@ -61,7 +69,9 @@ class DesiredService:
     health_timeout: float
     restart_grace: float | None
     stop_timeout: float
-    host_dirs: tuple[str, ...] = ()
+    # bind sources not there when this was computed, which the applier makes (folders) before the create:
+    # recorded once made (``record_made``)
+    host_dirs: tuple[HostDir, ...] = ()
     volumes: tuple[str, ...] = ()  # the engine names of the named volumes it mounts (created before it)
     sealed: dict[str, Any] = field(default_factory=dict)  # config and mounted as keyed hashes (the label)
     pull_policy: str = "missing"
@@ -359,7 +369,7 @@ def _process_fields(svc: Service, config: dict[str, Any]) -> None:
 
 def _storage_fields(
     svc: Service, ctx: _Context, config: dict[str, Any], unhashed: Hashed
-) -> tuple[dict[str, str], list[str], list[CopiedFile]]:
+) -> tuple[dict[str, str], list[HostDir], list[CopiedFile]]:
     """Volumes, bound configs and secrets, and copied files: their config entries, and the fingerprints
     of what they mount (returned, with the host folders to create and the files to copy in)."""
     spec, base = ctx.spec, ctx.base
@@ -561,22 +571,19 @@ def _environment(
 
 def _mounts(
     svc: Service, base: Path, volumes: dict[str, DesiredVolume], unhashed: Hashed
-) -> tuple[list[str], dict[str, str], list[str]]:
+) -> tuple[list[str], dict[str, str], list[HostDir]]:
     mounts: list[str] = []
     mounted: dict[str, str] = {}
-    host_dirs: list[str] = []
+    host_dirs: list[HostDir] = []
     for mount in svc.volumes:
         mode = ",".join(mount.modes())
         if mount.type == "bind":
             assert mount.source is not None
             source = (base / os.path.expanduser(mount.source)).resolve()
             mounts.append(f"bind:{source}:{mount.target}:{mode}")
-            if mount.read_only:
-                mounted.update(_hash_tree(source, base, unhashed))
-            else:
-                mounted.update(_bound_file(source, base))
+            mounted.update(_bind_record(source, base, mount.read_only, unhashed))
             if mount.create_host_path and not source.exists():
-                host_dirs.append(str(source))
+                host_dirs.append(HostDir(path=str(source), read_only=mount.read_only))
         elif mount.type == "volume":
             name = volumes[mount.source].name if mount.source in volumes else (mount.source or "")
             mounts.append(f"volume:{name}:{mount.target}:{mode}")
@@ -591,21 +598,52 @@ def _mounts(
     return mounts, mounted, host_dirs
 
 
-def _bound_file(source: Path, base: Path) -> dict[str, str]:
-    """Rule (adversary graph6 case 07): a read-write bind of a regular file is recorded by which file
-    it is (device and inode), not by its content, which the container may write. The engine binds the
-    inode the path names at create; an editor or ``sed -i`` writes a new file and renames it over the
-    path, so the container keeps the old one (its old content) while the path names another: then the
-    identity differs and the container is recreated. An inode is not reused while the container holds
-    it. A folder, or a path that is not there yet (the engine makes a folder of it), is not recorded:
-    the engine creating it would look like a change."""
+def _bind_record(source: Path, base: Path, read_only: bool, unhashed: Hashed) -> dict[str, str]:
+    """What a bind's source is recorded by: a read-only one by its content, a read-write one by which
+    file or folder it is (``_bound_source``)."""
+    return _hash_tree(source, base, unhashed) if read_only else _bound_source(source, base)
+
+
+def record_made(svc: DesiredService, base: Path, key: bytes) -> DesiredService:
+    """``svc`` once its ``host_dirs`` are made (the applier makes them just before the create): each
+    recorded as it is now, so the label written at create holds what the next look computes from the
+    same folder (recorded while missing, the first look after would take the new folder for a change
+    and recreate the container once). The hash and the sealed record follow."""
+    if not svc.host_dirs:
+        return svc
+    mounted = dict(svc.mounted)
+    unhashed = Hashed()  # a folder just made is empty: hashed in full
+    for made in svc.host_dirs:
+        source = Path(made.path)
+        mounted.pop(_display(source, base), None)  # the record of the missing path ("missing")
+        mounted.update(_bind_record(source, base, made.read_only, unhashed))
+    if mounted == svc.mounted:
+        return svc
+    sealed = {**svc.sealed, "mounted": L.seal_all(mounted, key)} if svc.sealed else svc.sealed
+    digest = L.digest({"config": svc.config, "mounted": mounted}, key)
+    return dataclasses.replace(svc, mounted=mounted, config_hash=digest, sealed=sealed, host_dirs=())
+
+
+def _bound_source(source: Path, base: Path) -> dict[str, str]:
+    """Rule (adversary graph6 case 07, graph7 case 03): a read-write bind's source, a regular file or a
+    folder, is recorded by which one it is (device and inode), not by its content, which the container
+    may write. The engine binds the inode the path names at create; an editor or ``sed -i`` writes a
+    new file and renames it over the path, a deploy or a fresh checkout moves a folder away and makes
+    a new one (``mv site site.old; mkdir site``): the container keeps the old one (its old content)
+    while the path names another. Then the identity differs and the container is recreated. An inode
+    is not reused while the container holds it. A path not there yet is recorded once the applier
+    made it (``record_made``); any other kind (a socket, a device) is not recorded."""
     try:
         found = source.stat()
     except OSError:
         return {}
-    if not stat.S_ISREG(found.st_mode):
+    if stat.S_ISREG(found.st_mode):
+        kind = "file"
+    elif stat.S_ISDIR(found.st_mode):
+        kind = "folder"
+    else:
         return {}
-    return {f"{_display(source, base)} (the file bound read-write)": f"file {found.st_dev}:{found.st_ino}"}
+    return {f"{_display(source, base)} (the {kind} bound read-write)": f"{kind} {found.st_dev}:{found.st_ino}"}
 
 
 def _display(path: Path, base: Path) -> str:

@@ -21,6 +21,7 @@ from validator.engine import compose_labels as CL
 from validator.engine import compose_observe as C
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
+from validator.engine.engine_filled import EngineFilled
 from validator.engine.inspect_each import inspect_each
 from validator.engine.provenance import Provenance, old_secrets
 from validator.engine.shared_ns import Owner, joined, mounts
@@ -479,6 +480,7 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
     # (tests/unit/engine/test_stopper.py pins what plan and down load)
     from validator.engine.body import create_body
 
+    filled = EngineFilled(engine=engine)  # the engine's fill of unset keys, probed once if needed
     out: dict[str, list[ObservedContainer]] = {}
     strangers: list[Stranger] = []
     names: dict[str, str] = {}
@@ -528,6 +530,7 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
                         extra,
                         addresses=svc.config.get("network_addresses"),
                         image_config=image.get("Config") or {} if image else None,
+                        filled=filled.host(str(detail.get("Image") or ""), body.get("HostConfig") or {}),
                     )
                 ),
                 replica=replica_number(labels.get(C.NUMBER)),

@@ -743,3 +743,41 @@ def test_implicit_dependencies_restart_as_composes_do(tmp_path):
     )
     label = bodies["app"][0]["Labels"]["com.docker.compose.depends_on"]
     assert label == "cache:service_started:true,db:service_started:false"
+
+
+def test_a_read_write_bind_is_recorded_by_which_file_or_folder_it_is(tmp_path):
+    """graph6 07 / graph7 03: a read-write bind's file or folder by device and inode, not content."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "page.html").write_text("OLD")
+    spec = base_spec(web={"image": "web:1", "volumes": ["./site:/www", "./page.html:/p.html"]})
+
+    def mounted() -> dict[str, str]:
+        return desired_state(load_dict(tmp_path, spec), {}).services["web"].mounted
+
+    before = mounted()
+    assert set(before) == {"site (the folder bound read-write)", "page.html (the file bound read-write)"}
+    (tmp_path / "site" / "index.html").write_text("written by the container")  # the same folder
+    assert mounted() == before
+    (tmp_path / "site").rename(tmp_path / "site.old")
+    (tmp_path / "site").mkdir()
+    after = mounted()
+    assert after["site (the folder bound read-write)"] != before["site (the folder bound read-write)"]
+    assert after["page.html (the file bound read-write)"] == before["page.html (the file bound read-write)"]
+
+
+def test_a_bound_folder_made_before_the_create_is_recorded_as_made(tmp_path):
+    """A bind's folder not there yet (read-write or read-only) is recorded once made: the label then
+    holds what the next look computes, hash and sealed record alike."""
+    from validator.engine.desired import record_made
+
+    spec = base_spec(web={"image": "web:1", "volumes": ["./rw:/rw", "./ro:/ro:ro"]})
+    key = b"k" * 32
+    first = desired_state(load_dict(tmp_path, spec), {}, key=key).services["web"]
+    assert [(d.read_only, Path(d.path).name) for d in first.host_dirs] == [(False, "rw"), (True, "ro")]
+    for made in first.host_dirs:
+        Path(made.path).mkdir()
+    recorded = record_made(first, tmp_path, key)
+    looked = desired_state(load_dict(tmp_path, spec), {}, key=key).services["web"]
+    assert recorded.config_hash == looked.config_hash != first.config_hash
+    assert recorded.mounted == looked.mounted and recorded.sealed == looked.sealed
+    assert record_made(looked, tmp_path, key) is looked  # nothing missing at the look: unchanged

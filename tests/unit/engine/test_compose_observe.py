@@ -289,3 +289,109 @@ def test_the_environment_is_the_specs_over_the_images_and_nothing_else(tmp_path)
     assert drift(body, detail, IMAGE_ID, image_config=image) == [
         "environment: PATH differs from the image's, the spec does not set it"
     ]
+
+
+_FILLED = {
+    "LogConfig": {"Type": "json-file", "Config": {}}, "IpcMode": "private", "CgroupnsMode": "host",
+    "ShmSize": 67108864, "Runtime": "runc", "ConsoleSize": [0, 0], "MaskedPaths": ["/proc/kcore"],
+    "Ulimits": None, "SecurityOpt": None,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("older", "reason"),
+    [
+        # graph7 case 02: a Compose container made from an older file; the spec sets none of these
+        ({"Ulimits": [{"Name": "nofile", "Hard": 64, "Soft": 64}]}, "Ulimits differs from what the engine makes"),
+        ({"SecurityOpt": ["seccomp=unconfined"]}, "SecurityOpt differs from what the engine makes"),
+        ({"IpcMode": "host"}, "IpcMode differs from what the engine makes"),
+        ({"ShmSize": 4096}, "ShmSize differs from what the engine makes of a spec that sets none (67108864 wanted"),
+        ({"LogConfig": {"Type": "none", "Config": {}}}, "LogConfig differs from what the engine makes"),
+        ({"MaskedPaths": []}, "MaskedPaths differs from what the engine makes"),
+    ],
+)
+def test_a_compose_containers_engine_filled_keys_are_what_the_engine_fills(older, reason):
+    host = {"NetworkMode": "p_default", **_FILLED}
+    assert host_drift({"NetworkMode": "p_default"}, host, _FILLED) == []
+    changed = {**host, **older, "ConsoleSize": [40, 120]}  # the client's terminal size is no setting
+    assert [r for r in host_drift({"NetworkMode": "p_default"}, changed, _FILLED) if r.startswith(reason)]
+    # validator's own container (no fill given: its label hash covers the body) is not compared on them
+    assert host_drift({"NetworkMode": "p_default"}, changed) == []
+    # a key the spec sets is compared with the spec's value, not the engine's fill
+    key = next(iter(older))
+    assert host_drift({"NetworkMode": "p_default", key: older[key]}, changed, _FILLED) == []
+
+
+class _ProbeEngine:
+    """The two calls a probe makes, recorded; ``fail`` makes the inspect fail."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.created: list[dict[str, Any]] = []
+        self.removed: list[str] = []
+
+    def create_container(self, name: str, body: dict[str, Any]) -> str:
+        self.created.append(body)
+        return f"id-{len(self.created)}"
+
+    def inspect(self, container: str) -> dict[str, Any]:
+        if self.fail:
+            raise RuntimeError("gone")
+        return {"HostConfig": {**_FILLED, "Privileged": bool(self.created[-1]["HostConfig"].get("Privileged"))}}
+
+    def remove_container(self, container: str) -> None:
+        self.removed.append(container)
+
+
+def test_the_engines_fill_is_probed_once_per_input_and_the_probe_removed():
+    from validator.engine.engine_filled import PROBE, EngineFilled
+
+    engine = _ProbeEngine()
+    filled = EngineFilled(engine=engine)  # type: ignore[arg-type]
+    assert filled.host(IMAGE_ID, {"Memory": 1})["ShmSize"] == 67108864
+    assert filled.host(IMAGE_ID, {"Memory": 2}) is filled.host(IMAGE_ID, {})  # the same inputs: one probe
+    assert filled.host(IMAGE_ID, {"Privileged": True})["Privileged"] is True
+    assert [b["HostConfig"] for b in engine.created] == [
+        {"NetworkMode": "none"},
+        {"NetworkMode": "none", "Privileged": True},
+    ]
+    assert all(b["Labels"] == {PROBE: "engine-defaults"} and b["Image"] == IMAGE_ID for b in engine.created)
+    assert engine.removed == ["id-1", "id-2"]
+    failing = _ProbeEngine(fail=True)
+    with pytest.raises(RuntimeError):
+        EngineFilled(engine=failing).host(IMAGE_ID, {})  # type: ignore[arg-type]
+    assert failing.removed == ["id-1"]
+
+
+@pytest.mark.parametrize(
+    ("config", "reason"),
+    [
+        # graph7 case 02, the Config half: an older file's keys the spec dropped
+        ({"Labels": {"traefik.enable": "true"}}, "label traefik.enable is set, the spec does not set it"),
+        ({"Labels": {"maintainer": "someone"}}, "label maintainer differs from the image's"),
+        ({"Tty": True}, "tty is set, the spec sets none"),
+        ({"OpenStdin": True}, "stdin_open is set, the spec sets none"),
+        ({"Domainname": "example.org"}, "domainname is set, the spec sets none"),
+        ({"StopTimeout": 1}, "stop_grace_period is set, the spec sets none"),
+        ({"StopSignal": "SIGUSR1"}, "stop_signal differs (the spec sets none: the image's is wanted)"),
+        ({"Hostname": "old-web"}, "hostname is set, the spec sets none"),
+        ({"ExposedPorts": {"3000": {}, "80/tcp": {}, "4000/tcp": {}}}, "expose: 4000/tcp is exposed"),
+    ],
+)
+def test_a_compose_container_holds_the_engines_empty_on_each_config_key_the_spec_leaves_unset(tmp_path, config, reason):
+    body, detail = body_and_inspect(tmp_path)
+    image = {"Cmd": ["httpd", "-f"], "Env": ["PATH=/bin"], "Labels": {"maintainer": "busybox"},
+             "StopSignal": "SIGTERM", "ExposedPorts": {"9000/tcp": {}}}  # fmt: skip
+    # what the engine makes of it: the image's labels, stop signal and exposed ports, its own short ID
+    made = {"Hostname": CONTAINER_ID[:12], "StopSignal": "SIGTERM", "Tty": False, "OpenStdin": False,
+            "Domainname": "", "StopTimeout": None}  # fmt: skip
+    labels = {**detail["Config"]["Labels"], "maintainer": "busybox"}
+    detail["Config"].update(made, Labels=labels, ExposedPorts={"3000": {}, "80/tcp": {}, "9000/tcp": {}})
+    assert drift(body, detail, IMAGE_ID, image_config=image) == []
+    changed = copy.deepcopy(detail)
+    changed["Config"].update({**config, "Labels": {**labels, **config.get("Labels", {})}})
+    assert [r for r in drift(body, changed, IMAGE_ID, image_config=image) if r.startswith(reason)]
+    assert drift(body, changed, IMAGE_ID) == []  # the image unknown: only what the body sets
+    # with a shared network stack the host and domain names are another's
+    changed["HostConfig"]["NetworkMode"] = "container:" + "d" * 64
+    assert not [r for r in drift(body, changed, IMAGE_ID, image_config=image) if r.startswith(("hostname", "domain"))]

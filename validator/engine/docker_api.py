@@ -318,10 +318,7 @@ class Engine:
 
     def image_tagged(self, ref: str) -> float | None:
         """When ``ref`` was last tagged here (pulled, built or tagged), as epoch seconds; None if unknown."""
-        found = self.inspect_image(ref)
-        if found is None:
-            return None
-        return _rfc3339(str((found.get("Metadata") or {}).get("LastTagTime") or ""))
+        return last_tagged(self.inspect_image(ref))
 
     def pull(self, ref: str, progress: Callable[[str], None] | None = None) -> str:
         repo, tag = _split_ref(ref)
@@ -784,6 +781,14 @@ def _running(pid: int) -> bool:
 
 
 _RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def last_tagged(record: Mapping[str, Any] | None) -> float | None:
+    """When the image of this record (``inspect_image``'s; None: no such image) was last tagged here
+    (pulled, built or tagged), as epoch seconds; None if unknown."""
+    if record is None:
+        return None
+    return _rfc3339(str((record.get("Metadata") or {}).get("LastTagTime") or ""))
 
 
 def _rfc3339(text: str) -> float | None:

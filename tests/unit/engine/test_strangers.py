@@ -57,8 +57,8 @@ class Engine:
     def volumes(self, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
         return []
 
-    def image_id(self, image: str) -> str:
-        return "sha256:" + "a" * 64
+    def inspect_image(self, image: str) -> dict[str, Any]:
+        return {"Id": "sha256:" + "a" * 64}
 
     def try_inspect(self, cid: str) -> None:
         return None  # gone since the list: nothing to compare (observed.live_drift)

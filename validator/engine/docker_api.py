@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from validator import children
 from validator.engine.address import DEFAULT_SOCKET, engine_address, unix_socket_path
 from validator.engine.transport import ApiError, TransportError, UnixTransport, encode_query, quote_path
-from validator.errors import EngineError, UnreachableError
+from validator.errors import EngineError, FatalError, UnreachableError
 from validator.redact import clip
 
 if TYPE_CHECKING:
@@ -773,9 +773,9 @@ class Engine:
 
 
 class Connecting:
-    """``Engine.connect(host)`` begun on a thread of its own, so the engine's ``/version`` round trip
-    (a few ms on a quiet machine, 0.3 s measured beside fifty health checks a second) overlaps the
-    reading of the spec; ``engine()`` waits for it. Both backends connect this way (``Backend.connect``
+    """``Engine.connect(host)`` begun on a thread of its own, so the engine's ``/version`` and ``/info``
+    round trips (a few ms on a quiet machine, 0.3 s measured beside fifty health checks a second)
+    overlap the reading of the spec; ``engine()`` waits for it. Both backends connect this way (``Backend.connect``
     is ``Engine.connect``). A failure to connect is raised by ``engine()``, so a spec's own errors,
     found first, are still said first; a daemon thread, so a command that ends on a bad spec does not
     wait for an engine that does not answer."""
@@ -788,7 +788,12 @@ class Connecting:
 
     def _connect(self, host: str | None) -> None:
         try:
-            self._engine = Engine.connect(host)
+            engine = Engine.connect(host)
+            # the engine's ID, which the project lock and the launch records key by (``first_info``),
+            # asked now as well; unanswered, it is asked again where it is needed, which says why
+            with contextlib.suppress(OSError, ValueError, FatalError):
+                engine.first_info()
+            self._engine = engine
         except BaseException as exc:  # noqa: BLE001 - handed to the caller of engine(), raised there
             self._error = exc
         finally:

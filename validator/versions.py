@@ -7,11 +7,16 @@ tool's output is extracted with a regex and compared leniently (``2.40.3-desktop
 from __future__ import annotations
 
 import re
-
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING
 
 from validator.redact import quoted
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+# ``packaging`` is imported where a specifier or version is read, not at load: every command loads this
+# module (lint's rules, the probes), few specs name a version, and its import is a tenth of ``up``'s.
 
 _VERSION_IN_TEXT = re.compile(r"(\d+(?:\.\d+)+)")
 
@@ -39,6 +44,8 @@ def _tilde(version: str) -> str:
 
 def parse_specifier(text: str) -> SpecifierSet:
     """A ``SpecifierSet`` from PEP 440 or Poetry syntax; ``ValueError`` with a clear message otherwise."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     clauses: list[str] = []
     for raw in str(text).split(","):
         clause = raw.strip()
@@ -67,6 +74,8 @@ def parse_specifier(text: str) -> SpecifierSet:
 
 def parse_version(text: str) -> Version | None:
     """The first dotted version in ``text`` (``Docker Compose version v2.40.3`` -> ``2.40.3``)."""
+    from packaging.version import InvalidVersion, Version
+
     match = _VERSION_IN_TEXT.search(str(text))
     if not match:
         return None
@@ -77,6 +86,9 @@ def parse_version(text: str) -> Version | None:
 
 
 def satisfies(version: str | Version, specifier: str | SpecifierSet) -> bool:
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
     spec = specifier if isinstance(specifier, SpecifierSet) else parse_specifier(specifier)
     parsed = version if isinstance(version, Version) else parse_version(version)
     return parsed is not None and spec.contains(parsed, prereleases=True)

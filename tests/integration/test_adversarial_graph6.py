@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from validator.engine import labels as L
+from validator.engine import reconcile as R
 from validator.engine import witness as W
 
 pytestmark = pytest.mark.docker
@@ -25,19 +25,19 @@ def test_a_kept_container_disconnected_during_up_fails_its_service(project, monk
     web = cold.services["web"].container
     network = f"{project.name}_default"
     monkeypatch.setattr(W, "SKEW", 0.2)  # the cold up's events are not replayed as changes
-    real = project.engine.networks
+    real = R.observe
     done: list[bool] = []
 
-    def networks(filters=None):
-        # the observation lists the project's networks after it inspected the containers: the
-        # disconnect comes after the look the plan is drawn from, as one during the walk does
-        if filters == L.project_filter(project.name) and not done:
+    def observe(engine, desired):
+        # right after the look the plan is drawn from, as a disconnect during the walk comes
+        seen = real(engine, desired)
+        if not done:
             done.append(True)
             command = ["docker", "network", "disconnect", network, web]
             subprocess.run(command, check=True, capture_output=True, timeout=60)
-        return real(filters)
+        return seen
 
-    monkeypatch.setattr(project.engine, "networks", networks)
+    monkeypatch.setattr(R, "observe", observe)
     again = project.up(services)
     assert done
     assert not again.ok
@@ -45,7 +45,6 @@ def test_a_kept_container_disconnected_during_up_fails_its_service(project, monk
     assert r.status == "failed" and r.action is None, (r, project.lines)  # kept, then judged at the end
     assert "differs from the spec" in r.message and network in r.message, r.message
     assert again.services["other"].status == "ready"
-    # the next up puts it right: recreated onto its network
-    monkeypatch.setattr(project.engine, "networks", real)
+    # the next up puts it right: recreated onto its network (``done``: no second disconnect)
     fixed = project.up(services)
     assert fixed.ok and fixed.services["web"].action == "recreate", project.lines

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.integration.test_reconcile import spy_requests
-from validator.engine import labels as L
+from validator.engine import reconcile as R
 from validator.engine import witness as W
 from validator.engine.timings import engine_time
 
@@ -50,18 +50,18 @@ def test_a_container_restarted_after_the_observation_is_inspected_again(project,
     assert cold.ok, project.lines
     idle = cold.services["idle"].container
     _quiet(monkeypatch)
-    real = project.engine.networks
+    real = R.observe
     restarted: list[float] = []
 
-    def networks(filters=None):
-        # observe lists the project's networks after it inspected its containers: restart one now,
-        # between the observation and the figures read after the run
-        if filters == L.project_filter(project.name) and not restarted:
+    def observe(engine, desired):
+        # restart one right after the observation: between it and the figures read after the run
+        seen = real(engine, desired)
+        if not restarted:
             restarted.append(time.time())
             subprocess.run(["docker", "restart", "-t", "0", idle], check=True, capture_output=True, timeout=60)
-        return real(filters)
+        return seen
 
-    monkeypatch.setattr(project.engine, "networks", networks)
+    monkeypatch.setattr(R, "observe", observe)
     requests = spy_requests(project.engine)
     try:
         again = project.up(services)

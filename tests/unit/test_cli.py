@@ -68,6 +68,23 @@ def test_spec_errors_exit_2_for_other_commands(run_cli, tmp_path):
         assert "Traceback" not in result.stderr
 
 
+def test_plan_and_up_connect_while_the_spec_is_read_and_say_its_errors_first(run_cli, tmp_path):
+    """``plan`` and ``up`` begin connecting before they read the spec (engine/docker_api.Connecting):
+    a bad spec is still exit 2 with its findings, whatever the engine; a good one with no engine, 3."""
+    unreachable = ("--host", "unix:///nonexistent-validator.sock")
+    bad, good = tmp_path / "bad.yaml", tmp_path / "good.yaml"
+    bad.write_text("version: 1\nproject: demo\nservices:\n  web:\n    imagee: x\n")
+    good.write_text("version: 1\nproject: demo\nservices:\n  web:\n    image: x\n")
+    for command in ("plan", "up"):
+        result = run_cli(command, "-f", str(bad), *unreachable)
+        assert result.returncode == 2, (command, result.stderr)
+        assert f"{bad}:5:5: services.web.imagee: unknown key 'imagee'" in result.stderr
+        result = run_cli(command, "-f", str(good), *unreachable)
+        assert result.returncode == 3, (command, result.stderr)
+        assert "cannot reach the Docker engine at unix:///nonexistent-validator.sock" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
 def test_no_spec_file_is_a_clear_error(run_cli, tmp_path):
     result = run_cli("plan", cwd=tmp_path)
     assert result.returncode == 2

@@ -11,6 +11,7 @@ from typing import Any
 
 from validator.backends.registry import DEFAULT, add_orchestrator_option, backend
 from validator.cli_common import add_engine_option, add_spec_option, eprint
+from validator.engine.docker_api import Connecting
 from validator.engine.unsupported import require_applicable
 from validator.errors import EXIT_FAILED, EXIT_OK
 from validator.load import load_spec
@@ -28,12 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    connecting = Connecting(args.host)  # while the spec is read (engine/docker_api.py)
     loaded = load_spec(args.files)
     chosen = backend(loaded, args.orchestrator, warn=eprint)
     # fields plain containers do not apply yet are located errors before Docker is asked (the Swarm
     # backend's own refusals came from ``backend``)
     require_applicable(loaded, refuse_unsupported=chosen.refuses_compose_fields)
-    engine = chosen.connect(args.host)
+    engine = connecting.engine()
     planned = chosen.make_plan(
         loaded, engine, remove_orphans=args.remove_orphans, force_recreate=args.force_recreate, build=args.build
     )

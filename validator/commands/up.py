@@ -13,6 +13,7 @@ from validator import STARTED, redact
 from validator.backends.registry import add_orchestrator_option, backend
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, line_progress
 from validator.engine.apply import UpResult
+from validator.engine.docker_api import Connecting
 from validator.engine.unsupported import require_applicable
 from validator.errors import EXIT_FAILED, EXIT_OK
 from validator.load import load_spec
@@ -33,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    connecting = Connecting(args.host)  # while the spec is read (engine/docker_api.py)
     loaded = load_spec(args.files)
     chosen = backend(loaded, args.orchestrator, warn=eprint)
     # fields plain containers do not apply yet are located errors before Docker is asked (the Swarm
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     for warning in loaded.warnings:
         eprint(warning)
     spec_loaded = time.perf_counter()
-    engine = chosen.connect(args.host)
+    engine = connecting.engine()
     connected = time.perf_counter()
     result = chosen.up(
         loaded,

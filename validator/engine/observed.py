@@ -13,6 +13,7 @@ import json
 import re
 import time
 from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from validator.engine import compose_labels as CL
 from validator.engine import compose_observe as C
 from validator.engine import labels as L
 from validator.engine.desired import DesiredService, DesiredState
+from validator.engine.docker_api import last_tagged
 from validator.engine.engine_filled import EngineFilled
 from validator.engine.inspect_each import inspect_each
 from validator.engine.provenance import Provenance, old_secrets
@@ -173,13 +175,28 @@ from_summary = _container  # the public name: ``down`` reads its containers from
 
 
 def observe(engine: Engine, desired: DesiredState) -> ObservedState:
+    """What the engine holds for the project, from one list of every container (the project's, Compose's
+    for it and everyone else's), the inspects of those that stand for spec services, and one list each of
+    networks and volumes and one inspect per image, the last three asked while the inspects run."""
     project = desired.project
-    owned = engine.containers(L.project_filter(project))
+    every = engine.containers()
+    owned = [c for c in every if _labelled(c, project)]
+    composed = [c for c in every if _composes(c, project) and L.PROJECT not in (c.get("Labels") or {})]
     found: dict[str, list[ObservedContainer]] = {}
     orphans: list[ObservedContainer] = []
     items = [from_summary(summary) for summary in owned]
     ids = [i.id for i in items if i.service in desired.services]
-    details = inspect_each(engine.try_inspect, ids) if ids else {}
+    ours = {str(i.service) for i in items if i.service in desired.services}
+    # Compose's containers that stand for a spec service are inspected in the same round (their drift)
+    standing = [c["Id"] for c in composed if not _compose_stranger(c.get("Labels") or {}, desired.services, ours)]
+    # the networks, volumes and images do not depend on the containers: each is one call (a round trip
+    # a busy engine makes 0.05-0.3 s), overlapped with the inspects instead of queued after them
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="validator-observe") as pool:
+        held_asked = pool.submit(_held_resources, engine, desired, project)
+        images_asked = pool.submit(_image_records, engine, desired)
+        owners_asked = pool.submit(_namespace_owners, engine, desired)
+        details = inspect_each(engine.try_inspect, ids + standing) if ids or standing else {}
+        held, image_records, owners = held_asked.result(), images_asked.result(), owners_asked.result()
     for item in items:
         service = item.service
         if service is not None and service in desired.services:
@@ -194,53 +211,73 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
             found.setdefault(service, []).append(item)
         else:
             orphans.append(item)
-    compose = _compose_containers(engine, desired, set(found))
+    compose = _compose_containers(engine, desired, ours, composed, details, image_records)
     found.update(compose.services)
     # the containers that stand for the project's services: any other holding a name or a host port the
     # spec needs is in the way (a one-off run with --service-ports too)
     owned_ids = {c["Id"] for c in owned} | {c.id for items in compose.services.values() for c in items}
     members = {c["Id"]: from_summary(c).name for c in owned} | compose.names  # ID -> name, the project's all
     containers = {service: tuple(sorted(items, key=lambda c: (c.replica, c.name))) for service, items in found.items()}
-    held = _held_resources(engine, desired, project)
-    wanted_names = {name for svc in desired.services.values() for name in svc.names}
-    wanted_ports = {port for svc in desired.services.values() for port in _host_ports(svc.config)}
-    made = _made_networks(desired, held["network_records"])
-    foreign_names: dict[str, str] = {}
-    foreign_ports: dict[str, str] = {}
-    strangers = list(compose.strangers)
-    if wanted_names or wanted_ports or made:
-        for summary in engine.containers():
-            if summary["Id"] in owned_ids:
-                continue
-            name = (summary.get("Names") or ["/?"])[0].lstrip("/")
-            description = _describe(summary, name)
-            stranger = _foreign_stranger(summary, made, members)
-            if stranger is not None:
-                strangers.append(stranger)
-            if name in wanted_names:
-                foreign_names[name] = description
-            for port in summary.get("Ports") or []:
-                if port.get("PublicPort"):
-                    key = f"{port.get('PublicPort')}/{port.get('Type', 'tcp')}"
-                    if key in wanted_ports:
-                        foreign_ports[key] = description
-    images = {image: engine.image_id(image) for image in {svc.image for svc in desired.services.values()}}
+    others = [summary for summary in every if summary["Id"] not in owned_ids]
+    foreign = _foreign(desired, others, _made_networks(desired, held["network_records"]), members)
+    images = {image: str(record["Id"]) if record else None for image, record in image_records.items()}
     periodic = {svc.image for svc in desired.services.values() if pull_period(svc.pull_policy) is not None}
-    tagged = {image: engine.image_tagged(image) for image in periodic if images.get(image)}
+    tagged = {image: last_tagged(image_records[image]) for image in periodic if images.get(image)}
     return ObservedState(
         containers=containers,
         orphans=orphans,
-        strangers=tuple(sorted(strangers, key=lambda s: s.name)),
+        strangers=tuple(sorted([*compose.strangers, *foreign.strangers], key=lambda s: s.name)),
         image_ids=images,
-        foreign_names=foreign_names,
-        foreign_ports=foreign_ports,
+        foreign_names=foreign.names,
+        foreign_ports=foreign.ports,
         **held,
         api_version=engine.api_version,
         image_tagged=tagged,
         at=time.time(),
-        details={cid: detail for cid, detail in details.items() if detail},
-        namespace_owners=_namespace_owners(engine, desired),
+        # validator's own only: the witness (engine/witness.py) follows those, not Compose's
+        details={cid: detail for cid in ids if (detail := details.get(cid))},
+        namespace_owners=owners,
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Foreign:
+    names: dict[str, str]  # a container name the spec needs -> the description of who holds it
+    ports: dict[str, str]  # "port/proto" the spec publishes -> the description of who holds it
+    strangers: tuple[Stranger, ...]  # those sitting on the project's networks or in its namespaces
+
+
+def _foreign(
+    desired: DesiredState, others: list[dict[str, Any]], made: frozenset[str], members: dict[str, str]
+) -> _Foreign:
+    """What the containers that stand for no service of the project (``others``: their list summaries)
+    hold of what the spec needs (a name, a host port), and which of them are strangers in it."""
+    wanted_names = {name for svc in desired.services.values() for name in svc.names}
+    wanted_ports = {port for svc in desired.services.values() for port in _host_ports(svc.config)}
+    names: dict[str, str] = {}
+    ports: dict[str, str] = {}
+    strangers: list[Stranger] = []
+    for summary in others:
+        name = (summary.get("Names") or ["/?"])[0].lstrip("/")
+        description = _describe(summary, name)
+        stranger = _foreign_stranger(summary, made, members)
+        if stranger is not None:
+            strangers.append(stranger)
+        if name in wanted_names:
+            names[name] = description
+        for port in summary.get("Ports") or []:
+            if port.get("PublicPort"):
+                key = f"{port.get('PublicPort')}/{port.get('Type', 'tcp')}"
+                if key in wanted_ports:
+                    ports[key] = description
+    return _Foreign(names=names, ports=ports, strangers=tuple(strangers))
+
+
+def _image_records(engine: Engine, desired: DesiredState) -> dict[str, dict[str, Any] | None]:
+    """The engine's record of each image the spec names (None: the engine has none), one inspect each:
+    its ID, when it was last tagged (``pull_policy`` daily and the like) and its Config (what a Compose
+    container runs where the spec sets nothing) all come from it."""
+    return {image: engine.inspect_image(image) for image in sorted({svc.image for svc in desired.services.values()})}
 
 
 def _made_networks(desired: DesiredState, records: dict[str, dict[str, Any]]) -> frozenset[str]:
@@ -345,15 +382,21 @@ def _namespace_owners(engine: Engine, desired: DesiredState) -> dict[str, Owner]
 
 def _held_resources(engine: Engine, desired: DesiredState, project: str) -> dict[str, Any]:
     """The project's networks and volumes (with the engine's record of each), the spec's that another
-    project holds, and the external ones missing: ``ObservedState``'s fields of that name."""
-    network_records = {n["Name"]: n for n in engine.networks(L.project_filter(project))}
-    volume_records = {v["Name"]: v for v in engine.volumes(L.project_filter(project))}
-    listed_networks = engine.networks() if desired.networks else []
-    listed_volumes = engine.volumes() if desired.volumes else []
-    # what Compose made for this project (its project label): there, not in the way, with or without a
-    # container of Compose's left (validator's own may run on it, a one-off may have been its only one)
-    network_records = {n["Name"]: n for n in listed_networks if _composes(n, project)} | network_records
-    volume_records = {v["Name"]: v for v in listed_volumes if _composes(v, project)} | volume_records
+    project holds, and the external ones missing: ``ObservedState``'s fields of that name. One list of
+    every network and one of every volume: the project's are those with its label."""
+    every_network = engine.networks()
+    every_volume = engine.volumes()
+    # what Compose made for this project (its project label), where the spec declares any: there, not in
+    # the way, with or without a container of Compose's left (validator's own may run on it, a one-off
+    # may have been its only one)
+    listed_networks = every_network if desired.networks else []
+    listed_volumes = every_volume if desired.volumes else []
+    network_records = {n["Name"]: n for n in listed_networks if _composes(n, project)} | {
+        n["Name"]: n for n in every_network if _labelled(n, project)
+    }
+    volume_records = {v["Name"]: v for v in listed_volumes if _composes(v, project)} | {
+        v["Name"]: v for v in every_volume if _labelled(v, project)
+    }
     all_networks = {n["Name"] for n in listed_networks}
     all_volumes = {v["Name"] for v in listed_volumes}
     missing_external = [n.name for n in desired.networks.values() if n.external and n.name not in all_networks]
@@ -368,6 +411,11 @@ def _held_resources(engine: Engine, desired: DesiredState, project: str) -> dict
         "foreign_volumes": {v.name for v in vols if not v.external and v.name in all_volumes - set(volume_records)},
         "missing_external": missing_external,
     }
+
+
+def _labelled(record: dict[str, Any], project: str) -> bool:
+    """Whether an engine object carries validator's label of ``project`` (as ``L.project_filter`` selects)."""
+    return (record.get("Labels") or {}).get(L.PROJECT) == project
 
 
 def with_launches(observed: ObservedState, launched: Mapping[str, str | None]) -> ObservedState:
@@ -414,7 +462,8 @@ def _body(
 ) -> tuple[dict[str, Any], list[tuple[str, list[str]]]]:
     """The create body of ``svc``'s replica ``replica`` as ``up`` would send it now, and the networks it
     joins before its start (``body.create_body``)."""
-    from validator import __version__
+    # lazy: the create body is the applier's, loaded by plan only when a live comparison needs it
+    # (tests/unit/engine/test_stopper.py pins what plan and down load)
     from validator.engine.body import create_body
 
     return create_body(
@@ -436,12 +485,36 @@ def compose_live_drift(
     would create from the spec, compared as the observation compares it (``compose_observe.drift``)."""
     if not detail:
         return ()
-    image = engine.inspect_image(svc.image) or {}
+    image = engine.inspect_image(svc.image)
+    return _compose_drift(engine, desired, svc, item.replica, detail, image, EngineFilled(engine=engine))
+
+
+def _compose_drift(
+    engine: Engine,
+    desired: DesiredState,
+    svc: DesiredService,
+    replica: int,
+    detail: dict[str, Any],
+    image: dict[str, Any] | None,
+    filled: EngineFilled,
+) -> tuple[str, ...]:
+    """How Compose's container ``detail`` of ``svc``'s replica ``replica`` differs from the body Compose
+    would create from the spec (``compose_observe.drift``): ``image`` is the engine's record of its image
+    (its Id, and its Config: what the container runs where the spec sets nothing), ``filled`` the
+    engine's fill of keys left unset."""
     image_id = str(image["Id"]) if image else None
-    body, extra = _body(engine, desired, svc, image_id or "", max(1, item.replica))  # its name among its aliases
-    addresses = svc.config.get("network_addresses")
-    image_config = image.get("Config") or {} if image else None
-    return tuple(C.drift(body, detail, image_id, extra, addresses=addresses, image_config=image_config))
+    body, extra = _body(engine, desired, svc, image_id or "", max(1, replica))  # its own name among its aliases
+    return tuple(
+        C.drift(
+            body,
+            detail,
+            image_id,
+            extra,
+            addresses=svc.config.get("network_addresses"),
+            image_config=image.get("Config") or {} if image else None,
+            filled=filled.host(str(detail.get("Image") or ""), body.get("HostConfig") or {}),
+        )
+    )
 
 
 def live_drift(
@@ -472,43 +545,33 @@ class _ComposeFound:
     names: dict[str, str]  # ID -> name of every container Compose made for the project, both kinds
 
 
-def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -> _ComposeFound:
+def _compose_containers(
+    engine: Engine,
+    desired: DesiredState,
+    ours: set[str],
+    composed: list[dict[str, Any]],
+    details: Mapping[str, dict[str, Any] | None],
+    images: Mapping[str, dict[str, Any] | None],
+) -> _ComposeFound:
     """Containers Compose started for services of this project that validator has no container for,
     each with its replica number as Compose labels it; and Compose's containers of the project that
-    stand for no service (strangers)."""
-    # lazy: the create body is the applier's, loaded by plan only when Compose's containers are found
-    # (tests/unit/engine/test_stopper.py pins what plan and down load)
-    from validator.engine.body import create_body
-
+    stand for no service (strangers). ``composed``: the list's summaries of Compose's containers of the
+    project (not validator's); ``details`` and ``images``: the observation's inspects."""
     filled = EngineFilled(engine=engine)  # the engine's fill of unset keys, probed once if needed
     out: dict[str, list[ObservedContainer]] = {}
     strangers: list[Stranger] = []
     names: dict[str, str] = {}
-    for summary in engine.containers(C.compose_filter(desired.project)):
+    for summary in composed:
         labels = summary.get("Labels") or {}
         service = labels.get(C.SERVICE)
-        if L.PROJECT in labels:
-            continue  # validator's own (it writes Compose's labels too)
         names[summary["Id"]] = from_summary(summary).name
         what = _compose_stranger(labels, desired.services, ours)
         if what or service is None:
             strangers.append(_compose_stranger_record(summary, what, desired.project))
             continue
         svc = desired.services[service]
-        # the image's record (its Id, and its Config: what the container runs where the spec sets nothing)
-        image = engine.inspect_image(svc.image) or {}
-        image_id = str(image["Id"]) if image else None
-        body, extra = create_body(
-            svc=svc,
-            project=desired.project,
-            image_id=image_id or "",
-            spec_files=desired.spec_files,
-            api_version=engine.api_version,
-            version=__version__,
-            replica=max(1, replica_number(labels.get(C.NUMBER))),  # its own name among its aliases
-            working_dir=desired.working_dir,
-        )
-        detail = engine.inspect(summary["Id"])
+        # gone since the list: asked again, so its absence is the engine's error, as it always was
+        detail = details.get(summary["Id"]) or engine.inspect(summary["Id"])
         item = from_summary(summary)
         out.setdefault(service, []).append(
             ObservedContainer(
@@ -522,18 +585,8 @@ def _compose_containers(engine: Engine, desired: DesiredState, ours: set[str]) -
                 health=item.health,
                 exit_code=item.exit_code,
                 owner="compose",
-                drift=tuple(
-                    C.drift(
-                        body,
-                        detail,
-                        image_id,
-                        extra,
-                        addresses=svc.config.get("network_addresses"),
-                        image_config=image.get("Config") or {} if image else None,
-                        filled=filled.host(str(detail.get("Image") or ""), body.get("HostConfig") or {}),
-                    )
-                ),
-                replica=replica_number(labels.get(C.NUMBER)),
+                drift=_compose_drift(engine, desired, svc, item.replica, detail, images.get(svc.image), filled),
+                replica=item.replica,
                 **_start_facts(detail),
             )
         )

@@ -21,6 +21,7 @@ from pydantic_core import CoreSchema
 
 from validator.redact import quoted
 from validator.units import parse_duration, parse_size
+from validator.versions import parse_specifier
 
 
 class Model(BaseModel):
@@ -77,9 +78,7 @@ def _specifier(value: Any) -> str:
         value = str(value)
     if not isinstance(value, str):
         raise ValueError("expected a version specifier such as '>=2.0' or '^3.5.0'")
-    from validator.versions import parse_specifier  # packaging costs ~15 ms to import: only when used
-
-    parse_specifier(value)
+    parse_specifier(value)  # packaging is imported by this call only (validator/versions.py)
     return value
 
 

@@ -13,7 +13,7 @@ import pytest
 from tests.harness.specs import base_spec, load_dict, observed_as_applied
 from validator.engine.desired import desired_state
 from validator.engine.graph import already_there, up_graph
-from validator.engine.launches import LaunchRecords
+from validator.engine.launches import SCAN_EVERY, LaunchRecords
 from validator.engine.observed import ObservedContainer, ObservedState, with_launches
 from validator.engine.planner import NOT_LAUNCHED, is_job, plan, targets
 from validator.errors import EngineError
@@ -256,6 +256,26 @@ def test_prune_lists_the_engine_s_containers_only_when_a_record_is_old_enough_to
     assert records.prune(listing, now=now) == 0
     assert records.launched(["fresh"]) == {"fresh"}
     assert records.prune(lambda: [], now=now + 2 * 86400) == 1
+
+
+def test_prune_scans_the_folder_at_most_once_an_hour(tmp_path):
+    """A scan reads every record's age (thousands on a machine whose tests remove containers outside
+    validator): the next ``up`` within the hour skips it, the one after scans again."""
+    records = LaunchRecords(folder=tmp_path / "r")
+    records.record("fresh", service="web", config_hash=None)
+    now = (tmp_path / "r" / "fresh").stat().st_mtime
+    assert records.prune(lambda: [], now=now) == 0  # scanned: nothing old
+    records.record("gone", service="web", config_hash=None)
+    old = now - 2 * 86400
+    os.utime(tmp_path / "r" / "gone", (old, old))
+
+    def listing() -> list[str]:
+        raise AssertionError("scanned again within the hour")
+
+    assert records.prune(listing, now=now + SCAN_EVERY / 2) == 0
+    assert records.launched(["gone"]) == {"gone"}
+    assert records.prune(lambda: ["fresh"], now=now + SCAN_EVERY + 1) == 1
+    assert records.launched(["gone", "fresh"]) == {"fresh"}
 
 
 def test_down_drops_the_record_of_every_container_it_stops(tmp_path):

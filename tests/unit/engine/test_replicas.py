@@ -209,8 +209,8 @@ def test_a_scale_zero_service_holds_no_name_a_foreign_container_could_clash_with
         def volumes(self, filters=None):
             return []
 
-        def image_id(self, image):
-            return "sha256:x"
+        def inspect_image(self, image):
+            return {"Id": "sha256:x"}
 
     one = observe(Engine(), desired(tmp_path, web=WEB))  # type: ignore[arg-type]
     assert "demo-web-1" in one.foreign_names  # the fake does show the clash when the name is wanted

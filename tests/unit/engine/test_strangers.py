@@ -57,8 +57,8 @@ class Engine:
     def volumes(self, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
         return []
 
-    def image_id(self, image: str) -> str:
-        return "sha256:" + "a" * 64
+    def inspect_image(self, image: str) -> dict[str, Any]:
+        return {"Id": "sha256:" + "a" * 64}
 
     def try_inspect(self, cid: str) -> None:
         return None  # gone since the list: nothing to compare (observed.live_drift)
@@ -183,3 +183,35 @@ def test_strangers_now_finds_the_same_from_two_list_calls(tmp_path) -> None:
     assert [(s.name, s.runs) for s in now] == [("demo-web-2", True), ("demo-web-run-1", True), ("impostor", True)]
     observed = observe(engine, state)  # type: ignore[arg-type]
     assert [(s.name, s.what) for s in observed.strangers] == [(s.name, s.what) for s in now]
+
+
+def test_the_observation_lists_each_kind_of_object_once_and_inspects_each_image_once(tmp_path) -> None:
+    """One list of every container serves the project's, Compose's for it and the foreign ones (names,
+    ports, strangers); one list of networks and one of volumes; one inspect per image the spec names,
+    however many services and Compose containers use it (issue 27: three container lists were made)."""
+    calls: list[str] = []
+
+    class Counting(Engine):
+        def containers(self, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+            calls.append(f"containers {filters}")
+            return super().containers(filters)
+
+        def networks(self, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+            calls.append(f"networks {filters}")
+            return super().networks(filters)
+
+        def volumes(self, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+            calls.append(f"volumes {filters}")
+            return super().volumes(filters)
+
+        def inspect_image(self, image: str) -> dict[str, Any]:
+            calls.append(f"image {image}")
+            return super().inspect_image(image)
+
+    state = desired(tmp_path, web=WEB, api=WEB, db={"image": "db:1"}, cache={"image": "db:1"})
+    compose_web = summary("c" * 64, "demo-web-1", compose_labels("web"))
+    foreign = summary("f" * 64, "demo-api-1", {}, Ports=[])
+    observed = observe(Counting([compose_web, foreign]), state)  # type: ignore[arg-type]
+    assert sorted(calls) == ["containers None", "image db:1", "image web:1", "networks None", "volumes None"]
+    assert [c.owner for c in observed.containers["web"]] == ["compose"]  # found in that one list
+    assert "demo-api-1" in observed.foreign_names  # and so was the name holder

@@ -60,6 +60,9 @@ class MemoryEngine:
     def networks(self, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
         return []  # check's look for strangers after up: no network, so none on one
 
+    def image_id(self, ref: str) -> str | None:
+        return f"sha256:{ref}"  # what check records its verdict's images by (run/fingerprint.py)
+
     def _state(self, name: str) -> dict[str, Any]:
         cue = self.cues[name]
         if cue == "dies":

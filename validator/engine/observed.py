@@ -570,6 +570,7 @@ def _compose_containers(
             strangers.append(_compose_stranger_record(summary, what, desired.project))
             continue
         svc = desired.services[service]
+        replica = replica_number(labels.get(C.NUMBER))  # as Compose numbers it (validator's label is not there)
         # gone since the list: asked again, so its absence is the engine's error, as it always was
         detail = details.get(summary["Id"]) or engine.inspect(summary["Id"])
         item = from_summary(summary)
@@ -585,8 +586,8 @@ def _compose_containers(
                 health=item.health,
                 exit_code=item.exit_code,
                 owner="compose",
-                drift=_compose_drift(engine, desired, svc, item.replica, detail, images.get(svc.image), filled),
-                replica=item.replica,
+                drift=_compose_drift(engine, desired, svc, replica, detail, images.get(svc.image), filled),
+                replica=replica,
                 **_start_facts(detail),
             )
         )

@@ -238,7 +238,8 @@ def _end_look(
     theirs = {c.id for items in planned.observed.containers.values() for c in items if c.owner != "validator"}
     for name in _copies_lost(planned.desired, engine, ready, ids_of, applier, progress, theirs):
         del ready[name]
-    if any(not witness.unchanged(cid) for cid in kept):
+    # a walk with steps undone (a stop past the time limit) is no ready up already, and says which
+    if not result.unfinished() and any(not witness.unchanged(cid) for cid in kept):
         for name in _replanned(planned, ready, progress):
             del ready[name]
     for name, r in ready.items():

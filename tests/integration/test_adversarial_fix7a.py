@@ -5,23 +5,14 @@ host."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from tests.integration.test_adversarial_drift6 import CHECK, compose, docker
+
 pytestmark = pytest.mark.docker
-
-CHECK = ("check", "--no-progress", "--no-history", "--no-suites", "--timeout", "60")
-
-
-def docker(*args: str) -> str:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 def write(project: Any, services: dict[str, Any]) -> None:
@@ -148,11 +139,3 @@ def test_case02_a_compose_container_is_compared_on_every_config_key_the_spec_lea
                 assert reason in out, out
     finally:
         compose(compose_bin, project.name, file, "down", "-t", "1")
-
-
-def compose(binary: Path, name: str, file: Path, *args: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
-    done = subprocess.run(
-        [str(binary), "-p", name, "-f", str(file), *args], env=env, capture_output=True, text=True, timeout=180
-    )
-    assert done.returncode == 0, done.stderr

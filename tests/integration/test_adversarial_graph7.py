@@ -42,29 +42,16 @@ def _netns(container: str) -> str:
     return out.stdout.split()[-1]
 
 
-def _restart_net_when_slowstop_stops(project: Any) -> tuple[Any, threading.Event]:
-    """A progress hook that restarts net (by hand, as a crash under a restart policy would) once the
-    walk begins slowstop's recreate, and an event set when that restart is done."""
-    done = threading.Event()
-
-    def restart() -> None:
-        subprocess.run(["docker", "restart", "-t", "0", f"{project.name}-net-1"], check=True, timeout=60)
-        done.set()
-
-    def progress(who: str, message: str) -> None:
-        project.progress(who, message)
-        if who == "slowstop" and message.startswith("recreating") and not done.is_set():
-            threading.Thread(target=restart, daemon=True).start()
-
-    return progress, done
-
-
 def test_case04_an_owner_restarted_during_the_walk_fails_its_kept_sharer(project):
     first = project.up(_services(project, "1"), timeout=60)
     assert first.ok, project.lines
     assert _netns(f"{project.name}-web-1") == _netns(f"{project.name}-net-1")
-    progress, restarted = _restart_net_when_slowstop_stops(project)
     from validator.engine.reconcile import up
+
+    def restart_net() -> None:  # by hand, as a crash under a restart policy would
+        subprocess.run(["docker", "restart", "-t", "0", f"{project.name}-net-1"], check=True, timeout=60)
+
+    progress, restarted = _on_slowstop_recreate(project, restart_net)
 
     result = up(project.load(_services(project, "2")), project.engine, progress=progress, timeout=60)
     assert restarted.wait(30), project.lines

@@ -231,17 +231,18 @@ def _end_look(
             else drift_now(engine, planned.desired, planned.observed, cid, inspected.get(cid))
         )
 
-    for name in _lost(applier, ready, inspected, progress, drift):
-        del ready[name]
-    for name in _out_of_namespace(planned.desired, ready, ids_of, inspected, engine.try_inspect, progress):
-        del ready[name]
     theirs = {c.id for items in planned.observed.containers.values() for c in items if c.owner != "validator"}
-    for name in _copies_lost(planned.desired, engine, ready, ids_of, applier, progress, theirs):
-        del ready[name]
+    judges: list[Callable[[str], str | None]] = [
+        lambda name: _lost(applier, name, inspected, drift),
+        lambda name: _out_of_namespace(planned.desired, name, ids_of, inspected, engine.try_inspect),
+        lambda name: _copies_lost(planned.desired, engine, name, (*ids_of[name], *applier.kept(name)), theirs),
+    ]
+    for judge in judges:
+        _fail_each(ready, judge, progress)
     # a walk with steps undone (a stop past the time limit) is no ready up already, and says which
     if not result.unfinished() and any(not witness.unchanged(cid) for cid in kept):
-        for name in _replanned(planned, ready, progress):
-            del ready[name]
+        now = _plan_now(planned)
+        _fail_each(ready, lambda name: _replanned(now, name), progress)
     for name, r in ready.items():
         ids = ids_of[name]
         if not ids:
@@ -255,58 +256,58 @@ def _end_look(
         T.save(loaded.base_dir, loaded.spec.project, keep)
 
 
+def _fail_each(ready: dict[str, ServiceResult], judge: Callable[[str], str | None], progress: Progress) -> None:
+    """Each ready service ``judge`` finds a reason against (its whole message), marked failed with it
+    and taken out of ``ready``."""
+    for name in list(ready):
+        why = judge(name)
+        if why is None:
+            continue
+        r = ready.pop(name)
+        r.status = "failed"
+        r.message = why
+        progress(name, f"FAILED: {why}")
+
+
 def _lost(
-    applier: Applier,
-    ready: dict[str, ServiceResult],
-    inspected: dict[str, dict[str, Any]],
-    progress: Progress,
-    drift: Callable[[str], tuple[str, ...]] = lambda cid: (),
-) -> list[str]:
-    """The ready services a kept container of which is no longer in its goal state at the end of up,
-    each marked failed, naming the container's state (engine/kept.py: the observation before the walk
-    proves nothing of a container the engine reported a change of since). Kept containers only: a
-    started one's wait judged it, and a service without a health check may exit once it ran (Compose's
-    own fixtures do); ``check``'s watcher judges what happens after."""
-    out = []
-    for name, r in ready.items():
-        target = applier.targets[name]
-        for cid in applier.kept(name):
-            why = lost(inspected.get(cid), target, is_job(target))
-            if why is None and inspected.get(cid) is not None:
-                differs = drift(cid)
-                why = f"differs from the spec: {'; '.join(differs)}" if differs else None
-            if why is None:
-                continue
-            r.status = "failed"
-            r.message = f"kept as it was, but by the end of up it {why}"
-            progress(name, f"FAILED: {r.message}")
-            out.append(name)
-            break
-    return out
+    applier: Applier, name: str, inspected: dict[str, dict[str, Any]], drift: Callable[[str], tuple[str, ...]]
+) -> str | None:
+    """Why a kept container of service ``name`` is no longer in its goal state at the end of up, or
+    no longer the spec's (engine/kept.py: the observation before the walk proves nothing of a container
+    the engine reported a change of since). Kept containers only: a started one's wait judged it, and
+    a service without a health check may exit once it ran (Compose's own fixtures do); ``check``'s
+    watcher judges what happens after."""
+    target = applier.targets[name]
+    for cid in applier.kept(name):
+        why = lost(inspected.get(cid), target, is_job(target))
+        if why is None and inspected.get(cid) is not None:
+            differs = drift(cid)
+            why = f"differs from the spec: {'; '.join(differs)}" if differs else None
+        if why is not None:
+            return f"kept as it was, but by the end of up it {why}"
+    return None
 
 
-def _replanned(planned: Planned, ready: dict[str, ServiceResult], progress: Progress) -> list[str]:
-    """The ready services a plan drawn now, from a new observation, still has a container step for,
-    each marked failed with that step (adversary graph7 cases 04, 07, 08: the plan's rules — launch
-    records, shared namespaces, drift — were applied before the walk; a kept container the engine
-    reported a change of during it is judged by all of them again, as ``plan`` would judge it next).
-    Asked without the command's build, force-recreate or rerun (they would always plan a step), and
-    with every image taken as pulled (a pull is ``up``'s first step, never its last look)."""
+def _plan_now(planned: Planned) -> Plan:
+    """A plan drawn now, from a new observation (adversary graph7 cases 04, 07, 08: the plan's rules —
+    launch records, shared namespaces, drift, copies — were applied before the walk; a kept container
+    the engine reported a change of during it is judged by all of them again, as ``plan`` would judge
+    it next). Asked without the command's build, force-recreate or rerun (they would always plan a
+    step), and with every image taken as pulled (a pull is ``up``'s first step, never its last look)."""
     asked = planned.asked
     assert asked is not None  # made by make_plan
     again = dataclasses.replace(asked, build=False, force_recreate=False, rerun_jobs=False)
     images = frozenset(svc.image for svc in planned.desired.services.values())
-    now = _observe_and_plan(planned.engine, planned.desired, again, images).plan
-    out = []
-    for name, r in ready.items():
-        step = next((a for a in now.actions if a.service == name and a.kind in CONTAINER_STEPS), None)
-        if step is None:
-            continue
-        r.status = "failed"
-        r.message = f"by the end of up it is not as the spec asks: a plan drawn now would {step.describe()}"
-        progress(name, f"FAILED: {r.message}")
-        out.append(name)
-    return out
+    return _observe_and_plan(planned.engine, planned.desired, again, images).plan
+
+
+def _replanned(now: Plan, name: str) -> str | None:
+    """The container step the plan drawn at the end of up (``_plan_now``) still has for service
+    ``name``, as its failure, if any."""
+    step = next((a for a in now.actions if a.service == name and a.kind in CONTAINER_STEPS), None)
+    if step is None:
+        return None
+    return f"by the end of up it is not as the spec asks: a plan drawn now would {step.describe()}"
 
 
 # the steps of a plan that change a service's containers (a pull or a network's creation is no
@@ -316,56 +317,35 @@ CONTAINER_STEPS = ("remove", "rename", "create", "recreate", "start", "restart")
 
 def _out_of_namespace(
     desired: DesiredState,
-    ready: dict[str, ServiceResult],
+    name: str,
     ids_of: Mapping[str, tuple[str, ...]],
     inspected: Mapping[str, dict[str, Any]],
     owner_detail: Callable[[str], dict[str, Any] | None],
-    progress: Progress,
-) -> list[str]:
-    """The ready services a container of which, kept or started, is no longer in a namespace it shares
-    with another container by the end of up (engine/kept.py ``namespace_lost``), each marked failed."""
-    out = []
-    for name, r in ready.items():
-        svc = desired.services.get(name)
-        if svc is None or not svc.shares:
-            continue
-        why = next(filter(None, (namespace_lost(svc, inspected.get(cid), owner_detail) for cid in ids_of[name])), None)
-        if why is None:
-            continue
-        r.status = "failed"
-        r.message = f"by the end of up it {why}"
-        progress(name, f"FAILED: {r.message}")
-        out.append(name)
-    return out
+) -> str | None:
+    """Why a container of service ``name``, kept or started, is no longer in a namespace it shares with
+    another container by the end of up (engine/kept.py ``namespace_lost``), if it is not."""
+    svc = desired.services.get(name)
+    if svc is None or not svc.shares:
+        return None
+    why = next(filter(None, (namespace_lost(svc, inspected.get(cid), owner_detail) for cid in ids_of[name])), None)
+    return None if why is None else f"by the end of up it {why}"
 
 
 def _copies_lost(
-    desired: DesiredState,
-    engine: Engine,
-    ready: dict[str, ServiceResult],
-    ids_of: dict[str, tuple[str, ...]],
-    applier: Applier,
-    progress: Progress,
-    theirs: set[str],
-) -> list[str]:
-    """The ready services a container of which (started or kept) no longer holds what was copied into
-    it at the end of up, each marked failed (engine/copies.py: read back at the verdict, not only at
-    the start; the container's own process may replace a copy a second after it). Not a container
-    Compose started (``theirs``): validator copied nothing into it."""
-    out = []
-    for name, r in ready.items():
-        svc = desired.services.get(name)
-        if svc is None or not svc.files:
-            continue
-        for cid in dict.fromkeys(c for c in (*ids_of[name], *applier.kept(name)) if c not in theirs):
-            differs = copies_differ(engine, svc.files, cid)
-            if differs:
-                r.status = "failed"
-                r.message = f"by the end of up {'; '.join(differs)}"
-                progress(name, f"FAILED: {r.message}")
-                out.append(name)
-                break
-    return out
+    desired: DesiredState, engine: Engine, name: str, containers: tuple[str, ...], theirs: set[str]
+) -> str | None:
+    """Why a container of service ``name`` (``containers``: started or kept) no longer holds what was
+    copied into it at the end of up, if it does not (engine/copies.py: read back at the verdict, not
+    only at the start; the container's own process may replace a copy a second after it). Not a
+    container Compose started (``theirs``): validator copied nothing into it."""
+    svc = desired.services.get(name)
+    if svc is None or not svc.files:
+        return None
+    for cid in dict.fromkeys(c for c in containers if c not in theirs):
+        differs = copies_differ(engine, svc.files, cid)
+        if differs:
+            return f"by the end of up {'; '.join(differs)}"
+    return None
 
 
 def _current(

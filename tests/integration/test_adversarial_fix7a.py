@@ -83,12 +83,8 @@ def test_case02_a_compose_container_is_compared_on_what_the_engine_fills(project
             (host_ipc, host_ipc, ()),
             (old, plain, ("IpcMode", "LogConfig", "SecurityOpt", "ShmSize", "Ulimits")),
         ):
-            file.write_text(yaml.safe_dump(made, sort_keys=False))
-            compose(compose_bin, project.name, file, "up", "-d", "--force-recreate")
-            file.write_text(yaml.safe_dump(current, sort_keys=False))
-            plan = project.cli("plan", "-f", str(file), timeout=120)
-            out = plan.stdout + plan.stderr
-            assert plan.returncode == (1 if reasons else 0), out
+            code, out = _plan_after_compose(project, compose_bin, file, made, current)
+            assert code == (1 if reasons else 0), out
             for key in reasons:
                 assert f"{key} differs from what the engine makes of a spec that sets none" in out, out
     finally:
@@ -129,13 +125,19 @@ def test_case02_a_compose_container_is_compared_on_every_config_key_the_spec_lea
     file = project.folder / "compose.yaml"
     try:
         for made, wanted in ((current, ()), (old, reasons)):
-            file.write_text(yaml.safe_dump(made, sort_keys=False))
-            compose(compose_bin, project.name, file, "up", "-d", "--force-recreate")
-            file.write_text(yaml.safe_dump(current, sort_keys=False))
-            plan = project.cli("plan", "-f", str(file), timeout=120)
-            out = plan.stdout + plan.stderr
-            assert plan.returncode == (1 if wanted else 0), out
+            code, out = _plan_after_compose(project, compose_bin, file, made, current)
+            assert code == (1 if wanted else 0), out
             for reason in wanted:
                 assert reason in out, out
     finally:
         compose(compose_bin, project.name, file, "down", "-t", "1")
+
+
+def _plan_after_compose(project: Any, compose_bin: Any, file: Any, made: dict, current: dict) -> tuple[int, str]:
+    """Compose's binary brings ``made`` up, then validator plans ``current`` over what it made: the
+    plan's exit code and output."""
+    file.write_text(yaml.safe_dump(made, sort_keys=False))
+    compose(compose_bin, project.name, file, "up", "-d", "--force-recreate")
+    file.write_text(yaml.safe_dump(current, sort_keys=False))
+    plan = project.cli("plan", "-f", str(file), timeout=120)
+    return plan.returncode, plan.stdout + plan.stderr

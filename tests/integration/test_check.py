@@ -173,11 +173,37 @@ def test_a_failing_probe_and_a_foreign_port_holder(project):
     }
 
 
-def test_unreachable_engine_exits_3(project):
+def test_unreachable_engine_exits_3_and_still_writes_its_reports(project):
+    """A check whose engine never answers ends as one whose engine was lost: exit 3, one line saying
+    why, and the reports the spec asks for, each saying so (never a missing file a gate reads as
+    nothing to say)."""
     write_project(project, free_port())
     result = check(project, "--host", "unix:///tmp/validator-nothing-here.sock")
     assert result.returncode == 3
     assert "cannot reach the Docker engine at unix:///tmp/validator-nothing-here.sock" in result.stderr
+    assert "Traceback" not in result.stderr
+    run = json.loads((project.folder / "reports" / "result.json").read_text())["run"]
+    assert run["engine_lost"] and "cannot reach the Docker engine" in run["engine_lost"]
+    verdicts = {r["name"]: r["verdict"] for r in run["results"]}
+    assert verdicts["engine reachable"] == "error"
+    assert "pass" not in {v for name, v in verdicts.items() if name.startswith("SC")}, verdicts
+    junit = ET.parse(project.folder / "reports" / "junit.xml").getroot()
+    assert len(junit.findall(".//testcase/error")) >= len([v for v in verdicts.values() if v == "error"]) > 1
+
+
+def test_a_project_held_by_another_run_fails_the_check_with_its_reports(project):
+    from validator.engine.lock import ProjectLock
+
+    write_project(project, free_port())
+    with ProjectLock(project.name, project.engine, what="test"):
+        result = check(project, "--lock-timeout", "1")
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    run = json.loads((project.folder / "reports" / "result.json").read_text())["run"]
+    stopped = [r for r in run["results"] if r["name"] == "run finished"]
+    assert stopped and stopped[0]["verdict"] == "error" and "is busy" in stopped[0]["message"], stopped
+    assert all(r["verdict"] != "pass" for r in run["results"] if r["kind"] in ("service", "probe", "criterion"))
+    assert not project.containers()
 
 
 @pytest.mark.slow

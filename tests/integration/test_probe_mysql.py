@@ -64,6 +64,9 @@ def test_a_cdc_user_that_cannot_stream_the_binary_log_fails_the_probe(project, i
     (project.folder / "infra.yaml").write_text(yaml.safe_dump(project.spec(services, probes=probes)))
     try:
         check = project.cli("check", "--no-progress", "--no-history", "--report", "json=result.json", timeout=400)
+        # a run that ends on a fatal error still writes its report; the output says why when it did not
+        said = (check.returncode, check.stdout[-3000:], check.stderr[-2000:])
+        assert (project.folder / "result.json").is_file(), said
         results = {r["name"]: r for r in json.loads((project.folder / "result.json").read_text())["run"]["results"]}
         assert results["good"]["verdict"] == "pass", (results["good"], check.stdout[-2000:])
         assert "careless" in results, (sorted(results), check.stdout[-3000:])

@@ -30,7 +30,7 @@ from validator.criteria.evaluate import evaluate_criteria, not_judged
 from validator.engine.address import engine_address
 from validator.engine.lock import ProjectLock
 from validator.engine.watch import RunWatcher
-from validator.errors import EngineLost, Interrupted, UnreachableError
+from validator.errors import EngineLost, FatalError, Interrupted, LockedError, UnreachableError
 from validator.redact import Redactor
 from validator.run.fingerprint import recorded
 from validator.run.probe_schedule import ProbeSchedule
@@ -148,7 +148,10 @@ class Pipeline:
         returns it: what was judged is kept, what was not finished is an ERROR saying why, and
         ``run.interrupted`` / ``run.engine_lost`` say it reached no verdict (exit 130/143/129, 3)."""
 
-        engine = self._connect()
+        try:
+            engine = self._connect()
+        except UnreachableError as exc:
+            return self._never_reached(exc)
         guard = (
             ProjectLock(
                 project=self.spec.project,
@@ -178,6 +181,32 @@ class Pipeline:
             if engine is None:
                 raise
             self._stop_early(self.stop_reason if isinstance(self.stop_reason, EngineLost) else exc)
+        except FatalError as exc:
+            # Docker refused an operation, another run holds the lock: the run ends here, but as
+            # every other early end does, with its reports and history saying why (exit 1)
+            self._stop_early(exc)
+        finally:
+            self.run.finished_at = time.time()
+            self.display.close()
+        return self.run
+
+    def _never_reached(self, exc: UnreachableError) -> RunResult:
+        """The engine did not answer at the start: nothing ran, and the run says so as one whose engine
+        was lost does (exit 3), reports and history included, rather than ending without a record."""
+        self.run.engine = engine_address(self.options.host)
+        why = self.redactor.text(str(exc))
+        self.add([
+            Result(
+                kind="engine",
+                name="engine reachable",
+                verdict="error",
+                expected="the engine answers",
+                actual="unreachable",
+                message=why,
+            )
+        ])  # fmt: skip
+        try:
+            self._stop_early(exc)
         finally:
             self.run.finished_at = time.time()
             self.display.close()
@@ -464,9 +493,13 @@ class Pipeline:
             self.run.interrupted = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
             why = f"interrupted by {self.run.interrupted}"
             children.stop_all()  # the whole process is stopping: every suite and probe job, now
-        else:
+        elif isinstance(exc, UnreachableError):
             self.run.engine_lost = self.redactor.text(str(exc))
             why = self.run.engine_lost
+        else:
+            why = f"the run stopped: {self.redactor.text(str(exc))}"
+            kind: Kind = "lock" if isinstance(exc, LockedError) else "engine"
+            self.add([Result(kind=kind, name="run finished", verdict="error", expected="the run ends", message=why)])
         self.say("stop", f"{why}: writing what is known")
         if self.tester is not None:
             # bounded: the runner sees the cancel within 0.2 s and stops its group within STOP_GRACE

@@ -294,3 +294,17 @@ def test_no_up_fails_on_drift_naming_the_fields(project):
     assert [(r["verdict"], r["actual"]) for r in drift] == [("fail", "recreate")], drift
     assert "environment: MODE one -> two" in drift[0]["message"]
     assert {name: c["Id"] for name, c in project.containers().items()} == before  # nothing touched
+
+
+def test_a_target_that_never_answers_is_its_own_error_and_the_check_exits_3(project):
+    """Two targets, one a socket nobody serves: the live one is judged, the dead one is an ERROR of its
+    own run (never dropped from the report), and the check exits 3 as it does for one target."""
+    write_project(project, free_port())
+    live, dead = "unix:///var/run/docker.sock", "unix:///tmp/validator-nothing-here.sock"
+    result = check(project, "--no-up", "--no-suites", "--host", live, "--host", dead, "--report", "json=two.json")
+    assert result.returncode == 3, result.stdout[-2000:] + result.stderr[-2000:]
+    run = json.loads((project.folder / "two.json").read_text())["run"]
+    reached = {(r["target"], r["kind"], r["name"]): r["verdict"] for r in run["results"]}
+    assert reached[(dead, "engine", "engine reachable")] == "error"
+    assert reached[(live, "service", "web")] == "fail"  # --no-up on a project never brought up
+    assert dead in run["engine_lost"] and live not in run["engine_lost"]

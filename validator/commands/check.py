@@ -21,7 +21,7 @@ from validator.core.result import Result
 from validator.core.run import combine
 from validator.engine.docker_api import Engine
 from validator.engine.unsupported import require_applicable
-from validator.errors import EXIT_FAILED, FatalError, Interrupted, UnreachableError, UsageError
+from validator.errors import EXIT_FAILED, FatalError, Interrupted, UsageError
 from validator.load import load_spec
 from validator.redact import redactor
 from validator.redact import redactor as process_redactor
@@ -165,31 +165,6 @@ def _pipeline(loaded: Any, options: Any, display: Any, redactor: Any) -> Any:
     return Pipeline(loaded=loaded, options=options, display=display, redactor=redactor).execute()
 
 
-def _guarded(pipeline: Any) -> Any:
-    """One target's run; an engine that does not answer is that target's error, not the end of
-    every other target's run."""
-    import time
-
-    try:
-        return pipeline.execute()
-    except UnreachableError as exc:
-        failed = pipeline.run
-        failed.engine = pipeline.options.host
-        failed.finished_at = time.time()
-        failed.results.append(
-            Result(
-                kind="engine",
-                name="engine reachable",
-                verdict="error",
-                expected="the engine answers",
-                actual="unreachable",
-                message=pipeline.redactor.text(str(exc)),
-            )
-        )
-        pipeline.display.result(failed.results[-1])
-        return failed
-
-
 def _concurrently(
     loaded: Any, targets: list[tuple[str, Any]], args: argparse.Namespace, redactor: Any
 ) -> dict[str, Any]:
@@ -207,7 +182,7 @@ def _concurrently(
         for address, options in targets
     }
     pool = ThreadPoolExecutor(max_workers=len(targets), thread_name_prefix="target")
-    futures = {address: pool.submit(_guarded, pipeline) for address, pipeline in pipelines.items()}
+    futures = {address: pool.submit(pipeline.execute) for address, pipeline in pipelines.items()}
     try:
         return {address: future.result() for address, future in futures.items()}
     except Interrupted as exc:

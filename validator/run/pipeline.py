@@ -178,8 +178,6 @@ class Pipeline:
         except (Interrupted, KeyboardInterrupt) as exc:
             self._stop_early(exc)
         except UnreachableError as exc:
-            if engine is None:
-                raise
             self._stop_early(self.stop_reason if isinstance(self.stop_reason, EngineLost) else exc)
         except FatalError as exc:
             # Docker refused an operation, another run holds the lock: the run ends here, but as

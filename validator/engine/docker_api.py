@@ -529,9 +529,16 @@ class Engine:
             )
 
     def rename(self, container: str, name: str) -> None:
-        """Give a container a new name (running or not; nothing else about it changes)."""
-        with self.errors(f"rename container {container[:12]} to {name}"):
-            self.api.rename(container, name)
+        """Give a container a new name (running or not; nothing else about it changes). Through the
+        transport: a recreate takes its successor's name this way, and the SDK's first use in a process
+        (its import) put 0.6-0.9 s of a loaded machine on the recreate's path."""
+        self.call(
+            f"rename container {container[:12]} to {name}",
+            "POST",
+            "/containers/{0}/rename",
+            container,
+            params={"name": name},
+        )
 
     def start(self, container: str) -> None:
         with self.errors(f"start container {container[:12]}"):

@@ -12,6 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "tests" / "examples"
 
+# VALIDATOR_TEST_TIMELINE=PATH: one line per test (worker, start, end), see tests/harness/timeline.py
+pytest_plugins = ["tests.harness.timeline"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_redactor():

@@ -5,7 +5,8 @@ appends its own lines (one ``write`` of one line each, ``O_APPEND``: lines of tw
 ``start``/``end`` are wall-clock seconds around the whole test protocol, so a module fixture's set-up
 lands in its first test and its teardown in its last; ``setup``/``call``/``teardown`` are pytest's own
 phase durations. ``python -m tests.harness.timeline PATH`` summarises a run: each worker's busy and
-idle time, the files by length, and the tail where one worker ran alone.
+idle time, the files by length, and the tail where one worker ran alone; ``PATH --measured [SECONDS]``
+prints each file's summed test time (those of 20 s or more), the form of schedule.MEASURED.
 """
 
 from __future__ import annotations
@@ -93,6 +94,18 @@ def summarise(lines: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def file_seconds(lines: list[dict[str, Any]], at_least: float) -> dict[str, float]:
+    """Each file's summed test time, the files of ``at_least`` seconds or more: schedule.MEASURED's form."""
+    totals: dict[str, float] = defaultdict(float)
+    for line in lines:
+        totals[line["file"]] += line["end"] - line["start"]
+    return {name: round(total, 1) for name, total in sorted(totals.items(), key=lambda kv: -kv[1]) if total >= at_least}
+
+
 if __name__ == "__main__":
     text = Path(sys.argv[1]).read_text()
-    print(summarise([json.loads(row) for row in text.splitlines() if row.strip()]))
+    rows = [json.loads(row) for row in text.splitlines() if row.strip()]
+    if sys.argv[2:3] == ["--measured"]:  # the table tests/harness/schedule.py orders by
+        print(json.dumps(file_seconds(rows, float(sys.argv[3]) if len(sys.argv) > 3 else 20.0), indent=4))
+    else:
+        print(summarise(rows))

@@ -12,6 +12,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "tests" / "examples"
 
+# VALIDATOR_TEST_TIMELINE=PATH: one line per test (worker, start, end), see tests/harness/timeline.py;
+# under xdist's loadfile, the files longest first and the stack modules as one: tests/harness/schedule.py
+pytest_plugins = ["tests.harness.timeline", "tests.harness.schedule"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_redactor():

@@ -82,7 +82,9 @@ def test_case04_a_restart_by_its_restart_policy_is_judged_the_same(project, engi
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         state = engine.inspect(web)
-        if int(state.get("RestartCount") or 0) >= 1 and state["State"]["Running"]:
+        # "Running" is also true while the engine is still restarting it (Status "restarting"): an exec
+        # then is refused (409), so wait for the new start itself
+        if int(state.get("RestartCount") or 0) >= 1 and state["State"]["Status"] == "running":
             break
         time.sleep(0.3)
     else:

@@ -154,7 +154,7 @@ def test_case07_a_log_line_an_earlier_start_wrote_is_not_this_start_s(project):
 
     def restarted() -> bool:
         detail = project.engine.inspect(f"{project.name}-db-1")
-        return bool(detail["RestartCount"] >= 1 and detail["State"]["Running"])
+        return bool(detail["RestartCount"] >= 1 and detail["State"]["Status"] == "running")
 
     wait_for(restarted, "the db's restart")
     code, report = check(project, spec)

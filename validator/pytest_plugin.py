@@ -263,7 +263,9 @@ def alert_webhook(infra: Any) -> Iterator[Any]:
     host = _host_address()
     port = int(os.environ.get("VALIDATOR_WEBHOOK_PORT", "5001"))
     try:
-        receiver = WebhookReceiver(host, port)
+        # under ``check`` the alertmanager probe listens on this port too, and it is started before the
+        # suite; it holds the port for its whole run, at most its kind's bound (90 s): wait past that
+        receiver = WebhookReceiver(host, port, port_wait=120.0)
     except OSError as exc:
         _unreachable("alertmanager", f"listening for webhooks on {host}:{port}", exc)
     with receiver:

@@ -345,6 +345,8 @@ def test_a_broken_results_record_makes_the_results_untrusted(tmp_path):
     good = [
         {"type": "collected", "count": 1},
         {"type": "test", "nodeid": "t.py::a", "when": "call", "outcome": "passed", "duration": 0.1},
+        {"type": "deselected", "tests": []},
+        {"type": "witness", "failing": []},
         {"type": "finish", "exitstatus": 0, "stopped": ""},
     ]
     path = tmp_path / "records.jsonl"
@@ -353,7 +355,7 @@ def test_a_broken_results_record_makes_the_results_untrusted(tmp_path):
     assert (recorded.collected, recorded.exitstatus, recorded.problem) == (1, 0, "")
     assert [(t.nodeid, t.outcome) for t in recorded.tests] == [("t.py::a", "passed")]
     for broken in ('{"type": "test", "nodeid": "t.py::b"', '{"type": "nonsense"}', "[1, 2]"):
-        path.write_text(json.dumps(good[0]) + "\n" + broken + "\n" + json.dumps(good[2]) + "\n")
+        path.write_text(json.dumps(good[0]) + "\n" + broken + "\n" + "".join(json.dumps(r) + "\n" for r in good[2:]))
         assert read_records(path, "main").problem == "left a results record that cannot be read (line 2)"
 
 
@@ -402,3 +404,25 @@ def test_a_failing_subtest_fails_its_test(tmp_path):
         "tests/test_u.py::T::test_whole": "passed",
     }
     assert (results[0].metrics[key("suite.main.failed")], results[0].metrics[key("suite.main.passed")]) == (1, 1)
+
+
+def test_a_finish_record_without_the_records_written_before_it_is_incomplete(tmp_path):
+    """The recorder writes the deselected tests' record and the witness's just before "finish": a
+    finish without one of them lost lines (a deselected test would count as never existing; a failure
+    a plugin rewrote would go unseen), so the results cannot be trusted."""
+    from validator.suites.records import read_records
+
+    head = [
+        {"type": "collected", "count": 1},
+        {"type": "test", "nodeid": "t.py::a", "when": "call", "outcome": "passed", "duration": 0.1},
+    ]
+    finish = {"type": "finish", "exitstatus": 0, "stopped": "", "selection": ["-k 'a'"]}
+    tail = {"deselected": {"type": "deselected", "tests": [{"nodeid": "t.py::b", "markers": []}]},
+            "witness": {"type": "witness", "failing": []}}  # fmt: skip
+    path = tmp_path / "records.jsonl"
+    for lost in tail:
+        kept = [record for kind, record in tail.items() if kind != lost]
+        path.write_text("".join(json.dumps(r) + "\n" for r in (*head, *kept, finish)))
+        assert f"without its {lost} record" in read_records(path, "main").problem, lost
+    path.write_text("".join(json.dumps(r) + "\n" for r in (*head, *tail.values(), finish)))
+    assert read_records(path, "main").problem == ""

@@ -54,6 +54,9 @@ class Recorded:
         return sorted(t.nodeid for t in self.tests if t.nodeid in self.witness_failing and t.outcome not in _FAILING)
 
 
+_FINISHED_AFTER = frozenset({"deselected", "witness"})  # the records written just before "finish"
+
+
 def read_records(path: Path, suite: str) -> Recorded:
     out = Recorded()
     try:
@@ -68,14 +71,23 @@ def read_records(path: Path, suite: str) -> Recorded:
             "was recorded; give each session its own suite"
         )
     by_id: dict[str, TestCase] = {}
+    kinds: set[str] = set()
     for number, line in enumerate(lines, 1):
         try:
-            _add_record(out, by_id, json.loads(line), suite)
+            record = json.loads(line)
+            _add_record(out, by_id, record, suite)
+            kinds.add(str(record["type"]))
         except (ValueError, KeyError, TypeError, AttributeError):
             # only a run killed mid-write leaves a broken line (the kill is reported first); any other
             # broken record means the results cannot be trusted
             out.problem = out.problem or f"left a results record that cannot be read (line {number})"
     out.tests = list(by_id.values())
+    if out.exitstatus is not None and not kinds >= _FINISHED_AFTER:
+        # the recorder writes these just before its finish record, in one go at the session's end: a
+        # finish without them is a record that lost lines, never a run that had nothing to say in them
+        # (without the deselected tests' record a deselected test would count as never existing)
+        lost = ", ".join(sorted(_FINISHED_AFTER - kinds))
+        out.problem = out.problem or f"left a finish record without its {lost} record: the records are incomplete"
     return out
 
 

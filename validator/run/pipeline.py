@@ -148,24 +148,10 @@ class Pipeline:
         returns it: what was judged is kept, what was not finished is an ERROR saying why, and
         ``run.interrupted`` / ``run.engine_lost`` say it reached no verdict (exit 130/143/129, 3)."""
 
-        try:
-            engine = self._connect()
-        except UnreachableError as exc:
-            return self._never_reached(exc)
-        guard = (
-            ProjectLock(
-                project=self.spec.project,
-                engine=engine,
-                wait=self.options.lock_timeout,
-                say=lambda m: self.say("lock", m),
-                what="check",
-            )
-            if engine is not None
-            else nullcontext()
-        )
         self.main_thread = threading.current_thread() is threading.main_thread()
         try:
-            with guard:
+            engine = self._reach()
+            with self._guard(engine):
                 self._static(engine)
                 with self._watching(engine), self._sampling(engine):
                     self._reconcile_probe_and_test(engine)
@@ -188,27 +174,36 @@ class Pipeline:
             self.display.close()
         return self.run
 
-    def _never_reached(self, exc: UnreachableError) -> RunResult:
-        """The engine did not answer at the start: nothing ran, and the run says so as one whose engine
-        was lost does (exit 3), reports and history included, rather than ending without a record."""
-        self.run.engine = engine_address(self.options.host)
-        why = self.redactor.text(str(exc))
-        self.add([
-            Result(
-                kind="engine",
-                name="engine reachable",
-                verdict="error",
-                expected="the engine answers",
-                actual="unreachable",
-                message=why,
-            )
-        ])  # fmt: skip
+    def _reach(self) -> Any:
+        """The engine (``_connect``); one that does not answer at the start is an ERROR result first,
+        then ends the run as a lost engine does (exit 3, reports and history written)."""
         try:
-            self._stop_early(exc)
-        finally:
-            self.run.finished_at = time.time()
-            self.display.close()
-        return self.run
+            return self._connect()
+        except UnreachableError as exc:
+            self.run.engine = engine_address(self.options.host)
+            self.add([
+                Result(
+                    kind="engine",
+                    name="engine reachable",
+                    verdict="error",
+                    expected="the engine answers",
+                    actual="unreachable",
+                    message=self.redactor.text(str(exc)),
+                )
+            ])  # fmt: skip
+            raise
+
+    def _guard(self, engine: Any) -> Any:
+        """The project's lock on ``engine``, held for the whole run (none without an engine)."""
+        if engine is None:
+            return nullcontext()
+        return ProjectLock(
+            project=self.spec.project,
+            engine=engine,
+            wait=self.options.lock_timeout,
+            say=lambda m: self.say("lock", m),
+            what="check",
+        )
 
     def _connect(self) -> Any:
         """The engine, when the spec needs one or the command named its target (``--host``: every

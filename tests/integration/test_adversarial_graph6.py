@@ -28,7 +28,7 @@ def test_a_kept_container_disconnected_during_up_fails_its_service(project, monk
     real = R.observe
     done: list[bool] = []
 
-    def observe(engine, desired):
+    def observe(engine, desired, ahead=None):
         # right after the look the plan is drawn from, as a disconnect during the walk comes
         seen = real(engine, desired)
         if not done:

@@ -53,7 +53,7 @@ def test_a_container_restarted_after_the_observation_is_inspected_again(project,
     real = R.observe
     restarted: list[float] = []
 
-    def observe(engine, desired):
+    def observe(engine, desired, ahead=None):
         # restart one right after the observation: between it and the figures read after the run
         seen = real(engine, desired)
         if not restarted:

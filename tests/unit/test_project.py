@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from validator.load import lint_files, load_spec
+from validator.spec.project import project_hint
 
 
 def _spec(folder: Path, text: str, dotenv: str | None = None) -> Path:
@@ -98,3 +99,42 @@ def test_without_infra_yaml_commands_read_compose_files_as_compose_does(tmp_path
     (tmp_path / "infra.yaml").write_text("include: [compose.yaml]\n")
     assert resolve_files(None) == ["infra.yaml"]
     assert resolve_files(["x.yaml"]) == ["x.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("folder", "text", "environ"),
+    [
+        ("shop", SERVICES, {}),
+        ("_My.Shop Dir", SERVICES, {}),
+        ("shop", "name: Other.Name\n" + SERVICES, {}),
+        ("shop", "name: other\n" + SERVICES, {"COMPOSE_PROJECT_NAME": "fromenv"}),
+        ("shop", "project: own\nname: own\n" + SERVICES, {"COMPOSE_PROJECT_NAME": "fromenv"}),
+    ],
+)
+def test_the_project_hint_is_the_name_the_loaded_spec_gets(tmp_path, folder, text, environ):
+    """``up`` inspects the project's containers under this guess while it still starts (engine/ahead.py)."""
+    path = _spec(tmp_path / folder, text)
+    assert project_hint(str(path), environ) == load_spec([str(path)], environ).spec.project
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name: ${NAME}\n" + SERVICES,  # interpolated: only the loader knows
+        "project: 'Not Valid'\n" + SERVICES,
+        "- a list\n",
+        "services: [unclosed\n",
+        "[" * 5000 + "\n",  # nested past the parser's depth
+    ],
+)
+def test_no_project_hint_where_only_the_loader_can_tell(tmp_path, text):
+    assert project_hint(str(_spec(tmp_path / "shop", text)), {}) is None
+
+
+def test_no_project_hint_from_a_missing_file_or_a_fifo(tmp_path):
+    import os
+
+    assert project_hint(str(tmp_path / "none.yaml"), {}) is None
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    assert project_hint(str(fifo), {}) is None  # refused unopened: opening it would block

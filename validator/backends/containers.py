@@ -27,6 +27,7 @@ from validator.spec.profiles import active
 
 if TYPE_CHECKING:
     from validator.core.run import ServiceTimeline
+    from validator.engine.ahead import LookAhead
     from validator.engine.apply import ServiceResult, UpResult
     from validator.engine.compose_fields import CopiedFile
 
@@ -73,6 +74,7 @@ class ContainersBackend:
         lock: bool = True,
         on_done: Callable[[ServiceResult], None] | None = None,
         rerun_jobs: bool = False,
+        ahead: LookAhead | None = None,
     ) -> UpResult:
         return reconcile.up(
             loaded,
@@ -87,6 +89,7 @@ class ContainersBackend:
             lock=lock,
             on_done=on_done,
             rerun_jobs=rerun_jobs,
+            ahead=ahead,
         )
 
     def down(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 if TYPE_CHECKING:
     from validator.core.result import Result
     from validator.core.run import ServiceTimeline
+    from validator.engine.ahead import LookAhead
     from validator.engine.apply import ServiceResult
     from validator.engine.docker_api import Engine
     from validator.engine.teardown import DownResult
@@ -138,6 +139,7 @@ class Backend(Protocol):
         say: Callable[[str], None] | None = ...,
         lock: bool = ...,
         on_done: Callable[[ServiceResult], None] | None = ...,
+        ahead: LookAhead | None = ...,
     ) -> UpOutcome: ...
 
     def down(

@@ -13,6 +13,7 @@ from validator.backends.drift import drift_results
 from validator.backends.protocol import Mode, Progress, ServiceStage
 from validator.checks.services import not_reconciled
 from validator.core.result import Result
+from validator.engine.ahead import LookAhead
 from validator.engine.apply import ServiceResult
 from validator.engine.docker_api import Engine
 from validator.engine.teardown import DownResult
@@ -62,6 +63,7 @@ class SwarmBackend:
         say: Callable[[str], None] | None = None,
         lock: bool = True,
         on_done: Callable[[ServiceResult], None] | None = None,  # Swarm reports every service at the end
+        ahead: LookAhead | None = None,  # containers inspected ahead: a swarm's services are its tasks, unused
     ) -> R.SwarmUpResult:
         return R.up(
             loaded,

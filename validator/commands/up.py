@@ -6,18 +6,21 @@ Exit 0 when every service is ready, 1 when one failed, 2 bad spec, 3 no engine, 
 from __future__ import annotations
 
 import argparse
+import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from validator import STARTED, redact
-from validator.backends.registry import add_orchestrator_option, backend
+from validator.backends.registry import add_orchestrator_option
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, line_progress
-from validator.engine.apply import UpResult
+from validator.engine.ahead import LookAhead
 from validator.engine.docker_api import Connecting
-from validator.engine.unsupported import require_applicable
 from validator.errors import EXIT_FAILED, EXIT_OK
-from validator.load import load_spec
-from validator.spec.load import LoadedSpec
+from validator.spec.load import resolve_files
+from validator.spec.project import project_hint
+
+if TYPE_CHECKING:
+    from validator.engine.apply import UpResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +38,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     connecting = Connecting(args.host)  # while the spec is read (engine/docker_api.py)
-    loaded = load_spec(args.files)
+    files = resolve_files(args.files)
+    # the project's containers inspected while the rest of validator is imported and the spec read
+    # (engine/ahead.py); a swarm's services are its tasks: nothing to take ahead there
+    hint = project_hint(files[0], os.environ) if args.orchestrator != "swarm" else None
+    ahead = LookAhead(connecting.engine, hint)
+    try:
+        return _run(args, files, connecting, ahead)
+    finally:
+        ahead.close()
+
+
+def _run(args: argparse.Namespace, files: list[str], connecting: Connecting, ahead: LookAhead) -> int:
+    # imported here, not at the top: these imports are most of up's start-up, and the look-ahead's
+    # inspects run while they do
+    from validator.backends.registry import backend
+    from validator.engine.apply import UpResult
+    from validator.engine.unsupported import require_applicable
+    from validator.load import load_spec
+
+    loaded = load_spec(files)
     chosen = backend(loaded, args.orchestrator, warn=eprint)
     # fields plain containers do not apply yet are located errors before Docker is asked (the Swarm
     # backend's own refusals came from ``backend``)
@@ -55,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         lock_wait=args.lock_timeout,
         say=eprint,
+        ahead=ahead,
     )
     print(render_summary(result))
     if isinstance(result, UpResult):  # the Swarm backend's result has no graph of steps
@@ -111,6 +134,9 @@ def render_phases(result: object, loaded: object) -> str:
     """Under ``-v``: where each changed service's time went, to compare with the floor (the engine's
     own create and start, then its first health probe one ``interval`` after start on API < 1.44).
     The gap between the start call returning and the ``start`` event is what waiting costs us."""
+
+    from validator.engine.apply import UpResult
+    from validator.spec.load import LoadedSpec
 
     assert isinstance(result, UpResult) and isinstance(loaded, LoadedSpec)
     lines = ["phases (seconds): create call, start call, start event after the call, running -> healthy"]

@@ -33,6 +33,7 @@ from validator.redact import quoted, register
 from validator.spec.ports import PortBinding
 
 if TYPE_CHECKING:
+    from validator.engine.ahead import Taken
     from validator.engine.docker_api import Engine
 
 
@@ -174,7 +175,7 @@ def replica_number(label: str | None) -> int:
 from_summary = _container  # the public name: ``down`` reads its containers from the list alone too
 
 
-def observe(engine: Engine, desired: DesiredState) -> ObservedState:
+def observe(engine: Engine, desired: DesiredState, ahead: Taken | None = None) -> ObservedState:
     """What the engine holds for the project, from one list of every container (the project's, Compose's
     for it and everyone else's), the inspects of those that stand for spec services, and one list each of
     networks and volumes and one inspect per image, the last three asked while the inspects run."""
@@ -195,7 +196,10 @@ def observe(engine: Engine, desired: DesiredState) -> ObservedState:
         held_asked = pool.submit(_held_resources, engine, desired, project)
         images_asked = pool.submit(_image_records, engine, desired)
         owners_asked = pool.submit(_namespace_owners, engine, desired)
-        details = inspect_each(engine.try_inspect, ids + standing) if ids or standing else {}
+        # an inspect taken ahead (engine/ahead.py) stands while the witness heard nothing of its container
+        early = {cid: detail for cid in ids if ahead is not None and (detail := ahead.current(cid)) is not None}
+        asked = [cid for cid in ids + standing if cid not in early]
+        details = {**early, **(inspect_each(engine.try_inspect, asked) if asked else {})}
         held, image_records, owners = held_asked.result(), images_asked.result(), owners_asked.result()
     for item in items:
         service = item.service

@@ -26,6 +26,7 @@ from validator.errors import EngineError
 from validator.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
+    from validator.engine.ahead import LookAhead, Taken
     from validator.engine.apply import Applier, Progress, ServiceResult, UpResult
     from validator.engine.waiter import Timing
 
@@ -61,9 +62,10 @@ def make_plan(
     force_recreate: bool = False,
     build: bool = False,
     rerun_jobs: bool = False,
+    ahead: Taken | None = None,
 ) -> Planned:
     """Observe and plan; a plan that pulls judges no container of the images it pulls (``up`` pulls
-    first, then plans again: ``_pull_first``)."""
+    first, then plans again: ``_pull_first``). ``ahead``: inspects taken before (engine/ahead.py)."""
     asked = PlanOptions(
         remove_orphans=remove_orphans,
         force_recreate=force_recreate,
@@ -71,13 +73,18 @@ def make_plan(
         ready_by_exec=loaded.spec.settings.ready_by_exec,
         rerun_jobs=rerun_jobs,
     )
-    return _observe_and_plan(engine, desired_state(loaded), asked)
+    return _observe_and_plan(engine, desired_state(loaded), asked, ahead=ahead)
 
 
 def _observe_and_plan(
-    engine: Engine, desired: DesiredState, asked: PlanOptions, pulled: frozenset[str] = frozenset()
+    engine: Engine,
+    desired: DesiredState,
+    asked: PlanOptions,
+    pulled: frozenset[str] = frozenset(),
+    *,
+    ahead: Taken | None = None,
 ) -> Planned:
-    observed = observe(engine, desired)
+    observed = observe(engine, desired, ahead)
     # the launch records are part of the observation: the planner reads no file (engine/launches.py)
     launches = LaunchRecords.of(engine)
     ids = [c.id for items in observed.containers.values() for c in items]
@@ -151,6 +158,7 @@ def up(
     lock: bool = True,
     on_done: Callable[[ServiceResult], None] | None = None,
     rerun_jobs: bool = False,
+    ahead: LookAhead | None = None,
 ) -> UpResult:
     # lazy: plan and down never apply, so they load neither the applier nor the waiter (timings
     # imports it, loaded by _end_look); tests/unit/engine/test_stopper.py pins it
@@ -162,8 +170,10 @@ def up(
         else nullcontext()
     )
     bound = timeout if timeout is not None else loaded.spec.settings.up_timeout
-    # the witness opens before the observation inspects anything: see _current below
-    with guard, Witness(engine, loaded.spec.project) as witness:
+    # inspects taken while the command still started up, and the witness opened before them, which
+    # this up adopts (engine/ahead.py); else the witness opens before the observation inspects anything
+    taken = ahead.taken(loaded.spec.project, engine) if ahead is not None else None
+    with guard, (taken.witness if taken is not None else Witness(engine, loaded.spec.project)) as witness:
         planned = make_plan(
             loaded,
             engine,
@@ -171,6 +181,7 @@ def up(
             force_recreate=force_recreate,
             build=build,
             rerun_jobs=rerun_jobs,
+            ahead=taken,
         )
         began = time.monotonic()  # the bound counts from here, as it did when the walk pulled too
         planned, pulls = _pull_first(planned, progress=progress, deadline=began + bound)

@@ -21,8 +21,11 @@ import re
 from collections.abc import Mapping
 from pathlib import Path as FsPath
 
+import yaml
+
 from validator.redact import quoted
-from validator.spec.loader import Document
+from validator.spec.confine import read_regular
+from validator.spec.loader import MAX_BYTES, Document
 from validator.spec.location import Finding
 
 ENV_NAME = "COMPOSE_PROJECT_NAME"
@@ -117,3 +120,24 @@ def _derived_name(name: object, env: Mapping[str, str], project_dir: FsPath) -> 
     if not found:
         return "", f"cannot name the project after folder {quoted(project_dir.name)}: set name: or project:"
     return found, ""
+
+
+def project_hint(first_file: str, environ: Mapping[str, str]) -> str | None:
+    """The project's name as ``compose_top_level`` will most likely derive it, read before the spec is
+    loaded (no interpolation, no ``.env``, no overlay, no validation), or None. Only a guess: what is
+    taken ahead under it (engine/ahead.py) is used only when the loaded spec's project is the same."""
+    try:
+        # read as the loader reads it: a FIFO or a device is refused unopened, the size bounded
+        text = read_regular(FsPath(first_file), MAX_BYTES)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except Exception:  # noqa: BLE001 - no guess: the loader reads the file again and says what is wrong
+        return None
+    if not isinstance(data, dict):
+        return None
+    if "project" in data:
+        return data["project"] if isinstance(data["project"], str) and _VALID.match(data["project"]) else None
+    name = data.get("name")
+    if name is not None and not (isinstance(name, str) and "$" not in name):
+        return None
+    project, problem = _derived_name(name, environ, FsPath(first_file).resolve().parent)
+    return project if project and not problem else None

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
@@ -71,6 +72,8 @@ def test_interrupts_at_random_points(project, command):
         assert "Traceback" not in err, err
         outcomes.append(proc.returncode)
         project.assert_owned_only()
+        if command == "check" and proc.returncode in (130, 143):
+            _says_it_stopped(project)
         for report in (project.folder / "reports").glob("*") if (project.folder / "reports").exists() else []:
             if report.suffix == ".json":
                 json.loads(report.read_text())
@@ -96,3 +99,40 @@ def test_interrupts_at_random_points(project, command):
         [sys.executable, "-m", "validator", "plan"], cwd=project.folder, capture_output=True, text=True
     )
     assert plan.returncode == 0 and "nothing to do" in plan.stdout
+
+
+def _says_it_stopped(project) -> None:
+    """An interrupted check's reports each carry an ERROR saying the run stopped, whatever was judged
+    before the signal: a JUnit of only the finished cases would read green (adversary stop8 case 06)."""
+    run = json.loads((project.folder / "reports" / "result.json").read_text())["run"]
+    stopped = [r for r in run["results"] if r["kind"] == "run" and r["name"] == "run finished"]
+    assert len(stopped) == 1 and stopped[0]["verdict"] == "error", run["results"]
+    assert run["interrupted"] in stopped[0]["message"], stopped
+    junit = ET.parse(project.folder / "reports" / "junit.xml").getroot()
+    assert any(case.get("name") == "run finished" and case.find("error") is not None for case in junit.iter("testcase"))
+
+
+def test_a_check_cancelled_after_its_suite_says_so_in_every_report(project):
+    """SIGTERM (CI cancelling the job) a moment after the suite's pytest ended, before the verdict:
+    the suite and the services may all be judged PASS by then, and the JUnit report must still carry
+    an error (adversary stop8 case 06; the signal lands wherever the run is at that moment)."""
+    write_spec(project, with_suite=True)
+    (project.folder / "tests" / "test_slow.py").write_text("def test_ok():\n    pass\n")
+    # the suite's pytest is validator's child: once it has exited, a detached waiter signals validator
+    (project.folder / "tests" / "conftest.py").write_text(
+        "import os, subprocess\n"
+        "def pytest_unconfigure(config):\n"
+        "    me, check = os.getpid(), os.getppid()\n"
+        "    script = f'for i in $(seq 500); do kill -0 {me} 2>/dev/null || break; sleep 0.01; done; '\n"
+        "    script += f'sleep 0.1; kill -TERM {check}'\n"
+        "    subprocess.Popen(['sh', '-c', script], start_new_session=True)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "validator", "check", "--no-progress"],
+        cwd=project.folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 143, result.stdout[-2000:] + result.stderr[-2000:]
+    _says_it_stopped(project)

@@ -17,7 +17,7 @@ FAILING: frozenset[str] = frozenset({"fail", "error"})
 # service's containers used during the run (memory, CPU, OOM kills: checks/usage.py).
 Kind = Literal[
     "host", "config", "python", "service", "probe", "suite", "group", "criterion", "drift", "engine", "target",
-    "report", "lock", "usage",
+    "report", "lock", "usage", "run",
 ]  # fmt: skip
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 

@@ -482,17 +482,21 @@ class Pipeline:
         not finished an ERROR saying why, and mark the run (no verdict)."""
 
         self.cancel.set()
+        kind: Kind
         if isinstance(exc, Interrupted | KeyboardInterrupt):
             self.run.interrupted = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
-            why = f"interrupted by {self.run.interrupted}"
+            why, kind = f"interrupted by {self.run.interrupted}", "run"
             children.stop_all()  # the whole process is stopping: every suite and probe job, now
         elif isinstance(exc, UnreachableError):
             self.run.engine_lost = self.redactor.text(str(exc))
-            why = self.run.engine_lost
+            why, kind = self.run.engine_lost, "engine"
         else:
             why = f"the run stopped: {self.redactor.text(str(exc))}"
-            kind: Kind = "lock" if isinstance(exc, LockedError) else "engine"
-            self.add([Result(kind=kind, name="run finished", verdict="error", expected="the run ends", message=why)])
+            kind = "lock" if isinstance(exc, LockedError) else "engine"
+        # every early end is a result of its own, ERROR, in every report: a report that lists results
+        # (JUnit's cases, Markdown's rows) must not read as green because everything it shows was judged
+        # before the stop (adversary stop8 case 06: SIGTERM after the suites, JUnit without a failure)
+        self.add([Result(kind=kind, name="run finished", verdict="error", expected="the run ends", message=why)])
         self.say("stop", f"{why}: writing what is known")
         if self.tester is not None:
             # bounded: the runner sees the cancel within 0.2 s and stops its group within STOP_GRACE

@@ -76,9 +76,14 @@ class LockedError(FatalError):
     exit_code = EXIT_FAILED
 
 
-class Interrupted(FatalError):
+class Interrupted(BaseException):
     """SIGINT, SIGTERM or SIGHUP arrived; raised from the signal handler so cleanup runs in ``finally``
-    blocks. Exit 128 + the signal's number, as a shell reports it (130, 143, 129)."""
+    blocks. Exit 128 + the signal's number, as a shell reports it (130, 143, 129).
+
+    A ``BaseException``, as ``KeyboardInterrupt`` is, never a ``FatalError``: the signal lands on any
+    line of the main thread, and a handler there that goes past a refused or unreachable engine
+    (``except FatalError``, ``except Exception``) must not swallow it (adversary stop8 case 09: a
+    SIGTERM swallowed while one target was waited for, the check judged on and exited 3, not 143)."""
 
     exit_code = EXIT_INTERRUPTED
 

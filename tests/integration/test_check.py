@@ -308,3 +308,39 @@ def test_a_target_that_never_answers_is_its_own_error_and_the_check_exits_3(proj
     assert reached[(dead, "engine", "engine reachable")] == "error"
     assert reached[(live, "service", "web")] == "fail"  # --no-up on a project never brought up
     assert dead in run["engine_lost"] and live not in run["engine_lost"]
+
+
+def test_a_signal_while_a_silent_target_is_asked_who_it_is_ends_the_check(project):
+    """SIGTERM while the check waits on a target that accepts connections and never answers (a remote
+    engine behind a hung tunnel): exit 143 at once, not a check that goes on and judges (the signal
+    was a FatalError, swallowed by the wait's ``except FatalError``: adversary stop8 case 09)."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    write_project(project, free_port())
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    hung = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "validator", "check", "--no-progress", "--no-suites"]
+            + ["--host", "unix:///var/run/docker.sock", "--host", hung],
+            cwd=project.folder,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(3)  # past the start-up: asking the hung target who it is (its bound is 10 s)
+        signalled = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        silent.close()
+    assert proc.returncode == 143, out[-2000:] + err[-2000:]
+    assert "Traceback" not in err
+    # ended within the children's grace and the targets' bound, not after a whole run went on
+    assert time.monotonic() - signalled < 60

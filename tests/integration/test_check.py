@@ -324,11 +324,10 @@ def test_a_signal_while_a_silent_target_is_asked_who_it_is_ends_the_check(projec
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(16)
-    hung = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+    targets = ("--host", "unix:///var/run/docker.sock", "--host", f"tcp://127.0.0.1:{silent.getsockname()[1]}")
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "validator", "check", "--no-progress", "--no-suites"]
-            + ["--host", "unix:///var/run/docker.sock", "--host", hung],
+            [sys.executable, "-m", "validator", "check", "--no-progress", "--no-suites", *targets],
             cwd=project.folder,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

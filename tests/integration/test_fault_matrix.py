@@ -193,6 +193,8 @@ def assert_no_false_pass(report: dict[str, Any]) -> None:
     for result in run["results"]:
         if result["kind"] == "criterion" and run["interrupted"]:
             assert result["verdict"] == "error", result
+        if result["kind"] == "criterion" and run["engine_lost"]:
+            assert result["verdict"] in ("fail", "error"), result  # what failed shows; nothing passes
         if "not finished" in result["message"] or "not judged" in result["message"]:
             assert result["verdict"] == "error", result
 
@@ -385,6 +387,31 @@ def test_a_remote_engine_whose_connection_drops(fault, project, engine):
     assert ended - frozen < SILENCE + PING_TIMEOUT + PING_EVERY + 5, fault.output()
     fault.assert_nothing_left()
     assert "answered no ping" in fault.report()["run"]["engine_lost"]
+    fault.converges()
+
+
+@pytest.mark.docker
+def test_a_criterion_over_a_probe_that_passed_before_the_engine_was_lost_does_not_pass(fault, project, engine):
+    """A probe's PASS taken before the engine was lost shows nothing held until the verdict: the
+    criterion over it is an ERROR, not a PASS (adversary stop8 case 11)."""
+    proxy = FreezingProxy(engine.address[len("unix://") :])
+    port = free_port()
+    fault.name = project.name
+    fault.write(services(project, port), {"web-answers": probes(port)["web-answers"]})
+    fault.start("--host", f"tcp://127.0.0.1:{proxy.port}")
+    try:
+        fault.wait_for("suite")
+        fault.wait_for("web-answers")  # the probe's result line: judged before the loss
+        proxy.freeze()
+        code, _ = fault.finish(timeout=90)
+    finally:
+        proxy.close()
+    assert code == 3, fault.output()
+    results = fault.report()["run"]["results"]
+    assert next(r for r in results if r["kind"] == "probe")["verdict"] == "pass", results
+    sc5 = next(r for r in results if r["kind"] == "criterion" and r["id"] == "SC5")
+    assert sc5["verdict"] == "error" and "not judged" in sc5["message"], sc5
+    assert_no_false_pass(fault.report())
     fault.converges()
 
 

@@ -6,6 +6,7 @@ before this) or an engine that does not answer (exit 3); every other problem is 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import subprocess
 import threading
 import time
@@ -23,7 +24,7 @@ from validator.checks.registry import STATIC_STAGES, CheckContext
 from validator.checks.target import identify
 from validator.checks.watched import rejudge
 from validator.core.metrics import Evidence, MetricKey, metric_name
-from validator.core.result import Kind, Result
+from validator.core.result import FAILING, Kind, Result, locate
 from validator.core.run import RunResult
 from validator.core.tally import tally
 from validator.criteria.evaluate import evaluate_criteria, not_judged
@@ -157,6 +158,7 @@ class Pipeline:
                     self._reconcile_probe_and_test(engine)
                     self._checkpoint()
                     self._last_observation()
+                    self._unmade_probes()
                     self._record_inputs(engine)
                 self._checkpoint()
                 self._metrics()
@@ -392,6 +394,19 @@ class Pipeline:
 
         for name, suite in self.spec.suites.items():
             why = f"suite {name} did not run (--no-suites)"
+            # a result of its own in every report, so a run that left its suites out says so wherever it
+            # is read (adversary stop8 case 10: "PASSED", "0 results", and `report` without a word)
+            self.add(
+                [
+                    Result(
+                        kind="suite",
+                        name=name,
+                        verdict="skip",
+                        message=why,
+                        location=locate(self.loaded, ("suites", name)),
+                    )
+                ]
+            )
             for member, family in ((name, "suite"), *((group, "group") for group in suite.groups)):
                 for field in FIELDS:
                     self._record(metric_name(family, member, field), Evidence.unavailable(f"suite {name}", why))
@@ -463,6 +478,22 @@ class Pipeline:
         for index, result in amended:
             self._amend(index, result)
 
+    def _unmade_probes(self) -> None:
+        """A probe skipped because its service was not running (or no engine was there) is an ERROR
+        unless that service's own result fails the run: a job that completed, a service that ran its
+        course, otherwise leave a declared check never made under a PASSED run (adversary stop8 case 12:
+        a log probe of a completed job, skipped; the job had migrated nothing)."""
+        with self.lock:
+            verdicts = {r.name: r.verdict for r in self.run.results if r.kind == "service"}
+            skipped = [(i, r) for i, r in enumerate(self.produced) if r.kind == "probe" and r.verdict == "skip"]
+        for index, raw in skipped:
+            service = self.spec.probes[raw.name].service if raw.name in self.spec.probes else None
+            if service is not None and verdicts.get(service) in FAILING:
+                continue  # the service's own FAIL or ERROR carries the run
+            held = f"service {service} is {verdicts.get(service, 'not judged')}" if service else "it names no service"
+            why = f"did not run ({raw.message}) and {held}: the check the spec declares was never made"
+            self._amend(index, dataclasses.replace(raw, verdict="error", message=why))
+
     def _amend(self, index: int, raw: Result) -> None:
         """Put ``raw`` (redacted) in the place of the run's result at ``index`` (a service judged again
         after the last observation): its evidence replaces the old result's."""
@@ -514,7 +545,7 @@ class Pipeline:
         with contextlib.suppress(Exception):
             self._metrics()
         if self.run.engine_lost is not None and not self.run.interrupted:
-            self._criteria()
+            self._criteria(stopped=why)
         else:
             self.add(not_judged(self.loaded, why))
 
@@ -524,10 +555,24 @@ class Pipeline:
             self._measured(tally(self.run.results, time.time() - self.run.started_at), "checks tally")
         self.run.dimensions = {key: dim for key, dim in run_catalog(self.loaded).items() if key in self.run.evidence}
 
-    def _criteria(self) -> None:
+    def _criteria(self, stopped: str | None = None) -> None:
+        """Each criterion judged over the run's evidence. A run that ``stopped`` before its verdict (the
+        engine lost) still shows what already failed, but nothing it judges can pass: evidence taken
+        before the stop (a probe's answer, a sample) does not show it held until the verdict (adversary
+        stop8 case 11: a probe's PASS kept exact, and a criterion over it passed in an ENGINE LOST run)."""
         if not self.spec.criteria:
             return
 
         self.display.stage(f"criteria ({len(self.spec.criteria)})")
         declared = list(run_catalog(self.loaded))
-        self.add(evaluate_criteria(self.loaded, self.run.evidence, declared, self.run.dimensions))
+        judged = evaluate_criteria(self.loaded, self.run.evidence, declared, self.run.dimensions)
+        if stopped is not None:
+            judged = [
+                r
+                if r.failed
+                else dataclasses.replace(
+                    r, verdict="error", message=f"not judged: {stopped} (what it read was taken before the stop)"
+                )
+                for r in judged
+            ]
+        self.add(judged)

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 # Why 5 s: pytest and a Python job end at once on SIGTERM; the Spark driver's JVM runs its shutdown
@@ -89,14 +89,77 @@ def begin() -> None:
     _stopping.clear()
 
 
+# Marks in every child's environment, inherited by all it starts (a JVM, a daemon that left its group):
+# which validator process started the tree — its pid and its start time, since a pid alone is reused —
+# and for which project. A validator killed with SIGKILL cannot stop its children (nothing catches
+# SIGKILL), so a suite's pytest outlives it and keeps its fixed ports; the next ``check`` of the same
+# project finds what is left by these marks and stops it (``sweep``). A child that starts children of
+# its own (the pytest plugin's ``up``) passes the outermost marks on: the whole tree is that run's.
+OWNER_PID = "VALIDATOR_OWNER_PID"
+OWNER_START = "VALIDATOR_OWNER_START"
+OWNER_PROJECT = "VALIDATOR_OWNER_PROJECT"
+_project: list[str] = []  # the project of this process's run, once known (``for_project``)
+
+
+def for_project(project: str) -> None:
+    """The project this process's children run for: the scope ``sweep`` finds them by later."""
+    _project[:] = [project]
+
+
+def _started(pid: int) -> str | None:
+    """When ``pid`` started (seconds since the epoch, to the hundredth), None when it is gone."""
+    import psutil
+
+    try:
+        return f"{psutil.Process(pid).create_time():.2f}"
+    except (psutil.Error, OSError):
+        return None
+
+
+def _marked(env: Mapping[str, str] | None) -> dict[str, str]:
+    values = dict(os.environ if env is None else env)
+    if OWNER_PID not in values:
+        values[OWNER_PID], values[OWNER_START] = str(os.getpid()), _started(os.getpid()) or ""
+        values[OWNER_PROJECT] = _project[0] if _project else ""
+    return values
+
+
 def spawn(argv: Sequence[str], **popen: Any) -> subprocess.Popen[Any]:
     """``subprocess.Popen`` in a new process group (session) that validator owns."""
+    env = _marked(popen.pop("env", None))
     with _lock:
         if _stopping.is_set():
             raise Stopping(f"not started, validator is stopping: {argv[0]}")
-        proc: subprocess.Popen[Any] = subprocess.Popen(list(argv), start_new_session=True, **popen)
+        proc: subprocess.Popen[Any] = subprocess.Popen(list(argv), start_new_session=True, env=env, **popen)
         _groups[proc.pid] = proc
     return proc
+
+
+def sweep(project: str, grace: float = STOP_GRACE) -> list[int]:
+    """Stop every process an earlier run of ``project`` started and left behind when it was killed:
+    marked for ``project`` by a validator process that no longer runs (a live one's children are its
+    own). Returns their pids. Read-only for any other process; one whose environment cannot be read
+    (another user's) is not ours."""
+    import psutil
+
+    if not project:
+        return []
+    left: list[int] = []
+    for proc in psutil.process_iter():
+        try:
+            env = proc.environ()
+        except (psutil.Error, OSError):
+            continue
+        owner, started = env.get(OWNER_PID), env.get(OWNER_START)
+        if env.get(OWNER_PROJECT) != project or owner is None or not owner.isdigit():
+            continue
+        now = None if int(owner) == os.getpid() else _started(int(owner))
+        if int(owner) == os.getpid() or (now is not None and (not started or now == started)):
+            continue  # this run's own, or a run still going (or one that cannot be told from it)
+        left.append(proc.pid)
+    if left:
+        _stop([], left, grace)
+    return left
 
 
 def run(argv: Sequence[str], timeout: float, text: bool = False, **popen: Any) -> subprocess.CompletedProcess[Any]:

@@ -240,6 +240,34 @@ def test_a_signal_during_the_suite_stops_every_descendant_and_records_the_run(fa
     assert fault.history()[-1] == (1, None, None)
 
 
+def test_what_a_check_killed_outright_left_behind_is_stopped_by_the_next_check(fault):
+    """SIGKILL cannot be caught: the suite's pytest, the grandchild and the one that left its group
+    outlive validator (a suite holding a fixed port would fail the next run's preflight). The next
+    check of the same project finds them by the marks in their environment and stops them first."""
+    fault.write()
+    fault.start()
+    fault.wait_for("suite")
+    assert fault.proc is not None
+    fault.proc.kill()
+    fault.finish()
+    time.sleep(0.5)
+    left = fault.survivors()
+    assert len(left) >= 2, left  # outlived the killed run: nothing of validator's could stop them
+    try:
+        # the hold stays: what the killed run left would run on for 90 s unless the next check stops it
+        after = subprocess.run(
+            [sys.executable, "-m", "validator", "check", "--no-progress", "--no-suites"],
+            cwd=fault.folder,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert fault.survivors() == [], (fault.survivors(), after.stdout[-3000:])
+        assert "an earlier killed run left behind" in after.stdout + after.stderr, after.stdout[-3000:]
+    finally:
+        fault.hold.unlink(missing_ok=True)
+
+
 def test_a_second_signal_exits_at_once(fault):
     """The suite ignores SIGTERM: validator would wait its grace before killing it; a second signal
     ends validator at once, its children killed."""

@@ -82,3 +82,65 @@ def test_raise_in_main_wakes_the_main_thread_from_a_blocking_wait():
         assert abort.raise_in_main(LookupError("late")) is False
     finally:
         abort.uninstall()
+
+
+def _marked_sleeper(mark: str, owner: int, started: str, project: str) -> subprocess.Popen[bytes]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        children.OWNER_PID: str(owner),
+        children.OWNER_START: started,
+        children.OWNER_PROJECT: project,
+    }
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", mark], env=env)
+
+
+def test_sweep_stops_only_what_a_dead_run_of_the_project_left():
+    """The next check's sweep (after a SIGKILLed run): a process marked for the project by a validator
+    that no longer runs is stopped; one whose validator still runs, or marked for another project, is
+    not."""
+    project = f"sweep-{uuid.uuid4().hex[:8]}"
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    live_start = f"{psutil.Process(owner.pid).create_time():.2f}"
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone_start = f"{psutil.Process(gone.pid).create_time():.2f}" if gone.poll() is None else "1.00"
+    gone.wait()
+    marks = {name: f"{project}-{name}" for name in ("orphan", "live", "other")}
+    procs = [
+        _marked_sleeper(marks["orphan"], gone.pid, gone_start, project),
+        _marked_sleeper(marks["live"], owner.pid, live_start, project),
+        _marked_sleeper(marks["other"], gone.pid, gone_start, project + "-x"),
+    ]
+    try:
+        deadline = time.monotonic() + 10
+        while not all(alive(m) for m in marks.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        swept = children.sweep(project, grace=2.0)
+        assert swept == [procs[0].pid], swept
+        assert not alive(marks["orphan"])
+        assert alive(marks["live"]) and alive(marks["other"])
+    finally:
+        for proc in (*procs, owner):
+            proc.kill()
+            proc.wait()
+
+
+def test_children_carry_the_outermost_run_s_marks():
+    children.for_project("marks-test")
+    proc = children.spawn(
+        [sys.executable, "-c", "import os; print(os.environ['VALIDATOR_OWNER_PROJECT'])"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    out, _ = proc.communicate(timeout=30)
+    children.finish(proc)
+    assert out.strip() == "marks-test"
+    inherited = {children.OWNER_PID: "1", children.OWNER_START: "2.00", children.OWNER_PROJECT: "outer"}
+    proc = children.spawn(
+        [sys.executable, "-c", "import os; print(os.environ['VALIDATOR_OWNER_PROJECT'])"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", **inherited},
+    )
+    out, _ = proc.communicate(timeout=30)
+    children.finish(proc)
+    assert out.strip() == "outer"  # a child's own children belong to the run that started the tree

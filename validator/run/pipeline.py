@@ -222,6 +222,17 @@ class Pipeline:
             self.add([identify(engine)])
         return engine if needs_engine else None
 
+    def _sweep(self) -> None:
+        """Before the preflight looks at the host's ports: processes an earlier run of this project
+        started and left running when it was killed outright (SIGKILL: a suite's pytest holding the
+        webhook's fixed port), stopped and said (children.py ``sweep``). Under the project's lock, so
+        never a live run's own."""
+        children.for_project(self.spec.project)
+        left = children.sweep(self.spec.project)
+        if left:
+            pids = ", ".join(str(pid) for pid in left[:10])
+            self.say("sweep", f"stopped {len(left)} process(es) an earlier killed run left behind (pid {pids})")
+
     def _record_inputs(self, engine: Any) -> None:
         """What the verdict is on: the spec, the content it points at, and the image each service's
         reference names on this engine now (run/fingerprint.py; ``report`` asks the engine again)."""
@@ -241,6 +252,7 @@ class Pipeline:
 
     # --- stages -------------------------------------------------------------------------------
     def _static(self, engine: Any) -> None:
+        self._sweep()
         self.display.stage("preflight, configuration keys, Python dependencies")
         ctx = CheckContext(loaded=self.loaded, engine=engine, engine_at=engine_address(self.options.host))
         with ThreadPoolExecutor(max_workers=self.spec.settings.parallel, thread_name_prefix="check") as pool:

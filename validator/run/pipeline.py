@@ -230,7 +230,7 @@ class Pipeline:
         children.for_project(self.spec.project)
         left = children.sweep(self.spec.project)
         if left:
-            pids = ", ".join(str(pid) for pid in left[:10])
+            pids = ", ".join(str(pid) for pid in left)
             self.say("sweep", f"stopped {len(left)} process(es) an earlier killed run left behind (pid {pids})")
 
     def _record_inputs(self, engine: Any) -> None:

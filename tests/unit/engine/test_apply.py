@@ -162,7 +162,7 @@ def test_a_failed_create_names_the_replica(tmp_path):
 
 
 def test_up_v_prints_each_step_with_its_times(tmp_path):
-    from validator.commands.up import render_steps
+    from validator.commands.up_apply import render_steps
 
     engine = FakeEngine(exits={"demo-db-1": 3})
     applier, _ = _applier(tmp_path, engine, db=DB, web=WEB)

@@ -17,16 +17,22 @@ from typing import Any
 from validator import children, history
 from validator.backends.registry import add_orchestrator_option, backend
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, use_color
-from validator.core.result import Result
+from validator.core.result import Result, locate
 from validator.core.run import combine
 from validator.engine.docker_api import Engine
 from validator.engine.unsupported import require_applicable
 from validator.errors import EXIT_FAILED, FatalError, Interrupted, UsageError
 from validator.load import load_spec
-from validator.redact import redactor
+from validator.redact import quoted, redactor
 from validator.redact import redactor as process_redactor
 from validator.reporters.markdown import render as markdown
-from validator.reporters.registry import REPORTERS, ReportContext, parse_report_option, write_reports
+from validator.reporters.registry import (
+    REPORTERS,
+    ReportContext,
+    destinations,
+    parse_report_option,
+    write_reports,
+)
 from validator.run.pipeline import CheckOptions, Mode, Pipeline
 from validator.ui import Display, make_display
 
@@ -54,6 +60,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--history", metavar="PATH", help="history database (default: settings.history)")
     parser.add_argument("--no-history", action="store_true", help="do not record this run")
+
+
+def _require_once(targets: list[str | None], loaded: Any) -> None:
+    """A target named twice (``--host A --host A``, a copy-pasted CI line; ``settings.targets`` whose second
+    entry is ``${B:-A}`` with B unset) is the plainest spelling of one engine twice: refused like the
+    others (the machine meant as the second target would never be contacted), never silently merged."""
+    seen: set[str] = set()
+    for index, target in enumerate(targets):
+        if target is None or target not in seen:
+            seen.add(target or "")
+            continue
+        where = ""
+        if loaded is not None:  # from the spec: point at the entry
+            location = locate(loaded, ("settings", "targets", index))
+            where = f"{location}: " if location is not None else ""
+        option = "settings.targets" if loaded is not None else "--host"
+        raise UsageError(
+            f"{where}{option}: target {quoted(target)} is named twice (an unset variable, a copied line?): "
+            "each target must be a machine of its own"
+        )
 
 
 def _require_distinct(targets: list[str | None]) -> None:
@@ -108,11 +134,14 @@ def run(args: argparse.Namespace) -> int:
     # Its up (and --plan) refuse what plan/up refuse, located, before anything runs; --no-up only judges.
     chosen = backend(loaded, args.orchestrator, refuse=mode != "no-up", warn=eprint)
     require_applicable(loaded, refuse_unsupported=mode != "no-up" and chosen.refuses_compose_fields)
-    targets: list[str | None] = list(dict.fromkeys(args.host or loaded.spec.settings.targets)) or [None]
+    # every target named is a run of its own: a repeated one is refused below, never dropped here
+    targets: list[str | None] = list(args.host or loaded.spec.settings.targets) or [None]
+    _require_once(targets, loaded if not args.host else None)
     _require_distinct(targets)
 
     invocation = uuid.uuid4().hex
     _note_check(loaded, args, invocation)
+    outputs = _outputs(loaded, args, wanted_reports)
 
     def options(host: str | None) -> CheckOptions:
         return CheckOptions(
@@ -125,19 +154,22 @@ def run(args: argparse.Namespace) -> int:
             lock_timeout=args.lock_timeout,
             suites=not args.no_suites,
             orchestrator=chosen.name,
+            outputs=outputs,
         )
 
     ctx = ReportContext(color=use_color(args), verbose=args.verbose)
     if len(targets) == 1:
         display = make_display(args.quiet, args.verbose, args.no_progress, use_color(args))
         result = _pipeline(loaded, options(targets[0]), display, redactor)
+        # recorded before the reports are written: a history that cannot take the run is an ERROR in them
+        code = _record(loaded, args, [result], result) or result.exit_code
         _write(result, wanted_reports, ctx, loaded, args)
         _step_summary(result, ctx)
-        code = _record(loaded, args, [result]) or result.exit_code
         _say_stopped(result)
         return result.exit_code if result.interrupted or result.engine_lost else code
     runs = _concurrently(loaded, [(t or "", options(t)) for t in targets], args, redactor)
     combined = combine(list(runs.items()))
+    code = _record(loaded, args, list(runs.values()), combined) or combined.exit_code
     files = [(name, path) for name, path in wanted_reports if name != "console"]
     if any(name == "console" for name, _ in wanted_reports):
         for address, one in runs.items():
@@ -148,7 +180,6 @@ def run(args: argparse.Namespace) -> int:
     if files:
         _write(combined, files, ctx, loaded, args)
     _step_summary(combined, ctx)
-    code = _record(loaded, args, list(runs.values())) or combined.exit_code
     _say_stopped(combined)
     return combined.exit_code if combined.interrupted or combined.engine_lost else code
 
@@ -278,20 +309,44 @@ def _note_check(loaded: Any, args: argparse.Namespace, invocation: str) -> None:
         eprint(f"validator: {why_not}")
 
 
-def _record(loaded: Any, args: argparse.Namespace, runs: list[Any]) -> int:
-    """Keep every target's run in the history (each with its engine); EXIT_FAILED when one cannot be."""
+def _outputs(loaded: Any, args: argparse.Namespace, wanted: list[Any]) -> tuple[Path, ...]:
+    """The files this check writes besides its suites' (its reports, the history), noted beside the
+    history so that ``report`` leaves them out of the suite trees' fingerprint as this check does, with
+    the ones an earlier check or report wrote (run/fingerprint.py)."""
+    path = _history_path(loaded, args)
+    settings = [parse_report_option(v) for v in loaded.spec.settings.reports]
+    written = destinations(wanted + settings, loaded.base_dir)
+    why_not = history.note_outputs(path, loaded.spec.project, written)
+    if why_not:
+        eprint(f"validator: {why_not}")
+    return (path, *history.noted_outputs(path, loaded.spec.project), *written)
+
+
+def _record(loaded: Any, args: argparse.Namespace, runs: list[Any], shown: Any) -> int:
+    """Keep every target's run in the history, all in one transaction (history.record_check); when they
+    cannot be kept, an ERROR result in ``shown`` (the run the reports show) and the exit code it
+    calls for (3: the database cannot be used; else 1). Never an exception: a check whose history write
+    failed (a full disk, text SQLite cannot take) is a judged check, reported."""
     if args.no_history:
         return 0
-    import sqlite3
-
     path = _history_path(loaded, args)
-    for one in runs:
-        try:
-            history.record(path, one)
-        except history.HistoryError as exc:
-            eprint(f"validator: run not recorded: {exc}")  # the reports above are written all the same
-            return exc.exit_code
-        except (OSError, sqlite3.Error) as exc:
-            eprint(f"validator: run not recorded in the history ({path}): {exc}")
-            return EXIT_FAILED
-    return 0
+    try:
+        history.record_check(path, runs)
+        return 0
+    except history.HistoryError as exc:
+        why, code = str(exc), exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - whatever stops the write, the check still ends with its reports
+        why, code = f"cannot write the history database {path}: {type(exc).__name__}: {exc}", EXIT_FAILED
+    why = redactor().text(why.splitlines()[0] if why else "")
+    shown.results.append(
+        Result(
+            kind="report",
+            name="record the run in the history",
+            verdict="error",
+            expected="the run recorded in the history",
+            actual="not recorded",
+            message=why,
+        )
+    )
+    eprint(f"validator: run not recorded: {why}")
+    return code

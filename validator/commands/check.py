@@ -68,18 +68,31 @@ def _require_once(targets: list[str | None], loaded: Any) -> None:
     others (the machine meant as the second target would never be contacted), never silently merged."""
     seen: set[str] = set()
     for index, target in enumerate(targets):
-        if target is None or target not in seen:
-            seen.add(target or "")
+        if target is None:
             continue
         where = ""
         if loaded is not None:  # from the spec: point at the entry
             location = locate(loaded, ("settings", "targets", index))
             where = f"{location}: " if location is not None else ""
         option = "settings.targets" if loaded is not None else "--host"
-        raise UsageError(
-            f"{where}{option}: target {quoted(target)} is named twice (an unset variable, a copied line?): "
-            "each target must be a machine of its own"
-        )
+        if not _text(target):
+            # a byte that is not UTF-8 (a variable read from a binary file) decodes to a lone surrogate:
+            # no engine has such an address, and no report or history could hold it as written
+            raise UsageError(f"{where}{option}: target {quoted(target)} is not an address (a byte that is not UTF-8)")
+        if target in seen:
+            raise UsageError(
+                f"{where}{option}: target {quoted(target)} is named twice (an unset variable, a copied line?): "
+                "each target must be a machine of its own"
+            )
+        seen.add(target)
+
+
+def _text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _require_distinct(targets: list[str | None]) -> None:

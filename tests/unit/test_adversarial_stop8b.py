@@ -9,6 +9,9 @@ reviewer ran them, on the real engine, are in ``tests/integration/test_adversari
 04: ``report --history N`` exited on regressions alone: 0 on a FAILED, unfinished or stale last check.
 07: a ``config_keys`` file, a suite's test or a probe's file edited after a passing check was outside the
     fingerprint: ``report`` said PASSED on inputs that were gone.
+09: a signal while the targets were told apart was swallowed (``except FatalError``): the check ran on.
+10, 14: a check narrowed by ``--no-suites`` or ``--host`` (a subset of ``settings.targets``) was shown by
+    ``report`` as the verdict on the spec.
 """
 
 from __future__ import annotations
@@ -284,3 +287,48 @@ def test_case07_a_suite_tree_too_large_to_fingerprint_is_said_never_vouched_for(
     capsys.readouterr()
     assert _report(tmp_path / "infra.yaml") == 1
     assert "too large to fingerprint (suite main .: more than 3 files)" in capsys.readouterr().err
+
+
+# --- 09: a signal while the targets are told apart ends the check ---------------------------------------
+
+
+def test_case09_a_signal_while_the_targets_are_identified_ends_the_check(tmp_path, monkeypatch):
+    from validator.errors import Interrupted
+
+    class Signalled:
+        @staticmethod
+        def connect(address, timeout):
+            raise Interrupted(15)  # SIGTERM landing while the engine is asked who it is
+
+    monkeypatch.setattr("validator.commands.check.Engine", Signalled)
+    spec = write_spec(tmp_path, {"version": 1, "project": "signalled"})
+    assert _check(spec, "--host", DEAD, "--host", "tcp://127.0.0.2:9") == 143
+    assert not (tmp_path / ".validator" / "history.db").exists()  # nothing ran after the signal
+
+
+# --- 10, 14: a check narrower than the spec is no verdict on it ----------------------------------------
+
+
+def test_case10_report_after_check_no_suites_is_no_verdict(tmp_path, capsys):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("def test_a():\n    assert False\n")
+    suite = {"command": [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"]}
+    spec = write_spec(tmp_path, {"version": 1, "project": "nosuites", "suites": {"main": suite}})
+    assert _check(spec, "--no-suites") == 0  # the check itself: judged what it was asked to
+    capsys.readouterr()
+    assert _report(spec) == 1
+    assert "suite main did not run in this check (--no-suites)" in capsys.readouterr().err
+    assert _check(spec) == 1 and _report(spec) == 1  # run, it fails
+
+
+def test_case14_report_after_a_check_narrowed_by_host_is_no_verdict(tmp_path, capsys):
+    loaded = load_dict(tmp_path, {"version": 1, "project": "narrow", "settings": {"targets": [DEAD, "tcp://b:2375"]}})
+    db = tmp_path / ".validator" / "history.db"
+    history.record(db, _target_run(loaded, DEAD, "narrowed", "pass", 1000.0))  # check --host DEAD
+    capsys.readouterr()
+    assert _report(tmp_path / "infra.yaml") == 1
+    err = capsys.readouterr().err
+    assert "this check did not run on 'tcp://b:2375' of settings.targets (--host narrowed it)" in err
+    both = [_target_run(loaded, address, "both", "pass", 2000.0) for address in (DEAD, "tcp://b:2375")]
+    history.record_check(db, both)
+    assert _report(tmp_path / "infra.yaml") == 0

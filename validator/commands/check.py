@@ -9,6 +9,7 @@ spec, 3 engine unreachable, 130/143 interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -113,6 +114,8 @@ def _require_distinct(targets: list[str | None]) -> None:
         assert target is not None
         try:
             info = Engine.connect(target, timeout=10.0).info()
+        except Interrupted:  # a FatalError too, but a signal ends the check (adversary stop8 case 09)
+            raise
         except FatalError:  # unreachable or refused: its own run says so, as an ERROR of that target
             continue
         # the ID alone is not unique: engines started from one configuration (cloned machines, several
@@ -171,30 +174,44 @@ def run(args: argparse.Namespace) -> int:
         )
 
     ctx = ReportContext(color=use_color(args), verbose=args.verbose)
+    consoles = [w for w in wanted_reports if w[0] == "console"]
     if len(targets) == 1:
         display = make_display(args.quiet, args.verbose, args.no_progress, use_color(args))
         result = _pipeline(loaded, options(targets[0]), display, redactor)
-        # recorded before the reports are written: a history that cannot take the run is an ERROR in them
-        code = _record(loaded, args, [result], result) or result.exit_code
-        _write(result, wanted_reports, ctx, loaded, args)
+        code = _write_and_record(loaded, args, ctx, wanted_reports, [result], result) or result.exit_code
+        _write(result, consoles, ctx, loaded, args)  # last: it shows whether the history took the run
         _step_summary(result, ctx)
         _say_stopped(result)
         return result.exit_code if result.interrupted or result.engine_lost else code
     runs = _concurrently(loaded, [(t or "", options(t)) for t in targets], args, redactor)
     combined = combine(list(runs.items()))
-    code = _record(loaded, args, list(runs.values()), combined) or combined.exit_code
-    files = [(name, path) for name, path in wanted_reports if name != "console"]
-    if any(name == "console" for name, _ in wanted_reports):
+    code = _write_and_record(loaded, args, ctx, wanted_reports, list(runs.values()), combined) or combined.exit_code
+    if consoles:
         for address, one in runs.items():
             print(f"\n=== target {address} ===")
-            _write(one, [("console", None)], ctx, loaded, args)
+            _write(one, consoles, ctx, loaded, args)
         verdicts = ", ".join(f"{a}: {r.outcome}" for a, r in runs.items())
         print(f"\n{len(runs)} targets — {verdicts} — exit {combined.exit_code}")
-    if files:
-        _write(combined, files, ctx, loaded, args)
     _step_summary(combined, ctx)
     _say_stopped(combined)
     return combined.exit_code if combined.interrupted or combined.engine_lost else code
+
+
+def _write_and_record(
+    loaded: Any, args: argparse.Namespace, ctx: Any, wanted: list[Any], runs: list[Any], shown: Any
+) -> int:
+    """The report files of ``shown`` written (a file that cannot be is an ERROR of the run the history
+    keeps), then every run recorded; when the history cannot take them, the ERROR saying so is added to
+    ``shown`` and its files are written again (what went to standard output is not repeated). The exit
+    code the history's failure calls for, 0 when the runs were recorded."""
+    files = [w for w in wanted if w[0] != "console"]
+    _write(shown, files, ctx, loaded, args)
+    code = _record(loaded, args, runs, shown)
+    if code:
+        again = [w for w in files if destinations([w], loaded.base_dir)]
+        with contextlib.suppress(OSError):  # a file that could not be written is an ERROR of the first pass
+            write_reports(shown, again, ctx, loaded.base_dir)
+    return code
 
 
 def _say_stopped(run: Any) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from validator import history, limits
 from validator.cli_common import add_spec_option, eprint, use_color
 from validator.core.run import combine
+from validator.engine.address import engine_address
 from validator.errors import EXIT_FAILED, EXIT_OK, EngineError, UnreachableError, UsageError
 from validator.load import load_spec
 from validator.redact import quoted
@@ -120,6 +121,7 @@ def _last_check(path: Path, loaded: LoadedSpec, outputs: list[Path]) -> tuple[Ru
         # since, or a tag moved to another image, is a changed spec as much as an edited line of it
         _inputs_changed(loaded, runs, outputs),
         _unrecorded(path, project, last),
+        _narrower(loaded, runs),
     ]
     for problem in filter(None, problems):
         eprint(f"validator: {problem} (run `validator check`)")
@@ -140,6 +142,26 @@ def _incomplete(check: history.Check) -> str | None:
             f"this check had {check.targets} target(s) but {len(check.runs)} run(s) of it were recorded: "
             "it is not the whole check's verdict"
         )
+    return None
+
+
+def _narrower(loaded: LoadedSpec, runs: list[RunResult]) -> str | None:
+    """Why the check covered less than the spec asks, or None: a target of ``settings.targets`` it did
+    not run on (``--host`` narrowed it: adversary stop8 case 14), or a declared suite it did not run
+    (``--no-suites``: case 10). Asked of a check that reached its verdict (one that did not says so)."""
+    if any(run.interrupted or run.engine_lost for run in runs):
+        return None
+    covered = {run.engine for run in runs}
+    missed = [t for t in loaded.spec.settings.targets if engine_address(t) not in covered]
+    if missed:
+        return (
+            f"this check did not run on {', '.join(quoted(t) for t in missed)} of settings.targets "
+            "(--host narrowed it): it is not a verdict on every target the spec names"
+        )
+    judged = {r.name for run in runs for r in run.by_kind("suite")}
+    unrun = [name for name in loaded.spec.suites if name not in judged]
+    if unrun:
+        return f"suite {', '.join(unrun)} did not run in this check (--no-suites): it is not a verdict on the spec"
     return None
 
 

@@ -332,3 +332,15 @@ def test_case14_report_after_a_check_narrowed_by_host_is_no_verdict(tmp_path, ca
     both = [_target_run(loaded, address, "both", "pass", 2000.0) for address in (DEAD, "tcp://b:2375")]
     history.record_check(db, both)
     assert _report(tmp_path / "infra.yaml") == 0
+
+
+def test_case09_a_signal_during_the_history_write_ends_the_check(tmp_path, monkeypatch):
+    """Not swallowed as a failed write (``Interrupted`` is an ``Exception`` too): exit 143, nothing stored."""
+    from validator.errors import Interrupted
+
+    def signalled(path, runs):
+        raise Interrupted(15)
+
+    monkeypatch.setattr(history, "record_check", signalled)
+    spec = write_spec(tmp_path, {"version": 1, "project": "signalled"})
+    assert _check(spec) == 143

@@ -365,6 +365,8 @@ def _record(loaded: Any, args: argparse.Namespace, runs: list[Any], shown: Any) 
         return 0
     except history.HistoryError as exc:
         why, code = str(exc), exc.exit_code
+    except Interrupted:  # a signal during the write (which rolled back) ends the check as any signal does
+        raise
     except Exception as exc:  # noqa: BLE001 - whatever stops the write, the check still ends with its reports
         why, code = f"cannot write the history database {path}: {type(exc).__name__}: {exc}", EXIT_FAILED
     why = redactor().text(why.splitlines()[0] if why else "")

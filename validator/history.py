@@ -1,7 +1,10 @@
 """History: every ``check`` run in an embedded SQLite database (default ``.validator/history.db``).
 
-One transaction per run (a run is stored whole or not at all); WAL mode and a busy timeout let
-concurrent runs write safely. Each row keeps the full JSON report, so ``validator report`` can
+One transaction per ``check`` (every target's run of it stored whole, or none of them: adversary stop8
+case 03, where target 1's PASSED row was committed and target 2's failed to write, and ``report``
+showed the one row as the whole check); each row says how many targets its check had, so a check
+read back with fewer rows than that is shown as incomplete, never as a verdict. WAL mode and a busy
+timeout let concurrent runs write safely. Each row keeps the full JSON report, so ``validator report`` can
 re-render any run in any format, and ``report --history N`` can trend every criterion's metrics.
 """
 
@@ -65,6 +68,9 @@ MIGRATIONS = (
     # holds (1: metrics as dotted names, in a ``metrics`` table left as it was; such rows are not read)
     "ALTER TABLE runs ADD COLUMN invocation TEXT NOT NULL DEFAULT ''; "
     "ALTER TABLE runs ADD COLUMN schema_version INTEGER NOT NULL DEFAULT 1;",
+    # 3: how many targets the row's check had (NULL: written before, one transaction per target: such a
+    # check cannot be shown to be whole)
+    "ALTER TABLE runs ADD COLUMN targets INTEGER;",
 )
 
 
@@ -103,70 +109,97 @@ def _migrate(db: sqlite3.Connection) -> None:
 
 
 def record(path: Path, run: RunResult) -> int:
-    """Store ``run`` whole (one transaction); ``HistoryError`` when the database cannot be used."""
+    """Store ``run``, a check of one target, whole (see ``record_check``)."""
+    return record_check(path, [run])[0]
+
+
+def record_check(path: Path, runs: list[RunResult]) -> list[int]:
+    """Store every target's run of one check in one transaction: all of them or none, each row with the
+    number of targets. ``HistoryError`` when the database cannot be used or the rows cannot be written."""
     try:
-        return _record(path, run)
+        return _record(path, runs)
     except sqlite3.DatabaseError as exc:
         raise HistoryError(path, exc) from None
 
 
-def _record(path: Path, run: RunResult) -> int:
-    mask = redactor().text
-    report = render(redactor().deep(run), ReportContext())  # masked field by field: the JSON stays JSON
+def _storable(value: str) -> str:
+    """Text SQLite can store: a lone surrogate (a non-UTF-8 byte of an address read from an environment
+    variable, decoded with surrogateescape) is kept as its escape, never an error mid-check."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _record(path: Path, runs: list[RunResult]) -> list[int]:
+    rows = [_rows(run) for run in runs]  # masked and rendered before the write lock is taken
     db = _connect(path)
     try:
         db.execute("BEGIN IMMEDIATE")
-        cursor = db.execute(
-            "INSERT INTO runs (project, started_at, finished_at, spec_hash, git_commit, mode, ok, report, "
-            "invocation, schema_version, interrupted, engine_lost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                run.project,
-                run.started_at,
-                run.finished_at,
-                run.spec_hash,
-                run.git_commit,
-                run.mode,
-                int(run.ok),
-                report,
-                run.invocation,
-                SCHEMA_VERSION,
-                run.interrupted,
-                mask(run.engine_lost) if run.engine_lost else None,
-            ),
-        )
-        run_id = int(cursor.lastrowid or 0)
-        db.executemany(
-            "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    run_id,
-                    r.kind,
-                    mask(r.name),
-                    r.verdict,
-                    mask(r.expected),
-                    mask(r.actual),
-                    mask(r.message),
-                    r.duration,
-                    str(r.location) if r.location else None,
-                )
-                for r in run.results
-            ],
-        )
-        db.executemany(
-            "INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (run_id, k.family, k.member, k.field, e.low, e.high, e.producer, mask(e.reason))
-                for k, e in run.evidence.items()
-            ],
-        )
+        ids = [_insert(db, run_row, results, evidence, len(runs)) for run_row, results, evidence in rows]
         db.execute("COMMIT")
-        return run_id
+        return ids
     except BaseException:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
     finally:
         db.close()
+
+
+_Row = tuple[object, ...]
+
+
+def _rows(run: RunResult) -> tuple[_Row, list[_Row], list[_Row]]:
+    """The run's row, its results' and its evidence's (``run_id`` left out), masked and storable."""
+    mask = redactor().text
+
+    def text(value: str | None) -> str | None:
+        return None if value is None else _storable(mask(value))
+
+    report = _storable(render(redactor().deep(run), ReportContext()))  # masked field by field: JSON stays JSON
+    run_row: _Row = (
+        _storable(run.project),
+        run.started_at,
+        run.finished_at,
+        text(run.spec_hash),
+        text(run.git_commit),
+        run.mode,
+        int(run.ok),
+        report,
+        _storable(run.invocation),
+        SCHEMA_VERSION,
+        run.interrupted,
+        text(run.engine_lost) if run.engine_lost else None,
+    )
+    results: list[_Row] = [
+        (
+            r.kind,
+            text(r.name),
+            r.verdict,
+            text(r.expected),
+            text(r.actual),
+            text(r.message),
+            r.duration,
+            _storable(str(r.location)) if r.location else None,
+        )
+        for r in run.results
+    ]
+    evidence: list[_Row] = [
+        (_storable(k.family), _storable(k.member), _storable(k.field), e.low, e.high, e.producer, text(e.reason))
+        for k, e in run.evidence.items()
+    ]
+    return run_row, results, evidence
+
+
+def _insert(db: sqlite3.Connection, run_row: _Row, results: list[_Row], evidence: list[_Row], targets: int) -> int:
+    cursor = db.execute(
+        "INSERT INTO runs (project, started_at, finished_at, spec_hash, git_commit, mode, ok, report, "
+        "invocation, schema_version, interrupted, engine_lost, targets) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (*run_row, targets),
+    )
+    run_id = int(cursor.lastrowid or 0)
+    db.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [(run_id, *r) for r in results])
+    db.executemany("INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(run_id, *e) for e in evidence])
+    return run_id
 
 
 # Recency is the order runs were recorded in (``id``, AUTOINCREMENT: never reused, always growing),
@@ -191,27 +224,41 @@ def last_runs(path: Path, project: str, count: int) -> list[RunResult]:
         db.close()
 
 
-def last_invocation(path: Path, project: str) -> list[RunResult]:
-    """Every run of the newest ``check`` of the project: one per target it was judged on (a run recorded
-    without an invocation stands alone), in the order they were recorded."""
+@dataclass(kw_only=True)
+class Check:
+    """The stored runs of one ``check`` (one per target, in the order they were recorded) and how many
+    targets it had (None: stored before the history said; such a check cannot be shown to be whole)."""
+
+    runs: list[RunResult]
+    targets: int | None
+
+    @property
+    def whole(self) -> bool:
+        return self.targets is not None and len(self.runs) == self.targets
+
+
+def last_check(path: Path, project: str) -> Check | None:
+    """Every stored run of the newest ``check`` of the project, or None when there is none."""
     from pydantic import ValidationError
 
     if not path.exists():
-        return []
+        return None
     db = _connect(path)
     try:
         newest = db.execute(
-            "SELECT id, invocation FROM runs WHERE project = ? AND schema_version = ? ORDER BY id DESC LIMIT 1",
+            "SELECT id, invocation, targets FROM runs WHERE project = ? AND schema_version = ? "
+            "ORDER BY id DESC LIMIT 1",
             (project, SCHEMA_VERSION),
         ).fetchone()
         if newest is None:
-            return []
-        row_id, invocation = newest
+            return None
+        row_id, invocation, targets = newest
         query, args = "SELECT report FROM runs WHERE id = ?", [row_id]
         if invocation:
             query = "SELECT report FROM runs WHERE project = ? AND invocation = ? ORDER BY id"
             args = [project, invocation]
-        return [load(row[0]) for row in db.execute(query, args).fetchall()]
+        runs = [load(row[0]) for row in db.execute(query, args).fetchall()]
+        return Check(runs=runs, targets=None if targets is None else int(targets))
     except (sqlite3.DatabaseError, ValidationError, ValueError) as exc:
         raise HistoryError(path, exc) from None
     finally:
@@ -323,13 +370,47 @@ def note_check(path: Path, project: str, invocation: str, started_at: float) -> 
     check itself is judged all the same)."""
 
     notes = _read_checks(path)
-    notes[project] = {"invocation": invocation, "started_at": started_at}
+    before = notes.get(project)
+    outputs = before.get("outputs", []) if isinstance(before, dict) else []
+    notes[project] = {"invocation": invocation, "started_at": started_at, "outputs": outputs}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(_checks_file(path), json.dumps(notes, sort_keys=True))
     except OSError as exc:
         return f"cannot note this check beside the history ({_checks_file(path)}): {exc.strerror or exc}"
     return ""
+
+
+# The report files `check` and `report` wrote, so that the fingerprint of a suite tree that holds them
+# leaves them out (run/fingerprint.py): a report is what a run writes, not what it reads. The newest
+# MAX_OUTPUTS are kept: one forgotten is hashed again, which at worst calls a run changed (the safe way).
+MAX_OUTPUTS = 64
+
+
+def note_outputs(path: Path, project: str, written: list[Path]) -> str:
+    """Add ``written`` (absolute) to the project's noted outputs; "" when noted, else why not (said, never
+    fatal: a report not noted is at worst a run called changed)."""
+    notes = _read_checks(path)
+    note = notes.get(project)
+    note = dict(note) if isinstance(note, dict) else {}
+    known = [str(p) for p in noted_outputs(path, project)]
+    fresh = [str(p) for p in written]
+    note["outputs"] = ([p for p in known if p not in fresh] + fresh)[-MAX_OUTPUTS:]
+    if note["outputs"] == known:
+        return ""
+    notes[project] = note
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(_checks_file(path), json.dumps(notes, sort_keys=True))
+    except OSError as exc:
+        return f"cannot note the reports beside the history ({_checks_file(path)}): {exc.strerror or exc}"
+    return ""
+
+
+def noted_outputs(path: Path, project: str) -> list[Path]:
+    note = _read_checks(path).get(project)
+    listed = note.get("outputs") if isinstance(note, dict) else None
+    return [Path(p) for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
 
 
 def unrecorded_check(path: Path, project: str, shown: RunResult) -> float | None:

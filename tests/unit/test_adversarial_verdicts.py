@@ -18,7 +18,7 @@ def test_case16_report_last_check_is_the_last_recorded_not_the_latest_clock(tmp_
     fast.started_at, fast.finished_at = fast.started_at + 3600, fast.finished_at + 3600
     history.record(db, fast)
     history.record(db, make_run(2, 1.0, verdict="fail"))
-    assert [r.spec_hash for r in history.last_invocation(db, "demo")] == ["hash2"]
+    assert [r.spec_hash for r in history.last_check(db, "demo").runs] == ["hash2"]
     assert [r.spec_hash for r in history.last_runs(db, "demo", 2)] == ["hash2", "hash1"]
 
 

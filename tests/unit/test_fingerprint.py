@@ -76,7 +76,7 @@ def test_a_spec_whose_files_cannot_be_fingerprinted_is_recorded_as_unknown(tmp_p
 def test_report_when_the_spec_cannot_be_fingerprinted_now_is_no_verdict(tmp_path, capsys, monkeypatch):
     loaded = load_dict(tmp_path, _spec())
     history.record(tmp_path / ".validator" / "history.db", _target_run(loaded, "local", "one", "pass", 1000.0))
-    monkeypatch.setattr("validator.commands.report.verdict_inputs", lambda loaded: None)
+    monkeypatch.setattr("validator.commands.report.inputs", lambda loaded, **kwargs: None)
     capsys.readouterr()
     assert main(["report", "-f", str(tmp_path / "infra.yaml")]) == 1
     assert "a file the spec points at cannot be read now" in capsys.readouterr().err

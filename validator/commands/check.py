@@ -9,6 +9,7 @@ spec, 3 engine unreachable, 130/143 interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -17,16 +18,22 @@ from typing import Any
 from validator import children, history
 from validator.backends.registry import add_orchestrator_option, backend
 from validator.cli_common import add_engine_option, add_output_options, add_spec_option, eprint, use_color
-from validator.core.result import Result
+from validator.core.result import Result, locate
 from validator.core.run import combine
 from validator.engine.docker_api import Engine
 from validator.engine.unsupported import require_applicable
 from validator.errors import EXIT_FAILED, FatalError, Interrupted, UsageError
 from validator.load import load_spec
-from validator.redact import redactor
+from validator.redact import quoted, redactor
 from validator.redact import redactor as process_redactor
 from validator.reporters.markdown import render as markdown
-from validator.reporters.registry import REPORTERS, ReportContext, parse_report_option, write_reports
+from validator.reporters.registry import (
+    REPORTERS,
+    ReportContext,
+    destinations,
+    parse_report_option,
+    write_reports,
+)
 from validator.run.pipeline import CheckOptions, Mode, Pipeline
 from validator.ui import Display, make_display
 
@@ -56,6 +63,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-history", action="store_true", help="do not record this run")
 
 
+def _require_once(targets: list[str | None], loaded: Any) -> None:
+    """A target named twice (``--host A --host A``, a copy-pasted CI line; ``settings.targets`` whose second
+    entry is ``${B:-A}`` with B unset) is the plainest spelling of one engine twice: refused like the
+    others (the machine meant as the second target would never be contacted), never silently merged."""
+    seen: set[str] = set()
+    for index, target in enumerate(targets):
+        if target is None:
+            continue
+        where = ""
+        if loaded is not None:  # from the spec: point at the entry
+            location = locate(loaded, ("settings", "targets", index))
+            where = f"{location}: " if location is not None else ""
+        option = "settings.targets" if loaded is not None else "--host"
+        if not _text(target):
+            # a byte that is not UTF-8 (a variable read from a binary file) decodes to a lone surrogate:
+            # no engine has such an address, and no report or history could hold it as written
+            raise UsageError(f"{where}{option}: target {quoted(target)} is not an address (a byte that is not UTF-8)")
+        if target in seen:
+            raise UsageError(
+                f"{where}{option}: target {quoted(target)} is named twice (an unset variable, a copied line?): "
+                "each target must be a machine of its own"
+            )
+        seen.add(target)
+
+
+def _text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _require_distinct(targets: list[str | None]) -> None:
     """Each target is a machine of its own. An empty address (``--host "$B"`` with B unset) would mean the
     default engine, and two addresses of one engine (``unix:///run/docker.sock`` and
@@ -74,6 +114,8 @@ def _require_distinct(targets: list[str | None]) -> None:
         assert target is not None
         try:
             info = Engine.connect(target, timeout=10.0).info()
+        except Interrupted:  # a FatalError too, but a signal ends the check (adversary stop8 case 09)
+            raise
         except FatalError:  # unreachable or refused: its own run says so, as an ERROR of that target
             continue
         # the ID alone is not unique: engines started from one configuration (cloned machines, several
@@ -108,11 +150,14 @@ def run(args: argparse.Namespace) -> int:
     # Its up (and --plan) refuse what plan/up refuse, located, before anything runs; --no-up only judges.
     chosen = backend(loaded, args.orchestrator, refuse=mode != "no-up", warn=eprint)
     require_applicable(loaded, refuse_unsupported=mode != "no-up" and chosen.refuses_compose_fields)
-    targets: list[str | None] = list(dict.fromkeys(args.host or loaded.spec.settings.targets)) or [None]
+    # every target named is a run of its own: a repeated one is refused below, never dropped here
+    targets: list[str | None] = list(args.host or loaded.spec.settings.targets) or [None]
+    _require_once(targets, loaded if not args.host else None)
     _require_distinct(targets)
 
     invocation = uuid.uuid4().hex
     _note_check(loaded, args, invocation)
+    outputs = _outputs(loaded, args, wanted_reports)
 
     def options(host: str | None) -> CheckOptions:
         return CheckOptions(
@@ -125,32 +170,48 @@ def run(args: argparse.Namespace) -> int:
             lock_timeout=args.lock_timeout,
             suites=not args.no_suites,
             orchestrator=chosen.name,
+            outputs=outputs,
         )
 
     ctx = ReportContext(color=use_color(args), verbose=args.verbose)
+    consoles = [w for w in wanted_reports if w[0] == "console"]
     if len(targets) == 1:
         display = make_display(args.quiet, args.verbose, args.no_progress, use_color(args))
         result = _pipeline(loaded, options(targets[0]), display, redactor)
-        _write(result, wanted_reports, ctx, loaded, args)
+        code = _write_and_record(loaded, args, ctx, wanted_reports, [result], result) or result.exit_code
+        _write(result, consoles, ctx, loaded, args)  # last: it shows whether the history took the run
         _step_summary(result, ctx)
-        code = _record(loaded, args, [result]) or result.exit_code
         _say_stopped(result)
         return result.exit_code if result.interrupted or result.engine_lost else code
     runs = _concurrently(loaded, [(t or "", options(t)) for t in targets], args, redactor)
     combined = combine(list(runs.items()))
-    files = [(name, path) for name, path in wanted_reports if name != "console"]
-    if any(name == "console" for name, _ in wanted_reports):
+    code = _write_and_record(loaded, args, ctx, wanted_reports, list(runs.values()), combined) or combined.exit_code
+    if consoles:
         for address, one in runs.items():
             print(f"\n=== target {address} ===")
-            _write(one, [("console", None)], ctx, loaded, args)
+            _write(one, consoles, ctx, loaded, args)
         verdicts = ", ".join(f"{a}: {r.outcome}" for a, r in runs.items())
         print(f"\n{len(runs)} targets — {verdicts} — exit {combined.exit_code}")
-    if files:
-        _write(combined, files, ctx, loaded, args)
     _step_summary(combined, ctx)
-    code = _record(loaded, args, list(runs.values())) or combined.exit_code
     _say_stopped(combined)
     return combined.exit_code if combined.interrupted or combined.engine_lost else code
+
+
+def _write_and_record(
+    loaded: Any, args: argparse.Namespace, ctx: Any, wanted: list[Any], runs: list[Any], shown: Any
+) -> int:
+    """The report files of ``shown`` written (a file that cannot be is an ERROR of the run the history
+    keeps), then every run recorded; when the history cannot take them, the ERROR saying so is added to
+    ``shown`` and its files are written again (what went to standard output is not repeated). The exit
+    code the history's failure calls for, 0 when the runs were recorded."""
+    files = [w for w in wanted if w[0] != "console"]
+    _write(shown, files, ctx, loaded, args)
+    code = _record(loaded, args, runs, shown)
+    if code:
+        again = [w for w in files if destinations([w], loaded.base_dir)]
+        with contextlib.suppress(OSError):  # a file that could not be written is an ERROR of the first pass
+            write_reports(shown, again, ctx, loaded.base_dir)
+    return code
 
 
 def _say_stopped(run: Any) -> None:
@@ -278,20 +339,46 @@ def _note_check(loaded: Any, args: argparse.Namespace, invocation: str) -> None:
         eprint(f"validator: {why_not}")
 
 
-def _record(loaded: Any, args: argparse.Namespace, runs: list[Any]) -> int:
-    """Keep every target's run in the history (each with its engine); EXIT_FAILED when one cannot be."""
+def _outputs(loaded: Any, args: argparse.Namespace, wanted: list[Any]) -> tuple[Path, ...]:
+    """The files this check writes besides its suites' (its reports, the history), noted beside the
+    history so that ``report`` leaves them out of the suite trees' fingerprint as this check does, with
+    the ones an earlier check or report wrote (run/fingerprint.py)."""
+    path = _history_path(loaded, args)
+    settings = [parse_report_option(v) for v in loaded.spec.settings.reports]
+    written = destinations(wanted + settings, loaded.base_dir)
+    why_not = history.note_outputs(path, loaded.spec.project, written)
+    if why_not:
+        eprint(f"validator: {why_not}")
+    return (path, *history.noted_outputs(path, loaded.spec.project), *written)
+
+
+def _record(loaded: Any, args: argparse.Namespace, runs: list[Any], shown: Any) -> int:
+    """Keep every target's run in the history, all in one transaction (history.record_check); when they
+    cannot be kept, an ERROR result in ``shown`` (the run the reports show) and the exit code it
+    calls for (3: the database cannot be used; else 1). Never an exception: a check whose history write
+    failed (a full disk, text SQLite cannot take) is a judged check, reported."""
     if args.no_history:
         return 0
-    import sqlite3
-
     path = _history_path(loaded, args)
-    for one in runs:
-        try:
-            history.record(path, one)
-        except history.HistoryError as exc:
-            eprint(f"validator: run not recorded: {exc}")  # the reports above are written all the same
-            return exc.exit_code
-        except (OSError, sqlite3.Error) as exc:
-            eprint(f"validator: run not recorded in the history ({path}): {exc}")
-            return EXIT_FAILED
-    return 0
+    try:
+        history.record_check(path, runs)
+        return 0
+    except history.HistoryError as exc:
+        why, code = str(exc), exc.exit_code
+    except Interrupted:  # a signal during the write (which rolled back) ends the check as any signal does
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever stops the write, the check still ends with its reports
+        why, code = f"cannot write the history database {path}: {type(exc).__name__}: {exc}", EXIT_FAILED
+    why = redactor().text(why.splitlines()[0] if why else "")
+    shown.results.append(
+        Result(
+            kind="report",
+            name="record the run in the history",
+            verdict="error",
+            expected="the run recorded in the history",
+            actual="not recorded",
+            message=why,
+        )
+    )
+    eprint(f"validator: run not recorded: {why}")
+    return code

@@ -14,11 +14,18 @@ from typing import TYPE_CHECKING
 from validator import history, limits
 from validator.cli_common import add_spec_option, eprint, use_color
 from validator.core.run import combine
+from validator.engine.address import engine_address
 from validator.errors import EXIT_FAILED, EXIT_OK, EngineError, UnreachableError, UsageError
 from validator.load import load_spec
 from validator.redact import quoted
-from validator.reporters.registry import REPORTERS, ReportContext, parse_report_option, write_reports
-from validator.run.fingerprint import verdict_inputs
+from validator.reporters.registry import (
+    REPORTERS,
+    ReportContext,
+    destinations,
+    parse_report_option,
+    write_reports,
+)
+from validator.run.fingerprint import inputs, verdict_inputs
 from validator.spec.profiles import active
 
 if TYPE_CHECKING:
@@ -61,51 +68,117 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    # whatever else is asked (a trend, the limits), the exit code is first the last check's verdict:
+    # the extra information may add a failure, never turn a failed, unfinished or stale check green
+    # (adversary stop8 case 04: `report --history 3 --report junit=...` exited 0 on a FAILED check)
+    last, verdict = _last_check(path, loaded, _outputs(path, loaded, wanted))
     if args.limits:
-        return _limits(path, loaded, max(1, args.runs))
-    runs = history.last_runs(path, loaded.spec.project, max(1, args.count or 1))
-    if not runs:
-        older = history.older_schema_runs(path, loaded.spec.project)
+        advised = _limits(path, loaded, max(1, args.runs))
+        return verdict or advised
+    ctx = ReportContext(color=use_color(args), verbose=args.verbose)
+    if not args.count:
+        write_reports(last, wanted, ctx, loaded.base_dir)
+        return verdict
+    runs = history.last_runs(path, loaded.spec.project, max(1, args.count))
+    ctx = ReportContext(color=use_color(args), verbose=args.verbose, history=runs[1:])
+    trends = history.trends(runs, args.threshold)
+    print(render_trends(trends, len(runs)))
+    files = [w for w in wanted if w[0] != "console"]
+    if files:
+        write_reports(last, files, ctx, loaded.base_dir)
+    return verdict or (EXIT_FAILED if any(t.regressions for t in trends) else EXIT_OK)
+
+
+def _outputs(path: Path, loaded: LoadedSpec, wanted: list[tuple[str, str | None]]) -> list[Path]:
+    """The files validator writes (the history, the reports check and this command write): left out of
+    the suite trees' fingerprint (run/fingerprint.py); this command's reports noted for the next one."""
+    project = loaded.spec.project
+    settings = [parse_report_option(v) for v in loaded.spec.settings.reports]
+    written = destinations(wanted, loaded.base_dir)
+    if path.exists():  # a report with no history to read writes nothing beside it
+        why_not = history.note_outputs(path, project, written)
+        if why_not:
+            eprint(f"validator: {why_not}")
+    return [path, *history.noted_outputs(path, project), *destinations(settings, loaded.base_dir), *written]
+
+
+def _last_check(path: Path, loaded: LoadedSpec, outputs: list[Path]) -> tuple[RunResult, int]:
+    """The newest check as ``check`` showed it (every target's run, combined), said on standard error
+    with why it is no verdict when it is not; and the exit code that follows: its own, else 1."""
+    project = loaded.spec.project
+    check = history.last_check(path, project)
+    if check is None:
+        older = history.older_schema_runs(path, project)
         hint = f" ({older} older run(s) there were stored by an earlier validator and are not read)" if older else ""
-        raise UsageError(
-            f"no run of project {quoted(loaded.spec.project)} in {path}{hint}: run `validator check` first"
-        )
-    ctx = ReportContext(color=use_color(args), verbose=args.verbose, history=runs[1:] if args.count else None)
-    if args.count:
-        trends = history.trends(runs, args.threshold)
-        print(render_trends(trends, len(runs)))
-        if any(wanted_format != "console" for wanted_format, _ in wanted):
-            write_reports(runs[0], [w for w in wanted if w[0] != "console"], ctx, loaded.base_dir)
-        return EXIT_FAILED if any(t.regressions for t in trends) else EXIT_OK
-    runs_of_last = _last_invocation(path, loaded.spec.project)
-    last = runs_of_last[0] if len(runs_of_last) == 1 else combine([(run.engine or "", run) for run in runs_of_last])
+        raise UsageError(f"no run of project {quoted(project)} in {path}{hint}: run `validator check` first")
+    runs = check.runs
+    last = runs[0] if len(runs) == 1 else combine([(run.engine or "", run) for run in runs])
     eprint(_heading(last))
-    # the spec, the content of the files it points at and the images its references name, as check
-    # recorded them (run/fingerprint.py): a configs file edited since, or a tag moved to another image,
-    # is a changed spec as much as an edited line of it
-    problem = _inputs_changed(loaded, runs_of_last)
-    changed = problem is not None
-    if problem is not None:
+    problems = [
+        _incomplete(check),
+        # the spec, the content of the files it points at or any stage read, and the images its references
+        # name, as check recorded them (run/fingerprint.py): a config_keys file or a suite's test edited
+        # since, or a tag moved to another image, is a changed spec as much as an edited line of it
+        _inputs_changed(loaded, runs, outputs),
+        _unrecorded(path, project, last),
+        _narrower(loaded, runs),
+    ]
+    for problem in filter(None, problems):
         eprint(f"validator: {problem} (run `validator check`)")
-    newer = history.unrecorded_check(path, loaded.spec.project, last)
-    if newer is not None:
-        eprint(
-            f"validator: a newer check, started {_when(newer)}, was not recorded (--no-history, or its history "
-            "write failed): this run is not the last check's verdict (run `validator check`)"
-        )
-    write_reports(last, wanted, ctx, loaded.base_dir)
     # a run that reached no verdict (interrupted, the engine lost) is shown as such, never as a pass
     no_verdict = last.interrupted is not None or last.engine_lost is not None
-    return EXIT_FAILED if changed or no_verdict or newer is not None else last.exit_code
+    return last, EXIT_FAILED if any(problems) or no_verdict else last.exit_code
+
+
+def _incomplete(check: history.Check) -> str | None:
+    """Why the stored runs of the check are not all of it, or None."""
+    if check.targets is None:
+        return (
+            "this check was recorded by an earlier validator, without its number of targets: "
+            "it cannot be shown to be the whole check"
+        )
+    if not check.whole:
+        return (
+            f"this check had {check.targets} target(s) but {len(check.runs)} run(s) of it were recorded: "
+            "it is not the whole check's verdict"
+        )
+    return None
+
+
+def _narrower(loaded: LoadedSpec, runs: list[RunResult]) -> str | None:
+    """Why the check covered less than the spec asks, or None: a target of ``settings.targets`` it did
+    not run on (``--host`` narrowed it: adversary stop8 case 14), or a declared suite it did not run
+    (``--no-suites``: case 10). Asked of a check that reached its verdict (one that did not says so)."""
+    if any(run.interrupted or run.engine_lost for run in runs):
+        return None
+    covered = {run.engine for run in runs}
+    missed = [t for t in loaded.spec.settings.targets if engine_address(t) not in covered]
+    if missed:
+        return (
+            f"this check did not run on {', '.join(quoted(t) for t in missed)} of settings.targets "
+            "(--host narrowed it): it is not a verdict on every target the spec names"
+        )
+    judged = {r.name for run in runs for r in run.by_kind("suite")}
+    unrun = [name for name in loaded.spec.suites if name not in judged]
+    if unrun:
+        return f"suite {', '.join(unrun)} did not run in this check (--no-suites): it is not a verdict on the spec"
+    return None
+
+
+def _unrecorded(path: Path, project: str, last: RunResult) -> str | None:
+    newer = history.unrecorded_check(path, project, last)
+    if newer is None:
+        return None
+    return (
+        f"a newer check, started {_when(newer)}, was not recorded (--no-history, or its history "
+        "write failed): this run is not the last check's verdict"
+    )
 
 
 def _limits(path: Path, loaded: LoadedSpec, count: int) -> int:
     """``--limits``: exit 1 when a service was OOM-killed or came close to its limit (limits.py)."""
 
     runs = history.last_runs(path, loaded.spec.project, count)
-    if not runs:
-        raise UsageError(f"no run of project {quoted(loaded.spec.project)} in {path}: run `validator check` first")
-
     # the services that run by design (profiles enabled, scale above 0): the others have no sample to miss
     running = [n for n, s in active(loaded.spec.services, loaded.environment).items() if s.replicas > 0]
     advice, missing = limits.advise(runs, running)
@@ -114,32 +187,27 @@ def _limits(path: Path, loaded: LoadedSpec, count: int) -> int:
     return EXIT_FAILED if any(a.flag for a in advice) or limits.unknowns(advice, missing) else EXIT_OK
 
 
-def _last_invocation(path: Path, project: str) -> list[RunResult]:
-    """The whole newest ``check``: every target's run (``combine`` shows them as ``check`` did)."""
-
-    runs = history.last_invocation(path, project)
-    if not runs:
-        raise UsageError(f"no run of project {quoted(project)} in {path}: run `validator check` first")
-    return runs
-
-
-def _inputs_changed(loaded: LoadedSpec, runs: list[RunResult]) -> str | None:
+def _inputs_changed(loaded: LoadedSpec, runs: list[RunResult], outputs: list[Path]) -> str | None:
     """Why the inputs of one of ``runs`` (each target's) are not as it recorded them, or None when
     every one's are: for a spec with services, the images are asked of the engine that run used."""
     unknown = "this run cannot be shown to be a verdict on the current spec"
-    if verdict_inputs(loaded) is None:
+    now = inputs(loaded, outputs=outputs)
+    if now is None:
         return f"a file the spec points at cannot be read now: {unknown}"
-    what = "the spec, a file it points at, or an image a service names" if loaded.spec.services else ""
+    if now.unvouched:
+        # past the bounds a tree is named by path alone: an edit in it would not show (run/fingerprint.py)
+        return f"what a stage reads is too large to fingerprint ({'; '.join(now.unvouched)}): {unknown}"
+    changed = "has changed since this run: it is not a verdict on the current spec"
+    if not loaded.spec.services:
+        gone = any(now.digest != run.spec_hash for run in runs)
+        return f"the spec, or a file it points at, {changed}" if gone else None
     for run in runs:
-        images = None
-        if loaded.spec.services:
-            images = _image_lookup(run.engine)
-            if images is None:
-                where = quoted(run.engine or "?")
-                return f"the engine {where} this run checked cannot be asked which images it holds now: {unknown}"
-        if verdict_inputs(loaded, images) != run.spec_hash:
-            what = what or "the spec, or a file it points at,"
-            return f"{what} has changed since this run: it is not a verdict on the current spec"
+        images = _image_lookup(run.engine)
+        if images is None:
+            where = quoted(run.engine or "?")
+            return f"the engine {where} this run checked cannot be asked which images it holds now: {unknown}"
+        if verdict_inputs(loaded, images, outputs) != run.spec_hash:
+            return f"the spec, a file it points at, or an image a service names {changed}"
     return None
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -70,8 +71,13 @@ class Hashed:
     by_metadata: dict[str, str] = field(default_factory=dict)  # compared by each entry's stat, with why
 
 
-def hash_tree(source: Path, shown: str) -> Hashed:
-    """The content hashes of what ``source`` (a bind's host path, resolved) holds, named from ``shown``."""
+# an entry left out of a tree's hash (and out of its bounds), asked with its path and whether it is a folder
+Skip = Callable[[Path, bool], bool]
+
+
+def hash_tree(source: Path, shown: str, skip: Skip | None = None) -> Hashed:
+    """The content hashes of what ``source`` (a bind's host path, resolved) holds, named from ``shown``;
+    the entries ``skip`` names (a folder with all it holds) are left out."""
     special = special_fs(source)
     if special is not None:
         return _by_path(shown, f"a {special} file system")
@@ -81,11 +87,11 @@ def hash_tree(source: Path, shown: str) -> Hashed:
         return Hashed(digests={shown: "missing"})
     if not stat.S_ISDIR(info.st_mode):
         return _one(source, shown, info)
-    entries, why = _walk(source, MAX_FILES, MAX_BYTES)
+    entries, why = _walk(source, MAX_FILES, MAX_BYTES, skip)
     if why is not None and why.special:
         return _by_path(shown, why.text)
     if why is not None:
-        return _by_metadata(source, shown, why.text)
+        return _by_metadata(source, shown, why.text, skip)
     out = Hashed()
     rest = hashlib.sha256()
     for index, (path, entry) in enumerate(entries):
@@ -106,10 +112,10 @@ def _by_path(shown: str, why: str) -> Hashed:
     return Hashed(digests={shown: "by-path"}, by_path={shown: why})
 
 
-def _by_metadata(source: Path, shown: str, why: str) -> Hashed:
+def _by_metadata(source: Path, shown: str, why: str, skip: Skip | None = None) -> Hashed:
     """Past the content bound: one digest of every entry's path, kind, size, mtime_ns and inode (stat
     only), or by path alone beyond ``MAX_ENTRIES``."""
-    entries, beyond = _walk(source, MAX_ENTRIES, None)
+    entries, beyond = _walk(source, MAX_ENTRIES, None, skip)
     if beyond is not None:
         return _by_path(shown, beyond.text)
     digest = hashlib.sha256()
@@ -140,7 +146,7 @@ def _one(path: Path, shown: str, info: os.stat_result) -> Hashed:
 
 
 def _walk(
-    root: Path, max_entries: int, max_bytes: int | None
+    root: Path, max_entries: int, max_bytes: int | None, skip: Skip | None = None
 ) -> tuple[list[tuple[Path, os.stat_result]], _Beyond | None]:
     """Every entry under ``root`` but folders (with them when ``max_bytes`` is None: the metadata walk,
     where a folder's mtime tells an entry added or removed), sorted, without following links or entering
@@ -158,10 +164,12 @@ def _walk(
         except OSError:
             continue  # unreadable: the container may not read it either; its name is all we know
         for item in items:
+            path = Path(item.path)
+            if skip is not None and skip(path, _is_folder(item)):
+                continue
             walked += 1
             if walked > max_entries:
                 return [], _Beyond(text=f"more than {max_entries} files")
-            path = Path(item.path)
             try:
                 info = item.stat(follow_symlinks=False)
             except OSError:
@@ -178,6 +186,13 @@ def _walk(
                     return [], _Beyond(text=f"more than {max_bytes // 2**20} MiB")
             found.append((path, info))
     return sorted(found, key=lambda pair: str(pair[0])), None
+
+
+def _is_folder(item: os.DirEntry[str]) -> bool:
+    try:
+        return item.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _digest(path: Path, info: os.stat_result) -> str:

@@ -63,6 +63,16 @@ def parse_report_option(value: str) -> tuple[str, str | None]:
     return name, (path or None)
 
 
+def destinations(wanted: list[tuple[str, str | None]], base: Path) -> list[Path]:
+    """The files ``write_reports`` writes for ``wanted`` (standard output left out)."""
+    out = []
+    for name, path in wanted:
+        target = path or reporter(name).DEFAULT_PATH
+        if target is not None and target != "-":
+            out.append(Path(target) if Path(target).is_absolute() else base / target)
+    return out
+
+
 def write_reports(
     run: RunResult, wanted: list[tuple[str, str | None]], ctx: ReportContext, base: Path
 ) -> list[tuple[str, str]]:

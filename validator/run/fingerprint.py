@@ -16,6 +16,22 @@ end, records the fingerprint with the image each service's reference names on it
 engine that cannot be asked, leaves no verdict on the current spec (exit 1, with why). A spec
 without services needs no engine, and has no images in its fingerprint.
 
+The files the stages read (adversary stop8 case 07): a ``config_keys`` file edited after a passing
+check (mounted by no service), a suite's test edited to fail, a probe's ``config_file`` changed, made
+``report`` show PASSED on inputs that were gone. So the fingerprint also holds the content of every
+file a stage reads to reach its verdict: each ``config_keys`` path (``host:`` paths too), the
+``python`` section's pyproject.toml, each Spark probe's ``config_file`` and ``delta_jars``, and each
+suite's ``working_dir`` tree. A suite tree is hashed within content_hash's bounds (2000 entries or
+64 MiB read, past them every entry's metadata, up to 50 000 entries); beyond those it is named by path
+alone, and ``report`` then says it cannot vouch for it (``Inputs.unvouched``) and exits 1. Left out
+of a suite tree, as what a run writes rather than reads: folders named with a leading dot (``.git``,
+``.venv``, ``.pytest_cache``, ``.validator``...), ``__pycache__``, the suites' ``junit`` and
+``coverage`` files, the history database and the files beside it, and the report files validator
+writes (``settings.reports`` and every ``--report`` path ``check`` or ``report`` noted:
+history.note_outputs; the commands pass them as ``outputs``). ``check`` records it when the run's
+last observation is done: the suites have run, and what they wrote as they ran is in it as it stays
+until something changes it.
+
 Left out on purpose: a build context's other files (a context is often the project folder, the
 history database included: every run would change it) and what read-write binds hold (data the
 services write, not configuration). The fingerprint is keyed (the label key, engine/labels.py), so
@@ -26,12 +42,15 @@ key changed, calls every run changed: the safe direction.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from validator.engine.content_hash import hash_tree
+from validator.engine.content_hash import Skip, hash_tree
 from validator.engine.desired import DesiredState, desired_state
+from validator.spec.confine import host_path
 from validator.spec.load import LoadedSpec
+from validator.spec.probes.spark_driver import SparkDriverSpec
 
 UNKNOWN = "unknown:"  # the prefix of a spec hash recorded when the fingerprint could not be made
 
@@ -39,28 +58,106 @@ UNKNOWN = "unknown:"  # the prefix of a spec hash recorded when the fingerprint 
 ImageLookup = Callable[[str], str | None]
 
 
-def verdict_inputs(loaded: LoadedSpec, images: ImageLookup | None = None) -> str | None:
+@dataclass(frozen=True, kw_only=True)
+class Inputs:
+    """The fingerprint, and what is in it by path alone (a suite tree past the bounds), each with why."""
+
+    digest: str
+    unvouched: tuple[str, ...] = ()
+
+
+def inputs(loaded: LoadedSpec, images: ImageLookup | None = None, outputs: Iterable[Path] = ()) -> Inputs | None:
     """The fingerprint of what a run of ``loaded`` is judged against, with the image each service's
-    reference names when ``images`` is given (a spec with services: see the module's docstring); None
-    when it cannot be made (a file the spec points at cannot be read, the engine cannot be asked): no
-    recorded run then counts as a verdict on it."""
+    reference names when ``images`` is given (a spec with services: see the module's docstring), the
+    files in ``outputs`` (what validator writes) left out of the suite trees; None when it cannot be made
+    (a file the spec points at cannot be read, the engine cannot be asked): no recorded run then counts
+    as a verdict on it."""
     try:
         desired = desired_state(loaded, refuse_unsupported=False)
         parts = _parts(desired)
         if images is not None:
             parts += [f"image {ref} {images(ref)}" for ref in sorted({s.image for s in desired.services.values()})]
+        read, unvouched = _read(loaded, frozenset(outputs))
     except Exception:  # noqa: BLE001 - whatever stops it, no fingerprint: no run counts as a verdict on it
         return None
     digest = hashlib.sha256(loaded.text_hash.encode())
-    for part in parts:
+    for part in parts + read:
         digest.update(part.encode("utf-8", "surrogateescape") + b"\n")
-    return digest.hexdigest()
+    return Inputs(digest=digest.hexdigest(), unvouched=tuple(unvouched))
 
 
-def recorded(loaded: LoadedSpec, images: ImageLookup | None = None) -> str:
+def verdict_inputs(loaded: LoadedSpec, images: ImageLookup | None = None, outputs: Iterable[Path] = ()) -> str | None:
+    """``inputs``' digest alone."""
+    found = inputs(loaded, images, outputs)
+    return found.digest if found is not None else None
+
+
+def recorded(loaded: LoadedSpec, images: ImageLookup | None = None, outputs: Iterable[Path] = ()) -> str:
     """The spec hash ``check`` records: the fingerprint, else ``UNKNOWN`` and the text's hash (never
     equal to a fingerprint, so ``report`` never takes that run for a verdict on any spec)."""
-    return verdict_inputs(loaded, images) or UNKNOWN + loaded.text_hash
+    return verdict_inputs(loaded, images, outputs) or UNKNOWN + loaded.text_hash
+
+
+def _read(loaded: LoadedSpec, outputs: frozenset[Path]) -> tuple[list[str], list[str]]:
+    """The content of every file a stage reads (``_read_files``) and of each suite's tree, in a stable
+    order; and what of it is named by path alone, with why."""
+    parts: list[str] = []
+    unvouched: list[str] = []
+    for label, path in _read_files(loaded):
+        hashed = hash_tree(path, label)
+        parts += [f"read {shown} {value}" for shown, value in sorted(hashed.digests.items())]
+        unvouched += [f"{shown}: {why}" for shown, why in sorted(hashed.by_path.items())]
+    skip = _left_out(loaded, outputs)
+    for name, suite in sorted(loaded.spec.suites.items()):
+        root = (loaded.base_dir / suite.working_dir).resolve()
+        hashed = hash_tree(root, f"suite {name} {suite.working_dir}", skip)
+        parts += [f"suite {shown} {value}" for shown, value in sorted(hashed.digests.items())]
+        unvouched += [f"{shown}: {why}" for shown, why in sorted(hashed.by_path.items())]
+    return parts, unvouched
+
+
+def _read_files(loaded: LoadedSpec) -> list[tuple[str, Path]]:
+    """Each file a check stage reads besides what the services mount, labelled by where the spec names it."""
+    base = loaded.base_dir
+    spec = loaded.spec
+    out = []
+    for name, config in sorted(spec.config_keys.items()):
+        on_host = host_path(config.path)
+        out.append((f"config_keys {name} {config.path}", Path(on_host) if on_host else base / config.path))
+    if spec.python is not None:
+        pyproject = spec.python.pyproject or "pyproject.toml"
+        out.append((f"python {pyproject}", base / pyproject))
+    for name, probe in sorted(spec.probes.items()):
+        if isinstance(probe, SparkDriverSpec):
+            files = ([probe.config_file] if probe.config_file else []) + list(probe.delta_jars)
+            out += [(f"probe {name} {spelled}", base / spelled) for spelled in files]
+    return out
+
+
+def _left_out(loaded: LoadedSpec, outputs: frozenset[Path]) -> Skip:
+    """What a suite tree's hash leaves out: what a run writes, not what it reads (the module's docstring).
+    A file beside one of them whose name begins with its name goes too (``history.db-wal``,
+    ``history.db.checks.json``)."""
+    written = {*outputs, loaded.base_dir / loaded.spec.settings.history}
+    for suite in loaded.spec.suites.values():
+        cwd = loaded.base_dir / suite.working_dir
+        written.add(cwd / (suite.junit or "junit.xml"))
+        if suite.coverage:
+            written.add(cwd / suite.coverage)
+    beside: dict[Path, list[str]] = {}
+    for path in written:
+        resolved = path.resolve()
+        beside.setdefault(resolved.parent, []).append(resolved.name)
+
+    def skip(path: Path, folder: bool) -> bool:
+        if folder:
+            return path.name.startswith(".") or path.name == "__pycache__"
+        if any(path.name.startswith(name) for name in beside.get(path.parent, ())):
+            return True
+        # a report or note half written by validator (fileio's temporary names): gone a moment later
+        return path.name.startswith(".") and path.name.endswith(".tmp")
+
+    return skip
 
 
 def _parts(desired: DesiredState) -> list[str]:

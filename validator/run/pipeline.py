@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from validator import abort, children
@@ -59,6 +60,8 @@ class CheckOptions:
     lock_timeout: float = 600.0
     suites: bool = True
     orchestrator: str = DEFAULT
+    # the files validator writes (reports, the history): left out of the suite trees' fingerprint
+    outputs: tuple[Path, ...] = ()
 
 
 def git_commit(folder: Any) -> str | None:
@@ -83,7 +86,8 @@ class Pipeline:
         self.run = RunResult(
             project=self.spec.project,
             spec_files=list(loaded.files),
-            spec_hash=recorded(loaded),  # the spec and the content it points at (run/fingerprint.py)
+            # the spec and the content it points at (run/fingerprint.py), made again at the end
+            spec_hash=recorded(loaded, outputs=options.outputs),
             started_at=time.time(),
             git_commit=git_commit(loaded.base_dir),
             mode=options.mode,
@@ -234,10 +238,11 @@ class Pipeline:
             self.say("sweep", f"stopped {len(left)} process(es) an earlier killed run left behind (pid {pids})")
 
     def _record_inputs(self, engine: Any) -> None:
-        """What the verdict is on: the spec, the content it points at, and the image each service's
-        reference names on this engine now (run/fingerprint.py; ``report`` asks the engine again)."""
-        if engine is not None and self.spec.services:
-            self.run.spec_hash = recorded(self.loaded, engine.image_id)
+        """What the verdict is on: the spec, the content it points at or a stage read (the suites' trees
+        as they left them), and the image each service's reference names on this engine now
+        (run/fingerprint.py; ``report`` asks the engine again)."""
+        images = engine.image_id if engine is not None and self.spec.services else None
+        self.run.spec_hash = recorded(self.loaded, images, self.options.outputs)
 
     def interrupt(self, exc: BaseException) -> None:
         """Stop this run from another thread (a multi-target check's main thread got the signal)."""

@@ -114,8 +114,6 @@ def _require_distinct(targets: list[str | None]) -> None:
         assert target is not None
         try:
             info = Engine.connect(target, timeout=10.0).info()
-        except Interrupted:  # a FatalError too, but a signal ends the check (adversary stop8 case 09)
-            raise
         except FatalError:  # unreachable or refused: its own run says so, as an ERROR of that target
             continue
         # the ID alone is not unique: engines started from one configuration (cloned machines, several
@@ -365,8 +363,6 @@ def _record(loaded: Any, args: argparse.Namespace, runs: list[Any], shown: Any) 
         return 0
     except history.HistoryError as exc:
         why, code = str(exc), exc.exit_code
-    except Interrupted:  # a signal during the write (which rolled back) ends the check as any signal does
-        raise
     except Exception as exc:  # noqa: BLE001 - whatever stops the write, the check still ends with its reports
         why, code = f"cannot write the history database {path}: {type(exc).__name__}: {exc}", EXIT_FAILED
     why = redactor().text(why.splitlines()[0] if why else "")

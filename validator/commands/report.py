@@ -158,7 +158,8 @@ def _narrower(loaded: LoadedSpec, runs: list[RunResult]) -> str | None:
             f"this check did not run on {', '.join(quoted(t) for t in missed)} of settings.targets "
             "(--host narrowed it): it is not a verdict on every target the spec names"
         )
-    judged = {r.name for run in runs for r in run.by_kind("suite")}
+    # a suite --no-suites left out is a SKIP result of its own (run/pipeline.py): listed, not judged
+    judged = {r.name for run in runs for r in run.by_kind("suite") if r.verdict != "skip"}
     unrun = [name for name in loaded.spec.suites if name not in judged]
     if unrun:
         return f"suite {', '.join(unrun)} did not run in this check (--no-suites): it is not a verdict on the spec"

@@ -16,6 +16,9 @@ from validator.core.run import TestCase
 from validator.suites.junit import read_junit
 
 _FAILING = ("failed", "error")
+# the recorder's raw outcome it cannot derive (recorder.UNCHECKED: the recorder runs in the suite's
+# interpreter and is not imported here, where importing it would take the results variable)
+UNCHECKED = "?"
 
 
 @dataclass(kw_only=True)
@@ -37,6 +40,8 @@ class Recorded:
     selection: list[str] = field(default_factory=list)  # the options that deselected them (-k 'x', --lf)
     ran_none: list[str] = field(default_factory=list)  # --collect-only, --setup-only, --setup-plan
     witness_failing: set[str] = field(default_factory=set)  # node ids the witness saw fail first
+    # node id -> the outcome what its phases raised gives (pytest's own rules, recorder._raw_outcome)
+    witness_raw: dict[str, str] = field(default_factory=dict)
     problem: str = ""  # why the results cannot be read
 
     @property
@@ -49,9 +54,31 @@ class Recorded:
         return len(self.broken) + len(self.skipped_modules)
 
     @property
-    def rewritten(self) -> list[str]:
-        """Tests the witness saw fail that the recorder was told did not: a plugin rewrote them."""
-        return sorted(t.nodeid for t in self.tests if t.nodeid in self.witness_failing and t.outcome not in _FAILING)
+    def rewritten(self) -> list[Rewritten]:
+        """Tests whose outcome as reported is not failing and is not what their phases raised gives
+        (``witness_raw``), or that the witness saw fail before any other plugin saw the report: a plugin
+        rewrote them (a failure reported as passed, skipped or xfailed; an error as anything; a skip as a
+        pass). A failing outcome is never a rewrite worth flagging: it fails the suite anyway."""
+        modules = {m or "<collection>" for m in self.broken} | set(self.skipped_modules)
+        out = []
+        for test in self.tests:
+            if test.outcome in _FAILING or test.nodeid in modules:
+                continue
+            raised = self.witness_raw.get(test.nodeid, "")
+            if test.nodeid in self.witness_failing and raised not in _FAILING:
+                raised = "failed"
+            if raised != test.outcome and raised != UNCHECKED:
+                out.append(Rewritten(nodeid=test.nodeid, raised=raised, reported=test.outcome))
+        return sorted(out, key=lambda r: r.nodeid)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rewritten:
+    """A test whose reported outcome is not what it raised ("": no phase of it reached the witness)."""
+
+    nodeid: str
+    raised: str
+    reported: str
 
 
 _FINISHED_AFTER = frozenset({"deselected", "witness"})  # the records written just before "finish"
@@ -121,6 +148,11 @@ def _add_record(out: Recorded, by_id: dict[str, TestCase], record: dict[str, Any
         out.deselected_unknown = str(record.get("unknown") or "")
     elif kind == "witness":
         out.witness_failing = {str(n) for n in record["failing"]}
+        raw: dict[str, TestCase] = {}
+        for phase in record["raw"]:  # combined as the reports are: a failing phase is final
+            phase_record = {"nodeid": str(phase["nodeid"]), "when": phase["when"], "outcome": phase["outcome"]}
+            _add_report(raw, phase_record, suite)
+        out.witness_raw = {nodeid: case.outcome for nodeid, case in raw.items()}
     elif kind == "markers":  # under xdist, known only once the workers were done
         for nodeid, markers in record["tests"].items():
             if nodeid in by_id and not by_id[nodeid].markers:

@@ -47,6 +47,7 @@ _DESELECTED = "validator_deselected"
 _UNKNOWN = "validator_deselected_unknown"
 _MARKERS = "validator_markers"
 _RAW = "validator_raw"
+_LEFT_OUT = "validator_left_out"
 ANOTHER = ".another-"  # a results file's sibling, left by a second session the command ran
 _claimed = False  # one recorder per process, for its first session
 # Taken out of the environment as soon as pytest loads this module, before any conftest is imported:
@@ -130,6 +131,7 @@ class _Witness:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.unknown = _unknown_deselected(self.config, self.left_out)
         self._hand_over(_UNKNOWN, self.unknown)
+        self._hand_over(_LEFT_OUT, self.left_out)
         self._hand_over(_MARKERS, {item.nodeid: _markers(item) for item in session.items})
 
     def _hand_over(self, key: str, value: Any) -> None:
@@ -181,6 +183,7 @@ class _Recorder:
         if not self.witness.deselected:  # every worker deselects the same tests
             self.witness.deselected = list(output.get(_DESELECTED, ()))
         self.witness.unknown = self.witness.unknown or str(output.get(_UNKNOWN, ""))
+        self.witness.left_out = self.witness.left_out or list(output.get(_LEFT_OUT, ()))  # the same in each
         for nodeid, markers in output.get(_MARKERS, {}).items():  # the controller collected none
             self.markers.setdefault(nodeid, markers)
 
@@ -211,8 +214,9 @@ class _Recorder:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         stopped = session.shouldstop or session.shouldfail or self.stopped
         option = self.config.option
-        deselected = self.witness.deselected
-        self._write({"type": "deselected", "tests": deselected, "unknown": self.witness.unknown})
+        witness = self.witness
+        deselected = {"tests": witness.deselected, "unknown": witness.unknown, "left_out": witness.left_out}
+        self._write({"type": "deselected", **deselected})
         self._write({"type": "witness", "failing": sorted(self.witness.failing), "raw": self.witness.raw})
         if self.nodes_seen:  # under xdist the tests' records went out before the workers' markers came
             self._write({"type": "markers", "tests": self.markers})

@@ -37,6 +37,8 @@ class Recorded:
     skipped_modules: list[str] = field(default_factory=list)
     deselected: list[TestCase] = field(default_factory=list)  # outcome "deselected"; not in ``tests``
     deselected_unknown: str = ""  # why more may have been left out than ``deselected`` holds
+    # paths and tests a conftest or plugin left out before collection, which may hold tests (in that why)
+    left_out: list[str] = field(default_factory=list)
     selection: list[str] = field(default_factory=list)  # the options that deselected them (-k 'x', --lf)
     ran_none: list[str] = field(default_factory=list)  # --collect-only, --setup-only, --setup-plan
     witness_failing: set[str] = field(default_factory=set)  # node ids the witness saw fail first
@@ -146,6 +148,7 @@ def _add_record(out: Recorded, by_id: dict[str, TestCase], record: dict[str, Any
             for t in record["tests"]
         ]
         out.deselected_unknown = str(record.get("unknown") or "")
+        out.left_out = [str(p) for p in record.get("left_out", [])]
     elif kind == "witness":
         out.witness_failing = {str(n) for n in record["failing"]}
         raw: dict[str, TestCase] = {}

@@ -14,6 +14,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from validator.suites.records import Recorded, read_records
 
 
@@ -122,6 +124,7 @@ def test_a_rewrite_by_an_outer_wrapper_and_at_logreport_is_seen(tmp_path):
     assert {r.nodeid.rpartition("::")[2] for r in recorded.rewritten} == {"test_outer", "test_erased", "test_logged"}
 
 
+@pytest.mark.slow  # two xdist workers
 def test_a_rewrite_under_xdist_is_seen(tmp_path):
     """The raw outcomes come from the workers, through their output, to the controller that records."""
     _, recorded = record(tmp_path, REWRITTEN, "-n", "2")
@@ -241,6 +244,7 @@ def test_legitimate_skips_xfails_and_xpasses_count_as_pytest_counts_them(tmp_pat
     assert recorded.deselected_unknown == ""
 
 
+@pytest.mark.slow  # two xdist workers
 def test_legitimate_outcomes_under_runxfail_and_xdist(tmp_path):
     """``--runxfail`` runs xfail-marked tests as plain ones; under xdist the raw outcomes come from the
     workers."""

@@ -103,7 +103,7 @@ def _pytest_contradiction(recorded: Recorded, code: int | None, ran: int) -> str
 
 
 def _rewrite(rewritten: Rewritten) -> str:
-    raised = f"raised {rewritten.raised}" if rewritten.raised else "no phase of it ran where pytest reports"
+    raised = f"raised {rewritten.raised}" if rewritten.raised else "no phase of it reached pytest's reports"
     return f"{rewritten.nodeid}: {raised}, reported {rewritten.reported}"
 
 

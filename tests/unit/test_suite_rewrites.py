@@ -96,10 +96,13 @@ def test_a_failure_rewritten_as_a_skip_an_xfail_or_a_pass_is_seen(tmp_path):
 
 
 def test_a_rewrite_by_an_outer_wrapper_and_at_logreport_is_seen(tmp_path):
-    """A conftest's ``tryfirst`` wrapper registered after the witness wraps it; a ``logreport`` hook
-    rewrites after both: the reported outcome is the recorder's (last), the raw one the witness's."""
+    """A conftest's ``tryfirst`` wrapper registered after the witness wraps it (and erases the call's
+    exception before the witness looks); a ``logreport`` hook rewrites after both; a conftest's own
+    protocol logs a report it made up: the reported outcome is the recorder's (heard last), the raw one
+    the witness's."""
     files = {
-        "tests/conftest.py": """
+        # a conftest below the initial ones: registered while collecting, after the witness
+        "tests/sub/conftest.py": """
             import pytest
             @pytest.hookimpl(wrapper=True, tryfirst=True)
             def pytest_runtest_makereport(item, call):
@@ -112,16 +115,32 @@ def test_a_rewrite_by_an_outer_wrapper_and_at_logreport_is_seen(tmp_path):
             def pytest_runtest_logreport(report):
                 if report.nodeid.endswith("test_logged") and report.failed:
                     report.outcome, report.longrepr = "skipped", ("x", 0, "quarantined")
+
+            @pytest.hookimpl(tryfirst=True)
+            def pytest_runtest_protocol(item, nextitem):
+                if item.name != "test_fabricated":
+                    return None
+                # a report made up without running the test: no phase of it reached pytest's reports
+                report = pytest.TestReport(item.nodeid, item.location, {}, "passed", None, "call")
+                item.ihook.pytest_runtest_logreport(report=report)
+                return True
         """,
-        "tests/test_o.py": """
+        "tests/sub/test_o.py": """
             def test_ok(): pass
             def test_outer(): assert False
             def test_erased(): assert False
             def test_logged(): assert False
+            def test_fabricated(): assert False
         """,
     }
     _, recorded = record(tmp_path, files)
-    assert {r.nodeid.rpartition("::")[2] for r in recorded.rewritten} == {"test_outer", "test_erased", "test_logged"}
+    seen = {r.nodeid.rpartition("::")[2]: (r.raised, r.reported) for r in recorded.rewritten}
+    assert seen == {
+        "test_outer": ("failed", "skipped"),
+        "test_erased": ("failed", "passed"),
+        "test_logged": ("failed", "skipped"),
+        "test_fabricated": ("", "passed"),
+    }
 
 
 @pytest.mark.slow  # two xdist workers

@@ -129,6 +129,13 @@ class _Witness:
         self._hand_over(_DESELECTED, self.deselected)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # the conftests of folders below the initial ones registered while collecting, after the witness:
+        # their tryfirst wrappers of makereport would wrap its own (and could erase what a test raised
+        # before it looks); registered again, it is the outermost again (pluggy calls a copy of the list)
+        manager = self.config.pluginmanager
+        name = manager.get_name(self)
+        manager.unregister(self)
+        manager.register(self, name)
         self.unknown = _unknown_deselected(self.config, self.left_out)
         self._hand_over(_UNKNOWN, self.unknown)
         self._hand_over(_LEFT_OUT, self.left_out)
@@ -359,7 +366,7 @@ def _kind(excinfo: pytest.ExceptionInfo[BaseException] | None, config: pytest.Co
     unittest = sys.modules.get("unittest")
     if excinfo.errisinstance(pytest.skip.Exception) or (unittest and excinfo.errisinstance(unittest.SkipTest)):
         return "skip"
-    if excinfo.errisinstance(pytest.xfail.Exception) and not config.option.runxfail:
+    if excinfo.errisinstance(pytest.xfail.Exception) and not getattr(config.option, "runxfail", False):
         return "xfail"
     return "fail"
 
@@ -399,7 +406,7 @@ def _xfail_of(item: pytest.Item) -> Any:
     """The xfail pytest's evaluation applied to the test (None: none; ``UNCHECKED``: cannot tell). It must
     come from an xfail mark the test carries: a plugin that stores one for a test without the mark is not
     believed."""
-    if item.config.option.runxfail or item.get_closest_marker("xfail") is None:
+    if getattr(item.config.option, "runxfail", False) or item.get_closest_marker("xfail") is None:
         return None
     if _XFAILED is None:
         return UNCHECKED
@@ -449,11 +456,10 @@ def _by_option(path: Path, config: pytest.Config) -> bool:
     return path.resolve() in ignored or any(fnmatch.fnmatch(str(path), g) for g in globs)
 
 
-def _collectable(path: Path, config: pytest.Config) -> bool:
+def _collectable(path: Path, config: pytest.Config, named: set[Path]) -> bool:
     """Whether pytest's own collectors would collect the file (a Python test module by
-    ``python_files``, a doctest file or module, a file named on the command line)."""
-    root = config.invocation_params.dir
-    if path.resolve() in {(root / arg.partition("::")[0]).resolve() for arg in config.args}:
+    ``python_files``, a doctest file or module, a file ``named`` on the command line)."""
+    if path.resolve() in named:
         return True
     if path.name in ("conftest.py", "__init__.py"):
         return False
@@ -471,13 +477,15 @@ def _may_hold_tests(path: Path, config: pytest.Config) -> bool:
     defaults leave out) does not."""
     if _by_pytest_default(path, config):
         return False
+    root = config.invocation_params.dir
+    named = {(root / arg.partition("::")[0]).resolve() for arg in config.args}
     if not path.is_dir():
-        return _collectable(path, config)
+        return _collectable(path, config, named)
     seen = 0
     for folder, dirs, files in os.walk(path):
         dirs[:] = [d for d in dirs if not _by_pytest_default(Path(folder, d), config)]
         seen += len(dirs) + len(files)
-        if seen > _WALK_LIMIT or any(_collectable(Path(folder, f), config) for f in files):
+        if seen > _WALK_LIMIT or any(_collectable(Path(folder, f), config, named) for f in files):
             return True
     return False
 

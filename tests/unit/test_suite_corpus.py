@@ -150,6 +150,21 @@ CORPUS = {
         runner="junit",
         says="suite main recorded outcomes for 2 of 4 collected tests",
     ),
+    # adversary stop8, case 08: an integration runner writes the declared JUnit file with a failure (its
+    # exit swallowed by `;`), then a passing pytest session runs: the records alone would pass
+    "runner junit: another runner's fresh JUnit beside a passing pytest session": Broken(
+        files={"tests/test_unit.py": "def test_unit(): pass\n"},
+        command=[
+            "sh",
+            "-c",
+            "printf '%s' '<testsuite name=\"integration\" tests=\"2\" failures=\"1\"><testcase name=\"a\"/>"
+            "<testcase name=\"b\"><failure message=\"500\"/></testcase></testsuite>' > out.xml; "
+            f"exec {sys.executable} -m pytest -q -p no:cacheprovider tests",
+        ],
+        junit="out.xml",
+        runner="junit",
+        says="wrote JUnit XML at out.xml during this run that pytest did not write, beside a pytest session",
+    ),
     "pytest's own JUnit XML from a session the recorder did not reach": Broken(
         files=STOP_HALF_WAY,
         command=[

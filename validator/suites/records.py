@@ -232,15 +232,41 @@ def stamp(path: Path) -> tuple[int, int, int] | None:
 _CLOCK_SLACK_NS = 1_000_000_000
 
 
+def _written_during(after: tuple[int, int, int], before: tuple[int, int, int] | None, began_ns: int) -> bool:
+    """A file unchanged since before the start, or last modified before it, is stale."""
+    return after != before and after[0] >= began_ns - _CLOCK_SLACK_NS
+
+
 def fresh_junit(path: Path, before: tuple[int, int, int] | None, began_ns: int, suite: str) -> Recorded:
-    """Only JUnit XML written during this run counts: a file unchanged since before the start, or
-    last modified before it, is stale."""
+    """Only JUnit XML written during this run counts."""
     after = stamp(path)
     if after is None:
         return Recorded(problem=f"wrote no JUnit XML at {path.name} during this run")
-    if after == before or after[0] < began_ns - _CLOCK_SLACK_NS:
+    if not _written_during(after, before, began_ns):
         return Recorded(problem=f"wrote no JUnit XML during this run: {path.name} is from an earlier run")
     return read_junit_evidence(path, suite)
+
+
+def beside_junit(
+    recorded: Recorded, path: Path, before: tuple[int, int, int] | None, began_ns: int, suite: str
+) -> Recorded:
+    """A JUnit suite whose command also ran a pytest session is judged by the session's records; but a
+    JUnit file it declares that another runner wrote during this run (not pytest's own ``--junitxml``)
+    holds results the records do not: two sources, neither the whole run, so the results cannot be
+    trusted (adversary stop8, case 08: an integration runner's failure beside a passing pytest)."""
+    after = stamp(path)
+    if after is None or not _written_during(after, before, began_ns):
+        return recorded
+    try:
+        by_pytest = read_junit(path, suite).by_pytest
+    except (ValueError, OSError):  # unreadable: whoever wrote it, not pytest's own
+        by_pytest = False
+    if not by_pytest and not recorded.problem:
+        recorded.problem = (
+            f"wrote JUnit XML at {path.name} during this run that pytest did not write, beside a pytest session: "
+            "two sources of results, neither the whole run (give each runner its own suite)"
+        )
+    return recorded
 
 
 RECORDER_MODULE = "validator_recorder"

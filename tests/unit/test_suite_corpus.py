@@ -157,8 +157,8 @@ CORPUS = {
         command=[
             "sh",
             "-c",
-            "printf '%s' '<testsuite name=\"integration\" tests=\"2\" failures=\"1\"><testcase name=\"a\"/>"
-            "<testcase name=\"b\"><failure message=\"500\"/></testcase></testsuite>' > out.xml; "
+            'printf \'%s\' \'<testsuite name="integration" tests="2" failures="1"><testcase name="a"/>'
+            '<testcase name="b"><failure message="500"/></testcase></testsuite>\' > out.xml; '
             f"exec {sys.executable} -m pytest -q -p no:cacheprovider tests",
         ],
         junit="out.xml",
@@ -606,7 +606,10 @@ def test_tests_a_conftest_leaves_out_before_collection_are_said_and_deselected_c
     code, report = check(tmp_path, {"command": PYTEST}, criteria)
     results = by_id(report)
     assert code == 1 and results["SC1"]["verdict"] == "error", results["SC1"]
-    said = "a conftest or plugin left 1 path(s) or test(s) out before collection ('tests/integration/test_stack.py')"
+    said = (
+        "an ini file, a conftest or a plugin left 1 path(s) or test(s) out before collection "
+        "('tests/integration/test_stack.py')"
+    )
     assert said in results["main"]["message"] and said in results["SC1"]["message"]
     evidence = report_evidence(report)["suite.main.deselected"]
     assert (evidence["low"], evidence["high"]) == (0, None)

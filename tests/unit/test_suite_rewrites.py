@@ -319,7 +319,9 @@ def test_paths_left_out_before_collection_make_deselected_a_lower_bound(tmp_path
         "tests/test_unit.py::test_hidden",
     ]
     said = recorded.deselected_unknown
-    assert said.startswith("a conftest or plugin left 5 path(s) or test(s) out before collection ("), said
+    assert said.startswith("an ini file, a conftest or a plugin left 5 path(s) or test(s) out before collection ("), (
+        said
+    )
     assert said.endswith(" ...), their tests uncounted")
 
 

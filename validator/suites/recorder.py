@@ -277,7 +277,7 @@ def _left_out(left_out: list[str]) -> str:
         return ""
     shown = ", ".join(quoted(p) for p in left_out[:3]) + (" ..." if len(left_out) > 3 else "")
     return (
-        f"a conftest or plugin left {len(left_out)} path(s) or test(s) out before collection ({shown}), "
+        f"an ini file, a conftest or a plugin left {len(left_out)} path(s) or test(s) out before collection ({shown}), "
         "their tests uncounted"
     )
 

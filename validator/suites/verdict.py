@@ -333,15 +333,22 @@ def _group(
     duration = sum(t.duration for t in members)
     values["duration"] = duration
     metrics, bounds = _split("group", group, values, _uncertain(recorded, suite, own, partial, skipped))
-    ok = not (values["failed"] or values["errors"])
+    verdict: Verdict = "pass"
+    message = ""
+    if values["failed"] or values["errors"]:
+        verdict = "fail"
+    elif not any(t.outcome in _PROVING for t in members):
+        # as for the suite: a group whose every test skipped (its backend down) proved nothing (case 13)
+        verdict, message = "error", f"no test passed: {_none_passed(members)}"
     return Result(
         kind="group",
         name=f"{suite}/{group}",
         id=group,
         parent=suite,
-        verdict="pass" if ok else "fail",
+        verdict=verdict,
         expected="every test passes",
         actual=summary(values, duration),
+        message=message,
         duration=duration,
         location=where,
         metrics=metrics,

@@ -346,3 +346,54 @@ def test_housekeeping_left_out_before_collection_is_no_alarm(tmp_path):
     code, recorded = record(tmp_path, {"tests/other/test_o.py": "def test_o(): assert False\n"}, "--ignore=tests/other")
     assert "--ignore 'tests/other'" in recorded.deselected_unknown
     assert "conftest or plugin" not in recorded.deselected_unknown and recorded.left_out == []
+
+
+def test_an_error_in_teardown_after_a_skip_makes_the_test_an_error(tmp_path):
+    """Adversary stop8's near-miss: the test's outcome was its call's skip, the teardown's error unseen
+    but for the exit status."""
+    files = {
+        "tests/test_t.py": """
+            import pytest
+            @pytest.fixture
+            def leaky():
+                yield
+                raise RuntimeError("teardown broke")
+            def test_ok(): pass
+            def test_skip_then_teardown_error(leaky): pytest.skip("later")
+            @pytest.mark.xfail(reason="known")
+            def test_xfail_then_teardown_error(leaky): assert False
+        """
+    }
+    code, recorded = record(tmp_path, files)
+    assert code == 1 and recorded.rewritten == []
+    assert outcomes(recorded) == {
+        "test_ok": "passed",
+        "test_skip_then_teardown_error": "error",
+        "test_xfail_then_teardown_error": "xfailed",  # under an xfail mark pytest expects the teardown's error too
+    }
+
+
+def test_a_second_session_in_the_same_process_is_said(tmp_path):
+    """Adversary stop8's near-miss: a script calling ``pytest.main`` twice ran two sessions; only the first
+    is recorded, and the reader must know there was another (a session inside the first, as pytester's
+    in-process runs, is the test's own: ``test_suite_evidence``)."""
+    write(
+        tmp_path,
+        {
+            "tests/a/test_a.py": "def test_a(): pass\n",
+            "tests/b/test_b.py": "def test_b(): assert False\n",
+            "run.py": """
+                import sys, pytest
+                first = pytest.main(["-q", "-p", "no:cacheprovider", "tests/a"])
+                pytest.main(["-q", "-p", "no:cacheprovider", "tests/b"])
+                sys.exit(first)
+            """,
+        },
+    )
+    results = tmp_path / "records.jsonl"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
+    env["VALIDATOR_RESULTS"] = str(results)
+    env["PYTEST_PLUGINS"] = "validator.suites.recorder"  # in every session, as a suite's environment has it
+    proc = subprocess.run([sys.executable, "run.py"], cwd=tmp_path, env=env, capture_output=True, timeout=180)
+    assert proc.returncode == 0
+    assert read_records(results, "main").problem.startswith("ran 2 pytest sessions")

@@ -50,6 +50,7 @@ _RAW = "validator_raw"
 _LEFT_OUT = "validator_left_out"
 ANOTHER = ".another-"  # a results file's sibling, left by a second session the command ran
 _claimed = False  # one recorder per process, for its first session
+_finished = False  # that session ended (a later one in the process ran after it, not inside it)
 # Taken out of the environment as soon as pytest loads this module, before any conftest is imported:
 # so no conftest can keep it for a child process, and no test sees it.
 _path = os.environ.pop(RESULTS_ENV, None)
@@ -245,6 +246,8 @@ class _Recorder:
             }
         )
         self.handle.close()
+        global _finished
+        _finished = True
 
 
 def _selection(config: pytest.Config) -> list[str]:
@@ -516,16 +519,24 @@ def _claim(path: str) -> int | None:
     marker: the reader then knows the command ran more than one session."""
     global _claimed
     if _claimed:
+        # a session after the first one ended, in the same process (a script calling ``pytest.main``
+        # twice) is another session too; one inside it (pytester's in-process runs) is the test's own
+        if _finished:
+            _another(path)
         return None
     _claimed = True
     try:
         return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        with contextlib.suppress(OSError):
-            os.close(os.open(f"{path}{ANOTHER}{os.getpid()}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        _another(path)
         return None
     except OSError:
         return None
+
+
+def _another(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.close(os.open(f"{path}{ANOTHER}{os.getpid()}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def pytest_configure(config: pytest.Config) -> None:

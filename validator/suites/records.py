@@ -188,7 +188,11 @@ def _add_report(by_id: dict[str, TestCase], record: dict[str, Any], suite: str) 
     elif record.get("subtest"):
         if outcome == "failed":  # a subtest that passed or skipped leaves its test's outcome to the test
             case.outcome = outcome
-    elif record["when"] == "call" or (outcome in ("error", "skipped", "xfailed") and case.outcome == "passed"):
+    elif (
+        record["when"] == "call"
+        or outcome == "error"  # a teardown's error after a skip or an xfail: any outcome but a failing one
+        or (outcome in ("skipped", "xfailed") and case.outcome == "passed")
+    ):
         case.outcome = outcome
     if record.get("message") and outcome in _FAILING and not case.message:
         case.message = record["message"]

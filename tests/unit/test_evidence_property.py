@@ -314,6 +314,13 @@ def _record(test: FakeTest) -> list[dict[str, Any]]:
     return [*subtest, {**base, "when": "call", "outcome": test.outcome}]
 
 
+def _witness(failing: list[str], records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The witness's record: what it saw fail, and each phase's outcome as what it raised gives it (a
+    failing subtest is a failing phase of its test's call)."""
+    raw = [{"nodeid": r["nodeid"], "when": r["when"], "outcome": r["outcome"]} for r in records]
+    return {"type": "witness", "failing": failing, "raw": raw}
+
+
 PYTEST_FAULTS = (
     *("none", "stop", "ended early", "ended early", "collect", "exit"),
     *("nan", "rewrite", "rewrite", "garbage", "no finish"),
@@ -332,7 +339,7 @@ def pytest_run(draw: st.DrawFn, tests: list[FakeTest], full: float) -> tuple[lis
     body = whole_body = [r for t in ran for r in _record(t)]
     deselected = [{"nodeid": t.nodeid, "markers": list(t.markers)} for t in tests if t.deselected]
     finish = {"type": "finish", "exitstatus": status, "stopped": "", "ran_none": [], "selection": ["-k 'x'"]}
-    tail: list[dict[str, Any]] = [{"type": "deselected", "tests": deselected}, {"type": "witness", "failing": failing}]
+    tail: list[dict[str, Any]] = [{"type": "deselected", "tests": deselected}, _witness(failing, body)]
     tail.append(finish)
     code, wall = status, full
     if fault == "stop":  # killed, exited or crashed at a random point, maybe mid-line
@@ -346,13 +353,14 @@ def pytest_run(draw: st.DrawFn, tests: list[FakeTest], full: float) -> tuple[lis
         body = [r for t in kept for r in _record(t)]
         code = 1 if any(t.really in ("failed", "error") for t in kept) else 0
         wall = full * draw(st.floats(0, 1)) if len(kept) < len(ran) else full
-        tail = [tail[0], {"type": "witness", "failing": [n for n in failing if n in {t.nodeid for t in kept}]}]
+        tail = [tail[0], _witness([n for n in failing if n in {t.nodeid for t in kept}], body)]
         tail.append(finish | {"exitstatus": code, "stopped": "Exit: enough"})
     elif fault == "collect" and ran:  # one module cannot be imported: its tests never ran
         broken = draw(st.sampled_from(sorted({t.file for t in ran})))
         kept = [t for t in ran if t.file != broken]
         head = [{"type": "collect_error", "nodeid": broken, "message": "E"}, {"type": "collected", "count": len(kept)}]
         body = [r for t in kept for r in _record(t)]
+        tail[1] = _witness([n for n in failing if n in {t.nodeid for t in kept}], body)
         tail[-1] = finish | {"exitstatus": 1}
         code, wall = 1, full * draw(st.floats(0, 1))
         whole = Whole(tests=[*tests, FakeTest(nodeid=broken, outcome="error", duration=0.0)], duration=full)

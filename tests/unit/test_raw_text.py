@@ -42,6 +42,7 @@ SLICES_ALLOWED = {
     ),
     ("suites/verdict.py", "modules"): "a list of module names",
     ("suites/verdict.py", "rewritten"): "a list of test ids",
+    ("suites/recorder.py", "left_out"): "a list of paths and test ids, each quoted",
     ("engine/docker_api.py", "container"): "a container id",
     ("engine/labels.py", "hmac.new(key, text.encode('utf-8', 'surrogatepass'), hashlib.sha256).hexdigest()"): "a hash",
     ("engine/lock.py", "hashlib.sha256(f'{engine_identity(engine)}\\x00{project}'.encode()).hexdigest()"): "a hash",

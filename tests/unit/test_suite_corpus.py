@@ -150,6 +150,21 @@ CORPUS = {
         runner="junit",
         says="suite main recorded outcomes for 2 of 4 collected tests",
     ),
+    # adversary stop8, case 08: an integration runner writes the declared JUnit file with a failure (its
+    # exit swallowed by `;`), then a passing pytest session runs: the records alone would pass
+    "runner junit: another runner's fresh JUnit beside a passing pytest session": Broken(
+        files={"tests/test_unit.py": "def test_unit(): pass\n"},
+        command=[
+            "sh",
+            "-c",
+            'printf \'%s\' \'<testsuite name="integration" tests="2" failures="1"><testcase name="a"/>'
+            '<testcase name="b"><failure message="500"/></testcase></testsuite>\' > out.xml; '
+            f"exec {sys.executable} -m pytest -q -p no:cacheprovider tests",
+        ],
+        junit="out.xml",
+        runner="junit",
+        says="wrote JUnit XML at out.xml during this run that pytest did not write, beside a pytest session",
+    ),
     "pytest's own JUnit XML from a session the recorder did not reach": Broken(
         files=STOP_HALF_WAY,
         command=[
@@ -219,7 +234,42 @@ CORPUS = {
                     return report
             """,
         },
-        says="suite main reported 1 test(s) that failed as not failing (tests/test_f.py::test_bad)",
+        says="suite main reported 1 test(s) with an outcome other than what they raised (tests/test_f.py::test_bad: "
+        "raised failed, reported passed): a plugin rewrote the outcome",
+    ),
+    # adversary stop8, case 01: a quarantine plugin reports a failure as skipped
+    "a plugin rewrites a failure as a skip": Broken(
+        files={
+            **FAILING,
+            "tests/conftest.py": """
+                import pytest
+                @pytest.hookimpl(hookwrapper=True)
+                def pytest_runtest_makereport(item, call):
+                    outcome = yield
+                    rep = outcome.get_result()
+                    if rep.when == "call" and rep.failed:
+                        rep.outcome = "skipped"
+                        rep.longrepr = ("x", 0, "quarantined")
+            """,
+        },
+        says="(tests/test_f.py::test_bad: raised failed, reported skipped): a plugin rewrote the outcome",
+    ),
+    # case 01b: the same, as an expected failure no xfail mark asked for
+    "a plugin rewrites a failure as an xfail": Broken(
+        files={
+            **FAILING,
+            "tests/conftest.py": """
+                import pytest
+                @pytest.hookimpl(hookwrapper=True)
+                def pytest_runtest_makereport(item, call):
+                    outcome = yield
+                    rep = outcome.get_result()
+                    if rep.when == "call" and rep.failed:
+                        rep.outcome = "skipped"
+                        rep.wasxfail = "quarantined"
+            """,
+        },
+        says="(tests/test_f.py::test_bad: raised failed, reported xfailed): a plugin rewrote the outcome",
     ),
     "a plugin rewrites a failure as a pass when the report is logged": Broken(
         files={
@@ -529,6 +579,42 @@ def test_tests_ignored_before_collection_are_said_and_deselected_cannot_pass(tmp
     # an --ignore of a path that does not exist drops nothing: no false alarm
     code, report = check(tmp_path, {"command": PYTEST + " --ignore=tests/gone -k test_u"}, criteria)
     assert by_id(report)["ALL"]["verdict"] == "fail" and "--ignore" not in by_id(report)["main"]["message"]
+
+
+def test_tests_a_conftest_leaves_out_before_collection_are_said_and_deselected_cannot_pass(tmp_path):
+    """Adversary stop8, case 05: a conftest's ``collect_ignore_glob``, set when an environment variable is
+    missing, keeps the failing integration tests from ever existing: the suite's result names what was
+    left out and ``suite.main.deselected == 0`` is an error (a lower bound of 0), never a pass; with the
+    variable set the tests run and fail."""
+    write(
+        tmp_path,
+        {
+            "tests/conftest.py": """
+                import os
+                collect_ignore_glob = [] if os.environ.get("STACK_URL") else ["integration/*"]
+            """,
+            "tests/test_unit.py": "def test_unit(): pass\n",
+            "tests/integration/test_stack.py": "def test_stack_answers(): assert False\n",
+        },
+    )
+    criteria = {
+        "SC1": {
+            "title": "every test passes",
+            "condition": "suite.main.failed == 0 and suite.main.errors == 0 and suite.main.deselected == 0",
+        }
+    }
+    code, report = check(tmp_path, {"command": PYTEST}, criteria)
+    results = by_id(report)
+    assert code == 1 and results["SC1"]["verdict"] == "error", results["SC1"]
+    said = (
+        "an ini file, a conftest or a plugin left 1 path(s) or test(s) out before collection "
+        "('tests/integration/test_stack.py')"
+    )
+    assert said in results["main"]["message"] and said in results["SC1"]["message"]
+    evidence = report_evidence(report)["suite.main.deselected"]
+    assert (evidence["low"], evidence["high"]) == (0, None)
+    code, report = check(tmp_path, {"command": PYTEST, "environment": {"STACK_URL": "x"}}, criteria)
+    assert code == 1 and by_id(report)["SC1"]["verdict"] == "fail"
 
 
 def test_a_plugin_that_drops_tests_silently_has_them_counted(tmp_path):

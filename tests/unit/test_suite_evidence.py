@@ -346,7 +346,7 @@ def test_a_broken_results_record_makes_the_results_untrusted(tmp_path):
         {"type": "collected", "count": 1},
         {"type": "test", "nodeid": "t.py::a", "when": "call", "outcome": "passed", "duration": 0.1},
         {"type": "deselected", "tests": []},
-        {"type": "witness", "failing": []},
+        {"type": "witness", "failing": [], "raw": []},
         {"type": "finish", "exitstatus": 0, "stopped": ""},
     ]
     path = tmp_path / "records.jsonl"
@@ -417,8 +417,9 @@ def test_a_finish_record_without_the_records_written_before_it_is_incomplete(tmp
         {"type": "test", "nodeid": "t.py::a", "when": "call", "outcome": "passed", "duration": 0.1},
     ]
     finish = {"type": "finish", "exitstatus": 0, "stopped": "", "selection": ["-k 'a'"]}
+    raw = [{"nodeid": "t.py::a", "when": "call", "outcome": "passed"}]
     tail = {"deselected": {"type": "deselected", "tests": [{"nodeid": "t.py::b", "markers": []}]},
-            "witness": {"type": "witness", "failing": []}}  # fmt: skip
+            "witness": {"type": "witness", "failing": [], "raw": raw}}  # fmt: skip
     path = tmp_path / "records.jsonl"
     for lost in tail:
         kept = [record for kind, record in tail.items() if kind != lost]

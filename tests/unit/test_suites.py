@@ -44,11 +44,18 @@ def test_pytest_suite_with_groups(tmp_path):
                 "named": {"pattern": "test_(one|two)$"},
                 "marked": {"markers": ["slow"]},
                 "all": {"paths": ["tests/"]},
+                "unproven": {"pattern": "test_(skipped|xfail)$"},
             },
         },
     )
     main = results["main"]
     assert main.verdict == "pass"
+    assert (results["main/all"].verdict, results["main/named"].verdict) == ("pass", "pass")
+    # as for the suite, a group in which no test passed proved nothing (adversary stop8 case 13); its
+    # counts stay exact
+    unproven = results["main/unproven"]
+    assert (unproven.verdict, unproven.message) == ("error", "no test passed: all 2 tests were skipped or xfailed")
+    assert unproven.metrics[key("group.unproven.skipped")] == 1
     m = main.metrics
     assert (
         m[key("suite.main.total")],

@@ -29,8 +29,12 @@ controller through the worker's output.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
+import inspect
 import json
 import os
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,8 +46,11 @@ _FAILING = "validator_failing"  # keys of an xdist worker's output
 _DESELECTED = "validator_deselected"
 _UNKNOWN = "validator_deselected_unknown"
 _MARKERS = "validator_markers"
+_RAW = "validator_raw"
+_LEFT_OUT = "validator_left_out"
 ANOTHER = ".another-"  # a results file's sibling, left by a second session the command ran
 _claimed = False  # one recorder per process, for its first session
+_finished = False  # that session ended (a later one in the process ran after it, not inside it)
 # Taken out of the environment as soon as pytest loads this module, before any conftest is imported:
 # so no conftest can keep it for a child process, and no test sees it.
 _path = os.environ.pop(RESULTS_ENV, None)
@@ -61,14 +68,21 @@ class _Witness:
         self.failing: set[str] = set()
         self.deselected: list[dict[str, Any]] = []
         self.unknown = ""  # why more tests may have been left out than ``deselected`` holds
+        self.raw: list[dict[str, str]] = []  # each phase's outcome as what it raised gives it
+        self.left_out: list[str] = []  # paths and tests left out before collection, beyond pytest's defaults
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        """Each phase's outcome as what it raised gives it (``_raw_outcome``), whatever the report says:
+        the reader compares it with the report's final outcome. Taken before the other implementations
+        run (they may replace ``call.excinfo``) and after (pytest's unittest support moves a TestCase's
+        failure into it then): the worse of the two counts."""
+        raised = call.excinfo
         report = yield
-        if call.excinfo is not None and report.passed and not hasattr(report, "wasxfail"):
-            expected = (pytest.skip.Exception, pytest.xfail.Exception)
-            if not call.excinfo.errisinstance(expected):  # raised, yet the report says passed
-                self._failed(item.nodeid)
+        outcome = _raw_outcome(item, call.when, _worse(raised, call.excinfo, item.config))
+        if call.when == "call" or outcome != "passed":  # a test that ran has a call phase, or a phase that did not pass
+            self.raw.append({"nodeid": item.nodeid, "when": call.when, "outcome": outcome})
+            self._hand_over(_RAW, self.raw)
         return report
 
     @pytest.hookimpl(tryfirst=True)
@@ -93,13 +107,39 @@ class _Witness:
             self.pytest_deselected(dropped)
         return result
 
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> Any:
+        """A path left out before collection by anything but pytest's own defaults and the options said
+        apart (a conftest's ``collect_ignore[_glob]``, a ``pytest_ignore_collect`` hook, ``norecursedirs``
+        in an ini file), when it may hold tests."""
+        ignored = yield
+        if ignored and not _by_option(collection_path, config) and _may_hold_tests(collection_path, config):
+            self.left_out.append(_shown_path(collection_path, config))
+        return ignored
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_pycollect_makeitem(self, collector: Any, name: str, obj: object) -> Any:
+        """A test function or class of a collected module that a plugin made nothing of."""
+        made = yield
+        if not made and _is_test(collector, name, obj):
+            self.left_out.append(f"{collector.nodeid}::{name}")
+        return made
+
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.deselected += [{"nodeid": item.nodeid, "markers": _markers(item)} for item in items]
         self._hand_over(_DESELECTED, self.deselected)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.unknown = _unknown_deselected(self.config)
+        # the conftests of folders below the initial ones registered while collecting, after the witness:
+        # their tryfirst wrappers of makereport would wrap its own (and could erase what a test raised
+        # before it looks); registered again, it is the outermost again (pluggy calls a copy of the list)
+        manager = self.config.pluginmanager
+        name = manager.get_name(self)
+        manager.unregister(self)
+        manager.register(self, name)
+        self.unknown = _unknown_deselected(self.config, self.left_out)
         self._hand_over(_UNKNOWN, self.unknown)
+        self._hand_over(_LEFT_OUT, self.left_out)
         self._hand_over(_MARKERS, {item.nodeid: _markers(item) for item in session.items})
 
     def _hand_over(self, key: str, value: Any) -> None:
@@ -147,9 +187,11 @@ class _Recorder:
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         output = getattr(node, "workeroutput", None) or {}
         self.witness.failing.update(output.get(_FAILING, ()))
+        self.witness.raw += list(output.get(_RAW, ()))
         if not self.witness.deselected:  # every worker deselects the same tests
             self.witness.deselected = list(output.get(_DESELECTED, ()))
         self.witness.unknown = self.witness.unknown or str(output.get(_UNKNOWN, ""))
+        self.witness.left_out = self.witness.left_out or list(output.get(_LEFT_OUT, ()))  # the same in each
         for nodeid, markers in output.get(_MARKERS, {}).items():  # the controller collected none
             self.markers.setdefault(nodeid, markers)
 
@@ -180,9 +222,10 @@ class _Recorder:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         stopped = session.shouldstop or session.shouldfail or self.stopped
         option = self.config.option
-        deselected = self.witness.deselected
-        self._write({"type": "deselected", "tests": deselected, "unknown": self.witness.unknown})
-        self._write({"type": "witness", "failing": sorted(self.witness.failing)})
+        witness = self.witness
+        deselected = {"tests": witness.deselected, "unknown": witness.unknown, "left_out": witness.left_out}
+        self._write({"type": "deselected", **deselected})
+        self._write({"type": "witness", "failing": sorted(self.witness.failing), "raw": self.witness.raw})
         if self.nodes_seen:  # under xdist the tests' records went out before the workers' markers came
             self._write({"type": "markers", "tests": self.markers})
         self._write(
@@ -203,6 +246,8 @@ class _Recorder:
             }
         )
         self.handle.close()
+        global _finished
+        _finished = True
 
 
 def _selection(config: pytest.Config) -> list[str]:
@@ -222,11 +267,22 @@ def _selection(config: pytest.Config) -> list[str]:
     return [*out, *_said(_narrowing(config))]
 
 
-def _unknown_deselected(config: pytest.Config) -> str:
+def _unknown_deselected(config: pytest.Config, left_out: list[str]) -> str:
     """Why the deselected count is only a lower bound ("" when it is exact): ``--lf`` with earlier
     failures drops the other tests while collecting, unreported, and whole files without collecting
-    them. (pytest keeps these counts in private attributes: when they are gone, the count is unknown.)"""
-    return "; ".join(why for why in (_last_failed(config), _ignored(config)) if why)
+    them (pytest keeps these counts in private attributes: when they are gone, the count is unknown);
+    options, conftests and plugins leave paths (and tests) out before collection."""
+    return "; ".join(why for why in (_last_failed(config), _ignored(config), _left_out(left_out)) if why)
+
+
+def _left_out(left_out: list[str]) -> str:
+    if not left_out:
+        return ""
+    shown = ", ".join(quoted(p) for p in left_out[:3]) + (" ..." if len(left_out) > 3 else "")
+    return (
+        f"an ini file, a conftest or a plugin left {len(left_out)} path(s) or test(s) out before collection ({shown}), "
+        "their tests uncounted"
+    )
 
 
 def _last_failed(config: pytest.Config) -> str:
@@ -295,6 +351,167 @@ def _outcome(report: pytest.TestReport) -> str | None:
     return None
 
 
+# pytest's own evaluation of a test's xfail marks (what its skipping plugin applies to the report)
+_XFAILED: Any
+try:
+    from _pytest.skipping import xfailed_key as _XFAILED
+except ImportError:  # a pytest that keeps it elsewhere: an xfail-marked test's outcome is then not checked
+    _XFAILED = None
+_SEVERITY = {"none": 0, "skip": 1, "xfail": 2, "fail": 3}
+UNCHECKED = "?"  # a raw outcome the witness cannot derive: any final outcome agrees with it
+
+
+def _kind(excinfo: pytest.ExceptionInfo[BaseException] | None, config: pytest.Config) -> str:
+    """What a phase raised: nothing, a skip (``pytest.skip``, ``unittest.SkipTest``), ``pytest.xfail()``
+    (a failure under ``--runxfail``, as pytest counts it), or a failure."""
+    if excinfo is None:
+        return "none"
+    unittest = sys.modules.get("unittest")
+    if excinfo.errisinstance(pytest.skip.Exception) or (unittest and excinfo.errisinstance(unittest.SkipTest)):
+        return "skip"
+    if excinfo.errisinstance(pytest.xfail.Exception) and not getattr(config.option, "runxfail", False):
+        return "xfail"
+    return "fail"
+
+
+def _worse(
+    before: pytest.ExceptionInfo[BaseException] | None,
+    after: pytest.ExceptionInfo[BaseException] | None,
+    config: pytest.Config,
+) -> pytest.ExceptionInfo[BaseException] | None:
+    return before if _SEVERITY[_kind(before, config)] >= _SEVERITY[_kind(after, config)] else after
+
+
+def _raw_outcome(item: pytest.Item, when: str, excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
+    """The outcome pytest's own rules give a phase from what it raised (as ``_outcome`` names them): a
+    skip is skipped; ``pytest.xfail()`` xfailed; a failure xfailed only under an xfail mark pytest's own
+    evaluation applied whose ``raises`` it matches, else failed (error outside the call); a call that
+    raised nothing under such a mark xpassed (failed when strict)."""
+    kind = _kind(excinfo, item.config)
+    if kind == "skip":
+        return "skipped"
+    if kind == "xfail":
+        return "xfailed"
+    xfailed = _xfail_of(item)
+    if xfailed == UNCHECKED:
+        return UNCHECKED
+    if kind == "fail":
+        assert excinfo is not None
+        if xfailed is not None and _raises_match(xfailed, excinfo.value):
+            return "xfailed"
+        return "failed" if when == "call" else "error"
+    if when == "call" and xfailed is not None:
+        return "failed" if getattr(xfailed, "strict", False) else "xpassed"
+    return "passed"
+
+
+def _xfail_of(item: pytest.Item) -> Any:
+    """The xfail pytest's evaluation applied to the test (None: none; ``UNCHECKED``: cannot tell). It must
+    come from an xfail mark the test carries: a plugin that stores one for a test without the mark is not
+    believed."""
+    if getattr(item.config.option, "runxfail", False) or item.get_closest_marker("xfail") is None:
+        return None
+    if _XFAILED is None:
+        return UNCHECKED
+    return item.stash.get(_XFAILED, None)
+
+
+def _raises_match(xfailed: Any, error: BaseException) -> bool:
+    raises = getattr(xfailed, "raises", None)
+    if raises is None:
+        return True
+    if isinstance(raises, type | tuple):
+        return isinstance(error, raises)
+    matches = getattr(raises, "matches", None)  # pytest.RaisesExc (pytest 8.4+)
+    return bool(matches(error)) if callable(matches) else True
+
+
+# pytest's own defaults for what it never collects (main.py: ``pytest_ignore_collect``, ``norecursedirs``)
+_DEFAULT_NORECURSE = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}")
+# Why a bound: deciding whether an ignored folder holds tests walks it; past this many entries it is
+# taken to hold some (the safe answer), so a huge data folder left out costs little.
+_WALK_LIMIT = 5000
+
+
+def _matches(pattern: str, path: Path) -> bool:
+    """pytest's ``fnmatch_ex``: a pattern without a separator matches the name, else the whole path."""
+    if os.sep not in pattern and "/" not in pattern:
+        return fnmatch.fnmatch(path.name, pattern)
+    return fnmatch.fnmatch(str(path), pattern if os.path.isabs(pattern) else f"*{os.sep}{pattern}")
+
+
+def _by_pytest_default(path: Path, config: pytest.Config) -> bool:
+    if path.name == "__pycache__":
+        return True
+    if path.is_dir():
+        venv = (path / "pyvenv.cfg").is_file() or (path / "conda-meta" / "history").is_file()
+        if venv and not config.getoption("collect_in_virtualenv", False):
+            return True
+        return any(_matches(pattern, path) for pattern in _DEFAULT_NORECURSE)
+    return False
+
+
+def _by_option(path: Path, config: pytest.Config) -> bool:
+    """Left out by ``--ignore`` or ``--ignore-glob``, which ``_ignored`` says apart."""
+    root = config.invocation_params.dir
+    ignored = {(root / p).resolve() for p in (config.getoption("ignore", None) or [])}
+    globs = [str(root / g) for g in (config.getoption("ignore_glob", None) or [])]
+    return path.resolve() in ignored or any(fnmatch.fnmatch(str(path), g) for g in globs)
+
+
+def _collectable(path: Path, config: pytest.Config, named: set[Path]) -> bool:
+    """Whether pytest's own collectors would collect the file (a Python test module by
+    ``python_files``, a doctest file or module, a file ``named`` on the command line)."""
+    if path.resolve() in named:
+        return True
+    if path.name in ("conftest.py", "__init__.py"):
+        return False
+    if path.suffix == ".py":
+        patterns = [str(p) for p in config.getini("python_files")]
+        if config.getoption("doctestmodules", False) or any(_matches(p, path) for p in patterns):
+            return True
+    globs = config.getoption("doctestglob", None) or ["test*.txt"]
+    return any(_matches(str(g), path) for g in globs)
+
+
+def _may_hold_tests(path: Path, config: pytest.Config) -> bool:
+    """Whether an ignored path may hold tests pytest would otherwise have collected: ordinary housekeeping
+    (``collect_ignore = ["setup.py"]``, a docs or data folder without test files, what pytest's own
+    defaults leave out) does not."""
+    if _by_pytest_default(path, config):
+        return False
+    root = config.invocation_params.dir
+    named = {(root / arg.partition("::")[0]).resolve() for arg in config.args}
+    if not path.is_dir():
+        return _collectable(path, config, named)
+    seen = 0
+    for folder, dirs, files in os.walk(path):
+        dirs[:] = [d for d in dirs if not _by_pytest_default(Path(folder, d), config)]
+        seen += len(dirs) + len(files)
+        if seen > _WALK_LIMIT or any(_collectable(Path(folder, f), config, named) for f in files):
+            return True
+    return False
+
+
+def _shown_path(path: Path, config: pytest.Config) -> str:
+    try:
+        return str(path.relative_to(config.rootpath))
+    except ValueError:
+        return str(path)
+
+
+def _is_test(collector: Any, name: str, obj: object) -> bool:
+    """Whether pytest's own rule makes a test (a function or a class) of ``name`` in ``collector``."""
+    try:
+        if inspect.isclass(obj):
+            return bool(collector.istestclass(obj, name))
+        if not collector.istestfunction(obj, name) or not getattr(obj, "__test__", True):
+            return False
+        return inspect.isfunction(inspect.unwrap(getattr(obj, "__func__", obj)))  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - a strange object pytest itself would not make a test of
+        return False
+
+
 def _claim(path: str) -> int | None:
     """Open the results file for this process's first session only; None when already claimed or
     when the file exists (someone else's: never truncated). A file that exists because an earlier
@@ -302,16 +519,24 @@ def _claim(path: str) -> int | None:
     marker: the reader then knows the command ran more than one session."""
     global _claimed
     if _claimed:
+        # a session after the first one ended, in the same process (a script calling ``pytest.main``
+        # twice) is another session too; one inside it (pytester's in-process runs) is the test's own
+        if _finished:
+            _another(path)
         return None
     _claimed = True
     try:
         return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        with contextlib.suppress(OSError):
-            os.close(os.open(f"{path}{ANOTHER}{os.getpid()}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        _another(path)
         return None
     except OSError:
         return None
+
+
+def _another(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.close(os.open(f"{path}{ANOTHER}{os.getpid()}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -16,6 +16,9 @@ from validator.core.run import TestCase
 from validator.suites.junit import read_junit
 
 _FAILING = ("failed", "error")
+# the recorder's raw outcome it cannot derive (recorder.UNCHECKED: the recorder runs in the suite's
+# interpreter and is not imported here, where importing it would take the results variable)
+UNCHECKED = "?"
 
 
 @dataclass(kw_only=True)
@@ -34,9 +37,13 @@ class Recorded:
     skipped_modules: list[str] = field(default_factory=list)
     deselected: list[TestCase] = field(default_factory=list)  # outcome "deselected"; not in ``tests``
     deselected_unknown: str = ""  # why more may have been left out than ``deselected`` holds
+    # paths and tests a conftest or plugin left out before collection, which may hold tests (in that why)
+    left_out: list[str] = field(default_factory=list)
     selection: list[str] = field(default_factory=list)  # the options that deselected them (-k 'x', --lf)
     ran_none: list[str] = field(default_factory=list)  # --collect-only, --setup-only, --setup-plan
     witness_failing: set[str] = field(default_factory=set)  # node ids the witness saw fail first
+    # node id -> the outcome what its phases raised gives (pytest's own rules, recorder._raw_outcome)
+    witness_raw: dict[str, str] = field(default_factory=dict)
     problem: str = ""  # why the results cannot be read
 
     @property
@@ -49,9 +56,31 @@ class Recorded:
         return len(self.broken) + len(self.skipped_modules)
 
     @property
-    def rewritten(self) -> list[str]:
-        """Tests the witness saw fail that the recorder was told did not: a plugin rewrote them."""
-        return sorted(t.nodeid for t in self.tests if t.nodeid in self.witness_failing and t.outcome not in _FAILING)
+    def rewritten(self) -> list[Rewritten]:
+        """Tests whose outcome as reported is not failing and is not what their phases raised gives
+        (``witness_raw``), or that the witness saw fail before any other plugin saw the report: a plugin
+        rewrote them (a failure reported as passed, skipped or xfailed; an error as anything; a skip as a
+        pass). A failing outcome is never a rewrite worth flagging: it fails the suite anyway."""
+        modules = {m or "<collection>" for m in self.broken} | set(self.skipped_modules)
+        out = []
+        for test in self.tests:
+            if test.outcome in _FAILING or test.nodeid in modules:
+                continue
+            raised = self.witness_raw.get(test.nodeid, "")
+            if test.nodeid in self.witness_failing and raised not in _FAILING:
+                raised = "failed"
+            if raised != test.outcome and raised != UNCHECKED:
+                out.append(Rewritten(nodeid=test.nodeid, raised=raised, reported=test.outcome))
+        return sorted(out, key=lambda r: r.nodeid)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rewritten:
+    """A test whose reported outcome is not what it raised ("": no phase of it reached the witness)."""
+
+    nodeid: str
+    raised: str
+    reported: str
 
 
 _FINISHED_AFTER = frozenset({"deselected", "witness"})  # the records written just before "finish"
@@ -119,8 +148,14 @@ def _add_record(out: Recorded, by_id: dict[str, TestCase], record: dict[str, Any
             for t in record["tests"]
         ]
         out.deselected_unknown = str(record.get("unknown") or "")
+        out.left_out = [str(p) for p in record.get("left_out", [])]
     elif kind == "witness":
         out.witness_failing = {str(n) for n in record["failing"]}
+        raw: dict[str, TestCase] = {}
+        for phase in record["raw"]:  # combined as the reports are: a failing phase is final
+            phase_record = {"nodeid": str(phase["nodeid"]), "when": phase["when"], "outcome": phase["outcome"]}
+            _add_report(raw, phase_record, suite)
+        out.witness_raw = {nodeid: case.outcome for nodeid, case in raw.items()}
     elif kind == "markers":  # under xdist, known only once the workers were done
         for nodeid, markers in record["tests"].items():
             if nodeid in by_id and not by_id[nodeid].markers:
@@ -153,7 +188,11 @@ def _add_report(by_id: dict[str, TestCase], record: dict[str, Any], suite: str) 
     elif record.get("subtest"):
         if outcome == "failed":  # a subtest that passed or skipped leaves its test's outcome to the test
             case.outcome = outcome
-    elif record["when"] == "call" or (outcome in ("error", "skipped", "xfailed") and case.outcome == "passed"):
+    elif (
+        record["when"] == "call"
+        or outcome == "error"  # a teardown's error after a skip or an xfail: any outcome but a failing one
+        or (outcome in ("skipped", "xfailed") and case.outcome == "passed")
+    ):
         case.outcome = outcome
     if record.get("message") and outcome in _FAILING and not case.message:
         case.message = record["message"]
@@ -197,15 +236,41 @@ def stamp(path: Path) -> tuple[int, int, int] | None:
 _CLOCK_SLACK_NS = 1_000_000_000
 
 
+def _written_during(after: tuple[int, int, int], before: tuple[int, int, int] | None, began_ns: int) -> bool:
+    """A file unchanged since before the start, or last modified before it, is stale."""
+    return after != before and after[0] >= began_ns - _CLOCK_SLACK_NS
+
+
 def fresh_junit(path: Path, before: tuple[int, int, int] | None, began_ns: int, suite: str) -> Recorded:
-    """Only JUnit XML written during this run counts: a file unchanged since before the start, or
-    last modified before it, is stale."""
+    """Only JUnit XML written during this run counts."""
     after = stamp(path)
     if after is None:
         return Recorded(problem=f"wrote no JUnit XML at {path.name} during this run")
-    if after == before or after[0] < began_ns - _CLOCK_SLACK_NS:
+    if not _written_during(after, before, began_ns):
         return Recorded(problem=f"wrote no JUnit XML during this run: {path.name} is from an earlier run")
     return read_junit_evidence(path, suite)
+
+
+def beside_junit(
+    recorded: Recorded, path: Path, before: tuple[int, int, int] | None, began_ns: int, suite: str
+) -> Recorded:
+    """A JUnit suite whose command also ran a pytest session is judged by the session's records; but a
+    JUnit file it declares that another runner wrote during this run (not pytest's own ``--junitxml``)
+    holds results the records do not: two sources, neither the whole run, so the results cannot be
+    trusted (adversary stop8, case 08: an integration runner's failure beside a passing pytest)."""
+    after = stamp(path)
+    if after is None or not _written_during(after, before, began_ns):
+        return recorded
+    try:
+        by_pytest = read_junit(path, suite).by_pytest
+    except (ValueError, OSError):  # unreadable: whoever wrote it, not pytest's own
+        by_pytest = False
+    if not by_pytest and not recorded.problem:
+        recorded.problem = (
+            f"wrote JUnit XML at {path.name} during this run that pytest did not write, beside a pytest session: "
+            "two sources of results, neither the whole run (give each runner its own suite)"
+        )
+    return recorded
 
 
 RECORDER_MODULE = "validator_recorder"

@@ -29,7 +29,7 @@ from validator.redact import Encoder, add_encoder, clip, quoted
 from validator.spec.load import LoadedSpec
 from validator.suites.coverage import attach
 from validator.suites.metrics import METRICS as METRICS  # declared apart: lint reads them
-from validator.suites.records import fresh_junit, ran_pytest, read_records, recording_env, stamp
+from validator.suites.records import beside_junit, fresh_junit, ran_pytest, read_records, recording_env, stamp
 from validator.suites.verdict import judge, not_finished
 
 if TYPE_CHECKING:
@@ -113,6 +113,8 @@ def run_suite(
         # by a JUnit file its command also wrote
         pytest = pytest or ran_pytest(records)
         recorded = read_records(records, name) if pytest else fresh_junit(junit, before, began_ns, name)
+        if pytest and suite.kind != "pytest":  # the JUnit file it declares may hold another runner's results
+            recorded = beside_junit(recorded, junit, before, began_ns, name)
     results = judge(loaded, name, recorded, proc.returncode, timed_out, duration, list(tail), pytest, where)
     results = _with_coverage(name, suite, results, cwd, coverage_before, began_ns)
     return results, recorded.tests

@@ -30,7 +30,7 @@ from validator.core.result import Result, Verdict, locate
 from validator.core.run import TestCase
 from validator.spec.load import LoadedSpec
 from validator.suites.groups import FIELDS, counts, fields, may_hold, member, summary
-from validator.suites.records import Recorded
+from validator.suites.records import Recorded, Rewritten
 
 __all__ = ["FIELDS", "judge", "not_finished"]
 
@@ -94,9 +94,17 @@ def _pytest_contradiction(recorded: Recorded, code: int | None, ran: int) -> str
         return "exited 1 (tests failed) though no failed test was recorded (did a plugin fail the session?)"
     rewritten = recorded.rewritten
     if rewritten:
-        shown = ", ".join(rewritten[:3]) + (" ..." if len(rewritten) > 3 else "")
-        return f"reported {len(rewritten)} test(s) that failed as not failing ({shown}): a plugin rewrote the outcome"
+        shown = "; ".join(_rewrite(r) for r in rewritten[:3]) + (" ..." if len(rewritten) > 3 else "")
+        return (
+            f"reported {len(rewritten)} test(s) with an outcome other than what they raised ({shown}): "
+            "a plugin rewrote the outcome"
+        )
     return ""
+
+
+def _rewrite(rewritten: Rewritten) -> str:
+    raised = f"raised {rewritten.raised}" if rewritten.raised else "no phase of it reached pytest's reports"
+    return f"{rewritten.nodeid}: {raised}, reported {rewritten.reported}"
 
 
 def _junit_incomplete(recorded: Recorded, code: int | None) -> str:
@@ -325,15 +333,22 @@ def _group(
     duration = sum(t.duration for t in members)
     values["duration"] = duration
     metrics, bounds = _split("group", group, values, _uncertain(recorded, suite, own, partial, skipped))
-    ok = not (values["failed"] or values["errors"])
+    verdict: Verdict = "pass"
+    message = ""
+    if values["failed"] or values["errors"]:
+        verdict = "fail"
+    elif not any(t.outcome in _PROVING for t in members):
+        # as for the suite: a group whose every test skipped (its backend down) proved nothing (case 13)
+        verdict, message = "error", f"no test passed: {_none_passed(members)}"
     return Result(
         kind="group",
         name=f"{suite}/{group}",
         id=group,
         parent=suite,
-        verdict="pass" if ok else "fail",
+        verdict=verdict,
         expected="every test passes",
         actual=summary(values, duration),
+        message=message,
         duration=duration,
         location=where,
         metrics=metrics,

@@ -153,3 +153,24 @@ def test_any_command_that_writes_junit(tmp_path):
     assert all(b.high is None for b in group.bounds.values())
     why = "suite main: its runner exited 1, as it does for failing tests and for a run stopped part-way"
     assert group.bounds[key("group.x.skipped")].why == why + ", so skipped is at least 0 and unknown above"
+
+
+def test_the_recorder_loads_in_an_interpreter_without_validator(tmp_path):
+    """A suite run by another interpreter (tox, a venv of its own) cannot import validator: the
+    recorder, loaded from its copy, still records (the masking functions come from a copy beside it)."""
+    (tmp_path / "run_tests.py").write_text(
+        "import sys\n"
+        "sys.modules['validator'] = None  # as an interpreter without validator installed\n"
+        "import pytest\n"
+        "sys.exit(pytest.main(['tests', '-q', '-p', 'no:cacheprovider']))\n"
+    )
+    suite = {
+        "command": "python run_tests.py",
+        "runner": "pytest",
+        # a foreign interpreter has no validator entry point either: only PYTEST_PLUGINS loads the recorder
+        "environment": {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    }
+    results, tests, lines = run(tmp_path, suite)
+    assert results["main"].verdict == "pass", (results["main"].message, lines[-20:])
+    passed = [t.nodeid for t in tests if t.outcome == "passed"]
+    assert any(n.endswith("::test_one") for n in passed) and any(n.endswith("::test_two") for n in passed), passed

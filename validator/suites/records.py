@@ -285,6 +285,9 @@ def recording_env(env: dict[str, str], folder: Path, records: Path) -> dict[str,
     plugin_dir = folder / "plugin"
     plugin_dir.mkdir(mode=0o700)
     shutil.copyfile(Path(__file__).with_name("recorder.py"), plugin_dir / f"{RECORDER_MODULE}.py")
+    # what the recorder masks text with (the standard library only), beside it: a suite run by another
+    # interpreter (tox, a venv of its own) cannot import validator, and the recorder must still load
+    shutil.copyfile(Path(__file__).parent.parent / "redact.py", plugin_dir / f"{RECORDER_MODULE}_redact.py")
     plugins = [p for p in env.get("PYTEST_PLUGINS", "").split(",") if p.strip()]
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     return {

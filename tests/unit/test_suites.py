@@ -174,3 +174,22 @@ def test_the_recorder_loads_in_an_interpreter_without_validator(tmp_path):
     assert results["main"].verdict == "pass", (results["main"].message, lines[-20:])
     passed = [t.nodeid for t in tests if t.outcome == "passed"]
     assert any(n.endswith("::test_one") for n in passed) and any(n.endswith("::test_two") for n in passed), passed
+
+
+def test_a_suite_of_a_target_reaches_that_target(tmp_path):
+    """A multi-target check (or --host) runs each target's suite with DOCKER_HOST set to that target:
+    its fixtures reach the engine the verdict is recorded under (adversary stop8, a near-miss)."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_target.py").write_text(
+        "import os\n\ndef test_target():\n    assert os.environ['DOCKER_HOST'] == 'tcp://127.0.0.1:2375'\n"
+    )
+    loaded = load_dict(
+        tmp_path,
+        {
+            "version": 1,
+            "project": "demo",
+            "suites": {"main": {"command": "python -m pytest tests -q -p no:cacheprovider"}},
+        },
+    )
+    results, _ = run_suite(loaded, "main", lambda who, line: None, threading.Event(), target="tcp://127.0.0.1:2375")
+    assert {r.name: r.verdict for r in results}["main"] == "pass", [r.message for r in results]

@@ -398,7 +398,7 @@ class Pipeline:
             if self.cancel.is_set():
                 break
             self.display.stage(f"suite {name}")
-            results, tests = run_suite(self.loaded, name, self.output, self.cancel)
+            results, tests = run_suite(self.loaded, name, self.output, self.cancel, target=self.options.host)
             for test in tests:
                 test.message = self.redactor.text(test.message)
                 test.nodeid = self.redactor.text(test.nodeid)  # parametrized ids carry values too

@@ -56,8 +56,16 @@ def _ascii_escaped(value: str) -> str:
 
 
 def run_suite(
-    loaded: LoadedSpec, name: str, say: Callable[[str, str], None], cancel: threading.Event | None = None
+    loaded: LoadedSpec,
+    name: str,
+    say: Callable[[str, str], None],
+    cancel: threading.Event | None = None,
+    target: str | None = None,
 ) -> tuple[list[Result], list[TestCase]]:
+    """Run suite ``name`` and judge it. ``target``: the engine this run checks (``--host``, a target of
+    a multi-target check), given to the suite as ``DOCKER_HOST``: the pytest plugin's fixtures, the
+    Docker SDK and the CLI then reach the engine whose run the suite's verdict is recorded under, not
+    whatever this machine's default is."""
 
     suite = loaded.spec.suites[name]
     where = locate(loaded, ("suites", name))
@@ -74,6 +82,8 @@ def run_suite(
         # the recorder in every suite's environment, whatever the command's first words, its environment
         # or its own options say: `coverage run -m pytest`, `make test`, `tox` and `sh -c` run pytest too
         env.update(recording_env(env, Path(tmp), records))
+        if target is not None and "DOCKER_HOST" not in suite.environment:  # the spec's own word wins
+            env["DOCKER_HOST"] = target
         env["VALIDATOR_SPEC_FILES"] = os.pathsep.join(str((Path.cwd() / f).resolve()) for f in loaded.files)
         if suite.coverage:
             # coverage.py's data, not only its report, must be this run's: ``--cov-append`` (or a

@@ -11,20 +11,10 @@ import time
 import pytest
 
 from tests.integration.test_reconcile import spy_requests
+from tests.integration.test_witness import _inspects, _quiet
 from validator.engine import ahead as A
-from validator.engine import witness as W
 
 pytestmark = pytest.mark.docker
-
-
-def _inspects(requests: list[str], cid: str) -> int:
-    return sum(1 for call in requests if call.startswith("GET ") and call.endswith(f"/containers/{cid}/json"))
-
-
-def _quiet(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A short look back, then a pause past it: events of the cold ``up`` are not replayed as changes."""
-    monkeypatch.setattr(W, "SKEW", 0.2)
-    time.sleep(0.5)
 
 
 def _ahead(project, name: str | None = None) -> A.LookAhead:

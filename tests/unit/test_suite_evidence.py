@@ -245,6 +245,27 @@ def test_a_group_with_no_test_is_an_error_for_its_criteria(tmp_path):
     assert results["A"]["verdict"] == "pass"
 
 
+def test_a_declared_group_that_measured_nothing_fails_the_run_without_a_criterion(tmp_path):
+    """Adversary stop8b case 06: a conftest's environment-switched collect_ignore_glob leaves the
+    group's tests out before collection; the group is an ERROR of its own, not a quiet SKIP."""
+    write(
+        tmp_path,
+        {
+            "tests/test_unit.py": "def test_unit(): pass\n",
+            "tests/integration/test_stack.py": "def test_stack(): assert False\n",
+            "tests/conftest.py": """
+                import os
+                collect_ignore_glob = [] if os.environ.get("STACK_URL") else ["integration/*"]
+            """,
+        },
+    )
+    suite = {"command": PYTEST, "groups": {"integration": {"paths": ["tests/integration/"]}}}
+    code, report = check(tmp_path, suite, {"S": {"title": "suite", "condition": "suite.main.failed == 0"}})
+    assert code == 1
+    group = next(r for r in report["run"]["results"] if r["kind"] == "group")
+    assert group["verdict"] == "error" and "matched no test" in group["message"], group
+
+
 def test_nan_from_junit_never_satisfies_a_condition(tmp_path):
     junit = '<testsuite tests="1"><testcase classname="pkg.mod" name="test_a" time="nan"/></testsuite>'
     write(tmp_path, {"w.py": f"open('out.xml', 'w').write({junit!r})\n"})

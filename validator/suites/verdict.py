@@ -312,15 +312,18 @@ def _group(
         why = f"group {group} matched no test of suite {suite}" + (
             f" that ran ({len(deselected)} deselected)" if deselected else ""
         )
+        # and an ERROR of its own, not a SKIP: a group the spec declares measured nothing, which is no
+        # pass even without a criterion reading it (adversary stop8b case 06: a conftest left the
+        # group's tests out before collection; the run was PASSED with the group a quiet SKIP)
         return Result(
             kind="group",
             name=f"{suite}/{group}",
             id=group,
             parent=suite,
-            verdict="skip",
+            verdict="error",
             expected="every test passes",
             actual="no tests",
-            message="no test matched the group",
+            message=f"no test matched the group: {why}",
             location=where,
             unavailable={metric_name("group", group, f): why for f in own},
         )

@@ -24,11 +24,16 @@ file a stage reads to reach its verdict: each ``config_keys`` path (``host:`` pa
 suite's ``working_dir`` tree. A suite tree is hashed within content_hash's bounds (2000 entries or
 64 MiB read, past them every entry's metadata, up to 50 000 entries); beyond those it is named by path
 alone, and ``report`` then says it cannot vouch for it (``Inputs.unvouched``) and exits 1. Left out
-of a suite tree, as what a run writes rather than reads: folders named with a leading dot (``.git``,
-``.venv``, ``.pytest_cache``, ``.validator``...), ``__pycache__``, the suites' ``junit`` and
-``coverage`` files, the history database and the files beside it, and the report files validator
-writes (``settings.reports`` and every ``--report`` path ``check`` or ``report`` noted:
-history.note_outputs; the commands pass them as ``outputs``). ``check`` records it when the run's
+of a suite tree is only what runs are known to write or what is no test input by nature: caches
+(``__pycache__``, ``.pytest_cache``, ``.mypy_cache``, ``.ruff_cache``, ``.tox``, ``.nox``, coverage.py's
+``.coverage`` data files), validator's own (the ``.validator`` folder, the history database and the
+files beside it, the suites' ``junit`` and ``coverage`` files, and the report files validator writes:
+``settings.reports`` and every ``--report`` path ``check`` or ``report`` noted, history.note_outputs;
+the commands pass them as ``outputs``), version control's stores (``.git``, ``.hg``, ``.svn``) and
+virtualenvs (a folder holding ``pyvenv.cfg``, whatever its name: installed packages are outside the
+fingerprint anyway). Every other folder, dot ones included, is hashed (adversary stop8b case 03: a
+suite kept its tests and their data in ``.ci/``, named on its command line, and a rule leaving out
+every dot folder made ``report`` say PASSED after they were edited to fail). ``check`` records it when the run's
 last observation is done: the suites have run, and what they wrote as they ran is in it as it stays
 until something changes it.
 
@@ -151,13 +156,47 @@ def _left_out(loaded: LoadedSpec, outputs: frozenset[Path]) -> Skip:
 
     def skip(path: Path, folder: bool) -> bool:
         if folder:
-            return path.name.startswith(".") or path.name == "__pycache__"
+            return _not_an_input_folder(path)
         if any(path.name.startswith(name) for name in beside.get(path.parent, ())):
             return True
-        # a report or note half written by validator (fileio's temporary names): gone a moment later
-        return path.name.startswith(".") and path.name.endswith(".tmp")
+        return _not_an_input_file(path.name)
 
     return skip
+
+
+# Folders left out by name (adversary stop8b case 03: a rule "every dot folder" left out `.ci/`, where a
+# suite kept its tests and data): caches runs write, validator's own folder (the default history's), and
+# version control's stores. Any other dot folder may hold what a test reads (`.ci`, `.github`, a
+# `.hypothesis` database that replays examples) and is hashed.
+_WRITTEN_FOLDERS = frozenset(
+    {
+        "__pycache__",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".tox",  # tox's virtualenvs and logs
+        ".nox",
+        ".validator",
+        ".git",  # (a submodule's `.git` is a file, a pointer that no run changes: hashed)
+        ".hg",
+        ".svn",
+    }
+)
+
+
+def _not_an_input_folder(path: Path) -> bool:
+    """A folder runs write, or a virtualenv (by its ``pyvenv.cfg``, whatever its name: installed
+    packages, as outside ``working_dir``, are not in the fingerprint)."""
+    return path.name in _WRITTEN_FOLDERS or (path / "pyvenv.cfg").is_file()
+
+
+def _not_an_input_file(name: str) -> bool:
+    """coverage.py's data files (``.coverage``, ``.coverage.<host>.<pid>...`` under ``parallel``; never
+    ``.coveragerc``, its configuration), or a report or note half written by validator (fileio's
+    temporary names: gone a moment later)."""
+    if name == ".coverage" or name.startswith(".coverage."):
+        return True
+    return name.startswith(".") and name.endswith(".tmp")
 
 
 def _parts(desired: DesiredState) -> list[str]:

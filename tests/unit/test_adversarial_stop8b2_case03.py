@@ -103,3 +103,15 @@ def test_what_runs_write_and_what_no_test_reads_is_left_out(tmp_path, written):
     (tmp_path / written).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / written).write_text("written by a run")
     assert _digest(tmp_path, data) == before, f"{written} is not a test input, yet it changed the fingerprint"
+
+
+def test_case08_a_symbolic_link_in_a_suite_tree_is_not_vouched_for(tmp_path):
+    """Adversary stop8b case 08: `tests` is a link to shared tests; pytest follows it, the walk records
+    only where it points. ``report`` must not vouch for what was read through it."""
+    data = _suite_spec(tmp_path)
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "test_b.py").write_text("def test_b():\n    assert True\n")
+    (tmp_path / "linked").symlink_to(tmp_path / "shared")
+    found = fingerprint.inputs(load_dict(tmp_path, data))
+    assert found is not None
+    assert any("linked" in line and "symbolic link" in line for line in found.unvouched), found.unvouched

@@ -20,7 +20,9 @@ subprocess run by a test) can write to it. The records end with a ``finish`` rec
 session did not end normally.
 
 The witness beside it sees each report first (``tryfirst``), and which tests raised an exception in
-their call, and remembers every test it saw fail; a test it saw fail that the recorder, seeing the
+their call (from the innermost wrapper of ``pytest_pyfunc_call`` too, so a wrapper that swallows it
+does not hide it), which xfail marks a plugin added at collection (they do not excuse a failure), and
+remembers every test it saw fail; a test it saw fail that the recorder, seeing the
 report last, was told passed had its outcome rewritten by a plugin in between. Under xdist the
 witness runs in each worker and hands what it saw (and the worker's deselected tests) to the
 controller through the worker's output.

@@ -163,7 +163,34 @@ CORPUS = {
         ],
         junit="out.xml",
         runner="junit",
-        says="wrote JUnit XML at out.xml during this run that pytest did not write, beside a pytest session",
+        says="wrote JUnit XML at out.xml during this run that pytest did not write (or not all of it), beside",
+    ),
+    # adversary stop8b, case 04: the declared file merges pytest's --junitxml with the integration runner's
+    # (a failure): one pytest-signed <testsuite> does not make the whole file pytest's
+    "runner junit: pytest's JUnit merged with another runner's, beside a passing pytest session": Broken(
+        files={
+            "tests/test_unit.py": "def test_unit(): pass\n",
+            "merge.py": """
+                import sys
+                import xml.etree.ElementTree as ET
+                merged = ET.Element("testsuites")
+                merged.extend(ET.parse(sys.argv[1]).getroot().iter("testsuite"))
+                merged.append(ET.fromstring(
+                    '<testsuite name="integration" tests="1" failures="1">'
+                    '<testcase name="b"><failure message="500"/></testcase></testsuite>'
+                ))
+                ET.ElementTree(merged).write(sys.argv[2])
+            """,
+        },
+        command=[
+            "sh",
+            "-c",
+            f"{sys.executable} -m pytest -q -p no:cacheprovider --junitxml=unit.xml tests; "
+            f"exec {sys.executable} merge.py unit.xml out.xml",
+        ],
+        junit="out.xml",
+        runner="junit",
+        says="wrote JUnit XML at out.xml during this run that pytest did not write (or not all of it)",
     ),
     "pytest's own JUnit XML from a session the recorder did not reach": Broken(
         files=STOP_HALF_WAY,

@@ -143,6 +143,86 @@ def test_a_rewrite_by_an_outer_wrapper_and_at_logreport_is_seen(tmp_path):
     }
 
 
+def test_an_exception_swallowed_before_the_report_is_seen(tmp_path):
+    """Adversary stop8b, case 01: a conftest wrapper of ``pytest_runtest_call`` (or an outer wrapper of
+    ``pytest_pyfunc_call``) swallows what the test raised, so ``call.excinfo`` never holds it; the
+    witness's innermost ``pytest_pyfunc_call`` wrapper saw the test function raise."""
+    files = {
+        "tests/conftest.py": """
+            import pytest
+            @pytest.hookimpl(wrapper=True)
+            def pytest_runtest_call(item):
+                try:
+                    return (yield)
+                except AssertionError:
+                    if item.name != "test_swallowed_by_call":
+                        raise
+                    return None
+
+            @pytest.hookimpl(wrapper=True, tryfirst=True)
+            def pytest_pyfunc_call(pyfuncitem):
+                try:
+                    return (yield)
+                except AssertionError:
+                    if pyfuncitem.name != "test_swallowed_by_pyfunc":
+                        raise
+                    return True
+        """,
+        "tests/test_s.py": """
+            import pytest
+            def test_ok(): pass
+            def test_swallowed_by_call(): assert 1 == 2
+            def test_swallowed_by_pyfunc(): assert 1 == 2
+            def test_fail(): assert 1 == 2
+            @pytest.mark.xfail(reason="known")
+            def test_xfail(): assert 1 == 2
+        """,
+    }
+    code, recorded = record(tmp_path, files)
+    assert code == 1  # test_fail: pytest itself passed the two swallowed ones
+    seen = {r.nodeid.rpartition("::")[2]: (r.raised, r.reported) for r in recorded.rewritten}
+    assert seen == {"test_swallowed_by_call": ("failed", "passed"), "test_swallowed_by_pyfunc": ("failed", "passed")}
+    assert outcomes(recorded)["test_xfail"] == "xfailed"
+
+
+def test_an_xfail_mark_a_plugin_adds_to_a_failing_test_is_a_rewrite(tmp_path):
+    """Adversary stop8b, case 02: a "known failures" conftest marks a failing test xfail in
+    ``pytest_collection_modifyitems``: the test's source expected no failure, so the failure it raised is
+    not excused. A test whose source declares an xfail, or that marks itself at run time
+    (``request.applymarker``), or that passes under an added mark, counts as pytest counts it."""
+    files = {
+        "tests/conftest.py": """
+            import pytest
+            def pytest_collection_modifyitems(items):
+                for item in items:
+                    if item.name.startswith("test_known"):
+                        item.add_marker(pytest.mark.xfail(reason="quarantined"))
+        """,
+        "tests/test_k.py": """
+            import pytest
+            def test_ok(): pass
+            def test_known_broken(): assert 1 == 2
+            def test_known_passing(): pass
+            @pytest.mark.xfail(reason="declared")
+            def test_known_declared(): assert 1 == 2
+            def test_dynamic(request):
+                request.applymarker(pytest.mark.xfail(reason="found out"))
+                assert 1 == 2
+        """,
+    }
+    code, recorded = record(tmp_path, files)
+    assert code == 0  # pytest itself counts test_known_broken xfailed
+    seen = {r.nodeid.rpartition("::")[2]: (r.raised, r.reported) for r in recorded.rewritten}
+    assert seen == {"test_known_broken": ("failed", "xfailed")}
+    assert outcomes(recorded) == {
+        "test_ok": "passed",
+        "test_known_broken": "xfailed",
+        "test_known_passing": "xpassed",
+        "test_known_declared": "xfailed",
+        "test_dynamic": "xfailed",
+    }
+
+
 @pytest.mark.slow  # two xdist workers
 def test_a_rewrite_under_xdist_is_seen(tmp_path):
     """The raw outcomes come from the workers, through their output, to the controller that records."""

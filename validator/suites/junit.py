@@ -29,7 +29,8 @@ _TOTALS: tuple[tuple[str, str | None], ...] = (
 class JUnitFile:
     cases: list[TestCase]
     disagreement: str  # why its totals do not vouch for its cases; "" when they do
-    by_pytest: bool = False  # pytest's own --junitxml wrote it (its default suite name)
+    by_pytest: bool = False  # pytest's own --junitxml wrote some of it (a <testsuite> it signs)
+    only_pytest: bool = False  # pytest's --junitxml wrote all of it: every <testsuite> is signed by pytest
 
 
 def read_junit(path: Path, suite: str) -> JUnitFile:
@@ -40,10 +41,14 @@ def read_junit(path: Path, suite: str) -> JUnitFile:
         raise ValueError(f"{path.name} is not well-formed XML ({_where(exc)})") from None
     if root.tag not in ("testsuite", "testsuites"):
         raise ValueError(f"{path.name} is not JUnit XML: its root element is not <testsuite> or <testsuites>")
+    signed = [_by_pytest(element) for element in root.iter("testsuite")]
     return JUnitFile(
         cases=[_case(case, suite) for case in root.iter("testcase")],
         disagreement=_disagreement(root),
-        by_pytest=any(_by_pytest(element) for element in root.iter("testsuite")),
+        by_pytest=any(signed),
+        # a merge (junitparser, junit-merge) of pytest's file with another runner's holds both: pytest's
+        # only when nothing else is in it (adversary stop8b, case 04)
+        only_pytest=bool(signed) and all(signed),
     )
 
 

@@ -20,7 +20,9 @@ subprocess run by a test) can write to it. The records end with a ``finish`` rec
 session did not end normally.
 
 The witness beside it sees each report first (``tryfirst``), and which tests raised an exception in
-their call, and remembers every test it saw fail; a test it saw fail that the recorder, seeing the
+their call (from the innermost wrapper of ``pytest_pyfunc_call`` too, so a wrapper that swallows it
+does not hide it), which xfail marks a plugin added at collection (they do not excuse a failure), and
+remembers every test it saw fail; a test it saw fail that the recorder, seeing the
 report last, was told passed had its outcome rewritten by a plugin in between. Under xdist the
 witness runs in each worker and hands what it saw (and the worker's deselected tests) to the
 controller through the worker's output.
@@ -63,6 +65,10 @@ def _markers(item: pytest.Item) -> list[str]:
     return sorted({m.name for m in item.iter_markers()})
 
 
+def _xfail_marks(item: pytest.Item) -> set[int]:
+    return {id(mark) for mark in item.iter_markers("xfail")}
+
+
 class _Witness:
     """What each test's reports said first, before any other plugin saw them."""
 
@@ -73,6 +79,9 @@ class _Witness:
         self.unknown = ""  # why more tests may have been left out than ``deselected`` holds
         self.raw: list[dict[str, str]] = []  # each phase's outcome as what it raised gives it
         self.left_out: list[str] = []  # paths and tests left out before collection, beyond pytest's defaults
+        # what each test function raised, seen by the innermost wrapper of ``pytest_pyfunc_call``
+        self.called: dict[str, pytest.ExceptionInfo[BaseException]] = {}
+        self.added_xfail: set[str] = set()  # tests an xfail mark was added to after collection, by a plugin
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -81,12 +90,26 @@ class _Witness:
         run (they may replace ``call.excinfo``) and after (pytest's unittest support moves a TestCase's
         failure into it then): the worse of the two counts."""
         raised = call.excinfo
+        if call.when == "call":
+            raised = _worse(self.called.pop(item.nodeid, None), raised, item.config)
         report = yield
-        outcome = _raw_outcome(item, call.when, _worse(raised, call.excinfo, item.config))
+        worst = _worse(raised, call.excinfo, item.config)
+        outcome = _raw_outcome(item, call.when, worst, added_xfail=item.nodeid in self.added_xfail)
         if call.when == "call" or outcome != "passed":  # a test that ran has a call phase, or a phase that did not pass
             self.raw.append({"nodeid": item.nodeid, "when": call.when, "outcome": outcome})
             self._hand_over(_RAW, self.raw)
         return report
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Any:
+        """What the test function raised, as close to it as a plugin gets (the innermost wrapper: it
+        registers again when collection ends): a wrapper of ``pytest_runtest_call`` or an outer one of
+        this hook may swallow the exception before ``call.excinfo`` holds it (adversary stop8b, case 01)."""
+        try:
+            return (yield)
+        except BaseException:
+            self.called[pyfuncitem.nodeid] = pytest.ExceptionInfo.from_current()
+            raise
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -102,7 +125,11 @@ class _Witness:
         """A plugin may drop tests from ``items`` without saying so (``pytest_deselected``): every test
         collected but not kept counts as deselected."""
         before = list(items)
+        declared = {id(item): _xfail_marks(item) for item in items}  # the marks as collected, from the source
         result = yield
+        # a "known failures" plugin marking tests xfail (adversary stop8b, case 02); a test whose source
+        # declares an xfail keeps counting as pytest counts it
+        self.added_xfail |= {i.nodeid for i in items if not declared.get(id(i)) and _xfail_marks(i)}
         kept = {id(item) for item in items}
         said = {d["nodeid"] for d in self.deselected}
         dropped = [item for item in before if id(item) not in kept and item.nodeid not in said]
@@ -385,11 +412,14 @@ def _worse(
     return before if _SEVERITY[_kind(before, config)] >= _SEVERITY[_kind(after, config)] else after
 
 
-def _raw_outcome(item: pytest.Item, when: str, excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
+def _raw_outcome(
+    item: pytest.Item, when: str, excinfo: pytest.ExceptionInfo[BaseException] | None, *, added_xfail: bool
+) -> str:
     """The outcome pytest's own rules give a phase from what it raised (as ``_outcome`` names them): a
     skip is skipped; ``pytest.xfail()`` xfailed; a failure xfailed only under an xfail mark pytest's own
     evaluation applied whose ``raises`` it matches, else failed (error outside the call); a call that
-    raised nothing under such a mark xpassed (failed when strict)."""
+    raised nothing under such a mark xpassed (failed when strict). A failure is not excused by an xfail
+    mark a plugin added when collection ended (``added_xfail``): the test's source did not expect it."""
     kind = _kind(excinfo, item.config)
     if kind == "skip":
         return "skipped"
@@ -400,7 +430,7 @@ def _raw_outcome(item: pytest.Item, when: str, excinfo: pytest.ExceptionInfo[Bas
         return UNCHECKED
     if kind == "fail":
         assert excinfo is not None
-        if xfailed is not None and _raises_match(xfailed, excinfo.value):
+        if xfailed is not None and not added_xfail and _raises_match(xfailed, excinfo.value):
             return "xfailed"
         return "failed" if when == "call" else "error"
     if when == "call" and xfailed is not None:

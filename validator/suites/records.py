@@ -257,17 +257,20 @@ def beside_junit(
     """A JUnit suite whose command also ran a pytest session is judged by the session's records; but a
     JUnit file it declares that another runner wrote during this run (not pytest's own ``--junitxml``)
     holds results the records do not: two sources, neither the whole run, so the results cannot be
-    trusted (adversary stop8, case 08: an integration runner's failure beside a passing pytest)."""
+    trusted (adversary stop8, case 08: an integration runner's failure beside a passing pytest). The file
+    is pytest's own only when every ``<testsuite>`` in it is pytest's: a merge of pytest's file with
+    another runner's is two sources too (adversary stop8b, case 04)."""
     after = stamp(path)
     if after is None or not _written_during(after, before, began_ns):
         return recorded
     try:
-        by_pytest = read_junit(path, suite).by_pytest
+        by_pytest = read_junit(path, suite).only_pytest
     except (ValueError, OSError):  # unreadable: whoever wrote it, not pytest's own
         by_pytest = False
     if not by_pytest and not recorded.problem:
         recorded.problem = (
-            f"wrote JUnit XML at {path.name} during this run that pytest did not write, beside a pytest session: "
+            f"wrote JUnit XML at {path.name} during this run that pytest did not write (or not all of it), "
+            "beside a pytest session: "
             "two sources of results, neither the whole run (give each runner its own suite)"
         )
     return recorded

@@ -193,3 +193,19 @@ def test_a_suite_of_a_target_reaches_that_target(tmp_path):
     )
     results, _ = run_suite(loaded, "main", lambda who, line: None, threading.Event(), target="tcp://127.0.0.1:2375")
     assert {r.name: r.verdict for r in results}["main"] == "pass", [r.message for r in results]
+
+
+def test_pytest_junit_under_another_suite_name_without_the_recorder_is_no_evidence(tmp_path):
+    """Adversary stop8b case 07: pytest run without the recorder (its variables dropped, as tox does)
+    writes its JUnit under the project's ``junit_suite_name``; the file is still pytest's (its root
+    says so), so the suite is an error, never judged by that file alone."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\njunit_suite_name = unit-tests\n")
+    suite = {
+        "command": f"env -u PYTHONPATH -u PYTEST_PLUGINS {sys.executable} -m pytest tests -q -p no:cacheprovider"
+        " -p no:validator --junitxml=out/junit.xml",
+        "runner": "junit",
+        "junit": "out/junit.xml",
+    }
+    results, _, lines = run(tmp_path, suite)
+    assert results["main"].verdict == "error", (results["main"].message, lines[-10:])
+    assert "recorder did not run" in results["main"].message

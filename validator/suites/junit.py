@@ -45,7 +45,10 @@ def read_junit(path: Path, suite: str) -> JUnitFile:
     return JUnitFile(
         cases=[_case(case, suite) for case in root.iter("testcase")],
         disagreement=_disagreement(root),
-        by_pytest=any(signed),
+        # pytest's root names the writer whatever ``junit_suite_name`` calls its <testsuite> (adversary
+        # stop8b case 07: a renamed suite made pytest's file, written without the recorder, read as
+        # another runner's, and the recorder's checks were bypassed)
+        by_pytest=any(signed) or (root.tag == "testsuites" and root.get("name") == "pytest tests"),
         # a merge (junitparser, junit-merge) of pytest's file with another runner's holds both: pytest's
         # only when nothing else is in it (adversary stop8b, case 04)
         only_pytest=bool(signed) and all(signed),

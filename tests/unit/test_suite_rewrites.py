@@ -185,6 +185,34 @@ def test_an_exception_swallowed_before_the_report_is_seen(tmp_path):
     assert outcomes(recorded)["test_xfail"] == "xfailed"
 
 
+def test_a_plugin_registered_after_collection_that_erases_the_exception_is_seen(tmp_path):
+    """Adversary stop8b, case 11: a plugin registered from a session fixture (outside the witness's
+    makereport wrapper, which re-registered at the end of collection) clears ``call.excinfo``; the
+    witness's ``pytest_pyfunc_call`` view saw the test function raise."""
+    files = {
+        "tests/conftest.py": """
+            import pytest
+            class Quarantine:
+                @pytest.hookimpl(wrapper=True, tryfirst=True)
+                def pytest_runtest_makereport(self, item, call):
+                    if call.excinfo is not None and call.excinfo.errisinstance(AssertionError):
+                        call.excinfo = None
+                    return (yield)
+            @pytest.fixture(scope="session", autouse=True)
+            def _quarantine(request):
+                request.config.pluginmanager.register(Quarantine(), "quarantine")
+                yield
+        """,
+        "tests/test_s.py": """
+            def test_ok(): pass
+            def test_broken(): assert 1 == 2
+        """,
+    }
+    code, recorded = record(tmp_path, files)
+    seen = {r.nodeid.rpartition("::")[2]: (r.raised, r.reported) for r in recorded.rewritten}
+    assert seen == {"test_broken": ("failed", "passed")}, (code, seen)
+
+
 def test_an_xfail_mark_a_plugin_adds_to_a_failing_test_is_a_rewrite(tmp_path):
     """Adversary stop8b, case 02: a "known failures" conftest marks a failing test xfail in
     ``pytest_collection_modifyitems``: the test's source expected no failure, so the failure it raised is

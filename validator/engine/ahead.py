@@ -65,8 +65,7 @@ class LookAhead:
                     witness.close()
                     return
                 self._witness, self._engine = witness, engine
-            listed = engine.containers({"label": [f"{L.PROJECT}={project}"]})
-            ids = [str(c["Id"]) for c in listed if (c.get("Labels") or {}).get(L.PROJECT) == project]
+            ids = [str(c["Id"]) for c in engine.containers(L.project_filter(project))]
             found = inspect_each(engine.try_inspect, ids)
             with self._lock:
                 self._details = {cid: detail for cid, detail in found.items() if detail is not None}

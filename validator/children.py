@@ -153,9 +153,11 @@ def sweep(project: str, grace: float = STOP_GRACE) -> list[int]:
         owner, started = env.get(OWNER_PID), env.get(OWNER_START)
         if env.get(OWNER_PROJECT) != project or owner is None or not owner.isdigit():
             continue
-        now = None if int(owner) == os.getpid() else _started(int(owner))
-        if int(owner) == os.getpid() or (now is not None and (not started or now == started)):
-            continue  # this run's own, or a run still going (or one that cannot be told from it)
+        if int(owner) == os.getpid():
+            continue  # this run's own
+        now = _started(int(owner))
+        if now is not None and (not started or now == started):
+            continue  # a run still going (or one that cannot be told from it)
         left.append(proc.pid)
     if left:
         _stop([], left, grace)

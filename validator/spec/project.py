@@ -139,5 +139,6 @@ def project_hint(first_file: str, environ: Mapping[str, str]) -> str | None:
     name = data.get("name")
     if name is not None and not (isinstance(name, str) and "$" not in name):
         return None
-    project, problem = _derived_name(name, environ, FsPath(first_file).resolve().parent)
+    # the folder as the loader takes it (load.py: the first file's parent, resolved), not the link's target's
+    project, problem = _derived_name(name, environ, FsPath(first_file).parent.resolve())
     return project if project and not problem else None

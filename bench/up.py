@@ -10,7 +10,7 @@ healthy), the floor of one ``docker run -d``, and the peak RSS of our process at
 load average is printed beside each size, since the machine may be shared. Writes a Markdown
 section to bench/out/up.md and prints it.
 
-Usage: .venv/bin/python bench/up.py [--reps 3] [--sizes 5,20,50] [--no-ports] [--no-floors]
+Usage: .venv/bin/python bench/up.py [--reps 3] [--sizes 5,20,50] [--no-ports] [--no-floors] [--no-library]
 """
 
 from __future__ import annotations
@@ -98,6 +98,36 @@ def scenarios(folder: Path, n: int, image: str, base_port: int | None, rep: int,
         return out
     finally:
         down(folder)
+
+
+class Library:
+    """validator's ``up`` called in-process, as ``check`` and the pytest plugin call it: imports done and
+    the engine connected once, the spec read and validated at each call (a drift changes it). Its times
+    against the command's are what the interpreter's start-up and imports cost; against Compose's, the
+    best ratio validator's engine work allows with no start-up at all."""
+
+    def __init__(self) -> None:
+        from validator.engine.docker_api import Engine
+
+        self.engine = Engine.connect()
+
+    def scenarios(self, folder: Path, n: int, image: str, base_port: int | None, rep: int) -> dict[str, float]:
+        from validator.engine.reconcile import up
+        from validator.load import load_spec
+
+        out: dict[str, float] = {}
+        try:
+            for scenario, env in (("cold", "a"), ("noop", None), ("drift", f"b{rep}")):
+                if env is not None:
+                    write(folder, n, image, env, base_port)
+                began, cpu = time.perf_counter(), time.process_time()
+                result = up(load_spec([str(folder / "infra.yaml")]), self.engine, progress=lambda who, message: None)
+                out[scenario], out[f"cpu-{scenario}"] = time.perf_counter() - began, time.process_time() - cpu
+                if not result.ok:
+                    raise RunFailed(f"in-process up ({scenario}) did not converge")
+            return out
+        finally:
+            down_ours(folder)
 
 
 def peak_rss_mb(cmd: list[str], cwd: Path) -> float:
@@ -208,6 +238,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="5,20,50")
     parser.add_argument("--no-ports", action="store_true", help="services publish no host port")
     parser.add_argument("--no-floors", action="store_true", help="skip the engine floors (quicker)")
+    parser.add_argument("--no-library", action="store_true", help="skip validator's up called in-process")
     args = parser.parse_args()
     compile_tree(ROOT)  # the bytecode scripts/bootstrap makes: a stale .pyc would be compiled again per command
     image = ensure_busybox_image()
@@ -218,19 +249,27 @@ def main() -> None:
     loads: dict[int, str] = {}
     failures: list[str] = []
     raw: dict[str, dict[str, list[float]]] = {}
+    library_tool = None if args.no_library else Library()
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             base_port = None if args.no_ports else free_port_block(n)
             folder = Path(tmp) / f"bench{n}-{os.getpid()}"  # a project name no earlier run left behind
             folder.mkdir()
             times: dict[str, list[float]] = {f"{prefix}{scenario}-{tool}": [] for prefix in ("", "cpu-")
-                                             for scenario in ("cold", "noop", "drift") for tool in ("ours", "compose")}
+                                             for scenario in ("cold", "noop", "drift")
+                                             for tool in ("ours", "compose", "library")}
             before = load_average()
+            tools = ["ours", "compose"] + ([] if library_tool is None else ["library"])
             for rep in range(args.reps):
-                tools = [("ours", ours, down_ours), ("compose", theirs, down_theirs)]
-                for tool, cmd, down in tools if rep % 2 == 0 else tools[::-1]:  # which goes first alternates too
+                turn = rep % len(tools)  # which tool goes first rotates too
+                for tool in tools[turn:] + tools[:turn]:
                     try:
-                        for scenario, seconds in scenarios(folder, n, image, base_port, rep, cmd, down).items():
+                        if tool == "library" and library_tool is not None:
+                            run = library_tool.scenarios(folder, n, image, base_port, rep)
+                        else:
+                            cmd, down = (ours, down_ours) if tool == "ours" else (theirs, down_theirs)
+                            run = scenarios(folder, n, image, base_port, rep, cmd, down)
+                        for scenario, seconds in run.items():
                             times[f"{scenario}-{tool}"].append(seconds)
                     except RunFailed as exc:  # counted and shown: a median over the runs that finished
                         failures.append(f"N = {n}, run {rep + 1}, {tool}: {str(exc).strip().splitlines()[-1]}")
@@ -254,7 +293,8 @@ def main() -> None:
             for scenario in ("cold", "noop", "drift"):
                 rows.append((n, scenario, med[f"{scenario}-ours"], med[f"{scenario}-compose"],
                              med[f"{scenario}-ours"] / med[f"{scenario}-compose"],
-                             med[f"cpu-{scenario}-ours"], med[f"cpu-{scenario}-compose"]))
+                             med[f"cpu-{scenario}-ours"], med[f"cpu-{scenario}-compose"],
+                             med[f"{scenario}-library"], med[f"cpu-{scenario}-library"]))
         largest = max(sizes)
         folder = Path(tmp) / f"benchmem-{os.getpid()}"
         folder.mkdir()
@@ -288,10 +328,12 @@ def main() -> None:
         "",
         "| services | scenario | validator up (s) | compose up -d --wait (s) | ratio | validator / engine floor "
         "| validator / floor on a project network | that floor / Compose (best ratio, no start-up at all) "
-        "| CPU s: validator, Compose | load average |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
-        *[f"| {n} | {s} | {o:.2f} | {c:.2f} | {r:.2f} | {floor_cells(n, s, o, c)} | {oc:.2f}, {cc:.2f} | {loads[n]} |"
-          for n, s, o, c, r, oc, cc in rows],
+        "| CPU s: validator, Compose | in-process up (s) | in-process / Compose (no start-up) "
+        "| in-process CPU s | load average |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
+        *[f"| {n} | {s} | {o:.2f} | {c:.2f} | {r:.2f} | {floor_cells(n, s, o, c)} | {oc:.2f}, {cc:.2f} "
+          f"| {lw:.2f} | {lw / c:.2f} | {lc:.2f} | {loads[n]} |"
+          for n, s, o, c, r, oc, cc, lw, lc in rows],
         "",
         "Engine floor at N: N such containers created and started in parallel from the benchmark's own",
         "process (no tool start-up, no spec, the default bridge), until the engine reports all healthy;",
@@ -299,6 +341,9 @@ def main() -> None:
         "its service's alias, as both tools run a project; medians, alternating the two floors.",
         "CPU s: user + system seconds of the tool's process and its children (medians): steadier than",
         "wall time on a shared machine, where a process also waits for the CPU.",
+        "In-process up: validator's `up` called as a library in the benchmark's process (imports done and the",
+        "engine connected once; the spec read at each call), a third tool in the same rotation: the command's",
+        "time less this is what the interpreter's start-up and imports cost.",
         f"Floor: one `docker run -d` until its first health check passes: median {statistics.median(floors):.2f} s.",
         f"Peak RSS of `validator up` at N = {largest} (cold): {rss:.0f} MB.",
         f"No-op `up` at N = {largest} called in-process (no interpreter start-up or imports): "

@@ -1,7 +1,12 @@
 """Version specifiers: PEP 440 (``>=3.5,<3.6``) plus Poetry's ``^3.5.0``, ``~3.5`` and ``3.5.*``.
 
-``parse_specifier`` turns any of them into a ``packaging`` ``SpecifierSet``; the version found in a
-tool's output is extracted with a regex and compared leniently (``2.40.3-desktop.1`` -> ``2.40.3``).
+``parse_specifier`` turns any of them into a ``packaging`` ``SpecifierSet``. A version is read whole
+when it is a PEP 440 version (package metadata: ``2.0.0rc1`` stays a release candidate, below
+``2.0.0``); from a tool's or a server's output, the dotted number is read with what PEP 440 orders
+(a pre-release, development or post-release suffix: ``2.0.0-rc1``, ``1.2.3-SNAPSHOT``) and without
+what it cannot (a vendor or build tag: ``2.40.3-desktop.1`` -> ``2.40.3``, ``10.11.6-MariaDB`` ->
+``10.11.6``). A suffix is never dropped where it changes the order: a pre-release read as its release
+would pass a minimum it is below.
 """
 
 from __future__ import annotations
@@ -19,6 +24,12 @@ if TYPE_CHECKING:
 # module (lint's rules, the probes), few specs name a version, and its import is a tenth of ``up``'s.
 
 _VERSION_IN_TEXT = re.compile(r"(\d+(?:\.\d+)+)")
+# What follows the digits and orders the version (PEP 440's pre-, post- and development-release
+# spellings, and Maven's SNAPSHOT, a development build); anything else after them is a tag.
+_ORDERED_SUFFIX = re.compile(
+    r"[-_.]?(?:(?:a|b|c|rc|alpha|beta|pre|preview|dev|post|rev|r)(?![a-z])[-_.]?\d*|snapshot(?![a-z]))",
+    re.IGNORECASE,
+)
 
 
 def _caret(version: str) -> str:
@@ -73,22 +84,62 @@ def parse_specifier(text: str) -> SpecifierSet:
 
 
 def parse_version(text: str) -> Version | None:
-    """The first dotted version in ``text`` (``Docker Compose version v2.40.3`` -> ``2.40.3``)."""
+    """The first dotted version in ``text`` (``Docker Compose version v2.40.3`` -> ``2.40.3``), with
+    the suffix that orders it (``2.0.0-rc1`` -> ``2.0.0rc1``); see the module."""
+    match = _VERSION_IN_TEXT.search(str(text))
+    return None if match is None else _read_at(str(text), match)
+
+
+def versions_in_line(text: str) -> list[Version]:
+    """The distinct versions on the first line of ``text`` that holds one, in order: more than one
+    there (``mysql  Ver 15.1 Distrib 10.11.6-MariaDB``) means the output does not say which is the tool's."""
+    for line in str(text).splitlines():
+        found: list[Version] = []
+        for match in _VERSION_IN_TEXT.finditer(line):
+            version = _read_at(line, match)
+            if version is not None and version not in found:
+                found.append(version)
+        if found:
+            return found
+    return []
+
+
+def _read_at(text: str, match: re.Match[str]) -> Version | None:
     from packaging.version import InvalidVersion, Version
 
-    match = _VERSION_IN_TEXT.search(str(text))
-    if not match:
-        return None
+    suffix = _ORDERED_SUFFIX.match(text, match.end())
+    candidates = [match.group(1)]
+    if suffix is not None:
+        tail = suffix.group(0)
+        # Maven's SNAPSHOT is a build before its release: PEP 440's development release
+        candidates.insert(0, match.group(1) + (".dev0" if tail.lower().lstrip("-_.") == "snapshot" else tail))
+    for candidate in candidates:
+        try:
+            return Version(candidate)
+        except InvalidVersion:
+            continue
+    return None
+
+
+def exact_version(text: str) -> Version | None:
+    """``text`` read whole as a PEP 440 version (package metadata), or None."""
+    from packaging.version import InvalidVersion, Version
+
     try:
-        return Version(match.group(1))
+        return Version(str(text).strip())
     except InvalidVersion:
         return None
 
 
 def satisfies(version: str | Version, specifier: str | SpecifierSet) -> bool:
+    """Whether ``version`` is within ``specifier``: a PEP 440 string is read whole, any other text as
+    ``parse_version`` reads it; pre-releases are admitted only by their PEP 440 order."""
     from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
     spec = specifier if isinstance(specifier, SpecifierSet) else parse_specifier(specifier)
-    parsed = version if isinstance(version, Version) else parse_version(version)
+    if isinstance(version, Version):
+        parsed: Version | None = version
+    else:
+        parsed = exact_version(version) or parse_version(version)
     return parsed is not None and spec.contains(parsed, prereleases=True)

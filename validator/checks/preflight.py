@@ -28,7 +28,7 @@ from validator.engine.holders import listeners
 from validator.redact import add_encoder, clip, quoted
 from validator.spec.load import LoadedSpec
 from validator.units import format_size
-from validator.versions import parse_version, satisfies
+from validator.versions import satisfies, versions_in_line
 
 if TYPE_CHECKING:
     from validator.checks.context import CheckContext
@@ -231,8 +231,14 @@ def _tool(loaded: LoadedSpec, name: str, tool: Any) -> Result:
             match = re.search(tool.pattern, output)
             text = match.group(1) if match and match.groups() else (match.group(0) if match else "")
         else:
-            version = parse_version(output)
-            text = str(version) if version else ""
+            # the first line of output with a version names the tool's, unless it names several: a
+            # MariaDB client's `Ver 15.1 Distrib 10.11.6` would pass a MySQL 8 minimum on either
+            found = versions_in_line(proc.stdout + "\n" + proc.stderr)
+            if len(found) > 1:
+                shown_found = ", ".join(str(v) for v in found)
+                tried.append(f"{shown}: several versions on one line ({shown_found}): name the tool's with 'pattern'")
+                continue
+            text = str(found[0]) if found else ""
         if not text:
             tried.append(f"{shown}: no version in its output {quoted(clip(output, 80))}")
             continue

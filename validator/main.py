@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -151,6 +152,10 @@ def _stop_children() -> None:
         children.stop_all()
     except Interrupted:  # the second signal's handler exits on its own; a first one landing here
         children.kill_now()  # finds the run over already: nothing is left to write, stop at once
+    # the run's control group, empty now, is removed (one the process cannot leave is the next
+    # check's to remove: its owner will be gone); an interrupt landing here changes nothing
+    with contextlib.suppress(Interrupted):
+        children.leave_run_group()
 
 
 def cli() -> NoReturn:

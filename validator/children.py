@@ -18,7 +18,7 @@ an embedder calling ``main()`` in its own process keeps its other children, and 
 stops only the groups recorded here.
 
 That process also moves itself into a control group of its run once the project is known
-(rungroup.py), before any child starts: every descendant is born a member and stays one, whatever it
+(cgroups.py), before any child starts: every descendant is born a member and stays one, whatever it
 does to its environment, session or parent, so the next ``check`` finds what a killed run left.
 """
 
@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from validator import rungroup
+from validator import cgroups
 
 # Why 5 s: pytest and a Python job end at once on SIGTERM; the Spark driver's JVM runs its shutdown
 # hooks (stopping the SparkContext, deleting its scratch folders), which took 1-3 s here. Longer
@@ -105,7 +105,7 @@ OWNER_PID = "VALIDATOR_OWNER_PID"
 OWNER_START = "VALIDATOR_OWNER_START"
 OWNER_PROJECT = "VALIDATOR_OWNER_PROJECT"
 _project: list[str] = []  # the project of this process's run, once known (``for_project``)
-_group: list[rungroup.RunGroup] = []  # the run's control group, once this process is in it
+_group: list[cgroups.RunGroup] = []  # the run's control group, once this process is in it
 
 
 def for_project(project: str) -> str:
@@ -116,7 +116,7 @@ def for_project(project: str) -> str:
     _project[:] = [project]
     if not _owns_tree or _group or sys.platform != "linux":
         return ""
-    joined = rungroup.join(project, os.getpid(), _started(os.getpid()) or "")
+    joined = cgroups.join(project, os.getpid(), _started(os.getpid()) or "")
     if joined.group is not None:
         _group.append(joined.group)
     return joined.why_not
@@ -127,7 +127,7 @@ def leave_run_group() -> list[int]:
     anything still in it killed. Returns the pids that had to be killed."""
     if not _group:
         return []
-    return rungroup.leave(_group.pop())
+    return cgroups.leave(_group.pop())
 
 
 def _started(pid: int) -> str | None:
@@ -166,7 +166,7 @@ def sweep(project: str, grace: float = STOP_GRACE) -> list[int]:
     process; one whose environment cannot be read (another user's) is not ours."""
     if not project:
         return []
-    members = rungroup.stop(rungroup.dead_runs(project, alive=_running), grace) if sys.platform == "linux" else []
+    members = cgroups.stop(cgroups.dead_runs(project, alive=_running), grace) if sys.platform == "linux" else []
     marked = [pid for pid in _marked_by_dead_runs(project) if pid not in members]
     if marked:
         _stop([], marked, grace)

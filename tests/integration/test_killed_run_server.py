@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from tests.integration.conftest import free_port
-from validator import rungroup
+from validator import cgroups
 
 pytestmark = [pytest.mark.slow]
 
@@ -92,7 +92,7 @@ def _check() -> list[str]:
 
 
 def test_a_server_the_killed_run_s_suite_started_without_marks_is_stopped_and_never_passes(tmp_path):
-    if rungroup.hierarchy() is None or os.geteuid() != 0:
+    if cgroups.hierarchy() is None or os.geteuid() != 0:
         pytest.skip("no writable cgroup2 hierarchy: the environment marks alone cannot find this server")
     mark = f"sweep29-srv-{uuid.uuid4().hex[:10]}"
     token, hold, started = tmp_path / "token", tmp_path / "hold", tmp_path / "suite-started"

@@ -1,4 +1,4 @@
-"""A check's run control group (validator/rungroup.py) on the real cgroup2 hierarchy: which groups the
+"""A check's run control group (validator/cgroups.py) on the real cgroup2 hierarchy: which groups the
 next check's sweep stops (a dead run of the project) and which it never touches (a live run's,
 another project's, a folder validator did not name), and that a process of the run is a member
 whatever it does to its environment and session. Skipped where no cgroup2 hierarchy can be written."""
@@ -17,16 +17,16 @@ from pathlib import Path
 import psutil
 import pytest
 
-from validator import children, rungroup
+from validator import cgroups, children
 
-ROOT = rungroup.hierarchy()
+ROOT = cgroups.hierarchy()
 writable = pytest.mark.skipif(
     ROOT is None or os.geteuid() != 0, reason="no writable cgroup2 hierarchy (the environment marks alone apply)"
 )
 # run by a check's suite: this process is a member of that run's group, and so are the ones it starts
 # (they stay there, as a check inside a check does), so no group of their own is made
 outside_runs = pytest.mark.skipif(
-    (rungroup.own_cgroup() or "").startswith(f"/{rungroup.FOLDER}/"), reason="inside a check's run group"
+    (cgroups.own_cgroup() or "").startswith(f"/{cgroups.FOLDER}/"), reason="inside a check's run group"
 )
 
 
@@ -58,10 +58,10 @@ def test_the_sweep_stops_a_dead_run_s_members_and_nothing_else():
     gone_start = _start(gone.pid)
     gone.wait()
     groups = {
-        "dead": rungroup.project_folder(ROOT, project) / f"{gone.pid}-{gone_start}",
-        "live": rungroup.project_folder(ROOT, project) / f"{live.pid}-{_start(live.pid)}",
-        "other project": rungroup.project_folder(ROOT, project + "-x") / f"{gone.pid}-{gone_start}",
-        "not validator's name": rungroup.project_folder(ROOT, project) / "someone-else",
+        "dead": cgroups.project_folder(ROOT, project) / f"{gone.pid}-{gone_start}",
+        "live": cgroups.project_folder(ROOT, project) / f"{live.pid}-{_start(live.pid)}",
+        "other project": cgroups.project_folder(ROOT, project + "-x") / f"{gone.pid}-{gone_start}",
+        "not validator's name": cgroups.project_folder(ROOT, project) / "someone-else",
     }
     procs: dict[str, subprocess.Popen[str]] = {}
     try:
@@ -74,30 +74,30 @@ def test_the_sweep_stops_a_dead_run_s_members_and_nothing_else():
         assert not groups["dead"].exists()
         for name in ("live", "other project", "not validator's name"):
             assert procs[name].poll() is None, name
-            assert rungroup.members(groups[name]) == [procs[name].pid], name
+            assert cgroups.members(groups[name]) == [procs[name].pid], name
     finally:
         for proc in (*procs.values(), live):
             proc.kill()
             proc.wait()
         for group in groups.values():
             with contextlib.suppress(OSError):
-                rungroup.stop([group], grace=0.0)  # empty now: removes the group and its empty folders
+                cgroups.stop([group], grace=0.0)  # empty now: removes the group and its empty folders
 
 
 # run as a command's process would: the tree's owner joins its run's group, starts a child that
 # sheds its environment and session, and one that is itself a check (already inside: stays there)
 OWNER = """
 import json, os, subprocess, sys, time
-from validator import children, rungroup
+from validator import children, cgroups
 children._owns_tree = True
 print(json.dumps({"why_not": children.for_project(sys.argv[1])}), flush=True)
 child = subprocess.Popen([sys.executable, "-c", "import os, time; os.setsid(); time.sleep(60)"], env={},
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-inner = subprocess.run([sys.executable, "-c", "from validator import rungroup; "
-    "print(rungroup.join('inner', 1, '1.00'))"], capture_output=True, text=True, timeout=60).stdout
+inner = subprocess.run([sys.executable, "-c", "from validator import cgroups; "
+    "print(cgroups.join('inner', 1, '1.00'))"], capture_output=True, text=True, timeout=60).stdout
 group = children._group[0].path
 time.sleep(0.3)
-print(json.dumps({"group": str(group), "members": rungroup.members(group), "child": child.pid,
+print(json.dumps({"group": str(group), "members": cgroups.members(group), "child": child.pid,
                   "inner": inner.strip(), "own": open("/proc/self/cgroup").read()}), flush=True)
 killed = children.leave_run_group()
 print(json.dumps({"killed": killed, "left": os.path.exists(group), "own": open("/proc/self/cgroup").read()}))
@@ -135,18 +135,18 @@ def test_the_hierarchy_is_the_writable_cgroup2_root_only(tmp_path):
         "42 31 0:38 / /sys/fs/cgroup/read\\040only ro,relatime - cgroup2 cgroup2 rw",
     ]
     mountinfo.write_text("\n".join(lines) + "\n")
-    assert rungroup.hierarchy(str(mountinfo)) is None
+    assert cgroups.hierarchy(str(mountinfo)) is None
     mountinfo.write_text(
         "\n".join([*lines, "43 31 0:38 / /sys/fs/cgroup/uni\\040fied rw,relatime - cgroup2 cgroup2 rw"])
     )
-    assert rungroup.hierarchy(str(mountinfo)) == Path("/sys/fs/cgroup/uni fied")
-    assert rungroup.hierarchy(str(tmp_path / "absent")) is None
+    assert cgroups.hierarchy(str(mountinfo)) == Path("/sys/fs/cgroup/uni fied")
+    assert cgroups.hierarchy(str(tmp_path / "absent")) is None
 
 
 @outside_runs
 def test_without_a_writable_hierarchy_there_is_no_group_and_it_says_why(tmp_path):
     blocker = tmp_path / "blocker"  # a file where the hierarchy's folders would go: nothing can be made
     blocker.write_text("")
-    joined = rungroup.join("p", os.getpid(), "1.00", root=blocker)
+    joined = cgroups.join("p", os.getpid(), "1.00", root=blocker)
     assert joined.group is None and "cannot create" in joined.why_not, joined
-    assert rungroup.dead_runs("p", alive=lambda pid, started: False, root=tmp_path / "none") == []
+    assert cgroups.dead_runs("p", alive=lambda pid, started: False, root=tmp_path / "none") == []

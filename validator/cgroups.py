@@ -93,8 +93,11 @@ def project_folder(root: Path, project: str) -> Path:
     return root / FOLDER / digest
 
 
-def join(project: str, pid: int, started: str, root: Path | None = None) -> Joined:
-    """Move process ``pid`` (this one) into a new cgroup of its run of ``project``."""
+def join(project: str, started: str, root: Path | None = None) -> Joined:
+    """Move this process, which started at ``started``, into a new cgroup of its run of ``project``.
+    Only ever this process: moving another one (init, say) would make it a member of a run that the
+    next check stops once this process is gone."""
+    pid = os.getpid()
     root = hierarchy() if root is None else root
     current = own_cgroup()
     if root is None or current is None:
@@ -145,10 +148,13 @@ def leave(group: RunGroup) -> list[int]:
 
 
 def dead_runs(project: str, alive: Callable[[int, str], bool], root: Path | None = None) -> list[Path]:
-    """The groups of ``project``'s runs whose owner ``alive`` says is gone."""
+    """The groups of ``project``'s runs whose owner ``alive`` says is gone, except the one this
+    process is in (a check run by a killed check's suite is still that run's: it does not stop itself)."""
     root = hierarchy() if root is None else root
     if root is None:
         return []
+    own = own_cgroup()
+    mine = root / own.lstrip("/") if own is not None else None
     folder = project_folder(root, project)
     try:
         names = sorted(os.listdir(folder))
@@ -159,7 +165,7 @@ def dead_runs(project: str, alive: Callable[[int, str], bool], root: Path | None
         found = _NAME.fullmatch(name)
         if found is None or not (folder / name).is_dir():
             continue  # not a name validator writes: not ours to touch
-        if not alive(int(found.group("pid")), found.group("started")):
+        if (folder / name) != mine and not alive(int(found.group("pid")), found.group("started")):
             out.append(folder / name)
     return out
 

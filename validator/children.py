@@ -116,7 +116,7 @@ def for_project(project: str) -> str:
     _project[:] = [project]
     if not _owns_tree or _group or sys.platform != "linux":
         return ""
-    joined = cgroups.join(project, os.getpid(), _started(os.getpid()) or "")
+    joined = cgroups.join(project, _started(os.getpid()) or "")
     if joined.group is not None:
         _group.append(joined.group)
     return joined.why_not

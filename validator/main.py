@@ -53,6 +53,9 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         from validator import children
 
         children.kill_now()
+        # its group too (what was in it is killed by now: the wait is for the kernel to let go, ms)
+        with contextlib.suppress(Exception):
+            children.leave_run_group()
         os._exit(Interrupted(signum).exit_code)
     _interrupted.append(signum)
     raise Interrupted(signum)

@@ -84,6 +84,31 @@ def test_the_sweep_stops_a_dead_run_s_members_and_nothing_else():
                 cgroups.stop([group], grace=0.0)  # empty now: removes the group and its empty folders
 
 
+@writable
+@outside_runs
+def test_a_check_inside_a_killed_run_s_group_does_not_stop_itself():
+    """A check run by a killed check's suite, of the same project, is in the dead run's group: its
+    sweep passes that group over (it would stop itself and its own children)."""
+    assert ROOT is not None
+    project = f"sweep29-{uuid.uuid4().hex[:8]}"
+    group = cgroups.project_folder(ROOT, project) / "1-1.00"  # a name whose owner is gone
+    group.mkdir(parents=True)
+    code = (
+        "import os, sys; from pathlib import Path; from validator import cgroups\n"
+        "Path(sys.argv[1], 'cgroup.procs').write_text(str(os.getpid()))\n"
+        "print(cgroups.dead_runs(sys.argv[2], alive=lambda pid, started: False))\n"
+    )
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(group), project], capture_output=True, text=True, timeout=60
+        )
+        assert out.stdout.strip() == "[]", out.stdout + out.stderr
+        assert cgroups.dead_runs(project, alive=lambda pid, started: False) == [group]  # seen from outside
+    finally:
+        cgroups.stop([group], grace=0.0)
+    assert not group.exists()
+
+
 # run as a command's process would: the tree's owner joins its run's group, starts a child that
 # sheds its environment and session, and one that is itself a check (already inside: stays there)
 OWNER = """
@@ -94,7 +119,7 @@ print(json.dumps({"why_not": children.for_project(sys.argv[1])}), flush=True)
 child = subprocess.Popen([sys.executable, "-c", "import os, time; os.setsid(); time.sleep(60)"], env={},
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 inner = subprocess.run([sys.executable, "-c", "from validator import cgroups; "
-    "print(cgroups.join('inner', 1, '1.00'))"], capture_output=True, text=True, timeout=60).stdout
+    "print(cgroups.join('inner', '1.00'))"], capture_output=True, text=True, timeout=60).stdout
 group = children._group[0].path
 time.sleep(0.3)
 print(json.dumps({"group": str(group), "members": cgroups.members(group), "child": child.pid,
@@ -147,6 +172,6 @@ def test_the_hierarchy_is_the_writable_cgroup2_root_only(tmp_path):
 def test_without_a_writable_hierarchy_there_is_no_group_and_it_says_why(tmp_path):
     blocker = tmp_path / "blocker"  # a file where the hierarchy's folders would go: nothing can be made
     blocker.write_text("")
-    joined = cgroups.join("p", os.getpid(), "1.00", root=blocker)
+    joined = cgroups.join("p", "1.00", root=blocker)
     assert joined.group is None and "cannot create" in joined.why_not, joined
     assert cgroups.dead_runs("p", alive=lambda pid, started: False, root=tmp_path / "none") == []

@@ -106,6 +106,7 @@ OWNER_START = "VALIDATOR_OWNER_START"
 OWNER_PROJECT = "VALIDATOR_OWNER_PROJECT"
 _project: list[str] = []  # the project of this process's run, once known (``for_project``)
 _group: list[cgroups.RunGroup] = []  # the run's control group, once this process is in it
+_joining = threading.Lock()
 
 
 def for_project(project: str) -> str:
@@ -114,12 +115,15 @@ def for_project(project: str) -> str:
     multi-target check's targets share it). Returns why there is no such group ("" when there is,
     or when this process does not own the tree: an embedder's process is never moved)."""
     _project[:] = [project]
-    if not _owns_tree or _group or sys.platform != "linux":
+    if not _owns_tree or sys.platform != "linux":
         return ""
-    joined = cgroups.join(project, _started(os.getpid()) or "")
-    if joined.group is not None:
-        _group.append(joined.group)
-    return joined.why_not
+    with _joining:  # a multi-target check's runs call this from their threads at once: one group
+        if _group:
+            return ""
+        joined = cgroups.join(project, _started(os.getpid()) or "")
+        if joined.group is not None:
+            _group.append(joined.group)
+        return joined.why_not
 
 
 def leave_run_group() -> list[int]:

@@ -147,6 +147,8 @@ def test_a_server_the_killed_run_s_suite_started_without_marks_is_stopped_and_ne
             first.wait(timeout=30)
         for pid in _servers(mark):
             os.kill(pid, signal.SIGKILL)
+        # on a failure: the killed run's group (this test's project's only) goes too
+        cgroups.stop(cgroups.dead_runs(str(spec["project"]), alive=lambda pid, started: False), grace=0.0)
 
 
 def test_where_no_cgroup_can_be_written_the_check_says_so_at_v_and_goes_on(tmp_path):

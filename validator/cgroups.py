@@ -142,7 +142,7 @@ def leave(group: RunGroup) -> list[int]:
         return []
     left = members(group.path)
     if left:
-        _kill([group.path], left)
+        _kill([group.path])
     _remove([group.path])
     return left
 
@@ -182,27 +182,43 @@ def stop(groups: list[Path], grace: float) -> list[int]:
     """Stop every member of ``groups``: SIGTERM, up to ``grace`` seconds, then ``cgroup.kill`` (what
     forked meanwhile is a member too); then remove the groups. Returns the pids that were members."""
     found = sorted({pid for group in groups for pid in members(group)})
-    for pid in found:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGTERM)
+    for group in groups:
+        _signal(group, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while any(_populated(g) for g in groups) and time.monotonic() < deadline:
         time.sleep(_POLL)
     busy = [g for g in groups if _populated(g)]
     if busy:
-        _kill(busy, sorted({pid for group in busy for pid in members(group)}))
+        _kill(busy)
     _remove(groups)
     return found
 
 
-def _kill(groups: list[Path], pids: list[int]) -> None:
+def _signal(group: Path, sig: signal.Signals) -> None:
+    """``sig`` to each member of ``group``, through a pidfd of the process seen in the group: a pid
+    read from ``cgroup.procs`` may belong to another process by the time it is signalled (the member
+    ended, the pid was reused); the pidfd holds the one whose cgroup was then read."""
+    for pid in members(group):
+        try:
+            handle = os.pidfd_open(pid)
+        except OSError:
+            continue  # gone already
+        try:
+            where = own_cgroup(f"/proc/{pid}/cgroup") or ""
+            if where.startswith(f"/{FOLDER}/") and str(group).endswith(where):
+                signal.pidfd_send_signal(handle, sig)
+        except OSError:
+            pass  # ended meanwhile
+        finally:
+            os.close(handle)
+
+
+def _kill(groups: list[Path]) -> None:
     for group in groups:
         try:
             _write(group / "cgroup.kill", "1")
-        except OSError:  # before Linux 5.14: each member by its pid
-            for pid in members(group) or pids:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
+        except OSError:  # before Linux 5.14: each member on its own
+            _signal(group, signal.SIGKILL)
     deadline = time.monotonic() + _KILL_WAIT
     while any(_populated(g) for g in groups) and time.monotonic() < deadline:
         time.sleep(_POLL)

@@ -16,6 +16,10 @@ fork) is re-parented to validator instead of init, so it is still validator's de
 ``stop_all`` finds it by walking the process tree. Only that process owns the whole tree: a test or
 an embedder calling ``main()`` in its own process keeps its other children, and ``stop_all`` there
 stops only the groups recorded here.
+
+That process also moves itself into a control group of its run once the project is known
+(cgroups.py), before any child starts: every descendant is born a member and stays one, whatever it
+does to its environment, session or parent, so the next ``check`` finds what a killed run left.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from validator import cgroups
 
 # Why 5 s: pytest and a Python job end at once on SIGTERM; the Spark driver's JVM runs its shutdown
 # hooks (stopping the SparkContext, deleting its scratch folders), which took 1-3 s here. Longer
@@ -99,11 +105,33 @@ OWNER_PID = "VALIDATOR_OWNER_PID"
 OWNER_START = "VALIDATOR_OWNER_START"
 OWNER_PROJECT = "VALIDATOR_OWNER_PROJECT"
 _project: list[str] = []  # the project of this process's run, once known (``for_project``)
+_group: list[cgroups.RunGroup] = []  # the run's control group, once this process is in it
+_joining = threading.Lock()
 
 
-def for_project(project: str) -> None:
-    """The project this process's children run for: the scope ``sweep`` finds them by later."""
+def for_project(project: str) -> str:
+    """The project this process's children run for: the scope ``sweep`` finds them by later. The
+    process that owns the tree moves into a control group of the run (the first time only: a
+    multi-target check's targets share it). Returns why there is no such group ("" when there is,
+    or when this process does not own the tree: an embedder's process is never moved)."""
     _project[:] = [project]
+    if not _owns_tree or sys.platform != "linux":
+        return ""
+    with _joining:  # a multi-target check's runs call this from their threads at once: one group
+        if _group:
+            return ""
+        joined = cgroups.join(project, _started(os.getpid()) or "")
+        if joined.group is not None:
+            _group.append(joined.group)
+        return joined.why_not
+
+
+def leave_run_group() -> list[int]:
+    """The run is over (its children stopped): out of its control group, which is removed, with
+    anything still in it killed. Returns the pids that had to be killed."""
+    if not _group:
+        return []
+    return cgroups.leave(_group.pop())
 
 
 def _started(pid: int) -> str | None:
@@ -137,13 +165,31 @@ def spawn(argv: Sequence[str], **popen: Any) -> subprocess.Popen[Any]:
 
 def sweep(project: str, grace: float = STOP_GRACE) -> list[int]:
     """Stop every process an earlier run of ``project`` started and left behind when it was killed:
-    marked for ``project`` by a validator process that no longer runs (a live one's children are its
-    own). Returns their pids. Read-only for any other process; one whose environment cannot be read
-    (another user's) is not ours."""
-    import psutil
-
+    a member of a control group of that run, or marked for ``project``, by a validator process that
+    no longer runs (a live one's children are its own). Returns their pids. Read-only for any other
+    process; one whose environment cannot be read (another user's) is not ours."""
     if not project:
         return []
+    members = cgroups.stop(cgroups.dead_runs(project, alive=_running), grace) if sys.platform == "linux" else []
+    marked = [pid for pid in _marked_by_dead_runs(project) if pid not in members]
+    if marked:
+        _stop([], marked, grace)
+    return sorted(members + marked)
+
+
+def _running(owner: int, started: str) -> bool:
+    """Whether validator process ``owner``, started at ``started``, still runs (this one does)."""
+    if owner == os.getpid():
+        return True
+    now = _started(owner)
+    # a run still going, or one that cannot be told from it (no start time recorded)
+    return now is not None and (not started or now == started)
+
+
+def _marked_by_dead_runs(project: str) -> list[int]:
+    """Processes whose environment marks them for ``project`` by a validator process that is gone."""
+    import psutil
+
     left: list[int] = []
     for proc in psutil.process_iter():
         try:
@@ -153,14 +199,8 @@ def sweep(project: str, grace: float = STOP_GRACE) -> list[int]:
         owner, started = env.get(OWNER_PID), env.get(OWNER_START)
         if env.get(OWNER_PROJECT) != project or owner is None or not owner.isdigit():
             continue
-        if int(owner) == os.getpid():
-            continue  # this run's own
-        now = _started(int(owner))
-        if now is not None and (not started or now == started):
-            continue  # a run still going (or one that cannot be told from it)
-        left.append(proc.pid)
-    if left:
-        _stop([], left, grace)
+        if not _running(int(owner), started or ""):
+            left.append(proc.pid)
     return left
 
 

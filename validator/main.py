@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -52,6 +53,9 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         from validator import children
 
         children.kill_now()
+        # its group too (what was in it is killed by now: the wait is for the kernel to let go, ms)
+        with contextlib.suppress(Exception):
+            children.leave_run_group()
         os._exit(Interrupted(signum).exit_code)
     _interrupted.append(signum)
     raise Interrupted(signum)
@@ -151,6 +155,10 @@ def _stop_children() -> None:
         children.stop_all()
     except Interrupted:  # the second signal's handler exits on its own; a first one landing here
         children.kill_now()  # finds the run over already: nothing is left to write, stop at once
+    # the run's control group, empty now, is removed (one the process cannot leave is the next
+    # check's to remove: its owner will be gone); an interrupt landing here changes nothing
+    with contextlib.suppress(Interrupted):
+        children.leave_run_group()
 
 
 def cli() -> NoReturn:

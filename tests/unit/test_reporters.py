@@ -261,6 +261,7 @@ def test_the_json_models_carry_every_field_of_the_records():
 def test_junit_replaces_exactly_the_code_points_xml_forbids():
     """XML 1.0's Char: tab, LF, CR, U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF; the junit writer's
     pattern names the complement, so every edge of those ranges is checked on both sides."""
+
     def allowed(cp: int) -> bool:
         return cp in (0x9, 0xA, 0xD) or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD or 0x10000 <= cp <= 0x10FFFF
 

@@ -4,8 +4,10 @@ asked where containers reach this host, the Spark session built, the clients mad
 A module of its own because the plugin is loaded into every pytest session on the machine (an entry
 point): every suite ``validator check`` runs, every pytest of the project's own tests. This module's
 imports (the spec's model and pydantic, the engine's client, the Spark and Maven helpers) were most of
-the plugin's load, about 70 ms of CPU per session; the plugin imports this module only when a test
-asks for one of its fixtures (or collects one that asks for ``spark_session``).
+the plugin's load: inside pytest each of our modules goes through pytest's assertion rewriter (validator
+is a pytest11 distribution), no bytecode cached, about 0.2 s of CPU per session (a one-test suite's
+pytest: 1.18 s -> 0.97 s, min of 7). The plugin imports this module only when a test asks for one of
+its fixtures (or collects one that asks for ``spark_session``).
 """
 
 from __future__ import annotations

@@ -31,16 +31,16 @@ import json, shutil, sys, tempfile, time, uuid
 from validator.load import load_spec
 from validator.stack.endpoints import Endpoints
 from validator.stack.spark import build_session
-from validator import pytest_plugin
+from validator import pytest_fixtures
 
-class Config:  # what _spark_conf reads of pytest's config
+class Config:  # what spark_conf reads of pytest's config
     def getoption(self, key):
         return {"--infra": SPEC, "--infra-spark-delta": "auto"}[key]
 
 SPEC = json.loads(sys.argv[1])
 infra = Endpoints(load_spec(SPEC))
 scratch = tempfile.mkdtemp()
-conf, _ = pytest_plugin._spark_conf(infra, Config(), scratch)
+conf, _ = pytest_fixtures.spark_conf(infra, Config(), scratch)
 if sys.argv[2] == "without":
     options = conf["spark.driver.extraJavaOptions"].split()
     conf["spark.driver.extraJavaOptions"] = " ".join(o for o in options if "SharedArchiveFile" not in o)

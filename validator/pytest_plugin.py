@@ -12,23 +12,14 @@ this one is loaded or disabled).
 
 from __future__ import annotations
 
-import functools
-import os
-import shutil
-import tempfile
-import threading
-import uuid
 from collections.abc import Iterator
-from typing import Any, NoReturn
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from validator.engine.docker_api import Engine, host_address_for_containers
-from validator.errors import FatalError, SpecError
-from validator.redact import clip, quoted, text
-from validator.stack.endpoints import Endpoints
-from validator.stack.maven import default_local_repository, resolve_packages
-from validator.stack.spark import build_session, read_defaults, remote_repositories, session_conf, with_resolution
+if TYPE_CHECKING:
+    from validator.pytest_fixtures import EarlySession
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,134 +45,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-# --- fixtures ----------------------------------------------------------------------------------
+# --- fixtures ---------------------------------------------------------------------------------
 
 
-@functools.cache
-def _host_address() -> str:
-    """Where containers reach this host, asked of the engine once per session."""
-    try:
-        return host_address_for_containers(Engine.connect(timeout=10))
-    except FatalError:  # without an engine, processes on this host still reach loopback
-        return host_address_for_containers(None)
+def _work() -> ModuleType:
+    """The module doing the fixtures' work (validator/pytest_fixtures.py)."""
+    # lazy: this plugin is loaded into every pytest session (every suite ``check`` runs); the spec's
+    # model, the engine's client and the Spark helpers only into one that uses a fixture
+    from validator import pytest_fixtures
 
-
-def _fail(message: str) -> NoReturn:
-    """Fail the test with ``message`` masked: pytest prints it, and writes it into its JUnit XML, past
-    ``validator``'s own streams (the secrets were registered when the fixture loaded the spec)."""
-    pytest.fail(text(message), pytrace=False)
-
-
-def _unreachable(service: str, what: str, exc: BaseException) -> NoReturn:
-    _fail(
-        f"service {quoted(service)} is not reachable: {what} failed ({type(exc).__name__}: {clip(str(exc), 200)}); "
-        "start it with `validator up` or run pytest with --infra-up"
-    )
-
-
-def _spec_files(root: Any) -> list[str]:
-    """The files ``validator check`` was given (VALIDATOR_SPEC_FILES), else the nearest infra.yaml upwards."""
-    given = os.environ.get("VALIDATOR_SPEC_FILES")
-    if given:
-        return given.split(os.pathsep)
-    for folder in (root, *root.parents):
-        if (folder / "infra.yaml").is_file():
-            return [str(folder / "infra.yaml")]
-    return [str(root / "infra.yaml")]
+    return pytest_fixtures
 
 
 @pytest.fixture(scope="session")
 def infra(request: pytest.FixtureRequest) -> Any:
     """Endpoints of every service of the spec (``infra.alertmanager()``, ``infra.mysql()``, ...)."""
-    # lazy: every pytest session loads this plugin; the model and the lint rules only one that uses it
-    from validator.load import load_spec
-
-    files = request.config.getoption("--infra") or _spec_files(request.config.rootpath)
-    try:
-        loaded = load_spec(files)
-    except SpecError as exc:
-        _fail("the infrastructure spec is invalid:\n" + "\n".join(map(str, exc.findings)))
-    if request.config.getoption("--infra-up"):
-        # lazy: the whole engine, for --infra-up only
-        from validator.engine.reconcile import up
-
-        result = up(loaded, Engine.connect(), progress=lambda who, message: None)
-        if not result.ok:
-            _fail("validator up failed: " + "; ".join(r.message for r in result.services.values() if r.message))
-    return Endpoints(loaded)
+    return _work().infra(request.config)
 
 
-def _spark_conf(infra: Any, config: pytest.Config, scratch: str) -> tuple[dict[str, str], bool]:
-    """The suite session's settings and whether Delta is on; ``pytest.fail`` when Delta's package
-    resolves from nowhere (before any JVM starts)."""
-    choice = config.getoption("--infra-spark-delta")
-    delta = choice == "on" or (choice == "auto" and infra.spark_delta_available())
-    defaults = read_defaults(infra.spark_defaults())
-    conf = session_conf(
-        master=infra.spark_master(),
-        driver_host=_host_address(),
-        app_name="validator-tests",
-        defaults=defaults,
-        delta=delta,
-        delta_jars=[],
-        extra={},
-        scratch=scratch,
-    )
-    if "spark.jars.packages" in conf:
-        resolution = resolve_packages(
-            conf["spark.jars.packages"], default_local_repository(), remote_repositories(defaults)
-        )
-        if resolution.problem:
-            pytest.fail(resolution.problem, pytrace=False)
-        conf = with_resolution(conf, resolution, scratch)
-    return conf, delta
-
-
-class _EarlySession:
-    """The suite's Spark session, built in a thread from the end of collection on, so that its driver
-    JVM (5-10 s) overlaps the tests that run before the first one that needs it (the alerting tests,
-    which mostly wait on HTTP). No warm-up job: on two shared cores it was more work on the critical
-    path (bench/RESULTS.md, issue 23). What the thread cannot settle without a JVM (the spec, the
-    package's resolution) it leaves to the fixture, which does it again and reports as ever; a
-    session that failed to build is the fixture's failure, reported as ever."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.scratch = tempfile.mkdtemp(prefix="validator-tests-spark-")
-        self.session: Any = None
-        self.delta = False
-        self.error: BaseException | None = None
-        self.taken = False
-        self.thread = threading.Thread(target=self._build, daemon=True, name="validator-spark-session")
-        self.thread.start()
-
-    def _build(self) -> None:
-        from validator.load import load_spec  # lazy, as in ``infra``
-
-        try:
-            files = self.config.getoption("--infra") or _spec_files(self.config.rootpath)
-            infra = Endpoints(load_spec(files))
-            conf, self.delta = _spark_conf(infra, self.config, self.scratch)
-        except (Exception, pytest.fail.Exception):  # noqa: BLE001 - the fixture does it again and reports it
-            return
-        try:
-            self.session = build_session(conf)
-        except Exception as exc:  # noqa: BLE001 - the fixture reports it
-            self.error = exc
-
-    def close(self) -> None:
-        self.thread.join(timeout=EARLY_SESSION_TIMEOUT)
-        if self.session is not None and not self.taken:
-            self.session.stop()
-        shutil.rmtree(self.scratch, ignore_errors=True)
-
-
-# Why 5 min: the bound of a session's start and a warm-up; a JVM that takes longer is stuck, and the
-# fixture says so instead of waiting for the suite's own timeout.
-EARLY_SESSION_TIMEOUT = 300.0
-
-
-_early: dict[int, _EarlySession] = {}  # id(config) -> its early session
+_early: dict[int, EarlySession] = {}  # id(config) -> its early session
 
 
 @pytest.hookimpl(trylast=True)
@@ -190,7 +72,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if config.option.collectonly or config.getoption("--infra-up"):
         return  # nothing runs, or the stack is reconciled first (by the ``infra`` fixture)
     if any("spark_session" in getattr(item, "fixturenames", ()) for item in session.items):
-        _early[id(config)] = _EarlySession(config)
+        _early[id(config)] = _work().EarlySession(config)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -206,27 +88,8 @@ def spark_session(
     """A SparkSession on the spec's master; Delta settings from its spark-defaults.conf when usable
     (T042). Delta's package resolves from the Maven local repository (~/.m2/repository) without the
     network when it is there, else from a remote repository that serves it; neither: one clear
-    failure with the fix, before any JVM starts. Started when collection ends (``_EarlySession``)."""
-    master = infra.spark_master()
-    early = _early.get(id(request.config))
-    if early is not None:
-        early.thread.join(timeout=EARLY_SESSION_TIMEOUT)
-        if early.thread.is_alive():
-            _fail(f"a Spark session on {master} did not start within {EARLY_SESSION_TIMEOUT:.0f}s")
-        if early.error is not None:
-            _unreachable(infra.service("spark-master"), f"a Spark session on {master}", early.error)
-    if early is not None and early.session is not None:
-        early.taken = True
-        session, delta = early.session, early.delta
-    else:
-        conf, delta = _spark_conf(infra, request.config, str(tmp_path_factory.mktemp("spark")))
-        try:
-            session = build_session(conf)
-        except Exception as exc:  # noqa: BLE001 - turned into one clear failure
-            _unreachable(infra.service("spark-master"), f"a Spark session on {master}", exc)
-    session.delta_enabled = delta
-    yield session
-    session.stop()
+    failure with the fix, before any JVM starts. Started when collection ends (``EarlySession``)."""
+    yield from _work().spark_session(infra, request.config, tmp_path_factory, _early.get(id(request.config)))
 
 
 @pytest.fixture
@@ -234,63 +97,22 @@ def delta_table_path(infra: Any) -> Iterator[str]:
     """A fresh ``test_<uuid>`` path (T043-T045) under the spec's Delta tables folder, removed
     afterwards: the folder the Spark containers mount at the same absolute path as on this host,
     so the driver here and the executors there open the same table."""
-    base = infra.delta_tables()
-    base.mkdir(parents=True, exist_ok=True)
-    path = base / f"test_{uuid.uuid4().hex}"
-    yield str(path)
-    shutil.rmtree(path, ignore_errors=True)
+    yield from _work().delta_table_path(infra)
 
 
 @pytest.fixture
 def alertmanager_client(infra: Any) -> Iterator[Any]:
     """post_alert, get_alerts, post_silence, delete_silence; removes what the test created."""
-    from validator.stack.alertmanager import AlertManagerClient  # lazy: requests, for this fixture only
-
-    client = AlertManagerClient(infra.alertmanager())
-    try:
-        client.status()
-    except Exception as exc:  # noqa: BLE001
-        _unreachable(infra.service("alertmanager"), f"GET {client.url}/api/v2/status", exc)
-    yield client
-    client.cleanup()
+    yield from _work().alertmanager_client(infra)
 
 
 @pytest.fixture(scope="session")
 def alert_webhook(infra: Any) -> Iterator[Any]:
     """The receiver the AlertManager route delivers to, listening where containers reach the host."""
-    from validator.stack.alertmanager import WebhookReceiver  # lazy: requests, for this fixture only
-
-    host = _host_address()
-    port = int(os.environ.get("VALIDATOR_WEBHOOK_PORT", "5001"))
-    try:
-        # under ``check`` the alertmanager probe listens on this port too, and it is started before the
-        # suite; it holds the port for its whole run, at most its kind's bound (90 s): wait past that
-        receiver = WebhookReceiver(host, port, port_wait=120.0)
-    except OSError as exc:
-        _unreachable("alertmanager", f"listening for webhooks on {host}:{port}", exc)
-    with receiver:
-        yield receiver
+    yield from _work().alert_webhook(infra)
 
 
 @pytest.fixture
 def mysql_connection(infra: Any) -> Iterator[Any]:
     """A connection as the spec's MySQL user (MYSQL_USER/MYSQL_PASSWORD) on its database."""
-    import mysql.connector
-
-    params = infra.mysql()
-    try:
-        conn = mysql.connector.connect(
-            host=params["host"],
-            port=params["port"],
-            user=params["user"],
-            password=params["password"],
-            database=params["database"],
-            connection_timeout=10,
-            autocommit=True,
-        )
-    except Exception as exc:  # noqa: BLE001
-        _unreachable(
-            infra.service("mysql"), f"connecting to {params['host']}:{params['port']} as {params['user']}", exc
-        )
-    yield conn
-    conn.close()
+    yield from _work().mysql_connection(infra)

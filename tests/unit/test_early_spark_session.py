@@ -1,4 +1,4 @@
-"""The suite's ``spark_session`` starts when collection ends (``pytest_plugin._EarlySession``), beside
+"""The suite's ``spark_session`` starts when collection ends (``pytest_fixtures.EarlySession``), beside
 the tests before the first that needs it; a session that failed to build is that fixture's failure,
 as it was. A pytest run of its own in a child process, whose conftest swaps the JVM for a fake."""
 
@@ -25,7 +25,7 @@ SPEC = {
 CONFTEST = textwrap.dedent(
     """
     import os, threading, time
-    import validator.pytest_plugin as plugin
+    import validator.pytest_fixtures as fixtures
 
     BUILT = []
 
@@ -40,8 +40,8 @@ CONFTEST = textwrap.dedent(
             raise RuntimeError("the master refused the application")
         return FakeSession()
 
-    plugin.build_session = build_session
-    plugin._host_address = lambda: "127.0.0.1"
+    fixtures.build_session = build_session
+    fixtures.host_address = lambda: "127.0.0.1"
     """
 )
 

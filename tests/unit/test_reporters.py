@@ -16,6 +16,7 @@ import pytest
 from tests.harness.specs import load_dict
 from tests.metrics import key, report_metrics
 from validator.core.run import ServiceTimeline
+from validator.reporters import junit
 from validator.reporters.registry import REPORTERS, ReportContext, parse_report_option, reporter, write_reports
 from validator.run.pipeline import CheckOptions, Pipeline
 from validator.ui import Display
@@ -255,3 +256,15 @@ def test_the_json_models_carry_every_field_of_the_records():
 
     assert {f.name for f in dataclasses.fields(Result)} <= set(JsonResult.model_fields)
     assert {f.name for f in dataclasses.fields(RunResult)} - {"dimensions"} <= set(JsonRun.model_fields)
+
+
+def test_junit_replaces_exactly_the_code_points_xml_forbids():
+    """XML 1.0's Char: tab, LF, CR, U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF; the junit writer's
+    pattern names the complement, so every edge of those ranges is checked on both sides."""
+
+    def allowed(cp: int) -> bool:
+        return cp in (0x9, 0xA, 0xD) or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD or 0x10000 <= cp <= 0x10FFFF
+
+    edges = {0x0, 0x8, 0x9, 0xA, 0xB, 0xC, 0xD, 0xE, 0x1F, 0x20, 0x7F, 0xD7FF, 0xD800, 0xDFFF, 0xE000, 0xFFFD}
+    edges |= {0xFFFE, 0xFFFF, 0x10000, 0x10FFFF}
+    assert {cp for cp in edges if junit._NOT_XML.fullmatch(chr(cp))} == {cp for cp in edges if not allowed(cp)}

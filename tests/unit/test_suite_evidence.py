@@ -40,6 +40,10 @@ def check(
     spec = {"version": 1, "project": "evidence", "suites": {"main": suite}, "criteria": criteria or CRITERIA}
     (folder / "infra.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     env = {k: v for k, v in os.environ.items() if k != "VALIDATOR_RESULTS"}
+    # Why: Hypothesis's pytest plugin (installed for the project's own fuzz tests, not the suites')
+    # imports all of hypothesis at the end of every session, most of a small suite run's CPU (as in
+    # test_suite_corpus.py); a case's own PYTEST_ADDOPTS (its suite's environment) replaces this one
+    env.setdefault("PYTEST_ADDOPTS", "-p no:hypothesispytest")
     proc = subprocess.run(
         [sys.executable, "-m", "validator", "check", "--no-progress", "-q", "--report", "json=r.json", *args],
         cwd=folder,

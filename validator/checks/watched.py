@@ -9,7 +9,10 @@ check, the spec or the image) or was removed in that time fails its service, nam
 so does one not running, or unhealthy, at the last observation. A one-shot job (a service another
 waits for with ``service_completed_successfully``) may exit 0. With ``restart_grace``, one death or
 unhealthy spell per container the container recovered from within the grace is tolerated (still
-counted as a restart); a second is a crash loop. At the last observation a container is up only when
+counted as a restart); a second is a crash loop. That one allowance is spent by every piece of
+evidence of a spell, once: a restart by its policy the engine counted and the run did not see
+(before it), a death or unhealthy spell ``up``'s wait forgave, one during the run. At the last
+observation a container is up only when
 the engine says it runs and is neither restarting (its restart back-off) nor paused, and a health
 check (the spec's or the image's) that has not passed yet ("starting") is not health. ``restarts``
 counts, per container, what the engine restarted during the run (its restart policy or the restart
@@ -70,15 +73,18 @@ def judge(
         # container's loop restarted before the run too: its earlier deaths are no less real)
         restarts += max(len(watch.restarts()), watch.restart_count)
         own = min(since, (ready_each or {}).get(watch.id, since))
-        found = _during(watch, own, run_started, completes, grace) + _before(watch, grace) + _at_last(watch, completes)
+        spent = _Spent.of(watch, own, grace)
+        found = _during(watch, own, run_started, completes, grace, spent) + _before(spent) + _at_last(watch, completes)
         if found:
             problems.append(f"{watch.name} " + "; ".join(found))
     return Watched(problems=problems, restarts=restarts)
 
 
-def _during(watch: ContainerWatch, since: float, started: float, completes: bool, grace: float | None) -> list[str]:
+def _during(
+    watch: ContainerWatch, since: float, started: float, completes: bool, grace: float | None, spent: _Spent
+) -> list[str]:
     seen = watch.after(since)
-    spared = _Grace(later=watch.happenings, grace=grace)
+    spared = _Grace(later=watch.happenings, grace=grace, budget=SPELLS - spent.total)
     bad = [h for h in seen if h.action in ("die", "oom") or (h.action == "health_status" and h.health == "unhealthy")]
     kept = [h for h in bad if not (h.action == "die" and completes and h.exit_code == 0) and not spared.tolerates(h)]
     deaths = [h for h in kept if h.action == "die"]
@@ -99,20 +105,58 @@ def _during(watch: ContainerWatch, since: float, started: float, completes: bool
         out.append("turned unhealthy " + _list(unhealthy, started))
     if removed:
         out.append("was removed " + _list(removed, started))
+    if spared.refused and spent.total:
+        out.append(f"came back within restart_grace, but its one spell per container was spent {spent.where()}")
     return out
 
 
-def _before(watch: ContainerWatch, grace: float | None) -> list[str]:
-    """Restarts by its policy the run did not see (the engine's RestartCount beyond the run's own
-    count): a crash loop that began before the run, its container up whenever it is looked at,
-    is evidence as a restart seen during the run is (graph5 case 02). With ``restart_grace`` one is
-    tolerated (one spell recovered from), a second is a crash loop."""
-    unseen = watch.restart_count - len(watch.restarts())
-    if unseen <= (1 if grace is not None else 0):
+@dataclass(frozen=True, kw_only=True)
+class _Spent:
+    """The spells of ``restart_grace``'s one allowance per container spent before its watch began
+    (v9 case 02: each piece of evidence once had its own allowance, so a crash before the run and one
+    during it passed). ``unseen``: restarts by its policy the engine counted (RestartCount) and the run
+    did not see — a crash loop that began before the run, its container up whenever it is looked at
+    (graph5 case 02); ``early``: deaths it came back from and unhealthy spells the run saw before the
+    container was ready, which ``up``'s wait tolerated under the grace. Without a grace nothing is
+    forgiven: an unseen restart fails, and what ``up``'s wait saw was ``up``'s to fail."""
+
+    unseen: int = 0
+    early: int = 0
+    grace: float | None = None
+
+    @classmethod
+    def of(cls, watch: ContainerWatch, since: float, grace: float | None) -> _Spent:
+        unseen = max(0, watch.restart_count - watch.counted_restarts())
+        if grace is None:
+            return cls(unseen=unseen)
+        deaths = sum(1 for died, _ in watch.policy_restarts() if died.seen_at < since)
+        unhealthy = sum(1 for h in watch.happenings if h.seen_at < since and h.health == "unhealthy")
+        return cls(unseen=unseen, early=deaths + unhealthy, grace=grace)
+
+    @property
+    def total(self) -> int:
+        return self.unseen + self.early
+
+    def where(self) -> str:
+        counts = ((self.unseen, "before the run"), (self.early, "before it was ready"))
+        parts = [f"{n} {what}" for n, what in counts if n]
+        return "(" + ", ".join(parts) + ")"
+
+
+def _before(spent: _Spent) -> list[str]:
+    """Spells before the watch beyond the allowance (one with ``restart_grace``, none without): the
+    restarts by its policy the run did not see are evidence as a restart seen during it is."""
+    if spent.total <= (SPELLS if spent.grace is not None else 0):
         return []
+    if spent.grace is None:
+        n = spent.unseen
+        return [
+            f"was restarted {n} time{'s' if n != 1 else ''} by its restart policy before the run "
+            "(the engine's RestartCount): it died and came back"
+        ]
     return [
-        f"was restarted {unseen} time{'s' if unseen != 1 else ''} by its restart policy before the run "
-        "(the engine's RestartCount): it died and came back"
+        f"died or turned unhealthy and came back {spent.total} times {spent.where()}: restart_grace tolerates "
+        f"{SPELLS} spell per container, a second is a crash loop"
     ]
 
 
@@ -148,18 +192,22 @@ SPELLS = 1
 @dataclass(kw_only=True)
 class _Grace:
     """What ``restart_grace`` tolerates of one container's run: a death, OOM kill or unhealthy spell it
-    came back from (``start``, or ``healthy``) within the grace — at most ``SPELLS`` comebacks."""
+    came back from (``start``, or ``healthy``) within the grace — at most ``budget`` comebacks, what the
+    spells before the watch (``_Spent``) left of ``SPELLS``."""
 
     later: list[Happening]
     grace: float | None
+    budget: int = SPELLS  # what is left of the allowance once the spells before the watch are spent
     used: set[tuple[float, str]] = field(default_factory=set)
+    refused: bool = False  # a spell it came back from in time, failed for want of budget
 
     def tolerates(self, bad: Happening) -> bool:
         back = self._comeback(bad)
         if back is None:
             return False
         spell = (back.at, back.action)
-        if spell not in self.used and len(self.used) >= SPELLS:
+        if spell not in self.used and len(self.used) >= self.budget:
+            self.refused = True
             return False
         self.used.add(spell)  # an OOM kill and its death, come back from by one start: one spell
         return True

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from validator.checks.grace import SPELLS, Grace, Spent
 from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result
 from validator.engine import compose_fields
@@ -73,7 +74,7 @@ def judge(
         # container's loop restarted before the run too: its earlier deaths are no less real)
         restarts += max(len(watch.restarts()), watch.restart_count)
         own = min(since, (ready_each or {}).get(watch.id, since))
-        spent = _Spent.of(watch, own, grace)
+        spent = Spent.of(watch, own, grace)
         found = _during(watch, own, run_started, completes, grace, spent) + _before(spent) + _at_last(watch, completes)
         if found:
             problems.append(f"{watch.name} " + "; ".join(found))
@@ -81,10 +82,10 @@ def judge(
 
 
 def _during(
-    watch: ContainerWatch, since: float, started: float, completes: bool, grace: float | None, spent: _Spent
+    watch: ContainerWatch, since: float, started: float, completes: bool, grace: float | None, spent: Spent
 ) -> list[str]:
     seen = watch.after(since)
-    spared = _Grace(later=watch.happenings, grace=grace, budget=SPELLS - spent.total)
+    spared = Grace(later=watch.happenings, grace=grace, spent=spent)
     bad = [h for h in seen if h.action in ("die", "oom") or (h.action == "health_status" and h.health == "unhealthy")]
     kept = [h for h in bad if not (h.action == "die" and completes and h.exit_code == 0) and not spared.tolerates(h)]
     deaths = [h for h in kept if h.action == "die"]
@@ -110,40 +111,7 @@ def _during(
     return out
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Spent:
-    """The spells of ``restart_grace``'s one allowance per container spent before its watch began
-    (v9 case 02: each piece of evidence once had its own allowance, so a crash before the run and one
-    during it passed). ``unseen``: restarts by its policy the engine counted (RestartCount) and the run
-    did not see — a crash loop that began before the run, its container up whenever it is looked at
-    (graph5 case 02); ``early``: deaths it came back from and unhealthy spells the run saw before the
-    container was ready, which ``up``'s wait tolerated under the grace. Without a grace nothing is
-    forgiven: an unseen restart fails, and what ``up``'s wait saw was ``up``'s to fail."""
-
-    unseen: int = 0
-    early: int = 0
-    grace: float | None = None
-
-    @classmethod
-    def of(cls, watch: ContainerWatch, since: float, grace: float | None) -> _Spent:
-        unseen = max(0, watch.restart_count - watch.counted_restarts())
-        if grace is None:
-            return cls(unseen=unseen)
-        deaths = sum(1 for died, _ in watch.policy_restarts() if died.seen_at < since)
-        unhealthy = sum(1 for h in watch.happenings if h.seen_at < since and h.health == "unhealthy")
-        return cls(unseen=unseen, early=deaths + unhealthy, grace=grace)
-
-    @property
-    def total(self) -> int:
-        return self.unseen + self.early
-
-    def where(self) -> str:
-        counts = ((self.unseen, "before the run"), (self.early, "before it was ready"))
-        parts = [f"{n} {what}" for n, what in counts if n]
-        return "(" + ", ".join(parts) + ")"
-
-
-def _before(spent: _Spent) -> list[str]:
+def _before(spent: Spent) -> list[str]:
     """Spells before the watch beyond the allowance (one with ``restart_grace``, none without): the
     restarts by its policy the run did not see are evidence as a restart seen during it is."""
     if spent.total <= (SPELLS if spent.grace is not None else 0):
@@ -182,48 +150,6 @@ def _at_last(watch: ContainerWatch, completes: bool) -> list[str]:
         # a health check (the spec's or the image's) that has not passed yet proves nothing either way
         return ["has not passed its health check at the last observation (starting): its health is not known"]
     return []
-
-
-# A grace is for a spell now and then (a database that restarts once while it initialises), not for a
-# crash loop whose every death is followed by a start in time: one spell per container and run.
-SPELLS = 1
-
-
-@dataclass(kw_only=True)
-class _Grace:
-    """What ``restart_grace`` tolerates of one container's run: a death, OOM kill or unhealthy spell it
-    came back from (``start``, or ``healthy``) within the grace — at most ``budget`` comebacks, what the
-    spells before the watch (``_Spent``) left of ``SPELLS``."""
-
-    later: list[Happening]
-    grace: float | None
-    budget: int = SPELLS  # what is left of the allowance once the spells before the watch are spent
-    used: set[tuple[float, str]] = field(default_factory=set)
-    refused: bool = False  # a spell it came back from in time, failed for want of budget
-
-    def tolerates(self, bad: Happening) -> bool:
-        back = self._comeback(bad)
-        if back is None:
-            return False
-        spell = (back.at, back.action)
-        if spell not in self.used and len(self.used) >= self.budget:
-            self.refused = True
-            return False
-        self.used.add(spell)  # an OOM kill and its death, come back from by one start: one spell
-        return True
-
-    def _comeback(self, bad: Happening) -> Happening | None:
-        if self.grace is None:
-            return None
-        wanted = "healthy" if bad.action == "health_status" else "start"
-        for h in self.later:
-            if h.at <= bad.at:
-                continue
-            if h.at - bad.at > self.grace:
-                return None
-            if (wanted == "start" and h.action == "start") or (wanted == "healthy" and h.health == "healthy"):
-                return h
-        return None
 
 
 def _exit(h: Happening) -> str:

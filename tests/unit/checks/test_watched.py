@@ -243,3 +243,24 @@ def test_a_restart_the_run_saw_before_a_start_by_hand_is_not_subtracted_from_the
     assert not judged.ok and "spent (1 before the run)" in judged.problems[0]
     replayed = watch((T0 + 2, "die", 1, None), (T0 + 3, "start", None, None), (T0 + 3, "start", None, None))
     assert replayed.counted_restarts() == 1
+
+
+def test_a_death_within_an_unhealthy_spell_is_that_spell_but_two_deaths_are_two():
+    """A database unhealthy while it initialises, then crashing once and healthy after its restart
+    (adversary case 11's shape): one spell, before ready or during the run. Two deaths in one unhealthy
+    spell are a crash loop: the restart between them ends the first."""
+    spell = [
+        (T0 + 2, "health_status", None, "unhealthy"),
+        (T0 + 3, "die", 1, None),
+        (T0 + 3.2, "start", None, None),
+        (T0 + 4, "health_status", None, "healthy"),
+    ]
+    once = watch((T0 + 1, "start", None, None), *spell, last=RUNNING)
+    once.restart_count = 1
+    assert judge([once], since=READY, run_started=T0, grace=5.0).ok  # before ready
+    assert judge([once], since=T0 + 1.5, run_started=T0, grace=5.0).ok  # during the run
+    loop = [*spell[:3], (T0 + 3.5, "die", 1, None), (T0 + 3.6, "start", None, None), spell[3]]
+    twice = watch((T0 + 1, "start", None, None), *loop, last=RUNNING)
+    twice.restart_count = 2
+    assert not judge([twice], since=READY, run_started=T0, grace=5.0).ok
+    assert not judge([twice], since=T0 + 1.5, run_started=T0, grace=5.0).ok

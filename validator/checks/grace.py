@@ -50,7 +50,7 @@ class Spent:
         unseen = max(0, watch.restart_count - watch.counted_restarts())
         if grace is None:
             return cls(unseen=unseen)
-        return cls(unseen=unseen, early=tuple(_early(watch, since)), grace=grace)
+        return cls(unseen=unseen, early=tuple(_early(watch, since, grace)), grace=grace)
 
     @property
     def total(self) -> int:
@@ -61,16 +61,17 @@ class Spent:
         return "(" + ", ".join(f"{n} {what}" for n, what in counts if n) + ")"
 
 
-def _early(watch: ContainerWatch, since: float) -> list[Spell]:
+def _early(watch: ContainerWatch, since: float, grace: float) -> list[Spell]:
     """The spells the run saw before ``since``: deaths its restart policy brought back (a death ``up``
-    caused, followed by its ``stop``, is none) and unhealthy spells, merged as one spell is."""
-    found = [
-        Spell(start=died.at, end=back.at, died=True) for died, back in watch.policy_restarts() if died.seen_at < since
-    ]
+    caused, followed by its ``stop``, is none) and unhealthy spells, merged as one spell is. A spell
+    lasts the grace at most, as one during the watch does: an unhealthy spell ``up`` did not wait out
+    (it waited for ``running``) forgives no death a minute later."""
+    restarts = [(died, back) for died, back in watch.policy_restarts() if died.seen_at < since]
+    found = [Spell(start=died.at, end=min(back.at, died.at + grace), died=True) for died, back in restarts]
     for h in watch.happenings:
         if h.seen_at < since and h.health == "unhealthy":
             back = next((x.at for x in watch.happenings if x.at > h.at and x.health == "healthy"), h.at)
-            found.append(Spell(start=h.at, end=back, died=False))
+            found.append(Spell(start=h.at, end=min(back, h.at + grace), died=False))
     merged: list[Spell] = []
     for spell in sorted(found, key=lambda s: s.start):
         last = merged[-1] if merged else None

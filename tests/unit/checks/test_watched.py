@@ -264,3 +264,19 @@ def test_a_death_within_an_unhealthy_spell_is_that_spell_but_two_deaths_are_two(
     twice.restart_count = 2
     assert not judge([twice], since=READY, run_started=T0, grace=5.0).ok
     assert not judge([twice], since=T0 + 1.5, run_started=T0, grace=5.0).ok
+
+
+def test_an_unhealthy_spell_before_ready_forgives_no_death_after_its_grace():
+    """up waited for ``running`` only: the container was unhealthy before ready and healthy a minute
+    later; a death 30 s in is no part of that spell (a spell lasts the grace at most): a second one."""
+    record = watch(
+        (T0 + 1, "start", None, None),
+        (T0 + 2, "health_status", None, "unhealthy"),
+        (T0 + 30, "die", 1, None),
+        (T0 + 30.5, "start", None, None),
+        (T0 + 62, "health_status", None, "healthy"),
+        last=RUNNING,
+    )
+    record.restart_count = 1
+    (problem,) = judge([record], since=READY, run_started=T0, grace=5.0).problems
+    assert "died at" in problem and "spent (1 before it was ready)" in problem

@@ -11,13 +11,13 @@ waits for with ``service_completed_successfully``) may exit 0. With ``restart_gr
 unhealthy spell per container the container recovered from within the grace is tolerated (still
 counted as a restart); a second is a crash loop. That one allowance is spent by every piece of
 evidence of a spell, once: a restart by its policy the engine counted and the run did not see
-(before it), a death or unhealthy spell ``up``'s wait forgave, one during the run. At the last
-observation a container is up only when
-the engine says it runs and is neither restarting (its restart back-off) nor paused, and a health
-check (the spec's or the image's) that has not passed yet ("starting") is not health. ``restarts``
-counts, per container, what the engine restarted during the run (its restart policy or the restart
-API) or, when higher, the engine's RestartCount at the last observation: the restarts by its policy
-since it was last started by hand, so a kept container's crash loop that began before the run counts.
+(before it), a death or unhealthy spell ``up``'s wait forgave, one during the run (checks/grace.py).
+At the last observation a container is up only when the engine says it runs and is neither
+restarting (its restart back-off) nor paused, and a health check (the spec's or the image's) that
+has not passed yet ("starting") is not health. ``restarts`` counts, per container, what the engine
+restarted during the run (its restart policy or the restart API) or, when higher, the engine's
+RestartCount at the last observation: the restarts by its policy since it was last started by hand,
+so a kept container's crash loop that began before the run counts.
 """
 
 from __future__ import annotations

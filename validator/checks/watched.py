@@ -9,12 +9,15 @@ check, the spec or the image) or was removed in that time fails its service, nam
 so does one not running, or unhealthy, at the last observation. A one-shot job (a service another
 waits for with ``service_completed_successfully``) may exit 0. With ``restart_grace``, one death or
 unhealthy spell per container the container recovered from within the grace is tolerated (still
-counted as a restart); a second is a crash loop. At the last observation a container is up only when
-the engine says it runs and is neither restarting (its restart back-off) nor paused, and a health
-check (the spec's or the image's) that has not passed yet ("starting") is not health. ``restarts``
-counts, per container, what the engine restarted during the run (its restart policy or the restart
-API) or, when higher, the engine's RestartCount at the last observation: the restarts by its policy
-since it was last started by hand, so a kept container's crash loop that began before the run counts.
+counted as a restart); a second is a crash loop. That one allowance is spent by every piece of
+evidence of a spell, once: a restart by its policy the engine counted and the run did not see
+(before it), a death or unhealthy spell ``up``'s wait forgave, one during the run (checks/grace.py).
+At the last observation a container is up only when the engine says it runs and is neither
+restarting (its restart back-off) nor paused, and a health check (the spec's or the image's) that
+has not passed yet ("starting") is not health. ``restarts`` counts, per container, what the engine
+restarted during the run (its restart policy or the restart API) or, when higher, the engine's
+RestartCount at the last observation: the restarts by its policy since it was last started by hand,
+so a kept container's crash loop that began before the run counts.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from validator.checks.grace import SPELLS, Grace, Spent
 from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result
 from validator.engine import compose_fields
@@ -70,15 +74,18 @@ def judge(
         # container's loop restarted before the run too: its earlier deaths are no less real)
         restarts += max(len(watch.restarts()), watch.restart_count)
         own = min(since, (ready_each or {}).get(watch.id, since))
-        found = _during(watch, own, run_started, completes, grace) + _before(watch, grace) + _at_last(watch, completes)
+        spent = Spent.of(watch, own, grace)
+        found = _during(watch, own, run_started, completes, grace, spent) + _before(spent) + _at_last(watch, completes)
         if found:
             problems.append(f"{watch.name} " + "; ".join(found))
     return Watched(problems=problems, restarts=restarts)
 
 
-def _during(watch: ContainerWatch, since: float, started: float, completes: bool, grace: float | None) -> list[str]:
+def _during(
+    watch: ContainerWatch, since: float, started: float, completes: bool, grace: float | None, spent: Spent
+) -> list[str]:
     seen = watch.after(since)
-    spared = _Grace(later=watch.happenings, grace=grace)
+    spared = Grace(later=watch.happenings, grace=grace, spent=spent)
     bad = [h for h in seen if h.action in ("die", "oom") or (h.action == "health_status" and h.health == "unhealthy")]
     kept = [h for h in bad if not (h.action == "die" and completes and h.exit_code == 0) and not spared.tolerates(h)]
     deaths = [h for h in kept if h.action == "die"]
@@ -99,20 +106,25 @@ def _during(watch: ContainerWatch, since: float, started: float, completes: bool
         out.append("turned unhealthy " + _list(unhealthy, started))
     if removed:
         out.append("was removed " + _list(removed, started))
+    if spared.refused and spent.total:
+        out.append(f"came back within restart_grace, but its one spell per container was spent {spent.where()}")
     return out
 
 
-def _before(watch: ContainerWatch, grace: float | None) -> list[str]:
-    """Restarts by its policy the run did not see (the engine's RestartCount beyond the run's own
-    count): a crash loop that began before the run, its container up whenever it is looked at,
-    is evidence as a restart seen during the run is (graph5 case 02). With ``restart_grace`` one is
-    tolerated (one spell recovered from), a second is a crash loop."""
-    unseen = watch.restart_count - len(watch.restarts())
-    if unseen <= (1 if grace is not None else 0):
+def _before(spent: Spent) -> list[str]:
+    """Spells before the watch beyond the allowance (one with ``restart_grace``, none without): the
+    restarts by its policy the run did not see are evidence as a restart seen during it is."""
+    if spent.total <= (SPELLS if spent.grace is not None else 0):
         return []
+    if spent.grace is None:
+        n = spent.unseen
+        return [
+            f"was restarted {n} time{'s' if n != 1 else ''} by its restart policy before the run "
+            "(the engine's RestartCount): it died and came back"
+        ]
     return [
-        f"was restarted {unseen} time{'s' if unseen != 1 else ''} by its restart policy before the run "
-        "(the engine's RestartCount): it died and came back"
+        f"died or turned unhealthy and came back {spent.total} times {spent.where()}: restart_grace tolerates "
+        f"{SPELLS} spell per container, a second is a crash loop"
     ]
 
 
@@ -138,44 +150,6 @@ def _at_last(watch: ContainerWatch, completes: bool) -> list[str]:
         # a health check (the spec's or the image's) that has not passed yet proves nothing either way
         return ["has not passed its health check at the last observation (starting): its health is not known"]
     return []
-
-
-# A grace is for a spell now and then (a database that restarts once while it initialises), not for a
-# crash loop whose every death is followed by a start in time: one spell per container and run.
-SPELLS = 1
-
-
-@dataclass(kw_only=True)
-class _Grace:
-    """What ``restart_grace`` tolerates of one container's run: a death, OOM kill or unhealthy spell it
-    came back from (``start``, or ``healthy``) within the grace — at most ``SPELLS`` comebacks."""
-
-    later: list[Happening]
-    grace: float | None
-    used: set[tuple[float, str]] = field(default_factory=set)
-
-    def tolerates(self, bad: Happening) -> bool:
-        back = self._comeback(bad)
-        if back is None:
-            return False
-        spell = (back.at, back.action)
-        if spell not in self.used and len(self.used) >= SPELLS:
-            return False
-        self.used.add(spell)  # an OOM kill and its death, come back from by one start: one spell
-        return True
-
-    def _comeback(self, bad: Happening) -> Happening | None:
-        if self.grace is None:
-            return None
-        wanted = "healthy" if bad.action == "health_status" else "start"
-        for h in self.later:
-            if h.at <= bad.at:
-                continue
-            if h.at - bad.at > self.grace:
-                return None
-            if (wanted == "start" and h.action == "start") or (wanted == "healthy" and h.health == "healthy"):
-                return h
-        return None
 
 
 def _exit(h: Happening) -> str:

@@ -91,6 +91,44 @@ class ContainerWatch:
         """What happened from ``since`` (this machine's wall clock) on."""
         return [h for h in self.happenings if h.seen_at >= since]
 
+    def policy_restarts(self) -> list[tuple[Happening, Happening]]:
+        """Each restart by its restart policy the run saw: the death, and the start that followed it
+        with no ``stop`` (a stop by hand or by ``up``) or ``restart`` (the API's) between."""
+        out = []
+        died: Happening | None = None
+        for h in self.happenings:
+            if h.action == "die":
+                died = h
+            elif h.action in ("stop", "restart"):
+                died = None
+            elif h.action == "start":
+                if died is not None:
+                    out.append((died, h))
+                died = None
+        return out
+
+    def counted_restarts(self) -> int:
+        """How many of the restarts the run saw the engine's RestartCount holds: those by its restart
+        policy since it was last started by hand (a ``start`` with no death before it, or the restart
+        API), when the engine sets it back to 0. An event heard twice (the stream replays from the last
+        event's moment when it is opened again) is counted once: a replayed start is no start by hand."""
+        count = 0
+        died = False
+        heard: set[tuple[float, str]] = set()
+        for h in self.happenings:
+            if (h.at, h.action) in heard:
+                continue
+            heard.add((h.at, h.action))
+            if h.action == "die":
+                died = True
+            elif h.action == "stop":
+                died = False
+            elif h.action == "restart":
+                count, died = 0, False
+            elif h.action == "start":
+                count, died = (count + 1 if died else 0), False
+        return count
+
     def restarts(self) -> list[float]:
         """When the engine restarted it: a ``restart`` (the API's), or a ``start`` after a ``die``
         with no ``stop`` between (its restart policy; ``up`` stopping and starting it again sends

@@ -179,3 +179,104 @@ def test_restarts_count_the_runs_when_higher_than_the_engines():
     record = watch((T0 + 2, "start", None, None), (T0 + 10, "restart", None, None), last=RUNNING)
     record.restart_count = 0
     assert judge([record], since=READY, run_started=T0).restarts == 1
+
+
+# --- restart_grace: one allowance per container, spent by every piece of evidence (v9 case 02) ----
+
+
+def test_a_restart_before_the_run_and_a_death_during_it_spend_one_allowance_twice():
+    """v9 02: RestartCount 1 at the start (a crash before the run), then a death during it the grace
+    saw it come back from: two spells of one container, a crash loop. Either alone is tolerated."""
+    during = ((T0 + 20, "die", 3, None), (T0 + 21, "start", None, None))
+    both = watch(*during, last=RUNNING)
+    both.restart_count = 2  # the engine counts the one before the run and the one during it
+    judged = judge([both], since=READY, run_started=T0, grace=5.0)
+    (problem,) = judged.problems
+    assert "died at" in problem and "(exit 3)" in problem
+    assert "one spell per container was spent (1 before the run)" in problem
+    assert judged.restarts == 2
+    only_during = watch(*during, last=RUNNING)
+    only_during.restart_count = 1
+    assert judge([only_during], since=READY, run_started=T0, grace=5.0).ok
+    only_before = watch(last=RUNNING)
+    only_before.restart_count = 1
+    assert judge([only_before], since=READY, run_started=T0, grace=5.0).ok
+
+
+def test_a_death_up_tolerated_before_ready_spends_the_allowance_too():
+    """up's wait forgives a death it saw come back under the grace (and an unhealthy spell): that is
+    the container's spell; a second, during the run, is a crash loop, and so are two before ready."""
+    early = [(T0 + 1, "start", None, None), (T0 + 2, "die", 1, None), (T0 + 3, "start", None, None)]
+    later = [(T0 + 20, "die", 1, None), (T0 + 21, "start", None, None)]
+    once = watch(*early, last=RUNNING)
+    once.restart_count = 1
+    assert judge([once], since=READY, run_started=T0, grace=5.0).ok
+    twice = watch(*early, *later, last=RUNNING)
+    twice.restart_count = 2
+    (problem,) = judge([twice], since=READY, run_started=T0, grace=5.0).problems
+    assert "spent (1 before it was ready)" in problem
+    loop = watch(*early, (T0 + 3.5, "die", 1, None), (T0 + 4, "start", None, None), last=RUNNING)
+    loop.restart_count = 2
+    (problem,) = judge([loop], since=READY, run_started=T0, grace=5.0).problems
+    assert "came back 2 times (2 before it was ready)" in problem and "a second is a crash loop" in problem
+    sick = watch((T0 + 2, "health_status", None, "unhealthy"), (T0 + 3, "health_status", None, "healthy"), *later)
+    sick.last, sick.last_at, sick.restart_count = RUNNING, T0 + 60, 1
+    assert not judge([sick], since=READY, run_started=T0, grace=5.0).ok
+
+
+def test_a_restart_the_run_saw_before_a_start_by_hand_is_not_subtracted_from_the_engines_count():
+    """The engine sets RestartCount back to 0 on a start by hand (``docker restart`` included): a policy
+    restart the run saw before one is not among the count, which is all restarts the run did not see
+    since (one of them, and one during the run: two spells). A replayed event is no start by hand."""
+    record = watch(
+        (T0 + 2, "die", 1, None),
+        (T0 + 3, "start", None, None),  # by its policy, then a docker restart sets the count back:
+        (T0 + 4, "die", 143, None),
+        (T0 + 4.1, "stop", None, None),
+        (T0 + 4.2, "start", None, None),
+        (T0 + 4.2, "restart", None, None),
+        last=RUNNING,
+    )
+    assert record.counted_restarts() == 0
+    record.restart_count = 1  # one restart by its policy since, the run did not see it
+    judged = judge([record], since=T0 + 1, run_started=T0, grace=5.0)
+    assert not judged.ok and "spent (1 before the run)" in judged.problems[0]
+    replayed = watch((T0 + 2, "die", 1, None), (T0 + 3, "start", None, None), (T0 + 3, "start", None, None))
+    assert replayed.counted_restarts() == 1
+
+
+def test_a_death_within_an_unhealthy_spell_is_that_spell_but_two_deaths_are_two():
+    """A database unhealthy while it initialises, then crashing once and healthy after its restart
+    (adversary case 11's shape): one spell, before ready or during the run. Two deaths in one unhealthy
+    spell are a crash loop: the restart between them ends the first."""
+    spell = [
+        (T0 + 2, "health_status", None, "unhealthy"),
+        (T0 + 3, "die", 1, None),
+        (T0 + 3.2, "start", None, None),
+        (T0 + 4, "health_status", None, "healthy"),
+    ]
+    once = watch((T0 + 1, "start", None, None), *spell, last=RUNNING)
+    once.restart_count = 1
+    assert judge([once], since=READY, run_started=T0, grace=5.0).ok  # before ready
+    assert judge([once], since=T0 + 1.5, run_started=T0, grace=5.0).ok  # during the run
+    loop = [*spell[:3], (T0 + 3.5, "die", 1, None), (T0 + 3.6, "start", None, None), spell[3]]
+    twice = watch((T0 + 1, "start", None, None), *loop, last=RUNNING)
+    twice.restart_count = 2
+    assert not judge([twice], since=READY, run_started=T0, grace=5.0).ok
+    assert not judge([twice], since=T0 + 1.5, run_started=T0, grace=5.0).ok
+
+
+def test_an_unhealthy_spell_before_ready_forgives_no_death_after_its_grace():
+    """up waited for ``running`` only: the container was unhealthy before ready and healthy a minute
+    later; a death 30 s in is no part of that spell (a spell lasts the grace at most): a second one."""
+    record = watch(
+        (T0 + 1, "start", None, None),
+        (T0 + 2, "health_status", None, "unhealthy"),
+        (T0 + 30, "die", 1, None),
+        (T0 + 30.5, "start", None, None),
+        (T0 + 62, "health_status", None, "healthy"),
+        last=RUNNING,
+    )
+    record.restart_count = 1
+    (problem,) = judge([record], since=READY, run_started=T0, grace=5.0).problems
+    assert "died at" in problem and "spent (1 before it was ready)" in problem

@@ -333,7 +333,7 @@ def test_labels_seal_names_as_well_as_values(tmp_path):
     assert plan(desired, observed_as_applied(desired)).actions == ()  # sealed names are opened again
     spec["services"]["web"]["environment"].append("MODE=two")  # type: ignore[index]
     changed = _desired(tmp_path, environ, spec)
-    assert plan(changed, observed_as_applied(desired)).actions[0].reasons == ("environment: +MODE=two",)
+    assert plan(changed, observed_as_applied(desired)).actions[0].reasons == ("environment: +MODE",)
 
 
 def test_an_overlay_list_item_is_hidden_by_its_name_after_the_merge(tmp_path):
@@ -357,7 +357,7 @@ def test_an_overlay_list_item_is_hidden_by_its_name_after_the_merge(tmp_path):
         tmp_path, {}, base, {"services": {"app": {"environment": ["DATABASE_URL=file:///run/secrets/database_url"]}}}
     )
     result = plan(after, observed_as_applied(before))
-    assert result.actions[0].reasons == ("environment: DATABASE_URL changed -> file:///run/secrets/database_url",)
+    assert result.actions[0].reasons == ("environment: DATABASE_URL changed",)
     assert "PLANTED" not in str(result)
 
 
@@ -382,7 +382,7 @@ def test_a_label_of_the_previous_format_recreates_nothing_and_shows_no_old_value
     changed = _desired(tmp_path, {}, spec)
     # what the old label recorded is not trusted (it named an overlay's list item by its index): the old
     # side of every value is hidden, the new one shown where it cannot be a secret
-    assert plan(changed, older).actions[0].reasons == ("environment: A changed -> x2",)
+    assert plan(changed, older).actions[0].reasons == ("environment: A changed",)
 
 
 # --- F: lint stays in the project and never crashes (cases 08, 09) -------------------------------

@@ -146,3 +146,18 @@ def _keys(node: Any, seen: set[int] | None = None) -> list[str]:
     if isinstance(node, dict):
         return [str(k) for k in node] + [k for value in node.values() for k in _keys(value, seen)]
     return [k for value in node for k in _keys(value, seen)]
+
+
+def test_a_header_requests_refuses_is_explained_without_its_value() -> None:
+    """s9 case 19 (the error half): requests' InvalidHeader quotes the value, a token pasted as a YAML
+    block scalar (its trailing newline); the probe's explanation never carries it."""
+    import requests  # here: the one test of requests' own error
+
+    from validator.checks.probes import _explain  # here: a private helper, tested through its seam
+
+    token = "AuthHdrTok9988vv"
+    with pytest.raises(requests.exceptions.InvalidHeader) as raised:
+        requests.Request("GET", "http://127.0.0.1:1/", headers={"Authorization": f"Bearer {token}\n"}).prepare()
+    assert token in str(raised.value)  # what requests says
+    explained = _explain(raised.value)
+    assert explained.startswith("InvalidHeader:") and token not in explained, explained

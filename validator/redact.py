@@ -520,6 +520,26 @@ def quoted(value: object) -> str:
     return _REDACTOR.quoted(value)
 
 
+def described(value: object) -> str:
+    """What ``value`` is, never what it says (``a string of 22 characters``, ``a number``, ``a list of 3
+    items``): the one way an error about bad input names what it got. The value an error fails on is
+    the one nothing has registered yet (a password pasted under top-level ``secrets:``, ``DB_PASSWORD:
+    pw`` written as a list item), and the error's file:line:col shows the writer where it is."""
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return f"a string of {len(value)} character{'s' if len(value) != 1 else ''}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+    return f"a value of type {type(value).__name__}"
+
+
 def reset() -> None:
     """Forget every registered secret (a new command in the same process, or a test)."""
     fresh = Redactor()

@@ -110,7 +110,7 @@ def test_each_drift_recreates_exactly_the_changed_service(project, drift):
     before = {name: c["Id"] for name, c in project.containers().items()}
     changed = dict(base)
     expected = {
-        "environment": "environment: MODE one -> two",
+        "environment": "environment: MODE changed",
         "command": "command:",
         "ports": "ports: +127.0.0.1:",
         "limits": "mem_limit: 64 MiB -> 96 MiB",

@@ -120,7 +120,7 @@ def test_a_failing_service_and_a_rotated_overlay_leave_no_planted_value_anywhere
     text = "\n".join(f"== {name}\n{o.stdout}{o.stderr}" for name, o in outputs.items())
     assert outputs["up"].returncode == 1 and "last health check (exit 1)" in text, text[-3000:]
     assert outputs["pytest"].returncode != 0 and "validator up failed" in outputs["pytest"].stdout, text[-3000:]
-    assert "environment: DATABASE_URL changed -> file:///run/secrets/db" in outputs["plan rotated"].stdout, text
+    assert "environment: DATABASE_URL changed" in outputs["plan rotated"].stdout, text
     # the container needs its values (Env, Cmd) and Docker keeps what its health check printed: every
     # other field, validator's labels above all, is searched
     for obj in inspected:

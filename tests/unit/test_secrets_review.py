@@ -73,7 +73,8 @@ def test_a_value_quoted_inside_a_larger_text_is_masked_before_it_is_quoted(tmp_p
     )
     for args in (("lint",), ("lint", "--format", "json"), ("plan",)):
         code, out = _main(capsys, *args)
-        assert code in (1, 2) and MASK in out, out
+        # the bad size is described, never quoted (masked or not): "invalid size (a string of 19 characters)"
+        assert code in (1, 2) and "a string of" in out, out
         assert _clean(out, planted) and "PLANTED\\'dbPw" not in out, out
 
 
@@ -333,7 +334,7 @@ def test_labels_seal_names_as_well_as_values(tmp_path):
     assert plan(desired, observed_as_applied(desired)).actions == ()  # sealed names are opened again
     spec["services"]["web"]["environment"].append("MODE=two")  # type: ignore[index]
     changed = _desired(tmp_path, environ, spec)
-    assert plan(changed, observed_as_applied(desired)).actions[0].reasons == ("environment: +MODE=two",)
+    assert plan(changed, observed_as_applied(desired)).actions[0].reasons == ("environment: +MODE",)
 
 
 def test_an_overlay_list_item_is_hidden_by_its_name_after_the_merge(tmp_path):
@@ -357,7 +358,7 @@ def test_an_overlay_list_item_is_hidden_by_its_name_after_the_merge(tmp_path):
         tmp_path, {}, base, {"services": {"app": {"environment": ["DATABASE_URL=file:///run/secrets/database_url"]}}}
     )
     result = plan(after, observed_as_applied(before))
-    assert result.actions[0].reasons == ("environment: DATABASE_URL changed -> file:///run/secrets/database_url",)
+    assert result.actions[0].reasons == ("environment: DATABASE_URL changed",)
     assert "PLANTED" not in str(result)
 
 
@@ -382,7 +383,7 @@ def test_a_label_of_the_previous_format_recreates_nothing_and_shows_no_old_value
     changed = _desired(tmp_path, {}, spec)
     # what the old label recorded is not trusted (it named an overlay's list item by its index): the old
     # side of every value is hidden, the new one shown where it cannot be a secret
-    assert plan(changed, older).actions[0].reasons == ("environment: A changed -> x2",)
+    assert plan(changed, older).actions[0].reasons == ("environment: A changed",)
 
 
 # --- F: lint stays in the project and never crashes (cases 08, 09) -------------------------------

@@ -448,6 +448,13 @@ def _explain(exc: BaseException) -> str:
             return f"cannot connect: {clip(text, 200)}"
         if isinstance(exc, requests.exceptions.Timeout):
             return f"no answer in time: {clip(text, 200)}"
+        if isinstance(exc, requests.exceptions.InvalidHeader):
+            # requests quotes the header it refuses, and a header is where a credential is sent (a
+            # block scalar's newline after a token): the error never quotes what it failed on
+            return (
+                "InvalidHeader: a header requests refuses (a value that ends in a newline or starts "
+                "with a space, or one that is not text); the value is not shown"
+            )
     except ImportError:
         pass
     if isinstance(exc, OSError | ConnectionError):

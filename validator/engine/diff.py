@@ -1,12 +1,17 @@
 """Why a service must be recreated, field by field, in Compose's words (secrets never shown).
 
 The container's label holds the desired state it was created from as keyed hashes (``labels.seal``),
-so a field, an environment variable or a list item that changed is found by comparing hashes. What
-a field *was* is known only where Docker itself reports it (environment, command, entrypoint, read
-by inspect) and its hash confirms it; everywhere else the reason says "changed" and shows only the
-new value. A value is printed only when it cannot be a secret: never one of a part the provenance
-hides (``engine/provenance.py``: from ``${VAR}``, an ``env_file``, the host, a secret-named key) on
-either side, nor a registered secret.
+so a field, an environment variable or a list item that changed is found by comparing hashes.
+
+The value of a field where Compose users put credentials is never printed, old or new, whatever its
+origin (``OPAQUE``: the environment, labels, command and entrypoint arguments, the hooks and the
+healthcheck's test): a literal ``DATABASE_URL: postgres://app:pw@db/app`` under an innocuous name is
+no registered secret, and a password rotation would print both passwords. Those reasons name the
+variable or label and say it changed, as Compose's own drift says nothing of values. Elsewhere what
+a field *was* is known only where Docker itself reports it and its hash confirms it; the reason shows
+only the new value otherwise, and a value is printed only when it cannot be a secret: never one of a
+part the provenance hides (``engine/provenance.py``: from ``${VAR}``, an ``env_file``, the host, a
+secret-named key) on either side, nor a registered secret.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from validator.units import format_size
 _SIZES = {"mem_limit", "mem_reservation", "memswap_limit", "shm_size"}
 _DURATIONS = {"stop_grace_period"}
 _KEYED = {"environment", "labels"}
+# Fields whose values may hold a credential (a password in a URL, a token argument, a hook's
+# ``mysql -p...``): their reasons never carry a value. ``healthcheck.test`` is matched by its last part.
+OPAQUE = frozenset({"environment", "labels", "command", "entrypoint", "post_start", "pre_stop", "test"})
 _LISTS = {"ports", "volumes", "extra_hosts", "tmpfs", "cap_add", "cap_drop"}
 _UNKNOWN = object()
 
@@ -77,9 +85,10 @@ def config_diff(
         if before == after_sealed:
             continue
         if key in _KEYED and isinstance(before or {}, dict) and isinstance(after or {}, dict):
-            reasons.extend(
-                _keyed(key, before or {}, after or {}, after_sealed or {}, inspected.get(key), seal, secret_set, sides)
-            )
+            reasons.extend(_keyed(key, before or {}, after or {}, after_sealed or {}))
+        elif key in OPAQUE or (key == "healthcheck" and not (isinstance(before, dict) and isinstance(after, dict))):
+            # a healthcheck turned on or off carries its test: said, never shown
+            reasons.append(f"{key}: changed")
         elif sides[0].hides(key) or (sides[1].hides(key) and key not in new):
             reasons.append(f"{key}: changed (value hidden)")
         elif key in _LISTS:
@@ -93,7 +102,9 @@ def config_diff(
             reasons.append(f"{key}: {', '.join(parts) if parts else 'order changed'}")
         elif key == "healthcheck" and isinstance(before, dict) and isinstance(after, dict):
             for sub in sorted(set(before) | set(after)):
-                if before.get(sub) != (after_sealed or {}).get(sub):
+                if before.get(sub) != (after_sealed or {}).get(sub) and sub in OPAQUE:
+                    reasons.append(f"healthcheck.{sub}: changed")
+                elif before.get(sub) != (after_sealed or {}).get(sub):
                     reasons.append(_change(f"healthcheck.{sub}", sub, before.get(sub), after.get(sub), _UNKNOWN))
         elif sides[1].hides(key):
             # the new value cannot be a secret, the old one may have been: only the new one is shown
@@ -116,43 +127,21 @@ def _change(label: str, key: str, before: Any, after: Any, was: Any) -> str:
     return f"{label}: {_fmt(key, was)} -> {_fmt(key, after)}"
 
 
-def _keyed(
-    field: str,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    after_sealed: dict[str, Any],
-    inspected: Any,
-    seal: Any,
-    secrets: set[str],
-    sides: tuple[Provenance, Provenance],
-) -> list[str]:
+def _keyed(field: str, before: dict[str, Any], after: dict[str, Any], after_sealed: dict[str, Any]) -> list[str]:
+    """Which variables or labels were added, removed or changed: names only, never a value (``OPAQUE``)."""
     out = []
-    reported = inspected if isinstance(inspected, dict) else {}
     for name in sorted(set(before) | set(after)):
-        new = after.get(name)
         if name in before and before[name] == after_sealed.get(name):
             continue
-        old = _UNKNOWN
-        if name in before and not sides[1].hides(field, name):
-            old = _was(before.get(name), reported.get(name, _UNKNOWN), seal)
-        hidden = (
-            sides[0].hides(field, name)
-            or is_secret(name, new, secrets)
-            or (old is not _UNKNOWN and is_secret(name, str(old), secrets))
-        )
         if name not in before:
-            out.append(f"{field}: +{name}" + ("" if hidden else f"={_fmt(field, new)}"))
+            out.append(f"{field}: +{name}")
         elif name not in after and is_hash(name):
             # a name the label holds sealed that neither the spec nor Docker names any more
             out.append(f"{field}: an earlier {'variable' if field == 'environment' else 'label'} removed")
         elif name not in after:
             out.append(f"{field}: -{name}")
-        elif hidden:
-            out.append(f"{field}: {name} changed (value hidden)")
-        elif old is _UNKNOWN:
-            out.append(f"{field}: {name} changed -> {_fmt(field, new)}")
         else:
-            out.append(f"{field}: {name} {_fmt(field, old)} -> {_fmt(field, new)}")
+            out.append(f"{field}: {name} changed")
     return out
 
 

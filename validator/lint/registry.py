@@ -10,6 +10,7 @@ from typing import cast
 
 from validator.lint import (
     alertmanager_api,
+    argv,
     compose_files,
     compose_rules,
     configs,
@@ -66,6 +67,7 @@ RULES: dict[str, Rule | Deferred] = {
     "files": files,
     "labels": labels,
     "copied-files": copied_files,
+    "secret-argv": argv,
 }
 
 

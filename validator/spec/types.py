@@ -19,7 +19,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from validator.redact import quoted
+from validator.redact import described, quoted
 from validator.units import parse_duration, parse_size
 from validator.versions import parse_specifier
 
@@ -206,7 +206,7 @@ def key_value_list(value: Any, what: str) -> Any:
                 raise ValueError(f"each {what} entry must be a 'KEY=value' string")
             key, sep, val = item.partition("=")
             if not key or re.search(r"\s", key):
-                raise ValueError(f"invalid {what} entry {quoted(item)}: expected 'KEY=value'")
+                raise ValueError(f"invalid {what} entry ({described(item)}): expected 'KEY=value'")
             if key in out:
                 raise ValueError(f"duplicate {what} key {quoted(key)}")
             out[key] = val if sep else None

@@ -8,6 +8,7 @@ data actually written, so the finding points at the line the user wrote. Unknown
 from __future__ import annotations
 
 import os
+import re
 import types
 import typing
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from validator.hints import did_you_mean
-from validator.redact import quoted
+from validator.redact import described, quoted
 from validator.spec.compose_keys import is_compose_key, keys_at
 from validator.spec.loader import Document
 from validator.spec.location import Finding, Path
@@ -112,17 +113,48 @@ def _message(error: Any, path: Path, leftover: list[int | str], doc: Document, r
         return f"unknown kind {quoted(tag)}: expected one of {expected}" + did_you_mean(tag, tags)
     if kind == "union_tag_not_found":
         return "missing required key 'kind'"
-    if msg.startswith("Value error, "):
-        return msg[len("Value error, ") :]
-    if msg.startswith("Assertion failed, "):
-        return msg[len("Assertion failed, ") :]
     value = error.get("input")
-    shown = (
-        quoted(value) if not isinstance(value, dict | list) else ("a mapping" if isinstance(value, dict) else "a list")
-    )
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            return unquoted(msg[len(prefix) :], value)
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"expected a mapping, got {shown if value is not None else 'nothing (an empty value)'}"
-    return f"{msg[0].lower()}{msg[1:]}, got {shown}"
+        return f"expected a mapping, got {described(value)}"
+    return f"{msg[0].lower()}{msg[1:]}, got {described(value)}"
+
+
+def unquoted(message: str, value: Any) -> str:
+    """``message`` with every string the input holds, where it is quoted, replaced by what it is.
+
+    An error about bad input never quotes the value it failed on (``redact.described``). The field
+    validators raise their own messages; this is the one rule every one of them goes through, so a
+    validator written tomorrow that quotes its input cannot print a password pasted in the wrong place.
+    """
+    strings = _strings(value)
+    for text in sorted(strings, key=len, reverse=True):
+        message = message.replace(quoted(text), f"({described(text)})")
+    # a quoted piece of the input (the mode of a volume entry, the unit of a size) is part of a value too
+    return _QUOTED.sub(lambda m: f"({described(m[0][1:-1])})" if _inside(m[0][1:-1], strings) else m[0], message)
+
+
+# a piece of a message quoted as ``repr`` quotes it (the form ``redact.quoted`` writes)
+_QUOTED = re.compile(r"'[^'\n]+'|\"[^\"\n]+\"")
+
+
+def _inside(piece: str, strings: set[str]) -> bool:
+    return any(piece in text for text in strings)
+
+
+def _strings(value: Any, depth: int = 0) -> set[str]:
+    """The strings in ``value``, keys and items alike (bounded: a spec is a few levels deep)."""
+    if depth > 20:
+        return set()
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return {s for k, v in value.items() for s in (*_strings(k, depth + 1), *_strings(v, depth + 1))}
+    if isinstance(value, list | tuple):
+        return {s for v in value for s in _strings(v, depth + 1)}
+    return set()
 
 
 def _valid_keys(root: Any, path: Path, data: Any) -> list[str]:

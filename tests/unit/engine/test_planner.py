@@ -70,8 +70,8 @@ def test_no_change_means_no_action(folder):
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"environment": {"MODE": "two", "DB_PASSWORD": "s3cret-value"}}, "environment: MODE one -> two"),
-        ({"command": ["httpd", "-v"]}, "command: [httpd, -f] -> [httpd, -v]"),
+        ({"environment": {"MODE": "two", "DB_PASSWORD": "s3cret-value"}}, "environment: MODE changed"),
+        ({"command": ["httpd", "-v"]}, "command: changed"),
         ({"ports": ["127.0.0.1:9090:80"]}, "ports: +127.0.0.1:9090:80/tcp, -1 earlier item"),
         ({"mem_limit": "512m"}, "mem_limit: 256 MiB -> 512 MiB"),
         ({"cpus": 1}, "cpus: 0.5 -> 1.0"),
@@ -81,7 +81,7 @@ def test_no_change_means_no_action(folder):
         ),
         (
             {"environment": {"MODE": "one", "DB_PASSWORD": "other-secret"}},
-            "environment: DB_PASSWORD changed (value hidden)",
+            "environment: DB_PASSWORD changed",
         ),
     ],
 )
@@ -100,7 +100,7 @@ def test_without_what_docker_reports_the_old_value_is_never_guessed(folder):
     observed = observed_as_applied(before)
     blind = {n: tuple(dataclasses.replace(c, inspected=None) for c in cs) for n, cs in observed.containers.items()}
     result = plan(after, dataclasses.replace(observed, containers=blind))
-    assert result.actions[0].reasons == ("environment: MODE changed -> two",)
+    assert result.actions[0].reasons == ("environment: MODE changed",)
 
 
 def test_a_label_with_plain_values_is_replaced_once(folder):
@@ -240,7 +240,7 @@ def test_a_rotated_interpolated_command_says_changed_on_both_sides(folder):
     before = _desired_env(folder, {"PW": "old-rotated-value"}, web=svc)
     after = _desired_env(folder, {"PW": "new-rotated-value"}, web=svc)
     result = plan(after, observed_as_applied(before))
-    assert result.actions[0].reasons == ("command: changed (value hidden)", "environment: FROM changed (value hidden)")
+    assert result.actions[0].reasons == ("command: changed", "environment: FROM changed")
     assert "rotated-value" not in str(result)
 
 
@@ -254,8 +254,8 @@ def test_env_file_values_and_label_files_are_hidden(folder):
     after = _desired_env(folder, {}, web=svc)
     result = plan(after, observed_as_applied(before))
     assert set(result.actions[0].reasons) == {
-        "environment: SESSION changed (value hidden)",
-        "labels: team changed (value hidden)",
+        "environment: SESSION changed",
+        "labels: team changed",
     }
     assert "session-value" not in str(result) and "team-value" not in str(result)
 
@@ -264,7 +264,7 @@ def test_a_value_no_longer_interpolated_hides_its_old_side_only(folder):
     before = _desired_env(folder, {"PW": "old-secret-value"}, web={"image": "web:1", "environment": {"X": "${PW}"}})
     after = _desired_env(folder, {}, web={"image": "web:1", "environment": {"X": "now-literal"}})
     result = plan(after, observed_as_applied(before))
-    assert result.actions[0].reasons == ("environment: X changed -> now-literal",)
+    assert result.actions[0].reasons == ("environment: X changed",)
     assert "old-secret-value" not in str(result)
 
 
@@ -276,7 +276,7 @@ def test_a_label_without_the_provenance_record_shows_no_old_value(folder):
     older = dataclasses.replace(web, config={k: v for k, v in web.config.items() if k != "secret"})
     result = plan(after, dataclasses.replace(observed, containers={"web": (older,)}))
     assert "mem_limit: changed -> 512 MiB" in result.actions[0].reasons
-    assert "environment: MODE changed -> two" in result.actions[0].reasons
+    assert "environment: MODE changed" in result.actions[0].reasons
 
 
 def test_old_values_of_hidden_parts_are_registered_before_anything_prints_them(folder):

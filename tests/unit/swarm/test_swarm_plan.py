@@ -132,7 +132,7 @@ def test_changes_are_explained_field_by_field(tmp_path):
         # the label holds keyed hashes: old strings are not known, old numbers are
         "deploy.placement.constraints: changed -> [node.role == worker]",
         "deploy.replicas: 3 -> 5",
-        "environment: MODE changed -> b",
+        "environment: MODE changed",
     )
 
 
@@ -168,7 +168,7 @@ def test_secret_values_never_appear_in_reasons(tmp_path):
     base["environment"] = {"DB_PASSWORD": "new-secret"}
     _, after = _state(tmp_path, {"web": base})
     (action,) = plan(after, _as_applied(before)).actions
-    assert action.reasons == ("environment: DB_PASSWORD changed (value hidden)",)
+    assert action.reasons == ("environment: DB_PASSWORD changed",)
 
 
 @pytest.mark.parametrize(

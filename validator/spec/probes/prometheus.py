@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
+from validator.redact import quoted
 from validator.spec.probes.base import ProbeSpec
 
 
@@ -51,7 +52,7 @@ def alertmanager_address(text: str) -> AlertmanagerAddress:
     parts = urlsplit(text if given else f"//{text}")
     port = parts.port  # raises ValueError on a port out of range or not a number
     if not parts.hostname or port is None:
-        raise ValueError(f"{text!r} names no host and port: write host:port, e.g. alertmanager:9093")
+        raise ValueError(f"{quoted(text)} names no host and port: write host:port, e.g. alertmanager:9093")
     return AlertmanagerAddress(
         scheme=parts.scheme.lower() if given else "", host=parts.hostname, port=port, path=parts.path.rstrip("/")
     )

@@ -58,9 +58,11 @@ class Published:
 
 
 def judge(spec: Any, ctx: ProbeContext) -> Peer:
-    """What is known of the peer the probe ``spec`` would reach (see the module's rule)."""
-    endpoint = loopback_endpoint(spec)
-    if spec.service is None or endpoint is None or PROBES[spec.kind].in_container or ctx.engine_factory is None:
+    """What is known of the peers the probe ``spec`` would reach (see the module's rule): each
+    loopback endpoint it dials (an ``http`` probe's URL; a ``spark`` probe's master and UI; a ``cdc``
+    probe's MySQL and master) is judged, and the first foreign one decides."""
+    endpoints = loopback_endpoints(spec)
+    if spec.service is None or not endpoints or PROBES[spec.kind].in_container or ctx.engine_factory is None:
         return Peer()
     try:
         engine = ctx.engine()
@@ -69,28 +71,38 @@ def judge(spec: Any, ctx: ProbeContext) -> Peer:
     except FatalError:
         return Peer()  # the engine is gone: the run says so
     address = getattr(engine, "address", None)  # an engine stand-in in a test may not say where it is
-    where = f"{endpoint.host}:{endpoint.port}"
     if isinstance(address, str) and not on_this_machine(address):
+        where = f"{endpoints[0].host}:{endpoints[0].port}"
         return Peer(
             foreign=f"{where} is this machine's loopback, but the engine at {address} runs on another machine: "
             f"whatever answers here is not service {spec.service} (probe the engine's host, or run it in a container)"
         )
+    published = [p for detail in details for p in bindings(detail)]
+    found = [_one(spec.service, ctx.spec.project, endpoint, own, published) for endpoint in endpoints]
+    foreign = next((f.foreign for f in found if f.foreign), "")
+    return Peer(foreign=foreign, unverified="" if foreign else "; ".join(f.unverified for f in found if f.unverified))
+
+
+def _one(service: str, project: str, endpoint: Endpoint, own: dict[str, Any], published: list[Published]) -> Peer:
+    """One endpoint: published by the project (any of its services: a probe of a worker dials its
+    master), else held by the probe's own host-networked container, else foreign."""
+    where = f"{endpoint.host}:{endpoint.port}"
+    missing = tuple(a for a in endpoint.addresses if not covered(a, endpoint.port, published))
+    if not missing:
+        return Peer()
     if (own.get("HostConfig") or {}).get("NetworkMode") == "host":
-        return _host_networked(spec.service, endpoint, own, tcp_listeners())
+        unpublished = Endpoint(host=endpoint.host, addresses=missing, port=endpoint.port)
+        return _host_networked(service, unpublished, own, tcp_listeners())
     if _SWARM_TASK in ((own.get("Config") or {}).get("Labels") or {}):
         # the routing mesh publishes a Swarm task's ports, not its container: the container's record
         # cannot prove or disprove the port, and the probe runs unproven on that point, saying so
         return Peer(
-            unverified=f"service {spec.service} is a Swarm task, whose ports the routing mesh publishes: "
+            unverified=f"service {service} is a Swarm task, whose ports the routing mesh publishes: "
             f"that {where} is its port was not verified"
         )
-    published = [p for detail in details for p in bindings(detail)]
-    missing = [a for a in endpoint.addresses if not covered(a, endpoint.port, published)]
-    if not missing:
-        return Peer()
     return Peer(
-        foreign=f"tcp {where} is published by no running container of project {ctx.spec.project}"
-        f"{_near(endpoint, published)}: whatever answers there is another process, not service {spec.service} "
+        foreign=f"tcp {where} is published by no running container of project {project}"
+        f"{_near(endpoint, published)}: whatever answers there is another process, not service {service} "
         "(publish the port, or probe the one it publishes)"
     )
 
@@ -170,22 +182,30 @@ def _inside(pid: int, root: int) -> bool:
         return False
 
 
-def loopback_endpoint(spec: Any) -> Endpoint | None:
-    """Where a probe dials on this machine's loopback, from its ``url`` or ``host`` and ``port``; None
-    for any other address (which no container's publishing can prove or disprove)."""
-    url = getattr(spec, "url", None)
-    port: Any
-    if isinstance(url, str):
-        try:
-            parts = urlsplit(url)
-            host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:
-            return None
-    else:
-        host, port = getattr(spec, "host", None) or "", getattr(spec, "port", None)
-    if not isinstance(port, int) or not host:
+def loopback_endpoints(spec: Any) -> list[Endpoint]:
+    """Where a probe dials on this machine's loopback: its ``url``, ``ui`` and ``master`` (a Spark
+    master's ``spark://host:port``), and its ``host`` and ``port``; addresses elsewhere are left out
+    (no container's publishing can prove or disprove them)."""
+    found = [_from_url(getattr(spec, field, None)) for field in ("url", "ui", "master")]
+    host, port = getattr(spec, "host", None), getattr(spec, "port", None)
+    if isinstance(host, str) and isinstance(port, int) and not isinstance(port, bool):
+        found.append(_endpoint(host, port))
+    return [e for e in found if e is not None]
+
+
+def _from_url(url: object) -> Endpoint | None:
+    if not isinstance(url, str):
         return None
-    addresses = _local_addresses(host)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return None  # several hosts (a Spark HA master list), or no URL: not this check's to prove
+    return _endpoint(parts.hostname or "", port) if port is not None else None
+
+
+def _endpoint(host: str, port: int) -> Endpoint | None:
+    addresses = _local_addresses(host) if host else ()
     return Endpoint(host=host, addresses=addresses, port=port) if addresses else None
 
 

@@ -143,3 +143,42 @@ def test_a_swarm_task_s_port_is_said_unverified_and_only_for_its_own_probe(tmp_p
     task = _container(Config={"Labels": {"com.docker.swarm.task.id": "t1"}})
     found = _judge(tmp_path, probe, {"api": task})
     assert found.foreign == "" and "Swarm task" in found.unverified
+
+
+def test_every_endpoint_a_probe_dials_is_judged(tmp_path):
+    """A ``spark`` probe dials its master and reads its UI, a ``cdc`` probe its MySQL and master: a
+    foreign Spark master on this host (a developer's) would run the job, or list the application."""
+    spark = {"kind": "spark", "service": "worker", "master": "spark://127.0.0.1:17077", "ui": "http://127.0.0.1:18080"}
+    master = {"7077/tcp": [{"HostIp": "127.0.0.1", "HostPort": "17077"}]}
+    both = {**master, "8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18080"}]}
+    assert (
+        "tcp 127.0.0.1:18080 is published by no"
+        in _judge(tmp_path, spark, {"worker": _container(), "master": _container(master)}).foreign
+    )
+    assert _judge(tmp_path, spark, {"worker": _container(), "master": _container(both)}) == peer.Peer()
+    cdc = {
+        "kind": "cdc",
+        "service": "worker",
+        "master": "spark://127.0.0.1:17077",
+        "port": 13306,
+        "user": "u",
+        "database": "d",
+    }
+    assert (
+        "tcp 127.0.0.1:13306 is published by no"
+        in _judge(tmp_path, cdc, {"worker": _container(), "master": _container(both)}).foreign
+    )
+
+
+def test_a_host_networked_service_may_dial_what_another_service_of_the_project_publishes(tmp_path, listening):
+    """The port another service publishes is the project's (its engine proxy listens there, no
+    process of the probe's own container): the publishing rule comes first."""
+    probe = {"kind": "tcp", "service": "api", "host": "127.0.0.1", "port": listening}
+    host = {"HostConfig": {"NetworkMode": "host"}}
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        details = {"api": _container(pid=other.pid, **host), "db": _container(_published("127.0.0.1", listening))}
+        assert _judge(tmp_path, probe, details) == peer.Peer()
+    finally:
+        other.kill()
+        other.wait(timeout=10)

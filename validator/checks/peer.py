@@ -61,12 +61,25 @@ def judge(spec: Any, ctx: ProbeContext) -> Peer:
     """What is known of the peers the probe ``spec`` would reach (see the module's rule): each
     loopback endpoint it dials (an ``http`` probe's URL; a ``spark`` probe's master and UI; a ``cdc``
     probe's MySQL and master) is judged, and the first foreign one decides."""
-    endpoints = loopback_endpoints(spec)
-    if spec.service is None or not endpoints or PROBES[spec.kind].in_container or ctx.engine_factory is None:
+    if PROBES[spec.kind].in_container:
+        return Peer()
+    return judge_endpoints(spec.service, loopback_endpoints(spec), ctx)
+
+
+def judge_answer(spec: Any, url: str, ctx: ProbeContext) -> Peer:
+    """The peer of the URL a probe's answer came from when it is not the spec's (a redirect it
+    followed to another port of this machine is judged as the spec's own URL is)."""
+    endpoint = _from_url(url)
+    return judge_endpoints(spec.service, [endpoint] if endpoint else [], ctx)
+
+
+def judge_endpoints(service: str | None, endpoints: list[Endpoint], ctx: ProbeContext) -> Peer:
+    """What is known of the peers at ``endpoints`` for a probe of ``service`` (see ``judge``)."""
+    if service is None or not endpoints or ctx.engine_factory is None:
         return Peer()
     try:
         engine = ctx.engine()
-        own = (engine.try_inspect(ctx.running[spec.service]) if spec.service in ctx.running else None) or {}
+        own = (engine.try_inspect(ctx.running[service]) if service in ctx.running else None) or {}
         details = [engine.try_inspect(cid) or {} for cid in ctx.running.values()]
     except FatalError:
         return Peer()  # the engine is gone: the run says so
@@ -75,10 +88,10 @@ def judge(spec: Any, ctx: ProbeContext) -> Peer:
         where = f"{endpoints[0].host}:{endpoints[0].port}"
         return Peer(
             foreign=f"{where} is this machine's loopback, but the engine at {address} runs on another machine: "
-            f"whatever answers here is not service {spec.service} (probe the engine's host, or run it in a container)"
+            f"whatever answers here is not service {service} (probe the engine's host, or run it in a container)"
         )
     published = [p for detail in details for p in bindings(detail)]
-    found = [_one(spec.service, ctx.spec.project, endpoint, own, published) for endpoint in endpoints]
+    found = [_one(service, ctx.spec.project, endpoint, own, published) for endpoint in endpoints]
     foreign = next((f.foreign for f in found if f.foreign), "")
     return Peer(foreign=foreign, unverified="" if foreign else "; ".join(f.unverified for f in found if f.unverified))
 

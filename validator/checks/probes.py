@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from validator.checks.peer import Peer, judge_answer
 from validator.checks.peer import judge as judge_peer
 from validator.core.location import Location
 from validator.core.metrics import Declared, Family, MetricKey, metric_name
@@ -136,11 +137,30 @@ def run_probe(
     if tried.crash is not None:
         crashed = _crash_result(spec, name, tried.crash, tried.problem, elapsed, where, tried.count)
         return dataclasses.replace(crashed, ran_on=_ran_on(spec, ctx))
+    answered = _answered_by(spec, tried, ctx)
     judged = _judged(spec, name, tried, elapsed, where, ctx)
-    if peer.unverified and judged.verdict == "pass":
+    unverified = "; ".join(u for u in (peer.unverified, answered.unverified) if u)
+    if unverified and judged.verdict == "pass":
         # what could not be told of the peer is said with the pass, never dropped
-        return dataclasses.replace(judged, message=f"{judged.message} ({peer.unverified})".strip())
+        return dataclasses.replace(judged, message=f"{judged.message} ({unverified})".strip())
     return judged
+
+
+def _answered_by(spec: Any, tried: _Tried, ctx: ProbeContext) -> Peer:
+    """The peer of the URL a passing answer came from when it is not the spec's (a redirect
+    followed): judged as the spec's own; a foreign one turns the outcome into a failure."""
+    outcome = tried.outcome
+    if outcome is None or not outcome.passed or not outcome.answered_by:
+        return Peer()
+    found = judge_answer(spec, outcome.answered_by, ctx)
+    if found.foreign:
+        tried.outcome = Outcome(
+            passed=False,
+            expected=f"an answer from service {spec.service}",
+            actual="another process",
+            message=f"the redirect it followed led to {clip(outcome.answered_by, 200)}: {found.foreign}",
+        )
+    return found
 
 
 @dataclasses.dataclass(kw_only=True)

@@ -182,3 +182,68 @@ def test_a_host_networked_service_may_dial_what_another_service_of_the_project_p
     finally:
         other.kill()
         other.wait(timeout=10)
+
+
+def test_a_redirect_followed_to_another_process_s_port_does_not_pass(tmp_path):
+    """With ``follow_redirects``, the answer judged is the last URL's: a redirect from the service's
+    published port to a loopback port no container of the project publishes (a stale build's) is
+    answered by another process, and fails; one within the published port passes."""
+    import http.server
+    import threading
+
+    from validator.checks.probes import run_probe
+
+    class Ok(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    stale = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+
+    class Redirect(Ok):
+        def do_GET(self):
+            if self.path == "/here":
+                return super().do_GET()
+            to = f"http://127.0.0.1:{stale.server_address[1]}/" if self.path == "/away" else "/here"
+            self.send_response(302)
+            self.send_header("Location", to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    service = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    for server in (stale, service):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = service.server_address[1]
+    verdicts = {}
+    try:
+        for path in ("away", "near"):
+            probe = {
+                "kind": "http",
+                "service": "web",
+                "url": f"http://127.0.0.1:{port}/{path}",
+                "follow_redirects": True,
+            }
+            loaded = load_dict(
+                tmp_path, {"version": 1, "project": "peer", "services": {"web": {"image": "x"}}, "probes": {"p": probe}}
+            )
+            ctx = ProbeContext(
+                spec=loaded.spec,
+                base_dir=tmp_path,
+                deadline=time.monotonic() + 10,
+                engine_factory=lambda: _Engine({"c-web": _container(_published("127.0.0.1", port))}),
+                running={"web": "c-web"},
+            )
+            verdicts[path] = run_probe(loaded, "p", ctx)
+    finally:
+        for server in (stale, service):
+            server.shutdown()
+            server.server_close()
+    away = verdicts["away"]
+    assert away.verdict == "fail" and away.actual == "another process", away
+    assert f"led to http://127.0.0.1:{stale.server_address[1]}/: tcp 127.0.0.1:" in away.message
+    assert verdicts["near"].verdict == "pass", verdicts["near"]

@@ -151,6 +151,18 @@ def _spans(bound: str, address: str) -> bool:
     return wide == one or (wide.is_unspecified and wide.version == one.version)
 
 
+def _may_accept(bound: str, address: str) -> bool:
+    """Whether a listener on ``bound`` may take connections to ``address``: ``_spans``, or any
+    unspecified address (a socket on ``::`` takes IPv4 too unless it set IPV6_V6ONLY, which the
+    listing does not show: such a listener is counted, never overlooked)."""
+    if _spans(bound, address):
+        return True
+    try:
+        return ipaddress.ip_address(bound).is_unspecified
+    except ValueError:
+        return False
+
+
 def _near(endpoint: Endpoint, published: list[Published]) -> str:
     """What the project does publish at that port number (another protocol, another address), if anything."""
     same = sorted({f"{p.address or '*'}:{p.port}/{p.protocol}" for p in published if p.port == endpoint.port})
@@ -162,7 +174,7 @@ def _host_networked(service: str, endpoint: Endpoint, own: dict[str, Any], liste
     listens where the probe dials must be one of the container's."""
     where = f"{endpoint.host}:{endpoint.port}"
     holders = [
-        h for h in listening if h.port == endpoint.port and any(_spans(h.address, a) for a in endpoint.addresses)
+        h for h in listening if h.port == endpoint.port and any(_may_accept(h.address, a) for a in endpoint.addresses)
     ]
     root = (own.get("State") or {}).get("Pid")
     strangers = [h for h in holders if h.pid is not None and not (isinstance(root, int) and _inside(h.pid, root))]

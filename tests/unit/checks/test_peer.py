@@ -247,3 +247,18 @@ def test_a_redirect_followed_to_another_process_s_port_does_not_pass(tmp_path):
     assert away.verdict == "fail" and away.actual == "another process", away
     assert f"led to http://127.0.0.1:{stale.server_address[1]}/: tcp 127.0.0.1:" in away.message
     assert verdicts["near"].verdict == "pass", verdicts["near"]
+
+
+def test_a_dual_stack_listener_is_counted_for_an_ipv4_probe_of_a_host_networked_service(tmp_path, monkeypatch):
+    """A server on ``[::]:N`` takes connections to 127.0.0.1:N as well (dual stack): held by a
+    process outside the container, it is foreign, not overlooked."""
+    probe = {"kind": "tcp", "service": "api", "host": "127.0.0.1", "port": 18544}
+    dual = [peer.Listener(address="::", port=18544, pid=os.getpid(), who="java (pid 1)")]
+    monkeypatch.setattr(peer, "tcp_listeners", lambda: dual)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        found = _judge(tmp_path, probe, {"api": _container(pid=other.pid, HostConfig={"NetworkMode": "host"})})
+    finally:
+        other.kill()
+        other.wait(timeout=10)
+    assert "127.0.0.1:18544 is held by java (pid 1)" in found.foreign, found

@@ -8,6 +8,7 @@ foreign process holds it, the result names the process and its PID.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import shlex
 import shutil
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from validator import children
@@ -24,7 +26,7 @@ from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result, locate
 from validator.engine import labels as L
 from validator.engine.address import on_this_machine
-from validator.engine.holders import listeners
+from validator.engine.holders import Listener, tcp_listeners
 from validator.redact import add_encoder, clip, quoted
 from validator.spec.load import LoadedSpec
 from validator.units import format_size
@@ -151,10 +153,12 @@ def _elsewhere(loaded: LoadedSpec, engine: Engine | None, address: str) -> Itera
             loaded, f"disk free at {host.disk_path}", f">= {format_size(host.disk)}", ("host", "disk"), why
         )
     ours = _project_ports(loaded, engine)
-    for port, (service, path) in sorted(_wanted_ports(loaded).items()):
-        label = f"port {port} free" + (f" (for {service})" if service else "")
-        if port in ours:
-            yield _held_by_us(loaded, label, ours[port], path)
+    wanted = _wanted_ports(loaded)
+    for binding, (service, path) in sorted(wanted.items()):
+        label = _label(binding, service, wanted)
+        holder = _ours(binding, ours)
+        if holder:
+            yield _held_by_us(loaded, label, holder, path)
         else:
             yield _unmeasured(loaded, label, "free", path, why)
 
@@ -265,17 +269,76 @@ def _tool(loaded: LoadedSpec, name: str, tool: Any) -> Result:
     )
 
 
-def _wanted_ports(loaded: LoadedSpec) -> dict[int, tuple[str | None, tuple[str | int, ...]]]:
-    """Every fixed host port the spec needs: port -> (the service publishing it or None, its path)."""
-    wanted: dict[int, tuple[str | None, tuple[str | int, ...]]] = {}
+@dataclass(frozen=True, order=True, kw_only=True)
+class _Binding:
+    """A host port the spec needs: its number, protocol and host address ("" for every address)."""
+
+    port: int
+    protocol: str = "tcp"
+    address: str = ""
+
+
+_Wanted = dict[_Binding, tuple[str | None, tuple[str | int, ...]]]
+
+
+def _wanted_ports(loaded: LoadedSpec) -> _Wanted:
+    """Every fixed host port the spec needs: binding -> (the service publishing it or None, its path)."""
+    wanted: _Wanted = {}
     for number in loaded.spec.host.ports:
-        wanted.setdefault(number, (None, ("host", "ports")))
+        wanted.setdefault(_Binding(port=number), (None, ("host", "ports")))
     for name, svc in loaded.spec.services.items():
         for index, mapping in enumerate(svc.ports):
             for binding in mapping.bindings():
                 if binding.fixed_host_port is not None:
-                    wanted[binding.fixed_host_port] = (name, ("services", name, "ports", index))
+                    key = _Binding(
+                        port=binding.fixed_host_port, protocol=binding.protocol, address=binding.host_ip or ""
+                    )
+                    wanted[key] = (name, ("services", name, "ports", index))
     return wanted
+
+
+def _label(binding: _Binding, service: str | None, wanted: _Wanted) -> str:
+    """ "port 8080 free", the protocol named when it is not TCP, the address when the spec wants the
+    same port and protocol on several."""
+    shared = sum(1 for w in wanted if (w.port, w.protocol) == (binding.port, binding.protocol)) > 1
+    where = f"{binding.address or '*'}:" if shared else ""
+    protocol = "" if binding.protocol == "tcp" else f"/{binding.protocol}"
+    return f"port {where}{binding.port}{protocol} free" + (f" (for {service})" if service else "")
+
+
+def _overlap(one: str, other: str) -> bool:
+    """Whether two host addresses ("" or a wildcard: every address of the family) share a socket
+    address: binding one takes the port from the other."""
+    try:
+        a = ipaddress.ip_address(one) if one else None
+        b = ipaddress.ip_address(other) if other else None
+    except ValueError:
+        return one == other
+    if a is None or b is None:
+        return True
+    return a == b or ((a.is_unspecified or b.is_unspecified) and a.version == b.version)
+
+
+def _ours(binding: _Binding, ours: list[tuple[_Binding, str]]) -> str:
+    """Which container of the project holds ``binding`` ("" when none): the same port and protocol
+    on an address that takes it — a port number the project publishes as UDP, or on another
+    address, leaves the spec's binding to whoever holds it."""
+    for held, holder in ours:
+        if (held.port, held.protocol) == (binding.port, binding.protocol) and _spans(held.address, binding.address):
+            return holder
+    return ""
+
+
+def _spans(held: str, wanted: str) -> bool:
+    """Whether a socket on ``held`` covers the address ``wanted`` names (a wanted "": every address,
+    which the engine binds and lists as 0.0.0.0 and ::)."""
+    if held == "" or held == wanted:
+        return True
+    try:
+        wide = ipaddress.ip_address(held)
+        return wide.is_unspecified and (wanted == "" or ipaddress.ip_address(wanted).version == wide.version)
+    except ValueError:
+        return False
 
 
 def _held_by_us(loaded: LoadedSpec, label: str, holder: str, path: tuple[str | int, ...]) -> Result:
@@ -294,15 +357,20 @@ def _ports(loaded: LoadedSpec, engine: Engine | None) -> Iterator[Result]:
     if not wanted:
         return
     ours = _project_ports(loaded, engine)
-    listeners = _listeners()
-    for port, (service, path) in sorted(wanted.items()):
+    listening = _listeners()
+    for binding, (service, path) in sorted(wanted.items()):
         where = locate(loaded, path)
-        label = f"port {port} free" + (f" (for {service})" if service else "")
-        if port in ours:
-            yield _held_by_us(loaded, label, ours[port], path)
+        label = _label(binding, service, wanted)
+        holder = _ours(binding, ours)
+        if holder:
+            yield _held_by_us(loaded, label, holder, path)
             continue
-        holder = listeners.get(port)
-        if holder is None and _bindable(port):
+        holders = [
+            h.who
+            for h in listening
+            if binding.protocol == "tcp" and h.port == binding.port and _overlap(h.address, binding.address)
+        ]
+        if not holders and _bindable(binding):
             yield Result(kind="host", name=label, verdict="pass", expected="free", actual="free", location=where)
         else:
             yield Result(
@@ -310,37 +378,55 @@ def _ports(loaded: LoadedSpec, engine: Engine | None) -> Iterator[Result]:
                 name=label,
                 verdict="fail",
                 expected="free",
-                actual=f"held by {holder or 'another process'}",
+                actual=f"held by {holders[0] if holders else 'another process'}",
                 message="stop it or change the port in the spec",
                 location=where,
             )
 
 
-def _project_ports(loaded: LoadedSpec, engine: Engine | None) -> dict[int, str]:
+def _project_ports(loaded: LoadedSpec, engine: Engine | None) -> list[tuple[_Binding, str]]:
+    """Each host binding of the project's containers (port, protocol, address) and which container holds it."""
     if engine is None:
-        return {}
+        return []
 
-    out: dict[int, str] = {}
+    out = []
     for container in engine.containers(L.project_filter(loaded.spec.project)):
         name = (container.get("Names") or ["/?"])[0].lstrip("/")
         for port in container.get("Ports") or []:
             if port.get("PublicPort"):
-                out[int(port["PublicPort"])] = f"container {name}"
+                held = _Binding(
+                    port=int(port["PublicPort"]),
+                    protocol=str(port.get("Type") or "tcp"),
+                    address=str(port.get("IP") or ""),
+                )
+                out.append((held, f"container {name}"))
     return out
 
 
-def _listeners() -> dict[int, str]:
-    return listeners()
+def _listeners() -> list[Listener]:
+    return tcp_listeners()
 
 
-def _bindable(port: int) -> bool:
-    for family, address in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET, "0.0.0.0")):
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
-            # as every server (docker-proxy included) binds: a port whose last connections linger in
-            # TIME_WAIT (a stack just taken down) is free for it, and must not read as held
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+def _bindable(binding: _Binding) -> bool:
+    """Whether a server could bind ``binding`` now (on loopback and every address when it names none)."""
+    kind = socket.SOCK_STREAM if binding.protocol == "tcp" else socket.SOCK_DGRAM
+    for address in [binding.address] if binding.address else ["127.0.0.1", "0.0.0.0"]:
+        try:
+            family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
+        except ValueError:
+            return False  # the spec's loader accepts IP addresses only
+        try:
+            sock = socket.socket(family, kind)
+        except OSError:
+            return False
+        with sock:
+            if kind == socket.SOCK_STREAM:
+                # as every server (docker-proxy included) binds: a port whose last connections linger in
+                # TIME_WAIT (a stack just taken down) is free for it, and must not read as held (UDP has
+                # no TIME_WAIT; the option would let it share a port another socket holds)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                sock.bind((address, port))
+                sock.bind((address, binding.port))
             except OSError:
                 return False
     return True

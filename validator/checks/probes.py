@@ -11,7 +11,6 @@ traceback with ``--debug``), and its metrics are unavailable.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import os
 import socket
 import threading
@@ -19,12 +18,12 @@ import time
 import traceback
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
+from validator.checks.peer import Peer, judge_answer
+from validator.checks.peer import judge as judge_peer
 from validator.core.location import Location
 from validator.core.metrics import Declared, Family, MetricKey, metric_name
 from validator.core.result import Result, Verdict, locate
-from validator.engine.address import on_this_machine
 from validator.errors import EngineError, FatalError
 from validator.probes.base import Outcome, ProbeContext, ProbeSkip
 from validator.probes.registry import PROBES
@@ -115,8 +114,9 @@ def run_probe(
     if spec.service is not None and (spec.service not in ctx.running or spec.service in (unready or {})):
         why = (unready or {}).get(spec.service) or f"service {spec.service} is not running"
         return _skipped(spec, name, why, where, duration=0.0)
-    foreign = _foreign_target(spec, ctx)
-    if foreign:
+    peer = judge_peer(spec, ctx)
+    if peer.foreign:
+        foreign = peer.foreign
         reason = f"probe {name} did not reach its service: {foreign}"
         return Result(
             kind="probe",
@@ -137,7 +137,30 @@ def run_probe(
     if tried.crash is not None:
         crashed = _crash_result(spec, name, tried.crash, tried.problem, elapsed, where, tried.count)
         return dataclasses.replace(crashed, ran_on=_ran_on(spec, ctx))
-    return _judged(spec, name, tried, elapsed, where, ctx)
+    answered = _answered_by(spec, tried, ctx)
+    judged = _judged(spec, name, tried, elapsed, where, ctx)
+    unverified = "; ".join(u for u in (peer.unverified, answered.unverified) if u)
+    if unverified and judged.verdict == "pass":
+        # what could not be told of the peer is said with the pass, never dropped
+        return dataclasses.replace(judged, message=f"{judged.message} ({unverified})".strip())
+    return judged
+
+
+def _answered_by(spec: Any, tried: _Tried, ctx: ProbeContext) -> Peer:
+    """The peer of the URL a passing answer came from when it is not the spec's (a redirect
+    followed): judged as the spec's own; a foreign one turns the outcome into a failure."""
+    outcome = tried.outcome
+    if outcome is None or not outcome.passed or not outcome.answered_by:
+        return Peer()
+    found = judge_answer(spec, outcome.answered_by, ctx)
+    if found.foreign:
+        tried.outcome = Outcome(
+            passed=False,
+            expected=f"an answer from service {spec.service}",
+            actual="another process",
+            message=f"the redirect it followed led to {clip(outcome.answered_by, 200)}: {found.foreign}",
+        )
+    return found
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -247,68 +270,6 @@ def _judged(spec: Any, name: str, tried: _Tried, elapsed: float, where: Location
         unavailable=missing,
         ran_on=_ran_on(spec, ctx),
     )
-
-
-def _foreign_target(spec: Any, ctx: ProbeContext) -> str:
-    """Why the probe, which names a service, would reach some other process ("" when it cannot tell
-    or need not): it runs on this host and dials a loopback port that no running container of the
-    project publishes. An old build still serving that port, a developer's server, anything: its
-    answer would be evidence about something else ("the probe's peer is the project's")."""
-    endpoint = _loopback_endpoint(spec)
-    if spec.service is None or endpoint is None or PROBES[spec.kind].in_container or ctx.engine_factory is None:
-        return ""
-    try:
-        engine = ctx.engine()
-        details = [engine.try_inspect(cid) or {} for cid in ctx.running.values()]
-    except FatalError:
-        return ""  # the engine is gone: the run says so
-    address = getattr(engine, "address", None)  # an engine stand-in in a test may not say where it is
-    if isinstance(address, str) and not on_this_machine(address):
-        host, port = endpoint
-        return (
-            f"{host}:{port} is this machine's loopback, but the engine at {address} runs on another machine: "
-            f"whatever answers here is not service {spec.service} (probe the engine's host, or run it in a container)"
-        )
-    published: set[int] = set()
-    for detail in details:
-        if (detail.get("HostConfig") or {}).get("NetworkMode") == "host":
-            return ""  # it listens on this host's ports directly, unpublished: cannot tell
-        if "com.docker.swarm.task.id" in ((detail.get("Config") or {}).get("Labels") or {}):
-            return ""  # a Swarm task: its ports are published by the routing mesh, not by the container
-        for bindings in ((detail.get("NetworkSettings") or {}).get("Ports") or {}).values():
-            published.update(int(b["HostPort"]) for b in bindings or () if str(b.get("HostPort", "")).isdigit())
-    host, port = endpoint
-    if port in published:
-        return ""
-    return (
-        f"{host}:{port} is published by no running container of project {ctx.spec.project}: whatever answers "
-        f"there is another process, not service {spec.service} (publish the port, or probe the one it publishes)"
-    )
-
-
-def _loopback_endpoint(spec: Any) -> tuple[str, int] | None:
-    """The (host, port) a probe dials on this machine's loopback, from its ``url`` or ``host`` and
-    ``port``; None for any other address (which no container's publishing can prove or disprove)."""
-    url = getattr(spec, "url", None)
-    port: Any
-    if isinstance(url, str):
-        try:
-            parts = urlsplit(url)
-            host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:
-            return None
-    else:
-        host, port = getattr(spec, "host", None) or "", getattr(spec, "port", None)
-    if not isinstance(port, int) or not host:
-        return None
-    if host != "localhost":
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            return None  # a name: whatever it resolves to, not this check's to prove
-        if not (address.is_loopback or address.is_unspecified):
-            return None
-    return host, port
 
 
 def _ran_on(spec: Any, ctx: ProbeContext) -> str:

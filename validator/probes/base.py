@@ -35,6 +35,9 @@ class Outcome:
     # whether it got an answer from its target at all (a refused or dropped connection is no answer):
     # an expected failure must be one observed (checks/probes.py)
     reached: bool = True
+    # the URL whose answer was judged when it is not the one the spec names (a redirect followed):
+    # its peer is judged as the spec's is (checks/peer.py)
+    answered_by: str = ""
 
 
 @dataclass

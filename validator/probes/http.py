@@ -75,6 +75,7 @@ def run(spec: HttpSpec, ctx: ProbeContext) -> Outcome:
         actual=f"status {response.status_code} in {elapsed * 1000:.0f} ms",
         message=target,
         metrics=metrics,
+        answered_by=str(response.url) if response.history else "",
     )
 
 

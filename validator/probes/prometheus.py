@@ -5,10 +5,11 @@ import re
 import time
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from validator.probes.base import Outcome, ProbeContext
 from validator.redact import clip, quoted
-from validator.spec.probes.prometheus import PrometheusSpec
+from validator.spec.probes.prometheus import AlertmanagerAddress, PrometheusSpec, alertmanager_address
 
 
 def run(spec: PrometheusSpec, ctx: ProbeContext) -> Outcome:
@@ -22,17 +23,18 @@ def run(spec: PrometheusSpec, ctx: ProbeContext) -> Outcome:
     steps, problems = ["ready"], []
     if spec.alertmanager:
         active: list[str] = []
+        wanted = alertmanager_address(spec.alertmanager)
         deadline = time.monotonic() + max(0.0, ctx.remaining() - 2)
         while True:  # Prometheus discovers its AlertManagers shortly after start: poll, bounded
             data = ctx.http.request("GET", f"{base}/api/v1/alertmanagers", timeout=timeout).json().get("data", {})
-            active = [a.get("url", "") for a in data.get("activeAlertmanagers", [])]
-            if any(spec.alertmanager in url for url in active) or time.monotonic() >= deadline:
+            active = [str(a.get("url", "")) for a in data.get("activeAlertmanagers", [])]
+            if any(sends_to(url, wanted) for url in active) or time.monotonic() >= deadline:
                 break
             time.sleep(0.5)
-        if any(spec.alertmanager in url for url in active):
+        if any(sends_to(url, wanted) for url in active):
             steps.append(f"AlertManager {spec.alertmanager} active")
         else:
-            problems.append(f"no active AlertManager matching {quoted(spec.alertmanager)} (active: {active})")
+            problems.append(f"no active AlertManager at {quoted(spec.alertmanager)} (active: {active})")
     if spec.min_rules or spec.rule_groups:
         groups = _evaluated_groups(spec, base, timeout, ctx)
         names = [g.get("name") for g in groups]
@@ -52,6 +54,23 @@ def run(spec: PrometheusSpec, ctx: ProbeContext) -> Outcome:
         + (", rules loaded and evaluating" if spec.min_rules or spec.rule_groups else "")
     )
     return Outcome(passed=not problems, expected=expected, actual="; ".join(steps), message="; ".join(problems))
+
+
+def sends_to(url: str, wanted: AlertmanagerAddress) -> bool:
+    """Whether Prometheus's active AlertManager ``url`` (``http://host:port/prefix/api/v2/alerts``) is
+    ``wanted``: the host and port parsed and compared whole (a substring test passed
+    ``prod-alertmanager:9093`` for ``alertmanager:9093``), the scheme when given, and the path prefix
+    when given, by whole segments."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return False
+    if (parts.hostname or "") != wanted.host or port != wanted.port:
+        return False
+    if wanted.scheme and parts.scheme.lower() != wanted.scheme:
+        return False
+    return not wanted.path or f"{parts.path}/".startswith(f"{wanted.path}/")
 
 
 def _judged(spec: PrometheusSpec, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from validator import children
+from validator import children, direct_http
 
 # a job's result line, or None and a one-line reason
 JobResult = tuple[dict[str, Any] | None, str]
@@ -308,7 +308,8 @@ class SparkHost:
 
 
 class RequestsHttp:
-    """HTTP with requests, one kept-alive session per probe context."""
+    """HTTP with requests, one kept-alive session per probe context, never through an environment
+    proxy (``validator.direct_http``)."""
 
     def __init__(self) -> None:
         self._session: Any = None
@@ -327,9 +328,8 @@ class RequestsHttp:
         follow_redirects: bool = True,
     ) -> HttpResponse:
         if self._session is None:
-            import requests  # here: requests (and urllib3, ssl) load only when a probe calls HTTP
-
-            self._session = requests.Session()
+            # the probe's peer must be the URL's host: never a proxy the environment names
+            self._session = direct_http.session()
         response: HttpResponse = self._session.request(
             method,
             url,
@@ -338,7 +338,7 @@ class RequestsHttp:
             data=data,
             json=json,
             timeout=timeout,
-            verify=verify,
+            verify=direct_http.verify(verify),
             allow_redirects=follow_redirects,
         )
         return response

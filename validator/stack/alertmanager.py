@@ -16,6 +16,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from validator import direct_http
+
 
 def _now(offset: float = 0.0) -> str:
     return (datetime.now(UTC) + timedelta(seconds=offset)).isoformat().replace("+00:00", "Z")
@@ -38,9 +40,7 @@ class AlertManagerClient:
         self.url = url.rstrip("/")
         self.timeout = timeout
         if session is None:
-            import requests  # here: the probe passes its own session; only the pytest fixture needs one
-
-            session = requests.Session()
+            session = direct_http.session()  # the project's AlertManager itself, never an environment proxy
         self.session: Session = session
         self.created_alerts: list[dict[str, str]] = []
         self.created_silences: list[str] = []

@@ -132,6 +132,71 @@ def test_a_remote_engine_is_not_measured_by_this_machine(ctx_for):
 def test_which_engine_addresses_are_this_machine():
     from validator.engine.address import on_this_machine
 
-    here = ["unix:///var/run/docker.sock", "unix://", "tcp://127.0.0.1:2375", "tcp://localhost:2376", "tcp://[::1]:2375"]
+    here = [
+        "unix:///var/run/docker.sock",
+        "unix://",
+        "tcp://127.0.0.1:2375",
+        "tcp://localhost:2376",
+        "tcp://[::1]:2375",
+    ]
     elsewhere = ["tcp://10.0.0.5:2375", "ssh://me@box", "tcp://docker.example:2376", "npipe:////./pipe/x", "tcp://"]
     assert all(on_this_machine(a) for a in here) and not any(on_this_machine(a) for a in elsewhere)
+
+
+class _LocalEngine:
+    """This machine's engine, as preflight reads it: the project's container ``demo-dns-1`` and what
+    it publishes (port summaries as the engine lists them)."""
+
+    address = "unix:///var/run/docker.sock"
+
+    def __init__(self, ports):
+        self.ports = ports
+
+    def containers(self, filters):
+        return [{"Names": ["/demo-dns-1"], "Ports": self.ports}]
+
+
+def test_a_port_is_held_by_the_project_only_with_its_protocol_and_address(ctx_for):
+    """Adversary v9 01: the project's container publishes port N as UDP (or on 127.0.0.2) and a
+    foreign process listens on TCP 127.0.0.1:N. The spec's TCP port on 127.0.0.1 is not the
+    project's: the holder is named; the same binding published by the project is held by it."""
+    import dataclasses
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    services = {"dns": {"image": "x", "ports": [f"127.0.0.1:{port}:53"]}}
+    local = ctx_for(services=services)
+    try:
+        for published in ({"Type": "udp", "IP": "127.0.0.1"}, {"Type": "tcp", "IP": "127.0.0.2"}):
+            engine = _LocalEngine([{"PublicPort": port, "PrivatePort": 53, **published}])
+            found = results(dataclasses.replace(local, engine=engine))[f"port {port} free (for dns)"]
+            assert found.verdict == "fail" and f"(pid {os.getpid()})" in found.actual, (published, found)
+        for published in ({"Type": "tcp", "IP": "127.0.0.1"}, {"Type": "tcp", "IP": "0.0.0.0"}):
+            engine = _LocalEngine([{"PublicPort": port, "PrivatePort": 53, **published}])
+            found = results(dataclasses.replace(local, engine=engine))[f"port {port} free (for dns)"]
+            assert found.verdict == "pass" and "demo-dns-1" in found.actual, (published, found)
+    finally:
+        holder.close()
+
+
+def test_a_udp_port_held_by_another_process_is_not_free(ctx_for):
+    """A UDP port is judged by binding UDP: a foreign socket holding it fails, a TCP listener on the
+    same number is no concern of it."""
+    held = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    held.bind(("127.0.0.1", 0))
+    port = held.getsockname()[1]
+    try:
+        found = results(ctx_for(services={"dns": {"image": "x", "ports": [f"127.0.0.1:{port}:53/udp"]}}))
+    finally:
+        held.close()
+    assert found[f"port {port}/udp free (for dns)"].verdict == "fail"
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", port))
+    listener.listen()
+    try:
+        found = results(ctx_for(services={"dns": {"image": "x", "ports": [f"127.0.0.1:{port}:53/udp"]}}))
+    finally:
+        listener.close()
+    assert found[f"port {port}/udp free (for dns)"].verdict == "pass"

@@ -353,3 +353,44 @@ def test_a_probe_of_a_service_left_out_by_design_is_an_error_not_a_skip(tmp_path
             ).verdict
             == "skip"
         )
+
+
+def test_probes_never_go_through_a_proxy_from_the_environment(tmp_path, server, monkeypatch):
+    """Adversary v9 05: with ``HTTP_PROXY`` set (a CI runner behind a proxy) and no ``NO_PROXY``,
+    requests sent even ``http://127.0.0.1:PORT`` to the proxy, whose 200 passed a service that serves
+    nothing. Here the proxy (``server``, which answers 200 to anything) stands on 127.0.0.1 and
+    nothing listens on the probed port: the probes, and the AlertManager client the pytest plugin
+    builds, dial the port itself and fail."""
+    import requests
+
+    from validator.stack.alertmanager import AlertManagerClient
+
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))
+    port = dead.getsockname()[1]
+    dead.close()
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(name, server)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    target = f"http://127.0.0.1:{port}"
+    health = probe(tmp_path, "h", {"kind": "http", "url": f"{target}/health", "body_regex": "Spark", "timeout": "3s"})
+    assert health.verdict == "fail" and "cannot connect" in health.message, health
+    prometheus = probe(tmp_path, "p", {"kind": "prometheus", "url": target, "timeout": "3s"})
+    assert prometheus.verdict == "fail" and "cannot connect" in prometheus.message, prometheus
+    with pytest.raises(requests.exceptions.ConnectionError):  # refused: not the proxy's page, unreadable as JSON
+        AlertManagerClient(target, timeout=3).status()
+    # the stand-in does answer whatever is sent through it: the failures above are not its silence
+    assert requests.get(f"{target}/health", timeout=3).status_code == 200
+
+
+def test_the_environment_s_ca_bundle_is_still_what_tls_is_verified_against(monkeypatch):
+    """Ignoring the environment's proxies keeps its trust settings: which CAs to trust is not where to go."""
+    from validator import direct_http
+
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/corp-ca.pem")
+    assert direct_http.verify(True) == "/etc/corp-ca.pem" and direct_http.verify(False) is False
+    assert direct_http.session().verify == "/etc/corp-ca.pem"
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    assert direct_http.verify(True) is True

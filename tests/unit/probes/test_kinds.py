@@ -283,6 +283,60 @@ def test_prometheus_says_what_is_missing(tmp_path):
     assert (result.verdict, result.actual, result.message) == ("fail", "status 503", "Service Unavailable")
 
 
+def test_prometheus_alertmanager_is_its_exact_host_and_port_not_a_substring(tmp_path):
+    """Adversary v9 07: Prometheus sends to ``prod-alertmanager:9093`` (a config copied from
+    production); the spec names ``alertmanager:9093``, a substring of that URL. Host and port are
+    compared whole; the scheme and a path prefix too when the spec gives them."""
+
+    def prometheus_sending_to(url: str) -> FakeHttp:
+        return FakeHttp(
+            {
+                ("GET", "/-/ready"): Answer(text="Prometheus Server is Ready."),
+                ("GET", "/api/v1/alertmanagers"): Answer.of({"data": {"activeAlertmanagers": [{"url": url}]}}),
+            }
+        )
+
+    def verdict(wanted: str, active: str) -> str:
+        probe = {"kind": "prometheus", "alertmanager": wanted, "timeout": "3s"}
+        return run(tmp_path, probe, http=prometheus_sending_to(active)).verdict
+
+    elsewhere = [
+        "http://prod-alertmanager:9093/api/v2/alerts",
+        "http://old-alertmanager:9093/api/v2/alerts",
+        "http://alertmanager:90931/api/v2/alerts",
+        "http://alertmanager.prod:9093/api/v2/alerts",
+        "http://x:9093/?alertmanager:9093",
+        "http://x:9093/alertmanager:9093/api/v2/alerts",
+    ]
+    for url in elsewhere:
+        assert verdict("alertmanager:9093", url) == "fail", url
+    assert verdict("alertmanager:9093", "http://alertmanager:9093/api/v2/alerts") == "pass"
+    assert verdict("ALERTMANAGER:9093", "http://alertmanager:9093/api/v2/alerts") == "pass"  # host names ignore case
+    assert verdict("https://alertmanager:9093", "http://alertmanager:9093/api/v2/alerts") == "fail"
+    assert verdict("http://alertmanager:9093/am", "http://alertmanager:9093/am/api/v2/alerts") == "pass"
+    assert verdict("http://alertmanager:9093/am", "http://alertmanager:9093/amx/api/v2/alerts") == "fail"
+    failed = run(
+        tmp_path,
+        {"kind": "prometheus", "alertmanager": "alertmanager:9093", "timeout": "3s"},
+        http=prometheus_sending_to(elsewhere[0]),
+    )
+    assert failed.message.startswith(
+        "no active AlertManager at 'alertmanager:9093' (active: ['http://prod-alertmanager"
+    )
+
+
+def test_a_prometheus_alertmanager_without_a_port_is_refused(tmp_path):
+    """A host alone would match any port of it: the spec names host and port, or the lint says so."""
+    import pytest
+
+    from validator.spec.probes.prometheus import alertmanager_address
+
+    for text in ("alertmanager", "http://alertmanager", ":9093", "alertmanager:port"):
+        with pytest.raises(ValueError):
+            alertmanager_address(text)
+    assert alertmanager_address("alertmanager:9093").port == 9093
+
+
 # --- alertmanager -------------------------------------------------------------------------------
 
 

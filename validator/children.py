@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from validator import cgroups
+from validator.redact import OWN_SECRETS
 
 # Why 5 s: pytest and a Python job end at once on SIGTERM; the Spark driver's JVM runs its shutdown
 # hooks (stopping the SparkContext, deleting its scratch folders), which took 1-3 s here. Longer
@@ -146,6 +147,8 @@ def _started(pid: int) -> str | None:
 
 def _marked(env: Mapping[str, str] | None) -> dict[str, str]:
     values = dict(os.environ if env is None else env)
+    for name in OWN_SECRETS:  # validator's own secrets never reach a child (redact.OWN_SECRETS says why)
+        values.pop(name, None)
     if OWNER_PID not in values:
         values[OWNER_PID], values[OWNER_START] = str(os.getpid()), _started(os.getpid()) or ""
         values[OWNER_PROJECT] = _project[0] if _project else ""

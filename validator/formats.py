@@ -50,14 +50,6 @@ def infer_format(path: str) -> Format | None:
     return _BY_SUFFIX.get(Path(path).suffix.lower())
 
 
-def read_config(path: Path, fmt: Format) -> Any:
-    """Parse ``path`` as ``fmt``; raise ``FormatError`` (binary, too large, unparsable) or ``OSError``."""
-    size = path.stat().st_size
-    if size > MAX_CONFIG_BYTES:
-        raise FormatError(f"file is too large ({size / 1048576:.1f} MiB > {MAX_CONFIG_BYTES // 1048576} MiB)")
-    return parse_config_bytes(path.read_bytes(), fmt)
-
-
 def parse_config_bytes(raw: bytes, fmt: Format) -> Any:
     """Parse file content as ``fmt``; raise ``FormatError`` (binary, not UTF-8, unparsable)."""
     if len(raw) > MAX_CONFIG_BYTES:
@@ -214,6 +206,3 @@ def parse_env(text: str) -> dict[str, str | None]:
 
     return dict(dotenv_values(stream=io.StringIO(text), interpolate=False))
 
-
-def read_env_file(path: Path) -> dict[str, str | None]:
-    return parse_env(path.read_text(encoding="utf-8"))

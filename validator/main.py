@@ -106,6 +106,7 @@ def _main(argv: Sequence[str] | None) -> int:
     # the choke point: from here on every line this process prints passes the redactor, whose
     # registry the spec loader fills (error lines, progress, reports on stdout, engine errors)
     redact.reset()
+    redact.register(redact.own_secrets(os.environ))
     streams = redact.install_streams()
     try:
         command: Command = args._command

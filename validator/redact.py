@@ -43,11 +43,17 @@ import json
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TextIO
 from urllib.parse import quote, quote_plus
 
 MASK = "***redacted***"
+# validator's own secrets, given to it through the environment: VALIDATOR_LABEL_KEY seals every value of
+# the desired-state labels (engine/labels.py), and with it anyone who can read a container's labels can
+# test guesses of its sealed environment offline. Each is registered when a command starts (main) and
+# is taken out of every child's environment (children.spawn): a suite, a probe job or a tool has no use
+# for it, and what a child sees it may print where no redactor runs (its own files, its own logs).
+OWN_SECRETS = ("VALIDATOR_LABEL_KEY",)
 SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "api_key", "private_key", "credential", "passphrase")
 MIN_LENGTH = 4  # shorter values ('on', '1', 'abc') would mask half of every line and protect nothing
 # The shortest cut piece of a secret masked at an edge: 6 characters and a quarter of the secret.
@@ -498,6 +504,11 @@ def redactor() -> Redactor:
 
 def register(secrets: Iterable[str]) -> None:
     _REDACTOR.add(secrets)
+
+
+def own_secrets(environ: Mapping[str, str]) -> list[str]:
+    """The values of validator's own secret variables (``OWN_SECRETS``) that ``environ`` holds."""
+    return [environ[name] for name in OWN_SECRETS if environ.get(name)]
 
 
 def text(value: str) -> str:

@@ -90,7 +90,11 @@ def test_a_dotenv_leading_out_is_a_located_error_and_not_read(layout, run_cli, t
 def test_a_spec_that_is_a_device_or_a_non_utf8_dotenv(tmp_path, run_cli):
     (tmp_path / "zero.yaml").symlink_to("/dev/zero")
     done = run_cli("lint", "zero.yaml", cwd=tmp_path, timeout=30)
-    assert done.returncode == 1 and "not a regular file" in done.stdout and "MemoryError" not in done.stderr
+    # a spec file is read only inside the project: a link to a device is refused before any stat
+    assert done.returncode == 1 and "is outside the project" in done.stdout and "MemoryError" not in done.stderr
+    os.mkfifo(tmp_path / "fifo.yaml")  # inside the project: refused unopened (an open would block)
+    done = run_cli("lint", "fifo.yaml", cwd=tmp_path, timeout=30)
+    assert done.returncode == 1 and "not a regular file" in done.stdout, done.stdout + done.stderr
     write(tmp_path, "app.properties")
     (tmp_path / "app.properties").write_text("key = 1\n")
     (tmp_path / ".env").write_bytes(b"A=1\nB=caf\xe9\n")

@@ -16,7 +16,9 @@ from validator.cli_common import add_spec_option
 from validator.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from validator.load import lint_files
 from validator.redact import redactor, write_structured
+from validator.spec.confine import ConfinementError, project_root, read_bytes
 from validator.spec.load import resolve_files
+from validator.spec.loader import MAX_BYTES
 from validator.spec.location import Finding, format_path
 
 
@@ -63,14 +65,14 @@ def _with_base(path: str) -> list[str]:
 
 def _has_version(path: Path) -> bool:
     try:
-        with path.open("rb") as handle:
-            head = handle.read(65536)
-    except OSError:
-        return True
+        # read as the loader reads a spec file: inside the project only (its own: the file is named here)
+        text = read_bytes(path, project_root(path), MAX_BYTES)
+    except (ConfinementError, OSError):
+        return True  # read alone: the loader says what is wrong with it
     # Only the spec's own version marks a file that stands alone: a compose override file may carry
     # Compose's obsolete version ("3.8") and still be an overlay.
     spec_versions = (b"version: 1", b'version: "1"', b"version: '1'")
-    return any(line.split(b"#")[0].strip() in spec_versions for line in head.splitlines())
+    return any(line.split(b"#")[0].strip() in spec_versions for line in text.splitlines())
 
 
 def _as_json(finding: object) -> dict[str, object]:

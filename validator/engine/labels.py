@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from validator.redact import register
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -42,7 +44,14 @@ _KEY: bytes | None = None
 
 def state_key() -> bytes:
     """The key sealing desired-state labels: VALIDATOR_LABEL_KEY, else a random key kept (0600) in
-    ``$VALIDATOR_STATE_DIR`` or ``$XDG_STATE_HOME/validator`` (default ``~/.local/state/validator``)."""
+    ``$VALIDATOR_STATE_DIR`` or ``$XDG_STATE_HOME/validator`` (default ``~/.local/state/validator``).
+    Whichever it is, it is registered with the redactor: it is validator's own secret (redact.OWN_SECRETS)."""
+    key = _state_key()
+    register([key.decode("utf-8", "surrogateescape")])  # each call: a new command resets the registry
+    return key
+
+
+def _state_key() -> bytes:
     import os
     import secrets
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from validator.engine import hooks
 from validator.engine.execute import Node, execute
+from validator.engine.held import register_held
 from validator.engine.steps import Step, down_graph
 from validator.engine.stop_graph import StopStep
 from validator.errors import EngineError
@@ -158,9 +159,11 @@ def pre_stop(engine: Engine, step: StopStep) -> str | None:
     """Run the step's pre_stop hooks in its container while it runs; why one failed, else None."""
     if not step.pre_stop:
         return None
-    state = (engine.try_inspect(step.container) or {}).get("State") or {}
+    info = engine.try_inspect(step.container)
+    state = (info or {}).get("State") or {}
     if not state.get("Running"):
         return None  # nothing runs in a stopped container; Compose runs them only on a running one
+    register_held(info)  # the hooks' output is shown: what the container holds is masked (engine/held.py)
     return hooks.run(engine, step.container, "pre_stop", step.pre_stop, hooks.PRE_STOP_TIMEOUT)
 
 

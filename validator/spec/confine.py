@@ -88,11 +88,11 @@ def inside(path: Path, root: Path) -> Path:
     return real
 
 
-def read_bytes(path: Path, root: Path, limit: int = DEFAULT_LIMIT) -> bytes:
+def read_bytes(path: Path, root: Path, limit: int = DEFAULT_LIMIT, shown: Path | None = None) -> bytes:
     """The content of a regular file inside ``root``, at most ``limit`` bytes; ConfinementError or
-    OSError (missing, permission) otherwise."""
+    OSError (missing, permission) otherwise. ``shown``: the name errors give (default ``path``)."""
     # the path is resolved: a symlink swapped in for its last part afterwards is not followed
-    return read_regular(inside(path, root), limit, shown=path, follow=False)
+    return read_regular(inside(path, root), limit, shown=shown or path, follow=False)
 
 
 def read_regular(path: Path, limit: int, shown: Path | None = None, follow: bool = True) -> bytes:

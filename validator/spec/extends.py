@@ -57,7 +57,7 @@ class _Resolver:
                 self.findings.append(self.error(where, f"extends names file {quoted(file.name)}, which does not exist"))
                 return None
             try:
-                base_doc = load_file(file, self.env, display=str(file))
+                base_doc = load_file(file, self.env, display=str(file), root=self.root)
                 data = base_doc.data
                 self.digests.update(base_doc.digests)
             except SpecError as exc:

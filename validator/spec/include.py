@@ -194,7 +194,7 @@ def _load(
 
     for file, name in zip(files, names, strict=True):
         try:
-            loaded = load_file(file, inc_env, display=os.path.normpath(name))
+            loaded = load_file(file, inc_env, display=os.path.normpath(name), root=root)
             docs.append(resolve_extends(loaded, file, inc_env, root=root))
         except SpecError as exc:
             findings.extend(exc.findings)

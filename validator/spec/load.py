@@ -125,7 +125,7 @@ def read_merged(files: list[str], environ: Mapping[str, str] | None, root: Path)
 def _read_one(name: str, env: Mapping[str, str], root: Path) -> Document:
     """One spec file as Compose reads it: its services' ``extends`` applied, its ``include`` merged in."""
 
-    doc = resolve_extends(load_file(name, env, display=name), Path(name), env, root=root)
+    doc = resolve_extends(load_file(name, env, display=name, root=root), Path(name), env, root=root)
     return apply_includes(doc, Path(name), env, root=root)
 
 

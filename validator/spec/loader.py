@@ -24,7 +24,7 @@ import yaml
 from validator.errors import SpecError
 from validator.formats import yaml_problem
 from validator.redact import quoted, register
-from validator.spec.confine import ConfinementError, read_regular, read_text
+from validator.spec.confine import ConfinementError, project_root, read_bytes, read_text
 from validator.spec.dotenv import DotenvError, parse_dotenv
 from validator.spec.interpolate import InterpolationError, interpolate
 from validator.spec.location import Finding, Location, Path
@@ -138,12 +138,18 @@ def read_environment(
 
 
 def load_file(
-    path: str | os.PathLike[str], env: Mapping[str, str] | None = None, display: str | None = None
+    path: str | os.PathLike[str],
+    env: Mapping[str, str] | None = None,
+    display: str | None = None,
+    *,
+    root: FsPath | None = None,
 ) -> Document:
-    """Load one spec file; raise ``SpecError`` carrying every finding."""
+    """Load one spec file; raise ``SpecError`` carrying every finding. ``root``: the project the file
+    must lie in, symlinks resolved (default: the file's own, ``confine.project_root``): a spec file, named
+    or found, is read only inside it, as every file the spec names is (lint never leaves the project)."""
     fs_path = FsPath(path)
     name = display or str(path)
-    text = _read_text(fs_path, name)
+    text = _read_text(fs_path, name, project_root(fs_path) if root is None else root)
     if env is None:
         env = read_environment(fs_path.parent)
     doc = load_text(text, name, env)
@@ -161,9 +167,9 @@ def _fail(name: str, message: str, line: int = 1, col: int = 1) -> SpecError:
     )
 
 
-def _read_text(path: FsPath, name: str) -> str:
+def _read_text(path: FsPath, name: str, root: FsPath) -> str:
     try:
-        raw = read_regular(path, MAX_BYTES, shown=FsPath(name))
+        raw = read_bytes(path, root, MAX_BYTES, shown=FsPath(name))
     except FileNotFoundError:
         raise SpecError(
             [Finding(location=None, path=(), message="no such file", severity="error", rule="load", file=name)]
@@ -173,6 +179,8 @@ def _read_text(path: FsPath, name: str) -> str:
             [Finding(location=None, path=(), message="permission denied", severity="error", rule="load", file=name)]
         ) from None
     except ConfinementError as exc:
+        if exc.reason.startswith(("is outside", "cannot be resolved")):
+            raise _fail(name, exc.reason) from None
         if "directory" in exc.reason:
             raise _fail(name, "is a directory, not a spec file") from None
         if "too large" in exc.reason:

@@ -24,7 +24,7 @@ from pathlib import Path as FsPath
 import yaml
 
 from validator.redact import quoted
-from validator.spec.confine import read_regular
+from validator.spec.confine import project_root, read_text
 from validator.spec.loader import MAX_BYTES, Document
 from validator.spec.location import Finding
 
@@ -127,8 +127,8 @@ def project_hint(first_file: str, environ: Mapping[str, str]) -> str | None:
     loaded (no interpolation, no ``.env``, no overlay, no validation), or None. Only a guess: what is
     taken ahead under it (engine/ahead.py) is used only when the loaded spec's project is the same."""
     try:
-        # read as the loader reads it: a FIFO or a device is refused unopened, the size bounded
-        text = read_regular(FsPath(first_file), MAX_BYTES)
+        # read as the loader reads it: inside the project only, a FIFO or a device refused unopened, bounded
+        text = read_text(FsPath(first_file), project_root(FsPath(first_file)), MAX_BYTES)
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except Exception:  # noqa: BLE001 - no guess: the loader reads the file again and says what is wrong
         return None

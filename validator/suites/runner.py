@@ -84,7 +84,8 @@ def run_suite(
         env.update(recording_env(env, Path(tmp), records))
         if target is not None and "DOCKER_HOST" not in suite.environment:  # the spec's own word wins
             env["DOCKER_HOST"] = target
-        env["VALIDATOR_SPEC_FILES"] = os.pathsep.join(str((Path.cwd() / f).resolve()) for f in loaded.files)
+        # absolute, links kept: the plugin's loader places the project by the first file's name, as this one did
+        env["VALIDATOR_SPEC_FILES"] = os.pathsep.join(os.path.abspath(f) for f in loaded.files)
         if suite.coverage:
             # coverage.py's data, not only its report, must be this run's: ``--cov-append`` (or a
             # ``coverage combine`` of leftover ``.coverage.*`` files) writes a brand-new report holding

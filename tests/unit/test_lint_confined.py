@@ -147,6 +147,8 @@ ALLOWED = {
     "validator.spec.confine",
     # /proc/self: the run's own threads and process tree (children.py), never a path a spec gives
     "validator.children",
+    # /proc/self/mountinfo and the cgroup2 hierarchy: a check's run group (cgroups.py), never a spec's path
+    "validator.cgroups",
     # stdout to /dev/null after a closed pipe
     "validator.main",
     # an env_file outside any fence: only when no project is given (unit tests); lint always fences

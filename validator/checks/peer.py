@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from validator.engine.address import on_this_machine
-from validator.engine.holders import Listener, tcp_listeners
+from validator.engine.listeners import Listener, tcp_listeners
 from validator.errors import FatalError
 from validator.probes.base import ProbeContext
 from validator.probes.registry import PROBES

@@ -26,7 +26,7 @@ from validator.core.metrics import MetricKey, metric_name
 from validator.core.result import Result, locate
 from validator.engine import labels as L
 from validator.engine.address import on_this_machine
-from validator.engine.holders import Listener, tcp_listeners
+from validator.engine.listeners import Listener, tcp_listeners
 from validator.redact import add_encoder, clip, quoted
 from validator.spec.load import LoadedSpec
 from validator.units import format_size

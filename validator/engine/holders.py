@@ -9,11 +9,11 @@ since, and host processes, which the engine knows nothing of.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from validator.engine import compose_observe as C
 from validator.engine import labels as L
+from validator.engine.listeners import tcp_listeners
 from validator.redact import quoted
 from validator.spec.ports import PortBinding
 
@@ -52,38 +52,6 @@ def _container(summary: dict[str, Any]) -> str:
     project = labels.get(L.PROJECT) or labels.get(C.PROJECT)
     owner = f", project {quoted(project)})" if project else ")"
     return f"container {name} ({str(summary.get('Id', ''))[:12]}" + owner
-
-
-@dataclass(frozen=True, kw_only=True)
-class Listener:
-    """A TCP socket listening on this machine: its address ("0.0.0.0" and "::" are every address of
-    their family), port, and process (pid None when this user may not see whose it is)."""
-
-    address: str
-    port: int
-    pid: int | None
-    who: str
-
-
-def tcp_listeners() -> list[Listener]:
-    """Every listening TCP socket of this machine's network namespace, as far as this user may see (psutil)."""
-    import psutil  # only on a failure path, and for ``check``'s preflight and probes
-
-    try:
-        connections = psutil.net_connections(kind="inet")
-    except (psutil.AccessDenied, OSError):
-        return []
-    out = []
-    for conn in connections:
-        if conn.status != psutil.CONN_LISTEN or not conn.laddr:
-            continue
-        try:
-            name = psutil.Process(conn.pid).name() if conn.pid else "an unknown process"
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            name = "an unknown process"
-        who = f"{name} (pid {conn.pid})" if conn.pid else name
-        out.append(Listener(address=str(conn.laddr.ip), port=int(conn.laddr.port), pid=conn.pid or None, who=who))
-    return out
 
 
 def listeners() -> dict[int, str]:

@@ -76,8 +76,11 @@ _NOT_SECRET = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|true|false|nu
 # ... except a whole number of LONG_NUMBER digits or more (a numeric PIN, unseal code or password): ports,
 # counts, exit codes and sizes in a spec are shorter, and a registered number is masked only as a whole
 # number (never inside a longer run of digits), so timestamps and counts around it stay readable.
+# The same holds for any number syntax: a value of LONG_NUMBER digits or more written with a sign, a point or
+# an exponent (a hex token whose one letter is an 'e', '+4915112345678', '3.14159265358979') is registered
+# too (adversary s9 case 08); a short one ('1.5', '-1', '1e3') is a count, a size or a version.
 LONG_NUMBER = 8
-_DIGITS = re.compile(r"\d+")
+_DIGIT = re.compile(r"\d")
 
 
 # Fields whose values are words of our own vocabulary (a verdict, a kind, an outcome), never data
@@ -90,14 +93,18 @@ def maskable(value: object) -> bool:
     # a piece of the mask itself ('redacted') would grow the mask each time masked text is masked again
     if not isinstance(value, str) or len(value) < MIN_LENGTH or value in MASK:
         return False
-    return not _NOT_SECRET.fullmatch(value) or (_DIGITS.fullmatch(value) is not None and len(value) >= LONG_NUMBER)
+    return not _NOT_SECRET.fullmatch(value) or len(_DIGIT.findall(value)) >= LONG_NUMBER
 
 
 # Words that name a secret only as a whole word of the name (``DB_PASS`` but not ``PASSTHROUGH``, ``REDIS_AUTH``
 # but not ``AUTHOR``), as real tools spell them: MySQL's MYSQL_PWD, ssh's passphrase, Redis' AUTH, a
 # signing or private key (``SIGNING_KEY``, ``privateKey``, ``api.key``). ``key`` counts as the last word
 # only (``KEY_FIELD`` is not a key); ``pwd`` never as the whole name (``PWD`` is the working directory).
-SECRET_WORD_PARTS = frozenset({"pwd", "pass", "auth"})
+SECRET_WORD_PARTS = frozenset({"pwd", "pw", "pass", "auth"})
+# A last word that ends in ``key`` is a key as much as ``key`` alone: the compounds images document for
+# their secrets (``TS_AUTHKEY``, ``JWT_PRIVATEKEY``, ``MEILI_MASTERKEY``; adversary s9 case 15). Over-masking
+# a literal under ``X_HOTKEY`` is cheap; a name of one word (``MONKEY``, ``hockey``) is not one.
+_KEY_SUFFIX = "key"
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
@@ -115,7 +122,7 @@ def _secret_name(name: str) -> bool:
     joined = "_".join(words)  # camelCase and dotted names spelled as snake_case: privateKey -> private_key
     if any(word in name.lower().replace("-", "_") or word in joined for word in SECRET_WORDS):
         return True
-    if len(words) > 1 and words[-1] == "key":
+    if len(words) > 1 and words[-1].endswith(_KEY_SUFFIX):
         return True
     return any(w in SECRET_WORD_PARTS for w in words) and words != ["pwd"]
 

@@ -91,6 +91,25 @@ def test_embedded_credentials_in_option_strings_and_flags():
     assert "ConnPw-5521" in embedded("Server=db;User Id=app;Password=ConnPw-5521;")
     assert embedded("postgres://postgres@db/app") == []  # a user name alone is not a credential
     assert embedded("size=10G,mode=0755") == []
+    assert "QuotedPw-7781" in embedded("sh -c \"login --password='QuotedPw-7781'\"")
+    assert "SchemeTok-4410aa" in embedded("curl -H 'X-Upstream: Bearer SchemeTok-4410aa' http://h/")
+    assert embedded("the Basic idea, a Token count") == []  # a scheme word where no header value starts
+
+
+def test_19_a_literal_authorization_header_value_is_registered(tmp_path):
+    spec = {
+        "version": 1,
+        "project": "s9-19",
+        "probes": {
+            "page": {
+                "kind": "http",
+                "url": "http://127.0.0.1:9/",
+                "headers": {"Authorization": "Bearer AuthHdrTok9988vv\n"},
+            }
+        },
+    }
+    _load(tmp_path, spec)
+    assert "AuthHdrTok9988vv" not in redact.text("in header value: 'Bearer AuthHdrTok9988vv\\n'")
 
 
 # --- interpolation (11, 12) ---------------------------------------------------------------------------

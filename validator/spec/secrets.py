@@ -101,28 +101,34 @@ _USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]*)@")
 # "username=u,password=p"), ";" (connection strings), "&" or "?" (a query string); "--name=value" too.
 # The value ends where the next pair may start.
 _PAIR = re.compile(r"(?:^|(?<=[\s,;&?]))-{0,2}([A-Za-z_][A-Za-z0-9_.-]*)=([^\s,;&]+)")
+# HTTP's authorization schemes where a header value starts (the text's start, or after a header name's
+# ":"): the word says that what follows is a credential, under any header name (``X-Upstream: Bearer T``)
+# and in any command (``curl -H 'Authorization: Basic QWxh...'``); "the basic idea" is no header
+_SCHEME = re.compile(r"(?:^|:\s*)(?:Bearer|Basic|Token|Digest)\s+([^\s,;'\"]+)")
+# quotes and closing brackets around a value in a command line (``--password='P'``, ``(token=T)``)
+_AROUND = "'\"()[]{}"
 
 
 def embedded(text: str) -> list[str]:
     """The credentials a string carries in the forms that say so, wherever it sits in the spec (a probe's
     ``url``, a volume's ``driver_opts.o``, a ``command``): a URL's userinfo password
     (``http://admin:PW@host``) and the value of a secret-named ``name=value`` pair (``?token=T``,
-    ``password=P`` in mount options, ``--api-key=K``; ``is_secret_name``), each as written and
+    ``password=P`` in mount options, ``--api-key=K``; ``is_secret_name``), what follows an HTTP
+    authorization scheme (``Bearer T``, ``Basic B64``: adversary s9 case 19), each as written and
     percent-decoded (adversary s9 cases 01 and 14: a literal under an innocuous key was never
     registered). A user name alone (``https://user@host``) is not one: it names, and ``postgres`` or
     ``admin`` masked everywhere would hide every image and service of that name."""
-    if "=" not in text and "@" not in text:
-        return []
     found: list[str] = []
-    for match in _USERINFO.finditer(text):
+    for match in _USERINFO.finditer(text) if "@" in text else ():
         _user, colon, password = match.group(1).partition(":")
         if colon and password:
             found.append(password)
-    for match in _PAIR.finditer(text):
+    for match in _PAIR.finditer(text) if "=" in text else ():
         if is_secret_name(match.group(1)):
             value = match.group(2)
-            found.append(value)
-            found.append(value.partition("#")[0])  # in a URL, "#" ends the query
+            # in a URL "#" ends the query; in a command a quote or a bracket may close the value
+            found.extend((value, value.partition("#")[0], value.strip(_AROUND)))
+    found.extend(match.group(1) for match in _SCHEME.finditer(text))
     return [*found, *(unquote(value) for value in found)]
 
 

@@ -242,3 +242,18 @@ def test_15_secret_names_real_images_document(name):
 @pytest.mark.parametrize("name", ["MONKEY", "HOTKEY", "KEYBOARD", "PWD", "POWER", "SPAWN"])
 def test_15_single_words_ending_in_key_and_words_holding_pw_are_not(name):
     assert not redact.is_secret_name(name)
+
+
+def test_registering_value_by_value_builds_the_forms_once_at_the_next_use(monkeypatch):
+    # the loader registers what each scalar brought in: a build per registration made a spec of 250
+    # interpolated defaults take 17 s to load
+    builds = []
+    original = redact.Redactor._build
+    monkeypatch.setattr(redact.Redactor, "_build", lambda self: (builds.append(1), original(self))[1])
+    redactor = redact.Redactor()
+    for i in range(50):
+        redactor.add([f"planted-default-{i:03d}"])
+    assert redactor.text("x planted-default-007 y") == f"x {MASK} y"
+    assert len(builds) == 1
+    redactor.add(["planted-later-value"])  # a later registration is masked at the next use
+    assert redactor.text("planted-later-value") == MASK

@@ -82,8 +82,11 @@ _NOT_SECRET = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|true|false|nu
 # ... except a whole number of LONG_NUMBER digits or more (a numeric PIN, unseal code or password): ports,
 # counts, exit codes and sizes in a spec are shorter, and a registered number is masked only as a whole
 # number (never inside a longer run of digits), so timestamps and counts around it stay readable.
+# The same holds for any number syntax: a value of LONG_NUMBER digits or more written with a sign, a point or
+# an exponent (a hex token whose one letter is an 'e', '+4915112345678', '3.14159265358979') is registered
+# too (adversary s9 case 08); a short one ('1.5', '-1', '1e3') is a count, a size or a version.
 LONG_NUMBER = 8
-_DIGITS = re.compile(r"\d+")
+_DIGIT = re.compile(r"\d")
 
 
 # Fields whose values are words of our own vocabulary (a verdict, a kind, an outcome), never data
@@ -96,14 +99,18 @@ def maskable(value: object) -> bool:
     # a piece of the mask itself ('redacted') would grow the mask each time masked text is masked again
     if not isinstance(value, str) or len(value) < MIN_LENGTH or value in MASK:
         return False
-    return not _NOT_SECRET.fullmatch(value) or (_DIGITS.fullmatch(value) is not None and len(value) >= LONG_NUMBER)
+    return not _NOT_SECRET.fullmatch(value) or len(_DIGIT.findall(value)) >= LONG_NUMBER
 
 
 # Words that name a secret only as a whole word of the name (``DB_PASS`` but not ``PASSTHROUGH``, ``REDIS_AUTH``
 # but not ``AUTHOR``), as real tools spell them: MySQL's MYSQL_PWD, ssh's passphrase, Redis' AUTH, a
 # signing or private key (``SIGNING_KEY``, ``privateKey``, ``api.key``). ``key`` counts as the last word
 # only (``KEY_FIELD`` is not a key); ``pwd`` never as the whole name (``PWD`` is the working directory).
-SECRET_WORD_PARTS = frozenset({"pwd", "pass", "auth"})
+SECRET_WORD_PARTS = frozenset({"pwd", "pw", "pass", "auth"})
+# A last word that ends in ``key`` is a key as much as ``key`` alone: the compounds images document for
+# their secrets (``TS_AUTHKEY``, ``JWT_PRIVATEKEY``, ``MEILI_MASTERKEY``; adversary s9 case 15). Over-masking
+# a literal under ``X_HOTKEY`` is cheap; a name of one word (``MONKEY``, ``hockey``) is not one.
+_KEY_SUFFIX = "key"
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
@@ -121,7 +128,7 @@ def _secret_name(name: str) -> bool:
     joined = "_".join(words)  # camelCase and dotted names spelled as snake_case: privateKey -> private_key
     if any(word in name.lower().replace("-", "_") or word in joined for word in SECRET_WORDS):
         return True
-    if len(words) > 1 and words[-1] == "key":
+    if len(words) > 1 and words[-1].endswith(_KEY_SUFFIX):
         return True
     return any(w in SECRET_WORD_PARTS for w in words) and words != ["pwd"]
 
@@ -261,19 +268,24 @@ class Redactor:
         self._grams: dict[str, list[tuple[str, int]]] = {}
         self._fragments: set[str] = set()
         self._generation = _generation
+        self._stale = False  # secrets were added since the forms were built
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
+        """Register ``secrets``; the forms are built at the next use, not here: the loader registers what
+        each scalar brought in as it reads it, and a build per scalar made a spec of 250 interpolated
+        defaults take 17 s instead of 0.4 (every build encodes every secret again)."""
         fresh = {s for s in secrets if maskable(s)}
         with self._lock:
             if not fresh - set(self.secrets):
                 return
             self.secrets = sorted(set(self.secrets) | fresh, key=len, reverse=True)
-            self._build()
+            self._stale = True
 
     def _build(self) -> None:
         """The pattern of every form of every secret, from the encoders registered now (lock held)."""
         self._generation = _generation
+        self._stale = False
         # longest first (a form holding another is matched whole), then by text: the same pattern in every process
         forms = sorted({form for s in self.secrets for form in encodings(s)}, key=lambda form: (-len(form), form))
         self.multiline = [form for form in forms if "\n" in form]
@@ -295,11 +307,17 @@ class Redactor:
         self._pattern = re.compile("|".join(alternatives) or "(?!)") if forms else None
 
     def _current(self) -> re.Pattern[str] | None:
-        """The pattern, rebuilt first when an encoder was registered since it was built."""
-        if self._generation != _generation and self.secrets:
+        """The pattern, rebuilt first when a secret or an encoder was registered since it was built."""
+        if (self._stale or self._generation != _generation) and self.secrets:
             with self._lock:
-                self._build()
+                if self._stale or self._generation != _generation:
+                    self._build()
         return self._pattern
+
+    def spans_lines(self) -> list[str]:
+        """The forms that hold a newline (current: built first when stale)."""
+        self._current()
+        return self.multiline
 
     def safe_cut(self, text: str, cut: int) -> int:
         """The largest line start <= ``cut`` (a line start itself) where ``text`` may be split without
@@ -308,6 +326,7 @@ class Redactor:
         start splits none of them, where a split before a multi-line form that begins in the middle of a
         line may split another form there (the shell-quoted form of a secret with a newline and an
         apostrophe begins with the apostrophe that ends its JSON form)."""
+        self._current()
         for _ in range(len(self.multiline) + 2):
             moved = cut
             for form in self.multiline:
@@ -587,7 +606,7 @@ class RedactingStream(io.TextIOBase):
         with self._lock:
             self._pending += data
             cut = self._pending.rfind("\n") + 1
-            if cut and self.redact.multiline:
+            if cut and self.redact.spans_lines():
                 cut = self.redact.safe_cut(self._pending, cut)
             if cut:
                 head, self._pending = self._pending[:cut], self._pending[cut:]

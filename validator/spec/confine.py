@@ -132,6 +132,26 @@ def read_regular(path: Path, limit: int, shown: Path | None = None, follow: bool
     return b"".join(chunks)
 
 
+def read_ends(path: Path, root: Path, limit: int) -> tuple[bytes, bytes]:
+    """A regular file inside ``root``: whole (and ``b""``) when it holds at most ``limit`` bytes, else
+    its first and its last ``limit // 2`` bytes; ConfinementError or OSError as ``read_bytes``. For what
+    must be learnt from a file whatever its size (a secret file is mounted however big it is)."""
+    real = inside(path, root)
+    if not stat.S_ISREG(os.stat(real).st_mode):  # a FIFO or a device is never opened
+        raise ConfinementError(path=path, reason="is not a regular file (a FIFO, socket or device): not read")
+    fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | os.O_NOFOLLOW)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfinementError(path=path, reason="is not a regular file: not read")
+        if info.st_size <= limit:
+            return os.pread(fd, limit + 1, 0)[:limit], b""
+        half = limit // 2
+        return os.pread(fd, half, 0), os.pread(fd, half, max(0, info.st_size - half))
+    finally:
+        os.close(fd)
+
+
 def read_text(path: Path, root: Path, limit: int = DEFAULT_LIMIT) -> str:
     """``read_bytes`` decoded as UTF-8; a bad byte is a ConfinementError naming its line and column."""
     return decode(read_bytes(path, root, limit), path)

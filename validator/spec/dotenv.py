@@ -151,12 +151,14 @@ def _interpolate(value: str, env: Mapping[str, str], text: str, pos: int, unset:
     for an unquoted value, its column (a quoted one was unescaped: its offsets moved, the value's start
     is shown)."""
     used: set[str] = set()
+    brought: list[str] = []
     try:
-        value = interpolate(value, env, used, unset)
+        value = interpolate(value, env, used, unset, brought=brought)
     except InterpolationError as exc:
         inside = pos + exc.offset if text.startswith(value, pos) else pos
         raise _fail(exc.expected, text, inside, exc.name) from None
     # every value a variable brings in is a possible secret, in an env_file as in the spec: registered
     # before anything (a drift reason, a failing check) can print the value it landed in
     register(env[name] for name in used if name in env)
+    register(brought)  # a default or an alternate as well (``X=${Y:-dev-password}``)
     return value

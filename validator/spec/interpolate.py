@@ -36,9 +36,12 @@ def interpolate(
     used: set[str] | None = None,
     unset: set[str] | None = None,
     _depth: int = 0,
+    *,
+    brought: list[str] | None = None,
 ) -> str:
     """Return ``text`` with every variable replaced; names read are added to ``used``, names read
-    while not set (replaced by an empty string) to ``unset``."""
+    while not set (replaced by an empty string) to ``unset``, and the text each reference became (a
+    variable's value, a default, an alternate) to ``brought``."""
     if "$" not in text:
         return text
     if _depth > MAX_NESTING:
@@ -59,7 +62,10 @@ def interpolate(
             end = _closing_brace(text, i + 2)
             if end < 0:
                 raise InterpolationError(expected=Expected.CLOSING_BRACE, text=text, offset=i)
-            out.append(_expand(text, i, end, env, used, unset, _depth))
+            piece = _expand(text, i, end, env, used, unset, _depth, brought)
+            out.append(piece)
+            if brought is not None:
+                brought.append(piece)
             i = end + 1
         else:
             match = _NAME.match(text, i + 1)
@@ -67,7 +73,10 @@ def interpolate(
                 out.append("$")
                 i += 1
                 continue
-            out.append(_lookup(match.group(0), env, used, unset))
+            piece = _lookup(match.group(0), env, used, unset)
+            out.append(piece)
+            if brought is not None:
+                brought.append(piece)
             i = match.end()
     return "".join(out)
 
@@ -95,7 +104,14 @@ def _lookup(name: str, env: Mapping[str, str], used: set[str] | None, unset: set
 
 
 def _expand(
-    text: str, offset: int, end: int, env: Mapping[str, str], used: set[str] | None, unset: set[str] | None, depth: int
+    text: str,
+    offset: int,
+    end: int,
+    env: Mapping[str, str],
+    used: set[str] | None,
+    unset: set[str] | None,
+    depth: int,
+    brought: list[str] | None,
 ) -> str:
     """``text[offset:end + 1]`` is one ``${...}``."""
     body = text[offset + 2 : end]
@@ -115,9 +131,11 @@ def _expand(
             present = value is not None and (value != "" or not empty_counts)
             start = offset + 2 + match.end() + len(op)
             if op.endswith("-"):
-                return value if present and value is not None else _nested(text, start, arg, env, used, unset, depth)
+                if present and value is not None:
+                    return value
+                return _nested(text, start, arg, env, used, unset, depth, brought)
             if op.endswith("+"):
-                return _nested(text, start, arg, env, used, unset, depth) if present else ""
+                return _nested(text, start, arg, env, used, unset, depth, brought) if present else ""
             if not present or value is None:
                 # the author's ':?message' is not repeated: it is text of the file, and may hold a value
                 raise InterpolationError(expected=Expected.REQUIRED, text=text, offset=offset, name=name)
@@ -128,10 +146,17 @@ def _expand(
 
 
 def _nested(
-    text: str, start: int, arg: str, env: Mapping[str, str], used: set[str] | None, unset: set[str] | None, depth: int
+    text: str,
+    start: int,
+    arg: str,
+    env: Mapping[str, str],
+    used: set[str] | None,
+    unset: set[str] | None,
+    depth: int,
+    brought: list[str] | None,
 ) -> str:
     """``arg`` (at ``start`` in ``text``) interpolated; a problem in it is located in ``text``."""
     try:
-        return interpolate(arg, env, used, unset, depth + 1)
+        return interpolate(arg, env, used, unset, depth + 1, brought=brought)
     except InterpolationError as exc:
         raise InterpolationError(expected=exc.expected, text=text, offset=start + exc.offset, name=exc.name) from None

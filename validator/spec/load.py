@@ -72,7 +72,14 @@ class LoadedSpec:
         # lazy: the resource models load pydantic, which ``down``'s first read (``read_project``) avoids
         from validator.spec.resources import secret_env_values, secret_file_values
 
-        found = collect(self.doc.data, self.doc.interpolated, self.environment, self.base_dir, self.fence)
+        found = collect(
+            self.doc.data,
+            self.doc.interpolated,
+            self.environment,
+            self.base_dir,
+            self.fence,
+            as_written=self.doc.unresolved(),
+        )
         held = secret_file_values(self.spec.secrets, self.base_dir, self.fence)
         held |= secret_env_values(self.spec.secrets, self.environment)
         held |= secret_env_values(self.spec.configs, self.environment)
@@ -118,7 +125,8 @@ def read_merged(files: list[str], environ: Mapping[str, str] | None, root: Path)
         raise SpecError(bound(findings))
     merged = merge_documents(docs)
     # registered before validation: a finding about a secret's field must not print the secret
-    register(collect(merged.data, merged.interpolated, env, Path(files[0]).parent.resolve(), root))
+    base = Path(files[0]).parent.resolve()
+    register(collect(merged.data, merged.interpolated, env, base, root, as_written=merged.unresolved()))
     return merged, env
 
 

@@ -29,6 +29,7 @@ from validator.spec.dotenv import DotenvError, parse_dotenv
 from validator.spec.interpolate import InterpolationError, interpolate
 from validator.spec.location import Finding, Location, Path
 from validator.spec.problems import position
+from validator.spec.secrets import interpolated_secrets
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64
@@ -429,8 +430,9 @@ class _Builder:
         if not is_key and isinstance(value, str) and "$" in value:
             used: set[str] = set()
             unset: set[str] = set()
+            brought: list[str] = []
             try:
-                value = interpolate(value, self.env, used, unset)
+                value = interpolate(value, self.env, used, unset, brought=brought)
             except InterpolationError as exc:
                 col = loc.col + exc.offset if "\n" not in event.value else loc.col
                 self.deferred.append(
@@ -444,6 +446,7 @@ class _Builder:
                     )
                 )
                 used.clear()  # the text stays as written (a reference, no value): nothing was brought in
+                brought.clear()
             for name in sorted(unset - self.warned):
                 # Once per variable and file, as Compose warns once: the first place shows where.
                 self.warned.add(name)
@@ -460,8 +463,13 @@ class _Builder:
             if used:
                 self.interpolated[path] = value
                 # every value a variable brought in is a possible secret: registered now, before any
-                # message about the field it landed in (``mem_limit: ${TOKEN}``) can print it
+                # message about the field it landed in (``mem_limit: ${TOKEN}``) can print it. So is the
+                # text every reference became, a default or an alternate too (``?token=${TOKEN:-dev}``,
+                # adversary s9 case 11), and, in every file read (an ``extends`` base's too: case 12), the
+                # whole text of an environment entry or a secret-named key
                 register(self.env[n] for n in used if n in self.env)
+                register(brought)
+                register(interpolated_secrets(path, value))
         self.count(1, loc)
         if event.anchor:
             self.anchors[event.anchor] = (value, 1)

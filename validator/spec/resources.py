@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema, model_validator
 
-from validator.spec.confine import ConfinementError, expand, read_bytes
+from validator.spec.confine import ConfinementError, expand, read_ends
 from validator.spec.types import ExtensibleModel, Labels, TextMap
 
 
@@ -121,9 +121,22 @@ def _one_of(entry: SecretSpec | ConfigSpec, sources: tuple[str, ...]) -> None:
 MAX_SECRET_FILE = 64 * 1024
 
 
+def file_secrets(path: Path, root: Path) -> list[str]:
+    """What a secret file registers: its content whole and line by line, when it holds at most
+    ``MAX_SECRET_FILE`` bytes; a bigger one (a certificate bundle, a padded credentials file) is mounted
+    all the same, so the lines of its first and last ``MAX_SECRET_FILE / 2`` bytes are registered (the
+    lines a program prints of a file are its first or last ones; adversary s9 case 03: a file over
+    the bound registered nothing). ConfinementError or OSError when it cannot be read."""
+    head, tail = read_ends(path, root, MAX_SECRET_FILE)
+    found = [head.decode("utf-8", errors="replace").strip()] if not tail else []
+    for part in (head, tail):
+        found.extend(line.strip() for line in part.decode("utf-8", errors="replace").splitlines() if line.strip())
+    return found
+
+
 def secret_file_values(secrets: dict[str, SecretSpec], base_dir: Path, root: Path | None = None) -> set[str]:
-    """The contents of file-based secrets (whole, and line by line), for the redactor: a container that
-    prints its secret must not carry it into output, reports or history. Unreadable or huge files add
+    """The contents of file-based secrets (``file_secrets``), for the redactor: a container that
+    prints its secret must not carry it into output, reports or history. Unreadable files add
     nothing (plan/up report those when they mount them); a file outside the project ``root`` is not read
     (lint reports it)."""
 
@@ -131,14 +144,10 @@ def secret_file_values(secrets: dict[str, SecretSpec], base_dir: Path, root: Pat
     for entry in secrets.values():
         if entry.file is None:
             continue
-        path = base_dir / expand(entry.file)
         try:
-            # a regular file only (a FIFO here would block the run), bounded
-            text = read_bytes(path, root or base_dir, MAX_SECRET_FILE).decode("utf-8", errors="replace")
-        except (ConfinementError, OSError):
+            found.update(file_secrets(base_dir / expand(entry.file), root or base_dir))
+        except (ConfinementError, OSError, ValueError):  # ValueError: a NUL in the name
             continue
-        found.add(text.strip())
-        found.update(line.strip() for line in text.splitlines() if line.strip())
     return found
 
 

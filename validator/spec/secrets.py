@@ -1,8 +1,12 @@
 """Every value of a spec that is a secret, from every source a secret enters by.
 
-- every value a ``${VAR}`` brought in, anywhere (registered by the loader the moment it is read,
-  so even an error message about the field it landed in is masked), and the whole interpolated
-  text of an ``environment`` entry or a secret-named key;
+- the text every ``${...}`` became, anywhere, in every file the loader reads (the spec, an ``extends``
+  base, an include, the ``.env``, an ``env_file``): a variable's value, a default, an alternate
+  (registered by the loader the moment it is read, so even an error message about the field it landed
+  in is masked), and the whole interpolated text of an ``environment`` entry or a secret-named key
+  (``interpolated_secrets``);
+- credentials a string carries in a form that says so, wherever it sits (``embedded``): a URL's
+  userinfo password, the value of a secret-named ``name=value`` pair (a query string, mount options);
 - ``environment`` in both forms (map, and ``- KEY=value`` whose *value part* is what is registered);
 - pass-through variables (``- TOKEN`` / ``TOKEN:`` with no value take the host's value: that value
   came from outside the spec exactly as an interpolated one does, so it is always registered);
@@ -13,7 +17,8 @@
 - keys whose name says password/secret/token/credential (``is_secret_name``), anywhere: a scalar, or
   every item of a list (``api_tokens: [a, b]``). The schema's own key ``secrets`` (Compose's section,
   a service's list of secret names, ``settings.secrets``) names things, it holds no value;
-- Compose ``secrets``: a ``file``'s content; ``secrets.*.environment`` and ``configs.*.environment``: the
+- Compose ``secrets``: a ``file``'s content (``resources.file_secrets``: a file over the read bound, its
+  two ends line by line); ``secrets.*.environment`` and ``configs.*.environment``: the
   host variable's value (read here from plain data, so that ``down`` registers them before its first stop);
 - names in ``settings.secrets``: values of those variables (environment and ``.env``) and of keys
   or ``KEY=value`` items of that name anywhere in the spec.
@@ -22,12 +27,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from validator.redact import MIN_LENGTH, is_secret_name
-from validator.spec.confine import ConfinementError, expand, read_bytes, read_text
+from validator.spec.confine import ConfinementError, expand, read_text
 from validator.spec.dotenv import parse_dotenv
 
 MAX_ENV_FILE = 1024 * 1024
@@ -40,28 +46,42 @@ def marked_names(data: Mapping[str, Any]) -> set[str]:
     return {str(n) for n in names if isinstance(n, str | int)} if isinstance(names, list) else set()
 
 
+def interpolated_secrets(path: tuple[Any, ...], value: str) -> list[str]:
+    """What the whole text of a scalar that ``${VAR}`` interpolated registers besides the values the
+    variables brought in: the text of an ``environment`` entry or a secret-named key (its variable part
+    and its literal part are one secret: ``DB_URL: postgres://app:${PW}@db``), the value part of a list
+    item ``KEY=value`` too."""
+    if not value or not ("environment" in path or _secret_path(path)):
+        return []
+    found = [value]
+    if "=" in value and isinstance(path[-1], int):
+        found.append(value.partition("=")[2])
+    return found
+
+
 def collect(
     data: Mapping[str, Any],
     interpolated: Mapping[tuple[Any, ...], str],
     env: Mapping[str, str],
     base_dir: Path | None = None,
     root: Path | None = None,
+    as_written: Collection[tuple[Any, ...]] = (),
 ) -> set[str]:
-    """Every secret value of the spec ``data`` (see the module docstring for the sources)."""
+    """Every secret value of the spec ``data`` (see the module docstring for the sources). ``as_written``:
+    the paths whose interpolation failed (``Document.unresolved``), whose text is the reference as the
+    author wrote it."""
     marked = marked_names(data)
     found: set[str] = set()
     for path, value in interpolated.items():
-        if not value:
-            continue
-        if "environment" in path or _secret_path(path):
-            found.add(value)
-            if "=" in value and isinstance(path[-1], int):
-                found.add(value.partition("=")[2])
-    literal: set[str] = set()
+        found.update(interpolated_secrets(path, value))
+    literal: list[tuple[tuple[Any, ...], str]] = []
     _walk(data, (), marked, literal)
     # a required variable that is not set leaves its reference as written (lint reports it): that text
-    # names a variable, it holds no value, and masking its pieces would hide the name from the finding
-    found.update(value for value in literal if not _UNRESOLVED.search(value))
+    # names a variable, it holds no value, and masking its pieces would hide the name from the finding.
+    # Known by its path, never by its text: a password may hold "${X:?y}" once "$$" is unescaped
+    # (adversary s9 case 05: a text search dropped it)
+    skipped = set(as_written)
+    found.update(value for path, value in literal if path not in skipped)
     found.update(value for name, value in env.items() if name in marked)
     services = data.get("services")
     if isinstance(services, dict):
@@ -74,6 +94,44 @@ def collect(
     return {s for s in found if len(s) >= MIN_LENGTH}
 
 
+# A URL's userinfo: what lies between "scheme://" and the authority's last "@" (a password may hold a
+# raw "@"); its password is what follows the first ":".
+_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]*)@")
+# "name=value" where a name may start: the text's start, or after a space, "," (mount options: CIFS's
+# "username=u,password=p"), ";" (connection strings), "&" or "?" (a query string); "--name=value" too.
+# The value ends where the next pair may start.
+_PAIR = re.compile(r"(?:^|(?<=[\s,;&?]))-{0,2}([A-Za-z_][A-Za-z0-9_.-]*)=([^\s,;&]+)")
+# HTTP's authorization schemes where a header value starts (the text's start, or after a header name's
+# ":"): the word says that what follows is a credential, under any header name (``X-Upstream: Bearer T``)
+# and in any command (``curl -H 'Authorization: Basic QWxh...'``); "the basic idea" is no header
+_SCHEME = re.compile(r"(?:^|:\s*)(?:Bearer|Basic|Token|Digest)\s+([^\s,;'\"]+)")
+# quotes and closing brackets around a value in a command line (``--password='P'``, ``(token=T)``)
+_AROUND = "'\"()[]{}"
+
+
+def embedded(text: str) -> list[str]:
+    """The credentials a string carries in the forms that say so, wherever it sits in the spec (a probe's
+    ``url``, a volume's ``driver_opts.o``, a ``command``): a URL's userinfo password
+    (``http://admin:PW@host``) and the value of a secret-named ``name=value`` pair (``?token=T``,
+    ``password=P`` in mount options, ``--api-key=K``; ``is_secret_name``), what follows an HTTP
+    authorization scheme (``Bearer T``, ``Basic B64``: adversary s9 case 19), each as written and
+    percent-decoded (adversary s9 cases 01 and 14: a literal under an innocuous key was never
+    registered). A user name alone (``https://user@host``) is not one: it names, and ``postgres`` or
+    ``admin`` masked everywhere would hide every image and service of that name."""
+    found: list[str] = []
+    for match in _USERINFO.finditer(text) if "@" in text else ():
+        _user, colon, password = match.group(1).partition(":")
+        if colon and password:
+            found.append(password)
+    for match in _PAIR.finditer(text) if "=" in text else ():
+        if is_secret_name(match.group(1)):
+            value = match.group(2)
+            # in a URL "#" ends the query; in a command a quote or a bracket may close the value
+            found.extend((value, value.partition("#")[0], value.strip(_AROUND)))
+    found.extend(match.group(1) for match in _SCHEME.finditer(text))
+    return [*found, *(unquote(value) for value in found)]
+
+
 def _resource_values(
     data: Mapping[str, Any], env: Mapping[str, str], base_dir: Path | None, root: Path | None
 ) -> Iterable[str]:
@@ -82,7 +140,7 @@ def _resource_values(
     file's content, whole and line by line, and the host variable of ``secrets.*.environment`` and
     ``configs.*.environment`` (a config copied from the host environment is a pass-through variable)."""
     # lazy: the resource models load pydantic, which ``down``'s first read avoids
-    from validator.spec.resources import MAX_SECRET_FILE
+    from validator.spec.resources import file_secrets
 
     out: list[str] = []
     for section in ("secrets", "configs"):
@@ -96,16 +154,10 @@ def _resource_values(
             path = entry.get("file")
             if section == "secrets" and isinstance(path, str) and base_dir is not None:
                 try:
-                    text = read_bytes(base_dir / expand(path), root or base_dir, MAX_SECRET_FILE)
+                    out.extend(file_secrets(base_dir / expand(path), root or base_dir))
                 except (OSError, ConfinementError, ValueError):
                     continue
-                content = text.decode("utf-8", errors="replace")
-                out.append(content.strip())
-                out.extend(line.strip() for line in content.splitlines())
     return out
-
-
-_UNRESOLVED = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?\?[^}]*\}")
 
 
 def _secret_path(path: tuple[Any, ...]) -> bool:
@@ -120,22 +172,28 @@ def _scalar(value: object) -> bool:
 _STRUCTURE = "secrets"
 
 
-def _walk(node: object, path: tuple[Any, ...], marked: set[str], found: set[str]) -> None:
-    """Values of secret-named or marked keys (a scalar, or the scalars of a list), and of ``KEY=value``
-    items of such a key. (A mapping under such a key is walked key by key: in a spec, a key there may
-    name an entity, ``services: {password-sync: ...}``, whose whole definition is no secret.)"""
+def _walk(node: object, path: tuple[Any, ...], marked: set[str], found: list[tuple[tuple[Any, ...], str]]) -> None:
+    """Values of secret-named or marked keys (a scalar, or the scalars of a list), of ``KEY=value``
+    items of such a key, and the credentials any string carries (``embedded``), each with its path.
+    (A mapping under such a key is walked key by key: in a spec, a key there may name an entity,
+    ``services: {password-sync: ...}``, whose whole definition is no secret.)"""
     if isinstance(node, dict):
         for key, value in node.items():
             if key != _STRUCTURE and (is_secret_name(key) or key in marked):
-                found.update(str(v) for v in (value if isinstance(value, list) else [value]) if _scalar(v))
+                if isinstance(value, list):
+                    found.extend(((*path, key, i), str(v)) for i, v in enumerate(value) if _scalar(v))
+                elif _scalar(value):
+                    found.append(((*path, key), str(value)))
             _walk(value, (*path, key), marked, found)
     elif isinstance(node, list):
         for index, item in enumerate(node):
             if isinstance(item, str) and "=" in item:
                 name, _, value = item.partition("=")
                 if is_secret_name(name) or name in marked:
-                    found.add(value)
+                    found.append(((*path, index), value))
             _walk(item, (*path, index), marked, found)
+    elif isinstance(node, str):
+        found.extend((path, value) for value in embedded(node))
 
 
 def _pass_through(environment: object, env: Mapping[str, str]) -> Iterable[str]:

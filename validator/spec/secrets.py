@@ -15,6 +15,7 @@
   a service's list of secret names, ``settings.secrets``) names things, it holds no value;
 - Compose ``secrets``: a ``file``'s content; ``secrets.*.environment`` and ``configs.*.environment``: the
   host variable's value (read here from plain data, so that ``down`` registers them before its first stop);
+- every value of a probe's request ``headers``, whatever the header's name;
 - names in ``settings.secrets``: values of those variables (environment and ``.env``) and of keys
   or ``KEY=value`` items of that name anywhere in the spec.
 """
@@ -71,6 +72,7 @@ def collect(
                 if base_dir is not None:
                     found.update(_env_file_values(service.get("env_file"), base_dir, root or base_dir, marked, env))
     found.update(_resource_values(data, env, base_dir, root))
+    found.update(_header_values(data))
     return {s for s in found if len(s) >= MIN_LENGTH}
 
 
@@ -102,6 +104,22 @@ def _resource_values(
                 content = text.decode("utf-8", errors="replace")
                 out.append(content.strip())
                 out.extend(line.strip() for line in content.splitlines())
+    return out
+
+
+def _header_values(data: Mapping[str, Any]) -> Iterable[str]:
+    """Every value of a probe's request ``headers``, whatever the header's name (adversary s9 case 19): a
+    request header is how an API takes a credential (``Authorization``, ``Cookie``, ``X-Api-Key``, a
+    vendor's own name), and the HTTP library quotes a value it refuses in its error. The value as
+    written, stripped, and its credential part (``Bearer <token>``: the token alone, if it is quoted cut)."""
+    probes = data.get("probes")
+    out: list[str] = []
+    for probe in probes.values() if isinstance(probes, dict) else ():
+        headers = probe.get("headers") if isinstance(probe, dict) else None
+        for value in headers.values() if isinstance(headers, dict) else ():
+            if _scalar(value):
+                text = str(value)
+                out += [text, text.strip(), text.strip().rpartition(" ")[2]]
     return out
 
 

@@ -1,0 +1,51 @@
+"""Round-3 adversary s9, cases 17-19 and the remote build context: values in files validator writes,
+digests of secrets, and a third-party error quoting a request's header.
+
+- 17: the suite recorder seals every record it writes with a key only the run holds in memory: the
+  records file never holds a test's output in clear, even while it runs or after a SIGKILL;
+- 18: the spec hash a report and the history carry is keyed (the label key): a weak secret in the
+  spec cannot be found by hashing guesses;
+- 19: every value of a probe's request headers is a secret, whatever the header's name;
+- a ``build.context`` given as a URL is refused with a one-line error that does not quote it.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from validator import redact
+from validator.redact import MASK
+
+
+def _spec(tmp_path, spec, env=None):
+    from validator.load import load_spec
+
+    (tmp_path / "infra.yaml").write_text(yaml.safe_dump(spec))
+    return load_spec([str(tmp_path / "infra.yaml")], env or {})
+
+
+# --- 19 ----------------------------------------------------------------------------------------------
+
+
+def test_19_a_literal_header_value_quoted_by_requests_is_masked(tmp_path):
+    import pytest
+    import requests
+
+    from validator.checks.probes import _explain
+
+    value = "Bearer AuthHdrTok9988vv\n"  # a YAML block scalar keeps the newline: requests refuses it
+    headers = {"Authorization": value}
+    spec = {"version": 1, "project": "s9d-19", "probes": {"page": {"kind": "http", "url": "http://127.0.0.1:1/x", "headers": headers}}}
+    _spec(tmp_path, spec)
+    with pytest.raises(requests.exceptions.InvalidHeader) as raised:
+        requests.Request("GET", "http://127.0.0.1:1/x", headers=headers).prepare()
+    assert "AuthHdrTok9988vv" in str(raised.value)  # the producer quotes it
+    shown = redact.text(_explain(raised.value))
+    assert "AuthHdrTok9988vv" not in shown and MASK in shown
+
+
+def test_19_every_header_value_whatever_its_name(tmp_path):
+    headers = {"X-Vendor-Thing": "VendorCred-77Qw", "Cookie": "session=CookieCred-88Zx"}
+    spec = {"version": 1, "project": "s9d-19b", "probes": {"p": {"kind": "http", "url": "http://127.0.0.1:1/", "headers": headers}}}
+    secrets = _spec(tmp_path, spec).secrets()
+    assert {"VendorCred-77Qw", "session=CookieCred-88Zx"} <= set(secrets)

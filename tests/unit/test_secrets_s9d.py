@@ -35,7 +35,11 @@ def test_19_a_literal_header_value_quoted_by_requests_is_masked(tmp_path):
 
     value = "Bearer AuthHdrTok9988vv\n"  # a YAML block scalar keeps the newline: requests refuses it
     headers = {"Authorization": value}
-    spec = {"version": 1, "project": "s9d-19", "probes": {"page": {"kind": "http", "url": "http://127.0.0.1:1/x", "headers": headers}}}
+    spec = {
+        "version": 1,
+        "project": "s9d-19",
+        "probes": {"page": {"kind": "http", "url": "http://127.0.0.1:1/x", "headers": headers}},
+    }
     _spec(tmp_path, spec)
     with pytest.raises(requests.exceptions.InvalidHeader) as raised:
         requests.Request("GET", "http://127.0.0.1:1/x", headers=headers).prepare()
@@ -46,6 +50,10 @@ def test_19_a_literal_header_value_quoted_by_requests_is_masked(tmp_path):
 
 def test_19_every_header_value_whatever_its_name(tmp_path):
     headers = {"X-Vendor-Thing": "VendorCred-77Qw", "Cookie": "session=CookieCred-88Zx"}
-    spec = {"version": 1, "project": "s9d-19b", "probes": {"p": {"kind": "http", "url": "http://127.0.0.1:1/", "headers": headers}}}
+    spec = {
+        "version": 1,
+        "project": "s9d-19b",
+        "probes": {"p": {"kind": "http", "url": "http://127.0.0.1:1/", "headers": headers}},
+    }
     secrets = _spec(tmp_path, spec).secrets()
     assert {"VendorCred-77Qw", "session=CookieCred-88Zx"} <= set(secrets)

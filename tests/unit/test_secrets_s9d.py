@@ -57,3 +57,17 @@ def test_19_every_header_value_whatever_its_name(tmp_path):
     }
     secrets = _spec(tmp_path, spec).secrets()
     assert {"VendorCred-77Qw", "session=CookieCred-88Zx"} <= set(secrets)
+
+
+# --- remote build context ----------------------------------------------------------------------------
+
+
+def test_a_remote_build_context_is_refused_without_quoting_its_url(tmp_path):
+    import pytest
+
+    for context in ("https://user:GitTok1234abcd@github.com/o/r.git#main", "git@github.com:o/r.git"):
+        spec = {"version": 1, "project": "s9d-git", "services": {"web": {"build": {"context": context}}}}
+        with pytest.raises(Exception) as raised:  # the loader's error, whatever its class
+            _spec(tmp_path, spec)
+        text = str(raised.value)
+        assert "remote build context" in text and "GitTok" not in text and "o/r.git" not in text

@@ -71,3 +71,37 @@ def test_a_remote_build_context_is_refused_without_quoting_its_url(tmp_path):
             _spec(tmp_path, spec)
         text = str(raised.value)
         assert "remote build context" in text and "GitTok" not in text and "o/r.git" not in text
+
+
+# --- 18 ----------------------------------------------------------------------------------------------
+
+
+def _probe_spec(tmp_path):
+    probe = {"kind": "http", "url": "http://127.0.0.1:1/health", "headers": {"X-Api-Key": "${API_KEY}"}}
+    spec = {"version": 1, "project": "s9d-18", "probes": {"api": probe}}
+    return _spec(tmp_path, spec, {"API_KEY": "winter2026"})
+
+
+def test_18_the_recorded_spec_hash_is_keyed_with_the_label_key(tmp_path, monkeypatch):
+    """Whoever holds a report and the repository, but not the key, cannot test a guess against it."""
+    from validator.run import fingerprint
+
+    loaded = _probe_spec(tmp_path)
+    hashes = []
+    for key in ("s9d-key-one", "s9d-key-two", "s9d-key-one"):
+        monkeypatch.setenv("VALIDATOR_LABEL_KEY", key)
+        hashes.append(fingerprint.recorded(loaded))
+    assert hashes[0] != hashes[1] and hashes[0] == hashes[2]  # keyed, and stable under one key
+
+
+def test_18_the_spec_hash_recorded_without_a_fingerprint_is_keyed_too(tmp_path, monkeypatch):
+    from validator.run import fingerprint
+
+    loaded = _probe_spec(tmp_path)
+    monkeypatch.setattr(fingerprint, "verdict_inputs", lambda *args, **kwargs: None)  # a file cannot be read
+    hashes = []
+    for key in ("s9d-key-one", "s9d-key-two"):
+        monkeypatch.setenv("VALIDATOR_LABEL_KEY", key)
+        hashes.append(fingerprint.recorded(loaded))
+    assert all(h.startswith(fingerprint.UNKNOWN) for h in hashes)
+    assert hashes[0] != hashes[1] and loaded.text_hash not in hashes[0]

@@ -105,3 +105,51 @@ def test_18_the_spec_hash_recorded_without_a_fingerprint_is_keyed_too(tmp_path, 
         hashes.append(fingerprint.recorded(loaded))
     assert all(h.startswith(fingerprint.UNKNOWN) for h in hashes)
     assert hashes[0] != hashes[1] and loaded.text_hash not in hashes[0]
+
+
+# --- 17 ----------------------------------------------------------------------------------------------
+
+
+def _recorder_run(tmp_path, env_extra):
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text(
+        "import os, pytest\n"
+        "def test_a():\n    assert os.environ['API_TOKEN'] == 'x'\n"
+        "@pytest.mark.parametrize('v', [os.environ['API_TOKEN']])\ndef test_b(v):\n    pass\n"
+    )
+    results = tmp_path / "records.jsonl"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
+    env.update({"API_TOKEN": "RecordsTok4455zzXX", "VALIDATOR_RESULTS": str(results), **env_extra})
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "validator.suites.recorder"]
+    subprocess.run([*command, "tests"], cwd=tmp_path, env=env, capture_output=True, timeout=180, check=False)
+    return results
+
+
+def test_17_the_recorders_file_never_holds_a_tests_output_in_clear(tmp_path):
+    """The recorder's redactor knows no secret (the suite's pytest never loads the spec): what it writes is
+    sealed with the run's key, so the file is noise to anyone who finds it, during the run or after a
+    SIGKILL; the run that holds the key reads it whole."""
+    import base64
+
+    from validator.suites.records import read_records
+    from validator.suites.sealed import KEY_ENV, new_key
+
+    key = new_key()
+    results = _recorder_run(tmp_path, {KEY_ENV: key.hex()})
+    raw = results.read_bytes()
+    forms = [b"RecordsTok4455zzXX", base64.b64encode(b"RecordsTok4455zzXX"), b"assert", b"test_a"]
+    assert raw and not any(form in raw for form in forms)
+    recorded = read_records(results, "main", key)
+    messages = " ".join(t.message for t in recorded.tests) + " ".join(t.nodeid for t in recorded.tests)
+    assert recorded.exitstatus == 1 and "RecordsTok4455zzXX" in messages  # the parent masks it (registry)
+    assert read_records(results, "main", new_key()).problem.startswith("left a results record that cannot be read")
+
+
+def test_17_without_the_key_the_recorder_writes_nothing(tmp_path):
+    """A command that passes the file's name on and not the key (a tox ``passenv``) gets no record in clear:
+    no record at all, and the suite is an error saying why."""
+    assert not _recorder_run(tmp_path, {}).exists()

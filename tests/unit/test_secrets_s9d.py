@@ -153,3 +153,28 @@ def test_17_without_the_key_the_recorder_writes_nothing(tmp_path):
     """A command that passes the file's name on and not the key (a tox ``passenv``) gets no record in clear:
     no record at all, and the suite is an error saying why."""
     assert not _recorder_run(tmp_path, {}).exists()
+
+
+def test_18_swarm_names_and_config_hashes_are_keyed(tmp_path, monkeypatch):
+    """The same class on Swarm: a secret object's name (``docker secret ls``) carries a digest of the secret
+    file's content, and a service's config hash label one of its environment's values."""
+    from validator.engine.desired import desired_state
+    from validator.load import load_spec
+    from validator.swarm.desired import swarm_state
+
+    (tmp_path / "db_password.txt").write_text("winter2026")
+    spec = {
+        "version": 1,
+        "project": "s9d-swarm",
+        "secrets": {"db_password": {"file": "./db_password.txt"}},
+        "services": {"web": {"image": "busybox", "secrets": ["db_password"], "environment": {"PW": "winter2026"}}},
+    }
+    (tmp_path / "infra.yaml").write_text(yaml.safe_dump(spec))
+    loaded = load_spec([str(tmp_path / "infra.yaml")], {})
+    seen = []
+    for key in ("s9d-key-one", "s9d-key-two"):
+        monkeypatch.setenv("VALIDATOR_LABEL_KEY", key)
+        desired = desired_state(loaded, environ={}, refuse_unsupported=False)
+        state = swarm_state(desired, loaded.spec.services, {"secrets": loaded.spec.secrets}, loaded.base_dir)
+        seen.append((state.objects[("secret", "db_password")].name, state.services["web"].config_hash))
+    assert seen[0][0] != seen[1][0] and seen[0][1] != seen[1][1]

@@ -59,6 +59,13 @@ def test_19_every_header_value_whatever_its_name(tmp_path):
     assert {"VendorCred-77Qw", "session=CookieCred-88Zx"} <= set(secrets)
 
 
+def test_19_a_standard_header_that_never_holds_a_credential_is_not_registered(tmp_path):
+    headers = {"Accept": "application/json", "X-Forwarded-Proto": "http", "Authorization": "Basic QWxhZGRpbjpvcGVu"}
+    probe = {"kind": "http", "url": "http://127.0.0.1:1/", "headers": headers}
+    secrets = _spec(tmp_path, {"version": 1, "project": "s9d-19c", "probes": {"p": probe}}).secrets()
+    assert "QWxhZGRpbjpvcGVu" in secrets and not {"application/json", "http"} & set(secrets)
+
+
 # --- remote build context ----------------------------------------------------------------------------
 
 

@@ -15,7 +15,8 @@
   a service's list of secret names, ``settings.secrets``) names things, it holds no value;
 - Compose ``secrets``: a ``file``'s content; ``secrets.*.environment`` and ``configs.*.environment``: the
   host variable's value (read here from plain data, so that ``down`` registers them before its first stop);
-- every value of a probe's request ``headers``, whatever the header's name;
+- every value of a probe's request ``headers``, whatever the header's name (but a few standard ones
+  that never hold a credential: ``Accept``, ``Content-Type``, ``Host``...);
 - names in ``settings.secrets``: values of those variables (environment and ``.env``) and of keys
   or ``KEY=value`` items of that name anywhere in the spec.
 """
@@ -107,17 +108,45 @@ def _resource_values(
     return out
 
 
+# Standard headers whose value is never a credential (a media type, a host name, a scheme): registering
+# them would mask ``http`` or ``localhost`` in every message. Every other header, a vendor's own
+# included, is taken for one: the safe direction for a name nobody listed.
+_PLAIN_HEADERS = frozenset(
+    {
+        "accept",
+        "accept-charset",
+        "accept-encoding",
+        "accept-language",
+        "cache-control",
+        "connection",
+        "content-encoding",
+        "content-language",
+        "content-length",
+        "content-type",
+        "host",
+        "origin",
+        "pragma",
+        "referer",
+        "user-agent",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-requested-with",
+    }
+)
+
+
 def _header_values(data: Mapping[str, Any]) -> Iterable[str]:
     """Every value of a probe's request ``headers``, whatever the header's name (adversary s9 case 19): a
     request header is how an API takes a credential (``Authorization``, ``Cookie``, ``X-Api-Key``, a
-    vendor's own name), and the HTTP library quotes a value it refuses in its error. The value as
+    vendor's own name), and the HTTP library quotes a value it refuses in its error. Only the standard
+    headers of ``_PLAIN_HEADERS`` are left out. The value as
     written, stripped, and its credential part (``Bearer <token>``: the token alone, if it is quoted cut)."""
     probes = data.get("probes")
     out: list[str] = []
     for probe in probes.values() if isinstance(probes, dict) else ():
         headers = probe.get("headers") if isinstance(probe, dict) else None
-        for value in headers.values() if isinstance(headers, dict) else ():
-            if _scalar(value):
+        for name, value in headers.items() if isinstance(headers, dict) else ():
+            if _scalar(value) and str(name).lower() not in _PLAIN_HEADERS:
                 text = str(value)
                 out += [text, text.strip(), text.strip().rpartition(" ")[2]]
     return out

@@ -47,7 +47,8 @@ def _spec_hash(files: list[str], doc: Document, spec: Spec, env: Mapping[str, st
     """What a recorded run was judged against: the spec's files as read, and what they *mean* — the
     model after interpolation (``.env``, the environment, env files) and the services the enabled
     profiles run. A hash of the text alone would call a run judged with ``MAX_SKIPPED=5`` a verdict on
-    the same files read with ``MAX_SKIPPED=0``. (One-way: no value of the spec can be read back.)"""
+    the same files read with ``MAX_SKIPPED=0``. Never shown as it is: the model holds the secrets, and an
+    unkeyed hash of it lets a weak one be found by hashing guesses; ``run/fingerprint.py`` keys it."""
     digest = hashlib.sha256()
     # included files and extends bases count too; each as it was read (``Document.digests``): reading
     # it again by its name could open another file (an include's name is spelled from the including

@@ -19,6 +19,7 @@ import yaml
 from tests.harness.specs import load_dict
 from tests.metrics import key, report_evidence, report_metrics
 from validator.suites.runner import run_suite
+from validator.suites.sealed import KEY_ENV, new_key, unseal
 
 CRITERIA = {
     "SC1": {"title": "no failures", "condition": "suite.main.failed == 0 and suite.main.errors == 0"},
@@ -312,12 +313,13 @@ def test_the_recorder_never_overwrites_an_existing_file(tmp_path):
         "validator.suites.recorder",
         "tests",
     ]
-    env = {**os.environ, "VALIDATOR_RESULTS": str(existing)}
+    records_key = new_key()
+    env = {**os.environ, "VALIDATOR_RESULTS": str(existing), KEY_ENV: records_key.hex()}
     proc = subprocess.run(command, cwd=tmp_path, env=env, timeout=120)
     assert proc.returncode == 0 and existing.read_text() == "someone else's\n"
     fresh = tmp_path / "fresh.jsonl"
     proc = subprocess.run(command, cwd=tmp_path, env={**env, "VALIDATOR_RESULTS": str(fresh)}, timeout=120)
-    kinds = [json.loads(line)["type"] for line in fresh.read_text().splitlines()]
+    kinds = [json.loads(unseal(records_key, line))["type"] for line in fresh.read_text().splitlines()]
     assert proc.returncode == 0 and kinds == ["collected", "test", "deselected", "witness", "finish"]
     assert oct(fresh.stat().st_mode & 0o777) == "0o600"
 

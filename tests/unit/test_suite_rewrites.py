@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 
 from validator.suites.records import Recorded, read_records
+from validator.suites.sealed import KEY_ENV, new_key
+
+KEY = new_key()  # the records' key, as a suite run has one (suites/sealed.py)
 
 
 def write(folder: Path, files: dict[str, str]) -> None:
@@ -32,9 +35,10 @@ def record(folder: Path, files: dict[str, str], *args: str) -> tuple[int, Record
     results = folder / f"records-{len(list(folder.glob('records-*.jsonl')))}.jsonl"  # a fresh file for each run
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
     env["VALIDATOR_RESULTS"] = str(results)
+    env[KEY_ENV] = KEY.hex()
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "validator.suites.recorder"]
     proc = subprocess.run([*command, *args, "tests"], cwd=folder, env=env, capture_output=True, text=True, timeout=180)
-    recorded = read_records(results, "main")
+    recorded = read_records(results, "main", KEY)
     assert recorded.exitstatus is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.returncode, recorded
 
@@ -501,7 +505,8 @@ def test_a_second_session_in_the_same_process_is_said(tmp_path):
     results = tmp_path / "records.jsonl"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
     env["VALIDATOR_RESULTS"] = str(results)
+    env[KEY_ENV] = KEY.hex()
     env["PYTEST_PLUGINS"] = "validator.suites.recorder"  # in every session, as a suite's environment has it
     proc = subprocess.run([sys.executable, "run.py"], cwd=tmp_path, env=env, capture_output=True, timeout=180)
     assert proc.returncode == 0
-    assert read_records(results, "main").problem.startswith("ran 2 pytest sessions")
+    assert read_records(results, "main", KEY).problem.startswith("ran 2 pytest sessions")

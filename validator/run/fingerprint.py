@@ -47,12 +47,14 @@ key changed, calls every run changed: the safe direction.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from validator.engine.content_hash import Skip, hash_tree
 from validator.engine.desired import DesiredState, desired_state
+from validator.engine.labels import state_key
 from validator.spec.confine import host_path
 from validator.spec.load import LoadedSpec
 from validator.spec.probes.spark_driver import SparkDriverSpec
@@ -85,10 +87,19 @@ def inputs(loaded: LoadedSpec, images: ImageLookup | None = None, outputs: Itera
         read, unvouched = _read(loaded, frozenset(outputs))
     except Exception:  # noqa: BLE001 - whatever stops it, no fingerprint: no run counts as a verdict on it
         return None
-    digest = hashlib.sha256(loaded.text_hash.encode())
+    digest = _keyed(loaded.text_hash)
     for part in parts + read:
         digest.update(part.encode("utf-8", "surrogateescape") + b"\n")
     return Inputs(digest=digest.hexdigest(), unvouched=tuple(unvouched))
+
+
+def _keyed(text_hash: str) -> hmac.HMAC:
+    """A digest keyed with the label key, started with the spec's hash (adversary s9 case 18): the spec's
+    hash is taken over the model after interpolation, secrets in it, so an unkeyed digest shown in a report
+    and stored in the history let a short password be found by hashing guesses with the rest of the spec,
+    which is in the repository. With the key (never shown, kept 0600 in the state folder) no guess can be
+    checked against it."""
+    return hmac.new(state_key(), text_hash.encode(), hashlib.sha256)
 
 
 def verdict_inputs(loaded: LoadedSpec, images: ImageLookup | None = None, outputs: Iterable[Path] = ()) -> str | None:
@@ -100,7 +111,7 @@ def verdict_inputs(loaded: LoadedSpec, images: ImageLookup | None = None, output
 def recorded(loaded: LoadedSpec, images: ImageLookup | None = None, outputs: Iterable[Path] = ()) -> str:
     """The spec hash ``check`` records: the fingerprint, else ``UNKNOWN`` and the text's hash (never
     equal to a fingerprint, so ``report`` never takes that run for a verdict on any spec)."""
-    return verdict_inputs(loaded, images, outputs) or UNKNOWN + loaded.text_hash
+    return verdict_inputs(loaded, images, outputs) or UNKNOWN + _keyed(loaded.text_hash).hexdigest()
 
 
 def _read(loaded: LoadedSpec, outputs: frozenset[Path]) -> tuple[list[str], list[str]]:

@@ -20,6 +20,8 @@
 - Compose ``secrets``: a ``file``'s content (``resources.file_secrets``: a file over the read bound, its
   two ends line by line); ``secrets.*.environment`` and ``configs.*.environment``: the
   host variable's value (read here from plain data, so that ``down`` registers them before its first stop);
+- every value of a probe's request ``headers``, whatever the header's name (but a few standard ones
+  that never hold a credential: ``Accept``, ``Content-Type``, ``Host``...);
 - names in ``settings.secrets``: values of those variables (environment and ``.env``) and of keys
   or ``KEY=value`` items of that name anywhere in the spec.
 """
@@ -91,6 +93,7 @@ def collect(
                 if base_dir is not None:
                     found.update(_env_file_values(service.get("env_file"), base_dir, root or base_dir, marked, env))
     found.update(_resource_values(data, env, base_dir, root))
+    found.update(_header_values(data))
     return {s for s in found if len(s) >= MIN_LENGTH}
 
 
@@ -157,6 +160,50 @@ def _resource_values(
                     out.extend(file_secrets(base_dir / expand(path), root or base_dir))
                 except (OSError, ConfinementError, ValueError):
                     continue
+    return out
+
+
+# Standard headers whose value is never a credential (a media type, a host name, a scheme): registering
+# them would mask ``http`` or ``localhost`` in every message. Every other header, a vendor's own
+# included, is taken for one: the safe direction for a name nobody listed.
+_PLAIN_HEADERS = frozenset(
+    {
+        "accept",
+        "accept-charset",
+        "accept-encoding",
+        "accept-language",
+        "cache-control",
+        "connection",
+        "content-encoding",
+        "content-language",
+        "content-length",
+        "content-type",
+        "host",
+        "origin",
+        "pragma",
+        "referer",
+        "user-agent",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-requested-with",
+    }
+)
+
+
+def _header_values(data: Mapping[str, Any]) -> Iterable[str]:
+    """Every value of a probe's request ``headers``, whatever the header's name (adversary s9 case 19): a
+    request header is how an API takes a credential (``Authorization``, ``Cookie``, ``X-Api-Key``, a
+    vendor's own name), and the HTTP library quotes a value it refuses in its error. Only the standard
+    headers of ``_PLAIN_HEADERS`` are left out. The value as
+    written, stripped, and its credential part (``Bearer <token>``: the token alone, if it is quoted cut)."""
+    probes = data.get("probes")
+    out: list[str] = []
+    for probe in probes.values() if isinstance(probes, dict) else ():
+        headers = probe.get("headers") if isinstance(probe, dict) else None
+        for name, value in headers.items() if isinstance(headers, dict) else ():
+            if _scalar(value) and str(name).lower() not in _PLAIN_HEADERS:
+                text = str(value)
+                out += [text, text.strip(), text.strip().rpartition(" ")[2]]
     return out
 
 

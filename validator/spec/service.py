@@ -69,6 +69,10 @@ def _extra_hosts(value: Any) -> Any:
 ExtraHosts = Annotated[dict[str, str], BeforeValidator(_extra_hosts, json_schema_input_type=list[str] | dict[str, str])]
 
 
+# What the engine's build reads as a remote context besides a URL with a scheme (docker-py's prefixes)
+_REMOTE_CONTEXT = ("git@", "github.com/")
+
+
 class Build(ShortForm, ExtensibleModel):
     context: str = "."
     dockerfile: str | None = None
@@ -100,6 +104,19 @@ class Build(ShortForm, ExtensibleModel):
     @classmethod
     def _short(cls, value: Any) -> Any:
         return {"context": value} if isinstance(value, str) else value
+
+    @field_validator("context")
+    @classmethod
+    def _local(cls, value: str) -> str:
+        """A remote context (a Git or HTTP URL, as Compose and the engine accept) is refused here: the
+        desired state hashes a context's files and ``up`` builds from a folder, so a URL made ``up``
+        crash (adversary s9). The message never quotes the URL: a Git URL often carries a token."""
+        if "://" in value or value.startswith(_REMOTE_CONTEXT):
+            raise ValueError(
+                "a remote build context (a Git or HTTP URL) is not supported: clone it and give its folder, "
+                "or build the image and name it in 'image'"
+            )
+        return value
 
 
 class Healthcheck(ExtensibleModel):

@@ -1,6 +1,7 @@
 """The validator recorder: the pytest plugin ``validator check`` loads into every pytest suite it runs.
 
-It records, as JSON lines in the file ``VALIDATOR_RESULTS`` names (which must not exist yet), the
+It records, as JSON lines sealed with the key ``VALIDATOR_RESULTS_KEY`` holds (``sealed.py``: nothing in
+clear, even while it runs) in the file ``VALIDATOR_RESULTS`` names (which must not exist yet), the
 collected count, the modules that could not be collected, every test's node id, outcome, duration
 and markers (a failing subtest included), the tests the suite's own options deselected (``-k``,
 ``-m``, ``--lf``, ``--sw``, ``--deselect``), what stopped the session early and its exit status.
@@ -43,8 +44,10 @@ import pytest
 
 try:
     from validator.redact import clip, quoted, tail
-except ImportError:  # another interpreter runs the suite: the copy records.recording_env puts beside this one
+    from validator.suites.sealed import KEY_ENV, seal
+except ImportError:  # another interpreter runs the suite: the copies records.recording_env puts beside this one
     from validator_recorder_redact import clip, quoted, tail  # type: ignore[import-not-found,no-redef]
+    from validator_recorder_sealed import KEY_ENV, seal  # type: ignore[import-not-found,no-redef]
 
 RESULTS_ENV = "VALIDATOR_RESULTS"
 _FAILING = "validator_failing"  # keys of an xdist worker's output
@@ -59,6 +62,10 @@ _finished = False  # that session ended (a later one in the process ran after it
 # Taken out of the environment as soon as pytest loads this module, before any conftest is imported:
 # so no conftest can keep it for a child process, and no test sees it.
 _path = os.environ.pop(RESULTS_ENV, None)
+# The key every record is sealed with (sealed.py): this process's redactor knows no secret, so nothing is
+# written in clear. Taken out with the file's name; without it nothing is recorded (a command that passed
+# one variable on and not the other, a tox ``passenv``): never a record in clear.
+_key = os.environ.pop(KEY_ENV, None)
 
 
 def _markers(item: pytest.Item) -> list[str]:
@@ -179,7 +186,8 @@ class _Witness:
 
 
 class _Recorder:
-    def __init__(self, fd: int, config: pytest.Config, witness: _Witness) -> None:
+    def __init__(self, fd: int, key: bytes, config: pytest.Config, witness: _Witness) -> None:
+        self.key = key
         self.config = config
         self.witness = witness
         self.markers: dict[str, list[str]] = {}
@@ -188,7 +196,7 @@ class _Recorder:
         self.nodes_seen: set[str] = set()  # xdist workers whose output was read
 
     def _write(self, record: dict[str, Any]) -> None:
-        self.handle.write(json.dumps(record) + "\n")
+        self.handle.write(seal(self.key, json.dumps(record)) + "\n")
         self.handle.flush()
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -576,11 +584,19 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):  # an xdist worker: its controller records
         config.pluginmanager.register(_Witness(config), "validator-witness")
         return
-    if not _path:
+    key = _key_bytes()
+    if not _path or key is None:
         return
     fd = _claim(_path)
     if fd is None:
         return
     witness = _Witness(config)
     config.pluginmanager.register(witness, "validator-witness")
-    config.pluginmanager.register(_Recorder(fd, config, witness), "validator-recorder")
+    config.pluginmanager.register(_Recorder(fd, key, config, witness), "validator-recorder")
+
+
+def _key_bytes() -> bytes | None:
+    try:
+        return bytes.fromhex(_key) if _key else None
+    except ValueError:
+        return None

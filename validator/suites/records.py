@@ -14,6 +14,7 @@ from typing import Any
 
 from validator.core.run import TestCase
 from validator.suites.junit import read_junit
+from validator.suites.sealed import KEY_ENV, unseal
 
 _FAILING = ("failed", "error")
 # the recorder's raw outcome it cannot derive (recorder.UNCHECKED: the recorder runs in the suite's
@@ -86,7 +87,9 @@ class Rewritten:
 _FINISHED_AFTER = frozenset({"deselected", "witness"})  # the records written just before "finish"
 
 
-def read_records(path: Path, suite: str) -> Recorded:
+def read_records(path: Path, suite: str, key: bytes | None = None) -> Recorded:
+    """The records at ``path``, each line opened with ``key`` (the run's: ``sealed.py``); None reads lines
+    in clear, as a test writes them by hand."""
     out = Recorded()
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -103,7 +106,7 @@ def read_records(path: Path, suite: str) -> Recorded:
     kinds: set[str] = set()
     for number, line in enumerate(lines, 1):
         try:
-            record = json.loads(line)
+            record = json.loads(unseal(key, line) if key is not None else line)
             _add_record(out, by_id, record, suite)
             kinds.add(str(record["type"]))
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -279,7 +282,7 @@ def beside_junit(
 RECORDER_MODULE = "validator_recorder"
 
 
-def recording_env(env: dict[str, str], folder: Path, records: Path) -> dict[str, str]:
+def recording_env(env: dict[str, str], folder: Path, records: Path, key: bytes) -> dict[str, str]:
     """The variables that load the validator recorder into the suite's pytest and name its results
     file: a copy of ``recorder.py`` (standalone: pytest and the standard library only) in the run's
     private ``folder``, put first on ``PYTHONPATH`` and named in ``PYTEST_PLUGINS``, which pytest
@@ -291,10 +294,12 @@ def recording_env(env: dict[str, str], folder: Path, records: Path) -> dict[str,
     # what the recorder masks text with (the standard library only), beside it: a suite run by another
     # interpreter (tox, a venv of its own) cannot import validator, and the recorder must still load
     shutil.copyfile(Path(__file__).parent.parent / "redact.py", plugin_dir / f"{RECORDER_MODULE}_redact.py")
+    shutil.copyfile(Path(__file__).with_name("sealed.py"), plugin_dir / f"{RECORDER_MODULE}_sealed.py")
     plugins = [p for p in env.get("PYTEST_PLUGINS", "").split(",") if p.strip()]
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     return {
         "VALIDATOR_RESULTS": str(records),
+        KEY_ENV: key.hex(),
         "PYTEST_PLUGINS": ",".join([*plugins, RECORDER_MODULE]),
         "PYTHONPATH": os.pathsep.join([str(plugin_dir), *paths]),
     }

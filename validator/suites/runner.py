@@ -30,6 +30,7 @@ from validator.spec.load import LoadedSpec
 from validator.suites.coverage import attach
 from validator.suites.metrics import METRICS as METRICS  # declared apart: lint reads them
 from validator.suites.records import beside_junit, fresh_junit, ran_pytest, read_records, recording_env, stamp
+from validator.suites.sealed import KEY_ENV, new_key
 from validator.suites.verdict import judge, not_finished
 
 if TYPE_CHECKING:
@@ -78,10 +79,12 @@ def run_suite(
         command = interpreter_command(list(suite.command))
         env = {**os.environ, **{k: v or "" for k, v in suite.environment.items()}}
         env.pop("VALIDATOR_RESULTS", None)
+        env.pop(KEY_ENV, None)
         records = Path(tmp) / "records.jsonl"
         # the recorder in every suite's environment, whatever the command's first words, its environment
         # or its own options say: `coverage run -m pytest`, `make test`, `tox` and `sh -c` run pytest too
-        env.update(recording_env(env, Path(tmp), records))
+        key = new_key()  # the records' (sealed.py): held in this process's memory only
+        env.update(recording_env(env, Path(tmp), records, key))
         if target is not None and "DOCKER_HOST" not in suite.environment:  # the spec's own word wins
             env["DOCKER_HOST"] = target
         # absolute, links kept: the plugin's loader places the project by the first file's name, as this one did
@@ -123,7 +126,7 @@ def run_suite(
         # any pytest session that ran left the recorder's records: the suite is then judged by them, never
         # by a JUnit file its command also wrote
         pytest = pytest or ran_pytest(records)
-        recorded = read_records(records, name) if pytest else fresh_junit(junit, before, began_ns, name)
+        recorded = read_records(records, name, key) if pytest else fresh_junit(junit, before, began_ns, name)
         if pytest and suite.kind != "pytest":  # the JUnit file it declares may hold another runner's results
             recorded = beside_junit(recorded, junit, before, began_ns, name)
     results = judge(loaded, name, recorded, proc.returncode, timed_out, duration, list(tail), pytest, where)

@@ -65,7 +65,8 @@ def _pytest_incomplete(recorded: Recorded, code: int | None, ran: int, progress:
         return (
             f"ended (exit {code}) with no results from the validator recorder: it never started in the suite's "
             "pytest (the process ended before pytest configured its plugins, -p no:validator_recorder disabled it, "
-            "or the command replaced PYTHONPATH or PYTEST_PLUGINS)"
+            "or the command replaced PYTHONPATH or PYTEST_PLUGINS, or passed VALIDATOR_RESULTS on without "
+            "VALIDATOR_RESULTS_KEY)"
         )
     if recorded.problem:
         return recorded.problem

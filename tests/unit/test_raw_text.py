@@ -30,6 +30,8 @@ SLICES_ALLOWED = {
     ("engine/desired.py", "hashlib.pbkdf2_hmac('sha256', content, salt, SECRET_ROUNDS).hex()"): "a hash",
     ("engine/desired.py", "hashlib.sha256(content).hexdigest()"): "a hash",
     ("engine/content_hash.py", "digest.hexdigest()"): "a hash",
+    ("cgroups.py", "hashlib.sha256(project.encode()).hexdigest()"): "a hash (the project's cgroup folder name)",
+    ("swarm/desired.py", "hmac.new(key, path.read_bytes(), hashlib.sha256).hexdigest()"): "a keyed hash",
     ("engine/content_hash.py", "rest.hexdigest()"): "a hash",
     ("engine/content_hash.py", "hashlib.sha256(os.fsencode(os.readlink(path))).hexdigest()"): "a hash",
     ("engine/planner.py", "sorted(svc.mounted)"): "a list of paths (the first five named)",

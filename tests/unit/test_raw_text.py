@@ -87,7 +87,6 @@ SLICES_ALLOWED = {
     ("suites/verdict.py", "failing"): "a list of test ids",
     ("swarm/api.py", "service_id"): "a swarm object id",
     ("swarm/api.py", "object_id"): "a swarm object id",
-    ("swarm/desired.py", "hashlib.sha256(path.read_bytes()).hexdigest()"): "a hash",
     ("swarm/tasks.py", "failed"): "a list of tasks",
     ("swarm/tasks.py", "n['ID']"): "a node id",
     ("ui.py", "self.recent"): "a list of whole lines",

@@ -24,12 +24,18 @@ if TYPE_CHECKING:
 # module (lint's rules, the probes), few specs name a version, and its import is a tenth of ``up``'s.
 
 _VERSION_IN_TEXT = re.compile(r"(\d+(?:\.\d+)+)")
-# What follows the digits and orders the version (PEP 440's pre-, post- and development-release
-# spellings, and Maven's SNAPSHOT, a development build); anything else after them is a tag.
-_ORDERED_SUFFIX = re.compile(
-    r"[-_.]?(?:(?:a|b|c|rc|alpha|beta|pre|preview|dev|post|rev|r)(?![a-z])[-_.]?\d*|snapshot(?![a-z]))",
-    re.IGNORECASE,
-)
+# What follows the digits and orders the version: a word of this table (pre-, development and
+# post-release spellings of PEP 440, Maven, JDK, Rust and npm channels) after an optional separator,
+# then an optional number. After Debian's ``~`` any word orders the version before its release.
+# Anything else after the digits (``-desktop.1``, ``-MariaDB``, ``+dfsg1``) is a tag and is dropped.
+_SUFFIX = re.compile(r"(?P<sep>[-_.~]?)(?P<word>[a-z]+)[-_.]?(?P<num>\d*)(?![a-z])", re.IGNORECASE)
+_ORDER = {
+    **dict.fromkeys(("a", "alpha", "ea", "m", "milestone"), "a"),  # early access, a Maven milestone: alphas
+    **dict.fromkeys(("b", "beta"), "b"),
+    **dict.fromkeys(("c", "rc", "cr", "pre", "preview"), "rc"),
+    **dict.fromkeys(("dev", "snapshot", "nightly", "canary", "unstable", "insider"), ".dev"),
+    **dict.fromkeys(("post", "rev", "r"), ".post"),
+}
 
 
 def _caret(version: str) -> str:
@@ -107,12 +113,13 @@ def versions_in_line(text: str) -> list[Version]:
 def _read_at(text: str, match: re.Match[str]) -> Version | None:
     from packaging.version import InvalidVersion, Version
 
-    suffix = _ORDERED_SUFFIX.match(text, match.end())
     candidates = [match.group(1)]
+    suffix = _SUFFIX.match(text, match.end())
     if suffix is not None:
-        tail = suffix.group(0)
-        # Maven's SNAPSHOT is a build before its release: PEP 440's development release
-        candidates.insert(0, match.group(1) + (".dev0" if tail.lower().lstrip("-_.") == "snapshot" else tail))
+        word = suffix.group("word").lower()
+        order = _ORDER.get(word) or (".dev" if suffix.group("sep") == "~" else None)
+        if order is not None:
+            candidates.insert(0, f"{match.group(1)}{order}{suffix.group('num') or '0'}")
     for candidate in candidates:
         try:
             return Version(candidate)

@@ -37,6 +37,12 @@ from validator.versions import parse_version, satisfies, versions_in_line
         ("Docker Compose version v2.40.3-desktop.1", ">=2.40.3", True),  # a vendor tag is not an order
         ("10.11.6-MariaDB-1:10.11.6+maria~deb12", ">=10.11", True),
         ("18.09.0-ce", ">=18.09", True),
+        # round 3b (v9b case 03): channels of other ecosystems are pre-releases too
+        ("rustc 1.75.0-nightly (82e1608df 2023-08-22)", ">=1.75.0", False),
+        ("v3.14.0~rc.1", ">=3.14.0", False),  # Debian's tilde sorts before the release
+        ("Apache Maven 4.0.0-M1", ">=4.0.0", False),  # a Maven milestone
+        ("javac 17.0.2-ea", ">=17.0.2", False),  # JDK early access
+        ("5.7.44-log", ">=5.7.44", True),  # a word nobody orders by is a tag
     ],
 )
 def test_a_suffix_that_orders_a_version_is_kept(version: str, spec: str, ok: bool) -> None:

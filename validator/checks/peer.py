@@ -1,7 +1,8 @@
 """Whether a probe that names a service would reach that service ("the probe's peer is the project's").
 
-A probe run on this host that dials a loopback address reaches whatever listens there: an old build
-still serving the port, a developer's server. Its answer is evidence about the service only when a
+A probe run on this host that dials an address of this machine (loopback, its LAN address, the
+docker0 gateway) reaches whatever listens there: an old build still serving the port, a developer's
+server. Its answer is evidence about the service only when a
 running container of the project publishes exactly what the probe dials — the same protocol (every
 such probe dials TCP), the same port, and a host address that covers each address the probe may
 dial. A port number published only as UDP, or on another loopback address, is someone else's TCP
@@ -33,7 +34,7 @@ _SWARM_TASK = "com.docker.swarm.task.id"
 class Peer:
     """What is known of the probe's peer: why it is another process (``foreign``), or what could not
     be told (``unverified``, said with the verdict); both empty when it is the service's or no
-    question arises (no service named, not loopback, run in a container)."""
+    question arises (no service named, not this machine, run in a container)."""
 
     foreign: str = ""
     unverified: str = ""
@@ -59,8 +60,8 @@ class Published:
 
 def judge(spec: Any, ctx: ProbeContext) -> Peer:
     """What is known of the peers the probe ``spec`` would reach (see the module's rule): each
-    loopback endpoint it dials (an ``http`` probe's URL; a ``spark`` probe's master and UI; a ``cdc``
-    probe's MySQL and master) is judged, and the first foreign one decides."""
+    endpoint it dials on this machine (an ``http`` probe's URL; a ``spark`` probe's master and UI;
+    a ``cdc`` probe's MySQL and master) is judged, and the first foreign one decides."""
     if PROBES[spec.kind].in_container:
         return Peer()
     return judge_endpoints(spec.service, loopback_endpoints(spec), ctx)
@@ -87,7 +88,7 @@ def judge_endpoints(service: str | None, endpoints: list[Endpoint], ctx: ProbeCo
     if isinstance(address, str) and not on_this_machine(address):
         where = f"{endpoints[0].host}:{endpoints[0].port}"
         return Peer(
-            foreign=f"{where} is this machine's loopback, but the engine at {address} runs on another machine: "
+            foreign=f"{where} is on this machine, but the engine at {address} runs on another machine: "
             f"whatever answers here is not service {service} (probe the engine's host, or run it in a container)"
         )
     published = [p for detail in details for p in bindings(detail)]
@@ -208,9 +209,9 @@ def _inside(pid: int, root: int) -> bool:
 
 
 def loopback_endpoints(spec: Any) -> list[Endpoint]:
-    """Where a probe dials on this machine's loopback: its ``url``, ``ui`` and ``master`` (a Spark
-    master's ``spark://host:port``), and its ``host`` and ``port``; addresses elsewhere are left out
-    (no container's publishing can prove or disprove them)."""
+    """Where a probe dials on this machine (see ``_local_addresses``): its ``url``, ``ui`` and
+    ``master`` (a Spark master's ``spark://host:port``), and its ``host`` and ``port``; addresses
+    elsewhere are left out (no container's publishing can prove or disprove them)."""
     found = [_from_url(getattr(spec, field, None)) for field in ("url", "ui", "master")]
     host, port = getattr(spec, "host", None), getattr(spec, "port", None)
     if isinstance(host, str) and isinstance(port, int) and not isinstance(port, bool):
@@ -234,27 +235,50 @@ def _endpoint(host: str, port: int) -> Endpoint | None:
     return Endpoint(host=host, addresses=addresses, port=port) if addresses else None
 
 
-def _loopback(text: str) -> bool:
-    try:
-        return ipaddress.ip_address(text).is_loopback
-    except ValueError:
-        return False  # a scoped IPv6 address ("fe80::1%lo"): not loopback
-
-
 def _local_addresses(host: str) -> tuple[str, ...]:
-    """The loopback addresses a connection to ``host`` may reach: each that ``localhost`` resolves to
-    (a client tries them in turn, so any may answer), the unspecified address as the kernel takes it
-    (its family's loopback); none for any other host."""
-    if host == "localhost":
-        try:
-            found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-        except OSError:
-            return ()
-        return tuple(sorted({str(info[4][0]) for info in found if _loopback(str(info[4][0]))}))
+    """The addresses of this machine a connection to ``host`` may reach, found as the connection finds
+    them: ``getaddrinfo`` (so the machine's hostname, ``127.1``, ``0x7f000001`` are what the socket
+    dials, not spellings), an IPv4-mapped IPv6 address as its IPv4 one, the unspecified address as its
+    family's loopback (as the kernel takes it). Each that is loopback or bound on one of this machine's
+    interfaces is kept (a publish on the wildcard covers the docker0 gateway and the LAN address as it
+    covers 127.0.0.1; a client tries every resolved address in turn, so any may answer); any other
+    address is elsewhere, where no container's publishing can prove or disprove it."""
     try:
-        address = ipaddress.ip_address(host)
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return ()  # resolves to nothing: the probe cannot connect, and says so itself
+    dialled = {a for a in (_dialled(str(info[4][0])) for info in found) if a is not None}
+    if not dialled:
+        return ()
+    own = _own_addresses()
+    return tuple(sorted(str(a) for a in dialled if a.is_loopback or a in own))
+
+
+def _dialled(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a connection to ``text`` (one ``getaddrinfo`` answer) reaches: an IPv4-mapped IPv6
+    address is its IPv4 one (Python < 3.13 does not call ``::ffff:127.0.0.1`` loopback), the
+    unspecified address its family's loopback, a scope ("fe80::1%eth0") dropped."""
+    try:
+        address = ipaddress.ip_address(text.partition("%")[0])
     except ValueError:
-        return ()  # a name: whatever it resolves to, not this check's to prove
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
     if address.is_unspecified:
-        return ("127.0.0.1",) if address.version == 4 else ("::1",)
-    return (str(address),) if address.is_loopback else ()
+        return ipaddress.ip_address("127.0.0.1" if address.version == 4 else "::1")
+    return address
+
+
+def _own_addresses() -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Every address bound on one of this machine's interfaces (docker0's gateway, the LAN address)."""
+    import psutil  # here: only a probe that dials a resolved address asks
+
+    try:
+        interfaces = psutil.net_if_addrs()
+    except (OSError, psutil.Error):
+        return set()  # the interfaces cannot be listed: loopback alone is judged
+    own = (_dialled(str(a.address)) for nic in interfaces.values() for a in nic if a.family in _FAMILIES)
+    return {a for a in own if a is not None}
+
+
+_FAMILIES = (socket.AF_INET, socket.AF_INET6)

@@ -11,11 +11,13 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.version import InvalidVersion, Version
 
 from validator import children
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from validator.checks.context import CheckContext
 
 _PROBE = r"""
-import importlib, importlib.metadata as md, json, sys
+import importlib, importlib.metadata as md, json, os, platform, sys
 
 out = {}
 for name, module in json.loads(sys.argv[1]):
@@ -47,8 +49,30 @@ for name, module in json.loads(sys.argv[1]):
     except BaseException as exc:
         entry["import"] = f"{type(exc).__name__}: {exc}"
     out[name] = entry
-print(json.dumps(out))
+
+def full(info):
+    text = f"{info.major}.{info.minor}.{info.micro}"
+    return text if info.releaselevel == "final" else text + info.releaselevel[0] + str(info.serial)
+
+environment = {
+    "implementation_name": sys.implementation.name,
+    "implementation_version": full(sys.implementation.version),
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "platform_python_implementation": platform.python_implementation(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}
+print(json.dumps({"packages": out, "environment": environment}))
 """
+
+# The probe asks the checked interpreter for the values of PEP 508 environment markers (what
+# ``packaging.markers.default_environment()`` computes, which that interpreter may not have
+# installed): a requirement applies, or not, to the interpreter that runs the project, not to validator's.
 
 
 def canonical(name: str) -> str:
@@ -63,14 +87,17 @@ def run(ctx: CheckContext) -> Iterator[Result]:
     interpreter = section.interpreter or sys.executable
     modules = [(name, pkg.import_name or name.replace("-", "_")) for name, pkg in section.packages.items()]
     began = time.monotonic()
+    environment: dict[str, str] = {}
     try:
-        proc = children.run([interpreter, "-c", _PROBE, json.dumps(modules)], timeout=180, text=True)
-        found: dict[str, Any] = json.loads(proc.stdout) if proc.returncode == 0 else {}
+        proc = _isolated(interpreter, ["-c", _PROBE, json.dumps(modules)], timeout=180)
+        answer: dict[str, Any] = json.loads(proc.stdout) if proc.returncode == 0 else {}
+        found: dict[str, Any] = answer.get("packages", {})
+        environment = answer.get("environment", {})
         failure = "" if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["no output"])[-1]
-    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+    except (OSError, subprocess.TimeoutExpired, ValueError, AttributeError) as exc:
         found, failure = {}, f"{type(exc).__name__}: {exc}"
     elapsed = time.monotonic() - began
-    declared, where_declared = _declarations(loaded)
+    declared, where_declared = _declarations(loaded, environment)
 
     for name, pkg in section.packages.items():
         path = ("python", "packages", name)
@@ -183,7 +210,7 @@ def _pep440(spec: str | None) -> str:
 
 
 def _declared(
-    name: str, declared: dict[str, str] | None, source: str, version: str | None, where: Location | None
+    name: str, declared: dict[str, list[str]] | None, source: str, version: str | None, where: Location | None
 ) -> Result:
 
     if declared is None:
@@ -195,18 +222,20 @@ def _declared(
             message=f"{source} cannot be read",
             location=where,
         )
-    spec = declared.get(canonical(name))
-    if spec is None:
+    specs = declared.get(canonical(name))
+    if not specs:
         return Result(
             kind="python",
             name=f"{name}: declared",
             verdict="fail",
             expected=f"declared in {source}",
             actual="not declared",
-            message=f"add it to {source}",
+            message=f"add it to {source} (a requirement whose marker excludes this interpreter does not count)",
             location=where,
         )
-    if version is not None and spec not in ("", "*") and not satisfies(version, spec):
+    bounded = [s for s in specs if s not in ("", "*")]
+    spec = ", ".join(bounded)
+    if version is not None and bounded and not _within(version, bounded):
         return Result(
             kind="python",
             name=f"{name}: declared",
@@ -227,7 +256,19 @@ def _declared(
     )
 
 
-def _declarations(loaded: LoadedSpec) -> tuple[dict[str, str] | None, str]:
+def _within(version: str, specs: list[str]) -> bool:
+    """Whether ``version`` satisfies every one of ``specs``; an unreadable one is not satisfied."""
+    try:
+        return all(satisfies(version, spec) for spec in specs)
+    except ValueError:
+        return False
+
+
+def _declarations(loaded: LoadedSpec, environment: dict[str, str]) -> tuple[dict[str, list[str]] | None, str]:
+    """Every requirement of the project's pyproject that applies to the checked interpreter, by
+    package: a requirement whose environment marker (PEP 508 ``; python_version >= '3.9'``, Poetry's
+    ``python``/``markers``) is false for ``environment`` is written for another interpreter and left
+    out; every one that applies is kept (a package declared twice must satisfy both)."""
     section = loaded.spec.python
     source = section.pyproject if section and section.pyproject else "pyproject.toml"
     path = loaded.base_dir / source
@@ -235,17 +276,17 @@ def _declarations(loaded: LoadedSpec) -> tuple[dict[str, str] | None, str]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return None, source
-    out: dict[str, str] = {}
+    out: dict[str, list[str]] = {}
     project = data.get("project", {})
-    requirements = list(project.get("dependencies", []))
-    for group in project.get("optional-dependencies", {}).values():
-        requirements.extend(group)
+    requirements = [(r, "") for r in project.get("dependencies", [])]
+    for extra, group in project.get("optional-dependencies", {}).items():
+        requirements.extend((r, extra) for r in group)
     for group in data.get("dependency-groups", {}).values():
-        requirements.extend(r for r in group if isinstance(r, str))
-    for requirement in requirements:
-        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;]*)", requirement)
-        if match:
-            out[canonical(match.group(1))] = match.group(3).strip()
+        requirements.extend((r, "") for r in group if isinstance(r, str))
+    for requirement, extra in requirements:
+        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;]*)(?:;(.*))?", str(requirement))
+        if match and _applies(match.group(4), environment, extra):
+            out.setdefault(canonical(match.group(1)), []).append(match.group(3).strip())
     poetry = data.get("tool", {}).get("poetry", {})
     tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
     tables += [g.get("dependencies", {}) for g in poetry.get("group", {}).values()]
@@ -253,16 +294,52 @@ def _declarations(loaded: LoadedSpec) -> tuple[dict[str, str] | None, str]:
         for dep, spec in table.items():
             if dep.lower() == "python":
                 continue
-            if isinstance(spec, dict):
-                spec = spec.get("version", "*")
-            out[canonical(dep)] = str(spec)
+            # Poetry's multiple-constraint form: a list of tables, each for its own environment
+            for one in spec if isinstance(spec, list) else [spec]:
+                if not isinstance(one, dict):
+                    out.setdefault(canonical(dep), []).append(str(one))
+                elif _poetry_applies(one, environment):
+                    out.setdefault(canonical(dep), []).append(str(one.get("version", "*")))
     return out, source
+
+
+def _applies(marker: str | None, environment: dict[str, str], extra: str) -> bool:
+    """Whether a PEP 508 marker holds for ``environment`` (an optional group's own name is its
+    ``extra``). A marker that cannot be read or evaluated is kept: dropping it could hide the
+    requirement that applies."""
+    if marker is None or not marker.strip():
+        return True
+    try:
+        return bool(Marker(marker).evaluate({**environment, "extra": extra}))
+    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName, ValueError):
+        return True
+
+
+def _poetry_applies(table: dict[str, Any], environment: dict[str, str]) -> bool:
+    """Whether a Poetry dependency table's ``python`` constraint and ``markers`` hold for ``environment``."""
+    python, markers = table.get("python"), table.get("markers")
+    if isinstance(python, str) and "python_full_version" in environment:
+        try:
+            if not satisfies(environment["python_full_version"], python):
+                return False
+        except ValueError:
+            pass  # unreadable: kept, as an unreadable marker is
+    return _applies(markers if isinstance(markers, str) else None, environment, "")
+
+
+def _isolated(interpreter: str, args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """``interpreter args`` run from an empty private folder: ``-c`` and ``-m`` put the working
+    folder first on ``sys.path``, and in the project folder a ``docker/`` of Dockerfiles (``kafka/``,
+    ``spark/``...) would import as a namespace package in place of a package that is not installed.
+    The check is about the installed environment; the folder is removed after (``check`` leaves nothing)."""
+    with tempfile.TemporaryDirectory(prefix="validator-pydeps-") as empty:
+        return children.run([interpreter, *args], timeout=timeout, text=True, cwd=empty)
 
 
 def _conflicts(interpreter: str, where: Location | None) -> Result:
     began = time.monotonic()
     try:
-        proc = children.run([interpreter, "-m", "pip", "check"], timeout=120, text=True)
+        proc = _isolated(interpreter, ["-m", "pip", "check"], timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Result(
             kind="python",

@@ -262,3 +262,39 @@ def test_a_dual_stack_listener_is_counted_for_an_ipv4_probe_of_a_host_networked_
         other.kill()
         other.wait(timeout=10)
     assert "127.0.0.1:18544 is held by java (pid 1)" in found.foreign, found
+
+
+def _own_non_loopback_address() -> str:
+    import psutil  # here: only this test lists the interfaces
+
+    for nic in psutil.net_if_addrs().values():
+        for found in nic:
+            if found.family == socket.AF_INET and not found.address.startswith("127."):
+                return str(found.address)
+    pytest.skip("this machine has no non-loopback IPv4 address")
+
+
+@pytest.mark.parametrize("host", [socket.gethostname(), "127.1", "0x7f000001", "[::ffff:127.0.0.1]", "own"])
+def test_an_address_of_this_machine_is_judged_however_it_is_spelled(tmp_path, host):
+    """Adversary v9b 01 and 02: the machine's hostname, ``127.1``, ``0x7f000001``, an IPv4-mapped
+    ``::ffff:127.0.0.1`` and this machine's own non-loopback address (docker0's gateway, the LAN
+    address) are all dialled on this machine: a port there the project does not publish is another
+    process's; a publish on 0.0.0.0 covers each."""
+    if host == socket.gethostname():
+        try:
+            socket.getaddrinfo(host, None)
+        except OSError:
+            pytest.skip("this machine's hostname does not resolve")
+    host = _own_non_loopback_address() if host == "own" else host
+    probe = {"kind": "http", "service": "web", "url": f"http://{host}:18533/health"}
+    found = _judge(tmp_path, probe, {"web": _container(_published("127.0.0.1", 18534))})
+    assert "is published by no running container of project peer" in found.foreign, found
+    assert _judge(tmp_path, probe, {"web": _container(_published("0.0.0.0", 18533))}) == peer.Peer()
+
+
+def test_an_address_of_another_machine_is_not_judged(tmp_path):
+    """198.51.100.7 (TEST-NET-2) is no address of this machine: no container's publishing here proves or
+    disproves what answers there."""
+    probe = {"kind": "http", "service": "web", "url": "http://198.51.100.7:18533/health"}
+    assert peer._local_addresses("198.51.100.7") == ()
+    assert _judge(tmp_path, probe, {"web": _container(_published("127.0.0.1", 18534))}) == peer.Peer()

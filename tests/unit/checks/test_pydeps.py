@@ -102,3 +102,52 @@ def test_the_delta_jar_must_be_the_installed_delta_spark_version(tmp_path, ctx_f
     (tmp_path / "spark-defaults.conf").write_text(f"spark.jars.packages io.delta:delta-spark_2.12:{installed}\n")
     same = results(ctx_for(python=python, config_keys=config))["delta-spark: the Delta JAR of spark-defaults.conf"]
     assert (same.verdict, same.actual) == ("pass", installed)
+
+
+def test_a_folder_of_the_project_does_not_import_as_the_package(tmp_path, ctx_for, monkeypatch):
+    """Adversary v9b 04: validator runs in the project folder, whose ``docker/`` holds Dockerfiles;
+    run there, ``python -c 'import docker'`` imports that folder as a namespace package. The check
+    is about the installed environment: the import runs from an empty folder, and fails."""
+    (tmp_path / "fixv9c_not_installed").mkdir()
+    (tmp_path / "fixv9c_not_installed" / "Dockerfile").write_text("FROM scratch\n")
+    monkeypatch.chdir(tmp_path)
+    found = results(ctx_for(python={"packages": {"requests": {"import": "fixv9c_not_installed"}}}))
+    imported = found["requests: import fixv9c_not_installed"]
+    assert imported.verdict == "fail" and "ModuleNotFoundError" in imported.actual
+    assert not any(p.name.startswith("validator-pydeps-") for p in tmp_path.iterdir())
+
+
+def _declared_for(tmp_path, ctx_for, pyproject: str):
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    python = {"pyproject": "pyproject.toml", "declared": True, "packages": {"requests": None}}
+    return results(ctx_for(python=python))["requests: declared"]
+
+
+def test_a_requirement_is_judged_only_where_its_marker_applies(tmp_path, ctx_for):
+    """Adversary v9b 07: ``requests>=999`` applies to this interpreter, ``requests<999`` only to
+    Python 2: the installed version is outside the one that applies, whichever is written last."""
+    for lines in (
+        "\"requests>=999; python_version >= '3.9'\", \"requests<999; python_version < '3'\"",
+        "\"requests<999; python_version < '3'\", \"requests>=999; python_version >= '3.9'\"",
+    ):
+        found = _declared_for(tmp_path, ctx_for, f'[project]\nname = "x"\ndependencies = [{lines}]\n')
+        assert found.verdict == "fail" and ">=999" in found.message, found
+    only_other = '[project]\nname = "x"\ndependencies = ["requests<999; python_version < \'3\'"]\n'
+    assert _declared_for(tmp_path, ctx_for, only_other).actual == "not declared"
+
+
+def test_every_applicable_requirement_must_hold(tmp_path, ctx_for):
+    """Two requirements that both apply (a dependency and an optional group's) bind together."""
+    pyproject = '[project]\nname = "x"\ndependencies = ["requests>=999"]\n'
+    pyproject += '[project.optional-dependencies]\nweb = ["requests>=1"]\n'
+    assert _declared_for(tmp_path, ctx_for, pyproject).verdict == "fail"
+
+
+def test_poetry_s_multiple_constraints_are_judged_by_their_python(tmp_path, ctx_for):
+    """Poetry's list of constraints, each for its own ``python``: only this interpreter's applies."""
+    pyproject = (
+        '[tool.poetry.dependencies]\npython = "^3.9"\n'
+        'requests = [{version = ">=999", python = ">=3.9"}, {version = "<999", python = "<3.9"}]\n'
+    )
+    found = _declared_for(tmp_path, ctx_for, pyproject)
+    assert found.verdict == "fail" and ">=999" in found.message, found

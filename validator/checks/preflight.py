@@ -365,11 +365,20 @@ def _ports(loaded: LoadedSpec, engine: Engine | None) -> Iterator[Result]:
         if holder:
             yield _held_by_us(loaded, label, holder, path)
             continue
+        # the project's own sockets on part of the address (its container publishes 127.0.0.1:P where
+        # the spec asks for P on every address) are not in the way; any other listener there is
+        mine = [(h, who) for h, who in ours if (h.port, h.protocol) == (binding.port, binding.protocol)]
         holders = [
             h.who
             for h in listening
-            if binding.protocol == "tcp" and h.port == binding.port and _overlap(h.address, binding.address)
+            if binding.protocol == "tcp"
+            and h.port == binding.port
+            and _overlap(h.address, binding.address)
+            and not any(_spans(held.address, h.address) for held, _ in mine)
         ]
+        if not holders and mine:
+            yield _held_by_us(loaded, label, mine[0][1], path)
+            continue
         if not holders and _bindable(binding):
             yield Result(kind="host", name=label, verdict="pass", expected="free", actual="free", location=where)
         else:

@@ -26,7 +26,7 @@ from validator.engine.observed import replica_number
 from validator.engine.planner import PAST_TENSE
 from validator.engine.readiness import runs_health_check
 from validator.engine.timings import ran_for
-from validator.engine.watch import is_up
+from validator.engine.watch import host_limits, is_up
 from validator.spec.load import LoadedSpec
 from validator.spec.profiles import active
 
@@ -153,7 +153,7 @@ def _unknown_times(name: str, svc: Any, metrics: dict[MetricKey, float]) -> dict
                 "reach back to that start; recreate it with `validator up --force-recreate` to measure it)"
             )
         else:
-            out[metric] = f"service {name} is ready but Docker reports no {field} for its container"
+            out[metric] = f"service {name} is ready but Docker reports no single {field} for its containers"
     return out
 
 
@@ -336,8 +336,8 @@ def _bare_state(detail: dict[str, Any]) -> str:
 
 
 def _metrics(name: str, timing: Any, details: list[dict[str, Any]]) -> dict[MetricKey, float]:
-    """The service's metrics: its (slowest replica's) times, every replica's restarts, the limits of
-    its first container (every replica has the same)."""
+    """The service's metrics: its (slowest replica's) times, every replica's restarts, the limits every
+    replica has."""
     out: dict[MetricKey, float] = {}
     if timing is not None:
         if timing.startup is not None:
@@ -345,16 +345,16 @@ def _metrics(name: str, timing: Any, details: list[dict[str, Any]]) -> dict[Metr
         if timing.healthy is not None:
             out[metric_name("service", name, "healthy")] = float(timing.healthy)
     if details:
-        detail = details[0]
-        host = detail.get("HostConfig") or {}
         out[metric_name("service", name, "restarts")] = float(sum(d.get("RestartCount") or 0 for d in details))
         took = _duration(details) if all(_completed(d) for d in details) else None
         if took is not None:
             out[metric_name("service", name, "duration")] = took
-        if host.get("Memory"):
-            out[metric_name("service", name, "memory_limit")] = float(host["Memory"])
-        if host.get("NanoCpus"):
-            out[metric_name("service", name, "cpus")] = host["NanoCpus"] / 1e9
+        # a limit is the service's only when every replica has it (v9b case 05: replica 1's limits were
+        # reported for replicas ``docker update`` had lifted); replicas that differ give no value
+        each = [host_limits(d.get("HostConfig") or {}) for d in details]
+        for field, value in each[0].items():
+            if all(limits.get(field) == value for limits in each):
+                out[metric_name("service", name, field)] = value
     return out
 
 

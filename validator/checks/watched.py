@@ -14,10 +14,12 @@ evidence of a spell, once: a restart by its policy the engine counted and the ru
 (before it), a death or unhealthy spell ``up``'s wait forgave, one during the run (checks/grace.py).
 At the last observation a container is up only when the engine says it runs and is neither
 restarting (its restart back-off) nor paused, and a health check (the spec's or the image's) that
-has not passed yet ("starting") is not health. ``restarts`` counts, per container, what the engine
-restarted during the run (its restart policy or the restart API) or, when higher, the engine's
-RestartCount at the last observation: the restarts by its policy since it was last started by hand,
-so a kept container's crash loop that began before the run counts.
+has not passed yet ("starting") is not health. ``restarts`` counts, per container, every death
+followed by a start once it was ready, whoever caused it (a stop and start by hand too, v9b case 06),
+plus the engine's RestartCount at the last observation beyond the restarts the run saw: the restarts
+by its policy since it was last started by hand, so a kept container's crash loop that began before
+the run counts. The limits (``memory_limit``, ``cpus``) are read again from every replica at the last
+observation: one changed, or updated in place during the run, is no value (``limits_changed``).
 """
 
 from __future__ import annotations
@@ -70,11 +72,12 @@ def judge(
     problems: list[str] = []
     restarts = 0
     for watch in containers:
-        # the restarts the evidence shows: the run's, or the engine's count when higher (a kept
+        # the restarts the evidence shows: the run's (every death followed by a start once it was ready,
+        # whoever caused it) and those by its policy the engine counted and the run did not see (a kept
         # container's loop restarted before the run too: its earlier deaths are no less real)
-        restarts += max(len(watch.restarts()), watch.restart_count)
         own = min(since, (ready_each or {}).get(watch.id, since))
         spent = Spent.of(watch, own, grace)
+        restarts += spent.unseen + len(watch.restarts(own))
         found = _during(watch, own, run_started, completes, grace, spent) + _before(spent) + _at_last(watch, completes)
         if found:
             problems.append(f"{watch.name} " + "; ".join(found))
@@ -91,7 +94,7 @@ def _during(
     deaths = [h for h in kept if h.action == "die"]
     ooms = [h for h in kept if h.action == "oom"]
     unhealthy = [h for h in kept if h.action == "health_status"]
-    restart_times = set(watch.restarts())
+    restart_times = set(watch.restarts(since))
     restarted = [h for h in seen if h.action in ("start", "restart") and h.at in restart_times]
     removed = [h for h in seen if h.action == "destroy"]
     out = []
@@ -204,7 +207,8 @@ def rejudge(
         problems = watched.problems or ([] if judged else ["no container at the last observation"])
         if copies_now is not None:
             problems = problems + [why for cid in current.get(result.name, []) for why in copies_now(result.name, cid)]
-        out.append((index, _amended(result, watched.restarts, problems)))
+        changed = limits_changed(result, judged, since)
+        out.append((index, _amended(result, watched.restarts, problems, changed)))
     return out
 
 
@@ -246,14 +250,47 @@ def _judged(watcher: RunWatcher, service: str, ids: list[str], since: float) -> 
     return now + removed
 
 
-# measured once the container ran, or read from its configuration: true whatever it did after
+# measured once the container ran, or read from its configuration (``limits_changed`` reads that again
+# at the last observation): true whatever it did after
 FACTS_AT_START = frozenset({"startup", "memory_limit", "cpus"})
+LIMITS = ("memory_limit", "cpus")
 
 
-def _amended(result: Result, restarts: int, problems: list[str]) -> Result:
+def limits_changed(result: Result, watches: Iterable[ContainerWatch], since: float) -> dict[MetricKey, str]:
+    """The service's limits that do not hold for the whole run, each with why: a limit ``up`` read is the
+    service's only when every replica still has it at the last observation and none was changed in
+    place (``docker update``) since it was ready, when what it ran under in between is not known
+    (v9b case 05: limits lifted during the run passed on the values read when ``up`` was over)."""
+    watches = list(watches)
+    updated = [w.name for w in watches if any(h.action == "update" and h.seen_at >= since for h in w.happenings)]
+    out: dict[MetricKey, str] = {}
+    for limit in LIMITS:
+        metric = metric_name("service", result.id, limit)
+        was = result.metrics.get(metric)
+        if was is None:
+            continue
+        now = {w.name: (w.limits or {}).get(limit) for w in watches if w.limits is not None}
+        differ = sorted(name for name, value in now.items() if value != was)
+        if differ:
+            out[metric] = (
+                f"service {result.name}'s {limit} was {was:.10g} when it was ready, "
+                f"not at the last observation on {', '.join(differ)}"
+            )
+        elif updated:
+            out[metric] = (
+                f"service {result.name}'s configuration was changed in place during the run (docker update on "
+                f"{', '.join(sorted(updated))}): its {limit} in between is not known"
+            )
+    return out
+
+
+def _amended(result: Result, restarts: int, problems: list[str], changed: Mapping[MetricKey, str]) -> Result:
     restarts_metric = metric_name("service", result.id, "restarts")
     metrics: dict[MetricKey, float] = dict(result.metrics)
     unavailable: dict[MetricKey, str] = dict(result.unavailable)
+    for name, why in changed.items():
+        metrics.pop(name, None)
+        unavailable[name] = why
     if restarts_metric in metrics or restarts_metric in unavailable:
         metrics[restarts_metric] = float(restarts)
         unavailable.pop(restarts_metric, None)

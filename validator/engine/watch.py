@@ -45,7 +45,8 @@ SILENCE = 10.0
 RESUBSCRIBE = 10
 COMPOSE_PROJECT = "com.docker.compose.project"
 COMPOSE_SERVICE = "com.docker.compose.service"
-ACTIONS = ("create", "start", "restart", "die", "oom", "health_status", "stop", "destroy")
+# ``update``: ``docker update`` changed its configuration (limits) in place, with no death or restart
+ACTIONS = ("create", "start", "restart", "die", "oom", "health_status", "stop", "destroy", "update")
 
 
 def is_up(state: dict[str, Any]) -> bool:
@@ -53,6 +54,17 @@ def is_up(state: dict[str, Any]) -> bool:
     keeps it true while it holds a crash-looping container in its restart back-off (``Restarting``,
     no process) and while the container is paused."""
     return bool(state.get("Running")) and not state.get("Restarting") and not state.get("Paused")
+
+
+def host_limits(host: Mapping[str, Any]) -> dict[str, float]:
+    """The limits a container's ``HostConfig`` sets, by metric field (``memory_limit`` in bytes,
+    ``cpus``); a limit it does not set (0: none) is absent."""
+    out: dict[str, float] = {}
+    if host.get("Memory"):
+        out["memory_limit"] = float(host["Memory"])
+    if host.get("NanoCpus"):
+        out["cpus"] = host["NanoCpus"] / 1e9
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,6 +98,8 @@ class ContainerWatch:
     # the engine's RestartCount at the last observation: restarts by its policy since it was last
     # started by hand (created, ``docker start``/``restart``), before the run too (graph5 case 02)
     restart_count: int = 0
+    # its limits at the last observation (``host_limits``); None: not looked at, or gone
+    limits: dict[str, float] | None = None
 
     def after(self, since: float) -> list[Happening]:
         """What happened from ``since`` (this machine's wall clock) on."""
@@ -129,24 +143,31 @@ class ContainerWatch:
                 count, died = (count + 1 if died else 0), False
         return count
 
-    def restarts(self) -> list[float]:
-        """When the engine restarted it: a ``restart`` (the API's), or a ``start`` after a ``die``
-        with no ``stop`` between (its restart policy; ``up`` stopping and starting it again sends
-        ``stop``)."""
+    def restarts(self, since: float | None = None) -> list[float]:
+        """When it came back: a ``restart`` (the API's), or a ``start`` after a ``die``. Before ``since``
+        (this machine's wall clock: when the service was ready) only its restart policy's count, a start
+        with no ``stop`` between (``up`` stopping and starting it again sends ``stop``); from ``since`` on
+        every death followed by a start is a restart, whoever caused it (a ``docker stop`` + ``docker
+        start`` during the run went down and came back; v9b case 06). ``docker restart`` sends die, stop,
+        start, restart: one restart."""
         out = []
-        died = stopped = False
+        died: Happening | None = None
+        stopped = counted = False  # counted: the last start was counted, a ``restart`` right after is it
         for h in self.happenings:
             if h.action == "restart":
-                out.append(h.at)
-                died = stopped = False
+                if not counted:
+                    out.append(h.at)
+                died, stopped, counted = None, False, False
             elif h.action == "die":
-                died, stopped = True, False
+                died, stopped, counted = h, False, False
             elif h.action == "stop":
                 stopped = True
             elif h.action == "start":
-                if died and not stopped:
+                during = died is not None and since is not None and died.seen_at >= since
+                counted = died is not None and (not stopped or during)
+                if counted:
                     out.append(h.at)
-                died = stopped = False
+                died, stopped = None, False
         return out
 
 
@@ -255,6 +276,7 @@ class RunWatcher:
                 watch.gone = detail is None
                 watch.last = (detail or {}).get("State") or None
                 watch.restart_count = int((detail or {}).get("RestartCount") or 0)
+                watch.limits = host_limits(detail["HostConfig"] or {}) if detail and "HostConfig" in detail else None
 
     # --- the event stream ---------------------------------------------------------------------
     def _subscribe(self, since: float | None) -> Any:

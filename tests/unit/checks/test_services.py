@@ -91,7 +91,7 @@ def test_unknown_and_unready_health_times_are_unavailable_with_the_reason(tmp_pa
     assert results["capped"].unavailable == {
         key(
             "service.capped.memory_limit"
-        ): "service capped is ready but Docker reports no memory_limit for its container"
+        ): "service capped is ready but Docker reports no single memory_limit for its containers"
     }
 
 

@@ -3,7 +3,9 @@ keeps, built here by hand) and the last observation."""
 
 from __future__ import annotations
 
-from validator.checks.watched import judge
+from validator.checks.watched import judge, limits_changed
+from validator.core.metrics import metric_name
+from validator.core.result import Result
 from validator.engine.watch import ContainerWatch, Happening
 
 T0 = 1_000_000.0  # the run began
@@ -280,3 +282,44 @@ def test_an_unhealthy_spell_before_ready_forgives_no_death_after_its_grace():
     record.restart_count = 1
     (problem,) = judge([record], since=READY, run_started=T0, grace=5.0).problems
     assert "died at" in problem and "spent (1 before it was ready)" in problem
+
+
+def test_a_stop_and_start_during_the_run_is_a_restart_whoever_caused_it():
+    """v9b case 06: a ``docker stop`` + ``docker start`` once the service was ready (die, stop, start)
+    went down and came back: a restart, under restart_grace too (which tolerates it as its one spell);
+    the start by hand set RestartCount back to 0. ``up``'s own stop and start before ready is none, and
+    ``docker restart`` (die, stop, start, restart) is one."""
+    bounced = watch(
+        (T0 + 1, "create", None, None),
+        (T0 + 2, "start", None, None),
+        (T0 + 10, "die", 137, None),
+        (T0 + 10.1, "stop", None, None),
+        (T0 + 11, "start", None, None),
+        last=RUNNING,
+    )
+    judged = judge([bounced], since=READY, run_started=T0, grace=30.0)
+    assert judged.ok and judged.restarts == 1, judged
+    assert len(bounced.restarts(READY)) == 1 and bounced.restarts(T0 + 20) == []  # before ready: up's
+    restarted = watch(
+        (T0 + 10, "die", 143, None),
+        (T0 + 10.1, "stop", None, None),
+        (T0 + 10.2, "start", None, None),
+        (T0 + 10.2, "restart", None, None),
+    )
+    assert len(restarted.restarts(READY)) == 1 and len(restarted.restarts(T0 + 20)) == 1
+
+
+def test_limits_read_when_up_was_over_hold_only_if_every_replica_kept_them_and_none_was_updated():
+    """v9b case 05: a limit is read again from every replica at the last observation; one that differs,
+    or a ``docker update`` since ready (what it ran under in between is not known), leaves no value."""
+    memory, cpus = metric_name("service", "web", "memory_limit"), metric_name("service", "web", "cpus")
+    result = Result(kind="service", name="web", verdict="pass", metrics={memory: 64.0, cpus: 0.5})
+    kept, lifted = watch(last=RUNNING), watch(last=RUNNING)
+    kept.limits, lifted.limits = {"memory_limit": 64.0, "cpus": 0.5}, {"memory_limit": 2048.0, "cpus": 0.5}
+    assert limits_changed(result, [kept], READY) == {}
+    changed = limits_changed(result, [kept, lifted], READY)
+    assert list(changed) == [memory] and "not at the last observation on demo-web" in changed[memory]
+    updated = watch((T0 + 10, "update", None, None), last=RUNNING)
+    updated.limits = {"memory_limit": 64.0, "cpus": 0.5}  # lifted and set back during the run
+    assert set(limits_changed(result, [updated], READY)) == {memory, cpus}
+    assert limits_changed(result, [updated], T0 + 20) == {}  # an update before ready is up's

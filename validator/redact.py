@@ -190,6 +190,14 @@ def _fold(value: str) -> str:
 
 _ASCII_LOWER = {ord(c): ord(c) + 32 for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
 
+_GO_ESCAPES = {ord(c): f"\\u{ord(c):04x}" for c in "&<>\u2028\u2029"}
+
+
+def _go_json(escaped: str) -> str:
+    """A JSON string body (as json.dumps writes it) with Go's HTML-safe escapes added: json.dumps leaves
+    these characters as they are, so none of them is already inside an escape."""
+    return escaped.translate(_GO_ESCAPES)
+
 
 # name -> the function that produces output in that form (a framing quote it adds is cut off: the form
 # is searched for inside a longer text)
@@ -201,6 +209,16 @@ ENCODERS: dict[str, Encoder] = {
     "repr, single-quoted": lambda s: repr(s + '"')[1:-2],
     "json": lambda s: json.dumps(s)[1:-1],
     "json, UTF-8": lambda s: json.dumps(s, ensure_ascii=False)[1:-1],
+    # Other runtimes' JSON encoders, whose defaults the structured loggers of most images keep (adversary
+    # s9b case 09): a password with a symbol every few characters leaves no PIECE-long run for the piece
+    # matcher. They are not callable from here, so each is json.dumps with the escapes that runtime adds
+    # on top (the only place this module writes an encoder's rules out): Go's encoding/json is HTML-safe
+    # (& < > and U+2028/U+2029 as \u escapes) and writes other characters as UTF-8; PHP's json_encode
+    # escapes '/' as '\/' and every non-ASCII character as a \u escape, as json.dumps does
+    "json, Go": lambda s: _go_json(json.dumps(s, ensure_ascii=False)[1:-1]),
+    "json, Go, ASCII": lambda s: _go_json(json.dumps(s)[1:-1]),
+    "json, PHP": lambda s: json.dumps(s)[1:-1].replace("/", "\\/"),
+    "json, PHP, unescaped unicode": lambda s: json.dumps(s, ensure_ascii=False)[1:-1].replace("/", "\\/"),
     "html": html.escape,
     "html, text": lambda s: html.escape(s, quote=False),
     "url path": lambda s: quote(_raw(s)),

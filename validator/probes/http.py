@@ -1,5 +1,6 @@
 """``http``: a request from the host; status, body regex, headers and JSON paths checked."""
 
+import contextlib
 import re
 import time
 
@@ -7,8 +8,9 @@ from validator.compare import assert_value
 from validator.paths import resolve_path
 from validator.probes.base import Outcome, ProbeContext
 from validator.probes.seams import HttpResponse
-from validator.redact import add_encoder, clip, quoted
+from validator.redact import add_encoder, clip, is_secret_name, quoted, register
 from validator.spec.probes.http import HttpSpec
+from validator.spec.secrets import held
 
 _BASE = "http://h/"
 
@@ -49,6 +51,7 @@ def run(spec: HttpSpec, ctx: ProbeContext) -> Outcome:
         follow_redirects=spec.follow_redirects,
     )
     elapsed = time.monotonic() - started
+    register(received_secrets(response))
     statuses = spec.status if isinstance(spec.status, list) else [spec.status]
     metrics = {"duration": elapsed}
     target = f"{spec.method} {spec.url}{_hops(response)}"
@@ -112,3 +115,37 @@ def _problems(spec: HttpSpec, response: HttpResponse) -> list[str]:
                 if not ok:
                     problems.append(f"{path}: expected {assertion.operator} {quoted(assertion.expected)}, got {actual}")
     return problems
+
+
+# headers whose whole value is a credential whatever their name says
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "www-authenticate", "cookie"})
+
+
+def received_secrets(response: HttpResponse) -> set[str]:
+    """What the answer holds under a secret-named key, for the redactor, before any of it can reach a
+    result: a login or token endpoint answers with live tokens (``access_token``, ``refresh_token``),
+    and a failing check would show the body (adversary s9b case 12). The JSON body's values under
+    secret-named keys (the rule config_keys files follow, ``held``), each cookie a ``Set-Cookie`` sets
+    (a session cookie is a credential whatever it is called), and headers named as secrets."""
+    found: set[str] = set()
+    # not JSON, or nested past the parser's depth: no keys to read
+    with contextlib.suppress(ValueError, RecursionError):
+        found.update(held(response.json()))
+    for name, value in response.headers.items():
+        lowered = name.lower()
+        if lowered == "set-cookie":
+            found.update(_cookie_values(value))
+        elif lowered in _CREDENTIAL_HEADERS or is_secret_name(name):
+            found.update({value.strip(), *value.split(None, 1)[1:]})  # whole, and without its scheme word
+    return found
+
+
+def _cookie_values(header: str) -> set[str]:
+    """The value of each cookie set: requests joins several Set-Cookie headers with ", ", and each is
+    ``name=value; attributes``."""
+    values = set()
+    for part in re.split(r",\s*(?=[^;,=\s]+=)", header):
+        name, _, value = part.split(";", 1)[0].partition("=")
+        if name.strip() and value.strip().strip('"'):
+            values.add(value.strip().strip('"'))
+    return values

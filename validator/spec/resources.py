@@ -7,6 +7,7 @@ turns them into text, as the engine takes them).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -130,8 +131,27 @@ def file_secrets(path: Path, root: Path) -> list[str]:
     head, tail = read_ends(path, root, MAX_SECRET_FILE)
     found = [head.decode("utf-8", errors="replace").strip()] if not tail else []
     for part in (head, tail):
-        found.extend(line.strip() for line in part.decode("utf-8", errors="replace").splitlines() if line.strip())
+        for line in part.decode("utf-8", errors="replace").splitlines():
+            if line.strip():
+                found.extend([line.strip(), *_assigned(line)])
     return found
+
+
+_ASSIGNMENT = re.compile(r"\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=(.*)")
+
+
+def _assigned(line: str) -> list[str]:
+    """The value of a ``NAME=value`` line, bare and unquoted: an env-format secret file is sourced by the
+    entrypoint, which then prints the value alone ("login as app with <value> failed"), and a short one
+    is no PIECE of its whole line (adversary s9b case 08). Every value of a secret file is secret, not
+    only those under a secret-looking name."""
+    match = _ASSIGNMENT.fullmatch(line)
+    if match is None:
+        return []
+    value = match.group(1).strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1]
+    return [value] if value else []
 
 
 def secret_file_values(secrets: dict[str, SecretSpec], base_dir: Path, root: Path | None = None) -> set[str]:

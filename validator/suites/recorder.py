@@ -50,6 +50,7 @@ except ImportError:  # another interpreter runs the suite: the copies records.re
     from validator_recorder_sealed import KEY_ENV, seal  # type: ignore[import-not-found,no-redef]
 
 RESULTS_ENV = "VALIDATOR_RESULTS"
+CACHE_ENV = "VALIDATOR_PYTEST_CACHE"  # the run's private folder for pytest's cache (_private_cache)
 _FAILING = "validator_failing"  # keys of an xdist worker's output
 _DESELECTED = "validator_deselected"
 _UNKNOWN = "validator_deselected_unknown"
@@ -580,7 +581,25 @@ def _another(path: str) -> None:
         os.close(os.open(f"{path}{ANOTHER}{os.getpid()}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+def _private_cache(config: pytest.Config) -> None:
+    """pytest's cache (node ids, last failures) in the run's private folder, deleted with it, instead of
+    the project's ``.pytest_cache``: a test id holds its parameters verbatim, a secret too, and no
+    redactor runs on what pytest writes there (adversary s9b case 11). The cacheprovider made
+    ``config.cache`` already (its hook runs first); its own plugins read it again at every use. A
+    cache_dir the suite's command line gives (``-o cache_dir=...``) is kept; with the cacheprovider off
+    there is no cache. Only runs under validator keep no cache from one run to the next (``--lf``)."""
+    folder = os.environ.get(CACHE_ENV)
+    cache_type = getattr(pytest, "Cache", None)  # exported since pytest 6.2
+    if not folder or cache_type is None or getattr(config, "cache", None) is None:
+        return
+    if any(str(o).startswith("cache_dir=") for o in config.getoption("override_ini", None) or []):
+        return
+    with contextlib.suppress(TypeError):  # a pytest whose Cache takes other arguments keeps its own
+        config.cache = cache_type(Path(folder), config, _ispytest=True)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _private_cache(config)
     if hasattr(config, "workerinput"):  # an xdist worker: its controller records
         config.pluginmanager.register(_Witness(config), "validator-witness")
         return

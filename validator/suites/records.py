@@ -302,4 +302,6 @@ def recording_env(env: dict[str, str], folder: Path, records: Path, key: bytes) 
         KEY_ENV: key.hex(),
         "PYTEST_PLUGINS": ",".join([*plugins, RECORDER_MODULE]),
         "PYTHONPATH": os.pathsep.join([str(plugin_dir), *paths]),
+        # pytest's cache goes into this private folder (recorder._private_cache)
+        "VALIDATOR_PYTEST_CACHE": str(folder / "pytest-cache"),
     }

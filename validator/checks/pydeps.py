@@ -8,6 +8,7 @@ cannot take the validator down); conflicts come from ``pip check``; declarations
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -31,6 +32,8 @@ from validator.spec.load import LoadedSpec
 from validator.versions import parse_specifier, satisfies
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from validator.checks.context import CheckContext
 
 _PROBE = r"""
@@ -84,7 +87,7 @@ def run(ctx: CheckContext) -> Iterator[Result]:
     section = loaded.spec.python
     if section is None or (not section.packages and not section.check_conflicts):
         return
-    interpreter = section.interpreter or sys.executable
+    interpreter = _interpreter(section.interpreter, loaded.base_dir)
     modules = [(name, pkg.import_name or name.replace("-", "_")) for name, pkg in section.packages.items()]
     began = time.monotonic()
     environment: dict[str, str] = {}
@@ -325,6 +328,17 @@ def _poetry_applies(table: dict[str, Any], environment: dict[str, str]) -> bool:
         except ValueError:
             pass  # unreadable: kept, as an unreadable marker is
     return _applies(markers if isinstance(markers, str) else None, environment, "")
+
+
+def _interpreter(given: str | None, base: Path) -> str:
+    """The checked interpreter: a path the spec gives is read from the spec's folder, as its other
+    paths are (the probe runs from an empty folder, where a relative path would name nothing); a bare
+    name (``python3``) is looked up on PATH; none: the Python running validator."""
+    if not given:
+        return sys.executable
+    if os.sep in given and not os.path.isabs(given):
+        return str(base / given)
+    return given
 
 
 def _isolated(interpreter: str, args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:

@@ -34,6 +34,7 @@ def test_the_forms_stay_where_they_say_so():  # the guard: no over-masking of co
     assert embedded("note: basic setup, the Basic idea, a Token count") == []
     assert embedded("docker run -u postgres:postgres -p8080:80 img; find . -print") == []
     assert embedded("size=10G,mode=0755") == []
+    assert embedded('mysqladmin ping -uroot -p"$MYSQL_ROOT_PASSWORD" --silent') == []  # a reference
 
 
 def test_a_value_ends_at_a_space():

@@ -6,7 +6,9 @@
   in is masked), and the whole interpolated text of an ``environment`` entry or a secret-named key
   (``interpolated_secrets``);
 - credentials a string carries in a form that says so, wherever it sits (``embedded``): a URL's
-  userinfo password, the value of a secret-named ``name=value`` pair (a query string, mount options);
+  userinfo password, the value of a secret-named or marked ``name=value`` pair (a query string, mount
+  options), an authorization scheme's credential, curl's ``-u`` and MySQL's ``-p`` (an argv list is also
+  read as one line), read generously toward the right (adversary s9b);
 - ``environment`` in both forms (map, and ``- KEY=value`` whose *value part* is what is registered);
 - pass-through variables (``- TOKEN`` / ``TOKEN:`` with no value take the host's value: that value
   came from outside the spec exactly as an interpolated one does, so it is always registered);
@@ -153,10 +155,11 @@ def embedded(text: str, marked: Collection[str] = ()) -> list[str]:
         found.extend(_pair_values(text, {m.lower() for m in marked}))
     for match in _AUTH_SCHEME.finditer(text):
         found.append(match.group(1) or match.group(2))
-    if _CURL.search(text):
-        found.extend(m.group(1) for m in _CURL_USER.finditer(text))
-    if _MYSQL.search(text):
-        found.extend(m.group(1) for m in _MYSQL_PASSWORD.finditer(text))
+    flags = [m.group(1) for m in _CURL_USER.finditer(text)] if _CURL.search(text) else []
+    flags += [m.group(1) for m in _MYSQL_PASSWORD.finditer(text)] if _MYSQL.search(text) else []
+    # ``-p"$$MYSQL_ROOT_PASSWORD"``: a shell's reference names a variable, it holds no value (masked, its
+    # pieces would hide the variable's name from every message, lint's own warning about it included)
+    found.extend(flag for flag in flags if not flag.startswith("$"))
     return list(dict.fromkeys([*found, *(unquote(value) for value in found)]))
 
 

@@ -105,8 +105,9 @@ def maskable(value: object) -> bool:
 # Words that name a secret only as a whole word of the name (``DB_PASS`` but not ``PASSTHROUGH``, ``REDIS_AUTH``
 # but not ``AUTHOR``), as real tools spell them: MySQL's MYSQL_PWD, ssh's passphrase, Redis' AUTH, a
 # signing or private key (``SIGNING_KEY``, ``privateKey``, ``api.key``). ``key`` counts as the last word
-# only (``KEY_FIELD`` is not a key); ``pwd`` never as the whole name (``PWD`` is the working directory).
-SECRET_WORD_PARTS = frozenset({"pwd", "pw", "pass", "auth"})
+# only (``KEY_FIELD`` is not a key) but in a dotted name; ``pwd`` never as the whole name (``PWD`` is the working
+# directory). ``sig`` and ``sas``: a shared-access signature (Azure's ``?sig=``, ``fs.azure.sas.*``: s9b case 06).
+SECRET_WORD_PARTS = frozenset({"pwd", "pw", "pass", "auth", "sig", "sas"})
 # A last word that ends in ``key`` is a key as much as ``key`` alone: the compounds images document for
 # their secrets (``TS_AUTHKEY``, ``JWT_PRIVATEKEY``, ``MEILI_MASTERKEY``; adversary s9 case 15). Over-masking
 # a literal under ``X_HOTKEY`` is cheap; a name of one word (``MONKEY``, ``hockey``) is not one.
@@ -129,6 +130,10 @@ def _secret_name(name: str) -> bool:
     if any(word in name.lower().replace("-", "_") or word in joined for word in SECRET_WORDS):
         return True
     if len(words) > 1 and words[-1].endswith(_KEY_SUFFIX):
+        return True
+    # a dotted setting names its subject after the word (Hadoop's ``fs.azure.account.key.<account>...``:
+    # adversary s9b case 06): there ``key`` is a secret as any part of the name
+    if "." in name and _KEY_SUFFIX in name.lower().split("."):
         return True
     return any(w in SECRET_WORD_PARTS for w in words) and words != ["pwd"]
 

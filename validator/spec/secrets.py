@@ -6,7 +6,9 @@
   in is masked), and the whole interpolated text of an ``environment`` entry or a secret-named key
   (``interpolated_secrets``);
 - credentials a string carries in a form that says so, wherever it sits (``embedded``): a URL's
-  userinfo password, the value of a secret-named ``name=value`` pair (a query string, mount options);
+  userinfo password, the value of a secret-named or marked ``name=value`` pair (a query string, mount
+  options), an authorization scheme's credential, curl's ``-u`` and MySQL's ``-p`` (an argv list is also
+  read as one line), read generously toward the right (adversary s9b);
 - ``environment`` in both forms (map, and ``- KEY=value`` whose *value part* is what is registered);
 - pass-through variables (``- TOKEN`` / ``TOKEN:`` with no value take the host's value: that value
   came from outside the spec exactly as an interpolated one does, so it is always registered);
@@ -97,42 +99,114 @@ def collect(
     return {s for s in found if len(s) >= MIN_LENGTH}
 
 
-# A URL's userinfo: what lies between "scheme://" and the authority's last "@" (a password may hold a
-# raw "@"); its password is what follows the first ":".
-_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]*)@")
-# "name=value" where a name may start: the text's start, or after a space, "," (mount options: CIFS's
-# "username=u,password=p"), ";" (connection strings), "&" or "?" (a query string); "--name=value" too.
-# The value ends where the next pair may start.
-_PAIR = re.compile(r"(?:^|(?<=[\s,;&?]))-{0,2}([A-Za-z_][A-Za-z0-9_.-]*)=([^\s,;&]+)")
-# HTTP's authorization schemes where a header value starts (the text's start, or after a header name's
-# ":"): the word says that what follows is a credential, under any header name (``X-Upstream: Bearer T``)
-# and in any command (``curl -H 'Authorization: Basic QWxh...'``); "the basic idea" is no header
-_SCHEME = re.compile(r"(?:^|:\s*)(?:Bearer|Basic|Token|Digest)\s+([^\s,;'\"]+)")
+# A URL's scheme and the "//" its authority starts after; the userinfo runs to the LAST "@" of the word
+# (urllib's own split: rpartition("@")), so a raw "@", "#", "/" or "?" in a password pasted unencoded
+# cannot end it early (adversary s9b case 03: urllib3 quoted the head before a "#")
+_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(\S*)@")
+# where a "name=value" pair's name starts: anywhere a name character does not precede it (the text's
+# start, a space, ",", ";", "&", "?", "#", "(", a quote...); "--name=value" too
+_NAME = re.compile(r"(?<![A-Za-z0-9_.-])-{0,2}([A-Za-z_][A-Za-z0-9_.-]*)=")
+# what may end an unquoted value: a separator, but only where the next pair's "name=" starts after it
+# (``token=a,b`` is one value in a query; ``password=p,vers=3`` two options) or the text ends
+_SEPARATOR = re.compile(r"[,;&]")
+_NEXT_PAIR = re.compile(r"-{0,2}[A-Za-z_][A-Za-z0-9_.-]*=")
+_QUOTES = "'\""
+# HTTP's authorization schemes (case-insensitive, as HTTP says: ``authorization: token ghp_...``) where a
+# header value starts: the text's start or after an authorization header's ":"; after any other header
+# name only written as the standard spells them (``X-Upstream: Bearer T``): "note: basic setup" is prose
+_AUTH_SCHEME = re.compile(
+    r"(?:^|(?i:\b(?:proxy-)?authorization)\s*:\s*)(?i:bearer|basic|token|digest)\s+([^\s,;'\"]+)"
+    r"|:\s*(?:Bearer|Basic|Token|Digest|BEARER|BASIC)\s+([^\s,;'\"]+)"
+)
+# a tool's own short form that carries a password in the argument itself, only where that tool is named
+# (``-p`` elsewhere is a port, ``find -print``; ``-u`` is docker's user:group): curl's ``-u user:pw`` /
+# ``--user user:pw`` and the MySQL clients' ``-pPASSWORD`` / ``--password PW``
+_CURL = re.compile(r"\bcurl\b")
+_CURL_USER = re.compile(r"(?:^|\s)(?:-u|--user)(?:\s+|=)?['\"]?[^\s:'\"]*:([^\s'\"]+)")
+_MYSQL = re.compile(r"\b(?:mysql|mariadb)[a-z-]*\b")
+_MYSQL_PASSWORD = re.compile(r"(?:^|\s)-p['\"]?([^\s'\"]+)")
 # quotes and closing brackets around a value in a command line (``--password='P'``, ``(token=T)``)
 _AROUND = "'\"()[]{}"
 
 
-def embedded(text: str) -> list[str]:
+def embedded(text: str, marked: Collection[str] = ()) -> list[str]:
     """The credentials a string carries in the forms that say so, wherever it sits in the spec (a probe's
-    ``url``, a volume's ``driver_opts.o``, a ``command``): a URL's userinfo password
-    (``http://admin:PW@host``) and the value of a secret-named ``name=value`` pair (``?token=T``,
-    ``password=P`` in mount options, ``--api-key=K``; ``is_secret_name``), what follows an HTTP
-    authorization scheme (``Bearer T``, ``Basic B64``: adversary s9 case 19), each as written and
-    percent-decoded (adversary s9 cases 01 and 14: a literal under an innocuous key was never
-    registered). A user name alone (``https://user@host``) is not one: it names, and ``postgres`` or
-    ``admin`` masked everywhere would hide every image and service of that name."""
+    ``url``, a volume's ``driver_opts.o``, a ``command``, a value of a config file ``config_keys``
+    reads), each as written and percent-decoded (adversary s9 cases 01 and 14), registered generously
+    toward the right (adversary s9b: a value cut short leaves its tail printed):
+
+    - a URL's userinfo password (``http://admin:PW@host``): from the first ":" after ``//`` to the last
+      "@" of the word; also its head up to a raw "#", "/" or "?" (what a URL parser quotes);
+    - the value of a ``name=value`` pair whose name is secret (``is_secret_name``, or a name of
+      ``settings.secrets``, ``marked``): a quoted value to its closing quote (a pair that starts after a
+      quote, ``'PASSWORD=a b'``, too); an unquoted one to a space, or to the first ``,`` ``;`` ``&``
+      that a new ``name=`` follows (``,,`` is CIFS's literal comma);
+    - what follows an HTTP authorization scheme (``Bearer T``, ``authorization: token T``);
+    - curl's ``-u user:pw`` and the MySQL clients' ``-pPW``.
+
+    A user name alone (``https://user@host``) is not one: it names, and ``postgres`` or ``admin`` masked
+    everywhere would hide every image and service of that name."""
     found: list[str] = []
-    for match in _USERINFO.finditer(text) if "@" in text else ():
+    for match in _AUTHORITY.finditer(text) if "@" in text else ():
         _user, colon, password = match.group(1).partition(":")
         if colon and password:
-            found.append(password)
-    for match in _PAIR.finditer(text) if "=" in text else ():
-        if is_secret_name(match.group(1)):
-            value = match.group(2)
-            # in a URL "#" ends the query; in a command a quote or a bracket may close the value
-            found.extend((value, value.partition("#")[0], value.strip(_AROUND)))
-    found.extend(match.group(1) for match in _SCHEME.finditer(text))
-    return [*found, *(unquote(value) for value in found)]
+            found.extend((password, re.split(r"[#/?]", password)[0]))
+    if "=" in text:
+        found.extend(_pair_values(text, {m.lower() for m in marked}))
+    for match in _AUTH_SCHEME.finditer(text):
+        found.append(match.group(1) or match.group(2))
+    flags = [m.group(1) for m in _CURL_USER.finditer(text)] if _CURL.search(text) else []
+    flags += [m.group(1) for m in _MYSQL_PASSWORD.finditer(text)] if _MYSQL.search(text) else []
+    # ``-p"$$MYSQL_ROOT_PASSWORD"``: a shell's reference names a variable, it holds no value (masked, its
+    # pieces would hide the variable's name from every message, lint's own warning about it included)
+    found.extend(flag for flag in flags if not flag.startswith("$"))
+    return list(dict.fromkeys([*found, *(unquote(value) for value in found)]))
+
+
+def _pair_values(text: str, marked: set[str]) -> list[str]:
+    """The values of the secret-named pairs of ``text`` (see ``embedded``), each also in the shorter
+    readings a value may have been cut to (at the first separator, a "#", quotes stripped)."""
+    found: list[str] = []
+    for match in _NAME.finditer(text):
+        name = match.group(1)
+        if not (is_secret_name(name) or name.lower() in marked):
+            continue
+        start = match.end()
+        before = text[match.start() - 1] if match.start() else ""
+        if start < len(text) and text[start] in _QUOTES:
+            value = _quoted(text, start + 1, text[start])
+        elif before and before in _QUOTES:
+            value = _quoted(text, start, before)
+        else:
+            value = _unquoted(text, start)
+        short = re.split(r"[\s,;&]", value)[0]
+        found.extend((value, value.replace(",,", ","), short, value.partition("#")[0], short.strip(_AROUND)))
+    return found
+
+
+def _quoted(text: str, start: int, quote: str) -> str:
+    end = text.find(quote, start)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def _unquoted(text: str, start: int) -> str:
+    """From ``start`` to a space, or to the first separator a new pair follows (``,,`` is no separator)."""
+    end = len(text)
+    space = re.search(r"\s", text[start:])
+    if space:
+        end = start + space.start()
+    position = start
+    while True:  # bounded: each turn moves past one separator of a finite text
+        separator = _SEPARATOR.search(text, position, end)
+        if separator is None:
+            return text[start:end]
+        at = separator.start()
+        if text.startswith(",,", at):
+            position = at + 2
+            continue
+        if at + 1 == end or _NEXT_PAIR.match(text, at + 1, end):
+            return text[start:at]
+        position = at + 1
 
 
 def _resource_values(
@@ -233,6 +307,9 @@ def _walk(node: object, path: tuple[Any, ...], marked: set[str], found: list[tup
                     found.append(((*path, key), str(value)))
             _walk(value, (*path, key), marked, found)
     elif isinstance(node, list):
+        # an argv: a flag and its value are two items (``["curl", "-u", "admin:PW"]``), read as one line
+        if node and all(_scalar(item) for item in node):
+            found.extend((path, value) for value in embedded(" ".join(map(str, node)), marked))
         for index, item in enumerate(node):
             if isinstance(item, str) and "=" in item:
                 name, _, value = item.partition("=")
@@ -240,7 +317,7 @@ def _walk(node: object, path: tuple[Any, ...], marked: set[str], found: list[tup
                     found.append(((*path, index), value))
             _walk(item, (*path, index), marked, found)
     elif isinstance(node, str):
-        found.extend((path, value) for value in embedded(node))
+        found.extend((path, value) for value in embedded(node, marked))
 
 
 def _pass_through(environment: object, env: Mapping[str, str]) -> Iterable[str]:
@@ -278,7 +355,8 @@ def _env_file_values(
 
 def held(document: object, marked: frozenset[str] = frozenset()) -> set[str]:
     """Every value a parsed data file (a config file ``config_keys`` reads) holds under a secret-named or
-    marked key, the whole subtree: ``auth.api_tokens: [a, b]``, ``database: {password: x}``. (Unlike a
+    marked key, the whole subtree: ``auth.api_tokens: [a, b]``, ``database: {password: x}``; and the
+    credentials any of its strings carries (``embedded``: ``jdbc:...?password=P``). (Unlike a
     spec, such a file names none of our entities: a subtree under ``secret:`` is all secret.)"""
     found: set[str] = set()
     stack: list[tuple[object, bool]] = [(document, False)]
@@ -290,4 +368,6 @@ def held(document: object, marked: frozenset[str] = frozenset()) -> set[str]:
             stack.extend((v, inherited) for v in node)
         elif inherited and _scalar(node):
             found.add(str(node))
+        elif isinstance(node, str):  # a DSN under an innocuous key (``datasource.url``: adversary s9b case 04)
+            found.update(embedded(node, marked))
     return {s for s in found if len(s) >= MIN_LENGTH}

@@ -538,7 +538,6 @@ class Pipeline:
         if isinstance(exc, Interrupted | KeyboardInterrupt):
             self.run.interrupted = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
             why, kind = f"interrupted by {self.run.interrupted}", "run"
-            children.stop_all()  # the whole process is stopping: every suite and probe job, now
         elif isinstance(exc, UnreachableError):
             self.run.engine_lost = self.redactor.text(str(exc))
             why, kind = self.run.engine_lost, "engine"
@@ -550,6 +549,10 @@ class Pipeline:
         # before the stop (adversary stop8 case 06: SIGTERM after the suites, JUnit without a failure)
         self.add([Result(kind=kind, name="run finished", verdict="error", expected="the run ends", message=why)])
         self.say("stop", f"{why}: writing what is known")
+        if kind == "run":
+            # the whole process is stopping: every suite and probe job, now. Said first: stopping may
+            # take the children's grace, and the user who reads it may end that with a second signal
+            children.stop_all()
         if self.tester is not None:
             # bounded: the runner sees the cancel within 0.2 s and stops its group within STOP_GRACE
             self.suites_done.wait(timeout=children.STOP_GRACE + 3.0)

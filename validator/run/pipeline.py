@@ -549,7 +549,7 @@ class Pipeline:
         # before the stop (adversary stop8 case 06: SIGTERM after the suites, JUnit without a failure)
         self.add([Result(kind=kind, name="run finished", verdict="error", expected="the run ends", message=why)])
         self.say("stop", f"{why}: writing what is known")
-        if kind == "run":
+        if self.run.interrupted:
             # the whole process is stopping: every suite and probe job, now. Said first: stopping may
             # take the children's grace, and the user who reads it may end that with a second signal
             children.stop_all()
